@@ -66,7 +66,8 @@ final class BenchData {
 
     /** Like {@link #tfServingRequest}, but whole numbers written as JSON integers ({@code 3}, not {@code 3.0}). */
     static byte[] tfServingRequestIntegers(double[][] rows) {
-        return ("{\"instances\":" + matrix(rows).replace(".0,", ",").replace(".0]", "]") + "}").getBytes(StandardCharsets.UTF_8);
+        return ("{\"instances\":" + matrix(rows).replace(".0,", ",").replace(".0]", "]") + "}")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** {@code {"predictions": [[...], ...]}}, as TF Serving answers. */

@@ -160,8 +160,19 @@ public class DetectorBenchmarks {
 
         @Setup(Level.Trial)
         public void setUp() {
-            DetectorProfile all = DetectorProfile.fromConfig(Map.of("prada", Map.of(), "volume", Map.of(),
-                    "boundary", Map.of(), "ood", Map.of(), "coverage", Map.of(), "tenant", Map.of()));
+            DetectorProfile all = DetectorProfile.fromConfig(Map.of(
+                    "prada",
+                    Map.of(),
+                    "volume",
+                    Map.of(),
+                    "boundary",
+                    Map.of(),
+                    "ood",
+                    Map.of(),
+                    "coverage",
+                    Map.of(),
+                    "tenant",
+                    Map.of()));
             DigitsModel model = DigitsModel.get();
             HonestClient[] clients = new HonestClient[200];
             for (int k = 0; k < clients.length; k++) {
@@ -170,11 +181,19 @@ public class DetectorBenchmarks {
             events = new QueryEvent[BATCH];
             for (int i = 0; i < BATCH; i++) {
                 double[] x = clients[i % 200].next();
-                events[i] = new QueryEvent("k" + (i % 200), "t" + (i % 20), "/m", 1_000_000L + i * 10L,
-                        new double[][] {x}, new double[][] {model.predict(x)}, all);
+                events[i] = new QueryEvent(
+                        "k" + (i % 200),
+                        "t" + (i % 20),
+                        "/m",
+                        1_000_000L + i * 10L,
+                        new double[][] {x},
+                        new double[][] {model.predict(x)},
+                        all);
             }
-            EngineSettings one = new EngineSettings(1, 1 << 16, 10_000, Duration.ofHours(1), 0.5, 0.8, Duration.ofHours(1));
-            engine = new DetectionEngine(one, InstantSource.fixed(java.time.Instant.ofEpochMilli(1_000_000)), EngineListener.NONE);
+            EngineSettings one =
+                    new EngineSettings(1, 1 << 16, 10_000, Duration.ofHours(1), 0.5, 0.8, Duration.ofHours(1));
+            engine = new DetectionEngine(
+                    one, InstantSource.fixed(java.time.Instant.ofEpochMilli(1_000_000)), EngineListener.NONE);
         }
 
         @TearDown(Level.Trial)

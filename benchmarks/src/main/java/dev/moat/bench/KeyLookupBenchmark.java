@@ -37,7 +37,8 @@ public class KeyLookupBenchmark {
         secrets = BenchData.secrets(KEYS + 1, 7L);
         List<KeyConfig> keys = new ArrayList<>(KEYS);
         for (int i = 0; i < KEYS; i++) {
-            keys.add(new KeyConfig("key-" + i, KeyStore.sha256Hex(secrets[i]), i % 2 == 0 ? "free" : "pro", "tenant-" + (i % 100)));
+            keys.add(new KeyConfig(
+                    "key-" + i, KeyStore.sha256Hex(secrets[i]), i % 2 == 0 ? "free" : "pro", "tenant-" + (i % 100)));
         }
         store = new KeyStore(keys);
         unknownSecret = secrets[KEYS];

@@ -71,8 +71,13 @@ public final class MemoryFootprint {
         EngineSettings settings = EngineSettings.defaults();
         RateLimiter limiter = new RateLimiter(settings.maxTrackedKeys(), Duration.ofHours(1), System::nanoTime);
         DetectionEngine engine = new DetectionEngine(settings, InstantSource.system(), EngineListener.NONE);
-        System.out.printf(Locale.ROOT, "driving %,d keys x %d queries (detectors: %s; max heap %,d MiB)%n",
-                keys, queries, profile, maxHeap >> 20);
+        System.out.printf(
+                Locale.ROOT,
+                "driving %,d keys x %d queries (detectors: %s; max heap %,d MiB)%n",
+                keys,
+                queries,
+                profile,
+                maxHeap >> 20);
         long started = System.nanoTime();
         long retries = 0;
         int driven = 0;
@@ -85,8 +90,14 @@ public final class MemoryFootprint {
                 for (int k = driven; k < end; k++) {
                     limiter.tryConsume(keyIds[k], limits);
                     int i = r++ & (ROW_POOL - 1);
-                    QueryEvent e = new QueryEvent(keyIds[k], null, "/v1/models/digits", System.currentTimeMillis(),
-                            new double[][] {rows[i].clone()}, new double[][] {answers[i].clone()}, profile);
+                    QueryEvent e = new QueryEvent(
+                            keyIds[k],
+                            null,
+                            "/v1/models/digits",
+                            System.currentTimeMillis(),
+                            new double[][] {rows[i].clone()},
+                            new double[][] {answers[i].clone()},
+                            profile);
                     while (!engine.submit(e)) {
                         retries++; // queue full: let the worker catch up rather than lose state
                         engine.awaitIdle(Duration.ofMinutes(1));
@@ -98,11 +109,18 @@ public final class MemoryFootprint {
             }
             driven = end;
             after = usedHeapAfterGc();
-            System.out.printf(Locale.ROOT, "  %,7d keys: %,13d B retained, %,7.0f B/key%n",
-                    driven, after - before, (double) (after - before) / driven);
+            System.out.printf(
+                    Locale.ROOT,
+                    "  %,7d keys: %,13d B retained, %,7.0f B/key%n",
+                    driven,
+                    after - before,
+                    (double) (after - before) / driven);
             if (driven < keys && after > STOP_AT_HEAP_SHARE * maxHeap) {
-                System.out.printf(Locale.ROOT, "  heap past %.0f%% of -Xmx: stopping at %,d keys and projecting%n",
-                        STOP_AT_HEAP_SHARE * 100, driven);
+                System.out.printf(
+                        Locale.ROOT,
+                        "  heap past %.0f%% of -Xmx: stopping at %,d keys and projecting%n",
+                        STOP_AT_HEAP_SHARE * 100,
+                        driven);
                 break;
             }
         }
@@ -112,22 +130,42 @@ public final class MemoryFootprint {
         double projectedMib = perKey * KEYS / (1024.0 * 1024.0);
         boolean fits = projectedMib <= BUDGET_MIB;
 
-        System.out.printf(Locale.ROOT, "keys driven:        %,d x %d queries in %,ds (%,d events re-offered after a full queue)%n",
-                driven, queries, seconds, retries);
-        System.out.printf(Locale.ROOT, "keys tracked:       %,d by the detection engine, %,d by the rate limiter%n",
-                engine.keysTracked(), limiter.trackedKeys());
-        System.out.printf(Locale.ROOT, "detector failures:  %,d, dropped events: %,d%n", engine.failures(), engine.dropped());
+        System.out.printf(
+                Locale.ROOT,
+                "keys driven:        %,d x %d queries in %,ds (%,d events re-offered after a full queue)%n",
+                driven,
+                queries,
+                seconds,
+                retries);
+        System.out.printf(
+                Locale.ROOT,
+                "keys tracked:       %,d by the detection engine, %,d by the rate limiter%n",
+                engine.keysTracked(),
+                limiter.trackedKeys());
+        System.out.printf(
+                Locale.ROOT, "detector failures:  %,d, dropped events: %,d%n", engine.failures(), engine.dropped());
         System.out.printf(Locale.ROOT, "heap used:          %,d B before, %,d B after%n", before, after);
-        System.out.printf(Locale.ROOT, "bytes per key:      %,.0f (budget %,d: %d MiB / %,d keys)%n",
-                perKey, (BUDGET_MIB << 20) / KEYS, BUDGET_MIB, KEYS);
-        System.out.printf(Locale.ROOT, "%,d keys:      %,.1f MiB of %d MiB -> %s%n",
-                KEYS, projectedMib, BUDGET_MIB, fits ? "FITS" : "DOES NOT FIT");
+        System.out.printf(
+                Locale.ROOT,
+                "bytes per key:      %,.0f (budget %,d: %d MiB / %,d keys)%n",
+                perKey,
+                (BUDGET_MIB << 20) / KEYS,
+                BUDGET_MIB,
+                KEYS);
+        System.out.printf(
+                Locale.ROOT,
+                "%,d keys:      %,.1f MiB of %d MiB -> %s%n",
+                KEYS,
+                projectedMib,
+                BUDGET_MIB,
+                fits ? "FITS" : "DOES NOT FIT");
         System.out.println("largest classes on the heap:");
         System.out.print(histogram(16));
 
         long pause = Long.getLong("moat.pauseSeconds", 0);
         if (pause > 0) {
-            System.out.println("holding the state for " + pause + "s (pid " + ProcessHandle.current().pid() + ")");
+            System.out.println("holding the state for " + pause + "s (pid "
+                    + ProcessHandle.current().pid() + ")");
             Thread.sleep(pause * 1000);
         }
         // both stay reachable until here, so nothing above measured a collected limiter or engine
@@ -154,9 +192,12 @@ public final class MemoryFootprint {
     /** The first {@code lines} entries of HotSpot's class histogram (what {@code jcmd GC.class_histogram} prints). */
     static String histogram(int lines) {
         try {
-            Object out = ManagementFactory.getPlatformMBeanServer().invoke(
-                    new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
-                    new Object[] {null}, new String[] {String[].class.getName()});
+            Object out = ManagementFactory.getPlatformMBeanServer()
+                    .invoke(
+                            new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                            "gcClassHistogram",
+                            new Object[] {null},
+                            new String[] {String[].class.getName()});
             String[] all = out.toString().split("\n");
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < Math.min(all.length, lines + 2); i++) {

@@ -60,6 +60,7 @@ public class PolicyStageBenchmark {
     ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     /** The last copy handed to "the detectors", kept so the copy cannot be optimised away. */
     double[][] observed;
+
     int next;
 
     @Setup

@@ -50,6 +50,7 @@ public class ProtocolAdapterBenchmark {
     double[][][] predictions;
     /** Where rewritten answers come from; a test swaps in an instrumented one to check they are released. */
     ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+
     int next;
 
     @Setup
@@ -63,7 +64,8 @@ public class ProtocolAdapterBenchmark {
             double[][] rows = BenchData.noisyDigits(BenchData.BATCH, 100 + i);
             predictions[i] = BenchData.predict(rows);
             requests[i] = Unpooled.wrappedBuffer(BenchData.tfServingRequest(rows));
-            integerRequests[i] = Unpooled.wrappedBuffer(BenchData.tfServingRequestIntegers(BenchData.digits(BenchData.BATCH, 100 + i)));
+            integerRequests[i] = Unpooled.wrappedBuffer(
+                    BenchData.tfServingRequestIntegers(BenchData.digits(BenchData.BATCH, 100 + i)));
             answers[i] = Unpooled.wrappedBuffer(BenchData.tfServingAnswer(predictions[i]));
         }
     }
@@ -78,8 +80,14 @@ public class ProtocolAdapterBenchmark {
     }
 
     static UpstreamConfig tfServing() {
-        return new UpstreamConfig("digits", URI.create("http://127.0.0.1:8501"), Protocol.TFSERVING,
-                Duration.ofSeconds(2), Duration.ofSeconds(30), 64, null);
+        return new UpstreamConfig(
+                "digits",
+                URI.create("http://127.0.0.1:8501"),
+                Protocol.TFSERVING,
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(30),
+                64,
+                null);
     }
 
     /** The request's feature rows, read before the request goes upstream (for detectors and the watermark). */

@@ -41,8 +41,8 @@ public class RateLimitBenchmark {
 
     @Setup
     public void setUp() {
-        String[] texts = "free".equals(tier) ? new String[] {"100/1m", "5000/1d"}
-                : new String[] {"1000000/1s", "1000000000/1d"};
+        String[] texts =
+                "free".equals(tier) ? new String[] {"100/1m", "5000/1d"} : new String[] {"1000000/1s", "1000000000/1d"};
         limits = Arrays.stream(texts).map(RateLimit::parse).toList();
         limiter = new RateLimiter(100_000, Duration.ofHours(1), System::nanoTime);
         keyIds = new String[KEYS];

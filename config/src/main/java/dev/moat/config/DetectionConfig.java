@@ -12,4 +12,5 @@ import java.time.Duration;
  * @param expireAfterIdle per-key state dropped after this long without a query
  * @param calibration     a file written by {@code moat calibrate}, or {@code null} to learn online
  */
-public record DetectionConfig(int workers, int queueCapacity, long maxTrackedKeys, Duration expireAfterIdle, Path calibration) {}
+public record DetectionConfig(
+        int workers, int queueCapacity, long maxTrackedKeys, Duration expireAfterIdle, Path calibration) {}

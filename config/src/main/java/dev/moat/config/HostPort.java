@@ -11,7 +11,8 @@ public record HostPort(String host, int port) {
     public static HostPort parse(String text) {
         HostPort parsed = dev.moat.config.internal.Values.hostPort(text);
         if (parsed == null) {
-            throw new IllegalArgumentException("\"" + text + "\" (expected " + dev.moat.config.internal.Values.HOST_PORT_EXPECTED + ")");
+            throw new IllegalArgumentException(
+                    "\"" + text + "\" (expected " + dev.moat.config.internal.Values.HOST_PORT_EXPECTED + ")");
         }
         return parsed;
     }

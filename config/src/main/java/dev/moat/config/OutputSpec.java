@@ -27,7 +27,8 @@ public sealed interface OutputSpec {
      * @param sensitivity default 1.0
      * @param keepTop1    restore the original top-1 class after adding noise (default true)
      */
-    record Noise(String kind, double scale, double epsilon, double sensitivity, boolean keepTop1) implements OutputSpec {}
+    record Noise(String kind, double scale, double epsilon, double sensitivity, boolean keepTop1)
+            implements OutputSpec {}
 
     /** {@code reverse_sigmoid: {beta: 1.0, gamma: 0.2}} (top-1 always restored). */
     record ReverseSigmoid(double beta, double gamma) implements OutputSpec {}

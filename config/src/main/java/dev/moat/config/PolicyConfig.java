@@ -37,7 +37,8 @@ public record PolicyConfig(
      * @param throttle a tighter bucket for the key (empty when none)
      * @param block    block the key for this long ({@code null} when not a block)
      */
-    public record EscalationStep(double at, List<OutputSpec> perturb, List<RateLimit> throttle, java.time.Duration block) {
+    public record EscalationStep(
+            double at, List<OutputSpec> perturb, List<RateLimit> throttle, java.time.Duration block) {
         public EscalationStep {
             perturb = List.copyOf(perturb);
             throttle = List.copyOf(throttle);
@@ -52,5 +53,6 @@ public record PolicyConfig(
      * @param logitBiasWithLogprobs {@code reject} (400) or {@code neutralise} (drop logprobs)
      * @param maxLogitBiasEntries   requests with more entries are rejected (400)
      */
-    public record LlmRules(int maxTopLogprobs, int logprobDecimals, String logitBiasWithLogprobs, int maxLogitBiasEntries) {}
+    public record LlmRules(
+            int maxTopLogprobs, int logprobDecimals, String logitBiasWithLogprobs, int maxLogitBiasEntries) {}
 }

@@ -19,7 +19,8 @@ public record RateLimit(long capacity, Duration period, String text) {
     public static RateLimit parse(String text) {
         RateLimit parsed = dev.moat.config.internal.Values.rate(text);
         if (parsed == null) {
-            throw new IllegalArgumentException("\"" + text + "\" (expected " + dev.moat.config.internal.Values.RATE_EXPECTED + ")");
+            throw new IllegalArgumentException(
+                    "\"" + text + "\" (expected " + dev.moat.config.internal.Values.RATE_EXPECTED + ")");
         }
         return parsed;
     }

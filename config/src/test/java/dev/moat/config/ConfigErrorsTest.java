@@ -23,7 +23,9 @@ class ConfigErrorsTest {
         try {
             ConfigLoader.parse(yaml, "test.yaml", env);
         } catch (ConfigException e) {
-            assertThat(e.getMessage()).isEqualTo(String.join("\n", e.errors().stream().map(ConfigError::toString).toList()));
+            assertThat(e.getMessage())
+                    .isEqualTo(String.join(
+                            "\n", e.errors().stream().map(ConfigError::toString).toList()));
             return e.errors().stream().map(ConfigError::toString).toList();
         }
         throw new AssertionError("expected errors in:\n" + yaml);
@@ -40,7 +42,8 @@ class ConfigErrorsTest {
                   - {path_prefix: /b, upstream: llm}
                   - path_prefix: /c
                     upstream: digitz
-                """)).containsExactly("test.yaml:8:15: routes[2].upstream: \"digitz\" (expected one of: digits, llm)");
+                """))
+                .containsExactly("test.yaml:8:15: routes[2].upstream: \"digitz\" (expected one of: digits, llm)");
     }
 
     @Test
@@ -53,13 +56,14 @@ class ConfigErrorsTest {
                   digits: {url: "ftp://x", protocol: grpc}
                 routes:
                   - {path_prefix: v1, upstream: digits, policy: strict}
-                """)).containsExactly(
-                "test.yaml:2:11: server.listen: \"0.0.0.0:80800\" (expected \"host:port\" with a port from 0 to 65535)",
-                "test.yaml:3:20: server.timeouts.idle: \"60\" (expected a positive duration like 500ms, 30s, 5m, 1h or 1d)",
-                "test.yaml:5:17: upstreams.digits.url: \"ftp://x\" (expected an absolute http:// or https:// URL with a host)",
-                "test.yaml:5:38: upstreams.digits.protocol: \"grpc\" (expected one of: tfserving, kserve-v2, openai, generic)",
-                "test.yaml:7:19: routes[0].path_prefix: \"v1\" (expected a path starting with \"/\")",
-                "test.yaml:7:49: routes[0].policy: \"strict\" (expected a defined name (none are defined))");
+                """))
+                .containsExactly(
+                        "test.yaml:2:11: server.listen: \"0.0.0.0:80800\" (expected \"host:port\" with a port from 0 to 65535)",
+                        "test.yaml:3:20: server.timeouts.idle: \"60\" (expected a positive duration like 500ms, 30s, 5m, 1h or 1d)",
+                        "test.yaml:5:17: upstreams.digits.url: \"ftp://x\" (expected an absolute http:// or https:// URL with a host)",
+                        "test.yaml:5:38: upstreams.digits.protocol: \"grpc\" (expected one of: tfserving, kserve-v2, openai, generic)",
+                        "test.yaml:7:19: routes[0].path_prefix: \"v1\" (expected a path starting with \"/\")",
+                        "test.yaml:7:49: routes[0].policy: \"strict\" (expected a defined name (none are defined))");
     }
 
     @Test
@@ -69,11 +73,12 @@ class ConfigErrorsTest {
                   lisen: "0.0.0.0:8080"
                   frobnicate: 1
                 polices: {}
-                """)).containsExactly(
-                "test.yaml:6:3: server.lisen: unknown field (did you mean listen? expected one of: listen, event_loop_threads, limits, timeouts, tls)",
-                "test.yaml:7:3: server.frobnicate: unknown field (expected one of: listen, event_loop_threads, limits, timeouts, tls)",
-                "test.yaml:8:1: polices: unknown field (did you mean policies? expected one of: server, admin, upstreams, routes, keys, "
-                        + "keys_file, tiers, rate_limiting, policies, detection, distributed, audit, alerts, access_log)");
+                """))
+                .containsExactly(
+                        "test.yaml:6:3: server.lisen: unknown field (did you mean listen? expected one of: listen, event_loop_threads, limits, timeouts, tls)",
+                        "test.yaml:7:3: server.frobnicate: unknown field (expected one of: listen, event_loop_threads, limits, timeouts, tls)",
+                        "test.yaml:8:1: polices: unknown field (did you mean policies? expected one of: server, admin, upstreams, routes, keys, "
+                                + "keys_file, tiers, rate_limiting, policies, detection, distributed, audit, alerts, access_log)");
     }
 
     @Test
@@ -83,15 +88,18 @@ class ConfigErrorsTest {
                   digits: {protocol: tfserving}
                 routes:
                   - {upstream: digits}
-                """)).containsExactly(
-                "test.yaml:2:11: upstreams.digits.url: missing (expected an absolute http:// or https:// URL with a host)",
-                "test.yaml:4:5: routes[0].path_prefix: missing (expected a path starting with \"/\")");
+                """))
+                .containsExactly(
+                        "test.yaml:2:11: upstreams.digits.url: missing (expected an absolute http:// or https:// URL with a host)",
+                        "test.yaml:4:5: routes[0].path_prefix: missing (expected a path starting with \"/\")");
     }
 
     @Test
     void atLeastOneRouteIsNeeded() {
-        assertThat(errors("upstreams: {}\n")).containsExactly("test.yaml:1:1: routes: missing (expected a list of routes)");
-        assertThat(errors("routes: []\n")).containsExactly("test.yaml:1:9: routes: an empty list (expected at least one route)");
+        assertThat(errors("upstreams: {}\n"))
+                .containsExactly("test.yaml:1:1: routes: missing (expected a list of routes)");
+        assertThat(errors("routes: []\n"))
+                .containsExactly("test.yaml:1:9: routes: an empty list (expected at least one route)");
     }
 
     @Test
@@ -100,15 +108,20 @@ class ConfigErrorsTest {
                 server: "0.0.0.0:8080"
                 tiers:
                   free: {limits: "lots"}
-                """)).containsExactly(
-                "test.yaml:5:9: server: \"0.0.0.0:8080\" (expected a mapping)",
-                "test.yaml:7:18: tiers.free.limits: \"lots\" (expected a rate like \"100/1m\", \"5000/1d\" or \"10/s\")");
+                """))
+                .containsExactly(
+                        "test.yaml:5:9: server: \"0.0.0.0:8080\" (expected a mapping)",
+                        "test.yaml:7:18: tiers.free.limits: \"lots\" (expected a rate like \"100/1m\", \"5000/1d\" or \"10/s\")");
     }
 
     @Test
     void yamlSyntaxErrorsCarryTheirPosition() {
-        assertThat(errors("routes:\n  - {path_prefix: /v1\nupstreams: [\n")).hasSize(1)
-                .first().asString().startsWith("test.yaml:3:").contains("YAML syntax");
+        assertThat(errors("routes:\n  - {path_prefix: /v1\nupstreams: [\n"))
+                .hasSize(1)
+                .first()
+                .asString()
+                .startsWith("test.yaml:3:")
+                .contains("YAML syntax");
     }
 
     @Test
@@ -117,8 +130,9 @@ class ConfigErrorsTest {
                 admin:
                   listen: "127.0.0.1:9090"
                   listen: "127.0.0.1:9091"
-                """)).containsExactly(
-                "test.yaml:7:3: admin.listen: duplicate field (expected each name once; first at 6:3)");
+                """))
+                .containsExactly(
+                        "test.yaml:7:3: admin.listen: duplicate field (expected each name once; first at 6:3)");
     }
 
     @Test
@@ -131,11 +145,12 @@ class ConfigErrorsTest {
                   - {id: alice, sha256: "%s", tier: free}
                   - {id: alice, sha256: "%s", tier: fre}
                   - {id: "bad id", sha256: "%s", tier: free}
-                """.formatted(sha, sha.toUpperCase(), "b".repeat(64)))).containsExactly(
-                "test.yaml:9:10: keys[1].id: \"alice\" (expected a unique id; \"alice\" is already at test.yaml:8:10)",
-                "test.yaml:9:25: keys[1].sha256: (value hidden) (expected a unique sha256; key \"alice\" has the same one)",
-                "test.yaml:9:99: keys[1].tier: \"fre\" (expected one of: free)",
-                "test.yaml:10:10: keys[2].id: \"bad id\" (expected a key id of letters, digits, '.', '_' or '-')");
+                """.formatted(sha, sha.toUpperCase(), "b".repeat(64))))
+                .containsExactly(
+                        "test.yaml:9:10: keys[1].id: \"alice\" (expected a unique id; \"alice\" is already at test.yaml:8:10)",
+                        "test.yaml:9:25: keys[1].sha256: (value hidden) (expected a unique sha256; key \"alice\" has the same one)",
+                        "test.yaml:9:99: keys[1].tier: \"fre\" (expected one of: free)",
+                        "test.yaml:10:10: keys[2].id: \"bad id\" (expected a key id of letters, digits, '.', '_' or '-')");
     }
 
     @Test
@@ -156,22 +171,23 @@ class ConfigErrorsTest {
                       - {at: 0.5, block: 1h}
                       - {at: 0.9}
                     llm: {logit_bias_with_logprobs: ignore}
-                """)).containsExactly(
-                "test.yaml:8:16: policies.p.outputs[0].top_k: \"0\" (expected an integer >= 1)",
-                "test.yaml:9:9: policies.p.outputs[1]: a map with top_k, round (expected one transform per list entry)",
-                "test.yaml:10:16: policies.p.outputs[2].noise.epsilon: missing (expected epsilon > 0 (or scale > 0) for laplace noise)",
-                "test.yaml:11:27: policies.p.outputs[3].watermark.rate: \"0.9\" (expected a number in (0, 0.5])",
-                "test.yaml:11:40: policies.p.outputs[3].watermark.secret: (value hidden) (expected a secret of at least 16 characters)",
-                "test.yaml:12:17: policies.p.outputs[4].strip[0]: \"explanations\" (expected a JSON pointer starting with \"/\", e.g. \"/data\")",
-                "test.yaml:13:9: policies.p.outputs[5].topk: unknown field (did you mean top_k? expected one of: top_k, round, "
-                        + "label_only, noise, reverse_sigmoid, strip, watermark)",
-                "test.yaml:14:32: policies.p.detectors.prada.delta: \"1.5\" (expected a number in (0, 1), the Shapiro-Wilk threshold)",
-                "test.yaml:14:52: policies.p.detectors.prada.min_distances: \"5\" (expected an integer >= 10)",
-                "test.yaml:14:56: policies.p.detectors.volum: unknown detector (did you mean volume? expected one of: "
-                        + "boundary, coverage, ood, prada, tenant, volume)",
-                "test.yaml:17:14: policies.p.escalation[1].at: \"0.5\" (expected a risk above the previous step's 0.8 (steps ascend strictly by at))",
-                "test.yaml:18:9: policies.p.escalation[2]: a mapping (expected at least one action: perturb, throttle or block)",
-                "test.yaml:19:37: policies.p.llm.logit_bias_with_logprobs: \"ignore\" (expected one of: reject, neutralise)");
+                """))
+                .containsExactly(
+                        "test.yaml:8:16: policies.p.outputs[0].top_k: \"0\" (expected an integer >= 1)",
+                        "test.yaml:9:9: policies.p.outputs[1]: a map with top_k, round (expected one transform per list entry)",
+                        "test.yaml:10:16: policies.p.outputs[2].noise.epsilon: missing (expected epsilon > 0 (or scale > 0) for laplace noise)",
+                        "test.yaml:11:27: policies.p.outputs[3].watermark.rate: \"0.9\" (expected a number in (0, 0.5])",
+                        "test.yaml:11:40: policies.p.outputs[3].watermark.secret: (value hidden) (expected a secret of at least 16 characters)",
+                        "test.yaml:12:17: policies.p.outputs[4].strip[0]: \"explanations\" (expected a JSON pointer starting with \"/\", e.g. \"/data\")",
+                        "test.yaml:13:9: policies.p.outputs[5].topk: unknown field (did you mean top_k? expected one of: top_k, round, "
+                                + "label_only, noise, reverse_sigmoid, strip, watermark)",
+                        "test.yaml:14:32: policies.p.detectors.prada.delta: \"1.5\" (expected a number in (0, 1), the Shapiro-Wilk threshold)",
+                        "test.yaml:14:52: policies.p.detectors.prada.min_distances: \"5\" (expected an integer >= 10)",
+                        "test.yaml:14:56: policies.p.detectors.volum: unknown detector (did you mean volume? expected one of: "
+                                + "boundary, coverage, ood, prada, tenant, volume)",
+                        "test.yaml:17:14: policies.p.escalation[1].at: \"0.5\" (expected a risk above the previous step's 0.8 (steps ascend strictly by at))",
+                        "test.yaml:18:9: policies.p.escalation[2]: a mapping (expected at least one action: perturb, throttle or block)",
+                        "test.yaml:19:37: policies.p.llm.logit_bias_with_logprobs: \"ignore\" (expected one of: reject, neutralise)");
     }
 
     @Test
@@ -182,10 +198,11 @@ class ConfigErrorsTest {
                   t: {url: "http://h:2", generic: {inputs: /data, outputs: /out}}
                 routes:
                   - {path_prefix: /, upstream: g}
-                """)).containsExactly(
-                "test.yaml:2:54: upstreams.g.generic.outputs: missing (expected a JSON pointer starting with \"/\", e.g. \"/data\")",
-                "test.yaml:2:63: upstreams.g.generic.inputs: \"data\" (expected a JSON pointer starting with \"/\", e.g. \"/data\")",
-                "test.yaml:3:26: upstreams.t.generic: set for protocol tfserving (expected only with protocol: generic)");
+                """))
+                .containsExactly(
+                        "test.yaml:2:54: upstreams.g.generic.outputs: missing (expected a JSON pointer starting with \"/\", e.g. \"/data\")",
+                        "test.yaml:2:63: upstreams.g.generic.inputs: \"data\" (expected a JSON pointer starting with \"/\", e.g. \"/data\")",
+                        "test.yaml:3:26: upstreams.t.generic: set for protocol tfserving (expected only with protocol: generic)");
     }
 
     @Test
@@ -193,10 +210,11 @@ class ConfigErrorsTest {
         assertThat(errors(BASE + """
                 server:
                   tls: {certificate: /nonexistent/moat/chain.pem}
-                """)).containsExactly(
-                "test.yaml:6:8: server.tls.private_key: missing (expected a file path)",
-                "test.yaml:6:22: server.tls.certificate: \"/nonexistent/moat/chain.pem\" does not exist or is not a file "
-                        + "(expected a PEM certificate chain file)");
+                """))
+                .containsExactly(
+                        "test.yaml:6:8: server.tls.private_key: missing (expected a file path)",
+                        "test.yaml:6:22: server.tls.certificate: \"/nonexistent/moat/chain.pem\" does not exist or is not a file "
+                                + "(expected a PEM certificate chain file)");
     }
 
     @Test
@@ -211,8 +229,14 @@ class ConfigErrorsTest {
                       - watermark: {secret: "tiny-secret"}
                 """);
 
-        assertThat(errors).hasSize(4).allSatisfy(e -> assertThat(e).contains("(value hidden)")
-                .doesNotContain("hunter2").doesNotContain("s3cr3t").doesNotContain("XXXXSECRETXXXX").doesNotContain("tiny-secret"));
+        assertThat(errors)
+                .hasSize(4)
+                .allSatisfy(e -> assertThat(e)
+                        .contains("(value hidden)")
+                        .doesNotContain("hunter2")
+                        .doesNotContain("s3cr3t")
+                        .doesNotContain("XXXXSECRETXXXX")
+                        .doesNotContain("tiny-secret"));
     }
 
     @Test
@@ -220,18 +244,21 @@ class ConfigErrorsTest {
         assertThat(errors(BASE + """
                 tiers: {free: {limits: ["1/s"]}}
                 keys: [{id: a, sha256: "sk-live-my-real-secret", tier: free}]
-                """)).containsExactly(
-                "test.yaml:6:24: keys[0].sha256: (value hidden) (expected 64 hex digits, the SHA-256 of the secret (`moat keys new` prints it))");
+                """))
+                .containsExactly(
+                        "test.yaml:6:24: keys[0].sha256: (value hidden) (expected 64 hex digits, the SHA-256 of the secret (`moat keys new` prints it))");
     }
 
     @Test
     void yamlSyntaxErrorsDoNotQuoteTheLine() {
-        assertThat(errors("admin: {token: \"my-admin-secret\" oops: [}\n")).hasSize(1)
+        assertThat(errors("admin: {token: \"my-admin-secret\" oops: [}\n"))
+                .hasSize(1)
                 .allSatisfy(e -> assertThat(e).doesNotContain("my-admin-secret"));
     }
 
     @Test
     void emptyFileIsAnError() {
-        assertThat(errors("# nothing\n")).containsExactly("test.yaml:1:1: the file is empty (expected a YAML document)");
+        assertThat(errors("# nothing\n"))
+                .containsExactly("test.yaml:1:1: the file is empty (expected a YAML document)");
     }
 }

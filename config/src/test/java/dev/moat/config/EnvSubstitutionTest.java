@@ -15,7 +15,8 @@ class EnvSubstitutionTest {
 
     @Test
     void aSetVariableReplacesTheReference() throws ConfigException {
-        MoatConfig c = parse(BASE + "admin: {listen: \"${HOST}:${PORT}\", token: \"${TOKEN}\"}\n",
+        MoatConfig c = parse(
+                BASE + "admin: {listen: \"${HOST}:${PORT}\", token: \"${TOKEN}\"}\n",
                 Map.of("HOST", "10.0.0.1", "PORT", "9999", "TOKEN", "t0ken"));
 
         assertThat(c.admin().listen()).isEqualTo(new HostPort("10.0.0.1", 9999));
@@ -33,7 +34,8 @@ class EnvSubstitutionTest {
 
     @Test
     void substitutedTextIsParsedForItsField() throws ConfigException {
-        MoatConfig c = parse(BASE + "server: {limits: {max_connections: \"${MAXC:-250}\"}, timeouts: {idle: \"${IDLE}\"}}\n",
+        MoatConfig c = parse(
+                BASE + "server: {limits: {max_connections: \"${MAXC:-250}\"}, timeouts: {idle: \"${IDLE}\"}}\n",
                 Map.of("IDLE", "5m"));
 
         assertThat(c.server().limits().maxConnections()).isEqualTo(250);
@@ -42,30 +44,36 @@ class EnvSubstitutionTest {
 
     @Test
     void anUnsetVariableWithoutDefaultIsAnErrorAtItsValue() {
-        assertThat(errors(BASE + "admin:\n  token: \"${MOAT_ADMIN_TOKEN}\"\n")).containsExactly(
-                "test.yaml:6:10: admin.token: environment variable MOAT_ADMIN_TOKEN is not set "
+        assertThat(errors(BASE + "admin:\n  token: \"${MOAT_ADMIN_TOKEN}\"\n"))
+                .containsExactly("test.yaml:6:10: admin.token: environment variable MOAT_ADMIN_TOKEN is not set "
                         + "(expected it set, or a default: ${MOAT_ADMIN_TOKEN:-default})");
     }
 
     @Test
     void aBadValueFromTheEnvironmentIsShownUnlessSecret() {
-        assertThat(errors(BASE + "server: {listen: \"${LISTEN}\"}\n", Map.of("LISTEN", "nowhere"))).containsExactly(
-                "test.yaml:5:18: server.listen: \"nowhere\" (expected \"host:port\" with a port from 0 to 65535)");
+        assertThat(errors(BASE + "server: {listen: \"${LISTEN}\"}\n", Map.of("LISTEN", "nowhere")))
+                .containsExactly(
+                        "test.yaml:5:18: server.listen: \"nowhere\" (expected \"host:port\" with a port from 0 to 65535)");
         assertThat(errors(BASE + "admin: {token: \"${T}\"}\n", Map.of("T", "secret with space")))
-                .containsExactly("test.yaml:5:16: admin.token: (value hidden) (expected a non-empty token without spaces)");
+                .containsExactly(
+                        "test.yaml:5:16: admin.token: (value hidden) (expected a non-empty token without spaces)");
     }
 
     @Test
     void malformedReferencesAreErrors() {
-        assertThat(errors(BASE + "admin: {token: \"${OOPS\"}\n")).containsExactly(
-                "test.yaml:5:16: admin.token: unclosed \"${\" (expected ${NAME} or ${NAME:-default})");
-        assertThat(errors(BASE + "audit: {file: \"${1BAD}\"}\n")).containsExactly(
-                "test.yaml:5:15: audit.file: \"${1BAD}\" is not a variable reference (expected ${NAME} or ${NAME:-default})");
+        assertThat(errors(BASE + "admin: {token: \"${OOPS\"}\n"))
+                .containsExactly("test.yaml:5:16: admin.token: unclosed \"${\" (expected ${NAME} or ${NAME:-default})");
+        assertThat(errors(BASE + "audit: {file: \"${1BAD}\"}\n"))
+                .containsExactly(
+                        "test.yaml:5:15: audit.file: \"${1BAD}\" is not a variable reference (expected ${NAME} or ${NAME:-default})");
     }
 
     @Test
     void doubleDollarWritesALiteralReference() throws ConfigException {
-        assertThat(parse(BASE + "admin: {token: \"$${NOT_A_VAR}\"}\n", Map.of()).admin().token()).isEqualTo("${NOT_A_VAR}");
+        assertThat(parse(BASE + "admin: {token: \"$${NOT_A_VAR}\"}\n", Map.of())
+                        .admin()
+                        .token())
+                .isEqualTo("${NOT_A_VAR}");
     }
 
     @Test
@@ -86,9 +94,14 @@ class EnvSubstitutionTest {
                 """, Map.of());
 
         // Quoted "${DELTA:-0.8}" (needed in flow style) still yields a number; a quoted literal stays text.
-        assertThat(c.policies().get("p").detectors().get("prada")).containsExactly(
-                Map.entry("delta", 0.8), Map.entry("min_distances", 50L), Map.entry("mode", "fast"),
-                Map.entry("quoted", "12"), Map.entry("flag", true), Map.entry("list", java.util.List.of(1L, 2.5)));
+        assertThat(c.policies().get("p").detectors().get("prada"))
+                .containsExactly(
+                        Map.entry("delta", 0.8),
+                        Map.entry("min_distances", 50L),
+                        Map.entry("mode", "fast"),
+                        Map.entry("quoted", "12"),
+                        Map.entry("flag", true),
+                        Map.entry("list", java.util.List.of(1L, 2.5)));
         assertThat(c.policies().get("p").detectors().get("volume")).isEmpty();
     }
 }

@@ -30,12 +30,15 @@ class KeysFileTest {
     @Test
     void keysFromBothPlacesAreJoinedAndPathsResolveAgainstTheConfigDirectory() throws Exception {
         Files.createDirectories(dir.resolve("secrets"));
-        Files.writeString(dir.resolve("secrets/keys.yaml"), "- {id: bob, sha256: \"%s\", tier: free, tenant: acme}\n".formatted(B));
+        Files.writeString(
+                dir.resolve("secrets/keys.yaml"),
+                "- {id: bob, sha256: \"%s\", tier: free, tenant: acme}\n".formatted(B));
         Path file = config("keys_file: secrets/keys.yaml\naudit: {file: logs/audit.jsonl}\n");
 
         MoatConfig c = ConfigLoader.load(file, Map.of());
 
-        assertThat(c.keys()).containsExactly(new KeyConfig("alice", A, "free", null), new KeyConfig("bob", B, "free", "acme"));
+        assertThat(c.keys())
+                .containsExactly(new KeyConfig("alice", A, "free", null), new KeyConfig("bob", B, "free", "acme"));
         assertThat(c.audit().file()).isEqualTo(dir.toAbsolutePath().resolve("logs/audit.jsonl"));
     }
 
@@ -50,9 +53,12 @@ class KeysFileTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
 
         String keysFile = dir.resolve("keys.yaml").toString();
-        assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
-                keysFile + ":1:95: keys[0].tier: \"gold\" (expected one of: free)",
-                keysFile + ":2:8: keys[1].id: \"alice\" (expected a unique id; \"alice\" is already at " + file + ":7:10)");
+        assertThat(e.errors())
+                .extracting(ConfigError::toString)
+                .containsExactly(
+                        keysFile + ":1:95: keys[0].tier: \"gold\" (expected one of: free)",
+                        keysFile + ":2:8: keys[1].id: \"alice\" (expected a unique id; \"alice\" is already at " + file
+                                + ":7:10)");
     }
 
     @Test
@@ -61,8 +67,9 @@ class KeysFileTest {
 
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
 
-        assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
-                file + ":8:12: keys_file: \"nope.yaml\" cannot be read: NoSuchFileException "
+        assertThat(e.errors())
+                .extracting(ConfigError::toString)
+                .containsExactly(file + ":8:12: keys_file: \"nope.yaml\" cannot be read: NoSuchFileException "
                         + "(expected a readable YAML file holding a list of keys)");
     }
 
@@ -73,8 +80,10 @@ class KeysFileTest {
 
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
 
-        assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
-                dir.resolve("keys.yaml") + ":1:1: keys: a mapping (expected a YAML list of keys, each {id, sha256, tier, tenant})");
+        assertThat(e.errors())
+                .extracting(ConfigError::toString)
+                .containsExactly(dir.resolve("keys.yaml")
+                        + ":1:1: keys: a mapping (expected a YAML list of keys, each {id, sha256, tier, tenant})");
     }
 
     @Test

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 class PolicyParsingTest {
 
     private static PolicyConfig policy(String body) throws ConfigException {
-        return ConfigLoader.parse(BASE + "policies:\n  p:\n" + body.indent(4), "test.yaml", Map.of()).policies().get("p");
+        return ConfigLoader.parse(BASE + "policies:\n  p:\n" + body.indent(4), "test.yaml", Map.of())
+                .policies()
+                .get("p");
     }
 
     @Test
@@ -26,13 +28,14 @@ class PolicyParsingTest {
                   - watermark: {secret: "0123456789abcdef"}
                 """);
 
-        assertThat(p.outputs()).containsExactly(
-                new OutputSpec.LabelOnly(),
-                new OutputSpec.Noise("gaussian", 0.05, 0, 1.0, true),
-                new OutputSpec.Noise("laplace", 0.5, 2.0, 1.0, false),
-                new OutputSpec.ReverseSigmoid(1.0, 0.2),
-                new OutputSpec.Strip(List.of("/explanations")),
-                new OutputSpec.Watermark(0.005, "0123456789abcdef", null));
+        assertThat(p.outputs())
+                .containsExactly(
+                        new OutputSpec.LabelOnly(),
+                        new OutputSpec.Noise("gaussian", 0.05, 0, 1.0, true),
+                        new OutputSpec.Noise("laplace", 0.5, 2.0, 1.0, false),
+                        new OutputSpec.ReverseSigmoid(1.0, 0.2),
+                        new OutputSpec.Strip(List.of("/explanations")),
+                        new OutputSpec.Watermark(0.005, "0123456789abcdef", null));
         assertThat(p.llm()).isNull();
         assertThat(p.needsResponseBody()).isTrue();
     }
@@ -50,10 +53,14 @@ class PolicyParsingTest {
                 llm: {}
                 """);
 
-        assertThat(p.escalation()).containsExactly(
-                new PolicyConfig.EscalationStep(0, List.of(new OutputSpec.Round(1)), List.of(), null),
-                new PolicyConfig.EscalationStep(0.7, List.of(new OutputSpec.TopK(1), new OutputSpec.Round(0)),
-                        List.of(RateLimit.parse("20/1m"), RateLimit.parse("100/1h")), Duration.ofMinutes(30)));
+        assertThat(p.escalation())
+                .containsExactly(
+                        new PolicyConfig.EscalationStep(0, List.of(new OutputSpec.Round(1)), List.of(), null),
+                        new PolicyConfig.EscalationStep(
+                                0.7,
+                                List.of(new OutputSpec.TopK(1), new OutputSpec.Round(0)),
+                                List.of(RateLimit.parse("20/1m"), RateLimit.parse("100/1h")),
+                                Duration.ofMinutes(30)));
         assertThat(p.llm()).isEqualTo(new PolicyConfig.LlmRules(5, 2, "reject", 10));
     }
 

@@ -43,8 +43,12 @@ public final class DetectionEngine implements AutoCloseable {
         this.workers = new Worker[n];
         this.threads = new Thread[n];
         for (int i = 0; i < n; i++) {
-            workers[i] = new Worker(Math.max(1, settings.queueCapacity() / n), Math.max(1, settings.maxTrackedKeys() / n),
-                    settings.expireAfterIdle().toMillis(), clock, publisher);
+            workers[i] = new Worker(
+                    Math.max(1, settings.queueCapacity() / n),
+                    Math.max(1, settings.maxTrackedKeys() / n),
+                    settings.expireAfterIdle().toMillis(),
+                    clock,
+                    publisher);
             threads[i] = new Thread(workers[i], "moat-detector-" + i);
             threads[i].setDaemon(true);
             threads[i].start();

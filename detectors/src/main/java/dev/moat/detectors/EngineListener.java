@@ -10,26 +10,21 @@ package dev.moat.detectors;
 public interface EngineListener {
 
     /** A listener that ignores everything. */
-    EngineListener NONE = new EngineListener() {
-    };
+    EngineListener NONE = new EngineListener() {};
 
     /**
      * A key's level changed: on the worker that owns the key when an event moved it, or on the thread
      * of {@link DetectionEngine#verdict} when risk decay alone lowered it (then before the next event).
      * Each change is reported once.
      */
-    default void onLevelChange(String keyId, Level from, Level to, Verdict verdict) {
-    }
+    default void onLevelChange(String keyId, Level from, Level to, Verdict verdict) {}
 
     /** A tenant's pooled level changed (also on a reading thread, as for keys); its keys inherit this risk. */
-    default void onTenantLevelChange(String tenant, Level from, Level to, Verdict verdict) {
-    }
+    default void onTenantLevelChange(String tenant, Level from, Level to, Verdict verdict) {}
 
     /** A detector's score for some key rose to the suspicious threshold or above (one call per episode). */
-    default void onAlert(String detector) {
-    }
+    default void onAlert(String detector) {}
 
     /** An event was dropped because its worker's queue was full. */
-    default void onDropped() {
-    }
+    default void onDropped() {}
 }

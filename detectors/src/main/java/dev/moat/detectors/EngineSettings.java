@@ -8,8 +8,14 @@ import java.util.Objects;
  * among workers), how many keys it remembers and for how long, the risk thresholds of the levels,
  * and the half-life with which a key's risk fades once its detectors calm down.
  */
-public record EngineSettings(int workers, int queueCapacity, long maxTrackedKeys, Duration expireAfterIdle,
-                             double suspiciousAt, double extractingAt, Duration riskHalfLife) {
+public record EngineSettings(
+        int workers,
+        int queueCapacity,
+        long maxTrackedKeys,
+        Duration expireAfterIdle,
+        double suspiciousAt,
+        double extractingAt,
+        Duration riskHalfLife) {
 
     public EngineSettings {
         Objects.requireNonNull(expireAfterIdle, "expireAfterIdle");
@@ -19,8 +25,7 @@ public record EngineSettings(int workers, int queueCapacity, long maxTrackedKeys
         check(maxTrackedKeys >= workers, "maxTrackedKeys", maxTrackedKeys, "at least workers (" + workers + ")");
         check(expireAfterIdle.toMillis() > 0, "expireAfterIdle", expireAfterIdle, "positive");
         check(suspiciousAt > 0 && suspiciousAt <= 1, "suspiciousAt", suspiciousAt, "in (0, 1]");
-        check(extractingAt >= suspiciousAt && extractingAt <= 1, "extractingAt", extractingAt,
-                "in [suspiciousAt, 1]");
+        check(extractingAt >= suspiciousAt && extractingAt <= 1, "extractingAt", extractingAt, "in [suspiciousAt, 1]");
         check(riskHalfLife.toMillis() > 0, "riskHalfLife", riskHalfLife, "positive");
     }
 
@@ -31,8 +36,14 @@ public record EngineSettings(int workers, int queueCapacity, long maxTrackedKeys
 
     /** A copy with another number of workers. */
     public EngineSettings withWorkers(int n) {
-        return new EngineSettings(n, Math.max(queueCapacity, n), Math.max(maxTrackedKeys, n), expireAfterIdle,
-                suspiciousAt, extractingAt, riskHalfLife);
+        return new EngineSettings(
+                n,
+                Math.max(queueCapacity, n),
+                Math.max(maxTrackedKeys, n),
+                expireAfterIdle,
+                suspiciousAt,
+                extractingAt,
+                riskHalfLife);
     }
 
     private static void check(boolean ok, String field, Object value, String expected) {

@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /** How far a key's risk has gone: the escalation ladder in {@code policies} maps it to actions. */
 public enum Level {
-    OK, SUSPICIOUS, EXTRACTING;
+    OK,
+    SUSPICIOUS,
+    EXTRACTING;
 
     /** The lower-case name used in JSON and metrics tags ({@code ok}, {@code suspicious}, {@code extracting}). */
     public String jsonName() {

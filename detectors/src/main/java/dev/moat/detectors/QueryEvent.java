@@ -16,8 +16,14 @@ import java.util.Objects;
  * @param predictions probability vectors, one per row (may be empty when none could be parsed)
  * @param profile     the detectors the key's policy enables
  */
-public record QueryEvent(String keyId, String tenant, String route, long timeMillis,
-                         double[][] inputs, double[][] predictions, DetectorProfile profile) {
+public record QueryEvent(
+        String keyId,
+        String tenant,
+        String route,
+        long timeMillis,
+        double[][] inputs,
+        double[][] predictions,
+        DetectorProfile profile) {
 
     public QueryEvent {
         Objects.requireNonNull(keyId, "keyId");

@@ -9,7 +9,6 @@ import dev.moat.fixtures.traffic.JbdaAttacker;
 import dev.moat.fixtures.traffic.KnockoffAttacker;
 import dev.moat.fixtures.traffic.RandomAttacker;
 import dev.moat.fixtures.traffic.SybilSplit;
-import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,28 +32,60 @@ class AttackCalibrationTest {
         DigitsModel model = DigitsModel.get();
         long start = 600_000;
         int n = 3000;
-        Scenario s = new Scenario(ALL, model::predict).honestClients(seed, 12, 3, 1.0)
+        Scenario s = new Scenario(ALL, model::predict)
+                .honestClients(seed, 12, 3, 1.0)
                 .add("random", null, new RandomAttacker(seed), n, start, () -> 1000)
                 .add("jbda", null, new JbdaAttacker(seed), n, start, () -> 1000)
                 .add("knockoff", null, new KnockoffAttacker(seed), n, start, () -> 1000)
                 .add("boundary", null, new BoundaryAttacker(seed), n, start, () -> 1000)
                 .add(null, "evil", SybilSplit.of(new RandomAttacker(seed * 7), "evil", 5), n, start + 300, () -> 200)
-                .add(null, "evil-jbda", SybilSplit.of(new JbdaAttacker(seed * 7), "evil-jbda", 5), n, start + 600, () -> 200)
+                .add(
+                        null,
+                        "evil-jbda",
+                        SybilSplit.of(new JbdaAttacker(seed * 7), "evil-jbda", 5),
+                        n,
+                        start + 600,
+                        () -> 200)
                 .run();
-        System.out.printf("fixtures seed %d: extracting at %s; tenants %s; max honest risk %.2f (%s)%n", seed,
-                new TreeMap<>(s.extractingAt), new TreeMap<>(s.tenantExtractingAt), s.maxHonestRisk(), s.worstHonest());
+        System.out.printf(
+                "fixtures seed %d: extracting at %s; tenants %s; max honest risk %.2f (%s)%n",
+                seed,
+                new TreeMap<>(s.extractingAt),
+                new TreeMap<>(s.tenantExtractingAt),
+                s.maxHonestRisk(),
+                s.worstHonest());
 
         assertThat(s.maxHonestRisk()).as("honest risk\n%s", s.report()).isLessThan(0.5);
-        assertThat(s.extractingAt.get("random")).as("random\n%s", s.report()).isNotNull().isLessThanOrEqualTo(300);
-        assertThat(s.extractingAt.get("jbda")).as("jbda\n%s", s.report()).isNotNull().isLessThanOrEqualTo(300);
-        assertThat(s.extractingAt.get("knockoff")).as("knockoff\n%s", s.report()).isNotNull().isLessThanOrEqualTo(500);
-        assertThat(s.extractingAt.get("boundary")).as("boundary\n%s", s.report()).isNotNull().isLessThanOrEqualTo(200);
-        assertThat(s.tenantExtractingAt.get("evil")).as("sybil tenant").isNotNull().isLessThanOrEqualTo(1000);
-        assertThat(s.tenantExtractingAt.get("evil-jbda")).as("jbda sybil tenant").isNotNull().isLessThanOrEqualTo(600);
+        assertThat(s.extractingAt.get("random"))
+                .as("random\n%s", s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(300);
+        assertThat(s.extractingAt.get("jbda"))
+                .as("jbda\n%s", s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(300);
+        assertThat(s.extractingAt.get("knockoff"))
+                .as("knockoff\n%s", s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(500);
+        assertThat(s.extractingAt.get("boundary"))
+                .as("boundary\n%s", s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(200);
+        assertThat(s.tenantExtractingAt.get("evil"))
+                .as("sybil tenant")
+                .isNotNull()
+                .isLessThanOrEqualTo(1000);
+        assertThat(s.tenantExtractingAt.get("evil-jbda"))
+                .as("jbda sybil tenant")
+                .isNotNull()
+                .isLessThanOrEqualTo(600);
         for (int k = 0; k < 5; k++) {
             assertThat(s.extractingAt).as("every key of the sybil tenant").containsKey("evil-sybil-" + k);
-            assertThat(s.extractingAt.get("evil-jbda-sybil-" + k)).as("every key of the jbda sybil tenant")
-                    .isNotNull().isLessThanOrEqualTo(200);
+            assertThat(s.extractingAt.get("evil-jbda-sybil-" + k))
+                    .as("every key of the jbda sybil tenant")
+                    .isNotNull()
+                    .isLessThanOrEqualTo(200);
         }
     }
 }

@@ -23,13 +23,25 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class CalibrationTest {
 
-    static final DetectorProfile ALL = DetectorProfile.fromConfig(Map.of("prada", Map.of(), "volume", Map.of(),
-            "boundary", Map.of(), "ood", Map.of(), "coverage", Map.of(), "tenant", Map.of()));
+    static final DetectorProfile ALL = DetectorProfile.fromConfig(Map.of(
+            "prada",
+            Map.of(),
+            "volume",
+            Map.of(),
+            "boundary",
+            Map.of(),
+            "ood",
+            Map.of(),
+            "coverage",
+            Map.of(),
+            "tenant",
+            Map.of()));
 
     @ParameterizedTest
     @ValueSource(longs = {2, 3, 4})
     void honestStaysOkAndAttackersAreCaught(long seed) {
-        Scenario s = new Scenario(ALL).honestPopulation(seed, 2.0)
+        Scenario s = new Scenario(ALL)
+                .honestPopulation(seed, 2.0)
                 .add("uniform", null, Traffic.uniform(3000, seed), 1_200_000, 1000)
                 .add("noisy-shifted", null, Traffic.natural(3000, seed, 2.0, true), 1_200_000, 1000)
                 .add("boundary", null, Traffic.boundary(3000, seed, CentroidModel.DIGITS), 1_200_000, 1000)
@@ -39,15 +51,23 @@ class CalibrationTest {
             s.add("sybil-" + k, "evil", Traffic.uniform(300, seed * 7 + k), 1_200_000 + k * 200, 1000);
         }
         s.run();
-        System.out.printf("seed %d: extracting at %s; tenants %s; max honest risk %.2f (%s)%n", seed,
-                new java.util.TreeMap<>(s.extractingAt), s.tenantExtractingAt, s.maxHonestRisk(), s.worstHonest());
+        System.out.printf(
+                "seed %d: extracting at %s; tenants %s; max honest risk %.2f (%s)%n",
+                seed,
+                new java.util.TreeMap<>(s.extractingAt),
+                s.tenantExtractingAt,
+                s.maxHonestRisk(),
+                s.worstHonest());
 
         assertThat(s.maxHonestRisk()).as("honest risk\n%s", s.report()).isLessThan(0.5);
         assertThat(s.extractingAt.get("uniform")).as("uniform").isNotNull().isLessThanOrEqualTo(1500);
         assertThat(s.extractingAt.get("noisy-shifted")).as("noisy").isNotNull().isLessThanOrEqualTo(500);
         assertThat(s.extractingAt.get("boundary")).as("boundary").isNotNull().isLessThanOrEqualTo(200);
         assertThat(s.extractingAt.get("jbda")).as("jbda").isNotNull().isLessThanOrEqualTo(300);
-        assertThat(s.tenantExtractingAt.get("evil")).as("sybil tenant").isNotNull().isLessThanOrEqualTo(1500);
+        assertThat(s.tenantExtractingAt.get("evil"))
+                .as("sybil tenant")
+                .isNotNull()
+                .isLessThanOrEqualTo(1500);
         for (int k = 0; k < 5; k++) {
             assertThat(s.extractingAt).as("every key of the tenant").containsKey("sybil-" + k);
         }

@@ -41,18 +41,36 @@ class CostTest {
 
     @Test
     void oneWorkerKeepsUpWithHonestTraffic() {
-        DetectorProfile all = DetectorProfile.fromConfig(Map.of("prada", Map.of(), "volume", Map.of(),
-                "boundary", Map.of(), "ood", Map.of(), "coverage", Map.of(), "tenant", Map.of()));
+        DetectorProfile all = DetectorProfile.fromConfig(Map.of(
+                "prada",
+                Map.of(),
+                "volume",
+                Map.of(),
+                "boundary",
+                Map.of(),
+                "ood",
+                Map.of(),
+                "coverage",
+                Map.of(),
+                "tenant",
+                Map.of()));
         List<double[]> rows = Traffic.honest(20_000, 3);
         QueryEvent[] events = new QueryEvent[rows.size()];
         for (int i = 0; i < events.length; i++) {
             double[] x = rows.get(i);
-            events[i] = new QueryEvent("k" + (i % 200), "t" + (i % 20), "/m", 1_000_000L + i * 10L, new double[][] {x},
-                    new double[][] {CentroidModel.DIGITS.predict(x)}, all);
+            events[i] = new QueryEvent(
+                    "k" + (i % 200),
+                    "t" + (i % 20),
+                    "/m",
+                    1_000_000L + i * 10L,
+                    new double[][] {x},
+                    new double[][] {CentroidModel.DIGITS.predict(x)},
+                    all);
         }
-        EngineSettings one = new EngineSettings(1, 1 << 20, 10_000, java.time.Duration.ofHours(1), 0.5, 0.8,
-                java.time.Duration.ofHours(1));
-        try (DetectionEngine e = new DetectionEngine(one, new dev.moat.detectors.support.SimClock(1_000_000), EngineListener.NONE)) {
+        EngineSettings one = new EngineSettings(
+                1, 1 << 20, 10_000, java.time.Duration.ofHours(1), 0.5, 0.8, java.time.Duration.ofHours(1));
+        try (DetectionEngine e =
+                new DetectionEngine(one, new dev.moat.detectors.support.SimClock(1_000_000), EngineListener.NONE)) {
             long t0 = System.nanoTime();
             for (QueryEvent ev : events) {
                 e.submit(ev);
@@ -73,8 +91,11 @@ class CostTest {
         double prada = microsPerQuery(PradaDetector.factory(Map.of()), warm, measured);
         System.out.printf("prada %.2f us/query%n", prada);
         assertThat(prada).isLessThan(200);
-        for (Detector.Factory f : List.of(VolumeDetector.factory(Map.of()), BoundaryDetector.factory(Map.of()),
-                OodDetector.factory(Map.of()), CoverageDetector.factory(Map.of()))) {
+        for (Detector.Factory f : List.of(
+                VolumeDetector.factory(Map.of()),
+                BoundaryDetector.factory(Map.of()),
+                OodDetector.factory(Map.of()),
+                CoverageDetector.factory(Map.of()))) {
             double us = microsPerQuery(f, warm, measured);
             System.out.printf("%s %.2f us/query%n", f.name(), us);
             assertThat(us).as(f.name()).isLessThan(50);

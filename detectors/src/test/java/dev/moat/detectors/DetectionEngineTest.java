@@ -14,10 +14,12 @@ import org.junit.jupiter.api.Test;
 
 class DetectionEngineTest {
 
-    static final DetectorProfile BOUNDARY = DetectorProfile.fromConfig(Map.of("boundary", Map.of("reference_share", 0.05)));
+    static final DetectorProfile BOUNDARY =
+            DetectorProfile.fromConfig(Map.of("boundary", Map.of("reference_share", 0.05)));
 
     private static QueryEvent event(String key, long t, double[] x, DetectorProfile p) {
-        return new QueryEvent(key, null, "/m", t, new double[][] {x}, new double[][] {CentroidModel.DIGITS.predict(x)}, p);
+        return new QueryEvent(
+                key, null, "/m", t, new double[][] {x}, new double[][] {CentroidModel.DIGITS.predict(x)}, p);
     }
 
     private static EngineSettings settings(int workers) {
@@ -63,7 +65,8 @@ class DetectionEngineTest {
             assertThat(e.keysTracked()).isEqualTo(1);
 
             clock.advance(Duration.ofHours(1).toMillis());
-            assertThat(e.verdict("mallory").risk()).isCloseTo(v.risk() / 2, org.assertj.core.api.Assertions.within(1e-9));
+            assertThat(e.verdict("mallory").risk())
+                    .isCloseTo(v.risk() / 2, org.assertj.core.api.Assertions.within(1e-9));
             clock.advance(Duration.ofHours(3).toMillis());
             assertThat(e.verdict("mallory").level()).isEqualTo(Level.OK);
 
@@ -111,15 +114,21 @@ class DetectionEngineTest {
 
     @Test
     void tenantRiskRaisesEveryKeyOfTheTenant() {
-        DetectorProfile p = DetectorProfile.fromConfig(Map.of("tenant", Map.of("use", "coverage",
-                "coverage", Map.of("min_queries", 200L))));
+        DetectorProfile p = DetectorProfile.fromConfig(
+                Map.of("tenant", Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L))));
         SimClock clock = new SimClock(0);
         try (DetectionEngine e = new DetectionEngine(settings(3), clock, EngineListener.NONE)) {
             List<double[]> rows = Traffic.uniform(1000, 5);
             for (int i = 0; i < rows.size(); i++) {
                 double[] x = rows.get(i);
-                e.submit(new QueryEvent("s" + (i % 5), "evil", "/m", i, new double[][] {x},
-                        new double[][] {CentroidModel.DIGITS.predict(x)}, p));
+                e.submit(new QueryEvent(
+                        "s" + (i % 5),
+                        "evil",
+                        "/m",
+                        i,
+                        new double[][] {x},
+                        new double[][] {CentroidModel.DIGITS.predict(x)},
+                        p));
             }
             e.awaitIdle(Duration.ofSeconds(10));
             assertThat(e.tenantVerdict("evil").level()).isEqualTo(Level.EXTRACTING);
@@ -151,8 +160,8 @@ class DetectionEngineTest {
                 changes.add(from + "->" + to);
             }
         };
-        EngineSettings remembering = new EngineSettings(1, 100_000, 1000, Duration.ofHours(24), 0.5, 0.8,
-                Duration.ofHours(1));
+        EngineSettings remembering =
+                new EngineSettings(1, 100_000, 1000, Duration.ofHours(24), 0.5, 0.8, Duration.ofHours(1));
         try (DetectionEngine e = new DetectionEngine(remembering, clock, listener)) {
             for (double[] x : Traffic.boundary(200, 1, CentroidModel.DIGITS)) {
                 e.submit(event("mallory", clock.millis(), x, BOUNDARY));
@@ -179,15 +188,21 @@ class DetectionEngineTest {
 
     @Test
     void resetKeyStopsInheritingItsTenantsRiskUntilNewEvidence() {
-        DetectorProfile p = DetectorProfile.fromConfig(Map.of("tenant", Map.of("use", "coverage",
-                "coverage", Map.of("min_queries", 200L))));
+        DetectorProfile p = DetectorProfile.fromConfig(
+                Map.of("tenant", Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L))));
         SimClock clock = new SimClock(0);
         try (DetectionEngine e = new DetectionEngine(settings(3), clock, EngineListener.NONE)) {
             List<double[]> rows = Traffic.uniform(1000, 5);
             for (int i = 0; i < rows.size(); i++) {
                 double[] x = rows.get(i);
-                e.submit(new QueryEvent("s" + (i % 5), "evil", "/m", i, new double[][] {x},
-                        new double[][] {CentroidModel.DIGITS.predict(x)}, p));
+                e.submit(new QueryEvent(
+                        "s" + (i % 5),
+                        "evil",
+                        "/m",
+                        i,
+                        new double[][] {x},
+                        new double[][] {CentroidModel.DIGITS.predict(x)},
+                        p));
             }
             e.awaitIdle(Duration.ofSeconds(10));
             assertThat(e.verdict("s0").level()).isEqualTo(Level.EXTRACTING);

@@ -82,7 +82,8 @@ abstract class DetectorContractTest {
         Detector<Object> d = detector();
         Object state = d.newState();
         List<double[]> rows = Traffic.uniform(2000, 3);
-        double[][] predictions = rows.stream().map(CentroidModel.DIGITS::predict).toArray(double[][]::new);
+        double[][] predictions =
+                rows.stream().map(CentroidModel.DIGITS::predict).toArray(double[][]::new);
         long before = 0;
         for (int pass = 0; pass < 20; pass++) {
             for (int i = 0; i < rows.size(); i++) {

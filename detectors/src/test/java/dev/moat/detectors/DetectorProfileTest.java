@@ -21,7 +21,8 @@ class DetectorProfileTest {
     void unknownDetectorIsNamedWithTheChoices() {
         assertThatThrownBy(() -> DetectorProfile.fromConfig(Map.of("pradaa", Map.of())))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("detectors: unknown detector \"pradaa\" (expected one of: boundary, coverage, ood, prada, tenant, volume)");
+                .hasMessage(
+                        "detectors: unknown detector \"pradaa\" (expected one of: boundary, coverage, ood, prada, tenant, volume)");
     }
 
     @Test

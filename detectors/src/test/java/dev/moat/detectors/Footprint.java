@@ -8,8 +8,7 @@ import java.util.IdentityHashMap;
 /** A rough deep size (array elements counted) of a detector state, to check memory stays bounded. */
 final class Footprint {
 
-    private Footprint() {
-    }
+    private Footprint() {}
 
     static long of(Object root) {
         return walk(root, new IdentityHashMap<>());

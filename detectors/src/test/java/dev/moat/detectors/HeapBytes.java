@@ -12,8 +12,7 @@ import java.util.IdentityHashMap;
  */
 final class HeapBytes {
 
-    private HeapBytes() {
-    }
+    private HeapBytes() {}
 
     static long of(Object root, Object... exclude) {
         IdentityHashMap<Object, Boolean> seen = new IdentityHashMap<>();

@@ -63,7 +63,11 @@ class MemoryPerKeyTest {
         for (int queries : new int[] {10, 100, 1000}) {
             for (boolean honest : new boolean[] {true, false}) {
                 long[] b = bytesAfter(honest ? new HonestClient(queries) : new RandomAttacker(queries), queries);
-                table.append("| ").append(honest ? "honest" : "random").append(" | ").append(queries).append(" |");
+                table.append("| ")
+                        .append(honest ? "honest" : "random")
+                        .append(" | ")
+                        .append(queries)
+                        .append(" |");
                 for (long v : b) {
                     table.append(' ').append(v).append(" |");
                 }
@@ -101,16 +105,22 @@ class MemoryPerKeyTest {
             xs[i] = client.next();
             ps[i] = model.predict(xs[i]);
         }
-        EngineSettings settings = new EngineSettings(1, 1 << 16, 1_000_000, java.time.Duration.ofHours(24), 0.5, 0.8,
-                java.time.Duration.ofHours(1));
+        EngineSettings settings = new EngineSettings(
+                1, 1 << 16, 1_000_000, java.time.Duration.ofHours(24), 0.5, 0.8, java.time.Duration.ofHours(1));
         long before = usedHeap();
-        try (DetectionEngine engine = new DetectionEngine(settings, new dev.moat.detectors.support.SimClock(1_000_000),
-                EngineListener.NONE)) {
+        try (DetectionEngine engine = new DetectionEngine(
+                settings, new dev.moat.detectors.support.SimClock(1_000_000), EngineListener.NONE)) {
             for (int q = 0; q < 10; q++) {
                 for (int k = 0; k < keys; k++) {
                     int i = (k + q * 7) & 63;
-                    while (!engine.submit(new QueryEvent("key-" + k, null, "/m", 1_000_000 + q * 1000L,
-                            new double[][] {xs[i]}, new double[][] {ps[i]}, PER_KEY))) {
+                    while (!engine.submit(new QueryEvent(
+                            "key-" + k,
+                            null,
+                            "/m",
+                            1_000_000 + q * 1000L,
+                            new double[][] {xs[i]},
+                            new double[][] {ps[i]},
+                            PER_KEY))) {
                         Thread.onSpinWait();
                     }
                 }

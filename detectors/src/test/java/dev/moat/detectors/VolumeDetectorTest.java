@@ -50,7 +50,9 @@ class VolumeDetectorTest {
             burstMax = Math.max(burstMax, d.score(burst, t));
         }
         long end = t0 + 6 * 3_600_000L;
-        assertThat(harvesterAt2h).as("120x the peers for 2h, before the daily budget").isGreaterThanOrEqualTo(0.5);
+        assertThat(harvesterAt2h)
+                .as("120x the peers for 2h, before the daily budget")
+                .isGreaterThanOrEqualTo(0.5);
         assertThat(d.score(harvester, end)).as(d.reason(harvester, end)).isGreaterThanOrEqualTo(0.8);
         assertThat(burstMax).isLessThan(0.5);
         for (Object peer : peers) {

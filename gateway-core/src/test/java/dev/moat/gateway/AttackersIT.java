@@ -82,19 +82,24 @@ class AttackersIT {
                         hx[i] = honest[k].next();
                     }
                     HttpResponse<String> r = gw.post("/v1/models/digits:predict", "honest-secret-" + k, body(hx));
-                    assertThat(r.statusCode()).as("honest-%d at round %d", k, round).isEqualTo(200);
+                    assertThat(r.statusCode())
+                            .as("honest-%d at round %d", k, round)
+                            .isEqualTo(200);
                 }
                 // the thief: 10 queries per round (a Sybil sends each with the key its split picked)
                 for (int i = 0; i < 10 && blockedAt < 0; i++) {
                     double[] x = thief.next();
                     String secret = thief instanceof SybilSplit s ? s.lastKeyId() : "thief";
-                    HttpResponse<String> r = gw.post("/v1/models/digits:predict",
-                            secret.equals("thief") ? Gateway.ALICE : secret, body(new double[][] {x}));
+                    HttpResponse<String> r = gw.post(
+                            "/v1/models/digits:predict",
+                            secret.equals("thief") ? Gateway.ALICE : secret,
+                            body(new double[][] {x}));
                     sent++;
                     if (r.statusCode() == 403) {
                         blockedAt = sent;
                     } else if (r.statusCode() == 200) {
-                        JsonNode row = JSON.readTree(r.body()).get("predictions").get(0);
+                        JsonNode row =
+                                JSON.readTree(r.body()).get("predictions").get(0);
                         thief.observe(x, JSON.treeToValue(row, double[].class));
                     }
                 }
@@ -104,12 +109,17 @@ class AttackersIT {
                 }
             }
             System.out.printf("attack %s: blocked after %d queries%n", attack, blockedAt);
-            assertThat(blockedAt).as("%s blocked within %d queries", attack, BUDGET).isPositive();
+            assertThat(blockedAt)
+                    .as("%s blocked within %d queries", attack, BUDGET)
+                    .isPositive();
             for (int k = 0; k < HONEST; k++) {
-                assertThat(gw.server.defenses().engine().verdict("honest-" + k).level()).as("honest-" + k).isEqualTo(Level.OK);
+                assertThat(gw.server.defenses().engine().verdict("honest-" + k).level())
+                        .as("honest-" + k)
+                        .isEqualTo(Level.OK);
             }
             if (attack.equals("sybil")) {
-                assertThat(gw.server.defenses().engine().tenantVerdict("evil").level()).isEqualTo(Level.EXTRACTING);
+                assertThat(gw.server.defenses().engine().tenantVerdict("evil").level())
+                        .isEqualTo(Level.EXTRACTING);
             }
         }
     }

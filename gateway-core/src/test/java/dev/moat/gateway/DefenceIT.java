@@ -21,7 +21,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class DefenceIT {
 
     @RegisterExtension
-    static final ModelServerExtension upstream = new ModelServerExtension(ModelServer.Options.defaults().withExplanations(true));
+    static final ModelServerExtension upstream =
+            new ModelServerExtension(ModelServer.Options.defaults().withExplanations(true));
 
     static final ObjectMapper JSON = new ObjectMapper();
     static Gateway gw;
@@ -84,20 +85,26 @@ class DefenceIT {
             int nonZero = 0;
             for (JsonNode p : row) {
                 double v = p.asDouble();
-                assertThat(Math.abs(v * 100 - Math.round(v * 100))).as("rounded to 2 decimals").isLessThan(1e-9);
+                assertThat(Math.abs(v * 100 - Math.round(v * 100)))
+                        .as("rounded to 2 decimals")
+                        .isLessThan(1e-9);
                 if (v > 0) {
                     nonZero++;
                 }
             }
             assertThat(nonZero).isLessThanOrEqualTo(3);
         }
-        assertThat(gw.metrics()).contains("moat_actions_total{action=\"top_k\"}").contains("moat_actions_total{action=\"round\"}");
+        assertThat(gw.metrics())
+                .contains("moat_actions_total{action=\"top_k\"}")
+                .contains("moat_actions_total{action=\"round\"}");
     }
 
     @Test
     void perturbedAnswersKeepTheTop1AndStayDistributions() throws Exception {
         double[][] xs = java.util.Arrays.copyOf(Digits.get().honest().x(), 20);
-        for (String spec : new String[] {"reverse_sigmoid: {beta: 1.0, gamma: 0.5}", "noise: {kind: laplace, epsilon: 2.0, sensitivity: 1.0}"}) {
+        for (String spec : new String[] {
+            "reverse_sigmoid: {beta: 1.0, gamma: 0.5}", "noise: {kind: laplace, epsilon: 2.0, sensitivity: 1.0}"
+        }) {
             try (Gateway g = Gateway.start(Gateway.common("\"1000/1m\"") + """
                     upstreams:
                       tf: {url: "${UPSTREAM}", protocol: tfserving}
@@ -122,9 +129,13 @@ class DefenceIT {
                         l1 += Math.abs(v - raw[c]);
                     }
                     assertThat(sum).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-6));
-                    assertThat(argmax(preds.get(i))).as(spec + " keeps the top-1").isEqualTo(DigitsModel.get().label(xs[i]));
+                    assertThat(argmax(preds.get(i)))
+                            .as(spec + " keeps the top-1")
+                            .isEqualTo(DigitsModel.get().label(xs[i]));
                 }
-                assertThat(l1 / xs.length).as(spec + " changes the probabilities").isGreaterThan(0.01);
+                assertThat(l1 / xs.length)
+                        .as(spec + " changes the probabilities")
+                        .isGreaterThan(0.01);
                 String action = spec.substring(0, spec.indexOf(':'));
                 assertThat(g.metrics()).contains("moat_actions_total{action=\"" + action + "\"} 20.0");
             }
@@ -138,7 +149,8 @@ class DefenceIT {
         for (double v : x) {
             data.append(data.length() == 0 ? "" : ",").append(v);
         }
-        String req = "{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}";
+        String req =
+                "{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}";
         HttpResponse<String> r = gw.post("/v2/models/digits/infer", Gateway.ALICE, req);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         JsonNode out = JSON.readTree(r.body()).get("outputs").get(0);
@@ -153,7 +165,8 @@ class DefenceIT {
     @Test
     void genericLabelOnlyAnswersAreOneHotAndLabelsAgree() throws Exception {
         double[] x = Digits.get().honest().x()[1];
-        HttpResponse<String> r = gw.post("/generic/digits", Gateway.ALICE, "{\"data\": [" + JSON.writeValueAsString(x) + "]}");
+        HttpResponse<String> r =
+                gw.post("/generic/digits", Gateway.ALICE, "{\"data\": [" + JSON.writeValueAsString(x) + "]}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         JsonNode result = JSON.readTree(r.body()).get("result");
         JsonNode row = result.get("probabilities").get(0);
@@ -178,14 +191,17 @@ class DefenceIT {
         int marked = 0;
         int n = 60;
         for (int i = 0; i < n; i++) {
-            HttpResponse<String> r = gw.post("/v1/models/digits:predict", Gateway.BOB, instances(new double[][] {xs[i]}));
+            HttpResponse<String> r =
+                    gw.post("/v1/models/digits:predict", Gateway.BOB, instances(new double[][] {xs[i]}));
             JsonNode row = JSON.readTree(r.body()).get("predictions").get(0);
             int served = argmax(row);
             if (served != DigitsModel.get().label(xs[i])) {
                 marked++;
                 // the same query gets the same answer
-                HttpResponse<String> again = gw.post("/v1/models/digits:predict", Gateway.BOB, instances(new double[][] {xs[i]}));
-                assertThat(argmax(JSON.readTree(again.body()).get("predictions").get(0))).isEqualTo(served);
+                HttpResponse<String> again =
+                        gw.post("/v1/models/digits:predict", Gateway.BOB, instances(new double[][] {xs[i]}));
+                assertThat(argmax(JSON.readTree(again.body()).get("predictions").get(0)))
+                        .isEqualTo(served);
             }
         }
         assertThat(marked).as("rate 0.2 over %d queries", n).isBetween(3, 25);

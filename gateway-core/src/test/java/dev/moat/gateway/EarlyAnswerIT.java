@@ -32,13 +32,14 @@ class EarlyAnswerIT {
             Thread t = new Thread(() -> serveEarly(early, accepted, bodyBytes), "early-upstream");
             t.setDaemon(true);
             t.start();
-            try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + """
+            try (Gateway gw = Gateway.start(
+                            Gateway.common("\"1000/1m\"") + """
                     upstreams:
                       early: {url: "http://127.0.0.1:%d"}
                     routes:
                       - {path_prefix: /early, upstream: early}
                     """.formatted(early.getLocalPort()), unused.baseUri());
-                 RawClient c = new RawClient(gw.server.port())) {
+                    RawClient c = new RawClient(gw.server.port())) {
                 String body = "x".repeat(2000);
                 for (int i = 0; i < 3; i++) {
                     c.send("POST /early HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\nContent-Length: "
@@ -49,12 +50,16 @@ class EarlyAnswerIT {
                     c.send(body.substring(100)); // the tail, after the answer
                 }
                 c.send("GET /early HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
-                assertThat(c.readResponse().status()).as("the client connection is still usable").isEqualTo(200);
+                assertThat(c.readResponse().status())
+                        .as("the client connection is still usable")
+                        .isEqualTo(200);
                 long deadline = System.currentTimeMillis() + 3000;
                 while (bodyBytes.get() < 3L * body.length() && System.currentTimeMillis() < deadline) {
                     Thread.sleep(10);
                 }
-                assertThat(bodyBytes.get()).as("every body reached the upstream whole").isEqualTo(3L * body.length());
+                assertThat(bodyBytes.get())
+                        .as("every body reached the upstream whole")
+                        .isEqualTo(3L * body.length());
                 assertThat(accepted.get()).as("one upstream connection, reused").isEqualTo(1);
             }
         }
@@ -67,7 +72,7 @@ class EarlyAnswerIT {
                 accepted.incrementAndGet();
                 InputStream in = s.getInputStream();
                 OutputStream out = s.getOutputStream();
-                for (;;) {
+                for (; ; ) {
                     String head = readHead(in);
                     if (head == null) {
                         break;

@@ -25,22 +25,25 @@ class ErrorsIT {
     static void start() throws Exception {
         // an upstream that accepts and resets every connection
         resetter = new ServerSocket(0);
-        Thread t = new Thread(() -> {
-            while (!resetter.isClosed()) {
-                try (Socket s = resetter.accept()) {
-                    s.setSoLinger(true, 0);
-                    s.getInputStream().read(new byte[64]);
-                } catch (Exception ignored) {
-                    // closed
-                }
-            }
-        }, "resetter");
+        Thread t = new Thread(
+                () -> {
+                    while (!resetter.isClosed()) {
+                        try (Socket s = resetter.accept()) {
+                            s.setSoLinger(true, 0);
+                            s.getInputStream().read(new byte[64]);
+                        } catch (Exception ignored) {
+                            // closed
+                        }
+                    }
+                },
+                "resetter");
         t.setDaemon(true);
         t.start();
         try (ServerSocket s = new ServerSocket(0)) {
             deadPort = s.getLocalPort(); // nothing listens here once closed
         }
-        gw = Gateway.start(Gateway.common("\"1000/1m\"") + """
+        gw = Gateway.start(
+                Gateway.common("\"1000/1m\"") + """
                 upstreams:
                   model: {url: "${UPSTREAM}", response_timeout: 300ms}
                   dead: {url: "http://127.0.0.1:%d", connect_timeout: 500ms}
@@ -70,7 +73,8 @@ class ErrorsIT {
     void bodyOverTheLimitByContentLengthIs413WithoutAnUpstreamCall() throws Exception {
         long before = upstream.server().requests("/upload");
         try (RawClient c = new RawClient(gw.server.port())) {
-            c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\nContent-Length: 70000\r\n\r\n");
+            c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE
+                    + "\r\nContent-Length: 70000\r\n\r\n");
             RawClient.Response r = c.readResponse();
             assertProblem(r, 413);
             assertThat(c.closedByServer()).isTrue();
@@ -81,7 +85,8 @@ class ErrorsIT {
     @Test
     void chunkedBodyOverTheLimitIs413AndClosed() throws Exception {
         try (RawClient c = new RawClient(gw.server.port())) {
-            c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+            c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE
+                    + "\r\nTransfer-Encoding: chunked\r\n\r\n");
             String chunk = "x".repeat(8192);
             try {
                 for (int i = 0; i < 10; i++) {
@@ -108,19 +113,23 @@ class ErrorsIT {
     void contentLengthWithTransferEncodingIsRejectedAndClosed() throws Exception {
         long before = upstream.server().requests("/");
         try (RawClient c = new RawClient(gw.server.port())) {
-            c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE
-                    + "\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+            c.send(
+                    "POST /upload HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE
+                            + "\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
             RawClient.Response r = c.readResponse();
             assertThat(r.status()).isEqualTo(400);
             assertThat(c.closedByServer()).isTrue();
         }
-        assertThat(upstream.server().requests("/")).as("nothing smuggled through").isEqualTo(before);
+        assertThat(upstream.server().requests("/"))
+                .as("nothing smuggled through")
+                .isEqualTo(before);
     }
 
     @Test
     void malformedContentLengthIs400AndClosed() throws Exception {
         try (RawClient c = new RawClient(gw.server.port())) {
-            c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\nContent-Length: 12abc\r\n\r\nhello");
+            c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE
+                    + "\r\nContent-Length: 12abc\r\n\r\nhello");
             assertProblem(c.readResponse(), 400);
             assertThat(c.closedByServer()).isTrue();
         }

@@ -35,7 +35,8 @@ class EscalationIT {
         Path dir = Files.createTempDirectory("moat-esc");
         Path audit = dir.resolve("audit.jsonl");
         String keys = Gateway.keyEntries("honest-", "honest-secret-", HONEST, null);
-        try (Gateway gw = Gateway.start(Gateway.common("\"1000000/1m\"", keys) + """
+        try (Gateway gw =
+                Gateway.start(Gateway.common("\"1000000/1m\"", keys) + """
                 upstreams:
                   tf: {url: "${UPSTREAM}", protocol: tfserving}
                 routes:
@@ -69,7 +70,9 @@ class EscalationIT {
                     for (int i = 0; i < n; i++) {
                         hx[i] = honest[k].next();
                     }
-                    assertThat(gw.post("/v1/models/digits:predict", "honest-secret-" + k, body(hx)).statusCode()).isEqualTo(200);
+                    assertThat(gw.post("/v1/models/digits:predict", "honest-secret-" + k, body(hx))
+                                    .statusCode())
+                            .isEqualTo(200);
                 }
                 HttpResponse<String> r = gw.post("/v1/models/digits:predict", Gateway.ALICE, body(ax));
                 if (r.statusCode() == 429) {
@@ -79,7 +82,8 @@ class EscalationIT {
                 } else if (r.statusCode() == 403) {
                     blockedAfter = q;
                     assertThat(r.body()).contains("abnormal-usage-detected");
-                    long retry = Long.parseLong(r.headers().firstValue("retry-after").orElseThrow());
+                    long retry =
+                            Long.parseLong(r.headers().firstValue("retry-after").orElseThrow());
                     assertThat(retry).isBetween(3000L, 3600L);
                 } else {
                     assertThat(r.statusCode()).isEqualTo(200);
@@ -87,24 +91,41 @@ class EscalationIT {
                 gw.advance(Duration.ofSeconds(2));
                 gw.server.defenses().engine().awaitIdle(Duration.ofSeconds(5));
             }
-            assertThat(blockedAfter).as("the attacker is blocked within 3,000 queries").isPositive();
-            System.out.println("random attacker blocked after " + blockedAfter + " queries; throttled " + throttled + " times");
+            assertThat(blockedAfter)
+                    .as("the attacker is blocked within 3,000 queries")
+                    .isPositive();
+            System.out.println(
+                    "random attacker blocked after " + blockedAfter + " queries; throttled " + throttled + " times");
             for (int k = 0; k < HONEST; k++) {
-                assertThat(gw.server.defenses().engine().verdict("honest-" + k).level()).as("honest-" + k).isEqualTo(Level.OK);
+                assertThat(gw.server.defenses().engine().verdict("honest-" + k).level())
+                        .as("honest-" + k)
+                        .isEqualTo(Level.OK);
             }
-            assertThat(gw.post("/v1/models/digits:predict", "honest-secret-0", body(new double[][] {Digits.get().honest().x()[0]})).statusCode())
+            assertThat(gw.post("/v1/models/digits:predict", "honest-secret-0", body(new double[][] {
+                                Digits.get().honest().x()[0]
+                            }))
+                            .statusCode())
                     .isEqualTo(200);
 
             HttpResponse<String> report = gw.adminCall("GET", "/admin/keys/alice", Gateway.ADMIN_TOKEN);
-            assertThat(report.body()).contains("\"level\":\"extracting\"").contains("\"blocked_until\":\"")
+            assertThat(report.body())
+                    .contains("\"level\":\"extracting\"")
+                    .contains("\"blocked_until\":\"")
                     .contains("\"actions\":{\"guarded\":\"block\"}");
-            assertThat(gw.metrics()).contains("moat_actions_total{action=\"block\"}")
+            assertThat(gw.metrics())
+                    .contains("moat_actions_total{action=\"block\"}")
                     .contains("moat_keys_flagged{level=\"extracting\"} 1.0");
 
-            assertThat(gw.adminCall("POST", "/admin/keys/alice/unblock", Gateway.ADMIN_TOKEN).statusCode()).isEqualTo(200);
-            assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, body(new double[][] {thief.next()})).statusCode())
-                    .as("unblocked: served again until new evidence").isNotEqualTo(403);
-            assertThat(gw.adminCall("POST", "/admin/keys/alice/reset", Gateway.ADMIN_TOKEN).statusCode()).isEqualTo(200);
+            assertThat(gw.adminCall("POST", "/admin/keys/alice/unblock", Gateway.ADMIN_TOKEN)
+                            .statusCode())
+                    .isEqualTo(200);
+            assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, body(new double[][] {thief.next()}))
+                            .statusCode())
+                    .as("unblocked: served again until new evidence")
+                    .isNotEqualTo(403);
+            assertThat(gw.adminCall("POST", "/admin/keys/alice/reset", Gateway.ADMIN_TOKEN)
+                            .statusCode())
+                    .isEqualTo(200);
             assertThat(gw.server.defenses().engine().verdict("alice").level()).isEqualTo(Level.OK);
         }
         List<String> lines = Files.readAllLines(audit);

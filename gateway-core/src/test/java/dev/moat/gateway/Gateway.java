@@ -25,13 +25,15 @@ public final class Gateway implements AutoCloseable {
 
     /** Test secrets; the config holds only their SHA-256. */
     public static final String ALICE = "alice-secret-0123456789";
+
     public static final String BOB = "bob-secret-0123456789";
     public static final String ADMIN_TOKEN = "admin-token-for-tests";
 
     public final MoatServer server;
     public final Path configFile;
     public final AtomicLong nanos = new AtomicLong(1_000_000_000L);
-    public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    public final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private Gateway(MoatConfig config, Path file, Map<String, String> env) throws Exception {
         this.configFile = file;
@@ -55,8 +57,15 @@ public final class Gateway implements AutoCloseable {
         if (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
         }
-        return Map.of("UPSTREAM", base, "ALICE_SHA", KeyStore.sha256Hex(ALICE), "BOB_SHA", KeyStore.sha256Hex(BOB),
-                "ADMIN_TOKEN", ADMIN_TOKEN);
+        return Map.of(
+                "UPSTREAM",
+                base,
+                "ALICE_SHA",
+                KeyStore.sha256Hex(ALICE),
+                "BOB_SHA",
+                KeyStore.sha256Hex(BOB),
+                "ADMIN_TOKEN",
+                ADMIN_TOKEN);
     }
 
     /** The keys, tier and admin sections most tests share. */
@@ -88,9 +97,14 @@ public final class Gateway implements AutoCloseable {
     public static String keyEntries(String idPrefix, String secretPrefix, int n, String tenant) {
         StringBuilder keys = new StringBuilder();
         for (int k = 0; k < n; k++) {
-            keys.append("  - {id: ").append(idPrefix).append(k).append(", sha256: \"")
-                    .append(KeyStore.sha256Hex(secretPrefix + k)).append("\", tier: free")
-                    .append(tenant == null ? "" : ", tenant: " + tenant).append("}\n");
+            keys.append("  - {id: ")
+                    .append(idPrefix)
+                    .append(k)
+                    .append(", sha256: \"")
+                    .append(KeyStore.sha256Hex(secretPrefix + k))
+                    .append("\", tier: free")
+                    .append(tenant == null ? "" : ", tenant: " + tenant)
+                    .append("}\n");
         }
         return keys.toString();
     }
@@ -104,7 +118,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     public HttpResponse<String> get(String path, String key) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(20)).GET();
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
+                .timeout(Duration.ofSeconds(20))
+                .GET();
         if (key != null) {
             b.header("Authorization", "Bearer " + key);
         }
@@ -112,7 +128,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     public HttpResponse<String> post(String path, String key, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(20))
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
+                .timeout(Duration.ofSeconds(20))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (key != null) {
@@ -121,8 +138,10 @@ public final class Gateway implements AutoCloseable {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    public HttpResponse<String> adminCall(String method, String path, String token) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(admin(path)).timeout(Duration.ofSeconds(20))
+    public HttpResponse<String> adminCall(String method, String path, String token)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(admin(path))
+                .timeout(Duration.ofSeconds(20))
                 .method(method, HttpRequest.BodyPublishers.noBody());
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
@@ -131,7 +150,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     public String metrics() throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(admin("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return http.send(HttpRequest.newBuilder(admin("/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     /** Rewrites the config file (for reload tests); the same variables resolve. */

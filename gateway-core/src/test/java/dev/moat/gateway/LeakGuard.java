@@ -24,7 +24,8 @@ public final class LeakGuard implements TestExecutionListener {
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
             @Override
             @SuppressWarnings("deprecation")
-            public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval, long maxActive) {
+            public <T> ResourceLeakDetector<T> newResourceLeakDetector(
+                    Class<T> resource, int samplingInterval, long maxActive) {
                 ResourceLeakDetector<T> d = new ResourceLeakDetector<>(resource, samplingInterval);
                 d.setLeakListener((type, records) -> LEAKS.add(type + "\n" + records));
                 return d;
@@ -36,7 +37,8 @@ public final class LeakGuard implements TestExecutionListener {
     public void testPlanExecutionFinished(TestPlan plan) {
         List<String> leaks = collect();
         if (!leaks.isEmpty()) {
-            System.err.println("LEAK GUARD: " + leaks.size() + " ByteBuf leak(s) reported:\n" + String.join("\n---\n", leaks));
+            System.err.println(
+                    "LEAK GUARD: " + leaks.size() + " ByteBuf leak(s) reported:\n" + String.join("\n---\n", leaks));
             // Surefire reads the JVM's exit: a leak fails the build.
             Runtime.getRuntime().halt(3);
         }

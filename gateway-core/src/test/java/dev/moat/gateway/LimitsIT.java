@@ -14,15 +14,17 @@ class LimitsIT {
 
     @Test
     void connectionsOverTheLimitGet503AndClose() throws Exception {
-        String yaml = Gateway.common("\"1000/1m\"").replace("max_response_bytes: 1MiB}", "max_response_bytes: 1MiB, max_connections: 2}") + """
+        String yaml = Gateway.common("\"1000/1m\"")
+                        .replace("max_response_bytes: 1MiB}", "max_response_bytes: 1MiB, max_connections: 2}")
+                + """
                 upstreams:
                   model: {url: "${UPSTREAM}"}
                 routes:
                   - {path_prefix: /echo, upstream: model}
                 """;
         try (Gateway gw = Gateway.start(yaml, upstream.baseUri());
-             RawClient a = new RawClient(gw.server.port());
-             RawClient b = new RawClient(gw.server.port())) {
+                RawClient a = new RawClient(gw.server.port());
+                RawClient b = new RawClient(gw.server.port())) {
             a.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
             assertThat(a.readResponse().status()).isEqualTo(200);
             b.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
@@ -47,10 +49,13 @@ class LimitsIT {
             gw.get("/echo", Gateway.ALICE);
             assertThat(gw.metrics()).doesNotContain("moat_key_requests_total");
         }
-        String on = Gateway.common("\"1000/1m\"").replace("token: \"${ADMIN_TOKEN}\"}", "token: \"${ADMIN_TOKEN}\", per_key_metrics: true}");
+        String on = Gateway.common("\"1000/1m\"")
+                .replace("token: \"${ADMIN_TOKEN}\"}", "token: \"${ADMIN_TOKEN}\", per_key_metrics: true}");
         try (Gateway gw = Gateway.start(on + routes, upstream.baseUri())) {
             gw.get("/echo", Gateway.ALICE);
-            assertThat(gw.metrics()).contains("moat_key_requests_total{key=\"alice\"} 1.0").doesNotContain(Gateway.ALICE);
+            assertThat(gw.metrics())
+                    .contains("moat_key_requests_total{key=\"alice\"} 1.0")
+                    .doesNotContain(Gateway.ALICE);
         }
     }
 }

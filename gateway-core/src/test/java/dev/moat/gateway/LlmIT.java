@@ -40,13 +40,16 @@ class LlmIT {
     }
 
     static String chat(String extra) {
-        return "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"tell me about moats\"}],\"max_tokens\":3" + extra + "}";
+        return "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"tell me about moats\"}],\"max_tokens\":3"
+                + extra + "}";
     }
 
     @Test
     void logitBiasWithLogprobsIsRejectedWithoutAnUpstreamCall() throws Exception {
         long before = upstream.server().requests("/v1/chat");
-        HttpResponse<String> r = gw.post("/v1/chat/completions", Gateway.ALICE,
+        HttpResponse<String> r = gw.post(
+                "/v1/chat/completions",
+                Gateway.ALICE,
                 chat(",\"logprobs\":true,\"top_logprobs\":5,\"logit_bias\":{\"17\":100}"));
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.headers().firstValue("content-type")).hasValue("application/problem+json");
@@ -67,9 +70,11 @@ class LlmIT {
 
     @Test
     void topLogprobsAreCappedAndRounded() throws Exception {
-        HttpResponse<String> r = gw.post("/v1/chat/completions", Gateway.ALICE, chat(",\"logprobs\":true,\"top_logprobs\":20"));
+        HttpResponse<String> r =
+                gw.post("/v1/chat/completions", Gateway.ALICE, chat(",\"logprobs\":true,\"top_logprobs\":20"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        JsonNode content = JSON.readTree(r.body()).get("choices").get(0).get("logprobs").get("content");
+        JsonNode content =
+                JSON.readTree(r.body()).get("choices").get(0).get("logprobs").get("content");
         assertThat(content.size()).isEqualTo(3);
         for (JsonNode tok : content) {
             assertThat(tok.get("top_logprobs").size()).isEqualTo(5);
@@ -82,10 +87,11 @@ class LlmIT {
 
     @Test
     void streamedLogprobsAreRoundedEventByEvent() throws Exception {
-        HttpResponse<String> r = gw.post("/v1/chat/completions", Gateway.ALICE,
-                chat(",\"logprobs\":true,\"top_logprobs\":3,\"stream\":true"));
+        HttpResponse<String> r = gw.post(
+                "/v1/chat/completions", Gateway.ALICE, chat(",\"logprobs\":true,\"top_logprobs\":3,\"stream\":true"));
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+        assertThat(r.headers().firstValue("content-type"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
         int tokens = 0;
         for (String line : r.body().split("\n")) {
             if (!line.startsWith("data: {")) {
@@ -109,12 +115,18 @@ class LlmIT {
 
     @Test
     void plainCompletionsPassWithoutLogprobs() throws Exception {
-        HttpResponse<String> r = gw.post("/v1/completions", Gateway.ALICE, "{\"model\":\"moat-tiny-16\",\"prompt\":\"a moat\",\"max_tokens\":2}");
+        HttpResponse<String> r = gw.post(
+                "/v1/completions",
+                Gateway.ALICE,
+                "{\"model\":\"moat-tiny-16\",\"prompt\":\"a moat\",\"max_tokens\":2}");
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(JSON.readTree(r.body()).get("choices").get(0).get("text").asText()).isNotEmpty();
+        assertThat(JSON.readTree(r.body()).get("choices").get(0).get("text").asText())
+                .isNotEmpty();
     }
 
     static void assertRounded(double v) {
-        assertThat(Math.abs(v * 100 - Math.round(v * 100))).as("%s rounded to 2 decimals", v).isLessThan(1e-6);
+        assertThat(Math.abs(v * 100 - Math.round(v * 100)))
+                .as("%s rounded to 2 decimals", v)
+                .isLessThan(1e-6);
     }
 }

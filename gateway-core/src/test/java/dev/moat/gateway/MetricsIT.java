@@ -32,7 +32,7 @@ class MetricsIT {
         gw.get("/echo", Gateway.ALICE);
         gw.get("/echo", Gateway.ALICE);
         gw.get("/echo", Gateway.ALICE); // 429
-        gw.get("/echo", null);          // 401
+        gw.get("/echo", null); // 401
         gw.get("/nope", Gateway.ALICE); // 404
     }
 
@@ -64,7 +64,9 @@ class MetricsIT {
         boolean required = System.getenv("MOAT_REQUIRE_PROMTOOL") != null;
         boolean present = new File("/usr/bin/promtool").canExecute();
         assumeTrue(required || present, "promtool not installed (.ci/run installs it and sets MOAT_REQUIRE_PROMTOOL)");
-        Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("promtool", "check", "metrics")
+                .redirectErrorStream(true)
+                .start();
         p.getOutputStream().write(gw.metrics().getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -85,6 +87,8 @@ class MetricsIT {
         HttpResponse<String> r = gw.adminCall("GET", "/admin/keys/alice", Gateway.ADMIN_TOKEN);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).contains("\"id\":\"alice\"").doesNotContain(Gateway.ALICE);
-        assertThat(gw.adminCall("GET", "/admin/keys/nobody", Gateway.ADMIN_TOKEN).statusCode()).isEqualTo(404);
+        assertThat(gw.adminCall("GET", "/admin/keys/nobody", Gateway.ADMIN_TOKEN)
+                        .statusCode())
+                .isEqualTo(404);
     }
 }

@@ -47,10 +47,12 @@ class ProxyIT {
         JsonNode preds = JSON.readTree(res.body()).get("predictions");
         assertThat(preds.size()).isEqualTo(1);
         assertThat(preds.get(0).size()).isEqualTo(10);
-        assertThat(res.headers().firstValue("via")).hasValueSatisfying(v -> assertThat(v).contains("1.1 moat"));
+        assertThat(res.headers().firstValue("via"))
+                .hasValueSatisfying(v -> assertThat(v).contains("1.1 moat"));
         assertThat(res.headers().firstValue("x-request-id")).isPresent();
         assertThat(res.headers().firstValue("ratelimit-policy")).hasValue("\"1000/1m\";q=1000;w=60");
-        assertThat(res.headers().firstValue("ratelimit")).hasValueSatisfying(v -> assertThat(v).matches("\"1000/1m\";r=9\\d\\d;t=\\d+"));
+        assertThat(res.headers().firstValue("ratelimit"))
+                .hasValueSatisfying(v -> assertThat(v).matches("\"1000/1m\";r=9\\d\\d;t=\\d+"));
     }
 
     @Test
@@ -64,7 +66,8 @@ class ProxyIT {
                 .header("Keep-Alive", "timeout=5")
                 .header("Te", "trailers")
                 .timeout(Duration.ofSeconds(10))
-                .GET().build();
+                .GET()
+                .build();
         // java.net.http refuses to send "Connection"; the raw-socket test covers Connection-named fields.
         HttpResponse<String> res = gw.http.send(req, HttpResponse.BodyHandlers.ofString());
         assertThat(res.statusCode()).isEqualTo(200);
@@ -103,7 +106,8 @@ class ProxyIT {
     @Test
     void anAbsoluteFormTargetIsForwardedInOriginForm() throws Exception {
         try (RawClient c = new RawClient(gw.server.port())) {
-            c.send("GET http://example.test/echo?x=1 HTTP/1.1\r\nHost: example.test\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
+            c.send("GET http://example.test/echo?x=1 HTTP/1.1\r\nHost: example.test\r\nX-API-Key: " + Gateway.ALICE
+                    + "\r\n\r\n");
             RawClient.Response r = c.readResponse();
             assertThat(r.status()).isEqualTo(200);
             JsonNode echo = JSON.readTree(r.body());
@@ -128,8 +132,12 @@ class ProxyIT {
 
     @Test
     void xApiKeyHeaderAuthenticates() throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(gw.uri("/echo")).header("X-API-Key", Gateway.BOB).GET().build();
-        assertThat(gw.http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        HttpRequest req = HttpRequest.newBuilder(gw.uri("/echo"))
+                .header("X-API-Key", Gateway.BOB)
+                .GET()
+                .build();
+        assertThat(gw.http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode())
+                .isEqualTo(200);
     }
 
     @Test
@@ -157,6 +165,8 @@ class ProxyIT {
         JsonNode echo = JSON.readTree(res.body());
         assertThat(echo.get("bodyLength").asLong()).isEqualTo(big.length);
         assertThat(echo.get("bodySha256").asText())
-                .isEqualTo(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(big)));
+                .isEqualTo(java.util.HexFormat.of()
+                        .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                .digest(big)));
     }
 }

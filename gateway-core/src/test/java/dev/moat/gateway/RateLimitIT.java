@@ -36,7 +36,9 @@ class RateLimitIT {
     static String rows(int n) {
         StringBuilder sb = new StringBuilder("{\"instances\": [");
         for (int i = 0; i < n; i++) {
-            sb.append(i == 0 ? "" : ",").append(java.util.Arrays.toString(dev.moat.fixtures.Digits.get().honest().x()[i]));
+            sb.append(i == 0 ? "" : ",")
+                    .append(java.util.Arrays.toString(
+                            dev.moat.fixtures.Digits.get().honest().x()[i]));
         }
         return sb.append("]}").toString();
     }
@@ -49,10 +51,12 @@ class RateLimitIT {
         assertThat(tooBig.headers().firstValue("retry-after")).isEmpty();
         assertThat(upstream.server().requests("/v1/")).isEqualTo(before);
         gw.advance(Duration.ofMinutes(1));
-        assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(2)).statusCode()).isEqualTo(200); // 2 tokens
-        HttpResponse<String> one = gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(1));          // the 3rd
+        assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(2)).statusCode())
+                .isEqualTo(200); // 2 tokens
+        HttpResponse<String> one = gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(1)); // the 3rd
         assertThat(one.statusCode()).isEqualTo(200);
-        assertThat(one.headers().firstValue("ratelimit")).hasValueSatisfying(v -> assertThat(v).startsWith("\"3/1m\";r=0;"));
+        assertThat(one.headers().firstValue("ratelimit"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("\"3/1m\";r=0;"));
         HttpResponse<String> limited = gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(1));
         assertThat(limited.statusCode()).isEqualTo(429);
         assertThat(limited.headers().firstValue("retry-after")).hasValue("20");
@@ -87,7 +91,9 @@ class RateLimitIT {
             assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
         }
         assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(429);
-        assertThat(gw.get("/echo", Gateway.BOB).statusCode()).as("bob has his own bucket").isEqualTo(200);
+        assertThat(gw.get("/echo", Gateway.BOB).statusCode())
+                .as("bob has his own bucket")
+                .isEqualTo(200);
         gw.advance(Duration.ofSeconds(20)); // greedy refill: one token per 20 s
         assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
         assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(429);
@@ -101,7 +107,8 @@ class RateLimitIT {
         }
         HttpResponse<String> r = gw.get("/echo", Gateway.ALICE);
         assertThat(r.statusCode()).isEqualTo(429);
-        assertThat(r.headers().firstValue("ratelimit")).hasValueSatisfying(v -> assertThat(v).startsWith("\"5/1h\";r=0;"));
+        assertThat(r.headers().firstValue("ratelimit"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("\"5/1h\";r=0;"));
         long retry = Long.parseLong(r.headers().firstValue("retry-after").orElseThrow());
         assertThat(retry).isBetween(1L, 720L);
     }

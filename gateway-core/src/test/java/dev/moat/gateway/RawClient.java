@@ -60,14 +60,17 @@ public final class RawClient implements AutoCloseable {
         Map<String, String> headers = new LinkedHashMap<>();
         for (String line; (line = readLine()) != null && !line.isEmpty(); ) {
             int c = line.indexOf(':');
-            headers.merge(line.substring(0, c).trim().toLowerCase(Locale.ROOT), line.substring(c + 1).trim(), (a, b) -> a + ", " + b);
+            headers.merge(
+                    line.substring(0, c).trim().toLowerCase(Locale.ROOT),
+                    line.substring(c + 1).trim(),
+                    (a, b) -> a + ", " + b);
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if (headers.containsKey("content-length")) {
             int n = Integer.parseInt(headers.get("content-length"));
             body.write(in.readNBytes(n));
         } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-            for (;;) {
+            for (; ; ) {
                 int size = Integer.parseInt(readLine().trim(), 16);
                 if (size == 0) {
                     readLine();

@@ -67,7 +67,8 @@ class ReloadIT {
     @Test
     void reloadNeedsTheAdminToken() throws Exception {
         assertThat(gw.adminCall("POST", "/admin/reload", null).statusCode()).isEqualTo(401);
-        assertThat(gw.adminCall("POST", "/admin/reload", "wrong-token").statusCode()).isEqualTo(401);
+        assertThat(gw.adminCall("POST", "/admin/reload", "wrong-token").statusCode())
+                .isEqualTo(401);
     }
 
     @Test
@@ -77,19 +78,24 @@ class ReloadIT {
         }
         // same tier, a new route: alice's empty bucket stays empty
         gw.rewrite(Gateway.common("\"3/1m\"") + ROUTES + "  - {path_prefix: /v2, upstream: model}\n");
-        assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN).statusCode()).isEqualTo(200);
+        assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN).statusCode())
+                .isEqualTo(200);
         assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(429);
         // a changed tier gets a fresh bucket
         gw.rewrite(Gateway.common("\"10/1m\"") + ROUTES);
-        assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN).statusCode()).isEqualTo(200);
+        assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN).statusCode())
+                .isEqualTo(200);
         assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
     }
 
     @Test
     void aRequestInFlightFinishesUnderTheConfigItStartedWith() throws Exception {
         HttpRequest req = HttpRequest.newBuilder(gw.uri("/sse?events=3&delayMs=300"))
-                .header("Authorization", "Bearer " + Gateway.ALICE).GET().build();
-        CompletableFuture<HttpResponse<InputStream>> inflight = gw.http.sendAsync(req, HttpResponse.BodyHandlers.ofInputStream());
+                .header("Authorization", "Bearer " + Gateway.ALICE)
+                .GET()
+                .build();
+        CompletableFuture<HttpResponse<InputStream>> inflight =
+                gw.http.sendAsync(req, HttpResponse.BodyHandlers.ofInputStream());
         Thread.sleep(150);
         // the new config drops the /sse route and alice's key
         gw.rewrite(Gateway.common("\"3/1m\"").replace("  - {id: alice", "  - {id: zed") + """
@@ -98,7 +104,8 @@ class ReloadIT {
                 routes:
                   - {path_prefix: /echo, upstream: model}
                 """);
-        assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN).statusCode()).isEqualTo(200);
+        assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN).statusCode())
+                .isEqualTo(200);
         HttpResponse<InputStream> res = inflight.get();
         assertThat(res.statusCode()).isEqualTo(200);
         try (InputStream in = res.body()) {

@@ -40,11 +40,14 @@ class StreamingIT {
     @Test
     void serverSentEventsReachTheClientOneByOne() throws Exception {
         HttpRequest req = HttpRequest.newBuilder(gw.uri("/sse?events=4&delayMs=400"))
-                .header("Authorization", "Bearer " + Gateway.ALICE).GET().build();
+                .header("Authorization", "Bearer " + Gateway.ALICE)
+                .GET()
+                .build();
         long t0 = System.nanoTime();
         HttpResponse<InputStream> res = gw.http.send(req, HttpResponse.BodyHandlers.ofInputStream());
         assertThat(res.statusCode()).isEqualTo(200);
-        assertThat(res.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+        assertThat(res.headers().firstValue("content-type"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
         try (InputStream in = res.body()) {
             String first = readUntilBlankLine(in);
             long firstMs = (System.nanoTime() - t0) / 1_000_000;
@@ -60,8 +63,12 @@ class StreamingIT {
 
     @Test
     void largeChunkedAnswersStreamThrough() throws Exception {
-        HttpResponse<byte[]> res = gw.http.send(HttpRequest.newBuilder(gw.uri("/big?bytes=3000000"))
-                .header("Authorization", "Bearer " + Gateway.ALICE).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> res = gw.http.send(
+                HttpRequest.newBuilder(gw.uri("/big?bytes=3000000"))
+                        .header("Authorization", "Bearer " + Gateway.ALICE)
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         assertThat(res.statusCode()).isEqualTo(200);
         assertThat(res.body()).hasSize(3_000_000);
         assertThat(res.body()[0]).isEqualTo((byte) 'a');

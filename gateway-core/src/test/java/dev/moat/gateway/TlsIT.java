@@ -29,17 +29,36 @@ class TlsIT {
     @Test
     void servesHttpsAndForwardsProtoHttps() throws Exception {
         Path dir = Files.createTempDirectory("moat-tls");
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString(),
-                "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "openssl",
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "rsa:2048",
+                        "-nodes",
+                        "-keyout",
+                        dir.resolve("key.pem").toString(),
+                        "-out",
+                        dir.resolve("cert.pem").toString(),
+                        "-days",
+                        "1",
+                        "-subj",
+                        "/CN=localhost",
+                        "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1")
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
 
-        String yaml = Gateway.common("\"1000/1m\"").replace("  timeouts: {idle: 30s, header_read: 500ms, drain: 5s}",
-                "  timeouts: {idle: 30s, header_read: 2s, drain: 5s}\n  tls: {certificate: \"" + dir.resolve("cert.pem")
-                        + "\", private_key: \"" + dir.resolve("key.pem") + "\"}") + """
+        String yaml = Gateway.common("\"1000/1m\"")
+                        .replace(
+                                "  timeouts: {idle: 30s, header_read: 500ms, drain: 5s}",
+                                "  timeouts: {idle: 30s, header_read: 2s, drain: 5s}\n  tls: {certificate: \""
+                                        + dir.resolve("cert.pem") + "\", private_key: \"" + dir.resolve("key.pem")
+                                        + "\"}")
+                + """
                 upstreams:
                   model: {url: "${UPSTREAM}"}
                 routes:
@@ -49,15 +68,23 @@ class TlsIT {
             KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
             trust.load(null, null);
             try (InputStream in = Files.newInputStream(dir.resolve("cert.pem"))) {
-                trust.setCertificateEntry("moat", CertificateFactory.getInstance("X.509").generateCertificate(in));
+                trust.setCertificateEntry(
+                        "moat", CertificateFactory.getInstance("X.509").generateCertificate(in));
             }
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trust);
             SSLContext ssl = SSLContext.getInstance("TLS");
             ssl.init(null, tmf.getTrustManagers(), null);
-            HttpClient client = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://localhost:" + gw.server.port() + "/echo"))
-                    .header("Authorization", "Bearer " + Gateway.ALICE).GET().build(), HttpResponse.BodyHandlers.ofString());
+            HttpClient client = HttpClient.newBuilder()
+                    .sslContext(ssl)
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .build();
+            HttpResponse<String> r = client.send(
+                    HttpRequest.newBuilder(URI.create("https://localhost:" + gw.server.port() + "/echo"))
+                            .header("Authorization", "Bearer " + Gateway.ALICE)
+                            .GET()
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
             JsonNode h = new ObjectMapper().readTree(r.body()).get("headers");
             assertThat(h.get("x-forwarded-proto").get(0).asText()).isEqualTo("https");

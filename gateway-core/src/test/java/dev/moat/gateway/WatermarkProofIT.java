@@ -55,7 +55,11 @@ class WatermarkProofIT {
                     chunk[i] = thief.next();
                     xs[from + i] = chunk[i];
                 }
-                String res = gw.post("/v1/models/digits:predict", Gateway.ALICE, "{\"instances\": " + JSON.writeValueAsString(chunk) + "}").body();
+                String res = gw.post(
+                                "/v1/models/digits:predict",
+                                Gateway.ALICE,
+                                "{\"instances\": " + JSON.writeValueAsString(chunk) + "}")
+                        .body();
                 JsonNode preds = JSON.readTree(res).get("predictions");
                 for (int i = 0; i < batch; i++) {
                     answers[from + i] = JSON.treeToValue(preds.get(i), double[].class);
@@ -93,7 +97,12 @@ class WatermarkProofIT {
         });
         server.start();
         try {
-            CliTest.Run r = CliTest.run("watermark", "verify", "--ledger", ledger.toString(), "--target",
+            CliTest.Run r = CliTest.run(
+                    "watermark",
+                    "verify",
+                    "--ledger",
+                    ledger.toString(),
+                    "--target",
                     "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/models/suspect:predict");
             assertThat(r.code()).as(r.err()).isZero();
             Matcher m = Pattern.compile("p-value=([0-9.eE+-]+)").matcher(r.out());

@@ -18,7 +18,12 @@ import dev.moat.policies.internal.Rounding;
 public final class LlmGuard {
 
     /** What to do with the request. */
-    public enum Action { ACCEPT, CAP, REJECT, NEUTRALISE }
+    public enum Action {
+        ACCEPT,
+        CAP,
+        REJECT,
+        NEUTRALISE
+    }
 
     /**
      * @param action      what to do
@@ -29,8 +34,8 @@ public final class LlmGuard {
 
     private static final Verdict ACCEPT = new Verdict(Action.ACCEPT, -1, null);
     private static final Verdict NEUTRALISE = new Verdict(Action.NEUTRALISE, -1, null);
-    private static final Verdict BIAS_WITH_LOGPROBS = new Verdict(Action.REJECT, -1,
-            "logit_bias cannot be combined with logprobs or top_logprobs on this route");
+    private static final Verdict BIAS_WITH_LOGPROBS =
+            new Verdict(Action.REJECT, -1, "logit_bias cannot be combined with logprobs or top_logprobs on this route");
 
     private final LlmRules rules;
     private final Verdict cap;
@@ -59,8 +64,11 @@ public final class LlmGuard {
      */
     public Verdict decide(boolean logprobs, int topLogprobs, int logitBiasEntries) {
         if (logitBiasEntries > rules.maxLogitBiasEntries()) {
-            return new Verdict(Action.REJECT, -1, "logit_bias: " + logitBiasEntries
-                    + " entries (expected: at most " + rules.maxLogitBiasEntries() + ")");
+            return new Verdict(
+                    Action.REJECT,
+                    -1,
+                    "logit_bias: " + logitBiasEntries + " entries (expected: at most " + rules.maxLogitBiasEntries()
+                            + ")");
         }
         boolean wantsLogprobs = logprobs || topLogprobs > 0;
         if (logitBiasEntries > 0 && wantsLogprobs) {

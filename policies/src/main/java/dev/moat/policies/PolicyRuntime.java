@@ -31,7 +31,8 @@ public final class PolicyRuntime {
         this.watermarker = outputs.transforms().stream()
                 .filter(WatermarkTransform.class::isInstance)
                 .map(t -> ((WatermarkTransform) t).watermarker())
-                .findFirst().orElse(null);
+                .findFirst()
+                .orElse(null);
         this.ladder = EscalationLadder.from(config.escalation(), ledgers);
         this.llm = config.llm() == null ? null : new LlmGuard(config.llm());
     }

@@ -7,9 +7,9 @@ import dev.moat.policies.transform.LaplaceNoise;
 import dev.moat.policies.transform.ReverseSigmoid;
 import dev.moat.policies.transform.Round;
 import dev.moat.policies.transform.TopK;
-import dev.moat.policies.watermark.Watermarker;
 import dev.moat.policies.watermark.WatermarkSink;
 import dev.moat.policies.watermark.WatermarkTransform;
+import dev.moat.policies.watermark.Watermarker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,10 +75,13 @@ public final class Transforms {
     private static OutputTransform noise(OutputSpec.Noise s) {
         return switch (s.kind()) {
             case "gaussian" -> new GaussianNoise(s.scale(), s.keepTop1());
-            case "laplace" -> s.scale() > 0 ? new LaplaceNoise(s.scale(), s.keepTop1())
-                    : LaplaceNoise.fromPrivacy(s.epsilon(), s.sensitivity(), s.keepTop1());
-            default -> throw new IllegalArgumentException(
-                    "noise.kind: \"" + s.kind() + "\" (expected one of: gaussian, laplace)");
+            case "laplace" ->
+                s.scale() > 0
+                        ? new LaplaceNoise(s.scale(), s.keepTop1())
+                        : LaplaceNoise.fromPrivacy(s.epsilon(), s.sensitivity(), s.keepTop1());
+            default ->
+                throw new IllegalArgumentException(
+                        "noise.kind: \"" + s.kind() + "\" (expected one of: gaussian, laplace)");
         };
     }
 

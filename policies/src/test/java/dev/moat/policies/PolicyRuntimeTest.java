@@ -29,15 +29,21 @@ class PolicyRuntimeTest {
     @Test
     void compilesTheDesignExamplePolicy() throws Exception {
         Path ledgerFile = dir.resolve("wm.jsonl");
-        PolicyConfig config = new PolicyConfig("standard",
-                List.of(new OutputSpec.TopK(3), new OutputSpec.Round(2), new OutputSpec.Strip(List.of("/explanations")),
+        PolicyConfig config = new PolicyConfig(
+                "standard",
+                List.of(
+                        new OutputSpec.TopK(3),
+                        new OutputSpec.Round(2),
+                        new OutputSpec.Strip(List.of("/explanations")),
                         new OutputSpec.Watermark(1.0, SECRET, ledgerFile)),
-                Map.of(), List.of(new EscalationStep(0.95, List.of(), List.of(), Duration.ofHours(24))),
+                Map.of(),
+                List.of(new EscalationStep(0.95, List.of(), List.of(), Duration.ofHours(24))),
                 new PolicyConfig.LlmRules(20, -1, "reject", 10));
         try (WatermarkLedgers ledgers = new WatermarkLedgers()) {
             PolicyRuntime runtime = PolicyRuntime.compile(config, ledgers::sinkFor);
             assertThat(runtime.name()).isEqualTo("standard");
-            assertThat(runtime.outputs().transforms()).extracting(OutputTransform::name)
+            assertThat(runtime.outputs().transforms())
+                    .extracting(OutputTransform::name)
                     .containsExactly("top_k", "round", "watermark");
             assertThat(runtime.stripPointers()).containsExactly("/explanations");
             assertThat(runtime.watermarker()).isPresent();
@@ -74,11 +80,14 @@ class PolicyRuntimeTest {
 
     @Test
     void buildsNoiseFromEitherScaleOrPrivacyBudget() {
-        OutputTransform gaussian = Transforms.fromSpec(new OutputSpec.Noise("gaussian", 0.2, 0, 1, true), p -> null).orElseThrow();
+        OutputTransform gaussian = Transforms.fromSpec(new OutputSpec.Noise("gaussian", 0.2, 0, 1, true), p -> null)
+                .orElseThrow();
         assertThat(((GaussianNoise) gaussian).sigma()).isEqualTo(0.2);
-        OutputTransform fromScale = Transforms.fromSpec(new OutputSpec.Noise("laplace", 0.3, 0, 1, false), p -> null).orElseThrow();
+        OutputTransform fromScale = Transforms.fromSpec(new OutputSpec.Noise("laplace", 0.3, 0, 1, false), p -> null)
+                .orElseThrow();
         assertThat(((LaplaceNoise) fromScale).scale()).isEqualTo(0.3);
-        OutputTransform fromBudget = Transforms.fromSpec(new OutputSpec.Noise("laplace", 0, 4.0, 2.0, true), p -> null).orElseThrow();
+        OutputTransform fromBudget = Transforms.fromSpec(new OutputSpec.Noise("laplace", 0, 4.0, 2.0, true), p -> null)
+                .orElseThrow();
         assertThat(((LaplaceNoise) fromBudget).scale()).isEqualTo(0.5);
         assertThatThrownBy(() -> Transforms.fromSpec(new OutputSpec.Noise("cauchy", 1, 0, 1, true), p -> null))
                 .hasMessageContaining("noise.kind: \"cauchy\"");
@@ -86,7 +95,8 @@ class PolicyRuntimeTest {
 
     @Test
     void stripHasNoArrayForm() {
-        assertThat(Transforms.fromSpec(new OutputSpec.Strip(List.of("/a")), p -> null)).isEmpty();
+        assertThat(Transforms.fromSpec(new OutputSpec.Strip(List.of("/a")), p -> null))
+                .isEmpty();
     }
 
     @Test

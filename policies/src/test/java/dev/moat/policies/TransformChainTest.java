@@ -36,8 +36,15 @@ class TransformChainTest {
         double[][] inputs = {{1}, {2}, {3}};
         List<double[]> seen = new java.util.ArrayList<>();
         OutputTransform spy = new OutputTransform() {
-            @Override public String name() { return "spy"; }
-            @Override public void apply(double[] probs, TransformContext c) { seen.add(c.input()); }
+            @Override
+            public String name() {
+                return "spy";
+            }
+
+            @Override
+            public void apply(double[] probs, TransformContext c) {
+                seen.add(c.input());
+            }
         };
         TransformContext ctx = ctx();
         new TransformChain(List.of(new TopK(2), spy)).apply(rows, inputs, ctx);
@@ -54,8 +61,15 @@ class TransformChainTest {
     void missingInputsLeaveTheContextWithoutARow() {
         TransformContext ctx = TransformContext.seeded(1, new double[] {9}, "k", Instant.EPOCH);
         OutputTransform check = new OutputTransform() {
-            @Override public String name() { return "check"; }
-            @Override public void apply(double[] probs, TransformContext c) { assertThat(c.input()).isNull(); }
+            @Override
+            public String name() {
+                return "check";
+            }
+
+            @Override
+            public void apply(double[] probs, TransformContext c) {
+                assertThat(c.input()).isNull();
+            }
         };
         new TransformChain(List.of(check)).apply(new double[][] {{1.0}}, null, ctx);
     }

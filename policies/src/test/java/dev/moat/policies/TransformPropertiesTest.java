@@ -11,9 +11,9 @@ import dev.moat.policies.transform.LaplaceNoise;
 import dev.moat.policies.transform.ReverseSigmoid;
 import dev.moat.policies.transform.Round;
 import dev.moat.policies.transform.TopK;
-import dev.moat.policies.watermark.Watermarker;
 import dev.moat.policies.watermark.WatermarkSink;
 import dev.moat.policies.watermark.WatermarkTransform;
+import dev.moat.policies.watermark.Watermarker;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.function.BiConsumer;
@@ -62,13 +62,15 @@ class TransformPropertiesTest {
             int kk = k;
             forAll(100 + k, new TopK(k), (orig, p) -> {
                 assertDistribution(p);
-                assertThat(java.util.Arrays.stream(p).filter(v -> v > 0).count()).isLessThanOrEqualTo(kk);
+                assertThat(java.util.Arrays.stream(p).filter(v -> v > 0).count())
+                        .isLessThanOrEqualTo(kk);
                 assertThat(argmax(p)).isEqualTo(argmax(orig));
                 // kept entries keep their ratios: p'_i / p'_top == p_i / p_top
                 int top = argmax(orig);
                 for (int i = 0; i < p.length; i++) {
                     if (p[i] > 0) {
-                        assertThat(p[i] / p[top]).isCloseTo(orig[i] / orig[top], org.assertj.core.data.Offset.offset(1e-9));
+                        assertThat(p[i] / p[top])
+                                .isCloseTo(orig[i] / orig[top], org.assertj.core.data.Offset.offset(1e-9));
                     }
                 }
             });
@@ -151,14 +153,24 @@ class TransformPropertiesTest {
 
     @Test
     void theConfiguredChainKeepsAValidDistributionAndTheTop1() {
-        TransformChain chain = new TransformChain(java.util.List.of(
-                new ReverseSigmoid(1.0, 0.2), new GaussianNoise(0.05, true), new TopK(3)));
-        forAll(900, new OutputTransform() {
-            @Override public String name() { return "chain"; }
-            @Override public void apply(double[] probs, TransformContext ctx) { chain.apply(probs, ctx); }
-        }, (orig, p) -> {
-            assertDistribution(p);
-            assertThat(argmax(p)).isEqualTo(argmax(orig));
-        });
+        TransformChain chain = new TransformChain(
+                java.util.List.of(new ReverseSigmoid(1.0, 0.2), new GaussianNoise(0.05, true), new TopK(3)));
+        forAll(
+                900,
+                new OutputTransform() {
+                    @Override
+                    public String name() {
+                        return "chain";
+                    }
+
+                    @Override
+                    public void apply(double[] probs, TransformContext ctx) {
+                        chain.apply(probs, ctx);
+                    }
+                },
+                (orig, p) -> {
+                    assertDistribution(p);
+                    assertThat(argmax(p)).isEqualTo(argmax(orig));
+                });
     }
 }

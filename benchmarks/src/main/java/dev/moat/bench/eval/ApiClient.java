@@ -27,8 +27,10 @@ final class ApiClient {
         }
     }
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private final URI target;
 
     ApiClient(URI target) {
@@ -36,10 +38,12 @@ final class ApiClient {
     }
 
     Reply predict(String secret, double[][] rows) {
-        HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
+        HttpRequest request = HttpRequest.newBuilder(target)
+                .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .header("Authorization", "Bearer " + secret)
-                .POST(HttpRequest.BodyPublishers.ofString(body(rows))).build();
+                .POST(HttpRequest.BodyPublishers.ofString(body(rows)))
+                .build();
         HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());

@@ -113,8 +113,9 @@ final class AttackRun {
                         out.keysBlocked++;
                         nextAttack = now + spec.interval();
                     }
-                    default -> throw new IllegalStateException(spec.name() + " vs " + preset.name()
-                            + ": unexpected HTTP " + r.status());
+                    default ->
+                        throw new IllegalStateException(
+                                spec.name() + " vs " + preset.name() + ": unexpected HTTP " + r.status());
                 }
                 check(gw, out, attackerKeys, tally);
                 if (out.rowsAnswered >= spec.budget() || live.isEmpty() || nextAttack > maxSeconds) {
@@ -131,7 +132,8 @@ final class AttackRun {
             Set<String> ids = new HashSet<>();
             attackerKeys.forEach(k -> ids.add(k.id()));
             out.allWatermarks = all.size();
-            out.attackerWatermarks = all.stream().filter(e -> ids.contains(e.key())).toList();
+            out.attackerWatermarks =
+                    all.stream().filter(e -> ids.contains(e.key())).toList();
         }
         return out;
     }
@@ -204,7 +206,7 @@ final class AttackRun {
     /** The honest users' running counters. */
     private final class HonestTally {
         private final List<HonestUser> users;
-        private final Map<String, long[]> counts = new java.util.LinkedHashMap<>();   // rows, answered, rejected, agree
+        private final Map<String, long[]> counts = new java.util.LinkedHashMap<>(); // rows, answered, rejected, agree
         private final Map<String, double[]> l1 = new java.util.HashMap<>();
         private final Map<String, String> flaggedBy = new java.util.HashMap<>();
 
@@ -238,16 +240,26 @@ final class AttackRun {
             for (HonestUser u : users) {
                 Verdict v = gw.verdict(u.key.id());
                 if (!flaggedBy.containsKey(u.key.id()) && v.level().compareTo(Level.SUSPICIOUS) >= 0) {
-                    flaggedBy.put(u.key.id(), String.format(java.util.Locale.ROOT, "t=%.0fs risk %.2f: %s",
-                            gw.now(), v.risk(), reasons(v)));
+                    flaggedBy.put(
+                            u.key.id(),
+                            String.format(
+                                    java.util.Locale.ROOT, "t=%.0fs risk %.2f: %s", gw.now(), v.risk(), reasons(v)));
                 }
             }
         }
 
         List<RunOutcome.Honest> results() {
             List<RunOutcome.Honest> out = new ArrayList<>();
-            counts.forEach((id, c) -> out.add(new RunOutcome.Honest(id, id.contains("heavy"), c[0], c[1], c[2], c[3],
-                    l1.get(id)[0], flaggedBy.containsKey(id), flaggedBy.getOrDefault(id, ""))));
+            counts.forEach((id, c) -> out.add(new RunOutcome.Honest(
+                    id,
+                    id.contains("heavy"),
+                    c[0],
+                    c[1],
+                    c[2],
+                    c[3],
+                    l1.get(id)[0],
+                    flaggedBy.containsKey(id),
+                    flaggedBy.getOrDefault(id, ""))));
             return out;
         }
     }

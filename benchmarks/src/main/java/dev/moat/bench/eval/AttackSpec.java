@@ -20,7 +20,8 @@ import java.util.List;
  * @param interval  simulated seconds between its requests (it also honours Retry-After)
  * @param budget    answered rows it wants
  */
-public record AttackSpec(String name, Kind kind, boolean labelOnly, Layout layout, int batch, double interval, int budget) {
+public record AttackSpec(
+        String name, Kind kind, boolean labelOnly, Layout layout, int batch, double interval, int budget) {
 
     static final int JBDA_MAX_PER_ROUND = 1_000;
 
@@ -38,7 +39,10 @@ public record AttackSpec(String name, Kind kind, boolean labelOnly, Layout layou
 
     /** How the attack uses API keys. */
     public enum Layout {
-        SINGLE(1, false), SYBIL_5(5, false), SYBIL_20(20, false), TENANTS_5(5, true);
+        SINGLE(1, false),
+        SYBIL_5(5, false),
+        SYBIL_20(20, false),
+        TENANTS_5(5, true);
 
         final int keys;
         final boolean ownTenants;

@@ -41,15 +41,15 @@ public final class DemoMain {
     static final Duration AFTER_BLOCK = Duration.ofSeconds(5);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private DemoMain() {
-    }
+    private DemoMain() {}
 
     public static void main(String[] args) throws Exception {
         Path config = Path.of(args.length > 1 && args[0].equals("--config") ? args[1] : "config/examples/demo.yaml");
         Evaluation.noDelayModelServer();
         Logs.quiet("INFO");
         Path dir = Files.createTempDirectory("moat-demo-");
-        try (ModelServer model = ModelServer.start(ModelServer.Options.defaults().withPort(free(8501) ? 8501 : 0))) {
+        try (ModelServer model =
+                ModelServer.start(ModelServer.Options.defaults().withPort(free(8501) ? 8501 : 0))) {
             Map<String, String> env = new HashMap<>(System.getenv());
             env.putIfAbsent("MOAT_DEMO_MODEL_URL", model.baseUri().toString());
             env.putIfAbsent("MOAT_DEMO_LISTEN", "127.0.0.1:" + (free(8080) ? 8080 : 0));
@@ -58,9 +58,11 @@ public final class DemoMain {
             MoatConfig cfg = ConfigLoader.load(config, env);
             String adminToken = cfg.admin().token();
             try (MoatServer gw = new MoatServer(cfg, null, System::nanoTime).start()) {
-                System.out.printf("moat demo: model %s, gateway http://127.0.0.1:%d, admin http://127.0.0.1:%d, config %s%n",
+                System.out.printf(
+                        "moat demo: model %s, gateway http://127.0.0.1:%d, admin http://127.0.0.1:%d, config %s%n",
                         model.baseUri(), gw.port(), gw.adminPort(), config);
-                System.out.println("three honest clients (~3 queries/s each) and one JbDA attacker (32 rows per request, ~6 requests/s)");
+                System.out.println(
+                        "three honest clients (~3 queries/s each) and one JbDA attacker (32 rows per request, ~6 requests/s)");
                 boolean ok = run(gw, adminToken);
                 System.exit(ok ? 0 : 1);
             }
@@ -88,27 +90,38 @@ public final class DemoMain {
 
     static boolean run(MoatServer gw, String adminToken) throws Exception {
         URI predict = URI.create("http://127.0.0.1:" + gw.port() + EvalGateway.PREDICT);
-        List<Client> clients = List.of(new Client("honest-1"), new Client("honest-2"), new Client("honest-3"), new Client("attacker"));
+        List<Client> clients =
+                List.of(new Client("honest-1"), new Client("honest-2"), new Client("honest-3"), new Client("attacker"));
         AtomicBoolean stop = new AtomicBoolean();
         long start = System.nanoTime();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             Client c = clients.get(i);
-            HonestClient source = new HonestClient(100 + i, Duration.ofMillis(300), HonestClient.DEFAULT_NOISE_SD, c.id);
+            HonestClient source =
+                    new HonestClient(100 + i, Duration.ofMillis(300), HonestClient.DEFAULT_NOISE_SD, c.id);
             threads.add(daemon("demo-" + c.id, () -> honest(predict, c, source, stop)));
         }
         Client attacker = clients.get(3);
         threads.add(daemon("demo-attacker", () -> attack(predict, attacker, stop, start)));
-        HttpClient admin = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient admin =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         long deadline = start + LIMIT.toNanos();
         long stopAt = Long.MAX_VALUE;
         for (int tick = 1; System.nanoTime() < Math.min(deadline, stopAt); tick++) {
             Thread.sleep(Math.max(0, (start + tick * 1_000_000_000L - System.nanoTime()) / 1_000_000L));
             for (Client c : clients) {
                 JsonNode k = key(admin, gw, adminToken, c.id);
-                System.out.printf(Locale.ROOT, "t=%2ds %-9s requests %4d rows %5d  risk %.2f  %-10s action %-8s%s%n", tick, c.id,
-                        c.requests.get(), c.rows.get(), k.path("risk").asDouble(), k.path("level").asText("?"),
-                        k.path("actions").path("guarded").asText("?"), k.path("blocked_until").isTextual() ? "  BLOCKED" : "");
+                System.out.printf(
+                        Locale.ROOT,
+                        "t=%2ds %-9s requests %4d rows %5d  risk %.2f  %-10s action %-8s%s%n",
+                        tick,
+                        c.id,
+                        c.requests.get(),
+                        c.rows.get(),
+                        k.path("risk").asDouble(),
+                        k.path("level").asText("?"),
+                        k.path("actions").path("guarded").asText("?"),
+                        k.path("blocked_until").isTextual() ? "  BLOCKED" : "");
             }
             if (attacker.blockedAtSeconds >= 0 && stopAt == Long.MAX_VALUE) {
                 stopAt = System.nanoTime() + AFTER_BLOCK.toNanos();
@@ -121,26 +134,48 @@ public final class DemoMain {
         return summary(clients, admin, gw, adminToken, (System.nanoTime() - start) / 1e9);
     }
 
-    private static boolean summary(List<Client> clients, HttpClient admin, MoatServer gw, String token, double seconds) throws Exception {
+    private static boolean summary(List<Client> clients, HttpClient admin, MoatServer gw, String token, double seconds)
+            throws Exception {
         System.out.printf(Locale.ROOT, "%nsummary after %.0f s%n", seconds);
         boolean honestUntouched = true;
         for (Client c : clients) {
             JsonNode k = key(admin, gw, token, c.id);
-            String agree = c.answered.get() == 0 || c.id.equals("attacker") ? ""
-                    : String.format(Locale.ROOT, ", top-1 agreement with the raw model %.1f%%", 100.0 * c.agree.get() / c.answered.get());
-            System.out.printf(Locale.ROOT, "  %-9s %4d requests, %5d rows, %5d answered, %d throttled (429), %d blocked (403); level %s, risk %.2f%s%n",
-                    c.id, c.requests.get(), c.rows.get(), c.answered.get(), c.throttled.get(), c.blocked.get(),
-                    k.path("level").asText(), k.path("risk").asDouble(), agree);
-            if (!c.id.equals("attacker") && (c.throttled.get() > 0 || c.blocked.get() > 0 || !k.path("level").asText().equals("ok"))) {
+            String agree = c.answered.get() == 0 || c.id.equals("attacker")
+                    ? ""
+                    : String.format(
+                            Locale.ROOT,
+                            ", top-1 agreement with the raw model %.1f%%",
+                            100.0 * c.agree.get() / c.answered.get());
+            System.out.printf(
+                    Locale.ROOT,
+                    "  %-9s %4d requests, %5d rows, %5d answered, %d throttled (429), %d blocked (403); level %s, risk %.2f%s%n",
+                    c.id,
+                    c.requests.get(),
+                    c.rows.get(),
+                    c.answered.get(),
+                    c.throttled.get(),
+                    c.blocked.get(),
+                    k.path("level").asText(),
+                    k.path("risk").asDouble(),
+                    agree);
+            if (!c.id.equals("attacker")
+                    && (c.throttled.get() > 0
+                            || c.blocked.get() > 0
+                            || !k.path("level").asText().equals("ok"))) {
                 honestUntouched = false;
             }
         }
         Client attacker = clients.get(3);
         if (attacker.blockedAtSeconds >= 0) {
-            System.out.printf(Locale.ROOT, "attacker BLOCKED after %d rows (%.1f s); %s%n", attacker.blockedAfterRows,
-                    attacker.blockedAtSeconds, honestUntouched ? "honest clients untouched" : "but an honest client was affected");
+            System.out.printf(
+                    Locale.ROOT,
+                    "attacker BLOCKED after %d rows (%.1f s); %s%n",
+                    attacker.blockedAfterRows,
+                    attacker.blockedAtSeconds,
+                    honestUntouched ? "honest clients untouched" : "but an honest client was affected");
         } else {
-            System.out.println("attacker NOT blocked within the demo's minute" + (honestUntouched ? "" : "; an honest client was affected"));
+            System.out.println("attacker NOT blocked within the demo's minute"
+                    + (honestUntouched ? "" : "; an honest client was affected"));
         }
         return attacker.blockedAtSeconds >= 0 && honestUntouched;
     }
@@ -160,7 +195,8 @@ public final class DemoMain {
 
     private static void attack(URI predict, Client c, AtomicBoolean stop, long start) {
         ApiClient api = new ApiClient(predict);
-        Strategy jbda = Strategy.sequential(new JbdaAttacker(7, JbdaAttacker.DEFAULT_LAMBDA, AttackSpec.JBDA_MAX_PER_ROUND));
+        Strategy jbda =
+                Strategy.sequential(new JbdaAttacker(7, JbdaAttacker.DEFAULT_LAMBDA, AttackSpec.JBDA_MAX_PER_ROUND));
         double[][] batch = null;
         while (!stop.get()) {
             sleep(160);
@@ -199,14 +235,18 @@ public final class DemoMain {
             case 200 -> c.answered.addAndGet(rows.length);
             case 429 -> c.throttled.incrementAndGet();
             case 403 -> c.blocked.incrementAndGet();
-            default -> { }
+            default -> {}
         }
         return r;
     }
 
-    private static JsonNode key(HttpClient admin, MoatServer gw, String token, String id) throws IOException, InterruptedException {
+    private static JsonNode key(HttpClient admin, MoatServer gw, String token, String id)
+            throws IOException, InterruptedException {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.adminPort() + "/admin/keys/" + id))
-                .timeout(Duration.ofSeconds(5)).header("Authorization", "Bearer " + token).GET().build();
+                .timeout(Duration.ofSeconds(5))
+                .header("Authorization", "Bearer " + token)
+                .GET()
+                .build();
         HttpResponse<String> r = admin.send(req, HttpResponse.BodyHandlers.ofString());
         return r.statusCode() == 200 ? JSON.readTree(r.body()) : JSON.createObjectNode();
     }

@@ -63,15 +63,25 @@ final class EvalGateway implements AutoCloseable {
                 detection: {workers: 1}
                 access_log: {enabled: false}
                 keys:
-                """.formatted(ADMIN_TOKEN, base, ROUTE, preset.policyYaml() == null ? "" : ", policy: eval",
-                preset.tierLimits().stream().map(l -> "\"" + l + "\"").collect(Collectors.joining(", "))));
+                """.formatted(
+                        ADMIN_TOKEN,
+                        base,
+                        ROUTE,
+                        preset.policyYaml() == null ? "" : ", policy: eval",
+                        preset.tierLimits().stream().map(l -> "\"" + l + "\"").collect(Collectors.joining(", "))));
         for (Key k : keys) {
-            y.append("  - {id: ").append(k.id()).append(", sha256: \"").append(KeyStore.sha256Hex(k.secret()))
-                    .append("\", tier: t").append(k.tenant() == null ? "" : ", tenant: " + k.tenant()).append("}\n");
+            y.append("  - {id: ")
+                    .append(k.id())
+                    .append(", sha256: \"")
+                    .append(KeyStore.sha256Hex(k.secret()))
+                    .append("\", tier: t")
+                    .append(k.tenant() == null ? "" : ", tenant: " + k.tenant())
+                    .append("}\n");
         }
         if (preset.policyYaml() != null) {
             y.append("policies:\n  eval:\n");
-            String body = preset.policyYaml().replace("${LEDGER}", ledger.toString().replace("\\", "/"));
+            String body =
+                    preset.policyYaml().replace("${LEDGER}", ledger.toString().replace("\\", "/"));
             body.lines().forEach(l -> y.append("    ").append(l).append('\n'));
         }
         return y.toString();

@@ -16,8 +16,7 @@ import java.util.List;
  */
 public final class EvalMain {
 
-    private EvalMain() {
-    }
+    private EvalMain() {}
 
     public static void main(String[] args) throws Exception {
         Logs.quiet("WARN");
@@ -57,9 +56,17 @@ public final class EvalMain {
             settings = settings.withBudget(budget);
         }
         if (threads != null) {
-            settings = new EvalSettings(settings.mode(), settings.seed(), settings.attacks(), settings.presets(),
-                    settings.attackStart(), settings.maxSeconds(), settings.softmaxEpochs(), settings.mlpEpochs(),
-                    settings.llmPrompts(), threads);
+            settings = new EvalSettings(
+                    settings.mode(),
+                    settings.seed(),
+                    settings.attacks(),
+                    settings.presets(),
+                    settings.attackStart(),
+                    settings.maxSeconds(),
+                    settings.softmaxEpochs(),
+                    settings.mlpEpochs(),
+                    settings.llmPrompts(),
+                    threads);
         }
         if (!llm) {
             settings = settings.withLlmPrompts(0);
@@ -68,23 +75,27 @@ public final class EvalMain {
             System.err.println("moat eval: no attack or no preset selected");
             System.exit(2);
         }
-        System.out.printf("moat eval (%s): %d attacks x %d presets, %d threads%n", settings.mode(),
-                settings.attacks().size(), settings.presets().size(), settings.threads());
+        System.out.printf(
+                "moat eval (%s): %d attacks x %d presets, %d threads%n",
+                settings.mode(), settings.attacks().size(), settings.presets().size(), settings.threads());
         Evaluation.Results results = new Evaluation(settings, line -> {
-            synchronized (System.out) {
-                System.out.println("  " + line);
-            }
-        }).run();
+                    synchronized (System.out) {
+                        System.out.println("  " + line);
+                    }
+                })
+                .run();
         Files.createDirectories(out);
         Report report = new Report(results, command);
         Files.writeString(out.resolve("evaluation.md"), report.markdown());
         Files.writeString(out.resolve("evaluation.json"), report.json());
         System.out.println();
         System.out.println(report.summaryTable());
-        System.out.printf("%nwrote %s and %s (%.0f s)%n", out.resolve("evaluation.md"), out.resolve("evaluation.json"),
-                results.wallSeconds());
+        System.out.printf(
+                "%nwrote %s and %s (%.0f s)%n",
+                out.resolve("evaluation.md"), out.resolve("evaluation.json"), results.wallSeconds());
         if (EvalGateway.STUCK_CLOSES.get() > 0) {
-            System.out.println("note: " + EvalGateway.STUCK_CLOSES.get() + " gateway(s) did not finish closing (see EvalGateway.close)");
+            System.out.println("note: " + EvalGateway.STUCK_CLOSES.get()
+                    + " gateway(s) did not finish closing (see EvalGateway.close)");
         }
         // a gateway stuck in close keeps non-daemon event loop threads alive
         System.exit(0);

@@ -13,11 +13,21 @@ import java.util.List;
  * @param attackStart  simulated second the attacker starts (honest users warm the gateway up before)
  * @param maxSeconds   simulated second after which an attack stops whatever its progress
  */
-public record EvalSettings(String mode, long seed, List<AttackSpec> attacks, List<Preset> presets, double attackStart,
-                           double maxSeconds, int softmaxEpochs, int mlpEpochs, int llmPrompts, int threads) {
+public record EvalSettings(
+        String mode,
+        long seed,
+        List<AttackSpec> attacks,
+        List<Preset> presets,
+        double attackStart,
+        double maxSeconds,
+        int softmaxEpochs,
+        int mlpEpochs,
+        int llmPrompts,
+        int threads) {
 
     /** Rows per request of the fast attackers and their gap: 20 requests/s, above a 600/1m tier. */
     static final int BATCH = 32;
+
     static final double FAST_INTERVAL = 0.05;
 
     public static EvalSettings full() {
@@ -55,20 +65,29 @@ public record EvalSettings(String mode, long seed, List<AttackSpec> attacks, Lis
 
     /** A copy restricted to some attacks and presets (by name; null keeps all). */
     public EvalSettings only(List<String> attackNames, List<String> presetNames) {
-        List<AttackSpec> a = attackNames == null ? attacks : attacks.stream().filter(s -> attackNames.contains(s.name())).toList();
-        List<Preset> p = presetNames == null ? presets : presets.stream().filter(s -> presetNames.contains(s.name())).toList();
-        return new EvalSettings(mode, seed, a, p, attackStart, maxSeconds, softmaxEpochs, mlpEpochs, llmPrompts, threads);
+        List<AttackSpec> a = attackNames == null
+                ? attacks
+                : attacks.stream().filter(s -> attackNames.contains(s.name())).toList();
+        List<Preset> p = presetNames == null
+                ? presets
+                : presets.stream().filter(s -> presetNames.contains(s.name())).toList();
+        return new EvalSettings(
+                mode, seed, a, p, attackStart, maxSeconds, softmaxEpochs, mlpEpochs, llmPrompts, threads);
     }
 
     /** A copy with every attack budget replaced (tests). */
     public EvalSettings withBudget(int budget) {
-        List<AttackSpec> a = attacks.stream().map(s -> new AttackSpec(s.name(), s.kind(), s.labelOnly(), s.layout(),
-                s.batch(), s.interval(), budget)).toList();
-        return new EvalSettings(mode, seed, a, presets, attackStart, maxSeconds, softmaxEpochs, mlpEpochs, llmPrompts, threads);
+        List<AttackSpec> a = attacks.stream()
+                .map(s ->
+                        new AttackSpec(s.name(), s.kind(), s.labelOnly(), s.layout(), s.batch(), s.interval(), budget))
+                .toList();
+        return new EvalSettings(
+                mode, seed, a, presets, attackStart, maxSeconds, softmaxEpochs, mlpEpochs, llmPrompts, threads);
     }
 
     public EvalSettings withLlmPrompts(int prompts) {
-        return new EvalSettings(mode, seed, attacks, presets, attackStart, maxSeconds, softmaxEpochs, mlpEpochs, prompts, threads);
+        return new EvalSettings(
+                mode, seed, attacks, presets, attackStart, maxSeconds, softmaxEpochs, mlpEpochs, prompts, threads);
     }
 
     /** The seed of an attack: the same for every preset, so presets meet the same queries. */

@@ -24,10 +24,14 @@ import java.util.function.Consumer;
 public final class Evaluation {
 
     /** Everything the report needs. */
-    public record Results(EvalSettings settings, List<RunRecord> runs, List<LlmProbe.Result> llm,
-                          double victimAccuracy, double independentSoftmaxFidelity, double independentMlpFidelity,
-                          double wallSeconds) {
-    }
+    public record Results(
+            EvalSettings settings,
+            List<RunRecord> runs,
+            List<LlmProbe.Result> llm,
+            double victimAccuracy,
+            double independentSoftmaxFidelity,
+            double independentMlpFidelity,
+            double wallSeconds) {}
 
     static {
         noDelayModelServer();
@@ -78,20 +82,27 @@ public final class Evaluation {
                 LlmProbe probe = new LlmProbe();
                 llm.add(probe.run(model.baseUri(), false, settings.llmPrompts()));
                 llm.add(probe.run(model.baseUri(), true, settings.llmPrompts()));
-                llm.forEach(r -> progress.accept(String.format("llm %-15s recovered %d/%d logit vectors, rank %d (hidden %d), statuses %s",
+                llm.forEach(r -> progress.accept(String.format(
+                        "llm %-15s recovered %d/%d logit vectors, rank %d (hidden %d), statuses %s",
                         r.variant(), r.vectorsRecovered(), r.prompts(), r.rank(), r.hiddenSize(), r.statuses())));
             }
         }
         Digits.Part test = Digits.get().test();
-        return new Results(settings, runs, llm, DigitsModel.get().accuracy(test),
+        return new Results(
+                settings,
+                runs,
+                llm,
+                DigitsModel.get().accuracy(test),
                 Metrics.fidelity(independentSoftmax, DigitsModel.get(), test),
-                Metrics.fidelity(independentMlp, DigitsModel.get(), test), (System.nanoTime() - t0) / 1e9);
+                Metrics.fidelity(independentMlp, DigitsModel.get(), test),
+                (System.nanoTime() - t0) / 1e9);
     }
 
     private RunRecord one(AttackSpec spec, Preset preset, ModelServer model) throws Exception {
         long t0 = System.nanoTime();
         long seed = settings.attackSeed(spec);
-        RunOutcome o = new AttackRun(spec, preset, seed, settings.attackStart(), settings.maxSeconds()).execute(model.baseUri());
+        RunOutcome o = new AttackRun(spec, preset, seed, settings.attackStart(), settings.maxSeconds())
+                .execute(model.baseUri());
         List<Surrogates.Scored> scored = new Surrogates(settings.softmaxEpochs(), settings.mlpEpochs())
                 .train(o.stolenX, o.stolenAnswers, spec.labelOnly(), seed);
         List<RunRecord.WatermarkCheck> wm = new ArrayList<>();
@@ -103,15 +114,41 @@ public final class Evaluation {
             independent.add(verify("independent-softmax", o.attackerWatermarks, independentSoftmax));
             independent.add(verify("independent-mlp", o.attackerWatermarks, independentMlp));
         }
-        RunRecord r = new RunRecord(spec.name(), preset.name(), spec.labelOnly(), o.keys, o.rowsSent, o.rowsAnswered,
-                o.requests, o.throttledRequests, o.blockedRequests, o.firstAlarmAt < 0 ? null : o.firstAlarmAt, o.alarmBy,
-                o.firstBlockAt < 0 ? null : o.firstBlockAt, o.keysBlocked, o.maxRisk, o.attackSeconds,
-                scored.stream().map(s -> new RunRecord.SurrogateScore(s.name(), s.accuracy(), s.fidelity())).toList(),
-                wm, independent, o.attackerWatermarks.size(), List.copyOf(o.honest), o.droppedEvents);
-        progress.accept(String.format("%-15s %-10s sent %5d answered %5d alarm %-6s block %-6s fidelity %s honest flagged %d  (%.1fs)",
-                spec.name(), preset.name(), r.rowsSent(), r.rowsAnswered(), r.firstAlarmAt() == null ? "-" : r.firstAlarmAt(),
-                r.firstBlockAt() == null ? "-" : r.firstBlockAt(), Double.isNaN(r.bestFidelity()) ? "-" : String.format("%.3f", r.bestFidelity()),
-                r.honestFlagged(), (System.nanoTime() - t0) / 1e9));
+        RunRecord r = new RunRecord(
+                spec.name(),
+                preset.name(),
+                spec.labelOnly(),
+                o.keys,
+                o.rowsSent,
+                o.rowsAnswered,
+                o.requests,
+                o.throttledRequests,
+                o.blockedRequests,
+                o.firstAlarmAt < 0 ? null : o.firstAlarmAt,
+                o.alarmBy,
+                o.firstBlockAt < 0 ? null : o.firstBlockAt,
+                o.keysBlocked,
+                o.maxRisk,
+                o.attackSeconds,
+                scored.stream()
+                        .map(s -> new RunRecord.SurrogateScore(s.name(), s.accuracy(), s.fidelity()))
+                        .toList(),
+                wm,
+                independent,
+                o.attackerWatermarks.size(),
+                List.copyOf(o.honest),
+                o.droppedEvents);
+        progress.accept(String.format(
+                "%-15s %-10s sent %5d answered %5d alarm %-6s block %-6s fidelity %s honest flagged %d  (%.1fs)",
+                spec.name(),
+                preset.name(),
+                r.rowsSent(),
+                r.rowsAnswered(),
+                r.firstAlarmAt() == null ? "-" : r.firstAlarmAt(),
+                r.firstBlockAt() == null ? "-" : r.firstBlockAt(),
+                Double.isNaN(r.bestFidelity()) ? "-" : String.format("%.3f", r.bestFidelity()),
+                r.honestFlagged(),
+                (System.nanoTime() - t0) / 1e9));
         return r;
     }
 

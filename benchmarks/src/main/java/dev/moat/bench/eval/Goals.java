@@ -20,28 +20,47 @@ final class Goals {
     static final int WATERMARK_MIN_ROWS = 5_000;
 
     /** One target: what it says, whether it holds, and why. */
-    record Goal(String id, String target, Boolean met, String evidence) {
-    }
+    record Goal(String id, String target, Boolean met, String evidence) {}
 
-    private Goals() {
-    }
+    private Goals() {}
 
     static List<Goal> check(Evaluation.Results results) {
         List<RunRecord> runs = results.runs();
         List<AttackSpec> attacks = results.settings().attacks();
         List<Goal> out = new ArrayList<>();
-        out.add(flagged("synthetic-detected", "every synthetic-query attack (random, JbDA; full and label-only) flagged under `full`",
-                runs, attacks, s -> (s.kind() == Kind.RANDOM || s.kind() == Kind.JBDA) && s.layout() == Layout.SINGLE));
-        List<RunRecord> full = runs.stream().filter(r -> r.preset().equals(FULL)).toList();
+        out.add(flagged(
+                "synthetic-detected",
+                "every synthetic-query attack (random, JbDA; full and label-only) flagged under `full`",
+                runs,
+                attacks,
+                s -> (s.kind() == Kind.RANDOM || s.kind() == Kind.JBDA) && s.layout() == Layout.SINGLE));
+        List<RunRecord> full =
+                runs.stream().filter(r -> r.preset().equals(FULL)).toList();
         long honestRuns = full.stream().mapToLong(r -> r.honest().size()).sum();
         long fp = full.stream().mapToLong(RunRecord::honestFlagged).sum();
-        out.add(new Goal("zero-false-positives", "no honest key flagged (suspicious or worse) under `full`",
-                full.isEmpty() ? null : fp == 0, fp + " of " + honestRuns + " honest key-runs flagged" + flaggedDetail(full)));
-        out.add(flagged("natural-detected", "natural-data attacks (Knockoff, incl. slow and label-only) flagged under `full`",
-                runs, attacks, s -> s.kind() == Kind.KNOCKOFF && s.layout() == Layout.SINGLE));
-        out.add(flagged("active-detected", "active (boundary) attacks flagged under `full`", runs, attacks, s -> s.kind() == Kind.ACTIVE));
-        out.add(flagged("sybil-detected", "Sybil attacks (5 and 20 keys of one tenant, 5 tenants) flagged under `full`",
-                runs, attacks, s -> s.layout() != Layout.SINGLE));
+        out.add(new Goal(
+                "zero-false-positives",
+                "no honest key flagged (suspicious or worse) under `full`",
+                full.isEmpty() ? null : fp == 0,
+                fp + " of " + honestRuns + " honest key-runs flagged" + flaggedDetail(full)));
+        out.add(flagged(
+                "natural-detected",
+                "natural-data attacks (Knockoff, incl. slow and label-only) flagged under `full`",
+                runs,
+                attacks,
+                s -> s.kind() == Kind.KNOCKOFF && s.layout() == Layout.SINGLE));
+        out.add(flagged(
+                "active-detected",
+                "active (boundary) attacks flagged under `full`",
+                runs,
+                attacks,
+                s -> s.kind() == Kind.ACTIVE));
+        out.add(flagged(
+                "sybil-detected",
+                "Sybil attacks (5 and 20 keys of one tenant, 5 tenants) flagged under `full`",
+                runs,
+                attacks,
+                s -> s.layout() != Layout.SINGLE));
         out.add(fidelityDrop(runs, attacks));
         out.add(honestAgreement(full));
         out.add(watermarkClaims(runs));
@@ -49,8 +68,12 @@ final class Goals {
         return out;
     }
 
-    private static Goal flagged(String id, String target, List<RunRecord> runs, List<AttackSpec> attacks,
-                                java.util.function.Predicate<AttackSpec> which) {
+    private static Goal flagged(
+            String id,
+            String target,
+            List<RunRecord> runs,
+            List<AttackSpec> attacks,
+            java.util.function.Predicate<AttackSpec> which) {
         List<String> missed = new ArrayList<>();
         List<String> caught = new ArrayList<>();
         for (AttackSpec s : attacks) {
@@ -70,8 +93,12 @@ final class Goals {
         if (missed.isEmpty() && caught.isEmpty()) {
             return new Goal(id, target, null, "not run");
         }
-        return new Goal(id, target, missed.isEmpty(), "flagged: " + (caught.isEmpty() ? "none" : String.join(", ", caught))
-                + (missed.isEmpty() ? "" : "; never flagged: " + String.join(", ", missed)));
+        return new Goal(
+                id,
+                target,
+                missed.isEmpty(),
+                "flagged: " + (caught.isEmpty() ? "none" : String.join(", ", caught))
+                        + (missed.isEmpty() ? "" : "; never flagged: " + String.join(", ", missed)));
     }
 
     private static Goal fidelityDrop(List<RunRecord> runs, List<AttackSpec> attacks) {
@@ -86,16 +113,25 @@ final class Goals {
             double base = none.get().bestFidelity();
             double defended = full.get().bestFidelity();
             double drop = Double.isNaN(defended) ? base - 0.1 : base - defended;
-            String text = String.format(Locale.ROOT, "%s %.1f->%s (%+.1f)", s.name(), 100 * base,
-                    Double.isNaN(defended) ? "no surrogate" : String.format(Locale.ROOT, "%.1f", 100 * defended), -100 * drop);
+            String text = String.format(
+                    Locale.ROOT,
+                    "%s %.1f->%s (%+.1f)",
+                    s.name(),
+                    100 * base,
+                    Double.isNaN(defended) ? "no surrogate" : String.format(Locale.ROOT, "%.1f", 100 * defended),
+                    -100 * drop);
             (drop >= FIDELITY_DROP ? ok : short_).add(text);
         }
         if (ok.isEmpty() && short_.isEmpty()) {
-            return new Goal("fidelity-drop", "best surrogate fidelity under `full` >= 30 points below `none`", null, "not run");
+            return new Goal(
+                    "fidelity-drop", "best surrogate fidelity under `full` >= 30 points below `none`", null, "not run");
         }
-        return new Goal("fidelity-drop", "best surrogate fidelity under `full` >= 30 points below `none`, every attack",
-                short_.isEmpty(), "met: " + (ok.isEmpty() ? "none" : String.join(", ", ok))
-                + (short_.isEmpty() ? "" : "; short: " + String.join(", ", short_)));
+        return new Goal(
+                "fidelity-drop",
+                "best surrogate fidelity under `full` >= 30 points below `none`, every attack",
+                short_.isEmpty(),
+                "met: " + (ok.isEmpty() ? "none" : String.join(", ", ok))
+                        + (short_.isEmpty() ? "" : "; short: " + String.join(", ", short_)));
     }
 
     private static Goal honestAgreement(List<RunRecord> full) {
@@ -111,7 +147,10 @@ final class Goals {
             return new Goal("honest-utility", "honest top-1 agreement >= 99.5% under `full`", null, "not run");
         }
         double a = (double) agree / answered;
-        return new Goal("honest-utility", "honest top-1 agreement >= 99.5% under `full`", a >= HONEST_AGREEMENT,
+        return new Goal(
+                "honest-utility",
+                "honest top-1 agreement >= 99.5% under `full`",
+                a >= HONEST_AGREEMENT,
                 String.format(Locale.ROOT, "%.2f%% over %d honest answers", 100 * a, answered));
     }
 
@@ -128,8 +167,14 @@ final class Goals {
                 if (c.claimed()) {
                     claimed++;
                 } else {
-                    missed.add(String.format(Locale.ROOT, "%s/%s/%s %d/%d", r.attack(), r.preset(),
-                            c.suspect().replace("surrogate-", ""), c.matches(), c.n()));
+                    missed.add(String.format(
+                            Locale.ROOT,
+                            "%s/%s/%s %d/%d",
+                            r.attack(),
+                            r.preset(),
+                            c.suspect().replace("surrogate-", ""),
+                            c.matches(),
+                            c.n()));
                 }
             }
         }
@@ -137,8 +182,12 @@ final class Goals {
         if (total == 0) {
             return new Goal("watermark-claims", target, null, "no surrogate trained on >= 5,000 watermarked answers");
         }
-        return new Goal("watermark-claims", target, claimed == total, claimed + " of " + total + " surrogates claimed"
-                + (missed.isEmpty() ? "" : "; not claimed (matches/n): " + String.join(", ", missed)));
+        return new Goal(
+                "watermark-claims",
+                target,
+                claimed == total,
+                claimed + " of " + total + " surrogates claimed"
+                        + (missed.isEmpty() ? "" : "; not claimed (matches/n): " + String.join(", ", missed)));
     }
 
     private static Goal watermarkIndependent(List<RunRecord> runs) {
@@ -157,12 +206,16 @@ final class Goals {
                 }
             }
         }
-        String target = "watermark never claims an independent model (softmax regression and an MLP trained on Digits.train() labels)";
+        String target =
+                "watermark never claims an independent model (softmax regression and an MLP trained on Digits.train() labels)";
         if (total == 0) {
             return new Goal("watermark-independent", target, null, "no ledger entries to test");
         }
-        return new Goal("watermark-independent", target, claimed == 0, String.format(Locale.ROOT,
-                "%d claims in %d checks; smallest p-value %.3g", claimed, total, minP));
+        return new Goal(
+                "watermark-independent",
+                target,
+                claimed == 0,
+                String.format(Locale.ROOT, "%d claims in %d checks; smallest p-value %.3g", claimed, total, minP));
     }
 
     private static String flaggedDetail(List<RunRecord> full) {
@@ -178,6 +231,8 @@ final class Goals {
     }
 
     static Optional<RunRecord> find(List<RunRecord> runs, String attack, String preset) {
-        return runs.stream().filter(r -> r.attack().equals(attack) && r.preset().equals(preset)).findFirst();
+        return runs.stream()
+                .filter(r -> r.attack().equals(attack) && r.preset().equals(preset))
+                .findFirst();
     }
 }

@@ -30,9 +30,17 @@ import java.util.TreeMap;
 final class LlmProbe {
 
     /** What one variant of the probe recovered. */
-    record Result(String variant, String policy, int prompts, int requests, Map<Integer, Integer> statuses,
-                  int vectorsRecovered, int rank, int hiddenSize, double maxAbsError, double[] singularValues) {
-    }
+    record Result(
+            String variant,
+            String policy,
+            int prompts,
+            int requests,
+            Map<Integer, Integer> statuses,
+            int vectorsRecovered,
+            int rank,
+            int hiddenSize,
+            double maxAbsError,
+            double[] singularValues) {}
 
     static final String GUARD = "{max_top_logprobs: 5, logprob_decimals: 2, logit_bias_with_logprobs: reject}";
     private static final String SECRET = "eval-secret-llm-attacker";
@@ -41,7 +49,8 @@ final class LlmProbe {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TextModel model = TextModel.get();
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /** Runs the probe through a gateway whose chat route has the {@code llm} rules or none. */
     Result run(URI upstream, boolean guarded, int prompts) throws Exception {
@@ -60,9 +69,13 @@ final class LlmProbe {
                   guard:
                     llm: %s
                 access_log: {enabled: false}
-                """.formatted(upstream.toString().replaceAll("/+$", ""), guarded ? ", policy: guard" : "",
-                KeyStore.sha256Hex(SECRET), GUARD);
-        try (MoatServer server = new MoatServer(ConfigLoader.parse(yaml, "eval-llm.yaml", Map.of()), null, System::nanoTime).start()) {
+                """.formatted(
+                        upstream.toString().replaceAll("/+$", ""),
+                        guarded ? ", policy: guard" : "",
+                        KeyStore.sha256Hex(SECRET),
+                        GUARD);
+        try (MoatServer server =
+                new MoatServer(ConfigLoader.parse(yaml, "eval-llm.yaml", Map.of()), null, System::nanoTime).start()) {
             URI chat = URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions");
             return attack(chat, guarded, prompts);
         }
@@ -82,7 +95,7 @@ final class LlmProbe {
             JsonNode first = call(chat, content, Map.of(), statuses);
             requests++;
             if (first == null) {
-                continue;   // the attacker cannot even learn the reference token
+                continue; // the attacker cannot even learn the reference token
             }
             int ref = ids.get(top(first).get(0).path("token").asText());
             double[] diff = new double[model.vocabSize()];
@@ -129,11 +142,21 @@ final class LlmProbe {
         }
         double[] sv = recovered.isEmpty() ? new double[0] : Spectrum.singularValues(recovered.toArray(new double[0][]));
         int rank = Spectrum.rank(sv, 1e-6);
-        return new Result(guarded ? "moat-llm-guard" : "none", guarded ? "llm: " + GUARD : "plain proxy route", prompts,
-                requests, statuses, recovered.size(), rank, model.hiddenSize(), recovered.isEmpty() ? Double.NaN : maxErr, sv);
+        return new Result(
+                guarded ? "moat-llm-guard" : "none",
+                guarded ? "llm: " + GUARD : "plain proxy route",
+                prompts,
+                requests,
+                statuses,
+                recovered.size(),
+                rank,
+                model.hiddenSize(),
+                recovered.isEmpty() ? Double.NaN : maxErr,
+                sv);
     }
 
-    private JsonNode call(URI chat, String content, Map<Integer, Double> bias, Map<Integer, Integer> statuses) throws Exception {
+    private JsonNode call(URI chat, String content, Map<Integer, Double> bias, Map<Integer, Integer> statuses)
+            throws Exception {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", TextModel.NAME);
         body.putArray("messages").addObject().put("role", "user").put("content", content);
@@ -144,16 +167,24 @@ final class LlmProbe {
             ObjectNode b = body.putObject("logit_bias");
             bias.forEach((t, v) -> b.put(Integer.toString(t), v));
         }
-        HttpRequest request = HttpRequest.newBuilder(chat).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json").header("Authorization", "Bearer " + SECRET)
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
+        HttpRequest request = HttpRequest.newBuilder(chat)
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + SECRET)
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+                .build();
         HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
         statuses.merge(r.statusCode(), 1, Integer::sum);
         return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
     }
 
     private static JsonNode top(JsonNode answer) {
-        return answer.path("choices").path(0).path("logprobs").path("content").path(0).path("top_logprobs");
+        return answer.path("choices")
+                .path(0)
+                .path("logprobs")
+                .path("content")
+                .path(0)
+                .path("top_logprobs");
     }
 
     static double[] centre(double[] v) {

@@ -7,8 +7,7 @@ import org.slf4j.LoggerFactory;
 /** Quiets the gateway's logs so the eval's and the demo's own output stays readable. */
 final class Logs {
 
-    private Logs() {
-    }
+    private Logs() {}
 
     /** The access log off; {@code dev.moat} at {@code level} (e.g. WARN for the eval, INFO for the demo). */
     static void quiet(String level) {

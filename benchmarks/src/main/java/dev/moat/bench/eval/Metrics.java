@@ -6,8 +6,7 @@ import dev.moat.fixtures.Digits;
 /** The numbers the evaluation reports, as small pure functions. */
 final class Metrics {
 
-    private Metrics() {
-    }
+    private Metrics() {}
 
     /** Sum of absolute differences; rows of different length compare over the longer one, missing = 0. */
     static double l1(double[] a, double[] b) {

@@ -29,7 +29,11 @@ public record Preset(String name, String description, List<String> tierLimits, S
     public static List<Preset> all() {
         return List.of(
                 new Preset("none", "plain authenticated proxy route, no policy", UNLIMITED, null),
-                new Preset("ratelimit", "tier 600/1m + 20000/1d (per request), no policy", List.of("600/1m", "20000/1d"), null),
+                new Preset(
+                        "ratelimit",
+                        "tier 600/1m + 20000/1d (per request), no policy",
+                        List.of("600/1m", "20000/1d"),
+                        null),
                 new Preset("minimise", "outputs: top_k 3, round 2", UNLIMITED, """
                         outputs:
                           - top_k: 3
@@ -43,9 +47,12 @@ public record Preset(String name, String description, List<String> tierLimits, S
                         outputs:
                           - watermark: {rate: 0.01, secret: "eval-watermark-secret-0001", ledger: "${LEDGER}"}
                         """),
-                new Preset("full", "demo.yaml: tier 600/1m + 100000/1d; top_k 3, round 2, watermark 0.01; all detectors; "
-                        + "escalation 0.5 perturb (reverse sigmoid), 0.8 throttle 20/1m, 0.95 block 1h",
-                        List.of("600/1m", "100000/1d"), """
+                new Preset(
+                        "full",
+                        "demo.yaml: tier 600/1m + 100000/1d; top_k 3, round 2, watermark 0.01; all detectors; "
+                                + "escalation 0.5 perturb (reverse sigmoid), 0.8 throttle 20/1m, 0.95 block 1h",
+                        List.of("600/1m", "100000/1d"),
+                        """
                         outputs:
                           - top_k: 3
                           - round: 2
@@ -58,8 +65,12 @@ public record Preset(String name, String description, List<String> tierLimits, S
                         """),
                 // What an operator gets by deceiving every answer from the first one (top-1 kept, so
                 // honest labels do not change; the probabilities do) on top of the full policy.
-                new Preset("strict", "full, plus reverse sigmoid (beta 1, gamma 0.2, top-1 kept) on every answer, "
-                        + "watermark 0.005", List.of("600/1m", "100000/1d"), """
+                new Preset(
+                        "strict",
+                        "full, plus reverse sigmoid (beta 1, gamma 0.2, top-1 kept) on every answer, "
+                                + "watermark 0.005",
+                        List.of("600/1m", "100000/1d"),
+                        """
                         outputs:
                           - reverse_sigmoid: {beta: 1.0, gamma: 0.2}
                           - top_k: 3
@@ -73,7 +84,9 @@ public record Preset(String name, String description, List<String> tierLimits, S
     }
 
     public static Preset named(String name) {
-        return all().stream().filter(p -> p.name.equals(name)).findFirst()
+        return all().stream()
+                .filter(p -> p.name.equals(name))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("preset: \"" + name + "\" (expected one of: "
                         + String.join(", ", all().stream().map(Preset::name).toList()) + ")"));
     }

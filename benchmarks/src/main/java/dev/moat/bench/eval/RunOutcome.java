@@ -12,8 +12,16 @@ import java.util.List;
 final class RunOutcome {
 
     /** One honest key's experience of the run. */
-    record Honest(String keyId, boolean heavy, long rows, long answered, long rejectedRequests, long top1Agree,
-                  double l1Sum, boolean flagged, String flaggedBy) {
+    record Honest(
+            String keyId,
+            boolean heavy,
+            long rows,
+            long answered,
+            long rejectedRequests,
+            long top1Agree,
+            double l1Sum,
+            boolean flagged,
+            String flaggedBy) {
 
         double agreement() {
             return answered == 0 ? Double.NaN : (double) top1Agree / answered;
@@ -29,9 +37,11 @@ final class RunOutcome {
     long blockedRequests;
     /** Attacker rows sent when any of its keys first reached level suspicious; -1 if never. */
     long firstAlarmAt = -1;
+
     String alarmBy = "";
     /** Attacker rows sent before the first 403; -1 if never blocked. */
     long firstBlockAt = -1;
+
     int keys;
     int keysBlocked;
     double maxRisk;

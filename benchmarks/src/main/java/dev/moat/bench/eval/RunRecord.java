@@ -11,19 +11,35 @@ import java.util.List;
  * @param watermarks    per surrogate, the verdict of the watermark ledger (empty without a ledger)
  * @param independent   the same ledger entries tested on models that never saw the API's answers
  */
-public record RunRecord(String attack, String preset, boolean labelOnly, int keys, long rowsSent, long rowsAnswered,
-                        long requests, long throttledRequests, long blockedRequests, Long firstAlarmAt, String alarmBy,
-                        Long firstBlockAt, int keysBlocked, double maxRisk, double attackSeconds,
-                        List<SurrogateScore> surrogates, List<WatermarkCheck> watermarks, List<WatermarkCheck> independent,
-                        int attackerWatermarks, List<RunOutcome.Honest> honest, long droppedEvents) {
+public record RunRecord(
+        String attack,
+        String preset,
+        boolean labelOnly,
+        int keys,
+        long rowsSent,
+        long rowsAnswered,
+        long requests,
+        long throttledRequests,
+        long blockedRequests,
+        Long firstAlarmAt,
+        String alarmBy,
+        Long firstBlockAt,
+        int keysBlocked,
+        double maxRisk,
+        double attackSeconds,
+        List<SurrogateScore> surrogates,
+        List<WatermarkCheck> watermarks,
+        List<WatermarkCheck> independent,
+        int attackerWatermarks,
+        List<RunOutcome.Honest> honest,
+        long droppedEvents) {
 
     /** A surrogate's test accuracy and fidelity (top-1 agreement with the served model). */
-    public record SurrogateScore(String name, double accuracy, double fidelity) {
-    }
+    public record SurrogateScore(String name, double accuracy, double fidelity) {}
 
     /** A watermark verification of one suspect model. */
-    public record WatermarkCheck(String suspect, int n, int matches, double pValue, double log10PValue, boolean claimed) {
-    }
+    public record WatermarkCheck(
+            String suspect, int n, int matches, double pValue, double log10PValue, boolean claimed) {}
 
     /** The highest fidelity over the surrogates, or NaN when none was trained. */
     public double bestFidelity() {

@@ -9,8 +9,7 @@ import java.util.Arrays;
  */
 final class Spectrum {
 
-    private Spectrum() {
-    }
+    private Spectrum() {}
 
     /** Singular values of {@code a} (rows x cols), largest first; as many as rows. */
     static double[] singularValues(double[][] a) {

@@ -17,8 +17,7 @@ final class Surrogates {
     static final int MIN_ROWS = 20;
 
     /** A trained surrogate with its scores on {@code Digits.test()}. */
-    record Scored(String name, Classifier model, double accuracy, double fidelity) {
-    }
+    record Scored(String name, Classifier model, double accuracy, double fidelity) {}
 
     private final int softmaxEpochs;
     private final int mlpEpochs;
@@ -41,7 +40,8 @@ final class Surrogates {
             softmax = SoftmaxRegression.train(xs, y, seed, softmaxEpochs);
             mlp = DigitsModel.train(xs, y, seed, mlpEpochs);
         } else {
-            double[][] t = seen.stream().map(s -> Metrics.target(s, Digits.CLASSES)).toArray(double[][]::new);
+            double[][] t =
+                    seen.stream().map(s -> Metrics.target(s, Digits.CLASSES)).toArray(double[][]::new);
             softmax = SoftmaxRegression.train(xs, t, seed, softmaxEpochs);
             mlp = DigitsModel.train(xs, t, seed, mlpEpochs);
         }

@@ -8,8 +8,7 @@ import java.util.Optional;
 /** Markdown tables of the report, each a pure function of the results. */
 final class Tables {
 
-    private Tables() {
-    }
+    private Tables() {}
 
     /** A GitHub-flavoured markdown table. */
     static String table(List<String> header, List<List<String>> rows) {
@@ -18,7 +17,10 @@ final class Tables {
         header.forEach(h -> sb.append("---|"));
         sb.append('\n');
         for (List<String> row : rows) {
-            sb.append("| ").append(String.join(" | ", row.stream().map(c -> c.replace("|", "\\|")).toList())).append(" |\n");
+            sb.append("| ")
+                    .append(String.join(
+                            " | ", row.stream().map(c -> c.replace("|", "\\|")).toList()))
+                    .append(" |\n");
         }
         return sb.toString();
     }
@@ -26,7 +28,8 @@ final class Tables {
     static String goals(List<Goals.Goal> goals) {
         List<List<String>> rows = new ArrayList<>();
         for (Goals.Goal g : goals) {
-            rows.add(List.of(g.target(), g.met() == null ? "not run" : g.met() ? "**met**" : "**missed**", g.evidence()));
+            rows.add(List.of(
+                    g.target(), g.met() == null ? "not run" : g.met() ? "**met**" : "**missed**", g.evidence()));
         }
         return "## Goals\n\n" + table(List.of("target", "verdict", "evidence"), rows);
     }
@@ -54,17 +57,34 @@ final class Tables {
     static String detection(Evaluation.Results results) {
         List<List<String>> rows = new ArrayList<>();
         for (AttackSpec a : results.settings().attacks()) {
-            Goals.find(results.runs(), a.name(), Goals.FULL).ifPresent(r -> rows.add(List.of(a.name(),
-                    Long.toString(r.rowsSent()), Long.toString(r.rowsAnswered()),
-                    r.firstAlarmAt() == null ? "never" : Long.toString(r.firstAlarmAt()),
-                    r.alarmBy().isEmpty() ? "-" : r.alarmBy(),
-                    r.firstBlockAt() == null ? "never" : Long.toString(r.firstBlockAt()),
-                    r.keysBlocked() + "/" + r.keys(), Long.toString(r.throttledRequests()),
-                    String.format(Locale.ROOT, "%.2f", r.maxRisk()), duration(r.attackSeconds()))));
+            Goals.find(results.runs(), a.name(), Goals.FULL)
+                    .ifPresent(r -> rows.add(List.of(
+                            a.name(),
+                            Long.toString(r.rowsSent()),
+                            Long.toString(r.rowsAnswered()),
+                            r.firstAlarmAt() == null ? "never" : Long.toString(r.firstAlarmAt()),
+                            r.alarmBy().isEmpty() ? "-" : r.alarmBy(),
+                            r.firstBlockAt() == null ? "never" : Long.toString(r.firstBlockAt()),
+                            r.keysBlocked() + "/" + r.keys(),
+                            Long.toString(r.throttledRequests()),
+                            String.format(Locale.ROOT, "%.2f", r.maxRisk()),
+                            duration(r.attackSeconds()))));
         }
-        return "Queries are rows (inputs); the attacker sends " + EvalSettings.BATCH + " per request unless noted in the settings.\n\n"
-                + table(List.of("attack", "rows sent", "rows answered", "first alarm at (rows)", "alarm by", "blocked at (rows)",
-                "keys blocked", "429s", "max risk", "attack took (simulated)"), rows);
+        return "Queries are rows (inputs); the attacker sends " + EvalSettings.BATCH
+                + " per request unless noted in the settings.\n\n"
+                + table(
+                        List.of(
+                                "attack",
+                                "rows sent",
+                                "rows answered",
+                                "first alarm at (rows)",
+                                "alarm by",
+                                "blocked at (rows)",
+                                "keys blocked",
+                                "429s",
+                                "max risk",
+                                "attack took (simulated)"),
+                        rows);
     }
 
     static String honest(Evaluation.Results results) {
@@ -91,14 +111,25 @@ final class Tables {
                     l1 += h.l1Sum();
                 }
             }
-            rows.add(List.of(p.name(), flagged + " / " + keyRuns + (heavyFlagged > 0 ? " (heavy: " + heavyFlagged + ")" : ""),
+            rows.add(List.of(
+                    p.name(),
+                    flagged + " / " + keyRuns + (heavyFlagged > 0 ? " (heavy: " + heavyFlagged + ")" : ""),
                     keyRuns == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * flagged / keyRuns),
                     answered == 0 ? "-" : String.format(Locale.ROOT, "%.2f%%", 100.0 * agree / answered),
                     answered == 0 ? "-" : String.format(Locale.ROOT, "%.4f", l1 / answered),
-                    Long.toString(answered), Long.toString(rejected)));
+                    Long.toString(answered),
+                    Long.toString(rejected)));
         }
-        return table(List.of("preset", "honest key-runs flagged", "false-positive share", "top-1 agreement with raw model",
-                "mean L1 change", "honest answers", "honest requests rejected"), rows);
+        return table(
+                List.of(
+                        "preset",
+                        "honest key-runs flagged",
+                        "false-positive share",
+                        "top-1 agreement with raw model",
+                        "mean L1 change",
+                        "honest answers",
+                        "honest requests rejected"),
+                rows);
     }
 
     static String watermarks(Evaluation.Results results) {
@@ -107,17 +138,38 @@ final class Tables {
             if (r.watermarks().isEmpty() && r.independent().isEmpty()) {
                 continue;
             }
-            List<String> row = new ArrayList<>(List.of(r.attack(), r.preset(), Long.toString(r.rowsAnswered()),
-                    Integer.toString(r.attackerWatermarks())));
-            for (String suspect : List.of("surrogate-softmax", "surrogate-mlp", "independent-softmax", "independent-mlp")) {
-                RunRecord.WatermarkCheck c = Evaluation.bySuspect(concat(r.watermarks(), r.independent())).get(suspect);
-                row.add(c == null ? "-" : c.n() == 0 ? "n=0" : String.format(Locale.ROOT, "%d/%d p=%s%s", c.matches(), c.n(),
-                        p(c.pValue()), c.claimed() ? " **claimed**" : ""));
+            List<String> row = new ArrayList<>(List.of(
+                    r.attack(), r.preset(), Long.toString(r.rowsAnswered()), Integer.toString(r.attackerWatermarks())));
+            for (String suspect :
+                    List.of("surrogate-softmax", "surrogate-mlp", "independent-softmax", "independent-mlp")) {
+                RunRecord.WatermarkCheck c = Evaluation.bySuspect(concat(r.watermarks(), r.independent()))
+                        .get(suspect);
+                row.add(
+                        c == null
+                                ? "-"
+                                : c.n() == 0
+                                        ? "n=0"
+                                        : String.format(
+                                                Locale.ROOT,
+                                                "%d/%d p=%s%s",
+                                                c.matches(),
+                                                c.n(),
+                                                p(c.pValue()),
+                                                c.claimed() ? " **claimed**" : ""));
             }
             rows.add(row);
         }
-        return table(List.of("attack", "preset", "stolen answers", "watermarked answers (distinct ledger lines)",
-                "surrogate softmax", "surrogate MLP", "independent softmax", "independent MLP"), rows);
+        return table(
+                List.of(
+                        "attack",
+                        "preset",
+                        "stolen answers",
+                        "watermarked answers (distinct ledger lines)",
+                        "surrogate softmax",
+                        "surrogate MLP",
+                        "independent softmax",
+                        "independent MLP"),
+                rows);
     }
 
     static String llm(Evaluation.Results results) {
@@ -130,17 +182,32 @@ final class Tables {
             for (int i = 0; i < Math.min(18, r.singularValues().length); i++) {
                 sv.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2g", r.singularValues()[i]));
             }
-            rows.add(List.of(r.variant(), r.policy(), Integer.toString(r.requests()), r.statuses().toString(),
+            rows.add(List.of(
+                    r.variant(),
+                    r.policy(),
+                    Integer.toString(r.requests()),
+                    r.statuses().toString(),
                     r.vectorsRecovered() + " / " + r.prompts(),
-                    r.vectorsRecovered() == 0 ? "-" : Integer.toString(r.rank()), Integer.toString(r.hiddenSize()),
+                    r.vectorsRecovered() == 0 ? "-" : Integer.toString(r.rank()),
+                    Integer.toString(r.hiddenSize()),
                     Double.isNaN(r.maxAbsError()) ? "-" : String.format(Locale.ROOT, "%.2g", r.maxAbsError()),
                     sv.length() == 0 ? "-" : sv.toString()));
         }
         return "Per prompt: one plain query for the reference token, then 64 queries each biasing 4 tokens and the reference "
                 + "by +100 and reading the top-5 logprobs (`max_tokens: 1`). Rank: singular values above 1e-6 of the largest, "
                 + "of the centred recovered logit vectors.\n\n"
-                + table(List.of("gateway", "policy", "requests", "HTTP statuses", "full logit vectors recovered", "rank found",
-                "true hidden size", "max abs error vs true centred logits", "leading singular values"), rows);
+                + table(
+                        List.of(
+                                "gateway",
+                                "policy",
+                                "requests",
+                                "HTTP statuses",
+                                "full logit vectors recovered",
+                                "rank found",
+                                "true hidden size",
+                                "max abs error vs true centred logits",
+                                "leading singular values"),
+                        rows);
     }
 
     static String runs(Evaluation.Results results) {
@@ -156,32 +223,76 @@ final class Tables {
                     mlp = cell;
                 }
             }
-            String wm = r.watermarks().stream().filter(c -> c.n() > 0).map(c -> p(c.pValue())).reduce((a, b) -> a + " / " + b).orElse("-");
-            rows.add(List.of(r.attack(), r.preset(), Long.toString(r.rowsSent()), Long.toString(r.rowsAnswered()),
+            String wm = r.watermarks().stream()
+                    .filter(c -> c.n() > 0)
+                    .map(c -> p(c.pValue()))
+                    .reduce((a, b) -> a + " / " + b)
+                    .orElse("-");
+            rows.add(List.of(
+                    r.attack(),
+                    r.preset(),
+                    Long.toString(r.rowsSent()),
+                    Long.toString(r.rowsAnswered()),
                     r.firstAlarmAt() == null ? "-" : r.firstAlarmAt().toString(),
                     r.firstBlockAt() == null ? "-" : r.firstBlockAt().toString(),
-                    Long.toString(r.throttledRequests()), sm, mlp, wm, r.honestFlagged() + "/" + r.honest().size()));
+                    Long.toString(r.throttledRequests()),
+                    sm,
+                    mlp,
+                    wm,
+                    r.honestFlagged() + "/" + r.honest().size()));
         }
-        return table(List.of("attack", "preset", "rows sent", "rows answered", "first alarm (rows)", "blocked at (rows)", "429s",
-                "softmax acc / fid %", "MLP acc / fid %", "watermark p (softmax / MLP)", "honest flagged"), rows);
+        return table(
+                List.of(
+                        "attack",
+                        "preset",
+                        "rows sent",
+                        "rows answered",
+                        "first alarm (rows)",
+                        "blocked at (rows)",
+                        "429s",
+                        "softmax acc / fid %",
+                        "MLP acc / fid %",
+                        "watermark p (softmax / MLP)",
+                        "honest flagged"),
+                rows);
     }
 
     static String settings(EvalSettings s) {
         StringBuilder sb = new StringBuilder();
         List<List<String>> presets = new ArrayList<>();
-        s.presets().forEach(p -> presets.add(List.of("`" + p.name() + "`", p.description(), String.join(", ", p.tierLimits()))));
+        s.presets()
+                .forEach(p ->
+                        presets.add(List.of("`" + p.name() + "`", p.description(), String.join(", ", p.tierLimits()))));
         sb.append("Presets (the gateway config of each run is the same apart from these):\n\n")
                 .append(table(List.of("preset", "policy", "tier (per request)"), presets));
         List<List<String>> attacks = new ArrayList<>();
         for (AttackSpec a : s.attacks()) {
-            attacks.add(List.of("`" + a.name() + "`", a.kind().name().toLowerCase(Locale.ROOT), a.labelOnly() ? "argmax only" : "probabilities",
-                    a.layout().keys + (a.layout().ownTenants ? " keys, one tenant each" : a.layout().keys == 1 ? " key" : " keys, one tenant"),
-                    Integer.toString(a.batch()), String.format(Locale.ROOT, "%.2f s", a.interval()), Integer.toString(a.budget())));
+            attacks.add(List.of(
+                    "`" + a.name() + "`",
+                    a.kind().name().toLowerCase(Locale.ROOT),
+                    a.labelOnly() ? "argmax only" : "probabilities",
+                    a.layout().keys
+                            + (a.layout().ownTenants
+                                    ? " keys, one tenant each"
+                                    : a.layout().keys == 1 ? " key" : " keys, one tenant"),
+                    Integer.toString(a.batch()),
+                    String.format(Locale.ROOT, "%.2f s", a.interval()),
+                    Integer.toString(a.budget())));
         }
         sb.append("\nAttacks (same seed under every preset):\n\n")
-                .append(table(List.of("attack", "strategy", "uses", "keys", "rows/request", "gap between requests (simulated)",
-                        "budget (answered rows)"), attacks));
-        sb.append(String.format(Locale.ROOT, """
+                .append(table(
+                        List.of(
+                                "attack",
+                                "strategy",
+                                "uses",
+                                "keys",
+                                "rows/request",
+                                "gap between requests (simulated)",
+                                "budget (answered rows)"),
+                        attacks));
+        sb.append(String.format(
+                Locale.ROOT,
+                """
 
                 - Time is simulated: the harness drives the gateway's clock (token buckets, detection engine, risk decay, block
                   expiry) and waits for the detectors after every request, so results are deterministic. Honest users start at
@@ -195,7 +306,12 @@ final class Tables {
                   `Digits.train()` labels with another seed.
                 - Active attack: %d independent bisection lanes (`BoundaryAttacker`), one row per lane in each request, so
                   batching does not break the feedback loop.
-                """, s.attackStart(), s.maxSeconds(), s.softmaxEpochs(), s.mlpEpochs(), EvalSettings.BATCH));
+                """,
+                s.attackStart(),
+                s.maxSeconds(),
+                s.softmaxEpochs(),
+                s.mlpEpochs(),
+                EvalSettings.BATCH));
         return sb.toString();
     }
 

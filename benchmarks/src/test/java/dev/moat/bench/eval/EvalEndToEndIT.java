@@ -29,8 +29,11 @@ class EvalEndToEndIT {
 
     @Test
     void aRandomAttackAgainstNoDefenceAndTheFullPolicy() throws Exception {
-        EvalSettings s = EvalSettings.quick().only(List.of("random"), List.of("none", "full")).withBudget(320).withLlmPrompts(0);
-        Evaluation.Results results = new Evaluation(s, line -> { }).run();
+        EvalSettings s = EvalSettings.quick()
+                .only(List.of("random"), List.of("none", "full"))
+                .withBudget(320)
+                .withLlmPrompts(0);
+        Evaluation.Results results = new Evaluation(s, line -> {}).run();
         assertThat(results.runs()).hasSize(2);
         RunRecord none = Goals.find(results.runs(), "random", "none").orElseThrow();
         assertThat(none.rowsAnswered()).isEqualTo(320);

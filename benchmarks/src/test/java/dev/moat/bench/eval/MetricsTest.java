@@ -29,19 +29,25 @@ class MetricsTest {
 
     @Test
     void fidelityOfTheModelWithItselfIsOne() {
-        assertThat(Metrics.fidelity(DigitsModel.get(), DigitsModel.get(), Digits.get().test())).isEqualTo(1.0);
+        assertThat(Metrics.fidelity(
+                        DigitsModel.get(), DigitsModel.get(), Digits.get().test()))
+                .isEqualTo(1.0);
     }
 
     @Test
     void fidelityOfAConstantIsTheShareOfThatClassInTheReferenceLabels() {
         Digits.Part test = Digits.get().test();
-        long threes = java.util.Arrays.stream(test.x()).filter(x -> DigitsModel.get().label(x) == 3).count();
-        assertThat(Metrics.fidelity(constant(3), DigitsModel.get(), test)).isCloseTo((double) threes / test.size(), within(1e-12));
+        long threes = java.util.Arrays.stream(test.x())
+                .filter(x -> DigitsModel.get().label(x) == 3)
+                .count();
+        assertThat(Metrics.fidelity(constant(3), DigitsModel.get(), test))
+                .isCloseTo((double) threes / test.size(), within(1e-12));
     }
 
     @Test
     void fidelityOfAnEmptyPartIsNaN() {
-        assertThat(Metrics.fidelity(constant(0), constant(0), new Digits.Part(new double[0][], new int[0]))).isNaN();
+        assertThat(Metrics.fidelity(constant(0), constant(0), new Digits.Part(new double[0][], new int[0])))
+                .isNaN();
     }
 
     @Test
@@ -52,7 +58,8 @@ class MetricsTest {
 
     @Test
     void targetsRenormaliseTopKRowsAndExpandLabels() {
-        assertThat(Metrics.target(new double[] {0.6, 0.2, 0, 0, 0, 0, 0, 0, 0, 0}, 10)[0]).isCloseTo(0.75, within(1e-12));
+        assertThat(Metrics.target(new double[] {0.6, 0.2, 0, 0, 0, 0, 0, 0, 0, 0}, 10)[0])
+                .isCloseTo(0.75, within(1e-12));
         assertThat(Metrics.target(new double[] {7}, 10)).containsExactly(0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
         assertThat(Metrics.target(new double[10], 10)[4]).isEqualTo(0.1);
         assertThat(Metrics.label(new double[] {7})).isEqualTo(7);

@@ -55,7 +55,10 @@ class PacingTest {
 
     @Test
     void theSlowAttackSpansDays() {
-        AttackSpec slow = EvalSettings.full().attacks().stream().filter(a -> a.name().equals("slow-knockoff")).findFirst().orElseThrow();
+        AttackSpec slow = EvalSettings.full().attacks().stream()
+                .filter(a -> a.name().equals("slow-knockoff"))
+                .findFirst()
+                .orElseThrow();
         assertThat(slow.plannedDays()).isBetween(2.0, 3.0);
         AttackSpec fast = EvalSettings.fast("r", Kind.RANDOM, false, Layout.SINGLE, 8_000);
         assertThat(fast.plannedDays() * 86_400).isLessThan(15);
@@ -65,14 +68,20 @@ class PacingTest {
     void attacksKeepTheirSeedAcrossPresetsAndQuickIsSmaller() {
         EvalSettings full = EvalSettings.full();
         AttackSpec jbda = full.attacks().get(1);
-        assertThat(full.attackSeed(jbda)).isEqualTo(full.only(List.of("jbda"), List.of("full")).attackSeed(jbda));
-        assertThat(EvalSettings.quick().attacks().size()).isLessThan(full.attacks().size());
-        assertThat(full.presets()).extracting(Preset::name).containsExactly("none", "ratelimit", "minimise", "perturb", "watermark", "full", "strict");
+        assertThat(full.attackSeed(jbda))
+                .isEqualTo(full.only(List.of("jbda"), List.of("full")).attackSeed(jbda));
+        assertThat(EvalSettings.quick().attacks().size())
+                .isLessThan(full.attacks().size());
+        assertThat(full.presets())
+                .extracting(Preset::name)
+                .containsExactly("none", "ratelimit", "minimise", "perturb", "watermark", "full", "strict");
     }
 
     @Test
     void sybilLayoutsNameTheirKeysAndTenants() {
-        assertThat(Layout.SYBIL_20.keys()).hasSize(20).allSatisfy(k -> assertThat(k.tenant()).isEqualTo("mallory"));
+        assertThat(Layout.SYBIL_20.keys())
+                .hasSize(20)
+                .allSatisfy(k -> assertThat(k.tenant()).isEqualTo("mallory"));
         assertThat(Layout.TENANTS_5.keys()).extracting(EvalGateway.Key::tenant).doesNotHaveDuplicates();
         assertThat(Layout.SINGLE.keys()).extracting(EvalGateway.Key::id).containsExactly("attacker");
     }

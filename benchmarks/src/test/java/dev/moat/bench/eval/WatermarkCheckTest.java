@@ -19,7 +19,7 @@ class WatermarkCheckTest {
         Random rng = new Random(1);
         for (int i = 0; i < n; i++) {
             double[] x = new double[64];
-            x[1] = i;   // distinct canonical inputs
+            x[1] = i; // distinct canonical inputs
             x[0] = rng.nextInt(10);
             out.add(new LedgerEntry(x, (int) x[0], 10, "attacker", Instant.EPOCH));
         }

@@ -31,7 +31,15 @@ final class ConfigNode {
     private final boolean required;
     private final boolean quiet;
 
-    private ConfigNode(Source src, Node node, Node anchor, Node key, String path, boolean secret, boolean required, boolean quiet) {
+    private ConfigNode(
+            Source src,
+            Node node,
+            Node anchor,
+            Node key,
+            String path,
+            boolean secret,
+            boolean required,
+            boolean quiet) {
         this.src = src;
         this.node = node;
         this.anchor = anchor;
@@ -69,7 +77,8 @@ final class ConfigNode {
     }
 
     ConfigNode absentChild(String name, boolean quietChild) {
-        return new ConfigNode(src, null, node != null ? node : anchor, null, childPath(name), false, false, quiet || quietChild);
+        return new ConfigNode(
+                src, null, node != null ? node : anchor, null, childPath(name), false, false, quiet || quietChild);
     }
 
     boolean isAbsent() {
@@ -192,7 +201,8 @@ final class ConfigNode {
             if (name == null) {
                 child.reportAtKey("a non-text key (expected a plain name)");
             } else if (out.containsKey(name)) {
-                child.reportAtKey("duplicate field (expected each name once; first at " + out.get(name).keyWhere() + ")");
+                child.reportAtKey("duplicate field (expected each name once; first at "
+                        + out.get(name).keyWhere() + ")");
             } else {
                 out.put(name, child);
             }

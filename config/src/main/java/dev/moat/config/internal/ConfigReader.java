@@ -30,8 +30,20 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 public final class ConfigReader {
     private static final String[] SECTIONS = {
-        "server", "admin", "upstreams", "routes", "keys", "keys_file", "tiers", "rate_limiting",
-        "policies", "detection", "distributed", "audit", "alerts", "access_log",
+        "server",
+        "admin",
+        "upstreams",
+        "routes",
+        "keys",
+        "keys_file",
+        "tiers",
+        "rate_limiting",
+        "policies",
+        "detection",
+        "distributed",
+        "audit",
+        "alerts",
+        "access_log",
     };
 
     private ConfigReader() {}
@@ -68,8 +80,21 @@ public final class ConfigReader {
         if (!errors.isEmpty()) {
             throw new ConfigException(sorted(errors, name));
         }
-        return new MoatConfig(source, server, admin, upstreams, routes, keys, tiers, policies,
-                rateLimiting, detection, distributed, audit, alerts, accessLog);
+        return new MoatConfig(
+                source,
+                server,
+                admin,
+                upstreams,
+                routes,
+                keys,
+                tiers,
+                policies,
+                rateLimiting,
+                detection,
+                distributed,
+                audit,
+                alerts,
+                accessLog);
     }
 
     /** The main file first, then referenced files by name; within a file by line and column. */

@@ -36,15 +36,19 @@ final class EnvSubstitution {
                 String name = sep < 0 ? inner : inner.substring(0, sep);
                 String fallback = sep < 0 ? null : inner.substring(sep + 2);
                 if (!NAME.matcher(name).matches()) {
-                    return new Result(null, "\"${" + name + "}\" is not a variable reference (expected ${NAME} or ${NAME:-default})");
+                    return new Result(
+                            null,
+                            "\"${" + name + "}\" is not a variable reference (expected ${NAME} or ${NAME:-default})");
                 }
                 String value = env.get(name);
                 if ((value == null || value.isEmpty()) && fallback != null) {
                     value = fallback;
                 }
                 if (value == null) {
-                    return new Result(null, "environment variable " + name + " is not set (expected it set, or a default: ${"
-                            + name + ":-default})");
+                    return new Result(
+                            null,
+                            "environment variable " + name + " is not set (expected it set, or a default: ${" + name
+                                    + ":-default})");
                 }
                 out.append(value);
                 i = close + 1;

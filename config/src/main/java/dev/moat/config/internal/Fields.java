@@ -26,7 +26,9 @@ final class Fields {
     static Fields of(ConfigNode owner, Map<String, ConfigNode> entries, List<String> names) {
         entries.forEach((name, node) -> {
             if (!names.contains(name)) {
-                String hint = DidYouMean.closest(name, names).map(s -> "did you mean " + s + "? ").orElse("");
+                String hint = DidYouMean.closest(name, names)
+                        .map(s -> "did you mean " + s + "? ")
+                        .orElse("");
                 node.reportAtKey("unknown field (" + hint + "expected one of: " + String.join(", ", names) + ")");
             }
         });
@@ -125,7 +127,8 @@ final class Fields {
     }
 
     static String oneOf(ConfigNode node, Collection<String> options, String def) {
-        String expected = options.isEmpty() ? "a defined name (none are defined)" : "one of: " + String.join(", ", options);
+        String expected =
+                options.isEmpty() ? "a defined name (none are defined)" : "one of: " + String.join(", ", options);
         return node.as(def, expected, s -> options.contains(s) ? s : null);
     }
 

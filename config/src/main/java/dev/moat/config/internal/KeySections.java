@@ -62,8 +62,8 @@ final class KeySections {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            keysFile.report(keysFile.quote(relative) + " cannot be read: " + e.getClass().getSimpleName()
-                    + " (expected a readable YAML file holding a list of keys)");
+            keysFile.report(keysFile.quote(relative) + " cannot be read: "
+                    + e.getClass().getSimpleName() + " (expected a readable YAML file holding a list of keys)");
             return List.of();
         }
         Source source = keysFile.source().referenced(relative);
@@ -88,22 +88,28 @@ final class KeySections {
         void add(ConfigNode item) {
             Fields f = item.fields("id", "sha256", "tier", "tenant");
             ConfigNode idNode = f.required("id");
-            String id = idNode.as(null, "a key id of letters, digits, '.', '_' or '-'", s -> KEY_ID.matcher(s).matches() ? s : null);
+            String id = idNode.as(
+                    null,
+                    "a key id of letters, digits, '.', '_' or '-'",
+                    s -> KEY_ID.matcher(s).matches() ? s : null);
             if (id != null && ids.containsKey(id)) {
-                idNode.fail("a unique id; \"" + id + "\" is already at " + ids.get(id).where());
+                idNode.fail("a unique id; \"" + id + "\" is already at "
+                        + ids.get(id).where());
             } else if (id != null) {
                 ids.put(id, idNode);
             }
             // Hidden: a secret pasted here by mistake must not end up in logs.
             ConfigNode hashNode = f.required("sha256").secret();
-            String sha = hashNode.as(null, "64 hex digits, the SHA-256 of the secret (`moat keys new` prints it)", Values::sha256Hex);
+            String sha = hashNode.as(
+                    null, "64 hex digits, the SHA-256 of the secret (`moat keys new` prints it)", Values::sha256Hex);
             if (sha != null && idByHash.containsKey(sha)) {
                 hashNode.fail("a unique sha256; key \"" + idByHash.get(sha) + "\" has the same one");
             } else if (sha != null) {
                 idByHash.put(sha, id);
             }
             String tier = Fields.oneOf(f.required("tier"), tiers, null);
-            String tenant = f.has("tenant") ? f.get("tenant").as(null, "a tenant name", s -> s.isBlank() ? null : s) : null;
+            String tenant =
+                    f.has("tenant") ? f.get("tenant").as(null, "a tenant name", s -> s.isBlank() ? null : s) : null;
             keys.add(new KeyConfig(id, sha, tier, tenant));
         }
     }

@@ -45,16 +45,21 @@ final class OutputSpecs {
         String kind = given.get(0);
         ConfigNode v = f.get(kind);
         return switch (kind) {
-            case "top_k" -> v.as(null, "an integer >= 1", s -> {
-                Long k = Values.integer(s);
-                return k != null && k >= 1 && k <= Integer.MAX_VALUE ? new OutputSpec.TopK(k.intValue()) : null;
-            });
-            case "round" -> v.as(null, "an integer from 0 to 10", s -> {
-                Long d = Values.integer(s);
-                return d != null && d >= 0 && d <= 10 ? new OutputSpec.Round(d.intValue()) : null;
-            });
-            case "label_only" -> v.as(null, "true (remove the entry to turn it off)",
-                    s -> Boolean.TRUE.equals(Values.bool(s)) ? new OutputSpec.LabelOnly() : null);
+            case "top_k" ->
+                v.as(null, "an integer >= 1", s -> {
+                    Long k = Values.integer(s);
+                    return k != null && k >= 1 && k <= Integer.MAX_VALUE ? new OutputSpec.TopK(k.intValue()) : null;
+                });
+            case "round" ->
+                v.as(null, "an integer from 0 to 10", s -> {
+                    Long d = Values.integer(s);
+                    return d != null && d >= 0 && d <= 10 ? new OutputSpec.Round(d.intValue()) : null;
+                });
+            case "label_only" ->
+                v.as(
+                        null,
+                        "true (remove the entry to turn it off)",
+                        s -> Boolean.TRUE.equals(Values.bool(s)) ? new OutputSpec.LabelOnly() : null);
             case "noise" -> noise(v);
             case "reverse_sigmoid" -> reverseSigmoid(v);
             case "strip" -> strip(v);
@@ -84,8 +89,7 @@ final class OutputSpecs {
     private static OutputSpec reverseSigmoid(ConfigNode node) {
         Fields f = node.fields("beta", "gamma");
         return new OutputSpec.ReverseSigmoid(
-                f.number("beta", 1.0, v -> v > 0, "a number > 0"),
-                f.number("gamma", 0.2, v -> v > 0, "a number > 0"));
+                f.number("beta", 1.0, v -> v > 0, "a number > 0"), f.number("gamma", 0.2, v -> v > 0, "a number > 0"));
     }
 
     private static OutputSpec strip(ConfigNode node) {
@@ -106,8 +110,9 @@ final class OutputSpecs {
     private static OutputSpec watermark(ConfigNode node) {
         Fields f = node.required().fields("rate", "secret", "ledger");
         double rate = f.number("rate", 0.005, v -> v > 0 && v <= 0.5, "a number in (0, 0.5]");
-        String secret = f.required("secret").secret().as(null, "a secret of at least 16 characters",
-                s -> s.length() >= 16 ? s : null);
+        String secret = f.required("secret")
+                .secret()
+                .as(null, "a secret of at least 16 characters", s -> s.length() >= 16 ? s : null);
         return new OutputSpec.Watermark(rate, secret, f.path("ledger"));
     }
 }

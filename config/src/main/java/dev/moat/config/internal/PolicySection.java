@@ -32,7 +32,11 @@ final class PolicySection {
     private static PolicyConfig policy(String name, ConfigNode node) {
         Fields f = node.fields("outputs", "detectors", "escalation", "llm");
         List<OutputSpec> outputs = f.has("outputs") ? OutputSpecs.list(f.get("outputs")) : List.of();
-        return new PolicyConfig(name, outputs, detectors(f.get("detectors")), escalation(f.get("escalation")),
+        return new PolicyConfig(
+                name,
+                outputs,
+                detectors(f.get("detectors")),
+                escalation(f.get("escalation")),
                 f.has("llm") ? llm(f.get("llm")) : null);
     }
 
@@ -40,8 +44,11 @@ final class PolicySection {
         Map<String, Map<String, Object>> out = new LinkedHashMap<>();
         node.entries().forEach((name, params) -> {
             if (!DetectorNames.ALL.contains(name)) {
-                String hint = DidYouMean.closest(name, DETECTORS).map(s -> "did you mean " + s + "? ").orElse("");
-                params.reportAtKey("unknown detector (" + hint + "expected one of: " + String.join(", ", DETECTORS) + ")");
+                String hint = DidYouMean.closest(name, DETECTORS)
+                        .map(s -> "did you mean " + s + "? ")
+                        .orElse("");
+                params.reportAtKey(
+                        "unknown detector (" + hint + "expected one of: " + String.join(", ", DETECTORS) + ")");
                 return;
             }
             Map<String, ConfigNode> nodes = Map.of();
@@ -116,7 +123,8 @@ final class PolicySection {
     }
 
     private static LlmRules llm(ConfigNode node) {
-        Fields f = node.fields("max_top_logprobs", "logprob_decimals", "logit_bias_with_logprobs", "max_logit_bias_entries");
+        Fields f = node.fields(
+                "max_top_logprobs", "logprob_decimals", "logit_bias_with_logprobs", "max_logit_bias_entries");
         return new LlmRules(
                 f.integer("max_top_logprobs", 0, 20, 5),
                 f.integer("logprob_decimals", -1, 10, 2),

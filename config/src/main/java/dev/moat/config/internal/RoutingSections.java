@@ -15,7 +15,8 @@ import java.util.Set;
 
 /** The {@code upstreams} (model servers by name) and {@code routes} (path prefix to upstream and policy) sections. */
 final class RoutingSections {
-    private static final List<String> PROTOCOLS = Arrays.stream(Protocol.values()).map(Protocol::yamlName).toList();
+    private static final List<String> PROTOCOLS =
+            Arrays.stream(Protocol.values()).map(Protocol::yamlName).toList();
 
     private RoutingSections() {}
 

@@ -31,7 +31,8 @@ final class ServerSections {
         HostPort listen = f.hostPort("listen", new HostPort("0.0.0.0", 8080));
         int threads = f.integer("event_loop_threads", 0, 4096, 0);
 
-        Fields l = f.get("limits").fields("max_request_bytes", "max_header_bytes", "max_response_bytes", "max_connections");
+        Fields l = f.get("limits")
+                .fields("max_request_bytes", "max_header_bytes", "max_response_bytes", "max_connections");
         ServerConfig.Limits limits = new ServerConfig.Limits(
                 l.size("max_request_bytes", 1, Long.MAX_VALUE, 4 * MIB),
                 (int) l.size("max_header_bytes", 1, Integer.MAX_VALUE, 16 * KIB),
@@ -57,8 +58,12 @@ final class ServerSections {
     static AdminConfig admin(ConfigNode node) {
         Fields f = node.fields("listen", "token", "per_key_metrics");
         HostPort listen = f.hostPort("listen", new HostPort("127.0.0.1", 9090));
-        String token = f.get("token").secret().as(null, "a non-empty token without spaces",
-                s -> s.isEmpty() || s.chars().anyMatch(Character::isWhitespace) ? null : s);
+        String token = f.get("token")
+                .secret()
+                .as(
+                        null,
+                        "a non-empty token without spaces",
+                        s -> s.isEmpty() || s.chars().anyMatch(Character::isWhitespace) ? null : s);
         return new AdminConfig(listen, token, f.bool("per_key_metrics", false));
     }
 
@@ -82,12 +87,15 @@ final class ServerSections {
     static DistributedConfig distributed(ConfigNode node) {
         Fields f = node.fields("redis", "fail_open");
         // A Redis URL may carry a password, so its value is never echoed.
-        String redis = f.get("redis").secret().as(null, "a URL like \"redis://host:port\" or \"rediss://host:port\"", s -> {
-            URI uri = uri(s);
-            boolean ok = uri != null && ("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme()))
-                    && uri.getHost() != null;
-            return ok ? s : null;
-        });
+        String redis = f.get("redis")
+                .secret()
+                .as(null, "a URL like \"redis://host:port\" or \"rediss://host:port\"", s -> {
+                    URI uri = uri(s);
+                    boolean ok = uri != null
+                            && ("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme()))
+                            && uri.getHost() != null;
+                    return ok ? s : null;
+                });
         return new DistributedConfig(redis, f.bool("fail_open", true));
     }
 
@@ -99,7 +107,8 @@ final class ServerSections {
         Fields f = node.fields("webhook", "max_retries", "timeout");
         // Webhook URLs (Slack, Teams) embed their credential in the path, so the value is never echoed.
         URI webhook = httpUrl(f.get("webhook").secret());
-        return new AlertsConfig(webhook, f.integer("max_retries", 0, 100, 5), f.duration("timeout", Duration.ofSeconds(2)));
+        return new AlertsConfig(
+                webhook, f.integer("max_retries", 0, 100, 5), f.duration("timeout", Duration.ofSeconds(2)));
     }
 
     static AccessLogConfig accessLog(ConfigNode node) {
@@ -111,8 +120,11 @@ final class ServerSections {
     static URI httpUrl(ConfigNode node) {
         return node.as(null, "an absolute http:// or https:// URL with a host", s -> {
             URI uri = uri(s);
-            boolean ok = uri != null && uri.isAbsolute() && ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
-                    && uri.getHost() != null && !uri.getHost().isEmpty();
+            boolean ok = uri != null
+                    && uri.isAbsolute()
+                    && ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+                    && uri.getHost() != null
+                    && !uri.getHost().isEmpty();
             return ok ? uri : null;
         });
     }

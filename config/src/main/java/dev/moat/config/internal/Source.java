@@ -25,7 +25,9 @@ public final class Source {
 
     /** A file referenced from this one (e.g. {@code keys_file}), reporting into the same list. */
     Source referenced(String relative) {
-        Path named = Path.of(name).getParent() == null ? Path.of(relative) : Path.of(name).resolveSibling(relative);
+        Path named = Path.of(name).getParent() == null
+                ? Path.of(relative)
+                : Path.of(name).resolveSibling(relative);
         Path resolved = resolve(relative);
         return new Source(named.normalize().toString(), resolved.getParent(), env, errors);
     }

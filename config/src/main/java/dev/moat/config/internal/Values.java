@@ -26,13 +26,28 @@ public final class Values {
     private static final Pattern DECIMAL = Pattern.compile("[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?");
     private static final Pattern HEX_64 = Pattern.compile("[0-9a-fA-F]{64}");
     private static final Map<String, ChronoUnit> TIME_UNITS = Map.of(
-            "ms", ChronoUnit.MILLIS, "s", ChronoUnit.SECONDS, "m", ChronoUnit.MINUTES,
-            "h", ChronoUnit.HOURS, "d", ChronoUnit.DAYS);
+            "ms",
+            ChronoUnit.MILLIS,
+            "s",
+            ChronoUnit.SECONDS,
+            "m",
+            ChronoUnit.MINUTES,
+            "h",
+            ChronoUnit.HOURS,
+            "d",
+            ChronoUnit.DAYS);
     private static final Map<String, Long> SIZE_UNITS = Map.ofEntries(
-            Map.entry("", 1L), Map.entry("B", 1L),
-            Map.entry("KiB", 1L << 10), Map.entry("MiB", 1L << 20), Map.entry("GiB", 1L << 30), Map.entry("TiB", 1L << 40),
-            Map.entry("KB", 1_000L), Map.entry("kB", 1_000L), Map.entry("MB", 1_000_000L),
-            Map.entry("GB", 1_000_000_000L), Map.entry("TB", 1_000_000_000_000L));
+            Map.entry("", 1L),
+            Map.entry("B", 1L),
+            Map.entry("KiB", 1L << 10),
+            Map.entry("MiB", 1L << 20),
+            Map.entry("GiB", 1L << 30),
+            Map.entry("TiB", 1L << 40),
+            Map.entry("KB", 1_000L),
+            Map.entry("kB", 1_000L),
+            Map.entry("MB", 1_000_000L),
+            Map.entry("GB", 1_000_000_000L),
+            Map.entry("TB", 1_000_000_000_000L));
 
     private Values() {}
 
@@ -91,7 +106,11 @@ public final class Values {
             return null;
         }
         Long port = integer(trimmed.substring(colon + 1));
-        if (host.isEmpty() || host.contains(" ") || port == null || port < 0 || port > 65535
+        if (host.isEmpty()
+                || host.contains(" ")
+                || port == null
+                || port < 0
+                || port > 65535
                 || !Character.isDigit(trimmed.charAt(colon + 1))) {
             return null;
         }

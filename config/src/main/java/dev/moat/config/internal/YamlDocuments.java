@@ -29,7 +29,9 @@ final class YamlDocuments {
             // Only the problem text: the exception's full message quotes the offending line, which may hold a secret.
             String problem = e.getProblem() != null ? e.getProblem() : "invalid YAML";
             String context = e.getContext() != null ? e.getContext() + ": " : "";
-            source.error(e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark(), "",
+            source.error(
+                    e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark(),
+                    "",
                     "YAML syntax: " + context + problem);
             return null;
         } catch (YAMLException e) {

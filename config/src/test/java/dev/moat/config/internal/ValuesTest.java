@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.moat.config.HostPort;
 import dev.moat.config.RateLimit;
 import java.time.Duration;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class ValuesTest {
 
@@ -26,8 +26,19 @@ class ValuesTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"512, 512", "512B, 512", "16KiB, 16384", "4MiB, 4194304", "1GiB, 1073741824", "2TiB, 2199023255552",
-        "10KB, 10000", "10kB, 10000", "3MB, 3000000", "1GB, 1000000000", "0, 0"})
+    @CsvSource({
+        "512, 512",
+        "512B, 512",
+        "16KiB, 16384",
+        "4MiB, 4194304",
+        "1GiB, 1073741824",
+        "2TiB, 2199023255552",
+        "10KB, 10000",
+        "10kB, 10000",
+        "3MB, 3000000",
+        "1GB, 1000000000",
+        "0, 0"
+    })
     void sizes(String text, long expected) {
         assertThat(Values.size(text)).isEqualTo(expected);
     }
@@ -39,8 +50,14 @@ class ValuesTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"100/1m, 100, PT1M", "5000/1d, 5000, PT24H", "10/s, 10, PT1S", "10/ s, 10, PT1S", "3/500ms, 3, PT0.5S",
-        "1/2h, 1, PT2H"})
+    @CsvSource({
+        "100/1m, 100, PT1M",
+        "5000/1d, 5000, PT24H",
+        "10/s, 10, PT1S",
+        "10/ s, 10, PT1S",
+        "3/500ms, 3, PT0.5S",
+        "1/2h, 1, PT2H"
+    })
     void rates(String text, long capacity, Duration period) {
         assertThat(Values.rate(text)).isEqualTo(new RateLimit(capacity, period, text.trim()));
     }
@@ -57,7 +74,8 @@ class ValuesTest {
         assertThat(Values.hostPort("localhost:0")).isEqualTo(new HostPort("localhost", 0));
         assertThat(Values.hostPort("[::1]:65535")).isEqualTo(new HostPort("::1", 65535));
         assertThat(new HostPort("::1", 9090)).hasToString("[::1]:9090");
-        for (String bad : new String[] {":8080", "host", "host:", "host:65536", "host:-1", "host:+80", "::1:80", "a b:1"}) {
+        for (String bad :
+                new String[] {":8080", "host", "host:", "host:65536", "host:-1", "host:+80", "::1:80", "a b:1"}) {
             assertThat(Values.hostPort(bad)).as(bad).isNull();
         }
     }
@@ -90,8 +108,10 @@ class ValuesTest {
     void publicParseHelpersExplainRejections() {
         assertThat(RateLimit.parse("20/1m")).isEqualTo(new RateLimit(20, Duration.ofMinutes(1), "20/1m"));
         assertThatThrownBy(() -> RateLimit.parse("20 a minute"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected a rate like");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("expected a rate like");
         assertThatThrownBy(() -> HostPort.parse("nowhere"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"host:port\"");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("\"host:port\"");
     }
 }

@@ -24,18 +24,40 @@ import java.util.Set;
 public final class BoundaryDetector implements Detector<BoundaryDetector.State> {
 
     public static final String NAME = "boundary";
-    static final Set<String> PARAMS = Set.of("margin", "window", "min_queries", "reference_share",
-            "default_share", "min_keys", "tolerance", "z_low", "z_high");
+    static final Set<String> PARAMS = Set.of(
+            "margin",
+            "window",
+            "min_queries",
+            "reference_share",
+            "default_share",
+            "min_keys",
+            "tolerance",
+            "z_low",
+            "z_high");
 
     /** Validated parameters; {@code referenceShare} is NaN when learned from the population. */
-    public record Settings(double margin, int window, int minQueries, double referenceShare, double defaultShare,
-                           int minKeys, double tolerance, double zLow, double zHigh) {
+    public record Settings(
+            double margin,
+            int window,
+            int minQueries,
+            double referenceShare,
+            double defaultShare,
+            int minKeys,
+            double tolerance,
+            double zLow,
+            double zHigh) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
-            Settings s = new Settings(p.number("margin", 0.2, 0, 1), (int) p.integer("window", 200, 10, 100_000),
-                    (int) p.integer("min_queries", 50, 1, 100_000), p.number("reference_share", Double.NaN, 0, 1),
-                    p.number("default_share", 0.1, 0, 1), (int) p.integer("min_keys", 5, 1, 100_000),
-                    p.number("tolerance", 0.1, 0, 1), p.number("z_low", 3, 0, 100), p.number("z_high", 8, 0, 100));
+            Settings s = new Settings(
+                    p.number("margin", 0.2, 0, 1),
+                    (int) p.integer("window", 200, 10, 100_000),
+                    (int) p.integer("min_queries", 50, 1, 100_000),
+                    p.number("reference_share", Double.NaN, 0, 1),
+                    p.number("default_share", 0.1, 0, 1),
+                    (int) p.integer("min_keys", 5, 1, 100_000),
+                    p.number("tolerance", 0.1, 0, 1),
+                    p.number("z_low", 3, 0, 100),
+                    p.number("z_high", 8, 0, 100));
             if (s.zHigh <= s.zLow) {
                 throw p.fail("z_high", s.zHigh, "greater than z_low (" + s.zLow + ")");
             }
@@ -121,7 +143,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         }
         double ref = settings.referenceShare();
         if (Double.isNaN(ref)) {
-            ref = population.activeKeys(now) >= settings.minKeys() ? population.median(0, now) : settings.defaultShare();
+            ref = population.activeKeys(now) >= settings.minKeys()
+                    ? population.median(0, now)
+                    : settings.defaultShare();
         }
         s.reference = ref;
         double p0 = Math.min(0.999, ref + settings.tolerance());
@@ -138,9 +162,16 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     @Override
     public String reason(State s, long timeMillis) {
         if (Double.isNaN(s.z)) {
-            return String.format(Locale.ROOT, "boundary: %d answers in window (need %d)", s.filled, settings.minQueries());
+            return String.format(
+                    Locale.ROOT, "boundary: %d answers in window (need %d)", s.filled, settings.minQueries());
         }
-        return String.format(Locale.ROOT, "boundary: %.0f%% of last %d answers with margin < %.2f vs reference %.0f%% (z=%.1f)",
-                100.0 * s.small / s.filled, s.filled, settings.margin(), 100 * s.reference, s.z);
+        return String.format(
+                Locale.ROOT,
+                "boundary: %.0f%% of last %d answers with margin < %.2f vs reference %.0f%% (z=%.1f)",
+                100.0 * s.small / s.filled,
+                s.filled,
+                settings.margin(),
+                100 * s.reference,
+                s.z);
     }
 }

@@ -26,17 +26,21 @@ import java.util.SplittableRandom;
 public final class CoverageDetector implements Detector<CoverageDetector.State> {
 
     public static final String NAME = "coverage";
-    static final Set<String> PARAMS = Set.of("bits", "window", "min_queries", "warmup", "novelty_low",
-            "novelty_high", "seed");
+    static final Set<String> PARAMS =
+            Set.of("bits", "window", "min_queries", "warmup", "novelty_low", "novelty_high", "seed");
 
     /** Validated parameters. */
-    public record Settings(int bits, int window, int minQueries, int warmup, double noveltyLow, double noveltyHigh,
-                           long seed) {
+    public record Settings(
+            int bits, int window, int minQueries, int warmup, double noveltyLow, double noveltyHigh, long seed) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
-            Settings s = new Settings((int) p.integer("bits", 12, 4, 24), (int) p.integer("window", 200, 10, 100_000),
-                    (int) p.integer("min_queries", 500, 1, 10_000_000), (int) p.integer("warmup", 32, 1, 10_000),
-                    p.number("novelty_low", 0.6, 0, 1), p.number("novelty_high", 0.9, 0, 1),
+            Settings s = new Settings(
+                    (int) p.integer("bits", 12, 4, 24),
+                    (int) p.integer("window", 200, 10, 100_000),
+                    (int) p.integer("min_queries", 500, 1, 10_000_000),
+                    (int) p.integer("warmup", 32, 1, 10_000),
+                    p.number("novelty_low", 0.6, 0, 1),
+                    p.number("novelty_high", 0.9, 0, 1),
                     p.integer("seed", 0xC0FE, Long.MIN_VALUE, Long.MAX_VALUE));
             if (s.noveltyHigh <= s.noveltyLow) {
                 throw p.fail("novelty_high", s.noveltyHigh, "greater than novelty_low (" + s.noveltyLow + ")");
@@ -49,6 +53,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     static final class State {
         /** The mean of the first warmup inputs, as floats (half the bytes; the cell signs do not need more). */
         float[] centre;
+
         int seen;
         long[] visited;
         int cells;
@@ -128,7 +133,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             s.novelBits[i >>> 6] &= ~mask;
         }
         s.next = i + 1 == settings.window() ? 0 : i + 1;
-        s.score = s.queries < settings.minQueries() ? 0
+        s.score = s.queries < settings.minQueries()
+                ? 0
                 : Rows.clamp01((novelty(s) - settings.noveltyLow()) / (settings.noveltyHigh() - settings.noveltyLow()));
     }
 
@@ -167,7 +173,12 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
 
     @Override
     public String reason(State s, long timeMillis) {
-        return String.format(Locale.ROOT, "coverage: %d cells after %d queries, %.0f%% of last %d opened a new cell",
-                s.cells, s.queries, 100 * novelty(s), s.filled);
+        return String.format(
+                Locale.ROOT,
+                "coverage: %d cells after %d queries, %.0f%% of last %d opened a new cell",
+                s.cells,
+                s.queries,
+                100 * novelty(s),
+                s.filled);
     }
 }

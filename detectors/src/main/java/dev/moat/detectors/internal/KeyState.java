@@ -29,6 +29,7 @@ final class KeyState {
     double tenantFloor;
     /** Tenants only: hashes of the distinct keys seen, bounded. */
     long[] keyHashes;
+
     int keyCount;
 
     @SuppressWarnings("unchecked")

@@ -31,7 +31,10 @@ public final class Params {
         if (v == null) {
             return defaultValue;
         }
-        if (!(v instanceof Number n) || Double.isNaN(n.doubleValue()) || n.doubleValue() < min || n.doubleValue() > max) {
+        if (!(v instanceof Number n)
+                || Double.isNaN(n.doubleValue())
+                || n.doubleValue() < min
+                || n.doubleValue() > max) {
             throw fail(name, v, "a number in [" + fmt(min) + ", " + fmt(max) + "]");
         }
         return n.doubleValue();
@@ -43,7 +46,9 @@ public final class Params {
         if (v == null) {
             return defaultValue;
         }
-        boolean whole = v instanceof Long || v instanceof Integer || v instanceof Short
+        boolean whole = v instanceof Long
+                || v instanceof Integer
+                || v instanceof Short
                 || (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()));
         if (!whole || ((Number) v).longValue() < min || ((Number) v).longValue() > max) {
             throw fail(name, v, "a whole number in [" + min + ", " + max + "]");
@@ -78,8 +83,8 @@ public final class Params {
 
     public IllegalArgumentException fail(String name, Object value, String expected) {
         String shown = value instanceof String ? "\"" + value + "\"" : String.valueOf(value);
-        return new IllegalArgumentException("detectors." + detector + "." + name + ": " + shown
-                + " (expected: " + expected + ")");
+        return new IllegalArgumentException(
+                "detectors." + detector + "." + name + ": " + shown + " (expected: " + expected + ")");
     }
 
     private static String fmt(double d) {

@@ -119,10 +119,18 @@ public final class Publisher {
             double tr = exempt(s, pooled);
             if (Math.abs(tr - s.lastTenantRisk) > 0.01) {
                 s.lastTenantRisk = tr;
-                s.tenantScore = tv == null ? null : new DetectorScore(Rows.clamp01(tr), tr == pooled
-                        ? String.format(Locale.ROOT, "tenant %s: pooled risk %.2f over its keys", tenant, tr)
-                        : String.format(Locale.ROOT, "tenant %s: pooled risk %.2f not inherited since the key's reset",
-                                tenant, pooled));
+                s.tenantScore = tv == null
+                        ? null
+                        : new DetectorScore(
+                                Rows.clamp01(tr),
+                                tr == pooled
+                                        ? String.format(
+                                                Locale.ROOT, "tenant %s: pooled risk %.2f over its keys", tenant, tr)
+                                        : String.format(
+                                                Locale.ROOT,
+                                                "tenant %s: pooled risk %.2f not inherited since the key's reset",
+                                                tenant,
+                                                pooled));
                 changed = true;
             }
             risk = Math.max(risk, Math.max(0, s.lastTenantRisk));
@@ -162,8 +170,8 @@ public final class Publisher {
         return 0;
     }
 
-    private void finish(String id, KeyState s, double score, long now, ConcurrentHashMap<String, Verdict> into,
-                        boolean tenant) {
+    private void finish(
+            String id, KeyState s, double score, long now, ConcurrentHashMap<String, Verdict> into, boolean tenant) {
         double risk = Rows.clamp01(Math.max(score, decay(s.risk, s.riskAt, now)));
         s.risk = risk;
         s.riskAt = now;

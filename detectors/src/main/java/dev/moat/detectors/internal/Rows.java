@@ -3,8 +3,7 @@ package dev.moat.detectors.internal;
 /** Small allocation-free helpers over prediction rows. */
 public final class Rows {
 
-    private Rows() {
-    }
+    private Rows() {}
 
     /** The index of the largest entry, or -1 for an empty row. */
     public static int argmax(double[] p) {

@@ -23,14 +23,11 @@ import java.util.concurrent.TimeUnit;
 public final class Worker implements Runnable {
 
     /** A tenant's share of an event, routed to the tenant's worker. */
-    record TenantTask(QueryEvent event) {
-    }
+    record TenantTask(QueryEvent event) {}
 
-    record ResetTask(String keyId) {
-    }
+    record ResetTask(String keyId) {}
 
-    record Barrier(CountDownLatch latch) {
-    }
+    record Barrier(CountDownLatch latch) {}
 
     private static final Object STOP = new Object();
 
@@ -42,6 +39,7 @@ public final class Worker implements Runnable {
     private final Publisher publisher;
     /** Keys reset since their last event: their next state starts with a tenant floor. Bounded. */
     private final java.util.Set<String> resetKeys = new java.util.HashSet<>();
+
     private static final int MAX_PENDING_RESETS = 10_000;
 
     public Worker(int queueCapacity, long maxKeys, long idleMillis, InstantSource clock, Publisher publisher) {
@@ -52,8 +50,8 @@ public final class Worker implements Runnable {
     }
 
     /** Per-key (or per-tenant) state: bounded, expired after idle on the injected clock. */
-    private static Cache<String, KeyState> cache(long maxKeys, long idleMillis, InstantSource clock,
-                                                 java.util.function.Consumer<String> onEvicted) {
+    private static Cache<String, KeyState> cache(
+            long maxKeys, long idleMillis, InstantSource clock, java.util.function.Consumer<String> onEvicted) {
         return Caffeine.newBuilder()
                 .maximumSize(maxKeys)
                 .expireAfterAccess(idleMillis, TimeUnit.MILLISECONDS)

@@ -37,12 +37,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
     public static final String NAME = "ood";
     static final int BINS = 40;
     static final int REPORT_EVERY = 200;
-    static final Set<String> PARAMS = Set.of("window", "min_queries", "min_keys", "d_low", "d_high", "alpha",
-            "reference_confidences");
+    static final Set<String> PARAMS =
+            Set.of("window", "min_queries", "min_keys", "d_low", "d_high", "alpha", "reference_confidences");
 
     /** Validated parameters; {@code referenceCdf} is null when learned from the population. */
-    public record Settings(int window, int minQueries, int minKeys, double dLow, double dHigh, double alpha,
-                           double[] referenceCdf) {
+    public record Settings(
+            int window, int minQueries, int minKeys, double dLow, double dHigh, double alpha, double[] referenceCdf) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             String ref = p.string("reference_confidences", null);
@@ -66,9 +66,14 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     cdf[i] += cdf[i - 1];
                 }
             }
-            Settings s = new Settings((int) p.integer("window", 500, 10, 100_000),
-                    (int) p.integer("min_queries", 100, 1, 100_000), (int) p.integer("min_keys", 5, 1, 100_000),
-                    p.number("d_low", 0.12, 0, 1), p.number("d_high", 0.2, 0, 1), p.number("alpha", 1e-4, 0, 1), cdf);
+            Settings s = new Settings(
+                    (int) p.integer("window", 500, 10, 100_000),
+                    (int) p.integer("min_queries", 100, 1, 100_000),
+                    (int) p.integer("min_keys", 5, 1, 100_000),
+                    p.number("d_low", 0.12, 0, 1),
+                    p.number("d_high", 0.2, 0, 1),
+                    p.number("alpha", 1e-4, 0, 1),
+                    cdf);
             if (s.dHigh <= s.dLow) {
                 throw p.fail("d_high", s.dHigh, "greater than d_low (" + s.dLow + ")");
             }
@@ -126,9 +131,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
         int window = settings.window();
         if (s.filled == (s.window == null ? 0 : s.window.length) && s.filled < window) {
-            // grown by doubling up to the window while it fills (next == filled until then): light keys keep a short array
-            s.window = java.util.Arrays.copyOf(s.window == null ? new byte[0] : s.window,
-                    Math.min(window, Math.max(16, 2 * s.filled)));
+            // grown by doubling up to the window while it fills (next == filled until then): light keys keep a short
+            // array
+            s.window = java.util.Arrays.copyOf(
+                    s.window == null ? new byte[0] : s.window, Math.min(window, Math.max(16, 2 * s.filled)));
         }
         if (s.filled == window) {
             s.counts[s.window[s.next]]--;
@@ -192,10 +198,17 @@ public final class OodDetector implements Detector<OodDetector.State> {
     @Override
     public String reason(State s, long timeMillis) {
         if (Double.isNaN(s.d)) {
-            return String.format(Locale.ROOT, "ood: %d answers in window, reference %s", s.filled,
+            return String.format(
+                    Locale.ROOT,
+                    "ood: %d answers in window, reference %s",
+                    s.filled,
                     settings.referenceCdf() != null ? "configured" : "still learning from peers");
         }
-        return String.format(Locale.ROOT, "ood: last %d top-1 confidences vs reference, one-sided KS D+=%.2f (p=%.1e)",
-                s.filled, s.d, s.p);
+        return String.format(
+                Locale.ROOT,
+                "ood: last %d top-1 confidences vs reference, one-sided KS D+=%.2f (p=%.1e)",
+                s.filled,
+                s.d,
+                s.p);
     }
 }

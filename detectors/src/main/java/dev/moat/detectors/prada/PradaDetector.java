@@ -45,18 +45,41 @@ import java.util.Set;
 public final class PradaDetector implements Detector<PradaState> {
 
     public static final String NAME = "prada";
-    static final Set<String> PARAMS = Set.of("delta", "min_distances", "max_set_size", "max_distances",
-            "projection_dims", "test_every", "ramp", "seed", "step_window", "step_min_queries", "step_low",
-            "step_high", "step_min_fraction");
+    static final Set<String> PARAMS = Set.of(
+            "delta",
+            "min_distances",
+            "max_set_size",
+            "max_distances",
+            "projection_dims",
+            "test_every",
+            "ramp",
+            "seed",
+            "step_window",
+            "step_min_queries",
+            "step_low",
+            "step_high",
+            "step_min_fraction");
 
     /** Validated PRADA parameters. */
-    public record Settings(double delta, int minDistances, int maxSetSize, int maxDistances, int projectionDims,
-                           int testEvery, double ramp, long seed, int stepWindow, int stepMinQueries, double stepLow,
-                           double stepHigh, double stepMinFraction) {
+    public record Settings(
+            double delta,
+            int minDistances,
+            int maxSetSize,
+            int maxDistances,
+            int projectionDims,
+            int testEvery,
+            double ramp,
+            long seed,
+            int stepWindow,
+            int stepMinQueries,
+            double stepLow,
+            double stepHigh,
+            double stepMinFraction) {
 
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
-            Settings s = new Settings(p.number("delta", 0.90, 0.0, 1.0),
+            Settings s = new Settings(
+                    p.number("delta", 0.90, 0.0, 1.0),
                     (int) p.integer("min_distances", 100, 3, 4000),
                     (int) p.integer("max_set_size", 1000, 1, 100_000),
                     (int) p.integer("max_distances", 300, 10, 5000),
@@ -92,6 +115,7 @@ public final class PradaDetector implements Detector<PradaState> {
     private final float[] x;
     /** The nearest member, decoded, for the sign-step test. */
     private final float[] parent;
+
     private RandomProjection projection;
     private int nearest;
 
@@ -298,7 +322,8 @@ public final class PradaDetector implements Detector<PradaState> {
             s.stepBits[i >>> 6] &= ~mask;
         }
         s.stepNext = i + 1 == window ? 0 : i + 1;
-        s.stepScore = s.stepFilled < settings.stepMinQueries() ? 0
+        s.stepScore = s.stepFilled < settings.stepMinQueries()
+                ? 0
                 : Rows.clamp01(((double) s.steps / s.stepFilled - settings.stepLow())
                         / (settings.stepHigh() - settings.stepLow()));
     }
@@ -414,13 +439,26 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public String reason(PradaState s, long timeMillis) {
-        String steps = s.stepFilled == 0 ? "" : String.format(Locale.ROOT, "; %d of last %d queries are sign steps from a stored one",
-                s.steps, s.stepFilled);
+        String steps = s.stepFilled == 0
+                ? ""
+                : String.format(
+                        Locale.ROOT, "; %d of last %d queries are sign steps from a stored one", s.steps, s.stepFilled);
         if (Double.isNaN(s.lastW)) {
-            return String.format(Locale.ROOT, "prada: collecting distances after %d queries (need > %d)%s",
-                    s.queries, settings.minDistances(), steps);
+            return String.format(
+                    Locale.ROOT,
+                    "prada: collecting distances after %d queries (need > %d)%s",
+                    s.queries,
+                    settings.minDistances(),
+                    steps);
         }
-        return String.format(Locale.ROOT, "prada: W=%.3f %s %.2f over %d distances after %d queries%s",
-                s.lastW, s.lastW < settings.delta() ? "<" : ">=", settings.delta(), s.lastN, s.queries, steps);
+        return String.format(
+                Locale.ROOT,
+                "prada: W=%.3f %s %.2f over %d distances after %d queries%s",
+                s.lastW,
+                s.lastW < settings.delta() ? "<" : ">=",
+                settings.delta(),
+                s.lastN,
+                s.queries,
+                steps);
     }
 }

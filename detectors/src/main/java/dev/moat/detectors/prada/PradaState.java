@@ -28,6 +28,7 @@ final class PradaState {
     ClassState[] classes = new ClassState[0];
     /** Classes holding at least one distance, in the order they got it: the runs the test merges. */
     int[] active = new int[0];
+
     int activeCount;
 
     long queries;
@@ -38,6 +39,7 @@ final class PradaState {
 
     /** The largest |input coordinate| seen: the scale that the smallest sign step is measured against. */
     float inputScale;
+
     long[] stepBits;
     int stepNext;
     int stepFilled;

@@ -6,8 +6,7 @@ package dev.moat.detectors.stats;
  */
 public final class KolmogorovSmirnov {
 
-    private KolmogorovSmirnov() {
-    }
+    private KolmogorovSmirnov() {}
 
     /**
      * P[D &gt;= d] for the two-sided statistic with effective size {@code n} (n*m/(n+m) for two samples),

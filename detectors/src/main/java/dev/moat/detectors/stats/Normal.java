@@ -15,8 +15,7 @@ public final class Normal {
     private static final double SQRT_PI = Math.sqrt(Math.PI);
     private static final double SQRT_2PI = Math.sqrt(2.0 * Math.PI);
 
-    private Normal() {
-    }
+    private Normal() {}
 
     /** P[Z &lt;= x]. */
     public static double cdf(double x) {
@@ -99,14 +98,32 @@ public final class Normal {
         return x - u / (1.0 + 0.5 * x * u);
     }
 
-    private static final double[] A = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-        1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
-    private static final double[] B = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-        6.680131188771972e+01, -1.328068155288572e+01};
-    private static final double[] C = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-        -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
-    private static final double[] D = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-        3.754408661907416e+00};
+    private static final double[] A = {
+        -3.969683028665376e+01,
+        2.209460984245205e+02,
+        -2.759285104469687e+02,
+        1.383577518672690e+02,
+        -3.066479806614716e+01,
+        2.506628277459239e+00
+    };
+    private static final double[] B = {
+        -5.447609879822406e+01,
+        1.615858368580409e+02,
+        -1.556989798598866e+02,
+        6.680131188771972e+01,
+        -1.328068155288572e+01
+    };
+    private static final double[] C = {
+        -7.784894002430293e-03,
+        -3.223964580411365e-01,
+        -2.400758277161838e+00,
+        -2.549732539343734e+00,
+        4.374664141464968e+00,
+        2.938163982698783e+00
+    };
+    private static final double[] D = {
+        7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00
+    };
 
     /**
      * Acklam's rational approximation of the quantile alone (relative error below 1.15e-9), without
@@ -129,7 +146,8 @@ public final class Normal {
         }
         double q = p - 0.5;
         double r = q * q;
-        return (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+        return (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5])
+                * q
                 / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1);
     }
 }

@@ -32,8 +32,7 @@ public final class ShapiroWilk {
     private static final double[] G = {-2.273, 0.459};
 
     /** W and its p-value (the probability of a W this small or smaller under normality). */
-    public record Result(double w, double p) {
-    }
+    public record Result(double w, double p) {}
 
     // coefficients for recent sizes: a detector re-tests samples whose size barely moves
     private static final int CACHED_SIZES = 32;

@@ -39,8 +39,8 @@ public record TenantProfile(int minKeys, List<Detector.Factory> factories) {
 
     /** Parses and validates the {@code tenant} parameters. */
     public static TenantProfile from(Map<String, Object> raw) {
-        Params p = new Params(NAME, raw, Set.of("use", "min_keys", PradaDetector.NAME, CoverageDetector.NAME,
-                VolumeDetector.NAME));
+        Params p = new Params(
+                NAME, raw, Set.of("use", "min_keys", PradaDetector.NAME, CoverageDetector.NAME, VolumeDetector.NAME));
         int minKeys = (int) p.integer("min_keys", 2, 1, 1_000_000);
         String use = p.string("use", "prada,coverage,volume");
         List<Detector.Factory> factories = new ArrayList<>();

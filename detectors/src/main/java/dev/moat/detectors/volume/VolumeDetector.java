@@ -39,10 +39,12 @@ public final class VolumeDetector implements Detector<VolumeState> {
     public record Settings(long dailyBudget, double halfLifeMinutes, int minKeys, double zLow, double zHigh) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
-            Settings s = new Settings(p.integer("daily_budget", 20_000, 1, Long.MAX_VALUE / 4),
+            Settings s = new Settings(
+                    p.integer("daily_budget", 20_000, 1, Long.MAX_VALUE / 4),
                     p.number("half_life_minutes", 60, 1, 7 * 24 * 60),
                     (int) p.integer("min_keys", 5, 2, 100_000),
-                    p.number("z_low", 3, 0, 100), p.number("z_high", 6, 0, 100));
+                    p.number("z_low", 3, 0, 100),
+                    p.number("z_high", 6, 0, 100));
             if (s.zHigh <= s.zLow) {
                 throw p.fail("z_high", s.zHigh, "greater than z_low (" + s.zLow + ")");
             }
@@ -168,9 +170,14 @@ public final class VolumeDetector implements Detector<VolumeState> {
             daily += h;
         }
         double burst = s.longCount > 0 ? (s.shortCount / SHORT_TAU) / (s.longCount / longTau) : 0;
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "volume: %d queries in 24h (budget %d), %.0f/h, z=%s vs peers, active %d of last 60 min, burst x%.1f",
-                daily, settings.dailyBudget(), longRatePerHour(s),
-                Double.isNaN(s.z) ? "n/a" : String.format(Locale.ROOT, "%.1f", s.z), activeMinutes(s), burst);
+                daily,
+                settings.dailyBudget(),
+                longRatePerHour(s),
+                Double.isNaN(s.z) ? "n/a" : String.format(Locale.ROOT, "%.1f", s.z),
+                activeMinutes(s),
+                burst);
     }
 }

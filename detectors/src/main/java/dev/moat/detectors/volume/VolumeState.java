@@ -7,6 +7,7 @@ final class VolumeState {
     double longCount;
     /** Bit m: the minute whose index is m modulo 60 had a query (only activity is used, not counts). */
     long activeMinutes;
+
     long minuteIndex = Long.MIN_VALUE;
     final int[] hours = new int[24];
     long hourIndex = Long.MIN_VALUE;

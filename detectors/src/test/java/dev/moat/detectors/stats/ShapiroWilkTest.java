@@ -42,8 +42,12 @@ class ShapiroWilkTest {
                 for (int i = 0; i < x.length; i++) {
                     x[i] = Double.parseDouble(cells[i]);
                 }
-                cases.add(new Case(m.group(1), Integer.parseInt(m.group(2)),
-                        Double.parseDouble(m.group(3)), Double.parseDouble(m.group(4)), x));
+                cases.add(new Case(
+                        m.group(1),
+                        Integer.parseInt(m.group(2)),
+                        Double.parseDouble(m.group(3)),
+                        Double.parseDouble(m.group(4)),
+                        x));
             }
         }
         assertThat(cases).hasSizeGreaterThanOrEqualTo(8);

@@ -38,16 +38,14 @@ public final class Scenario {
 
         String key();
 
-        default void observe(double[] x, double[] answer) {
-        }
+        default void observe(double[] x, double[] answer) {}
 
         long gapMillis();
 
         long size();
     }
 
-    record Stream(String key, String tenant, Feed feed, long startMillis) {
-    }
+    record Stream(String key, String tenant, Feed feed, long startMillis) {}
 
     private final List<Stream> streams = new ArrayList<>();
     private final Set<String> keys = new TreeSet<>();
@@ -74,48 +72,57 @@ public final class Scenario {
 
     public Scenario add(String key, String tenant, List<double[]> rows, long startOffsetMillis, long everyMillis) {
         int[] i = {0};
-        return add(key, tenant, new Feed() {
-            public double[] next() {
-                return rows.get(i[0]++);
-            }
+        return add(
+                key,
+                tenant,
+                new Feed() {
+                    public double[] next() {
+                        return rows.get(i[0]++);
+                    }
 
-            public String key() {
-                return key;
-            }
+                    public String key() {
+                        return key;
+                    }
 
-            public long gapMillis() {
-                return everyMillis;
-            }
+                    public long gapMillis() {
+                        return everyMillis;
+                    }
 
-            public long size() {
-                return rows.size();
-            }
-        }, startOffsetMillis);
+                    public long size() {
+                        return rows.size();
+                    }
+                },
+                startOffsetMillis);
     }
 
     /** n queries of an adaptive source sent by {@code key}, one every {@code every} (or as {@code gaps} says). */
-    public Scenario add(String key, String tenant, QuerySource source, long n, long startOffsetMillis, LongSupplier gaps) {
-        return add(key, tenant, new Feed() {
-            public double[] next() {
-                return source.next();
-            }
+    public Scenario add(
+            String key, String tenant, QuerySource source, long n, long startOffsetMillis, LongSupplier gaps) {
+        return add(
+                key,
+                tenant,
+                new Feed() {
+                    public double[] next() {
+                        return source.next();
+                    }
 
-            public String key() {
-                return source instanceof SybilSplit split ? split.lastKeyId() : key;
-            }
+                    public String key() {
+                        return source instanceof SybilSplit split ? split.lastKeyId() : key;
+                    }
 
-            public void observe(double[] x, double[] answer) {
-                source.observe(x, answer);
-            }
+                    public void observe(double[] x, double[] answer) {
+                        source.observe(x, answer);
+                    }
 
-            public long gapMillis() {
-                return gaps.getAsLong();
-            }
+                    public long gapMillis() {
+                        return gaps.getAsLong();
+                    }
 
-            public long size() {
-                return n;
-            }
-        }, startOffsetMillis);
+                    public long size() {
+                        return n;
+                    }
+                },
+                startOffsetMillis);
     }
 
     private Scenario add(String key, String tenant, Feed feed, long startOffsetMillis) {
@@ -171,11 +178,11 @@ public final class Scenario {
                 }
             }
         };
-        EngineSettings settings = new EngineSettings(2, 1 << 20, 10_000, Duration.ofHours(24), 0.5, 0.8,
-                Duration.ofHours(1));
+        EngineSettings settings =
+                new EngineSettings(2, 1 << 20, 10_000, Duration.ofHours(24), 0.5, 0.8, Duration.ofHours(1));
         try (DetectionEngine engine = new DetectionEngine(settings, clock, listener)) {
-            PriorityQueue<long[]> due = new PriorityQueue<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0])
-                    : Long.compare(a[1], b[1]));
+            PriorityQueue<long[]> due =
+                    new PriorityQueue<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
             for (int i = 0; i < streams.size(); i++) {
                 due.add(new long[] {streams.get(i).startMillis(), i, 0});
             }
@@ -189,8 +196,14 @@ public final class Scenario {
                 String key = s.feed().key();
                 keys.add(key);
                 clock.set(next[0]);
-                engine.submit(new QueryEvent(key, s.tenant(), "/v1/models/digits", next[0],
-                        new double[][] {x}, new double[][] {p}, profile));
+                engine.submit(new QueryEvent(
+                        key,
+                        s.tenant(),
+                        "/v1/models/digits",
+                        next[0],
+                        new double[][] {x},
+                        new double[][] {p},
+                        profile));
                 if (next[2] + 1 < s.feed().size()) {
                     due.add(new long[] {next[0] + s.feed().gapMillis(), next[1], next[2] + 1});
                 }
@@ -212,34 +225,46 @@ public final class Scenario {
         for (String key : keys) {
             Verdict v = engine.verdict(key);
             maxRisk.merge(key, v.risk(), Math::max);
-            v.scores().forEach((d, sc) -> maxScores.computeIfAbsent(key, k -> new HashMap<>()).merge(d, sc.score(), Math::max));
+            v.scores()
+                    .forEach((d, sc) ->
+                            maxScores.computeIfAbsent(key, k -> new HashMap<>()).merge(d, sc.score(), Math::max));
             last.put(key, v);
         }
     }
 
     public double maxHonestRisk() {
-        return maxRisk.entrySet().stream().filter(e -> e.getKey().startsWith("honest"))
-                .mapToDouble(Map.Entry::getValue).max().orElse(0);
+        return maxRisk.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("honest"))
+                .mapToDouble(Map.Entry::getValue)
+                .max()
+                .orElse(0);
     }
 
     /** The honest key with the highest risk, with its per-detector maxima. */
     public String worstHonest() {
-        return maxRisk.entrySet().stream().filter(e -> e.getKey().startsWith("honest"))
+        return maxRisk.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("honest"))
                 .max(Map.Entry.comparingByValue())
-                .map(e -> e.getKey() + " " + maxScores.get(e.getKey())).orElse("none");
+                .map(e -> e.getKey() + " " + maxScores.get(e.getKey()))
+                .orElse("none");
     }
 
     public String report() {
         StringBuilder sb = new StringBuilder();
         for (String key : keys) {
             Verdict v = last.get(key);
-            sb.append(String.format("%-14s max=%.2f extracting@%s suspicious@%s%n", key, maxRisk.get(key),
-                    extractingAt.get(key), suspiciousAt.get(key)));
+            sb.append(String.format(
+                    "%-14s max=%.2f extracting@%s suspicious@%s%n",
+                    key, maxRisk.get(key), extractingAt.get(key), suspiciousAt.get(key)));
             v.scores().forEach((k, d) -> sb.append(String.format("    %-9s %.2f %s%n", k, d.score(), d.reason())));
             sb.append("    max scores: ").append(maxScores.get(key)).append('\n');
             Verdict f = firstFlag.get(key);
             if (f != null) {
-                f.scores().forEach((k, d) -> { if (d.score() > 0.3) { sb.append(String.format("    first flag %-9s %.2f %s%n", k, d.score(), d.reason())); } });
+                f.scores().forEach((k, d) -> {
+                    if (d.score() > 0.3) {
+                        sb.append(String.format("    first flag %-9s %.2f %s%n", k, d.score(), d.reason()));
+                    }
+                });
             }
         }
         sb.append("tenants extracting: ").append(tenantExtractingAt).append('\n');

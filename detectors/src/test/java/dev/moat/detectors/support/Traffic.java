@@ -8,8 +8,7 @@ import java.util.SplittableRandom;
 /** Query streams: honest clients and the attacks the detectors are calibrated against. */
 public final class Traffic {
 
-    private Traffic() {
-    }
+    private Traffic() {}
 
     static double[] clip(double[] x) {
         for (int i = 0; i < x.length; i++) {

@@ -56,22 +56,33 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
         HttpMethod m = req.method();
         if (path.equals("/metrics") && m == HttpMethod.GET) {
-            send(ctx, new Reply(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", service.scrape()), keepAlive);
+            send(
+                    ctx,
+                    new Reply(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", service.scrape()),
+                    keepAlive);
         } else if (path.equals("/healthz") && m == HttpMethod.GET) {
             send(ctx, Reply.text(HttpResponseStatus.OK, "ok\n"), keepAlive);
         } else if (path.equals("/readyz") && m == HttpMethod.GET) {
-            service.ready().whenComplete((r, e) -> ctx.executor().execute(() -> send(ctx,
-                    e == null ? r : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n"), keepAlive)));
+            service.ready()
+                    .whenComplete((r, e) -> ctx.executor()
+                            .execute(() -> send(
+                                    ctx,
+                                    e == null ? r : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n"),
+                                    keepAlive)));
         } else if (path.startsWith("/admin/")) {
             if (!authorized(req)) {
-                Reply r = problem(new Problem("unauthorized", HttpResponseStatus.UNAUTHORIZED, "Admin token required",
+                Reply r = problem(new Problem(
+                        "unauthorized",
+                        HttpResponseStatus.UNAUTHORIZED,
+                        "Admin token required",
                         "send the admin token as 'Authorization: Bearer <token>'"));
                 send(ctx, r, keepAlive);
                 return;
             }
             CompletableFuture<Reply> reply = service.admin(m, path);
-            reply.whenComplete((r, e) -> ctx.executor().execute(() -> send(ctx,
-                    e == null ? r : problem(Problem.unavailable("the admin call failed")), keepAlive)));
+            reply.whenComplete((r, e) -> ctx.executor()
+                    .execute(() -> send(
+                            ctx, e == null ? r : problem(Problem.unavailable("the admin call failed")), keepAlive)));
         } else {
             send(ctx, problem(Problem.notFound("no admin endpoint here")), keepAlive);
         }
@@ -95,7 +106,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         byte[] bytes = r.body().getBytes(StandardCharsets.UTF_8);
         ByteBuf buf = ctx.alloc().buffer(bytes.length).writeBytes(bytes);
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(), buf);
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType()).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        res.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, r.contentType())
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         HttpUtil.setKeepAlive(res, keepAlive);
         var f = ctx.writeAndFlush(res);
         if (!keepAlive) {

@@ -42,7 +42,10 @@ public final class WebhookAlerts implements AutoCloseable {
         this.webhook = config.webhook();
         this.maxRetries = config.maxRetries();
         this.timeout = config.timeout();
-        this.client = HttpClient.newBuilder().connectTimeout(timeout).executor(retries).build();
+        this.client = HttpClient.newBuilder()
+                .connectTimeout(timeout)
+                .executor(retries)
+                .build();
     }
 
     /** Sends one alert (a JSON document); returns at once. */
@@ -55,9 +58,11 @@ public final class WebhookAlerts implements AutoCloseable {
     }
 
     private void attempt(String json, int attempt) {
-        HttpRequest req = HttpRequest.newBuilder(webhook).timeout(timeout)
+        HttpRequest req = HttpRequest.newBuilder(webhook)
+                .timeout(timeout)
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build();
         CompletableFuture<HttpResponse<Void>> f = client.sendAsync(req, HttpResponse.BodyHandlers.discarding());
         f.whenComplete((res, err) -> {
             if (err == null && res.statusCode() / 100 == 2) {
@@ -69,7 +74,9 @@ public final class WebhookAlerts implements AutoCloseable {
             } else {
                 failed.incrementAndGet();
                 inFlight.release();
-                LOG.warn("alert webhook gave up after {} attempt(s): {}", attempt + 1,
+                LOG.warn(
+                        "alert webhook gave up after {} attempt(s): {}",
+                        attempt + 1,
                         err != null ? err.toString() : "HTTP " + res.statusCode());
             }
         });

@@ -33,6 +33,7 @@ public final class AuditLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
     /** The {@code prev} of a file's first line. */
     public static final String GENESIS = "0".repeat(64);
+
     private static final Object STOP = new Object();
 
     private final Path path;
@@ -89,10 +90,10 @@ public final class AuditLog implements AutoCloseable {
     }
 
     private void run() {
-        try (BufferedWriter out = Files.newBufferedWriter(path, StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        try (BufferedWriter out = Files.newBufferedWriter(
+                path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             List<Object> batch = new ArrayList<>();
-            for (;;) {
+            for (; ; ) {
                 Object first = queue.poll(1, TimeUnit.SECONDS);
                 if (first == null) {
                     continue;
@@ -121,7 +122,8 @@ public final class AuditLog implements AutoCloseable {
     }
 
     private void write(BufferedWriter out, Event e) throws IOException {
-        StringBuilder sb = new StringBuilder(200).append("{\"seq\":").append(++seq).append(",\"time\":");
+        StringBuilder sb =
+                new StringBuilder(200).append("{\"seq\":").append(++seq).append(",\"time\":");
         Json.quote(sb, e.time().toString()).append(",\"event\":");
         Json.quote(sb, e.event()).append(",\"key\":");
         Json.quote(sb, e.key()).append(",\"detail\":");
@@ -145,7 +147,8 @@ public final class AuditLog implements AutoCloseable {
 
     static String sha256(String line) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(line.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(line.getBytes(StandardCharsets.UTF_8)));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

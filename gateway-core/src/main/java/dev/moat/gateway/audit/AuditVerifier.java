@@ -37,8 +37,12 @@ public final class AuditVerifier {
                 return new Result(false, n, i + 1, "no \"prev\" hash");
             }
             if (!m.group(1).equals(expected)) {
-                return new Result(false, n, i + 1, "\"prev\" does not match the SHA-256 of the line before"
-                        + (i == 0 ? " (the first line must follow the genesis hash)" : ""));
+                return new Result(
+                        false,
+                        n,
+                        i + 1,
+                        "\"prev\" does not match the SHA-256 of the line before"
+                                + (i == 0 ? " (the first line must follow the genesis hash)" : ""));
             }
             expected = AuditLog.sha256(line);
         }

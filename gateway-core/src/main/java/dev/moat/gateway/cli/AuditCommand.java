@@ -15,7 +15,9 @@ final class AuditCommand implements Runnable {
         picocli.CommandLine.usage(this, System.out);
     }
 
-    @Command(name = "verify", description = "Exit 0 when the hash chain is intact, 1 with the first broken line otherwise.")
+    @Command(
+            name = "verify",
+            description = "Exit 0 when the hash chain is intact, 1 with the first broken line otherwise.")
     static final class Verify implements Callable<Integer> {
         @Parameters(index = "0", description = "The audit file (JSON lines).")
         Path file;

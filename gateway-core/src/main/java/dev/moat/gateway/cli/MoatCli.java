@@ -4,10 +4,18 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code moat}: the gateway's command line. */
-@Command(name = "moat", mixinStandardHelpOptions = true, version = "moat 0.1.0",
+@Command(
+        name = "moat",
+        mixinStandardHelpOptions = true,
+        version = "moat 0.1.0",
         description = "A gateway that keeps ML models from being stolen through their own APIs.",
-        subcommands = {RunCommand.class, ValidateCommand.class, KeysCommand.class, WatermarkCommand.class,
-                AuditCommand.class})
+        subcommands = {
+            RunCommand.class,
+            ValidateCommand.class,
+            KeysCommand.class,
+            WatermarkCommand.class,
+            AuditCommand.class
+        })
 public final class MoatCli implements Runnable {
 
     @Override

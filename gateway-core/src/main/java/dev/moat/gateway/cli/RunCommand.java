@@ -34,23 +34,28 @@ final class RunCommand implements Callable<Integer> {
         }
         MoatServer server = new MoatServer(cfg, ConfigSource.file(config), System::nanoTime).start();
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            // the async appenders hold the last lines: flush them before the JVM goes
-            if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext lc) {
-                lc.stop();
-            }
-            stopped.countDown();
-        }, "moat-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            server.close();
+                            // the async appenders hold the last lines: flush them before the JVM goes
+                            if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext lc) {
+                                lc.stop();
+                            }
+                            stopped.countDown();
+                        },
+                        "moat-shutdown"));
         try {
             Signal.handle(new Signal("HUP"), sig -> {
-                Thread t = new Thread(() -> {
-                    try {
-                        server.reload();
-                    } catch (ConfigException | RuntimeException e) {
-                        LOG.debug("reload on SIGHUP rejected", e);
-                    }
-                }, "moat-reload");
+                Thread t = new Thread(
+                        () -> {
+                            try {
+                                server.reload();
+                            } catch (ConfigException | RuntimeException e) {
+                                LOG.debug("reload on SIGHUP rejected", e);
+                            }
+                        },
+                        "moat-reload");
                 t.start();
             });
         } catch (IllegalArgumentException e) {

@@ -11,7 +11,10 @@ final class SuspectRequests {
         StringBuilder sb = new StringBuilder(xs.length * xs[0].length * 6 + 64);
         switch (p) {
             case KSERVE_V2 -> {
-                sb.append("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[").append(xs.length).append(',').append(xs[0].length)
+                sb.append("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[")
+                        .append(xs.length)
+                        .append(',')
+                        .append(xs[0].length)
                         .append("],\"datatype\":\"FP64\",\"data\":[");
                 boolean first = true;
                 for (double[] x : xs) {

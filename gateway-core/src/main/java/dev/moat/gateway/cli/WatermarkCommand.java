@@ -27,7 +27,9 @@ import picocli.CommandLine.Option;
  * how often it answers the watermark label, and prints n, matches, the exact binomial tail p-value
  * against chance and the verdict (DAWN, Szyller et al. 2021).
  */
-@Command(name = "watermark", description = "Prove that a suspect model was trained on Moat's answers.",
+@Command(
+        name = "watermark",
+        description = "Prove that a suspect model was trained on Moat's answers.",
         subcommands = WatermarkCommand.Verify.class)
 final class WatermarkCommand implements Runnable {
 
@@ -36,21 +38,32 @@ final class WatermarkCommand implements Runnable {
         picocli.CommandLine.usage(this, System.out);
     }
 
-    @Command(name = "verify", description = "Query a suspect model with the ledger's inputs; print n, matches, p-value, verdict.")
+    @Command(
+            name = "verify",
+            description = "Query a suspect model with the ledger's inputs; print n, matches, p-value, verdict.")
     static final class Verify implements Callable<Integer> {
         @Option(names = "--ledger", required = true, description = "The watermark ledger (JSON lines).")
         Path ledger;
 
-        @Option(names = "--target", required = true, description = "The suspect's predict URL, e.g. http://host:8501/v1/models/digits:predict")
+        @Option(
+                names = "--target",
+                required = true,
+                description = "The suspect's predict URL, e.g. http://host:8501/v1/models/digits:predict")
         URI target;
 
-        @Option(names = "--protocol", defaultValue = "tfserving", description = "tfserving, kserve-v2 or generic (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--protocol",
+                defaultValue = "tfserving",
+                description = "tfserving, kserve-v2 or generic (default: ${DEFAULT-VALUE}).")
         String protocol;
 
         @Option(names = "--api-key", description = "Bearer key for the suspect's API, if it needs one.")
         String apiKey;
 
-        @Option(names = "--threshold", defaultValue = "1e-6", description = "Claim when the p-value is below this (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--threshold",
+                defaultValue = "1e-6",
+                description = "Claim when the p-value is below this (default: ${DEFAULT-VALUE}).")
         double threshold;
 
         @Option(names = "--batch", defaultValue = "32", description = "Inputs per request (default: ${DEFAULT-VALUE}).")
@@ -64,12 +77,22 @@ final class WatermarkCommand implements Runnable {
                 return 2;
             }
             List<LedgerEntry> entries = WatermarkLedger.read(ledger);
-            WatermarkVerifier verifier = new WatermarkVerifier(threshold, Double.NaN, dev.moat.policies.watermark.CanonicalInput.defaultGrid());
+            WatermarkVerifier verifier = new WatermarkVerifier(
+                    threshold, Double.NaN, dev.moat.policies.watermark.CanonicalInput.defaultGrid());
             List<LedgerEntry> unique = verifier.distinct(entries);
-            ProtocolAdapter adapter = ProtocolAdapters.forUpstream(new UpstreamConfig("suspect", target, p,
-                    Duration.ofSeconds(5), Duration.ofSeconds(30), 1,
-                    p == Protocol.GENERIC ? new UpstreamConfig.GenericPointers("/data", "/result/probabilities", null) : null));
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            ProtocolAdapter adapter = ProtocolAdapters.forUpstream(new UpstreamConfig(
+                    "suspect",
+                    target,
+                    p,
+                    Duration.ofSeconds(5),
+                    Duration.ofSeconds(30),
+                    1,
+                    p == Protocol.GENERIC
+                            ? new UpstreamConfig.GenericPointers("/data", "/result/probabilities", null)
+                            : null));
+            HttpClient http = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
             int[] labels = new int[unique.size()];
             for (int from = 0; from < unique.size(); from += batch) {
                 int to = Math.min(unique.size(), from + batch);
@@ -77,7 +100,8 @@ final class WatermarkCommand implements Runnable {
                 for (int i = from; i < to; i++) {
                     xs[i - from] = unique.get(i).input();
                 }
-                HttpRequest.Builder req = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(60))
+                HttpRequest.Builder req = HttpRequest.newBuilder(target)
+                        .timeout(Duration.ofSeconds(60))
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(SuspectRequests.body(p, xs)));
                 if (apiKey != null) {
@@ -99,8 +123,13 @@ final class WatermarkCommand implements Runnable {
             }
             Verification v = verifier.verify(unique, labels);
             System.out.println(v.summary());
-            System.out.printf("n=%d matches=%d chance=%.4f p-value=%.3e verdict=%s%n", v.n(), v.matches(), v.chanceRate(),
-                    v.pValue(), v.claimed() ? "CLAIMED (the suspect was trained on watermarked answers)" : "NOT CLAIMED");
+            System.out.printf(
+                    "n=%d matches=%d chance=%.4f p-value=%.3e verdict=%s%n",
+                    v.n(),
+                    v.matches(),
+                    v.chanceRate(),
+                    v.pValue(),
+                    v.claimed() ? "CLAIMED (the suspect was trained on watermarked answers)" : "NOT CLAIMED");
             return 0;
         }
 

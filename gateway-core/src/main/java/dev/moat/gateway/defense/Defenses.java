@@ -53,26 +53,48 @@ public final class Defenses implements Enforcement, AutoCloseable {
         this.metrics = metrics;
         this.clock = clock;
         try {
-            this.audit = config.audit().file() == null ? null : AuditLog.open(config.audit().file());
+            this.audit = config.audit().file() == null
+                    ? null
+                    : AuditLog.open(config.audit().file());
         } catch (IOException e) {
             throw new UncheckedIOException("audit trail " + config.audit().file() + " cannot be opened", e);
         }
         this.alerts = config.alerts().webhook() == null ? null : new WebhookAlerts(config.alerts());
         var d = config.detection();
         EngineSettings defaults = EngineSettings.defaults();
-        EngineSettings settings = new EngineSettings(d.workers(), d.queueCapacity(), d.maxTrackedKeys(), d.expireAfterIdle(),
-                defaults.suspiciousAt(), defaults.extractingAt(), defaults.riskHalfLife());
+        EngineSettings settings = new EngineSettings(
+                d.workers(),
+                d.queueCapacity(),
+                d.maxTrackedKeys(),
+                d.expireAfterIdle(),
+                defaults.suspiciousAt(),
+                defaults.extractingAt(),
+                defaults.riskHalfLife());
         this.engine = new DetectionEngine(settings, clock, new Listener());
-        metrics.gauge(MoatMetrics.KEYS_FLAGGED, "Keys at each detection level", flagged, a -> a.get(Level.SUSPICIOUS.ordinal()), "level", "suspicious");
-        metrics.gauge(MoatMetrics.KEYS_FLAGGED, "Keys at each detection level", flagged, a -> a.get(Level.EXTRACTING.ordinal()), "level", "extracting");
-        metrics.gauge("moat.detection.keys", "Keys with detector state in memory", engine, DetectionEngine::keysTracked);
+        metrics.gauge(
+                MoatMetrics.KEYS_FLAGGED,
+                "Keys at each detection level",
+                flagged,
+                a -> a.get(Level.SUSPICIOUS.ordinal()),
+                "level",
+                "suspicious");
+        metrics.gauge(
+                MoatMetrics.KEYS_FLAGGED,
+                "Keys at each detection level",
+                flagged,
+                a -> a.get(Level.EXTRACTING.ordinal()),
+                "level",
+                "extracting");
+        metrics.gauge(
+                "moat.detection.keys", "Keys with detector state in memory", engine, DetectionEngine::keysTracked);
         metrics.gauge("moat.keys.blocked", "Keys blocked now", blocks, BlockList::size);
     }
 
     /** Compiles a policy for a config load. @throws IllegalArgumentException when it cannot be built */
     public CompiledPolicy compile(PolicyConfig policy) {
         PolicyRuntime runtime = PolicyRuntime.compile(policy, ledgers::sinkFor);
-        DetectorProfile profile = policy.detectors().isEmpty() ? DetectorProfile.NONE : DetectorProfile.fromConfig(policy.detectors());
+        DetectorProfile profile =
+                policy.detectors().isEmpty() ? DetectorProfile.NONE : DetectorProfile.fromConfig(policy.detectors());
         OpenAiGuard guard = policy.llm() == null ? null : new OpenAiGuard(policy.llm());
         return new CompiledPolicy(runtime, profile, guard);
     }
@@ -98,7 +120,10 @@ public final class Defenses implements Enforcement, AutoCloseable {
             long blockUntil = now + d.block().toMillis();
             if (blocks.block(key.id(), blockUntil)) {
                 LOG.warn("key {} blocked for {} (risk {})", key.id(), d.block(), String.format("%.2f", v.risk()));
-                audit("block", key.id(), "risk=" + round(v.risk()) + " level=" + v.level().jsonName() + " for=" + d.block());
+                audit(
+                        "block",
+                        key.id(),
+                        "risk=" + round(v.risk()) + " level=" + v.level().jsonName() + " for=" + d.block());
             }
             metrics.action("block");
             return new Gate(Kind.BLOCKED, d, ceilSeconds(blockUntil - now), null);
@@ -119,7 +144,8 @@ public final class Defenses implements Enforcement, AutoCloseable {
         if (cp == null || !cp.detects()) {
             return;
         }
-        engine.submit(new QueryEvent(key.id(), key.tenant(), route.tag(), clock.millis(), inputs, rawPredictions, cp.profile()));
+        engine.submit(new QueryEvent(
+                key.id(), key.tenant(), route.tag(), clock.millis(), inputs, rawPredictions, cp.profile()));
     }
 
     public DetectionEngine engine() {
@@ -177,21 +203,34 @@ public final class Defenses implements Enforcement, AutoCloseable {
             if (to != Level.OK) {
                 flagged.incrementAndGet(to.ordinal());
             }
-            String detail = from.jsonName() + "->" + to.jsonName() + " risk=" + round(verdict.risk()) + " " + reasons(verdict);
+            String detail =
+                    from.jsonName() + "->" + to.jsonName() + " risk=" + round(verdict.risk()) + " " + reasons(verdict);
             LOG.info("key {} level {}", keyId, detail);
             audit("level_change", keyId, detail);
             if (alerts != null) {
                 StringBuilder sb = new StringBuilder("{\"event\":\"level_change\",\"key\":");
-                Json.quote(sb, keyId).append(",\"from\":\"").append(from.jsonName()).append("\",\"to\":\"")
-                        .append(to.jsonName()).append("\",\"risk\":").append(round(verdict.risk())).append(",\"reasons\":");
-                Json.quote(sb, reasons(verdict)).append(",\"time\":\"").append(clock.instant()).append("\"}");
+                Json.quote(sb, keyId)
+                        .append(",\"from\":\"")
+                        .append(from.jsonName())
+                        .append("\",\"to\":\"")
+                        .append(to.jsonName())
+                        .append("\",\"risk\":")
+                        .append(round(verdict.risk()))
+                        .append(",\"reasons\":");
+                Json.quote(sb, reasons(verdict))
+                        .append(",\"time\":\"")
+                        .append(clock.instant())
+                        .append("\"}");
                 alerts.send(sb.toString());
             }
         }
 
         @Override
         public void onTenantLevelChange(String tenant, Level from, Level to, Verdict verdict) {
-            audit("tenant_level_change", "tenant:" + tenant, from.jsonName() + "->" + to.jsonName() + " " + reasons(verdict));
+            audit(
+                    "tenant_level_change",
+                    "tenant:" + tenant,
+                    from.jsonName() + "->" + to.jsonName() + " " + reasons(verdict));
         }
 
         @Override

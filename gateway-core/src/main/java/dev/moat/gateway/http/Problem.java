@@ -34,12 +34,17 @@ public record Problem(String type, HttpResponseStatus status, String title, Stri
     }
 
     public static Problem forbidden(String detail) {
-        return new Problem("abnormal-usage-detected", HttpResponseStatus.FORBIDDEN, "Key blocked for abnormal usage", detail);
+        return new Problem(
+                "abnormal-usage-detected", HttpResponseStatus.FORBIDDEN, "Key blocked for abnormal usage", detail);
     }
 
     /** 429 for a key the escalation ladder throttles (draft-ietf-httpapi-ratelimit-headers' problem type). */
     public static Problem throttled(String detail) {
-        return new Problem("abnormal-usage-detected", HttpResponseStatus.TOO_MANY_REQUESTS, "Throttled for abnormal usage", detail);
+        return new Problem(
+                "abnormal-usage-detected",
+                HttpResponseStatus.TOO_MANY_REQUESTS,
+                "Throttled for abnormal usage",
+                detail);
     }
 
     public static Problem notFound(String detail) {
@@ -47,11 +52,16 @@ public record Problem(String type, HttpResponseStatus status, String title, Stri
     }
 
     public static Problem tooLarge(String detail) {
-        return new Problem("request-too-large", HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "Request body too large", detail);
+        return new Problem(
+                "request-too-large", HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "Request body too large", detail);
     }
 
     public static Problem headersTooLarge(String detail) {
-        return new Problem("headers-too-large", HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Request headers too large", detail);
+        return new Problem(
+                "headers-too-large",
+                HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Request headers too large",
+                detail);
     }
 
     public static Problem rateLimited(String detail) {

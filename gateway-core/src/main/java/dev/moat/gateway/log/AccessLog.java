@@ -14,8 +14,18 @@ public final class AccessLog {
     private static final Logger LOG = LoggerFactory.getLogger("moat.access");
 
     /** What one finished request leaves behind. */
-    public record Entry(String requestId, String method, String path, String keyId, String route, int status,
-                        long bytesIn, long bytesOut, long upstreamNanos, long totalNanos, String outcome) {}
+    public record Entry(
+            String requestId,
+            String method,
+            String path,
+            String keyId,
+            String route,
+            int status,
+            long bytesIn,
+            long bytesOut,
+            long upstreamNanos,
+            long totalNanos,
+            String outcome) {}
 
     private final boolean enabled;
     private final boolean json;
@@ -34,17 +44,28 @@ public final class AccessLog {
 
     static String text(Entry e) {
         return new StringBuilder(160)
-                .append("id=").append(e.requestId())
-                .append(" method=").append(e.method())
-                .append(" path=").append(e.path())
-                .append(" key=").append(e.keyId() == null ? "-" : e.keyId())
-                .append(" route=").append(e.route() == null ? "-" : e.route())
-                .append(" status=").append(e.status())
-                .append(" outcome=").append(e.outcome())
-                .append(" bytes_in=").append(e.bytesIn())
-                .append(" bytes_out=").append(e.bytesOut())
-                .append(" upstream_ms=").append(millis(e.upstreamNanos()))
-                .append(" total_ms=").append(millis(e.totalNanos()))
+                .append("id=")
+                .append(e.requestId())
+                .append(" method=")
+                .append(e.method())
+                .append(" path=")
+                .append(e.path())
+                .append(" key=")
+                .append(e.keyId() == null ? "-" : e.keyId())
+                .append(" route=")
+                .append(e.route() == null ? "-" : e.route())
+                .append(" status=")
+                .append(e.status())
+                .append(" outcome=")
+                .append(e.outcome())
+                .append(" bytes_in=")
+                .append(e.bytesIn())
+                .append(" bytes_out=")
+                .append(e.bytesOut())
+                .append(" upstream_ms=")
+                .append(millis(e.upstreamNanos()))
+                .append(" total_ms=")
+                .append(millis(e.totalNanos()))
                 .toString();
     }
 
@@ -56,10 +77,14 @@ public final class AccessLog {
         Json.quote(sb, e.keyId()).append(",\"route\":");
         Json.quote(sb, e.route()).append(",\"status\":").append(e.status()).append(",\"outcome\":");
         Json.quote(sb, e.outcome())
-                .append(",\"bytes_in\":").append(e.bytesIn())
-                .append(",\"bytes_out\":").append(e.bytesOut())
-                .append(",\"upstream_ms\":").append(millis(e.upstreamNanos()))
-                .append(",\"total_ms\":").append(millis(e.totalNanos()));
+                .append(",\"bytes_in\":")
+                .append(e.bytesIn())
+                .append(",\"bytes_out\":")
+                .append(e.bytesOut())
+                .append(",\"upstream_ms\":")
+                .append(millis(e.upstreamNanos()))
+                .append(",\"total_ms\":")
+                .append(millis(e.totalNanos()));
         return sb.append('}').toString();
     }
 

@@ -18,17 +18,17 @@ import java.util.function.ToDoubleFunction;
  */
 public final class MoatMetrics implements MeterBinder {
 
-    public static final String REQUESTS = "moat.requests";                       // moat_requests_total{route,outcome}
-    public static final String REQUEST_DURATION = "moat.request.duration";       // moat_request_duration_seconds
-    public static final String UPSTREAM_DURATION = "moat.upstream.duration";     // moat_upstream_duration_seconds
+    public static final String REQUESTS = "moat.requests"; // moat_requests_total{route,outcome}
+    public static final String REQUEST_DURATION = "moat.request.duration"; // moat_request_duration_seconds
+    public static final String UPSTREAM_DURATION = "moat.upstream.duration"; // moat_upstream_duration_seconds
     public static final String RATELIMIT_REJECTIONS = "moat.ratelimit.rejections"; // moat_ratelimit_rejections_total
-    public static final String DETECTOR_ALERTS = "moat.detector.alerts";         // moat_detector_alerts_total{detector}
-    public static final String ACTIONS = "moat.actions";                         // moat_actions_total{action}
-    public static final String KEYS_TRACKED = "moat.keys.tracked";               // moat_keys_tracked
-    public static final String KEYS_FLAGGED = "moat.keys.flagged";               // moat_keys_flagged{level}
-    public static final String DETECTION_DROPPED = "moat.detection.dropped";     // moat_detection_dropped_total
-    public static final String CONFIG_RELOADS = "moat.config.reloads";           // moat_config_reloads_total{result}
-    public static final String ACTIVE_CONNECTIONS = "moat.connections.active";   // moat_connections_active
+    public static final String DETECTOR_ALERTS = "moat.detector.alerts"; // moat_detector_alerts_total{detector}
+    public static final String ACTIONS = "moat.actions"; // moat_actions_total{action}
+    public static final String KEYS_TRACKED = "moat.keys.tracked"; // moat_keys_tracked
+    public static final String KEYS_FLAGGED = "moat.keys.flagged"; // moat_keys_flagged{level}
+    public static final String DETECTION_DROPPED = "moat.detection.dropped"; // moat_detection_dropped_total
+    public static final String CONFIG_RELOADS = "moat.config.reloads"; // moat_config_reloads_total{result}
+    public static final String ACTIVE_CONNECTIONS = "moat.connections.active"; // moat_connections_active
 
     private MeterRegistry registry;
     private final Map<String, Map<String, Counter>> requestCounters = new ConcurrentHashMap<>();
@@ -57,9 +57,11 @@ public final class MoatMetrics implements MeterBinder {
                 .maximumExpectedValue(Duration.ofSeconds(60))
                 .register(registry);
         this.rateLimitRejections = Counter.builder(RATELIMIT_REJECTIONS)
-                .description("Requests answered 429 by a token bucket").register(registry);
+                .description("Requests answered 429 by a token bucket")
+                .register(registry);
         this.detectionDropped = Counter.builder(DETECTION_DROPPED)
-                .description("Query events dropped because the detection queue was full").register(registry);
+                .description("Query events dropped because the detection queue was full")
+                .register(registry);
         for (String result : new String[] {"success", "failure"}) {
             reloadCounter(result);
         }
@@ -67,20 +69,37 @@ public final class MoatMetrics implements MeterBinder {
 
     /** Registers a gauge whose value is read from {@code obj} at scrape time. */
     public <T> void gauge(String name, String description, T obj, ToDoubleFunction<T> f, String... tags) {
-        Gauge.builder(name, obj, f).description(description).tags(tags).strongReference(true).register(registry);
+        Gauge.builder(name, obj, f)
+                .description(description)
+                .tags(tags)
+                .strongReference(true)
+                .register(registry);
     }
 
     public void request(String route, String outcome, long durationNanos) {
-        requestCounters.computeIfAbsent(route, r -> new ConcurrentHashMap<>())
-                .computeIfAbsent(outcome, o -> Counter.builder(REQUESTS).description("Requests by route and outcome")
-                        .tag("route", route).tag("outcome", o).register(registry)).increment();
+        requestCounters
+                .computeIfAbsent(route, r -> new ConcurrentHashMap<>())
+                .computeIfAbsent(
+                        outcome,
+                        o -> Counter.builder(REQUESTS)
+                                .description("Requests by route and outcome")
+                                .tag("route", route)
+                                .tag("outcome", o)
+                                .register(registry))
+                .increment();
         requestDuration.record(durationNanos, TimeUnit.NANOSECONDS);
     }
 
     /** {@code moat_key_requests_total{key}}: only when the operator turned per-key metrics on. */
     public void keyRequest(String keyId) {
-        keyCounters.computeIfAbsent(keyId, k -> Counter.builder("moat.key.requests")
-                .description("Requests by key id (admin.per_key_metrics)").tag("key", k).register(registry)).increment();
+        keyCounters
+                .computeIfAbsent(
+                        keyId,
+                        k -> Counter.builder("moat.key.requests")
+                                .description("Requests by key id (admin.per_key_metrics)")
+                                .tag("key", k)
+                                .register(registry))
+                .increment();
     }
 
     public void upstream(long durationNanos) {
@@ -92,13 +111,25 @@ public final class MoatMetrics implements MeterBinder {
     }
 
     public void action(String action) {
-        actionCounters.computeIfAbsent(action, a -> Counter.builder(ACTIONS)
-                .description("Defensive actions applied, by action").tag("action", a).register(registry)).increment();
+        actionCounters
+                .computeIfAbsent(
+                        action,
+                        a -> Counter.builder(ACTIONS)
+                                .description("Defensive actions applied, by action")
+                                .tag("action", a)
+                                .register(registry))
+                .increment();
     }
 
     public void detectorAlert(String detector) {
-        alertCounters.computeIfAbsent(detector, d -> Counter.builder(DETECTOR_ALERTS)
-                .description("Detector alarms, by detector").tag("detector", d).register(registry)).increment();
+        alertCounters
+                .computeIfAbsent(
+                        detector,
+                        d -> Counter.builder(DETECTOR_ALERTS)
+                                .description("Detector alarms, by detector")
+                                .tag("detector", d)
+                                .register(registry))
+                .increment();
     }
 
     public void detectionDropped() {
@@ -110,8 +141,12 @@ public final class MoatMetrics implements MeterBinder {
     }
 
     private Counter reloadCounter(String result) {
-        return reloadCounters.computeIfAbsent(result, r -> Counter.builder(CONFIG_RELOADS)
-                .description("Config reloads, by result").tag("result", r).register(registry));
+        return reloadCounters.computeIfAbsent(
+                result,
+                r -> Counter.builder(CONFIG_RELOADS)
+                        .description("Config reloads, by result")
+                        .tag("result", r)
+                        .register(registry));
     }
 
     public MeterRegistry registry() {

@@ -21,10 +21,14 @@ public final class NettyAllocatorMeters implements MeterBinder {
         }
         ByteBufAllocatorMetric metric = provider.metric();
         Gauge.builder("netty.allocator.memory.used", metric, ByteBufAllocatorMetric::usedHeapMemory)
-                .description("Bytes held by the Netty buffer allocator").baseUnit("bytes").tag("type", "heap")
+                .description("Bytes held by the Netty buffer allocator")
+                .baseUnit("bytes")
+                .tag("type", "heap")
                 .register(registry);
         Gauge.builder("netty.allocator.memory.used", metric, ByteBufAllocatorMetric::usedDirectMemory)
-                .description("Bytes held by the Netty buffer allocator").baseUnit("bytes").tag("type", "direct")
+                .description("Bytes held by the Netty buffer allocator")
+                .baseUnit("bytes")
+                .tag("type", "direct")
                 .register(registry);
     }
 }

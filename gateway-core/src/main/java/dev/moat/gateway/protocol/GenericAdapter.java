@@ -64,7 +64,11 @@ final class GenericAdapter extends JsonAdapter {
         } else {
             labelNode = null;
         }
-        return new Answer(rows, parsedLabels, root, new Anchor((ArrayNode) out, (ArrayNode) labelNode),
+        return new Answer(
+                rows,
+                parsedLabels,
+                root,
+                new Anchor((ArrayNode) out, (ArrayNode) labelNode),
                 responseBody.readableBytes());
     }
 
@@ -87,7 +91,8 @@ final class GenericAdapter extends JsonAdapter {
         for (int i = 0; i < rows; i++) {
             JsonNode label = node.get(i);
             if (!label.isIntegralNumber() || !label.canConvertToInt()) {
-                throw new MalformedBodyException(labels + "[" + i + "]: expected an integer label, got " + NumericArrays.kind(label));
+                throw new MalformedBodyException(
+                        labels + "[" + i + "]: expected an integer label, got " + NumericArrays.kind(label));
             }
             out[i] = label.intValue();
         }

@@ -10,7 +10,11 @@ import java.util.Objects;
 public final class GuardResult {
 
     /** The three outcomes. */
-    public enum Kind { ACCEPT, REWRITE, REJECT }
+    public enum Kind {
+        ACCEPT,
+        REWRITE,
+        REJECT
+    }
 
     private static final GuardResult ACCEPT = new GuardResult(Kind.ACCEPT, null, null);
 

@@ -14,7 +14,8 @@ import java.util.List;
 abstract class JsonAdapter implements ProtocolAdapter {
 
     @Override
-    public final ByteBuf writeAnswer(Answer answer, double[][] predictions, List<String> strip, ByteBufAllocator alloc) {
+    public final ByteBuf writeAnswer(
+            Answer answer, double[][] predictions, List<String> strip, ByteBufAllocator alloc) {
         // Check everything before touching the document, so a bad call leaves it as parsed.
         NumericArrays.requireFits(answer.predictions(), predictions);
         answer.claimWrite();
@@ -32,7 +33,8 @@ abstract class JsonAdapter implements ProtocolAdapter {
      */
     static double[][] instances(JsonNode array, String what) throws MalformedBodyException {
         if (!array.isArray()) {
-            throw new MalformedBodyException(what + ": expected an array of instances, got " + NumericArrays.kind(array));
+            throw new MalformedBodyException(
+                    what + ": expected an array of instances, got " + NumericArrays.kind(array));
         }
         if (array.isEmpty()) {
             throw new MalformedBodyException(what + ": expected at least one instance");
@@ -56,7 +58,8 @@ abstract class JsonAdapter implements ProtocolAdapter {
             JsonNode row = array.get(i);
             String name = what + "[" + i + "]";
             if (!row.isArray()) {
-                throw new MalformedBodyException(name + ": expected an array of numbers, got " + NumericArrays.kind(row));
+                throw new MalformedBodyException(
+                        name + ": expected an array of numbers, got " + NumericArrays.kind(row));
             }
             rows[i] = NumericArrays.flatten(row, name);
             if (rows[i].length == 0) {

@@ -109,7 +109,8 @@ final class KServeV2Adapter extends JsonAdapter {
         }
         double[] values = NumericArrays.flatten(data, what + ".data");
         if (values.length != count) {
-            throw new MalformedBodyException(what + ".data: has " + values.length + " values, the shape needs " + count);
+            throw new MalformedBodyException(
+                    what + ".data: has " + values.length + " values, the shape needs " + count);
         }
         return new Tensor(shape.get(0).asInt(), (int) width, values);
     }

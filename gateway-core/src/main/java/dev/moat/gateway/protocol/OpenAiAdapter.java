@@ -66,7 +66,8 @@ final class OpenAiAdapter extends JsonAdapter {
                 text.append(content.textValue());
             } else if (content.isArray()) {
                 for (JsonNode part : content) {
-                    if (part.path("type").asText("").equals("text") && part.path("text").isTextual()) {
+                    if (part.path("type").asText("").equals("text")
+                            && part.path("text").isTextual()) {
                         text.append(part.get("text").textValue());
                     }
                 }
@@ -148,7 +149,8 @@ final class OpenAiAdapter extends JsonAdapter {
             for (int k = 0; k < row.length; k++) {
                 row[k] = probability(top.get(k).path("logprob"), where + "[" + j + "].top_logprobs[" + k + "].logprob");
             }
-            anchors.add(new Row(top, (ObjectNode) entry, null, -1, entry.path("token").asText(null)));
+            anchors.add(new Row(
+                    top, (ObjectNode) entry, null, -1, entry.path("token").asText(null)));
             rows.add(row);
         }
     }
@@ -170,7 +172,8 @@ final class OpenAiAdapter extends JsonAdapter {
                 continue;
             }
             if (!alternatives.isObject()) {
-                throw new MalformedBodyException(where + ".top_logprobs[" + j + "]: expected an object of token -> logprob");
+                throw new MalformedBodyException(
+                        where + ".top_logprobs[" + j + "]: expected an object of token -> logprob");
             }
             if (alternatives.isEmpty()) {
                 continue;
@@ -180,7 +183,11 @@ final class OpenAiAdapter extends JsonAdapter {
             for (Iterator<JsonNode> it = alternatives.elements(); it.hasNext(); ) {
                 row[k++] = probability(it.next(), where + ".top_logprobs[" + j + "]");
             }
-            anchors.add(new Row(alternatives, null, tokenLogprobs.isArray() ? (ArrayNode) tokenLogprobs : null, j,
+            anchors.add(new Row(
+                    alternatives,
+                    null,
+                    tokenLogprobs.isArray() ? (ArrayNode) tokenLogprobs : null,
+                    j,
                     tokens.path(j).asText(null)));
             rows.add(row);
         }
@@ -207,7 +214,8 @@ final class OpenAiAdapter extends JsonAdapter {
                     ObjectNode alt = (ObjectNode) top.get(k);
                     double lp = logprob(predictions[r][k]);
                     alt.put("logprob", lp);
-                    if (row.token() != null && row.token().equals(alt.path("token").asText(null))) {
+                    if (row.token() != null
+                            && row.token().equals(alt.path("token").asText(null))) {
                         row.chatEntry().put("logprob", lp);
                     }
                 }
@@ -218,7 +226,8 @@ final class OpenAiAdapter extends JsonAdapter {
                 for (int k = 0; k < names.size(); k++) {
                     double lp = logprob(predictions[r][k]);
                     alternatives.put(names.get(k), lp); // same key: keeps its place
-                    if (names.get(k).equals(row.token()) && row.tokenLogprobs() != null
+                    if (names.get(k).equals(row.token())
+                            && row.tokenLogprobs() != null
                             && row.index() < row.tokenLogprobs().size()) {
                         row.tokenLogprobs().set(row.index(), lp);
                     }

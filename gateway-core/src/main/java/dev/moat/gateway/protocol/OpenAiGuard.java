@@ -31,7 +31,9 @@ import java.util.Objects;
  */
 public final class OpenAiGuard {
 
-    private static final double[] POW10 = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    private static final double[] POW10 = {
+        1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15
+    };
 
     private final LlmRules rules;
 
@@ -62,11 +64,13 @@ public final class OpenAiGuard {
             biasEntries = bias.size();
         }
         if (biasEntries > rules.maxLogitBiasEntries()) {
-            return GuardResult.reject("logit_bias has " + biasEntries + " entries (at most " + rules.maxLogitBiasEntries() + ")");
+            return GuardResult.reject(
+                    "logit_bias has " + biasEntries + " entries (at most " + rules.maxLogitBiasEntries() + ")");
         }
         JsonNode logprobs = request.get("logprobs");
         JsonNode top = request.get("top_logprobs");
-        boolean asksLogprobs = logprobs != null && !logprobs.isNull() && !(logprobs.isBoolean() && !logprobs.booleanValue());
+        boolean asksLogprobs =
+                logprobs != null && !logprobs.isNull() && !(logprobs.isBoolean() && !logprobs.booleanValue());
         if (asksLogprobs && !logprobs.isBoolean() && !logprobs.isIntegralNumber()) {
             return GuardResult.reject("logprobs: expected a boolean or an integer");
         }
@@ -86,7 +90,9 @@ public final class OpenAiGuard {
             changed |= cap(request, "top_logprobs");
             changed |= cap(request, "logprobs");
         }
-        return changed ? GuardResult.rewrite(JsonBodies.write(request, body.alloc(), body.readableBytes())) : GuardResult.accept();
+        return changed
+                ? GuardResult.rewrite(JsonBodies.write(request, body.alloc(), body.readableBytes()))
+                : GuardResult.accept();
     }
 
     private boolean cap(ObjectNode request, String field) {
@@ -99,7 +105,8 @@ public final class OpenAiGuard {
     }
 
     /** {@link #roundLogprobs(ByteBuf, ByteBufAllocator)} with {@code rules}. */
-    public static ByteBuf roundLogprobs(ByteBuf responseBody, LlmRules rules, ByteBufAllocator alloc) throws MalformedBodyException {
+    public static ByteBuf roundLogprobs(ByteBuf responseBody, LlmRules rules, ByteBufAllocator alloc)
+            throws MalformedBodyException {
         return new OpenAiGuard(rules).roundLogprobs(responseBody, alloc);
     }
 
@@ -118,7 +125,9 @@ public final class OpenAiGuard {
         if (!root.isObject()) {
             throw new MalformedBodyException("answer: expected a JSON object");
         }
-        return roundChoices(root) ? JsonBodies.write(root, alloc, responseBody.readableBytes()) : responseBody.retainedDuplicate();
+        return roundChoices(root)
+                ? JsonBodies.write(root, alloc, responseBody.readableBytes())
+                : responseBody.retainedDuplicate();
     }
 
     /**
@@ -132,7 +141,10 @@ public final class OpenAiGuard {
         }
         int start = sseDataLine.indexOf('{', 5);
         int end = sseDataLine.lastIndexOf('}') + 1;
-        if (start < 0 || end <= start || !sseDataLine.substring(5, start).isBlank() || !sseDataLine.substring(end).isBlank()) {
+        if (start < 0
+                || end <= start
+                || !sseDataLine.substring(5, start).isBlank()
+                || !sseDataLine.substring(end).isBlank()) {
             return sseDataLine;
         }
         try {
@@ -140,7 +152,9 @@ public final class OpenAiGuard {
             if (!roundChoices(chunk)) {
                 return sseDataLine;
             }
-            return sseDataLine.substring(0, start) + JsonBodies.MAPPER.writeValueAsString(chunk) + sseDataLine.substring(end);
+            return sseDataLine.substring(0, start)
+                    + JsonBodies.MAPPER.writeValueAsString(chunk)
+                    + sseDataLine.substring(end);
         } catch (JsonProcessingException e) {
             return sseDataLine;
         }

@@ -25,7 +25,8 @@ public final class ProtocolAdapters {
             case OPENAI -> OPENAI;
             case GENERIC -> {
                 if (upstream.generic() == null) {
-                    throw new IllegalArgumentException("upstreams." + upstream.name() + ": generic protocol without pointers");
+                    throw new IllegalArgumentException(
+                            "upstreams." + upstream.name() + ": generic protocol without pointers");
                 }
                 yield new GenericAdapter(upstream.generic());
             }

@@ -46,7 +46,8 @@ final class TfServingAdapter extends JsonAdapter {
             throw new MalformedBodyException("answer: expected \"predictions\"");
         }
         if (NumericArrays.isFlatVector(predictions)) {
-            throw new MalformedBodyException("predictions: expected one probability array per instance, got plain numbers");
+            throw new MalformedBodyException(
+                    "predictions: expected one probability array per instance, got plain numbers");
         }
         return new Answer(rows(predictions, "predictions"), null, root, predictions, responseBody.readableBytes());
     }

@@ -68,7 +68,7 @@ final class AnswerProcessor {
                     body = g.body();
                     ex.gateway().metrics().action("llm_rewrite");
                 }
-                default -> { }
+                default -> {}
             }
         }
         try {
@@ -95,14 +95,17 @@ final class AnswerProcessor {
      */
     private static boolean chargeRows(Exchange ex, int rows) {
         ApiKey key = ex.admission().key();
-        RateLimiter.Decision d = ex.gateway().rateLimiter().tryConsume(key.id(), ex.snapshot().limits(key), rows - 1L);
+        RateLimiter.Decision d =
+                ex.gateway().rateLimiter().tryConsume(key.id(), ex.snapshot().limits(key), rows - 1L);
         ex.rate(d);
         if (d.allowed()) {
             return true;
         }
         ex.gateway().metrics().rateLimited();
-        ex.failWith(Problem.rateLimited("a batch of " + rows + " rows exceeds what the tier '" + key.tier()
-                + "' allows now (every row counts)"), "rate_limited");
+        ex.failWith(
+                Problem.rateLimited("a batch of " + rows + " rows exceeds what the tier '" + key.tier()
+                        + "' allows now (every row counts)"),
+                "rate_limited");
         return false;
     }
 
@@ -127,7 +130,9 @@ final class AnswerProcessor {
             }
             body.release();
             ex.gateway().metrics().action("fail_closed");
-            ex.failWith(Problem.badGateway("the upstream answer could not be made safe: " + e.getMessage()), "unsafe_answer");
+            ex.failWith(
+                    Problem.badGateway("the upstream answer could not be made safe: " + e.getMessage()),
+                    "unsafe_answer");
             return null;
         }
     }
@@ -147,7 +152,8 @@ final class AnswerProcessor {
             defenses.observe(key, route, inputs, copy(preds));
         }
         if (adapter.protocol() == Protocol.OPENAI) {
-            ByteBuf out = adapter.writeAnswer(answer, preds, strip(policy, decision), ex.ctx().alloc());
+            ByteBuf out = adapter.writeAnswer(
+                    answer, preds, strip(policy, decision), ex.ctx().alloc());
             if (cp.llmGuard() != null) {
                 try {
                     ByteBuf rounded = cp.llmGuard().roundLogprobs(out, ex.ctx().alloc());
@@ -172,7 +178,8 @@ final class AnswerProcessor {
                 metrics.action(action);
             }
         }
-        return adapter.writeAnswer(answer, preds, strip(policy, decision), ex.ctx().alloc());
+        return adapter.writeAnswer(
+                answer, preds, strip(policy, decision), ex.ctx().alloc());
     }
 
     private static List<String> strip(PolicyRuntime policy, Decision decision) {
@@ -193,8 +200,8 @@ final class AnswerProcessor {
     }
 
     private static FullHttpResponse full(HttpResponse head, ByteBuf body) {
-        FullHttpResponse res = new DefaultFullHttpResponse(head.protocolVersion(), head.status(), body,
-                head.headers(), EmptyHttpHeaders.INSTANCE);
+        FullHttpResponse res = new DefaultFullHttpResponse(
+                head.protocolVersion(), head.status(), body, head.headers(), EmptyHttpHeaders.INSTANCE);
         res.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
         res.headers().remove(HttpHeaderNames.CONTENT_ENCODING);
         HttpUtil.setContentLength(res, body.readableBytes());

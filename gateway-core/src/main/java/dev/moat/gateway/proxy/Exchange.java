@@ -60,8 +60,14 @@ public final class Exchange {
     private boolean closeAfter;
     private boolean finished;
 
-    Exchange(GatewayContext gw, Snapshot snap, FrontendHandler front, ChannelHandlerContext ctx, HttpRequest request,
-             String requestId, String path) {
+    Exchange(
+            GatewayContext gw,
+            Snapshot snap,
+            FrontendHandler front,
+            ChannelHandlerContext ctx,
+            HttpRequest request,
+            String requestId,
+            String path) {
         this.gw = gw;
         this.snap = snap;
         this.front = front;
@@ -269,14 +275,26 @@ public final class Exchange {
         }
         long total = System.nanoTime() - startNanos;
         String routeTag = route == null ? "none" : route.tag();
-        String keyId = admission == null || admission.key() == null ? null : admission.key().id();
+        String keyId = admission == null || admission.key() == null
+                ? null
+                : admission.key().id();
         gw.metrics().request(routeTag, outcome, total);
         if (keyId != null && snap.config().admin().perKeyMetrics()) {
             gw.metrics().keyRequest(keyId);
         }
-        gw.accessLog().log(new AccessLog.Entry(requestId, request.method().name(), path, keyId,
-                route == null ? null : route.tag(), status, bytesIn, bytesOut,
-                upstream == null ? -1 : upstream.nanos(), total, outcome));
+        gw.accessLog()
+                .log(new AccessLog.Entry(
+                        requestId,
+                        request.method().name(),
+                        path,
+                        keyId,
+                        route == null ? null : route.tag(),
+                        status,
+                        bytesIn,
+                        bytesOut,
+                        upstream == null ? -1 : upstream.nanos(),
+                        total,
+                        outcome));
         gw.requestFinished();
     }
 

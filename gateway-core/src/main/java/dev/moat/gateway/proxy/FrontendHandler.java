@@ -43,7 +43,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (max > 0 && gw.clientChannels().size() > max) {
             // over the connection limit: say so once and close, without reading anything
             gw.metrics().request("none", "overloaded", 0);
-            FullHttpResponse res = Problem.unavailable("the gateway is at its connection limit").toResponse(ctx.alloc(), null);
+            FullHttpResponse res = Problem.unavailable("the gateway is at its connection limit")
+                    .toResponse(ctx.alloc(), null);
             res.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             res.headers().set(io.netty.handler.codec.http.HttpHeaderNames.RETRY_AFTER, "1");
             ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
@@ -165,7 +166,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof TooLongHttpHeaderException) {
             p = Problem.headersTooLarge("the request headers exceed the gateway's limit");
         } else if (cause instanceof TooLongHttpLineException) {
-            p = new Problem("uri-too-long", HttpResponseStatus.REQUEST_URI_TOO_LONG, "Request line too long",
+            p = new Problem(
+                    "uri-too-long",
+                    HttpResponseStatus.REQUEST_URI_TOO_LONG,
+                    "Request line too long",
                     "the request line exceeds the gateway's limit");
         } else if (cause instanceof TooLongFrameException) {
             p = Problem.headersTooLarge("the request head exceeds the gateway's limit");

@@ -61,8 +61,13 @@ public final class HeaderRewriter {
      * (the model server has no use for the gateway's secrets), {@code Host} set to the upstream's
      * authority, forwarding fields added.
      */
-    public static void toUpstream(HttpHeaders headers, String upstreamAuthority, String clientIp,
-                                  boolean tls, String requestId, boolean originalHostAsForwarded) {
+    public static void toUpstream(
+            HttpHeaders headers,
+            String upstreamAuthority,
+            String clientIp,
+            boolean tls,
+            String requestId,
+            boolean originalHostAsForwarded) {
         String originalHost = headers.get(HttpHeaderNames.HOST);
         stripHopByHop(headers);
         headers.remove(HttpHeaderNames.AUTHORIZATION);

@@ -20,8 +20,15 @@ import io.netty.handler.codec.http.HttpUtil;
 final class RequestGate {
 
     /** The decision: either a problem to answer with, or the route and key to proxy for. */
-    record Admission(Problem problem, String outcome, boolean closeAfter, Route route, ApiKey key,
-                     RateLimiter.Decision rate, long retryAfterSeconds, Enforcement.Gate gate) {
+    record Admission(
+            Problem problem,
+            String outcome,
+            boolean closeAfter,
+            Route route,
+            ApiKey key,
+            RateLimiter.Decision rate,
+            long retryAfterSeconds,
+            Enforcement.Gate gate) {
 
         boolean admitted() {
             return problem == null;
@@ -38,7 +45,8 @@ final class RequestGate {
         HttpHeaders h = req.headers();
         if (h.contains(HttpHeaderNames.CONTENT_LENGTH) && h.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
             // RFC 9112 section 6.3: a sender must not send both; a proxy that picks one invites smuggling.
-            return Admission.reject(Problem.badRequest("both Content-Length and Transfer-Encoding present"), "bad_request", true);
+            return Admission.reject(
+                    Problem.badRequest("both Content-Length and Transfer-Encoding present"), "bad_request", true);
         }
         if (gw.draining()) {
             return Admission.reject(Problem.unavailable("the gateway is shutting down"), "unavailable", true);
@@ -49,28 +57,63 @@ final class RequestGate {
         }
         ApiKey key = snap.keys().authenticate(KeyStore.presentedSecret(h));
         if (key == null) {
-            return new Admission(Problem.unauthorized("send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'"),
-                    "unauthorized", false, route, null, null, -1, Enforcement.Gate.PASS);
+            return new Admission(
+                    Problem.unauthorized("send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'"),
+                    "unauthorized",
+                    false,
+                    route,
+                    null,
+                    null,
+                    -1,
+                    Enforcement.Gate.PASS);
         }
         Enforcement.Gate gate = gw.enforcement().check(key, route);
         if (gate.kind() == Enforcement.Kind.BLOCKED) {
-            return new Admission(Problem.forbidden("this key is blocked for abnormal usage"), "blocked", false, route, key,
-                    null, gate.retryAfterSeconds(), gate);
+            return new Admission(
+                    Problem.forbidden("this key is blocked for abnormal usage"),
+                    "blocked",
+                    false,
+                    route,
+                    key,
+                    null,
+                    gate.retryAfterSeconds(),
+                    gate);
         }
         if (gate.kind() == Enforcement.Kind.THROTTLED) {
-            return new Admission(Problem.throttled("this key is throttled for abnormal usage"), "throttled", false, route,
-                    key, gate.throttle(), gate.retryAfterSeconds(), gate);
+            return new Admission(
+                    Problem.throttled("this key is throttled for abnormal usage"),
+                    "throttled",
+                    false,
+                    route,
+                    key,
+                    gate.throttle(),
+                    gate.retryAfterSeconds(),
+                    gate);
         }
         RateLimiter.Decision rate = gw.rateLimiter().tryConsume(key.id(), snap.limits(key));
         if (!rate.allowed()) {
             gw.metrics().rateLimited();
-            return new Admission(Problem.rateLimited("rate limit of tier '" + key.tier() + "' exceeded"), "rate_limited",
-                    false, route, key, rate, rate.retryAfterSeconds(), gate);
+            return new Admission(
+                    Problem.rateLimited("rate limit of tier '" + key.tier() + "' exceeded"),
+                    "rate_limited",
+                    false,
+                    route,
+                    key,
+                    rate,
+                    rate.retryAfterSeconds(),
+                    gate);
         }
         long maxBody = snap.config().server().limits().maxRequestBytes();
         if (HttpUtil.getContentLength(req, -1L) > maxBody) {
-            return new Admission(Problem.tooLarge("the request body exceeds " + maxBody + " bytes"), "too_large", true,
-                    route, key, rate, -1, gate);
+            return new Admission(
+                    Problem.tooLarge("the request body exceeds " + maxBody + " bytes"),
+                    "too_large",
+                    true,
+                    route,
+                    key,
+                    rate,
+                    -1,
+                    gate);
         }
         return new Admission(null, null, false, route, key, rate, -1, gate);
     }

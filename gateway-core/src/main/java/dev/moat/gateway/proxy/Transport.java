@@ -13,13 +13,16 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
 /** The native epoll transport on Linux when it loads, NIO elsewhere. */
-public record Transport(String name, IoHandlerFactory ioHandlerFactory,
-                        Class<? extends ServerChannel> serverChannel,
-                        Class<? extends SocketChannel> socketChannel) {
+public record Transport(
+        String name,
+        IoHandlerFactory ioHandlerFactory,
+        Class<? extends ServerChannel> serverChannel,
+        Class<? extends SocketChannel> socketChannel) {
 
     public static Transport best() {
         if (Epoll.isAvailable() && !Boolean.getBoolean("moat.nio")) {
-            return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
+            return new Transport(
+                    "epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
         }
         return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
     }

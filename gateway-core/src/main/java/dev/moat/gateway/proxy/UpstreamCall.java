@@ -66,9 +66,13 @@ final class UpstreamCall {
                     fullBody.release();
                 }
                 Throwable c = f.cause();
-                boolean timeout = c instanceof ConnectTimeoutException || c instanceof java.util.concurrent.TimeoutException;
-                ex.failWith(timeout ? Problem.gatewayTimeout("the upstream did not accept a connection in time")
-                        : Problem.badGateway("the upstream refused the connection"), timeout ? "timeout" : "bad_gateway");
+                boolean timeout =
+                        c instanceof ConnectTimeoutException || c instanceof java.util.concurrent.TimeoutException;
+                ex.failWith(
+                        timeout
+                                ? Problem.gatewayTimeout("the upstream did not accept a connection in time")
+                                : Problem.badGateway("the upstream refused the connection"),
+                        timeout ? "timeout" : "bad_gateway");
                 return;
             }
             Channel ch = f.getNow();
@@ -91,7 +95,12 @@ final class UpstreamCall {
         String uri = ex.route().upstream().config().basePath() + FrontendHandler.originForm(request.uri());
         HttpRequest out;
         if (fullBody != null) {
-            out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, fullBody, request.headers(),
+            out = new DefaultFullHttpRequest(
+                    HttpVersion.HTTP_1_1,
+                    request.method(),
+                    uri,
+                    fullBody,
+                    request.headers(),
                     EmptyHttpHeaders.INSTANCE);
             out.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
             HttpUtil.setContentLength(out, fullBody.readableBytes());
@@ -102,8 +111,12 @@ final class UpstreamCall {
             }
         }
         startNanos = System.nanoTime();
-        timer = ctx.channel().eventLoop().schedule(this::onTimeout,
-                ex.route().upstream().config().responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        timer = ctx.channel()
+                .eventLoop()
+                .schedule(
+                        this::onTimeout,
+                        ex.route().upstream().config().responseTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS);
         boolean whole = fullBody != null || ex.requestComplete();
         ChannelFuture wf;
         if (fullBody == null && ex.requestComplete()) {
@@ -231,7 +244,9 @@ final class UpstreamCall {
 
     private void relayHead(HttpResponse h) {
         HttpHeaderRules.prepareResponse(h, ex);
-        if (ex.inspecting() && ex.route().compiled().llmGuard() != null && AnswerProcessor.streams(h)
+        if (ex.inspecting()
+                && ex.route().compiled().llmGuard() != null
+                && AnswerProcessor.streams(h)
                 && h.status().code() / 100 == 2) {
             sse = new SseEventRewriter(ex.route().compiled().llmGuard());
             h.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
@@ -355,8 +370,10 @@ final class UpstreamCall {
         if (ex.hasResponseStarted()) {
             ex.cutOff();
         } else {
-            ex.failWith(Problem.gatewayTimeout("the upstream did not answer within "
-                    + ex.route().upstream().config().responseTimeout().toMillis() + " ms"), "timeout");
+            ex.failWith(
+                    Problem.gatewayTimeout("the upstream did not answer within "
+                            + ex.route().upstream().config().responseTimeout().toMillis() + " ms"),
+                    "timeout");
         }
     }
 

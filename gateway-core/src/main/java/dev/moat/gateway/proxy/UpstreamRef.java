@@ -23,6 +23,7 @@ public final class UpstreamRef {
 
     /** Name of the upstream channel's HTTP codec and exchange handler. */
     public static final String CODEC = "upstream-codec";
+
     public static final String HANDLER = "upstream-handler";
 
     private final UpstreamConfig config;
@@ -61,7 +62,8 @@ public final class UpstreamRef {
                 .remoteAddress(config.host(), config.port())
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
         AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
             @Override
             public void channelCreated(Channel ch) {
@@ -69,9 +71,18 @@ public final class UpstreamRef {
                 ch.pipeline().addLast(HANDLER, new UpstreamHandler());
             }
         };
-        long acquireTimeout = config.connectTimeout().toMillis() + config.responseTimeout().toMillis();
-        return new FixedChannelPool(b, handler, ChannelHealthChecker.ACTIVE, FixedChannelPool.AcquireTimeoutAction.FAIL,
-                acquireTimeout, config.maxConnections(), 4 * config.maxConnections() + 64, true, true);
+        long acquireTimeout =
+                config.connectTimeout().toMillis() + config.responseTimeout().toMillis();
+        return new FixedChannelPool(
+                b,
+                handler,
+                ChannelHealthChecker.ACTIVE,
+                FixedChannelPool.AcquireTimeoutAction.FAIL,
+                acquireTimeout,
+                config.maxConnections(),
+                4 * config.maxConnections() + 64,
+                true,
+                true);
     }
 
     /** Closes every pool (after a reload removed this upstream, or on shutdown). */

@@ -36,8 +36,12 @@ public final class RateLimitHeaders {
             if (sb.length() > 0) {
                 sb.append(", ");
             }
-            sb.append('"').append(l.text()).append("\";q=").append(l.capacity())
-                    .append(";w=").append(Math.max(1, l.period().toSeconds()));
+            sb.append('"')
+                    .append(l.text())
+                    .append("\";q=")
+                    .append(l.capacity())
+                    .append(";w=")
+                    .append(Math.max(1, l.period().toSeconds()));
         }
         return sb.toString();
     }

@@ -26,8 +26,13 @@ import java.util.function.LongSupplier;
 public final class RateLimiter {
 
     /** The outcome of one consumption, enough to write Retry-After and the RateLimit fields. */
-    public record Decision(boolean allowed, List<RateLimit> limits, int limitingIndex, long remaining,
-                           long resetSeconds, long retryAfterSeconds) {}
+    public record Decision(
+            boolean allowed,
+            List<RateLimit> limits,
+            int limitingIndex,
+            long remaining,
+            long resetSeconds,
+            long retryAfterSeconds) {}
 
     private record KeyBucket(List<RateLimit> limits, Bucket bucket) {}
 
@@ -40,10 +45,16 @@ public final class RateLimiter {
      */
     public RateLimiter(long maxTrackedKeys, Duration expireAfterIdle, LongSupplier nanoClock) {
         Ticker ticker = nanoClock::getAsLong;
-        this.tierBuckets = Caffeine.newBuilder().maximumSize(maxTrackedKeys)
-                .expireAfterAccess(expireAfterIdle).ticker(ticker).build();
-        this.throttleBuckets = Caffeine.newBuilder().maximumSize(maxTrackedKeys)
-                .expireAfterAccess(expireAfterIdle).ticker(ticker).build();
+        this.tierBuckets = Caffeine.newBuilder()
+                .maximumSize(maxTrackedKeys)
+                .expireAfterAccess(expireAfterIdle)
+                .ticker(ticker)
+                .build();
+        this.throttleBuckets = Caffeine.newBuilder()
+                .maximumSize(maxTrackedKeys)
+                .expireAfterAccess(expireAfterIdle)
+                .ticker(ticker)
+                .build();
         this.timeMeter = new TimeMeter() {
             @Override
             public long currentTimeNanos() {
@@ -108,7 +119,8 @@ public final class RateLimiter {
         RateLimit limit = limits.get(limiting);
         long remaining = Math.max(0, available[limiting]);
         long missing = limit.capacity() - remaining;
-        long resetSeconds = ceilSeconds((long) Math.ceil((double) missing * limit.period().toNanos() / limit.capacity()));
+        long resetSeconds =
+                ceilSeconds((long) Math.ceil((double) missing * limit.period().toNanos() / limit.capacity()));
         long wait = probe.getNanosToWaitForRefill();
         // more tokens than a bucket holds can never be granted: no Retry-After then (0)
         long retryAfter = probe.isConsumed() || wait == Long.MAX_VALUE ? 0 : Math.max(1, ceilSeconds(wait));
@@ -118,7 +130,10 @@ public final class RateLimiter {
     private Bucket newBucket(List<RateLimit> limits) {
         LocalBucketBuilder builder = Bucket.builder();
         for (RateLimit l : limits) {
-            builder.addLimit(Bandwidth.builder().capacity(l.capacity()).refillGreedy(l.capacity(), l.period()).build());
+            builder.addLimit(Bandwidth.builder()
+                    .capacity(l.capacity())
+                    .refillGreedy(l.capacity(), l.period())
+                    .build());
         }
         return builder.withCustomTimePrecision(timeMeter).build();
     }

@@ -14,8 +14,13 @@ import dev.moat.gateway.proxy.UpstreamRef;
  * @param compiled the policy compiled for this config load, or {@code null}
  * @param adapter  the upstream's protocol adapter
  */
-public record Route(RouteConfig config, String tag, UpstreamRef upstream, PolicyConfig policy,
-                    CompiledPolicy compiled, ProtocolAdapter adapter) {
+public record Route(
+        RouteConfig config,
+        String tag,
+        UpstreamRef upstream,
+        PolicyConfig policy,
+        CompiledPolicy compiled,
+        ProtocolAdapter adapter) {
 
     /** True when request and answer bodies must be read (adapters, transforms, detectors). */
     public boolean inspectsBodies() {

@@ -1,14 +1,14 @@
 package dev.moat.gateway.runtime;
 
 import dev.moat.config.MoatConfig;
+import dev.moat.config.PolicyConfig;
 import dev.moat.config.UpstreamConfig;
+import dev.moat.gateway.defense.CompiledPolicy;
 import dev.moat.gateway.proxy.Transport;
 import dev.moat.gateway.proxy.UpstreamRef;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
-import dev.moat.config.PolicyConfig;
-import dev.moat.gateway.defense.CompiledPolicy;
 
 /**
  * Holds the snapshot in force and swaps it in one step on reload. Upstream pools are kept across

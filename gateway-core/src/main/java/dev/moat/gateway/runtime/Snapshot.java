@@ -2,13 +2,13 @@ package dev.moat.gateway.runtime;
 
 import dev.moat.config.MoatConfig;
 import dev.moat.config.PolicyConfig;
-import dev.moat.gateway.defense.CompiledPolicy;
-import dev.moat.gateway.protocol.ProtocolAdapters;
 import dev.moat.config.RateLimit;
 import dev.moat.config.RouteConfig;
 import dev.moat.config.TierConfig;
 import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.auth.KeyStore;
+import dev.moat.gateway.defense.CompiledPolicy;
+import dev.moat.gateway.protocol.ProtocolAdapters;
 import dev.moat.gateway.proxy.UpstreamRef;
 import dev.moat.gateway.ratelimit.RateLimitHeaders;
 import java.util.ArrayList;
@@ -33,8 +33,11 @@ public final class Snapshot {
     private final Map<String, String> tierPolicyHeaders;
     private final Map<String, CompiledPolicy> policies;
 
-    Snapshot(MoatConfig config, long generation, Function<String, UpstreamRef> upstreams,
-             Function<PolicyConfig, CompiledPolicy> compiler) {
+    Snapshot(
+            MoatConfig config,
+            long generation,
+            Function<String, UpstreamRef> upstreams,
+            Function<PolicyConfig, CompiledPolicy> compiler) {
         this.config = config;
         this.generation = generation;
         this.keys = new KeyStore(config.keys());
@@ -46,11 +49,17 @@ public final class Snapshot {
         for (RouteConfig rc : config.routes()) {
             UpstreamRef up = upstreams.apply(rc.upstream());
             PolicyConfig policy = rc.policy() == null ? null : config.policies().get(rc.policy());
-            rs.add(new Route(rc, rc.pathPrefix(), up, policy, policy == null ? null : compiled.get(policy.name()),
+            rs.add(new Route(
+                    rc,
+                    rc.pathPrefix(),
+                    up,
+                    policy,
+                    policy == null ? null : compiled.get(policy.name()),
                     ProtocolAdapters.forUpstream(up.config())));
         }
         this.policies = Map.copyOf(compiled);
-        rs.sort(Comparator.comparingInt((Route r) -> r.config().pathPrefix().length()).reversed());
+        rs.sort(Comparator.comparingInt((Route r) -> r.config().pathPrefix().length())
+                .reversed());
         this.routes = rs.toArray(new Route[0]);
         Map<String, List<RateLimit>> limits = new HashMap<>();
         Map<String, String> headers = new HashMap<>();

@@ -12,7 +12,11 @@ import dev.moat.policies.escalation.Decision;
 public interface Enforcement {
 
     /** What the gate says about one request. */
-    enum Kind { PASS, BLOCKED, THROTTLED }
+    enum Kind {
+        PASS,
+        BLOCKED,
+        THROTTLED
+    }
 
     /**
      * @param decision          the ladder step in force (its perturbations apply to the answer)

@@ -48,7 +48,8 @@ final class GatewayAdmin implements AdminService {
         if (server.draining()) {
             return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "draining\n"));
         }
-        List<UpstreamConfig> ups = new ArrayList<>(server.snapshot().config().upstreams().values());
+        List<UpstreamConfig> ups =
+                new ArrayList<>(server.snapshot().config().upstreams().values());
         CompletableFuture<Reply> result = new CompletableFuture<>();
         if (ups.isEmpty()) {
             result.complete(Reply.text(HttpResponseStatus.OK, "ready\n"));
@@ -57,8 +58,11 @@ final class GatewayAdmin implements AdminService {
         AtomicInteger pending = new AtomicInteger(ups.size());
         List<String> down = new java.util.concurrent.CopyOnWriteArrayList<>();
         for (UpstreamConfig u : ups) {
-            ChannelFuture f = new Bootstrap().group(probeGroup).channel(server.transport().socketChannel())
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(2000, u.connectTimeout().toMillis()))
+            ChannelFuture f = new Bootstrap()
+                    .group(probeGroup)
+                    .channel(server.transport().socketChannel())
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                            Math.min(2000, u.connectTimeout().toMillis()))
                     .handler(new ChannelInboundHandlerAdapter())
                     .connect(u.host(), u.port());
             f.addListener(cf -> {
@@ -68,8 +72,12 @@ final class GatewayAdmin implements AdminService {
                     down.add(u.name());
                 }
                 if (pending.decrementAndGet() == 0) {
-                    result.complete(down.isEmpty() ? Reply.text(HttpResponseStatus.OK, "ready\n")
-                            : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "upstreams not reachable: " + down + "\n"));
+                    result.complete(
+                            down.isEmpty()
+                                    ? Reply.text(HttpResponseStatus.OK, "ready\n")
+                                    : Reply.text(
+                                            HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                            "upstreams not reachable: " + down + "\n"));
                 }
             });
         }
@@ -93,20 +101,26 @@ final class GatewayAdmin implements AdminService {
                 return done(Reply.json(HttpResponseStatus.NOT_FOUND, "{\"error\":\"unknown key id\"}"));
             }
             if (parts.length == 1 && method == HttpMethod.GET) {
-                return done(Reply.json(HttpResponseStatus.OK, KeyReport.describe(key, snap, server.defenses(),
-                        server.context().rateLimiter())));
+                return done(Reply.json(
+                        HttpResponseStatus.OK,
+                        KeyReport.describe(
+                                key, snap, server.defenses(), server.context().rateLimiter())));
             }
             if (parts.length == 2 && method == HttpMethod.POST && parts[1].equals("unblock")) {
-                return CompletableFuture.supplyAsync(() -> {
-                    server.defenses().unblock(key.id());
-                    return Reply.json(HttpResponseStatus.OK, "{\"result\":\"unblocked\"}");
-                }, worker);
+                return CompletableFuture.supplyAsync(
+                        () -> {
+                            server.defenses().unblock(key.id());
+                            return Reply.json(HttpResponseStatus.OK, "{\"result\":\"unblocked\"}");
+                        },
+                        worker);
             }
             if (parts.length == 2 && method == HttpMethod.POST && parts[1].equals("reset")) {
-                return CompletableFuture.supplyAsync(() -> {
-                    server.defenses().reset(key.id()); // waits for the detection worker: not on the loop
-                    return Reply.json(HttpResponseStatus.OK, "{\"result\":\"reset\"}");
-                }, worker);
+                return CompletableFuture.supplyAsync(
+                        () -> {
+                            server.defenses().reset(key.id()); // waits for the detection worker: not on the loop
+                            return Reply.json(HttpResponseStatus.OK, "{\"result\":\"reset\"}");
+                        },
+                        worker);
             }
         }
         return done(Reply.json(HttpResponseStatus.NOT_FOUND, "{\"error\":\"no such admin endpoint\"}"));
@@ -124,7 +138,8 @@ final class GatewayAdmin implements AdminService {
                 }
                 Json.quote(sb, e.errors().get(i).toString());
             }
-            return Reply.json(HttpResponseStatus.UNPROCESSABLE_ENTITY, sb.append("]}").toString());
+            return Reply.json(
+                    HttpResponseStatus.UNPROCESSABLE_ENTITY, sb.append("]}").toString());
         } catch (RuntimeException e) {
             return Reply.json(HttpResponseStatus.INTERNAL_SERVER_ERROR, "{\"result\":\"failed\"}");
         }

@@ -25,8 +25,14 @@ public final class GatewayContext {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final boolean tls;
 
-    public GatewayContext(RuntimeHolder runtime, RateLimiter rateLimiter, MoatMetrics metrics, AccessLog accessLog,
-                          ChannelGroup clientChannels, Defenses defenses, boolean tls) {
+    public GatewayContext(
+            RuntimeHolder runtime,
+            RateLimiter rateLimiter,
+            MoatMetrics metrics,
+            AccessLog accessLog,
+            ChannelGroup clientChannels,
+            Defenses defenses,
+            boolean tls) {
         this.runtime = runtime;
         this.rateLimiter = rateLimiter;
         this.metrics = metrics;

@@ -48,7 +48,9 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         if (ssl != null) {
             p.addLast(TLS, ssl.newHandler(ch.alloc()));
         }
-        p.addLast(HeadReadTimeoutHandler.NAME, new HeadReadTimeoutHandler(server.timeouts().headerRead().toNanos()));
+        p.addLast(
+                HeadReadTimeoutHandler.NAME,
+                new HeadReadTimeoutHandler(server.timeouts().headerRead().toNanos()));
         p.addLast(IDLE, new IdleStateHandler(0, 0, server.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS));
     }
 
@@ -57,11 +59,15 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         p.addLast(HTTP_CODEC, new HttpServerCodec(Math.min(8192, maxHeader), maxHeader, 8192));
         p.addLast(EXPECT_CONTINUE, new HttpServerExpectContinueHandler()); // curl sends Expect for bodies > 1 KiB
         if (Boolean.getBoolean("moat.debug.pipeline")) {
-            p.addLast("debug-1", new io.netty.handler.logging.LoggingHandler("wire1", io.netty.handler.logging.LogLevel.INFO));
+            p.addLast(
+                    "debug-1",
+                    new io.netty.handler.logging.LoggingHandler("wire1", io.netty.handler.logging.LogLevel.INFO));
         }
         p.addLast(FLOW_CONTROL, new FlowControlHandler());
         if (Boolean.getBoolean("moat.debug.pipeline")) {
-            p.addLast("debug-2", new io.netty.handler.logging.LoggingHandler("wire2", io.netty.handler.logging.LogLevel.INFO));
+            p.addLast(
+                    "debug-2",
+                    new io.netty.handler.logging.LoggingHandler("wire2", io.netty.handler.logging.LogLevel.INFO));
         }
         p.addLast(FRONTEND, new FrontendHandler(gw));
     }

@@ -44,12 +44,16 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (awaitingHead && timer == null && msg instanceof ByteBuf b && b.isReadable()) {
-            timer = ctx.executor().schedule(() -> {
-                timer = null;
-                if (awaitingHead) {
-                    ctx.close();
-                }
-            }, timeoutNanos, TimeUnit.NANOSECONDS);
+            timer = ctx.executor()
+                    .schedule(
+                            () -> {
+                                timer = null;
+                                if (awaitingHead) {
+                                    ctx.close();
+                                }
+                            },
+                            timeoutNanos,
+                            TimeUnit.NANOSECONDS);
         }
         ctx.fireChannelRead(msg);
     }

@@ -25,8 +25,13 @@ final class KeyReport {
         StringBuilder sb = new StringBuilder(512).append("{\"id\":");
         Json.quote(sb, key.id()).append(",\"tier\":");
         Json.quote(sb, key.tier()).append(",\"tenant\":");
-        Json.quote(sb, key.tenant()).append(",\"risk\":").append(round(v.risk()))
-                .append(",\"level\":\"").append(v.level().jsonName()).append("\",\"queries\":").append(v.queries());
+        Json.quote(sb, key.tenant())
+                .append(",\"risk\":")
+                .append(round(v.risk()))
+                .append(",\"level\":\"")
+                .append(v.level().jsonName())
+                .append("\",\"queries\":")
+                .append(v.queries());
         sb.append(",\"detectors\":{");
         boolean first = true;
         for (Map.Entry<String, DetectorScore> e : v.scores().entrySet()) {
@@ -34,7 +39,10 @@ final class KeyReport {
                 sb.append(',');
             }
             first = false;
-            Json.quote(sb, e.getKey()).append(":{\"score\":").append(round(e.getValue().score())).append(",\"reason\":");
+            Json.quote(sb, e.getKey())
+                    .append(":{\"score\":")
+                    .append(round(e.getValue().score()))
+                    .append(",\"reason\":");
             Json.quote(sb, e.getValue().reason()).append('}');
         }
         sb.append("},\"actions\":{");

@@ -2,13 +2,10 @@ package dev.moat.gateway.server;
 
 import dev.moat.config.ConfigError;
 import dev.moat.config.ConfigException;
-import dev.moat.gateway.defense.Defenses;
-import java.time.Instant;
-import java.time.InstantSource;
-import java.util.List;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.ServerConfig;
 import dev.moat.gateway.admin.AdminInitializer;
+import dev.moat.gateway.defense.Defenses;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.metrics.NettyAllocatorMeters;
@@ -32,6 +29,9 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -79,8 +79,8 @@ public final class MoatServer implements AutoCloseable {
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new NettyAllocatorMeters().bindTo(registry);
-        RateLimiter limiter = new RateLimiter(config.rateLimiting().maxTrackedKeys(),
-                config.rateLimiting().expireAfterIdle(), nanoClock);
+        RateLimiter limiter = new RateLimiter(
+                config.rateLimiting().maxTrackedKeys(), config.rateLimiting().expireAfterIdle(), nanoClock);
         this.clock = instantSource(nanoClock);
         this.defenses = new Defenses(config, limiter, metrics, clock);
         try {
@@ -89,19 +89,27 @@ public final class MoatServer implements AutoCloseable {
             defenses.close();
             throw e;
         }
-        this.gw = new GatewayContext(runtime, limiter, metrics,
-                new AccessLog(config.accessLog().enabled(), config.accessLog().format()), clients, defenses,
+        this.gw = new GatewayContext(
+                runtime,
+                limiter,
+                metrics,
+                new AccessLog(config.accessLog().enabled(), config.accessLog().format()),
+                clients,
+                defenses,
                 config.server().tls() != null);
-        metrics.gauge(MoatMetrics.KEYS_TRACKED, "Keys with rate-limit state in memory", limiter, RateLimiter::trackedKeys);
+        metrics.gauge(
+                MoatMetrics.KEYS_TRACKED, "Keys with rate-limit state in memory", limiter, RateLimiter::trackedKeys);
         metrics.gauge(MoatMetrics.ACTIVE_CONNECTIONS, "Open client connections", clients, ChannelGroup::size);
-        int threads = config.server().eventLoopThreads() > 0 ? config.server().eventLoopThreads()
+        int threads = config.server().eventLoopThreads() > 0
+                ? config.server().eventLoopThreads()
                 : Runtime.getRuntime().availableProcessors();
         if (config.distributed().redisUrl() != null) {
             LOG.warn("distributed.redis is set but shared state is not implemented in this version: "
                     + "this instance keeps buckets, verdicts and blocks locally (route each key to one instance)");
         }
         if (config.detection().calibration() != null) {
-            LOG.warn("detection.calibration is not implemented in this version: detector references are learned online");
+            LOG.warn(
+                    "detection.calibration is not implemented in this version: detector references are learned online");
         }
         this.bossGroup = transport.newGroup(1);
         this.workerGroup = transport.newGroup(threads);
@@ -111,8 +119,12 @@ public final class MoatServer implements AutoCloseable {
     public MoatServer start() throws Exception {
         MoatConfig config = runtime.current().config();
         ServerConfig sc = config.server();
-        SslContext ssl = sc.tls() == null ? null
-                : SslContextBuilder.forServer(sc.tls().certificate().toFile(), sc.tls().privateKey().toFile()).build();
+        SslContext ssl = sc.tls() == null
+                ? null
+                : SslContextBuilder.forServer(
+                                sc.tls().certificate().toFile(),
+                                sc.tls().privateKey().toFile())
+                        .build();
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(transport.serverChannel())
@@ -125,9 +137,17 @@ public final class MoatServer implements AutoCloseable {
                 .group(bossGroup, bossGroup)
                 .channel(transport.serverChannel())
                 .childHandler(new AdminInitializer(new GatewayAdmin(this, adminWorker, bossGroup)));
-        adminChannel = admin.bind(config.admin().listen().host(), config.admin().listen().port()).sync().channel();
-        LOG.info("moat listening on {} (admin {}), transport {}, {} event loop(s)", serverChannel.localAddress(),
-                adminChannel.localAddress(), transport.name(), sc.eventLoopThreads() > 0 ? sc.eventLoopThreads()
+        adminChannel = admin.bind(
+                        config.admin().listen().host(), config.admin().listen().port())
+                .sync()
+                .channel();
+        LOG.info(
+                "moat listening on {} (admin {}), transport {}, {} event loop(s)",
+                serverChannel.localAddress(),
+                adminChannel.localAddress(),
+                transport.name(),
+                sc.eventLoopThreads() > 0
+                        ? sc.eventLoopThreads()
                         : Runtime.getRuntime().availableProcessors());
         return this;
     }

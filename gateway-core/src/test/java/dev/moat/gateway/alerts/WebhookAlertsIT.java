@@ -49,8 +49,8 @@ class WebhookAlertsIT {
         try (ServerSocket s = new ServerSocket(0)) {
             dead = s.getLocalPort();
         }
-        try (WebhookAlerts alerts = new WebhookAlerts(new AlertsConfig(URI.create("http://127.0.0.1:" + dead + "/hook"), 1,
-                Duration.ofMillis(300)))) {
+        try (WebhookAlerts alerts = new WebhookAlerts(
+                new AlertsConfig(URI.create("http://127.0.0.1:" + dead + "/hook"), 1, Duration.ofMillis(300)))) {
             long t0 = System.nanoTime();
             for (int i = 0; i < 1000; i++) {
                 alerts.send("{\"n\":" + i + "}");

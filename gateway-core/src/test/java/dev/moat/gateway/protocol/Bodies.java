@@ -16,8 +16,14 @@ final class Bodies {
     private Bodies() {}
 
     static UpstreamConfig upstream(Protocol protocol, UpstreamConfig.GenericPointers pointers) {
-        return new UpstreamConfig("model", URI.create("http://127.0.0.1:8501"), protocol,
-                Duration.ofSeconds(1), Duration.ofSeconds(5), 8, pointers);
+        return new UpstreamConfig(
+                "model",
+                URI.create("http://127.0.0.1:8501"),
+                protocol,
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(5),
+                8,
+                pointers);
     }
 
     /** Rows as a JSON array of arrays. */

@@ -48,12 +48,15 @@ class GenericAdapterTest extends ProtocolAdapterContract {
 
     @Override
     List<String> malformedRequests() {
-        return List.of("{\"data\": \"" + CANARY + "\"}", "{\"data\": []}", "{\"data\": [[\"" + CANARY + "\"]]}", "[[1, 2]]");
+        return List.of(
+                "{\"data\": \"" + CANARY + "\"}", "{\"data\": []}", "{\"data\": [[\"" + CANARY + "\"]]}", "[[1, 2]]");
     }
 
     @Override
     List<String> malformedAnswers() {
-        return List.of("{\"result\": {}}", "{\"result\": {\"probabilities\": [[0.5, 0.5]], \"labels\": [\"" + CANARY + "\"]}}",
+        return List.of(
+                "{\"result\": {}}",
+                "{\"result\": {\"probabilities\": [[0.5, 0.5]], \"labels\": [\"" + CANARY + "\"]}}",
                 "{\"result\": {\"probabilities\": [[0.5, 0.5]], \"labels\": [0, 1]}}",
                 "{\"result\": {\"probabilities\": [[0.5, 0.5]], \"labels\": 0}}",
                 "{\"result\": {\"probabilities\": [0.5, 0.5]}}");
@@ -84,7 +87,8 @@ class GenericAdapterTest extends ProtocolAdapterContract {
     void labelsFollowTheWrittenPredictions() throws Exception {
         Answer a = parse("{\"result\": {\"probabilities\": [[0.9, 0.1], [0.2, 0.8]], \"labels\": [0, 1]}}");
         assertThat(a.labels()).containsExactly(0, 1);
-        assertSameDocument(write(a, new double[][] {{0.1, 0.9}, {0.6, 0.4}}, List.of()),
+        assertSameDocument(
+                write(a, new double[][] {{0.1, 0.9}, {0.6, 0.4}}, List.of()),
                 "{\"result\": {\"probabilities\": [[0.1, 0.9], [0.6, 0.4]], \"labels\": [1, 0]}}");
     }
 
@@ -92,12 +96,14 @@ class GenericAdapterTest extends ProtocolAdapterContract {
     void anAnswerWithoutLabelsHasNoneAndGetsNone() throws Exception {
         Answer a = parse("{\"result\": {\"probabilities\": [[0.9, 0.1]]}}");
         assertThat(a.labels()).isNull();
-        assertSameDocument(write(a, new double[][] {{0.1, 0.9}}, List.of()), "{\"result\": {\"probabilities\": [[0.1, 0.9]]}}");
+        assertSameDocument(
+                write(a, new double[][] {{0.1, 0.9}}, List.of()), "{\"result\": {\"probabilities\": [[0.1, 0.9]]}}");
     }
 
     @Test
     void pointersMayAddressTheWholeDocument() throws Exception {
-        ProtocolAdapter whole = ProtocolAdapters.forUpstream(Bodies.upstream(Protocol.GENERIC, new GenericPointers("", "", null)));
+        ProtocolAdapter whole =
+                ProtocolAdapters.forUpstream(Bodies.upstream(Protocol.GENERIC, new GenericPointers("", "", null)));
         var req = direct("[[1, 2], [3, 4]]");
         var res = direct("[[0.25, 0.75]]");
         try {

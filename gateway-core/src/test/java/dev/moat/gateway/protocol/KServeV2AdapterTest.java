@@ -45,10 +45,14 @@ class KServeV2AdapterTest extends ProtocolAdapterContract {
 
     @Override
     List<String> malformedRequests() {
-        return List.of("{\"inputs\": []}", "{\"inputs\": \"" + CANARY + "\"}", "{\"inputs\": [\"" + CANARY + "\"]}",
+        return List.of(
+                "{\"inputs\": []}",
+                "{\"inputs\": \"" + CANARY + "\"}",
+                "{\"inputs\": [\"" + CANARY + "\"]}",
                 "{\"inputs\": [{\"name\": \"x\", \"shape\": [2, 2], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}]}",
                 "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 2], \"datatype\": \"FP32\"}]}",
-                "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 2], \"datatype\": \"BYTES\", \"data\": [\"" + CANARY + "\", \"b\"]}]}",
+                "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 2], \"datatype\": \"BYTES\", \"data\": [\"" + CANARY
+                        + "\", \"b\"]}]}",
                 "{\"inputs\": [{\"name\": \"x\", \"shape\": [], \"datatype\": \"FP32\", \"data\": [1]}]}",
                 "{\"inputs\": [{\"name\": \"x\", \"shape\": [0, 2], \"datatype\": \"FP32\", \"data\": []}]}",
                 "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, -2], \"datatype\": \"FP32\", \"data\": [1, 2]}]}",
@@ -59,9 +63,12 @@ class KServeV2AdapterTest extends ProtocolAdapterContract {
 
     @Override
     List<String> malformedAnswers() {
-        return List.of("{\"outputs\": []}", "{\"error\": \"" + CANARY + "\"}",
+        return List.of(
+                "{\"outputs\": []}",
+                "{\"error\": \"" + CANARY + "\"}",
                 "{\"outputs\": [{\"name\": \"probabilities\", \"shape\": [1, 3], \"datatype\": \"FP32\", \"data\": [0.5, 0.5]}]}",
-                "{\"outputs\": [{\"name\": \"probabilities\", \"shape\": [1, 2], \"datatype\": \"FP32\", \"data\": \"" + CANARY + "\"}]}",
+                "{\"outputs\": [{\"name\": \"probabilities\", \"shape\": [1, 2], \"datatype\": \"FP32\", \"data\": \""
+                        + CANARY + "\"}]}",
                 "{\"outputs\": [{\"name\": \"probabilities\", \"shape\": \"1,2\", \"data\": [0.5, 0.5]}]}");
     }
 
@@ -77,32 +84,38 @@ class KServeV2AdapterTest extends ProtocolAdapterContract {
 
     @Test
     void theOutputNamedProbabilitiesIsChosenWhereverItIs() throws Exception {
-        String json = "{\"outputs\": [{\"name\": \"labels\", \"shape\": [2], \"datatype\": \"INT64\", \"data\": [1, 0]},"
-                + " {\"name\": \"probs\", \"shape\": [2, 2], \"datatype\": \"FP32\", \"data\": [0.25, 0.75, 0.5, 0.5]}]}";
+        String json =
+                "{\"outputs\": [{\"name\": \"labels\", \"shape\": [2], \"datatype\": \"INT64\", \"data\": [1, 0]},"
+                        + " {\"name\": \"probs\", \"shape\": [2, 2], \"datatype\": \"FP32\", \"data\": [0.25, 0.75, 0.5, 0.5]}]}";
         Answer a = parse(json);
         assertClose(a.predictions(), new double[][] {{0.25, 0.75}, {0.5, 0.5}});
-        assertSameDocument(write(a, new double[][] {{0.75, 0.25}, {1, 0}}, List.of()),
+        assertSameDocument(
+                write(a, new double[][] {{0.75, 0.25}, {1, 0}}, List.of()),
                 json.replace("[0.25, 0.75, 0.5, 0.5]", "[0.75, 0.25, 1.0, 0.0]"));
     }
 
     @Test
     void withoutAProbabilitiesOutputTheFirstIsUsed() throws Exception {
-        Answer a = parse("{\"outputs\": [{\"name\": \"out\", \"shape\": [1, 3], \"datatype\": \"FP64\", \"data\": [0.2, 0.3, 0.5]},"
-                + " {\"name\": \"labels\", \"shape\": [1], \"datatype\": \"INT64\", \"data\": [2]}]}");
+        Answer a = parse(
+                "{\"outputs\": [{\"name\": \"out\", \"shape\": [1, 3], \"datatype\": \"FP64\", \"data\": [0.2, 0.3, 0.5]},"
+                        + " {\"name\": \"labels\", \"shape\": [1], \"datatype\": \"INT64\", \"data\": [2]}]}");
         assertClose(a.predictions(), new double[][] {{0.2, 0.3, 0.5}});
     }
 
     @Test
     void nestedDataIsWrittenBackFlatWithShapeAndDatatypeKept() throws Exception {
-        Answer a = parse("{\"outputs\": [{\"name\": \"probabilities\", \"shape\": [2, 2], \"datatype\": \"FP32\", \"data\": [[0.25, 0.75], [0.5, 0.5]]}]}");
-        assertSameDocument(write(a, a.predictions(), List.of()),
+        Answer a = parse(
+                "{\"outputs\": [{\"name\": \"probabilities\", \"shape\": [2, 2], \"datatype\": \"FP32\", \"data\": [[0.25, 0.75], [0.5, 0.5]]}]}");
+        assertSameDocument(
+                write(a, a.predictions(), List.of()),
                 "{\"outputs\": [{\"name\": \"probabilities\", \"shape\": [2, 2], \"datatype\": \"FP32\", \"data\": [0.25, 0.75, 0.5, 0.5]}]}");
     }
 
     @Test
     void severalInputTensorsAreConcatenatedPerRowAndTrailingDimensionsFlattened() throws Exception {
-        String json = "{\"inputs\": [{\"name\": \"a\", \"shape\": [2, 2, 2], \"datatype\": \"FP32\", \"data\": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]},"
-                + " {\"name\": \"b\", \"shape\": [2], \"datatype\": \"INT32\", \"data\": [9, 10]}]}";
+        String json =
+                "{\"inputs\": [{\"name\": \"a\", \"shape\": [2, 2, 2], \"datatype\": \"FP32\", \"data\": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]},"
+                        + " {\"name\": \"b\", \"shape\": [2], \"datatype\": \"INT32\", \"data\": [9, 10]}]}";
         var body = direct(json);
         try {
             assertClose(adapter().inputs(body), new double[][] {{1, 2, 3, 4, 9}, {5, 6, 7, 8, 10}});
@@ -113,10 +126,12 @@ class KServeV2AdapterTest extends ProtocolAdapterContract {
 
     @Test
     void aMissingDataFieldNamesTheBinaryExtension() {
-        var body = direct("{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 2], \"datatype\": \"FP32\", \"parameters\": {\"binary_data_size\": 8}}]}");
+        var body = direct(
+                "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 2], \"datatype\": \"FP32\", \"parameters\": {\"binary_data_size\": 8}}]}");
         try {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> adapter().inputs(body))
-                    .hasMessageContaining("inputs[0].data").hasMessageContaining("binary");
+                    .hasMessageContaining("inputs[0].data")
+                    .hasMessageContaining("binary");
         } finally {
             body.release();
         }

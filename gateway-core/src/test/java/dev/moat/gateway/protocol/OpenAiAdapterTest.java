@@ -31,7 +31,10 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
     /** A chat completion: one token per row, sampled token first among its alternatives; a second choice without logprobs. */
     @Override
     String answer(double[][] p) {
-        ObjectNode o = object().put("id", "chatcmpl-1").put("object", "chat.completion").put("created", 1).put("model", "tiny");
+        ObjectNode o = object().put("id", "chatcmpl-1")
+                .put("object", "chat.completion")
+                .put("created", 1)
+                .put("model", "tiny");
         ArrayNode choices = o.putArray("choices");
         ObjectNode first = choices.addObject().put("index", 0);
         first.putObject("message").put("role", "assistant").put("content", "t0 t1");
@@ -41,7 +44,10 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
             entry.putArray("bytes").add('t').add('0' + j);
             ArrayNode top = entry.putArray("top_logprobs");
             for (int k = 0; k < p[j].length; k++) {
-                top.addObject().put("token", k == 0 ? "t" + j : ALTERNATIVES[k - 1]).put("logprob", Math.log(p[j][k])).putArray("bytes");
+                top.addObject()
+                        .put("token", k == 0 ? "t" + j : ALTERNATIVES[k - 1])
+                        .put("logprob", Math.log(p[j][k]))
+                        .putArray("bytes");
             }
         }
         first.put("finish_reason", "length");
@@ -66,21 +72,32 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
         parts.addObject().put("type", "text").put("text", "Describe picture " + instances);
         parts.addObject().put("type", "image_url").putObject("image_url").put("url", "https://example.invalid/x.png");
         messages.addObject().put("role", "assistant").putNull("content");
-        return new RequestCase(o.toString(), new double[][] {TextFeatures.of("You are terse.\nDescribe picture " + instances + "\n")});
+        return new RequestCase(
+                o.toString(), new double[][] {TextFeatures.of("You are terse.\nDescribe picture " + instances + "\n")});
     }
 
     @Override
     List<String> malformedRequests() {
-        return List.of("{\"messages\": []}", "{\"messages\": \"" + CANARY + "\"}", "{\"messages\": [\"" + CANARY + "\"]}",
-                "{\"messages\": [{\"role\": \"user\", \"content\": 42}]}", "{\"prompt\": 42}", "{\"prompt\": []}",
-                "{\"prompt\": [{\"" + CANARY + "\": 1}]}", "{\"prompt\": [[1, \"" + CANARY + "\"]]}", "{\"model\": \"" + CANARY + "\"}");
+        return List.of(
+                "{\"messages\": []}",
+                "{\"messages\": \"" + CANARY + "\"}",
+                "{\"messages\": [\"" + CANARY + "\"]}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": 42}]}",
+                "{\"prompt\": 42}",
+                "{\"prompt\": []}",
+                "{\"prompt\": [{\"" + CANARY + "\": 1}]}",
+                "{\"prompt\": [[1, \"" + CANARY + "\"]]}",
+                "{\"model\": \"" + CANARY + "\"}");
     }
 
     @Override
     List<String> malformedAnswers() {
-        return List.of("{\"choices\": \"" + CANARY + "\"}", "{\"error\": {\"message\": \"" + CANARY + "\"}}",
+        return List.of(
+                "{\"choices\": \"" + CANARY + "\"}",
+                "{\"error\": {\"message\": \"" + CANARY + "\"}}",
                 "{\"choices\": [{\"logprobs\": \"" + CANARY + "\"}]}",
-                "{\"choices\": [{\"logprobs\": {\"content\": [{\"token\": \"a\", \"logprob\": -1, \"top_logprobs\": [{\"token\": \"a\", \"logprob\": \"" + CANARY + "\"}]}]}}]}",
+                "{\"choices\": [{\"logprobs\": {\"content\": [{\"token\": \"a\", \"logprob\": -1, \"top_logprobs\": [{\"token\": \"a\", \"logprob\": \""
+                        + CANARY + "\"}]}]}}]}",
                 "{\"choices\": [{\"logprobs\": {\"content\": \"" + CANARY + "\"}}]}",
                 "{\"choices\": [{\"logprobs\": {\"tokens\": [\"a\"], \"top_logprobs\": [\"" + CANARY + "\"]}}]}",
                 "{\"choices\": [{\"logprobs\": {\"tokens\": [\"a\"], \"top_logprobs\": [{\"a\": null}]}}]}");
@@ -93,8 +110,10 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
 
     @Override
     RequestCase realExchange() {
-        return new RequestCase("{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"the cat sat\"}],"
-                + " \"max_tokens\": 4, \"logprobs\": true, \"top_logprobs\": 5}", new double[4][5]);
+        return new RequestCase(
+                "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"the cat sat\"}],"
+                        + " \"max_tokens\": 4, \"logprobs\": true, \"top_logprobs\": 5}",
+                new double[4][5]);
     }
 
     @Override
@@ -104,22 +123,28 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
 
     @Test
     void completionsLogprobsAreReadAndWrittenWithTheSampledTokenKeptInStep() throws Exception {
-        String json = "{\"object\": \"text_completion\", \"choices\": [{\"index\": 0, \"text\": \"a b\", \"logprobs\": {"
-                + "\"tokens\": [\"a\", \"b\"], \"token_logprobs\": [-0.5, -1.0], \"text_offset\": [0, 1],"
-                + " \"top_logprobs\": [{\"a\": -0.5, \"z\": -1.5}, {\"y\": -0.25, \"b\": -1.0}]}, \"finish_reason\": \"length\"}]}";
+        String json =
+                "{\"object\": \"text_completion\", \"choices\": [{\"index\": 0, \"text\": \"a b\", \"logprobs\": {"
+                        + "\"tokens\": [\"a\", \"b\"], \"token_logprobs\": [-0.5, -1.0], \"text_offset\": [0, 1],"
+                        + " \"top_logprobs\": [{\"a\": -0.5, \"z\": -1.5}, {\"y\": -0.25, \"b\": -1.0}]}, \"finish_reason\": \"length\"}]}";
         Answer a = parse(json);
-        assertClose(a.predictions(), new double[][] {{Math.exp(-0.5), Math.exp(-1.5)}, {Math.exp(-0.25), Math.exp(-1.0)}});
+        assertClose(a.predictions(), new double[][] {{Math.exp(-0.5), Math.exp(-1.5)}, {Math.exp(-0.25), Math.exp(-1.0)}
+        });
         double[][] changed = {{Math.exp(-2), Math.exp(-3)}, a.predictions()[1]};
-        assertSameDocument(write(a, changed, List.of()), json.replace("[-0.5, -1.0]", "[-2.0, -1.0]")
-                .replace("{\"a\": -0.5, \"z\": -1.5}", "{\"a\": -2.0, \"z\": -3.0}"));
+        assertSameDocument(
+                write(a, changed, List.of()),
+                json.replace("[-0.5, -1.0]", "[-2.0, -1.0]")
+                        .replace("{\"a\": -0.5, \"z\": -1.5}", "{\"a\": -2.0, \"z\": -3.0}"));
     }
 
     @Test
     void answersWithoutLogprobsHaveNoRowsAndCanStillBeStripped() throws Exception {
-        Answer a = parse("{\"choices\": [{\"index\": 0, \"message\": {\"role\": \"assistant\", \"content\": \"hi\"}, \"logprobs\": null}],"
-                + " \"system_fingerprint\": \"fp_1\"}");
+        Answer a = parse(
+                "{\"choices\": [{\"index\": 0, \"message\": {\"role\": \"assistant\", \"content\": \"hi\"}, \"logprobs\": null}],"
+                        + " \"system_fingerprint\": \"fp_1\"}");
         assertThat(a.predictions()).isEmpty();
-        assertSameDocument(write(a, new double[0][], List.of("/system_fingerprint")),
+        assertSameDocument(
+                write(a, new double[0][], List.of("/system_fingerprint")),
                 "{\"choices\": [{\"index\": 0, \"message\": {\"role\": \"assistant\", \"content\": \"hi\"}, \"logprobs\": null}]}");
     }
 
@@ -128,7 +153,8 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
         Answer a = parse(answer(new double[][] {{0.5, 0.2, 0.1, 0.1, 0.1}}));
         Answer back = parse(write(a, new double[][] {{1.5, 0, 0.1, 0.1, 0.1}}, List.of()));
         assertThat(back.predictions()[0][0]).isEqualTo(1.0);
-        assertThat(back.predictions()[0][1]).isEqualTo(Double.MIN_NORMAL, org.assertj.core.api.Assertions.within(1e-300));
+        assertThat(back.predictions()[0][1])
+                .isEqualTo(Double.MIN_NORMAL, org.assertj.core.api.Assertions.within(1e-300));
     }
 
     @Test
@@ -140,16 +166,21 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
 
     @Test
     void realCompletionsAnswerFromTheModelServer() throws Exception {
-        HttpResponse<byte[]> res = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(upstream.uri("/v1/completions")).header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"tiny\", \"prompt\": [\"the cat\", \"a dog\"],"
-                                + " \"max_tokens\": 3, \"logprobs\": 4}")).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> res = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(upstream.uri("/v1/completions"))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        "{\"model\": \"tiny\", \"prompt\": [\"the cat\", \"a dog\"],"
+                                                + " \"max_tokens\": 3, \"logprobs\": 4}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
         assertThat(res.statusCode()).isEqualTo(200);
         Answer a = parse(new String(res.body(), UTF_8));
         assertThat(a.predictions()).hasDimensions(6, 4);
         for (double[] row : a.predictions()) {
-            assertThat(java.util.Arrays.stream(row).allMatch(p -> p > 0 && p <= 1)).isTrue();
+            assertThat(java.util.Arrays.stream(row).allMatch(p -> p > 0 && p <= 1))
+                    .isTrue();
         }
         String written = write(a, reversed(a.predictions()), List.of());
         assertClose(parse(written).predictions(), reversed(a.predictions()));

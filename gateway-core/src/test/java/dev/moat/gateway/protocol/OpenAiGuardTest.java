@@ -29,16 +29,25 @@ class OpenAiGuardTest {
 
     @Test
     void requestsWithinTheRulesAreAcceptedUnchanged() {
-        assertThat(check(REJECT, "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}").kind())
+        assertThat(check(REJECT, "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}")
+                        .kind())
                 .isEqualTo(GuardResult.Kind.ACCEPT);
-        assertThat(check(REJECT, "{\"messages\": [], \"logprobs\": true, \"top_logprobs\": 5}").kind()).isEqualTo(GuardResult.Kind.ACCEPT);
-        assertThat(check(REJECT, "{\"prompt\": \"x\", \"logprobs\": 3, \"logit_bias\": {}}").kind()).isEqualTo(GuardResult.Kind.ACCEPT);
-        assertThat(check(REJECT, "{\"prompt\": \"x\", \"logprobs\": false, \"logit_bias\": {\"12\": 100}}").kind()).isEqualTo(GuardResult.Kind.ACCEPT);
+        assertThat(check(REJECT, "{\"messages\": [], \"logprobs\": true, \"top_logprobs\": 5}")
+                        .kind())
+                .isEqualTo(GuardResult.Kind.ACCEPT);
+        assertThat(check(REJECT, "{\"prompt\": \"x\", \"logprobs\": 3, \"logit_bias\": {}}")
+                        .kind())
+                .isEqualTo(GuardResult.Kind.ACCEPT);
+        assertThat(check(REJECT, "{\"prompt\": \"x\", \"logprobs\": false, \"logit_bias\": {\"12\": 100}}")
+                        .kind())
+                .isEqualTo(GuardResult.Kind.ACCEPT);
     }
 
     @Test
     void topLogprobsAreCappedOnChat() {
-        rewritten(REJECT, "{\"model\": \"tiny\", \"messages\": [], \"logprobs\": true, \"top_logprobs\": 20, \"temperature\": 0.7}",
+        rewritten(
+                REJECT,
+                "{\"model\": \"tiny\", \"messages\": [], \"logprobs\": true, \"top_logprobs\": 20, \"temperature\": 0.7}",
                 body -> {
                     assertThat(body.get("top_logprobs").intValue()).isEqualTo(5);
                     assertThat(body.get("logprobs").booleanValue()).isTrue();
@@ -49,17 +58,25 @@ class OpenAiGuardTest {
 
     @Test
     void integerLogprobsAreCappedOnCompletions() {
-        rewritten(new LlmRules(3, 2, "reject", 10), "{\"prompt\": \"x\", \"logprobs\": 5}",
+        rewritten(
+                new LlmRules(3, 2, "reject", 10),
+                "{\"prompt\": \"x\", \"logprobs\": 5}",
                 body -> assertThat(body.get("logprobs").intValue()).isEqualTo(3));
-        rewritten(REJECT, "{\"prompt\": \"x\", \"logprobs\": 12345678901234567890}",
+        rewritten(
+                REJECT,
+                "{\"prompt\": \"x\", \"logprobs\": 12345678901234567890}",
                 body -> assertThat(body.get("logprobs").intValue()).isEqualTo(5));
     }
 
     /** Carlini et al. 2024: logit_bias steers a token into the top-k, whose logprob then leaks its logit. */
     @Test
     void logitBiasWithLogprobsIsRejectedWhicheverWayLogprobsAreAskedFor() {
-        for (String asks : List.of("\"logprobs\": true", "\"logprobs\": true, \"top_logprobs\": 5", "\"top_logprobs\": 1",
-                "\"logprobs\": 0", "\"logprobs\": 5")) {
+        for (String asks : List.of(
+                "\"logprobs\": true",
+                "\"logprobs\": true, \"top_logprobs\": 5",
+                "\"top_logprobs\": 1",
+                "\"logprobs\": 0",
+                "\"logprobs\": 5")) {
             GuardResult r = check(REJECT, "{\"prompt\": \"x\", \"logit_bias\": {\"17\": 100}, " + asks + "}");
             assertThat(r.kind()).as(asks).isEqualTo(GuardResult.Kind.REJECT);
             assertThat(r.problem()).isEqualTo("logit_bias cannot be combined with logprobs on this route");
@@ -68,27 +85,40 @@ class OpenAiGuardTest {
 
     @Test
     void neutralisingDropsLogprobsAndKeepsTheBias() {
-        rewritten(NEUTRALISE, "{\"messages\": [], \"logit_bias\": {\"17\": 100}, \"logprobs\": true, \"top_logprobs\": 20}", body -> {
-            assertThat(body.has("logprobs")).isFalse();
-            assertThat(body.has("top_logprobs")).isFalse();
-            assertThat(body.at("/logit_bias/17").intValue()).isEqualTo(100);
-        });
+        rewritten(
+                NEUTRALISE,
+                "{\"messages\": [], \"logit_bias\": {\"17\": 100}, \"logprobs\": true, \"top_logprobs\": 20}",
+                body -> {
+                    assertThat(body.has("logprobs")).isFalse();
+                    assertThat(body.has("top_logprobs")).isFalse();
+                    assertThat(body.at("/logit_bias/17").intValue()).isEqualTo(100);
+                });
     }
 
     @Test
     void tooManyLogitBiasEntriesAreRejected() {
-        String bias = java.util.stream.IntStream.range(0, 11).mapToObj(i -> "\"" + i + "\": -100").collect(Collectors.joining(", "));
+        String bias = java.util.stream.IntStream.range(0, 11)
+                .mapToObj(i -> "\"" + i + "\": -100")
+                .collect(Collectors.joining(", "));
         GuardResult r = check(REJECT, "{\"prompt\": \"x\", \"logit_bias\": {" + bias + "}}");
         assertThat(r.kind()).isEqualTo(GuardResult.Kind.REJECT);
         assertThat(r.problem()).isEqualTo("logit_bias has 11 entries (at most 10)");
-        assertThat(check(new LlmRules(5, 2, "reject", 0), "{\"prompt\": \"x\", \"logit_bias\": {\"1\": 1}}").problem())
+        assertThat(check(new LlmRules(5, 2, "reject", 0), "{\"prompt\": \"x\", \"logit_bias\": {\"1\": 1}}")
+                        .problem())
                 .isEqualTo("logit_bias has 1 entries (at most 0)");
     }
 
     @Test
     void oddlyTypedParametersAreRejectedWithoutEchoingTheBody() {
-        for (String body : List.of("{\"logit_bias\": [\"canary\"]}", "{\"logprobs\": \"canary\"}", "{\"top_logprobs\": 2.5}",
-                "{\"top_logprobs\": \"canary\"}", "canary", "[\"canary\"]", "", "{\"a\": 1, \"a\": 2, \"canary\": 3}",
+        for (String body : List.of(
+                "{\"logit_bias\": [\"canary\"]}",
+                "{\"logprobs\": \"canary\"}",
+                "{\"top_logprobs\": 2.5}",
+                "{\"top_logprobs\": \"canary\"}",
+                "canary",
+                "[\"canary\"]",
+                "",
+                "{\"a\": 1, \"a\": 2, \"canary\": 3}",
                 "[".repeat(1 << 20))) {
             GuardResult r = check(REJECT, body);
             assertThat(r.kind()).as(body.length() > 40 ? "deep" : body).isEqualTo(GuardResult.Kind.REJECT);
@@ -112,18 +142,23 @@ class OpenAiGuardTest {
 
     @Test
     void logprobsInAChatAnswerAreRoundedAndNothingElse() throws Exception {
-        String json = "{\"score\": 0.123456, \"choices\": [{\"index\": 0, \"logprobs\": {\"content\": [{\"token\": \"a\","
-                + " \"logprob\": -0.123456, \"bytes\": [97], \"top_logprobs\": [{\"token\": \"a\", \"logprob\": -0.123456, \"bytes\": [97]},"
-                + " {\"token\": \"b\", \"logprob\": -2.71828, \"bytes\": [98]}]}]}}]}";
-        assertThat(round(REJECT, json)).isEqualTo(JsonBodies.MAPPER.readTree(json.replace("-0.123456", "-0.12").replace("-2.71828", "-2.72")));
+        String json =
+                "{\"score\": 0.123456, \"choices\": [{\"index\": 0, \"logprobs\": {\"content\": [{\"token\": \"a\","
+                        + " \"logprob\": -0.123456, \"bytes\": [97], \"top_logprobs\": [{\"token\": \"a\", \"logprob\": -0.123456, \"bytes\": [97]},"
+                        + " {\"token\": \"b\", \"logprob\": -2.71828, \"bytes\": [98]}]}]}}]}";
+        assertThat(round(REJECT, json))
+                .isEqualTo(JsonBodies.MAPPER.readTree(
+                        json.replace("-0.123456", "-0.12").replace("-2.71828", "-2.72")));
     }
 
     @Test
     void logprobsInACompletionsAnswerAreRounded() throws Exception {
-        String json = "{\"choices\": [{\"logprobs\": {\"tokens\": [\"a\"], \"token_logprobs\": [-1.23456], \"text_offset\": [0],"
-                + " \"top_logprobs\": [{\"a\": -1.23456, \"b\": -3.999}]}}]}";
+        String json =
+                "{\"choices\": [{\"logprobs\": {\"tokens\": [\"a\"], \"token_logprobs\": [-1.23456], \"text_offset\": [0],"
+                        + " \"top_logprobs\": [{\"a\": -1.23456, \"b\": -3.999}]}}]}";
         assertThat(round(new LlmRules(5, 3, "reject", 10), json))
-                .isEqualTo(JsonBodies.MAPPER.readTree(json.replace("-1.23456", "-1.235").replace("-3.999", "-3.999")));
+                .isEqualTo(JsonBodies.MAPPER.readTree(
+                        json.replace("-1.23456", "-1.235").replace("-3.999", "-3.999")));
     }
 
     @Test
@@ -146,7 +181,8 @@ class OpenAiGuardTest {
         ByteBuf in = ProtocolAdapterContract.direct("<html>canary</html>");
         try {
             assertThatThrownBy(() -> new OpenAiGuard(REJECT).roundLogprobs(in, ProtocolAdapterContract.ALLOC))
-                    .isInstanceOf(MalformedBodyException.class).satisfies(e -> assertThat(e.getMessage()).doesNotContain("canary"));
+                    .isInstanceOf(MalformedBodyException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("canary"));
         } finally {
             in.release();
         }
@@ -155,22 +191,32 @@ class OpenAiGuardTest {
     @Test
     void streamedChunksAreRoundedAndEverythingElsePassesThrough() {
         OpenAiGuard guard = new OpenAiGuard(REJECT);
-        String chunk = "{\"choices\":[{\"delta\":{\"content\":\"a\"},\"logprobs\":{\"content\":[{\"token\":\"a\",\"logprob\":-0.98765,"
-                + "\"top_logprobs\":[{\"token\":\"a\",\"logprob\":-0.98765}]}]}}]}";
-        assertThat(guard.roundLogprobsInEvent("data: " + chunk)).isEqualTo("data: " + chunk.replace("-0.98765", "-0.99"));
-        assertThat(guard.roundLogprobsInEvent("data:" + chunk + "\r")).isEqualTo("data:" + chunk.replace("-0.98765", "-0.99") + "\r");
-        for (String same : List.of("data: [DONE]", ": keep-alive", "event: ping", "data: {not json", "data: {\"choices\":[{\"logprobs\":null}]}",
+        String chunk =
+                "{\"choices\":[{\"delta\":{\"content\":\"a\"},\"logprobs\":{\"content\":[{\"token\":\"a\",\"logprob\":-0.98765,"
+                        + "\"top_logprobs\":[{\"token\":\"a\",\"logprob\":-0.98765}]}]}}]}";
+        assertThat(guard.roundLogprobsInEvent("data: " + chunk))
+                .isEqualTo("data: " + chunk.replace("-0.98765", "-0.99"));
+        assertThat(guard.roundLogprobsInEvent("data:" + chunk + "\r"))
+                .isEqualTo("data:" + chunk.replace("-0.98765", "-0.99") + "\r");
+        for (String same : List.of(
+                "data: [DONE]",
+                ": keep-alive",
+                "event: ping",
+                "data: {not json",
+                "data: {\"choices\":[{\"logprobs\":null}]}",
                 "data: " + chunk + " trailing")) {
             assertThat(guard.roundLogprobsInEvent(same)).isSameAs(same);
         }
         String off = "data: " + chunk;
-        assertThat(new OpenAiGuard(new LlmRules(5, -1, "reject", 10)).roundLogprobsInEvent(off)).isSameAs(off);
+        assertThat(new OpenAiGuard(new LlmRules(5, -1, "reject", 10)).roundLogprobsInEvent(off))
+                .isSameAs(off);
     }
 
     @Test
     void aCappedRequestIsAcceptedByTheModelServerAndAnsweredWithTheCap() throws Exception {
-        ByteBuf request = ProtocolAdapterContract.direct("{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"the cat\"}],"
-                + " \"max_tokens\": 2, \"logprobs\": true, \"top_logprobs\": 20}");
+        ByteBuf request = ProtocolAdapterContract.direct(
+                "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"the cat\"}],"
+                        + " \"max_tokens\": 2, \"logprobs\": true, \"top_logprobs\": 20}");
         byte[] rewritten;
         try {
             GuardResult r = new OpenAiGuard(new LlmRules(3, 2, "reject", 10)).checkRequest(request);
@@ -183,13 +229,17 @@ class OpenAiGuardTest {
         HttpResponse<byte[]> res = post("/v1/chat/completions", rewritten);
         assertThat(res.statusCode()).isEqualTo(200);
         JsonNode answer = JsonBodies.MAPPER.readTree(res.body());
-        assertThat(answer.at("/choices/0/logprobs/content/0/top_logprobs").size()).isEqualTo(3);
+        assertThat(answer.at("/choices/0/logprobs/content/0/top_logprobs").size())
+                .isEqualTo(3);
     }
 
     @Test
     void aRealStreamIsRoundedEventByEvent() throws Exception {
-        HttpResponse<byte[]> res = post("/v1/chat/completions", ("{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"a b\"}],"
-                + " \"max_tokens\": 3, \"logprobs\": true, \"top_logprobs\": 4, \"stream\": true}").getBytes(UTF_8));
+        HttpResponse<byte[]> res = post(
+                "/v1/chat/completions",
+                ("{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"a b\"}],"
+                                + " \"max_tokens\": 3, \"logprobs\": true, \"top_logprobs\": 4, \"stream\": true}")
+                        .getBytes(UTF_8));
         assertThat(res.statusCode()).isEqualTo(200);
         OpenAiGuard guard = new OpenAiGuard(REJECT);
         int rounded = 0;
@@ -201,7 +251,10 @@ class OpenAiGuardTest {
             }
             for (JsonNode entry : JsonBodies.MAPPER.readTree(out.substring(6)).at("/choices/0/logprobs/content")) {
                 for (JsonNode top : entry.get("top_logprobs")) {
-                    assertThat(new BigDecimal(top.get("logprob").asText()).stripTrailingZeros().scale()).isLessThanOrEqualTo(2);
+                    assertThat(new BigDecimal(top.get("logprob").asText())
+                                    .stripTrailingZeros()
+                                    .scale())
+                            .isLessThanOrEqualTo(2);
                     rounded++;
                 }
             }
@@ -253,7 +306,12 @@ class OpenAiGuardTest {
     }
 
     private static HttpResponse<byte[]> post(String path, byte[] body) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(upstream.uri(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(upstream.uri(path))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
     }
 }

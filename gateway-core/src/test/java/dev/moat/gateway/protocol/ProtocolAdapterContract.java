@@ -105,7 +105,8 @@ abstract class ProtocolAdapterContract {
         JsonNode expected = JsonBodies.MAPPER.readTree(answer(p));
         assertThat(expected.at(stripPointer()).isMissingNode()).isFalse();
         JsonBodies.strip(expected, List.of(stripPointer()));
-        assertThat(JsonBodies.MAPPER.readTree(written).at(stripPointer()).isMissingNode()).isTrue();
+        assertThat(JsonBodies.MAPPER.readTree(written).at(stripPointer()).isMissingNode())
+                .isTrue();
         assertSameDocument(written, expected.toString());
     }
 
@@ -181,15 +182,19 @@ abstract class ProtocolAdapterContract {
         };
         double[][] p = probabilities(2, new Random(5));
         Answer parsed = parse(answer(p));
-        assertThatThrownBy(() -> adapter().writeAnswer(parsed, p, List.of(), tiny)).isInstanceOf(RuntimeException.class);
-        assertThat(handedOut).isNotEmpty().allSatisfy(b -> assertThat(b.refCnt()).isZero());
+        assertThatThrownBy(() -> adapter().writeAnswer(parsed, p, List.of(), tiny))
+                .isInstanceOf(RuntimeException.class);
+        assertThat(handedOut)
+                .isNotEmpty()
+                .allSatisfy(b -> assertThat(b.refCnt()).isZero());
     }
 
     @Test
     void predictionsOfAnotherShapeAreRefusedAndTheAnswerStaysWritable() throws Exception {
         double[][] p = probabilities(2, new Random(2));
         Answer parsed = parse(answer(p));
-        assertThatThrownBy(() -> write(parsed, new double[][] {p[0]}, List.of())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> write(parsed, new double[][] {p[0]}, List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
         double[][] narrow = {p[0], java.util.Arrays.copyOf(p[1], p[1].length - 1)};
         assertThatThrownBy(() -> write(parsed, narrow, List.of())).isInstanceOf(IllegalArgumentException.class);
         double[][] nan = {p[0], p[1].clone()};
@@ -209,11 +214,13 @@ abstract class ProtocolAdapterContract {
     @Test
     void realAnswerFromTheModelServer() throws Exception {
         RequestCase req = realExchange();
-        HttpResponse<byte[]> res = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(upstream.uri(realPath()))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(req.json())).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> res = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(upstream.uri(realPath()))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(req.json()))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
         assertThat(res.statusCode()).isEqualTo(200);
         ByteBuf reqBody = direct(req.json());
         ByteBuf resBody = ALLOC.directBuffer().writeBytes(res.body());
@@ -268,13 +275,15 @@ abstract class ProtocolAdapterContract {
         ByteBuf body = direct(json);
         try {
             assertThatThrownBy(() -> {
-                if (request) {
-                    adapter().inputs(body);
-                } else {
-                    adapter().parseAnswer(body);
-                }
-            }).isInstanceOf(MalformedBodyException.class)
-                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain(CANARY).isNotBlank());
+                        if (request) {
+                            adapter().inputs(body);
+                        } else {
+                            adapter().parseAnswer(body);
+                        }
+                    })
+                    .isInstanceOf(MalformedBodyException.class)
+                    .satisfies(e ->
+                            assertThat(e.getMessage()).doesNotContain(CANARY).isNotBlank());
         } finally {
             body.release();
         }
@@ -349,7 +358,9 @@ abstract class ProtocolAdapterContract {
             }
             return x.equals(y) ? 0 : 1;
         };
-        assertThat(a.equals(numbersWithin, e)).as("%s%nexpected%n%s", actual, expected).isTrue();
+        assertThat(a.equals(numbersWithin, e))
+                .as("%s%nexpected%n%s", actual, expected)
+                .isTrue();
     }
 
     static String label(String json) {

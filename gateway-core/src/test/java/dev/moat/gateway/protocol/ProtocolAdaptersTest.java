@@ -13,13 +13,16 @@ class ProtocolAdaptersTest {
     void everyProtocolHasAnAdapterThatSpeaksIt() {
         for (Protocol p : Protocol.values()) {
             GenericPointers pointers = p == Protocol.GENERIC ? new GenericPointers("/data", "/out", null) : null;
-            assertThat(ProtocolAdapters.forUpstream(Bodies.upstream(p, pointers)).protocol()).isEqualTo(p);
+            assertThat(ProtocolAdapters.forUpstream(Bodies.upstream(p, pointers))
+                            .protocol())
+                    .isEqualTo(p);
         }
     }
 
     @Test
     void aGenericUpstreamWithoutPointersIsAConfigurationError() {
         assertThatThrownBy(() -> ProtocolAdapters.forUpstream(Bodies.upstream(Protocol.GENERIC, null)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("upstreams.model");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("upstreams.model");
     }
 }

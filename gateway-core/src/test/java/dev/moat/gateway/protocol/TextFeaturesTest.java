@@ -24,11 +24,13 @@ class TextFeaturesTest {
             for (String line; (line = in.readLine()) != null; ) {
                 String[] f = line.split(",");
                 String text = new String(HexFormat.of().parseHex(f[0]), StandardCharsets.UTF_8);
-                expected.computeIfAbsent(text, t -> new double[TextFeatures.BUCKETS])[Integer.parseInt(f[1])] = Double.parseDouble(f[2]);
+                expected.computeIfAbsent(text, t -> new double[TextFeatures.BUCKETS])[Integer.parseInt(f[1])] =
+                        Double.parseDouble(f[2]);
             }
         }
         assertThat(expected).hasSize(7);
-        expected.forEach((text, row) -> assertThat(TextFeatures.of(text)).as(text).containsExactly(row, within(1e-12)));
+        expected.forEach(
+                (text, row) -> assertThat(TextFeatures.of(text)).as(text).containsExactly(row, within(1e-12)));
     }
 
     @Test

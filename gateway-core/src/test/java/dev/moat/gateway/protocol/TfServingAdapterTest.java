@@ -38,17 +38,31 @@ class TfServingAdapterTest extends ProtocolAdapterContract {
 
     @Override
     List<String> malformedRequests() {
-        return List.of("[[1, 2]]", "{\"instances\": \"" + CANARY + "\"}", "{\"instances\": []}",
-                "{\"instances\": [[\"" + CANARY + "\"]]}", "{\"instances\": [[1], [true]]}", "{\"instances\": [1, [2]]}",
-                "{\"instances\": [[1]], \"inputs\": [[1]]}", "{\"instances\": [[1e999]]}", "{\"instances\": [{\"b64\": \"" + CANARY + "\"}]}",
-                "{\"inputs\": {\"x\": [[1]]}}", "{\"instances\": [[]]}");
+        return List.of(
+                "[[1, 2]]",
+                "{\"instances\": \"" + CANARY + "\"}",
+                "{\"instances\": []}",
+                "{\"instances\": [[\"" + CANARY + "\"]]}",
+                "{\"instances\": [[1], [true]]}",
+                "{\"instances\": [1, [2]]}",
+                "{\"instances\": [[1]], \"inputs\": [[1]]}",
+                "{\"instances\": [[1e999]]}",
+                "{\"instances\": [{\"b64\": \"" + CANARY + "\"}]}",
+                "{\"inputs\": {\"x\": [[1]]}}",
+                "{\"instances\": [[]]}");
     }
 
     @Override
     List<String> malformedAnswers() {
-        return List.of("{\"predictions\": \"" + CANARY + "\"}", "{\"predictions\": [0.1, 0.9]}", "{\"predictions\": []}",
-                "{\"predictions\": [[]]}", "{\"predictions\": [[0.1, \"" + CANARY + "\"]]}", "{\"predictions\": [[0.5], null]}",
-                "{\"error\": \"" + CANARY + "\"}", "[[0.1, 0.9]]");
+        return List.of(
+                "{\"predictions\": \"" + CANARY + "\"}",
+                "{\"predictions\": [0.1, 0.9]}",
+                "{\"predictions\": []}",
+                "{\"predictions\": [[]]}",
+                "{\"predictions\": [[0.1, \"" + CANARY + "\"]]}",
+                "{\"predictions\": [[0.5], null]}",
+                "{\"error\": \"" + CANARY + "\"}",
+                "[[0.1, 0.9]]");
     }
 
     @Override
@@ -70,7 +84,9 @@ class TfServingAdapterTest extends ProtocolAdapterContract {
         for (int i = 0; i < 2; i++) {
             json.append(i == 0 ? "[" : ", [");
             for (int r = 0; r < 8; r++) {
-                json.append(r == 0 ? "" : ", ").append(Bodies.flat(new double[][] {java.util.Arrays.copyOfRange(x[i], 8 * r, 8 * r + 8)}));
+                json.append(r == 0 ? "" : ", ").append(Bodies.flat(new double[][] {
+                    java.util.Arrays.copyOfRange(x[i], 8 * r, 8 * r + 8)
+                }));
             }
             json.append(']');
         }
@@ -87,7 +103,8 @@ class TfServingAdapterTest extends ProtocolAdapterContract {
     void nestedPredictionRowsKeepTheirNestingWhenWritten() throws Exception {
         Answer a = parse("{\"predictions\": [[[0.25, 0.75]], [[0.5, 0.5]]]}");
         assertClose(a.predictions(), new double[][] {{0.25, 0.75}, {0.5, 0.5}});
-        assertSameDocument(write(a, new double[][] {{0.75, 0.25}, {1, 0}}, List.of()),
+        assertSameDocument(
+                write(a, new double[][] {{0.75, 0.25}, {1, 0}}, List.of()),
                 "{\"predictions\": [[[0.75, 0.25]], [[1.0, 0.0]]]}");
     }
 

@@ -16,7 +16,8 @@ import java.util.List;
  * @param throttle tighter limits for the key, empty when none
  * @param block    how long to block the key, or {@code null} when this step does not block
  */
-public record Decision(double at, TransformChain perturb, List<String> strip, List<RateLimit> throttle, Duration block) {
+public record Decision(
+        double at, TransformChain perturb, List<String> strip, List<RateLimit> throttle, Duration block) {
 
     /** Below the first step: act normally. */
     public static final Decision NONE = new Decision(Double.NaN, TransformChain.EMPTY, List.of(), List.of(), null);

@@ -1,9 +1,8 @@
 package dev.moat.policies.escalation;
 
+import dev.moat.config.PolicyConfig.EscalationStep;
 import dev.moat.config.RateLimit;
 import dev.moat.policies.TransformChain;
-
-import dev.moat.config.PolicyConfig.EscalationStep;
 import dev.moat.policies.Transforms;
 import dev.moat.policies.watermark.WatermarkSink;
 import java.nio.file.Path;
@@ -57,8 +56,8 @@ public final class EscalationLadder {
         for (int i = 0; i < at.length; i++) {
             EscalationStep s = sorted.get(i);
             if (Double.isNaN(s.at()) || (i > 0 && s.at() == at[i - 1])) {
-                throw new IllegalArgumentException("escalation[" + i + "].at: " + s.at()
-                        + " (expected: a number, each step at a different risk)");
+                throw new IllegalArgumentException(
+                        "escalation[" + i + "].at: " + s.at() + " (expected: a number, each step at a different risk)");
             }
             at[i] = s.at();
             TransformChain perturb = Transforms.chain(s.perturb(), ledgers);

@@ -75,5 +75,4 @@ public final class Probabilities {
         }
         return changed;
     }
-
 }

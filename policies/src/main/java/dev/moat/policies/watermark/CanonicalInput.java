@@ -17,6 +17,7 @@ public final class CanonicalInput {
 
     /** Four decimals: finer than any feature scale we expect, coarser than float32 noise. */
     public static final int DEFAULT_DECIMALS = 4;
+
     public static final int MAX_DECIMALS = 12;
 
     private final int decimals;
@@ -24,7 +25,8 @@ public final class CanonicalInput {
 
     public CanonicalInput(int decimals) {
         if (decimals < 0 || decimals > MAX_DECIMALS) {
-            throw new IllegalArgumentException("watermark grid decimals: " + decimals + " (expected: 0-" + MAX_DECIMALS + ")");
+            throw new IllegalArgumentException(
+                    "watermark grid decimals: " + decimals + " (expected: 0-" + MAX_DECIMALS + ")");
         }
         this.decimals = decimals;
         this.scale = Math.pow(10, decimals);

@@ -38,8 +38,12 @@ public record LedgerEntry(double[] input, int label, int classes, String key, In
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LedgerEntry e && label == e.label && classes == e.classes
-                && Arrays.equals(input, e.input) && Objects.equals(key, e.key) && time.equals(e.time);
+        return o instanceof LedgerEntry e
+                && label == e.label
+                && classes == e.classes
+                && Arrays.equals(input, e.input)
+                && Objects.equals(key, e.key)
+                && time.equals(e.time);
     }
 
     @Override
@@ -49,7 +53,7 @@ public record LedgerEntry(double[] input, int label, int classes, String key, In
 
     @Override
     public String toString() {
-        return "LedgerEntry[input=" + Arrays.toString(input) + ", label=" + label + ", classes=" + classes
-                + ", key=" + key + ", time=" + time + "]";
+        return "LedgerEntry[input=" + Arrays.toString(input) + ", label=" + label + ", classes=" + classes + ", key="
+                + key + ", time=" + time + "]";
     }
 }

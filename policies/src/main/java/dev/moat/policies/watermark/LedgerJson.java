@@ -27,7 +27,11 @@ final class LedgerJson {
                 out.append("null");
             }
         }
-        out.append("],\"label\":").append(e.label()).append(",\"classes\":").append(e.classes()).append(",\"key\":");
+        out.append("],\"label\":")
+                .append(e.label())
+                .append(",\"classes\":")
+                .append(e.classes())
+                .append(",\"key\":");
         if (e.key() == null) {
             out.append("null");
         } else {

@@ -13,8 +13,16 @@ package dev.moat.policies.watermark;
  * @param threshold   the p-value below which ownership is claimed
  * @param claimed     whether {@code pValue < threshold}
  */
-public record Verification(int n, int matches, int unanswered, int duplicates, double chanceRate,
-                           double pValue, double log10PValue, double threshold, boolean claimed) {
+public record Verification(
+        int n,
+        int matches,
+        int unanswered,
+        int duplicates,
+        double chanceRate,
+        double pValue,
+        double log10PValue,
+        double threshold,
+        boolean claimed) {
 
     /** The share of tested inputs that matched. */
     public double matchRate() {
@@ -23,9 +31,16 @@ public record Verification(int n, int matches, int unanswered, int duplicates, d
 
     /** One-line summary for the CLI. */
     public String summary() {
-        return String.format(java.util.Locale.ROOT,
+        return String.format(
+                java.util.Locale.ROOT,
                 "matches %d/%d (%.1f%%), chance rate %.4g, p-value %.3g (log10 %.2f), threshold %.3g: %s",
-                matches, n, 100 * matchRate(), chanceRate, pValue, log10PValue, threshold,
+                matches,
+                n,
+                100 * matchRate(),
+                chanceRate,
+                pValue,
+                log10PValue,
+                threshold,
                 claimed ? "WATERMARK PRESENT (claimed)" : "not claimed");
     }
 }

@@ -111,11 +111,10 @@ public final class WatermarkVerifier {
                 matches++;
             }
         }
-        double p = !Double.isNaN(chanceRateOverride) ? chanceRateOverride
-                : n == 0 ? 1.0 : 1.0 / (minClasses - 1);
+        double p = !Double.isNaN(chanceRateOverride) ? chanceRateOverride : n == 0 ? 1.0 : 1.0 / (minClasses - 1);
         double logP = n == 0 ? 0.0 : BinomialTail.logPValue(n, matches, p);
         boolean claimed = logP < Math.log(threshold);
-        return new Verification(n, matches, unanswered, duplicates, p, Math.exp(logP), logP / Math.log(10),
-                threshold, claimed);
+        return new Verification(
+                n, matches, unanswered, duplicates, p, Math.exp(logP), logP / Math.log(10), threshold, claimed);
     }
 }

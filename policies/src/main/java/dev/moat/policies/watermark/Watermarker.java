@@ -49,8 +49,8 @@ public final class Watermarker {
      */
     public Watermarker(byte[] secret, double rate, CanonicalInput canonical) {
         if (secret == null || secret.length < 16) {
-            throw new IllegalArgumentException("watermark.secret: " + (secret == null ? 0 : secret.length)
-                    + " bytes (expected: at least 16)");
+            throw new IllegalArgumentException(
+                    "watermark.secret: " + (secret == null ? 0 : secret.length) + " bytes (expected: at least 16)");
         }
         if (!(rate >= 0 && rate <= 1)) {
             throw new IllegalArgumentException("watermark.rate: " + rate + " (expected: 0-1)");

@@ -40,17 +40,23 @@ class EscalationLadderTest {
     void decisionsCarryTheStepsActions() {
         EscalationLadder ladder = EscalationLadder.from(designExample());
         Decision perturb = ladder.decide(0.6);
-        assertThat(perturb.perturb().transforms()).extracting(OutputTransform::name).containsExactly("reverse_sigmoid");
+        assertThat(perturb.perturb().transforms())
+                .extracting(OutputTransform::name)
+                .containsExactly("reverse_sigmoid");
         assertThat(perturb.throttle()).isEmpty();
         assertThat(perturb.block()).isNull();
         Decision throttle = ladder.decide(0.9);
         assertThat(throttle.throttle()).containsExactly(TWENTY_A_MINUTE);
         // steps accumulate: a throttled key is still perturbed, a blocked one would be too
-        assertThat(throttle.perturb().transforms()).extracting(OutputTransform::name).containsExactly("reverse_sigmoid");
+        assertThat(throttle.perturb().transforms())
+                .extracting(OutputTransform::name)
+                .containsExactly("reverse_sigmoid");
         Decision block = ladder.decide(0.99);
         assertThat(block.block()).isEqualTo(Duration.ofHours(24));
         assertThat(block.throttle()).containsExactly(TWENTY_A_MINUTE);
-        assertThat(block.perturb().transforms()).extracting(OutputTransform::name).containsExactly("reverse_sigmoid");
+        assertThat(block.perturb().transforms())
+                .extracting(OutputTransform::name)
+                .containsExactly("reverse_sigmoid");
     }
 
     @Test
@@ -66,8 +72,8 @@ class EscalationLadderTest {
         java.util.Collections.reverse(reversed);
         assertThat(EscalationLadder.from(reversed).decide(0.85).action()).isEqualTo("throttle");
         assertThatThrownBy(() -> EscalationLadder.from(List.of(
-                new EscalationStep(0.5, List.of(), List.of(TWENTY_A_MINUTE), null),
-                new EscalationStep(0.5, List.of(), List.of(), Duration.ofHours(1)))))
+                        new EscalationStep(0.5, List.of(), List.of(TWENTY_A_MINUTE), null),
+                        new EscalationStep(0.5, List.of(), List.of(), Duration.ofHours(1)))))
                 .hasMessageContaining("escalation[1].at: 0.5");
     }
 
@@ -79,9 +85,11 @@ class EscalationLadderTest {
 
     @Test
     void aStepThatPerturbsAndThrottlesReportsTheMoreSevereAction() {
-        EscalationLadder ladder = EscalationLadder.from(List.of(new EscalationStep(0.3,
+        EscalationLadder ladder = EscalationLadder.from(List.of(new EscalationStep(
+                0.3,
                 List.of(new OutputSpec.TopK(1), new OutputSpec.Strip(List.of("/explanations"))),
-                List.of(TWENTY_A_MINUTE), null)));
+                List.of(TWENTY_A_MINUTE),
+                null)));
         Decision d = ladder.decide(0.3);
         assertThat(d.action()).isEqualTo("throttle");
         assertThat(d.perturbs()).isTrue();
@@ -90,11 +98,17 @@ class EscalationLadderTest {
 
     @Test
     void aWatermarkInAStepNeedsALedger() {
-        List<EscalationStep> steps = List.of(new EscalationStep(0.5,
+        List<EscalationStep> steps = List.of(new EscalationStep(
+                0.5,
                 List.of(new OutputSpec.Watermark(0.01, "0123456789abcdef0123", java.nio.file.Path.of("x.jsonl"))),
-                List.of(), null));
+                List.of(),
+                null));
         assertThatThrownBy(() -> EscalationLadder.from(steps)).hasMessageContaining("ledger");
-        assertThat(EscalationLadder.from(steps, p -> e -> {}).decide(0.6).perturb().transforms())
-                .extracting(OutputTransform::name).containsExactly("watermark");
+        assertThat(EscalationLadder.from(steps, p -> e -> {})
+                        .decide(0.6)
+                        .perturb()
+                        .transforms())
+                .extracting(OutputTransform::name)
+                .containsExactly("watermark");
     }
 }

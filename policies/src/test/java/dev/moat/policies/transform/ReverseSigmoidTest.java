@@ -51,14 +51,34 @@ class ReverseSigmoidTest {
         ReverseSigmoid rs = new ReverseSigmoid(1.0, 0.5);
         rs.perturbRaw(raw);
         double tail = 0.09736309268780308;
-        assertVector(raw, 0.10162142561785314, 0.10080149347962547, 0.11603543208789978,
-                tail, tail, tail, tail, tail, tail, tail);
+        assertVector(
+                raw,
+                0.10162142561785314,
+                0.10080149347962547,
+                0.11603543208789978,
+                tail,
+                tail,
+                tail,
+                tail,
+                tail,
+                tail,
+                tail);
 
         double[] served = input.clone();
         rs.apply(served, ctx());
         // the values of class 0 (original top-1) and class 2 (raw top-1) are swapped
-        assertVector(served, 0.11603543208789978, 0.10080149347962547, 0.10162142561785314,
-                tail, tail, tail, tail, tail, tail, tail);
+        assertVector(
+                served,
+                0.11603543208789978,
+                0.10080149347962547,
+                0.10162142561785314,
+                tail,
+                tail,
+                tail,
+                tail,
+                tail,
+                tail,
+                tail);
     }
 
     @Test

@@ -27,8 +27,9 @@ class WatermarkLedgerTest {
         try (WatermarkLedger ledger = WatermarkLedger.open(file)) {
             ledger.record(new LedgerEntry(new double[] {0.0, 1.5, -2.25e-7}, 3, 10, "alice", T));
         }
-        assertThat(Files.readAllLines(file)).containsExactly(
-                "{\"input\":[0.0,1.5,-2.25E-7],\"label\":3,\"classes\":10,\"key\":\"alice\",\"time\":\"2025-03-04T05:06:07.123Z\"}");
+        assertThat(Files.readAllLines(file))
+                .containsExactly(
+                        "{\"input\":[0.0,1.5,-2.25E-7],\"label\":3,\"classes\":10,\"key\":\"alice\",\"time\":\"2025-03-04T05:06:07.123Z\"}");
     }
 
     @Test
@@ -40,7 +41,9 @@ class WatermarkLedgerTest {
             ledger.record(new LedgerEntry(new double[] {2}, 1, 2, null, T));
         }
         String text = Files.readString(file);
-        assertThat(text).contains("\"key\":\"a\\\"b\\\\c\\nd\\te\\u0001f\\u2028g é 鍵\"").contains("\"key\":null");
+        assertThat(text)
+                .contains("\"key\":\"a\\\"b\\\\c\\nd\\te\\u0001f\\u2028g é 鍵\"")
+                .contains("\"key\":null");
         assertThat(text.lines()).hasSize(2);
         List<LedgerEntry> back = WatermarkLedger.read(file);
         assertThat(back).extracting(LedgerEntry::key).containsExactly(nasty, null);
@@ -81,10 +84,12 @@ class WatermarkLedgerTest {
         // each thread's entries arrive complete and in its own order
         for (int t = 0; t < threads; t++) {
             int id = t;
-            List<LedgerEntry> mine = back.stream().filter(e -> e.key().equals("k" + id)).toList();
+            List<LedgerEntry> mine =
+                    back.stream().filter(e -> e.key().equals("k" + id)).toList();
             assertThat(mine).hasSize(perThread);
             for (int i = 0; i < perThread; i++) {
-                assertThat(mine.get(i)).isEqualTo(new LedgerEntry(new double[] {id, i, i * 0.1}, i % 10, 10, "k" + id, T));
+                assertThat(mine.get(i))
+                        .isEqualTo(new LedgerEntry(new double[] {id, i, i * 0.1}, i % 10, 10, "k" + id, T));
             }
         }
     }
@@ -147,9 +152,12 @@ class WatermarkLedgerTest {
     @Test
     void aMalformedLineIsReportedWithItsLineNumber() throws IOException {
         Path file = dir.resolve("bad.jsonl");
-        Files.writeString(file, "{\"input\":[1],\"label\":0,\"classes\":2,\"key\":\"a\",\"time\":\"2025-01-01T00:00:00Z\"}\n"
-                + "{\"input\":[1],\"label\":0,\"classes\":2,\"key\":\"a\"\n");
-        assertThatThrownBy(() -> WatermarkLedger.read(file)).isInstanceOf(IOException.class)
+        Files.writeString(
+                file,
+                "{\"input\":[1],\"label\":0,\"classes\":2,\"key\":\"a\",\"time\":\"2025-01-01T00:00:00Z\"}\n"
+                        + "{\"input\":[1],\"label\":0,\"classes\":2,\"key\":\"a\"\n");
+        assertThatThrownBy(() -> WatermarkLedger.read(file))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("bad.jsonl:2:");
     }
 

@@ -117,8 +117,7 @@ class WatermarkVerifierTest {
     @Test
     void mixedClassCountsUseTheLargestChanceRate() {
         List<LedgerEntry> entries = List.of(
-                new LedgerEntry(new double[] {1}, 0, 10, "k", T),
-                new LedgerEntry(new double[] {2}, 0, 5, "k", T));
+                new LedgerEntry(new double[] {1}, 0, 10, "k", T), new LedgerEntry(new double[] {2}, 0, 5, "k", T));
         assertThat(new WatermarkVerifier().verify(entries, x -> 0).chanceRate()).isEqualTo(0.25);
     }
 

@@ -31,9 +31,15 @@ class WatermarkerTest {
                     continue;
                 }
                 String[] f = line.split(";");
-                double[] x = Arrays.stream(f[0].split(" ")).mapToDouble(Double::parseDouble).toArray();
-                out.add(new Reference(x, Integer.parseInt(f[1]), Integer.parseInt(f[2]),
-                        Boolean.parseBoolean(f[4]), Integer.parseInt(f[5])));
+                double[] x = Arrays.stream(f[0].split(" "))
+                        .mapToDouble(Double::parseDouble)
+                        .toArray();
+                out.add(new Reference(
+                        x,
+                        Integer.parseInt(f[1]),
+                        Integer.parseInt(f[2]),
+                        Boolean.parseBoolean(f[4]),
+                        Integer.parseInt(f[5])));
             }
         }
         return out;
@@ -46,7 +52,9 @@ class WatermarkerTest {
         assertThat(refs).hasSize(200);
         assertThat(refs).filteredOn(Reference::selected).hasSizeBetween(20, 80);
         for (Reference r : refs) {
-            assertThat(w.selects(r.features())).as("selected %s", Arrays.toString(r.features())).isEqualTo(r.selected());
+            assertThat(w.selects(r.features()))
+                    .as("selected %s", Arrays.toString(r.features()))
+                    .isEqualTo(r.selected());
             assertThat(w.watermarkLabel(r.features(), r.y(), r.classes())).isEqualTo(r.label());
         }
     }

@@ -40,7 +40,9 @@ public final class JsonBodies {
     public static final int MAX_DEPTH = 64;
 
     public static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(MAX_DEPTH)
+                            .build())
                     .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                     // bodies are mostly numbers: the fast (FastDoubleParser / Ryu-style) paths
                     // cut parse and write time several-fold (JFR of the load benchmark: 61% of the
