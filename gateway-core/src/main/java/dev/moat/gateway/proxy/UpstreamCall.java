@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * write to the client) or aggregated for the policy stage, the response timeout, and the
  * connection's return to the pool (when reusable) or close.
  */
-final class UpstreamCall {
+final class UpstreamCall implements UpstreamHandler.Listener {
 
     private final Exchange ex;
     private final ChannelHandlerContext ctx;
@@ -199,7 +199,8 @@ final class UpstreamCall {
     }
 
     /** A message from the upstream connection (via {@link UpstreamHandler}). */
-    void onMessage(Object msg) {
+    @Override
+    public void onMessage(Object msg) {
         if (answered) {
             ReferenceCountUtil.release(msg); // nothing may follow a complete answer
             dropConnection();
@@ -342,14 +343,16 @@ final class UpstreamCall {
      * The upstream connection finished a read: whatever it relayed goes to the client in one flush
      * (head and body of a small answer in one write, as nginx does).
      */
-    void onReadComplete() {
+    @Override
+    public void onReadComplete() {
         if (!ex.finished()) {
             ctx.flush();
         }
     }
 
     /** The upstream connection closed, failed, or sent something undecodable. */
-    void onClosed(Throwable cause) {
+    @Override
+    public void onClosed(Throwable cause) {
         if (ex.finished() || ex.responseComplete()) {
             return;
         }
