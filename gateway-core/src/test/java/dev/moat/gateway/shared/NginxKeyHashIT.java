@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The deployment of the README's "Running several instances", run natively: nginx hashing the
- * Authorization header ({@code hash $http_authorization consistent;}) over two gateways sharing one
- * redis-server. Each key meets one gateway (so one detector); when that gateway dies its keys move
+ * API key (the secret taken from the Authorization or X-API-Key header, {@code hash $moat_key
+ * consistent;}) over two gateways sharing one redis-server. Each key meets one gateway (so one detector); when that gateway dies its keys move
  * to the other, and the tier limit still holds because the buckets are in Redis.
  */
 class NginxKeyHashIT {
@@ -81,8 +81,12 @@ class NginxKeyHashIT {
                   fastcgi_temp_path %1$s/fastcgi;
                   uwsgi_temp_path %1$s/uwsgi;
                   scgi_temp_path %1$s/scgi;
+                  map $http_authorization $moat_key {
+                    "~*^bearer\\s+(?<k>\\S+)\\s*$" $k;
+                    default $http_x_api_key;
+                  }
                   upstream moat {
-                    hash $http_authorization consistent;
+                    hash $moat_key consistent;
                     server 127.0.0.1:%2$d max_fails=1 fail_timeout=10s;
                     server 127.0.0.1:%3$d max_fails=1 fail_timeout=10s;
                     keepalive 16;
@@ -133,13 +137,37 @@ class NginxKeyHashIT {
     }
 
     int send(int key) throws IOException, InterruptedException {
+        return send("Authorization", "Bearer key-secret-" + key);
+    }
+
+    int send(String header, String value) throws IOException, InterruptedException {
         return http.send(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/echo"))
-                                .header("Authorization", "Bearer key-secret-" + key)
+                                .header(header, value)
                                 .timeout(Duration.ofSeconds(10))
                                 .build(),
                         HttpResponse.BodyHandlers.discarding())
                 .statusCode();
+    }
+
+    /**
+     * The bypass: the same key spelled differently ("bearer", extra spaces, X-API-Key) must not reach
+     * another gateway, or its queries would be split over two detectors.
+     */
+    @Test
+    void spellingTheKeyDifferentlyDoesNotMoveItToAnotherGateway() throws Exception {
+        double before = requests(gateways.get(0));
+        assertThat(send(3)).isEqualTo(200);
+        double a0 = requests(gateways.get(0));
+        double b0 = requests(gateways.get(1));
+        int home = a0 > before ? 0 : 1;
+        assertThat(send("Authorization", "bearer   key-secret-3")).isEqualTo(200);
+        assertThat(send("X-API-Key", "key-secret-3")).isEqualTo(200);
+        assertThat(send("Authorization", "BEARER key-secret-3 ")).isEqualTo(200);
+        double a = requests(gateways.get(0)) - a0;
+        double b = requests(gateways.get(1)) - b0;
+        assertThat(home == 0 ? a : b).as("all spellings on the key's gateway").isEqualTo(3);
+        assertThat(home == 0 ? b : a).isZero();
     }
 
     static double requests(Gateway g) throws Exception {
