@@ -193,6 +193,20 @@ class SharedStateIT {
     }
 
     @Test
+    void failingOpenEachGatewayAdmitsOnlyItsShareOfTheLimit() throws Exception {
+        Gateway a = start(yaml("\"10/1h\"", true, 2));
+        redis.kill();
+        await("the gateway sees Redis down", 2000, () -> !a.server.redisState().equals("up"));
+        int ok = 0;
+        for (int i = 0; i < 12; i++) {
+            int s = a.get("/echo", Gateway.ALICE).statusCode();
+            assertThat(s).isIn(200, 429);
+            ok += s == 200 ? 1 : 0;
+        }
+        assertThat(ok).as("10 / 2 instances").isEqualTo(5);
+    }
+
+    @Test
     void redisKilledFailingClosedAnswers503QuicklyThenRecovers() throws Exception {
         Gateway a = start(yaml("\"1000/1h\"", false, 2));
         assertThat(a.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
