@@ -136,6 +136,64 @@ class SharedStateIT {
         await("the unblock reaches the first gateway", 1000, () -> status(a, Gateway.ALICE) == 200);
     }
 
+    static String escalating() {
+        return Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                    escalation:
+                      - {at: 0.8, throttle: "1/1h"}
+                      - {at: 0.95, block: 1h}
+                distributed: {redis: "%s", timeout: 1s}
+                """.formatted(redis.url());
+    }
+
+    /** A Sybil attack spread over instances is still one tenant: its pooled risk reaches every instance. */
+    @Test
+    void aTenantsRiskSharedByOneGatewayBlocksItsKeysOnTheOther() throws Exception {
+        Gateway a = start(escalating());
+        Gateway b = start(escalating());
+        assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+        a.server
+                .stateStore()
+                .putRisk("tenant:acme", new StateStore.Risk(0.97, System.currentTimeMillis()), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await("alice (tenant acme) blocked on the other gateway", 1000, () -> status(b, Gateway.ALICE) == 403);
+        assertThat(status(b, Gateway.BOB)).as("bob has no tenant").isEqualTo(200);
+        assertThat(a.server.stateStore().block("alice", System.currentTimeMillis()))
+                .as("the ladder's block is shared back")
+                .isNotNull()
+                .extracting(StateStore.Block::source)
+                .isEqualTo("ladder");
+    }
+
+    @Test
+    void aKeysSharedRiskThrottlesItThroughTheSharedThrottleBucket() throws Exception {
+        Gateway a = start(escalating());
+        Gateway b = start(escalating());
+        a.server
+                .stateStore()
+                .putRisk("bob", new StateStore.Risk(0.85, System.currentTimeMillis()), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await(
+                "bob's risk reaches the other gateway",
+                1000,
+                () -> b.server.stateStore().risk("bob") != null);
+        assertThat(status(a, Gateway.BOB)).as("the throttle's one token").isEqualTo(200);
+        HttpResponse<String> second = b.post(PREDICT, Gateway.BOB, oneRow());
+        assertThat(second.statusCode())
+                .as("throttled on the other gateway too: one bucket")
+                .isEqualTo(429);
+        assertThat(second.body()).contains("throttled");
+        assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+    }
+
     @Test
     void aRestartedGatewayKeepsItsBlocksAndBuckets() throws Exception {
         String yaml = yaml("\"3/1h\"", true, 1);
