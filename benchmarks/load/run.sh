@@ -7,10 +7,12 @@
 #
 #   benchmarks/load/run.sh                       # ~3.5 minutes with the defaults below
 #   ROUNDS=7 ROUND_SECONDS=10 benchmarks/load/run.sh
+#   REDIS=1 benchmarks/load/run.sh               # adds moat-r: mode (a) with its buckets in Redis
 #
 # Ports (fixed; the script refuses to start when any is already listening):
 #   18080 upstream (nginx, "direct")   18081 nginx reverse proxy
 #   18082 moat-a   18083 moat-a admin  18084 moat-b   18085 moat-b admin
+#   with REDIS=1: 18086 redis-server   18087 moat-r   18088 moat-r admin
 # Every process it starts is stopped on exit (by PID); nginx configs and logs live in a temp dir
 # that is removed at the end (KEEP_TMP=1 keeps it).
 set -euo pipefail
@@ -33,10 +35,13 @@ MOAT_B_EXTRA_JAVA_OPTS="${MOAT_B_EXTRA_JAVA_OPTS:-}"   # e.g. a JFR recording fo
 QUIET_WAIT_SECONDS="${QUIET_WAIT_SECONDS:-0}"  # >0: before each measurement wait (at most this long)
 QUIET_MAX_OTHER_PCT="${QUIET_MAX_OTHER_PCT:-25}" # until other processes use < this % of a core
 RESULTS_FILE="${RESULTS_FILE:-$here/results/$(date -u +%Y-%m-%d).md}"
+REDIS="${REDIS:-0}"                          # 1: also moat-r (buckets in a local redis-server)
 
 P_UP=18080; P_NGX=18081; P_A=18082; P_A_ADMIN=18083; P_B=18084; P_B_ADMIN=18085
 PORTS=($P_UP $P_NGX $P_A $P_A_ADMIN $P_B $P_B_ADMIN)
 TARGETS=(direct nginx moat-a moat-b)
+P_REDIS=18086; P_R=18087; P_R_ADMIN=18088
+if [[ "$REDIS" == 1 ]]; then PORTS+=($P_REDIS $P_R $P_R_ADMIN); TARGETS+=(moat-r); fi
 PATH_PREDICT="/v1/models/digits:predict"
 # The upstream's fixed answer: one row of 10 class probabilities (sums to 1).
 ANSWER='{"predictions":[[0.0112,0.0034,0.0251,0.8123,0.0017,0.0652,0.0009,0.0143,0.0488,0.0171]]}'
@@ -48,6 +53,7 @@ die() { log "error: $*"; exit 1; }
 for tool in nginx wrk taskset ss java curl awk; do
   command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install -y nginx wrk curl default-jre-headless)"
 done
+if [[ "$REDIS" == 1 ]]; then command -v redis-server >/dev/null || die "redis-server not found (Debian: apt-get install -y redis-server)"; fi
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 [[ "$ROUND_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "ROUND_SECONDS must be a positive integer"
 ncpu="$(nproc)"
@@ -62,6 +68,7 @@ log "building/checking the gateway jar ($jar)"
 "$repo/moat" --help >/dev/null || die "could not build the gateway jar"
 "$repo/moat" validate --config "$here/moat-a.yaml" >/dev/null || die "moat-a.yaml does not validate"
 "$repo/moat" validate --config "$here/moat-b.yaml" >/dev/null || die "moat-b.yaml does not validate"
+"$repo/moat" validate --config "$here/moat-r.yaml" >/dev/null || die "moat-r.yaml does not validate"
 
 tmp="$(mktemp -d /tmp/moat-load.XXXXXX)"
 PIDS=()          # every server process we started (nginx masters, java)
@@ -151,14 +158,25 @@ start_nginx "$tmp/ngx"; PID_NGX=$!; PIDS+=("$PID_NGX")
 start_moat "$here/moat-a.yaml" "$tmp/moat-a.log" "$MOAT_A_EXTRA_JAVA_OPTS"; PID_A=$!; PIDS+=("$PID_A")
 start_moat "$here/moat-b.yaml" "$tmp/moat-b.log" "$MOAT_B_EXTRA_JAVA_OPTS"; PID_B=$!; PIDS+=("$PID_B")
 log "started upstream nginx=$PID_UP proxy nginx=$PID_NGX moat-a java=$PID_A moat-b java=$PID_B"
+PID_REDIS=""; PID_R=""
+if [[ "$REDIS" == 1 ]]; then
+  mkdir -p "$tmp/redis"
+  taskset -c "$SERVER_CPU" redis-server --port $P_REDIS --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$tmp/redis" >"$tmp/redis/redis.log" 2>&1 &
+  PID_REDIS=$!; PIDS+=("$PID_REDIS")
+  for i in $(seq 1 50); do redis-cli -p $P_REDIS ping >/dev/null 2>&1 && break; sleep 0.1; done
+  start_moat "$here/moat-r.yaml" "$tmp/moat-r.log" "$MOAT_A_EXTRA_JAVA_OPTS"; PID_R=$!; PIDS+=("$PID_R")
+  log "started redis-server=$PID_REDIS moat-r java=$PID_R"
+fi
 
-port_of() { case "$1" in direct) echo $P_UP;; nginx) echo $P_NGX;; moat-a) echo $P_A;; moat-b) echo $P_B;; esac; }
+port_of() { case "$1" in direct) echo $P_UP;; nginx) echo $P_NGX;; moat-a) echo $P_A;; moat-b) echo $P_B;; moat-r) echo $P_R;; esac; }
 pids_of() {   # the server process(es) whose CPU counts for a target
   case "$1" in
     direct) echo "$PID_UP" $(pgrep -P "$PID_UP" || true);;
     nginx)  echo "$PID_NGX" $(pgrep -P "$PID_NGX" || true);;
     moat-a) echo "$PID_A";;
     moat-b) echo "$PID_B";;
+    moat-r) echo "$PID_R" "$PID_REDIS";;   # Redis' CPU counts for the Redis mode
   esac
 }
 ticks() {   # utime+stime clock ticks summed over the given PIDs
@@ -235,7 +253,8 @@ wait_quiet() {   # bounded: at most QUIET_WAIT_SECONDS
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2"; }
 
 if (( WARMUP_JVM_SECONDS > 0 )); then
-  for t in moat-a moat-b; do
+  for t in "${TARGETS[@]}"; do
+    [[ "$t" == moat-* ]] || continue
     log "warm-up $t ${WARMUP_JVM_SECONDS}s"
     run_wrk "$t" "$WARMUP_JVM_SECONDS" "$CONNECTIONS" "$tmp/wrk/warmup-$t.txt" >/dev/null
   done
@@ -278,10 +297,12 @@ for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || die "a server died during 
 # What Moat itself counted (outcomes, defence actions, detector alerts, dropped detection events).
 moat_counters() {   # $1 = admin port
   curl -s -m 5 "http://127.0.0.1:$1/metrics" 2>/dev/null \
-    | grep -E '^moat_(requests_total|actions_total|detector_alerts_total|detection_dropped_total|ratelimit_rejections_total|keys_flagged)' || true
+    | grep -E '^moat_(requests_total|actions_total|detector_alerts_total|detection_dropped_total|ratelimit_rejections_total|keys_flagged|redis_)' || true
 }
 MOAT_A_COUNTERS="$(moat_counters $P_A_ADMIN)"
 MOAT_B_COUNTERS="$(moat_counters $P_B_ADMIN)"
+MOAT_R_COUNTERS=""
+[[ "$REDIS" == 1 ]] && MOAT_R_COUNTERS="$(moat_counters $P_R_ADMIN)"
 
 # ---------------------------------------------------------------- report
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
@@ -308,6 +329,14 @@ table="$tmp/table.md"
         t, rps, ratio, p50/1000, p99/1000, up50, added, cpu, errs, other }'
   done
 } >"$table"
+if [[ "$REDIS" == 1 ]]; then
+  {
+    echo
+    awk -v ratio="$(paired moat-r 3 moat-a ratio | median)" -v added="$(paired moat-r 8 moat-a diff | median)" \
+        -v addedload="$(paired moat-r 4 moat-a diff | median)" 'BEGIN{
+      printf "Redis mode: moat-r / moat-a throughput %.2f (goal >= 0.8); added unloaded p50 %+d µs, added p50 under load %+d µs (goal <= 150 µs); medians of per-round differences.\n", ratio, added, addedload }'
+  } >>"$table"
+fi
 
 java_version="$(java -version 2>&1 | sed 's/^/    /')"
 cpu_model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
@@ -348,6 +377,7 @@ mkdir -p "$(dirname "$RESULTS_FILE")"
   echo
   echo '```'
   echo "# moat-a"; echo "$MOAT_A_COUNTERS"; echo "# moat-b"; echo "$MOAT_B_COUNTERS"
+  [[ "$REDIS" == 1 ]] && { echo "# moat-r"; echo "$MOAT_R_COUNTERS"; }
   echo '```'
   echo
   echo "<details><summary>Per-round numbers</summary>"

@@ -9,6 +9,7 @@ import dev.moat.config.DistributedConfig;
 import dev.moat.config.HostPort;
 import dev.moat.config.RateLimitingConfig;
 import dev.moat.config.ServerConfig;
+import dev.moat.config.StateConfig;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,18 +86,28 @@ final class ServerSections {
     }
 
     static DistributedConfig distributed(ConfigNode node) {
-        Fields f = node.fields("redis", "fail_open");
+        Fields f = node.fields("redis", "fail_open", "instances", "timeout");
         // A Redis URL may carry a password, so its value is never echoed.
         String redis = f.get("redis")
                 .secret()
                 .as(null, "a URL like \"redis://host:port\" or \"rediss://host:port\"", s -> {
                     URI uri = uri(s);
                     boolean ok = uri != null
-                            && ("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme()))
+                            && ("redis".equals(uri.getScheme())
+                                    || "rediss".equals(uri.getScheme())
+                                    || "redis-sentinel".equals(uri.getScheme()))
                             && uri.getHost() != null;
                     return ok ? s : null;
                 });
-        return new DistributedConfig(redis, f.bool("fail_open", true));
+        return new DistributedConfig(
+                redis,
+                f.bool("fail_open", true),
+                f.integer("instances", 1, 1024, 1),
+                f.duration("timeout", DistributedConfig.DEFAULT_TIMEOUT));
+    }
+
+    static StateConfig state(ConfigNode node) {
+        return new StateConfig(node.fields("file").path("file"));
     }
 
     static AuditConfig audit(ConfigNode node) {

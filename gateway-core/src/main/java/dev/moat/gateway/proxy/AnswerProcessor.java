@@ -74,6 +74,10 @@ final class AnswerProcessor {
         try {
             double[][] rows = adapter.inputs(body);
             ex.inputs(rows);
+            if (rows.length > 1 && ex.gateway().sharedLimiter() != null) {
+                chargeRowsShared(ex, rows.length, body);
+                return null; // the exchange calls upstream once the shared bucket answered
+            }
             if (rows.length > 1 && !chargeRows(ex, rows.length)) {
                 body.release();
                 return null;
@@ -101,12 +105,44 @@ final class AnswerProcessor {
         if (d.allowed()) {
             return true;
         }
+        rejectBatch(ex, key, rows);
+        return false;
+    }
+
+    /** As {@link #chargeRows}, from the shared buckets: resumes on the exchange's event loop. */
+    private static void chargeRowsShared(Exchange ex, int rows, ByteBuf body) {
+        ApiKey key = ex.admission().key();
+        ex.gateway()
+                .sharedLimiter()
+                .tryConsume(key.id(), ex.snapshot().limits(key), rows - 1L)
+                .whenComplete((d, e) -> ex.ctx().executor().execute(() -> {
+                    if (ex.finished()) {
+                        body.release();
+                        return;
+                    }
+                    if (e != null) {
+                        body.release();
+                        ex.failWith(
+                                Problem.unavailable("shared rate-limit state is unreachable; try again shortly"),
+                                "shared_state_unavailable");
+                        return;
+                    }
+                    ex.rate(d);
+                    if (!d.allowed()) {
+                        body.release();
+                        rejectBatch(ex, key, rows);
+                        return;
+                    }
+                    ex.callUpstream(body);
+                }));
+    }
+
+    private static void rejectBatch(Exchange ex, ApiKey key, int rows) {
         ex.gateway().metrics().rateLimited();
         ex.failWith(
                 Problem.rateLimited("a batch of " + rows + " rows exceeds what the tier '" + key.tier()
                         + "' allows now (every row counts)"),
                 "rate_limited");
-        return false;
     }
 
     /**

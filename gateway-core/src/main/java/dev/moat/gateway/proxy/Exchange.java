@@ -84,7 +84,21 @@ public final class Exchange {
         if (request instanceof LastHttpContent) {
             requestComplete = true;
         }
-        admission = RequestGate.admit(gw, snap, request, path);
+        RequestGate.Admission a = RequestGate.admit(gw, snap, request, path);
+        if (a.pending()) { // shared buckets: resume on this channel's loop when Redis (or the timeout) answers
+            admission = a;
+            RequestGate.consumeShared(gw, snap, request, a)
+                    .whenComplete((done, e) -> ctx.executor().execute(() -> admitted(done)));
+            return;
+        }
+        admitted(a);
+    }
+
+    private void admitted(RequestGate.Admission a) {
+        if (finished) {
+            return; // the client went away while the shared buckets answered
+        }
+        admission = a;
         route = admission.route();
         rate = admission.rate();
         if (!admission.admitted()) {
@@ -172,9 +186,14 @@ public final class Exchange {
         requestBody = null;
         ByteBuf outbound = AnswerProcessor.onRequest(this, body);
         if (outbound != null) {
-            upstream = new UpstreamCall(this);
-            upstream.start(outbound);
+            callUpstream(outbound);
         }
+    }
+
+    /** Sends the (inspected) request upstream. */
+    void callUpstream(ByteBuf outbound) {
+        upstream = new UpstreamCall(this);
+        upstream.start(outbound);
     }
 
     /** Answers with a problem (only before any answer byte was written). */

@@ -104,7 +104,11 @@ public final class RateLimiter {
                 cache.put(keyId, fresh);
             }
         }
-        VerboseResult<ConsumptionProbe> result = kb.bucket().asVerbose().tryConsumeAndReturnRemaining(tokens);
+        return decide(limits, kb.bucket().asVerbose().tryConsumeAndReturnRemaining(tokens));
+    }
+
+    /** The decision, Retry-After and RateLimit fields for one consumption from a bucket holding {@code limits}. */
+    static Decision decide(List<RateLimit> limits, VerboseResult<ConsumptionProbe> result) {
         ConsumptionProbe probe = result.getValue();
         long[] available = result.getDiagnostics().getAvailableTokensPerEachBandwidth();
         int limiting = 0;
@@ -125,6 +129,18 @@ public final class RateLimiter {
         // more tokens than a bucket holds can never be granted: no Retry-After then (0)
         long retryAfter = probe.isConsumed() || wait == Long.MAX_VALUE ? 0 : Math.max(1, ceilSeconds(wait));
         return new Decision(probe.isConsumed(), limits, limiting, remaining, resetSeconds, retryAfter);
+    }
+
+    /** A bucket configuration holding every limit, refilled greedily. */
+    static io.github.bucket4j.BucketConfiguration configuration(List<RateLimit> limits) {
+        var builder = io.github.bucket4j.BucketConfiguration.builder();
+        for (RateLimit l : limits) {
+            builder.addLimit(Bandwidth.builder()
+                    .capacity(l.capacity())
+                    .refillGreedy(l.capacity(), l.period())
+                    .build());
+        }
+        return builder.build();
     }
 
     private Bucket newBucket(List<RateLimit> limits) {

@@ -55,11 +55,17 @@ final class GatewayAdmin implements AdminService {
         if (server.draining()) {
             return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "draining\n"));
         }
+        String redis = server.redisState();
+        String redisLine = redis == null ? "" : "redis: " + redis + "\n";
+        if (redis != null && redis.contains("failing closed")) {
+            return CompletableFuture.completedFuture(
+                    Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n" + redisLine));
+        }
         List<UpstreamConfig> ups =
                 new ArrayList<>(server.snapshot().config().upstreams().values());
         CompletableFuture<Reply> result = new CompletableFuture<>();
         if (ups.isEmpty()) {
-            result.complete(Reply.text(HttpResponseStatus.OK, "ready\n"));
+            result.complete(Reply.text(HttpResponseStatus.OK, "ready\n" + redisLine));
             return result;
         }
         AtomicInteger pending = new AtomicInteger(ups.size());
@@ -81,7 +87,7 @@ final class GatewayAdmin implements AdminService {
                 if (pending.decrementAndGet() == 0) {
                     result.complete(
                             down.isEmpty()
-                                    ? Reply.text(HttpResponseStatus.OK, "ready\n")
+                                    ? Reply.text(HttpResponseStatus.OK, "ready\n" + redisLine)
                                     : Reply.text(
                                             HttpResponseStatus.SERVICE_UNAVAILABLE,
                                             "upstreams not reachable: " + down + "\n"));

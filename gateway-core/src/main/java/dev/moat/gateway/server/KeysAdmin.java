@@ -12,7 +12,6 @@ import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.auth.Secrets;
 import dev.moat.gateway.runtime.Snapshot;
-import dev.moat.gateway.state.StateStore;
 import dev.moat.gateway.state.StateStore.KeyRecord;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -75,7 +74,7 @@ final class KeysAdmin {
         KeyStore.Entry entry = keys().entry(parts[0]);
         if (entry == null) {
             throw new AdminProblemException(AdminProblems.notFound(
-                    "unknown key id '" + parts[0] + "'" + (server.state().revoked(parts[0]) ? " (revoked)" : "")));
+                    "unknown key id '" + parts[0] + "'" + (server.stateStore().revoked(parts[0]) ? " (revoked)" : "")));
         }
         ApiKey key = entry.key();
         return switch (action) {
@@ -84,7 +83,7 @@ final class KeysAdmin {
             case "block" -> block(key, req);
             case "unblock" -> {
                 server.defenses().unblock(key.id());
-                durable(server.state().unblock(key.id(), now()));
+                durable(server.stateStore().unblock(key.id(), now()));
                 yield json(HttpResponseStatus.OK, Map.of("id", key.id(), "result", "unblocked"));
             }
             default -> {
@@ -128,7 +127,7 @@ final class KeysAdmin {
             throw new AdminProblemException(
                     AdminProblems.invalid("expires_at: \"" + expires + "\" is not in the future"));
         }
-        if (server.state().revoked(id)) {
+        if (server.stateStore().revoked(id)) {
             throw new AdminProblemException(
                     AdminProblems.conflict("key id '" + id + "' was revoked; ids are never reused"));
         }
@@ -137,7 +136,7 @@ final class KeysAdmin {
         }
         String secret = Secrets.newSecret();
         long expiresAt = expires == null ? 0 : expires.toEpochMilli();
-        durable(server.state()
+        durable(server.stateStore()
                 .putKey(new KeyRecord(id, KeyStore.sha256Hex(secret), tier, tenant, expiresAt, null, 0, now)));
         server.defenses().audit("key_create", id, "tier=" + tier + " tenant=" + tenant + " expires_at=" + expires);
         Map<String, Object> out = new LinkedHashMap<>();
@@ -151,7 +150,7 @@ final class KeysAdmin {
 
     private Reply revoke(ApiKey key) throws AdminProblemException {
         long now = now();
-        durable(server.state().revoke(key.id(), now));
+        durable(server.stateStore().revoke(key.id(), now));
         server.defenses().audit("key_revoke", key.id(), "by admin");
         return json(
                 HttpResponseStatus.OK,
@@ -163,11 +162,11 @@ final class KeysAdmin {
         Duration grace = body.duration("grace", Duration.ZERO, MAX_GRACE);
         ApiKey key = entry.key();
         String currentSha = currentDigest(key.id());
-        KeyRecord old = server.state().keys().get(key.id());
+        KeyRecord old = server.stateStore().keys().get(key.id());
         long now = now();
         String secret = Secrets.newSecret();
         long graceEnd = grace.isZero() ? 0 : now + grace.toMillis();
-        durable(server.state()
+        durable(server.stateStore()
                 .putKey(new KeyRecord(
                         key.id(),
                         KeyStore.sha256Hex(secret),
@@ -188,7 +187,7 @@ final class KeysAdmin {
     }
 
     private String currentDigest(String id) {
-        KeyRecord r = server.state().keys().get(id);
+        KeyRecord r = server.stateStore().keys().get(id);
         if (r != null) {
             return r.sha256();
         }
@@ -210,8 +209,7 @@ final class KeysAdmin {
                     AdminProblems.invalid("reason: " + reason.length() + " characters (expected at most 500)"));
         }
         long until = now() + d.toMillis();
-        server.defenses().block(key.id(), until, reason);
-        durable(server.state().putBlock(new StateStore.Block(key.id(), until, reason, "admin")));
+        durable(server.defenses().block(key.id(), until, reason));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", key.id());
         out.put("blocked_until", Instant.ofEpochMilli(until).toString());
