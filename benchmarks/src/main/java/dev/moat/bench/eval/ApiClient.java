@@ -60,14 +60,15 @@ final class ApiClient {
         return new Reply(200, parse(response.body(), rows.length), retryAfter);
     }
 
-    /** One cheap chat completion ({@code max_tokens: 1}) on {@code chat}; its status. */
+    /** One cheap chat completion ({@code max_tokens: 1}, one row of logprobs) on {@code chat}; its status. */
     int chat(URI chat, String secret) {
         HttpRequest request = HttpRequest.newBuilder(chat)
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .header("Authorization", "Bearer " + secret)
-                .POST(HttpRequest.BodyPublishers.ofString(
-                        "{\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
+                .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                                "{\"max_tokens\":1,\"logprobs\":true,\"top_logprobs\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
                 .build();
         try {
             return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();

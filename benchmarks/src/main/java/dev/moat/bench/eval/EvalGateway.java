@@ -75,6 +75,7 @@ final class EvalGateway implements AutoCloseable {
                   - {path_prefix: %s, upstream: llm, policy: chat}
                 tiers:
                   t: {limits: [%s]}
+                  bulk: {limits: ["1000000/1s"]}
                 detection: {workers: 1}
                 access_log: {enabled: false}
                 keys:
@@ -91,11 +92,13 @@ final class EvalGateway implements AutoCloseable {
                     .append(k.id())
                     .append(", sha256: \"")
                     .append(KeyStore.sha256Hex(k.secret()))
-                    .append("\", tier: t")
+                    .append(HonestUser.bulk(k.id()) ? "\", tier: bulk" : "\", tier: t")
                     .append(k.tenant() == null ? "" : ", tenant: " + k.tenant())
                     .append("}\n");
         }
-        y.append("policies:\n  chat:\n    llm: ").append(LlmProbe.GUARD).append('\n');
+        // the chat route has its own policy with a detector, so a chat request is a detection event
+        // under another profile than the classifier's (the cross-policy attacker's lever)
+        y.append("policies:\n  chat:\n    llm: ").append(LlmProbe.GUARD).append("\n    detectors: {volume: {}}\n");
         if (preset.policyYaml() != null) {
             y.append("  eval:\n");
             String body =

@@ -78,17 +78,17 @@ public record EvalSettings(
                 fast("label-active", Kind.ACTIVE, true, Layout.SINGLE, b)));
         attacks.addAll(adaptive(b));
         List<AttackSpec> wide = new ArrayList<>(List.of(
-                fast("random", Kind.RANDOM, false, Layout.SINGLE, 4_000),
-                fast("jbda", Kind.JBDA, false, Layout.SINGLE, 4_000),
-                fast("jbda-scaled", Kind.JBDA_SCALED, false, Layout.SINGLE, 4_000),
-                fast("knockoff", Kind.KNOCKOFF, false, Layout.SINGLE, 4_000),
-                fast("active", Kind.ACTIVE, false, Layout.SINGLE, 4_000),
-                fast("sybil5-jbda-scaled", Kind.JBDA_SCALED, false, Layout.SYBIL_5, 4_000)));
-        wide.addAll(adaptive(4_000));
+                fast("random", Kind.RANDOM, false, Layout.SINGLE, 3_000),
+                fast("jbda", Kind.JBDA, false, Layout.SINGLE, 3_000),
+                fast("jbda-scaled", Kind.JBDA_SCALED, false, Layout.SINGLE, 3_000),
+                fast("knockoff", Kind.KNOCKOFF, false, Layout.SINGLE, 3_000),
+                fast("active", Kind.ACTIVE, false, Layout.SINGLE, 3_000),
+                fast("sybil5-jbda-scaled", Kind.JBDA_SCALED, false, Layout.SYBIL_5, 3_000)));
+        wide.addAll(adaptive(3_000));
         List<Plan> plans = List.of(
                 new Plan(SampleModel.DIGITS, attacks, Preset.all()),
                 new Plan(SampleModel.DIGITS32, wide, presets(WIDE_PRESETS)));
-        return new EvalSettings("full", 20_261_122L, plans, 600, 7 * 86_400, 40, 30, 32, 2);
+        return new EvalSettings("full", 20_261_122L, plans, 600, 7 * 86_400, 40, 30, 32, 4);
     }
 
     public static EvalSettings quick() {
@@ -98,17 +98,15 @@ public record EvalSettings(
                 fast("jbda", Kind.JBDA, false, Layout.SINGLE, b),
                 fast("knockoff", Kind.KNOCKOFF, false, Layout.SINGLE, b),
                 fast("active", Kind.ACTIVE, false, Layout.SINGLE, b),
-                fast("sybil5-jbda", Kind.JBDA, false, Layout.SYBIL_5, b),
                 fast("jbda-random-step", Kind.JBDA_RANDOM_STEP, false, Layout.SINGLE, b),
                 cross(b));
         List<AttackSpec> wide = List.of(
                 fast("random", Kind.RANDOM, false, Layout.SINGLE, 1_000),
-                fast("jbda-scaled", Kind.JBDA_SCALED, false, Layout.SINGLE, 1_000),
-                fast("knockoff", Kind.KNOCKOFF, false, Layout.SINGLE, 1_000));
+                fast("jbda-scaled", Kind.JBDA_SCALED, false, Layout.SINGLE, 1_000));
         List<Plan> plans = List.of(
-                new Plan(SampleModel.DIGITS, attacks, Preset.all()),
+                new Plan(SampleModel.DIGITS, attacks, presets(List.of("none", "perturb", "full"))),
                 new Plan(SampleModel.DIGITS32, wide, presets(List.of("none", "full"))));
-        return new EvalSettings("quick", 20_261_122L, plans, 600, 86_400, 30, 20, 12, 2);
+        return new EvalSettings("quick", 20_261_122L, plans, 600, 86_400, 30, 20, 12, 4);
     }
 
     /** The attackers who read the README (issue 9, item 5), each with {@code budget} rows. */

@@ -20,6 +20,8 @@ final class HonestUser {
     static final double SESSION_SECONDS = 300;
     static final double HOUR = 3_600;
     static final int MAX_BATCH = 64;
+    /** Rows per request of an app on the 8x8 model: a heavy user batches what a flush holds. */
+    static final int MAX_BATCH_NARROW = 256;
     /** Rows of each job of the bursty user. */
     static final int BURST_ROWS = 2_500;
     /** When the bursty user's jobs start (simulated seconds): one before the attacks start, one during the warm-up. */
@@ -40,6 +42,7 @@ final class HonestUser {
     final EvalGateway.Key key;
     final boolean heavy;
     private final HonestClient client;
+    private final int maxBatch;
     private final boolean bursty;
     private double nextArrival;
     private double nextFlush;
@@ -52,10 +55,26 @@ final class HonestUser {
         this.bursty = bursty;
         this.nextArrival = client.nextDelay().toNanos() / 1e9;
         this.nextFlush = bursty ? BURSTS[0] : flushAfter(0);
+        this.maxBatch = MAX_BATCH;
+    }
+
+    private HonestUser(HonestUser u, int maxBatch) {
+        this.key = u.key;
+        this.client = u.client;
+        this.heavy = u.heavy;
+        this.bursty = u.bursty;
+        this.nextArrival = u.nextArrival;
+        this.nextFlush = u.nextFlush;
+        this.maxBatch = maxBatch;
     }
 
     HonestUser(EvalGateway.Key key, HonestClient client) {
         this(key, client, key.id().contains("heavy"), false);
+    }
+
+    /** Whether the key is on the unlimited {@code bulk} tier (a customer whose plan fits its volume). */
+    static boolean bulk(String keyId) {
+        return keyId.equals("honest-heavy50") || keyId.equals("honest-batch");
     }
 
     /** Whether the user is on line at simulated second {@code t}. */
@@ -76,29 +95,40 @@ final class HonestUser {
         return nextFlush;
     }
 
-    /** The queries that arrived up to {@code now} while on line, in batches of at most {@link #MAX_BATCH}. */
+    /** The queries that arrived up to {@code now} while on line, in batches of at most {@link #MAX_BATCH} (256 on the 8x8 model). */
     List<double[][]> flush(double now) {
         List<double[]> rows = new ArrayList<>();
         if (bursty) {
             for (int i = 0; i < BURST_ROWS; i++) {
-                rows.add(client.next());
+                rows.add(decimals(client.next()));
             }
             burst++;
             nextFlush = burst < BURSTS.length ? BURSTS[burst] : Double.POSITIVE_INFINITY;
         } else {
             while (nextArrival <= now) {
                 if (active(nextArrival)) {
-                    rows.add(client.next());
+                    rows.add(decimals(client.next()));
                 }
                 nextArrival += client.nextDelay().toNanos() / 1e9;
             }
             nextFlush = flushAfter(now);
         }
         List<double[][]> batches = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i += MAX_BATCH) {
-            batches.add(rows.subList(i, Math.min(rows.size(), i + MAX_BATCH)).toArray(new double[0][]));
+        for (int i = 0; i < rows.size(); i += maxBatch) {
+            batches.add(rows.subList(i, Math.min(rows.size(), i + maxBatch)).toArray(new double[0][]));
         }
         return batches;
+    }
+
+    /**
+     * The row as an app sends it: pixel values with three decimals (the client's noise would
+     * otherwise put 17 digits per value on the wire, three times the bytes on the wide model).
+     */
+    static double[] decimals(double[] x) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.round(x[i] * 1_000) / 1_000.0;
+        }
+        return x;
     }
 
     /** The honest keys of a run on {@code data}, seeded from the run's seed. */
@@ -127,6 +157,9 @@ final class HonestUser {
             users.add(user(
                     "honest-skewed-479",
                     new HonestClient(seed + 14, mean, noise, "skewed", data, new int[] {4, 7, 9}, 0.9)));
+        }
+        if (data.features() <= Digits.FEATURES) {
+            users.replaceAll(u -> new HonestUser(u, MAX_BATCH_NARROW));
         }
         return users;
     }

@@ -29,9 +29,9 @@ class EvalEndToEndIT {
     }
 
     @Test
-    void aRandomAttackAgainstNoDefenceAndTheFullPolicy() throws Exception {
+    void aRandomAttackAgainstNoDefenceAndTheStrictPolicy() throws Exception {
         EvalSettings s = EvalSettings.quick()
-                .only(List.of("digits"), List.of("random"), List.of("none", "full"))
+                .only(List.of("digits"), List.of("random"), List.of("none", "strict"))
                 .withBudget(320)
                 .withLlmPrompts(0);
         Evaluation.Results results = new Evaluation(s, line -> {}).run();
