@@ -380,10 +380,11 @@ final class Tables {
                   budget, when all its keys are blocked, or at t = %.0f s.
                 - Surrogates: `SoftmaxRegression` (%d epochs) and the served architecture, a 64-32-10 `DigitsModel` MLP
                   (%d epochs), trained on the renormalised probability rows the attacker saw (soft labels) or on the argmax for
-                  label-only attackers; none below 20 stolen rows.
+                  label-only attackers; none below 20 stolen rows. On `digits32` the MLP is 1024-32-10 and both train for half
+                  the epochs (at least 10).
                 - Watermark verification: `WatermarkVerifier` (p = 1/(C-1), claim at p < 1e-6) on the ledger lines recorded
-                  for the attacker's keys; the independent models are `SoftmaxRegression.get()` and a 64-32-10 MLP trained on
-                  `Digits.train()` labels with another seed.
+                  for the attacker's keys; the independent models are a softmax regression and an MLP of the served architecture
+                  trained on the model's training labels with other seeds.
                 - Active attack: %d independent bisection lanes (`BoundaryAttacker`), one row per lane in each request, so
                   batching does not break the feedback loop.
                 """,

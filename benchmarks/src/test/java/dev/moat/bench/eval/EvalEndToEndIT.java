@@ -30,7 +30,7 @@ class EvalEndToEndIT {
 
     @Test
     void aRandomAttackAgainstNoDefenceAndTheStrictPolicy() throws Exception {
-        EvalSettings s = EvalSettings.quick()
+        EvalSettings s = EvalSettings.full()
                 .only(List.of("digits"), List.of("random"), List.of("none", "strict"))
                 .withBudget(320)
                 .withLlmPrompts(0);
@@ -45,10 +45,10 @@ class EvalEndToEndIT {
             assertThat(h.agreement()).isEqualTo(1.0);
             assertThat(h.l1Sum()).isLessThan(1e-6);
         });
-        RunRecord full = Goals.find(results.runs(), "random", "full").orElseThrow();
-        assertThat(full.honest())
-                .hasSize(8)
-                .anySatisfy(h -> assertThat(h.keyId()).isEqualTo("honest-heavy50"));
+        // strict has full's detectors with the standard honest keys (the realistic population runs under
+        // full and costs 50,000 honest rows a run: covered by PacingTest without a gateway)
+        RunRecord full = Goals.find(results.runs(), "random", "strict").orElseThrow();
+        assertThat(full.honest()).hasSize(5);
         assertThat(full.honestFlagged()).isZero();
         assertThat(full.attackerWatermarks()).isLessThanOrEqualTo((int) full.rowsAnswered());
         assertThat(full.independent()).hasSize(2).noneMatch(RunRecord.WatermarkCheck::claimed);
