@@ -1,0 +1,225 @@
+package dev.moat.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.fixtures.ModelServerExtension;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Unauthenticated connection exhaustion (issue 10, row 1): clients that send slowly, or not at
+ * all, or a body the gateway would discard, cannot hold connections; one address cannot hold more
+ * than its cap; and a thousand such sockets do not keep a legitimate client waiting.
+ */
+class SlowClientsIT {
+
+    @RegisterExtension
+    static final ModelServerExtension upstream = new ModelServerExtension();
+
+    static Gateway gw;
+
+    @BeforeAll
+    static void start() throws Exception {
+        gw = Gateway.start(
+                Gateway.common("\"100000/1m\"")
+                                .replace(
+                                        "max_response_bytes: 1MiB}",
+                                        "max_response_bytes: 1MiB, max_connections: 600,"
+                                                + " max_connections_per_address: 64}")
+                                .replace(
+                                        "timeouts: {idle: 30s, header_read: 500ms, drain: 5s}",
+                                        "timeouts: {idle: 30s, header_read: 300ms, request_read: 600ms,"
+                                                + " keep_alive: 500ms, drain: 5s}")
+                        + """
+                upstreams:
+                  model: {url: "${UPSTREAM}"}
+                routes:
+                  - {path_prefix: /echo, upstream: model}
+                """,
+                upstream.baseUri());
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    private static long millisSince(long t0) {
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    @Test
+    void aRejectedRequestAnswersAtOnceAndDoesNotWaitForItsBody() throws Exception {
+        try (RawClient c = new RawClient(gw.server.port()).timeout(4000)) {
+            long t0 = System.nanoTime();
+            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n");
+            RawClient.Response r = c.readResponse();
+            assertThat(r.status()).isEqualTo(401);
+            assertThat(r.header("connection")).isEqualTo("close");
+            assertThat(millisSince(t0)).isLessThan(300);
+            assertThat(c.closedByServer()).isTrue();
+            assertThat(millisSince(t0)).isLessThan(3000); // at most the lingering read
+        }
+    }
+
+    @Test
+    void aSlowBodyIsCutOffAtTheRequestDeadlineWith408() throws Exception {
+        try (RawClient c = new RawClient(gw.server.port()).timeout(4000)) {
+            long t0 = System.nanoTime();
+            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE
+                    + "\r\nContent-Length: 10\r\n\r\nabc");
+            RawClient.Response r = c.readResponse();
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(millisSince(t0)).isBetween(500L, 2500L);
+            assertThat(c.closedByServer()).isTrue();
+        }
+    }
+
+    @Test
+    void aHeadTrickledWithinHeaderReadButPastRequestReadIsCutOff() throws Exception {
+        try (RawClient c = new RawClient(gw.server.port()).timeout(4000)) {
+            long t0 = System.nanoTime();
+            c.send("POST /echo HTTP/1.1\r\nHost: x\r\n");
+            Thread.sleep(200); // the client's pace, not a wait for a result
+            c.send("X-API-Key: " + Gateway.ALICE + "\r\nContent-Length: 4\r\n\r\n");
+            Thread.sleep(200);
+            c.send("ab");
+            RawClient.Response r = c.readResponse();
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(millisSince(t0)).isBetween(500L, 2500L);
+        }
+    }
+
+    @Test
+    void anIdleKeptAliveConnectionIsClosedAfterKeepAlive() throws Exception {
+        try (RawClient c = new RawClient(gw.server.port()).timeout(4000)) {
+            c.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
+            assertThat(c.readResponse().status()).isEqualTo(200);
+            long t0 = System.nanoTime();
+            assertThat(c.closedByServer()).isTrue();
+            assertThat(millisSince(t0)).isBetween(300L, 2500L);
+        }
+    }
+
+    @Test
+    void aConnectionThatNeverSendsIsClosedAfterKeepAlive() throws Exception {
+        try (RawClient c = new RawClient(gw.server.port()).timeout(4000)) {
+            long t0 = System.nanoTime();
+            assertThat(c.closedByServer()).isTrue();
+            assertThat(millisSince(t0)).isBetween(300L, 2500L);
+        }
+    }
+
+    @Test
+    void oneAddressCannotHoldMoreThanItsCapOfUnauthenticatedConnections() throws Exception {
+        InetAddress attacker = InetAddress.getByName("127.0.0.3");
+        List<Socket> held = new ArrayList<>();
+        // long deadlines here: the held sockets must still be held when the one over the cap arrives
+        String yaml = Gateway.common("\"1000/1m\"")
+                        .replace(
+                                "max_response_bytes: 1MiB}",
+                                "max_response_bytes: 1MiB, max_connections_per_address: 64}")
+                        .replace("header_read: 500ms", "header_read: 20s")
+                + """
+                upstreams:
+                  model: {url: "${UPSTREAM}"}
+                routes:
+                  - {path_prefix: /echo, upstream: model}
+                """;
+        try (Gateway gw = Gateway.start(yaml, upstream.baseUri())) {
+            for (int i = 0; i < 64; i++) {
+                held.add(slow(gw, attacker, "GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+            }
+            try (Socket over = new Socket(InetAddress.getLoopbackAddress(), gw.server.port(), attacker, 0)) {
+                over.setSoTimeout(3000);
+                String answer = new String(over.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertThat(answer).startsWith("HTTP/1.1 429").contains("connection: close");
+            }
+            // another address is not affected
+            assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
+        } finally {
+            closeAll(held);
+        }
+    }
+
+    @Test
+    void aThousandSlowSocketsCannotKeepALegitimateClientWaiting() throws Exception {
+        List<Socket> attackers = new ArrayList<>();
+        try {
+            for (int i = 0; i < 1000; i++) {
+                InetAddress from = InetAddress.getByName("127.0.0." + (10 + i % 8));
+                String partial = switch (i % 3) {
+                    case 0 -> "POST /echo HTTP/1.1\r\nHost: x\r\nX-Slow: "; // slowloris
+                    case 1 -> "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"; // slow body
+                    default -> ""; // connect and say nothing
+                };
+                attackers.add(slow(gw, from, partial));
+                if (i % 50 == 49) {
+                    Thread.sleep(20); // paced: this is a slow-socket attack, not a SYN flood on the listen backlog
+                }
+            }
+            for (int round = 0; round < 3; round++) {
+                long t0 = System.nanoTime();
+                try (RawClient c = new RawClient(gw.server.port())) {
+                    long connected = millisSince(t0);
+                    c.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
+                    assertThat(c.readResponse().status()).isEqualTo(200);
+                    System.err.println("DBG round " + round + " connect " + connected + " total " + millisSince(t0));
+                }
+                assertThat(millisSince(t0))
+                        .as("legitimate request, round " + round)
+                        .isLessThan(1000);
+                Thread.sleep(300); // the attack goes on while the deadlines run
+            }
+            // every attacker socket was answered or closed by the gateway, none is still held
+            for (Socket s : attackers) {
+                s.setSoTimeout(4000);
+                assertThat(drainedToEof(s.getInputStream())).isTrue();
+            }
+        } finally {
+            closeAll(attackers);
+        }
+    }
+
+    private static Socket slow(Gateway gw, InetAddress from, String partial) throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), gw.server.port(), from, 0);
+        if (!partial.isEmpty()) {
+            s.getOutputStream().write(partial.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+        }
+        return s;
+    }
+
+    private static boolean drainedToEof(InputStream in) throws IOException {
+        try {
+            while (in.read() != -1) {
+                // an answer (401, 408, 429) before the close
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset
+        }
+    }
+
+    private static void closeAll(List<Socket> sockets) {
+        for (Socket s : sockets) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
+    }
+}
