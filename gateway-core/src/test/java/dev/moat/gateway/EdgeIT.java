@@ -303,4 +303,44 @@ class EdgeIT {
                         + "\r\n\r\n");
         assertThat(withQuery.status()).isEqualTo(400);
     }
+
+    // --- (10) a batch larger than the bucket
+
+    @Test
+    void aBatchOfCapacityPlusOneRowsIs429WithoutRetryAfterAndCostsNothing() throws Exception {
+        String rows4 = "{\"instances\": [" + ("[" + "0,".repeat(63) + "0],").repeat(3) + "[" + "0,".repeat(63) + "0]]}";
+        try (Gateway g = Gateway.start(Gateway.common("\"3/1m\"") + """
+                upstreams:
+                  model: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: model, policy: strict}
+                policies:
+                  strict:
+                    outputs:
+                      - round: 1
+                """, upstream.baseUri())) {
+            try (RawClient c = new RawClient(g.server.port())) {
+                c.send(post("/v1/models/digits:predict", rows4));
+                RawClient.Response r = c.readResponse();
+                assertThat(r.status()).isEqualTo(429);
+                assertThat(r.header("retry-after"))
+                        .as("a batch that can never pass has no Retry-After")
+                        .isNull();
+            }
+            for (int i = 0; i < 3; i++) {
+                try (RawClient c = new RawClient(g.server.port())) {
+                    c.send(post("/v1/models/digits:predict", ROW));
+                    assertThat(c.readResponse().status())
+                            .as("request %d: the refused batch cost no token", i)
+                            .isEqualTo(200);
+                }
+            }
+            try (RawClient c = new RawClient(g.server.port())) {
+                c.send(post("/v1/models/digits:predict", ROW));
+                RawClient.Response r = c.readResponse();
+                assertThat(r.status()).isEqualTo(429);
+                assertThat(r.header("retry-after")).isNotNull();
+            }
+        }
+    }
 }
