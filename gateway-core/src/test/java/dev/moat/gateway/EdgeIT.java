@@ -2,6 +2,8 @@ package dev.moat.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moat.fixtures.ModelServerExtension;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -342,5 +344,35 @@ class EdgeIT {
                 assertThat(r.header("retry-after")).isNotNull();
             }
         }
+    }
+
+    // --- (13) the LLM rules cap the answer too
+
+    @Test
+    void llmAnswersCarryNoMoreAlternativesThanTheCapEvenWithNGreaterThanOne() throws Exception {
+        RawClient.Response r = send(post(
+                "/llm/v1/chat/completions",
+                "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}],"
+                        + " \"logprobs\": true, \"top_logprobs\": 2, \"n\": 2}"));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode answer = new ObjectMapper().readTree(r.body());
+        assertThat(answer.get("choices")).hasSize(2);
+        for (JsonNode choice : answer.get("choices")) {
+            JsonNode alts = choice.at("/logprobs/content/0/top_logprobs");
+            assertThat(alts).as(r.body()).hasSize(2);
+            assertThat(alts.get(0).get("token").asText()).isEqualTo("a");
+            assertThat(choice.has("prompt_logprobs")).isFalse();
+        }
+        assertThat(gw.metrics()).contains("moat_actions_total{action=\"llm_answer_cap\"}");
+    }
+
+    @Test
+    void promptLogprobsAreRefusedByDefault() throws Exception {
+        RawClient.Response echo = send(
+                post("/llm/v1/completions", "{\"model\": \"m\", \"prompt\": \"hi\", \"echo\": true, \"logprobs\": 1}"));
+        assertThat(echo.status()).isEqualTo(400);
+        RawClient.Response vllm =
+                send(post("/llm/v1/completions", "{\"model\": \"m\", \"prompt\": \"hi\", \"prompt_logprobs\": 5}"));
+        assertThat(vllm.status()).isEqualTo(400);
     }
 }

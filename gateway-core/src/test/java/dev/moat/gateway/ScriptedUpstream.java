@@ -146,6 +146,25 @@ final class ScriptedUpstream implements AutoCloseable {
                         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: " + events.length()
                                 + "\r\n\r\n" + events);
             }
+            case "completions" -> {
+                // n = 2, five alternatives per token (more than the route allows), prompt logprobs
+                String alts = "[{\"token\": \"a\", \"logprob\": -0.11111},"
+                        + " {\"token\": \"b\", \"logprob\": -2.22222}, {\"token\": \"c\", \"logprob\": -3.33333},"
+                        + " {\"token\": \"d\", \"logprob\": -4.44444}, {\"token\": \"e\", \"logprob\": -5.55555}]";
+                String choice = "{\"index\": %d, \"message\": {\"role\": \"assistant\", \"content\": \"a\"},"
+                        + " \"prompt_logprobs\": [null, {\"7\": {\"logprob\": -1.5}}],"
+                        + " \"logprobs\": {\"content\": [{\"token\": \"a\", \"logprob\": -0.11111,"
+                        + " \"top_logprobs\": " + alts + "}]}}";
+                String json = "{\"id\": \"x\", \"object\": \"chat.completion\", \"choices\": [" + choice.formatted(0)
+                        + ", " + choice.formatted(1) + "]}";
+                byte[] b = json.getBytes(StandardCharsets.UTF_8);
+                write(
+                        out,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + b.length
+                                + "\r\n\r\n");
+                out.write(b);
+                out.flush();
+            }
             default -> write(out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok");
         }
         return true;

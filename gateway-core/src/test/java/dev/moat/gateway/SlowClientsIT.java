@@ -174,7 +174,6 @@ class SlowClientsIT {
                     long connected = millisSince(t0);
                     c.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
                     assertThat(c.readResponse().status()).isEqualTo(200);
-                    System.err.println("DBG round " + round + " connect " + connected + " total " + millisSince(t0));
                 }
                 assertThat(millisSince(t0))
                         .as("legitimate request, round " + round)

@@ -213,7 +213,7 @@ final class AnswerProcessor {
                     answer, preds, strip(policy, decision), ex.ctx().alloc());
             if (cp.llmGuard() != null) {
                 try {
-                    ByteBuf rounded = cp.llmGuard().roundLogprobs(out, ex.ctx().alloc());
+                    ByteBuf rounded = cp.llmGuard().applyToAnswer(out, ex.ctx().alloc(), metrics::action);
                     if (rounded != out) {
                         out.release();
                         metrics.action("llm_round");
