@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.fixtures.ModelServerExtension;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,41 +150,60 @@ class SlowClientsIT {
         }
     }
 
+    /**
+     * 1,000 slow sockets from 8 addresses (slowloris heads and silent connections), with
+     * deadlines long enough that every admitted one is still held while the legitimate client is
+     * measured: the per-address cap admits 64 per address (512 held, 488 answered 429 and closed),
+     * so the gateway's 600 connections are never exhausted. The clock starts once the gateway has
+     * answered every refused socket (so the measurement is of a gateway under attack, not of the
+     * test machine's accept queue).
+     */
     @Test
     void aThousandSlowSocketsCannotKeepALegitimateClientWaiting() throws Exception {
-        List<Socket> attackers = new ArrayList<>();
-        try {
+        String yaml = Gateway.common("\"100000/1m\"")
+                        .replace(
+                                "max_response_bytes: 1MiB}",
+                                "max_response_bytes: 1MiB, max_connections: 600, max_connections_per_address: 64}")
+                        .replace(
+                                "timeouts: {idle: 30s, header_read: 500ms, drain: 5s}",
+                                "timeouts: {idle: 60s, header_read: 30s, request_read: 30s, keep_alive: 30s, drain: 1s}")
+                + """
+                upstreams:
+                  model: {url: "${UPSTREAM}"}
+                routes:
+                  - {path_prefix: /echo, upstream: model}
+                """;
+        List<Socket> held = new ArrayList<>();
+        List<Socket> refused = new ArrayList<>();
+        try (Gateway gw = Gateway.start(yaml, upstream.baseUri())) {
             for (int i = 0; i < 1000; i++) {
                 InetAddress from = InetAddress.getByName("127.0.0." + (10 + i % 8));
-                String partial = switch (i % 3) {
-                    case 0 -> "POST /echo HTTP/1.1\r\nHost: x\r\nX-Slow: "; // slowloris
-                    case 1 -> "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"; // slow body
-                    default -> ""; // connect and say nothing
-                };
-                attackers.add(slow(gw, from, partial));
+                // slowloris heads and silent sockets; slow bodies are answered at once (see above)
+                String partial = i % 2 == 0 ? "POST /echo HTTP/1.1\r\nHost: x\r\nX-Slow: " : "";
+                Socket s = slow(gw, from, partial);
+                (i / 8 < 64 ? held : refused).add(s);
                 if (i % 50 == 49) {
-                    Thread.sleep(20); // paced: this is a slow-socket attack, not a SYN flood on the listen backlog
+                    Thread.sleep(20); // paced: a slow-socket attack, not a SYN flood on the listen backlog
                 }
+            }
+            for (Socket s : refused) {
+                s.setSoTimeout(30_000);
+                String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertThat(answer).startsWith("HTTP/1.1 429");
             }
             for (int round = 0; round < 3; round++) {
                 long t0 = System.nanoTime();
                 try (RawClient c = new RawClient(gw.server.port())) {
-                    long connected = millisSince(t0);
                     c.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
                     assertThat(c.readResponse().status()).isEqualTo(200);
                 }
                 assertThat(millisSince(t0))
                         .as("legitimate request, round " + round)
                         .isLessThan(1000);
-                Thread.sleep(300); // the attack goes on while the deadlines run
-            }
-            // every attacker socket was answered or closed by the gateway, none is still held
-            for (Socket s : attackers) {
-                s.setSoTimeout(4000);
-                assertThat(drainedToEof(s.getInputStream())).isTrue();
             }
         } finally {
-            closeAll(attackers);
+            closeAll(held);
+            closeAll(refused);
         }
     }
 
@@ -197,19 +214,6 @@ class SlowClientsIT {
             s.getOutputStream().flush();
         }
         return s;
-    }
-
-    private static boolean drainedToEof(InputStream in) throws IOException {
-        try {
-            while (in.read() != -1) {
-                // an answer (401, 408, 429) before the close
-            }
-            return true;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true; // reset
-        }
     }
 
     private static void closeAll(List<Socket> sockets) {
