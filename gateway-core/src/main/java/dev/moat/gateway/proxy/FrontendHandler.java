@@ -38,6 +38,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** How long a connection whose answer is out keeps discarding an unread request body. */
     static final long LINGER_MILLIS = 2_000;
 
+    /**
+     * The same for a connection refused over a cap: long enough to discard what the client sent
+     * before it was accepted (so the 429/503 is not lost to a reset), short enough not to hold
+     * the place it was refused.
+     */
+    static final long REFUSED_LINGER_MILLIS = 200;
+
     private Exchange current;
     private boolean readWanted;
     private boolean lingering;
@@ -60,7 +67,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     .toResponse(ctx.alloc(), null);
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+            // a graceful close: bytes the client already sent must not turn the close into a reset
+            ctx.writeAndFlush(res)
+                    .addListener((ChannelFutureListener) f -> lingerThenClose(ctx, REFUSED_LINGER_MILLIS));
             return;
         }
         int max = gw.runtime().current().config().server().limits().maxConnections();
@@ -193,11 +202,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * before the client reads it.
      */
     void lingerThenClose(ChannelHandlerContext ctx) {
+        lingerThenClose(ctx, LINGER_MILLIS);
+    }
+
+    private void lingerThenClose(ChannelHandlerContext ctx, long millis) {
         if (lingering) {
             return;
         }
         lingering = true;
-        ctx.executor().schedule(() -> ctx.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        ctx.executor().schedule(() -> ctx.close(), millis, TimeUnit.MILLISECONDS);
         if (ctx.channel() instanceof DuplexChannel d && ctx.pipeline().get(SslHandler.class) == null) {
             d.shutdownOutput();
         }

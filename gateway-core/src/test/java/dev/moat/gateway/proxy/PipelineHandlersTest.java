@@ -123,7 +123,9 @@ class PipelineHandlersTest {
         EmbeddedChannel c = gw.connect("10.0.0.1");
         EmbeddedChannel other = gw.connect("10.0.0.2");
         assertThat(written(c)).startsWith("HTTP/1.1 429 ").contains("connection: close");
-        assertThat(c.isOpen()).isFalse();
+        c.advanceTimeBy(FrontendHandler.REFUSED_LINGER_MILLIS + 10, TimeUnit.MILLISECONDS);
+        c.runScheduledPendingTasks();
+        assertThat(c.isOpen()).as("closed after a short lingering read").isFalse();
         assertThat(written(other)).isEmpty();
         assertThat(other.isOpen()).isTrue();
         a.close();
