@@ -33,18 +33,26 @@ final class ServerSections {
         int threads = f.integer("event_loop_threads", 0, 4096, 0);
 
         Fields l = f.get("limits")
-                .fields("max_request_bytes", "max_header_bytes", "max_response_bytes", "max_connections");
+                .fields(
+                        "max_request_bytes",
+                        "max_header_bytes",
+                        "max_response_bytes",
+                        "max_connections",
+                        "max_connections_per_address");
         ServerConfig.Limits limits = new ServerConfig.Limits(
                 l.size("max_request_bytes", 1, Long.MAX_VALUE, 4 * MIB),
                 (int) l.size("max_header_bytes", 1, Integer.MAX_VALUE, 16 * KIB),
                 l.size("max_response_bytes", 1, Long.MAX_VALUE, 16 * MIB),
-                l.integer("max_connections", 1, Integer.MAX_VALUE, 10_000));
+                l.integer("max_connections", 1, Integer.MAX_VALUE, 10_000),
+                l.integer("max_connections_per_address", 0, Integer.MAX_VALUE, 64));
 
-        Fields t = f.get("timeouts").fields("idle", "header_read", "drain");
+        Fields t = f.get("timeouts").fields("idle", "header_read", "drain", "request_read", "keep_alive");
         ServerConfig.Timeouts timeouts = new ServerConfig.Timeouts(
                 t.duration("idle", Duration.ofSeconds(60)),
                 t.duration("header_read", Duration.ofSeconds(10)),
-                t.durationOrZero("drain", Duration.ofSeconds(20)));
+                t.durationOrZero("drain", Duration.ofSeconds(20)),
+                t.duration("request_read", Duration.ofSeconds(30)),
+                t.duration("keep_alive", Duration.ofSeconds(15)));
 
         ServerConfig.TlsConfig tls = null;
         if (f.has("tls")) {

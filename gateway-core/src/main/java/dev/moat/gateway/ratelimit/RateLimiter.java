@@ -81,6 +81,18 @@ public final class RateLimiter {
         return consume(tierBuckets, keyId, limits, tokens);
     }
 
+    /**
+     * Gives back {@code tokens} taken from the key's tier bucket for a request that was refused
+     * afterwards (a batch too large for the bucket costs nothing). No-op when the bucket is gone
+     * or its limits changed meanwhile.
+     */
+    public void refund(String keyId, List<RateLimit> limits, long tokens) {
+        KeyBucket kb = tierBuckets.getIfPresent(keyId);
+        if (kb != null && kb.limits().equals(limits) && tokens > 0) {
+            kb.bucket().addTokens(tokens);
+        }
+    }
+
     /** Takes one token from the key's escalation throttle bucket. */
     public Decision tryConsumeThrottle(String keyId, List<RateLimit> limits) {
         return consume(throttleBuckets, keyId, limits, 1);
