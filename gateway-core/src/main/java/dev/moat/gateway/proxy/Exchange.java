@@ -4,6 +4,7 @@ import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.ratelimit.RateLimitHeaders;
 import dev.moat.gateway.ratelimit.RateLimiter;
+import dev.moat.gateway.ratelimit.TokenBudget;
 import dev.moat.gateway.runtime.Route;
 import dev.moat.gateway.runtime.Snapshot;
 import dev.moat.gateway.server.GatewayContext;
@@ -14,6 +15,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -47,6 +49,7 @@ public final class Exchange {
     private boolean inspecting;
     private double[][] inputs;
     private RateLimiter.Decision rate;
+    private LlmTokens tokens;
     private CompositeByteBuf requestBody;
     private UpstreamCall upstream;
     private long bytesIn;
@@ -105,8 +108,19 @@ public final class Exchange {
             reject(admission);
             return;
         }
+        TokenBudget.Check tc = RequestGate.checkTokens(gw, snap, request, admission);
+        if (tc != null && !tc.allowed()) {
+            gw.metrics().rateLimited();
+            reject(RequestGate.tokensExhausted(admission, tc.decision()), tc.decision());
+            return;
+        }
         inspecting = route.inspectsBodies();
         HttpHeaderRules.prepareRequest(request, route, ctx.channel(), gw.tls(), requestId, inspecting);
+        if (tc != null) {
+            tokens = new LlmTokens(tc.charge(), tc.decision());
+            // the answer's usage is read as it passes: ask for it uncompressed
+            request.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+        }
         if (!inspecting) {
             upstream = new UpstreamCall(this);
             upstream.start(null);
@@ -121,6 +135,10 @@ public final class Exchange {
     }
 
     private void reject(RequestGate.Admission a) {
+        reject(a, null);
+    }
+
+    private void reject(RequestGate.Admission a, RateLimiter.Decision tokenDecision) {
         closeAfter = a.closeAfter();
         discarding = true;
         Problem p = a.problem();
@@ -130,6 +148,9 @@ public final class Exchange {
         }
         if (a.rate() != null) {
             RateLimitHeaders.write(res.headers(), a.rate(), a.key() == null ? null : snap.policyHeader(a.key()));
+        }
+        if (tokenDecision != null) {
+            RateLimitHeaders.writeTokens(res.headers(), tokenDecision);
         }
         if (a.retryAfterSeconds() > 0) {
             res.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(a.retryAfterSeconds()));
@@ -212,6 +233,9 @@ public final class Exchange {
         FullHttpResponse res = p.toResponse(ctx.alloc(), requestId);
         if (p.status().code() == 429 && rate != null && admission.key() != null) {
             RateLimitHeaders.write(res.headers(), rate, snap.policyHeader(admission.key()));
+            if (tokens != null) {
+                tokens.writeHeaders(res.headers());
+            }
         }
         writeFinal(res);
     }
@@ -281,6 +305,9 @@ public final class Exchange {
             return;
         }
         finished = true;
+        if (tokens != null) {
+            tokens.settle();
+        }
         if (requestBody != null) {
             requestBody.release();
             requestBody = null;
@@ -387,6 +414,11 @@ public final class Exchange {
 
     void rate(RateLimiter.Decision d) {
         this.rate = d;
+    }
+
+    /** The exchange's LLM token budget, or {@code null} when none applies. */
+    LlmTokens tokens() {
+        return tokens;
     }
 
     HttpRequest request() {
