@@ -163,6 +163,23 @@ class TokenBudgetIT {
     }
 
     @Test
+    void bypassChunkedBodyWithoutContentLengthIsStillChargedItsUsage() throws Exception {
+        start("100/1h");
+        byte[] body = chat("").getBytes(StandardCharsets.UTF_8);
+        java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(gw.uri("/v1/chat/completions"))
+                .header("Authorization", "Bearer " + Gateway.ALICE)
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(body)))
+                .build();
+        HttpResponse<String> r = gw.http.send(req, HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(tokensRemaining(r, "100/1h")).isEqualTo(100 - 1); // no length: estimated at one token
+        HttpResponse<String> next = gw.post("/v1/chat/completions", Gateway.ALICE, chat(""));
+        assertThat(tokensRemaining(next, "100/1h")).isEqualTo(100 - USAGE - estimate(chat("")));
+    }
+
+    @Test
     void routesWithoutTheLlmProtocolAreUnaffected() throws Exception {
         start("5/1h");
         assertThat(gw.post("/v1/chat/completions", Gateway.ALICE, chat("")).statusCode())
