@@ -71,7 +71,20 @@ public final class TokenBudget {
             return;
         }
         settled = true;
-        limiter.adjustLlmTokens(keyId, budgets, Math.max(0, used) - estimate);
+        limiter.adjustLlmTokens(keyId, budgets, Math.min(Math.max(0, used), maxCharge(budgets)) - estimate);
+    }
+
+    /**
+     * The most one answer is charged: a thousand times the smallest budget (the key then waits a
+     * thousand periods). Bucket4j refuses a debt whose refill time overflows, and an upstream's
+     * absurd {@code usage} must not make the charge fail.
+     */
+    static long maxCharge(List<RateLimit> budgets) {
+        long min = Long.MAX_VALUE;
+        for (RateLimit b : budgets) {
+            min = Math.min(min, b.capacity());
+        }
+        return min > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : min * 1000;
     }
 
     /** The budget after this request, for the answer's {@code RateLimit} header. */

@@ -67,4 +67,18 @@ class TokenMeterTest {
         assertThat(TokenBudget.estimate(9, budgets)).isEqualTo(3);
         assertThat(TokenBudget.estimate(4000, budgets)).isEqualTo(50);
     }
+
+    @Test
+    void anAbsurdUsageIsChargedAsAThousandBudgetsWithoutFailing() {
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1);
+        RateLimiter limiter = new RateLimiter(100, java.time.Duration.ofHours(1), now::get);
+        List<RateLimit> budgets = List.of(RateLimit.parse("100/1h"));
+        TokenBudget.Check c = TokenBudget.check(limiter, "k", budgets, 40);
+        assertThat(c.allowed()).isTrue();
+        c.charge().settle(Long.MAX_VALUE / 2);
+        RateLimiter.Decision next = limiter.tryConsumeLlmTokens("k", budgets, 1);
+        assertThat(next.allowed()).isFalse();
+        // 100 000 tokens of debt at 100 per hour: a thousand hours
+        assertThat(next.retryAfterSeconds()).isBetween(999L * 3600, 1001L * 3600);
+    }
 }
