@@ -115,6 +115,18 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void tierTokenBudgetsAreReadAndCheckedWithTheirPosition() {
+        assertThat(errors(BASE + """
+                tiers:
+                  llm: {limits: ["10/s"], tokens: ["100000/1m", "lots"]}
+                  bad: {limits: ["10/s"], tokns: ["1/s"]}
+                """))
+                .containsExactly(
+                        "test.yaml:6:49: tiers.llm.tokens[1]: \"lots\" (expected a rate like \"100/1m\", \"5000/1d\" or \"10/s\")",
+                        "test.yaml:7:27: tiers.bad.tokns: unknown field (did you mean tokens? expected one of: limits, tokens)");
+    }
+
+    @Test
     void yamlSyntaxErrorsCarryTheirPosition() {
         assertThat(errors("routes:\n  - {path_prefix: /v1\nupstreams: [\n"))
                 .hasSize(1)

@@ -28,20 +28,29 @@ final class KeySections {
     static Map<String, TierConfig> tiers(ConfigNode node) {
         Map<String, TierConfig> out = new LinkedHashMap<>();
         node.entries().forEach((name, value) -> {
-            ConfigNode limitsNode = value.fields("limits").required("limits");
-            List<RateLimit> limits = new ArrayList<>();
-            for (ConfigNode item : limitsNode.itemsOrSingle("a list of rates like [\"100/1m\", \"5000/1d\"]")) {
-                RateLimit r = item.as(null, Values.RATE_EXPECTED, Values::rate);
-                if (r != null) {
-                    limits.add(r);
-                }
-            }
-            if (limitsNode.isSequence() && limitsNode.items("a list").isEmpty()) {
-                limitsNode.fail("at least one rate like \"100/1m\"");
-            }
-            out.put(name, new TierConfig(name, limits));
+            Fields fields = value.fields("limits", "tokens");
+            List<RateLimit> limits = rates(fields.required("limits"), "a list of rates like [\"100/1m\", \"5000/1d\"]");
+            ConfigNode tokensNode = fields.get("tokens");
+            List<RateLimit> tokens = tokensNode.isAbsent()
+                    ? List.of()
+                    : rates(tokensNode, "a list of LLM token budgets like [\"100000/1m\", \"2000000/1d\"]");
+            out.put(name, new TierConfig(name, limits, tokens));
         });
         return out;
+    }
+
+    private static List<RateLimit> rates(ConfigNode listNode, String expected) {
+        List<RateLimit> rates = new ArrayList<>();
+        for (ConfigNode item : listNode.itemsOrSingle(expected)) {
+            RateLimit r = item.as(null, Values.RATE_EXPECTED, Values::rate);
+            if (r != null) {
+                rates.add(r);
+            }
+        }
+        if (listNode.isSequence() && listNode.items("a list").isEmpty()) {
+            listNode.fail("at least one rate like \"100/1m\"");
+        }
+        return rates;
     }
 
     static List<KeyConfig> keys(ConfigNode keys, ConfigNode keysFile, Set<String> tiers) {

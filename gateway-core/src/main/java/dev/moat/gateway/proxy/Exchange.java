@@ -4,6 +4,7 @@ import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.ratelimit.RateLimitHeaders;
 import dev.moat.gateway.ratelimit.RateLimiter;
+import dev.moat.gateway.ratelimit.TokenBudget;
 import dev.moat.gateway.runtime.Route;
 import dev.moat.gateway.runtime.Snapshot;
 import dev.moat.gateway.server.ConnectionLimitHandler;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -53,6 +55,7 @@ public final class Exchange {
     private boolean inspecting;
     private double[][] inputs;
     private RateLimiter.Decision rate;
+    private LlmTokens tokens;
     private CompositeByteBuf requestBody;
     private UpstreamCall upstream;
     private long bytesIn;
@@ -119,8 +122,19 @@ public final class Exchange {
             reject(admission);
             return;
         }
+        TokenBudget.Check tc = RequestGate.checkTokens(gw, snap, request, admission);
+        if (tc != null && !tc.allowed()) {
+            gw.metrics().rateLimited();
+            reject(RequestGate.tokensExhausted(admission, tc.decision()), tc.decision());
+            return;
+        }
         inspecting = route.inspectsBodies() && !statusRead(request);
         HttpHeaderRules.prepareRequest(request, route, ctx.channel(), gw.tls(), requestId, inspecting);
+        if (tc != null) {
+            tokens = new LlmTokens(tc.charge(), tc.decision());
+            // the answer's usage is read as it passes: ask for it uncompressed
+            request.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+        }
         if (!inspecting) {
             upstream = new UpstreamCall(this);
             upstream.start(null);
@@ -148,6 +162,10 @@ public final class Exchange {
     }
 
     private void reject(RequestGate.Admission a) {
+        reject(a, null);
+    }
+
+    private void reject(RequestGate.Admission a, RateLimiter.Decision tokenDecision) {
         // a body the gateway would only discard is not waited for: answer, then close
         boolean bodyToCome = !requestComplete
                 && (request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
@@ -161,6 +179,9 @@ public final class Exchange {
         }
         if (a.rate() != null) {
             RateLimitHeaders.write(res.headers(), a.rate(), a.key() == null ? null : snap.policyHeader(a.key()));
+        }
+        if (tokenDecision != null) {
+            RateLimitHeaders.writeTokens(res.headers(), tokenDecision);
         }
         if (a.retryAfterSeconds() > 0) {
             res.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(a.retryAfterSeconds()));
@@ -263,6 +284,9 @@ public final class Exchange {
         FullHttpResponse res = p.toResponse(ctx.alloc(), requestId);
         if (p.status().code() == 429 && rate != null && admission.key() != null) {
             RateLimitHeaders.write(res.headers(), rate, snap.policyHeader(admission.key()));
+            if (tokens != null) {
+                tokens.writeHeaders(res.headers());
+            }
         }
         writeFinal(res);
     }
@@ -336,6 +360,9 @@ public final class Exchange {
             return;
         }
         finished = true;
+        if (tokens != null) {
+            tokens.settle();
+        }
         if (requestBody != null) {
             requestBody.release();
             requestBody = null;
@@ -439,6 +466,11 @@ public final class Exchange {
 
     void rate(RateLimiter.Decision d) {
         this.rate = d;
+    }
+
+    /** The exchange's LLM token budget, or {@code null} when none applies. */
+    LlmTokens tokens() {
+        return tokens;
     }
 
     HttpRequest request() {

@@ -32,6 +32,9 @@ final class HttpHeaderRules {
         RequestGate.Admission a = ex.admission();
         if (a != null && ex.rate() != null && a.key() != null) {
             RateLimitHeaders.write(res.headers(), ex.rate(), ex.snapshot().policyHeader(a.key()));
+            if (ex.tokens() != null) {
+                ex.tokens().writeHeaders(res.headers());
+            }
         }
         connectionField(res, ex);
     }

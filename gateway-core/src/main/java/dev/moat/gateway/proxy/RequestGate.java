@@ -1,10 +1,13 @@
 package dev.moat.gateway.proxy;
 
+import dev.moat.config.Protocol;
+import dev.moat.config.RateLimit;
 import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.ratelimit.SharedLimiter;
+import dev.moat.gateway.ratelimit.TokenBudget;
 import dev.moat.gateway.runtime.Route;
 import dev.moat.gateway.runtime.Snapshot;
 import dev.moat.gateway.server.Enforcement;
@@ -13,6 +16,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -159,6 +163,37 @@ final class RequestGate {
                         null,
                         1,
                         gate));
+    }
+
+    /**
+     * The LLM token pre-check of an admitted request: on routes with {@code protocol: openai} whose
+     * key's tier has {@code tokens:} budgets, takes the prompt's estimate ({@link TokenBudget}).
+     * Token budgets are local to this instance even with shared buckets (see the README).
+     *
+     * @return {@code null} when no budget applies
+     */
+    static TokenBudget.Check checkTokens(GatewayContext gw, Snapshot snap, HttpRequest req, Admission a) {
+        if (a.route().adapter().protocol() != Protocol.OPENAI) {
+            return null;
+        }
+        List<RateLimit> budgets = snap.tokenBudgets(a.key());
+        if (budgets.isEmpty()) {
+            return null;
+        }
+        return TokenBudget.check(gw.rateLimiter(), a.key().id(), budgets, HttpUtil.getContentLength(req, -1L));
+    }
+
+    /** The rejection of a request whose key's token budget cannot cover its estimate. */
+    static Admission tokensExhausted(Admission a, RateLimiter.Decision tokens) {
+        return new Admission(
+                Problem.rateLimited("LLM token budget of tier '" + a.key().tier() + "' exhausted"),
+                "rate_limited",
+                false,
+                a.route(),
+                a.key(),
+                a.rate(),
+                tokens.retryAfterSeconds(),
+                a.gate());
     }
 
     private static Admission afterRate(

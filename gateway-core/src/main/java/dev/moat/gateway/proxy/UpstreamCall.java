@@ -238,6 +238,9 @@ final class UpstreamCall implements UpstreamHandler.Listener {
             }
             head = h;
             ex.upstreamStatus(h.status().code());
+            if (ex.tokens() != null) {
+                ex.tokens().onHead(h, ex.snapshot().config().server().limits().maxResponseBytes());
+            }
             if (ex.inspecting() && !AnswerProcessor.streams(h)) {
                 aggregated = ctx.alloc().compositeBuffer(1024);
                 if (!(h instanceof HttpContent)) {
@@ -248,6 +251,9 @@ final class UpstreamCall implements UpstreamHandler.Listener {
             }
         }
         if (msg instanceof HttpContent content) {
+            if (ex.tokens() != null) {
+                ex.tokens().onContent(content.content()); // the usage, read as it passes
+            }
             if (aggregated != null) {
                 aggregate(content);
             } else {

@@ -13,6 +13,7 @@ import java.util.List;
  * RateLimit: "100/1m";r=42;t=35
  * </pre>
  * The policy list is the same for every request of a tier, so it is rendered once per limit list.
+ * On LLM routes a tier's token budgets follow as {@code "tokens-100000/1m"} items ({@link #writeTokens}).
  */
 public final class RateLimitHeaders {
     public static final String POLICY = "RateLimit-Policy";
@@ -30,13 +31,39 @@ public final class RateLimitHeaders {
         }
     }
 
+    /**
+     * Adds an LLM token budget's policy and standing to headers {@link #write} already wrote:
+     * {@code "tokens-100000/1m";q=100000;w=60} in {@code RateLimit-Policy}, and its
+     * {@code r}/{@code t} item in {@code RateLimit}; {@code Retry-After} when it refused the request.
+     */
+    public static void writeTokens(HttpHeaders headers, RateLimiter.Decision d) {
+        String policy = render(d.limits(), TOKENS);
+        String prior = headers.get(POLICY);
+        headers.set(POLICY, prior == null ? policy : prior + ", " + policy);
+        RateLimit l = d.limits().get(d.limitingIndex());
+        String item = '"' + TOKENS + l.text() + "\";r=" + d.remaining() + ";t=" + d.resetSeconds();
+        String priorItem = headers.get(RATELIMIT);
+        headers.set(RATELIMIT, priorItem == null ? item : priorItem + ", " + item);
+        if (!d.allowed() && d.retryAfterSeconds() > 0) {
+            headers.set(HttpHeaderNames.RETRY_AFTER, Long.toString(d.retryAfterSeconds()));
+        }
+    }
+
+    /** The name prefix of token budgets in the headers. */
+    public static final String TOKENS = "tokens-";
+
     public static String policy(List<RateLimit> limits) {
+        return render(limits, "");
+    }
+
+    private static String render(List<RateLimit> limits, String prefix) {
         StringBuilder sb = new StringBuilder(48 * limits.size());
         for (RateLimit l : limits) {
             if (sb.length() > 0) {
                 sb.append(", ");
             }
             sb.append('"')
+                    .append(prefix)
                     .append(l.text())
                     .append("\";q=")
                     .append(l.capacity())

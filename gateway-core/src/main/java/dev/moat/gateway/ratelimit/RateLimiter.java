@@ -21,7 +21,8 @@ import java.util.function.LongSupplier;
  * limits did not change keeps its bucket; a key whose limits changed gets a fresh one.
  *
  * <p>A second, independent bucket set holds escalation throttles ("20/1m" for a suspicious key),
- * checked in addition to the tier's.
+ * checked in addition to the tier's. A third holds LLM token budgets ({@code tokens:} of a tier), driven
+ * by {@link TokenBudget}: an estimate taken before the request, corrected when the answer's usage is known.
  */
 public final class RateLimiter {
 
@@ -38,6 +39,7 @@ public final class RateLimiter {
 
     private final Cache<String, KeyBucket> tierBuckets;
     private final Cache<String, KeyBucket> throttleBuckets;
+    private final Cache<String, KeyBucket> tokenBuckets;
     private final TimeMeter timeMeter;
 
     /**
@@ -51,6 +53,11 @@ public final class RateLimiter {
                 .ticker(ticker)
                 .build();
         this.throttleBuckets = Caffeine.newBuilder()
+                .maximumSize(maxTrackedKeys)
+                .expireAfterAccess(expireAfterIdle)
+                .ticker(ticker)
+                .build();
+        this.tokenBuckets = Caffeine.newBuilder()
                 .maximumSize(maxTrackedKeys)
                 .expireAfterAccess(expireAfterIdle)
                 .ticker(ticker)
@@ -98,6 +105,34 @@ public final class RateLimiter {
         return consume(throttleBuckets, keyId, limits, 1);
     }
 
+    /** Takes {@code tokens} LLM tokens (an estimate) from the key's token bucket, if it holds them. */
+    public Decision tryConsumeLlmTokens(String keyId, List<RateLimit> budgets, long tokens) {
+        return consume(tokenBuckets, keyId, budgets, tokens);
+    }
+
+    /**
+     * Corrects an estimate once the real usage is known: a positive {@code delta} is taken even when
+     * the bucket goes into debt (the tokens were spent; later requests wait for the refill), a
+     * negative one is given back (never above the bucket's capacity).
+     */
+    public void adjustLlmTokens(String keyId, List<RateLimit> budgets, long delta) {
+        if (delta == 0) {
+            return;
+        }
+        Bucket b = bucket(tokenBuckets, keyId, budgets);
+        if (delta > 0) {
+            b.consumeIgnoringRateLimits(delta);
+        } else {
+            b.addTokens(-delta);
+        }
+    }
+
+    /** The key's token budget as it stands, for the {@code RateLimit} header of an answer. */
+    public Decision peekLlmTokens(String keyId, List<RateLimit> budgets) {
+        VerboseResult<Long> r = bucket(tokenBuckets, keyId, budgets).asVerbose().getAvailableTokens();
+        return decide(budgets, r.getDiagnostics().getAvailableTokensPerEachBandwidth(), true, 0);
+    }
+
     /** Forgets a key's throttle (after an unblock or reset). */
     public void clearThrottle(String keyId) {
         throttleBuckets.invalidate(keyId);
@@ -108,6 +143,10 @@ public final class RateLimiter {
     }
 
     private Decision consume(Cache<String, KeyBucket> cache, String keyId, List<RateLimit> limits, long tokens) {
+        return decide(limits, bucket(cache, keyId, limits).asVerbose().tryConsumeAndReturnRemaining(tokens));
+    }
+
+    private Bucket bucket(Cache<String, KeyBucket> cache, String keyId, List<RateLimit> limits) {
         KeyBucket kb = cache.getIfPresent(keyId);
         if (kb == null || !kb.limits().equals(limits)) {
             KeyBucket fresh = new KeyBucket(limits, newBucket(limits));
@@ -116,13 +155,20 @@ public final class RateLimiter {
                 cache.put(keyId, fresh);
             }
         }
-        return decide(limits, kb.bucket().asVerbose().tryConsumeAndReturnRemaining(tokens));
+        return kb.bucket();
     }
 
     /** The decision, Retry-After and RateLimit fields for one consumption from a bucket holding {@code limits}. */
     static Decision decide(List<RateLimit> limits, VerboseResult<ConsumptionProbe> result) {
         ConsumptionProbe probe = result.getValue();
-        long[] available = result.getDiagnostics().getAvailableTokensPerEachBandwidth();
+        return decide(
+                limits,
+                result.getDiagnostics().getAvailableTokensPerEachBandwidth(),
+                probe.isConsumed(),
+                probe.getNanosToWaitForRefill());
+    }
+
+    private static Decision decide(List<RateLimit> limits, long[] available, boolean consumed, long wait) {
         int limiting = 0;
         double lowest = Double.MAX_VALUE;
         for (int i = 0; i < available.length && i < limits.size(); i++) {
@@ -137,10 +183,9 @@ public final class RateLimiter {
         long missing = limit.capacity() - remaining;
         long resetSeconds =
                 ceilSeconds((long) Math.ceil((double) missing * limit.period().toNanos() / limit.capacity()));
-        long wait = probe.getNanosToWaitForRefill();
         // more tokens than a bucket holds can never be granted: no Retry-After then (0)
-        long retryAfter = probe.isConsumed() || wait == Long.MAX_VALUE ? 0 : Math.max(1, ceilSeconds(wait));
-        return new Decision(probe.isConsumed(), limits, limiting, remaining, resetSeconds, retryAfter);
+        long retryAfter = consumed || wait == Long.MAX_VALUE ? 0 : Math.max(1, ceilSeconds(wait));
+        return new Decision(consumed, limits, limiting, remaining, resetSeconds, retryAfter);
     }
 
     /** A bucket configuration holding every limit, refilled greedily. */

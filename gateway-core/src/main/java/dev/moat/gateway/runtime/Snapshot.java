@@ -31,6 +31,7 @@ public final class Snapshot {
     private final Route[] routes;
     private final Map<String, List<RateLimit>> tierLimits;
     private final Map<String, String> tierPolicyHeaders;
+    private final Map<String, List<RateLimit>> tierTokens;
     private final Map<String, CompiledPolicy> policies;
 
     Snapshot(
@@ -63,12 +64,15 @@ public final class Snapshot {
         this.routes = rs.toArray(new Route[0]);
         Map<String, List<RateLimit>> limits = new HashMap<>();
         Map<String, String> headers = new HashMap<>();
+        Map<String, List<RateLimit>> tokens = new HashMap<>();
         for (TierConfig t : config.tiers().values()) {
             limits.put(t.name(), t.limits());
+            tokens.put(t.name(), t.tokens());
             headers.put(t.name(), RateLimitHeaders.policy(t.limits()));
         }
         this.tierLimits = Map.copyOf(limits);
         this.tierPolicyHeaders = Map.copyOf(headers);
+        this.tierTokens = Map.copyOf(tokens);
     }
 
     public MoatConfig config() {
@@ -100,6 +104,11 @@ public final class Snapshot {
     /** Compiled policies by name. */
     public Map<String, CompiledPolicy> policies() {
         return policies;
+    }
+
+    /** The key's tier's LLM token budgets ({@code tokens:}), empty when it has none. */
+    public List<RateLimit> tokenBudgets(ApiKey key) {
+        return tierTokens.getOrDefault(key.tier(), List.of());
     }
 
     public String policyHeader(ApiKey key) {
