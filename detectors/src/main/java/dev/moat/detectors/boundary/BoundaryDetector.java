@@ -77,6 +77,8 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double reference = Double.NaN;
         double z = Double.NaN;
         double score;
+        /** The key's published risk (see {@link Detector#observeRisk}). */
+        double keyRisk;
     }
 
     public static Factory factory(Map<String, Object> params) {
@@ -150,7 +152,12 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         s.queries++;
         if (s.filled == window && s.queries % window == 0) {
             summary[0] = (double) s.small / window;
-            s.slot = population.report(s.slot, s, summary, s.score < KeyPopulation.TRUSTED_BELOW, now);
+            s.slot = population.report(
+                    s.slot,
+                    s,
+                    summary,
+                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.TRUSTED_BELOW,
+                    now);
         }
         s.score = computeScore(s, now);
     }
@@ -171,6 +178,11 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double share = (double) s.small / s.filled;
         s.z = (share - p0) / Math.sqrt(p0 * (1 - p0) / s.filled);
         return Rows.clamp01((s.z - settings.zLow()) / (settings.zHigh() - settings.zLow()));
+    }
+
+    @Override
+    public void observeRisk(State s, double risk) {
+        s.keyRisk = risk;
     }
 
     @Override

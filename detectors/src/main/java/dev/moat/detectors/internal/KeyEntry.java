@@ -20,6 +20,9 @@ final class KeyEntry {
     double tenantFloor;
 
     double lastTenantRisk = -1;
+    /** The risk last published for the key (or tenant). */
+    double risk;
+
     dev.moat.detectors.DetectorScore tenantScore;
 
     /** The state kept for {@code profile} (equal, not identical), or null. Moves it to the front. */

@@ -200,6 +200,7 @@ public final class Publisher {
             }
             scores = merged;
         }
+        e.risk = risk;
         Level level = level(risk);
         Verdict v = new Verdict(risk, level, scores, e.queries(), now);
         // compared with what readers last saw, which a read may have lowered by decay (and fired)

@@ -162,6 +162,9 @@ public final class Worker implements Runnable {
         }
         feed(s, e);
         publisher.publishKey(e.keyId(), e.tenant(), entry, s, e.timeMillis());
+        for (int i = 0; i < s.detectors.length; i++) {
+            s.detectors[i].observeRisk(s.states[i], entry.risk);
+        }
     }
 
     private void onTenantEvent(QueryEvent e) {

@@ -93,6 +93,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
         double d = Double.NaN;
         double p = 1;
         double score;
+        /** The key's published risk (see {@link Detector#observeRisk}). */
+        double keyRisk;
     }
 
     public static Factory factory(Map<String, Object> params) {
@@ -166,7 +168,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
         int reportEvery = Math.min(window, REPORT_EVERY);
         if (s.filled >= reportEvery && s.queries % reportEvery == 0 && settings.referenceCdf() == null) {
             cdfOf(s, cdf);
-            s.slot = population.report(s.slot, s, cdf, s.score < KeyPopulation.TRUSTED_BELOW, now);
+            s.slot = population.report(
+                    s.slot,
+                    s,
+                    cdf,
+                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.TRUSTED_BELOW,
+                    now);
         }
         // the statistic moves little per query: recompute every 10 answers
         if (s.queries % 10 == 0 || s.filled == settings.minQueries()) {
@@ -204,6 +211,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
             return 0;
         }
         return Rows.clamp01((s.d - settings.dLow()) / (settings.dHigh() - settings.dLow()));
+    }
+
+    @Override
+    public void observeRisk(State s, double risk) {
+        s.keyRisk = risk;
     }
 
     @Override

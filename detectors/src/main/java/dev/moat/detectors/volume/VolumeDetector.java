@@ -112,7 +112,12 @@ public final class VolumeDetector implements Detector<VolumeState> {
         s.hours[(int) Math.floorMod(s.hourIndex, 24L)]++;
         if (newMinute && calibration == null) {
             summary[0] = Math.log(longRatePerHour(s));
-            s.slot = population.report(s.slot, s, summary, s.score < KeyPopulation.TRUSTED_BELOW, now);
+            s.slot = population.report(
+                    s.slot,
+                    s,
+                    summary,
+                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.TRUSTED_BELOW,
+                    now);
         }
         s.score = computeScore(s, now);
     }
@@ -173,6 +178,11 @@ public final class VolumeDetector implements Detector<VolumeState> {
 
     private static int activeMinutes(VolumeState s) {
         return Long.bitCount(s.activeMinutes);
+    }
+
+    @Override
+    public void observeRisk(VolumeState s, double risk) {
+        s.keyRisk = risk;
     }
 
     @Override
