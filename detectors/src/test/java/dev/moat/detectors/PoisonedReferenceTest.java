@@ -9,7 +9,10 @@ import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.JbdaAttacker;
 import dev.moat.fixtures.traffic.QuerySource;
 import dev.moat.fixtures.traffic.RandomAttacker;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.TreeMap;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -28,22 +31,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PoisonedReferenceTest {
 
+    static final Map<String, Map<String, Object>> ALL_CONFIG =
+            Map.of("prada", Map.of(), "volume", Map.of(), "boundary", Map.of(), "ood", Map.of(), "coverage", Map.of());
+
     @ParameterizedTest
     @ValueSource(longs = {1, 2})
     void honestKeysStayOkWhenAttackersAreMostOfTheActiveKeys(long seed) {
-        Scenario s = new Scenario(CalibrationTest.ALL, DigitsModel.get()::predict);
-        honest(s, "honest-light-0", seed, 300);
-        honest(s, "honest-light-1", seed + 10, 300);
-        honest(s, "honest-light-2", seed + 20, 300);
-        honest(s, "honest-heavy-10x", seed + 30, 3_000);
-        honest(s, "honest-heavy-50x", seed + 40, 15_000);
-        for (int k = 0; k < 8; k++) {
-            QuerySource a = k < 3
-                    ? new RandomAttacker(seed * 100 + k)
-                    : k < 6 ? new JbdaAttacker(seed * 100 + k) : new BoundaryAttacker(seed * 100 + k);
-            s.add("attacker-" + a.name() + "-" + k, null, a, 3_000, 1_000L + k * 100, () -> 2_000);
-        }
-        s.run();
+        Scenario s = poisoning(CalibrationTest.ALL, seed);
         System.out.printf(
                 "poisoning seed %d: extracting at %s; max honest risk %.2f (%s)%n",
                 seed, new TreeMap<>(s.extractingAt), s.maxHonestRisk(), s.worstHonest());
@@ -67,5 +61,57 @@ class PoisonedReferenceTest {
     private static void honest(Scenario s, String key, long seed, long n) {
         HonestClient c = new HonestClient(seed);
         s.add(key, null, c, n, 0, () -> Math.max(1, c.nextDelay().toMillis()));
+    }
+
+    private static Scenario poisoning(DetectorProfile profile, long seed) {
+        Scenario s = new Scenario(profile, DigitsModel.get()::predict);
+        honest(s, "honest-light-0", seed, 300);
+        honest(s, "honest-light-1", seed + 10, 300);
+        honest(s, "honest-light-2", seed + 20, 300);
+        honest(s, "honest-heavy-10x", seed + 30, 3_000);
+        honest(s, "honest-heavy-50x", seed + 40, 15_000);
+        for (int k = 0; k < 8; k++) {
+            QuerySource a = k < 3
+                    ? new RandomAttacker(seed * 100 + k)
+                    : k < 6 ? new JbdaAttacker(seed * 100 + k) : new BoundaryAttacker(seed * 100 + k);
+            s.add("attacker-" + a.name() + "-" + k, null, a, 3_000, 1_000L + k * 100, () -> 2_000);
+        }
+        return s.run();
+    }
+
+    /**
+     * The same population with a fixed reference ({@code detection.calibration}): recorded from twelve
+     * other honest clients (other seeds) for an hour through {@link CalibrationRecorder}, written and read
+     * back. No peer is consulted, so the few keys per shard no longer switch ood off: every attacker
+     * reaches EXTRACTING within 500 rows and no honest key leaves OK.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2})
+    void aCalibrationFileGivesTheReferenceBackAndNoPeerCanMoveIt(long seed, @TempDir Path dir) throws Exception {
+        DigitsModel model = DigitsModel.get();
+        CalibrationRecorder recorder = new CalibrationRecorder(200);
+        for (int k = 0; k < 12; k++) {
+            HonestClient c = new HonestClient(9_000 + k);
+            long t = Scenario.START;
+            for (int i = 0; i < 1_800; i++) {
+                t += Math.max(1, c.nextDelay().toMillis());
+                recorder.add("recorded-" + k, t, model.predict(c.next()));
+            }
+        }
+        Path file = dir.resolve("calibration.moat");
+        recorder.build(5).write(file, "test recording");
+        Calibration calibration = Calibration.read(file);
+        assertThat(calibration.keys()).isEqualTo(12);
+        assertThat(calibration.hasVolume()).isTrue();
+
+        Scenario s = poisoning(DetectorProfile.fromConfig(ALL_CONFIG, calibration), seed);
+        System.out.printf(
+                "calibrated seed %d: extracting at %s; max honest risk %.2f (%s)%n",
+                seed, new TreeMap<>(s.extractingAt), s.maxHonestRisk(), s.worstHonest());
+        assertThat(s.suspiciousAt.keySet()).as("flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
+        assertThat(s.extractingAt).as("attackers\n%s", s.report()).hasSize(8);
+        assertThat(s.extractingAt.values())
+                .as("within 500 rows\n%s", s.report())
+                .allMatch(n -> n <= 500);
     }
 }
