@@ -244,6 +244,9 @@ final class UpstreamCall {
 
     private void relayHead(HttpResponse h) {
         HttpHeaderRules.prepareResponse(h, ex);
+        if (ex.inspecting() && AnswerProcessor.streams(h) && h.status().code() / 100 == 2) {
+            AnswerProcessor.onStream(ex);
+        }
         if (ex.inspecting()
                 && ex.route().compiled().llmGuard() != null
                 && AnswerProcessor.streams(h)

@@ -84,7 +84,10 @@ public final class MoatServer implements AutoCloseable {
         this.clock = instantSource(nanoClock);
         this.defenses = new Defenses(config, limiter, metrics, clock);
         try {
-            this.runtime = new RuntimeHolder(config, transport, defenses::compile);
+            this.runtime = new RuntimeHolder(
+                    config,
+                    transport,
+                    (p, c) -> defenses.compile(p, c.detection().calibration()));
         } catch (RuntimeException e) {
             defenses.close();
             throw e;
@@ -106,10 +109,6 @@ public final class MoatServer implements AutoCloseable {
         if (config.distributed().redisUrl() != null) {
             LOG.warn("distributed.redis is set but shared state is not implemented in this version: "
                     + "this instance keeps buckets, verdicts and blocks locally (route each key to one instance)");
-        }
-        if (config.detection().calibration() != null) {
-            LOG.warn(
-                    "detection.calibration is not implemented in this version: detector references are learned online");
         }
         this.bossGroup = transport.newGroup(1);
         this.workerGroup = transport.newGroup(threads);
