@@ -4,6 +4,7 @@ import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.RandomProjection;
+import dev.moat.detectors.stats.SparseProjection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -18,7 +19,8 @@ import java.util.SplittableRandom;
  * <p>Cells come from locality-sensitive hashing with {@code bits} (12) sign random projections
  * (Charikar 2002), seeded, through a centre fixed per key as the mean of its first {@code warmup}
  * (32) inputs (inputs are non-negative pixels or features, so hyperplanes through the origin would
- * not split them). Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
+ * not split them). Inputs wider than 64 are first reduced by a seeded very sparse random projection
+ * ({@link SparseProjection}) to 64 dimensions. Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
  * novelty: the share of the key's last {@code window} (200) queries that opened a new cell. Score 0
  * at novelty {@code novelty_low} (0.6), 1 at {@code novelty_high} (0.9), once {@code min_queries}
  * (500) queries are in.
@@ -70,7 +72,12 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         return Factory.of(NAME, () -> new CoverageDetector(s));
     }
 
+    /** Wider inputs are first projected to this many dimensions. */
+    static final int PROJECT_ABOVE = 64;
+
     private final Settings settings;
+    private final double[] projected = new double[PROJECT_ABOVE];
+    private SparseProjection projection;
     private double[] planes = new double[0];
     private int planeDims;
 
@@ -89,9 +96,19 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     }
 
     @Override
-    public void update(State s, double[] x, double[] prediction, long now) {
-        if (x.length == 0) {
+    public void update(State s, double[] input, double[] prediction, long now) {
+        if (input.length == 0) {
             return;
+        }
+        double[] x = input;
+        if (input.length > PROJECT_ABOVE) {
+            // wide inputs: cells of a sparse projection (hyperplanes through a linear map are hyperplanes of
+            // the input space), so the centre is 64 floats and a query costs ~k*sqrt(d), not bits*d
+            if (projection == null || projection.inDims() != input.length) {
+                projection = new SparseProjection(input.length, PROJECT_ABOVE, settings.seed() ^ 0x5A5A5A5AL);
+            }
+            projection.project(input, projected);
+            x = projected;
         }
         s.queries++;
         if (s.centre == null) {

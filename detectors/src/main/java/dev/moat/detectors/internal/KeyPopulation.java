@@ -34,8 +34,15 @@ import java.util.Arrays;
  */
 public final class KeyPopulation {
 
-    /** A key is ok for a detector, and may shape its reference, while its score is below this. */
+    /** A key may shape a detector's reference while that detector's score for it is below this... */
     public static final double TRUSTED_BELOW = 0.25;
+
+    /**
+     * ...and its published risk is below this (the default {@code suspicious} level: the key is
+     * {@code ok}). Not lower: a tenant's pooled risk, inherited by all its keys, often sits at 0.2-0.4
+     * for honest tenants, and excluding them all would leave the reference to the attackers.
+     */
+    public static final double KEY_OK_BELOW = 0.5;
 
     /** The weight of a key that has just become trusted; it grows linearly to 1 at full age. */
     static final double MIN_WEIGHT = 0.1;

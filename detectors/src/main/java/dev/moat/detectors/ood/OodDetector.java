@@ -172,7 +172,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     s.slot,
                     s,
                     cdf,
-                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.TRUSTED_BELOW,
+                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
                     now);
         }
         // the statistic moves little per query: recompute every 10 answers

@@ -116,7 +116,7 @@ public final class VolumeDetector implements Detector<VolumeState> {
                     s.slot,
                     s,
                     summary,
-                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.TRUSTED_BELOW,
+                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
                     now);
         }
         s.score = computeScore(s, now);
