@@ -64,7 +64,8 @@ public final class PradaDetector implements Detector<PradaState> {
             "step_low",
             "step_high",
             "step_min_fraction",
-            "step_coordinates");
+            "step_coordinates",
+            "step_sample_seed");
 
     /** Validated PRADA parameters. */
     public record Settings(
@@ -81,7 +82,8 @@ public final class PradaDetector implements Detector<PradaState> {
             double stepLow,
             double stepHigh,
             double stepMinFraction,
-            int stepCoordinates) {
+            int stepCoordinates,
+            Long stepSampleSeed) {
 
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
@@ -99,7 +101,10 @@ public final class PradaDetector implements Detector<PradaState> {
                     p.number("step_low", 0.05, 0.0, 1.0),
                     p.number("step_high", 0.15, 0.0, 1.0),
                     p.number("step_min_fraction", 0.02, 0.0, 1.0),
-                    (int) p.integer("step_coordinates", 128, SignSteps.MIN_MOVED, 4096));
+                    (int) p.integer("step_coordinates", 128, SignSteps.MIN_MOVED, 4096),
+                    raw.containsKey("step_sample_seed")
+                            ? p.integer("step_sample_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE)
+                            : null);
             if (s.stepHigh <= s.stepLow) {
                 throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
             }
@@ -128,8 +133,7 @@ public final class PradaDetector implements Detector<PradaState> {
 
     private final float[] parentRaw;
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
-    private final java.util.SplittableRandom sampler =
-            new java.util.SplittableRandom(new java.security.SecureRandom().nextLong());
+    private final java.util.SplittableRandom sampler;
 
     private SparseProjection projection;
     private int nearest;
@@ -142,6 +146,11 @@ public final class PradaDetector implements Detector<PradaState> {
         this.xRaw = new float[settings.stepCoordinates()];
         this.parentRaw = new float[settings.stepCoordinates()];
         this.signSteps = new SignSteps(Math.max(settings.projectionDims(), settings.stepCoordinates()));
+        // secret unless the operator fixes it (tests do, for repeatable runs)
+        this.sampler = new java.util.SplittableRandom(
+                settings.stepSampleSeed() != null
+                        ? settings.stepSampleSeed()
+                        : new java.security.SecureRandom().nextLong());
     }
 
     @Override

@@ -27,9 +27,10 @@ import java.util.Arrays;
  *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
  *       noise and random-size steps cannot be told apart there;</li>
  *   <li><b>repeat</b>: the moves agree, coordinate by coordinate within the same tolerance, with
- *       the key's previous displacement on at least half of the coordinates both moved (and those
- *       are at least half of the moved ones): steps scaled per feature, {@code eps * range_j *
- *       sign(g_j)}, have the same magnitude in coordinate j every time, whatever the ranges.</li>
+ *       the last move the key made in that coordinate on at least half of the coordinates that moved
+ *       now and before (and those are at least half of the moved ones): steps scaled per feature,
+ *       {@code eps * range_j * sign(g_j)}, have the same magnitude in coordinate j every time,
+ *       whatever the ranges, also when each step moves only a fraction of the coordinates.</li>
  * </ol>
  * Natural neighbours, Gaussian noise and interpolations fail all three (on the digits data at most
  * 7% of the moved coordinates agree with the median for honest, random, knockoff and boundary
@@ -77,7 +78,12 @@ final class SignSteps {
         }
         boolean repeat = prev != null && repeats(prev, n, quantError, moved);
         if (prev != null) {
-            System.arraycopy(current, 0, prev, 0, n);
+            // each coordinate remembers its last move, so steps that move a few coordinates at a time still meet
+            for (int i = 0; i < n; i++) {
+                if (current[i] > 0) {
+                    prev[i] = current[i];
+                }
+            }
         }
         Arrays.sort(magnitudes, 0, moved);
         float median = magnitudes[moved / 2];
