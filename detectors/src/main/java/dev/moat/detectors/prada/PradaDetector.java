@@ -389,10 +389,12 @@ public final class PradaDetector implements Detector<PradaState> {
             }
         }
         float minStep = (float) (settings.stepMinFraction() * s.inputScale);
-        if (s.prevSteps == null || s.prevSteps.length != n) {
+        // the repeat shape's memory only for keys with enough queries to be scored (light keys stay small)
+        if ((s.prevSteps == null || s.prevSteps.length != n) && s.queries >= settings.stepMinQueries() / 2) {
             s.prevSteps = new float[n];
         }
-        return signSteps.isStep(q, p, n, minStep, quantError, s.prevSteps);
+        float[] prev = s.prevSteps != null && s.prevSteps.length == n ? s.prevSteps : null;
+        return signSteps.isStep(q, p, n, minStep, quantError, prev);
     }
 
     /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */
