@@ -43,10 +43,17 @@ public class DetectorBenchmarks {
     static final int DIMS = 64;
     static final int CLASSES = 10;
     static final int ROWS = 4096;
+    /** Fewer distinct rows for wide inputs: 64 x 3,072 doubles is 1.5 MB, about the 64-dim set's 2 MB (as cold). */
+    static final int WIDE_ROWS = 64;
 
     /** One detector, one key, warmed until its state is at its worst-case size. */
     @State(Scope.Thread)
     public abstract static class OneKey {
+        /** Input width: the digits' 64, 28x28 images and 32x32x3 images. */
+        @org.openjdk.jmh.annotations.Param({"64", "784", "3072"})
+        int dims;
+
+        int rows;
         Detector<Object> detector;
         Object state;
         double[][] inputs;
@@ -61,10 +68,11 @@ public class DetectorBenchmarks {
         @Setup(Level.Trial)
         public void setUp() {
             SplittableRandom r = new SplittableRandom(7);
-            inputs = new double[ROWS][DIMS];
-            predictions = new double[ROWS][CLASSES];
-            for (int i = 0; i < ROWS; i++) {
-                for (int j = 0; j < DIMS; j++) {
+            rows = dims > DIMS ? WIDE_ROWS : ROWS;
+            inputs = new double[rows][dims];
+            predictions = new double[rows][CLASSES];
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < dims; j++) {
                     inputs[i][j] = r.nextDouble(0, 16);
                 }
                 predictions[i][i % CLASSES] = 0.9;
@@ -80,10 +88,10 @@ public class DetectorBenchmarks {
 
         final double update() {
             int i = next;
-            next = (i + 1) & (ROWS - 1);
+            next = (i + 1) & (rows - 1);
             double[] x = inputs[i];
             // a tiny per-pass change keeps every query new (the worst case for growing sets)
-            x[i & (DIMS - 1)] += 1e-3;
+            x[i % dims] += 1e-3;
             time += 50;
             detector.update(state, x, predictions[i], time);
             return detector.score(state, time);
@@ -154,6 +162,11 @@ public class DetectorBenchmarks {
     @State(Scope.Benchmark)
     public static class Engine {
         static final int BATCH = 20_000;
+
+        /** Input width: the digits' 64, or 3,072 (each digit tiled 48 times; 2,000 distinct rows shared by the events). */
+        @org.openjdk.jmh.annotations.Param({"64", "3072"})
+        int dims;
+
         DetectionEngine engine;
         QueryEvent[] events;
         long round;
@@ -179,16 +192,26 @@ public class DetectorBenchmarks {
                 clients[k] = new HonestClient(k);
             }
             events = new QueryEvent[BATCH];
+            int distinct = dims > 64 ? 2_000 : BATCH;
             for (int i = 0; i < BATCH; i++) {
-                double[] x = clients[i % 200].next();
-                events[i] = new QueryEvent(
-                        "k" + (i % 200),
-                        "t" + (i % 20),
-                        "/m",
-                        1_000_000L + i * 10L,
-                        new double[][] {x},
-                        new double[][] {model.predict(x)},
-                        all);
+                double[][] in;
+                double[][] out;
+                if (i < distinct) {
+                    double[] x = clients[i % 200].next();
+                    out = new double[][] {model.predict(x)};
+                    double[] wide = x;
+                    if (dims > 64) {
+                        wide = new double[dims];
+                        for (int j = 0; j < dims; j++) {
+                            wide[j] = x[j % 64];
+                        }
+                    }
+                    in = new double[][] {wide};
+                } else {
+                    in = events[i % distinct].inputs();
+                    out = events[i % distinct].predictions();
+                }
+                events[i] = new QueryEvent("k" + (i % 200), "t" + (i % 20), "/m", 1_000_000L + i * 10L, in, out, all);
             }
             EngineSettings one =
                     new EngineSettings(1, 1 << 16, 10_000, Duration.ofHours(1), 0.5, 0.8, Duration.ofHours(1));

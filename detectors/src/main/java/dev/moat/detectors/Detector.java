@@ -31,6 +31,13 @@ public interface Detector<S> {
     /** Why the score is what it is, e.g. {@code "prada: W=0.81 < 0.90 after 340 queries"}. */
     String reason(S state, long timeMillis);
 
+    /**
+     * Tells the detector the key's published risk (over all its detectors, profiles and its tenant)
+     * after each event: detectors that learn a reference from peers let only keys whose risk is low
+     * shape it, so a key caught by any detector stops shaping every reference. Default: ignored.
+     */
+    default void observeRisk(S state, double risk) {}
+
     /** Score and reason together. */
     default DetectorScore evaluate(S state, long timeMillis) {
         return new DetectorScore(score(state, timeMillis), reason(state, timeMillis));

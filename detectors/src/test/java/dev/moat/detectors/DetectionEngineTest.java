@@ -175,14 +175,29 @@ class DetectionEngineTest {
             assertThat(e.verdict("mallory").risk()).isCloseTo(risk / 2, org.assertj.core.api.Assertions.within(1e-9));
             assertThat(changes).containsExactly("OK->EXTRACTING", "EXTRACTING->SUSPICIOUS");
 
-            // a reload (new profile) restarts the key's detectors: the worker reports the drop relative
-            // to what readers last saw (SUSPICIOUS), not to its own stale idea (EXTRACTING)
+            // a reload that keeps the detector config keeps the key's evidence: the boundary window is still
+            // full of hesitant answers, so the next event raises the risk again
             DetectorProfile reloaded = DetectorProfile.fromConfig(Map.of("boundary", Map.of("reference_share", 0.05)));
+            assertThat(reloaded).isNotSameAs(BOUNDARY).isEqualTo(BOUNDARY);
             e.submit(event("mallory", clock.millis(), Traffic.honest(1, 1).get(0), reloaded));
             assertThat(e.awaitIdle(Duration.ofSeconds(10))).isTrue();
             assertThat(e.failures()).isZero();
-            assertThat(e.verdict("mallory").level()).isEqualTo(Level.OK);
-            assertThat(changes).containsExactly("OK->EXTRACTING", "EXTRACTING->SUSPICIOUS", "SUSPICIOUS->OK");
+            assertThat(e.verdict("mallory").level()).isEqualTo(Level.EXTRACTING);
+            assertThat(changes).containsExactly("OK->EXTRACTING", "EXTRACTING->SUSPICIOUS", "SUSPICIOUS->EXTRACTING");
+
+            // changed parameters start a fresh state, but the old one's risk still counts (decaying)
+            clock.advance(Duration.ofHours(1).toMillis());
+            DetectorProfile changed = DetectorProfile.fromConfig(Map.of("boundary", Map.of("reference_share", 0.06)));
+            e.submit(event("mallory", clock.millis(), Traffic.honest(1, 1).get(0), changed));
+            assertThat(e.awaitIdle(Duration.ofSeconds(10))).isTrue();
+            assertThat(e.verdict("mallory").level()).isEqualTo(Level.SUSPICIOUS);
+            assertThat(e.verdict("mallory").risk()).isCloseTo(0.5, org.assertj.core.api.Assertions.within(1e-6));
+            assertThat(changes)
+                    .containsExactly(
+                            "OK->EXTRACTING",
+                            "EXTRACTING->SUSPICIOUS",
+                            "SUSPICIOUS->EXTRACTING",
+                            "EXTRACTING->SUSPICIOUS");
         }
     }
 

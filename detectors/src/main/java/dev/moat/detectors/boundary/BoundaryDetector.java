@@ -15,7 +15,8 @@ import java.util.Set;
  *
  * <p>Over a window of the key's last {@code window} (200) answers, the share with margin below
  * {@code margin} (0.2) is compared with a reference share: {@code reference_share} if given, else the
- * median share over the worker's keys with a full window (at least {@code min_keys}, 5), else
+ * calibration's share ({@code detection.calibration}), else the lenient quantile of the shares of
+ * the worker's trusted keys ({@link KeyPopulation}) with a full window (at least {@code min_keys}, 5), else
  * {@code default_share} (0.1). The test is one-sided with a tolerance: H0 is share &lt;= reference +
  * {@code tolerance} (0.1), so a huge window cannot turn a trivial difference into an alarm; z is the
  * normal approximation of the binomial test. Score 0 at z = {@code z_low} (3), 1 at z = {@code
@@ -76,15 +77,35 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double reference = Double.NaN;
         double z = Double.NaN;
         double score;
+        /** The key's published risk (see {@link Detector#observeRisk}). */
+        double keyRisk;
     }
 
     public static Factory factory(Map<String, Object> params) {
-        Settings s = Settings.from(params);
+        return factory(params, null);
+    }
+
+    /** As {@link #factory(Map)}, with the calibration's share unless {@code reference_share} is set. */
+    public static Factory factory(Map<String, Object> params, dev.moat.detectors.Calibration calibration) {
+        Settings parsed = Settings.from(params);
+        double share = calibration == null ? Double.NaN : calibration.shareBelow(parsed.margin());
+        Settings s = Double.isNaN(parsed.referenceShare()) && !Double.isNaN(share)
+                ? new Settings(
+                        parsed.margin(),
+                        parsed.window(),
+                        parsed.minQueries(),
+                        share,
+                        parsed.defaultShare(),
+                        parsed.minKeys(),
+                        parsed.tolerance(),
+                        parsed.zLow(),
+                        parsed.zHigh())
+                : parsed;
         return Factory.of(NAME, () -> new BoundaryDetector(s));
     }
 
     private final Settings settings;
-    private final KeyPopulation population = new KeyPopulation(1024, 1, 3_600_000L);
+    private final KeyPopulation population = KeyPopulation.standard(1);
     private final double[] summary = new double[1];
 
     public BoundaryDetector(Settings settings) {
@@ -131,7 +152,12 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         s.queries++;
         if (s.filled == window && s.queries % window == 0) {
             summary[0] = (double) s.small / window;
-            s.slot = population.report(s.slot, s, summary, now);
+            s.slot = population.report(
+                    s.slot,
+                    s,
+                    summary,
+                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
+                    now);
         }
         s.score = computeScore(s, now);
     }
@@ -152,6 +178,11 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double share = (double) s.small / s.filled;
         s.z = (share - p0) / Math.sqrt(p0 * (1 - p0) / s.filled);
         return Rows.clamp01((s.z - settings.zLow()) / (settings.zHigh() - settings.zLow()));
+    }
+
+    @Override
+    public void observeRisk(State s, double risk) {
+        s.keyRisk = risk;
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.RandomProjection;
+import dev.moat.detectors.stats.SparseProjection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -18,7 +19,8 @@ import java.util.SplittableRandom;
  * <p>Cells come from locality-sensitive hashing with {@code bits} (12) sign random projections
  * (Charikar 2002), seeded, through a centre fixed per key as the mean of its first {@code warmup}
  * (32) inputs (inputs are non-negative pixels or features, so hyperplanes through the origin would
- * not split them). Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
+ * not split them). For inputs wider than 64 the hyperplanes are very sparse ({@link
+ * SparseProjection}) and the key keeps only its centre's {@code bits} projections. Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
  * novelty: the share of the key's last {@code window} (200) queries that opened a new cell. Score 0
  * at novelty {@code novelty_low} (0.6), 1 at {@code novelty_high} (0.9), once {@code min_queries}
  * (500) queries are in.
@@ -70,7 +72,12 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         return Factory.of(NAME, () -> new CoverageDetector(s));
     }
 
+    /** Wider inputs are first projected to this many dimensions. */
+    static final int PROJECT_ABOVE = 64;
+
     private final Settings settings;
+    private final double[] projected = new double[24];
+    private SparseProjection projection;
     private double[] planes = new double[0];
     private int planeDims;
 
@@ -89,13 +96,25 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     }
 
     @Override
-    public void update(State s, double[] x, double[] prediction, long now) {
-        if (x.length == 0) {
+    public void update(State s, double[] input, double[] prediction, long now) {
+        if (input.length == 0) {
             return;
+        }
+        double[] x = input;
+        boolean wide = input.length > PROJECT_ABOVE;
+        if (wide) {
+            // wide inputs: the cell's hyperplanes are very sparse random ones (Li et al. 2006), applied once:
+            // bit b is sign(p_b . (x - centre)) = sign(p_b . x - p_b . centre), so the key keeps only the
+            // bits projections of its centre and a query costs ~bits * sqrt(d) additions
+            if (projection == null || projection.inDims() != input.length) {
+                projection = new SparseProjection(input.length, settings.bits(), settings.seed());
+            }
+            projection.project(input, projected);
+            x = projected;
         }
         s.queries++;
         if (s.centre == null) {
-            s.centre = new float[x.length];
+            s.centre = new float[wide ? settings.bits() : x.length];
         }
         int dims = s.centre.length;
         int n = Math.min(dims, x.length);
@@ -106,7 +125,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             }
             return;
         }
-        int cell = cell(s.centre, x, n, dims);
+        int cell = wide ? signs(s.centre, x) : cell(s.centre, x, n, dims);
         if (s.visited == null) {
             s.visited = new long[Math.max(1, (1 << settings.bits()) >>> 6)];
             s.novelBits = new long[(settings.window() + 63) >>> 6];
@@ -156,6 +175,17 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 dot += planes[row + i] * (x[i] - centre[i]);
             }
             if (dot > 0) {
+                cell |= 1 << b;
+            }
+        }
+        return cell;
+    }
+
+    /** The cell of an already projected query: bit b set when its projection b is above the centre's. */
+    private int signs(float[] centre, double[] projectedQuery) {
+        int cell = 0;
+        for (int b = 0, bits = Math.min(settings.bits(), centre.length); b < bits; b++) {
+            if (projectedQuery[b] > centre[b]) {
                 cell |= 1 << b;
             }
         }

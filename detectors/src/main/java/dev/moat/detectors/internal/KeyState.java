@@ -6,8 +6,8 @@ import dev.moat.detectors.DetectorScore;
 import java.util.Map;
 
 /**
- * Everything the engine keeps for one key (or one tenant): the per-detector states, the last
- * published scores, and the decaying risk. Owned by exactly one worker thread; never locked.
+ * What the engine keeps for one key (or one tenant) under one detector profile: the per-detector
+ * states, the last published scores, and the decaying risk ({@link KeyEntry} holds one per profile). Owned by exactly one worker thread; never locked.
  */
 final class KeyState {
 
@@ -21,8 +21,6 @@ final class KeyState {
     final DetectorScore[] lastScored;
     final boolean[] alerted;
     Map<String, DetectorScore> published = Map.of();
-    double lastTenantRisk = -1;
-    DetectorScore tenantScore;
     int eventsSinceReasons;
     long queries;
     /** The query count the published reasons were written at (what a verdict reports). */
@@ -33,8 +31,6 @@ final class KeyState {
     double risk;
     double maxScore;
     long riskAt;
-    /** Tenant risk not inherited after an admin reset (NaN: take it at the first publish); see Publisher. */
-    double tenantFloor;
     /** Tenants only: hashes of the distinct keys seen, bounded. */
     long[] keyHashes;
 

@@ -109,17 +109,17 @@ public final class Publisher {
         return failures.sum();
     }
 
-    void publishKey(String keyId, String tenant, KeyState s, long eventMillis) {
+    void publishKey(String keyId, String tenant, KeyEntry e, KeyState s, long eventMillis) {
         long now = clock.millis();
         boolean changed = refreshScores(s, eventMillis);
         double risk = s.maxScore;
         if (tenant != null) {
             Verdict tv = tenantVerdicts.get(tenant);
             double pooled = tv == null ? 0 : decay(tv.risk(), tv.updatedAtMillis(), now);
-            double tr = exempt(s, pooled);
-            if (Math.abs(tr - s.lastTenantRisk) > 0.01) {
-                s.lastTenantRisk = tr;
-                s.tenantScore = tv == null
+            double tr = exempt(e, pooled);
+            if (Math.abs(tr - e.lastTenantRisk) > 0.01) {
+                e.lastTenantRisk = tr;
+                e.tenantScore = tv == null
                         ? null
                         : new DetectorScore(
                                 Rows.clamp01(tr),
@@ -133,20 +133,20 @@ public final class Publisher {
                                                 pooled));
                 changed = true;
             }
-            risk = Math.max(risk, Math.max(0, s.lastTenantRisk));
+            risk = Math.max(risk, Math.max(0, e.lastTenantRisk));
         }
         if (changed) {
-            s.published = scoresMap(s);
+            s.published = scoresMap(s, e.tenantScore);
         }
-        finish(keyId, s, risk, now, verdicts, false);
+        finish(keyId, e, s, risk, now, verdicts, false);
     }
 
-    void publishTenant(String tenant, KeyState s, boolean enoughKeys, long eventMillis) {
+    void publishTenant(String tenant, KeyEntry e, KeyState s, boolean enoughKeys, long eventMillis) {
         long now = clock.millis();
         if (refreshScores(s, eventMillis)) {
-            s.published = scoresMap(s);
+            s.published = scoresMap(s, null);
         }
-        finish(tenant, s, enoughKeys ? s.maxScore : 0, now, tenantVerdicts, true);
+        finish(tenant, e, s, enoughKeys ? s.maxScore : 0, now, tenantVerdicts, true);
     }
 
     /**
@@ -156,27 +156,54 @@ public final class Publisher {
      * tenant's risk rises above it by more than 0.05 (new evidence) or falls below the suspicious
      * threshold (the episode is over).
      */
-    private double exempt(KeyState s, double tenantRisk) {
-        if (Double.isNaN(s.tenantFloor)) {
-            s.tenantFloor = tenantRisk;
+    private double exempt(KeyEntry e, double tenantRisk) {
+        if (Double.isNaN(e.tenantFloor)) {
+            e.tenantFloor = tenantRisk;
         }
-        if (s.tenantFloor <= 0) {
+        if (e.tenantFloor <= 0) {
             return tenantRisk;
         }
-        if (tenantRisk > s.tenantFloor + 0.05 || tenantRisk < settings.suspiciousAt()) {
-            s.tenantFloor = 0;
+        if (tenantRisk > e.tenantFloor + 0.05 || tenantRisk < settings.suspiciousAt()) {
+            e.tenantFloor = 0;
             return tenantRisk;
         }
         return 0;
     }
 
+    /**
+     * Publishes the entry's verdict: the fed profile's risk (its score, or its decayed previous
+     * risk), and the maximum with the decayed risks of the key's other profiles. Scores of several
+     * profiles are merged by name, the higher score winning.
+     */
     private void finish(
-            String id, KeyState s, double score, long now, ConcurrentHashMap<String, Verdict> into, boolean tenant) {
-        double risk = Rows.clamp01(Math.max(score, decay(s.risk, s.riskAt, now)));
-        s.risk = risk;
+            String id,
+            KeyEntry e,
+            KeyState s,
+            double score,
+            long now,
+            ConcurrentHashMap<String, Verdict> into,
+            boolean tenant) {
+        double own = Rows.clamp01(Math.max(score, decay(s.risk, s.riskAt, now)));
+        s.risk = own;
         s.riskAt = now;
+        double risk = own;
+        Map<String, DetectorScore> scores = s.published;
+        if (e.size() > 1) {
+            Map<String, DetectorScore> merged = new LinkedHashMap<>(scores);
+            for (int i = 0; i < e.size(); i++) {
+                KeyState o = e.get(i);
+                if (o == s) {
+                    continue;
+                }
+                risk = Math.max(risk, decay(o.risk, o.riskAt, now));
+                o.published.forEach((name, sc) -> merged.merge(name, sc, (a, b) -> b.score() > a.score() ? b : a));
+            }
+            scores = merged;
+        }
+        e.risk = risk;
         Level level = level(risk);
-        Verdict v = new Verdict(risk, level, s.published, s.queriesAtReasons, now);
+        // one profile: the count its reasons were written at (they agree); several: the key's total
+        Verdict v = new Verdict(risk, level, scores, e.size() > 1 ? e.queries() : s.queriesAtReasons, now);
         // compared with what readers last saw, which a read may have lowered by decay (and fired)
         Verdict before = into.put(id, v);
         Level from = before == null ? Level.OK : before.level();
@@ -189,7 +216,7 @@ public final class Publisher {
      * Rebuilds a key's reasons at its current query count and republishes its verdict with them
      * (same risk and level: nothing fires). Called by the owning worker when it is idle.
      */
-    void refreshReasons(String keyId, KeyState s) {
+    void refreshReasons(String keyId, KeyEntry entry, KeyState s) {
         Verdict v = verdicts.get(keyId);
         if (v == null || s.queriesAtReasons == s.queries) {
             return;
@@ -200,7 +227,7 @@ public final class Publisher {
         }
         s.queriesAtReasons = s.queries;
         s.eventsSinceReasons = 0;
-        s.published = scoresMap(s);
+        s.published = scoresMap(s, entry.tenantScore);
         verdicts.replace(keyId, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
     }
 
@@ -243,13 +270,13 @@ public final class Publisher {
         return changed;
     }
 
-    private static Map<String, DetectorScore> scoresMap(KeyState s) {
+    private static Map<String, DetectorScore> scoresMap(KeyState s, DetectorScore tenantScore) {
         Map<String, DetectorScore> m = new LinkedHashMap<>();
         for (int i = 0; i < s.detectors.length; i++) {
             m.put(s.detectors[i].name(), s.lastScored[i]);
         }
-        if (s.tenantScore != null) {
-            m.put(TenantProfile.NAME, s.tenantScore);
+        if (tenantScore != null) {
+            m.put(TenantProfile.NAME, tenantScore);
         }
         return Map.copyOf(m);
     }

@@ -7,9 +7,9 @@ import dev.moat.detectors.DetectorProfile;
 import dev.moat.detectors.QueryEvent;
 import dev.moat.detectors.tenant.TenantProfile;
 import java.time.InstantSource;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -32,10 +32,16 @@ public final class Worker implements Runnable {
     private static final Object STOP = new Object();
 
     private final BlockingQueue<Object> queue;
-    private final Cache<String, KeyState> keys;
-    private final Cache<String, KeyState> tenants;
-    private final Map<DetectorProfile, Detector<?>[]> keyDetectors = new WeakHashMap<>();
-    private final Map<DetectorProfile, Detector<?>[]> tenantDetectors = new WeakHashMap<>();
+    private final Cache<String, KeyEntry> keys;
+    private final Cache<String, KeyEntry> tenants;
+    /**
+     * Detector instances (and so their population references) per profile, by equality: a reload
+     * that keeps a policy's detector config keeps its instances. Grows only with distinct detector
+     * configs ever loaded.
+     */
+    private final Map<DetectorProfile, Detector<?>[]> keyDetectors = new HashMap<>();
+
+    private final Map<DetectorProfile, Detector<?>[]> tenantDetectors = new HashMap<>();
     private final Publisher publisher;
     /** Keys reset since their last event: their next state starts with a tenant floor. Bounded. */
     private final java.util.Set<String> resetKeys = new java.util.HashSet<>();
@@ -60,14 +66,14 @@ public final class Worker implements Runnable {
     }
 
     /** Per-key (or per-tenant) state: bounded, expired after idle on the injected clock. */
-    private static Cache<String, KeyState> cache(
+    private static Cache<String, KeyEntry> cache(
             long maxKeys, long idleMillis, InstantSource clock, java.util.function.Consumer<String> onEvicted) {
         return Caffeine.newBuilder()
                 .maximumSize(maxKeys)
                 .expireAfterAccess(idleMillis, TimeUnit.MILLISECONDS)
                 .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
                 .executor(Runnable::run)
-                .<String, KeyState>removalListener((k, v, cause) -> {
+                .<String, KeyEntry>removalListener((k, v, cause) -> {
                     if (cause.wasEvicted() && k != null) {
                         onEvicted.accept(k);
                     }
@@ -151,17 +157,29 @@ public final class Worker implements Runnable {
         }
     }
 
+    /**
+     * Feeds the key's state for the event's profile: the one kept for an equal profile (another
+     * route's policy, a reload with the same detectors) or a new one next to the others.
+     */
     private void onKeyEvent(QueryEvent e) {
-        KeyState s = keys.getIfPresent(e.keyId());
-        if (s == null || s.profile != e.profile()) {
-            s = new KeyState(e.profile(), keyDetectors.computeIfAbsent(e.profile(), p -> create(p.factories())));
+        KeyEntry entry = keys.getIfPresent(e.keyId());
+        if (entry == null) {
+            entry = new KeyEntry();
             if (!resetKeys.isEmpty() && resetKeys.remove(e.keyId())) {
-                s.tenantFloor = Double.NaN;
+                entry.tenantFloor = Double.NaN;
             }
-            keys.put(e.keyId(), s);
+            keys.put(e.keyId(), entry);
+        }
+        KeyState s = entry.find(e.profile());
+        if (s == null) {
+            s = new KeyState(e.profile(), keyDetectors.computeIfAbsent(e.profile(), p -> create(p.factories())));
+            entry.add(s);
         }
         feed(s, e);
-        publisher.publishKey(e.keyId(), e.tenant(), s, e.timeMillis());
+        publisher.publishKey(e.keyId(), e.tenant(), entry, s, e.timeMillis());
+        for (int i = 0; i < s.detectors.length; i++) {
+            s.detectors[i].observeRisk(s.states[i], entry.risk);
+        }
         if (s.queriesAtReasons != s.queries && staleReasons.size() < MAX_STALE_REASONS) {
             staleReasons.add(e.keyId());
         }
@@ -172,10 +190,11 @@ public final class Worker implements Runnable {
             return;
         }
         for (String keyId : staleReasons) {
-            KeyState s = keys.getIfPresent(keyId);
+            KeyEntry entry = keys.getIfPresent(keyId);
+            KeyState s = entry == null || entry.size() != 1 ? null : entry.get(0);
             if (s != null) {
                 try {
-                    publisher.refreshReasons(keyId, s);
+                    publisher.refreshReasons(keyId, entry, s);
                 } catch (RuntimeException ex) {
                     publisher.onFailure(ex);
                 }
@@ -186,14 +205,19 @@ public final class Worker implements Runnable {
 
     private void onTenantEvent(QueryEvent e) {
         TenantProfile tp = e.profile().tenant();
-        KeyState s = tenants.getIfPresent(e.tenant());
-        if (s == null || s.profile != e.profile()) {
+        KeyEntry entry = tenants.getIfPresent(e.tenant());
+        if (entry == null) {
+            entry = new KeyEntry();
+            tenants.put(e.tenant(), entry);
+        }
+        KeyState s = entry.find(e.profile());
+        if (s == null) {
             s = new KeyState(e.profile(), tenantDetectors.computeIfAbsent(e.profile(), p -> create(tp.factories())));
-            tenants.put(e.tenant(), s);
+            entry.add(s);
         }
         int distinct = s.noteKey(e.keyId());
         feed(s, e);
-        publisher.publishTenant(e.tenant(), s, distinct >= tp.minKeys(), e.timeMillis());
+        publisher.publishTenant(e.tenant(), entry, s, distinct >= tp.minKeys(), e.timeMillis());
     }
 
     private static void feed(KeyState s, QueryEvent e) {

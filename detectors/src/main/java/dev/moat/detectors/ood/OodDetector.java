@@ -20,9 +20,10 @@ import java.util.Set;
  * compared with a reference CDF by the one-sided two-sample Kolmogorov-Smirnov statistic D+ (the
  * key is less confident) with Smirnov's asymptotic p-value exp(-2 n D^2). The reference is built from
  * {@code reference_confidences} (comma-separated honest confidences) if given, else it is the
- * pointwise median of the CDFs of the worker's keys with at least 200 answers in their window, each
- * key reporting every 200 answers (at least {@code min_keys},
- * 5); before that the score stays 0. Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2),
+ * pointwise lenient quantile of the CDFs of the worker's trusted keys (see {@link KeyPopulation}:
+ * keys that have been ok for a while, weighted by age, remembered for a day after they stop), each
+ * key reporting every 200 answers (at least {@code min_keys}, 5); before that the score stays 0.
+ * With {@code detection.calibration} set, the calibration's CDF is the reference. Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2),
  * only while p &lt; {@code alpha} (1e-4) and the window holds {@code min_queries} (100).
  *
  * <p>Calibration (fixtures' {@code HonestClient}s and {@code KnockoffAttacker}, real digits model):
@@ -92,15 +93,32 @@ public final class OodDetector implements Detector<OodDetector.State> {
         double d = Double.NaN;
         double p = 1;
         double score;
+        /** The key's published risk (see {@link Detector#observeRisk}). */
+        double keyRisk;
     }
 
     public static Factory factory(Map<String, Object> params) {
-        Settings s = Settings.from(params);
+        return factory(params, null);
+    }
+
+    /** As {@link #factory(Map)}, with the calibration's reference unless {@code reference_confidences} is set. */
+    public static Factory factory(Map<String, Object> params, dev.moat.detectors.Calibration calibration) {
+        Settings parsed = Settings.from(params);
+        Settings s = parsed.referenceCdf() == null && calibration != null && calibration.oodReference() != null
+                ? new Settings(
+                        parsed.window(),
+                        parsed.minQueries(),
+                        parsed.minKeys(),
+                        parsed.dLow(),
+                        parsed.dHigh(),
+                        parsed.alpha(),
+                        calibration.oodReference())
+                : parsed;
         return Factory.of(NAME, () -> new OodDetector(s));
     }
 
     private final Settings settings;
-    private final KeyPopulation population = new KeyPopulation(1024, BINS, 3_600_000L);
+    private final KeyPopulation population = KeyPopulation.standard(BINS);
     private final double[] cdf = new double[BINS];
     private final double[] reference = new double[BINS];
 
@@ -150,7 +168,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
         int reportEvery = Math.min(window, REPORT_EVERY);
         if (s.filled >= reportEvery && s.queries % reportEvery == 0 && settings.referenceCdf() == null) {
             cdfOf(s, cdf);
-            s.slot = population.report(s.slot, s, cdf, now);
+            s.slot = population.report(
+                    s.slot,
+                    s,
+                    cdf,
+                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
+                    now);
         }
         // the statistic moves little per query: recompute every 10 answers
         if (s.queries % 10 == 0 || s.filled == settings.minQueries()) {
@@ -188,6 +211,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
             return 0;
         }
         return Rows.clamp01((s.d - settings.dLow()) / (settings.dHigh() - settings.dLow()));
+    }
+
+    @Override
+    public void observeRisk(State s, double risk) {
+        s.keyRisk = risk;
     }
 
     @Override

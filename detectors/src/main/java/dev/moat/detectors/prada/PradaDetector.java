@@ -3,8 +3,8 @@ package dev.moat.detectors.prada;
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
-import dev.moat.detectors.stats.RandomProjection;
 import dev.moat.detectors.stats.ShapiroWilk;
+import dev.moat.detectors.stats.SparseProjection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -26,7 +26,8 @@ import java.util.Set;
  * <p>Departures, for bounded memory and time: G_c holds at most {@code max_set_size} (1000) vectors,
  * the oldest replaced first; D_c keeps the latest {@code max_distances} (300) values per class (the
  * reference keeps all), which also makes W follow a key's recent behaviour; inputs wider than
- * {@code projection_dims} (64) go through a seeded Gaussian random projection; vectors are stored
+ * {@code projection_dims} (64) go through a seeded very sparse random projection ({@link
+ * SparseProjection}, Li et al. 2006: ~k*sqrt(d) additions) for the distances; vectors are stored
  * with one byte per coordinate and a per-vector offset and step ({@link ByteRows}: within 0.2% of
  * the vector's range, exact for whole numbers spanning at most 255), distances as floats. The pooled test merges per-class runs kept sorted as they
  * arrive ({@link SortedRing}) instead of sorting the pool, and the 3-sigma trim of a sorted pool is
@@ -39,8 +40,12 @@ import java.util.Set;
  * (200) queries, the share of sign steps scores 0 at {@code step_low} (0.05) and 1 at {@code
  * step_high} (0.15), once {@code step_min_queries} (50) are in the window; a step must move the
  * median coordinate by at least {@code step_min_fraction} (0.02) of the largest input magnitude the
- * key has sent. The test needs stored coordinates, so it is off for projected (wide) inputs.
- * The detector's score is the larger of the two.
+ * key has sent. Besides equal magnitudes it recognises flat steps (random size per coordinate) and
+ * steps that repeat the key's previous displacement coordinate by coordinate (steps scaled per
+ * feature); see {@link SignSteps}. Wide inputs are not blind to it: each key gets a secret sample of
+ * {@code step_coordinates} (128) raw coordinates (random start and stride, from a secure seed), stored
+ * next to each growing-set member, and the test compares the query's sampled coordinates with the
+ * nearest member's. The detector's score is the larger of the two.
  */
 public final class PradaDetector implements Detector<PradaState> {
 
@@ -58,7 +63,9 @@ public final class PradaDetector implements Detector<PradaState> {
             "step_min_queries",
             "step_low",
             "step_high",
-            "step_min_fraction");
+            "step_min_fraction",
+            "step_coordinates",
+            "step_sample_seed");
 
     /** Validated PRADA parameters. */
     public record Settings(
@@ -74,7 +81,9 @@ public final class PradaDetector implements Detector<PradaState> {
             int stepMinQueries,
             double stepLow,
             double stepHigh,
-            double stepMinFraction) {
+            double stepMinFraction,
+            int stepCoordinates,
+            Long stepSampleSeed) {
 
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
@@ -91,7 +100,11 @@ public final class PradaDetector implements Detector<PradaState> {
                     (int) p.integer("step_min_queries", 50, 1, 100_000),
                     p.number("step_low", 0.05, 0.0, 1.0),
                     p.number("step_high", 0.15, 0.0, 1.0),
-                    p.number("step_min_fraction", 0.02, 0.0, 1.0));
+                    p.number("step_min_fraction", 0.02, 0.0, 1.0),
+                    (int) p.integer("step_coordinates", 128, SignSteps.MIN_MOVED, 4096),
+                    raw.containsKey("step_sample_seed")
+                            ? p.integer("step_sample_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE)
+                            : null);
             if (s.stepHigh <= s.stepLow) {
                 throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
             }
@@ -115,8 +128,14 @@ public final class PradaDetector implements Detector<PradaState> {
     private final float[] x;
     /** The nearest member, decoded, for the sign-step test. */
     private final float[] parent;
+    /** Wide inputs: the query's and the nearest member's sampled raw coordinates. */
+    private final float[] xRaw;
 
-    private RandomProjection projection;
+    private final float[] parentRaw;
+    /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
+    private final java.util.SplittableRandom sampler;
+
+    private SparseProjection projection;
     private int nearest;
 
     public PradaDetector(Settings settings) {
@@ -124,7 +143,14 @@ public final class PradaDetector implements Detector<PradaState> {
         this.projected = new double[settings.projectionDims()];
         this.x = new float[settings.projectionDims()];
         this.parent = new float[settings.projectionDims()];
-        this.signSteps = new SignSteps(settings.projectionDims());
+        this.xRaw = new float[settings.stepCoordinates()];
+        this.parentRaw = new float[settings.stepCoordinates()];
+        this.signSteps = new SignSteps(Math.max(settings.projectionDims(), settings.stepCoordinates()));
+        // secret unless the operator fixes it (tests do, for repeatable runs)
+        this.sampler = new java.util.SplittableRandom(
+                settings.stepSampleSeed() != null
+                        ? settings.stepSampleSeed()
+                        : new java.security.SecureRandom().nextLong());
     }
 
     @Override
@@ -143,30 +169,29 @@ public final class PradaDetector implements Detector<PradaState> {
         if (c < 0 || input.length == 0) {
             return;
         }
-        boolean raw = input.length <= settings.projectionDims();
+        boolean wide = input.length > settings.projectionDims();
         int len = load(input);
         if (s.dims < 0) {
             s.dims = len;
         }
+        if (wide) {
+            loadSample(s, input);
+        }
         s.queries++;
         PradaState.ClassState cs = s.classState(c);
         if (cs.size == 0) {
-            add(s, cs, len);
+            add(s, cs, len, wide);
             cs.threshold = 0;
-            if (raw) {
-                noteStep(s, false);
-            }
+            noteStep(s, false);
         } else {
             float d = (float) Math.sqrt(nearestSquared(s, cs));
-            if (raw) {
-                noteStep(s, d > 0 && isStep(s, cs, len));
-            }
+            noteStep(s, d > 0 && isStep(s, cs, len, wide));
             if (cs.count() == 0) {
                 s.noteActive(c);
             }
             cs.add(d, settings.maxDistances());
             if (d > cs.threshold) {
-                add(s, cs, len);
+                add(s, cs, len, wide);
                 if (cs.memberCount == Integer.MAX_VALUE) {
                     // halving keeps the mean and variance
                     cs.memberCount >>= 1;
@@ -188,13 +213,50 @@ public final class PradaDetector implements Detector<PradaState> {
         }
     }
 
+    /**
+     * Copies the key's sample of raw coordinates of a wide input into {@link #xRaw}, drawing the
+     * sample at the key's first wide query: {@code step_coordinates} coordinates at a random start
+     * and a random stride coprime with the width (so all distinct), from a secret seed.
+     */
+    private void loadSample(PradaState s, double[] input) {
+        if (s.sampleSize == 0) {
+            int n = input.length;
+            s.sampleOf = n;
+            s.sampleSize = Math.min(settings.stepCoordinates(), n);
+            s.sampleStart = sampler.nextInt(n);
+            int stride;
+            do {
+                stride = 1 + sampler.nextInt(Math.max(1, n - 1));
+            } while (gcd(stride, n) != 1);
+            s.sampleStride = stride;
+        }
+        long at = s.sampleStart;
+        for (int i = 0; i < s.sampleSize; i++) {
+            int j = (int) at;
+            xRaw[i] = j < input.length ? (float) input[j] : 0f;
+            at += s.sampleStride;
+            if (at >= s.sampleOf) {
+                at -= s.sampleOf;
+            }
+        }
+    }
+
+    private static int gcd(int a, int b) {
+        while (b != 0) {
+            int t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
+    }
+
     /** Copies the (projected, if wide) input into {@link #x} as floats; returns its length. */
     private int load(double[] input) {
         double[] src = input;
         int len = input.length;
         if (len > settings.projectionDims()) {
             if (projection == null || projection.inDims() != len) {
-                projection = new RandomProjection(len, settings.projectionDims(), settings.seed());
+                projection = new SparseProjection(len, settings.projectionDims(), settings.seed());
             }
             projection.project(input, projected);
             src = projected;
@@ -208,7 +270,7 @@ public final class PradaDetector implements Detector<PradaState> {
         return len;
     }
 
-    private void add(PradaState s, PradaState.ClassState cs, int len) {
+    private void add(PradaState s, PradaState.ClassState cs, int len, boolean wide) {
         int dims = s.dims;
         int stride = ByteRows.stride(dims);
         int cap = settings.maxSetSize();
@@ -232,6 +294,14 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         // x is zero beyond len, as a stored row shorter than dims would be padded
         ByteRows.encode(x, dims, rows, slot * stride);
+        if (wide && s.sampleSize > 0) {
+            int rawStride = ByteRows.stride(s.sampleSize);
+            int need = (rows.length / stride) * rawStride;
+            if (cs.rawRows == null || cs.rawRows.length < need) {
+                cs.rawRows = cs.rawRows == null ? new byte[need] : java.util.Arrays.copyOf(cs.rawRows, need);
+            }
+            ByteRows.encode(xRaw, s.sampleSize, cs.rawRows, slot * rawStride);
+        }
     }
 
     /**
@@ -289,16 +359,48 @@ public final class PradaDetector implements Detector<PradaState> {
         return best;
     }
 
-    private boolean isStep(PradaState s, PradaState.ClassState cs, int len) {
-        for (int i = 0; i < len; i++) {
-            float a = Math.abs(x[i]);
+    private boolean isStep(PradaState s, PradaState.ClassState cs, int len, boolean wide) {
+        float[] q;
+        float[] p;
+        int n;
+        float quantError;
+        if (wide) {
+            if (cs.rawRows == null || s.sampleSize == 0) {
+                return false;
+            }
+            n = s.sampleSize;
+            int base = nearest * ByteRows.stride(n);
+            ByteRows.decode(cs.rawRows, base, n, parentRaw);
+            quantError = quantisation(cs.rawRows, base, n);
+            q = xRaw;
+            p = parentRaw;
+        } else {
+            n = Math.min(len, s.dims);
+            int base = nearest * ByteRows.stride(s.dims);
+            ByteRows.decode(cs.rows, base, s.dims, parent);
+            quantError = quantisation(cs.rows, base, s.dims);
+            q = x;
+            p = parent;
+        }
+        for (int i = 0; i < n; i++) {
+            float a = Math.abs(q[i]);
             if (a > s.inputScale) {
                 s.inputScale = a;
             }
         }
         float minStep = (float) (settings.stepMinFraction() * s.inputScale);
-        ByteRows.decode(cs.rows, nearest * ByteRows.stride(s.dims), s.dims, parent);
-        return signSteps.isStep(x, parent, 0, Math.min(len, s.dims), minStep);
+        // the repeat shape's memory only for keys with enough queries to be scored (light keys stay small)
+        if ((s.prevSteps == null || s.prevSteps.length != n) && s.queries >= settings.stepMinQueries() / 2) {
+            s.prevSteps = new float[n];
+        }
+        float[] prev = s.prevSteps != null && s.prevSteps.length == n ? s.prevSteps : null;
+        return signSteps.isStep(q, p, n, minStep, quantError, prev);
+    }
+
+    /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */
+    private static float quantisation(byte[] rows, int base, int dims) {
+        float step = ByteRows.step(rows, base, dims);
+        return step == 1f ? 0f : step / 2;
     }
 
     private void noteStep(PradaState s, boolean step) {

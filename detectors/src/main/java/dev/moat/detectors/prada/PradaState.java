@@ -16,6 +16,9 @@ final class PradaState {
     /** One predicted class's growing set and distances (the {@link SortedRing} it extends). */
     static final class ClassState extends SortedRing {
         byte[] rows;
+        /** Wide inputs only: the key's sample of raw coordinates of each member, same slots as rows. */
+        byte[] rawRows;
+
         int size;
         int next;
         int memberCount;
@@ -39,6 +42,19 @@ final class PradaState {
 
     /** The largest |input coordinate| seen: the scale that the smallest sign step is measured against. */
     float inputScale;
+
+    /**
+     * Wide inputs only: the key's sample of raw coordinates for the sign-step test, coordinates
+     * {@code (sampleStart + i * sampleStride) mod sampleOf} for i below sampleSize; drawn per key from
+     * a secret seed, so an attacker cannot know which coordinates to leave alone.
+     */
+    int sampleSize;
+
+    int sampleStart;
+    int sampleStride;
+    int sampleOf;
+    /** The magnitudes of the key's previous displacement (the sign-step test's "repeat" shape). */
+    float[] prevSteps;
 
     long[] stepBits;
     int stepNext;

@@ -10,50 +10,116 @@ import java.util.Arrays;
  * lambda * sqrt(moved), is the same for every synthetic query, which keeps PRADA's distance
  * distribution normal-looking (W ~ 0.98 on JbDA); its shape is what gives it away.
  *
- * <p>A displacement counts as a sign step when at least {@value #MIN_MOVED} coordinates moved and
- * at least {@value #AGREEMENT} of them moved by the median magnitude, within a relative {@value
- * #TOLERANCE}, and that median is at least {@code minStep}. Natural neighbours, Gaussian noise and
- * interpolations move coordinates by widely different amounts (on the digits data at most 7% of
- * the moved coordinates agree with the median for honest, random, knockoff and boundary traffic;
- * 80-100% for JbDA). The floor on the step keeps re-encoded copies of one image (every pixel off by
- * one grey level) from counting.
+ * <p>The displacement d from the nearest stored query (over the coordinates compared: all of them
+ * for narrow inputs, the key's sample of raw coordinates for wide ones) counts as a step when at
+ * least {@value #MIN_MOVED} coordinates moved, their median move is at least {@code minStep}, and
+ * one of three shapes holds:
+ * <ol>
+ *   <li><b>equal</b>: at least {@value #AGREEMENT} of the moved coordinates moved by the median
+ *       magnitude, within {@value #TOLERANCE} of it (plus the stored row's quantisation error): plain
+ *       JbDA/FGSM, also when clipping at the bounds leaves some coordinates short;</li>
+ *   <li><b>flat</b>: at least {@value #FLAT_MIN_MOVED} coordinates (and {@value #MIN_DENSE} of the
+ *       compared ones) moved and the largest move is at most {@value #MAX_CREST} times the root mean
+ *       square move (a sign step has crest factor 1, steps of uniformly random size per coordinate
+ *       1.4-1.7; natural neighbours, whose differences sit in a few strokes or edges, are well above,
+ *       and so is Gaussian noise, an honest client re-sending an image with fresh sensor noise: the
+ *       largest of 48 normal magnitudes is below 1.75 sigma about 2% of the time, of 128 almost never).
+ *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
+ *       noise and random-size steps cannot be told apart there;</li>
+ *   <li><b>repeat</b>: the moves agree, coordinate by coordinate within the same tolerance, with
+ *       the last move the key made in that coordinate on at least half of the coordinates that moved
+ *       now and before (and those are at least half of the moved ones): steps scaled per feature,
+ *       {@code eps * range_j * sign(g_j)}, have the same magnitude in coordinate j every time,
+ *       whatever the ranges, also when each step moves only a fraction of the coordinates.</li>
+ * </ol>
+ * Natural neighbours, Gaussian noise and interpolations fail all three (on the digits data at most
+ * 7% of the moved coordinates agree with the median for honest, random, knockoff and boundary
+ * traffic; 80-100% for JbDA). The floor on the step keeps re-encoded copies of one image (every
+ * pixel off by one grey level) from counting. Not thread-safe: scratch buffers per detector.
  */
 final class SignSteps {
 
     static final int MIN_MOVED = 8;
     static final double AGREEMENT = 0.5;
     static final double TOLERANCE = 0.03;
+    static final double MAX_CREST = 1.75;
+    static final double MIN_DENSE = 0.25;
+    static final int FLAT_MIN_MOVED = 48;
 
     private final float[] magnitudes;
+    private final float[] current;
 
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
+        this.current = new float[dims];
     }
 
-    /** True if x[0..n) differs from set[base..base+n) by a sign step of at least minStep. */
-    boolean isStep(float[] x, float[] set, int base, int n, float minStep) {
+    /**
+     * True if x[0..n) differs from parent[0..n) by a step of at least minStep. {@code quantError} is
+     * the largest error of the stored parent's coordinates; {@code prev} (n floats, or null) holds
+     * the key's previous displacement magnitudes and is overwritten with this one's when it moved.
+     */
+    boolean isStep(float[] x, float[] parent, int n, float minStep, float quantError, float[] prev) {
+        float floor = Math.max(quantError, 1e-6f * minStep);
         int moved = 0;
+        double sumSq = 0;
         for (int i = 0; i < n; i++) {
-            float d = Math.abs(x[i] - set[base + i]);
-            if (d > 1e-6f * minStep) {
+            float d = Math.abs(x[i] - parent[i]);
+            if (d > floor) {
                 magnitudes[moved++] = d;
+                current[i] = d;
+                sumSq += (double) d * d;
+            } else {
+                current[i] = 0;
             }
         }
         if (moved < MIN_MOVED) {
             return false;
+        }
+        boolean repeat = prev != null && repeats(prev, n, quantError, moved);
+        if (prev != null) {
+            // each coordinate remembers its last move, so steps that move a few coordinates at a time still meet
+            for (int i = 0; i < n; i++) {
+                if (current[i] > 0) {
+                    prev[i] = current[i];
+                }
+            }
         }
         Arrays.sort(magnitudes, 0, moved);
         float median = magnitudes[moved / 2];
         if (median < minStep) {
             return false;
         }
-        float tol = (float) (TOLERANCE * median);
+        float tol = (float) (TOLERANCE * median) + quantError;
         int agree = 0;
         for (int i = 0; i < moved; i++) {
             if (Math.abs(magnitudes[i] - median) <= tol) {
                 agree++;
             }
         }
-        return agree >= AGREEMENT * moved;
+        if (agree >= AGREEMENT * moved) {
+            return true;
+        }
+        double rms = Math.sqrt(sumSq / moved);
+        if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n && magnitudes[moved - 1] <= MAX_CREST * rms) {
+            return true;
+        }
+        return repeat;
+    }
+
+    private boolean repeats(float[] prev, int n, float quantError, int moved) {
+        int both = 0;
+        int agree = 0;
+        for (int i = 0; i < n; i++) {
+            float c = current[i];
+            float p = prev[i];
+            if (c > 0 && p > 0) {
+                both++;
+                if (Math.abs(c - p) <= TOLERANCE * Math.max(c, p) + 2 * quantError) {
+                    agree++;
+                }
+            }
+        }
+        return both >= MIN_MOVED && 2 * both >= moved && 2 * agree >= both;
     }
 }

@@ -21,8 +21,10 @@ import java.util.Set;
  * <ul>
  *   <li>budget: queries in the last 24 hours over {@code daily_budget} (20,000): 0 at the budget,
  *       1 at twice the budget;</li>
- *   <li>population: the robust z-score of log(long-term rate) against the median and MAD over the
- *       worker's active keys (at least {@code min_keys}, 5), 0 at {@code z_low} (3), 1 at {@code z_high}
+ *   <li>population: the robust z-score of log(long-term rate) against the reference and MAD over the
+ *       worker's trusted keys (at least {@code min_keys}, 5; {@link KeyPopulation}: the lenient
+ *       quantile over keys that have been ok for a while, remembered for a day), or the calibration's
+ *       fixed median and MAD when {@code detection.calibration} is set, 0 at {@code z_low} (3), 1 at {@code z_high}
  *       (6), multiplied by steadiness, the share of the last 60 minutes in which the key was active
  *       (from 15 minutes up to 45). The population is per worker shard (see {@link KeyPopulation}).</li>
  * </ul>
@@ -53,17 +55,30 @@ public final class VolumeDetector implements Detector<VolumeState> {
     }
 
     public static Factory factory(Map<String, Object> params) {
+        return factory(params, null);
+    }
+
+    /** As {@link #factory(Map)}; with a calibration holding rates, peers are replaced by its fixed median/MAD. */
+    public static Factory factory(Map<String, Object> params, dev.moat.detectors.Calibration calibration) {
         Settings s = Settings.from(params);
-        return Factory.of(NAME, () -> new VolumeDetector(s));
+        dev.moat.detectors.Calibration c = calibration != null && calibration.hasVolume() ? calibration : null;
+        return Factory.of(NAME, () -> new VolumeDetector(s, c));
     }
 
     private final Settings settings;
     private final double longTau;
-    private final KeyPopulation population = new KeyPopulation(1024, 1, 3_600_000L);
+    private final KeyPopulation population = KeyPopulation.standard(1);
     private final double[] summary = new double[1];
 
+    private final dev.moat.detectors.Calibration calibration;
+
     public VolumeDetector(Settings settings) {
+        this(settings, null);
+    }
+
+    public VolumeDetector(Settings settings, dev.moat.detectors.Calibration calibration) {
         this.settings = settings;
+        this.calibration = calibration;
         this.longTau = settings.halfLifeMinutes() * 60_000 / Math.log(2);
     }
 
@@ -95,9 +110,14 @@ public final class VolumeDetector implements Detector<VolumeState> {
         advance(s.hours, s, now / 3_600_000);
         s.activeMinutes |= 1L << Math.floorMod(s.minuteIndex, 60L);
         s.hours[(int) Math.floorMod(s.hourIndex, 24L)]++;
-        if (newMinute) {
+        if (newMinute && calibration == null) {
             summary[0] = Math.log(longRatePerHour(s));
-            s.slot = population.report(s.slot, s, summary, now);
+            s.slot = population.report(
+                    s.slot,
+                    s,
+                    summary,
+                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
+                    now);
         }
         s.score = computeScore(s, now);
     }
@@ -141,13 +161,15 @@ public final class VolumeDetector implements Detector<VolumeState> {
         double budget = Rows.clamp01((double) (daily - settings.dailyBudget()) / settings.dailyBudget());
         double pop = 0;
         s.z = Double.NaN;
-        if (population.activeKeys(now) >= settings.minKeys()) {
+        if (calibration != null || population.activeKeys(now) >= settings.minKeys()) {
             // Peers that are nearly idle do not define "normal": the median never goes below a
             // floor (5% of the daily budget's hourly pace). Without it, a swarm of low-volume
             // keys (a blocked Sybil attack, dormant accounts) made ordinary users look busy.
-            double med = Math.max(population.median(0, now), Math.log(settings.dailyBudget() / 24.0 / 20.0));
+            double ref = calibration != null ? calibration.volumeLogRateMedian() : population.median(0, now);
+            double med = Math.max(ref, Math.log(settings.dailyBudget() / 24.0 / 20.0));
             // rates within a factor of two of each other are noise, however alike the peers are
-            double mad = Math.max(population.mad(0, now), Math.log(2));
+            double mad = Math.max(
+                    calibration != null ? calibration.volumeLogRateMad() : population.mad(0, now), Math.log(2));
             s.z = (Math.log(longRatePerHour(s)) - med) / (MAD_SCALE * mad);
             pop = Rows.clamp01((s.z - settings.zLow()) / (settings.zHigh() - settings.zLow()));
         }
@@ -156,6 +178,11 @@ public final class VolumeDetector implements Detector<VolumeState> {
 
     private static int activeMinutes(VolumeState s) {
         return Long.bitCount(s.activeMinutes);
+    }
+
+    @Override
+    public void observeRisk(VolumeState s, double risk) {
+        s.keyRisk = risk;
     }
 
     @Override

@@ -16,4 +16,6 @@ final class VolumeState {
     int slot = -1;
     double z = Double.NaN;
     double score;
+    /** The key's published risk (see {@link dev.moat.detectors.Detector#observeRisk}). */
+    double keyRisk;
 }

@@ -117,13 +117,52 @@ public final class Defenses implements Enforcement, AutoCloseable {
                 st -> st.blocks(clock.millis()).size());
     }
 
-    /** Compiles a policy for a config load. @throws IllegalArgumentException when it cannot be built */
+    /** Compiles a policy for a config load, without a calibration. @throws IllegalArgumentException when it cannot be built */
     public CompiledPolicy compile(PolicyConfig policy) {
+        return compile(policy, null);
+    }
+
+    /**
+     * Compiles a policy for a config load whose {@code detection.calibration} is {@code calibration}
+     * (null: references learned online). The file is read at most once per path and modification time.
+     *
+     * @throws IllegalArgumentException when it cannot be built, or the calibration file is invalid
+     *                                  (naming file:line and what was expected)
+     */
+    public CompiledPolicy compile(PolicyConfig policy, java.nio.file.Path calibration) {
         PolicyRuntime runtime = PolicyRuntime.compile(policy, ledgers::sinkFor);
-        DetectorProfile profile =
-                policy.detectors().isEmpty() ? DetectorProfile.NONE : DetectorProfile.fromConfig(policy.detectors());
+        DetectorProfile profile = policy.detectors().isEmpty()
+                ? DetectorProfile.NONE
+                : DetectorProfile.fromConfig(policy.detectors(), calibrations.load(calibration));
         OpenAiGuard guard = policy.llm() == null ? null : new OpenAiGuard(policy.llm());
         return new CompiledPolicy(runtime, profile, guard);
+    }
+
+    private final CalibrationCache calibrations = new CalibrationCache();
+
+    /** The last calibration file read, kept while its path and modification time stay the same. */
+    private static final class CalibrationCache {
+        private java.nio.file.Path path;
+        private java.nio.file.attribute.FileTime modified;
+        private dev.moat.detectors.Calibration value;
+
+        synchronized dev.moat.detectors.Calibration load(java.nio.file.Path file) {
+            if (file == null) {
+                return null;
+            }
+            try {
+                java.nio.file.attribute.FileTime m = java.nio.file.Files.getLastModifiedTime(file);
+                if (!file.equals(path) || !m.equals(modified)) {
+                    value = dev.moat.detectors.Calibration.read(file);
+                    path = file;
+                    modified = m;
+                }
+                return value;
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException(
+                        "detection.calibration: " + file + " cannot be read (" + e.getMessage() + ")", e);
+            }
+        }
     }
 
     @Override

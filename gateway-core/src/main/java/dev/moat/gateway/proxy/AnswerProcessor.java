@@ -244,8 +244,9 @@ final class AnswerProcessor {
         double[][] preds = answer.predictions();
         double[][] inputs = ex.inputs();
         Defenses defenses = ex.gateway().defenses();
-        if (defenses != null && cp.detects() && inputs != null && inputs.length == preds.length && preds.length > 0) {
-            defenses.observe(key, route, inputs, copy(preds));
+        double[][] observed = inputs == null ? null : observed(adapter.protocol(), inputs, preds);
+        if (defenses != null && cp.detects() && observed != null) {
+            defenses.observe(key, route, inputs, observed);
         }
         if (adapter.protocol() == Protocol.OPENAI) {
             ByteBuf out = adapter.writeAnswer(
@@ -276,6 +277,40 @@ final class AnswerProcessor {
         }
         return adapter.writeAnswer(
                 answer, preds, strip(policy, decision), ex.ctx().alloc());
+    }
+
+    /**
+     * The predictions the detectors see for one answered request, row for row with {@code inputs}, or
+     * null when rows and answers do not align. An LLM request is one event whatever its answer: the
+     * prompt's feature row with the first generated token's distribution when the answer carries
+     * logprobs, else an empty prediction (volume and coverage still count it).
+     */
+    static double[][] observed(Protocol protocol, double[][] inputs, double[][] preds) {
+        if (protocol == Protocol.OPENAI) {
+            return inputs.length == 1 ? new double[][] {preds.length > 0 ? preds[0].clone() : NO_PREDICTION} : null;
+        }
+        return inputs.length == preds.length && preds.length > 0 ? copy(preds) : null;
+    }
+
+    private static final double[] NO_PREDICTION = new double[0];
+
+    /**
+     * A streamed LLM answer passes through as it comes: its request is one detection event with the
+     * prompt's features and no prediction (the stream's logprobs are not read).
+     */
+    static void onStream(Exchange ex) {
+        Route route = ex.route();
+        CompiledPolicy cp = route.compiled();
+        Defenses defenses = ex.gateway().defenses();
+        double[][] inputs = ex.inputs();
+        if (defenses != null
+                && cp != null
+                && cp.detects()
+                && inputs != null
+                && inputs.length == 1
+                && route.adapter().protocol() == Protocol.OPENAI) {
+            defenses.observe(ex.admission().key(), route, inputs, new double[][] {NO_PREDICTION});
+        }
     }
 
     private static List<String> strip(PolicyRuntime policy, Decision decision) {

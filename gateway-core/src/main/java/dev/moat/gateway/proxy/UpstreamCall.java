@@ -295,6 +295,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
         if (ex.inspecting() && AnswerProcessor.streams(h) && h.status().code() / 100 == 2) {
             switch (AnswerProcessor.streamHandling(ex, h)) {
                 case REWRITE_EVENTS -> {
+                    AnswerProcessor.onStream(ex); // a streamed answer is one detection event
                     sse = new SseEventRewriter(ex.route().compiled().llmGuard());
                     h.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
                 }
@@ -307,7 +308,10 @@ final class UpstreamCall implements UpstreamHandler.Listener {
                             "unsafe_answer");
                     return;
                 }
-                case PASS -> ex.gateway().metrics().action("fail_open");
+                case PASS -> {
+                    AnswerProcessor.onStream(ex);
+                    ex.gateway().metrics().action("fail_open");
+                }
             }
         }
         boolean framed = h instanceof LastHttpContent || HttpUtil.isContentLengthSet(h) || !bodyAllowed(h);

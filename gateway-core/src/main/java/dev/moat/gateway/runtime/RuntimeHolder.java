@@ -8,7 +8,7 @@ import dev.moat.gateway.proxy.Transport;
 import dev.moat.gateway.proxy.UpstreamRef;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * Holds the snapshot in force and swaps it in one step on reload. Upstream pools are kept across
@@ -17,7 +17,7 @@ import java.util.function.Function;
 public final class RuntimeHolder {
 
     private final Transport transport;
-    private final Function<PolicyConfig, CompiledPolicy> compiler;
+    private final BiFunction<PolicyConfig, MoatConfig, CompiledPolicy> compiler;
     private volatile Snapshot current;
     private Map<UpstreamConfig, UpstreamRef> upstreams = Map.of();
     private long generation;
@@ -26,7 +26,8 @@ public final class RuntimeHolder {
      * @param compiler compiles a policy at each config load; may throw IllegalArgumentException,
      *                 which rejects the config
      */
-    public RuntimeHolder(MoatConfig initial, Transport transport, Function<PolicyConfig, CompiledPolicy> compiler) {
+    public RuntimeHolder(
+            MoatConfig initial, Transport transport, BiFunction<PolicyConfig, MoatConfig, CompiledPolicy> compiler) {
         this.transport = transport;
         this.compiler = compiler;
         install(initial);

@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -38,13 +39,13 @@ public final class Snapshot {
             MoatConfig config,
             long generation,
             Function<String, UpstreamRef> upstreams,
-            Function<PolicyConfig, CompiledPolicy> compiler) {
+            BiFunction<PolicyConfig, MoatConfig, CompiledPolicy> compiler) {
         this.config = config;
         this.generation = generation;
         this.keys = new KeyStore(config.keys());
         Map<String, CompiledPolicy> compiled = new HashMap<>();
         for (PolicyConfig p : config.policies().values()) {
-            compiled.put(p.name(), compiler.apply(p));
+            compiled.put(p.name(), compiler.apply(p, config));
         }
         List<Route> rs = new ArrayList<>();
         for (RouteConfig rc : config.routes()) {

@@ -131,7 +131,10 @@ public final class MoatServer implements AutoCloseable {
         }
         this.defenses = new Defenses(config, limiter, shared, store, metrics, clock);
         try {
-            this.runtime = new RuntimeHolder(config, transport, defenses::compile);
+            this.runtime = new RuntimeHolder(
+                    config,
+                    transport,
+                    (p, c) -> defenses.compile(p, c.detection().calibration()));
         } catch (RuntimeException e) {
             defenses.close();
             closeState();
@@ -173,10 +176,6 @@ public final class MoatServer implements AutoCloseable {
                     "Times Redis went from reachable to unreachable",
                     redis,
                     r -> r.downEvents());
-        }
-        if (config.detection().calibration() != null) {
-            LOG.warn(
-                    "detection.calibration is not implemented in this version: detector references are learned online");
         }
         this.bossGroup = transport.newGroup(1);
         this.workerGroup = transport.newGroup(threads);

@@ -52,7 +52,7 @@ final class EmbeddedGateway {
 
     EmbeddedGateway() throws Exception {
         MoatConfig config = ConfigLoader.parse(YAML, "embedded.yaml", Map.of());
-        RuntimeHolder runtime = new RuntimeHolder(config, Transport.best(), p -> null);
+        RuntimeHolder runtime = new RuntimeHolder(config, Transport.best(), (p, c) -> null);
         MoatMetrics metrics = new MoatMetrics();
         metrics.bindTo(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         gw = new GatewayContext(

@@ -1,0 +1,228 @@
+package dev.moat.detectors;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A fixed honest reference for the detectors that compare a key with its peers, written by {@code
+ * moat calibrate} from traffic the operator vouches for and named by {@code detection.calibration}.
+ * With one configured, {@code ood}, {@code boundary} and {@code volume} compare every key with it
+ * instead of with the keys active now, so no number of attacking keys can move what "normal" means.
+ *
+ * <ul>
+ *   <li>{@code ood.confidence_cdf}: the CDF of the honest keys' top-1 confidences over ood's 40 bins
+ *       (the pointwise median over keys, as the online reference is built);
+ *   <li>{@code boundary.margin_cdf}: the median over keys of the share of answers whose top-1 minus
+ *       top-2 margin is below (i+1)/100, for i in 0..99 (any configured {@code margin} reads its share
+ *       off it);
+ *   <li>{@code volume.log_rate_median}, {@code volume.log_rate_mad}: median and median absolute
+ *       deviation over keys of ln(queries per hour while active).
+ * </ul>
+ *
+ * <p>The file is plain {@code name = value} lines ({@code #} starts a comment), so it can be read,
+ * diffed and reviewed. A field may be absent (for example, no {@code volume} line when the recording
+ * had no times); the detector then learns that reference online.
+ *
+ * @param keys                how many keys the reference was built from
+ * @param queries             how many answers
+ * @param oodCdf              40 cumulative shares, or null
+ * @param marginCdf           100 cumulative shares, or null
+ * @param volumeLogRateMedian ln(queries per hour), NaN when absent
+ * @param volumeLogRateMad    its median absolute deviation, NaN when absent
+ */
+public record Calibration(
+        int keys,
+        long queries,
+        double[] oodCdf,
+        double[] marginCdf,
+        double volumeLogRateMedian,
+        double volumeLogRateMad) {
+
+    public static final String FORMAT = "moat-calibration-1";
+    public static final int OOD_BINS = 40;
+    public static final int MARGIN_BINS = 100;
+
+    public Calibration {
+        if (oodCdf != null && oodCdf.length != OOD_BINS) {
+            throw new IllegalArgumentException(
+                    "ood.confidence_cdf: " + oodCdf.length + " values (expected " + OOD_BINS + ")");
+        }
+        if (marginCdf != null && marginCdf.length != MARGIN_BINS) {
+            throw new IllegalArgumentException(
+                    "boundary.margin_cdf: " + marginCdf.length + " values (expected " + MARGIN_BINS + ")");
+        }
+        oodCdf = oodCdf == null ? null : oodCdf.clone();
+        marginCdf = marginCdf == null ? null : marginCdf.clone();
+    }
+
+    /** The honest share of answers with a margin below {@code margin}, or NaN without a margin reference. */
+    public double shareBelow(double margin) {
+        if (marginCdf == null) {
+            return Double.NaN;
+        }
+        // marginCdf[i] is the share below (i+1)/100; interpolate linearly between the points (0 at margin 0)
+        double pos = margin * MARGIN_BINS - 1;
+        if (pos <= -1) {
+            return 0;
+        }
+        if (pos >= MARGIN_BINS - 1) {
+            return marginCdf[MARGIN_BINS - 1];
+        }
+        int i = (int) Math.floor(pos);
+        double lo = i < 0 ? 0 : marginCdf[i];
+        double hi = marginCdf[i + 1];
+        return lo + (hi - lo) * (pos - i);
+    }
+
+    /** The ood reference CDF (a copy), or null. */
+    public double[] oodReference() {
+        return oodCdf == null ? null : oodCdf.clone();
+    }
+
+    /** True when the volume reference is present. */
+    public boolean hasVolume() {
+        return !Double.isNaN(volumeLogRateMedian) && !Double.isNaN(volumeLogRateMad);
+    }
+
+    /** Writes the file (see the class comment for the format). */
+    public void write(Path file, String comment) throws IOException {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write("# Moat detector calibration: a fixed honest reference (moat calibrate)\n");
+            for (String line : comment.split("\n")) {
+                w.write("# " + line + "\n");
+            }
+            w.write("format = " + FORMAT + "\n");
+            w.write("keys = " + keys + "\n");
+            w.write("queries = " + queries + "\n");
+            if (oodCdf != null) {
+                w.write("ood.confidence_cdf = " + join(oodCdf) + "\n");
+            }
+            if (marginCdf != null) {
+                w.write("boundary.margin_cdf = " + join(marginCdf) + "\n");
+            }
+            if (hasVolume()) {
+                w.write(String.format(Locale.ROOT, "volume.log_rate_median = %.6f%n", volumeLogRateMedian));
+                w.write(String.format(Locale.ROOT, "volume.log_rate_mad = %.6f%n", volumeLogRateMad));
+            }
+        }
+    }
+
+    private static String join(double[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.6f", v[i]));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Reads a calibration file.
+     *
+     * @throws IllegalArgumentException naming file:line, the field and what was expected
+     */
+    public static Calibration read(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        String format = null;
+        int keys = 0;
+        long queries = 0;
+        double[] ood = null;
+        double[] margin = null;
+        double median = Double.NaN;
+        double mad = Double.NaN;
+        for (int n = 1; n <= lines.size(); n++) {
+            String line = lines.get(n - 1).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            String where = file + ":" + n + ":1: ";
+            if (eq < 0) {
+                throw new IllegalArgumentException(where + "\"" + line + "\" (expected: name = value)");
+            }
+            String name = line.substring(0, eq).strip();
+            String value = line.substring(eq + 1).strip();
+            switch (name) {
+                case "format" -> format = value;
+                case "keys" -> keys = (int) number(where, name, value, 0, Integer.MAX_VALUE);
+                case "queries" -> queries = (long) number(where, name, value, 0, Long.MAX_VALUE);
+                case "ood.confidence_cdf" -> ood = cdf(where, name, value, OOD_BINS);
+                case "boundary.margin_cdf" -> margin = cdf(where, name, value, MARGIN_BINS);
+                case "volume.log_rate_median" -> median = number(where, name, value, -50, 50);
+                case "volume.log_rate_mad" -> mad = number(where, name, value, 0, 50);
+                default ->
+                    throw new IllegalArgumentException(where + "unknown field \"" + name
+                            + "\" (expected one of: format, keys, queries, ood.confidence_cdf, boundary.margin_cdf,"
+                            + " volume.log_rate_median, volume.log_rate_mad)");
+            }
+        }
+        if (!FORMAT.equals(format)) {
+            throw new IllegalArgumentException(
+                    file + ": format: " + format + " (expected: a line \"format = " + FORMAT + "\")");
+        }
+        if (Double.isNaN(median) != Double.isNaN(mad)) {
+            throw new IllegalArgumentException(
+                    file + ": volume.log_rate_median and volume.log_rate_mad (expected: both or neither)");
+        }
+        return new Calibration(keys, queries, ood, margin, median, mad);
+    }
+
+    private static double number(String where, String name, String value, double min, double max) {
+        try {
+            double d = Double.parseDouble(value);
+            if (d >= min && d <= max) {
+                return d;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(
+                where + name + ": \"" + value + "\" (expected: a number in [" + min + ", " + max + "])");
+    }
+
+    private static double[] cdf(String where, String name, String value, int n) {
+        String[] cells = value.split(",");
+        String expected = " (expected: " + n + " comma-separated non-decreasing shares in [0, 1])";
+        if (cells.length != n) {
+            throw new IllegalArgumentException(where + name + ": " + cells.length + " values" + expected);
+        }
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            try {
+                v[i] = Double.parseDouble(cells[i].strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(where + name + ": \"" + cells[i].strip() + "\"" + expected);
+            }
+            if (!(v[i] >= 0 && v[i] <= 1 + 1e-9) || i > 0 && v[i] < v[i - 1] - 1e-9) {
+                throw new IllegalArgumentException(where + name + ": value " + (i + 1) + " is " + v[i] + expected);
+            }
+        }
+        return v;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Calibration c
+                && keys == c.keys
+                && queries == c.queries
+                && Arrays.equals(oodCdf, c.oodCdf)
+                && Arrays.equals(marginCdf, c.marginCdf)
+                && Double.compare(volumeLogRateMedian, c.volumeLogRateMedian) == 0
+                && Double.compare(volumeLogRateMad, c.volumeLogRateMad) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(oodCdf) * 31 + Arrays.hashCode(marginCdf) + Double.hashCode(volumeLogRateMedian);
+    }
+
+    @Override
+    public String toString() {
+        return "Calibration[" + keys + " keys, " + queries + " queries]";
+    }
+}

@@ -1,0 +1,135 @@
+package dev.moat.detectors;
+
+import dev.moat.detectors.internal.Rows;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds a {@link Calibration} from recorded honest answers, the way the online references are
+ * built but from traffic the operator vouches for: per key, the CDF of its top-1 confidences (ood's
+ * 40 bins), the CDF of its top-1 minus top-2 margins (100 points) and its rate while active; then
+ * the pointwise median over keys with at least {@code minAnswers} answers (one vote per key, so a
+ * heavy key does not dominate), and the median and MAD over keys of ln(rate per hour).
+ *
+ * <p>A key's rate is its answers over the span from its first to its last answer (at least one
+ * minute); keys with a span under {@value #MIN_SPAN_MILLIS} ms carry no rate. Not thread-safe.
+ */
+public final class CalibrationRecorder {
+
+    static final long MIN_SPAN_MILLIS = 15 * 60_000L;
+
+    private static final class KeyStats {
+        final int[] confidence = new int[Calibration.OOD_BINS];
+        final int[] margin = new int[Calibration.MARGIN_BINS + 1];
+        long answers;
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+    }
+
+    private final int minAnswers;
+    private final Map<String, KeyStats> keys = new HashMap<>();
+
+    /** @param minAnswers answers a key needs to take part (200: ood's report interval) */
+    public CalibrationRecorder(int minAnswers) {
+        this.minAnswers = minAnswers;
+    }
+
+    /** Adds one answered query of {@code key}; {@code timeMillis} may be {@link Long#MIN_VALUE} when unknown. */
+    public void add(String key, long timeMillis, double[] prediction) {
+        double top1 = Rows.top1(prediction);
+        if (Double.isNaN(top1)) {
+            return;
+        }
+        KeyStats s = keys.computeIfAbsent(key, k -> new KeyStats());
+        s.answers++;
+        s.confidence[confidenceBin(top1)]++;
+        double m = Rows.margin(prediction);
+        if (!Double.isNaN(m)) {
+            // margin bin i holds margins in [i/100, (i+1)/100)
+            s.margin[Math.min(Calibration.MARGIN_BINS, Math.max(0, (int) (m * Calibration.MARGIN_BINS)))]++;
+        }
+        if (timeMillis != Long.MIN_VALUE) {
+            s.first = Math.min(s.first, timeMillis);
+            s.last = Math.max(s.last, timeMillis);
+        }
+    }
+
+    /** The ood bin of a confidence (the same bins as the {@code ood} detector). */
+    static int confidenceBin(double confidence) {
+        double u = -Math.log10(Math.max(1e-12, 1 - confidence));
+        return Math.min(Calibration.OOD_BINS - 1, Math.max(0, (int) (u * (Calibration.OOD_BINS / 4.0))));
+    }
+
+    /** Keys with enough answers. */
+    public int keys() {
+        return (int) keys.values().stream().filter(s -> s.answers >= minAnswers).count();
+    }
+
+    /**
+     * The calibration over keys with at least {@code minAnswers} answers.
+     *
+     * @throws IllegalStateException when fewer than {@code minKeys} keys qualify
+     */
+    public Calibration build(int minKeys) {
+        List<KeyStats> qualified = new ArrayList<>();
+        long answers = 0;
+        for (KeyStats s : keys.values()) {
+            if (s.answers >= minAnswers) {
+                qualified.add(s);
+                answers += s.answers;
+            }
+        }
+        if (qualified.size() < minKeys) {
+            throw new IllegalStateException("only " + qualified.size() + " keys with at least " + minAnswers
+                    + " answers (expected: at least " + minKeys + ")");
+        }
+        double[] ood = new double[Calibration.OOD_BINS];
+        double[] margin = new double[Calibration.MARGIN_BINS];
+        double[] column = new double[qualified.size()];
+        for (int b = 0; b < Calibration.OOD_BINS; b++) {
+            for (int k = 0; k < column.length; k++) {
+                column[k] = cumulative(qualified.get(k).confidence, b, qualified.get(k).answers);
+            }
+            ood[b] = median(column, column.length);
+        }
+        for (int b = 0; b < Calibration.MARGIN_BINS; b++) {
+            for (int k = 0; k < column.length; k++) {
+                column[k] = cumulative(qualified.get(k).margin, b, qualified.get(k).answers);
+            }
+            margin[b] = median(column, column.length);
+        }
+        int rated = 0;
+        for (KeyStats s : qualified) {
+            if (s.last != Long.MIN_VALUE && s.last - s.first >= MIN_SPAN_MILLIS) {
+                column[rated++] = Math.log(s.answers * 3_600_000.0 / (s.last - s.first));
+            }
+        }
+        double med = Double.NaN;
+        double mad = Double.NaN;
+        if (rated >= minKeys) {
+            med = median(column, rated);
+            for (int k = 0; k < rated; k++) {
+                column[k] = Math.abs(column[k] - med);
+            }
+            mad = median(column, rated);
+        }
+        return new Calibration(qualified.size(), answers, ood, margin, med, mad);
+    }
+
+    private static double cumulative(int[] counts, int upTo, long total) {
+        long acc = 0;
+        for (int i = 0; i <= upTo; i++) {
+            acc += counts[i];
+        }
+        return (double) acc / total;
+    }
+
+    private static double median(double[] v, int n) {
+        double[] a = Arrays.copyOf(v, n);
+        Arrays.sort(a);
+        return (n & 1) == 1 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
+    }
+}

@@ -1,0 +1,284 @@
+package dev.moat.detectors.support;
+
+import dev.moat.fixtures.Digits;
+import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.traffic.HonestClient;
+import dev.moat.fixtures.traffic.QuerySource;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Wide synthetic inputs for the detector tests: the 8x8 digits upsampled by bilinear interpolation
+ * to 28x28 (784 inputs, one channel) or 32x32x3 (3,072 inputs; the channels are the grey image
+ * scaled by 1, 0.7 and 0.4, so features have different ranges). The wide "model" area-averages back
+ * to 8x8 and asks the fixtures' {@link DigitsModel}. Attackers are JbDA-style: from ten natural
+ * seeds per class (the digits' attacker split), each round steps every point found so far by
+ * {@code step_j * sign(g_j)} where g points at another class's mean image, clipped to the bounds.
+ */
+public final class Wide {
+
+    /** How an attacker sizes a step in coordinate j. */
+    public enum Step {
+        /** eps * 16 (the pixel range): plain JbDA/FGSM. */
+        PLAIN,
+        /** eps * range_j, the feature's range in the attacker's data. */
+        PER_FEATURE,
+        /** eps * 16 * u_j, u_j uniform in [0.5, 1.5) per coordinate and query. */
+        RANDOM_SIZE,
+        /** eps * 16 * u_j, u_j uniform in [0, 1). */
+        RANDOM_SIZE_FROM_ZERO
+    }
+
+    private final int side;
+    private final int channels;
+    private final double[] tint;
+    private final double[][] classMeans = new double[Digits.CLASSES][];
+    private final double[] featureRange;
+
+    public Wide(int dims) {
+        if (dims == 784) {
+            side = 28;
+            channels = 1;
+            tint = new double[] {1};
+        } else if (dims == 3072) {
+            side = 32;
+            channels = 3;
+            tint = new double[] {1, 0.7, 0.4};
+        } else {
+            throw new IllegalArgumentException("dims: " + dims + " (expected 784 or 3072)");
+        }
+        Digits.Part a = Digits.get().attacker();
+        int[] counts = new int[Digits.CLASSES];
+        double[] lo = null;
+        double[] hi = null;
+        for (int i = 0; i < a.size(); i++) {
+            double[] w = up(a.x()[i]);
+            int y = a.y()[i];
+            if (classMeans[y] == null) {
+                classMeans[y] = new double[w.length];
+            }
+            counts[y]++;
+            for (int j = 0; j < w.length; j++) {
+                classMeans[y][j] += (w[j] - classMeans[y][j]) / counts[y];
+            }
+            if (lo == null) {
+                lo = w.clone();
+                hi = w.clone();
+            }
+            for (int j = 0; j < w.length; j++) {
+                lo[j] = Math.min(lo[j], w[j]);
+                hi[j] = Math.max(hi[j], w[j]);
+            }
+        }
+        featureRange = new double[lo.length];
+        for (int j = 0; j < lo.length; j++) {
+            featureRange[j] = hi[j] - lo[j];
+        }
+    }
+
+    public int dims() {
+        return side * side * channels;
+    }
+
+    /** Bilinear upsampling of an 8x8 image (pixel centres aligned), times each channel's tint. */
+    public double[] up(double[] x8) {
+        double[] out = new double[dims()];
+        double scale = 8.0 / side;
+        for (int r = 0; r < side; r++) {
+            double sr = Math.max(0, Math.min(7, (r + 0.5) * scale - 0.5));
+            int r0 = (int) Math.floor(sr);
+            int r1 = Math.min(7, r0 + 1);
+            double fr = sr - r0;
+            for (int c = 0; c < side; c++) {
+                double sc = Math.max(0, Math.min(7, (c + 0.5) * scale - 0.5));
+                int c0 = (int) Math.floor(sc);
+                int c1 = Math.min(7, c0 + 1);
+                double fc = sc - c0;
+                double v = (1 - fr) * ((1 - fc) * x8[r0 * 8 + c0] + fc * x8[r0 * 8 + c1])
+                        + fr * ((1 - fc) * x8[r1 * 8 + c0] + fc * x8[r1 * 8 + c1]);
+                for (int ch = 0; ch < channels; ch++) {
+                    out[(ch * side + r) * side + c] = v * tint[ch];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The wide model: area-average back to 8x8 (undoing the tints), then the digits model. */
+    public double[] predict(double[] wide) {
+        double[] x8 = new double[64];
+        int[] n = new int[64];
+        double tintSum = 0;
+        for (double t : tint) {
+            tintSum += t;
+        }
+        for (int ch = 0; ch < channels; ch++) {
+            for (int r = 0; r < side; r++) {
+                for (int c = 0; c < side; c++) {
+                    int cell = (r * 8 / side) * 8 + c * 8 / side;
+                    x8[cell] += wide[(ch * side + r) * side + c];
+                    if (ch == 0) {
+                        n[cell]++;
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < 64; i++) {
+            x8[i] = x8[i] / n[i] / tintSum;
+        }
+        return DigitsModel.get().predict(x8);
+    }
+
+    /** The fixtures' honest client, upsampled (natural digits with sensor noise). */
+    public QuerySource honest(long seed) {
+        HonestClient c = new HonestClient(seed);
+        return new QuerySource() {
+            @Override
+            public double[] next() {
+                return up(c.next());
+            }
+
+            @Override
+            public String name() {
+                return "honest-wide";
+            }
+        };
+    }
+
+    /** Honest wide traffic with sensor noise added after upsampling, per wide pixel (sd 0.5). */
+    public QuerySource honestNoisy(long seed) {
+        HonestClient c = new HonestClient(seed);
+        Random rnd = new Random(seed * 31);
+        return new QuerySource() {
+            @Override
+            public double[] next() {
+                double[] w = up(c.next());
+                for (int j = 0; j < w.length; j++) {
+                    w[j] = Math.max(0, Math.min(16, w[j] + 0.5 * rnd.nextGaussian()));
+                }
+                return w;
+            }
+
+            @Override
+            public String name() {
+                return "honest-wide-noisy";
+            }
+        };
+    }
+
+    /**
+     * A JbDA-style attacker on the wide inputs.
+     *
+     * @param eps          the step as a share of the range (0.1 as in the paper)
+     * @param step         how coordinates are sized
+     * @param fraction     the share of coordinates moved per step (1: all; an attacker who read the code
+     *                     may move fewer)
+     * @param naturalEvery 0, or n: every n-th query is a natural sample instead (mixing in natural data)
+     */
+    public QuerySource jbda(long seed, double eps, Step step, double fraction, int naturalEvery) {
+        return new Jbda(seed, eps, step, fraction, naturalEvery);
+    }
+
+    private final class Jbda implements QuerySource {
+        private final Random rnd;
+        private final double eps;
+        private final Step step;
+        private final double fraction;
+        private final int naturalEvery;
+        private final Deque<double[]> pending = new ArrayDeque<>();
+        private final List<double[]> points = new ArrayList<>();
+        private final List<double[]> naturals = new ArrayList<>();
+        private final List<Integer> labels = new ArrayList<>();
+        private int round;
+        private long sent;
+
+        Jbda(long seed, double eps, Step step, double fraction, int naturalEvery) {
+            this.rnd = new Random(seed);
+            this.eps = eps;
+            this.step = step;
+            this.fraction = fraction;
+            this.naturalEvery = naturalEvery;
+            Digits.Part a = Digits.get().attacker();
+            int[] per = new int[Digits.CLASSES];
+            int start = rnd.nextInt(a.size());
+            for (int k = 0; k < a.size(); k++) {
+                int i = (start + k) % a.size();
+                double[] w = up(a.x()[i]);
+                naturals.add(w);
+                if (per[a.y()[i]]++ < 10) {
+                    pending.add(w);
+                }
+            }
+        }
+
+        @Override
+        public double[] next() {
+            sent++;
+            if (naturalEvery > 0 && sent % naturalEvery == 0) {
+                double[] w = naturals.get(rnd.nextInt(naturals.size())).clone();
+                for (int j = 0; j < w.length; j++) {
+                    w[j] = Math.max(0, Math.min(16, w[j] + 0.5 * rnd.nextGaussian()));
+                }
+                return w;
+            }
+            if (pending.isEmpty()) {
+                augment();
+            }
+            return pending.poll().clone();
+        }
+
+        @Override
+        public void observe(double[] x, double[] answer) {
+            points.add(x);
+            int best = 0;
+            for (int i = 1; i < answer.length; i++) {
+                if (answer[i] > answer[best]) {
+                    best = i;
+                }
+            }
+            labels.add(best);
+        }
+
+        private void augment() {
+            round++;
+            double sign = (round / 3) % 2 == 0 ? 1 : -1;
+            int n = points.size();
+            List<Integer> chosen = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                chosen.add(i);
+            }
+            java.util.Collections.shuffle(chosen, rnd);
+            for (int k = 0; k < Math.min(400, n); k++) {
+                int i = chosen.get(k);
+                double[] x = points.get(i);
+                double[] target = classMeans[(labels.get(i) + 1 + rnd.nextInt(9)) % 10];
+                double[] y = x.clone();
+                for (int j = 0; j < y.length; j++) {
+                    if (fraction < 1 && rnd.nextDouble() >= fraction) {
+                        continue;
+                    }
+                    double g = Math.signum(target[j] - x[j]) * sign;
+                    double size = switch (step) {
+                        case PLAIN -> eps * 16;
+                        case PER_FEATURE -> eps * featureRange[j];
+                        case RANDOM_SIZE -> eps * 16 * (0.5 + rnd.nextDouble());
+                        case RANDOM_SIZE_FROM_ZERO -> eps * 16 * rnd.nextDouble();
+                    };
+                    y[j] = Math.max(0, Math.min(16, x[j] + size * g));
+                }
+                pending.add(y);
+            }
+            if (pending.isEmpty()) {
+                pending.add(naturals.get(rnd.nextInt(naturals.size())));
+            }
+        }
+
+        @Override
+        public String name() {
+            return "jbda-wide-" + step;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.moat.gateway.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.moat.detectors.Calibration;
+import dev.moat.detectors.CalibrationRecorder;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code moat calibrate --in RECORDING.jsonl --out FILE}: writes the fixed honest reference that
+ * {@code detection.calibration} names, from answers the operator vouches for (a period of known
+ * honest traffic, or the model's answers to its own validation set sent as several keys). One JSON
+ * object per line: {@code {"key": "k1", "time": 1764300000000, "prediction": [0.01, 0.97, ...]}};
+ * {@code time} (epoch milliseconds or an ISO-8601 instant) is optional and only needed for the
+ * volume reference; other fields (such as {@code input}) are ignored. Exit 0 with a summary, or 2
+ * naming {@code FILE:LINE} and what was expected.
+ */
+@Command(
+        name = "calibrate",
+        description = "Write a fixed honest detector reference (detection.calibration) from recorded answers.")
+final class CalibrateCommand implements Callable<Integer> {
+
+    @Option(
+            names = "--in",
+            required = true,
+            description =
+                    "JSON lines: {\"key\": ..., \"time\": epoch ms or ISO-8601 (optional), \"prediction\": [...]}.")
+    Path in;
+
+    @Option(names = "--out", required = true, description = "The calibration file to write.")
+    Path out;
+
+    @Option(names = "--min-answers", defaultValue = "200", description = "Answers a key needs to count (200).")
+    int minAnswers;
+
+    @Option(names = "--min-keys", defaultValue = "5", description = "Keys needed (5).")
+    int minKeys;
+
+    @Override
+    public Integer call() {
+        ObjectMapper json = new ObjectMapper();
+        CalibrationRecorder recorder = new CalibrationRecorder(minAnswers);
+        long lines = 0;
+        try (BufferedReader r = Files.newBufferedReader(in, StandardCharsets.UTF_8)) {
+            String line;
+            int n = 0;
+            while ((line = r.readLine()) != null) {
+                n++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                String where = in + ":" + n + ": ";
+                JsonNode node;
+                try {
+                    node = json.readTree(line);
+                } catch (IOException e) {
+                    return fail(where + "not JSON (expected: one object per line)");
+                }
+                JsonNode key = node.get("key");
+                JsonNode p = node.get("prediction");
+                if (key == null || !key.isTextual()) {
+                    return fail(where + "key: missing or not a string");
+                }
+                if (p == null || !p.isArray() || p.size() < 2) {
+                    return fail(where + "prediction: expected an array of at least 2 probabilities");
+                }
+                double[] prediction = new double[p.size()];
+                for (int i = 0; i < prediction.length; i++) {
+                    if (!p.get(i).isNumber()) {
+                        return fail(where + "prediction[" + i + "]: expected a number");
+                    }
+                    prediction[i] = p.get(i).asDouble();
+                }
+                long time = Long.MIN_VALUE;
+                JsonNode t = node.get("time");
+                if (t != null && !t.isNull()) {
+                    if (t.isNumber()) {
+                        time = t.asLong();
+                    } else {
+                        try {
+                            time = Instant.parse(t.asText()).toEpochMilli();
+                        } catch (RuntimeException e) {
+                            return fail(where + "time: \"" + t.asText()
+                                    + "\" (expected: epoch milliseconds or an ISO-8601 instant)");
+                        }
+                    }
+                }
+                recorder.add(key.asText(), time, prediction);
+                lines++;
+            }
+        } catch (IOException e) {
+            return fail(in + ": cannot be read: " + e.getMessage());
+        }
+        try {
+            Calibration c = recorder.build(minKeys);
+            c.write(out, "from " + in.getFileName() + ", " + lines + " answers, written " + Instant.now());
+            System.out.printf(
+                    "wrote %s: %d keys, %d answers%s%n",
+                    out,
+                    c.keys(),
+                    c.queries(),
+                    c.hasVolume() ? "" : " (no volume reference: times missing or spans under 15 min)");
+            return 0;
+        } catch (IllegalStateException e) {
+            return fail(in + ": " + e.getMessage());
+        } catch (IOException e) {
+            return fail(out + ": cannot be written: " + e.getMessage());
+        }
+    }
+
+    private static int fail(String message) {
+        System.err.println(message);
+        return 2;
+    }
+}
