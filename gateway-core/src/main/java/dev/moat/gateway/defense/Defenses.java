@@ -92,6 +92,11 @@ public final class Defenses implements Enforcement, AutoCloseable {
 
     /** Compiles a policy for a config load. @throws IllegalArgumentException when it cannot be built */
     public CompiledPolicy compile(PolicyConfig policy) {
+        for (var spec : policy.outputs()) {
+            if (spec instanceof dev.moat.config.OutputSpec.Watermark w && w.ledger() != null) {
+                ledgers.rotation(w.ledger(), w.ledgerMaxBytes(), w.ledgerMaxFiles());
+            }
+        }
         PolicyRuntime runtime = PolicyRuntime.compile(policy, ledgers::sinkFor);
         DetectorProfile profile =
                 policy.detectors().isEmpty() ? DetectorProfile.NONE : DetectorProfile.fromConfig(policy.detectors());
