@@ -34,6 +34,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class WatermarkAttributionIT {
 
+    static {
+        // the JDK HttpServer under the fixture answers ~40 ms late with Nagle on (read once per JVM)
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     @RegisterExtension
     static final ModelServerExtension upstream = new ModelServerExtension();
 

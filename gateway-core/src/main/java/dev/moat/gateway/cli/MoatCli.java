@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
             ValidateCommand.class,
             KeysCommand.class,
             WatermarkCommand.class,
-            AuditCommand.class
+            AuditCommand.class,
+            EvidenceCommand.class
         })
 public final class MoatCli implements Runnable {
 

@@ -95,6 +95,18 @@ public final class LedgerFiles {
         return out;
     }
 
+    /** Writes {@code entries} as a ledger file (the same line format), e.g. one key's extract. */
+    public static void write(Path file, List<LedgerEntry> entries) throws IOException {
+        try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+            for (LedgerEntry e : entries) {
+                try (var g = LedgerJson.generator(out)) {
+                    LedgerJson.write(g, e);
+                }
+                out.write('\n');
+            }
+        }
+    }
+
     /** How many entries each key has, over every segment (through the indexes). */
     public static Map<String, Integer> counts(Path path) throws IOException {
         Map<String, Integer> out = new LinkedHashMap<>();

@@ -20,7 +20,10 @@ import java.util.Arrays;
  */
 final class LedgerJson {
 
-    static final JsonFactory FACTORY = JsonFactory.builder().build();
+    /** Generators never close the stream they write to: callers own it. */
+    static final JsonFactory FACTORY = JsonFactory.builder()
+            .disable(com.fasterxml.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .build();
 
     private LedgerJson() {}
 
