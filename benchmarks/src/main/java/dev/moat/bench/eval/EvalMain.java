@@ -27,6 +27,8 @@ public final class EvalMain {
         Integer budget = null;
         Integer threads = null;
         boolean llm = true;
+        boolean claims = true;
+        boolean claimsOnly = false;
         String command = "./moat eval";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -40,9 +42,11 @@ public final class EvalMain {
                 case "--budget" -> budget = Integer.parseInt(value(args, ++i));
                 case "--threads" -> threads = Integer.parseInt(value(args, ++i));
                 case "--no-llm" -> llm = false;
+                case "--no-claims" -> claims = false;
+                case "--claims-only" -> claimsOnly = true;
                 case "-h", "--help" -> {
                     System.out.println("usage: moat eval [--quick] [--out DIR] [--attacks a,b] [--presets p,q] "
-                            + "[--budget N] [--threads N] [--no-llm]");
+                            + "[--budget N] [--threads N] [--no-llm] [--no-claims | --claims-only]");
                     return;
                 }
                 default -> {
@@ -75,6 +79,10 @@ public final class EvalMain {
             System.err.println("moat eval: no attack or no preset selected");
             System.exit(2);
         }
+        if (claimsOnly) {
+            WatermarkClaimsHook.run(settings, out, "./moat eval --claims-only");
+            System.exit(0);
+        }
         System.out.printf(
                 "moat eval (%s): %d attacks x %d presets, %d threads%n",
                 settings.mode(), settings.attacks().size(), settings.presets().size(), settings.threads());
@@ -93,6 +101,9 @@ public final class EvalMain {
         System.out.printf(
                 "%nwrote %s and %s (%.0f s)%n",
                 out.resolve("evaluation.md"), out.resolve("evaluation.json"), results.wallSeconds());
+        if (claims && settings.mode().equals("full")) {
+            WatermarkClaimsHook.run(settings, out, command);
+        }
         if (EvalGateway.STUCK_CLOSES.get() > 0) {
             System.out.println("note: " + EvalGateway.STUCK_CLOSES.get()
                     + " gateway(s) did not finish closing (see EvalGateway.close)");
