@@ -44,38 +44,48 @@ public final class LedgerScale {
             }
         }
         long write = System.nanoTime() - t0;
+        var cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         long bytes = 0;
         for (Path p : LedgerFiles.segments(file)) {
             bytes += Files.size(p);
         }
         t0 = System.nanoTime();
+        long c0 = cpu.getCurrentThreadCpuTime();
         List<LedgerEntry> all = WatermarkLedger.read(file);
         long readAll = System.nanoTime() - t0;
+        long readAllCpu = cpu.getCurrentThreadCpuTime() - c0;
         t0 = System.nanoTime();
+        c0 = cpu.getCurrentThreadCpuTime();
         List<LedgerEntry> one = LedgerFiles.readKey(file, "key-7");
         long readKey = System.nanoTime() - t0;
+        long readKeyCpu = cpu.getCurrentThreadCpuTime() - c0;
         t0 = System.nanoTime();
+        c0 = cpu.getCurrentThreadCpuTime();
         // a suspect that learnt key-7's answers: it answers key-7's labels on its inputs
         java.util.Map<String, Integer> learnt = new java.util.HashMap<>();
         one.forEach(e -> learnt.put(java.util.Arrays.toString(e.input()), e.label()));
         Attribution a = new WatermarkVerifier()
                 .attribute(all, "key", x -> learnt.getOrDefault(java.util.Arrays.toString(x), 0));
         long verify = System.nanoTime() - t0;
+        long verifyCpu = cpu.getCurrentThreadCpuTime() - c0;
         System.out.printf(
                 "%,d entries, %d segment file(s), %.0f MB on disk%n"
                         + "write (queue -> rotated, indexed files): %.1f s%n"
-                        + "read all: %.1f s%n"
-                        + "read one key through the index (%d entries): %.3f s%n"
-                        + "verify all %d keys (Holm), in-process suspect: %.1f s; claimed %s%n",
+                        + "read all: %.1f s (CPU %.1f s)%n"
+                        + "read one key through the index (%d entries): %.3f s (CPU %.3f s)%n"
+                        + "verify all %d keys (Holm), in-process suspect: %.1f s (CPU %.1f s); claimed %s%n",
                 all.size(),
                 LedgerFiles.segments(file).size(),
                 bytes / 1e6,
                 write / 1e9,
                 readAll / 1e9,
+                readAllCpu / 1e9,
                 one.size(),
                 readKey / 1e9,
+                readKeyCpu / 1e9,
                 a.owners().size(),
                 verify / 1e9,
+                verifyCpu / 1e9,
                 a.claimed());
     }
 }
