@@ -41,12 +41,31 @@ public sealed interface OutputSpec {
     }
 
     /**
-     * {@code watermark: {rate: 0.005, secret: "...", ledger: /path}} (DAWN).
+     * {@code watermark: {rate: 0.005, secret: "...", ledger: /path, attribution: key,
+     * ledger_max_size: 256MB, ledger_max_files: 20}} (DAWN, with the wrong label keyed by who asked).
      *
-     * @param rate   the share of answers watermarked, in (0, 0.5] (default 0.005)
-     * @param secret at least 16 characters; never logged or echoed
-     * @param ledger where watermarked queries are recorded for {@code moat watermark verify} (resolved
-     *               against the config file's directory), or {@code null} for no ledger
+     * @param rate           the share of answers watermarked, in (0, 0.5] (default 0.005)
+     * @param secret         at least 16 characters; never logged or echoed
+     * @param ledger         where watermarked queries are recorded for {@code moat watermark verify}
+     *                       (resolved against the config file's directory), or {@code null} for no ledger
+     * @param attribution    what the watermark label is keyed by: {@code key} (default), {@code tenant}
+     *                       or {@code none} (one label for everyone, as in DAWN)
+     * @param ledgerMaxBytes the active ledger file rotates when it would grow past this
+     * @param ledgerMaxFiles rotated files kept besides the active one; the oldest is deleted beyond it
      */
-    record Watermark(double rate, String secret, Path ledger) implements OutputSpec {}
+    record Watermark(
+            double rate, String secret, Path ledger, String attribution, long ledgerMaxBytes, int ledgerMaxFiles)
+            implements OutputSpec {
+
+        public static final String BY_KEY = "key";
+        public static final String BY_TENANT = "tenant";
+        public static final String BY_NONE = "none";
+        public static final long DEFAULT_LEDGER_MAX_BYTES = 256L << 20;
+        public static final int DEFAULT_LEDGER_MAX_FILES = 20;
+
+        /** Keyed by API key, default rotation. */
+        public Watermark(double rate, String secret, Path ledger) {
+            this(rate, secret, ledger, BY_KEY, DEFAULT_LEDGER_MAX_BYTES, DEFAULT_LEDGER_MAX_FILES);
+        }
+    }
 }

@@ -36,12 +36,22 @@ public record PolicyConfig(
      * @param perturb  transforms added after the policy's outputs (empty when none)
      * @param throttle a tighter bucket for the key (empty when none)
      * @param block    block the key for this long ({@code null} when not a block)
+     * @param watermarkRate the policy's watermark rate for the key from this step on ({@code NaN}: unchanged)
      */
     public record EscalationStep(
-            double at, List<OutputSpec> perturb, List<RateLimit> throttle, java.time.Duration block) {
+            double at,
+            List<OutputSpec> perturb,
+            List<RateLimit> throttle,
+            java.time.Duration block,
+            double watermarkRate) {
         public EscalationStep {
             perturb = List.copyOf(perturb);
             throttle = List.copyOf(throttle);
+        }
+
+        /** A step that leaves the watermark rate alone. */
+        public EscalationStep(double at, List<OutputSpec> perturb, List<RateLimit> throttle, java.time.Duration block) {
+            this(at, perturb, throttle, block, Double.NaN);
         }
     }
 

@@ -198,9 +198,40 @@ class ConfigErrorsTest {
                         "test.yaml:14:56: policies.p.detectors.volum: unknown detector (did you mean volume? expected one of: "
                                 + "boundary, coverage, ood, prada, tenant, volume)",
                         "test.yaml:17:14: policies.p.escalation[1].at: \"0.5\" (expected a risk above the previous step's 0.8 (steps ascend strictly by at))",
-                        "test.yaml:18:9: policies.p.escalation[2]: a mapping (expected at least one action: perturb, throttle or block)",
+                        "test.yaml:18:9: policies.p.escalation[2]: a mapping (expected at least one action: perturb, throttle, block or watermark)",
                         "test.yaml:19:37: policies.p.llm.logit_bias_with_logprobs: \"ignore\" (expected one of: reject, neutralise)");
     }
+
+    @Test
+    void watermarkAttributionRotationAndEscalatedRateAreValidated() {
+        assertThat(errors(BASE + """
+                policies:
+                  p:
+                    outputs:
+                      - watermark: {rate: 0.005, secret: "0123456789abcdef", ledger: wm.jsonl, attribution: user, ledger_max_size: 1KB, ledger_max_files: 0}
+                    escalation:
+                      - {at: 0.5, watermark: {rate: 0.001}}
+                      - {at: 0.6, watermark: {rate: 0.9}}
+                      - {at: 0.7, watermark: {speed: 2}}
+                  q:
+                    escalation:
+                      - {at: 0.5, watermark: {rate: 0.05}}
+                """))
+                .containsExactly(
+                        "test.yaml:8:93: policies.p.outputs[0].watermark.attribution: \"user\" (expected one of: key, tenant, none)",
+                        "test.yaml:8:116: policies.p.outputs[0].watermark.ledger_max_size: \"1KB\" (expected a positive size"
+                                + " like 512, 16KiB, 4MiB, 1GiB or 10MB up to 1099511627776 bytes)",
+                        "test.yaml:8:139: policies.p.outputs[0].watermark.ledger_max_files: \"0\" (expected an integer from 1 to 10000)",
+                        "test.yaml:10:37: policies.p.escalation[0].watermark.rate: \"0.001\" (expected " + RAISE + ")",
+                        "test.yaml:11:37: policies.p.escalation[1].watermark.rate: \"0.9\" (expected " + RAISE + ")",
+                        "test.yaml:12:30: policies.p.escalation[2].watermark.rate: missing (expected " + RAISE + ")",
+                        "test.yaml:12:31: policies.p.escalation[2].watermark.speed: unknown field (expected one of: rate)",
+                        "test.yaml:15:19: policies.q.escalation[0].watermark: watermark step without a watermark in the"
+                                + " policy's outputs (expected: a watermark output whose rate this step raises)");
+    }
+
+    private static final String RAISE =
+            "a number from the outputs' watermark rate 0.005 to 0.5 (a step raises a suspicious key's rate, never lowers it)";
 
     @Test
     void genericProtocolNeedsItsPointers() {

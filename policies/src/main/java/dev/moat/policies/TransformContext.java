@@ -22,7 +22,9 @@ public final class TransformContext {
 
     private final RandomGenerator random;
     private final String keyId;
+    private final String tenant;
     private final Instant time;
+    private double watermarkRate = Double.NaN;
     private double[] input;
     private String[] actionNames = new String[INITIAL_ACTIONS];
     private int[] actionCounts = new int[INITIAL_ACTIONS];
@@ -36,9 +38,15 @@ public final class TransformContext {
      * @param time   when the request arrived; written to the watermark ledger
      */
     public TransformContext(RandomGenerator random, double[] input, String keyId, Instant time) {
+        this(random, input, keyId, null, time);
+    }
+
+    /** @param tenant the key's tenant, or {@code null}; written to the watermark ledger */
+    public TransformContext(RandomGenerator random, double[] input, String keyId, String tenant, Instant time) {
         this.random = Objects.requireNonNull(random, "random");
         this.input = input;
         this.keyId = keyId;
+        this.tenant = tenant;
         this.time = Objects.requireNonNull(time, "time");
     }
 
@@ -68,6 +76,21 @@ public final class TransformContext {
 
     public Instant time() {
         return time;
+    }
+
+    public String tenant() {
+        return tenant;
+    }
+
+    /** The watermark rate an escalation step set for this key, or NaN for the policy's base rate. */
+    public double watermarkRate() {
+        return watermarkRate;
+    }
+
+    /** Sets the escalated watermark rate for this request (NaN: the base rate). */
+    public TransformContext watermarkRate(double rate) {
+        this.watermarkRate = rate;
+        return this;
     }
 
     /** Called by a transform that changed a vector; counts per action name. */

@@ -91,6 +91,11 @@ public final class Transforms {
                     "watermark.ledger: missing (expected: a file path; without a ledger a watermark can never be verified)");
         }
         byte[] secret = s.secret() == null ? new byte[0] : s.secret().getBytes(StandardCharsets.UTF_8);
-        return new WatermarkTransform(new Watermarker(secret, s.rate()), ledgers.apply(s.ledger()));
+        return new WatermarkTransform(
+                new Watermarker(secret, s.rate()),
+                ledgers.apply(s.ledger()),
+                s.attribution() == null
+                        ? WatermarkTransform.Attribution.KEY
+                        : WatermarkTransform.Attribution.fromYaml(s.attribution()));
     }
 }

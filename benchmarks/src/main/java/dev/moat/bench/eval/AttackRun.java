@@ -158,6 +158,7 @@ final class AttackRun {
             Set<String> ids = new HashSet<>();
             attackerKeys.forEach(k -> ids.add(k.id()));
             out.allWatermarks = all.size();
+            out.ledger = all;
             out.attackerWatermarks =
                     all.stream().filter(e -> ids.contains(e.key())).toList();
         }

@@ -57,6 +57,12 @@ public final class EvalMain implements Callable<Integer> {
     @Option(names = "--no-llm", description = "skip the LLM logit-extraction probe")
     boolean noLlm;
 
+    @Option(names = "--no-claims", description = "skip the watermark claims experiment (run in full mode)")
+    boolean noClaims;
+
+    @Option(names = "--claims-only", description = "run only the watermark claims experiment")
+    boolean claimsOnly;
+
     public static void main(String[] args) {
         int code = new CommandLine(new EvalMain()).execute(args);
         // a gateway stuck in close keeps non-daemon event loop threads alive
@@ -89,6 +95,10 @@ public final class EvalMain implements Callable<Integer> {
             return 2;
         }
         Path dir = out != null ? out : writeDocs ? Path.of("docs") : target;
+        if (claimsOnly) {
+            WatermarkClaimsHook.run(settings, dir, "./moat eval --claims-only" + (writeDocs ? " --write-docs" : ""));
+            return 0;
+        }
         err.printf(
                 "moat eval (%s): %d runs on %d model(s), %d threads; gateway logs in %s%n",
                 settings.mode(),
@@ -117,6 +127,9 @@ public final class EvalMain implements Callable<Integer> {
         System.out.printf(
                 "%nwrote %s and %s (%.0f s)%n",
                 dir.resolve("evaluation.md"), dir.resolve("evaluation.json"), results.wallSeconds());
+        if (!noClaims && settings.mode().equals("full")) {
+            WatermarkClaimsHook.run(settings, dir, command);
+        }
         if (EvalGateway.STUCK_CLOSES.get() > 0) {
             System.out.println("note: " + EvalGateway.STUCK_CLOSES.get()
                     + " gateway(s) did not finish closing (see EvalGateway.close)");

@@ -56,6 +56,9 @@ final class RunOutcome {
     final List<double[]> stolenAnswers = new ArrayList<>();
     final List<Honest> honest = new ArrayList<>();
     List<LedgerEntry> attackerWatermarks = List.of();
+    /** Every ledger entry of the run, honest keys' too (the claims experiment tests each key). */
+    List<LedgerEntry> ledger = List.of();
+
     int allWatermarks;
 
     RunOutcome(String attack, String preset) {

@@ -108,11 +108,32 @@ final class OutputSpecs {
     }
 
     private static OutputSpec watermark(ConfigNode node) {
-        Fields f = node.required().fields("rate", "secret", "ledger");
+        Fields f = node.required()
+                .fields("rate", "secret", "ledger", "attribution", "ledger_max_size", "ledger_max_files");
         double rate = f.number("rate", 0.005, v -> v > 0 && v <= 0.5, "a number in (0, 0.5]");
         String secret = f.required("secret")
                 .secret()
                 .as(null, "a secret of at least 16 characters", s -> s.length() >= 16 ? s : null);
-        return new OutputSpec.Watermark(rate, secret, f.path("ledger"));
+        String attribution = f.oneOf(
+                "attribution",
+                List.of(OutputSpec.Watermark.BY_KEY, OutputSpec.Watermark.BY_TENANT, OutputSpec.Watermark.BY_NONE),
+                OutputSpec.Watermark.BY_KEY);
+        long maxBytes = f.size("ledger_max_size", 4096, 1L << 40, OutputSpec.Watermark.DEFAULT_LEDGER_MAX_BYTES);
+        int maxFiles = f.integer("ledger_max_files", 1, 10_000, OutputSpec.Watermark.DEFAULT_LEDGER_MAX_FILES);
+        return new OutputSpec.Watermark(rate, secret, f.path("ledger"), attribution, maxBytes, maxFiles);
+    }
+
+    /**
+     * An escalation step's {@code watermark: {rate: 0.05}}: the raised rate, at least {@code base}
+     * (the outputs' watermark rate); NaN when invalid.
+     */
+    static double escalatedRate(ConfigNode node, double base) {
+        Fields f = node.required().fields("rate");
+        String expected = "a number from the outputs' watermark rate " + base
+                + " to 0.5 (a step raises a suspicious key's rate, never lowers it)";
+        return f.required("rate").as(Double.NaN, expected, s -> {
+            Double v = Values.decimal(s);
+            return v != null && v >= base && v <= 0.5 ? v : null;
+        });
     }
 }

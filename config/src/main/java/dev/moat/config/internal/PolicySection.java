@@ -36,7 +36,7 @@ final class PolicySection {
                 name,
                 outputs,
                 detectors(f.get("detectors")),
-                escalation(f.get("escalation")),
+                escalation(f.get("escalation"), outputs),
                 f.has("llm") ? llm(f.get("llm")) : null);
     }
 
@@ -89,11 +89,17 @@ final class PolicySection {
         }
     }
 
-    private static List<EscalationStep> escalation(ConfigNode node) {
+    private static List<EscalationStep> escalation(ConfigNode node, List<OutputSpec> outputs) {
+        double baseRate = outputs.stream()
+                .filter(OutputSpec.Watermark.class::isInstance)
+                .mapToDouble(o -> ((OutputSpec.Watermark) o).rate())
+                .findFirst()
+                .orElse(Double.NaN);
+        boolean watermarkAllowed = !Double.isNaN(baseRate);
         List<EscalationStep> out = new ArrayList<>();
         double previous = Double.NaN;
         for (ConfigNode item : node.items("a list of steps like {at: 0.8, throttle: \"20/1m\"}")) {
-            Fields f = item.fields("at", "perturb", "throttle", "block");
+            Fields f = item.fields("at", "perturb", "throttle", "block", "watermark");
             ConfigNode atNode = f.required("at");
             double at = atNode.as(Double.NaN, "a risk from 0 to 1", s -> {
                 Double v = Values.decimal(s);
@@ -114,10 +120,20 @@ final class PolicySection {
                 }
             }
             Duration block = f.has("block") ? f.duration("block", null) : null;
-            if (item.isMapping() && !f.has("perturb") && !f.has("throttle") && !f.has("block")) {
-                item.fail("at least one action: perturb, throttle or block");
+            double watermarkRate = Double.NaN;
+            if (f.has("watermark")) {
+                ConfigNode w = f.get("watermark");
+                if (watermarkAllowed) {
+                    watermarkRate = OutputSpecs.escalatedRate(w, baseRate);
+                } else {
+                    w.reportAtKey("watermark step without a watermark in the policy's outputs"
+                            + " (expected: a watermark output whose rate this step raises)");
+                }
             }
-            out.add(new EscalationStep(at, perturb, throttle, block));
+            if (item.isMapping() && !f.has("perturb") && !f.has("throttle") && !f.has("block") && !f.has("watermark")) {
+                item.fail("at least one action: perturb, throttle, block or watermark");
+            }
+            out.add(new EscalationStep(at, perturb, throttle, block, watermarkRate));
         }
         return out;
     }

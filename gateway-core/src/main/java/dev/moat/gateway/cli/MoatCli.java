@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             KeysCommand.class,
             WatermarkCommand.class,
             AuditCommand.class,
+            EvidenceCommand.class,
             CalibrateCommand.class,
             CompletionCommand.class,
             BenchmarksJarCommands.Demo.class,

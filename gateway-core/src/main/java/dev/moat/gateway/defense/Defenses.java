@@ -130,6 +130,11 @@ public final class Defenses implements Enforcement, AutoCloseable {
      *                                  (naming file:line and what was expected)
      */
     public CompiledPolicy compile(PolicyConfig policy, java.nio.file.Path calibration) {
+        for (var spec : policy.outputs()) {
+            if (spec instanceof dev.moat.config.OutputSpec.Watermark w && w.ledger() != null) {
+                ledgers.rotation(w.ledger(), w.ledgerMaxBytes(), w.ledgerMaxFiles());
+            }
+        }
         PolicyRuntime runtime = PolicyRuntime.compile(policy, ledgers::sinkFor);
         DetectorProfile profile = policy.detectors().isEmpty()
                 ? DetectorProfile.NONE

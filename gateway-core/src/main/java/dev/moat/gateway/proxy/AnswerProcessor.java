@@ -266,7 +266,9 @@ final class AnswerProcessor {
             }
             return out;
         }
-        TransformContext ctx = new TransformContext(ThreadLocalRandom.current(), null, key.id(), Instant.now());
+        TransformContext ctx = new TransformContext(
+                        ThreadLocalRandom.current(), null, key.id(), key.tenant(), Instant.now())
+                .watermarkRate(decision.watermarkRate());
         policy.outputs().apply(preds, inputs, ctx);
         decision.perturb().apply(preds, inputs, ctx);
         for (int i = 0; i < ctx.actionCount(); i++) {

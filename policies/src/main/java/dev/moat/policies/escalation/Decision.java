@@ -15,16 +15,28 @@ import java.util.List;
  * @param strip    JSON pointers to remove in addition to the policy's (from {@code strip} specs)
  * @param throttle tighter limits for the key, empty when none
  * @param block    how long to block the key, or {@code null} when this step does not block
+ * @param watermarkRate the key's watermark rate from this step on, or NaN for the policy's base rate
  */
 public record Decision(
-        double at, TransformChain perturb, List<String> strip, List<RateLimit> throttle, Duration block) {
+        double at,
+        TransformChain perturb,
+        List<String> strip,
+        List<RateLimit> throttle,
+        Duration block,
+        double watermarkRate) {
 
     /** Below the first step: act normally. */
-    public static final Decision NONE = new Decision(Double.NaN, TransformChain.EMPTY, List.of(), List.of(), null);
+    public static final Decision NONE =
+            new Decision(Double.NaN, TransformChain.EMPTY, List.of(), List.of(), null, Double.NaN);
 
     public Decision {
         strip = List.copyOf(strip);
         throttle = List.copyOf(throttle);
+    }
+
+    /** A step that leaves the watermark rate alone. */
+    public Decision(double at, TransformChain perturb, List<String> strip, List<RateLimit> throttle, Duration block) {
+        this(at, perturb, strip, throttle, block, Double.NaN);
     }
 
     /**
@@ -50,6 +62,6 @@ public record Decision(
     }
 
     public boolean perturbs() {
-        return !perturb.isEmpty() || !strip.isEmpty();
+        return !perturb.isEmpty() || !strip.isEmpty() || !Double.isNaN(watermarkRate);
     }
 }

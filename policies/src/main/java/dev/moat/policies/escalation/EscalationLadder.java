@@ -18,7 +18,7 @@ import java.util.function.Function;
  * <p>Steps accumulate, as an operator reading {@code 0.5: perturb, 0.8: throttle} expects: a key
  * at 0.85 is perturbed <em>and</em> throttled. A step's decision holds the perturbations of every
  * step up to it (in ladder order), its strip pointers likewise, the throttle of the highest step
- * that lists one, and its own block. A NaN risk (a bug
+ * that lists one, the watermark rate of the highest step that raises it, and its own block. A NaN risk (a bug
  * upstream) decides {@code NONE} rather than blocking honest traffic. Immutable; built once per
  * config load; {@link #decide} does not allocate.
  */
@@ -63,7 +63,11 @@ public final class EscalationLadder {
             TransformChain perturb = Transforms.chain(s.perturb(), ledgers);
             List<String> strip = new ArrayList<>(Transforms.stripPointers(s.perturb()));
             List<RateLimit> throttle = s.throttle();
+            double watermarkRate = s.watermarkRate();
             if (i > 0) {
+                if (Double.isNaN(watermarkRate)) {
+                    watermarkRate = decisions[i - 1].watermarkRate();
+                }
                 Decision below = decisions[i - 1];
                 perturb = below.perturb().then(perturb);
                 List<String> all = new ArrayList<>(below.strip());
@@ -77,7 +81,7 @@ public final class EscalationLadder {
                     throttle = below.throttle();
                 }
             }
-            decisions[i] = new Decision(s.at(), perturb, strip, throttle, s.block());
+            decisions[i] = new Decision(s.at(), perturb, strip, throttle, s.block(), watermarkRate);
         }
         return new EscalationLadder(at, decisions);
     }

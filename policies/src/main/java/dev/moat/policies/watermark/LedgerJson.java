@@ -1,255 +1,170 @@
 package dev.moat.policies.watermark;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 
 /**
- * The ledger's line format, written and read by hand (this module has no JSON library):
- * <pre>{"input":[0.0,1.5],"label":3,"classes":10,"key":"alice","time":"2025-01-01T00:00:00Z"}</pre>
- * Non-finite features are written as {@code null} and read back as NaN. The reader accepts the
- * fields in any order, skips unknown scalar fields and rejects anything else.
+ * The ledger's line format, written and read with Jackson's streaming API:
+ * <pre>{"input":[0.0,1.5],"label":3,"classes":10,"key":"alice","tenant":"acme","time":"2025-01-01T00:00:00Z"}</pre>
+ * Non-finite features are written as {@code null} and read back as NaN; {@code tenant} is left out
+ * when the key has none. The reader accepts the fields in any order and skips unknown fields.
  */
 final class LedgerJson {
 
+    /** Generators never close the stream they write to: callers own it. */
+    static final JsonFactory FACTORY = JsonFactory.builder()
+            .disable(com.fasterxml.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .build();
+
     private LedgerJson() {}
 
-    static void append(StringBuilder out, LedgerEntry e) {
-        out.append("{\"input\":[");
-        double[] in = e.inputView();
-        for (int i = 0; i < in.length; i++) {
-            if (i > 0) {
-                out.append(',');
-            }
-            if (Double.isFinite(in[i])) {
-                out.append(in[i]);
+    /** A generator for a run of lines into {@code out}: no separator between root values (the caller writes '\n'). */
+    static JsonGenerator generator(OutputStream out) throws IOException {
+        JsonGenerator g = FACTORY.createGenerator(out);
+        g.setRootValueSeparator(null);
+        return g;
+    }
+
+    static void write(JsonGenerator g, LedgerEntry e) throws IOException {
+        g.writeStartObject();
+        g.writeFieldName("input");
+        g.writeStartArray();
+        for (double x : e.inputView()) {
+            if (Double.isFinite(x)) {
+                g.writeNumber(x);
             } else {
-                out.append("null");
+                g.writeNull();
             }
         }
-        out.append("],\"label\":")
-                .append(e.label())
-                .append(",\"classes\":")
-                .append(e.classes())
-                .append(",\"key\":");
-        if (e.key() == null) {
-            out.append("null");
-        } else {
-            appendString(out, e.key());
+        g.writeEndArray();
+        g.writeNumberField("label", e.label());
+        g.writeNumberField("classes", e.classes());
+        g.writeStringField("key", e.key());
+        if (e.tenant() != null) {
+            g.writeStringField("tenant", e.tenant());
         }
-        out.append(",\"time\":\"").append(e.time()).append("\"}\n");
+        g.writeStringField("time", e.time().toString());
+        g.writeEndObject();
     }
 
-    static void appendString(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
+    /** One entry as a line (with its newline), for tests and tools. */
+    static String line(LedgerEntry e) {
+        var out = new java.io.ByteArrayOutputStream(128);
+        try (JsonGenerator g = generator(out)) {
+            write(g, e);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
         }
-        out.append('"');
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8) + "\n";
     }
 
+    /** Parses one line; @throws IllegalArgumentException naming the column and what was expected */
     static LedgerEntry parse(String line) {
-        return new Reader(line).entry();
+        try (JsonParser p = FACTORY.createParser(line)) {
+            return entry(p);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(
+                    "column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
-    /** A recursive-descent reader for the one object shape above. */
-    private static final class Reader {
-        private final String s;
-        private int pos;
-
-        Reader(String s) {
-            this.s = s;
+    private static LedgerEntry entry(JsonParser p) throws IOException {
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            throw error(p, "expected '{'");
         }
-
-        LedgerEntry entry() {
-            double[] input = null;
-            Integer label = null;
-            Integer classes = null;
-            String key = null;
-            Instant time = null;
-            expect('{');
-            if (!peek('}')) {
-                do {
-                    String field = string();
-                    expect(':');
-                    switch (field) {
-                        case "input" -> input = numbers();
-                        case "label" -> label = integer();
-                        case "classes" -> classes = integer();
-                        case "key" -> key = peek('n') ? nullLiteral() : string();
-                        case "time" -> time = instant(string());
-                        default -> skipScalar();
-                    }
-                } while (consume(','));
+        double[] input = null;
+        Integer label = null;
+        Integer classes = null;
+        String key = null;
+        String tenant = null;
+        Instant time = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken t = p.nextToken();
+            switch (field) {
+                case "input" -> input = numbers(p, t);
+                case "label" -> label = integer(p, t);
+                case "classes" -> classes = integer(p, t);
+                case "key" -> key = text(p, t);
+                case "tenant" -> tenant = text(p, t);
+                case "time" -> time = instant(p, text(p, t));
+                default -> p.skipChildren();
             }
-            expect('}');
-            skipSpace();
-            if (pos != s.length()) {
-                throw error("trailing characters");
-            }
-            if (input == null || label == null || classes == null || time == null) {
-                throw error("missing field (expected: input, label, classes, time)");
-            }
-            return new LedgerEntry(input, label, classes, key, time);
         }
-
-        private double[] numbers() {
-            expect('[');
-            double[] out = new double[16];
-            int n = 0;
-            if (!peek(']')) {
-                do {
-                    if (n == out.length) {
-                        out = Arrays.copyOf(out, n * 2);
-                    }
-                    out[n++] = peek('n') ? nullAsNaN() : number();
-                } while (consume(','));
-            }
-            expect(']');
-            return Arrays.copyOf(out, n);
+        if (p.currentToken() != JsonToken.END_OBJECT) {
+            throw error(p, "expected a field name or '}'");
         }
-
-        private double nullAsNaN() {
-            nullLiteral();
-            return Double.NaN;
+        if (p.nextToken() != null) {
+            throw error(p, "trailing characters");
         }
+        if (input == null || label == null || classes == null || time == null) {
+            throw error(p, "missing field (expected: input, label, classes, time)");
+        }
+        try {
+            return new LedgerEntry(input, label, classes, key, tenant, time);
+        } catch (IllegalArgumentException e) {
+            throw error(p, e.getMessage());
+        }
+    }
 
-        private String nullLiteral() {
-            skipSpace();
-            if (!s.startsWith("null", pos)) {
-                throw error("expected null");
+    private static double[] numbers(JsonParser p, JsonToken t) throws IOException {
+        if (t != JsonToken.START_ARRAY) {
+            throw error(p, "input: expected an array of numbers");
+        }
+        double[] out = new double[16];
+        int n = 0;
+        for (JsonToken v = p.nextToken(); v != JsonToken.END_ARRAY; v = p.nextToken()) {
+            if (n == out.length) {
+                out = Arrays.copyOf(out, n * 2);
             }
-            pos += 4;
+            if (v == JsonToken.VALUE_NULL) {
+                out[n++] = Double.NaN;
+            } else if (v == JsonToken.VALUE_NUMBER_INT || v == JsonToken.VALUE_NUMBER_FLOAT) {
+                out[n++] = p.getDoubleValue();
+            } else {
+                throw error(p, "input: expected a number or null");
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    private static int integer(JsonParser p, JsonToken t) throws IOException {
+        if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT) {
+            throw error(p, p.currentName() + ": expected an integer");
+        }
+        return p.getIntValue();
+    }
+
+    private static String text(JsonParser p, JsonToken t) throws IOException {
+        if (t == JsonToken.VALUE_NULL) {
             return null;
         }
-
-        private int integer() {
-            double d = number();
-            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-                throw error("expected an integer");
-            }
-            return (int) d;
+        if (t != JsonToken.VALUE_STRING) {
+            throw error(p, p.currentName() + ": expected a string or null");
         }
+        return p.getText();
+    }
 
-        private double number() {
-            skipSpace();
-            int start = pos;
-            while (pos < s.length() && "+-0123456789.eE".indexOf(s.charAt(pos)) >= 0) {
-                pos++;
-            }
-            try {
-                return Double.parseDouble(s.substring(start, pos));
-            } catch (NumberFormatException e) {
-                throw error("expected a number");
-            }
+    private static Instant instant(JsonParser p, String text) {
+        try {
+            return Instant.parse(String.valueOf(text));
+        } catch (DateTimeParseException e) {
+            throw error(p, "time: \"" + text + "\" (expected: ISO-8601 instant)");
         }
+    }
 
-        private String string() {
-            expect('"');
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                if (pos >= s.length()) {
-                    throw error("unterminated string");
-                }
-                char c = s.charAt(pos++);
-                if (c == '"') {
-                    return b.toString();
-                }
-                if (c != '\\') {
-                    b.append(c);
-                    continue;
-                }
-                if (pos >= s.length()) {
-                    throw error("unterminated escape");
-                }
-                char e = s.charAt(pos++);
-                switch (e) {
-                    case '"', '\\', '/' -> b.append(e);
-                    case 'b' -> b.append('\b');
-                    case 'f' -> b.append('\f');
-                    case 'n' -> b.append('\n');
-                    case 'r' -> b.append('\r');
-                    case 't' -> b.append('\t');
-                    case 'u' -> {
-                        if (pos + 4 > s.length()) {
-                            throw error("short \\u escape");
-                        }
-                        try {
-                            b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-                        } catch (NumberFormatException ex) {
-                            throw error("bad \\u escape");
-                        }
-                        pos += 4;
-                    }
-                    default -> throw error("bad escape \\" + e);
-                }
-            }
-        }
-
-        private void skipScalar() {
-            skipSpace();
-            if (peek('"')) {
-                string();
-            } else if (peek('n')) {
-                nullLiteral();
-            } else if (s.startsWith("true", pos)) {
-                pos += 4;
-            } else if (s.startsWith("false", pos)) {
-                pos += 5;
-            } else {
-                number();
-            }
-        }
-
-        private Instant instant(String text) {
-            try {
-                return Instant.parse(text);
-            } catch (DateTimeParseException e) {
-                throw error("time: \"" + text + "\" (expected: ISO-8601 instant)");
-            }
-        }
-
-        private void skipSpace() {
-            while (pos < s.length() && Character.isWhitespace(s.charAt(pos))) {
-                pos++;
-            }
-        }
-
-        private boolean peek(char c) {
-            skipSpace();
-            return pos < s.length() && s.charAt(pos) == c;
-        }
-
-        private boolean consume(char c) {
-            if (peek(c)) {
-                pos++;
-                return true;
-            }
-            return false;
-        }
-
-        private void expect(char c) {
-            if (!consume(c)) {
-                throw error("expected '" + c + "'");
-            }
-        }
-
-        private IllegalArgumentException error(String message) {
-            return new IllegalArgumentException("column " + (pos + 1) + ": " + message);
-        }
+    private static IllegalArgumentException error(JsonParser p, String message) {
+        return new IllegalArgumentException("column " + p.currentLocation().getColumnNr() + ": " + message);
     }
 }

@@ -16,6 +16,7 @@ import java.util.Map;
 public final class WatermarkLedgers implements AutoCloseable {
 
     private final Map<Path, WatermarkLedger> open = new LinkedHashMap<>();
+    private final Map<Path, long[]> rotations = new LinkedHashMap<>();
     private final int capacity;
     private boolean closed;
 
@@ -40,13 +41,24 @@ public final class WatermarkLedgers implements AutoCloseable {
         WatermarkLedger ledger = open.get(key);
         if (ledger == null) {
             try {
-                ledger = WatermarkLedger.open(key, capacity);
+                long[] rotation = rotations.getOrDefault(
+                        key, new long[] {WatermarkLedger.DEFAULT_MAX_BYTES, WatermarkLedger.DEFAULT_MAX_FILES});
+                ledger = WatermarkLedger.open(key, capacity, rotation[0], (int) rotation[1]);
             } catch (IOException e) {
                 throw new UncheckedIOException("watermark.ledger: " + path + " cannot be opened for appending", e);
             }
             open.put(key, ledger);
         }
         return ledger;
+    }
+
+    /**
+     * Sets the rotation bound a ledger is opened with ({@code ledger_max_size}, {@code
+     * ledger_max_files}); call before the first {@link #sinkFor} of the path. A ledger already open
+     * keeps its bound until the process restarts.
+     */
+    public synchronized void rotation(Path path, long maxBytes, int maxFiles) {
+        rotations.put(path.toAbsolutePath().normalize(), new long[] {maxBytes, maxFiles});
     }
 
     /** The ledgers opened so far. */

@@ -58,11 +58,33 @@ public final class WatermarkVerifier {
         Set<ByteBuffer> seen = new HashSet<>();
         List<LedgerEntry> out = new ArrayList<>();
         for (LedgerEntry e : entries) {
-            if (seen.add(ByteBuffer.wrap(canonical.encode(e.inputView())))) {
+            if (seen.add(key(e))) {
                 out.add(e);
             }
         }
         return out;
+    }
+
+    /** The canonical form of an entry's input, as a map key. */
+    ByteBuffer key(LedgerEntry e) {
+        return ByteBuffer.wrap(canonical.encode(e.inputView()));
+    }
+
+    public double threshold() {
+        return threshold;
+    }
+
+    /**
+     * Tests a suspect per key (or tenant, {@code by}) with the family-wise correction; asks the
+     * suspect once per distinct input of the whole ledger.
+     */
+    public Attribution attribute(List<LedgerEntry> entries, String by, ToIntFunction<double[]> suspect) {
+        List<LedgerEntry> asked = distinct(entries);
+        int[] labels = new int[asked.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = suspect.applyAsInt(asked.get(i).inputView());
+        }
+        return Attribution.score(this, entries, by, asked, labels);
     }
 
     /**

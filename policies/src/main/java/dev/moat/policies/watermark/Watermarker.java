@@ -19,7 +19,12 @@ import javax.crypto.spec.SecretKeySpec;
  *       rate 0.)</li>
  *   <li>its label y (the answer's top-1) moves to y' = (y + 1 + (h2 mod (C - 1))) mod C, with h2
  *       the first 64 bits of HMAC-SHA256(K, "label" || c) as an unsigned number, so y' is never y
- *       and is uniform over the C - 1 wrong labels for a key unknown to the suspect.</li>
+ *       and is uniform over the C - 1 wrong labels for a key unknown to the suspect. With an
+ *       <b>attribution</b> id a (the API key id or tenant), h2 comes from HMAC-SHA256(K, "label"
+ *       || 0x01 || len(a) as 4 bytes || a || c) instead: the same input gets independent wrong
+ *       labels for different ids, so a copy's matches name whose answers it learnt from.
+ *       Selection never depends on a: every id gets the same inputs marked (see the README on
+ *       colluding keys).</li>
  *   <li>the probabilities of y and y' are swapped, which keeps a valid distribution and makes y'
  *       the top-1; if another class tied with the old maximum, half of its mass moves to y' so
  *       y' is strictly on top. A single-column binary answer p becomes 1 - p (ties: 0.25 / 0.75).</li>
@@ -31,6 +36,7 @@ public final class Watermarker {
 
     private static final String ALGORITHM = "HmacSHA256";
     private static final byte[] LABEL_PREFIX = "label".getBytes(StandardCharsets.US_ASCII);
+    private static final byte ATTRIBUTED = 1;
 
     private final SecretKeySpec key;
     private final double rate;
@@ -70,20 +76,25 @@ public final class Watermarker {
         return canonical;
     }
 
-    /** Whether the query with these features is watermarked. */
+    /** Whether the query with these features is watermarked at the base rate. */
     public boolean selects(double[] input) {
         State s = state.get();
-        return s.select(input);
+        return s.select(input, limit);
     }
 
     /** The watermark label for a selected query whose true top-1 is {@code label} among {@code classes}. */
     public int watermarkLabel(double[] input, int label, int classes) {
+        return watermarkLabel(input, label, classes, null);
+    }
+
+    /** The same, keyed by the attribution id {@code owner} ({@code null}: unkeyed, as in DAWN). */
+    public int watermarkLabel(double[] input, int label, int classes, String owner) {
         if (classes < 2 || label < 0 || label >= classes) {
             throw new IllegalArgumentException("label " + label + " of " + classes + " classes");
         }
         State s = state.get();
         s.encode(input);
-        return s.shift(label, classes);
+        return s.shift(label, classes, owner);
     }
 
     /**
@@ -93,16 +104,30 @@ public final class Watermarker {
      *         probability mass to move)
      */
     public int apply(double[] probs, double[] input) {
-        if (probs.length == 0 || limit <= 0) {
+        return apply(probs, input, null, rate);
+    }
+
+    /**
+     * Watermarks {@code probs} in place if the query is selected at {@code atRate}.
+     *
+     * @param owner  the attribution id the label is keyed by, or {@code null} for an unkeyed label
+     * @param atRate the rate in force for this key: the base rate, or an escalation step's higher
+     *               one; below the base rate the base rate holds. Selection at a higher rate marks
+     *               a superset of the base rate's inputs (h &lt; r * 2^16), so a repeated query
+     *               never loses its mark when a key escalates.
+     */
+    public int apply(double[] probs, double[] input, String owner, double atRate) {
+        double lim = atRate > rate ? Math.min(1.0, atRate) * 65536.0 : limit;
+        if (probs.length == 0 || lim <= 0) {
             return -1;
         }
         State s = state.get();
-        if (!s.select(input)) {
+        if (!s.select(input, lim)) {
             return -1;
         }
         if (probs.length == 1) {
             int y = probs[0] >= 0.5 ? 1 : 0;
-            int target = s.shift(y, 2);
+            int target = s.shift(y, 2, owner);
             double p = 1.0 - probs[0];
             probs[0] = p == 0.5 ? (target == 1 ? 0.75 : 0.25) : p;
             return target;
@@ -111,7 +136,7 @@ public final class Watermarker {
         if (!(probs[y] > 0)) {
             return -1;
         }
-        int target = s.shift(y, probs.length);
+        int target = s.shift(y, probs.length, owner);
         Probabilities.makeTop1(probs, target);
         return target;
     }
@@ -145,16 +170,25 @@ public final class Watermarker {
             length = canonical.encode(input, buf);
         }
 
-        boolean select(double[] input) {
+        boolean select(double[] input, double lim) {
             encode(input);
             mac.update(buf, 0, length);
             finish();
             int h = ((digest[0] & 0xff) << 8) | (digest[1] & 0xff);
-            return h < limit;
+            return h < lim;
         }
 
-        int shift(int label, int classes) {
+        int shift(int label, int classes, String owner) {
             mac.update(LABEL_PREFIX);
+            if (owner != null) {
+                byte[] id = owner.getBytes(StandardCharsets.UTF_8);
+                mac.update(ATTRIBUTED);
+                mac.update((byte) (id.length >>> 24));
+                mac.update((byte) (id.length >>> 16));
+                mac.update((byte) (id.length >>> 8));
+                mac.update((byte) id.length);
+                mac.update(id);
+            }
             mac.update(buf, 0, length);
             finish();
             long h2 = 0;

@@ -111,4 +111,19 @@ class EscalationLadderTest {
                 .extracting(OutputTransform::name)
                 .containsExactly("watermark");
     }
+
+    @Test
+    void aRaisedWatermarkRateHoldsFromItsStepUpUntilAHigherStepSetsAnother() {
+        EscalationLadder ladder = EscalationLadder.from(List.of(
+                new EscalationStep(0.3, List.of(), List.of(TWENTY_A_MINUTE), null),
+                new EscalationStep(0.5, List.of(), List.of(), null, 0.05),
+                new EscalationStep(0.8, List.of(), List.of(), Duration.ofHours(1)),
+                new EscalationStep(0.9, List.of(), List.of(), null, 0.2)));
+        assertThat(ladder.decide(0.1).watermarkRate()).isNaN();
+        assertThat(ladder.decide(0.4).watermarkRate()).isNaN();
+        assertThat(ladder.decide(0.5).watermarkRate()).isEqualTo(0.05);
+        assertThat(ladder.decide(0.5).perturbs()).isTrue();
+        assertThat(ladder.decide(0.85).watermarkRate()).isEqualTo(0.05);
+        assertThat(ladder.decide(0.95).watermarkRate()).isEqualTo(0.2);
+    }
 }

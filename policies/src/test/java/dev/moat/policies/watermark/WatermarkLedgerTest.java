@@ -42,7 +42,8 @@ class WatermarkLedgerTest {
         }
         String text = Files.readString(file);
         assertThat(text)
-                .contains("\"key\":\"a\\\"b\\\\c\\nd\\te\\u0001f\\u2028g é 鍵\"")
+                // U+2028 is legal raw in JSON (Jackson leaves it); every reader splits lines on \n only
+                .contains("\"key\":\"a\\\"b\\\\c\\nd\\te\\u0001f\u2028g é 鍵\"")
                 .contains("\"key\":null");
         assertThat(text.lines()).hasSize(2);
         List<LedgerEntry> back = WatermarkLedger.read(file);

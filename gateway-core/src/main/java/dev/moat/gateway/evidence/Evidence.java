@@ -1,0 +1,161 @@
+package dev.moat.gateway.evidence;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.moat.gateway.audit.AuditVerifier;
+import dev.moat.policies.watermark.LedgerEntry;
+import dev.moat.policies.watermark.WatermarkLedger;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The evidence directory's layout, its manifest, and {@code moat evidence verify}: every file's
+ * SHA-256 against the manifest (no file missing, none added), the copied audit trail's hash
+ * chain, the key's audit records against the trail's lines, and the ledger extract's key.
+ */
+public final class Evidence {
+
+    public static final String AUDIT_TRAIL = "audit-trail.jsonl";
+    public static final String AUDIT_KEY = "audit-key.jsonl";
+    public static final String LEDGER = "ledger.jsonl";
+    public static final String REASONS = "detector-reasons.jsonl";
+    public static final String POLICIES = "policies.json";
+    public static final String SUMMARY_JSON = "summary.json";
+    public static final String SUMMARY_MD = "summary.md";
+    public static final String MANIFEST = "manifest.json";
+
+    private Evidence() {}
+
+    /** The outcome of a check: intact, or every problem found. */
+    public record Check(boolean intact, List<String> problems, String manifestSha256) {}
+
+    /** Writes {@code manifest.json} over every other regular file in {@code dir}; returns its SHA-256. */
+    static String writeManifest(Path dir) throws IOException {
+        ObjectNode m = EvidenceExport.JSON.createObjectNode();
+        m.put("algorithm", "SHA-256");
+        ObjectNode files = m.putObject("files");
+        for (String name : names(dir)) {
+            if (!name.equals(MANIFEST)) {
+                files.put(name, sha256(Files.readAllBytes(dir.resolve(name))));
+            }
+        }
+        byte[] bytes = EvidenceExport.JSON.writeValueAsBytes(m);
+        Files.write(dir.resolve(MANIFEST), bytes);
+        return sha256(bytes);
+    }
+
+    /**
+     * Checks an evidence directory.
+     *
+     * @param expectManifest the manifest's SHA-256 as recorded at export, or {@code null} to skip
+     */
+    public static Check verify(Path dir, String expectManifest) throws IOException {
+        List<String> problems = new ArrayList<>();
+        Path manifestFile = dir.resolve(MANIFEST);
+        if (!Files.isRegularFile(manifestFile)) {
+            return new Check(false, List.of(MANIFEST + ": missing"), null);
+        }
+        byte[] manifestBytes = Files.readAllBytes(manifestFile);
+        String manifestSha = sha256(manifestBytes);
+        if (expectManifest != null && !expectManifest.equalsIgnoreCase(manifestSha)) {
+            problems.add(MANIFEST + ": SHA-256 " + manifestSha + " is not the one recorded at export (" + expectManifest
+                    + ")");
+        }
+        JsonNode files;
+        try {
+            files = EvidenceExport.JSON.readTree(manifestBytes).path("files");
+        } catch (IOException e) {
+            return new Check(false, List.of(MANIFEST + ": not JSON (" + e.getMessage() + ")"), manifestSha);
+        }
+        TreeSet<String> present = names(dir);
+        present.remove(MANIFEST);
+        for (Iterator<Map.Entry<String, JsonNode>> it = files.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            if (!present.remove(f.getKey())) {
+                problems.add(f.getKey() + ": listed in the manifest but missing");
+                continue;
+            }
+            String actual = sha256(Files.readAllBytes(dir.resolve(f.getKey())));
+            if (!actual.equals(f.getValue().asText())) {
+                problems.add(f.getKey() + ": SHA-256 " + actual + " does not match the manifest's "
+                        + f.getValue().asText() + " (altered)");
+            }
+        }
+        present.forEach(name -> problems.add(name + ": not in the manifest (added)"));
+        for (String required : List.of(AUDIT_TRAIL, AUDIT_KEY, LEDGER, SUMMARY_JSON)) {
+            if (!Files.isRegularFile(dir.resolve(required))) {
+                problems.add(required + ": missing");
+            }
+        }
+        if (problems.isEmpty()) {
+            checkContents(dir, problems);
+        }
+        return new Check(problems.isEmpty(), List.copyOf(problems), manifestSha);
+    }
+
+    /** The chain, the key's records against the trail, the ledger extract's key. */
+    private static void checkContents(Path dir, List<String> problems) throws IOException {
+        AuditVerifier.Result chain = AuditVerifier.verify(dir.resolve(AUDIT_TRAIL));
+        if (!chain.intact()) {
+            problems.add(AUDIT_TRAIL + ": hash chain " + chain.summary());
+        }
+        JsonNode summary =
+                EvidenceExport.JSON.readTree(dir.resolve(SUMMARY_JSON).toFile());
+        List<String> trail = Files.readAllLines(dir.resolve(AUDIT_TRAIL), StandardCharsets.UTF_8);
+        List<String> keyLines = Files.readAllLines(dir.resolve(AUDIT_KEY), StandardCharsets.UTF_8);
+        JsonNode numbers = summary.path("audit_key_lines");
+        if (numbers.size() != keyLines.size()) {
+            problems.add(AUDIT_KEY + ": " + keyLines.size() + " records, summary lists " + numbers.size());
+        } else {
+            for (int i = 0; i < keyLines.size(); i++) {
+                int n = numbers.get(i).asInt();
+                if (n < 1 || n > trail.size() || !trail.get(n - 1).equals(keyLines.get(i))) {
+                    problems.add(AUDIT_KEY + ":" + (i + 1) + ": not line " + n + " of the audit trail");
+                }
+            }
+        }
+        String key = summary.path("key").asText();
+        try {
+            List<LedgerEntry> entries = WatermarkLedger.read(dir.resolve(LEDGER));
+            for (int i = 0; i < entries.size(); i++) {
+                if (!key.equals(entries.get(i).key())) {
+                    problems.add(
+                            LEDGER + ":" + (i + 1) + ": key " + entries.get(i).key() + ", not " + key);
+                    break;
+                }
+            }
+            if (entries.size() != summary.path("ledger_entries").asInt()) {
+                problems.add(LEDGER + ": " + entries.size() + " entries, summary says "
+                        + summary.path("ledger_entries").asInt());
+            }
+        } catch (IOException e) {
+            problems.add(LEDGER + ": " + e.getMessage());
+        }
+    }
+
+    private static TreeSet<String> names(Path dir) throws IOException {
+        TreeSet<String> out = new TreeSet<>();
+        try (var s = Files.list(dir)) {
+            s.filter(Files::isRegularFile).forEach(p -> out.add(p.getFileName().toString()));
+        }
+        return out;
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
