@@ -188,29 +188,6 @@ class WatermarkerTest {
     }
 
     @Test
-    void costsAFewMicrosecondsPerQuery() {
-        Watermarker w = new Watermarker(SECRET, 0.005);
-        double[] x = new double[64];
-        SplittableRandom r = new SplittableRandom(4);
-        double[] p = new double[10];
-        int n = 200_000;
-        long sink = 0;
-        long start = 0;
-        for (int i = 0; i < 2 * n; i++) {
-            if (i == n) {
-                start = System.nanoTime(); // first half warms up the JIT
-            }
-            x[i % 64] = r.nextDouble();
-            Arrays.fill(p, 0.1);
-            sink += w.apply(p, x);
-        }
-        double micros = (System.nanoTime() - start) / 1e3 / n;
-        System.out.printf("watermark decision, 64 features: %.2f us/query (%d)%n", micros, sink);
-        // budget a few microseconds; the bound is loose so a busy CI machine does not fail it
-        assertThat(micros).isLessThan(20.0);
-    }
-
-    @Test
     void rejectsAShortSecretAndABadRate() {
         assertThatThrownBy(() -> new Watermarker(new byte[8], 0.01)).hasMessageContaining("watermark.secret: 8 bytes");
         assertThatThrownBy(() -> new Watermarker(SECRET, 1.5)).hasMessageContaining("watermark.rate: 1.5");
