@@ -47,7 +47,7 @@ done
 apjar="$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION.jar"
 [[ -f "$apjar" ]] || mvn -B -q dependency:get -Dartifact="tools.profiler:async-profiler:$AP_VERSION" >&2
 [[ -f "$apjar" ]] || die "could not fetch tools.profiler:async-profiler:$AP_VERSION"
-jar="$repo/gateway-core/target/moat.jar"
+jar="${MOAT_JAR:-$repo/gateway-core/target/moat.jar}"   # MOAT_JAR: another build, for before/after
 [[ -f "$jar" ]] || die "build the gateway first: mvn -B -q -o -pl gateway-core -am package -DskipTests"
 
 tmp="$(mktemp -d /tmp/moat-profile.XXXXXX)"
@@ -101,6 +101,23 @@ wrk_run() {   # $1 = port, $2 = seconds
     -s "$load/load.lua" "http://127.0.0.1:$1$PATH_PREDICT" | grep '^MOAT_LOAD' || true
 }
 ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
+allocated() {   # bytes allocated so far by the JVM's live threads (jcmd Thread.print -e, rounded per thread)
+  jcmd "$1" Thread.print -e 2>/dev/null | grep -o 'allocated=[0-9.]*[BKMG]\?' | awk -F= '
+    { v = $2; u = substr(v, length(v)); n = v + 0
+      if (u == "K") n *= 1024; else if (u == "M") n *= 1048576; else if (u == "G") n *= 1073741824
+      s += n }
+    END { printf "%.0f", s }'
+}
+thread_cpu() {   # $1 = pid: "gc_ms jit_ms other_ms" of the live threads (jcmd Thread.print -e)
+  jcmd "$1" Thread.print -e 2>/dev/null | grep -E '^"' | awk '
+    { name = $0; sub(/^"/, "", name); sub(/".*/, "", name)
+      if (!match($0, /cpu=[0-9.]+ms/)) next
+      ms = substr($0, RSTART + 4, RLENGTH - 6) + 0
+      if (name ~ /GC|G1|VM Thread|ParGC|Parallel/) gc += ms
+      else if (name ~ /Compiler/) jit += ms
+      else other += ms }
+    END { printf "%.0f %.0f %.0f", gc, jit, other }'
+}
 agent() {   # $1 = pid, $2 = agent arguments
   # jcmd would read key=value pairs as its own options: the agent's arguments go in one quoted string
   jcmd "$1" JVMTI.agent_load "$lib" "\"$2\"" >"$tmp/jcmd.out" 2>&1 && grep -q 'return code: 0' "$tmp/jcmd.out" \
@@ -121,10 +138,18 @@ for m in $MODES; do
   [[ "$code" == 200 ]] || die "moat-$m did not answer 200 (last $code); see $tmp/moat-$m.log"
   log "moat-$m (pid $pid) warm-up ${WARMUP_SECONDS}s: $(wrk_run "$port" "$WARMUP_SECONDS")"
   if (( MEASURE_SECONDS > 0 )); then   # unprofiled: CPU time of the java process per request
-    t0="$(ticks "$pid")"; line="$(wrk_run "$port" "$MEASURE_SECONDS")"; t1="$(ticks "$pid")"
+    read -r g0 j0 o0 <<<"$(thread_cpu "$pid")"
+    a0="$(allocated "$pid")"; t0="$(ticks "$pid")"
+    line="$(wrk_run "$port" "$MEASURE_SECONDS")"
+    t1="$(ticks "$pid")"; a1="$(allocated "$pid")"
+    read -r g1 j1 o1 <<<"$(thread_cpu "$pid")"
     n="$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")"
     cpu="$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.1f", d / hz * 1e6 / n}')"
-    log "moat-$m measure ${MEASURE_SECONDS}s: $line cpu_us_per_req=$cpu load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    bpr="$(awk -v a="$a0" -v b="$a1" -v n="$n" 'BEGIN{printf "%.0f", (b - a) / n}')"
+    threads="$(awk -v n="$n" -v g=$((g1 - g0)) -v j=$((j1 - j0)) -v o=$((o1 - o0)) \
+      'BEGIN{printf "gc_us_per_req=%.2f jit_us_per_req=%.2f other_threads_us_per_req=%.1f", g * 1000 / n, j * 1000 / n, o * 1000 / n}')"
+    log "moat-$m measure ${MEASURE_SECONDS}s: $line cpu_us_per_req=$cpu bytes_per_req=$bpr $threads load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "$m measure $bpr bytes allocated per request (jcmd Thread.print -e, all threads); $threads" >>"$OUT/summary.txt"
     echo "$m measure $cpu us CPU per request (/proc, unprofiled; $n requests, $(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line") req/s; $(date -u +%H:%M) UTC, load $(cut -d' ' -f1-3 /proc/loadavg))" >>"$OUT/summary.txt"
   fi
   for kind in $KINDS; do

@@ -282,19 +282,21 @@ public final class Exchange {
         if (keyId != null && snap.config().admin().perKeyMetrics()) {
             gw.metrics().keyRequest(keyId);
         }
-        gw.accessLog()
-                .log(new AccessLog.Entry(
-                        requestId,
-                        request.method().name(),
-                        path,
-                        keyId,
-                        route == null ? null : route.tag(),
-                        status,
-                        bytesIn,
-                        bytesOut,
-                        upstream == null ? -1 : upstream.nanos(),
-                        total,
-                        outcome));
+        if (gw.accessLog().enabled()) {
+            gw.accessLog()
+                    .log(new AccessLog.Entry(
+                            requestId,
+                            request.method().name(),
+                            path,
+                            keyId,
+                            route == null ? null : route.tag(),
+                            status,
+                            bytesIn,
+                            bytesOut,
+                            upstream == null ? -1 : upstream.nanos(),
+                            total,
+                            outcome));
+        }
         gw.requestFinished();
     }
 
