@@ -6,15 +6,11 @@ import dev.moat.gateway.defense.CompiledPolicy;
 import dev.moat.gateway.defense.Defenses;
 import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.metrics.MoatMetrics;
-import dev.moat.gateway.protocol.Answer;
 import dev.moat.gateway.protocol.GuardResult;
 import dev.moat.gateway.protocol.MalformedBodyException;
 import dev.moat.gateway.protocol.ProtocolAdapter;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.Route;
-import dev.moat.policies.PolicyRuntime;
-import dev.moat.policies.TransformContext;
-import dev.moat.policies.escalation.Decision;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -23,8 +19,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -110,6 +104,9 @@ final class AnswerProcessor {
     }
 
     /**
+     * Runs the policy stage ({@link PolicyStage}, a pure function of the bytes) and acts on its
+     * outcome: counts the actions, hands the detectors their rows, fails the exchange closed.
+     *
      * @return the answer to write, or {@code null} after failing the exchange (fail closed)
      */
     static FullHttpResponse process(Exchange ex, HttpResponse head, ByteBuf body) {
@@ -117,86 +114,37 @@ final class AnswerProcessor {
             return full(head, body); // an error body is not a prediction
         }
         Route route = ex.route();
-        try {
-            ByteBuf out = transform(ex, route, body);
-            if (out != body) {
-                body.release();
-            }
-            return full(head, out);
-        } catch (MalformedBodyException | IllegalArgumentException e) {
-            if (route.config().failOpen()) {
-                ex.gateway().metrics().action("fail_open");
-                return full(head, body);
-            }
+        CompiledPolicy cp = route.compiled();
+        ApiKey key = ex.admission().key();
+        Defenses defenses = ex.gateway().defenses();
+        PolicyStage.Result r = PolicyStage.answer(
+                route.adapter(),
+                cp,
+                defenses != null && cp.detects(),
+                route.config().failOpen(),
+                body,
+                ex.inputs(),
+                ex.admission().gate().decision(),
+                key.id(),
+                Instant.now(),
+                ThreadLocalRandom.current(),
+                ex.ctx().alloc());
+        if (r.detectorRows() != null) {
+            defenses.observe(key, route, ex.inputs(), r.detectorRows());
+        }
+        MoatMetrics metrics = ex.gateway().metrics();
+        for (String action : r.actions()) {
+            metrics.action(action);
+        }
+        if (r.outcome() == PolicyStage.Outcome.FAIL_CLOSED) {
             body.release();
-            ex.gateway().metrics().action("fail_closed");
-            ex.failWith(
-                    Problem.badGateway("the upstream answer could not be made safe: " + e.getMessage()),
-                    "unsafe_answer");
+            ex.failWith(Problem.badGateway(r.problem()), "unsafe_answer");
             return null;
         }
-    }
-
-    private static ByteBuf transform(Exchange ex, Route route, ByteBuf body) throws MalformedBodyException {
-        CompiledPolicy cp = route.compiled();
-        PolicyRuntime policy = cp.runtime();
-        ProtocolAdapter adapter = route.adapter();
-        ApiKey key = ex.admission().key();
-        Decision decision = ex.admission().gate().decision();
-        MoatMetrics metrics = ex.gateway().metrics();
-        Answer answer = adapter.parseAnswer(body);
-        double[][] preds = answer.predictions();
-        double[][] inputs = ex.inputs();
-        Defenses defenses = ex.gateway().defenses();
-        if (defenses != null && cp.detects() && inputs != null && inputs.length == preds.length && preds.length > 0) {
-            defenses.observe(key, route, inputs, copy(preds));
+        if (r.body() != body) {
+            body.release();
         }
-        if (adapter.protocol() == Protocol.OPENAI) {
-            ByteBuf out = adapter.writeAnswer(
-                    answer, preds, strip(policy, decision), ex.ctx().alloc());
-            if (cp.llmGuard() != null) {
-                try {
-                    ByteBuf rounded = cp.llmGuard().roundLogprobs(out, ex.ctx().alloc());
-                    if (rounded != out) {
-                        out.release();
-                        metrics.action("llm_round");
-                    }
-                    return rounded;
-                } catch (MalformedBodyException | RuntimeException e) {
-                    out.release();
-                    throw e;
-                }
-            }
-            return out;
-        }
-        TransformContext ctx = new TransformContext(ThreadLocalRandom.current(), null, key.id(), Instant.now());
-        policy.outputs().apply(preds, inputs, ctx);
-        decision.perturb().apply(preds, inputs, ctx);
-        for (int i = 0; i < ctx.actionCount(); i++) {
-            String action = ctx.actionName(i);
-            for (int n = ctx.actionTimes(i); n > 0; n--) {
-                metrics.action(action);
-            }
-        }
-        return adapter.writeAnswer(
-                answer, preds, strip(policy, decision), ex.ctx().alloc());
-    }
-
-    private static List<String> strip(PolicyRuntime policy, Decision decision) {
-        if (decision.strip().isEmpty()) {
-            return policy.stripPointers();
-        }
-        List<String> all = new ArrayList<>(policy.stripPointers());
-        all.addAll(decision.strip());
-        return all;
-    }
-
-    private static double[][] copy(double[][] rows) {
-        double[][] c = new double[rows.length][];
-        for (int i = 0; i < rows.length; i++) {
-            c[i] = rows[i].clone();
-        }
-        return c;
+        return full(head, r.body());
     }
 
     private static FullHttpResponse full(HttpResponse head, ByteBuf body) {
