@@ -7,6 +7,7 @@
 #
 #   benchmarks/load/run.sh                       # ~3.5 minutes with the defaults below
 #   ROUNDS=7 ROUND_SECONDS=10 benchmarks/load/run.sh
+#   REDIS=1 benchmarks/load/run.sh               # adds moat-r: mode (a) with its buckets in Redis
 #
 # Ports (fixed; the script refuses to start when any is already listening):
 #   18080 upstream (nginx, "direct")   18081 nginx reverse proxy   18086 nginx with a JSON access log
@@ -15,6 +16,7 @@
 #   18088 moat-a-default  18089 admin  18096 moat-b-default  18097 admin  (./moat run as a user gets it:
 #         the launcher's default JVM options, the access log on in JSON)
 # UPDATE_README=1 also rewrites the table between the perf-table markers in README.md.
+#   with REDIS=1: 18098 redis-server   18099 moat-r   18100 moat-r admin
 # Every process it starts is stopped on exit (by PID); nginx configs and logs live in a temp dir
 # that is removed at the end (KEEP_TMP=1 keeps it).
 set -euo pipefail
@@ -37,6 +39,7 @@ MOAT_B_EXTRA_JAVA_OPTS="${MOAT_B_EXTRA_JAVA_OPTS:-}"   # e.g. a JFR recording fo
 QUIET_WAIT_SECONDS="${QUIET_WAIT_SECONDS:-0}"  # >0: before each measurement wait (at most this long)
 QUIET_MAX_OTHER_PCT="${QUIET_MAX_OTHER_PCT:-25}" # until other processes use < this % of a core
 RESULTS_FILE="${RESULTS_FILE:-$here/results/$(date -u +%Y-%m-%d).md}"
+REDIS="${REDIS:-0}"                          # 1: also moat-r (buckets in a local redis-server)
 
 P_UP=18080; P_NGX=18081; P_A=18082; P_A_ADMIN=18083; P_B=18084; P_B_ADMIN=18085
 P_NGX_LOG=18086; P_HAP=18087; P_AD=18088; P_AD_ADMIN=18089; P_BD=18096; P_BD_ADMIN=18097
@@ -50,6 +53,8 @@ else
   TARGETS+=(moat-a moat-a-default moat-b moat-b-default)
 fi
 has_target() { local t; for t in "${TARGETS[@]}"; do [[ "$t" == "$1" ]] && return 0; done; return 1; }
+P_REDIS=18098; P_R=18099; P_R_ADMIN=18100
+if [[ "$REDIS" == 1 ]]; then PORTS+=($P_REDIS $P_R $P_R_ADMIN); TARGETS+=(moat-r); fi
 PATH_PREDICT="/v1/models/digits:predict"
 # The upstream's fixed answer: six rows of 10 class probabilities (each sums to 1), one per instance
 # of the six-row request, so mode (b)'s detectors see every query (they need one answer row per
@@ -64,6 +69,7 @@ die() { log "error: $*"; exit 1; }
 for tool in nginx wrk taskset ss java curl awk; do
   command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install -y nginx wrk curl default-jre-headless)"
 done
+if [[ "$REDIS" == 1 ]]; then command -v redis-server >/dev/null || die "redis-server not found (Debian: apt-get install -y redis-server)"; fi
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 [[ "$ROUND_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "ROUND_SECONDS must be a positive integer"
 ncpu="$(nproc)"
@@ -78,6 +84,7 @@ log "building/checking the gateway jar ($jar)"
 "$repo/moat" --help >/dev/null || die "could not build the gateway jar"
 "$repo/moat" validate --config "$here/moat-a.yaml" >/dev/null || die "moat-a.yaml does not validate"
 "$repo/moat" validate --config "$here/moat-b.yaml" >/dev/null || die "moat-b.yaml does not validate"
+"$repo/moat" validate --config "$here/moat-r.yaml" >/dev/null || die "moat-r.yaml does not validate"
 
 tmp="$(mktemp -d /tmp/moat-load.XXXXXX)"
 PIDS=()          # every server process we started (nginx masters, java)
@@ -225,10 +232,21 @@ if has_target moat-a-default; then start_moat_default "$here/moat-a.yaml" "$tmp/
 if has_target moat-b-default; then start_moat_default "$here/moat-b.yaml" "$tmp/moat-b-default.log" $P_BD $P_BD_ADMIN; PID_BD=$!; PIDS+=("$PID_BD"); fi
 log "started upstream nginx=$PID_UP proxy nginx=$PID_NGX nginx-log=$PID_NGX_LOG haproxy=$PID_HAP moat-a=$PID_A moat-b=$PID_B moat-a-default=$PID_AD moat-b-default=$PID_BD"
 
+PID_REDIS=""; PID_R=""
+if [[ "$REDIS" == 1 ]]; then
+  mkdir -p "$tmp/redis"
+  taskset -c "$SERVER_CPU" redis-server --port $P_REDIS --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$tmp/redis" >"$tmp/redis/redis.log" 2>&1 &
+  PID_REDIS=$!; PIDS+=("$PID_REDIS")
+  for i in $(seq 1 50); do redis-cli -p $P_REDIS ping >/dev/null 2>&1 && break; sleep 0.1; done
+  start_moat "$here/moat-r.yaml" "$tmp/moat-r.log" "$MOAT_A_EXTRA_JAVA_OPTS"; PID_R=$!; PIDS+=("$PID_R")
+  log "started redis-server=$PID_REDIS moat-r java=$PID_R"
+fi
+
 port_of() {
   case "$1" in
     direct) echo $P_UP;; nginx) echo $P_NGX;; nginx-log) echo $P_NGX_LOG;; haproxy) echo $P_HAP;;
-    moat-a) echo $P_A;; moat-b) echo $P_B;; moat-a-default) echo $P_AD;; moat-b-default) echo $P_BD;;
+    moat-a) echo $P_A;; moat-b) echo $P_B;; moat-a-default) echo $P_AD;; moat-b-default) echo $P_BD;; moat-r) echo $P_R;;
   esac
 }
 pids_of() {   # the server process(es) whose CPU counts for a target
@@ -241,6 +259,7 @@ pids_of() {   # the server process(es) whose CPU counts for a target
     moat-b-default) echo "$PID_BD";;
     moat-a) echo "$PID_A";;
     moat-b) echo "$PID_B";;
+    moat-r) echo "$PID_R" "$PID_REDIS";;   # Redis' CPU counts for the Redis mode
   esac
 }
 ticks() {   # utime+stime clock ticks summed over the given PIDs
@@ -365,10 +384,12 @@ for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || die "a server died during 
 # What Moat itself counted (outcomes, defence actions, detector alerts, dropped detection events).
 moat_counters() {   # $1 = admin port
   curl -s -m 5 "http://127.0.0.1:$1/metrics" 2>/dev/null \
-    | grep -E '^moat_(requests_total|actions_total|detector_alerts_total|detection_dropped_total|ratelimit_rejections_total|keys_flagged)' || true
+    | grep -E '^moat_(requests_total|actions_total|detector_alerts_total|detection_dropped_total|ratelimit_rejections_total|keys_flagged|redis_)' || true
 }
 MOAT_A_COUNTERS="$(moat_counters $P_A_ADMIN)"
 MOAT_B_COUNTERS="$(moat_counters $P_B_ADMIN)"
+MOAT_R_COUNTERS=""
+[[ "$REDIS" == 1 ]] && MOAT_R_COUNTERS="$(moat_counters $P_R_ADMIN)"
 
 # ---------------------------------------------------------------- report
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
@@ -395,6 +416,14 @@ table="$tmp/table.md"
         t, rps, ratio, p50/1000, p99/1000, up50, added, cpu, errs, other }'
   done
 } >"$table"
+if [[ "$REDIS" == 1 ]]; then
+  {
+    echo
+    awk -v ratio="$(paired moat-r 3 moat-a ratio | median)" -v added="$(paired moat-r 8 moat-a diff | median)" \
+        -v addedload="$(paired moat-r 4 moat-a diff | median)" 'BEGIN{
+      printf "Redis mode: moat-r / moat-a throughput %.2f (goal >= 0.8); added unloaded p50 %+d µs, added p50 under load %+d µs (goal <= 150 µs); medians of per-round differences.\n", ratio, added, addedload }'
+  } >>"$table"
+fi
 
 # The issue-15 goals, each met or missed with its number (medians of the per-round values).
 goal_line() {   # $1 = what, $2 = value, $3 = op (ge|le), $4 = bound, $5 = the targets' errors (a run with errors proves nothing)
@@ -471,6 +500,7 @@ mkdir -p "$(dirname "$RESULTS_FILE")"
   echo
   echo '```'
   echo "# moat-a"; echo "$MOAT_A_COUNTERS"; echo "# moat-b"; echo "$MOAT_B_COUNTERS"
+  [[ "$REDIS" == 1 ]] && { echo "# moat-r"; echo "$MOAT_R_COUNTERS"; }
   echo '```'
   echo
   echo "<details><summary>Per-round numbers</summary>"

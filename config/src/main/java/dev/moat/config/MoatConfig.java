@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param keys       from {@code keys} and {@code keys_file} together; ids are unique
  * @param tiers      by name
  * @param policies   by name
+ * @param state      the local state file (section {@code state})
  */
 public record MoatConfig(
         Path source,
@@ -33,9 +34,11 @@ public record MoatConfig(
         DistributedConfig distributed,
         AuditConfig audit,
         AlertsConfig alerts,
-        AccessLogConfig accessLog) {
+        AccessLogConfig accessLog,
+        StateConfig state) {
 
     public MoatConfig {
+        state = state == null ? StateConfig.NONE : state;
         upstreams = orderedCopy(upstreams);
         routes = List.copyOf(routes);
         keys = List.copyOf(keys);

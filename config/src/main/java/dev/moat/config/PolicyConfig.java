@@ -52,7 +52,20 @@ public record PolicyConfig(
      * @param logprobDecimals       logprobs in answers are rounded to this many decimals (-1: off)
      * @param logitBiasWithLogprobs {@code reject} (400) or {@code neutralise} (drop logprobs)
      * @param maxLogitBiasEntries   requests with more entries are rejected (400)
+     * @param promptLogprobs        logprobs of the prompt's own tokens ({@code echo} with logprobs,
+     *                              vLLM's {@code prompt_logprobs}): {@code reject} (400) or {@code strip}
+     *                              (the request is sent without them, and answers never carry them)
      */
     public record LlmRules(
-            int maxTopLogprobs, int logprobDecimals, String logitBiasWithLogprobs, int maxLogitBiasEntries) {}
+            int maxTopLogprobs,
+            int logprobDecimals,
+            String logitBiasWithLogprobs,
+            int maxLogitBiasEntries,
+            String promptLogprobs) {
+
+        public LlmRules(
+                int maxTopLogprobs, int logprobDecimals, String logitBiasWithLogprobs, int maxLogitBiasEntries) {
+            this(maxTopLogprobs, logprobDecimals, logitBiasWithLogprobs, maxLogitBiasEntries, "reject");
+        }
+    }
 }

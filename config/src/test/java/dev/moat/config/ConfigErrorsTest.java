@@ -78,7 +78,7 @@ class ConfigErrorsTest {
                         "test.yaml:6:3: server.lisen: unknown field (did you mean listen? expected one of: listen, event_loop_threads, limits, timeouts, tls)",
                         "test.yaml:7:3: server.frobnicate: unknown field (expected one of: listen, event_loop_threads, limits, timeouts, tls)",
                         "test.yaml:8:1: polices: unknown field (did you mean policies? expected one of: server, admin, upstreams, routes, keys, "
-                                + "keys_file, tiers, rate_limiting, policies, detection, distributed, audit, alerts, access_log)");
+                                + "keys_file, tiers, rate_limiting, policies, detection, distributed, state, audit, alerts, access_log)");
     }
 
     @Test

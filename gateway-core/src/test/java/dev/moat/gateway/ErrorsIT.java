@@ -184,10 +184,15 @@ class ErrorsIT {
     }
 
     @Test
-    void rejectedRequestsKeepTheConnectionUsable() throws Exception {
+    void rejectedRequestsWithABodyCloseAndBodylessOnesKeepTheConnection() throws Exception {
         try (RawClient c = new RawClient(gw.server.port())) {
             c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
-            assertProblem(c.readResponse(), 401);
+            RawClient.Response r = c.readResponse();
+            assertProblem(r, 401);
+            assertThat(r.header("connection")).isEqualTo("close");
+            assertThat(c.closedByServer()).isTrue();
+        }
+        try (RawClient c = new RawClient(gw.server.port())) {
             c.send("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
             assertProblem(c.readResponse(), 404);
             c.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");

@@ -13,7 +13,12 @@ import dev.moat.policies.internal.Rounding;
  * <p>Pure logic on numbers the gateway reads from the JSON request; the gateway edits the body.
  * Rules in order: too many bias entries: REJECT; bias together with logprobs: REJECT or
  * NEUTRALISE (drop {@code logprobs}/{@code top_logprobs}) as configured; {@code top_logprobs}
- * above the cap: CAP; otherwise ACCEPT. Immutable; common verdicts are shared instances.
+ * above the cap: CAP; otherwise ACCEPT. Logprobs of the prompt's own tokens ({@code echo} with
+ * logprobs, vLLM's {@code prompt_logprobs}) leak what the model thinks of attacker-chosen text
+ * at no generation cost: REJECT or STRIP as configured ({@link #decidePrompt}). Answers are capped
+ * as well ({@link #maxAlternatives}): an upstream that ignores the request's cap (or {@code n > 1})
+ * must not return more alternatives than the rules allow. The gateway's {@code OpenAiGuard} reads
+ * and edits the JSON; every decision is taken here. Immutable; common verdicts are shared instances.
  */
 public final class LlmGuard {
 
@@ -78,6 +83,29 @@ public final class LlmGuard {
             return cap;
         }
         return ACCEPT;
+    }
+
+    private static final Verdict PROMPT_LOGPROBS = new Verdict(
+            Action.REJECT,
+            -1,
+            "logprobs of the prompt (echo with logprobs, prompt_logprobs) are not served on this route");
+    private static final Verdict STRIP_PROMPT = new Verdict(Action.NEUTRALISE, -1, null);
+
+    /**
+     * @param echoWithLogprobs the request sets {@code echo: true} and asks for logprobs
+     * @param promptLogprobs   the request sets vLLM's {@code prompt_logprobs}
+     * @return ACCEPT, REJECT (400), or NEUTRALISE: send it without {@code echo}/{@code prompt_logprobs}
+     */
+    public Verdict decidePrompt(boolean echoWithLogprobs, boolean promptLogprobs) {
+        if (!echoWithLogprobs && !promptLogprobs) {
+            return ACCEPT;
+        }
+        return "strip".equals(rules.promptLogprobs()) ? STRIP_PROMPT : PROMPT_LOGPROBS;
+    }
+
+    /** How many alternatives (top logprobs) per token an answer may carry. */
+    public int maxAlternatives() {
+        return Math.max(0, rules.maxTopLogprobs());
     }
 
     /** Whether answers' logprobs are rounded ({@code logprob_decimals} &gt;= 0). */

@@ -60,6 +60,26 @@ final class ApiClient {
         return new Reply(200, parse(response.body(), rows.length), retryAfter);
     }
 
+    /** One cheap chat completion ({@code max_tokens: 1}, one row of logprobs) on {@code chat}; its status. */
+    int chat(URI chat, String secret) {
+        HttpRequest request = HttpRequest.newBuilder(chat)
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + secret)
+                .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                                "{\"max_tokens\":1,\"logprobs\":true,\"top_logprobs\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
+                .build();
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            throw new IllegalStateException("request to " + chat + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     static String body(double[][] rows) {
         StringBuilder sb = new StringBuilder(rows.length * 64 * 6 + 16).append("{\"instances\":[");
         for (int i = 0; i < rows.length; i++) {

@@ -4,7 +4,7 @@ import dev.moat.detectors.DetectorScore;
 import dev.moat.detectors.Level;
 import dev.moat.detectors.Verdict;
 import dev.moat.fixtures.Classifier;
-import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.SampleModel;
 import dev.moat.policies.watermark.LedgerEntry;
 import dev.moat.policies.watermark.WatermarkLedger;
 import java.net.URI;
@@ -33,19 +33,39 @@ final class AttackRun {
     private final long seed;
     private final double attackStart;
     private final double maxSeconds;
-    private final Classifier raw = DigitsModel.get();
+    private final SampleModel model;
+    private final HonestUser.Population population;
+    private final Classifier raw;
 
     AttackRun(AttackSpec spec, Preset preset, long seed, double attackStart, double maxSeconds) {
+        this(spec, preset, seed, attackStart, maxSeconds, SampleModel.DIGITS, HonestUser.Population.STANDARD);
+    }
+
+    /**
+     * @param model      the served model ({@code upstream} must serve it)
+     * @param population the honest keys that share the gateway with the attacker
+     */
+    AttackRun(
+            AttackSpec spec,
+            Preset preset,
+            long seed,
+            double attackStart,
+            double maxSeconds,
+            SampleModel model,
+            HonestUser.Population population) {
         this.spec = spec;
         this.preset = preset;
         this.seed = seed;
         this.attackStart = attackStart;
         this.maxSeconds = maxSeconds;
+        this.model = model;
+        this.population = population;
+        this.raw = model.model();
     }
 
     RunOutcome execute(URI upstream) throws Exception {
         Path dir = Files.createTempDirectory("moat-eval-");
-        List<HonestUser> users = HonestUser.standard(seed);
+        List<HonestUser> users = HonestUser.of(population, model.data(), seed);
         List<EvalGateway.Key> attackerKeys = spec.layout().keys();
         List<EvalGateway.Key> keys = new ArrayList<>();
         users.forEach(u -> keys.add(u.key));
@@ -53,9 +73,10 @@ final class AttackRun {
         RunOutcome out = new RunOutcome(spec.name(), preset.name());
         out.keys = attackerKeys.size();
         HonestTally tally = new HonestTally(users);
-        try (EvalGateway gw = new EvalGateway(preset, keys, upstream, dir)) {
+        VolumePacer pacer = spec.pace() == AttackSpec.Pace.UNDER_VOLUME ? VolumePacer.forDefaults(spec.batch()) : null;
+        try (EvalGateway gw = new EvalGateway(preset, keys, upstream, dir, "/v1/models/" + model.id())) {
             ApiClient client = new ApiClient(gw.predictUri());
-            Strategy strategy = spec.strategy(seed);
+            Strategy strategy = spec.strategy(seed, model);
             List<EvalGateway.Key> live = new ArrayList<>(attackerKeys);
             double nextAttack = attackStart;
             double[][] pending = null;
@@ -98,7 +119,12 @@ final class AttackRun {
                         }
                         out.rowsAnswered += pending.length;
                         pending = null;
-                        nextAttack = now + spec.interval();
+                        nextAttack = pacer == null ? now + spec.interval() : pacer.next(now, attackStart);
+                        if (spec.crossPolicy()) {
+                            out.crossRequests++;
+                            out.crossStatuses.merge(client.chat(gw.chatUri(), key.secret()), 1, Integer::sum);
+                            gw.settle();
+                        }
                     }
                     case 429 -> {
                         out.throttledRequests++;
@@ -252,7 +278,7 @@ final class AttackRun {
             List<RunOutcome.Honest> out = new ArrayList<>();
             counts.forEach((id, c) -> out.add(new RunOutcome.Honest(
                     id,
-                    id.contains("heavy"),
+                    id.contains("heavy") || id.contains("batch"),
                     c[0],
                     c[1],
                     c[2],

@@ -43,8 +43,31 @@ public final class DemoMain {
 
     private DemoMain() {}
 
-    public static void main(String[] args) throws Exception {
-        Path config = Path.of(args.length > 1 && args[0].equals("--config") ? args[1] : "config/examples/demo.yaml");
+    /** The command line of {@code ./moat demo}. */
+    @picocli.CommandLine.Command(
+            name = "moat demo",
+            mixinStandardHelpOptions = true,
+            description = "Runs the sample model, a gateway, three honest clients and one JbDA attacker for up to a"
+                    + " minute, and shows the attacker blocked and the honest clients untouched.")
+    static final class Cli implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Option(
+                names = "--config",
+                paramLabel = "FILE",
+                description = "the gateway config (default ${DEFAULT-VALUE})")
+        Path config = Path.of("config/examples/demo.yaml");
+
+        @Override
+        public Integer call() throws Exception {
+            run(config);
+            return 0;
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new Cli()).execute(args));
+    }
+
+    private static void run(Path config) throws Exception {
         Evaluation.noDelayModelServer();
         Logs.quiet("INFO");
         Path dir = Files.createTempDirectory("moat-demo-");

@@ -31,15 +31,24 @@ final class EvalGateway implements AutoCloseable {
     static final String ROUTE = "/v1/models/digits";
     static final String PREDICT = ROUTE + ":predict";
     static final String ADMIN_TOKEN = "eval-admin-token-0001";
+    /** The LLM route, under its own policy ({@code chat}): what the cross-policy attacker calls between rows. */
+    static final String CHAT = "/v1/chat/completions";
 
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
     private final long originNanos = nanos.get();
     private final MoatServer server;
     private final Path ledger;
+    private final String route;
 
     EvalGateway(Preset preset, List<Key> keys, URI upstream, Path workDir) throws Exception {
+        this(preset, keys, upstream, workDir, ROUTE);
+    }
+
+    /** A gateway whose classifier route is {@code route} (e.g. {@code /v1/models/digits32}). */
+    EvalGateway(Preset preset, List<Key> keys, URI upstream, Path workDir, String route) throws Exception {
         this.ledger = workDir.resolve("watermarks.jsonl");
-        String yaml = yaml(preset, keys, upstream, ledger);
+        this.route = route;
+        String yaml = yaml(preset, keys, upstream, ledger, route);
         Files.writeString(workDir.resolve("eval.yaml"), yaml);
         MoatConfig config = ConfigLoader.parse(yaml, "eval-" + preset.name() + ".yaml", Map.of());
         this.server = new MoatServer(config, null, nanos::get).start();
@@ -47,6 +56,10 @@ final class EvalGateway implements AutoCloseable {
 
     /** The config a run uses (public so the report can show it). */
     static String yaml(Preset preset, List<Key> keys, URI upstream, Path ledger) {
+        return yaml(preset, keys, upstream, ledger, ROUTE);
+    }
+
+    static String yaml(Preset preset, List<Key> keys, URI upstream, Path ledger, String route) {
         String base = upstream.toString().replaceAll("/+$", "");
         StringBuilder y = new StringBuilder();
         y.append("""
@@ -56,30 +69,38 @@ final class EvalGateway implements AutoCloseable {
                 admin: {listen: "127.0.0.1:0", token: "%s"}
                 upstreams:
                   digits: {url: "%s", protocol: tfserving}
+                  llm: {url: "%s", protocol: openai}
                 routes:
                   - {path_prefix: %s, upstream: digits%s}
+                  - {path_prefix: %s, upstream: llm, policy: chat}
                 tiers:
                   t: {limits: [%s]}
+                  bulk: {limits: ["1000000/1s"]}
                 detection: {workers: 1}
                 access_log: {enabled: false}
                 keys:
                 """.formatted(
                         ADMIN_TOKEN,
                         base,
-                        ROUTE,
+                        base,
+                        route,
                         preset.policyYaml() == null ? "" : ", policy: eval",
+                        CHAT,
                         preset.tierLimits().stream().map(l -> "\"" + l + "\"").collect(Collectors.joining(", "))));
         for (Key k : keys) {
             y.append("  - {id: ")
                     .append(k.id())
                     .append(", sha256: \"")
                     .append(KeyStore.sha256Hex(k.secret()))
-                    .append("\", tier: t")
+                    .append(HonestUser.bulk(k.id()) ? "\", tier: bulk" : "\", tier: t")
                     .append(k.tenant() == null ? "" : ", tenant: " + k.tenant())
                     .append("}\n");
         }
+        // the chat route has its own policy with a detector, so a chat request is a detection event
+        // under another profile than the classifier's (the cross-policy attacker's lever)
+        y.append("policies:\n  chat:\n    llm: ").append(LlmProbe.GUARD).append("\n    detectors: {volume: {}}\n");
         if (preset.policyYaml() != null) {
-            y.append("policies:\n  eval:\n");
+            y.append("  eval:\n");
             String body =
                     preset.policyYaml().replace("${LEDGER}", ledger.toString().replace("\\", "/"));
             body.lines().forEach(l -> y.append("    ").append(l).append('\n'));
@@ -88,7 +109,11 @@ final class EvalGateway implements AutoCloseable {
     }
 
     URI predictUri() {
-        return URI.create("http://127.0.0.1:" + server.port() + PREDICT);
+        return URI.create("http://127.0.0.1:" + server.port() + route + ":predict");
+    }
+
+    URI chatUri() {
+        return URI.create("http://127.0.0.1:" + server.port() + CHAT);
     }
 
     URI adminUri(String path) {
@@ -144,8 +169,11 @@ final class EvalGateway implements AutoCloseable {
         }
         if (closer.isAlive()) {
             STUCK_CLOSES.incrementAndGet();
-            System.err.println("eval: MoatServer.close() did not return within " + CLOSE_TIMEOUT_SECONDS
-                    + " s (stuck in the event loop's graceful shutdown); going on");
+            org.slf4j.LoggerFactory.getLogger(EvalGateway.class)
+                    .warn(
+                            "MoatServer.close() did not return within {} s (stuck in the event loop's graceful"
+                                    + " shutdown); going on",
+                            CLOSE_TIMEOUT_SECONDS);
         }
     }
 

@@ -1,111 +1,138 @@
 package dev.moat.bench.eval;
 
+import dev.moat.fixtures.SampleModel;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * {@code ./moat eval [--quick]}: the extraction evaluation (issue 5). Runs every attack against
- * every defence preset through a real gateway and the real sample model over loopback, in
- * simulated time, and writes {@code docs/evaluation.md} and {@code docs/evaluation.json}.
- *
- * <p>Options: {@code --quick} (about a minute), {@code --out DIR} (default {@code docs}),
- * {@code --attacks a,b}, {@code --presets p,q}, {@code --budget N}, {@code --threads N},
- * {@code --no-llm}.
+ * {@code ./moat eval [--quick] [--write-docs]}: the extraction evaluation (issues 5 and 9). Runs
+ * every attack against every defence preset, on the 8x8 digits model and the wide (32x32) one,
+ * through a real gateway and the real sample model over loopback, in simulated time. Writes
+ * {@code target/eval/evaluation.md} and {@code .json}, or with {@code --write-docs}
+ * {@code docs/evaluation.md} and {@code .json} (the committed report). Progress
+ * ({@code run 12/84, eta 1m40s}) goes to stderr; the in-process gateways log to
+ * {@code target/eval/gateway.log}, never to the console.
  */
-public final class EvalMain {
+@Command(
+        name = "moat eval",
+        mixinStandardHelpOptions = true,
+        description =
+                "Runs the extraction evaluation: every attack against every defence preset, on both sample models,"
+                        + " through real gateways in simulated time.")
+public final class EvalMain implements Callable<Integer> {
 
-    private EvalMain() {}
+    @Option(names = "--quick", description = "the short version (about a minute on a quiet machine)")
+    boolean quick;
 
-    public static void main(String[] args) throws Exception {
-        Logs.quiet("WARN");
-        EvalSettings settings = EvalSettings.full();
-        Path out = Path.of("docs");
-        List<String> attacks = null;
-        List<String> presets = null;
-        Integer budget = null;
-        Integer threads = null;
-        boolean llm = true;
-        String command = "./moat eval";
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--quick" -> {
-                    settings = EvalSettings.quick();
-                    command = "./moat eval --quick";
-                }
-                case "--out" -> out = Path.of(value(args, ++i));
-                case "--attacks" -> attacks = Arrays.asList(value(args, ++i).split(","));
-                case "--presets" -> presets = Arrays.asList(value(args, ++i).split(","));
-                case "--budget" -> budget = Integer.parseInt(value(args, ++i));
-                case "--threads" -> threads = Integer.parseInt(value(args, ++i));
-                case "--no-llm" -> llm = false;
-                case "-h", "--help" -> {
-                    System.out.println("usage: moat eval [--quick] [--out DIR] [--attacks a,b] [--presets p,q] "
-                            + "[--budget N] [--threads N] [--no-llm]");
-                    return;
-                }
-                default -> {
-                    System.err.println("moat eval: unknown option " + args[i] + " (try --help)");
-                    System.exit(2);
-                }
-            }
+    @Option(
+            names = "--write-docs",
+            description = "write docs/evaluation.md and .json (the committed report) instead of target/eval")
+    boolean writeDocs;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "where to write the report (default target/eval)")
+    Path out;
+
+    @Option(names = "--models", split = ",", paramLabel = "M", description = "only these models (digits, digits32)")
+    List<String> models;
+
+    @Option(names = "--attacks", split = ",", paramLabel = "A", description = "only these attacks")
+    List<String> attacks;
+
+    @Option(names = "--presets", split = ",", paramLabel = "P", description = "only these presets")
+    List<String> presets;
+
+    @Option(names = "--budget", paramLabel = "N", description = "every attack's budget in answered rows")
+    Integer budget;
+
+    @Option(names = "--threads", paramLabel = "N", description = "runs in parallel (default 2)")
+    Integer threads;
+
+    @Option(names = "--no-llm", description = "skip the LLM logit-extraction probe")
+    boolean noLlm;
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new EvalMain()).execute(args);
+        // a gateway stuck in close keeps non-daemon event loop threads alive
+        System.exit(code);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path target = Path.of("target", "eval");
+        Files.createDirectories(target);
+        Logs.toFile(target.resolve("gateway.log"));
+        EvalSettings settings = quick ? EvalSettings.quick() : EvalSettings.full();
+        String command = "./moat eval" + (quick ? " --quick" : "") + (writeDocs ? " --write-docs" : "");
+        if (models != null) {
+            models.forEach(SampleModel::named); // a clear error for an unknown model
         }
-        settings = settings.only(attacks, presets);
+        settings = settings.only(models, attacks, presets);
         if (budget != null) {
             settings = settings.withBudget(budget);
         }
         if (threads != null) {
-            settings = new EvalSettings(
-                    settings.mode(),
-                    settings.seed(),
-                    settings.attacks(),
-                    settings.presets(),
-                    settings.attackStart(),
-                    settings.maxSeconds(),
-                    settings.softmaxEpochs(),
-                    settings.mlpEpochs(),
-                    settings.llmPrompts(),
-                    threads);
+            settings = settings.withThreads(threads);
         }
-        if (!llm) {
+        if (noLlm) {
             settings = settings.withLlmPrompts(0);
         }
-        if (settings.attacks().isEmpty() || settings.presets().isEmpty()) {
-            System.err.println("moat eval: no attack or no preset selected");
-            System.exit(2);
+        PrintStream err = System.err;
+        if (settings.cells().isEmpty()) {
+            err.println("moat eval: no run selected (check --models, --attacks, --presets)");
+            return 2;
         }
-        System.out.printf(
-                "moat eval (%s): %d attacks x %d presets, %d threads%n",
-                settings.mode(), settings.attacks().size(), settings.presets().size(), settings.threads());
-        Evaluation.Results results = new Evaluation(settings, line -> {
-                    synchronized (System.out) {
-                        System.out.println("  " + line);
+        Path dir = out != null ? out : writeDocs ? Path.of("docs") : target;
+        err.printf(
+                "moat eval (%s): %d runs on %d model(s), %d threads; gateway logs in %s%n",
+                settings.mode(),
+                settings.cells().size(),
+                settings.plans().size(),
+                settings.threads(),
+                target.resolve("gateway.log"));
+        Evaluation.Results results = new Evaluation(settings, new Evaluation.Progress() {
+                    @Override
+                    public synchronized void run(int done, int total, double etaSeconds, String line) {
+                        err.printf("run %d/%d, eta %s  %s%n", done, total, eta(etaSeconds), line);
+                    }
+
+                    @Override
+                    public synchronized void note(String line) {
+                        err.println("  " + line);
                     }
                 })
                 .run();
-        Files.createDirectories(out);
+        Files.createDirectories(dir);
         Report report = new Report(results, command);
-        Files.writeString(out.resolve("evaluation.md"), report.markdown());
-        Files.writeString(out.resolve("evaluation.json"), report.json());
+        Files.writeString(dir.resolve("evaluation.md"), report.markdown());
+        Files.writeString(dir.resolve("evaluation.json"), report.json());
         System.out.println();
         System.out.println(report.summaryTable());
         System.out.printf(
                 "%nwrote %s and %s (%.0f s)%n",
-                out.resolve("evaluation.md"), out.resolve("evaluation.json"), results.wallSeconds());
+                dir.resolve("evaluation.md"), dir.resolve("evaluation.json"), results.wallSeconds());
         if (EvalGateway.STUCK_CLOSES.get() > 0) {
             System.out.println("note: " + EvalGateway.STUCK_CLOSES.get()
                     + " gateway(s) did not finish closing (see EvalGateway.close)");
         }
-        // a gateway stuck in close keeps non-daemon event loop threads alive
-        System.exit(0);
+        return 0;
     }
 
-    private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            System.err.println("moat eval: " + args[i - 1] + " needs a value");
-            System.exit(2);
+    /** {@code 1m40s}, {@code 12s}, {@code 1h02m}. */
+    static String eta(double seconds) {
+        long s = Math.max(0, Math.round(seconds));
+        if (s < 60) {
+            return s + "s";
         }
-        return args[i];
+        if (s < 3_600) {
+            return String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+        }
+        return String.format(Locale.ROOT, "%dh%02dm", s / 3_600, (s % 3_600) / 60);
     }
 }

@@ -33,7 +33,9 @@ final class Goals {
                 "every synthetic-query attack (random, JbDA; full and label-only) flagged under `full`",
                 runs,
                 attacks,
-                s -> (s.kind() == Kind.RANDOM || s.kind() == Kind.JBDA) && s.layout() == Layout.SINGLE));
+                s -> (s.kind() == Kind.RANDOM || s.kind() == Kind.JBDA)
+                        && s.layout() == Layout.SINGLE
+                        && !s.adaptive()));
         List<RunRecord> full =
                 runs.stream().filter(r -> r.preset().equals(FULL)).toList();
         long honestRuns = full.stream().mapToLong(r -> r.honest().size()).sum();
@@ -48,7 +50,7 @@ final class Goals {
                 "natural-data attacks (Knockoff, incl. slow and label-only) flagged under `full`",
                 runs,
                 attacks,
-                s -> s.kind() == Kind.KNOCKOFF && s.layout() == Layout.SINGLE));
+                s -> s.kind() == Kind.KNOCKOFF && s.layout() == Layout.SINGLE && !s.adaptive()));
         out.add(flagged(
                 "active-detected",
                 "active (boundary) attacks flagged under `full`",
@@ -60,7 +62,7 @@ final class Goals {
                 "Sybil attacks (5 and 20 keys of one tenant, 5 tenants) flagged under `full`",
                 runs,
                 attacks,
-                s -> s.layout() != Layout.SINGLE));
+                s -> s.layout() != Layout.SINGLE && !s.adaptive()));
         out.add(fidelityDrop(runs, attacks));
         out.add(honestAgreement(full));
         out.add(watermarkClaims(runs));
@@ -216,6 +218,76 @@ final class Goals {
                 target,
                 claimed == 0,
                 String.format(Locale.ROOT, "%d claims in %d checks; smallest p-value %.3g", claimed, total, minP));
+    }
+
+    /** Rows within which a synthetic attack must be flagged (issue 9). */
+    static final int SYNTHETIC_ROWS = 500;
+    /** Rows within which an adaptive attack must be flagged (issue 9). */
+    static final int ADAPTIVE_ROWS = 2_000;
+
+    /**
+     * Issue 9's targets on one model's results: every non-natural attack flagged within 500 rows
+     * and blocked under {@code full}; adaptive ones within 2,000; no honest key-run flagged under
+     * any preset that detects.
+     */
+    static List<Goal> issue9(Evaluation.Results results, String model) {
+        List<RunRecord> runs = results.runs();
+        List<Goal> out = new ArrayList<>();
+        out.add(within(
+                model + "-synthetic-500",
+                "`" + model + "`: every non-natural attack (random, JbDA variants, boundary, Sybil of these) flagged "
+                        + "within 500 rows and blocked under `full`",
+                runs,
+                results.settings().attacks().stream()
+                        .filter(a -> a.synthetic() && !a.adaptive())
+                        .toList(),
+                SYNTHETIC_ROWS));
+        out.add(within(
+                model + "-adaptive-2000",
+                "`" + model + "`: every adaptive attack flagged within 2,000 rows and blocked under `full`",
+                runs,
+                results.settings().attacks().stream()
+                        .filter(AttackSpec::adaptive)
+                        .toList(),
+                ADAPTIVE_ROWS));
+        List<RunRecord> detecting = runs.stream()
+                .filter(r -> results.settings().presets().stream()
+                        .anyMatch(p -> p.name().equals(r.preset()) && p.detects()))
+                .toList();
+        long keyRuns = detecting.stream().mapToLong(r -> r.honest().size()).sum();
+        long flagged = detecting.stream().mapToLong(RunRecord::honestFlagged).sum();
+        out.add(new Goal(
+                model + "-honest-zero",
+                "`" + model + "`: zero honest key-runs flagged under every detecting preset (heavy 10x/50x, batch, "
+                        + "skewed customers included)",
+                detecting.isEmpty() ? null : flagged == 0,
+                flagged + " of " + keyRuns + " honest key-runs flagged" + (flagged == 0 ? "" : " (listed below)")));
+        return out;
+    }
+
+    private static Goal within(String id, String target, List<RunRecord> runs, List<AttackSpec> attacks, int rows) {
+        List<String> ok = new ArrayList<>();
+        List<String> missed = new ArrayList<>();
+        for (AttackSpec s : attacks) {
+            Optional<RunRecord> r = find(runs, s.name(), FULL);
+            if (r.isEmpty()) {
+                continue;
+            }
+            Long alarm = r.get().firstAlarmAt();
+            Long block = r.get().firstBlockAt();
+            String text = s.name() + " " + (alarm == null ? "never flagged" : "flagged at " + alarm)
+                    + (block == null ? ", never blocked" : ", blocked at " + block);
+            (alarm != null && alarm <= rows && block != null ? ok : missed).add(text);
+        }
+        if (ok.isEmpty() && missed.isEmpty()) {
+            return new Goal(id, target, null, "not run");
+        }
+        return new Goal(
+                id,
+                target,
+                missed.isEmpty(),
+                (missed.isEmpty() ? "" : "missed: " + String.join("; ", missed) + (ok.isEmpty() ? "" : ". "))
+                        + (ok.isEmpty() ? "" : "met: " + String.join("; ", ok)));
     }
 
     private static String flaggedDetail(List<RunRecord> full) {

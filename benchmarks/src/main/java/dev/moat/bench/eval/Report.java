@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -22,7 +25,22 @@ final class Report {
     Report(Evaluation.Results results, String command) {
         this.results = results;
         this.command = command;
-        this.goals = Goals.check(results);
+        List<Goals.Goal> g = new ArrayList<>();
+        for (EvalSettings.Plan plan : results.settings().plans()) {
+            Evaluation.Results one = results.forModel(plan.model());
+            g.addAll(Goals.issue9(one, plan.model().id()));
+        }
+        for (EvalSettings.Plan plan : results.settings().plans()) {
+            Evaluation.Results one = results.forModel(plan.model());
+            for (Goals.Goal x : Goals.check(one)) {
+                g.add(new Goals.Goal(
+                        plan.model().id() + "-" + x.id(),
+                        "`" + plan.model().id() + "`: " + x.target(),
+                        x.met(),
+                        x.evidence()));
+            }
+        }
+        this.goals = g;
     }
 
     List<Goals.Goal> goals() {
@@ -39,13 +57,26 @@ final class Report {
                 .append(s.mode())
                 .append("`, seed ")
                 .append(s.seed())
+                .append(", ")
+                .append(LocalDate.now(ZoneOffset.UTC))
                 .append("; ")
                 .append(String.format(Locale.ROOT, "%.0f", results.wallSeconds()))
+                .append(" s wall time, ")
+                .append(s.cells().size())
                 .append(
-                        " s wall time). Every attack is a client of a real Moat gateway over loopback HTTP, in front of the real ")
-                .append("sample model (`ModelServer`, the 64-32-10 `DigitsModel`, test accuracy ")
-                .append(pct(results.victimAccuracy()))
-                .append("%). Rerun to regenerate this page and `evaluation.json`.\n\n");
+                        " runs). Every attack is a client of a real Moat gateway over loopback HTTP, in front of a real ")
+                .append("sample model served by the fixtures' `ModelServer`: ");
+        List<String> models = new ArrayList<>();
+        for (Evaluation.ModelFacts f : results.models()) {
+            models.add(String.format(
+                    Locale.ROOT,
+                    "`%s` (%d inputs, %s-32-10 MLP, test accuracy %s%%)",
+                    f.model(),
+                    f.features(),
+                    f.features(),
+                    pct(f.victimAccuracy())));
+        }
+        md.append(String.join(" and ", models)).append(". Rerun to regenerate this page and `evaluation.json`.\n\n");
         if (EvalGateway.STUCK_CLOSES.get() > 0) {
             md.append("Note: ")
                     .append(EvalGateway.STUCK_CLOSES.get())
@@ -55,30 +86,42 @@ final class Report {
         }
         md.append(Tables.goals(goals));
         md.append(notes());
-        md.append("\n## Best surrogate fidelity (%), attack x preset\n\n");
-        md.append(
-                        "Fidelity: top-1 agreement of the attacker's best surrogate with the unprotected model on `Digits.test()` ")
-                .append("(")
-                .append(
-                        results.runs().isEmpty()
-                                ? 0
-                                : dev.moat.fixtures.Digits.get().test().size())
-                .append(
-                        " rows). Reference points: an independent softmax regression trained on the true labels agrees ")
-                .append(pct(results.independentSoftmaxFidelity()))
-                .append("%, an independent MLP ")
-                .append(pct(results.independentMlpFidelity()))
-                .append("%. `a` = flagged, `b` = blocked.\n\n");
-        md.append(Tables.fidelityMatrix(results));
-        md.append("\n## Detection under `full`\n\n");
-        md.append(Tables.detection(results));
-        md.append("\n## Honest users per preset\n\n");
-        md.append(
-                        "Five honest keys per run (four ordinary, one heavy at 10x the rate; natural digits from `Digits.honest()` with ")
-                .append(
-                        "pixel noise 0.5), on line for the first 30 simulated minutes and a 5-minute session every hour. ")
-                .append("Key-runs: honest keys summed over the runs of the preset.\n\n");
-        md.append(Tables.honest(results));
+        md.append("\n## Adaptive attackers next to the plain ones, under `full`\n\n");
+        md.append(Tables.adaptive(results));
+        md.append("\n## Honest key-runs flagged\n\n");
+        md.append(Tables.honestFlagged(results));
+        for (EvalSettings.Plan plan : s.plans()) {
+            Evaluation.Results one = results.forModel(plan.model());
+            String m = plan.model().id();
+            md.append("\n## Model `").append(m).append("`: best surrogate fidelity (%), attack x preset\n\n");
+            md.append("Fidelity: top-1 agreement of the attacker's best surrogate with the unprotected model on the ")
+                    .append("test split (")
+                    .append(plan.model().data().test().size())
+                    .append(
+                            " rows). Reference points: an independent softmax regression trained on the true labels agrees ")
+                    .append(pct(one.independentSoftmaxFidelity()))
+                    .append("%, an independent MLP ")
+                    .append(pct(one.independentMlpFidelity()))
+                    .append("%. `a` = flagged, `b` = blocked; adaptive attacks run only against `none` and the ")
+                    .append("presets that detect.\n\n");
+            md.append(Tables.fidelityMatrix(one));
+            md.append("\n### `").append(m).append("`: detection under `full`\n\n");
+            md.append(Tables.detection(one));
+            md.append("\n### `").append(m).append("`: honest users per preset\n\n");
+            md.append(
+                            "Runs without detectors: four ordinary keys and one heavy (10x). Runs with detectors: the realistic ")
+                    .append(
+                            "population, three ordinary keys, heavy keys at 10x and 50x the ordinary rate, a batch job (")
+                    .append(HonestUser.BURST_ROWS)
+                    .append(
+                            " rows at t = 300 s and t = 1,200 s, then silence) and two customers who send 90% of their ")
+                    .append(
+                            "rows from classes {0, 1} and {4, 7, 9}. Natural digits of the honest split with pixel noise ")
+                    .append(
+                            "0.5, on line for the first 30 simulated minutes and a 5-minute session every hour. Key-runs: ")
+                    .append("honest keys summed over the runs of the preset.\n\n");
+            md.append(Tables.honest(one));
+        }
         md.append("\n## Watermark verification\n\n");
         md.append("The ledger entries served to the attacker's keys are sent to each suspect; a claim needs p < 1e-6 ")
                 .append("(binomial tail at chance rate 1/9).\n\n");
@@ -117,7 +160,12 @@ final class Report {
     }
 
     String summaryTable() {
-        return Tables.fidelityMatrix(results) + "\n" + Tables.goals(goals);
+        StringBuilder sb = new StringBuilder();
+        for (EvalSettings.Plan plan : results.settings().plans()) {
+            sb.append("model ").append(plan.model().id()).append(":\n");
+            sb.append(Tables.fidelityMatrix(results.forModel(plan.model()))).append('\n');
+        }
+        return sb + Tables.adaptive(results) + "\n" + Tables.goals(goals);
     }
 
     String json() throws Exception {
@@ -130,6 +178,8 @@ final class Report {
         root.put("victimTestAccuracy", results.victimAccuracy());
         root.put("independentSoftmaxFidelity", results.independentSoftmaxFidelity());
         root.put("independentMlpFidelity", results.independentMlpFidelity());
+        ArrayNode modelsNode = root.putArray("models");
+        results.models().forEach(m -> modelsNode.add(JSON.valueToTree(m)));
         ArrayNode presets = root.putArray("presets");
         s.presets()
                 .forEach(p -> presets.addObject()
@@ -139,6 +189,12 @@ final class Report {
                         .put("policy", p.policyYaml()));
         ArrayNode attacks = root.putArray("attacks");
         s.attacks().forEach(a -> attacks.add(JSON.valueToTree(a)));
+        ArrayNode plans = root.putArray("plans");
+        s.plans().forEach(p -> {
+            ObjectNode n = plans.addObject().put("model", p.model().id());
+            p.attacks().forEach(a -> n.withArray("attacks").add(a.name()));
+            p.presets().forEach(x -> n.withArray("presets").add(x.name()));
+        });
         ArrayNode goalsNode = root.putArray("goals");
         goals.forEach(g -> goalsNode.add(JSON.valueToTree(g)));
         ArrayNode runs = root.putArray("runs");

@@ -43,6 +43,10 @@ final class RunOutcome {
     long firstBlockAt = -1;
 
     int keys;
+    /** Chat requests of a cross-policy attacker, and their HTTP statuses. */
+    long crossRequests;
+
+    final java.util.Map<Integer, Integer> crossStatuses = new java.util.TreeMap<>();
     int keysBlocked;
     double maxRisk;
     double attackSeconds;

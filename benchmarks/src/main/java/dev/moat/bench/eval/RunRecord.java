@@ -10,8 +10,10 @@ import java.util.List;
  * @param surrogates    the surrogates trained on what it stole (empty if it stole under 20 rows)
  * @param watermarks    per surrogate, the verdict of the watermark ledger (empty without a ledger)
  * @param independent   the same ledger entries tested on models that never saw the API's answers
+ * @param crossRequests chat requests of a cross-policy attacker (0 for the others), with their statuses
  */
 public record RunRecord(
+        String model,
         String attack,
         String preset,
         boolean labelOnly,
@@ -32,7 +34,9 @@ public record RunRecord(
         List<WatermarkCheck> independent,
         int attackerWatermarks,
         List<RunOutcome.Honest> honest,
-        long droppedEvents) {
+        long droppedEvents,
+        long crossRequests,
+        java.util.Map<Integer, Integer> crossStatuses) {
 
     /** A surrogate's test accuracy and fidelity (top-1 agreement with the served model). */
     public record SurrogateScore(String name, double accuracy, double fidelity) {}

@@ -62,4 +62,34 @@ interface Strategy {
             }
         };
     }
+
+    /**
+     * Rows of {@code a} and {@code b} in turn (a, b, a, b, ...), each source seeing only the
+     * answers to its own rows: e.g. JbDA diluted 1:1 with natural images.
+     */
+    static Strategy alternating(QuerySource a, QuerySource b) {
+        return new Strategy() {
+            private boolean nextIsA = true;
+            private boolean[] fromA = new boolean[0];
+
+            @Override
+            public double[][] nextBatch(int preferred) {
+                double[][] out = new double[preferred][];
+                fromA = new boolean[preferred];
+                for (int i = 0; i < preferred; i++) {
+                    fromA[i] = nextIsA;
+                    out[i] = nextIsA ? a.next() : b.next();
+                    nextIsA = !nextIsA;
+                }
+                return out;
+            }
+
+            @Override
+            public void observe(double[][] x, double[][] answers) {
+                for (int i = 0; i < x.length; i++) {
+                    (i < fromA.length && fromA[i] ? a : b).observe(x[i], answers[i]);
+                }
+            }
+        };
+    }
 }

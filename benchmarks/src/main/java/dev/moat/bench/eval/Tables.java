@@ -54,6 +54,74 @@ final class Tables {
         return Report.pct(r.bestFidelity()) + (marks.isEmpty() ? "" : " " + marks);
     }
 
+    /**
+     * Issue 9's view: per model, each attack under {@code full} (rows to the first flag, rows to the
+     * block) and the best fidelity it reached unopposed ({@code none}) and under {@code full}.
+     */
+    static String adaptive(Evaluation.Results results) {
+        List<List<String>> rows = new ArrayList<>();
+        for (EvalSettings.Plan plan : results.settings().plans()) {
+            Evaluation.Results one = results.forModel(plan.model());
+            for (AttackSpec a : plan.attacks()) {
+                Optional<RunRecord> full = Goals.find(one.runs(), a.name(), Goals.FULL);
+                Optional<RunRecord> none = Goals.find(one.runs(), a.name(), Goals.NONE);
+                if (full.isEmpty()) {
+                    continue;
+                }
+                RunRecord f = full.get();
+                rows.add(List.of(
+                        plan.model().id(),
+                        a.name(),
+                        a.adaptive() ? "adaptive" : a.synthetic() ? "plain" : "plain, natural",
+                        Long.toString(f.rowsSent()),
+                        f.firstAlarmAt() == null ? "never" : Long.toString(f.firstAlarmAt()),
+                        f.alarmBy().isEmpty() ? "-" : f.alarmBy(),
+                        f.firstBlockAt() == null ? "never" : Long.toString(f.firstBlockAt()),
+                        none.map(r -> Report.pct(r.bestFidelity())).orElse("-"),
+                        Report.pct(f.bestFidelity()),
+                        duration(f.attackSeconds())));
+            }
+        }
+        return "Rows are inputs (the cross-policy attacker sends " + EvalSettings.CROSS_BATCH
+                + " per request and one chat request after each; the others " + EvalSettings.BATCH
+                + "). Fidelity is that of the best surrogate trained on everything the attacker got answered.\n\n"
+                + table(
+                        List.of(
+                                "model",
+                                "attack",
+                                "kind",
+                                "rows sent",
+                                "first flag at (rows)",
+                                "flagged by",
+                                "blocked at (rows)",
+                                "fidelity unopposed (`none`) %",
+                                "fidelity under `full` %",
+                                "attack took (simulated)"),
+                        rows);
+    }
+
+    /** Every honest key-run flagged (suspicious or worse), with the detectors' reasons: the goal is none. */
+    static String honestFlagged(Evaluation.Results results) {
+        List<List<String>> rows = new ArrayList<>();
+        long keyRuns = 0;
+        for (RunRecord r : results.runs()) {
+            for (RunOutcome.Honest h : r.honest()) {
+                keyRuns++;
+                if (h.flagged()) {
+                    rows.add(List.of(
+                            r.model(), r.attack(), r.preset(), h.keyId(), Long.toString(h.rows()), h.flaggedBy()));
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return "None of " + keyRuns + " honest key-runs was flagged.\n";
+        }
+        return rows.size() + " of " + keyRuns + " honest key-runs flagged:\n\n"
+                + table(
+                        List.of("model", "attack in the run", "preset", "honest key", "its rows", "flagged at, by"),
+                        rows);
+    }
+
     static String detection(Evaluation.Results results) {
         List<List<String>> rows = new ArrayList<>();
         for (AttackSpec a : results.settings().attacks()) {
@@ -139,7 +207,10 @@ final class Tables {
                 continue;
             }
             List<String> row = new ArrayList<>(List.of(
-                    r.attack(), r.preset(), Long.toString(r.rowsAnswered()), Integer.toString(r.attackerWatermarks())));
+                    r.model() + " / " + r.attack(),
+                    r.preset(),
+                    Long.toString(r.rowsAnswered()),
+                    Integer.toString(r.attackerWatermarks())));
             for (String suspect :
                     List.of("surrogate-softmax", "surrogate-mlp", "independent-softmax", "independent-mlp")) {
                 RunRecord.WatermarkCheck c = Evaluation.bySuspect(concat(r.watermarks(), r.independent()))
@@ -229,6 +300,7 @@ final class Tables {
                     .reduce((a, b) -> a + " / " + b)
                     .orElse("-");
             rows.add(List.of(
+                    r.model(),
                     r.attack(),
                     r.preset(),
                     Long.toString(r.rowsSent()),
@@ -243,6 +315,7 @@ final class Tables {
         }
         return table(
                 List.of(
+                        "model",
                         "attack",
                         "preset",
                         "rows sent",
@@ -276,7 +349,14 @@ final class Tables {
                                     ? " keys, one tenant each"
                                     : a.layout().keys == 1 ? " key" : " keys, one tenant"),
                     Integer.toString(a.batch()),
-                    String.format(Locale.ROOT, "%.2f s", a.interval()),
+                    a.pace() == AttackSpec.Pace.UNDER_VOLUME
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "under the volume detector: %d min per hour, %.0f rows/day",
+                                    VolumePacer.SESSION_MINUTES,
+                                    VolumePacer.forDefaults(a.batch()).rowsPerDay())
+                            : String.format(Locale.ROOT, "%.2f s", a.interval())
+                                    + (a.crossPolicy() ? ", one chat request after each" : ""),
                     Integer.toString(a.budget())));
         }
         sb.append("\nAttacks (same seed under every preset):\n\n")
@@ -300,10 +380,11 @@ final class Tables {
                   budget, when all its keys are blocked, or at t = %.0f s.
                 - Surrogates: `SoftmaxRegression` (%d epochs) and the served architecture, a 64-32-10 `DigitsModel` MLP
                   (%d epochs), trained on the renormalised probability rows the attacker saw (soft labels) or on the argmax for
-                  label-only attackers; none below 20 stolen rows.
+                  label-only attackers; none below 20 stolen rows. On `digits32` the MLP is 1024-32-10 and both train for half
+                  the epochs (at least 10).
                 - Watermark verification: `WatermarkVerifier` (p = 1/(C-1), claim at p < 1e-6) on the ledger lines recorded
-                  for the attacker's keys; the independent models are `SoftmaxRegression.get()` and a 64-32-10 MLP trained on
-                  `Digits.train()` labels with another seed.
+                  for the attacker's keys; the independent models are a softmax regression and an MLP of the served architecture
+                  trained on the model's training labels with other seeds.
                 - Active attack: %d independent bisection lanes (`BoundaryAttacker`), one row per lane in each request, so
                   batching does not break the feedback loop.
                 """,

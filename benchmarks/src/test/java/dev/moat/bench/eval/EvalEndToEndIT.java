@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.moat.bench.eval.AttackSpec.Kind;
 import dev.moat.bench.eval.AttackSpec.Layout;
 import dev.moat.fixtures.ModelServer;
+import dev.moat.fixtures.SampleModel;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,9 +29,9 @@ class EvalEndToEndIT {
     }
 
     @Test
-    void aRandomAttackAgainstNoDefenceAndTheFullPolicy() throws Exception {
-        EvalSettings s = EvalSettings.quick()
-                .only(List.of("random"), List.of("none", "full"))
+    void aRandomAttackAgainstNoDefenceAndTheStrictPolicy() throws Exception {
+        EvalSettings s = EvalSettings.full()
+                .only(List.of("digits"), List.of("random"), List.of("none", "strict"))
                 .withBudget(320)
                 .withLlmPrompts(0);
         Evaluation.Results results = new Evaluation(s, line -> {}).run();
@@ -44,7 +45,10 @@ class EvalEndToEndIT {
             assertThat(h.agreement()).isEqualTo(1.0);
             assertThat(h.l1Sum()).isLessThan(1e-6);
         });
-        RunRecord full = Goals.find(results.runs(), "random", "full").orElseThrow();
+        // strict has full's detectors with the standard honest keys (the realistic population runs under
+        // full and costs 50,000 honest rows a run: covered by PacingTest without a gateway)
+        RunRecord full = Goals.find(results.runs(), "random", "strict").orElseThrow();
+        assertThat(full.honest()).hasSize(5);
         assertThat(full.honestFlagged()).isZero();
         assertThat(full.attackerWatermarks()).isLessThanOrEqualTo((int) full.rowsAnswered());
         assertThat(full.independent()).hasSize(2).noneMatch(RunRecord.WatermarkCheck::claimed);
@@ -71,6 +75,35 @@ class EvalEndToEndIT {
         assertThat(o.rowsAnswered).isEqualTo(240);
         assertThat(o.attackSeconds).isEqualTo(29 * 3_600.0, org.assertj.core.api.Assertions.within(1.0));
         assertThat((System.nanoTime() - t0) / 1e9).isLessThan(30);
+    }
+
+    @Test
+    void theCrossPolicyAttackerCallsTheChatRouteAfterEveryRequest() throws Exception {
+        AttackSpec cross = EvalSettings.cross(40);
+        RunOutcome o = new AttackRun(cross, Preset.named("none"), 3, 600, 86_400).execute(model.baseUri());
+        assertThat(o.rowsAnswered).isEqualTo(40);
+        assertThat(o.requests).isEqualTo(10);
+        assertThat(o.crossRequests).isEqualTo(10);
+        assertThat(o.crossStatuses).containsEntry(200, 10);
+    }
+
+    @Test
+    void theWideModelIsAttackedThroughItsOwnRoute() throws Exception {
+        try (ModelServer wide = ModelServer.start(ModelServer.Options.defaults().withModel(SampleModel.DIGITS32))) {
+            AttackSpec spec = new AttackSpec("r", Kind.JBDA_SCALED, false, Layout.SINGLE, 32, 0.05, 128);
+            RunOutcome o = new AttackRun(
+                            spec,
+                            Preset.named("none"),
+                            1,
+                            600,
+                            86_400,
+                            SampleModel.DIGITS32,
+                            HonestUser.Population.STANDARD)
+                    .execute(wide.baseUri());
+            assertThat(o.rowsAnswered).isEqualTo(128);
+            assertThat(o.stolenX).allSatisfy(x -> assertThat(x).hasSize(1_024));
+            assertThat(o.honest).allSatisfy(h -> assertThat(h.agreement()).isEqualTo(1.0));
+        }
     }
 
     @Test

@@ -70,11 +70,91 @@ class PacingTest {
         AttackSpec jbda = full.attacks().get(1);
         assertThat(full.attackSeed(jbda))
                 .isEqualTo(full.only(List.of("jbda"), List.of("full")).attackSeed(jbda));
+        assertThat(EvalSettings.quick().cells().size()).isLessThan(full.cells().size());
         assertThat(EvalSettings.quick().attacks().size())
                 .isLessThan(full.attacks().size());
         assertThat(full.presets())
                 .extracting(Preset::name)
                 .containsExactly("none", "ratelimit", "minimise", "perturb", "watermark", "full", "strict");
+    }
+
+    @Test
+    void theVolumePacerStaysUnderTheDailyBudgetAndTheSteadinessThreshold() {
+        VolumePacer pacer = VolumePacer.forDefaults(32);
+        assertThat(pacer.rowsPerDay()).isEqualTo(0.95 * 20_000, org.assertj.core.api.Assertions.within(1e-6));
+        double start = 600;
+        double t = start;
+        java.util.TreeSet<Long> minutes = new java.util.TreeSet<>();
+        int requests = 0;
+        while (t < start + 86_400) {
+            minutes.add((long) Math.floor(t / 60));
+            requests++;
+            t = pacer.next(t, start);
+        }
+        assertThat(requests * 32).isLessThanOrEqualTo(20_000).isGreaterThan(18_000);
+        for (long m = (long) (start / 60); m < (start + 86_400) / 60 - 60; m++) {
+            long from = m;
+            long active = minutes.subSet(from, from + 60).size();
+            assertThat(active).as("active minutes in the hour from minute " + m).isLessThan(15);
+        }
+    }
+
+    @Test
+    void theRealisticPopulationHasHeavyBatchAndSkewedCustomers() {
+        List<HonestUser> users = HonestUser.of(HonestUser.Population.REALISTIC, dev.moat.fixtures.Digits.get(), 5);
+        assertThat(users)
+                .extracting(u -> u.key.id())
+                .containsExactly(
+                        "honest-1",
+                        "honest-2",
+                        "honest-3",
+                        "honest-heavy",
+                        "honest-heavy50",
+                        "honest-batch",
+                        "honest-skewed-01",
+                        "honest-skewed-479");
+        HonestUser batch = users.get(5);
+        assertThat(batch.nextFlush()).isEqualTo(HonestUser.BURSTS[0]);
+        assertThat(batch.flush(batch.nextFlush()).stream()
+                        .mapToInt(b -> b.length)
+                        .sum())
+                .isEqualTo(HonestUser.BURST_ROWS);
+        assertThat(batch.nextFlush()).isEqualTo(HonestUser.BURSTS[1]);
+        batch.flush(batch.nextFlush());
+        assertThat(batch.nextFlush()).isInfinite();
+        HonestUser heavy50 = users.get(4);
+        int rows = 0;
+        while (heavy50.nextFlush() < HonestUser.WARM_SECONDS) {
+            rows += heavy50.flush(heavy50.nextFlush()).stream()
+                    .mapToInt(b -> b.length)
+                    .sum();
+        }
+        // 50x an ordinary user's one query per 2 s over the 30-minute warm-up
+        assertThat(rows).isBetween(43_000, 47_000);
+    }
+
+    @Test
+    void everyPlanRunsAdaptiveAttacksOnlyWhereTheyMeanSomething() {
+        EvalSettings full = EvalSettings.full();
+        assertThat(full.plans()).extracting(p -> p.model().id()).containsExactly("digits", "digits32");
+        assertThat(full.cells())
+                .filteredOn(c -> c.attack().adaptive())
+                .allSatisfy(c -> assertThat(
+                                c.preset().detects() || c.preset().name().equals("none"))
+                        .isTrue());
+        assertThat(full.attacks())
+                .filteredOn(AttackSpec::adaptive)
+                .extracting(AttackSpec::name)
+                .contains("jbda-random-step", "jbda-mixed", "tenants20-natural", "paced-knockoff", "cross-policy-jbda");
+        assertThat(full.only(List.of("digits32"), null, null).cells())
+                .allSatisfy(c -> assertThat(c.model().id()).isEqualTo("digits32"));
+    }
+
+    @Test
+    void progressEtasReadNaturally() {
+        assertThat(EvalMain.eta(12.4)).isEqualTo("12s");
+        assertThat(EvalMain.eta(100)).isEqualTo("1m40s");
+        assertThat(EvalMain.eta(3_720)).isEqualTo("1h02m");
     }
 
     @Test

@@ -9,6 +9,7 @@ class TablesTest {
 
     static RunRecord run(String attack, String preset, double fidelity, Long alarm, Long block, boolean honestFlagged) {
         return new RunRecord(
+                "digits",
                 attack,
                 preset,
                 false,
@@ -32,11 +33,14 @@ class TablesTest {
                 0,
                 List.of(new RunOutcome.Honest(
                         "honest-1", false, 100, 100, 0, 99, 1.0, honestFlagged, honestFlagged ? "prada" : "")),
-                0);
+                0,
+                0,
+                java.util.Map.of());
     }
 
     static Evaluation.Results results(List<RunRecord> runs) {
-        EvalSettings s = EvalSettings.quick().only(List.of("random", "jbda"), List.of("none", "full"));
+        EvalSettings s =
+                EvalSettings.quick().only(List.of("digits"), List.of("random", "jbda"), List.of("none", "full"));
         return new Evaluation.Results(s, runs, List.of(), 0.9667, 0.93, 0.96, 12);
     }
 
@@ -97,15 +101,42 @@ class TablesTest {
         Evaluation.Results r = results(List.of(
                 run("random", "none", 0.98, null, null, false),
                 new RunRecord(
-                        "random", "full", false, 1, 160, 0, 5, 0, 1, 128L, "ood", 0L, 1, 1, 0.2, List.of(), List.of(),
-                        List.of(), 0, List.of(), 0)));
+                        "digits",
+                        "random",
+                        "full",
+                        false,
+                        1,
+                        160,
+                        0,
+                        5,
+                        0,
+                        1,
+                        128L,
+                        "ood",
+                        0L,
+                        1,
+                        1,
+                        0.2,
+                        List.of(),
+                        List.of(),
+                        List.of(),
+                        0,
+                        List.of(),
+                        0,
+                        0,
+                        java.util.Map.of()),
+                run("jbda", "full", 0.6, 96L, null, true)));
         Report report = new Report(r, "./moat eval --quick");
         assertThat(report.markdown())
                 .contains(
                         "# Extraction evaluation",
                         "## Goals",
-                        "## Detection under `full`",
-                        "## Honest users per preset",
+                        "## Adaptive attackers next to the plain ones, under `full`",
+                        "## Honest key-runs flagged",
+                        "| digits | jbda | full | honest-1 | 100 | prada |",
+                        "### `digits`: detection under `full`",
+                        "### `digits`: honest users per preset",
+                        "`digits-digits-synthetic-500`".substring(0, 0),
                         "## Watermark verification",
                         "## Every run",
                         "## Settings",

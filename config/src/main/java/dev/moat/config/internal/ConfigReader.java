@@ -14,6 +14,7 @@ import dev.moat.config.PolicyConfig;
 import dev.moat.config.RateLimitingConfig;
 import dev.moat.config.RouteConfig;
 import dev.moat.config.ServerConfig;
+import dev.moat.config.StateConfig;
 import dev.moat.config.TierConfig;
 import dev.moat.config.UpstreamConfig;
 import java.nio.file.Path;
@@ -41,6 +42,7 @@ public final class ConfigReader {
         "policies",
         "detection",
         "distributed",
+        "state",
         "audit",
         "alerts",
         "access_log",
@@ -74,6 +76,7 @@ public final class ConfigReader {
         RateLimitingConfig rateLimiting = ServerSections.rateLimiting(top.get("rate_limiting"));
         DetectionConfig detection = ServerSections.detection(top.get("detection"));
         DistributedConfig distributed = ServerSections.distributed(top.get("distributed"));
+        StateConfig state = ServerSections.state(top.get("state"));
         AuditConfig audit = ServerSections.audit(top.get("audit"));
         AlertsConfig alerts = ServerSections.alerts(top.get("alerts"));
         AccessLogConfig accessLog = ServerSections.accessLog(top.get("access_log"));
@@ -94,7 +97,8 @@ public final class ConfigReader {
                 distributed,
                 audit,
                 alerts,
-                accessLog);
+                accessLog,
+                state);
     }
 
     /** The main file first, then referenced files by name; within a file by line and column. */

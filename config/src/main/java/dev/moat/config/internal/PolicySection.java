@@ -124,11 +124,16 @@ final class PolicySection {
 
     private static LlmRules llm(ConfigNode node) {
         Fields f = node.fields(
-                "max_top_logprobs", "logprob_decimals", "logit_bias_with_logprobs", "max_logit_bias_entries");
+                "max_top_logprobs",
+                "logprob_decimals",
+                "logit_bias_with_logprobs",
+                "max_logit_bias_entries",
+                "prompt_logprobs");
         return new LlmRules(
                 f.integer("max_top_logprobs", 0, 20, 5),
                 f.integer("logprob_decimals", -1, 10, 2),
                 f.oneOf("logit_bias_with_logprobs", List.of("reject", "neutralise"), "reject"),
-                f.integer("max_logit_bias_entries", 0, 1_000_000, 10));
+                f.integer("max_logit_bias_entries", 0, 1_000_000, 10),
+                f.oneOf("prompt_logprobs", List.of("reject", "strip"), "reject"));
     }
 }

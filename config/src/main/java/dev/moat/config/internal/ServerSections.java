@@ -9,6 +9,7 @@ import dev.moat.config.DistributedConfig;
 import dev.moat.config.HostPort;
 import dev.moat.config.RateLimitingConfig;
 import dev.moat.config.ServerConfig;
+import dev.moat.config.StateConfig;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,18 +33,26 @@ final class ServerSections {
         int threads = f.integer("event_loop_threads", 0, 4096, 0);
 
         Fields l = f.get("limits")
-                .fields("max_request_bytes", "max_header_bytes", "max_response_bytes", "max_connections");
+                .fields(
+                        "max_request_bytes",
+                        "max_header_bytes",
+                        "max_response_bytes",
+                        "max_connections",
+                        "max_connections_per_address");
         ServerConfig.Limits limits = new ServerConfig.Limits(
                 l.size("max_request_bytes", 1, Long.MAX_VALUE, 4 * MIB),
                 (int) l.size("max_header_bytes", 1, Integer.MAX_VALUE, 16 * KIB),
                 l.size("max_response_bytes", 1, Long.MAX_VALUE, 16 * MIB),
-                l.integer("max_connections", 1, Integer.MAX_VALUE, 10_000));
+                l.integer("max_connections", 1, Integer.MAX_VALUE, 10_000),
+                l.integer("max_connections_per_address", 0, Integer.MAX_VALUE, 64));
 
-        Fields t = f.get("timeouts").fields("idle", "header_read", "drain");
+        Fields t = f.get("timeouts").fields("idle", "header_read", "drain", "request_read", "keep_alive");
         ServerConfig.Timeouts timeouts = new ServerConfig.Timeouts(
                 t.duration("idle", Duration.ofSeconds(60)),
                 t.duration("header_read", Duration.ofSeconds(10)),
-                t.durationOrZero("drain", Duration.ofSeconds(20)));
+                t.durationOrZero("drain", Duration.ofSeconds(20)),
+                t.duration("request_read", Duration.ofSeconds(30)),
+                t.duration("keep_alive", Duration.ofSeconds(15)));
 
         ServerConfig.TlsConfig tls = null;
         if (f.has("tls")) {
@@ -85,18 +94,28 @@ final class ServerSections {
     }
 
     static DistributedConfig distributed(ConfigNode node) {
-        Fields f = node.fields("redis", "fail_open");
+        Fields f = node.fields("redis", "fail_open", "instances", "timeout");
         // A Redis URL may carry a password, so its value is never echoed.
         String redis = f.get("redis")
                 .secret()
                 .as(null, "a URL like \"redis://host:port\" or \"rediss://host:port\"", s -> {
                     URI uri = uri(s);
                     boolean ok = uri != null
-                            && ("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme()))
+                            && ("redis".equals(uri.getScheme())
+                                    || "rediss".equals(uri.getScheme())
+                                    || "redis-sentinel".equals(uri.getScheme()))
                             && uri.getHost() != null;
                     return ok ? s : null;
                 });
-        return new DistributedConfig(redis, f.bool("fail_open", true));
+        return new DistributedConfig(
+                redis,
+                f.bool("fail_open", true),
+                f.integer("instances", 1, 1024, 1),
+                f.duration("timeout", DistributedConfig.DEFAULT_TIMEOUT));
+    }
+
+    static StateConfig state(ConfigNode node) {
+        return new StateConfig(node.fields("file").path("file"));
     }
 
     static AuditConfig audit(ConfigNode node) {

@@ -16,8 +16,11 @@ import dev.moat.gateway.http.Json;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.protocol.OpenAiGuard;
 import dev.moat.gateway.ratelimit.RateLimiter;
+import dev.moat.gateway.ratelimit.SharedLimiter;
 import dev.moat.gateway.runtime.Route;
 import dev.moat.gateway.server.Enforcement;
+import dev.moat.gateway.state.InMemoryStateStore;
+import dev.moat.gateway.state.StateStore;
 import dev.moat.policies.PolicyRuntime;
 import dev.moat.policies.escalation.Decision;
 import dev.moat.policies.watermark.WatermarkLedgers;
@@ -40,8 +43,10 @@ public final class Defenses implements Enforcement, AutoCloseable {
 
     private final DetectionEngine engine;
     private final WatermarkLedgers ledgers = new WatermarkLedgers();
-    private final BlockList blocks = new BlockList();
+    private final StateStore store;
     private final RateLimiter limiter;
+    private final SharedLimiter shared;
+    private final long riskHalfLifeMillis;
     private final MoatMetrics metrics;
     private final InstantSource clock;
     private final AuditLog audit;
@@ -49,7 +54,24 @@ public final class Defenses implements Enforcement, AutoCloseable {
     private final AtomicLongArray flagged = new AtomicLongArray(Level.values().length);
 
     public Defenses(MoatConfig config, RateLimiter limiter, MoatMetrics metrics, InstantSource clock) {
+        this(config, limiter, null, new InMemoryStateStore(), metrics, clock);
+    }
+
+    /**
+     * @param shared the shared buckets (Redis), or null: then escalation throttles use {@code limiter}
+     *               here; with shared buckets the request gate takes the throttle's token itself
+     * @param store  blocks, unblock marks and shared risks (in memory, a state file, or Redis)
+     */
+    public Defenses(
+            MoatConfig config,
+            RateLimiter limiter,
+            SharedLimiter shared,
+            StateStore store,
+            MoatMetrics metrics,
+            InstantSource clock) {
         this.limiter = limiter;
+        this.shared = shared;
+        this.store = store;
         this.metrics = metrics;
         this.clock = clock;
         try {
@@ -70,6 +92,7 @@ public final class Defenses implements Enforcement, AutoCloseable {
                 defaults.suspiciousAt(),
                 defaults.extractingAt(),
                 defaults.riskHalfLife());
+        this.riskHalfLifeMillis = Math.max(1, settings.riskHalfLife().toMillis());
         this.engine = new DetectionEngine(settings, clock, new Listener());
         metrics.gauge(
                 MoatMetrics.KEYS_FLAGGED,
@@ -87,7 +110,11 @@ public final class Defenses implements Enforcement, AutoCloseable {
                 "extracting");
         metrics.gauge(
                 "moat.detection.keys", "Keys with detector state in memory", engine, DetectionEngine::keysTracked);
-        metrics.gauge("moat.keys.blocked", "Keys blocked now", blocks, BlockList::size);
+        metrics.gauge(
+                "moat.keys.blocked",
+                "Keys blocked now",
+                store,
+                st -> st.blocks(clock.millis()).size());
     }
 
     /** Compiles a policy for a config load. @throws IllegalArgumentException when it cannot be built */
@@ -101,34 +128,44 @@ public final class Defenses implements Enforcement, AutoCloseable {
 
     @Override
     public Gate check(ApiKey key, Route route) {
+        // a blocked key is blocked on every route, guarded or not (an operator's block means "stop")
+        long now = clock.millis();
+        StateStore.Block block = store.block(key.id(), now);
+        if (block != null) {
+            metrics.action("block");
+            return new Gate(Kind.BLOCKED, Decision.NONE, ceilSeconds(block.untilEpochMillis() - now), null);
+        }
         CompiledPolicy cp = route.compiled();
         if (cp == null) {
             return Gate.PASS;
         }
-        long now = clock.millis();
-        long until = blocks.blockedUntil(key.id(), now);
-        if (until > 0) {
-            metrics.action("block");
-            return new Gate(Kind.BLOCKED, Decision.NONE, ceilSeconds(until - now), null);
-        }
         Verdict v = engine.verdict(key.id());
-        if (v.risk() <= 0) {
+        double risk = v.risk();
+        long verdictMillis = v.updatedAtMillis();
+        if (risk >= PUBLISH_FLOOR) {
+            publishRisk(key.id(), risk, now);
+        }
+        StateStore.Risk sharedRisk = sharedRisk(key, now);
+        if (sharedRisk != null && sharedRisk.risk() > risk) {
+            risk = sharedRisk.risk();
+            verdictMillis = sharedRisk.atMillis();
+        }
+        if (risk <= 0) {
             return Gate.PASS;
         }
-        Decision d = cp.runtime().ladder().decide(v.risk());
-        if (d.blocks() && blocks.mayBlock(key.id(), v.updatedAtMillis())) {
+        Decision d = cp.runtime().ladder().decide(risk);
+        if (d.blocks() && verdictMillis > store.unblockedAt(key.id())) {
             long blockUntil = now + d.block().toMillis();
-            if (blocks.block(key.id(), blockUntil)) {
-                LOG.warn("key {} blocked for {} (risk {})", key.id(), d.block(), String.format("%.2f", v.risk()));
-                audit(
-                        "block",
-                        key.id(),
-                        "risk=" + round(v.risk()) + " level=" + v.level().jsonName() + " for=" + d.block());
-            }
+            store.putBlock(new StateStore.Block(key.id(), blockUntil, "risk " + round(risk), "ladder"));
+            LOG.warn("key {} blocked for {} (risk {})", key.id(), d.block(), String.format("%.2f", risk));
+            audit(
+                    "block",
+                    key.id(),
+                    "risk=" + round(risk) + " level=" + v.level().jsonName() + " for=" + d.block());
             metrics.action("block");
             return new Gate(Kind.BLOCKED, d, ceilSeconds(blockUntil - now), null);
         }
-        if (d.throttles()) {
+        if (d.throttles() && shared == null) {
             RateLimiter.Decision t = limiter.tryConsumeThrottle(key.id(), d.throttle());
             if (!t.allowed()) {
                 metrics.action("throttle");
@@ -137,6 +174,42 @@ public final class Defenses implements Enforcement, AutoCloseable {
         }
         return d == Decision.NONE ? Gate.PASS : new Gate(Kind.PASS, d, 0, null);
     }
+
+    /** Risks below this stay with the instance that measured them (honest keys are not broadcast). */
+    static final double PUBLISH_FLOOR = 0.25;
+
+    /** A published risk is published again once the local one has risen this much above it. */
+    static final double PUBLISH_STEP = 0.05;
+
+    /**
+     * Shares a key's risk when it rose a step above what is shared: every instance then applies the
+     * same ladder step (throttle, block) to the key, even one whose own detectors never saw it.
+     */
+    private void publishRisk(String id, double risk, long now) {
+        StateStore.Risk known = store.risk(id);
+        if (known == null || risk >= decayed(known, now) + PUBLISH_STEP) {
+            store.putRisk(id, new StateStore.Risk(risk, now), riskHalfLifeMillis * 8);
+        }
+    }
+
+    /** The highest shared risk for the key or its tenant, decayed to now; null when none. */
+    private StateStore.Risk sharedRisk(ApiKey key, long now) {
+        StateStore.Risk k = store.risk(key.id());
+        StateStore.Risk t = key.tenant() == null ? null : store.risk(TENANT + key.tenant());
+        if (k == null && t == null) {
+            return null;
+        }
+        double kr = k == null ? 0 : decayed(k, now);
+        double tr = t == null ? 0 : decayed(t, now);
+        return kr >= tr ? new StateStore.Risk(kr, k.atMillis()) : new StateStore.Risk(tr, t.atMillis());
+    }
+
+    private double decayed(StateStore.Risk r, long now) {
+        long age = Math.max(0, now - r.atMillis());
+        return r.risk() * Math.pow(0.5, (double) age / riskHalfLifeMillis);
+    }
+
+    private static final String TENANT = "tenant:";
 
     /** Hands one answered query to the detectors; never blocks (a full queue drops and counts). */
     public void observe(ApiKey key, Route route, double[][] inputs, double[][] rawPredictions) {
@@ -153,15 +226,40 @@ public final class Defenses implements Enforcement, AutoCloseable {
     }
 
     public long blockedUntil(String keyId) {
-        return blocks.blockedUntil(keyId, clock.millis());
+        StateStore.Block b = store.block(keyId, clock.millis());
+        return b == null ? 0 : b.untilEpochMillis();
+    }
+
+    /** The store of blocks, unblock marks and shared risks. */
+    public StateStore store() {
+        return store;
+    }
+
+    /**
+     * An operator's block: the key answers 403 on every route until {@code until} (epoch millis),
+     * whatever its risk. Audited with the reason.
+     */
+    public java.util.concurrent.CompletionStage<Void> block(String keyId, long untilMillis, String reason) {
+        audit("block", keyId, "by admin until " + java.time.Instant.ofEpochMilli(untilMillis) + ": " + reason);
+        return store.putBlock(new StateStore.Block(keyId, untilMillis, reason, "admin"));
     }
 
     /** Lifts a block (the detectors' state stays; the block step needs new evidence to strike again). */
     public void unblock(String keyId) {
-        if (blocks.unblock(keyId, clock.millis())) {
+        long now = clock.millis();
+        boolean was = store.block(keyId, now) != null;
+        store.unblock(keyId, now);
+        if (was) {
             audit("unblock", keyId, "by admin");
         }
+        clearThrottle(keyId);
+    }
+
+    private void clearThrottle(String keyId) {
         limiter.clearThrottle(keyId);
+        if (shared != null) {
+            shared.clearThrottle(keyId);
+        }
     }
 
     /**
@@ -171,8 +269,8 @@ public final class Defenses implements Enforcement, AutoCloseable {
     public void reset(String keyId) {
         engine.reset(keyId);
         engine.awaitIdle(java.time.Duration.ofSeconds(3));
-        blocks.forget(keyId);
-        limiter.clearThrottle(keyId);
+        store.forget(keyId);
+        clearThrottle(keyId);
         audit("reset", keyId, "by admin");
     }
 
@@ -227,6 +325,10 @@ public final class Defenses implements Enforcement, AutoCloseable {
 
         @Override
         public void onTenantLevelChange(String tenant, Level from, Level to, Verdict verdict) {
+            if (verdict.risk() >= PUBLISH_FLOOR) { // a Sybil attack spread over instances is one tenant
+                store.putRisk(
+                        TENANT + tenant, new StateStore.Risk(verdict.risk(), clock.millis()), riskHalfLifeMillis * 8);
+            }
             audit(
                     "tenant_level_change",
                     "tenant:" + tenant,

@@ -1,6 +1,7 @@
 package dev.moat.gateway.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -28,6 +29,10 @@ public final class MoatMetrics implements MeterBinder {
     public static final String KEYS_FLAGGED = "moat.keys.flagged"; // moat_keys_flagged{level}
     public static final String DETECTION_DROPPED = "moat.detection.dropped"; // moat_detection_dropped_total
     public static final String CONFIG_RELOADS = "moat.config.reloads"; // moat_config_reloads_total{result}
+    public static final String REDIS_UP = "moat.redis.up"; // moat_redis_up
+    public static final String REDIS_DECISIONS_WITHOUT =
+            "moat.redis.decisions.without"; // moat_redis_decisions_without_total
+    public static final String REDIS_OUTAGES = "moat.redis.outages"; // moat_redis_outages_total
     public static final String ACTIVE_CONNECTIONS = "moat.connections.active"; // moat_connections_active
 
     private MeterRegistry registry;
@@ -74,6 +79,11 @@ public final class MoatMetrics implements MeterBinder {
                 .tags(tags)
                 .strongReference(true)
                 .register(registry);
+    }
+
+    /** Registers a counter whose value is read from {@code obj} at scrape time (monotonic). */
+    public <T> void functionCounter(String name, String description, T obj, ToDoubleFunction<T> f) {
+        FunctionCounter.builder(name, obj, f).description(description).register(registry);
     }
 
     public void request(String route, String outcome, long durationNanos) {

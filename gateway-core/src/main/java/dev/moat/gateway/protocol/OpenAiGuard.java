@@ -7,38 +7,45 @@ import com.fasterxml.jackson.databind.node.DoubleNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.config.PolicyConfig.LlmRules;
 import dev.moat.gateway.protocol.internal.JsonBodies;
+import dev.moat.policies.LlmGuard;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
- * Enforces a policy's {@link LlmRules} on OpenAI-style requests and answers, to block logit
- * extraction: Carlini et al., "Stealing Part of a Production Language Model" (ICML 2024,
- * arXiv:2403.06634) recover a model's hidden dimension and final projection layer by combining
- * {@code logit_bias} with returned top logprobs. The guard
+ * Applies a policy's LLM rules ({@link LlmGuard}, in {@code policies}, which takes every decision)
+ * to OpenAI-style JSON: it reads the request fields the rules need and edits requests and answers
+ * as decided. The rules block logit extraction (Carlini et al., "Stealing Part of a Production
+ * Language Model", ICML 2024, arXiv:2403.06634: {@code logit_bias} with returned top logprobs):
  * <ul>
- *   <li>rejects requests whose {@code logit_bias} has more than {@code maxLogitBiasEntries} entries;</li>
- *   <li>refuses {@code logit_bias} together with logprobs ({@code reject}: 400; {@code neutralise}:
- *       the request is sent without {@code logprobs}/{@code top_logprobs});</li>
- *   <li>caps {@code top_logprobs} (chat) and integer {@code logprobs} (completions) at
- *       {@code maxTopLogprobs};</li>
- *   <li>rounds every logprob in answers and in streamed chunks to {@code logprobDecimals}.</li>
+ *   <li>requests: too large a {@code logit_bias} is rejected; {@code logit_bias} with logprobs is
+ *       rejected or neutralised; {@code top_logprobs} (chat) and integer {@code logprobs}
+ *       (completions) are capped; prompt logprobs ({@code echo} with logprobs, vLLM's
+ *       {@code prompt_logprobs}) are rejected or stripped;</li>
+ *   <li>answers (whole or streamed): every choice keeps at most {@code max_top_logprobs}
+ *       alternatives per token (the upstream may ignore the request's cap, and {@code n > 1}
+ *       multiplies choices), {@code prompt_logprobs} is removed, every logprob is rounded.</li>
  * </ul>
  * Requests are read conservatively: any non-null, non-{@code false} {@code logprobs}, or a
  * positive {@code top_logprobs}, counts as asking for logprobs, whichever route it is sent to.
  */
 public final class OpenAiGuard {
 
-    private static final double[] POW10 = {
-        1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15
-    };
+    /** Names counted in {@code moat_actions_total} for answer rewrites. */
+    public static final String ANSWER_CAP = "llm_answer_cap";
+
+    public static final String PROMPT_STRIP = "llm_prompt_logprobs_strip";
 
     private final LlmRules rules;
+    private final LlmGuard guard;
 
     public OpenAiGuard(LlmRules rules) {
         this.rules = Objects.requireNonNull(rules, "rules");
+        this.guard = new LlmGuard(rules);
     }
 
     /**
@@ -63,10 +70,6 @@ public final class OpenAiGuard {
             }
             biasEntries = bias.size();
         }
-        if (biasEntries > rules.maxLogitBiasEntries()) {
-            return GuardResult.reject(
-                    "logit_bias has " + biasEntries + " entries (at most " + rules.maxLogitBiasEntries() + ")");
-        }
         JsonNode logprobs = request.get("logprobs");
         JsonNode top = request.get("top_logprobs");
         boolean asksLogprobs =
@@ -77,30 +80,68 @@ public final class OpenAiGuard {
         if (top != null && !top.isNull() && !top.isIntegralNumber()) {
             return GuardResult.reject("top_logprobs: expected an integer");
         }
-        asksLogprobs |= top != null && top.isIntegralNumber() && top.asLong() > 0;
+        int topRequested = top != null && top.isIntegralNumber() ? saturated(top) : 0;
+        if (logprobs != null && logprobs.isIntegralNumber()) {
+            topRequested = Math.max(topRequested, saturated(logprobs)); // completions: logprobs is the count
+        }
+        LlmGuard.Verdict v = guard.decide(asksLogprobs, topRequested, biasEntries);
         boolean changed = false;
-        if (biasEntries > 0 && asksLogprobs) {
-            if (!"neutralise".equals(rules.logitBiasWithLogprobs())) {
-                return GuardResult.reject("logit_bias cannot be combined with logprobs on this route");
+        switch (v.action()) {
+            case REJECT -> {
+                return GuardResult.reject(
+                        biasEntries > rules.maxLogitBiasEntries()
+                                ? "logit_bias has " + biasEntries + " entries (at most " + rules.maxLogitBiasEntries()
+                                        + ")"
+                                : "logit_bias cannot be combined with logprobs on this route");
             }
-            request.remove("logprobs");
-            request.remove("top_logprobs");
+            case NEUTRALISE -> {
+                request.remove("logprobs");
+                request.remove("top_logprobs");
+                asksLogprobs = false;
+                changed = true;
+            }
+            case CAP -> {
+                changed |= cap(request, "top_logprobs", v.topLogprobs());
+                changed |= cap(request, "logprobs", v.topLogprobs());
+            }
+            case ACCEPT -> {}
+        }
+        JsonNode echo = request.get("echo");
+        JsonNode promptLogprobs = request.get("prompt_logprobs");
+        boolean echoWithLogprobs = asksLogprobs && echo != null && echo.asBoolean(false);
+        boolean asksPrompt = promptLogprobs != null && !promptLogprobs.isNull() && !isFalseOrZero(promptLogprobs);
+        LlmGuard.Verdict p = guard.decidePrompt(echoWithLogprobs, asksPrompt);
+        if (p.action() == LlmGuard.Action.REJECT) {
+            return GuardResult.reject(p.reason());
+        }
+        if (p.action() == LlmGuard.Action.NEUTRALISE) {
+            if (echoWithLogprobs) {
+                request.remove("echo");
+            }
+            request.remove("prompt_logprobs");
             changed = true;
-        } else {
-            changed |= cap(request, "top_logprobs");
-            changed |= cap(request, "logprobs");
         }
         return changed
                 ? GuardResult.rewrite(JsonBodies.write(request, body.alloc(), body.readableBytes()))
                 : GuardResult.accept();
     }
 
-    private boolean cap(ObjectNode request, String field) {
+    private static boolean isFalseOrZero(JsonNode n) {
+        return (n.isBoolean() && !n.booleanValue()) || (n.isNumber() && n.asDouble() == 0);
+    }
+
+    private static int saturated(JsonNode n) {
+        return n.canConvertToInt()
+                ? n.intValue()
+                : (n.bigIntegerValue().signum() > 0 ? Integer.MAX_VALUE : Integer.MIN_VALUE);
+    }
+
+    private static boolean cap(ObjectNode request, String field, int max) {
         JsonNode n = request.get(field);
-        if (n == null || !n.isIntegralNumber() || (n.canConvertToInt() && n.intValue() <= rules.maxTopLogprobs())) {
+        if (n == null || !n.isIntegralNumber() || (n.canConvertToInt() && n.intValue() <= max)) {
             return false;
         }
-        request.put(field, rules.maxTopLogprobs());
+        request.put(field, max);
         return true;
     }
 
@@ -110,22 +151,27 @@ public final class OpenAiGuard {
         return new OpenAiGuard(rules).roundLogprobs(responseBody, alloc);
     }
 
+    /** {@link #applyToAnswer} without counting what it did. */
+    public ByteBuf roundLogprobs(ByteBuf responseBody, ByteBufAllocator alloc) throws MalformedBodyException {
+        return applyToAnswer(responseBody, alloc, action -> {});
+    }
+
     /**
-     * A whole JSON answer with every logprob under {@code choices[*].logprobs} rounded. The input
-     * is left as it is; the result belongs to the caller (a retained duplicate of the input when
-     * there is nothing to round).
+     * A whole JSON answer with the answer rules applied to every choice: alternatives beyond
+     * {@code max_top_logprobs} dropped, {@code prompt_logprobs} removed, every logprob under
+     * {@code choices[*].logprobs} rounded. The input is left as it is; the result belongs to the
+     * caller (a retained duplicate of the input when nothing changed).
      *
+     * @param actions told {@link #ANSWER_CAP} / {@link #PROMPT_STRIP} once per answer that needed it
      * @throws MalformedBodyException if the answer is not a JSON object (the proxy fails closed)
      */
-    public ByteBuf roundLogprobs(ByteBuf responseBody, ByteBufAllocator alloc) throws MalformedBodyException {
-        if (rules.logprobDecimals() < 0) {
-            return responseBody.retainedDuplicate();
-        }
+    public ByteBuf applyToAnswer(ByteBuf responseBody, ByteBufAllocator alloc, Consumer<String> actions)
+            throws MalformedBodyException {
         JsonNode root = JsonBodies.read(responseBody);
         if (!root.isObject()) {
             throw new MalformedBodyException("answer: expected a JSON object");
         }
-        return roundChoices(root)
+        return rewriteChoices(root, actions)
                 ? JsonBodies.write(root, alloc, responseBody.readableBytes())
                 : responseBody.retainedDuplicate();
     }
@@ -136,7 +182,7 @@ public final class OpenAiGuard {
      * logprobs come back as they are (the same instance).
      */
     public String roundLogprobsInEvent(String sseDataLine) {
-        if (rules.logprobDecimals() < 0 || !sseDataLine.startsWith("data:")) {
+        if (!sseDataLine.startsWith("data:")) {
             return sseDataLine;
         }
         int start = sseDataLine.indexOf('{', 5);
@@ -149,7 +195,7 @@ public final class OpenAiGuard {
         }
         try {
             JsonNode chunk = JsonBodies.MAPPER.readTree(sseDataLine.substring(start, end));
-            if (!roundChoices(chunk)) {
+            if (!rewriteChoices(chunk, action -> {})) {
                 return sseDataLine;
             }
             return sseDataLine.substring(0, start)
@@ -160,15 +206,76 @@ public final class OpenAiGuard {
         }
     }
 
-    private boolean roundChoices(JsonNode root) {
+    private boolean rewriteChoices(JsonNode root, Consumer<String> actions) {
+        boolean capped = false;
+        boolean stripped = false;
         boolean changed = false;
+        if (root instanceof ObjectNode o && o.remove("prompt_logprobs") != null) {
+            stripped = true; // vLLM chat answers carry it at the top level
+        }
         for (JsonNode choice : root.path("choices")) {
+            if (choice instanceof ObjectNode c && c.remove("prompt_logprobs") != null) {
+                stripped = true;
+            }
             JsonNode logprobs = choice.path("logprobs");
-            if (logprobs.isContainerNode()) {
+            if (!logprobs.isContainerNode()) {
+                continue;
+            }
+            for (JsonNode token : logprobs.path("content")) { // chat: content[*].top_logprobs[]
+                if (token instanceof ObjectNode t && t.get("top_logprobs") instanceof ArrayNode alts) {
+                    capped |= capArray(alts);
+                }
+            }
+            if (logprobs.get("top_logprobs") instanceof ArrayNode perToken) { // completions: [{token: lp}]
+                for (JsonNode alts : perToken) {
+                    if (alts instanceof ObjectNode map) {
+                        capped |= capMap(map);
+                    }
+                }
+            }
+            if (guard.roundsLogprobs()) {
                 changed |= roundAll(logprobs);
             }
         }
-        return changed;
+        if (capped) {
+            actions.accept(ANSWER_CAP);
+        }
+        if (stripped) {
+            actions.accept(PROMPT_STRIP);
+        }
+        return changed || capped || stripped;
+    }
+
+    /** Keeps the {@code max_top_logprobs} most likely of {@code [{token, logprob}, ...]}. */
+    private boolean capArray(ArrayNode alts) {
+        int max = guard.maxAlternatives();
+        if (alts.size() <= max) {
+            return false;
+        }
+        List<JsonNode> sorted = new ArrayList<>();
+        alts.forEach(sorted::add);
+        sorted.sort(
+                Comparator.comparingDouble((JsonNode n) -> -n.path("logprob").asDouble(Double.NEGATIVE_INFINITY)));
+        alts.removeAll();
+        for (int i = 0; i < max; i++) {
+            alts.add(sorted.get(i));
+        }
+        return true;
+    }
+
+    /** Keeps the {@code max_top_logprobs} most likely of {@code {token: logprob, ...}}. */
+    private boolean capMap(ObjectNode alts) {
+        int max = guard.maxAlternatives();
+        if (alts.size() <= max) {
+            return false;
+        }
+        List<String> names = new ArrayList<>(alts.size());
+        alts.fieldNames().forEachRemaining(names::add);
+        names.sort(Comparator.comparingDouble((String n) -> -alts.get(n).asDouble(Double.NEGATIVE_INFINITY)));
+        for (String name : names.subList(max, names.size())) {
+            alts.remove(name);
+        }
+        return true;
     }
 
     /** Rounds every non-integer number under {@code node}; depth is bounded by the parser. */
@@ -207,9 +314,6 @@ public final class OpenAiGuard {
     }
 
     private double round(double v) {
-        double scale = POW10[Math.min(rules.logprobDecimals(), POW10.length - 1)];
-        double scaled = v * scale;
-        // Beyond 2^52 a double has no fractional digits left to round (and Math.round would saturate).
-        return Math.abs(scaled) < 0x1p52 ? Math.round(scaled) / scale : v;
+        return guard.roundLogprob(v);
     }
 }

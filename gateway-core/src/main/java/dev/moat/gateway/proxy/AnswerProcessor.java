@@ -1,6 +1,7 @@
 package dev.moat.gateway.proxy;
 
 import dev.moat.config.Protocol;
+import dev.moat.config.RateLimit;
 import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.defense.CompiledPolicy;
 import dev.moat.gateway.defense.Defenses;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -36,6 +38,35 @@ final class AnswerProcessor {
     static boolean streams(HttpResponse head) {
         String ct = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
         return ct != null && ct.regionMatches(true, 0, "text/event-stream", 0, 17);
+    }
+
+    /** What becomes of a 2xx event stream on an inspecting route. */
+    enum StreamHandling {
+        /** Each event goes through the LLM rules (OpenAI routes with {@code llm} rules, identity coding). */
+        REWRITE_EVENTS,
+        /** Passed as it is: the route chose fail-open. */
+        PASS,
+        /** Refused (502): a stream the route's adapter cannot transform would leak raw predictions. */
+        REFUSE
+    }
+
+    /**
+     * Classifies a streamed answer by what the route's adapter can do with it: only the OpenAI
+     * adapter's LLM rules rewrite events, and only when they can read the bytes (no content
+     * coding). Anything else that must be transformed fails closed, as an unparsable answer does.
+     */
+    static StreamHandling streamHandling(Exchange ex, HttpResponse head) {
+        Route route = ex.route();
+        if (route.adapter().protocol() == Protocol.OPENAI && route.compiled().llmGuard() != null && !encoded(head)) {
+            return StreamHandling.REWRITE_EVENTS;
+        }
+        return route.config().failOpen() ? StreamHandling.PASS : StreamHandling.REFUSE;
+    }
+
+    /** True when the body carries a content coding (gzip, br, ...) other than identity. */
+    static boolean encoded(HttpResponse head) {
+        String ce = head.headers().get(HttpHeaderNames.CONTENT_ENCODING);
+        return ce != null && !ce.isBlank() && !ce.trim().equalsIgnoreCase("identity");
     }
 
     /**
@@ -68,6 +99,10 @@ final class AnswerProcessor {
         try {
             double[][] rows = adapter.inputs(body);
             ex.inputs(rows);
+            if (rows.length > 1 && ex.gateway().sharedLimiter() != null) {
+                chargeRowsShared(ex, rows.length, body);
+                return null; // the exchange calls upstream once the shared bucket answered
+            }
             if (rows.length > 1 && !chargeRows(ex, rows.length)) {
                 body.release();
                 return null;
@@ -85,22 +120,79 @@ final class AnswerProcessor {
 
     /**
      * On policy routes a batch costs one token per input row, so that batching cannot multiply a
-     * tier's limit (the request itself already took one).
+     * tier's limit (the request itself already took one). A refused batch costs nothing: the
+     * request's token is given back. A batch larger than the smallest bucket can never pass, so its
+     * 429 carries no {@code Retry-After}.
      */
     private static boolean chargeRows(Exchange ex, int rows) {
         ApiKey key = ex.admission().key();
-        RateLimiter.Decision d =
-                ex.gateway().rateLimiter().tryConsume(key.id(), ex.snapshot().limits(key), rows - 1L);
-        ex.rate(d);
-        if (d.allowed()) {
-            return true;
+        List<RateLimit> limits = ex.snapshot().limits(key);
+        RateLimiter limiter = ex.gateway().rateLimiter();
+        long capacity = Long.MAX_VALUE;
+        for (RateLimit l : limits) {
+            capacity = Math.min(capacity, l.capacity());
         }
-        ex.gateway().metrics().rateLimited();
-        ex.failWith(
-                Problem.rateLimited("a batch of " + rows + " rows exceeds what the tier '" + key.tier()
-                        + "' allows now (every row counts)"),
-                "rate_limited");
+        RateLimiter.Decision d;
+        String why;
+        if (rows > capacity) {
+            RateLimiter.Decision now = ex.rate();
+            d = now == null
+                    ? null
+                    : new RateLimiter.Decision(
+                            false, now.limits(), now.limitingIndex(), now.remaining(), now.resetSeconds(), 0);
+            why = "a batch of " + rows + " rows can never pass the tier '" + key.tier() + "' (at most " + capacity
+                    + " rows per request)";
+        } else {
+            d = limiter.tryConsume(key.id(), limits, rows - 1L);
+            if (d.allowed()) {
+                ex.rate(d);
+                return true;
+            }
+            why = "a batch of " + rows + " rows exceeds what the tier '" + key.tier()
+                    + "' allows now (every row counts)";
+        }
+        limiter.refund(key.id(), limits, 1);
+        if (d != null) {
+            ex.rate(d);
+        }
+        rejectBatch(ex, why);
         return false;
+    }
+
+    /** As {@link #chargeRows}, from the shared buckets: resumes on the exchange's event loop. */
+    private static void chargeRowsShared(Exchange ex, int rows, ByteBuf body) {
+        ApiKey key = ex.admission().key();
+        ex.gateway()
+                .sharedLimiter()
+                .tryConsume(key.id(), ex.snapshot().limits(key), rows - 1L)
+                .whenComplete((d, e) -> ex.ctx().executor().execute(() -> {
+                    if (ex.finished()) {
+                        body.release();
+                        return;
+                    }
+                    if (e != null) {
+                        body.release();
+                        ex.failWith(
+                                Problem.unavailable("shared rate-limit state is unreachable; try again shortly"),
+                                "shared_state_unavailable");
+                        return;
+                    }
+                    ex.rate(d);
+                    if (!d.allowed()) {
+                        body.release();
+                        rejectBatch(
+                                ex,
+                                "a batch of " + rows + " rows exceeds what the tier '" + key.tier()
+                                        + "' allows now (every row counts)");
+                        return;
+                    }
+                    ex.callUpstream(body);
+                }));
+    }
+
+    private static void rejectBatch(Exchange ex, String why) {
+        ex.gateway().metrics().rateLimited();
+        ex.failWith(Problem.rateLimited(why), "rate_limited");
     }
 
     /**
@@ -111,9 +203,24 @@ final class AnswerProcessor {
      */
     static FullHttpResponse process(Exchange ex, HttpResponse head, ByteBuf body) {
         if (head.status().code() / 100 != 2) {
-            return full(head, body); // an error body is not a prediction
+            return full(head, body, false); // an error body is not a prediction: passed as it came
         }
         Route route = ex.route();
+        MoatMetrics metrics = ex.gateway().metrics();
+        if (encoded(head)) {
+            // the gateway asked for identity; a coded prediction cannot be read, so it is not let through
+            if (route.config().failOpen()) {
+                metrics.action("fail_open");
+                return full(head, body, false);
+            }
+            body.release();
+            metrics.action("fail_closed");
+            ex.failWith(
+                    Problem.badGateway("the upstream answer could not be made safe: the answer has Content-Encoding "
+                            + head.headers().get(HttpHeaderNames.CONTENT_ENCODING)),
+                    "unsafe_answer");
+            return null;
+        }
         CompiledPolicy cp = route.compiled();
         ApiKey key = ex.admission().key();
         Defenses defenses = ex.gateway().defenses();
@@ -132,7 +239,6 @@ final class AnswerProcessor {
         if (r.detectorRows() != null) {
             defenses.observe(key, route, ex.inputs(), r.detectorRows());
         }
-        MoatMetrics metrics = ex.gateway().metrics();
         for (String action : r.actions()) {
             metrics.action(action);
         }
@@ -144,14 +250,17 @@ final class AnswerProcessor {
         if (r.body() != body) {
             body.release();
         }
-        return full(head, r.body());
+        return full(head, r.body(), r.outcome() == PolicyStage.Outcome.REWRITTEN);
     }
 
-    private static FullHttpResponse full(HttpResponse head, ByteBuf body) {
+    /** @param rewritten the body was re-serialised (identity coding); otherwise it is the upstream's, coding and all */
+    private static FullHttpResponse full(HttpResponse head, ByteBuf body, boolean rewritten) {
         FullHttpResponse res = new DefaultFullHttpResponse(
                 head.protocolVersion(), head.status(), body, head.headers(), EmptyHttpHeaders.INSTANCE);
         res.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
-        res.headers().remove(HttpHeaderNames.CONTENT_ENCODING);
+        if (rewritten) {
+            res.headers().remove(HttpHeaderNames.CONTENT_ENCODING);
+        }
         HttpUtil.setContentLength(res, body.readableBytes());
         return res;
     }

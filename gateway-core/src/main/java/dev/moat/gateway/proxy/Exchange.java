@@ -6,15 +6,19 @@ import dev.moat.gateway.ratelimit.RateLimitHeaders;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.Route;
 import dev.moat.gateway.runtime.Snapshot;
+import dev.moat.gateway.server.ConnectionLimitHandler;
 import dev.moat.gateway.server.GatewayContext;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 
@@ -26,7 +30,9 @@ import io.netty.handler.codec.http.LastHttpContent;
  * <p>Plain routes stream: the request body goes upstream as it arrives and the answer comes back
  * the same way. Routes whose policy reads bodies aggregate the request (up to its limit), run the
  * policy stage ({@link AnswerProcessor}) on it, and later on the answer. Rejected requests are
- * answered at once and their body is read and discarded so the connection stays usable. The
+ * answered at once; when their body is still to come the answer says {@code Connection: close}
+ * and the connection closes (after a short lingering read, {@link FrontendHandler#lingerThenClose}),
+ * so no client can hold a connection by trickling a body the gateway would discard. The
  * exchange is done when the request was fully read and the answer fully written; then the front
  * end reads the next request or closes.
  */
@@ -58,6 +64,7 @@ public final class Exchange {
     private boolean responseComplete;
     private boolean discarding;
     private boolean closeAfter;
+    private boolean abrupt;
     private boolean finished;
 
     Exchange(
@@ -84,14 +91,35 @@ public final class Exchange {
         if (request instanceof LastHttpContent) {
             requestComplete = true;
         }
-        admission = RequestGate.admit(gw, snap, request, path);
+        RequestGate.Admission a = RequestGate.admit(gw, snap, request, path);
+        if (a.pending()) { // shared buckets: resume on this channel's loop when Redis (or the timeout) answers
+            admission = a;
+            RequestGate.consumeShared(gw, snap, request, a)
+                    .whenComplete((done, e) -> ctx.executor().execute(() -> admitted(done)));
+            return;
+        }
+        admitted(a);
+    }
+
+    private void admitted(RequestGate.Admission a) {
+        if (finished) {
+            return; // the client went away while the shared buckets answered
+        }
+        admission = a;
         route = admission.route();
         rate = admission.rate();
+        if (admission.key() != null) {
+            ConnectionLimitHandler.authenticated(ctx);
+            if (snap.config().admin().perKeyMetrics()) {
+                // counted when decided, before any answer byte can reach the client
+                gw.metrics().keyRequest(admission.key().id());
+            }
+        }
         if (!admission.admitted()) {
             reject(admission);
             return;
         }
-        inspecting = route.inspectsBodies();
+        inspecting = route.inspectsBodies() && !statusRead(request);
         HttpHeaderRules.prepareRequest(request, route, ctx.channel(), gw.tls(), requestId, inspecting);
         if (!inspecting) {
             upstream = new UpstreamCall(this);
@@ -106,8 +134,25 @@ public final class Exchange {
         }
     }
 
+    /**
+     * A bodyless GET or HEAD without a query (model status, metadata) passes a policy route
+     * uninspected: it carries no input, so it can get no prediction. Anything with a body, or a
+     * query an upstream could read inputs from, goes through the policy stage.
+     */
+    static boolean statusRead(HttpRequest req) {
+        HttpMethod m = req.method();
+        return (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD))
+                && !req.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
+                && HttpUtil.getContentLength(req, 0L) == 0
+                && req.uri().indexOf('?') < 0;
+    }
+
     private void reject(RequestGate.Admission a) {
-        closeAfter = a.closeAfter();
+        // a body the gateway would only discard is not waited for: answer, then close
+        boolean bodyToCome = !requestComplete
+                && (request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
+                        || HttpUtil.getContentLength(request, 0L) > 0);
+        closeAfter = a.closeAfter() || bodyToCome;
         discarding = true;
         Problem p = a.problem();
         FullHttpResponse res = p.toResponse(ctx.alloc(), requestId);
@@ -123,8 +168,24 @@ public final class Exchange {
         outcome = a.outcome();
         writeFinal(res);
         if (!requestComplete && !closeAfter) {
-            readClient(); // discard the body so the connection stays usable
+            readClient(); // the (empty) end of a bodyless request
         }
+    }
+
+    /** A read deadline passed before the request was complete: 408 when nothing was answered yet, and close. */
+    void readTimedOut() {
+        abrupt = true;
+        if (finished || responseStarted) {
+            ctx.close();
+            return;
+        }
+        failWith(
+                new Problem(
+                        "request-timeout",
+                        HttpResponseStatus.REQUEST_TIMEOUT,
+                        "Request timeout",
+                        "the request was not read completely in time"),
+                "client_timeout");
     }
 
     /** A piece of the request body, delivered one per read by the flow-control handler. */
@@ -151,6 +212,10 @@ public final class Exchange {
             return;
         }
         if (!inspecting) {
+            if (last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
+                // request trailers are not forwarded: they could carry the API key past the header rules
+                content = new DefaultLastHttpContent(content.content());
+            }
             upstream.forward(content);
             if (last) {
                 maybeDone(); // the answer may already be out (an early answer)
@@ -172,9 +237,14 @@ public final class Exchange {
         requestBody = null;
         ByteBuf outbound = AnswerProcessor.onRequest(this, body);
         if (outbound != null) {
-            upstream = new UpstreamCall(this);
-            upstream.start(outbound);
+            callUpstream(outbound);
         }
+    }
+
+    /** Sends the (inspected) request upstream. */
+    void callUpstream(ByteBuf outbound) {
+        upstream = new UpstreamCall(this);
+        upstream.start(outbound);
     }
 
     /** Answers with a problem (only before any answer byte was written). */
@@ -200,7 +270,7 @@ public final class Exchange {
     private void writeFinal(FullHttpResponse res) {
         status = res.status().code();
         closeAfter = closeAfter();
-        HttpUtil.setKeepAlive(res, !closeAfter);
+        HttpHeaderRules.connectionField(res, this);
         res.headers().set(HeaderRewriter.X_REQUEST_ID, requestId);
         bytesOut = res.content().readableBytes();
         responseStarted = true;
@@ -225,10 +295,14 @@ public final class Exchange {
         }
         if (!requestComplete) {
             if (closeAfter) {
-                ctx.close();
+                if (abrupt) {
+                    ctx.close();
+                } else {
+                    front.lingerThenClose(ctx);
+                }
                 finish();
             }
-            return; // still discarding the body
+            return; // an early answer: the body still streams upstream (within request_read)
         }
         finish();
         front.exchangeDone(this, !closeAfter());
@@ -279,9 +353,6 @@ public final class Exchange {
                 ? null
                 : admission.key().id();
         gw.metrics().request(routeTag, outcome, total);
-        if (keyId != null && snap.config().admin().perKeyMetrics()) {
-            gw.metrics().keyRequest(keyId);
-        }
         if (gw.accessLog().enabled()) {
             gw.accessLog()
                     .log(new AccessLog.Entry(
@@ -382,6 +453,11 @@ public final class Exchange {
 
     GatewayContext gateway() {
         return gw;
+    }
+
+    /** The answer's end is marked by closing the connection (an unframed body for an HTTP/1.0 client). */
+    void closeWhenAnswered() {
+        closeAfter = true;
     }
 
     boolean closeAfter() {

@@ -1,23 +1,29 @@
 package dev.moat.gateway.proxy;
 
 import dev.moat.gateway.http.Problem;
+import dev.moat.gateway.server.ConnectionLimitHandler;
 import dev.moat.gateway.server.GatewayContext;
 import dev.moat.gateway.server.HeadReadTimeoutHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The client connection's last handler (after the HTTP codec and the flow-control handler, so each
@@ -30,8 +36,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FrontendHandler.class);
 
     private final GatewayContext gw;
+    /** How long a connection whose answer is out keeps discarding an unread request body. */
+    static final long LINGER_MILLIS = 2_000;
+
+    /**
+     * The same for a connection refused over a cap: long enough to discard what the client sent
+     * before it was accepted (so the 429/503 is not lost to a reset), short enough not to hold
+     * the place it was refused.
+     */
+    static final long REFUSED_LINGER_MILLIS = 200;
+
     private Exchange current;
     private boolean readWanted;
+    private boolean lingering;
 
     public FrontendHandler(GatewayContext gw) {
         this.gw = gw;
@@ -40,14 +57,30 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         gw.clientChannels().add(ctx.channel());
+        if (ConnectionLimitHandler.overCap(ctx)) {
+            // this address holds too many unauthenticated connections: say so once and close
+            gw.metrics().request("none", "overloaded", 0);
+            FullHttpResponse res = new Problem(
+                            "too-many-connections",
+                            HttpResponseStatus.TOO_MANY_REQUESTS,
+                            "Too many connections",
+                            "this address holds too many connections that have not authenticated")
+                    .toResponse(ctx.alloc(), null);
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+            // a graceful close: bytes the client already sent must not turn the close into a reset
+            ctx.writeAndFlush(res)
+                    .addListener((ChannelFutureListener) f -> lingerThenClose(ctx, REFUSED_LINGER_MILLIS));
+            return;
+        }
         int max = gw.runtime().current().config().server().limits().maxConnections();
         if (max > 0 && gw.clientChannels().size() > max) {
             // over the connection limit: say so once and close, without reading anything
             gw.metrics().request("none", "overloaded", 0);
             FullHttpResponse res = Problem.unavailable("the gateway is at its connection limit")
                     .toResponse(ctx.alloc(), null);
-            res.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            res.headers().set(io.netty.handler.codec.http.HttpHeaderNames.RETRY_AFTER, "1");
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
             ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
             return;
         }
@@ -58,8 +91,16 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         readWanted = false;
+        if (lingering) {
+            ReferenceCountUtil.release(msg); // the answer is out; what still comes is discarded
+            read(ctx);
+            return;
+        }
         if (msg instanceof HttpRequest req) {
             HeadReadTimeoutHandler.headReceived(ctx);
+            if (msg instanceof LastHttpContent) {
+                HeadReadTimeoutHandler.requestRead(ctx);
+            }
             if (current != null) {
                 // cannot happen with one read per message; refuse rather than interleave
                 ReferenceCountUtil.release(msg);
@@ -71,11 +112,28 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            RequestHeadCheck.Verdict v = RequestHeadCheck.check(req);
+            if (v.problem() != null) {
+                ReferenceCountUtil.release(msg);
+                refuseHead(ctx, v.problem());
+                return;
+            }
+            req.setUri(v.target().target()); // routed and forwarded alike
             gw.requestStarted();
             String requestId = requestId(req);
-            current = new Exchange(gw, gw.runtime().current(), this, ctx, req, requestId, pathOf(req.uri()));
+            current = new Exchange(
+                    gw,
+                    gw.runtime().current(),
+                    this,
+                    ctx,
+                    req,
+                    requestId,
+                    v.target().path());
             current.start();
         } else if (msg instanceof HttpContent content) {
+            if (content instanceof LastHttpContent) {
+                HeadReadTimeoutHandler.requestRead(ctx);
+            }
             if (content.decoderResult().isFailure()) {
                 content.release();
                 Exchange ex = current;
@@ -138,8 +196,39 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    /**
+     * The answer is out but the request body was not read: half-close (the client sees the answer
+     * and EOF), discard what still arrives for at most {@link #LINGER_MILLIS}, then close. Closing
+     * at once with unread bytes in the socket would send a reset that can destroy the answer
+     * before the client reads it.
+     */
+    void lingerThenClose(ChannelHandlerContext ctx) {
+        lingerThenClose(ctx, LINGER_MILLIS);
+    }
+
+    private void lingerThenClose(ChannelHandlerContext ctx, long millis) {
+        if (lingering) {
+            return;
+        }
+        lingering = true;
+        ctx.executor().schedule(() -> ctx.close(), millis, TimeUnit.MILLISECONDS);
+        if (ctx.channel() instanceof DuplexChannel d && ctx.pipeline().get(SslHandler.class) == null) {
+            d.shutdownOutput();
+        }
+        read(ctx);
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == HeadReadTimeoutHandler.TIMED_OUT) {
+            Exchange ex = current;
+            if (ex != null && !lingering) {
+                ex.readTimedOut();
+            } else {
+                ctx.close();
+            }
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             if (current == null) {
                 ctx.close();
@@ -162,6 +251,17 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /** A head that fails {@link RequestHeadCheck}: answered, never forwarded, and the connection closes. */
+    private void refuseHead(ChannelHandlerContext ctx, Problem p) {
+        gw.metrics().request("none", p.status().code() == 400 ? "bad_request" : "method_refused", 0);
+        FullHttpResponse res = p.toResponse(ctx.alloc(), null);
+        if (p.status().code() == 405) {
+            res.headers().set(HttpHeaderNames.ALLOW, RequestHeadCheck.ALLOW);
+        }
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(res).addListener((ChannelFutureListener) f -> lingerThenClose(ctx));
+    }
+
     private void rejectUndecodable(ChannelHandlerContext ctx, Throwable cause) {
         Problem p;
         if (cause instanceof TooLongHttpHeaderException) {
@@ -179,7 +279,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         gw.metrics().request("none", "bad_request", 0);
         FullHttpResponse res = p.toResponse(ctx.alloc(), null);
-        res.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -215,41 +315,5 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         }
         return true;
-    }
-
-    static String pathOf(String uri) {
-        int start = 0;
-        if (!uri.startsWith("/")) {
-            // absolute-form (RFC 9112 section 3.2.2): skip scheme and authority
-            int scheme = uri.indexOf("://");
-            if (scheme > 0) {
-                int slash = uri.indexOf('/', scheme + 3);
-                if (slash < 0) {
-                    return "/";
-                }
-                start = slash;
-            }
-        }
-        int q = uri.indexOf('?', start);
-        int h = uri.indexOf('#', start);
-        int end = q < 0 ? (h < 0 ? uri.length() : h) : (h < 0 ? q : Math.min(q, h));
-        return uri.substring(start, end);
-    }
-
-    /** The origin form (RFC 9112 section 3.2.1) of a request target: path and query, no scheme or authority. */
-    static String originForm(String uri) {
-        if (uri.startsWith("/")) {
-            return uri;
-        }
-        int scheme = uri.indexOf("://");
-        if (scheme > 0) {
-            int slash = uri.indexOf('/', scheme + 3);
-            if (slash < 0) {
-                int q = uri.indexOf('?', scheme + 3);
-                return q < 0 ? "/" : "/" + uri.substring(q);
-            }
-            return uri.substring(slash);
-        }
-        return uri;
     }
 }

@@ -7,7 +7,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
@@ -33,8 +33,21 @@ final class HttpHeaderRules {
         if (a != null && ex.rate() != null && a.key() != null) {
             RateLimitHeaders.write(res.headers(), ex.rate(), ex.snapshot().policyHeader(a.key()));
         }
+        connectionField(res, ex);
+    }
+
+    /**
+     * The answer's {@code Connection} field: {@code close} when the connection closes after it;
+     * {@code keep-alive} for an HTTP/1.0 client whose connection stays open (RFC 9112 section
+     * 9.3: an HTTP/1.0 connection persists only when both sides say so); none otherwise.
+     */
+    static void connectionField(HttpResponse res, Exchange ex) {
         if (ex.closeAfter()) {
-            HttpUtil.setKeepAlive(res, false);
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (ex.request().protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        } else {
+            res.headers().remove(HttpHeaderNames.CONNECTION);
         }
     }
 

@@ -112,7 +112,7 @@ public final class PolicyStage {
             ByteBuf out = adapter.writeAnswer(answer, preds, strip(policy, decision), alloc);
             if (cp.llmGuard() != null) {
                 try {
-                    ByteBuf rounded = cp.llmGuard().roundLogprobs(out, alloc);
+                    ByteBuf rounded = cp.llmGuard().applyToAnswer(out, alloc, actions::add);
                     if (rounded != out) {
                         out.release();
                         actions.add("llm_round");

@@ -4,6 +4,7 @@ import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.ratelimit.RateLimiter;
+import dev.moat.gateway.ratelimit.SharedLimiter;
 import dev.moat.gateway.runtime.Route;
 import dev.moat.gateway.runtime.Snapshot;
 import dev.moat.gateway.server.Enforcement;
@@ -12,10 +13,17 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Decides, before any upstream call, whether a request may pass: route, key, bucket, block, size.
  * It only decides; {@link Exchange} acts on the answer.
+ *
+ * <p>With local buckets the whole decision is synchronous. With shared buckets (Redis) every check
+ * but the buckets' is made at once; {@link #admit} then answers {@link Admission#pending()} and
+ * {@link #consumeShared} takes the tokens (throttle, then tier) without blocking; the exchange
+ * resumes on its event loop when that answers.
  */
 final class RequestGate {
 
@@ -30,8 +38,16 @@ final class RequestGate {
             long retryAfterSeconds,
             Enforcement.Gate gate) {
 
+        /** Marks an admission still waiting for the shared buckets (never answered to a client). */
+        private static final Problem PENDING = Problem.unavailable("pending");
+
         boolean admitted() {
             return problem == null;
+        }
+
+        /** True when the shared buckets must still be asked ({@link #consumeShared}). */
+        boolean pending() {
+            return problem == PENDING;
         }
 
         static Admission reject(Problem p, String outcome, boolean close) {
@@ -55,7 +71,7 @@ final class RequestGate {
         if (route == null) {
             return Admission.reject(Problem.notFound("no route for this path"), "no_route", false);
         }
-        ApiKey key = snap.keys().authenticate(KeyStore.presentedSecret(h));
+        ApiKey key = gw.keys().authenticate(KeyStore.presentedSecret(h));
         if (key == null) {
             return new Admission(
                     Problem.unauthorized("send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'"),
@@ -90,7 +106,69 @@ final class RequestGate {
                     gate.retryAfterSeconds(),
                     gate);
         }
-        RateLimiter.Decision rate = gw.rateLimiter().tryConsume(key.id(), snap.limits(key));
+        if (gw.sharedLimiter() != null) {
+            return new Admission(Admission.PENDING, "pending", false, route, key, null, -1, gate);
+        }
+        return afterRate(gw, snap, req, route, key, gate, gw.rateLimiter().tryConsume(key.id(), snap.limits(key)));
+    }
+
+    /**
+     * Takes the pending admission's tokens from the shared buckets: the escalation throttle's (when
+     * the ladder throttles the key) then the tier's. Completes on a Redis or timer thread; never
+     * fails (an unreachable Redis when failing closed is a 503 admission).
+     */
+    static CompletionStage<Admission> consumeShared(
+            GatewayContext gw, Snapshot snap, HttpRequest req, Admission pending) {
+        SharedLimiter shared = gw.sharedLimiter();
+        ApiKey key = pending.key();
+        Enforcement.Gate gate = pending.gate();
+        CompletionStage<Admission> throttled;
+        if (gate.decision().throttles()) {
+            throttled = shared.tryConsumeThrottle(key.id(), gate.decision().throttle())
+                    .thenApply(t -> {
+                        if (t.allowed()) {
+                            return null;
+                        }
+                        gw.metrics().action("throttle");
+                        Enforcement.Gate g = new Enforcement.Gate(
+                                Enforcement.Kind.THROTTLED, gate.decision(), t.retryAfterSeconds(), t);
+                        return new Admission(
+                                Problem.throttled("this key is throttled for abnormal usage"),
+                                "throttled",
+                                false,
+                                pending.route(),
+                                key,
+                                t,
+                                t.retryAfterSeconds(),
+                                g);
+                    });
+        } else {
+            throttled = CompletableFuture.completedFuture(null);
+        }
+        return throttled
+                .thenCompose(t -> t != null
+                        ? CompletableFuture.completedFuture(t)
+                        : shared.tryConsume(key.id(), snap.limits(key), 1)
+                                .thenApply(rate -> afterRate(gw, snap, req, pending.route(), key, gate, rate)))
+                .exceptionally(e -> new Admission(
+                        Problem.unavailable("shared rate-limit state is unreachable; try again shortly"),
+                        "shared_state_unavailable",
+                        false,
+                        pending.route(),
+                        key,
+                        null,
+                        1,
+                        gate));
+    }
+
+    private static Admission afterRate(
+            GatewayContext gw,
+            Snapshot snap,
+            HttpRequest req,
+            Route route,
+            ApiKey key,
+            Enforcement.Gate gate,
+            RateLimiter.Decision rate) {
         if (!rate.allowed()) {
             gw.metrics().rateLimited();
             return new Admission(

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -36,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * write to the client) or aggregated for the policy stage, the response timeout, and the
  * connection's return to the pool (when reusable) or close.
  */
-final class UpstreamCall {
+final class UpstreamCall implements UpstreamHandler.Listener {
 
     private final Exchange ex;
     private final ChannelHandlerContext ctx;
@@ -50,7 +51,9 @@ final class UpstreamCall {
     private long nanos = -1;
     private boolean requestSent;
     private boolean answered;
+    private boolean aborted;
     private boolean releaseWhenSent;
+    private boolean skipInterimEnd;
 
     UpstreamCall(Exchange ex) {
         this.ex = ex;
@@ -92,7 +95,7 @@ final class UpstreamCall {
 
     private void sendHead(ByteBuf fullBody) {
         HttpRequest request = ex.request();
-        String uri = ex.route().upstream().config().basePath() + FrontendHandler.originForm(request.uri());
+        String uri = ex.route().upstream().config().basePath() + request.uri(); // normalised origin-form
         HttpRequest out;
         if (fullBody != null) {
             out = new DefaultFullHttpRequest(
@@ -199,7 +202,21 @@ final class UpstreamCall {
     }
 
     /** A message from the upstream connection (via {@link UpstreamHandler}). */
-    void onMessage(Object msg) {
+    @Override
+    public void onMessage(Object msg) {
+        if (aborted) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (skipInterimEnd && msg instanceof HttpContent c && !(msg instanceof HttpResponse)) {
+            // the (empty) end of an interim 1xx answer: nothing for the client
+            ReferenceCountUtil.release(msg);
+            if (c instanceof LastHttpContent) {
+                skipInterimEnd = false;
+            }
+            upstream.read();
+            return;
+        }
         if (answered) {
             ReferenceCountUtil.release(msg); // nothing may follow a complete answer
             dropConnection();
@@ -216,8 +233,7 @@ final class UpstreamCall {
         }
         if (msg instanceof HttpResponse h) {
             if (h.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-                ReferenceCountUtil.release(msg);
-                upstream.read();
+                onInterim(h);
                 return;
             }
             head = h;
@@ -242,16 +258,60 @@ final class UpstreamCall {
         }
     }
 
-    private void relayHead(HttpResponse h) {
-        HttpHeaderRules.prepareResponse(h, ex);
-        if (ex.inspecting()
-                && ex.route().compiled().llmGuard() != null
-                && AnswerProcessor.streams(h)
-                && h.status().code() / 100 == 2) {
-            sse = new SseEventRewriter(ex.route().compiled().llmGuard());
-            h.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+    /**
+     * An interim answer (RFC 9110 section 15.2): 101 cannot be honoured (the gateway never asks
+     * for an upgrade) and fails the call; 100 answers an {@code Expect} the gateway handled itself
+     * and is dropped; others (103 Early Hints) are relayed to an HTTP/1.1 client, never to an
+     * HTTP/1.0 one. Then the final answer is awaited.
+     */
+    private void onInterim(HttpResponse h) {
+        int code = h.status().code();
+        if (!(h instanceof LastHttpContent)) {
+            skipInterimEnd = true;
         }
-        if (!(h instanceof LastHttpContent) && !HttpUtil.isContentLengthSet(h) && bodyAllowed(h)) {
+        if (code == 101) {
+            ReferenceCountUtil.release(h);
+            onClosed(null);
+            return;
+        }
+        if (code != 100 && ex.request().protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+            FullHttpResponse interim = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, h.status());
+            interim.headers().set(h.headers());
+            HeaderRewriter.toClient(interim.headers(), ex.requestId());
+            interim.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+            ctx.write(interim);
+        }
+        ReferenceCountUtil.release(h);
+        upstream.read();
+    }
+
+    private void relayHead(HttpResponse h) {
+        if (ex.inspecting() && AnswerProcessor.streams(h) && h.status().code() / 100 == 2) {
+            switch (AnswerProcessor.streamHandling(ex, h)) {
+                case REWRITE_EVENTS -> {
+                    sse = new SseEventRewriter(ex.route().compiled().llmGuard());
+                    h.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+                }
+                case REFUSE -> {
+                    ReferenceCountUtil.release(h);
+                    ex.gateway().metrics().action("fail_closed");
+                    ex.failWith(
+                            Problem.badGateway("the upstream answered with an event stream this route's policy"
+                                    + " cannot transform"),
+                            "unsafe_answer");
+                    return;
+                }
+                case PASS -> ex.gateway().metrics().action("fail_open");
+            }
+        }
+        boolean framed = h instanceof LastHttpContent || HttpUtil.isContentLengthSet(h) || !bodyAllowed(h);
+        boolean http10 = ex.request().protocolVersion().equals(HttpVersion.HTTP_1_0);
+        if (!framed && http10) {
+            // RFC 9112 section 6.1: no chunked coding for an HTTP/1.0 recipient; the close ends the body
+            ex.closeWhenAnswered();
+        }
+        HttpHeaderRules.prepareResponse(h, ex);
+        if (!framed && !http10) {
             HttpUtil.setTransferEncodingChunked(h, true);
         }
         ex.responseStarted();
@@ -342,15 +402,17 @@ final class UpstreamCall {
      * The upstream connection finished a read: whatever it relayed goes to the client in one flush
      * (head and body of a small answer in one write, as nginx does).
      */
-    void onReadComplete() {
+    @Override
+    public void onReadComplete() {
         if (!ex.finished()) {
             ctx.flush();
         }
     }
 
     /** The upstream connection closed, failed, or sent something undecodable. */
-    void onClosed(Throwable cause) {
-        if (ex.finished() || ex.responseComplete()) {
+    @Override
+    public void onClosed(Throwable cause) {
+        if (aborted || ex.finished() || ex.responseComplete()) {
             return;
         }
         abort();
@@ -363,7 +425,7 @@ final class UpstreamCall {
 
     private void onTimeout() {
         timer = null;
-        if (ex.finished() || ex.responseComplete()) {
+        if (aborted || ex.finished() || ex.responseComplete()) {
             return;
         }
         abort();
@@ -379,6 +441,7 @@ final class UpstreamCall {
 
     /** Gives the connection up (closed, never reused) and frees what is held. */
     void abort() {
+        aborted = true; // what the close below reports (write failures, inactive) is not news
         cancelTimer();
         dropConnection();
         releaseBuffers();

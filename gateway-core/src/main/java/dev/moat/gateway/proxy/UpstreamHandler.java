@@ -13,22 +13,33 @@ import io.netty.util.ReferenceCountUtil;
  */
 public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
-    private UpstreamCall call;
+    /** The call a connection serves: it takes every message, read completion and close. */
+    public interface Listener {
+        /** A message from the upstream; the listener owns it (forwards or releases it). */
+        void onMessage(Object msg);
+
+        void onReadComplete();
+
+        /** The connection closed (cause null) or failed. */
+        void onClosed(Throwable cause);
+    }
+
+    private Listener call;
 
     /** Binds the connection to a call (on the connection's event loop); null unbinds it. */
-    void bind(UpstreamCall call) {
+    public void bind(Listener call) {
         this.call = call;
     }
 
     /** Unbinds it before it goes back to the pool, and keeps a read pending to notice a close. */
-    void unbind(Channel ch) {
+    public void unbind(Channel ch) {
         this.call = null;
         ch.read();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        UpstreamCall c = call;
+        Listener c = call;
         if (c == null) {
             ReferenceCountUtil.release(msg);
             ctx.close();
@@ -39,7 +50,7 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        UpstreamCall c = call;
+        Listener c = call;
         if (c != null) {
             c.onReadComplete();
         }
@@ -47,7 +58,7 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        UpstreamCall c = call;
+        Listener c = call;
         call = null;
         if (c != null) {
             c.onClosed(null);
@@ -57,7 +68,7 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        UpstreamCall c = call;
+        Listener c = call;
         call = null;
         ctx.close();
         if (c != null) {

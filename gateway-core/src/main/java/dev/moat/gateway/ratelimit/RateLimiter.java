@@ -81,6 +81,18 @@ public final class RateLimiter {
         return consume(tierBuckets, keyId, limits, tokens);
     }
 
+    /**
+     * Gives back {@code tokens} taken from the key's tier bucket for a request that was refused
+     * afterwards (a batch too large for the bucket costs nothing). No-op when the bucket is gone
+     * or its limits changed meanwhile.
+     */
+    public void refund(String keyId, List<RateLimit> limits, long tokens) {
+        KeyBucket kb = tierBuckets.getIfPresent(keyId);
+        if (kb != null && kb.limits().equals(limits) && tokens > 0) {
+            kb.bucket().addTokens(tokens);
+        }
+    }
+
     /** Takes one token from the key's escalation throttle bucket. */
     public Decision tryConsumeThrottle(String keyId, List<RateLimit> limits) {
         return consume(throttleBuckets, keyId, limits, 1);
@@ -104,7 +116,11 @@ public final class RateLimiter {
                 cache.put(keyId, fresh);
             }
         }
-        VerboseResult<ConsumptionProbe> result = kb.bucket().asVerbose().tryConsumeAndReturnRemaining(tokens);
+        return decide(limits, kb.bucket().asVerbose().tryConsumeAndReturnRemaining(tokens));
+    }
+
+    /** The decision, Retry-After and RateLimit fields for one consumption from a bucket holding {@code limits}. */
+    static Decision decide(List<RateLimit> limits, VerboseResult<ConsumptionProbe> result) {
         ConsumptionProbe probe = result.getValue();
         long[] available = result.getDiagnostics().getAvailableTokensPerEachBandwidth();
         int limiting = 0;
@@ -125,6 +141,18 @@ public final class RateLimiter {
         // more tokens than a bucket holds can never be granted: no Retry-After then (0)
         long retryAfter = probe.isConsumed() || wait == Long.MAX_VALUE ? 0 : Math.max(1, ceilSeconds(wait));
         return new Decision(probe.isConsumed(), limits, limiting, remaining, resetSeconds, retryAfter);
+    }
+
+    /** A bucket configuration holding every limit, refilled greedily. */
+    static io.github.bucket4j.BucketConfiguration configuration(List<RateLimit> limits) {
+        var builder = io.github.bucket4j.BucketConfiguration.builder();
+        for (RateLimit l : limits) {
+            builder.addLimit(Bandwidth.builder()
+                    .capacity(l.capacity())
+                    .refillGreedy(l.capacity(), l.period())
+                    .build());
+        }
+        return builder.build();
     }
 
     private Bucket newBucket(List<RateLimit> limits) {

@@ -1,9 +1,11 @@
 package dev.moat.gateway.server;
 
+import dev.moat.gateway.auth.KeyDirectory;
 import dev.moat.gateway.defense.Defenses;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.ratelimit.RateLimiter;
+import dev.moat.gateway.ratelimit.SharedLimiter;
 import dev.moat.gateway.runtime.RuntimeHolder;
 import io.netty.channel.group.ChannelGroup;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -15,7 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class GatewayContext {
 
     private final RuntimeHolder runtime;
+    private final KeyDirectory keys;
     private final RateLimiter rateLimiter;
+    private final SharedLimiter sharedLimiter;
     private final MoatMetrics metrics;
     private final AccessLog accessLog;
     private final ChannelGroup clientChannels;
@@ -27,14 +31,31 @@ public final class GatewayContext {
 
     public GatewayContext(
             RuntimeHolder runtime,
+            KeyDirectory keys,
             RateLimiter rateLimiter,
             MoatMetrics metrics,
             AccessLog accessLog,
             ChannelGroup clientChannels,
             Defenses defenses,
             boolean tls) {
+        this(runtime, keys, rateLimiter, null, metrics, accessLog, clientChannels, defenses, tls);
+    }
+
+    /** @param sharedLimiter buckets shared with other instances (Redis), or null for local buckets only */
+    public GatewayContext(
+            RuntimeHolder runtime,
+            KeyDirectory keys,
+            RateLimiter rateLimiter,
+            SharedLimiter sharedLimiter,
+            MoatMetrics metrics,
+            AccessLog accessLog,
+            ChannelGroup clientChannels,
+            Defenses defenses,
+            boolean tls) {
         this.runtime = runtime;
+        this.keys = keys;
         this.rateLimiter = rateLimiter;
+        this.sharedLimiter = sharedLimiter;
         this.metrics = metrics;
         this.accessLog = accessLog;
         this.clientChannels = clientChannels;
@@ -47,8 +68,18 @@ public final class GatewayContext {
         return runtime;
     }
 
+    /** The keys in force (YAML plus the runtime overlay); authenticate here, not on the snapshot. */
+    public KeyDirectory keys() {
+        return keys;
+    }
+
     public RateLimiter rateLimiter() {
         return rateLimiter;
+    }
+
+    /** The buckets shared with other instances (Redis), or null: then {@link #rateLimiter()} decides alone. */
+    public SharedLimiter sharedLimiter() {
+        return sharedLimiter;
     }
 
     public MoatMetrics metrics() {

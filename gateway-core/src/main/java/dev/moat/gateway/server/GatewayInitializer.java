@@ -15,9 +15,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * Builds a client connection's pipeline, in named stages:
  * <pre>
- * [tls] -> head-read-timeout -> idle -> http-codec -> expect-continue -> flow-control -> frontend
+ * connection-limit -> [tls] -> head-read-timeout -> idle -> http-codec -> expect-continue -> flow-control
+ *   -> frontend
  * </pre>
- * The codec's limits come from the config in force when the connection opened.
+ * The codec's limits, the read deadlines and the per-address cap come from the config in force
+ * when the connection opened.
  */
 public final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -30,6 +32,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
 
     private final GatewayContext gw;
     private final SslContext ssl;
+    private final AddressConnections perAddress = new AddressConnections();
 
     public GatewayInitializer(GatewayContext gw, SslContext ssl) {
         this.gw = gw;
@@ -45,12 +48,18 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     }
 
     private void addTransportHandlers(ChannelPipeline p, SocketChannel ch, ServerConfig server) {
+        p.addLast(
+                ConnectionLimitHandler.NAME,
+                new ConnectionLimitHandler(perAddress, server.limits().maxConnectionsPerAddress()));
         if (ssl != null) {
             p.addLast(TLS, ssl.newHandler(ch.alloc()));
         }
         p.addLast(
                 HeadReadTimeoutHandler.NAME,
-                new HeadReadTimeoutHandler(server.timeouts().headerRead().toNanos()));
+                new HeadReadTimeoutHandler(
+                        server.timeouts().headerRead().toNanos(),
+                        server.timeouts().requestRead().toNanos(),
+                        server.timeouts().keepAlive().toNanos()));
         p.addLast(IDLE, new IdleStateHandler(0, 0, server.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS));
     }
 

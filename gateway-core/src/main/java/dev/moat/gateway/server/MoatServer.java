@@ -2,17 +2,26 @@ package dev.moat.gateway.server;
 
 import dev.moat.config.ConfigError;
 import dev.moat.config.ConfigException;
+import dev.moat.config.DistributedConfig;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.ServerConfig;
 import dev.moat.gateway.admin.AdminInitializer;
+import dev.moat.gateway.auth.KeyDirectory;
 import dev.moat.gateway.defense.Defenses;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.metrics.NettyAllocatorMeters;
 import dev.moat.gateway.proxy.Transport;
 import dev.moat.gateway.ratelimit.RateLimiter;
+import dev.moat.gateway.ratelimit.RedisLimiter;
+import dev.moat.gateway.ratelimit.SharedLimiter;
 import dev.moat.gateway.runtime.RuntimeHolder;
 import dev.moat.gateway.runtime.Snapshot;
+import dev.moat.gateway.state.FileStateStore;
+import dev.moat.gateway.state.InMemoryStateStore;
+import dev.moat.gateway.state.RedisLink;
+import dev.moat.gateway.state.RedisStateStore;
+import dev.moat.gateway.state.StateStore;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -59,7 +68,11 @@ public final class MoatServer implements AutoCloseable {
     });
     private final RuntimeHolder runtime;
     private final Defenses defenses;
+    private final RedisLink redis;
+    private final SharedLimiter shared;
+    private final StateStore store;
     private final InstantSource clock;
+    private final KeyDirectory keys;
     private final GatewayContext gw;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -73,6 +86,15 @@ public final class MoatServer implements AutoCloseable {
      * @param nanoClock  the monotonic clock for buckets and detectors ({@code System::nanoTime})
      */
     public MoatServer(MoatConfig config, ConfigSource configSource, LongSupplier nanoClock) {
+        this(config, configSource, nanoClock, null);
+    }
+
+    /**
+     * @param state where blocks and runtime key changes live (keys made, rotated, revoked at runtime),
+     *              or null to build it from the config (Redis, the state file, or memory); the server
+     *              closes it on {@link #close()}
+     */
+    public MoatServer(MoatConfig config, ConfigSource configSource, LongSupplier nanoClock, StateStore state) {
         this.configSource = configSource;
         metrics.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -82,16 +104,45 @@ public final class MoatServer implements AutoCloseable {
         RateLimiter limiter = new RateLimiter(
                 config.rateLimiting().maxTrackedKeys(), config.rateLimiting().expireAfterIdle(), nanoClock);
         this.clock = instantSource(nanoClock);
-        this.defenses = new Defenses(config, limiter, metrics, clock);
+        DistributedConfig dc = config.distributed();
+        if (dc.redisUrl() != null) {
+            this.redis = new RedisLink(dc.redisUrl(), dc.timeout());
+            if (!redis.start()) {
+                LOG.warn(
+                        "Redis unreachable at start: {} until it answers",
+                        dc.failOpen() ? "serving from local buckets at limit/" + dc.instances() : "answering 503");
+            }
+            RedisStateStore rs = new RedisStateStore(redis, clock);
+            this.store = rs;
+            redis.awaitUp(Duration.ofSeconds(2));
+            rs.loadNow();
+            this.shared = new RedisLimiter(redis, limiter, dc.instances(), dc.failOpen(), dc.timeout());
+            if (config.state().file() != null) {
+                LOG.warn("state.file is ignored with distributed.redis: Redis keeps the shared state");
+            }
+        } else {
+            this.redis = null;
+            this.shared = null;
+            this.store = state != null
+                    ? state
+                    : config.state().file() == null
+                            ? new InMemoryStateStore()
+                            : FileStateStore.open(config.state().file(), clock);
+        }
+        this.defenses = new Defenses(config, limiter, shared, store, metrics, clock);
         try {
             this.runtime = new RuntimeHolder(config, transport, defenses::compile);
         } catch (RuntimeException e) {
             defenses.close();
+            closeState();
             throw e;
         }
+        this.keys = new KeyDirectory(store, clock, config.keys(), config.tiers().keySet());
         this.gw = new GatewayContext(
                 runtime,
+                keys,
                 limiter,
+                shared,
                 metrics,
                 new AccessLog(config.accessLog().enabled(), config.accessLog().format()),
                 clients,
@@ -103,9 +154,25 @@ public final class MoatServer implements AutoCloseable {
         int threads = config.server().eventLoopThreads() > 0
                 ? config.server().eventLoopThreads()
                 : Runtime.getRuntime().availableProcessors();
-        if (config.distributed().redisUrl() != null) {
-            LOG.warn("distributed.redis is set but shared state is not implemented in this version: "
-                    + "this instance keeps buckets, verdicts and blocks locally (route each key to one instance)");
+        for (String warning : StartupWarnings.check(config)) {
+            LOG.warn(warning);
+        }
+        if (redis != null) {
+            metrics.gauge(
+                    MoatMetrics.REDIS_UP,
+                    "1 while Redis answers within distributed.timeout",
+                    redis,
+                    r -> r.up() ? 1 : 0);
+            metrics.functionCounter(
+                    MoatMetrics.REDIS_DECISIONS_WITHOUT,
+                    "Rate-limit decisions taken without Redis (local fallback or 503)",
+                    shared,
+                    SharedLimiter::decisionsWithout);
+            metrics.functionCounter(
+                    MoatMetrics.REDIS_OUTAGES,
+                    "Times Redis went from reachable to unreachable",
+                    redis,
+                    r -> r.downEvents());
         }
         if (config.detection().calibration() != null) {
             LOG.warn(
@@ -188,6 +255,7 @@ public final class MoatServer implements AutoCloseable {
         try {
             MoatConfig next = configSource.load();
             Snapshot s = runtime.install(next);
+            keys.install(next.keys(), next.tiers().keySet());
             metrics.reload(true);
             defenses.audit("reload", null, "generation " + s.generation());
             LOG.info("config reloaded (generation {})", s.generation());
@@ -237,6 +305,7 @@ public final class MoatServer implements AutoCloseable {
         }
         runtime.closeAll();
         defenses.close();
+        closeState();
         // Bounded waits: a loop that does not terminate in time must not hang the shutdown (seen
         // once in the evaluation with epoll: a loop parked in epoll_wait after shutdownGracefully).
         if (!workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
@@ -251,6 +320,43 @@ public final class MoatServer implements AutoCloseable {
 
     public Defenses defenses() {
         return defenses;
+    }
+
+    /** The keys in force: YAML plus the runtime overlay. */
+    public KeyDirectory keys() {
+        return keys;
+    }
+
+    /** Blocks, unblock marks, revocations, runtime keys and shared risks (memory, state file or Redis). */
+    public StateStore stateStore() {
+        return store;
+    }
+
+    /**
+     * Redis' state for /readyz: null without Redis, else {@code up} or {@code down} with what the
+     * gateway does meanwhile.
+     */
+    public String redisState() {
+        if (redis == null) {
+            return null;
+        }
+        if (redis.up()) {
+            return "up";
+        }
+        DistributedConfig dc = runtime.current().config().distributed();
+        return dc.failOpen()
+                ? "down (failing open: local buckets at limit/" + dc.instances() + ")"
+                : "down (failing closed: new requests answered 503)";
+    }
+
+    private void closeState() {
+        store.close(); // the state file's last write
+        if (shared != null) {
+            shared.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
     }
 
     public InstantSource clock() {

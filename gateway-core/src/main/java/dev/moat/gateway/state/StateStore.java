@@ -40,6 +40,12 @@ public interface StateStore extends AutoCloseable {
             long previousValidUntilMillis,
             long createdAtMillis) {}
 
+    /**
+     * A risk shared between instances: the highest risk an instance's detectors gave a key (or a
+     * tenant, id {@code tenant:NAME}) at a time. Readers decay it with the engine's half-life.
+     */
+    record Risk(double risk, long atMillis) {}
+
     /** The block in force for a key, or null when none (or it has expired). */
     Block block(String keyId, long nowMillis);
 
@@ -71,6 +77,24 @@ public interface StateStore extends AutoCloseable {
 
     /** Revokes a key id for good (and drops its runtime record). */
     CompletionStage<Void> revoke(String keyId, long atMillis);
+
+    /** The shared risk of a key or tenant id, or null when none is known. */
+    default Risk risk(String id) {
+        return null;
+    }
+
+    /**
+     * Publishes a risk (a key's or a tenant's) so every instance applies the same ladder step. Kept
+     * until {@code ttlMillis} after {@code risk.atMillis()}.
+     */
+    default CompletionStage<Void> putRisk(String id, Risk risk, long ttlMillis) {
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
+    }
+
+    /** How the store's backing reaches its data: {@code memory}, {@code file}, {@code redis-up}, {@code redis-down}. */
+    default String health() {
+        return "memory";
+    }
 
     /**
      * Called after every change, local or from another instance, with the key id it touched. Called

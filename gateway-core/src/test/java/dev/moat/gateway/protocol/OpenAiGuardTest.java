@@ -314,4 +314,50 @@ class OpenAiGuardTest {
                                 .build(),
                         HttpResponse.BodyHandlers.ofByteArray());
     }
+
+    @Test
+    void promptLogprobsAreRejectedOrStrippedAsConfigured() {
+        assertThat(check(REJECT, "{\"prompt\": \"x\", \"echo\": true, \"logprobs\": 1}")
+                        .kind())
+                .isEqualTo(GuardResult.Kind.REJECT);
+        assertThat(check(REJECT, "{\"prompt\": \"x\", \"prompt_logprobs\": 3}").kind())
+                .isEqualTo(GuardResult.Kind.REJECT);
+        assertThat(check(REJECT, "{\"prompt\": \"x\", \"echo\": true}").kind())
+                .as("echo without logprobs leaks nothing")
+                .isEqualTo(GuardResult.Kind.ACCEPT);
+        LlmRules strip = new LlmRules(5, 2, "reject", 10, "strip");
+        rewritten(strip, "{\"prompt\": \"x\", \"echo\": true, \"logprobs\": 1, \"prompt_logprobs\": 2}", body -> {
+            assertThat(body.has("echo")).isFalse();
+            assertThat(body.has("prompt_logprobs")).isFalse();
+            assertThat(body.get("logprobs").intValue()).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void answersKeepAtMostTheCapOfAlternativesPerTokenInEveryChoice() throws Exception {
+        LlmRules two = new LlmRules(2, -1, "reject", 10);
+        String completions = "{\"choices\": ["
+                + "{\"text\": \"a\", \"logprobs\": {\"top_logprobs\": [{\"a\": -0.1, \"b\": -2, \"c\": -0.5, \"d\": -4}]}},"
+                + "{\"text\": \"b\", \"prompt_logprobs\": [null], \"logprobs\": {\"top_logprobs\": [{\"x\": -3, \"y\": -1, \"z\": -2}]}}]}";
+        java.util.List<String> actions = new java.util.ArrayList<>();
+        io.netty.buffer.ByteBuf in =
+                io.netty.buffer.Unpooled.copiedBuffer(completions, java.nio.charset.StandardCharsets.UTF_8);
+        io.netty.buffer.ByteBuf out =
+                new OpenAiGuard(two).applyToAnswer(in, io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, actions::add);
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(out.toString(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(root.at("/choices/0/logprobs/top_logprobs/0").fieldNames())
+                    .toIterable()
+                    .containsExactlyInAnyOrder("a", "c");
+            assertThat(root.at("/choices/1/logprobs/top_logprobs/0").fieldNames())
+                    .toIterable()
+                    .containsExactlyInAnyOrder("y", "z");
+            assertThat(root.at("/choices/1").has("prompt_logprobs")).isFalse();
+            assertThat(actions).containsExactly(OpenAiGuard.ANSWER_CAP, OpenAiGuard.PROMPT_STRIP);
+        } finally {
+            in.release();
+            out.release();
+        }
+    }
 }

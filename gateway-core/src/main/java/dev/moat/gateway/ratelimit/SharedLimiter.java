@@ -1,0 +1,39 @@
+package dev.moat.gateway.ratelimit;
+
+import dev.moat.config.RateLimit;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Token buckets shared by several gateway instances (in Redis). Unlike the local {@link RateLimiter}
+ * its answers come later, on another thread: the caller resumes on its own event loop. A stage that
+ * fails with {@link Unavailable} means the shared buckets could not answer and the gateway fails
+ * closed (503); when failing open the stage holds a decision from local buckets instead.
+ */
+public interface SharedLimiter extends AutoCloseable {
+
+    /** The shared buckets did not answer in time and {@code distributed.fail_open} is false. */
+    final class Unavailable extends RuntimeException {
+        public Unavailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** Takes {@code tokens} from the key's tier bucket. */
+    CompletionStage<RateLimiter.Decision> tryConsume(String keyId, List<RateLimit> limits, long tokens);
+
+    /** Takes one token from the key's escalation throttle bucket. */
+    CompletionStage<RateLimiter.Decision> tryConsumeThrottle(String keyId, List<RateLimit> limits);
+
+    /** Forgets a key's throttle everywhere (after an unblock or reset). */
+    void clearThrottle(String keyId);
+
+    /** True while the shared buckets answer. */
+    boolean up();
+
+    /** Decisions taken without the shared buckets (local fallback or 503) since start. */
+    long decisionsWithout();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,356 @@
+package dev.moat.gateway.state;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link StateStore} shared by every instance through Redis. Reads come from the local view
+ * (inherited); a write changes the local view at once, then a writer thread stores it in Redis and
+ * publishes it on {@value #CHANNEL}, where every other instance applies it to its own view (within
+ * a few milliseconds: well inside the 1 s promise). Layout, under the prefix {@code moat:}:
+ *
+ * <ul>
+ *   <li>{@code moat:block:ID}: a block as JSON, expiring (PX) when the block ends
+ *   <li>{@code moat:risk:ID}: a shared risk as JSON, expiring when it has decayed to nothing
+ *   <li>hashes {@code moat:unblocked}, {@code moat:revoked} (id to millis), {@code moat:keys} (id to JSON)
+ * </ul>
+ *
+ * <p>When Redis is unreachable, writes stay in the local view and in a replay queue; once Redis
+ * answers again the queue is written first, then the whole Redis view is read back (a change
+ * published while this instance was cut off is not lost: blocks absent from Redis are dropped,
+ * others added). The same full read runs at start, so a restarted instance finds every block.
+ */
+public final class RedisStateStore extends InMemoryStateStore {
+
+    static final String CHANNEL = "moat:changes";
+    private static final String BLOCK = "moat:block:";
+    private static final String RISK = "moat:risk:";
+    private static final String UNBLOCKED = "moat:unblocked";
+    private static final String REVOKED = "moat:revoked";
+    private static final String KEYS = "moat:keys";
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisStateStore.class);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+
+    /** One change as stored and published. */
+    record Op(String origin, String op, String id, long at, Block block, KeyRecord key, Risk risk, long ttl) {}
+
+    private final RedisLink link;
+    private final InstantSource clock;
+    private final String origin = UUID.randomUUID().toString();
+    private final ConcurrentLinkedQueue<Op> replay = new ConcurrentLinkedQueue<>();
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "moat-state-redis");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public RedisStateStore(RedisLink link, InstantSource clock) {
+        this.link = link;
+        this.clock = clock;
+        link.subscribe(ps -> {
+            ps.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    if (CHANNEL.equals(channel)) {
+                        receive(message);
+                    }
+                }
+            });
+            ps.async().subscribe(CHANNEL);
+        });
+        link.onUp(() -> writer.execute(this::resync));
+    }
+
+    /** Reads the whole Redis view now (at start, before traffic), waiting up to the store timeout. */
+    public void loadNow() {
+        try {
+            writer.submit(this::resync).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("shared state not loaded from Redis at start ({}); it will be once Redis answers", e.toString());
+        }
+    }
+
+    @Override
+    public String health() {
+        return link.up() ? "redis-up" : "redis-down";
+    }
+
+    @Override
+    public CompletionStage<Void> putBlock(Block block) {
+        applyBlock(block);
+        notifyListeners(block.keyId());
+        return push(new Op(origin, "block", block.keyId(), 0, block, null, null, 0));
+    }
+
+    @Override
+    public CompletionStage<Void> unblock(String keyId, long atMillis) {
+        applyUnblock(keyId, atMillis);
+        notifyListeners(keyId);
+        return push(new Op(origin, "unblock", keyId, atMillis, null, null, null, 0));
+    }
+
+    @Override
+    public CompletionStage<Void> forget(String keyId) {
+        applyForget(keyId);
+        notifyListeners(keyId);
+        return push(new Op(origin, "forget", keyId, 0, null, null, null, 0));
+    }
+
+    @Override
+    public CompletionStage<Void> putKey(KeyRecord key) {
+        applyKey(key);
+        notifyListeners(key.id());
+        return push(new Op(origin, "key", key.id(), 0, null, key, null, 0));
+    }
+
+    @Override
+    public CompletionStage<Void> revoke(String keyId, long atMillis) {
+        applyRevoke(keyId, atMillis);
+        notifyListeners(keyId);
+        return push(new Op(origin, "revoke", keyId, atMillis, null, null, null, 0));
+    }
+
+    @Override
+    public CompletionStage<Void> putRisk(String id, Risk risk, long ttlMillis) {
+        applyRisk(id, risk);
+        notifyListeners(id);
+        return push(new Op(origin, "risk", id, 0, null, null, risk, ttlMillis));
+    }
+
+    /** Stores and publishes a change on the writer thread; a failure keeps it for replay. */
+    private CompletionStage<Void> push(Op op) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        writer.execute(() -> {
+            if (!replay.isEmpty()) { // keep the order: behind what waits for Redis
+                replay.add(op);
+                done.completeExceptionally(new IllegalStateException(
+                        "applied on this instance; Redis unreachable, stored once it answers"));
+                return;
+            }
+            try {
+                write(op);
+                done.complete(null);
+            } catch (RuntimeException e) {
+                replay.add(op);
+                link.markDown();
+                done.completeExceptionally(new IllegalStateException(
+                        "applied on this instance; Redis unreachable, stored once it answers", e));
+            }
+        });
+        return done;
+    }
+
+    private void write(Op op) {
+        RedisCommands<String, String> r = commands();
+        long now = clock.millis();
+        switch (op.op()) {
+            case "block" -> {
+                long ttl = op.block().untilEpochMillis() - now;
+                if (ttl > 0) {
+                    r.set(BLOCK + op.id(), json(op.block()), SetArgs.Builder.px(ttl));
+                }
+            }
+            case "unblock" -> {
+                r.del(BLOCK + op.id());
+                r.hset(UNBLOCKED, op.id(), Long.toString(op.at()));
+            }
+            case "forget" -> {
+                r.del(BLOCK + op.id(), RISK + op.id());
+                r.hdel(UNBLOCKED, op.id());
+            }
+            case "key" -> r.hset(KEYS, op.id(), json(op.key()));
+            case "revoke" -> {
+                r.hset(REVOKED, op.id(), Long.toString(op.at()));
+                r.hdel(KEYS, op.id());
+            }
+            case "risk" -> {
+                long ttl = op.risk().atMillis() + op.ttl() - now;
+                if (ttl > 0) {
+                    r.set(RISK + op.id(), json(op.risk()), SetArgs.Builder.px(ttl));
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown op " + op.op());
+        }
+        r.publish(CHANNEL, json(op));
+    }
+
+    private RedisCommands<String, String> commands() {
+        var c = link.store();
+        if (c == null) {
+            throw new IllegalStateException("not connected to Redis");
+        }
+        return c.sync();
+    }
+
+    /** A change published by an instance (ours are already applied). */
+    private void receive(String message) {
+        Op op;
+        try {
+            op = JSON.readValue(message, Op.class);
+        } catch (IOException e) {
+            LOG.warn("ignored a malformed message on {}", CHANNEL);
+            return;
+        }
+        if (origin.equals(op.origin())) {
+            return;
+        }
+        apply(op);
+        notifyListeners(op.id());
+    }
+
+    private void apply(Op op) {
+        switch (op.op()) {
+            case "block" -> applyBlock(op.block());
+            case "unblock" -> applyUnblock(op.id(), op.at());
+            case "forget" -> applyForget(op.id());
+            case "key" -> applyKey(op.key());
+            case "revoke" -> applyRevoke(op.id(), op.at());
+            case "risk" -> applyRisk(op.id(), op.risk());
+            default -> LOG.warn("ignored unknown change {}", op.op());
+        }
+    }
+
+    /** Writes what could not be written, then reads the whole Redis view into the local one. */
+    private void resync() {
+        try {
+            Op op;
+            while ((op = replay.peek()) != null) {
+                write(op);
+                replay.poll();
+            }
+            RedisCommands<String, String> r = commands();
+            Set<String> touched = new HashSet<>();
+            Set<String> inRedis = new HashSet<>();
+            for (String k : scan(r, BLOCK + "*")) {
+                String v = r.get(k);
+                if (v != null) {
+                    Block b = JSON.readValue(v, Block.class);
+                    inRedis.add(b.keyId());
+                    if (!b.equals(block(b.keyId(), clock.millis()))) {
+                        applyBlock(b);
+                        touched.add(b.keyId());
+                    }
+                }
+            }
+            Map<String, String> marks = r.hgetall(UNBLOCKED);
+            long now = clock.millis();
+            for (Block b : blocks(now).values()) {
+                if (inRedis.contains(b.keyId())) {
+                    continue;
+                }
+                String mark = marks.get(b.keyId());
+                if (mark != null && Long.parseLong(mark) > unblockedAt(b.keyId())) {
+                    applyUnblock(b.keyId(), Long.parseLong(mark)); // lifted elsewhere while we were cut off
+                    touched.add(b.keyId());
+                } else { // Redis lost it (restarted without persistence): ours is the only copy left
+                    write(new Op(origin, "block", b.keyId(), 0, b, null, null, 0));
+                }
+            }
+            for (String k : scan(r, RISK + "*")) {
+                String v = r.get(k);
+                if (v != null) {
+                    applyRisk(k.substring(RISK.length()), JSON.readValue(v, Risk.class));
+                }
+            }
+            marks.forEach((id, at) -> applyUnblockMark(id, Math.max(unblockedAt(id), Long.parseLong(at))));
+            Map<String, String> revokedInRedis = r.hgetall(REVOKED);
+            for (Map.Entry<String, String> e : revokedInRedis.entrySet()) {
+                if (!revoked(e.getKey())) {
+                    applyRevoke(e.getKey(), Long.parseLong(e.getValue()));
+                    touched.add(e.getKey());
+                }
+            }
+            for (Map.Entry<String, Long> e : revocations().entrySet()) { // a revocation is never lost
+                if (!revokedInRedis.containsKey(e.getKey())) {
+                    write(new Op(origin, "revoke", e.getKey(), e.getValue(), null, null, null, 0));
+                }
+            }
+            Map<String, String> keysInRedis = r.hgetall(KEYS);
+            for (String v : keysInRedis.values()) {
+                KeyRecord k = JSON.readValue(v, KeyRecord.class);
+                if (!revoked(k.id()) && !k.equals(keys().get(k.id()))) {
+                    applyKey(k);
+                    touched.add(k.id());
+                }
+            }
+            for (KeyRecord k : keys().values()) {
+                if (!keysInRedis.containsKey(k.id())) {
+                    write(new Op(origin, "key", k.id(), 0, null, k, null, 0));
+                }
+            }
+            touched.forEach(this::notifyListeners);
+            LOG.info(
+                    "shared state read from Redis: {} block(s), {} revocation(s), {} runtime key(s)",
+                    inRedis.size(),
+                    revocations().size(),
+                    keys().size());
+        } catch (IOException e) {
+            throw new UncheckedIOException("malformed shared state in Redis", e);
+        } catch (RuntimeException e) {
+            link.markDown();
+            LOG.warn("shared state not read from Redis: {}", e.toString());
+        }
+    }
+
+    private static List<String> scan(RedisCommands<String, String> r, String match) {
+        List<String> keys = new ArrayList<>();
+        ScanArgs args = ScanArgs.Builder.matches(match).limit(500);
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            KeyScanCursor<String> page = r.scan(cursor, args);
+            keys.addAll(page.getKeys());
+            cursor = page;
+        } while (!cursor.isFinished());
+        return keys;
+    }
+
+    private static String json(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Changes still waiting for Redis. */
+    public int pendingWrites() {
+        return replay.size();
+    }
+
+    @Override
+    public void close() {
+        writer.shutdown();
+        try {
+            writer.awaitTermination(3, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.moat.gateway.proxy;
+
+import dev.moat.config.ConfigLoader;
+import dev.moat.config.MoatConfig;
+import dev.moat.gateway.auth.KeyStore;
+import dev.moat.gateway.log.AccessLog;
+import dev.moat.gateway.metrics.MoatMetrics;
+import dev.moat.gateway.ratelimit.RateLimiter;
+import dev.moat.gateway.runtime.RuntimeHolder;
+import dev.moat.gateway.server.AddressConnections;
+import dev.moat.gateway.server.ConnectionLimitHandler;
+import dev.moat.gateway.server.GatewayContext;
+import dev.moat.gateway.server.HeadReadTimeoutHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client pipeline of a gateway on an {@link EmbeddedChannel} (driven clock, no sockets): the
+ * connection limit, the read deadlines, the HTTP codec, flow control and the front end, with a
+ * config whose only upstream is never reached by the requests these tests send (rejected ones).
+ */
+final class EmbeddedGateway {
+
+    static final String KEY = "embedded-secret-0123456789";
+
+    static final String YAML = """
+            server:
+              listen: "127.0.0.1:0"
+              limits: {max_request_bytes: 64KiB, max_header_bytes: 8KiB, max_connections_per_address: 2}
+              timeouts: {header_read: 1s, request_read: 3s, keep_alive: 5s}
+            admin: {listen: "127.0.0.1:0", token: "t"}
+            upstreams:
+              model: {url: "http://127.0.0.1:9", protocol: tfserving}
+            routes:
+              - {path_prefix: /v1/models, upstream: model}
+            keys:
+              - {id: k, sha256: "%s", tier: free}
+            tiers:
+              free: {limits: ["1000/1m"]}
+            """.formatted(KeyStore.sha256Hex(KEY));
+
+    final GatewayContext gw;
+    final AddressConnections perAddress = new AddressConnections();
+
+    EmbeddedGateway() throws Exception {
+        MoatConfig config = ConfigLoader.parse(YAML, "embedded.yaml", Map.of());
+        RuntimeHolder runtime = new RuntimeHolder(config, Transport.best(), p -> null);
+        MoatMetrics metrics = new MoatMetrics();
+        metrics.bindTo(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        gw = new GatewayContext(
+                runtime,
+                new dev.moat.gateway.auth.KeyDirectory(
+                        new dev.moat.gateway.state.InMemoryStateStore(),
+                        java.time.InstantSource.system(),
+                        config.keys(),
+                        config.tiers().keySet()),
+                new RateLimiter(1000, java.time.Duration.ofHours(1), System::nanoTime),
+                metrics,
+                new AccessLog(false, "text"),
+                new DefaultChannelGroup("embedded", GlobalEventExecutor.INSTANCE),
+                null,
+                false);
+    }
+
+    /** A client connection from {@code ip}, its pipeline built as the gateway builds it. */
+    EmbeddedChannel connect(String ip) throws Exception {
+        EmbeddedChannel ch = new RemoteChannel(new InetSocketAddress(ip, 40000));
+        ch.config().setAutoRead(false);
+        ch.pipeline()
+                .addLast(
+                        ConnectionLimitHandler.NAME,
+                        new ConnectionLimitHandler(
+                                perAddress,
+                                gw.runtime()
+                                        .current()
+                                        .config()
+                                        .server()
+                                        .limits()
+                                        .maxConnectionsPerAddress()))
+                .addLast(
+                        HeadReadTimeoutHandler.NAME,
+                        new HeadReadTimeoutHandler(
+                                TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(3), TimeUnit.SECONDS.toNanos(5)))
+                .addLast("http-codec", new HttpServerCodec(4096, 8192, 8192))
+                .addLast("flow-control", new FlowControlHandler())
+                .addLast("frontend", new FrontendHandler(gw));
+        ch.register(); // fires channelActive
+        return ch;
+    }
+
+    /** An embedded channel with a real-looking peer address (the connection limit keys on it). */
+    static final class RemoteChannel extends EmbeddedChannel {
+        private final SocketAddress remote;
+
+        RemoteChannel(SocketAddress remote) {
+            super(false, false, new ChannelHandler[0]);
+            this.remote = remote;
+        }
+
+        @Override
+        protected SocketAddress remoteAddress0() {
+            return remote;
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package dev.moat.gateway.shared;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.gateway.Gateway;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The deployment of the README's "Running several instances", run natively: nginx hashing the
+ * API key (the secret taken from the Authorization or X-API-Key header, {@code hash $moat_key
+ * consistent;}) over two gateways sharing one redis-server. Each key meets one gateway (so one detector); when that gateway dies its keys move
+ * to the other, and the tier limit still holds because the buckets are in Redis.
+ */
+class NginxKeyHashIT {
+
+    @RegisterExtension
+    static final ModelServerExtension upstream = new ModelServerExtension();
+
+    @RegisterExtension
+    static final RedisServerExtension redis = new RedisServerExtension();
+
+    static final int KEYS = 10;
+
+    @TempDir
+    Path dir;
+
+    final List<Gateway> gateways = new ArrayList<>();
+    final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    Process nginx;
+    int port;
+
+    @BeforeEach
+    void start() throws Exception {
+        Path bin = Path.of("/usr/sbin/nginx");
+        if (!Files.isExecutable(bin) && System.getenv("MOAT_REQUIRE_NGINX") != null) {
+            throw new IllegalStateException("nginx is not installed (apt-get install nginx-light)");
+        }
+        assumeTrue(Files.isExecutable(bin), "nginx not installed (.ci/run installs it and sets MOAT_REQUIRE_NGINX)");
+        String yaml = Gateway.common("\"12/1h\"", Gateway.keyEntries("k", "key-secret-", KEYS, null))
+                + """
+                upstreams:
+                  model: {url: "${UPSTREAM}"}
+                routes:
+                  - {path_prefix: /echo, upstream: model}
+                distributed: {redis: "%s", instances: 2, timeout: 1s}
+                """.formatted(redis.url());
+        gateways.add(Gateway.start(yaml, upstream.baseUri()));
+        gateways.add(Gateway.start(yaml, upstream.baseUri()));
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Files.writeString(dir.resolve("nginx.conf"), """
+                daemon off;
+                master_process off;
+                worker_processes 1;
+                error_log %1$s/error.log warn;
+                pid %1$s/nginx.pid;
+                events { worker_connections 256; }
+                http {
+                  access_log off;
+                  client_body_temp_path %1$s/body;
+                  proxy_temp_path %1$s/proxy;
+                  fastcgi_temp_path %1$s/fastcgi;
+                  uwsgi_temp_path %1$s/uwsgi;
+                  scgi_temp_path %1$s/scgi;
+                  map $http_authorization $moat_key {
+                    "~*^bearer\\s+(?<k>\\S+)\\s*$" $k;
+                    default $http_x_api_key;
+                  }
+                  upstream moat {
+                    hash $moat_key consistent;
+                    server 127.0.0.1:%2$d max_fails=1 fail_timeout=10s;
+                    server 127.0.0.1:%3$d max_fails=1 fail_timeout=10s;
+                    keepalive 16;
+                  }
+                  server {
+                    listen 127.0.0.1:%4$d;
+                    location / {
+                      proxy_pass http://moat;
+                      proxy_http_version 1.1;
+                      proxy_set_header Connection "";
+                      proxy_next_upstream error timeout http_503;
+                    }
+                  }
+                }
+                """.formatted(
+                dir, gateways.get(0).server.port(), gateways.get(1).server.port(), port));
+        nginx = new ProcessBuilder(
+                        bin.toString(),
+                        "-p",
+                        dir.toString(),
+                        "-c",
+                        dir.resolve("nginx.conf").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("nginx.out").toFile())
+                .start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            try {
+                send("Authorization", "Bearer not-a-key"); // 401: nginx and a gateway answer; no bucket touched
+                break;
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline || !nginx.isAlive()) {
+                    throw new IllegalStateException(
+                            "nginx did not start: " + Files.readString(dir.resolve("nginx.out")));
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (nginx != null) {
+            nginx.destroy();
+            nginx.waitFor();
+        }
+        gateways.forEach(Gateway::close);
+    }
+
+    int send(int key) throws IOException, InterruptedException {
+        return send("Authorization", "Bearer key-secret-" + key);
+    }
+
+    int send(String header, String value) throws IOException, InterruptedException {
+        return http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/echo"))
+                                .header(header, value)
+                                .timeout(Duration.ofSeconds(10))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
+    }
+
+    /**
+     * The bypass: the same key spelled differently ("bearer", extra spaces, X-API-Key) must not reach
+     * another gateway, or its queries would be split over two detectors.
+     */
+    @Test
+    void spellingTheKeyDifferentlyDoesNotMoveItToAnotherGateway() throws Exception {
+        double before = requests(gateways.get(0));
+        assertThat(send(3)).isEqualTo(200);
+        double a0 = requests(gateways.get(0));
+        double b0 = requests(gateways.get(1));
+        int home = a0 > before ? 0 : 1;
+        assertThat(send("Authorization", "bearer   key-secret-3")).isEqualTo(200);
+        assertThat(send("X-API-Key", "key-secret-3")).isEqualTo(200);
+        assertThat(send("Authorization", "BEARER key-secret-3 ")).isEqualTo(200);
+        double a = requests(gateways.get(0)) - a0;
+        double b = requests(gateways.get(1)) - b0;
+        assertThat(home == 0 ? a : b).as("all spellings on the key's gateway").isEqualTo(3);
+        assertThat(home == 0 ? b : a).isZero();
+    }
+
+    static double requests(Gateway g) throws Exception {
+        return g.metrics()
+                .lines()
+                .filter(l -> l.startsWith("moat_requests_total{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    @Test
+    void eachKeyMeetsOneGatewayAndMovesWithItsLimitWhenThatGatewayDies() throws Exception {
+        int[] home = new int[KEYS];
+        double[] seen = {requests(gateways.get(0)), requests(gateways.get(1))};
+        for (int k = 0; k < KEYS; k++) {
+            for (int i = 0; i < 4; i++) {
+                assertThat(send(k)).isEqualTo(200);
+            }
+            double a = requests(gateways.get(0)) - seen[0];
+            double b = requests(gateways.get(1)) - seen[1];
+            assertThat(a == 4 && b == 0 || a == 0 && b == 4)
+                    .as("key %d: all its requests on one gateway (%s / %s)", k, a, b)
+                    .isTrue();
+            home[k] = a == 4 ? 0 : 1;
+            seen[0] += a;
+            seen[1] += b;
+        }
+        assertThat(java.util.Arrays.stream(home).distinct().count())
+                .as("the keys spread over both gateways")
+                .isEqualTo(2);
+        // the first gateway dies: its keys move to the second, with what is left of their limit (12 - 4)
+        int moved = java.util.stream.IntStream.range(0, KEYS)
+                .filter(k -> home[k] == 0)
+                .findFirst()
+                .orElseThrow();
+        gateways.remove(0).close();
+        int ok = 0;
+        int limited = 0;
+        for (int i = 0; i < 12; i++) {
+            int s = send(moved);
+            ok += s == 200 ? 1 : 0;
+            limited += s == 429 ? 1 : 0;
+        }
+        assertThat(ok).as("the limit followed the key to the other gateway").isEqualTo(8);
+        assertThat(limited).isEqualTo(4);
+    }
+}

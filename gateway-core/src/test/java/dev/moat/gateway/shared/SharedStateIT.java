@@ -1,0 +1,365 @@
+package dev.moat.gateway.shared;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.fixtures.Digits;
+import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.gateway.Gateway;
+import dev.moat.gateway.state.StateStore;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Several gateways on one real redis-server: shared buckets (exactly a tier's limit between them),
+ * blocks and unblocks seen everywhere within 1 s, state that outlives a restart.
+ */
+class SharedStateIT {
+
+    @RegisterExtension
+    static final ModelServerExtension upstream = new ModelServerExtension();
+
+    @RegisterExtension
+    static final RedisServerExtension redis = new RedisServerExtension();
+
+    static final String PREDICT = "/v1/models/digits:predict";
+
+    final List<Gateway> gateways = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        gateways.forEach(Gateway::close);
+    }
+
+    static String yaml(String limits, boolean failOpen, int instances) {
+        return yaml(limits, failOpen, instances, "50ms");
+    }
+
+    static String yaml(String limits, boolean failOpen, int instances, String timeout) {
+        return Gateway.common(limits) + """
+                upstreams:
+                  model: {url: "${UPSTREAM}"}
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /echo, upstream: model}
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                distributed: {redis: "%s", fail_open: %s, instances: %d, timeout: %s}
+                """.formatted(redis.url(), failOpen, instances, timeout);
+    }
+
+    Gateway start(String yaml) throws Exception {
+        Gateway g = Gateway.start(yaml, upstream.baseUri());
+        gateways.add(g);
+        return g;
+    }
+
+    static String oneRow() {
+        return "{\"instances\": [" + Arrays.toString(Digits.get().all().x()[0]) + "]}";
+    }
+
+    static void await(String what, long millis, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + millis + " ms: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    static int status(Gateway g, String key) {
+        try {
+            return g.post(PREDICT, key, oneRow()).statusCode();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} gateways")
+    @ValueSource(ints = {2, 3})
+    void severalGatewaysAdmitExactlyTheTiersLimitBetweenThem(int n) throws Exception {
+        for (int i = 0; i < n; i++) {
+            // a generous timeout: this test is about exactness while Redis answers (a burst of 90
+            // on a cold JVM and a busy machine can exceed 50 ms; timeouts are tested below)
+            start(yaml("\"30/1h\"", true, n, "2s"));
+        }
+        AtomicInteger ok = new AtomicInteger();
+        AtomicInteger limited = new AtomicInteger();
+        AtomicInteger other = new AtomicInteger();
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int i = 0; i < 90; i++) {
+            Gateway g = gateways.get(i % n);
+            var req = java.net.http.HttpRequest.newBuilder(g.uri("/echo"))
+                    .header("Authorization", "Bearer " + Gateway.ALICE)
+                    .build();
+            all.add(g.http.sendAsync(req, HttpResponse.BodyHandlers.discarding())
+                    .thenAccept(r ->
+                            (r.statusCode() == 200 ? ok : r.statusCode() == 429 ? limited : other).incrementAndGet()));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        assertThat(other.get()).as("neither 503 nor errors").isZero();
+        assertThat(ok.get()).as("admitted across %d gateways", n).isEqualTo(30);
+        assertThat(limited.get()).isEqualTo(60);
+        for (Gateway g : gateways) {
+            assertThat(g.metrics()).contains("moat_redis_up 1.0").contains("moat_redis_decisions_without_total 0.0");
+        }
+    }
+
+    @Test
+    void aBlockOnOneGatewayIsA403OnTheOtherWithinOneSecondAndSoIsTheUnblock() throws Exception {
+        Gateway a = start(yaml("\"1000/1m\"", true, 2));
+        Gateway b = start(yaml("\"1000/1m\"", true, 2));
+        assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+        long now = System.currentTimeMillis();
+        a.server
+                .stateStore()
+                .putBlock(new StateStore.Block("alice", now + 3_600_000, "test", "admin"))
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await("the block reaches the other gateway", 1000, () -> status(b, Gateway.ALICE) == 403);
+        assertThat(status(b, Gateway.BOB)).as("only alice").isEqualTo(200);
+        HttpResponse<String> unblock = b.adminCall("POST", "/admin/keys/alice/unblock", Gateway.ADMIN_TOKEN);
+        assertThat(unblock.statusCode()).isEqualTo(200);
+        await("the unblock reaches the first gateway", 1000, () -> status(a, Gateway.ALICE) == 200);
+    }
+
+    static String escalating() {
+        return Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                    escalation:
+                      - {at: 0.8, throttle: "1/1h"}
+                      - {at: 0.95, block: 1h}
+                distributed: {redis: "%s", timeout: 1s}
+                """.formatted(redis.url());
+    }
+
+    /** A Sybil attack spread over instances is still one tenant: its pooled risk reaches every instance. */
+    @Test
+    void aTenantsRiskSharedByOneGatewayBlocksItsKeysOnTheOther() throws Exception {
+        Gateway a = start(escalating());
+        Gateway b = start(escalating());
+        assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+        a.server
+                .stateStore()
+                .putRisk("tenant:acme", new StateStore.Risk(0.97, System.currentTimeMillis()), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await("alice (tenant acme) blocked on the other gateway", 1000, () -> status(b, Gateway.ALICE) == 403);
+        assertThat(status(b, Gateway.BOB)).as("bob has no tenant").isEqualTo(200);
+        assertThat(a.server.stateStore().block("alice", System.currentTimeMillis()))
+                .as("the ladder's block is shared back")
+                .isNotNull()
+                .extracting(StateStore.Block::source)
+                .isEqualTo("ladder");
+    }
+
+    @Test
+    void aKeysSharedRiskThrottlesItThroughTheSharedThrottleBucket() throws Exception {
+        Gateway a = start(escalating());
+        Gateway b = start(escalating());
+        a.server
+                .stateStore()
+                .putRisk("bob", new StateStore.Risk(0.85, System.currentTimeMillis()), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await(
+                "bob's risk reaches the other gateway",
+                1000,
+                () -> b.server.stateStore().risk("bob") != null);
+        assertThat(status(a, Gateway.BOB)).as("the throttle's one token").isEqualTo(200);
+        HttpResponse<String> second = b.post(PREDICT, Gateway.BOB, oneRow());
+        assertThat(second.statusCode())
+                .as("throttled on the other gateway too: one bucket")
+                .isEqualTo(429);
+        assertThat(second.body()).contains("throttled");
+        assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+    }
+
+    @Test
+    void aRestartedGatewayKeepsItsBlocksAndBuckets() throws Exception {
+        String yaml = yaml("\"3/1h\"", true, 1);
+        Gateway a = start(yaml);
+        for (int i = 0; i < 3; i++) {
+            assertThat(a.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
+        }
+        a.server
+                .stateStore()
+                .putBlock(new StateStore.Block("bob", System.currentTimeMillis() + 3_600_000, "test", "ladder"))
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        a.close();
+        gateways.remove(a);
+        Gateway again = start(yaml);
+        assertThat(status(again, Gateway.BOB))
+                .as("the block survived the restart")
+                .isEqualTo(403);
+        assertThat(again.get("/echo", Gateway.ALICE).statusCode())
+                .as("the bucket survived the restart")
+                .isEqualTo(429);
+    }
+
+    @Test
+    void redisKilledMidLoadFailingOpenServesFromLocalSharesKeepsBlocksAndRecovers() throws Exception {
+        Gateway a = start(yaml("\"1000/1h\"", true, 2));
+        Gateway b = start(yaml("\"1000/1h\"", true, 2));
+        Load load = new Load(List.of(a, b), Gateway.BOB);
+        load.start();
+        await("load runs", 5000, () -> load.done.get() > 20);
+        redis.kill();
+        await("the gateways see Redis down", 2000, () -> !a.server.redisState().equals("up"));
+        int before = load.done.get();
+        await("load goes on without Redis", 5000, () -> load.done.get() > before + 50);
+        // a block made while Redis is down holds here at once, and reaches Redis once it is back
+        a.server
+                .stateStore()
+                .putBlock(new StateStore.Block("alice", System.currentTimeMillis() + 3_600_000, "test", "admin"));
+        assertThat(status(a, Gateway.ALICE)).isEqualTo(403);
+        assertThat(a.adminCall("GET", "/readyz", null).body()).contains("redis: down (failing open");
+        assertThat(a.metrics()).containsPattern("moat_redis_decisions_without_total [1-9]");
+        redis.start();
+        await(
+                "recovery without a restart",
+                5000,
+                () -> a.server.redisState().equals("up")
+                        && b.server.redisState().equals("up"));
+        await("the outage's block reaches the other gateway", 2000, () -> status(b, Gateway.ALICE) == 403);
+        load.stopNow();
+        assertThat(load.unexpected.get())
+                .as("only 200 or 429 while failing open")
+                .isZero();
+        assertThat(load.maxMillis).as("no request hung").isLessThan(2000);
+        System.out.printf("fail open: %d requests, slowest %d ms%n", load.done.get(), load.maxMillis);
+    }
+
+    @Test
+    void failingOpenEachGatewayAdmitsOnlyItsShareOfTheLimit() throws Exception {
+        Gateway a = start(yaml("\"10/1h\"", true, 2));
+        redis.kill();
+        await("the gateway sees Redis down", 2000, () -> !a.server.redisState().equals("up"));
+        int ok = 0;
+        for (int i = 0; i < 12; i++) {
+            int s = a.get("/echo", Gateway.ALICE).statusCode();
+            assertThat(s).isIn(200, 429);
+            ok += s == 200 ? 1 : 0;
+        }
+        assertThat(ok).as("10 / 2 instances").isEqualTo(5);
+    }
+
+    @Test
+    void redisKilledFailingClosedAnswers503QuicklyThenRecovers() throws Exception {
+        Gateway a = start(yaml("\"1000/1h\"", false, 2));
+        // the first calls load Bucket4j's script and warm a cold JVM: on a loaded machine one can
+        // pass the 50 ms timeout and fail closed, which is this mode's job, so wait for a 200 first
+        await("served while Redis is up", 5000, () -> {
+            try {
+                return a.get("/echo", Gateway.ALICE).statusCode() == 200;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        redis.kill();
+        await("503 while Redis is down", 3000, () -> {
+            try {
+                return a.get("/echo", Gateway.ALICE).statusCode() == 503;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        long t0 = System.nanoTime();
+        HttpResponse<String> r = a.get("/echo", Gateway.ALICE);
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("retry-after")).hasValue("1");
+        assertThat(millis).as("no wait on a dead Redis").isLessThan(1000);
+        assertThat(a.adminCall("GET", "/readyz", null).statusCode()).isEqualTo(503);
+        redis.start();
+        await("recovery without a restart", 5000, () -> {
+            try {
+                return a.get("/echo", Gateway.ALICE).statusCode() == 200;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertThat(a.adminCall("GET", "/readyz", null).body()).contains("redis: up");
+    }
+
+    @Test
+    void aSlowRedisNeverHoldsARequestMuchLongerThanTheTimeout() throws Exception {
+        Gateway a = start(yaml("\"100000/1h\"", true, 1));
+        for (int i = 0; i < 20; i++) { // warm the connections and code paths
+            a.get("/echo", Gateway.ALICE);
+        }
+        Thread stall = redis.stall(1.5);
+        Thread.sleep(100); // let the stall begin (this only makes the test meaningful, not pass)
+        long worst = 0;
+        for (int i = 0; i < 20; i++) {
+            long t0 = System.nanoTime();
+            assertThat(a.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
+            worst = Math.max(worst, (System.nanoTime() - t0) / 1_000_000);
+        }
+        stall.join();
+        System.out.printf("slow Redis: slowest request %d ms (timeout 50 ms)%n", worst);
+        // 50 ms + 10 ms is the goal, measured by the load harness; on a shared CI machine allow slack
+        assertThat(worst).isLessThan(500);
+        await("Redis back", 5000, () -> a.server.redisState().equals("up"));
+    }
+
+    /** Requests in a loop over some gateways, recording statuses and the slowest answer. */
+    static final class Load extends Thread {
+        final List<Gateway> targets;
+        final String key;
+        final AtomicInteger done = new AtomicInteger();
+        final AtomicInteger unexpected = new AtomicInteger();
+        volatile long maxMillis;
+        volatile boolean running = true;
+
+        Load(List<Gateway> targets, String key) {
+            this.targets = targets;
+            this.key = key;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            int i = 0;
+            while (running) {
+                Gateway g = targets.get(i++ % targets.size());
+                long t0 = System.nanoTime();
+                try {
+                    int s = g.get("/echo", key).statusCode();
+                    if (s != 200 && s != 429) {
+                        unexpected.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    unexpected.incrementAndGet();
+                }
+                maxMillis = Math.max(maxMillis, (System.nanoTime() - t0) / 1_000_000);
+                done.incrementAndGet();
+            }
+        }
+
+        void stopNow() throws InterruptedException {
+            running = false;
+            join(5000);
+        }
+    }
+}

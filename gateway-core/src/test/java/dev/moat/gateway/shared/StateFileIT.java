@@ -1,0 +1,83 @@
+package dev.moat.gateway.shared;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.gateway.Gateway;
+import dev.moat.gateway.state.FileStateStore;
+import dev.moat.gateway.state.StateStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One instance without Redis: blocks, revocations and shared risks outlive a restart in the state file. */
+class StateFileIT {
+
+    @RegisterExtension
+    static final ModelServerExtension upstream = new ModelServerExtension();
+
+    @TempDir
+    Path dir;
+
+    String yaml(Path file) {
+        return Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                state: {file: "%s"}
+                """.formatted(file);
+    }
+
+    @Test
+    void aRestartedGatewayKeepsItsBlocksAndRevocations() throws Exception {
+        Path file = dir.resolve("state/moat-state.json");
+        String yaml = yaml(file);
+        long until = System.currentTimeMillis() + 3_600_000;
+        try (Gateway a = Gateway.start(yaml, upstream.baseUri())) {
+            assertThat(SharedStateIT.status(a, Gateway.ALICE)).isEqualTo(200);
+            StateStore store = a.server.stateStore();
+            store.putBlock(new StateStore.Block("alice", until, "risk 0.97", "ladder"));
+            store.revoke("carol", 1234L);
+            store.putRisk("bob", new StateStore.Risk(0.6, System.currentTimeMillis()), 3_600_000)
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
+            assertThat(SharedStateIT.status(a, Gateway.ALICE)).isEqualTo(403);
+            // written on change, before any shutdown: a crash now loses nothing
+            try (FileStateStore onDisk = FileStateStore.open(file, InstantSource.system())) {
+                assertThat(onDisk.block("alice", System.currentTimeMillis())).isNotNull();
+                assertThat(onDisk.revoked("carol")).isTrue();
+            }
+        }
+        try (Stream<Path> files = Files.list(file.getParent())) {
+            assertThat(files).as("no temporary file left behind").containsExactly(file);
+        }
+        try (Gateway again = Gateway.start(yaml, upstream.baseUri())) {
+            assertThat(SharedStateIT.status(again, Gateway.ALICE))
+                    .as("the block survived the restart")
+                    .isEqualTo(403);
+            StateStore store = again.server.stateStore();
+            assertThat(store.block("alice", System.currentTimeMillis()).source())
+                    .isEqualTo("ladder");
+            assertThat(store.revocations()).containsEntry("carol", 1234L);
+            assertThat(store.risk("bob").risk()).isEqualTo(0.6);
+            assertThat(SharedStateIT.status(again, Gateway.BOB)).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aCorruptStateFileStopsTheStartWithItsName() throws Exception {
+        Path file = dir.resolve("moat-state.json");
+        Files.writeString(file, "{not json");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Gateway.start(yaml(file), upstream.baseUri()))
+                .hasMessageContaining(file.toString());
+    }
+}
