@@ -10,9 +10,13 @@
 #   REDIS=1 benchmarks/load/run.sh               # adds moat-r: mode (a) with its buckets in Redis
 #
 # Ports (fixed; the script refuses to start when any is already listening):
-#   18080 upstream (nginx, "direct")   18081 nginx reverse proxy
-#   18082 moat-a   18083 moat-a admin  18084 moat-b   18085 moat-b admin
-#   with REDIS=1: 18086 redis-server   18087 moat-r   18088 moat-r admin
+#   18080 upstream (nginx, "direct")   18081 nginx reverse proxy   18086 nginx with a JSON access log
+#   18087 haproxy (when installed)
+#   18082 moat-a   18083 moat-a admin  18084 moat-b   18085 moat-b admin   (tuned: log off, MOAT_JAVA_OPTS)
+#   18088 moat-a-default  18089 admin  18096 moat-b-default  18097 admin  (./moat run as a user gets it:
+#         the launcher's default JVM options, the access log on in JSON)
+# UPDATE_README=1 also rewrites the table between the perf-table markers in README.md.
+#   with REDIS=1: 18098 redis-server   18099 moat-r   18100 moat-r admin
 # Every process it starts is stopped on exit (by PID); nginx configs and logs live in a temp dir
 # that is removed at the end (KEEP_TMP=1 keeps it).
 set -euo pipefail
@@ -38,13 +42,25 @@ RESULTS_FILE="${RESULTS_FILE:-$here/results/$(date -u +%Y-%m-%d).md}"
 REDIS="${REDIS:-0}"                          # 1: also moat-r (buckets in a local redis-server)
 
 P_UP=18080; P_NGX=18081; P_A=18082; P_A_ADMIN=18083; P_B=18084; P_B_ADMIN=18085
-PORTS=($P_UP $P_NGX $P_A $P_A_ADMIN $P_B $P_B_ADMIN)
-TARGETS=(direct nginx moat-a moat-b)
-P_REDIS=18086; P_R=18087; P_R_ADMIN=18088
+P_NGX_LOG=18086; P_HAP=18087; P_AD=18088; P_AD_ADMIN=18089; P_BD=18096; P_BD_ADMIN=18097
+PORTS=($P_UP $P_NGX $P_A $P_A_ADMIN $P_B $P_B_ADMIN $P_NGX_LOG $P_HAP $P_AD $P_AD_ADMIN $P_BD $P_BD_ADMIN)
+HAVE_HAPROXY=0; command -v haproxy >/dev/null && HAVE_HAPROXY=1
+if [[ -n "${TARGETS_LIST:-}" ]]; then
+  read -r -a TARGETS <<<"$TARGETS_LIST"
+else
+  TARGETS=(direct nginx nginx-log)
+  (( HAVE_HAPROXY )) && TARGETS+=(haproxy)
+  TARGETS+=(moat-a moat-a-default moat-b moat-b-default)
+fi
+has_target() { local t; for t in "${TARGETS[@]}"; do [[ "$t" == "$1" ]] && return 0; done; return 1; }
+P_REDIS=18098; P_R=18099; P_R_ADMIN=18100
 if [[ "$REDIS" == 1 ]]; then PORTS+=($P_REDIS $P_R $P_R_ADMIN); TARGETS+=(moat-r); fi
 PATH_PREDICT="/v1/models/digits:predict"
-# The upstream's fixed answer: one row of 10 class probabilities (sums to 1).
-ANSWER='{"predictions":[[0.0112,0.0034,0.0251,0.8123,0.0017,0.0652,0.0009,0.0143,0.0488,0.0171]]}'
+# The upstream's fixed answer: six rows of 10 class probabilities (each sums to 1), one per instance
+# of the six-row request, so mode (b)'s detectors see every query (they need one answer row per
+# input row; before 2026-11-28 the answer had one row and the detectors never ran).
+ROW='[0.0112,0.0034,0.0251,0.8123,0.0017,0.0652,0.0009,0.0143,0.0488,0.0171]'
+ANSWER="{\"predictions\":[$ROW,$ROW,$ROW,$ROW,$ROW,$ROW]}"
 
 log() { printf '[load %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -139,6 +155,47 @@ EOF
 }
 EOF
 } > "$tmp/ngx/nginx.conf"
+# nginx-log: the same proxy writing a JSON access line per request (the fields of Moat's JSON line),
+# unbuffered like Moat's (one write per line), to a file in the temp dir.
+mkdir -p "$tmp/ngxlog"
+{ nginx_common "$tmp/ngxlog"; cat <<EOF
+  log_format moatjson escape=json '{"time":"\$time_iso8601","request_id":"\$request_id","method":"\$request_method","path":"\$uri","status":\$status,"bytes_in":\$request_length,"bytes_out":\$bytes_sent,"upstream_ms":"\$upstream_response_time","total_ms":"\$request_time"}';
+  upstream model {
+    server 127.0.0.1:$P_UP;
+    keepalive 64;
+    keepalive_requests 100000000;
+  }
+  server {
+    listen 127.0.0.1:$P_NGX_LOG backlog=4096;
+    client_max_body_size 1m;
+    access_log $tmp/ngxlog/access.json moatjson;
+    location / {
+      proxy_pass http://model;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+} > "$tmp/ngxlog/nginx.conf"
+# haproxy: a second reference proxy (one thread, keep-alive to the upstream, no logging).
+cat >"$tmp/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$P_HAP
+  default_backend model
+backend model
+  server up 127.0.0.1:$P_UP maxconn 64
+EOF
 
 start_nginx() {   # $1 = dir; the master's PID is left in $!
   taskset -c "$SERVER_CPU" nginx -p "$1/" -e "$1/error.log" -c "$1/nginx.conf" -g 'daemon off;' \
@@ -149,15 +206,32 @@ start_moat() {    # $1 = config, $2 = log, $3 = extra java opts; the java PID is
   (cd "$tmp" && MOAT_LOAD_TMP="$tmp" MOAT_LOAD_UPSTREAM="http://127.0.0.1:$P_UP" \
     exec taskset -c "$SERVER_CPU" java $MOAT_JAVA_OPTS $3 -jar "$jar" run --config "$1") >"$2" 2>&1 &
 }
+start_moat_default() {   # $1 = config, $2 = log, $3 = port, $4 = admin port: ./moat run, its default JVM options, access log on
+  (cd "$tmp" && unset MOAT_JAVA_OPTS && MOAT_LOAD_TMP="$tmp" MOAT_LOAD_UPSTREAM="http://127.0.0.1:$P_UP" \
+    MOAT_LOAD_PORT="$3" MOAT_LOAD_ADMIN_PORT="$4" MOAT_LOAD_ACCESS_LOG=true \
+    exec taskset -c "$SERVER_CPU" "$repo/moat" run --config "$1") >"$2" 2>&1 &
+}
 
 log "temp dir $tmp"
 nginx -t -p "$tmp/up/" -e "$tmp/up/error.log" -c "$tmp/up/nginx.conf" >/dev/null 2>&1 || die "upstream nginx.conf: $(nginx -t -p "$tmp/up/" -e "$tmp/up/error.log" -c "$tmp/up/nginx.conf" 2>&1)"
 nginx -t -p "$tmp/ngx/" -e "$tmp/ngx/error.log" -c "$tmp/ngx/nginx.conf" >/dev/null 2>&1 || die "proxy nginx.conf: $(nginx -t -p "$tmp/ngx/" -e "$tmp/ngx/error.log" -c "$tmp/ngx/nginx.conf" 2>&1)"
 start_nginx "$tmp/up"; PID_UP=$!; PIDS+=("$PID_UP")
 start_nginx "$tmp/ngx"; PID_NGX=$!; PIDS+=("$PID_NGX")
-start_moat "$here/moat-a.yaml" "$tmp/moat-a.log" "$MOAT_A_EXTRA_JAVA_OPTS"; PID_A=$!; PIDS+=("$PID_A")
-start_moat "$here/moat-b.yaml" "$tmp/moat-b.log" "$MOAT_B_EXTRA_JAVA_OPTS"; PID_B=$!; PIDS+=("$PID_B")
-log "started upstream nginx=$PID_UP proxy nginx=$PID_NGX moat-a java=$PID_A moat-b java=$PID_B"
+PID_NGX_LOG=0; PID_HAP=0; PID_A=0; PID_B=0; PID_AD=0; PID_BD=0
+if has_target nginx-log; then
+  nginx -t -p "$tmp/ngxlog/" -e "$tmp/ngxlog/error.log" -c "$tmp/ngxlog/nginx.conf" >/dev/null 2>&1 || die "nginx-log nginx.conf: $(nginx -t -p "$tmp/ngxlog/" -e "$tmp/ngxlog/error.log" -c "$tmp/ngxlog/nginx.conf" 2>&1)"
+  start_nginx "$tmp/ngxlog"; PID_NGX_LOG=$!; PIDS+=("$PID_NGX_LOG")
+fi
+if has_target haproxy; then
+  haproxy -c -q -f "$tmp/haproxy.cfg" || die "haproxy.cfg does not validate"
+  taskset -c "$SERVER_CPU" haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & PID_HAP=$!; PIDS+=("$PID_HAP")
+fi
+if has_target moat-a; then start_moat "$here/moat-a.yaml" "$tmp/moat-a.log" "$MOAT_A_EXTRA_JAVA_OPTS"; PID_A=$!; PIDS+=("$PID_A"); fi
+if has_target moat-b; then start_moat "$here/moat-b.yaml" "$tmp/moat-b.log" "$MOAT_B_EXTRA_JAVA_OPTS"; PID_B=$!; PIDS+=("$PID_B"); fi
+if has_target moat-a-default; then start_moat_default "$here/moat-a.yaml" "$tmp/moat-a-default.log" $P_AD $P_AD_ADMIN; PID_AD=$!; PIDS+=("$PID_AD"); fi
+if has_target moat-b-default; then start_moat_default "$here/moat-b.yaml" "$tmp/moat-b-default.log" $P_BD $P_BD_ADMIN; PID_BD=$!; PIDS+=("$PID_BD"); fi
+log "started upstream nginx=$PID_UP proxy nginx=$PID_NGX nginx-log=$PID_NGX_LOG haproxy=$PID_HAP moat-a=$PID_A moat-b=$PID_B moat-a-default=$PID_AD moat-b-default=$PID_BD"
+
 PID_REDIS=""; PID_R=""
 if [[ "$REDIS" == 1 ]]; then
   mkdir -p "$tmp/redis"
@@ -169,11 +243,20 @@ if [[ "$REDIS" == 1 ]]; then
   log "started redis-server=$PID_REDIS moat-r java=$PID_R"
 fi
 
-port_of() { case "$1" in direct) echo $P_UP;; nginx) echo $P_NGX;; moat-a) echo $P_A;; moat-b) echo $P_B;; moat-r) echo $P_R;; esac; }
+port_of() {
+  case "$1" in
+    direct) echo $P_UP;; nginx) echo $P_NGX;; nginx-log) echo $P_NGX_LOG;; haproxy) echo $P_HAP;;
+    moat-a) echo $P_A;; moat-b) echo $P_B;; moat-a-default) echo $P_AD;; moat-b-default) echo $P_BD;; moat-r) echo $P_R;;
+  esac
+}
 pids_of() {   # the server process(es) whose CPU counts for a target
   case "$1" in
     direct) echo "$PID_UP" $(pgrep -P "$PID_UP" || true);;
     nginx)  echo "$PID_NGX" $(pgrep -P "$PID_NGX" || true);;
+    nginx-log) echo "$PID_NGX_LOG" $(pgrep -P "$PID_NGX_LOG" || true);;
+    haproxy) echo "$PID_HAP";;
+    moat-a-default) echo "$PID_AD";;
+    moat-b-default) echo "$PID_BD";;
     moat-a) echo "$PID_A";;
     moat-b) echo "$PID_B";;
     moat-r) echo "$PID_R" "$PID_REDIS";;   # Redis' CPU counts for the Redis mode
@@ -195,6 +278,7 @@ ours() {   # ticks of everything this script runs: all servers (incl. nginx work
   local all=() p
   for p in "${PIDS[@]}"; do all+=("$p"); done
   all+=($(pgrep -P "$PID_UP" || true) $(pgrep -P "$PID_NGX" || true))
+  (( PID_NGX_LOG > 0 )) && all+=($(pgrep -P "$PID_NGX_LOG" || true))
   echo $(( $(ticks "${all[@]}") + $(awk '{sub(/^.*\) /, ""); print $14 + $15}' /proc/$$/stat) ))
 }
 
@@ -217,16 +301,19 @@ for t in "${TARGETS[@]}"; do
   log "$t ready: ${out:0:200}"
 done
 # Does mode (b) really rewrite answers on this build? (It must parse them for that.) Reported.
-probe moat-b >/dev/null
-if cmp -s <(printf %s "$ANSWER") "$tmp/probe.out"; then
+B_TRANSFORMS="(mode b not run)"
+if ! has_target moat-b; then :
+elif probe moat-b >/dev/null && cmp -s <(printf %s "$ANSWER") "$tmp/probe.out"; then
   B_TRANSFORMS="no: moat-b returned the upstream answer unchanged (the policy's output transforms are not applied on this build)"
 else
   B_TRANSFORMS="yes: $(head -c 200 "$tmp/probe.out")"
 fi
 log "moat-b rewrites answers: $B_TRANSFORMS"
 # Moat must reject an unknown key: proves the auth path is on.
-code="$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer nope' --data "$sample_body" "http://127.0.0.1:$P_A$PATH_PREDICT" || true)"
-[[ "$code" == 401 ]] || die "moat-a answered $code (expected 401) to an unknown key"
+if has_target moat-a; then
+  code="$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer nope' --data "$sample_body" "http://127.0.0.1:$P_A$PATH_PREDICT" || true)"
+  [[ "$code" == 401 ]] || die "moat-a answered $code (expected 401) to an unknown key"
+fi
 
 # ---------------------------------------------------------------- load
 run_wrk() {   # $1 = target, $2 = seconds, $3 = connections, $4 = raw output file; prints the MOAT_LOAD line
@@ -338,6 +425,38 @@ if [[ "$REDIS" == 1 ]]; then
   } >>"$table"
 fi
 
+# The issue-15 goals, each met or missed with its number (medians of the per-round values).
+goal_line() {   # $1 = what, $2 = value, $3 = op (ge|le), $4 = bound, $5 = the targets' errors (a run with errors proves nothing)
+  awk -v w="$1" -v v="$2" -v op="$3" -v b="$4" -v e="${5:-0}" 'BEGIN{
+    if (v == "nan" || v == "") { printf "- %s: not measured\n", w; exit }
+    if (e > 0) { printf "- %s: **not valid** (%d errors or non-2xx answers in the run)\n", w, e; exit }
+    ok = (op == "ge") ? (v >= b) : (v <= b)
+    printf "- %s: **%s** (%.2f; goal %s %.2f)\n", w, ok ? "met" : "missed", v, op == "ge" ? ">=" : "<=", b }'
+}
+ratio_of() { paired "$1" 3 "$2" ratio | median; }   # median of per-round req/s ratios
+errors_of() { local t e=0; for t in "$@"; do e=$((e + $(col "$t" 9 | awk '{s+=$1} END{print s+0}'))); done; echo $e; }
+cpu_ratio_of() { paired "$1" 7 "$2" ratio | median; }
+p99_ratio_of() { paired "$1" 5 "$2" ratio | median; }
+goals="$tmp/goals.md"
+{
+  if has_target moat-a; then
+    goal_line "mode a (log off) throughput vs nginx (log off)" "$(ratio_of moat-a nginx)" ge 1.0 "$(errors_of moat-a nginx)"
+    goal_line "mode a (log off) CPU per request vs nginx's" "$(cpu_ratio_of moat-a nginx)" le 1.0 "$(errors_of moat-a nginx)"
+    goal_line "mode a (log off) p99 vs nginx's" "$(p99_ratio_of moat-a nginx)" le 1.5 "$(errors_of moat-a nginx)"
+  fi
+  if has_target moat-a-default && has_target nginx-log; then
+    goal_line "mode a default config (JSON access log on, ./moat's JVM options) throughput vs nginx with its JSON access log" "$(ratio_of moat-a-default nginx-log)" ge 1.0 "$(errors_of moat-a-default nginx-log)"
+    goal_line "mode a default config CPU per request vs nginx-log's" "$(cpu_ratio_of moat-a-default nginx-log)" le 1.0 "$(errors_of moat-a-default nginx-log)"
+  fi
+  if has_target moat-b; then
+    goal_line "mode b (log off) throughput vs nginx" "$(ratio_of moat-b nginx)" ge 0.8 "$(errors_of moat-b nginx)"
+    goal_line "mode b (log off) p99 vs nginx's" "$(p99_ratio_of moat-b nginx)" le 2.0 "$(errors_of moat-b nginx)"
+  fi
+  if has_target moat-b-default && has_target nginx-log; then
+    goal_line "mode b default config throughput vs nginx-log" "$(ratio_of moat-b-default nginx-log)" ge 0.8 "$(errors_of moat-b-default nginx-log)"
+  fi
+} >"$goals"
+
 java_version="$(java -version 2>&1 | sed 's/^/    /')"
 cpu_model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
 [[ -n "$cpu_model" ]] || cpu_model="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
@@ -360,6 +479,10 @@ mkdir -p "$(dirname "$RESULTS_FILE")"
   echo "Gateway commit $commit${dirty:+ (with uncommitted changes in gateway sources)}; wrk: 1 thread, $CONNECTIONS connections, ~3 KB POST (6x64 floats), 64 rotating keys; servers on core $SERVER_CPU, wrk on core $LOAD_CPU."
   echo
   cat "$table"
+  echo
+  echo "Goals (issue 15; ratios are medians of per-round ratios):"
+  echo
+  cat "$goals"
   echo
   echo "Medians over $ROUNDS interleaved rounds of ${ROUND_SECONDS}s. Ratio: per-round req/s divided by nginx's in the same round. Added unloaded latency: per-round (target p50 - direct p50) with one connection (wrk -t1 -c1, ${UNLOADED_SECONDS}s). CPU: utime+stime of the server process(es) over the loaded run (nginx: master + worker; Moat: the java process) / requests completed; ${CLK_TCK} Hz ticks. Errors: wrk socket errors + non-2xx/3xx responses, summed over rounds (loaded + unloaded runs). Other CPU: median over rounds of the machine's busy CPU during the loaded run not used by the processes this script started, in % of one core (other users of the machine, kernel threads, softirq not charged to a process): high values mean the round was disturbed."
   echo
@@ -391,7 +514,28 @@ mkdir -p "$(dirname "$RESULTS_FILE")"
 echo
 cat "$table"
 echo
+cat "$goals"
+echo
 log "results written to $RESULTS_FILE"
+if [[ "${UPDATE_README:-0}" == 1 ]]; then
+  readme="$repo/README.md"
+  grep -q '<!-- perf-table:start -->' "$readme" || die "README.md has no perf-table markers"
+  block="$tmp/readme-block.md"
+  {
+    echo "<!-- perf-table:start -->"
+    echo "Generated by \`UPDATE_README=1 benchmarks/load/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), gateway commit $commit${dirty:+ (uncommitted changes)}, $ROUNDS rounds of ${ROUND_SECONDS}s, load average at the end $(cut -d' ' -f1-3 /proc/loadavg) on $ncpu CPUs (full output: \`benchmarks/load/results/$(basename "$RESULTS_FILE")\`):"
+    echo
+    cat "$table"
+    echo
+    cat "$goals"
+    echo "<!-- perf-table:end -->"
+  } >"$block"
+  awk -v f="$block" '
+    /<!-- perf-table:start -->/ { while ((getline l < f) > 0) print l; skip = 1; next }
+    /<!-- perf-table:end -->/ { skip = 0; next }
+    !skip { print }' "$readme" >"$tmp/README.new" && cat "$tmp/README.new" >"$readme"
+  log "README.md performance table updated"
+fi
 if (( ${#ERRORS_SEEN[@]} > 0 )); then
   log "errors seen:"; for e in "${ERRORS_SEEN[@]}"; do log "  $e"; done
   KEEP_TMP=1   # keep the wrk outputs and Moat logs for a look

@@ -40,9 +40,15 @@ import javax.management.ObjectName;
  */
 public final class MemoryFootprint {
 
-    static final int KEYS = 100_000;
+    /**
+     * The target: {@code -Dmoat.memory.keys} keys (default 100,000) in {@code -Dmoat.memory.budgetMib}
+     * MiB (default 512); the issue-15 goal is {@code -Dmoat.memory.keys=1000000 -Dmoat.memory.budgetMib=2048}.
+     * The engine and the limiter track at least that many keys.
+     */
+    static final int KEYS = Integer.getInteger("moat.memory.keys", 100_000);
+
     static final int QUERIES_PER_KEY = 20;
-    static final long BUDGET_MIB = 512;
+    static final long BUDGET_MIB = Long.getLong("moat.memory.budgetMib", 512);
     static final int BLOCK = 10_000;
     static final double STOP_AT_HEAP_SHARE = 0.6;
     /** The per-key detectors of the full profile; {@code -Dmoat.detectors=volume,ood} measures a subset. */
@@ -68,7 +74,15 @@ public final class MemoryFootprint {
 
         long before = usedHeapAfterGc();
 
-        EngineSettings settings = EngineSettings.defaults();
+        EngineSettings d = EngineSettings.defaults();
+        EngineSettings settings = new EngineSettings(
+                d.workers(),
+                d.queueCapacity(),
+                Math.max(d.maxTrackedKeys(), Math.max(keys, KEYS)),
+                d.expireAfterIdle(),
+                d.suspiciousAt(),
+                d.extractingAt(),
+                d.riskHalfLife());
         RateLimiter limiter = new RateLimiter(settings.maxTrackedKeys(), Duration.ofHours(1), System::nanoTime);
         DetectionEngine engine = new DetectionEngine(settings, InstantSource.system(), EngineListener.NONE);
         System.out.printf(

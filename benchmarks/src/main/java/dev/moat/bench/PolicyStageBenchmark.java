@@ -1,13 +1,16 @@
 package dev.moat.bench;
 
 import dev.moat.config.OutputSpec;
-import dev.moat.gateway.protocol.Answer;
+import dev.moat.config.PolicyConfig;
+import dev.moat.detectors.DetectorProfile;
+import dev.moat.gateway.defense.CompiledPolicy;
 import dev.moat.gateway.protocol.MalformedBodyException;
 import dev.moat.gateway.protocol.ProtocolAdapter;
 import dev.moat.gateway.protocol.ProtocolAdapters;
-import dev.moat.policies.TransformChain;
-import dev.moat.policies.TransformContext;
+import dev.moat.gateway.proxy.PolicyStage;
+import dev.moat.policies.PolicyRuntime;
 import dev.moat.policies.Transforms;
+import dev.moat.policies.escalation.Decision;
 import dev.moat.policies.watermark.WatermarkSink;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -16,6 +19,7 @@ import io.netty.buffer.Unpooled;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -29,8 +33,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The whole policy stage of one inspected TF Serving request, in the order the proxy runs it
- * (see {@code AnswerProcessor}): read the request's {@value BenchData#BATCH} x 64 feature rows,
+ * The whole policy stage of one inspected TF Serving request, the gateway's own code (the adapter's
+ * {@code inputs}, then {@link PolicyStage#answer}, the pure function {@code AnswerProcessor} runs):
+ * read the request's {@value BenchData#BATCH} x 64 feature rows,
  * parse the {@value BenchData#BATCH} x 10 answer, copy the raw predictions for the detectors, apply
  * the policy of {@code config/examples/full.yaml} ({@code top_k: 3}, {@code round: 2},
  * {@code watermark} at rate 0.005, {@code strip: ["/explanations"]}) and, for a {@code suspicious}
@@ -51,9 +56,8 @@ public class PolicyStageBenchmark {
     public String level;
 
     ProtocolAdapter adapter;
-    TransformChain outputs;
-    TransformChain perturb;
-    List<String> strip;
+    CompiledPolicy policy;
+    Decision decision;
     ByteBuf[] requests;
     ByteBuf[] answers;
     /** Where rewritten answers come from; a test swaps in an instrumented one to check they are released. */
@@ -71,11 +75,21 @@ public class PolicyStageBenchmark {
                 new OutputSpec.Round(2),
                 new OutputSpec.Strip(List.of("/explanations")),
                 new OutputSpec.Watermark(0.005, "benchmark-watermark-secret-32-bytes", Path.of("unused-ledger.jsonl")));
-        outputs = Transforms.chain(specs, ledger -> WatermarkSink.DISCARD);
-        strip = Transforms.stripPointers(specs);
-        perturb = "suspicious".equals(level)
-                ? Transforms.chain(List.of(new OutputSpec.ReverseSigmoid(1.0, 0.2)), ledger -> WatermarkSink.DISCARD)
-                : TransformChain.EMPTY;
+        policy = new CompiledPolicy(
+                PolicyRuntime.compile(
+                        new PolicyConfig("standard", specs, Map.of(), List.of(), null),
+                        ledger -> WatermarkSink.DISCARD),
+                DetectorProfile.NONE,
+                null);
+        decision = "suspicious".equals(level)
+                ? new Decision(
+                        0.5,
+                        Transforms.chain(
+                                List.of(new OutputSpec.ReverseSigmoid(1.0, 0.2)), ledger -> WatermarkSink.DISCARD),
+                        List.of(),
+                        List.of(),
+                        null)
+                : Decision.NONE;
         requests = new ByteBuf[BODIES];
         answers = new ByteBuf[BODIES];
         for (int i = 0; i < BODIES; i++) {
@@ -98,25 +112,28 @@ public class PolicyStageBenchmark {
         int i = next;
         next = i + 1 == BODIES ? 0 : i + 1;
         double[][] inputs = adapter.inputs(requests[i]);
-        Answer answer = adapter.parseAnswer(answers[i]);
-        double[][] preds = answer.predictions();
-        observed = copy(preds);
-        TransformContext ctx = new TransformContext(ThreadLocalRandom.current(), null, "key-42", Instant.now());
-        outputs.apply(preds, inputs, ctx);
-        perturb.apply(preds, inputs, ctx);
-        ByteBuf out = adapter.writeAnswer(answer, preds, strip, alloc);
+        PolicyStage.Result r = PolicyStage.answer(
+                adapter,
+                policy,
+                true,
+                false,
+                answers[i],
+                inputs,
+                decision,
+                "key-42",
+                "tenant-1",
+                Instant.now(),
+                ThreadLocalRandom.current(),
+                alloc);
+        observed = r.detectorRows();
+        ByteBuf out = r.body();
+        if (r.outcome() != PolicyStage.Outcome.REWRITTEN) {
+            throw new IllegalStateException("the benchmark answer was not rewritten: " + r.problem());
+        }
         try {
-            return out.readableBytes() + ctx.actionCount();
+            return out.readableBytes() + r.actions().size();
         } finally {
             out.release();
         }
-    }
-
-    private static double[][] copy(double[][] rows) {
-        double[][] c = new double[rows.length][];
-        for (int i = 0; i < rows.length; i++) {
-            c[i] = rows[i].clone();
-        }
-        return c;
     }
 }

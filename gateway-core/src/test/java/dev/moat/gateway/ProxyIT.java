@@ -49,7 +49,8 @@ class ProxyIT {
         assertThat(preds.get(0).size()).isEqualTo(10);
         assertThat(res.headers().firstValue("via"))
                 .hasValueSatisfying(v -> assertThat(v).contains("1.1 moat"));
-        assertThat(res.headers().firstValue("x-request-id")).isPresent();
+        assertThat(res.headers().firstValue("x-request-id"))
+                .hasValueSatisfying(id -> assertThat(id).matches("[0-9a-f]{32}"));
         assertThat(res.headers().firstValue("ratelimit-policy")).hasValue("\"1000/1m\";q=1000;w=60");
         assertThat(res.headers().firstValue("ratelimit"))
                 .hasValueSatisfying(v -> assertThat(v).matches("\"1000/1m\";r=9\\d\\d;t=\\d+"));

@@ -5,6 +5,7 @@ import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
 import dev.moat.gateway.server.ConfigSource;
 import dev.moat.gateway.server.MoatServer;
+import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -32,6 +33,7 @@ final class RunCommand implements Callable<Integer> {
             System.err.println(e.getMessage());
             return 2;
         }
+        disableLeakDetectionUnlessAsked();
         MoatServer server = new MoatServer(cfg, ConfigSource.file(config), System::nanoTime).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
@@ -63,5 +65,18 @@ final class RunCommand implements Callable<Integer> {
         }
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Netty's leak detector samples about one buffer in 128 at its default level and records a stack
+     * trace for each: 2.4-2.9 % of the gateway's CPU under load (benchmarks/profiles/README.md). Tests
+     * run it at "paranoid" and fail on any leak, so production turns it off unless
+     * {@code -Dio.netty.leakDetection.level} asks for it (e.g. {@code simple} while chasing a leak).
+     */
+    static void disableLeakDetectionUnlessAsked() {
+        if (System.getProperty("io.netty.leakDetection.level") == null
+                && System.getProperty("io.netty.leakDetectionLevel") == null) {
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
     }
 }

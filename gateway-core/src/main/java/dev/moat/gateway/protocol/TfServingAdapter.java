@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.moat.config.Protocol;
 import dev.moat.gateway.protocol.internal.NumericArrays;
+import dev.moat.gateway.protocol.internal.StreamingRows;
 import io.netty.buffer.ByteBuf;
 
 /**
@@ -22,6 +23,10 @@ final class TfServingAdapter extends JsonAdapter {
 
     @Override
     public double[][] inputs(ByteBuf requestBody) throws MalformedBodyException {
+        double[][] fast = StreamingRows.instances(requestBody); // no tree for the common shape
+        if (fast != null) {
+            return fast;
+        }
         JsonNode root = object(requestBody);
         JsonNode instances = root.get("instances");
         JsonNode inputs = root.get("inputs");

@@ -7,15 +7,11 @@ import dev.moat.gateway.defense.CompiledPolicy;
 import dev.moat.gateway.defense.Defenses;
 import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.metrics.MoatMetrics;
-import dev.moat.gateway.protocol.Answer;
 import dev.moat.gateway.protocol.GuardResult;
 import dev.moat.gateway.protocol.MalformedBodyException;
 import dev.moat.gateway.protocol.ProtocolAdapter;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.Route;
-import dev.moat.policies.PolicyRuntime;
-import dev.moat.policies.TransformContext;
-import dev.moat.policies.escalation.Decision;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -24,7 +20,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -201,6 +196,9 @@ final class AnswerProcessor {
     }
 
     /**
+     * Runs the policy stage ({@link PolicyStage}, a pure function of the bytes) and acts on its
+     * outcome: counts the actions, hands the detectors their rows, fails the exchange closed.
+     *
      * @return the answer to write, or {@code null} after failing the exchange (fail closed)
      */
     static FullHttpResponse process(Exchange ex, HttpResponse head, ByteBuf body) {
@@ -208,93 +206,53 @@ final class AnswerProcessor {
             return full(head, body, false); // an error body is not a prediction: passed as it came
         }
         Route route = ex.route();
-        try {
-            if (encoded(head)) {
-                // the gateway asked for identity; a coded prediction cannot be read, so it is not let through
-                throw new MalformedBodyException(
-                        "the answer has Content-Encoding " + head.headers().get(HttpHeaderNames.CONTENT_ENCODING));
-            }
-            ByteBuf out = transform(ex, route, body);
-            if (out != body) {
-                body.release();
-            }
-            return full(head, out, true);
-        } catch (MalformedBodyException | IllegalArgumentException e) {
+        MoatMetrics metrics = ex.gateway().metrics();
+        if (encoded(head)) {
+            // the gateway asked for identity; a coded prediction cannot be read, so it is not let through
             if (route.config().failOpen()) {
-                ex.gateway().metrics().action("fail_open");
+                metrics.action("fail_open");
                 return full(head, body, false);
             }
             body.release();
-            ex.gateway().metrics().action("fail_closed");
+            metrics.action("fail_closed");
             ex.failWith(
-                    Problem.badGateway("the upstream answer could not be made safe: " + e.getMessage()),
+                    Problem.badGateway("the upstream answer could not be made safe: the answer has Content-Encoding "
+                            + head.headers().get(HttpHeaderNames.CONTENT_ENCODING)),
                     "unsafe_answer");
             return null;
         }
-    }
-
-    private static ByteBuf transform(Exchange ex, Route route, ByteBuf body) throws MalformedBodyException {
         CompiledPolicy cp = route.compiled();
-        PolicyRuntime policy = cp.runtime();
-        ProtocolAdapter adapter = route.adapter();
         ApiKey key = ex.admission().key();
-        Decision decision = ex.admission().gate().decision();
-        MoatMetrics metrics = ex.gateway().metrics();
-        Answer answer = adapter.parseAnswer(body);
-        double[][] preds = answer.predictions();
-        double[][] inputs = ex.inputs();
         Defenses defenses = ex.gateway().defenses();
-        double[][] observed = inputs == null ? null : observed(adapter.protocol(), inputs, preds);
-        if (defenses != null && cp.detects() && observed != null) {
-            defenses.observe(key, route, inputs, observed);
+        PolicyStage.Result r = PolicyStage.answer(
+                route.adapter(),
+                cp,
+                defenses != null && cp.detects(),
+                route.config().failOpen(),
+                body,
+                ex.inputs(),
+                ex.admission().gate().decision(),
+                key.id(),
+                key.tenant(),
+                Instant.now(),
+                ThreadLocalRandom.current(),
+                ex.ctx().alloc());
+        if (r.detectorRows() != null) {
+            defenses.observe(key, route, ex.inputs(), r.detectorRows());
         }
-        if (adapter.protocol() == Protocol.OPENAI) {
-            ByteBuf out = adapter.writeAnswer(
-                    answer, preds, strip(policy, decision), ex.ctx().alloc());
-            if (cp.llmGuard() != null) {
-                try {
-                    ByteBuf rounded = cp.llmGuard().applyToAnswer(out, ex.ctx().alloc(), metrics::action);
-                    if (rounded != out) {
-                        out.release();
-                        metrics.action("llm_round");
-                    }
-                    return rounded;
-                } catch (MalformedBodyException | RuntimeException e) {
-                    out.release();
-                    throw e;
-                }
-            }
-            return out;
+        for (String action : r.actions()) {
+            metrics.action(action);
         }
-        TransformContext ctx = new TransformContext(
-                        ThreadLocalRandom.current(), null, key.id(), key.tenant(), Instant.now())
-                .watermarkRate(decision.watermarkRate());
-        policy.outputs().apply(preds, inputs, ctx);
-        decision.perturb().apply(preds, inputs, ctx);
-        for (int i = 0; i < ctx.actionCount(); i++) {
-            String action = ctx.actionName(i);
-            for (int n = ctx.actionTimes(i); n > 0; n--) {
-                metrics.action(action);
-            }
+        if (r.outcome() == PolicyStage.Outcome.FAIL_CLOSED) {
+            body.release();
+            ex.failWith(Problem.badGateway(r.problem()), "unsafe_answer");
+            return null;
         }
-        return adapter.writeAnswer(
-                answer, preds, strip(policy, decision), ex.ctx().alloc());
+        if (r.body() != body) {
+            body.release();
+        }
+        return full(head, r.body(), r.outcome() == PolicyStage.Outcome.REWRITTEN);
     }
-
-    /**
-     * The predictions the detectors see for one answered request, row for row with {@code inputs}, or
-     * null when rows and answers do not align. An LLM request is one event whatever its answer: the
-     * prompt's feature row with the first generated token's distribution when the answer carries
-     * logprobs, else an empty prediction (volume and coverage still count it).
-     */
-    static double[][] observed(Protocol protocol, double[][] inputs, double[][] preds) {
-        if (protocol == Protocol.OPENAI) {
-            return inputs.length == 1 ? new double[][] {preds.length > 0 ? preds[0].clone() : NO_PREDICTION} : null;
-        }
-        return inputs.length == preds.length && preds.length > 0 ? copy(preds) : null;
-    }
-
-    private static final double[] NO_PREDICTION = new double[0];
 
     /**
      * A streamed LLM answer passes through as it comes: its request is one detection event with the
@@ -311,25 +269,8 @@ final class AnswerProcessor {
                 && inputs != null
                 && inputs.length == 1
                 && route.adapter().protocol() == Protocol.OPENAI) {
-            defenses.observe(ex.admission().key(), route, inputs, new double[][] {NO_PREDICTION});
+            defenses.observe(ex.admission().key(), route, inputs, new double[][] {PolicyStage.NO_PREDICTION});
         }
-    }
-
-    private static List<String> strip(PolicyRuntime policy, Decision decision) {
-        if (decision.strip().isEmpty()) {
-            return policy.stripPointers();
-        }
-        List<String> all = new ArrayList<>(policy.stripPointers());
-        all.addAll(decision.strip());
-        return all;
-    }
-
-    private static double[][] copy(double[][] rows) {
-        double[][] c = new double[rows.length][];
-        for (int i = 0; i < rows.length; i++) {
-            c[i] = rows[i].clone();
-        }
-        return c;
     }
 
     /** @param rewritten the body was re-serialised (identity coding); otherwise it is the upstream's, coding and all */

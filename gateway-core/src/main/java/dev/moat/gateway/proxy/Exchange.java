@@ -380,19 +380,21 @@ public final class Exchange {
                 ? null
                 : admission.key().id();
         gw.metrics().request(routeTag, outcome, total);
-        gw.accessLog()
-                .log(new AccessLog.Entry(
-                        requestId,
-                        request.method().name(),
-                        path,
-                        keyId,
-                        route == null ? null : route.tag(),
-                        status,
-                        bytesIn,
-                        bytesOut,
-                        upstream == null ? -1 : upstream.nanos(),
-                        total,
-                        outcome));
+        if (gw.accessLog().enabled()) {
+            gw.accessLog()
+                    .log(new AccessLog.Entry(
+                            requestId,
+                            request.method().name(),
+                            path,
+                            keyId,
+                            route == null ? null : route.tag(),
+                            status,
+                            bytesIn,
+                            bytesOut,
+                            upstream == null ? -1 : upstream.nanos(),
+                            total,
+                            outcome));
+        }
         gw.requestFinished();
     }
 

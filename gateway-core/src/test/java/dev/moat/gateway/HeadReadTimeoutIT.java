@@ -1,0 +1,81 @@
+package dev.moat.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.fixtures.ModelServerExtension;
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code header_read} (500 ms in {@link Gateway#common}): a head trickled byte by byte is cut off,
+ * also on a kept-alive connection whose one per-connection timer was armed by an earlier request;
+ * complete requests on a long-lived connection are not.
+ */
+class HeadReadTimeoutIT {
+
+    @RegisterExtension
+    static final ModelServerExtension upstream = new ModelServerExtension();
+
+    private static final String ROUTES = """
+            upstreams:
+              model: {url: "${UPSTREAM}"}
+            routes:
+              - {path_prefix: /echo, upstream: model}
+            """;
+
+    private static final String REQUEST = "GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n";
+
+    @Test
+    void slowlorisHeadIsCutOffAfterHeaderRead() throws Exception {
+        try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + ROUTES, upstream.baseUri());
+                RawClient c = new RawClient(gw.server.port())) {
+            long tookMs = trickleUntilClosed(c);
+            assertThat(tookMs).isBetween(400L, 2_000L);
+        }
+    }
+
+    @Test
+    void slowlorisOnAKeptAliveConnectionIsCutOffToo() throws Exception {
+        try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + ROUTES, upstream.baseUri());
+                RawClient c = new RawClient(gw.server.port())) {
+            c.send(REQUEST); // arms the connection's timer
+            assertThat(c.readResponse().status()).isEqualTo(200);
+            Thread.sleep(300); // the next head starts just before that timer fires: it must re-arm, not stop
+            long tookMs = trickleUntilClosed(c);
+            assertThat(tookMs).isBetween(400L, 2_000L);
+        }
+    }
+
+    @Test
+    void completeRequestsOnALongLivedConnectionAreNotCutOff() throws Exception {
+        try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + ROUTES, upstream.baseUri());
+                RawClient c = new RawClient(gw.server.port())) {
+            for (int i = 0; i < 5; i++) { // 5 x 250 ms: well past header_read in total
+                c.send(REQUEST);
+                assertThat(c.readResponse().status()).isEqualTo(200);
+                Thread.sleep(250);
+            }
+            c.send(REQUEST);
+            assertThat(c.readResponse().status()).isEqualTo(200);
+        }
+    }
+
+    /** Sends a head one byte every 50 ms, never finishing it; returns when the server closed. */
+    private static long trickleUntilClosed(RawClient c) throws Exception {
+        String head = "GET /echo HTTP/1.1\r\nHost: x\r\nX-Padding: " + "a".repeat(200);
+        long start = System.nanoTime();
+        for (int i = 0; i < head.length(); i++) {
+            try {
+                c.send(head.substring(i, i + 1));
+            } catch (IOException closed) {
+                return (System.nanoTime() - start) / 1_000_000;
+            }
+            Thread.sleep(50);
+            if ((System.nanoTime() - start) / 1_000_000 > 5_000) {
+                break;
+            }
+        }
+        return c.closedByServer() ? (System.nanoTime() - start) / 1_000_000 : Long.MAX_VALUE;
+    }
+}
