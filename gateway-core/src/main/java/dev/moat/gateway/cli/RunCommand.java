@@ -3,6 +3,7 @@ package dev.moat.gateway.cli;
 import dev.moat.config.ConfigException;
 import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
+import dev.moat.gateway.log.LogFormat;
 import dev.moat.gateway.server.ConfigSource;
 import dev.moat.gateway.server.MoatServer;
 import java.nio.file.Path;
@@ -32,6 +33,7 @@ final class RunCommand implements Callable<Integer> {
             System.err.println(e.getMessage());
             return 2;
         }
+        LogFormat.use(cfg.accessLog().format());
         MoatServer server = new MoatServer(cfg, ConfigSource.file(config), System::nanoTime).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

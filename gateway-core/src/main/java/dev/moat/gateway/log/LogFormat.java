@@ -1,0 +1,51 @@
+package dev.moat.gateway.log;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.core.joran.spi.JoranException;
+import java.net.URL;
+import org.slf4j.ILoggerFactory;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Switches every log line, access and application, between text and one JSON object per line.
+ * {@code logback.xml} picks its encoders from the {@code moat.log.format} property; {@code moat run}
+ * calls {@link #use} with the config's {@code access_log.format} before the server starts, which sets
+ * the property and re-reads Moat's {@code logback.xml}. An operator who brings their own Logback file
+ * ({@code -Dlogback.configurationFile}) keeps it untouched. Decided once at startup: a reload does not
+ * change the format.
+ */
+public final class LogFormat {
+
+    /** The system property {@code logback.xml} reads. */
+    public static final String PROPERTY = "moat.log.format";
+
+    private LogFormat() {}
+
+    /**
+     * @param format {@code text} or {@code json}
+     * @return true when the logging was reconfigured
+     */
+    public static boolean use(String format) {
+        if (format == null
+                || format.equals(System.getProperty(PROPERTY, "text"))
+                || System.getProperty("logback.configurationFile") != null) {
+            return false;
+        }
+        ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+        URL xml = LogFormat.class.getClassLoader().getResource("logback.xml");
+        if (!(factory instanceof LoggerContext context) || xml == null) {
+            return false;
+        }
+        System.setProperty(PROPERTY, format);
+        context.reset();
+        JoranConfigurator configurator = new JoranConfigurator();
+        configurator.setContext(context);
+        try {
+            configurator.doConfigure(xml);
+        } catch (JoranException e) {
+            throw new IllegalStateException("logback.xml could not be re-read", e);
+        }
+        return true;
+    }
+}
