@@ -13,9 +13,13 @@ import dev.moat.gateway.proxy.Transport;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.RuntimeHolder;
 import dev.moat.gateway.runtime.Snapshot;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -79,6 +83,10 @@ public final class MoatServer implements AutoCloseable {
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new NettyAllocatorMeters().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
         RateLimiter limiter = new RateLimiter(
                 config.rateLimiting().maxTrackedKeys(), config.rateLimiting().expireAfterIdle(), nanoClock);
         this.clock = instantSource(nanoClock);
@@ -89,6 +97,7 @@ public final class MoatServer implements AutoCloseable {
             defenses.close();
             throw e;
         }
+        metrics.knownRoutes(routeTags(config));
         this.gw = new GatewayContext(
                 runtime,
                 limiter,
@@ -188,6 +197,7 @@ public final class MoatServer implements AutoCloseable {
         try {
             MoatConfig next = configSource.load();
             Snapshot s = runtime.install(next);
+            metrics.knownRoutes(routeTags(next));
             metrics.reload(true);
             defenses.audit("reload", null, "generation " + s.generation());
             LOG.info("config reloaded (generation {})", s.generation());
@@ -255,6 +265,10 @@ public final class MoatServer implements AutoCloseable {
 
     public InstantSource clock() {
         return clock;
+    }
+
+    private static List<String> routeTags(MoatConfig config) {
+        return config.routes().stream().map(r -> r.pathPrefix()).toList();
     }
 
     /** Wall time that advances with the given monotonic clock (so tests drive both together). */
