@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param keys       from {@code keys} and {@code keys_file} together; ids are unique
  * @param tiers      by name
  * @param policies   by name
+ * @param tracing    OpenTelemetry spans; {@link TracingConfig#OFF} when the section is absent
  */
 public record MoatConfig(
         Path source,
@@ -33,7 +34,8 @@ public record MoatConfig(
         DistributedConfig distributed,
         AuditConfig audit,
         AlertsConfig alerts,
-        AccessLogConfig accessLog) {
+        AccessLogConfig accessLog,
+        TracingConfig tracing) {
 
     public MoatConfig {
         upstreams = orderedCopy(upstreams);

@@ -1,5 +1,6 @@
 package dev.moat.gateway.proxy;
 
+import dev.moat.detectors.Verdict;
 import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.ratelimit.RateLimitHeaders;
@@ -7,6 +8,7 @@ import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.Route;
 import dev.moat.gateway.runtime.Snapshot;
 import dev.moat.gateway.server.GatewayContext;
+import dev.moat.gateway.trace.RequestSpans;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelFutureListener;
@@ -41,6 +43,7 @@ public final class Exchange {
     private final String path;
     private final long startNanos;
     private final boolean clientKeepAlive;
+    private final RequestSpans spans; // null unless tracing is on
 
     private RequestGate.Admission admission;
     private Route route;
@@ -77,6 +80,7 @@ public final class Exchange {
         this.path = path;
         this.startNanos = System.nanoTime();
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        this.spans = gw.tracing().start(request, path, requestId);
     }
 
     /** Decides, then either answers at once or starts the upstream call. */
@@ -94,8 +98,7 @@ public final class Exchange {
         inspecting = route.inspectsBodies();
         HttpHeaderRules.prepareRequest(request, route, ctx.channel(), gw.tls(), requestId, inspecting);
         if (!inspecting) {
-            upstream = new UpstreamCall(this);
-            upstream.start(null);
+            callUpstream(null);
         } else {
             requestBody = ctx.alloc().compositeBuffer(1024);
             if (requestComplete) {
@@ -172,9 +175,16 @@ public final class Exchange {
         requestBody = null;
         ByteBuf outbound = AnswerProcessor.onRequest(this, body);
         if (outbound != null) {
-            upstream = new UpstreamCall(this);
-            upstream.start(outbound);
+            callUpstream(outbound);
         }
+    }
+
+    private void callUpstream(ByteBuf fullBody) {
+        if (spans != null) {
+            spans.upstreamCall(request.headers(), route.config().upstream());
+        }
+        upstream = new UpstreamCall(this);
+        upstream.start(fullBody);
     }
 
     /** Answers with a problem (only before any answer byte was written). */
@@ -295,6 +305,19 @@ public final class Exchange {
                         upstream == null ? -1 : upstream.nanos(),
                         total,
                         outcome));
+        if (spans != null) {
+            Verdict v = keyId == null || gw.defenses() == null
+                    ? null
+                    : gw.defenses().engine().verdict(keyId);
+            spans.finish(
+                    routeTag.equals("none") ? null : routeTag,
+                    keyId,
+                    outcome,
+                    status,
+                    v == null ? null : v.level().jsonName(),
+                    v == null ? 0 : v.risk(),
+                    upstream == null ? -1 : upstream.nanos());
+        }
         gw.requestFinished();
     }
 

@@ -13,6 +13,7 @@ import dev.moat.gateway.proxy.Transport;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.RuntimeHolder;
 import dev.moat.gateway.runtime.Snapshot;
+import dev.moat.gateway.trace.Tracing;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -106,6 +107,7 @@ public final class MoatServer implements AutoCloseable {
                 clients,
                 defenses,
                 config.server().tls() != null);
+        gw.tracing(Tracing.create(config.tracing()));
         metrics.gauge(
                 MoatMetrics.KEYS_TRACKED, "Keys with rate-limit state in memory", limiter, RateLimiter::trackedKeys);
         metrics.gauge(MoatMetrics.ACTIVE_CONNECTIONS, "Open client connections", clients, ChannelGroup::size);
@@ -247,6 +249,7 @@ public final class MoatServer implements AutoCloseable {
         }
         runtime.closeAll();
         defenses.close();
+        gw.tracing().close();
         // Bounded waits: a loop that does not terminate in time must not hang the shutdown (seen
         // once in the evaluation with epoll: a loop parked in epoll_wait after shutdownGracefully).
         if (!workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
