@@ -7,10 +7,12 @@
 #
 #   benchmarks/load/run.sh                       # ~3.5 minutes with the defaults below
 #   ROUNDS=7 ROUND_SECONDS=10 benchmarks/load/run.sh
+#   TRACED=1 benchmarks/load/run.sh               # adds moat-a-traced: moat-a with OTLP tracing on
 #
 # Ports (fixed; the script refuses to start when any is already listening):
 #   18080 upstream (nginx, "direct")   18081 nginx reverse proxy
 #   18082 moat-a   18083 moat-a admin  18084 moat-b   18085 moat-b admin
+#   18086 moat-a-traced  18087 its admin (TRACED=1 only)
 # Every process it starts is stopped on exit (by PID); nginx configs and logs live in a temp dir
 # that is removed at the end (KEEP_TMP=1 keeps it).
 set -euo pipefail
@@ -32,11 +34,14 @@ MOAT_A_EXTRA_JAVA_OPTS="${MOAT_A_EXTRA_JAVA_OPTS:-}"   # e.g. a JFR recording fo
 MOAT_B_EXTRA_JAVA_OPTS="${MOAT_B_EXTRA_JAVA_OPTS:-}"   # e.g. a JFR recording for mode (b) only
 QUIET_WAIT_SECONDS="${QUIET_WAIT_SECONDS:-0}"  # >0: before each measurement wait (at most this long)
 QUIET_MAX_OTHER_PCT="${QUIET_MAX_OTHER_PCT:-25}" # until other processes use < this % of a core
+TRACED="${TRACED:-0}"                        # 1: also moat-a with tracing on (spans to the upstream nginx)
 RESULTS_FILE="${RESULTS_FILE:-$here/results/$(date -u +%Y-%m-%d).md}"
 
 P_UP=18080; P_NGX=18081; P_A=18082; P_A_ADMIN=18083; P_B=18084; P_B_ADMIN=18085
 PORTS=($P_UP $P_NGX $P_A $P_A_ADMIN $P_B $P_B_ADMIN)
 TARGETS=(direct nginx moat-a moat-b)
+P_T=18086; P_T_ADMIN=18087
+if [[ "$TRACED" == 1 ]]; then PORTS+=($P_T $P_T_ADMIN); TARGETS+=(moat-a-traced); fi
 PATH_PREDICT="/v1/models/digits:predict"
 # The upstream's fixed answer: one row of 10 class probabilities (sums to 1).
 ANSWER='{"predictions":[[0.0112,0.0034,0.0251,0.8123,0.0017,0.0652,0.0009,0.0143,0.0488,0.0171]]}'
@@ -62,6 +67,7 @@ log "building/checking the gateway jar ($jar)"
 "$repo/moat" --help >/dev/null || die "could not build the gateway jar"
 "$repo/moat" validate --config "$here/moat-a.yaml" >/dev/null || die "moat-a.yaml does not validate"
 "$repo/moat" validate --config "$here/moat-b.yaml" >/dev/null || die "moat-b.yaml does not validate"
+"$repo/moat" validate --config "$here/moat-a-traced.yaml" >/dev/null || die "moat-a-traced.yaml does not validate"
 
 tmp="$(mktemp -d /tmp/moat-load.XXXXXX)"
 PIDS=()          # every server process we started (nginx masters, java)
@@ -106,6 +112,10 @@ mkdir -p "$tmp/up" "$tmp/ngx" "$tmp/wrk"
 { nginx_common "$tmp/up"; cat <<EOF
   server {
     listen 127.0.0.1:$P_UP backlog=4096;
+    location = /v1/traces {          # OTLP/HTTP sink for moat-a-traced: an empty success
+      default_type application/x-protobuf;
+      return 200 '';
+    }
     location / {
       default_type application/json;
       return 200 '$ANSWER';
@@ -150,15 +160,20 @@ start_nginx "$tmp/up"; PID_UP=$!; PIDS+=("$PID_UP")
 start_nginx "$tmp/ngx"; PID_NGX=$!; PIDS+=("$PID_NGX")
 start_moat "$here/moat-a.yaml" "$tmp/moat-a.log" "$MOAT_A_EXTRA_JAVA_OPTS"; PID_A=$!; PIDS+=("$PID_A")
 start_moat "$here/moat-b.yaml" "$tmp/moat-b.log" "$MOAT_B_EXTRA_JAVA_OPTS"; PID_B=$!; PIDS+=("$PID_B")
-log "started upstream nginx=$PID_UP proxy nginx=$PID_NGX moat-a java=$PID_A moat-b java=$PID_B"
+PID_T=""
+if [[ "$TRACED" == 1 ]]; then
+  start_moat "$here/moat-a-traced.yaml" "$tmp/moat-a-traced.log" "$MOAT_A_EXTRA_JAVA_OPTS"; PID_T=$!; PIDS+=("$PID_T")
+fi
+log "started upstream nginx=$PID_UP proxy nginx=$PID_NGX moat-a java=$PID_A moat-b java=$PID_B${PID_T:+ moat-a-traced java=$PID_T}"
 
-port_of() { case "$1" in direct) echo $P_UP;; nginx) echo $P_NGX;; moat-a) echo $P_A;; moat-b) echo $P_B;; esac; }
+port_of() { case "$1" in direct) echo $P_UP;; nginx) echo $P_NGX;; moat-a) echo $P_A;; moat-b) echo $P_B;; moat-a-traced) echo $P_T;; esac; }
 pids_of() {   # the server process(es) whose CPU counts for a target
   case "$1" in
     direct) echo "$PID_UP" $(pgrep -P "$PID_UP" || true);;
     nginx)  echo "$PID_NGX" $(pgrep -P "$PID_NGX" || true);;
     moat-a) echo "$PID_A";;
     moat-b) echo "$PID_B";;
+    moat-a-traced) echo "$PID_T";;
   esac
 }
 ticks() {   # utime+stime clock ticks summed over the given PIDs
@@ -235,7 +250,8 @@ wait_quiet() {   # bounded: at most QUIET_WAIT_SECONDS
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2"; }
 
 if (( WARMUP_JVM_SECONDS > 0 )); then
-  for t in moat-a moat-b; do
+  for t in "${TARGETS[@]}"; do
+    [[ "$t" == moat-* ]] || continue
     log "warm-up $t ${WARMUP_JVM_SECONDS}s"
     run_wrk "$t" "$WARMUP_JVM_SECONDS" "$CONNECTIONS" "$tmp/wrk/warmup-$t.txt" >/dev/null
   done
@@ -282,6 +298,8 @@ moat_counters() {   # $1 = admin port
 }
 MOAT_A_COUNTERS="$(moat_counters $P_A_ADMIN)"
 MOAT_B_COUNTERS="$(moat_counters $P_B_ADMIN)"
+MOAT_T_COUNTERS=""
+[[ "$TRACED" == 1 ]] && MOAT_T_COUNTERS="$(moat_counters $P_T_ADMIN)"
 
 # ---------------------------------------------------------------- report
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
@@ -321,7 +339,7 @@ mkdir -p "$(dirname "$RESULTS_FILE")"
   echo "Command:"
   echo
   echo "    ROUNDS=$ROUNDS ROUND_SECONDS=$ROUND_SECONDS CONNECTIONS=$CONNECTIONS WARMUP_JVM_SECONDS=$WARMUP_JVM_SECONDS WARMUP_ROUND_JVM_SECONDS=$WARMUP_ROUND_JVM_SECONDS WARMUP_ROUND_NGINX_SECONDS=$WARMUP_ROUND_NGINX_SECONDS UNLOADED_SECONDS=$UNLOADED_SECONDS \\"
-  echo "    MOAT_JAVA_OPTS='$MOAT_JAVA_OPTS' benchmarks/load/run.sh"
+  echo "    TRACED=$TRACED MOAT_JAVA_OPTS='$MOAT_JAVA_OPTS' benchmarks/load/run.sh"
   [[ -n "$MOAT_A_EXTRA_JAVA_OPTS" ]] && echo "    (moat-a extra java options: $MOAT_A_EXTRA_JAVA_OPTS)"
   [[ -n "$MOAT_B_EXTRA_JAVA_OPTS" ]] && echo "    (moat-b extra java options: $MOAT_B_EXTRA_JAVA_OPTS)"
   (( QUIET_WAIT_SECONDS > 0 )) && echo "    (with QUIET_WAIT_SECONDS=$QUIET_WAIT_SECONDS QUIET_MAX_OTHER_PCT=$QUIET_MAX_OTHER_PCT)"
@@ -348,6 +366,7 @@ mkdir -p "$(dirname "$RESULTS_FILE")"
   echo
   echo '```'
   echo "# moat-a"; echo "$MOAT_A_COUNTERS"; echo "# moat-b"; echo "$MOAT_B_COUNTERS"
+  [[ "$TRACED" == 1 ]] && { echo "# moat-a-traced"; echo "$MOAT_T_COUNTERS"; }
   echo '```'
   echo
   echo "<details><summary>Per-round numbers</summary>"
