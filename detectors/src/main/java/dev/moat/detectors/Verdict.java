@@ -4,8 +4,9 @@ import java.util.Map;
 
 /**
  * What the engine currently thinks of a key: its risk in [0, 1], the level that risk maps to, the
- * per-detector scores it came from, how many queries (rows) the key has sent since its state was
- * created, and when the verdict was computed. Immutable; workers publish a new one per event.
+ * per-detector scores it came from, how many queries (rows) the key had sent when those scores'
+ * reasons were written (so the count agrees with the reasons; it lags the live count by at most
+ * 64 events), and when the verdict was computed. Immutable; workers publish a new one per event.
  */
 public record Verdict(double risk, Level level, Map<String, DetectorScore> scores, long queries, long updatedAtMillis) {
 

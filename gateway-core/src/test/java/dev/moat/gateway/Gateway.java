@@ -6,6 +6,7 @@ import dev.moat.config.MoatConfig;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.server.ConfigSource;
 import dev.moat.gateway.server.MoatServer;
+import dev.moat.gateway.state.StateStore;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,9 +36,13 @@ public final class Gateway implements AutoCloseable {
     public final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private Gateway(MoatConfig config, Path file, Map<String, String> env) throws Exception {
+    private Gateway(MoatConfig config, Path file, Map<String, String> env, StateStore state, long startNanos)
+            throws Exception {
         this.configFile = file;
-        this.server = new MoatServer(config, ConfigSource.file(file, env), nanos::get).start();
+        this.nanos.set(startNanos);
+        this.server = state == null
+                ? new MoatServer(config, ConfigSource.file(file, env), nanos::get).start()
+                : new MoatServer(config, ConfigSource.file(file, env), nanos::get, state).start();
     }
 
     /**
@@ -49,7 +54,23 @@ public final class Gateway implements AutoCloseable {
         Path file = dir.resolve("moat.yaml");
         Files.writeString(file, yaml);
         MoatConfig config = ConfigLoader.load(file, env(upstream));
-        return new Gateway(config, file, env(upstream));
+        return new Gateway(config, file, env(upstream), null, 1_000_000_000L);
+    }
+
+    /** As {@link #start}, with runtime state kept in {@code state} (pass the same store to restart). */
+    public static Gateway start(String yaml, URI upstream, StateStore state) throws Exception {
+        Path dir = Files.createTempDirectory("moat-test");
+        Path file = dir.resolve("moat.yaml");
+        Files.writeString(file, yaml);
+        return new Gateway(ConfigLoader.load(file, env(upstream)), file, env(upstream), state, 1_000_000_000L);
+    }
+
+    /**
+     * A new gateway on the same config file and state store, as after a process restart (the old
+     * one must be closed first); its clock starts where this one's stood.
+     */
+    public Gateway restart(URI upstream, StateStore state) throws Exception {
+        return new Gateway(ConfigLoader.load(configFile, env(upstream)), configFile, env(upstream), state, nanos.get());
     }
 
     public static Map<String, String> env(URI upstream) {
@@ -140,9 +161,20 @@ public final class Gateway implements AutoCloseable {
 
     public HttpResponse<String> adminCall(String method, String path, String token)
             throws IOException, InterruptedException {
+        return adminCall(method, path, token, null);
+    }
+
+    /** An admin call with a JSON body (null for none). */
+    public HttpResponse<String> adminCall(String method, String path, String token, String json)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(admin(path))
                 .timeout(Duration.ofSeconds(20))
-                .method(method, HttpRequest.BodyPublishers.noBody());
+                .method(
+                        method,
+                        json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            b.header("Content-Type", "application/json");
+        }
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }

@@ -15,6 +15,9 @@ final class KeyState {
     final Detector<Object>[] detectors;
     final Object[] states;
     final double[] lastScores;
+    /** This event's scores, before they are published (no allocation per event). */
+    final double[] scratch;
+
     final DetectorScore[] lastScored;
     final boolean[] alerted;
     Map<String, DetectorScore> published = Map.of();
@@ -22,6 +25,9 @@ final class KeyState {
     DetectorScore tenantScore;
     int eventsSinceReasons;
     long queries;
+    /** The query count the published reasons were written at (what a verdict reports). */
+    long queriesAtReasons;
+
     double risk;
     double maxScore;
     long riskAt;
@@ -41,6 +47,7 @@ final class KeyState {
             states[i] = this.detectors[i].newState();
         }
         this.lastScores = new double[detectors.length];
+        this.scratch = new double[detectors.length];
         java.util.Arrays.fill(lastScores, -1);
         this.lastScored = new DetectorScore[detectors.length];
         this.alerted = new boolean[detectors.length];

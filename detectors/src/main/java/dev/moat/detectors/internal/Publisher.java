@@ -176,7 +176,7 @@ public final class Publisher {
         s.risk = risk;
         s.riskAt = now;
         Level level = level(risk);
-        Verdict v = new Verdict(risk, level, s.published, s.queries, now);
+        Verdict v = new Verdict(risk, level, s.published, s.queriesAtReasons, now);
         // compared with what readers last saw, which a read may have lowered by decay (and fired)
         Verdict before = into.put(id, v);
         Level from = before == null ? Level.OK : before.level();
@@ -185,7 +185,10 @@ public final class Publisher {
         }
     }
 
-    /** Reads every detector's score; rebuilds reasons when needed. Returns true if any changed. */
+    /**
+     * Reads every detector's score; when one moved (or every {@value #REASON_REFRESH_EVENTS} events)
+     * rebuilds every reason. Returns true if they were rebuilt.
+     */
     private boolean refreshScores(KeyState s, long eventMillis) {
         boolean refresh = ++s.eventsSinceReasons >= REASON_REFRESH_EVENTS;
         boolean changed = false;
@@ -193,9 +196,8 @@ public final class Publisher {
         for (int i = 0; i < s.detectors.length; i++) {
             double score = Rows.clamp01(s.detectors[i].score(s.states[i], eventMillis));
             max = Math.max(max, score);
+            s.scratch[i] = score;
             if (refresh || Math.abs(score - s.lastScores[i]) > 0.01) {
-                s.lastScores[i] = score;
-                s.lastScored[i] = new DetectorScore(score, s.detectors[i].reason(s.states[i], eventMillis));
                 changed = true;
             }
             if (score >= settings.suspiciousAt() && !s.alerted[i]) {
@@ -205,8 +207,17 @@ public final class Publisher {
                 s.alerted[i] = false;
             }
         }
-        if (refresh) {
+        if (changed) {
+            // every reason rebuilt together, at one query count: the verdict's count agrees with them all
+            for (int i = 0; i < s.detectors.length; i++) {
+                s.lastScores[i] = s.scratch[i];
+                s.lastScored[i] = new DetectorScore(s.scratch[i], s.detectors[i].reason(s.states[i], eventMillis));
+            }
+            s.queriesAtReasons = s.queries;
             s.eventsSinceReasons = 0;
+        } else if (refresh || s.detectors.length == 0) {
+            s.eventsSinceReasons = 0;
+            s.queriesAtReasons = s.detectors.length == 0 ? s.queries : s.queriesAtReasons;
         }
         s.maxScore = max;
         return changed;

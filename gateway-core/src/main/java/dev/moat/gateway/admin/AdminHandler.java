@@ -25,8 +25,23 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
-    /** An admin answer: status, content type and body. */
-    public record Reply(HttpResponseStatus status, String contentType, String body) {
+    /** An admin answer: status, content type, body and, for a 405, the methods allowed. */
+    public record Reply(HttpResponseStatus status, String contentType, String body, String allow) {
+
+        public Reply(HttpResponseStatus status, String contentType, String body) {
+            this(status, contentType, body, null);
+        }
+
+        public static Reply problem(Problem p) {
+            return new Reply(p.status(), Problem.CONTENT_TYPE, p.toResponseBody());
+        }
+
+        /** 405 with the {@code Allow} header RFC 9110 requires. */
+        public static Reply methodNotAllowed(String allow) {
+            Problem p = AdminProblems.methodNotAllowed("allowed here: " + allow);
+            return new Reply(p.status(), Problem.CONTENT_TYPE, p.toResponseBody(), allow);
+        }
+
         public static Reply json(HttpResponseStatus status, String body) {
             return new Reply(status, "application/json", body);
         }
@@ -55,7 +70,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             path = path.substring(0, q);
         }
         HttpMethod m = req.method();
-        if (path.equals("/metrics") && m == HttpMethod.GET) {
+        if (!path.startsWith("/admin/") && !path.equals("/admin") && m != HttpMethod.GET && isOpen(path)) {
+            send(ctx, Reply.methodNotAllowed("GET"), keepAlive);
+        } else if (path.equals("/metrics") && m == HttpMethod.GET) {
             send(
                     ctx,
                     new Reply(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", service.scrape()),
@@ -69,7 +86,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                                     ctx,
                                     e == null ? r : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n"),
                                     keepAlive)));
-        } else if (path.startsWith("/admin/")) {
+        } else if (path.startsWith("/admin/") || path.equals("/admin")) {
             if (!authorized(req)) {
                 Reply r = problem(new Problem(
                         "unauthorized",
@@ -79,12 +96,13 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 send(ctx, r, keepAlive);
                 return;
             }
-            CompletableFuture<Reply> reply = service.admin(m, path);
+            CompletableFuture<Reply> reply =
+                    service.admin(AdminRequest.of(m, req.uri(), req.content().toString(StandardCharsets.UTF_8)));
             reply.whenComplete((r, e) -> ctx.executor()
                     .execute(() -> send(
-                            ctx, e == null ? r : problem(Problem.unavailable("the admin call failed")), keepAlive)));
+                            ctx, e == null ? r : problem(AdminProblems.failed("the admin call failed")), keepAlive)));
         } else {
-            send(ctx, problem(Problem.notFound("no admin endpoint here")), keepAlive);
+            send(ctx, problem(AdminProblems.notFound("no admin endpoint here")), keepAlive);
         }
     }
 
@@ -99,7 +117,11 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
 
     static Reply problem(Problem p) {
-        return new Reply(p.status(), Problem.CONTENT_TYPE, p.toResponseBody());
+        return Reply.problem(p);
+    }
+
+    private static boolean isOpen(String path) {
+        return path.equals("/metrics") || path.equals("/healthz") || path.equals("/readyz");
     }
 
     private static void send(ChannelHandlerContext ctx, Reply r, boolean keepAlive) {
@@ -108,7 +130,11 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(), buf);
         res.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, r.contentType())
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length)
+                .set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        if (r.allow() != null) {
+            res.headers().set(HttpHeaderNames.ALLOW, r.allow());
+        }
         HttpUtil.setKeepAlive(res, keepAlive);
         var f = ctx.writeAndFlush(res);
         if (!keepAlive) {

@@ -1,6 +1,5 @@
 package dev.moat.gateway.admin;
 
-import io.netty.handler.codec.http.HttpMethod;
 import java.util.concurrent.CompletableFuture;
 
 /** What the admin listener can ask of the running gateway. */
@@ -16,5 +15,5 @@ public interface AdminService {
     String token();
 
     /** An authorised {@code /admin/*} call. */
-    CompletableFuture<AdminHandler.Reply> admin(HttpMethod method, String path);
+    CompletableFuture<AdminHandler.Reply> admin(AdminRequest request);
 }

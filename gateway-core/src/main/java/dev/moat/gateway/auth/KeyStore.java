@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -15,9 +16,27 @@ import java.util.Map;
 
 /**
  * Looks API keys up by the SHA-256 of the presented secret, so the gateway never stores secrets.
- * Immutable; a reload builds a new one. Lookup is one SHA-256 of a short string and one hash-map probe.
+ * Immutable; a reload or a runtime key change builds a new one ({@link KeyDirectory}). Lookup is one
+ * SHA-256 of a short string, one hash-map probe and one comparison with the digest's end of validity.
  */
 public final class KeyStore {
+
+    /** Validity without an end. */
+    public static final long FOREVER = Long.MAX_VALUE;
+
+    /**
+     * One digest the store accepts: the key it opens and the time (epoch millis, exclusive) from
+     * which it no longer does: the key's expiry, or the end of a rotation's grace for an old secret.
+     */
+    public record Grant(ApiKey key, String sha256, long notAfterMillis) {}
+
+    /**
+     * A key as the admin API shows it.
+     *
+     * @param expiresAtMillis when the key stops working, or {@link #FOREVER}
+     * @param runtime true when made or changed at runtime (admin API), false when it is the YAML entry
+     */
+    public record Entry(ApiKey key, long expiresAtMillis, boolean runtime) {}
 
     private static final FastThreadLocal<MessageDigest> SHA256 = new FastThreadLocal<>() {
         @Override
@@ -26,19 +45,45 @@ public final class KeyStore {
         }
     };
 
-    private final Map<ByteBuffer, ApiKey> byDigest;
-    private final Map<String, ApiKey> byId;
+    private final Map<ByteBuffer, Grant> byDigest;
+    private final Map<String, Entry> byId;
 
+    /** A store of YAML keys only: no expiry, no runtime overlay. */
     public KeyStore(List<KeyConfig> keys) {
-        Map<ByteBuffer, ApiKey> digests = new HashMap<>(keys.size() * 2);
-        Map<String, ApiKey> ids = new HashMap<>(keys.size() * 2);
-        for (KeyConfig k : keys) {
-            ApiKey key = new ApiKey(k.id(), k.tier(), k.tenant());
-            digests.put(ByteBuffer.wrap(HexFormat.of().parseHex(k.sha256())), key);
-            ids.put(k.id(), key);
+        this(grants(keys), entries(keys));
+    }
+
+    /**
+     * @param grants every accepted digest (a rotated key has two until its grace ends)
+     * @param entries one per key id
+     */
+    public KeyStore(List<Grant> grants, List<Entry> entries) {
+        Map<ByteBuffer, Grant> digests = new HashMap<>(grants.size() * 2);
+        for (Grant g : grants) {
+            digests.put(ByteBuffer.wrap(HexFormat.of().parseHex(g.sha256())), g);
+        }
+        Map<String, Entry> ids = new HashMap<>(entries.size() * 2);
+        for (Entry e : entries) {
+            ids.put(e.key().id(), e);
         }
         this.byDigest = Map.copyOf(digests);
         this.byId = Map.copyOf(ids);
+    }
+
+    private static List<Grant> grants(List<KeyConfig> keys) {
+        List<Grant> out = new ArrayList<>(keys.size());
+        for (KeyConfig k : keys) {
+            out.add(new Grant(new ApiKey(k.id(), k.tier(), k.tenant()), k.sha256(), FOREVER));
+        }
+        return out;
+    }
+
+    private static List<Entry> entries(List<KeyConfig> keys) {
+        List<Entry> out = new ArrayList<>(keys.size());
+        for (KeyConfig k : keys) {
+            out.add(new Entry(new ApiKey(k.id(), k.tier(), k.tenant()), FOREVER, false));
+        }
+        return out;
     }
 
     /** The key a request presents ({@code Authorization: Bearer} or {@code X-API-Key}), or null. */
@@ -56,18 +101,31 @@ public final class KeyStore {
         return null;
     }
 
-    /** The key whose secret this is, or null. */
-    public ApiKey authenticate(String secret) {
+    /** The key whose secret this is and which is still valid at {@code nowMillis}, or null. */
+    public ApiKey authenticate(String secret, long nowMillis) {
         if (secret == null) {
             return null;
         }
         MessageDigest md = SHA256.get();
         byte[] digest = md.digest(secret.getBytes(StandardCharsets.UTF_8));
-        return byDigest.get(ByteBuffer.wrap(digest));
+        Grant g = byDigest.get(ByteBuffer.wrap(digest));
+        return g == null || nowMillis >= g.notAfterMillis() ? null : g.key();
     }
 
+    /** The key with this id (expired ones included; revoked ones are not in the store), or null. */
     public ApiKey byId(String id) {
+        Entry e = byId.get(id);
+        return e == null ? null : e.key();
+    }
+
+    /** The admin view of a key, or null. */
+    public Entry entry(String id) {
         return byId.get(id);
+    }
+
+    /** Every key, in no particular order. */
+    public java.util.Collection<Entry> entries() {
+        return byId.values();
     }
 
     public int size() {

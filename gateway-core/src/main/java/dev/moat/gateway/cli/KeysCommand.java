@@ -1,8 +1,7 @@
 package dev.moat.gateway.cli;
 
 import dev.moat.gateway.auth.KeyStore;
-import java.security.SecureRandom;
-import java.util.Base64;
+import dev.moat.gateway.auth.Secrets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,14 +28,12 @@ final class KeysCommand implements Runnable {
 
         @Override
         public Integer call() {
-            SecureRandom rnd = new SecureRandom();
-            byte[] raw = new byte[32];
-            rnd.nextBytes(raw);
-            String secret = "moat_" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-            String keyId = id != null ? id : "key-" + Long.toHexString(rnd.nextLong() & Long.MAX_VALUE);
-            System.out.println("# secret (shown once; give it to the client, store it nowhere else):");
-            System.out.println("# " + secret);
-            System.out.println("keys:");
+            String secret = Secrets.newSecret();
+            String keyId = id != null ? id : Secrets.newKeyId();
+            // the secret goes to stderr, the YAML to stdout: `moat keys new >> keys.yaml` never stores it
+            System.err.println("secret for " + keyId + " (shown once; give it to the client, store it nowhere else):");
+            System.err.println(secret);
+            System.err.println("the config entry follows on stdout (a list item for the end of the 'keys:' section):");
             System.out.println("  - {id: " + keyId + ", sha256: \"" + KeyStore.sha256Hex(secret) + "\", tier: " + tier
                     + (tenant != null ? ", tenant: " + tenant : "") + "}");
             return 0;

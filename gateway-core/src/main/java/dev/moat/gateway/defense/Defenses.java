@@ -101,15 +101,16 @@ public final class Defenses implements Enforcement, AutoCloseable {
 
     @Override
     public Gate check(ApiKey key, Route route) {
-        CompiledPolicy cp = route.compiled();
-        if (cp == null) {
-            return Gate.PASS;
-        }
+        // a blocked key is blocked on every route, guarded or not (an operator's block means "stop")
         long now = clock.millis();
         long until = blocks.blockedUntil(key.id(), now);
         if (until > 0) {
             metrics.action("block");
             return new Gate(Kind.BLOCKED, Decision.NONE, ceilSeconds(until - now), null);
+        }
+        CompiledPolicy cp = route.compiled();
+        if (cp == null) {
+            return Gate.PASS;
         }
         Verdict v = engine.verdict(key.id());
         if (v.risk() <= 0) {
@@ -154,6 +155,15 @@ public final class Defenses implements Enforcement, AutoCloseable {
 
     public long blockedUntil(String keyId) {
         return blocks.blockedUntil(keyId, clock.millis());
+    }
+
+    /**
+     * An operator's block: the key answers 403 on every route until {@code until} (epoch millis),
+     * whatever its risk. Audited with the reason.
+     */
+    public void block(String keyId, long untilMillis, String reason) {
+        blocks.block(keyId, untilMillis);
+        audit("block", keyId, "by admin until " + java.time.Instant.ofEpochMilli(untilMillis) + ": " + reason);
     }
 
     /** Lifts a block (the detectors' state stays; the block step needs new evidence to strike again). */

@@ -55,7 +55,7 @@ final class RequestGate {
         if (route == null) {
             return Admission.reject(Problem.notFound("no route for this path"), "no_route", false);
         }
-        ApiKey key = snap.keys().authenticate(KeyStore.presentedSecret(h));
+        ApiKey key = gw.keys().authenticate(KeyStore.presentedSecret(h));
         if (key == null) {
             return new Admission(
                     Problem.unauthorized("send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'"),

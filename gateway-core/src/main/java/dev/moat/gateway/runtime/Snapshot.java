@@ -27,7 +27,7 @@ public final class Snapshot {
 
     private final MoatConfig config;
     private final long generation;
-    private final KeyStore keys;
+    private final KeyStore keys; // the YAML keys only: the request path authenticates through KeyDirectory
     private final Route[] routes;
     private final Map<String, List<RateLimit>> tierLimits;
     private final Map<String, String> tierPolicyHeaders;

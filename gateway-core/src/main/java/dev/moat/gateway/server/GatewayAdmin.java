@@ -3,8 +3,10 @@ package dev.moat.gateway.server;
 import dev.moat.config.ConfigException;
 import dev.moat.config.UpstreamConfig;
 import dev.moat.gateway.admin.AdminHandler.Reply;
+import dev.moat.gateway.admin.AdminProblemException;
+import dev.moat.gateway.admin.AdminProblems;
+import dev.moat.gateway.admin.AdminRequest;
 import dev.moat.gateway.admin.AdminService;
-import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.http.Json;
 import dev.moat.gateway.runtime.Snapshot;
 import io.netty.bootstrap.Bootstrap;
@@ -20,17 +22,22 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The admin API of a running {@link MoatServer}. */
+/**
+ * The admin API of a running {@link MoatServer}: readiness probes, reload, and the key endpoints
+ * ({@link KeysAdmin}). {@link dev.moat.gateway.admin.AdminHandler} authorises and writes answers.
+ */
 final class GatewayAdmin implements AdminService {
 
     private final MoatServer server;
     private final ExecutorService worker;
     private final EventLoopGroup probeGroup;
+    private final KeysAdmin keys;
 
     GatewayAdmin(MoatServer server, ExecutorService worker, EventLoopGroup probeGroup) {
         this.server = server;
         this.worker = worker;
         this.probeGroup = probeGroup;
+        this.keys = new KeysAdmin(server);
     }
 
     @Override
@@ -84,46 +91,31 @@ final class GatewayAdmin implements AdminService {
         return result;
     }
 
+    /**
+     * Routes an authorised call: {@code /admin/reload}, {@code /admin/keys...} ({@link KeysAdmin});
+     * everything else is a 404 problem. Handlers run on the admin worker, never on the loop.
+     */
     @Override
-    public CompletableFuture<Reply> admin(HttpMethod method, String path) {
+    public CompletableFuture<Reply> admin(AdminRequest req) {
+        String path = req.path();
         if (path.equals("/admin/reload")) {
-            if (method != HttpMethod.POST) {
-                return done(methodNotAllowed());
+            if (req.method() != HttpMethod.POST) {
+                return done(Reply.methodNotAllowed("POST"));
             }
             return CompletableFuture.supplyAsync(this::reload, worker);
         }
-        if (path.startsWith("/admin/keys/")) {
-            String rest = path.substring("/admin/keys/".length());
-            String[] parts = rest.split("/");
-            Snapshot snap = server.snapshot();
-            ApiKey key = parts.length == 0 ? null : snap.keys().byId(parts[0]);
-            if (key == null) {
-                return done(Reply.json(HttpResponseStatus.NOT_FOUND, "{\"error\":\"unknown key id\"}"));
-            }
-            if (parts.length == 1 && method == HttpMethod.GET) {
-                return done(Reply.json(
-                        HttpResponseStatus.OK,
-                        KeyReport.describe(
-                                key, snap, server.defenses(), server.context().rateLimiter())));
-            }
-            if (parts.length == 2 && method == HttpMethod.POST && parts[1].equals("unblock")) {
-                return CompletableFuture.supplyAsync(
-                        () -> {
-                            server.defenses().unblock(key.id());
-                            return Reply.json(HttpResponseStatus.OK, "{\"result\":\"unblocked\"}");
-                        },
-                        worker);
-            }
-            if (parts.length == 2 && method == HttpMethod.POST && parts[1].equals("reset")) {
-                return CompletableFuture.supplyAsync(
-                        () -> {
-                            server.defenses().reset(key.id()); // waits for the detection worker: not on the loop
-                            return Reply.json(HttpResponseStatus.OK, "{\"result\":\"reset\"}");
-                        },
-                        worker);
-            }
+        if (path.equals("/admin/keys") || path.startsWith("/admin/keys/")) {
+            return CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            return keys.handle(req);
+                        } catch (AdminProblemException e) {
+                            return Reply.problem(e.problem());
+                        }
+                    },
+                    worker);
         }
-        return done(Reply.json(HttpResponseStatus.NOT_FOUND, "{\"error\":\"no such admin endpoint\"}"));
+        return done(Reply.problem(AdminProblems.notFound("no admin endpoint " + path)));
     }
 
     private Reply reload() {
@@ -131,22 +123,25 @@ final class GatewayAdmin implements AdminService {
             Snapshot s = server.reload();
             return Reply.json(HttpResponseStatus.OK, "{\"result\":\"ok\",\"generation\":" + s.generation() + "}");
         } catch (ConfigException e) {
-            StringBuilder sb = new StringBuilder("{\"result\":\"rejected\",\"errors\":[");
+            // a problem with the config's errors as an extension member (RFC 9457 section 3.2)
+            String problem = AdminProblems.invalid("the new config was rejected; the old one keeps serving")
+                    .toResponseBody();
+            StringBuilder sb = new StringBuilder(problem.substring(0, problem.length() - 1))
+                    .append(",\"result\":\"rejected\",\"errors\":[");
             for (int i = 0; i < e.errors().size(); i++) {
                 if (i > 0) {
                     sb.append(',');
                 }
                 Json.quote(sb, e.errors().get(i).toString());
             }
-            return Reply.json(
-                    HttpResponseStatus.UNPROCESSABLE_ENTITY, sb.append("]}").toString());
+            return new Reply(
+                    HttpResponseStatus.UNPROCESSABLE_ENTITY,
+                    dev.moat.gateway.http.Problem.CONTENT_TYPE,
+                    sb.append("]}").toString());
         } catch (RuntimeException e) {
-            return Reply.json(HttpResponseStatus.INTERNAL_SERVER_ERROR, "{\"result\":\"failed\"}");
+            return Reply.problem(
+                    AdminProblems.failed("the reload failed: " + e.getClass().getSimpleName()));
         }
-    }
-
-    private static Reply methodNotAllowed() {
-        return Reply.json(HttpResponseStatus.METHOD_NOT_ALLOWED, "{\"error\":\"method not allowed\"}");
     }
 
     private static CompletableFuture<Reply> done(Reply r) {

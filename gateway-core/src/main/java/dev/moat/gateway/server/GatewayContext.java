@@ -1,5 +1,6 @@
 package dev.moat.gateway.server;
 
+import dev.moat.gateway.auth.KeyDirectory;
 import dev.moat.gateway.defense.Defenses;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
@@ -16,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class GatewayContext {
 
     private final RuntimeHolder runtime;
+    private final KeyDirectory keys;
     private final RateLimiter rateLimiter;
     private final MoatMetrics metrics;
     private final AccessLog accessLog;
@@ -29,6 +31,7 @@ public final class GatewayContext {
 
     public GatewayContext(
             RuntimeHolder runtime,
+            KeyDirectory keys,
             RateLimiter rateLimiter,
             MoatMetrics metrics,
             AccessLog accessLog,
@@ -36,6 +39,7 @@ public final class GatewayContext {
             Defenses defenses,
             boolean tls) {
         this.runtime = runtime;
+        this.keys = keys;
         this.rateLimiter = rateLimiter;
         this.metrics = metrics;
         this.accessLog = accessLog;
@@ -47,6 +51,11 @@ public final class GatewayContext {
 
     public RuntimeHolder runtime() {
         return runtime;
+    }
+
+    /** The keys in force (YAML plus the runtime overlay); authenticate here, not on the snapshot. */
+    public KeyDirectory keys() {
+        return keys;
     }
 
     public RateLimiter rateLimiter() {

@@ -1,76 +1,100 @@
 package dev.moat.gateway.server;
 
+import dev.moat.config.PolicyConfig;
 import dev.moat.detectors.DetectorScore;
 import dev.moat.detectors.Verdict;
+import dev.moat.detectors.tenant.TenantProfile;
 import dev.moat.gateway.auth.ApiKey;
+import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.defense.CompiledPolicy;
 import dev.moat.gateway.defense.Defenses;
-import dev.moat.gateway.http.Json;
-import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.Snapshot;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
- * {@code GET /admin/keys/{id}}: what the gateway knows and does about a key: risk, level, each
- * detector's score and reason, queries seen, the action each policy's ladder takes at this risk,
- * and any block. Ids only; never a secret.
+ * {@code GET /admin/keys/{id}}: what the gateway knows and does about a key: risk, level, the
+ * queries its detectors have judged, every detector of the config's policies (the tenant detector
+ * included) with its score and reason, the action each policy's ladder takes at this risk, any
+ * block and the key's expiry. Ids only; never a secret.
  */
 final class KeyReport {
 
     private KeyReport() {}
 
-    static String describe(ApiKey key, Snapshot snap, Defenses defenses, RateLimiter limiter) {
+    static String describe(ApiKey key, KeyStore.Entry entry, Snapshot snap, Defenses defenses) {
         Verdict v = defenses.engine().verdict(key.id());
-        StringBuilder sb = new StringBuilder(512).append("{\"id\":");
-        Json.quote(sb, key.id()).append(",\"tier\":");
-        Json.quote(sb, key.tier()).append(",\"tenant\":");
-        Json.quote(sb, key.tenant())
-                .append(",\"risk\":")
-                .append(round(v.risk()))
-                .append(",\"level\":\"")
-                .append(v.level().jsonName())
-                .append("\",\"queries\":")
-                .append(v.queries());
-        sb.append(",\"detectors\":{");
-        boolean first = true;
-        for (Map.Entry<String, DetectorScore> e : v.scores().entrySet()) {
-            if (!first) {
-                sb.append(',');
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", key.id());
+        m.put("tier", key.tier());
+        m.put("tenant", key.tenant());
+        m.put("risk", round(v.risk()));
+        m.put("level", v.level().jsonName());
+        // the count the reasons below were written at (the engine refreshes both together)
+        m.put("queries", v.queries());
+        Map<String, Object> detectors = new LinkedHashMap<>();
+        for (String name : detectorNames(snap)) {
+            DetectorScore s = v.scores().get(name);
+            Map<String, Object> d = new LinkedHashMap<>();
+            if (s != null) {
+                d.put("score", round(s.score()));
+                d.put("reason", s.reason());
+            } else {
+                d.put("score", 0.0);
+                d.put("reason", notJudged(name, key));
             }
-            first = false;
-            Json.quote(sb, e.getKey())
-                    .append(":{\"score\":")
-                    .append(round(e.getValue().score()))
-                    .append(",\"reason\":");
-            Json.quote(sb, e.getValue().reason()).append('}');
+            detectors.put(name, d);
         }
-        sb.append("},\"actions\":{");
-        first = true;
+        v.scores().forEach((name, s) -> {
+            if (!detectors.containsKey(name)) { // a detector of a policy the last reload removed
+                detectors.put(name, Map.of("score", round(s.score()), "reason", s.reason()));
+            }
+        });
+        m.put("detectors", detectors);
+        Map<String, Object> actions = new LinkedHashMap<>();
         for (Map.Entry<String, CompiledPolicy> e : snap.policies().entrySet()) {
-            if (!first) {
-                sb.append(',');
-            }
-            first = false;
-            Json.quote(sb, e.getKey()).append(':');
-            Json.quote(sb, e.getValue().runtime().ladder().decide(v.risk()).action());
+            actions.put(
+                    e.getKey(), e.getValue().runtime().ladder().decide(v.risk()).action());
         }
-        sb.append('}');
+        m.put("actions", actions);
         long until = defenses.blockedUntil(key.id());
-        sb.append(",\"blocked_until\":");
-        if (until > 0) {
-            Json.quote(sb, Instant.ofEpochMilli(until).toString());
-        } else {
-            sb.append("null");
+        m.put("blocked_until", until > 0 ? Instant.ofEpochMilli(until).toString() : null);
+        if (entry != null) {
+            m.put(
+                    "expires_at",
+                    entry.expiresAtMillis() == KeyStore.FOREVER
+                            ? null
+                            : Instant.ofEpochMilli(entry.expiresAtMillis()).toString());
+            m.put("source", entry.runtime() ? "runtime" : "yaml");
         }
-        if (v.updatedAtMillis() > 0) {
-            sb.append(",\"updated\":");
-            Json.quote(sb, Instant.ofEpochMilli(v.updatedAtMillis()).toString());
-        }
-        return sb.append('}').toString();
+        m.put(
+                "last_seen",
+                v.updatedAtMillis() > 0
+                        ? Instant.ofEpochMilli(v.updatedAtMillis()).toString()
+                        : null);
+        return KeysAdmin.json(HttpResponseStatus.OK, m).body();
     }
 
-    private static double round(double x) {
+    /** Every detector some policy of the config runs, sorted by name. */
+    private static TreeSet<String> detectorNames(Snapshot snap) {
+        TreeSet<String> names = new TreeSet<>();
+        for (PolicyConfig p : snap.config().policies().values()) {
+            names.addAll(p.detectors().keySet());
+        }
+        return names;
+    }
+
+    private static String notJudged(String detector, ApiKey key) {
+        if (detector.equals(TenantProfile.NAME) && key.tenant() == null) {
+            return "tenant: the key has no tenant";
+        }
+        return detector + ": no queries judged yet";
+    }
+
+    static double round(double x) {
         return Math.round(x * 1000) / 1000.0;
     }
 }

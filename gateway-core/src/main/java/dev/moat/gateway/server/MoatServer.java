@@ -5,6 +5,7 @@ import dev.moat.config.ConfigException;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.ServerConfig;
 import dev.moat.gateway.admin.AdminInitializer;
+import dev.moat.gateway.auth.KeyDirectory;
 import dev.moat.gateway.defense.Defenses;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
@@ -13,6 +14,8 @@ import dev.moat.gateway.proxy.Transport;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.RuntimeHolder;
 import dev.moat.gateway.runtime.Snapshot;
+import dev.moat.gateway.state.InMemoryStateStore;
+import dev.moat.gateway.state.StateStore;
 import dev.moat.gateway.trace.Tracing;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -65,6 +68,8 @@ public final class MoatServer implements AutoCloseable {
     private final RuntimeHolder runtime;
     private final Defenses defenses;
     private final InstantSource clock;
+    private final StateStore state;
+    private final KeyDirectory keys;
     private final GatewayContext gw;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -78,7 +83,16 @@ public final class MoatServer implements AutoCloseable {
      * @param nanoClock  the monotonic clock for buckets and detectors ({@code System::nanoTime})
      */
     public MoatServer(MoatConfig config, ConfigSource configSource, LongSupplier nanoClock) {
+        this(config, configSource, nanoClock, new InMemoryStateStore());
+    }
+
+    /**
+     * @param state where runtime key changes live (keys made, rotated, revoked at runtime); the
+     *              server closes it on {@link #close()}
+     */
+    public MoatServer(MoatConfig config, ConfigSource configSource, LongSupplier nanoClock, StateStore state) {
         this.configSource = configSource;
+        this.state = state;
         metrics.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -99,8 +113,10 @@ public final class MoatServer implements AutoCloseable {
             throw e;
         }
         metrics.knownRoutes(routeTags(config));
+        this.keys = new KeyDirectory(state, clock, config.keys(), config.tiers().keySet());
         this.gw = new GatewayContext(
                 runtime,
+                keys,
                 limiter,
                 metrics,
                 new AccessLog(config.accessLog().enabled(), config.accessLog().format()),
@@ -114,6 +130,9 @@ public final class MoatServer implements AutoCloseable {
         int threads = config.server().eventLoopThreads() > 0
                 ? config.server().eventLoopThreads()
                 : Runtime.getRuntime().availableProcessors();
+        for (String warning : StartupWarnings.check(config)) {
+            LOG.warn(warning);
+        }
         if (config.distributed().redisUrl() != null) {
             LOG.warn("distributed.redis is set but shared state is not implemented in this version: "
                     + "this instance keeps buckets, verdicts and blocks locally (route each key to one instance)");
@@ -200,6 +219,7 @@ public final class MoatServer implements AutoCloseable {
             MoatConfig next = configSource.load();
             Snapshot s = runtime.install(next);
             metrics.knownRoutes(routeTags(next));
+            keys.install(next.keys(), next.tiers().keySet());
             metrics.reload(true);
             defenses.audit("reload", null, "generation " + s.generation());
             LOG.info("config reloaded (generation {})", s.generation());
@@ -250,6 +270,7 @@ public final class MoatServer implements AutoCloseable {
         runtime.closeAll();
         defenses.close();
         gw.tracing().close();
+        state.close();
         // Bounded waits: a loop that does not terminate in time must not hang the shutdown (seen
         // once in the evaluation with epoll: a loop parked in epoll_wait after shutdownGracefully).
         if (!workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
@@ -264,6 +285,16 @@ public final class MoatServer implements AutoCloseable {
 
     public Defenses defenses() {
         return defenses;
+    }
+
+    /** The keys in force: YAML plus the runtime overlay. */
+    public KeyDirectory keys() {
+        return keys;
+    }
+
+    /** Runtime state: keys made, rotated and revoked at runtime, blocks. */
+    public StateStore state() {
+        return state;
     }
 
     public InstantSource clock() {

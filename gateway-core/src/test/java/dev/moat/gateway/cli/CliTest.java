@@ -70,13 +70,16 @@ public class CliTest {
     }
 
     @Test
-    void keysNewPrintsASecretOnceAndOnlyItsDigestInTheEntry() {
+    void keysNewPrintsTheSecretOnItsOwnLineOutsideTheYaml() {
         Run r = run("keys", "new", "--id", "carol", "--tier", "pro", "--tenant", "acme");
         assertThat(r.code()).isZero();
-        Matcher secret = Pattern.compile("# (moat_[A-Za-z0-9_-]{43})").matcher(r.out());
-        assertThat(secret.find()).isTrue();
+        Matcher secret = Pattern.compile("(?m)^(moat_[A-Za-z0-9_-]{43})$").matcher(r.err());
+        assertThat(secret.find()).as("the secret alone on a line of stderr").isTrue();
         String s = secret.group(1);
-        assertThat(r.out()).contains("{id: carol, sha256: \"" + KeyStore.sha256Hex(s) + "\", tier: pro, tenant: acme}");
-        assertThat(r.out().indexOf(s)).isEqualTo(r.out().lastIndexOf(s));
+        // stdout is only the YAML entry: `moat keys new >> keys.yaml` never stores the secret
+        assertThat(r.out().trim())
+                .isEqualTo("- {id: carol, sha256: \"" + KeyStore.sha256Hex(s) + "\", tier: pro, tenant: acme}");
+        assertThat(r.out()).doesNotContain(s);
+        assertThat(r.err().indexOf(s)).isEqualTo(r.err().lastIndexOf(s));
     }
 }

@@ -1,0 +1,182 @@
+package dev.moat.gateway.server;
+
+import dev.moat.detectors.Level;
+import dev.moat.detectors.Verdict;
+import dev.moat.gateway.admin.AdminProblemException;
+import dev.moat.gateway.admin.AdminProblems;
+import dev.moat.gateway.admin.AdminRequest;
+import dev.moat.gateway.auth.KeyStore;
+import dev.moat.gateway.defense.Defenses;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code GET /admin/keys}: every key in force with its risk, level, block and activity, filtered by
+ * level, block and tenant, highest risk first (ties by id), a page at a time.
+ *
+ * <p>The cursor names the last row of a page (its risk, rounded as shown, and its id); the next
+ * page holds the rows that sort strictly after it. So a page never repeats a row of the pages
+ * before it unless that key's risk rose meanwhile, and a key is never skipped unless its risk fell
+ * past the cursor (risk moves while an operator pages; that is what the order is about).
+ */
+final class KeyListing {
+
+    /** One row of the listing. */
+    record Row(
+            String id,
+            String tier,
+            String tenant,
+            double risk,
+            String level,
+            long blockedUntil,
+            long queries,
+            long lastSeen,
+            long expiresAt,
+            boolean runtime) {
+
+        Map<String, Object> toJson() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", id);
+            m.put("tier", tier);
+            m.put("tenant", tenant);
+            m.put("risk", risk);
+            m.put("level", level);
+            m.put(
+                    "blocked_until",
+                    blockedUntil > 0 ? Instant.ofEpochMilli(blockedUntil).toString() : null);
+            m.put("queries", queries);
+            m.put("last_seen", lastSeen > 0 ? Instant.ofEpochMilli(lastSeen).toString() : null);
+            m.put(
+                    "expires_at",
+                    expiresAt == KeyStore.FOREVER
+                            ? null
+                            : Instant.ofEpochMilli(expiresAt).toString());
+            m.put("source", runtime ? "runtime" : "yaml");
+            return m;
+        }
+    }
+
+    /** The filters and page of one call, validated. */
+    record Query(Level level, Boolean blocked, String tenant, int limit, Double afterRisk, String afterId) {}
+
+    static final int DEFAULT_LIMIT = 100;
+    static final int MAX_LIMIT = 1000;
+
+    static final Comparator<Row> ORDER =
+            Comparator.comparingDouble(Row::risk).reversed().thenComparing(Row::id);
+
+    private KeyListing() {}
+
+    /** Parses the query; an invalid parameter throws a problem naming it and what was expected. */
+    static Query parse(AdminRequest req) throws AdminProblemException {
+        Level level = null;
+        String lv = req.param("level");
+        if (lv != null) {
+            for (Level l : Level.values()) {
+                if (l.jsonName().equals(lv)) {
+                    level = l;
+                }
+            }
+            if (level == null) {
+                throw invalid("level: \"" + lv + "\" (expected one of: ok, suspicious, extracting)");
+            }
+        }
+        Boolean blocked = null;
+        String b = req.param("blocked");
+        if (b != null) {
+            if (!b.equals("true") && !b.equals("false")) {
+                throw invalid("blocked: \"" + b + "\" (expected true or false)");
+            }
+            blocked = Boolean.valueOf(b);
+        }
+        int limit = DEFAULT_LIMIT;
+        String l = req.param("limit");
+        if (l != null) {
+            try {
+                limit = Integer.parseInt(l);
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw invalid("limit: \"" + l + "\" (expected 1-" + MAX_LIMIT + ")");
+            }
+        }
+        Double afterRisk = null;
+        String afterId = null;
+        String c = req.param("cursor");
+        if (c != null) {
+            try {
+                String decoded = new String(Base64.getUrlDecoder().decode(c), StandardCharsets.UTF_8);
+                int bar = decoded.indexOf('|');
+                afterRisk = Double.parseDouble(decoded.substring(0, bar));
+                afterId = decoded.substring(bar + 1);
+            } catch (RuntimeException e) {
+                throw invalid("cursor: not a cursor this API returned (expected the next_cursor of a previous page)");
+            }
+        }
+        return new Query(level, blocked, req.param("tenant"), limit, afterRisk, afterId);
+    }
+
+    /** The page for a query: {@code {"keys": [...], "next_cursor": ...}}. */
+    static Map<String, Object> page(KeyStore keys, Defenses defenses, Query q) {
+        List<Row> rows = new ArrayList<>();
+        for (KeyStore.Entry e : keys.entries()) {
+            if (q.tenant() != null && !q.tenant().equals(e.key().tenant())) {
+                continue;
+            }
+            Verdict v = defenses.engine().verdict(e.key().id());
+            if (q.level() != null && v.level() != q.level()) {
+                continue;
+            }
+            long blockedUntil = defenses.blockedUntil(e.key().id());
+            if (q.blocked() != null && q.blocked() != (blockedUntil > 0)) {
+                continue;
+            }
+            Row r = new Row(
+                    e.key().id(),
+                    e.key().tier(),
+                    e.key().tenant(),
+                    KeyReport.round(v.risk()),
+                    v.level().jsonName(),
+                    blockedUntil,
+                    v.queries(),
+                    v.updatedAtMillis(),
+                    e.expiresAtMillis(),
+                    e.runtime());
+            if (q.afterId() != null && ORDER.compare(r, cursorRow(q)) <= 0) {
+                continue;
+            }
+            rows.add(r);
+        }
+        rows.sort(ORDER);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < Math.min(q.limit(), rows.size()); i++) {
+            out.add(rows.get(i).toJson());
+        }
+        String next = null;
+        if (rows.size() > q.limit()) {
+            Row last = rows.get(q.limit() - 1);
+            next = Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString((last.risk() + "|" + last.id()).getBytes(StandardCharsets.UTF_8));
+        }
+        Map<String, Object> page = new LinkedHashMap<>();
+        page.put("keys", out);
+        page.put("next_cursor", next);
+        return page;
+    }
+
+    private static Row cursorRow(Query q) {
+        return new Row(q.afterId(), null, null, q.afterRisk(), null, 0, 0, 0, 0, false);
+    }
+
+    private static AdminProblemException invalid(String detail) {
+        return new AdminProblemException(AdminProblems.invalid(detail));
+    }
+}
