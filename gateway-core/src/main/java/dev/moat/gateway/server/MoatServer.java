@@ -6,6 +6,7 @@ import dev.moat.config.MoatConfig;
 import dev.moat.config.ServerConfig;
 import dev.moat.gateway.admin.AdminInitializer;
 import dev.moat.gateway.auth.KeyDirectory;
+import dev.moat.gateway.console.KeyHistory;
 import dev.moat.gateway.defense.Defenses;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
@@ -70,6 +71,7 @@ public final class MoatServer implements AutoCloseable {
     private final InstantSource clock;
     private final StateStore state;
     private final KeyDirectory keys;
+    private final ConsoleHistory consoleHistory;
     private final GatewayContext gw;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -124,6 +126,7 @@ public final class MoatServer implements AutoCloseable {
                 defenses,
                 config.server().tls() != null);
         gw.tracing(Tracing.create(config.tracing()));
+        this.consoleHistory = new ConsoleHistory(new KeyHistory(clock, 2000, 480, 200), defenses, keys, runtime, clock);
         metrics.gauge(
                 MoatMetrics.KEYS_TRACKED, "Keys with rate-limit state in memory", limiter, RateLimiter::trackedKeys);
         metrics.gauge(MoatMetrics.ACTIVE_CONNECTIONS, "Open client connections", clients, ChannelGroup::size);
@@ -270,6 +273,7 @@ public final class MoatServer implements AutoCloseable {
         runtime.closeAll();
         defenses.close();
         gw.tracing().close();
+        consoleHistory.close();
         state.close();
         // Bounded waits: a loop that does not terminate in time must not hang the shutdown (seen
         // once in the evaluation with epoll: a loop parked in epoll_wait after shutdownGracefully).
@@ -288,6 +292,10 @@ public final class MoatServer implements AutoCloseable {
     }
 
     /** The keys in force: YAML plus the runtime overlay. */
+    ConsoleHistory consoleHistory() {
+        return consoleHistory;
+    }
+
     public KeyDirectory keys() {
         return keys;
     }
