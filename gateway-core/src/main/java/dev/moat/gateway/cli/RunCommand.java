@@ -34,6 +34,7 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         LogFormat.use(cfg.accessLog().format());
+        LogFormat.routeJulToLogback();
         MoatServer server = new MoatServer(cfg, ConfigSource.file(config), System::nanoTime).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

@@ -6,6 +6,7 @@ import ch.qos.logback.core.joran.spi.JoranException;
 import java.net.URL;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * Switches every log line, access and application, between text and one JSON object per line.
@@ -21,6 +22,18 @@ public final class LogFormat {
     public static final String PROPERTY = "moat.log.format";
 
     private LogFormat() {}
+
+    /**
+     * Sends {@code java.util.logging} records (the OpenTelemetry SDK's, the JDK's) through SLF4J to
+     * Logback, so they get the same format and async appenders as every other line. For
+     * {@code moat run} only: a library embedding the gateway keeps its own logging setup.
+     */
+    public static void routeJulToLogback() {
+        if (!SLF4JBridgeHandler.isInstalled()) {
+            SLF4JBridgeHandler.removeHandlersForRootLogger();
+            SLF4JBridgeHandler.install();
+        }
+    }
 
     /**
      * @param format {@code text} or {@code json}

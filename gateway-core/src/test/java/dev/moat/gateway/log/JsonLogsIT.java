@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code access_log.format: json} on a real {@code moat run} in its own JVM: every line it writes,
  * on stdout (access log) and stderr (application log, including a multi-line reload error), parses
- * as one JSON object.
+ * as one JSON object (with tracing on, towards an endpoint that refuses: the exporter's failures
+ * must not print plain text either).
  */
 class JsonLogsIT {
 
@@ -55,7 +56,8 @@ class JsonLogsIT {
                 tiers:
                   free: {limits: ["2/1m"]}
                 access_log: {format: json}
-                """.formatted(base, KeyStore.sha256Hex(Gateway.ALICE));
+                tracing: {otlp: "http://127.0.0.1:%d/v1/traces"}
+                """.formatted(base, KeyStore.sha256Hex(Gateway.ALICE), closedPort());
         Path config = dir.resolve("moat.yaml");
         Files.writeString(config, yaml);
         Path out = dir.resolve("stdout");
@@ -121,6 +123,13 @@ class JsonLogsIT {
                 .anySatisfy(line ->
                         assertThat(line.path("formattedMessage").asText()).isEqualTo("moat stopped"));
         assertThat(Files.readString(out) + Files.readString(err)).doesNotContain(Gateway.ALICE);
+    }
+
+    /** A port nothing listens on: the span exporter's calls fail and it says so in the log. */
+    private static int closedPort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     private static List<JsonNode> parseEveryLine(Path file) throws Exception {
