@@ -54,7 +54,7 @@ class ExampleConfigsTest {
         assertThat(digits.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(digits.responseTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(digits.maxConnections()).isEqualTo(64);
-        assertThat(c.routes()).containsExactly(new RouteConfig("/v1/models/digits", "digits", null, false));
+        assertThat(c.routes()).containsExactly(new RouteConfig("/v1/models/digits", "digits", "guarded", false));
         assertThat(c.keys()).extracting(KeyConfig::id).containsExactly("alice", "bob");
         assertThat(c.tiers().get("free").limits())
                 .containsExactly(
@@ -66,7 +66,11 @@ class ExampleConfigsTest {
         assertThat(c.audit()).isEqualTo(new AuditConfig(null));
         assertThat(c.alerts()).isEqualTo(new AlertsConfig(null, 5, Duration.ofSeconds(2)));
         assertThat(c.accessLog()).isEqualTo(new AccessLogConfig(true, "text"));
-        assertThat(c.policies()).isEmpty();
+        // the first gateway a newcomer runs defends its model: outputs, detectors, ladder
+        PolicyConfig guarded = c.policies().get("guarded");
+        assertThat(guarded.outputs()).isNotEmpty();
+        assertThat(guarded.detectors()).containsKeys("prada", "volume", "boundary", "ood", "coverage");
+        assertThat(guarded.escalation()).hasSize(3);
     }
 
     @Test

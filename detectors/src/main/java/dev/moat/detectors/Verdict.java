@@ -5,8 +5,9 @@ import java.util.Map;
 /**
  * What the engine currently thinks of a key: its risk in [0, 1], the level that risk maps to, the
  * per-detector scores it came from, how many queries (rows) the key had sent when those scores'
- * reasons were written (so the count agrees with the reasons; it lags the live count by at most
- * 64 events), and when the verdict was computed. Immutable; workers publish a new one per event.
+ * reasons were written (so the count agrees with the reasons; under a steady stream it may lag the
+ * live count by up to 64 events, and it catches up whenever the key's worker is idle, or at
+ * {@code awaitIdle}), and when the verdict was computed. Immutable; workers publish a new one per event.
  */
 public record Verdict(double risk, Level level, Map<String, DetectorScore> scores, long queries, long updatedAtMillis) {
 

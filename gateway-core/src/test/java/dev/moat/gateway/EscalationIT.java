@@ -112,6 +112,25 @@ class EscalationIT {
                     .contains("\"level\":\"extracting\"")
                     .contains("\"blocked_until\":\"")
                     .contains("\"actions\":{\"guarded\":\"block\"}");
+            // the operator's view: the thief tops the list, alone at its level, and its report is consistent
+            com.fasterxml.jackson.databind.JsonNode all = JSON.readTree(
+                    gw.adminCall("GET", "/admin/keys", Gateway.ADMIN_TOKEN).body());
+            assertThat(all.get("keys").get(0).get("id").asText()).isEqualTo("alice");
+            com.fasterxml.jackson.databind.JsonNode flagged =
+                    JSON.readTree(gw.adminCall("GET", "/admin/keys?level=extracting&blocked=true", Gateway.ADMIN_TOKEN)
+                            .body());
+            assertThat(flagged.get("keys")).hasSize(1);
+            assertThat(flagged.get("keys").get(0).get("id").asText()).isEqualTo("alice");
+            com.fasterxml.jackson.databind.JsonNode detail = JSON.readTree(report.body());
+            assertThat(detail.get("detectors").fieldNames())
+                    .toIterable()
+                    .containsExactly("boundary", "coverage", "ood", "prada", "volume");
+            java.util.regex.Matcher after = java.util.regex.Pattern.compile("after (\\d+) queries")
+                    .matcher(detail.get("detectors").get("prada").get("reason").asText());
+            assertThat(after.find()).isTrue();
+            assertThat(detail.get("queries").asLong())
+                    .as("one count, the one the reasons give")
+                    .isEqualTo(Long.parseLong(after.group(1)));
             assertThat(gw.metrics())
                     .contains("moat_actions_total{action=\"block\"}")
                     .contains("moat_keys_flagged{level=\"extracting\"} 1.0");

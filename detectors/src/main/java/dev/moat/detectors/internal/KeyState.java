@@ -27,6 +27,8 @@ final class KeyState {
     long queries;
     /** The query count the published reasons were written at (what a verdict reports). */
     long queriesAtReasons;
+    /** The time of the last event scored (what a late reason refresh is written at). */
+    long lastEventMillis;
 
     double risk;
     double maxScore;

@@ -186,10 +186,30 @@ public final class Publisher {
     }
 
     /**
+     * Rebuilds a key's reasons at its current query count and republishes its verdict with them
+     * (same risk and level: nothing fires). Called by the owning worker when it is idle.
+     */
+    void refreshReasons(String keyId, KeyState s) {
+        Verdict v = verdicts.get(keyId);
+        if (v == null || s.queriesAtReasons == s.queries) {
+            return;
+        }
+        for (int i = 0; i < s.detectors.length; i++) {
+            double score = s.lastScores[i] < 0 ? 0 : s.lastScores[i];
+            s.lastScored[i] = new DetectorScore(score, s.detectors[i].reason(s.states[i], s.lastEventMillis));
+        }
+        s.queriesAtReasons = s.queries;
+        s.eventsSinceReasons = 0;
+        s.published = scoresMap(s);
+        verdicts.replace(keyId, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
+    }
+
+    /**
      * Reads every detector's score; when one moved (or every {@value #REASON_REFRESH_EVENTS} events)
      * rebuilds every reason. Returns true if they were rebuilt.
      */
     private boolean refreshScores(KeyState s, long eventMillis) {
+        s.lastEventMillis = eventMillis;
         boolean refresh = ++s.eventsSinceReasons >= REASON_REFRESH_EVENTS;
         boolean changed = false;
         double max = 0;

@@ -42,6 +42,16 @@ public final class Worker implements Runnable {
 
     private static final int MAX_PENDING_RESETS = 10_000;
 
+    /**
+     * Keys whose published reasons lag their query count (reasons are rebuilt only when a score
+     * moves, to keep string formatting off the per-event path); brought up to date after a second
+     * without events, and before a barrier or a stop (never on the busy path), so a quiet key's
+     * report agrees with itself.
+     */
+    private final java.util.Set<String> staleReasons = new java.util.LinkedHashSet<>();
+
+    private static final int MAX_STALE_REASONS = 4096;
+
     public Worker(int queueCapacity, long maxKeys, long idleMillis, InstantSource clock, Publisher publisher) {
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.publisher = publisher;
@@ -101,12 +111,17 @@ public final class Worker implements Runnable {
             while (true) {
                 Object task = queue.poll(1, TimeUnit.SECONDS);
                 if (task == null) {
+                    refreshStaleReasons();
                     keys.cleanUp();
                     tenants.cleanUp();
                     continue;
                 }
                 if (task == STOP) {
+                    refreshStaleReasons();
                     return;
+                }
+                if (task instanceof Barrier) {
+                    refreshStaleReasons();
                 }
                 handle(task);
             }
@@ -147,6 +162,26 @@ public final class Worker implements Runnable {
         }
         feed(s, e);
         publisher.publishKey(e.keyId(), e.tenant(), s, e.timeMillis());
+        if (s.queriesAtReasons != s.queries && staleReasons.size() < MAX_STALE_REASONS) {
+            staleReasons.add(e.keyId());
+        }
+    }
+
+    private void refreshStaleReasons() {
+        if (staleReasons.isEmpty()) {
+            return;
+        }
+        for (String keyId : staleReasons) {
+            KeyState s = keys.getIfPresent(keyId);
+            if (s != null) {
+                try {
+                    publisher.refreshReasons(keyId, s);
+                } catch (RuntimeException ex) {
+                    publisher.onFailure(ex);
+                }
+            }
+        }
+        staleReasons.clear();
     }
 
     private void onTenantEvent(QueryEvent e) {

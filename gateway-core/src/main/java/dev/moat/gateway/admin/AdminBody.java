@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
  */
 public final class AdminBody {
 
-    /** Key ids and tenants made at runtime: safe in URLs, logs and YAML without quoting. */
-    public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+    /** Key ids and tenants made at runtime: the YAML's id characters, safe in URLs and logs. */
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -65,7 +65,7 @@ public final class AdminBody {
     public String id(String field) throws AdminProblemException {
         String s = string(field);
         if (s != null && !ID.matcher(s).matches()) {
-            throw invalid(field + ": \"" + s + "\" (expected 1-128 of A-Z a-z 0-9 . _ : -, starting alphanumeric)");
+            throw invalid(field + ": \"" + s + "\" (expected 1-128 of A-Z a-z 0-9 . _ -, starting alphanumeric)");
         }
         return s;
     }

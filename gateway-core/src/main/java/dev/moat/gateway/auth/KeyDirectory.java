@@ -30,12 +30,14 @@ public final class KeyDirectory {
     private List<KeyConfig> yaml = List.of();
     private Set<String> tiers = Set.of();
     private volatile KeyStore current;
+    private Map<String, KeyRecord> lastRecords = Map.of();
+    private Set<String> lastRevoked = Set.of();
 
     public KeyDirectory(StateStore state, InstantSource clock, List<KeyConfig> yaml, Set<String> tiers) {
         this.state = state;
         this.clock = clock;
         install(yaml, tiers);
-        state.addListener(id -> rebuild());
+        state.addListener(this::onChange);
     }
 
     /** Takes the keys and tier names of a newly installed config. */
@@ -65,8 +67,19 @@ public final class KeyDirectory {
         return false;
     }
 
+    /** A store change: rebuild only when it touched a key or a revocation (not for a block). */
+    private synchronized void onChange(String keyId) {
+        if (java.util.Objects.equals(state.keys().get(keyId), lastRecords.get(keyId))
+                && state.revoked(keyId) == lastRevoked.contains(keyId)) {
+            return;
+        }
+        rebuild();
+    }
+
     private synchronized void rebuild() {
         Map<String, KeyRecord> runtime = state.keys();
+        lastRecords = runtime;
+        lastRevoked = Set.copyOf(state.revocations().keySet());
         List<KeyStore.Grant> grants = new ArrayList<>(yaml.size() + runtime.size());
         List<KeyStore.Entry> entries = new ArrayList<>(yaml.size() + runtime.size());
         for (KeyConfig k : yaml) {

@@ -7,7 +7,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code moat keys new}: a fresh secret, printed once, and the YAML entry holding only its SHA-256. */
-@Command(name = "keys", description = "Manage API keys.", subcommands = KeysCommand.New.class)
+@Command(
+        name = "keys",
+        description = {
+            "Manage API keys: YAML entries offline, runtime keys through the admin API.",
+            "'new' prints a YAML entry; the others call a running gateway (--admin URL, MOAT_ADMIN_TOKEN)."
+        },
+        subcommands = {
+            KeysCommand.New.class,
+            KeysAdminCommands.ListKeys.class,
+            KeysAdminCommands.Create.class,
+            KeysAdminCommands.Revoke.class,
+            KeysAdminCommands.Rotate.class,
+            KeysAdminCommands.Block.class,
+            KeysAdminCommands.Unblock.class
+        })
 final class KeysCommand implements Runnable {
 
     @Override
@@ -15,7 +29,9 @@ final class KeysCommand implements Runnable {
         picocli.CommandLine.usage(this, System.out);
     }
 
-    @Command(name = "new", description = "Create a key: prints the secret once and the config entry.")
+    @Command(
+            name = "new",
+            description = "A key for the YAML: the secret once on stderr, the config entry (SHA-256 only) on stdout.")
     static final class New implements Callable<Integer> {
         @Option(names = "--id", description = "Key id (default: a random one).")
         String id;

@@ -7,14 +7,24 @@ import picocli.CommandLine.Command;
 @Command(
         name = "moat",
         mixinStandardHelpOptions = true,
+        scope = CommandLine.ScopeType.INHERIT,
         version = "moat 0.1.0",
-        description = "A gateway that keeps ML models from being stolen through their own APIs.",
+        usageHelpWidth = 110,
+        description = {
+            "A gateway that keeps ML models from being stolen through their own APIs.",
+            "demo, eval and sample-model run from the benchmarks jar: start them with the ./moat script.",
+            "keys list|create|revoke|rotate|block|unblock call the admin API (--admin URL, MOAT_ADMIN_TOKEN)."
+        },
         subcommands = {
             RunCommand.class,
             ValidateCommand.class,
             KeysCommand.class,
             WatermarkCommand.class,
-            AuditCommand.class
+            AuditCommand.class,
+            CompletionCommand.class,
+            BenchmarksJarCommands.Demo.class,
+            BenchmarksJarCommands.Eval.class,
+            BenchmarksJarCommands.SampleModel.class
         })
 public final class MoatCli implements Runnable {
 

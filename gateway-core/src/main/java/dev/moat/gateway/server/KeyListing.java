@@ -15,6 +15,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * {@code GET /admin/keys}: every key in force with its risk, level, block and activity, filtered by
@@ -125,16 +127,22 @@ final class KeyListing {
 
     /** The page for a query: {@code {"keys": [...], "next_cursor": ...}}. */
     static Map<String, Object> page(KeyStore keys, Defenses defenses, Query q) {
+        return page(keys, id -> defenses.engine().verdict(id), defenses::blockedUntil, q);
+    }
+
+    /** As {@link #page(KeyStore, Defenses, Query)}, with the verdicts and blocks given (tests). */
+    static Map<String, Object> page(
+            KeyStore keys, Function<String, Verdict> verdicts, ToLongFunction<String> blocks, Query q) {
         List<Row> rows = new ArrayList<>();
         for (KeyStore.Entry e : keys.entries()) {
             if (q.tenant() != null && !q.tenant().equals(e.key().tenant())) {
                 continue;
             }
-            Verdict v = defenses.engine().verdict(e.key().id());
+            Verdict v = verdicts.apply(e.key().id());
             if (q.level() != null && v.level() != q.level()) {
                 continue;
             }
-            long blockedUntil = defenses.blockedUntil(e.key().id());
+            long blockedUntil = blocks.applyAsLong(e.key().id());
             if (q.blocked() != null && q.blocked() != (blockedUntil > 0)) {
                 continue;
             }
