@@ -36,12 +36,13 @@ public final class LogFormat {
     }
 
     /**
-     * @param format {@code text} or {@code json}
+     * @param format {@code text} (changes nothing) or {@code json}
      * @return true when the logging was reconfigured
      */
     public static boolean use(String format) {
-        if (format == null
-                || format.equals(System.getProperty(PROPERTY, "text"))
+        // text is the default: it never overrides an operator's -Dmoat.log.format=json
+        if (!"json".equals(format)
+                || format.equals(System.getProperty(PROPERTY))
                 || System.getProperty("logback.configurationFile") != null) {
             return false;
         }
