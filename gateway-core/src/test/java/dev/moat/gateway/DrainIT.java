@@ -35,7 +35,13 @@ class DrainIT {
                     throw new RuntimeException(e);
                 }
             });
-            Thread.sleep(200);
+            // the slow request must be in flight before the drain starts (a fixed sleep lost that
+            // race on a busy machine: the connection was refused)
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (gw.server.context().inFlight() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(gw.server.context().inFlight()).isPositive();
             Thread closer = new Thread(gw::close);
             closer.start();
             Thread.sleep(150);
