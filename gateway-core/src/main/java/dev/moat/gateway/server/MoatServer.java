@@ -96,16 +96,16 @@ public final class MoatServer implements AutoCloseable {
     public MoatServer(MoatConfig config, ConfigSource configSource, LongSupplier nanoClock, StateStore state) {
         this.configSource = configSource;
         this.state = state;
-        metrics.bindTo(registry);
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new NettyAllocatorMeters().bindTo(registry);
         // process_cpu_time_ns_total and system_cpu_count break Prometheus naming rules (promtool
         // check metrics): process_cpu_usage and the JVM's own count say the same.
         registry.config()
                 .meterFilter(MeterFilter.deny(id ->
                         id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
+        metrics.bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new NettyAllocatorMeters().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
