@@ -8,6 +8,7 @@
 #   benchmarks/load/run.sh                       # ~3.5 minutes with the defaults below
 #   ROUNDS=7 ROUND_SECONDS=10 benchmarks/load/run.sh
 #   REDIS=1 benchmarks/load/run.sh               # adds moat-r: mode (a) with its buckets in Redis
+#   TRACED=1 benchmarks/load/run.sh              # adds moat-a-traced: moat-a with OTLP tracing on
 #
 # Ports (fixed; the script refuses to start when any is already listening):
 #   18080 upstream (nginx, "direct")   18081 nginx reverse proxy   18086 nginx with a JSON access log
@@ -17,6 +18,7 @@
 #         the launcher's default JVM options, the access log on in JSON)
 # UPDATE_README=1 also rewrites the table between the perf-table markers in README.md.
 #   with REDIS=1: 18098 redis-server   18099 moat-r   18100 moat-r admin
+#   with TRACED=1: 18101 moat-a-traced   18102 its admin
 # Every process it starts is stopped on exit (by PID); nginx configs and logs live in a temp dir
 # that is removed at the end (KEEP_TMP=1 keeps it).
 set -euo pipefail
@@ -38,6 +40,7 @@ MOAT_A_EXTRA_JAVA_OPTS="${MOAT_A_EXTRA_JAVA_OPTS:-}"   # e.g. a JFR recording fo
 MOAT_B_EXTRA_JAVA_OPTS="${MOAT_B_EXTRA_JAVA_OPTS:-}"   # e.g. a JFR recording for mode (b) only
 QUIET_WAIT_SECONDS="${QUIET_WAIT_SECONDS:-0}"  # >0: before each measurement wait (at most this long)
 QUIET_MAX_OTHER_PCT="${QUIET_MAX_OTHER_PCT:-25}" # until other processes use < this % of a core
+TRACED="${TRACED:-0}"                        # 1: also moat-a with tracing on (spans to the upstream nginx)
 RESULTS_FILE="${RESULTS_FILE:-$here/results/$(date -u +%Y-%m-%d).md}"
 REDIS="${REDIS:-0}"                          # 1: also moat-r (buckets in a local redis-server)
 
@@ -55,6 +58,8 @@ fi
 has_target() { local t; for t in "${TARGETS[@]}"; do [[ "$t" == "$1" ]] && return 0; done; return 1; }
 P_REDIS=18098; P_R=18099; P_R_ADMIN=18100
 if [[ "$REDIS" == 1 ]]; then PORTS+=($P_REDIS $P_R $P_R_ADMIN); TARGETS+=(moat-r); fi
+P_T=18101; P_T_ADMIN=18102
+if [[ "$TRACED" == 1 ]]; then PORTS+=($P_T $P_T_ADMIN); TARGETS+=(moat-a-traced); fi
 PATH_PREDICT="/v1/models/digits:predict"
 # The upstream's fixed answer: six rows of 10 class probabilities (each sums to 1), one per instance
 # of the six-row request, so mode (b)'s detectors see every query (they need one answer row per
@@ -85,6 +90,7 @@ log "building/checking the gateway jar ($jar)"
 "$repo/moat" validate --config "$here/moat-a.yaml" >/dev/null || die "moat-a.yaml does not validate"
 "$repo/moat" validate --config "$here/moat-b.yaml" >/dev/null || die "moat-b.yaml does not validate"
 "$repo/moat" validate --config "$here/moat-r.yaml" >/dev/null || die "moat-r.yaml does not validate"
+"$repo/moat" validate --config "$here/moat-a-traced.yaml" >/dev/null || die "moat-a-traced.yaml does not validate"
 
 tmp="$(mktemp -d /tmp/moat-load.XXXXXX)"
 PIDS=()          # every server process we started (nginx masters, java)
@@ -129,6 +135,10 @@ mkdir -p "$tmp/up" "$tmp/ngx" "$tmp/wrk"
 { nginx_common "$tmp/up"; cat <<EOF
   server {
     listen 127.0.0.1:$P_UP backlog=4096;
+    location = /v1/traces {          # OTLP/HTTP sink for moat-a-traced: an empty success
+      default_type application/x-protobuf;
+      return 200 '';
+    }
     location / {
       default_type application/json;
       return 200 '$ANSWER';
@@ -243,10 +253,16 @@ if [[ "$REDIS" == 1 ]]; then
   log "started redis-server=$PID_REDIS moat-r java=$PID_R"
 fi
 
+PID_T=""
+if [[ "$TRACED" == 1 ]]; then
+  start_moat "$here/moat-a-traced.yaml" "$tmp/moat-a-traced.log" "$MOAT_A_EXTRA_JAVA_OPTS"; PID_T=$!; PIDS+=("$PID_T")
+  log "started moat-a-traced java=$PID_T"
+fi
+
 port_of() {
   case "$1" in
     direct) echo $P_UP;; nginx) echo $P_NGX;; nginx-log) echo $P_NGX_LOG;; haproxy) echo $P_HAP;;
-    moat-a) echo $P_A;; moat-b) echo $P_B;; moat-a-default) echo $P_AD;; moat-b-default) echo $P_BD;; moat-r) echo $P_R;;
+    moat-a) echo $P_A;; moat-b) echo $P_B;; moat-a-default) echo $P_AD;; moat-b-default) echo $P_BD;; moat-r) echo $P_R;; moat-a-traced) echo $P_T;;
   esac
 }
 pids_of() {   # the server process(es) whose CPU counts for a target
@@ -260,6 +276,7 @@ pids_of() {   # the server process(es) whose CPU counts for a target
     moat-a) echo "$PID_A";;
     moat-b) echo "$PID_B";;
     moat-r) echo "$PID_R" "$PID_REDIS";;   # Redis' CPU counts for the Redis mode
+    moat-a-traced) echo "$PID_T";;
   esac
 }
 ticks() {   # utime+stime clock ticks summed over the given PIDs
@@ -390,6 +407,8 @@ MOAT_A_COUNTERS="$(moat_counters $P_A_ADMIN)"
 MOAT_B_COUNTERS="$(moat_counters $P_B_ADMIN)"
 MOAT_R_COUNTERS=""
 [[ "$REDIS" == 1 ]] && MOAT_R_COUNTERS="$(moat_counters $P_R_ADMIN)"
+MOAT_T_COUNTERS=""
+[[ "$TRACED" == 1 ]] && MOAT_T_COUNTERS="$(moat_counters $P_T_ADMIN)"
 
 # ---------------------------------------------------------------- report
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
@@ -469,7 +488,7 @@ mkdir -p "$(dirname "$RESULTS_FILE")"
   echo "Command:"
   echo
   echo "    ROUNDS=$ROUNDS ROUND_SECONDS=$ROUND_SECONDS CONNECTIONS=$CONNECTIONS WARMUP_JVM_SECONDS=$WARMUP_JVM_SECONDS WARMUP_ROUND_JVM_SECONDS=$WARMUP_ROUND_JVM_SECONDS WARMUP_ROUND_NGINX_SECONDS=$WARMUP_ROUND_NGINX_SECONDS UNLOADED_SECONDS=$UNLOADED_SECONDS \\"
-  echo "    MOAT_JAVA_OPTS='$MOAT_JAVA_OPTS' benchmarks/load/run.sh"
+  echo "    TRACED=$TRACED MOAT_JAVA_OPTS='$MOAT_JAVA_OPTS' benchmarks/load/run.sh"
   [[ -n "$MOAT_A_EXTRA_JAVA_OPTS" ]] && echo "    (moat-a extra java options: $MOAT_A_EXTRA_JAVA_OPTS)"
   [[ -n "$MOAT_B_EXTRA_JAVA_OPTS" ]] && echo "    (moat-b extra java options: $MOAT_B_EXTRA_JAVA_OPTS)"
   (( QUIET_WAIT_SECONDS > 0 )) && echo "    (with QUIET_WAIT_SECONDS=$QUIET_WAIT_SECONDS QUIET_MAX_OTHER_PCT=$QUIET_MAX_OTHER_PCT)"
@@ -501,6 +520,7 @@ mkdir -p "$(dirname "$RESULTS_FILE")"
   echo '```'
   echo "# moat-a"; echo "$MOAT_A_COUNTERS"; echo "# moat-b"; echo "$MOAT_B_COUNTERS"
   [[ "$REDIS" == 1 ]] && { echo "# moat-r"; echo "$MOAT_R_COUNTERS"; }
+  [[ "$TRACED" == 1 ]] && { echo "# moat-a-traced"; echo "$MOAT_T_COUNTERS"; }
   echo '```'
   echo
   echo "<details><summary>Per-round numbers</summary>"

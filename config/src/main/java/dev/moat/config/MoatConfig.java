@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param tiers      by name
  * @param policies   by name
  * @param state      the local state file (section {@code state})
+ * @param tracing    OpenTelemetry spans; {@link TracingConfig#OFF} when the section is absent
  */
 public record MoatConfig(
         Path source,
@@ -35,7 +36,8 @@ public record MoatConfig(
         AuditConfig audit,
         AlertsConfig alerts,
         AccessLogConfig accessLog,
-        StateConfig state) {
+        StateConfig state,
+        TracingConfig tracing) {
 
     public MoatConfig {
         state = state == null ? StateConfig.NONE : state;

@@ -78,7 +78,7 @@ class ConfigErrorsTest {
                         "test.yaml:6:3: server.lisen: unknown field (did you mean listen? expected one of: listen, event_loop_threads, limits, timeouts, tls)",
                         "test.yaml:7:3: server.frobnicate: unknown field (expected one of: listen, event_loop_threads, limits, timeouts, tls)",
                         "test.yaml:8:1: polices: unknown field (did you mean policies? expected one of: server, admin, upstreams, routes, keys, "
-                                + "keys_file, tiers, rate_limiting, policies, detection, distributed, state, audit, alerts, access_log)");
+                                + "keys_file, tiers, rate_limiting, policies, detection, distributed, state, audit, alerts, access_log, tracing)");
     }
 
     @Test
@@ -303,5 +303,26 @@ class ConfigErrorsTest {
     void emptyFileIsAnError() {
         assertThat(errors("# nothing\n"))
                 .containsExactly("test.yaml:1:1: the file is empty (expected a YAML document)");
+    }
+
+    @Test
+    void tracingNeedsAnHttpEndpointAndARatio() {
+        assertThat(errors(BASE + """
+                tracing: {otlp: "grpc://collector:4317", sample_ratio: 2}
+                """))
+                .hasSize(2)
+                .allSatisfy(e -> assertThat(e).startsWith("test.yaml:5:"))
+                .anySatisfy(e -> assertThat(e).contains("tracing.otlp").contains("http"))
+                .anySatisfy(e -> assertThat(e).contains("tracing.sample_ratio").contains("0 to 1"));
+    }
+
+    @Test
+    void tracingIsOffWithoutTheSection() throws ConfigException {
+        MoatConfig c = ConfigLoader.parse(BASE, "test.yaml", Map.of());
+        assertThat(c.tracing().enabled()).isFalse();
+        MoatConfig on =
+                ConfigLoader.parse(BASE + "tracing: {otlp: \"http://c:4318/v1/traces\"}\n", "test.yaml", Map.of());
+        assertThat(on.tracing().otlp()).hasToString("http://c:4318/v1/traces");
+        assertThat(on.tracing().sampleRatio()).isEqualTo(1.0);
     }
 }

@@ -28,6 +28,7 @@ class DrainIT {
         try (RawClient idle = new RawClient(port)) {
             idle.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
             assertThat(idle.readResponse().status()).isEqualTo(200);
+            awaitInFlight(gw, 0); // that exchange is counted done just after its answer is read
             CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> {
                 try {
                     return gw.get("/slow?delayMs=800", Gateway.ALICE);
@@ -35,7 +36,9 @@ class DrainIT {
                     throw new RuntimeException(e);
                 }
             });
-            Thread.sleep(200);
+            // the slow request must be in flight before the drain starts (a fixed sleep lost that
+            // race on a busy machine: the connection was refused)
+            awaitInFlight(gw, 1);
             Thread closer = new Thread(gw::close);
             closer.start();
             Thread.sleep(150);
@@ -50,6 +53,14 @@ class DrainIT {
             closer.join(10_000);
             assertThat(closer.isAlive()).isFalse();
         }
+    }
+
+    private static void awaitInFlight(Gateway gw, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (gw.server.context().inFlight() != n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(gw.server.context().inFlight()).isEqualTo(n);
     }
 
     private static boolean catchConnect(int port) {

@@ -53,7 +53,14 @@ class LimitsIT {
                 .replace("token: \"${ADMIN_TOKEN}\"}", "token: \"${ADMIN_TOKEN}\", per_key_metrics: true}");
         try (Gateway gw = Gateway.start(on + routes, upstream.baseUri())) {
             gw.get("/echo", Gateway.ALICE);
-            assertThat(gw.metrics())
+            // the exchange is counted when the answer's last write completes, which may be just
+            // after the client has read it: wait (bounded) rather than race the scrape
+            String metrics = gw.metrics();
+            for (int i = 0; i < 100 && !metrics.contains("moat_key_requests_total"); i++) {
+                Thread.sleep(50);
+                metrics = gw.metrics();
+            }
+            assertThat(metrics)
                     .contains("moat_key_requests_total{key=\"alice\"} 1.0")
                     .doesNotContain(Gateway.ALICE);
         }

@@ -16,6 +16,7 @@ import dev.moat.config.RouteConfig;
 import dev.moat.config.ServerConfig;
 import dev.moat.config.StateConfig;
 import dev.moat.config.TierConfig;
+import dev.moat.config.TracingConfig;
 import dev.moat.config.UpstreamConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,6 +47,7 @@ public final class ConfigReader {
         "audit",
         "alerts",
         "access_log",
+        "tracing",
     };
 
     private ConfigReader() {}
@@ -80,6 +82,7 @@ public final class ConfigReader {
         AuditConfig audit = ServerSections.audit(top.get("audit"));
         AlertsConfig alerts = ServerSections.alerts(top.get("alerts"));
         AccessLogConfig accessLog = ServerSections.accessLog(top.get("access_log"));
+        TracingConfig tracing = ServerSections.tracing(top.get("tracing"));
         if (!errors.isEmpty()) {
             throw new ConfigException(sorted(errors, name));
         }
@@ -98,7 +101,8 @@ public final class ConfigReader {
                 audit,
                 alerts,
                 accessLog,
-                state);
+                state,
+                tracing);
     }
 
     /** The main file first, then referenced files by name; within a file by line and column. */

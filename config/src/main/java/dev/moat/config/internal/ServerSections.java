@@ -10,6 +10,7 @@ import dev.moat.config.HostPort;
 import dev.moat.config.RateLimitingConfig;
 import dev.moat.config.ServerConfig;
 import dev.moat.config.StateConfig;
+import dev.moat.config.TracingConfig;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ import java.util.List;
 /**
  * The sections that configure the process rather than traffic: {@code server}, {@code admin},
  * {@code rate_limiting}, {@code detection}, {@code distributed}, {@code audit}, {@code alerts},
- * {@code access_log}. An absent section gets every default.
+ * {@code access_log}, {@code tracing}. An absent section gets every default.
  */
 final class ServerSections {
     private static final long KIB = 1024;
@@ -128,6 +129,14 @@ final class ServerSections {
         URI webhook = httpUrl(f.get("webhook").secret());
         return new AlertsConfig(
                 webhook, f.integer("max_retries", 0, 100, 5), f.duration("timeout", Duration.ofSeconds(2)));
+    }
+
+    static TracingConfig tracing(ConfigNode node) {
+        Fields f = node.fields("otlp", "sample_ratio", "service_name");
+        URI otlp = httpUrl(f.get("otlp"));
+        double ratio = f.number("sample_ratio", 1.0, r -> r >= 0 && r <= 1, "a number from 0 to 1");
+        String service = f.string("service_name", "moat");
+        return new TracingConfig(otlp, ratio, service);
     }
 
     static AccessLogConfig accessLog(ConfigNode node) {

@@ -1,5 +1,6 @@
 package dev.moat.gateway.admin;
 
+import dev.moat.gateway.console.ConsoleAssets;
 import dev.moat.gateway.http.Problem;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
@@ -19,7 +20,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The admin listener's one handler (after codec and aggregator): {@code /metrics}, {@code /healthz},
- * {@code /readyz} open; {@code /admin/*} only with the admin bearer token. Work that may block
+ * {@code /readyz} and the console's static files ({@link ConsoleAssets}) open; {@code /admin/*} only
+ * with the admin bearer token. Work that may block
  * (reload reads files) runs on the admin service's executor, and the answer is written back on
  * the channel's loop.
  */
@@ -86,6 +88,14 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                                     ctx,
                                     e == null ? r : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n"),
                                     keepAlive)));
+        } else if (ConsoleAssets.handles(path)) {
+            boolean close = !keepAlive;
+            var res = ConsoleAssets.response(path, m, ctx.alloc());
+            HttpUtil.setKeepAlive(res, keepAlive);
+            var f = ctx.writeAndFlush(res);
+            if (close) {
+                f.addListener(ChannelFutureListener.CLOSE);
+            }
         } else if (path.startsWith("/admin/") || path.equals("/admin")) {
             if (!authorized(req)) {
                 Reply r = problem(new Problem(

@@ -3,6 +3,7 @@ package dev.moat.gateway.cli;
 import dev.moat.config.ConfigException;
 import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
+import dev.moat.gateway.log.LogFormat;
 import dev.moat.gateway.server.ConfigSource;
 import dev.moat.gateway.server.MoatServer;
 import io.netty.util.ResourceLeakDetector;
@@ -34,6 +35,8 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         disableLeakDetectionUnlessAsked();
+        LogFormat.use(cfg.accessLog().format());
+        LogFormat.routeJulToLogback();
         MoatServer server = new MoatServer(cfg, ConfigSource.file(config), System::nanoTime).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

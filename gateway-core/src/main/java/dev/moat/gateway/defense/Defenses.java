@@ -318,7 +318,22 @@ public final class Defenses implements Enforcement, AutoCloseable {
         audit("reset", keyId, "by admin");
     }
 
+    /** Receives every audit record as it is made (the console's per-key history). Must not block. */
+    public interface AuditTap {
+        void record(String event, String keyId, String detail);
+    }
+
+    private volatile AuditTap auditTap;
+
+    public void tapAudit(AuditTap tap) {
+        this.auditTap = tap;
+    }
+
     public void audit(String event, String keyId, String detail) {
+        AuditTap tap = auditTap;
+        if (tap != null) {
+            tap.record(event, keyId, detail);
+        }
         if (audit != null) {
             audit.record(event, keyId, detail);
         }

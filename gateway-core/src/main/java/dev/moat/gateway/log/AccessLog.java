@@ -1,13 +1,12 @@
 package dev.moat.gateway.log;
 
-import dev.moat.gateway.http.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One line per request on the {@code moat.access} logger (Logback ships it through a non-blocking
- * async appender, so the event loop never waits on a disk). Text or JSON, chosen in config. Holds
- * key ids, never secrets.
+ * async appender, so the event loop never waits on a disk). Text or JSON, chosen in config
+ * ({@code access_log.format}; see {@link LogFormat}). Holds key ids, never secrets.
  */
 public final class AccessLog {
 
@@ -47,7 +46,11 @@ public final class AccessLog {
         if (!enabled()) {
             return;
         }
-        LOG.info(json ? json(e) : text(e));
+        if (json) {
+            logJson(e);
+        } else {
+            LOG.info(text(e));
+        }
     }
 
     static String text(Entry e) {
@@ -77,23 +80,24 @@ public final class AccessLog {
                 .toString();
     }
 
-    static String json(Entry e) {
-        StringBuilder sb = new StringBuilder(220).append("{\"request_id\":");
-        Json.quote(sb, e.requestId()).append(",\"method\":");
-        Json.quote(sb, e.method()).append(",\"path\":");
-        Json.quote(sb, e.path()).append(",\"key\":");
-        Json.quote(sb, e.keyId()).append(",\"route\":");
-        Json.quote(sb, e.route()).append(",\"status\":").append(e.status()).append(",\"outcome\":");
-        Json.quote(sb, e.outcome())
-                .append(",\"bytes_in\":")
-                .append(e.bytesIn())
-                .append(",\"bytes_out\":")
-                .append(e.bytesOut())
-                .append(",\"upstream_ms\":")
-                .append(millis(e.upstreamNanos()))
-                .append(",\"total_ms\":")
-                .append(millis(e.totalNanos()));
-        return sb.append('}').toString();
+    /**
+     * The JSON form: the fields travel as SLF4J key-value pairs and Logback's {@code JsonEncoder}
+     * writes them (no JSON is built here), next to a short human message.
+     */
+    private static void logJson(Entry e) {
+        LOG.atInfo()
+                .addKeyValue("request_id", e.requestId())
+                .addKeyValue("method", e.method())
+                .addKeyValue("path", e.path())
+                .addKeyValue("key", e.keyId())
+                .addKeyValue("route", e.route())
+                .addKeyValue("status", e.status())
+                .addKeyValue("outcome", e.outcome())
+                .addKeyValue("bytes_in", e.bytesIn())
+                .addKeyValue("bytes_out", e.bytesOut())
+                .addKeyValue("upstream_ms", millis(e.upstreamNanos()))
+                .addKeyValue("total_ms", millis(e.totalNanos()))
+                .log("{} {} {}", e.method(), e.path(), e.status());
     }
 
     /** Milliseconds with three decimals ("12.034"); no {@code String.format} on the request path. */

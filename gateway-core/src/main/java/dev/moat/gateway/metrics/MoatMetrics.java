@@ -1,5 +1,6 @@
 package dev.moat.gateway.metrics;
 
+import dev.moat.config.DetectorNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -7,6 +8,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +37,44 @@ public final class MoatMetrics implements MeterBinder {
             "moat.redis.decisions.without"; // moat_redis_decisions_without_total
     public static final String REDIS_OUTAGES = "moat.redis.outages"; // moat_redis_outages_total
     public static final String ACTIVE_CONNECTIONS = "moat.connections.active"; // moat_connections_active
+
+    /** Every outcome {@code moat_requests_total} can carry (README "Admin API and metrics"). */
+    public static final List<String> OUTCOMES = List.of(
+            "ok",
+            "upstream_error",
+            "upstream_client_error",
+            "unauthorized",
+            "rate_limited",
+            "throttled",
+            "blocked",
+            "bad_request",
+            "too_large",
+            "no_route",
+            "bad_gateway",
+            "timeout",
+            "unsafe_answer",
+            "unavailable",
+            "overloaded",
+            "client_closed");
+
+    /** Every action {@code moat_actions_total} can carry. */
+    public static final List<String> ACTION_NAMES = List.of(
+            "top_k",
+            "round",
+            "label_only",
+            "noise",
+            "reverse_sigmoid",
+            "watermark",
+            "block",
+            "throttle",
+            "fail_closed",
+            "fail_open",
+            "llm_reject",
+            "llm_rewrite",
+            "llm_round");
+
+    /** The outcomes a request can have before a route is known (route tag {@code none}). */
+    private static final List<String> UNROUTED_OUTCOMES = List.of("no_route", "bad_request", "overloaded");
 
     private MeterRegistry registry;
     private final Map<String, Map<String, Counter>> requestCounters = new ConcurrentHashMap<>();
@@ -70,6 +111,25 @@ public final class MoatMetrics implements MeterBinder {
         for (String result : new String[] {"success", "failure"}) {
             reloadCounter(result);
         }
+        // Counters exist at zero from the start, so increase() sees the first event and a
+        // dashboard panel shows 0 rather than "no data".
+        ACTION_NAMES.forEach(this::actionCounter);
+        DetectorNames.ALL.stream().sorted().forEach(this::alertCounter);
+        UNROUTED_OUTCOMES.forEach(o -> requestCounter("none", o));
+    }
+
+    /**
+     * Registers {@code moat_requests_total} at zero for every outcome of each route (called at
+     * startup and after a reload; a route that went away keeps its series until restart).
+     */
+    public void knownRoutes(Collection<String> routeTags) {
+        for (String route : routeTags) {
+            for (String outcome : OUTCOMES) {
+                if (!"no_route".equals(outcome)) {
+                    requestCounter(route, outcome);
+                }
+            }
+        }
     }
 
     /** Registers a gauge whose value is read from {@code obj} at scrape time. */
@@ -87,7 +147,12 @@ public final class MoatMetrics implements MeterBinder {
     }
 
     public void request(String route, String outcome, long durationNanos) {
-        requestCounters
+        requestCounter(route, outcome).increment();
+        requestDuration.record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Counter requestCounter(String route, String outcome) {
+        return requestCounters
                 .computeIfAbsent(route, r -> new ConcurrentHashMap<>())
                 .computeIfAbsent(
                         outcome,
@@ -95,9 +160,7 @@ public final class MoatMetrics implements MeterBinder {
                                 .description("Requests by route and outcome")
                                 .tag("route", route)
                                 .tag("outcome", o)
-                                .register(registry))
-                .increment();
-        requestDuration.record(durationNanos, TimeUnit.NANOSECONDS);
+                                .register(registry));
     }
 
     /** {@code moat_key_requests_total{key}}: only when the operator turned per-key metrics on. */
@@ -121,25 +184,29 @@ public final class MoatMetrics implements MeterBinder {
     }
 
     public void action(String action) {
-        actionCounters
-                .computeIfAbsent(
-                        action,
-                        a -> Counter.builder(ACTIONS)
-                                .description("Defensive actions applied, by action")
-                                .tag("action", a)
-                                .register(registry))
-                .increment();
+        actionCounter(action).increment();
+    }
+
+    private Counter actionCounter(String action) {
+        return actionCounters.computeIfAbsent(
+                action,
+                a -> Counter.builder(ACTIONS)
+                        .description("Defensive actions applied, by action")
+                        .tag("action", a)
+                        .register(registry));
     }
 
     public void detectorAlert(String detector) {
-        alertCounters
-                .computeIfAbsent(
-                        detector,
-                        d -> Counter.builder(DETECTOR_ALERTS)
-                                .description("Detector alarms, by detector")
-                                .tag("detector", d)
-                                .register(registry))
-                .increment();
+        alertCounter(detector).increment();
+    }
+
+    private Counter alertCounter(String detector) {
+        return alertCounters.computeIfAbsent(
+                detector,
+                d -> Counter.builder(DETECTOR_ALERTS)
+                        .description("Detector alarms, by detector")
+                        .tag("detector", d)
+                        .register(registry));
     }
 
     public void detectionDropped() {

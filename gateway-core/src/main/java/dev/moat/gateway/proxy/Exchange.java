@@ -1,5 +1,6 @@
 package dev.moat.gateway.proxy;
 
+import dev.moat.detectors.Verdict;
 import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.ratelimit.RateLimitHeaders;
@@ -9,6 +10,7 @@ import dev.moat.gateway.runtime.Route;
 import dev.moat.gateway.runtime.Snapshot;
 import dev.moat.gateway.server.ConnectionLimitHandler;
 import dev.moat.gateway.server.GatewayContext;
+import dev.moat.gateway.trace.RequestSpans;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelFutureListener;
@@ -49,6 +51,7 @@ public final class Exchange {
     private final String path;
     private final long startNanos;
     private final boolean clientKeepAlive;
+    private final RequestSpans spans; // null unless tracing is on
 
     private RequestGate.Admission admission;
     private Route route;
@@ -87,6 +90,7 @@ public final class Exchange {
         this.path = path;
         this.startNanos = System.nanoTime();
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        this.spans = gw.tracing().start(request, path, requestId);
     }
 
     /** Decides, then either answers at once or starts the upstream call. */
@@ -136,8 +140,7 @@ public final class Exchange {
             request.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
         }
         if (!inspecting) {
-            upstream = new UpstreamCall(this);
-            upstream.start(null);
+            callUpstream(null);
         } else {
             requestBody = ctx.alloc().compositeBuffer(1024);
             if (requestComplete) {
@@ -264,6 +267,9 @@ public final class Exchange {
 
     /** Sends the (inspected) request upstream. */
     void callUpstream(ByteBuf outbound) {
+        if (spans != null) {
+            spans.upstreamCall(request.headers(), route.config().upstream());
+        }
         upstream = new UpstreamCall(this);
         upstream.start(outbound);
     }
@@ -394,6 +400,19 @@ public final class Exchange {
                             upstream == null ? -1 : upstream.nanos(),
                             total,
                             outcome));
+        }
+        if (spans != null) {
+            Verdict v = keyId == null || gw.defenses() == null
+                    ? null
+                    : gw.defenses().engine().verdict(keyId);
+            spans.finish(
+                    routeTag.equals("none") ? null : routeTag,
+                    keyId,
+                    outcome,
+                    status,
+                    v == null ? null : v.level().jsonName(),
+                    v == null ? 0 : v.risk(),
+                    upstream == null ? -1 : upstream.nanos());
         }
         gw.requestFinished();
     }

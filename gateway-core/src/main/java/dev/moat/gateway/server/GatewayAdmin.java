@@ -7,6 +7,7 @@ import dev.moat.gateway.admin.AdminProblemException;
 import dev.moat.gateway.admin.AdminProblems;
 import dev.moat.gateway.admin.AdminRequest;
 import dev.moat.gateway.admin.AdminService;
+import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.http.Json;
 import dev.moat.gateway.runtime.Snapshot;
 import io.netty.bootstrap.Bootstrap;
@@ -110,6 +111,12 @@ final class GatewayAdmin implements AdminService {
             }
             return CompletableFuture.supplyAsync(this::reload, worker);
         }
+        if (path.startsWith("/admin/keys/") && path.endsWith("/history")) {
+            String id = path.substring("/admin/keys/".length(), path.length() - "/history".length());
+            if (!id.isEmpty() && !id.contains("/")) {
+                return history(req, id);
+            }
+        }
         if (path.equals("/admin/keys") || path.startsWith("/admin/keys/")) {
             return CompletableFuture.supplyAsync(
                     () -> {
@@ -122,6 +129,21 @@ final class GatewayAdmin implements AdminService {
                     worker);
         }
         return done(Reply.problem(AdminProblems.notFound("no admin endpoint " + path)));
+    }
+
+    /** {@code GET /admin/keys/{id}/history}: the console's per-key risk samples and events. */
+    private CompletableFuture<Reply> history(AdminRequest req, String id) {
+        if (req.method() != HttpMethod.GET) {
+            return done(Reply.methodNotAllowed("GET"));
+        }
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    ApiKey key = server.keys().current().byId(id);
+                    return key == null
+                            ? Reply.problem(AdminProblems.notFound("unknown key id '" + id + "'"))
+                            : server.consoleHistory().describe(key);
+                },
+                worker);
     }
 
     private Reply reload() {

@@ -7,6 +7,7 @@ import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.ratelimit.SharedLimiter;
 import dev.moat.gateway.runtime.RuntimeHolder;
+import dev.moat.gateway.trace.Tracing;
 import io.netty.channel.group.ChannelGroup;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,6 +29,7 @@ public final class GatewayContext {
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final boolean tls;
+    private volatile Tracing tracing = Tracing.OFF;
 
     public GatewayContext(
             RuntimeHolder runtime,
@@ -101,6 +103,15 @@ public final class GatewayContext {
     /** The detection engine and the rest of the defences, or null when built without them. */
     public Defenses defenses() {
         return defenses;
+    }
+
+    /** The request tracer ({@link Tracing#OFF} unless {@code tracing.otlp} is set). */
+    public Tracing tracing() {
+        return tracing;
+    }
+
+    void tracing(Tracing t) {
+        this.tracing = t;
     }
 
     public boolean tls() {

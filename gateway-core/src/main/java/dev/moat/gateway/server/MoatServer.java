@@ -7,6 +7,7 @@ import dev.moat.config.MoatConfig;
 import dev.moat.config.ServerConfig;
 import dev.moat.gateway.admin.AdminInitializer;
 import dev.moat.gateway.auth.KeyDirectory;
+import dev.moat.gateway.console.KeyHistory;
 import dev.moat.gateway.defense.Defenses;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
@@ -22,9 +23,15 @@ import dev.moat.gateway.state.InMemoryStateStore;
 import dev.moat.gateway.state.RedisLink;
 import dev.moat.gateway.state.RedisStateStore;
 import dev.moat.gateway.state.StateStore;
+import dev.moat.gateway.trace.Tracing;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -73,6 +80,7 @@ public final class MoatServer implements AutoCloseable {
     private final StateStore store;
     private final InstantSource clock;
     private final KeyDirectory keys;
+    private final ConsoleHistory consoleHistory;
     private final GatewayContext gw;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -96,11 +104,20 @@ public final class MoatServer implements AutoCloseable {
      */
     public MoatServer(MoatConfig config, ConfigSource configSource, LongSupplier nanoClock, StateStore state) {
         this.configSource = configSource;
+        // process_cpu_time_ns_total and system_cpu_count break Prometheus naming rules (promtool
+        // check metrics): process_cpu_usage and the JVM's own count say the same.
+        registry.config()
+                .meterFilter(MeterFilter.deny(id ->
+                        id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
         metrics.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new NettyAllocatorMeters().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
         RateLimiter limiter = new RateLimiter(
                 config.rateLimiting().maxTrackedKeys(), config.rateLimiting().expireAfterIdle(), nanoClock);
         this.clock = instantSource(nanoClock);
@@ -140,6 +157,7 @@ public final class MoatServer implements AutoCloseable {
             closeState();
             throw e;
         }
+        metrics.knownRoutes(routeTags(config));
         this.keys = new KeyDirectory(store, clock, config.keys(), config.tiers().keySet());
         this.gw = new GatewayContext(
                 runtime,
@@ -151,6 +169,8 @@ public final class MoatServer implements AutoCloseable {
                 clients,
                 defenses,
                 config.server().tls() != null);
+        gw.tracing(Tracing.create(config.tracing()));
+        this.consoleHistory = new ConsoleHistory(new KeyHistory(clock, 2000, 480, 200), defenses, keys, runtime, clock);
         metrics.gauge(
                 MoatMetrics.KEYS_TRACKED, "Keys with rate-limit state in memory", limiter, RateLimiter::trackedKeys);
         metrics.gauge(MoatMetrics.ACTIVE_CONNECTIONS, "Open client connections", clients, ChannelGroup::size);
@@ -254,6 +274,7 @@ public final class MoatServer implements AutoCloseable {
         try {
             MoatConfig next = configSource.load();
             Snapshot s = runtime.install(next);
+            metrics.knownRoutes(routeTags(next));
             keys.install(next.keys(), next.tiers().keySet());
             metrics.reload(true);
             defenses.audit("reload", null, "generation " + s.generation());
@@ -304,6 +325,8 @@ public final class MoatServer implements AutoCloseable {
         }
         runtime.closeAll();
         defenses.close();
+        gw.tracing().close();
+        consoleHistory.close();
         closeState();
         // Bounded waits: a loop that does not terminate in time must not hang the shutdown (seen
         // once in the evaluation with epoll: a loop parked in epoll_wait after shutdownGracefully).
@@ -322,6 +345,10 @@ public final class MoatServer implements AutoCloseable {
     }
 
     /** The keys in force: YAML plus the runtime overlay. */
+    ConsoleHistory consoleHistory() {
+        return consoleHistory;
+    }
+
     public KeyDirectory keys() {
         return keys;
     }
@@ -360,6 +387,10 @@ public final class MoatServer implements AutoCloseable {
 
     public InstantSource clock() {
         return clock;
+    }
+
+    private static List<String> routeTags(MoatConfig config) {
+        return config.routes().stream().map(r -> r.pathPrefix()).toList();
     }
 
     /** Wall time that advances with the given monotonic clock (so tests drive both together). */
