@@ -28,7 +28,7 @@ for name,rx in [('GC threads',r'GCTaskThread|ParallelScavenge|PSScavenge|G1|Gang
  ('ResourceLeakDetector',r'ResourceLeakDetector'),('MoatMetrics',r'MoatMetrics'),('schedule/cancel timers',r'AbstractScheduledEventExecutor.schedule$|ScheduledFutureTask.cancel'),
  ('FixedChannelPool acquire/release',r'FixedChannelPool.acquire$|FixedChannelPool.release$|SimpleChannelPool.release$'),
  ('Caffeine maintenance (ForkJoin)',r'PerformCleanupTask'),
- ('policy stage onRequest (request JSON read)',r'AnswerProcessor.onRequest'),('  JsonBodies.read',r'JsonBodies.read'),('policy stage process (answer)',r'AnswerProcessor.process'),('  parseAnswer',r'parseAnswer'),('  writeAnswer',r'writeAnswer'),('  outputs (transforms+watermark)',r'OutputChain.apply|outputs\(\)\.apply|Watermark'),('Defenses.observe',r'Defenses.observe'),
+ ('policy stage onRequest (request JSON read)',r'AnswerProcessor.onRequest'),('  JsonBodies.read',r'JsonBodies.read'),('policy stage process (answer)',r'AnswerProcessor.process'),('  parseAnswer',r'parseAnswer'),('  writeAnswer',r'writeAnswer'),('  outputs (transforms+watermark)',r'OutputChain.apply|outputs\(\)\.apply|Watermark'),('Defences.observe',r'Defen[cs]es.observe'),
  ('detectors (worker)',r'dev/moat/detectors/'),('FastDoubleParser',r'fastdoubleparser|FastDoubleParser|JavaDoubleParser'),
  ]:
     rx=re.compile(rx)

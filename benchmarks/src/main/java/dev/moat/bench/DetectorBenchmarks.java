@@ -1,13 +1,13 @@
 package dev.moat.bench;
 
-import dev.moat.detectors.DetectionEngine;
 import dev.moat.detectors.Detector;
-import dev.moat.detectors.DetectorProfile;
-import dev.moat.detectors.EngineListener;
-import dev.moat.detectors.EngineSettings;
-import dev.moat.detectors.QueryEvent;
 import dev.moat.detectors.boundary.BoundaryDetector;
 import dev.moat.detectors.coverage.CoverageDetector;
+import dev.moat.detectors.engine.DetectionEngine;
+import dev.moat.detectors.engine.DetectorProfile;
+import dev.moat.detectors.engine.EngineListener;
+import dev.moat.detectors.engine.EngineSettings;
+import dev.moat.detectors.engine.QueryEvent;
 import dev.moat.detectors.ood.OodDetector;
 import dev.moat.detectors.prada.PradaDetector;
 import dev.moat.detectors.volume.VolumeDetector;

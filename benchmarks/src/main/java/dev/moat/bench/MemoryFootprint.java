@@ -1,11 +1,11 @@
 package dev.moat.bench;
 
 import dev.moat.config.RateLimit;
-import dev.moat.detectors.DetectionEngine;
-import dev.moat.detectors.DetectorProfile;
-import dev.moat.detectors.EngineListener;
-import dev.moat.detectors.EngineSettings;
-import dev.moat.detectors.QueryEvent;
+import dev.moat.detectors.engine.DetectionEngine;
+import dev.moat.detectors.engine.DetectorProfile;
+import dev.moat.detectors.engine.EngineListener;
+import dev.moat.detectors.engine.EngineSettings;
+import dev.moat.detectors.engine.QueryEvent;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;

@@ -2,8 +2,8 @@ package dev.moat.bench;
 
 import dev.moat.config.Protocol;
 import dev.moat.config.UpstreamConfig;
+import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.Answer;
-import dev.moat.gateway.protocol.MalformedBodyException;
 import dev.moat.gateway.protocol.ProtocolAdapter;
 import dev.moat.gateway.protocol.ProtocolAdapters;
 import io.netty.buffer.ByteBuf;

@@ -9,10 +9,10 @@ public record HostPort(String host, int port) {
      * @throws IllegalArgumentException when the text is not of that form or the port is not 0..65535
      */
     public static HostPort parse(String text) {
-        HostPort parsed = dev.moat.config.internal.Values.hostPort(text);
+        HostPort parsed = dev.moat.config.Values.hostPort(text);
         if (parsed == null) {
             throw new IllegalArgumentException(
-                    "\"" + text + "\" (expected " + dev.moat.config.internal.Values.HOST_PORT_EXPECTED + ")");
+                    "\"" + text + "\" (expected " + dev.moat.config.Values.HOST_PORT_EXPECTED + ")");
         }
         return parsed;
     }

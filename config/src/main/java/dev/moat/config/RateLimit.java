@@ -17,10 +17,10 @@ public record RateLimit(long capacity, Duration period, String text) {
      * @throws IllegalArgumentException when the text is not a rate with a positive count and period
      */
     public static RateLimit parse(String text) {
-        RateLimit parsed = dev.moat.config.internal.Values.rate(text);
+        RateLimit parsed = dev.moat.config.Values.rate(text);
         if (parsed == null) {
             throw new IllegalArgumentException(
-                    "\"" + text + "\" (expected " + dev.moat.config.internal.Values.RATE_EXPECTED + ")");
+                    "\"" + text + "\" (expected " + dev.moat.config.Values.RATE_EXPECTED + ")");
         }
         return parsed;
     }

@@ -2,6 +2,7 @@ package dev.moat.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.config.load.ConfigLoader;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -2,6 +2,7 @@ package dev.moat.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.config.load.ConfigLoader;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;

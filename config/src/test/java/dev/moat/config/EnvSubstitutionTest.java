@@ -4,6 +4,7 @@ import static dev.moat.config.ConfigErrorsTest.BASE;
 import static dev.moat.config.ConfigErrorsTest.errors;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.config.load.ConfigLoader;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -2,6 +2,7 @@ package dev.moat.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.config.load.ConfigLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

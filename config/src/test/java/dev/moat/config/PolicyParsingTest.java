@@ -3,6 +3,7 @@ package dev.moat.config;
 import static dev.moat.config.ConfigErrorsTest.BASE;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.config.load.ConfigLoader;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

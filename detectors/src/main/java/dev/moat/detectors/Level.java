@@ -1,5 +1,6 @@
 package dev.moat.detectors;
 
+import dev.moat.detectors.engine.EngineSettings;
 import java.util.Locale;
 
 /** How far a key's risk has gone: the escalation ladder in {@code policies} maps it to actions. */

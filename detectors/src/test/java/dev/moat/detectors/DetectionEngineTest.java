@@ -2,6 +2,11 @@ package dev.moat.detectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.detectors.engine.DetectionEngine;
+import dev.moat.detectors.engine.DetectorProfile;
+import dev.moat.detectors.engine.EngineListener;
+import dev.moat.detectors.engine.EngineSettings;
+import dev.moat.detectors.engine.QueryEvent;
 import dev.moat.detectors.support.CentroidModel;
 import dev.moat.detectors.support.SimClock;
 import dev.moat.detectors.support.Traffic;

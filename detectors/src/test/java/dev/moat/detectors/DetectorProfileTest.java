@@ -3,6 +3,7 @@ package dev.moat.detectors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.moat.detectors.engine.DetectorProfile;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -2,6 +2,7 @@ package dev.moat.detectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.detectors.engine.DetectorProfile;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.fixtures.DigitsModel;
 import dev.moat.fixtures.traffic.BoundaryAttacker;

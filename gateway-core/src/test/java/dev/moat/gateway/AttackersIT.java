@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moat.detectors.Level;
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.BoundaryAttacker;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.JbdaAttacker;
@@ -105,7 +105,7 @@ class AttackersIT {
                 }
                 gw.advance(Duration.ofSeconds(1));
                 if (round % 5 == 4) {
-                    gw.server.defenses().engine().awaitIdle(Duration.ofSeconds(5));
+                    gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
                 }
             }
             System.out.printf("attack %s: blocked after %d queries%n", attack, blockedAt);
@@ -113,12 +113,12 @@ class AttackersIT {
                     .as("%s blocked within %d queries", attack, BUDGET)
                     .isPositive();
             for (int k = 0; k < HONEST; k++) {
-                assertThat(gw.server.defenses().engine().verdict("honest-" + k).level())
+                assertThat(gw.server.defences().engine().verdict("honest-" + k).level())
                         .as("honest-" + k)
                         .isEqualTo(Level.OK);
             }
             if (attack.equals("sybil")) {
-                assertThat(gw.server.defenses().engine().tenantVerdict("evil").level())
+                assertThat(gw.server.defences().engine().tenantVerdict("evil").level())
                         .isEqualTo(Level.EXTRACTING);
             }
         }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.JbdaAttacker;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -72,7 +72,7 @@ class DetectionEvidenceIT {
             }
             gw.advance(Duration.ofSeconds(1));
             if (sent % 10 == 0) {
-                gw.server.defenses().engine().awaitIdle(Duration.ofSeconds(5));
+                gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
             }
             if (!between.test(sent)) {
                 return -1;
@@ -90,7 +90,7 @@ class DetectionEvidenceIT {
     }
 
     static long queries(Gateway gw, String key) throws Exception {
-        gw.server.defenses().engine().awaitIdle(Duration.ofSeconds(5));
+        gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
         HttpResponse<String> r = gw.adminCall("GET", "/admin/keys/" + key, Gateway.ADMIN_TOKEN);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return JSON.readTree(r.body()).get("queries").asLong();

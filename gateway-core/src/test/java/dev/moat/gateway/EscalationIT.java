@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moat.detectors.Level;
 import dev.moat.fixtures.Digits;
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.RandomAttacker;
 import dev.moat.gateway.audit.AuditVerifier;
@@ -89,7 +89,7 @@ class EscalationIT {
                     assertThat(r.statusCode()).isEqualTo(200);
                 }
                 gw.advance(Duration.ofSeconds(2));
-                gw.server.defenses().engine().awaitIdle(Duration.ofSeconds(5));
+                gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
             }
             assertThat(blockedAfter)
                     .as("the attacker is blocked within 3,000 queries")
@@ -97,7 +97,7 @@ class EscalationIT {
             System.out.println(
                     "random attacker blocked after " + blockedAfter + " queries; throttled " + throttled + " times");
             for (int k = 0; k < HONEST; k++) {
-                assertThat(gw.server.defenses().engine().verdict("honest-" + k).level())
+                assertThat(gw.server.defences().engine().verdict("honest-" + k).level())
                         .as("honest-" + k)
                         .isEqualTo(Level.OK);
             }
@@ -145,7 +145,7 @@ class EscalationIT {
             assertThat(gw.adminCall("POST", "/admin/keys/alice/reset", Gateway.ADMIN_TOKEN)
                             .statusCode())
                     .isEqualTo(200);
-            assertThat(gw.server.defenses().engine().verdict("alice").level()).isEqualTo(Level.OK);
+            assertThat(gw.server.defences().engine().verdict("alice").level()).isEqualTo(Level.OK);
         }
         List<String> lines = Files.readAllLines(audit);
         assertThat(lines).anyMatch(l -> l.contains("\"event\":\"level_change\"") && l.contains("\"key\":\"alice\""));

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.RandomAttacker;
 import dev.moat.gateway.cli.CliTest;
@@ -71,8 +71,8 @@ class EvidenceIT {
                                 .statusCode())
                         .isEqualTo(200);
                 gw.advance(Duration.ofSeconds(2));
-                gw.server.defenses().engine().awaitIdle(Duration.ofSeconds(5));
-                if (gw.server.defenses().engine().verdict("alice").risk() >= 0.5) {
+                gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
+                if (gw.server.defences().engine().verdict("alice").risk() >= 0.5) {
                     break;
                 }
             }

@@ -1,8 +1,8 @@
 package dev.moat.gateway;
 
 import dev.moat.config.ConfigException;
-import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
+import dev.moat.config.load.ConfigLoader;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.server.ConfigSource;
 import dev.moat.gateway.server.MoatServer;

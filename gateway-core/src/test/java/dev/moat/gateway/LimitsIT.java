@@ -2,7 +2,7 @@ package dev.moat.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 

@@ -3,7 +3,7 @@ package dev.moat.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import java.io.File;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;

@@ -8,7 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.moat.fixtures.Classifier;
 import dev.moat.fixtures.Digits;
 import dev.moat.fixtures.DigitsModel;
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.KnockoffAttacker;
 import dev.moat.fixtures.traffic.RandomAttacker;
@@ -161,7 +161,7 @@ class WatermarkAttributionIT {
             }
             RandomAttacker thief = new RandomAttacker(9);
             for (int q = 0; q < 3_000; q += 10) {
-                boolean flagged = gw.server.defenses().engine().verdict("alice").risk() >= 0.5;
+                boolean flagged = gw.server.defences().engine().verdict("alice").risk() >= 0.5;
                 double[][] ax = new double[10][];
                 for (int i = 0; i < 10; i++) {
                     ax[i] = thief.next();
@@ -183,7 +183,7 @@ class WatermarkAttributionIT {
                     }
                 }
                 gw.advance(Duration.ofSeconds(2));
-                gw.server.defenses().engine().awaitIdle(Duration.ofSeconds(5));
+                gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
                 if (attackerRowsFlagged >= 1_000) {
                     break;
                 }

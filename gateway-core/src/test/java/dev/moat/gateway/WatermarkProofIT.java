@@ -8,7 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.moat.fixtures.Classifier;
 import dev.moat.fixtures.Digits;
 import dev.moat.fixtures.DigitsModel;
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.KnockoffAttacker;
 import dev.moat.gateway.cli.CliTest;
 import java.net.InetSocketAddress;

@@ -1,5 +1,6 @@
 package dev.moat.policies;
 
+import dev.moat.policies.transform.Transforms;
 import java.util.List;
 
 /**

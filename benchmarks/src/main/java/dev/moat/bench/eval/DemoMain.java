@@ -2,11 +2,11 @@ package dev.moat.bench.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
+import dev.moat.config.load.ConfigLoader;
 import dev.moat.fixtures.Classifier;
 import dev.moat.fixtures.DigitsModel;
-import dev.moat.fixtures.ModelServer;
+import dev.moat.fixtures.server.ModelServer;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.JbdaAttacker;
 import dev.moat.gateway.server.MoatServer;

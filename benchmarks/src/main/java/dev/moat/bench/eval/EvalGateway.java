@@ -1,7 +1,7 @@
 package dev.moat.bench.eval;
 
-import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
+import dev.moat.config.load.ConfigLoader;
 import dev.moat.detectors.Verdict;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.server.MoatServer;
@@ -133,17 +133,17 @@ final class EvalGateway implements AutoCloseable {
 
     /** Waits for the detectors to process everything submitted so far (deterministic verdicts). */
     void settle() {
-        if (!server.defenses().engine().awaitIdle(Duration.ofSeconds(30))) {
+        if (!server.defences().engine().awaitIdle(Duration.ofSeconds(30))) {
             throw new IllegalStateException("detection engine did not catch up within 30 s");
         }
     }
 
     Verdict verdict(String keyId) {
-        return server.defenses().engine().verdict(keyId);
+        return server.defences().engine().verdict(keyId);
     }
 
     long droppedEvents() {
-        return server.defenses().engine().dropped();
+        return server.defences().engine().dropped();
     }
 
     Path ledger() {

@@ -3,7 +3,7 @@ package dev.moat.bench.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.moat.config.ConfigLoader;
+import dev.moat.config.load.ConfigLoader;
 import dev.moat.fixtures.TextModel;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.server.MoatServer;

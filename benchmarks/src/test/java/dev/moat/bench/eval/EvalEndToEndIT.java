@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.bench.eval.AttackSpec.Kind;
 import dev.moat.bench.eval.AttackSpec.Layout;
-import dev.moat.fixtures.ModelServer;
 import dev.moat.fixtures.SampleModel;
+import dev.moat.fixtures.server.ModelServer;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

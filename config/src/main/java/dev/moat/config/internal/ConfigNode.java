@@ -1,5 +1,6 @@
 package dev.moat.config.internal;
 
+import dev.moat.config.Values;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -28,7 +28,7 @@ import org.yaml.snakeyaml.nodes.Node;
 /**
  * Reads a whole config: composes the YAML, reads every section (named sections first, so routes and
  * keys can be checked against them), and either returns the config or throws every error found.
- * Use {@link dev.moat.config.ConfigLoader}; this is its engine.
+ * Use {@link dev.moat.config.load.ConfigLoader}; this is its engine.
  */
 public final class ConfigReader {
     private static final String[] SECTIONS = {

@@ -1,6 +1,7 @@
 package dev.moat.config.internal;
 
 import dev.moat.config.HostPort;
+import dev.moat.config.Values;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;

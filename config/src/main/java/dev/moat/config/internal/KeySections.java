@@ -3,6 +3,7 @@ package dev.moat.config.internal;
 import dev.moat.config.KeyConfig;
 import dev.moat.config.RateLimit;
 import dev.moat.config.TierConfig;
+import dev.moat.config.Values;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

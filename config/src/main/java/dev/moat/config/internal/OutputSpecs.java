@@ -1,6 +1,7 @@
 package dev.moat.config.internal;
 
 import dev.moat.config.OutputSpec;
+import dev.moat.config.Values;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -6,6 +6,7 @@ import dev.moat.config.PolicyConfig;
 import dev.moat.config.PolicyConfig.EscalationStep;
 import dev.moat.config.PolicyConfig.LlmRules;
 import dev.moat.config.RateLimit;
+import dev.moat.config.Values;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

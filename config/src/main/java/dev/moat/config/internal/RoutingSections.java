@@ -3,6 +3,7 @@ package dev.moat.config.internal;
 import dev.moat.config.Protocol;
 import dev.moat.config.RouteConfig;
 import dev.moat.config.UpstreamConfig;
+import dev.moat.config.Values;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,12 +1,12 @@
 package dev.moat.detectors.support;
 
-import dev.moat.detectors.DetectionEngine;
-import dev.moat.detectors.DetectorProfile;
-import dev.moat.detectors.EngineListener;
-import dev.moat.detectors.EngineSettings;
 import dev.moat.detectors.Level;
-import dev.moat.detectors.QueryEvent;
 import dev.moat.detectors.Verdict;
+import dev.moat.detectors.engine.DetectionEngine;
+import dev.moat.detectors.engine.DetectorProfile;
+import dev.moat.detectors.engine.EngineListener;
+import dev.moat.detectors.engine.EngineSettings;
+import dev.moat.detectors.engine.QueryEvent;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.QuerySource;
 import dev.moat.fixtures.traffic.SybilSplit;

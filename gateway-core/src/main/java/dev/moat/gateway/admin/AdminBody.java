@@ -2,7 +2,7 @@ package dev.moat.gateway.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.moat.config.internal.Values;
+import dev.moat.config.Values;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,8 +1,8 @@
 package dev.moat.gateway.cli;
 
 import dev.moat.config.ConfigException;
-import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
+import dev.moat.config.load.ConfigLoader;
 import dev.moat.gateway.evidence.Evidence;
 import dev.moat.gateway.evidence.EvidenceExport;
 import java.nio.file.Path;

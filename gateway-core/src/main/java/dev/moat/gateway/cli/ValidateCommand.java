@@ -1,7 +1,7 @@
 package dev.moat.gateway.cli;
 
 import dev.moat.config.ConfigException;
-import dev.moat.config.ConfigLoader;
+import dev.moat.config.load.ConfigLoader;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

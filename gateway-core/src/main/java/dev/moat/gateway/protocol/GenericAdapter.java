@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.IntNode;
 import dev.moat.config.Protocol;
 import dev.moat.config.UpstreamConfig.GenericPointers;
+import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.internal.JsonBodies;
 import dev.moat.gateway.protocol.internal.NumericArrays;
 import io.netty.buffer.ByteBuf;

@@ -1,6 +1,7 @@
 package dev.moat.gateway.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.internal.JsonBodies;
 import dev.moat.gateway.protocol.internal.NumericArrays;
 import io.netty.buffer.ByteBuf;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.DoubleNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.config.PolicyConfig.LlmRules;
+import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.internal.JsonBodies;
 import dev.moat.policies.LlmGuard;
 import io.netty.buffer.ByteBuf;

@@ -1,6 +1,7 @@
 package dev.moat.gateway.protocol;
 
 import dev.moat.config.Protocol;
+import dev.moat.gateway.http.MalformedBodyException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.moat.gateway.protocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.moat.config.Protocol;
+import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.internal.NumericArrays;
 import dev.moat.gateway.protocol.internal.StreamingRows;
 import io.netty.buffer.ByteBuf;

@@ -3,14 +3,14 @@ package dev.moat.gateway.proxy;
 import dev.moat.config.Protocol;
 import dev.moat.config.RateLimit;
 import dev.moat.gateway.auth.ApiKey;
-import dev.moat.gateway.defense.CompiledPolicy;
-import dev.moat.gateway.defense.Defenses;
+import dev.moat.gateway.defence.Defences;
+import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.protocol.GuardResult;
-import dev.moat.gateway.protocol.MalformedBodyException;
 import dev.moat.gateway.protocol.ProtocolAdapter;
 import dev.moat.gateway.ratelimit.RateLimiter;
+import dev.moat.gateway.runtime.CompiledPolicy;
 import dev.moat.gateway.runtime.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -223,11 +223,11 @@ final class AnswerProcessor {
         }
         CompiledPolicy cp = route.compiled();
         ApiKey key = ex.admission().key();
-        Defenses defenses = ex.gateway().defenses();
+        Defences defences = ex.gateway().defences();
         PolicyStage.Result r = PolicyStage.answer(
                 route.adapter(),
                 cp,
-                defenses != null && cp.detects(),
+                defences != null && cp.detects(),
                 route.config().failOpen(),
                 body,
                 ex.inputs(),
@@ -238,7 +238,7 @@ final class AnswerProcessor {
                 ThreadLocalRandom.current(),
                 ex.ctx().alloc());
         if (r.detectorRows() != null) {
-            defenses.observe(key, route, ex.inputs(), r.detectorRows());
+            defences.observe(key, route, ex.inputs(), r.detectorRows());
         }
         for (String action : r.actions()) {
             metrics.action(action);
@@ -261,15 +261,15 @@ final class AnswerProcessor {
     static void onStream(Exchange ex) {
         Route route = ex.route();
         CompiledPolicy cp = route.compiled();
-        Defenses defenses = ex.gateway().defenses();
+        Defences defences = ex.gateway().defences();
         double[][] inputs = ex.inputs();
-        if (defenses != null
+        if (defences != null
                 && cp != null
                 && cp.detects()
                 && inputs != null
                 && inputs.length == 1
                 && route.adapter().protocol() == Protocol.OPENAI) {
-            defenses.observe(ex.admission().key(), route, inputs, new double[][] {PolicyStage.NO_PREDICTION});
+            defences.observe(ex.admission().key(), route, inputs, new double[][] {PolicyStage.NO_PREDICTION});
         }
     }
 

@@ -8,8 +8,6 @@ import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.ratelimit.TokenBudget;
 import dev.moat.gateway.runtime.Route;
 import dev.moat.gateway.runtime.Snapshot;
-import dev.moat.gateway.server.ConnectionLimitHandler;
-import dev.moat.gateway.server.GatewayContext;
 import dev.moat.gateway.trace.RequestSpans;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -402,9 +400,9 @@ public final class Exchange {
                             outcome));
         }
         if (spans != null) {
-            Verdict v = keyId == null || gw.defenses() == null
+            Verdict v = keyId == null || gw.defences() == null
                     ? null
-                    : gw.defenses().engine().verdict(keyId);
+                    : gw.defences().engine().verdict(keyId);
             spans.finish(
                     routeTag.equals("none") ? null : routeTag,
                     keyId,

@@ -1,9 +1,6 @@
 package dev.moat.gateway.proxy;
 
 import dev.moat.gateway.http.Problem;
-import dev.moat.gateway.server.ConnectionLimitHandler;
-import dev.moat.gateway.server.GatewayContext;
-import dev.moat.gateway.server.HeadReadTimeoutHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,13 +1,13 @@
 package dev.moat.gateway.proxy;
 
 import dev.moat.config.Protocol;
-import dev.moat.gateway.defense.CompiledPolicy;
+import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.Answer;
-import dev.moat.gateway.protocol.MalformedBodyException;
 import dev.moat.gateway.protocol.ProtocolAdapter;
-import dev.moat.policies.PolicyRuntime;
+import dev.moat.gateway.runtime.CompiledPolicy;
 import dev.moat.policies.TransformContext;
 import dev.moat.policies.escalation.Decision;
+import dev.moat.policies.runtime.PolicyRuntime;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.time.Instant;

@@ -1,6 +1,7 @@
 package dev.moat.gateway.proxy;
 
 import dev.moat.gateway.http.Problem;
+import dev.moat.gateway.upstream.UpstreamHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;

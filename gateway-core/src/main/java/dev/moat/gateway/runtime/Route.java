@@ -2,9 +2,8 @@ package dev.moat.gateway.runtime;
 
 import dev.moat.config.PolicyConfig;
 import dev.moat.config.RouteConfig;
-import dev.moat.gateway.defense.CompiledPolicy;
 import dev.moat.gateway.protocol.ProtocolAdapter;
-import dev.moat.gateway.proxy.UpstreamRef;
+import dev.moat.gateway.upstream.UpstreamRef;
 
 /**
  * A compiled route: where its requests go and what applies to them.

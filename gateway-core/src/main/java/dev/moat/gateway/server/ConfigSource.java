@@ -1,8 +1,8 @@
 package dev.moat.gateway.server;
 
 import dev.moat.config.ConfigException;
-import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
+import dev.moat.config.load.ConfigLoader;
 import java.nio.file.Path;
 import java.util.Map;
 

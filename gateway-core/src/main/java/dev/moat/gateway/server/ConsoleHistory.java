@@ -6,8 +6,8 @@ import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.auth.KeyDirectory;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.console.KeyHistory;
-import dev.moat.gateway.defense.CompiledPolicy;
-import dev.moat.gateway.defense.Defenses;
+import dev.moat.gateway.defence.Defences;
+import dev.moat.gateway.runtime.CompiledPolicy;
 import dev.moat.gateway.runtime.RuntimeHolder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Feeds the console's {@link KeyHistory} and answers {@code GET /admin/keys/{id}/history}. Its own
  * thread samples every key's risk each {@link #SAMPLE_PERIOD} and drains the audit records that
- * {@link Defenses} hands over (without waiting: a bounded queue that drops when full), taking a
+ * {@link Defences} hands over (without waiting: a bounded queue that drops when full), taking a
  * sample of that key with each, so a level change or a block shows at once. The event loops only
  * ever offer to the queue.
  */
@@ -40,7 +40,7 @@ final class ConsoleHistory implements AutoCloseable {
 
     private final KeyHistory history;
     private final InstantSource clock;
-    private final Defenses defenses;
+    private final Defences defences;
     private final KeyDirectory keys;
     private final RuntimeHolder runtime;
     private final ArrayBlockingQueue<Pending> pending = new ArrayBlockingQueue<>(4096);
@@ -51,13 +51,13 @@ final class ConsoleHistory implements AutoCloseable {
     });
 
     ConsoleHistory(
-            KeyHistory history, Defenses defenses, KeyDirectory keys, RuntimeHolder runtime, InstantSource clock) {
+            KeyHistory history, Defences defences, KeyDirectory keys, RuntimeHolder runtime, InstantSource clock) {
         this.history = history;
         this.clock = clock;
-        this.defenses = defenses;
+        this.defences = defences;
         this.keys = keys;
         this.runtime = runtime;
-        defenses.tapAudit((event, keyId, detail) -> pending.offer(new Pending(event, keyId, detail)));
+        defences.tapAudit((event, keyId, detail) -> pending.offer(new Pending(event, keyId, detail)));
         thread.scheduleWithFixedDelay(this::drain, 200, 200, TimeUnit.MILLISECONDS);
         long period = SAMPLE_PERIOD.toMillis();
         thread.scheduleAtFixedRate(this::sampleAll, period, period, TimeUnit.MILLISECONDS);
@@ -88,13 +88,13 @@ final class ConsoleHistory implements AutoCloseable {
     }
 
     private void sample(String keyId) {
-        Verdict v = defenses.engine().verdict(keyId);
+        Verdict v = defences.engine().verdict(keyId);
         history.sample(keyId, v.risk(), v.level().jsonName(), action(keyId, v));
     }
 
     /** The most severe action any policy's ladder takes for the key now: block, throttle, perturb or none. */
     private String action(String keyId, Verdict v) {
-        if (defenses.blockedUntil(keyId) > 0) {
+        if (defences.blockedUntil(keyId) > 0) {
             return "block";
         }
         String worst = "none";
@@ -120,8 +120,8 @@ final class ConsoleHistory implements AutoCloseable {
     Reply describe(ApiKey key) {
         drain();
         Map<String, Object> out = new LinkedHashMap<>(history.toJson(key.id()));
-        Verdict v = defenses.engine().verdict(key.id());
-        long until = defenses.blockedUntil(key.id());
+        Verdict v = defences.engine().verdict(key.id());
+        long until = defences.blockedUntil(key.id());
         Map<String, Object> now = new LinkedHashMap<>();
         now.put("time", clock.instant().toString());
         now.put("risk", KeyReport.round(v.risk()));

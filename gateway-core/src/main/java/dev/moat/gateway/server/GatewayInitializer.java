@@ -1,7 +1,11 @@
 package dev.moat.gateway.server;
 
 import dev.moat.config.ServerConfig;
+import dev.moat.gateway.proxy.AddressConnections;
+import dev.moat.gateway.proxy.ConnectionLimitHandler;
 import dev.moat.gateway.proxy.FrontendHandler;
+import dev.moat.gateway.proxy.GatewayContext;
+import dev.moat.gateway.proxy.HeadReadTimeoutHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;

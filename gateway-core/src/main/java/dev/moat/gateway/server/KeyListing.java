@@ -6,7 +6,7 @@ import dev.moat.gateway.admin.AdminProblemException;
 import dev.moat.gateway.admin.AdminProblems;
 import dev.moat.gateway.admin.AdminRequest;
 import dev.moat.gateway.auth.KeyStore;
-import dev.moat.gateway.defense.Defenses;
+import dev.moat.gateway.defence.Defences;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -126,11 +126,11 @@ final class KeyListing {
     }
 
     /** The page for a query: {@code {"keys": [...], "next_cursor": ...}}. */
-    static Map<String, Object> page(KeyStore keys, Defenses defenses, Query q) {
-        return page(keys, id -> defenses.engine().verdict(id), defenses::blockedUntil, q);
+    static Map<String, Object> page(KeyStore keys, Defences defences, Query q) {
+        return page(keys, id -> defences.engine().verdict(id), defences::blockedUntil, q);
     }
 
-    /** As {@link #page(KeyStore, Defenses, Query)}, with the verdicts and blocks given (tests). */
+    /** As {@link #page(KeyStore, Defences, Query)}, with the verdicts and blocks given (tests). */
     static Map<String, Object> page(
             KeyStore keys, Function<String, Verdict> verdicts, ToLongFunction<String> blocks, Query q) {
         List<Row> rows = new ArrayList<>();

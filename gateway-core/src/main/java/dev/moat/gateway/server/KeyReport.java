@@ -6,8 +6,8 @@ import dev.moat.detectors.Verdict;
 import dev.moat.detectors.tenant.TenantProfile;
 import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.auth.KeyStore;
-import dev.moat.gateway.defense.CompiledPolicy;
-import dev.moat.gateway.defense.Defenses;
+import dev.moat.gateway.defence.Defences;
+import dev.moat.gateway.runtime.CompiledPolicy;
 import dev.moat.gateway.runtime.Snapshot;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Instant;
@@ -25,8 +25,8 @@ final class KeyReport {
 
     private KeyReport() {}
 
-    static String describe(ApiKey key, KeyStore.Entry entry, Snapshot snap, Defenses defenses) {
-        Verdict v = defenses.engine().verdict(key.id());
+    static String describe(ApiKey key, KeyStore.Entry entry, Snapshot snap, Defences defences) {
+        Verdict v = defences.engine().verdict(key.id());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", key.id());
         m.put("tier", key.tier());
@@ -60,7 +60,7 @@ final class KeyReport {
                     e.getKey(), e.getValue().runtime().ladder().decide(v.risk()).action());
         }
         m.put("actions", actions);
-        long until = defenses.blockedUntil(key.id());
+        long until = defences.blockedUntil(key.id());
         m.put("blocked_until", until > 0 ? Instant.ofEpochMilli(until).toString() : null);
         if (entry != null) {
             m.put(

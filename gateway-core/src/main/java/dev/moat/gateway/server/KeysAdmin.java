@@ -51,7 +51,7 @@ final class KeysAdmin {
         String rest = req.path().substring("/admin/keys".length());
         if (rest.isEmpty() || rest.equals("/")) {
             if (req.method() == HttpMethod.GET) {
-                return json(HttpResponseStatus.OK, KeyListing.page(keys(), server.defenses(), KeyListing.parse(req)));
+                return json(HttpResponseStatus.OK, KeyListing.page(keys(), server.defences(), KeyListing.parse(req)));
             }
             if (req.method() == HttpMethod.POST) {
                 return create(req);
@@ -82,12 +82,12 @@ final class KeysAdmin {
             case "rotate" -> rotate(entry, req);
             case "block" -> block(key, req);
             case "unblock" -> {
-                server.defenses().unblock(key.id());
+                server.defences().unblock(key.id());
                 durable(server.stateStore().unblock(key.id(), now()));
                 yield json(HttpResponseStatus.OK, Map.of("id", key.id(), "result", "unblocked"));
             }
             default -> {
-                server.defenses().reset(key.id()); // waits for the detection worker: not on the loop
+                server.defences().reset(key.id()); // waits for the detection worker: not on the loop
                 yield json(HttpResponseStatus.OK, Map.of("id", key.id(), "result", "reset"));
             }
         };
@@ -104,7 +104,7 @@ final class KeysAdmin {
     private Reply describe(ApiKey key) {
         Snapshot snap = server.snapshot();
         return Reply.json(
-                HttpResponseStatus.OK, KeyReport.describe(key, keys().entry(key.id()), snap, server.defenses()));
+                HttpResponseStatus.OK, KeyReport.describe(key, keys().entry(key.id()), snap, server.defences()));
     }
 
     private Reply create(AdminRequest req) throws AdminProblemException {
@@ -138,7 +138,7 @@ final class KeysAdmin {
         long expiresAt = expires == null ? 0 : expires.toEpochMilli();
         durable(server.stateStore()
                 .putKey(new KeyRecord(id, KeyStore.sha256Hex(secret), tier, tenant, expiresAt, null, 0, now)));
-        server.defenses().audit("key_create", id, "tier=" + tier + " tenant=" + tenant + " expires_at=" + expires);
+        server.defences().audit("key_create", id, "tier=" + tier + " tenant=" + tenant + " expires_at=" + expires);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", id);
         out.put("tier", tier);
@@ -151,7 +151,7 @@ final class KeysAdmin {
     private Reply revoke(ApiKey key) throws AdminProblemException {
         long now = now();
         durable(server.stateStore().revoke(key.id(), now));
-        server.defenses().audit("key_revoke", key.id(), "by admin");
+        server.defences().audit("key_revoke", key.id(), "by admin");
         return json(
                 HttpResponseStatus.OK,
                 Map.of("id", key.id(), "revoked_at", Instant.ofEpochMilli(now).toString()));
@@ -176,7 +176,7 @@ final class KeysAdmin {
                         graceEnd == 0 ? null : currentSha,
                         graceEnd,
                         old == null ? now : old.createdAtMillis())));
-        server.defenses().audit("key_rotate", key.id(), "grace=" + grace);
+        server.defences().audit("key_rotate", key.id(), "grace=" + grace);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", key.id());
         out.put("secret", secret);
@@ -209,7 +209,7 @@ final class KeysAdmin {
                     AdminProblems.invalid("reason: " + reason.length() + " characters (expected at most 500)"));
         }
         long until = now() + d.toMillis();
-        durable(server.defenses().block(key.id(), until, reason));
+        durable(server.defences().block(key.id(), until, reason));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", key.id());
         out.put("blocked_until", Instant.ofEpochMilli(until).toString());

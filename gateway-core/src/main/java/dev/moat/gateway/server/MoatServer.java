@@ -8,11 +8,11 @@ import dev.moat.config.ServerConfig;
 import dev.moat.gateway.admin.AdminInitializer;
 import dev.moat.gateway.auth.KeyDirectory;
 import dev.moat.gateway.console.KeyHistory;
-import dev.moat.gateway.defense.Defenses;
+import dev.moat.gateway.defence.Defences;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.metrics.NettyAllocatorMeters;
-import dev.moat.gateway.proxy.Transport;
+import dev.moat.gateway.proxy.GatewayContext;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.ratelimit.RedisLimiter;
 import dev.moat.gateway.ratelimit.SharedLimiter;
@@ -24,6 +24,7 @@ import dev.moat.gateway.state.RedisLink;
 import dev.moat.gateway.state.RedisStateStore;
 import dev.moat.gateway.state.StateStore;
 import dev.moat.gateway.trace.Tracing;
+import dev.moat.gateway.upstream.Transport;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -74,7 +75,7 @@ public final class MoatServer implements AutoCloseable {
         return t;
     });
     private final RuntimeHolder runtime;
-    private final Defenses defenses;
+    private final Defences defences;
     private final RedisLink redis;
     private final SharedLimiter shared;
     private final StateStore store;
@@ -146,14 +147,14 @@ public final class MoatServer implements AutoCloseable {
                             ? new InMemoryStateStore()
                             : FileStateStore.open(config.state().file(), clock);
         }
-        this.defenses = new Defenses(config, limiter, shared, store, metrics, clock);
+        this.defences = new Defences(config, limiter, shared, store, metrics, clock);
         try {
             this.runtime = new RuntimeHolder(
                     config,
                     transport,
-                    (p, c) -> defenses.compile(p, c.detection().calibration()));
+                    (p, c) -> defences.compile(p, c.detection().calibration()));
         } catch (RuntimeException e) {
-            defenses.close();
+            defences.close();
             closeState();
             throw e;
         }
@@ -167,10 +168,10 @@ public final class MoatServer implements AutoCloseable {
                 metrics,
                 new AccessLog(config.accessLog().enabled(), config.accessLog().format()),
                 clients,
-                defenses,
+                defences,
                 config.server().tls() != null);
         gw.tracing(Tracing.create(config.tracing()));
-        this.consoleHistory = new ConsoleHistory(new KeyHistory(clock, 2000, 480, 200), defenses, keys, runtime, clock);
+        this.consoleHistory = new ConsoleHistory(new KeyHistory(clock, 2000, 480, 200), defences, keys, runtime, clock);
         metrics.gauge(
                 MoatMetrics.KEYS_TRACKED, "Keys with rate-limit state in memory", limiter, RateLimiter::trackedKeys);
         metrics.gauge(MoatMetrics.ACTIVE_CONNECTIONS, "Open client connections", clients, ChannelGroup::size);
@@ -277,7 +278,7 @@ public final class MoatServer implements AutoCloseable {
             metrics.knownRoutes(routeTags(next));
             keys.install(next.keys(), next.tiers().keySet());
             metrics.reload(true);
-            defenses.audit("reload", null, "generation " + s.generation());
+            defences.audit("reload", null, "generation " + s.generation());
             LOG.info("config reloaded (generation {})", s.generation());
             return s;
         } catch (ConfigException e) {
@@ -324,7 +325,7 @@ public final class MoatServer implements AutoCloseable {
             adminChannel.close().syncUninterruptibly();
         }
         runtime.closeAll();
-        defenses.close();
+        defences.close();
         gw.tracing().close();
         consoleHistory.close();
         closeState();
@@ -340,8 +341,8 @@ public final class MoatServer implements AutoCloseable {
         LOG.info("moat stopped");
     }
 
-    public Defenses defenses() {
-        return defenses;
+    public Defences defences() {
+        return defences;
     }
 
     /** The keys in force: YAML plus the runtime overlay. */

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.RandomAttacker;
 import dev.moat.gateway.Gateway;
@@ -135,7 +135,7 @@ class ConsoleIT {
                 return;
             }
             gw.advance(Duration.ofSeconds(status == 429 ? 15 : 2));
-            gw.server.defenses().engine().awaitIdle(Duration.ofSeconds(5));
+            gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
         }
         throw new AssertionError("the attacker was not blocked within 3,000 queries");
     }
@@ -205,7 +205,7 @@ class ConsoleIT {
         WebElement dialog = browser.findElement(By.id("confirm"));
         waitUpTo(10).until(ExpectedConditions.visibilityOf(dialog));
         assertThat(dialog.getText()).contains("Lift the block on key alice");
-        assertThat(gw.server.defenses().blockedUntil("alice"))
+        assertThat(gw.server.defences().blockedUntil("alice"))
                 .as("nothing happens before confirming")
                 .isPositive();
         browser.findElement(By.id("confirm-ok")).click();
@@ -214,7 +214,7 @@ class ConsoleIT {
                 .until(d -> d.findElement(By.cssSelector("#key-rows tr[data-key=alice] td:nth-child(4)"))
                         .getText()
                         .equals("–"));
-        assertThat(gw.server.defenses().blockedUntil("alice")).isZero();
+        assertThat(gw.server.defences().blockedUntil("alice")).isZero();
         waitUpTo(20).until(d -> d.findElement(By.id("event-rows")).getText().contains("unblock"));
         screenshot("console-after-unblock.png");
     }
@@ -241,7 +241,7 @@ class ConsoleIT {
                 .isEqualTo("confirm-cancel");
         active().sendKeys(Keys.ESCAPE);
         waitUpTo(10).until(ExpectedConditions.invisibilityOf(dialog));
-        assertThat(gw.server.defenses().engine().verdict("alice").risk())
+        assertThat(gw.server.defences().engine().verdict("alice").risk())
                 .as("Escape cancels: nothing was reset")
                 .isPositive();
     }

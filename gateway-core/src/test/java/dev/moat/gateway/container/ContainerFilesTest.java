@@ -2,9 +2,9 @@ package dev.moat.gateway.container;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.RouteConfig;
+import dev.moat.config.load.ConfigLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

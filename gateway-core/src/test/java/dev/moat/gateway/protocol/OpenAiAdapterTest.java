@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.config.Protocol;
+import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.internal.TextFeatures;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -6,7 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.moat.config.PolicyConfig.LlmRules;
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
+import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.internal.JsonBodies;
 import io.netty.buffer.ByteBuf;
 import java.math.BigDecimal;

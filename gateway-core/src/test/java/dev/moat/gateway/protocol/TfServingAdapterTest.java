@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.config.Protocol;
+import dev.moat.gateway.http.MalformedBodyException;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

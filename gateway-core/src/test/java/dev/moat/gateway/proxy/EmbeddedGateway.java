@@ -1,16 +1,13 @@
 package dev.moat.gateway.proxy;
 
-import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
+import dev.moat.config.load.ConfigLoader;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.RuntimeHolder;
-import dev.moat.gateway.server.AddressConnections;
-import dev.moat.gateway.server.ConnectionLimitHandler;
-import dev.moat.gateway.server.GatewayContext;
-import dev.moat.gateway.server.HeadReadTimeoutHandler;
+import dev.moat.gateway.upstream.Transport;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;

@@ -2,8 +2,8 @@ package dev.moat.gateway.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.moat.config.ConfigLoader;
 import dev.moat.config.MoatConfig;
+import dev.moat.config.load.ConfigLoader;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

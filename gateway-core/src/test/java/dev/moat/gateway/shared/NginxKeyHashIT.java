@@ -3,7 +3,7 @@ package dev.moat.gateway.shared;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.gateway.Gateway;
 import java.io.IOException;
 import java.net.ServerSocket;

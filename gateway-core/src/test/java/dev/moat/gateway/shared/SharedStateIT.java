@@ -3,7 +3,7 @@ package dev.moat.gateway.shared;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.fixtures.Digits;
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.gateway.Gateway;
 import dev.moat.gateway.state.StateStore;
 import java.net.http.HttpResponse;

@@ -2,7 +2,7 @@ package dev.moat.gateway.shared;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.moat.fixtures.ModelServerExtension;
+import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.gateway.Gateway;
 import dev.moat.gateway.state.FileStateStore;
 import dev.moat.gateway.state.StateStore;

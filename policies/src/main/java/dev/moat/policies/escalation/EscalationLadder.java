@@ -3,7 +3,7 @@ package dev.moat.policies.escalation;
 import dev.moat.config.PolicyConfig.EscalationStep;
 import dev.moat.config.RateLimit;
 import dev.moat.policies.TransformChain;
-import dev.moat.policies.Transforms;
+import dev.moat.policies.transform.Transforms;
 import dev.moat.policies.watermark.WatermarkSink;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package dev.moat.gateway.protocol.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.DoubleNode;
-import dev.moat.gateway.protocol.MalformedBodyException;
+import dev.moat.gateway.http.MalformedBodyException;
 import java.util.Arrays;
 
 /**

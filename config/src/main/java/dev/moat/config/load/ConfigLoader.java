@@ -1,0 +1,68 @@
+package dev.moat.config.load;
+
+import dev.moat.config.ConfigError;
+import dev.moat.config.ConfigException;
+import dev.moat.config.MoatConfig;
+import dev.moat.config.internal.ConfigReader;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a YAML config file into a validated, immutable {@link MoatConfig}.
+ *
+ * <p>Every problem is collected and reported together, each located by file, line and column and
+ * naming the field, the value and what was expected. {@code ${VAR}} and {@code ${VAR:-default}} in
+ * scalar values are replaced from the environment. Relative paths resolve against the directory of
+ * the config file. The same entry point serves {@code moat run}, {@code moat validate} and
+ * {@code POST /admin/reload}: a reload builds a whole new config or fails without side effects.
+ */
+public final class ConfigLoader {
+
+    private ConfigLoader() {}
+
+    /** Loads {@code file}, substituting from the process environment. */
+    public static MoatConfig load(Path file) throws ConfigException {
+        return load(file, System.getenv());
+    }
+
+    /** Loads {@code file}, substituting {@code ${VAR}} from {@code env}. */
+    public static MoatConfig load(Path file, Map<String, String> env) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw fileError(file, "not valid UTF-8 (expected a UTF-8 YAML file)");
+        } catch (IOException e) {
+            throw fileError(file, "cannot read (" + e.getClass().getSimpleName() + ")");
+        }
+        Path absolute = file.toAbsolutePath().normalize();
+        return ConfigReader.read(text, file.toString(), file, absolute.getParent(), env);
+    }
+
+    /**
+     * Parses YAML text as if it had been read from {@code sourceName} (used in messages; relative
+     * paths resolve against its directory, or the working directory when it has none).
+     */
+    public static MoatConfig parse(String yaml, String sourceName, Map<String, String> env) throws ConfigException {
+        Path source;
+        try {
+            source = Path.of(sourceName);
+        } catch (InvalidPathException e) {
+            source = null;
+        }
+        Path baseDir = source == null
+                ? Path.of("").toAbsolutePath()
+                : source.toAbsolutePath().normalize().getParent();
+        return ConfigReader.read(yaml, sourceName, source, baseDir, env);
+    }
+
+    private static ConfigException fileError(Path file, String message) {
+        return new ConfigException(List.of(new ConfigError(file.toString(), 1, 1, "", message)));
+    }
+}

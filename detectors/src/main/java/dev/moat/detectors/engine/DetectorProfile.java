@@ -1,0 +1,147 @@
+package dev.moat.detectors.engine;
+
+import dev.moat.detectors.Calibration;
+import dev.moat.detectors.Detector;
+import dev.moat.detectors.boundary.BoundaryDetector;
+import dev.moat.detectors.coverage.CoverageDetector;
+import dev.moat.detectors.ood.OodDetector;
+import dev.moat.detectors.prada.PradaDetector;
+import dev.moat.detectors.tenant.TenantProfile;
+import dev.moat.detectors.volume.VolumeDetector;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.BiFunction;
+
+/**
+ * The detectors a policy enables, with validated parameters: built once per policy from the
+ * {@code detectors} section of the config and shared by every event of that policy. Two profiles
+ * are equal when they were built from equal detector configs and the same calibration: the engine
+ * keeps one detector state per key and per (equal) profile, so a config reload that keeps a
+ * policy's detectors keeps every key's evidence, and a key that uses routes of several policies
+ * keeps one state per policy (its risk is the maximum over them).
+ *
+ * <p>Detector names: {@code prada}, {@code volume}, {@code boundary}, {@code ood}, {@code coverage}
+ * (per key) and {@code tenant} (the same tests over a tenant's keys). An empty parameter map means
+ * the defaults documented on each detector class.
+ */
+public final class DetectorProfile {
+
+    /** No detectors: events are counted but nothing is scored. */
+    public static final DetectorProfile NONE = new DetectorProfile(List.of(), null, Map.of(), null);
+
+    private static final Map<String, BiFunction<Map<String, Object>, Calibration, Detector.Factory>> REGISTRY = Map.of(
+            PradaDetector.NAME, (p, c) -> PradaDetector.factory(p),
+            VolumeDetector.NAME, VolumeDetector::factory,
+            BoundaryDetector.NAME, BoundaryDetector::factory,
+            OodDetector.NAME, OodDetector::factory,
+            CoverageDetector.NAME, (p, c) -> CoverageDetector.factory(p));
+
+    private final List<Detector.Factory> factories;
+    private final TenantProfile tenant;
+    /** What the profile was built from: the identity that {@link #equals} compares. */
+    private final Map<String, Map<String, Object>> config;
+
+    private final Calibration calibration;
+
+    private DetectorProfile(
+            List<Detector.Factory> factories,
+            TenantProfile tenant,
+            Map<String, Map<String, Object>> config,
+            Calibration calibration) {
+        this.factories = List.copyOf(factories);
+        this.tenant = tenant;
+        this.config = config;
+        this.calibration = calibration;
+    }
+
+    /**
+     * Builds a profile from detector name to parameters.
+     *
+     * @throws IllegalArgumentException naming the detector, parameter, value and what was expected,
+     *                                  for an unknown detector, an unknown parameter or a bad value
+     */
+    public static DetectorProfile fromConfig(Map<String, Map<String, Object>> detectors) {
+        return fromConfig(detectors, null);
+    }
+
+    /**
+     * Builds a profile whose peer-comparing detectors ({@code ood}, {@code boundary}, {@code
+     * volume}) use the fixed honest reference of {@code calibration} (null: learn it online) unless
+     * their own parameters set one.
+     *
+     * @throws IllegalArgumentException as {@link #fromConfig(Map)}
+     */
+    public static DetectorProfile fromConfig(Map<String, Map<String, Object>> detectors, Calibration calibration) {
+        if (detectors == null || detectors.isEmpty()) {
+            return NONE;
+        }
+        List<Detector.Factory> factories = new ArrayList<>();
+        TenantProfile tenant = null;
+        Map<String, Map<String, Object>> config = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<String, Object>> e : new LinkedHashMap<>(detectors).entrySet()) {
+            String name = e.getKey();
+            Map<String, Object> params = e.getValue() == null ? Map.of() : e.getValue();
+            config.put(name, new LinkedHashMap<>(params));
+            if (TenantProfile.NAME.equals(name)) {
+                tenant = TenantProfile.from(params);
+                continue;
+            }
+            BiFunction<Map<String, Object>, Calibration, Detector.Factory> f = REGISTRY.get(name);
+            if (f == null) {
+                TreeSet<String> known = new TreeSet<>(REGISTRY.keySet());
+                known.add(TenantProfile.NAME);
+                throw new IllegalArgumentException("detectors: unknown detector \"" + name + "\" (expected one of: "
+                        + String.join(", ", known) + ")");
+            }
+            factories.add(f.apply(params, calibration));
+        }
+        return new DetectorProfile(factories, tenant, config, calibration);
+    }
+
+    /** The calibration the profile's detectors use, or null when they learn their references online. */
+    public Calibration calibration() {
+        return calibration;
+    }
+
+    /** The per-key detector factories, in config order. */
+    public List<Detector.Factory> factories() {
+        return factories;
+    }
+
+    /** The tenant pooling settings, or null when the {@code tenant} detector is off. */
+    public TenantProfile tenant() {
+        return tenant;
+    }
+
+    /** True when nothing is enabled. */
+    public boolean isEmpty() {
+        return factories.isEmpty() && tenant == null;
+    }
+
+    /** Equal when built from equal detector configs with the same calibration (see the class comment). */
+    @Override
+    public boolean equals(Object o) {
+        return this == o
+                || o instanceof DetectorProfile p
+                        && config.equals(p.config)
+                        && java.util.Objects.equals(calibration, p.calibration);
+    }
+
+    @Override
+    public int hashCode() {
+        return config.hashCode() * 31 + java.util.Objects.hashCode(calibration);
+    }
+
+    @Override
+    public String toString() {
+        List<String> names = new ArrayList<>();
+        factories.forEach(f -> names.add(f.name()));
+        if (tenant != null) {
+            names.add(TenantProfile.NAME);
+        }
+        return "DetectorProfile" + names;
+    }
+}

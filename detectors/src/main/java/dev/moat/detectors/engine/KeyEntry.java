@@ -1,0 +1,69 @@
+package dev.moat.detectors.engine;
+
+import java.util.Arrays;
+
+/**
+ * Everything the engine keeps for one key (or tenant): one {@link KeyState} per detector profile
+ * the key has been scored under. A key that calls routes of two policies keeps the evidence of
+ * both; a config reload that rebuilds a policy with the same detector config finds the same
+ * (equal) profile and so the same state. At most {@value #MAX_PROFILES} profiles per key, the least
+ * recently fed replaced first (a key is rarely scored under more than two or three).
+ */
+final class KeyEntry {
+
+    static final int MAX_PROFILES = 8;
+
+    private KeyState[] states = new KeyState[1];
+    private int count;
+    /** Tenant risk not inherited after an admin reset (NaN: take it at the first publish); see Publisher. */
+    double tenantFloor;
+
+    double lastTenantRisk = -1;
+    /** The risk last published for the key (or tenant). */
+    double risk;
+
+    dev.moat.detectors.DetectorScore tenantScore;
+
+    /** The state kept for {@code profile} (equal, not identical), or null. Moves it to the front. */
+    KeyState find(DetectorProfile profile) {
+        for (int i = 0; i < count; i++) {
+            KeyState s = states[i];
+            if (s.profile == profile || s.profile.equals(profile)) {
+                if (i > 0) {
+                    System.arraycopy(states, 0, states, 1, i);
+                    states[0] = s;
+                }
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Adds a state at the front, replacing the least recently fed one when full. */
+    void add(KeyState s) {
+        if (count == states.length && count < MAX_PROFILES) {
+            states = Arrays.copyOf(states, Math.min(MAX_PROFILES, count * 2));
+        }
+        int n = Math.min(count, states.length - 1);
+        System.arraycopy(states, 0, states, 1, n);
+        states[0] = s;
+        count = n + 1;
+    }
+
+    int size() {
+        return count;
+    }
+
+    KeyState get(int i) {
+        return states[i];
+    }
+
+    /** Queries over every profile. */
+    long queries() {
+        long q = 0;
+        for (int i = 0; i < count; i++) {
+            q += states[i].queries;
+        }
+        return q;
+    }
+}

@@ -1,0 +1,282 @@
+package dev.moat.detectors.engine;
+
+import dev.moat.detectors.DetectorScore;
+import dev.moat.detectors.Level;
+import dev.moat.detectors.Verdict;
+import dev.moat.detectors.internal.Rows;
+import dev.moat.detectors.tenant.TenantProfile;
+import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Turns detector scores into published verdicts: risk = max(detector scores, decayed previous
+ * risk, the tenant's decayed risk), the level it maps to, and the listener calls. Workers call it
+ * for the keys they own; readers see verdicts through {@link #read} without locks.
+ *
+ * <p>Reasons are rebuilt only when a score moved by more than 0.01 or every 64 events, so the hot
+ * path formats no strings; the published map is reused until then.
+ */
+public final class Publisher {
+
+    private static final int REASON_REFRESH_EVENTS = 64;
+
+    private final EngineSettings settings;
+    private final InstantSource clock;
+    private final EngineListener listener;
+    private final double halfLifeMillis;
+    private final ConcurrentHashMap<String, Verdict> verdicts = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Verdict> tenantVerdicts = new ConcurrentHashMap<>();
+    private final LongAdder failures = new LongAdder();
+
+    public Publisher(EngineSettings settings, InstantSource clock, EngineListener listener) {
+        this.settings = settings;
+        this.clock = clock;
+        this.listener = listener;
+        this.halfLifeMillis = settings.riskHalfLife().toMillis();
+    }
+
+    /**
+     * The key's verdict with its risk decayed to now, or {@link Verdict#OK}. When decay alone has
+     * moved the verdict to a lower level, the lowered verdict replaces the published one and this
+     * call fires {@link EngineListener#onLevelChange} (once: a racing reader or the key's worker
+     * sees the replaced verdict and fires nothing).
+     */
+    public Verdict read(String keyId) {
+        return read(keyId, verdicts, false);
+    }
+
+    /** The tenant's pooled verdict, decayed to now, or {@link Verdict#OK}; fires level drops like {@link #read}. */
+    public Verdict readTenant(String tenant) {
+        return read(tenant, tenantVerdicts, true);
+    }
+
+    private Verdict read(String id, ConcurrentHashMap<String, Verdict> from, boolean tenant) {
+        Verdict v = from.get(id);
+        if (v == null) {
+            return Verdict.OK;
+        }
+        long now = clock.millis();
+        double r = decay(v.risk(), v.updatedAtMillis(), now);
+        if (r == v.risk()) {
+            return v;
+        }
+        Level level = level(r);
+        if (level == v.level()) {
+            return new Verdict(r, level, v.scores(), v.queries(), v.updatedAtMillis());
+        }
+        // restamped at now, so that later reads decay from here rather than twice
+        Verdict lowered = new Verdict(r, level, v.scores(), v.queries(), now);
+        if (from.replace(id, v, lowered)) {
+            fire(id, v.level(), level, lowered, tenant);
+        }
+        return lowered;
+    }
+
+    private void fire(String id, Level from, Level to, Verdict v, boolean tenant) {
+        if (tenant) {
+            listener.onTenantLevelChange(id, from, to, v);
+        } else {
+            listener.onLevelChange(id, from, to, v);
+        }
+    }
+
+    private double decay(double risk, long at, long now) {
+        return now <= at || risk == 0 ? risk : risk * Math.pow(0.5, (now - at) / halfLifeMillis);
+    }
+
+    private Level level(double risk) {
+        return Level.of(risk, settings.suspiciousAt(), settings.extractingAt());
+    }
+
+    void forgetKey(String keyId) {
+        verdicts.remove(keyId);
+    }
+
+    void forgetTenant(String tenant) {
+        tenantVerdicts.remove(tenant);
+    }
+
+    void onFailure(RuntimeException e) {
+        failures.increment();
+    }
+
+    public long failures() {
+        return failures.sum();
+    }
+
+    void publishKey(String keyId, String tenant, KeyEntry e, KeyState s, long eventMillis) {
+        long now = clock.millis();
+        boolean changed = refreshScores(s, eventMillis);
+        double risk = s.maxScore;
+        if (tenant != null) {
+            Verdict tv = tenantVerdicts.get(tenant);
+            double pooled = tv == null ? 0 : decay(tv.risk(), tv.updatedAtMillis(), now);
+            double tr = exempt(e, pooled);
+            if (Math.abs(tr - e.lastTenantRisk) > 0.01) {
+                e.lastTenantRisk = tr;
+                e.tenantScore = tv == null
+                        ? null
+                        : new DetectorScore(
+                                Rows.clamp01(tr),
+                                tr == pooled
+                                        ? String.format(
+                                                Locale.ROOT, "tenant %s: pooled risk %.2f over its keys", tenant, tr)
+                                        : String.format(
+                                                Locale.ROOT,
+                                                "tenant %s: pooled risk %.2f not inherited since the key's reset",
+                                                tenant,
+                                                pooled));
+                changed = true;
+            }
+            risk = Math.max(risk, Math.max(0, e.lastTenantRisk));
+        }
+        if (changed) {
+            s.published = scoresMap(s, e.tenantScore);
+        }
+        finish(keyId, e, s, risk, now, verdicts, false);
+    }
+
+    void publishTenant(String tenant, KeyEntry e, KeyState s, boolean enoughKeys, long eventMillis) {
+        long now = clock.millis();
+        if (refreshScores(s, eventMillis)) {
+            s.published = scoresMap(s, null);
+        }
+        finish(tenant, e, s, enoughKeys ? s.maxScore : 0, now, tenantVerdicts, true);
+    }
+
+    /**
+     * The tenant risk a key inherits. A key reset by an admin starts with a floor: the tenant risk it
+     * saw at its first event after the reset, which it does not inherit (the admin has judged the
+     * key, whose own queries are part of the tenant's pooled evidence). The floor lifts once the
+     * tenant's risk rises above it by more than 0.05 (new evidence) or falls below the suspicious
+     * threshold (the episode is over).
+     */
+    private double exempt(KeyEntry e, double tenantRisk) {
+        if (Double.isNaN(e.tenantFloor)) {
+            e.tenantFloor = tenantRisk;
+        }
+        if (e.tenantFloor <= 0) {
+            return tenantRisk;
+        }
+        if (tenantRisk > e.tenantFloor + 0.05 || tenantRisk < settings.suspiciousAt()) {
+            e.tenantFloor = 0;
+            return tenantRisk;
+        }
+        return 0;
+    }
+
+    /**
+     * Publishes the entry's verdict: the fed profile's risk (its score, or its decayed previous
+     * risk), and the maximum with the decayed risks of the key's other profiles. Scores of several
+     * profiles are merged by name, the higher score winning.
+     */
+    private void finish(
+            String id,
+            KeyEntry e,
+            KeyState s,
+            double score,
+            long now,
+            ConcurrentHashMap<String, Verdict> into,
+            boolean tenant) {
+        double own = Rows.clamp01(Math.max(score, decay(s.risk, s.riskAt, now)));
+        s.risk = own;
+        s.riskAt = now;
+        double risk = own;
+        Map<String, DetectorScore> scores = s.published;
+        if (e.size() > 1) {
+            Map<String, DetectorScore> merged = new LinkedHashMap<>(scores);
+            for (int i = 0; i < e.size(); i++) {
+                KeyState o = e.get(i);
+                if (o == s) {
+                    continue;
+                }
+                risk = Math.max(risk, decay(o.risk, o.riskAt, now));
+                o.published.forEach((name, sc) -> merged.merge(name, sc, (a, b) -> b.score() > a.score() ? b : a));
+            }
+            scores = merged;
+        }
+        e.risk = risk;
+        Level level = level(risk);
+        // one profile: the count its reasons were written at (they agree); several: the key's total
+        Verdict v = new Verdict(risk, level, scores, e.size() > 1 ? e.queries() : s.queriesAtReasons, now);
+        // compared with what readers last saw, which a read may have lowered by decay (and fired)
+        Verdict before = into.put(id, v);
+        Level from = before == null ? Level.OK : before.level();
+        if (level != from) {
+            fire(id, from, level, v, tenant);
+        }
+    }
+
+    /**
+     * Rebuilds a key's reasons at its current query count and republishes its verdict with them
+     * (same risk and level: nothing fires). Called by the owning worker when it is idle.
+     */
+    void refreshReasons(String keyId, KeyEntry entry, KeyState s) {
+        Verdict v = verdicts.get(keyId);
+        if (v == null || s.queriesAtReasons == s.queries) {
+            return;
+        }
+        for (int i = 0; i < s.detectors.length; i++) {
+            double score = s.lastScores[i] < 0 ? 0 : s.lastScores[i];
+            s.lastScored[i] = new DetectorScore(score, s.detectors[i].reason(s.states[i], s.lastEventMillis));
+        }
+        s.queriesAtReasons = s.queries;
+        s.eventsSinceReasons = 0;
+        s.published = scoresMap(s, entry.tenantScore);
+        verdicts.replace(keyId, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
+    }
+
+    /**
+     * Reads every detector's score; when one moved (or every {@value #REASON_REFRESH_EVENTS} events)
+     * rebuilds every reason. Returns true if they were rebuilt.
+     */
+    private boolean refreshScores(KeyState s, long eventMillis) {
+        s.lastEventMillis = eventMillis;
+        boolean refresh = ++s.eventsSinceReasons >= REASON_REFRESH_EVENTS;
+        boolean changed = false;
+        double max = 0;
+        for (int i = 0; i < s.detectors.length; i++) {
+            double score = Rows.clamp01(s.detectors[i].score(s.states[i], eventMillis));
+            max = Math.max(max, score);
+            s.scratch[i] = score;
+            if (refresh || Math.abs(score - s.lastScores[i]) > 0.01) {
+                changed = true;
+            }
+            if (score >= settings.suspiciousAt() && !s.alerted[i]) {
+                s.alerted[i] = true;
+                listener.onAlert(s.detectors[i].name());
+            } else if (score < settings.suspiciousAt() / 2) {
+                s.alerted[i] = false;
+            }
+        }
+        if (changed) {
+            // every reason rebuilt together, at one query count: the verdict's count agrees with them all
+            for (int i = 0; i < s.detectors.length; i++) {
+                s.lastScores[i] = s.scratch[i];
+                s.lastScored[i] = new DetectorScore(s.scratch[i], s.detectors[i].reason(s.states[i], eventMillis));
+            }
+            s.queriesAtReasons = s.queries;
+            s.eventsSinceReasons = 0;
+        } else if (refresh || s.detectors.length == 0) {
+            s.eventsSinceReasons = 0;
+            s.queriesAtReasons = s.detectors.length == 0 ? s.queries : s.queriesAtReasons;
+        }
+        s.maxScore = max;
+        return changed;
+    }
+
+    private static Map<String, DetectorScore> scoresMap(KeyState s, DetectorScore tenantScore) {
+        Map<String, DetectorScore> m = new LinkedHashMap<>();
+        for (int i = 0; i < s.detectors.length; i++) {
+            m.put(s.detectors[i].name(), s.lastScored[i]);
+        }
+        if (tenantScore != null) {
+            m.put(TenantProfile.NAME, tenantScore);
+        }
+        return Map.copyOf(m);
+    }
+}

@@ -1,0 +1,239 @@
+package dev.moat.detectors.engine;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.moat.detectors.Detector;
+import dev.moat.detectors.tenant.TenantProfile;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One detection worker: a thread, the bounded queue in front of it, and the shard of keys (and
+ * tenants) it owns in Caffeine caches bounded by size and idle time, on the engine's clock. It is
+ * the only writer of its keys' state, its detector instances and their population statistics.
+ */
+public final class Worker implements Runnable {
+
+    /** A tenant's share of an event, routed to the tenant's worker. */
+    record TenantTask(QueryEvent event) {}
+
+    record ResetTask(String keyId) {}
+
+    record Barrier(CountDownLatch latch) {}
+
+    private static final Object STOP = new Object();
+
+    private final BlockingQueue<Object> queue;
+    private final Cache<String, KeyEntry> keys;
+    private final Cache<String, KeyEntry> tenants;
+    /**
+     * Detector instances (and so their population references) per profile, by equality: a reload
+     * that keeps a policy's detector config keeps its instances. Grows only with distinct detector
+     * configs ever loaded.
+     */
+    private final Map<DetectorProfile, Detector<?>[]> keyDetectors = new HashMap<>();
+
+    private final Map<DetectorProfile, Detector<?>[]> tenantDetectors = new HashMap<>();
+    private final Publisher publisher;
+    /** Keys reset since their last event: their next state starts with a tenant floor. Bounded. */
+    private final java.util.Set<String> resetKeys = new java.util.HashSet<>();
+
+    private static final int MAX_PENDING_RESETS = 10_000;
+
+    /**
+     * Keys whose published reasons lag their query count (reasons are rebuilt only when a score
+     * moves, to keep string formatting off the per-event path); brought up to date after a second
+     * without events, and before a barrier or a stop (never on the busy path), so a quiet key's
+     * report agrees with itself.
+     */
+    private final java.util.Set<String> staleReasons = new java.util.LinkedHashSet<>();
+
+    private static final int MAX_STALE_REASONS = 4096;
+
+    public Worker(int queueCapacity, long maxKeys, long idleMillis, InstantSource clock, Publisher publisher) {
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.publisher = publisher;
+        this.keys = cache(maxKeys, idleMillis, clock, publisher::forgetKey);
+        this.tenants = cache(maxKeys, idleMillis, clock, publisher::forgetTenant);
+    }
+
+    /** Per-key (or per-tenant) state: bounded, expired after idle on the injected clock. */
+    private static Cache<String, KeyEntry> cache(
+            long maxKeys, long idleMillis, InstantSource clock, java.util.function.Consumer<String> onEvicted) {
+        return Caffeine.newBuilder()
+                .maximumSize(maxKeys)
+                .expireAfterAccess(idleMillis, TimeUnit.MILLISECONDS)
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+                .executor(Runnable::run)
+                .<String, KeyEntry>removalListener((k, v, cause) -> {
+                    if (cause.wasEvicted() && k != null) {
+                        onEvicted.accept(k);
+                    }
+                })
+                .build();
+    }
+
+    /** Never blocks. */
+    public boolean offer(Object task) {
+        return queue.offer(task);
+    }
+
+    public boolean offerTenant(QueryEvent e) {
+        return queue.offer(new TenantTask(e));
+    }
+
+    /** Admin and test operations may wait for room. */
+    public void put(Object task) throws InterruptedException {
+        queue.put(task);
+    }
+
+    public void reset(String keyId) throws InterruptedException {
+        queue.put(new ResetTask(keyId));
+    }
+
+    public void barrier(CountDownLatch latch) throws InterruptedException {
+        queue.put(new Barrier(latch));
+    }
+
+    public void stop() throws InterruptedException {
+        queue.put(STOP);
+    }
+
+    public long keysTracked() {
+        return keys.estimatedSize();
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (true) {
+                Object task = queue.poll(1, TimeUnit.SECONDS);
+                if (task == null) {
+                    refreshStaleReasons();
+                    keys.cleanUp();
+                    tenants.cleanUp();
+                    continue;
+                }
+                if (task == STOP) {
+                    refreshStaleReasons();
+                    return;
+                }
+                if (task instanceof Barrier) {
+                    refreshStaleReasons();
+                }
+                handle(task);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void handle(Object task) {
+        try {
+            if (task instanceof QueryEvent e) {
+                onKeyEvent(e);
+            } else if (task instanceof TenantTask t) {
+                onTenantEvent(t.event());
+            } else if (task instanceof ResetTask r) {
+                keys.invalidate(r.keyId());
+                publisher.forgetKey(r.keyId());
+                if (resetKeys.size() < MAX_PENDING_RESETS) {
+                    resetKeys.add(r.keyId());
+                }
+            } else if (task instanceof Barrier b) {
+                b.latch().countDown();
+            }
+        } catch (RuntimeException ex) {
+            // a detector bug must not kill the worker and with it detection for the whole shard
+            publisher.onFailure(ex);
+        }
+    }
+
+    /**
+     * Feeds the key's state for the event's profile: the one kept for an equal profile (another
+     * route's policy, a reload with the same detectors) or a new one next to the others.
+     */
+    private void onKeyEvent(QueryEvent e) {
+        KeyEntry entry = keys.getIfPresent(e.keyId());
+        if (entry == null) {
+            entry = new KeyEntry();
+            if (!resetKeys.isEmpty() && resetKeys.remove(e.keyId())) {
+                entry.tenantFloor = Double.NaN;
+            }
+            keys.put(e.keyId(), entry);
+        }
+        KeyState s = entry.find(e.profile());
+        if (s == null) {
+            s = new KeyState(e.profile(), keyDetectors.computeIfAbsent(e.profile(), p -> create(p.factories())));
+            entry.add(s);
+        }
+        feed(s, e);
+        publisher.publishKey(e.keyId(), e.tenant(), entry, s, e.timeMillis());
+        for (int i = 0; i < s.detectors.length; i++) {
+            s.detectors[i].observeRisk(s.states[i], entry.risk);
+        }
+        if (s.queriesAtReasons != s.queries && staleReasons.size() < MAX_STALE_REASONS) {
+            staleReasons.add(e.keyId());
+        }
+    }
+
+    private void refreshStaleReasons() {
+        if (staleReasons.isEmpty()) {
+            return;
+        }
+        for (String keyId : staleReasons) {
+            KeyEntry entry = keys.getIfPresent(keyId);
+            KeyState s = entry == null || entry.size() != 1 ? null : entry.get(0);
+            if (s != null) {
+                try {
+                    publisher.refreshReasons(keyId, entry, s);
+                } catch (RuntimeException ex) {
+                    publisher.onFailure(ex);
+                }
+            }
+        }
+        staleReasons.clear();
+    }
+
+    private void onTenantEvent(QueryEvent e) {
+        TenantProfile tp = e.profile().tenant();
+        KeyEntry entry = tenants.getIfPresent(e.tenant());
+        if (entry == null) {
+            entry = new KeyEntry();
+            tenants.put(e.tenant(), entry);
+        }
+        KeyState s = entry.find(e.profile());
+        if (s == null) {
+            s = new KeyState(e.profile(), tenantDetectors.computeIfAbsent(e.profile(), p -> create(tp.factories())));
+            entry.add(s);
+        }
+        int distinct = s.noteKey(e.keyId());
+        feed(s, e);
+        publisher.publishTenant(e.tenant(), entry, s, distinct >= tp.minKeys(), e.timeMillis());
+    }
+
+    private static void feed(KeyState s, QueryEvent e) {
+        double[][] in = e.inputs();
+        double[][] out = e.predictions();
+        for (int r = 0; r < in.length; r++) {
+            s.update(in[r] == null ? EMPTY : in[r], out[r] == null ? EMPTY : out[r], e.timeMillis());
+        }
+        s.queries += in.length;
+    }
+
+    private static final double[] EMPTY = new double[0];
+
+    private static Detector<?>[] create(List<Detector.Factory> factories) {
+        Detector<?>[] d = new Detector<?>[factories.size()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = factories.get(i).create();
+        }
+        return d;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.moat.gateway.defence;
+
+import dev.moat.gateway.auth.ApiKey;
+import dev.moat.gateway.ratelimit.RateLimiter;
+import dev.moat.gateway.runtime.Route;
+import dev.moat.policies.escalation.Decision;
+
+/**
+ * The policy gate: what the detectors' verdict means for a key's next request. The escalation
+ * ladder decides; this is only the O(1) read the request path makes before calling upstream.
+ */
+public interface Enforcement {
+
+    /** What the gate says about one request. */
+    enum Kind {
+        PASS,
+        BLOCKED,
+        THROTTLED
+    }
+
+    /**
+     * @param decision          the ladder step in force (its perturbations apply to the answer)
+     * @param retryAfterSeconds for BLOCKED and THROTTLED: when to come back
+     * @param throttle          for THROTTLED: the throttle bucket's state, for the RateLimit fields
+     */
+    record Gate(Kind kind, Decision decision, long retryAfterSeconds, RateLimiter.Decision throttle) {
+        public static final Gate PASS = new Gate(Kind.PASS, Decision.NONE, 0, null);
+    }
+
+    /** No detection: every key passes untouched. */
+    Enforcement NONE = (key, route) -> Gate.PASS;
+
+    Gate check(ApiKey key, Route route);
+}

@@ -1,0 +1,165 @@
+package dev.moat.gateway.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.AbstractScheduledEventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * First handler of a client connection (after TLS): the read deadlines, so that a client that sends
+ * slowly, or not at all, cannot hold a connection:
+ * <ul>
+ *   <li>{@code keep_alive}: a connection that starts no request this long after it opened, or
+ *       after its previous answer, is closed;</li>
+ *   <li>{@code header_read}: a request whose head is not complete this long after its first byte
+ *       is cut off (slowloris);</li>
+ *   <li>{@code request_read}: a request whose body is not complete this long after its first byte
+ *       is cut off (slow body).</li>
+ * </ul>
+ * Once the request is fully read the connection has no read deadline: the upstream's
+ * {@code response_timeout} bounds the wait for the answer. This handler only decides: when a
+ * deadline passes it fires {@link #TIMED_OUT} and the front end answers (408) or closes.
+ */
+public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
+
+    public static final String NAME = "head-read-timeout";
+
+    /** The user event fired when a read deadline passed. */
+    public static final Object TIMED_OUT = new Object() {
+        @Override
+        public String toString() {
+            return "READ_DEADLINE_PASSED";
+        }
+    };
+
+    /** Where the connection is in its request cycle. */
+    enum State {
+        /** No request byte yet (just opened, or after an answer). */
+        WAITING,
+        /** Part of a head. */
+        HEAD,
+        /** The head is here, the body is not complete. */
+        BODY,
+        /** The request is fully read; no read deadline. */
+        READ
+    }
+
+    private final long headNanos;
+    private final long requestNanos;
+    private final long keepAliveNanos;
+    private State state = State.WAITING;
+    private long requestStart;
+    private ScheduledFuture<?> timer;
+
+    public HeadReadTimeoutHandler(long headNanos, long requestNanos, long keepAliveNanos) {
+        this.headNanos = headNanos;
+        this.requestNanos = requestNanos;
+        this.keepAliveNanos = keepAliveNanos;
+    }
+
+    /** The front end saw a complete request head. */
+    public static void headReceived(ChannelHandlerContext anyCtx) {
+        HeadReadTimeoutHandler h = anyCtx.pipeline().get(HeadReadTimeoutHandler.class);
+        if (h != null) {
+            ChannelHandlerContext ctx = anyCtx.pipeline().context(h);
+            if (h.state == State.WAITING) {
+                h.requestStart = now(ctx); // a pipelined head, already buffered by the codec
+            }
+            h.enter(ctx, State.BODY);
+        }
+    }
+
+    /** The front end read the request's last byte. */
+    public static void requestRead(ChannelHandlerContext anyCtx) {
+        HeadReadTimeoutHandler h = anyCtx.pipeline().get(HeadReadTimeoutHandler.class);
+        if (h != null) {
+            h.enter(anyCtx.pipeline().context(h), State.READ);
+        }
+    }
+
+    /** The front end is ready for the next request on a kept-alive connection. */
+    public static void awaitNextHead(ChannelHandlerContext anyCtx) {
+        HeadReadTimeoutHandler h = anyCtx.pipeline().get(HeadReadTimeoutHandler.class);
+        if (h != null) {
+            h.enter(anyCtx.pipeline().context(h), State.WAITING);
+        }
+    }
+
+    State state() {
+        return state;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            enter(ctx, State.WAITING);
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        enter(ctx, State.WAITING);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state == State.WAITING && msg instanceof ByteBuf b && b.isReadable()) {
+            requestStart = now(ctx);
+            enter(ctx, State.HEAD);
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancel();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    private void enter(ChannelHandlerContext ctx, State next) {
+        cancel();
+        state = next;
+        long delay = switch (next) {
+            case WAITING -> keepAliveNanos;
+            case HEAD -> Math.min(headNanos, requestNanos);
+            case BODY -> requestNanos - (now(ctx) - requestStart);
+            case READ -> -1;
+        };
+        if (next == State.READ) {
+            return;
+        }
+        State armedFor = next;
+        timer = ctx.executor()
+                .schedule(
+                        () -> {
+                            timer = null;
+                            if (state == armedFor && ctx.channel().isActive()) {
+                                ctx.fireUserEventTriggered(TIMED_OUT);
+                            }
+                        },
+                        Math.max(0, delay),
+                        TimeUnit.NANOSECONDS);
+    }
+
+    /** The event loop's clock (driven by tests on an embedded channel). */
+    private static long now(ChannelHandlerContext ctx) {
+        return ctx.executor() instanceof AbstractScheduledEventExecutor loop
+                ? loop.ticker().nanoTime()
+                : System.nanoTime();
+    }
+
+    private void cancel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+}

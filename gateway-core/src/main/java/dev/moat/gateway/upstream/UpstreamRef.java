@@ -1,0 +1,101 @@
+package dev.moat.gateway.upstream;
+
+import dev.moat.config.UpstreamConfig;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.pool.AbstractChannelPoolHandler;
+import io.netty.channel.pool.ChannelHealthChecker;
+import io.netty.channel.pool.ChannelPool;
+import io.netty.channel.pool.FixedChannelPool;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One upstream's connection pools: one bounded pool per event loop, so an upstream connection
+ * always lives on the same event loop as the client connection it serves and the two need no locks
+ * (Netty's proxy example). Survives reloads as long as the upstream's config does not change.
+ */
+public final class UpstreamRef {
+
+    /** Name of the upstream channel's HTTP codec and exchange handler. */
+    public static final String CODEC = "upstream-codec";
+
+    public static final String HANDLER = "upstream-handler";
+
+    private final UpstreamConfig config;
+    private final Transport transport;
+    private final FastThreadLocal<ChannelPool> pools = new FastThreadLocal<>();
+    private final List<ChannelPool> allPools = new ArrayList<>();
+    private final int maxResponseHeaderBytes;
+
+    public UpstreamRef(UpstreamConfig config, Transport transport, int maxResponseHeaderBytes) {
+        this.config = config;
+        this.transport = transport;
+        this.maxResponseHeaderBytes = maxResponseHeaderBytes;
+    }
+
+    public UpstreamConfig config() {
+        return config;
+    }
+
+    /** The pool for the calling event loop; created on first use. Call only on {@code loop}. */
+    public ChannelPool pool(EventLoop loop) {
+        ChannelPool pool = pools.get();
+        if (pool == null) {
+            pool = newPool(loop);
+            pools.set(pool);
+            synchronized (allPools) {
+                allPools.add(pool);
+            }
+        }
+        return pool;
+    }
+
+    private ChannelPool newPool(EventLoop loop) {
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannel())
+                .remoteAddress(config.host(), config.port())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
+        AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
+            @Override
+            public void channelCreated(Channel ch) {
+                ch.pipeline().addLast(CODEC, new HttpClientCodec(4096, maxResponseHeaderBytes, 8192));
+                ch.pipeline().addLast(HANDLER, new UpstreamHandler());
+            }
+        };
+        long acquireTimeout =
+                config.connectTimeout().toMillis() + config.responseTimeout().toMillis();
+        return new FixedChannelPool(
+                b,
+                handler,
+                ChannelHealthChecker.ACTIVE,
+                FixedChannelPool.AcquireTimeoutAction.FAIL,
+                acquireTimeout,
+                config.maxConnections(),
+                4 * config.maxConnections() + 64,
+                true,
+                true);
+    }
+
+    /** Closes every pool (after a reload removed this upstream, or on shutdown). */
+    public void close() {
+        synchronized (allPools) {
+            for (ChannelPool p : allPools) {
+                if (p instanceof FixedChannelPool f) {
+                    f.closeAsync();
+                } else {
+                    p.close();
+                }
+            }
+            allPools.clear();
+        }
+    }
+}
