@@ -1,6 +1,7 @@
 package dev.moat.detectors.boundary;
 
 import dev.moat.detectors.Detector;
+import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
@@ -68,10 +69,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
 
     /** One key's window of "was the margin small" bits. */
     static final class State {
-        long[] bits;
-        int next;
-        int filled;
-        int small;
+        /** Whether each of the last {@code window} answers had a small margin (allocated on the first). */
+        BitWindow smallMargins;
+
         long queries;
         int slot = -1;
         double reference = Double.NaN;
@@ -129,29 +129,13 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             return;
         }
         int window = settings.window();
-        if (s.bits == null) {
-            s.bits = new long[(window + 63) >>> 6];
+        if (s.smallMargins == null) {
+            s.smallMargins = new BitWindow(window);
         }
-        boolean isSmall = m < settings.margin();
-        int i = s.next;
-        long mask = 1L << (i & 63);
-        if (s.filled == window) {
-            if ((s.bits[i >>> 6] & mask) != 0) {
-                s.small--;
-            }
-        } else {
-            s.filled++;
-        }
-        if (isSmall) {
-            s.bits[i >>> 6] |= mask;
-            s.small++;
-        } else {
-            s.bits[i >>> 6] &= ~mask;
-        }
-        s.next = i + 1 == window ? 0 : i + 1;
+        s.smallMargins.add(m < settings.margin());
         s.queries++;
-        if (s.filled == window && s.queries % window == 0) {
-            summary[0] = (double) s.small / window;
+        if (s.smallMargins.full() && s.queries % window == 0) {
+            summary[0] = (double) s.smallMargins.count() / window;
             s.slot = population.report(
                     s.slot,
                     s,
@@ -163,7 +147,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     }
 
     private double computeScore(State s, long now) {
-        if (s.filled < settings.minQueries()) {
+        if (filled(s) < settings.minQueries()) {
             s.z = Double.NaN;
             return 0;
         }
@@ -175,8 +159,8 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         }
         s.reference = ref;
         double p0 = Math.min(0.999, ref + settings.tolerance());
-        double share = (double) s.small / s.filled;
-        s.z = (share - p0) / Math.sqrt(p0 * (1 - p0) / s.filled);
+        double share = (double) small(s) / filled(s);
+        s.z = (share - p0) / Math.sqrt(p0 * (1 - p0) / filled(s));
         return Rows.clamp01((s.z - settings.zLow()) / (settings.zHigh() - settings.zLow()));
     }
 
@@ -194,15 +178,23 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     public String reason(State s, long timeMillis) {
         if (Double.isNaN(s.z)) {
             return String.format(
-                    Locale.ROOT, "boundary: %d answers in window (need %d)", s.filled, settings.minQueries());
+                    Locale.ROOT, "boundary: %d answers in window (need %d)", filled(s), settings.minQueries());
         }
         return String.format(
                 Locale.ROOT,
                 "boundary: %.0f%% of last %d answers with margin < %.2f vs reference %.0f%% (z=%.1f)",
-                100.0 * s.small / s.filled,
-                s.filled,
+                100.0 * small(s) / filled(s),
+                filled(s),
                 settings.margin(),
                 100 * s.reference,
                 s.z);
+    }
+
+    private static int filled(State s) {
+        return s.smallMargins == null ? 0 : s.smallMargins.filled();
+    }
+
+    private static int small(State s) {
+        return s.smallMargins == null ? 0 : s.smallMargins.count();
     }
 }

@@ -1,6 +1,7 @@
 package dev.moat.detectors.coverage;
 
 import dev.moat.detectors.Detector;
+import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.RandomProjection;
@@ -59,10 +60,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         int seen;
         long[] visited;
         int cells;
-        long[] novelBits;
-        int next;
-        int filled;
-        int novel;
+        /** Whether each of the last {@code window} queries opened a new cell. */
+        BitWindow novelty;
+
         long queries;
         double score;
     }
@@ -128,7 +128,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         int cell = wide ? signs(s.centre, x) : cell(s.centre, x, n, dims);
         if (s.visited == null) {
             s.visited = new long[Math.max(1, (1 << settings.bits()) >>> 6)];
-            s.novelBits = new long[(settings.window() + 63) >>> 6];
+            s.novelty = new BitWindow(settings.window());
         }
         long bit = 1L << (cell & 63);
         boolean isNew = (s.visited[cell >>> 6] & bit) == 0;
@@ -136,22 +136,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             s.visited[cell >>> 6] |= bit;
             s.cells++;
         }
-        int i = s.next;
-        long mask = 1L << (i & 63);
-        if (s.filled == settings.window()) {
-            if ((s.novelBits[i >>> 6] & mask) != 0) {
-                s.novel--;
-            }
-        } else {
-            s.filled++;
-        }
-        if (isNew) {
-            s.novelBits[i >>> 6] |= mask;
-            s.novel++;
-        } else {
-            s.novelBits[i >>> 6] &= ~mask;
-        }
-        s.next = i + 1 == settings.window() ? 0 : i + 1;
+        s.novelty.add(isNew);
         s.score = s.queries < settings.minQueries()
                 ? 0
                 : Rows.clamp01((novelty(s) - settings.noveltyLow()) / (settings.noveltyHigh() - settings.noveltyLow()));
@@ -193,7 +178,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     }
 
     private static double novelty(State s) {
-        return s.filled == 0 ? 0 : (double) s.novel / s.filled;
+        return s.novelty == null || s.novelty.filled() == 0 ? 0 : (double) s.novelty.count() / s.novelty.filled();
     }
 
     @Override
@@ -209,6 +194,6 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 s.cells,
                 s.queries,
                 100 * novelty(s),
-                s.filled);
+                s.novelty == null ? 0 : s.novelty.filled());
     }
 }

@@ -1,6 +1,7 @@
 package dev.moat.detectors.prada;
 
 import dev.moat.detectors.Detector;
+import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.ShapiroWilk;
@@ -405,28 +406,14 @@ public final class PradaDetector implements Detector<PradaState> {
 
     private void noteStep(PradaState s, boolean step) {
         int window = settings.stepWindow();
-        if (s.stepBits == null) {
-            s.stepBits = new long[(window + 63) >>> 6];
+        if (s.stepWindow == null) {
+            s.stepWindow = new BitWindow(window);
         }
-        int i = s.stepNext;
-        long mask = 1L << (i & 63);
-        if (s.stepFilled == window) {
-            if ((s.stepBits[i >>> 6] & mask) != 0) {
-                s.steps--;
-            }
-        } else {
-            s.stepFilled++;
-        }
-        if (step) {
-            s.stepBits[i >>> 6] |= mask;
-            s.steps++;
-        } else {
-            s.stepBits[i >>> 6] &= ~mask;
-        }
-        s.stepNext = i + 1 == window ? 0 : i + 1;
-        s.stepScore = s.stepFilled < settings.stepMinQueries()
+        s.stepWindow.add(step);
+        int filled = s.stepWindow.filled();
+        s.stepScore = filled < settings.stepMinQueries()
                 ? 0
-                : Rows.clamp01(((double) s.steps / s.stepFilled - settings.stepLow())
+                : Rows.clamp01(((double) s.stepWindow.count() / filled - settings.stepLow())
                         / (settings.stepHigh() - settings.stepLow()));
     }
 
@@ -541,10 +528,13 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public String reason(PradaState s, long timeMillis) {
-        String steps = s.stepFilled == 0
+        String steps = s.stepWindow == null || s.stepWindow.filled() == 0
                 ? ""
                 : String.format(
-                        Locale.ROOT, "; %d of last %d queries are sign steps from a stored one", s.steps, s.stepFilled);
+                        Locale.ROOT,
+                        "; %d of last %d queries are sign steps from a stored one",
+                        s.stepWindow.count(),
+                        s.stepWindow.filled());
         if (Double.isNaN(s.lastW)) {
             return String.format(
                     Locale.ROOT,

@@ -56,10 +56,9 @@ final class PradaState {
     /** The magnitudes of the key's previous displacement (the sign-step test's "repeat" shape). */
     float[] prevSteps;
 
-    long[] stepBits;
-    int stepNext;
-    int stepFilled;
-    int steps;
+    /** Whether each of the last {@code step_window} queries was a sign step from a stored one. */
+    dev.moat.detectors.internal.BitWindow stepWindow;
+
     double stepScore;
 
     ClassState classState(int c) {

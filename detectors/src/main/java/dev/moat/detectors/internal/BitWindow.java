@@ -1,0 +1,64 @@
+package dev.moat.detectors.internal;
+
+/**
+ * The last {@code size} yes/no observations of one key and how many of them were yes, in
+ * {@code size / 64} longs: the rolling window behind boundary's "small margin" share, coverage's
+ * "new cell" share and PRADA's sign-step share. Not thread-safe (one worker owns a key's state); the
+ * bits are allocated on the first observation, so an idle key costs only this object.
+ */
+public final class BitWindow {
+
+    private final int size;
+    private long[] bits;
+    private int next;
+    private int filled;
+    private int set;
+
+    public BitWindow(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("window " + size + " (expected at least 1)");
+        }
+        this.size = size;
+    }
+
+    /** Records one observation; the oldest falls out once the window is full. */
+    public void add(boolean yes) {
+        if (bits == null) {
+            bits = new long[(size + 63) >>> 6];
+        }
+        int i = next;
+        long mask = 1L << (i & 63);
+        if (filled == size) {
+            if ((bits[i >>> 6] & mask) != 0) {
+                set--;
+            }
+        } else {
+            filled++;
+        }
+        if (yes) {
+            bits[i >>> 6] |= mask;
+            set++;
+        } else {
+            bits[i >>> 6] &= ~mask;
+        }
+        next = i + 1 == size ? 0 : i + 1;
+    }
+
+    /** Observations in the window (at most its size). */
+    public int filled() {
+        return filled;
+    }
+
+    /** How many of them were yes. */
+    public int count() {
+        return set;
+    }
+
+    public boolean full() {
+        return filled == size;
+    }
+
+    public int size() {
+        return size;
+    }
+}
