@@ -38,11 +38,6 @@ public interface Detector<S> {
      */
     default void observeRisk(S state, double risk) {}
 
-    /** Score and reason together. */
-    default DetectorScore evaluate(S state, long timeMillis) {
-        return new DetectorScore(score(state, timeMillis), reason(state, timeMillis));
-    }
-
     /** Builds a detector from validated parameters; one {@link #create()} per engine worker. */
     interface Factory {
 

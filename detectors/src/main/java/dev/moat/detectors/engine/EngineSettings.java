@@ -34,18 +34,6 @@ public record EngineSettings(
         return new EngineSettings(1, 65_536, 100_000, Duration.ofHours(24), 0.5, 0.8, Duration.ofHours(1));
     }
 
-    /** A copy with another number of workers. */
-    public EngineSettings withWorkers(int n) {
-        return new EngineSettings(
-                n,
-                Math.max(queueCapacity, n),
-                Math.max(maxTrackedKeys, n),
-                expireAfterIdle,
-                suspiciousAt,
-                extractingAt,
-                riskHalfLife);
-    }
-
     private static void check(boolean ok, String field, Object value, String expected) {
         if (!ok) {
             throw new IllegalArgumentException(field + ": " + value + " (expected: " + expected + ")");

@@ -88,11 +88,6 @@ public final class Worker implements Runnable {
         return queue.offer(new TenantTask(e));
     }
 
-    /** Admin and test operations may wait for room. */
-    public void put(Object task) throws InterruptedException {
-        queue.put(task);
-    }
-
     public void reset(String keyId) throws InterruptedException {
         queue.put(new ResetTask(keyId));
     }

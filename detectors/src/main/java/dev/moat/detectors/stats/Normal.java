@@ -27,11 +27,6 @@ public final class Normal {
         return x >= 0 ? 0.5 * erfc(x / SQRT2) : 1.0 - 0.5 * erfc(-x / SQRT2);
     }
 
-    /** The density at x. */
-    public static double pdf(double x) {
-        return Math.exp(-0.5 * x * x) / SQRT_2PI;
-    }
-
     /** erfc(z) for z &gt;= 0. */
     static double erfc(double z) {
         if (z < 0) {

@@ -62,18 +62,13 @@ public final class HeaderRewriter {
      * authority, forwarding fields added.
      */
     public static void toUpstream(
-            HttpHeaders headers,
-            String upstreamAuthority,
-            String clientIp,
-            boolean tls,
-            String requestId,
-            boolean originalHostAsForwarded) {
+            HttpHeaders headers, String upstreamAuthority, String clientIp, boolean tls, String requestId) {
         String originalHost = headers.get(HttpHeaderNames.HOST);
         stripHopByHop(headers);
         headers.remove(HttpHeaderNames.AUTHORIZATION);
         headers.remove(X_API_KEY);
         headers.set(HttpHeaderNames.HOST, upstreamAuthority);
-        if (originalHostAsForwarded && originalHost != null) {
+        if (originalHost != null) {
             headers.set("X-Forwarded-Host", originalHost);
         }
         String prior = headers.get(X_FORWARDED_FOR);

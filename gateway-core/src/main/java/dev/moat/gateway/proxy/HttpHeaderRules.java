@@ -19,7 +19,7 @@ final class HttpHeaderRules {
     static void prepareRequest(
             HttpRequest req, Route route, Channel client, boolean tls, String requestId, boolean inspecting) {
         HeaderRewriter.toUpstream(
-                req.headers(), route.upstream().config().authority(), clientIp(client), tls, requestId, true);
+                req.headers(), route.upstream().config().authority(), clientIp(client), tls, requestId);
         req.headers().remove(HttpHeaderNames.EXPECT);
         if (inspecting) {
             // The answer is parsed: ask for it uncompressed rather than inflate it here.

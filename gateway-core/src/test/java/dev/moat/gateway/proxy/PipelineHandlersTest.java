@@ -197,7 +197,7 @@ class PipelineHandlersTest {
                 .add("Host", "client.example")
                 .add("Upgrade", "h2c")
                 .add("Trailer", "X-API-Key");
-        HeaderRewriter.toUpstream(h, "model:8501", "10.0.0.1", false, "rid", true);
+        HeaderRewriter.toUpstream(h, "model:8501", "10.0.0.1", false, "rid");
         assertThat(h.names())
                 .doesNotContain(
                         "Connection", "X-Secret", "Keep-Alive", "Authorization", "X-API-Key", "Upgrade", "Trailer");
