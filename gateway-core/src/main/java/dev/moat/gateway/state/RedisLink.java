@@ -117,6 +117,34 @@ public final class RedisLink implements AutoCloseable {
         subscribers.forEach(s -> s.accept(ps));
     }
 
+    /**
+     * Subscribes to {@code channel} again on the change connection and waits for Redis to confirm
+     * (SUBSCRIBE is idempotent). After an outage the change connection reconnects on its own
+     * schedule, apart from the command connections; a resync that re-read the shared view before this
+     * connection listened again could miss a change another instance published in between. Waits up
+     * to two seconds for the connection; never called on an event loop. False when it cannot now.
+     */
+    public boolean confirmSubscribed(String channel) {
+        StatefulRedisPubSubConnection<String, String> ps = pubSub;
+        if (ps == null) {
+            return false;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        try {
+            while (!ps.isOpen() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            ps.sync().subscribe(channel);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (RuntimeException e) {
+            LOG.warn("change channel not confirmed after Redis came back: {}", e.toString());
+            return false;
+        }
+    }
+
     /** Subscribes now if connected, and on the first connection otherwise (Lettuce resubscribes after reconnects). */
     public synchronized void subscribe(java.util.function.Consumer<StatefulRedisPubSubConnection<String, String>> s) {
         subscribers.add(s);

@@ -240,6 +240,9 @@ public final class RedisStateStore extends InMemoryStateStore {
     /** Writes what could not be written, then reads the whole Redis view into the local one. */
     private void resync() {
         try {
+            // listen again before re-reading: a change published between the two is then either in
+            // what we read or delivered to us
+            link.confirmSubscribed(CHANNEL);
             Op op;
             while ((op = replay.peek()) != null) {
                 write(op);
