@@ -39,6 +39,8 @@ final class PradaState {
     double lastW = Double.NaN;
     int lastN;
     double wScore;
+    /** The W score before the {@code w_max_score} cap (reported when the cap bites). */
+    double wUncapped;
 
     /** The largest |input coordinate| seen: the scale that the smallest sign step is measured against. */
     float inputScale;

@@ -29,16 +29,31 @@ import java.util.Set;
  *       (from 15 minutes up to 45). The population is per worker shard (see {@link KeyPopulation}).</li>
  * </ul>
  * With the MAD floored at ln 2, z = 3 means about 20x the median peer's rate and z = 6 about 500x.
+ *
+ * <p>The detector's score is the larger of the two, capped at {@code max_score} (default 0.45,
+ * below the suspicious threshold of 0.5): by default volume alone never takes a key past {@code
+ * ok}. Volume cannot tell an honest heavy customer from a patient thief sending natural data
+ * (neither can per-query content), so a flag from volume alone would perturb paying customers
+ * while proving nothing; the score still shows in verdicts and reasons, adds to the tenant's pooled
+ * risk, and keeps a busy key out of the peers' trusted reference. A daily cap is a business limit
+ * and belongs in the tier's token buckets (e.g. {@code "5000/1d"}), which refuse the excess
+ * outright. An operator who wants volume to escalate on its own (a policy without content
+ * detectors, such as an LLM route) sets {@code max_score} up to 1.
  */
 public final class VolumeDetector implements Detector<VolumeState> {
 
     public static final String NAME = "volume";
-    static final Set<String> PARAMS = Set.of("daily_budget", "half_life_minutes", "min_keys", "z_low", "z_high");
+    static final Set<String> PARAMS =
+            Set.of("daily_budget", "half_life_minutes", "min_keys", "z_low", "z_high", "max_score");
     private static final double SHORT_TAU = 60_000 / Math.log(2);
     private static final double MAD_SCALE = 1.4826;
 
     /** Validated parameters. */
-    public record Settings(long dailyBudget, double halfLifeMinutes, int minKeys, double zLow, double zHigh) {
+    public record Settings(
+            long dailyBudget, double halfLifeMinutes, int minKeys, double zLow, double zHigh, double maxScore) {
+        /** The default cap on the score: under the suspicious threshold (0.5), so volume alone leaves a key ok. */
+        public static final double DEFAULT_MAX_SCORE = 0.45;
+
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             Settings s = new Settings(
@@ -46,7 +61,8 @@ public final class VolumeDetector implements Detector<VolumeState> {
                     p.number("half_life_minutes", 60, 1, 7 * 24 * 60),
                     (int) p.integer("min_keys", 5, 2, 100_000),
                     p.number("z_low", 3, 0, 100),
-                    p.number("z_high", 6, 0, 100));
+                    p.number("z_high", 6, 0, 100),
+                    p.number("max_score", DEFAULT_MAX_SCORE, 0, 1));
             if (s.zHigh <= s.zLow) {
                 throw p.fail("z_high", s.zHigh, "greater than z_low (" + s.zLow + ")");
             }
@@ -173,7 +189,8 @@ public final class VolumeDetector implements Detector<VolumeState> {
             s.z = (Math.log(longRatePerHour(s)) - med) / (MAD_SCALE * mad);
             pop = Rows.clamp01((s.z - settings.zLow()) / (settings.zHigh() - settings.zLow()));
         }
-        return Math.max(budget, pop * Rows.clamp01((activeMinutes(s) - 15) / 30.0));
+        s.uncapped = Math.max(budget, pop * Rows.clamp01((activeMinutes(s) - 15) / 30.0));
+        return Math.min(settings.maxScore(), s.uncapped);
     }
 
     private static int activeMinutes(VolumeState s) {
@@ -199,12 +216,16 @@ public final class VolumeDetector implements Detector<VolumeState> {
         double burst = s.longCount > 0 ? (s.shortCount / SHORT_TAU) / (s.longCount / longTau) : 0;
         return String.format(
                 Locale.ROOT,
-                "volume: %d queries in 24h (budget %d), %.0f/h, z=%s vs peers, active %d of last 60 min, burst x%.1f",
+                "volume: %d queries in 24h (budget %d), %.0f/h, z=%s vs peers, active %d of last 60 min, burst x%.1f%s",
                 daily,
                 settings.dailyBudget(),
                 longRatePerHour(s),
                 Double.isNaN(s.z) ? "n/a" : String.format(Locale.ROOT, "%.1f", s.z),
                 activeMinutes(s),
-                burst);
+                burst,
+                s.uncapped > settings.maxScore()
+                        ? String.format(
+                                Locale.ROOT, " (score %.2f, capped at max_score %.2f)", s.uncapped, settings.maxScore())
+                        : "");
     }
 }

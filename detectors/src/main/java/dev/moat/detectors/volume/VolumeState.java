@@ -16,6 +16,8 @@ final class VolumeState {
     int slot = -1;
     double z = Double.NaN;
     double score;
+    /** The score before the {@code max_score} cap (reported when the cap bites). */
+    double uncapped;
     /** The key's published risk (see {@link dev.moat.detectors.Detector#observeRisk}). */
     double keyRisk;
 }
