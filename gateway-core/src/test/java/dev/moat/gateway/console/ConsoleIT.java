@@ -148,8 +148,11 @@ class ConsoleIT {
         return gw.admin("/console").toString();
     }
 
+    /** A wait that retries when the console re-renders a row between finding an element and reading it. */
     WebDriverWait waitUpTo(int seconds) {
-        return new WebDriverWait(browser, Duration.ofSeconds(seconds));
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        return wait;
     }
 
     void logIn() {
