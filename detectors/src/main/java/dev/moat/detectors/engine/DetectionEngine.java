@@ -47,7 +47,8 @@ public final class DetectionEngine implements AutoCloseable {
                     Math.max(1, settings.maxTrackedKeys() / n),
                     settings.expireAfterIdle().toMillis(),
                     clock,
-                    publisher);
+                    publisher,
+                    this::shard);
             threads[i] = new Thread(workers[i], "moat-detector-" + i);
             threads[i].setDaemon(true);
             threads[i].start();

@@ -92,6 +92,12 @@ public final class Publisher {
         return Level.of(risk, settings.suspiciousAt(), settings.extractingAt());
     }
 
+    /** The tenant's published level (not decayed; the worker compares it before and after an event). */
+    Level tenantLevel(String tenant) {
+        Verdict v = tenantVerdicts.get(tenant);
+        return v == null ? Level.OK : v.level();
+    }
+
     void forgetKey(String keyId) {
         verdicts.remove(keyId);
     }
