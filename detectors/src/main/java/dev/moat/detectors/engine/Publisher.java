@@ -146,6 +146,15 @@ public final class Publisher {
         finish(keyId, e, s, risk, now, verdicts, false);
     }
 
+    /**
+     * Publishes the key again with its tenant's current risk, its own scores as at its last event and
+     * its reasons rebuilt (so the verdict's query count is the key's, not that of its last rebuild).
+     */
+    void republishKey(String keyId, String tenant, KeyEntry e, KeyState s) {
+        s.eventsSinceReasons = REASON_REFRESH_EVENTS;
+        publishKey(keyId, tenant, e, s, s.lastEventMillis);
+    }
+
     void publishTenant(String tenant, KeyEntry e, KeyState s, boolean enoughKeys, long eventMillis) {
         long now = clock.millis();
         if (refreshScores(s, eventMillis)) {

@@ -249,7 +249,7 @@ public final class Worker implements Runnable {
             return;
         }
         KeyState s = entry.get(0);
-        publisher.publishKey(keyId, tenant, entry, s, s.lastEventMillis);
+        publisher.republishKey(keyId, tenant, entry, s);
         for (int i = 0; i < s.detectors.length; i++) {
             s.detectors[i].observeRisk(s.states[i], entry.risk);
         }
