@@ -26,7 +26,7 @@ import java.util.Arrays;
  *       uniformly random size per coordinate 1.4-1.73; natural neighbours, whose differences sit in a
  *       few strokes or edges, are well above, and so is Gaussian noise, an honest client re-sending an
  *       image with fresh sensor noise: the limit for n moves is the level the largest of n normal
- *       magnitudes stays below with probability {@value #FLAT_NOISE_PASS}, so it grows with n, 1.63
+ *       magnitudes stays below with probability {@value #FLAT_NOISE_PASS}, so it grows with n, 1.62
  *       at 48 to 2.05 at 128). Moves that ended at the key's smallest or largest value are left out
  *       of the crest: clipping cuts them short (before, clipped JbDA with random sizes U(0, 2) on
  *       1,024-wide digits had crest factors of 1.75-2.0 and passed none of the shapes).
@@ -149,7 +149,7 @@ final class SignSteps {
 
     /**
      * The flat shape's crest limit for n unclipped moved coordinates: the level the largest of n
-     * Gaussian magnitudes stays below with probability {@value #FLAT_NOISE_PASS} (1.63 at 48, 1.76 at
+     * Gaussian magnitudes stays below with probability {@value #FLAT_NOISE_PASS} (1.62 at 48, 1.75 at
      * 64, 1.93 at 96, 2.05 at 128), at most {@value #MAX_CREST_CAP}.
      */
     static double crestLimit(int n) {
