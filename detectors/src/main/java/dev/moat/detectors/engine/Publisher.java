@@ -116,8 +116,7 @@ public final class Publisher {
 
     void publishKey(String keyId, String tenant, KeyEntry e, KeyState s, long eventMillis) {
         long now = clock.millis();
-        boolean changed = refreshScores(s, eventMillis);
-        double risk = s.maxScore;
+        boolean tenantMoved = false;
         if (tenant != null) {
             Verdict tv = tenantVerdicts.get(tenant);
             double pooled = tv == null ? 0 : decay(tv.risk(), tv.updatedAtMillis(), now);
@@ -136,8 +135,15 @@ public final class Publisher {
                                                 "tenant %s: pooled risk %.2f not inherited since the key's reset",
                                                 tenant,
                                                 pooled));
-                changed = true;
+                tenantMoved = true;
+                // every reason rebuilt at the key's current count, so a level change the tenant's risk
+                // causes reports the key's queries (not those of its last rebuild, often its first event)
+                s.eventsSinceReasons = REASON_REFRESH_EVENTS;
             }
+        }
+        boolean changed = refreshScores(s, eventMillis) || tenantMoved;
+        double risk = s.maxScore;
+        if (tenant != null) {
             risk = Math.max(risk, Math.max(0, e.lastTenantRisk));
         }
         if (changed) {
