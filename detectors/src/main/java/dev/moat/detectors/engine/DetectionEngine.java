@@ -47,7 +47,8 @@ public final class DetectionEngine implements AutoCloseable {
                     Math.max(1, settings.maxTrackedKeys() / n),
                     settings.expireAfterIdle().toMillis(),
                     clock,
-                    publisher);
+                    publisher,
+                    this::shard);
             threads[i] = new Thread(workers[i], "moat-detector-" + i);
             threads[i].setDaemon(true);
             threads[i].start();
@@ -142,12 +143,20 @@ public final class DetectionEngine implements AutoCloseable {
      * @return false on timeout
      */
     public boolean awaitIdle(Duration timeout) {
-        CountDownLatch latch = new CountDownLatch(workers.length);
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            for (Worker w : workers) {
-                w.barrier(latch);
+            // twice: the first round of barriers also waits for the tasks that events before it handed
+            // to other workers (a tenant's level rise re-publishing its keys), the second for those tasks
+            for (int round = 0; round < 2; round++) {
+                CountDownLatch latch = new CountDownLatch(workers.length);
+                for (Worker w : workers) {
+                    w.barrier(latch);
+                }
+                if (!latch.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
             }
-            return latch.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             return false;

@@ -32,6 +32,8 @@ final class KeyState {
     long riskAt;
     /** Tenants only: hashes of the distinct keys seen, bounded. */
     long[] keyHashes;
+    /** Tenant states: the ids of those keys, so a rise of the tenant's level reaches keys that send no more. */
+    String[] keyIds;
 
     int keyCount;
 
@@ -60,6 +62,7 @@ final class KeyState {
     int noteKey(String keyId) {
         if (keyHashes == null) {
             keyHashes = new long[64];
+            keyIds = new String[64];
         }
         long h = keyId.hashCode() * 0x9E3779B97F4A7C15L | 1;
         for (int i = 0; i < keyCount; i++) {
@@ -68,6 +71,7 @@ final class KeyState {
             }
         }
         if (keyCount < keyHashes.length) {
+            keyIds[keyCount] = keyId;
             keyHashes[keyCount++] = h;
         }
         return keyCount;

@@ -92,6 +92,12 @@ public final class Publisher {
         return Level.of(risk, settings.suspiciousAt(), settings.extractingAt());
     }
 
+    /** The tenant's published level (not decayed; the worker compares it before and after an event). */
+    Level tenantLevel(String tenant) {
+        Verdict v = tenantVerdicts.get(tenant);
+        return v == null ? Level.OK : v.level();
+    }
+
     void forgetKey(String keyId) {
         verdicts.remove(keyId);
     }
@@ -110,8 +116,7 @@ public final class Publisher {
 
     void publishKey(String keyId, String tenant, KeyEntry e, KeyState s, long eventMillis) {
         long now = clock.millis();
-        boolean changed = refreshScores(s, eventMillis);
-        double risk = s.maxScore;
+        boolean tenantMoved = false;
         if (tenant != null) {
             Verdict tv = tenantVerdicts.get(tenant);
             double pooled = tv == null ? 0 : decay(tv.risk(), tv.updatedAtMillis(), now);
@@ -130,14 +135,30 @@ public final class Publisher {
                                                 "tenant %s: pooled risk %.2f not inherited since the key's reset",
                                                 tenant,
                                                 pooled));
-                changed = true;
+                tenantMoved = true;
+                // every reason rebuilt at the key's current count, so a level change the tenant's risk
+                // causes reports the key's queries (not those of its last rebuild, often its first event)
+                s.eventsSinceReasons = REASON_REFRESH_EVENTS;
             }
+        }
+        boolean changed = refreshScores(s, eventMillis) || tenantMoved;
+        double risk = s.maxScore;
+        if (tenant != null) {
             risk = Math.max(risk, Math.max(0, e.lastTenantRisk));
         }
         if (changed) {
             s.published = scoresMap(s, e.tenantScore);
         }
         finish(keyId, e, s, risk, now, verdicts, false);
+    }
+
+    /**
+     * Publishes the key again with its tenant's current risk, its own scores as at its last event and
+     * its reasons rebuilt (so the verdict's query count is the key's, not that of its last rebuild).
+     */
+    void republishKey(String keyId, String tenant, KeyEntry e, KeyState s) {
+        s.eventsSinceReasons = REASON_REFRESH_EVENTS;
+        publishKey(keyId, tenant, e, s, s.lastEventMillis);
     }
 
     void publishTenant(String tenant, KeyEntry e, KeyState s, boolean enoughKeys, long eventMillis) {

@@ -3,6 +3,7 @@ package dev.moat.detectors.engine;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.moat.detectors.Detector;
+import dev.moat.detectors.Level;
 import dev.moat.detectors.tenant.TenantProfile;
 import java.time.InstantSource;
 import java.util.HashMap;
@@ -24,6 +25,9 @@ public final class Worker implements Runnable {
     record TenantTask(QueryEvent event) {}
 
     record ResetTask(String keyId) {}
+
+    /** The key's tenant rose a level: fold the tenant's risk into the key's verdict now, not at its next event. */
+    record TenantRaised(String keyId, String tenant) {}
 
     record Barrier(CountDownLatch latch) {}
 
@@ -56,9 +60,23 @@ public final class Worker implements Runnable {
 
     private static final int MAX_STALE_REASONS = 4096;
 
+    /** The worker owning a key (for {@link TenantRaised} tasks). */
+    private final java.util.function.Function<String, Worker> router;
+
     public Worker(int queueCapacity, long maxKeys, long idleMillis, InstantSource clock, Publisher publisher) {
+        this(queueCapacity, maxKeys, idleMillis, clock, publisher, null);
+    }
+
+    public Worker(
+            int queueCapacity,
+            long maxKeys,
+            long idleMillis,
+            InstantSource clock,
+            Publisher publisher,
+            java.util.function.Function<String, Worker> router) {
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.publisher = publisher;
+        this.router = router;
         this.keys = cache(maxKeys, idleMillis, clock, publisher::forgetKey);
         this.tenants = cache(maxKeys, idleMillis, clock, publisher::forgetTenant);
     }
@@ -141,6 +159,8 @@ public final class Worker implements Runnable {
                 if (resetKeys.size() < MAX_PENDING_RESETS) {
                     resetKeys.add(r.keyId());
                 }
+            } else if (task instanceof TenantRaised t) {
+                onTenantRaised(t.keyId(), t.tenant());
             } else if (task instanceof Barrier b) {
                 b.latch().countDown();
             }
@@ -210,7 +230,29 @@ public final class Worker implements Runnable {
         }
         int distinct = s.noteKey(e.keyId());
         feed(s, e);
+        Level before = publisher.tenantLevel(e.tenant());
         publisher.publishTenant(e.tenant(), entry, s, distinct >= tp.minKeys(), e.timeMillis());
+        if (router != null && publisher.tenantLevel(e.tenant()).compareTo(before) > 0) {
+            // a key blocked because of its tenant sends nothing more, so its own events would never
+            // carry the tenant's risk into its verdict (issue 9: Sybil keys blocked at risk 0.00)
+            for (int i = 0; i < s.keyCount; i++) {
+                String keyId = s.keyIds[i];
+                router.apply(keyId).offer(new TenantRaised(keyId, e.tenant()));
+            }
+        }
+    }
+
+    /** Re-publishes a key's verdict with its tenant's current risk (the key's own scores as at its last event). */
+    private void onTenantRaised(String keyId, String tenant) {
+        KeyEntry entry = keys.getIfPresent(keyId);
+        if (entry == null || entry.size() == 0) {
+            return;
+        }
+        KeyState s = entry.get(0);
+        publisher.republishKey(keyId, tenant, entry, s);
+        for (int i = 0; i < s.detectors.length; i++) {
+            s.detectors[i].observeRisk(s.states[i], entry.risk);
+        }
     }
 
     private static void feed(KeyState s, QueryEvent e) {

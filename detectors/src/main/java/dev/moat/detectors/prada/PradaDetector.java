@@ -399,9 +399,16 @@ public final class PradaDetector implements Detector<PradaState> {
             p = parent;
         }
         for (int i = 0; i < n; i++) {
-            float a = Math.abs(q[i]);
+            float v = q[i];
+            float a = Math.abs(v);
             if (a > s.inputScale) {
                 s.inputScale = a;
+            }
+            if (v < s.inputLo) {
+                s.inputLo = v;
+            }
+            if (v > s.inputHi) {
+                s.inputHi = v;
             }
         }
         float minStep = (float) (settings.stepMinFraction() * s.inputScale);
@@ -410,7 +417,7 @@ public final class PradaDetector implements Detector<PradaState> {
             s.prevSteps = new float[n];
         }
         float[] prev = s.prevSteps != null && s.prevSteps.length == n ? s.prevSteps : null;
-        return signSteps.isStep(q, p, n, minStep, quantError, prev);
+        return signSteps.isStep(q, p, n, minStep, quantError, prev, s.inputLo, s.inputHi);
     }
 
     /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */

@@ -19,11 +19,17 @@ import java.util.Arrays;
  *       magnitude, within {@value #TOLERANCE} of it (plus the stored row's quantisation error): plain
  *       JbDA/FGSM, also when clipping at the bounds leaves some coordinates short;</li>
  *   <li><b>flat</b>: at least {@value #FLAT_MIN_MOVED} coordinates (and {@value #MIN_DENSE} of the
- *       compared ones) moved and the largest move is at most {@value #MAX_CREST} times the root mean
- *       square move (a sign step has crest factor 1, steps of uniformly random size per coordinate
- *       1.4-1.7; natural neighbours, whose differences sit in a few strokes or edges, are well above,
- *       and so is Gaussian noise, an honest client re-sending an image with fresh sensor noise: the
- *       largest of 48 normal magnitudes is below 1.75 sigma about 2% of the time, of 128 almost never).
+ *       compared ones) moved and either the largest move is at most {@value #MAX_CREST} times the root
+ *       mean square move, or, over the moves that ended inside the key's value range (at least
+ *       {@value #FLAT_MIN_MOVED}), the largest is at most {@link #crestLimit} times their root mean
+ *       square (a sign step has crest factor 1, steps of
+ *       uniformly random size per coordinate 1.4-1.73; natural neighbours, whose differences sit in a
+ *       few strokes or edges, are well above, and so is Gaussian noise, an honest client re-sending an
+ *       image with fresh sensor noise: the limit for n moves is the level the largest of n normal
+ *       magnitudes stays below with probability {@value #FLAT_NOISE_PASS}, so it grows with n, 1.62
+ *       at 48 to 2.05 at 128). Moves that ended at the key's smallest or largest value are left out
+ *       of the crest: clipping cuts them short (before, clipped JbDA with random sizes U(0, 2) on
+ *       1,024-wide digits had crest factors of 1.75-2.0 and passed none of the shapes).
  *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
  *       noise and random-size steps cannot be told apart there;</li>
  *   <li><b>repeat</b>: the moves agree, coordinate by coordinate within the same tolerance, with
@@ -42,9 +48,16 @@ final class SignSteps {
     static final int MIN_MOVED = 8;
     static final double AGREEMENT = 0.5;
     static final double TOLERANCE = 0.03;
-    static final double MAX_CREST = 1.75;
     static final double MIN_DENSE = 0.25;
     static final int FLAT_MIN_MOVED = 48;
+    static final double MAX_CREST = 1.75;
+    /** Gaussian noise with n moved coordinates passes the flat shape's crest limit with this probability. */
+    static final double FLAT_NOISE_PASS = 0.005;
+    /** The crest limit never exceeds this (uniform sizes from 0 have crest factor sqrt(3) = 1.73). */
+    static final double MAX_CREST_CAP = 2.2;
+
+    /** CREST_LIMIT[n]: the largest of n half-normal magnitudes is below this many sigmas with probability FLAT_NOISE_PASS. */
+    private static final float[] CREST_LIMIT = crestLimits(4096);
 
     private final float[] magnitudes;
     private final float[] current;
@@ -60,15 +73,35 @@ final class SignSteps {
      * the key's previous displacement magnitudes and is overwritten with this one's when it moved.
      */
     boolean isStep(float[] x, float[] parent, int n, float minStep, float quantError, float[] prev) {
+        return isStep(x, parent, n, minStep, quantError, prev, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+    }
+
+    /**
+     * As above; {@code lo} and {@code hi} are the smallest and largest input values the key has sent:
+     * a coordinate of x at either is taken as clipped, and left out of the flat shape's crest factor
+     * (a clipped move is cut short, which says nothing about the step's size distribution).
+     */
+    boolean isStep(
+            float[] x, float[] parent, int n, float minStep, float quantError, float[] prev, float lo, float hi) {
         float floor = Math.max(quantError, 1e-6f * minStep);
         int moved = 0;
+        int inner = 0;
         double sumSq = 0;
+        double sumSqAll = 0;
+        float innerMax = 0;
         for (int i = 0; i < n; i++) {
             float d = Math.abs(x[i] - parent[i]);
             if (d > floor) {
                 magnitudes[moved++] = d;
                 current[i] = d;
-                sumSq += (double) d * d;
+                sumSqAll += (double) d * d;
+                if (x[i] > lo && x[i] < hi) {
+                    inner++;
+                    sumSq += (double) d * d;
+                    if (d > innerMax) {
+                        innerMax = d;
+                    }
+                }
             } else {
                 current[i] = 0;
             }
@@ -100,11 +133,38 @@ final class SignSteps {
         if (agree >= AGREEMENT * moved) {
             return true;
         }
-        double rms = Math.sqrt(sumSq / moved);
-        if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n && magnitudes[moved - 1] <= MAX_CREST * rms) {
-            return true;
+        if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
+            // over every move (clipped ones too), against a fixed limit
+            double rmsAll = Math.sqrt(sumSqAll / moved);
+            if (magnitudes[moved - 1] <= MAX_CREST * rmsAll) {
+                return true;
+            }
+            // over the unclipped moves, against the limit Gaussian noise of that many moves rarely meets
+            if (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner)) {
+                return true;
+            }
         }
         return repeat;
+    }
+
+    /**
+     * The flat shape's crest limit for n unclipped moved coordinates: the level the largest of n
+     * Gaussian magnitudes stays below with probability {@value #FLAT_NOISE_PASS} (1.62 at 48, 1.75 at
+     * 64, 1.93 at 96, 2.05 at 128), at most {@value #MAX_CREST_CAP}.
+     */
+    static double crestLimit(int n) {
+        return CREST_LIMIT[Math.min(n, CREST_LIMIT.length - 1)];
+    }
+
+    private static float[] crestLimits(int max) {
+        float[] out = new float[max + 1];
+        for (int n = 1; n <= max; n++) {
+            // P(|Z| < c)^n = p  =>  c = quantile((1 + p^(1/n)) / 2)
+            double perCoordinate = Math.pow(FLAT_NOISE_PASS, 1.0 / n);
+            double c = dev.moat.detectors.stats.Normal.quantile((1 + perCoordinate) / 2);
+            out[n] = (float) Math.min(MAX_CREST_CAP, Math.max(1.0, c));
+        }
+        return out;
     }
 
     private boolean repeats(float[] prev, int n, float quantError, int moved) {

@@ -29,7 +29,15 @@ public final class Wide {
         /** eps * 16 * u_j, u_j uniform in [0.5, 1.5) per coordinate and query. */
         RANDOM_SIZE,
         /** eps * 16 * u_j, u_j uniform in [0, 1). */
-        RANDOM_SIZE_FROM_ZERO
+        RANDOM_SIZE_FROM_ZERO,
+        /** eps * 16 * u_j, u_j uniform in [0, 2): the evaluation's {@code jbda-random-step}, often clipped. */
+        RANDOM_SIZE_TO_TWO,
+        /** eps * range_j * u_j, u_j uniform in [0, 2): random sizes on per-feature scales. */
+        RANDOM_PER_FEATURE,
+        /** eps * 16 * |z_j|, z_j standard normal: sizes shaped like sensor noise (adaptive). */
+        GAUSSIAN_SIZE,
+        /** eps * 16 * e_j, e_j exponential with mean 1: heavy-tailed sizes (adaptive). */
+        EXPONENTIAL_SIZE
     }
 
     private final int side;
@@ -266,6 +274,10 @@ public final class Wide {
                         case PER_FEATURE -> eps * featureRange[j];
                         case RANDOM_SIZE -> eps * 16 * (0.5 + rnd.nextDouble());
                         case RANDOM_SIZE_FROM_ZERO -> eps * 16 * rnd.nextDouble();
+                        case RANDOM_SIZE_TO_TWO -> eps * 16 * 2 * rnd.nextDouble();
+                        case RANDOM_PER_FEATURE -> eps * featureRange[j] * 2 * rnd.nextDouble();
+                        case GAUSSIAN_SIZE -> eps * 16 * Math.abs(rnd.nextGaussian());
+                        case EXPONENTIAL_SIZE -> -eps * 16 * Math.log(1 - rnd.nextDouble());
                     };
                     y[j] = Math.max(0, Math.min(16, x[j] + size * g));
                 }

@@ -1,0 +1,86 @@
+package dev.moat.detectors.prada;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import java.util.function.DoubleSupplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The flat shape on a wide key's 128 sampled coordinates: steps of random size per coordinate,
+ * clipped at the bounds, count; Gaussian re-send noise does not; noise-shaped sizes (the documented
+ * bypass) do not either.
+ */
+class SignStepsTest {
+
+    static final int N = 128;
+
+    /** Share of 500 displacements counted as steps: parent in 0..16 with a fifth of it at 0, moves clipped. */
+    static double share(long seed, DoubleSupplier move) {
+        Random r = new Random(seed);
+        SignSteps steps = new SignSteps(N);
+        int hits = 0;
+        for (int t = 0; t < 500; t++) {
+            float[] parent = new float[N];
+            float[] x = new float[N];
+            for (int i = 0; i < N; i++) {
+                parent[i] = r.nextInt(5) == 0 ? 0f : (float) (16 * r.nextDouble());
+                x[i] = (float) Math.max(0, Math.min(16, parent[i] + move.getAsDouble()));
+            }
+            if (steps.isStep(x, parent, N, 0.32f, 0f, null, 0f, 16f)) {
+                hits++;
+            }
+        }
+        return hits / 500.0;
+    }
+
+    @Test
+    void clippedRandomSizeStepsAreFlat() {
+        Random r = new Random(1);
+        // the evaluation's jbda-random-step: 1.6 * U(0, 2) * sign(g)
+        double s = share(11, () -> (r.nextBoolean() ? 1 : -1) * 1.6 * 2 * r.nextDouble());
+        assertThat(s).isGreaterThan(0.8);
+        // the same without knowing the bounds: clipped moves spoil the fixed crest limit
+        Random r2 = new Random(1);
+        Random r3 = new Random(11);
+        SignSteps steps = new SignSteps(N);
+        int hits = 0;
+        for (int t = 0; t < 500; t++) {
+            float[] parent = new float[N];
+            float[] x = new float[N];
+            for (int i = 0; i < N; i++) {
+                parent[i] = r3.nextInt(5) == 0 ? 0f : (float) (16 * r3.nextDouble());
+                x[i] = (float) Math.max(
+                        0, Math.min(16, parent[i] + (r2.nextBoolean() ? 1 : -1) * 1.6 * 2 * r2.nextDouble()));
+            }
+            if (steps.isStep(x, parent, N, 0.32f, 0f, null)) {
+                hits++;
+            }
+        }
+        assertThat(hits / 500.0).isLessThan(s);
+    }
+
+    @Test
+    void gaussianResendNoiseIsNotAStep() {
+        Random r = new Random(2);
+        assertThat(share(12, () -> 0.5 * r.nextGaussian())).isLessThan(0.02);
+        Random r2 = new Random(3);
+        assertThat(share(13, () -> 2.0 * r2.nextGaussian())).isLessThan(0.02);
+    }
+
+    @Test
+    void noiseShapedSizesPassTheStepTest() {
+        // the bypass the README names: half-normal sizes with the gradient's sign look like noise
+        Random r = new Random(4);
+        assertThat(share(14, () -> (r.nextBoolean() ? 1 : -1) * 1.6 * Math.abs(r.nextGaussian())))
+                .isLessThan(0.02);
+    }
+
+    @Test
+    void crestLimitGrowsWithTheNumberOfMoves() {
+        assertThat(SignSteps.crestLimit(48)).isBetween(1.6, 1.65);
+        assertThat(SignSteps.crestLimit(128)).isBetween(2.0, 2.1);
+        assertThat(SignSteps.crestLimit(4096))
+                .isEqualTo(SignSteps.MAX_CREST_CAP, org.assertj.core.data.Offset.offset(1e-6));
+    }
+}
