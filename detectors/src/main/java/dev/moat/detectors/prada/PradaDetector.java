@@ -181,18 +181,18 @@ public final class PradaDetector implements Detector<PradaState> {
         s.queries++;
         PradaState.ClassState cs = s.classState(c);
         if (cs.size == 0) {
-            add(s, cs, len, wide);
+            add(s, cs, c, len, wide);
             cs.threshold = 0;
             noteStep(s, false);
         } else {
             float d = (float) Math.sqrt(nearestSquared(s, cs));
-            noteStep(s, d > 0 && isStep(s, cs, len, wide));
+            noteStep(s, d > 0 && isStep(s, cs, c, len, wide));
             if (cs.count() == 0) {
                 s.noteActive(c);
             }
             cs.add(d, settings.maxDistances());
             if (d > cs.threshold) {
-                add(s, cs, len, wide);
+                add(s, cs, c, len, wide);
                 if (cs.memberCount == Integer.MAX_VALUE) {
                     // halving keeps the mean and variance
                     cs.memberCount >>= 1;
@@ -271,7 +271,12 @@ public final class PradaDetector implements Detector<PradaState> {
         return len;
     }
 
-    private void add(PradaState s, PradaState.ClassState cs, int len, boolean wide) {
+    /** The members of G_c held (the size field also carries the ring's next slot once full). */
+    private int members(PradaState.ClassState cs) {
+        return Math.min(cs.size, settings.maxSetSize());
+    }
+
+    private void add(PradaState s, PradaState.ClassState cs, int c, int len, boolean wide) {
         int dims = s.dims;
         int stride = ByteRows.stride(dims);
         int cap = settings.maxSetSize();
@@ -290,18 +295,21 @@ public final class PradaDetector implements Detector<PradaState> {
                 cs.rows = rows = bigger;
             }
         } else {
-            slot = cs.next;
-            cs.next = (slot + 1) % cap;
+            // full: size holds cap + the slot the next member replaces
+            slot = cs.size - cap;
+            cs.size = cap + (slot + 1) % cap;
         }
         // x is zero beyond len, as a stored row shorter than dims would be padded
         ByteRows.encode(x, dims, rows, slot * stride);
         if (wide && s.sampleSize > 0) {
             int rawStride = ByteRows.stride(s.sampleSize);
             int need = (rows.length / stride) * rawStride;
-            if (cs.rawRows == null || cs.rawRows.length < need) {
-                cs.rawRows = cs.rawRows == null ? new byte[need] : java.util.Arrays.copyOf(cs.rawRows, need);
+            byte[] raw = s.rawRows(c);
+            if (raw == null || raw.length < need) {
+                raw = raw == null ? new byte[need] : java.util.Arrays.copyOf(raw, need);
+                s.setRawRows(c, raw);
             }
-            ByteRows.encode(xRaw, s.sampleSize, cs.rawRows, slot * rawStride);
+            ByteRows.encode(xRaw, s.sampleSize, raw, slot * rawStride);
         }
     }
 
@@ -317,7 +325,7 @@ public final class PradaDetector implements Detector<PradaState> {
         float[] q = x;
         float best = Float.POSITIVE_INFINITY;
         int bestIndex = 0;
-        for (int m = 0, size = cs.size; m < size; m++) {
+        for (int m = 0, size = members(cs); m < size; m++) {
             int base = m * stride;
             float lo = ByteRows.offset(rows, base, dims);
             float step = ByteRows.step(rows, base, dims);
@@ -360,19 +368,20 @@ public final class PradaDetector implements Detector<PradaState> {
         return best;
     }
 
-    private boolean isStep(PradaState s, PradaState.ClassState cs, int len, boolean wide) {
+    private boolean isStep(PradaState s, PradaState.ClassState cs, int c, int len, boolean wide) {
         float[] q;
         float[] p;
         int n;
         float quantError;
         if (wide) {
-            if (cs.rawRows == null || s.sampleSize == 0) {
+            byte[] raw = s.rawRows(c);
+            if (raw == null || s.sampleSize == 0) {
                 return false;
             }
             n = s.sampleSize;
             int base = nearest * ByteRows.stride(n);
-            ByteRows.decode(cs.rawRows, base, n, parentRaw);
-            quantError = quantisation(cs.rawRows, base, n);
+            ByteRows.decode(raw, base, n, parentRaw);
+            quantError = quantisation(raw, base, n);
             q = xRaw;
             p = parentRaw;
         } else {

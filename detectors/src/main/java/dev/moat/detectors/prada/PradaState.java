@@ -16,11 +16,14 @@ final class PradaState {
     /** One predicted class's growing set and distances (the {@link SortedRing} it extends). */
     static final class ClassState extends SortedRing {
         byte[] rows;
-        /** Wide inputs only: the key's sample of raw coordinates of each member, same slots as rows. */
-        byte[] rawRows;
 
+        /**
+         * The members held while G_c fills; once it holds {@code max_set_size} members, that size plus
+         * the slot the next member replaces (oldest first), so the ring position needs no field: see
+         * {@link PradaDetector}'s {@code members} and {@code add}.
+         */
         int size;
-        int next;
+
         int memberCount;
         double threshold;
         double memberSum;
@@ -29,6 +32,11 @@ final class PradaState {
 
     int dims = -1;
     ClassState[] classes = new ClassState[0];
+    /**
+     * Wide inputs only (null otherwise): per class, the key's sample of raw coordinates of each
+     * member of G_c, in the same slots as the class's rows.
+     */
+    byte[][] rawRows;
     /** Classes holding at least one distance, in the order they got it: the runs the test merges. */
     int[] active = new int[0];
 
@@ -71,6 +79,20 @@ final class PradaState {
             classes[c] = s;
         }
         return s;
+    }
+
+    /** The raw-sample rows of class c (wide inputs), or null. */
+    byte[] rawRows(int c) {
+        return rawRows == null || c >= rawRows.length ? null : rawRows[c];
+    }
+
+    void setRawRows(int c, byte[] rows) {
+        if (rawRows == null) {
+            rawRows = new byte[classes.length][];
+        } else if (c >= rawRows.length) {
+            rawRows = Arrays.copyOf(rawRows, classes.length);
+        }
+        rawRows[c] = rows;
     }
 
     void noteActive(int c) {

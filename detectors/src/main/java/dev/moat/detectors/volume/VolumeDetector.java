@@ -94,9 +94,6 @@ public final class VolumeDetector implements Detector<VolumeState> {
 
     @Override
     public void update(VolumeState s, double[] input, double[] prediction, long now) {
-        if (s.firstMillis == Long.MIN_VALUE) {
-            s.firstMillis = now;
-        }
         long dt = s.lastMillis == Long.MIN_VALUE ? 0 : Math.max(0, now - s.lastMillis);
         if (dt > 0) {
             s.shortCount *= Math.exp(-dt / SHORT_TAU);

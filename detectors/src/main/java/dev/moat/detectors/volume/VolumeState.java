@@ -12,7 +12,6 @@ final class VolumeState {
     final int[] hours = new int[24];
     long hourIndex = Long.MIN_VALUE;
     long queries;
-    long firstMillis = Long.MIN_VALUE;
     int slot = -1;
     double z = Double.NaN;
     double score;
