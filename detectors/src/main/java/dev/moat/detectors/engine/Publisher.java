@@ -223,7 +223,7 @@ public final class Publisher {
         DetectorScore[] fresh = new DetectorScore[entry.tenantScore == null ? n : n + 1];
         for (int i = 0; i < n; i++) {
             double score = s.lastScores[i] < 0 ? 0 : s.lastScores[i];
-            fresh[i] = new DetectorScore(score, s.detectors[i].reason(s.states[i], s.lastEventMillis));
+            fresh[i] = s.run.score(score, s.detectors[i].reason(s.states[i], s.lastEventMillis));
         }
         if (entry.tenantScore != null) {
             fresh[n] = entry.tenantScore;
@@ -265,7 +265,7 @@ public final class Publisher {
             DetectorScore[] fresh = new DetectorScore[n];
             for (int i = 0; i < n; i++) {
                 s.lastScores[i] = scratch[i];
-                fresh[i] = new DetectorScore(scratch[i], s.detectors[i].reason(s.states[i], eventMillis));
+                fresh[i] = s.run.score(scratch[i], s.detectors[i].reason(s.states[i], eventMillis));
             }
             s.published = new DetectorScores(s.run.names, fresh, n);
             s.queriesAtReasons = s.queries;
