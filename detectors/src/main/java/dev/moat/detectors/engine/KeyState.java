@@ -15,7 +15,6 @@ final class KeyState {
 
     final Detector<Object>[] detectors;
     final Object[] states;
-    final double[] lastScores;
     /** Bit i: detector i has alerted and not yet dropped below half the suspicious threshold. */
     long alerted;
     /** The scores last published, in detector order (then the tenant's, for a key of a tenant). */
@@ -44,12 +43,18 @@ final class KeyState {
         for (int i = 0; i < detectors.length; i++) {
             states[i] = this.detectors[i].newState();
         }
-        this.lastScores = new double[detectors.length];
-        java.util.Arrays.fill(lastScores, -1);
         this.published = new DetectorScores(run.names, NO_SCORES, 0);
     }
 
     private static final dev.moat.detectors.DetectorScore[] NO_SCORES = {};
+
+    /**
+     * The score last published for detector i, or -1 before the first publication (the published
+     * map holds every detector's score once published, so the key keeps no copy of them).
+     */
+    double lastScore(int i) {
+        return published.size() > i ? published.scoreAt(i).score() : -1;
+    }
 
     void update(double[] input, double[] prediction, long timeMillis) {
         for (int i = 0; i < detectors.length; i++) {

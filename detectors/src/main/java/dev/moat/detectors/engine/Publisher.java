@@ -222,7 +222,7 @@ public final class Publisher {
         int n = s.detectors.length;
         DetectorScore[] fresh = new DetectorScore[entry.tenantScore == null ? n : n + 1];
         for (int i = 0; i < n; i++) {
-            double score = s.lastScores[i] < 0 ? 0 : s.lastScores[i];
+            double score = Math.max(0, s.lastScore(i));
             fresh[i] = s.run.score(score, s.detectors[i].reason(s.states[i], s.lastEventMillis));
         }
         if (entry.tenantScore != null) {
@@ -248,7 +248,7 @@ public final class Publisher {
             double score = Rows.clamp01(s.detectors[i].score(s.states[i], eventMillis));
             max = Math.max(max, score);
             scratch[i] = score;
-            if (refresh || Math.abs(score - s.lastScores[i]) > 0.01) {
+            if (refresh || Math.abs(score - s.lastScore(i)) > 0.01) {
                 changed = true;
             }
             long bit = 1L << i;
@@ -264,7 +264,6 @@ public final class Publisher {
             int n = s.detectors.length;
             DetectorScore[] fresh = new DetectorScore[n];
             for (int i = 0; i < n; i++) {
-                s.lastScores[i] = scratch[i];
                 fresh[i] = s.run.score(scratch[i], s.detectors[i].reason(s.states[i], eventMillis));
             }
             s.published = new DetectorScores(s.run.names, fresh, n);
