@@ -179,12 +179,15 @@ public final class PradaDetector implements Detector<PradaState> {
             loadSample(s, input);
         }
         s.queries++;
-        PradaState.ClassState cs = s.classState(c);
-        if (cs.size == 0) {
-            add(s, cs, c, len, wide);
-            cs.threshold = 0;
+        Object held = s.slot(c);
+        if (held == null) {
+            // the class's first query: G_c = {x}, T_c = 0, kept as the bare row until a second query
+            byte[] row = new byte[ByteRows.stride(s.dims)];
+            s.classes[c] = row;
+            encode(s, row, 0, c, wide);
             noteStep(s, false);
         } else {
+            PradaState.ClassState cs = held instanceof PradaState.ClassState k ? k : s.promote(c, (byte[]) held);
             float d = (float) Math.sqrt(nearestSquared(s, cs));
             noteStep(s, d > 0 && isStep(s, cs, c, len, wide));
             if (cs.count() == 0) {
@@ -299,6 +302,13 @@ public final class PradaDetector implements Detector<PradaState> {
             slot = cs.size - cap;
             cs.size = cap + (slot + 1) % cap;
         }
+        encode(s, rows, slot, c, wide);
+    }
+
+    /** Stores the query as member {@code slot} of class c's rows (and its raw sample, for wide inputs). */
+    private void encode(PradaState s, byte[] rows, int slot, int c, boolean wide) {
+        int dims = s.dims;
+        int stride = ByteRows.stride(dims);
         // x is zero beyond len, as a stored row shorter than dims would be padded
         ByteRows.encode(x, dims, rows, slot * stride);
         if (wide && s.sampleSize > 0) {
@@ -430,7 +440,7 @@ public final class PradaDetector implements Detector<PradaState> {
         int total = 0;
         int runs = 0;
         for (int k = 0; k < s.activeCount; k++) {
-            int count = s.classes[s.active[k]].count();
+            int count = s.active(k).count();
             if (count >= 10) {
                 total += count;
                 runs++;
@@ -451,7 +461,7 @@ public final class PradaDetector implements Detector<PradaState> {
         double sum = 0;
         double sumSq = 0;
         for (int k = 0; k < s.activeCount; k++) {
-            SortedRing ring = s.classes[s.active[k]];
+            SortedRing ring = s.active(k);
             int count = ring.count();
             if (count >= 10) {
                 runStarts[r++] = n;

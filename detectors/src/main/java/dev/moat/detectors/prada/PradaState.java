@@ -3,8 +3,9 @@ package dev.moat.detectors.prada;
 import java.util.Arrays;
 
 /**
- * One key's PRADA state. Per predicted class, allocated when the class is first predicted: the
- * growing set G_c (rows of {@link ByteRows}, one byte per coordinate, grown one row at a time up to
+ * One key's PRADA state. Per predicted class: at its first query only that query's row (G_c's one
+ * member, T_c = 0, no distances yet: a light key sees several classes once, and they cost no class
+ * state); from its second query a {@link ClassState}: the growing set G_c (rows of {@link ByteRows}, one byte per coordinate, grown one row at a time up to
  * four and by half after that, a ring once full), its threshold T_c, the running mean/variance of
  * the member distances D_Gc, and the latest min-distances D_c (the class state is itself a
  * {@link SortedRing}, saving an object per class). Plus a window of "was the query a sign step"
@@ -31,7 +32,8 @@ final class PradaState {
     }
 
     int dims = -1;
-    ClassState[] classes = new ClassState[0];
+    /** Per class: null (not seen), its first query's row (a byte[], one member), or its ClassState. */
+    Object[] classes = new Object[0];
     /**
      * Wide inputs only (null otherwise): per class, the key's sample of raw coordinates of each
      * member of G_c, in the same slots as the class's rows.
@@ -69,16 +71,26 @@ final class PradaState {
 
     double stepScore;
 
-    ClassState classState(int c) {
+    /** What class c holds (null, a byte[] row or a ClassState), making room for it. */
+    Object slot(int c) {
         if (c >= classes.length) {
             classes = Arrays.copyOf(classes, c + 1);
         }
-        ClassState s = classes[c];
-        if (s == null) {
-            s = new ClassState();
-            classes[c] = s;
-        }
+        return classes[c];
+    }
+
+    /** Class c's state at its second query: G_c = {its first row}, T_c = 0, no distances. */
+    ClassState promote(int c, byte[] firstRow) {
+        ClassState s = new ClassState();
+        s.rows = firstRow;
+        s.size = 1;
+        classes[c] = s;
         return s;
+    }
+
+    /** The state of an active class (one holding distances, so promoted). */
+    ClassState active(int k) {
+        return (ClassState) classes[active[k]];
     }
 
     /** The raw-sample rows of class c (wide inputs), or null. */
