@@ -15,7 +15,8 @@ public record Verdict(double risk, Level level, Map<String, DetectorScore> score
     public static final Verdict OK = new Verdict(0.0, Level.OK, Map.of(), 0, 0);
 
     public Verdict {
-        scores = Map.copyOf(scores);
+        // the engine's own immutable map is kept as it is (a copy would cost every key a hash table)
+        scores = scores instanceof DetectorScores ? scores : Map.copyOf(scores);
         if (!(risk >= 0.0 && risk <= 1.0)) {
             throw new IllegalArgumentException("risk: " + risk + " (expected: 0..1)");
         }

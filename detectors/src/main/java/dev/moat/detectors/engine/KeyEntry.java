@@ -13,7 +13,9 @@ final class KeyEntry {
 
     static final int MAX_PROFILES = 8;
 
-    private KeyState[] states = new KeyState[1];
+    /** The one state (most keys have one profile), or a KeyState[] most recently fed first; null when empty. */
+    private Object states;
+
     private int count;
     /** Tenant risk not inherited after an admin reset (NaN: take it at the first publish); see Publisher. */
     double tenantFloor;
@@ -26,6 +28,11 @@ final class KeyEntry {
 
     /** The state kept for {@code profile} (equal, not identical), or null. Moves it to the front. */
     KeyState find(DetectorProfile profile) {
+        if (!(states instanceof KeyState[])) {
+            KeyState s = (KeyState) states;
+            return s != null && (s.profile == profile || s.profile.equals(profile)) ? s : null;
+        }
+        KeyState[] states = (KeyState[]) this.states;
         for (int i = 0; i < count; i++) {
             KeyState s = states[i];
             if (s.profile == profile || s.profile.equals(profile)) {
@@ -41,8 +48,17 @@ final class KeyEntry {
 
     /** Adds a state at the front, replacing the least recently fed one when full. */
     void add(KeyState s) {
+        if (states == null) {
+            states = s;
+            count = 1;
+            return;
+        }
+        if (states instanceof KeyState only) {
+            states = new KeyState[] {only};
+        }
+        KeyState[] states = (KeyState[]) this.states;
         if (count == states.length && count < MAX_PROFILES) {
-            states = Arrays.copyOf(states, Math.min(MAX_PROFILES, count * 2));
+            this.states = states = Arrays.copyOf(states, Math.min(MAX_PROFILES, count * 2));
         }
         int n = Math.min(count, states.length - 1);
         System.arraycopy(states, 0, states, 1, n);
@@ -55,14 +71,14 @@ final class KeyEntry {
     }
 
     KeyState get(int i) {
-        return states[i];
+        return states instanceof KeyState[] a ? a[i] : (KeyState) states;
     }
 
     /** Queries over every profile. */
     long queries() {
         long q = 0;
         for (int i = 0; i < count; i++) {
-            q += states[i].queries;
+            q += get(i).queries;
         }
         return q;
     }

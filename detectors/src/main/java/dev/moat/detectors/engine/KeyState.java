@@ -1,8 +1,7 @@
 package dev.moat.detectors.engine;
 
 import dev.moat.detectors.Detector;
-import dev.moat.detectors.DetectorScore;
-import java.util.Map;
+import dev.moat.detectors.DetectorScores;
 
 /**
  * What the engine keeps for one key (or one tenant) under one detector profile: the per-detector
@@ -11,15 +10,16 @@ import java.util.Map;
 final class KeyState {
 
     final DetectorProfile profile;
+    /** The worker's detectors for the profile (shared by its keys). */
+    final ProfileDetectors run;
+
     final Detector<Object>[] detectors;
     final Object[] states;
-    final double[] lastScores;
-    /** This event's scores, before they are published (no allocation per event). */
-    final double[] scratch;
+    /** Bit i: detector i has alerted and not yet dropped below half the suspicious threshold. */
+    long alerted;
+    /** The scores last published, in detector order (then the tenant's, for a key of a tenant). */
+    DetectorScores published;
 
-    final DetectorScore[] lastScored;
-    final boolean[] alerted;
-    Map<String, DetectorScore> published = Map.of();
     int eventsSinceReasons;
     long queries;
     /** The query count the published reasons were written at (what a verdict reports). */
@@ -37,19 +37,25 @@ final class KeyState {
 
     int keyCount;
 
-    @SuppressWarnings("unchecked")
-    KeyState(DetectorProfile profile, Detector<?>[] detectors) {
+    KeyState(DetectorProfile profile, ProfileDetectors run) {
         this.profile = profile;
-        this.detectors = (Detector<Object>[]) detectors;
+        this.run = run;
+        this.detectors = run.list;
         this.states = new Object[detectors.length];
         for (int i = 0; i < detectors.length; i++) {
             states[i] = this.detectors[i].newState();
         }
-        this.lastScores = new double[detectors.length];
-        this.scratch = new double[detectors.length];
-        java.util.Arrays.fill(lastScores, -1);
-        this.lastScored = new DetectorScore[detectors.length];
-        this.alerted = new boolean[detectors.length];
+        this.published = new DetectorScores(run.names, NO_SCORES, 0);
+    }
+
+    private static final dev.moat.detectors.DetectorScore[] NO_SCORES = {};
+
+    /**
+     * The score last published for detector i, or -1 before the first publication (the published
+     * map holds every detector's score once published, so the key keeps no copy of them).
+     */
+    double lastScore(int i) {
+        return published.size() > i ? published.scoreAt(i).score() : -1;
     }
 
     void update(double[] input, double[] prediction, long timeMillis) {

@@ -1,10 +1,10 @@
 package dev.moat.detectors.engine;
 
 import dev.moat.detectors.DetectorScore;
+import dev.moat.detectors.DetectorScores;
 import dev.moat.detectors.Level;
 import dev.moat.detectors.Verdict;
 import dev.moat.detectors.internal.Rows;
-import dev.moat.detectors.tenant.TenantProfile;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -147,7 +147,7 @@ public final class Publisher {
             risk = Math.max(risk, Math.max(0, e.lastTenantRisk));
         }
         if (changed) {
-            s.published = scoresMap(s, e.tenantScore);
+            s.published = s.published.with(s.detectors.length, e.tenantScore);
         }
         finish(keyId, e, s, risk, now, verdicts, false);
     }
@@ -163,9 +163,8 @@ public final class Publisher {
 
     void publishTenant(String tenant, KeyEntry e, KeyState s, boolean enoughKeys, long eventMillis) {
         long now = clock.millis();
-        if (refreshScores(s, eventMillis)) {
-            s.published = scoresMap(s, null);
-        }
+        // a fresh map of the detectors' scores when they changed (a tenant's has no tenant entry)
+        refreshScores(s, eventMillis);
         finish(tenant, e, s, enoughKeys ? s.maxScore : 0, now, tenantVerdicts, true);
     }
 
@@ -241,13 +240,18 @@ public final class Publisher {
         if (v == null || s.queriesAtReasons == s.queries) {
             return;
         }
-        for (int i = 0; i < s.detectors.length; i++) {
-            double score = s.lastScores[i] < 0 ? 0 : s.lastScores[i];
-            s.lastScored[i] = new DetectorScore(score, s.detectors[i].reason(s.states[i], s.lastEventMillis));
+        int n = s.detectors.length;
+        DetectorScore[] fresh = new DetectorScore[entry.tenantScore == null ? n : n + 1];
+        for (int i = 0; i < n; i++) {
+            double score = Math.max(0, s.lastScore(i));
+            fresh[i] = s.run.score(score, s.detectors[i].reason(s.states[i], s.lastEventMillis));
+        }
+        if (entry.tenantScore != null) {
+            fresh[n] = entry.tenantScore;
         }
         s.queriesAtReasons = s.queries;
         s.eventsSinceReasons = 0;
-        s.published = scoresMap(s, entry.tenantScore);
+        s.published = new DetectorScores(s.run.names, fresh, fresh.length);
         verdicts.replace(keyId, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
     }
 
@@ -260,26 +264,30 @@ public final class Publisher {
         boolean refresh = ++s.eventsSinceReasons >= REASON_REFRESH_EVENTS;
         boolean changed = false;
         double max = 0;
+        double[] scratch = s.run.scratch;
         for (int i = 0; i < s.detectors.length; i++) {
             double score = Rows.clamp01(s.detectors[i].score(s.states[i], eventMillis));
             max = Math.max(max, score);
-            s.scratch[i] = score;
-            if (refresh || Math.abs(score - s.lastScores[i]) > 0.01) {
+            scratch[i] = score;
+            if (refresh || Math.abs(score - s.lastScore(i)) > 0.01) {
                 changed = true;
             }
-            if (score >= settings.suspiciousAt() && !s.alerted[i]) {
-                s.alerted[i] = true;
+            long bit = 1L << i;
+            if (score >= settings.suspiciousAt() && (s.alerted & bit) == 0) {
+                s.alerted |= bit;
                 listener.onAlert(s.detectors[i].name());
             } else if (score < settings.suspiciousAt() / 2) {
-                s.alerted[i] = false;
+                s.alerted &= ~bit;
             }
         }
         if (changed) {
             // every reason rebuilt together, at one query count: the verdict's count agrees with them all
-            for (int i = 0; i < s.detectors.length; i++) {
-                s.lastScores[i] = s.scratch[i];
-                s.lastScored[i] = new DetectorScore(s.scratch[i], s.detectors[i].reason(s.states[i], eventMillis));
+            int n = s.detectors.length;
+            DetectorScore[] fresh = new DetectorScore[n];
+            for (int i = 0; i < n; i++) {
+                fresh[i] = s.run.score(scratch[i], s.detectors[i].reason(s.states[i], eventMillis));
             }
+            s.published = new DetectorScores(s.run.names, fresh, n);
             s.queriesAtReasons = s.queries;
             s.eventsSinceReasons = 0;
         } else if (refresh || s.detectors.length == 0) {
@@ -288,16 +296,5 @@ public final class Publisher {
         }
         s.maxScore = max;
         return changed;
-    }
-
-    private static Map<String, DetectorScore> scoresMap(KeyState s, DetectorScore tenantScore) {
-        Map<String, DetectorScore> m = new LinkedHashMap<>();
-        for (int i = 0; i < s.detectors.length; i++) {
-            m.put(s.detectors[i].name(), s.lastScored[i]);
-        }
-        if (tenantScore != null) {
-            m.put(TenantProfile.NAME, tenantScore);
-        }
-        return Map.copyOf(m);
     }
 }

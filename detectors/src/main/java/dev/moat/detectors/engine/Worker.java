@@ -41,9 +41,9 @@ public final class Worker implements Runnable {
      * that keeps a policy's detector config keeps its instances. Grows only with distinct detector
      * configs ever loaded.
      */
-    private final Map<DetectorProfile, Detector<?>[]> keyDetectors = new HashMap<>();
+    private final Map<DetectorProfile, ProfileDetectors> keyDetectors = new HashMap<>();
 
-    private final Map<DetectorProfile, Detector<?>[]> tenantDetectors = new HashMap<>();
+    private final Map<DetectorProfile, ProfileDetectors> tenantDetectors = new HashMap<>();
     private final Publisher publisher;
     /** Keys reset since their last event: their next state starts with a tenant floor. Bounded. */
     private final java.util.Set<String> resetKeys = new java.util.HashSet<>();
@@ -266,11 +266,11 @@ public final class Worker implements Runnable {
 
     private static final double[] EMPTY = new double[0];
 
-    private static Detector<?>[] create(List<Detector.Factory> factories) {
+    private static ProfileDetectors create(List<Detector.Factory> factories) {
         Detector<?>[] d = new Detector<?>[factories.size()];
         for (int i = 0; i < d.length; i++) {
             d[i] = factories.get(i).create();
         }
-        return d;
+        return new ProfileDetectors(d);
     }
 }

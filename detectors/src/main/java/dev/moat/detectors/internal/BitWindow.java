@@ -4,12 +4,15 @@ package dev.moat.detectors.internal;
  * The last {@code size} yes/no observations of one key and how many of them were yes, in
  * {@code size / 64} longs: the rolling window behind boundary's "small margin" share, coverage's
  * "new cell" share and PRADA's sign-step share. Not thread-safe (one worker owns a key's state); the
- * bits are allocated on the first observation, so an idle key costs only this object.
+ * bits are allocated a word at a time as the window fills, so an idle key costs only this object and
+ * a light one a single long.
  */
 public final class BitWindow {
 
+    private static final long[] EMPTY = new long[0];
+
     private final int size;
-    private long[] bits;
+    private long[] bits = EMPTY;
     private int next;
     private int filled;
     private int set;
@@ -23,10 +26,11 @@ public final class BitWindow {
 
     /** Records one observation; the oldest falls out once the window is full. */
     public void add(boolean yes) {
-        if (bits == null) {
-            bits = new long[(size + 63) >>> 6];
-        }
         int i = next;
+        if ((i >>> 6) == bits.length) {
+            // still filling (the index only reaches a new word before the window is full)
+            bits = java.util.Arrays.copyOf(bits, bits.length + 1);
+        }
         long mask = 1L << (i & 63);
         if (filled == size) {
             if ((bits[i >>> 6] & mask) != 0) {

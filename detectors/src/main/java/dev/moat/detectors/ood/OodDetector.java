@@ -82,12 +82,14 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
     }
 
-    /** One key's window of confidence bins. */
+    /**
+     * One key's window of confidence bins. The per-bin counts are not kept: they are counted from the
+     * window when the statistic is computed (every 10 answers), which saves each key 176 bytes.
+     */
     static final class State {
         byte[] window;
         int next;
         int filled;
-        final int[] counts = new int[BINS];
         long queries;
         int slot = -1;
         double d = Double.NaN;
@@ -121,6 +123,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final KeyPopulation population = KeyPopulation.standard(BINS);
     private final double[] cdf = new double[BINS];
     private final double[] reference = new double[BINS];
+    private final int[] counts = new int[BINS];
 
     public OodDetector(Settings settings) {
         this.settings = settings;
@@ -154,14 +157,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
             s.window = java.util.Arrays.copyOf(
                     s.window == null ? new byte[0] : s.window, Math.min(window, Math.max(16, 2 * s.filled)));
         }
-        if (s.filled == window) {
-            s.counts[s.window[s.next]]--;
-        } else {
+        if (s.filled < window) {
             s.filled++;
         }
         int b = bin(c);
         s.window[s.next] = (byte) b;
-        s.counts[b]++;
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
         // keys report before their window is full, so the reference exists soon after start-up
@@ -181,10 +181,16 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
     }
 
-    private static void cdfOf(State s, double[] out) {
+    /** The key's window as a CDF over the bins: its entries [0, filled) are the answers in the window. */
+    private void cdfOf(State s, double[] out) {
+        java.util.Arrays.fill(counts, 0);
+        byte[] w = s.window;
+        for (int i = 0, n = s.filled; i < n; i++) {
+            counts[w[i]]++;
+        }
         double acc = 0;
         for (int i = 0; i < BINS; i++) {
-            acc += s.counts[i];
+            acc += counts[i];
             out[i] = acc / s.filled;
         }
     }

@@ -194,20 +194,23 @@ public final class PradaDetector implements Detector<PradaState> {
             loadSample(s, input);
         }
         s.queries++;
-        PradaState.ClassState cs = s.classState(c);
-        if (cs.size == 0) {
-            add(s, cs, len, wide);
-            cs.threshold = 0;
+        Object held = s.slot(c);
+        if (held == null) {
+            // the class's first query: G_c = {x}, T_c = 0, kept as the bare row until a second query
+            byte[] row = new byte[ByteRows.stride(s.dims)];
+            s.classes[c] = row;
+            encode(s, row, 0, c, wide);
             noteStep(s, false);
         } else {
+            PradaState.ClassState cs = held instanceof PradaState.ClassState k ? k : s.promote(c, (byte[]) held);
             float d = (float) Math.sqrt(nearestSquared(s, cs));
-            noteStep(s, d > 0 && isStep(s, cs, len, wide));
+            noteStep(s, d > 0 && isStep(s, cs, c, len, wide));
             if (cs.count() == 0) {
                 s.noteActive(c);
             }
             cs.add(d, settings.maxDistances());
             if (d > cs.threshold) {
-                add(s, cs, len, wide);
+                add(s, cs, c, len, wide);
                 if (cs.memberCount == Integer.MAX_VALUE) {
                     // halving keeps the mean and variance
                     cs.memberCount >>= 1;
@@ -286,7 +289,12 @@ public final class PradaDetector implements Detector<PradaState> {
         return len;
     }
 
-    private void add(PradaState s, PradaState.ClassState cs, int len, boolean wide) {
+    /** The members of G_c held (the size field also carries the ring's next slot once full). */
+    private int members(PradaState.ClassState cs) {
+        return Math.min(cs.size, settings.maxSetSize());
+    }
+
+    private void add(PradaState s, PradaState.ClassState cs, int c, int len, boolean wide) {
         int dims = s.dims;
         int stride = ByteRows.stride(dims);
         int cap = settings.maxSetSize();
@@ -305,18 +313,28 @@ public final class PradaDetector implements Detector<PradaState> {
                 cs.rows = rows = bigger;
             }
         } else {
-            slot = cs.next;
-            cs.next = (slot + 1) % cap;
+            // full: size holds cap + the slot the next member replaces
+            slot = cs.size - cap;
+            cs.size = cap + (slot + 1) % cap;
         }
+        encode(s, rows, slot, c, wide);
+    }
+
+    /** Stores the query as member {@code slot} of class c's rows (and its raw sample, for wide inputs). */
+    private void encode(PradaState s, byte[] rows, int slot, int c, boolean wide) {
+        int dims = s.dims;
+        int stride = ByteRows.stride(dims);
         // x is zero beyond len, as a stored row shorter than dims would be padded
         ByteRows.encode(x, dims, rows, slot * stride);
         if (wide && s.sampleSize > 0) {
             int rawStride = ByteRows.stride(s.sampleSize);
             int need = (rows.length / stride) * rawStride;
-            if (cs.rawRows == null || cs.rawRows.length < need) {
-                cs.rawRows = cs.rawRows == null ? new byte[need] : java.util.Arrays.copyOf(cs.rawRows, need);
+            byte[] raw = s.rawRows(c);
+            if (raw == null || raw.length < need) {
+                raw = raw == null ? new byte[need] : java.util.Arrays.copyOf(raw, need);
+                s.setRawRows(c, raw);
             }
-            ByteRows.encode(xRaw, s.sampleSize, cs.rawRows, slot * rawStride);
+            ByteRows.encode(xRaw, s.sampleSize, raw, slot * rawStride);
         }
     }
 
@@ -332,7 +350,7 @@ public final class PradaDetector implements Detector<PradaState> {
         float[] q = x;
         float best = Float.POSITIVE_INFINITY;
         int bestIndex = 0;
-        for (int m = 0, size = cs.size; m < size; m++) {
+        for (int m = 0, size = members(cs); m < size; m++) {
             int base = m * stride;
             float lo = ByteRows.offset(rows, base, dims);
             float step = ByteRows.step(rows, base, dims);
@@ -375,19 +393,20 @@ public final class PradaDetector implements Detector<PradaState> {
         return best;
     }
 
-    private boolean isStep(PradaState s, PradaState.ClassState cs, int len, boolean wide) {
+    private boolean isStep(PradaState s, PradaState.ClassState cs, int c, int len, boolean wide) {
         float[] q;
         float[] p;
         int n;
         float quantError;
         if (wide) {
-            if (cs.rawRows == null || s.sampleSize == 0) {
+            byte[] raw = s.rawRows(c);
+            if (raw == null || s.sampleSize == 0) {
                 return false;
             }
             n = s.sampleSize;
             int base = nearest * ByteRows.stride(n);
-            ByteRows.decode(cs.rawRows, base, n, parentRaw);
-            quantError = quantisation(cs.rawRows, base, n);
+            ByteRows.decode(raw, base, n, parentRaw);
+            quantError = quantisation(raw, base, n);
             q = xRaw;
             p = parentRaw;
         } else {
@@ -443,7 +462,7 @@ public final class PradaDetector implements Detector<PradaState> {
         int total = 0;
         int runs = 0;
         for (int k = 0; k < s.activeCount; k++) {
-            int count = s.classes[s.active[k]].count();
+            int count = s.active(k).count();
             if (count >= 10) {
                 total += count;
                 runs++;
@@ -464,7 +483,7 @@ public final class PradaDetector implements Detector<PradaState> {
         double sum = 0;
         double sumSq = 0;
         for (int k = 0; k < s.activeCount; k++) {
-            SortedRing ring = s.classes[s.active[k]];
+            SortedRing ring = s.active(k);
             int count = ring.count();
             if (count >= 10) {
                 runStarts[r++] = n;

@@ -3,8 +3,9 @@ package dev.moat.detectors.prada;
 import java.util.Arrays;
 
 /**
- * One key's PRADA state. Per predicted class, allocated when the class is first predicted: the
- * growing set G_c (rows of {@link ByteRows}, one byte per coordinate, grown one row at a time up to
+ * One key's PRADA state. Per predicted class: at its first query only that query's row (G_c's one
+ * member, T_c = 0, no distances yet: a light key sees several classes once, and they cost no class
+ * state); from its second query a {@link ClassState}: the growing set G_c (rows of {@link ByteRows}, one byte per coordinate, grown one row at a time up to
  * four and by half after that, a ring once full), its threshold T_c, the running mean/variance of
  * the member distances D_Gc, and the latest min-distances D_c (the class state is itself a
  * {@link SortedRing}, saving an object per class). Plus a window of "was the query a sign step"
@@ -16,11 +17,14 @@ final class PradaState {
     /** One predicted class's growing set and distances (the {@link SortedRing} it extends). */
     static final class ClassState extends SortedRing {
         byte[] rows;
-        /** Wide inputs only: the key's sample of raw coordinates of each member, same slots as rows. */
-        byte[] rawRows;
 
+        /**
+         * The members held while G_c fills; once it holds {@code max_set_size} members, that size plus
+         * the slot the next member replaces (oldest first), so the ring position needs no field: see
+         * {@link PradaDetector}'s {@code members} and {@code add}.
+         */
         int size;
-        int next;
+
         int memberCount;
         double threshold;
         double memberSum;
@@ -28,7 +32,13 @@ final class PradaState {
     }
 
     int dims = -1;
-    ClassState[] classes = new ClassState[0];
+    /** Per class: null (not seen), its first query's row (a byte[], one member), or its ClassState. */
+    Object[] classes = new Object[0];
+    /**
+     * Wide inputs only (null otherwise): per class, the key's sample of raw coordinates of each
+     * member of G_c, in the same slots as the class's rows.
+     */
+    byte[][] rawRows;
     /** Classes holding at least one distance, in the order they got it: the runs the test merges. */
     int[] active = new int[0];
 
@@ -67,16 +77,40 @@ final class PradaState {
 
     double stepScore;
 
-    ClassState classState(int c) {
+    /** What class c holds (null, a byte[] row or a ClassState), making room for it. */
+    Object slot(int c) {
         if (c >= classes.length) {
             classes = Arrays.copyOf(classes, c + 1);
         }
-        ClassState s = classes[c];
-        if (s == null) {
-            s = new ClassState();
-            classes[c] = s;
-        }
+        return classes[c];
+    }
+
+    /** Class c's state at its second query: G_c = {its first row}, T_c = 0, no distances. */
+    ClassState promote(int c, byte[] firstRow) {
+        ClassState s = new ClassState();
+        s.rows = firstRow;
+        s.size = 1;
+        classes[c] = s;
         return s;
+    }
+
+    /** The state of an active class (one holding distances, so promoted). */
+    ClassState active(int k) {
+        return (ClassState) classes[active[k]];
+    }
+
+    /** The raw-sample rows of class c (wide inputs), or null. */
+    byte[] rawRows(int c) {
+        return rawRows == null || c >= rawRows.length ? null : rawRows[c];
+    }
+
+    void setRawRows(int c, byte[] rows) {
+        if (rawRows == null) {
+            rawRows = new byte[classes.length][];
+        } else if (c >= rawRows.length) {
+            rawRows = Arrays.copyOf(rawRows, classes.length);
+        }
+        rawRows[c] = rows;
     }
 
     void noteActive(int c) {

@@ -18,11 +18,15 @@ class SortedRing {
 
     private static final float[] EMPTY = new float[0];
     private float[] values = EMPTY;
-    private int count;
-    private int ringNext;
+    /**
+     * The count while filling; once full ({@code count == n == capacity}) the count plus the ring's
+     * next slot, so that the ring position needs no field of its own: the count is
+     * {@code min(fill, n)}, the next slot {@code fill - n}.
+     */
+    private int fill;
 
     final int count() {
-        return count;
+        return Math.min(fill, values.length >>> 1);
     }
 
     /** The array holding the values in ascending order, from {@link #sortedFrom()} for {@link #count()} entries. */
@@ -38,6 +42,7 @@ class SortedRing {
     final void add(float v, int capacity) {
         float[] a = values;
         int n = a.length >>> 1;
+        int count = Math.min(fill, n);
         if (count < capacity) {
             if (count == n) {
                 int grown = Math.min(capacity, Math.max(1, n * 2));
@@ -49,13 +54,14 @@ class SortedRing {
             }
             a[count] = v;
             insert(a, n, v, count);
-            count++;
+            fill = count + 1;
             return;
         }
         // full: count == capacity == n
+        int ringNext = fill - n;
         float old = a[ringNext];
         a[ringNext] = v;
-        ringNext = ringNext + 1 == count ? 0 : ringNext + 1;
+        fill = n + (ringNext + 1 == count ? 0 : ringNext + 1);
         int at = Arrays.binarySearch(a, n, n + count, old);
         if (at < 0) {
             throw new IllegalStateException("sorted ring lost " + old);

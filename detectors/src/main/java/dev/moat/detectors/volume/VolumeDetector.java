@@ -110,9 +110,6 @@ public final class VolumeDetector implements Detector<VolumeState> {
 
     @Override
     public void update(VolumeState s, double[] input, double[] prediction, long now) {
-        if (s.firstMillis == Long.MIN_VALUE) {
-            s.firstMillis = now;
-        }
         long dt = s.lastMillis == Long.MIN_VALUE ? 0 : Math.max(0, now - s.lastMillis);
         if (dt > 0) {
             s.shortCount *= Math.exp(-dt / SHORT_TAU);
@@ -123,9 +120,17 @@ public final class VolumeDetector implements Detector<VolumeState> {
         s.lastMillis = Math.max(now, s.lastMillis);
         s.queries++;
         boolean newMinute = advanceMinutes(s, now / 60_000);
-        advance(s.hours, s, now / 3_600_000);
+        advanceHours(s, now / 3_600_000);
         s.activeMinutes |= 1L << Math.floorMod(s.minuteIndex, 60L);
-        s.hours[(int) Math.floorMod(s.hourIndex, 24L)]++;
+        if (s.hours == null && s.thisHour + 1 >= VolumeState.RING_AFTER) {
+            s.hours = new int[24];
+            s.hours[(int) Math.floorMod(s.hourIndex, 24L)] = s.thisHour;
+        }
+        if (s.hours == null) {
+            s.thisHour++;
+        } else {
+            s.hours[(int) Math.floorMod(s.hourIndex, 24L)]++;
+        }
         if (newMinute && calibration == null) {
             summary[0] = Math.log(longRatePerHour(s));
             s.slot = population.report(
@@ -138,12 +143,25 @@ public final class VolumeDetector implements Detector<VolumeState> {
         s.score = computeScore(s, now);
     }
 
-    /** Moves the hour ring to the bucket of {@code index}, zeroing skipped buckets. */
-    private static void advance(int[] ring, VolumeState s, long index) {
+    /**
+     * Moves the hour ring to the bucket of {@code index}, zeroing skipped buckets. Without a ring the
+     * current bucket is the only non-empty one: it becomes a ring if it stays within the 24 hours.
+     */
+    private static void advanceHours(VolumeState s, long index) {
         long current = s.hourIndex;
         if (index <= current) {
             return;
         }
+        if (s.hours == null) {
+            if (current != Long.MIN_VALUE && index - current < 24 && s.thisHour > 0) {
+                s.hours = new int[24];
+                s.hours[(int) Math.floorMod(current, 24L)] = s.thisHour;
+            }
+            s.thisHour = 0;
+            s.hourIndex = index;
+            return;
+        }
+        int[] ring = s.hours;
         long steps = current == Long.MIN_VALUE ? ring.length : Math.min(ring.length, index - current);
         for (long i = 1; i <= steps; i++) {
             ring[(int) Math.floorMod(index - steps + i, (long) ring.length)] = 0;
@@ -169,11 +187,20 @@ public final class VolumeDetector implements Detector<VolumeState> {
         return s.longCount / longTau * 3_600_000;
     }
 
-    private double computeScore(VolumeState s, long now) {
+    /** Queries in the last 24 hour buckets. */
+    private static long daily(VolumeState s) {
+        if (s.hours == null) {
+            return s.thisHour;
+        }
         long daily = 0;
         for (int h : s.hours) {
             daily += h;
         }
+        return daily;
+    }
+
+    private double computeScore(VolumeState s, long now) {
+        long daily = daily(s);
         double budget = Rows.clamp01((double) (daily - settings.dailyBudget()) / settings.dailyBudget());
         double pop = 0;
         s.z = Double.NaN;
@@ -209,10 +236,7 @@ public final class VolumeDetector implements Detector<VolumeState> {
 
     @Override
     public String reason(VolumeState s, long timeMillis) {
-        long daily = 0;
-        for (int h : s.hours) {
-            daily += h;
-        }
+        long daily = daily(s);
         double burst = s.longCount > 0 ? (s.shortCount / SHORT_TAU) / (s.longCount / longTau) : 0;
         return String.format(
                 Locale.ROOT,

@@ -1,6 +1,10 @@
 package dev.moat.detectors.volume;
 
-/** One key's volume state: two EWMA counters, which of the last 60 minutes were active (a bit each), an hour ring. */
+/**
+ * One key's volume state: two EWMA counters, which of the last 60 minutes were active (a bit each),
+ * an hour ring. A light key has no ring (24 ints): while its queries of the last 24 hours all fall
+ * in one hour bucket and number fewer than {@link #RING_AFTER}, {@code thisHour} counts them.
+ */
 final class VolumeState {
     long lastMillis = Long.MIN_VALUE;
     double shortCount;
@@ -9,10 +13,17 @@ final class VolumeState {
     long activeMinutes;
 
     long minuteIndex = Long.MIN_VALUE;
-    final int[] hours = new int[24];
+    /** Queries before the ring is allocated even within one hour (so a busy key's state stops growing early). */
+    static final int RING_AFTER = 64;
+
+    /** Queries per hour bucket (index modulo 24), or null while {@link #thisHour} holds the only non-empty bucket. */
+    int[] hours;
+
+    /** Queries in the current hour bucket while {@link #hours} is null (every other bucket is empty). */
+    int thisHour;
+
     long hourIndex = Long.MIN_VALUE;
     long queries;
-    long firstMillis = Long.MIN_VALUE;
     int slot = -1;
     double z = Double.NaN;
     double score;

@@ -6,12 +6,16 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.moat.config.RateLimit;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.BucketListener;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.MathType;
 import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.VerboseResult;
-import io.github.bucket4j.local.LocalBucketBuilder;
+import io.github.bucket4j.local.LockFreeBucket;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -41,6 +45,14 @@ public final class RateLimiter {
     private final Cache<String, KeyBucket> throttleBuckets;
     private final Cache<String, KeyBucket> tokenBuckets;
     private final TimeMeter timeMeter;
+    /**
+     * One (immutable) bucket configuration per distinct list of limits, shared by every bucket that
+     * holds those limits: a key's bucket then keeps only its state, not its own copy of the limits
+     * (168 bytes a key). Lists come from the config, so there are few; bounded all the same.
+     */
+    private final ConcurrentHashMap<List<RateLimit>, BucketConfiguration> configurations = new ConcurrentHashMap<>();
+
+    private static final int MAX_CONFIGURATIONS = 1024;
 
     /**
      * @param nanoClock a monotonic nanosecond clock ({@code System::nanoTime} in production; tests drive it)
@@ -200,15 +212,16 @@ public final class RateLimiter {
         return builder.build();
     }
 
+    /** What {@code Bucket.builder()...withCustomTimePrecision(timeMeter).build()} builds, on a shared configuration. */
     private Bucket newBucket(List<RateLimit> limits) {
-        LocalBucketBuilder builder = Bucket.builder();
-        for (RateLimit l : limits) {
-            builder.addLimit(Bandwidth.builder()
-                    .capacity(l.capacity())
-                    .refillGreedy(l.capacity(), l.period())
-                    .build());
+        BucketConfiguration c = configurations.get(limits);
+        if (c == null) {
+            if (configurations.size() >= MAX_CONFIGURATIONS) {
+                configurations.clear();
+            }
+            c = configurations.computeIfAbsent(List.copyOf(limits), RateLimiter::configuration);
         }
-        return builder.withCustomTimePrecision(timeMeter).build();
+        return new LockFreeBucket(c, MathType.INTEGER_64_BITS, timeMeter, BucketListener.NOPE);
     }
 
     static long ceilSeconds(long nanos) {

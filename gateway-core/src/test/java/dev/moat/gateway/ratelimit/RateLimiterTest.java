@@ -1,0 +1,47 @@
+package dev.moat.gateway.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.config.RateLimit;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** Buckets share one configuration per list of limits, never their state. */
+class RateLimiterTest {
+
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    private final RateLimiter limiter = new RateLimiter(1000, Duration.ofHours(1), nanos::get);
+
+    @Test
+    void keysWithEqualLimitsKeepTheirOwnTokens() {
+        List<RateLimit> limits = List.of(RateLimit.parse("3/1m"), RateLimit.parse("100/1d"));
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.tryConsume("a", limits).allowed()).isTrue();
+        }
+        assertThat(limiter.tryConsume("a", limits).allowed()).isFalse();
+        // an equal list built elsewhere (a reload) finds the same configuration but a fresh bucket for b
+        List<RateLimit> equal = new ArrayList<>(List.of(RateLimit.parse("3/1m"), RateLimit.parse("100/1d")));
+        RateLimiter.Decision b = limiter.tryConsume("b", equal);
+        assertThat(b.allowed()).isTrue();
+        assertThat(b.remaining()).isEqualTo(2);
+        assertThat(limiter.tryConsume("a", equal).allowed()).isFalse();
+        // refilled greedily: 20 s later one token (3 per minute) is back for a
+        nanos.addAndGet(Duration.ofSeconds(20).toNanos());
+        assertThat(limiter.tryConsume("a", limits).allowed()).isTrue();
+        assertThat(limiter.tryConsume("a", limits).allowed()).isFalse();
+    }
+
+    @Test
+    void changedLimitsGiveAFreshBucket() {
+        List<RateLimit> small = List.of(RateLimit.parse("1/1m"));
+        assertThat(limiter.tryConsume("a", small).allowed()).isTrue();
+        assertThat(limiter.tryConsume("a", small).allowed()).isFalse();
+        List<RateLimit> larger = List.of(RateLimit.parse("5/1m"));
+        RateLimiter.Decision d = limiter.tryConsume("a", larger);
+        assertThat(d.allowed()).isTrue();
+        assertThat(d.remaining()).isEqualTo(4);
+    }
+}
