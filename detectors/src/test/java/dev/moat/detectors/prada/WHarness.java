@@ -62,7 +62,7 @@ class WHarness {
         int n = 0;
         double minW = 1;
         for (int k = 0; k < s.activeCount; k++) {
-            SortedRing r = s.classes[s.active[k]];
+            SortedRing r = s.active(k);
             int c = r.count();
             if (c < 10) continue;
             float[] v = r.sortedValues();
