@@ -96,7 +96,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
 
     private void sendHead(ByteBuf fullBody) {
         HttpRequest request = ex.request();
-        String uri = ex.route().upstream().config().basePath() + request.uri(); // normalised origin-form
+        String uri = ex.route().upstream().upstreamTarget(request.uri()); // normalised origin-form
         HttpRequest out;
         if (fullBody != null) {
             out = new DefaultFullHttpRequest(
