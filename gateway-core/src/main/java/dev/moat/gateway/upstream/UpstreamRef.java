@@ -1,6 +1,7 @@
 package dev.moat.gateway.upstream;
 
 import dev.moat.config.UpstreamConfig;
+import dev.moat.gateway.http.SmallTrailers;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -86,7 +87,11 @@ public final class UpstreamRef {
         AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
             @Override
             public void channelCreated(Channel ch) {
-                ch.pipeline().addLast(CODEC, new HttpClientCodec(4096, maxResponseHeaderBytes, 8192));
+                ch.pipeline()
+                        .addLast(
+                                CODEC,
+                                new HttpClientCodec(
+                                        SmallTrailers.decoderConfig(4096, maxResponseHeaderBytes, 8192), false, false));
                 ch.pipeline().addLast(HANDLER, new UpstreamHandler());
             }
         };
