@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.AbstractScheduledEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -33,7 +34,7 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     private Listener call;
     private ChannelHandlerContext ctx;
-    /** The bound call's response deadline ({@code System.nanoTime()}), or {@link #NONE}. */
+    /** The bound call's response deadline (the event loop's clock), or {@link #NONE}. */
     private long deadline = NONE;
 
     private ScheduledFuture<?> timer;
@@ -63,7 +64,7 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         if (call != owner || ctx == null) {
             return;
         }
-        long now = System.nanoTime();
+        long now = now();
         deadline = now + timeoutNanos;
         if (timer == null) {
             arm(now);
@@ -91,7 +92,7 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         if (deadline == NONE || !ctx.channel().isActive()) {
             return;
         }
-        long now = System.nanoTime();
+        long now = now();
         if (now - deadline < 0) {
             arm(now); // a later call's deadline
             return;
@@ -101,6 +102,13 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         if (c != null) {
             c.onTimeout();
         }
+    }
+
+    /** The event loop's clock (its ticker), the one its timers run on. */
+    private long now() {
+        return ctx.executor() instanceof AbstractScheduledEventExecutor loop
+                ? loop.ticker().nanoTime()
+                : System.nanoTime();
     }
 
     @Override
