@@ -28,7 +28,7 @@ CONNECTIONS="${CONNECTIONS:-64}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 MODES="${MODES:-a b}"
-KINDS="${KINDS:-cpu alloc}"                  # "" to only measure
+KINDS="${KINDS-cpu alloc}"                   # "" (set and empty) to only measure
 MEASURE_SECONDS="${MEASURE_SECONDS:-0}"      # >0: an unprofiled run first, reporting CPU us/request
 CPU_EVENT="${CPU_EVENT:-cpu}"
 MOAT_JAVA_OPTS="${MOAT_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC -Dmoat.access.level=OFF}"
