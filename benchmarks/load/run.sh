@@ -428,10 +428,11 @@ table="$tmp/table.md"
     errs="$(col "$t" 9 | awk '{s+=$1} END{print s+0}')"
     other="$(col "$t" 10 | median)"
     ratio="$(paired "$t" 3 nginx ratio | median)"
-    added="$(paired "$t" 8 direct diff | median)"
+    added="-"   # without direct among the targets there is nothing to subtract
+    if has_target direct; then added="$(paired "$t" 8 direct diff | median | awk '{printf "%+d µs", $1}')"; fi
     awk -v t="$t" -v rps="$rps" -v ratio="$ratio" -v p50="$p50" -v p99="$p99" -v up50="$up50" \
         -v added="$added" -v cpu="$cpu" -v errs="$errs" -v other="$other" 'BEGIN{
-      printf "| %s | %.0f | %.2f | %.2f ms | %.2f ms | %d µs | %+d µs | %.1f | %d | %.0f%% |\n",
+      printf "| %s | %.0f | %.2f | %.2f ms | %.2f ms | %d µs | %s | %.1f | %d | %.0f%% |\n",
         t, rps, ratio, p50/1000, p99/1000, up50, added, cpu, errs, other }'
   done
 } >"$table"

@@ -4,9 +4,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One line per request on the {@code moat.access} logger (Logback ships it through a non-blocking
- * async appender, so the event loop never waits on a disk). Text or JSON, chosen in config
- * ({@code access_log.format}; see {@link LogFormat}). Holds key ids, never secrets.
+ * One line per request on the {@code moat.access} logger. Text or JSON, chosen in config
+ * ({@code access_log.format}; see {@link LogFormat}). Holds key ids, never secrets. With Moat's
+ * {@code logback.xml} the entry goes straight to its {@link AccessLineAppender} (bytes into a
+ * buffer the appender's thread writes in batches: no logging event, no per-line hand-off); with an
+ * operator's own Logback file it is an ordinary SLF4J event with key-value pairs.
  */
 public final class AccessLog {
 
@@ -29,6 +31,11 @@ public final class AccessLog {
     private final boolean enabled;
     private final boolean json;
 
+    /** The appender last checked, and whether entries may go to it directly. */
+    private record Sink(AccessLineAppender appender, boolean direct) {}
+
+    private volatile Sink sink = new Sink(null, false);
+
     public AccessLog(boolean enabled, String format) {
         this.enabled = enabled;
         this.json = "json".equals(format);
@@ -46,11 +53,30 @@ public final class AccessLog {
         if (!enabled()) {
             return;
         }
+        AccessLineAppender direct = direct();
+        if (direct != null) {
+            direct.write(e, System.currentTimeMillis());
+            return;
+        }
         if (json) {
             logJson(e);
         } else {
             LOG.info(text(e));
         }
+    }
+
+    /**
+     * The bundled appender when it is the only one {@code moat.access} reaches (checked again when
+     * the appender changes: a logging reconfiguration stops the old one and starts a new one).
+     */
+    private AccessLineAppender direct() {
+        AccessLineAppender a = AccessLineAppender.active();
+        Sink s = sink;
+        if (s.appender() != a) {
+            s = new Sink(a, a != null && AccessLineAppender.soleAppenderOf(LOG, a));
+            sink = s;
+        }
+        return s.direct() ? a : null;
     }
 
     static String text(Entry e) {

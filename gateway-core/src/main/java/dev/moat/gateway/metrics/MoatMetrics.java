@@ -152,6 +152,11 @@ public final class MoatMetrics implements MeterBinder {
     }
 
     private Counter requestCounter(String route, String outcome) {
+        Map<String, Counter> byOutcome = requestCounters.get(route);
+        Counter known = byOutcome == null ? null : byOutcome.get(outcome);
+        if (known != null) {
+            return known; // registered at startup or by an earlier request: no capturing lambda per request
+        }
         return requestCounters
                 .computeIfAbsent(route, r -> new ConcurrentHashMap<>())
                 .computeIfAbsent(

@@ -131,7 +131,7 @@ public final class Exchange {
             return;
         }
         inspecting = route.inspectsBodies() && !statusRead(request);
-        HttpHeaderRules.prepareRequest(request, route, ctx.channel(), gw.tls(), requestId, inspecting);
+        HttpHeaderRules.prepareRequest(request, route, front.clientIp(ctx), gw.tls(), requestId, inspecting);
         if (tc != null) {
             tokens = new LlmTokens(tc.charge(), tc.decision());
             // the answer's usage is read as it passes: ask for it uncompressed

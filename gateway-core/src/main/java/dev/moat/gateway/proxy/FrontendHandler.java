@@ -44,6 +44,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     static final long REFUSED_LINGER_MILLIS = 200;
 
     private Exchange current;
+    private String clientIp; // the peer's address as X-Forwarded-For gets it, once per connection
     private boolean readWanted;
     private boolean lingering;
 
@@ -166,6 +167,16 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (readWanted) {
             ctx.read();
         }
+    }
+
+    /** The client's IP address as text (computed once per connection: it was a new string per request). */
+    String clientIp(ChannelHandlerContext ctx) {
+        String ip = clientIp;
+        if (ip == null) {
+            ip = HttpHeaderRules.clientIp(ctx.channel());
+            clientIp = ip;
+        }
+        return ip;
     }
 
     /** Called by the exchange when its answer is written and its request fully read. */

@@ -49,14 +49,24 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
     private final long headNanos;
     private final long requestNanos;
     private final long keepAliveNanos;
+    /** The longest a timer is armed ahead: the shortest of the three deadlines. */
+    private final long period;
+
     private State state = State.WAITING;
     private long requestStart;
+    /** When the current state's read deadline passes (event loop clock), or {@link #NONE}. */
+    private long deadline = NONE;
+
     private ScheduledFuture<?> timer;
+    private long timerAt;
+
+    private static final long NONE = Long.MAX_VALUE;
 
     public HeadReadTimeoutHandler(long headNanos, long requestNanos, long keepAliveNanos) {
         this.headNanos = headNanos;
         this.requestNanos = requestNanos;
         this.keepAliveNanos = keepAliveNanos;
+        this.period = Math.max(1, Math.min(keepAliveNanos, Math.min(headNanos, requestNanos)));
     }
 
     /** The front end saw a complete request head. */
@@ -124,29 +134,47 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
         cancel();
     }
 
+    /**
+     * Moves to {@code next} and sets its deadline. No timer is scheduled or cancelled here (that was
+     * three schedules and three cancels per request): one timer per connection re-arms itself,
+     * never further ahead than {@link #period}, and checks the deadline in force when it fires.
+     * Every deadline a state sets is at least {@code period} away from the moment it is set (or
+     * later than the one before it), so the timer can never be armed past the deadline.
+     */
     private void enter(ChannelHandlerContext ctx, State next) {
-        cancel();
         state = next;
-        long delay = switch (next) {
-            case WAITING -> keepAliveNanos;
-            case HEAD -> Math.min(headNanos, requestNanos);
-            case BODY -> requestNanos - (now(ctx) - requestStart);
-            case READ -> -1;
+        deadline = switch (next) {
+            case WAITING -> now(ctx) + keepAliveNanos;
+            case HEAD -> requestStart + Math.min(headNanos, requestNanos);
+            case BODY -> requestStart + requestNanos;
+            case READ -> NONE;
         };
-        if (next == State.READ) {
+        if (timer == null) {
+            arm(ctx, now(ctx));
+        } else if (deadline != NONE && deadline - timerAt < 0) {
+            cancel(); // cannot happen with the deadlines above; kept so that a change to them stays correct
+            arm(ctx, now(ctx));
+        }
+    }
+
+    private void arm(ChannelHandlerContext ctx, long now) {
+        long delay = deadline == NONE ? period : Math.max(0, Math.min(period, deadline - now));
+        timerAt = now + delay;
+        timer = ctx.executor().schedule(() -> fire(ctx), delay, TimeUnit.NANOSECONDS);
+    }
+
+    private void fire(ChannelHandlerContext ctx) {
+        timer = null;
+        if (!ctx.channel().isActive()) {
             return;
         }
-        State armedFor = next;
-        timer = ctx.executor()
-                .schedule(
-                        () -> {
-                            timer = null;
-                            if (state == armedFor && ctx.channel().isActive()) {
-                                ctx.fireUserEventTriggered(TIMED_OUT);
-                            }
-                        },
-                        Math.max(0, delay),
-                        TimeUnit.NANOSECONDS);
+        long now = now(ctx);
+        if (deadline != NONE && now - deadline >= 0) {
+            deadline = NONE; // fired once; the next state change arms the timer again
+            ctx.fireUserEventTriggered(TIMED_OUT);
+            return;
+        }
+        arm(ctx, now);
     }
 
     /** The event loop's clock (driven by tests on an embedded channel). */

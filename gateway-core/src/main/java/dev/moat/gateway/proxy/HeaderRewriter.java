@@ -44,6 +44,13 @@ public final class HeaderRewriter {
         }
         List<String> named = headers.getAll(HttpHeaderNames.CONNECTION);
         for (String value : named) {
+            if (value.indexOf(',') < 0) { // one option ("keep-alive", "close"): no split, same result
+                String name = value.trim();
+                if (!name.isEmpty()) {
+                    headers.remove(name);
+                }
+                continue;
+            }
             for (String token : value.split(",")) {
                 String name = token.trim();
                 if (!name.isEmpty()) {

@@ -17,9 +17,8 @@ final class HttpHeaderRules {
     private HttpHeaderRules() {}
 
     static void prepareRequest(
-            HttpRequest req, Route route, Channel client, boolean tls, String requestId, boolean inspecting) {
-        HeaderRewriter.toUpstream(
-                req.headers(), route.upstream().config().authority(), clientIp(client), tls, requestId);
+            HttpRequest req, Route route, String clientIp, boolean tls, String requestId, boolean inspecting) {
+        HeaderRewriter.toUpstream(req.headers(), route.upstream().authority(), clientIp, tls, requestId);
         req.headers().remove(HttpHeaderNames.EXPECT);
         if (inspecting) {
             // The answer is parsed: ask for it uncompressed rather than inflate it here.

@@ -29,8 +29,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The upstream half of an {@link Exchange}: a pooled connection (on the client's event loop), the
@@ -44,7 +42,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
     private final ChannelHandlerContext ctx;
     private Channel upstream;
     private ChannelPool pool;
-    private ScheduledFuture<?> timer;
+    private UpstreamHandler handler; // the connection's handler while this call holds it (its response timer)
     private HttpResponse head;
     private CompositeByteBuf aggregated;
     private SseEventRewriter sse;
@@ -89,14 +87,15 @@ final class UpstreamCall implements UpstreamHandler.Listener {
                 return;
             }
             upstream = ch;
-            ch.pipeline().get(UpstreamHandler.class).bind(this);
+            handler = ch.pipeline().get(UpstreamHandler.class);
+            handler.bind(this);
             sendHead(fullBody);
         });
     }
 
     private void sendHead(ByteBuf fullBody) {
         HttpRequest request = ex.request();
-        String uri = ex.route().upstream().config().basePath() + request.uri(); // normalised origin-form
+        String uri = ex.route().upstream().upstreamTarget(request.uri()); // normalised origin-form
         HttpRequest out;
         if (fullBody != null) {
             out = new DefaultFullHttpRequest(
@@ -115,12 +114,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
             }
         }
         startNanos = System.nanoTime();
-        timer = ctx.channel()
-                .eventLoop()
-                .schedule(
-                        this::onTimeout,
-                        ex.route().upstream().config().responseTimeout().toMillis(),
-                        TimeUnit.MILLISECONDS);
+        handler.deadline(this, ex.route().upstream().config().responseTimeout().toNanos());
         boolean whole = fullBody != null || ex.requestComplete();
         ChannelFuture wf;
         if (fullBody == null && ex.requestComplete()) {
@@ -434,8 +428,8 @@ final class UpstreamCall implements UpstreamHandler.Listener {
         }
     }
 
-    private void onTimeout() {
-        timer = null;
+    @Override
+    public void onTimeout() {
         if (aborted || ex.finished() || ex.responseComplete()) {
             return;
         }
@@ -475,9 +469,8 @@ final class UpstreamCall implements UpstreamHandler.Listener {
     }
 
     private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
+        if (handler != null) {
+            handler.clearDeadline(this); // a no-op once the connection serves another call
         }
     }
 

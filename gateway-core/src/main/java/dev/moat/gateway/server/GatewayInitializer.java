@@ -1,6 +1,7 @@
 package dev.moat.gateway.server;
 
 import dev.moat.config.ServerConfig;
+import dev.moat.gateway.http.SmallTrailers;
 import dev.moat.gateway.proxy.AddressConnections;
 import dev.moat.gateway.proxy.ConnectionLimitHandler;
 import dev.moat.gateway.proxy.FrontendHandler;
@@ -69,7 +70,9 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
 
     private void addHttp1Handlers(ChannelPipeline p, ServerConfig server) {
         int maxHeader = server.limits().maxHeaderBytes();
-        p.addLast(HTTP_CODEC, new HttpServerCodec(Math.min(8192, maxHeader), maxHeader, 8192));
+        p.addLast(
+                HTTP_CODEC,
+                new HttpServerCodec(SmallTrailers.decoderConfig(Math.min(8192, maxHeader), maxHeader, 8192)));
         p.addLast(EXPECT_CONTINUE, new HttpServerExpectContinueHandler()); // curl sends Expect for bodies > 1 KiB
         if (Boolean.getBoolean("moat.debug.pipeline")) {
             p.addLast(

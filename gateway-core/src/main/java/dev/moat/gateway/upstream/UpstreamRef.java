@@ -1,6 +1,7 @@
 package dev.moat.gateway.upstream;
 
 import dev.moat.config.UpstreamConfig;
+import dev.moat.gateway.http.SmallTrailers;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -31,15 +32,34 @@ public final class UpstreamRef {
     private final FastThreadLocal<ChannelPool> pools = new FastThreadLocal<>();
     private final List<ChannelPool> allPools = new ArrayList<>();
     private final int maxResponseHeaderBytes;
+    private final String authority;
+    private final String basePath;
 
     public UpstreamRef(UpstreamConfig config, Transport transport, int maxResponseHeaderBytes) {
         this.config = config;
         this.transport = transport;
         this.maxResponseHeaderBytes = maxResponseHeaderBytes;
+        this.authority = config.authority();
+        this.basePath = config.basePath();
     }
 
     public UpstreamConfig config() {
         return config;
+    }
+
+    /** {@link UpstreamConfig#authority()}, built once (it was a concatenation per request). */
+    public String authority() {
+        return authority;
+    }
+
+    /** {@link UpstreamConfig#basePath()}, computed once. */
+    public String basePath() {
+        return basePath;
+    }
+
+    /** The target to send upstream: the base path before the normalised origin-form target. */
+    public String upstreamTarget(String target) {
+        return basePath.isEmpty() ? target : basePath + target;
     }
 
     /** The pool for the calling event loop; created on first use. Call only on {@code loop}. */
@@ -67,7 +87,11 @@ public final class UpstreamRef {
         AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
             @Override
             public void channelCreated(Channel ch) {
-                ch.pipeline().addLast(CODEC, new HttpClientCodec(4096, maxResponseHeaderBytes, 8192));
+                ch.pipeline()
+                        .addLast(
+                                CODEC,
+                                new HttpClientCodec(
+                                        SmallTrailers.decoderConfig(4096, maxResponseHeaderBytes, 8192), false, false));
                 ch.pipeline().addLast(HANDLER, new UpstreamHandler());
             }
         };

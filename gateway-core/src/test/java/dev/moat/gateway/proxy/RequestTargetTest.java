@@ -80,4 +80,35 @@ class RequestTargetTest {
     void refuses(String raw) {
         assertThat(RequestTarget.normalise(raw).ok()).as(raw).isFalse();
     }
+
+    /**
+     * The copy-free path ({@link RequestTarget#alreadyNormal}) answers only when it agrees with the
+     * full normalisation, on targets built from the characters that matter: separators, dots,
+     * escapes, refused characters, queries.
+     */
+    @org.junit.jupiter.api.Test
+    void theShortcutAgreesWithTheFullPassOnGeneratedTargets() {
+        String[] pieces = {
+            "/", "/", "a", "Z", "9", ".", "..", "%2e", "%2F", "%41", "%", "%0", "?", "=", "&", ";", "\\", "#", ":", "@",
+            "~", "-", " ", "%00", "\u00e9", "!", "$", "'", "*", "+", ",", "[", "]", "\"", "<", "|", "^", "`", "{"
+        };
+        java.util.Random random = new java.util.Random(15);
+        int shortcuts = 0;
+        for (int n = 0; n < 200_000; n++) {
+            StringBuilder sb = new StringBuilder("/");
+            int len = random.nextInt(12);
+            for (int k = 0; k < len; k++) {
+                sb.append(pieces[random.nextInt(pieces.length)]);
+            }
+            String raw = sb.toString();
+            RequestTarget.Result fast = RequestTarget.alreadyNormal(raw);
+            RequestTarget.Result full = RequestTarget.normaliseFully(raw);
+            if (fast != null) {
+                shortcuts++;
+                assertThat(fast).as(raw).isEqualTo(full);
+            }
+            assertThat(RequestTarget.normalise(raw)).as(raw).isEqualTo(full);
+        }
+        assertThat(shortcuts).as("the shortcut is taken for plain paths").isGreaterThan(10_000);
+    }
 }

@@ -165,6 +165,11 @@ class SharedStateIT {
                 .get(5, TimeUnit.SECONDS);
         await("alice (tenant acme) blocked on the other gateway", 1000, () -> status(b, Gateway.ALICE) == 403);
         assertThat(status(b, Gateway.BOB)).as("bob has no tenant").isEqualTo(200);
+        // b's ladder publishes its block after answering 403; a learns it over pub/sub, a moment later
+        await(
+                "the ladder's block reaches the first gateway",
+                2000,
+                () -> a.server.stateStore().block("alice", System.currentTimeMillis()) != null);
         assertThat(a.server.stateStore().block("alice", System.currentTimeMillis()))
                 .as("the ladder's block is shared back")
                 .isNotNull()
