@@ -15,7 +15,7 @@
 # m-alloc-shares.txt (inclusive shares of the pieces named in categories.py) and summary.txt (CPU and
 # bytes per request).
 #   MODES=a KINDS= MEASURE_SECONDS=20 benchmarks/profiles/profile.sh   # only CPU us per request
-# Ports 18090-18094 (refuses to start if one is listening); every process it starts is stopped
+# Ports 18090-18094 (PORT_BASE moves them; refuses to start if one is listening); every process it starts is stopped
 # on exit by PID.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,9 +33,13 @@ MEASURE_SECONDS="${MEASURE_SECONDS:-0}"      # >0: an unprofiled run first, repo
 CPU_EVENT="${CPU_EVENT:-cpu}"
 MOAT_JAVA_OPTS="${MOAT_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC -Dmoat.access.level=OFF}"
 OUT="${OUT:-$here}"
-P_UP=18090; P_A=18091; P_A_ADMIN=18092; P_B=18093; P_B_ADMIN=18094
+PORT_BASE="${PORT_BASE:-18090}"             # five ports from here (another run may hold the defaults)
+P_UP=$PORT_BASE; P_A=$((PORT_BASE + 1)); P_A_ADMIN=$((PORT_BASE + 2)); P_B=$((PORT_BASE + 3)); P_B_ADMIN=$((PORT_BASE + 4))
 PATH_PREDICT="/v1/models/digits:predict"
-ANSWER='{"predictions":[[0.0112,0.0034,0.0251,0.8123,0.0017,0.0652,0.0009,0.0143,0.0488,0.0171]]}'
+# Six rows, one per instance of the six-row request, as in ../load/run.sh (with one row mode (b)'s
+# detectors never ran: the policy stage feeds them only when the answer's rows match the request's).
+ROW='[0.0112,0.0034,0.0251,0.8123,0.0017,0.0652,0.0009,0.0143,0.0488,0.0171]'
+ANSWER="{\"predictions\":[$ROW,$ROW,$ROW,$ROW,$ROW,$ROW]}"
 
 log() { printf '[profile %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
