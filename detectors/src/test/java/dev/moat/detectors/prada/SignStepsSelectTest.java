@@ -63,9 +63,6 @@ class SignStepsSelectTest {
         float[] sorted = a.clone();
         Arrays.sort(sorted);
         float[] work = a.clone();
-        assertEquals(sorted[k], SignSteps.select(work, a.length, k), "n=" + a.length + " k=" + k);
-        float[] after = work.clone();
-        Arrays.sort(after);
-        assertEquals(Arrays.toString(sorted), Arrays.toString(after), "select must only reorder");
+        assertEquals(sorted[k], SignSteps.select(work, new float[a.length], a.length, k), "n=" + a.length + " k=" + k);
     }
 }
