@@ -1,7 +1,11 @@
 package dev.moat.gateway.protocol.internal;
 
+import com.fasterxml.jackson.core.JsonParser;
+import java.io.IOException;
+
 /**
- * Writes a double that is a short decimal (at most six fraction digits, as rounded predictions are)
+ * Reads plain decimals of at most 15 digits without Jackson's general double parser, and writes a
+ * double that is a short decimal (at most six fraction digits, as rounded predictions are)
  * as the characters Jackson's fast writer produces for it ({@code DoubleToDecimal}, the shortest
  * decimal that reads back as the same double; plain notation between 1e-3 and 1e7), without the
  * {@code String} and the converter object that writer allocates per number (27 % of mode b's
@@ -21,7 +25,57 @@ final class ShortDecimals {
 
     private static final long SCALE = 1_000_000L;
 
+    /** 10^0 .. 10^22: every one is exactly a double. */
+    private static final double[] POW10 = new double[23];
+
+    static {
+        double v = 1;
+        for (int i = 0; i < POW10.length; i++) {
+            POW10[i] = v;
+            v *= 10;
+        }
+    }
+
     private ShortDecimals() {}
+
+    /**
+     * The double value of the parser's current number token, as {@link JsonParser#getDoubleValue}
+     * gives it, reading plain decimals of at most 15 digits ({@code -12.345}) from the token's
+     * characters itself: their value is {@code m / 10^f} with m and 10^f exact doubles, and one
+     * correctly rounded division is the correctly rounded value (Clinger's fast path), which is
+     * what Jackson's parser returns too. Anything else (an exponent, more digits) goes to Jackson.
+     */
+    static double parse(JsonParser p) throws IOException {
+        char[] c = p.getTextCharacters();
+        int i = p.getTextOffset();
+        int end = i + p.getTextLength();
+        boolean negative = i < end && c[i] == '-';
+        if (negative) {
+            i++;
+        }
+        long m = 0;
+        int digits = 0;
+        int fraction = -1;
+        for (; i < end; i++) {
+            char ch = c[i];
+            if (ch >= '0' && ch <= '9') {
+                m = m * 10 + (ch - '0');
+                digits++;
+                if (fraction >= 0) {
+                    fraction++;
+                }
+            } else if (ch == '.' && fraction < 0) {
+                fraction = 0;
+            } else {
+                return p.getDoubleValue(); // an exponent
+            }
+        }
+        if (digits == 0 || digits > 15) {
+            return p.getDoubleValue();
+        }
+        double v = fraction > 0 ? m / POW10[fraction] : m;
+        return negative ? -v : v;
+    }
 
     /**
      * Writes {@code v} into {@code out} from index 0 and returns the length, or returns 0 (writing

@@ -3,7 +3,10 @@ package dev.moat.gateway.protocol.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +73,45 @@ class ShortDecimalsTest {
             assertSame(v, false); // random doubles: where it answers (rarely) it must agree
             double p = r.nextDouble();
             assertSame(p, false);
+        }
+    }
+
+    @Test
+    void plainDecimalsAreReadAsJacksonReadsThem() throws Exception {
+        SplittableRandom r = new SplittableRandom(7);
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < 100_000; i++) {
+            int whole = r.nextInt(8);
+            int fraction = 1 + r.nextInt(16);
+            sb.append(i == 0 ? "" : ",").append(r.nextBoolean() ? "-" : "");
+            sb.append(whole == 0 ? "0" : Long.toString(r.nextLong((long) Math.pow(10, whole))));
+            sb.append('.');
+            for (int d = 0; d < fraction; d++) {
+                sb.append((char) ('0' + r.nextInt(10)));
+            }
+            if (r.nextInt(20) == 0) {
+                sb.append(r.nextBoolean() ? "e" : "E-").append(r.nextInt(30));
+            }
+        }
+        sb.append(",0.0,-0.0,0.1,0.30000000000000004,9007199254740993.0,123456789012345.6,1.7976931348623157e308]");
+        try (JsonParser fast = JsonBodies.MAPPER
+                        .getFactory()
+                        .createParser(sb.toString().getBytes(StandardCharsets.UTF_8));
+                JsonParser jackson = JsonBodies.MAPPER
+                        .getFactory()
+                        .createParser(sb.toString().getBytes(StandardCharsets.UTF_8))) {
+            fast.nextToken();
+            jackson.nextToken();
+            int n = 0;
+            while (fast.nextToken() == JsonToken.VALUE_NUMBER_FLOAT) {
+                jackson.nextToken();
+                double expected = jackson.getDoubleValue();
+                assertThat(Double.doubleToRawLongBits(ShortDecimals.parse(fast)))
+                        .as(jackson.getText())
+                        .isEqualTo(Double.doubleToRawLongBits(expected));
+                n++;
+            }
+            assertThat(n).isEqualTo(100_007);
         }
     }
 
