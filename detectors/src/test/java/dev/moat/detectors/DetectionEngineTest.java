@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 class DetectionEngineTest {
 
@@ -119,14 +117,12 @@ class DetectionEngineTest {
         }
     }
 
-    /** One worker: key and tenant always share it (one hand-off per event); three: they often do not. */
-    @ParameterizedTest
-    @ValueSource(ints = {1, 3})
-    void tenantRiskRaisesEveryKeyOfTheTenant(int workers) {
+    @Test
+    void tenantRiskRaisesEveryKeyOfTheTenant() {
         DetectorProfile p = DetectorProfile.fromConfig(
                 Map.of("tenant", Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L))));
         SimClock clock = new SimClock(0);
-        try (DetectionEngine e = new DetectionEngine(settings(workers), clock, EngineListener.NONE)) {
+        try (DetectionEngine e = new DetectionEngine(settings(3), clock, EngineListener.NONE)) {
             List<double[]> rows = Traffic.uniform(1000, 5);
             for (int i = 0; i < rows.size(); i++) {
                 double[] x = rows.get(i);

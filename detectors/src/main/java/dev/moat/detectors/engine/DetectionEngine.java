@@ -68,17 +68,8 @@ public final class DetectionEngine implements AutoCloseable {
             return true;
         }
         // a tenant-only profile still visits the key's worker, which folds the tenant's risk into the key's
-        Worker keyShard = shard(e.keyId());
-        boolean pooled = e.tenant() != null && e.profile().tenant() != null;
-        if (pooled && shard(e.tenant()) == keyShard) {
-            boolean accepted = keyShard.offerKeyAndTenant(e);
-            if (!accepted) {
-                drop();
-            }
-            return accepted;
-        }
-        boolean accepted = keyShard.offer(e);
-        if (accepted && pooled) {
+        boolean accepted = shard(e.keyId()).offer(e);
+        if (accepted && e.tenant() != null && e.profile().tenant() != null) {
             if (!shard(e.tenant()).offerTenant(e)) {
                 drop();
             }

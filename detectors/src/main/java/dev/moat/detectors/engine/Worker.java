@@ -23,9 +23,6 @@ public final class Worker implements Runnable {
     /** A tenant's share of an event, routed to the tenant's worker. */
     record TenantTask(QueryEvent event) {}
 
-    /** The key's event and then its tenant's, when both hash to this worker: one hand-off, not two. */
-    record KeyAndTenantTask(QueryEvent event) {}
-
     record ResetTask(String keyId) {}
 
     record Barrier(CountDownLatch latch) {}
@@ -91,16 +88,6 @@ public final class Worker implements Runnable {
         return queue.offer(new TenantTask(e));
     }
 
-    /**
-     * The key's event and its tenant's in one task, for a key and tenant this worker both owns. Each
-     * hand-off to a waiting worker wakes its thread (a lock hand-over and an unpark: 2.5 % of mode b's
-     * CPU on the event loop for the two offers per request); the worker handles them in the order two
-     * offers would have queued them. Never blocks.
-     */
-    public boolean offerKeyAndTenant(QueryEvent e) {
-        return queue.offer(new KeyAndTenantTask(e));
-    }
-
     public void reset(String keyId) throws InterruptedException {
         queue.put(new ResetTask(keyId));
     }
@@ -135,12 +122,7 @@ public final class Worker implements Runnable {
                 if (task instanceof Barrier) {
                     refreshStaleReasons();
                 }
-                if (task instanceof KeyAndTenantTask both) {
-                    handle(both.event());
-                    handle(new TenantTask(both.event())); // on its own: a failing key event leaves it alone
-                } else {
-                    handle(task);
-                }
+                handle(task);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
