@@ -21,8 +21,9 @@ import java.util.List;
  * Reads and writes the common row-format answer, {@code {"predictions": [[p0, ..., pk], ...]}}
  * with nothing else in it (what TF Serving and KServe v1 answer), token by token with Jackson's
  * streaming parser and generator: no tree, and each number written once, straight into the
- * output buffer. The tree of the answer (parse, put, serialise) was 16 % of mode b's CPU and half
- * its allocation in the load benchmark's profile (benchmarks/profiles/README.md).
+ * output buffer. The tree of the answer (parse, put, serialise) was 7 % of mode b's CPU and half
+ * its allocation in the load benchmark's profile (benchmarks/profiles/README.md); most of the CPU
+ * left is Jackson's number parsing and writing.
  *
  * <p>A fast path only: {@link #predictions} returns {@code null} for any answer that is not plainly
  * of that shape (another field, a nested or empty row, a non-number, a non-finite number, a
