@@ -29,7 +29,9 @@ for name,rx in [('GC threads',r'GCTaskThread|ParallelScavenge|PSScavenge|G1|Gang
  ('FixedChannelPool acquire/release',r'FixedChannelPool.acquire$|FixedChannelPool.release$|SimpleChannelPool.release$'),
  ('Caffeine maintenance (ForkJoin)',r'PerformCleanupTask'),
  ('policy stage onRequest (request JSON read)',r'AnswerProcessor.onRequest'),('  JsonBodies.read',r'JsonBodies.read'),('policy stage process (answer)',r'AnswerProcessor.process'),('  parseAnswer',r'parseAnswer'),('  writeAnswer',r'writeAnswer'),('  outputs (transforms+watermark)',r'OutputChain.apply|outputs\(\)\.apply|Watermark'),('Defences.observe',r'Defen[cs]es.observe'),
- ('detectors (worker)',r'dev/moat/detectors/'),('FastDoubleParser',r'fastdoubleparser|FastDoubleParser|JavaDoubleParser'),
+ ('detectors (worker)',r'dev/moat/detectors/'),('  PradaDetector.update',r'PradaDetector.update$'),('    sign-step test (PradaDetector.isStep)',r'PradaDetector.isStep$'),
+ ('    nearest stored query (PradaDetector.nearestSquared)',r'PradaDetector.nearestSquared$'),('  CoverageDetector.update',r'CoverageDetector.update$'),
+ ('watermark selection (Watermarker)',r'watermark/Watermarker'),('numbers written by Jackson (NumberOutput.toString)',r'NumberOutput.toString$'),('FastDoubleParser',r'fastdoubleparser|FastDoubleParser|JavaDoubleParser'),
  ]:
     rx=re.compile(rx)
     print(f"{share(lambda f: any(rx.search(x) for x in f)):5.1f}% {name}")

@@ -36,7 +36,10 @@ OUT="${OUT:-$here}"
 PORT_BASE="${PORT_BASE:-18090}"              # another base (e.g. 18190) runs beside a profile already running
 P_UP=$PORT_BASE; P_A=$((PORT_BASE + 1)); P_A_ADMIN=$((PORT_BASE + 2)); P_B=$((PORT_BASE + 3)); P_B_ADMIN=$((PORT_BASE + 4))
 PATH_PREDICT="/v1/models/digits:predict"
-ANSWER='{"predictions":[[0.0112,0.0034,0.0251,0.8123,0.0017,0.0652,0.0009,0.0143,0.0488,0.0171]]}'
+# Six rows, one per instance of the six-row request, as in ../load/run.sh (with one row mode (b)'s
+# detectors never ran: the policy stage feeds them only when the answer's rows match the request's).
+ROW='[0.0112,0.0034,0.0251,0.8123,0.0017,0.0652,0.0009,0.0143,0.0488,0.0171]'
+ANSWER="{\"predictions\":[$ROW,$ROW,$ROW,$ROW,$ROW,$ROW]}"
 
 log() { printf '[profile %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

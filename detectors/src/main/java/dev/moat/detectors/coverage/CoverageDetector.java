@@ -6,6 +6,7 @@ import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.RandomProjection;
 import dev.moat.detectors.stats.SparseProjection;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -79,6 +80,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     private final double[] projected = new double[24];
     private SparseProjection projection;
     private double[] planes = new double[0];
+    private final double[] dots = new double[24];
     private int planeDims;
 
     public CoverageDetector(Settings settings) {
@@ -145,21 +147,32 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     private int cell(float[] centre, double[] x, int n, int dims) {
         int bits = settings.bits();
         if (planeDims != dims) {
+            // plane b's coefficient i is drawn in the order b * dims + i and stored at i * bits + b
             planes = new double[bits * dims];
             SplittableRandom rnd = new SplittableRandom(settings.seed());
-            for (int i = 0; i < planes.length; i++) {
-                planes[i] = RandomProjection.gaussian(rnd);
+            for (int b = 0; b < bits; b++) {
+                for (int i = 0; i < dims; i++) {
+                    planes[i * bits + b] = RandomProjection.gaussian(rnd);
+                }
             }
             planeDims = dims;
         }
+        // Coordinate by coordinate, all planes at once: each plane's dot product is summed in the same
+        // order as plane by plane (the same doubles, the same cell), but the bits sums are independent
+        // chains the CPU overlaps, where one dot product at a time waited on each addition (5 % of mode
+        // b's CPU in the load benchmark's profile).
+        double[] dot = dots;
+        Arrays.fill(dot, 0, bits, 0.0);
+        for (int i = 0; i < n; i++) {
+            double d = x[i] - centre[i];
+            int row = i * bits;
+            for (int b = 0; b < bits; b++) {
+                dot[b] += planes[row + b] * d;
+            }
+        }
         int cell = 0;
         for (int b = 0; b < bits; b++) {
-            int row = b * dims;
-            double dot = 0;
-            for (int i = 0; i < n; i++) {
-                dot += planes[row + i] * (x[i] - centre[i]);
-            }
-            if (dot > 0) {
+            if (dot[b] > 0) {
                 cell |= 1 << b;
             }
         }

@@ -61,10 +61,12 @@ final class SignSteps {
 
     private final float[] magnitudes;
     private final float[] current;
+    private final float[] spare;
 
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
         this.current = new float[dims];
+        this.spare = new float[dims];
     }
 
     /**
@@ -89,12 +91,14 @@ final class SignSteps {
         double sumSq = 0;
         double sumSqAll = 0;
         float innerMax = 0;
+        float largest = 0;
         for (int i = 0; i < n; i++) {
             float d = Math.abs(x[i] - parent[i]);
             if (d > floor) {
                 magnitudes[moved++] = d;
                 current[i] = d;
                 sumSqAll += (double) d * d;
+                largest = Math.max(largest, d);
                 if (x[i] > lo && x[i] < hi) {
                     inner++;
                     sumSq += (double) d * d;
@@ -118,15 +122,18 @@ final class SignSteps {
                 }
             }
         }
-        Arrays.sort(magnitudes, 0, moved);
-        float median = magnitudes[moved / 2];
+        // the order statistic alone, not a sort: the agreement count and the crest need no order (a
+        // sort of the moved magnitudes was 11 % of mode b's CPU in the load benchmark's profile)
+        float median = select(magnitudes, spare, moved, moved / 2);
         if (median < minStep) {
             return false;
         }
         float tol = (float) (TOLERANCE * median) + quantError;
         int agree = 0;
-        for (int i = 0; i < moved; i++) {
-            if (Math.abs(magnitudes[i] - median) <= tol) {
+        // over current[], which holds every moved magnitude: select left magnitudes[] scrambled
+        for (int i = 0; i < n; i++) {
+            float d = current[i];
+            if (d > 0 && Math.abs(d - median) <= tol) {
                 agree++;
             }
         }
@@ -136,7 +143,7 @@ final class SignSteps {
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
             // over every move (clipped ones too), against a fixed limit
             double rmsAll = Math.sqrt(sumSqAll / moved);
-            if (magnitudes[moved - 1] <= MAX_CREST * rmsAll) {
+            if (largest <= MAX_CREST * rmsAll) {
                 return true;
             }
             // over the unclipped moves, against the limit Gaussian noise of that many moves rarely meets
@@ -165,6 +172,51 @@ final class SignSteps {
             out[n] = (float) Math.min(MAX_CREST_CAP, Math.max(1.0, c));
         }
         return out;
+    }
+
+    /**
+     * The k-th smallest of a[0..n) (what {@code a[k]} would be after sorting a[0..n)), using
+     * {@code b} (at least n long) as scratch; both arrays' contents are left scrambled. Quickselect
+     * with a three-way partition that has no data-dependent branch (each value is written to both
+     * sides and only the side counters move), so random magnitudes cost no mispredictions: on 64
+     * values about a quarter of the time of Hoare's branchy selection and a sixth of a sort. A
+     * median-of-three pivot; after {@code 2 log2(n)} rounds that did not converge (values chosen
+     * against the pivot rule) it sorts what is left, so the worst case stays O(n log n). The values
+     * are finite or infinite, never NaN.
+     */
+    static float select(float[] a, float[] b, int n, int k) {
+        int rounds = 2 * (32 - Integer.numberOfLeadingZeros(n));
+        while (n > 1) {
+            if (rounds-- == 0) {
+                Arrays.sort(a, 0, n);
+                return a[k];
+            }
+            float x = a[0];
+            float y = a[n >>> 1];
+            float z = a[n - 1];
+            float pivot = x < y ? (y < z ? y : Math.max(x, z)) : (x < z ? x : Math.max(y, z));
+            int less = 0;
+            int greater = 0;
+            for (int i = 0; i < n; i++) {
+                float v = a[i];
+                a[less] = v; // less <= i: overwrites only values already read
+                b[greater] = v;
+                less += v < pivot ? 1 : 0;
+                greater += v > pivot ? 1 : 0;
+            }
+            if (k < less) {
+                n = less;
+            } else if (k >= n - greater) {
+                k -= n - greater;
+                n = greater;
+                float[] t = a;
+                a = b;
+                b = t;
+            } else {
+                return pivot; // the pivot is in the array, so every round drops at least one value
+            }
+        }
+        return a[0];
     }
 
     private boolean repeats(float[] prev, int n, float quantError, int moved) {

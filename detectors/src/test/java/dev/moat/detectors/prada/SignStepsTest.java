@@ -83,4 +83,39 @@ class SignStepsTest {
         assertThat(SignSteps.crestLimit(4096))
                 .isEqualTo(SignSteps.MAX_CREST_CAP, org.assertj.core.data.Offset.offset(1e-6));
     }
+    /**
+     * The equal shape counts agreement over every moved coordinate, whatever order they come in:
+     * the median is found by a selection that scrambles its array, so counting over that array
+     * (as a first version did) saw a different multiset of moves.
+     */
+    @Test
+    void equalShapeCountsEveryMoveInAnyOrder() {
+        Random r = new Random(7);
+        for (int round = 0; round < 300; round++) {
+            // 20 moves: k at exactly 1.0, the rest well away from it on both sides
+            for (int k : new int[] {9, 10}) {
+                float[] moves = new float[20];
+                for (int i = 0; i < 20; i++) {
+                    moves[i] = i < k ? 1f : (i % 2 == 0 ? 0.1f + 0.02f * i : 2f + i);
+                }
+                if (k == 9) {
+                    moves[9] = 0.9f; // keeps the median at 1.0 with one agreeing move fewer
+                }
+                for (int i = moves.length - 1; i > 0; i--) {
+                    int j = r.nextInt(i + 1);
+                    float t = moves[i];
+                    moves[i] = moves[j];
+                    moves[j] = t;
+                }
+                float[] parent = new float[20];
+                float[] x = new float[20];
+                for (int i = 0; i < 20; i++) {
+                    parent[i] = 8f;
+                    x[i] = 8f + (r.nextBoolean() ? moves[i] : -moves[i]);
+                }
+                boolean step = new SignSteps(20).isStep(x, parent, 20, 0.1f, 0f, null);
+                assertThat(step).as("k=%d round %d", k, round).isEqualTo(k >= 10);
+            }
+        }
+    }
 }

@@ -47,6 +47,21 @@ public final class Answer {
         return predictions.length;
     }
 
+    /**
+     * An answer read without a tree ({@code StreamingAnswer}): it holds only its predictions, and
+     * writing it writes them anew in the same shape.
+     */
+    static Answer streamed(double[][] predictions, int sourceBytes) {
+        return new Answer(predictions, null, null, STREAMED, sourceBytes);
+    }
+
+    private static final Object STREAMED = new Object();
+
+    /** True for an answer read without a tree: {@link #document()} is null. */
+    boolean isStreamed() {
+        return anchor == STREAMED;
+    }
+
     JsonNode document() {
         return document;
     }

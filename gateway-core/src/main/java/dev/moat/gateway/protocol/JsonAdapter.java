@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.internal.JsonBodies;
 import dev.moat.gateway.protocol.internal.NumericArrays;
+import dev.moat.gateway.protocol.internal.StreamingAnswer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.List;
@@ -20,9 +21,24 @@ abstract class JsonAdapter implements ProtocolAdapter {
         // Check everything before touching the document, so a bad call leaves it as parsed.
         NumericArrays.requireFits(answer.predictions(), predictions);
         answer.claimWrite();
+        if (answer.isStreamed()) {
+            if (StreamingAnswer.canStrip(strip)) {
+                return StreamingAnswer.write(predictions, strip, alloc, answer.sourceBytes() + 64);
+            }
+            answer = treeOf(answer); // a pointer into the rows: strip them from a tree
+        }
         put(answer, predictions);
         JsonBodies.strip(answer.document(), strip);
         return JsonBodies.write(answer.document(), alloc, answer.sourceBytes() + 64);
+    }
+
+    /**
+     * The tree of a streamed answer ({@link Answer#isStreamed}): the document the tree path would
+     * have parsed, as far as writing goes (its number leaves are all overwritten by {@link #put}).
+     * Only adapters that stream answers override this.
+     */
+    Answer treeOf(Answer streamed) {
+        throw new IllegalStateException(getClass().getSimpleName() + " does not stream answers");
     }
 
     /** Puts {@code predictions} (already checked to fit) where {@link #parseAnswer} found them. */

@@ -2,9 +2,12 @@ package dev.moat.gateway.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.config.Protocol;
 import dev.moat.gateway.http.MalformedBodyException;
+import dev.moat.gateway.protocol.internal.JsonBodies;
 import dev.moat.gateway.protocol.internal.NumericArrays;
+import dev.moat.gateway.protocol.internal.StreamingAnswer;
 import dev.moat.gateway.protocol.internal.StreamingRows;
 import io.netty.buffer.ByteBuf;
 
@@ -46,6 +49,10 @@ final class TfServingAdapter extends JsonAdapter {
 
     @Override
     public Answer parseAnswer(ByteBuf responseBody) throws MalformedBodyException {
+        double[][] fast = StreamingAnswer.predictions(responseBody); // no tree for the common shape
+        if (fast != null) {
+            return Answer.streamed(fast, responseBody.readableBytes());
+        }
         JsonNode root = object(responseBody);
         JsonNode predictions = root.get("predictions");
         if (predictions == null) {
@@ -56,6 +63,20 @@ final class TfServingAdapter extends JsonAdapter {
                     "predictions: expected one probability array per instance, got plain numbers");
         }
         return new Answer(rows(predictions, "predictions"), null, root, predictions, responseBody.readableBytes());
+    }
+
+    /** The document a streamed answer came from: {@code {"predictions": rows}} (and nothing else). */
+    @Override
+    Answer treeOf(Answer streamed) {
+        ObjectNode root = JsonBodies.MAPPER.getNodeFactory().objectNode();
+        ArrayNode rows = root.putArray("predictions");
+        for (double[] row : streamed.predictions()) {
+            ArrayNode r = rows.addArray();
+            for (double v : row) {
+                r.add(v);
+            }
+        }
+        return new Answer(streamed.predictions(), null, root, rows, streamed.sourceBytes());
     }
 
     @Override

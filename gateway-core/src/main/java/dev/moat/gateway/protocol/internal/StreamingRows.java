@@ -132,7 +132,7 @@ public final class StreamingRows {
             if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
                 return false;
             }
-            double d = p.getDoubleValue();
+            double d = t == JsonToken.VALUE_NUMBER_FLOAT ? ShortDecimals.parse(p) : p.getDoubleValue();
             if (!Double.isFinite(d)) {
                 return false;
             }
