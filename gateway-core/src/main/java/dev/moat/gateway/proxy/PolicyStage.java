@@ -131,7 +131,12 @@ public final class PolicyStage {
         TransformContext ctx =
                 new TransformContext(random, null, keyId, tenant, now).watermarkRate(decision.watermarkRate());
         policy.outputs().apply(preds, inputs, ctx);
-        decision.perturb().apply(preds, inputs, ctx);
+        if (!decision.perturb().isEmpty()) {
+            decision.perturb().apply(preds, inputs, ctx);
+            // minimised again: the perturbation must not bring back the digits and classes the
+            // policy removed (its own actions were counted in the first pass)
+            policy.minimisation().apply(preds, inputs, new TransformContext(random, null, keyId, tenant, now));
+        }
         for (int i = 0; i < ctx.actionCount(); i++) {
             String action = ctx.actionName(i);
             for (int n = ctx.actionTimes(i); n > 0; n--) {

@@ -12,8 +12,10 @@ import dev.moat.detectors.engine.DetectorProfile;
 import dev.moat.gateway.protocol.ProtocolAdapter;
 import dev.moat.gateway.protocol.ProtocolAdapters;
 import dev.moat.gateway.runtime.CompiledPolicy;
+import dev.moat.policies.TransformChain;
 import dev.moat.policies.escalation.Decision;
 import dev.moat.policies.runtime.PolicyRuntime;
+import dev.moat.policies.transform.ReverseSigmoid;
 import dev.moat.policies.watermark.WatermarkSink;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -101,6 +103,66 @@ class PolicyStageTest {
         assertThat(open.actions()).containsExactly("fail_open");
         assertThat(bad.refCnt()).isEqualTo(1); // the stage never releases what it was given
         bad.release();
+    }
+
+    /**
+     * Bypass: a flagged key's answers were richer than an honest key's. The ladder's reverse sigmoid
+     * ran after the policy's {@code round} and {@code top_k}, so every probability went out at full
+     * precision and the classes top_k had zeroed carried values again.
+     */
+    @Test
+    void perturbationOfAFlaggedKeyDoesNotUndoRoundingOrTopK() throws Exception {
+        CompiledPolicy top2Round2 = new CompiledPolicy(
+                PolicyRuntime.compile(
+                        new PolicyConfig(
+                                "p",
+                                List.of(new OutputSpec.TopK(2), new OutputSpec.Round(2)),
+                                Map.of(),
+                                List.of(),
+                                null),
+                        ledger -> WatermarkSink.DISCARD),
+                DetectorProfile.NONE,
+                null);
+        Decision flagged = new Decision(
+                0.5, new TransformChain(List.of(new ReverseSigmoid(1.0, 0.2))), List.of(), List.of(), null);
+        ByteBuf answer = buf("{\"predictions\": [[0.1234, 0.5123, 0.0321, 0.3322], [0.7011, 0.0502, 0.1487, 0.1]]}");
+        PolicyStage.Result r = PolicyStage.answer(
+                TF,
+                top2Round2,
+                false,
+                false,
+                answer,
+                INPUTS,
+                flagged,
+                "k",
+                "t",
+                Instant.parse("2026-11-28T06:00:00Z"),
+                new Random(1),
+                ByteBufAllocator.DEFAULT);
+        try {
+            JsonNode rows = new ObjectMapper()
+                    .readTree(r.body().toString(StandardCharsets.UTF_8))
+                    .get("predictions");
+            assertThat(r.actions()).contains("reverse_sigmoid");
+            for (JsonNode row : rows) {
+                int nonZero = 0;
+                for (JsonNode v : row) {
+                    double p = v.doubleValue();
+                    assertThat(Math.abs(p * 100 - Math.rint(p * 100)))
+                            .as("%s has 2 decimals", p)
+                            .isLessThan(1e-9);
+                    nonZero += p != 0 ? 1 : 0;
+                }
+                assertThat(nonZero).as("row %s keeps top-2 only", row).isLessThanOrEqualTo(2);
+            }
+            assertThat(rows.get(0).get(1).doubleValue())
+                    .isGreaterThan(rows.get(0).get(3).doubleValue());
+            assertThat(rows.get(1).get(0).doubleValue())
+                    .isGreaterThan(rows.get(1).get(2).doubleValue());
+        } finally {
+            r.body().release();
+            answer.release();
+        }
     }
 
     private static PolicyStage.Result run(ByteBuf answer, boolean detect, boolean failOpen) {

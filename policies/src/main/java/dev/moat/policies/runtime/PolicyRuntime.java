@@ -4,6 +4,9 @@ import dev.moat.config.PolicyConfig;
 import dev.moat.policies.LlmGuard;
 import dev.moat.policies.TransformChain;
 import dev.moat.policies.escalation.EscalationLadder;
+import dev.moat.policies.transform.LabelOnly;
+import dev.moat.policies.transform.Round;
+import dev.moat.policies.transform.TopK;
 import dev.moat.policies.transform.Transforms;
 import dev.moat.policies.watermark.WatermarkSink;
 import dev.moat.policies.watermark.WatermarkTransform;
@@ -22,6 +25,7 @@ public final class PolicyRuntime {
 
     private final PolicyConfig config;
     private final TransformChain outputs;
+    private final TransformChain minimisation;
     private final List<String> stripPointers;
     private final Watermarker watermarker;
     private final EscalationLadder ladder;
@@ -30,6 +34,9 @@ public final class PolicyRuntime {
     private PolicyRuntime(PolicyConfig config, Function<Path, ? extends WatermarkSink> ledgers) {
         this.config = config;
         this.outputs = Transforms.chain(config.outputs(), ledgers);
+        this.minimisation = new TransformChain(outputs.transforms().stream()
+                .filter(t -> t instanceof TopK || t instanceof LabelOnly || t instanceof Round)
+                .toList());
         this.stripPointers = Transforms.stripPointers(config.outputs());
         this.watermarker = outputs.transforms().stream()
                 .filter(WatermarkTransform.class::isInstance)
@@ -59,6 +66,17 @@ public final class PolicyRuntime {
     /** The always-on transforms, in configured order, strips left out. */
     public TransformChain outputs() {
         return outputs;
+    }
+
+    /**
+     * The policy's minimising transforms ({@code top_k}, {@code label_only}, {@code round}, in
+     * configured order): deterministic and idempotent, applied again after an escalation step's
+     * perturbation so that a flagged key's answers are no richer than an honest key's (reverse
+     * sigmoid after {@code round} would otherwise send every probability at full precision, and
+     * give the classes {@code top_k} had zeroed a value again).
+     */
+    public TransformChain minimisation() {
+        return minimisation;
     }
 
     /** JSON pointers the gateway removes from every answer. */
