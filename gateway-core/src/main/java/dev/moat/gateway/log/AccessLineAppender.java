@@ -68,6 +68,12 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
         return active;
     }
 
+    /** Lines the running appender dropped because stdout did not keep up (0 when none runs). */
+    public static long droppedLines() {
+        AccessLineAppender a = active();
+        return a == null ? 0 : a.dropped();
+    }
+
     /** Lines dropped because stdout did not keep up. */
     public long dropped() {
         return dropped.get();

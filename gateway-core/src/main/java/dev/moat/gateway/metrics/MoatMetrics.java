@@ -31,6 +31,7 @@ public final class MoatMetrics implements MeterBinder {
     public static final String KEYS_TRACKED = "moat.keys.tracked"; // moat_keys_tracked
     public static final String KEYS_FLAGGED = "moat.keys.flagged"; // moat_keys_flagged{level}
     public static final String DETECTION_DROPPED = "moat.detection.dropped"; // moat_detection_dropped_total
+    public static final String ACCESS_LOG_DROPPED = "moat.access_log.dropped"; // moat_access_log_dropped_total
     public static final String CONFIG_RELOADS = "moat.config.reloads"; // moat_config_reloads_total{result}
     public static final String REDIS_UP = "moat.redis.up"; // moat_redis_up
     public static final String REDIS_DECISIONS_WITHOUT =

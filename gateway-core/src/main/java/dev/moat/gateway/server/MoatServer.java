@@ -9,6 +9,7 @@ import dev.moat.gateway.admin.AdminInitializer;
 import dev.moat.gateway.auth.KeyDirectory;
 import dev.moat.gateway.console.KeyHistory;
 import dev.moat.gateway.defence.Defences;
+import dev.moat.gateway.log.AccessLineAppender;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.metrics.NettyAllocatorMeters;
@@ -198,6 +199,13 @@ public final class MoatServer implements AutoCloseable {
                     redis,
                     r -> r.downEvents());
         }
+        // the access log's own writer drops lines only when stdout stalls with 8 MiB waiting: counted,
+        // never silent (0 when the log is off or an operator's logback.xml uses other appenders)
+        metrics.functionCounter(
+                MoatMetrics.ACCESS_LOG_DROPPED,
+                "Access-log lines dropped because stdout did not keep up",
+                AccessLineAppender.class,
+                c -> AccessLineAppender.droppedLines());
         this.bossGroup = transport.newGroup(1);
         this.workerGroup = transport.newGroup(threads);
     }

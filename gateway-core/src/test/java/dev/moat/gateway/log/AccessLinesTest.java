@@ -10,12 +10,15 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneId;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TimeZone;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.KeyValuePair;
 
@@ -159,6 +162,61 @@ class AccessLinesTest {
         assertThat(lines).hasSize(5000);
         assertThat(lines[4999]).startsWith("{\"timestamp\":" + (1_795_841_852_359L + 4999) + ",");
         assertThat(appender.dropped()).isZero();
+    }
+
+    /**
+     * A stalled stdout: the event loop never waits, lines past the buffer limit are dropped, and
+     * every one of them is counted (moat_access_log_dropped_total), none silently lost.
+     */
+    @Test
+    void aStalledStdoutDropsLinesAndCountsEachOne() throws Exception {
+        PrintStream saved = System.out;
+        CountDownLatch release = new CountDownLatch(1);
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        OutputStream stalled = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+                synchronized (captured) {
+                    captured.write(b, off, len);
+                }
+            }
+        };
+        AccessLineAppender appender = new AccessLineAppender();
+        int total = 200_000;
+        try {
+            System.setOut(new PrintStream(stalled, false, StandardCharsets.UTF_8));
+            appender.setContext(context());
+            appender.setFormat("json");
+            appender.setFlushMillis(5);
+            appender.start();
+            assertThat(AccessLineAppender.droppedLines()).isZero();
+            for (int i = 0; i < total; i++) {
+                appender.write(ENTRIES.get(i % ENTRIES.size()), 1_795_841_852_359L + i);
+            }
+            assertThat(AccessLineAppender.droppedLines()).isPositive().isEqualTo(appender.dropped());
+            release.countDown();
+        } finally {
+            release.countDown();
+            appender.stop();
+            System.out.flush();
+            System.setOut(saved);
+        }
+        long written;
+        synchronized (captured) {
+            written = captured.toString(StandardCharsets.UTF_8).lines().count();
+        }
+        assertThat(written + appender.dropped()).isEqualTo(total);
+        assertThat(AccessLineAppender.droppedLines()).isZero(); // stopped: no appender runs
     }
 
     private static LoggerContext context() {
