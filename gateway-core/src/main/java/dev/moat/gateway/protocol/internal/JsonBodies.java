@@ -2,6 +2,7 @@ package dev.moat.gateway.protocol.internal;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -135,5 +136,14 @@ public final class JsonBodies {
     /** The node at {@code pointer}, or a missing node; an invalid pointer is a programming error. */
     public static JsonNode at(JsonNode root, String pointer) {
         return root.at(JsonPointer.compile(pointer));
+    }
+
+    /** A streaming parser over the body's readable bytes, without copying them (the buffer's indices are left alone). */
+    static JsonParser parser(ByteBuf body) throws IOException {
+        if (body.hasArray()) {
+            return MAPPER.getFactory()
+                    .createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes());
+        }
+        return MAPPER.getFactory().createParser((InputStream) new ByteBufInputStream(body.duplicate()));
     }
 }

@@ -7,10 +7,8 @@ import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -47,7 +45,7 @@ public final class StreamingAnswer {
         if (body == null || !body.isReadable()) {
             return null;
         }
-        try (JsonParser p = parser(body)) {
+        try (JsonParser p = JsonBodies.parser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT
                     || p.nextToken() != JsonToken.FIELD_NAME
                     || !FIELD.equals(p.currentName())
@@ -147,14 +145,5 @@ public final class StreamingAnswer {
             throw e;
         }
         return out;
-    }
-
-    private static JsonParser parser(ByteBuf body) throws IOException {
-        if (body.hasArray()) {
-            return JsonBodies.MAPPER
-                    .getFactory()
-                    .createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes());
-        }
-        return JsonBodies.MAPPER.getFactory().createParser((InputStream) new ByteBufInputStream(body.duplicate()));
     }
 }

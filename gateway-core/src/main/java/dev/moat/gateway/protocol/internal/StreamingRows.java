@@ -3,9 +3,7 @@ package dev.moat.gateway.protocol.internal;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,7 +33,7 @@ public final class StreamingRows {
         if (body == null || !body.isReadable()) {
             return null;
         }
-        try (JsonParser p = parser(body)) {
+        try (JsonParser p = JsonBodies.parser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
@@ -63,15 +61,6 @@ public final class StreamingRows {
         } catch (IOException | RuntimeException e) {
             return null; // malformed, duplicate key, too deep: the tree path reports it
         }
-    }
-
-    private static JsonParser parser(ByteBuf body) throws IOException {
-        if (body.hasArray()) {
-            return JsonBodies.MAPPER
-                    .getFactory()
-                    .createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes());
-        }
-        return JsonBodies.MAPPER.getFactory().createParser((InputStream) new ByteBufInputStream(body.duplicate()));
     }
 
     /** At START_ARRAY: a flat vector (one instance) or an array of rows, each flattened. */
