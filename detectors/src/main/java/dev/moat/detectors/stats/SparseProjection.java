@@ -14,10 +14,13 @@ public final class SparseProjection {
 
     private final int inDims;
     private final int outDims;
-    /** Row j's non-zero input indices are index[start[j]..start[j+1]); a set sign bit means minus. */
+    /** Row j's non-zero input indices are index[start[j]..start[j+1]), ascending, with signs sign[...]. */
     private final int[] start;
 
     private final int[] index;
+    /** +1 or -1 per entry of {@link #index}: multiplying by it is exact, and unlike a branch on a random sign bit it is never mispredicted. */
+    private final double[] sign;
+
     private final double scale;
 
     public SparseProjection(int inDims, int outDims, long seed) {
@@ -53,7 +56,12 @@ public final class SparseProjection {
             }
         }
         start[outDims] = n;
-        this.index = java.util.Arrays.copyOf(idx, n);
+        this.index = new int[n];
+        this.sign = new double[n];
+        for (int p = 0; p < n; p++) {
+            index[p] = idx[p] & Integer.MAX_VALUE;
+            sign[p] = idx[p] < 0 ? -1 : 1;
+        }
     }
 
     public int inDims() {
@@ -69,11 +77,12 @@ public final class SparseProjection {
         int len = x.length;
         for (int j = 0; j < outDims; j++) {
             double sum = 0;
+            // bit for bit the sum of x[i] or -x[i] in the same order (x * -1 is exact), without a
+            // branch on the random sign (JMH at 3,072 inputs: engine 27.0 -> 24-25.5 us per event)
             for (int p = start[j], end = start[j + 1]; p < end; p++) {
-                int e = index[p];
-                int i = e & Integer.MAX_VALUE;
+                int i = index[p];
                 if (i < len) {
-                    sum += e < 0 ? -x[i] : x[i];
+                    sum += x[i] * sign[p];
                 }
             }
             out[j] = sum * scale;
