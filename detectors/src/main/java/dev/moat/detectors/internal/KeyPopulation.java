@@ -147,6 +147,25 @@ public final class KeyPopulation {
         return spreads[col];
     }
 
+    /** The number of slots (slot hints returned by {@link #report} are below it). */
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * The weight with which {@code slot}'s owner counts in the reference at {@code now} (0 when the
+     * slot is free, forgotten, dropped by a report that was not ok, or too young), so a detector can
+     * keep a richer summary of each trusted key beside the slot and weigh it the same way.
+     */
+    public double weightOf(int slot, long now) {
+        return slot < 0 || slot >= capacity ? 0 : weight(slot, now);
+    }
+
+    /** True while {@code slot} has an owner (it may still weigh 0: too young, or not reported for a day). */
+    public boolean owned(int slot) {
+        return slot >= 0 && slot < capacity && owners[slot] != null;
+    }
+
     private double weight(int s, long now) {
         if (owners[s] == null || now - reportedAt[s] > memoryMillis) {
             return 0;

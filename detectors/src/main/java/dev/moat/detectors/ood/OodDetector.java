@@ -32,6 +32,40 @@ import java.util.Set;
  * lets honest D+ reach 0.16, too close. The small alpha keeps short windows (where chance D+ is
  * larger) from alarming: at 100 answers p &lt; 1e-4 needs D+ &gt; 0.21. A population whose honest keys
  * differ from each other more than the fixtures' do needs a larger {@code d_low}.
+ *
+ * <p><b>Class mix.</b> Classes differ in how confident the model is on them (on the 3,072-input
+ * digits, honest class-6 answers never reach the top three bins where most class-0 and class-2
+ * answers sit), so a customer whose data are mostly one class sat below the pooled reference and was
+ * flagged (issue 9: D+ 1.0 by 210 rows). Online, each window entry therefore keeps the answer's top-1
+ * class beside its bin (one byte each, see {@link State}), the worker learns a reference per class
+ * from its trusted keys ({@link ClassReferences}: their answers of that class pooled, each key
+ * counting at most 50 of them, with its age weight; at least 3 keys and 50 answers), and a key is
+ * compared with the mixture sum_c share_key(c) * ref_c over the classes in its own window. A class
+ * without a reference of its own (too few trusted answers yet, or beyond the 255 classes tracked per
+ * worker) uses the pointwise maximum of the pooled reference and the classes' own ones (the least
+ * confident known honest level). A configured reference ({@code reference_confidences}, {@code
+ * detection.calibration}) is one pooled CDF and is used as before, without the class mix.
+ *
+ * <p>How an attacker would get around it, and what they get:
+ *
+ * <ul>
+ *   <li>Random and synthetic queries are unconfident whatever class they land in: each class's
+ *       honest answers are confident on that class, so the per-class mixture flags them as the pooled
+ *       reference did (the fixtures' random, JbDA and Knockoff attackers are flagged at the same rows;
+ *       {@code OneClassCustomerIsNotOutOfDistributionTest} checks random queries in a population of
+ *       one-class-heavy customers).
+ *   <li>Sending only queries the model labels as the class whose honest answers are least confident
+ *       (or a class with no reference of its own) buys exactly that class's honest confidence level,
+ *       no more: such an attacker must still be as confident as honest users of that class, which is
+ *       the level the pooled reference already granted a key whose honest answers were all of it.
+ *   <li>Poisoning a class's reference: only trusted keys (ood score below 0.25, risk below 0.5) feed
+ *       it, each with at most 50 answers and its age weight, so a class's reference moves in
+ *       proportion to the attackers' share of that class's trusted answers. A rare class has fewer
+ *       honest answers, so fewer keys can move it than the pooled reference (a weighted mean, not the
+ *       pooled reference's 0.75 quantile: per-key class samples are too small for a quantile over keys
+ *       in a small population). Keys that stay trusted may drift it by at most about their own
+ *       tolerated D+ (0.14) per report. A calibration file avoids that (pooled only, for now).
+ * </ul>
  */
 public final class OodDetector implements Detector<OodDetector.State> {
 
@@ -83,8 +117,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
     }
 
     /**
-     * One key's window of confidence bins. The per-bin counts are not kept: they are counted from the
-     * window when the statistic is computed (every 10 answers), which saves each key 176 bytes.
+     * One key's window: each answer as two bytes, its confidence bin and its top-1 class's code
+     * ({@link ClassReferences#code}), so entry i is {@code window[2i], window[2i+1]}. The array grows
+     * by doubling while the window fills (16 entries, 32 bytes, at first). The per-bin counts are not
+     * kept: they are counted from the window when the statistic is computed (every 10 answers), which
+     * saves each key 176 bytes.
      */
     static final class State {
         byte[] window;
@@ -95,6 +132,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
         double d = Double.NaN;
         double p = 1;
         double score;
+        /** The share of the window's answers compared with their class's own reference at the last score. */
+        double classShare;
         /** The key's published risk (see {@link Detector#observeRisk}). */
         double keyRisk;
     }
@@ -121,12 +160,16 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     private final Settings settings;
     private final KeyPopulation population = KeyPopulation.standard(BINS);
+    private final ClassReferences classes;
     private final double[] cdf = new double[BINS];
+    private final double[] pooled = new double[BINS];
     private final double[] reference = new double[BINS];
     private final int[] counts = new int[BINS];
+    private final int[] classCounts = new int[ClassReferences.UNTRACKED + 1];
 
     public OodDetector(Settings settings) {
         this.settings = settings;
+        this.classes = new ClassReferences(population, BINS, Math.min(settings.minKeys(), ClassReferences.MIN_VOTERS));
     }
 
     static int bin(double confidence) {
@@ -144,6 +187,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
         return new State();
     }
 
+    /** The top-1 class of a prediction: its argmax, or for a single column p, 1 when p >= 0.5. */
+    static int top1Class(double[] prediction) {
+        return prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
+    }
+
     @Override
     public void update(State s, double[] input, double[] prediction, long now) {
         double c = Rows.top1(prediction);
@@ -151,17 +199,18 @@ public final class OodDetector implements Detector<OodDetector.State> {
             return;
         }
         int window = settings.window();
-        if (s.filled == (s.window == null ? 0 : s.window.length) && s.filled < window) {
+        if (s.filled == (s.window == null ? 0 : s.window.length / 2) && s.filled < window) {
             // grown by doubling up to the window while it fills (next == filled until then): light keys keep a short
             // array
             s.window = java.util.Arrays.copyOf(
-                    s.window == null ? new byte[0] : s.window, Math.min(window, Math.max(16, 2 * s.filled)));
+                    s.window == null ? new byte[0] : s.window, 2 * Math.min(window, Math.max(16, 2 * s.filled)));
         }
         if (s.filled < window) {
             s.filled++;
         }
         int b = bin(c);
-        s.window[s.next] = (byte) b;
+        s.window[2 * s.next] = (byte) b;
+        s.window[2 * s.next + 1] = (byte) classes.code(top1Class(prediction));
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
         // keys report before their window is full, so the reference exists soon after start-up
@@ -174,6 +223,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     cdf,
                     s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
                     now);
+            classes.report(s.slot, s.window, s.filled);
         }
         // the statistic moves little per query: recompute every 10 answers
         if (s.queries % 10 == 0 || s.filled == settings.minQueries()) {
@@ -186,7 +236,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         java.util.Arrays.fill(counts, 0);
         byte[] w = s.window;
         for (int i = 0, n = s.filled; i < n; i++) {
-            counts[w[i]]++;
+            counts[w[2 * i]]++;
         }
         double acc = 0;
         for (int i = 0; i < BINS; i++) {
@@ -206,9 +256,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 return 0;
             }
             for (int i = 0; i < BINS; i++) {
-                reference[i] = population.median(i, now);
+                pooled[i] = population.median(i, now);
             }
-            ref = reference;
+            ref = mixture(s, now);
         }
         cdfOf(s, cdf);
         s.d = KolmogorovSmirnov.dPlus(cdf, ref, BINS);
@@ -217,6 +267,48 @@ public final class OodDetector implements Detector<OodDetector.State> {
             return 0;
         }
         return Rows.clamp01((s.d - settings.dLow()) / (settings.dHigh() - settings.dLow()));
+    }
+
+    /**
+     * The key's reference: sum over the classes in its window of (the class's share of the window) x
+     * (the class's own reference, or the pooled one when the class has none). Sets {@code s.classShare}.
+     */
+    private double[] mixture(State s, long now) {
+        java.util.Arrays.fill(classCounts, 0);
+        byte[] w = s.window;
+        int n = s.filled;
+        for (int i = 0; i < n; i++) {
+            classCounts[w[2 * i + 1] & 0xff]++;
+        }
+        java.util.Arrays.fill(reference, 0);
+        int own = 0;
+        int rest = 0;
+        for (int code = 0; code < classCounts.length; code++) {
+            int k = classCounts[code];
+            if (k == 0) {
+                continue;
+            }
+            double[] r = code == ClassReferences.UNTRACKED ? null : classes.reference(code, now);
+            if (r == null) {
+                rest += k;
+                continue;
+            }
+            own += k;
+            double share = (double) k / n;
+            for (int i = 0; i < BINS; i++) {
+                reference[i] += share * r[i];
+            }
+        }
+        if (rest > 0) {
+            // classes without a reference of their own: the least confident of the pooled and the classes' own
+            double share = (double) rest / n;
+            double[] env = classes.envelope(now);
+            for (int i = 0; i < BINS; i++) {
+                reference[i] += share * (env == null ? pooled[i] : Math.max(pooled[i], env[i]));
+            }
+        }
+        s.classShare = (double) own / n;
+        return reference;
     }
 
     @Override
@@ -238,10 +330,20 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     s.filled,
                     settings.referenceCdf() != null ? "configured" : "still learning from peers");
         }
+        if (settings.referenceCdf() != null) {
+            return String.format(
+                    Locale.ROOT,
+                    "ood: last %d top-1 confidences vs reference, one-sided KS D+=%.2f (p=%.1e)",
+                    s.filled,
+                    s.d,
+                    s.p);
+        }
         return String.format(
                 Locale.ROOT,
-                "ood: last %d top-1 confidences vs reference, one-sided KS D+=%.2f (p=%.1e)",
+                "ood: last %d top-1 confidences vs peers' (%.0f%% of them against their class's own), one-sided KS"
+                        + " D+=%.2f (p=%.1e)",
                 s.filled,
+                100 * s.classShare,
                 s.d,
                 s.p);
     }

@@ -18,7 +18,7 @@ import java.util.Random;
 public final class Tabular {
 
     public static final int DIMS = 13;
-    static final int CLASSES = 3;
+    public static final int CLASSES = 3;
 
     private final double[] scale = new double[DIMS];
     private final double[][] means = new double[CLASSES][DIMS];
@@ -108,6 +108,57 @@ public final class Tabular {
             @Override
             public String name() {
                 return "honest-tabular";
+            }
+        };
+    }
+
+    /**
+     * An honest key whose records are mostly of one class: its own 300 records of the pool, sending
+     * one of class {@code cls} with probability {@code share} and any of them otherwise (2% noise).
+     */
+    public QuerySource honest(long seed, int cls, double share) {
+        Random r = new Random(seed);
+        int first = r.nextInt(pool.size() - 300);
+        List<Integer> mine = new ArrayList<>();
+        for (int i = first; i < first + 300; i++) {
+            if (poolLabels.get(i) == cls) {
+                mine.add(i);
+            }
+        }
+        return new QuerySource() {
+            @Override
+            public double[] next() {
+                int i = r.nextDouble() < share ? mine.get(r.nextInt(mine.size())) : first + r.nextInt(300);
+                double[] x = pool.get(i).clone();
+                for (int j = 0; j < DIMS; j++) {
+                    x[j] = clip(j, x[j] + 0.02 * scale[j] * r.nextGaussian());
+                }
+                return x;
+            }
+
+            @Override
+            public String name() {
+                return "honest-tabular-class-" + cls;
+            }
+        };
+    }
+
+    /** Uniformly random rows within each feature's bounds (a random-query attacker who knows the ranges). */
+    public QuerySource random(long seed) {
+        Random r = new Random(seed);
+        return new QuerySource() {
+            @Override
+            public double[] next() {
+                double[] x = new double[DIMS];
+                for (int j = 0; j < DIMS; j++) {
+                    x[j] = lo[j] + (hi[j] - lo[j]) * r.nextDouble();
+                }
+                return x;
+            }
+
+            @Override
+            public String name() {
+                return "random-tabular";
             }
         };
     }

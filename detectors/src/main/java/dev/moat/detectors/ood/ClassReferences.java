@@ -1,0 +1,295 @@
+package dev.moat.detectors.ood;
+
+import dev.moat.detectors.internal.KeyPopulation;
+import java.util.Arrays;
+
+/**
+ * Per-class reference CDFs of top-1 confidence for {@link OodDetector}, learned from the same trusted
+ * keys as its pooled reference: a key's class-conditional summary lives beside its {@link
+ * KeyPopulation} slot and counts with that slot's weight, so the trust gate, the age weights, the
+ * day-long memory and the slot recycling are the population's.
+ *
+ * <ul>
+ *   <li><b>Class codes.</b> The top-1 class of an answer is stored as one byte. Codes are handed out
+ *       per worker in first-seen order, up to {@value #MAX_CLASSES} classes (class indices below
+ *       65,536); answers of any further class are {@link #UNTRACKED} and are compared with the pooled
+ *       reference, as every answer was before per-class references.
+ *   <li><b>Summary.</b> When a key reports (every 200 answers), its window's (class, bin) counts are
+ *       kept, sparse and sorted, in its slot (at most one int per answer in the window).
+ *   <li><b>Reference.</b> For class c, the trusted keys' answers of c are pooled into one CDF, each key
+ *       counting with its age weight and at most {@value #KEY_CAP} of its answers of c (so a heavy or
+ *       one-class key does not make the class its own; a uniform key holds about 50 of each of ten
+ *       classes in a full window). The class has a reference once at least {@code minKeys} (3) keys
+ *       and {@value #MIN_CLASS_ANSWERS} capped answers feed it; otherwise null, and the caller uses
+ *       {@link #envelope} or the pooled reference. Pooled rather than a quantile over keys as the
+ *       population does: a key's sample of one class is small (20 answers of each of ten classes at
+ *       its first report, 5 of each for a customer sending 90% of one class), so a per-key quantile
+ *       would be noisy and would need per-class voters that small populations do not have.
+ * </ul>
+ *
+ * <p>Recomputed lazily, at most once a second of event time or every 64 reports (as the population
+ * is), in time linear in the stored counts (a binary search per key and class, then its counts). Memory: one
+ * int per distinct (class, bin) of each reporting key's window (at most 500 per slot, 2 MB for the
+ * 1,024 slots in the worst case, 0.2-0.4 MB for honest keys' windows) plus 320 bytes per class with a
+ * reference. Not thread-safe (the worker's).
+ */
+final class ClassReferences {
+
+    /** At most this many classes get a code (and so a reference of their own). */
+    static final int MAX_CLASSES = 255;
+
+    /** The code of answers whose class got none (beyond {@link #MAX_CLASSES}, or an index over 65,535). */
+    static final int UNTRACKED = 255;
+
+    /** Answers of a class (each key's capped at {@link #KEY_CAP}) its own reference needs. */
+    static final int MIN_CLASS_ANSWERS = 50;
+
+    /** A key's answers of one class count at most this many times in that class's reference. */
+    static final int KEY_CAP = 50;
+
+    /** Voters a class's own reference needs (fewer if ood's {@code min_keys} is lower). */
+    static final int MIN_VOTERS = 3;
+
+    private static final int MAX_INDEX = 1 << 16;
+    private static final int COUNT_BITS = 17;
+    private static final int COUNT_MASK = (1 << COUNT_BITS) - 1;
+
+    private final KeyPopulation population;
+    private final int bins;
+    private final int minKeys;
+    private final int[][] cells;
+    private final int[] cellCount;
+    private final double[][] cdfs = new double[MAX_CLASSES][];
+    private final boolean[] present = new boolean[MAX_CLASSES];
+    private byte[] codeOf = new byte[16];
+    private int classes;
+    private char[] sortBuf = new char[0];
+    private final int[] slots;
+    private final double[] weights;
+    private final int[] voterSlot;
+    private final int[] voterPos;
+    private final int[] voterEnd;
+    private final int[] voterTotal;
+    private final int[] voterAcc;
+    private final double[] voterWeight;
+    private final double[] envelope;
+    private boolean hasEnvelope;
+    private int reportsSince = Integer.MAX_VALUE;
+    private long computedAt = Long.MIN_VALUE;
+
+    ClassReferences(KeyPopulation population, int bins, int minKeys) {
+        if ((long) MAX_CLASSES * bins > (1 << (31 - COUNT_BITS))) {
+            throw new IllegalArgumentException("bins: " + bins);
+        }
+        this.population = population;
+        this.bins = bins;
+        this.minKeys = minKeys;
+        int capacity = population.capacity();
+        this.cells = new int[capacity][];
+        this.cellCount = new int[capacity];
+        this.slots = new int[capacity];
+        this.weights = new double[capacity];
+        this.voterSlot = new int[capacity];
+        this.voterPos = new int[capacity];
+        this.voterEnd = new int[capacity];
+        this.voterTotal = new int[capacity];
+        this.voterAcc = new int[capacity];
+        this.voterWeight = new double[capacity];
+        this.envelope = new double[bins];
+    }
+
+    /** The code of class index {@code cls} (handing out the next one at first sight), or {@link #UNTRACKED}. */
+    int code(int cls) {
+        if (cls < 0 || cls >= MAX_INDEX) {
+            return UNTRACKED;
+        }
+        if (cls >= codeOf.length) {
+            if (classes >= MAX_CLASSES) {
+                return UNTRACKED;
+            }
+            codeOf = Arrays.copyOf(codeOf, Math.min(MAX_INDEX, Math.max(cls + 1, 2 * codeOf.length)));
+        }
+        int c = codeOf[cls] & 0xff;
+        if (c != 0) {
+            return c - 1;
+        }
+        if (classes >= MAX_CLASSES) {
+            return UNTRACKED;
+        }
+        codeOf[cls] = (byte) (classes + 1);
+        return classes++;
+    }
+
+    /**
+     * Keeps the (class, bin) counts of a key's window for its population slot ({@code window} holds
+     * {@code filled} entries as (bin, code) byte pairs). Call after the population accepted the
+     * key's report into {@code slot}.
+     */
+    void report(int slot, byte[] window, int filled) {
+        if (slot < 0 || slot >= cells.length) {
+            return;
+        }
+        if (sortBuf.length < filled) {
+            sortBuf = new char[filled];
+        }
+        int n = 0;
+        for (int i = 0; i < filled; i++) {
+            int code = window[2 * i + 1] & 0xff;
+            if (code != UNTRACKED) {
+                sortBuf[n++] = (char) (code * bins + window[2 * i]);
+            }
+        }
+        Arrays.sort(sortBuf, 0, n);
+        int distinct = 0;
+        for (int i = 0; i < n; i++) {
+            if (i == 0 || sortBuf[i] != sortBuf[i - 1]) {
+                distinct++;
+            }
+        }
+        int[] out = cells[slot];
+        if (out == null || out.length < distinct) {
+            out = new int[distinct];
+            cells[slot] = out;
+        }
+        int m = -1;
+        for (int i = 0; i < n; i++) {
+            if (i == 0 || sortBuf[i] != sortBuf[i - 1]) {
+                out[++m] = sortBuf[i] << COUNT_BITS;
+            }
+            out[m]++;
+        }
+        cellCount[slot] = distinct;
+        if (reportsSince != Integer.MAX_VALUE) {
+            reportsSince++;
+        }
+    }
+
+    /** The reference CDF ({@code bins} values) of class {@code code}, or null when it has none (use the pooled one). */
+    double[] reference(int code, long now) {
+        if (code < 0 || code >= classes) {
+            return null;
+        }
+        refresh(now);
+        return present[code] ? cdfs[code] : null;
+    }
+
+    /**
+     * The pointwise maximum of the classes' own references (the least confident honest class at each
+     * bin), or null when no class has one: what a class without a reference of its own is compared
+     * with, so an answer gains nothing from landing in such a class that it could not gain by landing
+     * in the least confident class that has one.
+     */
+    double[] envelope(long now) {
+        refresh(now);
+        return hasEnvelope ? envelope : null;
+    }
+
+    /** How many classes have a reference of their own (as of the last recomputation). */
+    int classesWithReference(long now) {
+        refresh(now);
+        int n = 0;
+        for (int c = 0; c < classes; c++) {
+            n += present[c] ? 1 : 0;
+        }
+        return n;
+    }
+
+    private void refresh(long now) {
+        if (reportsSince < 64 && now - computedAt < 1000) {
+            return;
+        }
+        computedAt = now;
+        reportsSince = 0;
+        int n = 0;
+        for (int s = 0; s < cells.length; s++) {
+            if (cellCount[s] > 0) {
+                double w = population.weightOf(s, now);
+                if (w > 0) {
+                    slots[n] = s;
+                    weights[n++] = w;
+                } else if (w == 0 && cells[s] != null && !population.owned(s)) {
+                    // a dropped or forgotten key's counts: free them (the slot's next owner reports its own)
+                    cells[s] = null;
+                    cellCount[s] = 0;
+                }
+            }
+        }
+        for (int code = 0; code < classes; code++) {
+            int lo = (code * bins) << COUNT_BITS;
+            int hi = ((code + 1) * bins) << COUNT_BITS;
+            int m = 0;
+            double total = 0;
+            int capped = 0;
+            for (int i = 0; i < n; i++) {
+                int s = slots[i];
+                int[] c = cells[s];
+                int start = lowerBound(c, cellCount[s], lo);
+                int end = lowerBound(c, cellCount[s], hi);
+                int sum = 0;
+                for (int k = start; k < end; k++) {
+                    sum += c[k] & COUNT_MASK;
+                }
+                if (sum > 0) {
+                    voterSlot[m] = s;
+                    voterPos[m] = start;
+                    voterEnd[m] = end;
+                    voterTotal[m] = sum;
+                    voterAcc[m] = 0;
+                    // each key counts at most KEY_CAP answers of the class, with its age weight
+                    voterWeight[m] = weights[i] * Math.min(sum, KEY_CAP);
+                    total += voterWeight[m];
+                    capped += Math.min(sum, KEY_CAP);
+                    m++;
+                }
+            }
+            if (m < minKeys || capped < MIN_CLASS_ANSWERS) {
+                present[code] = false;
+                continue;
+            }
+            double[] cdf = cdfs[code];
+            if (cdf == null) {
+                cdf = new double[bins];
+                cdfs[code] = cdf;
+            }
+            for (int b = 0; b < bins; b++) {
+                double acc = 0;
+                int upTo = ((code * bins + b + 1) << COUNT_BITS);
+                for (int j = 0; j < m; j++) {
+                    int[] c = cells[voterSlot[j]];
+                    while (voterPos[j] < voterEnd[j] && c[voterPos[j]] < upTo) {
+                        voterAcc[j] += c[voterPos[j]] & COUNT_MASK;
+                        voterPos[j]++;
+                    }
+                    acc += voterWeight[j] * voterAcc[j] / voterTotal[j];
+                }
+                cdf[b] = acc / total;
+            }
+            present[code] = true;
+        }
+        hasEnvelope = false;
+        Arrays.fill(envelope, 0);
+        for (int code = 0; code < classes; code++) {
+            if (present[code]) {
+                hasEnvelope = true;
+                for (int b = 0; b < bins; b++) {
+                    envelope[b] = Math.max(envelope[b], cdfs[code][b]);
+                }
+            }
+        }
+    }
+
+    /** The first index in c[0..n) whose value is at least {@code key} (c is sorted). */
+    private static int lowerBound(int[] c, int n, int key) {
+        int lo = 0;
+        int hi = n;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (c[mid] < key) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+}
