@@ -153,6 +153,82 @@ class OneClassCustomerIsNotOutOfDistributionTest {
         assertThat(s.suspiciousAt.get("random")).as(s.report()).isLessThanOrEqualTo(110L);
     }
 
+    /**
+     * The attacker who has read the class comment: random queries, kept only when the model labels
+     * them as the class whose honest answers are least confident (among the classes random queries
+     * reach; the attacker is given the model itself as a perfect surrogate to filter with). Each
+     * class is compared with its own honest answers, so this buys that class's honest level, and
+     * random queries are far below it: still flagged at 100 rows.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {64, 784, 3072})
+    void randomQueriesOfTheLeastConfidentClassAreStillFlagged(int dims) {
+        World w = world(dims);
+        int target = leastConfidentReachableClass(w);
+        QuerySource random = w.random().apply(9L);
+        QuerySource filtered = new QuerySource() {
+            @Override
+            public double[] next() {
+                while (true) {
+                    double[] x = random.next();
+                    if (dev.moat.detectors.internal.Rows.argmax(w.model().apply(x)) == target) {
+                        return x;
+                    }
+                }
+            }
+
+            @Override
+            public String name() {
+                return "random-class-" + target;
+            }
+        };
+        Scenario s = new Scenario(OOD, w.model());
+        for (int k = 0; k < 8; k++) {
+            s.add("honest-" + k, "acme", w.honest().apply(100L + k), 900, k * 700L, () -> 2_000);
+        }
+        for (int c = 0; c < w.classes(); c++) {
+            s.add(
+                    "honest-one-class-" + c,
+                    "acme",
+                    w.oneClass().of(200L + c, c, 0.95),
+                    900,
+                    350L + c * 700L,
+                    () -> 2_000);
+        }
+        s.add("random-least-confident", null, filtered, 300, 900_000, () -> 1_000)
+                .run();
+        report("random queries of class " + target, dims, s);
+        assertThat(s.suspiciousAt.keySet())
+                .as("honest flagged\n%s", s.report())
+                .containsExactly("random-least-confident");
+        assertThat(s.suspiciousAt.get("random-least-confident")).as(s.report()).isLessThanOrEqualTo(110L);
+    }
+
+    /** Among the classes at least 1% of random queries land in, the one with the lowest mean honest confidence. */
+    private static int leastConfidentReachableClass(World w) {
+        int[] reached = new int[w.classes()];
+        QuerySource random = w.random().apply(1L);
+        for (int i = 0; i < 2_000; i++) {
+            reached[dev.moat.detectors.internal.Rows.argmax(w.model().apply(random.next()))]++;
+        }
+        double[] sum = new double[w.classes()];
+        int[] n = new int[w.classes()];
+        QuerySource honest = w.honest().apply(1L);
+        for (int i = 0; i < 3_000; i++) {
+            double[] p = w.model().apply(honest.next());
+            int c = dev.moat.detectors.internal.Rows.argmax(p);
+            sum[c] += p[c];
+            n[c]++;
+        }
+        int best = -1;
+        for (int c = 0; c < w.classes(); c++) {
+            if (reached[c] >= 20 && n[c] > 0 && (best < 0 || sum[c] / n[c] < sum[best] / n[best])) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
     private static void report(String what, int dims, Scenario s) {
         System.out.printf(
                 "%s, %d inputs: suspicious at %s; max honest risk %.2f (%s)%n",

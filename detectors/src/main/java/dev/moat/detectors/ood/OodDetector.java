@@ -119,7 +119,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
     /**
      * One key's window: each answer as two bytes, its confidence bin and its top-1 class's code
      * ({@link ClassReferences#code}), so entry i is {@code window[2i], window[2i+1]}. The array grows
-     * by doubling while the window fills (16 entries, 32 bytes, at first). The per-bin counts are not
+     * by half while the window fills (8 entries, 16 bytes, at first; 27 entries at 20 answers). The per-bin counts are not
      * kept: they are counted from the window when the statistic is computed (every 10 answers), which
      * saves each key 176 bytes.
      */
@@ -194,23 +194,28 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     @Override
     public void update(State s, double[] input, double[] prediction, long now) {
-        double c = Rows.top1(prediction);
+        int cls = prediction.length == 0 ? -1 : top1Class(prediction);
+        if (cls < 0) {
+            return;
+        }
+        double c = prediction.length == 1 ? Math.max(prediction[0], 1 - prediction[0]) : prediction[cls];
         if (Double.isNaN(c)) {
             return;
         }
         int window = settings.window();
         if (s.filled == (s.window == null ? 0 : s.window.length / 2) && s.filled < window) {
-            // grown by doubling up to the window while it fills (next == filled until then): light keys keep a short
-            // array
+            // grown by half up to the window while it fills (next == filled until then), from 8 answers (16 bytes):
+            // light keys keep a short array (27 answers' room, 54 bytes, at 20 answers)
             s.window = java.util.Arrays.copyOf(
-                    s.window == null ? new byte[0] : s.window, 2 * Math.min(window, Math.max(16, 2 * s.filled)));
+                    s.window == null ? new byte[0] : s.window,
+                    2 * Math.min(window, Math.max(8, s.filled + s.filled / 2)));
         }
         if (s.filled < window) {
             s.filled++;
         }
         int b = bin(c);
         s.window[2 * s.next] = (byte) b;
-        s.window[2 * s.next + 1] = (byte) classes.code(top1Class(prediction));
+        s.window[2 * s.next + 1] = (byte) classes.code(cls);
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
         // keys report before their window is full, so the reference exists soon after start-up
