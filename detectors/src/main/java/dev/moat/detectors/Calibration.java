@@ -8,6 +8,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * A fixed honest reference for the detectors that compare a key with its peers, written by {@code
@@ -18,6 +21,12 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code ood.confidence_cdf}: the CDF of the honest keys' top-1 confidences over ood's 40 bins
  *       (the pointwise median over keys, as the online reference is built);
+ *   <li>{@code ood.class_cdf.C}, one line per top-1 class index C with enough answers: the CDF of
+ *       the honest answers of class C over the same bins, built as {@code ood}'s online per-class
+ *       references are (answers pooled over keys, each key counting at most {@value #CLASS_KEY_CAP} of
+ *       them; at least {@value #CLASS_MIN_KEYS} keys and {@value #CLASS_MIN_ANSWERS} such answers);
+ *       {@code ood} compares a key with the mix of these its own classes call for (absent in files
+ *       written before: then the pooled CDF alone, as before);
  *   <li>{@code boundary.margin_cdf}: the median over keys of the share of answers whose top-1 minus
  *       top-2 margin is below (i+1)/100, for i in 0..99 (any configured {@code margin} reads its share
  *       off it);
@@ -32,6 +41,7 @@ import java.util.Locale;
  * @param keys                how many keys the reference was built from
  * @param queries             how many answers
  * @param oodCdf              40 cumulative shares, or null
+ * @param oodClassCdfs        per top-1 class index, 40 cumulative shares (empty when none)
  * @param marginCdf           100 cumulative shares, or null
  * @param volumeLogRateMedian ln(queries per hour), NaN when absent
  * @param volumeLogRateMad    its median absolute deviation, NaN when absent
@@ -40,6 +50,7 @@ public record Calibration(
         int keys,
         long queries,
         double[] oodCdf,
+        SortedMap<Integer, double[]> oodClassCdfs,
         double[] marginCdf,
         double volumeLogRateMedian,
         double volumeLogRateMad) {
@@ -47,6 +58,26 @@ public record Calibration(
     public static final String FORMAT = "moat-calibration-1";
     public static final int OOD_BINS = 40;
     public static final int MARGIN_BINS = 100;
+
+    /** A key's answers of one class count at most this many times in that class's ood reference. */
+    public static final int CLASS_KEY_CAP = 50;
+
+    /** Answers (each key's capped) a class's ood reference needs. */
+    public static final int CLASS_MIN_ANSWERS = 50;
+
+    /** Keys a class's ood reference needs. */
+    public static final int CLASS_MIN_KEYS = 3;
+
+    /** Without per-class ood references (files written before them). */
+    public Calibration(
+            int keys,
+            long queries,
+            double[] oodCdf,
+            double[] marginCdf,
+            double volumeLogRateMedian,
+            double volumeLogRateMad) {
+        this(keys, queries, oodCdf, null, marginCdf, volumeLogRateMedian, volumeLogRateMad);
+    }
 
     public Calibration {
         if (oodCdf != null && oodCdf.length != OOD_BINS) {
@@ -59,6 +90,24 @@ public record Calibration(
         }
         oodCdf = oodCdf == null ? null : oodCdf.clone();
         marginCdf = marginCdf == null ? null : marginCdf.clone();
+        SortedMap<Integer, double[]> classes = new TreeMap<>();
+        if (oodClassCdfs != null) {
+            for (Map.Entry<Integer, double[]> e : oodClassCdfs.entrySet()) {
+                if (e.getValue().length != OOD_BINS || e.getKey() < 0) {
+                    throw new IllegalArgumentException("ood.class_cdf." + e.getKey() + ": " + e.getValue().length
+                            + " values (expected " + OOD_BINS + ", class >= 0)");
+                }
+                classes.put(e.getKey(), e.getValue().clone());
+            }
+        }
+        oodClassCdfs = java.util.Collections.unmodifiableSortedMap(classes);
+    }
+
+    /** The per-class ood reference CDFs, class index to 40 values (copies; empty when none). */
+    public SortedMap<Integer, double[]> oodClassReferences() {
+        SortedMap<Integer, double[]> out = new TreeMap<>();
+        oodClassCdfs.forEach((c, v) -> out.put(c, v.clone()));
+        return out;
     }
 
     /** The honest share of answers with a margin below {@code margin}, or NaN without a margin reference. */
@@ -103,6 +152,9 @@ public record Calibration(
             if (oodCdf != null) {
                 w.write("ood.confidence_cdf = " + join(oodCdf) + "\n");
             }
+            for (Map.Entry<Integer, double[]> e : oodClassCdfs.entrySet()) {
+                w.write("ood.class_cdf." + e.getKey() + " = " + join(e.getValue()) + "\n");
+            }
             if (marginCdf != null) {
                 w.write("boundary.margin_cdf = " + join(marginCdf) + "\n");
             }
@@ -132,6 +184,7 @@ public record Calibration(
         int keys = 0;
         long queries = 0;
         double[] ood = null;
+        SortedMap<Integer, double[]> classes = new TreeMap<>();
         double[] margin = null;
         double median = Double.NaN;
         double mad = Double.NaN;
@@ -147,6 +200,22 @@ public record Calibration(
             }
             String name = line.substring(0, eq).strip();
             String value = line.substring(eq + 1).strip();
+            if (name.startsWith(CLASS_PREFIX)) {
+                int cls;
+                try {
+                    cls = Integer.parseInt(name.substring(CLASS_PREFIX.length()));
+                } catch (NumberFormatException e) {
+                    cls = -1;
+                }
+                if (cls < 0 || cls > 65_535) {
+                    throw new IllegalArgumentException(
+                            where + name + ": class (expected ood.class_cdf.N with N a class index in [0, 65535])");
+                }
+                if (classes.put(cls, cdf(where, name, value, OOD_BINS)) != null) {
+                    throw new IllegalArgumentException(where + name + ": given twice (expected once per class)");
+                }
+                continue;
+            }
             switch (name) {
                 case "format" -> format = value;
                 case "keys" -> keys = (int) number(where, name, value, 0, Integer.MAX_VALUE);
@@ -157,8 +226,8 @@ public record Calibration(
                 case "volume.log_rate_mad" -> mad = number(where, name, value, 0, 50);
                 default ->
                     throw new IllegalArgumentException(where + "unknown field \"" + name
-                            + "\" (expected one of: format, keys, queries, ood.confidence_cdf, boundary.margin_cdf,"
-                            + " volume.log_rate_median, volume.log_rate_mad)");
+                            + "\" (expected one of: format, keys, queries, ood.confidence_cdf, ood.class_cdf.CLASS,"
+                            + " boundary.margin_cdf, volume.log_rate_median, volume.log_rate_mad)");
             }
         }
         if (!FORMAT.equals(format)) {
@@ -169,8 +238,10 @@ public record Calibration(
             throw new IllegalArgumentException(
                     file + ": volume.log_rate_median and volume.log_rate_mad (expected: both or neither)");
         }
-        return new Calibration(keys, queries, ood, margin, median, mad);
+        return new Calibration(keys, queries, ood, classes, margin, median, mad);
     }
+
+    private static final String CLASS_PREFIX = "ood.class_cdf.";
 
     private static double number(String where, String name, String value, double min, double max) {
         try {
@@ -211,9 +282,22 @@ public record Calibration(
                 && keys == c.keys
                 && queries == c.queries
                 && Arrays.equals(oodCdf, c.oodCdf)
+                && sameClasses(oodClassCdfs, c.oodClassCdfs)
                 && Arrays.equals(marginCdf, c.marginCdf)
                 && Double.compare(volumeLogRateMedian, c.volumeLogRateMedian) == 0
                 && Double.compare(volumeLogRateMad, c.volumeLogRateMad) == 0;
+    }
+
+    private static boolean sameClasses(SortedMap<Integer, double[]> a, SortedMap<Integer, double[]> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<Integer, double[]> e : a.entrySet()) {
+            if (!Arrays.equals(e.getValue(), b.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * Builds a {@link Calibration} from recorded honest answers, the way the online references are
  * built but from traffic the operator vouches for: per key, the CDF of its top-1 confidences (ood's
- * 40 bins), the CDF of its top-1 minus top-2 margins (100 points) and its rate while active; then
+ * 40 bins) overall and per top-1 class, the CDF of its top-1 minus top-2 margins (100 points) and its rate while active; then
  * the pointwise median over keys with at least {@code minAnswers} answers (one vote per key, so a
  * heavy key does not dominate), and the median and MAD over keys of ln(rate per hour).
  *
@@ -23,6 +23,9 @@ public final class CalibrationRecorder {
 
     private static final class KeyStats {
         final int[] confidence = new int[Calibration.OOD_BINS];
+        /** Per top-1 class index, its answers' confidence bins. */
+        final Map<Integer, int[]> classConfidence = new HashMap<>();
+
         final int[] margin = new int[Calibration.MARGIN_BINS + 1];
         long answers;
         long first = Long.MAX_VALUE;
@@ -45,7 +48,10 @@ public final class CalibrationRecorder {
         }
         KeyStats s = keys.computeIfAbsent(key, k -> new KeyStats());
         s.answers++;
-        s.confidence[confidenceBin(top1)]++;
+        int bin = confidenceBin(top1);
+        s.confidence[bin]++;
+        int cls = prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
+        s.classConfidence.computeIfAbsent(cls, c -> new int[Calibration.OOD_BINS])[bin]++;
         double m = Rows.margin(prediction);
         if (!Double.isNaN(m)) {
             // margin bin i holds margins in [i/100, (i+1)/100)
@@ -116,7 +122,48 @@ public final class CalibrationRecorder {
             }
             mad = median(column, rated);
         }
-        return new Calibration(qualified.size(), answers, ood, margin, med, mad);
+        return new Calibration(qualified.size(), answers, ood, classCdfs(qualified), margin, med, mad);
+    }
+
+    /**
+     * Per top-1 class, as {@code ood}'s online per-class references: the class's answers pooled over
+     * keys, each key counting at most {@link Calibration#CLASS_KEY_CAP} of them, for classes with at
+     * least {@link Calibration#CLASS_MIN_KEYS} keys and {@link Calibration#CLASS_MIN_ANSWERS} capped answers.
+     */
+    private static java.util.SortedMap<Integer, double[]> classCdfs(List<KeyStats> qualified) {
+        java.util.SortedMap<Integer, double[]> out = new java.util.TreeMap<>();
+        java.util.Set<Integer> classes = new java.util.TreeSet<>();
+        qualified.forEach(s -> classes.addAll(s.classConfidence.keySet()));
+        for (int cls : classes) {
+            double[] cdf = new double[Calibration.OOD_BINS];
+            double total = 0;
+            int keys = 0;
+            for (KeyStats s : qualified) {
+                int[] counts = s.classConfidence.get(cls);
+                if (counts == null) {
+                    continue;
+                }
+                long n = 0;
+                for (int c : counts) {
+                    n += c;
+                }
+                double weight = Math.min(n, Calibration.CLASS_KEY_CAP);
+                long acc = 0;
+                for (int b = 0; b < Calibration.OOD_BINS; b++) {
+                    acc += counts[b];
+                    cdf[b] += weight * acc / n;
+                }
+                total += weight;
+                keys++;
+            }
+            if (keys >= Calibration.CLASS_MIN_KEYS && total >= Calibration.CLASS_MIN_ANSWERS) {
+                for (int b = 0; b < Calibration.OOD_BINS; b++) {
+                    cdf[b] /= total;
+                }
+                out.put(cls, cdf);
+            }
+        }
+        return out;
     }
 
     private static double cumulative(int[] counts, int upTo, long total) {

@@ -11,9 +11,11 @@ import dev.moat.fixtures.SampleModel;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.QuerySource;
 import dev.moat.fixtures.traffic.RandomAttacker;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -123,6 +125,73 @@ class OneClassCustomerIsNotOutOfDistributionTest {
         report("one-class customers", dims, s);
         assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).isEmpty();
         assertThat(s.maxHonestRisk()).as(s.worstHonest()).isLessThan(0.5);
+    }
+
+    /**
+     * With {@code detection.calibration}: the file carries per-class CDFs ({@code ood.class_cdf.C},
+     * written by {@link CalibrationRecorder} from twelve other ordinary honest keys and read back), so
+     * the one-class customers stay {@code ok} against the file too, and random queries are still
+     * flagged at 100 rows. Without the per-class lines (the pooled CDF alone, as files written before
+     * them) the one-class customers are flagged: the per-class lines are what keeps them ok.
+     *
+     * <p>Not on 3,072 inputs: there the class-8 customer is still flagged against the file (D+ 0.17 at
+     * 170 rows; 0.13 at 500). Classes are the model's top-1 labels, not the true ones; a customer
+     * sending true 8s likely also gets more of the low-confidence answers the model labels as other
+     * classes than the ordinary recorded keys did. Online it stays ok (it counts, up to 50 answers, in
+     * its classes' references while trusted, and the peers' references are learned from this
+     * population). Open; see detectors/README.md.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {64})
+    void oneClassCustomersStayOkAgainstACalibrationFile(int dims, @TempDir Path dir) throws Exception {
+        World w = world(dims);
+        CalibrationRecorder recorder = new CalibrationRecorder(200);
+        for (int k = 0; k < 12; k++) {
+            QuerySource c = w.honest().apply(9_000L + k);
+            for (int i = 0; i < 600; i++) {
+                recorder.add("recorded-" + k, Long.MIN_VALUE, w.model().apply(c.next()));
+            }
+        }
+        Path file = dir.resolve("calibration.moat");
+        recorder.build(5).write(file, "test recording");
+        Calibration calibration = Calibration.read(file);
+        assertThat(calibration.oodClassReferences()).hasSize(w.classes());
+
+        Scenario s = calibrated(w, calibration);
+        report("one-class customers, calibration file", dims, s);
+        assertThat(s.suspiciousAt.keySet()).as("flagged\n%s", s.report()).containsExactly("random");
+        assertThat(s.suspiciousAt.get("random")).as(s.report()).isLessThanOrEqualTo(110L);
+
+        Calibration pooledOnly = new Calibration(
+                calibration.keys(),
+                calibration.queries(),
+                calibration.oodReference(),
+                calibration.marginCdf(),
+                Double.NaN,
+                Double.NaN);
+        Scenario before = calibrated(w, pooledOnly);
+        report("one-class customers, pooled calibration only", dims, before);
+        assertThat(before.suspiciousAt.keySet())
+                .as("the test can fail")
+                .anyMatch(k -> k.startsWith("honest-one-class"));
+    }
+
+    private static Scenario calibrated(World w, Calibration calibration) {
+        Scenario s = new Scenario(DetectorProfile.fromConfig(Map.of("ood", Map.of()), calibration), w.model());
+        for (int k = 0; k < 4; k++) {
+            s.add("honest-" + k, "acme", w.honest().apply(100L + k), 900, k * 700L, () -> 2_000);
+        }
+        for (int c = 0; c < w.classes(); c++) {
+            s.add(
+                    "honest-one-class-" + c,
+                    "acme",
+                    w.oneClass().of(200L + c, c, 0.95),
+                    900,
+                    350L + c * 700L,
+                    () -> 2_000);
+        }
+        return s.add("random", null, w.random().apply(7L), 300, 600_000, () -> 1_000)
+                .run();
     }
 
     /**

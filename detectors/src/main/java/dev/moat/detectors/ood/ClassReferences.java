@@ -1,5 +1,6 @@
 package dev.moat.detectors.ood;
 
+import dev.moat.detectors.Calibration;
 import dev.moat.detectors.internal.KeyPopulation;
 import java.util.Arrays;
 
@@ -42,13 +43,13 @@ final class ClassReferences {
     static final int UNTRACKED = 255;
 
     /** Answers of a class (each key's capped at {@link #KEY_CAP}) its own reference needs. */
-    static final int MIN_CLASS_ANSWERS = 50;
+    static final int MIN_CLASS_ANSWERS = Calibration.CLASS_MIN_ANSWERS;
 
     /** A key's answers of one class count at most this many times in that class's reference. */
-    static final int KEY_CAP = 50;
+    static final int KEY_CAP = Calibration.CLASS_KEY_CAP;
 
-    /** Voters a class's own reference needs (fewer if ood's {@code min_keys} is lower). */
-    static final int MIN_VOTERS = 3;
+    /** Keys a class's own reference needs (fewer if ood's {@code min_keys} is lower). */
+    static final int MIN_VOTERS = Calibration.CLASS_MIN_KEYS;
 
     private static final int MAX_INDEX = 1 << 16;
     private static final int COUNT_BITS = 17;
@@ -63,6 +64,7 @@ final class ClassReferences {
     private final boolean[] present = new boolean[MAX_CLASSES];
     private byte[] codeOf = new byte[16];
     private int classes;
+    private int[] indexOf = new int[16];
     private char[] sortBuf = new char[0];
     private final int[] slots;
     private final double[] weights;
@@ -117,7 +119,16 @@ final class ClassReferences {
             return UNTRACKED;
         }
         codeOf[cls] = (byte) (classes + 1);
+        if (classes == indexOf.length) {
+            indexOf = Arrays.copyOf(indexOf, 2 * classes);
+        }
+        indexOf[classes] = cls;
         return classes++;
+    }
+
+    /** The class index that got {@code code}. */
+    int classIndex(int code) {
+        return indexOf[code];
     }
 
     /**

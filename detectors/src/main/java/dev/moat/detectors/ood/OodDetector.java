@@ -23,7 +23,7 @@ import java.util.Set;
  * pointwise lenient quantile of the CDFs of the worker's trusted keys (see {@link KeyPopulation}:
  * keys that have been ok for a while, weighted by age, remembered for a day after they stop), each
  * key reporting every 200 answers (at least {@code min_keys}, 5); before that the score stays 0.
- * With {@code detection.calibration} set, the calibration's CDF is the reference. Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2),
+ * With {@code detection.calibration} set, the calibration's CDFs are the reference (see below). Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2),
  * only while p &lt; {@code alpha} (1e-4) and the window holds {@code min_queries} (100).
  *
  * <p>Calibration (fixtures' {@code HonestClient}s and {@code KnockoffAttacker}, real digits model):
@@ -43,8 +43,10 @@ import java.util.Set;
  * compared with the mixture sum_c share_key(c) * ref_c over the classes in its own window. A class
  * without a reference of its own (too few trusted answers yet, or beyond the 255 classes tracked per
  * worker) uses the pointwise maximum of the pooled reference and the classes' own ones (the least
- * confident known honest level). A configured reference ({@code reference_confidences}, {@code
- * detection.calibration}) is one pooled CDF and is used as before, without the class mix.
+ * confident known honest level). With {@code detection.calibration}, the file's per-class CDFs
+ * ({@code ood.class_cdf.C}, built the same way by {@code moat calibrate}) take the peers' place, and
+ * the file's pooled CDF the pooled one's; a file without them, or {@code reference_confidences},
+ * is one pooled CDF used as before, without the class mix.
  *
  * <p>How an attacker would get around it, and what they get:
  *
@@ -64,7 +66,7 @@ import java.util.Set;
  *       honest answers, so fewer keys can move it than the pooled reference (a weighted mean, not the
  *       pooled reference's 0.75 quantile: per-key class samples are too small for a quantile over keys
  *       in a small population). Keys that stay trusted may drift it by at most about their own
- *       tolerated D+ (0.14) per report. A calibration file avoids that (pooled only, for now).
+ *       tolerated D+ (0.14) per report. A calibration file avoids that.
  * </ul>
  */
 public final class OodDetector implements Detector<OodDetector.State> {
@@ -75,9 +77,19 @@ public final class OodDetector implements Detector<OodDetector.State> {
     static final Set<String> PARAMS =
             Set.of("window", "min_queries", "min_keys", "d_low", "d_high", "alpha", "reference_confidences");
 
-    /** Validated parameters; {@code referenceCdf} is null when learned from the population. */
+    /**
+     * Validated parameters; {@code referenceCdf} is null when learned from the population, {@code
+     * classCdfs} (class index to CDF) the calibration's per-class references, empty without.
+     */
     public record Settings(
-            int window, int minQueries, int minKeys, double dLow, double dHigh, double alpha, double[] referenceCdf) {
+            int window,
+            int minQueries,
+            int minKeys,
+            double dLow,
+            double dHigh,
+            double alpha,
+            double[] referenceCdf,
+            Map<Integer, double[]> classCdfs) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             String ref = p.string("reference_confidences", null);
@@ -108,7 +120,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     p.number("d_low", 0.12, 0, 1),
                     p.number("d_high", 0.2, 0, 1),
                     p.number("alpha", 1e-4, 0, 1),
-                    cdf);
+                    cdf,
+                    Map.of());
             if (s.dHigh <= s.dLow) {
                 throw p.fail("d_high", s.dHigh, "greater than d_low (" + s.dLow + ")");
             }
@@ -153,7 +166,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
                         parsed.dLow(),
                         parsed.dHigh(),
                         parsed.alpha(),
-                        calibration.oodReference())
+                        calibration.oodReference(),
+                        calibration.oodClassReferences())
                 : parsed;
         return Factory.of(NAME, () -> new OodDetector(s));
     }
@@ -167,8 +181,30 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final int[] counts = new int[BINS];
     private final int[] classCounts = new int[ClassReferences.UNTRACKED + 1];
 
+    /** The configured per-class references by class index (null entries: none), or null without. */
+    private final double[][] configuredClasses;
+
+    /** The pointwise maximum of the configured pooled and per-class references. */
+    private final double[] configuredEnvelope = new double[BINS];
+
     public OodDetector(Settings settings) {
         this.settings = settings;
+        if (settings.referenceCdf() != null && !settings.classCdfs().isEmpty()) {
+            int max = 0;
+            for (int c : settings.classCdfs().keySet()) {
+                max = Math.max(max, c);
+            }
+            configuredClasses = new double[max + 1][];
+            System.arraycopy(settings.referenceCdf(), 0, configuredEnvelope, 0, BINS);
+            settings.classCdfs().forEach((c, v) -> {
+                configuredClasses[c] = v.clone();
+                for (int i = 0; i < BINS; i++) {
+                    configuredEnvelope[i] = Math.max(configuredEnvelope[i], v[i]);
+                }
+            });
+        } else {
+            configuredClasses = null;
+        }
         this.classes = new ClassReferences(population, BINS, Math.min(settings.minKeys(), ClassReferences.MIN_VOTERS));
     }
 
@@ -264,6 +300,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 pooled[i] = population.median(i, now);
             }
             ref = mixture(s, now);
+        } else if (configuredClasses != null) {
+            System.arraycopy(ref, 0, pooled, 0, BINS);
+            ref = mixture(s, now);
         }
         cdfOf(s, cdf);
         s.d = KolmogorovSmirnov.dPlus(cdf, ref, BINS);
@@ -293,7 +332,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             if (k == 0) {
                 continue;
             }
-            double[] r = code == ClassReferences.UNTRACKED ? null : classes.reference(code, now);
+            double[] r = code == ClassReferences.UNTRACKED ? null : classReference(code, now);
             if (r == null) {
                 rest += k;
                 continue;
@@ -307,13 +346,22 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (rest > 0) {
             // classes without a reference of their own: the least confident of the pooled and the classes' own
             double share = (double) rest / n;
-            double[] env = classes.envelope(now);
+            double[] env = configuredClasses != null ? configuredEnvelope : classes.envelope(now);
             for (int i = 0; i < BINS; i++) {
                 reference[i] += share * (env == null ? pooled[i] : Math.max(pooled[i], env[i]));
             }
         }
         s.classShare = (double) own / n;
         return reference;
+    }
+
+    /** Class {@code code}'s own reference: the calibration's when configured, else the peers'; null without. */
+    private double[] classReference(int code, long now) {
+        if (configuredClasses == null) {
+            return classes.reference(code, now);
+        }
+        int cls = classes.classIndex(code);
+        return cls < configuredClasses.length ? configuredClasses[cls] : null;
     }
 
     @Override
@@ -335,7 +383,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     s.filled,
                     settings.referenceCdf() != null ? "configured" : "still learning from peers");
         }
-        if (settings.referenceCdf() != null) {
+        if (settings.referenceCdf() != null && configuredClasses == null) {
             return String.format(
                     Locale.ROOT,
                     "ood: last %d top-1 confidences vs reference, one-sided KS D+=%.2f (p=%.1e)",
@@ -345,9 +393,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
         return String.format(
                 Locale.ROOT,
-                "ood: last %d top-1 confidences vs peers' (%.0f%% of them against their class's own), one-sided KS"
+                "ood: last %d top-1 confidences vs %s (%.0f%% of them against their class's own), one-sided KS"
                         + " D+=%.2f (p=%.1e)",
                 s.filled,
+                configuredClasses != null ? "the calibration" : "peers'",
                 100 * s.classShare,
                 s.d,
                 s.p);
