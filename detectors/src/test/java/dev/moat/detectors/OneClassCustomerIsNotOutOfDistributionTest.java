@@ -137,8 +137,9 @@ class OneClassCustomerIsNotOutOfDistributionTest {
      * <p>Not on 3,072 inputs: there the class-8 customer is still flagged against the file (D+ 0.17 at
      * 170 rows; 0.13 at 500). Classes are the model's top-1 labels, not the true ones: about 12% of
      * that customer's answers are misread 8s labelled 1, 5 or 0, far less confident than ordinary
-     * answers with those labels. Online it stays ok (it counts, up to 50 answers, in its classes'
-     * references while trusted, in a small population). Open; see detectors/README.md.
+     * answers with those labels. Online it stays ok here (likely because misread answers of it and
+     * the other one-class customers feed those classes' references in small shards). Open; see
+     * detectors/README.md.
      */
     @ParameterizedTest
     @ValueSource(ints = {64})
