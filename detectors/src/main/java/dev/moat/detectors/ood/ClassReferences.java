@@ -13,8 +13,8 @@ import java.util.Arrays;
  * <ul>
  *   <li><b>Class codes.</b> The top-1 class of an answer is stored as one byte. Codes are handed out
  *       per worker in first-seen order, up to {@value #MAX_CLASSES} classes (class indices below
- *       65,536); answers of any further class are {@link #UNTRACKED} and are compared with the pooled
- *       reference, as every answer was before per-class references.
+ *       65,536); answers of any further class are {@link #UNTRACKED} and are compared as a class
+ *       without a reference of its own is (see {@link #envelope}).
  *   <li><b>Summary.</b> When a key reports (every 200 answers), its window's (class, bin) counts are
  *       kept, sparse and sorted, in its slot (at most one int per answer in the window).
  *   <li><b>Reference.</b> For class c, the trusted keys' answers of c are pooled into one CDF, each key
@@ -29,10 +29,10 @@ import java.util.Arrays;
  * </ul>
  *
  * <p>Recomputed lazily, at most once a second of event time or every 64 reports (as the population
- * is), in time linear in the stored counts (a binary search per key and class, then its counts). Memory: one
- * int per distinct (class, bin) of each reporting key's window (at most 500 per slot, 2 MB for the
- * 1,024 slots in the worst case, 0.2-0.4 MB for honest keys' windows) plus 320 bytes per class with a
- * reference. Not thread-safe (the worker's).
+ * is), in time linear in the stored counts (a binary search per key and class, then its counts).
+ * Memory: one int per distinct (class, bin) of each reporting key's window (at most 500 per slot: 2
+ * MB for the 1,024 slots in the worst case) plus 320 bytes per class with a reference. Not
+ * thread-safe (the worker's).
  */
 final class ClassReferences {
 

@@ -23,8 +23,9 @@ import java.util.Set;
  * pointwise lenient quantile of the CDFs of the worker's trusted keys (see {@link KeyPopulation}:
  * keys that have been ok for a while, weighted by age, remembered for a day after they stop), each
  * key reporting every 200 answers (at least {@code min_keys}, 5); before that the score stays 0.
- * With {@code detection.calibration} set, the calibration's CDFs are the reference (see below). Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2),
- * only while p &lt; {@code alpha} (1e-4) and the window holds {@code min_queries} (100).
+ * With {@code detection.calibration} set, the calibration's CDFs are the reference (see below).
+ * Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2), only while p &lt; {@code alpha}
+ * (1e-4) and the window holds {@code min_queries} (100).
  *
  * <p>Calibration (fixtures' {@code HonestClient}s and {@code KnockoffAttacker}, real digits model):
  * with a 500-answer window honest keys' D+ stayed below 0.09 on seeds 1-4 while Knockoff's (a
@@ -58,8 +59,8 @@ import java.util.Set;
  *       one-class-heavy customers).
  *   <li>Sending only queries the model labels as the class whose honest answers are least confident
  *       (or a class with no reference of its own) buys exactly that class's honest confidence level,
- *       no more: such an attacker must still be as confident as honest users of that class, which is
- *       the level the pooled reference already granted a key whose honest answers were all of it.
+ *       no more: such an attacker must still be as confident as honest users' answers of that class,
+ *       which is what an honest customer of that class is allowed.
  *   <li>Poisoning a class's reference: only trusted keys (ood score below 0.25, risk below 0.5) feed
  *       it, each with at most 50 answers and its age weight, so a class's reference moves in
  *       proportion to the attackers' share of that class's trusted answers. A rare class has fewer
@@ -132,9 +133,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
     /**
      * One key's window: each answer as two bytes, its confidence bin and its top-1 class's code
      * ({@link ClassReferences#code}), so entry i is {@code window[2i], window[2i+1]}. The array grows
-     * by half while the window fills (8 entries, 16 bytes, at first; 27 entries at 20 answers). The per-bin counts are not
-     * kept: they are counted from the window when the statistic is computed (every 10 answers), which
-     * saves each key 176 bytes.
+     * by half while the window fills (8 entries, 16 bytes, at first; 27 entries at 20 answers). The
+     * per-bin counts are not kept: they are counted from the window when the statistic is computed
+     * (every 10 answers), which saves each key 176 bytes.
      */
     static final class State {
         byte[] window;
