@@ -31,16 +31,41 @@ final class PradaState {
         double memberSumSq;
     }
 
+    private static final Object[] NO_CLASSES = {};
+    private static final int[] NO_ACTIVE = {};
+
     int dims = -1;
+
+    /**
+     * Light mode (the key's first queries, see {@link PradaDetector}'s {@code LIGHT_QUERIES}): every
+     * member of every G_c in one array, grouped by class in ascending class order, each group in the
+     * order its members joined; null once the key is heavy (or before its first query).
+     */
+    byte[] lightRows;
+    /** Light mode, wide inputs: the members' raw-sample rows, in the same order as {@link #lightRows}. */
+    byte[] lightRaw;
+    /**
+     * Light mode: one {@value #LOG_ENTRY}-byte entry per query, in arrival order: the predicted class
+     * (below 128) with bit 7 set if the query joined G_c, then the distance to G_c as a little-endian
+     * float (unused for a class's first query). Everything else of the class state (T_c, the member
+     * distances' sums, D_c) is a function of this log and is recomputed from it.
+     */
+    byte[] log;
+
+    static final int LOG_ENTRY = 5;
+
+    /** Set once the key has left light mode: per-class states from then on. */
+    boolean heavy;
+
     /** Per class: null (not seen), its first query's row (a byte[], one member), or its ClassState. */
-    Object[] classes = new Object[0];
+    Object[] classes = NO_CLASSES;
     /**
      * Wide inputs only (null otherwise): per class, the key's sample of raw coordinates of each
      * member of G_c, in the same slots as the class's rows.
      */
     byte[][] rawRows;
     /** Classes holding at least one distance, in the order they got it: the runs the test merges. */
-    int[] active = new int[0];
+    int[] active = NO_ACTIVE;
 
     int activeCount;
 
