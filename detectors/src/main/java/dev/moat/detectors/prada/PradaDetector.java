@@ -204,7 +204,8 @@ public final class PradaDetector implements Detector<PradaState> {
             loadSample(s, input);
         }
         s.queries++;
-        if (!s.heavy) {
+        if (s.classes.length == 0) {
+            // light (a heavy key's classes array is never empty after its first update)
             if (light(s, c, len, wide)) {
                 // no test: fewer distances than min_distances exist yet (see lightQueries)
                 if (++s.sinceTest >= settings.testEvery()) {
@@ -349,7 +350,6 @@ public final class PradaDetector implements Detector<PradaState> {
      * by replaying the log.
      */
     private void toHeavy(PradaState s) {
-        s.heavy = true;
         byte[] log = s.log;
         if (log == null) {
             return;
@@ -705,7 +705,6 @@ public final class PradaDetector implements Detector<PradaState> {
         s.lastW = w;
         s.lastN = kept;
         s.wUncapped = Rows.clamp01((settings.delta() - w) / settings.ramp());
-        s.wScore = Math.min(settings.wMaxScore(), s.wUncapped);
     }
 
     /** Bottom-up merge of the sorted runs pool[runStarts[i]..runStarts[i+1]); returns the array holding the result. */
@@ -743,7 +742,7 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public double score(PradaState s, long timeMillis) {
-        return Math.max(s.wScore, s.stepScore);
+        return Math.max(Math.min(settings.wMaxScore(), s.wUncapped), s.stepScore);
     }
 
     @Override

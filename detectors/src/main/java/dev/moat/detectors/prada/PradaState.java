@@ -39,7 +39,8 @@ final class PradaState {
     /**
      * Light mode (the key's first queries, see {@link PradaDetector}'s {@code LIGHT_QUERIES}): every
      * member of every G_c in one array, grouped by class in ascending class order, each group in the
-     * order its members joined; null once the key is heavy (or before its first query).
+     * order its members joined; null once the key is heavy (or before its first query). A key is
+     * light while {@link #classes} is empty.
      */
     byte[] lightRows;
     /** Light mode, wide inputs: the members' raw-sample rows, in the same order as {@link #lightRows}. */
@@ -53,9 +54,6 @@ final class PradaState {
     byte[] log;
 
     static final int LOG_ENTRY = 5;
-
-    /** Set once the key has left light mode: per-class states from then on. */
-    boolean heavy;
 
     /** Per class: null (not seen), its first query's row (a byte[], one member), or its ClassState. */
     Object[] classes = NO_CLASSES;
@@ -73,8 +71,7 @@ final class PradaState {
     int sinceTest;
     double lastW = Double.NaN;
     int lastN;
-    double wScore;
-    /** The W score before the {@code w_max_score} cap (reported when the cap bites). */
+    /** The W score before the {@code w_max_score} cap (the score is the capped value; the reason reports the cap when it bites). */
     double wUncapped;
 
     /** The largest |input coordinate| seen: the scale that the smallest sign step is measured against. */
