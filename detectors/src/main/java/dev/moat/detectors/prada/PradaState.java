@@ -3,7 +3,11 @@ package dev.moat.detectors.prada;
 import java.util.Arrays;
 
 /**
- * One key's PRADA state. Per predicted class: at its first query only that query's row (G_c's one
+ * One key's PRADA state. For its first queries (light mode, up to 64 and never past min_distances)
+ * a key holds no per-class state: one array of all its stored rows grouped by class ({@link
+ * #lightRows}) and a 5-byte log entry per query ({@link #log}: class, joined, distance), from which
+ * T_c and the member sums are replayed when a class is queried; then the log is replayed into the
+ * per-class states below, exactly as they would have grown. Heavy keys, per predicted class: at its first query only that query's row (G_c's one
  * member, T_c = 0, no distances yet: a light key sees several classes once, and they cost no class
  * state); from its second query a {@link ClassState}: the growing set G_c (rows of {@link ByteRows}, one byte per coordinate, grown one row at a time up to
  * four and by half after that, a ring once full), its threshold T_c, the running mean/variance of
