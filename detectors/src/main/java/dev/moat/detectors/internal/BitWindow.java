@@ -4,15 +4,19 @@ package dev.moat.detectors.internal;
  * The last {@code size} yes/no observations of one key and how many of them were yes, in
  * {@code size / 64} longs: the rolling window behind boundary's "small margin" share, coverage's
  * "new cell" share and PRADA's sign-step share. Not thread-safe (one worker owns a key's state); the
- * bits are allocated a word at a time as the window fills, so an idle key costs only this object and
- * a light one a single long.
+ * first 64 bits live in this object and the rest are allocated a word at a time as the window fills,
+ * so a key with at most 64 observations costs only this object.
  */
 public final class BitWindow {
 
     private static final long[] EMPTY = new long[0];
 
     private final int size;
+    /** Bits 0-63 (a light key's whole window: no array). */
+    private long first;
+    /** Bits from 64 on, word w at index w - 1, allocated a word at a time as the window fills. */
     private long[] bits = EMPTY;
+
     private int next;
     private int filled;
     private int set;
@@ -27,23 +31,30 @@ public final class BitWindow {
     /** Records one observation; the oldest falls out once the window is full. */
     public void add(boolean yes) {
         int i = next;
-        if ((i >>> 6) == bits.length) {
+        int w = i >>> 6;
+        if (w > bits.length) {
             // still filling (the index only reaches a new word before the window is full)
             bits = java.util.Arrays.copyOf(bits, bits.length + 1);
         }
+        long word = w == 0 ? first : bits[w - 1];
         long mask = 1L << (i & 63);
         if (filled == size) {
-            if ((bits[i >>> 6] & mask) != 0) {
+            if ((word & mask) != 0) {
                 set--;
             }
         } else {
             filled++;
         }
         if (yes) {
-            bits[i >>> 6] |= mask;
+            word |= mask;
             set++;
         } else {
-            bits[i >>> 6] &= ~mask;
+            word &= ~mask;
+        }
+        if (w == 0) {
+            first = word;
+        } else {
+            bits[w - 1] = word;
         }
         next = i + 1 == size ? 0 : i + 1;
     }

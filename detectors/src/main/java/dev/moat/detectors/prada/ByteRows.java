@@ -35,6 +35,14 @@ final class ByteRows {
         return (float) FLOAT.get(rows, base + dims + 4);
     }
 
+    static float getFloat(byte[] bytes, int at) {
+        return (float) FLOAT.get(bytes, at);
+    }
+
+    static void putFloat(byte[] bytes, int at, float v) {
+        FLOAT.set(bytes, at, v);
+    }
+
     /** Stores x[0..dims) as the row at {@code base}. */
     static void encode(float[] x, int dims, byte[] rows, int base) {
         float lo = Float.POSITIVE_INFINITY;

@@ -154,8 +154,18 @@ public final class PradaDetector implements Detector<PradaState> {
     private SparseProjection projection;
     private int nearest;
 
+    /**
+     * A key stays in light mode (one log and one row array, no per-class state) for its first
+     * {@value #LIGHT_QUERIES} queries, and never past min_distances (so the W test, which needs more
+     * distances than that, never runs on a light key).
+     */
+    static final int LIGHT_QUERIES = 64;
+
+    private final int lightQueries;
+
     public PradaDetector(Settings settings) {
         this.settings = settings;
+        this.lightQueries = Math.min(LIGHT_QUERIES, settings.minDistances());
         this.projected = new double[settings.projectionDims()];
         this.x = new float[settings.projectionDims()];
         this.parent = new float[settings.projectionDims()];
@@ -194,6 +204,17 @@ public final class PradaDetector implements Detector<PradaState> {
             loadSample(s, input);
         }
         s.queries++;
+        if (s.classes.length == 0) {
+            // light (a heavy key's classes array is never empty after its first update)
+            if (light(s, c, len, wide)) {
+                // no test: fewer distances than min_distances exist yet (see lightQueries)
+                if (++s.sinceTest >= settings.testEvery()) {
+                    s.sinceTest = 0;
+                }
+                return;
+            }
+            toHeavy(s);
+        }
         Object held = s.slot(c);
         if (held == null) {
             // the class's first query: G_c = {x}, T_c = 0, kept as the bare row until a second query
@@ -203,8 +224,8 @@ public final class PradaDetector implements Detector<PradaState> {
             noteStep(s, false);
         } else {
             PradaState.ClassState cs = held instanceof PradaState.ClassState k ? k : s.promote(c, (byte[]) held);
-            float d = (float) Math.sqrt(nearestSquared(s, cs));
-            noteStep(s, d > 0 && isStep(s, cs, c, len, wide));
+            float d = (float) Math.sqrt(nearestSquared(s, cs.rows, 0, members(cs)));
+            noteStep(s, d > 0 && isStep(s, cs.rows, s.rawRows(c), 0, len, wide));
             if (cs.count() == 0) {
                 s.noteActive(c);
             }
@@ -230,6 +251,164 @@ public final class PradaDetector implements Detector<PradaState> {
             s.sinceTest = 0;
             test(s);
         }
+    }
+
+    /**
+     * Light mode: the query scored and stored against the key's one log and one row array (see {@link
+     * PradaState#log}), exactly as the per-class states would score and store it. Returns false,
+     * changing nothing, when the key must go heavy first: past {@link #lightQueries} queries, a class
+     * of 128 or above, class c's G_c full (the next member would replace the oldest), or a query
+     * whose width class (wide or not) differs from the key's first.
+     */
+    private boolean light(PradaState s, int c, int len, boolean wide) {
+        byte[] log = s.log;
+        int entries = log == null ? 0 : log.length / PradaState.LOG_ENTRY;
+        if (c >= 128 || s.queries > lightQueries || (entries > 0 && wide != (s.lightRaw != null))) {
+            return false;
+        }
+        // class c's members, the rows of lower classes before them, and T_c replayed from the log
+        int before = 0;
+        int members = 0;
+        boolean seen = false;
+        int memberCount = 0;
+        double memberSum = 0;
+        double memberSumSq = 0;
+        double threshold = 0;
+        for (int e = 0; e < entries; e++) {
+            int b = log[e * PradaState.LOG_ENTRY];
+            int t = b & 0x7F;
+            boolean joined = b < 0;
+            if (t != c) {
+                if (t < c && joined) {
+                    before++;
+                }
+                continue;
+            }
+            if (joined) {
+                members++;
+            }
+            if (!seen) {
+                seen = true;
+            } else if (joined) {
+                float d = ByteRows.getFloat(log, e * PradaState.LOG_ENTRY + 1);
+                memberCount++;
+                memberSum += d;
+                memberSumSq += (double) d * d;
+                double n = memberCount;
+                double mean = memberSum / n;
+                double var = Math.max(0, memberSumSq / n - mean * mean);
+                threshold = Math.max(threshold, mean - Math.sqrt(var));
+            }
+        }
+        if (members >= settings.maxSetSize()) {
+            return false;
+        }
+        float d = 0;
+        boolean join;
+        if (!seen) {
+            join = true;
+            noteStep(s, false);
+        } else {
+            d = (float) Math.sqrt(nearestSquared(s, s.lightRows, before, members));
+            noteStep(s, d > 0 && isStep(s, s.lightRows, s.lightRaw, before, len, wide));
+            join = d > threshold;
+        }
+        byte[] grown = log == null
+                ? new byte[PradaState.LOG_ENTRY]
+                : java.util.Arrays.copyOf(log, log.length + PradaState.LOG_ENTRY);
+        grown[entries * PradaState.LOG_ENTRY] = (byte) (join ? c | 0x80 : c);
+        ByteRows.putFloat(grown, entries * PradaState.LOG_ENTRY + 1, d);
+        s.log = grown;
+        if (join) {
+            // the new member goes after class c's others: the array grows by exactly one row
+            int stride = ByteRows.stride(s.dims);
+            s.lightRows = withRow(s.lightRows, (before + members) * stride, stride);
+            ByteRows.encode(x, s.dims, s.lightRows, (before + members) * stride);
+            if (wide) {
+                int rawStride = ByteRows.stride(s.sampleSize);
+                s.lightRaw = withRow(s.lightRaw, (before + members) * rawStride, rawStride);
+                ByteRows.encode(xRaw, s.sampleSize, s.lightRaw, (before + members) * rawStride);
+            }
+        }
+        return true;
+    }
+
+    /** A copy of rows (null: none) with {@code stride} zero bytes inserted at {@code at}. */
+    private static byte[] withRow(byte[] rows, int at, int stride) {
+        if (rows == null) {
+            return new byte[stride];
+        }
+        byte[] grown = new byte[rows.length + stride];
+        System.arraycopy(rows, 0, grown, 0, at);
+        System.arraycopy(rows, at, grown, at + stride, rows.length - at);
+        return grown;
+    }
+
+    /**
+     * Leaves light mode: the per-class states the key would hold had it had them from its first
+     * query (bare rows, ClassStates with G_c, T_c, the member sums and D_c, the active order), built
+     * by replaying the log.
+     */
+    private void toHeavy(PradaState s) {
+        byte[] log = s.log;
+        if (log == null) {
+            return;
+        }
+        int entries = log.length / PradaState.LOG_ENTRY;
+        int top = 0;
+        for (int e = 0; e < entries; e++) {
+            top = Math.max(top, log[e * PradaState.LOG_ENTRY] & 0x7F);
+        }
+        int[] members = new int[top + 1];
+        for (int e = 0; e < entries; e++) {
+            int b = log[e * PradaState.LOG_ENTRY];
+            if (b < 0) {
+                members[b & 0x7F]++;
+            }
+        }
+        int stride = ByteRows.stride(s.dims);
+        int rawStride = s.lightRaw == null ? 0 : ByteRows.stride(s.sampleSize);
+        s.classes = new Object[top + 1];
+        for (int t = 0, first = 0; t <= top; first += members[t], t++) {
+            if (members[t] > 0) {
+                s.classes[t] = java.util.Arrays.copyOfRange(s.lightRows, first * stride, (first + members[t]) * stride);
+                if (rawStride > 0) {
+                    s.setRawRows(
+                            t,
+                            java.util.Arrays.copyOfRange(
+                                    s.lightRaw, first * rawStride, (first + members[t]) * rawStride));
+                }
+            }
+        }
+        boolean[] seen = new boolean[top + 1];
+        for (int e = 0; e < entries; e++) {
+            int b = log[e * PradaState.LOG_ENTRY];
+            int t = b & 0x7F;
+            if (!seen[t]) {
+                seen[t] = true;
+                continue;
+            }
+            PradaState.ClassState cs =
+                    s.classes[t] instanceof PradaState.ClassState k ? k : s.promote(t, (byte[]) s.classes[t]);
+            cs.size = members[t];
+            if (cs.count() == 0) {
+                s.noteActive(t);
+            }
+            float d = ByteRows.getFloat(log, e * PradaState.LOG_ENTRY + 1);
+            cs.add(d, settings.maxDistances());
+            if (b < 0) {
+                cs.memberCount++;
+                cs.memberSum += d;
+                cs.memberSumSq += (double) d * d;
+                double n = cs.memberCount;
+                double mean = cs.memberSum / n;
+                double var = Math.max(0, cs.memberSumSq / n - mean * mean);
+                cs.threshold = Math.max(cs.threshold, mean - Math.sqrt(var));
+            }
+        }
+        s.log = null;
+        s.lightRows = null;
+        s.lightRaw = null;
     }
 
     /**
@@ -339,19 +518,18 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     /**
-     * Squared distance from the (zero-padded) query to the nearest member of G_c (its index in
-     * {@link #nearest}), decoding the members' bytes on the fly. Partial distances: a member is
+     * Squared distance from the (zero-padded) query to the nearest member of G_c, the {@code size}
+     * rows from row {@code first} of {@code rows} (its index among them in {@link #nearest}), decoding the members' bytes on the fly. Partial distances: a member is
      * abandoned once its running sum passes the best so far, checked every 16 coordinates.
      */
-    private double nearestSquared(PradaState s, PradaState.ClassState cs) {
+    private double nearestSquared(PradaState s, byte[] rows, int first, int size) {
         int dims = s.dims;
         int stride = ByteRows.stride(dims);
-        byte[] rows = cs.rows;
         float[] q = x;
         float best = Float.POSITIVE_INFINITY;
         int bestIndex = 0;
-        for (int m = 0, size = members(cs); m < size; m++) {
-            int base = m * stride;
+        for (int m = 0; m < size; m++) {
+            int base = (first + m) * stride;
             float lo = ByteRows.offset(rows, base, dims);
             float step = ByteRows.step(rows, base, dims);
             float s0 = 0;
@@ -393,27 +571,27 @@ public final class PradaDetector implements Detector<PradaState> {
         return best;
     }
 
-    private boolean isStep(PradaState s, PradaState.ClassState cs, int c, int len, boolean wide) {
+    /** Whether the query is a sign step from the nearest member, row {@code first + nearest} of rows (raw: of raw). */
+    private boolean isStep(PradaState s, byte[] rows, byte[] raw, int first, int len, boolean wide) {
         float[] q;
         float[] p;
         int n;
         float quantError;
         if (wide) {
-            byte[] raw = s.rawRows(c);
             if (raw == null || s.sampleSize == 0) {
                 return false;
             }
             n = s.sampleSize;
-            int base = nearest * ByteRows.stride(n);
+            int base = (first + nearest) * ByteRows.stride(n);
             ByteRows.decode(raw, base, n, parentRaw);
             quantError = quantisation(raw, base, n);
             q = xRaw;
             p = parentRaw;
         } else {
             n = Math.min(len, s.dims);
-            int base = nearest * ByteRows.stride(s.dims);
-            ByteRows.decode(cs.rows, base, s.dims, parent);
-            quantError = quantisation(cs.rows, base, s.dims);
+            int base = (first + nearest) * ByteRows.stride(s.dims);
+            ByteRows.decode(rows, base, s.dims, parent);
+            quantError = quantisation(rows, base, s.dims);
             q = x;
             p = parent;
         }
@@ -527,7 +705,6 @@ public final class PradaDetector implements Detector<PradaState> {
         s.lastW = w;
         s.lastN = kept;
         s.wUncapped = Rows.clamp01((settings.delta() - w) / settings.ramp());
-        s.wScore = Math.min(settings.wMaxScore(), s.wUncapped);
     }
 
     /** Bottom-up merge of the sorted runs pool[runStarts[i]..runStarts[i+1]); returns the array holding the result. */
@@ -565,7 +742,7 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public double score(PradaState s, long timeMillis) {
-        return Math.max(s.wScore, s.stepScore);
+        return Math.max(Math.min(settings.wMaxScore(), s.wUncapped), s.stepScore);
     }
 
     @Override

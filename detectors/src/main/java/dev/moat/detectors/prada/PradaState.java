@@ -3,7 +3,11 @@ package dev.moat.detectors.prada;
 import java.util.Arrays;
 
 /**
- * One key's PRADA state. Per predicted class: at its first query only that query's row (G_c's one
+ * One key's PRADA state. For its first queries (light mode, up to 64 and never past min_distances)
+ * a key holds no per-class state: one array of all its stored rows grouped by class ({@link
+ * #lightRows}) and a 5-byte log entry per query ({@link #log}: class, joined, distance), from which
+ * T_c and the member sums are replayed when a class is queried; then the log is replayed into the
+ * per-class states below, exactly as they would have grown. Heavy keys, per predicted class: at its first query only that query's row (G_c's one
  * member, T_c = 0, no distances yet: a light key sees several classes once, and they cost no class
  * state); from its second query a {@link ClassState}: the growing set G_c (rows of {@link ByteRows}, one byte per coordinate, grown one row at a time up to
  * four and by half after that, a ring once full), its threshold T_c, the running mean/variance of
@@ -31,16 +35,39 @@ final class PradaState {
         double memberSumSq;
     }
 
+    private static final Object[] NO_CLASSES = {};
+    private static final int[] NO_ACTIVE = {};
+
     int dims = -1;
+
+    /**
+     * Light mode (the key's first queries, see {@link PradaDetector}'s {@code LIGHT_QUERIES}): every
+     * member of every G_c in one array, grouped by class in ascending class order, each group in the
+     * order its members joined; null once the key is heavy (or before its first query). A key is
+     * light while {@link #classes} is empty.
+     */
+    byte[] lightRows;
+    /** Light mode, wide inputs: the members' raw-sample rows, in the same order as {@link #lightRows}. */
+    byte[] lightRaw;
+    /**
+     * Light mode: one {@value #LOG_ENTRY}-byte entry per query, in arrival order: the predicted class
+     * (below 128) with bit 7 set if the query joined G_c, then the distance to G_c as a little-endian
+     * float (unused for a class's first query). Everything else of the class state (T_c, the member
+     * distances' sums, D_c) is a function of this log and is recomputed from it.
+     */
+    byte[] log;
+
+    static final int LOG_ENTRY = 5;
+
     /** Per class: null (not seen), its first query's row (a byte[], one member), or its ClassState. */
-    Object[] classes = new Object[0];
+    Object[] classes = NO_CLASSES;
     /**
      * Wide inputs only (null otherwise): per class, the key's sample of raw coordinates of each
      * member of G_c, in the same slots as the class's rows.
      */
     byte[][] rawRows;
     /** Classes holding at least one distance, in the order they got it: the runs the test merges. */
-    int[] active = new int[0];
+    int[] active = NO_ACTIVE;
 
     int activeCount;
 
@@ -48,8 +75,7 @@ final class PradaState {
     int sinceTest;
     double lastW = Double.NaN;
     int lastN;
-    double wScore;
-    /** The W score before the {@code w_max_score} cap (reported when the cap bites). */
+    /** The W score before the {@code w_max_score} cap (the score is the capped value; the reason reports the cap when it bites). */
     double wUncapped;
 
     /** The largest |input coordinate| seen: the scale that the smallest sign step is measured against. */

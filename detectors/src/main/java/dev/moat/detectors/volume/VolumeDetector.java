@@ -110,7 +110,8 @@ public final class VolumeDetector implements Detector<VolumeState> {
 
     @Override
     public void update(VolumeState s, double[] input, double[] prediction, long now) {
-        long dt = s.lastMillis == Long.MIN_VALUE ? 0 : Math.max(0, now - s.lastMillis);
+        long last = s.lastMillis;
+        long dt = last == Long.MIN_VALUE ? 0 : Math.max(0, now - last);
         if (dt > 0) {
             s.shortCount *= Math.exp(-dt / SHORT_TAU);
             s.longCount *= Math.exp(-dt / longTau);
@@ -119,17 +120,20 @@ public final class VolumeDetector implements Detector<VolumeState> {
         s.longCount += 1;
         s.lastMillis = Math.max(now, s.lastMillis);
         s.queries++;
-        boolean newMinute = advanceMinutes(s, now / 60_000);
-        advanceHours(s, now / 3_600_000);
-        s.activeMinutes |= 1L << Math.floorMod(s.minuteIndex, 60L);
+        // the current minute and hour: the latest query time's (they never move back)
+        boolean newMinute = advanceMinutes(s, last == Long.MIN_VALUE ? Long.MIN_VALUE : last / 60_000, now / 60_000);
+        advanceHours(s, last == Long.MIN_VALUE ? Long.MIN_VALUE : last / 3_600_000, now / 3_600_000);
+        long minuteIndex = s.lastMillis / 60_000;
+        long hourIndex = s.lastMillis / 3_600_000;
+        s.activeMinutes |= 1L << Math.floorMod(minuteIndex, 60L);
         if (s.hours == null && s.thisHour + 1 >= VolumeState.RING_AFTER) {
             s.hours = new int[24];
-            s.hours[(int) Math.floorMod(s.hourIndex, 24L)] = s.thisHour;
+            s.hours[(int) Math.floorMod(hourIndex, 24L)] = s.thisHour;
         }
         if (s.hours == null) {
             s.thisHour++;
         } else {
-            s.hours[(int) Math.floorMod(s.hourIndex, 24L)]++;
+            s.hours[(int) Math.floorMod(hourIndex, 24L)]++;
         }
         if (newMinute && calibration == null) {
             summary[0] = Math.log(longRatePerHour(s));
@@ -144,11 +148,10 @@ public final class VolumeDetector implements Detector<VolumeState> {
     }
 
     /**
-     * Moves the hour ring to the bucket of {@code index}, zeroing skipped buckets. Without a ring the
+     * Moves the hour ring from the bucket of {@code current} to that of {@code index}, zeroing skipped buckets. Without a ring the
      * current bucket is the only non-empty one: it becomes a ring if it stays within the 24 hours.
      */
-    private static void advanceHours(VolumeState s, long index) {
-        long current = s.hourIndex;
+    private static void advanceHours(VolumeState s, long current, long index) {
         if (index <= current) {
             return;
         }
@@ -158,7 +161,6 @@ public final class VolumeDetector implements Detector<VolumeState> {
                 s.hours[(int) Math.floorMod(current, 24L)] = s.thisHour;
             }
             s.thisHour = 0;
-            s.hourIndex = index;
             return;
         }
         int[] ring = s.hours;
@@ -166,12 +168,10 @@ public final class VolumeDetector implements Detector<VolumeState> {
         for (long i = 1; i <= steps; i++) {
             ring[(int) Math.floorMod(index - steps + i, (long) ring.length)] = 0;
         }
-        s.hourIndex = index;
     }
 
-    /** Moves the minute bits to the minute of {@code index}, clearing skipped minutes; true if it moved. */
-    private static boolean advanceMinutes(VolumeState s, long index) {
-        long current = s.minuteIndex;
+    /** Moves the minute bits from minute {@code current} to {@code index}, clearing skipped minutes; true if it moved. */
+    private static boolean advanceMinutes(VolumeState s, long current, long index) {
         if (index <= current) {
             return false;
         }
@@ -179,7 +179,6 @@ public final class VolumeDetector implements Detector<VolumeState> {
         for (long i = 1; i <= steps; i++) {
             s.activeMinutes &= ~(1L << Math.floorMod(index - steps + i, 60L));
         }
-        s.minuteIndex = index;
         return true;
     }
 

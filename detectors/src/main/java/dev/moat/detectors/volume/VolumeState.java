@@ -3,7 +3,8 @@ package dev.moat.detectors.volume;
 /**
  * One key's volume state: two EWMA counters, which of the last 60 minutes were active (a bit each),
  * an hour ring. A light key has no ring (24 ints): while its queries of the last 24 hours all fall
- * in one hour bucket and number fewer than {@link #RING_AFTER}, {@code thisHour} counts them.
+ * in one hour bucket and number fewer than {@link #RING_AFTER}, {@code thisHour} counts them. The
+ * current minute and hour are those of {@code lastMillis} (the latest query time), not fields.
  */
 final class VolumeState {
     long lastMillis = Long.MIN_VALUE;
@@ -12,7 +13,6 @@ final class VolumeState {
     /** Bit m: the minute whose index is m modulo 60 had a query (only activity is used, not counts). */
     long activeMinutes;
 
-    long minuteIndex = Long.MIN_VALUE;
     /** Queries before the ring is allocated even within one hour (so a busy key's state stops growing early). */
     static final int RING_AFTER = 64;
 
@@ -22,7 +22,6 @@ final class VolumeState {
     /** Queries in the current hour bucket while {@link #hours} is null (every other bucket is empty). */
     int thisHour;
 
-    long hourIndex = Long.MIN_VALUE;
     long queries;
     int slot = -1;
     double z = Double.NaN;

@@ -5,14 +5,13 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.moat.config.RateLimit;
 import io.github.bucket4j.Bandwidth;
-import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.BucketListener;
+import io.github.bucket4j.BucketExceptions;
+import io.github.bucket4j.BucketState;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.LimitChecker;
 import io.github.bucket4j.MathType;
-import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.VerboseResult;
-import io.github.bucket4j.local.LockFreeBucket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,12 +38,77 @@ public final class RateLimiter {
             long resetSeconds,
             long retryAfterSeconds) {}
 
-    private record KeyBucket(List<RateLimit> limits, Bucket bucket) {}
+    /**
+     * One key's bucket: Bucket4j's own state and arithmetic ({@link BucketState}, integer math, as
+     * Bucket4j's {@code LockFreeBucket} holds it) behind the object's monitor. Each operation is the one
+     * {@code LockFreeBucket} performs (refill to now, then consume, add or read) with the same
+     * argument checks, so the decisions are the same; what it saves is LockFreeBucket's wrapper
+     * (the bucket, its atomic reference and five view objects: 144 bytes a key) and the state copy
+     * that bucket allocates per operation.
+     */
+    private static final class KeyBucket {
+        final List<RateLimit> limits;
+        private final BucketState state;
+
+        KeyBucket(List<RateLimit> limits, BucketConfiguration configuration, long nowNanos) {
+            this.limits = limits;
+            this.state = BucketState.createInitialState(configuration, MathType.INTEGER_64_BITS, nowNanos);
+        }
+
+        /** {@code Bucket.tryConsumeAndReturnRemaining}. */
+        synchronized ConsumptionProbe tryConsume(long tokens, long now) {
+            LimitChecker.checkTokensToConsume(tokens);
+            return probe(tokens, now);
+        }
+
+        /** {@code Bucket.asVerbose().tryConsumeAndReturnRemaining}: the probe and a copy of the state after it. */
+        synchronized VerboseResult<ConsumptionProbe> tryConsumeVerbose(long tokens, long now) {
+            LimitChecker.checkTokensToConsume(tokens);
+            ConsumptionProbe p = probe(tokens, now);
+            return new VerboseResult<>(now, p, state.copy());
+        }
+
+        private ConsumptionProbe probe(long tokens, long now) {
+            state.refillAllBandwidth(now);
+            long available = state.getAvailableTokens();
+            if (tokens > available) {
+                return ConsumptionProbe.rejected(
+                        available,
+                        state.calculateDelayNanosAfterWillBePossibleToConsume(tokens, now, true),
+                        state.calculateFullRefillingTime(now));
+            }
+            state.consume(tokens);
+            return ConsumptionProbe.consumed(available - tokens, state.calculateFullRefillingTime(now));
+        }
+
+        /** {@code Bucket.addTokens}. */
+        synchronized void addTokens(long tokens, long now) {
+            LimitChecker.checkTokensToAdd(tokens);
+            state.refillAllBandwidth(now);
+            state.addTokens(tokens);
+        }
+
+        /** {@code Bucket.consumeIgnoringRateLimits}. */
+        synchronized void consumeIgnoringRateLimits(long tokens, long now) {
+            LimitChecker.checkTokensToConsume(tokens);
+            state.refillAllBandwidth(now);
+            if (state.calculateDelayNanosAfterWillBePossibleToConsume(tokens, now, false) == Long.MAX_VALUE) {
+                throw BucketExceptions.reservationOverflow();
+            }
+            state.consume(tokens);
+        }
+
+        /** {@code Bucket.asVerbose().getAvailableTokens}. */
+        synchronized VerboseResult<Long> availableVerbose(long now) {
+            state.refillAllBandwidth(now);
+            return new VerboseResult<>(now, state.getAvailableTokens(), state.copy());
+        }
+    }
 
     private final Cache<String, KeyBucket> tierBuckets;
     private final Cache<String, KeyBucket> throttleBuckets;
     private final Cache<String, KeyBucket> tokenBuckets;
-    private final TimeMeter timeMeter;
+    private final LongSupplier nanoClock;
     /**
      * One (immutable) bucket configuration per distinct list of limits, shared by every bucket that
      * holds those limits: a key's bucket then keeps only its state, not its own copy of the limits
@@ -81,17 +145,7 @@ public final class RateLimiter {
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
-        this.timeMeter = new TimeMeter() {
-            @Override
-            public long currentTimeNanos() {
-                return nanoClock.getAsLong();
-            }
-
-            @Override
-            public boolean isWallClockBased() {
-                return false;
-            }
-        };
+        this.nanoClock = nanoClock;
     }
 
     /** Takes one token from the key's tier bucket. */
@@ -114,8 +168,8 @@ public final class RateLimiter {
      */
     public void refund(String keyId, List<RateLimit> limits, long tokens) {
         KeyBucket kb = tierBuckets.getIfPresent(keyId);
-        if (kb != null && kb.limits().equals(limits) && tokens > 0) {
-            kb.bucket().addTokens(tokens);
+        if (kb != null && kb.limits.equals(limits) && tokens > 0) {
+            kb.addTokens(tokens, nanoClock.getAsLong());
         }
     }
 
@@ -138,17 +192,17 @@ public final class RateLimiter {
         if (delta == 0) {
             return;
         }
-        Bucket b = bucket(tokenBuckets, keyId, budgets);
+        KeyBucket b = bucket(tokenBuckets, keyId, budgets);
         if (delta > 0) {
-            b.consumeIgnoringRateLimits(delta);
+            b.consumeIgnoringRateLimits(delta, nanoClock.getAsLong());
         } else {
-            b.addTokens(-delta);
+            b.addTokens(-delta, nanoClock.getAsLong());
         }
     }
 
     /** The key's token budget as it stands, for the {@code RateLimit} header of an answer. */
     public Decision peekLlmTokens(String keyId, List<RateLimit> budgets) {
-        VerboseResult<Long> r = bucket(tokenBuckets, keyId, budgets).asVerbose().getAvailableTokens();
+        VerboseResult<Long> r = bucket(tokenBuckets, keyId, budgets).availableVerbose(nanoClock.getAsLong());
         return decide(budgets, r.getDiagnostics().getAvailableTokensPerEachBandwidth(), true, 0);
     }
 
@@ -162,26 +216,26 @@ public final class RateLimiter {
     }
 
     private Decision consume(Cache<String, KeyBucket> cache, String keyId, List<RateLimit> limits, long tokens) {
-        Bucket b = bucket(cache, keyId, limits);
+        KeyBucket b = bucket(cache, keyId, limits);
         if (limits.size() == 1) {
             // one limit: the plain probe's remaining tokens are that limit's; no verbose result
             // (a copy of the bucket state and an array per request)
-            ConsumptionProbe p = b.tryConsumeAndReturnRemaining(tokens);
+            ConsumptionProbe p = b.tryConsume(tokens, nanoClock.getAsLong());
             return decide(limits, 0, p.getRemainingTokens(), p.isConsumed(), p.getNanosToWaitForRefill());
         }
-        return decide(limits, b.asVerbose().tryConsumeAndReturnRemaining(tokens));
+        return decide(limits, b.tryConsumeVerbose(tokens, nanoClock.getAsLong()));
     }
 
-    private Bucket bucket(Cache<String, KeyBucket> cache, String keyId, List<RateLimit> limits) {
+    private KeyBucket bucket(Cache<String, KeyBucket> cache, String keyId, List<RateLimit> limits) {
         KeyBucket kb = cache.getIfPresent(keyId);
-        if (kb == null || !kb.limits().equals(limits)) {
-            KeyBucket fresh = new KeyBucket(limits, newBucket(limits));
+        if (kb == null || !kb.limits.equals(limits)) {
+            KeyBucket fresh = new KeyBucket(limits, configurationOf(limits), nanoClock.getAsLong());
             kb = kb == null ? cache.get(keyId, k -> fresh) : fresh;
             if (kb == fresh) {
                 cache.put(keyId, fresh);
             }
         }
-        return kb.bucket();
+        return kb;
     }
 
     /** The decision, Retry-After and RateLimit fields for one consumption from a bucket holding {@code limits}. */
@@ -231,8 +285,8 @@ public final class RateLimiter {
         return builder.build();
     }
 
-    /** What {@code Bucket.builder()...withCustomTimePrecision(timeMeter).build()} builds, on a shared configuration. */
-    private Bucket newBucket(List<RateLimit> limits) {
+    /** The shared configuration for a list of limits. */
+    private BucketConfiguration configurationOf(List<RateLimit> limits) {
         BucketConfiguration c = configurations.get(limits);
         if (c == null) {
             if (configurations.size() >= MAX_CONFIGURATIONS) {
@@ -240,7 +294,7 @@ public final class RateLimiter {
             }
             c = configurations.computeIfAbsent(List.copyOf(limits), RateLimiter::configuration);
         }
-        return new LockFreeBucket(c, MathType.INTEGER_64_BITS, timeMeter, BucketListener.NOPE);
+        return c;
     }
 
     static long ceilSeconds(long nanos) {
