@@ -6,7 +6,7 @@ import dev.moat.fixtures.server.ModelServerExtension;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -94,9 +94,11 @@ class ReloadIT {
                 .header("Authorization", "Bearer " + Gateway.ALICE)
                 .GET()
                 .build();
-        CompletableFuture<HttpResponse<InputStream>> inflight =
-                gw.http.sendAsync(req, HttpResponse.BodyHandlers.ofInputStream());
-        Thread.sleep(150);
+        // the answer's head has arrived (the route and the key were resolved under the old config) and
+        // its events are still streaming; a fixed sleep here let a slow machine reload first
+        HttpResponse<InputStream> res = gw.http
+                .sendAsync(req, HttpResponse.BodyHandlers.ofInputStream())
+                .get(30, TimeUnit.SECONDS);
         // the new config drops the /sse route and alice's key
         gw.rewrite(Gateway.common("\"3/1m\"").replace("  - {id: alice", "  - {id: zed") + """
                 upstreams:
@@ -106,7 +108,6 @@ class ReloadIT {
                 """);
         assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN).statusCode())
                 .isEqualTo(200);
-        HttpResponse<InputStream> res = inflight.get();
         assertThat(res.statusCode()).isEqualTo(200);
         try (InputStream in = res.body()) {
             assertThat(new String(in.readAllBytes())).contains("data: event-2");
