@@ -129,12 +129,13 @@ public final class SparseProjection {
         final double[][] rows = new double[SLOTS][];
         final long[] seeds = new long[SLOTS];
         final int[] ins = new int[SLOTS];
+        final int[] lengths = new int[SLOTS];
         final double[][] outs = new double[SLOTS][];
         int next;
 
         boolean recall(double[] x, int in, int out, long seed, double[] into) {
             for (int k = 0; k < SLOTS; k++) {
-                if (rows[k] == x && ins[k] == in && seeds[k] == seed && outs[k].length == out) {
+                if (rows[k] == x && ins[k] == in && seeds[k] == seed && lengths[k] == out) {
                     System.arraycopy(outs[k], 0, into, 0, out);
                     return true;
                 }
@@ -148,8 +149,10 @@ public final class SparseProjection {
             rows[k] = x;
             ins[k] = in;
             seeds[k] = seed;
-            if (outs[k] == null || outs[k].length != out) {
-                outs[k] = new double[out];
+            lengths[k] = out;
+            if (outs[k] == null || outs[k].length < out) {
+                // PRADA's 64 or more: a slot that held coverage's 12 is not reallocated later
+                outs[k] = new double[Math.max(64, out)];
             }
             System.arraycopy(from, 0, outs[k], 0, out);
         }
