@@ -162,10 +162,22 @@ public class DetectorBenchmarks {
     @State(Scope.Benchmark)
     public static class Engine {
         static final int BATCH = 20_000;
+        /** Prime, so the 200 keys (event i is key i % 200's) each send every one of the rows. */
+        static final int WARM_ROWS = 13;
 
-        /** Input width: the digits' 64, or 3,072 (each digit tiled 48 times; 2,000 distinct rows shared by the events). */
+        /** Input width: the digits' 64, or 3,072 (each digit tiled 48 times). */
         @org.openjdk.jmh.annotations.Param({"64", "3072"})
         int dims;
+
+        /**
+         * Where the worker finds an event's rows. {@code cold}: 2,000 distinct rows at 3,072 inputs
+         * (48 MB, more than the 32 MB L3: each row comes from memory; every event its own row at 64
+         * inputs), each key sending 10 of them. {@code warm}: 13 distinct rows (312 KB at 3,072 inputs,
+         * held in the worker core's 1 MB L2), each key sending all 13. In the gateway the event loop
+         * has just parsed the row on the other core: in that core's L2 or the shared L3, between the two.
+         */
+        @org.openjdk.jmh.annotations.Param({"cold", "warm"})
+        String rows;
 
         DetectionEngine engine;
         QueryEvent[] events;
@@ -192,7 +204,7 @@ public class DetectorBenchmarks {
                 clients[k] = new HonestClient(k);
             }
             events = new QueryEvent[BATCH];
-            int distinct = dims > 64 ? 2_000 : BATCH;
+            int distinct = rows.equals("warm") ? WARM_ROWS : dims > 64 ? 2_000 : BATCH;
             for (int i = 0; i < BATCH; i++) {
                 double[][] in;
                 double[][] out;

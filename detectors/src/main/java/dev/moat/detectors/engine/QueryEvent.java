@@ -6,7 +6,9 @@ import java.util.Objects;
  * One finished request/response pair as the gateway hands it to the {@link DetectionEngine}.
  * Rows align: {@code inputs[i]} was answered with {@code predictions[i]}; a batch request has
  * several rows and each row counts as one query. Predictions are the raw probability vectors, before
- * any output transform. The arrays are not copied: the gateway must not change them after submitting.
+ * any output transform. The arrays are not copied: the gateway must not change them after submitting
+ * (the workers also remember results computed from a row by the row's identity, see {@link
+ * dev.moat.detectors.stats.SparseProjection#rememberRowsOnThisThread}).
  *
  * @param keyId       the authenticated API key id (never the secret)
  * @param tenant      the key's tenant, or null when it has none

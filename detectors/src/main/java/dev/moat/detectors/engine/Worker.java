@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.Level;
+import dev.moat.detectors.stats.SparseProjection;
 import dev.moat.detectors.tenant.TenantProfile;
 import java.time.InstantSource;
 import java.util.HashMap;
@@ -137,6 +138,9 @@ public final class Worker implements Runnable {
 
     @Override
     public void run() {
+        // the rows come from QueryEvents, which nobody changes after submitting: a key's detectors and
+        // its tenant's, when this worker owns both, project each row once
+        SparseProjection.rememberRowsOnThisThread();
         try {
             boolean gather = false;
             while (true) {
@@ -149,6 +153,7 @@ public final class Worker implements Runnable {
                     }
                     task = queue.poll(1, TimeUnit.SECONDS);
                     if (task == null) {
+                        SparseProjection.forgetRowsOnThisThread();
                         refreshStaleReasons();
                         keys.cleanUp();
                         tenants.cleanUp();

@@ -14,45 +14,112 @@ class SparseProjectionTest {
 
     @Test
     void projectionIsTheSignedSumInIndexOrderBitForBit() {
+        // 64 and 12 outputs as PRADA and coverage use them, 3 (fewer than the rows summed together),
+        // 30 (not a multiple of them); rows as long as the matrix and shorter (zero-padded)
         for (int d : new int[] {100, 784, 3072}) {
-            SparseProjection r = new SparseProjection(d, 64, 42);
-            // the matrix, from unit vectors: every entry 0 or +-scale
-            double[][] column = new double[d][64];
-            double scale = 0;
-            for (int i = 0; i < d; i++) {
-                double[] e = new double[d];
-                e[i] = 1;
-                r.project(e, column[i]);
-                for (double v : column[i]) {
-                    if (v != 0) {
-                        assertThat(scale == 0 || Math.abs(v) == scale).isTrue();
-                        scale = Math.abs(v);
-                    }
-                }
-            }
-            Random rnd = new Random(d);
-            double[] out = new double[64];
-            for (int t = 0; t < 50; t++) {
-                double[] x = new double[d];
+            for (int k : new int[] {64, 12, 3, 30}) {
+                SparseProjection r = new SparseProjection(d, k, 42 + k);
+                // the matrix, from unit vectors: every entry 0 or +-scale
+                double[][] column = new double[d][k];
+                double scale = 0;
                 for (int i = 0; i < d; i++) {
-                    x[i] = rnd.nextGaussian() * 3 + (rnd.nextInt(4) == 0 ? 0 : 8);
-                }
-                r.project(x, out);
-                for (int j = 0; j < 64; j++) {
-                    double sum = 0;
-                    for (int i = 0; i < d; i++) {
-                        if (column[i][j] > 0) {
-                            sum += x[i];
-                        } else if (column[i][j] < 0) {
-                            sum += -x[i];
+                    double[] e = new double[d];
+                    e[i] = 1;
+                    r.project(e, column[i]);
+                    for (double v : column[i]) {
+                        if (v != 0) {
+                            assertThat(scale == 0 || Math.abs(v) == scale).isTrue();
+                            scale = Math.abs(v);
                         }
                     }
-                    assertThat(Double.doubleToRawLongBits(out[j]))
-                            .as("d=%d row %d", d, j)
-                            .isEqualTo(Double.doubleToRawLongBits(sum * scale));
+                }
+                Random rnd = new Random(d);
+                double[] out = new double[k];
+                for (int t = 0; t < 50; t++) {
+                    double[] x = new double[t % 5 == 4 ? d - 1 - rnd.nextInt(d / 2) : d];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = rnd.nextGaussian() * 3 + (rnd.nextInt(4) == 0 ? 0 : 8);
+                    }
+                    r.project(x, out);
+                    for (int j = 0; j < k; j++) {
+                        double sum = 0;
+                        for (int i = 0; i < x.length; i++) {
+                            if (column[i][j] > 0) {
+                                sum += x[i];
+                            } else if (column[i][j] < 0) {
+                                sum += -x[i];
+                            }
+                        }
+                        assertThat(Double.doubleToRawLongBits(out[j]))
+                                .as("d=%d k=%d row %d, x of %d", d, k, j, x.length)
+                                .isEqualTo(Double.doubleToRawLongBits(sum * scale));
+                    }
                 }
             }
         }
+    }
+
+    @Test
+    void aRememberedProjectionIsTheComputedOneForTheSameMatrixOnly() throws Exception {
+        SparseProjection[] matrices = {
+            new SparseProjection(3072, 64, 1),
+            new SparseProjection(3072, 64, 2),
+            new SparseProjection(3072, 12, 1),
+            new SparseProjection(3000, 64, 1),
+            new SparseProjection(3072, 64, 1), // another instance of the first matrix
+        };
+        Random rnd = new Random(5);
+        double[][] rows = new double[40][3072];
+        for (double[] x : rows) {
+            for (int i = 0; i < x.length; i++) {
+                x[i] = rnd.nextDouble() * 16;
+            }
+        }
+        double[][][] computed = new double[matrices.length][rows.length][];
+        for (int m = 0; m < matrices.length; m++) {
+            for (int r = 0; r < rows.length; r++) {
+                computed[m][r] = new double[matrices[m].outDims()];
+                matrices[m].project(rows[r], computed[m][r]);
+            }
+        }
+        double[][] lastChanged = new double[1][];
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread remembering = new Thread(() -> {
+            try {
+                SparseProjection.rememberRowsOnThisThread();
+                double[] out = new double[64];
+                // each row through every matrix twice (the second time remembered), more rows than slots
+                for (int pass = 0; pass < 2; pass++) {
+                    for (int r = 0; r < rows.length; r++) {
+                        for (int m = 0; m < matrices.length; m++) {
+                            for (int again = 0; again < 2; again++) {
+                                java.util.Arrays.fill(out, Double.NaN);
+                                matrices[m].project(rows[r], out);
+                                assertThat(java.util.Arrays.copyOf(out, matrices[m].outDims()))
+                                        .as("matrix %d row %d", m, r)
+                                        .isEqualTo(computed[m][r]);
+                            }
+                        }
+                    }
+                }
+                // forgotten rows are projected again: the last row, changed after forgetting, gets its new projection
+                SparseProjection.forgetRowsOnThisThread();
+                rows[rows.length - 1][0] += 1000;
+                matrices[0].project(rows[rows.length - 1], out);
+                assertThat(out).isNotEqualTo(computed[0][rows.length - 1]);
+                lastChanged[0] = out.clone();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        remembering.start();
+        remembering.join();
+        assertThat(failure.get()).isNull();
+        // and as computed without remembering (this thread never remembers)
+        double[] expected = new double[64];
+        matrices[0].project(rows[rows.length - 1], expected);
+        assertThat(lastChanged[0]).isEqualTo(expected);
     }
 
     @Test
