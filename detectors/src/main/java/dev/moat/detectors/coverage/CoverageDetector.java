@@ -78,7 +78,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
 
     private final Settings settings;
     private final double[] projected = new double[24];
-    private SparseProjection projection;
+    private SparseProjection.ByWidth projections;
     private double[] planes = new double[0];
     private final double[] dots = new double[24];
     private int planeDims;
@@ -108,10 +108,10 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             // wide inputs: the cell's hyperplanes are very sparse random ones (Li et al. 2006), applied once:
             // bit b is sign(p_b . (x - centre)) = sign(p_b . x - p_b . centre), so the key keeps only the
             // bits projections of its centre and a query costs ~bits * sqrt(d) additions
-            if (projection == null || projection.inDims() != input.length) {
-                projection = new SparseProjection(input.length, settings.bits(), settings.seed());
+            if (projections == null) {
+                projections = new SparseProjection.ByWidth(settings.bits(), settings.seed());
             }
-            projection.project(input, projected);
+            projections.of(input.length).project(input, projected);
             x = projected;
         }
         s.queries++;

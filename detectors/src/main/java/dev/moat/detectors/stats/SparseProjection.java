@@ -237,4 +237,42 @@ public final class SparseProjection {
         }
         return a + b + c + d;
     }
+
+    /**
+     * The projections of the last {@value #WIDTHS} input widths one detector has seen, most recent
+     * first. Building a projection draws {@code inDims * outDims} random numbers (about 200,000, a
+     * millisecond or two, at 3,072 inputs into 64); a detector that kept only one would rebuild it on
+     * every event of traffic that alternates widths (two routes, or a model that accepts any width),
+     * which a client could use to slow the detection worker until events are dropped. Not thread-safe:
+     * one per detector instance, which one worker owns.
+     */
+    public static final class ByWidth {
+
+        static final int WIDTHS = 8;
+        private final int outDims;
+        private final long seed;
+        private final SparseProjection[] recent = new SparseProjection[WIDTHS];
+
+        public ByWidth(int outDims, long seed) {
+            this.outDims = outDims;
+            this.seed = seed;
+        }
+
+        /** The projection from {@code inDims}, built on its first use and kept while it is among the last few widths. */
+        public SparseProjection of(int inDims) {
+            SparseProjection first = recent[0];
+            if (first != null && first.inDims == inDims) {
+                return first;
+            }
+            int at = 1;
+            while (at < WIDTHS && recent[at] != null && recent[at].inDims != inDims) {
+                at++;
+            }
+            SparseProjection p =
+                    at < WIDTHS && recent[at] != null ? recent[at] : new SparseProjection(inDims, outDims, seed);
+            System.arraycopy(recent, 0, recent, 1, Math.min(at, WIDTHS - 1));
+            recent[0] = p;
+            return p;
+        }
+    }
 }

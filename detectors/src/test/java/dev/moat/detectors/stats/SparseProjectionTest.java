@@ -168,4 +168,39 @@ class SparseProjectionTest {
         r.project(padded, b);
         assertThat(a).containsExactly(b);
     }
+
+    /**
+     * Alternating input widths must not rebuild the matrix on every row (a client alternating widths
+     * could otherwise make each event cost a fresh matrix): the last widths are kept, and what they
+     * give is what a fresh projection with the same width and seed gives.
+     */
+    @Test
+    void alternatingWidthsReuseTheirProjections() {
+        SparseProjection.ByWidth byWidth = new SparseProjection.ByWidth(64, 7);
+        int[] widths = {3072, 3071, 784, 100, 3072, 3071, 784, 100, 200, 300, 400, 500};
+        java.util.Map<Integer, SparseProjection> first = new java.util.HashMap<>();
+        for (int w : widths) {
+            SparseProjection p = byWidth.of(w);
+            assertThat(p.inDims()).isEqualTo(w);
+            assertThat(p).isSameAs(first.computeIfAbsent(w, x -> p));
+        }
+        Random rnd = new Random(3);
+        for (int w : new int[] {3072, 100, 3071}) {
+            double[] x = new double[w];
+            for (int i = 0; i < w; i++) {
+                x[i] = rnd.nextGaussian();
+            }
+            double[] a = new double[64];
+            double[] b = new double[64];
+            byWidth.of(w).project(x, a);
+            new SparseProjection(w, 64, 7).project(x, b);
+            assertThat(a).containsExactly(b);
+        }
+        // more widths than are kept: the oldest is built again (a new instance), the newest is kept
+        for (int w = 1000; w < 1010; w++) {
+            byWidth.of(w);
+        }
+        assertThat(byWidth.of(3072)).isNotSameAs(first.get(3072));
+        assertThat(byWidth.of(1009)).isSameAs(byWidth.of(1009));
+    }
 }
