@@ -28,7 +28,7 @@ import java.util.List;
  * duplicate key, invalid JSON, trailing content), and the caller reads it as a tree, which gives the
  * same rows for every answer this class accepts and the precise error for the others. {@link #write}
  * produces the bytes the tree path writes for the same answer (the same generator settings from
- * {@link JsonBodies#MAPPER}; numbers in Jackson's shortest form, see {@link ShortDecimals}).
+ * {@link JsonBodies#MAPPER}; numbers in Jackson's shortest form, see {@link ShortDecimals} and {@link ShortestDoubles}).
  */
 public final class StreamingAnswer {
 
@@ -120,12 +120,15 @@ public final class StreamingAnswer {
             g.writeStartObject();
             if (!dropped) {
                 g.writeFieldName(FIELD);
-                char[] digits = new char[ShortDecimals.MAX_CHARS];
+                char[] digits = new char[ShortestDoubles.MAX_CHARS];
                 g.writeStartArray();
                 for (double[] row : rows) {
                     g.writeStartArray();
                     for (double v : row) {
                         int len = ShortDecimals.format(v, digits);
+                        if (len == 0) {
+                            len = ShortestDoubles.write(v, digits); // 17-digit ones (perturbed answers)
+                        }
                         if (len > 0) {
                             g.writeNumber(digits, 0, len);
                         } else {
