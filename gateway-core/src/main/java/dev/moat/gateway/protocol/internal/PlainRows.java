@@ -8,9 +8,10 @@ import java.util.List;
 
 /**
  * Reads the rows of the plainest row-format request, {@code {"instances": [[1.5, -2, ...], ...]}}
- * (or {@code "inputs"}, or one flat vector), straight from its bytes, in front of {@link
- * StreamingRows}' Jackson parser: Jackson's tokeniser and number parsing of the load benchmark's
- * 384 numbers were 16 % of mode b's event loop (benchmarks/profiles/README.md).
+ * (or {@code "inputs"}, or one flat vector), and of the plainest answer, {@code {"predictions":
+ * [[...], ...]}}, straight from their bytes, in front of the Jackson parsers of {@link StreamingRows}
+ * and {@link StreamingAnswer}: Jackson's tokeniser and number parsing of the load benchmark's
+ * 384 request numbers were 16 % of mode b's event loop, the answer's 3 % (benchmarks/profiles/README.md).
  *
  * <p>It accepts a strict subset of JSON and steps aside ({@code null}) for everything else, which
  * then takes the Jackson path unchanged: exactly one field, {@code instances} or {@code inputs},
@@ -59,16 +60,35 @@ final class PlainRows {
     private final byte[] b;
     private final int end;
     private final Scratch scratch;
+    /** An answer: the field is {@code predictions} and a flat vector is not taken. */
+    private final boolean answer;
+
     private int i;
 
-    private PlainRows(byte[] b, int end, Scratch scratch) {
+    private PlainRows(byte[] b, int end, Scratch scratch, boolean answer) {
         this.b = b;
         this.end = end;
         this.scratch = scratch;
+        this.answer = answer;
     }
 
-    /** The rows, or {@code null} when the body is not in the subset above. Leaves the buffer's indices alone. */
+    /**
+     * A request's rows ({@code instances} or {@code inputs}: rows, or one flat vector), or {@code
+     * null} when the body is not in the subset above. Leaves the buffer's indices alone.
+     */
     static double[][] rows(ByteBuf body) {
+        return read(body, false);
+    }
+
+    /**
+     * An answer's rows ({@code {"predictions": rows}}, rows only, as {@link StreamingAnswer#predictions}
+     * takes them), or {@code null} when the body is not in the subset. Leaves the buffer's indices alone.
+     */
+    static double[][] predictions(ByteBuf body) {
+        return read(body, true);
+    }
+
+    private static double[][] read(ByteBuf body, boolean answer) {
         int n = body.readableBytes();
         if (n == 0 || n > MAX_BYTES) {
             return null;
@@ -78,7 +98,7 @@ final class PlainRows {
             s.bytes = new byte[Math.max(n, 2 * s.bytes.length)];
         }
         body.getBytes(body.readerIndex(), s.bytes, 0, n);
-        return new PlainRows(s.bytes, n, s).document();
+        return new PlainRows(s.bytes, n, s, answer).document();
     }
 
     private double[][] document() {
@@ -107,9 +127,9 @@ final class PlainRows {
         return i == end ? rows : null;
     }
 
-    /** {@code "instances"} or {@code "inputs"}, with nothing escaped. */
+    /** {@code "instances"} or {@code "inputs"} ({@code "predictions"} in an answer), with nothing escaped. */
     private boolean field() {
-        return matches("\"instances\"") || matches("\"inputs\"");
+        return answer ? matches("\"predictions\"") : matches("\"instances\"") || matches("\"inputs\"");
     }
 
     private boolean matches(String quoted) {
@@ -133,6 +153,9 @@ final class PlainRows {
         }
         ws();
         if (i < end && b[i] != '[') {
+            if (answer) {
+                return null;
+            }
             double[] only = row();
             return only == null ? null : new double[][] {only};
         }

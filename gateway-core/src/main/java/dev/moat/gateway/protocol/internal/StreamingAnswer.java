@@ -45,6 +45,12 @@ public final class StreamingAnswer {
         if (body == null || !body.isReadable()) {
             return null;
         }
+        double[][] plain = PlainRows.predictions(body); // the plainest answers, without a tokeniser
+        return plain != null ? plain : withJackson(body);
+    }
+
+    /** {@link #predictions} with Jackson's streaming parser only (the path {@link PlainRows} must agree with). */
+    static double[][] withJackson(ByteBuf body) {
         try (JsonParser p = JsonBodies.parser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT
                     || p.nextToken() != JsonToken.FIELD_NAME

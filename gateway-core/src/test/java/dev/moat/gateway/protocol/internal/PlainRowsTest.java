@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The byte-level row reader answers only inside its subset and, wherever it answers, gives exactly
- * the rows of the Jackson path ({@link StreamingRows#withJackson}), bit for bit ({@code -0} and
+ * the rows of the Jackson path ({@link StreamingRows#withJackson} for requests, {@link
+ * StreamingAnswer#withJackson} for answers), bit for bit ({@code -0} and
  * {@code -0.0} included); for everything else it steps aside.
  */
 class PlainRowsTest {
@@ -102,11 +103,53 @@ class PlainRowsTest {
         int answered = 0;
         int n = 30_000;
         for (int k = 0; k < n; k++) {
-            if (agree(body(r)) != null) {
+            if (agree(body(r, false)) != null) {
                 answered++;
             }
         }
         assertThat(answered).as("bodies read without Jackson").isBetween(n / 10, n - n / 10);
+    }
+
+    @Test
+    void generatedAnswersAreReadAsJacksonReadsThemWhereverTheyAreRead() {
+        SplittableRandom r = new SplittableRandom(16);
+        int answered = 0;
+        int n = 30_000;
+        for (int k = 0; k < n; k++) {
+            if (agreeOnAnswer(body(r, true)) != null) {
+                answered++;
+            }
+        }
+        assertThat(answered).as("answers read without Jackson").isBetween(n / 10, n - n / 10);
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {"{\"predictions\": [[0.0112, 0.0034, 0.8123], [0.5, 0.5, 0]]}", "{\"predictions\":[[-0,-0.0,1]]}"
+            })
+    void subsetAnswersAreReadAsJacksonReadsThem(String json) {
+        assertThat(agreeOnAnswer(json)).isNotNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"predictions\": [0.1, 0.9]}",
+                "{\"predictions\": []}",
+                "{\"predictions\": [[]]}",
+                "{\"instances\": [[1]]}",
+                "{\"predictions\": [[1]], \"model_version\": \"1\"}",
+                "{\"predictions\": [[[1]]]}",
+                "{\"predictions\": [[1e-5]]}"
+            })
+    void otherAnswersStepAside(String json) {
+        ByteBuf buf = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
+        try {
+            assertThat(PlainRows.predictions(buf)).as(json).isNull();
+        } finally {
+            buf.release();
+        }
+        agreeOnAnswer(json);
     }
 
     @Test
@@ -142,6 +185,23 @@ class PlainRowsTest {
         }
     }
 
+    /** PlainRows and StreamingAnswer's Jackson path on one answer: where PlainRows answers, they are equal. */
+    private static double[][] agreeOnAnswer(String json) {
+        ByteBuf buf = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
+        try {
+            double[][] plain = PlainRows.predictions(buf);
+            assertThat(buf.readerIndex()).isZero();
+            if (plain != null) {
+                double[][] jackson = StreamingAnswer.withJackson(buf);
+                assertThat(jackson).as(json).isNotNull();
+                assertThat(bits(plain)).as(json).isDeepEqualTo(bits(jackson));
+            }
+            return plain;
+        } finally {
+            buf.release();
+        }
+    }
+
     private static long[][] bits(double[][] rows) {
         long[][] out = new long[rows.length][];
         for (int i = 0; i < rows.length; i++) {
@@ -156,10 +216,11 @@ class PlainRowsTest {
     private static final String[] WS = {"", " ", "  ", "\n", "\t", "\r\n", "\f", "\u00a0"};
 
     /** A body near the subset: mostly inside, with one of many ways out now and then. */
-    private static String body(SplittableRandom r) {
+    private static String body(SplittableRandom r, boolean answer) {
         StringBuilder s = new StringBuilder();
         s.append(ws(r)).append('{').append(ws(r));
-        s.append(r.nextInt(20) == 0 ? "\"other\"" : r.nextBoolean() ? "\"instances\"" : "\"inputs\"");
+        String field = answer ? "\"predictions\"" : r.nextBoolean() ? "\"instances\"" : "\"inputs\"";
+        s.append(r.nextInt(20) == 0 ? "\"other\"" : field);
         s.append(ws(r)).append(':').append(ws(r)).append('[');
         boolean flat = r.nextInt(5) == 0;
         int rows = flat ? 1 : 1 + r.nextInt(4);
