@@ -207,53 +207,55 @@ final class PlainRows {
 
     /** A number of the subset, or NaN (never a value: JSON has no NaN) to step aside. */
     private double number() {
-        boolean negative = i < end && b[i] == '-';
+        byte[] b = this.b; // locals: the loops below run once per byte of every number
+        int end = this.end;
+        int p = i;
+        boolean negative = p < end && b[p] == '-';
         if (negative) {
-            i++;
+            p++;
         }
-        if (i >= end) {
+        if (p >= end) {
             return Double.NaN;
         }
         long m = 0;
         int digits = 0;
-        byte c = b[i];
+        int c = b[p];
         if (c == '0') {
-            i++;
+            p++;
             digits = 1;
-            if (i < end && b[i] >= '0' && b[i] <= '9') {
+            if (p < end && b[p] >= '0' && b[p] <= '9') {
                 return Double.NaN; // a leading zero: not JSON
             }
         } else if (c >= '1' && c <= '9') {
-            while (i < end && (c = b[i]) >= '0' && c <= '9') {
-                m = m * 10 + (c - '0');
+            while (p < end && (c = b[p] - '0') >= 0 && c <= 9) {
+                m = m * 10 + c;
                 digits++;
-                i++;
-                if (digits > MAX_DIGITS) {
-                    return Double.NaN;
-                }
+                p++;
             }
         } else {
             return Double.NaN;
         }
         int fraction = 0;
-        if (i < end && b[i] == '.') {
-            i++;
-            while (i < end && (c = b[i]) >= '0' && c <= '9') {
-                m = m * 10 + (c - '0');
-                digits++;
-                fraction++;
-                i++;
-                if (digits > MAX_DIGITS) {
-                    return Double.NaN;
-                }
+        if (p < end && b[p] == '.') {
+            p++;
+            int start = p;
+            while (p < end && (c = b[p] - '0') >= 0 && c <= 9) {
+                m = m * 10 + c;
+                p++;
             }
+            fraction = p - start;
+            digits += fraction;
             if (fraction == 0) {
                 return Double.NaN; // "1." is not JSON
             }
         }
-        if (i < end && (b[i] == 'e' || b[i] == 'E')) {
+        if (digits > MAX_DIGITS) {
+            return Double.NaN; // m may have wrapped; it is not used
+        }
+        if (p < end && (b[p] == 'e' || b[p] == 'E')) {
             return Double.NaN; // exponents are Jackson's
         }
+        i = p;
         if (fraction == 0) {
             return (double) (negative ? -m : m); // an integer: -0 is 0, as Jackson reads it
         }
@@ -270,13 +272,17 @@ final class PlainRows {
     }
 
     private void ws() {
-        while (i < end) {
-            byte c = b[i];
+        byte[] b = this.b;
+        int end = this.end;
+        int p = i;
+        while (p < end) {
+            byte c = b[p];
             if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-                i++;
+                p++;
             } else {
-                return;
+                break;
             }
         }
+        i = p;
     }
 }
