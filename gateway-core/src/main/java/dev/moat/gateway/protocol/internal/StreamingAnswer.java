@@ -28,7 +28,7 @@ import java.util.List;
  * duplicate key, invalid JSON, trailing content), and the caller reads it as a tree, which gives the
  * same rows for every answer this class accepts and the precise error for the others. {@link #write}
  * produces the bytes the tree path writes for the same answer (the same generator settings from
- * {@link JsonBodies#MAPPER}; numbers in Jackson's shortest form, see {@link ShortDecimals}).
+ * {@link JsonBodies#MAPPER}; numbers in Jackson's shortest form, see {@link ShortDecimals} and {@link ShortestDoubles}).
  */
 public final class StreamingAnswer {
 
@@ -45,6 +45,12 @@ public final class StreamingAnswer {
         if (body == null || !body.isReadable()) {
             return null;
         }
+        double[][] plain = PlainRows.predictions(body); // the plainest answers, without a tokeniser
+        return plain != null ? plain : withJackson(body);
+    }
+
+    /** {@link #predictions} with Jackson's streaming parser only (the path {@link PlainRows} must agree with). */
+    static double[][] withJackson(ByteBuf body) {
         try (JsonParser p = JsonBodies.parser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT
                     || p.nextToken() != JsonToken.FIELD_NAME
@@ -120,12 +126,15 @@ public final class StreamingAnswer {
             g.writeStartObject();
             if (!dropped) {
                 g.writeFieldName(FIELD);
-                char[] digits = new char[ShortDecimals.MAX_CHARS];
+                char[] digits = new char[ShortestDoubles.MAX_CHARS];
                 g.writeStartArray();
                 for (double[] row : rows) {
                     g.writeStartArray();
                     for (double v : row) {
                         int len = ShortDecimals.format(v, digits);
+                        if (len == 0) {
+                            len = ShortestDoubles.write(v, digits); // 17-digit ones (perturbed answers)
+                        }
                         if (len > 0) {
                             g.writeNumber(digits, 0, len);
                         } else {
