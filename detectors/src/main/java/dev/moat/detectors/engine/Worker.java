@@ -25,6 +25,9 @@ public final class Worker implements Runnable {
     /** A tenant's share of an event, routed to the tenant's worker. */
     record TenantTask(QueryEvent event) {}
 
+    /** An event for the gateway-wide cross-key store (owned by one worker). */
+    record CrossTask(QueryEvent event) {}
+
     record ResetTask(String keyId) {}
 
     /** The key's tenant rose a level: fold the tenant's risk into the key's verdict now, not at its next event. */
@@ -107,6 +110,10 @@ public final class Worker implements Runnable {
         return queue.offer(new TenantTask(e));
     }
 
+    public boolean offerCross(QueryEvent e) {
+        return queue.offer(new CrossTask(e));
+    }
+
     public void reset(String keyId) throws InterruptedException {
         queue.put(new ResetTask(keyId));
     }
@@ -176,6 +183,8 @@ public final class Worker implements Runnable {
                 onKeyEvent(e);
             } else if (task instanceof TenantTask t) {
                 onTenantEvent(t.event());
+            } else if (task instanceof CrossTask t) {
+                onCrossEvent(t.event());
             } else if (task instanceof ResetTask r) {
                 keys.invalidate(r.keyId());
                 publisher.forgetKey(r.keyId());
@@ -262,6 +271,25 @@ public final class Worker implements Runnable {
                 String keyId = s.keyIds[i];
                 router.apply(keyId).offer(new TenantRaised(keyId, e.tenant()));
             }
+        }
+    }
+
+    /** Cross-key stores, one per distinct {@code cross_key} config; only the owning worker has any. */
+    private final Map<dev.moat.detectors.prada.CrossKeyParents.Settings, dev.moat.detectors.prada.CrossKeyParents>
+            crossStores = new HashMap<>();
+
+    /**
+     * Searches the event's rows for parents sent by other keys and publishes the key's cross-key
+     * score; when its level rises, the key's worker re-publishes the key (a key blocked for it sends
+     * nothing more that would carry the score into its verdict).
+     */
+    private void onCrossEvent(QueryEvent e) {
+        var settings = e.profile().crossKey();
+        var store = crossStores.computeIfAbsent(
+                settings, k -> new dev.moat.detectors.prada.CrossKeyParents(k, publisher::forgetCross));
+        double score = store.observe(e.keyId(), e.inputs(), e.predictions());
+        if (publisher.publishCross(e.keyId(), score, store) && router != null) {
+            router.apply(e.keyId()).offer(new TenantRaised(e.keyId(), e.tenant()));
         }
     }
 
