@@ -160,7 +160,7 @@ class CrossKeyParentsTest {
         long flagged = r.attacker().first(s.suspiciousAt, s.firstFlag);
         long extracting = r.attacker().first(s.extractingAt, Map.of());
         System.out.printf(
-                "cross_key %d inputs, %d keys: first key flagged at %d rows in all, extracting at %d; keys flagged %d of %d;"
+                "cross_key %d inputs, %d keys: first key flagged at %d rows in all (extracting at %d by its own count); keys flagged %d of %d;"
                         + " max honest risk %.2f (%s)%n",
                 dims,
                 keys,

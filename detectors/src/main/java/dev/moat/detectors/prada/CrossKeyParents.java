@@ -64,6 +64,9 @@ public final class CrossKeyParents {
             "step_min_fraction",
             "max_keys",
             "sample_seed");
+    /** Coordinates per row in the contiguous lower-bound sketch. */
+    static final int SKETCH = 16;
+
     /** Widths with a store of their own (a gateway serves a few models); the least recently fed is dropped. */
     static final int MAX_WIDTHS = 8;
 
@@ -109,9 +112,34 @@ public final class CrossKeyParents {
         final int start;
         final int stride;
         final byte[] rows;
-        final int[] classes;
+        /**
+         * Each row's {@value #SKETCH} block sums over consecutive sample coordinates, each divided by
+         * the square root of its block's size (the row's coordinates along orthonormal directions, so
+         * the squared distance between two sketches is a lower bound of the rows' squared distance),
+         * computed from the stored (decoded) values: contiguous (64 bytes a row, 256 KB for 4,096
+         * rows), so the scan reads a stored row only when its bound is below the best so far.
+         */
+        final float[] sketch;
+
+        final float[] offsets;
+        final float[] steps;
         final int[] keyHashes;
         final String[] keys;
+        /**
+         * Per slot: its row's sequence number, and the slot and sequence number of the row of the same
+         * class stored before it; per class, the newest row's. A row is still held while its sequence
+         * number is above {@code total - capacity} (the ring overwrites the oldest first), so the chain
+         * visits a class's held rows newest first and stops at the first overwritten one: the scan
+         * touches only rows of the query's class (about a tenth of the store on ten classes), and the
+         * parent, sent recently, early.
+         */
+        final long[] seqs;
+
+        final int[] prevSlot;
+        final long[] prevSeq;
+        int[] headSlot = new int[0];
+        long[] headSeq = new long[0];
+        long total;
         int next;
         int count;
 
@@ -121,7 +149,12 @@ public final class CrossKeyParents {
             this.start = start;
             this.stride = stride;
             this.rows = new byte[capacity * ByteRows.stride(m)];
-            this.classes = new int[capacity];
+            this.sketch = new float[capacity * SKETCH];
+            this.offsets = new float[capacity];
+            this.steps = new float[capacity];
+            this.seqs = new long[capacity];
+            this.prevSlot = new int[capacity];
+            this.prevSeq = new long[capacity];
             this.keyHashes = new int[capacity];
             this.keys = new String[capacity];
         }
@@ -147,10 +180,19 @@ public final class CrossKeyParents {
     private final float[] x;
     private final float[] parent;
     private final java.util.SplittableRandom sampler;
+    /** The store last fed (most gateways serve one width: no map look-up, no boxing). */
+    private Store last;
+    /** The query's sketch. */
+    private final float[] xSketch = new float[SKETCH];
+
     private final Map<Integer, Store> stores = new LinkedHashMap<>(16, 0.75f, true);
     private final LinkedHashMap<String, KeyRecord> records;
     private long searches;
     private long hits;
+    /** Rows compared over the sketch, and over every coordinate, since the start (cost accounting). */
+    private long sketched;
+
+    private long compared;
 
     /** {@code evicted} hears each key whose record the bound on keys drops (its score is gone). */
     public CrossKeyParents(Settings settings, Consumer<String> evicted) {
@@ -281,8 +323,22 @@ public final class CrossKeyParents {
         return hits;
     }
 
+    /** Rows compared over the sketch since the start. */
+    public long sketched() {
+        return sketched;
+    }
+
+    /** Rows whose sketch bound did not rule them out, compared over every coordinate. */
+    public long compared() {
+        return compared;
+    }
+
     private Store store(int width) {
+        if (last != null && last.width == width) {
+            return last;
+        }
         Store st = stores.get(width);
+        last = st;
         if (st == null) {
             if (stores.size() >= MAX_WIDTHS) {
                 Integer eldest = stores.keySet().iterator().next();
@@ -299,6 +355,7 @@ public final class CrossKeyParents {
             }
             st = new Store(width, m, start, stride, settings.storeSize());
             stores.put(width, st);
+            last = st;
         }
         return st;
     }
@@ -314,53 +371,62 @@ public final class CrossKeyParents {
         }
     }
 
-    /** The slot of the nearest stored row of class c sent by another key, or -1. */
+    /**
+     * The slot of the nearest stored row of class c sent by another key, or -1. Two stages: the
+     * squared distance between the sketches (a lower bound of the whole), and only when that is below
+     * the best so far, the whole distance from the stored row, abandoned every 16 coordinates once
+     * past the best.
+     */
     private int nearest(Store st, int c, int keyHash) {
         int m = st.m;
         int stride = ByteRows.stride(m);
         byte[] rows = st.rows;
-        int[] classes = st.classes;
+        float[] sketch = st.sketch;
+        float[] offsets = st.offsets;
+        float[] steps = st.steps;
         int[] keys = st.keyHashes;
+        long[] seqs = st.seqs;
         float[] q = x;
+        float[] qs = xSketch;
+        sketch(q, m, qs, 0);
         float best = Float.POSITIVE_INFINITY;
         int bestSlot = -1;
-        for (int slot = 0, n = st.count; slot < n; slot++) {
-            if (classes[slot] != c || keys[slot] == keyHash) {
+        if (c >= st.headSlot.length) {
+            return -1;
+        }
+        long oldest = st.total - st.keys.length;
+        int slot = st.headSlot[c];
+        long seq = st.headSeq[c];
+        for (; seq > oldest && seq > 0 && seqs[slot] == seq; seq = st.prevSeq[slot], slot = st.prevSlot[slot]) {
+            if (keys[slot] == keyHash) {
                 continue;
             }
+            int sb = slot * SKETCH;
+            float l0 = 0;
+            float l1 = 0;
+            float l2 = 0;
+            float l3 = 0;
+            for (int j = 0; j < SKETCH; j += 4) {
+                float d0 = qs[j] - sketch[sb + j];
+                float d1 = qs[j + 1] - sketch[sb + j + 1];
+                float d2 = qs[j + 2] - sketch[sb + j + 2];
+                float d3 = qs[j + 3] - sketch[sb + j + 3];
+                l0 += d0 * d0;
+                l1 += d1 * d1;
+                l2 += d2 * d2;
+                l3 += d3 * d3;
+            }
+            float lb = (l0 + l1) + (l2 + l3);
+            sketched++;
+            // a bound a little under the float sum, so rounding never rules out the true nearest
+            if (lb * 0.999f >= best) {
+                continue;
+            }
+            compared++;
+            float lo = offsets[slot];
+            float step = steps[slot];
             int base = slot * stride;
-            float lo = ByteRows.offset(rows, base, m);
-            float step = ByteRows.step(rows, base, m);
-            float s0 = 0;
-            float s1 = 0;
-            float s2 = 0;
-            float s3 = 0;
-            int i = 0;
-            boolean abandoned = false;
-            while (i + 16 <= m) {
-                for (int end = i + 16; i < end; i += 4) {
-                    float d0 = q[i] - (lo + step * (rows[base + i] & 0xFF));
-                    float d1 = q[i + 1] - (lo + step * (rows[base + i + 1] & 0xFF));
-                    float d2 = q[i + 2] - (lo + step * (rows[base + i + 2] & 0xFF));
-                    float d3 = q[i + 3] - (lo + step * (rows[base + i + 3] & 0xFF));
-                    s0 += d0 * d0;
-                    s1 += d1 * d1;
-                    s2 += d2 * d2;
-                    s3 += d3 * d3;
-                }
-                if (s0 + s1 + s2 + s3 >= best) {
-                    abandoned = true;
-                    break;
-                }
-            }
-            if (abandoned) {
-                continue;
-            }
-            float sum = s0 + s1 + s2 + s3;
-            for (; i < m; i++) {
-                float d = q[i] - (lo + step * (rows[base + i] & 0xFF));
-                sum += d * d;
-            }
+            float sum = distance(q, rows, base, m, lo, step, best);
             if (sum < best) {
                 best = sum;
                 bestSlot = slot;
@@ -370,10 +436,70 @@ public final class CrossKeyParents {
         return best > 0 ? bestSlot : -1;
     }
 
+    /** Squared distance from q to the stored row, or a partial sum at least {@code best} once past it (checked every 16 coordinates). */
+    private static float distance(float[] q, byte[] rows, int base, int m, float lo, float step, float best) {
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
+        int i = 0;
+        while (i + 16 <= m) {
+            for (int end = i + 16; i < end; i += 4) {
+                float d0 = q[i] - (lo + step * (rows[base + i] & 0xFF));
+                float d1 = q[i + 1] - (lo + step * (rows[base + i + 1] & 0xFF));
+                float d2 = q[i + 2] - (lo + step * (rows[base + i + 2] & 0xFF));
+                float d3 = q[i + 3] - (lo + step * (rows[base + i + 3] & 0xFF));
+                s0 += d0 * d0;
+                s1 += d1 * d1;
+                s2 += d2 * d2;
+                s3 += d3 * d3;
+            }
+            if (s0 + s1 + s2 + s3 >= best) {
+                return s0 + s1 + s2 + s3;
+            }
+        }
+        float sum = s0 + s1 + s2 + s3;
+        for (; i < m; i++) {
+            float d = q[i] - (lo + step * (rows[base + i] & 0xFF));
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    /** Block sums of v[0..m) over {@value #SKETCH} consecutive blocks, each over the root of its size, into out[at..). */
+    private static void sketch(float[] v, int m, float[] out, int at) {
+        for (int j = 0; j < SKETCH; j++) {
+            int from = (int) ((long) j * m / SKETCH);
+            int to = (int) ((long) (j + 1) * m / SKETCH);
+            float sum = 0;
+            for (int i = from; i < to; i++) {
+                sum += v[i];
+            }
+            out[at + j] = to > from ? (float) (sum / Math.sqrt(to - from)) : 0f;
+        }
+    }
+
     private void add(Store st, int c, int keyHash, String keyId) {
         int slot = st.next;
-        ByteRows.encode(x, st.m, st.rows, slot * ByteRows.stride(st.m));
-        st.classes[slot] = c;
+        int base = slot * ByteRows.stride(st.m);
+        ByteRows.encode(x, st.m, st.rows, base);
+        float lo = ByteRows.offset(st.rows, base, st.m);
+        float step = ByteRows.step(st.rows, base, st.m);
+        st.offsets[slot] = lo;
+        st.steps[slot] = step;
+        // the sketch of the stored (decoded) values, so the bound holds against what the search decodes
+        ByteRows.decode(st.rows, base, st.m, parent);
+        sketch(parent, st.m, st.sketch, slot * SKETCH);
+        if (c >= st.headSlot.length) {
+            st.headSlot = java.util.Arrays.copyOf(st.headSlot, c + 1);
+            st.headSeq = java.util.Arrays.copyOf(st.headSeq, c + 1);
+        }
+        long seq = ++st.total;
+        st.seqs[slot] = seq;
+        st.prevSlot[slot] = st.headSlot[c];
+        st.prevSeq[slot] = st.headSeq[c];
+        st.headSlot[c] = slot;
+        st.headSeq[c] = seq;
         st.keyHashes[slot] = keyHash;
         st.keys[slot] = keyId;
         st.next = slot + 1 == st.keys.length ? 0 : slot + 1;
