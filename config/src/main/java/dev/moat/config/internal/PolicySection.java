@@ -112,9 +112,10 @@ final class PolicySection {
             long[] range = CROSS_KEY_INTEGERS.get(key);
             if (range != null) {
                 if (v != null && (!(v instanceof Long l) || l < range[0] || l > range[1])) {
-                    node.fail(range[0] == Long.MIN_VALUE
-                            ? "a whole number"
-                            : "a whole number in [" + range[0] + ", " + range[1] + "]");
+                    node.fail(
+                            range[0] == Long.MIN_VALUE
+                                    ? "a whole number"
+                                    : "a whole number in [" + range[0] + ", " + range[1] + "]");
                 }
             } else if (CROSS_KEY_NUMBERS.contains(key)) {
                 if (v != null && (!(v instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1))) {
