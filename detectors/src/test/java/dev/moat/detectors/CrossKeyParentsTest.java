@@ -341,4 +341,50 @@ class CrossKeyParentsTest {
         }
         return max;
     }
+
+    /** An admin reset forgets the key's cross-key evidence: its next event does not inherit the old score. */
+    @Test
+    void resetForgetsTheCrossKeyScore() throws Exception {
+        var clock = new dev.moat.detectors.support.SimClock(Scenario.START);
+        var settings = new dev.moat.detectors.engine.EngineSettings(
+                2, 1 << 16, 10_000, java.time.Duration.ofHours(24), 0.5, 0.8, java.time.Duration.ofHours(1));
+        var model = SampleModel.DIGITS.model();
+        JbdaAttacker thief =
+                new JbdaAttacker(24, Digits.get(), JbdaAttacker.DEFAULT_LAMBDA, 1_000, JbdaAttacker.Steps.UNIFORM);
+        DetectorProfile crossOnly = DetectorProfile.fromConfig(Map.of("cross_key", Map.of("sample_seed", 7L)));
+        try (var engine = new dev.moat.detectors.engine.DetectionEngine(settings, clock, null)) {
+            String flagged = null;
+            for (int batch = 0; batch < 40 && flagged == null; batch++) {
+                String key = "mallory-" + (batch % 5);
+                double[][] xs = new double[32][];
+                double[][] ps = new double[32][];
+                for (int i = 0; i < 32; i++) {
+                    xs[i] = thief.next();
+                    ps[i] = model.predict(xs[i]);
+                    thief.observe(xs[i], ps[i]);
+                }
+                engine.submit(new dev.moat.detectors.engine.QueryEvent(
+                        key, "t-" + key, "/m", clock.millis(), xs, ps, crossOnly));
+                engine.awaitIdle(java.time.Duration.ofSeconds(10));
+                if (engine.verdict(key).risk() >= 0.8) {
+                    flagged = key;
+                }
+            }
+            assertThat(flagged).as("a key flagged by cross_key").isNotNull();
+            engine.reset(flagged);
+            double[] natural = Digits.get().test().x()[0];
+            engine.submit(new dev.moat.detectors.engine.QueryEvent(
+                    flagged,
+                    "t-" + flagged,
+                    "/m",
+                    clock.millis(),
+                    new double[][] {natural},
+                    new double[][] {model.predict(natural)},
+                    crossOnly));
+            engine.awaitIdle(java.time.Duration.ofSeconds(10));
+            var v = engine.verdict(flagged);
+            assertThat(v.risk()).as("%s after reset: %s", flagged, v).isZero();
+            assertThat(v.scores()).doesNotContainKey("cross_key");
+        }
+    }
 }

@@ -122,6 +122,9 @@ public final class DetectionEngine implements AutoCloseable {
     public void reset(String keyId) {
         try {
             shard(keyId).reset(keyId);
+            // the cross-key store's record of the key too, or its next event would inherit the old score
+            publisher.forgetCross(keyId);
+            shard(CROSS_KEY_STORE).resetCross(keyId);
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }

@@ -30,6 +30,9 @@ public final class Worker implements Runnable {
 
     record ResetTask(String keyId) {}
 
+    /** An admin reset of a key: forget what the cross-key stores hold of it as a child. */
+    record CrossReset(String keyId) {}
+
     /** The key's tenant rose a level: fold the tenant's risk into the key's verdict now, not at its next event. */
     record TenantRaised(String keyId, String tenant) {}
 
@@ -114,6 +117,10 @@ public final class Worker implements Runnable {
         return queue.offer(new CrossTask(e));
     }
 
+    public void resetCross(String keyId) throws InterruptedException {
+        queue.put(new CrossReset(keyId));
+    }
+
     public void reset(String keyId) throws InterruptedException {
         queue.put(new ResetTask(keyId));
     }
@@ -185,6 +192,11 @@ public final class Worker implements Runnable {
                 onTenantEvent(t.event());
             } else if (task instanceof CrossTask t) {
                 onCrossEvent(t.event());
+            } else if (task instanceof CrossReset r) {
+                for (var store : crossStores.values()) {
+                    store.forget(r.keyId());
+                }
+                publisher.forgetCross(r.keyId());
             } else if (task instanceof ResetTask r) {
                 keys.invalidate(r.keyId());
                 publisher.forgetKey(r.keyId());

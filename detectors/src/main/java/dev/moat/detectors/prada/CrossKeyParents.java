@@ -288,6 +288,11 @@ public final class CrossKeyParents {
         return Rows.clamp01(((double) n / filled - settings.stepLow()) / (settings.stepHigh() - settings.stepLow()));
     }
 
+    /** Forgets what the store holds of the key as a child (an admin reset); its rows stay as possible parents. */
+    public void forget(String keyId) {
+        records.remove(keyId);
+    }
+
     /** Why the key's score is what it is; null when the store has no record of it. */
     public String reason(String keyId) {
         KeyRecord rec = records.get(keyId);
