@@ -66,6 +66,13 @@ public final class CrossKeyParents {
             "sample_seed");
     /** Coordinates per row in the contiguous lower-bound sketch. */
     static final int SKETCH = 16;
+    /** Ints per slot record: the sketch, key hash, previous slot, sequence number and the previous one's. */
+    static final int REC = 24;
+
+    private static final int R_KEY = SKETCH;
+    private static final int R_PREV_SLOT = SKETCH + 1;
+    private static final int R_SEQ = SKETCH + 2;
+    private static final int R_PREV_SEQ = SKETCH + 4;
 
     /** Widths with a store of their own (a gateway serves a few models); the least recently fed is dropped. */
     static final int MAX_WIDTHS = 8;
@@ -119,24 +126,17 @@ public final class CrossKeyParents {
          * computed from the stored (decoded) values: contiguous (64 bytes a row, 256 KB for 4,096
          * rows), so the scan reads a stored row only when its bound is below the best so far.
          */
-        final float[] sketch;
+        /**
+         * Per slot, one record of {@value #REC} ints, so that a step of the chain touches one or two
+         * adjacent cache lines (five arrays cost a miss each): the sketch (16 float bits), the key's
+         * hash, the previous same-class row's slot, this row's and that row's sequence numbers (two
+         * ints each).
+         */
+        final int[] rec;
 
         final float[] offsets;
         final float[] steps;
-        final int[] keyHashes;
         final String[] keys;
-        /**
-         * Per slot: its row's sequence number, and the slot and sequence number of the row of the same
-         * class stored before it; per class, the newest row's. A row is still held while its sequence
-         * number is above {@code total - capacity} (the ring overwrites the oldest first), so the chain
-         * visits a class's held rows newest first and stops at the first overwritten one: the scan
-         * touches only rows of the query's class (about a tenth of the store on ten classes), and the
-         * parent, sent recently, early.
-         */
-        final long[] seqs;
-
-        final int[] prevSlot;
-        final long[] prevSeq;
         int[] headSlot = new int[0];
         long[] headSeq = new long[0];
         long total;
@@ -149,13 +149,9 @@ public final class CrossKeyParents {
             this.start = start;
             this.stride = stride;
             this.rows = new byte[capacity * ByteRows.stride(m)];
-            this.sketch = new float[capacity * SKETCH];
+            this.rec = new int[capacity * REC];
             this.offsets = new float[capacity];
             this.steps = new float[capacity];
-            this.seqs = new long[capacity];
-            this.prevSlot = new int[capacity];
-            this.prevSeq = new long[capacity];
-            this.keyHashes = new int[capacity];
             this.keys = new String[capacity];
         }
     }
@@ -182,8 +178,10 @@ public final class CrossKeyParents {
     private final java.util.SplittableRandom sampler;
     /** The store last fed (most gateways serve one width: no map look-up, no boxing). */
     private Store last;
-    /** The query's sketch. */
+    /** The query's sketch, and a stored row's (while it is written). */
     private final float[] xSketch = new float[SKETCH];
+
+    private final float[] xSketchStored = new float[SKETCH];
 
     private final Map<Integer, Store> stores = new LinkedHashMap<>(16, 0.75f, true);
     private final LinkedHashMap<String, KeyRecord> records;
@@ -386,11 +384,9 @@ public final class CrossKeyParents {
         int m = st.m;
         int stride = ByteRows.stride(m);
         byte[] rows = st.rows;
-        float[] sketch = st.sketch;
+        int[] rec = st.rec;
         float[] offsets = st.offsets;
         float[] steps = st.steps;
-        int[] keys = st.keyHashes;
-        long[] seqs = st.seqs;
         float[] q = x;
         float[] qs = xSketch;
         sketch(q, m, qs, 0);
@@ -402,20 +398,26 @@ public final class CrossKeyParents {
         long oldest = st.total - st.keys.length;
         int slot = st.headSlot[c];
         long seq = st.headSeq[c];
-        for (; seq > oldest && seq > 0 && seqs[slot] == seq; seq = st.prevSeq[slot], slot = st.prevSlot[slot]) {
-            if (keys[slot] == keyHash) {
+        while (seq > oldest && seq > 0) {
+            int rb = slot * REC;
+            if (longAt(rec, rb + R_SEQ) != seq) {
+                break;
+            }
+            int here = slot;
+            slot = rec[rb + R_PREV_SLOT];
+            seq = longAt(rec, rb + R_PREV_SEQ);
+            if (rec[rb + R_KEY] == keyHash) {
                 continue;
             }
-            int sb = slot * SKETCH;
             float l0 = 0;
             float l1 = 0;
             float l2 = 0;
             float l3 = 0;
             for (int j = 0; j < SKETCH; j += 4) {
-                float d0 = qs[j] - sketch[sb + j];
-                float d1 = qs[j + 1] - sketch[sb + j + 1];
-                float d2 = qs[j + 2] - sketch[sb + j + 2];
-                float d3 = qs[j + 3] - sketch[sb + j + 3];
+                float d0 = qs[j] - Float.intBitsToFloat(rec[rb + j]);
+                float d1 = qs[j + 1] - Float.intBitsToFloat(rec[rb + j + 1]);
+                float d2 = qs[j + 2] - Float.intBitsToFloat(rec[rb + j + 2]);
+                float d3 = qs[j + 3] - Float.intBitsToFloat(rec[rb + j + 3]);
                 l0 += d0 * d0;
                 l1 += d1 * d1;
                 l2 += d2 * d2;
@@ -428,13 +430,10 @@ public final class CrossKeyParents {
                 continue;
             }
             compared++;
-            float lo = offsets[slot];
-            float step = steps[slot];
-            int base = slot * stride;
-            float sum = distance(q, rows, base, m, lo, step, best);
+            float sum = distance(q, rows, here * stride, m, offsets[here], steps[here], best);
             if (sum < best) {
                 best = sum;
-                bestSlot = slot;
+                bestSlot = here;
             }
         }
         // an identical row (the same public image sent by two customers) is no step
@@ -471,6 +470,15 @@ public final class CrossKeyParents {
         return sum;
     }
 
+    private static long longAt(int[] a, int i) {
+        return ((long) a[i] << 32) | (a[i + 1] & 0xFFFFFFFFL);
+    }
+
+    private static void setLong(int[] a, int i, long v) {
+        a[i] = (int) (v >>> 32);
+        a[i + 1] = (int) v;
+    }
+
     /** Block sums of v[0..m) over {@value #SKETCH} consecutive blocks, each over the root of its size, into out[at..). */
     private static void sketch(float[] v, int m, float[] out, int at) {
         for (int j = 0; j < SKETCH; j++) {
@@ -494,18 +502,22 @@ public final class CrossKeyParents {
         st.steps[slot] = step;
         // the sketch of the stored (decoded) values, so the bound holds against what the search decodes
         ByteRows.decode(st.rows, base, st.m, parent);
-        sketch(parent, st.m, st.sketch, slot * SKETCH);
+        sketch(parent, st.m, xSketchStored, 0);
+        int rb = slot * REC;
+        for (int j = 0; j < SKETCH; j++) {
+            st.rec[rb + j] = Float.floatToRawIntBits(xSketchStored[j]);
+        }
         if (c >= st.headSlot.length) {
             st.headSlot = java.util.Arrays.copyOf(st.headSlot, c + 1);
             st.headSeq = java.util.Arrays.copyOf(st.headSeq, c + 1);
         }
         long seq = ++st.total;
-        st.seqs[slot] = seq;
-        st.prevSlot[slot] = st.headSlot[c];
-        st.prevSeq[slot] = st.headSeq[c];
+        setLong(st.rec, rb + R_SEQ, seq);
+        st.rec[rb + R_PREV_SLOT] = st.headSlot[c];
+        setLong(st.rec, rb + R_PREV_SEQ, st.headSeq[c]);
         st.headSlot[c] = slot;
         st.headSeq[c] = seq;
-        st.keyHashes[slot] = keyHash;
+        st.rec[rb + R_KEY] = keyHash;
         st.keys[slot] = keyId;
         st.next = slot + 1 == st.keys.length ? 0 : slot + 1;
         if (st.count < st.keys.length) {
