@@ -158,6 +158,64 @@ public class DetectorBenchmarks {
         return k.update();
     }
 
+    /**
+     * The cross-key parent search alone: one row searched against a full store (4,096 rows of 200
+     * honest keys, ten classes) and then stored. Budget: 5 us per row.
+     */
+    @State(Scope.Thread)
+    public static class CrossKey {
+        @org.openjdk.jmh.annotations.Param({"64", "3072"})
+        int dims;
+
+        dev.moat.detectors.prada.CrossKeyParents store;
+        double[][][] rows;
+        double[][][] predictions;
+        String[] keys;
+        int i;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            store = new dev.moat.detectors.prada.CrossKeyParents(
+                    dev.moat.detectors.prada.CrossKeyParents.Settings.from(Map.of()), k -> {});
+            DigitsModel model = DigitsModel.get();
+            int n = 8_192;
+            rows = new double[n][][];
+            predictions = new double[n][][];
+            keys = new String[n];
+            HonestClient[] clients = new HonestClient[200];
+            for (int k = 0; k < clients.length; k++) {
+                clients[k] = new HonestClient(k);
+            }
+            for (int r = 0; r < n; r++) {
+                double[] x = clients[r % 200].next();
+                predictions[r] = new double[][] {model.predict(x)};
+                double[] wide = x;
+                if (dims > 64) {
+                    wide = new double[dims];
+                    for (int j = 0; j < dims; j++) {
+                        wide[j] = x[j % 64];
+                    }
+                }
+                rows[r] = new double[][] {wide};
+                keys[r] = "k" + (r % 200);
+            }
+            for (int r = 0; r < n; r++) {
+                store.observe(keys[r], rows[r], predictions[r]);
+            }
+        }
+
+        double update() {
+            int r = i++ & (rows.length - 1);
+            return store.observe(keys[r], rows[r], predictions[r]);
+        }
+    }
+
+    /** Budget: 5 us per row (the engine's new work per event, amortised). */
+    @Benchmark
+    public double crossKey(CrossKey k) {
+        return k.update();
+    }
+
     /** One engine worker, all detectors plus tenant pooling, 200 honest keys in 20 tenants. */
     @State(Scope.Benchmark)
     public static class Engine {
@@ -179,13 +237,17 @@ public class DetectorBenchmarks {
         @org.openjdk.jmh.annotations.Param({"cold", "warm"})
         String rows;
 
+        /** With the {@code cross_key} search (a full 4,096-row store on the same worker) or without. */
+        @org.openjdk.jmh.annotations.Param({"false", "true"})
+        boolean crossKey;
+
         DetectionEngine engine;
         QueryEvent[] events;
         long round;
 
         @Setup(Level.Trial)
         public void setUp() {
-            DetectorProfile all = DetectorProfile.fromConfig(Map.of(
+            Map<String, Map<String, Object>> config = new java.util.LinkedHashMap<>(Map.of(
                     "prada",
                     Map.of(),
                     "volume",
@@ -198,6 +260,10 @@ public class DetectorBenchmarks {
                     Map.of(),
                     "tenant",
                     Map.of()));
+            if (crossKey) {
+                config.put("cross_key", Map.of());
+            }
+            DetectorProfile all = DetectorProfile.fromConfig(config);
             DigitsModel model = DigitsModel.get();
             HonestClient[] clients = new HonestClient[200];
             for (int k = 0; k < clients.length; k++) {

@@ -197,10 +197,25 @@ class ConfigErrorsTest {
                         "test.yaml:14:32: policies.p.detectors.prada.delta: \"1.5\" (expected a number in (0, 1), the Shapiro-Wilk threshold)",
                         "test.yaml:14:52: policies.p.detectors.prada.min_distances: \"5\" (expected an integer >= 10)",
                         "test.yaml:14:56: policies.p.detectors.volum: unknown detector (did you mean volume? expected one of: "
-                                + "boundary, coverage, ood, prada, tenant, volume)",
+                                + "boundary, coverage, cross_key, ood, prada, tenant, volume)",
                         "test.yaml:17:14: policies.p.escalation[1].at: \"0.5\" (expected a risk above the previous step's 0.8 (steps ascend strictly by at))",
                         "test.yaml:18:9: policies.p.escalation[2]: a mapping (expected at least one action: perturb, throttle, block or watermark)",
                         "test.yaml:19:37: policies.p.llm.logit_bias_with_logprobs: \"ignore\" (expected one of: reject, neutralise)");
+    }
+
+    @Test
+    void crossKeyParametersAreValidatedAtTheirLine() {
+        assertThat(errors(BASE + """
+                policies:
+                  p:
+                    detectors: {cross_key: {store_size: 3, step_high: 1.5, storesize: 10}}
+                """))
+                .containsExactly(
+                        "test.yaml:7:41: policies.p.detectors.cross_key.store_size: \"3\" (expected a whole number in [16, 1000000])",
+                        "test.yaml:7:55: policies.p.detectors.cross_key.step_high: \"1.5\" (expected a number in [0, 1])",
+                        "test.yaml:7:60: policies.p.detectors.cross_key.storesize: unknown parameter (did you mean store_size? "
+                                + "expected one of: coordinates, max_keys, min_hits, sample_seed, step_high, step_low, "
+                                + "step_min_fraction, store_size, window)");
     }
 
     @Test

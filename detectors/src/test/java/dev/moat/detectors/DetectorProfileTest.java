@@ -23,7 +23,7 @@ class DetectorProfileTest {
         assertThatThrownBy(() -> DetectorProfile.fromConfig(Map.of("pradaa", Map.of())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(
-                        "detectors: unknown detector \"pradaa\" (expected one of: boundary, coverage, ood, prada, tenant, volume)");
+                        "detectors: unknown detector \"pradaa\" (expected one of: boundary, coverage, cross_key, ood, prada, tenant, volume)");
     }
 
     @Test

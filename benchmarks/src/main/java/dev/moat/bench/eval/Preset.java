@@ -57,7 +57,7 @@ public record Preset(String name, String description, List<String> tierLimits, S
                           - top_k: 3
                           - round: 2
                           - watermark: {rate: 0.01, secret: "eval-watermark-secret-0001", ledger: "${LEDGER}"}
-                        detectors: {prada: {delta: 0.9}, volume: {}, boundary: {}, ood: {}, coverage: {}, tenant: {}}
+                        detectors: {prada: {delta: 0.9}, volume: {}, boundary: {}, ood: {}, coverage: {}, tenant: {}, cross_key: {}}
                         escalation:
                           - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
                           - {at: 0.8, throttle: "20/1m"}
@@ -76,7 +76,7 @@ public record Preset(String name, String description, List<String> tierLimits, S
                           - top_k: 3
                           - round: 2
                           - watermark: {rate: 0.005, secret: "eval-watermark-secret-0001", ledger: "${LEDGER}"}
-                        detectors: {prada: {delta: 0.9}, volume: {}, boundary: {}, ood: {}, coverage: {}, tenant: {}}
+                        detectors: {prada: {delta: 0.9}, volume: {}, boundary: {}, ood: {}, coverage: {}, tenant: {}, cross_key: {}}
                         escalation:
                           - {at: 0.8, throttle: "20/1m"}
                           - {at: 0.95, block: 1h}

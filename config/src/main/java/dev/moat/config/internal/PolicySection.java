@@ -69,6 +69,9 @@ final class PolicySection {
             if ("prada".equals(name)) {
                 checkPrada(nodes, values);
             }
+            if ("cross_key".equals(name)) {
+                checkCrossKey(nodes, values);
+            }
             out.put(name, Collections.unmodifiableMap(values));
         });
         return out;
@@ -88,6 +91,43 @@ final class PolicySection {
                 nodes.get("min_distances").fail("an integer >= 10");
             }
         }
+    }
+
+    private static final Map<String, long[]> CROSS_KEY_INTEGERS = Map.of(
+            "store_size", new long[] {16, 1_000_000},
+            "coordinates", new long[] {8, 4096},
+            "window", new long[] {10, 100_000},
+            "min_hits", new long[] {1, 100_000},
+            "max_keys", new long[] {1, 10_000_000},
+            "sample_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
+    private static final List<String> CROSS_KEY_NUMBERS = List.of("step_low", "step_high", "step_min_fraction");
+
+    /** Every {@code cross_key} parameter is known here: unknown names and out-of-range values are reported at their line. */
+    private static void checkCrossKey(Map<String, ConfigNode> nodes, Map<String, Object> values) {
+        List<String> known = new ArrayList<>(CROSS_KEY_INTEGERS.keySet());
+        known.addAll(CROSS_KEY_NUMBERS);
+        known.sort(null);
+        nodes.forEach((key, node) -> {
+            Object v = values.get(key);
+            long[] range = CROSS_KEY_INTEGERS.get(key);
+            if (range != null) {
+                if (v != null && (!(v instanceof Long l) || l < range[0] || l > range[1])) {
+                    node.fail(
+                            range[0] == Long.MIN_VALUE
+                                    ? "a whole number"
+                                    : "a whole number in [" + range[0] + ", " + range[1] + "]");
+                }
+            } else if (CROSS_KEY_NUMBERS.contains(key)) {
+                if (v != null && (!(v instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1))) {
+                    node.fail("a number in [0, 1]");
+                }
+            } else {
+                String hint = DidYouMean.closest(key, known)
+                        .map(h -> "did you mean " + h + "? ")
+                        .orElse("");
+                node.reportAtKey("unknown parameter (" + hint + "expected one of: " + String.join(", ", known) + ")");
+            }
+        });
     }
 
     private static List<EscalationStep> escalation(ConfigNode node, List<OutputSpec> outputs) {

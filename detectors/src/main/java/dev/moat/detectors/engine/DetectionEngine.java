@@ -75,11 +75,20 @@ public final class DetectionEngine implements AutoCloseable {
                 drop();
             }
         }
+        if (accepted && e.profile().crossKey() != null) {
+            // every such event visits the one worker owning the gateway-wide store of recent rows
+            if (!shard(CROSS_KEY_STORE).offerCross(e)) {
+                drop();
+            }
+        }
         if (!accepted) {
             drop();
         }
         return accepted;
     }
+
+    /** The id whose shard owns the cross-key store (no key or tenant id starts with a NUL). */
+    static final String CROSS_KEY_STORE = "\0cross_key";
 
     private void drop() {
         dropped.increment();
@@ -113,6 +122,9 @@ public final class DetectionEngine implements AutoCloseable {
     public void reset(String keyId) {
         try {
             shard(keyId).reset(keyId);
+            // the cross-key store's record of the key too, or its next event would inherit the old score
+            publisher.forgetCross(keyId);
+            shard(CROSS_KEY_STORE).resetCross(keyId);
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }

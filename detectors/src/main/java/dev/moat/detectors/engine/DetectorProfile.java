@@ -5,6 +5,7 @@ import dev.moat.detectors.Detector;
 import dev.moat.detectors.boundary.BoundaryDetector;
 import dev.moat.detectors.coverage.CoverageDetector;
 import dev.moat.detectors.ood.OodDetector;
+import dev.moat.detectors.prada.CrossKeyParents;
 import dev.moat.detectors.prada.PradaDetector;
 import dev.moat.detectors.tenant.TenantProfile;
 import dev.moat.detectors.volume.VolumeDetector;
@@ -24,13 +25,14 @@ import java.util.function.BiFunction;
  * keeps one state per policy (its risk is the maximum over them).
  *
  * <p>Detector names: {@code prada}, {@code volume}, {@code boundary}, {@code ood}, {@code coverage}
- * (per key) and {@code tenant} (the same tests over a tenant's keys). An empty parameter map means
+ * (per key), {@code tenant} (the same tests over a tenant's keys) and {@code cross_key} (PRADA's
+ * sign-step test with the parent searched among other keys' recent queries, {@link CrossKeyParents}). An empty parameter map means
  * the defaults documented on each detector class.
  */
 public final class DetectorProfile {
 
     /** No detectors: events are counted but nothing is scored. */
-    public static final DetectorProfile NONE = new DetectorProfile(List.of(), null, Map.of(), null);
+    public static final DetectorProfile NONE = new DetectorProfile(List.of(), null, null, Map.of(), null);
 
     private static final Map<String, BiFunction<Map<String, Object>, Calibration, Detector.Factory>> REGISTRY = Map.of(
             PradaDetector.NAME, (p, c) -> PradaDetector.factory(p),
@@ -41,6 +43,8 @@ public final class DetectorProfile {
 
     private final List<Detector.Factory> factories;
     private final TenantProfile tenant;
+    /** The cross-key parent search's settings, or null when {@code cross_key} is off. */
+    private final CrossKeyParents.Settings crossKey;
     /** What the profile was built from: the identity that {@link #equals} compares. */
     private final Map<String, Map<String, Object>> config;
 
@@ -49,10 +53,12 @@ public final class DetectorProfile {
     private DetectorProfile(
             List<Detector.Factory> factories,
             TenantProfile tenant,
+            CrossKeyParents.Settings crossKey,
             Map<String, Map<String, Object>> config,
             Calibration calibration) {
         this.factories = List.copyOf(factories);
         this.tenant = tenant;
+        this.crossKey = crossKey;
         this.config = config;
         this.calibration = calibration;
     }
@@ -80,6 +86,7 @@ public final class DetectorProfile {
         }
         List<Detector.Factory> factories = new ArrayList<>();
         TenantProfile tenant = null;
+        CrossKeyParents.Settings crossKey = null;
         Map<String, Map<String, Object>> config = new LinkedHashMap<>();
         for (Map.Entry<String, Map<String, Object>> e : new LinkedHashMap<>(detectors).entrySet()) {
             String name = e.getKey();
@@ -89,16 +96,21 @@ public final class DetectorProfile {
                 tenant = TenantProfile.from(params);
                 continue;
             }
+            if (CrossKeyParents.NAME.equals(name)) {
+                crossKey = CrossKeyParents.Settings.from(params);
+                continue;
+            }
             BiFunction<Map<String, Object>, Calibration, Detector.Factory> f = REGISTRY.get(name);
             if (f == null) {
                 TreeSet<String> known = new TreeSet<>(REGISTRY.keySet());
                 known.add(TenantProfile.NAME);
+                known.add(CrossKeyParents.NAME);
                 throw new IllegalArgumentException("detectors: unknown detector \"" + name + "\" (expected one of: "
                         + String.join(", ", known) + ")");
             }
             factories.add(f.apply(params, calibration));
         }
-        return new DetectorProfile(factories, tenant, config, calibration);
+        return new DetectorProfile(factories, tenant, crossKey, config, calibration);
     }
 
     /** The calibration the profile's detectors use, or null when they learn their references online. */
@@ -116,9 +128,14 @@ public final class DetectorProfile {
         return tenant;
     }
 
+    /** The cross-key parent search's settings, or null when {@code cross_key} is off. */
+    public CrossKeyParents.Settings crossKey() {
+        return crossKey;
+    }
+
     /** True when nothing is enabled. */
     public boolean isEmpty() {
-        return factories.isEmpty() && tenant == null;
+        return factories.isEmpty() && tenant == null && crossKey == null;
     }
 
     /** Equal when built from equal detector configs with the same calibration (see the class comment). */
@@ -141,6 +158,9 @@ public final class DetectorProfile {
         factories.forEach(f -> names.add(f.name()));
         if (tenant != null) {
             names.add(TenantProfile.NAME);
+        }
+        if (crossKey != null) {
+            names.add(CrossKeyParents.NAME);
         }
         return "DetectorProfile" + names;
     }

@@ -31,6 +31,8 @@ public final class Publisher {
     private final ConcurrentHashMap<String, Verdict> verdicts = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Verdict> tenantVerdicts = new ConcurrentHashMap<>();
     private final LongAdder failures = new LongAdder();
+    /** Keys' cross-key scores (written by the worker owning the store, read by the keys' workers); only non-zero ones. */
+    private final ConcurrentHashMap<String, DetectorScore> crossScores = new ConcurrentHashMap<>();
 
     public Publisher(EngineSettings settings, InstantSource clock, EngineListener listener) {
         this.settings = settings;
@@ -102,6 +104,34 @@ public final class Publisher {
         verdicts.remove(keyId);
     }
 
+    void forgetCross(String keyId) {
+        crossScores.remove(keyId);
+    }
+
+    /**
+     * Records a key's cross-key score (its reason rebuilt when the score moved by more than 0.01).
+     * Returns true when it raised the key's level over what the score was before, so the key's worker
+     * should re-publish the key.
+     */
+    boolean publishCross(String keyId, double score, dev.moat.detectors.prada.CrossKeyParents store) {
+        DetectorScore prev = crossScores.get(keyId);
+        double before = prev == null ? 0 : prev.score();
+        if (score <= 0) {
+            if (prev != null) {
+                crossScores.remove(keyId);
+            }
+            return false;
+        }
+        if (prev != null && Math.abs(score - before) <= 0.01) {
+            return false;
+        }
+        crossScores.put(keyId, new DetectorScore(Rows.clamp01(score), store.reason(keyId)));
+        if (score >= settings.suspiciousAt() && before < settings.suspiciousAt()) {
+            listener.onAlert(dev.moat.detectors.prada.CrossKeyParents.NAME);
+        }
+        return level(score).compareTo(level(before)) > 0;
+    }
+
     void forgetTenant(String tenant) {
         tenantVerdicts.remove(tenant);
     }
@@ -146,10 +176,14 @@ public final class Publisher {
         if (tenant != null) {
             risk = Math.max(risk, Math.max(0, e.lastTenantRisk));
         }
+        DetectorScore cross = crossScores.isEmpty() ? null : crossScores.get(keyId);
+        if (cross != null) {
+            risk = Math.max(risk, cross.score());
+        }
         if (changed) {
             s.published = s.published.with(s.detectors.length, e.tenantScore);
         }
-        finish(keyId, e, s, risk, now, verdicts, false);
+        finish(keyId, e, s, risk, now, verdicts, false, cross);
     }
 
     /**
@@ -165,7 +199,7 @@ public final class Publisher {
         long now = clock.millis();
         // a fresh map of the detectors' scores when they changed (a tenant's has no tenant entry)
         refreshScores(s, eventMillis);
-        finish(tenant, e, s, enoughKeys ? s.maxScore : 0, now, tenantVerdicts, true);
+        finish(tenant, e, s, enoughKeys ? s.maxScore : 0, now, tenantVerdicts, true, null);
     }
 
     /**
@@ -201,7 +235,8 @@ public final class Publisher {
             double score,
             long now,
             ConcurrentHashMap<String, Verdict> into,
-            boolean tenant) {
+            boolean tenant,
+            DetectorScore cross) {
         double own = Rows.clamp01(Math.max(score, decay(s.risk, s.riskAt, now)));
         s.risk = own;
         s.riskAt = now;
@@ -218,6 +253,12 @@ public final class Publisher {
                 o.published.forEach((name, sc) -> merged.merge(name, sc, (a, b) -> b.score() > a.score() ? b : a));
             }
             scores = merged;
+        }
+        if (cross != null) {
+            // the cross-key score as its own entry (only keys the store has scored pay for the copy)
+            Map<String, DetectorScore> withCross = new LinkedHashMap<>(scores);
+            withCross.merge(dev.moat.detectors.prada.CrossKeyParents.NAME, cross, (a, b) -> b);
+            scores = withCross;
         }
         e.risk = risk;
         Level level = level(risk);

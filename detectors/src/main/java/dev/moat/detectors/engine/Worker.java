@@ -26,7 +26,13 @@ public final class Worker implements Runnable {
     /** A tenant's share of an event, routed to the tenant's worker. */
     record TenantTask(QueryEvent event) {}
 
+    /** An event for the gateway-wide cross-key store (owned by one worker). */
+    record CrossTask(QueryEvent event) {}
+
     record ResetTask(String keyId) {}
+
+    /** An admin reset of a key: forget what the cross-key stores hold of it as a child. */
+    record CrossReset(String keyId) {}
 
     /** The key's tenant rose a level: fold the tenant's risk into the key's verdict now, not at its next event. */
     record TenantRaised(String keyId, String tenant) {}
@@ -108,6 +114,14 @@ public final class Worker implements Runnable {
         return queue.offer(new TenantTask(e));
     }
 
+    public boolean offerCross(QueryEvent e) {
+        return queue.offer(new CrossTask(e));
+    }
+
+    public void resetCross(String keyId) throws InterruptedException {
+        queue.put(new CrossReset(keyId));
+    }
+
     public void reset(String keyId) throws InterruptedException {
         queue.put(new ResetTask(keyId));
     }
@@ -181,6 +195,13 @@ public final class Worker implements Runnable {
                 onKeyEvent(e);
             } else if (task instanceof TenantTask t) {
                 onTenantEvent(t.event());
+            } else if (task instanceof CrossTask t) {
+                onCrossEvent(t.event());
+            } else if (task instanceof CrossReset r) {
+                for (var store : crossStores.values()) {
+                    store.forget(r.keyId());
+                }
+                publisher.forgetCross(r.keyId());
             } else if (task instanceof ResetTask r) {
                 keys.invalidate(r.keyId());
                 publisher.forgetKey(r.keyId());
@@ -267,6 +288,25 @@ public final class Worker implements Runnable {
                 String keyId = s.keyIds[i];
                 router.apply(keyId).offer(new TenantRaised(keyId, e.tenant()));
             }
+        }
+    }
+
+    /** Cross-key stores, one per distinct {@code cross_key} config; only the owning worker has any. */
+    private final Map<dev.moat.detectors.prada.CrossKeyParents.Settings, dev.moat.detectors.prada.CrossKeyParents>
+            crossStores = new HashMap<>();
+
+    /**
+     * Searches the event's rows for parents sent by other keys and publishes the key's cross-key
+     * score; when its level rises, the key's worker re-publishes the key (a key blocked for it sends
+     * nothing more that would carry the score into its verdict).
+     */
+    private void onCrossEvent(QueryEvent e) {
+        var settings = e.profile().crossKey();
+        var store = crossStores.computeIfAbsent(
+                settings, k -> new dev.moat.detectors.prada.CrossKeyParents(k, publisher::forgetCross));
+        double score = store.observe(e.keyId(), e.inputs(), e.predictions());
+        if (publisher.publishCross(e.keyId(), score, store) && router != null) {
+            router.apply(e.keyId()).offer(new TenantRaised(e.keyId(), e.tenant()));
         }
     }
 

@@ -61,6 +61,14 @@ public final class Scenario {
     private final Map<String, Long> sent = new ConcurrentHashMap<>();
     private final Map<String, Long> tenantSent = new ConcurrentHashMap<>();
 
+    /** A source that sends each query with a key of its own choosing (the last query's is {@link #lastKeyId}). */
+    public interface Keyed {
+        String lastKeyId();
+    }
+
+    /** Tenant of a stream whose every key is a tenant of its own ({@code "t-" + key}). */
+    public static final String OWN_TENANT = "\0own";
+
     public Scenario(DetectorProfile profile) {
         this(profile, CentroidModel.DIGITS::predict);
     }
@@ -107,7 +115,9 @@ public final class Scenario {
                     }
 
                     public String key() {
-                        return source instanceof SybilSplit split ? split.lastKeyId() : key;
+                        return source instanceof SybilSplit split
+                                ? split.lastKeyId()
+                                : source instanceof Keyed k ? k.lastKeyId() : key;
                     }
 
                     public void observe(double[] x, double[] answer) {
@@ -198,7 +208,7 @@ public final class Scenario {
                 clock.set(next[0]);
                 engine.submit(new QueryEvent(
                         key,
-                        s.tenant(),
+                        OWN_TENANT.equals(s.tenant()) ? "t-" + key : s.tenant(),
                         "/v1/models/digits",
                         next[0],
                         new double[][] {x},

@@ -91,6 +91,10 @@ final class KeyReport {
         if (detector.equals(TenantProfile.NAME) && key.tenant() == null) {
             return "tenant: the key has no tenant";
         }
+        if (detector.equals("cross_key")) {
+            // the store publishes only non-zero scores
+            return "cross_key: no sign steps from other keys' queries seen";
+        }
         return detector + ": no queries judged yet";
     }
 

@@ -1,0 +1,54 @@
+package dev.moat.detectors.prada;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.traffic.HonestClient;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The cross-key search's work per row, counted (not timed): a full store of 4,096 honest rows of 200
+ * keys (the JMH benchmark's), then 4,096 more rows searched. The sketch bound must leave a small
+ * share of the rows to be compared in full, or the search is a brute-force scan of the store.
+ */
+class CrossKeyCostTest {
+
+    @ParameterizedTest
+    @ValueSource(ints = {64, 3072})
+    void theSketchBoundRulesOutMostRows(int dims) {
+        CrossKeyParents store = new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
+        DigitsModel model = DigitsModel.get();
+        HonestClient[] clients = new HonestClient[200];
+        for (int k = 0; k < clients.length; k++) {
+            clients[k] = new HonestClient(k);
+        }
+        long sketched0 = 0;
+        long compared0 = 0;
+        long searches0 = 0;
+        for (int r = 0; r < 8_192; r++) {
+            if (r == 4_096) {
+                sketched0 = store.sketched();
+                compared0 = store.compared();
+                searches0 = store.searches();
+            }
+            double[] x = clients[r % 200].next();
+            double[] wide = x;
+            if (dims > 64) {
+                wide = new double[dims];
+                for (int j = 0; j < dims; j++) {
+                    wide[j] = x[j % 64];
+                }
+            }
+            store.observe("k" + (r % 200), new double[][] {wide}, new double[][] {model.predict(x)});
+        }
+        double searches = store.searches() - searches0;
+        double sketched = (store.sketched() - sketched0) / searches;
+        double compared = (store.compared() - compared0) / searches;
+        System.out.printf(
+                "cross_key cost at %d inputs: per search %.0f rows over the sketch, %.1f in full; %d sign steps among %d honest rows%n",
+                dims, sketched, compared, store.hits(), store.searches());
+        assertThat(compared).isLessThan(sketched / 4);
+    }
+}
