@@ -42,6 +42,7 @@ public final class Worker implements Runnable {
     private static final Object STOP = new Object();
 
     private final BlockingQueue<Object> queue;
+    private final int queueCapacity;
     private final Cache<String, KeyEntry> keys;
     private final Cache<String, KeyEntry> tenants;
     /**
@@ -83,6 +84,7 @@ public final class Worker implements Runnable {
             Publisher publisher,
             java.util.function.Function<String, Worker> router) {
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.queueCapacity = queueCapacity;
         this.publisher = publisher;
         this.router = router;
         this.keys = cache(maxKeys, idleMillis, clock, publisher::forgetKey);
@@ -114,8 +116,19 @@ public final class Worker implements Runnable {
         return queue.offer(new TenantTask(e));
     }
 
+    /**
+     * Never blocks; refused while the queue is half full. The cross-key search is the costliest task
+     * and one worker does it for the whole gateway: under a flood its tasks must not take the queue
+     * slots that this worker's own keys' events need (a Sybil flood would otherwise get the store
+     * owner's keys' events dropped, unscored). A refused search counts as a dropped event.
+     */
     public boolean offerCross(QueryEvent e) {
-        return queue.offer(new CrossTask(e));
+        return queue.remainingCapacity() > queueCapacity / 2 && queue.offer(new CrossTask(e));
+    }
+
+    /** Queued tasks (for tests and gauges). */
+    int queued() {
+        return queue.size();
     }
 
     public void resetCross(String keyId) throws InterruptedException {

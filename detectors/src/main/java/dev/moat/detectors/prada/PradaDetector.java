@@ -151,7 +151,7 @@ public final class PradaDetector implements Detector<PradaState> {
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
     private final java.util.SplittableRandom sampler;
 
-    private SparseProjection projection;
+    private SparseProjection.ByWidth projections;
     private int nearest;
 
     /**
@@ -453,10 +453,10 @@ public final class PradaDetector implements Detector<PradaState> {
         double[] src = input;
         int len = input.length;
         if (len > settings.projectionDims()) {
-            if (projection == null || projection.inDims() != len) {
-                projection = new SparseProjection(len, settings.projectionDims(), settings.seed());
+            if (projections == null) {
+                projections = new SparseProjection.ByWidth(settings.projectionDims(), settings.seed());
             }
-            projection.project(input, projected);
+            projections.of(len).project(input, projected);
             src = projected;
             len = settings.projectionDims();
         }
