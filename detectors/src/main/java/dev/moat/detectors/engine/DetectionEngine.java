@@ -31,6 +31,7 @@ public final class DetectionEngine implements AutoCloseable {
     private final Publisher publisher;
     private final EngineListener listener;
     private final LongAdder dropped = new LongAdder();
+    private final LongAdder crossShed = new LongAdder();
     private volatile boolean closed;
 
     public DetectionEngine(EngineSettings settings, InstantSource clock, EngineListener listener) {
@@ -78,7 +79,8 @@ public final class DetectionEngine implements AutoCloseable {
         if (accepted && e.profile().crossKey() != null) {
             // every such event visits the one worker owning the gateway-wide store of recent rows
             if (!shard(CROSS_KEY_STORE).offerCross(e)) {
-                drop();
+                crossShed.increment();
+                listener.onCrossKeyShed();
             }
         }
         if (!accepted) {
@@ -142,6 +144,11 @@ public final class DetectionEngine implements AutoCloseable {
     /** Events dropped because a queue was full. */
     public long dropped() {
         return dropped.sum();
+    }
+
+    /** Events whose cross-key search was skipped because the store owner was busy ({@link Worker#offerCross}). */
+    public long crossKeyShed() {
+        return crossShed.sum();
     }
 
     /** Events a detector failed on (counted and skipped; the worker carries on). */

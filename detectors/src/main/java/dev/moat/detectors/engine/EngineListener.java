@@ -30,4 +30,10 @@ public interface EngineListener {
 
     /** An event was dropped because its worker's queue was full. */
     default void onDropped() {}
+
+    /**
+     * An event's cross-key search was skipped because the store owner's queue was past its share for
+     * searches (the event itself was scored by its key's detectors).
+     */
+    default void onCrossKeyShed() {}
 }

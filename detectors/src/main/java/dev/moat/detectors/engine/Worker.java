@@ -117,14 +117,19 @@ public final class Worker implements Runnable {
     }
 
     /**
-     * Never blocks; refused while the queue is half full. The cross-key search is the costliest task
-     * and one worker does it for the whole gateway: under a flood its tasks must not take the queue
-     * slots that this worker's own keys' events need (a Sybil flood would otherwise get the store
-     * owner's keys' events dropped, unscored). A refused search counts as a dropped event.
+     * Never blocks; refused once {@link #CROSS_SHARE} of the queue is taken. The cross-key search is
+     * the costliest task (11-17 us a row on the quiet machine) and one worker does it for the whole
+     * gateway: beyond what that worker can search (some 60,000-90,000 rows a second) its tasks must
+     * neither take the queue slots this worker's own keys' events need (a Sybil flood would otherwise
+     * get the store owner's keys' events dropped, unscored) nor pile up seconds of backlog. A refused
+     * search is shed (the event is still scored by its key's detectors) and counted apart from drops.
      */
     public boolean offerCross(QueryEvent e) {
-        return queue.remainingCapacity() > queueCapacity / 2 && queue.offer(new CrossTask(e));
+        return queue.size() < queueCapacity / CROSS_SHARE && queue.offer(new CrossTask(e));
     }
+
+    /** The cross-key searches' share of a queue: one sixteenth (4,096 tasks of the default 65,536). */
+    static final int CROSS_SHARE = 16;
 
     /** Queued tasks (for tests and gauges). */
     int queued() {

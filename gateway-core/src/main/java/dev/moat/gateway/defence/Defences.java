@@ -403,6 +403,11 @@ public final class Defences implements Enforcement, AutoCloseable {
         public void onDropped() {
             metrics.detectionDropped();
         }
+
+        @Override
+        public void onCrossKeyShed() {
+            metrics.crossKeyShed();
+        }
     }
 
     static String reasons(Verdict v) {

@@ -31,6 +31,7 @@ public final class MoatMetrics implements MeterBinder {
     public static final String KEYS_TRACKED = "moat.keys.tracked"; // moat_keys_tracked
     public static final String KEYS_FLAGGED = "moat.keys.flagged"; // moat_keys_flagged{level}
     public static final String DETECTION_DROPPED = "moat.detection.dropped"; // moat_detection_dropped_total
+    public static final String CROSS_KEY_SHED = "moat.detection.cross.key.shed"; // moat_detection_cross_key_shed_total
     public static final String ACCESS_LOG_DROPPED = "moat.access_log.dropped"; // moat_access_log_dropped_total
     public static final String CONFIG_RELOADS = "moat.config.reloads"; // moat_config_reloads_total{result}
     public static final String REDIS_UP = "moat.redis.up"; // moat_redis_up
@@ -87,6 +88,7 @@ public final class MoatMetrics implements MeterBinder {
     private Timer upstreamDuration;
     private Counter rateLimitRejections;
     private Counter detectionDropped;
+    private Counter crossKeyShed;
 
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -108,6 +110,9 @@ public final class MoatMetrics implements MeterBinder {
                 .register(registry);
         this.detectionDropped = Counter.builder(DETECTION_DROPPED)
                 .description("Query events dropped because the detection queue was full")
+                .register(registry);
+        this.crossKeyShed = Counter.builder(CROSS_KEY_SHED)
+                .description("Query events whose cross-key search was skipped because its worker was busy")
                 .register(registry);
         for (String result : new String[] {"success", "failure"}) {
             reloadCounter(result);
@@ -217,6 +222,10 @@ public final class MoatMetrics implements MeterBinder {
 
     public void detectionDropped() {
         detectionDropped.increment();
+    }
+
+    public void crossKeyShed() {
+        crossKeyShed.increment();
     }
 
     public void reload(boolean success) {
