@@ -430,7 +430,7 @@ public final class CrossKeyParents {
                 continue;
             }
             compared++;
-            float sum = distance(q, rows, here * stride, m, offsets[here], steps[here], best);
+            float sum = ByteRows.distanceSquared(q, rows, here * stride, m, offsets[here], steps[here], best);
             if (sum < best) {
                 best = sum;
                 bestSlot = here;
@@ -438,36 +438,6 @@ public final class CrossKeyParents {
         }
         // an identical row (the same public image sent by two customers) is no step
         return best > 0 ? bestSlot : -1;
-    }
-
-    /** Squared distance from q to the stored row, or a partial sum at least {@code best} once past it (checked every 16 coordinates). */
-    private static float distance(float[] q, byte[] rows, int base, int m, float lo, float step, float best) {
-        float s0 = 0;
-        float s1 = 0;
-        float s2 = 0;
-        float s3 = 0;
-        int i = 0;
-        while (i + 16 <= m) {
-            for (int end = i + 16; i < end; i += 4) {
-                float d0 = q[i] - (lo + step * (rows[base + i] & 0xFF));
-                float d1 = q[i + 1] - (lo + step * (rows[base + i + 1] & 0xFF));
-                float d2 = q[i + 2] - (lo + step * (rows[base + i + 2] & 0xFF));
-                float d3 = q[i + 3] - (lo + step * (rows[base + i + 3] & 0xFF));
-                s0 += d0 * d0;
-                s1 += d1 * d1;
-                s2 += d2 * d2;
-                s3 += d3 * d3;
-            }
-            if (s0 + s1 + s2 + s3 >= best) {
-                return s0 + s1 + s2 + s3;
-            }
-        }
-        float sum = s0 + s1 + s2 + s3;
-        for (; i < m; i++) {
-            float d = q[i] - (lo + step * (rows[base + i] & 0xFF));
-            sum += d * d;
-        }
-        return sum;
     }
 
     private static long longAt(int[] a, int i) {

@@ -530,38 +530,8 @@ public final class PradaDetector implements Detector<PradaState> {
         int bestIndex = 0;
         for (int m = 0; m < size; m++) {
             int base = (first + m) * stride;
-            float lo = ByteRows.offset(rows, base, dims);
-            float step = ByteRows.step(rows, base, dims);
-            float s0 = 0;
-            float s1 = 0;
-            float s2 = 0;
-            float s3 = 0;
-            int i = 0;
-            boolean abandoned = false;
-            while (i + 16 <= dims) {
-                for (int end = i + 16; i < end; i += 4) {
-                    float d0 = q[i] - (lo + step * (rows[base + i] & 0xFF));
-                    float d1 = q[i + 1] - (lo + step * (rows[base + i + 1] & 0xFF));
-                    float d2 = q[i + 2] - (lo + step * (rows[base + i + 2] & 0xFF));
-                    float d3 = q[i + 3] - (lo + step * (rows[base + i + 3] & 0xFF));
-                    s0 += d0 * d0;
-                    s1 += d1 * d1;
-                    s2 += d2 * d2;
-                    s3 += d3 * d3;
-                }
-                if (s0 + s1 + s2 + s3 >= best) {
-                    abandoned = true;
-                    break;
-                }
-            }
-            if (abandoned) {
-                continue;
-            }
-            float sum = s0 + s1 + s2 + s3;
-            for (; i < dims; i++) {
-                float d = q[i] - (lo + step * (rows[base + i] & 0xFF));
-                sum += d * d;
-            }
+            float sum = ByteRows.distanceSquared(
+                    q, rows, base, dims, ByteRows.offset(rows, base, dims), ByteRows.step(rows, base, dims), best);
             if (sum < best) {
                 best = sum;
                 bestIndex = m;
