@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.moat.detectors.engine.DetectorProfile;
+import dev.moat.detectors.prada.CrossKeyParents;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Wide;
 import dev.moat.fixtures.Digits;
@@ -177,14 +178,59 @@ class CrossKeyParentsTest {
         assertThat(flagged).as("first flag (rows in all)\n%s", s.report()).isBetween(1L, 500L);
     }
 
-    /** The same attack with {@code cross_key} off: what the other detectors see (not asserted; printed for the README). */
+    /**
+     * The same attack with {@code cross_key} off: flagged later (by the keys' own detectors) or not
+     * at all; the rows are printed for the README.
+     */
     @Test
     void withoutCrossKeyForComparison() {
         for (int keys : new int[] {5, 20}) {
-            Run r = run(profile(null), 64, keys, 1_200);
+            Run without = run(profile(null), 64, keys, 1_200);
+            Run with = run(ALL, 64, keys, 1_200);
+            long rowsWithout = without.attacker().first(without.s().suspiciousAt, Map.of());
+            long rowsWith = with.attacker().first(with.s().suspiciousAt, Map.of());
             System.out.printf(
-                    "no cross_key, 64 inputs, %d keys: first key flagged at %d rows in all%n",
-                    keys, r.attacker().first(r.s().suspiciousAt, Map.of()));
+                    "64 inputs, %d keys: first key flagged at %d rows in all without cross_key, %d with%n",
+                    keys, rowsWithout, rowsWith);
+            assertThat(rowsWith).isPositive();
+            assertThat(rowsWithout < 0 || rowsWithout > rowsWith)
+                    .as("without %d, with %d", rowsWithout, rowsWith)
+                    .isTrue();
+        }
+    }
+
+    /**
+     * Rows of other widths (a route that accepts any width) must not wipe the real width's store: when
+     * the store holds its most widths it drops the one fed the fewest rows, so a few one-row widths
+     * do not take the parents a split JbDA needs (they did when the least recently fed store went).
+     */
+    @Test
+    void oddWidthsDoNotWipeTheStore() {
+        for (boolean odd : new boolean[] {false, true}) {
+            CrossKeyParents store =
+                    new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
+            double[] label = {0.9, 0.05, 0.05};
+            Random rnd = new Random(5);
+            List<double[]> parents = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                double[] x = Digits.get().train().x()[i].clone();
+                parents.add(x);
+                store.observe("parent-key", new double[][] {x}, new double[][] {label});
+            }
+            if (odd) {
+                for (int w = 0; w < 16; w++) {
+                    store.observe("odd-key", new double[][] {new double[70 + w]}, new double[][] {label});
+                }
+            }
+            long before = store.hits();
+            for (double[] x : parents) {
+                double[] child = new double[x.length];
+                for (int j = 0; j < x.length; j++) {
+                    child[j] = Math.max(0, Math.min(16, x[j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
+                }
+                store.observe("child-key", new double[][] {child}, new double[][] {label});
+            }
+            assertThat(store.hits() - before).as("odd widths first: %s", odd).isGreaterThanOrEqualTo(15);
         }
     }
 
@@ -332,6 +378,9 @@ class CrossKeyParentsTest {
         assertThatThrownBy(() -> profile(Map.of("step_low", 0.2, "step_high", 0.1)))
                 .hasMessageContaining("detectors.cross_key.step_high");
         assertThatThrownBy(() -> profile(Map.of("storesize", 3L))).hasMessageContaining("storesize");
+        // a store that would not fit in 256 MiB (and whose offsets would overflow an int) is refused
+        assertThatThrownBy(() -> profile(Map.of("store_size", 1_000_000L, "coordinates", 4096L)))
+                .hasMessageContaining("detectors.cross_key.store_size");
     }
 
     private static double maxCross(Scenario s) {

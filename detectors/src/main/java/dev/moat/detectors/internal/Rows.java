@@ -53,4 +53,26 @@ public final class Rows {
     public static double clamp01(double v) {
         return v > 1 ? 1 : (v > 0 ? v : 0);
     }
+
+    /**
+     * A random stride in [1, width) coprime with {@code width} (1 for a width of 1 or 2): stepping by
+     * it from any start visits every coordinate once before repeating, so a sample of up to
+     * {@code width} coordinates drawn that way is all distinct.
+     */
+    public static int coprimeStride(java.util.SplittableRandom rnd, int width) {
+        int stride;
+        do {
+            stride = 1 + rnd.nextInt(Math.max(1, width - 1));
+        } while (gcd(stride, width) != 1);
+        return stride;
+    }
+
+    private static int gcd(int a, int b) {
+        while (b != 0) {
+            int t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
+    }
 }

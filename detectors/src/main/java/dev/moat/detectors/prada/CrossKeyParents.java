@@ -77,6 +77,9 @@ public final class CrossKeyParents {
     /** Widths with a store of their own (a gateway serves a few models); the least recently fed is dropped. */
     static final int MAX_WIDTHS = 8;
 
+    /** The most one width's store may take (rows and records): 256 MiB, and int offsets never overflow. */
+    static final long MAX_STORE_BYTES = 256L << 20;
+
     /** Validated {@code cross_key} parameters. */
     public record Settings(
             int storeSize,
@@ -105,6 +108,13 @@ public final class CrossKeyParents {
             if (s.stepHigh <= s.stepLow) {
                 throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
             }
+            if ((long) s.storeSize * (ByteRows.stride(s.coordinates) + 4L * REC) > MAX_STORE_BYTES) {
+                throw p.fail(
+                        "store_size",
+                        s.storeSize,
+                        "at most " + MAX_STORE_BYTES / (ByteRows.stride(s.coordinates) + 4L * REC) + " rows with "
+                                + s.coordinates + " coordinates (a store of at most 256 MiB per width)");
+            }
             if (s.minHits > s.window) {
                 throw p.fail("min_hits", s.minHits, "at most window (" + s.window + ")");
             }
@@ -120,15 +130,10 @@ public final class CrossKeyParents {
         final int stride;
         final byte[] rows;
         /**
-         * Each row's {@value #SKETCH} block sums over consecutive sample coordinates, each divided by
-         * the square root of its block's size (the row's coordinates along orthonormal directions, so
-         * the squared distance between two sketches is a lower bound of the rows' squared distance),
-         * computed from the stored (decoded) values: contiguous (64 bytes a row, 256 KB for 4,096
-         * rows), so the scan reads a stored row only when its bound is below the best so far.
-         */
-        /**
          * Per slot, one record of {@value #REC} ints, so that a step of the chain touches one or two
-         * adjacent cache lines (five arrays cost a miss each): the sketch (16 float bits), the key's
+         * adjacent cache lines (five arrays cost a miss each): the sketch (16 float bits: block sums over
+         * consecutive sample coordinates, each divided by the root of its block's size, so the squared
+         * distance between two sketches is a lower bound of the rows'), the key's
          * hash, the previous same-class row's slot, this row's and that row's sequence numbers (two
          * ints each).
          */
@@ -164,7 +169,6 @@ public final class CrossKeyParents {
         float hi = Float.NEGATIVE_INFINITY;
         long rows;
         String lastParent;
-        double score;
 
         KeyRecord(int window) {
             this.steps = new BitWindow(window);
@@ -273,8 +277,7 @@ public final class CrossKeyParents {
         if (rec == null) {
             return 0;
         }
-        rec.score = score(rec);
-        return rec.score;
+        return score(rec);
     }
 
     private double score(KeyRecord rec) {
@@ -344,17 +347,23 @@ public final class CrossKeyParents {
         last = st;
         if (st == null) {
             if (stores.size() >= MAX_WIDTHS) {
-                Integer eldest = stores.keySet().iterator().next();
-                stores.remove(eldest);
+                // the store fed the fewest rows goes, not the least recently fed: a few rows of odd
+                // widths (on a route that takes any width) must not wipe the real width's ring and
+                // every parent in it (CrossKeyParentsTest.oddWidthsDoNotWipeTheStore)
+                Store fewest = null;
+                for (Store o : stores.values()) {
+                    if (fewest == null || o.total < fewest.total) {
+                        fewest = o;
+                    }
+                }
+                stores.remove(fewest.width);
             }
             int m = Math.min(width, settings.coordinates());
             int start = 0;
             int stride = 1;
             if (width > m) {
                 start = sampler.nextInt(width);
-                do {
-                    stride = 1 + sampler.nextInt(Math.max(1, width - 1));
-                } while (gcd(stride, width) != 1);
+                stride = Rows.coprimeStride(sampler, width);
             }
             st = new Store(width, m, start, stride, settings.storeSize());
             stores.put(width, st);
@@ -493,14 +502,5 @@ public final class CrossKeyParents {
         if (st.count < st.keys.length) {
             st.count++;
         }
-    }
-
-    private static int gcd(int a, int b) {
-        while (b != 0) {
-            int t = a % b;
-            a = b;
-            b = t;
-        }
-        return a;
     }
 }

@@ -422,11 +422,7 @@ public final class PradaDetector implements Detector<PradaState> {
             s.sampleOf = n;
             s.sampleSize = Math.min(settings.stepCoordinates(), n);
             s.sampleStart = sampler.nextInt(n);
-            int stride;
-            do {
-                stride = 1 + sampler.nextInt(Math.max(1, n - 1));
-            } while (gcd(stride, n) != 1);
-            s.sampleStride = stride;
+            s.sampleStride = Rows.coprimeStride(sampler, n);
         }
         long at = s.sampleStart;
         for (int i = 0; i < s.sampleSize; i++) {
@@ -437,15 +433,6 @@ public final class PradaDetector implements Detector<PradaState> {
                 at -= s.sampleOf;
             }
         }
-    }
-
-    private static int gcd(int a, int b) {
-        while (b != 0) {
-            int t = a % b;
-            a = b;
-            b = t;
-        }
-        return a;
     }
 
     /** Copies the (projected, if wide) input into {@link #x} as floats; returns its length. */
