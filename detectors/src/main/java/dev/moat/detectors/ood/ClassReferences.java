@@ -136,6 +136,14 @@ final class ClassReferences {
      * {@code filled} entries as (bin, code) byte pairs). Call after the population accepted the
      * key's report into {@code slot}.
      */
+    /**
+     * A key lost its slot (no longer trusted): recompute at the next read, as the pooled reference
+     * does when a key is dropped, so its answers leave the references at once.
+     */
+    void stale() {
+        reportsSince = Integer.MAX_VALUE;
+    }
+
     void report(int slot, byte[] window, int filled) {
         if (slot < 0 || slot >= cells.length) {
             return;
@@ -193,16 +201,6 @@ final class ClassReferences {
     double[] envelope(long now) {
         refresh(now);
         return hasEnvelope ? envelope : null;
-    }
-
-    /** How many classes have a reference of their own (as of the last recomputation). */
-    int classesWithReference(long now) {
-        refresh(now);
-        int n = 0;
-        for (int c = 0; c < classes; c++) {
-            n += present[c] ? 1 : 0;
-        }
-        return n;
     }
 
     private void refresh(long now) {

@@ -259,12 +259,16 @@ public final class OodDetector implements Detector<OodDetector.State> {
         int reportEvery = Math.min(window, REPORT_EVERY);
         if (s.filled >= reportEvery && s.queries % reportEvery == 0 && settings.referenceCdf() == null) {
             cdfOf(s, cdf);
+            int had = s.slot;
             s.slot = population.report(
                     s.slot,
                     s,
                     cdf,
                     s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
                     now);
+            if (had >= 0 && s.slot < 0) {
+                classes.stale();
+            }
             classes.report(s.slot, s.window, s.filled);
         }
         // the statistic moves little per query: recompute every 10 answers
