@@ -105,6 +105,7 @@ wrk_run() {   # $1 = port, $2 = seconds
     -s "$load/load.lua" "http://127.0.0.1:$1$PATH_PREDICT" | grep '^MOAT_LOAD' || true
 }
 ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
+uticks() { awk '{sub(/^.*\) /, ""); print $12}' "/proc/$1/stat"; }   # user time only
 allocated() {   # bytes allocated so far by the JVM's live threads (jcmd Thread.print -e, rounded per thread)
   jcmd "$1" Thread.print -e 2>/dev/null | grep -o 'allocated=[0-9.]*[BKMG]\?' | awk -F= '
     { v = $2; u = substr(v, length(v)); n = v + 0
@@ -143,16 +144,17 @@ for m in $MODES; do
   log "moat-$m (pid $pid) warm-up ${WARMUP_SECONDS}s: $(wrk_run "$port" "$WARMUP_SECONDS")"
   if (( MEASURE_SECONDS > 0 )); then   # unprofiled: CPU time of the java process per request
     read -r g0 j0 o0 <<<"$(thread_cpu "$pid")"
-    a0="$(allocated "$pid")"; t0="$(ticks "$pid")"
+    a0="$(allocated "$pid")"; t0="$(ticks "$pid")"; u0="$(uticks "$pid")"
     line="$(wrk_run "$port" "$MEASURE_SECONDS")"
-    t1="$(ticks "$pid")"; a1="$(allocated "$pid")"
+    t1="$(ticks "$pid")"; u1="$(uticks "$pid")"; a1="$(allocated "$pid")"
     read -r g1 j1 o1 <<<"$(thread_cpu "$pid")"
     n="$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")"
     cpu="$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.1f", d / hz * 1e6 / n}')"
+    ucpu="$(awk -v d=$((u1 - u0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.1f", d / hz * 1e6 / n}')"
     bpr="$(awk -v a="$a0" -v b="$a1" -v n="$n" 'BEGIN{printf "%.0f", (b - a) / n}')"
     threads="$(awk -v n="$n" -v g=$((g1 - g0)) -v j=$((j1 - j0)) -v o=$((o1 - o0)) \
       'BEGIN{printf "gc_us_per_req=%.2f jit_us_per_req=%.2f other_threads_us_per_req=%.1f", g * 1000 / n, j * 1000 / n, o * 1000 / n}')"
-    log "moat-$m measure ${MEASURE_SECONDS}s: $line cpu_us_per_req=$cpu bytes_per_req=$bpr $threads load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    log "moat-$m measure ${MEASURE_SECONDS}s: $line cpu_us_per_req=$cpu user_us_per_req=$ucpu bytes_per_req=$bpr $threads load: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "$m measure $bpr bytes allocated per request (jcmd Thread.print -e, all threads); $threads" >>"$OUT/summary.txt"
     echo "$m measure $cpu us CPU per request (/proc, unprofiled; $n requests, $(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line") req/s; $(date -u +%H:%M) UTC, load $(cut -d' ' -f1-3 /proc/loadavg))" >>"$OUT/summary.txt"
   fi
