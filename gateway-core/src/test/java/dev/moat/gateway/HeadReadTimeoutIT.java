@@ -61,6 +61,26 @@ class HeadReadTimeoutIT {
         }
     }
 
+    /**
+     * {@code idle} shorter than {@code keep_alive} (it was Netty's {@code IdleStateHandler}, now one
+     * of the read deadlines): a kept-alive connection that sends nothing after its answer is closed
+     * after {@code idle}, not after the 15 s {@code keep_alive}.
+     */
+    @Test
+    void aSilentKeptAliveConnectionIsClosedAfterIdleWhenIdleIsShorter() throws Exception {
+        String config = Gateway.common("\"1000/1m\"")
+                        .replace("timeouts: {idle: 30s, header_read: 500ms", "timeouts: {idle: 400ms, header_read: 5s")
+                + ROUTES;
+        try (Gateway gw = Gateway.start(config, upstream.baseUri());
+                RawClient c = new RawClient(gw.server.port())) {
+            c.send(REQUEST);
+            assertThat(c.readResponse().status()).isEqualTo(200);
+            long start = System.nanoTime();
+            assertThat(c.closedByServer()).isTrue();
+            assertThat((System.nanoTime() - start) / 1_000_000).isBetween(300L, 5_000L);
+        }
+    }
+
     /** Sends a head one byte every 50 ms, never finishing it; returns when the server closed. */
     private static long trickleUntilClosed(RawClient c) throws Exception {
         String head = "GET /echo HTTP/1.1\r\nHost: x\r\nX-Padding: " + "a".repeat(200);

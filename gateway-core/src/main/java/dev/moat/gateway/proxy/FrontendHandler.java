@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
@@ -233,12 +232,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (ex != null && !lingering) {
                 ex.readTimedOut();
             } else {
-                ctx.close();
-            }
-            return;
-        }
-        if (evt instanceof IdleStateEvent) {
-            if (current == null) {
                 ctx.close();
             }
             return;

@@ -17,6 +17,11 @@ import java.util.concurrent.TimeUnit;
  *       is cut off (slowloris);</li>
  *   <li>{@code request_read}: a request whose body is not complete this long after its first byte
  *       is cut off (slow body).</li>
+ *   <li>{@code idle}: a connection with no request in progress that reads nothing for this long is
+ *       closed (before a request and within a head: it shortens {@code keep_alive} and, when it is
+ *       the shorter, cuts a head off that long after the head's last byte). This was Netty's
+ *       {@code IdleStateHandler}, whose event the front end acted on only between exchanges; that
+ *       handler added a listener to every write and read the clock at every read.</li>
  * </ul>
  * Once the request is fully read the connection has no read deadline: the upstream's
  * {@code response_timeout} bounds the wait for the answer. This handler only decides: when a
@@ -49,7 +54,14 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
     private final long headNanos;
     private final long requestNanos;
     private final long keepAliveNanos;
-    /** The longest a timer is armed ahead: the shortest of the three deadlines. */
+    private final long idleNanos;
+    /** {@code keep_alive} or {@code idle}, whichever is shorter: the deadline of a connection waiting for a head. */
+    private final long waitNanos;
+    /** {@code header_read} or {@code request_read}, whichever is shorter: a head's deadline from its first byte. */
+    private final long headSpan;
+    /** {@code idle} is shorter than {@link #headSpan}: each read within a head moves its deadline. */
+    private final boolean idleBindsHead;
+    /** The longest a timer is armed ahead: the shortest of the deadlines. */
     private final long period;
 
     private State state = State.WAITING;
@@ -62,12 +74,24 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
 
     private static final long NONE = Long.MAX_VALUE;
 
+    /** The read deadlines without an {@code idle} timeout. */
     public HeadReadTimeoutHandler(long headNanos, long requestNanos, long keepAliveNanos) {
+        this(headNanos, requestNanos, keepAliveNanos, NO_IDLE);
+    }
+
+    public HeadReadTimeoutHandler(long headNanos, long requestNanos, long keepAliveNanos, long idleNanos) {
         this.headNanos = headNanos;
         this.requestNanos = requestNanos;
         this.keepAliveNanos = keepAliveNanos;
-        this.period = Math.max(1, Math.min(keepAliveNanos, Math.min(headNanos, requestNanos)));
+        this.idleNanos = idleNanos > 0 ? idleNanos : NO_IDLE;
+        this.waitNanos = Math.min(keepAliveNanos, this.idleNanos);
+        this.headSpan = Math.min(headNanos, requestNanos);
+        this.idleBindsHead = this.idleNanos < headSpan;
+        this.period = Math.max(1, Math.min(waitNanos, Math.min(headSpan, this.idleNanos)));
     }
+
+    /** No {@code idle} timeout: far enough that adding it to a clock reading cannot overflow. */
+    private static final long NO_IDLE = Long.MAX_VALUE / 4;
 
     /** The front end saw a complete request head. */
     public static void headReceived(ChannelHandlerContext anyCtx) {
@@ -116,9 +140,14 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (state == State.WAITING && msg instanceof ByteBuf b && b.isReadable()) {
-            requestStart = now(ctx);
-            enter(ctx, State.HEAD);
+        if (state == State.WAITING) {
+            if (msg instanceof ByteBuf b && b.isReadable()) {
+                requestStart = now(ctx);
+                enter(ctx, State.HEAD);
+            }
+        } else if (idleBindsHead && state == State.HEAD && msg instanceof ByteBuf b && b.isReadable()) {
+            // idle is the shorter: the head's deadline is idle after its last byte, within its span
+            deadline = Math.min(requestStart + headSpan, now(ctx) + idleNanos);
         }
         ctx.fireChannelRead(msg);
     }
@@ -144,8 +173,8 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
     private void enter(ChannelHandlerContext ctx, State next) {
         state = next;
         deadline = switch (next) {
-            case WAITING -> now(ctx) + keepAliveNanos;
-            case HEAD -> requestStart + Math.min(headNanos, requestNanos);
+            case WAITING -> now(ctx) + waitNanos;
+            case HEAD -> requestStart + Math.min(headSpan, idleNanos);
             case BODY -> requestStart + requestNanos;
             case READ -> NONE;
         };

@@ -14,22 +14,21 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Builds a client connection's pipeline, in named stages:
  * <pre>
- * connection-limit -> [tls] -> head-read-timeout -> idle -> http-codec -> expect-continue -> flow-control
+ * connection-limit -> [tls] -> head-read-timeout -> http-codec -> expect-continue -> flow-control
  *   -> frontend
  * </pre>
+ * The {@code idle} timeout is one of the read deadlines ({@link HeadReadTimeoutHandler}), not a
+ * handler of its own.
  * The codec's limits, the read deadlines and the per-address cap come from the config in force
  * when the connection opened.
  */
 public final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
 
     public static final String TLS = "tls";
-    public static final String IDLE = "idle";
     public static final String HTTP_CODEC = "http-codec";
     public static final String EXPECT_CONTINUE = "expect-continue";
     public static final String FLOW_CONTROL = "flow-control";
@@ -64,8 +63,8 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                 new HeadReadTimeoutHandler(
                         server.timeouts().headerRead().toNanos(),
                         server.timeouts().requestRead().toNanos(),
-                        server.timeouts().keepAlive().toNanos()));
-        p.addLast(IDLE, new IdleStateHandler(0, 0, server.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS));
+                        server.timeouts().keepAlive().toNanos(),
+                        server.timeouts().idle().toNanos()));
     }
 
     private void addHttp1Handlers(ChannelPipeline p, ServerConfig server) {

@@ -112,6 +112,73 @@ class PipelineHandlersTest {
         assertFalse(read.finishAndReleaseAll());
     }
 
+    @Test
+    void idleShorterThanKeepAliveClosesASilentConnectionAtIdle() {
+        Events events = new Events();
+        EmbeddedChannel ch = new EmbeddedChannel(
+                new HeadReadTimeoutHandler(
+                        TimeUnit.SECONDS.toNanos(1),
+                        TimeUnit.SECONDS.toNanos(3),
+                        TimeUnit.SECONDS.toNanos(5),
+                        TimeUnit.MILLISECONDS.toNanos(400)),
+                events);
+        ch.advanceTimeBy(300, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertThat(events.seen).isEmpty();
+        ch.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertThat(events.seen).containsExactly(HeadReadTimeoutHandler.TIMED_OUT);
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    @Test
+    void idleShorterThanHeaderReadCutsAHeadOffIdleAfterItsLastByteNotItsFirst() {
+        Events events = new Events();
+        EmbeddedChannel ch = new EmbeddedChannel(
+                new HeadReadTimeoutHandler(
+                        TimeUnit.SECONDS.toNanos(1),
+                        TimeUnit.SECONDS.toNanos(3),
+                        TimeUnit.SECONDS.toNanos(5),
+                        TimeUnit.MILLISECONDS.toNanos(400)),
+                events);
+        ch.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n", ISO_8859_1));
+        ch.advanceTimeBy(300, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        ch.writeInbound(Unpooled.copiedBuffer("Host: x\r\n", ISO_8859_1)); // moves the idle deadline
+        ch.advanceTimeBy(300, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertThat(events.seen)
+                .as("600 ms after the first byte, 300 ms after the last")
+                .isEmpty();
+        ch.advanceTimeBy(150, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertThat(events.seen).containsExactly(HeadReadTimeoutHandler.TIMED_OUT);
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    @Test
+    void aHeadTrickledFasterThanIdleIsStillCutOffAtHeaderRead() {
+        Events events = new Events();
+        EmbeddedChannel ch = new EmbeddedChannel(
+                new HeadReadTimeoutHandler(
+                        TimeUnit.SECONDS.toNanos(1),
+                        TimeUnit.SECONDS.toNanos(3),
+                        TimeUnit.SECONDS.toNanos(5),
+                        TimeUnit.MILLISECONDS.toNanos(400)),
+                events);
+        for (int i = 0; i < 9; i++) {
+            ch.writeInbound(Unpooled.copiedBuffer("X", ISO_8859_1));
+            ch.advanceTimeBy(100, TimeUnit.MILLISECONDS);
+            ch.runScheduledPendingTasks();
+        }
+        assertThat(events.seen).isEmpty();
+        ch.writeInbound(Unpooled.copiedBuffer("X", ISO_8859_1));
+        ch.advanceTimeBy(150, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertThat(events.seen).containsExactly(HeadReadTimeoutHandler.TIMED_OUT);
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
     // --- connection limit
 
     @Test
