@@ -46,6 +46,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private String clientIp; // the peer's address as X-Forwarded-For gets it, once per connection
     private boolean readWanted;
     private boolean lingering;
+    /** The connection's read deadlines, looked up once (was a pipeline walk at each of three calls per request). */
+    private HeadReadTimeoutHandler deadlines;
+
+    private boolean deadlinesLooked;
 
     public FrontendHandler(GatewayContext gw) {
         this.gw = gw;
@@ -94,9 +98,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof HttpRequest req) {
-            HeadReadTimeoutHandler.headReceived(ctx);
-            if (msg instanceof LastHttpContent) {
-                HeadReadTimeoutHandler.requestRead(ctx);
+            HeadReadTimeoutHandler d = deadlines(ctx);
+            if (d != null) {
+                d.headReceived();
+                if (msg instanceof LastHttpContent) {
+                    d.requestRead();
+                }
             }
             if (current != null) {
                 // cannot happen with one read per message; refuse rather than interleave
@@ -129,7 +136,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             current.start();
         } else if (msg instanceof HttpContent content) {
             if (content instanceof LastHttpContent) {
-                HeadReadTimeoutHandler.requestRead(ctx);
+                HeadReadTimeoutHandler d = deadlines(ctx);
+                if (d != null) {
+                    d.requestRead();
+                }
             }
             if (content.decoderResult().isFailure()) {
                 content.release();
@@ -168,6 +178,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private HeadReadTimeoutHandler deadlines(ChannelHandlerContext ctx) {
+        if (!deadlinesLooked) {
+            deadlines = HeadReadTimeoutHandler.of(ctx);
+            deadlinesLooked = true;
+        }
+        return deadlines;
+    }
+
     /** The client's IP address as text (computed once per connection: it was a new string per request). */
     String clientIp(ChannelHandlerContext ctx) {
         String ip = clientIp;
@@ -186,7 +204,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         current = null;
         ChannelHandlerContext ctx = ex.ctx();
         if (keepAlive && ctx.channel().isActive()) {
-            HeadReadTimeoutHandler.awaitNextHead(ctx);
+            HeadReadTimeoutHandler d = deadlines(ctx);
+            if (d != null) {
+                d.awaitNextHead();
+            }
             read(ctx);
         } else {
             ctx.close();

@@ -70,6 +70,9 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
     private long deadline = NONE;
 
     private ScheduledFuture<?> timer;
+    /** This handler's context while it is in a pipeline. */
+    private ChannelHandlerContext ctx;
+
     private long timerAt;
 
     private static final long NONE = Long.MAX_VALUE;
@@ -93,31 +96,61 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
     /** No {@code idle} timeout: far enough that adding it to a clock reading cannot overflow. */
     private static final long NO_IDLE = Long.MAX_VALUE / 4;
 
+    /**
+     * The handler in {@code anyCtx}'s pipeline, or null (a pipeline walk: the front end looks it up
+     * once per connection, not at each of the three calls per request).
+     */
+    public static HeadReadTimeoutHandler of(ChannelHandlerContext anyCtx) {
+        return anyCtx.pipeline().get(HeadReadTimeoutHandler.class);
+    }
+
     /** The front end saw a complete request head. */
     public static void headReceived(ChannelHandlerContext anyCtx) {
-        HeadReadTimeoutHandler h = anyCtx.pipeline().get(HeadReadTimeoutHandler.class);
+        HeadReadTimeoutHandler h = of(anyCtx);
         if (h != null) {
-            ChannelHandlerContext ctx = anyCtx.pipeline().context(h);
-            if (h.state == State.WAITING) {
-                h.requestStart = now(ctx); // a pipelined head, already buffered by the codec
-            }
-            h.enter(ctx, State.BODY);
+            h.headReceived();
         }
     }
 
     /** The front end read the request's last byte. */
     public static void requestRead(ChannelHandlerContext anyCtx) {
-        HeadReadTimeoutHandler h = anyCtx.pipeline().get(HeadReadTimeoutHandler.class);
+        HeadReadTimeoutHandler h = of(anyCtx);
         if (h != null) {
-            h.enter(anyCtx.pipeline().context(h), State.READ);
+            h.requestRead();
         }
     }
 
     /** The front end is ready for the next request on a kept-alive connection. */
     public static void awaitNextHead(ChannelHandlerContext anyCtx) {
-        HeadReadTimeoutHandler h = anyCtx.pipeline().get(HeadReadTimeoutHandler.class);
+        HeadReadTimeoutHandler h = of(anyCtx);
         if (h != null) {
-            h.enter(anyCtx.pipeline().context(h), State.WAITING);
+            h.awaitNextHead();
+        }
+    }
+
+    /** As {@link #headReceived(ChannelHandlerContext)}, on this handler. */
+    public void headReceived() {
+        ChannelHandlerContext ctx = this.ctx;
+        if (ctx == null) {
+            return;
+        }
+        if (state == State.WAITING) {
+            requestStart = now(ctx); // a pipelined head, already buffered by the codec
+        }
+        enter(ctx, State.BODY);
+    }
+
+    /** As {@link #requestRead(ChannelHandlerContext)}, on this handler. */
+    public void requestRead() {
+        if (ctx != null) {
+            enter(ctx, State.READ);
+        }
+    }
+
+    /** As {@link #awaitNextHead(ChannelHandlerContext)}, on this handler. */
+    public void awaitNextHead() {
+        if (ctx != null) {
+            enter(ctx, State.WAITING);
         }
     }
 
@@ -127,6 +160,7 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
         if (ctx.channel().isActive()) {
             enter(ctx, State.WAITING);
         }
@@ -160,6 +194,7 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        this.ctx = null;
         cancel();
     }
 

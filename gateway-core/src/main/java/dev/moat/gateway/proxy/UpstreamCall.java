@@ -42,7 +42,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
     private final ChannelHandlerContext ctx;
     private Channel upstream;
     private ChannelPool pool;
-    private UpstreamHandler handler; // the connection's handler while this call holds it (its response timer)
+    private UpstreamHandler handler; // the handler of `upstream` (its response timer; looked up once, not per use)
     private HttpResponse head;
     private CompositeByteBuf aggregated;
     private SseEventRewriter sse;
@@ -179,7 +179,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
             Channel ch = upstream;
             upstream = null;
             if (ch != null) {
-                ch.pipeline().get(UpstreamHandler.class).unbind(ch);
+                handler.unbind(ch);
                 pool.release(ch);
             }
         }
@@ -190,7 +190,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
         Channel ch = upstream;
         upstream = null;
         if (ch != null) {
-            ch.pipeline().get(UpstreamHandler.class).bind(null);
+            handler.bind(null);
             ch.close();
             pool.release(ch);
         }
@@ -396,7 +396,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
             return;
         }
         upstream = null;
-        ch.pipeline().get(UpstreamHandler.class).unbind(ch);
+        handler.unbind(ch);
         if (!reusable) {
             ch.close();
         }
