@@ -1,17 +1,21 @@
 package dev.moat.gateway.proxy;
 
 import dev.moat.gateway.http.Problem;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -30,6 +34,15 @@ import java.util.concurrent.TimeUnit;
 public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FrontendHandler.class);
+
+    /** The interim answer to {@code Expect: 100-continue} (as Netty's expect-continue handler sends it). */
+    private static final FullHttpResponse CONTINUE;
+
+    static {
+        CONTINUE =
+                new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER);
+        CONTINUE.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
+    }
 
     private final GatewayContext gw;
     /** How long a connection whose answer is out keeps discarding an unread request body. */
@@ -123,6 +136,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             req.setUri(v.target().target()); // routed and forwarded alike
+            if (HttpUtil.is100ContinueExpected(req)) {
+                // What Netty's HttpServerExpectContinueHandler did, without a handler of its own
+                // that every message passed through; and no longer for a head refused above.
+                ctx.writeAndFlush(CONTINUE.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+                req.headers().remove(HttpHeaderNames.EXPECT);
+            }
             gw.requestStarted();
             String requestId = requestId(req);
             current = new Exchange(

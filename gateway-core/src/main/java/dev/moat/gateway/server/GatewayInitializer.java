@@ -11,18 +11,18 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SslContext;
 
 /**
  * Builds a client connection's pipeline, in named stages:
  * <pre>
- * connection-limit -> [tls] -> head-read-timeout -> http-codec -> expect-continue -> flow-control
+ * connection-limit -> [tls] -> head-read-timeout -> http-codec -> flow-control
  *   -> frontend
  * </pre>
  * The {@code idle} timeout is one of the read deadlines ({@link HeadReadTimeoutHandler}), not a
- * handler of its own.
+ * handler of its own; the front end answers {@code Expect: 100-continue} (curl sends it for
+ * bodies over 1 KiB) once the head passed its checks.
  * The codec's limits, the read deadlines and the per-address cap come from the config in force
  * when the connection opened.
  */
@@ -30,7 +30,6 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
 
     public static final String TLS = "tls";
     public static final String HTTP_CODEC = "http-codec";
-    public static final String EXPECT_CONTINUE = "expect-continue";
     public static final String FLOW_CONTROL = "flow-control";
     public static final String FRONTEND = "frontend";
 
@@ -72,7 +71,6 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         p.addLast(
                 HTTP_CODEC,
                 new HttpServerCodec(SmallTrailers.decoderConfig(Math.min(8192, maxHeader), maxHeader, 8192)));
-        p.addLast(EXPECT_CONTINUE, new HttpServerExpectContinueHandler()); // curl sends Expect for bodies > 1 KiB
         if (Boolean.getBoolean("moat.debug.pipeline")) {
             p.addLast(
                     "debug-1",
