@@ -4,7 +4,6 @@ import dev.moat.config.KeyConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.concurrent.FastThreadLocal;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -45,7 +44,15 @@ public final class KeyStore {
         }
     };
 
-    private final Map<ByteBuffer, Grant> byDigest;
+    /** The lookup key of {@link #authenticate}: one per thread, refilled per request (no allocation). */
+    private static final FastThreadLocal<Digest> PROBE = new FastThreadLocal<>() {
+        @Override
+        protected Digest initialValue() {
+            return new Digest(new byte[32]);
+        }
+    };
+
+    private final Map<Digest, Grant> byDigest;
     private final Map<String, Entry> byId;
 
     /** A store of YAML keys only: no expiry, no runtime overlay. */
@@ -58,9 +65,9 @@ public final class KeyStore {
      * @param entries one per key id
      */
     public KeyStore(List<Grant> grants, List<Entry> entries) {
-        Map<ByteBuffer, Grant> digests = new HashMap<>(grants.size() * 2);
+        Map<Digest, Grant> digests = new HashMap<>(grants.size() * 2);
         for (Grant g : grants) {
-            digests.put(ByteBuffer.wrap(HexFormat.of().parseHex(g.sha256())), g);
+            digests.put(new Digest(HexFormat.of().parseHex(g.sha256())).rehash(), g);
         }
         Map<String, Entry> ids = new HashMap<>(entries.size() * 2);
         for (Entry e : entries) {
@@ -107,9 +114,61 @@ public final class KeyStore {
             return null;
         }
         MessageDigest md = SHA256.get();
-        byte[] digest = md.digest(secret.getBytes(StandardCharsets.UTF_8));
-        Grant g = byDigest.get(ByteBuffer.wrap(digest));
+        Digest probe = PROBE.get();
+        byte[] ascii = probe.ascii;
+        int n = secret.length();
+        boolean plain = n <= ascii.length;
+        for (int i = 0; plain && i < n; i++) {
+            char c = secret.charAt(i);
+            plain = c < 0x80;
+            ascii[i] = (byte) c;
+        }
+        if (plain) {
+            md.update(ascii, 0, n); // an ASCII secret's UTF-8 bytes, without a new array
+        } else {
+            md.reset();
+            md.update(secret.getBytes(StandardCharsets.UTF_8));
+        }
+        try {
+            md.digest(probe.bytes, 0, probe.bytes.length); // into the probe: no digest array, no ByteBuffer
+        } catch (java.security.DigestException e) {
+            throw new IllegalStateException(e);
+        }
+        Grant g = byDigest.get(probe.rehash());
         return g == null || nowMillis >= g.notAfterMillis() ? null : g.key();
+    }
+
+    /**
+     * A SHA-256 digest as a map key (was a {@code ByteBuffer}: an object per lookup and its generic
+     * {@code equals}). Its hash is the digest's first four bytes, uniform as SHA-256's output is.
+     */
+    private static final class Digest {
+        final byte[] bytes;
+        int hash;
+        /** The probe's scratch space for an ASCII secret's bytes (longer or non-ASCII secrets take {@code getBytes}). */
+        final byte[] ascii = new byte[256];
+
+        Digest(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        Digest rehash() {
+            byte[] b = bytes;
+            hash = b.length >= 4
+                    ? (b[0] << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff)
+                    : java.util.Arrays.hashCode(b);
+            return this;
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Digest d && java.util.Arrays.equals(bytes, d.bytes);
+        }
     }
 
     /** The key with this id (expired ones included; revoked ones are not in the store), or null. */
