@@ -6,7 +6,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Set;
 
 /**
@@ -57,14 +57,16 @@ final class RequestHeadCheck {
                                     "Method not implemented",
                                     "the gateway accepts only " + ALLOW));
         }
-        List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
-        if (hosts.size() > 1) {
+        // an iterator over the Host values, not getAll's list (two objects per request)
+        Iterator<? extends CharSequence> hosts = req.headers().valueCharSequenceIterator(HttpHeaderNames.HOST);
+        CharSequence host = hosts.hasNext() ? hosts.next() : null;
+        if (host != null && hosts.hasNext()) {
             return new Verdict(null, Problem.badRequest("the request has more than one Host field"));
         }
-        if (hosts.isEmpty() && !req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+        if (host == null && !req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             return new Verdict(null, Problem.badRequest("the request has no Host field"));
         }
-        if (!hosts.isEmpty() && !saneHost(hosts.get(0))) {
+        if (host != null && !saneHost(host)) {
             return new Verdict(null, Problem.badRequest("the Host field is not one authority"));
         }
         RequestTarget.Result t = RequestTarget.normalise(req.uri());
@@ -74,7 +76,7 @@ final class RequestHeadCheck {
         return new Verdict(t, null);
     }
 
-    private static boolean saneHost(String host) {
+    private static boolean saneHost(CharSequence host) {
         if (host.length() > 255) {
             return false;
         }
