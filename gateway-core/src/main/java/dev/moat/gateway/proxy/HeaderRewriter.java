@@ -16,7 +16,12 @@ public final class HeaderRewriter {
     public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     public static final AsciiString X_API_KEY = AsciiString.cached("x-api-key");
+    public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
     static final String VIA_VALUE = "1.1 moat";
+    // values set on every request as AsciiStrings: the encoder copies their bytes
+    private static final AsciiString VIA_ONLY = AsciiString.cached(VIA_VALUE);
+    private static final AsciiString HTTPS = AsciiString.cached("https");
+    private static final AsciiString HTTP = AsciiString.cached("http");
 
     private static final List<AsciiString> HOP_BY_HOP = List.of(
             HttpHeaderNames.CONNECTION,
@@ -76,11 +81,11 @@ public final class HeaderRewriter {
         headers.remove(X_API_KEY);
         headers.set(HttpHeaderNames.HOST, upstreamAuthority);
         if (originalHost != null) {
-            headers.set("X-Forwarded-Host", originalHost);
+            headers.set(X_FORWARDED_HOST, originalHost);
         }
         String prior = headers.get(X_FORWARDED_FOR);
         headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
-        headers.set(X_FORWARDED_PROTO, tls ? "https" : "http");
+        headers.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
         appendVia(headers);
         headers.set(X_REQUEST_ID, requestId);
     }
@@ -94,6 +99,6 @@ public final class HeaderRewriter {
 
     private static void appendVia(HttpHeaders headers) {
         String via = headers.get(HttpHeaderNames.VIA);
-        headers.set(HttpHeaderNames.VIA, via == null ? VIA_VALUE : via + ", " + VIA_VALUE);
+        headers.set(HttpHeaderNames.VIA, via == null ? VIA_ONLY : via + ", " + VIA_VALUE);
     }
 }

@@ -3,6 +3,7 @@ package dev.moat.gateway.ratelimit;
 import dev.moat.config.RateLimit;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.util.List;
 
 /**
@@ -16,8 +17,10 @@ import java.util.List;
  * On LLM routes a tier's token budgets follow as {@code "tokens-100000/1m"} items ({@link #writeTokens}).
  */
 public final class RateLimitHeaders {
-    public static final String POLICY = "RateLimit-Policy";
-    public static final String RATELIMIT = "RateLimit";
+    // AsciiString names: hashed once, and written by the encoder as a byte copy (a String name is
+    // hashed at every set and written char by char)
+    public static final AsciiString POLICY = AsciiString.cached("RateLimit-Policy");
+    public static final AsciiString RATELIMIT = AsciiString.cached("RateLimit");
 
     private RateLimitHeaders() {}
 
