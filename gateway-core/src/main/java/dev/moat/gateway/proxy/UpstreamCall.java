@@ -1,6 +1,7 @@
 package dev.moat.gateway.proxy;
 
 import dev.moat.gateway.http.Problem;
+import dev.moat.gateway.upstream.LoopPool;
 import dev.moat.gateway.upstream.UpstreamHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -9,7 +10,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -41,7 +41,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
     private final Exchange ex;
     private final ChannelHandlerContext ctx;
     private Channel upstream;
-    private ChannelPool pool;
+    private LoopPool pool;
     private UpstreamHandler handler; // the handler of `upstream` (its response timer; looked up once, not per use)
     private HttpResponse head;
     private CompositeByteBuf aggregated;
@@ -62,6 +62,11 @@ final class UpstreamCall implements UpstreamHandler.Listener {
     /** Acquires a connection, then sends the head (and {@code fullBody} when aggregated). */
     void start(ByteBuf fullBody) {
         pool = ex.route().upstream().pool(ctx.channel().eventLoop());
+        Channel idle = pool.poll();
+        if (idle != null) {
+            acquired(idle, fullBody); // the common case: no future, no listener
+            return;
+        }
         pool.acquire().addListener((Future<Channel> f) -> {
             if (!f.isSuccess()) {
                 if (fullBody != null) {
@@ -77,20 +82,23 @@ final class UpstreamCall implements UpstreamHandler.Listener {
                         timeout ? "timeout" : "bad_gateway");
                 return;
             }
-            Channel ch = f.getNow();
-            if (ex.finished() || !ctx.channel().isActive()) {
-                if (fullBody != null) {
-                    fullBody.release();
-                }
-                ch.close(); // nobody to answer any more
-                pool.release(ch);
-                return;
-            }
-            upstream = ch;
-            handler = ch.pipeline().get(UpstreamHandler.class);
-            handler.bind(this);
-            sendHead(fullBody);
+            acquired(f.getNow(), fullBody);
         });
+    }
+
+    private void acquired(Channel ch, ByteBuf fullBody) {
+        if (ex.finished() || !ctx.channel().isActive()) {
+            if (fullBody != null) {
+                fullBody.release();
+            }
+            ch.close(); // nobody to answer any more
+            pool.release(ch);
+            return;
+        }
+        upstream = ch;
+        handler = ch.pipeline().get(UpstreamHandler.class);
+        handler.bind(this);
+        sendHead(fullBody);
     }
 
     private void sendHead(ByteBuf fullBody) {

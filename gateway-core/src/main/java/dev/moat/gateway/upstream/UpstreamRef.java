@@ -8,7 +8,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.ChannelHealthChecker;
-import io.netty.channel.pool.ChannelPool;
 import io.netty.channel.pool.FixedChannelPool;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -29,8 +28,8 @@ public final class UpstreamRef {
 
     private final UpstreamConfig config;
     private final Transport transport;
-    private final FastThreadLocal<ChannelPool> pools = new FastThreadLocal<>();
-    private final List<ChannelPool> allPools = new ArrayList<>();
+    private final FastThreadLocal<LoopPool> pools = new FastThreadLocal<>();
+    private final List<LoopPool> allPools = new ArrayList<>();
     private final int maxResponseHeaderBytes;
     private final String authority;
     private final String basePath;
@@ -63,10 +62,10 @@ public final class UpstreamRef {
     }
 
     /** The pool for the calling event loop; created on first use. Call only on {@code loop}. */
-    public ChannelPool pool(EventLoop loop) {
-        ChannelPool pool = pools.get();
+    public LoopPool pool(EventLoop loop) {
+        LoopPool pool = pools.get();
         if (pool == null) {
-            pool = newPool(loop);
+            pool = new LoopPool(loop, newPool(loop));
             pools.set(pool);
             synchronized (allPools) {
                 allPools.add(pool);
@@ -75,7 +74,7 @@ public final class UpstreamRef {
         return pool;
     }
 
-    private ChannelPool newPool(EventLoop loop) {
+    private FixedChannelPool newPool(EventLoop loop) {
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
@@ -112,12 +111,8 @@ public final class UpstreamRef {
     /** Closes every pool (after a reload removed this upstream, or on shutdown). */
     public void close() {
         synchronized (allPools) {
-            for (ChannelPool p : allPools) {
-                if (p instanceof FixedChannelPool f) {
-                    f.closeAsync();
-                } else {
-                    p.close();
-                }
+            for (LoopPool p : allPools) {
+                p.close();
             }
             allPools.clear();
         }
