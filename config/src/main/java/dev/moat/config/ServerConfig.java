@@ -29,7 +29,7 @@ public record ServerConfig(HostPort listen, int eventLoopThreads, Limits limits,
     }
 
     /**
-     * @param idle       a connection with no traffic for this long is closed
+     * @param idle       a connection with no request in progress that reads nothing for this long is closed
      * @param headerRead  a request whose head is not complete this long after its first byte is cut off
      * @param drain       on shutdown, how long in-flight requests may take before the gateway closes them
      * @param requestRead a request (head and body) not fully read this long after its first byte is cut off
