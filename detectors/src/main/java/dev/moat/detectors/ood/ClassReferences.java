@@ -51,6 +51,9 @@ final class ClassReferences {
     /** Keys a class's own reference needs (fewer if ood's {@code min_keys} is lower). */
     static final int MIN_VOTERS = Calibration.CLASS_MIN_KEYS;
 
+    /** How long a class's anchor holds before it moves to the class's (held) reference of the time. */
+    static final long ANCHOR_MILLIS = 86_400_000L;
+
     private static final int MAX_INDEX = 1 << 16;
     private static final int COUNT_BITS = 17;
     private static final int COUNT_MASK = (1 << COUNT_BITS) - 1;
@@ -62,6 +65,9 @@ final class ClassReferences {
     private final int[] cellCount;
     private final double[][] cdfs = new double[MAX_CLASSES][];
     private final boolean[] present = new boolean[MAX_CLASSES];
+    private final double[][] anchors = new double[MAX_CLASSES][];
+    private final long[] anchoredAt = new long[MAX_CLASSES];
+    private final double slack;
     private byte[] codeOf = new byte[16];
     private int classes;
     private int[] indexOf = new int[16];
@@ -79,7 +85,12 @@ final class ClassReferences {
     private int reportsSince = Integer.MAX_VALUE;
     private long computedAt = Long.MIN_VALUE;
 
-    ClassReferences(KeyPopulation population, int bins, int minKeys) {
+    /**
+     * @param slack how much less confident (in any bin of the CDF) than its anchor a class's reference
+     *     may become: ood's {@code d_high}
+     */
+    ClassReferences(KeyPopulation population, int bins, int minKeys, double slack) {
+        this.slack = slack;
         if ((long) MAX_CLASSES * bins > (1 << (31 - COUNT_BITS))) {
             throw new IllegalArgumentException("bins: " + bins);
         }
@@ -196,7 +207,8 @@ final class ClassReferences {
      * The pointwise maximum of the classes' own references (the least confident honest class at each
      * bin), or null when no class has one: what a class without a reference of its own is compared
      * with, so an answer gains nothing from landing in such a class that it could not gain by landing
-     * in the least confident class that has one.
+     * in the least confident class that has one. Each reference is held to its anchor (see {@link
+     * #anchor}), so keys that drift a rare class's reference loosen this envelope by at most as much.
      */
     double[] envelope(long now) {
         refresh(now);
@@ -273,6 +285,7 @@ final class ClassReferences {
                 }
                 cdf[b] = acc / total;
             }
+            anchor(code, cdf, now);
             present[code] = true;
         }
         hasEnvelope = false;
@@ -284,6 +297,29 @@ final class ClassReferences {
                     envelope[b] = Math.max(envelope[b], cdfs[code][b]);
                 }
             }
+        }
+    }
+
+    /**
+     * Holds class {@code code}'s reference to at most {@link #slack} above (less confident than) its
+     * anchor in every bin: the reference it had when first formed, moved to the held reference every
+     * {@link #ANCHOR_MILLIS}. Keys that stay trusted against a reference they make most of (a rare
+     * class's) could otherwise drift it report after report without bound; now by at most {@code
+     * slack} a day.
+     */
+    private void anchor(int code, double[] cdf, long now) {
+        double[] a = anchors[code];
+        if (a == null) {
+            anchors[code] = cdf.clone();
+            anchoredAt[code] = now;
+            return;
+        }
+        for (int b = 0; b < bins; b++) {
+            cdf[b] = Math.min(cdf[b], a[b] + slack);
+        }
+        if (now - anchoredAt[code] >= ANCHOR_MILLIS) {
+            System.arraycopy(cdf, 0, a, 0, bins);
+            anchoredAt[code] = now;
         }
     }
 

@@ -266,7 +266,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
             configuredPairSeconds = null;
             configuredPairCodes = null;
         }
-        this.classes = new ClassReferences(population, BINS, Math.min(settings.minKeys(), ClassReferences.MIN_VOTERS));
+        this.classes = new ClassReferences(
+                population, BINS, Math.min(settings.minKeys(), ClassReferences.MIN_VOTERS), settings.dHigh());
     }
 
     static int bin(double confidence) {
@@ -393,6 +394,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         java.util.Arrays.fill(reference, 0);
         int own = 0;
         int rest = 0;
+        double[] env = configuredClasses != null ? configuredEnvelope : classes.envelope(now);
         for (int code = 0; code < classCounts.length; code++) {
             int k = classCounts[code];
             if (k == 0) {
@@ -412,7 +414,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (rest > 0) {
             // classes without a reference of their own: the least confident of the pooled and the classes' own
             double share = (double) rest / n;
-            double[] env = configuredClasses != null ? configuredEnvelope : classes.envelope(now);
             for (int i = 0; i < BINS; i++) {
                 reference[i] += share * (env == null ? pooled[i] : Math.max(pooled[i], env[i]));
             }
