@@ -13,8 +13,10 @@ import java.util.Arrays;
  * <ul>
  *   <li><b>Class codes.</b> The top-1 class of an answer is stored as one byte. Codes are handed out
  *       per worker in first-seen order, up to {@value #MAX_CLASSES} classes (class indices below
- *       65,536); answers of any further class are {@link #UNTRACKED} and are compared as a class
- *       without a reference of its own is (see {@link #envelope}).
+ *       65,536); then a class seen in an answer to a trusted key takes over the code of the class
+ *       without a reference that was seen least recently (see {@link #code}). Answers of a class with
+ *       no code are {@link #UNTRACKED} and are compared as a class without a reference of its own is
+ *       (see {@link #envelope}).
  *   <li><b>Summary.</b> When a key reports (every 200 answers), its window's (class, bin) counts are
  *       kept, sparse and sorted, in its slot (at most one int per answer in the window).
  *   <li><b>Reference.</b> For class c, the trusted keys' answers of c are pooled into one CDF, each key
@@ -66,6 +68,7 @@ final class ClassReferences {
     private final double[][] cdfs = new double[MAX_CLASSES][];
     private final boolean[] present = new boolean[MAX_CLASSES];
     private final double[][] anchors = new double[MAX_CLASSES][];
+    private final long[] lastSeen = new long[MAX_CLASSES];
     private final long[] anchoredAt = new long[MAX_CLASSES];
     private final double slack;
     private byte[] codeOf = new byte[16];
@@ -111,30 +114,82 @@ final class ClassReferences {
         this.envelope = new double[bins];
     }
 
-    /** The code of class index {@code cls} (handing out the next one at first sight), or {@link #UNTRACKED}. */
-    int code(int cls) {
+    /**
+     * The code of class index {@code cls}, or {@link #UNTRACKED}. A class seen for the first time gets
+     * the next free code; once all {@value #MAX_CLASSES} are taken, a class seen in an answer to a key
+     * that holds a trusted population slot ({@code trusted}) takes over the code of the class without a
+     * reference of its own that was seen least recently (its stored counts are dropped), and other
+     * keys' new classes are {@link #UNTRACKED}. So a key that sprays rare classes first uses the codes
+     * up only until trusted keys' classes need them, and classes with a reference keep theirs.
+     */
+    int code(int cls, boolean trusted, long now) {
         if (cls < 0 || cls >= MAX_INDEX) {
             return UNTRACKED;
         }
-        if (cls >= codeOf.length) {
-            if (classes >= MAX_CLASSES) {
+        if (cls < codeOf.length) {
+            int c = codeOf[cls] & 0xff;
+            if (c != 0) {
+                lastSeen[c - 1] = now;
+                return c - 1;
+            }
+        }
+        int code;
+        if (classes < MAX_CLASSES) {
+            code = classes++;
+            if (code == indexOf.length) {
+                indexOf = Arrays.copyOf(indexOf, 2 * code);
+            }
+        } else {
+            code = trusted ? leastRecentWithoutReference() : -1;
+            if (code < 0) {
                 return UNTRACKED;
             }
+            codeOf[indexOf[code]] = 0;
+            forget(code);
+        }
+        if (cls >= codeOf.length) {
             codeOf = Arrays.copyOf(codeOf, Math.min(MAX_INDEX, Math.max(cls + 1, 2 * codeOf.length)));
         }
-        int c = codeOf[cls] & 0xff;
-        if (c != 0) {
-            return c - 1;
+        codeOf[cls] = (byte) (code + 1);
+        indexOf[code] = cls;
+        lastSeen[code] = now;
+        return code;
+    }
+
+    /** The code without a reference of its own (at the last recompute) seen least recently, or -1. */
+    private int leastRecentWithoutReference() {
+        int best = -1;
+        for (int code = 0; code < classes; code++) {
+            if (!present[code] && (best < 0 || lastSeen[code] < lastSeen[best])) {
+                best = code;
+            }
         }
-        if (classes >= MAX_CLASSES) {
-            return UNTRACKED;
+        return best;
+    }
+
+    /**
+     * Drops what is stored under {@code code} before it is handed to another class: the trusted keys'
+     * counts of it and its anchor. Windows may still hold the code for up to a window of answers;
+     * those answers are then read as the new class's.
+     */
+    private void forget(int code) {
+        int lo = (code * bins) << COUNT_BITS;
+        int hi = ((code + 1) * bins) << COUNT_BITS;
+        for (int s = 0; s < cells.length; s++) {
+            int n = cellCount[s];
+            if (n > 0) {
+                int[] c = cells[s];
+                int from = lowerBound(c, n, lo);
+                int to = lowerBound(c, n, hi);
+                if (to > from) {
+                    System.arraycopy(c, to, c, from, n - to);
+                    cellCount[s] = n - (to - from);
+                }
+            }
         }
-        codeOf[cls] = (byte) (classes + 1);
-        if (classes == indexOf.length) {
-            indexOf = Arrays.copyOf(indexOf, 2 * classes);
-        }
-        indexOf[classes] = cls;
-        return classes++;
+        anchors[code] = null;
+        present[code] = false;
+        reportsSince = Integer.MAX_VALUE;
     }
 
     /** The class index that got {@code code}. */

@@ -313,8 +313,15 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
         int b = bin(c);
         s.window[2 * s.next] = (byte) b;
-        s.window[2 * s.next + 1] =
-                (byte) (configuredClasses != null ? configuredCode(cls, prediction) : classes.code(cls));
+        s.window[2 * s.next + 1] = (byte)
+                (configuredClasses != null
+                        ? configuredCode(cls, prediction)
+                        : classes.code(
+                                cls,
+                                s.slot >= 0
+                                        && s.score < KeyPopulation.TRUSTED_BELOW
+                                        && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
+                                now));
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
         // keys report before their window is full, so the reference exists soon after start-up

@@ -114,6 +114,46 @@ class OodClassReferenceBypassTest {
                 .forEach(k -> assertThat(k.maxScore).as(k.name + " %s", scores).isLessThan(0.25));
     }
 
+    /**
+     * On a model with more classes than a worker codes (255), a key sprays 300 rare classes before
+     * anyone else answers, then goes on sending them in turn. Before: codes went to classes at first
+     * sight from any key, so the sprayer's took them all and the customers' classes went untracked,
+     * compared with the pooled reference: a key sending class-0 answers as unconfident as the pooled
+     * mix (class 0's honest answers are the most confident) went unflagged. Now, once the codes are
+     * taken, a trusted key's new class takes over the code of the least recently seen class without a
+     * reference, so the customers' classes get theirs back and that key is flagged.
+     */
+    @Test
+    void sprayingRareClassesFirstDoesNotUseUpTheClassCodes() {
+        int classes = 400;
+        OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of()));
+        SplittableRandom rnd = new SplittableRandom(11);
+        // honest answers: class 0 confident (u 3.0-3.9), classes 1-6 less so (u 1.0-3.9)
+        Source honest = (r, key) -> {
+            int c = r.nextInt(7);
+            return new double[] {c, c == 0 ? r.nextDouble(3.0, 3.9) : r.nextDouble(1.0, 3.9)};
+        };
+        Key sprayer = new Key("sprayer", ood, (r, key) ->
+                new double[] {100 + key.state.queries % 300, r.nextDouble(2.0, 3.5)});
+        List<Key> keys = new ArrayList<>(List.of(sprayer));
+        long now = run(ood, classes, keys, 300, 0, rnd);
+        for (int k = 0; k < 8; k++) {
+            keys.add(new Key("honest-" + k, ood, honest));
+        }
+        now = run(ood, classes, keys, 3_000, now, rnd);
+        // class 0 answers drawn from the honest mix of all classes: the pooled level, below class 0's own
+        Key pooledLevel =
+                new Key("class-0-at-the-pooled-level", ood, (r, key) -> new double[] {0, honest.next(r, key)[1]});
+        keys.add(pooledLevel);
+        run(ood, classes, keys, 500, now, rnd);
+        Map<String, Double> scores = scores(keys, k -> k.maxScore);
+        System.out.println("ood max scores after the spray: " + scores);
+        assertThat(pooledLevel.maxScore).as("%s", scores).isEqualTo(1.0);
+        keys.stream()
+                .filter(k -> k.name.startsWith("honest"))
+                .forEach(k -> assertThat(k.maxScore).as(k.name + " %s", scores).isLessThan(0.25));
+    }
+
     static Map<String, Double> scores(List<Key> keys, ToDoubleFunction<Key> f) {
         Map<String, Double> out = new LinkedHashMap<>();
         keys.forEach(k -> out.put(k.name, Math.round(f.applyAsDouble(k) * 100) / 100.0));
