@@ -24,17 +24,19 @@ import java.util.Arrays;
  *       one-class key does not make the class its own; a uniform key holds about 50 of each of ten
  *       classes in a full window). The class has a reference once at least {@code minKeys} (3) keys
  *       and {@value #MIN_CLASS_ANSWERS} capped answers feed it; otherwise null, and the caller uses
- *       {@link #envelope} or the pooled reference. Pooled rather than a quantile over keys as the
- *       population does: a key's sample of one class is small (20 answers of each of ten classes at
- *       its first report, 5 of each for a customer sending 90% of one class), so a per-key quantile
- *       would be noisy and would need per-class voters that small populations do not have.
+ *       {@link #envelope} or the pooled reference. Each reference is held to at most {@code slack}
+ *       ({@code d_high}) above its anchor in every bin (see {@link #anchor}). Pooled rather than a
+ *       quantile over keys as the population does: a key's sample of one class is small (20
+ *       answers of each of ten classes at its first report, 5 of each for a customer sending 90% of
+ *       one class), so a per-key quantile would be noisy and would need per-class voters that small
+ *       populations do not have.
  * </ul>
  *
  * <p>Recomputed lazily, at most once a second of event time or every 64 reports (as the population
  * is), in time linear in the stored counts (a binary search per key and class, then its counts).
  * Memory: one int per distinct (class, bin) of each reporting key's window (at most 500 per slot: 2
- * MB for the 1,024 slots in the worst case) plus 320 bytes per class with a reference. Not
- * thread-safe (the worker's).
+ * MB for the 1,024 slots in the worst case), 2 KB for when each code was seen last, plus 320 bytes
+ * per class with a reference and as much for its anchor. Not thread-safe (the worker's).
  */
 final class ClassReferences {
 
