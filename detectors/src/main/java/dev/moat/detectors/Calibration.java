@@ -27,6 +27,10 @@ import java.util.TreeMap;
  *       them; at least {@value #CLASS_MIN_KEYS} keys and {@value #CLASS_MIN_ANSWERS} such answers);
  *       {@code ood} compares a key with the mix of these its own classes call for (absent in files
  *       written before: then the pooled CDF alone, as before);
+ *   <li>{@code ood.pair_cdf.A.B}, one line per pair of top-1 class A and top-2 class B with enough
+ *       answers, built the same way from the answers whose top two classes are A then B: {@code ood}
+ *       compares such an answer with it rather than with class A's (a misread B labelled A, B second,
+ *       is compared with honest misread Bs, not with confident As); absent in older files;
  *   <li>{@code boundary.margin_cdf}: the median over keys of the share of answers whose top-1 minus
  *       top-2 margin is below (i+1)/100, for i in 0..99 (any configured {@code margin} reads its share
  *       off it);
@@ -42,6 +46,7 @@ import java.util.TreeMap;
  * @param queries             how many answers
  * @param oodCdf              40 cumulative shares, or null
  * @param oodClassCdfs        per top-1 class index, 40 cumulative shares (empty when none)
+ * @param oodPairCdfs         per {@link #pair} key (top-1, top-2 class), 40 cumulative shares (empty when none)
  * @param marginCdf           100 cumulative shares, or null
  * @param volumeLogRateMedian ln(queries per hour), NaN when absent
  * @param volumeLogRateMad    its median absolute deviation, NaN when absent
@@ -51,6 +56,7 @@ public record Calibration(
         long queries,
         double[] oodCdf,
         SortedMap<Integer, double[]> oodClassCdfs,
+        SortedMap<Long, double[]> oodPairCdfs,
         double[] marginCdf,
         double volumeLogRateMedian,
         double volumeLogRateMad) {
@@ -76,7 +82,34 @@ public record Calibration(
             double[] marginCdf,
             double volumeLogRateMedian,
             double volumeLogRateMad) {
-        this(keys, queries, oodCdf, null, marginCdf, volumeLogRateMedian, volumeLogRateMad);
+        this(keys, queries, oodCdf, null, null, marginCdf, volumeLogRateMedian, volumeLogRateMad);
+    }
+
+    /** Without per-class-pair ood references (files written before them). */
+    public Calibration(
+            int keys,
+            long queries,
+            double[] oodCdf,
+            SortedMap<Integer, double[]> oodClassCdfs,
+            double[] marginCdf,
+            double volumeLogRateMedian,
+            double volumeLogRateMad) {
+        this(keys, queries, oodCdf, oodClassCdfs, null, marginCdf, volumeLogRateMedian, volumeLogRateMad);
+    }
+
+    /** The key of the class pair (top-1 class {@code top1}, top-2 class {@code top2}) in {@link #oodPairCdfs}. */
+    public static long pair(int top1, int top2) {
+        return ((long) top1 << 16) | top2;
+    }
+
+    /** The top-1 class of a {@link #pair} key. */
+    public static int pairTop1(long pair) {
+        return (int) (pair >>> 16);
+    }
+
+    /** The top-2 class of a {@link #pair} key. */
+    public static int pairTop2(long pair) {
+        return (int) (pair & 0xffff);
     }
 
     public Calibration {
@@ -101,6 +134,31 @@ public record Calibration(
             }
         }
         oodClassCdfs = java.util.Collections.unmodifiableSortedMap(classes);
+        SortedMap<Long, double[]> pairs = new TreeMap<>();
+        if (oodPairCdfs != null) {
+            for (Map.Entry<Long, double[]> e : oodPairCdfs.entrySet()) {
+                long k = e.getKey();
+                if (e.getValue().length != OOD_BINS
+                        || k < 0
+                        || k > pair(65_535, 65_535)
+                        || pairTop1(k) == pairTop2(k)) {
+                    throw new IllegalArgumentException("ood.pair_cdf." + pairTop1(k) + "." + pairTop2(k) + ": "
+                            + e.getValue().length + " values (expected " + OOD_BINS + ", two different classes)");
+                }
+                pairs.put(k, e.getValue().clone());
+            }
+        }
+        oodPairCdfs = java.util.Collections.unmodifiableSortedMap(pairs);
+    }
+
+    /**
+     * The per-class-pair ood reference CDFs, {@link #pair} key (top-1 class, top-2 class) to 40 values
+     * (copies; empty when none).
+     */
+    public SortedMap<Long, double[]> oodPairReferences() {
+        SortedMap<Long, double[]> out = new TreeMap<>();
+        oodPairCdfs.forEach((c, v) -> out.put(c, v.clone()));
+        return out;
     }
 
     /** The per-class ood reference CDFs, class index to 40 values (copies; empty when none). */
@@ -155,6 +213,10 @@ public record Calibration(
             for (Map.Entry<Integer, double[]> e : oodClassCdfs.entrySet()) {
                 w.write("ood.class_cdf." + e.getKey() + " = " + join(e.getValue()) + "\n");
             }
+            for (Map.Entry<Long, double[]> e : oodPairCdfs.entrySet()) {
+                w.write("ood.pair_cdf." + pairTop1(e.getKey()) + "." + pairTop2(e.getKey()) + " = " + join(e.getValue())
+                        + "\n");
+            }
             if (marginCdf != null) {
                 w.write("boundary.margin_cdf = " + join(marginCdf) + "\n");
             }
@@ -185,6 +247,7 @@ public record Calibration(
         long queries = 0;
         double[] ood = null;
         SortedMap<Integer, double[]> classes = new TreeMap<>();
+        SortedMap<Long, double[]> pairs = new TreeMap<>();
         double[] margin = null;
         double median = Double.NaN;
         double mad = Double.NaN;
@@ -200,6 +263,28 @@ public record Calibration(
             }
             String name = line.substring(0, eq).strip();
             String value = line.substring(eq + 1).strip();
+            if (name.startsWith(PAIR_PREFIX)) {
+                String[] ab = name.substring(PAIR_PREFIX.length()).split("\\.", -1);
+                int a = -1;
+                int b = -1;
+                try {
+                    if (ab.length == 2) {
+                        a = Integer.parseInt(ab[0]);
+                        b = Integer.parseInt(ab[1]);
+                    }
+                } catch (NumberFormatException e) {
+                    a = -1;
+                }
+                if (a < 0 || a > 65_535 || b < 0 || b > 65_535 || a == b) {
+                    throw new IllegalArgumentException(where + name
+                            + ": class pair (expected ood.pair_cdf.A.B with A, B two different class indices in"
+                            + " [0, 65535])");
+                }
+                if (pairs.put(pair(a, b), cdf(where, name, value, OOD_BINS)) != null) {
+                    throw new IllegalArgumentException(where + name + ": given twice (expected once per class pair)");
+                }
+                continue;
+            }
             if (name.startsWith(CLASS_PREFIX)) {
                 int cls;
                 try {
@@ -225,9 +310,10 @@ public record Calibration(
                 case "volume.log_rate_median" -> median = number(where, name, value, -50, 50);
                 case "volume.log_rate_mad" -> mad = number(where, name, value, 0, 50);
                 default ->
-                    throw new IllegalArgumentException(where + "unknown field \"" + name
-                            + "\" (expected one of: format, keys, queries, ood.confidence_cdf, ood.class_cdf.CLASS,"
-                            + " boundary.margin_cdf, volume.log_rate_median, volume.log_rate_mad)");
+                    throw new IllegalArgumentException(
+                            where + "unknown field \"" + name
+                                    + "\" (expected one of: format, keys, queries, ood.confidence_cdf, ood.class_cdf.CLASS,"
+                                    + " ood.pair_cdf.TOP1.TOP2, boundary.margin_cdf, volume.log_rate_median, volume.log_rate_mad)");
             }
         }
         if (!FORMAT.equals(format)) {
@@ -238,10 +324,11 @@ public record Calibration(
             throw new IllegalArgumentException(
                     file + ": volume.log_rate_median and volume.log_rate_mad (expected: both or neither)");
         }
-        return new Calibration(keys, queries, ood, classes, margin, median, mad);
+        return new Calibration(keys, queries, ood, classes, pairs, margin, median, mad);
     }
 
     private static final String CLASS_PREFIX = "ood.class_cdf.";
+    private static final String PAIR_PREFIX = "ood.pair_cdf.";
 
     private static double number(String where, String name, String value, double min, double max) {
         try {
@@ -283,16 +370,17 @@ public record Calibration(
                 && queries == c.queries
                 && Arrays.equals(oodCdf, c.oodCdf)
                 && sameClasses(oodClassCdfs, c.oodClassCdfs)
+                && sameClasses(oodPairCdfs, c.oodPairCdfs)
                 && Arrays.equals(marginCdf, c.marginCdf)
                 && Double.compare(volumeLogRateMedian, c.volumeLogRateMedian) == 0
                 && Double.compare(volumeLogRateMad, c.volumeLogRateMad) == 0;
     }
 
-    private static boolean sameClasses(SortedMap<Integer, double[]> a, SortedMap<Integer, double[]> b) {
+    private static <K> boolean sameClasses(SortedMap<K, double[]> a, SortedMap<K, double[]> b) {
         if (!a.keySet().equals(b.keySet())) {
             return false;
         }
-        for (Map.Entry<Integer, double[]> e : a.entrySet()) {
+        for (Map.Entry<K, double[]> e : a.entrySet()) {
             if (!Arrays.equals(e.getValue(), b.get(e.getKey()))) {
                 return false;
             }

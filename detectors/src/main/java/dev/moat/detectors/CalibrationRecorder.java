@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * Builds a {@link Calibration} from recorded honest answers, the way the online references are
  * built but from traffic the operator vouches for: per key, the CDF of its top-1 confidences (ood's
- * 40 bins) overall and per top-1 class, the CDF of its top-1 minus top-2 margins (100 points) and its rate while active; then
+ * 40 bins) overall, per top-1 class and per (top-1, top-2) class pair, the CDF of its top-1 minus top-2 margins (100 points) and its rate while active; then
  * the pointwise median over keys with at least {@code minAnswers} answers (one vote per key, so a
  * heavy key does not dominate), and the median and MAD over keys of ln(rate per hour).
  *
@@ -25,6 +25,8 @@ public final class CalibrationRecorder {
         final int[] confidence = new int[Calibration.OOD_BINS];
         /** Per top-1 class index, its answers' confidence bins. */
         final Map<Integer, int[]> classConfidence = new HashMap<>();
+        /** Per (top-1, top-2) class pair ({@link Calibration#pair}), its answers' confidence bins. */
+        final Map<Long, int[]> pairConfidence = new HashMap<>();
 
         final int[] margin = new int[Calibration.MARGIN_BINS + 1];
         long answers;
@@ -52,6 +54,10 @@ public final class CalibrationRecorder {
         s.confidence[bin]++;
         int cls = prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
         s.classConfidence.computeIfAbsent(cls, c -> new int[Calibration.OOD_BINS])[bin]++;
+        int second = prediction.length >= 3 ? Rows.runnerUp(prediction) : -1;
+        if (second >= 0 && cls < 65_536 && second < 65_536) {
+            s.pairConfidence.computeIfAbsent(Calibration.pair(cls, second), c -> new int[Calibration.OOD_BINS])[bin]++;
+        }
         double m = Rows.margin(prediction);
         if (!Double.isNaN(m)) {
             // margin bin i holds margins in [i/100, (i+1)/100)
@@ -122,24 +128,34 @@ public final class CalibrationRecorder {
             }
             mad = median(column, rated);
         }
-        return new Calibration(qualified.size(), answers, ood, classCdfs(qualified), margin, med, mad);
+        return new Calibration(
+                qualified.size(),
+                answers,
+                ood,
+                cdfs(qualified, s -> s.classConfidence),
+                cdfs(qualified, s -> s.pairConfidence),
+                margin,
+                med,
+                mad);
     }
 
     /**
-     * Per top-1 class, as {@code ood}'s online per-class references: the class's answers pooled over
-     * keys, each key counting at most {@link Calibration#CLASS_KEY_CAP} of them, for classes with at
-     * least {@link Calibration#CLASS_MIN_KEYS} keys and {@link Calibration#CLASS_MIN_ANSWERS} capped answers.
+     * Per top-1 class (or per (top-1, top-2) class pair), as {@code ood}'s online per-class references:
+     * the class's answers pooled over keys, each key counting at most {@link Calibration#CLASS_KEY_CAP}
+     * of them, for classes with at least {@link Calibration#CLASS_MIN_KEYS} keys and {@link
+     * Calibration#CLASS_MIN_ANSWERS} capped answers.
      */
-    private static java.util.SortedMap<Integer, double[]> classCdfs(List<KeyStats> qualified) {
-        java.util.SortedMap<Integer, double[]> out = new java.util.TreeMap<>();
-        java.util.Set<Integer> classes = new java.util.TreeSet<>();
-        qualified.forEach(s -> classes.addAll(s.classConfidence.keySet()));
-        for (int cls : classes) {
+    private static <K extends Comparable<K>> java.util.SortedMap<K, double[]> cdfs(
+            List<KeyStats> qualified, java.util.function.Function<KeyStats, Map<K, int[]>> of) {
+        java.util.SortedMap<K, double[]> out = new java.util.TreeMap<>();
+        java.util.Set<K> classes = new java.util.TreeSet<>();
+        qualified.forEach(s -> classes.addAll(of.apply(s).keySet()));
+        for (K cls : classes) {
             double[] cdf = new double[Calibration.OOD_BINS];
             double total = 0;
             int keys = 0;
             for (KeyStats s : qualified) {
-                int[] counts = s.classConfidence.get(cls);
+                int[] counts = of.apply(s).get(cls);
                 if (counts == null) {
                     continue;
                 }

@@ -75,4 +75,18 @@ public final class Rows {
         }
         return a;
     }
+
+    /** The index of the second largest entry (ties: the later index after the argmax's), or -1 with fewer than two entries. */
+    public static int runnerUp(double[] p) {
+        int best = argmax(p);
+        int second = -1;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < p.length; i++) {
+            if (i != best && p[i] > max) {
+                max = p[i];
+                second = i;
+            }
+        }
+        return second;
+    }
 }

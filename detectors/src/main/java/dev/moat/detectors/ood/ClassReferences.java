@@ -13,8 +13,10 @@ import java.util.Arrays;
  * <ul>
  *   <li><b>Class codes.</b> The top-1 class of an answer is stored as one byte. Codes are handed out
  *       per worker in first-seen order, up to {@value #MAX_CLASSES} classes (class indices below
- *       65,536); answers of any further class are {@link #UNTRACKED} and are compared as a class
- *       without a reference of its own is (see {@link #envelope}).
+ *       65,536); then a class seen in an answer to a trusted key takes over the code of the class
+ *       without a reference that was seen least recently (see {@link #code}). Answers of a class with
+ *       no code are {@link #UNTRACKED} and are compared as a class without a reference of its own is
+ *       (see {@link #envelope}).
  *   <li><b>Summary.</b> When a key reports (every 200 answers), its window's (class, bin) counts are
  *       kept, sparse and sorted, in its slot (at most one int per answer in the window).
  *   <li><b>Reference.</b> For class c, the trusted keys' answers of c are pooled into one CDF, each key
@@ -22,17 +24,19 @@ import java.util.Arrays;
  *       one-class key does not make the class its own; a uniform key holds about 50 of each of ten
  *       classes in a full window). The class has a reference once at least {@code minKeys} (3) keys
  *       and {@value #MIN_CLASS_ANSWERS} capped answers feed it; otherwise null, and the caller uses
- *       {@link #envelope} or the pooled reference. Pooled rather than a quantile over keys as the
- *       population does: a key's sample of one class is small (20 answers of each of ten classes at
- *       its first report, 5 of each for a customer sending 90% of one class), so a per-key quantile
- *       would be noisy and would need per-class voters that small populations do not have.
+ *       {@link #envelope} or the pooled reference. Each reference is held to at most {@code slack}
+ *       ({@code d_high}) above its anchor in every bin (see {@link #anchor}). Pooled rather than a
+ *       quantile over keys as the population does: a key's sample of one class is small (20
+ *       answers of each of ten classes at its first report, 5 of each for a customer sending 90% of
+ *       one class), so a per-key quantile would be noisy and would need per-class voters that small
+ *       populations do not have.
  * </ul>
  *
  * <p>Recomputed lazily, at most once a second of event time or every 64 reports (as the population
  * is), in time linear in the stored counts (a binary search per key and class, then its counts).
  * Memory: one int per distinct (class, bin) of each reporting key's window (at most 500 per slot: 2
- * MB for the 1,024 slots in the worst case) plus 320 bytes per class with a reference. Not
- * thread-safe (the worker's).
+ * MB for the 1,024 slots in the worst case), 2 KB for when each code was seen last, plus 320 bytes
+ * per class with a reference and as much for its anchor. Not thread-safe (the worker's).
  */
 final class ClassReferences {
 
@@ -51,6 +55,9 @@ final class ClassReferences {
     /** Keys a class's own reference needs (fewer if ood's {@code min_keys} is lower). */
     static final int MIN_VOTERS = Calibration.CLASS_MIN_KEYS;
 
+    /** How long a class's anchor holds before it moves to the class's (held) reference of the time. */
+    static final long ANCHOR_MILLIS = 86_400_000L;
+
     private static final int MAX_INDEX = 1 << 16;
     private static final int COUNT_BITS = 17;
     private static final int COUNT_MASK = (1 << COUNT_BITS) - 1;
@@ -62,6 +69,10 @@ final class ClassReferences {
     private final int[] cellCount;
     private final double[][] cdfs = new double[MAX_CLASSES][];
     private final boolean[] present = new boolean[MAX_CLASSES];
+    private final double[][] anchors = new double[MAX_CLASSES][];
+    private final long[] lastSeen = new long[MAX_CLASSES];
+    private final long[] anchoredAt = new long[MAX_CLASSES];
+    private final double slack;
     private byte[] codeOf = new byte[16];
     private int classes;
     private int[] indexOf = new int[16];
@@ -79,7 +90,12 @@ final class ClassReferences {
     private int reportsSince = Integer.MAX_VALUE;
     private long computedAt = Long.MIN_VALUE;
 
-    ClassReferences(KeyPopulation population, int bins, int minKeys) {
+    /**
+     * @param slack how much less confident (in any bin of the CDF) than its anchor a class's reference
+     *     may become: ood's {@code d_high}
+     */
+    ClassReferences(KeyPopulation population, int bins, int minKeys, double slack) {
+        this.slack = slack;
         if ((long) MAX_CLASSES * bins > (1 << (31 - COUNT_BITS))) {
             throw new IllegalArgumentException("bins: " + bins);
         }
@@ -100,30 +116,82 @@ final class ClassReferences {
         this.envelope = new double[bins];
     }
 
-    /** The code of class index {@code cls} (handing out the next one at first sight), or {@link #UNTRACKED}. */
-    int code(int cls) {
+    /**
+     * The code of class index {@code cls}, or {@link #UNTRACKED}. A class seen for the first time gets
+     * the next free code; once all {@value #MAX_CLASSES} are taken, a class seen in an answer to a key
+     * that holds a trusted population slot ({@code trusted}) takes over the code of the class without a
+     * reference of its own that was seen least recently (its stored counts are dropped), and other
+     * keys' new classes are {@link #UNTRACKED}. So a key that sprays rare classes first uses the codes
+     * up only until trusted keys' classes need them, and classes with a reference keep theirs.
+     */
+    int code(int cls, boolean trusted, long now) {
         if (cls < 0 || cls >= MAX_INDEX) {
             return UNTRACKED;
         }
-        if (cls >= codeOf.length) {
-            if (classes >= MAX_CLASSES) {
+        if (cls < codeOf.length) {
+            int c = codeOf[cls] & 0xff;
+            if (c != 0) {
+                lastSeen[c - 1] = now;
+                return c - 1;
+            }
+        }
+        int code;
+        if (classes < MAX_CLASSES) {
+            code = classes++;
+            if (code == indexOf.length) {
+                indexOf = Arrays.copyOf(indexOf, 2 * code);
+            }
+        } else {
+            code = trusted ? leastRecentWithoutReference() : -1;
+            if (code < 0) {
                 return UNTRACKED;
             }
+            codeOf[indexOf[code]] = 0;
+            forget(code);
+        }
+        if (cls >= codeOf.length) {
             codeOf = Arrays.copyOf(codeOf, Math.min(MAX_INDEX, Math.max(cls + 1, 2 * codeOf.length)));
         }
-        int c = codeOf[cls] & 0xff;
-        if (c != 0) {
-            return c - 1;
+        codeOf[cls] = (byte) (code + 1);
+        indexOf[code] = cls;
+        lastSeen[code] = now;
+        return code;
+    }
+
+    /** The code without a reference of its own (at the last recompute) seen least recently, or -1. */
+    private int leastRecentWithoutReference() {
+        int best = -1;
+        for (int code = 0; code < classes; code++) {
+            if (!present[code] && (best < 0 || lastSeen[code] < lastSeen[best])) {
+                best = code;
+            }
         }
-        if (classes >= MAX_CLASSES) {
-            return UNTRACKED;
+        return best;
+    }
+
+    /**
+     * Drops what is stored under {@code code} before it is handed to another class: the trusted keys'
+     * counts of it and its anchor. Windows may still hold the code for up to a window of answers;
+     * those answers are then read as the new class's.
+     */
+    private void forget(int code) {
+        int lo = (code * bins) << COUNT_BITS;
+        int hi = ((code + 1) * bins) << COUNT_BITS;
+        for (int s = 0; s < cells.length; s++) {
+            int n = cellCount[s];
+            if (n > 0) {
+                int[] c = cells[s];
+                int from = lowerBound(c, n, lo);
+                int to = lowerBound(c, n, hi);
+                if (to > from) {
+                    System.arraycopy(c, to, c, from, n - to);
+                    cellCount[s] = n - (to - from);
+                }
+            }
         }
-        codeOf[cls] = (byte) (classes + 1);
-        if (classes == indexOf.length) {
-            indexOf = Arrays.copyOf(indexOf, 2 * classes);
-        }
-        indexOf[classes] = cls;
-        return classes++;
+        anchors[code] = null;
+        present[code] = false;
+        reportsSince = Integer.MAX_VALUE;
     }
 
     /** The class index that got {@code code}. */
@@ -196,7 +264,8 @@ final class ClassReferences {
      * The pointwise maximum of the classes' own references (the least confident honest class at each
      * bin), or null when no class has one: what a class without a reference of its own is compared
      * with, so an answer gains nothing from landing in such a class that it could not gain by landing
-     * in the least confident class that has one.
+     * in the least confident class that has one. Each reference is held to its anchor (see {@link
+     * #anchor}), so keys that drift a rare class's reference loosen this envelope by at most as much.
      */
     double[] envelope(long now) {
         refresh(now);
@@ -273,6 +342,7 @@ final class ClassReferences {
                 }
                 cdf[b] = acc / total;
             }
+            anchor(code, cdf, now);
             present[code] = true;
         }
         hasEnvelope = false;
@@ -284,6 +354,29 @@ final class ClassReferences {
                     envelope[b] = Math.max(envelope[b], cdfs[code][b]);
                 }
             }
+        }
+    }
+
+    /**
+     * Holds class {@code code}'s reference to at most {@link #slack} above (less confident than) its
+     * anchor in every bin: the reference it had when first formed, moved to the held reference every
+     * {@link #ANCHOR_MILLIS}. Keys that stay trusted against a reference they make most of (a rare
+     * class's) could otherwise drift it report after report without bound; now by at most {@code
+     * slack} a day.
+     */
+    private void anchor(int code, double[] cdf, long now) {
+        double[] a = anchors[code];
+        if (a == null) {
+            anchors[code] = cdf.clone();
+            anchoredAt[code] = now;
+            return;
+        }
+        for (int b = 0; b < bins; b++) {
+            cdf[b] = Math.min(cdf[b], a[b] + slack);
+        }
+        if (now - anchoredAt[code] >= ANCHOR_MILLIS) {
+            System.arraycopy(cdf, 0, a, 0, bins);
+            anchoredAt[code] = now;
         }
     }
 

@@ -67,7 +67,16 @@ import java.util.Set;
  *       honest answers, so fewer keys can move it than the pooled reference (a weighted mean, not the
  *       pooled reference's 0.75 quantile: per-key class samples are too small for a quantile over keys
  *       in a small population). Keys that stay trusted may drift it by at most about their own
- *       tolerated D+ (0.14) per report. A calibration file avoids that.
+ *       tolerated D+ (0.14) per report; report after report, on a rare class they make most of, that
+ *       had no bound, and through the envelope it loosened every class without a reference. Each
+ *       class's reference is therefore held to at most {@code d_high} above its anchor (see {@link
+ *       ClassReferences}): at most 0.2 a day. A calibration file avoids all of it.
+ *   <li>Using up the class codes (models with more than 255 classes): once they are taken, a trusted
+ *       key's new class takes over the code of the least recently seen class without a reference.
+ *   <li>Against a calibration file with {@code ood.pair_cdf.A.B} lines, an answer is compared with
+ *       its (top-1, top-2) class pair's reference (the less confident of the pair's and class A's):
+ *       a misread B labelled A keeps B second and meets honest misread Bs. Filtering queries to the
+ *       least confident pair buys that pair's honest level, as for classes.
  * </ul>
  */
 public final class OodDetector implements Detector<OodDetector.State> {
@@ -90,7 +99,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
             double dHigh,
             double alpha,
             double[] referenceCdf,
-            Map<Integer, double[]> classCdfs) {
+            Map<Integer, double[]> classCdfs,
+            Map<Long, double[]> pairCdfs) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             String ref = p.string("reference_confidences", null);
@@ -122,6 +132,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     p.number("d_high", 0.2, 0, 1),
                     p.number("alpha", 1e-4, 0, 1),
                     cdf,
+                    Map.of(),
                     Map.of());
             if (s.dHigh <= s.dLow) {
                 throw p.fail("d_high", s.dHigh, "greater than d_low (" + s.dLow + ")");
@@ -168,7 +179,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
                         parsed.dHigh(),
                         parsed.alpha(),
                         calibration.oodReference(),
-                        calibration.oodClassReferences())
+                        calibration.oodClassReferences(),
+                        calibration.oodPairReferences())
                 : parsed;
         return Factory.of(NAME, () -> new OodDetector(s));
     }
@@ -182,8 +194,21 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final int[] counts = new int[BINS];
     private final int[] classCounts = new int[ClassReferences.UNTRACKED + 1];
 
-    /** The configured per-class references by class index (null entries: none), or null without. */
+    /**
+     * With configured per-class references: the reference of each configured code (classes' first,
+     * then class pairs'), or null without. The window holds these codes instead of {@link
+     * ClassReferences#code}'s.
+     */
     private final double[][] configuredClasses;
+
+    /** The configured code of each top-1 class index ({@link ClassReferences#UNTRACKED}: none). */
+    private final int[] configuredCodeOfClass;
+
+    /** Per top-1 class index, the top-2 classes with a configured pair reference, sorted (null: none). */
+    private final int[][] configuredPairSeconds;
+
+    /** The configured codes of {@link #configuredPairSeconds}' pairs. */
+    private final int[][] configuredPairCodes;
 
     /** The pointwise maximum of the configured pooled and per-class references. */
     private final double[] configuredEnvelope = new double[BINS];
@@ -191,22 +216,67 @@ public final class OodDetector implements Detector<OodDetector.State> {
     public OodDetector(Settings settings) {
         this.settings = settings;
         if (settings.referenceCdf() != null && !settings.classCdfs().isEmpty()) {
+            // codes 0..254: the classes' references first (by class index), then the class pairs' (by pair)
+            java.util.List<double[]> refs = new java.util.ArrayList<>();
             int max = 0;
             for (int c : settings.classCdfs().keySet()) {
                 max = Math.max(max, c);
             }
-            configuredClasses = new double[max + 1][];
+            for (long pair : settings.pairCdfs().keySet()) {
+                max = Math.max(max, dev.moat.detectors.Calibration.pairTop1(pair));
+            }
+            configuredCodeOfClass = new int[max + 1];
+            java.util.Arrays.fill(configuredCodeOfClass, ClassReferences.UNTRACKED);
             System.arraycopy(settings.referenceCdf(), 0, configuredEnvelope, 0, BINS);
-            settings.classCdfs().forEach((c, v) -> {
-                configuredClasses[c] = v.clone();
-                for (int i = 0; i < BINS; i++) {
-                    configuredEnvelope[i] = Math.max(configuredEnvelope[i], v[i]);
+            for (Map.Entry<Integer, double[]> e : new java.util.TreeMap<>(settings.classCdfs()).entrySet()) {
+                if (refs.size() == ClassReferences.MAX_CLASSES) {
+                    break;
                 }
-            });
+                configuredCodeOfClass[e.getKey()] = refs.size();
+                refs.add(e.getValue().clone());
+                for (int i = 0; i < BINS; i++) {
+                    // classes without a reference of their own: the least confident of the pooled and the classes'
+                    // (not the pairs': a pair is the classes' confusions, less confident than any class's answers)
+                    configuredEnvelope[i] = Math.max(configuredEnvelope[i], e.getValue()[i]);
+                }
+            }
+            configuredPairSeconds = new int[max + 1][];
+            configuredPairCodes = new int[max + 1][];
+            for (Map.Entry<Long, double[]> e : new java.util.TreeMap<>(settings.pairCdfs()).entrySet()) {
+                if (refs.size() == ClassReferences.MAX_CLASSES) {
+                    break;
+                }
+                int a = dev.moat.detectors.Calibration.pairTop1(e.getKey());
+                int[] seconds = configuredPairSeconds[a];
+                int n = seconds == null ? 0 : seconds.length;
+                // sorted by the TreeMap's order: top-2 classes ascend within a top-1 class
+                configuredPairSeconds[a] =
+                        seconds = java.util.Arrays.copyOf(seconds == null ? new int[0] : seconds, n + 1);
+                seconds[n] = dev.moat.detectors.Calibration.pairTop2(e.getKey());
+                int[] codes = java.util.Arrays.copyOf(
+                        configuredPairCodes[a] == null ? new int[0] : configuredPairCodes[a], n + 1);
+                codes[n] = refs.size();
+                configuredPairCodes[a] = codes;
+                // the less confident of the pair's and its top-1 class's: a pair's reference rests on fewer answers,
+                // and its noise must not make an honest key's answers of the class look worse than the class's own
+                double[] ref = e.getValue().clone();
+                int classCode = configuredCodeOfClass[a];
+                if (classCode != ClassReferences.UNTRACKED) {
+                    for (int i = 0; i < BINS; i++) {
+                        ref[i] = Math.max(ref[i], refs.get(classCode)[i]);
+                    }
+                }
+                refs.add(ref);
+            }
+            configuredClasses = refs.toArray(new double[0][]);
         } else {
             configuredClasses = null;
+            configuredCodeOfClass = null;
+            configuredPairSeconds = null;
+            configuredPairCodes = null;
         }
-        this.classes = new ClassReferences(population, BINS, Math.min(settings.minKeys(), ClassReferences.MIN_VOTERS));
+        this.classes = new ClassReferences(
+                population, BINS, Math.min(settings.minKeys(), ClassReferences.MIN_VOTERS), settings.dHigh());
     }
 
     static int bin(double confidence) {
@@ -252,7 +322,15 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
         int b = bin(c);
         s.window[2 * s.next] = (byte) b;
-        s.window[2 * s.next + 1] = (byte) classes.code(cls);
+        s.window[2 * s.next + 1] = (byte)
+                (configuredClasses != null
+                        ? configuredCode(cls, prediction)
+                        : classes.code(
+                                cls,
+                                s.slot >= 0
+                                        && s.score < KeyPopulation.TRUSTED_BELOW
+                                        && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
+                                now));
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
         // keys report before their window is full, so the reference exists soon after start-up
@@ -332,6 +410,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         java.util.Arrays.fill(reference, 0);
         int own = 0;
         int rest = 0;
+        double[] env = configuredClasses != null ? configuredEnvelope : classes.envelope(now);
         for (int code = 0; code < classCounts.length; code++) {
             int k = classCounts[code];
             if (k == 0) {
@@ -351,7 +430,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (rest > 0) {
             // classes without a reference of their own: the least confident of the pooled and the classes' own
             double share = (double) rest / n;
-            double[] env = configuredClasses != null ? configuredEnvelope : classes.envelope(now);
             for (int i = 0; i < BINS; i++) {
                 reference[i] += share * (env == null ? pooled[i] : Math.max(pooled[i], env[i]));
             }
@@ -365,8 +443,26 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (configuredClasses == null) {
             return classes.reference(code, now);
         }
-        int cls = classes.classIndex(code);
-        return cls < configuredClasses.length ? configuredClasses[cls] : null;
+        return code < configuredClasses.length ? configuredClasses[code] : null;
+    }
+
+    /**
+     * The configured code of an answer of top-1 class {@code cls}: its (top-1, top-2) class pair's when
+     * the calibration has a reference for the pair, else its top-1 class's, else {@link
+     * ClassReferences#UNTRACKED}.
+     */
+    private int configuredCode(int cls, double[] prediction) {
+        if (cls >= configuredCodeOfClass.length) {
+            return ClassReferences.UNTRACKED;
+        }
+        int[] seconds = configuredPairSeconds[cls];
+        if (seconds != null && prediction.length >= 3) {
+            int i = java.util.Arrays.binarySearch(seconds, Rows.runnerUp(prediction));
+            if (i >= 0) {
+                return configuredPairCodes[cls][i];
+            }
+        }
+        return configuredCodeOfClass[cls];
     }
 
     @Override
