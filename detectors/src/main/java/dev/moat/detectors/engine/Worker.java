@@ -27,7 +27,7 @@ public final class Worker implements Runnable {
     record TenantTask(QueryEvent event) {}
 
     /** An event for the gateway-wide cross-key store (owned by one worker). */
-    record CrossTask(QueryEvent event) {}
+    record CrossTask(QueryEvent event, int epoch) {}
 
     record ResetTask(String keyId) {}
 
@@ -134,7 +134,7 @@ public final class Worker implements Runnable {
         int rows = e.inputs().length;
         if (crossSearchRows.get() < queueCapacity / CROSS_SHARE && queue.size() < queueCapacity / CROSS_SHARE) {
             crossSearchRows.addAndGet(rows);
-            if (queue.offer(new CrossTask(e))) {
+            if (queue.offer(new CrossTask(e, publisher.crossEpoch(e.keyId())))) {
                 return true;
             }
             crossSearchRows.addAndGet(-rows);
@@ -280,7 +280,7 @@ public final class Worker implements Runnable {
             } else if (task instanceof CrossTask t) {
                 try {
                     drainCrossStoreOnly();
-                    onCrossEvent(t.event());
+                    onCrossEvent(t.event(), t.epoch());
                 } finally {
                     crossSearchRows.addAndGet(-t.event().inputs().length);
                 }
@@ -391,9 +391,14 @@ public final class Worker implements Runnable {
      * score; when its level rises, the key's worker re-publishes the key (a key blocked for it sends
      * nothing more that would carry the score into its verdict).
      */
-    private void onCrossEvent(QueryEvent e) {
+    private void onCrossEvent(QueryEvent e, int epoch) {
         var store = crossStore(e.profile().crossKey());
         double score = store.observe(e.keyId(), e.inputs(), e.predictions());
+        if (epoch != publisher.crossEpoch(e.keyId())) {
+            // queued before an admin reset of the key: its rows stay as parents, its evidence does not
+            // (the reset's own task, queued after this one, forgets the key's record)
+            return;
+        }
         if (publisher.publishCross(e.keyId(), score, store) && router != null) {
             router.apply(e.keyId()).offer(new TenantRaised(e.keyId(), e.tenant()));
         }

@@ -333,13 +333,21 @@ public final class CrossKeyParents {
                 rec.hi = Math.max(rec.hi, v);
             }
             int found = candidates(st, c, h);
-            if (found > 0) {
+            // an identical row (the same public image sent by two customers) is no step, and the row
+            // goes uncounted, as before
+            if (found > 0 && candDist[0] > 0) {
                 searches++;
                 float minStep = (float) (settings.stepMinFraction() * rec.scale);
                 int stride = ByteRows.stride(m);
+                // a copy of the row (too near for even SignSteps.MIN_MOVED coordinates to have moved by
+                // the smallest step: a re-encoded public image) ends the test after it: what lies behind
+                // a copy is another image, and natural neighbours of whole-number images often look
+                // like equal steps. A decoy that near is itself a step from the parent (its key is
+                // credited); a farther one is passed over.
+                int tests = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep ? 1 : found;
                 boolean hit = false;
                 // nearest first; the first sign step ends it (a decoy nearer than the parent is passed over)
-                for (int k = 0; k < found && !hit; k++) {
+                for (int k = 0; k < tests && !hit; k++) {
                     int slot = candSlots[k];
                     int base = slot * stride;
                     ByteRows.decode(st.rows, base, m, parent);
@@ -616,7 +624,7 @@ public final class CrossKeyParents {
             pa[low] = pa[n];
             compared++;
             float d = ByteRows.distanceSquared(x, st.rows, slot * stride, m, st.offsets[slot], st.steps[slot], worst);
-            if (d >= worst || d <= 0) {
+            if (d >= worst) {
                 continue;
             }
             // insert into the candidates, nearest first
