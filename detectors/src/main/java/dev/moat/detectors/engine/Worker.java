@@ -139,16 +139,18 @@ public final class Worker implements Runnable {
             }
             crossSearchRows.addAndGet(-rows);
         }
+        // lock-free (the event loop calls this): the newest rows are kept, the trimming approximate
+        // under concurrent offers
         int limit = e.profile().crossKey().storeSize();
-        synchronized (crossStoreOnly) {
-            crossStoreOnly.addLast(e);
-            crossStoreOnlyRows += rows;
-            while (crossStoreOnly.size() > 1
-                    && crossStoreOnlyRows - crossStoreOnly.peekFirst().inputs().length >= limit) {
-                QueryEvent gone = crossStoreOnly.pollFirst();
-                crossStoreOnlyRows -= gone.inputs().length;
-                crossRowsLost += gone.inputs().length;
+        crossStoreOnly.add(e);
+        int waiting = crossStoreOnlyRows.addAndGet(rows);
+        while (waiting > limit) {
+            QueryEvent gone = crossStoreOnly.peek();
+            if (gone == null || gone == e || !crossStoreOnly.remove(gone)) {
+                break;
             }
+            waiting = crossStoreOnlyRows.addAndGet(-gone.inputs().length);
+            crossRowsLost.add(gone.inputs().length);
         }
         if (crossDrainQueued.compareAndSet(false, true) && !queue.offer(CROSS_DRAIN)) {
             // the queue is full: the next cross task, or the worker's next idle second, stores them
@@ -164,27 +166,25 @@ public final class Worker implements Runnable {
 
     /** Rows of shed searches waiting to be stored (for tests). */
     int crossStoreOnlyRows() {
-        synchronized (crossStoreOnly) {
-            return crossStoreOnlyRows;
-        }
+        return crossStoreOnlyRows.get();
     }
 
     /** Rows of shed searches dropped before they were stored: older than the newest {@code store_size} waiting. */
     public long crossRowsLost() {
-        synchronized (crossStoreOnly) {
-            return crossRowsLost;
-        }
+        return crossRowsLost.sum();
     }
 
     /** Rows queued for a cross-key search. */
     private final java.util.concurrent.atomic.AtomicInteger crossSearchRows =
             new java.util.concurrent.atomic.AtomicInteger();
 
-    /** Events whose search was shed, waiting to be stored; guarded by itself. */
-    private final java.util.ArrayDeque<QueryEvent> crossStoreOnly = new java.util.ArrayDeque<>();
+    /** Events whose search was shed, waiting to be stored (written by event loops, read by this worker). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<QueryEvent> crossStoreOnly =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    private int crossStoreOnlyRows;
-    private long crossRowsLost;
+    private final java.util.concurrent.atomic.AtomicInteger crossStoreOnlyRows =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.LongAdder crossRowsLost = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.AtomicBoolean crossDrainQueued =
             new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -406,15 +406,9 @@ public final class Worker implements Runnable {
 
     /** Stores the rows of shed searches, oldest first, without searching them. */
     private void drainCrossStoreOnly() {
-        while (true) {
-            QueryEvent e;
-            synchronized (crossStoreOnly) {
-                e = crossStoreOnly.pollFirst();
-                if (e == null) {
-                    return;
-                }
-                crossStoreOnlyRows -= e.inputs().length;
-            }
+        QueryEvent e;
+        while ((e = crossStoreOnly.poll()) != null) {
+            crossStoreOnlyRows.addAndGet(-e.inputs().length);
             crossStore(e.profile().crossKey()).store(e.keyId(), e.inputs(), e.predictions());
         }
     }

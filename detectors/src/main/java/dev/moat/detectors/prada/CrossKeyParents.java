@@ -21,12 +21,15 @@ import java.util.function.Consumer;
  * for wider ones a secret start and a stride coprime with the width, like PRADA's per-key sample but
  * one for the store, so every key's rows are comparable), one byte per coordinate ({@link ByteRows}),
  * with its predicted class and the key that sent it. It is owned by one engine worker, which every
- * event of a policy with {@code cross_key} visits (like a tenant's worker). For each row: the nearest
- * stored row of the same predicted class sent by another key (the same restriction as PRADA's
- * growing sets: a sign step rarely changes the class; the key's own rows are skipped, PRADA's own
- * test already sees those), then the sign-step shapes of {@link SignSteps} (equal and flat; not
- * repeat, which needs one key's history) with the child key's own floor ({@code step_min_fraction}
- * of the largest value it has sent) and clip bounds. Only the child is credited: the parent's key may
+ * event of a policy with {@code cross_key} visits (like a tenant's worker). For each row: the
+ * {@value #CANDIDATES} nearest stored rows of the same predicted class sent by other keys (the same
+ * restriction as PRADA's growing sets: a sign step rarely changes the class; the key's own rows are
+ * skipped, PRADA's own test already sees those), each put, nearest first until one passes, to the
+ * sign-step shapes of {@link SignSteps} (equal and flat; not repeat, which needs one key's history)
+ * with the child key's own floor ({@code step_min_fraction} of the largest value it has sent) and
+ * clip bounds. Several, because a second key that first sends a noisy near-copy of each child puts
+ * a decoy nearer than the parent; but a copy of the row (re-encoded) ends the test, and an
+ * identical row leaves the row uncounted (the same public image sent by two customers). Only the child is credited: the parent's key may
  * be an honest customer whose public image an attacker stepped from. The reason names the last parent
  * key, which links the two keys for the operator.
  *
@@ -46,9 +49,10 @@ import java.util.function.Consumer;
  * look like children of the attacker's: the customer is then credited. Needs the exact images (bytes)
  * and order the customer will send; the reason names the attacker's key as parent.
  *
- * <p>Cost per row: a scan of the ring's class bytes and, for same-class rows of other keys, a partial
- * squared distance over the sample, abandoned every 16 coordinates once past the best (as PRADA's
- * growing-set search); no allocation once the ring and the key's record exist. Not thread-safe: one
+ * <p>Cost per row: a walk of the class's band of rows sorted by norm, stopped by the norm gap; a
+ * bound per row from its contiguous record; a full squared distance, lowest bound first, abandoned
+ * every 16 coordinates once past the third-nearest; an insert into the class's sorted arrays. No
+ * allocation once the ring, the class arrays and the key's record exist. Not thread-safe: one
  * instance per engine, used by the worker that owns it.
  */
 public final class CrossKeyParents {
