@@ -235,6 +235,73 @@ class CrossKeyParentsTest {
     }
 
     /**
+     * detectors/README "A decoy nearer than the parent": a second key first sends a noisy near-copy
+     * of each child (Gaussian noise, sd 0.3 on the 0..16 scale), so the child's nearest other-key row
+     * is the decoy, whose difference is noise, not a step. Only the nearest was tested, and the child
+     * key was never credited (0 of 40); the three nearest are tested now, nearest first, and the
+     * parent behind the decoy is found. The same with two decoys per child (from two keys). A decoy
+     * so near that it counts as a copy of the child (noise sd 0.05: too little movement for a step)
+     * ends the child's test, but is itself a step from the parent: the decoy key is credited instead.
+     */
+    @Test
+    void aDecoyNearerThanTheParentBypassIsClosed() {
+        for (int decoys : new int[] {1, 2}) {
+            CrossKeyParents store =
+                    new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
+            double[][] label = {{0.9, 0.05, 0.05}};
+            Random rnd = new Random(11);
+            int n = 40;
+            double[][] children = new double[n][];
+            for (int i = 0; i < n; i++) {
+                double[] x = Digits.get().train().x()[i].clone();
+                store.observe("parent-key", new double[][] {x}, label);
+                children[i] = new double[x.length];
+                for (int j = 0; j < x.length; j++) {
+                    children[i][j] = Math.max(0, Math.min(16, x[j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                for (int d = 0; d < decoys; d++) {
+                    double[] decoy = children[i].clone();
+                    for (int j = 0; j < decoy.length; j++) {
+                        decoy[j] = Math.max(0, Math.min(16, decoy[j] + 0.3 * rnd.nextGaussian()));
+                    }
+                    store.observe("decoy-key-" + d, new double[][] {decoy}, label);
+                }
+                long before = store.hits();
+                double score = store.observe("child-key", new double[][] {children[i]}, label);
+                if (i == n - 1) {
+                    System.out.printf(
+                            "decoys (%d per child): child key's cross_key score %.2f, %s%n",
+                            decoys, score, store.reason("child-key"));
+                    assertThat(score).as("%d decoys per child", decoys).isEqualTo(1.0);
+                }
+                assertThat(store.hits() - before)
+                        .as("child %d behind %d decoys", i, decoys)
+                        .isEqualTo(1);
+            }
+        }
+        CrossKeyParents store = new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
+        double[][] label = {{0.9, 0.05, 0.05}};
+        Random rnd = new Random(12);
+        double decoyScore = 0;
+        for (int i = 0; i < 40; i++) {
+            double[] x = Digits.get().train().x()[i].clone();
+            store.observe("parent-key", new double[][] {x}, label);
+            double[] child = new double[x.length];
+            double[] decoy = new double[x.length];
+            for (int j = 0; j < x.length; j++) {
+                child[j] = Math.max(0, Math.min(16, x[j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
+                decoy[j] = Math.max(0, Math.min(16, child[j] + 0.05 * rnd.nextGaussian()));
+            }
+            decoyScore = store.observe("decoy-key", new double[][] {decoy}, label);
+            store.observe("child-key", new double[][] {child}, label);
+        }
+        System.out.printf("near-copy decoys: %s%n", store.reason("decoy-key"));
+        assertThat(decoyScore).as("the near-copy decoys' key").isEqualTo(1.0);
+    }
+
+    /**
      * Customers of different tenants sending the same public test images: identical rows (distance
      * 0) and re-encoded ones (through 8 bits at 0..255 and back: every pixel off by under 0.04 on the
      * 0..16 scale, below the 2% floor) are not sign steps, so the keys are neither linked nor flagged.

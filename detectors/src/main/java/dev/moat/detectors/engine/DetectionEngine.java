@@ -125,7 +125,7 @@ public final class DetectionEngine implements AutoCloseable {
         try {
             shard(keyId).reset(keyId);
             // the cross-key store's record of the key too, or its next event would inherit the old score
-            publisher.forgetCross(keyId);
+            publisher.resetCross(keyId);
             shard(CROSS_KEY_STORE).resetCross(keyId);
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();

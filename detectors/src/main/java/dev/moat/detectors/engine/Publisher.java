@@ -109,6 +109,34 @@ public final class Publisher {
     }
 
     /**
+     * Per key reset by an admin, how many times: a cross-key search queued before a reset carries
+     * the count it saw, and its score is not published after the reset (it was the key's old
+     * evidence; before, it could cross the reset and hand the key its old score back once). Only
+     * reset keys have an entry; the map is cleared past {@value #MAX_RESET_EPOCHS} keys (a search
+     * queued across that clearing may publish once, as before).
+     */
+    private final ConcurrentHashMap<String, Integer> crossEpochs = new ConcurrentHashMap<>();
+
+    private static final int MAX_RESET_EPOCHS = 100_000;
+
+    /** An admin reset: the key's cross-key score is forgotten, and searches queued before now publish nothing. */
+    void resetCross(String keyId) {
+        if (crossEpochs.size() >= MAX_RESET_EPOCHS) {
+            crossEpochs.clear();
+        }
+        crossEpochs.merge(keyId, 1, Integer::sum);
+        crossScores.remove(keyId);
+    }
+
+    /** The key's reset count (0 for a key never reset). */
+    int crossEpoch(String keyId) {
+        if (crossEpochs.isEmpty()) {
+            return 0;
+        }
+        return crossEpochs.getOrDefault(keyId, 0);
+    }
+
+    /**
      * Records a key's cross-key score (its reason rebuilt when the score moved by more than 0.01).
      * Returns true when it raised the key's level over what the score was before, so the key's worker
      * should re-publish the key.

@@ -27,7 +27,7 @@ public final class Worker implements Runnable {
     record TenantTask(QueryEvent event) {}
 
     /** An event for the gateway-wide cross-key store (owned by one worker). */
-    record CrossTask(QueryEvent event) {}
+    record CrossTask(QueryEvent event, int epoch) {}
 
     record ResetTask(String keyId) {}
 
@@ -117,18 +117,81 @@ public final class Worker implements Runnable {
     }
 
     /**
-     * Never blocks; refused once {@link #CROSS_SHARE} of the queue is taken. The cross-key search is
-     * the costliest task (11-17 us a row on the quiet machine) and one worker does it for the whole
-     * gateway: beyond what that worker can search (some 60,000-90,000 rows a second) its tasks must
-     * neither take the queue slots this worker's own keys' events need (a Sybil flood would otherwise
-     * get the store owner's keys' events dropped, unscored) nor pile up seconds of backlog. A refused
-     * search is shed (the event is still scored by its key's detectors) and counted apart from drops.
+     * Never blocks. Queues the event's cross-key search unless the searches already queued hold
+     * {@link #CROSS_SHARE} of the queue's capacity in rows (4,096 rows of the default 65,536; the
+     * check is by rows, not events, so a flood of many-row events cannot queue more work than that),
+     * or take that share of its slots. The cross-key search is the costliest task and one worker does
+     * it for the whole gateway: beyond what that worker can search its tasks must neither take the
+     * queue slots this worker's own keys' events need nor pile up seconds of backlog. A refused
+     * search is shed (the event is still scored by its key's detectors; counted apart from drops) but
+     * its rows are still stored (an insert costs a fraction of a search), so a flood does not keep
+     * parents out of the store: they wait in {@link #crossStoreOnly}, which keeps the newest {@code
+     * store_size} rows (the older ones the store's ring would have dropped anyway).
+     *
+     * @return true if the search was queued, false if it was shed
      */
     public boolean offerCross(QueryEvent e) {
-        return queue.size() < queueCapacity / CROSS_SHARE && queue.offer(new CrossTask(e));
+        int rows = e.inputs().length;
+        if (crossSearchRows.get() < queueCapacity / CROSS_SHARE && queue.size() < queueCapacity / CROSS_SHARE) {
+            crossSearchRows.addAndGet(rows);
+            if (queue.offer(new CrossTask(e, publisher.crossEpoch(e.keyId())))) {
+                return true;
+            }
+            crossSearchRows.addAndGet(-rows);
+        }
+        // lock-free (the event loop calls this): the newest rows are kept, the trimming approximate
+        // under concurrent offers
+        int limit = e.profile().crossKey().storeSize();
+        crossStoreOnly.add(e);
+        int waiting = crossStoreOnlyRows.addAndGet(rows);
+        while (waiting > limit) {
+            QueryEvent gone = crossStoreOnly.peek();
+            if (gone == null || gone == e || !crossStoreOnly.remove(gone)) {
+                break;
+            }
+            waiting = crossStoreOnlyRows.addAndGet(-gone.inputs().length);
+            crossRowsLost.add(gone.inputs().length);
+        }
+        if (crossDrainQueued.compareAndSet(false, true) && !queue.offer(CROSS_DRAIN)) {
+            // the queue is full: the next cross task, or the worker's next idle second, stores them
+            crossDrainQueued.set(false);
+        }
+        return false;
     }
 
-    /** The cross-key searches' share of a queue: one sixteenth (4,096 tasks of the default 65,536). */
+    /** Rows queued for a cross-key search (for tests and gauges). */
+    int crossSearchRowsQueued() {
+        return crossSearchRows.get();
+    }
+
+    /** Rows of shed searches waiting to be stored (for tests). */
+    int crossStoreOnlyRows() {
+        return crossStoreOnlyRows.get();
+    }
+
+    /** Rows of shed searches dropped before they were stored: older than the newest {@code store_size} waiting. */
+    public long crossRowsLost() {
+        return crossRowsLost.sum();
+    }
+
+    /** Rows queued for a cross-key search. */
+    private final java.util.concurrent.atomic.AtomicInteger crossSearchRows =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Events whose search was shed, waiting to be stored (written by event loops, read by this worker). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<QueryEvent> crossStoreOnly =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private final java.util.concurrent.atomic.AtomicInteger crossStoreOnlyRows =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.LongAdder crossRowsLost = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.AtomicBoolean crossDrainQueued =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Tells the worker to store the rows of shed searches (at most one queued at a time). */
+    private static final Object CROSS_DRAIN = new Object();
+
+    /** The cross-key searches' share of a queue, in rows and in slots: one sixteenth (4,096 of the default 65,536). */
     static final int CROSS_SHARE = 16;
 
     /** Queued tasks (for tests and gauges). */
@@ -185,6 +248,7 @@ public final class Worker implements Runnable {
                     }
                     task = queue.poll(1, TimeUnit.SECONDS);
                     if (task == null) {
+                        drainCrossStoreOnly();
                         SparseProjection.forgetRowsOnThisThread();
                         refreshStaleReasons();
                         keys.cleanUp();
@@ -214,7 +278,15 @@ public final class Worker implements Runnable {
             } else if (task instanceof TenantTask t) {
                 onTenantEvent(t.event());
             } else if (task instanceof CrossTask t) {
-                onCrossEvent(t.event());
+                try {
+                    drainCrossStoreOnly();
+                    onCrossEvent(t.event(), t.epoch());
+                } finally {
+                    crossSearchRows.addAndGet(-t.event().inputs().length);
+                }
+            } else if (task == CROSS_DRAIN) {
+                crossDrainQueued.set(false);
+                drainCrossStoreOnly();
             } else if (task instanceof CrossReset r) {
                 for (var store : crossStores.values()) {
                     store.forget(r.keyId());
@@ -229,6 +301,7 @@ public final class Worker implements Runnable {
             } else if (task instanceof TenantRaised t) {
                 onTenantRaised(t.keyId(), t.tenant());
             } else if (task instanceof Barrier b) {
+                drainCrossStoreOnly();
                 b.latch().countDown();
             }
         } catch (RuntimeException ex) {
@@ -318,14 +391,32 @@ public final class Worker implements Runnable {
      * score; when its level rises, the key's worker re-publishes the key (a key blocked for it sends
      * nothing more that would carry the score into its verdict).
      */
-    private void onCrossEvent(QueryEvent e) {
-        var settings = e.profile().crossKey();
-        var store = crossStores.computeIfAbsent(
-                settings, k -> new dev.moat.detectors.prada.CrossKeyParents(k, publisher::forgetCross));
+    private void onCrossEvent(QueryEvent e, int epoch) {
+        var store = crossStore(e.profile().crossKey());
         double score = store.observe(e.keyId(), e.inputs(), e.predictions());
+        if (epoch != publisher.crossEpoch(e.keyId())) {
+            // queued before an admin reset of the key: its rows stay as parents, its evidence does not
+            // (the reset's own task, queued after this one, forgets the key's record)
+            return;
+        }
         if (publisher.publishCross(e.keyId(), score, store) && router != null) {
             router.apply(e.keyId()).offer(new TenantRaised(e.keyId(), e.tenant()));
         }
+    }
+
+    /** Stores the rows of shed searches, oldest first, without searching them. */
+    private void drainCrossStoreOnly() {
+        QueryEvent e;
+        while ((e = crossStoreOnly.poll()) != null) {
+            crossStoreOnlyRows.addAndGet(-e.inputs().length);
+            crossStore(e.profile().crossKey()).store(e.keyId(), e.inputs(), e.predictions());
+        }
+    }
+
+    /** The cross-key store for the settings (created on first use); only the owning worker calls it. */
+    dev.moat.detectors.prada.CrossKeyParents crossStore(dev.moat.detectors.prada.CrossKeyParents.Settings settings) {
+        return crossStores.computeIfAbsent(
+                settings, k -> new dev.moat.detectors.prada.CrossKeyParents(k, publisher::forgetCross));
     }
 
     /** Re-publishes a key's verdict with its tenant's current risk (the key's own scores as at its last event). */

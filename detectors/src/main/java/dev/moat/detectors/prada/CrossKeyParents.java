@@ -21,12 +21,15 @@ import java.util.function.Consumer;
  * for wider ones a secret start and a stride coprime with the width, like PRADA's per-key sample but
  * one for the store, so every key's rows are comparable), one byte per coordinate ({@link ByteRows}),
  * with its predicted class and the key that sent it. It is owned by one engine worker, which every
- * event of a policy with {@code cross_key} visits (like a tenant's worker). For each row: the nearest
- * stored row of the same predicted class sent by another key (the same restriction as PRADA's
- * growing sets: a sign step rarely changes the class; the key's own rows are skipped, PRADA's own
- * test already sees those), then the sign-step shapes of {@link SignSteps} (equal and flat; not
- * repeat, which needs one key's history) with the child key's own floor ({@code step_min_fraction}
- * of the largest value it has sent) and clip bounds. Only the child is credited: the parent's key may
+ * event of a policy with {@code cross_key} visits (like a tenant's worker). For each row: the
+ * {@value #CANDIDATES} nearest stored rows of the same predicted class sent by other keys (the same
+ * restriction as PRADA's growing sets: a sign step rarely changes the class; the key's own rows are
+ * skipped, PRADA's own test already sees those), each put, nearest first until one passes, to the
+ * sign-step shapes of {@link SignSteps} (equal and flat; not repeat, which needs one key's history)
+ * with the child key's own floor ({@code step_min_fraction} of the largest value it has sent) and
+ * clip bounds. Several, because a second key that first sends a noisy near-copy of each child puts
+ * a decoy nearer than the parent; but a copy of the row (re-encoded) ends the test, and an
+ * identical row leaves the row uncounted (the same public image sent by two customers). Only the child is credited: the parent's key may
  * be an honest customer whose public image an attacker stepped from. The reason names the last parent
  * key, which links the two keys for the operator.
  *
@@ -46,9 +49,10 @@ import java.util.function.Consumer;
  * look like children of the attacker's: the customer is then credited. Needs the exact images (bytes)
  * and order the customer will send; the reason names the attacker's key as parent.
  *
- * <p>Cost per row: a scan of the ring's class bytes and, for same-class rows of other keys, a partial
- * squared distance over the sample, abandoned every 16 coordinates once past the best (as PRADA's
- * growing-set search); no allocation once the ring and the key's record exist. Not thread-safe: one
+ * <p>Cost per row: a walk of the class's band of rows sorted by norm, stopped by the norm gap; a
+ * bound per row from its contiguous record; a full squared distance, lowest bound first, abandoned
+ * every 16 coordinates once past the third-nearest; an insert into the class's sorted arrays. No
+ * allocation once the ring, the class arrays and the key's record exist. Not thread-safe: one
  * instance per engine, used by the worker that owns it.
  */
 public final class CrossKeyParents {
@@ -64,15 +68,20 @@ public final class CrossKeyParents {
             "step_min_fraction",
             "max_keys",
             "sample_seed");
-    /** Coordinates per row in the contiguous lower-bound sketch. */
+    /** Coordinates per row in the lower-bound sketch. */
     static final int SKETCH = 16;
-    /** Ints per slot record: the sketch, key hash, previous slot, sequence number and the previous one's. */
-    static final int REC = 24;
+    /**
+     * Bytes a slot takes besides its coded row: its band record and slot, its norm, class and key
+     * hash, the offset and step, the key reference.
+     */
+    static final int SLOT_BYTES = 4 * (SKETCH + 2) + 4 + 4 * 3 + 8 + 8;
 
-    private static final int R_KEY = SKETCH;
-    private static final int R_PREV_SLOT = SKETCH + 1;
-    private static final int R_SEQ = SKETCH + 2;
-    private static final int R_PREV_SEQ = SKETCH + 4;
+    /**
+     * Other-key rows tested per searched row, nearest first (the first that is a sign step ends it):
+     * a second key that first sends a noisy near-copy of each child puts a decoy nearer than the
+     * parent; with one candidate that hid the parent (detectors/README: "A decoy nearer than the parent").
+     */
+    static final int CANDIDATES = 3;
 
     /** Widths with a store of their own (a gateway serves a few models); the least recently fed is dropped. */
     static final int MAX_WIDTHS = 8;
@@ -108,17 +117,89 @@ public final class CrossKeyParents {
             if (s.stepHigh <= s.stepLow) {
                 throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
             }
-            if ((long) s.storeSize * (ByteRows.stride(s.coordinates) + 4L * REC) > MAX_STORE_BYTES) {
+            if ((long) s.storeSize * (ByteRows.stride(s.coordinates) + (long) SLOT_BYTES) > MAX_STORE_BYTES) {
                 throw p.fail(
                         "store_size",
                         s.storeSize,
-                        "at most " + MAX_STORE_BYTES / (ByteRows.stride(s.coordinates) + 4L * REC) + " rows with "
-                                + s.coordinates + " coordinates (a store of at most 256 MiB per width)");
+                        "at most " + MAX_STORE_BYTES / (ByteRows.stride(s.coordinates) + (long) SLOT_BYTES)
+                                + " rows with " + s.coordinates
+                                + " coordinates (a store of at most 256 MiB per width)");
             }
             if (s.minHits > s.window) {
                 throw p.fail("min_hits", s.minHits, "at most window (" + s.window + ")");
             }
             return s;
+        }
+    }
+
+    /** Floats per band record: the row's norm, the norm of what its sketch leaves out, the sketch. */
+    static final int BREC = SKETCH + 2;
+
+    /**
+     * One predicted class's rows, sorted by norm (over the sample, as stored), each with its bound
+     * record in one contiguous array: a search walks outward from the query's norm and stops where
+     * the norm gap alone exceeds the distance to beat (|‖a‖ - ‖b‖| <= ‖a - b‖), so it touches a band
+     * of the class, not the class, and reads the records it touches in order (no pointer chase). A
+     * record's bound is the sketch distance plus the gap between the norms of what the sketches leave
+     * out (the sketch is a projection on orthonormal directions, so Pythagoras splits the distance).
+     */
+    private static final class Band {
+        float[] recs = new float[16 * BREC];
+        int[] slots = new int[16];
+        /** The key hash of each row, in band order (the search skips the key's own rows without a look-up). */
+        int[] hashes = new int[16];
+
+        int n;
+
+        /** The first position whose norm is at least v. */
+        int lowerBound(float v) {
+            int lo = 0;
+            int hi = n;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (recs[mid * BREC] < v) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+
+        void insert(float[] rec, int slot, int hash) {
+            if (n == slots.length) {
+                recs = java.util.Arrays.copyOf(recs, n * 2 * BREC);
+                slots = java.util.Arrays.copyOf(slots, n * 2);
+                hashes = java.util.Arrays.copyOf(hashes, n * 2);
+            }
+            int at = lowerBound(rec[0]);
+            System.arraycopy(recs, at * BREC, recs, (at + 1) * BREC, (n - at) * BREC);
+            System.arraycopy(slots, at, slots, at + 1, n - at);
+            System.arraycopy(hashes, at, hashes, at + 1, n - at);
+            System.arraycopy(rec, 0, recs, at * BREC, BREC);
+            slots[at] = slot;
+            hashes[at] = hash;
+            n++;
+        }
+
+        void remove(float norm, int slot) {
+            int at = lowerBound(norm);
+            while (at < n && slots[at] != slot) {
+                at++;
+            }
+            if (at == n) {
+                return;
+            }
+            System.arraycopy(recs, (at + 1) * BREC, recs, at * BREC, (n - at - 1) * BREC);
+            System.arraycopy(slots, at + 1, slots, at, n - at - 1);
+            System.arraycopy(hashes, at + 1, hashes, at, n - at - 1);
+            n--;
+            if (slots.length > 64 && n < slots.length / 4) {
+                // a class that faded (traffic moved to other classes) gives its room back
+                recs = java.util.Arrays.copyOf(recs, slots.length / 2 * BREC);
+                hashes = java.util.Arrays.copyOf(hashes, slots.length / 2);
+                slots = java.util.Arrays.copyOf(slots, slots.length / 2);
+            }
         }
     }
 
@@ -129,21 +210,14 @@ public final class CrossKeyParents {
         final int start;
         final int stride;
         final byte[] rows;
-        /**
-         * Per slot, one record of {@value #REC} ints, so that a step of the chain touches one or two
-         * adjacent cache lines (five arrays cost a miss each): the sketch (16 float bits: block sums over
-         * consecutive sample coordinates, each divided by the root of its block's size, so the squared
-         * distance between two sketches is a lower bound of the rows'), the key's
-         * hash, the previous same-class row's slot, this row's and that row's sequence numbers (two
-         * ints each).
-         */
-        final int[] rec;
+        /** Per slot, the row's norm (to find it in its class's band when it leaves the ring). */
+        final float[] norms;
 
+        final int[] classes;
         final float[] offsets;
         final float[] steps;
         final String[] keys;
-        int[] headSlot = new int[0];
-        long[] headSeq = new long[0];
+        Band[] bands = new Band[0];
         long total;
         int next;
         int count;
@@ -154,7 +228,8 @@ public final class CrossKeyParents {
             this.start = start;
             this.stride = stride;
             this.rows = new byte[capacity * ByteRows.stride(m)];
-            this.rec = new int[capacity * REC];
+            this.norms = new float[capacity];
+            this.classes = new int[capacity];
             this.offsets = new float[capacity];
             this.steps = new float[capacity];
             this.keys = new String[capacity];
@@ -182,10 +257,8 @@ public final class CrossKeyParents {
     private final java.util.SplittableRandom sampler;
     /** The store last fed (most gateways serve one width: no map look-up, no boxing). */
     private Store last;
-    /** The query's sketch, and a stored row's (while it is written). */
-    private final float[] xSketch = new float[SKETCH];
-
-    private final float[] xSketchStored = new float[SKETCH];
+    /** The query's band record, and a stored row's (while it is written). */
+    private final float[] xRec = new float[BREC];
 
     private final Map<Integer, Store> stores = new LinkedHashMap<>(16, 0.75f, true);
     private final LinkedHashMap<String, KeyRecord> records;
@@ -195,6 +268,13 @@ public final class CrossKeyParents {
     private long sketched;
 
     private long compared;
+    private long banded;
+    private long tested;
+    private long storedOnly;
+    /** The candidates of the row being searched: slots and squared distances, nearest first. */
+    private final int[] candSlots = new int[CANDIDATES];
+
+    private final float[] candDist = new float[CANDIDATES];
 
     /** {@code evicted} hears each key whose record the bound on keys drops (its score is gone). */
     public CrossKeyParents(Settings settings, Consumer<String> evicted) {
@@ -256,21 +336,35 @@ public final class CrossKeyParents {
                 rec.lo = Math.min(rec.lo, v);
                 rec.hi = Math.max(rec.hi, v);
             }
-            int found = nearest(st, c, h);
-            if (found >= 0) {
+            int found = candidates(st, c, h);
+            // an identical row (the same public image sent by two customers) is no step, and the row
+            // goes uncounted, as before
+            if (found > 0 && candDist[0] > 0) {
                 searches++;
-                int stride = ByteRows.stride(m);
-                int base = found * stride;
-                ByteRows.decode(st.rows, base, m, parent);
-                float step = ByteRows.step(st.rows, base, m);
-                float quantError = step == 1f ? 0f : step / 2;
                 float minStep = (float) (settings.stepMinFraction() * rec.scale);
-                boolean hit = signSteps.isStep(x, parent, m, minStep, quantError, null, rec.lo, rec.hi);
-                rec.steps.add(hit);
-                if (hit) {
-                    hits++;
-                    rec.lastParent = st.keys[found];
+                int stride = ByteRows.stride(m);
+                // a copy of the row (too near for even SignSteps.MIN_MOVED coordinates to have moved by
+                // the smallest step: a re-encoded public image) ends the test after it: what lies behind
+                // a copy is another image, and natural neighbours of whole-number images often look
+                // like equal steps. A decoy that near is itself a step from the parent (its key is
+                // credited); a farther one is passed over.
+                int tests = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep ? 1 : found;
+                boolean hit = false;
+                // nearest first; the first sign step ends it (a decoy nearer than the parent is passed over)
+                for (int k = 0; k < tests && !hit; k++) {
+                    int slot = candSlots[k];
+                    int base = slot * stride;
+                    ByteRows.decode(st.rows, base, m, parent);
+                    float step = st.steps[slot];
+                    float quantError = step == 1f ? 0f : step / 2;
+                    tested++;
+                    hit = signSteps.isStep(x, parent, m, minStep, quantError, null, rec.lo, rec.hi);
+                    if (hit) {
+                        hits++;
+                        rec.lastParent = st.keys[slot];
+                    }
                 }
+                rec.steps.add(hit);
             }
             add(st, c, h, keyId);
         }
@@ -278,6 +372,30 @@ public final class CrossKeyParents {
             return 0;
         }
         return score(rec);
+    }
+
+    /**
+     * Stores an event's rows without searching them: what the engine does with the rows of a search
+     * it sheds (its worker is behind), so that a flood never keeps a parent out of the store. An
+     * insert costs a sixth or less of a search.
+     */
+    public void store(String keyId, double[][] inputs, double[][] predictions) {
+        int h = keyId.hashCode();
+        for (int r = 0; r < inputs.length; r++) {
+            double[] input = inputs[r];
+            double[] prediction = predictions[r];
+            if (input == null || prediction == null || input.length == 0) {
+                continue;
+            }
+            int c = Rows.argmax(prediction);
+            if (c < 0) {
+                continue;
+            }
+            Store st = store(input.length);
+            load(st, input);
+            add(st, c, h, keyId);
+            storedOnly++;
+        }
     }
 
     private double score(KeyRecord rec) {
@@ -327,6 +445,21 @@ public final class CrossKeyParents {
 
     public long hits() {
         return hits;
+    }
+
+    /** Rows stored without a search ({@link #store}). */
+    public long storedOnly() {
+        return storedOnly;
+    }
+
+    /** Candidate parents put to the sign-step test. */
+    public long tested() {
+        return tested;
+    }
+
+    /** Rows of the query's class band looked at (their norm gap did not rule them out) since the start. */
+    public long banded() {
+        return banded;
     }
 
     /** Rows compared over the sketch since the start. */
@@ -384,120 +517,194 @@ public final class CrossKeyParents {
     }
 
     /**
-     * The slot of the nearest stored row of class c sent by another key, or -1. Two stages: the
-     * squared distance between the sketches (a lower bound of the whole), and only when that is below
-     * the best so far, the whole distance from the stored row, abandoned every 16 coordinates once
-     * past the best.
+     * The nearest {@value #CANDIDATES} stored rows of class c sent by other keys, not identical to
+     * the query (the same public image sent by two customers is no step), into {@link #candSlots},
+     * nearest first; returns how many. The class's band is walked outward from the query's norm, the
+     * nearer norm first, until the norm gap alone rules out beating the last candidate; a row in the
+     * band is bounded by its sketch, and only then compared over every coordinate (abandoned every 16
+     * coordinates once past the last candidate).
      */
-    private int nearest(Store st, int c, int keyHash) {
-        int m = st.m;
-        int stride = ByteRows.stride(m);
-        byte[] rows = st.rows;
-        int[] rec = st.rec;
-        float[] offsets = st.offsets;
-        float[] steps = st.steps;
-        float[] q = x;
-        float[] qs = xSketch;
-        sketch(q, m, qs, 0);
-        float best = Float.POSITIVE_INFINITY;
-        int bestSlot = -1;
-        if (c >= st.headSlot.length) {
-            return -1;
+    private int candidates(Store st, int c, int keyHash) {
+        if (c >= st.bands.length || st.bands[c] == null || st.bands[c].n == 0) {
+            return 0;
         }
-        long oldest = st.total - st.keys.length;
-        int slot = st.headSlot[c];
-        long seq = st.headSeq[c];
-        while (seq > oldest && seq > 0) {
-            int rb = slot * REC;
-            if (longAt(rec, rb + R_SEQ) != seq) {
+        Band band = st.bands[c];
+        int[] hashes = band.hashes;
+        float[] qr = xRec;
+        record(x, st.m, qr);
+        float qn = qr[0];
+        float qResid = qr[1];
+        found = 0;
+        // the squared distance to beat: the last candidate's once there are enough
+        worst = Float.POSITIVE_INFINITY;
+        pending = 0;
+        float[] recs = band.recs;
+        int hi = band.lowerBound(qn);
+        int lo = hi - 1;
+        while (lo >= 0 || hi < band.n) {
+            int at;
+            float gap;
+            if (hi >= band.n || (lo >= 0 && qn - recs[lo * BREC] <= recs[hi * BREC] - qn)) {
+                at = lo--;
+                gap = qn - recs[at * BREC];
+            } else {
+                at = hi++;
+                gap = recs[at * BREC] - qn;
+            }
+            // a bound a little under the float one, so rounding never rules out a true candidate
+            if (gap * gap * 0.999f >= worst) {
                 break;
             }
-            int here = slot;
-            slot = rec[rb + R_PREV_SLOT];
-            seq = longAt(rec, rb + R_PREV_SEQ);
-            if (rec[rb + R_KEY] == keyHash) {
+            if (hashes[at] == keyHash) {
                 continue;
             }
-            float l0 = 0;
+            banded++;
+            int rb = at * BREC + 2;
+            float r = qResid - recs[rb - 1];
+            float l0 = r * r;
             float l1 = 0;
             float l2 = 0;
             float l3 = 0;
             for (int j = 0; j < SKETCH; j += 4) {
-                float d0 = qs[j] - Float.intBitsToFloat(rec[rb + j]);
-                float d1 = qs[j + 1] - Float.intBitsToFloat(rec[rb + j + 1]);
-                float d2 = qs[j + 2] - Float.intBitsToFloat(rec[rb + j + 2]);
-                float d3 = qs[j + 3] - Float.intBitsToFloat(rec[rb + j + 3]);
+                float d0 = qr[2 + j] - recs[rb + j];
+                float d1 = qr[3 + j] - recs[rb + j + 1];
+                float d2 = qr[4 + j] - recs[rb + j + 2];
+                float d3 = qr[5 + j] - recs[rb + j + 3];
                 l0 += d0 * d0;
                 l1 += d1 * d1;
                 l2 += d2 * d2;
                 l3 += d3 * d3;
             }
-            float lb = (l0 + l1) + (l2 + l3);
             sketched++;
-            // a bound a little under the float sum, so rounding never rules out the true nearest
-            if (lb * 0.999f >= best) {
+            float bound = ((l0 + l1) + (l2 + l3)) * 0.999f;
+            if (bound >= worst) {
                 continue;
             }
-            compared++;
-            float sum = ByteRows.distanceSquared(q, rows, here * stride, m, offsets[here], steps[here], best);
-            if (sum < best) {
-                best = sum;
-                bestSlot = here;
+            pendingBound[pending] = bound;
+            pendingAt[pending++] = band.slots[at];
+            if (pending == PENDING) {
+                compare(st);
             }
         }
-        // an identical row (the same public image sent by two customers) is no step
-        return best > 0 ? bestSlot : -1;
+        compare(st);
+        return found;
     }
 
-    private static long longAt(int[] a, int i) {
-        return ((long) a[i] << 32) | (a[i + 1] & 0xFFFFFFFFL);
+    /**
+     * Rows found in the band are compared in full in batches of {@value #PENDING}, lowest sketch
+     * bound first, so the nearest rows set the distance to beat early and most of the rest are
+     * ruled out by their bound alone.
+     */
+    static final int PENDING = 64;
+
+    private final float[] pendingBound = new float[PENDING];
+    private final int[] pendingAt = new int[PENDING];
+    private int pending;
+    private int found;
+    private float worst;
+
+    /**
+     * Compares the pending rows in full, lowest bound first, into the candidates; empties the batch.
+     * No sort: the lowest bound is taken out one at a time, and each new distance to beat drops the
+     * rows it rules out, so the batch shrinks fast.
+     */
+    private void compare(Store st) {
+        int m = st.m;
+        int stride = ByteRows.stride(m);
+        float[] pb = pendingBound;
+        int[] pa = pendingAt;
+        int n = pending;
+        while (n > 0) {
+            int low = 0;
+            for (int i = 1; i < n; i++) {
+                low = pb[i] < pb[low] ? i : low;
+            }
+            if (pb[low] >= worst) {
+                break;
+            }
+            int slot = pa[low];
+            n--;
+            pb[low] = pb[n];
+            pa[low] = pa[n];
+            compared++;
+            float d = ByteRows.distanceSquared(x, st.rows, slot * stride, m, st.offsets[slot], st.steps[slot], worst);
+            if (d >= worst) {
+                continue;
+            }
+            // insert into the candidates, nearest first
+            int k = found < CANDIDATES ? found++ : CANDIDATES - 1;
+            while (k > 0 && candDist[k - 1] > d) {
+                candDist[k] = candDist[k - 1];
+                candSlots[k] = candSlots[k - 1];
+                k--;
+            }
+            candDist[k] = d;
+            candSlots[k] = slot;
+            if (found == CANDIDATES) {
+                worst = candDist[CANDIDATES - 1];
+                int kept = 0;
+                for (int i = 0; i < n; i++) {
+                    if (pb[i] < worst) {
+                        pb[kept] = pb[i];
+                        pa[kept++] = pa[i];
+                    }
+                }
+                n = kept;
+            }
+        }
+        pending = 0;
     }
 
-    private static void setLong(int[] a, int i, long v) {
-        a[i] = (int) (v >>> 32);
-        a[i + 1] = (int) v;
-    }
-
-    /** Block sums of v[0..m) over {@value #SKETCH} consecutive blocks, each over the root of its size, into out[at..). */
-    private static void sketch(float[] v, int m, float[] out, int at) {
+    /**
+     * The band record of v[0..m) into out[0..{@value #BREC}): its norm, the norm of what the sketch
+     * leaves out, and the sketch: block sums over {@value #SKETCH} consecutive blocks, each over the
+     * root of its size (a projection on orthonormal directions).
+     */
+    private static void record(float[] v, int m, float[] out) {
+        double all = 0;
+        double kept = 0;
         for (int j = 0; j < SKETCH; j++) {
             int from = (int) ((long) j * m / SKETCH);
             int to = (int) ((long) (j + 1) * m / SKETCH);
-            float sum = 0;
+            double sum = 0;
             for (int i = from; i < to; i++) {
-                sum += v[i];
+                double a = v[i];
+                sum += a;
+                all += a * a;
             }
-            out[at + j] = to > from ? (float) (sum / Math.sqrt(to - from)) : 0f;
+            double p = to > from ? sum / Math.sqrt(to - from) : 0;
+            kept += p * p;
+            out[2 + j] = (float) p;
         }
+        out[0] = (float) Math.sqrt(all);
+        out[1] = (float) Math.sqrt(Math.max(0, all - kept));
     }
 
     private void add(Store st, int c, int keyHash, String keyId) {
         int slot = st.next;
+        if (st.count == st.keys.length) {
+            // the ring is full: the oldest row leaves its class's band
+            st.bands[st.classes[slot]].remove(st.norms[slot], slot);
+        }
         int base = slot * ByteRows.stride(st.m);
         ByteRows.encode(x, st.m, st.rows, base);
-        float lo = ByteRows.offset(st.rows, base, st.m);
-        float step = ByteRows.step(st.rows, base, st.m);
-        st.offsets[slot] = lo;
-        st.steps[slot] = step;
-        // the sketch of the stored (decoded) values, so the bound holds against what the search decodes
+        st.offsets[slot] = ByteRows.offset(st.rows, base, st.m);
+        st.steps[slot] = ByteRows.step(st.rows, base, st.m);
+        // the record of the stored (decoded) values, so the bounds hold against what the search decodes
         ByteRows.decode(st.rows, base, st.m, parent);
-        sketch(parent, st.m, xSketchStored, 0);
-        int rb = slot * REC;
-        for (int j = 0; j < SKETCH; j++) {
-            st.rec[rb + j] = Float.floatToRawIntBits(xSketchStored[j]);
+        record(parent, st.m, xRec);
+        float norm = xRec[0];
+        if (c >= st.bands.length) {
+            st.bands = java.util.Arrays.copyOf(st.bands, c + 1);
         }
-        if (c >= st.headSlot.length) {
-            st.headSlot = java.util.Arrays.copyOf(st.headSlot, c + 1);
-            st.headSeq = java.util.Arrays.copyOf(st.headSeq, c + 1);
+        if (st.bands[c] == null) {
+            st.bands[c] = new Band();
         }
-        long seq = ++st.total;
-        setLong(st.rec, rb + R_SEQ, seq);
-        st.rec[rb + R_PREV_SLOT] = st.headSlot[c];
-        setLong(st.rec, rb + R_PREV_SEQ, st.headSeq[c]);
-        st.headSlot[c] = slot;
-        st.headSeq[c] = seq;
-        st.rec[rb + R_KEY] = keyHash;
+        st.bands[c].insert(xRec, slot, keyHash);
+        st.norms[slot] = norm;
+        st.classes[slot] = c;
         st.keys[slot] = keyId;
+        st.total++;
         st.next = slot + 1 == st.keys.length ? 0 : slot + 1;
         if (st.count < st.keys.length) {
             st.count++;
