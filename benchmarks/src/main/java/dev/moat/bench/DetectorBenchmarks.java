@@ -167,6 +167,10 @@ public class DetectorBenchmarks {
         @org.openjdk.jmh.annotations.Param({"64", "3072"})
         int dims;
 
+        /** The store's ring per width ({@code store_size}); the search cost grows with it. */
+        @org.openjdk.jmh.annotations.Param({"4096"})
+        int storeSize;
+
         dev.moat.detectors.prada.CrossKeyParents store;
         double[][][] rows;
         double[][][] predictions;
@@ -176,7 +180,7 @@ public class DetectorBenchmarks {
         @Setup(Level.Trial)
         public void setUp() {
             store = new dev.moat.detectors.prada.CrossKeyParents(
-                    dev.moat.detectors.prada.CrossKeyParents.Settings.from(Map.of()), k -> {});
+                    dev.moat.detectors.prada.CrossKeyParents.Settings.from(Map.of("store_size", storeSize)), k -> {});
             DigitsModel model = DigitsModel.get();
             int n = 8_192;
             rows = new double[n][][];
