@@ -553,25 +553,19 @@ public final class PradaDetector implements Detector<PradaState> {
             p = parent;
         }
         for (int i = 0; i < n; i++) {
-            float v = q[i];
-            float a = Math.abs(v);
+            float a = Math.abs(q[i]);
             if (a > s.inputScale) {
                 s.inputScale = a;
             }
-            if (v < s.inputLo) {
-                s.inputLo = v;
-            }
-            if (v > s.inputHi) {
-                s.inputHi = v;
-            }
         }
-        float minStep = (float) (settings.stepMinFraction() * s.inputScale);
         // the repeat shape's memory only for keys with enough queries to be scored (light keys stay small)
         if ((s.prevSteps == null || s.prevSteps.length != n) && s.queries >= settings.stepMinQueries() / 2) {
             s.prevSteps = new float[n];
         }
         float[] prev = s.prevSteps != null && s.prevSteps.length == n ? s.prevSteps : null;
-        return signSteps.isStep(q, p, n, minStep, quantError, prev, s.inputLo, s.inputHi);
+        // the floor: step_min_fraction of the key's largest value, or of this displacement's if smaller
+        // (one outlier query would raise the key's for good); clipping is judged on the displacement itself
+        return signSteps.isStepScaled(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev);
     }
 
     /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */

@@ -62,11 +62,61 @@ final class SignSteps {
     private final float[] magnitudes;
     private final float[] current;
     private final float[] spare;
+    /** The moved coordinates' values in x, in coordinate order (then sorted, for {@link #flatInside}). */
+    private final float[] endpoints;
 
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
         this.current = new float[dims];
         this.spare = new float[dims];
+        this.endpoints = new float[dims];
+    }
+
+    /**
+     * The flat shape over the moves that were not clipped: at least {@value #FLAT_MIN_MOVED} of them,
+     * the largest at most {@link #crestLimit} times their root mean square. Reads {@link #current}
+     * (the moved magnitudes by coordinate) and {@link #endpoints} (the moved values, sorted here).
+     *
+     * <p>A move counts as clipped when it ended at a known bound ({@code lo}, {@code hi}) or at this
+     * displacement's own clip values: the lowest and the highest value that at least two moved
+     * coordinates ended at exactly. Clipping leaves every move it cut short at the bound's value, while
+     * moves of continuous random size practically never end on the same value twice; values below the
+     * lowest tie (or above the highest) that only one coordinate reached are skipped, so one moving
+     * outlier does not hide the bound. The bounds are not the key's extremes: one query with an
+     * outlier value moved those out for good (issue 9's review), and coordinates that did not move
+     * (outliers planted at the same place in every query) do not count here. Only the lowest and
+     * highest tie, not every tie, so inputs on a grid (whole numbers 0..255, where moves tie by
+     * chance) keep the moves inside the range.
+     */
+    private boolean flatInside(float[] x, int n, int moved, float lo, float hi) {
+        Arrays.sort(endpoints, 0, moved);
+        float lowTie = Float.NaN;
+        for (int k = 1; k < moved; k++) {
+            if (endpoints[k] == endpoints[k - 1]) {
+                lowTie = endpoints[k];
+                break;
+            }
+        }
+        float highTie = Float.NaN;
+        for (int k = moved - 1; k > 0; k--) {
+            if (endpoints[k] == endpoints[k - 1]) {
+                highTie = endpoints[k];
+                break;
+            }
+        }
+        int inner = 0;
+        double sumSq = 0;
+        float innerMax = 0;
+        for (int i = 0; i < n; i++) {
+            float d = current[i];
+            float v = x[i];
+            if (d > 0 && v > lo && v < hi && v != lowTie && v != highTie) {
+                inner++;
+                sumSq += (double) d * d;
+                innerMax = Math.max(innerMax, d);
+            }
+        }
+        return inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner);
     }
 
     /**
@@ -79,36 +129,70 @@ final class SignSteps {
     }
 
     /**
-     * As above; {@code lo} and {@code hi} are the smallest and largest input values the key has sent:
-     * a coordinate of x at either is taken as clipped, and left out of the flat shape's crest factor
-     * (a clipped move is cut short, which says nothing about the step's size distribution).
+     * As above; {@code lo} and {@code hi} are known bounds of the input values: a coordinate of x at
+     * either is taken as clipped, as is one at this displacement's own clip values (see {@link
+     * #flatInside}), and left out of the flat shape's crest factor.
      */
     boolean isStep(
             float[] x, float[] parent, int n, float minStep, float quantError, float[] prev, float lo, float hi) {
-        float floor = Math.max(quantError, 1e-6f * minStep);
+        return isStep(x, parent, n, minStep, 0, 0, quantError, prev, lo, hi);
+    }
+
+    /**
+     * As above, with the smallest step relative to the input scale: the median move must be at least
+     * {@code stepFraction} times the smaller of {@code keyScale} (the largest |value| the key has
+     * sent) and the largest |value| of this query or its parent in a coordinate that moved. The
+     * second term keeps one query with an outlier value (sent once, it stays the key's largest for
+     * good) from raising the floor over every later step; coordinates that did not move do not count,
+     * so outliers planted in every query at the same place do not either.
+     */
+    boolean isStepScaled(
+            float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError, float[] prev) {
+        return isStep(
+                x,
+                parent,
+                n,
+                0,
+                stepFraction,
+                keyScale,
+                quantError,
+                prev,
+                Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY);
+    }
+
+    private boolean isStep(
+            float[] x,
+            float[] parent,
+            int n,
+            float minStep,
+            float stepFraction,
+            float keyScale,
+            float quantError,
+            float[] prev,
+            float lo,
+            float hi) {
+        // not from keyScale, which an outlier query can make as large as it likes
+        float floor = Math.max(quantError, stepFraction > 0 ? 0f : 1e-6f * minStep);
         int moved = 0;
-        int inner = 0;
-        double sumSq = 0;
         double sumSqAll = 0;
-        float innerMax = 0;
         float largest = 0;
+        float movedScale = 0;
         for (int i = 0; i < n; i++) {
             float d = Math.abs(x[i] - parent[i]);
             if (d > floor) {
-                magnitudes[moved++] = d;
+                magnitudes[moved] = d;
+                endpoints[moved++] = x[i] + 0f; // -0 as 0, as == compares them
                 current[i] = d;
                 sumSqAll += (double) d * d;
                 largest = Math.max(largest, d);
-                if (x[i] > lo && x[i] < hi) {
-                    inner++;
-                    sumSq += (double) d * d;
-                    if (d > innerMax) {
-                        innerMax = d;
-                    }
-                }
+                movedScale = Math.max(movedScale, Math.max(Math.abs(x[i]), Math.abs(parent[i])));
             } else {
                 current[i] = 0;
             }
+        }
+        if (stepFraction > 0) {
+            minStep = stepFraction * Math.min(keyScale, movedScale);
         }
         if (moved < MIN_MOVED) {
             return false;
@@ -141,13 +225,14 @@ final class SignSteps {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
-            // over every move (clipped ones too), against a fixed limit
+            // over every move (clipped ones too), against the fixed limit or, if higher, the one
+            // Gaussian noise of that many moves rarely meets
             double rmsAll = Math.sqrt(sumSqAll / moved);
-            if (largest <= MAX_CREST * rmsAll) {
+            if (largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll) {
                 return true;
             }
             // over the unclipped moves, against the limit Gaussian noise of that many moves rarely meets
-            if (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner)) {
+            if (flatInside(x, n, moved, lo, hi)) {
                 return true;
             }
         }
