@@ -164,8 +164,16 @@ public final class PradaDetector implements Detector<PradaState> {
     private final int lightQueries;
 
     public PradaDetector(Settings settings) {
+        this(settings, true);
+    }
+
+    /**
+     * With {@code light} false every key is heavy from its first query: for tests that check that
+     * light mode and its replay give the same scores and reasons as the per-class states.
+     */
+    PradaDetector(Settings settings, boolean light) {
         this.settings = settings;
-        this.lightQueries = Math.min(LIGHT_QUERIES, settings.minDistances());
+        this.lightQueries = light ? Math.min(LIGHT_QUERIES, settings.minDistances()) : 0;
         this.projected = new double[settings.projectionDims()];
         this.x = new float[settings.projectionDims()];
         this.parent = new float[settings.projectionDims()];
