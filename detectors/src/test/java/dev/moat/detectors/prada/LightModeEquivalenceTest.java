@@ -34,7 +34,7 @@ class LightModeEquivalenceTest {
 
     static final int[] WIDTHS = {13, 64, 784, 3072};
     static final int QUERIES = 140;
-    static final int KEYS = 3;
+    static final int KEYS = 2;
 
     static final List<Map<String, Object>> CONFIGS = List.of(
             Map.of("step_sample_seed", 7L),
@@ -140,6 +140,66 @@ class LightModeEquivalenceTest {
         return out;
     }
 
+    /** Once the light key has gone heavy, its per-class states equal the heavy key's, field by field. */
+    static void sameState(PradaState a, PradaState b, PradaDetector.Settings settings, String where) {
+        assertThat(a.classes.length).as("classes, %s", where).isEqualTo(b.classes.length);
+        assertThat(a.activeCount).as("active classes, %s", where).isEqualTo(b.activeCount);
+        assertThat(java.util.Arrays.copyOf(a.active, a.activeCount))
+                .as("active order, %s", where)
+                .isEqualTo(java.util.Arrays.copyOf(b.active, b.activeCount));
+        assertThat(a.inputScale).as("input scale, %s", where).isEqualTo(b.inputScale);
+        assertThat(a.prevSteps).as("previous steps, %s", where).isEqualTo(b.prevSteps);
+        int stride = ByteRows.stride(a.dims);
+        int rawStride = a.sampleSize == 0 ? 0 : ByteRows.stride(a.sampleSize);
+        for (int c = 0; c < a.classes.length; c++) {
+            Object x = a.classes[c];
+            Object y = b.classes[c];
+            String at = where + " class " + c;
+            int members;
+            if (x == null || y == null) {
+                assertThat(x).as("class held, %s", at).isEqualTo(y);
+                continue;
+            } else if (x instanceof byte[] row) {
+                assertThat(y).as("bare row, %s", at).isInstanceOf(byte[].class);
+                assertThat(java.util.Arrays.copyOf(row, stride))
+                        .as("row, %s", at)
+                        .isEqualTo(java.util.Arrays.copyOf((byte[]) y, stride));
+                members = 1;
+            } else {
+                PradaState.ClassState u = (PradaState.ClassState) x;
+                assertThat(y).as("class state, %s", at).isInstanceOf(PradaState.ClassState.class);
+                PradaState.ClassState v = (PradaState.ClassState) y;
+                assertThat(u.size).as("size, %s", at).isEqualTo(v.size);
+                assertThat(u.memberCount).as("member count, %s", at).isEqualTo(v.memberCount);
+                assertThat(Double.doubleToRawLongBits(u.threshold))
+                        .as("T_c, %s", at)
+                        .isEqualTo(Double.doubleToRawLongBits(v.threshold));
+                assertThat(Double.doubleToRawLongBits(u.memberSum))
+                        .as("member sum, %s", at)
+                        .isEqualTo(Double.doubleToRawLongBits(v.memberSum));
+                assertThat(Double.doubleToRawLongBits(u.memberSumSq))
+                        .as("member sum of squares, %s", at)
+                        .isEqualTo(Double.doubleToRawLongBits(v.memberSumSq));
+                assertThat(u.count()).as("distances, %s", at).isEqualTo(v.count());
+                assertThat(java.util.Arrays.copyOfRange(u.sortedValues(), u.sortedFrom(), u.sortedFrom() + u.count()))
+                        .as("D_c, %s", at)
+                        .isEqualTo(java.util.Arrays.copyOfRange(
+                                v.sortedValues(), v.sortedFrom(), v.sortedFrom() + v.count()));
+                members = Math.min(u.size, settings.maxSetSize());
+                assertThat(java.util.Arrays.copyOf(u.rows, members * stride))
+                        .as("G_c rows, %s", at)
+                        .isEqualTo(java.util.Arrays.copyOf(v.rows, members * stride));
+            }
+            if (rawStride > 0) {
+                byte[] ra = a.rawRows(c);
+                byte[] rb = b.rawRows(c);
+                assertThat(ra == null ? null : java.util.Arrays.copyOf(ra, members * rawStride))
+                        .as("raw sample rows, %s", at)
+                        .isEqualTo(rb == null ? null : java.util.Arrays.copyOf(rb, members * rawStride));
+            }
+        }
+    }
+
     @Test
     void lightModeScoresAndReasonsEqualHeavyModes() {
         int runs = 0;
@@ -157,6 +217,7 @@ class LightModeEquivalenceTest {
                     List<List<Query>> keys = new ArrayList<>();
                     PradaState[] ls = new PradaState[KEYS];
                     PradaState[] hs = new PradaState[KEYS];
+                    boolean[] lightBefore = new boolean[KEYS];
                     for (int k = 0; k < KEYS; k++) {
                         keys.add(stream(kind, width, 1_000L * ci + 31L * width + 7L * kind.ordinal() + k));
                         ls[k] = light.newState();
@@ -189,6 +250,12 @@ class LightModeEquivalenceTest {
                             assertThat(light.reason(ls[k], x.time()))
                                     .as("reason, %s", where)
                                     .isEqualTo(heavy.reason(hs[k], x.time()));
+                            boolean wasLight = lightBefore[k];
+                            lightBefore[k] = ls[k].classes.length == 0;
+                            if (!lightBefore[k] && (wasLight || q % 7 == 0)) {
+                                // when the key has just gone heavy, then now and then
+                                sameState(ls[k], hs[k], settings, where);
+                            }
                             compared++;
                         }
                     }
