@@ -50,7 +50,8 @@ import java.util.Set;
  * (200) queries, the share of sign steps scores 0 at {@code step_low} (0.05) and 1 at {@code
  * step_high} (0.15), once {@code step_min_queries} (50) are in the window; a step must move the
  * median coordinate by at least {@code step_min_fraction} (0.02) of the largest input magnitude the
- * key has sent. Besides equal magnitudes it recognises flat steps (random size per coordinate) and
+ * key has sent or, if smaller, of the value a sixteenth of the moved coordinates reach (so one outlier
+ * query cannot raise the floor for good). Besides equal magnitudes it recognises flat steps (random size per coordinate) and
  * steps that repeat the key's previous displacement coordinate by coordinate (steps scaled per
  * feature); see {@link SignSteps}. Wide inputs are not blind to it: each key gets a secret sample of
  * {@code step_coordinates} (128) raw coordinates (random start and stride, from a secure seed), stored

@@ -19,15 +19,16 @@ import java.util.Arrays;
  *       magnitude, within {@value #TOLERANCE} of it (plus the stored row's quantisation error): plain
  *       JbDA/FGSM, also when clipping at the bounds leaves some coordinates short;</li>
  *   <li><b>flat</b>: at least {@value #FLAT_MIN_MOVED} coordinates (and {@value #MIN_DENSE} of the
- *       compared ones) moved and either the largest move is at most {@value #MAX_CREST} times the root
- *       mean square move, or, over the moves that ended inside the key's value range (at least
- *       {@value #FLAT_MIN_MOVED}), the largest is at most {@link #crestLimit} times their root mean
+ *       compared ones) moved and either the largest move is at most the larger of {@value #MAX_CREST}
+ *       and {@link #crestLimit} times the root mean square move, or, over the moves that did not end
+ *       at a clip value (at least {@value #FLAT_MIN_MOVED}; see {@link #flatInside}), the largest is
+ *       at most {@link #crestLimit} times their root mean
  *       square (a sign step has crest factor 1, steps of
  *       uniformly random size per coordinate 1.4-1.73; natural neighbours, whose differences sit in a
  *       few strokes or edges, are well above, and so is Gaussian noise, an honest client re-sending an
  *       image with fresh sensor noise: the limit for n moves is the level the largest of n normal
  *       magnitudes stays below with probability {@value #FLAT_NOISE_PASS}, so it grows with n, 1.62
- *       at 48 to 2.05 at 128). Moves that ended at the key's smallest or largest value are left out
+ *       at 48 to 2.05 at 128). Moves that ended at a clip value are left out
  *       of the crest: clipping cuts them short (before, clipped JbDA with random sizes U(0, 2) on
  *       1,024-wide digits had crest factors of 1.75-2.0 and passed none of the shapes).
  *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
@@ -55,6 +56,13 @@ final class SignSteps {
     static final double FLAT_NOISE_PASS = 0.005;
     /** The crest limit never exceeds this (uniform sizes from 0 have crest factor sqrt(3) = 1.73). */
     static final double MAX_CREST_CAP = 2.2;
+    /**
+     * The floor's scale is the value that 1 in SCALE_RANK of the moved coordinates reach or exceed (in
+     * the query or its parent): moving outliers in fewer coordinates than that do not raise it.
+     */
+    static final int SCALE_RANK = 16;
+    /** Under 2 * SCALE_RANK moves the scale is this many times the largest value compared. */
+    static final float FEW_MOVES_SLACK = 2f;
 
     /** CREST_LIMIT[n]: the largest of n half-normal magnitudes is below this many sigmas with probability FLAT_NOISE_PASS. */
     private static final float[] CREST_LIMIT = crestLimits(4096);
@@ -64,12 +72,15 @@ final class SignSteps {
     private final float[] spare;
     /** The moved coordinates' values in x, in coordinate order (then sorted, for {@link #flatInside}). */
     private final float[] endpoints;
+    /** The moved coordinates' max(|x_i|, |parent_i|), for the floor's scale (scrambled by the selection). */
+    private final float[] scales;
 
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
         this.current = new float[dims];
         this.spare = new float[dims];
         this.endpoints = new float[dims];
+        this.scales = new float[dims];
     }
 
     /**
@@ -141,10 +152,14 @@ final class SignSteps {
     /**
      * As above, with the smallest step relative to the input scale: the median move must be at least
      * {@code stepFraction} times the smaller of {@code keyScale} (the largest |value| the key has
-     * sent) and the largest |value| of this query or its parent in a coordinate that moved. The
-     * second term keeps one query with an outlier value (sent once, it stays the key's largest for
-     * good) from raising the floor over every later step; coordinates that did not move do not count,
-     * so outliers planted in every query at the same place do not either.
+     * sent) and the value that a sixteenth of the moved coordinates reach, in this query or its parent
+     * (1 in {@value #SCALE_RANK} of them, the 94th percentile of their max(|x_i|, |parent_i|); under
+     * 32 moves, {@value #FEW_MOVES_SLACK} times the largest value of the query or its parent in any
+     * compared coordinate). The second term
+     * keeps one query with an outlier value (sent once, it stays the key's largest for good) from
+     * raising the floor over every later step; coordinates that did not move do not count, so outliers
+     * planted in every query at the same place do not either, and outliers that move count only once
+     * they are in a sixteenth of the moved coordinates (which spoils the equal shape's median soon after).
      */
     boolean isStepScaled(
             float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError, float[] prev) {
@@ -177,21 +192,29 @@ final class SignSteps {
         int moved = 0;
         double sumSqAll = 0;
         float largest = 0;
-        float movedScale = 0;
+        float allScale = 0;
         for (int i = 0; i < n; i++) {
             float d = Math.abs(x[i] - parent[i]);
+            allScale = Math.max(allScale, Math.max(Math.abs(x[i]), Math.abs(parent[i])));
             if (d > floor) {
                 magnitudes[moved] = d;
                 endpoints[moved++] = x[i] + 0f; // -0 as 0, as == compares them
                 current[i] = d;
                 sumSqAll += (double) d * d;
                 largest = Math.max(largest, d);
-                movedScale = Math.max(movedScale, Math.max(Math.abs(x[i]), Math.abs(parent[i])));
+                scales[moved - 1] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
             } else {
                 current[i] = 0;
             }
         }
-        if (stepFraction > 0) {
+        if (stepFraction > 0 && moved > 0) {
+            // the value a sixteenth of the moved coordinates reach: a few moving outliers do not set it;
+            // with few moves, twice the largest value compared (a few moves on narrow inputs, such as
+            // 13 features on scales 0.1..1,000, may all sit in the small features, and an honest
+            // query's largest value may be well under the key's: at once, 0.36 -> 0.43 honest risk)
+            float movedScale = moved >= 2 * SCALE_RANK
+                    ? select(scales, spare, moved, moved - 1 - moved / SCALE_RANK)
+                    : FEW_MOVES_SLACK * allScale;
             minStep = stepFraction * Math.min(keyScale, movedScale);
         }
         if (moved < MIN_MOVED) {

@@ -78,6 +78,21 @@ class SignStepsTest {
         assertThat(steps.isStepScaled(x, parent, N, 0.02f, 16f, 0f, null)).isTrue();
         assertThat(steps.isStepScaled(x, parent, N, 0.02f, Float.MAX_VALUE, 0f, null))
                 .isTrue();
+        // outliers that move in a few coordinates (4 of 128) do not set the scale either
+        float[] y = x.clone();
+        for (int i = 0; i < 4; i++) {
+            y[i * 31] = i % 2 == 0 ? 1e6f : -1e6f;
+        }
+        assertThat(steps.isStepScaled(y, parent, N, 0.02f, Float.MAX_VALUE, 0f, null))
+                .isTrue();
+        // 13 features: the scale is twice the largest value compared
+        float[] p13 = java.util.Arrays.copyOf(parent, 13);
+        float[] x13 = new float[13];
+        for (int i = 0; i < 13; i++) {
+            x13[i] = p13[i] + (i % 2 == 0 ? 1.6f : -1.6f);
+        }
+        assertThat(new SignSteps(13).isStepScaled(x13, p13, 13, 0.02f, Float.MAX_VALUE, 0f, null))
+                .isTrue();
         // and the floor still holds: moves of 1/255 of the values' range are no step
         for (int i = 0; i < N; i++) {
             x[i] = parent[i] + (r.nextBoolean() ? 16f / 255 : -16f / 255);
