@@ -264,8 +264,10 @@ public final class CrossKeyParents {
                 ByteRows.decode(st.rows, base, m, parent);
                 float step = ByteRows.step(st.rows, base, m);
                 float quantError = step == 1f ? 0f : step / 2;
-                float minStep = (float) (settings.stepMinFraction() * rec.scale);
-                boolean hit = signSteps.isStep(x, parent, m, minStep, quantError, null, rec.lo, rec.hi);
+                // the floor capped by the displacement's own values, as PRADA's: one outlier row would
+                // raise rec.scale for good (OutlierQueryTest.oneOutlierRowDoesNotBlindCrossKeyParents)
+                boolean hit = signSteps.isStepScaled(
+                        x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError, null);
                 rec.steps.add(hit);
                 if (hit) {
                     hits++;

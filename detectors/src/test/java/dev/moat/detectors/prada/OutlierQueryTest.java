@@ -133,6 +133,40 @@ class OutlierQueryTest {
         assertThat(bounds).isGreaterThanOrEqualTo(CAUGHT);
     }
 
+    /**
+     * The same bypass in {@code cross_key}: its floor was step_min_fraction of the child key's largest
+     * value, so a Sybil key that sent one +-1e6 row first had none of its steps from other keys'
+     * parents counted again. The Wide attacker's queries dealt round-robin over 4 keys (children
+     * mostly have their parent in another key); cross-key hits over 1,200 rows.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {784, 3072})
+    void oneOutlierRowDoesNotBlindCrossKeyParents(int dims) {
+        Wide w = new Wide(dims);
+        long plain = crossKeyHits(w, false);
+        long outlier = crossKeyHits(w, true);
+        System.out.printf("cross_key %d: hits %d, after one +-1e6 row per key %d%n", dims, plain, outlier);
+        assertThat(plain).isGreaterThanOrEqualTo(100);
+        assertThat(outlier).isGreaterThanOrEqualTo(plain / 2);
+    }
+
+    static long crossKeyHits(Wide w, boolean outlier) {
+        CrossKeyParents x = new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
+        QuerySource a = w.jbda(11, 0.1, Wide.Step.PLAIN, 1, 0);
+        for (int q = 0; q < 1_200; q++) {
+            double[] in = a.next();
+            double[] sent = in.clone();
+            if (outlier && q >= 40 && q < 56) {
+                sent = outlier(-1e6, 1e6).apply(sent);
+                sent[q] += q;
+            }
+            double[] p = w.predict(sent);
+            a.observe(in, p);
+            x.observe("sybil-" + q % 4, new double[][] {sent}, new double[][] {p});
+        }
+        return x.hits();
+    }
+
     /** Honest keys whose data sit at the bounds often: upsampled digits, with noise clipped at 0 and 16, and as bytes. */
     @ParameterizedTest
     @ValueSource(ints = {784, 3072})
