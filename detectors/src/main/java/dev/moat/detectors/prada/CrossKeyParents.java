@@ -240,8 +240,6 @@ public final class CrossKeyParents {
     private static final class KeyRecord {
         final BitWindow steps;
         float scale;
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
         long rows;
         String lastParent;
 
@@ -330,18 +328,19 @@ public final class CrossKeyParents {
             }
             rec.rows++;
             int m = st.m;
+            float rowScale = 0;
             for (int i = 0; i < m; i++) {
-                float v = x[i];
-                rec.scale = Math.max(rec.scale, Math.abs(v));
-                rec.lo = Math.min(rec.lo, v);
-                rec.hi = Math.max(rec.hi, v);
+                rowScale = Math.max(rowScale, Math.abs(x[i]));
             }
+            rec.scale = Math.max(rec.scale, rowScale);
             int found = candidates(st, c, h);
             // an identical row (the same public image sent by two customers) is no step, and the row
             // goes uncounted, as before
             if (found > 0 && candDist[0] > 0) {
                 searches++;
-                float minStep = (float) (settings.stepMinFraction() * rec.scale);
+                // the copy rule's smallest step from the smaller of the key's largest value and this
+                // row's: one outlier row would raise rec.scale for good and make every neighbour a copy
+                float minStep = (float) (settings.stepMinFraction() * Math.min(rec.scale, rowScale));
                 int stride = ByteRows.stride(m);
                 // a copy of the row (too near for even SignSteps.MIN_MOVED coordinates to have moved by
                 // the smallest step: a re-encoded public image) ends the test after it: what lies behind
@@ -358,7 +357,10 @@ public final class CrossKeyParents {
                     float step = st.steps[slot];
                     float quantError = step == 1f ? 0f : step / 2;
                     tested++;
-                    hit = signSteps.isStep(x, parent, m, minStep, quantError, null, rec.lo, rec.hi);
+                    // the floor capped by the displacement's own values, as PRADA's: one outlier row would
+                    // raise rec.scale for good (OutlierQueryTest.oneOutlierRowDoesNotBlindCrossKeyParents)
+                    hit = signSteps.isStepScaled(
+                            x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError, null);
                     if (hit) {
                         hits++;
                         rec.lastParent = st.keys[slot];

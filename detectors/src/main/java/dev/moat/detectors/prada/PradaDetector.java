@@ -50,7 +50,8 @@ import java.util.Set;
  * (200) queries, the share of sign steps scores 0 at {@code step_low} (0.05) and 1 at {@code
  * step_high} (0.15), once {@code step_min_queries} (50) are in the window; a step must move the
  * median coordinate by at least {@code step_min_fraction} (0.02) of the largest input magnitude the
- * key has sent. Besides equal magnitudes it recognises flat steps (random size per coordinate) and
+ * key has sent or, if smaller, of the value a sixteenth of the moved coordinates reach (so one outlier
+ * query cannot raise the floor for good). Besides equal magnitudes it recognises flat steps (random size per coordinate) and
  * steps that repeat the key's previous displacement coordinate by coordinate (steps scaled per
  * feature); see {@link SignSteps}. Wide inputs are not blind to it: each key gets a secret sample of
  * {@code step_coordinates} (128) raw coordinates (random start and stride, from a secure seed), stored
@@ -164,8 +165,16 @@ public final class PradaDetector implements Detector<PradaState> {
     private final int lightQueries;
 
     public PradaDetector(Settings settings) {
+        this(settings, true);
+    }
+
+    /**
+     * With {@code light} false every key is heavy from its first query: for tests that check that
+     * light mode and its replay give the same scores and reasons as the per-class states.
+     */
+    PradaDetector(Settings settings, boolean light) {
         this.settings = settings;
-        this.lightQueries = Math.min(LIGHT_QUERIES, settings.minDistances());
+        this.lightQueries = light ? Math.min(LIGHT_QUERIES, settings.minDistances()) : 0;
         this.projected = new double[settings.projectionDims()];
         this.x = new float[settings.projectionDims()];
         this.parent = new float[settings.projectionDims()];
@@ -553,25 +562,19 @@ public final class PradaDetector implements Detector<PradaState> {
             p = parent;
         }
         for (int i = 0; i < n; i++) {
-            float v = q[i];
-            float a = Math.abs(v);
+            float a = Math.abs(q[i]);
             if (a > s.inputScale) {
                 s.inputScale = a;
             }
-            if (v < s.inputLo) {
-                s.inputLo = v;
-            }
-            if (v > s.inputHi) {
-                s.inputHi = v;
-            }
         }
-        float minStep = (float) (settings.stepMinFraction() * s.inputScale);
         // the repeat shape's memory only for keys with enough queries to be scored (light keys stay small)
         if ((s.prevSteps == null || s.prevSteps.length != n) && s.queries >= settings.stepMinQueries() / 2) {
             s.prevSteps = new float[n];
         }
         float[] prev = s.prevSteps != null && s.prevSteps.length == n ? s.prevSteps : null;
-        return signSteps.isStep(q, p, n, minStep, quantError, prev, s.inputLo, s.inputHi);
+        // the floor: step_min_fraction of the key's largest value, or of this displacement's if smaller
+        // (one outlier query would raise the key's for good); clipping is judged on the displacement itself
+        return signSteps.isStepScaled(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev);
     }
 
     /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */

@@ -80,10 +80,6 @@ final class PradaState {
 
     /** The largest |input coordinate| seen: the scale that the smallest sign step is measured against. */
     float inputScale;
-    /** The smallest and largest input values the key has sent (sampled coordinates for wide inputs). */
-    float inputLo = Float.POSITIVE_INFINITY;
-
-    float inputHi = Float.NEGATIVE_INFINITY;
 
     /**
      * Wide inputs only: the key's sample of raw coordinates for the sign-step test, coordinates

@@ -19,15 +19,16 @@ import java.util.Arrays;
  *       magnitude, within {@value #TOLERANCE} of it (plus the stored row's quantisation error): plain
  *       JbDA/FGSM, also when clipping at the bounds leaves some coordinates short;</li>
  *   <li><b>flat</b>: at least {@value #FLAT_MIN_MOVED} coordinates (and {@value #MIN_DENSE} of the
- *       compared ones) moved and either the largest move is at most {@value #MAX_CREST} times the root
- *       mean square move, or, over the moves that ended inside the key's value range (at least
- *       {@value #FLAT_MIN_MOVED}), the largest is at most {@link #crestLimit} times their root mean
+ *       compared ones) moved and either the largest move is at most the larger of {@value #MAX_CREST}
+ *       and {@link #crestLimit} times the root mean square move, or, over the moves that did not end
+ *       at a clip value (at least {@value #FLAT_MIN_MOVED}; see {@link #flatInside}), the largest is
+ *       at most {@link #crestLimit} times their root mean
  *       square (a sign step has crest factor 1, steps of
  *       uniformly random size per coordinate 1.4-1.73; natural neighbours, whose differences sit in a
  *       few strokes or edges, are well above, and so is Gaussian noise, an honest client re-sending an
  *       image with fresh sensor noise: the limit for n moves is the level the largest of n normal
  *       magnitudes stays below with probability {@value #FLAT_NOISE_PASS}, so it grows with n, 1.62
- *       at 48 to 2.05 at 128). Moves that ended at the key's smallest or largest value are left out
+ *       at 48 to 2.05 at 128). Moves that ended at a clip value are left out
  *       of the crest: clipping cuts them short (before, clipped JbDA with random sizes U(0, 2) on
  *       1,024-wide digits had crest factors of 1.75-2.0 and passed none of the shapes).
  *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
@@ -55,6 +56,13 @@ final class SignSteps {
     static final double FLAT_NOISE_PASS = 0.005;
     /** The crest limit never exceeds this (uniform sizes from 0 have crest factor sqrt(3) = 1.73). */
     static final double MAX_CREST_CAP = 2.2;
+    /**
+     * The floor's scale is the value that 1 in SCALE_RANK of the moved coordinates reach or exceed (in
+     * the query or its parent): moving outliers in fewer coordinates than that do not raise it.
+     */
+    static final int SCALE_RANK = 16;
+    /** Under 2 * SCALE_RANK moves the scale is this many times the largest value compared. */
+    static final float FEW_MOVES_SLACK = 2f;
 
     /** CREST_LIMIT[n]: the largest of n half-normal magnitudes is below this many sigmas with probability FLAT_NOISE_PASS. */
     private static final float[] CREST_LIMIT = crestLimits(4096);
@@ -62,11 +70,64 @@ final class SignSteps {
     private final float[] magnitudes;
     private final float[] current;
     private final float[] spare;
+    /** The moved coordinates' values in x, in coordinate order (then sorted, for {@link #flatInside}). */
+    private final float[] endpoints;
+    /** The moved coordinates' max(|x_i|, |parent_i|), for the floor's scale (scrambled by the selection). */
+    private final float[] scales;
 
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
         this.current = new float[dims];
         this.spare = new float[dims];
+        this.endpoints = new float[dims];
+        this.scales = new float[dims];
+    }
+
+    /**
+     * The flat shape over the moves that were not clipped: at least {@value #FLAT_MIN_MOVED} of them,
+     * the largest at most {@link #crestLimit} times their root mean square. Reads {@link #current}
+     * (the moved magnitudes by coordinate) and {@link #endpoints} (the moved values, sorted here).
+     *
+     * <p>A move counts as clipped when it ended at a known bound ({@code lo}, {@code hi}) or at this
+     * displacement's own clip values: the lowest and the highest value that at least two moved
+     * coordinates ended at exactly. Clipping leaves every move it cut short at the bound's value, while
+     * moves of continuous random size practically never end on the same value twice; values below the
+     * lowest tie (or above the highest) that only one coordinate reached are skipped, so one moving
+     * outlier does not hide the bound. The bounds are not the key's extremes: one query with an
+     * outlier value moved those out for good (issue 9's review), and coordinates that did not move
+     * (outliers planted at the same place in every query) do not count here. Only the lowest and
+     * highest tie, not every tie, so inputs on a grid (whole numbers 0..255, where moves tie by
+     * chance) keep the moves inside the range.
+     */
+    private boolean flatInside(float[] x, int n, int moved, float lo, float hi) {
+        Arrays.sort(endpoints, 0, moved);
+        float lowTie = Float.NaN;
+        for (int k = 1; k < moved; k++) {
+            if (endpoints[k] == endpoints[k - 1]) {
+                lowTie = endpoints[k];
+                break;
+            }
+        }
+        float highTie = Float.NaN;
+        for (int k = moved - 1; k > 0; k--) {
+            if (endpoints[k] == endpoints[k - 1]) {
+                highTie = endpoints[k];
+                break;
+            }
+        }
+        int inner = 0;
+        double sumSq = 0;
+        float innerMax = 0;
+        for (int i = 0; i < n; i++) {
+            float d = current[i];
+            float v = x[i];
+            if (d > 0 && v > lo && v < hi && v != lowTie && v != highTie) {
+                inner++;
+                sumSq += (double) d * d;
+                innerMax = Math.max(innerMax, d);
+            }
+        }
+        return inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner);
     }
 
     /**
@@ -79,36 +140,82 @@ final class SignSteps {
     }
 
     /**
-     * As above; {@code lo} and {@code hi} are the smallest and largest input values the key has sent:
-     * a coordinate of x at either is taken as clipped, and left out of the flat shape's crest factor
-     * (a clipped move is cut short, which says nothing about the step's size distribution).
+     * As above; {@code lo} and {@code hi} are known bounds of the input values: a coordinate of x at
+     * either is taken as clipped, as is one at this displacement's own clip values (see {@link
+     * #flatInside}), and left out of the flat shape's crest factor.
      */
     boolean isStep(
             float[] x, float[] parent, int n, float minStep, float quantError, float[] prev, float lo, float hi) {
-        float floor = Math.max(quantError, 1e-6f * minStep);
+        return isStep(x, parent, n, minStep, 0, 0, quantError, prev, lo, hi);
+    }
+
+    /**
+     * As above, with the smallest step relative to the input scale: the median move must be at least
+     * {@code stepFraction} times the smaller of {@code keyScale} (the largest |value| the key has
+     * sent) and the value that a sixteenth of the moved coordinates reach, in this query or its parent
+     * (1 in {@value #SCALE_RANK} of them, the 94th percentile of their max(|x_i|, |parent_i|); under
+     * 32 moves, {@value #FEW_MOVES_SLACK} times the largest value of the query or its parent in any
+     * compared coordinate). The second term
+     * keeps one query with an outlier value (sent once, it stays the key's largest for good) from
+     * raising the floor over every later step; coordinates that did not move do not count, so outliers
+     * planted in every query at the same place do not either, and outliers that move count only once
+     * they are in a sixteenth of the moved coordinates (which spoils the equal shape's median soon after).
+     */
+    boolean isStepScaled(
+            float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError, float[] prev) {
+        return isStep(
+                x,
+                parent,
+                n,
+                0,
+                stepFraction,
+                keyScale,
+                quantError,
+                prev,
+                Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY);
+    }
+
+    private boolean isStep(
+            float[] x,
+            float[] parent,
+            int n,
+            float minStep,
+            float stepFraction,
+            float keyScale,
+            float quantError,
+            float[] prev,
+            float lo,
+            float hi) {
+        // not from keyScale, which an outlier query can make as large as it likes
+        float floor = Math.max(quantError, stepFraction > 0 ? 0f : 1e-6f * minStep);
         int moved = 0;
-        int inner = 0;
-        double sumSq = 0;
         double sumSqAll = 0;
-        float innerMax = 0;
         float largest = 0;
+        float allScale = 0;
         for (int i = 0; i < n; i++) {
             float d = Math.abs(x[i] - parent[i]);
+            allScale = Math.max(allScale, Math.max(Math.abs(x[i]), Math.abs(parent[i])));
             if (d > floor) {
-                magnitudes[moved++] = d;
+                magnitudes[moved] = d;
+                endpoints[moved++] = x[i] + 0f; // -0 as 0, as == compares them
                 current[i] = d;
                 sumSqAll += (double) d * d;
                 largest = Math.max(largest, d);
-                if (x[i] > lo && x[i] < hi) {
-                    inner++;
-                    sumSq += (double) d * d;
-                    if (d > innerMax) {
-                        innerMax = d;
-                    }
-                }
+                scales[moved - 1] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
             } else {
                 current[i] = 0;
             }
+        }
+        if (stepFraction > 0 && moved > 0) {
+            // the value a sixteenth of the moved coordinates reach: a few moving outliers do not set it;
+            // with few moves, twice the largest value compared (a few moves on narrow inputs, such as
+            // 13 features on scales 0.1..1,000, may all sit in the small features, and an honest
+            // query's largest value may be well under the key's: at once, 0.36 -> 0.43 honest risk)
+            float movedScale = moved >= 2 * SCALE_RANK
+                    ? select(scales, spare, moved, moved - 1 - moved / SCALE_RANK)
+                    : FEW_MOVES_SLACK * allScale;
+            minStep = stepFraction * Math.min(keyScale, movedScale);
         }
         if (moved < MIN_MOVED) {
             return false;
@@ -141,13 +248,14 @@ final class SignSteps {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
-            // over every move (clipped ones too), against a fixed limit
+            // over every move (clipped ones too), against the fixed limit or, if higher, the one
+            // Gaussian noise of that many moves rarely meets
             double rmsAll = Math.sqrt(sumSqAll / moved);
-            if (largest <= MAX_CREST * rmsAll) {
+            if (largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll) {
                 return true;
             }
             // over the unclipped moves, against the limit Gaussian noise of that many moves rarely meets
-            if (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner)) {
+            if (flatInside(x, n, moved, lo, hi)) {
                 return true;
             }
         }

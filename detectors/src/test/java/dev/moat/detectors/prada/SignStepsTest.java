@@ -17,6 +17,11 @@ class SignStepsTest {
 
     /** Share of 500 displacements counted as steps: parent in 0..16 with a fifth of it at 0, moves clipped. */
     static double share(long seed, DoubleSupplier move) {
+        return share(seed, move, 0f, 16f);
+    }
+
+    /** As above, with the bounds the caller knows (infinite: none; pushed out: after an outlier query). */
+    static double share(long seed, DoubleSupplier move, float lo, float hi) {
         Random r = new Random(seed);
         SignSteps steps = new SignSteps(N);
         int hits = 0;
@@ -27,7 +32,7 @@ class SignStepsTest {
                 parent[i] = r.nextInt(5) == 0 ? 0f : (float) (16 * r.nextDouble());
                 x[i] = (float) Math.max(0, Math.min(16, parent[i] + move.getAsDouble()));
             }
-            if (steps.isStep(x, parent, N, 0.32f, 0f, null, 0f, 16f)) {
+            if (steps.isStep(x, parent, N, 0.32f, 0f, null, lo, hi)) {
                 hits++;
             }
         }
@@ -40,24 +45,60 @@ class SignStepsTest {
         // the evaluation's jbda-random-step: 1.6 * U(0, 2) * sign(g)
         double s = share(11, () -> (r.nextBoolean() ? 1 : -1) * 1.6 * 2 * r.nextDouble());
         assertThat(s).isGreaterThan(0.8);
-        // the same without knowing the bounds: clipped moves spoil the fixed crest limit
+        // the same without knowing the bounds, or with bounds an outlier query pushed out: the moves
+        // that ended on the same value (0 or 16) are taken as clipped all the same (before, with
+        // bounds learnt from the key's extremes, one outlier query left clipped moves in the crest)
         Random r2 = new Random(1);
-        Random r3 = new Random(11);
+        assertThat(share(11, () -> (r2.nextBoolean() ? 1 : -1) * 1.6 * 2 * r2.nextDouble(), -16f, 32f))
+                .isGreaterThan(0.8);
+        Random r3 = new Random(1);
+        assertThat(share(
+                        11,
+                        () -> (r3.nextBoolean() ? 1 : -1) * 1.6 * 2 * r3.nextDouble(),
+                        Float.NEGATIVE_INFINITY,
+                        Float.POSITIVE_INFINITY))
+                .isGreaterThan(0.8);
+    }
+
+    /**
+     * The floor on the step is step_min_fraction of the key's largest value, or of the largest value
+     * in the coordinates that moved if that is smaller: a key that once sent Float.MAX_VALUE still
+     * has its sign steps counted (before, the floor was 0.02 of it and nothing counted again).
+     */
+    @Test
+    void anOutlierKeyScaleDoesNotRaiseTheFloor() {
+        Random r = new Random(5);
         SignSteps steps = new SignSteps(N);
-        int hits = 0;
-        for (int t = 0; t < 500; t++) {
-            float[] parent = new float[N];
-            float[] x = new float[N];
-            for (int i = 0; i < N; i++) {
-                parent[i] = r3.nextInt(5) == 0 ? 0f : (float) (16 * r3.nextDouble());
-                x[i] = (float) Math.max(
-                        0, Math.min(16, parent[i] + (r2.nextBoolean() ? 1 : -1) * 1.6 * 2 * r2.nextDouble()));
-            }
-            if (steps.isStep(x, parent, N, 0.32f, 0f, null)) {
-                hits++;
-            }
+        float[] parent = new float[N];
+        float[] x = new float[N];
+        for (int i = 0; i < N; i++) {
+            parent[i] = 2 + 12 * r.nextFloat();
+            x[i] = parent[i] + (r.nextBoolean() ? 1.6f : -1.6f);
         }
-        assertThat(hits / 500.0).isLessThan(s);
+        assertThat(steps.isStepScaled(x, parent, N, 0.02f, 16f, 0f, null)).isTrue();
+        assertThat(steps.isStepScaled(x, parent, N, 0.02f, Float.MAX_VALUE, 0f, null))
+                .isTrue();
+        // outliers that move in a few coordinates (4 of 128) do not set the scale either
+        float[] y = x.clone();
+        for (int i = 0; i < 4; i++) {
+            y[i * 31] = i % 2 == 0 ? 1e6f : -1e6f;
+        }
+        assertThat(steps.isStepScaled(y, parent, N, 0.02f, Float.MAX_VALUE, 0f, null))
+                .isTrue();
+        // 13 features: the scale is twice the largest value compared
+        float[] p13 = java.util.Arrays.copyOf(parent, 13);
+        float[] x13 = new float[13];
+        for (int i = 0; i < 13; i++) {
+            x13[i] = p13[i] + (i % 2 == 0 ? 1.6f : -1.6f);
+        }
+        assertThat(new SignSteps(13).isStepScaled(x13, p13, 13, 0.02f, Float.MAX_VALUE, 0f, null))
+                .isTrue();
+        // and the floor still holds: moves of 1/255 of the values' range are no step
+        for (int i = 0; i < N; i++) {
+            x[i] = parent[i] + (r.nextBoolean() ? 16f / 255 : -16f / 255);
+        }
+        assertThat(steps.isStepScaled(x, parent, N, 0.02f, Float.MAX_VALUE, 0f, null))
+                .isFalse();
     }
 
     @Test
@@ -66,6 +107,13 @@ class SignStepsTest {
         assertThat(share(12, () -> 0.5 * r.nextGaussian())).isLessThan(0.02);
         Random r2 = new Random(3);
         assertThat(share(13, () -> 2.0 * r2.nextGaussian())).isLessThan(0.02);
+        // clipped at 0 and 16 with no bounds known: the ties at 0 and 16 are found, noise stays noise
+        Random r3 = new Random(2);
+        assertThat(share(12, () -> 0.5 * r3.nextGaussian(), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY))
+                .isLessThan(0.02);
+        Random r4 = new Random(3);
+        assertThat(share(13, () -> 2.0 * r4.nextGaussian(), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY))
+                .isLessThan(0.02);
     }
 
     @Test
