@@ -17,14 +17,33 @@ final class KeyEntry {
     private Object states;
 
     private int count;
-    /** Tenant risk not inherited after an admin reset (NaN: take it at the first publish); see Publisher. */
-    double tenantFloor;
-
-    double lastTenantRisk = -1;
     /** The risk last published for the key (or tenant). */
     double risk;
 
-    dev.moat.detectors.DetectorScore tenantScore;
+    /** A key of a tenant (or reset by an admin): what it inherits of its tenant's risk; null for the others. */
+    private TenantLink tenant;
+
+    /** What a key keeps of its tenant's risk (an object apart: most keys have no tenant). */
+    static final class TenantLink {
+        /** Tenant risk not inherited after an admin reset (NaN: take it at the first publish); see Publisher. */
+        double floor;
+
+        double lastRisk = -1;
+        dev.moat.detectors.DetectorScore score;
+    }
+
+    /** The key's tenant link, made on first use. */
+    TenantLink tenant() {
+        if (tenant == null) {
+            tenant = new TenantLink();
+        }
+        return tenant;
+    }
+
+    /** The tenant's entry in the key's published scores, or null. */
+    dev.moat.detectors.DetectorScore tenantScore() {
+        return tenant == null ? null : tenant.score;
+    }
 
     /** The state kept for {@code profile} (equal, not identical), or null. Moves it to the front. */
     KeyState find(DetectorProfile profile) {

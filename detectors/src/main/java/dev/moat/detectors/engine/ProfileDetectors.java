@@ -22,6 +22,8 @@ final class ProfileDetectors {
     final String[] names;
     /** An event's scores before they are published (no allocation per event, nothing per key). */
     final double[] scratch;
+    /** The highest of the last event's scores (read right after they are taken; nothing per key). */
+    double maxScore;
 
     @SuppressWarnings("unchecked")
     ProfileDetectors(Detector<?>[] detectors) {

@@ -150,10 +150,11 @@ public final class Publisher {
         if (tenant != null) {
             Verdict tv = tenantVerdicts.get(tenant);
             double pooled = tv == null ? 0 : decay(tv.risk(), tv.updatedAtMillis(), now);
-            double tr = exempt(e, pooled);
-            if (Math.abs(tr - e.lastTenantRisk) > 0.01) {
-                e.lastTenantRisk = tr;
-                e.tenantScore = tv == null
+            KeyEntry.TenantLink link = e.tenant();
+            double tr = exempt(link, pooled);
+            if (Math.abs(tr - link.lastRisk) > 0.01) {
+                link.lastRisk = tr;
+                link.score = tv == null
                         ? null
                         : new DetectorScore(
                                 Rows.clamp01(tr),
@@ -172,16 +173,16 @@ public final class Publisher {
             }
         }
         boolean changed = refreshScores(s, eventMillis) || tenantMoved;
-        double risk = s.maxScore;
+        double risk = s.run.maxScore;
         if (tenant != null) {
-            risk = Math.max(risk, Math.max(0, e.lastTenantRisk));
+            risk = Math.max(risk, Math.max(0, e.tenant().lastRisk));
         }
         DetectorScore cross = crossScores.isEmpty() ? null : crossScores.get(keyId);
         if (cross != null) {
             risk = Math.max(risk, cross.score());
         }
         if (changed) {
-            s.published = s.published.with(s.detectors.length, e.tenantScore);
+            s.published = s.published.with(s.run.list.length, e.tenantScore());
         }
         finish(keyId, e, s, risk, now, verdicts, false, cross);
     }
@@ -199,7 +200,7 @@ public final class Publisher {
         long now = clock.millis();
         // a fresh map of the detectors' scores when they changed (a tenant's has no tenant entry)
         refreshScores(s, eventMillis);
-        finish(tenant, e, s, enoughKeys ? s.maxScore : 0, now, tenantVerdicts, true, null);
+        finish(tenant, e, s, enoughKeys ? s.run.maxScore : 0, now, tenantVerdicts, true, null);
     }
 
     /**
@@ -209,15 +210,15 @@ public final class Publisher {
      * tenant's risk rises above it by more than 0.05 (new evidence) or falls below the suspicious
      * threshold (the episode is over).
      */
-    private double exempt(KeyEntry e, double tenantRisk) {
-        if (Double.isNaN(e.tenantFloor)) {
-            e.tenantFloor = tenantRisk;
+    private double exempt(KeyEntry.TenantLink e, double tenantRisk) {
+        if (Double.isNaN(e.floor)) {
+            e.floor = tenantRisk;
         }
-        if (e.tenantFloor <= 0) {
+        if (e.floor <= 0) {
             return tenantRisk;
         }
-        if (tenantRisk > e.tenantFloor + 0.05 || tenantRisk < settings.suspiciousAt()) {
-            e.tenantFloor = 0;
+        if (tenantRisk > e.floor + 0.05 || tenantRisk < settings.suspiciousAt()) {
+            e.floor = 0;
             return tenantRisk;
         }
         return 0;
@@ -281,14 +282,15 @@ public final class Publisher {
         if (v == null || s.queriesAtReasons == s.queries) {
             return;
         }
-        int n = s.detectors.length;
-        DetectorScore[] fresh = new DetectorScore[entry.tenantScore == null ? n : n + 1];
+        int n = s.run.list.length;
+        DetectorScore tenantScore = entry.tenantScore();
+        DetectorScore[] fresh = new DetectorScore[tenantScore == null ? n : n + 1];
         for (int i = 0; i < n; i++) {
             double score = Math.max(0, s.lastScore(i));
-            fresh[i] = s.run.score(score, s.detectors[i].reason(s.states[i], s.lastEventMillis));
+            fresh[i] = s.run.score(score, s.run.list[i].reason(s.states[i], s.lastEventMillis));
         }
-        if (entry.tenantScore != null) {
-            fresh[n] = entry.tenantScore;
+        if (tenantScore != null) {
+            fresh[n] = tenantScore;
         }
         s.queriesAtReasons = s.queries;
         s.eventsSinceReasons = 0;
@@ -306,8 +308,8 @@ public final class Publisher {
         boolean changed = false;
         double max = 0;
         double[] scratch = s.run.scratch;
-        for (int i = 0; i < s.detectors.length; i++) {
-            double score = Rows.clamp01(s.detectors[i].score(s.states[i], eventMillis));
+        for (int i = 0; i < s.run.list.length; i++) {
+            double score = Rows.clamp01(s.run.list[i].score(s.states[i], eventMillis));
             max = Math.max(max, score);
             scratch[i] = score;
             if (refresh || Math.abs(score - s.lastScore(i)) > 0.01) {
@@ -316,26 +318,26 @@ public final class Publisher {
             long bit = 1L << i;
             if (score >= settings.suspiciousAt() && (s.alerted & bit) == 0) {
                 s.alerted |= bit;
-                listener.onAlert(s.detectors[i].name());
+                listener.onAlert(s.run.list[i].name());
             } else if (score < settings.suspiciousAt() / 2) {
                 s.alerted &= ~bit;
             }
         }
         if (changed) {
             // every reason rebuilt together, at one query count: the verdict's count agrees with them all
-            int n = s.detectors.length;
+            int n = s.run.list.length;
             DetectorScore[] fresh = new DetectorScore[n];
             for (int i = 0; i < n; i++) {
-                fresh[i] = s.run.score(scratch[i], s.detectors[i].reason(s.states[i], eventMillis));
+                fresh[i] = s.run.score(scratch[i], s.run.list[i].reason(s.states[i], eventMillis));
             }
             s.published = new DetectorScores(s.run.names, fresh, n);
             s.queriesAtReasons = s.queries;
             s.eventsSinceReasons = 0;
-        } else if (refresh || s.detectors.length == 0) {
+        } else if (refresh || s.run.list.length == 0) {
             s.eventsSinceReasons = 0;
-            s.queriesAtReasons = s.detectors.length == 0 ? s.queries : s.queriesAtReasons;
+            s.queriesAtReasons = s.run.list.length == 0 ? s.queries : s.queriesAtReasons;
         }
-        s.maxScore = max;
+        s.run.maxScore = max;
         return changed;
     }
 }

@@ -246,7 +246,7 @@ public final class Worker implements Runnable {
         if (entry == null) {
             entry = new KeyEntry();
             if (!resetKeys.isEmpty() && resetKeys.remove(e.keyId())) {
-                entry.tenantFloor = Double.NaN;
+                entry.tenant().floor = Double.NaN;
             }
             keys.put(e.keyId(), entry);
         }
@@ -257,8 +257,8 @@ public final class Worker implements Runnable {
         }
         feed(s, e);
         publisher.publishKey(e.keyId(), e.tenant(), entry, s, e.timeMillis());
-        for (int i = 0; i < s.detectors.length; i++) {
-            s.detectors[i].observeRisk(s.states[i], entry.risk);
+        for (int i = 0; i < s.run.list.length; i++) {
+            s.run.list[i].observeRisk(s.states[i], entry.risk);
         }
         if (s.queriesAtReasons != s.queries && staleReasons.size() < MAX_STALE_REASONS) {
             staleReasons.add(e.keyId());
@@ -292,18 +292,20 @@ public final class Worker implements Runnable {
         }
         KeyState s = entry.find(e.profile());
         if (s == null) {
-            s = new KeyState(e.profile(), tenantDetectors.computeIfAbsent(e.profile(), p -> create(tp.factories())));
+            s = new KeyState.TenantState(
+                    e.profile(), tenantDetectors.computeIfAbsent(e.profile(), p -> create(tp.factories())));
             entry.add(s);
         }
-        int distinct = s.noteKey(e.keyId());
+        KeyState.TenantState ts = (KeyState.TenantState) s;
+        int distinct = ts.noteKey(e.keyId());
         feed(s, e);
         Level before = publisher.tenantLevel(e.tenant());
         publisher.publishTenant(e.tenant(), entry, s, distinct >= tp.minKeys(), e.timeMillis());
         if (router != null && publisher.tenantLevel(e.tenant()).compareTo(before) > 0) {
             // a key blocked because of its tenant sends nothing more, so its own events would never
             // carry the tenant's risk into its verdict (issue 9: Sybil keys blocked at risk 0.00)
-            for (int i = 0; i < s.keyCount; i++) {
-                String keyId = s.keyIds[i];
+            for (int i = 0; i < ts.keyCount; i++) {
+                String keyId = ts.keyIds[i];
                 router.apply(keyId).offer(new TenantRaised(keyId, e.tenant()));
             }
         }
@@ -336,8 +338,8 @@ public final class Worker implements Runnable {
         }
         KeyState s = entry.get(0);
         publisher.republishKey(keyId, tenant, entry, s);
-        for (int i = 0; i < s.detectors.length; i++) {
-            s.detectors[i].observeRisk(s.states[i], entry.risk);
+        for (int i = 0; i < s.run.list.length; i++) {
+            s.run.list[i].observeRisk(s.states[i], entry.risk);
         }
     }
 
