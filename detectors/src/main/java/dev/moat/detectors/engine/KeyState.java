@@ -42,10 +42,8 @@ class KeyState {
         for (int i = 0; i < detectors.length; i++) {
             states[i] = detectors[i].newState();
         }
-        this.published = new DetectorScores(run.names, NO_SCORES, 0);
+        this.published = run.empty;
     }
-
-    private static final dev.moat.detectors.DetectorScore[] NO_SCORES = {};
 
     /**
      * The score last published for detector i, or -1 before the first publication (the published

@@ -1,7 +1,6 @@
 package dev.moat.detectors.engine;
 
 import dev.moat.detectors.DetectorScore;
-import dev.moat.detectors.DetectorScores;
 import dev.moat.detectors.Level;
 import dev.moat.detectors.Verdict;
 import dev.moat.detectors.internal.Rows;
@@ -294,7 +293,7 @@ public final class Publisher {
         }
         s.queriesAtReasons = s.queries;
         s.eventsSinceReasons = 0;
-        s.published = new DetectorScores(s.run.names, fresh, fresh.length);
+        s.published = s.run.scores(fresh, fresh.length);
         verdicts.replace(keyId, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
     }
 
@@ -330,7 +329,7 @@ public final class Publisher {
             for (int i = 0; i < n; i++) {
                 fresh[i] = s.run.score(scratch[i], s.run.list[i].reason(s.states[i], eventMillis));
             }
-            s.published = new DetectorScores(s.run.names, fresh, n);
+            s.published = s.run.scores(fresh, n);
             s.queriesAtReasons = s.queries;
             s.eventsSinceReasons = 0;
         } else if (refresh || s.run.list.length == 0) {
