@@ -13,10 +13,29 @@ final class KeyEntry {
 
     static final int MAX_PROFILES = 8;
 
-    /** The one state (most keys have one profile), or a KeyState[] most recently fed first; null when empty. */
+    /**
+     * The one state (most keys have one profile), or a KeyState[] most recently fed first (the
+     * states first, then nulls); null when empty.
+     */
     private Object states;
 
-    private int count;
+    /**
+     * The verdict published for the key (readers read it without locks; its worker writes it), or
+     * null before the first: kept here, not in a map of verdicts apart (a map node a key less).
+     * Tenants' verdicts stay in the publisher's map.
+     */
+    volatile dev.moat.detectors.Verdict verdict;
+
+    static final java.lang.invoke.VarHandle VERDICT;
+
+    static {
+        try {
+            VERDICT = java.lang.invoke.MethodHandles.lookup()
+                    .findVarHandle(KeyEntry.class, "verdict", dev.moat.detectors.Verdict.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** The risk last published for the key (or tenant). */
     double risk;
 
@@ -52,7 +71,7 @@ final class KeyEntry {
             return s != null && (s.profile == profile || s.profile.equals(profile)) ? s : null;
         }
         KeyState[] states = (KeyState[]) this.states;
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < states.length && states[i] != null; i++) {
             KeyState s = states[i];
             if (s.profile == profile || s.profile.equals(profile)) {
                 if (i > 0) {
@@ -69,24 +88,30 @@ final class KeyEntry {
     void add(KeyState s) {
         if (states == null) {
             states = s;
-            count = 1;
             return;
         }
         if (states instanceof KeyState only) {
-            states = new KeyState[] {only};
+            states = new KeyState[] {only, null};
         }
         KeyState[] states = (KeyState[]) this.states;
+        int count = size();
         if (count == states.length && count < MAX_PROFILES) {
             this.states = states = Arrays.copyOf(states, Math.min(MAX_PROFILES, count * 2));
         }
         int n = Math.min(count, states.length - 1);
         System.arraycopy(states, 0, states, 1, n);
         states[0] = s;
-        count = n + 1;
     }
 
     int size() {
-        return count;
+        if (!(states instanceof KeyState[] a)) {
+            return states == null ? 0 : 1;
+        }
+        int n = 0;
+        while (n < a.length && a[n] != null) {
+            n++;
+        }
+        return n;
     }
 
     KeyState get(int i) {
@@ -96,7 +121,7 @@ final class KeyEntry {
     /** Queries over every profile. */
     long queries() {
         long q = 0;
-        for (int i = 0; i < count; i++) {
+        for (int i = 0, count = size(); i < count; i++) {
             q += get(i).queries;
         }
         return q;

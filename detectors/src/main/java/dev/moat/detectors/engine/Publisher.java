@@ -27,7 +27,12 @@ public final class Publisher {
     private final InstantSource clock;
     private final EngineListener listener;
     private final double halfLifeMillis;
-    private final ConcurrentHashMap<String, Verdict> verdicts = new ConcurrentHashMap<>();
+    /**
+     * A key's entry, without touching its idle time (the workers' caches, set by the engine): the
+     * key's verdict is published in its entry (see {@link KeyEntry#verdict}).
+     */
+    private java.util.function.Function<String, KeyEntry> entries = id -> null;
+
     private final ConcurrentHashMap<String, Verdict> tenantVerdicts = new ConcurrentHashMap<>();
     private final LongAdder failures = new LongAdder();
     /** Keys' cross-key scores (written by the worker owning the store, read by the keys' workers); only non-zero ones. */
@@ -47,7 +52,36 @@ public final class Publisher {
      * sees the replaced verdict and fires nothing).
      */
     public Verdict read(String keyId) {
-        return read(keyId, verdicts, false);
+        KeyEntry e = entries.apply(keyId);
+        Verdict v = e == null ? null : e.verdict;
+        if (v == null) {
+            return Verdict.OK;
+        }
+        long now = clock.millis();
+        Verdict decayed = decayed(v, now);
+        if (decayed.level() != v.level() && KeyEntry.VERDICT.compareAndSet(e, v, decayed)) {
+            fire(keyId, v.level(), decayed.level(), decayed, false);
+        }
+        return decayed;
+    }
+
+    /** Where {@link #read} finds keys' entries (set once, before the workers publish anything). */
+    void entries(java.util.function.Function<String, KeyEntry> lookup) {
+        this.entries = lookup;
+    }
+
+    /** v with its risk decayed to now: v itself when unchanged; restamped at now when its level dropped. */
+    private Verdict decayed(Verdict v, long now) {
+        double r = decay(v.risk(), v.updatedAtMillis(), now);
+        if (r == v.risk()) {
+            return v;
+        }
+        Level level = level(r);
+        if (level == v.level()) {
+            return new Verdict(r, level, v.scores(), v.queries(), v.updatedAtMillis());
+        }
+        // restamped at now, so that later reads decay from here rather than twice
+        return new Verdict(r, level, v.scores(), v.queries(), now);
     }
 
     /** The tenant's pooled verdict, decayed to now, or {@link Verdict#OK}; fires level drops like {@link #read}. */
@@ -97,10 +131,6 @@ public final class Publisher {
     Level tenantLevel(String tenant) {
         Verdict v = tenantVerdicts.get(tenant);
         return v == null ? Level.OK : v.level();
-    }
-
-    void forgetKey(String keyId) {
-        verdicts.remove(keyId);
     }
 
     void forgetCross(String keyId) {
@@ -183,7 +213,7 @@ public final class Publisher {
         if (changed) {
             s.published = s.published.with(s.run.list.length, e.tenantScore());
         }
-        finish(keyId, e, s, risk, now, verdicts, false, cross);
+        finish(keyId, e, s, risk, now, null, false, cross);
     }
 
     /**
@@ -265,7 +295,7 @@ public final class Publisher {
         // one profile: the count its reasons were written at (they agree); several: the key's total
         Verdict v = new Verdict(risk, level, scores, e.size() > 1 ? e.queries() : s.queriesAtReasons, now);
         // compared with what readers last saw, which a read may have lowered by decay (and fired)
-        Verdict before = into.put(id, v);
+        Verdict before = into == null ? (Verdict) KeyEntry.VERDICT.getAndSet(e, v) : into.put(id, v);
         Level from = before == null ? Level.OK : before.level();
         if (level != from) {
             fire(id, from, level, v, tenant);
@@ -277,7 +307,7 @@ public final class Publisher {
      * (same risk and level: nothing fires). Called by the owning worker when it is idle.
      */
     void refreshReasons(String keyId, KeyEntry entry, KeyState s) {
-        Verdict v = verdicts.get(keyId);
+        Verdict v = entry.verdict;
         if (v == null || s.queriesAtReasons == s.queries) {
             return;
         }
@@ -294,7 +324,8 @@ public final class Publisher {
         s.queriesAtReasons = s.queries;
         s.eventsSinceReasons = 0;
         s.published = s.run.scores(fresh, fresh.length);
-        verdicts.replace(keyId, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
+        KeyEntry.VERDICT.compareAndSet(
+                entry, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
     }
 
     /**

@@ -87,7 +87,8 @@ public final class Worker implements Runnable {
         this.queueCapacity = queueCapacity;
         this.publisher = publisher;
         this.router = router;
-        this.keys = cache(maxKeys, idleMillis, clock, publisher::forgetKey);
+        // a key's verdict lives in its entry, so an evicted key's goes with it
+        this.keys = cache(maxKeys, idleMillis, clock, k -> {});
         this.tenants = cache(maxKeys, idleMillis, clock, publisher::forgetTenant);
     }
 
@@ -150,6 +151,11 @@ public final class Worker implements Runnable {
 
     public void stop() throws InterruptedException {
         queue.put(STOP);
+    }
+
+    /** The key's entry if it has one, without counting as an access (readers of its verdict). */
+    KeyEntry entryQuietly(String keyId) {
+        return keys.policy().getIfPresentQuietly(keyId);
     }
 
     public long keysTracked() {
@@ -222,7 +228,6 @@ public final class Worker implements Runnable {
                 publisher.forgetCross(r.keyId());
             } else if (task instanceof ResetTask r) {
                 keys.invalidate(r.keyId());
-                publisher.forgetKey(r.keyId());
                 if (resetKeys.size() < MAX_PENDING_RESETS) {
                     resetKeys.add(r.keyId());
                 }
