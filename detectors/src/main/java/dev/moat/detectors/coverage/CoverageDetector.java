@@ -21,8 +21,11 @@ import java.util.SplittableRandom;
  * <p>Cells come from locality-sensitive hashing with {@code bits} (12) sign random projections
  * (Charikar 2002), seeded, through a centre fixed per key as the mean of its first {@code warmup}
  * (32) inputs (inputs are non-negative pixels or features, so hyperplanes through the origin would
- * not split them). For inputs wider than 64 the hyperplanes are very sparse ({@link
- * SparseProjection}) and the key keeps only its centre's {@code bits} projections. Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
+ * not split them). Bit b of a query's cell is the sign of plane b . (x - centre), computed as
+ * whether x's projection b is above the centre's, so a key keeps only its centre's {@code bits}
+ * projections (the running mean of its warm-up queries' projections): doubles for inputs up to 64
+ * wide (dense Gaussian planes; 112 bytes, where 64 float coordinates took 272), floats for wider
+ * ones, whose hyperplanes are very sparse ({@link SparseProjection}). Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
  * novelty: the share of the key's last {@code window} (200) queries that opened a new cell. Score 0
  * at novelty {@code novelty_low} (0.6), 1 at {@code novelty_high} (0.9), once {@code min_queries}
  * (500) queries are in.
