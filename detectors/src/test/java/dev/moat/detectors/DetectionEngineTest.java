@@ -55,7 +55,10 @@ class DetectionEngineTest {
                 alerts.incrementAndGet();
             }
         };
-        try (DetectionEngine e = new DetectionEngine(settings(2), clock, listener)) {
+        // idle for a day before the state goes (with the verdict, which lives in it): the decay is what is checked
+        EngineSettings settings =
+                new EngineSettings(2, 100_000, 1000, Duration.ofHours(24), 0.5, 0.8, Duration.ofHours(1));
+        try (DetectionEngine e = new DetectionEngine(settings, clock, listener)) {
             long t = clock.millis();
             for (double[] x : Traffic.boundary(200, 1, CentroidModel.DIGITS)) {
                 assertThat(e.submit(event("mallory", t, x, BOUNDARY))).isTrue();

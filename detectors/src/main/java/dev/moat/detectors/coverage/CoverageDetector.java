@@ -21,8 +21,11 @@ import java.util.SplittableRandom;
  * <p>Cells come from locality-sensitive hashing with {@code bits} (12) sign random projections
  * (Charikar 2002), seeded, through a centre fixed per key as the mean of its first {@code warmup}
  * (32) inputs (inputs are non-negative pixels or features, so hyperplanes through the origin would
- * not split them). For inputs wider than 64 the hyperplanes are very sparse ({@link
- * SparseProjection}) and the key keeps only its centre's {@code bits} projections. Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
+ * not split them). Bit b of a query's cell is the sign of plane b . (x - centre), computed as
+ * whether x's projection b is above the centre's, so a key keeps only its centre's {@code bits}
+ * projections (the running mean of its warm-up queries' projections): doubles for inputs up to 64
+ * wide (dense Gaussian planes; 112 bytes, where 64 float coordinates took 272), floats for wider
+ * ones, whose hyperplanes are very sparse ({@link SparseProjection}). Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
  * novelty: the share of the key's last {@code window} (200) queries that opened a new cell. Score 0
  * at novelty {@code novelty_low} (0.6), 1 at {@code novelty_high} (0.9), once {@code min_queries}
  * (500) queries are in.
@@ -55,10 +58,17 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
 
     /** One key's centre, visited cells and novelty window. */
     static final class State {
-        /** The mean of the first warmup inputs, as floats (half the bytes; the cell signs do not need more). */
-        float[] centre;
+        /**
+         * The centre's {@code bits} projections: the running mean of the first warmup queries'
+         * projections (floats for wide inputs, which are projected sparsely; doubles for narrow
+         * ones, projected on the dense planes), what every later query's projections are compared
+         * with. Null before the first query.
+         */
+        Object centre;
 
+        /** Queries averaged into the centre (low 16 bits) and, for narrow inputs, the width the planes are drawn for (above). */
         int seen;
+
         long[] visited;
         int cells;
         /** Whether each of the last {@code window} queries opened a new cell. */
@@ -115,19 +125,49 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             x = projected;
         }
         s.queries++;
+        int bits = settings.bits();
         if (s.centre == null) {
-            s.centre = new float[wide ? settings.bits() : x.length];
+            s.centre = wide ? new float[bits] : new double[bits];
+            s.seen = wide ? 0 : input.length << 16;
         }
-        int dims = s.centre.length;
-        int n = Math.min(dims, x.length);
-        if (s.seen < settings.warmup()) {
+        if (!wide) {
+            // the planes are drawn for the key's first width; a narrower query uses their first coordinates
+            // (a key whose first query was wide: for this query's width)
+            int dims = s.seen >>> 16 == 0 ? input.length : s.seen >>> 16;
+            x = project(input, Math.min(dims, input.length), dims);
+        }
+        int seen = seen(s);
+        if (seen < settings.warmup()) {
             s.seen++;
-            for (int i = 0; i < n; i++) {
-                s.centre[i] += (float) ((x[i] - s.centre[i]) / s.seen);
+            seen++;
+            if (s.centre instanceof float[] centre) {
+                for (int b = 0; b < bits; b++) {
+                    centre[b] += (float) ((x[b] - centre[b]) / seen);
+                }
+            } else {
+                double[] centre = (double[]) s.centre;
+                for (int b = 0; b < bits; b++) {
+                    centre[b] += (x[b] - centre[b]) / seen;
+                }
             }
             return;
         }
-        int cell = wide ? signs(s.centre, x) : cell(s.centre, x, n, dims);
+        // bit b: the sign of plane b . (x - centre), as projection b of x above the centre's
+        int cell = 0;
+        if (s.centre instanceof float[] centre) {
+            for (int b = 0; b < bits; b++) {
+                if (x[b] > centre[b]) {
+                    cell |= 1 << b;
+                }
+            }
+        } else {
+            double[] centre = (double[]) s.centre;
+            for (int b = 0; b < bits; b++) {
+                if (x[b] > centre[b]) {
+                    cell |= 1 << b;
+                }
+            }
+        }
         if (s.visited == null) {
             s.visited = new long[Math.max(1, (1 << settings.bits()) >>> 6)];
             s.novelty = new BitWindow(settings.window());
@@ -144,7 +184,17 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 : Rows.clamp01((novelty(s) - settings.noveltyLow()) / (settings.noveltyHigh() - settings.noveltyLow()));
     }
 
-    private int cell(float[] centre, double[] x, int n, int dims) {
+    /** Queries averaged into the key's centre so far. */
+    static int seen(State s) {
+        return s.seen & 0xFFFF;
+    }
+
+    /**
+     * x[0..n)'s projections on the {@code bits} dense Gaussian planes drawn for width {@code dims}
+     * (into a scratch array): bit b of a cell is whether projection b is above the centre's, the
+     * sign of plane b . (x - centre) in exact arithmetic.
+     */
+    private double[] project(double[] x, int n, int dims) {
         int bits = settings.bits();
         if (planeDims != dims) {
             // plane b's coefficient i is drawn in the order b * dims + i and stored at i * bits + b
@@ -157,37 +207,18 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             }
             planeDims = dims;
         }
-        // Coordinate by coordinate, all planes at once: each plane's dot product is summed in the same
-        // order as plane by plane (the same doubles, the same cell), but the bits sums are independent
-        // chains the CPU overlaps, where one dot product at a time waited on each addition (5 % of mode
-        // b's CPU in the load benchmark's profile).
+        // Coordinate by coordinate, all planes at once: the bits sums are independent chains the CPU
+        // overlaps, where one dot product at a time waited on each addition.
         double[] dot = dots;
         Arrays.fill(dot, 0, bits, 0.0);
         for (int i = 0; i < n; i++) {
-            double d = x[i] - centre[i];
+            double d = x[i];
             int row = i * bits;
             for (int b = 0; b < bits; b++) {
                 dot[b] += planes[row + b] * d;
             }
         }
-        int cell = 0;
-        for (int b = 0; b < bits; b++) {
-            if (dot[b] > 0) {
-                cell |= 1 << b;
-            }
-        }
-        return cell;
-    }
-
-    /** The cell of an already projected query: bit b set when its projection b is above the centre's. */
-    private int signs(float[] centre, double[] projectedQuery) {
-        int cell = 0;
-        for (int b = 0, bits = Math.min(settings.bits(), centre.length); b < bits; b++) {
-            if (projectedQuery[b] > centre[b]) {
-                cell |= 1 << b;
-            }
-        }
-        return cell;
+        return dot;
     }
 
     private static double novelty(State s) {

@@ -42,6 +42,7 @@ public final class DetectionEngine implements AutoCloseable {
         int n = settings.workers();
         this.workers = new Worker[n];
         this.threads = new Thread[n];
+        this.publisher.entries(id -> shard(id).entryQuietly(id));
         for (int i = 0; i < n; i++) {
             workers[i] = new Worker(
                     Math.max(1, settings.queueCapacity() / n),

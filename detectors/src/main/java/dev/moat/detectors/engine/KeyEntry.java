@@ -13,18 +13,56 @@ final class KeyEntry {
 
     static final int MAX_PROFILES = 8;
 
-    /** The one state (most keys have one profile), or a KeyState[] most recently fed first; null when empty. */
+    /**
+     * The one state (most keys have one profile), or a KeyState[] most recently fed first (the
+     * states first, then nulls); null when empty.
+     */
     private Object states;
 
-    private int count;
-    /** Tenant risk not inherited after an admin reset (NaN: take it at the first publish); see Publisher. */
-    double tenantFloor;
+    /**
+     * The verdict published for the key (readers read it without locks; its worker writes it), or
+     * null before the first: kept here, not in a map of verdicts apart (a map node a key less).
+     * Tenants' verdicts stay in the publisher's map.
+     */
+    volatile dev.moat.detectors.Verdict verdict;
 
-    double lastTenantRisk = -1;
+    static final java.lang.invoke.VarHandle VERDICT;
+
+    static {
+        try {
+            VERDICT = java.lang.invoke.MethodHandles.lookup()
+                    .findVarHandle(KeyEntry.class, "verdict", dev.moat.detectors.Verdict.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** The risk last published for the key (or tenant). */
     double risk;
 
-    dev.moat.detectors.DetectorScore tenantScore;
+    /** A key of a tenant (or reset by an admin): what it inherits of its tenant's risk; null for the others. */
+    private TenantLink tenant;
+
+    /** What a key keeps of its tenant's risk (an object apart: most keys have no tenant). */
+    static final class TenantLink {
+        /** Tenant risk not inherited after an admin reset (NaN: take it at the first publish); see Publisher. */
+        double floor;
+
+        double lastRisk = -1;
+        dev.moat.detectors.DetectorScore score;
+    }
+
+    /** The key's tenant link, made on first use. */
+    TenantLink tenant() {
+        if (tenant == null) {
+            tenant = new TenantLink();
+        }
+        return tenant;
+    }
+
+    /** The tenant's entry in the key's published scores, or null. */
+    dev.moat.detectors.DetectorScore tenantScore() {
+        return tenant == null ? null : tenant.score;
+    }
 
     /** The state kept for {@code profile} (equal, not identical), or null. Moves it to the front. */
     KeyState find(DetectorProfile profile) {
@@ -33,7 +71,7 @@ final class KeyEntry {
             return s != null && (s.profile == profile || s.profile.equals(profile)) ? s : null;
         }
         KeyState[] states = (KeyState[]) this.states;
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < states.length && states[i] != null; i++) {
             KeyState s = states[i];
             if (s.profile == profile || s.profile.equals(profile)) {
                 if (i > 0) {
@@ -50,24 +88,30 @@ final class KeyEntry {
     void add(KeyState s) {
         if (states == null) {
             states = s;
-            count = 1;
             return;
         }
         if (states instanceof KeyState only) {
-            states = new KeyState[] {only};
+            states = new KeyState[] {only, null};
         }
         KeyState[] states = (KeyState[]) this.states;
+        int count = size();
         if (count == states.length && count < MAX_PROFILES) {
             this.states = states = Arrays.copyOf(states, Math.min(MAX_PROFILES, count * 2));
         }
         int n = Math.min(count, states.length - 1);
         System.arraycopy(states, 0, states, 1, n);
         states[0] = s;
-        count = n + 1;
     }
 
     int size() {
-        return count;
+        if (!(states instanceof KeyState[] a)) {
+            return states == null ? 0 : 1;
+        }
+        int n = 0;
+        while (n < a.length && a[n] != null) {
+            n++;
+        }
+        return n;
     }
 
     KeyState get(int i) {
@@ -77,7 +121,7 @@ final class KeyEntry {
     /** Queries over every profile. */
     long queries() {
         long q = 0;
-        for (int i = 0; i < count; i++) {
+        for (int i = 0, count = size(); i < count; i++) {
             q += get(i).queries;
         }
         return q;

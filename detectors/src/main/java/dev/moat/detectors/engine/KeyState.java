@@ -7,13 +7,17 @@ import dev.moat.detectors.DetectorScores;
  * What the engine keeps for one key (or one tenant) under one detector profile: the per-detector
  * states, the last published scores, and the decaying risk ({@link KeyEntry} holds one per profile). Owned by exactly one worker thread; never locked.
  */
-final class KeyState {
+class KeyState {
 
     final DetectorProfile profile;
     /** The worker's detectors for the profile (shared by its keys). */
     final ProfileDetectors run;
 
-    final Detector<Object>[] detectors;
+    /** The run's detectors (not a field: one reference less per key). */
+    Detector<Object>[] detectors() {
+        return run.list;
+    }
+
     final Object[] states;
     /** Bit i: detector i has alerted and not yet dropped below half the suspicious threshold. */
     long alerted;
@@ -28,27 +32,18 @@ final class KeyState {
     long lastEventMillis;
 
     double risk;
-    double maxScore;
     long riskAt;
-    /** Tenants only: hashes of the distinct keys seen, bounded. */
-    long[] keyHashes;
-    /** Tenant states: the ids of those keys, so a rise of the tenant's level reaches keys that send no more. */
-    String[] keyIds;
-
-    int keyCount;
 
     KeyState(DetectorProfile profile, ProfileDetectors run) {
         this.profile = profile;
         this.run = run;
-        this.detectors = run.list;
+        Detector<Object>[] detectors = run.list;
         this.states = new Object[detectors.length];
         for (int i = 0; i < detectors.length; i++) {
-            states[i] = this.detectors[i].newState();
+            states[i] = detectors[i].newState();
         }
-        this.published = new DetectorScores(run.names, NO_SCORES, 0);
+        this.published = run.empty;
     }
-
-    private static final dev.moat.detectors.DetectorScore[] NO_SCORES = {};
 
     /**
      * The score last published for detector i, or -1 before the first publication (the published
@@ -59,27 +54,42 @@ final class KeyState {
     }
 
     void update(double[] input, double[] prediction, long timeMillis) {
+        Detector<Object>[] detectors = run.list;
         for (int i = 0; i < detectors.length; i++) {
             detectors[i].update(states[i], input, prediction, timeMillis);
         }
     }
 
-    /** Counts a distinct key of a tenant (up to 64 remembered), returning how many were seen. */
-    int noteKey(String keyId) {
-        if (keyHashes == null) {
-            keyHashes = new long[64];
-            keyIds = new String[64];
+    /** A tenant's state: also the distinct keys seen (the per-key states have no such fields). */
+    static final class TenantState extends KeyState {
+        /** Hashes of the distinct keys seen, bounded. */
+        long[] keyHashes;
+        /** The ids of those keys, so a rise of the tenant's level reaches keys that send no more. */
+        String[] keyIds;
+
+        int keyCount;
+
+        TenantState(DetectorProfile profile, ProfileDetectors run) {
+            super(profile, run);
         }
-        long h = keyId.hashCode() * 0x9E3779B97F4A7C15L | 1;
-        for (int i = 0; i < keyCount; i++) {
-            if (keyHashes[i] == h) {
-                return keyCount;
+
+        /** Counts a distinct key of a tenant (up to 64 remembered), returning how many were seen. */
+        int noteKey(String keyId) {
+            if (keyHashes == null) {
+                keyHashes = new long[64];
+                keyIds = new String[64];
             }
+            long h = keyId.hashCode() * 0x9E3779B97F4A7C15L | 1;
+            for (int i = 0; i < keyCount; i++) {
+                if (keyHashes[i] == h) {
+                    return keyCount;
+                }
+            }
+            if (keyCount < keyHashes.length) {
+                keyIds[keyCount] = keyId;
+                keyHashes[keyCount++] = h;
+            }
+            return keyCount;
         }
-        if (keyCount < keyHashes.length) {
-            keyIds[keyCount] = keyId;
-            keyHashes[keyCount++] = h;
-        }
-        return keyCount;
     }
 }

@@ -2,6 +2,7 @@ package dev.moat.detectors.engine;
 
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.DetectorScore;
+import dev.moat.detectors.DetectorScores;
 import dev.moat.detectors.tenant.TenantProfile;
 
 /**
@@ -22,6 +23,8 @@ final class ProfileDetectors {
     final String[] names;
     /** An event's scores before they are published (no allocation per event, nothing per key). */
     final double[] scratch;
+    /** The highest of the last event's scores (read right after they are taken; nothing per key). */
+    double maxScore;
 
     @SuppressWarnings("unchecked")
     ProfileDetectors(Detector<?>[] detectors) {
@@ -35,7 +38,11 @@ final class ProfileDetectors {
         }
         names[detectors.length] = TenantProfile.NAME;
         this.scratch = new double[detectors.length];
+        this.empty = new DetectorScores(names, new DetectorScore[0], 0);
     }
+
+    /** The scores of a key before its first publication (shared by every key of the run). */
+    final DetectorScores empty;
 
     private static final int RECENT = 512;
     private final DetectorScore[] recent = new DetectorScore[RECENT];
@@ -54,5 +61,35 @@ final class ProfileDetectors {
         d = new DetectorScore(score, reason);
         recent[at] = d;
         return d;
+    }
+
+    private static final int RECENT_MAPS = 512;
+    private final DetectorScores[] recentMaps = new DetectorScores[RECENT_MAPS];
+
+    /**
+     * The published map of these n scores (the first n names): a remembered one holding the very
+     * same score instances, or a new one over {@code fresh} (then remembered). Keys in the same
+     * state share their map as they share their scores; a map is immutable, so sharing it changes
+     * nothing a reader sees.
+     */
+    DetectorScores scores(DetectorScore[] fresh, int n) {
+        int h = n;
+        for (int i = 0; i < n; i++) {
+            h = h * 31 + System.identityHashCode(fresh[i]);
+        }
+        int at = (h ^ (h >>> 16)) & (RECENT_MAPS - 1);
+        DetectorScores m = recentMaps[at];
+        if (m != null && m.size() == n) {
+            boolean same = true;
+            for (int i = 0; i < n && same; i++) {
+                same = m.scoreAt(i) == fresh[i];
+            }
+            if (same) {
+                return m;
+            }
+        }
+        m = new DetectorScores(names, fresh, n);
+        recentMaps[at] = m;
+        return m;
     }
 }

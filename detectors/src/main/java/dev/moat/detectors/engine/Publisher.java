@@ -1,7 +1,6 @@
 package dev.moat.detectors.engine;
 
 import dev.moat.detectors.DetectorScore;
-import dev.moat.detectors.DetectorScores;
 import dev.moat.detectors.Level;
 import dev.moat.detectors.Verdict;
 import dev.moat.detectors.internal.Rows;
@@ -28,7 +27,12 @@ public final class Publisher {
     private final InstantSource clock;
     private final EngineListener listener;
     private final double halfLifeMillis;
-    private final ConcurrentHashMap<String, Verdict> verdicts = new ConcurrentHashMap<>();
+    /**
+     * A key's entry, without touching its idle time (the workers' caches, set by the engine): the
+     * key's verdict is published in its entry (see {@link KeyEntry#verdict}).
+     */
+    private java.util.function.Function<String, KeyEntry> entries = id -> null;
+
     private final ConcurrentHashMap<String, Verdict> tenantVerdicts = new ConcurrentHashMap<>();
     private final LongAdder failures = new LongAdder();
     /** Keys' cross-key scores (written by the worker owning the store, read by the keys' workers); only non-zero ones. */
@@ -48,7 +52,36 @@ public final class Publisher {
      * sees the replaced verdict and fires nothing).
      */
     public Verdict read(String keyId) {
-        return read(keyId, verdicts, false);
+        KeyEntry e = entries.apply(keyId);
+        Verdict v = e == null ? null : e.verdict;
+        if (v == null) {
+            return Verdict.OK;
+        }
+        long now = clock.millis();
+        Verdict decayed = decayed(v, now);
+        if (decayed.level() != v.level() && KeyEntry.VERDICT.compareAndSet(e, v, decayed)) {
+            fire(keyId, v.level(), decayed.level(), decayed, false);
+        }
+        return decayed;
+    }
+
+    /** Where {@link #read} finds keys' entries (set once, before the workers publish anything). */
+    void entries(java.util.function.Function<String, KeyEntry> lookup) {
+        this.entries = lookup;
+    }
+
+    /** v with its risk decayed to now: v itself when unchanged; restamped at now when its level dropped. */
+    private Verdict decayed(Verdict v, long now) {
+        double r = decay(v.risk(), v.updatedAtMillis(), now);
+        if (r == v.risk()) {
+            return v;
+        }
+        Level level = level(r);
+        if (level == v.level()) {
+            return new Verdict(r, level, v.scores(), v.queries(), v.updatedAtMillis());
+        }
+        // restamped at now, so that later reads decay from here rather than twice
+        return new Verdict(r, level, v.scores(), v.queries(), now);
     }
 
     /** The tenant's pooled verdict, decayed to now, or {@link Verdict#OK}; fires level drops like {@link #read}. */
@@ -98,10 +131,6 @@ public final class Publisher {
     Level tenantLevel(String tenant) {
         Verdict v = tenantVerdicts.get(tenant);
         return v == null ? Level.OK : v.level();
-    }
-
-    void forgetKey(String keyId) {
-        verdicts.remove(keyId);
     }
 
     void forgetCross(String keyId) {
@@ -178,10 +207,11 @@ public final class Publisher {
         if (tenant != null) {
             Verdict tv = tenantVerdicts.get(tenant);
             double pooled = tv == null ? 0 : decay(tv.risk(), tv.updatedAtMillis(), now);
-            double tr = exempt(e, pooled);
-            if (Math.abs(tr - e.lastTenantRisk) > 0.01) {
-                e.lastTenantRisk = tr;
-                e.tenantScore = tv == null
+            KeyEntry.TenantLink link = e.tenant();
+            double tr = exempt(link, pooled);
+            if (Math.abs(tr - link.lastRisk) > 0.01) {
+                link.lastRisk = tr;
+                link.score = tv == null
                         ? null
                         : new DetectorScore(
                                 Rows.clamp01(tr),
@@ -200,18 +230,18 @@ public final class Publisher {
             }
         }
         boolean changed = refreshScores(s, eventMillis) || tenantMoved;
-        double risk = s.maxScore;
+        double risk = s.run.maxScore;
         if (tenant != null) {
-            risk = Math.max(risk, Math.max(0, e.lastTenantRisk));
+            risk = Math.max(risk, Math.max(0, e.tenant().lastRisk));
         }
         DetectorScore cross = crossScores.isEmpty() ? null : crossScores.get(keyId);
         if (cross != null) {
             risk = Math.max(risk, cross.score());
         }
         if (changed) {
-            s.published = s.published.with(s.detectors.length, e.tenantScore);
+            s.published = s.published.with(s.run.list.length, e.tenantScore());
         }
-        finish(keyId, e, s, risk, now, verdicts, false, cross);
+        finish(keyId, e, s, risk, now, null, false, cross);
     }
 
     /**
@@ -227,7 +257,7 @@ public final class Publisher {
         long now = clock.millis();
         // a fresh map of the detectors' scores when they changed (a tenant's has no tenant entry)
         refreshScores(s, eventMillis);
-        finish(tenant, e, s, enoughKeys ? s.maxScore : 0, now, tenantVerdicts, true, null);
+        finish(tenant, e, s, enoughKeys ? s.run.maxScore : 0, now, tenantVerdicts, true, null);
     }
 
     /**
@@ -237,15 +267,15 @@ public final class Publisher {
      * tenant's risk rises above it by more than 0.05 (new evidence) or falls below the suspicious
      * threshold (the episode is over).
      */
-    private double exempt(KeyEntry e, double tenantRisk) {
-        if (Double.isNaN(e.tenantFloor)) {
-            e.tenantFloor = tenantRisk;
+    private double exempt(KeyEntry.TenantLink e, double tenantRisk) {
+        if (Double.isNaN(e.floor)) {
+            e.floor = tenantRisk;
         }
-        if (e.tenantFloor <= 0) {
+        if (e.floor <= 0) {
             return tenantRisk;
         }
-        if (tenantRisk > e.tenantFloor + 0.05 || tenantRisk < settings.suspiciousAt()) {
-            e.tenantFloor = 0;
+        if (tenantRisk > e.floor + 0.05 || tenantRisk < settings.suspiciousAt()) {
+            e.floor = 0;
             return tenantRisk;
         }
         return 0;
@@ -293,7 +323,7 @@ public final class Publisher {
         // one profile: the count its reasons were written at (they agree); several: the key's total
         Verdict v = new Verdict(risk, level, scores, e.size() > 1 ? e.queries() : s.queriesAtReasons, now);
         // compared with what readers last saw, which a read may have lowered by decay (and fired)
-        Verdict before = into.put(id, v);
+        Verdict before = into == null ? (Verdict) KeyEntry.VERDICT.getAndSet(e, v) : into.put(id, v);
         Level from = before == null ? Level.OK : before.level();
         if (level != from) {
             fire(id, from, level, v, tenant);
@@ -305,23 +335,25 @@ public final class Publisher {
      * (same risk and level: nothing fires). Called by the owning worker when it is idle.
      */
     void refreshReasons(String keyId, KeyEntry entry, KeyState s) {
-        Verdict v = verdicts.get(keyId);
+        Verdict v = entry.verdict;
         if (v == null || s.queriesAtReasons == s.queries) {
             return;
         }
-        int n = s.detectors.length;
-        DetectorScore[] fresh = new DetectorScore[entry.tenantScore == null ? n : n + 1];
+        int n = s.run.list.length;
+        DetectorScore tenantScore = entry.tenantScore();
+        DetectorScore[] fresh = new DetectorScore[tenantScore == null ? n : n + 1];
         for (int i = 0; i < n; i++) {
             double score = Math.max(0, s.lastScore(i));
-            fresh[i] = s.run.score(score, s.detectors[i].reason(s.states[i], s.lastEventMillis));
+            fresh[i] = s.run.score(score, s.run.list[i].reason(s.states[i], s.lastEventMillis));
         }
-        if (entry.tenantScore != null) {
-            fresh[n] = entry.tenantScore;
+        if (tenantScore != null) {
+            fresh[n] = tenantScore;
         }
         s.queriesAtReasons = s.queries;
         s.eventsSinceReasons = 0;
-        s.published = new DetectorScores(s.run.names, fresh, fresh.length);
-        verdicts.replace(keyId, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
+        s.published = s.run.scores(fresh, fresh.length);
+        KeyEntry.VERDICT.compareAndSet(
+                entry, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
     }
 
     /**
@@ -334,8 +366,8 @@ public final class Publisher {
         boolean changed = false;
         double max = 0;
         double[] scratch = s.run.scratch;
-        for (int i = 0; i < s.detectors.length; i++) {
-            double score = Rows.clamp01(s.detectors[i].score(s.states[i], eventMillis));
+        for (int i = 0; i < s.run.list.length; i++) {
+            double score = Rows.clamp01(s.run.list[i].score(s.states[i], eventMillis));
             max = Math.max(max, score);
             scratch[i] = score;
             if (refresh || Math.abs(score - s.lastScore(i)) > 0.01) {
@@ -344,26 +376,26 @@ public final class Publisher {
             long bit = 1L << i;
             if (score >= settings.suspiciousAt() && (s.alerted & bit) == 0) {
                 s.alerted |= bit;
-                listener.onAlert(s.detectors[i].name());
+                listener.onAlert(s.run.list[i].name());
             } else if (score < settings.suspiciousAt() / 2) {
                 s.alerted &= ~bit;
             }
         }
         if (changed) {
             // every reason rebuilt together, at one query count: the verdict's count agrees with them all
-            int n = s.detectors.length;
+            int n = s.run.list.length;
             DetectorScore[] fresh = new DetectorScore[n];
             for (int i = 0; i < n; i++) {
-                fresh[i] = s.run.score(scratch[i], s.detectors[i].reason(s.states[i], eventMillis));
+                fresh[i] = s.run.score(scratch[i], s.run.list[i].reason(s.states[i], eventMillis));
             }
-            s.published = new DetectorScores(s.run.names, fresh, n);
+            s.published = s.run.scores(fresh, n);
             s.queriesAtReasons = s.queries;
             s.eventsSinceReasons = 0;
-        } else if (refresh || s.detectors.length == 0) {
+        } else if (refresh || s.run.list.length == 0) {
             s.eventsSinceReasons = 0;
-            s.queriesAtReasons = s.detectors.length == 0 ? s.queries : s.queriesAtReasons;
+            s.queriesAtReasons = s.run.list.length == 0 ? s.queries : s.queriesAtReasons;
         }
-        s.maxScore = max;
+        s.run.maxScore = max;
         return changed;
     }
 }

@@ -87,7 +87,8 @@ public final class Worker implements Runnable {
         this.queueCapacity = queueCapacity;
         this.publisher = publisher;
         this.router = router;
-        this.keys = cache(maxKeys, idleMillis, clock, publisher::forgetKey);
+        // a key's verdict lives in its entry, so an evicted key's goes with it
+        this.keys = cache(maxKeys, idleMillis, clock, k -> {});
         this.tenants = cache(maxKeys, idleMillis, clock, publisher::forgetTenant);
     }
 
@@ -215,6 +216,11 @@ public final class Worker implements Runnable {
         queue.put(STOP);
     }
 
+    /** The key's entry if it has one, without counting as an access (readers of its verdict). */
+    KeyEntry entryQuietly(String keyId) {
+        return keys.policy().getIfPresentQuietly(keyId);
+    }
+
     public long keysTracked() {
         return keys.estimatedSize();
     }
@@ -294,7 +300,6 @@ public final class Worker implements Runnable {
                 publisher.forgetCross(r.keyId());
             } else if (task instanceof ResetTask r) {
                 keys.invalidate(r.keyId());
-                publisher.forgetKey(r.keyId());
                 if (resetKeys.size() < MAX_PENDING_RESETS) {
                     resetKeys.add(r.keyId());
                 }
@@ -319,7 +324,7 @@ public final class Worker implements Runnable {
         if (entry == null) {
             entry = new KeyEntry();
             if (!resetKeys.isEmpty() && resetKeys.remove(e.keyId())) {
-                entry.tenantFloor = Double.NaN;
+                entry.tenant().floor = Double.NaN;
             }
             keys.put(e.keyId(), entry);
         }
@@ -330,8 +335,8 @@ public final class Worker implements Runnable {
         }
         feed(s, e);
         publisher.publishKey(e.keyId(), e.tenant(), entry, s, e.timeMillis());
-        for (int i = 0; i < s.detectors.length; i++) {
-            s.detectors[i].observeRisk(s.states[i], entry.risk);
+        for (int i = 0; i < s.run.list.length; i++) {
+            s.run.list[i].observeRisk(s.states[i], entry.risk);
         }
         if (s.queriesAtReasons != s.queries && staleReasons.size() < MAX_STALE_REASONS) {
             staleReasons.add(e.keyId());
@@ -365,18 +370,20 @@ public final class Worker implements Runnable {
         }
         KeyState s = entry.find(e.profile());
         if (s == null) {
-            s = new KeyState(e.profile(), tenantDetectors.computeIfAbsent(e.profile(), p -> create(tp.factories())));
+            s = new KeyState.TenantState(
+                    e.profile(), tenantDetectors.computeIfAbsent(e.profile(), p -> create(tp.factories())));
             entry.add(s);
         }
-        int distinct = s.noteKey(e.keyId());
+        KeyState.TenantState ts = (KeyState.TenantState) s;
+        int distinct = ts.noteKey(e.keyId());
         feed(s, e);
         Level before = publisher.tenantLevel(e.tenant());
         publisher.publishTenant(e.tenant(), entry, s, distinct >= tp.minKeys(), e.timeMillis());
         if (router != null && publisher.tenantLevel(e.tenant()).compareTo(before) > 0) {
             // a key blocked because of its tenant sends nothing more, so its own events would never
             // carry the tenant's risk into its verdict (issue 9: Sybil keys blocked at risk 0.00)
-            for (int i = 0; i < s.keyCount; i++) {
-                String keyId = s.keyIds[i];
+            for (int i = 0; i < ts.keyCount; i++) {
+                String keyId = ts.keyIds[i];
                 router.apply(keyId).offer(new TenantRaised(keyId, e.tenant()));
             }
         }
@@ -427,8 +434,8 @@ public final class Worker implements Runnable {
         }
         KeyState s = entry.get(0);
         publisher.republishKey(keyId, tenant, entry, s);
-        for (int i = 0; i < s.detectors.length; i++) {
-            s.detectors[i].observeRisk(s.states[i], entry.risk);
+        for (int i = 0; i < s.run.list.length; i++) {
+            s.run.list[i].observeRisk(s.states[i], entry.risk);
         }
     }
 

@@ -271,8 +271,8 @@ public final class PradaDetector implements Detector<PradaState> {
      */
     private boolean light(PradaState s, int c, int len, boolean wide) {
         byte[] log = s.log;
-        int entries = log == null ? 0 : log.length / PradaState.LOG_ENTRY;
-        if (c >= 128 || s.queries > lightQueries || (entries > 0 && wide != (s.lightRaw != null))) {
+        int size = log == null ? 0 : log.length;
+        if (c >= 128 || s.queries > lightQueries || (size > 0 && wide != (s.lightRaw != null))) {
             return false;
         }
         // class c's members, the rows of lower classes before them, and T_c replayed from the log
@@ -283,10 +283,21 @@ public final class PradaDetector implements Detector<PradaState> {
         double memberSum = 0;
         double memberSumSq = 0;
         double threshold = 0;
-        for (int e = 0; e < entries; e++) {
-            int b = log[e * PradaState.LOG_ENTRY];
+        long seenLow = 0; // the classes met so far in the log, bits 0-63 and 64-127: their first entries are one byte
+        long seenHigh = 0;
+        for (int at = 0; at < size; ) {
+            int b = log[at];
             int t = b & 0x7F;
             boolean joined = b < 0;
+            long bit = 1L << (t & 63);
+            boolean first = ((t < 64 ? seenLow : seenHigh) & bit) == 0;
+            if (t < 64) {
+                seenLow |= bit;
+            } else {
+                seenHigh |= bit;
+            }
+            int here = at;
+            at += first ? 1 : PradaState.LOG_ENTRY;
             if (t != c) {
                 if (t < c && joined) {
                     before++;
@@ -296,10 +307,10 @@ public final class PradaDetector implements Detector<PradaState> {
             if (joined) {
                 members++;
             }
-            if (!seen) {
+            if (first) {
                 seen = true;
             } else if (joined) {
-                float d = ByteRows.getFloat(log, e * PradaState.LOG_ENTRY + 1);
+                float d = ByteRows.getFloat(log, here + 1);
                 memberCount++;
                 memberSum += d;
                 memberSumSq += (double) d * d;
@@ -322,11 +333,13 @@ public final class PradaDetector implements Detector<PradaState> {
             noteStep(s, d > 0 && isStep(s, s.lightRows, s.lightRaw, before, len, wide));
             join = d > threshold;
         }
-        byte[] grown = log == null
-                ? new byte[PradaState.LOG_ENTRY]
-                : java.util.Arrays.copyOf(log, log.length + PradaState.LOG_ENTRY);
-        grown[entries * PradaState.LOG_ENTRY] = (byte) (join ? c | 0x80 : c);
-        ByteRows.putFloat(grown, entries * PradaState.LOG_ENTRY + 1, d);
+        // a class's first entry is its byte alone (it always joins, at no distance)
+        int entry = seen ? PradaState.LOG_ENTRY : 1;
+        byte[] grown = log == null ? new byte[entry] : java.util.Arrays.copyOf(log, size + entry);
+        grown[size] = (byte) (join ? c | 0x80 : c);
+        if (seen) {
+            ByteRows.putFloat(grown, size + 1, d);
+        }
         s.log = grown;
         if (join) {
             // the new member goes after class c's others: the array grows by exactly one row
@@ -363,14 +376,23 @@ public final class PradaDetector implements Detector<PradaState> {
         if (log == null) {
             return;
         }
-        int entries = log.length / PradaState.LOG_ENTRY;
+        // entry starts: a class's first entry is one byte, the others five
+        int[] starts = new int[log.length];
+        int entries = 0;
+        boolean[] met = new boolean[128];
+        for (int at = 0; at < log.length; entries++) {
+            starts[entries] = at;
+            int t = log[at] & 0x7F;
+            at += met[t] ? PradaState.LOG_ENTRY : 1;
+            met[t] = true;
+        }
         int top = 0;
         for (int e = 0; e < entries; e++) {
-            top = Math.max(top, log[e * PradaState.LOG_ENTRY] & 0x7F);
+            top = Math.max(top, log[starts[e]] & 0x7F);
         }
         int[] members = new int[top + 1];
         for (int e = 0; e < entries; e++) {
-            int b = log[e * PradaState.LOG_ENTRY];
+            int b = log[starts[e]];
             if (b < 0) {
                 members[b & 0x7F]++;
             }
@@ -391,7 +413,7 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         boolean[] seen = new boolean[top + 1];
         for (int e = 0; e < entries; e++) {
-            int b = log[e * PradaState.LOG_ENTRY];
+            int b = log[starts[e]];
             int t = b & 0x7F;
             if (!seen[t]) {
                 seen[t] = true;
@@ -403,7 +425,7 @@ public final class PradaDetector implements Detector<PradaState> {
             if (cs.count() == 0) {
                 s.noteActive(t);
             }
-            float d = ByteRows.getFloat(log, e * PradaState.LOG_ENTRY + 1);
+            float d = ByteRows.getFloat(log, starts[e] + 1);
             cs.add(d, settings.maxDistances());
             if (b < 0) {
                 cs.memberCount++;

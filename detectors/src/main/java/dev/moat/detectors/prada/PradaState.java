@@ -5,7 +5,7 @@ import java.util.Arrays;
 /**
  * One key's PRADA state. For its first queries (light mode, up to 64 and never past min_distances)
  * a key holds no per-class state: one array of all its stored rows grouped by class ({@link
- * #lightRows}) and a 5-byte log entry per query ({@link #log}: class, joined, distance), from which
+ * #lightRows}) and a log entry per query ({@link #log}: class, joined, distance; 1 byte for a class's first query, else 5), from which
  * T_c and the member sums are replayed when a class is queried; then the log is replayed into the
  * per-class states below, exactly as they would have grown. Heavy keys, per predicted class: at its first query only that query's row (G_c's one
  * member, T_c = 0, no distances yet: a light key sees several classes once, and they cost no class
@@ -50,9 +50,10 @@ final class PradaState {
     /** Light mode, wide inputs: the members' raw-sample rows, in the same order as {@link #lightRows}. */
     byte[] lightRaw;
     /**
-     * Light mode: one {@value #LOG_ENTRY}-byte entry per query, in arrival order: the predicted class
-     * (below 128) with bit 7 set if the query joined G_c, then the distance to G_c as a little-endian
-     * float (unused for a class's first query). Everything else of the class state (T_c, the member
+     * Light mode: one entry per query, in arrival order: the predicted class (below 128) with bit 7
+     * set if the query joined G_c, then, except for a class's first query (which always joins, at no
+     * distance: one byte), the distance to G_c as a little-endian float ({@value #LOG_ENTRY} bytes).
+     * Everything else of the class state (T_c, the member
      * distances' sums, D_c) is a function of this log and is recomputed from it.
      */
     byte[] log;

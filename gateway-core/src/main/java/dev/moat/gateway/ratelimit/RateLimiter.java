@@ -8,9 +8,9 @@ import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.BucketExceptions;
 import io.github.bucket4j.BucketState;
+import io.github.bucket4j.BucketState64BitsInteger;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.LimitChecker;
-import io.github.bucket4j.MathType;
 import io.github.bucket4j.VerboseResult;
 import java.time.Duration;
 import java.util.List;
@@ -46,13 +46,16 @@ public final class RateLimiter {
      * (the bucket, its atomic reference and five view objects: 144 bytes a key) and the state copy
      * that bucket allocates per operation.
      */
-    private static final class KeyBucket {
+    private static final class KeyBucket extends BucketState64BitsInteger {
         final List<RateLimit> limits;
-        private final BucketState state;
 
+        /**
+         * The state {@code BucketState.createInitialState(configuration, MathType.INTEGER_64_BITS, now)}
+         * makes, with this bucket as that state (one object a key less: 24 bytes).
+         */
         KeyBucket(List<RateLimit> limits, BucketConfiguration configuration, long nowNanos) {
+            super(configuration, nowNanos);
             this.limits = limits;
-            this.state = BucketState.createInitialState(configuration, MathType.INTEGER_64_BITS, nowNanos);
         }
 
         /** {@code Bucket.tryConsumeAndReturnRemaining}. */
@@ -65,43 +68,43 @@ public final class RateLimiter {
         synchronized VerboseResult<ConsumptionProbe> tryConsumeVerbose(long tokens, long now) {
             LimitChecker.checkTokensToConsume(tokens);
             ConsumptionProbe p = probe(tokens, now);
-            return new VerboseResult<>(now, p, state.copy());
+            return new VerboseResult<>(now, p, copy());
         }
 
         private ConsumptionProbe probe(long tokens, long now) {
-            state.refillAllBandwidth(now);
-            long available = state.getAvailableTokens();
+            refillAllBandwidth(now);
+            long available = getAvailableTokens();
             if (tokens > available) {
                 return ConsumptionProbe.rejected(
                         available,
-                        state.calculateDelayNanosAfterWillBePossibleToConsume(tokens, now, true),
-                        state.calculateFullRefillingTime(now));
+                        calculateDelayNanosAfterWillBePossibleToConsume(tokens, now, true),
+                        calculateFullRefillingTime(now));
             }
-            state.consume(tokens);
-            return ConsumptionProbe.consumed(available - tokens, state.calculateFullRefillingTime(now));
+            consume(tokens);
+            return ConsumptionProbe.consumed(available - tokens, calculateFullRefillingTime(now));
         }
 
         /** {@code Bucket.addTokens}. */
         synchronized void addTokens(long tokens, long now) {
             LimitChecker.checkTokensToAdd(tokens);
-            state.refillAllBandwidth(now);
-            state.addTokens(tokens);
+            refillAllBandwidth(now);
+            addTokens(tokens);
         }
 
         /** {@code Bucket.consumeIgnoringRateLimits}. */
         synchronized void consumeIgnoringRateLimits(long tokens, long now) {
             LimitChecker.checkTokensToConsume(tokens);
-            state.refillAllBandwidth(now);
-            if (state.calculateDelayNanosAfterWillBePossibleToConsume(tokens, now, false) == Long.MAX_VALUE) {
+            refillAllBandwidth(now);
+            if (calculateDelayNanosAfterWillBePossibleToConsume(tokens, now, false) == Long.MAX_VALUE) {
                 throw BucketExceptions.reservationOverflow();
             }
-            state.consume(tokens);
+            consume(tokens);
         }
 
         /** {@code Bucket.asVerbose().getAvailableTokens}. */
         synchronized VerboseResult<Long> availableVerbose(long now) {
-            state.refillAllBandwidth(now);
-            return new VerboseResult<>(now, state.getAvailableTokens(), state.copy());
+            refillAllBandwidth(now);
+            return new VerboseResult<>(now, getAvailableTokens(), copy());
         }
     }
 
