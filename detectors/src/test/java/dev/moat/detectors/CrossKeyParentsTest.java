@@ -100,6 +100,11 @@ class CrossKeyParentsTest {
          * when larger, the rows the cross-key store had seen of the key (its worker may run ahead).
          */
         long first(Map<String, Long> levelAt, Map<String, dev.moat.detectors.Verdict> verdicts) {
+            return first(levelAt, verdicts, 0);
+        }
+
+        /** As {@link #first(Map, Map)}, each key having sent {@code aged} other rows before its batches. */
+        long first(Map<String, Long> levelAt, Map<String, dev.moat.detectors.Verdict> verdicts, long aged) {
             long best = -1;
             for (String k : keys) {
                 Long own = levelAt.get(k);
@@ -112,6 +117,10 @@ class CrossKeyParentsTest {
                         if (m.find()) {
                             n = Math.max(n, Long.parseLong(m.group(1)));
                         }
+                    }
+                    n -= aged;
+                    if (n <= 0) {
+                        continue;
                     }
                     long t = total(k, n);
                     best = best < 0 ? t : Math.min(best, t);
@@ -176,6 +185,236 @@ class CrossKeyParentsTest {
                 .forEach(k -> System.out.printf("  %s first flag %s%n", k, s.firstFlag.get(k)));
         assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
         assertThat(flagged).as("first flag (rows in all)\n%s", s.report()).isBetween(1L, 500L);
+    }
+
+    /**
+     * The attacker who has read the README: old, cold keys have only 1 row in {@code sample} (8)
+     * searched, so each of its 20 keys (each in a tenant of its own) first sends {@code
+     * search_all_rows} (64) natural rows, then the Sybil JbDA is spread over them in 32-row batches
+     * (a child lands 100, 200, 400 or 800 rows after its parent: always on another key). A key's
+     * first sign step is found after about 8 of its rows; from then on it is hot and every row is
+     * searched. Flagged within 500 attack rows either way; the printout compares sample 8 with 1.
+     */
+    @ParameterizedTest(name = "{0} inputs")
+    @CsvSource({"64", "3072"})
+    void agedKeysSybilBypass(int dims) {
+        long[] at = new long[2];
+        int[] samples = {8, 1};
+        for (int i = 0; i < samples.length; i++) {
+            DetectorProfile profile = profile(Map.of("sample_seed", 7L, "sample", (long) samples[i]));
+            Run r = runAged(profile, dims, 20, 64, 1_200);
+            at[i] = r.attacker().first(agedOnly(r.s().suspiciousAt, 64), r.s().firstFlag, 64);
+            Scenario s = r.s();
+            System.out.printf(
+                    "aged keys (64 natural rows each), Sybil JbDA over 20 keys, %d inputs, sample %d: first key"
+                            + " flagged at %d attack rows; keys flagged %d of 20; max honest risk %.2f (%s)%n",
+                    dims,
+                    samples[i],
+                    at[i],
+                    r.attacker().keys.stream()
+                            .filter(s.suspiciousAt::containsKey)
+                            .count(),
+                    s.maxHonestRisk(),
+                    s.worstHonest());
+            assertThat(s.suspiciousAt.keySet())
+                    .as("honest flagged\n%s", s.report())
+                    .noneMatch(k -> k.startsWith("honest"));
+            for (String k : r.attacker().keys) {
+                // the rows the cross-key store had seen of the key when it was flagged (its worker may run ahead)
+                var v = s.firstFlag.get(k);
+                var cross = v == null ? null : v.scores().get("cross_key");
+                var m = cross == null ? null : SEEN.matcher(cross.reason());
+                long seen = m != null && m.find() ? Long.parseLong(m.group(1)) : Long.MAX_VALUE;
+                assertThat(v == null || Math.max(v.queries(), seen) > 64)
+                        .as("%s flagged on its natural rows: %s", k, v)
+                        .isTrue();
+            }
+            assertThat(at[i])
+                    .as("sample %d: first flag (attack rows)\n%s", samples[i], s.report())
+                    .isBetween(1L, 500L);
+        }
+    }
+
+    private static Map<String, Long> agedOnly(Map<String, Long> levelAt, int aged) {
+        Map<String, Long> out = new HashMap<>();
+        levelAt.forEach((k, v) -> {
+            if (k.startsWith("mallory-") && v > aged) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    /** The attacker's keys each send {@code aged} natural rows (in turn) before the JbDA batches. */
+    static Run runAged(DetectorProfile profile, int dims, int keys, int aged, long attackRows) {
+        UnaryOperator<double[]> model;
+        QuerySource inner;
+        QuerySource natural;
+        List<QuerySource> honest = new ArrayList<>();
+        if (dims == 64) {
+            model = SampleModel.DIGITS.model()::predict;
+            inner = new JbdaAttacker(21, Digits.get(), JbdaAttacker.DEFAULT_LAMBDA, 1_000, JbdaAttacker.Steps.UNIFORM);
+            natural = new HonestClient(991);
+            for (int k = 0; k < 12; k++) {
+                honest.add(new HonestClient(700 + k));
+            }
+        } else {
+            Wide wide = new Wide(dims);
+            model = wide::predict;
+            inner = wide.jbda(11, 0.1, Wide.Step.PLAIN, 1, 0);
+            natural = wide.honest(991);
+            for (int k = 0; k < 12; k++) {
+                honest.add(k % 2 == 0 ? wide.honest(800 + k) : wide.honestNoisy(800 + k));
+            }
+        }
+        Scenario s = new Scenario(profile, model);
+        for (int k = 0; k < honest.size(); k++) {
+            s.add("honest-" + k, Scenario.OWN_TENANT, honest.get(k), 2_500, k * 700L, () -> 2_000);
+        }
+        Batches a = new Batches(inner, "mallory-", keys, 32);
+        long warm = (long) keys * aged;
+        QuerySource agedFirst = new AgedKeys(a, natural, warm);
+        s.add(null, Scenario.OWN_TENANT, agedFirst, warm + attackRows, 600_000, () -> 1_000);
+        s.run();
+        return new Run(s, a);
+    }
+
+    /** {@code warm} natural rows over the attacker's keys in turn, then the attacker's batches. */
+    static final class AgedKeys implements QuerySource, Scenario.Keyed {
+        final Batches attack;
+        final QuerySource natural;
+        final long warm;
+        long n;
+        String last;
+
+        AgedKeys(Batches attack, QuerySource natural, long warm) {
+            this.attack = attack;
+            this.natural = natural;
+            this.warm = warm;
+        }
+
+        @Override
+        public double[] next() {
+            if (n < warm) {
+                last = attack.keys.get((int) (n++ % attack.keys.size()));
+                return natural.next();
+            }
+            n++;
+            double[] x = attack.next();
+            last = attack.lastKeyId();
+            return x;
+        }
+
+        @Override
+        public void observe(double[] x, double[] answer) {
+            if (n > warm) {
+                attack.observe(x, answer);
+            }
+        }
+
+        @Override
+        public String lastKeyId() {
+            return last;
+        }
+
+        @Override
+        public String name() {
+            return "aged(" + attack.name() + ")";
+        }
+    }
+
+    /**
+     * The sampling's arithmetic: a key's first {@code search_all_rows} rows are all searched; after
+     * that a cold honest key's rows about 1 in {@code sample} (a fixed seed: the count is exact
+     * for the run); a key with a sign step among its last 64 searched rows on every row, and cold
+     * again 64 searched rows after its last step.
+     */
+    @Test
+    void coldKeysAreSampledAndHotKeysSearchedOnEveryRow() {
+        CrossKeyParents store = new CrossKeyParents(
+                CrossKeyParents.Settings.from(Map.of("sample_seed", 7L, "sample", 8L, "search_all_rows", 64L)),
+                k -> {});
+        double[][] label = {{0.9, 0.05, 0.05}};
+        HonestClient parents = new HonestClient(1);
+        HonestClient cold = new HonestClient(2);
+        HonestClient natural = new HonestClient(3);
+        double[][] parentRows = new double[400][];
+        for (int i = 0; i < parentRows.length; i++) {
+            parentRows[i] = parents.next();
+            store.observe("parent-key", new double[][] {parentRows[i]}, label);
+        }
+        // young: every row searched
+        long before = store.searched();
+        for (int i = 0; i < 64; i++) {
+            store.observe("cold-key", new double[][] {cold.next()}, label);
+        }
+        assertThat(store.searched() - before).as("young key's rows").isEqualTo(64);
+        // old and cold: about 1 in 8
+        before = store.searched();
+        long skipped = store.sampledOut();
+        int n = 1_600;
+        for (int i = 0; i < n; i++) {
+            store.observe("cold-key", new double[][] {cold.next()}, label);
+        }
+        long searched = store.searched() - before;
+        System.out.printf(
+                "cold honest key: %d of %d rows searched (sample 8: expect %d), hits %d%n",
+                searched, n, n / 8, store.hits());
+        assertThat(searched + store.sampledOut() - skipped).isEqualTo(n);
+        // 200 expected, sd 13: a fixed seed, so this is exact for the run; the band is 3 sd
+        assertThat(searched).isBetween(160L, 240L);
+        assertThat(store.hits()).as("honest rows are not steps").isZero();
+        // sign steps of parent-key's rows from an old key: the first found after some sampled rows,
+        // then every row searched
+        Random rnd = new Random(5);
+        for (int i = 0; i < 64; i++) {
+            store.observe("child-key", new double[][] {natural.next()}, label);
+        }
+        int firstHitAt = -1;
+        int i = 0;
+        for (; i < 200 && firstHitAt < 0; i++) {
+            long hits = store.hits();
+            store.observe("child-key", new double[][] {child(parentRows[i], rnd)}, label);
+            if (store.hits() > hits) {
+                firstHitAt = i;
+            }
+        }
+        System.out.printf("old key's sign steps: first found at its %d-th step%n", firstHitAt + 1);
+        assertThat(firstHitAt).as("a step found").isNotNegative();
+        before = store.searched();
+        long hitsBefore = store.hits();
+        for (int j = 0; j < 100; j++, i++) {
+            store.observe("child-key", new double[][] {child(parentRows[i], rnd)}, label);
+        }
+        assertThat(store.searched() - before).as("hot key's rows").isEqualTo(100);
+        System.out.printf("hot key: %d of 100 steps found%n", store.hits() - hitsBefore);
+        // back to natural rows: hot until 64 searched rows without a step, then sampled again
+        before = store.searched();
+        for (int j = 0; j < 64; j++) {
+            store.observe("child-key", new double[][] {natural.next()}, label);
+        }
+        assertThat(store.searched() - before).as("hot key's last 64 rows").isEqualTo(64);
+        before = store.searched();
+        for (int j = 0; j < 800; j++) {
+            store.observe("child-key", new double[][] {natural.next()}, label);
+        }
+        assertThat(store.searched() - before).as("cold again").isBetween(60L, 140L);
+        // sample 1: every row, as before the sampling
+        CrossKeyParents all =
+                new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L, "sample", 1L)), k -> {});
+        for (int j = 0; j < 500; j++) {
+            all.observe("k" + (j % 3), new double[][] {natural.next()}, label);
+        }
+        assertThat(all.searched()).isEqualTo(500);
+        assertThat(all.sampledOut()).isZero();
+    }
+
+    private static double[] child(double[] x, Random rnd) {
+        double[] c = new double[x.length];
+        for (int j = 0; j < x.length; j++) {
+            c[j] = Math.max(0, Math.min(16, x[j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
+        }
+        return c;
     }
 
     /**
