@@ -697,6 +697,51 @@ class CrossKeyParentsTest {
         return max;
     }
 
+    /**
+     * The engine reports the rows its cross-key store passed over to its listener (the gateway's
+     * {@code moat_detection_cross_key_sampled_out_total}): none of a young key's first 64, about 7 in
+     * 8 after them, none with {@code sample: 1}.
+     */
+    @Test
+    void sampledOutRowsReachTheListener() throws Exception {
+        for (long sample : new long[] {8, 1}) {
+            var clock = new dev.moat.detectors.support.SimClock(Scenario.START);
+            var settings = new dev.moat.detectors.engine.EngineSettings(
+                    2, 1 << 16, 10_000, java.time.Duration.ofHours(24), 0.5, 0.8, java.time.Duration.ofHours(1));
+            var model = SampleModel.DIGITS.model();
+            java.util.concurrent.atomic.AtomicLong skipped = new java.util.concurrent.atomic.AtomicLong();
+            var listener = new dev.moat.detectors.engine.EngineListener() {
+                @Override
+                public void onCrossKeySampledOut(int rows) {
+                    skipped.addAndGet(rows);
+                }
+            };
+            DetectorProfile crossOnly =
+                    DetectorProfile.fromConfig(Map.of("cross_key", Map.of("sample_seed", 7L, "sample", sample)));
+            HonestClient client = new HonestClient(17);
+            try (var engine = new dev.moat.detectors.engine.DetectionEngine(settings, clock, listener)) {
+                for (int event = 0; event < 20; event++) {
+                    double[][] xs = new double[16][];
+                    double[][] ps = new double[16][];
+                    for (int i = 0; i < xs.length; i++) {
+                        xs[i] = client.next();
+                        ps[i] = model.predict(xs[i]);
+                    }
+                    engine.submit(new dev.moat.detectors.engine.QueryEvent(
+                            "k" + (event % 2), "t", "/m", clock.millis(), xs, ps, crossOnly));
+                    engine.awaitIdle(java.time.Duration.ofSeconds(10));
+                }
+            }
+            // two keys of 160 rows each: 2 x 96 rows past search_all_rows
+            System.out.printf("sample %d: %d of 192 old rows passed over%n", sample, skipped.get());
+            if (sample == 1) {
+                assertThat(skipped.get()).isZero();
+            } else {
+                assertThat(skipped.get()).isBetween(140L, 190L);
+            }
+        }
+    }
+
     /** An admin reset forgets the key's cross-key evidence: its next event does not inherit the old score. */
     @Test
     void resetForgetsTheCrossKeyScore() throws Exception {
