@@ -409,6 +409,60 @@ class CrossKeyParentsTest {
         assertThat(all.sampledOut()).isZero();
     }
 
+    /**
+     * What stays open (detectors/README: "Aged, cold keys"): 40 aged keys (64 natural rows each) that
+     * send only n sign steps each, of another key's rows. A key needs {@code min_hits} (4) steps
+     * found: with {@code sample: 1} every key sending 4 or more is scored; with 8 only those whose
+     * first step was drawn early. Measured and printed; the assertions pin the arithmetic (under 4
+     * steps only a key whose natural rows had a chance step as well; fewer with sample 8 at 5).
+     */
+    @Test
+    void agedKeysSendingFewStepsEachBypass() {
+        double[][] label = {{0.9, 0.05, 0.05}};
+        for (int n : new int[] {3, 5, 8, 12}) {
+            int[] scored = new int[2];
+            long[] samples = {8, 1};
+            for (int v = 0; v < 2; v++) {
+                CrossKeyParents store = new CrossKeyParents(
+                        CrossKeyParents.Settings.from(Map.of("sample_seed", 7L, "sample", samples[v])), k -> {});
+                HonestClient parents = new HonestClient(1);
+                HonestClient natural = new HonestClient(3);
+                Random rnd = new Random(9);
+                int keys = 40;
+                double[][] parentRows = new double[keys * n][];
+                for (int i = 0; i < parentRows.length; i++) {
+                    parentRows[i] = parents.next();
+                    store.observe("parent-key", new double[][] {parentRows[i]}, label);
+                }
+                for (int k = 0; k < keys; k++) {
+                    for (int i = 0; i < 64; i++) {
+                        store.observe("aged-" + k, new double[][] {natural.next()}, label);
+                    }
+                }
+                for (int k = 0; k < keys; k++) {
+                    double score = 0;
+                    for (int i = 0; i < n; i++) {
+                        score = store.observe("aged-" + k, new double[][] {child(parentRows[k * n + i], rnd)}, label);
+                    }
+                    if (score > 0) {
+                        scored[v]++;
+                    }
+                }
+            }
+            System.out.printf(
+                    "40 aged keys, %d sign steps each: %d scored with sample 8, %d with sample 1%n",
+                    n, scored[0], scored[1]);
+            // a key's searched rows with sample 8 are a subset of those with 1 (the store is the same)
+            assertThat(scored[0]).isLessThanOrEqualTo(scored[1]);
+            if (n < 4) {
+                // scored only with a natural row that passed the shapes as well
+                assertThat(scored[1]).isLessThanOrEqualTo(2);
+            } else if (n == 5) {
+                assertThat(scored[0]).isLessThan(scored[1]);
+            }
+        }
+    }
+
     private static double[] child(double[] x, Random rnd) {
         double[] c = new double[x.length];
         for (int j = 0; j < x.length; j++) {
