@@ -49,7 +49,14 @@ import java.util.function.Consumer;
  * look like children of the attacker's: the customer is then credited. Needs the exact images (bytes)
  * and order the customer will send; the reason names the attacker's key as parent.
  *
- * <p>Cost per row: a walk of the class's band of rows sorted by norm, stopped by the norm gap; a
+ * <p>Sampling (the search where the evidence is): every row is stored, but a row is searched only
+ * when its key is young (fewer than {@code search_all_rows} (64) rows seen: new keys, and a Sybil's
+ * many fresh keys), hot (a sign step among its last {@value #HOT_ROWS} searched rows), or else with
+ * probability 1/{@code sample} (8), drawn per row from a secret generator (SecureRandom-seeded). The
+ * score is the share of searched rows that were steps, so sampling does not bias it. What it leaves
+ * open: old, cold keys that each send a few steps (detectors/README: "Aged, cold keys").
+ *
+ * <p>Cost per searched row: a walk of the class's band of rows sorted by norm, stopped by the norm gap; a
  * bound per row from its contiguous record; a full squared distance, lowest bound first, abandoned
  * every 16 coordinates once past the third-nearest; an insert into the class's sorted arrays. No
  * allocation once the ring, the class arrays and the key's record exist. Not thread-safe: one
