@@ -159,8 +159,12 @@ public class DetectorBenchmarks {
     }
 
     /**
-     * The cross-key parent search alone: one row searched against a full store (4,096 rows of 200
-     * honest keys, ten classes) and then stored. Budget: 5 us per row.
+     * The cross-key parent search alone: one row against a full store (4,096 rows of 200 honest keys,
+     * ten classes), searched or not, then stored. Budget: 5 us per row. {@code rows=old}: the keys
+     * have each sent more than {@code search_all_rows} (64) rows and none is hot, so 1 row in {@code
+     * sample} (8) is searched: ordinary traffic. {@code rows=hot}: every row searched, as for a young
+     * key (a Sybil's fresh keys) or a hot one (a sign step among its last 64 searched rows; an
+     * attacker's): the search's own cost, and the cost of every row before the sampling.
      */
     @State(Scope.Thread)
     public static class CrossKey {
@@ -171,6 +175,10 @@ public class DetectorBenchmarks {
         @org.openjdk.jmh.annotations.Param({"4096"})
         int storeSize;
 
+        /** {@code old}: old, cold honest keys (1 row in 8 searched); {@code hot}: every row searched. */
+        @org.openjdk.jmh.annotations.Param({"old", "hot"})
+        String rowsOf;
+
         dev.moat.detectors.prada.CrossKeyParents store;
         double[][][] rows;
         double[][][] predictions;
@@ -180,7 +188,10 @@ public class DetectorBenchmarks {
         @Setup(Level.Trial)
         public void setUp() {
             store = new dev.moat.detectors.prada.CrossKeyParents(
-                    dev.moat.detectors.prada.CrossKeyParents.Settings.from(Map.of("store_size", storeSize)), k -> {});
+                    // a hot key's row is searched in full, as every row is with sample 1
+                    dev.moat.detectors.prada.CrossKeyParents.Settings.from(
+                            Map.of("store_size", storeSize, "sample", rowsOf.equals("hot") ? 1 : 8)),
+                    k -> {});
             DigitsModel model = DigitsModel.get();
             int n = 8_192;
             rows = new double[n][][];
@@ -190,27 +201,43 @@ public class DetectorBenchmarks {
             for (int k = 0; k < clients.length; k++) {
                 clients[k] = new HonestClient(k);
             }
+            java.util.Random noise = new java.util.Random(42);
             for (int r = 0; r < n; r++) {
                 double[] x = clients[r % 200].next();
                 predictions[r] = new double[][] {model.predict(x)};
                 double[] wide = x;
                 if (dims > 64) {
+                    // each wide coordinate with noise of its own (sd 0.5, as HonestClient's): a plain
+                    // tiling repeats every value of the store's 128-coordinate sample exactly twice,
+                    // which makes one honest row in 20 pass the sign-step shapes and keeps most keys hot
                     wide = new double[dims];
                     for (int j = 0; j < dims; j++) {
-                        wide[j] = x[j % 64];
+                        wide[j] = Math.max(0, Math.min(16, x[j % 64] + 0.5 * noise.nextGaussian()));
                     }
                 }
                 rows[r] = new double[][] {wide};
                 keys[r] = "k" + (r % 200);
             }
-            for (int r = 0; r < n; r++) {
-                store.observe(keys[r], rows[r], predictions[r]);
+            // twice over: each key has sent 82 rows, past search_all_rows (64), so its rows are sampled
+            for (int pass = 0; pass < 2; pass++) {
+                for (int r = 0; r < n; r++) {
+                    store.observe(keys[r], rows[r], predictions[r]);
+                }
             }
         }
 
         double update() {
             int r = i++ & (rows.length - 1);
             return store.observe(keys[r], rows[r], predictions[r]);
+        }
+
+        /** The share of rows searched (a deterministic measure beside the time). */
+        @TearDown(Level.Trial)
+        public void report() {
+            long all = store.searched() + store.sampledOut();
+            System.out.printf(
+                    "%ncross_key %s rows, %d inputs: %d of %d rows searched (%.3f), %d sign steps%n",
+                    rowsOf, dims, store.searched(), all, (double) store.searched() / all, store.hits());
         }
     }
 

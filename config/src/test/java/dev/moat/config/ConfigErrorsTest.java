@@ -214,8 +214,20 @@ class ConfigErrorsTest {
                         "test.yaml:7:41: policies.p.detectors.cross_key.store_size: \"3\" (expected a whole number in [16, 1000000])",
                         "test.yaml:7:55: policies.p.detectors.cross_key.step_high: \"1.5\" (expected a number in [0, 1])",
                         "test.yaml:7:60: policies.p.detectors.cross_key.storesize: unknown parameter (did you mean store_size? "
-                                + "expected one of: coordinates, max_keys, min_hits, sample_seed, step_high, step_low, "
-                                + "step_min_fraction, store_size, window)");
+                                + "expected one of: coordinates, max_keys, min_hits, sample, sample_seed, search_all_rows, "
+                                + "step_high, step_low, step_min_fraction, store_size, window)");
+    }
+
+    @Test
+    void crossKeySamplingIsValidatedAtItsLine() {
+        assertThat(errors(BASE + """
+                policies:
+                  p:
+                    detectors: {cross_key: {sample: 0, search_all_rows: -1}}
+                """))
+                .containsExactly(
+                        "test.yaml:7:37: policies.p.detectors.cross_key.sample: \"0\" (expected a whole number in [1, 1000000])",
+                        "test.yaml:7:57: policies.p.detectors.cross_key.search_all_rows: \"-1\" (expected a whole number in [0, 1000000000])");
     }
 
     @Test

@@ -102,6 +102,7 @@ class DashboardIT {
         assertThat(exposition)
                 .contains("moat_requests_total{outcome=\"no_route\",route=\"none\"} 0.0")
                 .contains("moat_detection_dropped_total 0.0")
+                .contains("moat_detection_cross_key_sampled_out_total 0.0")
                 .contains("moat_keys_flagged{level=\"extracting\"} 0.0")
                 .contains("moat_keys_blocked 0.0");
     }

@@ -99,6 +99,8 @@ final class PolicySection {
             "window", new long[] {10, 100_000},
             "min_hits", new long[] {1, 100_000},
             "max_keys", new long[] {1, 10_000_000},
+            "sample", new long[] {1, 1_000_000},
+            "search_all_rows", new long[] {0, 1_000_000_000},
             "sample_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
     private static final List<String> CROSS_KEY_NUMBERS = List.of("step_low", "step_high", "step_min_fraction");
 

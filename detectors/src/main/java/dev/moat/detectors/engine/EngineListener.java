@@ -36,4 +36,10 @@ public interface EngineListener {
      * searches (the event itself was scored by its key's detectors).
      */
     default void onCrossKeyShed() {}
+
+    /**
+     * Rows of an event stored by the cross-key store without a search because their key is old and
+     * cold and the 1/{@code sample} draw passed them over (called only when there were some).
+     */
+    default void onCrossKeySampledOut(int rows) {}
 }

@@ -38,6 +38,11 @@ public final class Publisher {
     /** Keys' cross-key scores (written by the worker owning the store, read by the keys' workers); only non-zero ones. */
     private final ConcurrentHashMap<String, DetectorScore> crossScores = new ConcurrentHashMap<>();
 
+    /** The engine's listener (the cross-key store's worker reports its sampled-out rows to it). */
+    EngineListener listener() {
+        return listener == null ? EngineListener.NONE : listener;
+    }
+
     public Publisher(EngineSettings settings, InstantSource clock, EngineListener listener) {
         this.settings = settings;
         this.clock = clock;

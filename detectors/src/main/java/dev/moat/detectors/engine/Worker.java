@@ -400,7 +400,12 @@ public final class Worker implements Runnable {
      */
     private void onCrossEvent(QueryEvent e, int epoch) {
         var store = crossStore(e.profile().crossKey());
+        long sampledOut = store.sampledOut();
         double score = store.observe(e.keyId(), e.inputs(), e.predictions());
+        long skipped = store.sampledOut() - sampledOut;
+        if (skipped > 0) {
+            publisher.listener().onCrossKeySampledOut((int) skipped);
+        }
         if (epoch != publisher.crossEpoch(e.keyId())) {
             // queued before an admin reset of the key: its rows stay as parents, its evidence does not
             // (the reset's own task, queued after this one, forgets the key's record)

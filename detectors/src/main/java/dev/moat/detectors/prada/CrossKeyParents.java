@@ -49,7 +49,14 @@ import java.util.function.Consumer;
  * look like children of the attacker's: the customer is then credited. Needs the exact images (bytes)
  * and order the customer will send; the reason names the attacker's key as parent.
  *
- * <p>Cost per row: a walk of the class's band of rows sorted by norm, stopped by the norm gap; a
+ * <p>Sampling (the search where the evidence is): every row is stored, but a row is searched only
+ * when its key is young (fewer than {@code search_all_rows} (64) rows seen: new keys, and a Sybil's
+ * many fresh keys), hot (a sign step among its last {@value #HOT_ROWS} searched rows), or else with
+ * probability 1/{@code sample} (8), drawn per row from a secret generator (SecureRandom-seeded). The
+ * score is the share of searched rows that were steps, so sampling does not bias it. What it leaves
+ * open: old, cold keys that each send a few steps (detectors/README: "Aged, cold keys").
+ *
+ * <p>Cost per searched row: a walk of the class's band of rows sorted by norm, stopped by the norm gap; a
  * bound per row from its contiguous record; a full squared distance, lowest bound first, abandoned
  * every 16 coordinates once past the third-nearest; an insert into the class's sorted arrays. No
  * allocation once the ring, the class arrays and the key's record exist. Not thread-safe: one
@@ -67,6 +74,8 @@ public final class CrossKeyParents {
             "step_high",
             "step_min_fraction",
             "max_keys",
+            "sample",
+            "search_all_rows",
             "sample_seed");
     /** Coordinates per row in the lower-bound sketch. */
     static final int SKETCH = 16;
@@ -82,6 +91,12 @@ public final class CrossKeyParents {
      * parent; with one candidate that hid the parent (detectors/README: "A decoy nearer than the parent").
      */
     static final int CANDIDATES = 3;
+
+    /**
+     * Searched rows a key stays hot after a sign step: every row of it is searched until this many
+     * in a row found none (the sampling's 1/{@code sample} draw only decides a cold key's rows).
+     */
+    static final int HOT_ROWS = 64;
 
     /** Widths with a store of their own (a gateway serves a few models); the least recently fed is dropped. */
     static final int MAX_WIDTHS = 8;
@@ -99,6 +114,8 @@ public final class CrossKeyParents {
             double stepHigh,
             double stepMinFraction,
             int maxKeys,
+            int sample,
+            int searchAllRows,
             Long sampleSeed) {
 
         public static Settings from(Map<String, Object> raw) {
@@ -113,6 +130,8 @@ public final class CrossKeyParents {
                     p.number("step_high", 0.15, 0.0, 1.0),
                     p.number("step_min_fraction", 0.02, 0.0, 1.0),
                     (int) p.integer("max_keys", 65_536, 1, 10_000_000),
+                    (int) p.integer("sample", 8, 1, 1_000_000),
+                    (int) p.integer("search_all_rows", 64, 0, 1_000_000_000),
                     r.containsKey("sample_seed") ? p.integer("sample_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null);
             if (s.stepHigh <= s.stepLow) {
                 throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
@@ -241,6 +260,9 @@ public final class CrossKeyParents {
         final BitWindow steps;
         float scale;
         long rows;
+        /** Searched rows left before the key is cold again (set to {@link #HOT_ROWS} by a sign step). */
+        int hotLeft;
+
         String lastParent;
 
         KeyRecord(int window) {
@@ -253,6 +275,11 @@ public final class CrossKeyParents {
     private final float[] x;
     private final float[] parent;
     private final java.util.SplittableRandom sampler;
+    /**
+     * Decides which rows of an old, cold key are searched (1 in {@code sample}): secret (seeded from
+     * SecureRandom) and drawn per row, so no key can count its way to the rows that are skipped.
+     */
+    private final java.util.SplittableRandom rowDraw;
     /** The store last fed (most gateways serve one width: no map look-up, no boxing). */
     private Store last;
     /** The query's band record, and a stored row's (while it is written). */
@@ -269,6 +296,10 @@ public final class CrossKeyParents {
     private long banded;
     private long tested;
     private long storedOnly;
+    /** Rows of old, cold keys stored without a search because the 1/{@code sample} draw passed them over. */
+    private long sampledOut;
+    /** Rows put to the search (whether or not a candidate parent was found). */
+    private long searched;
     /** The candidates of the row being searched: slots and squared distances, nearest first. */
     private final int[] candSlots = new int[CANDIDATES];
 
@@ -282,6 +313,10 @@ public final class CrossKeyParents {
         this.parent = new float[settings.coordinates()];
         this.sampler = new java.util.SplittableRandom(
                 settings.sampleSeed() != null ? settings.sampleSeed() : new java.security.SecureRandom().nextLong());
+        this.rowDraw = new java.util.SplittableRandom(
+                settings.sampleSeed() != null
+                        ? settings.sampleSeed() * 0x9E3779B97F4A7C15L + 1
+                        : new java.security.SecureRandom().nextLong());
         int max = settings.maxKeys();
         Consumer<String> onEvict = evicted == null ? k -> {} : evicted;
         this.records = new LinkedHashMap<>(16, 0.75f, true) {
@@ -326,13 +361,29 @@ public final class CrossKeyParents {
                     records.put(keyId, rec);
                 }
             }
+            // young keys (new keys: a Sybil's many fresh keys) and hot ones (a sign step among their last
+            // HOT_ROWS searched rows) are searched on every row; an old, cold key's rows 1 in `sample`
+            boolean search = rec.rows < settings.searchAllRows()
+                    || rec.hotLeft > 0
+                    || settings.sample() == 1
+                    || rowDraw.nextInt(settings.sample()) == 0;
             rec.rows++;
             int m = st.m;
+            // the key's largest value over every row it sent, searched or not
             float rowScale = 0;
             for (int i = 0; i < m; i++) {
                 rowScale = Math.max(rowScale, Math.abs(x[i]));
             }
             rec.scale = Math.max(rec.scale, rowScale);
+            if (!search) {
+                sampledOut++;
+                add(st, c, h, keyId);
+                continue;
+            }
+            searched++;
+            if (rec.hotLeft > 0) {
+                rec.hotLeft--;
+            }
             int found = candidates(st, c, h);
             // an identical row (the same public image sent by two customers) is no step, and the row
             // goes uncounted, as before
@@ -363,6 +414,7 @@ public final class CrossKeyParents {
                             x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError, null);
                     if (hit) {
                         hits++;
+                        rec.hotLeft = HOT_ROWS;
                         rec.lastParent = st.keys[slot];
                     }
                 }
@@ -452,6 +504,16 @@ public final class CrossKeyParents {
     /** Rows stored without a search ({@link #store}). */
     public long storedOnly() {
         return storedOnly;
+    }
+
+    /** Rows put to the parent search since the start (young, hot, or drawn). */
+    public long searched() {
+        return searched;
+    }
+
+    /** Rows of old, cold keys stored without a search because the 1/{@code sample} draw passed them over. */
+    public long sampledOut() {
+        return sampledOut;
     }
 
     /** Candidate parents put to the sign-step test. */

@@ -408,6 +408,11 @@ public final class Defences implements Enforcement, AutoCloseable {
         public void onCrossKeyShed() {
             metrics.crossKeyShed();
         }
+
+        @Override
+        public void onCrossKeySampledOut(int rows) {
+            metrics.crossKeySampledOut(rows);
+        }
     }
 
     static String reasons(Verdict v) {

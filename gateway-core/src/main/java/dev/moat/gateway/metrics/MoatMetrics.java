@@ -32,6 +32,8 @@ public final class MoatMetrics implements MeterBinder {
     public static final String KEYS_FLAGGED = "moat.keys.flagged"; // moat_keys_flagged{level}
     public static final String DETECTION_DROPPED = "moat.detection.dropped"; // moat_detection_dropped_total
     public static final String CROSS_KEY_SHED = "moat.detection.cross.key.shed"; // moat_detection_cross_key_shed_total
+    public static final String CROSS_KEY_SAMPLED_OUT =
+            "moat.detection.cross.key.sampled.out"; // moat_detection_cross_key_sampled_out_total
     public static final String ACCESS_LOG_DROPPED = "moat.access_log.dropped"; // moat_access_log_dropped_total
     public static final String CONFIG_RELOADS = "moat.config.reloads"; // moat_config_reloads_total{result}
     public static final String REDIS_UP = "moat.redis.up"; // moat_redis_up
@@ -89,6 +91,7 @@ public final class MoatMetrics implements MeterBinder {
     private Counter rateLimitRejections;
     private Counter detectionDropped;
     private Counter crossKeyShed;
+    private Counter crossKeySampledOut;
 
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -113,6 +116,9 @@ public final class MoatMetrics implements MeterBinder {
                 .register(registry);
         this.crossKeyShed = Counter.builder(CROSS_KEY_SHED)
                 .description("Query events whose cross-key search was skipped because its worker was busy")
+                .register(registry);
+        this.crossKeySampledOut = Counter.builder(CROSS_KEY_SAMPLED_OUT)
+                .description("Rows of old, cold keys stored by cross_key without a search (1/sample drawn)")
                 .register(registry);
         for (String result : new String[] {"success", "failure"}) {
             reloadCounter(result);
@@ -226,6 +232,10 @@ public final class MoatMetrics implements MeterBinder {
 
     public void crossKeyShed() {
         crossKeyShed.increment();
+    }
+
+    public void crossKeySampledOut(int rows) {
+        crossKeySampledOut.increment(rows);
     }
 
     public void reload(boolean success) {
