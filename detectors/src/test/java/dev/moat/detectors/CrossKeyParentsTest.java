@@ -595,6 +595,39 @@ class CrossKeyParentsTest {
     }
 
     /**
+     * The decoy bypass again, after the child's key first sent one row with outlier values: the copy
+     * rule's smallest step came from the key's largest value, so one 1e6 row made every neighbour a
+     * "copy", only the nearest (the decoy) was tested, and the parent behind it was never seen. The
+     * rule now takes the smaller of the key's largest value and the row's own.
+     */
+    @Test
+    void anOutlierRowDoesNotTurnDecoysIntoCopiesBypass() {
+        CrossKeyParents store = new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
+        double[][] label = {{0.9, 0.05, 0.05}};
+        Random rnd = new Random(13);
+        double[] outlier = new double[Digits.get().train().x()[0].length];
+        java.util.Arrays.fill(outlier, 1e6);
+        store.observe("child-key", new double[][] {outlier}, label);
+        int n = 40;
+        long hits = 0;
+        for (int i = 0; i < n; i++) {
+            double[] x = Digits.get().train().x()[i].clone();
+            store.observe("parent-key", new double[][] {x}, label);
+            double[] child = new double[x.length];
+            double[] decoy = new double[x.length];
+            for (int j = 0; j < x.length; j++) {
+                child[j] = Math.max(0, Math.min(16, x[j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
+                decoy[j] = Math.max(0, Math.min(16, child[j] + 0.3 * rnd.nextGaussian()));
+            }
+            store.observe("decoy-key", new double[][] {decoy}, label);
+            long before = store.hits();
+            store.observe("child-key", new double[][] {child}, label);
+            hits += store.hits() - before;
+        }
+        assertThat(hits).as("children found behind decoys after an outlier row").isEqualTo(n);
+    }
+
+    /**
      * Customers of different tenants sending the same public test images: identical rows (distance
      * 0) and re-encoded ones (through 8 bits at 0..255 and back: every pixel off by under 0.04 on the
      * 0..16 scale, below the 2% floor) are not sign steps, so the keys are neither linked nor flagged.
