@@ -99,19 +99,9 @@ public final class Publisher {
         if (v == null) {
             return Verdict.OK;
         }
-        long now = clock.millis();
-        double r = decay(v.risk(), v.updatedAtMillis(), now);
-        if (r == v.risk()) {
-            return v;
-        }
-        Level level = level(r);
-        if (level == v.level()) {
-            return new Verdict(r, level, v.scores(), v.queries(), v.updatedAtMillis());
-        }
-        // restamped at now, so that later reads decay from here rather than twice
-        Verdict lowered = new Verdict(r, level, v.scores(), v.queries(), now);
-        if (from.replace(id, v, lowered)) {
-            fire(id, v.level(), level, lowered, tenant);
+        Verdict lowered = decayed(v, clock.millis());
+        if (lowered.level() != v.level() && from.replace(id, v, lowered)) {
+            fire(id, v.level(), lowered.level(), lowered, tenant);
         }
         return lowered;
     }

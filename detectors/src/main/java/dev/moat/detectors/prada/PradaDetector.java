@@ -247,13 +247,7 @@ public final class PradaDetector implements Detector<PradaState> {
                     cs.memberSum /= 2;
                     cs.memberSumSq /= 2;
                 }
-                cs.memberCount++;
-                cs.memberSum += d;
-                cs.memberSumSq += (double) d * d;
-                double n = cs.memberCount;
-                double mean = cs.memberSum / n;
-                double var = Math.max(0, cs.memberSumSq / n - mean * mean);
-                cs.threshold = Math.max(cs.threshold, mean - Math.sqrt(var));
+                cs.join(d);
             }
         }
         if (++s.sinceTest >= settings.testEvery()) {
@@ -314,10 +308,7 @@ public final class PradaDetector implements Detector<PradaState> {
                 memberCount++;
                 memberSum += d;
                 memberSumSq += (double) d * d;
-                double n = memberCount;
-                double mean = memberSum / n;
-                double var = Math.max(0, memberSumSq / n - mean * mean);
-                threshold = Math.max(threshold, mean - Math.sqrt(var));
+                threshold = PradaState.ClassState.raised(threshold, memberCount, memberSum, memberSumSq);
             }
         }
         if (members >= settings.maxSetSize()) {
@@ -428,13 +419,7 @@ public final class PradaDetector implements Detector<PradaState> {
             float d = ByteRows.getFloat(log, starts[e] + 1);
             cs.add(d, settings.maxDistances());
             if (b < 0) {
-                cs.memberCount++;
-                cs.memberSum += d;
-                cs.memberSumSq += (double) d * d;
-                double n = cs.memberCount;
-                double mean = cs.memberSum / n;
-                double var = Math.max(0, cs.memberSumSq / n - mean * mean);
-                cs.threshold = Math.max(cs.threshold, mean - Math.sqrt(var));
+                cs.join(d);
             }
         }
         s.log = null;

@@ -33,6 +33,22 @@ final class PradaState {
         double threshold;
         double memberSum;
         double memberSumSq;
+
+        /** A member joined G_c at distance d: T_c rises to the members' mean minus one sd, if higher. */
+        void join(float d) {
+            memberCount++;
+            memberSum += d;
+            memberSumSq += (double) d * d;
+            threshold = raised(threshold, memberCount, memberSum, memberSumSq);
+        }
+
+        /** T_c after a join: the larger of t and mean - sd of the member distances' sums. */
+        static double raised(double t, int count, double sum, double sumSq) {
+            double n = count;
+            double mean = sum / n;
+            double var = Math.max(0, sumSq / n - mean * mean);
+            return Math.max(t, mean - Math.sqrt(var));
+        }
     }
 
     private static final Object[] NO_CLASSES = {};
