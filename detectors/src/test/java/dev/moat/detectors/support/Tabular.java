@@ -143,6 +143,17 @@ public final class Tabular {
         };
     }
 
+    /** {@code n} rows of the pool from a random start (an attacker's own records, for line searches). */
+    public List<double[]> attackerRows(long seed, int n) {
+        Random r = new Random(seed);
+        List<double[]> out = new ArrayList<>();
+        int first = r.nextInt(pool.size() - n);
+        for (int i = first; i < first + n; i++) {
+            out.add(pool.get(i).clone());
+        }
+        return out;
+    }
+
     /** Uniformly random rows within each feature's bounds (a random-query attacker who knows the ranges). */
     public QuerySource random(long seed) {
         Random r = new Random(seed);

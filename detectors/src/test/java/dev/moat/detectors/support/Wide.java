@@ -177,6 +177,37 @@ public final class Wide {
         };
     }
 
+    /** Uniform noise in the input box: each wide pixel in [0, 16 x its channel's tint] (Tramer's equation solving). */
+    public QuerySource random(long seed) {
+        Random rnd = new Random(seed);
+        int plane = side * side;
+        return new QuerySource() {
+            @Override
+            public double[] next() {
+                double[] w = new double[dims()];
+                for (int j = 0; j < w.length; j++) {
+                    w[j] = 16 * tint[j / plane] * rnd.nextDouble();
+                }
+                return w;
+            }
+
+            @Override
+            public String name() {
+                return "random-wide";
+            }
+        };
+    }
+
+    /** The attacker's natural digits, upsampled (its own rows, for line searches). */
+    public List<double[]> attackerRows() {
+        Digits.Part a = Digits.get().attacker();
+        List<double[]> out = new ArrayList<>();
+        for (int i = 0; i < a.size(); i++) {
+            out.add(up(a.x()[i]));
+        }
+        return out;
+    }
+
     /**
      * A JbDA-style attacker on the wide inputs.
      *

@@ -1,0 +1,306 @@
+package dev.moat.detectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.detectors.engine.DetectorProfile;
+import dev.moat.detectors.support.LineSearch;
+import dev.moat.detectors.support.Scenario;
+import dev.moat.detectors.support.Tabular;
+import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.traffic.QuerySource;
+import dev.moat.fixtures.traffic.SybilSplit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 9 at the edges of the acceptance widths, 13 inputs ({@link Tabular}: 3 classes, per-feature
+ * scales 0.1-1,000) and 3,072 ({@link Wide}), through the engine with every detector (the examples'
+ * policy: PRADA with delta 0.9, volume, boundary, ood, coverage, tenant, cross_key), twelve honest
+ * peers for an hour, attackers who have read the README one query a second from minute 10:
+ * Tramer's equation solving (uniform points in the feature box, full probability vectors), JbDA
+ * with plain per-feature and random per-coordinate step sizes, Tramer's line search (bisection
+ * between two of the attacker's rows of different classes until the top-2 margin is below 0.05),
+ * plain and with natural rows interleaved 1:1 and 1:3 (attack:natural), JbDA Sybils over 5 keys in
+ * 5 tenants. Bounds: 500 rows to EXTRACTING for plain attacks, 2,000 for adaptive ones; no honest
+ * key leaves ok. Where a bound does not hold the test is named {@code ...Bypass} and pins today's
+ * behaviour (detectors/README.md, "What each detector cannot see").
+ */
+class NarrowAndWideAdaptiveAttackersTest {
+
+    static final DetectorProfile ALL = DetectorProfile.fromConfig(Map.of(
+            "prada",
+            Map.of("delta", 0.9, "step_sample_seed", 7L),
+            "volume",
+            Map.of(),
+            "boundary",
+            Map.of(),
+            "ood",
+            Map.of(),
+            "coverage",
+            Map.of(),
+            "tenant",
+            Map.of("prada", Map.of("step_sample_seed", 7L)),
+            "cross_key",
+            Map.of("sample_seed", 7L)));
+
+    static final long START = 600_000;
+
+    /** Measured 2026-11-28: every attacker at 100 rows except line-search-1-3 (760) and JbDA after 300 natural rows (1,580). */
+    @Test
+    void attackersAtThirteenInputs() {
+        Tabular t = new Tabular(13);
+        Scenario s = honest(new Scenario(ALL, t::predict), t, 1_300);
+        Map<String, QuerySource> plain = new LinkedHashMap<>();
+        plain.put("equation-solving", t.random(41));
+        plain.put("jbda-per-feature", t.jbda(42, 0.1, Tabular.Step.PER_FEATURE));
+        plain.put("jbda-random-size", t.jbda(43, 0.1, Tabular.Step.RANDOM_SIZE));
+        plain.put("line-search", new LineSearch(t.attackerRows(44, 300), 44, 0.05));
+        Map<String, QuerySource> adaptive = new LinkedHashMap<>();
+        adaptive.put(
+                "line-search-1-1",
+                LineSearch.interleaved(new LineSearch(t.attackerRows(45, 300), 45, 0.05), t.honest(145), 1, 1));
+        adaptive.put(
+                "line-search-1-3",
+                LineSearch.interleaved(new LineSearch(t.attackerRows(46, 300), 46, 0.05), t.honest(146), 1, 3));
+        adaptive.put(
+                "jbda-random-size-1-1",
+                LineSearch.interleaved(t.jbda(48, 0.1, Tabular.Step.RANDOM_SIZE), t.honest(148), 1, 1));
+        adaptive.put(
+                "jbda-random-size-after-300",
+                LineSearch.after(t.honest(149), 300, t.jbda(49, 0.1, Tabular.Step.RANDOM_SIZE)));
+        assertBounds("13 inputs", run(s, plain, adaptive), plain, adaptive);
+    }
+
+    /** Measured 2026-11-28: every attacker at 100-190 rows, JbDA after 300 natural rows and mixed 1:1 at 930. */
+    @Test
+    void attackersAtThreeThousandInputs() {
+        Wide w = new Wide(3072);
+        Scenario s = new Scenario(ALL, w::predict);
+        for (int k = 0; k < 12; k++) {
+            QuerySource h = k % 2 == 0 ? w.honest(1_500 + k) : w.honestNoisy(1_500 + k);
+            s.add("honest-" + k, "good", h, 1_200, k * 700L, () -> 2_000);
+        }
+        Map<String, QuerySource> plain = new LinkedHashMap<>();
+        plain.put("equation-solving", w.random(51));
+        plain.put("jbda-per-feature", w.jbda(52, 0.1, Wide.Step.PER_FEATURE, 1, 0));
+        plain.put("jbda-random-size", w.jbda(53, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0));
+        plain.put("line-search", new LineSearch(w.attackerRows(), 54, 0.05));
+        Map<String, QuerySource> adaptive = new LinkedHashMap<>();
+        adaptive.put(
+                "line-search-1-1",
+                LineSearch.interleaved(new LineSearch(w.attackerRows(), 55, 0.05), w.honestNoisy(155), 1, 1));
+        adaptive.put(
+                "line-search-1-3",
+                LineSearch.interleaved(new LineSearch(w.attackerRows(), 56, 0.05), w.honestNoisy(156), 1, 3));
+        adaptive.put(
+                "jbda-random-size-after-300-1-1",
+                LineSearch.after(
+                        w.honestNoisy(157),
+                        300,
+                        LineSearch.interleaved(
+                                w.jbda(57, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), w.honestNoisy(158), 1, 1)));
+        assertBounds("3,072 inputs", run(s, plain, adaptive), plain, adaptive);
+    }
+
+    /**
+     * The attacker who has read that at 13 inputs PRADA's sign-step test cannot run (fewer than 48
+     * moved coordinates), that W alone is capped under suspicious and that {@code ood} compares a
+     * window of 500 confidences: JbDA after 300 natural rows, with natural rows mixed in. On a model
+     * that is confident far from its data (a softmax over distances, like any linear model) the JbDA
+     * rows' confidences are those of natural rows, so {@code ood} and {@code boundary} see nothing,
+     * and the steps stay in a few corners of the box, so {@code coverage} sees no new cells.
+     * Measured 2026-11-28: per-feature and random-size steps mixed 1:1 and per-feature mixed 1:3 are
+     * never flagged in 2,500 rows (highest risk 0.11: W 0.89, capped); unmixed it is flagged at 1,580
+     * (ood, on the later rounds). Closing it needs an input-space reference (how far from peers'
+     * natural inputs a query lies), which none of the detectors has; see detectors/README.md.
+     */
+    @Test
+    void jbdaAfterANaturalWarmUpAtThirteenInputsBypass() {
+        Tabular t = new Tabular(13);
+        Scenario s = honest(new Scenario(ALL, t::predict), t, 1_300);
+        Map<String, QuerySource> attacks = new LinkedHashMap<>();
+        attacks.put(
+                "per-feature-after-300-1-1",
+                LineSearch.after(
+                        t.honest(150),
+                        300,
+                        LineSearch.interleaved(t.jbda(50, 0.1, Tabular.Step.PER_FEATURE), t.honest(151), 1, 1)));
+        attacks.put(
+                "random-size-after-300-1-1",
+                LineSearch.after(
+                        t.honest(152),
+                        300,
+                        LineSearch.interleaved(t.jbda(52, 0.1, Tabular.Step.RANDOM_SIZE), t.honest(153), 1, 1)));
+        attacks.put(
+                "per-feature-after-300-1-3",
+                LineSearch.after(
+                        t.honest(155),
+                        300,
+                        LineSearch.interleaved(t.jbda(55, 0.1, Tabular.Step.PER_FEATURE), t.honest(156), 1, 3)));
+        attacks.put(
+                "per-feature-after-300",
+                LineSearch.after(t.honest(154), 300, t.jbda(54, 0.1, Tabular.Step.PER_FEATURE)));
+        run(s, attacks, Map.of());
+        assertThat(s.suspiciousAt.keySet()).as("flagged\n%s", s.report()).containsExactly("per-feature-after-300");
+        assertThat(s.extractingAt.get("per-feature-after-300")).as(s.report()).isBetween(1_000L, 2_000L);
+        for (String a :
+                List.of("per-feature-after-300-1-1", "random-size-after-300-1-1", "per-feature-after-300-1-3")) {
+            assertThat(s.maxRisk.get(a)).as("%s\n%s", a, s.report()).isLessThan(0.3);
+        }
+    }
+
+    /**
+     * JbDA split over 5 keys, each in a tenant of its own (no tenant pooling; at 13 inputs cross_key,
+     * like the sign-step test, has too few coordinates), random-size and per-feature steps, 2,500
+     * rows each, one every 0.2 s over the keys (one a second per key). Each key only sees every fifth
+     * row, so {@code ood} needs about 300-400 of its own rows: the first key of each Sybil reaches
+     * EXTRACTING at 100 of its rows (about 500 of the attack's), the others at 330-420 (1,650-2,100
+     * of the attack's), and one random-size key never (highest risk 0.43): by then the attacker has
+     * its 2,500 answers. Measured 2026-11-28; pinned so that it fails if it gets worse or better.
+     */
+    @Test
+    void jbdaSybilOverFiveTenantsAtThirteenInputsBypass() {
+        Tabular t = new Tabular(13);
+        Scenario s = honest(new Scenario(ALL, t::predict), t, 1_400);
+        s.add(
+                null,
+                Scenario.OWN_TENANT,
+                SybilSplit.of(t.jbda(47, 0.1, Tabular.Step.RANDOM_SIZE), "rs", 5),
+                2_500,
+                START,
+                () -> 200);
+        s.add(
+                null,
+                Scenario.OWN_TENANT,
+                SybilSplit.of(t.jbda(48, 0.1, Tabular.Step.PER_FEATURE), "pf", 5),
+                2_500,
+                START + 100,
+                () -> 200);
+        s.run();
+        System.out.printf(
+                "13 inputs, Sybils over 5 tenants: extracting at %s (own rows); max honest risk %.2f (%s)%n",
+                new TreeMap<>(s.extractingAt), s.maxHonestRisk(), s.worstHonest());
+        assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
+        for (String sybil : List.of("rs", "pf")) {
+            long first = s.extractingAt.entrySet().stream()
+                    .filter(e -> e.getKey().startsWith(sybil + "-"))
+                    .mapToLong(Map.Entry::getValue)
+                    .min()
+                    .orElseThrow();
+            assertThat(first).as("%s: first key blocked\n%s", sybil, s.report()).isLessThanOrEqualTo(100);
+        }
+        for (int i = 0; i < 5; i++) {
+            assertThat(s.extractingAt.get("pf-sybil-" + i))
+                    .as(s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(450L);
+            if (i != 0) {
+                assertThat(s.extractingAt.get("rs-sybil-" + i))
+                        .as(s.report())
+                        .isNotNull()
+                        .isLessThanOrEqualTo(450L);
+            }
+        }
+        // the hole: one key of the random-size Sybil is never flagged in its 500 rows
+        assertThat(s.suspiciousAt.get("rs-sybil-0")).as(s.report()).isNull();
+    }
+
+    /**
+     * Issue 9's honest customers on 13 inputs ({@code HonestCustomersTest}'s population on the
+     * tabular data, all of tenant acme): six ordinary keys, a 10x and a 50x key (30,000 queries in
+     * 20 minutes), a batch job (2,500 rows at once), a bursty key (100 rows 0.1 s apart, then 5
+     * minutes' silence) and a customer sending 95% of each class must stay ok; Tramer's equation
+     * solving among them is still flagged at 100 rows (the test can fail). The seeds follow on from
+     * each other except the bursty key's: with 1,713 it is the false positive pinned below.
+     */
+    @Test
+    void honestCustomersStayOkAtThirteenInputs() {
+        Tabular t = new Tabular(17);
+        Scenario s = new Scenario(ALL, t::predict);
+        for (int k = 0; k < 6; k++) {
+            s.add("honest-" + k, "acme", t.honest(1_700 + k), 900, k * 700L, () -> 2_000);
+        }
+        s.add("honest-heavy10", "acme", t.honest(1_710), 9_000, 100, () -> 200);
+        s.add("honest-heavy50", "acme", t.honest(1_711), 30_000, 200, () -> 40);
+        s.add("honest-batch", "acme", t.honest(1_712), 2_500, 300_000, () -> 1);
+        long[] n = {0};
+        s.add("honest-bursty", "acme", t.honest(1_714), 3_000, 500, () -> ++n[0] % 100 == 0 ? 300_000 : 100);
+        for (int c = 0; c < Tabular.CLASSES; c++) {
+            s.add("honest-one-class-" + c, "acme", t.honest(1_720 + c, c, 0.95), 900, 600 + c * 700L, () -> 2_000);
+        }
+        s.add("equation-solving", null, t.random(1_730), 1_000, START, () -> 1_000);
+        s.run();
+        System.out.printf(
+                "13 inputs, honest customers: suspicious at %s; max honest risk %.2f (%s)%n",
+                new TreeMap<>(s.suspiciousAt), s.maxHonestRisk(), s.worstHonest());
+        assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).containsExactly("equation-solving");
+        assertThat(s.suspiciousAt.get("equation-solving")).as(s.report()).isLessThanOrEqualTo(110L);
+    }
+
+    /**
+     * An honest tabular key (its own 300 records re-sent with 2% noise, one every 2 s) that PRADA's
+     * sign-step test flags at 13 inputs: 20 of its last 200 queries count as sign steps at row 783
+     * (risk 0.75). Seen in 1 of 220 honest tabular keys (seeds 1,700-1,799 on Tabular(17), 2,000-2,039
+     * on Tabular(3), (13) and (17)). The sign-step test is helper crest's; pinned here until it is
+     * fixed there, then this assertion fails and should become "stays ok".
+     */
+    @Test
+    void anHonestTabularKeyIsFlaggedBySignStepsAtThirteenInputsFalsePositive() {
+        Tabular t = new Tabular(17);
+        Scenario s = new Scenario(ALL, t::predict);
+        for (int k = 0; k < 6; k++) {
+            s.add("honest-" + k, "acme", t.honest(1_700 + k), 900, k * 700L, () -> 2_000);
+        }
+        s.add("honest-1713", "acme", t.honest(1_713), 1_500, 500, () -> 2_000);
+        s.run();
+        System.out.printf("13 inputs, honest key 1713: suspicious at %s%n", new TreeMap<>(s.suspiciousAt));
+        assertThat(s.suspiciousAt.keySet()).as(s.report()).containsExactly("honest-1713");
+        assertThat(s.firstFlag.get("honest-1713").scores().get("prada").reason())
+                .as(s.report())
+                .contains("sign steps");
+    }
+
+    /** Twelve ordinary tabular keys of tenant good, one query every 2 s for an hour. */
+    private static Scenario honest(Scenario s, Tabular t, long seed) {
+        for (int k = 0; k < 12; k++) {
+            s.add("honest-" + k, "good", t.honest(seed + k), 1_800, k * 700L, () -> 2_000);
+        }
+        return s;
+    }
+
+    private static Scenario run(Scenario s, Map<String, QuerySource> plain, Map<String, QuerySource> adaptive) {
+        plain.forEach((name, a) -> s.add(name, null, a, 2_500, START, () -> 1_000));
+        adaptive.forEach((name, a) -> s.add(name, null, a, 2_500, START, () -> 1_000));
+        s.run();
+        Map<String, QuerySource> all = new LinkedHashMap<>(plain);
+        all.putAll(adaptive);
+        System.out.printf("max honest risk %.2f (%s)%n", s.maxHonestRisk(), s.worstHonest());
+        for (String a : all.keySet()) {
+            System.out.printf(
+                    "  %-32s first flag %s (%s), extracting %s%n",
+                    a, s.suspiciousAt.get(a), WideRandomStepTest.firing(s, a), s.extractingAt.get(a));
+        }
+        return s;
+    }
+
+    private static void assertBounds(
+            String what, Scenario s, Map<String, QuerySource> plain, Map<String, QuerySource> adaptive) {
+        System.out.printf("%s: extracting at %s%n", what, new TreeMap<>(s.extractingAt));
+        assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
+        for (String name : plain.keySet()) {
+            assertThat(s.extractingAt.get(name))
+                    .as("%s\n%s", name, s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(500);
+        }
+        for (String name : adaptive.keySet()) {
+            assertThat(s.extractingAt.get(name))
+                    .as("%s\n%s", name, s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(2_000);
+        }
+    }
+}
