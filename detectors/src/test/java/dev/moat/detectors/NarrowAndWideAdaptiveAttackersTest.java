@@ -158,6 +158,83 @@ class NarrowAndWideAdaptiveAttackersTest {
     }
 
     /**
+     * The attacker who has read that {@code ood} judges the effect size D+ of a window of 500 (score
+     * from D+ 0.12) and {@code boundary} the share of margins under 0.2: natural rows mixed in 1:3
+     * divide D+ by four, and a line search that stops at margin 0.3 sends nothing under 0.2. Measured
+     * 2026-11-28 at 13 inputs, 2,100 rows each: the line search stopped at margin 0.3 mixed 1:3 and
+     * Tramer's equation solving after 300 natural rows mixed 1:3 are never flagged (highest risk
+     * 0.28 and 0.49: ood's D+ 0.12-0.13, at d_low; in another population, 0.07); the margin-0.3 line
+     * search after 300 natural rows mixed 1:1 is flagged at 720 (EXTRACTING at 770).
+     * (Equation solving on a 13-input logistic model needs about (13 + 1) x 3 = 42 answers, under
+     * ood's 100-query minimum, whatever it mixes in.)
+     */
+    @Test
+    void dilutedAttacksAtThirteenInputsBypass() {
+        Tabular t = new Tabular(13);
+        Scenario s = honest(new Scenario(ALL, t::predict), t, 1_300);
+        Map<String, QuerySource> attacks = new LinkedHashMap<>();
+        attacks.put(
+                "line-search-margin-0.3-1-3",
+                LineSearch.interleaved(new LineSearch(t.attackerRows(64, 300), 64, 0.3), t.honest(164), 1, 3));
+        attacks.put(
+                "line-search-margin-0.3-after-300-1-1",
+                LineSearch.after(
+                        t.honest(165),
+                        300,
+                        LineSearch.interleaved(new LineSearch(t.attackerRows(66, 300), 66, 0.3), t.honest(166), 1, 1)));
+        attacks.put(
+                "equation-solving-after-300-1-3",
+                LineSearch.after(t.honest(167), 300, LineSearch.interleaved(t.random(67), t.honest(168), 1, 3)));
+        run(s, Map.of(), attacks);
+        assertThat(s.suspiciousAt.keySet())
+                .as("flagged\n%s", s.report())
+                .containsExactly("line-search-margin-0.3-after-300-1-1");
+        assertThat(s.extractingAt.get("line-search-margin-0.3-after-300-1-1"))
+                .as(s.report())
+                .isLessThanOrEqualTo(2_000L);
+    }
+
+    /**
+     * The same dilution at 3,072 inputs, 2,100 rows each (measured 2026-11-28): JbDA with random
+     * per-feature sizes after 300 natural rows mixed 1:3, the same with eps 0.03 mixed 1:1, and the
+     * line search stopped at margin 0.3 mixed 1:3 are never flagged (highest score 0.01, ood); mixed
+     * 1:1 with eps 0.1 they are flagged at 930 ({@link #attackersAtThreeThousandInputs}), and JbDA
+     * with half-normal sizes after 300 natural rows mixed 1:1 at 930 too.
+     */
+    @Test
+    void dilutedAttacksAtThreeThousandInputsBypass() {
+        Wide w = new Wide(3072);
+        Scenario s = new Scenario(ALL, w::predict);
+        for (int k = 0; k < 12; k++) {
+            QuerySource h = k % 2 == 0 ? w.honest(1_500 + k) : w.honestNoisy(1_500 + k);
+            s.add("honest-" + k, "good", h, 1_000, k * 700L, () -> 2_000);
+        }
+        Map<String, QuerySource> attacks = new LinkedHashMap<>();
+        attacks.put(
+                "random-size-after-300-1-3",
+                LineSearch.after(
+                        w.honestNoisy(160),
+                        300,
+                        LineSearch.interleaved(
+                                w.jbda(60, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), w.honestNoisy(161), 1, 3)));
+        attacks.put(
+                "small-eps-after-300-1-1",
+                LineSearch.after(
+                        w.honestNoisy(167),
+                        300,
+                        LineSearch.interleaved(
+                                w.jbda(67, 0.03, Wide.Step.RANDOM_PER_FEATURE, 1, 0), w.honestNoisy(168), 1, 1)));
+        attacks.put(
+                "line-search-margin-0.3-1-3",
+                LineSearch.interleaved(new LineSearch(w.attackerRows(), 64, 0.3), w.honestNoisy(164), 1, 3));
+        run(s, Map.of(), attacks);
+        assertThat(s.suspiciousAt.keySet()).as("flagged\n%s", s.report()).isEmpty();
+        for (String a : attacks.keySet()) {
+            assertThat(s.maxRisk.get(a)).as("%s\n%s", a, s.report()).isLessThan(0.3);
+        }
+    }
+
+    /**
      * JbDA split over 5 keys, each in a tenant of its own (no tenant pooling; at 13 inputs cross_key,
      * like the sign-step test, has too few coordinates), random-size and per-feature steps, 2,500
      * rows each, one every 0.2 s over the keys (one a second per key). Each key only sees every fifth
