@@ -343,8 +343,7 @@ class NarrowAndWideAdaptiveAttackersTest {
      * tabular data, all of tenant acme): six ordinary keys, a 10x and a 50x key (30,000 queries in
      * 20 minutes), a batch job (2,500 rows at once), a bursty key (100 rows 0.1 s apart, then 5
      * minutes' silence) and a customer sending 95% of each class must stay ok; Tramer's equation
-     * solving among them is still flagged at 100 rows (the test can fail). The seeds follow on from
-     * each other except the bursty key's: with 1,713 it is the false positive pinned below.
+     * solving among them is still flagged at 100 rows (the test can fail).
      */
     @Test
     void honestCustomersStayOkAtThirteenInputs() {
@@ -357,7 +356,7 @@ class NarrowAndWideAdaptiveAttackersTest {
         s.add("honest-heavy50", "acme", t.honest(1_711), 30_000, 200, () -> 40);
         s.add("honest-batch", "acme", t.honest(1_712), 2_500, 300_000, () -> 1);
         long[] n = {0};
-        s.add("honest-bursty", "acme", t.honest(1_714), 3_000, 500, () -> ++n[0] % 100 == 0 ? 300_000 : 100);
+        s.add("honest-bursty", "acme", t.honest(1_713), 3_000, 500, () -> ++n[0] % 100 == 0 ? 300_000 : 100);
         for (int c = 0; c < Tabular.CLASSES; c++) {
             s.add("honest-one-class-" + c, "acme", t.honest(1_720 + c, c, 0.95), 900, 600 + c * 700L, () -> 2_000);
         }
@@ -372,13 +371,17 @@ class NarrowAndWideAdaptiveAttackersTest {
 
     /**
      * An honest tabular key (its own 300 records re-sent with 2% noise, one every 2 s) that PRADA's
-     * sign-step test flags at 13 inputs: 20 of its last 200 queries count as sign steps at row 783
-     * (risk 0.75). Seen in 1 of 220 honest tabular keys (seeds 1,700-1,799 on Tabular(17), 2,000-2,039
-     * on Tabular(3), (13) and (17)). The sign-step test is helper crest's; pinned here until it is
-     * fixed there, then this assertion fails and should become "stays ok".
+     * sign-step test flagged at 13 inputs: 20 of its last 200 queries counted as sign steps at row
+     * 783 (risk 0.75), by the repeat shape. A stored row is quantised on one step for all its
+     * features (a 255th of the row's range, here set by the features on a 1,000 scale), and the
+     * shapes compare moves within 3% plus that error: the moves of the small features, a few times
+     * the error, agreed by chance with the key's earlier moves (re-sent records repeat their
+     * pairwise displacements). Over seeds 1,700-1,799, 15 honest keys reached 8-20 steps in a window.
+     * Now a coordinate counts for the repeat and equal shapes only where the error is at most an
+     * eighth of its move ({@code SignSteps.RESOLVED}): this key and all of those stay under 8.
      */
     @Test
-    void anHonestTabularKeyIsFlaggedBySignStepsAtThirteenInputsFalsePositive() {
+    void quantisationSlackOnMixedScalesFlaggedAnHonestTabularKey() {
         Tabular t = new Tabular(17);
         Scenario s = new Scenario(ALL, t::predict);
         for (int k = 0; k < 6; k++) {
@@ -387,10 +390,7 @@ class NarrowAndWideAdaptiveAttackersTest {
         s.add("honest-1713", "acme", t.honest(1_713), 1_500, 500, () -> 2_000);
         s.run();
         System.out.printf("13 inputs, honest key 1713: suspicious at %s%n", new TreeMap<>(s.suspiciousAt));
-        assertThat(s.suspiciousAt.keySet()).as(s.report()).containsExactly("honest-1713");
-        assertThat(s.firstFlag.get("honest-1713").scores().get("prada").reason())
-                .as(s.report())
-                .contains("sign steps");
+        assertThat(s.suspiciousAt.keySet()).as(s.report()).isEmpty();
     }
 
     /** Twelve ordinary tabular keys of tenant good, one query every 2 s for an hour. */

@@ -50,6 +50,15 @@ final class SignSteps {
     static final double AGREEMENT = 0.5;
     static final double TOLERANCE = 0.03;
     static final double MIN_DENSE = 0.25;
+    /**
+     * A move is resolved when the stored row's quantisation error is at most this share of it: the
+     * equal and repeat shapes compare magnitudes within {@value #TOLERANCE} plus that error, so on
+     * unresolved moves they would agree by chance. Steps of at least 2% of a single-scale row's range
+     * are resolved (the error is 0.2% of it); on inputs whose features span several orders of
+     * magnitude (tabular data) the small features' moves are not.
+     */
+    static final double RESOLVED = 0.125;
+
     static final int FLAT_MIN_MOVED = 48;
     static final double MAX_CREST = 1.75;
     /** Gaussian noise with n moved coordinates passes the flat shape's crest limit with this probability. */
@@ -280,6 +289,9 @@ final class SignSteps {
             return false;
         }
         float tol = (float) (TOLERANCE * median) + quantError;
+        // a stored row's quantisation error more than RESOLVED of the median move leaves the magnitudes
+        // unresolved: any moves near it would agree (13 features on scales 0.1..1,000 share one row step)
+        boolean resolved = quantError <= RESOLVED * median;
         int agree = 0;
         // over current[], which holds every moved magnitude: select left magnitudes[] scrambled
         for (int i = 0; i < n; i++) {
@@ -288,7 +300,7 @@ final class SignSteps {
                 agree++;
             }
         }
-        if (agree >= AGREEMENT * moved) {
+        if (resolved && agree >= AGREEMENT * moved) {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
@@ -377,7 +389,8 @@ final class SignSteps {
         for (int i = 0; i < n; i++) {
             float c = current[i];
             float p = prev[i];
-            if (c > 0 && p > 0) {
+            // a coordinate counts only where the quantisation slack is a small part of its move
+            if (c > 0 && p > 0 && quantError <= RESOLVED * Math.max(c, p)) {
                 both++;
                 if (Math.abs(c - p) <= TOLERANCE * Math.max(c, p) + 2 * quantError) {
                     agree++;
