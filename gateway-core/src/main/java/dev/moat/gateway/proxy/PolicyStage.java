@@ -68,7 +68,7 @@ public final class PolicyStage {
             Instant now,
             RandomGenerator random,
             ByteBufAllocator alloc) {
-        List<String> actions = new ArrayList<>(4);
+        ArrayList<String> actions = new ArrayList<>(4);
         double[][][] observed = new double[1][][];
         try {
             ByteBuf out = transform(
@@ -102,7 +102,7 @@ public final class PolicyStage {
             Instant now,
             RandomGenerator random,
             ByteBufAllocator alloc,
-            List<String> actions,
+            ArrayList<String> actions,
             double[][][] observed)
             throws MalformedBodyException {
         PolicyRuntime policy = cp.runtime();
@@ -137,6 +137,11 @@ public final class PolicyStage {
             // policy removed (its own actions were counted in the first pass)
             policy.minimisation().apply(preds, inputs, new TransformContext(random, null, keyId, tenant, now));
         }
+        int occurrences = 0;
+        for (int i = 0; i < ctx.actionCount(); i++) {
+            occurrences += ctx.actionTimes(i);
+        }
+        actions.ensureCapacity(actions.size() + occurrences); // one array, not five growths for 18 entries
         for (int i = 0; i < ctx.actionCount(); i++) {
             String action = ctx.actionName(i);
             for (int n = ctx.actionTimes(i); n > 0; n--) {
