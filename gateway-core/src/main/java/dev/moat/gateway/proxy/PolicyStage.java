@@ -135,7 +135,9 @@ public final class PolicyStage {
             decision.perturb().apply(preds, inputs, ctx);
             // minimised again: the perturbation must not bring back the digits and classes the
             // policy removed (its own actions were counted in the first pass)
-            policy.minimisation().apply(preds, inputs, new TransformContext(random, null, keyId, tenant, now));
+            // (the minimising transforms are deterministic and read neither the rate nor the random source)
+            policy.minimisation().apply(preds, inputs, ctx.counting(false));
+            ctx.counting(true);
         }
         int occurrences = 0;
         for (int i = 0; i < ctx.actionCount(); i++) {
