@@ -15,6 +15,12 @@
 # m-alloc-shares.txt (inclusive shares of the pieces named in categories.py) and summary.txt (CPU and
 # bytes per request).
 #   MODES=a KINDS= MEASURE_SECONDS=20 benchmarks/profiles/profile.sh   # only CPU us per request
+# The measured run (MEASURE_SECONDS > 0) also reports, per thread with more than 1 % of the CPU,
+# /proc/PID/task/*/schedstat over the run: CPU and run-queue wait per request, runs per request and
+# the average run and wait (a long run of one thread on the shared server core is a stall of the
+# others), and the detection counters (dropped events, shed cross-key searches) over the run.
+#   AP_OPTS=threads MODES=b COLLAPSED_DIR=/tmp/p benchmarks/profiles/profile.sh  # a frame per thread:
+#   python3 benchmarks/profiles/threads.py /tmp/p/b-cpu.collapsed moat-detector   # one thread's pieces
 # Ports 18090-18094 (PORT_BASE moves them; refuses to start if one is listening); every process it starts is stopped
 # on exit by PID.
 set -euo pipefail
@@ -140,6 +146,11 @@ sched_report() {   # $1 $2 = snapshots before/after, $3 = requests: per thread w
               name[t], run[t] / n / 1000, wt[t] / n / 1000, sl[t] / n, (sl[t] ? run[t] / sl[t] / 1000 : 0), (sl[t] ? wt[t] / sl[t] / 1000 : 0) }' \
     "$1" "$2" | sort -t= -k2 -g -r
 }
+detection_counts() {   # $1 = admin port: "dropped shed sampled_out" (the detection counters on /metrics)
+  curl -s -m 5 "http://127.0.0.1:$1/metrics" | awk '
+    /^moat_detection_dropped_total/ { d = $2 } /^moat_detection_cross_key_shed_total/ { s = $2 }
+    /^moat_detection_cross_key_sampled_out_total/ { o = $2 } END { printf "%.0f %.0f %.0f", d, s, o }'
+}
 agent() {   # $1 = pid, $2 = agent arguments
   # jcmd would read key=value pairs as its own options: the agent's arguments go in one quoted string
   jcmd "$1" JVMTI.agent_load "$lib" "\"$2\"" >"$tmp/jcmd.out" 2>&1 && grep -q 'return code: 0' "$tmp/jcmd.out" \
@@ -162,8 +173,10 @@ for m in $MODES; do
   if (( MEASURE_SECONDS > 0 )); then   # unprofiled: CPU time of the java process per request
     read -r g0 j0 o0 <<<"$(thread_cpu "$pid")"
     a0="$(allocated "$pid")"; t0="$(ticks "$pid")"; u0="$(uticks "$pid")"; sched_snapshot "$pid" >"$tmp/sched0"
+    read -r dd0 ds0 do0 <<<"$(detection_counts "$admin")"
     line="$(wrk_run "$port" "$MEASURE_SECONDS")"
     t1="$(ticks "$pid")"; u1="$(uticks "$pid")"; sched_snapshot "$pid" >"$tmp/sched1"; a1="$(allocated "$pid")"
+    read -r dd1 ds1 do1 <<<"$(detection_counts "$admin")"
     read -r g1 j1 o1 <<<"$(thread_cpu "$pid")"
     n="$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")"
     cpu="$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.1f", d / hz * 1e6 / n}')"
@@ -172,6 +185,7 @@ for m in $MODES; do
     threads="$(awk -v n="$n" -v g=$((g1 - g0)) -v j=$((j1 - j0)) -v o=$((o1 - o0)) \
       'BEGIN{printf "gc_us_per_req=%.2f jit_us_per_req=%.2f other_threads_us_per_req=%.1f", g * 1000 / n, j * 1000 / n, o * 1000 / n}')"
     log "moat-$m measure ${MEASURE_SECONDS}s: $line cpu_us_per_req=$cpu user_us_per_req=$ucpu bytes_per_req=$bpr $threads load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    log "moat-$m detection in the measured run: dropped=$((dd1 - dd0)) cross_key_shed=$((ds1 - ds0)) cross_key_sampled_out_rows=$((do1 - do0)) of $n requests"
     sched_report "$tmp/sched0" "$tmp/sched1" "$n" | sed "s/^/$m /" | tee -a "$OUT/summary.txt" >&2
     echo "$m measure $bpr bytes allocated per request (jcmd Thread.print -e, all threads); $threads" >>"$OUT/summary.txt"
     echo "$m measure $cpu us CPU per request (/proc, unprofiled; $n requests, $(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line") req/s; $(date -u +%H:%M) UTC, load $(cut -d' ' -f1-3 /proc/loadavg))" >>"$OUT/summary.txt"
