@@ -15,6 +15,12 @@
 # m-alloc-shares.txt (inclusive shares of the pieces named in categories.py) and summary.txt (CPU and
 # bytes per request).
 #   MODES=a KINDS= MEASURE_SECONDS=20 benchmarks/profiles/profile.sh   # only CPU us per request
+# The measured run (MEASURE_SECONDS > 0) also reports, per thread with more than 1 % of the CPU,
+# /proc/PID/task/*/schedstat over the run: CPU and run-queue wait per request, runs per request and
+# the average run and wait (a long run of one thread on the shared server core is a stall of the
+# others), and the detection counters (dropped events, shed cross-key searches) over the run.
+#   AP_OPTS=threads MODES=b COLLAPSED_DIR=/tmp/p benchmarks/profiles/profile.sh  # a frame per thread:
+#   python3 benchmarks/profiles/threads.py /tmp/p/b-cpu.collapsed moat-detector   # one thread's pieces
 # Ports 18090-18094 (PORT_BASE moves them; refuses to start if one is listening); every process it starts is stopped
 # on exit by PID.
 set -euo pipefail
@@ -31,6 +37,7 @@ MODES="${MODES:-a b}"
 KINDS="${KINDS-cpu alloc}"                   # "" (set and empty) to only measure
 MEASURE_SECONDS="${MEASURE_SECONDS:-0}"      # >0: an unprofiled run first, reporting CPU us/request
 CPU_EVENT="${CPU_EVENT:-cpu}"
+AP_OPTS="${AP_OPTS:-}"                      # extra async-profiler start options, e.g. "threads" (a frame per thread)
 MOAT_JAVA_OPTS="${MOAT_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC -Dmoat.access.level=OFF}"
 OUT="${OUT:-$here}"
 PORT_BASE="${PORT_BASE:-18090}"              # another base (e.g. 18190) runs beside a profile already running
@@ -123,6 +130,27 @@ thread_cpu() {   # $1 = pid: "gc_ms jit_ms other_ms" of the live threads (jcmd T
       else other += ms }
     END { printf "%.0f %.0f %.0f", gc, jit, other }'
 }
+sched_snapshot() {   # $1 = pid: "name run_ns wait_ns slices" per live thread (/proc/PID/task/*/schedstat)
+  local t
+  for t in /proc/"$1"/task/*; do
+    [[ -r "$t/schedstat" ]] || continue
+    printf '%s %s %s\n' "$(basename "$t")" "$(tr ' ' '_' <"$t/comm" 2>/dev/null)" "$(cat "$t/schedstat" 2>/dev/null)"
+  done
+}
+sched_report() {   # $1 $2 = snapshots before/after, $3 = requests: per thread with >1% of the run time
+  # run = CPU time, wait = time runnable but waiting for a CPU (the run queue), per request; slice = run per switch-in
+  awk -v n="$3" 'NR == FNR { r0[$1] = $3; w0[$1] = $4; s0[$1] = $5; next }
+    ($1 in r0) { r = $3 - r0[$1]; w = $4 - w0[$1]; s = $5 - s0[$1]; name[$1] = $2; run[$1] = r; wt[$1] = w; sl[$1] = s; tot += r }
+    END { for (t in run) if (run[t] > tot / 100)
+            printf "sched %s run_us_per_req=%.1f wait_us_per_req=%.1f slices_per_req=%.2f us_per_slice=%.0f wait_us_per_slice=%.0f\n",
+              name[t], run[t] / n / 1000, wt[t] / n / 1000, sl[t] / n, (sl[t] ? run[t] / sl[t] / 1000 : 0), (sl[t] ? wt[t] / sl[t] / 1000 : 0) }' \
+    "$1" "$2" | sort -t= -k2 -g -r
+}
+detection_counts() {   # $1 = admin port: "dropped shed sampled_out" (the detection counters on /metrics)
+  curl -s -m 5 "http://127.0.0.1:$1/metrics" | awk '
+    /^moat_detection_dropped_total/ { d = $2 } /^moat_detection_cross_key_shed_total/ { s = $2 }
+    /^moat_detection_cross_key_sampled_out_total/ { o = $2 } END { printf "%.0f %.0f %.0f", d, s, o }'
+}
 agent() {   # $1 = pid, $2 = agent arguments
   # jcmd would read key=value pairs as its own options: the agent's arguments go in one quoted string
   jcmd "$1" JVMTI.agent_load "$lib" "\"$2\"" >"$tmp/jcmd.out" 2>&1 && grep -q 'return code: 0' "$tmp/jcmd.out" \
@@ -144,9 +172,11 @@ for m in $MODES; do
   log "moat-$m (pid $pid) warm-up ${WARMUP_SECONDS}s: $(wrk_run "$port" "$WARMUP_SECONDS")"
   if (( MEASURE_SECONDS > 0 )); then   # unprofiled: CPU time of the java process per request
     read -r g0 j0 o0 <<<"$(thread_cpu "$pid")"
-    a0="$(allocated "$pid")"; t0="$(ticks "$pid")"; u0="$(uticks "$pid")"
+    a0="$(allocated "$pid")"; t0="$(ticks "$pid")"; u0="$(uticks "$pid")"; sched_snapshot "$pid" >"$tmp/sched0"
+    read -r dd0 ds0 do0 <<<"$(detection_counts "$admin")"
     line="$(wrk_run "$port" "$MEASURE_SECONDS")"
-    t1="$(ticks "$pid")"; u1="$(uticks "$pid")"; a1="$(allocated "$pid")"
+    t1="$(ticks "$pid")"; u1="$(uticks "$pid")"; sched_snapshot "$pid" >"$tmp/sched1"; a1="$(allocated "$pid")"
+    read -r dd1 ds1 do1 <<<"$(detection_counts "$admin")"
     read -r g1 j1 o1 <<<"$(thread_cpu "$pid")"
     n="$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")"
     cpu="$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.1f", d / hz * 1e6 / n}')"
@@ -155,12 +185,14 @@ for m in $MODES; do
     threads="$(awk -v n="$n" -v g=$((g1 - g0)) -v j=$((j1 - j0)) -v o=$((o1 - o0)) \
       'BEGIN{printf "gc_us_per_req=%.2f jit_us_per_req=%.2f other_threads_us_per_req=%.1f", g * 1000 / n, j * 1000 / n, o * 1000 / n}')"
     log "moat-$m measure ${MEASURE_SECONDS}s: $line cpu_us_per_req=$cpu user_us_per_req=$ucpu bytes_per_req=$bpr $threads load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    log "moat-$m detection in the measured run: dropped=$((dd1 - dd0)) cross_key_shed=$((ds1 - ds0)) cross_key_sampled_out_rows=$((do1 - do0)) of $n requests"
+    sched_report "$tmp/sched0" "$tmp/sched1" "$n" | sed "s/^/$m /" | tee -a "$OUT/summary.txt" >&2
     echo "$m measure $bpr bytes allocated per request (jcmd Thread.print -e, all threads); $threads" >>"$OUT/summary.txt"
     echo "$m measure $cpu us CPU per request (/proc, unprofiled; $n requests, $(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line") req/s; $(date -u +%H:%M) UTC, load $(cut -d' ' -f1-3 /proc/loadavg))" >>"$OUT/summary.txt"
   fi
   for kind in $KINDS; do
     case "$kind" in cpu) ev="event=$CPU_EVENT,interval=1ms";; alloc) ev="event=alloc";; esac
-    agent "$pid" "start,$ev"
+    agent "$pid" "start,$ev${AP_OPTS:+,$AP_OPTS}"
     line="$(wrk_run "$port" "$SECONDS_PER_PROFILE")"
     log "moat-$m $kind ${SECONDS_PER_PROFILE}s: $line load: $(cut -d' ' -f1-3 /proc/loadavg)"
     agent "$pid" "stop,file=$OUT/$m-$kind.html,title=moat-$m-$kind-wrk-c$CONNECTIONS"

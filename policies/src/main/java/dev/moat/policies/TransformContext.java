@@ -30,6 +30,7 @@ public final class TransformContext {
     private int[] actionCounts = new int[INITIAL_ACTIONS];
     private int actions;
     private int watermarks;
+    private boolean uncounted;
 
     /**
      * @param random a source used only by this request's thread
@@ -93,8 +94,21 @@ public final class TransformContext {
         return this;
     }
 
-    /** Called by a transform that changed a vector; counts per action name. */
+    /**
+     * Turns the counting of {@link #applied} on or off: a pass whose actions were counted already
+     * (the policy's minimisation run again after a perturbation) reuses the request's context
+     * without counting them twice, instead of a second context per request.
+     */
+    public TransformContext counting(boolean on) {
+        this.uncounted = !on;
+        return this;
+    }
+
+    /** Called by a transform that changed a vector; counts per action name (unless counting is off). */
     public void applied(String action) {
+        if (uncounted) {
+            return;
+        }
         for (int i = 0; i < actions; i++) {
             // action names are constants, so identity usually hits first
             if (actionNames[i] == action || actionNames[i].equals(action)) {

@@ -68,7 +68,7 @@ public final class PolicyStage {
             Instant now,
             RandomGenerator random,
             ByteBufAllocator alloc) {
-        List<String> actions = new ArrayList<>(4);
+        ArrayList<String> actions = new ArrayList<>(4);
         double[][][] observed = new double[1][][];
         try {
             ByteBuf out = transform(
@@ -102,7 +102,7 @@ public final class PolicyStage {
             Instant now,
             RandomGenerator random,
             ByteBufAllocator alloc,
-            List<String> actions,
+            ArrayList<String> actions,
             double[][][] observed)
             throws MalformedBodyException {
         PolicyRuntime policy = cp.runtime();
@@ -135,8 +135,15 @@ public final class PolicyStage {
             decision.perturb().apply(preds, inputs, ctx);
             // minimised again: the perturbation must not bring back the digits and classes the
             // policy removed (its own actions were counted in the first pass)
-            policy.minimisation().apply(preds, inputs, new TransformContext(random, null, keyId, tenant, now));
+            // (the minimising transforms are deterministic and read neither the rate nor the random source)
+            policy.minimisation().apply(preds, inputs, ctx.counting(false));
+            ctx.counting(true);
         }
+        int occurrences = 0;
+        for (int i = 0; i < ctx.actionCount(); i++) {
+            occurrences += ctx.actionTimes(i);
+        }
+        actions.ensureCapacity(actions.size() + occurrences); // one array, not five growths for 18 entries
         for (int i = 0; i < ctx.actionCount(); i++) {
             String action = ctx.actionName(i);
             for (int n = ctx.actionTimes(i); n > 0; n--) {

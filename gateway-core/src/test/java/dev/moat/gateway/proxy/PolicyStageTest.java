@@ -144,6 +144,10 @@ class PolicyStageTest {
                     .readTree(r.body().toString(StandardCharsets.UTF_8))
                     .get("predictions");
             assertThat(r.actions()).contains("reverse_sigmoid");
+            // the minimisation run again after the perturbation reuses the context uncounted: each
+            // action once per row it changed in the first pass, the perturbation once per row
+            assertThat(r.actions())
+                    .containsExactly("top_k", "top_k", "round", "round", "reverse_sigmoid", "reverse_sigmoid");
             for (JsonNode row : rows) {
                 int nonZero = 0;
                 for (JsonNode v : row) {

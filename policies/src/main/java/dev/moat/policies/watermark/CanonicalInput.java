@@ -15,6 +15,9 @@ package dev.moat.policies.watermark;
  */
 public final class CanonicalInput {
 
+    private static final java.lang.invoke.VarHandle BIG_ENDIAN_LONG =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
     /** Four decimals: finer than any feature scale we expect, coarser than float32 noise. */
     public static final int DEFAULT_DECIMALS = 4;
 
@@ -42,10 +45,28 @@ public final class CanonicalInput {
 
     /** The fixed-point integer one feature is encoded as. */
     public long quantise(double x) {
+        double v = x * scale;
+        if (Math.abs(v) < 0x1p52) { // false for NaN and infinities
+            // Math.round(v), which is floor(v + 1/2) computed exactly, without its bit surgery (it
+            // was 5 % of mode b's event loop): t = v truncated, f = v - t its fraction, exact below
+            // 2^52; floor(t + f + 1/2) is t + 1 when f >= 1/2, t - 1 when f < -1/2, else t
+            long t = (long) v;
+            double f = v - t;
+            return t + (f >= 0.5 ? 1 : 0) - (f < -0.5 ? 1 : 0);
+        }
         if (Double.isNaN(x)) {
             return Long.MIN_VALUE;
         }
-        long q = Math.round(x * scale); // saturates at Long.MIN_VALUE / MAX_VALUE
+        long q = Math.round(v); // an integer already, or saturates at Long.MIN_VALUE / MAX_VALUE
+        return q == Long.MIN_VALUE ? Long.MIN_VALUE + 1 : q;
+    }
+
+    /** The quantisation as it was first written (Math.round); the reference {@link #quantise} must equal. */
+    long quantiseByRound(double x) {
+        if (Double.isNaN(x)) {
+            return Long.MIN_VALUE;
+        }
+        long q = Math.round(x * scale);
         return q == Long.MIN_VALUE ? Long.MIN_VALUE + 1 : q;
     }
 
@@ -58,10 +79,8 @@ public final class CanonicalInput {
     public int encode(double[] input, byte[] out) {
         int pos = 0;
         for (double x : input) {
-            long q = quantise(x);
-            for (int shift = 56; shift >= 0; shift -= 8) {
-                out[pos++] = (byte) (q >>> shift);
-            }
+            BIG_ENDIAN_LONG.set(out, pos, quantise(x));
+            pos += Long.BYTES;
         }
         return pos;
     }

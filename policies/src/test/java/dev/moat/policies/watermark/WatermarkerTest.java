@@ -201,4 +201,49 @@ class WatermarkerTest {
         }
         return out;
     }
+
+    /**
+     * The HMAC is computed on a MessageDigest (no allocation per call): it must equal
+     * {@code javax.crypto.Mac}'s HmacSHA256 for keys shorter and longer than a block, every input
+     * width and owner, on a thread that computed many before (the pads re-primed each time).
+     */
+    @Test
+    void hmacEqualsJavaxCryptoMacForEveryKeyLengthAndInput() throws Exception {
+        SplittableRandom rnd = new SplittableRandom(15);
+        for (int keyLength : new int[] {16, 31, 63, 64, 65, 100, 200}) {
+            byte[] secret = new byte[keyLength];
+            for (int i = 0; i < keyLength; i++) {
+                secret[i] = (byte) rnd.nextInt(256);
+            }
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(secret, "HmacSHA256"));
+            double rate = 0.3;
+            Watermarker w = new Watermarker(secret, rate);
+            for (int n = 0; n < 400; n++) {
+                double[] x = new double[1 + rnd.nextInt(130)];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = rnd.nextDouble(-50, 50);
+                }
+                byte[] c = w.canonical().encode(x);
+                byte[] h = mac.doFinal(c);
+                int h16 = ((h[0] & 0xff) << 8) | (h[1] & 0xff);
+                assertThat(w.selects(x)).isEqualTo(h16 < rate * 65536);
+                int classes = 2 + rnd.nextInt(12);
+                int label = rnd.nextInt(classes);
+                String owner = n % 3 == 0 ? null : "key-" + n + "-\u00e9";
+                mac.update("label".getBytes(StandardCharsets.US_ASCII));
+                if (owner != null) {
+                    byte[] id = owner.getBytes(StandardCharsets.UTF_8);
+                    mac.update(new byte[] {1, 0, 0, (byte) (id.length >>> 8), (byte) id.length});
+                    mac.update(id);
+                }
+                byte[] h2 = mac.doFinal(c);
+                long v = java.nio.ByteBuffer.wrap(h2).getLong();
+                int want = (label + 1 + (int) Long.remainderUnsigned(v, classes - 1)) % classes;
+                assertThat(w.watermarkLabel(x, label, classes, owner))
+                        .as("key %d bytes, input %d", keyLength, n)
+                        .isEqualTo(want);
+            }
+        }
+    }
 }
