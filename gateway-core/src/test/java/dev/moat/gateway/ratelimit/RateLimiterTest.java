@@ -44,4 +44,49 @@ class RateLimiterTest {
         assertThat(d.allowed()).isTrue();
         assertThat(d.remaining()).isEqualTo(4);
     }
+
+    @Test
+    void anIdleKeysBucketIsFreshAgainAtExactlyItsIdleTimeAndIsSwept() {
+        List<RateLimit> daily = List.of(RateLimit.parse("1/1d"));
+        assertThat(limiter.tryConsume("a", daily).allowed()).isTrue();
+        for (int k = 0; k < 50; k++) {
+            limiter.tryConsume("other-" + k, daily);
+        }
+        assertThat(limiter.tryConsume("a", daily).allowed()).isFalse();
+        nanos.addAndGet(Duration.ofHours(1).toNanos() - 1);
+        assertThat(limiter.tryConsume("a", daily).allowed()).isFalse();
+        nanos.addAndGet(Duration.ofHours(1).toNanos() - 1);
+        assertThat(limiter.trackedKeys()).isEqualTo(51);
+        nanos.addAndGet(1);
+        // an hour after its last use: a fresh bucket; the use sweeps (half an idle time since the last sweep)
+        // and drops the others, idle for two hours
+        assertThat(limiter.tryConsume("a", daily).allowed()).isTrue();
+        assertThat(limiter.trackedKeys()).isEqualTo(1);
+    }
+
+    /**
+     * An evicted bucket comes back full: a key that keeps sending must keep its (empty) bucket while
+     * a flood of new keys passes {@code max_keys}, or the flood would refill it.
+     */
+    @Test
+    void aFloodOfNewKeysDoesNotRefillABusyKeysBucketBypass() {
+        List<RateLimit> daily = List.of(RateLimit.parse("5/1d"));
+        for (int i = 0; i < 5; i++) {
+            assertThat(limiter.tryConsume("busy", daily).allowed()).isTrue();
+        }
+        for (int k = 0; k < 10_000; k++) {
+            nanos.addAndGet(1_000);
+            assertThat(limiter.tryConsume("new-" + k, daily).allowed()).isTrue();
+            if (k % 50 == 0) {
+                assertThat(limiter.tryConsume("busy", daily).allowed())
+                        .as("after %d new keys", k)
+                        .isFalse();
+            }
+            assertThat(limiter.trackedKeys()).isLessThanOrEqualTo(1000);
+        }
+        assertThat(limiter.trackedKeys()).isGreaterThan(900);
+        // the keys least recently used went first
+        assertThat(limiter.tryConsume("new-0", daily).remaining()).isEqualTo(4);
+        assertThat(limiter.tryConsume("new-9999", daily).remaining()).isEqualTo(3);
+    }
 }
