@@ -62,9 +62,6 @@ final class KeyEntry {
             throw new ExceptionInInitializerError(e);
         }
     }
-    /** The risk last published for the key (or tenant). */
-    double risk;
-
     /** A key of a tenant (or reset by an admin): what it inherits of its tenant's risk; null for the others. */
     private TenantLink tenant;
 

@@ -316,9 +316,9 @@ public final class Worker implements Runnable {
             entry.add(s);
         }
         feed(s, e);
-        publisher.publishKey(e.keyId(), e.tenant(), entry, s, e.timeMillis());
+        double risk = publisher.publishKey(e.keyId(), e.tenant(), entry, s, e.timeMillis());
         for (int i = 0; i < s.run.list.length; i++) {
-            s.run.list[i].observeRisk(s.states[i], entry.risk);
+            s.run.list[i].observeRisk(s.states[i], risk);
         }
         if (s.queriesAtReasons != s.queries && staleReasons.size() < MAX_STALE_REASONS) {
             staleReasons.add(e.keyId());
@@ -420,9 +420,9 @@ public final class Worker implements Runnable {
             return;
         }
         KeyState s = entry.get(0);
-        publisher.republishKey(keyId, tenant, entry, s);
+        double risk = publisher.republishKey(keyId, tenant, entry, s);
         for (int i = 0; i < s.run.list.length; i++) {
-            s.run.list[i].observeRisk(s.states[i], entry.risk);
+            s.run.list[i].observeRisk(s.states[i], risk);
         }
     }
 
