@@ -21,6 +21,9 @@ import java.util.List;
  * that bucket allocates per operation.
  */
 final class KeyBucket extends BucketState64BitsInteger {
+    /** The key's id (its {@link BucketMap} keeps no key apart). */
+    final String key;
+
     final List<RateLimit> limits;
 
     /**
@@ -51,8 +54,9 @@ final class KeyBucket extends BucketState64BitsInteger {
      * The state {@code BucketState.createInitialState(configuration, MathType.INTEGER_64_BITS, now)}
      * makes, with this bucket as that state (one object a key less: 24 bytes).
      */
-    KeyBucket(List<RateLimit> limits, BucketConfiguration configuration, long nowNanos) {
+    KeyBucket(String key, List<RateLimit> limits, BucketConfiguration configuration, long nowNanos) {
         super(configuration, nowNanos);
+        this.key = key;
         this.limits = limits;
     }
 

@@ -142,7 +142,7 @@ public final class RateLimiter {
         long now = nanoClock.getAsLong();
         KeyBucket kb = cache.get(keyId, now);
         if (kb == null || !kb.limits.equals(limits)) {
-            kb = cache.putIfStale(keyId, new KeyBucket(limits, configurationOf(limits), now), now);
+            kb = cache.putIfStale(new KeyBucket(keyId, limits, configurationOf(limits), now), now);
         }
         return kb;
     }

@@ -89,4 +89,42 @@ class RateLimiterTest {
         assertThat(limiter.tryConsume("new-0", daily).remaining()).isEqualTo(4);
         assertThat(limiter.tryConsume("new-9999", daily).remaining()).isEqualTo(3);
     }
+    /**
+     * Event loops consume concurrently while new keys are inserted and the table resizes under them
+     * (16 -> 131,072 slots): a key's bucket is never replaced by a fresh (full) one, so it grants its
+     * capacity once. (No eviction here: past {@code max_keys} the least recently used bucket goes, and
+     * on a loaded machine a thread descheduled while the others insert a sixteenth of {@code max_keys}
+     * new keys is the least recent; {@link #aFloodOfNewKeysDoesNotRefillABusyKeysBucketBypass} checks
+     * eviction order.)
+     */
+    @Test
+    void concurrentInsertsAndResizesNeverRefillALiveBucketBypass() throws Exception {
+        RateLimiter shared = new RateLimiter(100_000, Duration.ofHours(1), nanos::get);
+        List<RateLimit> daily = List.of(RateLimit.parse("100/1d"));
+        int threads = 3;
+        java.util.concurrent.atomic.AtomicLongArray granted = new java.util.concurrent.atomic.AtomicLongArray(threads);
+        List<Thread> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            running.add(new Thread(() -> {
+                for (int i = 0; i < 30_000; i++) {
+                    // the hot key, then a new key: a new key every other request keeps the table growing
+                    if (shared.tryConsume("hot-" + id, daily).allowed()) {
+                        granted.incrementAndGet(id);
+                    }
+                    // a nanosecond clock: ties in access time are rare (with ties the oldest go in any order)
+                    nanos.incrementAndGet();
+                    shared.tryConsume("new-" + id + "-" + i, daily);
+                }
+            }));
+        }
+        running.forEach(Thread::start);
+        for (Thread t : running) {
+            t.join();
+        }
+        for (int t = 0; t < threads; t++) {
+            assertThat(granted.get(t)).as("hot-%d", t).isEqualTo(100);
+        }
+        assertThat(shared.trackedKeys()).isEqualTo(threads * 30_001L);
+    }
 }
