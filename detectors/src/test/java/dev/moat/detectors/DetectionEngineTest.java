@@ -121,6 +121,54 @@ class DetectionEngineTest {
     }
 
     @Test
+    void anIdleKeyReadsOkAtItsIdleTimeWithoutAnyOtherEvent() {
+        SimClock clock = new SimClock(0);
+        EngineSettings s = new EngineSettings(2, 100_000, 1000, Duration.ofMinutes(10), 0.5, 0.8, Duration.ofDays(1));
+        try (DetectionEngine e = new DetectionEngine(s, clock, EngineListener.NONE)) {
+            for (double[] x : Traffic.boundary(200, 1, CentroidModel.DIGITS)) {
+                e.submit(event("mallory", 0, x, BOUNDARY));
+            }
+            assertThat(e.awaitIdle(Duration.ofSeconds(10))).isTrue();
+            clock.advance(Duration.ofMinutes(10).toMillis() - 1);
+            assertThat(e.verdict("mallory").level()).isEqualTo(Level.EXTRACTING);
+            clock.advance(1);
+            assertThat(e.verdict("mallory")).isSameAs(Verdict.OK);
+        }
+    }
+
+    /**
+     * {@code max_keys} bounds the keys tracked; past it the least recently fed keys go first, so a
+     * key still sending keeps its state and verdict while a flood of new keys passes through.
+     */
+    @Test
+    void maxTrackedKeysEvictsTheLeastRecentlyFedKeys() {
+        SimClock clock = new SimClock(0);
+        EngineSettings s = new EngineSettings(2, 100_000, 1000, Duration.ofHours(1), 0.5, 0.8, Duration.ofDays(1));
+        try (DetectionEngine e = new DetectionEngine(s, clock, EngineListener.NONE)) {
+            List<double[]> attack = Traffic.boundary(200, 1, CentroidModel.DIGITS);
+            for (double[] x : attack) {
+                e.submit(event("mallory", 0, x, BOUNDARY));
+            }
+            e.submit(event("quiet", 0, new double[64], BOUNDARY));
+            assertThat(e.awaitIdle(Duration.ofSeconds(10))).isTrue();
+            assertThat(e.verdict("mallory").level()).isEqualTo(Level.EXTRACTING);
+            for (int i = 0; i < 3_000; i++) {
+                clock.advance(1);
+                e.submit(event("new-" + i, clock.millis(), new double[64], BOUNDARY));
+                if (i % 100 == 0) {
+                    e.submit(event("mallory", clock.millis(), attack.get(i % attack.size()), BOUNDARY));
+                }
+            }
+            assertThat(e.awaitIdle(Duration.ofSeconds(10))).isTrue();
+            assertThat(e.keysTracked()).isLessThanOrEqualTo(1000).isGreaterThanOrEqualTo(900);
+            assertThat(e.verdict("mallory").level()).isEqualTo(Level.EXTRACTING);
+            assertThat(e.verdict("quiet")).isSameAs(Verdict.OK);
+            assertThat(e.verdict("new-0")).isSameAs(Verdict.OK);
+            assertThat(e.verdict("new-2999")).isNotSameAs(Verdict.OK);
+        }
+    }
+
+    @Test
     void tenantRiskRaisesEveryKeyOfTheTenant() {
         DetectorProfile p = DetectorProfile.fromConfig(
                 Map.of("tenant", Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L))));

@@ -67,10 +67,14 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         }
     }
 
-    /** One key's window of "was the margin small" bits. */
-    static final class State {
-        /** Whether each of the last {@code window} answers had a small margin (allocated on the first). */
-        BitWindow smallMargins;
+    /**
+     * One key's state; the window it extends holds whether each of the last {@code window} answers
+     * had a small margin.
+     */
+    static final class State extends BitWindow {
+        State(int window) {
+            super(window);
+        }
 
         long queries;
         int slot = -1;
@@ -119,7 +123,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
 
     @Override
     public State newState() {
-        return new State();
+        return new State(settings.window());
     }
 
     @Override
@@ -129,13 +133,10 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             return;
         }
         int window = settings.window();
-        if (s.smallMargins == null) {
-            s.smallMargins = new BitWindow(window);
-        }
-        s.smallMargins.add(m < settings.margin());
+        s.add(m < settings.margin());
         s.queries++;
-        if (s.smallMargins.full() && s.queries % window == 0) {
-            summary[0] = (double) s.smallMargins.count() / window;
+        if (s.full() && s.queries % window == 0) {
+            summary[0] = (double) s.count() / window;
             s.slot = population.report(
                     s.slot,
                     s,
@@ -191,10 +192,10 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     }
 
     private static int filled(State s) {
-        return s.smallMargins == null ? 0 : s.smallMargins.filled();
+        return s.filled();
     }
 
     private static int small(State s) {
-        return s.smallMargins == null ? 0 : s.smallMargins.count();
+        return s.count();
     }
 }

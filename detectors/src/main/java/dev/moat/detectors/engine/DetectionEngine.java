@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Workers: N threads, each owning the keys whose id hashes to it (and the tenants whose id
  * hashes to it), with a bounded queue in front. A key's state therefore has exactly one writer and
  * needs no lock; a full queue drops the event and counts it ({@link #dropped()}) rather than stall
- * traffic. Per-key state lives in a Caffeine cache per worker, bounded by {@code maxTrackedKeys / N}
- * and expired after {@code expireAfterIdle}, on a ticker driven by the injected clock.
+ * traffic. Per-key state lives in a {@link KeyTable} per worker, bounded by {@code maxTrackedKeys / N}
+ * and expired after {@code expireAfterIdle} on the injected clock.
  *
  * <p>Risk: the maximum of the key's detector scores and of its tenant's pooled risk; once raised
  * it fades with {@code riskHalfLife} (also when read, so an idle key calms down without traffic; a

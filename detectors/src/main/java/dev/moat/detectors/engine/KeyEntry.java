@@ -13,6 +13,31 @@ final class KeyEntry {
 
     static final int MAX_PROFILES = 8;
 
+    /** The key's (or tenant's) id. */
+    final String key;
+
+    /** Neighbours in its {@link KeyTable}'s access order (the worker's only). */
+    KeyEntry prev;
+
+    KeyEntry next;
+
+    /** When the worker last fed it, on the engine's clock (read by readers for idle expiry). */
+    private long accessedAt;
+
+    private static final java.lang.invoke.VarHandle ACCESSED_AT;
+
+    KeyEntry(String key) {
+        this.key = key;
+    }
+
+    long accessedAt() {
+        return (long) ACCESSED_AT.getOpaque(this);
+    }
+
+    void accessedAt(long millis) {
+        ACCESSED_AT.setOpaque(this, millis);
+    }
+
     /**
      * The one state (most keys have one profile), or a KeyState[] most recently fed first (the
      * states first, then nulls); null when empty.
@@ -30,15 +55,13 @@ final class KeyEntry {
 
     static {
         try {
-            VERDICT = java.lang.invoke.MethodHandles.lookup()
-                    .findVarHandle(KeyEntry.class, "verdict", dev.moat.detectors.Verdict.class);
+            var lookup = java.lang.invoke.MethodHandles.lookup();
+            VERDICT = lookup.findVarHandle(KeyEntry.class, "verdict", dev.moat.detectors.Verdict.class);
+            ACCESSED_AT = lookup.findVarHandle(KeyEntry.class, "accessedAt", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
-    /** The risk last published for the key (or tenant). */
-    double risk;
-
     /** A key of a tenant (or reset by an admin): what it inherits of its tenant's risk; null for the others. */
     private TenantLink tenant;
 

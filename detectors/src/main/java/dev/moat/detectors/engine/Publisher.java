@@ -196,7 +196,8 @@ public final class Publisher {
         return failures.sum();
     }
 
-    void publishKey(String keyId, String tenant, KeyEntry e, KeyState s, long eventMillis) {
+    /** Publishes the key's verdict after an event; returns the risk published (what its detectors observe). */
+    double publishKey(String keyId, String tenant, KeyEntry e, KeyState s, long eventMillis) {
         long now = clock.millis();
         boolean tenantMoved = false;
         if (tenant != null) {
@@ -236,16 +237,16 @@ public final class Publisher {
         if (changed) {
             s.published = s.published.with(s.run.list.length, e.tenantScore());
         }
-        finish(keyId, e, s, risk, now, null, false, cross);
+        return finish(keyId, e, s, risk, now, null, false, cross);
     }
 
     /**
      * Publishes the key again with its tenant's current risk, its own scores as at its last event and
      * its reasons rebuilt (so the verdict's query count is the key's, not that of its last rebuild).
      */
-    void republishKey(String keyId, String tenant, KeyEntry e, KeyState s) {
+    double republishKey(String keyId, String tenant, KeyEntry e, KeyState s) {
         s.eventsSinceReasons = REASON_REFRESH_EVENTS;
-        publishKey(keyId, tenant, e, s, s.lastEventMillis);
+        return publishKey(keyId, tenant, e, s, s.lastEventMillis);
     }
 
     void publishTenant(String tenant, KeyEntry e, KeyState s, boolean enoughKeys, long eventMillis) {
@@ -279,9 +280,9 @@ public final class Publisher {
     /**
      * Publishes the entry's verdict: the fed profile's risk (its score, or its decayed previous
      * risk), and the maximum with the decayed risks of the key's other profiles. Scores of several
-     * profiles are merged by name, the higher score winning.
+     * profiles are merged by name, the higher score winning. Returns the risk published.
      */
-    private void finish(
+    private double finish(
             String id,
             KeyEntry e,
             KeyState s,
@@ -313,7 +314,6 @@ public final class Publisher {
             withCross.merge(dev.moat.detectors.prada.CrossKeyParents.NAME, cross, (a, b) -> b);
             scores = withCross;
         }
-        e.risk = risk;
         Level level = level(risk);
         // one profile: the count its reasons were written at (they agree); several: the key's total
         Verdict v = new Verdict(risk, level, scores, e.size() > 1 ? e.queries() : s.queriesAtReasons, now);
@@ -323,6 +323,7 @@ public final class Publisher {
         if (level != from) {
             fire(id, from, level, v, tenant);
         }
+        return risk;
     }
 
     /**

@@ -1,7 +1,5 @@
 package dev.moat.detectors.engine;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.Level;
 import dev.moat.detectors.stats.SparseProjection;
@@ -18,7 +16,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One detection worker: a thread, the bounded queue in front of it, and the shard of keys (and
- * tenants) it owns in Caffeine caches bounded by size and idle time, on the engine's clock. It is
+ * tenants) it owns in {@link KeyTable}s bounded by size and idle time, on the engine's clock. It is
  * the only writer of its keys' state, its detector instances and their population statistics.
  */
 public final class Worker implements Runnable {
@@ -43,8 +41,8 @@ public final class Worker implements Runnable {
 
     private final BlockingQueue<Object> queue;
     private final int queueCapacity;
-    private final Cache<String, KeyEntry> keys;
-    private final Cache<String, KeyEntry> tenants;
+    private final KeyTable keys;
+    private final KeyTable tenants;
     /**
      * Detector instances (and so their population references) per profile, by equality: a reload
      * that keeps a policy's detector config keeps its instances. Grows only with distinct detector
@@ -88,24 +86,8 @@ public final class Worker implements Runnable {
         this.publisher = publisher;
         this.router = router;
         // a key's verdict lives in its entry, so an evicted key's goes with it
-        this.keys = cache(maxKeys, idleMillis, clock, k -> {});
-        this.tenants = cache(maxKeys, idleMillis, clock, publisher::forgetTenant);
-    }
-
-    /** Per-key (or per-tenant) state: bounded, expired after idle on the injected clock. */
-    private static Cache<String, KeyEntry> cache(
-            long maxKeys, long idleMillis, InstantSource clock, java.util.function.Consumer<String> onEvicted) {
-        return Caffeine.newBuilder()
-                .maximumSize(maxKeys)
-                .expireAfterAccess(idleMillis, TimeUnit.MILLISECONDS)
-                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
-                .executor(Runnable::run)
-                .<String, KeyEntry>removalListener((k, v, cause) -> {
-                    if (cause.wasEvicted() && k != null) {
-                        onEvicted.accept(k);
-                    }
-                })
-                .build();
+        this.keys = new KeyTable(maxKeys, idleMillis, clock, k -> {});
+        this.tenants = new KeyTable(maxKeys, idleMillis, clock, publisher::forgetTenant);
     }
 
     /** Never blocks. */
@@ -218,11 +200,11 @@ public final class Worker implements Runnable {
 
     /** The key's entry if it has one, without counting as an access (readers of its verdict). */
     KeyEntry entryQuietly(String keyId) {
-        return keys.policy().getIfPresentQuietly(keyId);
+        return keys.getQuietly(keyId);
     }
 
     public long keysTracked() {
-        return keys.estimatedSize();
+        return keys.size();
     }
 
     /**
@@ -299,7 +281,7 @@ public final class Worker implements Runnable {
                 }
                 publisher.forgetCross(r.keyId());
             } else if (task instanceof ResetTask r) {
-                keys.invalidate(r.keyId());
+                keys.remove(r.keyId());
                 if (resetKeys.size() < MAX_PENDING_RESETS) {
                     resetKeys.add(r.keyId());
                 }
@@ -320,13 +302,13 @@ public final class Worker implements Runnable {
      * route's policy, a reload with the same detectors) or a new one next to the others.
      */
     private void onKeyEvent(QueryEvent e) {
-        KeyEntry entry = keys.getIfPresent(e.keyId());
+        KeyEntry entry = keys.get(e.keyId());
         if (entry == null) {
-            entry = new KeyEntry();
+            entry = new KeyEntry(e.keyId());
             if (!resetKeys.isEmpty() && resetKeys.remove(e.keyId())) {
                 entry.tenant().floor = Double.NaN;
             }
-            keys.put(e.keyId(), entry);
+            keys.put(entry);
         }
         KeyState s = entry.find(e.profile());
         if (s == null) {
@@ -334,9 +316,9 @@ public final class Worker implements Runnable {
             entry.add(s);
         }
         feed(s, e);
-        publisher.publishKey(e.keyId(), e.tenant(), entry, s, e.timeMillis());
+        double risk = publisher.publishKey(e.keyId(), e.tenant(), entry, s, e.timeMillis());
         for (int i = 0; i < s.run.list.length; i++) {
-            s.run.list[i].observeRisk(s.states[i], entry.risk);
+            s.run.list[i].observeRisk(s.states[i], risk);
         }
         if (s.queriesAtReasons != s.queries && staleReasons.size() < MAX_STALE_REASONS) {
             staleReasons.add(e.keyId());
@@ -348,7 +330,7 @@ public final class Worker implements Runnable {
             return;
         }
         for (String keyId : staleReasons) {
-            KeyEntry entry = keys.getIfPresent(keyId);
+            KeyEntry entry = keys.get(keyId);
             KeyState s = entry == null || entry.size() != 1 ? null : entry.get(0);
             if (s != null) {
                 try {
@@ -363,10 +345,10 @@ public final class Worker implements Runnable {
 
     private void onTenantEvent(QueryEvent e) {
         TenantProfile tp = e.profile().tenant();
-        KeyEntry entry = tenants.getIfPresent(e.tenant());
+        KeyEntry entry = tenants.get(e.tenant());
         if (entry == null) {
-            entry = new KeyEntry();
-            tenants.put(e.tenant(), entry);
+            entry = new KeyEntry(e.tenant());
+            tenants.put(entry);
         }
         KeyState s = entry.find(e.profile());
         if (s == null) {
@@ -433,14 +415,14 @@ public final class Worker implements Runnable {
 
     /** Re-publishes a key's verdict with its tenant's current risk (the key's own scores as at its last event). */
     private void onTenantRaised(String keyId, String tenant) {
-        KeyEntry entry = keys.getIfPresent(keyId);
+        KeyEntry entry = keys.get(keyId);
         if (entry == null || entry.size() == 0) {
             return;
         }
         KeyState s = entry.get(0);
-        publisher.republishKey(keyId, tenant, entry, s);
+        double risk = publisher.republishKey(keyId, tenant, entry, s);
         for (int i = 0; i < s.run.list.length; i++) {
-            s.run.list[i].observeRisk(s.states[i], entry.risk);
+            s.run.list[i].observeRisk(s.states[i], risk);
         }
     }
 

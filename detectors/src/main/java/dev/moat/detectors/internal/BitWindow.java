@@ -5,9 +5,11 @@ package dev.moat.detectors.internal;
  * {@code size / 64} longs: the rolling window behind boundary's "small margin" share, coverage's
  * "new cell" share and PRADA's sign-step share. Not thread-safe (one worker owns a key's state); the
  * first 64 bits live in this object and the rest are allocated a word at a time as the window fills,
- * so a key with at most 64 observations costs only this object.
+ * so a key with at most 64 observations costs only this object. A detector's per-key state may
+ * extend it when every key has the window from its first query (boundary: no object header and no
+ * reference of its own, 16 bytes a key; not coverage, whose window comes after its warm-up).
  */
-public final class BitWindow {
+public class BitWindow {
 
     private static final long[] EMPTY = new long[0];
 

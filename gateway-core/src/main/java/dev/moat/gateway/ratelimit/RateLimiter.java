@@ -1,16 +1,9 @@
 package dev.moat.gateway.ratelimit;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Ticker;
 import dev.moat.config.RateLimit;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.BucketExceptions;
-import io.github.bucket4j.BucketState;
-import io.github.bucket4j.BucketState64BitsInteger;
 import io.github.bucket4j.ConsumptionProbe;
-import io.github.bucket4j.LimitChecker;
 import io.github.bucket4j.VerboseResult;
 import java.time.Duration;
 import java.util.List;
@@ -38,79 +31,9 @@ public final class RateLimiter {
             long resetSeconds,
             long retryAfterSeconds) {}
 
-    /**
-     * One key's bucket: Bucket4j's own state and arithmetic ({@link BucketState}, integer math, as
-     * Bucket4j's {@code LockFreeBucket} holds it) behind the object's monitor. Each operation is the one
-     * {@code LockFreeBucket} performs (refill to now, then consume, add or read) with the same
-     * argument checks, so the decisions are the same; what it saves is LockFreeBucket's wrapper
-     * (the bucket, its atomic reference and five view objects: 144 bytes a key) and the state copy
-     * that bucket allocates per operation.
-     */
-    private static final class KeyBucket extends BucketState64BitsInteger {
-        final List<RateLimit> limits;
-
-        /**
-         * The state {@code BucketState.createInitialState(configuration, MathType.INTEGER_64_BITS, now)}
-         * makes, with this bucket as that state (one object a key less: 24 bytes).
-         */
-        KeyBucket(List<RateLimit> limits, BucketConfiguration configuration, long nowNanos) {
-            super(configuration, nowNanos);
-            this.limits = limits;
-        }
-
-        /** {@code Bucket.tryConsumeAndReturnRemaining}. */
-        synchronized ConsumptionProbe tryConsume(long tokens, long now) {
-            LimitChecker.checkTokensToConsume(tokens);
-            return probe(tokens, now);
-        }
-
-        /** {@code Bucket.asVerbose().tryConsumeAndReturnRemaining}: the probe and a copy of the state after it. */
-        synchronized VerboseResult<ConsumptionProbe> tryConsumeVerbose(long tokens, long now) {
-            LimitChecker.checkTokensToConsume(tokens);
-            ConsumptionProbe p = probe(tokens, now);
-            return new VerboseResult<>(now, p, copy());
-        }
-
-        private ConsumptionProbe probe(long tokens, long now) {
-            refillAllBandwidth(now);
-            long available = getAvailableTokens();
-            if (tokens > available) {
-                return ConsumptionProbe.rejected(
-                        available,
-                        calculateDelayNanosAfterWillBePossibleToConsume(tokens, now, true),
-                        calculateFullRefillingTime(now));
-            }
-            consume(tokens);
-            return ConsumptionProbe.consumed(available - tokens, calculateFullRefillingTime(now));
-        }
-
-        /** {@code Bucket.addTokens}. */
-        synchronized void addTokens(long tokens, long now) {
-            LimitChecker.checkTokensToAdd(tokens);
-            refillAllBandwidth(now);
-            addTokens(tokens);
-        }
-
-        /** {@code Bucket.consumeIgnoringRateLimits}. */
-        synchronized void consumeIgnoringRateLimits(long tokens, long now) {
-            LimitChecker.checkTokensToConsume(tokens);
-            refillAllBandwidth(now);
-            if (calculateDelayNanosAfterWillBePossibleToConsume(tokens, now, false) == Long.MAX_VALUE) {
-                throw BucketExceptions.reservationOverflow();
-            }
-            consume(tokens);
-        }
-
-        /** {@code Bucket.asVerbose().getAvailableTokens}. */
-        synchronized VerboseResult<Long> availableVerbose(long now) {
-            refillAllBandwidth(now);
-            return new VerboseResult<>(now, getAvailableTokens(), copy());
-        }
-    }
-
-    private final Cache<String, KeyBucket> tierBuckets;
-    private final Cache<String, KeyBucket> throttleBuckets;
-    private final Cache<String, KeyBucket> tokenBuckets;
+    private final BucketMap tierBuckets;
+    private final BucketMap throttleBuckets;
+    private final BucketMap tokenBuckets;
     private final LongSupplier nanoClock;
     /**
      * One (immutable) bucket configuration per distinct list of limits, shared by every bucket that
@@ -129,25 +52,10 @@ public final class RateLimiter {
      * @param nanoClock a monotonic nanosecond clock ({@code System::nanoTime} in production; tests drive it)
      */
     public RateLimiter(long maxTrackedKeys, Duration expireAfterIdle, LongSupplier nanoClock) {
-        Ticker ticker = nanoClock::getAsLong;
-        this.tierBuckets = Caffeine.newBuilder()
-                .maximumSize(maxTrackedKeys)
-                .expireAfterAccess(expireAfterIdle)
-                .ticker(ticker)
-                .executor(Runnable::run)
-                .build();
-        this.throttleBuckets = Caffeine.newBuilder()
-                .maximumSize(maxTrackedKeys)
-                .expireAfterAccess(expireAfterIdle)
-                .ticker(ticker)
-                .executor(Runnable::run)
-                .build();
-        this.tokenBuckets = Caffeine.newBuilder()
-                .maximumSize(maxTrackedKeys)
-                .expireAfterAccess(expireAfterIdle)
-                .ticker(ticker)
-                .executor(Runnable::run)
-                .build();
+        long idle = expireAfterIdle.toNanos();
+        this.tierBuckets = new BucketMap(maxTrackedKeys, idle, nanoClock);
+        this.throttleBuckets = new BucketMap(maxTrackedKeys, idle, nanoClock);
+        this.tokenBuckets = new BucketMap(maxTrackedKeys, idle, nanoClock);
         this.nanoClock = nanoClock;
     }
 
@@ -170,9 +78,10 @@ public final class RateLimiter {
      * or its limits changed meanwhile.
      */
     public void refund(String keyId, List<RateLimit> limits, long tokens) {
-        KeyBucket kb = tierBuckets.getIfPresent(keyId);
+        long now = nanoClock.getAsLong();
+        KeyBucket kb = tierBuckets.get(keyId, now);
         if (kb != null && kb.limits.equals(limits) && tokens > 0) {
-            kb.addTokens(tokens, nanoClock.getAsLong());
+            kb.addTokens(tokens, now);
         }
     }
 
@@ -211,14 +120,14 @@ public final class RateLimiter {
 
     /** Forgets a key's throttle (after an unblock or reset). */
     public void clearThrottle(String keyId) {
-        throttleBuckets.invalidate(keyId);
+        throttleBuckets.remove(keyId);
     }
 
     public long trackedKeys() {
-        return tierBuckets.estimatedSize();
+        return tierBuckets.size();
     }
 
-    private Decision consume(Cache<String, KeyBucket> cache, String keyId, List<RateLimit> limits, long tokens) {
+    private Decision consume(BucketMap cache, String keyId, List<RateLimit> limits, long tokens) {
         KeyBucket b = bucket(cache, keyId, limits);
         if (limits.size() == 1) {
             // one limit: the plain probe's remaining tokens are that limit's; no verbose result
@@ -229,14 +138,11 @@ public final class RateLimiter {
         return decide(limits, b.tryConsumeVerbose(tokens, nanoClock.getAsLong()));
     }
 
-    private KeyBucket bucket(Cache<String, KeyBucket> cache, String keyId, List<RateLimit> limits) {
-        KeyBucket kb = cache.getIfPresent(keyId);
+    private KeyBucket bucket(BucketMap cache, String keyId, List<RateLimit> limits) {
+        long now = nanoClock.getAsLong();
+        KeyBucket kb = cache.get(keyId, now);
         if (kb == null || !kb.limits.equals(limits)) {
-            KeyBucket fresh = new KeyBucket(limits, configurationOf(limits), nanoClock.getAsLong());
-            kb = kb == null ? cache.get(keyId, k -> fresh) : fresh;
-            if (kb == fresh) {
-                cache.put(keyId, fresh);
-            }
+            kb = cache.putIfStale(new KeyBucket(keyId, limits, configurationOf(limits), now), now);
         }
         return kb;
     }

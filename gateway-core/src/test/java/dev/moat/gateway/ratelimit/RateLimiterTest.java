@@ -44,4 +44,87 @@ class RateLimiterTest {
         assertThat(d.allowed()).isTrue();
         assertThat(d.remaining()).isEqualTo(4);
     }
+
+    @Test
+    void anIdleKeysBucketIsFreshAgainAtExactlyItsIdleTimeAndIsSwept() {
+        List<RateLimit> daily = List.of(RateLimit.parse("1/1d"));
+        assertThat(limiter.tryConsume("a", daily).allowed()).isTrue();
+        for (int k = 0; k < 50; k++) {
+            limiter.tryConsume("other-" + k, daily);
+        }
+        assertThat(limiter.tryConsume("a", daily).allowed()).isFalse();
+        nanos.addAndGet(Duration.ofHours(1).toNanos() - 1);
+        assertThat(limiter.tryConsume("a", daily).allowed()).isFalse();
+        nanos.addAndGet(Duration.ofHours(1).toNanos() - 1);
+        assertThat(limiter.trackedKeys()).isEqualTo(51);
+        nanos.addAndGet(1);
+        // an hour after its last use: a fresh bucket; the use sweeps (half an idle time since the last sweep)
+        // and drops the others, idle for two hours
+        assertThat(limiter.tryConsume("a", daily).allowed()).isTrue();
+        assertThat(limiter.trackedKeys()).isEqualTo(1);
+    }
+
+    /**
+     * An evicted bucket comes back full: a key that keeps sending must keep its (empty) bucket while
+     * a flood of new keys passes {@code max_keys}, or the flood would refill it.
+     */
+    @Test
+    void aFloodOfNewKeysDoesNotRefillABusyKeysBucketBypass() {
+        List<RateLimit> daily = List.of(RateLimit.parse("5/1d"));
+        for (int i = 0; i < 5; i++) {
+            assertThat(limiter.tryConsume("busy", daily).allowed()).isTrue();
+        }
+        for (int k = 0; k < 10_000; k++) {
+            nanos.addAndGet(1_000);
+            assertThat(limiter.tryConsume("new-" + k, daily).allowed()).isTrue();
+            if (k % 50 == 0) {
+                assertThat(limiter.tryConsume("busy", daily).allowed())
+                        .as("after %d new keys", k)
+                        .isFalse();
+            }
+            assertThat(limiter.trackedKeys()).isLessThanOrEqualTo(1000);
+        }
+        assertThat(limiter.trackedKeys()).isGreaterThan(900);
+        // the keys least recently used went first
+        assertThat(limiter.tryConsume("new-0", daily).remaining()).isEqualTo(4);
+        assertThat(limiter.tryConsume("new-9999", daily).remaining()).isEqualTo(3);
+    }
+    /**
+     * Event loops consume concurrently while new keys are inserted and the table resizes under them
+     * (16 -> 131,072 slots): a key's bucket is never replaced by a fresh (full) one, so it grants its
+     * capacity once. (No eviction here: past {@code max_keys} the least recently used bucket goes, and
+     * on a loaded machine a thread descheduled while the others insert a sixteenth of {@code max_keys}
+     * new keys is the least recent; {@link #aFloodOfNewKeysDoesNotRefillABusyKeysBucketBypass} checks
+     * eviction order.)
+     */
+    @Test
+    void concurrentInsertsAndResizesNeverRefillALiveBucketBypass() throws Exception {
+        RateLimiter shared = new RateLimiter(100_000, Duration.ofHours(1), nanos::get);
+        List<RateLimit> daily = List.of(RateLimit.parse("100/1d"));
+        int threads = 3;
+        java.util.concurrent.atomic.AtomicLongArray granted = new java.util.concurrent.atomic.AtomicLongArray(threads);
+        List<Thread> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            running.add(new Thread(() -> {
+                for (int i = 0; i < 30_000; i++) {
+                    // the hot key, then a new key: a new key every other request keeps the table growing
+                    if (shared.tryConsume("hot-" + id, daily).allowed()) {
+                        granted.incrementAndGet(id);
+                    }
+                    // a nanosecond clock: ties in access time are rare (with ties the oldest go in any order)
+                    nanos.incrementAndGet();
+                    shared.tryConsume("new-" + id + "-" + i, daily);
+                }
+            }));
+        }
+        running.forEach(Thread::start);
+        for (Thread t : running) {
+            t.join();
+        }
+        for (int t = 0; t < threads; t++) {
+            assertThat(granted.get(t)).as("hot-%d", t).isEqualTo(100);
+        }
+        assertThat(shared.trackedKeys()).isEqualTo(threads * 30_001L);
+    }
 }
