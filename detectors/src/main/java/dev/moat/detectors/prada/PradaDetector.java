@@ -155,6 +155,18 @@ public final class PradaDetector implements Detector<PradaState> {
     private SparseProjection.ByWidth projections;
     private int nearest;
 
+    /** The index in G_c of the member the last query was compared with, for probes. */
+    int nearestForTest() {
+        return nearest;
+    }
+
+    private boolean lastStep;
+
+    /** Whether the last query counted as a sign step, for probes. */
+    boolean lastStepForTest() {
+        return lastStep;
+    }
+
     /**
      * A key stays in light mode (one log and one row array, no per-class state) for its first
      * {@value #LIGHT_QUERIES} queries, and never past min_distances (so the W test, which needs more
@@ -591,6 +603,7 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     private void noteStep(PradaState s, boolean step) {
+        lastStep = step;
         int window = settings.stepWindow();
         if (s.stepWindow == null) {
             s.stepWindow = new BitWindow(window);

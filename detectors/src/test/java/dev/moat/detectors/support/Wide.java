@@ -221,7 +221,20 @@ public final class Wide {
         return new Jbda(seed, eps, step, fraction, naturalEvery);
     }
 
-    private final class Jbda implements QuerySource {
+    /** A source that knows which earlier row its last row was stepped from (null for seeds and natural rows). */
+    public interface Parented extends QuerySource {
+        double[] lastParent();
+    }
+
+    private final class Jbda implements Parented {
+        private double[] lastParent;
+        private final java.util.IdentityHashMap<double[], double[]> parents = new java.util.IdentityHashMap<>();
+
+        @Override
+        public double[] lastParent() {
+            return lastParent;
+        }
+
         private final Random rnd;
         private final double eps;
         private final Step step;
@@ -261,12 +274,15 @@ public final class Wide {
                 for (int j = 0; j < w.length; j++) {
                     w[j] = Math.max(0, Math.min(16, w[j] + 0.5 * rnd.nextGaussian()));
                 }
+                lastParent = null;
                 return w;
             }
             if (pending.isEmpty()) {
                 augment();
             }
-            return pending.poll().clone();
+            double[] y = pending.poll();
+            lastParent = parents.remove(y);
+            return y.clone();
         }
 
         @Override
@@ -312,6 +328,7 @@ public final class Wide {
                     };
                     y[j] = Math.max(0, Math.min(16, x[j] + size * g));
                 }
+                parents.put(y, x);
                 pending.add(y);
             }
             if (pending.isEmpty()) {
