@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * who has read it, on one key and over 5 Sybil keys of one tenant, at 784 and 3,072 inputs (the flat
  * shape needs 48 moved coordinates: at 13 features it never applies, at 64 rarely). Every detector
  * runs; twelve honest keys (natural digits, upsampled, half with sensor noise) must stay OK. Rows to
- * EXTRACTING; the goal is within 2,000 for each. Measured (2026-11-28): every one within 50-150 rows
- * (Sybil tenants 50-300), first by `ood`, whatever the sign-step test makes of them ({@code
+ * EXTRACTING; the goal is within 2,000 for each. Measured (2026-11-28): every one within 100-150 rows
+ * (Sybil tenants 89-300), mostly first by `ood`, whatever the sign-step test makes of them ({@code
  * prada.SignStepCrestStepsTest} has that: (a) closed at a jitter of 0.1, (b) and (c) open there).
  */
 class SignStepCrestBypassTest {
