@@ -189,7 +189,8 @@ final class SignSteps {
      *
      * <p>A move counts as clipped when it ended at a known bound ({@code lo}, {@code hi}) or at this
      * displacement's own clip values: the lowest and the highest value that at least two moved
-     * coordinates ended at exactly. Clipping leaves every move it cut short at the bound's value, while
+     * coordinates ended at exactly, or a value within {@link #CLIP_BAND} of the end values' spread of
+     * the second lowest or second highest end value (clipped values jittered off the bound). Clipping leaves every move it cut short at the bound's value, while
      * moves of continuous random size practically never end on the same value twice; values below the
      * lowest tie (or above the highest) that only one coordinate reached are skipped, so one moving
      * outlier does not hide the bound. The bounds are not the key's extremes: one query with an
