@@ -39,7 +39,16 @@ import java.util.Arrays;
  *       {@code eps * range_j * sign(g_j)}, have the same magnitude in coordinate j every time,
  *       whatever the ranges, also when each step moves only a fraction of the coordinates.</li>
  * </ol>
- * Natural neighbours, Gaussian noise and interpolations fail all three (on the digits data at most
+ * Before the shapes, two kinds of move are left out as if the coordinate had not moved (issue 9, an
+ * attacker who read the README): moves over {@value #FAR_MOVE} times the median move (outliers that
+ * move, planted in fresh coordinates every query to raise the floor's scale or spoil the crest), and,
+ * with at least {@value #FLAT_MIN_MOVED} moves, moves between two values within a band ({@link
+ * #CLIP_BAND} of the end values' spread) of the lowest or the highest end value (a coordinate at a
+ * bound that stays there: clipping leaves it unmoved, clipped values jittered off the bound so that
+ * they do not tie move it by a sliver, which pulled the crest's root mean square down). Moves that
+ * ended within that band are also taken as clipped in {@link #flatInside}.
+ *
+ * <p>Natural neighbours, Gaussian noise and interpolations fail all three (on the digits data at most
  * 7% of the moved coordinates agree with the median for honest, random, knockoff and boundary
  * traffic; 80-100% for JbDA). The floor on the step keeps re-encoded copies of one image (every
  * pixel off by one grey level) from counting. Not thread-safe: scratch buffers per detector.
@@ -73,6 +82,14 @@ final class SignSteps {
     /** Under 2 * SCALE_RANK moves the scale is this many times the largest value compared. */
     static final float FEW_MOVES_SLACK = 2f;
 
+    /**
+     * Moves over FAR_MOVE times the median move are left out (outliers that move): a floor of 2% of the
+     * scale can only be passed by a median of 2% of it, so nothing under a third of the scale is left out.
+     */
+    static final float FAR_MOVE = 16f;
+    /** Moves that ended within this share of the end values' spread of either extreme count as clipped. */
+    static final float CLIP_BAND = 1f / 64;
+
     /** CREST_LIMIT[n]: the largest of n half-normal magnitudes is below this many sigmas with probability FLAT_NOISE_PASS. */
     private static final float[] CREST_LIMIT = crestLimits(4096);
 
@@ -103,6 +120,32 @@ final class SignSteps {
     /** The moved values' scratch, for tests. */
     float[] endpointsForTest() {
         return endpoints;
+    }
+
+    /** What {@link #lowestEnds} found: the second lowest and second highest of the moved values. */
+    private float low2;
+
+    private float high2;
+
+    /** The second lowest and second highest of {@code endpoints[0..moved)} (a lone outlier skipped), into low2, high2. */
+    private void lowestEnds(int moved) {
+        float low1 = Float.POSITIVE_INFINITY;
+        float lowSecond = Float.POSITIVE_INFINITY;
+        float high1 = Float.NEGATIVE_INFINITY;
+        float highSecond = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < moved; k++) {
+            float v = endpoints[k];
+            if (v < lowSecond) {
+                lowSecond = Math.max(v, low1);
+                low1 = Math.min(v, low1);
+            }
+            if (v > highSecond) {
+                highSecond = Math.min(v, high1);
+                high1 = Math.max(v, high1);
+            }
+        }
+        low2 = lowSecond;
+        high2 = highSecond;
     }
 
     /** What {@link #findTies} found: the lowest and highest value at least two moves ended at, or NaN. */
@@ -155,7 +198,8 @@ final class SignSteps {
      *
      * <p>A move counts as clipped when it ended at a known bound ({@code lo}, {@code hi}) or at this
      * displacement's own clip values: the lowest and the highest value that at least two moved
-     * coordinates ended at exactly. Clipping leaves every move it cut short at the bound's value, while
+     * coordinates ended at exactly, or a value within {@link #CLIP_BAND} of the end values' spread of
+     * the second lowest or second highest end value (clipped values jittered off the bound). Clipping leaves every move it cut short at the bound's value, while
      * moves of continuous random size practically never end on the same value twice; values below the
      * lowest tie (or above the highest) that only one coordinate reached are skipped, so one moving
      * outlier does not hide the bound. The bounds are not the key's extremes: one query with an
@@ -168,13 +212,20 @@ final class SignSteps {
         findTies(moved);
         float lowTie = this.lowTie;
         float highTie = this.highTie;
+        // the second lowest and second highest end value (a lone outlier skipped): moves that ended
+        // within a band of them are taken as clipped too, so clipped values jittered off the bound
+        // (so that they do not tie) still are
+        lowestEnds(moved);
+        float band = CLIP_BAND * (high2 - low2);
+        float lowEdge = low2 + band;
+        float highEdge = high2 - band;
         int inner = 0;
         double sumSq = 0;
         float innerMax = 0;
         for (int i = 0; i < n; i++) {
             float d = current[i];
             float v = x[i];
-            if (d > 0 && v > lo && v < hi && v != lowTie && v != highTie) {
+            if (d > 0 && v > lo && v < hi && v != lowTie && v != highTie && v > lowEdge && v < highEdge) {
                 inner++;
                 sumSq += (double) d * d;
                 innerMax = Math.max(innerMax, d);
@@ -260,7 +311,79 @@ final class SignSteps {
                 current[i] = 0;
             }
         }
-        if (stepFraction > 0 && moved > 0) {
+        if (moved < MIN_MOVED) {
+            return false;
+        }
+        // the order statistic alone, not a sort: the agreement count and the crest need no order (a
+        // sort of the moved magnitudes was 11 % of mode b's CPU in the load benchmark's profile)
+        float median = select(magnitudes, spare, moved, moved / 2);
+        float far = FAR_MOVE * median;
+        if (largest > far) {
+            // moves far beyond the median (outliers that move: values far outside the range, in fresh
+            // coordinates every query) are no part of the step: they would set the floor's scale and
+            // spoil the crest. Left out as if the coordinate had not moved.
+            moved = 0;
+            sumSqAll = 0;
+            largest = 0;
+            allScale = 0;
+            for (int i = 0; i < n; i++) {
+                float d = current[i];
+                if (d > far) {
+                    current[i] = 0;
+                    continue;
+                }
+                allScale = Math.max(allScale, Math.max(Math.abs(x[i]), Math.abs(parent[i])));
+                if (d > 0) {
+                    endpoints[moved] = x[i] + 0f;
+                    scales[moved++] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
+                    sumSqAll += (double) d * d;
+                    largest = Math.max(largest, d);
+                }
+            }
+            if (moved < MIN_MOVED) {
+                return false;
+            }
+        }
+        if (moved >= FLAT_MIN_MOVED) {
+            // a coordinate that sat at the lowest (highest) end value and stays within a band of it did
+            // not move: clipping at a bound leaves it unmoved, and clipped values jittered off the bound
+            // (so that they neither tie nor stay put) are no moves either
+            lowestEnds(moved);
+            float band = CLIP_BAND * (high2 - low2);
+            float lowEdge = low2 + band;
+            float highEdge = high2 - band;
+            int stayed = 0;
+            for (int i = 0; i < n; i++) {
+                if (current[i] > 0
+                        && ((x[i] <= lowEdge && parent[i] <= lowEdge) || (x[i] >= highEdge && parent[i] >= highEdge))) {
+                    stayed++;
+                }
+            }
+            if (stayed > 0) {
+                moved = 0;
+                sumSqAll = 0;
+                largest = 0;
+                for (int i = 0; i < n; i++) {
+                    float d = current[i];
+                    if (d > 0
+                            && ((x[i] <= lowEdge && parent[i] <= lowEdge)
+                                    || (x[i] >= highEdge && parent[i] >= highEdge))) {
+                        current[i] = 0;
+                    } else if (d > 0) {
+                        magnitudes[moved] = d;
+                        endpoints[moved] = x[i] + 0f;
+                        scales[moved++] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
+                        sumSqAll += (double) d * d;
+                        largest = Math.max(largest, d);
+                    }
+                }
+                if (moved < MIN_MOVED) {
+                    return false;
+                }
+                median = select(magnitudes, spare, moved, moved / 2);
+            }
+        }
+        if (stepFraction > 0) {
             // the value a sixteenth of the moved coordinates reach: a few moving outliers do not set it;
             // with few moves, twice the largest value compared (a few moves on narrow inputs, such as
             // 13 features on scales 0.1..1,000, may all sit in the small features, and an honest
@@ -269,9 +392,6 @@ final class SignSteps {
                     ? select(scales, spare, moved, moved - 1 - moved / SCALE_RANK)
                     : FEW_MOVES_SLACK * allScale;
             minStep = stepFraction * Math.min(keyScale, movedScale);
-        }
-        if (moved < MIN_MOVED) {
-            return false;
         }
         boolean repeat = prev != null && repeats(prev, n, quantError, moved);
         if (prev != null) {
@@ -282,9 +402,6 @@ final class SignSteps {
                 }
             }
         }
-        // the order statistic alone, not a sort: the agreement count and the crest need no order (a
-        // sort of the moved magnitudes was 11 % of mode b's CPU in the load benchmark's profile)
-        float median = select(magnitudes, spare, moved, moved / 2);
         if (median < minStep) {
             return false;
         }

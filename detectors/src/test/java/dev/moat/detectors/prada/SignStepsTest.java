@@ -144,7 +144,9 @@ class SignStepsTest {
             for (int k : new int[] {9, 10}) {
                 float[] moves = new float[20];
                 for (int i = 0; i < 20; i++) {
-                    moves[i] = i < k ? 1f : (i % 2 == 0 ? 0.1f + 0.02f * i : 2f + i);
+                    moves[i] = i < k
+                            ? 1f
+                            : (i % 2 == 0 ? 0.1f + 0.02f * i : 2f + i / 2f); // under FAR_MOVE times the median
                 }
                 if (k == 9) {
                     moves[9] = 0.9f; // keeps the median at 1.0 with one agreeing move fewer
@@ -165,5 +167,79 @@ class SignStepsTest {
                 assertThat(step).as("k=%d round %d", k, round).isEqualTo(k >= 10);
             }
         }
+    }
+
+    /**
+     * Clipped values jittered off the bound (by up to 0.1 of a range of 16) so that they do not tie,
+     * from parents a third of whose coordinates already sit at the bounds (jittered there by earlier
+     * steps, as in a JbDA attack's later rounds): each of those moves by a random sliver and, counted as
+     * moves, they pulled the crest over all moves and the unclipped count under the flat shape's limits.
+     * A coordinate that sat within a band of the lowest (highest) end value and stays there now counts
+     * as unmoved, as it does when clipping leaves it exactly on the bound.
+     */
+    @Test
+    void jitteredClipValuesBypass() {
+        for (double eps : new double[] {0.1, 0.2, 0.3}) {
+            double s = jitteredShare(new Random(21), eps, false);
+            System.out.printf(
+                    "jittered clip values, sizes %.1f * 16 * U(0, 2), saturated parents: %.3f steps%n", eps, s);
+        }
+        // before: 0.36, 0.10, 0.01; now 0.82, 0.46, 0.10 (a share over step_high, 0.15, is a score of 1)
+        assertThat(jitteredShare(new Random(21), 0.1, false)).isGreaterThan(0.6);
+        assertThat(jitteredShare(new Random(21), 0.2, false)).isGreaterThan(0.3);
+        // Gaussian re-send noise with the same jitter at the bounds stays noise
+        Random g = new Random(22);
+        double noise = jitteredShare(g, 0.7, true);
+        System.out.printf("jittered Gaussian noise, saturated parents: %.3f steps%n", noise);
+        assertThat(noise).isLessThan(0.01);
+    }
+
+    /** Share of 1,000 displacements counted as steps; a third of the parent at 0 or 16 (jittered), the rest uniform. */
+    static double jitteredShare(Random r, double size, boolean gaussian) {
+        SignSteps steps = new SignSteps(N);
+        int hits = 0;
+        for (int t = 0; t < 1_000; t++) {
+            float[] parent = new float[N];
+            float[] x = new float[N];
+            for (int i = 0; i < N; i++) {
+                int kind = r.nextInt(6);
+                parent[i] = (float)
+                        (kind == 0
+                                ? 0.1 * r.nextDouble()
+                                : kind == 1 ? 16 - 0.1 * r.nextDouble() : 16 * r.nextDouble());
+                double move = gaussian
+                        ? size * r.nextGaussian()
+                        : (kind == 0 ? -1 : kind == 1 ? 1 : r.nextBoolean() ? 1 : -1) * size * 16 * 2 * r.nextDouble();
+                double to = parent[i] + move;
+                x[i] = (float) (to < 0 ? 0.1 * r.nextDouble() : to > 16 ? 16 - 0.1 * r.nextDouble() : to);
+            }
+            hits += steps.isStepScaled(x, parent, N, 0.02f, 16f, 0.03f, null) ? 1 : 0;
+        }
+        return hits / 1_000.0;
+    }
+
+    /**
+     * Outliers that move (an eighth of the coordinates, fresh ones, at +-1e6..2e6) set the floor's
+     * scale (the value a sixteenth of the moved coordinates reach) at 1e6: no sign step counted. Moves
+     * over 16 times the median move are now left out of the step.
+     */
+    @Test
+    void movingOutliersRaiseTheFloorBypass() {
+        Random r = new Random(9);
+        SignSteps steps = new SignSteps(N);
+        int hits = 0;
+        for (int t = 0; t < 200; t++) {
+            float[] parent = new float[N];
+            float[] x = new float[N];
+            for (int i = 0; i < N; i++) {
+                parent[i] = 2 + 12 * r.nextFloat();
+                x[i] = parent[i] + (r.nextBoolean() ? 1.6f : -1.6f);
+            }
+            for (int k = 0; k < N / 8; k++) {
+                x[r.nextInt(N)] = (float) ((r.nextBoolean() ? 1e6 : -1e6) * (1 + r.nextDouble()));
+            }
+            hits += steps.isStepScaled(x, parent, N, 0.02f, 2e6f, 0.03f, null) ? 1 : 0;
+        }
+        assertThat(hits).isEqualTo(200);
     }
 }

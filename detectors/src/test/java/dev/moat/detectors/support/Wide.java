@@ -37,7 +37,11 @@ public final class Wide {
         /** eps * 16 * |z_j|, z_j standard normal: sizes shaped like sensor noise (adaptive). */
         GAUSSIAN_SIZE,
         /** eps * 16 * e_j, e_j exponential with mean 1: heavy-tailed sizes (adaptive). */
-        EXPONENTIAL_SIZE
+        EXPONENTIAL_SIZE,
+        /** eps * 16 * min(|c_j|, 5), c_j standard Cauchy (median 1): a few large moves spoil a crest (adaptive). */
+        CAUCHY_SIZE,
+        /** eps * 16 * min(l_j, 5), l_j lognormal with sigma 1 (median 1): heavy-tailed sizes (adaptive). */
+        LOGNORMAL_SIZE
     }
 
     private final int side;
@@ -218,7 +222,48 @@ public final class Wide {
      * @param naturalEvery 0, or n: every n-th query is a natural sample instead (mixing in natural data)
      */
     public QuerySource jbda(long seed, double eps, Step step, double fraction, int naturalEvery) {
-        return new Jbda(seed, eps, step, fraction, naturalEvery);
+        return new Jbda(seed, eps, step, fraction, naturalEvery, 0);
+    }
+
+    /**
+     * As above, with every value the bounds cut moved off the bound by a random amount up to {@code
+     * jitter} (an attacker who read that clipping is read off tied end values: the clipped moves are
+     * then short and do not tie).
+     */
+    public QuerySource jbda(long seed, double eps, Step step, double fraction, int naturalEvery, double jitter) {
+        return new Jbda(seed, eps, step, fraction, naturalEvery, jitter);
+    }
+
+    /**
+     * src with, in every query, {@code share} of the coordinates (fresh ones each time) set to +-value:
+     * outliers that move, to raise the sign-step test's floor. The source sees its clean query back.
+     */
+    public static QuerySource movingOutliers(QuerySource src, long seed, double share, double value) {
+        Random r = new Random(seed);
+        return new QuerySource() {
+            private double[] clean;
+
+            @Override
+            public double[] next() {
+                clean = src.next();
+                double[] x = clean.clone();
+                int k = (int) Math.ceil(share * x.length);
+                for (int i = 0; i < k; i++) {
+                    x[r.nextInt(x.length)] = (r.nextBoolean() ? value : -value) * (1 + r.nextDouble());
+                }
+                return x;
+            }
+
+            @Override
+            public void observe(double[] x, double[] answer) {
+                src.observe(clean, answer);
+            }
+
+            @Override
+            public String name() {
+                return src.name() + "-moving-outliers";
+            }
+        };
     }
 
     /** A source that knows which earlier row its last row was stepped from (null for seeds and natural rows). */
@@ -240,6 +285,7 @@ public final class Wide {
         private final Step step;
         private final double fraction;
         private final int naturalEvery;
+        private final double jitter;
         private final Deque<double[]> pending = new ArrayDeque<>();
         private final List<double[]> points = new ArrayList<>();
         private final List<double[]> naturals = new ArrayList<>();
@@ -247,8 +293,9 @@ public final class Wide {
         private int round;
         private long sent;
 
-        Jbda(long seed, double eps, Step step, double fraction, int naturalEvery) {
+        Jbda(long seed, double eps, Step step, double fraction, int naturalEvery, double jitter) {
             this.rnd = new Random(seed);
+            this.jitter = jitter;
             this.eps = eps;
             this.step = step;
             this.fraction = fraction;
@@ -325,8 +372,17 @@ public final class Wide {
                         case RANDOM_PER_FEATURE -> eps * featureRange[j] * 2 * rnd.nextDouble();
                         case GAUSSIAN_SIZE -> eps * 16 * Math.abs(rnd.nextGaussian());
                         case EXPONENTIAL_SIZE -> -eps * 16 * Math.log(1 - rnd.nextDouble());
+                        case CAUCHY_SIZE ->
+                            eps * 16 * Math.min(5, Math.abs(Math.tan(Math.PI * (rnd.nextDouble() - 0.5))));
+                        case LOGNORMAL_SIZE -> eps * 16 * Math.min(5, Math.exp(rnd.nextGaussian()));
                     };
-                    y[j] = Math.max(0, Math.min(16, x[j] + size * g));
+                    double to = x[j] + size * g;
+                    y[j] = Math.max(0, Math.min(16, to));
+                    if (jitter > 0 && to < 0) {
+                        y[j] = jitter * rnd.nextDouble();
+                    } else if (jitter > 0 && to > 16) {
+                        y[j] = 16 - jitter * rnd.nextDouble();
+                    }
                 }
                 parents.put(y, x);
                 pending.add(y);
