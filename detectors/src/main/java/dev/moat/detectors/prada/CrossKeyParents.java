@@ -163,12 +163,30 @@ public final class CrossKeyParents {
      * out (the sketch is a projection on orthonormal directions, so Pythagoras splits the distance).
      */
     private static final class Band {
+        /**
+         * Rows a band takes unsorted before they are merged into the sorted part: an insert appends,
+         * and the merge (at most one per {@value #TAIL} inserts, and before each search of the class)
+         * moves the sorted part once, not once per row (a sorted insert and a ring eviction each moved
+         * half the class's array, about 15 KB, per row stored).
+         */
+        static final int TAIL = 32;
+
         float[] recs = new float[16 * BREC];
         int[] slots = new int[16];
         /** The key hash of each row, in band order (the search skips the key's own rows without a look-up). */
         int[] hashes = new int[16];
 
+        /** Rows in the sorted part, the evicted ones (slot -1, left in place until the merge) included. */
         int n;
+
+        int dead;
+        final float[] tailRecs = new float[TAIL * BREC];
+        final int[] tailSlots = new int[TAIL];
+        final int[] tailHashes = new int[TAIL];
+        final int[] order = new int[TAIL];
+        int tail;
+        /** Records written by merges since the start (cost accounting). */
+        long moved;
 
         /** The first position whose norm is at least v. */
         int lowerBound(float v) {
@@ -185,34 +203,120 @@ public final class CrossKeyParents {
             return lo;
         }
 
+        /** Rows held (evicted ones not counted). */
+        int size() {
+            return n - dead + tail;
+        }
+
         void insert(float[] rec, int slot, int hash) {
-            if (n == slots.length) {
-                recs = java.util.Arrays.copyOf(recs, n * 2 * BREC);
-                slots = java.util.Arrays.copyOf(slots, n * 2);
-                hashes = java.util.Arrays.copyOf(hashes, n * 2);
+            if (tail == TAIL) {
+                merge();
             }
-            int at = lowerBound(rec[0]);
-            System.arraycopy(recs, at * BREC, recs, (at + 1) * BREC, (n - at) * BREC);
-            System.arraycopy(slots, at, slots, at + 1, n - at);
-            System.arraycopy(hashes, at, hashes, at + 1, n - at);
-            System.arraycopy(rec, 0, recs, at * BREC, BREC);
-            slots[at] = slot;
-            hashes[at] = hash;
-            n++;
+            System.arraycopy(rec, 0, tailRecs, tail * BREC, BREC);
+            tailSlots[tail] = slot;
+            tailHashes[tail] = hash;
+            tail++;
         }
 
         void remove(float norm, int slot) {
-            int at = lowerBound(norm);
-            while (at < n && slots[at] != slot) {
-                at++;
+            // an evicted row keeps its norm in place, so the sorted part stays sorted for this search
+            for (int at = lowerBound(norm); at < n && recs[at * BREC] == norm; at++) {
+                if (slots[at] == slot) {
+                    slots[at] = -1;
+                    dead++;
+                    return;
+                }
             }
-            if (at == n) {
-                return;
+            for (int t = 0; t < tail; t++) {
+                if (tailSlots[t] == slot) {
+                    // order kept: among equal norms the newer row comes first, as a sorted insert put it
+                    int after = tail - t - 1;
+                    System.arraycopy(tailRecs, (t + 1) * BREC, tailRecs, t * BREC, after * BREC);
+                    System.arraycopy(tailSlots, t + 1, tailSlots, t, after);
+                    System.arraycopy(tailHashes, t + 1, tailHashes, t, after);
+                    tail--;
+                    return;
+                }
             }
-            System.arraycopy(recs, (at + 1) * BREC, recs, at * BREC, (n - at - 1) * BREC);
-            System.arraycopy(slots, at + 1, slots, at, n - at - 1);
-            System.arraycopy(hashes, at + 1, hashes, at, n - at - 1);
-            n--;
+        }
+
+        /**
+         * Drops the evicted rows and merges the tail into the sorted part. The order is the one
+         * sorted inserts one at a time made (by norm; among equal norms the newer row first), so a
+         * search walks the same rows in the same order as before the tail existed.
+         */
+        void merge() {
+            if (dead > 0) {
+                int w = 0;
+                int r = 0;
+                while (r < n) {
+                    if (slots[r] < 0) {
+                        r++;
+                        continue;
+                    }
+                    int end = r + 1;
+                    while (end < n && slots[end] >= 0) {
+                        end++;
+                    }
+                    if (w != r) {
+                        System.arraycopy(recs, r * BREC, recs, w * BREC, (end - r) * BREC);
+                        System.arraycopy(slots, r, slots, w, end - r);
+                        System.arraycopy(hashes, r, hashes, w, end - r);
+                        moved += end - r;
+                    }
+                    w += end - r;
+                    r = end;
+                }
+                n = w;
+                dead = 0;
+            }
+            if (tail > 0) {
+                // the tail by norm, the newer (later) row first among equal norms: an insertion sort of <= TAIL
+                for (int t = 0; t < tail; t++) {
+                    float v = tailRecs[t * BREC];
+                    int k = t;
+                    while (k > 0 && tailRecs[order[k - 1] * BREC] >= v) {
+                        order[k] = order[k - 1];
+                        k--;
+                    }
+                    order[k] = t;
+                }
+                int cap = slots.length;
+                while (cap < n + tail) {
+                    cap *= 2;
+                }
+                if (cap != slots.length) {
+                    recs = java.util.Arrays.copyOf(recs, cap * BREC);
+                    slots = java.util.Arrays.copyOf(slots, cap);
+                    hashes = java.util.Arrays.copyOf(hashes, cap);
+                }
+                // from the end: a sorted row at least the tail row's norm goes after it (the tail is newer)
+                int i = n - 1;
+                int w = n + tail - 1;
+                for (int k = tail - 1; k >= 0; k--) {
+                    int t = order[k];
+                    float v = tailRecs[t * BREC];
+                    int from = i;
+                    while (i >= 0 && recs[i * BREC] >= v) {
+                        i--;
+                    }
+                    int run = from - i;
+                    if (run > 0) {
+                        System.arraycopy(recs, (i + 1) * BREC, recs, (w - run + 1) * BREC, run * BREC);
+                        System.arraycopy(slots, i + 1, slots, w - run + 1, run);
+                        System.arraycopy(hashes, i + 1, hashes, w - run + 1, run);
+                        moved += run;
+                        w -= run;
+                    }
+                    System.arraycopy(tailRecs, t * BREC, recs, w * BREC, BREC);
+                    slots[w] = tailSlots[t];
+                    hashes[w] = tailHashes[t];
+                    moved++;
+                    w--;
+                }
+                n += tail;
+                tail = 0;
+            }
             if (slots.length > 64 && n < slots.length / 4) {
                 // a class that faded (traffic moved to other classes) gives its room back
                 recs = java.util.Arrays.copyOf(recs, slots.length / 2 * BREC);
@@ -370,10 +474,8 @@ public final class CrossKeyParents {
             rec.rows++;
             int m = st.m;
             // the key's largest value over every row it sent, searched or not
-            float rowScale = 0;
-            for (int i = 0; i < m; i++) {
-                rowScale = Math.max(rowScale, Math.abs(x[i]));
-            }
+            // (the largest |value| is at one end of the row: no pass over x)
+            float rowScale = Math.max(0f, Math.max(Math.abs(xLo), Math.abs(xHi)));
             rec.scale = Math.max(rec.scale, rowScale);
             if (!search) {
                 sampledOut++;
@@ -569,16 +671,36 @@ public final class CrossKeyParents {
         return st;
     }
 
+    /**
+     * The store's sample of input into x[0..m), and in the same pass its smallest and largest value
+     * and whether all are whole numbers (what the row's encoding needs: no second pass over x).
+     */
     private void load(Store st, double[] input) {
         long at = st.start;
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        boolean whole = true;
         for (int i = 0; i < st.m; i++) {
-            x[i] = (float) input[(int) at];
+            float v = (float) input[(int) at];
+            x[i] = v;
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+            whole &= ByteRows.isWhole(v);
             at += st.stride;
             if (at >= st.width) {
                 at -= st.width;
             }
         }
+        xLo = lo;
+        xHi = hi;
+        xWhole = whole;
     }
+
+    /** What {@link #load} found of x: its smallest and largest value, whether all are whole numbers. */
+    private float xLo;
+
+    private float xHi;
+    private boolean xWhole;
 
     /**
      * The nearest {@value #CANDIDATES} stored rows of class c sent by other keys, not identical to
@@ -589,10 +711,14 @@ public final class CrossKeyParents {
      * coordinates once past the last candidate).
      */
     private int candidates(Store st, int c, int keyHash) {
-        if (c >= st.bands.length || st.bands[c] == null || st.bands[c].n == 0) {
+        if (c >= st.bands.length || st.bands[c] == null) {
             return 0;
         }
         Band band = st.bands[c];
+        band.merge();
+        if (band.n == 0) {
+            return 0;
+        }
         int[] hashes = band.hashes;
         float[] qr = xRec;
         record(x, st.m, qr);
@@ -744,6 +870,49 @@ public final class CrossKeyParents {
         out[1] = (float) Math.sqrt(Math.max(0, all - kept));
     }
 
+    /**
+     * Stores x[0..m) (as {@link #load} left it) as the row at {@code base}, as {@link ByteRows#encode}
+     * would, and writes the band record of the stored (decoded) values into out, as {@link #record}
+     * of them would, in one pass over x: the bounds must hold against what the search decodes.
+     */
+    private void encodeAndRecord(byte[] rows, int base, int m, float[] out) {
+        float step = ByteRows.step(xLo, xHi, xWhole);
+        float lo = ByteRows.offset(xLo, step);
+        float inv = step == 0 ? 0 : 1 / step;
+        double all = 0;
+        double kept = 0;
+        for (int j = 0; j < SKETCH; j++) {
+            int from = (int) ((long) j * m / SKETCH);
+            int to = (int) ((long) (j + 1) * m / SKETCH);
+            double sum = 0;
+            for (int i = from; i < to; i++) {
+                int code = ByteRows.code(x[i], lo, inv);
+                rows[base + i] = (byte) code;
+                float v = lo + step * code;
+                double a = v;
+                sum += a;
+                all += a * a;
+            }
+            double p = to > from ? sum / Math.sqrt(to - from) : 0;
+            kept += p * p;
+            out[2 + j] = (float) p;
+        }
+        ByteRows.putOffsetAndStep(rows, base, m, lo, step);
+        out[0] = (float) Math.sqrt(all);
+        out[1] = (float) Math.sqrt(Math.max(0, all - kept));
+    }
+
+    /** Band records moved by merges since the start, over the stores held (cost accounting). */
+    long moved() {
+        long n = 0;
+        for (Store st : stores.values()) {
+            for (Band b : st.bands) {
+                n += b == null ? 0 : b.moved;
+            }
+        }
+        return n;
+    }
+
     private void add(Store st, int c, int keyHash, String keyId) {
         int slot = st.next;
         if (st.count == st.keys.length) {
@@ -751,12 +920,9 @@ public final class CrossKeyParents {
             st.bands[st.classes[slot]].remove(st.norms[slot], slot);
         }
         int base = slot * ByteRows.stride(st.m);
-        ByteRows.encode(x, st.m, st.rows, base);
+        encodeAndRecord(st.rows, base, st.m, xRec);
         st.offsets[slot] = ByteRows.offset(st.rows, base, st.m);
         st.steps[slot] = ByteRows.step(st.rows, base, st.m);
-        // the record of the stored (decoded) values, so the bounds hold against what the search decodes
-        ByteRows.decode(st.rows, base, st.m, parent);
-        record(parent, st.m, xRec);
         float norm = xRec[0];
         if (c >= st.bands.length) {
             st.bands = java.util.Arrays.copyOf(st.bands, c + 1);
