@@ -184,6 +184,9 @@ public final class CrossKeyParents {
         final int[] tailSlots = new int[TAIL];
         final int[] tailHashes = new int[TAIL];
         final int[] order = new int[TAIL];
+        /** Where each tail row (in norm order) goes in a merge. */
+        final int[] tailDest = new int[TAIL];
+
         int tail;
         /** Records written by merges since the start (cost accounting). */
         long moved;
@@ -240,89 +243,119 @@ public final class CrossKeyParents {
             }
         }
 
+        /** Scratch for {@link #merge}: each sorted row's position after it. */
+        int[] dest = new int[16];
+
         /**
          * Drops the evicted rows and merges the tail into the sorted part. The order is the one
          * sorted inserts one at a time made (by norm; among equal norms the newer row first), so a
-         * search walks the same rows in the same order as before the tail existed.
+         * search walks the same rows in the same order as before the tail existed. Each row moves at
+         * most once, and only if rows were evicted or inserted before it but not both as often: the
+         * rows bound left first (front to back), then those bound right (back to front); a row's
+         * target is free by then because targets keep the rows' order.
          */
         void merge() {
-            if (dead > 0) {
-                int w = 0;
-                int r = 0;
-                while (r < n) {
-                    if (slots[r] < 0) {
-                        r++;
+            if (tail == 0 && dead == 0) {
+                return;
+            }
+            // the tail by norm, the newer (later) row first among equal norms: an insertion sort of <= TAIL
+            for (int t = 0; t < tail; t++) {
+                float v = tailRecs[t * BREC];
+                int k = t;
+                while (k > 0 && tailRecs[order[k - 1] * BREC] >= v) {
+                    order[k] = order[k - 1];
+                    k--;
+                }
+                order[k] = t;
+            }
+            int size = n - dead + tail;
+            int cap = slots.length;
+            while (cap < Math.max(n, size)) {
+                cap *= 2;
+            }
+            if (cap != slots.length) {
+                recs = java.util.Arrays.copyOf(recs, cap * BREC);
+                slots = java.util.Arrays.copyOf(slots, cap);
+                hashes = java.util.Arrays.copyOf(hashes, cap);
+            }
+            if (dest.length < n) {
+                dest = new int[slots.length];
+            }
+            // where each live sorted row goes: after the tail rows of no larger norm, less the evicted before it
+            int before = 0;
+            int live = 0;
+            boolean right = false;
+            for (int r = 0; r < n; r++) {
+                if (slots[r] < 0) {
+                    dest[r] = -1;
+                    continue;
+                }
+                float v = recs[r * BREC];
+                while (before < tail && tailRecs[order[before] * BREC] <= v) {
+                    tailDest[before] = live + before;
+                    before++;
+                }
+                dest[r] = live++ + before;
+                right |= dest[r] > r;
+            }
+            for (; before < tail; before++) {
+                tailDest[before] = live + before;
+            }
+            // runs of rows with one shift move in one copy (overlapping copies are safe)
+            for (int r = 0; r < n; ) {
+                int d = dest[r];
+                if (d < 0 || d >= r) {
+                    r++;
+                    continue;
+                }
+                int e = r + 1;
+                while (e < n && dest[e] >= 0 && dest[e] - e == d - r) {
+                    e++;
+                }
+                moveRows(r, d, e - r);
+                r = e;
+            }
+            if (right) {
+                for (int r = n - 1; r >= 0; ) {
+                    int d = dest[r];
+                    if (d <= r) {
+                        r--;
                         continue;
                     }
-                    int end = r + 1;
-                    while (end < n && slots[end] >= 0) {
-                        end++;
+                    int b = r - 1;
+                    while (b >= 0 && dest[b] >= 0 && dest[b] - b == d - r) {
+                        b--;
                     }
-                    if (w != r) {
-                        System.arraycopy(recs, r * BREC, recs, w * BREC, (end - r) * BREC);
-                        System.arraycopy(slots, r, slots, w, end - r);
-                        System.arraycopy(hashes, r, hashes, w, end - r);
-                        moved += end - r;
-                    }
-                    w += end - r;
-                    r = end;
+                    moveRows(b + 1, dest[b + 1], r - b);
+                    r = b;
                 }
-                n = w;
-                dead = 0;
             }
-            if (tail > 0) {
-                // the tail by norm, the newer (later) row first among equal norms: an insertion sort of <= TAIL
-                for (int t = 0; t < tail; t++) {
-                    float v = tailRecs[t * BREC];
-                    int k = t;
-                    while (k > 0 && tailRecs[order[k - 1] * BREC] >= v) {
-                        order[k] = order[k - 1];
-                        k--;
-                    }
-                    order[k] = t;
-                }
-                int cap = slots.length;
-                while (cap < n + tail) {
-                    cap *= 2;
-                }
-                if (cap != slots.length) {
-                    recs = java.util.Arrays.copyOf(recs, cap * BREC);
-                    slots = java.util.Arrays.copyOf(slots, cap);
-                    hashes = java.util.Arrays.copyOf(hashes, cap);
-                }
-                // from the end: a sorted row at least the tail row's norm goes after it (the tail is newer)
-                int i = n - 1;
-                int w = n + tail - 1;
-                for (int k = tail - 1; k >= 0; k--) {
-                    int t = order[k];
-                    float v = tailRecs[t * BREC];
-                    int from = i;
-                    while (i >= 0 && recs[i * BREC] >= v) {
-                        i--;
-                    }
-                    int run = from - i;
-                    if (run > 0) {
-                        System.arraycopy(recs, (i + 1) * BREC, recs, (w - run + 1) * BREC, run * BREC);
-                        System.arraycopy(slots, i + 1, slots, w - run + 1, run);
-                        System.arraycopy(hashes, i + 1, hashes, w - run + 1, run);
-                        moved += run;
-                        w -= run;
-                    }
-                    System.arraycopy(tailRecs, t * BREC, recs, w * BREC, BREC);
-                    slots[w] = tailSlots[t];
-                    hashes[w] = tailHashes[t];
-                    moved++;
-                    w--;
-                }
-                n += tail;
-                tail = 0;
+            // the tail rows into the places left
+            for (int k = 0; k < tail; k++) {
+                int t = order[k];
+                int w = tailDest[k];
+                System.arraycopy(tailRecs, t * BREC, recs, w * BREC, BREC);
+                slots[w] = tailSlots[t];
+                hashes[w] = tailHashes[t];
+                moved++;
             }
+            n = size;
+            dead = 0;
+            tail = 0;
             if (slots.length > 64 && n < slots.length / 4) {
                 // a class that faded (traffic moved to other classes) gives its room back
                 recs = java.util.Arrays.copyOf(recs, slots.length / 2 * BREC);
                 hashes = java.util.Arrays.copyOf(hashes, slots.length / 2);
                 slots = java.util.Arrays.copyOf(slots, slots.length / 2);
+                dest = new int[slots.length];
             }
+        }
+
+        private void moveRows(int from, int to, int count) {
+            System.arraycopy(recs, from * BREC, recs, to * BREC, count * BREC);
+            System.arraycopy(slots, from, slots, to, count);
+            System.arraycopy(hashes, from, hashes, to, count);
+            moved += count;
         }
     }
 
