@@ -60,6 +60,57 @@ class ByteRowsTest {
         assertThat(out).containsOnly(0.37f);
     }
 
+    /** The old encoding's code, which {@link ByteRows#code} must reproduce bit for bit. */
+    private static int roundCode(float v, float lo, float inv) {
+        return Math.max(0, Math.min(255, Math.round((v - lo) * inv)));
+    }
+
+    @Test
+    void codeIsMathRound() {
+        float[] edges = {
+            0f,
+            -0f,
+            0.49999997f,
+            0.5f,
+            0.50000006f,
+            1.5f,
+            2.5f,
+            254.5f,
+            254.49998f,
+            255.49998f,
+            255.5f,
+            -0.5f,
+            -0.49999997f,
+            -1e-30f,
+            1e-30f,
+            Float.MIN_VALUE,
+            8388607.5f,
+            8388608f,
+            1e9f,
+            3e38f,
+            Float.MAX_VALUE,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            Float.NaN
+        };
+        for (float f : edges) {
+            assertThat(ByteRows.code(f, 0f, 1f)).as("f=%s", f).isEqualTo(roundCode(f, 0f, 1f));
+            assertThat(ByteRows.code(Math.nextUp(f), 0f, 1f)).isEqualTo(roundCode(Math.nextUp(f), 0f, 1f));
+            assertThat(ByteRows.code(Math.nextDown(f), 0f, 1f)).isEqualTo(roundCode(Math.nextDown(f), 0f, 1f));
+        }
+        SplittableRandom rnd = new SplittableRandom(4);
+        for (int t = 0; t < 2_000_000; t++) {
+            float lo = (float) ((rnd.nextDouble() - 0.5) * Math.pow(10, rnd.nextInt(-4, 5)));
+            float step = (float) (rnd.nextDouble() * Math.pow(10, rnd.nextInt(-5, 3)));
+            float inv = t % 50 == 0 ? 0 : 1 / step;
+            // values over the row's range and a little past it, and exact half steps
+            float v = t % 3 == 0
+                    ? lo + step * (rnd.nextInt(-2, 258) + 0.5f)
+                    : lo + (float) ((rnd.nextDouble() * 1.1 - 0.05) * 255 * step);
+            assertThat(ByteRows.code(v, lo, inv)).isEqualTo(roundCode(v, lo, inv));
+        }
+    }
+
     @Test
     void sortedRingKeepsTheLatestValuesSortedInOneArray() {
         SortedRing ring = new SortedRing();
