@@ -29,7 +29,7 @@ repo="$(cd "$here/../.." && pwd)"
 ROUNDS="${ROUNDS:-5}"                        # interleaved rounds (>= 1; 5+ for a report)
 ROUND_SECONDS="${ROUND_SECONDS:-5}"          # measured load per target per round
 CONNECTIONS="${CONNECTIONS:-64}"             # wrk connections (one wrk thread)
-WARMUP_JVM_SECONDS="${WARMUP_JVM_SECONDS:-10}"   # once per Moat mode, before round 1
+WARMUP_JVM_SECONDS="${WARMUP_JVM_SECONDS:-30}"   # once per Moat target, before round 1 (10 s left rounds 1-2 cold)
 WARMUP_ROUND_JVM_SECONDS="${WARMUP_ROUND_JVM_SECONDS:-2}"     # before each Moat measurement
 WARMUP_ROUND_NGINX_SECONDS="${WARMUP_ROUND_NGINX_SECONDS:-1}" # before each nginx/direct one
 UNLOADED_SECONDS="${UNLOADED_SECONDS:-2}"    # wrk -c1 -t1 per target per round
