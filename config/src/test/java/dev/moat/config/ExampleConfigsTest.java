@@ -62,7 +62,8 @@ class ExampleConfigsTest {
                         new RateLimit(100, Duration.ofMinutes(1), "100/1m"),
                         new RateLimit(5000, Duration.ofDays(1), "5000/1d"));
         assertThat(c.rateLimiting()).isEqualTo(new RateLimitingConfig(100_000, Duration.ofHours(1)));
-        assertThat(c.detection()).isEqualTo(new DetectionConfig(1, 65_536, 100_000, Duration.ofHours(1), null));
+        // evidence outlives a day's pause (an hour let a patient thief start over: PatientThiefTest)
+        assertThat(c.detection()).isEqualTo(new DetectionConfig(1, 65_536, 100_000, Duration.ofHours(24), null));
         assertThat(c.distributed()).isEqualTo(new DistributedConfig(null, true));
         assertThat(c.audit()).isEqualTo(new AuditConfig(null));
         assertThat(c.alerts()).isEqualTo(new AlertsConfig(null, 5, Duration.ofSeconds(2)));

@@ -90,7 +90,9 @@ final class ServerSections {
                 f.integer("workers", 1, 1024, 1),
                 f.integer("queue_capacity", 1, Integer.MAX_VALUE, 65_536),
                 f.longValue("max_tracked_keys", 1, Long.MAX_VALUE, 100_000),
-                f.duration("expire_after_idle", Duration.ofHours(1)),
+                // a day, as the engine's own default: an hour let a thief pause past it and start
+                // every burst on a fresh state (PatientThiefTest)
+                f.duration("expire_after_idle", Duration.ofHours(24)),
                 f.path("calibration"));
     }
 

@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
  * new array that is published whole, so a lookup racing a writer finds every key present
  * throughout. Writers (a key's first request, removals, sweeps) take the map's lock.
  *
- * <p>An idle bucket reads as absent at once ({@link #get}); sweeps free the memory: one thread at a
+ * <p>A bucket idle for the idle time and for its limits' longest period (when it would be full
+ * again) reads as absent at once ({@link #get}); sweeps free the memory: one thread at a
  * time (the others go on), every half idle time, and whenever an insert takes the map past {@code
  * maxKeys}, then down to {@code maxKeys} less a sixteenth by dropping the least recently used (so a
  * flood of new keys sweeps once per {@code maxKeys / 16} of them, not at every insert; Caffeine
@@ -54,6 +55,18 @@ final class BucketMap {
         this.nextSweepAt = nanoClock.getAsLong() + sweepEvery();
     }
 
+    /**
+     * Whether b may go: unused for the idle time and for as long as its limits take to refill
+     * completely (their longest period), so that a fresh bucket is the same as the one dropped. Only
+     * the idle time, and a key could empty a daily limit, wait an hour ({@code expire_after_idle}'s
+     * default) and start on a full one: 24 days' worth a day. The limits are read only past the idle
+     * time.
+     */
+    private boolean idle(KeyBucket b, long now) {
+        long quiet = now - b.accessedAt();
+        return quiet >= idleNanos && quiet >= b.fullAfterNanos();
+    }
+
     private long sweepEvery() {
         return Math.max(1, idleNanos / 2);
     }
@@ -64,7 +77,7 @@ final class BucketMap {
             sweep(now);
         }
         KeyBucket b = find(slots, keyId);
-        if (b == null || now - b.accessedAt() >= idleNanos) {
+        if (b == null || idle(b, now)) {
             return null;
         }
         b.accessedAt(now);
@@ -87,7 +100,7 @@ final class BucketMap {
                 if (s == TOMBSTONE) {
                     reuse = reuse < 0 ? i : reuse;
                 } else if (s.key.equals(fresh.key)) {
-                    if (now - s.accessedAt() < idleNanos && s.limits.equals(fresh.limits)) {
+                    if (!idle(s, now) && s.limits.equals(fresh.limits)) {
                         s.accessedAt(now);
                         return s;
                     }
@@ -148,7 +161,7 @@ final class BucketMap {
                 KeyBucket[] t = slots;
                 for (int i = 0; i < t.length; i++) {
                     KeyBucket s = t[i];
-                    if (s != null && s != TOMBSTONE && now - s.accessedAt() >= idleNanos) {
+                    if (s != null && s != TOMBSTONE && idle(s, now)) {
                         SLOTS.setRelease(t, i, TOMBSTONE);
                         size--;
                     }

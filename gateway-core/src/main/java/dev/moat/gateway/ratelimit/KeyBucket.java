@@ -60,6 +60,18 @@ final class KeyBucket extends BucketState64BitsInteger {
         this.limits = limits;
     }
 
+    /**
+     * How long after its last use this bucket is full again whatever its state: its limits' longest
+     * period (greedy refill brings any state to full within a period).
+     */
+    long fullAfterNanos() {
+        long longest = 0;
+        for (RateLimit l : limits) {
+            longest = Math.max(longest, l.period().toNanos());
+        }
+        return longest;
+    }
+
     /** {@code Bucket.tryConsumeAndReturnRemaining}. */
     synchronized ConsumptionProbe tryConsume(long tokens, long now) {
         LimitChecker.checkTokensToConsume(tokens);

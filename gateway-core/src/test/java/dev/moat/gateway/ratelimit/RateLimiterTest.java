@@ -47,20 +47,44 @@ class RateLimiterTest {
 
     @Test
     void anIdleKeysBucketIsFreshAgainAtExactlyItsIdleTimeAndIsSwept() {
-        List<RateLimit> daily = List.of(RateLimit.parse("1/1d"));
-        assertThat(limiter.tryConsume("a", daily).allowed()).isTrue();
+        List<RateLimit> perMinute = List.of(RateLimit.parse("1/1m"));
+        assertThat(limiter.tryConsume("a", perMinute).allowed()).isTrue();
         for (int k = 0; k < 50; k++) {
-            limiter.tryConsume("other-" + k, daily);
+            limiter.tryConsume("other-" + k, perMinute);
         }
-        assertThat(limiter.tryConsume("a", daily).allowed()).isFalse();
+        assertThat(limiter.tryConsume("a", perMinute).allowed()).isFalse();
         nanos.addAndGet(Duration.ofHours(1).toNanos() - 1);
-        assertThat(limiter.tryConsume("a", daily).allowed()).isFalse();
+        assertThat(limiter.trackedKeys()).isEqualTo(51);
         nanos.addAndGet(Duration.ofHours(1).toNanos() - 1);
         assertThat(limiter.trackedKeys()).isEqualTo(51);
         nanos.addAndGet(1);
-        // an hour after its last use: a fresh bucket; the use sweeps (half an idle time since the last sweep)
-        // and drops the others, idle for two hours
-        assertThat(limiter.tryConsume("a", daily).allowed()).isTrue();
+        // an hour after its last use: a fresh bucket (full, as the old one would be); the use sweeps
+        // (half an idle time since the last sweep) and drops the others, idle for two hours
+        assertThat(limiter.tryConsume("a", perMinute).allowed()).isTrue();
+        assertThat(limiter.trackedKeys()).isEqualTo(1);
+    }
+
+    /**
+     * A daily limit emptied, then an hour's wait (expire_after_idle): the bucket was dropped as idle
+     * and the key started on a full one, so a patient key got a day's requests every hour. A bucket
+     * now stays until its longest period has passed as well (by then it is full anyway).
+     */
+    @Test
+    void waitingOutTheIdleTimeDoesNotRefillADailyLimitBypass() {
+        List<RateLimit> daily = List.of(RateLimit.parse("100/1m"), RateLimit.parse("5/1d"));
+        for (int i = 0; i < 5; i++) {
+            assertThat(limiter.tryConsume("patient", daily).allowed()).isTrue();
+        }
+        assertThat(limiter.tryConsume("patient", daily).allowed()).isFalse();
+        nanos.addAndGet(Duration.ofHours(1).toNanos() + 1);
+        limiter.tryConsume("someone-else", daily); // a sweep runs
+        assertThat(limiter.tryConsume("patient", daily).allowed())
+                .as("a day's limit back after an hour idle")
+                .isFalse();
+        nanos.addAndGet(Duration.ofHours(22).toNanos());
+        assertThat(limiter.tryConsume("patient", daily).allowed()).isTrue(); // refilled: about 4.8 tokens by now
+        nanos.addAndGet(Duration.ofHours(25).toNanos());
+        limiter.tryConsume("someone-else", daily); // a sweep: both idle for more than a day
         assertThat(limiter.trackedKeys()).isEqualTo(1);
     }
 
