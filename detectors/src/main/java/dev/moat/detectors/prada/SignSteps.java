@@ -322,24 +322,17 @@ final class SignSteps {
             // moves far beyond the median (outliers that move: values far outside the range, in fresh
             // coordinates every query) are no part of the step: they would set the floor's scale and
             // spoil the crest. Left out as if the coordinate had not moved.
-            moved = 0;
-            sumSqAll = 0;
-            largest = 0;
             allScale = 0;
             for (int i = 0; i < n; i++) {
-                float d = current[i];
-                if (d > far) {
+                if (current[i] > far) {
                     current[i] = 0;
-                    continue;
-                }
-                allScale = Math.max(allScale, Math.max(Math.abs(x[i]), Math.abs(parent[i])));
-                if (d > 0) {
-                    endpoints[moved] = x[i] + 0f;
-                    scales[moved++] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
-                    sumSqAll += (double) d * d;
-                    largest = Math.max(largest, d);
+                } else {
+                    allScale = Math.max(allScale, Math.max(Math.abs(x[i]), Math.abs(parent[i])));
                 }
             }
+            moved = gather(x, parent, n);
+            sumSqAll = gatheredSumSq;
+            largest = gatheredLargest;
             if (moved < MIN_MOVED) {
                 return false;
             }
@@ -356,27 +349,14 @@ final class SignSteps {
             for (int i = 0; i < n; i++) {
                 if (current[i] > 0
                         && ((x[i] <= lowEdge && parent[i] <= lowEdge) || (x[i] >= highEdge && parent[i] >= highEdge))) {
+                    current[i] = 0;
                     stayed++;
                 }
             }
             if (stayed > 0) {
-                moved = 0;
-                sumSqAll = 0;
-                largest = 0;
-                for (int i = 0; i < n; i++) {
-                    float d = current[i];
-                    if (d > 0
-                            && ((x[i] <= lowEdge && parent[i] <= lowEdge)
-                                    || (x[i] >= highEdge && parent[i] >= highEdge))) {
-                        current[i] = 0;
-                    } else if (d > 0) {
-                        magnitudes[moved] = d;
-                        endpoints[moved] = x[i] + 0f;
-                        scales[moved++] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
-                        sumSqAll += (double) d * d;
-                        largest = Math.max(largest, d);
-                    }
-                }
+                moved = gather(x, parent, n);
+                sumSqAll = gatheredSumSq;
+                largest = gatheredLargest;
                 if (moved < MIN_MOVED) {
                     return false;
                 }
@@ -433,6 +413,35 @@ final class SignSteps {
             }
         }
         return repeat;
+    }
+
+    /** What {@link #gather} summed: the moves' sum of squares and the largest move. */
+    private double gatheredSumSq;
+
+    private float gatheredLargest;
+
+    /**
+     * Gathers the moves left in {@link #current} (after far or stuck ones were zeroed) into
+     * {@link #magnitudes}, {@link #endpoints} and {@link #scales}, in coordinate order, as the first
+     * pass does; returns how many, with their sum of squares and largest in the fields above.
+     */
+    private int gather(float[] x, float[] parent, int n) {
+        int moved = 0;
+        double sumSq = 0;
+        float big = 0;
+        for (int i = 0; i < n; i++) {
+            float d = current[i];
+            if (d > 0) {
+                magnitudes[moved] = d;
+                endpoints[moved] = x[i] + 0f;
+                scales[moved++] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
+                sumSq += (double) d * d;
+                big = Math.max(big, d);
+            }
+        }
+        gatheredSumSq = sumSq;
+        gatheredLargest = big;
+        return moved;
     }
 
     /**
