@@ -490,17 +490,11 @@ public final class CrossKeyParents {
         int h = keyId.hashCode();
         KeyRecord rec = null;
         for (int r = 0; r < inputs.length; r++) {
-            double[] input = inputs[r];
-            double[] prediction = predictions[r];
-            if (input == null || prediction == null || input.length == 0) {
+            Store st = loadRow(inputs[r], predictions[r]);
+            if (st == null) {
                 continue;
             }
-            int c = Rows.argmax(prediction);
-            if (c < 0) {
-                continue;
-            }
-            Store st = store(input.length);
-            load(st, input);
+            int c = loadedClass;
             if (rec == null) {
                 rec = records.get(keyId);
                 if (rec == null) {
@@ -581,17 +575,11 @@ public final class CrossKeyParents {
     public void store(String keyId, double[][] inputs, double[][] predictions) {
         int h = keyId.hashCode();
         for (int r = 0; r < inputs.length; r++) {
-            double[] input = inputs[r];
-            double[] prediction = predictions[r];
-            if (input == null || prediction == null || input.length == 0) {
+            Store st = loadRow(inputs[r], predictions[r]);
+            if (st == null) {
                 continue;
             }
-            int c = Rows.argmax(prediction);
-            if (c < 0) {
-                continue;
-            }
-            Store st = store(input.length);
-            load(st, input);
+            int c = loadedClass;
             add(st, c, h, keyId);
             storedOnly++;
         }
@@ -679,6 +667,27 @@ public final class CrossKeyParents {
     /** Rows whose sketch bound did not rule them out, compared over every coordinate. */
     public long compared() {
         return compared;
+    }
+
+    /** The predicted class of the row {@link #loadRow} loaded last. */
+    private int loadedClass;
+
+    /**
+     * Loads a row into the scratch of its width's store and returns that store, with its predicted
+     * class in {@link #loadedClass}; null for a row that is skipped (missing, empty, or no class).
+     */
+    private Store loadRow(double[] input, double[] prediction) {
+        if (input == null || prediction == null || input.length == 0) {
+            return null;
+        }
+        int c = Rows.argmax(prediction);
+        if (c < 0) {
+            return null;
+        }
+        Store st = store(input.length);
+        load(st, input);
+        loadedClass = c;
+        return st;
     }
 
     private Store store(int width) {
