@@ -149,6 +149,8 @@ public final class PradaDetector implements Detector<PradaState> {
     private final float[] xRaw;
 
     private final float[] parentRaw;
+    /** One encoded row (codes and header), before a light key stores it. */
+    private final byte[] rowScratch;
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
     private final java.util.SplittableRandom sampler;
 
@@ -192,6 +194,7 @@ public final class PradaDetector implements Detector<PradaState> {
         this.parent = new float[settings.projectionDims()];
         this.xRaw = new float[settings.stepCoordinates()];
         this.parentRaw = new float[settings.stepCoordinates()];
+        this.rowScratch = new byte[ByteRows.stride(settings.projectionDims())];
         this.signSteps = new SignSteps(Math.max(settings.projectionDims(), settings.stepCoordinates()));
         // secret unless the operator fixes it (tests do, for repeatable runs)
         this.sampler = new java.util.SplittableRandom(
@@ -332,7 +335,7 @@ public final class PradaDetector implements Detector<PradaState> {
             join = true;
             noteStep(s, false);
         } else {
-            d = (float) Math.sqrt(nearestSquared(s, s.lightRows, before, members));
+            d = (float) Math.sqrt(nearestLightSquared(s, before, members));
             noteStep(s, d > 0 && isStep(s, s.lightRows, s.lightRaw, before, len, wide));
             join = d > threshold;
         }
@@ -346,9 +349,7 @@ public final class PradaDetector implements Detector<PradaState> {
         s.log = grown;
         if (join) {
             // the new member goes after class c's others: the array grows by exactly one row
-            int stride = ByteRows.stride(s.dims);
-            s.lightRows = withRow(s.lightRows, (before + members) * stride, stride);
-            ByteRows.encode(x, s.dims, s.lightRows, (before + members) * stride);
+            storeLight(s, before + members);
             if (wide) {
                 int rawStride = ByteRows.stride(s.sampleSize);
                 s.lightRaw = withRow(s.lightRaw, (before + members) * rawStride, rawStride);
@@ -356,6 +357,49 @@ public final class PradaDetector implements Detector<PradaState> {
             }
         }
         return true;
+    }
+
+    /**
+     * Stores the query as row {@code at} of a light key's {@link PradaState#lightRows}: its codes
+     * alone if its offset and step are the key's shared header (the first row's), else codes and
+     * header (see {@link PradaState#lightLo}). Lossless: the codes, offset and step are those {@link
+     * ByteRows#encode} gives.
+     */
+    private void storeLight(PradaState s, int at) {
+        int dims = s.dims;
+        byte[] row = rowScratch;
+        ByteRows.encode(x, dims, row, 0);
+        float lo = ByteRows.offset(row, 0, dims);
+        float step = ByteRows.step(row, 0, dims);
+        if (s.lightRows == null) {
+            s.lightLo = lo;
+            s.lightStep = step;
+        }
+        boolean own = Float.floatToRawIntBits(lo) != Float.floatToRawIntBits(s.lightLo)
+                || Float.floatToRawIntBits(step) != Float.floatToRawIntBits(s.lightStep);
+        int base = s.lightBase(at);
+        int length = own ? ByteRows.stride(dims) : dims;
+        s.lightRows = withRow(s.lightRows, base, length);
+        System.arraycopy(row, 0, s.lightRows, base, length);
+        long below = s.lightOwn & ((1L << at) - 1); // at < 64: a light key stores at most 64 rows
+        s.lightOwn = below | (s.lightOwn & ~below) << 1 | (own ? 1L << at : 0);
+    }
+
+    /** A light key's {@code n} rows as {@link ByteRows} rows, each with its header (the heavy states' layout). */
+    private static byte[] lightRowsWithHeaders(PradaState s, int n) {
+        int dims = s.dims;
+        int stride = ByteRows.stride(dims);
+        byte[] rows = new byte[n * stride];
+        for (int r = 0; r < n; r++) {
+            int from = s.lightBase(r);
+            System.arraycopy(s.lightRows, from, rows, r * stride, dims);
+            if (s.lightOwn(r)) {
+                System.arraycopy(s.lightRows, from + dims, rows, r * stride + dims, ByteRows.HEADER);
+            } else {
+                ByteRows.putOffsetAndStep(rows, r * stride, dims, s.lightLo, s.lightStep);
+            }
+        }
+        return rows;
     }
 
     /** A copy of rows (null: none) with {@code stride} zero bytes inserted at {@code at}. */
@@ -402,10 +446,16 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         int stride = ByteRows.stride(s.dims);
         int rawStride = s.lightRaw == null ? 0 : ByteRows.stride(s.sampleSize);
+        int rowCount = 0;
+        for (int m : members) {
+            rowCount += m;
+        }
+        // the heavy states keep every row's header
+        byte[] lightRows = lightRowsWithHeaders(s, rowCount);
         s.classes = new Object[top + 1];
         for (int t = 0, first = 0; t <= top; first += members[t], t++) {
             if (members[t] > 0) {
-                s.classes[t] = java.util.Arrays.copyOfRange(s.lightRows, first * stride, (first + members[t]) * stride);
+                s.classes[t] = java.util.Arrays.copyOfRange(lightRows, first * stride, (first + members[t]) * stride);
                 if (rawStride > 0) {
                     s.setRawRows(
                             t,
@@ -436,6 +486,7 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         s.log = null;
         s.lightRows = null;
+        s.lightOwn = 0;
         s.lightRaw = null;
     }
 
@@ -556,6 +607,32 @@ public final class PradaDetector implements Detector<PradaState> {
         return best;
     }
 
+    /**
+     * As {@link #nearestSquared}, over rows {@code first} to {@code first + size} of a light key's
+     * {@link PradaState#lightRows} (each under its own or the shared header).
+     */
+    private double nearestLightSquared(PradaState s, int first, int size) {
+        int dims = s.dims;
+        byte[] rows = s.lightRows;
+        float[] q = x;
+        float best = Float.POSITIVE_INFINITY;
+        int bestIndex = 0;
+        int base = s.lightBase(first);
+        for (int m = 0; m < size; m++) {
+            boolean own = s.lightOwn(first + m);
+            float lo = own ? ByteRows.offset(rows, base, dims) : s.lightLo;
+            float step = own ? ByteRows.step(rows, base, dims) : s.lightStep;
+            float sum = ByteRows.distanceSquared(q, rows, base, dims, lo, step, best);
+            if (sum < best) {
+                best = sum;
+                bestIndex = m;
+            }
+            base += own ? ByteRows.stride(dims) : dims;
+        }
+        nearest = bestIndex;
+        return best;
+    }
+
     /** Whether the query is a sign step from the nearest member, row {@code first + nearest} of rows (raw: of raw). */
     private boolean isStep(PradaState s, byte[] rows, byte[] raw, int first, int len, boolean wide) {
         float[] q;
@@ -574,9 +651,21 @@ public final class PradaDetector implements Detector<PradaState> {
             p = parentRaw;
         } else {
             n = Math.min(len, s.dims);
-            int base = (first + nearest) * ByteRows.stride(s.dims);
-            ByteRows.decode(rows, base, s.dims, parent);
-            quantError = quantisation(rows, base, s.dims);
+            int r = first + nearest;
+            if (rows == s.lightRows && !s.lightOwn(r)) {
+                // a light key's row under its shared header: the codes alone
+                int base = s.lightBase(r);
+                float lo = s.lightLo;
+                float step = s.lightStep;
+                for (int i = 0; i < s.dims; i++) {
+                    parent[i] = lo + step * (rows[base + i] & 0xFF);
+                }
+                quantError = step == 1f ? 0f : step / 2;
+            } else {
+                int base = rows == s.lightRows ? s.lightBase(r) : r * ByteRows.stride(s.dims);
+                ByteRows.decode(rows, base, s.dims, parent);
+                quantError = quantisation(rows, base, s.dims);
+            }
             q = x;
             p = parent;
         }

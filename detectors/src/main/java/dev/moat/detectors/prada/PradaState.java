@@ -63,6 +63,29 @@ final class PradaState {
      * light while {@link #classes} is empty.
      */
     byte[] lightRows;
+    /**
+     * Light mode: the offset and step of the key's first stored row, the header shared by every row
+     * of {@link #lightRows} whose bit in {@link #lightOwn} is clear: such a row is its {@code dims}
+     * codes alone; a row with another header (bit set) is a {@link ByteRows} row, codes then its own
+     * header. Image rows clipped to a fixed range (or whole pixel values from 0) mostly share one,
+     * so most rows save their 8 header bytes; rows that differ cost what they did before.
+     */
+    float lightLo;
+
+    float lightStep;
+    /** Bit r: row r of {@link #lightRows} carries its own header (a light key holds at most 64 rows). */
+    long lightOwn;
+
+    /** Where row r of {@link #lightRows} starts. */
+    int lightBase(int r) {
+        long below = r >= 64 ? lightOwn : lightOwn & ((1L << r) - 1);
+        return r * dims + ByteRows.HEADER * Long.bitCount(below);
+    }
+
+    /** Whether row r of {@link #lightRows} carries its own header. */
+    boolean lightOwn(int r) {
+        return (lightOwn >>> r & 1) != 0;
+    }
     /** Light mode, wide inputs: the members' raw-sample rows, in the same order as {@link #lightRows}. */
     byte[] lightRaw;
     /**
