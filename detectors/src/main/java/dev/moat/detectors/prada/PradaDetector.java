@@ -1,7 +1,6 @@
 package dev.moat.detectors.prada;
 
 import dev.moat.detectors.Detector;
-import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.ShapiroWilk;
@@ -210,7 +209,7 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public PradaState newState() {
-        return new PradaState();
+        return new PradaState(settings.stepWindow());
     }
 
     @Override
@@ -693,15 +692,11 @@ public final class PradaDetector implements Detector<PradaState> {
 
     private void noteStep(PradaState s, boolean step) {
         lastStep = step;
-        int window = settings.stepWindow();
-        if (s.stepWindow == null) {
-            s.stepWindow = new BitWindow(window);
-        }
-        s.stepWindow.add(step);
-        int filled = s.stepWindow.filled();
+        s.add(step);
+        int filled = s.filled();
         s.stepScore = filled < settings.stepMinQueries()
                 ? 0
-                : Rows.clamp01(((double) s.stepWindow.count() / filled - settings.stepLow())
+                : Rows.clamp01(((double) s.count() / filled - settings.stepLow())
                         / (settings.stepHigh() - settings.stepLow()));
     }
 
@@ -816,13 +811,10 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public String reason(PradaState s, long timeMillis) {
-        String steps = s.stepWindow == null || s.stepWindow.filled() == 0
+        String steps = s.filled() == 0
                 ? ""
                 : String.format(
-                        Locale.ROOT,
-                        "; %d of last %d queries are sign steps from a stored one",
-                        s.stepWindow.count(),
-                        s.stepWindow.filled());
+                        Locale.ROOT, "; %d of last %d queries are sign steps from a stored one", s.count(), s.filled());
         if (Double.isNaN(s.lastW)) {
             return String.format(
                     Locale.ROOT,

@@ -16,7 +16,7 @@ import java.util.Arrays;
  * bits for {@link SignSteps}. Memory is bounded by about
  * {@code classes * (max_set_size * (dims + 8) + max_distances * 8)} bytes.
  */
-final class PradaState {
+final class PradaState extends dev.moat.detectors.internal.BitWindow {
 
     /** One predicted class's growing set and distances (the {@link SortedRing} it extends). */
     static final class ClassState extends SortedRing {
@@ -134,8 +134,19 @@ final class PradaState {
     /** The magnitudes of the key's previous displacement (the sign-step test's "repeat" shape). */
     float[] prevSteps;
 
-    /** Whether each of the last {@code step_window} queries was a sign step from a stored one. */
-    dev.moat.detectors.internal.BitWindow stepWindow;
+    /**
+     * The window of whether each of the last {@code step_window} queries was a sign step from a
+     * stored one is this state itself (it extends {@link dev.moat.detectors.internal.BitWindow}: every
+     * key has it from its first query, so no object and reference of its own, 16 bytes a key).
+     */
+    PradaState(int stepWindow) {
+        super(stepWindow);
+    }
+
+    /** The sign-step window (this state), or null before the key's first query, as probes read it. */
+    dev.moat.detectors.internal.BitWindow stepWindow() {
+        return filled() == 0 ? null : this;
+    }
 
     double stepScore;
 

@@ -206,8 +206,8 @@ class DilutedRandomSizeJbdaTest {
                 g.add(q);
             }
             joinedClass.add(joined ? cls : -1);
-            if (s.stepWindow != null) {
-                maxSteps = Math.max(maxSteps, s.stepWindow.count());
+            if (s.stepWindow() != null) {
+                maxSteps = Math.max(maxSteps, s.stepWindow().count());
             }
             boolean pn = attack && parent != null && held != null && nearestId == ids.get(parent);
             parentNearest.add(pn);

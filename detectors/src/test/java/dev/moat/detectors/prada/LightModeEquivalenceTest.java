@@ -230,7 +230,8 @@ class LightModeEquivalenceTest {
                             heavy.update(hs[k], x.x(), x.prediction(), x.time());
                             if (ls[k].classes.length == 0) {
                                 lightQueries++;
-                                if (ls[k].stepWindow != null && ls[k].stepWindow.count() > 0) {
+                                if (ls[k].stepWindow() != null
+                                        && ls[k].stepWindow().count() > 0) {
                                     stepsWhileLight++;
                                 }
                             }

@@ -35,8 +35,8 @@ class MixedScaleSignStepsTest {
             for (int q = 0; q < 1_500; q++) {
                 double[] x = src.next();
                 d.update(s, x, t.predict(x), q * 2_000L);
-                if (s.stepWindow != null) {
-                    m = Math.max(m, s.stepWindow.count());
+                if (s.stepWindow() != null) {
+                    m = Math.max(m, s.stepWindow().count());
                 }
             }
             most.put(seed, m);

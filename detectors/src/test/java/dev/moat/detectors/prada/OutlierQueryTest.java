@@ -71,7 +71,7 @@ class OutlierQueryTest {
             double[] p = w.predict(sent);
             src.observe(x, p);
             d.update(s, sent, p, q * 1_000L);
-            most = Math.max(most, s.stepWindow.count());
+            most = Math.max(most, s.stepWindow().count());
         }
         return most;
     }

@@ -130,7 +130,7 @@ class SignStepCrestStepsTest {
             double[] p = clipped(w, x);
             src.observe(x, p);
             d.update(s, x, p, q * 1_000L);
-            most = Math.max(most, s.stepWindow.count());
+            most = Math.max(most, s.stepWindow().count());
         }
         return most;
     }
