@@ -81,8 +81,12 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double reference = Double.NaN;
         double z = Double.NaN;
         double score;
-        /** The key's published risk (see {@link Detector#observeRisk}). */
-        double keyRisk;
+        /**
+         * Whether the key's published risk (see {@link Detector#observeRisk}) was not below
+         * {@link dev.moat.detectors.internal.KeyPopulation#KEY_OK_BELOW}: all that is asked of it (a boolean,
+         * not the double: 8 bytes a key).
+         */
+        boolean keyNotOk;
     }
 
     public static Factory factory(Map<String, Object> params) {
@@ -137,12 +141,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         s.queries++;
         if (s.full() && s.queries % window == 0) {
             summary[0] = (double) s.count() / window;
-            s.slot = population.report(
-                    s.slot,
-                    s,
-                    summary,
-                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
-                    now);
+            s.slot = population.report(s.slot, s, summary, s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now);
         }
         s.score = computeScore(s, now);
     }
@@ -167,7 +166,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
 
     @Override
     public void observeRisk(State s, double risk) {
-        s.keyRisk = risk;
+        s.keyNotOk = !(risk < KeyPopulation.KEY_OK_BELOW);
     }
 
     @Override

@@ -159,8 +159,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
         double score;
         /** The share of the window's answers compared with their class's own reference at the last score. */
         double classShare;
-        /** The key's published risk (see {@link Detector#observeRisk}). */
-        double keyRisk;
+        /**
+         * Whether the key's published risk (see {@link Detector#observeRisk}) was not below
+         * {@link dev.moat.detectors.internal.KeyPopulation#KEY_OK_BELOW}: all that is asked of it (a boolean,
+         * not the double: 8 bytes a key).
+         */
+        boolean keyNotOk;
     }
 
     public static Factory factory(Map<String, Object> params) {
@@ -325,12 +329,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         s.window[2 * s.next + 1] = (byte)
                 (configuredClasses != null
                         ? configuredCode(cls, prediction)
-                        : classes.code(
-                                cls,
-                                s.slot >= 0
-                                        && s.score < KeyPopulation.TRUSTED_BELOW
-                                        && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
-                                now));
+                        : classes.code(cls, s.slot >= 0 && s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now));
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
         // keys report before their window is full, so the reference exists soon after start-up
@@ -338,12 +337,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (s.filled >= reportEvery && s.queries % reportEvery == 0 && settings.referenceCdf() == null) {
             cdfOf(s, cdf);
             int had = s.slot;
-            s.slot = population.report(
-                    s.slot,
-                    s,
-                    cdf,
-                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
-                    now);
+            s.slot = population.report(s.slot, s, cdf, s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now);
             if (had >= 0 && s.slot < 0) {
                 classes.stale();
             }
@@ -467,7 +461,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     @Override
     public void observeRisk(State s, double risk) {
-        s.keyRisk = risk;
+        s.keyNotOk = !(risk < KeyPopulation.KEY_OK_BELOW);
     }
 
     @Override

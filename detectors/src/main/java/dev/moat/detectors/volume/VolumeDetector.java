@@ -137,12 +137,7 @@ public final class VolumeDetector implements Detector<VolumeState> {
         }
         if (newMinute && calibration == null) {
             summary[0] = Math.log(longRatePerHour(s));
-            s.slot = population.report(
-                    s.slot,
-                    s,
-                    summary,
-                    s.score < KeyPopulation.TRUSTED_BELOW && s.keyRisk < KeyPopulation.KEY_OK_BELOW,
-                    now);
+            s.slot = population.report(s.slot, s, summary, s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now);
         }
         s.score = computeScore(s, now);
     }
@@ -225,7 +220,7 @@ public final class VolumeDetector implements Detector<VolumeState> {
 
     @Override
     public void observeRisk(VolumeState s, double risk) {
-        s.keyRisk = risk;
+        s.keyNotOk = !(risk < KeyPopulation.KEY_OK_BELOW);
     }
 
     @Override

@@ -19,8 +19,11 @@ final class VolumeState {
     /** Queries per hour bucket (index modulo 24), or null while {@link #thisHour} holds the only non-empty bucket. */
     int[] hours;
 
-    /** Queries in the current hour bucket while {@link #hours} is null (every other bucket is empty). */
-    int thisHour;
+    /**
+     * Queries in the current hour bucket while {@link #hours} is null (every other bucket is empty):
+     * below {@link #RING_AFTER}, so a byte.
+     */
+    byte thisHour;
 
     long queries;
     int slot = -1;
@@ -28,6 +31,10 @@ final class VolumeState {
     double score;
     /** The score before the {@code max_score} cap (reported when the cap bites). */
     double uncapped;
-    /** The key's published risk (see {@link dev.moat.detectors.Detector#observeRisk}). */
-    double keyRisk;
+    /**
+     * Whether the key's published risk (see {@link dev.moat.detectors.Detector#observeRisk}) was not below
+     * {@link dev.moat.detectors.internal.KeyPopulation#KEY_OK_BELOW}: all that is asked of it (a boolean,
+     * not the double: 8 bytes a key).
+     */
+    boolean keyNotOk;
 }
