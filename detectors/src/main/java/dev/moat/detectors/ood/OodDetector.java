@@ -144,7 +144,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
     /**
      * One key's window: each answer as two bytes, its confidence bin and its top-1 class's code
      * ({@link ClassReferences#code}), so entry i is {@code window[2i], window[2i+1]}. The array grows
-     * by half while the window fills (8 entries, 16 bytes, at first; 27 entries at 20 answers). The
+     * while the window fills: 8 entries (16 bytes) at first, then 4 at a time up to 64, then by half (20
+     * entries at 20 answers). The
      * per-bin counts are not kept: they are counted from the window when the statistic is computed
      * (every 10 answers), which saves each key 176 bytes.
      */
@@ -315,11 +316,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
         int window = settings.window();
         if (s.filled == (s.window == null ? 0 : s.window.length / 2) && s.filled < window) {
-            // grown by half up to the window while it fills (next == filled until then), from 8 answers (16 bytes):
-            // light keys keep a short array (27 answers' room, 54 bytes, at 20 answers)
-            s.window = java.util.Arrays.copyOf(
-                    s.window == null ? new byte[0] : s.window,
-                    2 * Math.min(window, Math.max(8, s.filled + s.filled / 2)));
+            // grown while it fills (next == filled until then), up to the window: from 8 answers (16 bytes), by 4
+            // answers (8 bytes, the heap's alignment: at most 3 answers' room unused) up to 64, then by half;
+            // light keys keep a short array (20 answers' room, 40 bytes, at 20 answers)
+            int grown = s.filled < 64 ? Math.max(8, s.filled + 4) : s.filled + s.filled / 2;
+            s.window = java.util.Arrays.copyOf(s.window == null ? new byte[0] : s.window, 2 * Math.min(window, grown));
         }
         if (s.filled < window) {
             s.filled++;
