@@ -271,15 +271,17 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     /**
-     * Light mode: the query scored and stored against the key's one log and one row array (see {@link
-     * PradaState#log}), exactly as the per-class states would score and store it. Returns false,
+     * Light mode: the query scored and stored against the key's one array of rows and log (see {@link
+     * PradaState#logLength}), exactly as the per-class states would score and store it. Returns false,
      * changing nothing, when the key must go heavy first: past {@link #lightQueries} queries, a class
      * of 128 or above, class c's G_c full (the next member would replace the oldest), or a query
      * whose width class (wide or not) differs from the key's first.
      */
     private boolean light(PradaState s, int c, int len, boolean wide) {
-        byte[] log = s.log;
-        int size = log == null ? 0 : log.length;
+        // the log is the tail of the key's one array, after its rows
+        byte[] log = s.lightRows;
+        int size = s.logLength;
+        int from = log == null ? 0 : log.length - size;
         if (c >= 128 || s.queries > lightQueries || (size > 0 && wide != (s.lightRaw != null))) {
             return false;
         }
@@ -294,7 +296,7 @@ public final class PradaDetector implements Detector<PradaState> {
         long seenLow = 0; // the classes met so far in the log, bits 0-63 and 64-127: their first entries are one byte
         long seenHigh = 0;
         for (int at = 0; at < size; ) {
-            int b = log[at];
+            int b = log[from + at];
             int t = b & 0x7F;
             boolean joined = b < 0;
             long bit = 1L << (t & 63);
@@ -318,7 +320,7 @@ public final class PradaDetector implements Detector<PradaState> {
             if (first) {
                 seen = true;
             } else if (joined) {
-                float d = ByteRows.getFloat(log, here + 1);
+                float d = ByteRows.getFloat(log, from + here + 1);
                 memberCount++;
                 memberSum += d;
                 memberSumSq += (double) d * d;
@@ -340,18 +342,23 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         // a class's first entry is its byte alone (it always joins, at no distance)
         int entry = seen ? PradaState.LOG_ENTRY : 1;
-        byte[] grown = log == null ? new byte[entry] : java.util.Arrays.copyOf(log, size + entry);
-        grown[size] = (byte) (join ? c | 0x80 : c);
-        if (seen) {
-            ByteRows.putFloat(grown, size + 1, d);
-        }
-        s.log = grown;
         if (join) {
-            // the new member goes after class c's others: the array grows by exactly one row
-            storeLight(s, before + members);
+            // the new member goes after class c's others: the array grows by exactly one row (and the entry)
+            storeLight(s, before + members, entry);
+        } else {
+            s.lightRows = java.util.Arrays.copyOf(log, log.length + entry);
+        }
+        byte[] grown = s.lightRows;
+        int end = grown.length - entry;
+        grown[end] = (byte) (join ? c | 0x80 : c);
+        if (seen) {
+            ByteRows.putFloat(grown, end + 1, d);
+        }
+        s.logLength = size + entry;
+        if (join) {
             if (wide) {
                 int rawStride = ByteRows.stride(s.sampleSize);
-                s.lightRaw = withRow(s.lightRaw, (before + members) * rawStride, rawStride);
+                s.lightRaw = withRow(s.lightRaw, (before + members) * rawStride, rawStride, 0);
                 ByteRows.encode(xRaw, s.sampleSize, s.lightRaw, (before + members) * rawStride);
             }
         }
@@ -364,7 +371,7 @@ public final class PradaDetector implements Detector<PradaState> {
      * header (see {@link PradaState#lightLo}). Lossless: the codes, offset and step are those {@link
      * ByteRows#encode} gives.
      */
-    private void storeLight(PradaState s, int at) {
+    private void storeLight(PradaState s, int at, int logEntry) {
         int dims = s.dims;
         byte[] row = rowScratch;
         ByteRows.encode(x, dims, row, 0);
@@ -378,7 +385,7 @@ public final class PradaDetector implements Detector<PradaState> {
                 || Float.floatToRawIntBits(step) != Float.floatToRawIntBits(s.lightStep);
         int base = s.lightBase(at);
         int length = own ? ByteRows.stride(dims) : dims;
-        s.lightRows = withRow(s.lightRows, base, length);
+        s.lightRows = withRow(s.lightRows, base, length, logEntry);
         System.arraycopy(row, 0, s.lightRows, base, length);
         long below = s.lightOwn & ((1L << at) - 1); // at < 64: a light key stores at most 64 rows
         s.lightOwn = below | (s.lightOwn & ~below) << 1 | (own ? 1L << at : 0);
@@ -401,12 +408,12 @@ public final class PradaDetector implements Detector<PradaState> {
         return rows;
     }
 
-    /** A copy of rows (null: none) with {@code stride} zero bytes inserted at {@code at}. */
-    private static byte[] withRow(byte[] rows, int at, int stride) {
+    /** A copy of rows (null: none) with {@code stride} zero bytes inserted at {@code at} and {@code tail} appended. */
+    private static byte[] withRow(byte[] rows, int at, int stride, int tail) {
         if (rows == null) {
-            return new byte[stride];
+            return new byte[stride + tail];
         }
-        byte[] grown = new byte[rows.length + stride];
+        byte[] grown = new byte[rows.length + stride + tail];
         System.arraycopy(rows, 0, grown, 0, at);
         System.arraycopy(rows, at, grown, at + stride, rows.length - at);
         return grown;
@@ -418,10 +425,10 @@ public final class PradaDetector implements Detector<PradaState> {
      * by replaying the log.
      */
     private void toHeavy(PradaState s) {
-        byte[] log = s.log;
-        if (log == null) {
+        if (s.lightRows == null) {
             return;
         }
+        byte[] log = java.util.Arrays.copyOfRange(s.lightRows, s.lightRows.length - s.logLength, s.lightRows.length);
         // entry starts: a class's first entry is one byte, the others five
         int[] starts = new int[log.length];
         int entries = 0;
@@ -483,7 +490,7 @@ public final class PradaDetector implements Detector<PradaState> {
                 cs.join(d);
             }
         }
-        s.log = null;
+        s.logLength = 0;
         s.lightRows = null;
         s.lightOwn = 0;
         s.lightRaw = null;

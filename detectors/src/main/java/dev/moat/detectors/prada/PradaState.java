@@ -5,7 +5,7 @@ import java.util.Arrays;
 /**
  * One key's PRADA state. For its first queries (light mode, up to 64 and never past min_distances)
  * a key holds no per-class state: one array of all its stored rows grouped by class ({@link
- * #lightRows}) and a log entry per query ({@link #log}: class, joined, distance; 1 byte for a class's first query, else 5), from which
+ * #lightRows}, the log after them) and a log entry per query ({@link #logLength}: class, joined, distance; 1 byte for a class's first query, else 5), from which
  * T_c and the member sums are replayed when a class is queried; then the log is replayed into the
  * per-class states below, exactly as they would have grown. Heavy keys, per predicted class: at its first query only that query's row (G_c's one
  * member, T_c = 0, no distances yet: a light key sees several classes once, and they cost no class
@@ -59,8 +59,8 @@ final class PradaState extends dev.moat.detectors.internal.BitWindow {
     /**
      * Light mode (the key's first queries, see {@link PradaDetector}'s {@code LIGHT_QUERIES}): every
      * member of every G_c in one array, grouped by class in ascending class order, each group in the
-     * order its members joined; null once the key is heavy (or before its first query). A key is
-     * light while {@link #classes} is empty.
+     * order its members joined, then the log ({@link #logLength}); null once the key is heavy (or
+     * before its first query). A key is light while {@link #classes} is empty.
      */
     byte[] lightRows;
     /**
@@ -89,13 +89,14 @@ final class PradaState extends dev.moat.detectors.internal.BitWindow {
     /** Light mode, wide inputs: the members' raw-sample rows, in the same order as {@link #lightRows}. */
     byte[] lightRaw;
     /**
-     * Light mode: one entry per query, in arrival order: the predicted class (below 128) with bit 7
+     * Light mode: the length of the log, the last bytes of {@link #lightRows} (after the rows: one
+     * array a key, not two). The log: one entry per query, in arrival order: the predicted class (below 128) with bit 7
      * set if the query joined G_c, then, except for a class's first query (which always joins, at no
      * distance: one byte), the distance to G_c as a little-endian float ({@value #LOG_ENTRY} bytes).
      * Everything else of the class state (T_c, the member
      * distances' sums, D_c) is a function of this log and is recomputed from it.
      */
-    byte[] log;
+    int logLength;
 
     static final int LOG_ENTRY = 5;
 
