@@ -150,6 +150,10 @@ public final class PradaDetector implements Detector<PradaState> {
     private final float[] parentRaw;
     /** One encoded row (codes and header), before a light key stores it. */
     private final byte[] rowScratch;
+    /** That row as a light key stores it (mask and non-zero codes or all codes, then its header if its own). */
+    private final byte[] packScratch;
+    /** A light key's sparse row's codes, expanded. */
+    private final byte[] codeScratch;
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
     private final java.util.SplittableRandom sampler;
 
@@ -194,6 +198,9 @@ public final class PradaDetector implements Detector<PradaState> {
         this.xRaw = new float[settings.stepCoordinates()];
         this.parentRaw = new float[settings.stepCoordinates()];
         this.rowScratch = new byte[ByteRows.stride(settings.projectionDims())];
+        this.packScratch =
+                new byte[PradaState.maskBytes(settings.projectionDims()) + ByteRows.stride(settings.projectionDims())];
+        this.codeScratch = new byte[settings.projectionDims()];
         this.signSteps = new SignSteps(Math.max(settings.projectionDims(), settings.stepCoordinates()));
         // secret unless the operator fixes it (tests do, for repeatable runs)
         this.sampler = new java.util.SplittableRandom(
@@ -383,12 +390,59 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         boolean own = Float.floatToRawIntBits(lo) != Float.floatToRawIntBits(s.lightLo)
                 || Float.floatToRawIntBits(step) != Float.floatToRawIntBits(s.lightStep);
+        int mask = PradaState.maskBytes(dims);
+        int zeros = 0;
+        for (int i = 0; i < dims; i++) {
+            zeros += row[i] == 0 ? 1 : 0;
+        }
+        // sparse only where the mask costs less than the zero codes it drops
+        boolean sparse = zeros > mask;
+        byte[] packed = packScratch;
+        int length;
+        if (sparse) {
+            java.util.Arrays.fill(packed, 0, mask, (byte) 0);
+            length = mask;
+            for (int i = 0; i < dims; i++) {
+                if (row[i] != 0) {
+                    packed[i >>> 3] |= (byte) (1 << (i & 7));
+                    packed[length++] = row[i];
+                }
+            }
+        } else {
+            System.arraycopy(row, 0, packed, 0, dims);
+            length = dims;
+        }
+        if (own) {
+            System.arraycopy(row, dims, packed, length, ByteRows.HEADER);
+            length += ByteRows.HEADER;
+        }
         int base = s.lightBase(at);
-        int length = own ? ByteRows.stride(dims) : dims;
         s.lightRows = withRow(s.lightRows, base, length, logEntry);
-        System.arraycopy(row, 0, s.lightRows, base, length);
-        long below = s.lightOwn & ((1L << at) - 1); // at < 64: a light key stores at most 64 rows
-        s.lightOwn = below | (s.lightOwn & ~below) << 1 | (own ? 1L << at : 0);
+        System.arraycopy(packed, 0, s.lightRows, base, length);
+        long below = (1L << at) - 1; // at < 64: a light key stores at most 64 rows
+        s.lightOwn = (s.lightOwn & below) | (s.lightOwn & ~below) << 1 | (own ? 1L << at : 0);
+        s.lightSparse = (s.lightSparse & below) | (s.lightSparse & ~below) << 1 | (sparse ? 1L << at : 0);
+    }
+
+    /**
+     * Row r of a light key's rows, starting at base, decoded into out[0..dims); returns its
+     * quantisation error (as {@link ByteRows#decode} and {@link #quantisation} give for the same row).
+     */
+    private float decodeLight(PradaState s, int r, int base, float[] out) {
+        int dims = s.dims;
+        byte[] codes = s.lightCodes(r, base, codeScratch);
+        int at = codes == s.lightRows ? base : 0;
+        float lo = s.lightLo;
+        float step = s.lightStep;
+        if (s.lightOwn(r)) {
+            int header = base + s.lightCodes(r, base);
+            lo = ByteRows.getFloat(s.lightRows, header);
+            step = ByteRows.getFloat(s.lightRows, header + 4);
+        }
+        for (int i = 0; i < dims; i++) {
+            out[i] = lo + step * (codes[at + i] & 0xFF);
+        }
+        return step == 1f ? 0f : step / 2;
     }
 
     /** A light key's {@code n} rows as {@link ByteRows} rows, each with its header (the heavy states' layout). */
@@ -396,14 +450,18 @@ public final class PradaDetector implements Detector<PradaState> {
         int dims = s.dims;
         int stride = ByteRows.stride(dims);
         byte[] rows = new byte[n * stride];
-        for (int r = 0; r < n; r++) {
-            int from = s.lightBase(r);
-            System.arraycopy(s.lightRows, from, rows, r * stride, dims);
+        byte[] scratch = new byte[dims];
+        for (int r = 0, from = 0; r < n; r++) {
+            byte[] codes = s.lightCodes(r, from, scratch);
+            System.arraycopy(codes, codes == scratch ? 0 : from, rows, r * stride, dims);
+            int length = s.lightCodes(r, from);
             if (s.lightOwn(r)) {
-                System.arraycopy(s.lightRows, from + dims, rows, r * stride + dims, ByteRows.HEADER);
+                System.arraycopy(s.lightRows, from + length, rows, r * stride + dims, ByteRows.HEADER);
+                length += ByteRows.HEADER;
             } else {
                 ByteRows.putOffsetAndStep(rows, r * stride, dims, s.lightLo, s.lightStep);
             }
+            from += length;
         }
         return rows;
     }
@@ -493,6 +551,7 @@ public final class PradaDetector implements Detector<PradaState> {
         s.logLength = 0;
         s.lightRows = null;
         s.lightOwn = 0;
+        s.lightSparse = 0;
         s.lightRaw = null;
     }
 
@@ -625,15 +684,18 @@ public final class PradaDetector implements Detector<PradaState> {
         int bestIndex = 0;
         int base = s.lightBase(first);
         for (int m = 0; m < size; m++) {
-            boolean own = s.lightOwn(first + m);
-            float lo = own ? ByteRows.offset(rows, base, dims) : s.lightLo;
-            float step = own ? ByteRows.step(rows, base, dims) : s.lightStep;
-            float sum = ByteRows.distanceSquared(q, rows, base, dims, lo, step, best);
+            int r = first + m;
+            boolean own = s.lightOwn(r);
+            int length = s.lightCodes(r, base);
+            byte[] codes = s.lightCodes(r, base, codeScratch);
+            float lo = own ? ByteRows.getFloat(rows, base + length) : s.lightLo;
+            float step = own ? ByteRows.getFloat(rows, base + length + 4) : s.lightStep;
+            float sum = ByteRows.distanceSquared(q, codes, codes == rows ? base : 0, dims, lo, step, best);
             if (sum < best) {
                 best = sum;
                 bestIndex = m;
             }
-            base += own ? ByteRows.stride(dims) : dims;
+            base += length + (own ? ByteRows.HEADER : 0);
         }
         nearest = bestIndex;
         return best;
@@ -658,17 +720,11 @@ public final class PradaDetector implements Detector<PradaState> {
         } else {
             n = Math.min(len, s.dims);
             int r = first + nearest;
-            if (rows == s.lightRows && !s.lightOwn(r)) {
-                // a light key's row under its shared header: the codes alone
-                int base = s.lightBase(r);
-                float lo = s.lightLo;
-                float step = s.lightStep;
-                for (int i = 0; i < s.dims; i++) {
-                    parent[i] = lo + step * (rows[base + i] & 0xFF);
-                }
-                quantError = step == 1f ? 0f : step / 2;
+            if (rows == s.lightRows) {
+                // a light key's row: its codes may be sparse, its header shared
+                quantError = decodeLight(s, r, s.lightBase(r), parent);
             } else {
-                int base = rows == s.lightRows ? s.lightBase(r) : r * ByteRows.stride(s.dims);
+                int base = r * ByteRows.stride(s.dims);
                 ByteRows.decode(rows, base, s.dims, parent);
                 quantError = quantisation(rows, base, s.dims);
             }

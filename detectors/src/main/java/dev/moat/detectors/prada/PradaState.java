@@ -75,11 +75,64 @@ final class PradaState extends dev.moat.detectors.internal.BitWindow {
     float lightStep;
     /** Bit r: row r of {@link #lightRows} carries its own header (a light key holds at most 64 rows). */
     long lightOwn;
+    /**
+     * Bit r: row r of {@link #lightRows} keeps its codes sparse: a mask of {@code (dims + 7) / 8}
+     * bytes (bit i set: code i is not 0) and then the non-zero codes in order, instead of all
+     * {@code dims} codes. A row is stored so when it has more zero codes than the mask has bytes
+     * (image rows: the background; a digits row of the benchmark has about 16 of 64), so it never
+     * costs more; decoded, its codes are the same.
+     */
+    long lightSparse;
+
+    static int maskBytes(int dims) {
+        return (dims + 7) >>> 3;
+    }
+
+    /** Whether row r of {@link #lightRows} keeps its codes sparse. */
+    boolean lightSparse(int r) {
+        return (lightSparse >>> r & 1) != 0;
+    }
+
+    /** The bytes of row r's codes (mask and non-zero codes if sparse, else {@code dims}), the row starting at base. */
+    int lightCodes(int r, int base) {
+        if (!lightSparse(r)) {
+            return dims;
+        }
+        int m = maskBytes(dims);
+        int n = m;
+        for (int i = 0; i < m; i++) {
+            n += Integer.bitCount(lightRows[base + i] & 0xFF);
+        }
+        return n;
+    }
 
     /** Where row r of {@link #lightRows} starts. */
     int lightBase(int r) {
-        long below = r >= 64 ? lightOwn : lightOwn & ((1L << r) - 1);
-        return r * dims + ByteRows.HEADER * Long.bitCount(below);
+        if (lightSparse == 0) {
+            long below = r >= 64 ? lightOwn : lightOwn & ((1L << r) - 1);
+            return r * dims + ByteRows.HEADER * Long.bitCount(below);
+        }
+        int base = 0;
+        for (int i = 0; i < r; i++) {
+            base += lightCodes(i, base) + (lightOwn(i) ? ByteRows.HEADER : 0);
+        }
+        return base;
+    }
+
+    /**
+     * Row r's codes, the row starting at base: the array and offset to read {@code dims} codes at,
+     * {@code scratch} (from 0) holding them if the row is sparse.
+     */
+    byte[] lightCodes(int r, int base, byte[] scratch) {
+        if (!lightSparse(r)) {
+            return lightRows;
+        }
+        byte[] rows = lightRows;
+        int at = base + maskBytes(dims);
+        for (int i = 0; i < dims; i++) {
+            scratch[i] = (rows[base + (i >>> 3)] >>> (i & 7) & 1) != 0 ? rows[at++] : 0;
+        }
+        return scratch;
     }
 
     /** Whether row r of {@link #lightRows} carries its own header. */
