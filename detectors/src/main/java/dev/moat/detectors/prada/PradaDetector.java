@@ -166,6 +166,10 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     private boolean lastStep;
+    /** A light key's last search: where its nearest row starts, and where the row after the class's last starts. */
+    private int nearestBase;
+
+    private int lightEnd;
 
     /** Whether the last query counted as a sign step, for probes. */
     boolean lastStepForTest() {
@@ -351,7 +355,8 @@ public final class PradaDetector implements Detector<PradaState> {
         int entry = seen ? PradaState.LOG_ENTRY : 1;
         if (join) {
             // the new member goes after class c's others: the array grows by exactly one row (and the entry)
-            storeLight(s, before + members, entry);
+            // the class's rows end where the search stopped (a class's first row: walk to it)
+            storeLight(s, before + members, seen ? lightEnd : s.lightBase(before + members), entry);
         } else {
             s.lightRows = java.util.Arrays.copyOf(log, log.length + entry);
         }
@@ -373,12 +378,12 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     /**
-     * Stores the query as row {@code at} of a light key's {@link PradaState#lightRows}: its codes
+     * Stores the query as row {@code at} (starting at {@code base}) of a light key's {@link PradaState#lightRows}: its codes
      * alone if its offset and step are the key's shared header (the first row's), else codes and
      * header (see {@link PradaState#lightLo}). Lossless: the codes, offset and step are those {@link
      * ByteRows#encode} gives.
      */
-    private void storeLight(PradaState s, int at, int logEntry) {
+    private void storeLight(PradaState s, int at, int base, int logEntry) {
         int dims = s.dims;
         byte[] row = rowScratch;
         ByteRows.encode(x, dims, row, 0);
@@ -416,7 +421,6 @@ public final class PradaDetector implements Detector<PradaState> {
             System.arraycopy(row, dims, packed, length, ByteRows.HEADER);
             length += ByteRows.HEADER;
         }
-        int base = s.lightBase(at);
         s.lightRows = withRow(s.lightRows, base, length, logEntry);
         System.arraycopy(packed, 0, s.lightRows, base, length);
         long below = (1L << at) - 1; // at < 64: a light key stores at most 64 rows
@@ -683,6 +687,7 @@ public final class PradaDetector implements Detector<PradaState> {
         float best = Float.POSITIVE_INFINITY;
         int bestIndex = 0;
         int base = s.lightBase(first);
+        nearestBase = base; // member 0 unless a later one is nearer (as bestIndex)
         for (int m = 0; m < size; m++) {
             int r = first + m;
             boolean own = s.lightOwn(r);
@@ -694,10 +699,12 @@ public final class PradaDetector implements Detector<PradaState> {
             if (sum < best) {
                 best = sum;
                 bestIndex = m;
+                nearestBase = base;
             }
             base += length + (own ? ByteRows.HEADER : 0);
         }
         nearest = bestIndex;
+        lightEnd = base;
         return best;
     }
 
@@ -722,7 +729,7 @@ public final class PradaDetector implements Detector<PradaState> {
             int r = first + nearest;
             if (rows == s.lightRows) {
                 // a light key's row: its codes may be sparse, its header shared
-                quantError = decodeLight(s, r, s.lightBase(r), parent);
+                quantError = decodeLight(s, r, nearestBase, parent);
             } else {
                 int base = r * ByteRows.stride(s.dims);
                 ByteRows.decode(rows, base, s.dims, parent);

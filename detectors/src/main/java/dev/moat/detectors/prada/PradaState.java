@@ -100,11 +100,18 @@ final class PradaState extends dev.moat.detectors.internal.BitWindow {
         }
         int m = maskBytes(dims);
         int n = m;
-        for (int i = 0; i < m; i++) {
+        int i = 0;
+        for (; i + 8 <= m; i += 8) {
+            n += Long.bitCount((long) LONG.get(lightRows, base + i));
+        }
+        for (; i < m; i++) {
             n += Integer.bitCount(lightRows[base + i] & 0xFF);
         }
         return n;
     }
+
+    private static final java.lang.invoke.VarHandle LONG =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
     /** Where row r of {@link #lightRows} starts. */
     int lightBase(int r) {
@@ -128,11 +135,28 @@ final class PradaState extends dev.moat.detectors.internal.BitWindow {
             return lightRows;
         }
         byte[] rows = lightRows;
-        int at = base + maskBytes(dims);
-        for (int i = 0; i < dims; i++) {
-            scratch[i] = (rows[base + (i >>> 3)] >>> (i & 7) & 1) != 0 ? rows[at++] : 0;
+        int m = maskBytes(dims);
+        int at = base + m;
+        java.util.Arrays.fill(scratch, 0, dims, (byte) 0);
+        // the mask 64 bits at a time (a little-endian long is bytes i..i+7, bit k of the long code 8i+k)
+        for (int i = 0; i < m; i += 8) {
+            long bits = i + 8 <= m ? (long) LONG.get(rows, base + i) : tail(rows, base + i, m - i);
+            int from = i << 3;
+            while (bits != 0) {
+                scratch[from + Long.numberOfTrailingZeros(bits)] = rows[at++];
+                bits &= bits - 1;
+            }
         }
         return scratch;
+    }
+
+    /** The last {@code n} (below 8) bytes of a mask at {@code at}, as the low bytes of a long. */
+    private static long tail(byte[] rows, int at, int n) {
+        long bits = 0;
+        for (int k = 0; k < n; k++) {
+            bits |= (rows[at + k] & 0xFFL) << (8 * k);
+        }
+        return bits;
     }
 
     /** Whether row r of {@link #lightRows} carries its own header. */
