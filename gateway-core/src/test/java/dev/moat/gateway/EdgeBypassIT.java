@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.server.ModelServerExtension;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -22,6 +23,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,17 +47,25 @@ class EdgeBypassIT {
 
     static final String ROW = "[" + "3,".repeat(63) + "3]";
 
+    @RegisterExtension
+    static final ModelServerExtension fixture = new ModelServerExtension();
+
     static LikeRealServers real;
     static Gateway gw;
 
     @BeforeAll
     static void start() throws Exception {
         real = new LikeRealServers();
-        gw = Gateway.start(Gateway.common("\"1000/1m\"") + """
+        gw = Gateway.start(
+                Gateway.common("\"1000/1m\"")
+                        + """
                 upstreams:
                   tf: {url: "${UPSTREAM}", protocol: tfserving, response_timeout: 5s}
                   triton: {url: "${UPSTREAM}", protocol: kserve-v2, response_timeout: 5s}
+                  llm: {url: "LLM", protocol: openai, response_timeout: 5s}
                 routes:
+                  - {path_prefix: /v1/chat/completions, upstream: llm, policy: llm}
+                  - {path_prefix: /v1/completions, upstream: llm, policy: llm_neutralise}
                   - {path_prefix: /, upstream: tf}
                   - {path_prefix: /v1/models/digits, upstream: tf, policy: strict}
                   - {path_prefix: /v2/models/digits, upstream: triton, policy: strict}
@@ -63,7 +73,12 @@ class EdgeBypassIT {
                   strict:
                     outputs:
                       - round: 1
-                """, real.uri());
+                  llm:
+                    llm: {max_top_logprobs: 2, logit_bias_with_logprobs: reject}
+                  llm_neutralise:
+                    llm: {max_top_logprobs: 2, logit_bias_with_logprobs: neutralise}
+                """.replace("LLM", fixture.baseUri().toString()),
+                real.uri());
     }
 
     @AfterAll
@@ -131,6 +146,48 @@ class EdgeBypassIT {
                         .isLessThan(1e-9);
             }
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "\"allowed_token_ids\":[17,42]",
+                "\"guided_choice\":[\"yes\",\"no\"]",
+                "\"guided_regex\":\"(yes|no)\"",
+                "\"structured_outputs\":{\"choice\":[\"yes\",\"no\"]}",
+            })
+    void restrictingTheSampledTokensWithLogprobsIsRefusedLikeLogitBiasBypass(String steer) throws Exception {
+        long before = fixture.server().requests("/v1/chat");
+        RawClient.Response r = post(
+                "/v1/chat/completions",
+                "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"moats?\"}],"
+                        + "\"max_tokens\":2,\"logprobs\":true,\"top_logprobs\":2," + steer + "}");
+        assertThat(r.status()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("cannot be combined with logprobs");
+        assertThat(fixture.server().requests("/v1/chat")).isEqualTo(before);
+    }
+
+    @Test
+    void restrictingTheSampledTokensIsNeutralisedWhereTheRouteNeutralisesLogitBiasBypass() throws Exception {
+        RawClient.Response r = post(
+                "/v1/completions",
+                "{\"model\":\"moat-tiny-16\",\"prompt\":\"moats?\",\"max_tokens\":2,\"logprobs\":2,"
+                        + "\"allowed_token_ids\":[17,42]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode choice = JSON.readTree(r.body()).get("choices").get(0);
+        assertThat(choice.path("logprobs").isMissingNode()
+                        || choice.path("logprobs").isNull())
+                .as("the logprobs were not asked for upstream: " + r.body())
+                .isTrue();
+    }
+
+    @Test
+    void theSameFieldsWithoutLogprobsPass() throws Exception {
+        RawClient.Response r = post(
+                "/v1/chat/completions",
+                "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"moats?\"}],"
+                        + "\"max_tokens\":2,\"allowed_token_ids\":[17,42]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
     }
 
     /**
