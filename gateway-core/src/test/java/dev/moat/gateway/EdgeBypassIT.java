@@ -190,6 +190,40 @@ class EdgeBypassIT {
         assertThat(r.status()).as(r.body()).isEqualTo(200);
     }
 
+    @Test
+    void anLlmBatchOfPromptsCostsOneRowPerPromptBypass() throws Exception {
+        try (Gateway tight = Gateway.start(Gateway.common("\"5/1m\"") + """
+                upstreams:
+                  llm: {url: "${UPSTREAM}", protocol: openai, response_timeout: 5s}
+                routes:
+                  - {path_prefix: /v1/completions, upstream: llm, policy: llm}
+                policies:
+                  llm:
+                    llm: {max_top_logprobs: 2}
+                """, fixture.baseUri())) {
+            long before = fixture.server().requests("/v1/completions");
+            var twenty = tight.post("/v1/completions", Gateway.ALICE, completions(20));
+            assertThat(twenty.statusCode()).as(twenty.body()).isEqualTo(429);
+            assertThat(twenty.body()).contains("20 rows");
+            assertThat(fixture.server().requests("/v1/completions")).isEqualTo(before);
+            var three = tight.post("/v1/completions", Gateway.ALICE, completions(3));
+            assertThat(three.statusCode()).as(three.body()).isEqualTo(200);
+            assertThat(JSON.readTree(three.body()).get("choices").size()).isEqualTo(3);
+            var again = tight.post("/v1/completions", Gateway.ALICE, completions(3));
+            assertThat(again.statusCode())
+                    .as("5 rows a minute, 3 taken: " + again.body())
+                    .isEqualTo(429);
+        }
+    }
+
+    private static String completions(int prompts) {
+        StringBuilder p = new StringBuilder();
+        for (int i = 0; i < prompts; i++) {
+            p.append(i == 0 ? "" : ",").append("\"moat number ").append(i).append('"');
+        }
+        return "{\"model\":\"moat-tiny-16\",\"prompt\":[" + p + "],\"max_tokens\":1}";
+    }
+
     /**
      * One JDK server answering for the sample model as real servers do: TensorFlow Serving's
      * predict path matched case-blind, and a Triton-like infer answering {@code probabilities} and
