@@ -123,29 +123,40 @@ class EdgeBypassIT {
         assertThat(r.status()).as(r.body()).isEqualTo(404);
     }
 
-    @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "", // the model's every output: probabilities, then logits
-                ",\"outputs\":[{\"name\":\"logits\"},{\"name\":\"probabilities\"}]", // reordered
-                ",\"outputs\":[{\"name\":\"probabilities\"},{\"name\":\"logits\"}]",
-                ",\"outputs\":[{\"name\":\"logits\"}]", // the raw scores alone
-            })
-    void aSecondOutputTensorCannotCarryRawScoresPastThePolicyBypass(String outputs) throws Exception {
-        String body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,64],\"datatype\":\"FP32\",\"data\":[" + ROW + ","
-                + ROW.replace('3', '9') + "]}]" + outputs + "}";
-        RawClient.Response r = post("/v2/models/digits/infer", body);
+    @Test
+    void aSecondOutputTensorCannotCarryRawScoresPastThePolicyBypass() throws Exception {
+        // the model's every output: probabilities, then logits
+        RawClient.Response r = post("/v2/models/digits/infer", infer(""));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         JsonNode tensors = JSON.readTree(r.body()).get("outputs");
         assertThat(tensors.size()).as(r.body()).isEqualTo(1);
-        for (JsonNode t : tensors) {
-            assertThat(t.get("data").size()).isEqualTo(20);
-            for (JsonNode v : t.get("data")) {
-                assertThat(Math.abs(v.asDouble() * 10 - Math.rint(v.asDouble() * 10)))
-                        .as("every value the client gets went through round: 1: " + r.body())
-                        .isLessThan(1e-9);
-            }
+        assertThat(tensors.get(0).get("name").asText()).isEqualTo("probabilities");
+        assertThat(tensors.get(0).get("data").size()).isEqualTo(20);
+        for (JsonNode v : tensors.get(0).get("data")) {
+            assertThat(Math.abs(v.asDouble() * 10 - Math.rint(v.asDouble() * 10)))
+                    .as("every value the client gets went through round: 1: " + r.body())
+                    .isLessThan(1e-9);
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                ",\"outputs\":[{\"name\":\"logits\"}]", // the raw scores alone, read as probabilities
+                ",\"outputs\":[{\"name\":\"logits\"},{\"name\":\"probabilities\"}]", // reordered
+                ",\"outputs\":[{\"name\":\"probabilities\",\"parameters\":{\"classification\":3}}]",
+            })
+    void aRequestCannotChooseTheOutputTensorsBypass(String outputs) throws Exception {
+        int before = real.served.get();
+        RawClient.Response r = post("/v2/models/digits/infer", infer(outputs));
+        assertThat(r.status()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("outputs");
+        assertThat(real.served.get()).isEqualTo(before);
+    }
+
+    private static String infer(String outputs) {
+        return "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,64],\"datatype\":\"FP32\",\"data\":[" + ROW + ","
+                + ROW.replace('3', '9') + "]}]" + outputs + "}";
     }
 
     @ParameterizedTest

@@ -21,7 +21,9 @@ import java.util.Arrays;
  * other output tensor is removed, because no transform ran on it (a model exporting {@code logits}
  * or {@code labels} beside its probabilities would hand out the raw scores, or the true label of a
  * watermarked answer, and a request's {@code outputs} can reorder the tensors past any positional
- * {@code strip}). Tensors sent as binary data (Triton's
+ * {@code strip}). A request's own {@code outputs} (which tensors, binary data, Triton's
+ * classification extension) is refused as malformed: asked alone, a {@code logits} tensor would
+ * be read as the probabilities, and rounding leaves logits nearly whole. Tensors sent as binary data (Triton's
  * {@code binary_data_size} extension) or as strings ({@code BYTES}) count as malformed on
  * inspected routes.
  */
@@ -37,7 +39,15 @@ final class KServeV2Adapter extends JsonAdapter {
 
     @Override
     public double[][] inputs(ByteBuf requestBody) throws MalformedBodyException {
-        JsonNode inputs = object(requestBody).get("inputs");
+        JsonNode root = object(requestBody);
+        if (root.has("outputs")) {
+            // the client would choose what the policy reads as probabilities: asked alone, a
+            // "logits" tensor is taken for them and its scores pass nearly whole (EdgeBypassIT)
+            throw new MalformedBodyException(
+                    "outputs: a request may not choose the output tensors on this route (the model's"
+                            + " prediction tensor is answered)");
+        }
+        JsonNode inputs = root.get("inputs");
         if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
             throw new MalformedBodyException("inputs: expected a non-empty array of tensors");
         }
