@@ -31,6 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Bypasses found by a tester who read the README, DESIGN and the code (issue 9), over real sockets
  * against model servers that behave as real ones do where the fixtures' server is stricter:
  * <ul>
+ *   <li>TensorFlow Serving answers the signature a request names ({@code signature_name}), which
+ *       may be one that answers logits;</li>
  *   <li>TensorFlow Serving matches its REST paths case-blind ({@code (?i)/v1/models/...:predict}
  *       in its HTTP handler), so {@code /V1/MODELS/digits:predict} reaches the model while a
  *       case-sensitive router sends it to a plain route ({@code /} or {@code /v1});</li>
@@ -121,6 +123,20 @@ class EdgeBypassIT {
         // control: the plain route still proxies what no policy route covers, in any case
         RawClient.Response r = post("/V1/other:predict", "{\"instances\": [" + ROW + "]}");
         assertThat(r.status()).as(r.body()).isEqualTo(404);
+    }
+
+    @Test
+    void anotherSignatureCannotAnswerLogitsAsProbabilitiesBypass() throws Exception {
+        int before = real.served.get();
+        RawClient.Response r =
+                post("/v1/models/digits:predict", "{\"signature_name\": \"logits\", \"instances\": [" + ROW + "]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("signature_name");
+        assertThat(real.served.get()).isEqualTo(before);
+        RawClient.Response named = post(
+                "/v1/models/digits:predict", "{\"signature_name\": \"serving_default\", \"instances\": [" + ROW + "]}");
+        assertThat(named.status()).as(named.body()).isEqualTo(200);
+        assertThat(RAW.matcher(named.body()).find()).as(named.body()).isFalse();
     }
 
     @Test
@@ -272,8 +288,13 @@ class EdgeBypassIT {
                 if (m.matches() && m.group(1).equals("digits")) {
                     ObjectNode answer = JSON.createObjectNode();
                     ArrayNode rows = answer.putArray("predictions");
+                    boolean logits = body.path("signature_name").asText("").equals("logits");
                     for (JsonNode row : body.get("instances")) {
-                        rows.add(JSON.valueToTree(model.predict(values(row))));
+                        double[] p = model.predict(values(row));
+                        for (int i = 0; logits && i < p.length; i++) {
+                            p[i] = Math.log(p[i]);
+                        }
+                        rows.add(JSON.valueToTree(p));
                     }
                     send(ex, 200, answer);
                 } else if (path.equals("/v2/models/digits/infer")) {
