@@ -140,6 +140,15 @@ class EdgeBypassIT {
     }
 
     @Test
+    void aColumnarRequestGetsTfServingsColumnarAnswerDefended() throws Exception {
+        // not a bypass (it failed closed with 502): TF Serving answers "inputs" with "outputs"
+        RawClient.Response r = post("/v1/models/digits:predict", "{\"inputs\": [" + ROW + "]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"outputs\"");
+        assertThat(RAW.matcher(r.body()).find()).as(r.body()).isFalse();
+    }
+
+    @Test
     void aSecondOutputTensorCannotCarryRawScoresPastThePolicyBypass() throws Exception {
         // the model's every output: probabilities, then logits
         RawClient.Response r = post("/v2/models/digits/infer", infer(""));
@@ -287,9 +296,10 @@ class EdgeBypassIT {
                 JsonNode body = JSON.readTree(ex.getRequestBody().readAllBytes());
                 if (m.matches() && m.group(1).equals("digits")) {
                     ObjectNode answer = JSON.createObjectNode();
-                    ArrayNode rows = answer.putArray("predictions");
+                    boolean columnar = body.has("inputs"); // TF Serving answers it in columnar form
+                    ArrayNode rows = answer.putArray(columnar ? "outputs" : "predictions");
                     boolean logits = body.path("signature_name").asText("").equals("logits");
-                    for (JsonNode row : body.get("instances")) {
+                    for (JsonNode row : body.get(columnar ? "inputs" : "instances")) {
                         double[] p = model.predict(values(row));
                         for (int i = 0; logits && i < p.length; i++) {
                             p[i] = Math.log(p[i]);

@@ -13,7 +13,9 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * TensorFlow Serving's (and KServe v1's) row format: requests {@code {"instances": [...]}} or
- * {@code {"inputs": [...]}}, answers {@code {"predictions": [[p0, ..., pk], ...]}}. Instances and
+ * {@code {"inputs": [...]}}, answers {@code {"predictions": [[p0, ..., pk], ...]}} (or, to an
+ * {@code inputs} request, TF Serving's columnar {@code {"outputs": [[...], ...]}}; an answer with
+ * both is malformed). Instances and
  * prediction rows may be nested (an 8x8 image is one 64-feature row); a request whose array holds
  * plain numbers is one instance. A {@code signature_name} other than {@code serving_default} is
  * refused as malformed: another signature may answer logits, which the policy would read as
@@ -66,8 +68,16 @@ final class TfServingAdapter extends JsonAdapter {
         }
         JsonNode root = object(responseBody);
         JsonNode predictions = root.get("predictions");
+        JsonNode outputs = root.get("outputs");
+        if (predictions != null && outputs != null) {
+            // one of them would pass untransformed
+            throw new MalformedBodyException("answer: expected one of \"predictions\" or \"outputs\", not both");
+        }
         if (predictions == null) {
-            throw new MalformedBodyException("answer: expected \"predictions\"");
+            predictions = outputs; // TF Serving answers a columnar ("inputs") request in columnar form
+        }
+        if (predictions == null) {
+            throw new MalformedBodyException("answer: expected \"predictions\" (or \"outputs\")");
         }
         if (NumericArrays.isFlatVector(predictions)) {
             throw new MalformedBodyException(
