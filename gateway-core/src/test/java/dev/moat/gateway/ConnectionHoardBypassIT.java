@@ -67,20 +67,21 @@ class ConnectionHoardBypassIT {
                 }
                 assertThat(answered).isEqualTo(2); // the tier's two requests a minute
                 assertThat(refused).isGreaterThan(0);
+                // the refused sockets close (an over-cap one after a 200 ms lingering read): wait
+                // for that, up to 10 s, before counting what the attacker still holds
+                List<Socket> open = new ArrayList<>(held);
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (open.size() > 2 + PER_ADDRESS && System.nanoTime() < deadline) {
+                    open.removeIf(ConnectionHoardBypassIT::closedByServer);
+                }
+                assertThat(open.size())
+                        .as("connections one key at its limit still holds")
+                        .isLessThanOrEqualTo(2 + PER_ADDRESS);
                 try (Socket legit = open(gw, InetAddress.getByName("127.0.0.2"))) {
                     assertThat(get(legit, Gateway.BOB))
                             .as("a legitimate client from another address is served")
                             .isEqualTo(200);
                 }
-                int open = 0;
-                for (Socket s : held) {
-                    if (!closedByServer(s)) {
-                        open++;
-                    }
-                }
-                assertThat(open)
-                        .as("connections one key at its limit still holds")
-                        .isLessThanOrEqualTo(2 + PER_ADDRESS);
             } finally {
                 for (Socket s : held) {
                     s.close();
@@ -118,10 +119,10 @@ class ConnectionHoardBypassIT {
         return Integer.parseInt(status.split(" ")[1]);
     }
 
-    /** True when the server closed (or reset) the connection within a short wait. */
-    private static boolean closedByServer(Socket s) throws IOException {
-        s.setSoTimeout(300);
+    /** True when the server closed (or reset) the connection, read with a short wait. */
+    private static boolean closedByServer(Socket s) {
         try {
+            s.setSoTimeout(50);
             return s.getInputStream().read() == -1;
         } catch (java.net.SocketTimeoutException e) {
             return false;
