@@ -1,6 +1,7 @@
 package dev.moat.gateway.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.config.Protocol;
 import dev.moat.gateway.http.MalformedBodyException;
@@ -16,7 +17,13 @@ import java.util.Arrays;
  * each tensor's i-th slice ({@code prod(shape[1:])} values), in the order the inputs are listed.
  * Answer: the output named {@code probabilities} or {@code probs} if there is one, else the first
  * output, read as N rows of {@code prod(shape[1:])} values; it is written back with its name,
- * shape and datatype kept and {@code data} flat. Tensors sent as binary data (Triton's
+ * shape and datatype kept and {@code data} flat, and it is the only output written back: every
+ * other output tensor is removed, because no transform ran on it (a model exporting {@code logits}
+ * or {@code labels} beside its probabilities would hand out the raw scores, or the true label of a
+ * watermarked answer, and a request's {@code outputs} can reorder the tensors past any positional
+ * {@code strip}). A request's own {@code outputs} (which tensors, binary data, Triton's
+ * classification extension) is refused as malformed: asked alone, a {@code logits} tensor would
+ * be read as the probabilities, and rounding leaves logits nearly whole. Tensors sent as binary data (Triton's
  * {@code binary_data_size} extension) or as strings ({@code BYTES}) count as malformed on
  * inspected routes.
  */
@@ -32,7 +39,15 @@ final class KServeV2Adapter extends JsonAdapter {
 
     @Override
     public double[][] inputs(ByteBuf requestBody) throws MalformedBodyException {
-        JsonNode inputs = object(requestBody).get("inputs");
+        JsonNode root = object(requestBody);
+        if (root.has("outputs")) {
+            // the client would choose what the policy reads as probabilities: asked alone, a
+            // "logits" tensor is taken for them and its scores pass nearly whole (EdgeBypassIT)
+            throw new MalformedBodyException(
+                    "outputs: a request may not choose the output tensors on this route (the model's"
+                            + " prediction tensor is answered)");
+        }
+        JsonNode inputs = root.get("inputs");
         if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
             throw new MalformedBodyException("inputs: expected a non-empty array of tensors");
         }
@@ -82,7 +97,12 @@ final class KServeV2Adapter extends JsonAdapter {
 
     @Override
     void put(Answer answer, double[][] predictions) {
-        ((ObjectNode) answer.anchor()).set("data", NumericArrays.arrayOf(predictions));
+        ObjectNode chosen = (ObjectNode) answer.anchor();
+        chosen.set("data", NumericArrays.arrayOf(predictions));
+        if (answer.document().get("outputs") instanceof ArrayNode outputs && outputs.size() > 1) {
+            outputs.removeAll(); // the untransformed tensors go (see the class comment)
+            outputs.add(chosen);
+        }
     }
 
     private static Tensor tensor(JsonNode node, String what) throws MalformedBodyException {

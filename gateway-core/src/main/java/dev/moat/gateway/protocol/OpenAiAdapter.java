@@ -52,6 +52,34 @@ final class OpenAiAdapter extends JsonAdapter {
         return new double[][] {TextFeatures.of(text)};
     }
 
+    /**
+     * One completion per prompt of a {@code prompt} array (strings or token-id arrays; a flat
+     * token-id array is one prompt), times {@code n}: a request of 20 prompts with {@code n: 4}
+     * asks for 80 answers and costs 80 rows of the tier, as a 80-row batch does on other routes
+     * (it cost one: {@code EdgeBypassIT}). The detectors still see the request as one event.
+     */
+    @Override
+    public int answersAsked(ByteBuf requestBody, double[][] rows) {
+        JsonNode root;
+        try {
+            root = object(requestBody);
+        } catch (MalformedBodyException e) {
+            return rows.length; // inputs() read it; cannot happen
+        }
+        long prompts = 1;
+        JsonNode prompt = root.get("prompt");
+        if (!root.has("messages") && prompt != null && prompt.isArray() && !prompt.isEmpty()) {
+            JsonNode first = prompt.get(0);
+            prompts = first.isTextual() || first.isArray() ? prompt.size() : 1;
+        }
+        long n = 1;
+        JsonNode nNode = root.get("n");
+        if (nNode != null && nNode.isIntegralNumber()) {
+            n = nNode.canConvertToInt() ? Math.max(1, nNode.intValue()) : Integer.MAX_VALUE;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(rows.length, prompts * n));
+    }
+
     private static void messages(JsonNode messages, StringBuilder text) throws MalformedBodyException {
         if (!messages.isArray() || messages.isEmpty()) {
             throw new MalformedBodyException("messages: expected a non-empty array");

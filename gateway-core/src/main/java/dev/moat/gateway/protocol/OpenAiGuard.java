@@ -87,6 +87,18 @@ public final class OpenAiGuard {
         }
         LlmGuard.Verdict v = guard.decide(asksLogprobs, topRequested, biasEntries);
         boolean changed = false;
+        String steer = v.action() == LlmGuard.Action.REJECT ? null : steersSampling(request);
+        if (steer != null && (asksLogprobs || topRequested > 0)) {
+            // a restriction of the tokens that may be sampled, with logprobs, is logit_bias's attack
+            // by another name: the sampled token is one the client chose, and its logprob comes back
+            if (!"neutralise".equals(rules.logitBiasWithLogprobs())) {
+                return GuardResult.reject(steer + " cannot be combined with logprobs on this route");
+            }
+            request.remove("logprobs"); // neutralised as logit_bias with logprobs is
+            request.remove("top_logprobs");
+            asksLogprobs = false;
+            changed = true;
+        }
         switch (v.action()) {
             case REJECT -> {
                 return GuardResult.reject(
@@ -125,6 +137,34 @@ public final class OpenAiGuard {
         return changed
                 ? GuardResult.rewrite(JsonBodies.write(request, body.alloc(), body.readableBytes()))
                 : GuardResult.accept();
+    }
+
+    /**
+     * Fields of OpenAI-compatible servers (vLLM) that restrict which tokens may be sampled, as
+     * {@code logit_bias} does: with logprobs, the sampled token is one the client chose and its
+     * logprob comes back, a token at a time (Carlini et al. 2024 with another field).
+     */
+    static final List<String> STEERING_FIELDS = List.of(
+            "allowed_token_ids",
+            "guided_choice",
+            "guided_regex",
+            "guided_grammar",
+            "guided_json",
+            "structured_outputs");
+
+    /** The first field of {@link #STEERING_FIELDS} the request sets (not null, false or empty), or null. */
+    private static String steersSampling(ObjectNode request) {
+        for (String f : STEERING_FIELDS) {
+            JsonNode n = request.get(f);
+            if (n != null
+                    && !n.isNull()
+                    && !(n.isBoolean() && !n.booleanValue())
+                    && !(n.isContainerNode() && n.isEmpty())
+                    && !(n.isTextual() && n.asText().isEmpty())) {
+                return f;
+            }
+        }
+        return null;
     }
 
     private static boolean isFalseOrZero(JsonNode n) {

@@ -28,6 +28,16 @@ public interface ProtocolAdapter {
     double[][] inputs(ByteBuf requestBody) throws MalformedBodyException;
 
     /**
+     * How many rows of the tier's bucket the request costs: one per answer it asks for. By default
+     * its input rows; an adapter whose one input row can ask for many answers says so.
+     *
+     * @param rows what {@link #inputs} returned for the same body
+     */
+    default int answersAsked(ByteBuf requestBody, double[][] rows) {
+        return rows.length;
+    }
+
+    /**
      * Parses an upstream answer into predictions (one probability row per instance).
      *
      * @throws MalformedBodyException if the answer is not in the expected shape (the proxy fails

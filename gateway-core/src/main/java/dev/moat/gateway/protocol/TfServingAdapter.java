@@ -13,12 +13,19 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * TensorFlow Serving's (and KServe v1's) row format: requests {@code {"instances": [...]}} or
- * {@code {"inputs": [...]}}, answers {@code {"predictions": [[p0, ..., pk], ...]}}. Instances and
+ * {@code {"inputs": [...]}}, answers {@code {"predictions": [[p0, ..., pk], ...]}} (or, to an
+ * {@code inputs} request, TF Serving's columnar {@code {"outputs": [[...], ...]}}; an answer with
+ * both is malformed). Instances and
  * prediction rows may be nested (an 8x8 image is one 64-feature row); a request whose array holds
- * plain numbers is one instance. Columnar ({@code "inputs": {"name": ...}}) and {@code b64} inputs
+ * plain numbers is one instance. A {@code signature_name} other than {@code serving_default} is
+ * refused as malformed: another signature may answer logits, which the policy would read as
+ * probabilities ({@code EdgeBypassIT}). Columnar ({@code "inputs": {"name": ...}}) and {@code b64} inputs
  * are not featurised and count as malformed on inspected routes.
  */
 final class TfServingAdapter extends JsonAdapter {
+
+    /** The only {@code signature_name} a request may name (or leave out): the model's default one. */
+    static final String DEFAULT_SIGNATURE = "serving_default";
 
     @Override
     public Protocol protocol() {
@@ -32,6 +39,12 @@ final class TfServingAdapter extends JsonAdapter {
             return fast;
         }
         JsonNode root = object(requestBody);
+        JsonNode signature = root.get("signature_name");
+        if (signature != null && !DEFAULT_SIGNATURE.equals(signature.asText(null))) {
+            // another signature may answer logits (or anything) where the policy reads probabilities
+            throw new MalformedBodyException("signature_name: only \"" + DEFAULT_SIGNATURE
+                    + "\" is served on this route (another signature's outputs would pass as probabilities)");
+        }
         JsonNode instances = root.get("instances");
         JsonNode inputs = root.get("inputs");
         if (instances != null && inputs != null) {
@@ -55,8 +68,16 @@ final class TfServingAdapter extends JsonAdapter {
         }
         JsonNode root = object(responseBody);
         JsonNode predictions = root.get("predictions");
+        JsonNode outputs = root.get("outputs");
+        if (predictions != null && outputs != null) {
+            // one of them would pass untransformed
+            throw new MalformedBodyException("answer: expected one of \"predictions\" or \"outputs\", not both");
+        }
         if (predictions == null) {
-            throw new MalformedBodyException("answer: expected \"predictions\"");
+            predictions = outputs; // TF Serving answers a columnar ("inputs") request in columnar form
+        }
+        if (predictions == null) {
+            throw new MalformedBodyException("answer: expected \"predictions\" (or \"outputs\")");
         }
         if (NumericArrays.isFlatVector(predictions)) {
             throw new MalformedBodyException(

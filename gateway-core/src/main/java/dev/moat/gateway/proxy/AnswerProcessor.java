@@ -99,11 +99,12 @@ final class AnswerProcessor {
         try {
             double[][] rows = adapter.inputs(body);
             ex.inputs(rows);
-            if (rows.length > 1 && ex.gateway().sharedLimiter() != null) {
-                chargeRowsShared(ex, rows.length, body);
+            int asked = adapter.answersAsked(body, rows); // rows, or an LLM's prompts x n
+            if (asked > 1 && ex.gateway().sharedLimiter() != null) {
+                chargeRowsShared(ex, asked, body);
                 return null; // the exchange calls upstream once the shared bucket answered
             }
-            if (rows.length > 1 && !chargeRows(ex, rows.length)) {
+            if (asked > 1 && !chargeRows(ex, asked)) {
                 body.release();
                 return null;
             }

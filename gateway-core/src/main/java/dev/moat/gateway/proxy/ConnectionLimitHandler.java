@@ -11,7 +11,8 @@ import java.net.InetSocketAddress;
  * address may hold that many connections that have not yet carried an authenticated request. One
  * host opening a thousand slow or idle sockets therefore takes at most that many of the gateway's
  * {@code max_connections}; a connection leaves the count as soon as a request on it presents a
- * valid key (so many clients behind one NAT address, once authenticated, are not capped by it).
+ * valid key and goes upstream (so many clients behind one NAT address, once authenticated, are not
+ * capped by it), and counts again after a request refused before the upstream ({@link #refused}).
  *
  * <p>This handler only decides: an over-cap connection is marked ({@link #overCap}) and the front
  * end answers it 429 and closes it without reading anything.
@@ -25,6 +26,8 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
     private final AddressConnections counts;
     private final int maxPerAddress;
     private InetAddress counted;
+    /** The client's address (null when it has none); counted again after a refused request. */
+    private InetAddress address;
 
     public ConnectionLimitHandler(AddressConnections counts, int maxPerAddress) {
         this.counts = counts;
@@ -36,7 +39,10 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
         return Boolean.TRUE.equals(anyCtx.channel().attr(OVER_CAP).get());
     }
 
-    /** A request on this connection presented a valid key: it no longer counts against its address. */
+    /**
+     * A request on this connection presented a valid key, was admitted and went upstream: the
+     * connection no longer counts against its address.
+     */
     public static void authenticated(ChannelHandlerContext anyCtx) {
         ConnectionLimitHandler h = anyCtx.pipeline().get(ConnectionLimitHandler.class);
         if (h != null) {
@@ -44,10 +50,25 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * A request on this connection was refused before any upstream call (no or unknown key, no
+     * route, key blocked, throttled or over its limits, batch or token budget refused, malformed
+     * body, read deadline): the connection counts against its address
+     * again, so that refused requests cannot keep a socket out of the cap (one key at its limit,
+     * or blocked, held every one of {@code max_connections} with cheap 429s; {@code
+     * ConnectionHoardBypassIT}).
+     *
+     * @return false when the address is over its cap: the connection must close after the answer
+     */
+    public static boolean refused(ChannelHandlerContext anyCtx) {
+        ConnectionLimitHandler h = anyCtx.pipeline().get(ConnectionLimitHandler.class);
+        return h == null || h.recount();
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress isa && isa.getAddress() != null) {
-            InetAddress address = isa.getAddress();
+            address = isa.getAddress();
             if (counts.tryAcquire(address, maxPerAddress)) {
                 counted = address;
             } else {
@@ -66,6 +87,17 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         release();
+    }
+
+    private boolean recount() {
+        if (counted != null || address == null) {
+            return true;
+        }
+        if (counts.tryAcquire(address, maxPerAddress)) {
+            counted = address;
+            return true;
+        }
+        return false;
     }
 
     private void release() {

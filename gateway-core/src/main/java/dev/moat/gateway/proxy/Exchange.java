@@ -114,7 +114,6 @@ public final class Exchange {
         route = admission.route();
         rate = admission.rate();
         if (admission.key() != null) {
-            ConnectionLimitHandler.authenticated(ctx);
             if (snap.config().admin().perKeyMetrics()) {
                 // counted when decided, before any answer byte can reach the client
                 gw.metrics().keyRequest(admission.key().id());
@@ -167,11 +166,12 @@ public final class Exchange {
     }
 
     private void reject(RequestGate.Admission a, RateLimiter.Decision tokenDecision) {
+        refusedBeforeUpstream();
         // a body the gateway would only discard is not waited for: answer, then close
         boolean bodyToCome = !requestComplete
                 && (request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
                         || HttpUtil.getContentLength(request, 0L) > 0);
-        closeAfter = a.closeAfter() || bodyToCome;
+        closeAfter = closeAfter || a.closeAfter() || bodyToCome;
         discarding = true;
         Problem p = a.problem();
         FullHttpResponse res = p.toResponse(ctx.alloc(), requestId);
@@ -263,8 +263,23 @@ public final class Exchange {
         }
     }
 
+    /**
+     * A request refused before any upstream call: its connection counts against its address
+     * again ({@link ConnectionLimitHandler#refused}), and closes after the answer when that is
+     * over the cap, so that refusals (cheap 429s, a key at its limit or blocked) cannot hold a
+     * socket outside the cap.
+     */
+    private void refusedBeforeUpstream() {
+        if (!ConnectionLimitHandler.refused(ctx)) {
+            closeAfter = true;
+        }
+    }
+
     /** Sends the (inspected) request upstream. */
     void callUpstream(ByteBuf outbound) {
+        // a request that reaches the upstream (a valid key, admitted, its batch and budget paid)
+        // takes its connection out of the per-address cap
+        ConnectionLimitHandler.authenticated(ctx);
         if (spans != null) {
             spans.upstreamCall(request.headers(), route.config().upstream());
         }
@@ -279,6 +294,8 @@ public final class Exchange {
         }
         if (upstream != null) {
             upstream.abort();
+        } else {
+            refusedBeforeUpstream();
         }
         outcome = outcomeTag;
         if (!requestComplete) {

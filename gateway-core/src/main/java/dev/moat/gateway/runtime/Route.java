@@ -26,9 +26,16 @@ public record Route(
         return compiled != null && (policy.needsResponseBody() || compiled.llmGuard() != null);
     }
 
+    /**
+     * Whether {@code path} (normalised) falls under this route's prefix, ASCII case-blind: model
+     * servers may match their paths case-blind (TensorFlow Serving's REST handler matches
+     * {@code (?i)/v1/models/...:predict}), so {@code /V1/MODELS/digits:predict} reaches the same
+     * model as {@code /v1/models/digits:predict} and must meet the same policy, not a plain route
+     * such as {@code /} ({@code EdgeBypassIT}). The target is forwarded as sent.
+     */
     boolean matches(String path) {
         String prefix = config.pathPrefix();
-        if (!path.startsWith(prefix)) {
+        if (!path.regionMatches(true, 0, prefix, 0, prefix.length())) {
             return false;
         }
         // "/v1/models/digits" matches "/v1/models/digits", "/v1/models/digits:predict" and "/v1/models/digits/..."

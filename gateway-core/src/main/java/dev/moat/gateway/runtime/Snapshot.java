@@ -59,8 +59,11 @@ public final class Snapshot {
                     ProtocolAdapters.forUpstream(up.config())));
         }
         this.policies = Map.copyOf(compiled);
+        // longest prefix first; of prefixes that differ only in case (matching is case-blind),
+        // one with a policy first
         rs.sort(Comparator.comparingInt((Route r) -> r.config().pathPrefix().length())
-                .reversed());
+                .reversed()
+                .thenComparing(r -> r.policy() == null));
         this.routes = rs.toArray(new Route[0]);
         Map<String, List<RateLimit>> limits = new HashMap<>();
         Map<String, String> headers = new HashMap<>();

@@ -30,7 +30,7 @@ class StreamingRowsTest {
             strings = {
                 "{\"instances\": [[1, 2, 3], [4, 5, 6]]}",
                 "{\"instances\": [1, 2.5, -3e2]}",
-                "{\"signature_name\": \"s\", \"instances\": [[1e3, -2.5E-3, 12345678901234567890, 0.1]]}",
+                "{\"signature_name\": \"serving_default\", \"instances\": [[1e3, -2.5E-3, 12345678901234567890, 0.1]]}",
                 "{\"inputs\": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]}",
                 "{\"instances\": [[1, 2], [3]]}",
                 "{\"instances\": [[[], 1]]}",
@@ -53,6 +53,7 @@ class StreamingRowsTest {
                 "{\"instances\": [[]]}",
                 "{\"instances\": [[1]], \"inputs\": [[1]]}",
                 "{\"instances\": [[1]], \"instances\": [[2]]}",
+                "{\"signature_name\": \"logits\", \"instances\": [[1]]}", // another signature: refused by the tree path
                 "{\"instances\": [[1]]} x",
                 "{\"instances\": [[1e999]]}",
                 "[[1]]",

@@ -59,6 +59,9 @@ public final class StreamingRows {
                     if (rows == null) {
                         return null;
                     }
+                } else if ("signature_name".equals(name)
+                        && !(p.currentToken() == JsonToken.VALUE_STRING && "serving_default".equals(p.getText()))) {
+                    return null; // another signature: the tree path refuses it
                 } else {
                     p.skipChildren();
                 }

@@ -1,0 +1,382 @@
+package dev.moat.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.server.ModelServerExtension;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Bypasses found by a tester who read the README, DESIGN and the code (issue 9), over real sockets
+ * against model servers that behave as real ones do where the fixtures' server is stricter:
+ * <ul>
+ *   <li>TensorFlow Serving answers the signature a request names ({@code signature_name}), which
+ *       may be one that answers logits;</li>
+ *   <li>TensorFlow Serving matches its REST paths case-blind ({@code (?i)/v1/models/...:predict}
+ *       in its HTTP handler), so {@code /V1/MODELS/digits:predict} reaches the model while a
+ *       case-sensitive router sends it to a plain route ({@code /} or {@code /v1});</li>
+ *   <li>Triton (KServe v2) answers every output tensor of the model, or those the request's
+ *       {@code outputs} names, in the request's order: a classifier exporting {@code logits} next
+ *       to {@code probabilities} hands out its raw scores unless every tensor is defended.</li>
+ * </ul>
+ */
+class EdgeBypassIT {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    /** A policy answer here is rounded to one decimal; the model's raw answer has many. */
+    static final Pattern RAW = Pattern.compile("\\d\\.\\d{2,}");
+
+    static final String ROW = "[" + "3,".repeat(63) + "3]";
+
+    @RegisterExtension
+    static final ModelServerExtension fixture = new ModelServerExtension();
+
+    static LikeRealServers real;
+    static Gateway gw;
+
+    @BeforeAll
+    static void start() throws Exception {
+        real = new LikeRealServers();
+        gw = Gateway.start(
+                Gateway.common("\"1000/1m\"")
+                        + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving, response_timeout: 5s}
+                  triton: {url: "${UPSTREAM}", protocol: kserve-v2, response_timeout: 5s}
+                  llm: {url: "LLM", protocol: openai, response_timeout: 5s}
+                routes:
+                  - {path_prefix: /v1/chat/completions, upstream: llm, policy: llm}
+                  - {path_prefix: /v1/completions, upstream: llm, policy: llm_neutralise}
+                  - {path_prefix: /, upstream: tf}
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: strict}
+                  - {path_prefix: /v2/models/digits, upstream: triton, policy: strict}
+                policies:
+                  strict:
+                    outputs:
+                      - round: 1
+                  llm:
+                    llm: {max_top_logprobs: 2, logit_bias_with_logprobs: reject}
+                  llm_neutralise:
+                    llm: {max_top_logprobs: 2, logit_bias_with_logprobs: neutralise}
+                """.replace("LLM", fixture.baseUri().toString()),
+                real.uri());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gw != null) {
+            gw.close();
+        }
+        if (real != null) {
+            real.close();
+        }
+    }
+
+    private static RawClient.Response post(String target, String body) throws Exception {
+        try (RawClient c = new RawClient(gw.server.port())) {
+            c.send("POST " + target + " HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+            return c.readResponse();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "/V1/MODELS/digits:predict",
+                "/v1/Models/digits:predict",
+                "/V1/models/digits:PREDICT",
+                "http://x/V1/Models/digits:predict",
+            })
+    void aCaseVariantOfThePathCannotReachACaseBlindModelServerPastThePolicyBypass(String target) throws Exception {
+        RawClient.Response r = post(target, "{\"instances\": [" + ROW + "]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("predictions");
+        assertThat(RAW.matcher(r.body()).find())
+                .as("the policy (round: 1) applied: " + r.body())
+                .isFalse();
+    }
+
+    @Test
+    void theSameCaseVariantWithoutAPolicyRouteStaysAPlainProxy() throws Exception {
+        // control: the plain route still proxies what no policy route covers, in any case
+        RawClient.Response r = post("/V1/other:predict", "{\"instances\": [" + ROW + "]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(404);
+    }
+
+    @Test
+    void anotherSignatureCannotAnswerLogitsAsProbabilitiesBypass() throws Exception {
+        int before = real.served.get();
+        RawClient.Response r =
+                post("/v1/models/digits:predict", "{\"signature_name\": \"logits\", \"instances\": [" + ROW + "]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("signature_name");
+        assertThat(real.served.get()).isEqualTo(before);
+        RawClient.Response named = post(
+                "/v1/models/digits:predict", "{\"signature_name\": \"serving_default\", \"instances\": [" + ROW + "]}");
+        assertThat(named.status()).as(named.body()).isEqualTo(200);
+        assertThat(RAW.matcher(named.body()).find()).as(named.body()).isFalse();
+    }
+
+    @Test
+    void aColumnarRequestGetsTfServingsColumnarAnswerDefended() throws Exception {
+        // not a bypass (it failed closed with 502): TF Serving answers "inputs" with "outputs"
+        RawClient.Response r = post("/v1/models/digits:predict", "{\"inputs\": [" + ROW + "]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"outputs\"");
+        assertThat(RAW.matcher(r.body()).find()).as(r.body()).isFalse();
+    }
+
+    @Test
+    void aSecondOutputTensorCannotCarryRawScoresPastThePolicyBypass() throws Exception {
+        // the model's every output: probabilities, then logits
+        RawClient.Response r = post("/v2/models/digits/infer", infer(""));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode tensors = JSON.readTree(r.body()).get("outputs");
+        assertThat(tensors.size()).as(r.body()).isEqualTo(1);
+        assertThat(tensors.get(0).get("name").asText()).isEqualTo("probabilities");
+        assertThat(tensors.get(0).get("data").size()).isEqualTo(20);
+        for (JsonNode v : tensors.get(0).get("data")) {
+            assertThat(Math.abs(v.asDouble() * 10 - Math.rint(v.asDouble() * 10)))
+                    .as("every value the client gets went through round: 1: " + r.body())
+                    .isLessThan(1e-9);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                ",\"outputs\":[{\"name\":\"logits\"}]", // the raw scores alone, read as probabilities
+                ",\"outputs\":[{\"name\":\"logits\"},{\"name\":\"probabilities\"}]", // reordered
+                ",\"outputs\":[{\"name\":\"probabilities\",\"parameters\":{\"classification\":3}}]",
+            })
+    void aRequestCannotChooseTheOutputTensorsBypass(String outputs) throws Exception {
+        int before = real.served.get();
+        RawClient.Response r = post("/v2/models/digits/infer", infer(outputs));
+        assertThat(r.status()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("outputs");
+        assertThat(real.served.get()).isEqualTo(before);
+    }
+
+    private static String infer(String outputs) {
+        return "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,64],\"datatype\":\"FP32\",\"data\":[" + ROW + ","
+                + ROW.replace('3', '9') + "]}]" + outputs + "}";
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "\"allowed_token_ids\":[17,42]",
+                "\"guided_choice\":[\"yes\",\"no\"]",
+                "\"guided_regex\":\"(yes|no)\"",
+                "\"structured_outputs\":{\"choice\":[\"yes\",\"no\"]}",
+            })
+    void restrictingTheSampledTokensWithLogprobsIsRefusedLikeLogitBiasBypass(String steer) throws Exception {
+        long before = fixture.server().requests("/v1/chat");
+        RawClient.Response r = post(
+                "/v1/chat/completions",
+                "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"moats?\"}],"
+                        + "\"max_tokens\":2,\"logprobs\":true,\"top_logprobs\":2," + steer + "}");
+        assertThat(r.status()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("cannot be combined with logprobs");
+        assertThat(fixture.server().requests("/v1/chat")).isEqualTo(before);
+    }
+
+    @Test
+    void restrictingTheSampledTokensIsNeutralisedWhereTheRouteNeutralisesLogitBiasBypass() throws Exception {
+        RawClient.Response r = post(
+                "/v1/completions",
+                "{\"model\":\"moat-tiny-16\",\"prompt\":\"moats?\",\"max_tokens\":2,\"logprobs\":2,"
+                        + "\"allowed_token_ids\":[17,42]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode choice = JSON.readTree(r.body()).get("choices").get(0);
+        assertThat(choice.path("logprobs").isMissingNode()
+                        || choice.path("logprobs").isNull())
+                .as("the logprobs were not asked for upstream: " + r.body())
+                .isTrue();
+    }
+
+    @Test
+    void theSameFieldsWithoutLogprobsPass() throws Exception {
+        RawClient.Response r = post(
+                "/v1/chat/completions",
+                "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"moats?\"}],"
+                        + "\"max_tokens\":2,\"allowed_token_ids\":[17,42]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+    }
+
+    @Test
+    void anLlmBatchOfPromptsCostsOneRowPerPromptBypass() throws Exception {
+        try (Gateway tight = Gateway.start(Gateway.common("\"5/1m\"") + """
+                upstreams:
+                  llm: {url: "${UPSTREAM}", protocol: openai, response_timeout: 5s}
+                routes:
+                  - {path_prefix: /v1/completions, upstream: llm, policy: llm}
+                policies:
+                  llm:
+                    llm: {max_top_logprobs: 2}
+                """, fixture.baseUri())) {
+            long before = fixture.server().requests("/v1/completions");
+            var twenty = tight.post("/v1/completions", Gateway.ALICE, completions(20));
+            assertThat(twenty.statusCode()).as(twenty.body()).isEqualTo(429);
+            assertThat(twenty.body()).contains("20 rows");
+            assertThat(fixture.server().requests("/v1/completions")).isEqualTo(before);
+            var three = tight.post("/v1/completions", Gateway.ALICE, completions(3));
+            assertThat(three.statusCode()).as(three.body()).isEqualTo(200);
+            assertThat(JSON.readTree(three.body()).get("choices").size()).isEqualTo(3);
+            var again = tight.post("/v1/completions", Gateway.ALICE, completions(3));
+            assertThat(again.statusCode())
+                    .as("5 rows a minute, 3 taken: " + again.body())
+                    .isEqualTo(429);
+        }
+    }
+
+    private static String completions(int prompts) {
+        StringBuilder p = new StringBuilder();
+        for (int i = 0; i < prompts; i++) {
+            p.append(i == 0 ? "" : ",").append("\"moat number ").append(i).append('"');
+        }
+        return "{\"model\":\"moat-tiny-16\",\"prompt\":[" + p + "],\"max_tokens\":1}";
+    }
+
+    /**
+     * One JDK server answering for the sample model as real servers do: TensorFlow Serving's
+     * predict path matched case-blind, and a Triton-like infer answering {@code probabilities} and
+     * {@code logits} tensors (all, or those the request's {@code outputs} names, in its order).
+     */
+    static final class LikeRealServers implements AutoCloseable {
+        private static final Pattern TF_PREDICT = Pattern.compile("(?i)/v1/models/([^/:]+):predict");
+        private final DigitsModel model = DigitsModel.get();
+        private final HttpServer server;
+        private final ExecutorService pool;
+        final AtomicInteger served = new AtomicInteger();
+
+        LikeRealServers() throws IOException {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+            pool = Executors.newFixedThreadPool(4, r -> {
+                Thread t = new Thread(r, "like-real-upstream");
+                t.setDaemon(true);
+                return t;
+            });
+            server.setExecutor(pool);
+            server.createContext("/", this::serve);
+            server.start();
+        }
+
+        URI uri() {
+            return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        }
+
+        private void serve(HttpExchange ex) throws IOException {
+            try (ex) {
+                served.incrementAndGet();
+                String path = ex.getRequestURI().getRawPath();
+                var m = TF_PREDICT.matcher(path);
+                JsonNode body = JSON.readTree(ex.getRequestBody().readAllBytes());
+                if (m.matches() && m.group(1).equals("digits")) {
+                    ObjectNode answer = JSON.createObjectNode();
+                    boolean columnar = body.has("inputs"); // TF Serving answers it in columnar form
+                    ArrayNode rows = answer.putArray(columnar ? "outputs" : "predictions");
+                    boolean logits = body.path("signature_name").asText("").equals("logits");
+                    for (JsonNode row : body.get(columnar ? "inputs" : "instances")) {
+                        double[] p = model.predict(values(row));
+                        for (int i = 0; logits && i < p.length; i++) {
+                            p[i] = Math.log(p[i]);
+                        }
+                        rows.add(JSON.valueToTree(p));
+                    }
+                    send(ex, 200, answer);
+                } else if (path.equals("/v2/models/digits/infer")) {
+                    send(ex, 200, infer(body));
+                } else {
+                    send(ex, 404, JSON.createObjectNode().put("error", "no such path: " + path));
+                }
+            }
+        }
+
+        private ObjectNode infer(JsonNode body) {
+            JsonNode tensor = body.get("inputs").get(0);
+            int n = tensor.get("shape").get(0).asInt();
+            double[] flat = values(tensor.get("data"));
+            List<double[]> probs = new ArrayList<>();
+            for (int r = 0; r < n; r++) {
+                double[] row = new double[64];
+                System.arraycopy(flat, r * 64, row, 0, 64);
+                probs.add(model.predict(row));
+            }
+            List<String> names = new ArrayList<>();
+            if (body.has("outputs")) {
+                body.get("outputs").forEach(o -> names.add(o.get("name").asText()));
+            } else {
+                names.addAll(List.of("probabilities", "logits"));
+            }
+            ObjectNode answer = JSON.createObjectNode().put("model_name", "digits");
+            ArrayNode outputs = answer.putArray("outputs");
+            for (String name : names) {
+                ObjectNode t = outputs.addObject().put("name", name);
+                t.putArray("shape").add(n).add(10);
+                t.put("datatype", "FP32");
+                ArrayNode data = t.putArray("data");
+                for (double[] p : probs) {
+                    for (double v : p) {
+                        data.add(name.equals("logits") ? Math.log(v) : v);
+                    }
+                }
+            }
+            return answer;
+        }
+
+        /** The number leaves of a (nested) array, depth first. */
+        private static double[] values(JsonNode array) {
+            List<Double> out = new ArrayList<>();
+            collect(array, out);
+            return out.stream().mapToDouble(Double::doubleValue).toArray();
+        }
+
+        private static void collect(JsonNode node, List<Double> out) {
+            for (JsonNode v : node) {
+                if (v.isArray()) {
+                    collect(v, out);
+                } else {
+                    out.add(v.asDouble());
+                }
+            }
+        }
+
+        private static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
+            byte[] b = JSON.writeValueAsBytes(body);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(status, b.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(b);
+            }
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+            pool.shutdownNow();
+        }
+    }
+}
