@@ -139,6 +139,20 @@ class EdgeBypassIT {
         assertThat(RAW.matcher(named.body()).find()).as(named.body()).isFalse();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"/v1/models/digits:predict?explain=true", "/v1/models/digits:predict"})
+    void explanationsBesideThePredictionsCannotPassUndefendedBypass(String target) throws Exception {
+        // an explainer's attributions are the model's gradients: an extraction attack's best query
+        // answer (Milli et al. 2019); the policy transforms predictions only, so a policy route
+        // answers the predictions alone, whatever else the server adds
+        RawClient.Response r = post(target, "{\"instances\": [" + ROW + "], \"explain\": true}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(r.body());
+        assertThat(body.has("predictions")).as(r.body()).isTrue();
+        assertThat(body.size()).as("only the defended predictions: " + r.body()).isEqualTo(1);
+        assertThat(RAW.matcher(r.body()).find()).as(r.body()).isFalse();
+    }
+
     @Test
     void aColumnarRequestGetsTfServingsColumnarAnswerDefended() throws Exception {
         // not a bypass (it failed closed with 502): TF Serving answers "inputs" with "outputs"
@@ -305,6 +319,14 @@ class EdgeBypassIT {
                             p[i] = Math.log(p[i]);
                         }
                         rows.add(JSON.valueToTree(p));
+                    }
+                    String query = ex.getRequestURI().getRawQuery();
+                    if (body.path("explain").asBoolean(false) || (query != null && query.contains("explain=true"))) {
+                        // as the fixtures' server (and explainer-serving models): per-feature attributions
+                        ArrayNode explanations = answer.putArray("explanations");
+                        for (JsonNode row : body.get(columnar ? "inputs" : "instances")) {
+                            explanations.add(JSON.valueToTree(model.explain(values(row))));
+                        }
                     }
                     send(ex, 200, answer);
                 } else if (path.equals("/v2/models/digits/infer")) {

@@ -73,11 +73,17 @@ final class TfServingAdapter extends JsonAdapter {
             // one of them would pass untransformed
             throw new MalformedBodyException("answer: expected one of \"predictions\" or \"outputs\", not both");
         }
+        String field = predictions != null ? "predictions" : "outputs";
         if (predictions == null) {
             predictions = outputs; // TF Serving answers a columnar ("inputs") request in columnar form
         }
         if (predictions == null) {
             throw new MalformedBodyException("answer: expected \"predictions\" (or \"outputs\")");
+        }
+        if (root.size() > 1) {
+            // anything beside the predictions (a server's explanations, logits, embeddings) would pass
+            // the policy untransformed: a policy route answers the defended predictions alone
+            ((ObjectNode) root).retain(field);
         }
         if (NumericArrays.isFlatVector(predictions)) {
             throw new MalformedBodyException(

@@ -75,6 +75,20 @@ abstract class ProtocolAdapterContract {
 
     abstract String realPath();
 
+    /**
+     * The fields of {@link #answer} the adapter never writes back on a policy route (nothing
+     * transforms them, so they would pass undefended); none by default.
+     */
+    List<String> droppedFields() {
+        return List.of();
+    }
+
+    private String withoutDropped(String answer) throws Exception {
+        JsonNode doc = JsonBodies.MAPPER.readTree(answer);
+        JsonBodies.strip(doc, droppedFields());
+        return doc.toString();
+    }
+
     // ---------------------------------------------------------------------------------------------
 
     @ParameterizedTest(name = "{0} rows")
@@ -85,7 +99,7 @@ abstract class ProtocolAdapterContract {
         assertClose(parsed.predictions(), p);
         String written = write(parsed, parsed.predictions(), List.of());
         assertClose(parse(written).predictions(), p);
-        assertSameDocument(written, answer(p));
+        assertSameDocument(written, withoutDropped(answer(p)));
     }
 
     @ParameterizedTest(name = "{0} rows")
@@ -96,7 +110,7 @@ abstract class ProtocolAdapterContract {
         String written = write(parse(answer(p)), changed, List.of());
         assertClose(parse(written).predictions(), changed);
         // Everything else as the server would have sent it with these predictions.
-        assertSameDocument(written, answer(changed));
+        assertSameDocument(written, withoutDropped(answer(changed)));
     }
 
     @Test
