@@ -44,6 +44,14 @@ final class UpstreamCall implements UpstreamHandler.Listener {
     private LoopPool pool;
     private UpstreamHandler handler; // the handler of `upstream` (its response timer; looked up once, not per use)
     private HttpResponse head;
+    /**
+     * Whether the upstream keeps its connection open after this answer, read from the answer's head
+     * as the upstream sent it: the head's {@code Connection} field is rewritten for the client
+     * before the answer ends (hop-by-hop fields removed, {@code close} added when the client's
+     * connection closes), so it no longer says what the upstream meant by then.
+     */
+    private boolean upstreamKeepAlive;
+
     private CompositeByteBuf aggregated;
     private SseEventRewriter sse;
     private long startNanos;
@@ -240,6 +248,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
                 return;
             }
             head = h;
+            upstreamKeepAlive = HttpUtil.isKeepAlive(h);
             ex.upstreamStatus(h.status().code());
             if (ex.tokens() != null) {
                 ex.tokens().onHead(h, ex.snapshot().config().server().limits().maxResponseBytes());
@@ -398,7 +407,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
         if (ch == null) {
             return;
         }
-        boolean reusable = HttpUtil.isKeepAlive(head) && ch.isActive();
+        boolean reusable = upstreamKeepAlive && ch.isActive();
         if (reusable && !requestSent) {
             releaseWhenSent = true; // keep forwarding the body; reuse the connection after
             return;
