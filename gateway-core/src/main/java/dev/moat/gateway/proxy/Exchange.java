@@ -45,7 +45,9 @@ public final class Exchange {
     private final FrontendHandler front;
     private final ChannelHandlerContext ctx;
     private final HttpRequest request;
-    private final String requestId;
+    /** The request id: an {@code AsciiString} when generated, the client's {@code String} when given. */
+    private final CharSequence requestId;
+
     private final String path;
     private final long startNanos;
     private final boolean clientKeepAlive;
@@ -77,7 +79,7 @@ public final class Exchange {
             FrontendHandler front,
             ChannelHandlerContext ctx,
             HttpRequest request,
-            String requestId,
+            CharSequence requestId,
             String path) {
         this.gw = gw;
         this.snap = snap;
@@ -174,7 +176,7 @@ public final class Exchange {
         closeAfter = a.closeAfter() || bodyToCome;
         discarding = true;
         Problem p = a.problem();
-        FullHttpResponse res = p.toResponse(ctx.alloc(), requestId);
+        FullHttpResponse res = p.toResponse(ctx.alloc(), requestId());
         if (p.status().code() == 401) {
             res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
         }
@@ -285,7 +287,7 @@ public final class Exchange {
             closeAfter = true; // the rest of the request body would be read as a new request
         }
         discarding = true;
-        FullHttpResponse res = p.toResponse(ctx.alloc(), requestId);
+        FullHttpResponse res = p.toResponse(ctx.alloc(), requestId());
         if (p.status().code() == 429 && rate != null && admission.key() != null) {
             RateLimitHeaders.write(res.headers(), rate, snap.policyHeader(admission.key()));
             if (tokens != null) {
@@ -387,7 +389,7 @@ public final class Exchange {
         if (gw.accessLog().enabled()) {
             gw.accessLog()
                     .log(new AccessLog.Entry(
-                            requestId,
+                            requestId(),
                             request.method().name(),
                             path,
                             keyId,
@@ -454,7 +456,13 @@ public final class Exchange {
         return inspecting;
     }
 
+    /** The request id as a {@code String} (an {@code AsciiString} keeps the one it makes). */
     String requestId() {
+        return requestId.toString();
+    }
+
+    /** The request id as header value: the {@code AsciiString} the encoder copies in one go. */
+    CharSequence requestIdValue() {
         return requestId;
     }
 

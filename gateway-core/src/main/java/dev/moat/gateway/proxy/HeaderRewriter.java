@@ -1,5 +1,6 @@
 package dev.moat.gateway.proxy;
 
+import dev.moat.gateway.http.GatewayHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -12,11 +13,11 @@ import java.util.List;
  */
 public final class HeaderRewriter {
 
-    public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
-    public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-    public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    public static final AsciiString X_REQUEST_ID = GatewayHeaders.X_REQUEST_ID;
+    public static final AsciiString X_FORWARDED_FOR = GatewayHeaders.X_FORWARDED_FOR;
+    public static final AsciiString X_FORWARDED_PROTO = GatewayHeaders.X_FORWARDED_PROTO;
     public static final AsciiString X_API_KEY = AsciiString.cached("x-api-key");
-    public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+    public static final AsciiString X_FORWARDED_HOST = GatewayHeaders.X_FORWARDED_HOST;
     static final String VIA_VALUE = "1.1 moat";
     // values set on every request as AsciiStrings: the encoder copies their bytes
     private static final AsciiString VIA_ONLY = AsciiString.cached(VIA_VALUE);
@@ -74,7 +75,11 @@ public final class HeaderRewriter {
      * authority, forwarding fields added.
      */
     public static void toUpstream(
-            HttpHeaders headers, String upstreamAuthority, String clientIp, boolean tls, String requestId) {
+            HttpHeaders headers,
+            CharSequence upstreamAuthority,
+            CharSequence clientIp,
+            boolean tls,
+            CharSequence requestId) {
         String originalHost = headers.get(HttpHeaderNames.HOST);
         stripHopByHop(headers);
         headers.remove(HttpHeaderNames.AUTHORIZATION);
@@ -91,7 +96,7 @@ public final class HeaderRewriter {
     }
 
     /** Prepares an upstream answer's headers for the client. */
-    public static void toClient(HttpHeaders headers, String requestId) {
+    public static void toClient(HttpHeaders headers, CharSequence requestId) {
         stripHopByHop(headers);
         appendVia(headers);
         headers.set(X_REQUEST_ID, requestId);
