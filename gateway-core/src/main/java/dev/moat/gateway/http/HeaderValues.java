@@ -47,6 +47,14 @@ public final class HeaderValues {
         return end;
     }
 
+    /** The length of {@code Long.toString(v)}. */
+    public static int decimalLength(long v) {
+        if (v == Long.MIN_VALUE) {
+            return 20;
+        }
+        return v < 0 ? 1 + digits(-v) : digits(v);
+    }
+
     private static int digits(long v) {
         int n = 1;
         while (v >= 10) {

@@ -61,7 +61,7 @@ public final class RateLimitHeaders {
      */
     static CharSequence item(String text, long remaining, long resetSeconds) {
         int n = text.length();
-        byte[] b = new byte[n + 48]; // quote, text, quote, ";r=", ";t=" and two longs of at most 20 bytes
+        byte[] b = new byte[n + 8 + HeaderValues.decimalLength(remaining) + HeaderValues.decimalLength(resetSeconds)];
         int i = 0;
         b[i++] = '"';
         for (int k = 0; k < n; k++) {

@@ -62,6 +62,10 @@ class GatewayHeadersTest {
             int end = HeaderValues.decimal(v, b, 0);
             assertThat(new String(b, 0, end, java.nio.charset.StandardCharsets.US_ASCII))
                     .isEqualTo(Long.toString(v));
+            assertThat(HeaderValues.decimalLength(v)).isEqualTo(Long.toString(v).length());
+        }
+        for (long v : vs) {
+            assertThat(HeaderValues.decimalLength(v)).isEqualTo(Long.toString(v).length());
         }
     }
 }
