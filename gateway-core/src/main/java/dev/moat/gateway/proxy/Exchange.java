@@ -11,6 +11,7 @@ import dev.moat.gateway.runtime.Snapshot;
 import dev.moat.gateway.trace.RequestSpans;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -38,7 +39,7 @@ import io.netty.handler.codec.http.LastHttpContent;
  * exchange is done when the request was fully read and the answer fully written; then the front
  * end reads the next request or closes.
  */
-public final class Exchange {
+public final class Exchange implements ChannelFutureListener {
 
     private final GatewayContext gw;
     private final Snapshot snap;
@@ -304,13 +305,20 @@ public final class Exchange {
         res.headers().set(HeaderRewriter.X_REQUEST_ID, requestId);
         bytesOut = res.content().readableBytes();
         responseStarted = true;
-        ctx.writeAndFlush(res).addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess()) {
-                clientGone();
-            } else {
-                answerWritten();
-            }
-        });
+        ctx.writeAndFlush(res).addListener(this);
+    }
+
+    /**
+     * The answer's last write completed (a problem answer's or a relayed answer's last piece): the
+     * exchange is its own listener, so that write needs no listener object.
+     */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        if (!f.isSuccess()) {
+            clientGone();
+        } else {
+            answerWritten();
+        }
     }
 
     /** The last byte of the answer was written. */
