@@ -11,6 +11,7 @@ import dev.moat.gateway.runtime.Snapshot;
 import dev.moat.gateway.trace.RequestSpans;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -38,14 +39,16 @@ import io.netty.handler.codec.http.LastHttpContent;
  * exchange is done when the request was fully read and the answer fully written; then the front
  * end reads the next request or closes.
  */
-public final class Exchange {
+public final class Exchange implements ChannelFutureListener {
 
     private final GatewayContext gw;
     private final Snapshot snap;
     private final FrontendHandler front;
     private final ChannelHandlerContext ctx;
     private final HttpRequest request;
-    private final String requestId;
+    /** The request id: an {@code AsciiString} when generated, the client's {@code String} when given. */
+    private final CharSequence requestId;
+
     private final String path;
     private final long startNanos;
     private final boolean clientKeepAlive;
@@ -77,7 +80,7 @@ public final class Exchange {
             FrontendHandler front,
             ChannelHandlerContext ctx,
             HttpRequest request,
-            String requestId,
+            CharSequence requestId,
             String path) {
         this.gw = gw;
         this.snap = snap;
@@ -174,7 +177,7 @@ public final class Exchange {
         closeAfter = closeAfter || a.closeAfter() || bodyToCome;
         discarding = true;
         Problem p = a.problem();
-        FullHttpResponse res = p.toResponse(ctx.alloc(), requestId);
+        FullHttpResponse res = p.toResponse(ctx.alloc(), requestId());
         if (p.status().code() == 401) {
             res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
         }
@@ -302,7 +305,7 @@ public final class Exchange {
             closeAfter = true; // the rest of the request body would be read as a new request
         }
         discarding = true;
-        FullHttpResponse res = p.toResponse(ctx.alloc(), requestId);
+        FullHttpResponse res = p.toResponse(ctx.alloc(), requestId());
         if (p.status().code() == 429 && rate != null && admission.key() != null) {
             RateLimitHeaders.write(res.headers(), rate, snap.policyHeader(admission.key()));
             if (tokens != null) {
@@ -319,13 +322,20 @@ public final class Exchange {
         res.headers().set(HeaderRewriter.X_REQUEST_ID, requestId);
         bytesOut = res.content().readableBytes();
         responseStarted = true;
-        ctx.writeAndFlush(res).addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess()) {
-                clientGone();
-            } else {
-                answerWritten();
-            }
-        });
+        ctx.writeAndFlush(res).addListener(this);
+    }
+
+    /**
+     * The answer's last write completed (a problem answer's or a relayed answer's last piece): the
+     * exchange is its own listener, so that write needs no listener object.
+     */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        if (!f.isSuccess()) {
+            clientGone();
+        } else {
+            answerWritten();
+        }
     }
 
     /** The last byte of the answer was written. */
@@ -404,7 +414,7 @@ public final class Exchange {
         if (gw.accessLog().enabled()) {
             gw.accessLog()
                     .log(new AccessLog.Entry(
-                            requestId,
+                            requestId(),
                             request.method().name(),
                             path,
                             keyId,
@@ -471,7 +481,13 @@ public final class Exchange {
         return inspecting;
     }
 
+    /** The request id as a {@code String} (an {@code AsciiString} keeps the one it makes). */
     String requestId() {
+        return requestId.toString();
+    }
+
+    /** The request id as header value: the {@code AsciiString} the encoder copies in one go. */
+    CharSequence requestIdValue() {
         return requestId;
     }
 

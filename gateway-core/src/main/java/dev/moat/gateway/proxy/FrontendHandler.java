@@ -1,5 +1,6 @@
 package dev.moat.gateway.proxy;
 
+import dev.moat.gateway.http.HeaderValues;
 import dev.moat.gateway.http.Problem;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -20,6 +21,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
@@ -56,7 +58,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     static final long REFUSED_LINGER_MILLIS = 200;
 
     private Exchange current;
-    private String clientIp; // the peer's address as X-Forwarded-For gets it, once per connection
+    private CharSequence clientIp; // the peer's address as X-Forwarded-For gets it, once per connection
     private boolean readWanted;
     private boolean lingering;
     /** The connection's read deadlines, looked up once (was a pipeline walk at each of three calls per request). */
@@ -143,7 +145,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 req.headers().remove(HttpHeaderNames.EXPECT);
             }
             gw.requestStarted();
-            String requestId = requestId(req);
+            CharSequence requestId = requestId(req);
             current = new Exchange(
                     gw,
                     gw.runtime().current(),
@@ -206,10 +208,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The client's IP address as text (computed once per connection: it was a new string per request). */
-    String clientIp(ChannelHandlerContext ctx) {
-        String ip = clientIp;
+    CharSequence clientIp(ChannelHandlerContext ctx) {
+        CharSequence ip = clientIp;
         if (ip == null) {
-            ip = HttpHeaderRules.clientIp(ctx.channel());
+            ip = HeaderValues.ascii(HttpHeaderRules.clientIp(ctx.channel()));
             clientIp = ip;
         }
         return ip;
@@ -324,7 +326,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
     }
 
-    private static String requestId(HttpRequest req) {
+    /**
+     * The client's {@code X-Request-Id} when sane, else 128 random bits as 32 hex digits in an
+     * {@code AsciiString} over one array: set on the upstream request and on the answer without a
+     * {@code String} (and its copy of the array), which only the access log and problem bodies make.
+     */
+    private static CharSequence requestId(HttpRequest req) {
         String given = req.headers().get(HeaderRewriter.X_REQUEST_ID);
         if (given != null && isSaneId(given)) {
             return given;
@@ -333,7 +340,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         byte[] id = new byte[32]; // 128 random bits as 32 hex digits, one array (was two strings and a concat)
         hex(r.nextLong(), id, 0);
         hex(r.nextLong(), id, 16);
-        return new String(id, StandardCharsets.ISO_8859_1);
+        return new AsciiString(id, false);
     }
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);

@@ -1,9 +1,12 @@
 package dev.moat.gateway.proxy;
 
+import dev.moat.gateway.http.GatewayHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Header rules for a hop (RFC 9110 section 7.6.1): connection-specific fields, and every field the
@@ -12,17 +15,18 @@ import java.util.List;
  */
 public final class HeaderRewriter {
 
-    public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
-    public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-    public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    public static final AsciiString X_REQUEST_ID = GatewayHeaders.X_REQUEST_ID;
+    public static final AsciiString X_FORWARDED_FOR = GatewayHeaders.X_FORWARDED_FOR;
+    public static final AsciiString X_FORWARDED_PROTO = GatewayHeaders.X_FORWARDED_PROTO;
     public static final AsciiString X_API_KEY = AsciiString.cached("x-api-key");
-    public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+    public static final AsciiString X_FORWARDED_HOST = GatewayHeaders.X_FORWARDED_HOST;
     static final String VIA_VALUE = "1.1 moat";
     // values set on every request as AsciiStrings: the encoder copies their bytes
     private static final AsciiString VIA_ONLY = AsciiString.cached(VIA_VALUE);
     private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final AsciiString HTTP = AsciiString.cached("http");
 
+    /** The hop-by-hop names; {@link #hopByHopIndex} knows their lengths and order. */
     private static final List<AsciiString> HOP_BY_HOP = List.of(
             HttpHeaderNames.CONNECTION,
             HttpHeaderNames.KEEP_ALIVE,
@@ -39,33 +43,93 @@ public final class HeaderRewriter {
     /**
      * Removes hop-by-hop fields. {@code Transfer-Encoding} goes too: Netty's codec re-frames the
      * body for the next hop and sets it again when the body is chunked.
+     *
+     * <p>One pass over the fields finds which hop-by-hop names are present and the {@code
+     * Connection} value; only those are removed (was: a removal, i.e. a hash look-up, for each of
+     * the nine names and a list of the {@code Connection} values, on each message in each direction).
      */
     public static void stripHopByHop(HttpHeaders headers) {
-        if (!headers.contains(HttpHeaderNames.CONNECTION)) {
-            for (AsciiString h : HOP_BY_HOP) {
-                headers.remove(h);
-            }
-            return;
-        }
-        List<String> named = headers.getAll(HttpHeaderNames.CONNECTION);
-        for (String value : named) {
-            if (value.indexOf(',') < 0) { // one option ("keep-alive", "close"): no split, same result
-                String name = value.trim();
-                if (!name.isEmpty()) {
-                    headers.remove(name);
-                }
+        int seen = 0; // bit i: a field named HOP_BY_HOP[i] is present
+        CharSequence connection = null; // the first Connection value
+        boolean moreConnections = false;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            int i = hopByHopIndex(e.getKey());
+            if (i < 0) {
                 continue;
             }
-            for (String token : value.split(",")) {
-                String name = token.trim();
-                if (!name.isEmpty()) {
-                    headers.remove(name);
+            seen |= 1 << i;
+            if (i == CONNECTION_INDEX) {
+                if (connection == null) {
+                    connection = e.getValue();
+                } else {
+                    moreConnections = true;
                 }
             }
         }
-        for (AsciiString h : HOP_BY_HOP) {
-            headers.remove(h);
+        if (seen == 0) {
+            return;
         }
+        if (moreConnections) {
+            for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+                removeNamed(headers, value);
+            }
+        } else if (connection != null) {
+            removeNamed(headers, connection.toString());
+        }
+        for (int i = 0; i < HOP_BY_HOP.size(); i++) {
+            if ((seen & (1 << i)) != 0) {
+                headers.remove(HOP_BY_HOP.get(i));
+            }
+        }
+    }
+
+    /**
+     * Removes the fields a {@code Connection} value names; a name that is itself hop-by-hop is left
+     * to the caller, which removes it when present.
+     */
+    private static void removeNamed(HttpHeaders headers, String value) {
+        if (value.indexOf(',') < 0) { // one option ("keep-alive", "close"): no split, same result
+            removeNamedOne(headers, value.trim());
+            return;
+        }
+        for (String token : value.split(",")) {
+            removeNamedOne(headers, token.trim());
+        }
+    }
+
+    private static void removeNamedOne(HttpHeaders headers, String name) {
+        if (!name.isEmpty() && hopByHopIndex(name) < 0) {
+            headers.remove(name);
+        }
+    }
+
+    private static final int CONNECTION_INDEX = 0;
+
+    /** The index of {@code name} in {@link #HOP_BY_HOP} (any case), or -1. */
+    static int hopByHopIndex(CharSequence name) {
+        switch (name.length()) {
+            case 2:
+                return is(name, 5);
+            case 7:
+                return Math.max(is(name, 6), is(name, 8));
+            case 10:
+                return Math.max(is(name, 0), is(name, 1));
+            case 16:
+                return is(name, 2);
+            case 17:
+                return is(name, 7);
+            case 18:
+                return is(name, 3);
+            case 19:
+                return is(name, 4);
+            default:
+                return -1;
+        }
+    }
+
+    private static int is(CharSequence name, int i) {
+        return AsciiString.contentEqualsIgnoreCase(name, HOP_BY_HOP.get(i)) ? i : -1;
     }
 
     /**
@@ -74,7 +138,11 @@ public final class HeaderRewriter {
      * authority, forwarding fields added.
      */
     public static void toUpstream(
-            HttpHeaders headers, String upstreamAuthority, String clientIp, boolean tls, String requestId) {
+            HttpHeaders headers,
+            CharSequence upstreamAuthority,
+            CharSequence clientIp,
+            boolean tls,
+            CharSequence requestId) {
         String originalHost = headers.get(HttpHeaderNames.HOST);
         stripHopByHop(headers);
         headers.remove(HttpHeaderNames.AUTHORIZATION);
@@ -91,7 +159,7 @@ public final class HeaderRewriter {
     }
 
     /** Prepares an upstream answer's headers for the client. */
-    public static void toClient(HttpHeaders headers, String requestId) {
+    public static void toClient(HttpHeaders headers, CharSequence requestId) {
         stripHopByHop(headers);
         appendVia(headers);
         headers.set(X_REQUEST_ID, requestId);

@@ -17,8 +17,13 @@ final class HttpHeaderRules {
     private HttpHeaderRules() {}
 
     static void prepareRequest(
-            HttpRequest req, Route route, String clientIp, boolean tls, String requestId, boolean inspecting) {
-        HeaderRewriter.toUpstream(req.headers(), route.upstream().authority(), clientIp, tls, requestId);
+            HttpRequest req,
+            Route route,
+            CharSequence clientIp,
+            boolean tls,
+            CharSequence requestId,
+            boolean inspecting) {
+        HeaderRewriter.toUpstream(req.headers(), route.upstream().authorityHeader(), clientIp, tls, requestId);
         req.headers().remove(HttpHeaderNames.EXPECT);
         if (inspecting) {
             // The answer is parsed: ask for it uncompressed rather than inflate it here.
@@ -27,7 +32,7 @@ final class HttpHeaderRules {
     }
 
     static void prepareResponse(HttpResponse res, Exchange ex) {
-        HeaderRewriter.toClient(res.headers(), ex.requestId());
+        HeaderRewriter.toClient(res.headers(), ex.requestIdValue());
         RequestGate.Admission a = ex.admission();
         if (a != null && ex.rate() != null && a.key() != null) {
             RateLimitHeaders.write(res.headers(), ex.rate(), ex.snapshot().policyHeader(a.key()));

@@ -36,7 +36,7 @@ import io.netty.util.concurrent.Future;
  * write to the client) or aggregated for the policy stage, the response timeout, and the
  * connection's return to the pool (when reusable) or close.
  */
-final class UpstreamCall implements UpstreamHandler.Listener {
+final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListener {
 
     private final Exchange ex;
     private final ChannelHandlerContext ctx;
@@ -44,6 +44,14 @@ final class UpstreamCall implements UpstreamHandler.Listener {
     private LoopPool pool;
     private UpstreamHandler handler; // the handler of `upstream` (its response timer; looked up once, not per use)
     private HttpResponse head;
+    /**
+     * Whether the upstream keeps its connection open after this answer, read from the answer's head
+     * as the upstream sent it: the head's {@code Connection} field is rewritten for the client
+     * before the answer ends (hop-by-hop fields removed, {@code close} added when the client's
+     * connection closes), so it no longer says what the upstream meant by then.
+     */
+    private boolean upstreamKeepAlive;
+
     private CompositeByteBuf aggregated;
     private SseEventRewriter sse;
     private long startNanos;
@@ -240,6 +248,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
                 return;
             }
             head = h;
+            upstreamKeepAlive = HttpUtil.isKeepAlive(h);
             ex.upstreamStatus(h.status().code());
             if (ex.tokens() != null) {
                 ex.tokens().onHead(h, ex.snapshot().config().server().limits().maxResponseBytes());
@@ -329,7 +338,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
         }
         ex.responseStarted();
         if (!(h instanceof HttpContent)) {
-            ctx.write(h).addListener(relayListener(false)); // flushed when this upstream read is done
+            ctx.write(h).addListener(this); // flushed when this upstream read is done
         }
     }
 
@@ -343,22 +352,24 @@ final class UpstreamCall implements UpstreamHandler.Listener {
         ex.addBytesOut(content.content().readableBytes());
         if (last) {
             done();
-            ctx.writeAndFlush(content).addListener(relayListener(true));
+            ctx.writeAndFlush(content).addListener(ex);
         } else {
-            ctx.write(content).addListener(relayListener(false)); // flushed when this upstream read is done
+            ctx.write(content).addListener(this); // flushed when this upstream read is done
         }
     }
 
-    private ChannelFutureListener relayListener(boolean last) {
-        return f -> {
-            if (!f.isSuccess()) {
-                ex.clientGone();
-            } else if (last) {
-                ex.answerWritten();
-            } else if (upstream != null && !ex.finished()) {
-                upstream.read();
-            }
-        };
+    /**
+     * A relayed piece of the answer that is not its last was written: the next upstream read
+     * follows (or the client is gone). The call itself is the listener, and the exchange that of
+     * the last piece ({@link Exchange#operationComplete}): no listener object per write.
+     */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        if (!f.isSuccess()) {
+            ex.clientGone();
+        } else if (upstream != null && !ex.finished()) {
+            upstream.read();
+        }
     }
 
     private void aggregate(HttpContent content) {
@@ -385,7 +396,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
         HttpHeaderRules.prepareResponse(res, ex);
         ex.addBytesOut(res.content().readableBytes());
         ex.responseStarted();
-        ctx.writeAndFlush(res).addListener(relayListener(true));
+        ctx.writeAndFlush(res).addListener(ex);
     }
 
     /** The whole answer arrived: the connection goes back to the pool when reusable. */
@@ -398,7 +409,7 @@ final class UpstreamCall implements UpstreamHandler.Listener {
         if (ch == null) {
             return;
         }
-        boolean reusable = HttpUtil.isKeepAlive(head) && ch.isActive();
+        boolean reusable = upstreamKeepAlive && ch.isActive();
         if (reusable && !requestSent) {
             releaseWhenSent = true; // keep forwarding the body; reuse the connection after
             return;

@@ -1,6 +1,8 @@
 package dev.moat.gateway.ratelimit;
 
 import dev.moat.config.RateLimit;
+import dev.moat.gateway.http.GatewayHeaders;
+import dev.moat.gateway.http.HeaderValues;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -19,16 +21,16 @@ import java.util.List;
 public final class RateLimitHeaders {
     // AsciiString names: hashed once, and written by the encoder as a byte copy (a String name is
     // hashed at every set and written char by char)
-    public static final AsciiString POLICY = AsciiString.cached("RateLimit-Policy");
-    public static final AsciiString RATELIMIT = AsciiString.cached("RateLimit");
+    public static final AsciiString POLICY = GatewayHeaders.RATELIMIT_POLICY;
+    public static final AsciiString RATELIMIT = GatewayHeaders.RATELIMIT;
 
     private RateLimitHeaders() {}
 
     /** @param policyHeader the tier's pre-rendered {@link #policy(List)} */
-    public static void write(HttpHeaders headers, RateLimiter.Decision d, String policyHeader) {
+    public static void write(HttpHeaders headers, RateLimiter.Decision d, CharSequence policyHeader) {
         headers.set(POLICY, policyHeader != null ? policyHeader : policy(d.limits()));
         RateLimit l = d.limits().get(d.limitingIndex());
-        headers.set(RATELIMIT, '"' + l.text() + "\";r=" + d.remaining() + ";t=" + d.resetSeconds());
+        headers.set(RATELIMIT, item(l.text(), d.remaining(), d.resetSeconds()));
         if (!d.allowed() && d.retryAfterSeconds() > 0) {
             headers.set(HttpHeaderNames.RETRY_AFTER, Long.toString(d.retryAfterSeconds()));
         }
@@ -50,6 +52,35 @@ public final class RateLimitHeaders {
         if (!d.allowed() && d.retryAfterSeconds() > 0) {
             headers.set(HttpHeaderNames.RETRY_AFTER, Long.toString(d.retryAfterSeconds()));
         }
+    }
+
+    /**
+     * {@code "TEXT";r=REMAINING;t=RESET}, written into one array and wrapped as an {@code AsciiString}
+     * (was a string concatenation, then written char by char by the encoder); a limit text with a
+     * non-ASCII character takes the concatenation.
+     */
+    static CharSequence item(String text, long remaining, long resetSeconds) {
+        int n = text.length();
+        byte[] b = new byte[n + 8 + HeaderValues.decimalLength(remaining) + HeaderValues.decimalLength(resetSeconds)];
+        int i = 0;
+        b[i++] = '"';
+        for (int k = 0; k < n; k++) {
+            char c = text.charAt(k);
+            if (c >= 0x80) {
+                return '"' + text + "\";r=" + remaining + ";t=" + resetSeconds;
+            }
+            b[i++] = (byte) c;
+        }
+        b[i++] = '"';
+        b[i++] = ';';
+        b[i++] = 'r';
+        b[i++] = '=';
+        i = HeaderValues.decimal(remaining, b, i);
+        b[i++] = ';';
+        b[i++] = 't';
+        b[i++] = '=';
+        i = HeaderValues.decimal(resetSeconds, b, i);
+        return new AsciiString(b, 0, i, false);
     }
 
     /** The name prefix of token budgets in the headers. */

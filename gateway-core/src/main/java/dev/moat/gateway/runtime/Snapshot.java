@@ -7,6 +7,7 @@ import dev.moat.config.RouteConfig;
 import dev.moat.config.TierConfig;
 import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.auth.KeyStore;
+import dev.moat.gateway.http.HeaderValues;
 import dev.moat.gateway.protocol.ProtocolAdapters;
 import dev.moat.gateway.ratelimit.RateLimitHeaders;
 import dev.moat.gateway.upstream.UpstreamRef;
@@ -30,7 +31,7 @@ public final class Snapshot {
     private final KeyStore keys; // the YAML keys only: the request path authenticates through KeyDirectory
     private final Route[] routes;
     private final Map<String, List<RateLimit>> tierLimits;
-    private final Map<String, String> tierPolicyHeaders;
+    private final Map<String, CharSequence> tierPolicyHeaders;
     private final Map<String, List<RateLimit>> tierTokens;
     private final Map<String, CompiledPolicy> policies;
 
@@ -66,12 +67,12 @@ public final class Snapshot {
                 .thenComparing(r -> r.policy() == null));
         this.routes = rs.toArray(new Route[0]);
         Map<String, List<RateLimit>> limits = new HashMap<>();
-        Map<String, String> headers = new HashMap<>();
+        Map<String, CharSequence> headers = new HashMap<>();
         Map<String, List<RateLimit>> tokens = new HashMap<>();
         for (TierConfig t : config.tiers().values()) {
             limits.put(t.name(), t.limits());
             tokens.put(t.name(), t.tokens());
-            headers.put(t.name(), RateLimitHeaders.policy(t.limits()));
+            headers.put(t.name(), HeaderValues.ascii(RateLimitHeaders.policy(t.limits())));
         }
         this.tierLimits = Map.copyOf(limits);
         this.tierPolicyHeaders = Map.copyOf(headers);
@@ -114,7 +115,8 @@ public final class Snapshot {
         return tierTokens.getOrDefault(key.tier(), List.of());
     }
 
-    public String policyHeader(ApiKey key) {
+    /** The key's tier's {@code RateLimit-Policy} value, rendered once (an {@code AsciiString} when ASCII). */
+    public CharSequence policyHeader(ApiKey key) {
         return tierPolicyHeaders.get(key.tier());
     }
 }

@@ -65,11 +65,11 @@ public final class Tracing implements AutoCloseable {
      *
      * @return the request's spans, or null when tracing is off
      */
-    public RequestSpans start(HttpRequest request, String path, String requestId) {
+    public RequestSpans start(HttpRequest request, String path, CharSequence requestId) {
         if (tracer == null) {
             return null;
         }
-        return new RequestSpans(tracer, W3CTraceContextPropagator.getInstance(), request, path, requestId);
+        return new RequestSpans(tracer, W3CTraceContextPropagator.getInstance(), request, path, requestId.toString());
     }
 
     /** Exports what is queued (bounded wait) and stops the exporter thread. */

@@ -1,6 +1,7 @@
 package dev.moat.gateway.upstream;
 
 import dev.moat.config.UpstreamConfig;
+import dev.moat.gateway.http.HeaderValues;
 import dev.moat.gateway.http.SmallTrailers;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -32,6 +33,7 @@ public final class UpstreamRef {
     private final List<LoopPool> allPools = new ArrayList<>();
     private final int maxResponseHeaderBytes;
     private final String authority;
+    private final CharSequence authorityHeader;
     private final String basePath;
 
     public UpstreamRef(UpstreamConfig config, Transport transport, int maxResponseHeaderBytes) {
@@ -39,6 +41,7 @@ public final class UpstreamRef {
         this.transport = transport;
         this.maxResponseHeaderBytes = maxResponseHeaderBytes;
         this.authority = config.authority();
+        this.authorityHeader = HeaderValues.ascii(authority);
         this.basePath = config.basePath();
     }
 
@@ -49,6 +52,11 @@ public final class UpstreamRef {
     /** {@link UpstreamConfig#authority()}, built once (it was a concatenation per request). */
     public String authority() {
         return authority;
+    }
+
+    /** The same as the {@code Host} value the encoder writes (an {@code AsciiString} when ASCII). */
+    public CharSequence authorityHeader() {
+        return authorityHeader;
     }
 
     /** {@link UpstreamConfig#basePath()}, computed once. */
