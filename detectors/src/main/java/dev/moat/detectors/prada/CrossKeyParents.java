@@ -549,8 +549,8 @@ public final class CrossKeyParents {
                     tested++;
                     // the floor capped by the displacement's own values, as PRADA's: one outlier row would
                     // raise rec.scale for good (OutlierQueryTest.oneOutlierRowDoesNotBlindCrossKeyParents)
-                    hit = signSteps.isStepScaled(
-                            x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError, null);
+                    hit = signSteps.isStepAcross(
+                            x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError);
                     if (hit) {
                         hits++;
                         rec.hotLeft = HOT_ROWS;
