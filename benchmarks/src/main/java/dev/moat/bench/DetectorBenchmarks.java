@@ -247,6 +247,41 @@ public class DetectorBenchmarks {
         return k.update();
     }
 
+    /**
+     * {@link CrossKey} with each row written just before it is observed, as the gateway's JSON parser
+     * writes a request's rows on the way to the engine: {@code crossKey} cycles 8,192 rows of up to 24
+     * KB (200 MB at 3,072 inputs), so every sampled coordinate it loads is a miss to memory, which no
+     * freshly parsed row is. The copy is untimed ({@code Level.Invocation}, whose timer costs tens of
+     * ns a row); the row is then in this core's cache, while a gateway worker on the other core finds
+     * it in the shared L3: {@code crossKey} is the upper bound of the load, this the lower.
+     */
+    @Benchmark
+    public double crossKeyParsed(CrossKeyParsed k) {
+        return k.update();
+    }
+
+    /** {@link CrossKey}, the row copied into a buffer (the parser's write) before each op, untimed. */
+    @State(Scope.Thread)
+    public static class CrossKeyParsed extends CrossKey {
+        private double[][] parsed;
+
+        @Setup(Level.Invocation)
+        public void parse() {
+            int r = i & (rows.length - 1);
+            double[] row = rows[r][0];
+            if (parsed == null || parsed[0].length != row.length) {
+                parsed = new double[][] {new double[row.length]};
+            }
+            System.arraycopy(row, 0, parsed[0], 0, row.length);
+        }
+
+        @Override
+        double update() {
+            int r = i++ & (rows.length - 1);
+            return store.observe(keys[r], parsed, predictions[r]);
+        }
+    }
+
     /** One engine worker, all detectors plus tenant pooling, 200 honest keys in 20 tenants. */
     @State(Scope.Benchmark)
     public static class Engine {
