@@ -307,7 +307,6 @@ final class SignSteps {
         // or is inner costs no branch: on natural rows those are coin flips, and their mispredictions
         // were most of the test's time.
         int moved = 0;
-        double sumSqAll = 0;
         float largest = 0;
         for (int i = 0; i < n; i++) {
             float xi = x[i];
@@ -318,7 +317,6 @@ final class SignSteps {
             endpoints[moved] = xi + 0f; // -0 as 0, as == compares them
             moved += in;
             current[i] = kept;
-            sumSqAll += (double) kept * kept;
             largest = kept > largest ? kept : largest;
         }
         if (moved < MIN_MOVED) {
@@ -337,8 +335,6 @@ final class SignSteps {
             median = select(magnitudes, spare, moved, moved / 2);
             float farMove = FAR_MOVE * median;
             moved = 0;
-            sumSqAll = 0;
-            largest = 0;
             for (int i = 0; i < n; i++) {
                 float d = current[i];
                 int in = d > 0 && !(d > farMove) ? 1 : 0;
@@ -347,8 +343,6 @@ final class SignSteps {
                 endpoints[moved] = x[i] + 0f;
                 moved += in;
                 current[i] = kept;
-                sumSqAll += (double) kept * kept;
-                largest = kept > largest ? kept : largest;
             }
             if (moved < MIN_MOVED) {
                 return false;
@@ -363,8 +357,6 @@ final class SignSteps {
             float lowEdge = low2 + band;
             float highEdge = high2 - band;
             int kept = 0;
-            sumSqAll = 0;
-            largest = 0;
             for (int i = 0; i < n; i++) {
                 float d = current[i];
                 float xi = x[i];
@@ -378,8 +370,6 @@ final class SignSteps {
                 endpoints[kept] = xi + 0f;
                 kept += in;
                 current[i] = k;
-                sumSqAll += (double) k * k;
-                largest = k > largest ? k : largest;
             }
             moved = kept;
             if (moved < MIN_MOVED) {
@@ -413,6 +403,9 @@ final class SignSteps {
                 highTie = this.highTie;
             }
         }
+        // the sum of squares and largest of the moves left, in coordinate order as isStep's passes add them
+        double sumSqAll = 0;
+        largest = 0;
         int agree = 0;
         int inner = 0;
         double sumSq = 0;
@@ -420,6 +413,8 @@ final class SignSteps {
         for (int i = 0; i < n; i++) {
             float d = current[i];
             float v = x[i];
+            sumSqAll += (double) d * d;
+            largest = d > largest ? d : largest;
             boolean is = d > 0;
             agree += is & Math.abs(d - median) <= tol ? 1 : 0;
             boolean inside = is
