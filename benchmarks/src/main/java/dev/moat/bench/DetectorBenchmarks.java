@@ -247,6 +247,53 @@ public class DetectorBenchmarks {
         return k.update();
     }
 
+    /**
+     * {@link CrossKey} with each row written shortly before it is observed, as the gateway's JSON
+     * parser writes a request's rows on the way to the engine: {@code crossKey} cycles 8,192 rows of
+     * up to 24 KB (200 MB at 3,072 inputs), so every sampled coordinate it loads is a miss to memory,
+     * which no freshly parsed row is. Before each batch of {@value #PARSED_BATCH} rows (untimed,
+     * {@code Level.Invocation}, its timer amortised over the batch) the next rows are copied into
+     * {@value #PARSED_BATCH} buffers, 1.5 MB at 3,072 inputs: more than this core's L2 (1 MB here),
+     * so the first of them are read from the shared L3, as a worker on the other core reads rows its
+     * parser wrote, and the last from L2. {@code crossKey} is the upper bound of the load.
+     */
+    @Benchmark
+    @OperationsPerInvocation(PARSED_BATCH)
+    public double crossKeyParsed(CrossKeyParsed k) {
+        double s = 0;
+        for (int b = 0; b < PARSED_BATCH; b++) {
+            s += k.update();
+        }
+        return s;
+    }
+
+    static final int PARSED_BATCH = 64;
+
+    /** {@link CrossKey}, the next {@value #PARSED_BATCH} rows copied into buffers before each batch, untimed. */
+    @State(Scope.Thread)
+    public static class CrossKeyParsed extends CrossKey {
+        private final double[][][] parsed = new double[PARSED_BATCH][][];
+        private int next;
+
+        @Setup(Level.Invocation)
+        public void parse() {
+            for (int b = 0; b < PARSED_BATCH; b++) {
+                double[] row = rows[(i + b) & (rows.length - 1)][0];
+                if (parsed[b] == null || parsed[b][0].length != row.length) {
+                    parsed[b] = new double[][] {new double[row.length]};
+                }
+                System.arraycopy(row, 0, parsed[b][0], 0, row.length);
+            }
+            next = 0;
+        }
+
+        @Override
+        double update() {
+            int r = i++ & (rows.length - 1);
+            return store.observe(keys[r], parsed[next++], predictions[r]);
+        }
+    }
+
     /** One engine worker, all detectors plus tenant pooling, 200 honest keys in 20 tenants. */
     @State(Scope.Benchmark)
     public static class Engine {

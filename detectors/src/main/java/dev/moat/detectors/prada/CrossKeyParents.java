@@ -549,8 +549,8 @@ public final class CrossKeyParents {
                     tested++;
                     // the floor capped by the displacement's own values, as PRADA's: one outlier row would
                     // raise rec.scale for good (OutlierQueryTest.oneOutlierRowDoesNotBlindCrossKeyParents)
-                    hit = signSteps.isStepScaled(
-                            x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError, null);
+                    hit = signSteps.isStepAcross(
+                            x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError);
                     if (hit) {
                         hits++;
                         rec.hotLeft = HOT_ROWS;
@@ -728,20 +728,27 @@ public final class CrossKeyParents {
      * and whether all are whole numbers (what the row's encoding needs: no second pass over x).
      */
     private void load(Store st, double[] input) {
+        int m = st.m;
+        int stride = st.stride;
+        int width = st.width;
+        float[] x = this.x;
+        // the gather alone first: its loads are independent (each a likely cache miss on a wide row),
+        // and a loop this short keeps many more of them in flight than one that also folds min, max
+        // and wholeness into each step
         long at = st.start;
+        for (int i = 0; i < m; i++) {
+            x[i] = (float) input[(int) at];
+            at += stride;
+            at -= at >= width ? width : 0;
+        }
         float lo = Float.POSITIVE_INFINITY;
         float hi = Float.NEGATIVE_INFINITY;
         boolean whole = true;
-        for (int i = 0; i < st.m; i++) {
-            float v = (float) input[(int) at];
-            x[i] = v;
+        for (int i = 0; i < m; i++) {
+            float v = x[i];
             lo = Math.min(lo, v);
             hi = Math.max(hi, v);
             whole &= ByteRows.isWhole(v);
-            at += st.stride;
-            if (at >= st.width) {
-                at -= st.width;
-            }
         }
         xLo = lo;
         xHi = hi;
