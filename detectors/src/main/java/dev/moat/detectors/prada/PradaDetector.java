@@ -77,6 +77,8 @@ public final class PradaDetector implements Detector<PradaState> {
             "step_min_fraction",
             "step_coordinates",
             "step_sample_seed",
+            "step_recent_rows",
+            "step_evidence",
             "w_max_score");
 
     /** Validated PRADA parameters. */
@@ -96,10 +98,18 @@ public final class PradaDetector implements Detector<PradaState> {
             double stepMinFraction,
             int stepCoordinates,
             Long stepSampleSeed,
+            int stepRecentRows,
+            double stepEvidence,
             double wMaxScore) {
 
         /** The default cap on the W test's score: under the suspicious threshold (0.5), so W alone leaves a key ok. */
         public static final double DEFAULT_W_MAX_SCORE = 0.45;
+
+        /** The default ring of recent rows' samples per wide key past the warm-up (0: none). */
+        public static final int DEFAULT_RECENT_ROWS = 1024;
+
+        /** The default level of the sequential test's statistic that scores 1 (half of it scores 0; 0: no test). */
+        public static final double DEFAULT_STEP_EVIDENCE = 14;
 
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
@@ -121,6 +131,8 @@ public final class PradaDetector implements Detector<PradaState> {
                     raw.containsKey("step_sample_seed")
                             ? p.integer("step_sample_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE)
                             : null,
+                    (int) p.integer("step_recent_rows", DEFAULT_RECENT_ROWS, 0, 65_536),
+                    p.number("step_evidence", DEFAULT_STEP_EVIDENCE, 0.0, 1e6),
                     p.number("w_max_score", DEFAULT_W_MAX_SCORE, 0.0, 1.0));
             if (s.stepHigh <= s.stepLow) {
                 throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
@@ -242,11 +254,11 @@ public final class PradaDetector implements Detector<PradaState> {
             byte[] row = new byte[ByteRows.stride(s.dims)];
             s.classes[c] = row;
             encode(s, row, 0, c, wide);
-            noteStep(s, false);
+            noteStep(s, recentStep(s, wide, false));
         } else {
             PradaState.ClassState cs = held instanceof PradaState.ClassState k ? k : s.promote(c, (byte[]) held);
             float d = (float) Math.sqrt(nearestSquared(s, cs.rows, 0, members(cs)));
-            noteStep(s, d > 0 && isStep(s, cs.rows, s.rawRows(c), 0, len, wide));
+            noteStep(s, recentStep(s, wide, d > 0 && isStep(s, cs.rows, s.rawRows(c), 0, len, wide)));
             if (cs.count() == 0) {
                 s.noteActive(c);
             }
@@ -596,14 +608,103 @@ public final class PradaDetector implements Detector<PradaState> {
         return signSteps.isStepScaled(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev);
     }
 
+    /** Keys keep recent rows only past this many queries (the light keys' limit): short-lived keys pay nothing. */
+    static final int RECENT_AFTER = LIGHT_QUERIES;
+
+    private boolean lastRecentStep;
+
+    /** Whether the last query counted as a step only through the recent rows, for probes. */
+    boolean lastRecentStepForTest() {
+        return lastRecentStep;
+    }
+
+    /**
+     * The sign-step test's second parent (issue 9): for wide keys past {@value #RECENT_AFTER} queries,
+     * a query that is no step from its nearest member of G_c is compared with the nearest of the
+     * key's last {@code step_recent_rows} rows by the sampled coordinates, with the scaled flat shape
+     * ({@link SignSteps#isFlatScaled}: moves divided by the key's largest value in each coordinate).
+     * JbDA's parents mostly never join G_c (a child lies within T_c of what is stored), and random
+     * sizes on per-feature scales are flat only per coordinate. Then stores the query's sample in the
+     * ring. Returns {@code step} or the ring's finding.
+     */
+    private boolean recentStep(PradaState s, boolean wide, boolean step) {
+        lastRecentStep = false;
+        int cap = settings.stepRecentRows();
+        if (!wide || cap == 0 || s.sampleSize == 0 || s.queries <= RECENT_AFTER) {
+            return step;
+        }
+        int n = s.sampleSize;
+        float[] scale = s.coordScale;
+        if (scale == null || scale.length != n) {
+            scale = s.coordScale = new float[n];
+        }
+        for (int i = 0; i < n; i++) {
+            float a = Math.abs(xRaw[i]);
+            if (a > scale[i]) {
+                scale[i] = a;
+            }
+        }
+        int stride = ByteRows.stride(n);
+        if (!step && s.recentCount > 0) {
+            byte[] rows = s.recent;
+            float best = Float.POSITIVE_INFINITY;
+            int bestBase = -1;
+            for (int k = 0; k < s.recentCount; k++) {
+                int base = k * stride;
+                float dd = ByteRows.distanceSquared(
+                        xRaw, rows, base, n, ByteRows.offset(rows, base, n), ByteRows.step(rows, base, n), best);
+                if (dd < best) {
+                    best = dd;
+                    bestBase = base;
+                }
+            }
+            if (bestBase >= 0 && best > 0) {
+                ByteRows.decode(rows, bestBase, n, parentRaw);
+                step = signSteps.isFlatScaled(
+                        xRaw, parentRaw, n, scale, (float) settings.stepMinFraction(), quantisation(rows, bestBase, n));
+                lastRecentStep = step;
+            }
+        }
+        // store: grow by doubling up to the cap, then a ring
+        int slot;
+        if (s.recentCount < cap) {
+            int held = s.recent == null ? 0 : s.recent.length / stride;
+            if (s.recentCount == held) {
+                int grown = Math.min(cap, Math.max(64, held * 2));
+                s.recent =
+                        s.recent == null ? new byte[grown * stride] : java.util.Arrays.copyOf(s.recent, grown * stride);
+            }
+            slot = s.recentCount++;
+        } else {
+            slot = s.recentNext;
+            s.recentNext = (slot + 1) % cap;
+        }
+        ByteRows.encode(xRaw, n, s.recent, slot * stride);
+        return step;
+    }
+
     /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */
     private static float quantisation(byte[] rows, int base, int dims) {
         float step = ByteRows.step(rows, base, dims);
         return step == 1f ? 0f : step / 2;
     }
 
+    /** The sequential test's honest base rate of sign steps and the attack rate it tests against. */
+    static final double BASE_RATE = 0.005;
+
+    static final double ATTACK_RATE = 0.04;
+    /** The log-likelihood ratios of a step and of a non-step, BASE_RATE against ATTACK_RATE. */
+    private static final double STEP_LLR = Math.log(ATTACK_RATE / BASE_RATE);
+
+    private static final double NO_STEP_LLR = Math.log((1 - ATTACK_RATE) / (1 - BASE_RATE));
+
     private void noteStep(PradaState s, boolean step) {
         lastStep = step;
+        if (s.coordScale != null && settings.stepEvidence() > 0) {
+            // wide keys past the warm-up (where the honest base rate was measured): a CUSUM over the key's
+            // life, so a share of steps under step_low in every window of step_window still adds up
+            s.stepEvidence = Math.max(0, s.stepEvidence + (step ? STEP_LLR : NO_STEP_LLR));
+        }
         int window = settings.stepWindow();
         if (s.stepWindow == null) {
             s.stepWindow = new BitWindow(window);
@@ -722,7 +823,13 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public double score(PradaState s, long timeMillis) {
-        return Math.max(Math.min(settings.wMaxScore(), s.wUncapped), s.stepScore);
+        return Math.max(Math.max(Math.min(settings.wMaxScore(), s.wUncapped), s.stepScore), evidenceScore(s));
+    }
+
+    /** The sequential test's score: 0 up to half of step_evidence, then linear to 1 at step_evidence. */
+    private double evidenceScore(PradaState s) {
+        double h = settings.stepEvidence();
+        return h > 0 ? Rows.clamp01((s.stepEvidence - h / 2) / (h / 2)) : 0;
     }
 
     @Override
@@ -734,6 +841,13 @@ public final class PradaDetector implements Detector<PradaState> {
                         "; %d of last %d queries are sign steps from a stored one",
                         s.stepWindow.count(),
                         s.stepWindow.filled());
+        if (s.stepEvidence >= settings.stepEvidence() / 2 && settings.stepEvidence() > 0) {
+            steps += String.format(
+                    Locale.ROOT,
+                    "; sign-step evidence %.1f of %.1f over the key's life",
+                    s.stepEvidence,
+                    settings.stepEvidence());
+        }
         if (Double.isNaN(s.lastW)) {
             return String.format(
                     Locale.ROOT,

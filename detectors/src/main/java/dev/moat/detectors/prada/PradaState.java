@@ -111,6 +111,22 @@ final class PradaState {
     /** The magnitudes of the key's previous displacement (the sign-step test's "repeat" shape). */
     float[] prevSteps;
 
+    /**
+     * Wide inputs, keys past {@link PradaDetector}'s warm-up only: the sampled raw coordinates of the
+     * key's latest {@code step_recent_rows} queries ({@link ByteRows} rows of {@link #sampleSize}
+     * codes), a ring from slot {@link #recentNext}; grown by doubling up to that many. The sign-step
+     * test's second parent: JbDA's parents mostly never join G_c.
+     */
+    byte[] recent;
+
+    int recentNext;
+    int recentCount;
+    /** Wide inputs past the warm-up: the largest |value| the key has sent in each sampled coordinate. */
+    float[] coordScale;
+
+    /** The sequential test's statistic over the key's life: a CUSUM of the sign-step bits (see PradaDetector). */
+    double stepEvidence;
+
     /** Whether each of the last {@code step_window} queries was a sign step from a stored one. */
     dev.moat.detectors.internal.BitWindow stepWindow;
 
