@@ -613,6 +613,16 @@ public final class PradaDetector implements Detector<PradaState> {
 
     private boolean lastRecentStep;
 
+    /** A cold key's rows are searched in the recent rows with probability 1 / RECENT_SAMPLE. */
+    static final int RECENT_SAMPLE = 8;
+    /** Searched rows a key stays hot (every row searched) after a step found in its recent rows. */
+    static final int RECENT_HOT = 64;
+
+    /** Searches of the recent rows, and rows scanned in them (past the norm test), for probes. */
+    long recentSearches;
+
+    long recentRowsScanned;
+
     /** Whether the last query counted as a step only through the recent rows, for probes. */
     boolean lastRecentStepForTest() {
         return lastRecentStep;
@@ -645,16 +655,36 @@ public final class PradaDetector implements Detector<PradaState> {
             }
         }
         int stride = ByteRows.stride(n);
-        if (!step && s.recentCount > 0) {
+        double normSq = 0;
+        for (int i = 0; i < n; i++) {
+            normSq += (double) xRaw[i] * xRaw[i];
+        }
+        float norm = (float) Math.sqrt(normSq);
+        // hot keys (a step found in the recent rows among their last RECENT_HOT searches) are searched on
+        // every row, cold ones on 1 row in RECENT_SAMPLE, drawn from the secret generator
+        boolean search = !step && s.recentCount > 0 && (s.recentHot > 0 || sampler.nextInt(RECENT_SAMPLE) == 0);
+        if (search) {
+            recentSearches++;
             byte[] rows = s.recent;
+            float[] norms = s.recentNorms;
             float best = Float.POSITIVE_INFINITY;
+            float bound = Float.POSITIVE_INFINITY; // sqrt(best), for the norm test
             int bestBase = -1;
-            for (int k = 0; k < s.recentCount; k++) {
+            // newest first: a child's parent and a re-send's original are mostly recent, and an early
+            // small best lets the partial distances stop after 16 coordinates
+            for (int j = 0, k = s.recentNext; j < s.recentCount; j++) {
+                k = k == 0 ? s.recentCount - 1 : k - 1;
+                // |norm(x) - norm(y)| <= dist(x, y): rows whose norms differ by more cannot be nearer
+                if (Math.abs(norm - norms[k]) >= bound) {
+                    continue;
+                }
+                recentRowsScanned++;
                 int base = k * stride;
                 float dd = ByteRows.distanceSquared(
                         xRaw, rows, base, n, ByteRows.offset(rows, base, n), ByteRows.step(rows, base, n), best);
                 if (dd < best) {
                     best = dd;
+                    bound = (float) Math.sqrt(dd);
                     bestBase = base;
                 }
             }
@@ -664,6 +694,7 @@ public final class PradaDetector implements Detector<PradaState> {
                         xRaw, parentRaw, n, scale, (float) settings.stepMinFraction(), quantisation(rows, bestBase, n));
                 lastRecentStep = step;
             }
+            s.recentHot = step ? RECENT_HOT : Math.max(0, s.recentHot - 1);
         }
         // store: grow by doubling up to the cap, then a ring
         int slot;
@@ -673,13 +704,22 @@ public final class PradaDetector implements Detector<PradaState> {
                 int grown = Math.min(cap, Math.max(64, held * 2));
                 s.recent =
                         s.recent == null ? new byte[grown * stride] : java.util.Arrays.copyOf(s.recent, grown * stride);
+                s.recentNorms =
+                        s.recentNorms == null ? new float[grown] : java.util.Arrays.copyOf(s.recentNorms, grown);
             }
             slot = s.recentCount++;
         } else {
             slot = s.recentNext;
-            s.recentNext = (slot + 1) % cap;
         }
+        s.recentNext = (slot + 1) % cap;
         ByteRows.encode(xRaw, n, s.recent, slot * stride);
+        // the stored row's norm, as decoded: the norm test compares the query with what the scan reads
+        ByteRows.decode(s.recent, slot * stride, n, parentRaw);
+        double stored = 0;
+        for (int i = 0; i < n; i++) {
+            stored += (double) parentRaw[i] * parentRaw[i];
+        }
+        s.recentNorms[slot] = (float) Math.sqrt(stored);
         return step;
     }
 

@@ -119,8 +119,13 @@ final class PradaState {
      */
     byte[] recent;
 
+    /** The norm of each recent row over the sampled coordinates (as decoded), for the search's norm test. */
+    float[] recentNorms;
+
     int recentNext;
     int recentCount;
+    /** Searches left before the key goes cold (its rows then searched 1 in PradaDetector's RECENT_SAMPLE). */
+    int recentHot;
     /** Wide inputs past the warm-up: the largest |value| the key has sent in each sampled coordinate. */
     float[] coordScale;
 

@@ -29,10 +29,20 @@ class RecentRowsProbe {
         attacks.put("rpf-0.1-1:10", () -> dil(w, w.jbda(62, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), 171, 10));
         attacks.put("gauss-0.1-1:3", () -> dil(w, w.jbda(63, 0.1, Wide.Step.GAUSSIAN_SIZE, 1, 0), 172, 3));
         attacks.put("lognorm-0.1-1:3", () -> dil(w, w.jbda(64, 0.1, Wide.Step.LOGNORMAL_SIZE, 1, 0), 173, 3));
+        attacks.put("hnpf-0.1-1:3", () -> dil(w, w.jbda(66, 0.1, Wide.Step.HALF_NORMAL_PER_FEATURE, 1, 0), 175, 3));
+        attacks.put("lnpf-0.1-1:3", () -> dil(w, w.jbda(68, 0.1, Wide.Step.LOGNORMAL_PER_FEATURE, 1, 0), 176, 3));
+        attacks.put(
+                "old-rpf-0.1-lag300-1:3",
+                () -> dil(w, w.jbdaOldParents(69, 0.1, Wide.Step.RANDOM_PER_FEATURE, 300), 177, 3));
+        attacks.put(
+                "old-rpf-0.1-lag1100-plain",
+                () -> LineSearch.after(
+                        w.honestNoisy(178), 300, w.jbdaOldParents(70, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1100)));
         attacks.put("rs2-0.1-1:3", () -> dil(w, w.jbda(65, 0.1, Wide.Step.RANDOM_SIZE_TO_TWO, 1, 0), 174, 3));
         for (var e : attacks.entrySet()) {
             if (only.isEmpty() || e.getKey().contains(only)) {
-                bits.put(e.getKey(), run(w, e.getValue().get(), 2_100));
+                QuerySource src = e.getValue().get();
+                bits.put(e.getKey(), run(w, src, 2_100));
             }
         }
         if (only.isEmpty() || only.equals("honest")) {
@@ -119,6 +129,13 @@ class RecentRowsProbe {
             src.observe(x, p);
             out[q] = d.lastStepForTest();
         }
+        System.out.printf(
+                Locale.ROOT,
+                "PROBE-COST searches %d rows scanned %d (%.1f per search) of %d rows%n",
+                d.recentSearches,
+                d.recentRowsScanned,
+                d.recentRowsScanned / Math.max(1.0, d.recentSearches),
+                rows);
         return out;
     }
 
