@@ -644,10 +644,12 @@ public final class PradaDetector implements Detector<PradaState> {
             return step;
         }
         int n = s.sampleSize;
-        float[] scale = s.coordScale;
-        if (scale == null || scale.length != n) {
-            scale = s.coordScale = new float[n];
+        PradaState.Recent r = s.recent;
+        if (r == null || r.scale.length != n) {
+            r = s.recent = new PradaState.Recent();
+            r.scale = new float[n];
         }
+        float[] scale = r.scale;
         for (int i = 0; i < n; i++) {
             float a = Math.abs(xRaw[i]);
             if (a > scale[i]) {
@@ -662,18 +664,18 @@ public final class PradaDetector implements Detector<PradaState> {
         float norm = (float) Math.sqrt(normSq);
         // hot keys (a step found in the recent rows among their last RECENT_HOT searches) are searched on
         // every row, cold ones on 1 row in RECENT_SAMPLE, drawn from the secret generator
-        boolean search = !step && s.recentCount > 0 && (s.recentHot > 0 || sampler.nextInt(RECENT_SAMPLE) == 0);
+        boolean search = !step && r.count > 0 && (r.hot > 0 || sampler.nextInt(RECENT_SAMPLE) == 0);
         if (search) {
             recentSearches++;
-            byte[] rows = s.recent;
-            float[] norms = s.recentNorms;
+            byte[] rows = r.rows;
+            float[] norms = r.norms;
             float best = Float.POSITIVE_INFINITY;
             float bound = Float.POSITIVE_INFINITY; // sqrt(best), for the norm test
             int bestBase = -1;
             // newest first: a child's parent and a re-send's original are mostly recent, and an early
             // small best lets the partial distances stop after 16 coordinates
-            for (int j = 0, k = s.recentNext; j < s.recentCount; j++) {
-                k = k == 0 ? s.recentCount - 1 : k - 1;
+            for (int j = 0, k = r.next; j < r.count; j++) {
+                k = k == 0 ? r.count - 1 : k - 1;
                 // |norm(x) - norm(y)| <= dist(x, y): rows whose norms differ by more cannot be nearer
                 if (Math.abs(norm - norms[k]) >= bound) {
                     continue;
@@ -694,32 +696,30 @@ public final class PradaDetector implements Detector<PradaState> {
                         xRaw, parentRaw, n, scale, (float) settings.stepMinFraction(), quantisation(rows, bestBase, n));
                 lastRecentStep = step;
             }
-            s.recentHot = step ? RECENT_HOT : Math.max(0, s.recentHot - 1);
+            r.hot = step ? RECENT_HOT : Math.max(0, r.hot - 1);
         }
         // store: grow by doubling up to the cap, then a ring
         int slot;
-        if (s.recentCount < cap) {
-            int held = s.recent == null ? 0 : s.recent.length / stride;
-            if (s.recentCount == held) {
+        if (r.count < cap) {
+            int held = r.rows == null ? 0 : r.rows.length / stride;
+            if (r.count == held) {
                 int grown = Math.min(cap, Math.max(64, held * 2));
-                s.recent =
-                        s.recent == null ? new byte[grown * stride] : java.util.Arrays.copyOf(s.recent, grown * stride);
-                s.recentNorms =
-                        s.recentNorms == null ? new float[grown] : java.util.Arrays.copyOf(s.recentNorms, grown);
+                r.rows = r.rows == null ? new byte[grown * stride] : java.util.Arrays.copyOf(r.rows, grown * stride);
+                r.norms = r.norms == null ? new float[grown] : java.util.Arrays.copyOf(r.norms, grown);
             }
-            slot = s.recentCount++;
+            slot = r.count++;
         } else {
-            slot = s.recentNext;
+            slot = r.next;
         }
-        s.recentNext = (slot + 1) % cap;
-        ByteRows.encode(xRaw, n, s.recent, slot * stride);
+        r.next = (slot + 1) % cap;
+        ByteRows.encode(xRaw, n, r.rows, slot * stride);
         // the stored row's norm, as decoded: the norm test compares the query with what the scan reads
-        ByteRows.decode(s.recent, slot * stride, n, parentRaw);
+        ByteRows.decode(r.rows, slot * stride, n, parentRaw);
         double stored = 0;
         for (int i = 0; i < n; i++) {
             stored += (double) parentRaw[i] * parentRaw[i];
         }
-        s.recentNorms[slot] = (float) Math.sqrt(stored);
+        r.norms[slot] = (float) Math.sqrt(stored);
         return step;
     }
 
@@ -740,20 +740,28 @@ public final class PradaDetector implements Detector<PradaState> {
 
     private void noteStep(PradaState s, boolean step) {
         lastStep = step;
-        if (s.coordScale != null && settings.stepEvidence() > 0) {
+        if (s.recent != null && settings.stepEvidence() > 0) {
             // wide keys past the warm-up (where the honest base rate was measured): a CUSUM over the key's
             // life, so a share of steps under step_low in every window of step_window still adds up
-            s.stepEvidence = Math.max(0, s.stepEvidence + (step ? STEP_LLR : NO_STEP_LLR));
+            s.recent.evidence = Math.max(0, s.recent.evidence + (step ? STEP_LLR : NO_STEP_LLR));
         }
         int window = settings.stepWindow();
         if (s.stepWindow == null) {
             s.stepWindow = new BitWindow(window);
         }
         s.stepWindow.add(step);
-        int filled = s.stepWindow.filled();
-        s.stepScore = filled < settings.stepMinQueries()
+    }
+
+    /**
+     * The sign-step window's score: 0 under step_min_queries, else 0 at step_low and 1 at step_high
+     * (computed from the window, not stored: a field per key would cost 8 bytes on every key).
+     */
+    double stepScore(PradaState s) {
+        BitWindow w = s.stepWindow;
+        int filled = w == null ? 0 : w.filled();
+        return filled < settings.stepMinQueries()
                 ? 0
-                : Rows.clamp01(((double) s.stepWindow.count() / filled - settings.stepLow())
+                : Rows.clamp01(((double) w.count() / filled - settings.stepLow())
                         / (settings.stepHigh() - settings.stepLow()));
     }
 
@@ -863,13 +871,13 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public double score(PradaState s, long timeMillis) {
-        return Math.max(Math.max(Math.min(settings.wMaxScore(), s.wUncapped), s.stepScore), evidenceScore(s));
+        return Math.max(Math.max(Math.min(settings.wMaxScore(), s.wUncapped), stepScore(s)), evidenceScore(s));
     }
 
     /** The sequential test's score: 0 up to half of step_evidence, then linear to 1 at step_evidence. */
     private double evidenceScore(PradaState s) {
         double h = settings.stepEvidence();
-        return h > 0 ? Rows.clamp01((s.stepEvidence - h / 2) / (h / 2)) : 0;
+        return h > 0 && s.recent != null ? Rows.clamp01((s.recent.evidence - h / 2) / (h / 2)) : 0;
     }
 
     @Override
@@ -881,11 +889,11 @@ public final class PradaDetector implements Detector<PradaState> {
                         "; %d of last %d queries are sign steps from a stored one",
                         s.stepWindow.count(),
                         s.stepWindow.filled());
-        if (s.stepEvidence >= settings.stepEvidence() / 2 && settings.stepEvidence() > 0) {
+        if (s.recent != null && s.recent.evidence >= settings.stepEvidence() / 2 && settings.stepEvidence() > 0) {
             steps += String.format(
                     Locale.ROOT,
                     "; sign-step evidence %.1f of %.1f over the key's life",
-                    s.stepEvidence,
+                    s.recent.evidence,
                     settings.stepEvidence());
         }
         if (Double.isNaN(s.lastW)) {

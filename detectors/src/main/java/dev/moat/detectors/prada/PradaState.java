@@ -111,31 +111,35 @@ final class PradaState {
     /** The magnitudes of the key's previous displacement (the sign-step test's "repeat" shape). */
     float[] prevSteps;
 
+    /** Wide inputs, keys past {@link PradaDetector}'s warm-up only (null before): see {@link Recent}. */
+    Recent recent;
+
     /**
-     * Wide inputs, keys past {@link PradaDetector}'s warm-up only: the sampled raw coordinates of the
-     * key's latest {@code step_recent_rows} queries ({@link ByteRows} rows of {@link #sampleSize}
-     * codes), a ring from slot {@link #recentNext}; grown by doubling up to that many. The sign-step
-     * test's second parent: JbDA's parents mostly never join G_c.
+     * The sign-step test's second parent and its sequential test (issue 9), for wide keys past the
+     * warm-up: the sampled raw coordinates of the key's latest {@code step_recent_rows} queries
+     * ({@link ByteRows} rows of {@link #sampleSize} codes, a ring; grown by doubling up to that many),
+     * their norms, the key's largest |value| in each sampled coordinate, and the CUSUM of the key's
+     * sign-step bits. One object, so keys that never get here (short-lived ones, narrow inputs) pay
+     * one reference.
      */
-    byte[] recent;
+    static final class Recent {
+        byte[] rows;
+        /** Each row's norm over the sampled coordinates, as decoded, for the search's norm test. */
+        float[] norms;
+        /** The largest |value| the key has sent in each sampled coordinate since the warm-up. */
+        float[] scale;
+        /** The slot after the newest row. */
+        int next;
 
-    /** The norm of each recent row over the sampled coordinates (as decoded), for the search's norm test. */
-    float[] recentNorms;
-
-    int recentNext;
-    int recentCount;
-    /** Searches left before the key goes cold (its rows then searched 1 in PradaDetector's RECENT_SAMPLE). */
-    int recentHot;
-    /** Wide inputs past the warm-up: the largest |value| the key has sent in each sampled coordinate. */
-    float[] coordScale;
-
-    /** The sequential test's statistic over the key's life: a CUSUM of the sign-step bits (see PradaDetector). */
-    double stepEvidence;
+        int count;
+        /** Searches left before the key goes cold (its rows then searched 1 in PradaDetector's RECENT_SAMPLE). */
+        int hot;
+        /** The CUSUM of the key's sign-step bits since the warm-up (see PradaDetector's noteStep). */
+        double evidence;
+    }
 
     /** Whether each of the last {@code step_window} queries was a sign step from a stored one. */
     dev.moat.detectors.internal.BitWindow stepWindow;
-
-    double stepScore;
 
     /** What class c holds (null, a byte[] row or a ClassState), making room for it. */
     Object slot(int c) {
