@@ -56,7 +56,16 @@ import java.util.Set;
  * feature); see {@link SignSteps}. Wide inputs are not blind to it: each key gets a secret sample of
  * {@code step_coordinates} (128) raw coordinates (random start and stride, from a secure seed), stored
  * next to each growing-set member, and the test compares the query's sampled coordinates with the
- * nearest member's. The detector's score is the larger of the two: the sign-step score is not capped.
+ * nearest member's.
+ *
+ * <p>Wide inputs, keys past {@value #RECENT_AFTER} queries (issue 9, diluted JbDA): a query that is
+ * no step from its nearest member is compared with the nearest of the key's last {@code
+ * step_recent_rows} (1,024) rows by the sampled coordinates, with moves scaled per coordinate
+ * ({@link SignSteps#isFlatScaled}); searched on every row of a hot key, 1 in {@value
+ * #RECENT_SAMPLE} of a cold one. For those keys a CUSUM of the step bits over the key's life
+ * (honest base rate {@value #BASE_RATE} against {@value #ATTACK_RATE}) scores 0 at half of {@code
+ * step_evidence} (14) and 1 at it. The detector's score is the largest of the W, window and CUSUM
+ * scores: the sign-step scores are not capped.
  */
 public final class PradaDetector implements Detector<PradaState> {
 

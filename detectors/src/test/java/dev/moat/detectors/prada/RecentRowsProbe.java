@@ -60,6 +60,23 @@ class RecentRowsProbe {
                 bits.put("tab-resend-unif-" + k, run(t, t.uniformResend(k), 2_000));
             }
         }
+        if (only.equals("long")) {
+            for (int k = 0; k < 4; k++) {
+                bits.put(
+                        "long-honest-3072-" + k,
+                        run(w, k % 2 == 0 ? w.honest(1_700 + k) : w.honestNoisy(1_700 + k), 8_000));
+                bits.put(
+                        "long-honest-784-" + k,
+                        run(w7, k % 2 == 0 ? w7.honest(1_800 + k) : w7.honestNoisy(1_800 + k), 8_000));
+            }
+            for (int k = 0; k < 2; k++) {
+                WideTab t = new WideTab(3072, 95 + k);
+                bits.put("long-tab-resend-mult-" + k, run(t, t.honest(k, 0.05, true), 8_000));
+                bits.put("long-tab-resend-mult10-" + k, run(t, t.honest(k, 0.10, true), 8_000));
+                WideTab t7 = new WideTab(784, 97 + k);
+                bits.put("long-tab784-" + k, run(t7, t7.honest(k, 0.1, false), 8_000));
+            }
+        }
         for (var e : bits.entrySet()) {
             boolean[] b = e.getValue();
             int total = 0;
