@@ -172,6 +172,11 @@ public final class PradaDetector implements Detector<PradaState> {
     private final float[] parentRaw;
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
     private final java.util.SplittableRandom sampler;
+    /**
+     * Draws which rows of a cold key search the recent rows; secret like the samples, and a generator
+     * of its own so that the keys' coordinate samples do not depend on other keys' traffic.
+     */
+    private final java.util.SplittableRandom recentDraw;
 
     private SparseProjection.ByWidth projections;
     private int nearest;
@@ -218,6 +223,10 @@ public final class PradaDetector implements Detector<PradaState> {
         this.sampler = new java.util.SplittableRandom(
                 settings.stepSampleSeed() != null
                         ? settings.stepSampleSeed()
+                        : new java.security.SecureRandom().nextLong());
+        this.recentDraw = new java.util.SplittableRandom(
+                settings.stepSampleSeed() != null
+                        ? settings.stepSampleSeed() * 0x9E3779B97F4A7C15L + 1
                         : new java.security.SecureRandom().nextLong());
     }
 
@@ -673,7 +682,7 @@ public final class PradaDetector implements Detector<PradaState> {
         float norm = (float) Math.sqrt(normSq);
         // hot keys (a step found in the recent rows among their last RECENT_HOT searches) are searched on
         // every row, cold ones on 1 row in RECENT_SAMPLE, drawn from the secret generator
-        boolean search = !step && r.count > 0 && (r.hot > 0 || sampler.nextInt(RECENT_SAMPLE) == 0);
+        boolean search = !step && r.count > 0 && (r.hot > 0 || recentDraw.nextInt(RECENT_SAMPLE) == 0);
         if (search) {
             recentSearches++;
             byte[] rows = r.rows;
