@@ -200,8 +200,11 @@ class NarrowAndWideAdaptiveAttackersTest {
      * flagged): PRADA compares a query that is no step from its nearest member of G_c with the
      * nearest of the key's last 1,024 rows by the sampled coordinates, with moves scaled per
      * coordinate, and sums the steps over the key's life (a CUSUM). Measured 2026-11-28, all by
-     * {@code prada}: mixed 1:3 EXTRACTING at 841 rows, eps 0.03 mixed 1:1 at 535, mixed 1:7 at 1,301;
-     * the 12 honest keys' highest risk 0.00.
+     * {@code prada}: mixed 1:3 EXTRACTING at 793 rows, eps 0.03 mixed 1:1 at 557, mixed 1:7 at 1,501;
+     * the 12 honest keys' highest risk 0.00. {@code one-outlier-row-then-random-size-1-3}: one row of
+     * 1,000,000 in every coordinate after the warm-up set every per-coordinate scale for good and the
+     * attack was never flagged; now the scales come from the recent rows within 8 times their median
+     * norm, EXTRACTING at 790.
      */
     @Test
     void dilutedRandomSizeJbdaAtThreeThousandInputs() {
@@ -214,6 +217,13 @@ class NarrowAndWideAdaptiveAttackersTest {
                 "small-eps-after-300-1-1", diluted(w, w.jbda(67, 0.03, Wide.Step.RANDOM_PER_FEATURE, 1, 0), 167, 1));
         attacks.put(
                 "random-size-after-300-1-7", diluted(w, w.jbda(61, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), 170, 7));
+        attacks.put(
+                "one-outlier-row-then-random-size-1-3",
+                LineSearch.after(
+                        w.honestNoisy(179),
+                        300,
+                        withOutlierRowFirst(LineSearch.interleaved(
+                                w.jbda(63, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), w.honestNoisy(1_179), 1, 3))));
         run(s, Map.of(), attacks);
         assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
         for (String a : attacks.keySet()) {
@@ -274,6 +284,36 @@ class NarrowAndWideAdaptiveAttackersTest {
             s.add("honest-" + k, "good", h, 1_000, k * 700L, () -> 2_000);
         }
         return s;
+    }
+
+    /** src after one row of 1,000,000 in every coordinate (which src does not see). */
+    private static QuerySource withOutlierRowFirst(QuerySource src) {
+        return new QuerySource() {
+            private boolean sent;
+
+            @Override
+            public double[] next() {
+                if (!sent) {
+                    sent = true;
+                    double[] x = new double[3072];
+                    java.util.Arrays.fill(x, 1_000_000);
+                    return x;
+                }
+                return src.next();
+            }
+
+            @Override
+            public void observe(double[] x, double[] answer) {
+                if (x[0] != 1_000_000) {
+                    src.observe(x, answer);
+                }
+            }
+
+            @Override
+            public String name() {
+                return src.name() + "-outlier-row-first";
+            }
+        };
     }
 
     /** attack after 300 natural rows (with sensor noise), then mixed 1:b with natural rows. */

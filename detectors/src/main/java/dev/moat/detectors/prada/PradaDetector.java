@@ -668,18 +668,21 @@ public final class PradaDetector implements Detector<PradaState> {
             r.scale = new float[n];
         }
         float[] scale = r.scale;
-        for (int i = 0; i < n; i++) {
-            float a = Math.abs(xRaw[i]);
-            if (a > scale[i]) {
-                scale[i] = a;
-            }
-        }
         int stride = ByteRows.stride(n);
         double normSq = 0;
         for (int i = 0; i < n; i++) {
             normSq += (double) xRaw[i] * xRaw[i];
         }
         float norm = (float) Math.sqrt(normSq);
+        if (norm <= r.normLimit) {
+            // rows far beyond the key's median norm (outlier queries) do not set the scales
+            for (int i = 0; i < n; i++) {
+                float a = Math.abs(xRaw[i]);
+                if (a > scale[i]) {
+                    scale[i] = a;
+                }
+            }
+        }
         // hot keys (a step found in the recent rows among their last RECENT_HOT searches) are searched on
         // every row, cold ones on 1 row in RECENT_SAMPLE, drawn from the secret generator
         boolean search = !step && r.count > 0 && (r.hot > 0 || recentDraw.nextInt(RECENT_SAMPLE) == 0);
@@ -738,7 +741,52 @@ public final class PradaDetector implements Detector<PradaState> {
             stored += (double) parentRaw[i] * parentRaw[i];
         }
         r.norms[slot] = (float) Math.sqrt(stored);
+        if (r.count == RESCALE_FIRST || (s.queries & (RESCALE_EVERY - 1)) == 0) {
+            rescale(r, n, stride);
+        }
         return step;
+    }
+
+    /** The scales are rebuilt from the recent rows when the ring first holds this many, then every RESCALE_EVERY queries. */
+    static final int RESCALE_FIRST = 16;
+
+    static final int RESCALE_EVERY = 256;
+    /** Recent rows whose norm is over this many times the rows' median norm set no scale (outlier queries). */
+    static final float OUTLIER_NORM = 8f;
+
+    private float[] normScratch = new float[0];
+    private float[] normSpare = new float[0];
+
+    /**
+     * Rebuilds the per-coordinate scales from the recent rows whose norm is at most {@value
+     * #OUTLIER_NORM} times their median norm, and sets that limit for the rows to come (issue 9, an
+     * attacker who read it: one query of 1,000,000 in every coordinate set every scale for good and
+     * no scaled step passed the floor again). Robust while fewer than half of the recent rows are
+     * outliers; about 1,024 x 128 byte decodes every 256 queries.
+     */
+    private void rescale(PradaState.Recent r, int n, int stride) {
+        int count = r.count;
+        if (normScratch.length < count) {
+            normScratch = new float[settings.stepRecentRows()];
+            normSpare = new float[settings.stepRecentRows()];
+        }
+        System.arraycopy(r.norms, 0, normScratch, 0, count);
+        float median = SignSteps.select(normScratch, normSpare, count, count / 2);
+        float limit = OUTLIER_NORM * median;
+        float[] scale = r.scale;
+        java.util.Arrays.fill(scale, 0f);
+        for (int k = 0; k < count; k++) {
+            if (r.norms[k] <= limit) {
+                ByteRows.decode(r.rows, k * stride, n, parentRaw);
+                for (int i = 0; i < n; i++) {
+                    float a = Math.abs(parentRaw[i]);
+                    if (a > scale[i]) {
+                        scale[i] = a;
+                    }
+                }
+            }
+        }
+        r.normLimit = limit;
     }
 
     /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */

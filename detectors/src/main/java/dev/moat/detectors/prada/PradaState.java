@@ -134,6 +134,8 @@ final class PradaState {
         int count;
         /** Searches left before the key goes cold (its rows then searched 1 in PradaDetector's RECENT_SAMPLE). */
         int hot;
+        /** Rows with a larger norm set no scale (see PradaDetector's rescale); none until the first rescale. */
+        float normLimit = Float.POSITIVE_INFINITY;
         /** The CUSUM of the key's sign-step bits since the warm-up (see PradaDetector's noteStep). */
         double evidence;
     }

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
  * Both changes together (the parent as the nearest of the key's last 1,024 rows by the 128 sampled
  * coordinates, and the crest of moves scaled per coordinate) would count at most 32 (1:3) and 78
  * (eps 0.03, 1:1) of 200, over step_high. Built 2026-11-28 (PradaDetector's recent rows, searched on
- * every row of a hot key and 1 in 8 of a cold one; {@link SignSteps#isFlatScaled}): 30 (1:3) and 61
+ * every row of a hot key and 1 in 8 of a cold one; {@link SignSteps#isFlatScaled}): 28 (1:3) and 59
  * (1:1) of 200 with the recent rows, still none from G_c alone. Pinned: fails when G_c alone starts
  * to see these streams or the recent rows stop seeing them (then update detectors/README.md).
  */
