@@ -195,43 +195,131 @@ class NarrowAndWideAdaptiveAttackersTest {
     }
 
     /**
-     * The same dilution at 3,072 inputs, 2,100 rows each (measured 2026-11-28): JbDA with random
-     * per-feature sizes after 300 natural rows mixed 1:3, the same with eps 0.03 mixed 1:1, and the
-     * line search stopped at margin 0.3 mixed 1:3 are never flagged (highest score 0.01, ood); mixed
-     * 1:1 with eps 0.1 they are flagged at 930 ({@link #attackersAtThreeThousandInputs}), and JbDA
-     * with half-normal sizes after 300 natural rows mixed 1:1 at 930 too.
+     * JbDA with random per-feature sizes at 3,072 inputs after 300 natural rows, diluted with natural
+     * rows, 2,100 rows each (issue 9; was {@code dilutedAttacksAtThreeThousandInputsBypass}, never
+     * flagged): PRADA compares a query that is no step from its nearest member of G_c with the
+     * nearest of the key's last 1,024 rows by the sampled coordinates, with moves scaled per
+     * coordinate, and sums the steps over the key's life (a CUSUM). Measured 2026-11-28, all by
+     * {@code prada}: mixed 1:3 EXTRACTING at 793 rows, eps 0.03 mixed 1:1 at 557, mixed 1:7 at 1,501;
+     * the 12 honest keys' highest risk 0.00. {@code one-outlier-row-then-random-size-1-3}: one row of
+     * 1,000,000 in every coordinate after the warm-up set every per-coordinate scale for good and the
+     * attack was never flagged; now the scales come from the recent rows within 8 times their median
+     * norm, EXTRACTING at 790.
+     */
+    @Test
+    void dilutedRandomSizeJbdaAtThreeThousandInputs() {
+        Wide w = new Wide(3072);
+        Scenario s = wideHonest(w);
+        Map<String, QuerySource> attacks = new LinkedHashMap<>();
+        attacks.put(
+                "random-size-after-300-1-3", diluted(w, w.jbda(60, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), 160, 3));
+        attacks.put(
+                "small-eps-after-300-1-1", diluted(w, w.jbda(67, 0.03, Wide.Step.RANDOM_PER_FEATURE, 1, 0), 167, 1));
+        attacks.put(
+                "random-size-after-300-1-7", diluted(w, w.jbda(61, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), 170, 7));
+        attacks.put(
+                "one-outlier-row-then-random-size-1-3",
+                LineSearch.after(
+                        w.honestNoisy(179),
+                        300,
+                        withOutlierRowFirst(LineSearch.interleaved(
+                                w.jbda(63, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), w.honestNoisy(1_179), 1, 3))));
+        run(s, Map.of(), attacks);
+        assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
+        for (String a : attacks.keySet()) {
+            assertThat(s.extractingAt.get(a))
+                    .as("%s\n%s", a, s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(2_000L);
+        }
+    }
+
+    /**
+     * What still gets through at 3,072 inputs, 2,100 rows each (measured 2026-11-28), from an attacker
+     * who read how PRADA sees the diluted JbDA above (detectors/README.md, "What each detector cannot
+     * see"). Never flagged: the line search stopped at margin 0.3 mixed 1:3 (boundary counts margins
+     * under 0.2; its steps are no sign steps); JbDA with half-normal per-feature sizes ({@code eps *
+     * range_j * |z|}) mixed 1:3 (scaled per coordinate its moves are Gaussian magnitudes, which the
+     * flat shape's crest limit lets through as noise); JbDA stepping only from its own points at
+     * least 300 of them old (mixed 1:3: about 1,200 rows, older than the 1,024 recent rows) mixed 1:3
+     * (its parents are neither in G_c nor in the ring); random per-feature sizes mixed 1:20 (about 5
+     * steps in 200 rows, under the CUSUM's break-even rate of 1.7 %, at 21 times the rows). JbDA with
+     * lognormal per-feature sizes mixed 1:3 is only suspicious (ood, D+ 0.17) at 1,600 rows, never
+     * extracting. Pinned: fails when one of them starts to be flagged.
      */
     @Test
     void dilutedAttacksAtThreeThousandInputsBypass() {
         Wide w = new Wide(3072);
+        Scenario s = wideHonest(w);
+        Map<String, QuerySource> attacks = new LinkedHashMap<>();
+        attacks.put(
+                "line-search-margin-0.3-1-3",
+                LineSearch.interleaved(new LineSearch(w.attackerRows(), 64, 0.3), w.honestNoisy(164), 1, 3));
+        attacks.put(
+                "half-normal-per-feature-after-300-1-3",
+                diluted(w, w.jbda(66, 0.1, Wide.Step.HALF_NORMAL_PER_FEATURE, 1, 0), 175, 3));
+        attacks.put(
+                "lognormal-per-feature-after-300-1-3",
+                diluted(w, w.jbda(68, 0.1, Wide.Step.LOGNORMAL_PER_FEATURE, 1, 0), 176, 3));
+        attacks.put(
+                "parents-older-than-the-ring-after-300-1-3",
+                diluted(w, w.jbdaOldParents(69, 0.1, Wide.Step.RANDOM_PER_FEATURE, 300), 177, 3));
+        attacks.put(
+                "random-size-after-300-1-20", diluted(w, w.jbda(62, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), 171, 20));
+        run(s, Map.of(), attacks);
+        assertThat(s.suspiciousAt.keySet())
+                .as("flagged\n%s", s.report())
+                .containsExactly("lognormal-per-feature-after-300-1-3");
+        assertThat(s.suspiciousAt.get("lognormal-per-feature-after-300-1-3"))
+                .as(s.report())
+                .isGreaterThan(1_000L);
+        assertThat(s.extractingAt).as(s.report()).isEmpty();
+    }
+
+    /** 12 honest keys at the width of w (digits, half with sensor noise per wide pixel), 1,000 rows each. */
+    private static Scenario wideHonest(Wide w) {
         Scenario s = new Scenario(ALL, w::predict);
         for (int k = 0; k < 12; k++) {
             QuerySource h = k % 2 == 0 ? w.honest(1_500 + k) : w.honestNoisy(1_500 + k);
             s.add("honest-" + k, "good", h, 1_000, k * 700L, () -> 2_000);
         }
-        Map<String, QuerySource> attacks = new LinkedHashMap<>();
-        attacks.put(
-                "random-size-after-300-1-3",
-                LineSearch.after(
-                        w.honestNoisy(160),
-                        300,
-                        LineSearch.interleaved(
-                                w.jbda(60, 0.1, Wide.Step.RANDOM_PER_FEATURE, 1, 0), w.honestNoisy(161), 1, 3)));
-        attacks.put(
-                "small-eps-after-300-1-1",
-                LineSearch.after(
-                        w.honestNoisy(167),
-                        300,
-                        LineSearch.interleaved(
-                                w.jbda(67, 0.03, Wide.Step.RANDOM_PER_FEATURE, 1, 0), w.honestNoisy(168), 1, 1)));
-        attacks.put(
-                "line-search-margin-0.3-1-3",
-                LineSearch.interleaved(new LineSearch(w.attackerRows(), 64, 0.3), w.honestNoisy(164), 1, 3));
-        run(s, Map.of(), attacks);
-        assertThat(s.suspiciousAt.keySet()).as("flagged\n%s", s.report()).isEmpty();
-        for (String a : attacks.keySet()) {
-            assertThat(s.maxRisk.get(a)).as("%s\n%s", a, s.report()).isLessThan(0.3);
-        }
+        return s;
+    }
+
+    /** src after one row of 1,000,000 in every coordinate (which src does not see). */
+    private static QuerySource withOutlierRowFirst(QuerySource src) {
+        return new QuerySource() {
+            private boolean sent;
+
+            @Override
+            public double[] next() {
+                if (!sent) {
+                    sent = true;
+                    double[] x = new double[3072];
+                    java.util.Arrays.fill(x, 1_000_000);
+                    return x;
+                }
+                return src.next();
+            }
+
+            @Override
+            public void observe(double[] x, double[] answer) {
+                if (x[0] != 1_000_000) {
+                    src.observe(x, answer);
+                }
+            }
+
+            @Override
+            public String name() {
+                return src.name() + "-outlier-row-first";
+            }
+        };
+    }
+
+    /** attack after 300 natural rows (with sensor noise), then mixed 1:b with natural rows. */
+    private static QuerySource diluted(Wide w, QuerySource attack, long seed, int b) {
+        return LineSearch.after(
+                w.honestNoisy(seed), 300, LineSearch.interleaved(attack, w.honestNoisy(seed + 1_000), 1, b));
     }
 
     /**

@@ -55,7 +55,16 @@ import java.util.Set;
  * feature); see {@link SignSteps}. Wide inputs are not blind to it: each key gets a secret sample of
  * {@code step_coordinates} (128) raw coordinates (random start and stride, from a secure seed), stored
  * next to each growing-set member, and the test compares the query's sampled coordinates with the
- * nearest member's. The detector's score is the larger of the two: the sign-step score is not capped.
+ * nearest member's.
+ *
+ * <p>Wide inputs, keys past {@value #RECENT_AFTER} queries (issue 9, diluted JbDA): a query that is
+ * no step from its nearest member is compared with the nearest of the key's last {@code
+ * step_recent_rows} (1,024) rows by the sampled coordinates, with moves scaled per coordinate
+ * ({@link SignSteps#isFlatScaled}); searched on every row of a hot key, 1 in {@value
+ * #RECENT_SAMPLE} of a cold one. For those keys a CUSUM of the step bits over the key's life
+ * (honest base rate {@value #BASE_RATE} against {@value #ATTACK_RATE}) scores 0 at half of {@code
+ * step_evidence} (14) and 1 at it. The detector's score is the largest of the W, window and CUSUM
+ * scores: the sign-step scores are not capped.
  */
 public final class PradaDetector implements Detector<PradaState> {
 
@@ -76,6 +85,8 @@ public final class PradaDetector implements Detector<PradaState> {
             "step_min_fraction",
             "step_coordinates",
             "step_sample_seed",
+            "step_recent_rows",
+            "step_evidence",
             "w_max_score");
 
     /** Validated PRADA parameters. */
@@ -95,10 +106,18 @@ public final class PradaDetector implements Detector<PradaState> {
             double stepMinFraction,
             int stepCoordinates,
             Long stepSampleSeed,
+            int stepRecentRows,
+            double stepEvidence,
             double wMaxScore) {
 
         /** The default cap on the W test's score: under the suspicious threshold (0.5), so W alone leaves a key ok. */
         public static final double DEFAULT_W_MAX_SCORE = 0.45;
+
+        /** The default ring of recent rows' samples per wide key past the warm-up (0: none). */
+        public static final int DEFAULT_RECENT_ROWS = 1024;
+
+        /** The default level of the sequential test's statistic that scores 1 (half of it scores 0; 0: no test). */
+        public static final double DEFAULT_STEP_EVIDENCE = 14;
 
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
@@ -120,6 +139,8 @@ public final class PradaDetector implements Detector<PradaState> {
                     raw.containsKey("step_sample_seed")
                             ? p.integer("step_sample_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE)
                             : null,
+                    (int) p.integer("step_recent_rows", DEFAULT_RECENT_ROWS, 0, 65_536),
+                    p.number("step_evidence", DEFAULT_STEP_EVIDENCE, 0.0, 1e6),
                     p.number("w_max_score", DEFAULT_W_MAX_SCORE, 0.0, 1.0));
             if (s.stepHigh <= s.stepLow) {
                 throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
@@ -156,6 +177,11 @@ public final class PradaDetector implements Detector<PradaState> {
     private final byte[] codeScratch;
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
     private final java.util.SplittableRandom sampler;
+    /**
+     * Draws which rows of a cold key search the recent rows; secret like the samples, and a generator
+     * of its own so that the keys' coordinate samples do not depend on other keys' traffic.
+     */
+    private final java.util.SplittableRandom recentDraw;
 
     private SparseProjection.ByWidth projections;
     private int nearest;
@@ -211,6 +237,10 @@ public final class PradaDetector implements Detector<PradaState> {
                 settings.stepSampleSeed() != null
                         ? settings.stepSampleSeed()
                         : new java.security.SecureRandom().nextLong());
+        this.recentDraw = new java.util.SplittableRandom(
+                settings.stepSampleSeed() != null
+                        ? settings.stepSampleSeed() * 0x9E3779B97F4A7C15L + 1
+                        : new java.security.SecureRandom().nextLong());
     }
 
     @Override
@@ -255,11 +285,11 @@ public final class PradaDetector implements Detector<PradaState> {
             byte[] row = new byte[ByteRows.stride(s.dims)];
             s.classes[c] = row;
             encode(s, row, 0, c, wide);
-            noteStep(s, false);
+            noteStep(s, recentStep(s, wide, false));
         } else {
             PradaState.ClassState cs = held instanceof PradaState.ClassState k ? k : s.promote(c, (byte[]) held);
             float d = (float) Math.sqrt(nearestSquared(s, cs.rows, 0, members(cs)));
-            noteStep(s, d > 0 && isStep(s, cs.rows, s.rawRows(c), 0, len, wide));
+            noteStep(s, recentStep(s, wide, d > 0 && isStep(s, cs.rows, s.rawRows(c), 0, len, wide)));
             if (cs.count() == 0) {
                 s.noteActive(c);
             }
@@ -754,17 +784,201 @@ public final class PradaDetector implements Detector<PradaState> {
         return signSteps.isStepScaled(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev);
     }
 
+    /** Keys keep recent rows only past this many queries (the light keys' limit): short-lived keys pay nothing. */
+    static final int RECENT_AFTER = LIGHT_QUERIES;
+
+    private boolean lastRecentStep;
+
+    /** A cold key's rows are searched in the recent rows with probability 1 / RECENT_SAMPLE. */
+    static final int RECENT_SAMPLE = 8;
+    /** Searched rows a key stays hot (every row searched) after a step found in its recent rows. */
+    static final int RECENT_HOT = 64;
+
+    /** Searches of the recent rows, and rows scanned in them (past the norm test), for probes. */
+    long recentSearches;
+
+    long recentRowsScanned;
+
+    /** Whether the last query counted as a step only through the recent rows, for probes. */
+    boolean lastRecentStepForTest() {
+        return lastRecentStep;
+    }
+
+    /**
+     * The sign-step test's second parent (issue 9): for wide keys past {@value #RECENT_AFTER} queries,
+     * a query that is no step from its nearest member of G_c is compared with the nearest of the
+     * key's last {@code step_recent_rows} rows by the sampled coordinates, with the scaled flat shape
+     * ({@link SignSteps#isFlatScaled}: moves divided by the key's largest value in each coordinate).
+     * JbDA's parents mostly never join G_c (a child lies within T_c of what is stored), and random
+     * sizes on per-feature scales are flat only per coordinate. Then stores the query's sample in the
+     * ring. Returns {@code step} or the ring's finding.
+     */
+    private boolean recentStep(PradaState s, boolean wide, boolean step) {
+        lastRecentStep = false;
+        int cap = settings.stepRecentRows();
+        if (!wide || cap == 0 || s.sampleSize == 0 || s.queries <= RECENT_AFTER) {
+            return step;
+        }
+        int n = s.sampleSize;
+        PradaState.Recent r = s.recent;
+        if (r == null || r.scale.length != n) {
+            r = s.recent = new PradaState.Recent();
+            r.scale = new float[n];
+        }
+        float[] scale = r.scale;
+        int stride = ByteRows.stride(n);
+        double normSq = 0;
+        for (int i = 0; i < n; i++) {
+            normSq += (double) xRaw[i] * xRaw[i];
+        }
+        float norm = (float) Math.sqrt(normSq);
+        if (norm <= r.normLimit) {
+            // rows far beyond the key's median norm (outlier queries) do not set the scales
+            for (int i = 0; i < n; i++) {
+                float a = Math.abs(xRaw[i]);
+                if (a > scale[i]) {
+                    scale[i] = a;
+                }
+            }
+        }
+        // hot keys (a step found in the recent rows among their last RECENT_HOT searches) are searched on
+        // every row, cold ones on 1 row in RECENT_SAMPLE, drawn from the secret generator
+        boolean search = !step && r.count > 0 && (r.hot > 0 || recentDraw.nextInt(RECENT_SAMPLE) == 0);
+        if (search) {
+            recentSearches++;
+            byte[] rows = r.rows;
+            float[] norms = r.norms;
+            float best = Float.POSITIVE_INFINITY;
+            float bound = Float.POSITIVE_INFINITY; // sqrt(best), for the norm test
+            int bestBase = -1;
+            // newest first: a child's parent and a re-send's original are mostly recent, and an early
+            // small best lets the partial distances stop after 16 coordinates
+            for (int j = 0, k = r.next; j < r.count; j++) {
+                k = k == 0 ? r.count - 1 : k - 1;
+                // |norm(x) - norm(y)| <= dist(x, y): rows whose norms differ by more cannot be nearer
+                if (Math.abs(norm - norms[k]) >= bound) {
+                    continue;
+                }
+                recentRowsScanned++;
+                int base = k * stride;
+                float dd = ByteRows.distanceSquared(
+                        xRaw, rows, base, n, ByteRows.offset(rows, base, n), ByteRows.step(rows, base, n), best);
+                if (dd < best) {
+                    best = dd;
+                    bound = (float) Math.sqrt(dd);
+                    bestBase = base;
+                }
+            }
+            if (bestBase >= 0 && best > 0) {
+                ByteRows.decode(rows, bestBase, n, parentRaw);
+                step = signSteps.isFlatScaled(
+                        xRaw, parentRaw, n, scale, (float) settings.stepMinFraction(), quantisation(rows, bestBase, n));
+                lastRecentStep = step;
+            }
+            r.hot = step ? RECENT_HOT : Math.max(0, r.hot - 1);
+        }
+        // store: grow by doubling up to the cap, then a ring
+        int slot;
+        if (r.count < cap) {
+            int held = r.rows == null ? 0 : r.rows.length / stride;
+            if (r.count == held) {
+                int grown = Math.min(cap, Math.max(64, held * 2));
+                r.rows = r.rows == null ? new byte[grown * stride] : java.util.Arrays.copyOf(r.rows, grown * stride);
+                r.norms = r.norms == null ? new float[grown] : java.util.Arrays.copyOf(r.norms, grown);
+            }
+            slot = r.count++;
+        } else {
+            slot = r.next;
+        }
+        r.next = (slot + 1) % cap;
+        ByteRows.encode(xRaw, n, r.rows, slot * stride);
+        // the stored row's norm, as decoded: the norm test compares the query with what the scan reads
+        ByteRows.decode(r.rows, slot * stride, n, parentRaw);
+        double stored = 0;
+        for (int i = 0; i < n; i++) {
+            stored += (double) parentRaw[i] * parentRaw[i];
+        }
+        r.norms[slot] = (float) Math.sqrt(stored);
+        if (r.count == RESCALE_FIRST || (s.queries & (RESCALE_EVERY - 1)) == 0) {
+            rescale(r, n, stride);
+        }
+        return step;
+    }
+
+    /** The scales are rebuilt from the recent rows when the ring first holds this many, then every RESCALE_EVERY queries. */
+    static final int RESCALE_FIRST = 16;
+
+    static final int RESCALE_EVERY = 256;
+    /** Recent rows whose norm is over this many times the rows' median norm set no scale (outlier queries). */
+    static final float OUTLIER_NORM = 8f;
+
+    private float[] normScratch = new float[0];
+    private float[] normSpare = new float[0];
+
+    /**
+     * Rebuilds the per-coordinate scales from the recent rows whose norm is at most {@value
+     * #OUTLIER_NORM} times their median norm, and sets that limit for the rows to come (issue 9, an
+     * attacker who read it: one query of 1,000,000 in every coordinate set every scale for good and
+     * no scaled step passed the floor again). Robust while fewer than half of the recent rows are
+     * outliers; about 1,024 x 128 byte decodes every 256 queries.
+     */
+    private void rescale(PradaState.Recent r, int n, int stride) {
+        int count = r.count;
+        if (normScratch.length < count) {
+            normScratch = new float[settings.stepRecentRows()];
+            normSpare = new float[settings.stepRecentRows()];
+        }
+        System.arraycopy(r.norms, 0, normScratch, 0, count);
+        float median = SignSteps.select(normScratch, normSpare, count, count / 2);
+        float limit = OUTLIER_NORM * median;
+        float[] scale = r.scale;
+        java.util.Arrays.fill(scale, 0f);
+        for (int k = 0; k < count; k++) {
+            if (r.norms[k] <= limit) {
+                ByteRows.decode(r.rows, k * stride, n, parentRaw);
+                for (int i = 0; i < n; i++) {
+                    float a = Math.abs(parentRaw[i]);
+                    if (a > scale[i]) {
+                        scale[i] = a;
+                    }
+                }
+            }
+        }
+        r.normLimit = limit;
+    }
+
     /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */
     private static float quantisation(byte[] rows, int base, int dims) {
         float step = ByteRows.step(rows, base, dims);
         return step == 1f ? 0f : step / 2;
     }
 
+    /** The sequential test's honest base rate of sign steps and the attack rate it tests against. */
+    static final double BASE_RATE = 0.005;
+
+    static final double ATTACK_RATE = 0.04;
+    /** The log-likelihood ratios of a step and of a non-step, BASE_RATE against ATTACK_RATE. */
+    private static final double STEP_LLR = Math.log(ATTACK_RATE / BASE_RATE);
+
+    private static final double NO_STEP_LLR = Math.log((1 - ATTACK_RATE) / (1 - BASE_RATE));
+
     private void noteStep(PradaState s, boolean step) {
         lastStep = step;
+        if (s.recent != null && settings.stepEvidence() > 0) {
+            // wide keys past the warm-up (where the honest base rate was measured): a CUSUM over the key's
+            // life, so a share of steps under step_low in every window of step_window still adds up
+            s.recent.evidence = Math.max(0, s.recent.evidence + (step ? STEP_LLR : NO_STEP_LLR));
+        }
         s.add(step);
+    }
+
+    /**
+     * The sign-step window's score: 0 under step_min_queries, else 0 at step_low and 1 at step_high
+     * (computed from the window, not stored: a field per key would cost 8 bytes on every key).
+     */
+    double stepScore(PradaState s) {
         int filled = s.filled();
-        s.stepScore = filled < settings.stepMinQueries()
+        return filled < settings.stepMinQueries()
                 ? 0
                 : Rows.clamp01(((double) s.count() / filled - settings.stepLow())
                         / (settings.stepHigh() - settings.stepLow()));
@@ -876,7 +1090,13 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public double score(PradaState s, long timeMillis) {
-        return Math.max(Math.min(settings.wMaxScore(), s.wUncapped), s.stepScore);
+        return Math.max(Math.max(Math.min(settings.wMaxScore(), s.wUncapped), stepScore(s)), evidenceScore(s));
+    }
+
+    /** The sequential test's score: 0 up to half of step_evidence, then linear to 1 at step_evidence. */
+    private double evidenceScore(PradaState s) {
+        double h = settings.stepEvidence();
+        return h > 0 && s.recent != null ? Rows.clamp01((s.recent.evidence - h / 2) / (h / 2)) : 0;
     }
 
     @Override
@@ -885,6 +1105,13 @@ public final class PradaDetector implements Detector<PradaState> {
                 ? ""
                 : String.format(
                         Locale.ROOT, "; %d of last %d queries are sign steps from a stored one", s.count(), s.filled());
+        if (s.recent != null && s.recent.evidence >= settings.stepEvidence() / 2 && settings.stepEvidence() > 0) {
+            steps += String.format(
+                    Locale.ROOT,
+                    "; sign-step evidence %.1f of %.1f over the key's life",
+                    s.recent.evidence,
+                    settings.stepEvidence());
+        }
         if (Double.isNaN(s.lastW)) {
             return String.format(
                     Locale.ROOT,

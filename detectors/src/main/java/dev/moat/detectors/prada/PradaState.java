@@ -226,7 +226,34 @@ final class PradaState extends dev.moat.detectors.internal.BitWindow {
         return filled() == 0 ? null : this;
     }
 
-    double stepScore;
+    /** Wide inputs, keys past {@link PradaDetector}'s warm-up only (null before): see {@link Recent}. */
+    Recent recent;
+
+    /**
+     * The sign-step test's second parent and its sequential test (issue 9), for wide keys past the
+     * warm-up: the sampled raw coordinates of the key's latest {@code step_recent_rows} queries
+     * ({@link ByteRows} rows of {@link #sampleSize} codes, a ring; grown by doubling up to that many),
+     * their norms, the key's largest |value| in each sampled coordinate, and the CUSUM of the key's
+     * sign-step bits. One object, so keys that never get here (short-lived ones, narrow inputs) pay
+     * one reference.
+     */
+    static final class Recent {
+        byte[] rows;
+        /** Each row's norm over the sampled coordinates, as decoded, for the search's norm test. */
+        float[] norms;
+        /** The largest |value| the key has sent in each sampled coordinate since the warm-up. */
+        float[] scale;
+        /** The slot after the newest row. */
+        int next;
+
+        int count;
+        /** Searches left before the key goes cold (its rows then searched 1 in PradaDetector's RECENT_SAMPLE). */
+        int hot;
+        /** Rows with a larger norm set no scale (see PradaDetector's rescale); none until the first rescale. */
+        float normLimit = Float.POSITIVE_INFINITY;
+        /** The CUSUM of the key's sign-step bits since the warm-up (see PradaDetector's noteStep). */
+        double evidence;
+    }
 
     /** What class c holds (null, a byte[] row or a ClassState), making room for it. */
     Object slot(int c) {

@@ -716,4 +716,61 @@ final class SignSteps {
         }
         return both >= MIN_MOVED && 2 * both >= moved && 2 * agree >= both;
     }
+
+    /**
+     * The scaled flat shape (issue 9, diluted JbDA with random per-feature sizes at wide inputs): x
+     * differs from parent by a step whose moves, each divided by {@code scale[i]} (the key's largest
+     * |value| in coordinate i), are flat. Steps {@code eps * range_j * u_j} with ranges that differ by
+     * channel and position have crest factors of 2-3+ in raw units and 1.4-1.73 once divided per
+     * coordinate; natural neighbours' differences, which sit in a few strokes or edges, stay far
+     * above. Counts when at least {@value #FLAT_MIN_MOVED} coordinates (and {@value #MIN_DENSE} of
+     * them) moved by more than {@code quantError}, the median scaled move is at least {@code
+     * stepFraction}, and, after the far and the stuck moves are left out as in {@link #isStep}, the
+     * unclipped scaled moves pass {@link #flatInside}. Coordinates the key never sent a nonzero value
+     * in are left out. Separate from {@link #isStep}: it runs only against the key's recent rows.
+     */
+    boolean isFlatScaled(float[] x, float[] parent, int n, float[] scale, float stepFraction, float quantError) {
+        int moved = 0;
+        for (int i = 0; i < n; i++) {
+            float d = Math.abs(x[i] - parent[i]);
+            if (d > quantError && scale[i] > 0) {
+                float v = d / scale[i];
+                current[i] = v;
+                magnitudes[moved] = v;
+                endpoints[moved++] = x[i] + 0f;
+            } else {
+                current[i] = 0;
+            }
+        }
+        if (moved < FLAT_MIN_MOVED || moved < MIN_DENSE * n) {
+            return false;
+        }
+        float median = select(magnitudes, spare, moved, moved / 2);
+        if (median < stepFraction) {
+            return false;
+        }
+        float far = FAR_MOVE * median;
+        lowestEnds(moved);
+        float band = CLIP_BAND * (high2 - low2);
+        float lowEdge = low2 + band;
+        float highEdge = high2 - band;
+        boolean dropped = false;
+        for (int i = 0; i < n; i++) {
+            float v = current[i];
+            if (v > 0
+                    && (v > far
+                            || (x[i] <= lowEdge && parent[i] <= lowEdge)
+                            || (x[i] >= highEdge && parent[i] >= highEdge))) {
+                current[i] = 0;
+                dropped = true;
+            }
+        }
+        if (dropped) {
+            moved = gather(x, parent, n);
+            if (moved < FLAT_MIN_MOVED) {
+                return false;
+            }
+        }
+        return flatInside(x, n, moved, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+    }
 }

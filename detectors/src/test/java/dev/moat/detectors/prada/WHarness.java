@@ -119,7 +119,7 @@ class WHarness {
             double[] p = model.apply(x);
             src.observe(x, p);
             d.update(s, x, p, q * 1000L);
-            if (firstStep < 0 && s.stepScore >= 0.5) firstStep = q;
+            if (firstStep < 0 && d.stepScore(s) >= 0.5) firstStep = q;
             if (q % 10 == 0) {
                 for (int m = 0; m < 4; m++) {
                     double w = m == 0 ? (Double.isNaN(s.lastW) ? Double.NaN : s.lastW) : variant(s, m);

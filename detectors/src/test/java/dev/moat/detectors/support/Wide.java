@@ -41,7 +41,11 @@ public final class Wide {
         /** eps * 16 * min(|c_j|, 5), c_j standard Cauchy (median 1): a few large moves spoil a crest (adaptive). */
         CAUCHY_SIZE,
         /** eps * 16 * min(l_j, 5), l_j lognormal with sigma 1 (median 1): heavy-tailed sizes (adaptive). */
-        LOGNORMAL_SIZE
+        LOGNORMAL_SIZE,
+        /** eps * range_j * |z_j|, z_j standard normal: per-feature scales, sizes shaped like noise (adaptive). */
+        HALF_NORMAL_PER_FEATURE,
+        /** eps * range_j * min(l_j, 5), l_j lognormal with sigma 1: per-feature scales, heavy tails (adaptive). */
+        LOGNORMAL_PER_FEATURE
     }
 
     private final int side;
@@ -235,6 +239,18 @@ public final class Wide {
     }
 
     /**
+     * As {@link #jbda(long, double, Step, double, int)}, stepping only from its own points sent at least
+     * {@code parentLag} of its points ago (an attacker who read that PRADA keeps a ring of a key's
+     * recent rows: parents older than the ring); while none is that old it sends natural rows (with
+     * sensor noise) instead.
+     */
+    public QuerySource jbdaOldParents(long seed, double eps, Step step, int parentLag) {
+        Jbda j = new Jbda(seed, eps, step, 1, 0, 0);
+        j.parentLag = parentLag;
+        return j;
+    }
+
+    /**
      * src with, in every query, {@code share} of the coordinates (fresh ones each time) set to +-value:
      * outliers that move, to raise the sign-step test's floor. The source sees its clean query back.
      */
@@ -292,6 +308,8 @@ public final class Wide {
         private final List<Integer> labels = new ArrayList<>();
         private int round;
         private long sent;
+        /** Parents only among points[0, n - parentLag). */
+        int parentLag;
 
         Jbda(long seed, double eps, Step step, double fraction, int naturalEvery, double jitter) {
             this.rnd = new Random(seed);
@@ -327,6 +345,15 @@ public final class Wide {
             if (pending.isEmpty()) {
                 augment();
             }
+            if (pending.isEmpty()) {
+                // no parent old enough yet: a natural row
+                double[] w = naturals.get(rnd.nextInt(naturals.size())).clone();
+                for (int j = 0; j < w.length; j++) {
+                    w[j] = Math.max(0, Math.min(16, w[j] + 0.5 * rnd.nextGaussian()));
+                }
+                lastParent = null;
+                return w;
+            }
             double[] y = pending.poll();
             lastParent = parents.remove(y);
             return y.clone();
@@ -347,7 +374,10 @@ public final class Wide {
         private void augment() {
             round++;
             double sign = (round / 3) % 2 == 0 ? 1 : -1;
-            int n = points.size();
+            int n = points.size() - parentLag;
+            if (parentLag > 0 && n <= 0) {
+                return;
+            }
             List<Integer> chosen = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 chosen.add(i);
@@ -375,6 +405,8 @@ public final class Wide {
                         case CAUCHY_SIZE ->
                             eps * 16 * Math.min(5, Math.abs(Math.tan(Math.PI * (rnd.nextDouble() - 0.5))));
                         case LOGNORMAL_SIZE -> eps * 16 * Math.min(5, Math.exp(rnd.nextGaussian()));
+                        case HALF_NORMAL_PER_FEATURE -> eps * featureRange[j] * Math.abs(rnd.nextGaussian());
+                        case LOGNORMAL_PER_FEATURE -> eps * featureRange[j] * Math.min(5, Math.exp(rnd.nextGaussian()));
                     };
                     double to = x[j] + size * g;
                     y[j] = Math.max(0, Math.min(16, to));
@@ -387,7 +419,7 @@ public final class Wide {
                 parents.put(y, x);
                 pending.add(y);
             }
-            if (pending.isEmpty()) {
+            if (pending.isEmpty() && parentLag == 0) {
                 pending.add(naturals.get(rnd.nextInt(naturals.size())));
             }
         }
