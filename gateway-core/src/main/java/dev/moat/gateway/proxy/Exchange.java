@@ -67,6 +67,9 @@ public final class Exchange implements ChannelFutureListener {
     private int status;
     private String outcome = "ok";
     private boolean requestComplete;
+    /** Whether the client's head announced a body (Transfer-Encoding or a non-zero Content-Length), as sent. */
+    private boolean requestBodyFramed;
+
     private boolean responseStarted;
     private boolean responseComplete;
     private boolean discarding;
@@ -99,6 +102,8 @@ public final class Exchange implements ChannelFutureListener {
         if (request instanceof LastHttpContent) {
             requestComplete = true;
         }
+        requestBodyFramed = request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
+                || HttpUtil.getContentLength(request, 0L) > 0;
         RequestGate.Admission a = RequestGate.admit(gw, snap, request, path);
         if (a.pending()) { // shared buckets: resume on this channel's loop when Redis (or the timeout) answers
             admission = a;
@@ -471,6 +476,11 @@ public final class Exchange implements ChannelFutureListener {
 
     boolean requestComplete() {
         return requestComplete;
+    }
+
+    /** Whether the client's request head announced a body; a request without one has none (RFC 9112 6.3). */
+    boolean requestBodyFramed() {
+        return requestBodyFramed;
     }
 
     boolean finished() {

@@ -125,7 +125,9 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
             HttpUtil.setContentLength(out, fullBody.readableBytes());
         } else {
             out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, request.headers());
-            if (!ex.requestComplete() && !HttpUtil.isContentLengthSet(out)) {
+            // a head whose (empty) end has not been read yet: chunked only if the client framed a
+            // body; a GET sent upstream as chunked carried an empty body some servers refuse
+            if (!ex.requestComplete() && ex.requestBodyFramed() && !HttpUtil.isContentLengthSet(out)) {
                 HttpUtil.setTransferEncodingChunked(out, true);
             }
         }
