@@ -861,8 +861,15 @@ public final class PradaDetector implements Detector<PradaState> {
                 }
                 recentRowsScanned++;
                 int base = k * stride;
-                float dd = ByteRows.distanceSquared(
-                        xRaw, rows, base, n, ByteRows.offset(rows, base, n), ByteRows.step(rows, base, n), best);
+                float q = ByteRows.step(rows, base, n);
+                float dd = ByteRows.distanceSquared(xRaw, rows, base, n, ByteRows.offset(rows, base, n), q, best);
+                if (dd <= n * (q / 2) * (q / 2)) {
+                    // a re-send: the query is this row within its quantisation, so its move is rounding
+                    // noise, never a step; the rest of the scan (often the same row's other copies, each
+                    // a miss to memory) cannot change that
+                    bestBase = -1;
+                    break;
+                }
                 if (dd < best) {
                     best = dd;
                     bound = (float) Math.sqrt(dd);
