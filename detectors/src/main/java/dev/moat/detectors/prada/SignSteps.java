@@ -127,7 +127,10 @@ final class SignSteps {
 
     private float high2;
 
-    /** The second lowest and second highest of {@code endpoints[0..moved)} (a lone outlier skipped), into low2, high2. */
+    /**
+     * The second lowest and second highest of {@code endpoints[0..moved)} (a lone outlier skipped), into
+     * low2, high2; the lowest and highest themselves into lowestEnd, highestEnd (for {@link #isStepAcross}).
+     */
     private void lowestEnds(int moved) {
         float low1 = Float.POSITIVE_INFINITY;
         float lowSecond = Float.POSITIVE_INFINITY;
@@ -146,6 +149,8 @@ final class SignSteps {
         }
         low2 = lowSecond;
         high2 = highSecond;
+        lowestEnd = low1;
+        highestEnd = high1;
     }
 
     /** What {@link #findTies} found: the lowest and highest value at least two moves ended at, or NaN. */
@@ -352,7 +357,7 @@ final class SignSteps {
         if (moved >= FLAT_MIN_MOVED) {
             // a coordinate that sat within the band of the lowest (highest) end value and stays there
             // did not move (isStep's stuck coordinates): dropped, and the moves left gathered
-            endsAcross(moved);
+            lowestEnds(moved);
             float band = CLIP_BAND * (high2 - low2);
             float lowEdge = low2 + band;
             float highEdge = high2 - band;
@@ -391,7 +396,7 @@ final class SignSteps {
         float lowTie = Float.NaN;
         float highTie = Float.NaN;
         if (flat) {
-            endsAcross(moved);
+            lowestEnds(moved);
             float band = CLIP_BAND * (high2 - low2);
             lowEdge = low2 + band;
             highEdge = high2 - band;
@@ -443,33 +448,10 @@ final class SignSteps {
         return false;
     }
 
-    /** What {@link #endsAcross} found besides {@link #lowestEnds}' two: the lowest and the highest moved value. */
+    /** What {@link #lowestEnds} found besides low2 and high2: the lowest and the highest moved value. */
     private float lowestEnd;
 
     private float highestEnd;
-
-    /** {@link #lowestEnds}, also keeping the lowest and the highest value (for {@link #isStepAcross}). */
-    private void endsAcross(int moved) {
-        float low1 = Float.POSITIVE_INFINITY;
-        float lowSecond = Float.POSITIVE_INFINITY;
-        float high1 = Float.NEGATIVE_INFINITY;
-        float highSecond = Float.NEGATIVE_INFINITY;
-        for (int k = 0; k < moved; k++) {
-            float v = endpoints[k];
-            if (v < lowSecond) {
-                lowSecond = Math.max(v, low1);
-                low1 = Math.min(v, low1);
-            }
-            if (v > highSecond) {
-                highSecond = Math.min(v, high1);
-                high1 = Math.max(v, high1);
-            }
-        }
-        low2 = lowSecond;
-        high2 = highSecond;
-        lowestEnd = low1;
-        highestEnd = high1;
-    }
 
     private boolean isStep(
             float[] x,
