@@ -176,9 +176,7 @@ public final class Exchange implements ChannelFutureListener {
     private void reject(RequestGate.Admission a, RateLimiter.Decision tokenDecision) {
         refusedBeforeUpstream();
         // a body the gateway would only discard is not waited for: answer, then close
-        boolean bodyToCome = !requestComplete
-                && (request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
-                        || HttpUtil.getContentLength(request, 0L) > 0);
+        boolean bodyToCome = !requestComplete && requestBodyFramed;
         closeAfter = closeAfter || a.closeAfter() || bodyToCome;
         discarding = true;
         Problem p = a.problem();
