@@ -9,6 +9,9 @@ import java.time.Duration;
  * @param url             {@code http://host:port} (a path, if any, is prefixed to every request path)
  * @param maxConnections  the pool bound per event loop
  * @param generic         JSON pointers for the {@code generic} protocol, else {@code null}
+ * @param predictionOutput the name of the output that carries the probabilities ({@code kserve-v2}:
+ *                         the output tensor; {@code tfserving}: the named output of a multi-output
+ *                         signature), or {@code null} for the protocol's default rule
  */
 public record UpstreamConfig(
         String name,
@@ -17,7 +20,20 @@ public record UpstreamConfig(
         Duration connectTimeout,
         Duration responseTimeout,
         int maxConnections,
-        GenericPointers generic) {
+        GenericPointers generic,
+        String predictionOutput) {
+
+    /** An upstream with the protocol's default rule for the prediction output. */
+    public UpstreamConfig(
+            String name,
+            URI url,
+            Protocol protocol,
+            Duration connectTimeout,
+            Duration responseTimeout,
+            int maxConnections,
+            GenericPointers generic) {
+        this(name, url, protocol, connectTimeout, responseTimeout, maxConnections, generic, null);
+    }
 
     /**
      * Where the {@code generic} adapter finds things, as RFC 6901 JSON pointers.

@@ -277,6 +277,31 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void predictionOutputOnlyWhereAnAnswerHasNamedOutputs() throws Exception {
+        assertThat(errors("""
+                upstreams:
+                  llm: {url: "http://h:1", protocol: openai, prediction_output: probs}
+                  t: {url: "http://h:2", protocol: kserve-v2, prediction_output: ""}
+                routes:
+                  - {path_prefix: /, upstream: t}
+                """))
+                .containsExactly(
+                        "test.yaml:2:46: upstreams.llm.prediction_output: set for protocol openai (expected only with"
+                                + " protocol: kserve-v2 or tfserving)",
+                        "test.yaml:3:66: upstreams.t.prediction_output: \"\" (expected the name of the model's output"
+                                + " that carries the probabilities)");
+        MoatConfig c = ConfigLoader.parse("""
+                upstreams:
+                  t: {url: "http://h:2", protocol: kserve-v2, prediction_output: scores}
+                  tf: {url: "http://h:3"}
+                routes:
+                  - {path_prefix: /, upstream: t}
+                """, "test.yaml", Map.of());
+        assertThat(c.upstreams().get("t").predictionOutput()).isEqualTo("scores");
+        assertThat(c.upstreams().get("tf").predictionOutput()).isNull();
+    }
+
+    @Test
     void tlsFilesMustExist() {
         assertThat(errors(BASE + """
                 server:

@@ -64,6 +64,9 @@ class EdgeBypassIT {
                 upstreams:
                   tf: {url: "${UPSTREAM}", protocol: tfserving, response_timeout: 5s}
                   triton: {url: "${UPSTREAM}", protocol: kserve-v2, response_timeout: 5s}
+                  triton_scores: {url: "${UPSTREAM}", protocol: kserve-v2, response_timeout: 5s, prediction_output: scores}
+                  triton_missing: {url: "${UPSTREAM}", protocol: kserve-v2, response_timeout: 5s, prediction_output: softmax}
+                  tf_multi: {url: "${UPSTREAM}", protocol: tfserving, response_timeout: 5s, prediction_output: probabilities}
                   llm: {url: "LLM", protocol: openai, response_timeout: 5s}
                 routes:
                   - {path_prefix: /v1/chat/completions, upstream: llm, policy: llm}
@@ -71,6 +74,10 @@ class EdgeBypassIT {
                   - {path_prefix: /, upstream: tf}
                   - {path_prefix: /v1/models/digits, upstream: tf, policy: strict}
                   - {path_prefix: /v2/models/digits, upstream: triton, policy: strict}
+                  - {path_prefix: /v2/models/scored, upstream: triton_scores, policy: strict}
+                  - {path_prefix: /v2/models/missing, upstream: triton_missing, policy: strict}
+                  - {path_prefix: /v1/models/multi, upstream: tf_multi, policy: strict}
+                  - {path_prefix: /v1/models/unnamed, upstream: tf, policy: strict}
                 policies:
                   strict:
                     outputs:
@@ -176,6 +183,64 @@ class EdgeBypassIT {
                     .as("every value the client gets went through round: 1: " + r.body())
                     .isLessThan(1e-9);
         }
+    }
+
+    @Test
+    void aPredictionTensorNamedOtherwiseThanProbabilitiesIsTheOneDefendedWhenConfiguredBypass() throws Exception {
+        // a model answering "logits" first and its probabilities as "scores": by the default rule the
+        // first tensor (the logits) would be rounded and handed out; prediction_output names "scores"
+        RawClient.Response r = post("/v2/models/scored/infer", infer(""));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode tensors = JSON.readTree(r.body()).get("outputs");
+        assertThat(tensors.size()).as(r.body()).isEqualTo(1);
+        assertThat(tensors.get(0).get("name").asText()).isEqualTo("scores");
+        double sum = 0;
+        for (JsonNode v : tensors.get(0).get("data")) {
+            assertThat(v.asDouble()).as(r.body()).isBetween(0.0, 1.0);
+            assertThat(Math.abs(v.asDouble() * 10 - Math.rint(v.asDouble() * 10)))
+                    .as(r.body())
+                    .isLessThan(1e-9);
+            sum += v.asDouble();
+        }
+        assertThat(sum)
+                .as("two rows of probabilities, rounded to 0.1: " + r.body())
+                .isBetween(1.5, 2.5);
+    }
+
+    @Test
+    void aConfiguredPredictionTensorMissingFromTheAnswerFailsClosed() throws Exception {
+        RawClient.Response r = post("/v2/models/missing/infer", infer(""));
+        assertThat(r.status()).as(r.body()).isEqualTo(502);
+        assertThat(RAW.matcher(r.body()).find()).as(r.body()).isFalse();
+    }
+
+    @Test
+    void aMultiOutputSignatureAnswersTheNamedOutputAloneDefended() throws Exception {
+        RawClient.Response r = post("/v1/models/multi:predict", "{\"instances\": [" + ROW + "," + ROW + "]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode predictions = JSON.readTree(r.body()).get("predictions");
+        assertThat(predictions.size()).as(r.body()).isEqualTo(2);
+        for (JsonNode instance : predictions) {
+            assertThat(instance.size()).as("only the named output: " + r.body()).isEqualTo(1);
+            assertThat(instance.get("probabilities").size()).isEqualTo(10);
+        }
+        assertThat(RAW.matcher(r.body()).find()).as(r.body()).isFalse();
+        assertThat(r.body()).doesNotContain("logits").doesNotContain("-");
+        // columnar: {"outputs": {"probabilities": [...], "logits": [...]}}
+        RawClient.Response c = post("/v1/models/multi:predict", "{\"inputs\": [" + ROW + "]}");
+        assertThat(c.status()).as(c.body()).isEqualTo(200);
+        JsonNode outputs = JSON.readTree(c.body()).get("outputs");
+        assertThat(outputs.size()).as(c.body()).isEqualTo(1);
+        assertThat(outputs.get("probabilities").get(0).size()).isEqualTo(10);
+        assertThat(RAW.matcher(c.body()).find()).as(c.body()).isFalse();
+    }
+
+    @Test
+    void aMultiOutputSignatureWithoutAConfiguredOutputFailsClosed() throws Exception {
+        // which named output holds the probabilities is not guessed
+        RawClient.Response r = post("/v1/models/unnamed:predict", "{\"instances\": [" + ROW + "]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(502);
+        assertThat(RAW.matcher(r.body()).find()).as(r.body()).isFalse();
     }
 
     @ParameterizedTest
@@ -308,7 +373,9 @@ class EdgeBypassIT {
                 String path = ex.getRequestURI().getRawPath();
                 var m = TF_PREDICT.matcher(path);
                 JsonNode body = JSON.readTree(ex.getRequestBody().readAllBytes());
-                if (m.matches() && m.group(1).equals("digits")) {
+                if (m.matches() && (m.group(1).equals("multi") || m.group(1).equals("unnamed"))) {
+                    send(ex, 200, multiOutput(body));
+                } else if (m.matches() && m.group(1).equals("digits")) {
                     ObjectNode answer = JSON.createObjectNode();
                     boolean columnar = body.has("inputs"); // TF Serving answers it in columnar form
                     ArrayNode rows = answer.putArray(columnar ? "outputs" : "predictions");
@@ -330,14 +397,43 @@ class EdgeBypassIT {
                     }
                     send(ex, 200, answer);
                 } else if (path.equals("/v2/models/digits/infer")) {
-                    send(ex, 200, infer(body));
+                    send(ex, 200, infer(body, List.of("probabilities", "logits")));
+                } else if (path.equals("/v2/models/scored/infer") || path.equals("/v2/models/missing/infer")) {
+                    send(ex, 200, infer(body, List.of("logits", "scores")));
                 } else {
                     send(ex, 404, JSON.createObjectNode().put("error", "no such path: " + path));
                 }
             }
         }
 
-        private ObjectNode infer(JsonNode body) {
+        /** A signature with two outputs: each instance {@code {"probabilities": [...], "logits": [...]}}. */
+        private ObjectNode multiOutput(JsonNode body) {
+            boolean columnar = body.has("inputs");
+            ObjectNode answer = JSON.createObjectNode();
+            ArrayNode probabilities = JSON.createArrayNode();
+            ArrayNode logits = JSON.createArrayNode();
+            for (JsonNode row : body.get(columnar ? "inputs" : "instances")) {
+                double[] p = model.predict(values(row));
+                probabilities.add(JSON.valueToTree(p));
+                logits.add(JSON.valueToTree(
+                        java.util.Arrays.stream(p).map(Math::log).toArray()));
+            }
+            if (columnar) {
+                ObjectNode outputs = answer.putObject("outputs");
+                outputs.set("probabilities", probabilities);
+                outputs.set("logits", logits);
+            } else {
+                ArrayNode predictions = answer.putArray("predictions");
+                for (int i = 0; i < probabilities.size(); i++) {
+                    ObjectNode instance = predictions.addObject();
+                    instance.set("probabilities", probabilities.get(i));
+                    instance.set("logits", logits.get(i));
+                }
+            }
+            return answer;
+        }
+
+        private ObjectNode infer(JsonNode body, List<String> exported) {
             JsonNode tensor = body.get("inputs").get(0);
             int n = tensor.get("shape").get(0).asInt();
             double[] flat = values(tensor.get("data"));
@@ -351,7 +447,7 @@ class EdgeBypassIT {
             if (body.has("outputs")) {
                 body.get("outputs").forEach(o -> names.add(o.get("name").asText()));
             } else {
-                names.addAll(List.of("probabilities", "logits"));
+                names.addAll(exported);
             }
             ObjectNode answer = JSON.createObjectNode().put("model_name", "digits");
             ArrayNode outputs = answer.putArray("outputs");
@@ -362,7 +458,7 @@ class EdgeBypassIT {
                 ArrayNode data = t.putArray("data");
                 for (double[] p : probs) {
                     for (double v : p) {
-                        data.add(name.equals("logits") ? Math.log(v) : v);
+                        data.add(name.equals("logits") ? Math.log(v) : v); // "scores": the probabilities
                     }
                 }
             }

@@ -28,7 +28,14 @@ final class RoutingSections {
     }
 
     private static UpstreamConfig upstream(String name, ConfigNode node) {
-        Fields f = node.fields("url", "protocol", "connect_timeout", "response_timeout", "max_connections", "generic");
+        Fields f = node.fields(
+                "url",
+                "protocol",
+                "connect_timeout",
+                "response_timeout",
+                "max_connections",
+                "generic",
+                "prediction_output");
         URI url = ServerSections.httpUrl(f.required("url"));
         Protocol protocol = Protocol.fromYaml(f.oneOf("protocol", PROTOCOLS, Protocol.TFSERVING.yamlName()));
         Duration connect = f.duration("connect_timeout", Duration.ofSeconds(2));
@@ -44,7 +51,16 @@ final class RoutingSections {
         } else if (!g.isAbsent()) {
             g.reportAtKey("set for protocol " + protocol.yamlName() + " (expected only with protocol: generic)");
         }
-        return new UpstreamConfig(name, url, protocol, connect, response, maxConnections, generic);
+        String predictionOutput = null;
+        ConfigNode output = f.get("prediction_output");
+        if (protocol == Protocol.KSERVE_V2 || protocol == Protocol.TFSERVING) {
+            predictionOutput = output.as(
+                    null, "the name of the model's output that carries the probabilities", v -> v.isBlank() ? null : v);
+        } else if (!output.isAbsent()) {
+            output.reportAtKey("set for protocol " + protocol.yamlName()
+                    + " (expected only with protocol: kserve-v2 or tfserving)");
+        }
+        return new UpstreamConfig(name, url, protocol, connect, response, maxConnections, generic, predictionOutput);
     }
 
     static String pointer(ConfigNode node) {

@@ -15,7 +15,8 @@ import java.util.Arrays;
  *
  * <p>Request: every input tensor must have the same batch size N; row i is the concatenation of
  * each tensor's i-th slice ({@code prod(shape[1:])} values), in the order the inputs are listed.
- * Answer: the output named {@code probabilities} or {@code probs} if there is one, else the first
+ * Answer: the output the upstream's {@code prediction_output} names (an answer without it is
+ * malformed), else the output named {@code probabilities} or {@code probs} if there is one, else the first
  * output, read as N rows of {@code prod(shape[1:])} values; it is written back with its name,
  * shape and datatype kept and {@code data} flat, and it is the only output written back: every
  * other output tensor is removed, because no transform ran on it (a model exporting {@code logits}
@@ -31,6 +32,22 @@ final class KServeV2Adapter extends JsonAdapter {
 
     /** A tensor read as rows: {@code rows} slices of {@code width} values each, row-major. */
     private record Tensor(int rows, int width, double[] data) {}
+
+    /** The configured prediction tensor's name, or {@code null} for the default rule. */
+    private final String output;
+    /** Where the name was configured, for the error an answer without it gets. */
+    private final String setting;
+
+    KServeV2Adapter() {
+        this.output = null;
+        this.setting = null;
+    }
+
+    /** An adapter that answers the tensor named {@code output} (upstream {@code upstream}'s setting). */
+    KServeV2Adapter(String upstream, String output) {
+        this.output = output;
+        this.setting = "upstreams." + upstream + ".prediction_output";
+    }
 
     @Override
     public Protocol protocol() {
@@ -79,13 +96,18 @@ final class KServeV2Adapter extends JsonAdapter {
         if (outputs == null || !outputs.isArray() || outputs.isEmpty()) {
             throw new MalformedBodyException("outputs: expected a non-empty array of tensors");
         }
-        int chosen = 0;
+        int chosen = output == null ? 0 : -1;
         for (int i = 0; i < outputs.size(); i++) {
             String name = outputs.get(i).path("name").asText("");
-            if (name.equals("probabilities") || name.equals("probs")) {
+            if (output == null ? name.equals("probabilities") || name.equals("probs") : name.equals(output)) {
                 chosen = i;
                 break;
             }
+        }
+        if (chosen < 0) {
+            // never another tensor in its place: it may be logits, which rounding leaves nearly whole
+            throw new MalformedBodyException(
+                    "outputs: no tensor named \"" + output + "\" in the model's answer (" + setting + ")");
         }
         Tensor t = tensor(outputs.get(chosen), "outputs[" + chosen + "]");
         double[][] rows = new double[t.rows()][];

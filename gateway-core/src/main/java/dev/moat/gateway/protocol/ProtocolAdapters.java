@@ -13,15 +13,21 @@ public final class ProtocolAdapters {
 
     /**
      * The adapter for {@code upstream}; stateless ones are shared, a {@code generic} one is built
-     * from the upstream's pointers.
+     * from the upstream's pointers and one with a {@code prediction_output} from its name.
      *
      * @throws IllegalArgumentException for a {@code generic} upstream without pointers (config
      *                                  validation prevents it)
      */
     public static ProtocolAdapter forUpstream(UpstreamConfig upstream) {
         return switch (upstream.protocol()) {
-            case TFSERVING -> TFSERVING;
-            case KSERVE_V2 -> KSERVE_V2;
+            case TFSERVING ->
+                upstream.predictionOutput() == null
+                        ? TFSERVING
+                        : new TfServingAdapter(upstream.name(), upstream.predictionOutput());
+            case KSERVE_V2 ->
+                upstream.predictionOutput() == null
+                        ? KSERVE_V2
+                        : new KServeV2Adapter(upstream.name(), upstream.predictionOutput());
             case OPENAI -> OPENAI;
             case GENERIC -> {
                 if (upstream.generic() == null) {

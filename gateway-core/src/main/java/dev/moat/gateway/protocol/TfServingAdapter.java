@@ -21,11 +21,34 @@ import io.netty.buffer.ByteBuf;
  * refused as malformed: another signature may answer logits, which the policy would read as
  * probabilities ({@code EdgeBypassIT}). Columnar ({@code "inputs": {"name": ...}}) and {@code b64} inputs
  * are not featurised and count as malformed on inspected routes.
+ *
+ * <p>A signature with several outputs answers each instance as an object of named outputs
+ * ({@code {"predictions": [{"probabilities": [...], "logits": [...]}, ...]}}, columnar
+ * {@code {"outputs": {"probabilities": [[...], ...], "logits": ...}}}); the upstream's
+ * {@code prediction_output} names the one read as probabilities, and it alone is written back. Without
+ * that setting such an answer is malformed (fail closed): which output is the probabilities is not
+ * guessed.
  */
 final class TfServingAdapter extends JsonAdapter {
 
     /** The only {@code signature_name} a request may name (or leave out): the model's default one. */
     static final String DEFAULT_SIGNATURE = "serving_default";
+
+    /** The named output read as probabilities in a multi-output answer, or {@code null}. */
+    private final String output;
+    /** Where the name was configured, for the error an answer without it gets. */
+    private final String setting;
+
+    TfServingAdapter() {
+        this.output = null;
+        this.setting = null;
+    }
+
+    /** An adapter that reads the output named {@code output} (upstream {@code upstream}'s setting). */
+    TfServingAdapter(String upstream, String output) {
+        this.output = output;
+        this.setting = "upstreams." + upstream + ".prediction_output";
+    }
 
     @Override
     public Protocol protocol() {
@@ -85,11 +108,52 @@ final class TfServingAdapter extends JsonAdapter {
             // the policy untransformed: a policy route answers the defended predictions alone
             ((ObjectNode) root).retain(field);
         }
+        if (output != null) {
+            predictions = named(predictions, field);
+        }
         if (NumericArrays.isFlatVector(predictions)) {
             throw new MalformedBodyException(
                     "predictions: expected one probability array per instance, got plain numbers");
         }
         return new Answer(rows(predictions, "predictions"), null, root, predictions, responseBody.readableBytes());
+    }
+
+    /**
+     * The configured output of a multi-output answer, every other output removed: the rows of a
+     * columnar object, or an array of each instance's named output (the same nodes, so writing
+     * them writes the document). An answer of plain rows is the model's only output.
+     */
+    private JsonNode named(JsonNode predictions, String field) throws MalformedBodyException {
+        if (predictions.isObject()) { // columnar: {"outputs": {"name": [[...], ...], ...}}
+            JsonNode rows = predictions.get(output);
+            if (rows == null) {
+                throw missing(field);
+            }
+            ((ObjectNode) predictions).retain(output);
+            return rows;
+        }
+        if (!predictions.isArray()
+                || predictions.isEmpty()
+                || !predictions.get(0).isObject()) {
+            return predictions;
+        }
+        ArrayNode rows = JsonBodies.MAPPER.getNodeFactory().arrayNode(predictions.size());
+        for (int i = 0; i < predictions.size(); i++) {
+            JsonNode instance = predictions.get(i);
+            JsonNode row = instance.isObject() ? instance.get(output) : null;
+            if (row == null) {
+                throw missing(field + "[" + i + "]");
+            }
+            ((ObjectNode) instance).retain(output);
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private MalformedBodyException missing(String where) {
+        // never another output in its place: it may be logits, which rounding leaves nearly whole
+        return new MalformedBodyException(
+                where + ": no output named \"" + output + "\" in the model's answer (" + setting + ")");
     }
 
     /** The document a streamed answer came from: {@code {"predictions": rows}} (and nothing else). */
