@@ -65,6 +65,22 @@ final class AttackRun {
 
     RunOutcome execute(URI upstream) throws Exception {
         Path dir = Files.createTempDirectory("moat-eval-");
+        try {
+            return execute(upstream, dir);
+        } finally {
+            deleteTree(dir); // the run's config, keys and watermark ledger: read into the outcome
+        }
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private RunOutcome execute(URI upstream, Path dir) throws Exception {
         List<HonestUser> users = HonestUser.of(population, model.data(), seed);
         List<EvalGateway.Key> attackerKeys = spec.layout().keys();
         List<EvalGateway.Key> keys = new ArrayList<>();

@@ -13,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The CLI contract of DESIGN.md section 3: validate's exit codes and output, keys new. */
@@ -52,8 +53,8 @@ public class CliTest {
     }
 
     @Test
-    void anInvalidConfigExitsTwoWithFileLineColumn() throws Exception {
-        Path bad = Files.createTempFile("bad", ".yaml");
+    void anInvalidConfigExitsTwoWithFileLineColumn(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, """
                 upstreams:
                   m: {url: "ftp://nowhere", protocol: tfserving}
