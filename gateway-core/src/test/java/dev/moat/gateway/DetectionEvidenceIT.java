@@ -137,7 +137,7 @@ class DetectionEvidenceIT {
     }
 
     @Test
-    void everyLlmRequestIsOneDetectionEvent() throws Exception {
+    void everyLlmPromptIsOneDetectionEventBatchedOrNotBypass() throws Exception {
         try (Gateway gw = Gateway.start(config(5), upstream.baseUri())) {
             String secret = "thief-secret-3";
             String[] bodies = {
@@ -171,6 +171,23 @@ class DetectionEvidenceIT {
                 assertThat(r.statusCode()).as(completion + "\n" + r.body()).isEqualTo(200);
                 expected++;
                 assertThat(queries(gw, "thief-3")).as(completion).isEqualTo(expected);
+            }
+            // a batch of prompts is one event per prompt (it was one event: 20 prompts looked like 1)
+            StringBuilder prompts = new StringBuilder();
+            for (int i = 0; i < 20; i++) {
+                prompts.append(i == 0 ? "" : ",")
+                        .append("\"moat number ")
+                        .append(i)
+                        .append('"');
+            }
+            for (String batch : new String[] {
+                "{\"model\":\"moat-tiny-16\",\"prompt\":[" + prompts + "],\"max_tokens\":1}",
+                "{\"model\":\"moat-tiny-16\",\"prompt\":[" + prompts + "],\"max_tokens\":1,\"stream\":true}"
+            }) {
+                HttpResponse<String> r = gw.post("/v1/completions", secret, batch);
+                assertThat(r.statusCode()).as(batch + "\n" + r.body()).isEqualTo(200);
+                expected += 20;
+                assertThat(queries(gw, "thief-3")).as(batch).isEqualTo(expected);
             }
         }
     }

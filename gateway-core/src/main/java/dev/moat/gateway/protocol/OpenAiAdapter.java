@@ -45,7 +45,18 @@ final class OpenAiAdapter extends JsonAdapter {
         if (root.has("messages")) {
             messages(root.get("messages"), text);
         } else if (root.has("prompt")) {
-            prompt(root.get("prompt"), text);
+            JsonNode prompt = root.get("prompt");
+            if (prompts(prompt) > 1) {
+                // a batch of prompts is as many detection events, as a batch of rows is elsewhere
+                double[][] rows = new double[prompt.size()][];
+                for (int i = 0; i < rows.length; i++) {
+                    text.setLength(0);
+                    promptEntry(prompt.get(i), text);
+                    rows[i] = TextFeatures.of(text);
+                }
+                return rows;
+            }
+            prompt(prompt, text);
         } else {
             throw new MalformedBodyException("body: expected \"messages\" or \"prompt\"");
         }
@@ -56,7 +67,7 @@ final class OpenAiAdapter extends JsonAdapter {
      * One completion per prompt of a {@code prompt} array (strings or token-id arrays; a flat
      * token-id array is one prompt), times {@code n}: a request of 20 prompts with {@code n: 4}
      * asks for 80 answers and costs 80 rows of the tier, as a 80-row batch does on other routes
-     * (it cost one: {@code EdgeBypassIT}). The detectors still see the request as one event.
+     * (it cost one: {@code EdgeBypassIT}). The detectors see one event per prompt ({@link #inputs}).
      */
     @Override
     public int answersAsked(ByteBuf requestBody, double[][] rows) {
@@ -66,12 +77,7 @@ final class OpenAiAdapter extends JsonAdapter {
         } catch (MalformedBodyException e) {
             return rows.length; // inputs() read it; cannot happen
         }
-        long prompts = 1;
-        JsonNode prompt = root.get("prompt");
-        if (!root.has("messages") && prompt != null && prompt.isArray() && !prompt.isEmpty()) {
-            JsonNode first = prompt.get(0);
-            prompts = first.isTextual() || first.isArray() ? prompt.size() : 1;
-        }
+        long prompts = root.has("messages") ? 1 : prompts(root.get("prompt"));
         long n = 1;
         JsonNode nNode = root.get("n");
         if (nNode != null && nNode.isIntegralNumber()) {
@@ -107,26 +113,43 @@ final class OpenAiAdapter extends JsonAdapter {
         }
     }
 
+    /** One entry of a {@code prompt} array (a string, a token id or a token-id array), then a newline. */
+    private static void promptEntry(JsonNode p, StringBuilder text) throws MalformedBodyException {
+        if (p.isTextual()) {
+            text.append(p.textValue());
+        } else if (p.isIntegralNumber()) {
+            text.append(p.asText()).append(' ');
+        } else if (p.isArray()) {
+            for (JsonNode token : p) {
+                if (!token.isIntegralNumber()) {
+                    throw new MalformedBodyException("prompt: expected strings or token ids");
+                }
+                text.append(token.asText()).append(' ');
+            }
+        } else {
+            throw new MalformedBodyException("prompt: expected strings or token ids");
+        }
+        text.append('\n');
+    }
+
+    /**
+     * How many prompts a {@code prompt} holds: the size of an array of strings or of token-id arrays,
+     * else 1 (a string, or a flat token-id array).
+     */
+    private static int prompts(JsonNode prompt) {
+        if (prompt == null || !prompt.isArray() || prompt.isEmpty()) {
+            return 1;
+        }
+        JsonNode first = prompt.get(0);
+        return first.isTextual() || first.isArray() ? prompt.size() : 1;
+    }
+
     private static void prompt(JsonNode prompt, StringBuilder text) throws MalformedBodyException {
         if (prompt.isTextual()) {
             text.append(prompt.textValue());
         } else if (prompt.isArray() && !prompt.isEmpty()) {
             for (JsonNode p : prompt) {
-                if (p.isTextual()) {
-                    text.append(p.textValue());
-                } else if (p.isIntegralNumber()) {
-                    text.append(p.asText()).append(' ');
-                } else if (p.isArray()) {
-                    for (JsonNode token : p) {
-                        if (!token.isIntegralNumber()) {
-                            throw new MalformedBodyException("prompt: expected strings or token ids");
-                        }
-                        text.append(token.asText()).append(' ');
-                    }
-                } else {
-                    throw new MalformedBodyException("prompt: expected strings or token ids");
-                }
-                text.append('\n');
+                promptEntry(p, text);
             }
         } else {
             throw new MalformedBodyException("prompt: expected a string or a non-empty array");

@@ -256,8 +256,8 @@ final class AnswerProcessor {
     }
 
     /**
-     * A streamed LLM answer passes through as it comes: its request is one detection event with the
-     * prompt's features and no prediction (the stream's logprobs are not read).
+     * A streamed LLM answer passes through as it comes: its request is one detection event per
+     * prompt, with the prompt's features and no prediction (the stream's logprobs are not read).
      */
     static void onStream(Exchange ex) {
         Route route = ex.route();
@@ -268,9 +268,9 @@ final class AnswerProcessor {
                 && cp != null
                 && cp.detects()
                 && inputs != null
-                && inputs.length == 1
+                && inputs.length > 0
                 && route.adapter().protocol() == Protocol.OPENAI) {
-            defences.observe(ex.admission().key(), route, inputs, new double[][] {PolicyStage.NO_PREDICTION});
+            defences.observe(ex.admission().key(), route, inputs, PolicyStage.unanswered(inputs.length));
         }
     }
 

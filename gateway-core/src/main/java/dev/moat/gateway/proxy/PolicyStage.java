@@ -167,15 +167,25 @@ public final class PolicyStage {
 
     /**
      * The predictions the detectors see for one answered request, row for row with {@code inputs}, or
-     * null when rows and answers do not align. An LLM request is one event whatever its answer: the
-     * prompt's feature row with the first generated token's distribution when the answer carries
-     * logprobs, else an empty prediction.
+     * null when rows and answers do not align. An LLM request is one event per prompt whatever its
+     * answer: a single prompt's feature row with the first generated token's distribution when the
+     * answer carries logprobs, else an empty prediction; each prompt of a batch with an empty
+     * prediction (which choice answers which prompt is not read).
      */
     static double[][] observed(Protocol protocol, double[][] inputs, double[][] preds) {
         if (protocol == Protocol.OPENAI) {
-            return inputs.length == 1 ? new double[][] {preds.length > 0 ? preds[0].clone() : NO_PREDICTION} : null;
+            return inputs.length == 1
+                    ? new double[][] {preds.length > 0 ? preds[0].clone() : NO_PREDICTION}
+                    : unanswered(inputs.length);
         }
         return inputs.length == preds.length && preds.length > 0 ? copy(preds) : null;
+    }
+
+    /** {@code n} events without a prediction (volume, coverage and the input-side tests still count them). */
+    static double[][] unanswered(int n) {
+        double[][] rows = new double[n][];
+        java.util.Arrays.fill(rows, NO_PREDICTION);
+        return rows;
     }
 
     private static double[][] copy(double[][] rows) {

@@ -159,10 +159,17 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
     }
 
     @Test
-    void completionPromptsInEveryFormBecomeOneRow() throws Exception {
+    void completionPromptsInEveryFormBecomeOneRowEach() throws Exception {
         assertClose(inputs("{\"prompt\": \"Once upon a time\"}"), new double[][] {TextFeatures.of("Once upon a time")});
-        assertClose(inputs("{\"prompt\": [\"one\", \"two\"]}"), new double[][] {TextFeatures.of("one\ntwo\n")});
-        assertClose(inputs("{\"prompt\": [[12, 7], [3]]}"), new double[][] {TextFeatures.of("12 7 \n3 \n")});
+        assertClose(inputs("{\"prompt\": [\"one\"]}"), new double[][] {TextFeatures.of("one\n")});
+        assertClose(inputs("{\"prompt\": [12, 7, 3]}"), new double[][] {TextFeatures.of("12 7 3 \n")});
+        // a batch of prompts: one row (one detection event) per prompt
+        assertClose(
+                inputs("{\"prompt\": [\"one\", \"two\"]}"),
+                new double[][] {TextFeatures.of("one\n"), TextFeatures.of("two\n")});
+        assertClose(
+                inputs("{\"prompt\": [[12, 7], [3]]}"),
+                new double[][] {TextFeatures.of("12 7 \n"), TextFeatures.of("3 \n")});
     }
 
     @Test
