@@ -270,6 +270,10 @@ class EdgeBypassIT {
                 "\"guided_choice\":[\"yes\",\"no\"]",
                 "\"guided_regex\":\"(yes|no)\"",
                 "\"structured_outputs\":{\"choice\":[\"yes\",\"no\"]}",
+                // OpenAI's structured outputs: vLLM serves them with the same guided decoding
+                "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"c\",\"schema\":"
+                        + "{\"type\":\"string\",\"enum\":[\"yes\",\"no\"]}}}",
+                "\"response_format\":{\"type\":\"regex\",\"regex\":\"(yes|no)\"}",
             })
     void restrictingTheSampledTokensWithLogprobsIsRefusedLikeLogitBiasBypass(String steer) throws Exception {
         long before = fixture.server().requests("/v1/chat");
@@ -302,6 +306,23 @@ class EdgeBypassIT {
                 "/v1/chat/completions",
                 "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"moats?\"}],"
                         + "\"max_tokens\":2,\"allowed_token_ids\":[17,42]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        RawClient.Response schema = post(
+                "/v1/chat/completions",
+                "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"moats?\"}],"
+                        + "\"max_tokens\":2,\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
+                        + "{\"name\":\"c\",\"schema\":{\"type\":\"string\",\"enum\":[\"yes\",\"no\"]}}}}");
+        assertThat(schema.status()).as(schema.body()).isEqualTo(200);
+    }
+
+    @Test
+    void jsonModeWithLogprobsPasses() throws Exception {
+        // JSON mode chooses no tokens: it stays allowed with logprobs
+        RawClient.Response r = post(
+                "/v1/chat/completions",
+                "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"moats?\"}],"
+                        + "\"max_tokens\":2,\"logprobs\":true,\"top_logprobs\":2,"
+                        + "\"response_format\":{\"type\":\"json_object\"}}");
         assertThat(r.status()).as(r.body()).isEqualTo(200);
     }
 

@@ -152,8 +152,21 @@ public final class OpenAiGuard {
             "guided_json",
             "structured_outputs");
 
-    /** The first field of {@link #STEERING_FIELDS} the request sets (not null, false or empty), or null. */
+    /**
+     * The first field of {@link #STEERING_FIELDS} the request sets (not null, false or empty), or
+     * {@code response_format} when it holds a schema (or a vLLM regex, grammar or choice): OpenAI's
+     * structured outputs, which vLLM serves through the same guided decoding as {@code guided_json}
+     * (a schema's {@code enum} is {@code guided_choice}); else null. JSON mode ({@code json_object})
+     * and {@code text} choose no tokens and pass.
+     */
     private static String steersSampling(ObjectNode request) {
+        JsonNode format = request.get("response_format");
+        if (format != null && format.isObject()) {
+            String type = format.path("type").asText("");
+            if (!type.equals("text") && !type.equals("json_object")) {
+                return "response_format (" + (type.isEmpty() ? "untyped" : type) + ")";
+            }
+        }
         for (String f : STEERING_FIELDS) {
             JsonNode n = request.get(f);
             if (n != null
