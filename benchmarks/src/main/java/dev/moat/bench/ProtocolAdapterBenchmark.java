@@ -87,6 +87,7 @@ public class ProtocolAdapterBenchmark {
                 Duration.ofSeconds(2),
                 Duration.ofSeconds(30),
                 64,
+                null,
                 null);
     }
 

@@ -23,18 +23,6 @@ public record UpstreamConfig(
         GenericPointers generic,
         String predictionOutput) {
 
-    /** An upstream with the protocol's default rule for the prediction output. */
-    public UpstreamConfig(
-            String name,
-            URI url,
-            Protocol protocol,
-            Duration connectTimeout,
-            Duration responseTimeout,
-            int maxConnections,
-            GenericPointers generic) {
-        this(name, url, protocol, connectTimeout, responseTimeout, maxConnections, generic, null);
-    }
-
     /**
      * Where the {@code generic} adapter finds things, as RFC 6901 JSON pointers.
      *

@@ -128,7 +128,8 @@ final class WatermarkCommand implements Runnable {
                     1,
                     p == Protocol.GENERIC
                             ? new UpstreamConfig.GenericPointers("/data", "/result/probabilities", null)
-                            : null));
+                            : null,
+                    null));
             HttpClient http = HttpClient.newBuilder()
                     .connectTimeout(Duration.ofSeconds(10))
                     .build();

@@ -33,20 +33,16 @@ final class KServeV2Adapter extends JsonAdapter {
     /** A tensor read as rows: {@code rows} slices of {@code width} values each, row-major. */
     private record Tensor(int rows, int width, double[] data) {}
 
-    /** The configured prediction tensor's name, or {@code null} for the default rule. */
-    private final String output;
-    /** Where the name was configured, for the error an answer without it gets. */
-    private final String setting;
+    /** The configured prediction tensor, or {@code null} for the default rule. */
+    private final PredictionOutput output;
 
     KServeV2Adapter() {
-        this.output = null;
-        this.setting = null;
+        this(null);
     }
 
-    /** An adapter that answers the tensor named {@code output} (upstream {@code upstream}'s setting). */
-    KServeV2Adapter(String upstream, String output) {
+    /** An adapter that answers the tensor {@code output} names ({@code null}: the default rule). */
+    KServeV2Adapter(PredictionOutput output) {
         this.output = output;
-        this.setting = "upstreams." + upstream + ".prediction_output";
     }
 
     @Override
@@ -99,15 +95,13 @@ final class KServeV2Adapter extends JsonAdapter {
         int chosen = output == null ? 0 : -1;
         for (int i = 0; i < outputs.size(); i++) {
             String name = outputs.get(i).path("name").asText("");
-            if (output == null ? name.equals("probabilities") || name.equals("probs") : name.equals(output)) {
+            if (output == null ? name.equals("probabilities") || name.equals("probs") : name.equals(output.name())) {
                 chosen = i;
                 break;
             }
         }
         if (chosen < 0) {
-            // never another tensor in its place: it may be logits, which rounding leaves nearly whole
-            throw new MalformedBodyException(
-                    "outputs: no tensor named \"" + output + "\" in the model's answer (" + setting + ")");
+            throw output.missing("outputs");
         }
         Tensor t = tensor(outputs.get(chosen), "outputs[" + chosen + "]");
         double[][] rows = new double[t.rows()][];

@@ -23,11 +23,11 @@ public final class ProtocolAdapters {
             case TFSERVING ->
                 upstream.predictionOutput() == null
                         ? TFSERVING
-                        : new TfServingAdapter(upstream.name(), upstream.predictionOutput());
+                        : new TfServingAdapter(PredictionOutput.of(upstream.name(), upstream.predictionOutput()));
             case KSERVE_V2 ->
                 upstream.predictionOutput() == null
                         ? KSERVE_V2
-                        : new KServeV2Adapter(upstream.name(), upstream.predictionOutput());
+                        : new KServeV2Adapter(PredictionOutput.of(upstream.name(), upstream.predictionOutput()));
             case OPENAI -> OPENAI;
             case GENERIC -> {
                 if (upstream.generic() == null) {

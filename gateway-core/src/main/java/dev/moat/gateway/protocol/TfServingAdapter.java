@@ -35,19 +35,15 @@ final class TfServingAdapter extends JsonAdapter {
     static final String DEFAULT_SIGNATURE = "serving_default";
 
     /** The named output read as probabilities in a multi-output answer, or {@code null}. */
-    private final String output;
-    /** Where the name was configured, for the error an answer without it gets. */
-    private final String setting;
+    private final PredictionOutput output;
 
     TfServingAdapter() {
-        this.output = null;
-        this.setting = null;
+        this(null);
     }
 
-    /** An adapter that reads the output named {@code output} (upstream {@code upstream}'s setting). */
-    TfServingAdapter(String upstream, String output) {
+    /** An adapter that reads the output {@code output} names ({@code null}: none configured). */
+    TfServingAdapter(PredictionOutput output) {
         this.output = output;
-        this.setting = "upstreams." + upstream + ".prediction_output";
     }
 
     @Override
@@ -125,11 +121,11 @@ final class TfServingAdapter extends JsonAdapter {
      */
     private JsonNode named(JsonNode predictions, String field) throws MalformedBodyException {
         if (predictions.isObject()) { // columnar: {"outputs": {"name": [[...], ...], ...}}
-            JsonNode rows = predictions.get(output);
+            JsonNode rows = predictions.get(output.name());
             if (rows == null) {
-                throw missing(field);
+                throw output.missing(field);
             }
-            ((ObjectNode) predictions).retain(output);
+            ((ObjectNode) predictions).retain(output.name());
             return rows;
         }
         if (!predictions.isArray()
@@ -140,20 +136,14 @@ final class TfServingAdapter extends JsonAdapter {
         ArrayNode rows = JsonBodies.MAPPER.getNodeFactory().arrayNode(predictions.size());
         for (int i = 0; i < predictions.size(); i++) {
             JsonNode instance = predictions.get(i);
-            JsonNode row = instance.isObject() ? instance.get(output) : null;
+            JsonNode row = instance.isObject() ? instance.get(output.name()) : null;
             if (row == null) {
-                throw missing(field + "[" + i + "]");
+                throw output.missing(field + "[" + i + "]");
             }
-            ((ObjectNode) instance).retain(output);
+            ((ObjectNode) instance).retain(output.name());
             rows.add(row);
         }
         return rows;
-    }
-
-    private MalformedBodyException missing(String where) {
-        // never another output in its place: it may be logits, which rounding leaves nearly whole
-        return new MalformedBodyException(
-                where + ": no output named \"" + output + "\" in the model's answer (" + setting + ")");
     }
 
     /** The document a streamed answer came from: {@code {"predictions": rows}} (and nothing else). */

@@ -23,7 +23,8 @@ final class Bodies {
                 Duration.ofSeconds(1),
                 Duration.ofSeconds(5),
                 8,
-                pointers);
+                pointers,
+                null);
     }
 
     /** Rows as a JSON array of arrays. */

@@ -39,6 +39,7 @@ class PolicyStageTest {
             Duration.ofSeconds(1),
             Duration.ofSeconds(5),
             8,
+            null,
             null));
     private static final CompiledPolicy TOP1_ROUND1 = new CompiledPolicy(
             PolicyRuntime.compile(

@@ -71,6 +71,7 @@ class LoopPoolTest {
                 Duration.ofSeconds(2),
                 responseTimeout,
                 maxConnections,
+                null,
                 null);
         UpstreamRef ref = new UpstreamRef(c, Transport.best(), 8192);
         return on(() -> ref.pool(loop));
