@@ -545,11 +545,17 @@ final class SignSteps {
             // the value a sixteenth of the moved coordinates reach: a few moving outliers do not set it;
             // with few moves, twice the largest value compared (a few moves on narrow inputs, such as
             // 13 features on scales 0.1..1,000, may all sit in the small features, and an honest
-            // query's largest value may be well under the key's: at once, 0.36 -> 0.43 honest risk)
-            float movedScale = moved >= 2 * SCALE_RANK
-                    ? select(scales, spare, moved, moved - 1 - moved / SCALE_RANK)
-                    : FEW_MOVES_SLACK * allScale;
-            minStep = stepFraction * Math.min(keyScale, movedScale);
+            // query's largest value may be well under the key's: at once, 0.36 -> 0.43 honest risk).
+            // minStep is read only by the median test below and is never over stepFraction * keyScale,
+            // so a median that reaches that passes whatever the moved scale: its selection is skipped
+            // (most natural rows' moves are far over the floor)
+            minStep = stepFraction * keyScale;
+            if (!(median >= minStep)) {
+                float movedScale = moved >= 2 * SCALE_RANK
+                        ? select(scales, spare, moved, moved - 1 - moved / SCALE_RANK)
+                        : FEW_MOVES_SLACK * allScale;
+                minStep = stepFraction * Math.min(keyScale, movedScale);
+            }
         }
         boolean repeat = prev != null && repeats(prev, n, quantError, moved);
         if (prev != null) {
