@@ -524,12 +524,15 @@ final class SignSteps {
             float lowEdge = low2 + band;
             float highEdge = high2 - band;
             int stayed = 0;
+            // without data-dependent branches: a stuck move's bits cleared (to +0, as assigning 0 would)
             for (int i = 0; i < n; i++) {
-                if (current[i] > 0
-                        && ((x[i] <= lowEdge && parent[i] <= lowEdge) || (x[i] >= highEdge && parent[i] >= highEdge))) {
-                    current[i] = 0;
-                    stayed++;
-                }
+                float d = current[i];
+                float xi = x[i];
+                float pi = parent[i];
+                int stuck =
+                        (d > 0 ? 1 : 0) & ((xi <= lowEdge & pi <= lowEdge) | (xi >= highEdge & pi >= highEdge) ? 1 : 0);
+                current[i] = Float.intBitsToFloat(Float.floatToRawIntBits(d) & (stuck - 1));
+                stayed += stuck;
             }
             if (stayed > 0) {
                 moved = gather(x, parent, n);
@@ -613,15 +616,16 @@ final class SignSteps {
         int moved = 0;
         double sumSq = 0;
         float big = 0;
+        // without data-dependent branches, as the first pass: current[] holds a move or +0, and +0
+        // changes neither the sum nor the maximum
         for (int i = 0; i < n; i++) {
             float d = current[i];
-            if (d > 0) {
-                magnitudes[moved] = d;
-                endpoints[moved] = x[i] + 0f;
-                scales[moved++] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
-                sumSq += (double) d * d;
-                big = Math.max(big, d);
-            }
+            magnitudes[moved] = d;
+            endpoints[moved] = x[i] + 0f;
+            scales[moved] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
+            moved += d > 0 ? 1 : 0;
+            sumSq += (double) d * d;
+            big = Math.max(big, d);
         }
         gatheredSumSq = sumSq;
         gatheredLargest = big;
