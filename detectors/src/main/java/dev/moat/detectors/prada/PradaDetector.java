@@ -175,6 +175,8 @@ public final class PradaDetector implements Detector<PradaState> {
     private final byte[] packScratch;
     /** A light key's sparse row's codes, expanded. */
     private final byte[] codeScratch;
+    /** A recent row as it is built, before it is copied into the ring. */
+    private final byte[] recentScratch;
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
     private final java.util.SplittableRandom sampler;
     /**
@@ -231,6 +233,7 @@ public final class PradaDetector implements Detector<PradaState> {
         this.packScratch =
                 new byte[PradaState.maskBytes(settings.projectionDims()) + ByteRows.stride(settings.projectionDims())];
         this.codeScratch = new byte[settings.projectionDims()];
+        this.recentScratch = new byte[ByteRows.stride(settings.stepCoordinates())];
         this.signSteps = new SignSteps(Math.max(settings.projectionDims(), settings.stepCoordinates()));
         // secret unless the operator fixes it (tests do, for repeatable runs)
         this.sampler = new java.util.SplittableRandom(
@@ -898,18 +901,44 @@ public final class PradaDetector implements Detector<PradaState> {
             slot = r.next;
         }
         r.next = (slot + 1) % cap;
-        ByteRows.encode(xRaw, n, r.rows, slot * stride);
         // the stored row's norm, as decoded: the norm test compares the query with what the scan reads
-        ByteRows.decode(r.rows, slot * stride, n, parentRaw);
-        double stored = 0;
-        for (int i = 0; i < n; i++) {
-            stored += (double) parentRaw[i] * parentRaw[i];
-        }
-        r.norms[slot] = (float) Math.sqrt(stored);
+        r.norms[slot] = (float) Math.sqrt(encodeRecent(xRaw, n, recentScratch, r.rows, slot * stride));
         if (r.count == RESCALE_FIRST || (s.queries & (RESCALE_EVERY - 1)) == 0) {
             rescale(r, n, stride);
         }
         return step;
+    }
+
+    /**
+     * {@link ByteRows#encode} of x[0..n) at {@code base}, returning the sum of squares of the stored
+     * row as {@link ByteRows#decode} would give it back (the same floats, summed in the same order),
+     * computed while the codes are written instead of in a second pass over the row. The row is
+     * built in {@code scratch} and copied in one block: the ring's row is mostly not in cache, and a
+     * store per code to it filled the store buffer with misses.
+     */
+    private static double encodeRecent(float[] x, int n, byte[] scratch, byte[] rows, int base) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        boolean whole = true;
+        for (int i = 0; i < n; i++) {
+            float v = x[i];
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+            whole &= ByteRows.isWhole(v);
+        }
+        float step = ByteRows.step(lo, hi, whole);
+        lo = ByteRows.offset(lo, step);
+        float inv = step == 0 ? 0 : 1 / step;
+        double sumSq = 0;
+        for (int i = 0; i < n; i++) {
+            int code = ByteRows.code(x[i], lo, inv);
+            scratch[i] = (byte) code;
+            float v = lo + step * code;
+            sumSq += (double) v * v;
+        }
+        ByteRows.putOffsetAndStep(scratch, 0, n, lo, step);
+        System.arraycopy(scratch, 0, rows, base, ByteRows.stride(n));
+        return sumSq;
     }
 
     /** The scales are rebuilt from the recent rows when the ring first holds this many, then every RESCALE_EVERY queries. */
@@ -939,12 +968,16 @@ public final class PradaDetector implements Detector<PradaState> {
         float median = SignSteps.select(normScratch, normSpare, count, count / 2);
         float limit = OUTLIER_NORM * median;
         float[] scale = r.scale;
+        byte[] rows = r.rows;
         java.util.Arrays.fill(scale, 0f);
         for (int k = 0; k < count; k++) {
             if (r.norms[k] <= limit) {
-                ByteRows.decode(r.rows, k * stride, n, parentRaw);
+                // each coordinate decoded as ByteRows.decode does, its magnitude taken in the same pass
+                int base = k * stride;
+                float lo = ByteRows.offset(rows, base, n);
+                float step = ByteRows.step(rows, base, n);
                 for (int i = 0; i < n; i++) {
-                    float a = Math.abs(parentRaw[i]);
+                    float a = Math.abs(lo + step * (rows[base + i] & 0xFF));
                     if (a > scale[i]) {
                         scale[i] = a;
                     }

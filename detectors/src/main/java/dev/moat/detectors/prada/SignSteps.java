@@ -470,19 +470,24 @@ final class SignSteps {
         double sumSqAll = 0;
         float largest = 0;
         float allScale = 0;
+        // no data-dependent branch (whether a coordinate moved is a coin flip on natural rows, and its
+        // mispredictions were most of this pass): each move is written at the next slot and counted or
+        // not, and a move not counted adds +0 to the sum and the maximum, which changes neither
         for (int i = 0; i < n; i++) {
-            float d = Math.abs(x[i] - parent[i]);
-            allScale = Math.max(allScale, Math.max(Math.abs(x[i]), Math.abs(parent[i])));
-            if (d > floor) {
-                magnitudes[moved] = d;
-                endpoints[moved++] = x[i] + 0f; // -0 as 0, as == compares them
-                current[i] = d;
-                sumSqAll += (double) d * d;
-                largest = Math.max(largest, d);
-                scales[moved - 1] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
-            } else {
-                current[i] = 0;
-            }
+            float xi = x[i];
+            float pi = parent[i];
+            float d = Math.abs(xi - pi);
+            float scale = Math.max(Math.abs(xi), Math.abs(pi));
+            allScale = Math.max(allScale, scale);
+            int in = d > floor ? 1 : 0;
+            float kept = Float.intBitsToFloat(Float.floatToRawIntBits(d) & -in);
+            magnitudes[moved] = d;
+            endpoints[moved] = xi + 0f; // -0 as 0, as == compares them
+            scales[moved] = scale;
+            moved += in;
+            current[i] = kept;
+            sumSqAll += (double) kept * kept;
+            largest = Math.max(largest, kept);
         }
         if (moved < MIN_MOVED) {
             return false;
@@ -519,12 +524,15 @@ final class SignSteps {
             float lowEdge = low2 + band;
             float highEdge = high2 - band;
             int stayed = 0;
+            // without data-dependent branches: a stuck move's bits cleared (to +0, as assigning 0 would)
             for (int i = 0; i < n; i++) {
-                if (current[i] > 0
-                        && ((x[i] <= lowEdge && parent[i] <= lowEdge) || (x[i] >= highEdge && parent[i] >= highEdge))) {
-                    current[i] = 0;
-                    stayed++;
-                }
+                float d = current[i];
+                float xi = x[i];
+                float pi = parent[i];
+                int stuck =
+                        (d > 0 ? 1 : 0) & ((xi <= lowEdge & pi <= lowEdge) | (xi >= highEdge & pi >= highEdge) ? 1 : 0);
+                current[i] = Float.intBitsToFloat(Float.floatToRawIntBits(d) & (stuck - 1));
+                stayed += stuck;
             }
             if (stayed > 0) {
                 moved = gather(x, parent, n);
@@ -540,11 +548,17 @@ final class SignSteps {
             // the value a sixteenth of the moved coordinates reach: a few moving outliers do not set it;
             // with few moves, twice the largest value compared (a few moves on narrow inputs, such as
             // 13 features on scales 0.1..1,000, may all sit in the small features, and an honest
-            // query's largest value may be well under the key's: at once, 0.36 -> 0.43 honest risk)
-            float movedScale = moved >= 2 * SCALE_RANK
-                    ? select(scales, spare, moved, moved - 1 - moved / SCALE_RANK)
-                    : FEW_MOVES_SLACK * allScale;
-            minStep = stepFraction * Math.min(keyScale, movedScale);
+            // query's largest value may be well under the key's: at once, 0.36 -> 0.43 honest risk).
+            // minStep is read only by the median test below and is never over stepFraction * keyScale,
+            // so a median that reaches that passes whatever the moved scale: its selection is skipped
+            // (most natural rows' moves are far over the floor)
+            minStep = stepFraction * keyScale;
+            if (!(median >= minStep)) {
+                float movedScale = moved >= 2 * SCALE_RANK
+                        ? select(scales, spare, moved, moved - 1 - moved / SCALE_RANK)
+                        : FEW_MOVES_SLACK * allScale;
+                minStep = stepFraction * Math.min(keyScale, movedScale);
+            }
         }
         boolean repeat = prev != null && repeats(prev, n, quantError, moved);
         if (prev != null) {
@@ -563,12 +577,12 @@ final class SignSteps {
         // unresolved: any moves near it would agree (13 features on scales 0.1..1,000 share one row step)
         boolean resolved = quantError <= RESOLVED * median;
         int agree = 0;
-        // over current[], which holds every moved magnitude: select left magnitudes[] scrambled
+        // over current[], which holds every moved magnitude: select left magnitudes[] scrambled (no
+        // data-dependent branch: a coordinate that did not move holds 0, which agrees only if the
+        // median is within tol of 0, and is then taken out again)
         for (int i = 0; i < n; i++) {
             float d = current[i];
-            if (d > 0 && Math.abs(d - median) <= tol) {
-                agree++;
-            }
+            agree += (d > 0 ? 1 : 0) & (Math.abs(d - median) <= tol ? 1 : 0);
         }
         if (resolved && agree >= AGREEMENT * moved) {
             return true;
@@ -602,15 +616,16 @@ final class SignSteps {
         int moved = 0;
         double sumSq = 0;
         float big = 0;
+        // without data-dependent branches, as the first pass: current[] holds a move or +0, and +0
+        // changes neither the sum nor the maximum
         for (int i = 0; i < n; i++) {
             float d = current[i];
-            if (d > 0) {
-                magnitudes[moved] = d;
-                endpoints[moved] = x[i] + 0f;
-                scales[moved++] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
-                sumSq += (double) d * d;
-                big = Math.max(big, d);
-            }
+            magnitudes[moved] = d;
+            endpoints[moved] = x[i] + 0f;
+            scales[moved] = Math.max(Math.abs(x[i]), Math.abs(parent[i]));
+            moved += d > 0 ? 1 : 0;
+            sumSq += (double) d * d;
+            big = Math.max(big, d);
         }
         gatheredSumSq = sumSq;
         gatheredLargest = big;
@@ -685,16 +700,16 @@ final class SignSteps {
     private boolean repeats(float[] prev, int n, float quantError, int moved) {
         int both = 0;
         int agree = 0;
+        // counted without data-dependent branches (whether a coordinate moved now and before is a coin
+        // flip on natural rows)
         for (int i = 0; i < n; i++) {
             float c = current[i];
             float p = prev[i];
+            float big = Math.max(c, p);
             // a coordinate counts only where the quantisation slack is a small part of its move
-            if (c > 0 && p > 0 && quantError <= RESOLVED * Math.max(c, p)) {
-                both++;
-                if (Math.abs(c - p) <= TOLERANCE * Math.max(c, p) + 2 * quantError) {
-                    agree++;
-                }
-            }
+            int in = (c > 0 ? 1 : 0) & (p > 0 ? 1 : 0) & (quantError <= RESOLVED * big ? 1 : 0);
+            both += in;
+            agree += in & (Math.abs(c - p) <= TOLERANCE * big + 2 * quantError ? 1 : 0);
         }
         return both >= MIN_MOVED && 2 * both >= moved && 2 * agree >= both;
     }
