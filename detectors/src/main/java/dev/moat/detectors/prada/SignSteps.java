@@ -435,7 +435,7 @@ final class SignSteps {
             sumSq += (double) k * k;
             innerMax = k > innerMax ? k : innerMax;
         }
-        if (resolved && agree >= AGREEMENT * moved) {
+        if (resolved && agree >= AGREEMENT * moved && !sparseLattice(x, parent, n, moved, median, quantError)) {
             return true;
         }
         if (flat) {
@@ -446,6 +446,45 @@ final class SignSteps {
             return inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner);
         }
         return false;
+    }
+
+    /**
+     * Count data (issue 9, honest traffic that looks like probing): two bag-of-words rows differ by
+     * one or two counts in the few words either holds, so their moves share one magnitude, the data's
+     * unit, and a key's moves in a coordinate repeat it; the equal and repeat shapes took honest
+     * documents at 3,072 inputs for sign steps. True when the moves are sparse (under {@value
+     * #MIN_DENSE} of the compared coordinates) and every compared value of the query, and the
+     * parent's value in every moved coordinate, is a whole multiple of the median move (within
+     * {@value #TOLERANCE} of it, plus the parent's quantisation error, which must resolve the move as
+     * for the equal shape): the step is then the data's
+     * own unit, which any two records of integer data show. A sign step from a model's gradient
+     * moves nearly every coordinate where the gradient is not zero, and on natural data the values
+     * it leaves alone are off its lattice; only the moved values would not do (a JbDA child of zero
+     * pixels, stepped by 1.6 on upsampled digits, sits on 1.6's lattice there: OutlierQueryTest).
+     */
+    private boolean sparseLattice(float[] x, float[] parent, int n, int moved, float median, float quantError) {
+        // a parent quantised coarser than the move (a row holding an outlier) cannot show a lattice
+        if (moved >= MIN_DENSE * n || !(median > 0) || quantError > RESOLVED * median) {
+            return false;
+        }
+        float tol = (float) (TOLERANCE * median);
+        float parentTol = tol + quantError;
+        for (int i = 0; i < n; i++) {
+            // every compared value of the query, moved or not (0 and a bound are on any step's lattice:
+            // a JbDA child of a zero pixel is too), and the moved ones' parent values; a value between 0
+            // and half the move is on no lattice of it (moves far above the data, outliers, have none)
+            if (offLattice(x[i], median, tol, 0)
+                    || (current[i] > 0 && offLattice(parent[i], median, parentTol, quantError))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Off the lattice of {@code unit}: not within tol of a non-zero multiple, nor within zeroTol of 0. */
+    private static boolean offLattice(float v, float unit, float tol, float zeroTol) {
+        long k = Math.round(v / unit);
+        return k == 0 ? Math.abs(v) > zeroTol : Math.abs(v - k * unit) > tol;
     }
 
     /** What {@link #lowestEnds} found besides low2 and high2: the lowest and the highest moved value. */
@@ -584,7 +623,7 @@ final class SignSteps {
             float d = current[i];
             agree += (d > 0 ? 1 : 0) & (Math.abs(d - median) <= tol ? 1 : 0);
         }
-        if (resolved && agree >= AGREEMENT * moved) {
+        if (resolved && agree >= AGREEMENT * moved && !sparseLattice(x, parent, n, moved, median, quantError)) {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
@@ -599,7 +638,7 @@ final class SignSteps {
                 return true;
             }
         }
-        return repeat;
+        return repeat && !sparseLattice(x, parent, n, moved, median, quantError);
     }
 
     /** What {@link #gather} summed: the moves' sum of squares and the largest move. */

@@ -58,6 +58,13 @@ public final class Scenario {
     public final Map<String, Map<String, Double>> maxScores = new HashMap<>();
     public final Map<String, Verdict> last = new HashMap<>();
     public final Map<String, Long> tenantExtractingAt = new ConcurrentHashMap<>();
+    /** Per tenant, its verdict when it first reached suspicious. */
+    public final Map<String, Verdict> tenantFirstFlag = new ConcurrentHashMap<>();
+    /** Per tenant, the highest score each of its pooled detectors reached (sampled as {@link #maxScores}). */
+    public final Map<String, Map<String, Double>> tenantMaxScores = new HashMap<>();
+    /** Per tenant, the reason of each pooled detector when its score was highest. */
+    public final Map<String, Map<String, String>> tenantMaxReasons = new HashMap<>();
+
     private final Map<String, Long> sent = new ConcurrentHashMap<>();
     private final Map<String, Long> tenantSent = new ConcurrentHashMap<>();
 
@@ -186,6 +193,9 @@ public final class Scenario {
                 if (to == Level.EXTRACTING) {
                     tenantExtractingAt.putIfAbsent(tenant, v.queries());
                 }
+                if (to.compareTo(Level.SUSPICIOUS) >= 0) {
+                    tenantFirstFlag.putIfAbsent(tenant, v);
+                }
             }
         };
         EngineSettings settings =
@@ -239,6 +249,23 @@ public final class Scenario {
                     .forEach((d, sc) ->
                             maxScores.computeIfAbsent(key, k -> new HashMap<>()).merge(d, sc.score(), Math::max));
             last.put(key, v);
+        }
+        for (Stream st : streams) {
+            String t = st.tenant();
+            if (t == null || OWN_TENANT.equals(t)) {
+                continue;
+            }
+            Verdict v = engine.tenantVerdict(t);
+            if (v == null) {
+                continue;
+            }
+            v.scores().forEach((d, sc) -> {
+                Map<String, Double> m = tenantMaxScores.computeIfAbsent(t, k -> new HashMap<>());
+                if (sc.score() > m.getOrDefault(d, -1.0)) {
+                    m.put(d, sc.score());
+                    tenantMaxReasons.computeIfAbsent(t, k -> new HashMap<>()).put(d, sc.reason());
+                }
+            });
         }
     }
 

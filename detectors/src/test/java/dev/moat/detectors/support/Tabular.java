@@ -87,6 +87,26 @@ public final class Tabular {
         return logits;
     }
 
+    /** Feature {@code j}'s lower bound (the pool's minimum; every source clips to it). */
+    public double lo(int j) {
+        return lo[j];
+    }
+
+    /** Feature {@code j}'s upper bound. */
+    public double hi(int j) {
+        return hi[j];
+    }
+
+    /** Feature {@code j}'s scale (0.1 .. 1,000). */
+    public double scale(int j) {
+        return scale[j];
+    }
+
+    /** A copy of one pool row drawn with {@code r} (a natural record). */
+    public double[] record(Random r) {
+        return pool.get(r.nextInt(pool.size())).clone();
+    }
+
     private double clip(int j, double v) {
         return Math.max(lo[j], Math.min(hi[j], v));
     }
