@@ -49,7 +49,7 @@ public final class GatewayHeaders {
         }
     }
 
-    private static final DefaultHeaders.NameValidator<CharSequence> NAMES = name -> {
+    static final DefaultHeaders.NameValidator<CharSequence> NAMES = name -> {
         for (AsciiString known : SET_EACH_EXCHANGE) {
             if (name == known) {
                 return;

@@ -22,13 +22,13 @@ public final class SmallTrailers implements HttpHeadersFactory {
 
     private SmallTrailers() {}
 
-    /** Netty's defaults for the three limits given, with these trailers and {@link GatewayHeaders}' headers. */
+    /** Netty's defaults for the three limits given, with these trailers and {@link FlatHeaders} as the heads' fields. */
     public static HttpDecoderConfig decoderConfig(int maxInitialLineLength, int maxHeaderSize, int maxChunkSize) {
         return new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxInitialLineLength)
                 .setMaxHeaderSize(maxHeaderSize)
                 .setMaxChunkSize(maxChunkSize)
-                .setHeadersFactory(GatewayHeaders.FACTORY)
+                .setHeadersFactory(FlatHeaders.FACTORY)
                 .setTrailersFactory(FACTORY);
     }
 
