@@ -38,33 +38,39 @@ import java.util.Set;
  */
 public final class FlatHeaders extends HttpHeaders {
 
-    /** Decoders make these: the gateway's name validator, Netty's value validator. */
+    private static final DefaultHeaders.ValueValidator<CharSequence> VALUES =
+            DefaultHttpHeadersFactory.headersFactory().getValueValidator();
+
+    /** Decoders make these for heads: the gateway's name validator, Netty's value validator. */
     public static final HttpHeadersFactory FACTORY = new HttpHeadersFactory() {
         @Override
         public HttpHeaders newHeaders() {
-            return new FlatHeaders(16);
+            return new FlatHeaders(GatewayHeaders.NAMES, VALUES, 16);
         }
 
         @Override
         public HttpHeaders newEmptyHeaders() {
-            return new FlatHeaders(2);
+            return new FlatHeaders(GatewayHeaders.NAMES, VALUES, 0);
         }
     };
 
-    private static final DefaultHeaders.ValueValidator<CharSequence> VALUES =
-            DefaultHttpHeadersFactory.headersFactory().getValueValidator();
+    private static final CharSequence[] NONE = new CharSequence[0];
 
+    private final DefaultHeaders.NameValidator<CharSequence> nameValidator;
+    private final DefaultHeaders.ValueValidator<CharSequence> valueValidator;
     private CharSequence[] names;
     private CharSequence[] values;
     private int size;
 
-    public FlatHeaders() {
-        this(16);
-    }
-
-    FlatHeaders(int capacity) {
-        names = new CharSequence[capacity];
-        values = new CharSequence[capacity];
+    /** Fields checked by these validators; {@code capacity} 0: no arrays until the first field. */
+    public FlatHeaders(
+            DefaultHeaders.NameValidator<CharSequence> nameValidator,
+            DefaultHeaders.ValueValidator<CharSequence> valueValidator,
+            int capacity) {
+        this.nameValidator = Objects.requireNonNull(nameValidator, "nameValidator");
+        this.valueValidator = Objects.requireNonNull(valueValidator, "valueValidator");
+        names = capacity == 0 ? NONE : new CharSequence[capacity];
+        values = capacity == 0 ? NONE : new CharSequence[capacity];
     }
 
     // --- look-ups
@@ -168,8 +174,13 @@ public final class FlatHeaders extends HttpHeaders {
         if (i < 0) {
             return Collections.emptyList();
         }
-        List<String> all = new ArrayList<>(2);
-        for (; i >= 0; i = indexOf(name, i + 1)) {
+        int more = indexOf(name, i + 1);
+        if (more < 0) {
+            return Collections.singletonList(values[i].toString()); // the usual case: one field
+        }
+        List<String> all = new ArrayList<>(4);
+        all.add(values[i].toString());
+        for (i = more; i >= 0; i = indexOf(name, i + 1)) {
             all.add(values[i].toString());
         }
         return all;
@@ -253,9 +264,16 @@ public final class FlatHeaders extends HttpHeaders {
         return new Fields();
     }
 
-    /** The fields in order; no {@code remove} (as Netty's), {@code setValue} validates the value. */
-    private final class Fields implements Iterator<Map.Entry<CharSequence, CharSequence>> {
+    /**
+     * The fields in order, each as the iterator itself (no entry object per field: Netty's encoder
+     * and the gateway's header rules read each entry before asking for the next, as they did with
+     * Netty's entries); an entry is valid until the next call to {@code next}. No {@code remove}
+     * (as Netty's), {@code setValue} validates the value.
+     */
+    private final class Fields
+            implements Iterator<Map.Entry<CharSequence, CharSequence>>, Map.Entry<CharSequence, CharSequence> {
         private int next;
+        private int at = -1;
 
         @Override
         public boolean hasNext() {
@@ -267,42 +285,36 @@ public final class FlatHeaders extends HttpHeaders {
             if (next >= size) {
                 throw new NoSuchElementException();
             }
-            int at = next++;
-            CharSequence name = names[at];
-            return new Map.Entry<>() {
-                private CharSequence value = values[at];
-
-                @Override
-                public CharSequence getKey() {
-                    return name;
-                }
-
-                @Override
-                public CharSequence getValue() {
-                    return value;
-                }
-
-                @Override
-                public CharSequence setValue(CharSequence v) {
-                    CharSequence checked = value(v);
-                    if (at < size && names[at] == name) {
-                        values[at] = checked;
-                    }
-                    CharSequence old = value;
-                    value = checked;
-                    return old;
-                }
-
-                @Override
-                public String toString() {
-                    return name + "=" + value;
-                }
-            };
+            at = next++;
+            return this;
         }
 
         @Override
         public void remove() {
             throw new UnsupportedOperationException("read only"); // as Netty's iterator of these
+        }
+
+        @Override
+        public CharSequence getKey() {
+            return names[at];
+        }
+
+        @Override
+        public CharSequence getValue() {
+            return values[at];
+        }
+
+        @Override
+        public CharSequence setValue(CharSequence v) {
+            CharSequence checked = checked(convert(v));
+            CharSequence old = values[at];
+            values[at] = checked;
+            return old;
+        }
+
+        @Override
+        public String toString() {
+            return names[at] + "=" + values[at];
         }
     }
 
@@ -452,7 +464,7 @@ public final class FlatHeaders extends HttpHeaders {
 
     @Override
     public HttpHeaders copy() {
-        FlatHeaders c = new FlatHeaders(Math.max(2, size));
+        FlatHeaders c = new FlatHeaders(nameValidator, valueValidator, size);
         System.arraycopy(names, 0, c.names, 0, size);
         System.arraycopy(values, 0, c.values, 0, size);
         c.size = size;
@@ -490,19 +502,19 @@ public final class FlatHeaders extends HttpHeaders {
         size = to;
     }
 
-    private static CharSequence name(CharSequence name) {
+    private CharSequence name(CharSequence name) {
         Objects.requireNonNull(name, "name");
-        GatewayHeaders.NAMES.validateName(name);
+        nameValidator.validateName(name);
         return name;
     }
 
     /** Netty's conversion ({@code DefaultHttpHeaders}' value converter), then Netty's value validation. */
-    private static CharSequence value(Object value) {
+    private CharSequence value(Object value) {
         return checked(convert(value));
     }
 
-    private static CharSequence checked(CharSequence v) {
-        VALUES.validate(v);
+    private CharSequence checked(CharSequence v) {
+        valueValidator.validate(v);
         return v;
     }
 

@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -83,10 +85,20 @@ class FlatHeadersTest {
 
     @Test
     void behavesAsNettysHeadersUnderRandomOperations() {
-        Random r = new Random(15);
-        for (int run = 0; run < 3_000; run++) {
-            HttpHeaders netty = GatewayHeaders.FACTORY.newHeaders();
-            HttpHeaders flat = FlatHeaders.FACTORY.newHeaders();
+        compare(GatewayHeaders.FACTORY, FlatHeaders.FACTORY, 15);
+    }
+
+    /** The trailers (Netty's trailer validators: no Content-Length, Transfer-Encoding, Trailer) alike. */
+    @Test
+    void trailersBehaveAsNettysTrailers() {
+        compare(DefaultHttpHeadersFactory.trailersFactory(), SmallTrailers.FACTORY, 16);
+    }
+
+    private static void compare(HttpHeadersFactory nettys, HttpHeadersFactory flats, long seed) {
+        Random r = new Random(seed);
+        for (int run = 0; run < 600; run++) {
+            HttpHeaders netty = r.nextBoolean() ? nettys.newHeaders() : nettys.newEmptyHeaders();
+            HttpHeaders flat = r.nextBoolean() ? flats.newHeaders() : flats.newEmptyHeaders();
             int ops = 1 + r.nextInt(40);
             for (int i = 0; i < ops; i++) {
                 int op = r.nextInt(11);
@@ -167,6 +179,8 @@ class FlatHeadersTest {
         assertThat(fields(flat.copy())).isEqualTo(fields(netty));
         HttpHeaders into = FlatHeaders.FACTORY.newHeaders().add("x-old", "1");
         assertThat(fields(into.set(flat))).isEqualTo(fields(netty));
+        HttpHeaders nettyCopy = GatewayHeaders.FACTORY.newHeaders().set(flat); // Netty's copy of ours
+        assertThat(fields(nettyCopy)).isEqualTo(fields(netty));
     }
 
     /** The value, or that it threw (Netty throws a checked ParseException without declaring it). */
