@@ -10,6 +10,7 @@
 #
 #   MOAT_JAR_A=/tmp/before.jar MOAT_JAR_B=/tmp/after.jar benchmarks/profiles/pair.sh
 #   ROUNDS=6 ROUND_SECONDS=15 WARMUP_SECONDS=60 PORT_BASE=18950 ... pair.sh
+#   MOAT_JAR_A=x.jar MOAT_JAR_B=x.jar MOAT_JAVA_OPTS_B="... -XX:+UseSerialGC" pair.sh   # JVM options, same build
 # Ports PORT_BASE..PORT_BASE+4; every process it starts is stopped on exit by PID.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +23,8 @@ CONNECTIONS="${CONNECTIONS:-64}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 MOAT_JAVA_OPTS="${MOAT_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC -Dmoat.access.level=OFF}"
+MOAT_JAVA_OPTS_A="${MOAT_JAVA_OPTS_A:-$MOAT_JAVA_OPTS}"   # per place: compares JVM options on one build
+MOAT_JAVA_OPTS_B="${MOAT_JAVA_OPTS_B:-$MOAT_JAVA_OPTS}"
 PORT_BASE="${PORT_BASE:-18950}"
 : "${MOAT_JAR_A:?set MOAT_JAR_A}" "${MOAT_JAR_B:?set MOAT_JAR_B}"
 P_UP=$PORT_BASE
@@ -70,10 +73,11 @@ PIDS+=($!)
 declare -A PID PORT
 start_moat() {   # $1 = A|B, $2 = jar, $3 = port, $4 = admin port
   mkdir -p "$tmp/$1"
+  local opts=MOAT_JAVA_OPTS_$1
   # shellcheck disable=SC2086
   (cd "$tmp/$1" && MOAT_LOAD_TMP="$tmp/$1" MOAT_LOAD_UPSTREAM="http://127.0.0.1:$P_UP" \
     MOAT_LOAD_PORT="$3" MOAT_LOAD_ADMIN_PORT="$4" \
-    exec taskset -c "$SERVER_CPU" java $MOAT_JAVA_OPTS -jar "$2" run --config "$load/moat-a.yaml") \
+    exec taskset -c "$SERVER_CPU" java ${!opts} -jar "$2" run --config "$load/moat-a.yaml") \
     >"$tmp/moat-$1.log" 2>&1 &
   PID[$1]=$!
   PORT[$1]=$3

@@ -8,9 +8,10 @@ import io.netty.util.AsciiString;
 import java.util.List;
 
 /**
- * The header maps the gateway's decoders make for requests and answers: Netty's, with its name
- * validation, except that the names the gateway itself sets on every exchange (these constants,
- * compared by identity) are not validated again at each {@code set}. Netty validated each of them
+ * The name validation of the header fields the gateway's decoders make for requests and answers
+ * ({@link FlatHeaders}, which uses {@link #NAMES}; {@link #FACTORY} is Netty's map with the same
+ * validator): Netty's, except that the names the gateway itself sets on every exchange (these
+ * constants, compared by identity) are not validated again at each {@code set}. Netty validated each of them
  * character by character on every exchange (about 1 % of mode a's CPU); they are checked once,
  * here, when the class loads. Every other name, the wire's included, is validated as before, and
  * values are validated as before.
@@ -49,7 +50,7 @@ public final class GatewayHeaders {
         }
     }
 
-    private static final DefaultHeaders.NameValidator<CharSequence> NAMES = name -> {
+    static final DefaultHeaders.NameValidator<CharSequence> NAMES = name -> {
         for (AsciiString known : SET_EACH_EXCHANGE) {
             if (name == known) {
                 return;

@@ -69,6 +69,11 @@ public final class Exchange implements ChannelFutureListener {
     private boolean requestComplete;
     /** Whether the client's head announced a body (Transfer-Encoding or a non-zero Content-Length), as sent. */
     private boolean requestBodyFramed;
+    /**
+     * Whether the client's head carried a {@code Content-Length} field, read once at the start
+     * (nothing on the way upstream adds or removes it): the upstream head is then framed by it.
+     */
+    private boolean requestLengthGiven;
 
     private boolean responseStarted;
     private boolean responseComplete;
@@ -102,8 +107,9 @@ public final class Exchange implements ChannelFutureListener {
         if (request instanceof LastHttpContent) {
             requestComplete = true;
         }
-        requestBodyFramed = request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
-                || HttpUtil.getContentLength(request, 0L) > 0;
+        long length = HttpUtil.getContentLength(request, -1L);
+        requestLengthGiven = length >= 0;
+        requestBodyFramed = request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING) || length > 0;
         RequestGate.Admission a = RequestGate.admit(gw, snap, request, path);
         if (a.pending()) { // shared buckets: resume on this channel's loop when Redis (or the timeout) answers
             admission = a;
@@ -479,6 +485,11 @@ public final class Exchange implements ChannelFutureListener {
     /** Whether the client's request head announced a body; a request without one has none (RFC 9112 6.3). */
     boolean requestBodyFramed() {
         return requestBodyFramed;
+    }
+
+    /** Whether the client's head carried a {@code Content-Length} field (read once, at the start). */
+    boolean requestLengthGiven() {
+        return requestLengthGiven;
     }
 
     boolean finished() {

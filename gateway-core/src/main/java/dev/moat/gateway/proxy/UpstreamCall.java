@@ -44,6 +44,8 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
     private LoopPool pool;
     private UpstreamHandler handler; // the handler of `upstream` (its response timer; looked up once, not per use)
     private HttpResponse head;
+    /** The answer's head, rewritten for the client and not yet written (see {@link #relayHead}). */
+    private HttpResponse pendingHead;
     /**
      * Whether the upstream keeps its connection open after this answer, read from the answer's head
      * as the upstream sent it: the head's {@code Connection} field is rewritten for the client
@@ -126,34 +128,31 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
         } else {
             out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, request.headers());
             // a head whose (empty) end has not been read yet: chunked only if the client framed a
-            // body; a GET sent upstream as chunked carried an empty body some servers refuse
-            if (!ex.requestComplete() && ex.requestBodyFramed() && !HttpUtil.isContentLengthSet(out)) {
+            // body; a GET sent upstream as chunked carried an empty body some servers refuse.
+            // Whether the client gave a Content-Length was read once at the exchange's start (the
+            // header rules neither add nor remove it): no second look-up of the field here.
+            if (!ex.requestComplete() && ex.requestBodyFramed() && !ex.requestLengthGiven()) {
                 HttpUtil.setTransferEncodingChunked(out, true);
             }
         }
         startNanos = System.nanoTime();
         handler.deadline(this, ex.route().upstream().config().responseTimeout().toNanos());
         boolean whole = fullBody != null || ex.requestComplete();
-        ChannelFuture wf;
         if (fullBody == null && ex.requestComplete()) {
-            upstream.write(out); // a body-less request: the head is the whole message
-            wf = upstream.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            upstream.write(out, upstream.voidPromise()); // a body-less request: the head is the whole message
+            upstream.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(sent(true));
         } else if (fullBody == null) {
             // The body follows: the head waits in the outbound buffer and leaves with the first
             // piece of body, in one write to the socket. Reading that piece before the head is
-            // flushed holds at most one more message: backpressure still holds.
-            wf = upstream.write(out);
+            // flushed holds at most one more message: backpressure still holds. The head's write
+            // needs no promise of its own: a failure reaches UpstreamHandler.exceptionCaught (the
+            // void promise fires it), which reports it to this call as onClosed, as the listener
+            // did; the body's writes, queued behind it, fail too and are reported by theirs.
+            upstream.write(out, upstream.voidPromise());
         } else {
-            wf = upstream.writeAndFlush(out);
+            upstream.writeAndFlush(out).addListener(sent(true));
         }
         upstream.read();
-        wf.addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess()) {
-                onClosed(f.cause());
-            } else if (whole) {
-                requestSent();
-            }
-        });
         if (!whole) {
             ex.readClient();
         }
@@ -170,7 +169,39 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
             }
             return;
         }
-        ch.writeAndFlush(content).addListener((ChannelFutureListener) f -> {
+        ch.writeAndFlush(content).addListener(sent(last));
+    }
+
+    /**
+     * The listener of the request's writes upstream, one per kind, made once per call (was a
+     * lambda per write): a failed write ends the call (or, once the answer is out, only drops the
+     * connection); the last write marks the request sent, a piece before it reads on from the client.
+     */
+    private ChannelFutureListener sent(boolean last) {
+        RequestWritten l = last ? endWritten : pieceWritten;
+        if (l == null) {
+            l = new RequestWritten(last);
+            if (last) {
+                endWritten = l;
+            } else {
+                pieceWritten = l;
+            }
+        }
+        return l;
+    }
+
+    private RequestWritten endWritten;
+    private RequestWritten pieceWritten;
+
+    private final class RequestWritten implements ChannelFutureListener {
+        private final boolean last;
+
+        RequestWritten(boolean last) {
+            this.last = last;
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture f) {
             if (!f.isSuccess()) {
                 if (answered) {
                     dropConnection(); // the answer is out; only the connection is lost
@@ -182,7 +213,7 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
             } else {
                 ex.readClient();
             }
-        });
+        }
     }
 
     /**
@@ -340,7 +371,27 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
         }
         ex.responseStarted();
         if (!(h instanceof HttpContent)) {
-            ctx.write(h).addListener(this); // flushed when this upstream read is done
+            // Written with the first piece of body when that came in the same upstream read (the
+            // common small answer: one write to the client, and no promise or listener for the
+            // head); otherwise when the read completes, with the listener that reads on.
+            pendingHead = h;
+        }
+    }
+
+    /** Writes the answer's head held back by {@link #relayHead}, if any; {@code listen}: the next read follows. */
+    private void writePendingHead(boolean listen) {
+        HttpResponse h = pendingHead;
+        if (h == null) {
+            return;
+        }
+        pendingHead = null;
+        if (listen) {
+            ctx.write(h).addListener(this);
+        } else {
+            // a body piece is written right behind it and carries the listener; a failure of the
+            // head's write reaches FrontendHandler.exceptionCaught (the void promise fires it),
+            // which ends the exchange as the listener did
+            ctx.write(h, ctx.voidPromise());
         }
     }
 
@@ -352,6 +403,7 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
             content = last ? new DefaultLastHttpContent(rewritten) : new DefaultHttpContent(rewritten);
         }
         ex.addBytesOut(content.content().readableBytes());
+        writePendingHead(false);
         if (last) {
             done();
             ctx.writeAndFlush(content).addListener(ex);
@@ -431,6 +483,7 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
     @Override
     public void onReadComplete() {
         if (!ex.finished()) {
+            writePendingHead(true);
             ctx.flush();
         }
     }
@@ -475,6 +528,7 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
 
     /** Frees held buffers; a connection still finishing the request body stays until it is sent. */
     void releaseBuffers() {
+        pendingHead = null; // a head is not reference-counted; one not written stays unwritten
         if (aggregated != null) {
             aggregated.release();
             aggregated = null;
