@@ -864,11 +864,18 @@ public final class CrossKeyParents {
         int[] pa = pendingAt;
         int n = pending;
         while (n > 0) {
+            // the first lowest bound, kept in a register: a new lowest is rare in a scan (a branch that
+            // is taken a few times per scan costs less than re-loading pb[low] on every step)
             int low = 0;
+            float lowest = pb[0];
             for (int i = 1; i < n; i++) {
-                low = pb[i] < pb[low] ? i : low;
+                float b = pb[i];
+                if (b < lowest) {
+                    lowest = b;
+                    low = i;
+                }
             }
-            if (pb[low] >= worst) {
+            if (lowest >= worst) {
                 break;
             }
             int slot = pa[low];
