@@ -743,16 +743,20 @@ public final class CrossKeyParents {
         }
         float lo = Float.POSITIVE_INFINITY;
         float hi = Float.NEGATIVE_INFINITY;
-        boolean whole = true;
+        // whether every value is whole (ByteRows.isWhole), as the OR of each value's bits against its
+        // rint's: no comparison in the loop (on noisy rows it was a coin flip per value). A NaN value
+        // may count as whole here, but then lo and hi are NaN and the row's step is 0 whatever this says.
+        long notWhole = 0;
         for (int i = 0; i < m; i++) {
             float v = x[i];
             lo = Math.min(lo, v);
             hi = Math.max(hi, v);
-            whole &= ByteRows.isWhole(v);
+            double d = v;
+            notWhole |= Double.doubleToRawLongBits(d) ^ Double.doubleToRawLongBits(Math.rint(d));
         }
         xLo = lo;
         xHi = hi;
-        xWhole = whole;
+        xWhole = notWhole == 0;
     }
 
     /** What {@link #load} found of x: its smallest and largest value, whether all are whole numbers. */
