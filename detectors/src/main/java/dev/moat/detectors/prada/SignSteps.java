@@ -307,8 +307,14 @@ final class SignSteps {
      * occur twice (then they are the ties, and the band round them leaves them out already). A median
      * under {@code stepFraction * keyScale}, or a fraction of 0, goes to {@link #isStepScaled} itself.
      * On 4,500 honest candidate pairs of 128 coordinates (3,072-wide noisy digits, the three nearest
-     * of 4,096) about 4.2 us of thread CPU against 6.8 for isStepScaled, loaded machine. Checked
-     * against it by {@code SignStepsAcrossTest}.
+     * of 4,096) about 4.2 us of thread CPU against 6.8 for isStepScaled, loaded machine. Since then
+     * (issue 9's seventh round) the comparisons whose answer is a coin flip on natural rows (stuck,
+     * agreeing, inner) are made on int order keys ({@link #key}), which C2 compiles without a
+     * branch (a float comparison it compiles to one), the median is selected on the moves' bits
+     * ({@link #selectBits}), the end values come out of the far-count and the stuck passes instead of
+     * passes of their own, and the last pass reads the gathered moves, not every coordinate: on
+     * 30,000 candidate pairs of the benchmark's store (400 of them cycled, so from cache) 3.0-3.3 us
+     * against 3.4-3.7, loaded machine. Checked against isStepScaled by {@code SignStepsAcrossTest}.
      */
     boolean isStepAcross(float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError) {
         if (!(stepFraction > 0)) {
