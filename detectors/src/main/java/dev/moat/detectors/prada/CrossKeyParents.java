@@ -86,10 +86,10 @@ public final class CrossKeyParents {
     /** Coordinates per row in the lower-bound sketch. */
     static final int SKETCH = 16;
     /**
-     * Bytes a slot takes besides its coded row: its band record, slot and merge target, its norm,
-     * class and key hash, the offset and step, the key reference.
+     * Bytes a slot takes besides its coded row: its band record and the band's copy of its norm, slot
+     * and merge target, its norm, class and key hash, the offset and step, the key reference.
      */
-    static final int SLOT_BYTES = 4 * (SKETCH + 2) + 4 + 4 + 4 * 3 + 8 + 8;
+    static final int SLOT_BYTES = 4 * (SKETCH + 2) + 4 + 4 + 4 + 4 * 3 + 8 + 8;
 
     /**
      * Other-key rows tested per searched row, nearest first (the first that is a sign step ends it):
@@ -178,6 +178,12 @@ public final class CrossKeyParents {
         static final int TAIL = 32;
 
         float[] recs = new float[16 * BREC];
+        /**
+         * Each row's norm again, packed (4 bytes a row, not a record's 72): the merge's pass over the
+         * sorted part, the binary searches and the walk's gaps read these, not the records.
+         */
+        float[] norms = new float[16];
+
         int[] slots = new int[16];
         /** The key hash of each row, in band order (the search skips the key's own rows without a look-up). */
         int[] hashes = new int[16];
@@ -205,7 +211,7 @@ public final class CrossKeyParents {
             int hi = n;
             while (lo < hi) {
                 int mid = (lo + hi) >>> 1;
-                if (recs[mid * BREC] < v) {
+                if (norms[mid] < v) {
                     lo = mid + 1;
                 } else {
                     hi = mid;
@@ -233,7 +239,7 @@ public final class CrossKeyParents {
 
         void remove(float norm, int slot) {
             // an evicted row keeps its norm in place, so the sorted part stays sorted for this search
-            for (int at = lowerBound(norm); at < n && recs[at * BREC] == norm; at++) {
+            for (int at = lowerBound(norm); at < n && norms[at] == norm; at++) {
                 if (slots[at] == slot) {
                     slots[at] = -1;
                     dead++;
@@ -285,6 +291,7 @@ public final class CrossKeyParents {
             }
             if (cap != slots.length) {
                 recs = java.util.Arrays.copyOf(recs, cap * BREC);
+                norms = java.util.Arrays.copyOf(norms, cap);
                 slots = java.util.Arrays.copyOf(slots, cap);
                 hashes = java.util.Arrays.copyOf(hashes, cap);
             }
@@ -300,7 +307,7 @@ public final class CrossKeyParents {
                     dest[r] = -1;
                     continue;
                 }
-                float v = recs[r * BREC];
+                float v = norms[r];
                 while (before < tail && tailRecs[order[before] * BREC] <= v) {
                     tailDest[before] = live + before;
                     before++;
@@ -345,6 +352,7 @@ public final class CrossKeyParents {
                 int t = order[k];
                 int w = tailDest[k];
                 System.arraycopy(tailRecs, t * BREC, recs, w * BREC, BREC);
+                norms[w] = tailRecs[t * BREC];
                 slots[w] = tailSlots[t];
                 hashes[w] = tailHashes[t];
                 moved++;
@@ -355,6 +363,7 @@ public final class CrossKeyParents {
             if (slots.length > 64 && n < slots.length / 4) {
                 // a class that faded (traffic moved to other classes) gives its room back
                 recs = java.util.Arrays.copyOf(recs, slots.length / 2 * BREC);
+                norms = java.util.Arrays.copyOf(norms, slots.length / 2);
                 hashes = java.util.Arrays.copyOf(hashes, slots.length / 2);
                 slots = java.util.Arrays.copyOf(slots, slots.length / 2);
                 dest = new int[slots.length];
@@ -363,6 +372,7 @@ public final class CrossKeyParents {
 
         private void moveRows(int from, int to, int count) {
             System.arraycopy(recs, from * BREC, recs, to * BREC, count * BREC);
+            System.arraycopy(norms, from, norms, to, count);
             System.arraycopy(slots, from, slots, to, count);
             System.arraycopy(hashes, from, hashes, to, count);
             moved += count;
@@ -743,16 +753,20 @@ public final class CrossKeyParents {
         }
         float lo = Float.POSITIVE_INFINITY;
         float hi = Float.NEGATIVE_INFINITY;
-        boolean whole = true;
+        // whether every value is whole (ByteRows.isWhole), as the OR of each value's bits against its
+        // rint's: no comparison in the loop (on noisy rows it was a coin flip per value). A NaN value
+        // may count as whole here, but then lo and hi are NaN and the row's step is 0 whatever this says.
+        long notWhole = 0;
         for (int i = 0; i < m; i++) {
             float v = x[i];
             lo = Math.min(lo, v);
             hi = Math.max(hi, v);
-            whole &= ByteRows.isWhole(v);
+            double d = v;
+            notWhole |= Double.doubleToRawLongBits(d) ^ Double.doubleToRawLongBits(Math.rint(d));
         }
         xLo = lo;
         xHi = hi;
-        xWhole = whole;
+        xWhole = notWhole == 0;
     }
 
     /** What {@link #load} found of x: its smallest and largest value, whether all are whole numbers. */
@@ -788,17 +802,18 @@ public final class CrossKeyParents {
         worst = Float.POSITIVE_INFINITY;
         pending = 0;
         float[] recs = band.recs;
+        float[] norms = band.norms;
         int hi = band.lowerBound(qn);
         int lo = hi - 1;
         while (lo >= 0 || hi < band.n) {
             int at;
             float gap;
-            if (hi >= band.n || (lo >= 0 && qn - recs[lo * BREC] <= recs[hi * BREC] - qn)) {
+            if (hi >= band.n || (lo >= 0 && qn - norms[lo] <= norms[hi] - qn)) {
                 at = lo--;
-                gap = qn - recs[at * BREC];
+                gap = qn - norms[at];
             } else {
                 at = hi++;
-                gap = recs[at * BREC] - qn;
+                gap = norms[at] - qn;
             }
             // a bound a little under the float one, so rounding never rules out a true candidate
             if (gap * gap * 0.999f >= worst) {
@@ -864,11 +879,18 @@ public final class CrossKeyParents {
         int[] pa = pendingAt;
         int n = pending;
         while (n > 0) {
+            // the first lowest bound, kept in a register: a new lowest is rare in a scan (a branch that
+            // is taken a few times per scan costs less than re-loading pb[low] on every step)
             int low = 0;
+            float lowest = pb[0];
             for (int i = 1; i < n; i++) {
-                low = pb[i] < pb[low] ? i : low;
+                float b = pb[i];
+                if (b < lowest) {
+                    lowest = b;
+                    low = i;
+                }
             }
-            if (pb[low] >= worst) {
+            if (lowest >= worst) {
                 break;
             }
             int slot = pa[low];

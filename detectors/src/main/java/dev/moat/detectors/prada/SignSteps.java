@@ -100,9 +100,17 @@ final class SignSteps {
     private final float[] endpoints;
     /** The moved coordinates' max(|x_i|, |parent_i|), for the floor's scale (scrambled by the selection). */
     private final float[] scales;
+    /** {@link #isStepAcross}' moves in coordinate order, and their bits (for its selection, which scrambles them). */
+    private final float[] ordered;
+
+    private final int[] moveBits;
+    private final int[] spareBits;
 
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
+        this.ordered = new float[dims];
+        this.moveBits = new int[dims];
+        this.spareBits = new int[dims];
         this.current = new float[dims];
         this.spare = new float[dims];
         this.endpoints = new float[dims];
@@ -299,90 +307,148 @@ final class SignSteps {
      * occur twice (then they are the ties, and the band round them leaves them out already). A median
      * under {@code stepFraction * keyScale}, or a fraction of 0, goes to {@link #isStepScaled} itself.
      * On 4,500 honest candidate pairs of 128 coordinates (3,072-wide noisy digits, the three nearest
-     * of 4,096) about 4.2 us of thread CPU against 6.8 for isStepScaled, loaded machine. Checked
-     * against it by {@code SignStepsAcrossTest}.
+     * of 4,096) about 4.2 us of thread CPU against 6.8 for isStepScaled, loaded machine. Since then
+     * (issue 9's seventh round) the comparisons whose answer is a coin flip on natural rows (stuck,
+     * agreeing, inner) are made on int order keys ({@link #key}), which C2 compiles without a
+     * branch (a float comparison it compiles to one), the median is selected on the moves' bits
+     * ({@link #selectBits}), the end values come out of the far-count and the stuck passes instead of
+     * passes of their own, and the last pass reads the gathered moves, not every coordinate: on
+     * 30,000 candidate pairs of the benchmark's store (400 of them cycled, so from cache) 3.0-3.3 us
+     * against 3.4-3.7, loaded machine. Checked against isStepScaled by {@code SignStepsAcrossTest}.
      */
     boolean isStepAcross(float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError) {
         if (!(stepFraction > 0)) {
             return isStepScaled(x, parent, n, stepFraction, keyScale, quantError, null);
         }
         float floor = Math.max(quantError, 0f);
+        int[] moveBits = this.moveBits;
+        float[] ordered = this.ordered;
+        float[] endpoints = this.endpoints;
+        float[] current = this.current;
         // Every pass below writes each coordinate's value and then counts it or not, and adds a move
         // that is not counted as +0 (which changes no sum), so that whether a coordinate moved, stayed
         // or is inner costs no branch: on natural rows those are coin flips, and their mispredictions
-        // were most of the test's time.
+        // were most of the test's time. A float comparison whose answer is a coin flip is made on the
+        // values' order keys (ints, see key), since C2 compiles it to a branch. The moves are gathered
+        // twice: as bits into moveBits, which the median's selection (on the bits: a positive float's
+        // bits order as it does) scrambles, and into ordered, in coordinate order, which the last pass
+        // reads with endpoints instead of going over every coordinate again.
         int moved = 0;
         float largest = 0;
         for (int i = 0; i < n; i++) {
             float xi = x[i];
             float d = Math.abs(xi - parent[i]);
             int in = d > floor ? 1 : 0;
-            float kept = Float.intBitsToFloat(Float.floatToRawIntBits(d) & -in);
-            magnitudes[moved] = d;
+            int bits = Float.floatToRawIntBits(d);
+            moveBits[moved] = bits;
+            ordered[moved] = d;
             endpoints[moved] = xi + 0f; // -0 as 0, as == compares them
             moved += in;
+            float kept = Float.intBitsToFloat(bits & -in);
             current[i] = kept;
             largest = kept > largest ? kept : largest;
         }
         if (moved < MIN_MOVED) {
             return false;
         }
-        // FAR_MOVE * median < largest exactly when more than moved / 2 moves m have FAR_MOVE * m < largest
+        // FAR_MOVE * median < largest exactly when more than moved / 2 moves m have FAR_MOVE * m < largest;
+        // the same pass finds the end values lowestEnds would (used when no move is far)
         int under = 0;
+        float low1 = Float.POSITIVE_INFINITY;
+        float lowSecond = Float.POSITIVE_INFINITY;
+        float high1 = Float.NEGATIVE_INFINITY;
+        float highSecond = Float.NEGATIVE_INFINITY;
         for (int k = 0; k < moved; k++) {
-            under += FAR_MOVE * magnitudes[k] < largest ? 1 : 0;
+            under += FAR_MOVE * ordered[k] < largest ? 1 : 0;
+            float v = endpoints[k];
+            if (v < lowSecond) {
+                lowSecond = Math.max(v, low1);
+                low1 = Math.min(v, low1);
+            }
+            if (v > highSecond) {
+                highSecond = Math.min(v, high1);
+                high1 = Math.max(v, high1);
+            }
         }
         boolean far = under > moved / 2;
         float median = Float.NaN;
         if (far) {
             // as isStep: the median of every move, the far ones dropped and the rest gathered, and
             // that median kept unless stuck coordinates are dropped below
-            median = select(magnitudes, spare, moved, moved / 2);
+            median = Float.intBitsToFloat(selectBits(moveBits, spareBits, moved, moved / 2));
             float farMove = FAR_MOVE * median;
             moved = 0;
             for (int i = 0; i < n; i++) {
                 float d = current[i];
                 int in = d > 0 && !(d > farMove) ? 1 : 0;
-                float kept = Float.intBitsToFloat(Float.floatToRawIntBits(d) & -in);
-                magnitudes[moved] = d;
+                int bits = Float.floatToRawIntBits(d);
+                moveBits[moved] = bits;
+                ordered[moved] = d;
                 endpoints[moved] = x[i] + 0f;
                 moved += in;
-                current[i] = kept;
+                current[i] = Float.intBitsToFloat(bits & -in);
             }
             if (moved < MIN_MOVED) {
                 return false;
             }
+            if (moved >= FLAT_MIN_MOVED) {
+                lowestEnds(moved);
+                lowSecond = low2;
+                highSecond = high2;
+            }
         }
         int stayed = 0;
+        boolean ends = false;
         if (moved >= FLAT_MIN_MOVED) {
             // a coordinate that sat within the band of the lowest (highest) end value and stays there
-            // did not move (isStep's stuck coordinates): dropped, and the moves left gathered
-            lowestEnds(moved);
-            float band = CLIP_BAND * (high2 - low2);
-            float lowEdge = low2 + band;
-            float highEdge = high2 - band;
+            // did not move (isStep's stuck coordinates): dropped, and the moves left gathered; the
+            // same pass finds the end values of the moves left (as lowestEnds of them would)
+            float band = CLIP_BAND * (highSecond - lowSecond);
+            float lowEdge = lowSecond + band;
+            float highEdge = highSecond - band;
+            // stuck low: both ends at or under lowEdge, so the larger end's key at most lowEdge's (an
+            // edge that is NaN holds nothing; a moved coordinate's ends are never NaN)
+            int lowKey = lowEdge != lowEdge ? Integer.MIN_VALUE : key(lowEdge);
+            int highKey = highEdge != highEdge ? Integer.MAX_VALUE : key(highEdge);
+            // the end values' keys (a value not kept counts as the largest key for the lowest ends and
+            // the smallest for the highest; at least MIN_MOVED are kept when they are read)
+            int lowKey1 = Integer.MAX_VALUE;
+            int lowKey2 = Integer.MAX_VALUE;
+            int highKey1 = Integer.MIN_VALUE;
+            int highKey2 = Integer.MIN_VALUE;
             int kept = 0;
             for (int i = 0; i < n; i++) {
                 float d = current[i];
                 float xi = x[i];
-                float pi = parent[i];
-                boolean stuck = (xi <= lowEdge & pi <= lowEdge) | (xi >= highEdge & pi >= highEdge);
+                int kx = key(xi);
+                int kp = key(parent[i]);
+                int free = greater(Math.max(kx, kp), lowKey) & greater(highKey, Math.min(kx, kp));
                 int is = d > 0 ? 1 : 0;
-                int in = stuck ? 0 : is;
+                int in = is & free;
                 stayed += is - in;
-                float k = Float.intBitsToFloat(Float.floatToRawIntBits(d) & -in);
-                magnitudes[kept] = d;
+                moveBits[kept] = Float.floatToRawIntBits(d);
+                ordered[kept] = d;
                 endpoints[kept] = xi + 0f;
                 kept += in;
-                current[i] = k;
+                int kLow = (kx & -in) | (Integer.MAX_VALUE & (in - 1));
+                int kHigh = (kx & -in) | (Integer.MIN_VALUE & (in - 1));
+                lowKey2 = Math.min(lowKey2, Math.max(kLow, lowKey1));
+                lowKey1 = Math.min(lowKey1, kLow);
+                highKey2 = Math.max(highKey2, Math.min(kHigh, highKey1));
+                highKey1 = Math.max(highKey1, kHigh);
             }
             moved = kept;
             if (moved < MIN_MOVED) {
                 return false;
             }
+            low1 = Float.intBitsToFloat(key(lowKey1));
+            lowSecond = Float.intBitsToFloat(key(lowKey2));
+            high1 = Float.intBitsToFloat(key(highKey1));
+            highSecond = Float.intBitsToFloat(key(highKey2));
+            ends = true;
         }
         if (!far || stayed > 0) {
-            median = select(magnitudes, spare, moved, moved / 2);
+            median = Float.intBitsToFloat(selectBits(moveBits, spareBits, moved, moved / 2));
         }
         // the floor is stepFraction * min(keyScale, movedScale), never over stepFraction * keyScale
         if (!(median >= stepFraction * keyScale)) {
@@ -396,44 +462,53 @@ final class SignSteps {
         float lowTie = Float.NaN;
         float highTie = Float.NaN;
         if (flat) {
-            lowestEnds(moved);
-            float band = CLIP_BAND * (high2 - low2);
-            lowEdge = low2 + band;
-            highEdge = high2 - band;
+            if (!ends) {
+                // not reached (flat needs FLAT_MIN_MOVED moves, so the stuck pass ran); kept for safety
+                lowestEnds(moved);
+                low1 = lowestEnd;
+                lowSecond = low2;
+                high1 = highestEnd;
+                highSecond = high2;
+            }
+            float band = CLIP_BAND * (highSecond - lowSecond);
+            lowEdge = lowSecond + band;
+            highEdge = highSecond - band;
             // the lowest end value, when it occurs twice, is the lowest tie, and at most lowEdge: the
             // band test below leaves it out already (the same for the highest); else find the ties
-            if (!(low2 == lowestEnd && high2 == highestEnd)) {
+            if (!(lowSecond == low1 && highSecond == high1)) {
                 findTies(moved);
                 lowTie = this.lowTie;
                 highTie = this.highTie;
             }
         }
-        // the sum of squares and largest of the moves left, in coordinate order as isStep's passes add them
+        // inner: a value over lowEdge and -inf and under highEdge and +inf (an edge that is NaN holds
+        // none) and no tie (a tie that is NaN, none, takes the key of the lower bound, never inner)
+        int innerLow = lowEdge != lowEdge ? Integer.MAX_VALUE : Math.max(key(lowEdge), key(Float.NEGATIVE_INFINITY));
+        int innerHigh =
+                highEdge != highEdge ? Integer.MIN_VALUE : Math.min(key(highEdge), key(Float.POSITIVE_INFINITY));
+        int lowTieKey = lowTie != lowTie ? innerLow : key(lowTie);
+        int highTieKey = highTie != highTie ? innerLow : key(highTie);
+        // agree: |move - median| at most tol (a NaN difference's bits, sign cleared, are over any tol's key)
+        int tolKey = tol != tol ? Integer.MIN_VALUE : key(tol);
+        // the sum of squares and largest of the moves left, in coordinate order as isStep's passes add
+        // them (over the moves only: the coordinates that did not move added +0, which changes no sum)
         double sumSqAll = 0;
         largest = 0;
         int agree = 0;
         int inner = 0;
         double sumSq = 0;
         float innerMax = 0;
-        for (int i = 0; i < n; i++) {
-            float d = current[i];
-            float v = x[i];
+        for (int k = 0; k < moved; k++) {
+            float d = ordered[k];
+            int kv = key(endpoints[k]);
             sumSqAll += (double) d * d;
             largest = d > largest ? d : largest;
-            boolean is = d > 0;
-            agree += is & Math.abs(d - median) <= tol ? 1 : 0;
-            boolean inside = is
-                    & v > Float.NEGATIVE_INFINITY
-                    & v < Float.POSITIVE_INFINITY
-                    & v != lowTie
-                    & v != highTie
-                    & v > lowEdge
-                    & v < highEdge;
-            int in = inside ? 1 : 0;
+            agree += 1 - greater(Float.floatToRawIntBits(Math.abs(d - median)) & 0x7FFFFFFF, tolKey);
+            int in = greater(kv, innerLow) & greater(innerHigh, kv) & differs(kv, lowTieKey) & differs(kv, highTieKey);
             inner += in;
-            float k = Float.intBitsToFloat(Float.floatToRawIntBits(d) & -in);
-            sumSq += (double) k * k;
-            innerMax = k > innerMax ? k : innerMax;
+            float k2 = Float.intBitsToFloat(Float.floatToRawIntBits(d) & -in);
+            sumSq += (double) k2 * k2;
+            innerMax = k2 > innerMax ? k2 : innerMax;
         }
         if (resolved && agree >= AGREEMENT * moved && !sparseLattice(x, parent, n, moved, median, quantError)) {
             return true;
@@ -485,6 +560,69 @@ final class SignSteps {
     private static boolean offLattice(float v, float unit, float tol, float zeroTol) {
         long k = Math.round(v / unit);
         return k == 0 ? Math.abs(v) > zeroTol : Math.abs(v - k * unit) > tol;
+    }
+
+    /**
+     * An int that orders as the float v does (for v not NaN; -0 as 0): a positive float's bits, a
+     * negative one's with the magnitude bits flipped. Comparing these costs no branch.
+     */
+    static int key(float v) {
+        return key(Float.floatToRawIntBits(v + 0f));
+    }
+
+    /** {@link #key(float)} of a float's bits; also its own inverse (the bits of the float whose key is k). */
+    static int key(int bits) {
+        return bits ^ ((bits >> 31) & 0x7FFFFFFF);
+    }
+
+    /** 1 if a > b, else 0, without a branch. */
+    static int greater(int a, int b) {
+        return (int) (((long) b - a) >>> 63);
+    }
+
+    /** 1 if a != b, else 0, without a branch. */
+    static int differs(int a, int b) {
+        int d = a ^ b;
+        return (d | -d) >>> 31;
+    }
+
+    /**
+     * {@link #select} on the bits of positive floats (which order as the floats do): the same k-th
+     * smallest, its comparisons on ints, with no branch on the data.
+     */
+    static int selectBits(int[] a, int[] b, int n, int k) {
+        int rounds = 2 * (32 - Integer.numberOfLeadingZeros(n));
+        while (n > 1) {
+            if (rounds-- == 0) {
+                Arrays.sort(a, 0, n);
+                return a[k];
+            }
+            int x = a[0];
+            int y = a[n >>> 1];
+            int z = a[n - 1];
+            int pivot = x < y ? (y < z ? y : Math.max(x, z)) : (x < z ? x : Math.max(y, z));
+            int less = 0;
+            int greater = 0;
+            for (int i = 0; i < n; i++) {
+                int v = a[i];
+                a[less] = v; // less <= i: overwrites only values already read
+                b[greater] = v;
+                less += greater(pivot, v);
+                greater += greater(v, pivot);
+            }
+            if (k < less) {
+                n = less;
+            } else if (k >= n - greater) {
+                k -= n - greater;
+                n = greater;
+                int[] t = a;
+                a = b;
+                b = t;
+            } else {
+                return pivot;
+            }
+        }
+        return a[0];
     }
 
     /** What {@link #lowestEnds} found besides low2 and high2: the lowest and the highest moved value. */

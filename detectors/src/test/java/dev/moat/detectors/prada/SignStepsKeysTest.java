@@ -1,0 +1,104 @@
+package dev.moat.detectors.prada;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The branch-free helpers {@link SignSteps#isStepAcross} compares with: a float's order key orders as
+ * the float does (-0 as 0), {@code greater} and {@code differs} answer as the int comparisons, and
+ * {@code selectBits} on positive floats' bits returns what a sort would put at index k.
+ */
+class SignStepsKeysTest {
+
+    private static final float[] SPECIAL = {
+        Float.NEGATIVE_INFINITY,
+        -Float.MAX_VALUE,
+        -1e30f,
+        -16f,
+        -1f,
+        -Float.MIN_NORMAL,
+        -Float.MIN_VALUE,
+        -0f,
+        0f,
+        Float.MIN_VALUE,
+        Float.MIN_NORMAL,
+        0.25f,
+        1f,
+        16f,
+        255f,
+        1e30f,
+        Float.MAX_VALUE,
+        Float.POSITIVE_INFINITY
+    };
+
+    @Test
+    void keysOrderAsTheFloatsDo() {
+        SplittableRandom r = new SplittableRandom(5);
+        float[] v = new float[4000];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = i < SPECIAL.length
+                    ? SPECIAL[i]
+                    : switch (r.nextInt(3)) {
+                        case 0 -> (float) r.nextGaussian() * 16;
+                        case 1 -> Float.intBitsToFloat(r.nextInt()); // any bits, NaN skipped below
+                        default -> r.nextInt(33) - 16;
+                    };
+        }
+        for (int t = 0; t < 200_000; t++) {
+            float a = v[r.nextInt(v.length)];
+            float b = v[r.nextInt(v.length)];
+            if (Float.isNaN(a) || Float.isNaN(b)) {
+                continue;
+            }
+            int ka = SignSteps.key(a);
+            int kb = SignSteps.key(b);
+            assertEquals(a > b, ka > kb, a + " > " + b);
+            assertEquals(a == b, ka == kb, a + " == " + b);
+            assertEquals(a > b ? 1 : 0, SignSteps.greater(ka, kb), a + " > " + b);
+            assertEquals(a != b ? 1 : 0, SignSteps.differs(ka, kb), a + " != " + b);
+            // the key of a key is the float's bits back (-0 as 0)
+            assertEquals(Float.floatToRawIntBits(a + 0f), SignSteps.key(ka), a + " round trip");
+        }
+    }
+
+    @Test
+    void greaterAndDiffersAnswerAsIntComparisonsAtTheExtremes() {
+        int[] edge = {
+            Integer.MIN_VALUE, Integer.MIN_VALUE + 1, -2, -1, 0, 1, 2, Integer.MAX_VALUE - 1, Integer.MAX_VALUE
+        };
+        for (int a : edge) {
+            for (int b : edge) {
+                assertEquals(a > b ? 1 : 0, SignSteps.greater(a, b), a + " > " + b);
+                assertEquals(a != b ? 1 : 0, SignSteps.differs(a, b), a + " != " + b);
+            }
+        }
+    }
+
+    @Test
+    void selectBitsEqualsSortedOrderStatisticOfPositiveFloats() {
+        SplittableRandom r = new SplittableRandom(13);
+        for (int trial = 0; trial < 3000; trial++) {
+            int n = 1 + r.nextInt(300);
+            float[] a = new float[n];
+            int distinct = 1 + r.nextInt(n + 1);
+            for (int i = 0; i < n; i++) {
+                a[i] = r.nextInt(10) == 0
+                        ? Float.POSITIVE_INFINITY
+                        : 1e-3f + r.nextInt(distinct) * (r.nextBoolean() ? 0.25f : 37.5f);
+            }
+            int k = r.nextInt(n);
+            float[] sorted = a.clone();
+            Arrays.sort(sorted);
+            int[] bits = new int[n];
+            for (int i = 0; i < n; i++) {
+                bits[i] = Float.floatToRawIntBits(a[i]);
+            }
+            float got = Float.intBitsToFloat(SignSteps.selectBits(bits, new int[n], n, k));
+            assertEquals(sorted[k], got, "n=" + n + " k=" + k);
+            assertEquals(SignSteps.select(a.clone(), new float[n], n, k), got, "n=" + n + " k=" + k);
+        }
+    }
+}
