@@ -3,7 +3,6 @@ package dev.moat.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.fixtures.server.ModelServerExtension;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
@@ -73,7 +72,7 @@ class EarlyAnswerIT {
                 InputStream in = s.getInputStream();
                 OutputStream out = s.getOutputStream();
                 for (; ; ) {
-                    String head = readHead(in);
+                    String head = RawClient.readHead(in);
                     if (head == null) {
                         break;
                     }
@@ -91,19 +90,5 @@ class EarlyAnswerIT {
                 // closed
             }
         }
-    }
-
-    private static String readHead(InputStream in) throws Exception {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int c;
-        while ((c = in.read()) != -1) {
-            b.write(c);
-            byte[] a = b.toByteArray();
-            int n = a.length;
-            if (n >= 4 && a[n - 4] == '\r' && a[n - 3] == '\n' && a[n - 2] == '\r' && a[n - 1] == '\n') {
-                return b.toString(StandardCharsets.US_ASCII);
-            }
-        }
-        return null;
     }
 }

@@ -274,6 +274,7 @@ class EdgeBypassIT {
                 "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"c\",\"schema\":"
                         + "{\"type\":\"string\",\"enum\":[\"yes\",\"no\"]}}}",
                 "\"response_format\":{\"type\":\"regex\",\"regex\":\"(yes|no)\"}",
+                "\"response_format\":\"json_schema\",\"json_schema\":{\"name\":\"c\",\"schema\":{\"enum\":[\"yes\"]}}",
             })
     void restrictingTheSampledTokensWithLogprobsIsRefusedLikeLogitBiasBypass(String steer) throws Exception {
         long before = fixture.server().requests("/v1/chat");

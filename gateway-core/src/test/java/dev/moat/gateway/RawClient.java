@@ -112,6 +112,24 @@ public final class RawClient implements AutoCloseable {
         return sb.length() == 0 ? null : sb.toString();
     }
 
+    /**
+     * Reads an HTTP head (through its blank line) from {@code in}, byte by byte so that nothing of
+     * the body is consumed; null at end of stream before a whole head.
+     */
+    public static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int last4 = 0;
+        int c;
+        while ((c = in.read()) != -1) {
+            b.write(c);
+            last4 = (last4 << 8) | c;
+            if (last4 == 0x0D0A0D0A) {
+                return b.toString(StandardCharsets.US_ASCII);
+            }
+        }
+        return null;
+    }
+
     public InputStream input() {
         return in;
     }

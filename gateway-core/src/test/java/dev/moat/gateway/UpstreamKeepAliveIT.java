@@ -3,7 +3,6 @@ package dev.moat.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.fixtures.server.ModelServerExtension;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
@@ -93,7 +92,7 @@ class UpstreamKeepAliveIT {
                             InputStream in = s.getInputStream();
                             OutputStream out = s.getOutputStream();
                             String head;
-                            while ((head = readHead(in)) != null) {
+                            while ((head = RawClient.readHead(in)) != null) {
                                 for (String line : head.split("\r\n")) {
                                     if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
                                         in.readNBytes(Integer.parseInt(
@@ -117,19 +116,5 @@ class UpstreamKeepAliveIT {
                 "keep-alive-upstream");
         t.setDaemon(true);
         t.start();
-    }
-
-    private static String readHead(InputStream in) throws Exception {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int c;
-        while ((c = in.read()) != -1) {
-            b.write(c);
-            byte[] a = b.toByteArray();
-            int n = a.length;
-            if (n >= 4 && a[n - 4] == '\r' && a[n - 3] == '\n' && a[n - 2] == '\r' && a[n - 1] == '\n') {
-                return b.toString(StandardCharsets.US_ASCII);
-            }
-        }
-        return null;
     }
 }

@@ -43,8 +43,12 @@ final class ByteRows {
         FLOAT.set(bytes, at, v);
     }
 
-    /** Stores x[0..dims) as the row at {@code base}. */
-    static void encode(float[] x, int dims, byte[] rows, int base) {
+    /**
+     * Stores x[0..dims) as the row at {@code base}; returns the stored row's sum of squares as
+     * {@link #decode} gives it back (the same floats, summed in the same order), computed while the
+     * codes are written.
+     */
+    static double encode(float[] x, int dims, byte[] rows, int base) {
         float lo = Float.POSITIVE_INFINITY;
         float hi = Float.NEGATIVE_INFINITY;
         boolean whole = true;
@@ -57,11 +61,16 @@ final class ByteRows {
         float step = step(lo, hi, whole);
         lo = offset(lo, step);
         float inv = step == 0 ? 0 : 1 / step;
+        double sumSq = 0;
         for (int i = 0; i < dims; i++) {
-            rows[base + i] = (byte) code(x[i], lo, inv);
+            int code = code(x[i], lo, inv);
+            rows[base + i] = (byte) code;
+            float v = lo + step * code;
+            sumSq += (double) v * v;
         }
         FLOAT.set(rows, base + dims, lo);
         FLOAT.set(rows, base + dims + 4, step);
+        return sumSq;
     }
 
     /** Whether v counts as a whole number for {@link #step(float, float, boolean)}. */

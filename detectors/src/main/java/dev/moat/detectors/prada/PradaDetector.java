@@ -910,33 +910,12 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     /**
-     * {@link ByteRows#encode} of x[0..n) at {@code base}, returning the sum of squares of the stored
-     * row as {@link ByteRows#decode} would give it back (the same floats, summed in the same order),
-     * computed while the codes are written instead of in a second pass over the row. The row is
-     * built in {@code scratch} and copied in one block: the ring's row is mostly not in cache, and a
+     * {@link ByteRows#encode} of x[0..n) at {@code base}, returning the stored row's sum of squares
+     * (no second pass over the row). The row is built in {@code scratch} and copied in one block: the ring's row is mostly not in cache, and a
      * store per code to it filled the store buffer with misses.
      */
     private static double encodeRecent(float[] x, int n, byte[] scratch, byte[] rows, int base) {
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
-        boolean whole = true;
-        for (int i = 0; i < n; i++) {
-            float v = x[i];
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
-            whole &= ByteRows.isWhole(v);
-        }
-        float step = ByteRows.step(lo, hi, whole);
-        lo = ByteRows.offset(lo, step);
-        float inv = step == 0 ? 0 : 1 / step;
-        double sumSq = 0;
-        for (int i = 0; i < n; i++) {
-            int code = ByteRows.code(x[i], lo, inv);
-            scratch[i] = (byte) code;
-            float v = lo + step * code;
-            sumSq += (double) v * v;
-        }
-        ByteRows.putOffsetAndStep(scratch, 0, n, lo, step);
+        double sumSq = ByteRows.encode(x, n, scratch, 0);
         System.arraycopy(scratch, 0, rows, base, ByteRows.stride(n));
         return sumSq;
     }

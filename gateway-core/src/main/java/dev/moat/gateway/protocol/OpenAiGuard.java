@@ -161,8 +161,11 @@ public final class OpenAiGuard {
      */
     private static String steersSampling(ObjectNode request) {
         JsonNode format = request.get("response_format");
-        if (format != null && format.isObject()) {
-            String type = format.path("type").asText("");
+        if (format != null && (format.isObject() || format.isTextual())) {
+            // {"type": ...}, or the bare type as a string, which some servers take
+            String type = format.isTextual()
+                    ? format.textValue()
+                    : format.path("type").asText("");
             if (!type.equals("text") && !type.equals("json_object")) {
                 return "response_format (" + (type.isEmpty() ? "untyped" : type) + ")";
             }
