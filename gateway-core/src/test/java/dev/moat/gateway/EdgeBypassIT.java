@@ -275,6 +275,12 @@ class EdgeBypassIT {
                         + "{\"type\":\"string\",\"enum\":[\"yes\",\"no\"]}}}",
                 "\"response_format\":{\"type\":\"regex\",\"regex\":\"(yes|no)\"}",
                 "\"response_format\":\"json_schema\",\"json_schema\":{\"name\":\"c\",\"schema\":{\"enum\":[\"yes\"]}}",
+                // a forced tool call decodes its arguments against the tool's schema: an enum is a choice
+                "\"tools\":[" + LABEL_TOOL
+                        + "],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"label\"}}",
+                "\"tools\":[" + LABEL_TOOL + "],\"tool_choice\":\"required\"",
+                "\"tools\":[" + STRICT_LABEL_TOOL + "],\"tool_choice\":\"auto\"",
+                "\"functions\":[{\"name\":\"label\",\"parameters\":{\"type\":\"object\"}}],\"function_call\":{\"name\":\"label\"}",
             })
     void restrictingTheSampledTokensWithLogprobsIsRefusedLikeLogitBiasBypass(String steer) throws Exception {
         long before = fixture.server().requests("/v1/chat");
@@ -314,6 +320,22 @@ class EdgeBypassIT {
                         + "\"max_tokens\":2,\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
                         + "{\"name\":\"c\",\"schema\":{\"type\":\"string\",\"enum\":[\"yes\",\"no\"]}}}}");
         assertThat(schema.status()).as(schema.body()).isEqualTo(200);
+    }
+
+    private static final String LABEL_TOOL = "{\"type\":\"function\",\"function\":{\"name\":\"label\","
+            + "\"parameters\":{\"type\":\"object\",\"properties\":{\"l\":{\"enum\":[\"yes\",\"no\"]}}}}}";
+    private static final String STRICT_LABEL_TOOL = "{\"type\":\"function\",\"function\":{\"name\":\"label\","
+            + "\"strict\":true,\"parameters\":{\"type\":\"object\",\"properties\":{\"l\":{\"enum\":[\"yes\"]}}}}}";
+
+    @Test
+    void toolsTheModelMayChooseWithLogprobsPass() throws Exception {
+        // tools the model may or may not call, arguments decoded freely: no tokens chosen by the client
+        RawClient.Response r = post(
+                "/v1/chat/completions",
+                "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"moats?\"}],"
+                        + "\"max_tokens\":2,\"logprobs\":true,\"top_logprobs\":2,\"tools\":[" + LABEL_TOOL
+                        + "],\"tool_choice\":\"auto\"}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
     }
 
     @Test

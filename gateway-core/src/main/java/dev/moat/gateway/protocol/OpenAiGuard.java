@@ -157,9 +157,18 @@ public final class OpenAiGuard {
      * {@code response_format} when it holds a schema (or a vLLM regex, grammar or choice): OpenAI's
      * structured outputs, which vLLM serves through the same guided decoding as {@code guided_json}
      * (a schema's {@code enum} is {@code guided_choice}); else null. JSON mode ({@code json_object})
-     * and {@code text} choose no tokens and pass.
+     * and {@code text} choose no tokens and pass. A forced tool call is the same restriction: {@code
+     * tool_choice} {@code "required"} or naming a function (an object; {@code "auto"} and {@code
+     * "none"} force nothing), the legacy {@code function_call} naming one, or any tool declared
+     * {@code strict}: its arguments are decoded against the tool's parameter schema, whose {@code
+     * enum} is a {@code guided_choice}. A client that declares tools, lets the model choose and asks
+     * for logprobs passes (its arguments are decoded freely).
      */
     private static String steersSampling(ObjectNode request) {
+        String tools = forcesToolCall(request);
+        if (tools != null) {
+            return tools;
+        }
         JsonNode format = request.get("response_format");
         if (format != null && (format.isObject() || format.isTextual())) {
             // {"type": ...}, or the bare type as a string, which some servers take
@@ -178,6 +187,39 @@ public final class OpenAiGuard {
                     && !(n.isContainerNode() && n.isEmpty())
                     && !(n.isTextual() && n.asText().isEmpty())) {
                 return f;
+            }
+        }
+        return null;
+    }
+
+    private static String forcesToolCall(ObjectNode request) {
+        JsonNode choice = request.get("tool_choice");
+        if (choice != null) {
+            if (choice.isObject()) {
+                String type = choice.path("type").asText("");
+                // {"type": "function", "function": {"name": ...}}; the Responses API's allowed_tools
+                // with mode "required" forces too, with mode "auto" it does not
+                if (!type.equals("auto")
+                        && !type.equals("none")
+                        && !(type.equals("allowed_tools")
+                                && choice.path("mode").asText("").equals("auto"))) {
+                    return "tool_choice (" + (type.isEmpty() ? "untyped" : type) + ")";
+                }
+            } else if (choice.isTextual() && choice.textValue().equals("required")) {
+                return "tool_choice (required)";
+            }
+        }
+        JsonNode legacy = request.get("function_call");
+        if (legacy != null && legacy.isObject()) {
+            return "function_call";
+        }
+        JsonNode declared = request.get("tools");
+        if (declared != null && declared.isArray()) {
+            for (JsonNode tool : declared) {
+                if (tool.path("function").path("strict").asBoolean(false)
+                        || tool.path("strict").asBoolean(false)) {
+                    return "tools (strict)";
+                }
             }
         }
         return null;
