@@ -270,6 +270,10 @@ class EdgeBypassIT {
                 "\"guided_choice\":[\"yes\",\"no\"]",
                 "\"guided_regex\":\"(yes|no)\"",
                 "\"structured_outputs\":{\"choice\":[\"yes\",\"no\"]}",
+                // a banned token is a bias of minus infinity (vLLM); llama.cpp's grammar and schema fields
+                "\"bad_words\":[\"yes\"]",
+                "\"grammar\":\"root ::= \\\"yes\\\" | \\\"no\\\"\"",
+                "\"json_schema\":{\"enum\":[\"yes\",\"no\"]}",
                 // OpenAI's structured outputs: vLLM serves them with the same guided decoding
                 "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"c\",\"schema\":"
                         + "{\"type\":\"string\",\"enum\":[\"yes\",\"no\"]}}}",

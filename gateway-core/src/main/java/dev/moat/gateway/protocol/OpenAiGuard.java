@@ -140,17 +140,25 @@ public final class OpenAiGuard {
     }
 
     /**
-     * Fields of OpenAI-compatible servers (vLLM) that restrict which tokens may be sampled, as
-     * {@code logit_bias} does: with logprobs, the sampled token is one the client chose and its
-     * logprob comes back, a token at a time (Carlini et al. 2024 with another field).
+     * Fields of OpenAI-compatible servers that restrict which tokens may be sampled, as {@code
+     * logit_bias} does: with logprobs, the sampled token is one the client chose (or not one it
+     * banned) and its logprob comes back, a token at a time (Carlini et al. 2024 with another
+     * field). vLLM: {@code allowed_token_ids}, {@code bad_words} (a ban is a bias of minus
+     * infinity: banning the top token reveals the next one's logprob), {@code logits_processors},
+     * the {@code guided_*} fields and {@code structured_outputs}; llama.cpp's server: {@code
+     * grammar} and {@code json_schema} at the top level.
      */
     static final List<String> STEERING_FIELDS = List.of(
             "allowed_token_ids",
+            "bad_words",
+            "logits_processors",
             "guided_choice",
             "guided_regex",
             "guided_grammar",
             "guided_json",
-            "structured_outputs");
+            "structured_outputs",
+            "grammar",
+            "json_schema");
 
     /**
      * The first field of {@link #STEERING_FIELDS} the request sets (not null, false or empty), or
