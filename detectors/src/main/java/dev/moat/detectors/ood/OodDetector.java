@@ -24,15 +24,33 @@ import java.util.Set;
  * keys that have been ok for a while, weighted by age, remembered for a day after they stop), each
  * key reporting every 200 answers (at least {@code min_keys}, 5); before that the score stays 0.
  * With {@code detection.calibration} set, the calibration's CDFs are the reference (see below).
- * Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2), only while p &lt; {@code alpha}
- * (1e-4) and the window holds {@code min_queries} (100).
+ * Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2), both widened when the peers
+ * differ (below), only while p &lt; {@code alpha} (1e-4) and the window holds {@code min_queries} (100).
  *
  * <p>Calibration (fixtures' {@code HonestClient}s and {@code KnockoffAttacker}, real digits model):
  * with a 500-answer window honest keys' D+ stayed below 0.09 on seeds 1-4 while Knockoff's (a
  * third natural, a third noisy, a third shifted) stayed around 0.23-0.29; a 200-answer window
  * lets honest D+ reach 0.16, too close. The small alpha keeps short windows (where chance D+ is
- * larger) from alarming: at 100 answers p &lt; 1e-4 needs D+ &gt; 0.21. A population whose honest keys
- * differ from each other more than the fixtures' do needs a larger {@code d_low}.
+ * larger) from alarming: at 100 answers p &lt; 1e-4 needs D+ &gt; 0.21.
+ *
+ * <p><b>Peers who differ.</b> Those thresholds hold for customers as alike as the fixtures'. Where
+ * each customer's data sit at their own level (sensors at their own levels: the 13-input series
+ * model's ordinary keys, level 50 +- 10, reached D+ 0.2-0.38 against the others), the least
+ * confident were flagged (6-8 of 12, issue 9), and each key flagged left the reference to fewer, more
+ * alike keys. An operator cannot know in advance how much their customers differ, so the worker
+ * measures it ({@link #spread}): the weighted 0.75 quantile, over its trusted keys, of each key's D-
+ * against its own reference (how much more confident than the class mixture it is compared with its
+ * last reported window is). Both thresholds are multiplied by {@code f = 2 x spread / d_low},
+ * between 1 and {@code max_widening} (3; 1 turns the widening off). Honest keys that differ, differ
+ * both ways, so the confident side shows the spread; the less confident side is what ood looks for,
+ * and reading it would let the keys being judged, or attackers trusted before the reference formed,
+ * widen their own thresholds. The 0.75 quantile because about half the keys sit on the less
+ * confident side with D- near 0. Measured (12 peers over two workers): the tests' tabular (13
+ * inputs), wide (3,072) and one-hot/integer populations 0.02-0.066 (f at most 1.1), the series ones
+ * 0.08-0.21 (f 1.3-3). With a configured reference ({@code detection.calibration}, {@code
+ * reference_confidences}) f is 1: no peers are read. Cost: three arrays of 1,024 per worker (24 KB),
+ * recomputed as the references are (at most once a second of event time or every 64 reports, linear
+ * in the trusted keys' stored class counts); nothing per key.
  *
  * <p><b>Class mix.</b> Classes differ in how confident the model is on them (on the 3,072-input
  * digits, honest class-6 answers never reach the top three bins where most class-0 and class-2
@@ -73,6 +91,20 @@ import java.util.Set;
  *       ClassReferences}): at most 0.2 a day. A calibration file avoids all of it.
  *   <li>Using up the class codes (models with more than 255 classes): once they are taken, a trusted
  *       key's new class takes over the code of the least recently seen class without a reference.
+ *   <li>Widening the thresholds (the peers' spread): keys that are flagged, or merely less confident
+ *       than their reference, do not count (trust gate; the less confident side is not read), so
+ *       OOD keys, however many, cannot widen it, and keys as confident as the peers leave it where it
+ *       is. What widens it is trusted keys that are <i>more</i> confident than the peers: Sybils
+ *       sending natural data without its least confident quarter, as a quarter of a worker's trusted
+ *       weight (age-weighted: keys trusted for an hour weigh ten times a new one), widen the
+ *       thresholds of every key in that worker up to {@code max_widening}: D+ from 0.36 to 0.6 at 3
+ *       ({@code OodPeerSpreadTest.confidentSybilsWidenTheThresholdsUpToMaxWideningBypass}: a key at
+ *       D+ 0.3 flagged without them is not; under a quarter they buy nothing, and their confident
+ *       answers also tighten the class references the attack is compared with). Random and
+ *       synthetic queries (D+ 0.5-1) stay above the widened range; what the widening gives away is the
+ *       band between 0.12 and 0.36-0.6 that diluted or warm-started attacks sit in. A population
+ *       whose honest keys differ gives every attacker in it the same room; a calibration file (or
+ *       {@code max_widening: 1}) does not widen.
  *   <li>Against a calibration file with {@code ood.pair_cdf.A.B} lines, an answer is compared with
  *       its (top-1, top-2) class pair's reference (the less confident of the pair's and class A's):
  *       a misread B labelled A keeps B second and meets honest misread Bs. Filtering queries to the
