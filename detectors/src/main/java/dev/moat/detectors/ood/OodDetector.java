@@ -85,10 +85,11 @@ import java.util.Set;
  *       honest answers, so fewer keys can move it than the pooled reference (a weighted mean, not the
  *       pooled reference's 0.75 quantile: per-key class samples are too small for a quantile over keys
  *       in a small population). Keys that stay trusted may drift it by at most about their own
- *       tolerated D+ (0.14) per report; report after report, on a rare class they make most of, that
- *       had no bound, and through the envelope it loosened every class without a reference. Each
- *       class's reference is therefore held to at most {@code d_high} above its anchor (see {@link
- *       ClassReferences}): at most 0.2 a day. A calibration file avoids all of it.
+ *       tolerated D+ (0.14, f x 0.14 when widened) per report; report after report, on a rare class
+ *       they make most of, that had no bound, and through the envelope it loosened every class
+ *       without a reference. Each class's reference is therefore held to at most {@code d_high}
+ *       above its anchor (see {@link ClassReferences}): at most 0.2 a day (the anchor bounds a
+ *       widened drift too). A calibration file avoids all of it.
  *   <li>Using up the class codes (models with more than 255 classes): once they are taken, a trusted
  *       key's new class takes over the code of the least recently seen class without a reference.
  *   <li>Widening the thresholds (the peers' spread): keys that are flagged, or merely less confident
