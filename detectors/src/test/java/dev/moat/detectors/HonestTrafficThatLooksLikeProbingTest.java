@@ -175,6 +175,27 @@ class HonestTrafficThatLooksLikeProbingTest {
     }
 
     /**
+     * Customers whose data sit at their own levels: twelve ordinary keys of the 13-input time-series
+     * model, each sending windows of its own sensor's series (level 50 +- 10), so each key's answers
+     * sit at their own confidence level. Before, {@code ood} flagged 6-8 of the 12 (EXTRACTING at
+     * 200-1,010 rows, seeds 1-3: the least confident against a reference made of the others, and
+     * each key flagged left the reference to fewer, more alike keys). Now its thresholds widen with
+     * how much the trusted peers differ from each other (their D- against their own references;
+     * {@code OodDetector}, "peers who differ"): none leaves ok. About 4 s a seed.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3})
+    void seriesCustomersAtTheirOwnLevelsStayOk(long seed) {
+        Scenario s = peers(HonestDomain.series(13, seed), seed, 2_000);
+        s.run();
+        report("series-13", seed, s);
+        assertThat(s.suspiciousAt).as(s.report()).isEmpty();
+        s.maxScores.forEach((k, sc) -> assertThat(sc.getOrDefault("ood", 0.0))
+                .as("%s\n%s", k, s.report())
+                .isLessThan(0.5));
+    }
+
+    /**
      * Count data are no sign steps (the fix; {@code prada/CountDataSignStepsTest}): ordinary keys
      * sending documents over a 3,072-word vocabulary, and what-if, partial-dependence and duplicate
      * workloads on them, take no sign steps in PRADA, its tenant pooling or {@code cross_key}.

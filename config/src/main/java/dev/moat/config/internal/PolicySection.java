@@ -72,6 +72,9 @@ final class PolicySection {
             if ("cross_key".equals(name)) {
                 checkCrossKey(nodes, values);
             }
+            if ("ood".equals(name)) {
+                checkOod(nodes, values);
+            }
             out.put(name, Collections.unmodifiableMap(values));
         });
         return out;
@@ -130,6 +133,64 @@ final class PolicySection {
                 node.reportAtKey("unknown parameter (" + hint + "expected one of: " + String.join(", ", known) + ")");
             }
         });
+    }
+
+    private static final Map<String, long[]> OOD_INTEGERS = Map.of(
+            "window", new long[] {10, 100_000},
+            "min_queries", new long[] {1, 100_000},
+            "min_keys", new long[] {1, 100_000});
+    private static final Map<String, double[]> OOD_NUMBERS = Map.of(
+            "d_low", new double[] {0, 1},
+            "d_high", new double[] {0, 1},
+            "alpha", new double[] {0, 1},
+            "max_widening", new double[] {1, 10});
+
+    /**
+     * Every {@code ood} parameter is known here (the detector's own ranges): unknown names, out-of-range
+     * values and a {@code d_high} not above {@code d_low} are reported at their line.
+     */
+    private static void checkOod(Map<String, ConfigNode> nodes, Map<String, Object> values) {
+        List<String> known = new ArrayList<>(OOD_INTEGERS.keySet());
+        known.addAll(OOD_NUMBERS.keySet());
+        known.add("reference_confidences");
+        known.sort(null);
+        nodes.forEach((key, node) -> {
+            Object v = values.get(key);
+            long[] integers = OOD_INTEGERS.get(key);
+            double[] numbers = OOD_NUMBERS.get(key);
+            if (integers != null) {
+                if (v != null && (!(v instanceof Long l) || l < integers[0] || l > integers[1])) {
+                    node.fail("a whole number in [" + integers[0] + ", " + integers[1] + "]");
+                }
+            } else if (numbers != null) {
+                if (v != null
+                        && (!(v instanceof Number n)
+                                || !(n.doubleValue() >= numbers[0] && n.doubleValue() <= numbers[1]))) {
+                    node.fail("a number in [" + fmt(numbers[0]) + ", " + fmt(numbers[1]) + "]");
+                }
+            } else if (key.equals("reference_confidences")) {
+                if (v != null && !(v instanceof String)) {
+                    node.fail("comma-separated confidences in [0, 1], as a string");
+                }
+            } else {
+                String hint = DidYouMean.closest(key, known)
+                        .map(h -> "did you mean " + h + "? ")
+                        .orElse("");
+                node.reportAtKey("unknown parameter (" + hint + "expected one of: " + String.join(", ", known) + ")");
+            }
+        });
+        double low = values.get("d_low") instanceof Number n ? n.doubleValue() : 0.12;
+        if (low >= 0
+                && low <= 1
+                && values.get("d_high") instanceof Number n
+                && n.doubleValue() <= low
+                && n.doubleValue() >= 0) {
+            nodes.get("d_high").fail("a number greater than d_low (" + fmt(low) + ")");
+        }
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     private static List<EscalationStep> escalation(ConfigNode node, List<OutputSpec> outputs) {

@@ -147,6 +147,14 @@ public final class KeyPopulation {
         return spreads[col];
     }
 
+    /**
+     * Copies {@code slot}'s last summary ({@code width} values) into {@code out}: what its owner last
+     * reported, whether or not it still counts (see {@link #weightOf}).
+     */
+    public void summaryOf(int slot, double[] out) {
+        System.arraycopy(values, slot * width, out, 0, width);
+    }
+
     /** The number of slots (slot hints returned by {@link #report} are below it). */
     public int capacity() {
         return capacity;

@@ -380,6 +380,41 @@ final class ClassReferences {
         }
     }
 
+    /**
+     * The reference {@code slot}'s trusted key is compared with, from the class counts it last
+     * reported: sum over its classes of (the class's share of its tracked answers) x (the class's own
+     * reference, or {@code fallback} for a class without one), into {@code out}. False (out untouched)
+     * when the slot holds no counts.
+     */
+    boolean mixtureOf(int slot, double[] fallback, double[] out, long now) {
+        if (slot < 0 || slot >= cells.length || cellCount[slot] == 0) {
+            return false;
+        }
+        refresh(now);
+        int[] c = cells[slot];
+        int n = cellCount[slot];
+        int total = 0;
+        for (int k = 0; k < n; k++) {
+            total += c[k] & COUNT_MASK;
+        }
+        Arrays.fill(out, 0);
+        int k = 0;
+        while (k < n) {
+            int code = (c[k] >>> COUNT_BITS) / bins;
+            int count = 0;
+            while (k < n && (c[k] >>> COUNT_BITS) / bins == code) {
+                count += c[k] & COUNT_MASK;
+                k++;
+            }
+            double[] r = code < classes && present[code] ? cdfs[code] : fallback;
+            double share = (double) count / total;
+            for (int b = 0; b < bins; b++) {
+                out[b] += share * r[b];
+            }
+        }
+        return true;
+    }
+
     /** The first index in c[0..n) whose value is at least {@code key} (c is sorted). */
     private static int lowerBound(int[] c, int n, int key) {
         int lo = 0;

@@ -24,15 +24,33 @@ import java.util.Set;
  * keys that have been ok for a while, weighted by age, remembered for a day after they stop), each
  * key reporting every 200 answers (at least {@code min_keys}, 5); before that the score stays 0.
  * With {@code detection.calibration} set, the calibration's CDFs are the reference (see below).
- * Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2), only while p &lt; {@code alpha}
- * (1e-4) and the window holds {@code min_queries} (100).
+ * Score: 0 at D+ = {@code d_low} (0.12), 1 at {@code d_high} (0.2), both widened when the peers
+ * differ (below), only while p &lt; {@code alpha} (1e-4) and the window holds {@code min_queries} (100).
  *
  * <p>Calibration (fixtures' {@code HonestClient}s and {@code KnockoffAttacker}, real digits model):
  * with a 500-answer window honest keys' D+ stayed below 0.09 on seeds 1-4 while Knockoff's (a
  * third natural, a third noisy, a third shifted) stayed around 0.23-0.29; a 200-answer window
  * lets honest D+ reach 0.16, too close. The small alpha keeps short windows (where chance D+ is
- * larger) from alarming: at 100 answers p &lt; 1e-4 needs D+ &gt; 0.21. A population whose honest keys
- * differ from each other more than the fixtures' do needs a larger {@code d_low}.
+ * larger) from alarming: at 100 answers p &lt; 1e-4 needs D+ &gt; 0.21.
+ *
+ * <p><b>Peers who differ.</b> Those thresholds hold for customers as alike as the fixtures'. Where
+ * each customer's data sit at their own level (sensors at their own levels: the 13-input series
+ * model's ordinary keys, level 50 +- 10, reached D+ 0.2-0.38 against the others), the least
+ * confident were flagged (6-8 of 12, issue 9), and each key flagged left the reference to fewer, more
+ * alike keys. An operator cannot know in advance how much their customers differ, so the worker
+ * measures it ({@link #spread}): the weighted 0.75 quantile, over its trusted keys, of each key's D-
+ * against its own reference (how much more confident than the class mixture it is compared with its
+ * last reported window is). Both thresholds are multiplied by {@code f = 2 x spread / d_low},
+ * between 1 and {@code max_widening} (3; 1 turns the widening off). Honest keys that differ, differ
+ * both ways, so the confident side shows the spread; the less confident side is what ood looks for,
+ * and reading it would let the keys being judged, or attackers trusted before the reference formed,
+ * widen their own thresholds. The 0.75 quantile because about half the keys sit on the less
+ * confident side with D- near 0. Measured (12 peers over two workers): the tests' tabular (13
+ * inputs), wide (3,072) and one-hot/integer populations 0.02-0.066 (f at most 1.1), the series ones
+ * 0.08-0.21 (f 1.3-3). With a configured reference ({@code detection.calibration}, {@code
+ * reference_confidences}) f is 1: no peers are read. Cost: three arrays of 1,024 per worker (24 KB),
+ * recomputed as the references are (at most once a second of event time or every 64 reports, linear
+ * in the trusted keys' stored class counts); nothing per key.
  *
  * <p><b>Class mix.</b> Classes differ in how confident the model is on them (on the 3,072-input
  * digits, honest class-6 answers never reach the top three bins where most class-0 and class-2
@@ -67,12 +85,27 @@ import java.util.Set;
  *       honest answers, so fewer keys can move it than the pooled reference (a weighted mean, not the
  *       pooled reference's 0.75 quantile: per-key class samples are too small for a quantile over keys
  *       in a small population). Keys that stay trusted may drift it by at most about their own
- *       tolerated D+ (0.14) per report; report after report, on a rare class they make most of, that
- *       had no bound, and through the envelope it loosened every class without a reference. Each
- *       class's reference is therefore held to at most {@code d_high} above its anchor (see {@link
- *       ClassReferences}): at most 0.2 a day. A calibration file avoids all of it.
+ *       tolerated D+ (0.14, f x 0.14 when widened) per report; report after report, on a rare class
+ *       they make most of, that had no bound, and through the envelope it loosened every class
+ *       without a reference. Each class's reference is therefore held to at most {@code d_high}
+ *       above its anchor (see {@link ClassReferences}): at most 0.2 a day (the anchor bounds a
+ *       widened drift too). A calibration file avoids all of it.
  *   <li>Using up the class codes (models with more than 255 classes): once they are taken, a trusted
  *       key's new class takes over the code of the least recently seen class without a reference.
+ *   <li>Widening the thresholds (the peers' spread): keys that are flagged, or merely less confident
+ *       than their reference, do not count (trust gate; the less confident side is not read), so
+ *       OOD keys, however many, cannot widen it, and keys as confident as the peers leave it where it
+ *       is. What widens it is trusted keys that are <i>more</i> confident than the peers: Sybils
+ *       sending natural data without its least confident quarter, as a quarter of a worker's trusted
+ *       weight (age-weighted: keys trusted for an hour weigh ten times a new one), widen the
+ *       thresholds of every key in that worker up to {@code max_widening}: D+ from 0.36 to 0.6 at 3
+ *       ({@code OodPeerSpreadTest.confidentSybilsWidenTheThresholdsUpToMaxWideningBypass}: a key at
+ *       D+ 0.3 flagged without them is not; under a quarter they buy nothing, and their confident
+ *       answers also tighten the class references the attack is compared with). Random and
+ *       synthetic queries (D+ 0.5-1) stay above the widened range; what the widening gives away is the
+ *       band between 0.12 and 0.36-0.6 that diluted or warm-started attacks sit in. A population
+ *       whose honest keys differ gives every attacker in it the same room; a calibration file (or
+ *       {@code max_widening: 1}) does not widen.
  *   <li>Against a calibration file with {@code ood.pair_cdf.A.B} lines, an answer is compared with
  *       its (top-1, top-2) class pair's reference (the less confident of the pair's and class A's):
  *       a misread B labelled A keeps B second and meets honest misread Bs. Filtering queries to the
@@ -84,8 +117,14 @@ public final class OodDetector implements Detector<OodDetector.State> {
     public static final String NAME = "ood";
     static final int BINS = 40;
     static final int REPORT_EVERY = 200;
-    static final Set<String> PARAMS =
-            Set.of("window", "min_queries", "min_keys", "d_low", "d_high", "alpha", "reference_confidences");
+    static final Set<String> PARAMS = Set.of(
+            "window", "min_queries", "min_keys", "d_low", "d_high", "alpha", "max_widening", "reference_confidences");
+
+    /** The quantile, over trusted keys' weight, of their D- that measures how much the peers differ. */
+    static final double SPREAD_QUANTILE = 0.75;
+
+    /** The thresholds widen once {@code SPREAD_FACTOR x spread} exceeds {@code d_low}. */
+    static final double SPREAD_FACTOR = 2.0;
 
     /**
      * Validated parameters; {@code referenceCdf} is null when learned from the population, {@code
@@ -98,6 +137,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             double dLow,
             double dHigh,
             double alpha,
+            double maxWidening,
             double[] referenceCdf,
             Map<Integer, double[]> classCdfs,
             Map<Long, double[]> pairCdfs) {
@@ -131,6 +171,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     p.number("d_low", 0.12, 0, 1),
                     p.number("d_high", 0.2, 0, 1),
                     p.number("alpha", 1e-4, 0, 1),
+                    p.number("max_widening", 3, 1, 10),
                     cdf,
                     Map.of(),
                     Map.of());
@@ -159,7 +200,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
         double p = 1;
         double score;
         /** The share of the window's answers compared with their class's own reference at the last score. */
-        double classShare;
+        float classShare;
+
+        /** The factor the thresholds were widened by at the last score (see {@link #widening}); 1: not. */
+        float widening = 1;
         /**
          * Whether the key's published risk (see {@link Detector#observeRisk}) was not below
          * {@link dev.moat.detectors.internal.KeyPopulation#KEY_OK_BELOW}: all that is asked of it (a boolean,
@@ -183,6 +227,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                         parsed.dLow(),
                         parsed.dHigh(),
                         parsed.alpha(),
+                        parsed.maxWidening(),
                         calibration.oodReference(),
                         calibration.oodClassReferences(),
                         calibration.oodPairReferences())
@@ -198,6 +243,18 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final double[] reference = new double[BINS];
     private final int[] counts = new int[BINS];
     private final int[] classCounts = new int[ClassReferences.UNTRACKED + 1];
+
+    /** The peers' spread (see {@link #spread}) at its last recomputation, and when that was. */
+    private double spread;
+
+    private long spreadAt = Long.MIN_VALUE;
+    private int reportsSinceSpread = Integer.MAX_VALUE;
+    private final double[] fallback = new double[BINS];
+    private final double[] slotReference = new double[BINS];
+    private final double[] slotCdf = new double[BINS];
+    private final double[] confidentSide;
+    private final double[] spreadWeights;
+    private final long[] spreadOrder;
 
     /**
      * With configured per-class references: the reference of each configured code (classes' first,
@@ -280,6 +337,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
             configuredPairSeconds = null;
             configuredPairCodes = null;
         }
+        this.confidentSide = new double[population.capacity()];
+        this.spreadWeights = new double[population.capacity()];
+        this.spreadOrder = new long[population.capacity()];
         this.classes = new ClassReferences(
                 population, BINS, Math.min(settings.minKeys(), ClassReferences.MIN_VOTERS), settings.dHigh());
     }
@@ -343,6 +403,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 classes.stale();
             }
             classes.report(s.slot, s.window, s.filled);
+            if (reportsSinceSpread != Integer.MAX_VALUE) {
+                reportsSinceSpread++;
+            }
         }
         // the statistic moves little per query: recompute every 10 answers
         if (s.queries % 10 == 0 || s.filled == settings.minQueries()) {
@@ -374,9 +437,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 s.d = Double.NaN;
                 return 0;
             }
-            for (int i = 0; i < BINS; i++) {
-                pooled[i] = population.median(i, now);
-            }
+            fillPooled(now);
             ref = mixture(s, now);
         } else if (configuredClasses != null) {
             System.arraycopy(ref, 0, pooled, 0, BINS);
@@ -385,10 +446,98 @@ public final class OodDetector implements Detector<OodDetector.State> {
         cdfOf(s, cdf);
         s.d = KolmogorovSmirnov.dPlus(cdf, ref, BINS);
         s.p = KolmogorovSmirnov.oneSidedP(s.d, s.filled);
+        double f = widening(now);
+        s.widening = (float) f;
         if (s.p >= settings.alpha()) {
             return 0;
         }
-        return Rows.clamp01((s.d - settings.dLow()) / (settings.dHigh() - settings.dLow()));
+        return Rows.clamp01((s.d - f * settings.dLow()) / (f * (settings.dHigh() - settings.dLow())));
+    }
+
+    /** The pooled reference of the online peers, into {@link #pooled}. */
+    private void fillPooled(long now) {
+        for (int i = 0; i < BINS; i++) {
+            pooled[i] = population.median(i, now);
+        }
+    }
+
+    /**
+     * The factor by which {@code d_low} and {@code d_high} are widened: {@code SPREAD_FACTOR x
+     * spread / d_low}, between 1 and {@code max_widening}; 1 with a configured reference.
+     */
+    double widening(long now) {
+        if (settings.referenceCdf() != null) {
+            return 1;
+        }
+        double f = SPREAD_FACTOR * spread(now) / settings.dLow();
+        return Math.max(1, Math.min(settings.maxWidening(), f));
+    }
+
+    /**
+     * How much the trusted peers differ from each other: the weighted {@value #SPREAD_QUANTILE}
+     * quantile, over the trusted keys (the population's slots with a weight, each with it), of each
+     * key's D- against its own reference, that is by how much its last reported CDF is more
+     * confident than the class mixture it is compared with (the same references the keys are scored
+     * against, from the class counts it reported). 0 while fewer than {@code min_keys} keys count.
+     * Recomputed at most once a second of event time or every 64 reports, as the references are.
+     *
+     * <p>Only the confident side: a key less confident than its reference is what ood looks for, so
+     * its D+ cannot say how much honest keys differ without letting the keys being judged widen the
+     * thresholds they are judged by (and keys past them lose their slot, so the trusted keys' D+ is
+     * cut off at the threshold). Honest keys that differ from each other differ both ways, so the
+     * confident half shows the spread. The 0.75 quantile: about half the keys sit on the
+     * less-confident side with D- near 0, so the median would read noise.
+     */
+    double spread(long now) {
+        if (reportsSinceSpread < 64 && now - spreadAt < 1000) {
+            return spread;
+        }
+        spreadAt = now;
+        reportsSinceSpread = 0;
+        spread = 0;
+        if (population.activeKeys(now) < settings.minKeys()) {
+            return 0;
+        }
+        fillPooled(now);
+        double[] env = classes.envelope(now);
+        for (int i = 0; i < BINS; i++) {
+            fallback[i] = env == null ? pooled[i] : Math.max(pooled[i], env[i]);
+        }
+        int n = 0;
+        double total = 0;
+        for (int slot = 0; slot < spreadWeights.length; slot++) {
+            double w = population.weightOf(slot, now);
+            if (w > 0 && classes.mixtureOf(slot, fallback, slotReference, now)) {
+                population.summaryOf(slot, slotCdf);
+                confidentSide[n] = KolmogorovSmirnov.dPlus(slotReference, slotCdf, BINS);
+                spreadWeights[n] = w;
+                total += w;
+                n++;
+            }
+        }
+        if (n < settings.minKeys()) {
+            return 0;
+        }
+        spread = weightedQuantile(confidentSide, n, total, SPREAD_QUANTILE);
+        return spread;
+    }
+
+    /** The weighted q quantile of values[0..n) (non-negative) with {@link #spreadWeights}, summing to total. */
+    private double weightedQuantile(double[] values, int n, double total, double q) {
+        for (int i = 0; i < n; i++) {
+            // non-negative, so the float bits sort as the values
+            spreadOrder[i] = ((long) Float.floatToIntBits((float) values[i]) << 32) | i;
+        }
+        java.util.Arrays.sort(spreadOrder, 0, n);
+        double acc = 0;
+        for (int i = 0; i < n; i++) {
+            int idx = (int) spreadOrder[i];
+            acc += spreadWeights[idx];
+            if (acc >= q * total - 1e-12) {
+                return values[idx];
+            }
+        }
+        return values[(int) spreadOrder[n - 1]];
     }
 
     /**
@@ -429,7 +578,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 reference[i] += share * (env == null ? pooled[i] : Math.max(pooled[i], env[i]));
             }
         }
-        s.classShare = (double) own / n;
+        s.classShare = (float) own / n;
         return reference;
     }
 
@@ -487,14 +636,23 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     s.d,
                     s.p);
         }
+        String widened = s.widening > 1
+                ? String.format(
+                        Locale.ROOT,
+                        "; the peers differ, so scored from D+ %.2f to %.2f (x%.2f)",
+                        s.widening * settings.dLow(),
+                        s.widening * settings.dHigh(),
+                        s.widening)
+                : "";
         return String.format(
                 Locale.ROOT,
                 "ood: last %d top-1 confidences vs %s (%.0f%% of them against their class's own), one-sided KS"
-                        + " D+=%.2f (p=%.1e)",
+                        + " D+=%.2f (p=%.1e)%s",
                 s.filled,
                 configuredClasses != null ? "the calibration" : "peers'",
                 100 * s.classShare,
                 s.d,
-                s.p);
+                s.p,
+                widened);
     }
 }
