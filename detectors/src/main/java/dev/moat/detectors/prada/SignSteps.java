@@ -358,8 +358,12 @@ final class SignSteps {
         float lowSecond = Float.POSITIVE_INFINITY;
         float high1 = Float.NEGATIVE_INFINITY;
         float highSecond = Float.NEGATIVE_INFINITY;
+        // the moves kept are positive (over a floor of at least 0, not NaN) and so is largest: their
+        // bits order as they do, and an int comparison costs no branch (a float one compiled to a
+        // branch that is a coin flip on natural rows)
+        int largestBits = Float.floatToRawIntBits(largest);
         for (int k = 0; k < moved; k++) {
-            under += FAR_MOVE * ordered[k] < largest ? 1 : 0;
+            under += greater(largestBits, Float.floatToRawIntBits(FAR_MOVE * ordered[k]));
             float v = endpoints[k];
             if (v < lowSecond) {
                 lowSecond = Math.max(v, low1);
@@ -591,6 +595,50 @@ final class SignSteps {
      * smallest, its comparisons on ints, with no branch on the data.
      */
     static int selectBits(int[] a, int[] b, int n, int k) {
+        // a radix step first while many are left: one pass for the range, one counting the values
+        // in RADIX_BUCKETS buckets of it (b is the counts' scratch), one keeping those of the k-th
+        // smallest's bucket; about 0.7 times the quickselect's time on 128 moves
+        while (n >= RADIX_MIN) {
+            int lo = a[0];
+            int hi = a[0];
+            for (int i = 1; i < n; i++) {
+                int v = a[i];
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+            int span = hi - lo; // unsigned: at most 2^32 - 1
+            if (span == 0) {
+                return lo;
+            }
+            int shift = Math.max(0, 32 - Integer.numberOfLeadingZeros(span) - RADIX_BITS);
+            Arrays.fill(b, 0, RADIX_BUCKETS, 0);
+            for (int i = 0; i < n; i++) {
+                b[(a[i] - lo) >>> shift]++;
+            }
+            int q = 0;
+            while (k >= b[q]) {
+                k -= b[q++];
+            }
+            int kept = 0;
+            for (int i = 0; i < n; i++) {
+                int v = a[i];
+                a[kept] = v; // kept <= i: overwrites only values already read
+                kept += differs((v - lo) >>> shift, q) ^ 1;
+            }
+            n = kept;
+        }
+        return quickSelectBits(a, b, n, k);
+    }
+
+    /** {@link #selectBits}' buckets a radix step: {@code 1 << RADIX_BITS}. */
+    static final int RADIX_BITS = 6;
+
+    static final int RADIX_BUCKETS = 1 << RADIX_BITS;
+    /** Values from which {@link #selectBits} takes a radix step (b then holds its counts). */
+    static final int RADIX_MIN = RADIX_BUCKETS;
+
+    /** {@link #selectBits} by quickselect (a median-of-three pivot, partitions without a branch on the data). */
+    private static int quickSelectBits(int[] a, int[] b, int n, int k) {
         int rounds = 2 * (32 - Integer.numberOfLeadingZeros(n));
         while (n > 1) {
             if (rounds-- == 0) {
