@@ -335,11 +335,16 @@ final class SignSteps {
         // reads with endpoints instead of going over every coordinate again.
         int moved = 0;
         float largest = 0;
+        // moved: d > floor on ints (a coin flip on natural rows, where a quarter or more of the
+        // coordinates stay put, and C2 compiled the float comparison to a branch). floor is +0 or
+        // more, or NaN (then nothing moved); d is an absolute value, so its bits order as it does,
+        // and a NaN d (bits over +inf's, or negative) moved as little as the float test said
+        int floorBits = floor != floor ? Integer.MAX_VALUE : Float.floatToRawIntBits(floor);
         for (int i = 0; i < n; i++) {
             float xi = x[i];
             float d = Math.abs(xi - parent[i]);
-            int in = d > floor ? 1 : 0;
             int bits = Float.floatToRawIntBits(d);
+            int in = greater(bits, floorBits) & greater(0x7F800001, bits);
             moveBits[moved] = bits;
             ordered[moved] = d;
             endpoints[moved] = xi + 0f; // -0 as 0, as == compares them
@@ -381,11 +386,13 @@ final class SignSteps {
             // that median kept unless stuck coordinates are dropped below
             median = Float.intBitsToFloat(selectBits(moveBits, spareBits, moved, moved / 2));
             float farMove = FAR_MOVE * median;
+            // d > 0 && !(d > farMove) on ints: current holds +0 or a positive move, farMove is positive
+            int farBits = Float.floatToRawIntBits(farMove);
             moved = 0;
             for (int i = 0; i < n; i++) {
                 float d = current[i];
-                int in = d > 0 && !(d > farMove) ? 1 : 0;
                 int bits = Float.floatToRawIntBits(d);
+                int in = differs(bits, 0) & (1 - greater(bits, farBits));
                 moveBits[moved] = bits;
                 ordered[moved] = d;
                 endpoints[moved] = x[i] + 0f;
@@ -427,7 +434,8 @@ final class SignSteps {
                 int kx = key(xi);
                 int kp = key(parent[i]);
                 int free = greater(Math.max(kx, kp), lowKey) & greater(highKey, Math.min(kx, kp));
-                int is = d > 0 ? 1 : 0;
+                // d > 0 on ints (current holds +0 or a positive move)
+                int is = differs(Float.floatToRawIntBits(d), 0);
                 int in = is & free;
                 stayed += is - in;
                 moveBits[kept] = Float.floatToRawIntBits(d);
