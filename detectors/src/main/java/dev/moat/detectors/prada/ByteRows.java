@@ -135,6 +135,11 @@ final class ByteRows {
         }
     }
 
+    /** {@code (float) code} for a code of 0..255, from the table (as {@link #distanceSquared} reads it). */
+    static float value(int code) {
+        return CODE_VALUE[code];
+    }
+
     /**
      * Squared distance from q[0..m) to the row whose codes start at {@code base} (decoded with
      * {@code lo} and {@code step} on the fly), or a partial sum at least {@code best} once past it

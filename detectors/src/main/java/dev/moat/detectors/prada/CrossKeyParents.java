@@ -785,21 +785,30 @@ public final class CrossKeyParents {
             at += stride;
             at -= at >= width ? width : 0;
         }
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
+        // the smallest and largest as Math.min and Math.max give them (-0 under +0; NaN if any is NaN),
+        // on the values' order keys (SignSteps.key of the raw bits): an int minimum is one cycle where
+        // C2's float one is a blend sequence several times as long, and each is a chain through the row
+        int kLo = Integer.MAX_VALUE;
+        int kHi = Integer.MIN_VALUE;
+        // negative once a value is NaN (its magnitude bits over +inf's)
+        int nan = 0;
         // whether every value is whole (ByteRows.isWhole), as the OR of each value's bits against its
         // rint's: no comparison in the loop (on noisy rows it was a coin flip per value). A NaN value
         // may count as whole here, but then lo and hi are NaN and the row's step is 0 whatever this says.
         long notWhole = 0;
         for (int i = 0; i < m; i++) {
             float v = x[i];
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
+            int bits = Float.floatToRawIntBits(v);
+            int k = SignSteps.key(bits);
+            kLo = Math.min(kLo, k);
+            kHi = Math.max(kHi, k);
+            nan |= 0x7F800000 - (bits & 0x7FFFFFFF);
             double d = v;
             notWhole |= Double.doubleToRawLongBits(d) ^ Double.doubleToRawLongBits(Math.rint(d));
         }
-        xLo = lo;
-        xHi = hi;
+        // m >= 1: the keys are of values of the row
+        xLo = nan < 0 ? Float.NaN : Float.intBitsToFloat(SignSteps.key(kLo));
+        xHi = nan < 0 ? Float.NaN : Float.intBitsToFloat(SignSteps.key(kHi));
         xWhole = notWhole == 0;
     }
 
@@ -1045,7 +1054,7 @@ public final class CrossKeyParents {
             for (int i = from; i < to; i++) {
                 int code = ByteRows.code(x[i], lo, inv);
                 rows[base + i] = (byte) code;
-                float v = lo + step * code;
+                float v = lo + step * ByteRows.value(code);
                 double a = v;
                 sum += a;
                 all += a * a;
