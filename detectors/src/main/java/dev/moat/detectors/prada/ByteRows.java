@@ -123,9 +123,10 @@ final class ByteRows {
 
     /**
      * Each code's value as a float ({@code CODE_VALUE[c] == (float) c}): a load from a 1 KB table
-     * instead of an int-to-float conversion per coordinate, which C2 emits with a false dependency on
-     * its target register (the distance took about 140 ns per row of 128 codes with the conversion,
-     * about 95 with the table, in cache; the same floats, so the same sums).
+     * instead of an int-to-float conversion per coordinate (the distance took about 140 ns per row of
+     * 128 codes with the conversion, about 95 with the table, in cache, loaded machine; likely the
+     * conversion's dependency on its target register, not checked in the assembly). The same floats,
+     * so the same sums.
      */
     private static final float[] CODE_VALUE = new float[256];
 
