@@ -62,9 +62,11 @@ import java.util.function.Consumer;
  * the sampled coordinates to load them (with their min, max and whether all are whole), one to
  * quantise them and build the band record from the codes, and an append to the class's unsorted
  * tail; a ring eviction marks its record in place. The tail and the marks are merged into the sorted
- * part before a search of the class (or when the tail is full), each record moving at most once: for
- * ordinary traffic (1 row in 8 searched) about 41-46 records moved per row stored, against about 415
- * for a sorted insert and a removal per row ({@code CrossKeyCostTest}). No allocation once the ring,
+ * part when the tail is full (or more than a tail's rows are marked), each record moving at most
+ * once; a search walks the tail beside the sorted part, in the order a merge would give, and skips
+ * the marked rows: about 12 records moved per row stored, against 41-46 when a merge came before
+ * every search of the class and about 415 for a sorted insert and a removal per row ({@code
+ * CrossKeyCostTest}). No allocation once the ring,
  * the class arrays and the key's record exist. Not thread-safe: one
  * instance per engine, used by the worker that owns it.
  */
@@ -171,8 +173,8 @@ public final class CrossKeyParents {
     private static final class Band {
         /**
          * Rows a band takes unsorted before they are merged into the sorted part: an insert appends,
-         * and the merge (at most one per {@value #TAIL} inserts, and before each search of the class)
-         * moves the sorted part once, not once per row (a sorted insert and a ring eviction each moved
+         * and the merge (one per {@value #TAIL} inserts, or once more than {@value #TAIL} rows were
+         * evicted; a search walks the tail beside the sorted part) moves the sorted part once, not once per row (a sorted insert and a ring eviction each moved
          * half the class's array, about 15 KB, per row stored).
          */
         static final int TAIL = 32;
@@ -198,10 +200,14 @@ public final class CrossKeyParents {
         int[] tailSlots = new int[4];
         int[] tailHashes = new int[4];
         int[] order = new int[4];
+        /** The tail's norms in {@link #order} (ascending), for the search's walk beside the sorted part. */
+        float[] tailNorms = new float[4];
         /** Where each tail row (in norm order) goes in a merge. */
         int[] tailDest = new int[4];
 
         int tail;
+        /** Tail rows already in {@link #order} (those after it are placed by {@link #sortTail}). */
+        int sorted;
         /** Records written by merges since the start (cost accounting). */
         long moved;
 
@@ -228,7 +234,8 @@ public final class CrossKeyParents {
                 tailRecs = java.util.Arrays.copyOf(tailRecs, cap * BREC);
                 tailSlots = java.util.Arrays.copyOf(tailSlots, cap);
                 tailHashes = java.util.Arrays.copyOf(tailHashes, cap);
-                order = new int[cap];
+                order = java.util.Arrays.copyOf(order, cap);
+                tailNorms = java.util.Arrays.copyOf(tailNorms, cap);
                 tailDest = new int[cap];
             }
             System.arraycopy(rec, 0, tailRecs, tail * BREC, BREC);
@@ -254,9 +261,46 @@ public final class CrossKeyParents {
                     System.arraycopy(tailSlots, t + 1, tailSlots, t, after);
                     System.arraycopy(tailHashes, t + 1, tailHashes, t, after);
                     tail--;
+                    // the tail rows after it moved down: their order is placed again from scratch
+                    sorted = 0;
                     return;
                 }
             }
+        }
+
+        /**
+         * The tail by norm into {@link #order} and {@link #tailNorms}, the newer (later) row first
+         * among equal norms: an insertion sort of <= {@value #TAIL}, of the rows added since the last
+         * call only (the rows before them are in order already).
+         */
+        void sortTail() {
+            for (int t = sorted; t < tail; t++) {
+                float v = tailRecs[t * BREC];
+                int k = t;
+                while (k > 0 && tailNorms[k - 1] >= v) {
+                    order[k] = order[k - 1];
+                    tailNorms[k] = tailNorms[k - 1];
+                    k--;
+                }
+                order[k] = t;
+                tailNorms[k] = v;
+            }
+            sorted = tail;
+        }
+
+        /** The first position of the sorted tail whose norm is at least v ({@link #sortTail} first). */
+        int tailLowerBound(float v) {
+            int lo = 0;
+            int hi = tail;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (tailNorms[mid] < v) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
         }
 
         /** Scratch for {@link #merge}: each sorted row's position after it. */
@@ -274,16 +318,7 @@ public final class CrossKeyParents {
             if (tail == 0 && dead == 0) {
                 return;
             }
-            // the tail by norm, the newer (later) row first among equal norms: an insertion sort of <= TAIL
-            for (int t = 0; t < tail; t++) {
-                float v = tailRecs[t * BREC];
-                int k = t;
-                while (k > 0 && tailRecs[order[k - 1] * BREC] >= v) {
-                    order[k] = order[k - 1];
-                    k--;
-                }
-                order[k] = t;
-            }
+            sortTail();
             int size = n - dead + tail;
             int cap = slots.length;
             while (cap < Math.max(n, size)) {
@@ -360,6 +395,7 @@ public final class CrossKeyParents {
             n = size;
             dead = 0;
             tail = 0;
+            sorted = 0;
             if (slots.length > 64 && n < slots.length / 4) {
                 // a class that faded (traffic moved to other classes) gives its room back
                 recs = java.util.Arrays.copyOf(recs, slots.length / 2 * BREC);
@@ -751,21 +787,30 @@ public final class CrossKeyParents {
             at += stride;
             at -= at >= width ? width : 0;
         }
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
+        // the smallest and largest as Math.min and Math.max give them (-0 under +0; NaN if any is NaN),
+        // on the values' order keys (SignSteps.key of the raw bits): an int minimum is one cycle where
+        // C2's float one is a blend sequence several times as long, and each is a chain through the row
+        int kLo = Integer.MAX_VALUE;
+        int kHi = Integer.MIN_VALUE;
+        // negative once a value is NaN (its magnitude bits over +inf's)
+        int nan = 0;
         // whether every value is whole (ByteRows.isWhole), as the OR of each value's bits against its
         // rint's: no comparison in the loop (on noisy rows it was a coin flip per value). A NaN value
         // may count as whole here, but then lo and hi are NaN and the row's step is 0 whatever this says.
         long notWhole = 0;
         for (int i = 0; i < m; i++) {
             float v = x[i];
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
+            int bits = Float.floatToRawIntBits(v);
+            int k = SignSteps.key(bits);
+            kLo = Math.min(kLo, k);
+            kHi = Math.max(kHi, k);
+            nan |= 0x7F800000 - (bits & 0x7FFFFFFF);
             double d = v;
             notWhole |= Double.doubleToRawLongBits(d) ^ Double.doubleToRawLongBits(Math.rint(d));
         }
-        xLo = lo;
-        xHi = hi;
+        // m >= 1: the keys are of values of the row
+        xLo = nan < 0 ? Float.NaN : Float.intBitsToFloat(SignSteps.key(kLo));
+        xHi = nan < 0 ? Float.NaN : Float.intBitsToFloat(SignSteps.key(kHi));
         xWhole = notWhole == 0;
     }
 
@@ -788,11 +833,18 @@ public final class CrossKeyParents {
             return 0;
         }
         Band band = st.bands[c];
-        band.merge();
-        if (band.n == 0) {
+        // the tail is not merged for a search (a merge per search moved about 40 records per row
+        // stored): the walk takes its rows beside the sorted part's, in the order a merge would give
+        // them; evicted rows are skipped in place, and merged away once they are more than a tail
+        if (band.dead > Band.TAIL) {
+            band.merge();
+        }
+        if (band.n - band.dead + band.tail == 0) {
             return 0;
         }
+        band.sortTail();
         int[] hashes = band.hashes;
+        int[] slots = band.slots;
         float[] qr = xRec;
         record(x, st.m, qr);
         float qn = qr[0];
@@ -803,37 +855,75 @@ public final class CrossKeyParents {
         pending = 0;
         float[] recs = band.recs;
         float[] norms = band.norms;
-        int hi = band.lowerBound(qn);
-        int lo = hi - 1;
-        while (lo >= 0 || hi < band.n) {
-            int at;
+        float[] tailRecs = band.tailRecs;
+        float[] tailNorms = band.tailNorms;
+        int[] order = band.order;
+        int n = band.n;
+        int tail = band.tail;
+        // two cursors a side, one in the sorted part (s) and one in the sorted tail (t): the merged
+        // array puts a tail row before a sorted row of equal norm (the newer first), so walking down
+        // the sorted row comes first, walking up the tail row
+        // worst as bits for the bound test below (+inf until there are enough candidates)
+        int worstBits = Float.floatToRawIntBits(worst);
+        int worstNaN = 0;
+        int sHi = band.lowerBound(qn);
+        int sLo = sHi - 1;
+        int tHi = band.tailLowerBound(qn);
+        int tLo = tHi - 1;
+        while (sLo >= 0 || tLo >= 0 || sHi < n || tHi < tail) {
+            boolean haveLo = sLo >= 0 || tLo >= 0;
+            boolean loTail = sLo < 0 || (tLo >= 0 && tailNorms[tLo] > norms[sLo]);
+            float loNorm = haveLo ? (loTail ? tailNorms[tLo] : norms[sLo]) : 0;
+            boolean haveHi = sHi < n || tHi < tail;
+            boolean hiTail = sHi >= n || (tHi < tail && tailNorms[tHi] <= norms[sHi]);
+            float hiNorm = haveHi ? (hiTail ? tailNorms[tHi] : norms[sHi]) : 0;
             float gap;
-            if (hi >= band.n || (lo >= 0 && qn - norms[lo] <= norms[hi] - qn)) {
-                at = lo--;
-                gap = qn - norms[at];
+            boolean fromTail;
+            int at;
+            if (!haveHi || (haveLo && qn - loNorm <= hiNorm - qn)) {
+                gap = qn - loNorm;
+                fromTail = loTail;
+                at = loTail ? tLo-- : sLo--;
             } else {
-                at = hi++;
-                gap = norms[at] - qn;
+                gap = hiNorm - qn;
+                fromTail = hiTail;
+                at = hiTail ? tHi++ : sHi++;
             }
             // a bound a little under the float one, so rounding never rules out a true candidate
             if (gap * gap * 0.999f >= worst) {
                 break;
             }
-            if (hashes[at] == keyHash) {
-                continue;
+            float[] from;
+            int rb;
+            int slot;
+            if (fromTail) {
+                int t = order[at];
+                if (band.tailHashes[t] == keyHash) {
+                    continue;
+                }
+                from = tailRecs;
+                rb = t * BREC + 2;
+                slot = band.tailSlots[t];
+            } else {
+                slot = slots[at];
+                // an evicted row, left in place until the next merge
+                if (slot < 0 || hashes[at] == keyHash) {
+                    continue;
+                }
+                from = recs;
+                rb = at * BREC + 2;
             }
             banded++;
-            int rb = at * BREC + 2;
-            float r = qResid - recs[rb - 1];
+            float r = qResid - from[rb - 1];
             float l0 = r * r;
             float l1 = 0;
             float l2 = 0;
             float l3 = 0;
             for (int j = 0; j < SKETCH; j += 4) {
-                float d0 = qr[2 + j] - recs[rb + j];
-                float d1 = qr[3 + j] - recs[rb + j + 1];
-                float d2 = qr[4 + j] - recs[rb + j + 2];
-                float d3 = qr[5 + j] - recs[rb + j + 3];
+                float d0 = qr[2 + j] - from[rb + j];
+                float d1 = qr[3 + j] - from[rb + j + 1];
+                float d2 = qr[4 + j] - from[rb + j + 2];
+                float d3 = qr[5 + j] - from[rb + j + 3];
                 l0 += d0 * d0;
                 l1 += d1 * d1;
                 l2 += d2 * d2;
@@ -841,13 +931,19 @@ public final class CrossKeyParents {
             }
             sketched++;
             float bound = ((l0 + l1) + (l2 + l3)) * 0.999f;
-            if (bound >= worst) {
-                continue;
-            }
+            // kept unless bound >= worst, on ints (whether a row's bound beats the distance to beat
+            // is a coin flip, and C2 compiled the float comparison to a branch): bound is +0 or more,
+            // or NaN, which a float comparison never ranks as >= anything; so is worst (NaN: keep all)
+            int boundBits = Float.floatToRawIntBits(bound);
+            int keep =
+                    SignSteps.greater(worstBits, boundBits) | (0x7F800000 - (boundBits & 0x7FFFFFFF)) >>> 31 | worstNaN;
             pendingBound[pending] = bound;
-            pendingAt[pending++] = band.slots[at];
+            pendingAt[pending] = slot;
+            pending += keep;
             if (pending == PENDING) {
                 compare(st);
+                worstBits = Float.floatToRawIntBits(worst);
+                worstNaN = worst != worst ? 1 : 0;
             }
         }
         compare(st);
@@ -969,7 +1065,7 @@ public final class CrossKeyParents {
             for (int i = from; i < to; i++) {
                 int code = ByteRows.code(x[i], lo, inv);
                 rows[base + i] = (byte) code;
-                float v = lo + step * code;
+                float v = lo + step * ByteRows.value(code);
                 double a = v;
                 sum += a;
                 all += a * a;

@@ -101,4 +101,30 @@ class SignStepsKeysTest {
             assertEquals(SignSteps.select(a.clone(), new float[n], n, k), got, "n=" + n + " k=" + k);
         }
     }
+
+    /** The radix steps (64 values and more): values spread over many exponents, clustered ones, ties. */
+    @Test
+    void selectBitsRadixStepsEqualSortedOrderStatistic() {
+        SplittableRandom r = new SplittableRandom(17);
+        for (int trial = 0; trial < 2000; trial++) {
+            int n = 64 + r.nextInt(trial % 10 == 0 ? 4096 : 300);
+            int mode = r.nextInt(4);
+            int[] bits = new int[n];
+            for (int i = 0; i < n; i++) {
+                float v = switch (mode) {
+                    case 0 -> (float) Math.exp(r.nextGaussian() * 10);
+                    case 1 -> 1 + r.nextInt(1000) * 1e-7f;
+                    case 2 ->
+                        (float) Math.abs(r.nextGaussian()) + (r.nextInt(5) == 0 ? 20 * (float) r.nextDouble() : 0);
+                    default -> r.nextInt(3) + 0.5f;
+                };
+                bits[i] = Float.floatToRawIntBits(r.nextInt(40) == 0 ? Float.POSITIVE_INFINITY : v);
+            }
+            int k = r.nextInt(n);
+            int[] sorted = bits.clone();
+            Arrays.sort(sorted);
+            assertEquals(
+                    sorted[k], SignSteps.selectBits(bits, new int[n], n, k), "n=" + n + " k=" + k + " mode=" + mode);
+        }
+    }
 }
