@@ -108,6 +108,7 @@ final class SignSteps {
 
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
+        this.deltas = new float[dims];
         this.ordered = new float[dims];
         this.moveBits = new int[dims];
         this.spareBits = new int[dims];
@@ -515,10 +516,9 @@ final class SignSteps {
         }
         if (flat) {
             double rmsAll = Math.sqrt(sumSqAll / moved);
-            if (largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll) {
-                return true;
-            }
-            return inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner);
+            boolean flatShape = largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll
+                    || (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner));
+            return flatShape && roughStep(x, parent, n);
         }
         return false;
     }
@@ -768,11 +768,10 @@ final class SignSteps {
             // over every move (clipped ones too), against the fixed limit or, if higher, the one
             // Gaussian noise of that many moves rarely meets
             double rmsAll = Math.sqrt(sumSqAll / moved);
-            if (largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll) {
-                return true;
-            }
-            // over the unclipped moves, against the limit Gaussian noise of that many moves rarely meets
-            if (flatInside(x, n, moved, lo, hi)) {
+            // over the unclipped moves, against the limit Gaussian noise of that many moves rarely meets;
+            // either way not when the displacement is smooth (roughStep)
+            if ((largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll || flatInside(x, n, moved, lo, hi))
+                    && roughStep(x, parent, n)) {
                 return true;
             }
         }
@@ -945,6 +944,21 @@ final class SignSteps {
                 return false;
             }
         }
-        return flatInside(x, n, moved, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+        return flatInside(x, n, moved, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY) && roughStep(x, parent, n);
     }
+
+    /**
+     * The flat shape's last test (issue 9, smooth displacements): a displacement that passed the flat
+     * shape counts as a step only if it is not smooth at a lag of 1 to 4 ({@link Smoothness}); called
+     * by {@link #isStep}, {@link #isStepAcross} and {@link #isFlatScaled} only after the flat shape
+     * passed, so natural rows that fail it pay nothing. The equal shape is not gated (equal moves are
+     * plain JbDA whatever their layout), nor the repeat shape (gating it cleared brightness sweeps,
+     * which `ood` flags anyway, and cost per-feature steps on the wide digits 7 rows: 129 -> 136).
+     */
+    private boolean roughStep(float[] x, float[] parent, int n) {
+        return !Smoothness.smooth(x, parent, n, deltas);
+    }
+
+    /** {@link #roughStep}'s scratch: the signed moves. */
+    private final float[] deltas;
 }
