@@ -32,7 +32,9 @@ import java.util.Arrays;
  *       of the crest: clipping cuts them short (before, clipped JbDA with random sizes U(0, 2) on
  *       1,024-wide digits had crest factors of 1.75-2.0 and passed none of the shapes).
  *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
- *       noise and random-size steps cannot be told apart there;</li>
+ *       noise and random-size steps cannot be told apart there. A flat displacement that is smooth
+ *       across neighbouring compared coordinates ({@link Smoothness}: series windows, brightness
+ *       changes) is no step;</li>
  *   <li><b>repeat</b>: the moves agree, coordinate by coordinate within the same tolerance, with
  *       the last move the key made in that coordinate on at least half of the coordinates that moved
  *       now and before (and those are at least half of the moved ones): steps scaled per feature,
