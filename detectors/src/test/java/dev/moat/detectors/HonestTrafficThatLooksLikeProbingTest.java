@@ -223,6 +223,38 @@ class HonestTrafficThatLooksLikeProbingTest {
     }
 
     /**
+     * Smooth displacements are no sign steps (issue 9; {@code prada/Smoothness}): twelve ordinary
+     * keys of the {@code series} model at 784 and 3,072 inputs, each sending windows at random places
+     * of its own sensor series, take too few sign steps for PRADA's tenant pooling, {@code tenant} or
+     * {@code cross_key} to score 0.5. Before, every peer was EXTRACTING within 1-125 rows (tenant
+     * prada: the difference of two windows of a smooth series has the crest factor of random-size
+     * steps; at 3,072 {@code cross_key} too). 400 rows a peer.
+     */
+    @Test
+    void smoothSeriesWindowsAreNoSignSteps() {
+        for (int dims : new int[] {784, 3072}) {
+            HonestDomain.Series series = HonestDomain.series(dims, 1);
+            Scenario s = new Scenario(NarrowAndWideAdaptiveAttackersTest.ALL, series::predict);
+            for (int k = 0; k < 12; k++) {
+                s.add("peer-" + k, "good", series.peer(100 + k), 400, k * 700L, () -> 2_000);
+            }
+            s.run();
+            report(series.name(), 1, s);
+            assertThat(s.tenantMaxScores.get("good").getOrDefault("prada", 0.0))
+                    .as("%d\n%s", dims, s.report())
+                    .isLessThan(0.5);
+            for (String k : s.maxScores.keySet()) {
+                assertThat(s.maxScores.get(k).getOrDefault("cross_key", 0.0))
+                        .as("%d %s\n%s", dims, k, s.report())
+                        .isLessThan(0.5);
+                assertThat(s.maxScores.get(k).getOrDefault("tenant", 0.0))
+                        .as("%d %s\n%s", dims, k, s.report())
+                        .isLessThan(0.5);
+            }
+        }
+    }
+
+    /**
      * A partial-dependence sweep is a line search (Tramer et al.'s, to the edges of the feature
      * box): one feature over its whole range, the rest fixed, so the answers at the far end of the
      * grid are unlike any peer's and {@code ood} flags the key within 100-120 rows, as it flags the

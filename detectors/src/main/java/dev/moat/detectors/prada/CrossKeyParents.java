@@ -18,8 +18,8 @@ import java.util.function.Consumer;
  *
  * <p>One gateway-wide store per input width: a ring of the last {@code store_size} (4,096) rows, each
  * kept as a sample of {@code coordinates} (128) raw coordinates (all of them for narrower inputs;
- * for wider ones a secret start and a stride coprime with the width, like PRADA's per-key sample but
- * one for the store, so every key's rows are comparable), one byte per coordinate ({@link ByteRows}),
+ * for wider ones runs of 5 consecutive coordinates at a secret offset and stride ({@link StepSample}),
+ * like PRADA's per-key sample but one for the store, so every key's rows are comparable), one byte per coordinate ({@link ByteRows}),
  * with its predicted class and the key that sent it. It is owned by one engine worker, which every
  * event of a policy with {@code cross_key} visits (like a tenant's worker). For each row: the
  * {@value #CANDIDATES} nearest stored rows of the same predicted class sent by other keys (the same
@@ -760,7 +760,7 @@ public final class CrossKeyParents {
             int stride = 1;
             if (width > m) {
                 start = sampler.nextInt(width);
-                stride = Rows.coprimeStride(sampler, width);
+                stride = StepSample.stride(sampler, m, width, start);
             }
             st = new Store(width, m, start, stride, settings.storeSize());
             stores.put(width, st);
@@ -781,12 +781,7 @@ public final class CrossKeyParents {
         // the gather alone first: its loads are independent (each a likely cache miss on a wide row),
         // and a loop this short keeps many more of them in flight than one that also folds min, max
         // and wholeness into each step
-        long at = st.start;
-        for (int i = 0; i < m; i++) {
-            x[i] = (float) input[(int) at];
-            at += stride;
-            at -= at >= width ? width : 0;
-        }
+        StepSample.gather(input, x, m, width, st.start, stride);
         // the smallest and largest as Math.min and Math.max give them (-0 under +0; NaN if any is NaN),
         // on the values' order keys (SignSteps.key of the raw bits): an int minimum is one cycle where
         // C2's float one is a blend sequence several times as long, and each is a chain through the row

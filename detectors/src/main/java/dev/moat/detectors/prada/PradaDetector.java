@@ -594,8 +594,9 @@ public final class PradaDetector implements Detector<PradaState> {
 
     /**
      * Copies the key's sample of raw coordinates of a wide input into {@link #xRaw}, drawing the
-     * sample at the key's first wide query: {@code step_coordinates} coordinates at a random start
-     * and a random stride coprime with the width (so all distinct), from a secret seed.
+     * sample at the key's first wide query: {@code step_coordinates} coordinates in runs of {@value
+     * StepSample#RUN} consecutive ones at a random offset and a random stride over the input's blocks
+     * ({@link StepSample}: all distinct, neighbours for {@link Smoothness}), from a secret seed.
      */
     private void loadSample(PradaState s, double[] input) {
         if (s.sampleSize == 0) {
@@ -603,17 +604,9 @@ public final class PradaDetector implements Detector<PradaState> {
             s.sampleOf = n;
             s.sampleSize = Math.min(settings.stepCoordinates(), n);
             s.sampleStart = sampler.nextInt(n);
-            s.sampleStride = Rows.coprimeStride(sampler, n);
+            s.sampleStride = StepSample.stride(sampler, s.sampleSize, n, s.sampleStart);
         }
-        long at = s.sampleStart;
-        for (int i = 0; i < s.sampleSize; i++) {
-            int j = (int) at;
-            xRaw[i] = j < input.length ? (float) input[j] : 0f;
-            at += s.sampleStride;
-            if (at >= s.sampleOf) {
-                at -= s.sampleOf;
-            }
-        }
+        StepSample.gather(input, xRaw, s.sampleSize, s.sampleOf, s.sampleStart, s.sampleStride);
     }
 
     /** Copies the (projected, if wide) input into {@link #x} as floats; returns its length. */

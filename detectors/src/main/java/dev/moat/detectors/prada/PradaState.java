@@ -200,8 +200,9 @@ final class PradaState extends dev.moat.detectors.internal.BitWindow {
     float inputScale;
 
     /**
-     * Wide inputs only: the key's sample of raw coordinates for the sign-step test, coordinates
-     * {@code (sampleStart + i * sampleStride) mod sampleOf} for i below sampleSize; drawn per key from
+     * Wide inputs only: the key's sample of raw coordinates for the sign-step test, sampleSize of
+     * sampleOf coordinates in runs of consecutive ones ({@link StepSample}: sampleStart sets the
+     * offset and the first block, sampleStride the stride over the blocks); drawn per key from
      * a secret seed, so an attacker cannot know which coordinates to leave alone.
      */
     int sampleSize;

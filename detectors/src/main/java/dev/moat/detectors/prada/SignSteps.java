@@ -32,7 +32,9 @@ import java.util.Arrays;
  *       of the crest: clipping cuts them short (before, clipped JbDA with random sizes U(0, 2) on
  *       1,024-wide digits had crest factors of 1.75-2.0 and passed none of the shapes).
  *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
- *       noise and random-size steps cannot be told apart there;</li>
+ *       noise and random-size steps cannot be told apart there. A flat displacement that is smooth
+ *       across neighbouring compared coordinates ({@link Smoothness}: series windows, brightness
+ *       changes) is no step;</li>
  *   <li><b>repeat</b>: the moves agree, coordinate by coordinate within the same tolerance, with
  *       the last move the key made in that coordinate on at least half of the coordinates that moved
  *       now and before (and those are at least half of the moved ones): steps scaled per feature,
@@ -108,6 +110,7 @@ final class SignSteps {
 
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
+        this.deltas = new float[dims];
         this.ordered = new float[dims];
         this.moveBits = new int[dims];
         this.spareBits = new int[dims];
@@ -527,10 +530,9 @@ final class SignSteps {
         }
         if (flat) {
             double rmsAll = Math.sqrt(sumSqAll / moved);
-            if (largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll) {
-                return true;
-            }
-            return inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner);
+            boolean flatShape = largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll
+                    || (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner));
+            return flatShape && roughStep(x, parent, n);
         }
         return false;
     }
@@ -824,11 +826,10 @@ final class SignSteps {
             // over every move (clipped ones too), against the fixed limit or, if higher, the one
             // Gaussian noise of that many moves rarely meets
             double rmsAll = Math.sqrt(sumSqAll / moved);
-            if (largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll) {
-                return true;
-            }
-            // over the unclipped moves, against the limit Gaussian noise of that many moves rarely meets
-            if (flatInside(x, n, moved, lo, hi)) {
+            // over the unclipped moves, against the limit Gaussian noise of that many moves rarely meets;
+            // either way not when the displacement is smooth (roughStep)
+            if ((largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll || flatInside(x, n, moved, lo, hi))
+                    && roughStep(x, parent, n)) {
                 return true;
             }
         }
@@ -1001,6 +1002,21 @@ final class SignSteps {
                 return false;
             }
         }
-        return flatInside(x, n, moved, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+        return flatInside(x, n, moved, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY) && roughStep(x, parent, n);
     }
+
+    /**
+     * The flat shape's last test (issue 9, smooth displacements): a displacement that passed the flat
+     * shape counts as a step only if it is not smooth at a lag of 1 to 4 ({@link Smoothness}); called
+     * by {@link #isStep}, {@link #isStepAcross} and {@link #isFlatScaled} only after the flat shape
+     * passed, so natural rows that fail it pay nothing. The equal shape is not gated (equal moves are
+     * plain JbDA whatever their layout), nor the repeat shape (gating it cleared brightness sweeps,
+     * which `ood` flags anyway, and cost per-feature steps on the wide digits 7 rows: 129 -> 136).
+     */
+    private boolean roughStep(float[] x, float[] parent, int n) {
+        return !Smoothness.smooth(x, parent, n, deltas);
+    }
+
+    /** {@link #roughStep}'s scratch: the signed moves. */
+    private final float[] deltas;
 }

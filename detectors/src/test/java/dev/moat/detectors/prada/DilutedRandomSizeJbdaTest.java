@@ -299,14 +299,12 @@ class DilutedRandomSizeJbdaTest {
     }
 
     private static String trueCrest(Wide w, PradaState s, double[] x, double[] parent) {
-        long at = s.sampleStart;
         int n = s.sampleSize;
         double ss = 0, big = 0, ssN = 0, bigN = 0;
         int moved = 0;
         int movedN = 0;
         for (int i = 0; i < n; i++) {
-            int j = (int) at;
-            at = (at + s.sampleStride) % s.sampleOf;
+            int j = StepSample.coordinate(i, n, s.sampleOf, s.sampleStart, s.sampleStride);
             double dd = Math.abs(x[j] - parent[j]);
             if (dd > 1e-9 && x[j] > 0 && x[j] < 16) {
                 moved++;
@@ -332,11 +330,7 @@ class DilutedRandomSizeJbdaTest {
 
     private static float[] sample(PradaState s, double[] input) {
         float[] out = new float[s.sampleSize];
-        long at = s.sampleStart;
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) input[(int) at];
-            at = (at + s.sampleStride) % s.sampleOf;
-        }
+        StepSample.gather(input, out, out.length, s.sampleOf, s.sampleStart, s.sampleStride);
         return out;
     }
 
@@ -376,7 +370,6 @@ class DilutedRandomSizeJbdaTest {
         ByteRows.decode(raw, base, n, par);
         float step = ByteRows.step(raw, base, n);
         float qe = step == 1f ? 0 : step / 2;
-        long at = s.sampleStart;
         int moved = 0;
         int inner = 0;
         double ss = 0;
@@ -384,8 +377,7 @@ class DilutedRandomSizeJbdaTest {
         float big = 0;
         float bigIn = 0;
         for (int i = 0; i < n; i++) {
-            float xv = (float) input[(int) at];
-            at = (at + s.sampleStride) % s.sampleOf;
+            float xv = (float) input[StepSample.coordinate(i, n, s.sampleOf, s.sampleStart, s.sampleStride)];
             float dd = Math.abs(xv - par[i]);
             if (dd > qe) {
                 moved++;

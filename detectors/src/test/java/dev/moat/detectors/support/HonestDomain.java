@@ -96,6 +96,22 @@ public abstract class HonestDomain {
         return z;
     }
 
+    /**
+     * The gradient of log p_c at x (the model is a softmax over a linear function): what an attacker's
+     * best surrogate would give him, {@code (w_c - sum_k p_k w_k) / temperature}.
+     */
+    public double[] gradient(double[] x, int c) {
+        double[] p = predict(x);
+        double[] g = new double[dims];
+        for (int k = 0; k < w.length; k++) {
+            double a = ((k == c ? 1 : 0) - p[k]) / temperature;
+            for (int j = 0; j < dims; j++) {
+                g[j] += a * w[k][j];
+            }
+        }
+        return g;
+    }
+
     /** Sets the linear model and its temperature (median top-2 gap of 500 natural rows becomes 3). */
     protected final void model(double[][] weights, double[] bias, Random r) {
         this.w = weights;
