@@ -1,11 +1,11 @@
 package dev.moat.detectors.prada;
 
 import dev.moat.detectors.Detector;
+import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.ShapiroWilk;
 import dev.moat.detectors.stats.SparseProjection;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -1120,40 +1120,41 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public String reason(PradaState s, long timeMillis) {
-        String steps = s.filled() == 0
-                ? ""
-                : String.format(
-                        Locale.ROOT, "; %d of last %d queries are sign steps from a stored one", s.count(), s.filled());
-        if (s.recent != null && s.recent.evidence >= settings.stepEvidence() / 2 && settings.stepEvidence() > 0) {
-            steps += String.format(
-                    Locale.ROOT,
-                    "; sign-step evidence %.1f of %.1f over the key's life",
-                    s.recent.evidence,
-                    settings.stepEvidence());
-        }
+        // String.format's text, built without a Formatter (reasons are rebuilt on a few percent of events)
+        StringBuilder b = new StringBuilder(160);
         if (Double.isNaN(s.lastW)) {
-            return String.format(
-                    Locale.ROOT,
-                    "prada: collecting distances after %d queries (need > %d)%s",
-                    s.queries,
-                    settings.minDistances(),
-                    steps);
+            b.append("prada: collecting distances after ")
+                    .append(s.queries)
+                    .append(" queries (need > ")
+                    .append(settings.minDistances())
+                    .append(')');
+        } else {
+            b.append("prada: W=");
+            Decimals.fixed(b, s.lastW, 3).append(s.lastW < settings.delta() ? " < " : " >= ");
+            Decimals.fixed(b, settings.delta(), 2)
+                    .append(" over ")
+                    .append(s.lastN)
+                    .append(" distances after ")
+                    .append(s.queries)
+                    .append(" queries");
+            if (s.wUncapped > settings.wMaxScore()) {
+                b.append(" (W score ");
+                Decimals.fixed(b, s.wUncapped, 2).append(", capped at w_max_score ");
+                Decimals.fixed(b, settings.wMaxScore(), 2).append(')');
+            }
         }
-        return String.format(
-                Locale.ROOT,
-                "prada: W=%.3f %s %.2f over %d distances after %d queries%s%s",
-                s.lastW,
-                s.lastW < settings.delta() ? "<" : ">=",
-                settings.delta(),
-                s.lastN,
-                s.queries,
-                s.wUncapped > settings.wMaxScore()
-                        ? String.format(
-                                Locale.ROOT,
-                                " (W score %.2f, capped at w_max_score %.2f)",
-                                s.wUncapped,
-                                settings.wMaxScore())
-                        : "",
-                steps);
+        if (s.filled() != 0) {
+            b.append("; ")
+                    .append(s.count())
+                    .append(" of last ")
+                    .append(s.filled())
+                    .append(" queries are sign steps from a stored one");
+        }
+        if (s.recent != null && s.recent.evidence >= settings.stepEvidence() / 2 && settings.stepEvidence() > 0) {
+            b.append("; sign-step evidence ");
+            Decimals.fixed(b, s.recent.evidence, 1).append(" of ");
+            Decimals.fixed(b, settings.stepEvidence(), 1).append(" over the key's life");
+        }
+        return b.toString();
     }
 }
