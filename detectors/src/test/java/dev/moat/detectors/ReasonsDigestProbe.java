@@ -38,7 +38,8 @@ class ReasonsDigestProbe {
                         "volume", Map.of("daily_budget", 50, "max_score", 0.3),
                         "boundary", Map.of("min_queries", 20),
                         "coverage", Map.of(),
-                        "ood", Map.of()));
+                        // a configured reference: the KS statistic and its p-value from the first answers
+                        "ood", Map.of("reference_confidences", "0.9,0.95,0.99,0.6,0.8,0.97", "min_queries", 20)));
         MessageDigest all = MessageDigest.getInstance("SHA-256");
         for (var config : configs) {
             for (var name : List.of("volume", "boundary", "coverage", "ood")) {
@@ -80,9 +81,11 @@ class ReasonsDigestProbe {
         config.put("tenant", Map.of("min_keys", 2));
         DetectorProfile profile = DetectorProfile.fromConfig(config);
         long[] now = {1_000_000};
-        InstantSource clock = () -> Instant.ofEpochMilli(now[0]);
+        // a fixed clock: the worker publishes asynchronously, so a moving one would make the decay differ run to run
+        InstantSource clock = InstantSource.fixed(Instant.ofEpochMilli(1_000_000));
         EngineSettings one = new EngineSettings(1, 1 << 16, 10_000, Duration.ofHours(1), 0.5, 0.8, Duration.ofHours(1));
         MessageDigest all = MessageDigest.getInstance("SHA-256");
+        int[] kinds = new int[4];
         try (DetectionEngine engine = new DetectionEngine(one, clock, EngineListener.NONE)) {
             SplittableRandom r = new SplittableRandom(3);
             List<List<double[]>> streams = List.of(stream(0), stream(1), stream(2), stream(3), stream(4), stream(5));
@@ -105,11 +108,17 @@ class ReasonsDigestProbe {
                         Verdict v = engine.verdict("k" + k);
                         String line = v.level() + " " + v.queries() + " " + v.scores() + "\n";
                         all.update(line.getBytes(StandardCharsets.UTF_8));
+                        kinds[0] += line.contains("(p=") ? 1 : 0;
+                        kinds[1] += line.contains("pooled risk") ? 1 : 0;
+                        kinds[2] += line.contains("prada: W=") ? 1 : 0;
+                        kinds[3] += line.contains("z=n/a") ? 0 : 1;
                     }
                 }
             }
         }
-        System.out.println("REASONS-DIGEST VERDICTS " + HexFormat.of().formatHex(all.digest()));
+        System.out.println("REASONS-DIGEST VERDICTS " + HexFormat.of().formatHex(all.digest())
+                + " (verdicts with an ood p-value " + kinds[0] + ", a tenant reason " + kinds[1] + ", a prada W "
+                + kinds[2] + ", a volume z " + kinds[3] + ")");
     }
 
     private static List<double[]> stream(int k) {

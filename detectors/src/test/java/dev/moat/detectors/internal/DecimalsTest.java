@@ -15,6 +15,10 @@ class DecimalsTest {
                     String.format(Locale.ROOT, "%." + digits + "f", x),
                     Decimals.fixed(x, digits),
                     () -> "x=" + x + " (" + Double.doubleToLongBits(x) + ")");
+            assertEquals(
+                    String.format(Locale.ROOT, "%." + digits + "e", x),
+                    Decimals.scientific(x, digits),
+                    () -> "x=" + x + " (" + Double.doubleToLongBits(x) + "), e");
         }
     }
 
@@ -60,6 +64,15 @@ class DecimalsTest {
                 same(Math.nextUp(x + 0.5 / scale));
                 same(Math.nextDown(x + 0.5 / scale));
             }
+        }
+        for (int e = -300; e <= 300; e++) {
+            // powers of ten and their neighbours, where the exponent's guess may be off by one
+            double x = Double.parseDouble("1e" + e);
+            same(x);
+            same(Math.nextUp(x));
+            same(Math.nextDown(x));
+            same(9.95 * x);
+            same(9.999999 * x);
         }
         double[] known = {1.005, 0.125, 0.375, 2.675, 1.0005, 0.0005, 0.045, 0.015, 100.005, 0.95, 0.995, 9.995, 99.5};
         for (double x : known) {
