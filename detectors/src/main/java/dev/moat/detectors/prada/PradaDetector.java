@@ -161,6 +161,13 @@ public final class PradaDetector implements Detector<PradaState> {
     private double[] pool = new double[0];
     private double[] merged = new double[0];
     private int[] runStarts = new int[0];
+    /** The classes whose runs make up the W test's pool, in order. */
+    private int[] poolClasses = new int[0];
+    /** The pools of the states tested most often, kept between tests (a tenant's: see {@link MergedPools}). */
+    final MergedPools pools;
+    /** False: every test merges from scratch (for tests comparing the two). */
+    boolean keepPools = true;
+
     private final double[] projected;
     private final float[] x;
     /** The nearest member, decoded, for the sign-step test. */
@@ -224,6 +231,7 @@ public final class PradaDetector implements Detector<PradaState> {
     PradaDetector(Settings settings, boolean light) {
         this.settings = settings;
         this.lightQueries = light ? Math.min(LIGHT_QUERIES, settings.minDistances()) : 0;
+        this.pools = new MergedPools(settings.testEvery());
         this.projected = new double[settings.projectionDims()];
         this.x = new float[settings.projectionDims()];
         this.parent = new float[settings.projectionDims()];
@@ -296,7 +304,11 @@ public final class PradaDetector implements Detector<PradaState> {
             if (cs.count() == 0) {
                 s.noteActive(c);
             }
-            cs.add(d, settings.maxDistances());
+            int cap = settings.maxDistances();
+            boolean pushed = cs.full(cap);
+            float oldest = pushed ? cs.oldest() : 0f;
+            cs.add(d, cap);
+            pools.note(s, c, d, pushed, oldest);
             if (d > cs.threshold) {
                 add(s, cs, c, len, wide);
                 if (cs.memberCount == Integer.MAX_VALUE) {
@@ -1022,9 +1034,18 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         if (runStarts.length < runs + 1) {
             runStarts = new int[runs + 1];
+            poolClasses = new int[runs + 1];
         }
-        int n = 0;
         int r = 0;
+        for (int k = 0; k < s.activeCount; k++) {
+            if (s.active(k).count() >= 10) {
+                poolClasses[r++] = s.active[k];
+            }
+        }
+        // the pool kept since the last test and brought up to date, or null: merged from scratch below
+        double[] sorted = keepPools ? pools.update(s, poolClasses, runs, total) : null;
+        int n = 0;
+        r = 0;
         double sum = 0;
         double sumSq = 0;
         for (int k = 0; k < s.activeCount; k++) {
@@ -1032,17 +1053,33 @@ public final class PradaDetector implements Detector<PradaState> {
             int count = ring.count();
             if (count >= 10) {
                 runStarts[r++] = n;
-                float[] sorted = ring.sortedValues();
-                for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
-                    double d = sorted[i];
-                    pool[n++] = d;
-                    sum += d;
-                    sumSq += d * d;
+                float[] values = ring.sortedValues();
+                if (sorted == null) {
+                    for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
+                        double d = values[i];
+                        pool[n++] = d;
+                        sum += d;
+                        sumSq += d * d;
+                    }
+                } else {
+                    // the same sums in the same order, without the copy
+                    for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
+                        double d = values[i];
+                        sum += d;
+                        sumSq += d * d;
+                    }
+                    n += count;
                 }
             }
         }
         runStarts[r] = n;
-        double[] sorted = mergeRuns(runs, n);
+        if (sorted == null) {
+            sorted = mergeRuns(runs, n);
+            if (keepPools && sum == sum) {
+                // no NaN among them (a NaN would sort apart from the merge's order)
+                pools.keep(s, poolClasses, runs, sorted, n);
+            }
+        }
         double mean = sum / n;
         double sd = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
         int lo = 0;
