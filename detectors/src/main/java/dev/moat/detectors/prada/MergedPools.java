@@ -13,8 +13,10 @@ import java.util.Arrays;
  * merge's, so the same array: the W test sees exactly what it saw before.
  *
  * <p>Held per detector instance (one worker's), for at most {@value #SLOTS} states, the most
- * recently tested (a tenant's state is tested ten times as often as its keys'); nothing is added to
- * a key's own state, so memory per key does not grow. Whenever the log cannot vouch for the pool
+ * recently tested of those tested twice within {@value #RECENT} tests (a tenant's state is tested
+ * ten times as often as its keys'), weakly; nothing is added to a key's own state, so memory per key
+ * does not grow (a kept pool costs 16 bytes a distance, 48 KB for a full tenant's 3,000, at most
+ * {@value #SLOTS} of them per worker and detector configuration). Whenever the log cannot vouch for the pool
  * (a class joined the pool, the log overflowed, a value is NaN, a pushed-out value is missing from
  * the pool) the test merges from scratch as before.
  */
@@ -22,7 +24,13 @@ final class MergedPools {
 
     static final int SLOTS = 32;
 
-    private final PradaState[] states = new PradaState[SLOTS];
+    /**
+     * The kept states, weakly (an evicted key or tenant is not held here), and their identity hashes
+     * (compared first: most updates are of states not kept).
+     */
+    private final java.lang.ref.WeakReference<?>[] states = new java.lang.ref.WeakReference<?>[SLOTS];
+
+    private final int[] hashes = new int[SLOTS];
     private final Entry[] entries = new Entry[SLOTS];
     private final long[] used = new long[SLOTS];
     private long uses;
@@ -62,8 +70,9 @@ final class MergedPools {
     }
 
     private int slot(PradaState s) {
+        int h = System.identityHashCode(s);
         for (int i = 0; i < SLOTS; i++) {
-            if (states[i] == s) {
+            if (hashes[i] == h && states[i] != null && states[i].get() == s) {
                 return i;
             }
         }
@@ -205,20 +214,22 @@ final class MergedPools {
                 return;
             }
         }
-        int slot = -1;
-        int victim = 0;
-        for (int i = 0; i < SLOTS; i++) {
-            if (states[i] == s) {
-                slot = i;
-                break;
-            }
-            if (used[i] < used[victim]) {
-                victim = i;
-            }
-        }
+        int slot = slot(s);
         if (slot < 0) {
+            int victim = 0;
+            for (int i = 0; i < SLOTS; i++) {
+                if (states[i] == null || states[i].get() == null) {
+                    // a free slot, or one whose state is gone
+                    victim = i;
+                    break;
+                }
+                if (used[i] < used[victim]) {
+                    victim = i;
+                }
+            }
             slot = victim;
-            states[slot] = s;
+            states[slot] = new java.lang.ref.WeakReference<>(s);
+            hashes[slot] = System.identityHashCode(s);
             if (entries[slot] == null) {
                 entries[slot] = new Entry();
             }
