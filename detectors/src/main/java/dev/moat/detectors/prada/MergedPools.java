@@ -39,6 +39,8 @@ final class MergedPools {
     private float[] addedScratch = new float[0];
     private float[] removedScratch = new float[0];
     private boolean[] inPool = new boolean[0];
+    private int[] removedAt = new int[0];
+    private int[] insertAt = new int[0];
 
     /** Hits and rebuilds, for tests. */
     long hits;
@@ -155,25 +157,44 @@ final class MergedPools {
         }
         double[] from = e.sorted;
         double[] to = e.spare;
+        int old = e.n;
+        // where each pushed-out value sits (equal ones at successive slots) and where each new one goes
+        if (removedAt.length < r || insertAt.length < a) {
+            removedAt = new int[logCapacity];
+            insertAt = new int[logCapacity];
+        }
+        for (int j = 0; j < r; j++) {
+            double v = removedScratch[j];
+            int i = j > 0 && removedScratch[j - 1] == v ? removedAt[j - 1] + 1 : lowerBound(from, old, v);
+            if (i >= old || from[i] != v) {
+                // a pushed-out value the pool did not hold: the log does not vouch for it
+                return forget(e);
+            }
+            removedAt[j] = i;
+        }
+        for (int j = 0; j < a; j++) {
+            insertAt[j] = lowerBound(from, old, addedScratch[j]);
+        }
+        // the pool copied in blocks between those places
         int o = 0;
-        int ai = 0;
+        int p = 0;
         int ri = 0;
-        for (int i = 0; i < e.n; i++) {
-            double v = from[i];
-            if (ri < r && v == removedScratch[ri]) {
-                ri++;
-                continue;
-            }
-            while (ai < a && addedScratch[ai] < v) {
+        int ai = 0;
+        while (true) {
+            int next = Math.min(ri < r ? removedAt[ri] : old, ai < a ? insertAt[ai] : old);
+            System.arraycopy(from, p, to, o, next - p);
+            o += next - p;
+            p = next;
+            if (ai < a && insertAt[ai] <= p) {
                 to[o++] = addedScratch[ai++];
+            } else if (ri < r) {
+                p++;
+                ri++;
+            } else {
+                break;
             }
-            to[o++] = v;
         }
-        while (ai < a) {
-            to[o++] = addedScratch[ai++];
-        }
-        if (ri != r || o != n) {
-            // a pushed-out value the pool did not hold: the log does not vouch for it
+        if (o != n) {
             return forget(e);
         }
         e.spare = from;
@@ -182,6 +203,21 @@ final class MergedPools {
         e.logged = 0;
         hits++;
         return to;
+    }
+
+    /** The first index in sorted[0..n) whose value is not below v (n if none). */
+    private static int lowerBound(double[] sorted, int n, double v) {
+        int lo = 0;
+        int hi = n;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] < v) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     private double[] forget(Entry e) {
