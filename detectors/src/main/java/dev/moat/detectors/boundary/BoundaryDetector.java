@@ -2,10 +2,10 @@ package dev.moat.detectors.boundary;
 
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.BitWindow;
+import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -176,18 +176,19 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
 
     @Override
     public String reason(State s, long timeMillis) {
+        // String.format's text, built without a Formatter (reasons are rebuilt on a few percent of events)
+        StringBuilder b = new StringBuilder(100).append("boundary: ");
         if (Double.isNaN(s.z)) {
-            return String.format(
-                    Locale.ROOT, "boundary: %d answers in window (need %d)", filled(s), settings.minQueries());
+            return b.append(filled(s))
+                    .append(" answers in window (need ")
+                    .append(settings.minQueries())
+                    .append(')')
+                    .toString();
         }
-        return String.format(
-                Locale.ROOT,
-                "boundary: %.0f%% of last %d answers with margin < %.2f vs reference %.0f%% (z=%.1f)",
-                100.0 * small(s) / filled(s),
-                filled(s),
-                settings.margin(),
-                100 * s.reference,
-                s.z);
+        Decimals.fixed(b, 100.0 * small(s) / filled(s), 0).append("% of last ").append(filled(s));
+        Decimals.fixed(b.append(" answers with margin < "), settings.margin(), 2);
+        Decimals.fixed(b.append(" vs reference "), 100 * s.reference, 0);
+        return Decimals.fixed(b.append("% (z="), s.z, 1).append(')').toString();
     }
 
     private static int filled(State s) {

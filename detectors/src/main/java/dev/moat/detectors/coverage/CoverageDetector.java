@@ -2,12 +2,12 @@ package dev.moat.detectors.coverage;
 
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.BitWindow;
+import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.RandomProjection;
 import dev.moat.detectors.stats.SparseProjection;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -232,12 +232,17 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
 
     @Override
     public String reason(State s, long timeMillis) {
-        return String.format(
-                Locale.ROOT,
-                "coverage: %d cells after %d queries, %.0f%% of last %d opened a new cell",
-                s.cells,
-                s.queries,
-                100 * novelty(s),
-                s.novelty == null ? 0 : s.novelty.filled());
+        // String.format's text, built without a Formatter (reasons are rebuilt on a few percent of events)
+        StringBuilder b = new StringBuilder(80)
+                .append("coverage: ")
+                .append(s.cells)
+                .append(" cells after ")
+                .append(s.queries)
+                .append(" queries, ");
+        return Decimals.fixed(b, 100 * novelty(s), 0)
+                .append("% of last ")
+                .append(s.novelty == null ? 0 : s.novelty.filled())
+                .append(" opened a new cell")
+                .toString();
     }
 }

@@ -3,10 +3,10 @@ package dev.moat.detectors.engine;
 import dev.moat.detectors.DetectorScore;
 import dev.moat.detectors.Level;
 import dev.moat.detectors.Verdict;
+import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.Rows;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -212,13 +212,8 @@ public final class Publisher {
                         : new DetectorScore(
                                 Rows.clamp01(tr),
                                 tr == pooled
-                                        ? String.format(
-                                                Locale.ROOT, "tenant %s: pooled risk %.2f over its keys", tenant, tr)
-                                        : String.format(
-                                                Locale.ROOT,
-                                                "tenant %s: pooled risk %.2f not inherited since the key's reset",
-                                                tenant,
-                                                pooled));
+                                        ? tenantReason(tenant, tr, " over its keys")
+                                        : tenantReason(tenant, pooled, " not inherited since the key's reset"));
                 tenantMoved = true;
                 // every reason rebuilt at the key's current count, so a level change the tenant's risk
                 // causes reports the key's queries (not those of its last rebuild, often its first event)
@@ -238,6 +233,12 @@ public final class Publisher {
             s.published = s.published.with(s.run.list.length, e.tenantScore());
         }
         return finish(keyId, e, s, risk, now, null, false, cross);
+    }
+
+    /** {@code "tenant <name>: pooled risk <%.2f><tail>"}, String.format's text without a Formatter. */
+    private static String tenantReason(String tenant, double risk, String tail) {
+        StringBuilder b = new StringBuilder(64).append("tenant ").append(tenant).append(": pooled risk ");
+        return Decimals.fixed(b, risk, 2).append(tail).toString();
     }
 
     /**

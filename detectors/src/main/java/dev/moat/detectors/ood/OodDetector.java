@@ -1,11 +1,11 @@
 package dev.moat.detectors.ood;
 
 import dev.moat.detectors.Detector;
+import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.KolmogorovSmirnov;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -621,38 +621,28 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     @Override
     public String reason(State s, long timeMillis) {
+        // String.format's text, built without a Formatter (reasons are rebuilt on a few percent of events)
+        StringBuilder b = new StringBuilder(140).append("ood: ");
         if (Double.isNaN(s.d)) {
-            return String.format(
-                    Locale.ROOT,
-                    "ood: %d answers in window, reference %s",
-                    s.filled,
-                    settings.referenceCdf() != null ? "configured" : "still learning from peers");
+            return b.append(s.filled)
+                    .append(" answers in window, reference ")
+                    .append(settings.referenceCdf() != null ? "configured" : "still learning from peers")
+                    .toString();
         }
+        b.append("last ").append(s.filled).append(" top-1 confidences vs ");
         if (settings.referenceCdf() != null && configuredClasses == null) {
-            return String.format(
-                    Locale.ROOT,
-                    "ood: last %d top-1 confidences vs reference, one-sided KS D+=%.2f (p=%.1e)",
-                    s.filled,
-                    s.d,
-                    s.p);
+            b.append("reference");
+        } else {
+            b.append(configuredClasses != null ? "the calibration" : "peers'").append(" (");
+            Decimals.fixed(b, 100 * s.classShare, 0).append("% of them against their class's own)");
         }
-        String widened = s.widening > 1
-                ? String.format(
-                        Locale.ROOT,
-                        "; the peers differ, so scored from D+ %.2f to %.2f (x%.2f)",
-                        s.widening * settings.dLow(),
-                        s.widening * settings.dHigh(),
-                        s.widening)
-                : "";
-        return String.format(
-                Locale.ROOT,
-                "ood: last %d top-1 confidences vs %s (%.0f%% of them against their class's own), one-sided KS"
-                        + " D+=%.2f (p=%.1e)%s",
-                s.filled,
-                configuredClasses != null ? "the calibration" : "peers'",
-                100 * s.classShare,
-                s.d,
-                s.p,
-                widened);
+        Decimals.fixed(b.append(", one-sided KS D+="), s.d, 2).append(" (p=");
+        Decimals.scientific(b, s.p, 1).append(')');
+        if (s.widening > 1) {
+            Decimals.fixed(b.append("; the peers differ, so scored from D+ "), s.widening * settings.dLow(), 2);
+            Decimals.fixed(b.append(" to "), s.widening * settings.dHigh(), 2);
+            Decimals.fixed(b.append(" (x"), s.widening, 2).append(')');
+        }
+        return b.toString();
     }
 }

@@ -1,11 +1,11 @@
 package dev.moat.detectors.prada;
 
 import dev.moat.detectors.Detector;
+import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.ShapiroWilk;
 import dev.moat.detectors.stats.SparseProjection;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -161,6 +161,13 @@ public final class PradaDetector implements Detector<PradaState> {
     private double[] pool = new double[0];
     private double[] merged = new double[0];
     private int[] runStarts = new int[0];
+    /** The classes whose runs make up the W test's pool, in order. */
+    private int[] poolClasses = new int[0];
+    /** The pools of the states tested most often, kept between tests (a tenant's: see {@link MergedPools}). */
+    final MergedPools pools;
+    /** False: every test merges from scratch (for tests comparing the two). */
+    boolean keepPools = true;
+
     private final double[] projected;
     private final float[] x;
     /** The nearest member, decoded, for the sign-step test. */
@@ -224,6 +231,7 @@ public final class PradaDetector implements Detector<PradaState> {
     PradaDetector(Settings settings, boolean light) {
         this.settings = settings;
         this.lightQueries = light ? Math.min(LIGHT_QUERIES, settings.minDistances()) : 0;
+        this.pools = new MergedPools(settings.testEvery());
         this.projected = new double[settings.projectionDims()];
         this.x = new float[settings.projectionDims()];
         this.parent = new float[settings.projectionDims()];
@@ -296,7 +304,11 @@ public final class PradaDetector implements Detector<PradaState> {
             if (cs.count() == 0) {
                 s.noteActive(c);
             }
-            cs.add(d, settings.maxDistances());
+            int cap = settings.maxDistances();
+            boolean pushed = cs.full(cap);
+            float oldest = pushed ? cs.oldest() : 0f;
+            cs.add(d, cap);
+            pools.note(s, c, d, pushed, oldest);
             if (d > cs.threshold) {
                 add(s, cs, c, len, wide);
                 if (cs.memberCount == Integer.MAX_VALUE) {
@@ -1015,9 +1027,18 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         if (runStarts.length < runs + 1) {
             runStarts = new int[runs + 1];
+            poolClasses = new int[runs + 1];
         }
-        int n = 0;
         int r = 0;
+        for (int k = 0; k < s.activeCount; k++) {
+            if (s.active(k).count() >= 10) {
+                poolClasses[r++] = s.active[k];
+            }
+        }
+        // the pool kept since the last test and brought up to date, or null: merged from scratch below
+        double[] sorted = keepPools ? pools.update(s, poolClasses, runs, total) : null;
+        int n = 0;
+        r = 0;
         double sum = 0;
         double sumSq = 0;
         for (int k = 0; k < s.activeCount; k++) {
@@ -1025,17 +1046,33 @@ public final class PradaDetector implements Detector<PradaState> {
             int count = ring.count();
             if (count >= 10) {
                 runStarts[r++] = n;
-                float[] sorted = ring.sortedValues();
-                for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
-                    double d = sorted[i];
-                    pool[n++] = d;
-                    sum += d;
-                    sumSq += d * d;
+                float[] values = ring.sortedValues();
+                if (sorted == null) {
+                    for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
+                        double d = values[i];
+                        pool[n++] = d;
+                        sum += d;
+                        sumSq += d * d;
+                    }
+                } else {
+                    // the same sums in the same order, without the copy
+                    for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
+                        double d = values[i];
+                        sum += d;
+                        sumSq += d * d;
+                    }
+                    n += count;
                 }
             }
         }
         runStarts[r] = n;
-        double[] sorted = mergeRuns(runs, n);
+        if (sorted == null) {
+            sorted = mergeRuns(runs, n);
+            if (keepPools && sum == sum) {
+                // no NaN among them (a NaN would sort apart from the merge's order)
+                pools.keep(s, poolClasses, runs, sorted, n);
+            }
+        }
         double mean = sum / n;
         double sd = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
         int lo = 0;
@@ -1113,40 +1150,41 @@ public final class PradaDetector implements Detector<PradaState> {
 
     @Override
     public String reason(PradaState s, long timeMillis) {
-        String steps = s.filled() == 0
-                ? ""
-                : String.format(
-                        Locale.ROOT, "; %d of last %d queries are sign steps from a stored one", s.count(), s.filled());
-        if (s.recent != null && s.recent.evidence >= settings.stepEvidence() / 2 && settings.stepEvidence() > 0) {
-            steps += String.format(
-                    Locale.ROOT,
-                    "; sign-step evidence %.1f of %.1f over the key's life",
-                    s.recent.evidence,
-                    settings.stepEvidence());
-        }
+        // String.format's text, built without a Formatter (reasons are rebuilt on a few percent of events)
+        StringBuilder b = new StringBuilder(160);
         if (Double.isNaN(s.lastW)) {
-            return String.format(
-                    Locale.ROOT,
-                    "prada: collecting distances after %d queries (need > %d)%s",
-                    s.queries,
-                    settings.minDistances(),
-                    steps);
+            b.append("prada: collecting distances after ")
+                    .append(s.queries)
+                    .append(" queries (need > ")
+                    .append(settings.minDistances())
+                    .append(')');
+        } else {
+            b.append("prada: W=");
+            Decimals.fixed(b, s.lastW, 3).append(s.lastW < settings.delta() ? " < " : " >= ");
+            Decimals.fixed(b, settings.delta(), 2)
+                    .append(" over ")
+                    .append(s.lastN)
+                    .append(" distances after ")
+                    .append(s.queries)
+                    .append(" queries");
+            if (s.wUncapped > settings.wMaxScore()) {
+                b.append(" (W score ");
+                Decimals.fixed(b, s.wUncapped, 2).append(", capped at w_max_score ");
+                Decimals.fixed(b, settings.wMaxScore(), 2).append(')');
+            }
         }
-        return String.format(
-                Locale.ROOT,
-                "prada: W=%.3f %s %.2f over %d distances after %d queries%s%s",
-                s.lastW,
-                s.lastW < settings.delta() ? "<" : ">=",
-                settings.delta(),
-                s.lastN,
-                s.queries,
-                s.wUncapped > settings.wMaxScore()
-                        ? String.format(
-                                Locale.ROOT,
-                                " (W score %.2f, capped at w_max_score %.2f)",
-                                s.wUncapped,
-                                settings.wMaxScore())
-                        : "",
-                steps);
+        if (s.filled() != 0) {
+            b.append("; ")
+                    .append(s.count())
+                    .append(" of last ")
+                    .append(s.filled())
+                    .append(" queries are sign steps from a stored one");
+        }
+        if (s.recent != null && s.recent.evidence >= settings.stepEvidence() / 2 && settings.stepEvidence() > 0) {
+            b.append("; sign-step evidence ");
+            Decimals.fixed(b, s.recent.evidence, 1).append(" of ");
+            Decimals.fixed(b, settings.stepEvidence(), 1).append(" over the key's life");
+        }
+        return b.toString();
     }
 }

@@ -39,6 +39,17 @@ class SortedRing {
         return values.length >>> 1;
     }
 
+    /** Whether the next {@link #add(float, int)} at this capacity pushes the oldest value out. */
+    final boolean full(int capacity) {
+        return Math.min(fill, values.length >>> 1) >= capacity;
+    }
+
+    /** The oldest value (the one a full ring's next add pushes out); only when {@link #count()} is positive. */
+    final float oldest() {
+        int n = values.length >>> 1;
+        return fill < n ? values[0] : values[fill - n];
+    }
+
     final void add(float v, int capacity) {
         float[] a = values;
         int n = a.length >>> 1;

@@ -1,10 +1,10 @@
 package dev.moat.detectors.volume;
 
 import dev.moat.detectors.Detector;
+import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -232,18 +232,25 @@ public final class VolumeDetector implements Detector<VolumeState> {
     public String reason(VolumeState s, long timeMillis) {
         long daily = daily(s);
         double burst = s.longCount > 0 ? (s.shortCount / SHORT_TAU) / (s.longCount / longTau) : 0;
-        return String.format(
-                Locale.ROOT,
-                "volume: %d queries in 24h (budget %d), %.0f/h, z=%s vs peers, active %d of last 60 min, burst x%.1f%s",
-                daily,
-                settings.dailyBudget(),
-                longRatePerHour(s),
-                Double.isNaN(s.z) ? "n/a" : String.format(Locale.ROOT, "%.1f", s.z),
-                activeMinutes(s),
-                burst,
-                s.uncapped > settings.maxScore()
-                        ? String.format(
-                                Locale.ROOT, " (score %.2f, capped at max_score %.2f)", s.uncapped, settings.maxScore())
-                        : "");
+        // String.format's text, built without a Formatter (reasons are rebuilt on a few percent of events)
+        StringBuilder b = new StringBuilder(120)
+                .append("volume: ")
+                .append(daily)
+                .append(" queries in 24h (budget ")
+                .append(settings.dailyBudget())
+                .append("), ");
+        Decimals.fixed(b, longRatePerHour(s), 0).append("/h, z=");
+        if (Double.isNaN(s.z)) {
+            b.append("n/a");
+        } else {
+            Decimals.fixed(b, s.z, 1);
+        }
+        b.append(" vs peers, active ").append(activeMinutes(s)).append(" of last 60 min, burst x");
+        Decimals.fixed(b, burst, 1);
+        if (s.uncapped > settings.maxScore()) {
+            Decimals.fixed(b.append(" (score "), s.uncapped, 2).append(", capped at max_score ");
+            Decimals.fixed(b, settings.maxScore(), 2).append(')');
+        }
+        return b.toString();
     }
 }
