@@ -156,4 +156,14 @@ class OodSpreadProbe {
         s.run();
         print("tabular-1", s);
     }
+
+    @Test
+    void peersOfWideSeriesModels() {
+        for (int dims : new int[] {784, 3072}) {
+            HonestDomain d = HonestDomain.series(dims, 1);
+            Scenario s = HonestTrafficThatLooksLikeProbingTest.peers(d, 1, 1_500);
+            s.run();
+            print("series" + dims, s);
+        }
+    }
 }
