@@ -59,6 +59,7 @@ class WideInputsTest {
         adaptive.put("fifth-of-coordinates", wide.jbda(6, 0.1, Wide.Step.PER_FEATURE, 0.2, 0));
         adaptive.put("mixed-natural", wide.jbda(7, 0.1, Wide.Step.PER_FEATURE, 1, 2));
         adaptive.put("random-size-from-zero", wide.jbda(8, 0.1, Wide.Step.RANDOM_SIZE_FROM_ZERO, 1, 0));
+        adaptive.put("blocks-of-16", wide.jbda(9, 0.1, Wide.Step.BLOCKS_OF_16, 1, 0));
         plain.forEach((name, a) -> s.add(name, null, a, 1_000, start, () -> 1_000));
         adaptive.forEach((name, a) -> s.add(name, null, a, 2_500, start, () -> 1_000));
         s.add(

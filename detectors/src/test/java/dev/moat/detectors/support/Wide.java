@@ -45,7 +45,13 @@ public final class Wide {
         /** eps * range_j * |z_j|, z_j standard normal: per-feature scales, sizes shaped like noise (adaptive). */
         HALF_NORMAL_PER_FEATURE,
         /** eps * range_j * min(l_j, 5), l_j lognormal with sigma 1: per-feature scales, heavy tails (adaptive). */
-        LOGNORMAL_PER_FEATURE
+        LOGNORMAL_PER_FEATURE,
+        /**
+         * Sign and size constant over blocks of 16 consecutive coordinates: the sign of the block's summed
+         * direction, eps * 16 * u with u uniform in [0.5, 1.5) per block (adaptive: passes the
+         * smooth-displacement rule, see {@code BlockConstantStepTest}).
+         */
+        BLOCKS_OF_16
     }
 
     private final int side;
@@ -388,11 +394,21 @@ public final class Wide {
                 double[] x = points.get(i);
                 double[] target = classMeans[(labels.get(i) + 1 + rnd.nextInt(9)) % 10];
                 double[] y = x.clone();
+                double blockSign = 0;
+                double blockSize = 0;
                 for (int j = 0; j < y.length; j++) {
+                    if (step == Step.BLOCKS_OF_16 && j % 16 == 0) {
+                        double sum = 0;
+                        for (int b = j; b < Math.min(y.length, j + 16); b++) {
+                            sum += target[b] - x[b];
+                        }
+                        blockSign = Math.signum(sum) * sign;
+                        blockSize = eps * 16 * (0.5 + rnd.nextDouble());
+                    }
                     if (fraction < 1 && rnd.nextDouble() >= fraction) {
                         continue;
                     }
-                    double g = Math.signum(target[j] - x[j]) * sign;
+                    double g = step == Step.BLOCKS_OF_16 ? blockSign : Math.signum(target[j] - x[j]) * sign;
                     double size = switch (step) {
                         case PLAIN -> eps * 16;
                         case PER_FEATURE -> eps * featureRange[j];
@@ -407,6 +423,7 @@ public final class Wide {
                         case LOGNORMAL_SIZE -> eps * 16 * Math.min(5, Math.exp(rnd.nextGaussian()));
                         case HALF_NORMAL_PER_FEATURE -> eps * featureRange[j] * Math.abs(rnd.nextGaussian());
                         case LOGNORMAL_PER_FEATURE -> eps * featureRange[j] * Math.min(5, Math.exp(rnd.nextGaussian()));
+                        case BLOCKS_OF_16 -> blockSize;
                     };
                     double to = x[j] + size * g;
                     y[j] = Math.max(0, Math.min(16, to));
