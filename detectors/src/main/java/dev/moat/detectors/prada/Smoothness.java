@@ -44,27 +44,35 @@ final class Smoothness {
         for (int i = 0; i < n; i++) {
             d[i] = x[i] - parent[i];
         }
-        int run = StepSample.RUN;
         for (int h = 1; h <= MAX_LAG; h++) {
-            double num = 0;
-            double den = 0;
-            int pairs = 0;
-            for (int base = 0; base < n; base += run) {
-                int last = Math.min(n, base + run) - h;
-                for (int j = base; j < last; j++) {
-                    float a = d[j];
-                    float b = d[j + h];
-                    float diff = a - b;
-                    num += diff * diff;
-                    den += a * a + b * b;
-                }
-                pairs += Math.max(0, last - base);
-            }
-            if (pairs >= MIN_PAIRS && num <= ROUGHNESS * den && den > 0) {
+            if (roughnessAt(d, n, h) <= ROUGHNESS) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * The roughness of the moves d[0..n) at lag h over the pairs inside each run (see the class
+     * comment); NaN under MIN_PAIRS pairs or when nothing moved, so that it is never smooth then.
+     */
+    static double roughnessAt(float[] d, int n, int h) {
+        int run = StepSample.RUN;
+        double num = 0;
+        double den = 0;
+        int pairs = 0;
+        for (int base = 0; base < n; base += run) {
+            int last = Math.min(n, base + run) - h;
+            for (int j = base; j < last; j++) {
+                float a = d[j];
+                float b = d[j + h];
+                float diff = a - b;
+                num += diff * diff;
+                den += a * a + b * b;
+            }
+            pairs += Math.max(0, last - base);
+        }
+        return pairs >= MIN_PAIRS && den > 0 ? num / den : Double.NaN;
     }
 
     /** The smallest roughness over lags 1 to MAX_LAG with at least MIN_PAIRS pairs (2 if none has), for probes. */
@@ -82,22 +90,12 @@ final class Smoothness {
 
     /** The roughness at each lag 1..maxLag into out[1..maxLag] (NaN where under MIN_PAIRS pairs), for probes. */
     static void roughness(float[] x, float[] parent, int n, int maxLag, double[] out) {
-        int run = StepSample.RUN;
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = x[i] - parent[i];
+        }
         for (int h = 1; h <= maxLag; h++) {
-            double num = 0;
-            double den = 0;
-            int pairs = 0;
-            for (int base = 0; base < n; base += run) {
-                int end = Math.min(n, base + run);
-                for (int j = base; j + h < end; j++) {
-                    float a = x[j] - parent[j];
-                    float b = x[j + h] - parent[j + h];
-                    num += (double) (a - b) * (a - b);
-                    den += (double) a * a + (double) b * b;
-                    pairs++;
-                }
-            }
-            out[h] = pairs >= MIN_PAIRS && den > 0 ? num / den : Double.NaN;
+            out[h] = roughnessAt(d, n, h);
         }
     }
 }
