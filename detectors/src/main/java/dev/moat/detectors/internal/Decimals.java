@@ -34,15 +34,7 @@ public final class Decimals {
                     if (Double.compare(x, 0.0) < 0) {
                         to.append('-');
                     }
-                    to.append(units / p);
-                    if (digits > 0) {
-                        to.append('.');
-                        long rest = units % p;
-                        for (long q = p / 10; q > rest && q > 1; q /= 10) {
-                            to.append('0');
-                        }
-                        to.append(rest);
-                    }
+                    units(to, units, p, digits);
                     return to;
                 }
             }
@@ -74,15 +66,7 @@ public final class Decimals {
                     if (x < 0) {
                         to.append('-');
                     }
-                    to.append(units / p);
-                    if (digits > 0) {
-                        to.append('.');
-                        long rest = units % p;
-                        for (long q = p / 10; q > rest && q > 1; q /= 10) {
-                            to.append('0');
-                        }
-                        to.append(rest);
-                    }
+                    units(to, units, p, digits);
                     to.append(e < 0 ? "e-" : "e+");
                     int m = Math.abs(e);
                     if (m < 10) {
@@ -103,5 +87,18 @@ public final class Decimals {
     /** {@link #scientific(StringBuilder, double, int)} as a string. */
     public static String scientific(double x, int digits) {
         return scientific(new StringBuilder(16), x, digits).toString();
+    }
+
+    /** Appends units / p, then, with digits > 0, the point and units % p padded to digits places. */
+    private static void units(StringBuilder to, long units, long p, int digits) {
+        to.append(units / p);
+        if (digits > 0) {
+            to.append('.');
+            long rest = units % p;
+            for (long q = p / 10; q > rest && q > 1; q /= 10) {
+                to.append('0');
+            }
+            to.append(rest);
+        }
     }
 }
