@@ -61,7 +61,8 @@ public final class DetectionEngine implements AutoCloseable {
      * Hands an event to the worker owning its key (and, with the {@code tenant} detector on, to the
      * worker owning its tenant). Never blocks.
      *
-     * @return false if the event was dropped (queue full, or the engine is closed)
+     * @return false if the event was dropped (queue full, or the engine is closed), also when only
+     *     its tenant's copy was (the tenant's pooled evidence would miss it)
      */
     public boolean submit(QueryEvent e) {
         if (closed) {
@@ -72,9 +73,11 @@ public final class DetectionEngine implements AutoCloseable {
         }
         // a tenant-only profile still visits the key's worker, which folds the tenant's risk into the key's
         boolean accepted = shard(e.keyId()).offer(e);
+        boolean tenantTaken = true;
         if (accepted && e.tenant() != null && e.profile().tenant() != null) {
             if (!shard(e.tenant()).offerTenant(e)) {
                 drop();
+                tenantTaken = false;
             }
         }
         if (accepted && e.profile().crossKey() != null) {
@@ -87,7 +90,7 @@ public final class DetectionEngine implements AutoCloseable {
         if (!accepted) {
             drop();
         }
-        return accepted;
+        return accepted && tenantTaken;
     }
 
     /** The id whose shard owns the cross-key store (no key or tenant id starts with a NUL). */

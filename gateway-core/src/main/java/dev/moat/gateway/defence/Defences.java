@@ -255,13 +255,18 @@ public final class Defences implements Enforcement, AutoCloseable {
 
     private static final String TENANT = "tenant:";
 
-    /** Hands one answered query to the detectors; never blocks (a full queue drops and counts). */
-    public void observe(ApiKey key, Route route, double[][] inputs, double[][] rawPredictions) {
+    /**
+     * Hands one answered query to the detectors; never blocks (a full queue drops and counts).
+     *
+     * @return false when the detectors' queue was full and the query was dropped unscored (the
+     *     caller withholds the answer unless the route fails open)
+     */
+    public boolean observe(ApiKey key, Route route, double[][] inputs, double[][] rawPredictions) {
         CompiledPolicy cp = route.compiled();
         if (cp == null || !cp.detects()) {
-            return;
+            return true;
         }
-        engine.submit(new QueryEvent(
+        return engine.submit(new QueryEvent(
                 key.id(), key.tenant(), route.tag(), clock.millis(), inputs, rawPredictions, cp.profile()));
     }
 

@@ -80,6 +80,19 @@ public record Problem(String type, HttpResponseStatus status, String title, Stri
         return new Problem("unavailable", HttpResponseStatus.SERVICE_UNAVAILABLE, "Service unavailable", detail);
     }
 
+    /**
+     * 503 for an answer whose rows the detectors could not take (their queue was full): on a route
+     * that does not fail open, no answer leaves the gateway unscored, so flooding the detectors is no
+     * way around them.
+     */
+    public static Problem detectionOverloaded() {
+        return new Problem(
+                "detection-overloaded",
+                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "Detection overloaded",
+                "the gateway's detectors are behind; this answer was withheld, try again shortly");
+    }
+
     /** A full response carrying this problem; the caller adds headers such as Retry-After. */
     public FullHttpResponse toResponse(ByteBufAllocator alloc, String requestId) {
         byte[] json = toJson(requestId).getBytes(StandardCharsets.UTF_8);

@@ -238,15 +238,20 @@ final class AnswerProcessor {
                 Instant.now(),
                 ThreadLocalRandom.current(),
                 ex.ctx().alloc());
-        if (r.detectorRows() != null) {
-            defences.observe(key, route, ex.inputs(), r.detectorRows());
-        }
+        boolean scored = r.detectorRows() == null || defences.observe(key, route, ex.inputs(), r.detectorRows());
         for (String action : r.actions()) {
             metrics.action(action);
         }
         if (r.outcome() == PolicyStage.Outcome.FAIL_CLOSED) {
             body.release();
             ex.failWith(Problem.badGateway(r.problem()), "unsafe_answer");
+            return null;
+        }
+        if (!scored && !unscoredMayPass(ex)) {
+            if (r.body() != body) {
+                r.body().release();
+            }
+            body.release();
             return null;
         }
         if (r.body() != body) {
@@ -256,10 +261,31 @@ final class AnswerProcessor {
     }
 
     /**
+     * Whether an answer the detectors could not take (their queue was full) may still leave: only
+     * on a route that fails open (counted as {@code fail_open}); otherwise the exchange is failed
+     * with 503 {@code detection-overloaded} (counted as {@code fail_closed}, outcome
+     * {@code overloaded}). A thief who floods the detectors until they drop events gets refusals,
+     * not unscored answers.
+     */
+    private static boolean unscoredMayPass(Exchange ex) {
+        MoatMetrics metrics = ex.gateway().metrics();
+        if (ex.route().config().failOpen()) {
+            metrics.action("fail_open");
+            return true;
+        }
+        metrics.action("fail_closed");
+        ex.failWith(Problem.detectionOverloaded(), "overloaded");
+        return false;
+    }
+
+    /**
      * A streamed LLM answer passes through as it comes: its request is one detection event per
      * prompt, with the prompt's features and no prediction (the stream's logprobs are not read).
+     *
+     * @return false after failing the exchange because the detectors could not take the event
+     *     (see {@link #unscoredMayPass}); the caller then relays nothing
      */
-    static void onStream(Exchange ex) {
+    static boolean onStream(Exchange ex) {
         Route route = ex.route();
         CompiledPolicy cp = route.compiled();
         Defences defences = ex.gateway().defences();
@@ -270,8 +296,10 @@ final class AnswerProcessor {
                 && inputs != null
                 && inputs.length > 0
                 && route.adapter().protocol() == Protocol.OPENAI) {
-            defences.observe(ex.admission().key(), route, inputs, PolicyStage.unanswered(inputs.length));
+            return defences.observe(ex.admission().key(), route, inputs, PolicyStage.unanswered(inputs.length))
+                    || unscoredMayPass(ex);
         }
+        return true;
     }
 
     /** @param rewritten the body was re-serialised (identity coding); otherwise it is the upstream's, coding and all */

@@ -315,6 +315,9 @@ public final class Exchange implements ChannelFutureListener {
         }
         discarding = true;
         FullHttpResponse res = p.toResponse(ctx.alloc(), requestId());
+        if (p.status().code() == 503) {
+            res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        }
         if (p.status().code() == 429 && rate != null && admission.key() != null) {
             RateLimitHeaders.write(res.headers(), rate, snap.policyHeader(admission.key()));
             if (tokens != null) {

@@ -340,7 +340,10 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
         if (ex.inspecting() && AnswerProcessor.streams(h) && h.status().code() / 100 == 2) {
             switch (AnswerProcessor.streamHandling(ex, h)) {
                 case REWRITE_EVENTS -> {
-                    AnswerProcessor.onStream(ex); // a streamed answer is one detection event
+                    if (!AnswerProcessor.onStream(ex)) { // a streamed answer is one detection event
+                        ReferenceCountUtil.release(h);
+                        return;
+                    }
                     sse = new SseEventRewriter(ex.route().compiled().llmGuard());
                     h.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
                 }
@@ -354,7 +357,10 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
                     return;
                 }
                 case PASS -> {
-                    AnswerProcessor.onStream(ex);
+                    if (!AnswerProcessor.onStream(ex)) {
+                        ReferenceCountUtil.release(h);
+                        return;
+                    }
                     ex.gateway().metrics().action("fail_open");
                 }
             }
