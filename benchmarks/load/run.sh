@@ -35,6 +35,7 @@ WARMUP_ROUND_NGINX_SECONDS="${WARMUP_ROUND_NGINX_SECONDS:-1}" # before each ngin
 UNLOADED_SECONDS="${UNLOADED_SECONDS:-2}"    # wrk -c1 -t1 per target per round
 SERVER_CPU="${SERVER_CPU:-0}"                # taskset core for all servers
 LOAD_CPU="${LOAD_CPU:-1}"                    # taskset core for wrk
+DETECTION_CPU="${DETECTION_CPU:-}"           # a third core: mode b's detection workers (moat-detector-*) pinned there
 MOAT_JAVA_OPTS="${MOAT_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC -Dmoat.access.level=OFF}"
 MOAT_A_EXTRA_JAVA_OPTS="${MOAT_A_EXTRA_JAVA_OPTS:-}"   # e.g. a JFR recording for mode (a) only
 MOAT_B_EXTRA_JAVA_OPTS="${MOAT_B_EXTRA_JAVA_OPTS:-}"   # e.g. a JFR recording for mode (b) only
@@ -79,6 +80,12 @@ if [[ "$REDIS" == 1 ]]; then command -v redis-server >/dev/null || die "redis-se
 [[ "$ROUND_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "ROUND_SECONDS must be a positive integer"
 ncpu="$(nproc)"
 (( ncpu >= 2 )) || die "needs at least 2 cores (servers on core $SERVER_CPU, wrk on core $LOAD_CPU); nproc=$ncpu"
+if [[ -n "$DETECTION_CPU" ]]; then
+  [[ "$DETECTION_CPU" =~ ^[0-9]+$ ]] || die "DETECTION_CPU must be a core number"
+  (( DETECTION_CPU < ncpu )) || die "DETECTION_CPU=$DETECTION_CPU but this machine has $ncpu cores (0..$((ncpu - 1)))"
+  [[ "$DETECTION_CPU" != "$SERVER_CPU" && "$DETECTION_CPU" != "$LOAD_CPU" ]] \
+    || die "DETECTION_CPU must be a core of its own (servers on $SERVER_CPU, wrk on $LOAD_CPU); a 2-core machine has none to give"
+fi
 listening="$(ss -ltnH 2>/dev/null | awk '{print $4}')"
 for p in "${PORTS[@]}"; do
   if grep -Eq "[:.]$p\$" <<<"$listening"; then die "port $p is already listening (ss -ltn); stop that first"; fi
@@ -317,6 +324,26 @@ for t in "${TARGETS[@]}"; do
   (( ok )) || die "$t did not answer 200 within 60 s (last: $out); logs in $tmp"
   log "$t ready: ${out:0:200}"
 done
+# DETECTION_CPU: move the Moat processes' detection workers (threads named moat-detector-N; the
+# policy's detection.workers) to a core of their own, as a many-core host would run them beside the
+# event loop. The event loop, GC and everything else stay on SERVER_CPU. CPU per request still
+# counts the whole java process (detection included).
+DETECTION_PINNED=""
+if [[ -n "$DETECTION_CPU" ]]; then
+  for p in "$PID_B" "$PID_BD"; do
+    (( p > 0 )) || continue
+    # both launchers exec java (start_moat, ./moat), so $p is the JVM
+    for task in /proc/"$p"/task/*; do
+      [[ -r "$task/comm" ]] || continue
+      if [[ "$(cat "$task/comm")" == moat-detector* ]]; then
+        taskset -p -c "$DETECTION_CPU" "$(basename "$task")" >/dev/null || die "could not pin thread $(basename "$task") to core $DETECTION_CPU"
+        DETECTION_PINNED+="$(basename "$task") "
+      fi
+    done
+  done
+  [[ -n "$DETECTION_PINNED" ]] || die "DETECTION_CPU set but no moat-detector thread found in the mode b processes"
+  log "detection workers pinned to core $DETECTION_CPU: threads $DETECTION_PINNED"
+fi
 # Does mode (b) really rewrite answers on this build? (It must parse them for that.) Reported.
 B_TRANSFORMS="(mode b not run)"
 if ! has_target moat-b; then :
@@ -469,7 +496,7 @@ goals="$tmp/goals.md"
     goal_line "mode a default config CPU per request vs nginx-log's" "$(cpu_ratio_of moat-a-default nginx-log)" le 1.0 "$(errors_of moat-a-default nginx-log)"
   fi
   if has_target moat-b; then
-    goal_line "mode b (log off) throughput vs nginx" "$(ratio_of moat-b nginx)" ge 0.8 "$(errors_of moat-b nginx)"
+    goal_line "mode b (log off) throughput vs nginx${DETECTION_CPU:+ (detection workers on core $DETECTION_CPU)}" "$(ratio_of moat-b nginx)" ge 0.8 "$(errors_of moat-b nginx)"
     goal_line "mode b (log off) p99 vs nginx's" "$(p99_ratio_of moat-b nginx)" le 2.0 "$(errors_of moat-b nginx)"
   fi
   if has_target moat-b-default && has_target nginx-log; then
@@ -496,7 +523,7 @@ mkdir -p "$(dirname "$RESULTS_FILE")"
   echo
   echo "Mode (b) rewrites answers: $B_TRANSFORMS."
   echo
-  echo "Gateway commit $commit${dirty:+ (with uncommitted changes in gateway sources)}; wrk: 1 thread, $CONNECTIONS connections, ~3 KB POST (6x64 floats), 64 rotating keys; servers on core $SERVER_CPU, wrk on core $LOAD_CPU."
+  echo "Gateway commit $commit${dirty:+ (with uncommitted changes in gateway sources)}; wrk: 1 thread, $CONNECTIONS connections, ~3 KB POST (6x64 floats), 64 rotating keys; servers on core $SERVER_CPU, wrk on core $LOAD_CPU${DETECTION_CPU:+, detection workers of mode b on core $DETECTION_CPU}."
   echo
   cat "$table"
   echo
