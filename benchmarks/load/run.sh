@@ -9,6 +9,7 @@
 #   ROUNDS=7 ROUND_SECONDS=10 benchmarks/load/run.sh
 #   REDIS=1 benchmarks/load/run.sh               # adds moat-r: mode (a) with its buckets in Redis
 #   TRACED=1 benchmarks/load/run.sh              # adds moat-a-traced: moat-a with OTLP tracing on
+#   DETECTION_CPU=2 benchmarks/load/run.sh       # 3+ cores: mode b's detection workers on core 2
 #
 # Ports (fixed; the script refuses to start when any is already listening):
 #   18080 upstream (nginx, "direct")   18081 nginx reverse proxy   18086 nginx with a JSON access log
