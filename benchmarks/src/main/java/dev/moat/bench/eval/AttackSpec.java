@@ -25,6 +25,7 @@ import java.util.List;
  * @param budget      answered rows it wants
  * @param pace        steady at {@code interval}, or paced under the volume detector's thresholds
  * @param crossPolicy after every answered request, one cheap chat request to the LLM route (another policy)
+ * @param block       block length of {@link Kind#JBDA_BLOCKS} (consecutive input coordinates), 0 otherwise
  */
 public record AttackSpec(
         String name,
@@ -35,7 +36,8 @@ public record AttackSpec(
         double interval,
         int budget,
         Pace pace,
-        boolean crossPolicy) {
+        boolean crossPolicy,
+        int block) {
 
     static final int JBDA_MAX_PER_ROUND = 1_000;
 
@@ -43,6 +45,26 @@ public record AttackSpec(
     public AttackSpec(
             String name, Kind kind, boolean labelOnly, Layout layout, int batch, double interval, int budget) {
         this(name, kind, labelOnly, layout, batch, interval, budget, Pace.STEADY, false);
+    }
+
+    /** Any attack but {@link Kind#JBDA_BLOCKS} (no block length). */
+    public AttackSpec(
+            String name,
+            Kind kind,
+            boolean labelOnly,
+            Layout layout,
+            int batch,
+            double interval,
+            int budget,
+            Pace pace,
+            boolean crossPolicy) {
+        this(name, kind, labelOnly, layout, batch, interval, budget, pace, crossPolicy, 0);
+    }
+
+    public AttackSpec {
+        if ((kind == Kind.JBDA_BLOCKS) != (block > 0)) {
+            throw new IllegalArgumentException("a block length belongs to jbda-blocks only: " + name + " " + block);
+        }
     }
 
     /** The query strategies (REFERENCES.md). */
@@ -55,6 +77,17 @@ public record AttackSpec(
         JBDA_SCALED,
         /** JbDA with a random step size per coordinate and query (adaptive: no equal-sized steps). */
         JBDA_RANDOM_STEP,
+        /**
+         * JbDA whose sign and size are constant over blocks of {@code block} consecutive input
+         * coordinates, from the block's mean surrogate gradient (adaptive: passes PRADA's
+         * smooth-displacement rule from 7 coordinates on, {@code BlockConstantStepTest}).
+         */
+        JBDA_BLOCKS,
+        /**
+         * JbDA with the step {@code lambda * tanh(3 g_j / rms(g))}, tapered to zero where the
+         * surrogate gradient's sign flips (adaptive: {@code TaperedSignStepBypassTest}).
+         */
+        JBDA_TAPERED,
         /** JbDA rows interleaved 1:1 with natural rows (adaptive: dilutes per-key statistics). */
         JBDA_MIXED,
         /** Natural attacker-split samples plus noisy and shifted ones (Orekondy et al. 2019). */
@@ -107,6 +140,8 @@ public record AttackSpec(
     /** Whether this is one of the attacks written against Moat's README (issue 9). */
     public boolean adaptive() {
         return kind == Kind.JBDA_RANDOM_STEP
+                || kind == Kind.JBDA_BLOCKS
+                || kind == Kind.JBDA_TAPERED
                 || kind == Kind.JBDA_MIXED
                 || layout == Layout.TENANTS_20
                 || pace == Pace.UNDER_VOLUME
@@ -128,6 +163,10 @@ public record AttackSpec(
             case JBDA -> Strategy.sequential(jbda(seed, data, Steps.UNIFORM));
             case JBDA_SCALED -> Strategy.sequential(jbda(seed, data, Steps.RANGE_SCALED));
             case JBDA_RANDOM_STEP -> Strategy.sequential(jbda(seed, data, Steps.RANDOM));
+            case JBDA_BLOCKS ->
+                Strategy.sequential(new JbdaAttacker(
+                        seed, data, JbdaAttacker.DEFAULT_LAMBDA, JBDA_MAX_PER_ROUND, Steps.BLOCKS, block));
+            case JBDA_TAPERED -> Strategy.sequential(jbda(seed, data, Steps.TAPERED));
             case JBDA_MIXED -> Strategy.alternating(jbda(seed, data, Steps.UNIFORM), natural(seed, data));
             case KNOCKOFF -> Strategy.sequential(new KnockoffAttacker(seed, data));
             case NATURAL -> Strategy.sequential(natural(seed, data));

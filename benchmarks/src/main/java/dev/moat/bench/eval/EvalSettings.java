@@ -59,6 +59,9 @@ public record EvalSettings(
     /** Rows per request of the cross-policy attacker: one chat request after every 4 rows. */
     static final int CROSS_BATCH = 4;
 
+    /** Block length of {@code jbda-blocks}: from 7 on the smooth-displacement rule passes the step. */
+    static final int BLOCK = 16;
+
     static final List<String> WIDE_PRESETS = List.of("none", "full");
 
     public static EvalSettings full() {
@@ -85,6 +88,7 @@ public record EvalSettings(
                 fast("active", Kind.ACTIVE, false, Layout.SINGLE, 3_000),
                 fast("sybil5-jbda-scaled", Kind.JBDA_SCALED, false, Layout.SYBIL_5, 3_000)));
         wide.addAll(adaptive(3_000));
+        wide.add(fast("jbda-tapered", Kind.JBDA_TAPERED, false, Layout.SINGLE, 3_000));
         List<Plan> plans = List.of(
                 new Plan(SampleModel.DIGITS, attacks, Preset.all()),
                 new Plan(SampleModel.DIGITS32, wide, presets(WIDE_PRESETS)));
@@ -113,6 +117,7 @@ public record EvalSettings(
     static List<AttackSpec> adaptive(int budget) {
         return List.of(
                 fast("jbda-random-step", Kind.JBDA_RANDOM_STEP, false, Layout.SINGLE, budget),
+                blocks(BLOCK, budget),
                 fast("jbda-mixed", Kind.JBDA_MIXED, false, Layout.SINGLE, budget),
                 fast("tenants20-natural", Kind.NATURAL, false, Layout.TENANTS_20, budget),
                 new AttackSpec(
@@ -126,6 +131,24 @@ public record EvalSettings(
                         Pace.UNDER_VOLUME,
                         false),
                 cross(budget));
+    }
+
+    /**
+     * JbDA constant over blocks of {@code block} consecutive coordinates, e.g. {@code jbda-blocks16}:
+     * the attacker who read that PRADA's smooth-displacement rule passes such steps.
+     */
+    static AttackSpec blocks(int block, int budget) {
+        return new AttackSpec(
+                "jbda-blocks" + block,
+                Kind.JBDA_BLOCKS,
+                false,
+                Layout.SINGLE,
+                BATCH,
+                FAST_INTERVAL,
+                budget,
+                Pace.STEADY,
+                false,
+                block);
     }
 
     static AttackSpec cross(int budget) {
@@ -217,7 +240,8 @@ public record EvalSettings(
                                         s.interval(),
                                         budget,
                                         s.pace(),
-                                        s.crossPolicy()))
+                                        s.crossPolicy(),
+                                        s.block()))
                                 .toList(),
                         p.presets()))
                 .toList());

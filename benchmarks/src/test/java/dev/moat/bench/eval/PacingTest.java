@@ -151,6 +151,38 @@ class PacingTest {
     }
 
     @Test
+    void blockAndTaperedJbdaAreAdaptiveAndKeepTheirBlockLength() {
+        EvalSettings full = EvalSettings.full();
+        AttackSpec blocks = full.attacks().stream()
+                .filter(a -> a.kind() == Kind.JBDA_BLOCKS)
+                .findFirst()
+                .orElseThrow();
+        assertThat(blocks.name()).isEqualTo("jbda-blocks16");
+        assertThat(blocks.block()).isEqualTo(16);
+        assertThat(blocks.adaptive()).isTrue();
+        assertThat(full.withBudget(100).attacks())
+                .filteredOn(a -> a.kind() == Kind.JBDA_BLOCKS)
+                .singleElement()
+                .satisfies(a -> assertThat(a.block()).isEqualTo(16));
+        // both models meet the blocks; the tapered step only the wide one (a smooth gradient needs width)
+        assertThat(full.plan(dev.moat.fixtures.SampleModel.DIGITS).orElseThrow().attacks())
+                .extracting(AttackSpec::name)
+                .contains("jbda-blocks16")
+                .doesNotContain("jbda-tapered");
+        assertThat(full.plan(dev.moat.fixtures.SampleModel.DIGITS32)
+                        .orElseThrow()
+                        .attacks())
+                .extracting(AttackSpec::name)
+                .contains("jbda-blocks16", "jbda-tapered");
+        assertThat(full.attacks())
+                .filteredOn(a -> a.kind() == Kind.JBDA_TAPERED)
+                .allSatisfy(a -> assertThat(a.adaptive()).isTrue());
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> new AttackSpec("b", Kind.JBDA_BLOCKS, false, Layout.SINGLE, 32, 0.05, 100))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void progressEtasReadNaturally() {
         assertThat(EvalMain.eta(12.4)).isEqualTo("12s");
         assertThat(EvalMain.eta(100)).isEqualTo("1m40s");
