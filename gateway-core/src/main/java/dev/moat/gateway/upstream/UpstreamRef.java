@@ -3,6 +3,7 @@ package dev.moat.gateway.upstream;
 import dev.moat.config.UpstreamConfig;
 import dev.moat.gateway.http.HeaderValues;
 import dev.moat.gateway.http.SmallTrailers;
+import dev.moat.gateway.http.UpstreamCodec;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -10,7 +11,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.FixedChannelPool;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,8 +97,7 @@ public final class UpstreamRef {
                 ch.pipeline()
                         .addLast(
                                 CODEC,
-                                new HttpClientCodec(
-                                        SmallTrailers.decoderConfig(4096, maxResponseHeaderBytes, 8192), false, false));
+                                new UpstreamCodec(SmallTrailers.decoderConfig(4096, maxResponseHeaderBytes, 8192)));
                 ch.pipeline().addLast(HANDLER, new UpstreamHandler());
             }
         };
