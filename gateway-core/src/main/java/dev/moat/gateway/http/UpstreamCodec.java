@@ -1,11 +1,12 @@
 package dev.moat.gateway.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpExpectationFailedEvent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
@@ -103,8 +104,11 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<HttpRespon
         private final int maxHead;
         /** The bytes looked at for a head (reused). */
         private final byte[] scratch;
-        /** The head handed to Netty's parser: status line and framing lines (reused). */
-        private final ByteBuf framing;
+        /**
+         * The head handed to Netty's parser: status line and framing lines (reused; from the
+         * channel's allocator, so that Netty's parser sees the buffer class it sees on the wire).
+         */
+        private ByteBuf framing;
         /** Per spliced field: name start, name end, value start, value end in the head (reused). */
         private int[] fields = new int[4 * 16];
 
@@ -117,7 +121,6 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<HttpRespon
             super(config);
             maxHead = Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) - 2;
             scratch = new byte[Math.max(0, maxHead)];
-            framing = Unpooled.buffer(Math.max(0, maxHead));
         }
 
         @Override
@@ -192,6 +195,9 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<HttpRespon
             }
             int lineEnd = indexOfCr(b, 0, end);
             ByteBuf f = framing;
+            if (f == null) {
+                f = framing = ctx.alloc().buffer(maxHead);
+            }
             f.clear();
             f.writeBytes(b, 0, lineEnd + 2);
             int count = 0;
@@ -250,14 +256,16 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<HttpRespon
                 return SPLICED;
             }
             if (count > 0) {
-                byte[] head = Arrays.copyOf(b, end); // the views' bytes: the head, copied once
+                // the views' bytes: the spliced fields' lines, copied once
+                int span = fs[0];
+                byte[] head = Arrays.copyOfRange(b, span, fs[4 * count - 1]);
                 FlatHeaders h = (FlatHeaders) res.headers();
                 for (int i = 0; i < count; i++) {
                     int ns = fs[4 * i];
                     int vs = fs[4 * i + 2];
                     h.add(
-                            new AsciiString(head, ns, fs[4 * i + 1] - ns, false),
-                            new AsciiString(head, vs, fs[4 * i + 3] - vs, false));
+                            view(KNOWN_NAMES, b, head, span, ns, fs[4 * i + 1]),
+                            view(KNOWN_VALUES, b, head, span, vs, fs[4 * i + 3]));
                 }
             }
             atStart = false;
@@ -309,11 +317,69 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<HttpRespon
         @Override
         protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
             try {
-                framing.release();
+                if (framing != null) {
+                    framing.release();
+                    framing = null;
+                }
             } finally {
                 super.handlerRemoved0(ctx);
             }
         }
+    }
+
+    /**
+     * Names that are taken as these constants when their bytes are exactly the constant's (case
+     * included): no view made for them, and the lower-case ones are Netty's, which the header rules
+     * look up by identity first.
+     */
+    private static final AsciiString[] KNOWN_NAMES = {
+        AsciiString.cached("Server"),
+        AsciiString.cached("Date"),
+        AsciiString.cached("Content-Type"),
+        AsciiString.cached("Connection"),
+        AsciiString.cached("Cache-Control"),
+        AsciiString.cached("Content-Encoding"),
+        AsciiString.cached("Vary"),
+        AsciiString.cached("ETag"),
+        AsciiString.cached("Last-Modified"),
+        AsciiString.cached("Keep-Alive"),
+        AsciiString.cached("Accept-Ranges"),
+        HttpHeaderNames.SERVER,
+        HttpHeaderNames.DATE,
+        HttpHeaderNames.CONTENT_TYPE,
+        HttpHeaderNames.CONNECTION,
+        HttpHeaderNames.CACHE_CONTROL,
+        HttpHeaderNames.CONTENT_ENCODING,
+        HttpHeaderNames.VARY,
+        HttpHeaderNames.KEEP_ALIVE,
+    };
+
+    /** Values taken as these constants when their bytes are exactly the constant's. */
+    private static final AsciiString[] KNOWN_VALUES = {
+        HttpHeaderValues.KEEP_ALIVE,
+        HttpHeaderValues.CLOSE,
+        HttpHeaderValues.APPLICATION_JSON,
+        AsciiString.cached("nginx"),
+    };
+
+    /** {@code b[from, to)} as one of {@code known} when byte-equal, else a view of {@code head} (which starts at {@code span}). */
+    private static AsciiString view(AsciiString[] known, byte[] b, byte[] head, int span, int from, int to) {
+        int len = to - from;
+        for (AsciiString k : known) {
+            if (k.length() == len && equal(k.array(), k.arrayOffset(), b, from, len)) {
+                return k;
+            }
+        }
+        return new AsciiString(head, from - span, len, false);
+    }
+
+    private static boolean equal(byte[] a, int aFrom, byte[] b, int bFrom, int len) {
+        for (int i = 0; i < len; i++) {
+            if (a[aFrom + i] != b[bFrom + i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
