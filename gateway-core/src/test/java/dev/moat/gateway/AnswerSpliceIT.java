@@ -10,12 +10,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The answer's head as the upstream codec splices it ({@code UpstreamCodec}: the fields of a
- * plain head forwarded as views of the upstream's bytes), seen byte for byte by a client over real
- * sockets, with a scripted upstream: what the gateway removes never reaches the client, what it
- * adds appears once, fields the upstream sent twice arrive as sent (order and case), and heads that
- * are not plain (a bare CR or LF, a control character, obs-fold, conflicting framing) are Netty's
- * to refuse or normalise as before, with nothing of them injected into the client's answer.
+ * The answer's head as the client receives it, byte for byte, over real sockets, with a scripted
+ * upstream: what the gateway removes (hop-by-hop fields, the fields {@code Connection} names, the
+ * upstream's own request id) never reaches the client, what it adds ({@code Via}, {@code
+ * X-Request-Id}) appears once, fields the upstream sent twice arrive as sent (order and case), and
+ * heads with a bare CR or LF, a control character, obs-fold or conflicting framing are refused or
+ * normalised, with nothing of them injected into the client's answer. Written for a splice of the
+ * answer's head (fields forwarded as views of the upstream's bytes: commits 7731958, a2abd65 on
+ * branch perfa4, measured slower and not kept, see benchmarks/profiles/README.md); it pins what any
+ * later splice must keep.
  */
 class AnswerSpliceIT {
 

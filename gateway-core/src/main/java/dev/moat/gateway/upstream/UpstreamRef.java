@@ -3,7 +3,6 @@ package dev.moat.gateway.upstream;
 import dev.moat.config.UpstreamConfig;
 import dev.moat.gateway.http.HeaderValues;
 import dev.moat.gateway.http.SmallTrailers;
-import dev.moat.gateway.http.UpstreamCodec;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -11,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.FixedChannelPool;
+import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,7 +97,8 @@ public final class UpstreamRef {
                 ch.pipeline()
                         .addLast(
                                 CODEC,
-                                new UpstreamCodec(SmallTrailers.decoderConfig(4096, maxResponseHeaderBytes, 8192)));
+                                new HttpClientCodec(
+                                        SmallTrailers.decoderConfig(4096, maxResponseHeaderBytes, 8192), false, false));
                 ch.pipeline().addLast(HANDLER, new UpstreamHandler());
             }
         };
