@@ -215,7 +215,15 @@ class EdgeIT {
         assertThat(r.status()).isEqualTo(504);
         RawClient.Response g = send("GET /raw/silent HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
         assertThat(g.status()).isEqualTo(504);
-        assertThat(gw.metrics()).containsPattern("moat_requests_total\\{outcome=\"timeout\",route=\"/raw\"} 2.0");
+        // the exchange is counted when it finishes, which may be just after the client read its answer
+        java.util.regex.Pattern counted =
+                java.util.regex.Pattern.compile("moat_requests_total\\{outcome=\"timeout\",route=\"/raw\"} 2.0");
+        String metrics = gw.metrics();
+        for (int i = 0; i < 200 && !counted.matcher(metrics).find(); i++) {
+            Thread.sleep(25);
+            metrics = gw.metrics();
+        }
+        assertThat(metrics).containsPattern(counted);
     }
 
     // --- (6) HTTP/1.0

@@ -107,6 +107,27 @@ final class ScriptedUpstream implements AutoCloseable {
                         out,
                         "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
                                 + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            case "splice-fields" ->
+                write(
+                        out,
+                        "HTTP/1.1 200 OK\r\nX-MiXeD-Case: A\r\nSet-Cookie: a=1\r\n"
+                                + "Connection: keep-alive, X-Upstream-Secret\r\nX-Upstream-Secret: s3cr3t-hop\r\n"
+                                + "Keep-Alive: timeout=5\r\nProxy-Authenticate: Basic\r\nset-cookie: b=2\r\n"
+                                + "X-Request-Id: forged-id\r\nVia: 1.0 inner\r\nContent-Type: text/plain\r\n"
+                                + "Content-Length: 2\r\n\r\nok");
+            case "splice-cr" ->
+                write(out, "HTTP/1.1 200 OK\r\nX-Evil: a\rSet-Cookie: injected=1\r\nContent-Length: 2\r\n\r\nok");
+            case "splice-lf" ->
+                write(out, "HTTP/1.1 200 OK\r\nX-Evil: a\nSet-Cookie: injected=1\r\nContent-Length: 2\r\n\r\nok");
+            case "splice-ctl" -> write(out, "HTTP/1.1 200 OK\r\nX-Evil: a\u0001b\r\nContent-Length: 2\r\n\r\nok");
+            case "splice-fold" -> write(out, "HTTP/1.1 200 OK\r\nX-Folded: a\r\n  b\r\nContent-Length: 2\r\n\r\nok");
+            case "splice-two-lengths" ->
+                write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\r\nContent-Length: 7\r\n\r\nokokokok");
+            case "splice-te-cl" ->
+                write(
+                        out,
+                        "HTTP/1.1 200 OK\r\nContent-Length: 40\r\nX-A: b\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "2\r\nok\r\n0\r\n\r\n");
             case "continue" ->
                 write(out, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             case "silent" -> {
