@@ -100,7 +100,6 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         BitWindow novelty;
 
         long queries;
-        double score;
         /** The key's slot in the peers' reference ({@link KeyPopulation}), -1 while it holds none. */
         int slot = -1;
         /**
@@ -223,9 +222,6 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             s.cells++;
         }
         s.novelty.add(isNew);
-        double ref = reference(now);
-        double judged = Rows.clamp01((novelty(s) - low(ref)) / span());
-        s.score = s.queries < settings.minQueries() ? 0 : judged;
         int window = settings.window();
         if (s.novelty.full() && (s.queries - settings.warmup()) % window == 0) {
             // From its second full window on (its first, into an empty set of visited cells, opens more than
@@ -236,6 +232,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             // reference yet does an ok key join unjudged (the start: else where every honest key's novelty is
             // high no key could ever form the reference; a key its own coverage flagged is not ok).
             if (s.queries - settings.warmup() >= 2L * window) {
+                double ref = reference(now);
+                double judged = judge(s, ref);
                 boolean ok = !s.keyNotOk && (judged < KeyPopulation.TRUSTED_BELOW || Double.isNaN(ref));
                 s.peak = ok ? (char) Math.max(s.peak, Math.round(novelty(s) * PEAK_UNIT)) : 0;
                 summary[0] = (double) s.peak / PEAK_UNIT;
@@ -316,9 +314,18 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         return s.novelty == null || s.novelty.filled() == 0 ? 0 : (double) s.novelty.count() / s.novelty.filled();
     }
 
+    /**
+     * The score against the reference as it is at {@code timeMillis} (computed, not kept: 8 bytes a
+     * key; the reference is recomputed at most once a second of event time or every 64 reports).
+     */
     @Override
     public double score(State s, long timeMillis) {
-        return s.score;
+        return s.queries < settings.minQueries() || s.novelty == null ? 0 : judge(s, reference(timeMillis));
+    }
+
+    /** The key's current novelty scored against the reference {@code ref} (NaN: none), whatever its queries. */
+    private double judge(State s, double ref) {
+        return Rows.clamp01((novelty(s) - low(ref)) / span());
     }
 
     @Override

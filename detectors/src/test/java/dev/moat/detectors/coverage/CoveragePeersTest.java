@@ -39,7 +39,7 @@ class CoveragePeersTest {
                 CoverageDetector.State s = states.computeIfAbsent(keys.get(k), key -> d.newState());
                 double[] x = sources.get(k).next();
                 d.update(s, x, model.predict(x), now);
-                d.observeRisk(s, s.score);
+                d.observeRisk(s, d.score(s, now));
                 if (q == at) {
                     scores.put(keys.get(k), d.score(s, now));
                 }
