@@ -29,7 +29,14 @@ import java.util.SplittableRandom;
  * ones, whose hyperplanes are very sparse ({@link SparseProjection}). Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
  * novelty: the share of the key's last {@code window} (200) queries that opened a new cell. Score 0
  * at novelty {@code novelty_low} (0.6), 1 at {@code novelty_high} (0.9), once {@code min_queries}
- * (500) queries are in.
+ * (500) queries are in; against the peers (issue 9), both move up together when the reference
+ * plus {@code peer_margin} (0.1) is above {@code novelty_low}. The reference is {@code
+ * reference_novelty} if set, else the median over the worker's trusted keys ({@link KeyPopulation},
+ * at least {@code min_keys}, 5) of each key's peak window novelty from its second window on; a key
+ * is trusted while it is ok and its novelty, judged against the reference as it stands, scores under
+ * 0.25 (before {@code min_queries} too), and joins unjudged only while there is no reference. Where
+ * every honest query opens a new cell (documents), the peers' reference says so and novelty stops
+ * counting; the absolute thresholds stay the floor.
  */
 public final class CoverageDetector implements Detector<CoverageDetector.State> {
 
