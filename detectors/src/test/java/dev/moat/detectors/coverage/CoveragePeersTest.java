@@ -121,4 +121,64 @@ class CoveragePeersTest {
                 .isEqualTo(drive(alone, new HashMap<>(), names("random-", 12), random(500, 12), T0, 600, 500))
                 .allSatisfy((k, v) -> assertThat(v).isGreaterThanOrEqualTo(0.5));
     }
+
+    /**
+     * Keys holding most of the trusted weight (twelve against six honest keys, all aged an hour on
+     * natural digits) try to raise the reference: every 100 rows they steer the share of random rows
+     * they mix in toward a little over where the reference as it stands starts scoring (reading
+     * their own novelty, which the public default seed lets an attacker compute). An old key's cells
+     * are mostly visited: even all-random rows open few new ones (novelty 0.26 at best, falling to
+     * 0.03), so their peaks stay under the honest keys' and the reference does not move; a random key
+     * arriving after is flagged as the absolute thresholds flag it. (A fresh key's novelty is
+     * higher, but it starts at a tenth of the weight; see detectors/README.md, `coverage`.)
+     */
+    @Test
+    void agedMajorityCannotSteerTheReferenceUp() {
+        CoverageDetector d = new CoverageDetector(CoverageDetector.Settings.from(Map.of()));
+        Map<String, CoverageDetector.State> states = new HashMap<>();
+        List<String> keys = new ArrayList<>(names("honest-", 6));
+        keys.addAll(names("sybil-", 12));
+        double[] share = {0};
+        List<QuerySource> sources = new ArrayList<>();
+        for (int k = 0; k < 18; k++) {
+            HonestClient natural = new HonestClient(1_000 + k);
+            RandomAttacker random = new RandomAttacker(2_000 + k);
+            java.util.SplittableRandom coin = new java.util.SplittableRandom(3_000 + k);
+            boolean sybil = k >= 6;
+            sources.add(new QuerySource() {
+                public double[] next() {
+                    return sybil && coin.nextDouble() < share[0] ? random.next() : natural.next();
+                }
+
+                public String name() {
+                    return "mix";
+                }
+            });
+        }
+        long t = T0;
+        drive(d, states, keys, sources, t, 1_800, -1);
+        t += 1_800 * 2_000L;
+        // each 100 rows, the Sybils steer their random share toward a little under what the reference as it
+        // stands scores 0.25, reading their own novelty (the default seed is public, so an attacker can compute
+        // the cells)
+        for (int chunk = 0; chunk < 120; chunk++) {
+            double target = Math.max(0.6, d.reference(t) + 0.1) + 0.02;
+            double novelty = 0;
+            for (int k = 6; k < 18; k++) {
+                CoverageDetector.State s = states.get(keys.get(k));
+                novelty += (double) s.novelty.count() / s.novelty.filled() / 12;
+            }
+            share[0] = Math.min(1, Math.max(0, share[0] + 0.3 * (target - novelty)));
+            drive(d, states, keys, sources, t, 100, -1);
+            t += 100 * 2_000L;
+        }
+        System.out.printf("coverage aged majority: reference %.2f, random share %.2f%n", d.reference(t), share[0]);
+        assertThat(share[0]).as("they sent all-random rows").isEqualTo(1.0);
+        assertThat(d.reference(t)).isLessThan(0.5);
+        Map<String, Double> after = drive(d, states, names("late-random-", 1), random(77, 1), t, 600, 500);
+        Map<String, Double> alone =
+                drive(absoluteOnly(), new HashMap<>(), names("late-random-", 1), random(77, 1), t, 600, 500);
+        assertThat(after).isEqualTo(alone);
+        assertThat(alone.get("late-random-0")).isGreaterThanOrEqualTo(0.5);
+    }
 }
