@@ -235,6 +235,23 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void coverageParametersAreValidatedAtTheirLine() {
+        assertThat(errors(BASE + """
+                policies:
+                  p:
+                    detectors: {coverage: {peer_margin: 1.5, min_keys: 0, novelty_low: 0.5, novelty_high: 0.4, reference_novelty: 2, peermargin: 0.1}}
+                """))
+                .containsExactly(
+                        "test.yaml:7:41: policies.p.detectors.coverage.peer_margin: \"1.5\" (expected a number in [0, 1])",
+                        "test.yaml:7:56: policies.p.detectors.coverage.min_keys: \"0\" (expected a whole number in [1, 100000])",
+                        "test.yaml:7:91: policies.p.detectors.coverage.novelty_high: \"0.4\" (expected a number greater than novelty_low (0.5))",
+                        "test.yaml:7:115: policies.p.detectors.coverage.reference_novelty: \"2\" (expected a number in [0, 1])",
+                        "test.yaml:7:118: policies.p.detectors.coverage.peermargin: unknown parameter (did you mean peer_margin? "
+                                + "expected one of: bits, min_keys, min_queries, novelty_high, novelty_low, peer_margin, "
+                                + "reference_novelty, seed, warmup, window)");
+    }
+
+    @Test
     void crossKeySamplingIsValidatedAtItsLine() {
         assertThat(errors(BASE + """
                 policies:

@@ -223,6 +223,42 @@ class HonestTrafficThatLooksLikeProbingTest {
     }
 
     /**
+     * Customers of a document classifier who send new documents (never re-sent) open a new cell of
+     * {@code coverage}'s 12 sign projections with almost every document, as random queries do: on
+     * this model novelty carries no evidence. Twelve such readers (a tenant each) from the start,
+     * and from minute 20 (the readers' reference has formed) a team of five keys in one tenant doing
+     * the same: before, every reader was
+     * flagged by its own {@code coverage} at 500 rows (novelty about 1 against the absolute 0.6-0.9)
+     * and the team by the tenant's pooled {@code coverage} at 300 pooled rows. Now coverage scores a
+     * key (and a tenant's pool) against the trusted peers' novelty ({@code CoverageDetector}): none
+     * leaves ok. The peers must have been trusted over two windows (432 rows) before they count,
+     * so a random attacker is not among them (see {@code coverageSybilRaisingThePeersBypass}).
+     */
+    @Test
+    void bagOfWordsPeersStayOkUnderPooledCoverage() {
+        HonestDomain bow = HonestDomain.sparse(3072, 1);
+        Scenario s = new Scenario(NarrowAndWideAdaptiveAttackersTest.ALL, bow::predict);
+        for (int k = 0; k < 12; k++) {
+            s.add("reader-" + k, Scenario.OWN_TENANT, HonestProbes.fresh(bow, 200 + k), 1_500, k * 700L, () -> 2_000);
+        }
+        for (int k = 0; k < 5; k++) {
+            s.add("team-" + k, "team", HonestProbes.fresh(bow, 300 + k), 600, 2 * START + k * 700L, () -> 2_000);
+        }
+        s.run();
+        report(bow.name(), 1, s);
+        System.out.printf(
+                "honest-probing bow readers tenant team: max scores %s; first flag %s%n",
+                s.tenantMaxScores.get("team"), s.tenantFirstFlag.get("team"));
+        assertThat(s.suspiciousAt).as(s.report()).isEmpty();
+        s.maxScores.forEach((k, sc) -> assertThat(sc.getOrDefault("coverage", 0.0))
+                .as("%s\n%s", k, s.report())
+                .isLessThan(0.25));
+        assertThat(s.tenantMaxScores.get("team").getOrDefault("coverage", 0.0))
+                .as(s.report())
+                .isLessThan(0.25);
+    }
+
+    /**
      * Smooth displacements are no sign steps (issue 9; {@code prada/Smoothness}): twelve ordinary
      * keys of the {@code series} model at 784 and 3,072 inputs, each sending windows at random places
      * of its own sensor series, take too few sign steps for PRADA's tenant pooling, {@code tenant} or

@@ -75,6 +75,9 @@ final class PolicySection {
             if ("ood".equals(name)) {
                 checkOod(nodes, values);
             }
+            if ("coverage".equals(name)) {
+                checkCoverage(nodes, values);
+            }
             out.put(name, Collections.unmodifiableMap(values));
         });
         return out;
@@ -186,6 +189,55 @@ final class PolicySection {
                 && n.doubleValue() <= low
                 && n.doubleValue() >= 0) {
             nodes.get("d_high").fail("a number greater than d_low (" + fmt(low) + ")");
+        }
+    }
+
+    private static final Map<String, long[]> COVERAGE_INTEGERS = Map.of(
+            "bits", new long[] {4, 24},
+            "window", new long[] {10, 100_000},
+            "min_queries", new long[] {1, 10_000_000},
+            "warmup", new long[] {1, 10_000},
+            "min_keys", new long[] {1, 100_000},
+            "seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
+    private static final List<String> COVERAGE_NUMBERS =
+            List.of("novelty_low", "novelty_high", "reference_novelty", "peer_margin");
+
+    /**
+     * Every {@code coverage} parameter is known here (the detector's own ranges): unknown names,
+     * out-of-range values and a {@code novelty_high} not above {@code novelty_low} are reported at their line.
+     */
+    private static void checkCoverage(Map<String, ConfigNode> nodes, Map<String, Object> values) {
+        List<String> known = new ArrayList<>(COVERAGE_INTEGERS.keySet());
+        known.addAll(COVERAGE_NUMBERS);
+        known.sort(null);
+        nodes.forEach((key, node) -> {
+            Object v = values.get(key);
+            long[] range = COVERAGE_INTEGERS.get(key);
+            if (range != null) {
+                if (v != null && (!(v instanceof Long l) || l < range[0] || l > range[1])) {
+                    node.fail(
+                            range[0] == Long.MIN_VALUE
+                                    ? "a whole number"
+                                    : "a whole number in [" + range[0] + ", " + range[1] + "]");
+                }
+            } else if (COVERAGE_NUMBERS.contains(key)) {
+                if (v != null && (!(v instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1))) {
+                    node.fail("a number in [0, 1]");
+                }
+            } else {
+                String hint = DidYouMean.closest(key, known)
+                        .map(h -> "did you mean " + h + "? ")
+                        .orElse("");
+                node.reportAtKey("unknown parameter (" + hint + "expected one of: " + String.join(", ", known) + ")");
+            }
+        });
+        double low = values.get("novelty_low") instanceof Number n ? n.doubleValue() : 0.6;
+        if (low >= 0
+                && low <= 1
+                && values.get("novelty_high") instanceof Number n
+                && n.doubleValue() <= low
+                && n.doubleValue() >= 0) {
+            nodes.get("novelty_high").fail("a number greater than novelty_low (" + fmt(low) + ")");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.moat.detectors.coverage;
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.Decimals;
+import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.RandomProjection;
@@ -28,17 +29,45 @@ import java.util.SplittableRandom;
  * ones, whose hyperplanes are very sparse ({@link SparseProjection}). Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
  * novelty: the share of the key's last {@code window} (200) queries that opened a new cell. Score 0
  * at novelty {@code novelty_low} (0.6), 1 at {@code novelty_high} (0.9), once {@code min_queries}
- * (500) queries are in.
+ * (500) queries are in; against the peers (issue 9), both move up together when the reference
+ * plus {@code peer_margin} (0.1) is above {@code novelty_low}. The reference is {@code
+ * reference_novelty} if set, else the median over the worker's trusted keys ({@link KeyPopulation},
+ * at least {@code min_keys}, 5) of each key's peak window novelty from its second window on; a key
+ * is trusted while it is ok and its novelty, judged against the reference as it stands, scores under
+ * 0.25 (before {@code min_queries} too), and joins unjudged only while there is no reference. Where
+ * every honest query opens a new cell (documents), the peers' reference says so and novelty stops
+ * counting; the absolute thresholds stay the floor.
  */
 public final class CoverageDetector implements Detector<CoverageDetector.State> {
 
     public static final String NAME = "coverage";
-    static final Set<String> PARAMS =
-            Set.of("bits", "window", "min_queries", "warmup", "novelty_low", "novelty_high", "seed");
+    static final Set<String> PARAMS = Set.of(
+            "bits",
+            "window",
+            "min_queries",
+            "warmup",
+            "novelty_low",
+            "novelty_high",
+            "seed",
+            "reference_novelty",
+            "min_keys",
+            "peer_margin");
 
-    /** Validated parameters. */
+    /**
+     * Validated parameters; {@code referenceNovelty} is NaN when learned from the trusted peers
+     * (see {@link CoverageDetector}).
+     */
     public record Settings(
-            int bits, int window, int minQueries, int warmup, double noveltyLow, double noveltyHigh, long seed) {
+            int bits,
+            int window,
+            int minQueries,
+            int warmup,
+            double noveltyLow,
+            double noveltyHigh,
+            long seed,
+            double referenceNovelty,
+            int minKeys,
+            double peerMargin) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             Settings s = new Settings(
@@ -48,7 +77,10 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                     (int) p.integer("warmup", 32, 1, 10_000),
                     p.number("novelty_low", 0.6, 0, 1),
                     p.number("novelty_high", 0.9, 0, 1),
-                    p.integer("seed", 0xC0FE, Long.MIN_VALUE, Long.MAX_VALUE));
+                    p.integer("seed", 0xC0FE, Long.MIN_VALUE, Long.MAX_VALUE),
+                    p.number("reference_novelty", Double.NaN, 0, 1),
+                    (int) p.integer("min_keys", 5, 1, 100_000),
+                    p.number("peer_margin", 0.1, 0, 1));
             if (s.noveltyHigh <= s.noveltyLow) {
                 throw p.fail("novelty_high", s.noveltyHigh, "greater than novelty_low (" + s.noveltyLow + ")");
             }
@@ -75,7 +107,15 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         BitWindow novelty;
 
         long queries;
-        double score;
+        /** The key's slot in the peers' reference ({@link KeyPopulation}), -1 while it holds none. */
+        int slot = -1;
+        /**
+         * The highest novelty of a full window while the key was trusted, in 65,535ths (2 bytes; 0 when
+         * it was last not trusted).
+         */
+        char peak;
+        /** Whether the key's published risk was not below {@link KeyPopulation#KEY_OK_BELOW}. */
+        boolean keyNotOk;
     }
 
     public static Factory factory(Map<String, Object> params) {
@@ -86,7 +126,17 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     /** Wider inputs are first projected to this many dimensions. */
     static final int PROJECT_ABOVE = 64;
 
+    /**
+     * The reference quantile over trusted keys' peak novelty: the median, so attackers must hold
+     * more than half of the trusted weight to raise it (the 0.75 quantile the other detectors use
+     * is their lenient side; here the lenient side is up, and a quarter of the weight would do).
+     */
+    static final double PEER_QUANTILE = 0.5;
+
     private final Settings settings;
+    private final KeyPopulation population = new KeyPopulation(1024, 1, 0L, 3_600_000L, 86_400_000L, PEER_QUANTILE);
+    private final double[] summary = new double[1];
+    private static final int PEAK_UNIT = Character.MAX_VALUE;
     private final double[] projected = new double[24];
     private SparseProjection.ByWidth projections;
     private double[] planes = new double[0];
@@ -179,9 +229,55 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             s.cells++;
         }
         s.novelty.add(isNew);
-        s.score = s.queries < settings.minQueries()
-                ? 0
-                : Rows.clamp01((novelty(s) - settings.noveltyLow()) / (settings.noveltyHigh() - settings.noveltyLow()));
+        int window = settings.window();
+        if (s.novelty.full() && (s.queries - settings.warmup()) % window == 0) {
+            // From its second full window on (its first, into an empty set of visited cells, opens more than
+            // any later one), every full window: the key's peak, the highest window novelty it has shown while
+            // trusted (what its freshest data open; re-sent data open nothing, and would make a key that sends
+            // only new data look unlike peers that also re-send), and its report. Trusted: ok, and its novelty
+            // within the reference as it would be scored, even before min_queries; only while there is no
+            // reference yet does an ok key join unjudged (the start: else where every honest key's novelty is
+            // high no key could ever form the reference; a key its own coverage flagged is not ok).
+            if (s.queries - settings.warmup() >= 2L * window) {
+                double ref = reference(now);
+                double judged = judge(s, ref);
+                boolean ok = !s.keyNotOk && (judged < KeyPopulation.TRUSTED_BELOW || Double.isNaN(ref));
+                s.peak = ok ? (char) Math.max(s.peak, Math.round(novelty(s) * PEAK_UNIT)) : 0;
+                summary[0] = (double) s.peak / PEAK_UNIT;
+                s.slot = population.report(s.slot, s, summary, ok, now);
+            }
+        }
+    }
+
+    /**
+     * The peers' reference novelty: {@code reference_novelty} if set, else the median of the trusted
+     * keys' peak novelty once {@code min_keys} of them count, else NaN (none yet).
+     */
+    double reference(long now) {
+        double ref = settings.referenceNovelty();
+        if (Double.isNaN(ref) && population.activeKeys(now) >= settings.minKeys()) {
+            ref = population.median(0, now);
+        }
+        return ref;
+    }
+
+    /**
+     * Where the score starts: {@code novelty_low}, or {@code peer_margin} above the peers' reference
+     * {@code ref} when that is higher (the absolute threshold is a floor: peers can only make coverage
+     * more lenient, never stricter than before it learned from them).
+     */
+    private double low(double ref) {
+        return Double.isNaN(ref) ? settings.noveltyLow() : Math.max(settings.noveltyLow(), ref + settings.peerMargin());
+    }
+
+    /** From score 0 to 1: {@code novelty_high - novelty_low}, shifted with the start. */
+    private double span() {
+        return settings.noveltyHigh() - settings.noveltyLow();
+    }
+
+    @Override
+    public void observeRisk(State s, double risk) {
+        s.keyNotOk = !(risk < KeyPopulation.KEY_OK_BELOW);
     }
 
     /** Queries averaged into the key's centre so far. */
@@ -225,9 +321,18 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         return s.novelty == null || s.novelty.filled() == 0 ? 0 : (double) s.novelty.count() / s.novelty.filled();
     }
 
+    /**
+     * The score against the reference as it is at {@code timeMillis} (computed, not kept: 8 bytes a
+     * key; the reference is recomputed at most once a second of event time or every 64 reports).
+     */
     @Override
     public double score(State s, long timeMillis) {
-        return s.score;
+        return s.queries < settings.minQueries() || s.novelty == null ? 0 : judge(s, reference(timeMillis));
+    }
+
+    /** The key's current novelty scored against the reference {@code ref} (NaN: none), whatever its queries. */
+    private double judge(State s, double ref) {
+        return Rows.clamp01((novelty(s) - low(ref)) / span());
     }
 
     @Override
@@ -239,10 +344,14 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 .append(" cells after ")
                 .append(s.queries)
                 .append(" queries, ");
-        return Decimals.fixed(b, 100 * novelty(s), 0)
+        Decimals.fixed(b, 100 * novelty(s), 0)
                 .append("% of last ")
                 .append(s.novelty == null ? 0 : s.novelty.filled())
-                .append(" opened a new cell")
-                .toString();
+                .append(" opened a new cell");
+        double ref = reference(timeMillis);
+        if (!Double.isNaN(ref)) {
+            Decimals.fixed(b.append(" (peers "), 100 * ref, 0).append("%)");
+        }
+        return b.toString();
     }
 }
