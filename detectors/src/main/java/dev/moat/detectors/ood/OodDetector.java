@@ -132,6 +132,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
     /** A window entry's bin byte carries this bit when the answer's input was near the peers' inputs. */
     static final int NEAR_BIT = 0x40;
 
+    /**
+     * Answers with a top-1 minus top-2 margin below this (boundary's default {@code margin}) count as
+     * evidence even on inputs near the peers'.
+     */
+    static final double HESITANT = 0.2;
+
     /** The bin of a window entry's bin byte. */
     static final int BIN_MASK = 0x3f;
 
@@ -390,6 +396,20 @@ public final class OodDetector implements Detector<OodDetector.State> {
         return prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
     }
 
+    /** Top-1 minus top-2 probability ({@code c} is the top-1's); for a single column p, |2p - 1|. */
+    private static double margin(double[] prediction, int cls, double c) {
+        if (prediction.length == 1) {
+            return Math.abs(2 * prediction[0] - 1);
+        }
+        double second = 0;
+        for (int i = 0; i < prediction.length; i++) {
+            if (i != cls && prediction[i] > second) {
+                second = prediction[i];
+            }
+        }
+        return c - second;
+    }
+
     @Override
     public void update(State s, double[] input, double[] prediction, long now) {
         int cls = prediction.length == 0 ? -1 : top1Class(prediction);
@@ -415,7 +435,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
         boolean trusted = s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk;
         if (inputs.enabled()) {
             int self = System.identityHashCode(s);
-            if (inputs.near(input, self)) {
+            // a hesitant answer (on a decision boundary) stays evidence whatever the input looks like: a line
+            // search between natural points stays near them, and its answers are what it is after
+            if (margin(prediction, cls, c) >= HESITANT && inputs.near(input, self)) {
                 b |= NEAR_BIT;
             }
             if (trusted) {
