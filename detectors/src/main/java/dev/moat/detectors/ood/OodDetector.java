@@ -195,7 +195,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     p.number("d_high", 0.2, 0, 1),
                     p.number("alpha", 1e-4, 0, 1),
                     p.number("max_widening", 3, 1, 10),
-                    p.number("input_near", 2, 0, 10),
+                    p.number("input_near", 0, 0, 10),
                     raw.containsKey("input_seed") ? p.integer("input_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
                     cdf,
                     Map.of(),
