@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
  *       drawn per worker from a secret generator (SecureRandom-seeded unless {@code input_seed} is set),
  *       so a key cannot learn which coordinates to keep natural.
  *   <li><b>Rows.</b> A reservoir of {@value #ROWS} sampled rows of trusted keys' queries (ood score
- *       below 0.25, risk below 0.5), each query admitted with probability 1/{@value #ADMIT_ONE_IN},
+ *       below 0.25, risk below 0.5), each query admitted until {@value #MIN_ROWS} rows are held, then
+ *       with probability 1/{@value #ADMIT_ONE_IN},
  *       at most {@value #PER_OWNER} rows per key (a key's later rows replace its own), and a key's rows
  *       dropped at once when it stops being trusted. So no key holds more than an eighth of it.
  *   <li><b>Metric.</b> Coordinates centred on their median and scaled by their robust spread, then
@@ -120,9 +121,13 @@ final class InputReference {
         return false;
     }
 
-    /** Offers a trusted key's query: admitted with probability 1/{@value #ADMIT_ONE_IN}. */
+    /**
+     * Offers a trusted key's query: admitted while fewer than {@value #MIN_ROWS} rows are held (so the
+     * reference is ready after about as many trusted queries), then with probability 1/{@value
+     * #ADMIT_ONE_IN}.
+     */
     void offer(double[] input, int self) {
-        if (near <= 0 || input.length == 0 || random.nextInt(ADMIT_ONE_IN) != 0) {
+        if (near <= 0 || input.length == 0 || (filled >= MIN_ROWS && random.nextInt(ADMIT_ONE_IN) != 0)) {
             return;
         }
         if (width < 0) {

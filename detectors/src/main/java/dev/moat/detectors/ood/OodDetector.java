@@ -67,6 +67,22 @@ import java.util.Set;
  * the file's pooled CDF the pooled one's; a file without them, or {@code reference_confidences},
  * is one pooled CDF used as before, without the class mix.
  *
+ * <p><b>Inputs like the peers' ({@code input_near}, off by default).</b> Confidence alone cannot tell a
+ * customer whose data sit elsewhere in the data's range (the wide series peers: a window's level moves
+ * the model's confidence so much that one honest peer reaches D+ 0.68 against the others, past the
+ * widened 0.36-0.6) from a key whose queries are off the data. With {@code input_near: X} (X > 0; 2
+ * measured) the worker keeps a reference of the trusted keys' inputs ({@link InputReference}: 16
+ * secretly sampled coordinates, whitened, 128 rows, at most 16 a key) and marks each answer whose
+ * input lies within X times the peers' typical distance of another key's row (its own rows never
+ * vouch for it) and whose top-1 minus top-2 margin is at least {@value #HESITANT}: such an answer
+ * counts as the reference itself in the window's CDF, so D+ is (the share of the other answers) x
+ * (their own D+). The bit rides in the bin byte, so no bytes per key. Off by default because of its
+ * price: JbDA steps and line searches stay near natural inputs, and with the gate {@code ood} no
+ * longer flags the 13-input line search mixed 1:3, nor, among the other attackers of {@code
+ * NarrowAndWideAdaptiveAttackersTest}, 13-input JbDA per feature and mixed 1:1 or the 3,072-input
+ * line search mixed 1:1 / 1:3 and JbDA random-size Sybils ({@code
+ * OodInputGateTest.theInputGateLetsStepsAndLineSearchesNearNaturalDataPastOodBypass}).
+ *
  * <p>How an attacker would get around it, and what they get:
  *
  * <ul>
