@@ -85,8 +85,6 @@ final class ClassReferences {
     private final int[] voterTotal;
     private final int[] voterAcc;
     private final double[] voterWeight;
-    private final double[] voterValue;
-    private final long[] voterOrder;
     private final double[] envelope;
     private boolean hasEnvelope;
     private int reportsSince = Integer.MAX_VALUE;
@@ -115,8 +113,6 @@ final class ClassReferences {
         this.voterTotal = new int[capacity];
         this.voterAcc = new int[capacity];
         this.voterWeight = new double[capacity];
-        this.voterValue = new double[capacity];
-        this.voterOrder = new long[capacity];
         this.envelope = new double[bins];
     }
 
@@ -334,6 +330,7 @@ final class ClassReferences {
                 cdfs[code] = cdf;
             }
             for (int b = 0; b < bins; b++) {
+                double acc = 0;
                 int upTo = ((code * bins + b + 1) << COUNT_BITS);
                 for (int j = 0; j < m; j++) {
                     int[] c = cells[voterSlot[j]];
@@ -341,14 +338,7 @@ final class ClassReferences {
                         voterAcc[j] += c[voterPos[j]] & COUNT_MASK;
                         voterPos[j]++;
                     }
-                    voterValue[j] = (double) voterAcc[j] / voterTotal[j];
-                }
-                // the confident side winsorised at the voters' weighted median: a voter more confident than
-                // the median (a lower CDF value) counts as the median, so confident keys cannot pull the class
-                double median = weightedMedian(m, total);
-                double acc = 0;
-                for (int j = 0; j < m; j++) {
-                    acc += voterWeight[j] * Math.max(voterValue[j], median);
+                    acc += voterWeight[j] * voterAcc[j] / voterTotal[j];
                 }
                 cdf[b] = acc / total;
             }
@@ -423,27 +413,6 @@ final class ClassReferences {
             }
         }
         return true;
-    }
-
-    /**
-     * The weighted median of {@link #voterValue}[0..m) with {@link #voterWeight} (summing to {@code
-     * total}): the value at which the voters' weight, in ascending order of value, first reaches half.
-     * Values are CDF values in [0, 1], so their float bits sort as they do.
-     */
-    private double weightedMedian(int m, double total) {
-        for (int j = 0; j < m; j++) {
-            voterOrder[j] = ((long) Float.floatToIntBits((float) voterValue[j]) << 32) | j;
-        }
-        Arrays.sort(voterOrder, 0, m);
-        double acc = 0;
-        for (int i = 0; i < m; i++) {
-            int j = (int) voterOrder[i];
-            acc += voterWeight[j];
-            if (acc >= 0.5 * total - 1e-12) {
-                return voterValue[j];
-            }
-        }
-        return voterValue[(int) voterOrder[m - 1]];
     }
 
     /** The first index in c[0..n) whose value is at least {@code key} (c is sorted). */
