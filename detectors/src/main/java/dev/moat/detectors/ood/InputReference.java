@@ -44,7 +44,7 @@ final class InputReference {
     static final int MIN_ROWS = 48;
     static final int MIN_OWNERS = 3;
     static final int ADMIT_ONE_IN = 4;
-    static final int REFIT_EVERY = 32;
+    static final int REFIT_EVERY = 256;
     static final double RIDGE = 0.05;
     static final double TRIM = 0.75;
 
