@@ -78,10 +78,9 @@ import java.util.Set;
  * counts as the reference itself in the window's CDF, so D+ is (the share of the other answers) x
  * (their own D+). The bit rides in the bin byte, so no bytes per key. Off by default because of its
  * price: JbDA steps and line searches stay near natural inputs, and with the gate {@code ood} no
- * longer flags the 13-input line search mixed 1:3, nor, among the other attackers of {@code
- * NarrowAndWideAdaptiveAttackersTest}, 13-input JbDA per feature and mixed 1:1 or the 3,072-input
- * line search mixed 1:1 / 1:3 and JbDA random-size Sybils ({@code
- * OodInputGateTest.theInputGateLetsStepsAndLineSearchesNearNaturalDataPastOodBypass}).
+ * longer flags, in {@code NarrowAndWideAdaptiveAttackersTest}, the 13-input line searches mixed 1:1
+ * and 1:3, JbDA mixed 1:1 and its Sybils over 5 tenants, or the 3,072-input line search mixed 1:1 /
+ * 1:3 ({@code OodInputGateTest.theInputGateLetsStepsAndLineSearchesNearNaturalDataPastOodBypass}).
  *
  * <p>How an attacker would get around it, and what they get:
  *
