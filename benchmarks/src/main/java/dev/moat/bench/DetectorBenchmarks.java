@@ -122,6 +122,34 @@ public class DetectorBenchmarks {
         }
     }
 
+    /**
+     * {@code ood} with its input gate on ({@code input_near: 2}): four other keys' rows (smooth, unlike
+     * the measured key's uniform pixels) fill the worker's input reference first, so every measured
+     * query is whitened and scans every row without finding one near (the gate's worst case).
+     */
+    public static class OodInputGate extends OneKey {
+        Detector.Factory factory() {
+            return OodDetector.factory(Map.of("input_near", 2.0, "input_seed", 7L));
+        }
+
+        @Setup(Level.Trial)
+        public void otherKeys() {
+            SplittableRandom r = new SplittableRandom(11);
+            for (int k = 0; k < 4; k++) {
+                Object other = detector.newState();
+                for (int q = 0; q < 400; q++) {
+                    double[] x = new double[dims];
+                    double base = r.nextDouble(0, 16);
+                    for (int j = 0; j < dims; j++) {
+                        x[j] = base + Math.sin(j * 0.05 + k);
+                    }
+                    time += 50;
+                    detector.update(other, x, predictions[q % rows], time);
+                }
+            }
+        }
+    }
+
     public static class Coverage extends OneKey {
         Detector.Factory factory() {
             return CoverageDetector.factory(Map.of());
@@ -149,6 +177,12 @@ public class DetectorBenchmarks {
     /** Budget: 5 us per query. */
     @Benchmark
     public double ood(Ood k) {
+        return k.update();
+    }
+
+    /** Budget: 5 us per query (ood's, with its input gate on). */
+    @Benchmark
+    public double oodInputGate(OodInputGate k) {
         return k.update();
     }
 

@@ -28,12 +28,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class HonestTrafficThatLooksLikeProbingTest {
 
+    /**
+     * The examples' policy, or with {@code -Doodinputnear=X} the same with {@code ood}'s input gate at
+     * {@code input_near: X} ({@link OodInputGateTest#all}), to survey the gate.
+     */
+    static final dev.moat.detectors.engine.DetectorProfile PROFILE = System.getProperty("oodinputnear") != null
+            ? OodInputGateTest.all(Double.parseDouble(System.getProperty("oodinputnear")))
+            : NarrowAndWideAdaptiveAttackersTest.ALL;
+
     static final long START = 600_000;
     static final int ROWS = 3_000;
 
     /** Twelve ordinary keys of the domain, 1,500 rows each, one every {@code gapMillis}. */
     static Scenario peers(HonestDomain d, long seed, long gapMillis) {
-        Scenario s = new Scenario(NarrowAndWideAdaptiveAttackersTest.ALL, d::predict);
+        Scenario s = new Scenario(PROFILE, d::predict);
         for (int k = 0; k < 12; k++) {
             s.add("peer-" + k, "good", d.peer(seed * 100 + k), 1_500, k * 700L, () -> gapMillis);
         }

@@ -161,7 +161,7 @@ class OodSpreadProbe {
     void peersOfWideSeriesModels() {
         for (int dims : new int[] {784, 3072}) {
             HonestDomain d = HonestDomain.series(dims, 1);
-            Scenario s = HonestTrafficThatLooksLikeProbingTest.peers(d, 1, 1_500);
+            Scenario s = HonestTrafficThatLooksLikeProbingTest.peers(d, 1, Long.getLong("oodprobegap", 1_500));
             s.run();
             print("series" + dims, s);
         }

@@ -141,12 +141,14 @@ final class PolicySection {
     private static final Map<String, long[]> OOD_INTEGERS = Map.of(
             "window", new long[] {10, 100_000},
             "min_queries", new long[] {1, 100_000},
-            "min_keys", new long[] {1, 100_000});
+            "min_keys", new long[] {1, 100_000},
+            "input_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
     private static final Map<String, double[]> OOD_NUMBERS = Map.of(
             "d_low", new double[] {0, 1},
             "d_high", new double[] {0, 1},
             "alpha", new double[] {0, 1},
-            "max_widening", new double[] {1, 10});
+            "max_widening", new double[] {1, 10},
+            "input_near", new double[] {0, 10});
 
     /**
      * Every {@code ood} parameter is known here (the detector's own ranges): unknown names, out-of-range
@@ -163,7 +165,10 @@ final class PolicySection {
             double[] numbers = OOD_NUMBERS.get(key);
             if (integers != null) {
                 if (v != null && (!(v instanceof Long l) || l < integers[0] || l > integers[1])) {
-                    node.fail("a whole number in [" + integers[0] + ", " + integers[1] + "]");
+                    node.fail(
+                            integers[0] == Long.MIN_VALUE
+                                    ? "a whole number"
+                                    : "a whole number in [" + integers[0] + ", " + integers[1] + "]");
                 }
             } else if (numbers != null) {
                 if (v != null

@@ -223,7 +223,7 @@ final class ClassReferences {
         for (int i = 0; i < filled; i++) {
             int code = window[2 * i + 1] & 0xff;
             if (code != UNTRACKED) {
-                sortBuf[n++] = (char) (code * bins + window[2 * i]);
+                sortBuf[n++] = (char) (code * bins + (window[2 * i] & OodDetector.BIN_MASK));
             }
         }
         Arrays.sort(sortBuf, 0, n);

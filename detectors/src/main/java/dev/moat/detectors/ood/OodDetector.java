@@ -67,6 +67,21 @@ import java.util.Set;
  * the file's pooled CDF the pooled one's; a file without them, or {@code reference_confidences},
  * is one pooled CDF used as before, without the class mix.
  *
+ * <p><b>Inputs like the peers' ({@code input_near}, off by default).</b> Confidence alone cannot tell a
+ * customer whose data sit elsewhere in the data's range (the wide series peers: a window's level moves
+ * the model's confidence so much that one honest peer reaches D+ 0.68 against the others, past the
+ * widened 0.36-0.6) from a key whose queries are off the data. With {@code input_near: X} (X > 0; 2
+ * measured) the worker keeps a reference of the trusted keys' inputs ({@link InputReference}: 16
+ * secretly sampled coordinates, whitened, 128 rows, at most 16 a key) and marks each answer whose
+ * input lies within X times the peers' typical distance of another key's row (its own rows never
+ * vouch for it) and whose top-1 minus top-2 margin is at least {@value #HESITANT}: such an answer
+ * counts as the reference itself in the window's CDF, so D+ is (the share of the other answers) x
+ * (their own D+). The bit rides in the bin byte, so no bytes per key. Off by default because of its
+ * price: JbDA steps and line searches stay near natural inputs, and with the gate {@code ood} no
+ * longer flags, in {@code NarrowAndWideAdaptiveAttackersTest}, the 13-input line searches mixed 1:1
+ * and 1:3, JbDA mixed 1:1 and its Sybils over 5 tenants, or the 3,072-input line search mixed 1:1 /
+ * 1:3 ({@code OodInputGateTest.theInputGateLetsStepsAndLineSearchesNearNaturalDataPastOodBypass}).
+ *
  * <p>How an attacker would get around it, and what they get:
  *
  * <ul>
@@ -118,7 +133,28 @@ public final class OodDetector implements Detector<OodDetector.State> {
     static final int BINS = 40;
     static final int REPORT_EVERY = 200;
     static final Set<String> PARAMS = Set.of(
-            "window", "min_queries", "min_keys", "d_low", "d_high", "alpha", "max_widening", "reference_confidences");
+            "window",
+            "min_queries",
+            "min_keys",
+            "d_low",
+            "d_high",
+            "alpha",
+            "max_widening",
+            "input_near",
+            "input_seed",
+            "reference_confidences");
+
+    /** A window entry's bin byte carries this bit when the answer's input was near the peers' inputs. */
+    static final int NEAR_BIT = 0x40;
+
+    /**
+     * Answers with a top-1 minus top-2 margin below this (boundary's default {@code margin}) count as
+     * evidence even on inputs near the peers'.
+     */
+    static final double HESITANT = 0.2;
+
+    /** The bin of a window entry's bin byte. */
+    static final int BIN_MASK = 0x3f;
 
     /** The quantile, over trusted keys' weight, of their D- that measures how much the peers differ. */
     static final double SPREAD_QUANTILE = 0.75;
@@ -138,6 +174,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
             double dHigh,
             double alpha,
             double maxWidening,
+            double inputNear,
+            Long inputSeed,
             double[] referenceCdf,
             Map<Integer, double[]> classCdfs,
             Map<Long, double[]> pairCdfs) {
@@ -172,6 +210,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     p.number("d_high", 0.2, 0, 1),
                     p.number("alpha", 1e-4, 0, 1),
                     p.number("max_widening", 3, 1, 10),
+                    p.number("input_near", 0, 0, 10),
+                    raw.containsKey("input_seed") ? p.integer("input_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
                     cdf,
                     Map.of(),
                     Map.of());
@@ -228,6 +268,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
                         parsed.dHigh(),
                         parsed.alpha(),
                         parsed.maxWidening(),
+                        parsed.inputNear(),
+                        parsed.inputSeed(),
                         calibration.oodReference(),
                         calibration.oodClassReferences(),
                         calibration.oodPairReferences())
@@ -238,6 +280,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final Settings settings;
     private final KeyPopulation population = KeyPopulation.standard(BINS);
     private final ClassReferences classes;
+    private final InputReference inputs;
     private final double[] cdf = new double[BINS];
     private final double[] pooled = new double[BINS];
     private final double[] reference = new double[BINS];
@@ -342,6 +385,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
         this.spreadOrder = new long[population.capacity()];
         this.classes = new ClassReferences(
                 population, BINS, Math.min(settings.minKeys(), ClassReferences.MIN_VOTERS), settings.dHigh());
+        // the gate needs peers' inputs: off with a configured reference (no peers are read)
+        this.inputs = new InputReference(
+                settings.referenceCdf() == null ? settings.inputNear() : 0,
+                settings.inputSeed() != null ? settings.inputSeed() : new java.security.SecureRandom().nextLong());
     }
 
     static int bin(double confidence) {
@@ -362,6 +409,20 @@ public final class OodDetector implements Detector<OodDetector.State> {
     /** The top-1 class of a prediction: its argmax, or for a single column p, 1 when p >= 0.5. */
     static int top1Class(double[] prediction) {
         return prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
+    }
+
+    /** Top-1 minus top-2 probability ({@code c} is the top-1's); for a single column p, |2p - 1|. */
+    private static double margin(double[] prediction, int cls, double c) {
+        if (prediction.length == 1) {
+            return Math.abs(2 * prediction[0] - 1);
+        }
+        double second = 0;
+        for (int i = 0; i < prediction.length; i++) {
+            if (i != cls && prediction[i] > second) {
+                second = prediction[i];
+            }
+        }
+        return c - second;
     }
 
     @Override
@@ -386,6 +447,18 @@ public final class OodDetector implements Detector<OodDetector.State> {
             s.filled++;
         }
         int b = bin(c);
+        boolean trusted = s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk;
+        if (inputs.enabled()) {
+            int self = System.identityHashCode(s);
+            // a hesitant answer (on a decision boundary) stays evidence whatever the input looks like: a line
+            // search between natural points stays near them, and its answers are what it is after
+            if (margin(prediction, cls, c) >= HESITANT && inputs.near(input, self)) {
+                b |= NEAR_BIT;
+            }
+            if (trusted) {
+                inputs.offer(input, self);
+            }
+        }
         s.window[2 * s.next] = (byte) b;
         s.window[2 * s.next + 1] = (byte)
                 (configuredClasses != null
@@ -410,6 +483,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
         // the statistic moves little per query: recompute every 10 answers
         if (s.queries % 10 == 0 || s.filled == settings.minQueries()) {
             s.score = computeScore(s, now);
+            if (trusted && s.score >= KeyPopulation.TRUSTED_BELOW) {
+                inputs.drop(System.identityHashCode(s));
+            }
         }
     }
 
@@ -418,13 +494,51 @@ public final class OodDetector implements Detector<OodDetector.State> {
         java.util.Arrays.fill(counts, 0);
         byte[] w = s.window;
         for (int i = 0, n = s.filled; i < n; i++) {
-            counts[w[2 * i]]++;
+            counts[w[2 * i] & BIN_MASK]++;
         }
         double acc = 0;
         for (int i = 0; i < BINS; i++) {
             acc += counts[i];
             out[i] = acc / s.filled;
         }
+    }
+
+    /**
+     * The key's window as a CDF in which the answers to inputs near the peers' inputs (see {@link
+     * InputReference}) count as the reference itself: sum over the other answers of their bins' steps,
+     * plus (their share) x ref. Its D+ against ref is the share of the answers to inputs unlike the peers'
+     * times their own D+: answers less confident than the peers' on inputs like the peers' are no evidence.
+     */
+    private void evidenceCdf(State s, double[] ref, double[] out) {
+        java.util.Arrays.fill(counts, 0);
+        byte[] w = s.window;
+        int near = 0;
+        for (int i = 0, n = s.filled; i < n; i++) {
+            int b = w[2 * i];
+            if ((b & NEAR_BIT) != 0) {
+                near++;
+            } else {
+                counts[b]++;
+            }
+        }
+        double nearShare = (double) near / s.filled;
+        double acc = 0;
+        for (int i = 0; i < BINS; i++) {
+            acc += counts[i];
+            out[i] = acc / s.filled + nearShare * ref[i];
+        }
+    }
+
+    /** The share of the key's window whose inputs were near the peers' inputs. */
+    private static double nearShare(State s) {
+        int near = 0;
+        byte[] w = s.window;
+        for (int i = 0, n = s.filled; i < n; i++) {
+            if ((w[2 * i] & NEAR_BIT) != 0) {
+                near++;
+            }
+        }
+        return s.filled == 0 ? 0 : (double) near / s.filled;
     }
 
     private double computeScore(State s, long now) {
@@ -443,7 +557,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             System.arraycopy(ref, 0, pooled, 0, BINS);
             ref = mixture(s, now);
         }
-        cdfOf(s, cdf);
+        evidenceCdf(s, ref, cdf);
         s.d = KolmogorovSmirnov.dPlus(cdf, ref, BINS);
         s.p = KolmogorovSmirnov.oneSidedP(s.d, s.filled);
         double f = widening(now);
@@ -611,7 +725,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     @Override
     public void observeRisk(State s, double risk) {
-        s.keyNotOk = !(risk < KeyPopulation.KEY_OK_BELOW);
+        boolean notOk = !(risk < KeyPopulation.KEY_OK_BELOW);
+        if (notOk && !s.keyNotOk) {
+            inputs.drop(System.identityHashCode(s));
+        }
+        s.keyNotOk = notOk;
     }
 
     @Override
@@ -638,6 +756,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
         Decimals.fixed(b.append(", one-sided KS D+="), s.d, 2).append(" (p=");
         Decimals.scientific(b, s.p, 1).append(')');
+        double near = nearShare(s);
+        if (near > 0) {
+            Decimals.fixed(b.append("; "), 100 * near, 0).append("% of them on inputs like the peers', not counted");
+        }
         if (s.widening > 1) {
             Decimals.fixed(b.append("; the peers differ, so scored from D+ "), s.widening * settings.dLow(), 2);
             Decimals.fixed(b.append(" to "), s.widening * settings.dHigh(), 2);
