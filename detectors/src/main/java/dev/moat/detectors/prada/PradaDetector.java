@@ -789,7 +789,8 @@ public final class PradaDetector implements Detector<PradaState> {
         float[] prev = s.prevSteps != null && s.prevSteps.length == n ? s.prevSteps : null;
         // the floor: step_min_fraction of the key's largest value, or of this displacement's if smaller
         // (one outlier query would raise the key's for good); clipping is judged on the displacement itself
-        return signSteps.isStepScaled(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev);
+        // isStepScaled's answer and prev, in fewer passes without data-dependent branches
+        return signSteps.isStepKeyed(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev);
     }
 
     /** Keys keep recent rows only past this many queries (the light keys' limit): short-lived keys pay nothing. */
