@@ -184,6 +184,8 @@ public final class PradaDetector implements Detector<PradaState> {
     private final byte[] codeScratch;
     /** A recent row as it is built, before it is copied into the ring. */
     private final byte[] recentScratch;
+    /** The query's sum of squares over its sample, and that of the recent row built from it. */
+    private final double[] recentSums = new double[2];
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
     private final java.util.SplittableRandom sampler;
     /**
@@ -836,18 +838,16 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         float[] scale = r.scale;
         int stride = ByteRows.stride(n);
-        double normSq = 0;
-        for (int i = 0; i < n; i++) {
-            normSq += (double) xRaw[i] * xRaw[i];
-        }
-        float norm = (float) Math.sqrt(normSq);
+        // the row as the ring will store it, built now in the scratch (which the search does not use),
+        // in the pass that sums the query's own squares for its norm
+        double[] sums = recentSums;
+        ByteRows.encode(xRaw, n, recentScratch, 0, sums);
+        float norm = (float) Math.sqrt(sums[0]);
         if (norm <= r.normLimit) {
-            // rows far beyond the key's median norm (outlier queries) do not set the scales
+            // rows far beyond the key's median norm (outlier queries) do not set the scales; a NaN value
+            // makes the norm NaN, so a is never NaN here and Math.max keeps what the comparison kept
             for (int i = 0; i < n; i++) {
-                float a = Math.abs(xRaw[i]);
-                if (a > scale[i]) {
-                    scale[i] = a;
-                }
+                scale[i] = Math.max(scale[i], Math.abs(xRaw[i]));
             }
         }
         // hot keys (a step found in the recent rows among their last RECENT_HOT searches) are searched on
@@ -907,23 +907,15 @@ public final class PradaDetector implements Detector<PradaState> {
             slot = r.next;
         }
         r.next = (slot + 1) % cap;
-        // the stored row's norm, as decoded: the norm test compares the query with what the scan reads
-        r.norms[slot] = (float) Math.sqrt(encodeRecent(xRaw, n, recentScratch, r.rows, slot * stride));
+        // the stored row's norm, as decoded: the norm test compares the query with what the scan reads;
+        // the row was built in the scratch and is copied in one block: the ring's row is mostly not in
+        // cache, and a store per code to it filled the store buffer with misses
+        System.arraycopy(recentScratch, 0, r.rows, slot * stride, stride);
+        r.norms[slot] = (float) Math.sqrt(sums[1]);
         if (r.count == RESCALE_FIRST || (s.queries & (RESCALE_EVERY - 1)) == 0) {
             rescale(r, n, stride);
         }
         return step;
-    }
-
-    /**
-     * {@link ByteRows#encode} of x[0..n) at {@code base}, returning the stored row's sum of squares
-     * (no second pass over the row). The row is built in {@code scratch} and copied in one block: the ring's row is mostly not in cache, and a
-     * store per code to it filled the store buffer with misses.
-     */
-    private static double encodeRecent(float[] x, int n, byte[] scratch, byte[] rows, int base) {
-        double sumSq = ByteRows.encode(x, n, scratch, 0);
-        System.arraycopy(scratch, 0, rows, base, ByteRows.stride(n));
-        return sumSq;
     }
 
     /** The scales are rebuilt from the recent rows when the ring first holds this many, then every RESCALE_EVERY queries. */
@@ -961,11 +953,10 @@ public final class PradaDetector implements Detector<PradaState> {
                 int base = k * stride;
                 float lo = ByteRows.offset(rows, base, n);
                 float step = ByteRows.step(rows, base, n);
+                // a stored row's offset and step are finite (ByteRows.step and offset), so a is never
+                // NaN and Math.max keeps what the comparison kept, without a branch
                 for (int i = 0; i < n; i++) {
-                    float a = Math.abs(lo + step * (rows[base + i] & 0xFF));
-                    if (a > scale[i]) {
-                        scale[i] = a;
-                    }
+                    scale[i] = Math.max(scale[i], Math.abs(lo + step * (rows[base + i] & 0xFF)));
                 }
             }
         }
