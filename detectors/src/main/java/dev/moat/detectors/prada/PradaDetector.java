@@ -844,10 +844,12 @@ public final class PradaDetector implements Detector<PradaState> {
         ByteRows.encode(xRaw, n, recentScratch, 0, sums);
         float norm = (float) Math.sqrt(sums[0]);
         if (norm <= r.normLimit) {
-            // rows far beyond the key's median norm (outlier queries) do not set the scales; a NaN value
-            // makes the norm NaN, so a is never NaN here and Math.max keeps what the comparison kept
+            // rows far beyond the key's median norm (outlier queries) do not set the scales
             for (int i = 0; i < n; i++) {
-                scale[i] = Math.max(scale[i], Math.abs(xRaw[i]));
+                float a = Math.abs(xRaw[i]);
+                if (a > scale[i]) {
+                    scale[i] = a;
+                }
             }
         }
         // hot keys (a step found in the recent rows among their last RECENT_HOT searches) are searched on
@@ -953,10 +955,11 @@ public final class PradaDetector implements Detector<PradaState> {
                 int base = k * stride;
                 float lo = ByteRows.offset(rows, base, n);
                 float step = ByteRows.step(rows, base, n);
-                // a stored row's offset and step are finite (ByteRows.step and offset), so a is never
-                // NaN and Math.max keeps what the comparison kept, without a branch
                 for (int i = 0; i < n; i++) {
-                    scale[i] = Math.max(scale[i], Math.abs(lo + step * (rows[base + i] & 0xFF)));
+                    float a = Math.abs(lo + step * (rows[base + i] & 0xFF));
+                    if (a > scale[i]) {
+                        scale[i] = a;
+                    }
                 }
             }
         }
