@@ -49,15 +49,72 @@ final class ByteRows {
      * codes are written.
      */
     static double encode(float[] x, int dims, byte[] rows, int base) {
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
+        // the smallest and the largest value, each in two lanes (Math.min and max take -0 under +0 and
+        // keep a NaN whatever the order, so the lanes give the one pass's result; a NaN's bits never
+        // reach the row: it makes the step 0 and the offset 0): a Math.min waits on the one before it
+        // (several instructions on x86), the lanes' overlap
+        float lo0 = Float.POSITIVE_INFINITY;
+        float lo1 = Float.POSITIVE_INFINITY;
+        float hi0 = Float.NEGATIVE_INFINITY;
+        float hi1 = Float.NEGATIVE_INFINITY;
         boolean whole = true;
-        for (int i = 0; i < dims; i++) {
+        int i = 0;
+        for (; i + 2 <= dims; i += 2) {
+            float v0 = x[i];
+            float v1 = x[i + 1];
+            lo0 = Math.min(lo0, v0);
+            lo1 = Math.min(lo1, v1);
+            hi0 = Math.max(hi0, v0);
+            hi1 = Math.max(hi1, v1);
+            whole &= isWhole(v0) & isWhole(v1);
+        }
+        for (; i < dims; i++) {
             float v = x[i];
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
+            lo0 = Math.min(lo0, v);
+            hi0 = Math.max(hi0, v);
             whole &= isWhole(v);
         }
+        return encode(x, dims, rows, base, Math.min(lo0, lo1), Math.max(hi0, hi1), whole);
+    }
+
+    /**
+     * As {@link #encode(float[], int, byte[], int)}, and also x's own sum of squares, {@code (double)
+     * x[i] * x[i]} added in coordinate order, into {@code sums[0]} (the stored row's into {@code
+     * sums[1]}): PRADA's recent rows need both, and the two sums' additions, each waiting on the last,
+     * overlap the range's in one pass.
+     */
+    static void encode(float[] x, int dims, byte[] rows, int base, double[] sums) {
+        float lo0 = Float.POSITIVE_INFINITY;
+        float lo1 = Float.POSITIVE_INFINITY;
+        float hi0 = Float.NEGATIVE_INFINITY;
+        float hi1 = Float.NEGATIVE_INFINITY;
+        boolean whole = true;
+        double sumSq = 0;
+        int i = 0;
+        for (; i + 2 <= dims; i += 2) {
+            float v0 = x[i];
+            float v1 = x[i + 1];
+            lo0 = Math.min(lo0, v0);
+            lo1 = Math.min(lo1, v1);
+            hi0 = Math.max(hi0, v0);
+            hi1 = Math.max(hi1, v1);
+            whole &= isWhole(v0) & isWhole(v1);
+            sumSq += (double) v0 * v0;
+            sumSq += (double) v1 * v1;
+        }
+        for (; i < dims; i++) {
+            float v = x[i];
+            lo0 = Math.min(lo0, v);
+            hi0 = Math.max(hi0, v);
+            whole &= isWhole(v);
+            sumSq += (double) v * v;
+        }
+        sums[0] = sumSq;
+        sums[1] = encode(x, dims, rows, base, Math.min(lo0, lo1), Math.max(hi0, hi1), whole);
+    }
+
+    /** The codes and header of x[0..dims) given its smallest and largest value; returns the stored row's sum of squares. */
+    private static double encode(float[] x, int dims, byte[] rows, int base, float lo, float hi, boolean whole) {
         float step = step(lo, hi, whole);
         lo = offset(lo, step);
         float inv = step == 0 ? 0 : 1 / step;

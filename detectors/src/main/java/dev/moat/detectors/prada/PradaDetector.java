@@ -184,6 +184,8 @@ public final class PradaDetector implements Detector<PradaState> {
     private final byte[] codeScratch;
     /** A recent row as it is built, before it is copied into the ring. */
     private final byte[] recentScratch;
+    /** The query's sum of squares over its sample, and that of the recent row built from it. */
+    private final double[] recentSums = new double[2];
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
     private final java.util.SplittableRandom sampler;
     /**
@@ -789,7 +791,8 @@ public final class PradaDetector implements Detector<PradaState> {
         float[] prev = s.prevSteps != null && s.prevSteps.length == n ? s.prevSteps : null;
         // the floor: step_min_fraction of the key's largest value, or of this displacement's if smaller
         // (one outlier query would raise the key's for good); clipping is judged on the displacement itself
-        return signSteps.isStepScaled(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev);
+        // isStepScaled's answer and prev, in fewer passes without data-dependent branches
+        return signSteps.isStepKeyed(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev);
     }
 
     /** Keys keep recent rows only past this many queries (the light keys' limit): short-lived keys pay nothing. */
@@ -835,11 +838,11 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         float[] scale = r.scale;
         int stride = ByteRows.stride(n);
-        double normSq = 0;
-        for (int i = 0; i < n; i++) {
-            normSq += (double) xRaw[i] * xRaw[i];
-        }
-        float norm = (float) Math.sqrt(normSq);
+        // the row as the ring will store it, built now in the scratch (which the search does not use),
+        // in the pass that sums the query's own squares for its norm
+        double[] sums = recentSums;
+        ByteRows.encode(xRaw, n, recentScratch, 0, sums);
+        float norm = (float) Math.sqrt(sums[0]);
         if (norm <= r.normLimit) {
             // rows far beyond the key's median norm (outlier queries) do not set the scales
             for (int i = 0; i < n; i++) {
@@ -906,23 +909,15 @@ public final class PradaDetector implements Detector<PradaState> {
             slot = r.next;
         }
         r.next = (slot + 1) % cap;
-        // the stored row's norm, as decoded: the norm test compares the query with what the scan reads
-        r.norms[slot] = (float) Math.sqrt(encodeRecent(xRaw, n, recentScratch, r.rows, slot * stride));
+        // the stored row's norm, as decoded: the norm test compares the query with what the scan reads;
+        // the row was built in the scratch and is copied in one block: the ring's row is mostly not in
+        // cache, and a store per code to it filled the store buffer with misses
+        System.arraycopy(recentScratch, 0, r.rows, slot * stride, stride);
+        r.norms[slot] = (float) Math.sqrt(sums[1]);
         if (r.count == RESCALE_FIRST || (s.queries & (RESCALE_EVERY - 1)) == 0) {
             rescale(r, n, stride);
         }
         return step;
-    }
-
-    /**
-     * {@link ByteRows#encode} of x[0..n) at {@code base}, returning the stored row's sum of squares
-     * (no second pass over the row). The row is built in {@code scratch} and copied in one block: the ring's row is mostly not in cache, and a
-     * store per code to it filled the store buffer with misses.
-     */
-    private static double encodeRecent(float[] x, int n, byte[] scratch, byte[] rows, int base) {
-        double sumSq = ByteRows.encode(x, n, scratch, 0);
-        System.arraycopy(scratch, 0, rows, base, ByteRows.stride(n));
-        return sumSq;
     }
 
     /** The scales are rebuilt from the recent rows when the ring first holds this many, then every RESCALE_EVERY queries. */

@@ -320,8 +320,28 @@ final class SignSteps {
      * against 3.4-3.7, loaded machine. Checked against isStepScaled by {@code SignStepsAcrossTest}.
      */
     boolean isStepAcross(float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError) {
+        return isStepFast(x, parent, n, stepFraction, keyScale, quantError, null);
+    }
+
+    /**
+     * {@link #isStepScaled} with the key's history {@code prev} (PRADA's test of a query against its
+     * nearest member): the same answer, and {@code prev} left as isStepScaled leaves it, on every
+     * input, in the passes of {@link #isStepAcross} (issue 9's ninth round: isStepScaled was 23 % of
+     * the engine's worker at 3,072 inputs, on the benchmark's honest pairs about 2.5 times
+     * isStepAcross' time). The repeat shape is counted over the moves left after the far and stuck
+     * ones are dropped, and prev takes them, as in isStepScaled; a median under {@code stepFraction *
+     * keyScale} (or a fraction of 0) goes to isStepScaled itself, before prev is touched. Checked
+     * against isStepScaled, prev included, by {@code SignStepsAcrossTest}.
+     */
+    boolean isStepKeyed(
+            float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError, float[] prev) {
+        return isStepFast(x, parent, n, stepFraction, keyScale, quantError, prev);
+    }
+
+    private boolean isStepFast(
+            float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError, float[] prev) {
         if (!(stepFraction > 0)) {
-            return isStepScaled(x, parent, n, stepFraction, keyScale, quantError, null);
+            return isStepScaled(x, parent, n, stepFraction, keyScale, quantError, prev);
         }
         float floor = Math.max(quantError, 0f);
         int[] moveBits = this.moveBits;
@@ -445,6 +465,8 @@ final class SignSteps {
                 ordered[kept] = d;
                 endpoints[kept] = xi + 0f;
                 kept += in;
+                // a stuck move cleared to +0, as isStep clears it (the repeat shape and the lattice read current)
+                current[i] = Float.intBitsToFloat(Float.floatToRawIntBits(d) & -in);
                 int kLow = (kx & -in) | (Integer.MAX_VALUE & (in - 1));
                 int kHigh = (kx & -in) | (Integer.MIN_VALUE & (in - 1));
                 lowKey2 = Math.min(lowKey2, Math.max(kLow, lowKey1));
@@ -467,7 +489,18 @@ final class SignSteps {
         }
         // the floor is stepFraction * min(keyScale, movedScale), never over stepFraction * keyScale
         if (!(median >= stepFraction * keyScale)) {
-            return isStepScaled(x, parent, n, stepFraction, keyScale, quantError, null);
+            return isStepScaled(x, parent, n, stepFraction, keyScale, quantError, prev);
+        }
+        // from here the floor is stepFraction * keyScale <= median, so isStep reaches the shapes: the
+        // repeat shape first, prev then updated with the moves left (current holds +0 or a positive
+        // move, never NaN, so "moved" is its bits being non-zero and the copy costs no branch)
+        boolean repeat = prev != null && repeats(prev, n, quantError, moved);
+        if (prev != null) {
+            for (int i = 0; i < n; i++) {
+                int c = Float.floatToRawIntBits(current[i]);
+                int m = -differs(c, 0);
+                prev[i] = Float.intBitsToFloat((c & m) | (Float.floatToRawIntBits(prev[i]) & ~m));
+            }
         }
         float tol = (float) (TOLERANCE * median) + quantError;
         boolean resolved = quantError <= RESOLVED * median;
@@ -532,9 +565,11 @@ final class SignSteps {
             double rmsAll = Math.sqrt(sumSqAll / moved);
             boolean flatShape = largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll
                     || (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner));
-            return flatShape && roughStep(x, parent, n);
+            if (flatShape && roughStep(x, parent, n)) {
+                return true;
+            }
         }
-        return false;
+        return repeat && !sparseLattice(x, parent, n, moved, median, quantError);
     }
 
     /**

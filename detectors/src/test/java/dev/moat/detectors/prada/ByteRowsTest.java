@@ -60,6 +60,66 @@ class ByteRowsTest {
         assertThat(out).containsOnly(0.37f);
     }
 
+    /** The one-lane encoding (before the range was taken in lanes), which {@link ByteRows#encode} must reproduce byte for byte. */
+    private static double oneLane(float[] x, int dims, byte[] rows, int base) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        boolean whole = true;
+        for (int i = 0; i < dims; i++) {
+            lo = Math.min(lo, x[i]);
+            hi = Math.max(hi, x[i]);
+            whole &= ByteRows.isWhole(x[i]);
+        }
+        float step = ByteRows.step(lo, hi, whole);
+        lo = ByteRows.offset(lo, step);
+        float inv = step == 0 ? 0 : 1 / step;
+        double sumSq = 0;
+        for (int i = 0; i < dims; i++) {
+            int code = ByteRows.code(x[i], lo, inv);
+            rows[base + i] = (byte) code;
+            float v = lo + step * code;
+            sumSq += (double) v * v;
+        }
+        ByteRows.putOffsetAndStep(rows, base, dims, lo, step);
+        return sumSq;
+    }
+
+    @Test
+    void lanesEncodeAsOnePass() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] special = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MAX_VALUE, -1e30f
+        };
+        for (int trial = 0; trial < 20_000; trial++) {
+            int dims = 1 + rnd.nextInt(140);
+            float[] x = new float[dims];
+            int kind = rnd.nextInt(4);
+            for (int i = 0; i < dims; i++) {
+                x[i] = switch (kind) {
+                    case 0 -> rnd.nextInt(17);
+                    case 1 -> (float) rnd.nextGaussian();
+                    case 2 -> rnd.nextInt(10) == 0 ? special[rnd.nextInt(special.length)] : rnd.nextInt(3) - 1;
+                    default -> rnd.nextBoolean() ? -0f : 0f;
+                };
+            }
+            byte[] expected = new byte[ByteRows.stride(dims) + 3];
+            byte[] got = new byte[ByteRows.stride(dims) + 3];
+            byte[] withSums = new byte[ByteRows.stride(dims) + 3];
+            double sumSq = oneLane(x, dims, expected, 3);
+            assertThat(Double.doubleToRawLongBits(ByteRows.encode(x, dims, got, 3)))
+                    .isEqualTo(Double.doubleToRawLongBits(sumSq));
+            assertThat(got).as("trial %d", trial).containsExactly(expected);
+            double[] sums = new double[2];
+            ByteRows.encode(x, dims, withSums, 3, sums);
+            assertThat(withSums).containsExactly(expected);
+            double own = 0;
+            for (int i = 0; i < dims; i++) {
+                own += (double) x[i] * x[i];
+            }
+            assertThat(Double.doubleToRawLongBits(sums[0])).isEqualTo(Double.doubleToRawLongBits(own));
+            assertThat(Double.doubleToRawLongBits(sums[1])).isEqualTo(Double.doubleToRawLongBits(sumSq));
+        }
+    }
+
     /** The old encoding's code, which {@link ByteRows#code} must reproduce bit for bit. */
     private static int roundCode(float v, float lo, float inv) {
         return Math.max(0, Math.min(255, Math.round((v - lo) * inv)));

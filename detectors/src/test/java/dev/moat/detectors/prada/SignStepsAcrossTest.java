@@ -62,6 +62,67 @@ class SignStepsAcrossTest {
         }
     }
 
+    /**
+     * {@link SignSteps#isStepKeyed} (PRADA's test of a query against its nearest member) answers as
+     * {@link SignSteps#isStepScaled} with the key's history does, and leaves the history as it does:
+     * each stream of displacements carries one history per method, compared after every call. Half
+     * of the streams repeat one step pattern (the repeat shape), the rest draw every kind above.
+     */
+    @Test
+    void keyedAnswersAndRemembersAsIsStepScaled() {
+        SplittableRandom random = new SplittableRandom(12);
+        int[] outcomes = new int[2];
+        int repeats = 0;
+        for (int dims : new int[] {8, 13, 47, 48, 64, 100, 128, 300}) {
+            SignSteps fast = new SignSteps(dims);
+            SignSteps slow = new SignSteps(dims);
+            SignSteps none = new SignSteps(dims);
+            float[] x = new float[dims];
+            float[] parent = new float[dims];
+            for (int stream = 0; stream < 60; stream++) {
+                float[] prevFast = new float[dims];
+                float[] prevSlow = new float[dims];
+                boolean pattern = stream % 2 == 0;
+                // a per-feature step: eps * range_j * sign in a fixed share of the coordinates
+                float[] sizes = new float[dims];
+                for (int i = 0; i < dims; i++) {
+                    sizes[i] = random.nextInt(3) == 0 ? 0f : (float) random.nextDouble(0.1, 4);
+                }
+                float quantError = random.nextInt(3) == 0 ? 0f : (float) random.nextDouble(0, 0.05);
+                float fraction = random.nextInt(6) == 0 ? 0f : random.nextBoolean() ? 0.02f : 0.05f;
+                float keyScale = random.nextInt(8) == 0 ? Float.POSITIVE_INFINITY : (float) random.nextDouble(1, 200);
+                for (int round = 0; round < 100; round++) {
+                    int kind = round % KINDS;
+                    fill(random, kind, x, parent);
+                    if (pattern && random.nextInt(4) != 0) {
+                        for (int i = 0; i < dims; i++) {
+                            float size = random.nextInt(5) == 0 ? 0f : sizes[i];
+                            x[i] = parent[i] + (random.nextBoolean() ? size : -size);
+                        }
+                    }
+                    boolean expected = slow.isStepScaled(x, parent, dims, fraction, keyScale, quantError, prevSlow);
+                    boolean got = fast.isStepKeyed(x, parent, dims, fraction, keyScale, quantError, prevFast);
+                    assertThat(got)
+                            .as("dims %d stream %d round %d kind %d", dims, stream, round, kind)
+                            .isEqualTo(expected);
+                    for (int i = 0; i < dims; i++) {
+                        assertThat(Float.floatToRawIntBits(prevFast[i]))
+                                .as("prev[%d], dims %d stream %d round %d", i, dims, stream, round)
+                                .isEqualTo(Float.floatToRawIntBits(prevSlow[i]));
+                    }
+                    outcomes[expected ? 1 : 0]++;
+                    if (expected && !none.isStepScaled(x, parent, dims, fraction, keyScale, quantError, null)) {
+                        repeats++;
+                    }
+                }
+            }
+        }
+        // both answers are common, and the history decides some (the repeat shape is exercised)
+        assertThat(outcomes[0]).isGreaterThan(5_000);
+        assertThat(outcomes[1]).isGreaterThan(5_000);
+        assertThat(repeats).isGreaterThan(200);
+    }
+
     static final int KINDS = 13;
 
     private static void fill(SplittableRandom random, int kind, float[] x, float[] parent) {
