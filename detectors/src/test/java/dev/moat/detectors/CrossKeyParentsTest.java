@@ -267,7 +267,7 @@ class CrossKeyParentsTest {
                 honest.add(k % 2 == 0 ? wide.honest(800 + k) : wide.honestNoisy(800 + k));
             }
         }
-        Scenario s = new Scenario(profile, model);
+        Scenario s = new Scenario(profile, model).syncEvery(32);
         for (int k = 0; k < honest.size(); k++) {
             s.add("honest-" + k, Scenario.OWN_TENANT, honest.get(k), 2_500, k * 700L, () -> 2_000);
         }

@@ -85,6 +85,27 @@ public final class Scenario {
         this.model = model;
     }
 
+    private int workers = 2;
+    private int syncEvery = 2000;
+
+    /**
+     * Waits for the workers every {@code events} events (2,000 by default). The engine decays risk
+     * on the clock, which this thread sets as it submits: on a loaded machine it runs far ahead of
+     * the workers, which then score with a later clock than the event's, and a key's first flag
+     * moved from run to run (128-523 rows for the same seeded run). Small values keep the
+     * workers within that many events of the clock.
+     */
+    public Scenario syncEvery(int events) {
+        this.syncEvery = events;
+        return this;
+    }
+
+    /** One worker: a key's events, its tenant's copy and the cross-key search in one order. */
+    public Scenario oneWorker() {
+        this.workers = 1;
+        return this;
+    }
+
     public Scenario add(String key, String tenant, List<double[]> rows, long startOffsetMillis, long everyMillis) {
         int[] i = {0};
         return add(
@@ -199,7 +220,7 @@ public final class Scenario {
             }
         };
         EngineSettings settings =
-                new EngineSettings(2, 1 << 20, 10_000, Duration.ofHours(24), 0.5, 0.8, Duration.ofHours(1));
+                new EngineSettings(workers, 1 << 20, 10_000, Duration.ofHours(24), 0.5, 0.8, Duration.ofHours(1));
         try (DetectionEngine engine = new DetectionEngine(settings, clock, listener)) {
             PriorityQueue<long[]> due =
                     new PriorityQueue<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
@@ -227,7 +248,7 @@ public final class Scenario {
                 if (next[2] + 1 < s.feed().size()) {
                     due.add(new long[] {next[0] + s.feed().gapMillis(), next[1], next[2] + 1});
                 }
-                if (++n % 2000 == 0) {
+                if (++n % syncEvery == 0) {
                     engine.awaitIdle(Duration.ofSeconds(30));
                     sample(engine);
                 }
