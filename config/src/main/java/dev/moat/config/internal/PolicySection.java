@@ -112,12 +112,25 @@ final class PolicySection {
 
     /** Every {@code cross_key} parameter is known here: unknown names and out-of-range values are reported at their line. */
     private static void checkCrossKey(Map<String, ConfigNode> nodes, Map<String, Object> values) {
-        List<String> known = new ArrayList<>(CROSS_KEY_INTEGERS.keySet());
-        known.addAll(CROSS_KEY_NUMBERS);
+        checkKnown(nodes, values, CROSS_KEY_INTEGERS, CROSS_KEY_NUMBERS);
+    }
+
+    /**
+     * A detector whose parameters are whole numbers in their ranges ({@code integers}) and numbers
+     * in [0, 1] ({@code fractions}): unknown names (with the closest known one) and out-of-range
+     * values are reported at their line.
+     */
+    private static void checkKnown(
+            Map<String, ConfigNode> nodes,
+            Map<String, Object> values,
+            Map<String, long[]> integers,
+            List<String> fractions) {
+        List<String> known = new ArrayList<>(integers.keySet());
+        known.addAll(fractions);
         known.sort(null);
         nodes.forEach((key, node) -> {
             Object v = values.get(key);
-            long[] range = CROSS_KEY_INTEGERS.get(key);
+            long[] range = integers.get(key);
             if (range != null) {
                 if (v != null && (!(v instanceof Long l) || l < range[0] || l > range[1])) {
                     node.fail(
@@ -125,7 +138,7 @@ final class PolicySection {
                                     ? "a whole number"
                                     : "a whole number in [" + range[0] + ", " + range[1] + "]");
                 }
-            } else if (CROSS_KEY_NUMBERS.contains(key)) {
+            } else if (fractions.contains(key)) {
                 if (v != null && (!(v instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1))) {
                     node.fail("a number in [0, 1]");
                 }
@@ -212,30 +225,7 @@ final class PolicySection {
      * out-of-range values and a {@code novelty_high} not above {@code novelty_low} are reported at their line.
      */
     private static void checkCoverage(Map<String, ConfigNode> nodes, Map<String, Object> values) {
-        List<String> known = new ArrayList<>(COVERAGE_INTEGERS.keySet());
-        known.addAll(COVERAGE_NUMBERS);
-        known.sort(null);
-        nodes.forEach((key, node) -> {
-            Object v = values.get(key);
-            long[] range = COVERAGE_INTEGERS.get(key);
-            if (range != null) {
-                if (v != null && (!(v instanceof Long l) || l < range[0] || l > range[1])) {
-                    node.fail(
-                            range[0] == Long.MIN_VALUE
-                                    ? "a whole number"
-                                    : "a whole number in [" + range[0] + ", " + range[1] + "]");
-                }
-            } else if (COVERAGE_NUMBERS.contains(key)) {
-                if (v != null && (!(v instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1))) {
-                    node.fail("a number in [0, 1]");
-                }
-            } else {
-                String hint = DidYouMean.closest(key, known)
-                        .map(h -> "did you mean " + h + "? ")
-                        .orElse("");
-                node.reportAtKey("unknown parameter (" + hint + "expected one of: " + String.join(", ", known) + ")");
-            }
-        });
+        checkKnown(nodes, values, COVERAGE_INTEGERS, COVERAGE_NUMBERS);
         double low = values.get("novelty_low") instanceof Number n ? n.doubleValue() : 0.6;
         if (low >= 0
                 && low <= 1
