@@ -31,23 +31,8 @@ import org.junit.jupiter.api.Test;
 class NarrowAndWideAdaptiveAttackersTest {
 
     /** The examples' policy; with {@code -Doodinputnear=X}, {@code ood}'s input gate on ({@link OodInputGateTest#all}). */
-    static final DetectorProfile ALL = System.getProperty("oodinputnear") != null
-            ? OodInputGateTest.all(Double.parseDouble(System.getProperty("oodinputnear")))
-            : DetectorProfile.fromConfig(Map.of(
-                    "prada",
-                    Map.of("delta", 0.9, "step_sample_seed", 7L),
-                    "volume",
-                    Map.of(),
-                    "boundary",
-                    Map.of(),
-                    "ood",
-                    Map.of(),
-                    "coverage",
-                    Map.of(),
-                    "tenant",
-                    Map.of("prada", Map.of("step_sample_seed", 7L)),
-                    "cross_key",
-                    Map.of("sample_seed", 7L)));
+    static final DetectorProfile ALL =
+            OodInputGateTest.all(Double.parseDouble(System.getProperty("oodinputnear", "0")));
 
     static final long START = 600_000;
 

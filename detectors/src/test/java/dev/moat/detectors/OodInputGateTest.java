@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class OodInputGateTest {
 
+    /** The examples' policy (every detector, fixed seeds), with `ood`'s input gate at {@code inputNear} (0: off, the default). */
     static DetectorProfile all(double inputNear) {
         return DetectorProfile.fromConfig(Map.of(
                 "prada",
@@ -29,7 +30,7 @@ class OodInputGateTest {
                 "boundary",
                 Map.of(),
                 "ood",
-                Map.of("input_near", inputNear, "input_seed", 7L),
+                inputNear > 0 ? Map.of("input_near", inputNear, "input_seed", 7L) : Map.of(),
                 "coverage",
                 Map.of(),
                 "tenant",
