@@ -142,6 +142,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     private double[] planes = new double[0];
     private final double[] dots = new double[24];
     private int planeDims;
+    /** For a tenant's pool: the key-level coverage of its worker, whose reference stands in for a missing one. */
+    private CoverageDetector keys;
 
     public CoverageDetector(Settings settings) {
         this.settings = settings;
@@ -258,7 +260,22 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         if (Double.isNaN(ref) && population.activeKeys(now) >= settings.minKeys()) {
             ref = population.median(0, now);
         }
+        if (Double.isNaN(ref) && keys != null) {
+            // a tenant's pool with no tenants' reference yet: its keys' (one key's novelty is at most the
+            // pool's, so this is lenient; the absolute thresholds stay the floor)
+            ref = keys.reference(now);
+        }
         return ref;
+    }
+
+    /**
+     * Makes this instance (a tenant's pooled coverage) use {@code keyLevel}'s reference (the same
+     * worker's key-level coverage) while it has none of its own: where fewer than {@code min_keys}
+     * tenants have pooled two windows (a deployment of one or a few tenants, always), there is no
+     * tenants' reference, and without one the pool would have no opinion.
+     */
+    public void pooledOver(CoverageDetector keyLevel) {
+        this.keys = keyLevel == this ? null : keyLevel;
     }
 
     /**
@@ -327,7 +344,14 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      */
     @Override
     public double score(State s, long timeMillis) {
-        return s.queries < settings.minQueries() || s.novelty == null ? 0 : judge(s, reference(timeMillis));
+        if (s.queries < settings.minQueries() || s.novelty == null) {
+            return 0;
+        }
+        double ref = reference(timeMillis);
+        // no reference yet (fewer than min_keys trusted keys, no reference_novelty): coverage has not learned
+        // what this model's honest novelty is, and where every honest query opens a cell (documents, fresh
+        // images) the absolute thresholds flagged every customer; so it has no opinion (the reason says why)
+        return Double.isNaN(ref) ? 0 : judge(s, ref);
     }
 
     /** The key's current novelty scored against the reference {@code ref} (NaN: none), whatever its queries. */
@@ -351,6 +375,12 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         double ref = reference(timeMillis);
         if (!Double.isNaN(ref)) {
             Decimals.fixed(b.append(" (peers "), 100 * ref, 0).append("%)");
+        } else {
+            b.append(" (no reference yet: ")
+                    .append(population.activeKeys(timeMillis))
+                    .append(" of ")
+                    .append(settings.minKeys())
+                    .append(" trusted keys)");
         }
         return b.toString();
     }
