@@ -2,9 +2,14 @@ package dev.moat.detectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.detectors.engine.DetectorProfile;
 import dev.moat.detectors.support.HonestDomain;
 import dev.moat.detectors.support.HonestProbes;
 import dev.moat.detectors.support.Scenario;
+import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.traffic.HonestClient;
+import dev.moat.fixtures.traffic.RandomAttacker;
+import dev.moat.fixtures.traffic.SybilSplit;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -83,5 +88,72 @@ class CoverageColdStartTest {
         print("readers-12", s);
         assertThat(s.suspiciousAt).as(s.report()).isEmpty();
         assertThat(coverage(s.tenantMaxScores.get("team"))).as(s.report()).isLessThan(0.5);
+    }
+
+    /** Twelve honest digits keys in tenant {@code good} from the start, one query every 2 s; a random Sybil tenant from {@code sybilAt}. */
+    static Scenario sybilAfter(DetectorProfile profile, long sybilAt) {
+        DigitsModel model = DigitsModel.get();
+        Scenario s = new Scenario(profile, model::predict);
+        for (int k = 0; k < 12; k++) {
+            s.add("honest-" + k, "good", new HonestClient(800 + k), 1_200 + sybilAt / 2_000, k * 700L, () -> 2_000);
+        }
+        s.add(null, "evil", SybilSplit.of(new RandomAttacker(77), "evil", 5), 1_500, sybilAt, () -> 200);
+        return s.run();
+    }
+
+    /**
+     * A tenant's pool has no tenants' reference where fewer than five tenants have pooled two windows
+     * (here two tenants, ever): it uses its worker's key-level reference. Twelve honest keys have
+     * formed theirs by minute 30 (432 rows each); a random Sybil over five keys of one tenant arriving
+     * then is EXTRACTING at its 300th pooled row by the pooled coverage, as under the absolute
+     * thresholds (the key-level digits reference, 0.4, is under them). Fails without the fallback (the
+     * pool would have no opinion).
+     */
+    @Test
+    void tenantPoolUsesTheKeyLevelReferenceWhileTenantsHaveNone() {
+        Scenario s = sybilAfter(CalibrationTest.ALL, 1_800_000);
+        print("sybil-30", s);
+        assertThat(s.tenantExtractingAt.get("evil")).as(s.report()).isNotNull().isLessThanOrEqualTo(300);
+        assertThat(s.tenantFirstFlag.get("evil").scores().get("coverage").score())
+                .isGreaterThanOrEqualTo(0.8);
+        assertThat(s.maxHonestRisk()).as(s.report()).isLessThan(0.5);
+    }
+
+    /**
+     * The price of having no opinion before a reference: the same Sybil arriving at minute 10, before
+     * any key has the 432 rows it needs to count (the honest keys have 300), is not flagged by the
+     * pooled coverage, which flagged it at 300 under the absolute thresholds. Its keys are still each
+     * caught by {@code ood} (its reference forms sooner) at about 100 rows. With a reference the
+     * operator gives ({@code reference_novelty}, or a calibration file's {@code
+     * coverage.reference_novelty}), the pool uses it from the first row and flags the tenant at 300.
+     */
+    @Test
+    void coverageColdStartSybilTenantBypass() {
+        Scenario s = sybilAfter(CalibrationTest.ALL, 600_000);
+        print("sybil-10", s);
+        Map<String, Double> pooled = s.tenantMaxScores.get("evil");
+        assertThat(coverage(pooled)).as(s.report()).isZero();
+        for (int k = 0; k < 5; k++) {
+            assertThat(s.extractingAt.get("evil-sybil-" + k))
+                    .as(s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(200);
+        }
+
+        // CalibrationTest.ALL with coverage's reference fixed
+        DetectorProfile withReference = DetectorProfile.fromConfig(Map.of(
+                "prada", Map.of(),
+                "volume", Map.of(),
+                "boundary", Map.of(),
+                "ood", Map.of(),
+                "coverage", Map.of("reference_novelty", 0.4),
+                "tenant", Map.of()));
+        Scenario fixed = sybilAfter(withReference, 600_000);
+        print("sybil-10-fixed", fixed);
+        assertThat(fixed.tenantExtractingAt.get("evil"))
+                .as(fixed.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(300);
+        assertThat(fixed.maxHonestRisk()).as(fixed.report()).isLessThan(0.5);
     }
 }
