@@ -156,4 +156,50 @@ class CoverageColdStartTest {
                 .isLessThanOrEqualTo(300);
         assertThat(fixed.maxHonestRisk()).as(fixed.report()).isLessThan(0.5);
     }
+
+    /**
+     * A calibration recorded with inputs ({@code moat calibrate}; here twelve other honest digits
+     * clients, 600 queries each, written and read back) gives coverage its reference from the first
+     * query: the random Sybil tenant arriving at minute 10 is EXTRACTING at its 300th pooled row by
+     * the pooled coverage (the pool uses the key-level calibrated reference), and no honest key leaves
+     * ok.
+     */
+    @Test
+    void aCalibrationWithInputsGivesTheColdStartItsReference(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        DigitsModel model = DigitsModel.get();
+        CalibrationRecorder recorder = new CalibrationRecorder(200);
+        dev.moat.detectors.coverage.CoverageDetector.Peaks peaks =
+                new dev.moat.detectors.coverage.CoverageDetector.Peaks();
+        for (int k = 0; k < 12; k++) {
+            HonestClient c = new HonestClient(9_100 + k);
+            for (int i = 0; i < 600; i++) {
+                double[] x = c.next();
+                peaks.add("recorded-" + k, x);
+                recorder.add("recorded-" + k, Long.MIN_VALUE, model.predict(x));
+            }
+        }
+        java.nio.file.Path file = dir.resolve("calibration.moat");
+        recorder.build(5).withCoverageNovelty(peaks.median(5)).write(file, "test recording");
+        Calibration calibration = Calibration.read(file);
+        System.out.printf("cold-start calibrated coverage reference %.3f%n", calibration.coverageNovelty());
+        assertThat(calibration.coverageNovelty()).isBetween(0.3, 0.5);
+
+        Scenario s = sybilAfter(
+                DetectorProfile.fromConfig(
+                        Map.of(
+                                "prada", Map.of(),
+                                "volume", Map.of(),
+                                "boundary", Map.of(),
+                                "ood", Map.of(),
+                                "coverage", Map.of(),
+                                "tenant", Map.of()),
+                        calibration),
+                600_000);
+        print("sybil-10-calibrated", s);
+        assertThat(s.tenantExtractingAt.get("evil")).as(s.report()).isNotNull().isLessThanOrEqualTo(300);
+        assertThat(s.tenantFirstFlag.get("evil").scores().get("coverage").score())
+                .isGreaterThanOrEqualTo(0.8);
+        assertThat(s.maxHonestRisk()).as(s.report()).isLessThan(0.5);
+    }
 }

@@ -123,6 +123,99 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         return Factory.of(NAME, () -> new CoverageDetector(s));
     }
 
+    /**
+     * The cell parameters a calibration's reference novelty was recorded with (the defaults): a policy
+     * that changes any of them gets no reference from the calibration (its novelty is another
+     * statistic).
+     */
+    static final Set<String> CELL_PARAMS = Set.of("bits", "window", "warmup", "seed");
+
+    /**
+     * {@link #factory(Map)} with the fixed reference {@code calibratedNovelty} ({@code
+     * coverage.reference_novelty} of a calibration file; NaN: none) unless {@code params} set {@code
+     * reference_novelty} themselves or change the cells ({@link #CELL_PARAMS}).
+     */
+    public static Factory factory(Map<String, Object> params, double calibratedNovelty) {
+        if (Double.isNaN(calibratedNovelty)
+                || params.containsKey("reference_novelty")
+                || params.keySet().stream().anyMatch(CELL_PARAMS::contains)) {
+            return factory(params);
+        }
+        Map<String, Object> withReference = new java.util.HashMap<>(params);
+        withReference.put("reference_novelty", calibratedNovelty);
+        return factory(withReference);
+    }
+
+    /**
+     * Recorded keys' peaks ({@link PeakRecorder}, default parameters) and their median, {@code
+     * coverage.reference_novelty} in a calibration file ({@code moat calibrate} with inputs). Not
+     * thread-safe.
+     */
+    public static final class Peaks {
+        private final CoverageDetector detector = new CoverageDetector(Settings.from(Map.of()));
+        private final Map<String, PeakRecorder> keys = new java.util.HashMap<>();
+
+        /** Adds one recorded input of {@code key}. */
+        public void add(String key, double[] input) {
+            keys.computeIfAbsent(key, k -> new PeakRecorder(detector)).add(input);
+        }
+
+        /** Keys with a peak (at least {@code warmup} + 2 {@code window} inputs: 432). */
+        public int keys() {
+            return (int)
+                    keys.values().stream().filter(r -> !Double.isNaN(r.peak())).count();
+        }
+
+        /** The median of the keys' peaks, NaN with fewer than {@code minKeys} keys with one. */
+        public double median(int minKeys) {
+            double[] p = keys.values().stream()
+                    .mapToDouble(PeakRecorder::peak)
+                    .filter(v -> !Double.isNaN(v))
+                    .sorted()
+                    .toArray();
+            if (p.length == 0 || p.length < minKeys) {
+                return Double.NaN;
+            }
+            int n = p.length;
+            return (n & 1) == 1 ? p[n / 2] : 0.5 * (p[n / 2 - 1] + p[n / 2]);
+        }
+    }
+
+    /**
+     * One recorded key's peak novelty, as a trusted key reports it online: the highest novelty of a
+     * full window from its second on ({@link #update}), NaN before its second window ends ({@code
+     * warmup} + 2 {@code window} inputs, 432 by default). Several keys may share one detector.
+     */
+    static final class PeakRecorder {
+        private static final double[] NO_ANSWER = new double[0];
+        private final CoverageDetector detector;
+        private final State state;
+        private double peak = Double.NaN;
+
+        PeakRecorder(CoverageDetector detector) {
+            this.detector = detector;
+            this.state = detector.newState();
+        }
+
+        /** Adds one recorded input (empty inputs are ignored, as online). */
+        void add(double[] input) {
+            if (input.length == 0) {
+                return;
+            }
+            detector.update(state, input, NO_ANSWER, 0);
+            long after = state.queries - detector.settings.warmup();
+            int window = detector.settings.window();
+            if (state.novelty != null && state.novelty.full() && after % window == 0 && after >= 2L * window) {
+                double n = novelty(state);
+                peak = Double.isNaN(peak) ? n : Math.max(peak, n);
+            }
+        }
+
+        double peak() {
+            return peak;
+        }
+    }
+
     /** Wider inputs are first projected to this many dimensions. */
     static final int PROJECT_ABOVE = 64;
 

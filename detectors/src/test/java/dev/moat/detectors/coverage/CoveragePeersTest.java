@@ -234,4 +234,27 @@ class CoveragePeersTest {
         assertThat(after).isEqualTo(alone);
         assertThat(alone.get("late-random-0")).isGreaterThanOrEqualTo(0.5);
     }
+
+    /**
+     * A calibration file's {@code coverage.reference_novelty} becomes the fixed reference, unless the
+     * policy sets its own or changes the cells it was recorded with (then the number means another
+     * statistic and the reference is learned online).
+     */
+    @Test
+    void aCalibratedReferenceAppliesToTheDefaultCellsOnly() {
+        assertThat(((CoverageDetector) CoverageDetector.factory(Map.of(), 0.42).create()).reference(T0))
+                .isEqualTo(0.42);
+        assertThat(((CoverageDetector) CoverageDetector.factory(Map.of("reference_novelty", 0.2), 0.42)
+                                .create())
+                        .reference(T0))
+                .isEqualTo(0.2);
+        assertThat(((CoverageDetector) CoverageDetector.factory(Map.of("bits", 16L), 0.42)
+                                .create())
+                        .reference(T0))
+                .isNaN();
+        assertThat(((CoverageDetector)
+                                CoverageDetector.factory(Map.of(), Double.NaN).create())
+                        .reference(T0))
+                .isNaN();
+    }
 }
