@@ -37,6 +37,12 @@ import java.util.SplittableRandom;
  * 0.25 (before {@code min_queries} too), and joins unjudged only while there is no reference. Where
  * every honest query opens a new cell (documents), the peers' reference says so and novelty stops
  * counting; the absolute thresholds stay the floor.
+ *
+ * <p>With no reference at all (no {@code reference_novelty}, no calibration, fewer than {@code
+ * min_keys} trusted keys: a fresh or restarted gateway's first rows, a small deployment) the score
+ * is 0 and the reason says so: novelty cannot tell random queries from new documents without
+ * knowing what this model's honest keys open. A tenant's pool ({@link #pooledOver}) with no
+ * tenants' reference uses its worker's key-level one.
  */
 public final class CoverageDetector implements Detector<CoverageDetector.State> {
 
@@ -354,8 +360,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             ref = population.median(0, now);
         }
         if (Double.isNaN(ref) && keys != null) {
-            // a tenant's pool with no tenants' reference yet: its keys' (one key's novelty is at most the
-            // pool's, so this is lenient; the absolute thresholds stay the floor)
+            // a tenant's pool with no tenants' reference yet: its keys' (a pool of keys that each re-send their
+            // own records opens more cells than any one of them, so this can be strict for it; the absolute
+            // thresholds, a floor, scored it the same before)
             ref = keys.reference(now);
         }
         return ref;
