@@ -92,14 +92,28 @@ class CoverageColdStartTest {
 
     /** Twelve honest digits keys in tenant {@code good} from the start, one query every 2 s; a random Sybil tenant from {@code sybilAt}. */
     static Scenario sybilAfter(DetectorProfile profile, long sybilAt) {
+        return sybilAfter(profile, sybilAt, 5, 1_500);
+    }
+
+    /** The same with {@code keys} Sybil keys sending {@code rows} rows in all. */
+    static Scenario sybilAfter(DetectorProfile profile, long sybilAt, int keys, int rows) {
         DigitsModel model = DigitsModel.get();
         Scenario s = new Scenario(profile, model::predict);
         for (int k = 0; k < 12; k++) {
             s.add("honest-" + k, "good", new HonestClient(800 + k), 1_200 + sybilAt / 2_000, k * 700L, () -> 2_000);
         }
-        s.add(null, "evil", SybilSplit.of(new RandomAttacker(77), "evil", 5), 1_500, sybilAt, () -> 200);
+        s.add(null, "evil", SybilSplit.of(new RandomAttacker(77), "evil", keys), rows, sybilAt, () -> 200);
         return s.run();
     }
+
+    /** {@link CalibrationTest#ALL} with coverage's reference fixed at the digits' honest novelty. */
+    static final DetectorProfile WITH_REFERENCE = DetectorProfile.fromConfig(Map.of(
+            "prada", Map.of(),
+            "volume", Map.of(),
+            "boundary", Map.of(),
+            "ood", Map.of(),
+            "coverage", Map.of("reference_novelty", 0.4),
+            "tenant", Map.of()));
 
     /**
      * A tenant's pool has no tenants' reference where fewer than five tenants have pooled two windows
@@ -140,21 +154,26 @@ class CoverageColdStartTest {
                     .isLessThanOrEqualTo(200);
         }
 
-        // CalibrationTest.ALL with coverage's reference fixed
-        DetectorProfile withReference = DetectorProfile.fromConfig(Map.of(
-                "prada", Map.of(),
-                "volume", Map.of(),
-                "boundary", Map.of(),
-                "ood", Map.of(),
-                "coverage", Map.of("reference_novelty", 0.4),
-                "tenant", Map.of()));
-        Scenario fixed = sybilAfter(withReference, 600_000);
+        Scenario fixed = sybilAfter(WITH_REFERENCE, 600_000);
         print("sybil-10-fixed", fixed);
         assertThat(fixed.tenantExtractingAt.get("evil"))
                 .as(fixed.report())
                 .isNotNull()
                 .isLessThanOrEqualTo(300);
         assertThat(fixed.maxHonestRisk()).as(fixed.report()).isLessThan(0.5);
+
+        // What the attacker does with it: 20 keys of 90 rows each, under ood's 100, so no key is scored on
+        // its own, and the pool, the one detector that sees them all, has no opinion: nothing flags any of them
+        Scenario wide = sybilAfter(CalibrationTest.ALL, 600_000, 20, 1_800);
+        print("sybil-20x90", wide);
+        assertThat(wide.suspiciousAt.keySet()).as(wide.report()).noneMatch(k -> k.startsWith("evil-"));
+        assertThat(wide.tenantFirstFlag).as(wide.report()).doesNotContainKey("evil");
+        Scenario wideFixed = sybilAfter(WITH_REFERENCE, 600_000, 20, 1_800);
+        print("sybil-20x90-fixed", wideFixed);
+        assertThat(wideFixed.tenantExtractingAt.get("evil"))
+                .as(wideFixed.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(300);
     }
 
     /**
