@@ -15,7 +15,8 @@ import java.util.TreeMap;
 /**
  * A fixed honest reference for the detectors that compare a key with its peers, written by {@code
  * moat calibrate} from traffic the operator vouches for and named by {@code detection.calibration}.
- * With one configured, {@code ood}, {@code boundary} and {@code volume} compare every key with it
+ * With one configured, {@code ood}, {@code boundary} and {@code volume} (and {@code coverage} when
+ * the file has its line) compare every key with it
  * instead of with the keys active now, so no number of attacking keys can move what "normal" means.
  *
  * <ul>
@@ -35,7 +36,11 @@ import java.util.TreeMap;
  *       top-2 margin is below (i+1)/100, for i in 0..99 (any configured {@code margin} reads its share
  *       off it);
  *   <li>{@code volume.log_rate_median}, {@code volume.log_rate_mad}: median and median absolute
- *       deviation over keys of ln(queries per hour while active).
+ *       deviation over keys of ln(queries per hour while active);
+ *   <li>{@code coverage.reference_novelty}: the median over keys of their peak novelty, as {@code
+ *       coverage}'s online reference takes it (recordings with inputs only; keys with at least 432
+ *       inputs; recorded with coverage's default cells, so a policy that changes {@code bits},
+ *       {@code window}, {@code warmup} or {@code seed} learns its reference online instead).
  * </ul>
  *
  * <p>The file is plain {@code name = value} lines ({@code #} starts a comment), so it can be read,
@@ -50,6 +55,7 @@ import java.util.TreeMap;
  * @param marginCdf           100 cumulative shares, or null
  * @param volumeLogRateMedian ln(queries per hour), NaN when absent
  * @param volumeLogRateMad    its median absolute deviation, NaN when absent
+ * @param coverageNovelty     coverage's reference novelty in [0, 1], NaN when absent
  */
 public record Calibration(
         int keys,
@@ -59,7 +65,8 @@ public record Calibration(
         SortedMap<Long, double[]> oodPairCdfs,
         double[] marginCdf,
         double volumeLogRateMedian,
-        double volumeLogRateMad) {
+        double volumeLogRateMad,
+        double coverageNovelty) {
 
     public static final String FORMAT = "moat-calibration-1";
     public static final int OOD_BINS = 40;
@@ -82,7 +89,7 @@ public record Calibration(
             double[] marginCdf,
             double volumeLogRateMedian,
             double volumeLogRateMad) {
-        this(keys, queries, oodCdf, null, null, marginCdf, volumeLogRateMedian, volumeLogRateMad);
+        this(keys, queries, oodCdf, null, null, marginCdf, volumeLogRateMedian, volumeLogRateMad, Double.NaN);
     }
 
     /** Without per-class-pair ood references (files written before them). */
@@ -94,7 +101,29 @@ public record Calibration(
             double[] marginCdf,
             double volumeLogRateMedian,
             double volumeLogRateMad) {
-        this(keys, queries, oodCdf, oodClassCdfs, null, marginCdf, volumeLogRateMedian, volumeLogRateMad);
+        this(keys, queries, oodCdf, oodClassCdfs, null, marginCdf, volumeLogRateMedian, volumeLogRateMad, Double.NaN);
+    }
+
+    /** Without coverage's reference (recordings without inputs, files written before it). */
+    public Calibration(
+            int keys,
+            long queries,
+            double[] oodCdf,
+            SortedMap<Integer, double[]> oodClassCdfs,
+            SortedMap<Long, double[]> oodPairCdfs,
+            double[] marginCdf,
+            double volumeLogRateMedian,
+            double volumeLogRateMad) {
+        this(
+                keys,
+                queries,
+                oodCdf,
+                oodClassCdfs,
+                oodPairCdfs,
+                marginCdf,
+                volumeLogRateMedian,
+                volumeLogRateMad,
+                Double.NaN);
     }
 
     /** The key of the class pair (top-1 class {@code top1}, top-2 class {@code top2}) in {@link #oodPairCdfs}. */
@@ -149,6 +178,29 @@ public record Calibration(
             }
         }
         oodPairCdfs = java.util.Collections.unmodifiableSortedMap(pairs);
+        if (!Double.isNaN(coverageNovelty) && !(coverageNovelty >= 0 && coverageNovelty <= 1)) {
+            throw new IllegalArgumentException(
+                    "coverage.reference_novelty: " + coverageNovelty + " (expected a number in [0, 1])");
+        }
+    }
+
+    /** This calibration with {@code coverage}'s reference novelty {@code novelty} (NaN: none). */
+    public Calibration withCoverageNovelty(double novelty) {
+        return new Calibration(
+                keys,
+                queries,
+                oodCdf,
+                oodClassCdfs,
+                oodPairCdfs,
+                marginCdf,
+                volumeLogRateMedian,
+                volumeLogRateMad,
+                novelty);
+    }
+
+    /** Whether the file holds {@code coverage}'s reference novelty. */
+    public boolean hasCoverage() {
+        return !Double.isNaN(coverageNovelty);
     }
 
     /**
@@ -224,6 +276,9 @@ public record Calibration(
                 w.write(String.format(Locale.ROOT, "volume.log_rate_median = %.6f%n", volumeLogRateMedian));
                 w.write(String.format(Locale.ROOT, "volume.log_rate_mad = %.6f%n", volumeLogRateMad));
             }
+            if (hasCoverage()) {
+                w.write(String.format(Locale.ROOT, "coverage.reference_novelty = %.6f%n", coverageNovelty));
+            }
         }
     }
 
@@ -251,6 +306,7 @@ public record Calibration(
         double[] margin = null;
         double median = Double.NaN;
         double mad = Double.NaN;
+        double coverage = Double.NaN;
         for (int n = 1; n <= lines.size(); n++) {
             String line = lines.get(n - 1).strip();
             if (line.isEmpty() || line.startsWith("#")) {
@@ -309,11 +365,12 @@ public record Calibration(
                 case "boundary.margin_cdf" -> margin = cdf(where, name, value, MARGIN_BINS);
                 case "volume.log_rate_median" -> median = number(where, name, value, -50, 50);
                 case "volume.log_rate_mad" -> mad = number(where, name, value, 0, 50);
+                case "coverage.reference_novelty" -> coverage = number(where, name, value, 0, 1);
                 default ->
-                    throw new IllegalArgumentException(
-                            where + "unknown field \"" + name
-                                    + "\" (expected one of: format, keys, queries, ood.confidence_cdf, ood.class_cdf.CLASS,"
-                                    + " ood.pair_cdf.TOP1.TOP2, boundary.margin_cdf, volume.log_rate_median, volume.log_rate_mad)");
+                    throw new IllegalArgumentException(where + "unknown field \"" + name
+                            + "\" (expected one of: format, keys, queries, ood.confidence_cdf, ood.class_cdf.CLASS,"
+                            + " ood.pair_cdf.TOP1.TOP2, boundary.margin_cdf, volume.log_rate_median, volume.log_rate_mad,"
+                            + " coverage.reference_novelty)");
             }
         }
         if (!FORMAT.equals(format)) {
@@ -324,7 +381,7 @@ public record Calibration(
             throw new IllegalArgumentException(
                     file + ": volume.log_rate_median and volume.log_rate_mad (expected: both or neither)");
         }
-        return new Calibration(keys, queries, ood, classes, pairs, margin, median, mad);
+        return new Calibration(keys, queries, ood, classes, pairs, margin, median, mad, coverage);
     }
 
     private static final String CLASS_PREFIX = "ood.class_cdf.";
@@ -373,7 +430,8 @@ public record Calibration(
                 && sameClasses(oodPairCdfs, c.oodPairCdfs)
                 && Arrays.equals(marginCdf, c.marginCdf)
                 && Double.compare(volumeLogRateMedian, c.volumeLogRateMedian) == 0
-                && Double.compare(volumeLogRateMad, c.volumeLogRateMad) == 0;
+                && Double.compare(volumeLogRateMad, c.volumeLogRateMad) == 0
+                && Double.compare(coverageNovelty, c.coverageNovelty) == 0;
     }
 
     private static <K> boolean sameClasses(SortedMap<K, double[]> a, SortedMap<K, double[]> b) {

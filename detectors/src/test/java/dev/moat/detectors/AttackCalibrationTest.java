@@ -73,10 +73,17 @@ class AttackCalibrationTest {
                 .as("boundary\n%s", s.report())
                 .isNotNull()
                 .isLessThanOrEqualTo(200);
-        assertThat(s.tenantExtractingAt.get("evil"))
-                .as("sybil tenant")
-                .isNotNull()
-                .isLessThanOrEqualTo(1000);
+        // The random Sybil tenant arrives at minute 10, before any key has the 432 rows it needs to count in
+        // coverage's reference (the light keys have 300): its pooled coverage has no opinion then (it was
+        // EXTRACTING at 300 pooled rows under the absolute thresholds, which also flagged every tenant of
+        // customers sending new documents). Its keys are each caught by ood (below, at about 100 rows);
+        // the pooled price is pinned in CoverageColdStartTest.coverageColdStartSybilTenantBypass.
+        for (int k = 0; k < 5; k++) {
+            assertThat(s.extractingAt.get("evil-sybil-" + k))
+                    .as("every key of the random sybil tenant\n%s", s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(200);
+        }
         assertThat(s.tenantExtractingAt.get("evil-jbda"))
                 .as("jbda sybil tenant")
                 .isNotNull()

@@ -65,12 +65,15 @@ class CalibrationTest {
         assertThat(s.extractingAt.get("noisy-shifted")).as("noisy").isNotNull().isLessThanOrEqualTo(500);
         assertThat(s.extractingAt.get("boundary")).as("boundary").isNotNull().isLessThanOrEqualTo(200);
         assertThat(s.extractingAt.get("jbda")).as("jbda").isNotNull().isLessThanOrEqualTo(300);
-        assertThat(s.tenantExtractingAt.get("evil"))
-                .as("sybil tenant")
-                .isNotNull()
-                .isLessThanOrEqualTo(1500);
+        // The Sybil tenant arrives at minute 20, before any key has the 432 rows it needs to count in
+        // coverage's reference (the light keys have 240): its pooled coverage has no opinion then (it was
+        // EXTRACTING within 1,500 pooled rows under the absolute thresholds). Its keys are each caught by
+        // ood; the pooled price is pinned in CoverageColdStartTest.coverageColdStartSybilTenantBypass.
         for (int k = 0; k < 5; k++) {
-            assertThat(s.extractingAt).as("every key of the tenant").containsKey("sybil-" + k);
+            assertThat(s.extractingAt.get("sybil-" + k))
+                    .as("every key of the tenant")
+                    .isNotNull()
+                    .isLessThanOrEqualTo(200);
         }
     }
 }

@@ -171,7 +171,10 @@ class DetectionEngineTest {
     @Test
     void tenantRiskRaisesEveryKeyOfTheTenant() {
         DetectorProfile p = DetectorProfile.fromConfig(
-                Map.of("tenant", Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L))));
+                // a fixed reference under the floor: the absolute thresholds (with none, coverage has no opinion)
+                Map.of(
+                        "tenant",
+                        Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L, "reference_novelty", 0.0))));
         SimClock clock = new SimClock(0);
         try (DetectionEngine e = new DetectionEngine(settings(3), clock, EngineListener.NONE)) {
             List<double[]> rows = Traffic.uniform(1000, 5);
@@ -260,7 +263,10 @@ class DetectionEngineTest {
     @Test
     void resetKeyStopsInheritingItsTenantsRiskUntilNewEvidence() {
         DetectorProfile p = DetectorProfile.fromConfig(
-                Map.of("tenant", Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L))));
+                // a fixed reference under the floor: the absolute thresholds (with none, coverage has no opinion)
+                Map.of(
+                        "tenant",
+                        Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L, "reference_novelty", 0.0))));
         SimClock clock = new SimClock(0);
         try (DetectionEngine e = new DetectionEngine(settings(3), clock, EngineListener.NONE)) {
             List<double[]> rows = Traffic.uniform(1000, 5);

@@ -46,10 +46,19 @@ class PoisonedReferenceTest {
         assertThat(s.suspiciousAt.keySet()).as("flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
         assertThat(s.maxHonestRisk()).as("honest risk\n%s", s.report()).isLessThan(0.5);
         // with five honest keys over two worker shards no shard has min_keys (5) trusted peers, so ood,
-        // boundary's learned share and volume's peer z stay off: random attackers are left to coverage,
-        // which flags them at 500 queries (0.7-0.9). A calibration file closes this gap (CalibratedReferenceTest).
+        // boundary's learned share, volume's peer z and coverage stay off: random attackers, which
+        // coverage's absolute thresholds flagged at 500 queries (0.7-0.9) until it learned to have no
+        // opinion without a reference, are caught by nothing online (the price, pinned here and in
+        // CoveragePeersTest.coverageLoneThiefWithoutReferenceBypass). A calibration file closes this
+        // gap (below: ood at 100).
         for (int k = 0; k < 8; k++) {
             int idx = k;
+            if (k < 3) {
+                assertThat(s.suspiciousAt.keySet())
+                        .as("random attacker %d: no reference, nothing flags it\n%s", k, s.report())
+                        .noneMatch(key -> key.startsWith("attacker-") && key.endsWith("-" + idx));
+                continue;
+            }
             assertThat(s.suspiciousAt.keySet())
                     .as("attacker %d flagged\n%s", k, s.report())
                     .anyMatch(key -> key.startsWith("attacker-") && key.endsWith("-" + idx));

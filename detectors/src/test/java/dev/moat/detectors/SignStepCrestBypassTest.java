@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * shape needs 48 moved coordinates: at 13 features it never applies, at 64 rarely). Every detector
  * runs; twelve honest keys (natural digits, upsampled, half with sensor noise) must stay OK. Rows to
  * EXTRACTING; the goal is within 2,000 for each. Measured (2026-11-28): every one within 100-150 rows
- * (Sybil tenants 89-300), mostly first by `ood`, whatever the sign-step test makes of them ({@code
+ * (Sybil tenants 89-300; since 2026-11-29 their keys, 88-100, the pooled coverage having no
+ * reference at this cold start), mostly first by `ood`, whatever the sign-step test makes of them ({@code
  * prada.SignStepCrestStepsTest} has that: (a) closed at a jitter of 0.1, (b) and (c) open there).
  */
 class SignStepCrestBypassTest {
@@ -102,10 +103,15 @@ class SignStepCrestBypassTest {
                     .isNotNull()
                     .isLessThanOrEqualTo(2_000);
         }
-        assertThat(s.tenantExtractingAt.get(tenant))
-                .as("sybil tenant")
-                .isNotNull()
-                .isLessThanOrEqualTo(2_000);
+        // each Sybil key on its own (ood, about 100 rows): the tenant's pooled coverage, which flagged these
+        // tenants at 89-300 pooled rows under the absolute thresholds, has no reference at minute 10 of
+        // this fresh engine (CoverageColdStartTest.coverageColdStartSybilTenantBypass)
+        for (int k = 0; k < 5; k++) {
+            assertThat(s.extractingAt.get(tenant + "-sybil-" + k))
+                    .as("sybil key %d\n%s", k, s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(2_000);
+        }
         return s;
     }
 }

@@ -118,8 +118,18 @@ class AttackersIT {
                         .isEqualTo(Level.OK);
             }
             if (attack.equals("sybil")) {
-                assertThat(gw.server.defences().engine().tenantVerdict("evil").level())
-                        .isEqualTo(Level.EXTRACTING);
+                // On this fresh gateway no key has the 432 rows coverage's reference needs, so the tenant's
+                // pooled coverage has no opinion (it blocked the Sybil after about 300 queries under the
+                // absolute thresholds: detectors/README.md, coverage, "The price of no opinion"); each of
+                // its keys is blocked by its own ood, the first after about 1,050 queries.
+                assertThat(gw.server
+                                .defences()
+                                .engine()
+                                .tenantVerdict("evil")
+                                .scores()
+                                .get("coverage")
+                                .reason())
+                        .contains("no reference yet");
             }
         }
     }

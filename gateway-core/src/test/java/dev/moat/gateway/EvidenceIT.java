@@ -50,7 +50,9 @@ class EvidenceIT {
                   guarded:
                     outputs:
                       - watermark: {rate: 0.05, secret: "evidence-test-watermark-secret", ledger: "%s"}
-                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
+                    # three keys and a thief: no peer reference forms, so coverage is given the digits' honest
+                    # novelty (what moat calibrate records for them, 0.41); without one it has no opinion
+                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {reference_novelty: 0.4}}
                     escalation:
                       - {at: 0.5, watermark: {rate: 0.2}}
                 audit: {file: "%s"}

@@ -37,6 +37,12 @@ import java.util.SplittableRandom;
  * 0.25 (before {@code min_queries} too), and joins unjudged only while there is no reference. Where
  * every honest query opens a new cell (documents), the peers' reference says so and novelty stops
  * counting; the absolute thresholds stay the floor.
+ *
+ * <p>With no reference at all (no {@code reference_novelty}, no calibration, fewer than {@code
+ * min_keys} trusted keys: a fresh or restarted gateway's first rows, a small deployment) the score
+ * is 0 and the reason says so: novelty cannot tell random queries from new documents without
+ * knowing what this model's honest keys open. A tenant's pool ({@link #pooledOver}) with no
+ * tenants' reference uses its worker's key-level one.
  */
 public final class CoverageDetector implements Detector<CoverageDetector.State> {
 
@@ -123,6 +129,99 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         return Factory.of(NAME, () -> new CoverageDetector(s));
     }
 
+    /**
+     * The cell parameters a calibration's reference novelty was recorded with (the defaults): a policy
+     * that changes any of them gets no reference from the calibration (its novelty is another
+     * statistic).
+     */
+    static final Set<String> CELL_PARAMS = Set.of("bits", "window", "warmup", "seed");
+
+    /**
+     * {@link #factory(Map)} with the fixed reference {@code calibratedNovelty} ({@code
+     * coverage.reference_novelty} of a calibration file; NaN: none) unless {@code params} set {@code
+     * reference_novelty} themselves or change the cells ({@link #CELL_PARAMS}).
+     */
+    public static Factory factory(Map<String, Object> params, double calibratedNovelty) {
+        if (Double.isNaN(calibratedNovelty)
+                || params.containsKey("reference_novelty")
+                || params.keySet().stream().anyMatch(CELL_PARAMS::contains)) {
+            return factory(params);
+        }
+        Map<String, Object> withReference = new java.util.HashMap<>(params);
+        withReference.put("reference_novelty", calibratedNovelty);
+        return factory(withReference);
+    }
+
+    /**
+     * Recorded keys' peaks ({@link PeakRecorder}, default parameters) and their median, {@code
+     * coverage.reference_novelty} in a calibration file ({@code moat calibrate} with inputs). Not
+     * thread-safe.
+     */
+    public static final class Peaks {
+        private final CoverageDetector detector = new CoverageDetector(Settings.from(Map.of()));
+        private final Map<String, PeakRecorder> keys = new java.util.HashMap<>();
+
+        /** Adds one recorded input of {@code key}. */
+        public void add(String key, double[] input) {
+            keys.computeIfAbsent(key, k -> new PeakRecorder(detector)).add(input);
+        }
+
+        /** Keys with a peak (at least {@code warmup} + 2 {@code window} inputs: 432). */
+        public int keys() {
+            return (int)
+                    keys.values().stream().filter(r -> !Double.isNaN(r.peak())).count();
+        }
+
+        /** The median of the keys' peaks, NaN with fewer than {@code minKeys} keys with one. */
+        public double median(int minKeys) {
+            double[] p = keys.values().stream()
+                    .mapToDouble(PeakRecorder::peak)
+                    .filter(v -> !Double.isNaN(v))
+                    .sorted()
+                    .toArray();
+            if (p.length == 0 || p.length < minKeys) {
+                return Double.NaN;
+            }
+            int n = p.length;
+            return (n & 1) == 1 ? p[n / 2] : 0.5 * (p[n / 2 - 1] + p[n / 2]);
+        }
+    }
+
+    /**
+     * One recorded key's peak novelty, as a trusted key reports it online: the highest novelty of a
+     * full window from its second on ({@link #update}), NaN before its second window ends ({@code
+     * warmup} + 2 {@code window} inputs, 432 by default). Several keys may share one detector.
+     */
+    static final class PeakRecorder {
+        private static final double[] NO_ANSWER = new double[0];
+        private final CoverageDetector detector;
+        private final State state;
+        private double peak = Double.NaN;
+
+        PeakRecorder(CoverageDetector detector) {
+            this.detector = detector;
+            this.state = detector.newState();
+        }
+
+        /** Adds one recorded input (empty inputs are ignored, as online). */
+        void add(double[] input) {
+            if (input.length == 0) {
+                return;
+            }
+            detector.update(state, input, NO_ANSWER, 0);
+            long after = state.queries - detector.settings.warmup();
+            int window = detector.settings.window();
+            if (state.novelty != null && state.novelty.full() && after % window == 0 && after >= 2L * window) {
+                double n = novelty(state);
+                peak = Double.isNaN(peak) ? n : Math.max(peak, n);
+            }
+        }
+
+        double peak() {
+            return peak;
+        }
+    }
+
     /** Wider inputs are first projected to this many dimensions. */
     static final int PROJECT_ABOVE = 64;
 
@@ -142,6 +241,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     private double[] planes = new double[0];
     private final double[] dots = new double[24];
     private int planeDims;
+    /** For a tenant's pool: the key-level coverage of its worker, whose reference stands in for a missing one. */
+    private CoverageDetector keys;
 
     public CoverageDetector(Settings settings) {
         this.settings = settings;
@@ -258,7 +359,23 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         if (Double.isNaN(ref) && population.activeKeys(now) >= settings.minKeys()) {
             ref = population.median(0, now);
         }
+        if (Double.isNaN(ref) && keys != null) {
+            // a tenant's pool with no tenants' reference yet: its keys' (a pool of keys that each re-send their
+            // own records opens more cells than any one of them, so this can be strict for it; the absolute
+            // thresholds, a floor, scored it the same before)
+            ref = keys.reference(now);
+        }
         return ref;
+    }
+
+    /**
+     * Makes this instance (a tenant's pooled coverage) use {@code keyLevel}'s reference (the same
+     * worker's key-level coverage) while it has none of its own: where fewer than {@code min_keys}
+     * tenants have pooled two windows (a deployment of one or a few tenants, always), there is no
+     * tenants' reference, and without one the pool would have no opinion.
+     */
+    public void pooledOver(CoverageDetector keyLevel) {
+        this.keys = keyLevel == this ? null : keyLevel;
     }
 
     /**
@@ -327,7 +444,14 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      */
     @Override
     public double score(State s, long timeMillis) {
-        return s.queries < settings.minQueries() || s.novelty == null ? 0 : judge(s, reference(timeMillis));
+        if (s.queries < settings.minQueries() || s.novelty == null) {
+            return 0;
+        }
+        double ref = reference(timeMillis);
+        // no reference yet (fewer than min_keys trusted keys, no reference_novelty): coverage has not learned
+        // what this model's honest novelty is, and where every honest query opens a cell (documents, fresh
+        // images) the absolute thresholds flagged every customer; so it has no opinion (the reason says why)
+        return Double.isNaN(ref) ? 0 : judge(s, ref);
     }
 
     /** The key's current novelty scored against the reference {@code ref} (NaN: none), whatever its queries. */
@@ -351,6 +475,12 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         double ref = reference(timeMillis);
         if (!Double.isNaN(ref)) {
             Decimals.fixed(b.append(" (peers "), 100 * ref, 0).append("%)");
+        } else {
+            b.append(" (no reference yet: ")
+                    .append(population.activeKeys(timeMillis))
+                    .append(" of ")
+                    .append(settings.minKeys())
+                    .append(" trusted keys)");
         }
         return b.toString();
     }

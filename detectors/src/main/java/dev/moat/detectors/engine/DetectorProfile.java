@@ -39,7 +39,7 @@ public final class DetectorProfile {
             VolumeDetector.NAME, VolumeDetector::factory,
             BoundaryDetector.NAME, BoundaryDetector::factory,
             OodDetector.NAME, OodDetector::factory,
-            CoverageDetector.NAME, (p, c) -> CoverageDetector.factory(p));
+            CoverageDetector.NAME, (p, c) -> CoverageDetector.factory(p, c == null ? Double.NaN : c.coverageNovelty()));
 
     private final List<Detector.Factory> factories;
     private final TenantProfile tenant;
@@ -75,8 +75,8 @@ public final class DetectorProfile {
 
     /**
      * Builds a profile whose peer-comparing detectors ({@code ood}, {@code boundary}, {@code
-     * volume}) use the fixed honest reference of {@code calibration} (null: learn it online) unless
-     * their own parameters set one.
+     * volume}, and {@code coverage} when the file has its line) use the fixed honest reference of
+     * {@code calibration} (null: learn it online) unless their own parameters set one.
      *
      * @throws IllegalArgumentException as {@link #fromConfig(Map)}
      */

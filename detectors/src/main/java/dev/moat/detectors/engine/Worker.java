@@ -2,6 +2,7 @@ package dev.moat.detectors.engine;
 
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.Level;
+import dev.moat.detectors.coverage.CoverageDetector;
 import dev.moat.detectors.stats.SparseProjection;
 import dev.moat.detectors.tenant.TenantProfile;
 import java.time.InstantSource;
@@ -353,7 +354,7 @@ public final class Worker implements Runnable {
         KeyState s = entry.find(e.profile());
         if (s == null) {
             s = new KeyState.TenantState(
-                    e.profile(), tenantDetectors.computeIfAbsent(e.profile(), p -> create(tp.factories())));
+                    e.profile(), tenantDetectors.computeIfAbsent(e.profile(), this::tenantDetectors));
             entry.add(s);
         }
         KeyState.TenantState ts = (KeyState.TenantState) s;
@@ -436,6 +437,24 @@ public final class Worker implements Runnable {
     }
 
     private static final double[] EMPTY = new double[0];
+
+    /**
+     * The tenant detectors of a profile; a pooled {@code coverage} with no tenants' reference uses the
+     * reference of this worker's key-level {@code coverage} of the same profile (created here if no key
+     * of the profile has come yet).
+     */
+    private ProfileDetectors tenantDetectors(DetectorProfile profile) {
+        ProfileDetectors pooled = create(profile.tenant().factories());
+        ProfileDetectors own = keyDetectors.computeIfAbsent(profile, p -> create(p.factories()));
+        for (Detector<?> t : pooled.list) {
+            for (Detector<?> k : own.list) {
+                if (t instanceof CoverageDetector tc && k instanceof CoverageDetector kc) {
+                    tc.pooledOver(kc);
+                }
+            }
+        }
+        return pooled;
+    }
 
     private static ProfileDetectors create(List<Detector.Factory> factories) {
         Detector<?>[] d = new Detector<?>[factories.size()];

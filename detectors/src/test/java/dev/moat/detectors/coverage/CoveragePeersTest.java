@@ -48,9 +48,62 @@ class CoveragePeersTest {
         return scores;
     }
 
-    /** The absolute thresholds alone, as before peers: no worker ever has 100,000 trusted keys. */
+    /**
+     * The absolute thresholds alone, as before peers: a fixed reference of 0 (under {@code
+     * novelty_low - peer_margin}, so the score starts at {@code novelty_low}). With no reference at
+     * all coverage now has no opinion ({@link #noReferenceNoOpinion}).
+     */
     static CoverageDetector absoluteOnly() {
-        return new CoverageDetector(CoverageDetector.Settings.from(Map.of("min_keys", 100_000)));
+        return new CoverageDetector(CoverageDetector.Settings.from(Map.of("reference_novelty", 0.0)));
+    }
+
+    /**
+     * Before a worker has a reference (fewer than {@code min_keys} trusted keys, no {@code
+     * reference_novelty}) coverage has not learned what this model's honest novelty is: it scores
+     * 0 and says why. A random key alone on a worker (a small deployment, or the first key after a
+     * restart) was flagged at 500 by the absolute thresholds; now it is not, by coverage (the price,
+     * detectors/README.md `coverage`, "Before a reference"): {@code coverageLoneThiefWithoutReferenceBypass}.
+     */
+    @Test
+    void coverageLoneThiefWithoutReferenceBypass() {
+        CoverageDetector d = new CoverageDetector(CoverageDetector.Settings.from(Map.of()));
+        Map<String, CoverageDetector.State> states = new HashMap<>();
+        List<String> keys = new ArrayList<>(names("honest-", 3));
+        keys.add("thief");
+        List<QuerySource> sources = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            sources.add(new HonestClient(40 + k));
+        }
+        sources.add(new RandomAttacker(41));
+        Map<String, Double> scores = drive(d, states, keys, sources, T0, 3_000, 3_000);
+        long end = T0 + 3_000 * 2_000L;
+        assertThat(d.reference(end)).isNaN();
+        assertThat(scores).allSatisfy((k, v) -> assertThat(v).isZero());
+        assertThat(d.reason(states.get("thief"), end)).endsWith("(no reference yet: 4 of 5 trusted keys)");
+        // what the absolute thresholds gave it, and give it again with a fixed reference
+        assertThat(drive(absoluteOnly(), new HashMap<>(), keys, sourcesAgain(), T0, 600, 500)
+                        .get("thief"))
+                .isGreaterThanOrEqualTo(0.5);
+    }
+
+    private static List<QuerySource> sourcesAgain() {
+        List<QuerySource> sources = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            sources.add(new HonestClient(40 + k));
+        }
+        sources.add(new RandomAttacker(41));
+        return sources;
+    }
+
+    /** No reference: every key, whatever its novelty, scores 0 (one key sending random rows alone). */
+    @Test
+    void noReferenceNoOpinion() {
+        CoverageDetector d = new CoverageDetector(CoverageDetector.Settings.from(Map.of()));
+        Map<String, Double> alone = drive(d, new HashMap<>(), names("random-", 1), random(5, 1), T0, 1_000, 1_000);
+        assertThat(alone.get("random-0")).isZero();
+        assertThat(drive(absoluteOnly(), new HashMap<>(), names("random-", 1), random(5, 1), T0, 1_000, 1_000)
+                        .get("random-0"))
+                .isGreaterThan(0.0);
     }
 
     static List<String> names(String prefix, int n) {
@@ -180,5 +233,28 @@ class CoveragePeersTest {
                 drive(absoluteOnly(), new HashMap<>(), names("late-random-", 1), random(77, 1), t, 600, 500);
         assertThat(after).isEqualTo(alone);
         assertThat(alone.get("late-random-0")).isGreaterThanOrEqualTo(0.5);
+    }
+
+    /**
+     * A calibration file's {@code coverage.reference_novelty} becomes the fixed reference, unless the
+     * policy sets its own or changes the cells it was recorded with (then the number means another
+     * statistic and the reference is learned online).
+     */
+    @Test
+    void aCalibratedReferenceAppliesToTheDefaultCellsOnly() {
+        assertThat(((CoverageDetector) CoverageDetector.factory(Map.of(), 0.42).create()).reference(T0))
+                .isEqualTo(0.42);
+        assertThat(((CoverageDetector) CoverageDetector.factory(Map.of("reference_novelty", 0.2), 0.42)
+                                .create())
+                        .reference(T0))
+                .isEqualTo(0.2);
+        assertThat(((CoverageDetector) CoverageDetector.factory(Map.of("bits", 16L), 0.42)
+                                .create())
+                        .reference(T0))
+                .isNaN();
+        assertThat(((CoverageDetector)
+                                CoverageDetector.factory(Map.of(), Double.NaN).create())
+                        .reference(T0))
+                .isNaN();
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moat.detectors.Calibration;
 import dev.moat.detectors.CalibrationRecorder;
+import dev.moat.detectors.coverage.CoverageDetector;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Option;
  * honest traffic, or the model's answers to its own validation set sent as several keys). One JSON
  * object per line: {@code {"key": "k1", "time": 1764300000000, "prediction": [0.01, 0.97, ...]}};
  * {@code time} (epoch milliseconds or an ISO-8601 instant) is optional and only needed for the
- * volume reference; other fields (such as {@code input}) are ignored. Exit 0 with a summary, or 2
+ * volume reference; {@code input} (the query's input array) is optional and only needed for
+ * {@code coverage}'s reference (keys with at least 432 inputs); other fields are ignored. Exit 0 with a summary, or 2
  * naming {@code FILE:LINE} and what was expected.
  */
 @Command(
@@ -32,7 +34,8 @@ final class CalibrateCommand implements Callable<Integer> {
             names = "--in",
             required = true,
             description =
-                    "JSON lines: {\"key\": ..., \"time\": epoch ms or ISO-8601 (optional), \"prediction\": [...]}.")
+                    "JSON lines: {\"key\": ..., \"time\": epoch ms or ISO-8601 (optional), \"input\": [...] (optional),"
+                            + " \"prediction\": [...]}.")
     Path in;
 
     @Option(names = "--out", required = true, description = "The calibration file to write.")
@@ -48,6 +51,7 @@ final class CalibrateCommand implements Callable<Integer> {
     public Integer call() {
         ObjectMapper json = new ObjectMapper();
         CalibrationRecorder recorder = new CalibrationRecorder(minAnswers);
+        CoverageDetector.Peaks peaks = new CoverageDetector.Peaks();
         long lines = 0;
         try (BufferedReader r = Files.newBufferedReader(in, StandardCharsets.UTF_8)) {
             String line;
@@ -93,6 +97,20 @@ final class CalibrateCommand implements Callable<Integer> {
                         }
                     }
                 }
+                JsonNode x = node.get("input");
+                if (x != null && !x.isNull()) {
+                    if (!x.isArray() || x.isEmpty()) {
+                        return fail(where + "input: expected an array of numbers (or no input field)");
+                    }
+                    double[] input = new double[x.size()];
+                    for (int i = 0; i < input.length; i++) {
+                        if (!x.get(i).isNumber()) {
+                            return fail(where + "input[" + i + "]: expected a number");
+                        }
+                        input[i] = x.get(i).asDouble();
+                    }
+                    peaks.add(key.asText(), input);
+                }
                 recorder.add(key.asText(), time, prediction);
                 lines++;
             }
@@ -100,14 +118,21 @@ final class CalibrateCommand implements Callable<Integer> {
             return fail(in + ": cannot be read: " + e.getMessage());
         }
         try {
-            Calibration c = recorder.build(minKeys);
+            Calibration c = recorder.build(minKeys).withCoverageNovelty(peaks.median(minKeys));
             c.write(out, "from " + in.getFileName() + ", " + lines + " answers, written " + Instant.now());
             System.out.printf(
-                    "wrote %s: %d keys, %d answers%s%n",
+                    "wrote %s: %d keys, %d answers%s%s%n",
                     out,
                     c.keys(),
                     c.queries(),
-                    c.hasVolume() ? "" : " (no volume reference: times missing or spans under 15 min)");
+                    c.hasVolume() ? "" : " (no volume reference: times missing or spans under 15 min)",
+                    c.hasCoverage()
+                            ? String.format(
+                                    java.util.Locale.ROOT,
+                                    " (coverage reference novelty %.2f from %d keys)",
+                                    c.coverageNovelty(),
+                                    peaks.keys())
+                            : " (no coverage reference: " + peaks.keys() + " of " + minKeys + " keys with 432 inputs)");
             return 0;
         } catch (IllegalStateException e) {
             return fail(in + ": " + e.getMessage());

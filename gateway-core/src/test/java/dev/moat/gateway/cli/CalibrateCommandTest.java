@@ -50,6 +50,76 @@ class CalibrateCommandTest {
         assertThat(c.volumeLogRateMedian()).isBetween(6.7, 6.9);
         assertThat(c.oodReference()[Calibration.OOD_BINS - 1])
                 .isEqualTo(1.0, org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(c.hasCoverage()).as("no inputs, no coverage reference").isFalse();
+    }
+
+    /**
+     * With each query's input recorded, the file also gives {@code coverage} its reference: the
+     * median of the keys' peak novelty (keys with 432 inputs), so a fresh gateway's coverage has one
+     * from its first query. The digits' honest keys: about 0.4 (what their online reference is).
+     */
+    @Test
+    void aRecordingWithInputsGivesCoverageItsReference(@TempDir Path dir) throws Exception {
+        StringBuilder jsonl = new StringBuilder();
+        DigitsModel model = DigitsModel.get();
+        for (int k = 0; k < 6; k++) {
+            HonestClient c = new HonestClient(200 + k);
+            for (int i = 0; i < (k == 5 ? 400 : 600); i++) {
+                double[] x = c.next();
+                jsonl.append("{\"key\":\"k")
+                        .append(k)
+                        .append("\",\"input\":")
+                        .append(Arrays.toString(x))
+                        .append(",\"prediction\":")
+                        .append(Arrays.toString(model.predict(x)))
+                        .append("}\n");
+            }
+        }
+        Path in = dir.resolve("rec.jsonl");
+        Files.writeString(in, jsonl);
+        Path out = dir.resolve("calibration.moat");
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new MoatCli())
+                    .execute("calibrate", "--in", in.toString(), "--out", out.toString(), "--min-keys", "5");
+        } finally {
+            System.setOut(old);
+        }
+        assertThat(code).isZero();
+        // k5 sent 400 inputs, under the 432 a peak needs: five keys give the reference
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("from 5 keys");
+        Calibration c = Calibration.read(out);
+        assertThat(c.hasCoverage()).isTrue();
+        assertThat(c.coverageNovelty()).isBetween(0.3, 0.5);
+        assertThat(Files.readString(out)).contains("coverage.reference_novelty = ");
+    }
+
+    @Test
+    void aBadInputIsNamedWithFileAndLine(@TempDir Path dir) throws Exception {
+        Path in = dir.resolve("rec.jsonl");
+        Files.writeString(
+                in,
+                "{\"key\":\"k\",\"input\":[1,2],\"prediction\":[0.5,0.5]}\n"
+                        + "{\"key\":\"k\",\"input\":[1,\"x\"],\"prediction\":[0.5,0.5]}\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = new CommandLine(new MoatCli())
+                    .execute(
+                            "calibrate",
+                            "--in",
+                            in.toString(),
+                            "--out",
+                            dir.resolve("c").toString());
+            assertThat(code).isEqualTo(2);
+        } finally {
+            System.setErr(old);
+        }
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains(in + ":2: input[1]: expected a number");
     }
 
     @Test
@@ -81,5 +151,10 @@ class CalibrateCommandTest {
         assertThatThrownBy(() -> Calibration.read(f))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(f + ":2:1: volume.log_rate_median: \"lots\"");
+        Files.writeString(f, "format = moat-calibration-1\n# a comment\ncoverage.reference_novelty = 1.5\n");
+        assertThatThrownBy(() -> Calibration.read(f))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(
+                        f + ":3:1: coverage.reference_novelty: \"1.5\" (expected: a number in [0.0, 1.0])");
     }
 }
