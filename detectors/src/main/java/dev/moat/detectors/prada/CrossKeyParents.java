@@ -109,6 +109,30 @@ public final class CrossKeyParents {
     /** Widths with a store of their own (a gateway serves a few models); the least recently fed is dropped. */
     static final int MAX_WIDTHS = 8;
 
+    /**
+     * Narrow inputs (every coordinate stored: tabular data, whose features are often on scales from
+     * 0.1 to 1,000) keep their newest rows as sent, this many, to estimate each coordinate's spread.
+     * Without it a 10%-of-range JbDA step on 13 mixed-scale features was measured in raw units, where
+     * the few large features decide the distance: the true parent was among the 3 nearest other-key
+     * rows for 12% of the children (and beyond the 64 nearest for 40%), and a one-byte code per
+     * coordinate on one step for the row left the small features' moves unresolved
+     * ({@code Sybil13Probe}); in units of each feature's spread it is the nearest for 84%.
+     */
+    static final int RAW_ROWS = 1024;
+
+    /** Rows stored before the scales are first estimated; then every {@value #RAW_ROWS}, then every {@code store_size}. */
+    static final int FIRST_RESCALE = 256;
+
+    /**
+     * The coordinates are of mixed scales, and are stored and searched in units of their spreads,
+     * when the largest spread is at least this many times the median one (images and other inputs on
+     * one scale are left in raw units, as before).
+     */
+    static final float MIXED = 16f;
+
+    /** New scales replace the old ones (and the store is re-coded) only if one moved by more than this share. */
+    static final float RESCALE_CHANGE = 0.1f;
+
     /** The most one width's store may take (rows and records): 256 MiB, and int offsets never overflow. */
     static final long MAX_STORE_BYTES = 256L << 20;
 
@@ -433,6 +457,23 @@ public final class CrossKeyParents {
         long total;
         int next;
         int count;
+        /**
+         * Narrow stores (every coordinate kept, {@code m == width}): the newest {@value #RAW_ROWS} rows
+         * as sent (floats), from which the per-coordinate scales are estimated; null for wide stores.
+         */
+        final float[] raw;
+
+        int rawNext;
+        int rawCount;
+        /**
+         * Per coordinate, the factor each value is multiplied by before it is stored or searched (1 over
+         * the coordinate's spread) when the input's coordinates are of mixed scales; null: raw values.
+         */
+        float[] inv;
+        /** Rows stored when the scales are next estimated. */
+        long nextRescale = FIRST_RESCALE;
+        /** Incremented each time the scales change (a key's largest value is in the scales of one epoch). */
+        int epoch;
 
         Store(int width, int m, int start, int stride, int capacity) {
             this.width = width;
@@ -445,6 +486,7 @@ public final class CrossKeyParents {
             this.offsets = new float[capacity];
             this.steps = new float[capacity];
             this.keys = new String[capacity];
+            this.raw = m == width ? new float[Math.min(RAW_ROWS, capacity) * m] : null;
         }
     }
 
@@ -457,6 +499,13 @@ public final class CrossKeyParents {
         int hotLeft;
 
         String lastParent;
+        /** The store epoch rec.scale was taken in ({@link Store#epoch}). */
+        int epoch;
+        /**
+         * On inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}: the key's last move in each
+         * coordinate from its nearest candidate parent, for the repeat shape (null until then).
+         */
+        float[] prev;
 
         KeyRecord(int window) {
             this.steps = new BitWindow(window);
@@ -504,6 +553,9 @@ public final class CrossKeyParents {
         this.signSteps = new SignSteps(settings.coordinates());
         this.x = new float[settings.coordinates()];
         this.parent = new float[settings.coordinates()];
+        this.rawX = new float[settings.coordinates()];
+        this.prevSaved = new float[settings.coordinates()];
+        this.prevScratch = new float[settings.coordinates()];
         this.sampler = new java.util.SplittableRandom(
                 settings.sampleSeed() != null ? settings.sampleSeed() : new java.security.SecureRandom().nextLong());
         this.rowDraw = new java.util.SplittableRandom(
@@ -559,6 +611,12 @@ public final class CrossKeyParents {
             // the key's largest value over every row it sent, searched or not
             // (the largest |value| is at one end of the row: no pass over x)
             float rowScale = Math.max(0f, Math.max(Math.abs(xLo), Math.abs(xHi)));
+            if (rec.epoch != st.epoch) {
+                // the store's units changed (rescale): what the key sent before is in the old ones
+                rec.epoch = st.epoch;
+                rec.scale = 0;
+                rec.prev = null;
+            }
             rec.scale = Math.max(rec.scale, rowScale);
             if (!search) {
                 sampledOut++;
@@ -585,6 +643,17 @@ public final class CrossKeyParents {
                 // credited); a farther one is passed over.
                 int tests = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep ? 1 : found;
                 boolean hit = false;
+                // inputs too narrow for the flat shape (tabular data): the repeat shape as well, against
+                // the key's last move from its nearest candidate (steps eps * range_j * sign(g_j) move
+                // coordinate j by the same amount every time, whatever the features' scales)
+                float[] prev = null;
+                if (st.raw != null && m < SignSteps.FLAT_MIN_MOVED) {
+                    if (rec.prev == null || rec.prev.length != m) {
+                        rec.prev = new float[m];
+                    }
+                    prev = rec.prev;
+                    System.arraycopy(prev, 0, prevSaved, 0, m);
+                }
                 // nearest first; the first sign step ends it (a decoy nearer than the parent is passed over)
                 for (int k = 0; k < tests && !hit; k++) {
                     int slot = candSlots[k];
@@ -595,8 +664,20 @@ public final class CrossKeyParents {
                     tested++;
                     // the floor capped by the displacement's own values, as PRADA's: one outlier row would
                     // raise rec.scale for good (OutlierQueryTest.oneOutlierRowDoesNotBlindCrossKeyParents)
-                    hit = signSteps.isStepAcross(
-                            x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError);
+                    if (prev == null) {
+                        hit = signSteps.isStepAcross(
+                                x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError);
+                    } else {
+                        // the nearest candidate's moves become the key's last; a farther one is tested
+                        // against the key's last moves before this row
+                        float[] against = prev;
+                        if (k > 0) {
+                            System.arraycopy(prevSaved, 0, prevScratch, 0, m);
+                            against = prevScratch;
+                        }
+                        hit = signSteps.isStepKeyed(
+                                x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError, against);
+                    }
                     if (hit) {
                         hits++;
                         rec.hotLeft = HOT_ROWS;
@@ -782,6 +863,21 @@ public final class CrossKeyParents {
         // and a loop this short keeps many more of them in flight than one that also folds min, max
         // and wholeness into each step
         StepSample.gather(input, x, m, width, st.start, stride);
+        if (st.raw != null) {
+            System.arraycopy(x, 0, rawX, 0, m);
+            float[] inv = st.inv;
+            if (inv != null) {
+                for (int i = 0; i < m; i++) {
+                    x[i] *= inv[i];
+                }
+            }
+        }
+        stats(m);
+    }
+
+    /** The smallest and largest of x[0..m) and whether all are whole, into xLo, xHi, xWhole. */
+    private void stats(int m) {
+        float[] x = this.x;
         // the smallest and largest as Math.min and Math.max give them (-0 under +0; NaN if any is NaN),
         // on the values' order keys (SignSteps.key of the raw bits): an int minimum is one cycle where
         // C2's float one is a blend sequence several times as long, and each is a chain through the row
@@ -808,6 +904,14 @@ public final class CrossKeyParents {
         xHi = nan < 0 ? Float.NaN : Float.intBitsToFloat(SignSteps.key(kHi));
         xWhole = notWhole == 0;
     }
+
+    /** The row {@link #load} loaded, as sent (narrow stores only; x holds it scaled). */
+    private final float[] rawX;
+
+    /** The key's last moves before this row, and a copy to test a farther candidate against. */
+    private final float[] prevSaved;
+
+    private final float[] prevScratch;
 
     /** What {@link #load} found of x: its smallest and largest value, whether all are whole numbers. */
     private float xLo;
@@ -1091,6 +1195,107 @@ public final class CrossKeyParents {
             // the ring is full: the oldest row leaves its class's band
             st.bands[st.classes[slot]].remove(st.norms[slot], slot);
         }
+        if (st.raw != null) {
+            System.arraycopy(rawX, 0, st.raw, st.rawNext * st.m, st.m);
+            int rawRows = st.raw.length / st.m;
+            st.rawNext = st.rawNext + 1 == rawRows ? 0 : st.rawNext + 1;
+            st.rawCount = Math.min(st.rawCount + 1, rawRows);
+        }
+        place(st, slot, c, keyHash);
+        st.keys[slot] = keyId;
+        st.total++;
+        st.next = slot + 1 == st.keys.length ? 0 : slot + 1;
+        if (st.count < st.keys.length) {
+            st.count++;
+        }
+        if (st.raw != null && st.total >= st.nextRescale) {
+            st.nextRescale = st.total < RAW_ROWS ? RAW_ROWS : st.total + Math.max(RAW_ROWS, st.keys.length);
+            rescale(st);
+        }
+    }
+
+    /**
+     * Each coordinate's spread (the 10th to the 90th percentile of the newest {@value #RAW_ROWS} rows
+     * as sent, at least a thousandth of the largest spread): when the largest is {@value #MIXED} times
+     * the median or more, the store's values are divided by them from now on, and every held row is
+     * re-coded in those units and its band rebuilt (the newest from their raw copies, the older ones
+     * from their codes). Runs at {@value #FIRST_RESCALE} rows, at {@value #RAW_ROWS}, then every
+     * {@code store_size} rows: about one row re-coded per row stored.
+     */
+    private void rescale(Store st) {
+        int m = st.m;
+        int n = st.rawCount;
+        float[] spread = new float[m];
+        float[] col = new float[n];
+        float largest = 0;
+        for (int j = 0; j < m; j++) {
+            for (int i = 0; i < n; i++) {
+                col[i] = st.raw[i * m + j];
+            }
+            java.util.Arrays.sort(col);
+            float s = col[n - 1 - n / 10] - col[n / 10];
+            spread[j] = s > 0 ? s : 0;
+            largest = Math.max(largest, spread[j]);
+        }
+        float[] inv = null;
+        if (largest > 0 && Float.isFinite(largest)) {
+            for (int j = 0; j < m; j++) {
+                spread[j] = Math.max(spread[j], largest / 1000);
+            }
+            float[] sorted = spread.clone();
+            java.util.Arrays.sort(sorted);
+            if (largest >= MIXED * sorted[m / 2]) {
+                inv = new float[m];
+                for (int j = 0; j < m; j++) {
+                    inv[j] = 1 / spread[j];
+                }
+            }
+        }
+        float[] old = st.inv;
+        if (old == null && inv == null) {
+            return;
+        }
+        if (old != null && inv != null) {
+            boolean moved = false;
+            for (int j = 0; j < m; j++) {
+                moved |= Math.abs(inv[j] / old[j] - 1) > RESCALE_CHANGE;
+            }
+            if (!moved) {
+                return;
+            }
+        }
+        st.inv = inv;
+        st.epoch++;
+        rescaled++;
+        // every held row, oldest first, re-coded in the new units into fresh bands
+        int cap = st.keys.length;
+        int stride = ByteRows.stride(m);
+        int rawRows = st.raw.length / m;
+        st.bands = new Band[st.bands.length];
+        for (int age = st.count - 1; age >= 0; age--) {
+            int slot = Math.floorMod(st.next - 1 - age, cap);
+            if (age < st.rawCount) {
+                System.arraycopy(st.raw, Math.floorMod(st.rawNext - 1 - age, rawRows) * m, x, 0, m);
+            } else {
+                ByteRows.decode(st.rows, slot * stride, m, x);
+                if (old != null) {
+                    for (int j = 0; j < m; j++) {
+                        x[j] /= old[j];
+                    }
+                }
+            }
+            if (inv != null) {
+                for (int j = 0; j < m; j++) {
+                    x[j] *= inv[j];
+                }
+            }
+            stats(m);
+            place(st, slot, st.classes[slot], st.keys[slot].hashCode());
+        }
+    }
+
+    /** Writes x (as {@link #load} or {@link #rescale} left it) into the slot and its class's band. */
+    private void place(Store st, int slot, int c, int keyHash) {
         int base = slot * ByteRows.stride(st.m);
         encodeAndRecord(st.rows, base, st.m, xRec);
         st.offsets[slot] = ByteRows.offset(st.rows, base, st.m);
@@ -1105,11 +1310,12 @@ public final class CrossKeyParents {
         st.bands[c].insert(xRec, slot, keyHash);
         st.norms[slot] = norm;
         st.classes[slot] = c;
-        st.keys[slot] = keyId;
-        st.total++;
-        st.next = slot + 1 == st.keys.length ? 0 : slot + 1;
-        if (st.count < st.keys.length) {
-            st.count++;
-        }
     }
+
+    /** Times a narrow store's scales changed and its rows were re-coded, since the start (tests). */
+    long rescaled() {
+        return rescaled;
+    }
+
+    private long rescaled;
 }
