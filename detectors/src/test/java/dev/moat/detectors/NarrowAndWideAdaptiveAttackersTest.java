@@ -341,6 +341,7 @@ class NarrowAndWideAdaptiveAttackersTest {
         System.out.printf(
                 "13 inputs, Sybils over 5 tenants: extracting at %s (own rows); max honest risk %.2f (%s)%n",
                 new TreeMap<>(s.extractingAt), s.maxHonestRisk(), s.worstHonest());
+        System.out.println("TMP " + new TreeMap<>(s.maxScores));
         assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
         for (String sybil : List.of("rs", "pf")) {
             long first = s.extractingAt.entrySet().stream()

@@ -101,6 +101,18 @@ public final class CrossKeyParents {
     static final int CANDIDATES = 3;
 
     /**
+     * Candidates kept per searched row on inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}
+     * (tabular data), for the repeated-move test: a JbDA step of 10% of each feature's range towards
+     * another class moves the child towards natural rows, which are then often nearer than its parent
+     * (on the 13-input tabular fixture the parent was the nearest other-key row for 11% of children
+     * and among the 8 nearest for about 40%, {@code Sybil13Probe}).
+     */
+    static final int NARROW_CANDIDATES = 8;
+
+    /** A narrow key's last searched rows whose candidates' moves a new row's are compared with. */
+    static final int REPEAT_ROWS = Integer.getInteger("moat.repeatRows", 4);
+
+    /**
      * Searched rows a key stays hot after a sign step: every row of it is searched until this many
      * in a row found none (the sampling's 1/{@code sample} draw only decides a cold key's rows).
      */
@@ -470,6 +482,8 @@ public final class CrossKeyParents {
          * the coordinate's spread) when the input's coordinates are of mixed scales; null: raw values.
          */
         float[] inv;
+        /** Per coordinate, the value subtracted before {@link #inv} is applied (its median). */
+        float[] centre;
         /** Rows stored when the scales are next estimated. */
         long nextRescale = FIRST_RESCALE;
         /** Incremented each time the scales change (a key's largest value is in the scales of one epoch). */
@@ -502,10 +516,20 @@ public final class CrossKeyParents {
         /** The store epoch rec.scale was taken in ({@link Store#epoch}). */
         int epoch;
         /**
-         * On inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}: the key's last move in each
-         * coordinate from its nearest candidate parent, for the repeat shape (null until then).
+         * On inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}: the key's last searched row (x as
+         * stored) and its moves (|x - candidate| per coordinate) from each of its candidates, with
+         * each candidate's quantisation error and slot (null until then).
          */
-        float[] prev;
+        float[] lastX;
+
+        float[] moves;
+        float[] moveErr;
+        int[] moveSlots;
+        int[] moveCounts;
+        /** Searched rows whose moves are kept (at most {@value #REPEAT_ROWS}), and where the next goes. */
+        int moveCount;
+
+        int moveNext;
 
         KeyRecord(int window) {
             this.steps = new BitWindow(window);
@@ -543,9 +567,19 @@ public final class CrossKeyParents {
     /** Rows put to the search (whether or not a candidate parent was found). */
     private long searched;
     /** The candidates of the row being searched: slots and squared distances, nearest first. */
-    private final int[] candSlots = new int[CANDIDATES];
+    private final int[] candSlots = new int[NARROW_CANDIDATES];
 
-    private final float[] candDist = new float[CANDIDATES];
+    private final float[] candDist = new float[NARROW_CANDIDATES];
+
+    /** Candidates the current search keeps: {@value #CANDIDATES}, or {@value #NARROW_CANDIDATES} on a narrow store. */
+    private int want = CANDIDATES;
+
+    /**
+     * Whether the search passes over the key's own rows (PRADA's own test sees those); not on a narrow
+     * store, whose repeated-move test takes a step from the key's own row as well (a Sybil's child
+     * is as often the step of a row the same key sent).
+     */
+    private boolean skipOwn = true;
 
     /** {@code evicted} hears each key whose record the bound on keys drops (its score is gone). */
     public CrossKeyParents(Settings settings, Consumer<String> evicted) {
@@ -554,8 +588,7 @@ public final class CrossKeyParents {
         this.x = new float[settings.coordinates()];
         this.parent = new float[settings.coordinates()];
         this.rawX = new float[settings.coordinates()];
-        this.prevSaved = new float[settings.coordinates()];
-        this.prevScratch = new float[settings.coordinates()];
+
         this.sampler = new java.util.SplittableRandom(
                 settings.sampleSeed() != null ? settings.sampleSeed() : new java.security.SecureRandom().nextLong());
         this.rowDraw = new java.util.SplittableRandom(
@@ -615,7 +648,8 @@ public final class CrossKeyParents {
                 // the store's units changed (rescale): what the key sent before is in the old ones
                 rec.epoch = st.epoch;
                 rec.scale = 0;
-                rec.prev = null;
+                rec.moveCount = 0;
+                rec.moveNext = 0;
             }
             rec.scale = Math.max(rec.scale, rowScale);
             if (!search) {
@@ -627,6 +661,10 @@ public final class CrossKeyParents {
             if (rec.hotLeft > 0) {
                 rec.hotLeft--;
             }
+            // inputs too narrow for the flat shape (tabular data): more candidates, for the repeated move
+            boolean narrow = st.raw != null && m < SignSteps.FLAT_MIN_MOVED;
+            want = narrow ? NARROW_CANDIDATES : CANDIDATES;
+            skipOwn = !narrow;
             int found = candidates(st, c, h);
             // an identical row (the same public image sent by two customers) is no step, and the row
             // goes uncounted, as before
@@ -641,22 +679,17 @@ public final class CrossKeyParents {
                 // a copy is another image, and natural neighbours of whole-number images often look
                 // like equal steps. A decoy that near is itself a step from the parent (its key is
                 // credited); a farther one is passed over.
-                int tests = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep ? 1 : found;
+                boolean copy = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep;
+                int tests = copy ? 1 : found;
                 boolean hit = false;
-                // inputs too narrow for the flat shape (tabular data): the repeat shape as well, against
-                // the key's last move from its nearest candidate (steps eps * range_j * sign(g_j) move
-                // coordinate j by the same amount every time, whatever the features' scales)
-                float[] prev = null;
-                if (st.raw != null && m < SignSteps.FLAT_MIN_MOVED) {
-                    if (rec.prev == null || rec.prev.length != m) {
-                        rec.prev = new float[m];
-                    }
-                    prev = rec.prev;
-                    System.arraycopy(prev, 0, prevSaved, 0, m);
-                }
                 // nearest first; the first sign step ends it (a decoy nearer than the parent is passed over)
-                for (int k = 0; k < tests && !hit; k++) {
+                for (int k = 0, other = 0; k < tests && other < CANDIDATES && !hit; k++) {
                     int slot = candSlots[k];
+                    if (!skipOwn && st.keys[slot].equals(keyId)) {
+                        // a narrow store's own rows are for the repeated move only
+                        continue;
+                    }
+                    other++;
                     int base = slot * stride;
                     ByteRows.decode(st.rows, base, m, parent);
                     float step = st.steps[slot];
@@ -664,24 +697,23 @@ public final class CrossKeyParents {
                     tested++;
                     // the floor capped by the displacement's own values, as PRADA's: one outlier row would
                     // raise rec.scale for good (OutlierQueryTest.oneOutlierRowDoesNotBlindCrossKeyParents)
-                    if (prev == null) {
-                        hit = signSteps.isStepAcross(
-                                x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError);
-                    } else {
-                        // the nearest candidate's moves become the key's last; a farther one is tested
-                        // against the key's last moves before this row
-                        float[] against = prev;
-                        if (k > 0) {
-                            System.arraycopy(prevSaved, 0, prevScratch, 0, m);
-                            against = prevScratch;
-                        }
-                        hit = signSteps.isStepKeyed(
-                                x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError, against);
-                    }
+                    hit = signSteps.isStepAcross(
+                            x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError);
                     if (hit) {
                         hits++;
                         rec.hotLeft = HOT_ROWS;
                         rec.lastParent = st.keys[slot];
+                    }
+                }
+                if (narrow) {
+                    // a copy ends the test (as above): what it moved is no step of the key's
+                    String by = copy ? forgetMoves(rec) : repeatedMove(st, rec, found, m);
+                    if (by != null && !hit) {
+                        hit = true;
+                        hits++;
+                        repeatHits++;
+                        rec.hotLeft = HOT_ROWS;
+                        rec.lastParent = by;
                     }
                 }
                 rec.steps.add(hit);
@@ -867,8 +899,9 @@ public final class CrossKeyParents {
             System.arraycopy(x, 0, rawX, 0, m);
             float[] inv = st.inv;
             if (inv != null) {
+                float[] centre = st.centre;
                 for (int i = 0; i < m; i++) {
-                    x[i] *= inv[i];
+                    x[i] = (x[i] - centre[i]) * inv[i];
                 }
             }
         }
@@ -907,11 +940,6 @@ public final class CrossKeyParents {
 
     /** The row {@link #load} loaded, as sent (narrow stores only; x holds it scaled). */
     private final float[] rawX;
-
-    /** The key's last moves before this row, and a copy to test a farther candidate against. */
-    private final float[] prevSaved;
-
-    private final float[] prevScratch;
 
     /** What {@link #load} found of x: its smallest and largest value, whether all are whole numbers. */
     private float xLo;
@@ -997,7 +1025,7 @@ public final class CrossKeyParents {
             int slot;
             if (fromTail) {
                 int t = order[at];
-                if (band.tailHashes[t] == keyHash) {
+                if (skipOwn && band.tailHashes[t] == keyHash) {
                     continue;
                 }
                 from = tailRecs;
@@ -1006,7 +1034,7 @@ public final class CrossKeyParents {
             } else {
                 slot = slots[at];
                 // an evicted row, left in place until the next merge
-                if (slot < 0 || hashes[at] == keyHash) {
+                if (slot < 0 || (skipOwn && hashes[at] == keyHash)) {
                     continue;
                 }
                 from = recs;
@@ -1098,7 +1126,7 @@ public final class CrossKeyParents {
                 continue;
             }
             // insert into the candidates, nearest first
-            int k = found < CANDIDATES ? found++ : CANDIDATES - 1;
+            int k = found < want ? found++ : want - 1;
             while (k > 0 && candDist[k - 1] > d) {
                 candDist[k] = candDist[k - 1];
                 candSlots[k] = candSlots[k - 1];
@@ -1106,8 +1134,8 @@ public final class CrossKeyParents {
             }
             candDist[k] = d;
             candSlots[k] = slot;
-            if (found == CANDIDATES) {
-                worst = candDist[CANDIDATES - 1];
+            if (found == want) {
+                worst = candDist[want - 1];
                 int kept = 0;
                 for (int i = 0; i < n; i++) {
                     if (pb[i] < worst) {
@@ -1215,6 +1243,123 @@ public final class CrossKeyParents {
     }
 
     /**
+     * The repeated move (inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}, where no shape of one
+     * displacement tells a sign step from noise): JbDA steps {@code eps * range_j * sign(g_j)} move
+     * coordinate j by the same amount from every parent, whatever the features' scales, so two rows
+     * of a key that are each a step from a row of another key show the same moves. True (the key of
+     * the candidate) when a move of this row from one of its candidates agrees with a move of the
+     * key's last searched row from one of its candidates ({@link #sameMoves}), the two candidates
+     * being different rows and the two rows of the key farther apart than the move (a key that
+     * re-sends one record has the same moves to the same neighbours). This row's moves then become
+     * the key's last.
+     */
+    private String repeatedMove(Store st, KeyRecord rec, int found, int m) {
+        int per = NARROW_CANDIDATES * m;
+        if (rec.moves == null || rec.lastX.length != REPEAT_ROWS * m) {
+            rec.lastX = new float[REPEAT_ROWS * m];
+            rec.moves = new float[REPEAT_ROWS * per];
+            rec.moveErr = new float[REPEAT_ROWS * NARROW_CANDIDATES];
+            rec.moveSlots = new int[REPEAT_ROWS * NARROW_CANDIDATES];
+            rec.moveCounts = new int[REPEAT_ROWS];
+            rec.moveCount = 0;
+        }
+        int stride = ByteRows.stride(m);
+        float[] now = nowMoves;
+        for (int k = 0; k < found; k++) {
+            int slot = candSlots[k];
+            ByteRows.decode(st.rows, slot * stride, m, parent);
+            float step = st.steps[slot];
+            nowErr[k] = step == 1f ? 0f : step / 2;
+            for (int j = 0; j < m; j++) {
+                now[k * m + j] = Math.abs(x[j] - parent[j]);
+            }
+        }
+        String by = null;
+        for (int r = 0; r < rec.moveCount && by == null; r++) {
+            int n = rec.moveCounts[r];
+            double apart = 0;
+            for (int j = 0; j < m; j++) {
+                double d = x[j] - rec.lastX[r * m + j];
+                apart += d * d;
+            }
+            for (int a = 0; a < found && by == null; a++) {
+                double len = 0;
+                for (int j = 0; j < m; j++) {
+                    len += (double) now[a * m + j] * now[a * m + j];
+                }
+                if (apart < len) {
+                    continue;
+                }
+                for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + n && by == null; b++) {
+                    repeatPairs++;
+                    if (rec.moveSlots[b] != candSlots[a]
+                            && sameMoves(now, a * m, nowErr[a], rec.moves, b * m, rec.moveErr[b], m)) {
+                        by = st.keys[candSlots[a]];
+                    }
+                }
+            }
+        }
+        // this row's moves in the place of the oldest kept
+        int r = rec.moveNext;
+        System.arraycopy(x, 0, rec.lastX, r * m, m);
+        System.arraycopy(now, 0, rec.moves, r * per, found * m);
+        System.arraycopy(nowErr, 0, rec.moveErr, r * NARROW_CANDIDATES, found);
+        System.arraycopy(candSlots, 0, rec.moveSlots, r * NARROW_CANDIDATES, found);
+        rec.moveCounts[r] = found;
+        rec.moveNext = r + 1 == REPEAT_ROWS ? 0 : r + 1;
+        rec.moveCount = Math.min(rec.moveCount + 1, REPEAT_ROWS);
+        return by;
+    }
+
+    /** A copy (see {@link #observe}) leaves the key no last moves; returns null (no step). */
+    private static String forgetMoves(KeyRecord rec) {
+        rec.moveCount = 0;
+        rec.moveNext = 0;
+        return null;
+    }
+
+    /**
+     * Whether two move vectors are the same step: at least {@link SignSteps#MIN_MOVED} coordinates
+     * moved in both by the same amount (within {@link SignSteps#TOLERANCE} of the larger, plus both
+     * quantisation errors), and those are at least three quarters of the coordinates either moved. A
+     * coordinate counts as moved where its quantisation error is at most {@link SignSteps#RESOLVED}
+     * of the move (a noisy re-send of a neighbour's record moves each coordinate by less than that,
+     * so it is no move at all). Natural neighbours' moves agree within 3% in a coordinate a few times
+     * in a hundred: eight of thirteen about once in 10^8 pairs.
+     */
+    static boolean sameMoves(float[] a, int ao, float qa, float[] b, int bo, float qb, int m) {
+        int movedA = 0;
+        int movedB = 0;
+        int agree = 0;
+        for (int j = 0; j < m; j++) {
+            float ca = a[ao + j];
+            float cb = b[bo + j];
+            boolean ra = ca > 0 && qa <= SignSteps.RESOLVED * ca;
+            boolean rb = cb > 0 && qb <= SignSteps.RESOLVED * cb;
+            movedA += ra ? 1 : 0;
+            movedB += rb ? 1 : 0;
+            if (ra && rb && Math.abs(ca - cb) <= SignSteps.TOLERANCE * Math.max(ca, cb) + qa + qb) {
+                agree++;
+            }
+        }
+        return agree >= SignSteps.MIN_MOVED && 4 * agree >= 3 * Math.max(movedA, movedB);
+    }
+
+    /** Pairs of moves compared by {@link #repeatedMove}, and rows it found a step, since the start. */
+    long repeatPairs() {
+        return repeatPairs;
+    }
+
+    long repeatHits() {
+        return repeatHits;
+    }
+
+    private long repeatPairs;
+    private long repeatHits;
+    private final float[] nowMoves = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+    private final float[] nowErr = new float[NARROW_CANDIDATES];
+
+    /**
      * Each coordinate's spread (the 10th to the 90th percentile of the newest {@value #RAW_ROWS} rows
      * as sent, at least a thousandth of the largest spread): when the largest is {@value #MIXED} times
      * the median or more, the store's values are divided by them from now on, and every held row is
@@ -1226,6 +1371,7 @@ public final class CrossKeyParents {
         int m = st.m;
         int n = st.rawCount;
         float[] spread = new float[m];
+        float[] centre = new float[m];
         float[] col = new float[n];
         float largest = 0;
         for (int j = 0; j < m; j++) {
@@ -1234,6 +1380,7 @@ public final class CrossKeyParents {
             }
             java.util.Arrays.sort(col);
             float s = col[n - 1 - n / 10] - col[n / 10];
+            centre[j] = col[n / 2];
             spread[j] = s > 0 ? s : 0;
             largest = Math.max(largest, spread[j]);
         }
@@ -1252,19 +1399,22 @@ public final class CrossKeyParents {
             }
         }
         float[] old = st.inv;
+        float[] oldCentre = st.centre;
         if (old == null && inv == null) {
             return;
         }
         if (old != null && inv != null) {
             boolean moved = false;
             for (int j = 0; j < m; j++) {
-                moved |= Math.abs(inv[j] / old[j] - 1) > RESCALE_CHANGE;
+                moved |= Math.abs(inv[j] / old[j] - 1) > RESCALE_CHANGE
+                        || Math.abs(centre[j] - oldCentre[j]) * inv[j] > RESCALE_CHANGE;
             }
             if (!moved) {
                 return;
             }
         }
         st.inv = inv;
+        st.centre = inv == null ? null : centre;
         st.epoch++;
         rescaled++;
         // every held row, oldest first, re-coded in the new units into fresh bands
@@ -1280,13 +1430,13 @@ public final class CrossKeyParents {
                 ByteRows.decode(st.rows, slot * stride, m, x);
                 if (old != null) {
                     for (int j = 0; j < m; j++) {
-                        x[j] /= old[j];
+                        x[j] = x[j] / old[j] + oldCentre[j];
                     }
                 }
             }
             if (inv != null) {
                 for (int j = 0; j < m; j++) {
-                    x[j] *= inv[j];
+                    x[j] = (x[j] - centre[j]) * inv[j];
                 }
             }
             stats(m);
@@ -1310,6 +1460,12 @@ public final class CrossKeyParents {
         st.bands[c].insert(xRec, slot, keyHash);
         st.norms[slot] = norm;
         st.classes[slot] = c;
+    }
+
+    /** The narrow store's per-coordinate factors and centres for this width (null: raw units; tests). */
+    float[][] units(int width) {
+        Store st = stores.get(width);
+        return st == null || st.inv == null ? null : new float[][] {st.inv.clone(), st.centre.clone()};
     }
 
     /** Times a narrow store's scales changed and its rows were re-coded, since the start (tests). */

@@ -27,6 +27,41 @@ class Sybil13Probe {
         for (Tabular.Step kind : Tabular.Step.values()) {
             run(kind);
         }
+        fixture();
+    }
+
+    /** The engine test's mix: both Sybils (the fixture's JbDA) 5 rows a second each, 12 honest keys 6 a second. */
+    private static void fixture() {
+        Tabular t = new Tabular(13);
+        CrossKeyParents store = new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
+        List<QuerySource> honest = new ArrayList<>();
+        for (int k = 0; k < 12; k++) {
+            honest.add(t.honest(1_400 + k));
+        }
+        QuerySource rs = t.jbda(47, 0.1, Tabular.Step.RANDOM_SIZE);
+        QuerySource pf = t.jbda(48, 0.1, Tabular.Step.PER_FEATURE);
+        Random r = new Random(5);
+        for (int q = 0; q < 2_500; q++) {
+            for (QuerySource a : List.of(rs, pf)) {
+                double[] x = a.next();
+                double[] p = t.predict(x);
+                a.observe(x, p);
+                String key = (a == rs ? "rs-" : "pf-") + (q % 5);
+                store.observe(key, new double[][] {x}, new double[][] {p});
+            }
+            if (r.nextInt(10) < 6) {
+                int k = r.nextInt(12);
+                double[] x = honest.get(k).next();
+                store.observe("honest-" + k, new double[][] {x}, new double[][] {t.predict(x)});
+            }
+            if (q == 100 || q == 500 || q == 2_499) {
+                System.out.println("fixture at " + q + " rescaled " + store.rescaled() + " repeat pairs "
+                        + store.repeatPairs() + " repeat hits " + store.repeatHits());
+                for (String k : List.of("pf-0", "pf-1", "rs-0", "rs-1", "honest-0")) {
+                    System.out.println("  " + k + ": " + store.reason(k));
+                }
+            }
+        }
     }
 
     private static void run(Tabular.Step kind) {
@@ -76,6 +111,10 @@ class Sybil13Probe {
         long hitsBefore = 0;
         int[] movedHist = new int[14];
         int[] rankHist = new int[8];
+        int classChanged = 0;
+        int pairs = 0;
+        int same = 0;
+        Map<String, float[]> lastMove = new java.util.HashMap<>();
         for (int q = 0; q < 2_500; q++) {
             // one honest row from each of 2 honest keys per attack row (the test's honest traffic is denser)
             for (int h = 0; h < 2; h++) {
@@ -92,11 +131,12 @@ class Sybil13Probe {
                 for (int k = 0; k < Math.min(400, n); k++) {
                     int i = n <= 400 ? k : r.nextInt(n);
                     double[] x = points.get(i);
+                    int target = (labels.get(i) + 1 + r.nextInt(2)) % 3;
                     double[] y = new double[13];
                     for (int j = 0; j < 13; j++) {
                         double size =
                                 0.1 * (hi[j] - lo[j]) * (kind == Tabular.Step.RANDOM_SIZE ? 2 * r.nextDouble() : 1);
-                        double dir = r.nextBoolean() ? 1 : -1; // sign pattern: the gradient's sign is unknown here
+                        double dir = Math.signum(t.mean(target, j) - x[j]);
                         y[j] = Math.max(lo[j], Math.min(hi[j], x[j] + sign * size * dir));
                     }
                     pending.add(y);
@@ -110,9 +150,17 @@ class Sybil13Probe {
             int c = argmax(p);
             if (parent >= 0) {
                 children++;
+                classChanged += labels.get(parent) != c ? 1 : 0;
                 if (sentBy.get(parent).equals(key)) {
                     sameKey++;
                 } else {
+                    float[][] u = store.units(13);
+                    if (Boolean.getBoolean("sybil13store") && u != null) {
+                        norm = new double[13];
+                        for (int j = 0; j < 13; j++) {
+                            norm[j] = 1 / u[0][j];
+                        }
+                    }
                     // rank of the parent among held same-class rows of other keys
                     double dp = dist(x, points.get(parent));
                     int held = -1;
@@ -143,6 +191,16 @@ class Sybil13Probe {
                         moved += fx[j] != fp[j] ? 1 : 0;
                     }
                     movedHist[moved]++;
+                    float[] mv = new float[13];
+                    for (int j = 0; j < 13; j++) {
+                        mv[j] = Math.abs(fx[j] - fp[j]);
+                    }
+                    float[] before = lastMove.get(key);
+                    if (before != null) {
+                        pairs++;
+                        same += CrossKeyParents.sameMoves(mv, 0, 0f, before, 0, 0f, 13) ? 1 : 0;
+                    }
+                    lastMove.put(key, mv);
                     if (steps.isStepAcross(fx, fp, 13, 0.02f, 5000f, 0f)) {
                         exactStep++;
                     }
@@ -169,6 +227,8 @@ class Sybil13Probe {
                 store.hits() - hitsBefore,
                 store.searches(),
                 java.util.Arrays.toString(movedHist));
+        System.out.println("  class changed " + classChanged
+                + "; consecutive other-key children of a key with the same moves " + same + " of " + pairs);
         System.out.println("  parent rank histogram (0, 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64+): "
                 + java.util.Arrays.toString(rankHist));
         for (int k = 0; k < 5; k++) {

@@ -97,6 +97,11 @@ public final class Tabular {
         return hi[j];
     }
 
+    /** Class {@code c}'s mean in feature {@code j} (for probes that replay the JbDA with its parents known). */
+    public double mean(int c, int j) {
+        return means[c][j];
+    }
+
     /** Feature {@code j}'s scale (0.1 .. 1,000). */
     public double scale(int j) {
         return scale[j];
