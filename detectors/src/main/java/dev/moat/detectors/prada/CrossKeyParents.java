@@ -706,8 +706,9 @@ public final class CrossKeyParents {
                     }
                 }
                 if (narrow) {
-                    // a copy ends the test (as above): what it moved is no step of the key's
-                    String by = copy ? forgetMoves(rec) : repeatedMove(st, rec, found, m);
+                    // a copy ends the test (as above): it is neither tested nor kept, and the key's last
+                    // moves stay (a near-copy of a public record sent after each child must not wipe them)
+                    String by = copy ? null : repeatedMove(st, rec, found, m);
                     if (by != null && !hit) {
                         hit = true;
                         hits++;
@@ -1253,6 +1254,10 @@ public final class CrossKeyParents {
      * re-sends one record has the same moves to the same neighbours). This row's moves then become
      * the key's last.
      */
+    static final boolean DEBUG = Boolean.getBoolean("moat.debugRepeat");
+
+    String keyIdDebug;
+
     private String repeatedMove(Store st, KeyRecord rec, int found, int m) {
         int per = NARROW_CANDIDATES * m;
         if (rec.moves == null || rec.lastX.length != REPEAT_ROWS * m) {
@@ -1268,6 +1273,7 @@ public final class CrossKeyParents {
         for (int k = 0; k < found; k++) {
             int slot = candSlots[k];
             ByteRows.decode(st.rows, slot * stride, m, parent);
+            System.arraycopy(parent, 0, nowParents, k * m, m);
             float step = st.steps[slot];
             nowErr[k] = step == 1f ? 0f : step / 2;
             for (int j = 0; j < m; j++) {
@@ -1293,7 +1299,9 @@ public final class CrossKeyParents {
                 for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + n && by == null; b++) {
                     repeatPairs++;
                     if (rec.moveSlots[b] != candSlots[a]
-                            && sameMoves(now, a * m, nowErr[a], rec.moves, b * m, rec.moveErr[b], m)) {
+                            && sameMoves(
+                                    now, a * m, nowErr[a], rec.moves, b * m, rec.moveErr[b], x, rec.lastX, r * m, m)
+                            && parentsApart(st, a, rec.moveSlots[b], m, len)) {
                         by = st.keys[candSlots[a]];
                     }
                 }
@@ -1311,23 +1319,35 @@ public final class CrossKeyParents {
         return by;
     }
 
-    /** A copy (see {@link #observe}) leaves the key no last moves; returns null (no step). */
-    private static String forgetMoves(KeyRecord rec) {
-        rec.moveCount = 0;
-        rec.moveNext = 0;
-        return null;
+    /**
+     * Whether candidate a of this row and the stored row at {@code slot} (a candidate of the key's
+     * earlier row) are farther apart than the move ({@code len}, squared): the same move from two
+     * copies of one record (the same public record sent by several customers) is what a what-if
+     * query or a partial-dependence sweep of one record shows, each row a neighbour's moves plus
+     * one changed feature; two JbDA children have different parents.
+     */
+    private boolean parentsApart(Store st, int a, int slot, int m, double len) {
+        ByteRows.decode(st.rows, slot * ByteRows.stride(m), m, parent);
+        double d2 = 0;
+        for (int j = 0; j < m; j++) {
+            double d = nowParents[a * m + j] - parent[j];
+            d2 += d * d;
+        }
+        return d2 >= len;
     }
 
     /**
      * Whether two move vectors are the same step: at least {@link SignSteps#MIN_MOVED} coordinates
      * moved in both by the same amount (within {@link SignSteps#TOLERANCE} of the larger, plus both
-     * quantisation errors), and those are at least three quarters of the coordinates either moved. A
+     * quantisation errors) where the two rows themselves ({@code xa}, {@code xb}) differ by more than
+     * that, and those are at least three quarters of the coordinates either moved. A
      * coordinate counts as moved where its quantisation error is at most {@link SignSteps#RESOLVED}
      * of the move (a noisy re-send of a neighbour's record moves each coordinate by less than that,
      * so it is no move at all). Natural neighbours' moves agree within 3% in a coordinate a few times
      * in a hundred: eight of thirteen about once in 10^8 pairs.
      */
-    static boolean sameMoves(float[] a, int ao, float qa, float[] b, int bo, float qb, int m) {
+    static boolean sameMoves(
+            float[] a, int ao, float qa, float[] b, int bo, float qb, float[] xa, float[] xb, int xbo, int m) {
         int movedA = 0;
         int movedB = 0;
         int agree = 0;
@@ -1338,7 +1358,10 @@ public final class CrossKeyParents {
             boolean rb = cb > 0 && qb <= SignSteps.RESOLVED * cb;
             movedA += ra ? 1 : 0;
             movedB += rb ? 1 : 0;
-            if (ra && rb && Math.abs(ca - cb) <= SignSteps.TOLERANCE * Math.max(ca, cb) + qa + qb) {
+            float tol = (float) (SignSteps.TOLERANCE * Math.max(ca, cb)) + qa + qb;
+            // only where the two rows differ: a what-if query or a partial-dependence sweep changes a
+            // feature or two of one record, and its moves from one neighbour agree everywhere else
+            if (ra && rb && Math.abs(ca - cb) <= tol && Math.abs(xa[j] - xb[xbo + j]) > tol) {
                 agree++;
             }
         }
@@ -1358,6 +1381,7 @@ public final class CrossKeyParents {
     private long repeatHits;
     private final float[] nowMoves = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
     private final float[] nowErr = new float[NARROW_CANDIDATES];
+    private final float[] nowParents = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
 
     /**
      * Each coordinate's spread (the 10th to the 90th percentile of the newest {@value #RAW_ROWS} rows

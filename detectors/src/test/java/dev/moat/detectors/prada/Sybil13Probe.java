@@ -115,6 +115,7 @@ class Sybil13Probe {
         int pairs = 0;
         int same = 0;
         Map<String, float[]> lastMove = new java.util.HashMap<>();
+        Map<String, float[]> lastChild = new java.util.HashMap<>();
         for (int q = 0; q < 2_500; q++) {
             // one honest row from each of 2 honest keys per attack row (the test's honest traffic is denser)
             for (int h = 0; h < 2; h++) {
@@ -198,9 +199,11 @@ class Sybil13Probe {
                     float[] before = lastMove.get(key);
                     if (before != null) {
                         pairs++;
-                        same += CrossKeyParents.sameMoves(mv, 0, 0f, before, 0, 0f, 13) ? 1 : 0;
+                        float[] bx = lastChild.get(key);
+                        same += CrossKeyParents.sameMoves(mv, 0, 0f, before, 0, 0f, fx, bx, 0, 13) ? 1 : 0;
                     }
                     lastMove.put(key, mv);
+                    lastChild.put(key, fx);
                     if (steps.isStepAcross(fx, fp, 13, 0.02f, 5000f, 0f)) {
                         exactStep++;
                     }
