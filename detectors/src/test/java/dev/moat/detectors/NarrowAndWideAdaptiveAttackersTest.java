@@ -102,8 +102,12 @@ class NarrowAndWideAdaptiveAttackersTest {
      * and the steps stay in a few corners of the box, so {@code coverage} sees no new cells.
      * Measured 2026-11-28: per-feature and random-size steps mixed 1:1 and per-feature mixed 1:3 are
      * never flagged in 2,500 rows (highest risk 0.11: W 0.89, capped); unmixed it is flagged at 1,580
-     * (ood, on the later rounds). Closing it needs an input-space reference (how far from peers'
-     * natural inputs a query lies), which none of the detectors has; see detectors/README.md.
+     * (ood, on the later rounds). Since cross_key's repeated-move test on narrow inputs (2026-11-29;
+     * it takes the key's own rows as parents there) the per-feature steps are flagged by it: unmixed
+     * at 642 rows, mixed 1:1 at 1,242 (EXTRACTING 1,442); random-size steps mixed 1:1 (no move
+     * repeats) and per-feature mixed 1:3 (a step in 4 rows: too few in the window) still are not.
+     * Closing those needs an input-space reference (how far from peers' natural inputs a query
+     * lies), which none of the detectors has; see detectors/README.md.
      */
     @Test
     void jbdaAfterANaturalWarmUpAtThirteenInputsBypass() {
@@ -137,10 +141,19 @@ class NarrowAndWideAdaptiveAttackersTest {
                 .forEach(a -> System.out.printf(
                         "  %-32s first flag %s (%s), highest risk %.2f%n",
                         a, s.suspiciousAt.get(a), WideRandomStepTest.firing(s, a), s.maxRisk.get(a)));
-        assertThat(s.suspiciousAt.keySet()).as("flagged\n%s", s.report()).containsExactly("per-feature-after-300");
-        assertThat(s.extractingAt.get("per-feature-after-300")).as(s.report()).isBetween(1_000L, 2_000L);
-        for (String a :
-                List.of("per-feature-after-300-1-1", "random-size-after-300-1-1", "per-feature-after-300-1-3")) {
+        assertThat(s.suspiciousAt.keySet())
+                .as("flagged\n%s", s.report())
+                .containsExactlyInAnyOrder("per-feature-after-300", "per-feature-after-300-1-1");
+        for (String a : List.of("per-feature-after-300", "per-feature-after-300-1-1")) {
+            assertThat(s.extractingAt.get(a))
+                    .as("%s\n%s", a, s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(2_000L);
+            assertThat(s.firstFlag.get(a).scores().get("cross_key").score())
+                    .as(a)
+                    .isGreaterThanOrEqualTo(0.5);
+        }
+        for (String a : List.of("random-size-after-300-1-1", "per-feature-after-300-1-3")) {
             assertThat(s.maxRisk.get(a)).as("%s\n%s", a, s.report()).isLessThan(0.3);
         }
     }
@@ -361,8 +374,11 @@ class NarrowAndWideAdaptiveAttackersTest {
     /**
      * The attacker who read the repeated-move test's README: the per-feature Sybil over 20 keys in 20
      * tenants (125 rows a key), and over 5 keys with natural rows mixed 1:1 (each key's history then
-     * holds natural rows between its children). Both still repeat a move a key saw before; asserted
-     * within 500 rows of each key that sends that many (measured 2026-11-29, see detectors/README.md).
+     * holds natural rows between its children). Both still repeat a move a key saw before: measured
+     * 2026-11-29, every key of the 20 EXTRACTING at 6-100 of its 125 rows (mostly cross_key), every
+     * key of the mixed one suspicious at 151-401 of its 500 (cross_key 0.5-0.8; EXTRACTING for 2 of
+     * 5: half its rows are natural, so the share of steps halves). Asserted: suspicious within 125
+     * and 500 rows.
      */
     @Test
     void jbdaSybilOverManyTenantsOrMixedWithNaturalRowsAtThirteenInputs() {
@@ -400,7 +416,7 @@ class NarrowAndWideAdaptiveAttackersTest {
                     .isLessThanOrEqualTo(125L);
         }
         for (int i = 0; i < 5; i++) {
-            assertThat(s.extractingAt.get("mixed-sybil-" + i))
+            assertThat(s.suspiciousAt.get("mixed-sybil-" + i))
                     .as(s.report())
                     .isNotNull()
                     .isLessThanOrEqualTo(500L);

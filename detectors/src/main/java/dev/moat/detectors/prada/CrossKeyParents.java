@@ -530,6 +530,8 @@ public final class CrossKeyParents {
         int moveCount;
 
         int moveNext;
+        /** Rows the repeated-move test found steps (for the reason). */
+        long repeated;
 
         KeyRecord(int window) {
             this.steps = new BitWindow(window);
@@ -713,6 +715,7 @@ public final class CrossKeyParents {
                         hit = true;
                         hits++;
                         repeatHits++;
+                        rec.repeated++;
                         rec.hotLeft = HOT_ROWS;
                         rec.lastParent = by;
                     }
@@ -767,11 +770,15 @@ public final class CrossKeyParents {
         }
         return String.format(
                 Locale.ROOT,
-                "cross_key: %d of last %d queries with a candidate are sign steps from another key's query%s"
+                "cross_key: %d of last %d queries with a candidate are sign steps from another key's query%s%s"
                         + " (%d queries seen, need %d steps)",
                 rec.steps.count(),
                 rec.steps.filled(),
                 rec.lastParent == null ? "" : " (last parent sent by key " + rec.lastParent + ")",
+                rec.repeated == 0
+                        ? ""
+                        : " (" + rec.repeated
+                                + " by a move the key repeated, narrow inputs, its own rows as parents too)",
                 rec.rows,
                 settings.minHits());
     }
@@ -1254,10 +1261,6 @@ public final class CrossKeyParents {
      * re-sends one record has the same moves to the same neighbours). This row's moves then become
      * the key's last.
      */
-    static final boolean DEBUG = Boolean.getBoolean("moat.debugRepeat");
-
-    String keyIdDebug;
-
     private String repeatedMove(Store st, KeyRecord rec, int found, int m) {
         int per = NARROW_CANDIDATES * m;
         if (rec.moves == null || rec.lastX.length != REPEAT_ROWS * m) {
