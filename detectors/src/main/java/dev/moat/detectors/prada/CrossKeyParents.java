@@ -110,7 +110,7 @@ public final class CrossKeyParents {
     static final int NARROW_CANDIDATES = 8;
 
     /** A narrow key's last searched rows whose candidates' moves a new row's are compared with. */
-    static final int REPEAT_ROWS = Integer.getInteger("moat.repeatRows", 4);
+    static final int REPEAT_ROWS = 4;
 
     /**
      * Searched rows a key stays hot after a sign step: every row of it is searched until this many
@@ -516,14 +516,12 @@ public final class CrossKeyParents {
         /** The store epoch rec.scale was taken in ({@link Store#epoch}). */
         int epoch;
         /**
-         * On inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}: the key's last searched row (x as
-         * stored) and its moves (|x - candidate| per coordinate) from each of its candidates, with
-         * each candidate's quantisation error and slot (null until then).
+         * On inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}: the key's last {@value
+         * #REPEAT_ROWS} searched rows (x in the store's units) and the slots of each one's candidates
+         * (null until then): their moves are recomputed from these.
          */
         float[] lastX;
 
-        float[] moves;
-        float[] moveErr;
         int[] moveSlots;
         int[] moveCounts;
         /** Searched rows whose moves are kept (at most {@value #REPEAT_ROWS}), and where the next goes. */
@@ -1262,16 +1260,28 @@ public final class CrossKeyParents {
      * the key's last.
      */
     private String repeatedMove(Store st, KeyRecord rec, int found, int m) {
-        int per = NARROW_CANDIDATES * m;
-        if (rec.moves == null || rec.lastX.length != REPEAT_ROWS * m) {
+        if (rec.lastX == null || rec.lastX.length != REPEAT_ROWS * m) {
             rec.lastX = new float[REPEAT_ROWS * m];
-            rec.moves = new float[REPEAT_ROWS * per];
-            rec.moveErr = new float[REPEAT_ROWS * NARROW_CANDIDATES];
             rec.moveSlots = new int[REPEAT_ROWS * NARROW_CANDIDATES];
             rec.moveCounts = new int[REPEAT_ROWS];
             rec.moveCount = 0;
         }
         int stride = ByteRows.stride(m);
+        // the earlier rows' moves, from their rows and their candidates' slots (the key keeps no
+        // moves: 0.4 KB a key at 13 inputs instead of 2 KB); a slot the ring has since reused gives
+        // a move to an unrelated row, which agrees no more often than any natural pair
+        float[] before = prevMoves;
+        for (int r = 0; r < rec.moveCount; r++) {
+            for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + rec.moveCounts[r]; b++) {
+                int slot = rec.moveSlots[b];
+                ByteRows.decode(st.rows, slot * stride, m, parent);
+                float step = st.steps[slot];
+                prevErr[b] = step == 1f ? 0f : step / 2;
+                for (int j = 0; j < m; j++) {
+                    before[b * m + j] = Math.abs(rec.lastX[r * m + j] - parent[j]);
+                }
+            }
+        }
         float[] now = nowMoves;
         for (int k = 0; k < found; k++) {
             int slot = candSlots[k];
@@ -1302,19 +1312,16 @@ public final class CrossKeyParents {
                 for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + n && by == null; b++) {
                     repeatPairs++;
                     if (rec.moveSlots[b] != candSlots[a]
-                            && sameMoves(
-                                    now, a * m, nowErr[a], rec.moves, b * m, rec.moveErr[b], x, rec.lastX, r * m, m)
+                            && sameMoves(now, a * m, nowErr[a], before, b * m, prevErr[b], x, rec.lastX, r * m, m)
                             && parentsApart(st, a, rec.moveSlots[b], m, len)) {
                         by = st.keys[candSlots[a]];
                     }
                 }
             }
         }
-        // this row's moves in the place of the oldest kept
+        // this row and its candidates in the place of the oldest kept
         int r = rec.moveNext;
         System.arraycopy(x, 0, rec.lastX, r * m, m);
-        System.arraycopy(now, 0, rec.moves, r * per, found * m);
-        System.arraycopy(nowErr, 0, rec.moveErr, r * NARROW_CANDIDATES, found);
         System.arraycopy(candSlots, 0, rec.moveSlots, r * NARROW_CANDIDATES, found);
         rec.moveCounts[r] = found;
         rec.moveNext = r + 1 == REPEAT_ROWS ? 0 : r + 1;
@@ -1384,6 +1391,8 @@ public final class CrossKeyParents {
     private long repeatHits;
     private final float[] nowMoves = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
     private final float[] nowErr = new float[NARROW_CANDIDATES];
+    private final float[] prevMoves = new float[REPEAT_ROWS * NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+    private final float[] prevErr = new float[REPEAT_ROWS * NARROW_CANDIDATES];
     private final float[] nowParents = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
 
     /**
