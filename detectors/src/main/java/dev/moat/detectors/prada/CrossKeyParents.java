@@ -1289,9 +1289,13 @@ public final class CrossKeyParents {
             System.arraycopy(parent, 0, nowParents, k * m, m);
             float step = st.steps[slot];
             nowErr[k] = step == 1f ? 0f : step / 2;
+            double len = 0;
             for (int j = 0; j < m; j++) {
-                now[k * m + j] = Math.abs(x[j] - parent[j]);
+                float d = Math.abs(x[j] - parent[j]);
+                now[k * m + j] = d;
+                len += (double) d * d;
             }
+            nowLen[k] = len;
         }
         String by = null;
         for (int r = 0; r < rec.moveCount && by == null; r++) {
@@ -1302,10 +1306,7 @@ public final class CrossKeyParents {
                 apart += d * d;
             }
             for (int a = 0; a < found && by == null; a++) {
-                double len = 0;
-                for (int j = 0; j < m; j++) {
-                    len += (double) now[a * m + j] * now[a * m + j];
-                }
+                double len = nowLen[a];
                 if (apart < len) {
                     continue;
                 }
@@ -1358,24 +1359,36 @@ public final class CrossKeyParents {
      */
     static boolean sameMoves(
             float[] a, int ao, float qa, float[] b, int bo, float qb, float[] xa, float[] xb, int xbo, int m) {
-        int movedA = 0;
-        int movedB = 0;
+        float resolved = (float) SignSteps.RESOLVED;
+        float tolerance = (float) SignSteps.TOLERANCE;
         int agree = 0;
         for (int j = 0; j < m; j++) {
             float ca = a[ao + j];
             float cb = b[bo + j];
-            boolean ra = ca > 0 && qa <= SignSteps.RESOLVED * ca;
-            boolean rb = cb > 0 && qb <= SignSteps.RESOLVED * cb;
-            movedA += ra ? 1 : 0;
-            movedB += rb ? 1 : 0;
-            float tol = (float) (SignSteps.TOLERANCE * Math.max(ca, cb)) + qa + qb;
+            float tol = tolerance * Math.max(ca, cb) + qa + qb;
             // only where the two rows differ: a what-if query or a partial-dependence sweep changes a
             // feature or two of one record, and its moves from one neighbour agree everywhere else
-            if (ra && rb && Math.abs(ca - cb) <= tol && Math.abs(xa[j] - xb[xbo + j]) > tol) {
-                agree++;
+            boolean ok = ca > 0
+                    & cb > 0
+                    & qa <= resolved * ca
+                    & qb <= resolved * cb
+                    & Math.abs(ca - cb) <= tol
+                    & Math.abs(xa[j] - xb[xbo + j]) > tol;
+            agree += ok ? 1 : 0;
+            // natural pairs agree in a coordinate a few times in a hundred: most stop after m - 7
+            if (agree + (m - 1 - j) < SignSteps.MIN_MOVED) {
+                return false;
             }
         }
-        return agree >= SignSteps.MIN_MOVED && 4 * agree >= 3 * Math.max(movedA, movedB);
+        int movedA = 0;
+        int movedB = 0;
+        for (int j = 0; j < m; j++) {
+            float ca = a[ao + j];
+            float cb = b[bo + j];
+            movedA += ca > 0 && qa <= resolved * ca ? 1 : 0;
+            movedB += cb > 0 && qb <= resolved * cb ? 1 : 0;
+        }
+        return 4 * agree >= 3 * Math.max(movedA, movedB);
     }
 
     /** Pairs of moves compared by {@link #repeatedMove}, and rows it found a step, since the start. */
@@ -1391,6 +1404,7 @@ public final class CrossKeyParents {
     private long repeatHits;
     private final float[] nowMoves = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
     private final float[] nowErr = new float[NARROW_CANDIDATES];
+    private final double[] nowLen = new double[NARROW_CANDIDATES];
     private final float[] prevMoves = new float[REPEAT_ROWS * NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
     private final float[] prevErr = new float[REPEAT_ROWS * NARROW_CANDIDATES];
     private final float[] nowParents = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];

@@ -41,6 +41,7 @@ class Sybil13Probe {
         QuerySource rs = t.jbda(47, 0.1, Tabular.Step.RANDOM_SIZE);
         QuerySource pf = t.jbda(48, 0.1, Tabular.Step.PER_FEATURE);
         Random r = new Random(5);
+        long t0 = System.nanoTime();
         for (int q = 0; q < 2_500; q++) {
             for (QuerySource a : List.of(rs, pf)) {
                 double[] x = a.next();
@@ -57,6 +58,14 @@ class Sybil13Probe {
             if (q == 100 || q == 500 || q == 2_499) {
                 System.out.println("fixture at " + q + " rescaled " + store.rescaled() + " repeat pairs "
                         + store.repeatPairs() + " repeat hits " + store.repeatHits());
+                System.out.printf(
+                        "  per search: banded %.1f compared %.1f tested %.2f repeat pairs %.1f (searched %d, %.1f us a row)%n",
+                        (double) store.banded() / store.searched(),
+                        (double) store.compared() / store.searched(),
+                        (double) store.tested() / store.searched(),
+                        (double) store.repeatPairs() / store.searched(),
+                        store.searched(),
+                        (System.nanoTime() - t0) / 1e3 / (store.searched() + store.sampledOut()));
                 for (String k : List.of("pf-0", "pf-1", "rs-0", "rs-1", "honest-0")) {
                     System.out.println("  " + k + ": " + store.reason(k));
                 }
