@@ -49,6 +49,16 @@ import java.util.function.Consumer;
  * look like children of the attacker's: the customer is then credited. Needs the exact images (bytes)
  * and order the customer will send; the reason names the attacker's key as parent.
  *
+ * <p>Narrow inputs (every coordinate stored, {@code m == width}): when the coordinates' spreads are
+ * of mixed scales (the largest 16 times the median or more: tabular data) rows are stored and
+ * searched in units of each coordinate's spread, from its median ({@link #rescale}); under {@link
+ * SignSteps#FLAT_MIN_MOVED} inputs, where no shape of one displacement tells a step from noise, a
+ * searched row also keeps its {@value #NARROW_CANDIDATES} nearest candidates (the key's own rows
+ * included) and counts as a step when its move from one of them repeats a move of one of the key's
+ * last {@value #REPEAT_ROWS} searched rows ({@link #repeatedMove}): per-feature JbDA steps move each
+ * coordinate by the same amount every time. Sizes drawn afresh per coordinate repeat nothing
+ * (detectors/README: "Narrow inputs").
+ *
  * <p>Sampling (the search where the evidence is): every row is stored, but a row is searched only
  * when its key is young (fewer than {@code search_all_rows} (64) rows seen: new keys, and a Sybil's
  * many fresh keys), hot (a sign step among its last {@value #HOT_ROWS} searched rows), or else with
