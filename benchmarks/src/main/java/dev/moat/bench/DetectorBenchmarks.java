@@ -240,7 +240,16 @@ public class DetectorBenchmarks {
                 double[] x = clients[r % 200].next();
                 predictions[r] = new double[][] {model.predict(x)};
                 double[] wide = x;
-                if (dims > 64) {
+                if (dims < 64) {
+                    // narrow tabular rows (-p dims=13): the first pixels on feature scales 0.1 to 1,000 with
+                    // noise of their own, so the store works in units of each feature's spread and runs the
+                    // repeated-move test on 8 candidates
+                    wide = new double[dims];
+                    for (int j = 0; j < dims; j++) {
+                        double scale = Math.pow(10, -1 + 4.0 * j / Math.max(1, dims - 1));
+                        wide[j] = scale * (x[(j * 5) % 64] + 0.5 * noise.nextGaussian());
+                    }
+                } else if (dims > 64) {
                     // each wide coordinate with noise of its own (sd 0.5, as HonestClient's): a plain
                     // tiling repeats every value of the store's 128-coordinate sample exactly twice,
                     // which makes one honest row in 20 pass the sign-step shapes and keeps most keys hot

@@ -49,6 +49,16 @@ import java.util.function.Consumer;
  * look like children of the attacker's: the customer is then credited. Needs the exact images (bytes)
  * and order the customer will send; the reason names the attacker's key as parent.
  *
+ * <p>Narrow inputs (every coordinate stored, {@code m == width}): when the coordinates' spreads are
+ * of mixed scales (the largest 16 times the median or more: tabular data) rows are stored and
+ * searched in units of each coordinate's spread, from its median ({@link #rescale}); under {@link
+ * SignSteps#FLAT_MIN_MOVED} inputs, where no shape of one displacement tells a step from noise, a
+ * searched row also keeps its {@value #NARROW_CANDIDATES} nearest candidates (the key's own rows
+ * included) and counts as a step when its move from one of them repeats a move of one of the key's
+ * last {@value #REPEAT_ROWS} searched rows ({@link #repeatedMove}): per-feature JbDA steps move each
+ * coordinate by the same amount every time. Sizes drawn afresh per coordinate repeat nothing
+ * (detectors/README: "Narrow inputs").
+ *
  * <p>Sampling (the search where the evidence is): every row is stored, but a row is searched only
  * when its key is young (fewer than {@code search_all_rows} (64) rows seen: new keys, and a Sybil's
  * many fresh keys), hot (a sign step among its last {@value #HOT_ROWS} searched rows), or else with
@@ -101,6 +111,18 @@ public final class CrossKeyParents {
     static final int CANDIDATES = 3;
 
     /**
+     * Candidates kept per searched row on inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}
+     * (tabular data), for the repeated-move test: a JbDA step of 10% of each feature's range towards
+     * another class moves the child towards natural rows, which are then often nearer than its parent
+     * (on the 13-input tabular fixture the parent was the nearest other-key row for 11% of children
+     * and among the 8 nearest for about 40%, {@code Sybil13Probe}).
+     */
+    static final int NARROW_CANDIDATES = 8;
+
+    /** A narrow key's last searched rows whose candidates' moves a new row's are compared with. */
+    static final int REPEAT_ROWS = 4;
+
+    /**
      * Searched rows a key stays hot after a sign step: every row of it is searched until this many
      * in a row found none (the sampling's 1/{@code sample} draw only decides a cold key's rows).
      */
@@ -108,6 +130,30 @@ public final class CrossKeyParents {
 
     /** Widths with a store of their own (a gateway serves a few models); the least recently fed is dropped. */
     static final int MAX_WIDTHS = 8;
+
+    /**
+     * Narrow inputs (every coordinate stored: tabular data, whose features are often on scales from
+     * 0.1 to 1,000) keep their newest rows as sent, this many, to estimate each coordinate's spread.
+     * Without it a 10%-of-range JbDA step on 13 mixed-scale features was measured in raw units, where
+     * the few large features decide the distance: the true parent was among the 3 nearest other-key
+     * rows for 12% of the children (and beyond the 64 nearest for 40%), and a one-byte code per
+     * coordinate on one step for the row left the small features' moves unresolved
+     * ({@code Sybil13Probe}); in units of each feature's spread it is the nearest for 84%.
+     */
+    static final int RAW_ROWS = 1024;
+
+    /** Rows stored before the scales are first estimated; then every {@value #RAW_ROWS}, then every {@code store_size}. */
+    static final int FIRST_RESCALE = 256;
+
+    /**
+     * The coordinates are of mixed scales, and are stored and searched in units of their spreads,
+     * when the largest spread is at least this many times the median one (images and other inputs on
+     * one scale are left in raw units, as before).
+     */
+    static final float MIXED = 16f;
+
+    /** New scales replace the old ones (and the store is re-coded) only if one moved by more than this share. */
+    static final float RESCALE_CHANGE = 0.1f;
 
     /** The most one width's store may take (rows and records): 256 MiB, and int offsets never overflow. */
     static final long MAX_STORE_BYTES = 256L << 20;
@@ -433,6 +479,25 @@ public final class CrossKeyParents {
         long total;
         int next;
         int count;
+        /**
+         * Narrow stores (every coordinate kept, {@code m == width}): the newest {@value #RAW_ROWS} rows
+         * as sent (floats), from which the per-coordinate scales are estimated; null for wide stores.
+         */
+        final float[] raw;
+
+        int rawNext;
+        int rawCount;
+        /**
+         * Per coordinate, the factor each value is multiplied by before it is stored or searched (1 over
+         * the coordinate's spread) when the input's coordinates are of mixed scales; null: raw values.
+         */
+        float[] inv;
+        /** Per coordinate, the value subtracted before {@link #inv} is applied (its median). */
+        float[] centre;
+        /** Rows stored when the scales are next estimated. */
+        long nextRescale = FIRST_RESCALE;
+        /** Incremented each time the scales change (a key's largest value is in the scales of one epoch). */
+        int epoch;
 
         Store(int width, int m, int start, int stride, int capacity) {
             this.width = width;
@@ -445,6 +510,7 @@ public final class CrossKeyParents {
             this.offsets = new float[capacity];
             this.steps = new float[capacity];
             this.keys = new String[capacity];
+            this.raw = m == width ? new float[Math.min(RAW_ROWS, capacity) * m] : null;
         }
     }
 
@@ -457,6 +523,23 @@ public final class CrossKeyParents {
         int hotLeft;
 
         String lastParent;
+        /** The store epoch rec.scale was taken in ({@link Store#epoch}). */
+        int epoch;
+        /**
+         * On inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}: the key's last {@value
+         * #REPEAT_ROWS} searched rows (x in the store's units) and the slots of each one's candidates
+         * (null until then): their moves are recomputed from these.
+         */
+        float[] lastX;
+
+        int[] moveSlots;
+        int[] moveCounts;
+        /** Searched rows whose moves are kept (at most {@value #REPEAT_ROWS}), and where the next goes. */
+        int moveCount;
+
+        int moveNext;
+        /** Rows the repeated-move test found steps (for the reason). */
+        long repeated;
 
         KeyRecord(int window) {
             this.steps = new BitWindow(window);
@@ -494,9 +577,19 @@ public final class CrossKeyParents {
     /** Rows put to the search (whether or not a candidate parent was found). */
     private long searched;
     /** The candidates of the row being searched: slots and squared distances, nearest first. */
-    private final int[] candSlots = new int[CANDIDATES];
+    private final int[] candSlots = new int[NARROW_CANDIDATES];
 
-    private final float[] candDist = new float[CANDIDATES];
+    private final float[] candDist = new float[NARROW_CANDIDATES];
+
+    /** Candidates the current search keeps: {@value #CANDIDATES}, or {@value #NARROW_CANDIDATES} on a narrow store. */
+    private int want = CANDIDATES;
+
+    /**
+     * Whether the search passes over the key's own rows (PRADA's own test sees those); not on a narrow
+     * store, whose repeated-move test takes a step from the key's own row as well (a Sybil's child
+     * is as often the step of a row the same key sent).
+     */
+    private boolean skipOwn = true;
 
     /** {@code evicted} hears each key whose record the bound on keys drops (its score is gone). */
     public CrossKeyParents(Settings settings, Consumer<String> evicted) {
@@ -504,6 +597,8 @@ public final class CrossKeyParents {
         this.signSteps = new SignSteps(settings.coordinates());
         this.x = new float[settings.coordinates()];
         this.parent = new float[settings.coordinates()];
+        this.rawX = new float[settings.coordinates()];
+
         this.sampler = new java.util.SplittableRandom(
                 settings.sampleSeed() != null ? settings.sampleSeed() : new java.security.SecureRandom().nextLong());
         this.rowDraw = new java.util.SplittableRandom(
@@ -559,6 +654,13 @@ public final class CrossKeyParents {
             // the key's largest value over every row it sent, searched or not
             // (the largest |value| is at one end of the row: no pass over x)
             float rowScale = Math.max(0f, Math.max(Math.abs(xLo), Math.abs(xHi)));
+            if (rec.epoch != st.epoch) {
+                // the store's units changed (rescale): what the key sent before is in the old ones
+                rec.epoch = st.epoch;
+                rec.scale = 0;
+                rec.moveCount = 0;
+                rec.moveNext = 0;
+            }
             rec.scale = Math.max(rec.scale, rowScale);
             if (!search) {
                 sampledOut++;
@@ -569,6 +671,10 @@ public final class CrossKeyParents {
             if (rec.hotLeft > 0) {
                 rec.hotLeft--;
             }
+            // inputs too narrow for the flat shape (tabular data): more candidates, for the repeated move
+            boolean narrow = st.raw != null && m < SignSteps.FLAT_MIN_MOVED;
+            want = narrow ? NARROW_CANDIDATES : CANDIDATES;
+            skipOwn = !narrow;
             int found = candidates(st, c, h);
             // an identical row (the same public image sent by two customers) is no step, and the row
             // goes uncounted, as before
@@ -583,11 +689,17 @@ public final class CrossKeyParents {
                 // a copy is another image, and natural neighbours of whole-number images often look
                 // like equal steps. A decoy that near is itself a step from the parent (its key is
                 // credited); a farther one is passed over.
-                int tests = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep ? 1 : found;
+                boolean copy = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep;
+                int tests = copy ? 1 : found;
                 boolean hit = false;
                 // nearest first; the first sign step ends it (a decoy nearer than the parent is passed over)
-                for (int k = 0; k < tests && !hit; k++) {
+                for (int k = 0, other = 0; k < tests && other < CANDIDATES && !hit; k++) {
                     int slot = candSlots[k];
+                    if (!skipOwn && st.keys[slot].equals(keyId)) {
+                        // a narrow store's own rows are for the repeated move only
+                        continue;
+                    }
+                    other++;
                     int base = slot * stride;
                     ByteRows.decode(st.rows, base, m, parent);
                     float step = st.steps[slot];
@@ -601,6 +713,19 @@ public final class CrossKeyParents {
                         hits++;
                         rec.hotLeft = HOT_ROWS;
                         rec.lastParent = st.keys[slot];
+                    }
+                }
+                if (narrow) {
+                    // a copy ends the test (as above): it is neither tested nor kept, and the key's last
+                    // moves stay (a near-copy of a public record sent after each child must not wipe them)
+                    String by = copy ? null : repeatedMove(st, rec, found, m);
+                    if (by != null && !hit) {
+                        hit = true;
+                        hits++;
+                        repeatHits++;
+                        rec.repeated++;
+                        rec.hotLeft = HOT_ROWS;
+                        rec.lastParent = by;
                     }
                 }
                 rec.steps.add(hit);
@@ -653,11 +778,15 @@ public final class CrossKeyParents {
         }
         return String.format(
                 Locale.ROOT,
-                "cross_key: %d of last %d queries with a candidate are sign steps from another key's query%s"
+                "cross_key: %d of last %d queries with a candidate are sign steps from another key's query%s%s"
                         + " (%d queries seen, need %d steps)",
                 rec.steps.count(),
                 rec.steps.filled(),
                 rec.lastParent == null ? "" : " (last parent sent by key " + rec.lastParent + ")",
+                rec.repeated == 0
+                        ? ""
+                        : " (" + rec.repeated
+                                + " by a move the key repeated, narrow inputs, its own rows as parents too)",
                 rec.rows,
                 settings.minHits());
     }
@@ -782,6 +911,22 @@ public final class CrossKeyParents {
         // and a loop this short keeps many more of them in flight than one that also folds min, max
         // and wholeness into each step
         StepSample.gather(input, x, m, width, st.start, stride);
+        if (st.raw != null) {
+            System.arraycopy(x, 0, rawX, 0, m);
+            float[] inv = st.inv;
+            if (inv != null) {
+                float[] centre = st.centre;
+                for (int i = 0; i < m; i++) {
+                    x[i] = (x[i] - centre[i]) * inv[i];
+                }
+            }
+        }
+        stats(m);
+    }
+
+    /** The smallest and largest of x[0..m) and whether all are whole, into xLo, xHi, xWhole. */
+    private void stats(int m) {
+        float[] x = this.x;
         // the smallest and largest as Math.min and Math.max give them (-0 under +0; NaN if any is NaN),
         // on the values' order keys (SignSteps.key of the raw bits): an int minimum is one cycle where
         // C2's float one is a blend sequence several times as long, and each is a chain through the row
@@ -808,6 +953,9 @@ public final class CrossKeyParents {
         xHi = nan < 0 ? Float.NaN : Float.intBitsToFloat(SignSteps.key(kHi));
         xWhole = notWhole == 0;
     }
+
+    /** The row {@link #load} loaded, as sent (narrow stores only; x holds it scaled). */
+    private final float[] rawX;
 
     /** What {@link #load} found of x: its smallest and largest value, whether all are whole numbers. */
     private float xLo;
@@ -893,7 +1041,7 @@ public final class CrossKeyParents {
             int slot;
             if (fromTail) {
                 int t = order[at];
-                if (band.tailHashes[t] == keyHash) {
+                if (skipOwn && band.tailHashes[t] == keyHash) {
                     continue;
                 }
                 from = tailRecs;
@@ -902,7 +1050,7 @@ public final class CrossKeyParents {
             } else {
                 slot = slots[at];
                 // an evicted row, left in place until the next merge
-                if (slot < 0 || hashes[at] == keyHash) {
+                if (slot < 0 || (skipOwn && hashes[at] == keyHash)) {
                     continue;
                 }
                 from = recs;
@@ -994,7 +1142,7 @@ public final class CrossKeyParents {
                 continue;
             }
             // insert into the candidates, nearest first
-            int k = found < CANDIDATES ? found++ : CANDIDATES - 1;
+            int k = found < want ? found++ : want - 1;
             while (k > 0 && candDist[k - 1] > d) {
                 candDist[k] = candDist[k - 1];
                 candSlots[k] = candSlots[k - 1];
@@ -1002,8 +1150,8 @@ public final class CrossKeyParents {
             }
             candDist[k] = d;
             candSlots[k] = slot;
-            if (found == CANDIDATES) {
-                worst = candDist[CANDIDATES - 1];
+            if (found == want) {
+                worst = candDist[want - 1];
                 int kept = 0;
                 for (int i = 0; i < n; i++) {
                     if (pb[i] < worst) {
@@ -1091,6 +1239,273 @@ public final class CrossKeyParents {
             // the ring is full: the oldest row leaves its class's band
             st.bands[st.classes[slot]].remove(st.norms[slot], slot);
         }
+        if (st.raw != null) {
+            System.arraycopy(rawX, 0, st.raw, st.rawNext * st.m, st.m);
+            int rawRows = st.raw.length / st.m;
+            st.rawNext = st.rawNext + 1 == rawRows ? 0 : st.rawNext + 1;
+            st.rawCount = Math.min(st.rawCount + 1, rawRows);
+        }
+        place(st, slot, c, keyHash);
+        st.keys[slot] = keyId;
+        st.total++;
+        st.next = slot + 1 == st.keys.length ? 0 : slot + 1;
+        if (st.count < st.keys.length) {
+            st.count++;
+        }
+        if (st.raw != null && st.total >= st.nextRescale) {
+            st.nextRescale = st.total < RAW_ROWS ? RAW_ROWS : st.total + Math.max(RAW_ROWS, st.keys.length);
+            rescale(st);
+        }
+    }
+
+    /**
+     * The repeated move (inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}, where no shape of one
+     * displacement tells a sign step from noise): JbDA steps {@code eps * range_j * sign(g_j)} move
+     * coordinate j by the same amount from every parent, whatever the features' scales, so two rows
+     * of a key that are each a step from a row of another key show the same moves. True (the key of
+     * the candidate) when a move of this row from one of its candidates agrees with a move of the
+     * key's last searched row from one of its candidates ({@link #sameMoves}), the two candidates
+     * being different rows and the two rows of the key farther apart than the move (a key that
+     * re-sends one record has the same moves to the same neighbours). This row's moves then become
+     * the key's last.
+     */
+    private String repeatedMove(Store st, KeyRecord rec, int found, int m) {
+        if (rec.lastX == null || rec.lastX.length != REPEAT_ROWS * m) {
+            rec.lastX = new float[REPEAT_ROWS * m];
+            rec.moveSlots = new int[REPEAT_ROWS * NARROW_CANDIDATES];
+            rec.moveCounts = new int[REPEAT_ROWS];
+            rec.moveCount = 0;
+        }
+        int stride = ByteRows.stride(m);
+        // the earlier rows' moves, from their rows and their candidates' slots (the key keeps no
+        // moves: 0.4 KB a key at 13 inputs instead of 2 KB); a slot the ring has since reused gives
+        // a move to an unrelated row, which agrees no more often than any natural pair
+        float[] before = prevMoves;
+        for (int r = 0; r < rec.moveCount; r++) {
+            for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + rec.moveCounts[r]; b++) {
+                int slot = rec.moveSlots[b];
+                ByteRows.decode(st.rows, slot * stride, m, parent);
+                float step = st.steps[slot];
+                prevErr[b] = step == 1f ? 0f : step / 2;
+                for (int j = 0; j < m; j++) {
+                    before[b * m + j] = Math.abs(rec.lastX[r * m + j] - parent[j]);
+                }
+            }
+        }
+        float[] now = nowMoves;
+        for (int k = 0; k < found; k++) {
+            int slot = candSlots[k];
+            ByteRows.decode(st.rows, slot * stride, m, parent);
+            System.arraycopy(parent, 0, nowParents, k * m, m);
+            float step = st.steps[slot];
+            nowErr[k] = step == 1f ? 0f : step / 2;
+            double len = 0;
+            for (int j = 0; j < m; j++) {
+                float d = Math.abs(x[j] - parent[j]);
+                now[k * m + j] = d;
+                len += (double) d * d;
+            }
+            nowLen[k] = len;
+        }
+        String by = null;
+        for (int r = 0; r < rec.moveCount && by == null; r++) {
+            int n = rec.moveCounts[r];
+            double apart = 0;
+            for (int j = 0; j < m; j++) {
+                double d = x[j] - rec.lastX[r * m + j];
+                apart += d * d;
+            }
+            for (int a = 0; a < found && by == null; a++) {
+                double len = nowLen[a];
+                if (apart < len) {
+                    continue;
+                }
+                for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + n && by == null; b++) {
+                    repeatPairs++;
+                    if (rec.moveSlots[b] != candSlots[a]
+                            && sameMoves(now, a * m, nowErr[a], before, b * m, prevErr[b], x, rec.lastX, r * m, m)
+                            && parentsApart(st, a, rec.moveSlots[b], m, len)) {
+                        by = st.keys[candSlots[a]];
+                    }
+                }
+            }
+        }
+        // this row and its candidates in the place of the oldest kept
+        int r = rec.moveNext;
+        System.arraycopy(x, 0, rec.lastX, r * m, m);
+        System.arraycopy(candSlots, 0, rec.moveSlots, r * NARROW_CANDIDATES, found);
+        rec.moveCounts[r] = found;
+        rec.moveNext = r + 1 == REPEAT_ROWS ? 0 : r + 1;
+        rec.moveCount = Math.min(rec.moveCount + 1, REPEAT_ROWS);
+        return by;
+    }
+
+    /**
+     * Whether candidate a of this row and the stored row at {@code slot} (a candidate of the key's
+     * earlier row) are farther apart than the move ({@code len}, squared): the same move from two
+     * copies of one record (the same public record sent by several customers) is what a what-if
+     * query or a partial-dependence sweep of one record shows, each row a neighbour's moves plus
+     * one changed feature; two JbDA children have different parents.
+     */
+    private boolean parentsApart(Store st, int a, int slot, int m, double len) {
+        ByteRows.decode(st.rows, slot * ByteRows.stride(m), m, parent);
+        double d2 = 0;
+        for (int j = 0; j < m; j++) {
+            double d = nowParents[a * m + j] - parent[j];
+            d2 += d * d;
+        }
+        return d2 >= len;
+    }
+
+    /**
+     * Whether two move vectors are the same step: at least {@link SignSteps#MIN_MOVED} coordinates
+     * moved in both by the same amount (within {@link SignSteps#TOLERANCE} of the larger, plus both
+     * quantisation errors) where the two rows themselves ({@code xa}, {@code xb}) differ by more than
+     * that, and those are at least three quarters of the coordinates either moved. A
+     * coordinate counts as moved where its quantisation error is at most {@link SignSteps#RESOLVED}
+     * of the move (a noisy re-send of a neighbour's record moves each coordinate by less than that,
+     * so it is no move at all). Natural neighbours' moves agree within 3% in a coordinate a few times
+     * in a hundred: eight of thirteen about once in 10^8 pairs.
+     */
+    static boolean sameMoves(
+            float[] a, int ao, float qa, float[] b, int bo, float qb, float[] xa, float[] xb, int xbo, int m) {
+        float resolved = (float) SignSteps.RESOLVED;
+        float tolerance = (float) SignSteps.TOLERANCE;
+        int agree = 0;
+        for (int j = 0; j < m; j++) {
+            float ca = a[ao + j];
+            float cb = b[bo + j];
+            float tol = tolerance * Math.max(ca, cb) + qa + qb;
+            // only where the two rows differ: a what-if query or a partial-dependence sweep changes a
+            // feature or two of one record, and its moves from one neighbour agree everywhere else
+            boolean ok = ca > 0
+                    & cb > 0
+                    & qa <= resolved * ca
+                    & qb <= resolved * cb
+                    & Math.abs(ca - cb) <= tol
+                    & Math.abs(xa[j] - xb[xbo + j]) > tol;
+            agree += ok ? 1 : 0;
+            // natural pairs agree in a coordinate a few times in a hundred: most stop after m - 7
+            if (agree + (m - 1 - j) < SignSteps.MIN_MOVED) {
+                return false;
+            }
+        }
+        int movedA = 0;
+        int movedB = 0;
+        for (int j = 0; j < m; j++) {
+            float ca = a[ao + j];
+            float cb = b[bo + j];
+            movedA += ca > 0 && qa <= resolved * ca ? 1 : 0;
+            movedB += cb > 0 && qb <= resolved * cb ? 1 : 0;
+        }
+        return 4 * agree >= 3 * Math.max(movedA, movedB);
+    }
+
+    /** Pairs of moves compared by {@link #repeatedMove}, and rows it found a step, since the start. */
+    long repeatPairs() {
+        return repeatPairs;
+    }
+
+    long repeatHits() {
+        return repeatHits;
+    }
+
+    private long repeatPairs;
+    private long repeatHits;
+    private final float[] nowMoves = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+    private final float[] nowErr = new float[NARROW_CANDIDATES];
+    private final double[] nowLen = new double[NARROW_CANDIDATES];
+    private final float[] prevMoves = new float[REPEAT_ROWS * NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+    private final float[] prevErr = new float[REPEAT_ROWS * NARROW_CANDIDATES];
+    private final float[] nowParents = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+
+    /**
+     * Each coordinate's spread (the 10th to the 90th percentile of the newest {@value #RAW_ROWS} rows
+     * as sent, at least a thousandth of the largest spread): when the largest is {@value #MIXED} times
+     * the median or more, the store's values are divided by them from now on, and every held row is
+     * re-coded in those units and its band rebuilt (the newest from their raw copies, the older ones
+     * from their codes). Runs at {@value #FIRST_RESCALE} rows, at {@value #RAW_ROWS}, then every
+     * {@code store_size} rows: about one row re-coded per row stored.
+     */
+    private void rescale(Store st) {
+        int m = st.m;
+        int n = st.rawCount;
+        float[] spread = new float[m];
+        float[] centre = new float[m];
+        float[] col = new float[n];
+        float largest = 0;
+        for (int j = 0; j < m; j++) {
+            for (int i = 0; i < n; i++) {
+                col[i] = st.raw[i * m + j];
+            }
+            java.util.Arrays.sort(col);
+            float s = col[n - 1 - n / 10] - col[n / 10];
+            centre[j] = col[n / 2];
+            spread[j] = s > 0 ? s : 0;
+            largest = Math.max(largest, spread[j]);
+        }
+        float[] inv = null;
+        if (largest > 0 && Float.isFinite(largest)) {
+            for (int j = 0; j < m; j++) {
+                spread[j] = Math.max(spread[j], largest / 1000);
+            }
+            float[] sorted = spread.clone();
+            java.util.Arrays.sort(sorted);
+            if (largest >= MIXED * sorted[m / 2]) {
+                inv = new float[m];
+                for (int j = 0; j < m; j++) {
+                    inv[j] = 1 / spread[j];
+                }
+            }
+        }
+        float[] old = st.inv;
+        float[] oldCentre = st.centre;
+        if (old == null && inv == null) {
+            return;
+        }
+        if (old != null && inv != null) {
+            boolean moved = false;
+            for (int j = 0; j < m; j++) {
+                moved |= Math.abs(inv[j] / old[j] - 1) > RESCALE_CHANGE
+                        || Math.abs(centre[j] - oldCentre[j]) * inv[j] > RESCALE_CHANGE;
+            }
+            if (!moved) {
+                return;
+            }
+        }
+        st.inv = inv;
+        st.centre = inv == null ? null : centre;
+        st.epoch++;
+        rescaled++;
+        // every held row, oldest first, re-coded in the new units into fresh bands
+        int cap = st.keys.length;
+        int stride = ByteRows.stride(m);
+        int rawRows = st.raw.length / m;
+        st.bands = new Band[st.bands.length];
+        for (int age = st.count - 1; age >= 0; age--) {
+            int slot = Math.floorMod(st.next - 1 - age, cap);
+            if (age < st.rawCount) {
+                System.arraycopy(st.raw, Math.floorMod(st.rawNext - 1 - age, rawRows) * m, x, 0, m);
+            } else {
+                ByteRows.decode(st.rows, slot * stride, m, x);
+                if (old != null) {
+                    for (int j = 0; j < m; j++) {
+                        x[j] = x[j] / old[j] + oldCentre[j];
+                    }
+                }
+            }
+            if (inv != null) {
+                for (int j = 0; j < m; j++) {
+                    x[j] = (x[j] - centre[j]) * inv[j];
+                }
+            }
+            stats(m);
+            place(st, slot, st.classes[slot], st.keys[slot].hashCode());
+        }
+    }
+
+    /** Writes x (as {@link #load} or {@link #rescale} left it) into the slot and its class's band. */
+    private void place(Store st, int slot, int c, int keyHash) {
         int base = slot * ByteRows.stride(st.m);
         encodeAndRecord(st.rows, base, st.m, xRec);
         st.offsets[slot] = ByteRows.offset(st.rows, base, st.m);
@@ -1105,11 +1520,18 @@ public final class CrossKeyParents {
         st.bands[c].insert(xRec, slot, keyHash);
         st.norms[slot] = norm;
         st.classes[slot] = c;
-        st.keys[slot] = keyId;
-        st.total++;
-        st.next = slot + 1 == st.keys.length ? 0 : slot + 1;
-        if (st.count < st.keys.length) {
-            st.count++;
-        }
     }
+
+    /** The narrow store's per-coordinate factors and centres for this width (null: raw units; tests). */
+    float[][] units(int width) {
+        Store st = stores.get(width);
+        return st == null || st.inv == null ? null : new float[][] {st.inv.clone(), st.centre.clone()};
+    }
+
+    /** Times a narrow store's scales changed and its rows were re-coded, since the start (tests). */
+    long rescaled() {
+        return rescaled;
+    }
+
+    private long rescaled;
 }

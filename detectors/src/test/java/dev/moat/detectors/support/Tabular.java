@@ -33,7 +33,9 @@ public final class Tabular {
         /** eps * range_j: per-feature scaled sign steps. */
         PER_FEATURE,
         /** eps * range_j * u_j, u_j uniform in [0, 2). */
-        RANDOM_SIZE
+        RANDOM_SIZE,
+        /** eps * range_j * u_j, u_j uniform in [0.9, 1.1): per-feature steps with 10% noise on each size. */
+        JITTERED
     }
 
     public Tabular(long seed) {
@@ -95,6 +97,11 @@ public final class Tabular {
     /** Feature {@code j}'s upper bound. */
     public double hi(int j) {
         return hi[j];
+    }
+
+    /** Class {@code c}'s mean in feature {@code j} (for probes that replay the JbDA with its parents known). */
+    public double mean(int c, int j) {
+        return means[c][j];
     }
 
     /** Feature {@code j}'s scale (0.1 .. 1,000). */
@@ -221,7 +228,11 @@ public final class Tabular {
                         double[] target = means[(labels.get(i) + 1 + r.nextInt(CLASSES - 1)) % CLASSES];
                         double[] y = new double[DIMS];
                         for (int j = 0; j < DIMS; j++) {
-                            double size = eps * (hi[j] - lo[j]) * (step == Step.RANDOM_SIZE ? 2 * r.nextDouble() : 1);
+                            double size = eps
+                                    * (hi[j] - lo[j])
+                                    * (step == Step.RANDOM_SIZE
+                                            ? 2 * r.nextDouble()
+                                            : step == Step.JITTERED ? 0.9 + 0.2 * r.nextDouble() : 1);
                             y[j] = clip(j, x[j] + sign * size * Math.signum(target[j] - x[j]));
                         }
                         pending.add(y);
