@@ -234,6 +234,24 @@ class HonestStepProbe {
                 minority,
                 posSize / Math.max(1, inPos),
                 negSize / Math.max(1, in - inPos));
+        // a 2-tap recurrence d_j = a d_{j-1} + b d_{j-2} over the triples inside runs of 5: residual share
+        double s11 = 0, s22 = 0, s12 = 0, s01 = 0, s02 = 0, s00 = 0;
+        for (int base = 0; base + 5 <= n; base += 5) {
+            for (int j = base + 2; j < base + 5; j++) {
+                double d0 = x[j] - p[j], d1 = x[j - 1] - p[j - 1], d2 = x[j - 2] - p[j - 2];
+                s11 += d1 * d1;
+                s22 += d2 * d2;
+                s12 += d1 * d2;
+                s01 += d0 * d1;
+                s02 += d0 * d2;
+                s00 += d0 * d0;
+            }
+        }
+        double det = s11 * s22 - s12 * s12;
+        double ca = det == 0 ? 0 : (s01 * s22 - s02 * s12) / det;
+        double cb = det == 0 ? 0 : (s02 * s11 - s01 * s12) / det;
+        double ar2 = s00 == 0 ? 1 : (s00 - ca * s01 - cb * s02) / s00;
+        inner += String.format(Locale.ROOT, " ar2 %.3f a %.2f b %.2f", ar2, ca, cb);
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(
                 Locale.ROOT,
