@@ -41,17 +41,22 @@ class CentredFlatShapeTest {
     }
 
     /**
-     * The bug: an offset of three noise sigmas (15 grey levels, noise 5) has moves of one sign whose
-     * magnitudes have a crest factor of about 1.8, under the flat shape's limit (2.05 at 128 moves):
-     * before, nearly every such displacement was a step. Now about the Gaussian noise's pass rate
-     * (0.5 %).
+     * The bug (smooth-784 keys flagged): an offset of 2.2 noise sigmas (11 grey levels, noise 5) has
+     * moves of mostly one sign whose magnitudes have a crest factor of about 2.0, under the flat
+     * shape's limit (2.05 at 128 moves), and is rough (0.17 about 0): before, most such displacements
+     * were steps. Now about the Gaussian noise's pass rate (0.5 %). A larger offset (15, noise 5) was
+     * smooth about 0 (0.10) and no step before either; now it is rough about its mean and fails the
+     * centred crest.
      */
     @Test
     void offsetPlusNoiseIsNoStep() {
-        int[] n = steps(1, r -> (float) (15 + 5 * r.nextGaussian()));
-        System.out.printf("offset 15 + noise 5: steps %d / %d of %d%n", n[0], n[1], TRIALS);
-        assertThat(n[0]).isEqualTo(n[1]);
-        assertThat(n[0]).isLessThanOrEqualTo(TRIALS / 50);
+        int[] rough = steps(1, r -> (float) (11 + 5 * r.nextGaussian()));
+        int[] smooth = steps(7, r -> (float) (15 + 5 * r.nextGaussian()));
+        System.out.printf(
+                "offset + noise 5: offset 11 steps %d / %d, offset 15 %d / %d of %d%n",
+                rough[0], rough[1], smooth[0], smooth[1], TRIALS);
+        assertThat(rough[0]).isEqualTo(rough[1]).isLessThanOrEqualTo(TRIALS / 50);
+        assertThat(smooth[0]).isEqualTo(smooth[1]).isLessThanOrEqualTo(TRIALS / 50);
     }
 
     /** A thief adds a common offset to random-size steps (sizes U(0, 2) * 10, random signs): still steps. */
