@@ -226,7 +226,7 @@ final class SignSteps {
      * highest tie, not every tie, so inputs on a grid (whole numbers 0..255, where moves tie by
      * chance) keep the moves inside the range.
      */
-    private boolean flatInside(float[] x, float[] parent, int n, int moved, float lo, float hi) {
+    private boolean flatInside(float[] x, int n, int moved, float lo, float hi) {
         findTies(moved);
         float lowTie = this.lowTie;
         float highTie = this.highTie;
@@ -995,7 +995,7 @@ final class SignSteps {
             // for the centred twin), then its centred twin (centredFlat)
             double allLimit = Math.max(MAX_CREST, crestLimit(moved));
             boolean flatAll = largest <= allLimit * rmsAll;
-            boolean flatIn = flatInside(x, parent, n, moved, lo, hi);
+            boolean flatIn = flatInside(x, n, moved, lo, hi);
             if ((flatAll || flatIn)
                     && centred(x, parent, n, lo, hi, innerCount, innerLowEdge, innerHighEdge, lowTie, highTie, allLimit)
                     && roughStep(x, parent, n)) {
@@ -1171,7 +1171,7 @@ final class SignSteps {
                 return false;
             }
         }
-        return flatInside(x, parent, n, moved, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY)
+        return flatInside(x, n, moved, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY)
                 && centredFlat(
                         x,
                         parent,
