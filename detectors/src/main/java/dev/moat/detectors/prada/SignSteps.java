@@ -34,7 +34,9 @@ import java.util.Arrays;
  *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
  *       noise and random-size steps cannot be told apart there. A flat displacement that is smooth
  *       across neighbouring compared coordinates ({@link Smoothness}: series windows, brightness
- *       changes) is no step;</li>
+ *       changes) is no step, nor one whose mean signed move exceeds the spread about it unless it
+ *       is also flat about that centre ({@link #centredFlat}: a common offset plus noise, an
+ *       image's background level or exposure re-sent with sensor noise, has a low crest);</li>
  *   <li><b>repeat</b>: the moves agree, coordinate by coordinate within the same tolerance, with
  *       the last move the key made in that coordinate on at least half of the coordinates that moved
  *       now and before (and those are at least half of the moved ones): steps scaled per feature,
@@ -247,7 +249,118 @@ final class SignSteps {
                 innerMax = Math.max(innerMax, d);
             }
         }
+        innerCount = inner;
+        innerLowEdge = lowEdge;
+        innerHighEdge = highEdge;
         return inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner);
+    }
+
+    /** What the last {@link #flatInside} counted: its unclipped moves, and the band's edges it used (with lowTie, highTie). */
+    private int innerCount;
+
+    private float innerLowEdge;
+    private float innerHighEdge;
+
+    /**
+     * {@link #centredFlat} over the unclipped moves when at least {@value #FLAT_MIN_MOVED} are left
+     * (limit {@link #crestLimit} of their count), else over every move (limit {@code allLimit}):
+     * clipping cuts moves short, so a clipped step's centre is judged on the moves that did not end at
+     * a clip value, as the flat shape's crest is.
+     */
+    private boolean centred(
+            float[] x,
+            float[] parent,
+            int n,
+            float lo,
+            float hi,
+            int inner,
+            float lowEdge,
+            float highEdge,
+            float lowTie,
+            float highTie,
+            double allLimit) {
+        return inner >= FLAT_MIN_MOVED
+                ? centredFlat(x, parent, n, lo, hi, lowEdge, highEdge, lowTie, highTie, crestLimit(inner))
+                : centredFlat(
+                        x,
+                        parent,
+                        n,
+                        Float.NEGATIVE_INFINITY,
+                        Float.POSITIVE_INFINITY,
+                        Float.NEGATIVE_INFINITY,
+                        Float.POSITIVE_INFINITY,
+                        Float.NaN,
+                        Float.NaN,
+                        allLimit);
+    }
+
+    /**
+     * The flat shape's centred twin (issue 9, smooth3: honest smooth images flagged), over the moves
+     * {@code current[i] > 0} with {@code x[i]} strictly inside {@code lo, hi} and the edges and not at
+     * a tie (pass infinite edges and NaN ties for every move). A displacement {@code c + e_j} (a
+     * common offset c, an image's background level or exposure, plus noise e) has moves of magnitude
+     * about c, so with c two or three times the noise its crest factor is low and it passed the flat
+     * shape (smooth 784-pixel images against another record of the key: 95 % of the moves one sign,
+     * crest 1.9-2.05, the limit 2.05); the limit is calibrated on noise centred on 0, and its moves
+     * less their mean are the noise, whose crest is a Gaussian's. True when the mean signed move is
+     * under the root mean square spread about it (then the magnitudes' crest is the flat shape's to
+     * judge, as before), or when the signed moves less their mean, or the sizes less their mean size,
+     * have a crest of at most {@code limit}. A sign step is flat about its centre: mixed signs give a
+     * centre near 0; one sign (clipping at a bound leaves only the moves away from it, background
+     * pixels of digits) leaves sizes from a bounded spread (uniform sizes: crest sqrt(3)), and equal
+     * sizes have no spread at all. What is left to an attacker: sizes that spread about their mean
+     * like Gaussian noise on a common offset over that spread, which Gaussian sizes without the offset
+     * already got ({@code CentredFlatShapeTest}). Runs only after a crest test passed (two passes over
+     * the n compared coordinates).
+     */
+    private boolean centredFlat(
+            float[] x,
+            float[] parent,
+            int n,
+            float lo,
+            float hi,
+            float lowEdge,
+            float highEdge,
+            float lowTie,
+            float highTie,
+            double limit) {
+        int count = 0;
+        double signedSum = 0;
+        double sizeSum = 0;
+        for (int i = 0; i < n; i++) {
+            float m = current[i];
+            float v = x[i];
+            if (m > 0 && v > lo && v < hi && v != lowTie && v != highTie && v > lowEdge && v < highEdge) {
+                count++;
+                signedSum += x[i] >= parent[i] ? m : -m;
+                sizeSum += m;
+            }
+        }
+        if (count == 0) {
+            return false;
+        }
+        double offset = signedSum / count;
+        double size = sizeSum / count;
+        double spreadSq = 0;
+        double spreadMax = 0;
+        double sizeSq = 0;
+        double sizeMax = 0;
+        for (int i = 0; i < n; i++) {
+            float m = current[i];
+            float v = x[i];
+            if (m > 0 && v > lo && v < hi && v != lowTie && v != highTie && v > lowEdge && v < highEdge) {
+                double a = (x[i] >= parent[i] ? m : -m) - offset;
+                double b = m - size;
+                spreadSq += a * a;
+                spreadMax = Math.max(spreadMax, Math.abs(a));
+                sizeSq += b * b;
+                sizeMax = Math.max(sizeMax, Math.abs(b));
+            }
+        }
+        double spread = Math.sqrt(spreadSq / count);
+        // an offset under the spread about it leaves the magnitudes' crest to the flat shape; over it, the
+        // moves less the offset, or the sizes less their mean, must be flat
+        return Math.abs(offset) < spread || spreadMax <= limit * spread || sizeMax <= limit * Math.sqrt(sizeSq / count);
     }
 
     /**
@@ -563,8 +676,23 @@ final class SignSteps {
         }
         if (flat) {
             double rmsAll = Math.sqrt(sumSqAll / moved);
-            boolean flatShape = largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll
-                    || (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner));
+            // the crest (over every move, or over the unclipped ones), then its centred twin (centredFlat),
+            // which runs only when a crest passed
+            double allLimit = Math.max(MAX_CREST, crestLimit(moved));
+            boolean flatShape = (largest <= allLimit * rmsAll
+                            || (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner)))
+                    && centred(
+                            x,
+                            parent,
+                            n,
+                            Float.NEGATIVE_INFINITY,
+                            Float.POSITIVE_INFINITY,
+                            inner,
+                            lowEdge,
+                            highEdge,
+                            lowTie,
+                            highTie,
+                            allLimit);
             if (flatShape && roughStep(x, parent, n)) {
                 return true;
             }
@@ -863,7 +991,13 @@ final class SignSteps {
             double rmsAll = Math.sqrt(sumSqAll / moved);
             // over the unclipped moves, against the limit Gaussian noise of that many moves rarely meets;
             // either way not when the displacement is smooth (roughStep)
-            if ((largest <= Math.max(MAX_CREST, crestLimit(moved)) * rmsAll || flatInside(x, n, moved, lo, hi))
+            // the crest (over every move, or over the unclipped ones: flatInside, which also finds those
+            // for the centred twin), then its centred twin (centredFlat)
+            double allLimit = Math.max(MAX_CREST, crestLimit(moved));
+            boolean flatAll = largest <= allLimit * rmsAll;
+            boolean flatIn = flatInside(x, n, moved, lo, hi);
+            if ((flatAll || flatIn)
+                    && centred(x, parent, n, lo, hi, innerCount, innerLowEdge, innerHighEdge, lowTie, highTie, allLimit)
                     && roughStep(x, parent, n)) {
                 return true;
             }
@@ -1037,7 +1171,19 @@ final class SignSteps {
                 return false;
             }
         }
-        return flatInside(x, n, moved, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY) && roughStep(x, parent, n);
+        return flatInside(x, n, moved, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY)
+                && centredFlat(
+                        x,
+                        parent,
+                        n,
+                        Float.NEGATIVE_INFINITY,
+                        Float.POSITIVE_INFINITY,
+                        innerLowEdge,
+                        innerHighEdge,
+                        lowTie,
+                        highTie,
+                        crestLimit(innerCount))
+                && roughStep(x, parent, n);
     }
 
     /**
