@@ -1,5 +1,6 @@
 package dev.moat.detectors;
 
+import dev.moat.detectors.support.LineSearch;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Unsure;
 import dev.moat.fixtures.traffic.QuerySource;
@@ -30,6 +31,18 @@ class UnsureModelsProbe {
 
     static final long START = 600_000;
 
+    /** The examples' policy, or with {@code -Dcasemix=K} the same with {@code ood}'s {@code case_mix: K}. */
+    static final dev.moat.detectors.engine.DetectorProfile PROFILE = System.getProperty("casemix") == null
+            ? NarrowAndWideAdaptiveAttackersTest.ALL
+            : dev.moat.detectors.engine.DetectorProfile.fromConfig(Map.of(
+                    "prada", Map.of("delta", 0.9, "step_sample_seed", 7L),
+                    "volume", Map.of(),
+                    "boundary", Map.of(),
+                    "ood", Map.of("case_mix", Double.parseDouble(System.getProperty("casemix"))),
+                    "coverage", Map.of(),
+                    "tenant", Map.of("prada", Map.of("step_sample_seed", 7L)),
+                    "cross_key", Map.of("sample_seed", 7L)));
+
     static Unsure model(String name, long seed, double top1) {
         return switch (name) {
             case "clinical" -> Unsure.clinical(seed, top1);
@@ -51,9 +64,12 @@ class UnsureModelsProbe {
     static Map<String, QuerySource> customers(Unsure d, long seed) {
         Map<String, QuerySource> w = new LinkedHashMap<>();
         for (int[] cls : mostly(d)) {
-            w.put("mostly-" + java.util.Arrays.toString(cls).replaceAll("[\\[\\] ]", ""), d.mostly(seed * 10 + cls[0], cls, 0.95));
+            w.put(
+                    "mostly-" + java.util.Arrays.toString(cls).replaceAll("[\\[\\] ]", ""),
+                    d.mostly(seed * 10 + cls[0], cls, 0.95));
         }
         w.put("harder-cases", d.harder(seed * 10 + 7, 2));
+        w.put("harder-cases-1.5", d.harder(seed * 10 + 8, 1.5));
         return w;
     }
 
@@ -64,30 +80,41 @@ class UnsureModelsProbe {
         a.put("jbda-per-feature", d.jbda(seed * 10 + 3, 0.1, Unsure.Step.PER_FEATURE));
         a.put("jbda-random-size", d.jbda(seed * 10 + 4, 0.1, Unsure.Step.RANDOM_SIZE));
         a.put("line-search", d.lineSearch(seed * 10 + 5));
+        a.put("line-search-1-1", LineSearch.interleaved(d.lineSearch(seed * 10 + 9), d.peer(seed * 10 + 9), 1, 1));
         return a;
     }
 
     static Scenario population(Unsure d, long seed, boolean wide) {
-        Scenario s = new Scenario(NarrowAndWideAdaptiveAttackersTest.ALL, d::predict);
+        Scenario s = new Scenario(PROFILE, d::predict);
         for (int k = 0; k < 12; k++) {
             s.add("honest-peer-" + k, "good", d.peer(seed * 100 + k), 1_500, k * 700L, () -> 2_000);
         }
         s.add("honest-heavy10", Scenario.OWN_TENANT, d.peer(seed * 100 + 20), wide ? 6_000 : 9_000, 100, () -> 200);
         s.add("honest-heavy50", Scenario.OWN_TENANT, d.peer(seed * 100 + 21), wide ? 15_000 : 30_000, 200, () -> 40);
         long[] n = {0};
-        s.add("honest-bursty", Scenario.OWN_TENANT, d.peer(seed * 100 + 22), 6_000, 300, () -> ++n[0] % 2_000 == 0
-                ? 3_600_000
-                : 10);
-        customers(d, seed).forEach((k, src) -> s.add("honest-" + k, Scenario.OWN_TENANT, src, 3_000, START, () -> 1_000));
-        attacks(d, seed).forEach((k, src) -> s.add(k, null, src, 600, START, () -> 1_000));
+        s.add(
+                "honest-bursty",
+                Scenario.OWN_TENANT,
+                d.peer(seed * 100 + 22),
+                6_000,
+                300,
+                () -> ++n[0] % 2_000 == 0 ? 3_600_000 : 10);
+        customers(d, seed)
+                .forEach((k, src) -> s.add("honest-" + k, Scenario.OWN_TENANT, src, 3_000, START, () -> 1_000));
+        attacks(d, seed).forEach((k, src) -> s.add(k, null, src, k.endsWith("-1-1") ? 2_100 : 600, START, () -> 1_000));
         s.add("knockoff", null, d.knockoff(seed * 10 + 6), 2_000, START, () -> 1_000);
-        s.add(null, Scenario.OWN_TENANT, SybilSplit.of(d.jbda(seed * 10 + 8, 0.1, Unsure.Step.RANDOM_SIZE), "sy", 5),
-                2_500, START + 100, () -> 200);
+        s.add(
+                null,
+                Scenario.OWN_TENANT,
+                SybilSplit.of(d.jbda(seed * 10 + 8, 0.1, Unsure.Step.RANDOM_SIZE), "sy", 5),
+                2_500,
+                START + 100,
+                () -> 200);
         return s;
     }
 
     static Scenario small(Unsure d, long seed) {
-        Scenario s = new Scenario(NarrowAndWideAdaptiveAttackersTest.ALL, d::predict);
+        Scenario s = new Scenario(PROFILE, d::predict);
         for (int k = 0; k < 3; k++) {
             s.add("honest-small-" + k, "small", d.peer(seed * 100 + 50 + k), 1_500, k * 700L, () -> 2_000);
         }
@@ -98,16 +125,23 @@ class UnsureModelsProbe {
     }
 
     static void print(String what, Scenario s) {
-        s.maxRisk.keySet().stream().sorted().forEach(k -> System.out.printf(
-                Locale.ROOT,
-                "UNSURE %-22s %-22s first flag %-6s extracting %-6s max risk %.2f (%s) max %s%n",
-                what,
-                k,
-                s.suspiciousAt.get(k),
-                s.extractingAt.get(k),
-                s.maxRisk.get(k),
-                WideRandomStepTest.firing(s, k),
-                s.maxScores.get(k)));
+        s.maxRisk.keySet().stream()
+                .sorted()
+                .forEach(k -> System.out.printf(
+                        Locale.ROOT,
+                        "UNSURE %-22s %-22s first flag %-6s extracting %-6s max risk %.2f (%s) max %s%n",
+                        what,
+                        k,
+                        s.suspiciousAt.get(k),
+                        s.extractingAt.get(k),
+                        s.maxRisk.get(k),
+                        WideRandomStepTest.firing(s, k),
+                        s.maxScores.get(k)));
+        s.firstFlag.forEach((k, v) -> v.scores().forEach((d, sc) -> {
+            if (sc.score() > 0.3) {
+                System.out.printf("UNSURE %-22s %-22s first flag %s: %s%n", what, k, d, sc.reason());
+            }
+        }));
     }
 
     @Test
@@ -123,11 +157,15 @@ class UnsureModelsProbe {
             System.out.printf(
                     Locale.ROOT,
                     "UNSURE %s: median top-1 %.3f, margin<0.2 %.3f, accuracy %.3f%n",
-                    what, st[0], st[1], st[2]);
+                    what,
+                    st[0],
+                    st[1],
+                    st[2]);
             if (!Boolean.getBoolean("smallonly")) {
                 Scenario s = population(d, seed, d.dims() > 100).run();
                 print(what, s);
-                System.out.printf("UNSURE %s tenants: %s %s%n", what, s.tenantFirstFlag.keySet(), s.tenantMaxScores.get("good"));
+                System.out.printf(
+                        "UNSURE %s tenants: %s %s%n", what, s.tenantFirstFlag.keySet(), s.tenantMaxScores.get("good"));
             }
             Scenario s = small(d, seed).run();
             print(what + "-small", s);
@@ -144,7 +182,13 @@ class UnsureModelsProbe {
                 System.out.printf(
                         Locale.ROOT,
                         "STATS %-12s target %.2f: median top-1 %.3f, margin<0.2 %.3f, accuracy %.3f, T %.4g, harder x2 %.3f%n",
-                        d.name(), t, s[0], s[1], s[2], d.temperature(), d.lowMarginShare(d.harder(9, 2), 1000));
+                        d.name(),
+                        t,
+                        s[0],
+                        s[1],
+                        s[2],
+                        d.temperature(),
+                        d.lowMarginShare(d.harder(9, 2), 1000));
             }
         }
     }

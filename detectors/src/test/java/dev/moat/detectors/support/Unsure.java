@@ -216,12 +216,11 @@ public abstract class Unsure extends HonestDomain {
                         double[] g = gradient(x, target);
                         double[] y = new double[dims];
                         for (int j = 0; j < dims; j++) {
-                            double size =
-                                    switch (step) {
-                                        case PLAIN -> eps * median;
-                                        case PER_FEATURE -> eps * range[j];
-                                        case RANDOM_SIZE -> eps * range[j] * 2 * r.nextDouble();
-                                    };
+                            double size = switch (step) {
+                                case PLAIN -> eps * median;
+                                case PER_FEATURE -> eps * range[j];
+                                case RANDOM_SIZE -> eps * range[j] * 2 * r.nextDouble();
+                            };
                             y[j] = clip(j, x[j] + sign * size * Math.signum(g[j]));
                         }
                         pending.add(y);
@@ -313,8 +312,19 @@ public abstract class Unsure extends HonestDomain {
     static final class Clinical extends Unsure {
         // lo, hi, decimals (-1: binary)
         private static final double[][] FORM = {
-            {29, 77, 0}, {0, 1, -1}, {0, 3, 0}, {94, 200, 0}, {126, 564, 0}, {0, 1, -1}, {0, 2, 0},
-            {71, 202, 0}, {0, 1, -1}, {0, 6.2, 1}, {0, 2, 0}, {0, 3, 0}, {0, 2, 0}
+            {29, 77, 0},
+            {0, 1, -1},
+            {0, 3, 0},
+            {94, 200, 0},
+            {126, 564, 0},
+            {0, 1, -1},
+            {0, 2, 0},
+            {71, 202, 0},
+            {0, 1, -1},
+            {0, 6.2, 1},
+            {0, 2, 0},
+            {0, 3, 0},
+            {0, 2, 0}
         };
         private final double[] shift = new double[13];
         private final double[] threshold = new double[13];
@@ -398,8 +408,19 @@ public abstract class Unsure extends HonestDomain {
 
     static final class Wine extends Unsure {
         private static final double[][] FORM = {
-            {11, 15, 2}, {0.7, 5.8, 2}, {1.4, 3.2, 2}, {10, 30, 1}, {70, 162, 0}, {1, 3.9, 2}, {0.3, 5.1, 2},
-            {0.1, 0.7, 2}, {0.4, 3.6, 2}, {1.3, 13, 2}, {0.5, 1.7, 3}, {1.3, 4, 2}, {278, 1680, 0}
+            {11, 15, 2},
+            {0.7, 5.8, 2},
+            {1.4, 3.2, 2},
+            {10, 30, 1},
+            {70, 162, 0},
+            {1, 3.9, 2},
+            {0.3, 5.1, 2},
+            {0.1, 0.7, 2},
+            {0.4, 3.6, 2},
+            {1.3, 13, 2},
+            {0.5, 1.7, 3},
+            {1.3, 4, 2},
+            {278, 1680, 0}
         };
         private final long seed;
         private final double medianTop1;
