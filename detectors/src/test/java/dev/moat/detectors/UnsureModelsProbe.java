@@ -85,6 +85,11 @@ class UnsureModelsProbe {
     }
 
     static Scenario population(Unsure d, long seed, boolean wide) {
+        return population(d, seed, wide, !Boolean.getBoolean("noattacks"));
+    }
+
+    /** The honest population on d, with the attackers or without ({@code -Dnoattacks=true} in the survey). */
+    static Scenario population(Unsure d, long seed, boolean wide, boolean attackers) {
         Scenario s = new Scenario(PROFILE, d::predict);
         for (int k = 0; k < 12; k++) {
             s.add("honest-peer-" + k, "good", d.peer(seed * 100 + k), 1_500, k * 700L, () -> 2_000);
@@ -101,6 +106,9 @@ class UnsureModelsProbe {
                 () -> ++n[0] % 2_000 == 0 ? 3_600_000 : 10);
         customers(d, seed)
                 .forEach((k, src) -> s.add("honest-" + k, Scenario.OWN_TENANT, src, 3_000, START, () -> 1_000));
+        if (!attackers) {
+            return s;
+        }
         attacks(d, seed).forEach((k, src) -> s.add(k, null, src, k.endsWith("-1-1") ? 2_100 : 600, START, () -> 1_000));
         s.add("knockoff", null, d.knockoff(seed * 10 + 6), 2_000, START, () -> 1_000);
         s.add(

@@ -145,6 +145,31 @@ class UnsureModelsTest {
     }
 
     /**
+     * Found by the survey, pinned (fails when it closes): attackers that no detector flags and whose
+     * answers are more confident than honest ones (on clinical-13: random rows, JbDA, the 5-key Sybil,
+     * Knockoff; 10 of the worker population's 29 keys) stay trusted and feed {@code ood}'s class
+     * references, which are age-weighted means over trusted keys (at most 50 answers a key), not a
+     * lenient quantile like the pooled reference: the references grow more confident and honest keys
+     * are flagged. Clinical-13 at median top-1 0.8, seed 3: with the attackers the one-class customer
+     * and an ordinary peer are flagged by {@code ood} (D+ 0.16, at 610 rows; one-class customers at
+     * 0.7 and 0.75 too); the same honest keys without the attackers stay ok. Tried: the lesser of D+
+     * against the class mix and against the pooled reference clears them but lost JbDA on wine-13
+     * and the diluted line search on clinical-13 (reverted).
+     */
+    @Test
+    void overConfidentAttackersMakeTheClassReferencesStricterBypass() {
+        Unsure d = Unsure.clinical(3, 0.8);
+        Scenario with = UnsureModelsProbe.population(d, 3, false).run();
+        UnsureModelsProbe.print("clinical-13@0.8/s3", with);
+        assertThat(with.suspiciousAt.keySet())
+                .as(with.report())
+                .anyMatch(k -> k.startsWith("honest") && !k.startsWith("honest-harder"));
+        Scenario without = UnsureModelsProbe.population(d, 3, false, false).run();
+        UnsureModelsProbe.print("clinical-13@0.8/s3-no-attackers", without);
+        assertHonestOk(without, "without attackers");
+    }
+
+    /**
      * Pinned hole (fails when it closes): on the binary clinical model, a softmax over a linear function
      * that is confident far from its data, uniform random rows in the feature box, JbDA (plain,
      * per-feature, random-size) and a 5-key JbDA Sybil are never flagged in 600 rows (2,500 for the
