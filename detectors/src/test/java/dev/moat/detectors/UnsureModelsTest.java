@@ -48,9 +48,8 @@ class UnsureModelsTest {
      * model. Before (boundary's {@code default_share} of 0.1 until five keys had full windows), the
      * 10x key was flagged by {@code boundary} at 1,353 rows on clinical-13 at median top-1 0.7 and the
      * 50x key at 8,716 (seed 3), against 10% when its own honest share was 22-36% (see {@link
-     * #smallDeploymentOfAHesitantModelStaysOk} for the fix). Left open (detectors/README.md): the
-     * one-class customer of the binary model is flagged by {@code ood} (D+ 0.16-0.18, its misread
-     * answers judged against the other class's reference) at seed 3, and an ordinary peer once.
+     * #smallDeploymentOfAHesitantModelStaysOk} for the fix); for the one-class customer see {@link
+     * #overConfidentAttackersMadeTheClassReferencesStricter}.
      */
     @Test
     void honestPopulationsOnUnsureModelsStayOk() {
@@ -114,12 +113,14 @@ class UnsureModelsTest {
     /**
      * Inherent, pinned: a clinic whose cases are harder than the other customers' (twice their share
      * of answers with a margin under 0.2, 44% against 22%) is flagged by {@code ood} (D+ 0.18 at 150
-     * rows; the D+ of such a key is the peers' share of hesitant answers), and by what Moat sees it is
-     * a line search diluted 1:1 with natural rows: that attacker's answers hesitate less often (38%),
-     * and {@code ood} flags it from the same D+ (0.17, at 770 rows).
-     * Any rule that let the clinic through would let the diluted line search through (tried: an
-     * allowance of twice the reference's mass at every confidence, {@code case_mix}, cleared the clinic
-     * and lost the undiluted line search on clinical-13 and images-3072 and JbDA on wine-13). An
+     * rows; the D+ of such a key is the peers' share of hesitant answers), and by what Moat sees it
+     * hesitates more often than a line search diluted 1:1 with natural rows (38%), which is not flagged
+     * at all since over-confident keys no longer make the class references stricter (it was, at 770
+     * rows, with the same D+ 0.17), and less often than the undiluted line search (flagged at 100).
+     * A rule that let the clinic through would let line searches diluted less than 1:1 through
+     * (tried: an allowance of twice the reference's mass at every confidence, {@code case_mix},
+     * cleared the clinic and lost the undiluted line search on clinical-13 and images-3072 and JbDA
+     * on wine-13). An
      * operator with such customers sets {@code reference_share}/a calibration from them, or gives
      * them a route whose escalation stops short of blocking.
      */
@@ -129,7 +130,7 @@ class UnsureModelsTest {
         assertThat(s.suspiciousAt.get("honest-harder-cases")).as(s.report()).isNotNull();
         assertThat(s.firstFlag.get("honest-harder-cases").scores().get("ood").score())
                 .isGreaterThanOrEqualTo(0.5);
-        assertThat(s.suspiciousAt.get("line-search-1-1")).as(s.report()).isNotNull();
+        assertThat(s.suspiciousAt.get("line-search")).as(s.report()).isNotNull();
         Unsure d = Unsure.clinical(1, 0.7);
         double clinic = d.lowMarginShare(d.harder(17, 2), 3_000);
         QuerySource diluted = LineSearch.interleaved(d.lineSearch(19), d.peer(19), 1, 1);
@@ -145,28 +146,22 @@ class UnsureModelsTest {
     }
 
     /**
-     * Found by the survey, pinned (fails when it closes): attackers that no detector flags and whose
-     * answers are more confident than honest ones (on clinical-13: random rows, JbDA, the 5-key Sybil,
-     * Knockoff; 10 of the worker population's 29 keys) stay trusted and feed {@code ood}'s class
-     * references, which are age-weighted means over trusted keys (at most 50 answers a key), not a
-     * lenient quantile like the pooled reference: the references grow more confident and honest keys
-     * are flagged. Clinical-13 at median top-1 0.8, seed 3: with the attackers the one-class customer
-     * and an ordinary peer are flagged by {@code ood} (D+ 0.16, at 610 rows; one-class customers at
-     * 0.7 and 0.75 too); the same honest keys without the attackers stay ok. Tried: the lesser of D+
-     * against the class mix and against the pooled reference clears them but lost JbDA on wine-13
-     * and the diluted line search on clinical-13 (reverted).
+     * Found by the survey (the fix: {@code ood/ClassReferences}, keys far more confident than a class's
+     * reference leave it): attackers that no detector flags and whose answers are more confident than
+     * honest ones (on clinical-13: random rows, JbDA, the 5-key Sybil, Knockoff; 10 of the 29 keys)
+     * stayed trusted and fed {@code ood}'s class references, age-weighted means over trusted keys,
+     * which grew more confident until honest keys were flagged. Clinical-13 at median top-1 0.8, seed
+     * 3, before: the one-class customer and an ordinary peer flagged by {@code ood} (D+ 0.16, at 610
+     * rows; the one-class customer at 0.7 and 0.75 too; none of them without the attackers); now none
+     * but the clinic with harder cases.
      */
     @Test
-    void overConfidentAttackersMakeTheClassReferencesStricterBypass() {
-        Unsure d = Unsure.clinical(3, 0.8);
-        Scenario with = UnsureModelsProbe.population(d, 3, false).run();
-        UnsureModelsProbe.print("clinical-13@0.8/s3", with);
-        assertThat(with.suspiciousAt.keySet())
-                .as(with.report())
-                .anyMatch(k -> k.startsWith("honest") && !k.startsWith("honest-harder"));
-        Scenario without = UnsureModelsProbe.population(d, 3, false, false).run();
-        UnsureModelsProbe.print("clinical-13@0.8/s3-no-attackers", without);
-        assertHonestOk(without, "without attackers");
+    void overConfidentAttackersMadeTheClassReferencesStricter() {
+        Scenario s =
+                UnsureModelsProbe.population(Unsure.clinical(3, 0.8), 3, false).run();
+        UnsureModelsProbe.print("clinical-13@0.8/s3", s);
+        assertHonestOk(s, "clinical-13 seed 3", "honest-harder-cases", "honest-harder-cases-1.5");
+        assertThat(s.extractingAt.get("line-search")).as(s.report()).isNotNull().isLessThanOrEqualTo(100L);
     }
 
     /**
