@@ -335,14 +335,17 @@ final class ClassReferences {
                 voterStart[j] = voterPos[j];
             }
             mean(code, m, total, cdf);
-            // keys far more confident than the mean (by more than slack in some bin) leave it: a mean moves
+            // keys far more confident than the mean (by more than slack, and chance, in some bin) leave it: a mean
+            // moves
             // with any share of its weight, and attackers whose answers are more confident than honest ones
             // (random rows or JbDA on a model confident far from its data) that no detector flags would
             // make the reference stricter and get honest keys flagged (issue 9, clinical-13)
             double kept = 0;
             boolean dropped = false;
             for (int j = 0; j < m; j++) {
-                if (moreConfidentBy(code, j, cdf) > slack) {
+                // past slack by more than chance allows for the key's sample of the class (a one-sided KS
+                // bound at about 95%: a key with 20 answers of a class is far from its mean by chance)
+                if (moreConfidentBy(code, j, cdf) > slack + 1.22 / Math.sqrt(voterTotal[j])) {
                     dropped = true;
                     total -= voterWeight[j];
                     voterWeight[j] = 0;
