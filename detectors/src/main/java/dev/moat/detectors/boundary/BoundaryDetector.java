@@ -17,8 +17,10 @@ import java.util.Set;
  * <p>Over a window of the key's last {@code window} (200) answers, the share with margin below
  * {@code margin} (0.2) is compared with a reference share: {@code reference_share} if given, else the
  * calibration's share ({@code detection.calibration}), else the lenient quantile of the shares of
- * the worker's trusted keys ({@link KeyPopulation}) with a full window (at least {@code min_keys}, 5), else
- * {@code default_share} (0.1). The test is one-sided with a tolerance: H0 is share &lt;= reference +
+ * the worker's trusted keys ({@link KeyPopulation}; at least {@code min_keys}, 5), else, with fewer
+ * trusted keys, the larger of {@code default_share} (0.1) and the lenient quantile of the <em>other</em>
+ * trusted keys' shares (none: {@code default_share}). Keys report their share every {@code
+ * min_queries} answers while their window fills, then every {@code window}. The test is one-sided with a tolerance: H0 is share &lt;= reference +
  * {@code tolerance} (0.1), so a huge window cannot turn a trivial difference into an alarm; z is the
  * normal approximation of the binomial test. Score 0 at z = {@code z_low} (3), 1 at z = {@code
  * z_high} (8), once {@code min_queries} (50) answers are in the window.
@@ -116,8 +118,24 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     private final KeyPopulation population = KeyPopulation.standard(1);
     private final double[] summary = new double[1];
 
+    /** The quantile of the other keys' shares below {@code min_keys} keys: the population's lenient one. */
+    static final double FEW_QUANTILE = 0.75;
+
+    /** Below {@code min_keys}: the trusted keys' slots and last shares (at most min_keys - 1), and when read. */
+    private final int[] fewSlots;
+
+    private final double[] fewShares;
+    private final double[] others;
+    private int few;
+    private long fewAt = Long.MIN_VALUE;
+    private boolean fewStale = true;
+
     public BoundaryDetector(Settings settings) {
         this.settings = settings;
+        int n = Math.max(1, Math.min(settings.minKeys(), 1024));
+        this.fewSlots = new int[n];
+        this.fewShares = new double[n];
+        this.others = new double[n];
     }
 
     @Override
@@ -139,9 +157,13 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         int window = settings.window();
         s.add(m < settings.margin());
         s.queries++;
-        if (s.full() && s.queries % window == 0) {
-            summary[0] = (double) s.count() / window;
+        // while the window fills, a report every min_queries answers: the reference forms when the peers have
+        // min_queries answers each, not a full window (a heavy key was judged against default_share until then)
+        int every = s.full() ? window : settings.minQueries();
+        if (s.filled() >= Math.min(window, settings.minQueries()) && s.queries % every == 0) {
+            summary[0] = (double) s.count() / s.filled();
             s.slot = population.report(s.slot, s, summary, s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now);
+            fewStale = true;
         }
         s.score = computeScore(s, now);
     }
@@ -153,15 +175,48 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         }
         double ref = settings.referenceShare();
         if (Double.isNaN(ref)) {
-            ref = population.activeKeys(now) >= settings.minKeys()
-                    ? population.median(0, now)
-                    : settings.defaultShare();
+            ref = population.activeKeys(now) >= settings.minKeys() ? population.median(0, now) : fewReference(s, now);
         }
         s.reference = ref;
         double p0 = Math.min(0.999, ref + settings.tolerance());
         double share = (double) small(s) / filled(s);
         s.z = (share - p0) / Math.sqrt(p0 * (1 - p0) / filled(s));
         return Rows.clamp01((s.z - settings.zLow()) / (settings.zHigh() - settings.zLow()));
+    }
+
+    /**
+     * With fewer than {@code min_keys} trusted keys (a small deployment, or the first minutes after a
+     * start): the larger of {@code default_share} and the lenient ({@value #FEW_QUANTILE}) quantile of
+     * the other trusted keys' last shares, so on a model whose honest answers hesitate more than
+     * {@code default_share} (a binary model with many answers near 0.5) honest keys meet each other's
+     * level, never a level stricter than {@code default_share}. The key's own share never counts for
+     * itself (a lone key cannot raise its own reference), and a key counts for the others only while
+     * trusted, that is while its share passes the test against its own reference.
+     */
+    private double fewReference(State s, long now) {
+        if (fewStale || now - fewAt >= 1000) {
+            few = 0;
+            for (int slot = 0; slot < population.capacity() && few < fewSlots.length; slot++) {
+                if (population.weightOf(slot, now) > 0) {
+                    population.summaryOf(slot, summary);
+                    fewSlots[few] = slot;
+                    fewShares[few++] = summary[0];
+                }
+            }
+            fewAt = now;
+            fewStale = false;
+        }
+        int n = 0;
+        for (int i = 0; i < few; i++) {
+            if (fewSlots[i] != s.slot) {
+                others[n++] = fewShares[i];
+            }
+        }
+        if (n == 0) {
+            return settings.defaultShare();
+        }
+        java.util.Arrays.sort(others, 0, n);
+        return Math.max(settings.defaultShare(), others[(int) Math.ceil(FEW_QUANTILE * n) - 1]);
     }
 
     @Override

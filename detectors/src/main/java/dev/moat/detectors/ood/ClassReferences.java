@@ -84,6 +84,7 @@ final class ClassReferences {
     private final int[] voterEnd;
     private final int[] voterTotal;
     private final int[] voterAcc;
+    private final int[] voterStart;
     private final double[] voterWeight;
     private final double[] envelope;
     private boolean hasEnvelope;
@@ -112,6 +113,7 @@ final class ClassReferences {
         this.voterEnd = new int[capacity];
         this.voterTotal = new int[capacity];
         this.voterAcc = new int[capacity];
+        this.voterStart = new int[capacity];
         this.voterWeight = new double[capacity];
         this.envelope = new double[bins];
     }
@@ -329,18 +331,30 @@ final class ClassReferences {
                 cdf = new double[bins];
                 cdfs[code] = cdf;
             }
-            for (int b = 0; b < bins; b++) {
-                double acc = 0;
-                int upTo = ((code * bins + b + 1) << COUNT_BITS);
-                for (int j = 0; j < m; j++) {
-                    int[] c = cells[voterSlot[j]];
-                    while (voterPos[j] < voterEnd[j] && c[voterPos[j]] < upTo) {
-                        voterAcc[j] += c[voterPos[j]] & COUNT_MASK;
-                        voterPos[j]++;
-                    }
-                    acc += voterWeight[j] * voterAcc[j] / voterTotal[j];
+            for (int j = 0; j < m; j++) {
+                voterStart[j] = voterPos[j];
+            }
+            mean(code, m, total, cdf);
+            // keys far more confident than the mean (by more than slack, and chance, in some bin) leave it: a mean
+            // moves
+            // with any share of its weight, and attackers whose answers are more confident than honest ones
+            // (random rows or JbDA on a model confident far from its data) that no detector flags would
+            // make the reference stricter and get honest keys flagged (issue 9, clinical-13)
+            double kept = 0;
+            boolean dropped = false;
+            for (int j = 0; j < m; j++) {
+                // past slack by more than chance allows for the key's sample of the class (a one-sided KS
+                // bound at about 95%: a key with 20 answers of a class is far from its mean by chance)
+                if (moreConfidentBy(code, j, cdf) > slack + 1.22 / Math.sqrt(voterTotal[j])) {
+                    dropped = true;
+                    total -= voterWeight[j];
+                    voterWeight[j] = 0;
+                } else {
+                    kept += voterWeight[j];
                 }
-                cdf[b] = acc / total;
+            }
+            if (dropped && kept > 0) {
+                mean(code, m, kept, cdf);
             }
             anchor(code, cdf, now);
             present[code] = true;
@@ -355,6 +369,44 @@ final class ClassReferences {
                 }
             }
         }
+    }
+
+    /** The weighted mean over the m voters (from their start positions) of their CDFs of class {@code code}. */
+    private void mean(int code, int m, double total, double[] cdf) {
+        for (int j = 0; j < m; j++) {
+            voterPos[j] = voterStart[j];
+            voterAcc[j] = 0;
+        }
+        for (int b = 0; b < bins; b++) {
+            double acc = 0;
+            int upTo = ((code * bins + b + 1) << COUNT_BITS);
+            for (int j = 0; j < m; j++) {
+                int[] c = cells[voterSlot[j]];
+                while (voterPos[j] < voterEnd[j] && c[voterPos[j]] < upTo) {
+                    voterAcc[j] += c[voterPos[j]] & COUNT_MASK;
+                    voterPos[j]++;
+                }
+                acc += voterWeight[j] * voterAcc[j] / voterTotal[j];
+            }
+            cdf[b] = acc / total;
+        }
+    }
+
+    /** By how much voter j's CDF of class {@code code} sits below (is more confident than) {@code ref}, at most. */
+    private double moreConfidentBy(int code, int j, double[] ref) {
+        int[] c = cells[voterSlot[j]];
+        int pos = voterStart[j];
+        int acc = 0;
+        double d = 0;
+        for (int b = 0; b < bins; b++) {
+            int upTo = ((code * bins + b + 1) << COUNT_BITS);
+            while (pos < voterEnd[j] && c[pos] < upTo) {
+                acc += c[pos] & COUNT_MASK;
+                pos++;
+            }
+            d = Math.max(d, ref[b] - (double) acc / voterTotal[j]);
+        }
+        return d;
     }
 
     /**

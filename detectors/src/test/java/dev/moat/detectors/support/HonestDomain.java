@@ -112,6 +112,16 @@ public abstract class HonestDomain {
         return g;
     }
 
+    /** The softmax temperature (the logits' divisor). */
+    public final double temperature() {
+        return temperature;
+    }
+
+    /** Sets the softmax temperature; {@link Unsure} sweeps it for models that are not confident. */
+    protected final void temperature(double t) {
+        this.temperature = t;
+    }
+
     /** Sets the linear model and its temperature (median top-2 gap of 500 natural rows becomes 3). */
     protected final void model(double[][] weights, double[] bias, Random r) {
         this.w = weights;

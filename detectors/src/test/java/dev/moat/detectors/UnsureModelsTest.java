@@ -1,0 +1,187 @@
+package dev.moat.detectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.detectors.support.LineSearch;
+import dev.moat.detectors.support.Scenario;
+import dev.moat.detectors.support.Unsure;
+import dev.moat.fixtures.traffic.QuerySource;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 9 on models that are not confident ({@link Unsure}; the survey is {@link UnsureModelsProbe}):
+ * a binary clinical model (13 mixed-type inputs, 86% accurate, median top-1 0.7, 22% of answers with
+ * a margin under 0.2) and a 3-class wine model (13 inputs, 178 distinct records, median top-1 0.8),
+ * through the engine with every detector ({@link NarrowAndWideAdaptiveAttackersTest#ALL}). Seeded;
+ * nothing timed; about 20 s on 2 loaded cores.
+ */
+class UnsureModelsTest {
+
+    private static Scenario clinical;
+
+    /** The survey's population on clinical-13 at median top-1 0.7, seed 1 (run once for the tests that read it). */
+    static synchronized Scenario clinical() {
+        if (clinical == null) {
+            clinical = UnsureModelsProbe.population(Unsure.clinical(1, 0.7), 1, false)
+                    .run();
+            UnsureModelsProbe.print("clinical-13@0.7/s1", clinical);
+        }
+        return clinical;
+    }
+
+    static void assertHonestOk(Scenario s, String what, String... except) {
+        List<String> allowed = List.of(except);
+        s.maxRisk.keySet().stream()
+                .filter(k -> k.startsWith("honest") && !allowed.contains(k))
+                .forEach(k -> assertThat(s.suspiciousAt.get(k))
+                        .as("%s %s flagged\n%s", what, k, s.report())
+                        .isNull());
+    }
+
+    /**
+     * Twelve ordinary keys, a 10x and a 50x heavy key, a bursty key (2,000 rows 10 ms apart, then an
+     * hour's silence) and customers sending 95% of one class stay ok on the binary clinical model and
+     * on the wine model (every customer re-sending rows of the same 178), while the line search is
+     * still flagged within 100 rows on both and Knockoff-like data from another vineyard on the wine
+     * model. Before (boundary's {@code default_share} of 0.1 until five keys had full windows), the
+     * 10x key was flagged by {@code boundary} at 1,353 rows on clinical-13 at median top-1 0.7 and the
+     * 50x key at 8,716 (seed 3), against 10% when its own honest share was 22-36% (see {@link
+     * #smallDeploymentOfAHesitantModelStaysOk} for the fix); for the one-class customer see {@link
+     * #overConfidentAttackersMadeTheClassReferencesStricter}.
+     */
+    @Test
+    void honestPopulationsOnUnsureModelsStayOk() {
+        Scenario c = clinical();
+        assertHonestOk(c, "clinical-13", "honest-harder-cases", "honest-harder-cases-1.5");
+        assertThat(c.extractingAt.get("line-search")).as(c.report()).isNotNull().isLessThanOrEqualTo(100L);
+
+        Scenario w = UnsureModelsProbe.population(Unsure.wine(1, 0.8), 1, false).run();
+        UnsureModelsProbe.print("wine-13@0.8/s1", w);
+        assertHonestOk(w, "wine-13", "honest-harder-cases", "honest-harder-cases-1.5");
+        assertThat(w.extractingAt.get("line-search")).as(w.report()).isNotNull().isLessThanOrEqualTo(100L);
+        assertThat(w.extractingAt.get("knockoff")).as(w.report()).isNotNull().isLessThanOrEqualTo(2_000L);
+    }
+
+    /**
+     * Three honest keys (a small deployment, fewer than {@code boundary}'s {@code min_keys}, 5) of the
+     * clinical model at median top-1 0.65 (31% of honest answers with a margin under 0.2), one worker
+     * (the engine's default), and a line search among them. Before, {@code boundary} judged every
+     * key against {@code default_share} (0.1) for as long as fewer than five keys had full windows
+     * (for ever here) and flagged all three honest keys (seeds 1-3, 171-667 rows, with two workers;
+     * the fix's survey in detectors/README.md). Now a key is judged, below {@code min_keys}, against
+     * the larger of {@code default_share} and the other trusted keys' shares (never its own), reported
+     * every {@code min_queries} answers while windows fill: none leaves ok, and the line search is
+     * still flagged.
+     */
+    private static Scenario small;
+
+    /** Three honest keys of clinical-13 at median top-1 0.65 (seed 2), one worker, and a line search. */
+    static synchronized Scenario small() {
+        if (small == null) {
+            Unsure d = Unsure.clinical(2, 0.65);
+            small = new Scenario(NarrowAndWideAdaptiveAttackersTest.ALL, d::predict).oneWorker();
+            for (int k = 0; k < 3; k++) {
+                small.add("honest-small-" + k, "small", d.peer(250 + k), 1_500, k * 700L, () -> 2_000);
+            }
+            small.add("line-search", null, d.lineSearch(251), 600, UnsureModelsProbe.START, () -> 1_000);
+            small.run();
+            UnsureModelsProbe.print("clinical-13@0.65/s2-small", small);
+        }
+        return small;
+    }
+
+    @Test
+    void smallDeploymentOfAHesitantModelStaysOk() {
+        assertHonestOk(small(), "small deployment");
+    }
+
+    /**
+     * Pinned hole (fails when it closes): in that small deployment the line search is not flagged.
+     * With fewer than {@code min_keys} keys {@code ood} has no reference, and {@code boundary} now
+     * judges it against the honest keys' 31% plus its tolerance (0.1), which the line search's
+     * answers (to margin 0.05, from natural rows of the two classes) do not pass by enough; before,
+     * it was flagged with every honest key. A calibration file or {@code reference_share} gives both
+     * detectors their reference.
+     */
+    @Test
+    void lineSearchInASmallDeploymentOfAHesitantModelBypass() {
+        assertThat(small().suspiciousAt.get("line-search")).as(small().report()).isNull();
+    }
+
+    /**
+     * Inherent, pinned: a clinic whose cases are harder than the other customers' (twice their share
+     * of answers with a margin under 0.2, 44% against 22%) is flagged by {@code ood} (D+ 0.18 at 150
+     * rows; the D+ of such a key is the peers' share of hesitant answers), and by what Moat sees it
+     * hesitates more often than a line search diluted 1:1 with natural rows (38%), which is not flagged
+     * at all since over-confident keys no longer make the class references stricter (it was, at 770
+     * rows, with the same D+ 0.17), and less often than the undiluted line search (flagged at 100).
+     * A rule that let the clinic through would let line searches diluted less than 1:1 through
+     * (tried: an allowance of twice the reference's mass at every confidence, {@code case_mix},
+     * cleared the clinic and lost the undiluted line search on clinical-13 and images-3072 and JbDA
+     * on wine-13). An
+     * operator with such customers sets {@code reference_share}/a calibration from them, or gives
+     * them a route whose escalation stops short of blocking.
+     */
+    @Test
+    void harderCasesClinicIsAsHesitantAsADilutedLineSearch() {
+        Scenario s = clinical();
+        assertThat(s.suspiciousAt.get("honest-harder-cases")).as(s.report()).isNotNull();
+        assertThat(s.firstFlag.get("honest-harder-cases").scores().get("ood").score())
+                .isGreaterThanOrEqualTo(0.5);
+        assertThat(s.suspiciousAt.get("line-search")).as(s.report()).isNotNull();
+        Unsure d = Unsure.clinical(1, 0.7);
+        double clinic = d.lowMarginShare(d.harder(17, 2), 3_000);
+        QuerySource diluted = LineSearch.interleaved(d.lineSearch(19), d.peer(19), 1, 1);
+        int low = 0;
+        for (int i = 0; i < 3_000; i++) {
+            double[] x = diluted.next();
+            double[] p = d.predict(x);
+            diluted.observe(x, p);
+            low += Math.abs(p[0] - p[1]) < 0.2 ? 1 : 0;
+        }
+        System.out.printf("hesitant share: clinic %.3f, line search 1:1 %.3f%n", clinic, low / 3_000.0);
+        assertThat(low / 3_000.0).isLessThanOrEqualTo(clinic);
+    }
+
+    /**
+     * Found by the survey (the fix: {@code ood/ClassReferences}, keys far more confident than a class's
+     * reference leave it): attackers that no detector flags and whose answers are more confident than
+     * honest ones (on clinical-13: random rows, JbDA, the 5-key Sybil, Knockoff; 10 of the 29 keys)
+     * stayed trusted and fed {@code ood}'s class references, age-weighted means over trusted keys,
+     * which grew more confident until honest keys were flagged. Clinical-13 at median top-1 0.8, seed
+     * 3, before: the one-class customer and an ordinary peer flagged by {@code ood} (D+ 0.16, at 610
+     * rows; the one-class customer at 0.7 and 0.75 too; none of them without the attackers); now none
+     * but the clinic with harder cases.
+     */
+    @Test
+    void overConfidentAttackersMadeTheClassReferencesStricter() {
+        Scenario s =
+                UnsureModelsProbe.population(Unsure.clinical(3, 0.8), 3, false).run();
+        UnsureModelsProbe.print("clinical-13@0.8/s3", s);
+        assertHonestOk(s, "clinical-13 seed 3", "honest-harder-cases", "honest-harder-cases-1.5");
+        assertThat(s.extractingAt.get("line-search")).as(s.report()).isNotNull().isLessThanOrEqualTo(100L);
+    }
+
+    /**
+     * Pinned hole (fails when it closes): on the binary clinical model, a softmax over a linear function
+     * that is confident far from its data, uniform random rows in the feature box, JbDA (plain,
+     * per-feature, random-size) and a 5-key JbDA Sybil are never flagged in 600 rows (2,500 for the
+     * Sybil): their answers are as confident as honest ones or more ({@code ood} and {@code boundary}
+     * see nothing), 13 inputs are too few for PRADA's sign steps and {@code cross_key}, PRADA's
+     * distance test is capped under suspicious, and {@code coverage}'s 12 sign projections are
+     * dominated by the features on the largest scales (cholesterol 126-564). What would close it is an
+     * input-space reference (how far from the trusted keys' inputs a query lies), detectors/README.md.
+     */
+    @Test
+    void randomAndJbdaOnABinaryModelThatExtrapolatesConfidentlyBypass() {
+        Scenario s = clinical();
+        for (String a : List.of("random", "jbda-plain", "jbda-per-feature", "jbda-random-size")) {
+            assertThat(s.suspiciousAt.get(a)).as("%s\n%s", a, s.report()).isNull();
+        }
+        assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("sy-"));
+        Map<String, Double> random = s.maxScores.get("random");
+        assertThat(random.getOrDefault("ood", 0.0)).isLessThan(0.5);
+    }
+}

@@ -1,0 +1,619 @@
+package dev.moat.detectors.support;
+
+import dev.moat.fixtures.traffic.QuerySource;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Models that are not confident (issue 9: honest keys never flagged on models unlike ours): every
+ * other {@link HonestDomain} sets its temperature for a median top-2 logit gap of 3 (top-1 about
+ * 0.95); these set it for a median top-1 of the caller's choosing ({@link #calibrate}), so tests can
+ * sweep it, and their classes overlap (nearest-mean accuracy 70-90%), so many natural answers sit
+ * near 0.5 (binary) or 1/k. Three of them: {@link #clinical} (13 mixed-type features, 2 classes, like
+ * UCI heart disease), {@link #wine} (13 features on their own scales, 3 classes, only 178 distinct
+ * records, like UCI wine) and {@link #images} (32x32x3, 10 classes, like CIFAR-10). Each also gives
+ * its honest customers (ordinary, mostly a few classes, harder cases) and the attackers on it
+ * (random, JbDA, line search, Knockoff-like natural data from a shifted distribution). Seeded.
+ */
+public abstract class Unsure extends HonestDomain {
+
+    protected final int classes;
+    private final String name;
+
+    protected Unsure(int dims, int classes, String name) {
+        super(dims);
+        this.classes = classes;
+        this.name = name;
+    }
+
+    public final int classes() {
+        return classes;
+    }
+
+    /** A natural record of class {@code c}. */
+    public abstract double[] record(Random r, int c);
+
+    @Override
+    public double[] record(Random r) {
+        return record(r, r.nextInt(classes));
+    }
+
+    /** The same kind of data from another population (seed): the Knockoff attacker's data. */
+    protected abstract Unsure sibling(long seed);
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Sets the temperature so that the median top-1 of 1,000 natural answers is {@code medianTop1}
+     * (bisection on the temperature; the model stays as it is).
+     */
+    protected final void calibrate(double medianTop1, Random r) {
+        List<double[]> rows = records(r, 1_000);
+        double lo = 1e-6;
+        double hi = 1e6;
+        for (int i = 0; i < 80; i++) {
+            double t = Math.sqrt(lo * hi);
+            temperature(t);
+            double[] top = new double[rows.size()];
+            for (int k = 0; k < top.length; k++) {
+                top[k] = max(predict(rows.get(k)));
+            }
+            Arrays.sort(top);
+            if (top[top.length / 2] > medianTop1) {
+                lo = t;
+            } else {
+                hi = t;
+            }
+        }
+        temperature(Math.sqrt(lo * hi));
+    }
+
+    /** Median top-1, share of answers with top-1 minus top-2 under 0.2, and accuracy on {@code n} fresh records. */
+    public double[] stats(long seed, int n) {
+        Random r = new Random(seed);
+        double[] top = new double[n];
+        int low = 0;
+        int right = 0;
+        for (int i = 0; i < n; i++) {
+            int c = r.nextInt(classes);
+            double[] p = predict(record(r, c));
+            top[i] = max(p);
+            low += margin(p) < 0.2 ? 1 : 0;
+            right += argmax(p) == c ? 1 : 0;
+        }
+        Arrays.sort(top);
+        return new double[] {top[n / 2], (double) low / n, (double) right / n};
+    }
+
+    static double max(double[] p) {
+        double m = p[0];
+        for (double v : p) {
+            m = Math.max(m, v);
+        }
+        return m;
+    }
+
+    static int argmax(double[] p) {
+        return LineSearch.argmax(p);
+    }
+
+    static double margin(double[] p) {
+        return LineSearch.topTwoMargin(p);
+    }
+
+    // ---- honest customers -------------------------------------------------------------------
+
+    /**
+     * A customer whose records are mostly of the classes {@code cls}: its own 300 records, each of
+     * one of them with probability {@code share} and of any class otherwise, re-sent with noise.
+     */
+    public QuerySource mostly(long seed, int[] cls, double share) {
+        Random r = new Random(seed);
+        List<double[]> mine = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            mine.add(r.nextDouble() < share ? record(r, cls[r.nextInt(cls.length)]) : record(r));
+        }
+        return source("mostly-" + Arrays.toString(cls), () -> noisy(mine.get(r.nextInt(mine.size())), r));
+    }
+
+    /**
+     * A customer whose cases are harder than the others' (a referral clinic): its own 300 records,
+     * drawn so that the share of them whose answer has a top-2 margin under 0.2 is {@code factor}
+     * times the natural share (records with a low margin kept, the others kept with the probability
+     * that gives that share), re-sent with noise.
+     */
+    public QuerySource harder(long seed, double factor) {
+        Random r = new Random(seed);
+        double s = stats(seed + 1, 2_000)[1];
+        double want = Math.min(0.95, factor * s);
+        double keep = s * (1 - want) / (want * (1 - s));
+        List<double[]> mine = new ArrayList<>();
+        while (mine.size() < 300) {
+            double[] x = record(r);
+            if (margin(predict(x)) < 0.2 || r.nextDouble() < keep) {
+                mine.add(x);
+            }
+        }
+        return source("harder-" + factor, () -> noisy(mine.get(r.nextInt(mine.size())), r));
+    }
+
+    /** Share of the answers to {@code src}'s next {@code n} rows with a top-2 margin under 0.2. */
+    public double lowMarginShare(QuerySource src, int n) {
+        int low = 0;
+        for (int i = 0; i < n; i++) {
+            low += margin(predict(src.next())) < 0.2 ? 1 : 0;
+        }
+        return (double) low / n;
+    }
+
+    // ---- attackers --------------------------------------------------------------------------
+
+    /** Uniformly random rows in the feature box (Tramer's equation solving; the box is in the docs). */
+    public QuerySource random(long seed) {
+        Random r = new Random(seed);
+        return source("random-" + name, () -> {
+            double[] x = new double[dims];
+            for (int j = 0; j < dims; j++) {
+                x[j] = lo[j] + (hi[j] - lo[j]) * r.nextDouble();
+            }
+            return x;
+        });
+    }
+
+    /** How a JbDA attacker sizes its steps. */
+    public enum Step {
+        /** eps times the median feature range, one size for every feature (FGSM as on images). */
+        PLAIN,
+        /** eps * range_j. */
+        PER_FEATURE,
+        /** eps * range_j * u_j, u_j uniform in [0, 2) per coordinate and query. */
+        RANDOM_SIZE
+    }
+
+    /**
+     * JbDA (Papernot et al.): ten natural records per class, then rounds of steps from every point
+     * so far (400 at random once there are more) along the sign of the gradient of log p of another
+     * class (the attacker's surrogate is the model itself: its best case), the sign reversed every
+     * third round; clipped to the box.
+     */
+    public QuerySource jbda(long seed, double eps, Step step) {
+        Random r = new Random(seed);
+        double[] range = new double[dims];
+        for (int j = 0; j < dims; j++) {
+            range[j] = hi[j] - lo[j];
+        }
+        double[] sorted = range.clone();
+        Arrays.sort(sorted);
+        double median = sorted[dims / 2];
+        Deque<double[]> pending = new ArrayDeque<>();
+        for (int c = 0; c < classes; c++) {
+            for (int k = 0; k < 10; k++) {
+                pending.add(record(r, c));
+            }
+        }
+        List<double[]> points = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        return new QuerySource() {
+            int round;
+
+            @Override
+            public double[] next() {
+                if (pending.isEmpty()) {
+                    round++;
+                    double sign = (round / 3) % 2 == 0 ? 1 : -1;
+                    int n = points.size();
+                    for (int k = 0; k < Math.min(400, n); k++) {
+                        int i = n <= 400 ? k : r.nextInt(n);
+                        double[] x = points.get(i);
+                        int target = (labels.get(i) + 1 + r.nextInt(classes - 1)) % classes;
+                        double[] g = gradient(x, target);
+                        double[] y = new double[dims];
+                        for (int j = 0; j < dims; j++) {
+                            double size = switch (step) {
+                                case PLAIN -> eps * median;
+                                case PER_FEATURE -> eps * range[j];
+                                case RANDOM_SIZE -> eps * range[j] * 2 * r.nextDouble();
+                            };
+                            y[j] = clip(j, x[j] + sign * size * Math.signum(g[j]));
+                        }
+                        pending.add(y);
+                    }
+                }
+                return pending.poll().clone();
+            }
+
+            @Override
+            public void observe(double[] x, double[] answer) {
+                points.add(x);
+                labels.add(argmax(answer));
+            }
+
+            @Override
+            public String name() {
+                return "jbda-" + step + "-" + name;
+            }
+        };
+    }
+
+    /** Tramer's line search between the attacker's own 300 natural records, to margin 0.05. */
+    public QuerySource lineSearch(long seed) {
+        return new LineSearch(records(new Random(seed), 300), seed, 0.05);
+    }
+
+    /**
+     * Knockoff-like: natural data of the same kind from another population ({@link #sibling}),
+     * fresh rows, clipped to this model's box and rounded to its data's form.
+     */
+    public QuerySource knockoff(long seed) {
+        Unsure other = sibling(seed);
+        Random r = new Random(seed);
+        return source("knockoff-" + name, () -> {
+            double[] x = other.record(r);
+            for (int j = 0; j < dims; j++) {
+                x[j] = clip(j, x[j]);
+            }
+            return snap(x);
+        });
+    }
+
+    /** Nearest class mean under per-feature standard deviations estimated from {@code n} records per class. */
+    protected final void fitNearestMean(Random r, int n) {
+        double[][] means = new double[classes][dims];
+        double[] var = new double[dims];
+        List<double[]> all = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            for (int i = 0; i < n; i++) {
+                double[] x = record(r, c);
+                all.add(x);
+                labels.add(c);
+                for (int j = 0; j < dims; j++) {
+                    means[c][j] += x[j] / n;
+                }
+            }
+        }
+        for (int i = 0; i < all.size(); i++) {
+            double[] x = all.get(i);
+            double[] m = means[labels.get(i)];
+            for (int j = 0; j < dims; j++) {
+                var[j] += (x[j] - m[j]) * (x[j] - m[j]) / all.size();
+            }
+        }
+        double[] scale = new double[dims];
+        for (int j = 0; j < dims; j++) {
+            scale[j] = Math.sqrt(Math.max(var[j], 1e-12 * (hi[j] - lo[j]) * (hi[j] - lo[j]) + 1e-12));
+        }
+        nearestMean(means, scale, r);
+    }
+
+    // ---- the three models -------------------------------------------------------------------
+
+    /**
+     * 13 mixed-type features of a binary clinical model (like UCI heart disease): age (29-77),
+     * sex (0/1), chest-pain type (0-3), resting blood pressure (94-200), cholesterol (126-564),
+     * fasting sugar (0/1), ECG (0-2), maximum heart rate (71-202), angina (0/1), ST depression
+     * (0-6.2 in steps of 0.1), slope (0-2), vessels (0-3), thal (0-2). Each feature a latent
+     * normal shifted by the class (the shifts' norm sets a nearest-mean accuracy near 85%), cut into
+     * its form; the model is nearest class mean under the features' standard deviations, with a
+     * temperature for a median top-1 of {@code medianTop1} (0.7 / 0.75 / 0.8: 22% / 17% / 13% of
+     * answers with a margin under 0.2; accuracy 86%).
+     */
+    public static Unsure clinical(long seed, double medianTop1) {
+        return new Clinical(seed, medianTop1);
+    }
+
+    static final class Clinical extends Unsure {
+        // lo, hi, decimals (-1: binary)
+        private static final double[][] FORM = {
+            {29, 77, 0},
+            {0, 1, -1},
+            {0, 3, 0},
+            {94, 200, 0},
+            {126, 564, 0},
+            {0, 1, -1},
+            {0, 2, 0},
+            {71, 202, 0},
+            {0, 1, -1},
+            {0, 6.2, 1},
+            {0, 2, 0},
+            {0, 3, 0},
+            {0, 2, 0}
+        };
+        private final double[] shift = new double[13];
+        private final double[] threshold = new double[13];
+        private final long seed;
+        private final double medianTop1;
+
+        Clinical(long seed, double medianTop1) {
+            super(13, 2, "clinical-13");
+            this.seed = seed;
+            this.medianTop1 = medianTop1;
+            Random r = new Random(seed);
+            double norm = 0;
+            for (int j = 0; j < 13; j++) {
+                shift[j] = (r.nextBoolean() ? 1 : -1) * (0.2 + 0.8 * r.nextDouble());
+                norm += shift[j] * shift[j];
+                threshold[j] = 0.5 * r.nextGaussian();
+                lo[j] = FORM[j][0];
+                hi[j] = FORM[j][1];
+            }
+            for (int j = 0; j < 13; j++) {
+                shift[j] *= 2.4 / Math.sqrt(norm);
+            }
+            fitNearestMean(r, 1_000);
+            calibrate(medianTop1, r);
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            double[] x = new double[13];
+            for (int j = 0; j < 13; j++) {
+                double z = r.nextGaussian() + (c == 1 ? shift[j] : 0);
+                if (FORM[j][2] < 0) {
+                    x[j] = z > threshold[j] ? 1 : 0;
+                } else {
+                    double v = lo[j] + (hi[j] - lo[j]) * (0.4 + z / 6);
+                    x[j] = clip(j, v);
+                }
+            }
+            return snap(x);
+        }
+
+        /** Re-measured: an integer moves by one now and then, ST depression by 0.1; binaries stay. */
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            double[] y = x.clone();
+            for (int j = 0; j < 13; j++) {
+                if (FORM[j][2] >= 0 && r.nextDouble() < 0.15) {
+                    y[j] = clip(j, y[j] + (r.nextBoolean() ? 1 : -1) * Math.pow(10, -FORM[j][2]));
+                }
+            }
+            return snap(y);
+        }
+
+        @Override
+        public double[] snap(double[] x) {
+            double[] y = x.clone();
+            for (int j = 0; j < 13; j++) {
+                double q = FORM[j][2] < 0 ? 1 : Math.pow(10, FORM[j][2]);
+                y[j] = clip(j, Math.rint(y[j] * q) / q);
+            }
+            return y;
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new Clinical(seed * 7_919 + s, medianTop1);
+        }
+    }
+
+    /**
+     * 13 features of a 3-class model on their own scales (like UCI wine: alcohol 11-15, malic acid,
+     * ..., magnesium 70-162, ..., proline 278-1,680, each with its decimals), and only {@code n}
+     * distinct records (178: 59, 71 and 48 of the classes; two shared latent factors, so features
+     * correlate): every honest customer re-sends rows of the same few, with a little noise (a
+     * feature re-measured by one unit of its last decimal now and then). Nearest-mean model under the
+     * features' standard deviations with a temperature for a median top-1 of {@code medianTop1}.
+     */
+    public static Unsure wine(long seed, double medianTop1) {
+        return new Wine(seed, medianTop1, 178);
+    }
+
+    static final class Wine extends Unsure {
+        private static final double[][] FORM = {
+            {11, 15, 2},
+            {0.7, 5.8, 2},
+            {1.4, 3.2, 2},
+            {10, 30, 1},
+            {70, 162, 0},
+            {1, 3.9, 2},
+            {0.3, 5.1, 2},
+            {0.1, 0.7, 2},
+            {0.4, 3.6, 2},
+            {1.3, 13, 2},
+            {0.5, 1.7, 3},
+            {1.3, 4, 2},
+            {278, 1680, 0}
+        };
+        private final long seed;
+        private final double medianTop1;
+        private final double[][] centre = new double[3][13];
+        private final double[][] load = new double[2][13];
+        private final List<List<double[]>> byClass = new ArrayList<>();
+        private final List<double[]> all = new ArrayList<>();
+
+        Wine(long seed, double medianTop1, int n) {
+            super(13, 3, "wine-13");
+            this.seed = seed;
+            this.medianTop1 = medianTop1;
+            Random r = new Random(seed);
+            for (int j = 0; j < 13; j++) {
+                lo[j] = FORM[j][0];
+                hi[j] = FORM[j][1];
+                for (int c = 0; c < 3; c++) {
+                    centre[c][j] = 0.5 * r.nextGaussian();
+                }
+                load[0][j] = 0.5 * r.nextGaussian();
+                load[1][j] = 0.3 * r.nextGaussian();
+            }
+            int[] per = {n * 59 / 178, n * 71 / 178, n - n * 59 / 178 - n * 71 / 178};
+            for (int c = 0; c < 3; c++) {
+                List<double[]> mine = new ArrayList<>();
+                for (int i = 0; i < per[c]; i++) {
+                    double[] x = draw(r, c);
+                    mine.add(x);
+                    all.add(x);
+                }
+                byClass.add(mine);
+            }
+            fitNearestMean(r, 300);
+            calibrate(medianTop1, r);
+        }
+
+        private double[] draw(Random r, int c) {
+            double f1 = r.nextGaussian();
+            double f2 = r.nextGaussian();
+            double[] x = new double[13];
+            for (int j = 0; j < 13; j++) {
+                double z = centre[c][j] + f1 * load[0][j] + f2 * load[1][j] + 0.8 * r.nextGaussian();
+                x[j] = clip(j, lo[j] + (hi[j] - lo[j]) * (0.5 + z / 6));
+            }
+            return snap(x);
+        }
+
+        /** One of the {@code n} records of class c. */
+        @Override
+        public double[] record(Random r, int c) {
+            List<double[]> mine = byClass.get(c);
+            return mine.get(r.nextInt(mine.size())).clone();
+        }
+
+        /** One of the {@code n} records (the classes in their shares). */
+        @Override
+        public double[] record(Random r) {
+            return all.get(r.nextInt(all.size())).clone();
+        }
+
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            double[] y = x.clone();
+            for (int j = 0; j < 13; j++) {
+                if (r.nextDouble() < 0.1) {
+                    y[j] = clip(j, y[j] + (r.nextBoolean() ? 1 : -1) * Math.pow(10, -FORM[j][2]));
+                }
+            }
+            return snap(y);
+        }
+
+        @Override
+        public double[] snap(double[] x) {
+            double[] y = x.clone();
+            for (int j = 0; j < 13; j++) {
+                double q = Math.pow(10, FORM[j][2]);
+                y[j] = clip(j, Math.rint(y[j] * q) / q);
+            }
+            return y;
+        }
+
+        /** Another vineyard's wines: 5,000 records of a model with other centres. */
+        @Override
+        protected Unsure sibling(long s) {
+            return new Wine(seed * 7_919 + s, medianTop1, 5_000);
+        }
+    }
+
+    /**
+     * 32x32x3 images (pixel values 0-255) of 10 classes, like CIFAR-10: each class two coloured
+     * blobs at its own places, drawn with much variation (positions +-5 pixels, sizes and colours
+     * +-40%), two distractor blobs of random colour and place, a random background gradient and
+     * pixel noise, so nearest-mean accuracy is 70-90%; the model is nearest class mean (a linear
+     * model) with a temperature for a median top-1 of {@code medianTop1} (0.7: top-1 widely spread).
+     */
+    public static Unsure images(long seed, double medianTop1) {
+        return new Images(seed, medianTop1);
+    }
+
+    static final class Images extends Unsure {
+        private static final int SIDE = 32;
+        private final long seed;
+        private final double medianTop1;
+        private final double[][][] blobs = new double[10][2][]; // cx, cy, sigma, r, g, b
+
+        Images(long seed, double medianTop1) {
+            super(3_072, 10, "images-3072");
+            this.seed = seed;
+            this.medianTop1 = medianTop1;
+            Random r = new Random(seed);
+            for (int c = 0; c < 10; c++) {
+                for (int k = 0; k < 2; k++) {
+                    blobs[c][k] = new double[] {
+                        6 + 20 * r.nextDouble(),
+                        6 + 20 * r.nextDouble(),
+                        3 + 4 * r.nextDouble(),
+                        r.nextDouble(),
+                        r.nextDouble(),
+                        r.nextDouble()
+                    };
+                }
+            }
+            Arrays.fill(hi, 255);
+            fitNearestMean(r, 60);
+            calibrate(medianTop1, r);
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            double[][] bl = new double[4][];
+            for (int k = 0; k < 2; k++) {
+                double[] b = blobs[c][k];
+                bl[k] = new double[] {
+                    b[0] + 3 * r.nextGaussian(),
+                    b[1] + 3 * r.nextGaussian(),
+                    b[2] * (0.6 + 0.8 * r.nextDouble()),
+                    b[3] * (0.6 + 0.8 * r.nextDouble()),
+                    b[4] * (0.6 + 0.8 * r.nextDouble()),
+                    b[5] * (0.6 + 0.8 * r.nextDouble())
+                };
+            }
+            for (int k = 2; k < 4; k++) {
+                bl[k] = new double[] {
+                    32 * r.nextDouble(),
+                    32 * r.nextDouble(),
+                    2 + 5 * r.nextDouble(),
+                    0.5 * r.nextDouble(),
+                    0.5 * r.nextDouble(),
+                    0.5 * r.nextDouble()
+                };
+            }
+            double[] bg = {0.4 * r.nextDouble(), 0.4 * r.nextDouble(), 0.4 * r.nextDouble()};
+            double tilt = 0.3 * (r.nextDouble() - 0.5);
+            double[] x = new double[3_072];
+            for (int y = 0; y < SIDE; y++) {
+                for (int xx = 0; xx < SIDE; xx++) {
+                    double[] w = new double[4];
+                    for (int k = 0; k < 4; k++) {
+                        double dx = xx - bl[k][0];
+                        double dy = y - bl[k][1];
+                        w[k] = Math.exp(-(dx * dx + dy * dy) / (2 * bl[k][2] * bl[k][2]));
+                    }
+                    for (int ch = 0; ch < 3; ch++) {
+                        double v = bg[ch] + tilt * (y - 16) / 16;
+                        for (int k = 0; k < 4; k++) {
+                            v += w[k] * bl[k][3 + ch];
+                        }
+                        v += 0.03 * r.nextGaussian();
+                        x[(ch * SIDE + y) * SIDE + xx] = Math.rint(255 * Math.max(0, Math.min(1, v)));
+                    }
+                }
+            }
+            return x;
+        }
+
+        /** Re-captured: each pixel moves by about 1% of its range, rounded. */
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            double[] y = x.clone();
+            for (int j = 0; j < dims; j++) {
+                y[j] = clip(j, Math.rint(y[j] + 2.5 * r.nextGaussian()));
+            }
+            return y;
+        }
+
+        @Override
+        public int[] image() {
+            return new int[] {SIDE, 3};
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new Images(seed * 7_919 + s, medianTop1);
+        }
+    }
+}
