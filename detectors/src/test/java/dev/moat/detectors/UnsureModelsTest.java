@@ -98,16 +98,25 @@ class UnsureModelsTest {
     }
 
     /**
-     * Pinned hole (fails when it closes): in that small deployment the line search is not flagged.
-     * With fewer than {@code min_keys} keys {@code ood} has no reference, and {@code boundary} now
-     * judges it against the honest keys' 31% plus its tolerance (0.1), which the line search's
-     * answers (to margin 0.05, from natural rows of the two classes) do not pass by enough; before,
-     * it was flagged with every honest key. A calibration file or {@code reference_share} gives both
-     * detectors their reference.
+     * In that small deployment the line search is seen by {@code cross_key}'s repeated-move test on
+     * narrow inputs (bisection's moves repeat, parents among the honest keys' rows), not by {@code
+     * ood} or {@code boundary}: with fewer than {@code min_keys} keys {@code ood} has no reference, and
+     * {@code boundary} judges it against the honest keys' share (about a third) plus its tolerance
+     * (0.1), which the line search's answers (to margin 0.05, from natural rows of the two classes) do
+     * not pass by enough. It was this test's pinned hole ({@code ...Bypass}) until {@code cross_key}
+     * learned narrow inputs in the same round (2026-11-29); a calibration file or {@code
+     * reference_share} gives {@code ood} and {@code boundary} their reference too.
      */
     @Test
-    void lineSearchInASmallDeploymentOfAHesitantModelBypass() {
-        assertThat(small().suspiciousAt.get("line-search")).as(small().report()).isNull();
+    void lineSearchInASmallDeploymentOfAHesitantModelIsSeenByCrossKey() {
+        Scenario s = small();
+        assertThat(s.suspiciousAt.get("line-search")).as(s.report()).isNotNull();
+        assertThat(s.firstFlag.get("line-search").scores().get("cross_key").score())
+                .as(s.report())
+                .isGreaterThanOrEqualTo(0.5);
+        assertThat(s.maxScores.get("line-search").getOrDefault("boundary", 0.0))
+                .as(s.report())
+                .isLessThan(0.5);
     }
 
     /**
@@ -166,22 +175,31 @@ class UnsureModelsTest {
 
     /**
      * Pinned hole (fails when it closes): on the binary clinical model, a softmax over a linear function
-     * that is confident far from its data, uniform random rows in the feature box, JbDA (plain,
-     * per-feature, random-size) and a 5-key JbDA Sybil are never flagged in 600 rows (2,500 for the
+     * that is confident far from its data, uniform random rows in the feature box, JbDA with steps of
+     * a random size per coordinate and a 5-key Sybil of that JbDA are never flagged in 600 rows (2,500 for the
      * Sybil): their answers are as confident as honest ones or more ({@code ood} and {@code boundary}
-     * see nothing), 13 inputs are too few for PRADA's sign steps and {@code cross_key}, PRADA's
-     * distance test is capped under suspicious, and {@code coverage}'s 12 sign projections are
-     * dominated by the features on the largest scales (cholesterol 126-564). What would close it is an
-     * input-space reference (how far from the trusted keys' inputs a query lies), detectors/README.md.
+     * see nothing), random sizes never repeat a move ({@code cross_key}'s narrow test), PRADA's distance
+     * test is capped under suspicious, and {@code coverage}'s 12 sign projections are dominated by the
+     * features on the largest scales (cholesterol 126-564). What would close it is an input-space
+     * reference (how far from the trusted keys' inputs a query lies), detectors/README.md. JbDA with
+     * steps scaled per feature, a hole here too before {@code cross_key} learned narrow inputs
+     * (2026-11-29), is now flagged by it (EXTRACTING at 124 rows in the run that changed this test).
      */
     @Test
     void randomAndJbdaOnABinaryModelThatExtrapolatesConfidentlyBypass() {
         Scenario s = clinical();
-        for (String a : List.of("random", "jbda-plain", "jbda-per-feature", "jbda-random-size")) {
+        for (String a : List.of("random", "jbda-random-size")) {
             assertThat(s.suspiciousAt.get(a)).as("%s\n%s", a, s.report()).isNull();
         }
         assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("sy-"));
         Map<String, Double> random = s.maxScores.get("random");
         assertThat(random.getOrDefault("ood", 0.0)).isLessThan(0.5);
+        assertThat(s.extractingAt.get("jbda-per-feature"))
+                .as(s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(500L);
+        assertThat(s.firstFlag.get("jbda-per-feature").scores().get("cross_key").score())
+                .as(s.report())
+                .isGreaterThanOrEqualTo(0.5);
     }
 }

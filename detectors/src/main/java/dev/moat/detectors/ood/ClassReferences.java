@@ -336,8 +336,7 @@ final class ClassReferences {
             }
             mean(code, m, total, cdf);
             // keys far more confident than the mean (by more than slack, and chance, in some bin) leave it: a mean
-            // moves
-            // with any share of its weight, and attackers whose answers are more confident than honest ones
+            // moves with any share of its weight, and attackers whose answers are more confident than honest ones
             // (random rows or JbDA on a model confident far from its data) that no detector flags would
             // make the reference stricter and get honest keys flagged (issue 9, clinical-13)
             double kept = 0;
