@@ -53,7 +53,8 @@ class AttackersIT {
     void theAttackerIsBlockedAndNoHonestKeyIsFlagged(String attack) throws Exception {
         String keys = Gateway.keyEntries("honest-", "honest-secret-", HONEST, "good")
                 + Gateway.keyEntries("evil-sybil-", "evil-sybil-", 5, "evil");
-        try (Gateway gw = Gateway.start(Gateway.common("\"1000000/1m\"", keys) + """
+        try (Gateway gw = Gateway.start(
+                Gateway.common("\"1000000/1m\"", keys) + """
                 upstreams:
                   tf: {url: "${UPSTREAM}", protocol: tfserving}
                 routes:
@@ -66,7 +67,8 @@ class AttackersIT {
                       - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
                       - {at: 0.8, throttle: "2000/1m"}
                       - {at: 0.95, block: 1h}
-                """, upstream.baseUri())) {
+                """.replace("coverage: {}", coverage(attack)),
+                upstream.baseUri())) {
             HonestClient[] honest = new HonestClient[HONEST];
             for (int k = 0; k < HONEST; k++) {
                 honest[k] = k == 0 ? HonestClient.heavy(700 + k) : new HonestClient(700 + k);
@@ -109,8 +111,17 @@ class AttackersIT {
                 }
             }
             System.out.printf("attack %s: blocked after %d queries%n", attack, blockedAt);
+            StringBuilder verdicts = new StringBuilder();
+            for (String k : thief instanceof SybilSplit
+                    ? java.util.List.of("evil-sybil-0", "evil-sybil-1", "evil-sybil-2", "evil-sybil-3", "evil-sybil-4")
+                    : java.util.List.of("alice")) {
+                verdicts.append('\n')
+                        .append(k)
+                        .append(": ")
+                        .append(gw.server.defences().engine().verdict(k));
+            }
             assertThat(blockedAt)
-                    .as("%s blocked within %d queries", attack, BUDGET)
+                    .as("%s blocked within %d queries%s", attack, BUDGET, verdicts)
                     .isPositive();
             for (int k = 0; k < HONEST; k++) {
                 assertThat(gw.server.defences().engine().verdict("honest-" + k).level())
@@ -118,20 +129,32 @@ class AttackersIT {
                         .isEqualTo(Level.OK);
             }
             if (attack.equals("sybil")) {
-                // On this fresh gateway no key has the 432 rows coverage's reference needs, so the tenant's
-                // pooled coverage has no opinion (it blocked the Sybil after about 300 queries under the
-                // absolute thresholds: detectors/README.md, coverage, "The price of no opinion"); each of
-                // its keys is blocked by its own ood, the first after about 1,050 queries.
+                // the tenant's pooled coverage, against the reference the Sybil case configures
                 assertThat(gw.server
                                 .defences()
                                 .engine()
                                 .tenantVerdict("evil")
                                 .scores()
                                 .get("coverage")
-                                .reason())
-                        .contains("no reference yet");
+                                .score())
+                        .as(verdicts.toString())
+                        .isGreaterThanOrEqualTo(0.5);
             }
         }
+    }
+
+    /**
+     * {@code coverage}'s parameters: for the Sybil, the digits' honest reference novelty (what {@code moat
+     * calibrate} records from honest digits keys, 0.405), as an operator who calibrated would have it.
+     * On this fresh gateway no key has the 432 rows a learned reference needs, so without one the
+     * tenant's pooled coverage has no opinion (detectors/README.md, {@code coverage}, "The price of no
+     * opinion") and the Sybil is left to each key's {@code ood}, whose reference at that start the
+     * Sybil's own keys can join: blocked after 1,051 queries in most runs, never within the budget in
+     * one full build (2026-11-29), so the cold start is pinned at the detector level
+     * ({@code CoverageColdStartTest.coverageColdStartSybilTenantBypass}), not here.
+     */
+    static String coverage(String attack) {
+        return attack.equals("sybil") ? "coverage: {reference_novelty: 0.4}" : "coverage: {}";
     }
 
     static String body(double[][] xs) throws Exception {
