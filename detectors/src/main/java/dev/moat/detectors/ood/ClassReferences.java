@@ -338,21 +338,28 @@ final class ClassReferences {
             // keys far more confident than the mean (by more than slack, and chance, in some bin) leave it: a mean
             // moves with any share of its weight, and attackers whose answers are more confident than honest ones
             // (random rows or JbDA on a model confident far from its data) that no detector flags would
-            // make the reference stricter and get honest keys flagged (issue 9, clinical-13)
+            // make the reference stricter and get honest keys flagged (issue 9, clinical-13). Only a
+            // minority of the weight leaves: where the far keys are most of it, the mean is the outlier (less
+            // confident keys trusted early, attackers at a cold start), and dropping the confident majority
+            // would hand the reference to them.
             double kept = 0;
-            boolean dropped = false;
             for (int j = 0; j < m; j++) {
                 // past slack by more than chance allows for the key's sample of the class (a one-sided KS
-                // bound at about 95%: a key with 20 answers of a class is far from its mean by chance)
+                // bound at about 95%: a key with 20 answers of a class is far from its mean by chance);
+                // a far key's weight is marked by its sign until the share is known
                 if (moreConfidentBy(code, j, cdf) > slack + 1.22 / Math.sqrt(voterTotal[j])) {
-                    dropped = true;
-                    total -= voterWeight[j];
-                    voterWeight[j] = 0;
+                    voterWeight[j] = -voterWeight[j];
                 } else {
                     kept += voterWeight[j];
                 }
             }
-            if (dropped && kept > 0) {
+            boolean drop = kept < total && kept >= 0.5 * total;
+            for (int j = 0; j < m; j++) {
+                if (voterWeight[j] < 0) {
+                    voterWeight[j] = drop ? 0 : -voterWeight[j];
+                }
+            }
+            if (drop) {
                 mean(code, m, kept, cdf);
             }
             anchor(code, cdf, now);
