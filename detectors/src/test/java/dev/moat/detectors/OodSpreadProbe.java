@@ -166,4 +166,51 @@ class OodSpreadProbe {
             print("series" + dims, s);
         }
     }
+
+    /**
+     * Issue 9, series3: is {@code ood}'s flag on wide series peers inherent? 24 ordinary peers of the
+     * {@code series} model ({@code -Doodprobedims}, 3,072 by default; seeds 100-123, one row every 2 s)
+     * with the default profile, and from minute 10 attackers at one row a second: uniform points in
+     * the data's box (equation solving), a line search between the attacker's own records (margin
+     * 0.05), the same mixed 1:3 with natural windows, natural windows with noise of 20% of the range.
+     * Prints each peer's and attacker's rows to a flag and the D+ of its last ood reason.
+     */
+    @Test
+    void attackersAmongWideSeriesPeers() {
+        int dims = Integer.getInteger("oodprobedims", 3072);
+        HonestDomain.Series d = HonestDomain.series(dims, 1);
+        Scenario s = new Scenario(NarrowAndWideAdaptiveAttackersTest.ALL, d::predict);
+        for (int k = 0; k < 24; k++) {
+            s.add("peer-" + k, "good", d.peer(100 + k), 1_500, k * 700L, () -> 2_000);
+        }
+        java.util.Random r = new java.util.Random(7);
+        java.util.List<double[]> own = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            own.add(d.record(r));
+        }
+        java.util.Map<String, dev.moat.fixtures.traffic.QuerySource> attacks = new java.util.LinkedHashMap<>();
+        attacks.put("equation-solving", HonestDomain.source("uniform", () -> {
+            double[] x = new double[dims];
+            for (int j = 0; j < dims; j++) {
+                x[j] = d.lo(j) + r.nextDouble() * (d.hi(j) - d.lo(j));
+            }
+            return x;
+        }));
+        attacks.put("line-search", new dev.moat.detectors.support.LineSearch(own, 1, 0.05));
+        attacks.put(
+                "line-search-1-3",
+                dev.moat.detectors.support.LineSearch.interleaved(
+                        new dev.moat.detectors.support.LineSearch(own, 3, 0.05), d.peer(1_002), 1, 3));
+        dev.moat.fixtures.traffic.QuerySource base = d.peer(1_003);
+        attacks.put("noisy-20pct", HonestDomain.source("noisy", () -> {
+            double[] x = base.next();
+            for (int j = 0; j < dims; j++) {
+                x[j] = d.clip(j, x[j] + 0.2 * (d.hi(j) - d.lo(j)) * r.nextGaussian());
+            }
+            return x;
+        }));
+        attacks.forEach((name, a) -> s.add(name, null, a, 2_000, 600_000, () -> 1_000));
+        s.run();
+        print("series" + dims, s);
+    }
 }

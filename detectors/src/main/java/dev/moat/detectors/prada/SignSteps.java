@@ -1193,9 +1193,11 @@ final class SignSteps {
      * passed, so natural rows that fail it pay nothing. The equal shape is not gated (equal moves are
      * plain JbDA whatever their layout), nor the repeat shape (gating it cleared brightness sweeps,
      * which `ood` flags anyway, and cost per-feature steps on the wide digits 7 rows: 129 -> 136).
+     * Nor does a rough displacement count whose query and parent read as two records ({@link
+     * NaturalPairs}: the same local variation in each, series windows whose seasonal period is short).
      */
     private boolean roughStep(float[] x, float[] parent, int n) {
-        return !Smoothness.smooth(x, parent, n, deltas);
+        return !Smoothness.smooth(x, parent, n, deltas) && !NaturalPairs.twoRecords(x, parent, n);
     }
 
     /** {@link #roughStep}'s scratch: the signed moves. */

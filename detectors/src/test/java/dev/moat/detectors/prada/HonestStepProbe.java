@@ -96,8 +96,15 @@ class HonestStepProbe {
     @Test
     void attack() throws Exception {
         Assumptions.assumeTrue(System.getProperty("attack") != null);
-        String[] a = System.getProperty("attack").split(":");
-        int dims = Integer.getInteger("width", 784);
+        for (String one : System.getProperty("attack").split(",")) {
+            for (String width : System.getProperty("width", "784").split(",")) {
+                attack(one, Integer.parseInt(width));
+            }
+        }
+    }
+
+    private static void attack(String spec, int dims) throws Exception {
+        String[] a = spec.split(":");
         dev.moat.detectors.support.Wide w = new dev.moat.detectors.support.Wide(dims);
         QuerySource src =
                 w.jbda(23, Double.parseDouble(a[0]), dev.moat.detectors.support.Wide.Step.valueOf(a[1]), 1, 0);
@@ -114,7 +121,7 @@ class HonestStepProbe {
             det.update(s, x, pr, q * 1_000L);
             if (det.lastStepForTest()) {
                 System.out.println(describe(
-                        "attack",
+                        "attack-" + spec + "-" + dims,
                         0,
                         q,
                         det.lastRecentStepForTest(),
@@ -124,6 +131,90 @@ class HonestStepProbe {
                         0));
             }
         }
+    }
+
+    /** (centred energy of x - of p) / centred energy of x - p. */
+    static double balance0(float[] x, float[] p, int n) {
+        double mx = 0, mp = 0;
+        for (int i = 0; i < n; i++) {
+            mx += x[i];
+            mp += p[i];
+        }
+        mx /= n;
+        mp /= n;
+        double ex = 0, ep = 0, ed = 0;
+        for (int i = 0; i < n; i++) {
+            double a = x[i] - mx, b = p[i] - mp;
+            ex += a * a;
+            ep += b * b;
+            ed += (a - b) * (a - b);
+        }
+        return ed == 0 ? 0 : (ex - ep) / ed;
+    }
+
+    /** The same over lag-1 differences inside runs of 5. */
+    static double balance1(float[] x, float[] p, int n) {
+        double ex = 0, ep = 0, ed = 0;
+        for (int base = 0; base < n; base += 5) {
+            for (int j = base + 1; j < Math.min(n, base + 5); j++) {
+                double a = x[j] - x[j - 1], b = p[j] - p[j - 1];
+                ex += a * a;
+                ep += b * b;
+                ed += (a - b) * (a - b);
+            }
+        }
+        return ed == 0 ? 0 : (ex - ep) / ed;
+    }
+
+    /** Lag-1 energy of x - p over the mean of x's and p's. */
+    static double share1(float[] x, float[] p, int n) {
+        double ex = 0, ep = 0, ed = 0;
+        for (int base = 0; base < n; base += 5) {
+            for (int j = base + 1; j < Math.min(n, base + 5); j++) {
+                double a = x[j] - x[j - 1], b = p[j] - p[j - 1];
+                ex += a * a;
+                ep += b * b;
+                ed += (a - b) * (a - b);
+            }
+        }
+        return ex + ep == 0 ? 0 : ed / ((ex + ep) / 2);
+    }
+
+    /** balance1 and share1 over pairs whose four values are off the band of x's and p's extremes; NaN under 32 pairs. */
+    static double[] inner1(float[] x, float[] p, int n) {
+        float xl = Float.POSITIVE_INFINITY, xh = Float.NEGATIVE_INFINITY, pl = xl, ph = xh;
+        for (int i = 0; i < n; i++) {
+            xl = Math.min(xl, x[i]);
+            xh = Math.max(xh, x[i]);
+            pl = Math.min(pl, p[i]);
+            ph = Math.max(ph, p[i]);
+        }
+        float xb = (xh - xl) / 64, pb = (ph - pl) / 64;
+        double ex = 0, ep = 0, ed = 0;
+        int pairs = 0;
+        for (int base = 0; base < n; base += 5) {
+            for (int j = base + 1; j < Math.min(n, base + 5); j++) {
+                if (x[j] <= xl + xb
+                        || x[j] >= xh - xb
+                        || x[j - 1] <= xl + xb
+                        || x[j - 1] >= xh - xb
+                        || p[j] <= pl + pb
+                        || p[j] >= ph - pb
+                        || p[j - 1] <= pl + pb
+                        || p[j - 1] >= ph - pb) {
+                    continue;
+                }
+                pairs++;
+                double a = x[j] - x[j - 1], b = p[j] - p[j - 1];
+                ex += a * a;
+                ep += b * b;
+                ed += (a - b) * (a - b);
+            }
+        }
+        if (pairs < 32 || ed == 0) {
+            return new double[] {Double.NaN, Double.NaN, pairs};
+        }
+        return new double[] {(ex - ep) / ed, ed / ((ex + ep) / 2), pairs};
     }
 
     static String describe(String m, int k, int q, boolean recent, float[] x, float[] p, int n, double ev) {
@@ -252,6 +343,15 @@ class HonestStepProbe {
         double cb = det == 0 ? 0 : (s02 * s11 - s01 * s12) / det;
         double ar2 = s00 == 0 ? 1 : (s00 - ca * s01 - cb * s02) / s00;
         inner += String.format(Locale.ROOT, " ar2 %.3f a %.2f b %.2f", ar2, ca, cb);
+        inner += String.format(
+                Locale.ROOT,
+                " bal0 %.2f bal1 %.2f share1 %.2f ibal %.2f ishare %.2f ipairs %.0f",
+                balance0(x, p, n),
+                balance1(x, p, n),
+                share1(x, p, n),
+                inner1(x, p, n)[0],
+                inner1(x, p, n)[1],
+                inner1(x, p, n)[2]);
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(
                 Locale.ROOT,
