@@ -34,7 +34,8 @@ import java.util.Arrays;
  *       With fewer moved coordinates (64-feature inputs) only the other two shapes count, because
  *       noise and random-size steps cannot be told apart there. A flat displacement that is smooth
  *       across neighbouring compared coordinates ({@link Smoothness}: series windows, brightness
- *       changes) is no step, nor one whose mean signed move exceeds the spread about it unless it
+ *       changes) is no step, nor one between two records ({@link NaturalPairs}: query and parent with
+ *       the same local variation, windows of one series), nor one whose mean signed move exceeds the spread about it unless it
  *       is also flat about that centre ({@link #centredFlat}: a common offset plus noise, an
  *       image's background level or exposure re-sent with sensor noise, has a low crest);</li>
  *   <li><b>repeat</b>: the moves agree, coordinate by coordinate within the same tolerance, with

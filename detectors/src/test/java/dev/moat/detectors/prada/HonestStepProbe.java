@@ -14,7 +14,10 @@ import org.junit.jupiter.api.Test;
  * {@code -Dpeers}, {@code -Drows}), and for every query counted as a sign step, which path found it
  * (nearest member of G_c or the recent rows) and the displacement's make-up over the sampled
  * coordinates: moved, median, equal-shape agreement, crest, how many ends sit at 0 or at the top,
- * the smoothest roughness. Prints each key's steps and largest lifetime evidence.
+ * the smoothest roughness, and (series3) the lag-1 energy balance and share of {@link NaturalPairs}
+ * ({@code bal1}, {@code share1} over every pair; {@code ibal}, {@code ishare}, {@code ipairs} as the
+ * rule reads them). Prints each key's steps and largest lifetime evidence. {@code #attack} takes
+ * {@code -Dattack=eps:STEP,...} and {@code -Dwidth=784,3072}.
  */
 class HonestStepProbe {
 
@@ -180,43 +183,6 @@ class HonestStepProbe {
         return ex + ep == 0 ? 0 : ed / ((ex + ep) / 2);
     }
 
-    /** balance1 and share1 over pairs whose four values are off the band of x's and p's extremes; NaN under 32 pairs. */
-    static double[] inner1(float[] x, float[] p, int n) {
-        float xl = Float.POSITIVE_INFINITY, xh = Float.NEGATIVE_INFINITY, pl = xl, ph = xh;
-        for (int i = 0; i < n; i++) {
-            xl = Math.min(xl, x[i]);
-            xh = Math.max(xh, x[i]);
-            pl = Math.min(pl, p[i]);
-            ph = Math.max(ph, p[i]);
-        }
-        float xb = (xh - xl) / 64, pb = (ph - pl) / 64;
-        double ex = 0, ep = 0, ed = 0;
-        int pairs = 0;
-        for (int base = 0; base < n; base += 5) {
-            for (int j = base + 1; j < Math.min(n, base + 5); j++) {
-                if (x[j] <= xl + xb
-                        || x[j] >= xh - xb
-                        || x[j - 1] <= xl + xb
-                        || x[j - 1] >= xh - xb
-                        || p[j] <= pl + pb
-                        || p[j] >= ph - pb
-                        || p[j - 1] <= pl + pb
-                        || p[j - 1] >= ph - pb) {
-                    continue;
-                }
-                pairs++;
-                double a = x[j] - x[j - 1], b = p[j] - p[j - 1];
-                ex += a * a;
-                ep += b * b;
-                ed += (a - b) * (a - b);
-            }
-        }
-        if (pairs < 32 || ed == 0) {
-            return new double[] {Double.NaN, Double.NaN, pairs};
-        }
-        return new double[] {(ex - ep) / ed, ed / ((ex + ep) / 2), pairs};
-    }
-
     static String describe(String m, int k, int q, boolean recent, float[] x, float[] p, int n, double ev) {
         float lo = Float.POSITIVE_INFINITY;
         float hi = Float.NEGATIVE_INFINITY;
@@ -349,9 +315,9 @@ class HonestStepProbe {
                 balance0(x, p, n),
                 balance1(x, p, n),
                 share1(x, p, n),
-                inner1(x, p, n)[0],
-                inner1(x, p, n)[1],
-                inner1(x, p, n)[2]);
+                NaturalPairs.stats(x, p, n)[0],
+                NaturalPairs.stats(x, p, n)[1],
+                NaturalPairs.stats(x, p, n)[2]);
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(
                 Locale.ROOT,
