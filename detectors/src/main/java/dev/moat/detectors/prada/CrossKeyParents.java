@@ -152,6 +152,13 @@ public final class CrossKeyParents {
      */
     static final float MIXED = 16f;
 
+    /**
+     * A coordinate's spread (its 10th to 90th percentile) is at most this many times its interquartile
+     * range (1.9 times for normal data): rows past the 90th percentile, a tenth of them, move the former
+     * without bound, and only more than a quarter of the rows moves the latter far.
+     */
+    static final float QUARTILES = 4f;
+
     /** New scales replace the old ones (and the store is re-coded) only if one moved by more than this share. */
     static final float RESCALE_CHANGE = 0.1f;
 
@@ -1433,6 +1440,7 @@ public final class CrossKeyParents {
         float[] spread = new float[m];
         float[] centre = new float[m];
         float[] col = new float[n];
+        boolean[] quartiles = new boolean[m];
         float largest = 0;
         for (int j = 0; j < m; j++) {
             for (int i = 0; i < n; i++) {
@@ -1440,9 +1448,33 @@ public final class CrossKeyParents {
             }
             java.util.Arrays.sort(col);
             float s = col[n - 1 - n / 10] - col[n / 10];
+            float q = col[n - 1 - n / 4] - col[n / 4];
             centre[j] = col[n / 2];
             spread[j] = s > 0 ? s : 0;
-            largest = Math.max(largest, spread[j]);
+            if (q > 0) {
+                // held to QUARTILES x the interquartile range: more than a tenth of the rows (an attacker's
+                // far outliers) move the 10th-90th percentiles without bound, the quartiles only as far as
+                // the data between them reach
+                quartiles[j] = true;
+                spread[j] = Math.min(spread[j], QUARTILES * q);
+                largest = Math.max(largest, spread[j]);
+            }
+        }
+        for (int j = 0; j < m; j++) {
+            if (quartiles[j]) {
+                continue;
+            }
+            if (largest > 0) {
+                // mostly one value (a rare binary flag): no wider than the widest coordinate with quartiles,
+                // so its outliers cannot set the floor or the mixed test for the others
+                spread[j] = Math.min(spread[j], largest);
+            }
+        }
+        if (largest == 0) {
+            // no coordinate with quartiles apart: the widest 10th-90th percentile range, as before
+            for (int j = 0; j < m; j++) {
+                largest = Math.max(largest, spread[j]);
+            }
         }
         float[] inv = null;
         if (largest > 0 && Float.isFinite(largest)) {
