@@ -1428,7 +1428,9 @@ public final class CrossKeyParents {
 
     /**
      * Each coordinate's spread (the 10th to the 90th percentile of the newest {@value #RAW_ROWS} rows
-     * as sent, at least a thousandth of the largest spread): when the largest is {@value #MIXED} times
+     * as sent, at most {@value #QUARTILES} interquartile ranges, or for a coordinate whose quartiles
+     * are equal at most the largest such spread of the others; at least a thousandth of the largest):
+     * when the largest is {@value #MIXED} times
      * the median or more, the store's values are divided by them from now on, and every held row is
      * re-coded in those units and its band rebuilt (the newest from their raw copies, the older ones
      * from their codes). Runs at {@value #FIRST_RESCALE} rows, at {@value #RAW_ROWS}, then every
