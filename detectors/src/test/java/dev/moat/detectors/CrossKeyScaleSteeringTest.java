@@ -130,9 +130,10 @@ class CrossKeyScaleSteeringTest {
      * steering rows were those percentiles in every feature, the store went to raw units, and from the
      * first rescale they took part in, cross_key took no key of any later generation to 0.5 (10 of the
      * 60 keys, the first two generations'; 37-39 without steering, where some generations straddle a
-     * rescale). Now each spread is at most {@code CrossKeyParents.QUARTILES} (4)
-     * times its interquartile range, which a quarter of the rows must hold to move far, and a mostly
-     * constant feature is no wider than the widest one with quartiles: 42 of 60 (measured 2026-11-29).
+     * rescale). Now a spread grown past twice its anchor (its first estimate over 1,024 rows, here the
+     * customers') grows only as far as 4 interquartile ranges, which a quarter of the rows must hold
+     * to move far, or for a mostly constant feature the widest anchored spread: 42 of 60 (measured
+     * 2026-11-29).
      * Past a quarter of the store's rows (the thief nearly alone, or more than a fifth of its rows on
      * steering) it works again: detectors/README.md, "Narrow inputs".
      */
