@@ -7,7 +7,8 @@ import java.util.Map;
  * per-detector scores it came from, how many queries (rows) the key had sent when those scores'
  * reasons were written (so the count agrees with the reasons; under a steady stream it may lag the
  * live count by up to 64 events, and it catches up whenever the key's worker is idle, or at
- * {@code awaitIdle}), and when the verdict was computed. Immutable; workers publish a new one per event.
+ * {@code awaitIdle}; a verdict its worker publishes at a new level, the one listeners are given, has
+ * its reasons rebuilt at the live count), and when the verdict was computed. Immutable; workers publish a new one per event.
  */
 public record Verdict(double risk, Level level, Map<String, DetectorScore> scores, long queries, long updatedAtMillis) {
 

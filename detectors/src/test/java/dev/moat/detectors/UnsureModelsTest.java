@@ -8,6 +8,8 @@ import dev.moat.detectors.support.Unsure;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -118,6 +120,31 @@ class UnsureModelsTest {
                 .as(s.report())
                 .isLessThan(0.5);
     }
+
+    /**
+     * The verdict that first flags the line search in that small deployment carries the key's query
+     * count, not that of its last reasons. Its own detectors' scores had not moved (all 0), so its
+     * reasons and count were those of its first event, and the cross-key score that raised its level
+     * came from another task: before, that verdict said {@code queries=1} (so did the listener, the
+     * audit log and the admin report) next to a {@code cross_key} reason that had seen 23 of its rows.
+     * One worker, so the key's events are handled before the cross-key searches of the same rows: the
+     * verdict's count is at least what the store has seen.
+     */
+    @Test
+    void theVerdictThatFlagsByCrossKeyCarriesTheKeysQueryCount() {
+        Scenario s = small();
+        Verdict v = s.firstFlag.get("line-search");
+        assertThat(v).as(s.report()).isNotNull();
+        Matcher seen = CROSS_SEEN.matcher(v.scores().get("cross_key").reason());
+        assertThat(seen.find()).as(v.scores().get("cross_key").reason()).isTrue();
+        assertThat(v.queries()).as("%s", v).isGreaterThanOrEqualTo(Long.parseLong(seen.group(1)));
+        Matcher after = VerdictQueriesTest.AFTER.matcher(v.scores().get("prada").reason());
+        assertThat(after.find()).as(v.scores().get("prada").reason()).isTrue();
+        assertThat(v.queries()).as("%s", v).isEqualTo(Long.parseLong(after.group(1)));
+        assertThat(s.suspiciousAt.get("line-search")).isEqualTo(v.queries());
+    }
+
+    static final Pattern CROSS_SEEN = Pattern.compile("\\((\\d+) queries seen");
 
     /**
      * Inherent, pinned: a clinic whose cases are harder than the other customers' (twice their share

@@ -229,6 +229,19 @@ public final class Publisher {
         if (cross != null) {
             risk = Math.max(risk, cross.score());
         }
+        if (!changed && s.queriesAtReasons != s.queries && e.size() == 1) {
+            // a verdict that changes the key's level is published with its reasons rebuilt at the key's
+            // count: its own scores did not move, so it is the cross-key score, or decay, that moves it,
+            // and the listener, the audit log and enforcement read this verdict. Before, the verdict that
+            // first flagged a line search by cross_key carried queries=1 next to a cross_key reason that
+            // had seen 23 of its rows (issue 9, UnsureModelsTest's small deployment).
+            Verdict shown = e.verdict;
+            double own = Rows.clamp01(Math.max(risk, decay(s.risk, s.riskAt, now)));
+            if (level(own) != (shown == null ? Level.OK : shown.level())) {
+                rebuildReasons(s, eventMillis);
+                changed = true;
+            }
+        }
         if (changed) {
             s.published = s.published.with(s.run.list.length, e.tenantScore());
         }
@@ -379,20 +392,26 @@ public final class Publisher {
             }
         }
         if (changed) {
-            // every reason rebuilt together, at one query count: the verdict's count agrees with them all
-            int n = s.run.list.length;
-            DetectorScore[] fresh = new DetectorScore[n];
-            for (int i = 0; i < n; i++) {
-                fresh[i] = s.run.score(scratch[i], s.run.list[i].reason(s.states[i], eventMillis));
-            }
-            s.published = s.run.scores(fresh, n);
-            s.queriesAtReasons = s.queries;
-            s.eventsSinceReasons = 0;
+            rebuildReasons(s, eventMillis);
         } else if (refresh || s.run.list.length == 0) {
             s.eventsSinceReasons = 0;
             s.queriesAtReasons = s.run.list.length == 0 ? s.queries : s.queriesAtReasons;
         }
         s.run.maxScore = max;
         return changed;
+    }
+
+    /** Rebuilds every reason, at the key's query count, from the scores {@link #refreshScores} just read. */
+    private static void rebuildReasons(KeyState s, long eventMillis) {
+        // every reason rebuilt together, at one query count: the verdict's count agrees with them all
+        int n = s.run.list.length;
+        double[] scratch = s.run.scratch;
+        DetectorScore[] fresh = new DetectorScore[n];
+        for (int i = 0; i < n; i++) {
+            fresh[i] = s.run.score(scratch[i], s.run.list[i].reason(s.states[i], eventMillis));
+        }
+        s.published = s.run.scores(fresh, n);
+        s.queriesAtReasons = s.queries;
+        s.eventsSinceReasons = 0;
     }
 }

@@ -152,6 +152,17 @@ public final class CrossKeyParents {
      */
     static final float MIXED = 16f;
 
+    /**
+     * A coordinate's spread (its 10th to 90th percentile) grown past {@link #GROWTH} times its anchor is
+     * at most this many times its interquartile range (1.9 times for normal data): rows past the 90th
+     * percentile, a tenth of them, move the former without bound, and only more than a quarter of the
+     * rows moves the latter far.
+     */
+    static final float QUARTILES = 4f;
+
+    /** A spread may grow to this many times its anchor (its first full estimate) whatever the quartiles say. */
+    static final float GROWTH = 2f;
+
     /** New scales replace the old ones (and the store is re-coded) only if one moved by more than this share. */
     static final float RESCALE_CHANGE = 0.1f;
 
@@ -494,6 +505,14 @@ public final class CrossKeyParents {
         float[] inv;
         /** Per coordinate, the value subtracted before {@link #inv} is applied (its median). */
         float[] centre;
+        /**
+         * Per coordinate, its 10th-90th percentile spread at the first estimate over {@value #RAW_ROWS}
+         * rows (null before): a spread grows past {@value #GROWTH} times it only as far as the quartiles
+         * say (see {@link #rescale}).
+         */
+        float[] anchor;
+        /** The largest of {@link #anchor}. */
+        float anchorLargest;
         /** Rows stored when the scales are next estimated. */
         long nextRescale = FIRST_RESCALE;
         /** Incremented each time the scales change (a key's largest value is in the scales of one epoch). */
@@ -1421,7 +1440,9 @@ public final class CrossKeyParents {
 
     /**
      * Each coordinate's spread (the 10th to the 90th percentile of the newest {@value #RAW_ROWS} rows
-     * as sent, at least a thousandth of the largest spread): when the largest is {@value #MIXED} times
+     * as sent; past {@value #GROWTH} times the coordinate's anchor, its first estimate over {@value
+     * #RAW_ROWS} rows, at most {@value #QUARTILES} interquartile ranges, or the largest anchored
+     * spread where the quartiles are equal; at least a thousandth of the largest): when the largest is {@value #MIXED} times
      * the median or more, the store's values are divided by them from now on, and every held row is
      * re-coded in those units and its band rebuilt (the newest from their raw copies, the older ones
      * from their codes). Runs at {@value #FIRST_RESCALE} rows, at {@value #RAW_ROWS}, then every
@@ -1433,6 +1454,7 @@ public final class CrossKeyParents {
         float[] spread = new float[m];
         float[] centre = new float[m];
         float[] col = new float[n];
+        float[] anchor = st.anchor;
         float largest = 0;
         for (int j = 0; j < m; j++) {
             for (int i = 0; i < n; i++) {
@@ -1441,8 +1463,24 @@ public final class CrossKeyParents {
             java.util.Arrays.sort(col);
             float s = col[n - 1 - n / 10] - col[n / 10];
             centre[j] = col[n / 2];
-            spread[j] = s > 0 ? s : 0;
-            largest = Math.max(largest, spread[j]);
+            s = s > 0 ? s : 0;
+            if (anchor != null && s > GROWTH * anchor[j]) {
+                // grown past GROWTH x its anchor: only as far as QUARTILES x the interquartile range (more
+                // than a tenth of the rows, an attacker's far outliers, move the 10th-90th percentiles
+                // without bound; only more than a quarter move the quartiles far), or for a coordinate
+                // whose quartiles are equal (mostly one value) the widest anchored spread. Only growth:
+                // quartiles on the edge of an integer feature's values fall between them when a few rows do
+                float q = col[n - 1 - n / 4] - col[n / 4];
+                s = Math.max(GROWTH * anchor[j], Math.min(s, q > 0 ? QUARTILES * q : st.anchorLargest));
+            }
+            spread[j] = s;
+            largest = Math.max(largest, s);
+        }
+        if (anchor == null && n >= RAW_ROWS) {
+            st.anchor = spread.clone();
+            for (float a : spread) {
+                st.anchorLargest = Math.max(st.anchorLargest, a);
+            }
         }
         float[] inv = null;
         if (largest > 0 && Float.isFinite(largest)) {
