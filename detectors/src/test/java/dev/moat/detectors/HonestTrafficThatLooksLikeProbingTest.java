@@ -161,25 +161,49 @@ class HonestTrafficThatLooksLikeProbingTest {
     }
 
     /**
-     * Re-scoring, duplicates in a batch, test-time augmentation and saturated records on the
-     * 13-feature tabular model stay ok (seed 1; seeds 2-3 in the survey too), as does re-sending
-     * the same 600 rows every day for five days at 13 and 3,072 inputs.
+     * Re-scoring and duplicates in a batch on the 13-feature tabular model stay ok (seed 1; seeds 2-3
+     * in the survey too), as does re-sending the same 600 rows every day for five days at 13 and 3,072
+     * inputs. Test-time augmentation and saturated records stayed ok here too until {@code ood}'s
+     * spread test (2026-11-29), which flags them: {@link
+     * #augmentedAndSaturatedTabularRecordsLeaveTheDataAsRandomRowsDo}.
      */
     @Test
-    void rescoringAugmentationAndSaturatedRecordsStayOk() {
+    void rescoringAndDuplicatesStayOk() {
         HonestDomain tab = HonestDomain.tabular(1);
-        Map<String, QuerySource> w = new LinkedHashMap<>();
-        w.put("augmentation-6", HonestProbes.augmentation(tab, 14, 6));
-        w.put("saturated", HonestProbes.saturated(tab, 15));
-        Scenario s = run(tab, 1, w);
-        for (String k : List.of("augmentation-6", "saturated", "duplicates-in-a-batch")) {
-            assertThat(s.suspiciousAt).as("%s\n%s", k, s.report()).doesNotContainKey(k);
-        }
+        Scenario s = run(tab, 1, new LinkedHashMap<>());
+        assertThat(s.suspiciousAt).as(s.report()).doesNotContainKey("duplicates-in-a-batch");
         assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("peer-"));
         for (int dims : new int[] {13, 3072}) {
             Scenario d = daily(dims, 1);
             assertThat(d.suspiciousAt).as("%d\n%s", dims, d.report()).isEmpty();
         }
+    }
+
+    /**
+     * The price of {@code ood}'s spread test, pinned (fails when it changes): on the 13-feature tabular
+     * model, whose records are generated from a few latent factors (so natural records barely vary
+     * along most directions), test-time augmentation (each record then 5 variants: 1% noise, a
+     * brightness scaling of up to 10%, or both) and saturated records (stretched 3x about each
+     * feature's mid-range and clipped) leave those directions as random rows do, and the spread test
+     * flags both at 150 rows (measured by {@code ood/InputSpreadProbe}: augmentation 2.5x the trusted
+     * keys' spread, saturated records about 70x, against 2.1-2.3x for random rows in the box of the
+     * clinical model and at most 1.2x for its honest keys). No rule on the inputs alone can let them
+     * through and stop equation solving with random rows on a model that is confident far from its
+     * data, which nothing at 13 inputs caught before. An operator whose customers send such rows gives
+     * them a route whose policy sets {@code spread_max_width: 0}.
+     */
+    @Test
+    void augmentedAndSaturatedTabularRecordsLeaveTheDataAsRandomRowsDo() {
+        HonestDomain tab = HonestDomain.tabular(1);
+        Map<String, QuerySource> w = new LinkedHashMap<>();
+        w.put("augmentation-6", HonestProbes.augmentation(tab, 14, 6));
+        w.put("saturated", HonestProbes.saturated(tab, 15));
+        Scenario s = run(tab, 1, w);
+        for (String k : List.of("augmentation-6", "saturated")) {
+            assertThat(s.firstFlag.get(k)).as("%s\n%s", k, s.report()).isNotNull();
+            assertThat(s.firstFlag.get(k).scores().get("ood").reason()).as(k).contains("inputs spread like no peer's");
+        }
+        assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("peer-"));
     }
 
     /**

@@ -105,12 +105,14 @@ class NarrowAndWideAdaptiveAttackersTest {
      * (ood, on the later rounds). Since cross_key's repeated-move test on narrow inputs (2026-11-29;
      * it takes the key's own rows as parents there) the per-feature steps are flagged by it: unmixed
      * at 642 rows, mixed 1:1 at 1,242 (EXTRACTING 1,442); random-size steps mixed 1:1 (no move
-     * repeats) and per-feature mixed 1:3 (a step in 4 rows: too few in the window) still are not.
-     * Closing those needs an input-space reference (how far from peers' natural inputs a query
-     * lies), which none of the detectors has; see detectors/README.md.
+     * repeats) and per-feature mixed 1:3 (a step in 4 rows: too few in the window) were not, until
+     * {@code ood}'s spread test (2026-11-29: the steps leave the directions natural records barely
+     * vary on): all four are flagged by it, at 410 (unmixed), 470-530 (mixed 1:1) and 950 (per-feature
+     * mixed 1:3) rows in the run that changed this test (was {@code
+     * jbdaAfterANaturalWarmUpAtThirteenInputsBypass}).
      */
     @Test
-    void jbdaAfterANaturalWarmUpAtThirteenInputsBypass() {
+    void jbdaAfterANaturalWarmUpAtThirteenInputsIsSeenByItsSpread() {
         Tabular t = new Tabular(13);
         Scenario s = honest(new Scenario(ALL, t::predict), t, 1_300);
         Map<String, QuerySource> attacks = new LinkedHashMap<>();
@@ -141,21 +143,19 @@ class NarrowAndWideAdaptiveAttackersTest {
                 .forEach(a -> System.out.printf(
                         "  %-32s first flag %s (%s), highest risk %.2f%n",
                         a, s.suspiciousAt.get(a), WideRandomStepTest.firing(s, a), s.maxRisk.get(a)));
-        assertThat(s.suspiciousAt.keySet())
-                .as("flagged\n%s", s.report())
-                .containsExactlyInAnyOrder("per-feature-after-300", "per-feature-after-300-1-1");
-        for (String a : List.of("per-feature-after-300", "per-feature-after-300-1-1")) {
+        assertThat(s.suspiciousAt.keySet()).as("flagged\n%s", s.report()).containsAll(attacks.keySet());
+        for (String a : attacks.keySet()) {
             assertThat(s.extractingAt.get(a))
                     .as("%s\n%s", a, s.report())
                     .isNotNull()
                     .isLessThanOrEqualTo(2_000L);
-            assertThat(s.firstFlag.get(a).scores().get("cross_key").score())
-                    .as(a)
-                    .isGreaterThanOrEqualTo(0.5);
         }
         for (String a : List.of("random-size-after-300-1-1", "per-feature-after-300-1-3")) {
-            assertThat(s.maxRisk.get(a)).as("%s\n%s", a, s.report()).isLessThan(0.3);
+            assertThat(s.firstFlag.get(a).scores().get("ood").reason())
+                    .as("%s\n%s", a, s.report())
+                    .contains("inputs spread like no peer's");
         }
+        assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("honest"));
     }
 
     /**
@@ -167,7 +167,10 @@ class NarrowAndWideAdaptiveAttackersTest {
      * 0.28 and 0.49: ood's D+ 0.12-0.13, at d_low; in another population, 0.07); the margin-0.3 line
      * search after 300 natural rows mixed 1:1 is flagged at 720 (EXTRACTING at 770).
      * (Equation solving on a 13-input logistic model needs about (13 + 1) x 3 = 42 answers, under
-     * ood's 100-query minimum, whatever it mixes in.)
+     * ood's 100-query minimum, whatever it mixes in.) Since {@code ood}'s spread test (2026-11-29)
+     * the equation solving after 300 natural rows mixed 1:3 is flagged too (at 410 rows, EXTRACTING
+     * 420: its random rows spread along every axis); the line search mixed 1:3 stays near natural
+     * rows and is still not.
      */
     @Test
     void dilutedAttacksAtThirteenInputsBypass() {
@@ -189,10 +192,10 @@ class NarrowAndWideAdaptiveAttackersTest {
         run(s, Map.of(), attacks);
         assertThat(s.suspiciousAt.keySet())
                 .as("flagged\n%s", s.report())
-                .containsExactly("line-search-margin-0.3-after-300-1-1");
-        assertThat(s.extractingAt.get("line-search-margin-0.3-after-300-1-1"))
-                .as(s.report())
-                .isLessThanOrEqualTo(2_000L);
+                .containsExactlyInAnyOrder("line-search-margin-0.3-after-300-1-1", "equation-solving-after-300-1-3");
+        for (String a : List.of("line-search-margin-0.3-after-300-1-1", "equation-solving-after-300-1-3")) {
+            assertThat(s.extractingAt.get(a)).as(s.report()).isNotNull().isLessThanOrEqualTo(2_000L);
+        }
     }
 
     /**
@@ -427,13 +430,13 @@ class NarrowAndWideAdaptiveAttackersTest {
      * What the repeated-move test leaves: steps whose size in each coordinate is drawn afresh, either
      * {@code eps * range_j * U(0, 2)} or per-feature steps with 10% noise on each size ({@code U(0.9,
      * 1.1)}), move no coordinate by the same amount twice, and 13 coordinates give no shape of one
-     * displacement that noise does not have: cross_key stays at 0 on every key of both. {@code ood}
-     * flags most keys (measured 2026-11-29: random-size first key 100, the others 370-420, one never;
-     * jittered see detectors/README.md), so one key of the random-size Sybil still gets its 500
-     * answers unflagged. Pinned so that it fails if it gets worse or better.
+     * displacement that noise does not have: cross_key stays at 0 on every key of both. {@code ood}'s
+     * confidence test flagged most keys (random-size first key 100, the others 370-420, one never:
+     * this test was {@code randomSizeAndJitteredJbdaSybilsAtThirteenInputsBypass}); since its spread
+     * test (2026-11-29) every key of both is EXTRACTING at 100-150 rows, each by its own inputs' spread.
      */
     @Test
-    void randomSizeAndJitteredJbdaSybilsAtThirteenInputsBypass() {
+    void randomSizeAndJitteredJbdaSybilsAtThirteenInputsAreSeenByTheirSpread() {
         Tabular t = new Tabular(13);
         Scenario s = honest(new Scenario(ALL, t::predict), t, 1_400);
         s.add(
@@ -463,8 +466,14 @@ class NarrowAndWideAdaptiveAttackersTest {
                         .isLessThan(0.5);
             }
         }
-        // the hole: one key of the random-size Sybil is never flagged in its 500 rows
-        assertThat(s.suspiciousAt.get("rs-sybil-0")).as(s.report()).isNull();
+        for (String sybil : List.of("rs", "jit")) {
+            for (int i = 0; i < 5; i++) {
+                assertThat(s.extractingAt.get(sybil + "-sybil-" + i))
+                        .as("%s-sybil-%d\n%s", sybil, i, s.report())
+                        .isNotNull()
+                        .isLessThanOrEqualTo(500L);
+            }
+        }
     }
 
     private static void sybilFlags(Scenario s, List<String> sybils, int keys) {

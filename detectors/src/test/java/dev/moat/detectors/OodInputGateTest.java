@@ -30,7 +30,7 @@ class OodInputGateTest {
                 "boundary",
                 Map.of(),
                 "ood",
-                inputNear > 0 ? Map.of("input_near", inputNear, "input_seed", 7L) : Map.of(),
+                inputNear > 0 ? Map.of("input_near", inputNear, "input_seed", 7L) : Map.of("input_seed", 7L),
                 "coverage",
                 Map.of(),
                 "tenant",

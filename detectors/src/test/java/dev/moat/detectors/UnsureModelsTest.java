@@ -7,7 +7,6 @@ import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Unsure;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -201,26 +200,23 @@ class UnsureModelsTest {
     }
 
     /**
-     * Pinned hole (fails when it closes): on the binary clinical model, a softmax over a linear function
-     * that is confident far from its data, uniform random rows in the feature box, JbDA with steps of
-     * a random size per coordinate and a 5-key Sybil of that JbDA are never flagged in 600 rows (2,500 for the
-     * Sybil): their answers are as confident as honest ones or more ({@code ood} and {@code boundary}
-     * see nothing), random sizes never repeat a move ({@code cross_key}'s narrow test), PRADA's distance
-     * test is capped under suspicious, and {@code coverage}'s 12 sign projections are dominated by the
-     * features on the largest scales (cholesterol 126-564). What would close it is an input-space
-     * reference (how far from the trusted keys' inputs a query lies), detectors/README.md. JbDA with
-     * steps scaled per feature, a hole here too before {@code cross_key} learned narrow inputs
-     * (2026-11-29), is now flagged by it (EXTRACTING at 124 rows in the run that changed this test).
+     * Was a pinned hole (2026-11-29, closed the same day by {@code ood}'s spread test): on the binary
+     * clinical model, a softmax over a linear function that is confident far from its data, uniform
+     * random rows in the feature box got answers as confident as honest ones or more, so {@code ood}'s
+     * confidence test and {@code boundary} saw nothing, and no other detector flagged them in 600
+     * rows. Their inputs, though, lie farther from the key's own centre than a typical trusted key's
+     * (about 95% of them beyond the peers' median distance, against half for an honest key; {@code
+     * ood/InputReference#spreadLimit}): flagged and EXTRACTING at 150 rows. Per-feature JbDA is
+     * caught by {@code cross_key}'s narrow test (EXTRACTING at 124 rows in the run that changed this
+     * test).
      */
     @Test
-    void randomAndJbdaOnABinaryModelThatExtrapolatesConfidentlyBypass() {
+    void randomRowsOnABinaryModelThatExtrapolatesConfidentlyAreSeenByTheirSpread() {
         Scenario s = clinical();
-        for (String a : List.of("random", "jbda-random-size")) {
-            assertThat(s.suspiciousAt.get(a)).as("%s\n%s", a, s.report()).isNull();
-        }
-        assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("sy-"));
-        Map<String, Double> random = s.maxScores.get("random");
-        assertThat(random.getOrDefault("ood", 0.0)).isLessThan(0.5);
+        assertThat(s.extractingAt.get("random")).as(s.report()).isNotNull().isLessThanOrEqualTo(300L);
+        DetectorScore first = s.firstFlag.get("random").scores().get("ood");
+        assertThat(first.score()).as(s.report()).isGreaterThanOrEqualTo(0.5);
+        assertThat(first.reason()).contains("inputs spread like no peer's");
         assertThat(s.extractingAt.get("jbda-per-feature"))
                 .as(s.report())
                 .isNotNull()
@@ -228,5 +224,22 @@ class UnsureModelsTest {
         assertThat(s.firstFlag.get("jbda-per-feature").scores().get("cross_key").score())
                 .as(s.report())
                 .isGreaterThanOrEqualTo(0.5);
+    }
+
+    /**
+     * Pinned hole (fails when it closes): on the same model, JbDA with steps of a random size per
+     * coordinate and a 5-key Sybil of it are never flagged in 600 rows (2,500 for the Sybil). Their
+     * answers are as confident as honest ones ({@code ood}'s confidence test and {@code boundary} see
+     * nothing), random sizes never repeat a move ({@code cross_key}'s narrow test), PRADA's distance
+     * test is capped under suspicious, and steps of 0-20% of each feature's range from natural rows
+     * spread the inputs by only 10-20% more than an honest key's (the spread test needs most of a key's
+     * inputs beyond the peers' median distance). On wine-13, whose features correlate, the same
+     * attacks break the correlations and the spread test flags them at 100-150 rows.
+     */
+    @Test
+    void randomSizeJbdaOnABinaryModelThatExtrapolatesConfidentlyBypass() {
+        Scenario s = clinical();
+        assertThat(s.suspiciousAt.get("jbda-random-size")).as(s.report()).isNull();
+        assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("sy-"));
     }
 }

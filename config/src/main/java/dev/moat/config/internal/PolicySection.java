@@ -155,13 +155,16 @@ final class PolicySection {
             "window", new long[] {10, 100_000},
             "min_queries", new long[] {1, 100_000},
             "min_keys", new long[] {1, 100_000},
-            "input_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
+            "input_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
+            "spread_max_width", new long[] {0, 16});
     private static final Map<String, double[]> OOD_NUMBERS = Map.of(
             "d_low", new double[] {0, 1},
             "d_high", new double[] {0, 1},
             "alpha", new double[] {0, 1},
             "max_widening", new double[] {1, 10},
-            "input_near", new double[] {0, 10});
+            "input_near", new double[] {0, 10},
+            "spread_margin", new double[] {0, 5},
+            "spread_width", new double[] {0.01, 5});
 
     /**
      * Every {@code ood} parameter is known here (the detector's own ranges): unknown names, out-of-range

@@ -1,5 +1,6 @@
 package dev.moat.detectors.ood;
 
+import dev.moat.detectors.stats.SymmetricEigen;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -48,7 +49,18 @@ final class InputReference {
     static final double RIDGE = 0.05;
     static final double TRIM = 0.75;
 
+    /**
+     * The spread test's limit is an average over about this many refits (128 rows a refit): one
+     * refit's limit moves by 10-15% with the rows it happens to hold, and an average also holds it
+     * against sudden shifts of who the trusted keys are.
+     */
+    static final int SPREAD_MEMORY = 16;
+
+    /** An owner's rows say how far its inputs lie from its own centre once it has this many. */
+    static final int SPREAD_OWNER_ROWS = 4;
+
     private final double near;
+    private final boolean spread;
     private final SplittableRandom random;
     private final long seed;
     private int width = -1;
@@ -63,8 +75,20 @@ final class InputReference {
     private final double[] center = new double[DIMS];
     private final double[] scale = new double[DIMS];
     private final double[] chol = new double[DIMS * DIMS];
+    /**
+     * The spread test's whitening: row k is the covariance's (every row's, untrimmed) k-th unit
+     * eigenvector over the square root of its eigenvalue, so {@code basis z} has unit variance along
+     * each principal axis.
+     */
+    private final double[] basis = new double[DIMS * DIMS];
+
+    private final double[] eigenValues = new double[DIMS];
+    private final double[] eigenVectors = new double[DIMS * DIMS];
+    private final double[] squares = new double[DIMS];
     private final float[] white = new float[ROWS * DIMS];
-    private double limit2;
+    private double limit2 = -1;
+    private double spreadLimit2 = -1;
+    private int spreadRefits;
     private final double[] z = new double[DIMS];
     private final double[] y = new double[DIMS];
     private final double[] column = new double[ROWS];
@@ -72,20 +96,24 @@ final class InputReference {
     private final double[] dist = new double[ROWS];
     private final double[] mean = new double[DIMS];
     private final boolean[] kept = new boolean[ROWS];
+    private final long[] order = new long[ROWS];
 
     /**
      * @param near the factor on the peers' typical nearest-other-key distance within which a query is
      *     near; 0 turns the gate off (no query is ever near)
+     * @param spread whether to keep the reference for {@link OodDetector}'s spread test even with the gate off
      * @param seed the seed for the coordinates and admissions
      */
-    InputReference(double near, long seed) {
+    InputReference(double near, boolean spread, long seed) {
         this.near = near;
+        this.spread = spread;
         this.seed = seed;
         this.random = new SplittableRandom(seed);
     }
 
+    /** Whether trusted keys' inputs are collected (the gate, the spread test or both are on). */
     boolean enabled() {
-        return near > 0;
+        return near > 0 || spread;
     }
 
     /** Whether the reference can judge inputs now. */
@@ -98,8 +126,11 @@ final class InputReference {
      * its own rows carry). False while not ready, for another width, or with the gate off.
      */
     boolean near(double[] input, int self) {
+        if (near <= 0) {
+            return false;
+        }
         refitIfDue();
-        if (!ready || input.length != width) {
+        if (!ready || limit2 < 0 || input.length != width) {
             return false;
         }
         whiten(input);
@@ -127,7 +158,7 @@ final class InputReference {
      * #ADMIT_ONE_IN}.
      */
     void offer(double[] input, int self) {
-        if (near <= 0 || input.length == 0 || (filled >= MIN_ROWS && random.nextInt(ADMIT_ONE_IN) != 0)) {
+        if (!enabled() || input.length == 0 || (filled >= MIN_ROWS && random.nextInt(ADMIT_ONE_IN) != 0)) {
             return;
         }
         if (width < 0) {
@@ -193,6 +224,79 @@ final class InputReference {
         }
     }
 
+    /** The spread test's limit (a squared whitened distance; -1: none yet). */
+    double spreadLimit2() {
+        return ready ? spreadLimit2 : -1;
+    }
+
+    /** The width of the inputs the reference holds (-1 before the first), and how many coordinates it samples. */
+    int width() {
+        return width;
+    }
+
+    int dims() {
+        return m;
+    }
+
+    /** Sampled coordinate {@code j} of {@code input} (of the reference's width), 0 where not finite. */
+    double coordinate(double[] input, int j) {
+        double v = input[coords[j]];
+        return Double.isFinite(v) ? v : 0;
+    }
+
+    /**
+     * How far {@code input} lies from {@code centre} (a key's own centre, in the sampled coordinates'
+     * units) along the minor principal axes ({@link #minorSpread}), over how far the trusted
+     * population's inputs typically lie from its centre ({@link #spreadLimit}): the spread test's one
+     * number. NaN while not ready.
+     */
+    double spreadRatio(double[] input, float[] centre) {
+        refitIfDue();
+        if (!ready || spreadLimit2 <= 0 || input.length != width) {
+            return Double.NaN;
+        }
+        for (int j = 0; j < m; j++) {
+            double v = (coordinate(input, j) - centre[j]) / scale[j];
+            z[j] = Math.max(-1e6, Math.min(1e6, v));
+        }
+        return minorSpread(z) / spreadLimit2;
+    }
+
+    /**
+     * The mean over the minor principal axes (the less varied half, see {@link #minorAxes}) of {@code
+     * (basis z)_k^2}: how far a standardised displacement lies along the directions in which natural
+     * inputs barely vary. Where inputs are correlated (a sensor's window, images, records whose
+     * features move together), those directions are the data's noise, alike for every honest key, and
+     * a customer whose data vary more than the others' (a sensor with a larger swing, a wider range of
+     * one feature) differs along the major axes, which are not read; random and synthetic rows break
+     * the correlations and land far along the minor ones. Where features are independent (every axis
+     * alike), it is how far the input lies along half of them.
+     */
+    private double minorSpread(double[] standardised) {
+        int h = minorAxes();
+        for (int k = 0; k < h; k++) {
+            double acc = 0;
+            for (int j = 0; j < m; j++) {
+                acc += basis[k * DIMS + j] * standardised[j];
+            }
+            squares[k] = acc * acc;
+        }
+        return meanOf(squares, h);
+    }
+
+    private static double meanOf(double[] values, int h) {
+        double acc = 0;
+        for (int i = 0; i < h; i++) {
+            acc += values[i];
+        }
+        return acc / h;
+    }
+
+    /** How many of the principal axes, the least varied, the spread test reads: the smaller half, at least one. */
+    private int minorAxes() {
+        return Math.max(1, (m + 1) / 2);
+    }
+
     private static int[] pick(int width, int m, SplittableRandom r) {
         int[] all = new int[width];
         for (int i = 0; i < width; i++) {
@@ -220,12 +324,16 @@ final class InputReference {
     }
 
     private void solve(double[] in, double[] out) {
+        solve(chol, in, out);
+    }
+
+    private void solve(double[] l, double[] in, double[] out) {
         for (int i = 0; i < m; i++) {
             double acc = in[i];
             for (int k = 0; k < i; k++) {
-                acc -= chol[i * DIMS + k] * out[k];
+                acc -= l[i * DIMS + k] * out[k];
             }
-            out[i] = acc / chol[i * DIMS + i];
+            out[i] = acc / l[i * DIMS + i];
         }
     }
 
@@ -236,7 +344,7 @@ final class InputReference {
         dirty = false;
         admittedSince = 0;
         ready = false;
-        if (near <= 0 || filled < MIN_ROWS || owners() < MIN_OWNERS) {
+        if (!enabled() || filled < MIN_ROWS || owners() < MIN_OWNERS) {
             return;
         }
         // robust centre and scale per coordinate
@@ -259,6 +367,21 @@ final class InputReference {
         }
         Arrays.fill(kept, 0, filled, true);
         fitCovariance();
+        fitBasis();
+        double fresh = spreadLimit();
+        if (fresh < 0) {
+            spreadLimit2 = -1;
+        } else {
+            // an average over refits: the first ones alike, then the last SPREAD_MEMORY or so (in logs)
+            spreadRefits = Math.min(spreadRefits + 1, SPREAD_MEMORY);
+            spreadLimit2 = spreadLimit2 <= 0
+                    ? fresh
+                    : Math.exp(Math.log(spreadLimit2) + (Math.log(fresh) - Math.log(spreadLimit2)) / spreadRefits);
+        }
+        if (Boolean.getBoolean("moat.spreadDebug")) {
+            System.out.println("REFIT filled=" + filled + " owners=" + owners() + " limit=" + spreadLimit2 + " ev="
+                    + java.util.Arrays.toString(java.util.Arrays.copyOf(eigenValues, m)));
+        }
         // one trimming step: refit on the rows nearest the first fit
         for (int r = 0; r < filled; r++) {
             standardised(r);
@@ -282,6 +405,11 @@ final class InputReference {
             for (int j = 0; j < m; j++) {
                 white[r * DIMS + j] = (float) y[j];
             }
+        }
+        ready = true;
+        limit2 = -1;
+        if (near <= 0) {
+            return;
         }
         // each row's squared distance to the nearest row of another key; the limit is near^2 x their median
         int n = 0;
@@ -307,12 +435,119 @@ final class InputReference {
         }
         Arrays.sort(column, 0, n);
         limit2 = near * near * median(column, n);
-        ready = true;
+    }
+
+    /**
+     * The spread test's limit on {@link #minorSpread} of a displacement from a key's own centre: the
+     * median, over the rows of the owners with at least {@value #SPREAD_OWNER_ROWS} rows, of each
+     * row's {@link #minorSpread} from the rows' mean, each owner's rows weighing 1 together, times
+     * (rows - 1) / (rows - m - 2) (the rows shaped the axes they are measured on, so they lie nearer
+     * than a new input). How far the trusted keys' inputs, all together, lie from their centre along
+     * the axes they barely vary on: a key whose own inputs spread farther from its own centre than the
+     * whole trusted population spreads from its centre is unlike any of them. A customer whose data
+     * cover the whole population, or one class of it, or sit at their own level, has at most about
+     * half its inputs beyond (0.4-0.65 measured); random rows in the features' box 0.9-1.0. The
+     * population's spread, not a typical key's: a typical key's (tried first) shrank whenever the
+     * active keys were narrower customers (one-class customers and line searches late in a run) and
+     * flagged the heavy keys that cover everything. The weighted median moves only while keys that
+     * spread their inputs are most of the keys, however many rows they hold. (Also tried: a tail
+     * quantile of each owner's rows, whose order statistics with 8-16 rows sit below the quantile they
+     * estimate; a parametric tail from the median, which whitened binary and count features, far from
+     * normal, do not follow; every axis, or the Cholesky-whitened distance, on which sensors with a
+     * larger swing than the other customers' had 90-99% of their inputs beyond.) -1 (nothing is
+     * beyond) with fewer than {@value #MIN_OWNERS} such owners.
+     */
+    private double spreadLimit() {
+        // every row on the principal axes, and their mean
+        int h = minorAxes();
+        Arrays.fill(mean, 0);
+        for (int r = 0; r < filled; r++) {
+            standardised(r);
+            for (int k = 0; k < h; k++) {
+                double acc = 0;
+                for (int j = 0; j < m; j++) {
+                    acc += basis[k * DIMS + j] * z[j];
+                }
+                white[r * DIMS + k] = (float) acc;
+                mean[k] += acc / filled;
+            }
+        }
+        int owners = 0;
+        int pooled = 0;
+        Arrays.fill(kept, 0, filled, false);
+        for (int r = 0; r < filled; r++) {
+            if (kept[r]) {
+                continue;
+            }
+            int n = 0;
+            for (int q = r; q < filled; q++) {
+                if (owner[q] == owner[r]) {
+                    kept[q] = true;
+                    n++;
+                }
+            }
+            if (n < SPREAD_OWNER_ROWS) {
+                continue;
+            }
+            owners++;
+            for (int q = r; q < filled; q++) {
+                if (owner[q] == owner[r]) {
+                    for (int k = 0; k < h; k++) {
+                        double d = white[q * DIMS + k] - mean[k];
+                        y[k] = d * d;
+                    }
+                    column[pooled] = meanOf(y, h);
+                    dist[pooled] = 1.0 / n;
+                    // non-negative, so the float bits sort as the values
+                    order[pooled] = ((long) Float.floatToIntBits((float) column[pooled]) << 32) | pooled;
+                    pooled++;
+                }
+            }
+        }
+        if (owners < MIN_OWNERS) {
+            return -1;
+        }
+        // the median over the rows, each owner's rows weighing 1 together
+        Arrays.sort(order, 0, pooled);
+        double acc = 0;
+        double median = column[(int) order[pooled - 1]];
+        for (int i = 0; i < pooled; i++) {
+            int at = (int) order[i];
+            acc += dist[at];
+            if (acc >= owners / 2.0) {
+                median = column[at];
+                break;
+            }
+        }
+        // the rows shaped the covariance they are measured with, so they lie nearer than a new input: a new
+        // input's squared Mahalanobis distance is (n - 1) / (n - m - 2) times an in-sample one on average
+        return median * (filled - 1) / Math.max(1, filled - m - 2);
     }
 
     private void standardised(int r) {
         for (int j = 0; j < m; j++) {
             z[j] = Math.max(-1e6, Math.min(1e6, (rows[r * DIMS + j] - center[j]) / scale[j]));
+        }
+    }
+
+    /** The spread test's {@link #basis} from {@link #cov} as {@link #fitCovariance} left it (the lower triangle). */
+    private void fitBasis() {
+        double[] a = eigenVectors.clone();
+        System.arraycopy(cov, 0, a, 0, cov.length);
+        SymmetricEigen.decompose(a, m, DIMS, eigenValues, eigenVectors);
+        // the axes in ascending order of variance: the spread test reads the minor ones
+        long[] byValue = new long[m];
+        for (int k = 0; k < m; k++) {
+            // eigenvalues of a covariance plus the ridge are positive, so the float bits sort as the values
+            byValue[k] = ((long) Float.floatToIntBits((float) Math.max(eigenValues[k], RIDGE)) << 32) | k;
+        }
+        Arrays.sort(byValue);
+        for (int i = 0; i < m; i++) {
+            int k = (int) byValue[i];
+            double inv = 1 / Math.sqrt(Math.max(eigenValues[k], RIDGE));
+            for (int j = 0; j < m; j++) {
+                basis[i * DIMS + j] = eigenVectors[j * DIMS + k] * inv;
+            }
         }
     }
 

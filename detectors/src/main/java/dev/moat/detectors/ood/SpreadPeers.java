@@ -1,0 +1,113 @@
+package dev.moat.detectors.ood;
+
+import java.util.Arrays;
+
+/**
+ * How much trusted keys differ in how widely their inputs spread, for {@link OodDetector}'s spread
+ * test: each trusted key's last reported mean log spread ratio (see {@link
+ * InputReference#spreadRatio}), at most {@value #KEYS} keys (a key's new report replaces its old one;
+ * a new key replaces the oldest report once it is full), and from them the value past which a key is
+ * unlike the peers: the median plus the larger of the configured margin and {@value #WIDTH} robust
+ * standard deviations (1.4826 x the median absolute deviation), at least {@value #FLOOR}.
+ *
+ * <p>Why: on customers alike (the clinical test model) honest keys sit at 0.03-0.13 and random rows
+ * at 0.74-0.84; on sensors whose swings differ (the 13-input series model) honest keys range from
+ * -0.14 to 0.16 and drift, so one fixed threshold flags either honest sensors or nothing. A median
+ * and a median absolute deviation move only while keys that spread their inputs are most of the
+ * reports, and a key past the threshold does not report (see {@link OodDetector}): a thief widens the
+ * threshold for everyone only with that many trusted keys under it.
+ *
+ * <p>Not ready (no threshold) below {@value #MIN_KEYS} reports. Recomputed at most every {@value
+ * #RECOMPUTE_EVERY} reports. Not thread-safe (the worker's).
+ */
+final class SpreadPeers {
+
+    static final int KEYS = 64;
+    static final int MIN_KEYS = 5;
+    static final double WIDTH = 4;
+    static final int RECOMPUTE_EVERY = 8;
+
+    /** No threshold below this log ratio (1.28x the trusted population's spread). */
+    static final double FLOOR = 0.25;
+
+    /** Before there is a threshold, keys report log ratios up to this (1.5x). */
+    static final double COLD_REPORT_BELOW = 0.4;
+
+    private final int[] owner = new int[KEYS];
+    private final double[] share = new double[KEYS];
+    private final long[] at = new long[KEYS];
+    private final double[] work = new double[KEYS];
+    private int filled;
+    private long clock;
+    private int since = Integer.MAX_VALUE;
+    private double median = Double.NaN;
+    private double sigma = Double.NaN;
+
+    /** Records trusted key {@code self}'s current mean log spread ratio. */
+    void report(int self, double value) {
+        int slot = -1;
+        int oldest = 0;
+        for (int i = 0; i < filled; i++) {
+            if (owner[i] == self) {
+                slot = i;
+                break;
+            }
+            if (at[i] < at[oldest]) {
+                oldest = i;
+            }
+        }
+        if (slot < 0) {
+            slot = filled < KEYS ? filled++ : oldest;
+            owner[slot] = self;
+        }
+        share[slot] = value;
+        at[slot] = ++clock;
+        since = since == Integer.MAX_VALUE ? Integer.MAX_VALUE : since + 1;
+    }
+
+    /** Forgets the report of a key that is no longer trusted. */
+    void drop(int self) {
+        for (int i = 0; i < filled; i++) {
+            if (owner[i] == self) {
+                filled--;
+                owner[i] = owner[filled];
+                share[i] = share[filled];
+                at[i] = at[filled];
+                since = Integer.MAX_VALUE;
+                return;
+            }
+        }
+    }
+
+    /**
+     * The share past which a key is unlike the peers: their median share plus the larger of {@code
+     * margin} and {@value #WIDTH} robust deviations, at least {@value #FLOOR}; NaN while not ready.
+     */
+    double threshold(double margin) {
+        if (since >= RECOMPUTE_EVERY) {
+            since = 0;
+            if (filled < MIN_KEYS) {
+                median = Double.NaN;
+            } else {
+                System.arraycopy(share, 0, work, 0, filled);
+                Arrays.sort(work, 0, filled);
+                median = median(work, filled);
+                for (int i = 0; i < filled; i++) {
+                    work[i] = Math.abs(share[i] - median);
+                }
+                Arrays.sort(work, 0, filled);
+                sigma = 1.4826 * median(work, filled);
+            }
+        }
+        return Double.isNaN(median) ? Double.NaN : Math.max(FLOOR, median + Math.max(margin, WIDTH * sigma));
+    }
+
+    /** How many keys have reported (for reasons). */
+    int keys() {
+        return filled;
+    }
+
+    private static double median(double[] sorted, int n) {
+        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    }
+}
