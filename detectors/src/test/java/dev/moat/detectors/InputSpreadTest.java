@@ -26,8 +26,11 @@ class InputSpreadTest {
 
     /**
      * Five random-row keys that start with the twelve honest ones (so they sit in the input reference
-     * from its first rows, trusted like everyone else until they are flagged) cannot move the limit:
-     * it is a median over keys, and they are fewer than half. Each is flagged, and no honest key.
+     * from its first rows, trusted like everyone else until their spread is judged) cannot move the
+     * limit: it is a median over keys, and they are fewer than half; once judged unlike the peers they
+     * leave the reference. Each is flagged, and no honest key. At a cold start nothing is judged before
+     * the reference has rows of keys with 256 answers and a key has 128 judged inputs, so here the
+     * first flags come at 500-560 rows (a random key arriving later is flagged at 150).
      */
     @Test
     void spreadingKeysAsAMinorityFromTheStartDoNotMoveTheLimit() {
@@ -43,7 +46,7 @@ class InputSpreadTest {
             assertThat(s.extractingAt.get("random-" + k))
                     .as(s.report())
                     .isNotNull()
-                    .isLessThanOrEqualTo(400L);
+                    .isLessThanOrEqualTo(700L);
         }
     }
 

@@ -224,6 +224,11 @@ final class InputReference {
         }
     }
 
+    /** Whether {@link #spreadRatio} judges inputs (as of the last refit). */
+    boolean spreadReady() {
+        return ready && spreadLimit2 > 0;
+    }
+
     /** The spread test's limit (a squared whitened distance; -1: none yet). */
     double spreadLimit2() {
         return ready ? spreadLimit2 : -1;

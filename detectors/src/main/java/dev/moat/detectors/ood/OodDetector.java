@@ -202,6 +202,13 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     static final int CENTRE_FIRST = 16;
 
+    /**
+     * A trusted key's inputs join the input reference from its this-many-th answer on, and, once the
+     * reference judges spreads, only while its own spread is judged ({@value #SPREAD_MIN} inputs) and
+     * not past the peers' threshold.
+     */
+    static final int VOUCH_AFTER = 256;
+
     /** Spread ratios below this count as this (logs of inputs at the key's very centre would dominate). */
     static final double SPREAD_RATIO_FLOOR = 0.05;
 
@@ -320,6 +327,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
         int judged;
         float spreadScore;
         float spreadThreshold = Float.NaN;
+
+        /** Whether the key's spread was past the peers' threshold at its last report: it then vouches for nothing. */
+        boolean spreadUnlike;
     }
 
     public static Factory factory(Map<String, Object> params) {
@@ -530,7 +540,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
             if (margin(prediction, cls, c) >= HESITANT && inputs.near(input, self)) {
                 b |= NEAR_BIT;
             }
-            if (trusted) {
+            // only keys with some history vouch for what natural inputs look like: Sybil keys of a few hundred
+            // rows each, trusted until something flags them, would otherwise be most of the owners
+            if (trusted && vouches(s, input.length)) {
                 inputs.offer(input, self);
             }
             judgeSpread(s, input, trusted);
@@ -591,14 +603,22 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 // clamped below: an input at the centre itself says nothing more than one near it
                 double v = Math.log(Math.max(ratio, SPREAD_RATIO_FLOOR));
                 s.spreadLog += (float) ((v - s.spreadLog) / s.judged);
-                if (trusted && s.judged >= SPREAD_MIN && s.queries % SPREAD_REPORT_EVERY == 0) {
-                    // a key past the threshold is no evidence of how much honest keys differ: keys that spread
-                    // their inputs, trusted until the peers have a threshold, would widen it for themselves
+                if (s.judged >= SPREAD_MIN && s.queries % SPREAD_REPORT_EVERY == 0) {
+                    // a key past the threshold (before there is one, past 1.5x) is no evidence of what natural inputs
+                    // look like nor of how much honest keys differ: keys that spread their inputs, trusted until the
+                    // peers have a threshold, would otherwise widen it for themselves and join the input reference
                     double threshold = spreadPeers.threshold(settings.spreadMargin());
-                    if (s.spreadLog <= (Double.isNaN(threshold) ? SpreadPeers.COLD_REPORT_BELOW : threshold)) {
-                        spreadPeers.report(System.identityHashCode(s), s.spreadLog);
+                    boolean unlike =
+                            s.spreadLog > (Double.isNaN(threshold) ? SpreadPeers.COLD_REPORT_BELOW : threshold);
+                    int self = System.identityHashCode(s);
+                    if (unlike && !s.spreadUnlike) {
+                        inputs.drop(self);
+                    }
+                    s.spreadUnlike = unlike;
+                    if (trusted && !unlike) {
+                        spreadPeers.report(self, s.spreadLog);
                     } else {
-                        spreadPeers.drop(System.identityHashCode(s));
+                        spreadPeers.drop(self);
                     }
                 }
             }
@@ -628,6 +648,19 @@ public final class OodDetector implements Detector<OodDetector.State> {
             return 0;
         }
         return Rows.clamp01((s.spreadLog - threshold) / settings.spreadWidth());
+    }
+
+    /**
+     * Whether a trusted key's input may join the input reference: always for inputs wider than {@code
+     * spread_max_width} (the gate's reference, as before the spread test), else from its {@value
+     * #VOUCH_AFTER}th answer and, once spreads are judged, while its own is judged and not unlike the
+     * peers'.
+     */
+    private boolean vouches(State s, int width) {
+        if (width > settings.spreadMaxWidth()) {
+            return true;
+        }
+        return s.queries >= VOUCH_AFTER && !s.spreadUnlike && (s.judged >= SPREAD_MIN || !inputs.spreadReady());
     }
 
     /** The key's window as a CDF over the bins: its entries [0, filled) are the answers in the window. */

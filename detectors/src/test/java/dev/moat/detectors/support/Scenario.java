@@ -55,7 +55,14 @@ public final class Scenario {
     public final Map<String, Long> suspiciousAt = new ConcurrentHashMap<>();
     public final Map<String, Double> maxRisk = new HashMap<>();
     public final Map<String, Verdict> firstFlag = new ConcurrentHashMap<>();
-    public final Map<String, Map<String, Double>> maxScores = new HashMap<>();
+    /**
+     * Per key, the highest score each detector reached: sampled every {@code syncEvery} events and at
+     * the end, and taken from every verdict that changes the key's level (a score that lifts a key and
+     * falls back between two samples was missed: the first flag said cross_key 1.0 while the maximum
+     * said 0.0, once in many runs).
+     */
+    public final Map<String, Map<String, Double>> maxScores = new ConcurrentHashMap<>();
+
     public final Map<String, Verdict> last = new HashMap<>();
     public final Map<String, Long> tenantExtractingAt = new ConcurrentHashMap<>();
     /** Per tenant, its verdict when it first reached suspicious. */
@@ -201,6 +208,10 @@ public final class Scenario {
         EngineListener listener = new EngineListener() {
             @Override
             public void onLevelChange(String keyId, Level from, Level to, Verdict v) {
+                v.scores()
+                        .forEach((d, sc) -> maxScores
+                                .computeIfAbsent(keyId, k -> new ConcurrentHashMap<>())
+                                .merge(d, sc.score(), Math::max));
                 if (to == Level.EXTRACTING) {
                     extractingAt.putIfAbsent(keyId, v.queries());
                 }
@@ -267,8 +278,9 @@ public final class Scenario {
             Verdict v = engine.verdict(key);
             maxRisk.merge(key, v.risk(), Math::max);
             v.scores()
-                    .forEach((d, sc) ->
-                            maxScores.computeIfAbsent(key, k -> new HashMap<>()).merge(d, sc.score(), Math::max));
+                    .forEach((d, sc) -> maxScores
+                            .computeIfAbsent(key, k -> new ConcurrentHashMap<>())
+                            .merge(d, sc.score(), Math::max));
             last.put(key, v);
         }
         for (Stream st : streams) {
