@@ -343,7 +343,9 @@ class NarrowAndWideAdaptiveAttackersTest {
     @Test
     void jbdaSybilOverFiveTenantsAtThirteenInputs() {
         Tabular t = new Tabular(13);
-        Scenario s = honest(new Scenario(ALL, t::predict), t, 1_400);
+        // one worker: with two, which rows the cross-key store holds when a row is searched depends on
+        // how the workers interleave, and one key's cross_key stayed at 0.45 in one full build of many
+        Scenario s = honest(new Scenario(ALL, t::predict).oneWorker(), t, 1_400);
         s.add(
                 null,
                 Scenario.OWN_TENANT,
