@@ -150,6 +150,38 @@ public class DetectorBenchmarks {
         }
     }
 
+    /**
+     * {@code ood} with its spread test at work (inputs at most 16 wide: run with {@code -p dims=13}):
+     * six other keys' rows (correlated, natural-like) fill the worker's input reference and the peers'
+     * spread reports first, so every measured query is projected on the minor axes and scored.
+     */
+    public static class OodSpread extends OneKey {
+        Detector.Factory factory() {
+            return OodDetector.factory(Map.of("input_seed", 7L));
+        }
+
+        @Setup(Level.Trial)
+        public void otherKeys() {
+            SplittableRandom r = new SplittableRandom(13);
+            Object[] others = new Object[6];
+            for (int k = 0; k < others.length; k++) {
+                others[k] = detector.newState();
+            }
+            for (int q = 0; q < 800; q++) {
+                for (Object other : others) {
+                    double[] x = new double[dims];
+                    double a = r.nextDouble(4, 12);
+                    double b = r.nextDouble(-2, 2);
+                    for (int j = 0; j < dims; j++) {
+                        x[j] = a + b * j / dims + r.nextDouble(-0.5, 0.5);
+                    }
+                    time += 50;
+                    detector.update(other, x, predictions[q % rows], time);
+                }
+            }
+        }
+    }
+
     public static class Coverage extends OneKey {
         Detector.Factory factory() {
             return CoverageDetector.factory(Map.of());
@@ -181,6 +213,12 @@ public class DetectorBenchmarks {
     }
 
     /** Budget: 5 us per query (ood's, with its input gate on). */
+    /** The spread test's cost at 13 inputs (against {@link #ood} at the same width). */
+    @Benchmark
+    public double oodSpread(OodSpread k) {
+        return k.update();
+    }
+
     @Benchmark
     public double oodInputGate(OodInputGate k) {
         return k.update();

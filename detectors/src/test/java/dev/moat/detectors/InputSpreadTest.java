@@ -51,6 +51,22 @@ class InputSpreadTest {
     }
 
     /**
+     * A small deployment: three customers of the clinical model (the fewest the input reference forms
+     * from) and a random-row thief who arrives after them. The spread test needs three trusted keys
+     * with 256 answers each, no more, so the thief is flagged; none of the customers is.
+     */
+    @Test
+    void randomRowsInASmallDeploymentOfThreeCustomersAreSeen() {
+        Unsure d = Unsure.clinical(7, 0.7);
+        Scenario s = population(d, 7, 3, 0).oneWorker();
+        s.add("random", null, d.random(701), 600, 900_000, () -> 2_000);
+        s.run();
+        UnsureModelsProbe.print("spread-small", s);
+        UnsureModelsTest.assertHonestOk(s, "small deployment");
+        assertThat(s.extractingAt.get("random")).as(s.report()).isNotNull().isLessThanOrEqualTo(300L);
+    }
+
+    /**
      * Pinned (fails when it closes): keys that spread their inputs and are most of a worker's keys from
      * a cold start are the reference (8 random-row keys and 3 honest ones, all from the first rows):
      * the typical key is theirs, so none of them is beyond it. A calibration of the inputs (not built)

@@ -23,7 +23,7 @@ import java.util.Arrays;
 final class SpreadPeers {
 
     static final int KEYS = 64;
-    static final int MIN_KEYS = 5;
+    static final int MIN_KEYS = 3;
     static final double WIDTH = 4;
     static final int RECOMPUTE_EVERY = 8;
 
