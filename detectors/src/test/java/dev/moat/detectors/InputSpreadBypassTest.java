@@ -68,7 +68,10 @@ class InputSpreadBypassTest {
 
     // ---- the attackers ----------------------------------------------------------------------
 
-    /** Uniform rows in a box of {@code width} x each feature's range around a random point (the box inside the features' box). */
+    /**
+     * Uniform rows in a box of {@code width} x each feature's range around a random point (the box
+     * inside the features' box).
+     */
     static QuerySource subBox(Unsure d, long seed, double width) {
         Random r = new Random(seed);
         int m = d.dims();
@@ -131,7 +134,10 @@ class InputSpreadBypassTest {
         });
     }
 
-    /** Normal rows with the mean and covariance of the thief's own 300 natural records, clipped and snapped to the data's form. */
+    /**
+     * Normal rows with the mean and covariance of the thief's own 300 natural records, clipped and
+     * snapped to the data's form.
+     */
     static QuerySource gaussian(Unsure d, long seed) {
         Random r = new Random(seed);
         int m = d.dims();
@@ -224,7 +230,8 @@ class InputSpreadBypassTest {
      * its own centre than natural records do (a uniform 30% has a standard deviation of 0.09 of the
      * range against the records' 0.17, and 0.09 against 0.5 on the binary features), so the spread test
      * never scores; the two of the eight whose boxes fall where the model is unsure are flagged by the
-     * confidence test and boundary (measured 2026-11-29: keys 2 and 7, at 100 and 61 rows), six are never flagged. Together
+     * confidence test and boundary (measured 2026-11-29: keys 2 and 7, at 100 and 61 rows), six are
+     * never flagged. Together
      * the boxes are worth nearly what random rows are to a label-only learner: 1-NN agreement on
      * uniform rows of the box 0.86 (random rows 0.88, natural rows 0.83), softmax regression 0.86
      * (0.98).
@@ -344,8 +351,8 @@ class InputSpreadBypassTest {
     /**
      * Random rows diluted with natural ones: one for one is flagged (measured 2026-11-29: 430 rows, the
      * spread at 2.0x past the peers' 1.7x); pinned (fails when it closes): two in five and one in three
-     * are never flagged in 2,400 rows (ood at most 0.33 and 0.11, risk at most 0.42 and 0.19), so the line lies between 40% and 50% random
-     * rows, and the thief pays 2.5 queries per random row.
+     * are never flagged in 2,400 rows (ood at most 0.33 and 0.11, risk at most 0.42 and 0.19), so the
+     * line lies between 40% and 50% random rows, and the thief pays 2.5 queries per random row.
      */
     @Test
     void randomRowsDilutedTwoToThreeBypass() {
