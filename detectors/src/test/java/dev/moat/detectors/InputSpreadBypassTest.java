@@ -2,6 +2,7 @@ package dev.moat.detectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.detectors.engine.DetectorProfile;
 import dev.moat.detectors.support.LineSearch;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Surrogate;
@@ -34,8 +35,30 @@ class InputSpreadBypassTest {
 
     static final long START = 600_000;
 
+    /**
+     * Every detector as the examples configure them; with {@code -Dspreadadv.off=true} the spread test
+     * off ({@code spread_max_width: 0}), to see which flags are the spread test's.
+     */
+    static final DetectorProfile PROFILE = Boolean.getBoolean("spreadadv.off")
+            ? DetectorProfile.fromConfig(Map.of(
+                    "prada",
+                    Map.of("delta", 0.9, "step_sample_seed", 7L),
+                    "volume",
+                    Map.of(),
+                    "boundary",
+                    Map.of(),
+                    "ood",
+                    Map.of("input_seed", 7L, "spread_max_width", 0),
+                    "coverage",
+                    Map.of(),
+                    "tenant",
+                    Map.of("prada", Map.of("step_sample_seed", 7L)),
+                    "cross_key",
+                    Map.of("sample_seed", 7L)))
+            : NarrowAndWideAdaptiveAttackersTest.ALL;
+
     private static Scenario population(Unsure d, long seed) {
-        Scenario s = new Scenario(NarrowAndWideAdaptiveAttackersTest.ALL, d::predict);
+        Scenario s = new Scenario(PROFILE, d::predict);
         for (int k = 0; k < 12; k++) {
             s.add("honest-" + k, "good", d.peer(seed * 100 + k), 1_500, k * 700L, () -> 2_000);
         }
@@ -365,5 +388,50 @@ class InputSpreadBypassTest {
         assertThat(s.suspiciousAt.get("dilute-1-1")).as(s.report()).isNotNull().isLessThanOrEqualTo(650L);
         assertThat(s.suspiciousAt.get("dilute-2-3")).as(s.report()).isNull();
         assertThat(s.suspiciousAt.get("dilute-1-2")).as(s.report()).isNull();
+    }
+
+    /**
+     * On wine (correlated features, confident only near its three classes) the spread test does see
+     * what it does not on the clinical model: an 80% box centred on the records' mean (measured
+     * 2026-11-29: at 430 rows, 3.6x the trusted keys' spread past the peers' 1.5x) and random rows
+     * diluted one in four (430 rows, 1.6x past 1.4x; one for one at 430). Pinned (fails when it
+     * closes): one random row in eight is not flagged in 600 rows (risk at most 0.45, prada's).
+     */
+    @Test
+    void wineCatchesTheWideBoxAndOneInFourDilutionOneInEightBypass() {
+        Unsure w = Unsure.wine(16, 0.8);
+        Map<String, QuerySource> a = new LinkedHashMap<>();
+        a.put("box80", centredBox(w, 1_860, 0.8));
+        a.put("dilute-1-1", LineSearch.interleaved(w.random(1_861), w.peer(1_862), 1, 1));
+        a.put("dilute-1-3", LineSearch.interleaved(w.random(1_863), w.peer(1_864), 1, 3));
+        a.put("dilute-1-7", LineSearch.interleaved(w.random(1_865), w.peer(1_866), 1, 7));
+        Scenario s = run("wine-spread", w, 16, a, 600);
+        assertThat(s.suspiciousAt.get("box80")).as(s.report()).isNotNull().isLessThanOrEqualTo(500L);
+        assertThat(s.suspiciousAt.get("dilute-1-1")).as(s.report()).isNotNull().isLessThanOrEqualTo(550L);
+        assertThat(s.suspiciousAt.get("dilute-1-3")).as(s.report()).isNotNull().isLessThanOrEqualTo(600L);
+        assertThat(s.suspiciousAt.get("dilute-1-7")).as(s.report()).isNull();
+    }
+
+    /**
+     * Pinned (fails when it closes): the sub-box Sybil on wine. The spread test scores none of six
+     * keys in 30% boxes nor of four in 10% boxes (600 rows each); the confidence test flags the boxes
+     * that fall away from the classes (measured 2026-11-29: 4 of the 30% boxes and 1 of the 10% ones,
+     * at 100 rows), the rest are never flagged.
+     */
+    @Test
+    void subBoxSybilOnWineBypass() {
+        Unsure w = Unsure.wine(16, 0.8);
+        Map<String, QuerySource> a = new LinkedHashMap<>();
+        a.putAll(keys("box30-", 6, k -> subBox(w, 1_800 + k, 0.3)));
+        a.putAll(keys("box10-", 4, k -> subBox(w, 1_850 + k, 0.1)));
+        Scenario s = run("wine-sub-box", w, 16, a, 600);
+        long quiet30 = InputSpreadTest.keys(s, "box30-").stream()
+                .filter(k -> s.suspiciousAt.get(k) == null)
+                .count();
+        long quiet10 = InputSpreadTest.keys(s, "box10-").stream()
+                .filter(k -> s.suspiciousAt.get(k) == null)
+                .count();
+        assertThat(quiet30).as(s.report()).isGreaterThanOrEqualTo(2);
+        assertThat(quiet10).as(s.report()).isGreaterThanOrEqualTo(3);
     }
 }
