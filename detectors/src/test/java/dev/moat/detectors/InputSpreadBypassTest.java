@@ -329,8 +329,8 @@ class InputSpreadBypassTest {
      * (independent features given the class) and on wine (correlated) the draws mix the classes'
      * shifts, land where the model is unsure and are flagged by the confidence test (measured
      * 2026-11-29: 100 and 120 rows), not by the spread test. Random rows snapped to the data's form
-     * (integers, binary values) are flagged as random rows are (310 on both, the first rows the
-     * spread test judges after the attackers start with the reference).
+     * (integers, binary values) are flagged by the spread test as random rows are (430 on both: 2.8x
+     * and 6.5x the trusted keys' spread; with the spread test off, never).
      */
     @Test
     void marginalsAndSnappedRandomRowsAreFlagged() {
