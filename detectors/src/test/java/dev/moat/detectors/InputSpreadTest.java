@@ -91,7 +91,7 @@ class InputSpreadTest {
      * Random rows sent one for one with natural rows are still flagged (the key's centre sits between
      * the two, and both kinds lie farther from it than a natural key's rows from its own): suspicious
      * within 600 rows. Pinned (fails when it closes): one random row in four is not (1.3x the trusted
-     * keys' spread against a threshold of at least 1.35x); the thief then pays four queries for each
+     * keys' spread against a threshold of at least 1.49x); the thief then pays four queries for each
      * random row.
      */
     @Test

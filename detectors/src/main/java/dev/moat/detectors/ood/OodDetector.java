@@ -94,7 +94,7 @@ import java.util.Set;
  * swing) barely move along those axes; random and synthetic rows break the correlations and the
  * features' ranges and do. The key's score reads the mean log ratio over its last 256 inputs (from
  * 128): 0 at the trusted keys' median plus the larger of {@code spread_margin} (0.3, 1.35x) and four
- * robust deviations ({@link SpreadPeers}), at least 0.25, 1 at {@code spread_width} (0.2) past it.
+ * robust deviations ({@link SpreadPeers}), at least 0.4 (1.49x), 1 at {@code spread_width} (0.2) past it.
  * Measured (ood/InputSpreadProbe, InputSpreadTest): honest keys 0.0-0.16, random rows on the clinical
  * model 0.74-0.84, on wine-13 1.8; EXTRACTING at 150 rows. What it cannot see: random rows diluted
  * 1:3 with natural ones (1:1 is flagged), synthetic rows drawn from each feature's own marginal
