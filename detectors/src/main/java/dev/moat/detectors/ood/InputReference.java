@@ -56,6 +56,9 @@ final class InputReference {
      */
     static final int SPREAD_MEMORY = 16;
 
+    /** The spread test's scale of a coordinate is at least its rows' range over this. */
+    static final double SPREAD_RANGE_SHARE = 8;
+
     /** An owner's rows say how far its inputs lie from its own centre once it has this many. */
     static final int SPREAD_OWNER_ROWS = 4;
 
@@ -74,6 +77,7 @@ final class InputReference {
     private boolean ready;
     private final double[] center = new double[DIMS];
     private final double[] scale = new double[DIMS];
+    private final double[] spreadScale = new double[DIMS];
     private final double[] chol = new double[DIMS * DIMS];
     /**
      * The spread test's whitening: row k is the covariance's (every row's, untrimmed) k-th unit
@@ -261,7 +265,7 @@ final class InputReference {
             return Double.NaN;
         }
         for (int j = 0; j < m; j++) {
-            double v = (coordinate(input, j) - centre[j]) / scale[j];
+            double v = (coordinate(input, j) - centre[j]) / spreadScale[j];
             z[j] = Math.max(-1e6, Math.min(1e6, v));
         }
         return minorSpread(z) / spreadLimit2;
@@ -359,6 +363,7 @@ final class InputReference {
             }
             Arrays.sort(column, 0, filled);
             double med = median(column, filled);
+            double range = column[filled - 1] - column[0];
             double absDev = 0;
             for (int r = 0; r < filled; r++) {
                 column[r] = Math.abs(column[r] - med);
@@ -369,9 +374,13 @@ final class InputReference {
             double s = Math.max(mad, 1.2533 * absDev / filled);
             center[j] = med;
             scale[j] = Math.max(s, 1e-9 * (1 + Math.abs(med)));
+            // the spread test's scale: at least an eighth of the rows' range (a rare value of a nearly constant
+            // feature, a flag set on one row in a hundred, has a robust scale near 0 and would lie thousands of
+            // scales out), and a coordinate constant over every row is left out (no scale to measure it by)
+            spreadScale[j] = range > 0 ? Math.max(s, range / SPREAD_RANGE_SHARE) : Double.POSITIVE_INFINITY;
         }
         Arrays.fill(kept, 0, filled, true);
-        fitCovariance();
+        fitCovariance(spreadScale);
         fitBasis();
         double fresh = spreadLimit();
         if (fresh < 0) {
@@ -387,6 +396,7 @@ final class InputReference {
             System.out.println("REFIT filled=" + filled + " owners=" + owners() + " limit=" + spreadLimit2 + " ev="
                     + java.util.Arrays.toString(java.util.Arrays.copyOf(eigenValues, m)));
         }
+        fitCovariance(scale);
         // one trimming step: refit on the rows nearest the first fit
         for (int r = 0; r < filled; r++) {
             standardised(r);
@@ -403,7 +413,7 @@ final class InputReference {
         for (int r = 0; r < filled; r++) {
             kept[r] = dist[r] <= cut;
         }
-        fitCovariance();
+        fitCovariance(scale);
         for (int r = 0; r < filled; r++) {
             standardised(r);
             solve(z, y);
@@ -467,7 +477,7 @@ final class InputReference {
         int h = minorAxes();
         Arrays.fill(mean, 0);
         for (int r = 0; r < filled; r++) {
-            standardised(r);
+            standardised(r, spreadScale);
             for (int k = 0; k < h; k++) {
                 double acc = 0;
                 for (int j = 0; j < m; j++) {
@@ -530,8 +540,12 @@ final class InputReference {
     }
 
     private void standardised(int r) {
+        standardised(r, scale);
+    }
+
+    private void standardised(int r, double[] sc) {
         for (int j = 0; j < m; j++) {
-            z[j] = Math.max(-1e6, Math.min(1e6, (rows[r * DIMS + j] - center[j]) / scale[j]));
+            z[j] = Math.max(-1e6, Math.min(1e6, (rows[r * DIMS + j] - center[j]) / sc[j]));
         }
     }
 
@@ -557,12 +571,12 @@ final class InputReference {
     }
 
     /** The covariance of the kept rows' standardised coordinates plus the ridge, into {@link #chol} as L. */
-    private void fitCovariance() {
+    private void fitCovariance(double[] sc) {
         Arrays.fill(mean, 0);
         int n = 0;
         for (int r = 0; r < filled; r++) {
             if (kept[r]) {
-                standardised(r);
+                standardised(r, sc);
                 for (int j = 0; j < m; j++) {
                     mean[j] += z[j];
                 }
@@ -575,7 +589,7 @@ final class InputReference {
         Arrays.fill(cov, 0);
         for (int r = 0; r < filled; r++) {
             if (kept[r]) {
-                standardised(r);
+                standardised(r, sc);
                 for (int a = 0; a < m; a++) {
                     double da = z[a] - mean[a];
                     for (int b = 0; b <= a; b++) {

@@ -212,6 +212,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
     /** Spread ratios below this count as this (logs of inputs at the key's very centre would dominate). */
     static final double SPREAD_RATIO_FLOOR = 0.05;
 
+    /** The log of one input's spread ratio, as a key's mean takes it: clamped below (see {@link #SPREAD_RATIO_FLOOR}). */
+    static double spreadLog(double ratio) {
+        return Math.log(Math.max(ratio, SPREAD_RATIO_FLOOR));
+    }
+
     /** The quantile, over trusted keys' weight, of their D- that measures how much the peers differ. */
     static final double SPREAD_QUANTILE = 0.75;
 
@@ -601,7 +606,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     s.judged++;
                 }
                 // clamped below: an input at the centre itself says nothing more than one near it
-                double v = Math.log(Math.max(ratio, SPREAD_RATIO_FLOOR));
+                double v = spreadLog(ratio);
                 s.spreadLog += (float) ((v - s.spreadLog) / s.judged);
                 if (s.judged >= SPREAD_MIN && s.queries % SPREAD_REPORT_EVERY == 0) {
                     // a key past the threshold (before there is one, past 1.5x) is no evidence of what natural inputs
