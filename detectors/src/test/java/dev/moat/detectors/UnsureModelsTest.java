@@ -233,8 +233,8 @@ class UnsureModelsTest {
      * nothing), random sizes never repeat a move ({@code cross_key}'s narrow test), PRADA's distance
      * test is capped under suspicious, and steps of 0-20% of each feature's range from natural rows
      * spread the inputs by only 10-20% more than an honest key's (the spread test needs most of a key's
-     * inputs beyond the peers' median distance). On wine-13, whose features correlate, the same
-     * attacks break the correlations and the spread test flags them at 100-150 rows.
+     * inputs beyond the peers' median distance). On wine-13, whose features correlate, the random-size
+     * JbDA is flagged at 100 (confidence test) and 3 of the Sybil's 5 keys at 180-310 (spread test).
      */
     @Test
     void randomSizeJbdaOnABinaryModelThatExtrapolatesConfidentlyBypass() {

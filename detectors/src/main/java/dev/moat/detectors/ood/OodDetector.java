@@ -96,7 +96,7 @@ import java.util.Set;
  * 128): 0 at the trusted keys' median plus the larger of {@code spread_margin} (0.3, 1.35x) and four
  * robust deviations ({@link SpreadPeers}), at least 0.4 (1.49x), 1 at {@code spread_width} (0.2) past it.
  * Measured (ood/InputSpreadProbe, InputSpreadTest): honest keys 0.0-0.16, random rows on the clinical
- * model 0.74-0.84, on wine-13 1.8; EXTRACTING at 150 rows. What it cannot see: random rows diluted
+ * model 0.74-0.84, on wine-13 1.8; EXTRACTING at 150-180 rows. What it cannot see: random rows diluted
  * 1:3 with natural ones (1:1 is flagged), synthetic rows drawn from each feature's own marginal
  * where the features are independent (they are natural records), steps that stay near natural
  * records (the clinical model's random-size JbDA: 1.25-1.3x), and thieves who are most of the trusted
