@@ -185,7 +185,7 @@ class HonestTrafficThatLooksLikeProbingTest {
      * along most directions), test-time augmentation (each record then 5 variants: 1% noise, a
      * brightness scaling of up to 10%, or both) and saturated records (stretched 3x about each
      * feature's mid-range and clipped) leave those directions as random rows do, and the spread test
-     * flags both at 150 rows (measured by {@code ood/InputSpreadProbe}: augmentation 2.5x the trusted
+     * flags both at 430 rows (measured by {@code ood/InputSpreadProbe}: augmentation 2.5x the trusted
      * keys' spread, saturated records about 70x, against 2.1-2.3x for random rows in the box of the
      * clinical model and at most 1.2x for its honest keys). No rule on the inputs alone can let them
      * through and stop equation solving with random rows on a model that is confident far from its

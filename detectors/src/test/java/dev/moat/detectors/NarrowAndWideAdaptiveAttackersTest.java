@@ -107,7 +107,7 @@ class NarrowAndWideAdaptiveAttackersTest {
      * at 642 rows, mixed 1:1 at 1,242 (EXTRACTING 1,442); random-size steps mixed 1:1 (no move
      * repeats) and per-feature mixed 1:3 (a step in 4 rows: too few in the window) were not, until
      * {@code ood}'s spread test (2026-11-29: the steps leave the directions natural records barely
-     * vary on): all four are flagged by it, at 410 (unmixed), 470-530 (mixed 1:1) and 950 (per-feature
+     * vary on): all four are flagged by it, at 460 (unmixed), 550-630 (mixed 1:1) and 1,150 (per-feature
      * mixed 1:3) rows in the run that changed this test (was {@code
      * jbdaAfterANaturalWarmUpAtThirteenInputsBypass}).
      */
@@ -168,8 +168,8 @@ class NarrowAndWideAdaptiveAttackersTest {
      * search after 300 natural rows mixed 1:1 is flagged at 720 (EXTRACTING at 770).
      * (Equation solving on a 13-input logistic model needs about (13 + 1) x 3 = 42 answers, under
      * ood's 100-query minimum, whatever it mixes in.) Since {@code ood}'s spread test (2026-11-29)
-     * the equation solving after 300 natural rows mixed 1:3 is flagged too (at 410 rows, EXTRACTING
-     * 420: its random rows spread along every axis); the line search mixed 1:3 stays near natural
+     * the equation solving after 300 natural rows mixed 1:3 is flagged too (at 470 rows, EXTRACTING
+     * 480: its random rows spread along every axis); the line search mixed 1:3 stays near natural
      * rows and is still not.
      */
     @Test
@@ -435,7 +435,7 @@ class NarrowAndWideAdaptiveAttackersTest {
      * displacement that noise does not have: cross_key stays at 0 on every key of both. {@code ood}'s
      * confidence test flagged most keys (random-size first key 100, the others 370-420, one never:
      * this test was {@code randomSizeAndJitteredJbdaSybilsAtThirteenInputsBypass}); since its spread
-     * test (2026-11-29) every key of both is EXTRACTING at 100-150 rows, each by its own inputs' spread.
+     * test (2026-11-29) every key of both is EXTRACTING at 100-430 rows, each by its own inputs' spread.
      */
     @Test
     void randomSizeAndJitteredJbdaSybilsAtThirteenInputsAreSeenByTheirSpread() {
