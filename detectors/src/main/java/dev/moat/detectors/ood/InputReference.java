@@ -29,6 +29,13 @@ import java.util.SplittableRandom;
  *       typically are from each other's, with room for 2x. A key's own rows never vouch for it.
  * </ul>
  *
+ * <p>The same rows serve {@link OodDetector}'s spread test (inputs at most {@code spread_max_width}
+ * wide): the principal axes of every row's covariance under a scale of at least an eighth of each
+ * coordinate's range ({@link #fitBasis}), and the trusted population's typical spread along the less
+ * varied half of them ({@link #spreadLimit}, averaged over refits), against which {@link
+ * #spreadRatio} measures an input's distance from its key's own centre. Either use turns the
+ * collection of rows on.
+ *
  * <p>Not ready (every query judged "not near", so ood acts as without the gate) until {@value
  * #MIN_ROWS} rows from {@value #MIN_OWNERS} keys; inputs of another width than the first trusted one
  * seen are never near. Cost per query: the sampled coordinates' whitening ({@value #DIMS}^2 / 2
@@ -391,10 +398,6 @@ final class InputReference {
             spreadLimit2 = spreadLimit2 <= 0
                     ? fresh
                     : Math.exp(Math.log(spreadLimit2) + (Math.log(fresh) - Math.log(spreadLimit2)) / spreadRefits);
-        }
-        if (Boolean.getBoolean("moat.spreadDebug")) {
-            System.out.println("REFIT filled=" + filled + " owners=" + owners() + " limit=" + spreadLimit2 + " ev="
-                    + java.util.Arrays.toString(java.util.Arrays.copyOf(eigenValues, m)));
         }
         fitCovariance(scale);
         // one trimming step: refit on the rows nearest the first fit
