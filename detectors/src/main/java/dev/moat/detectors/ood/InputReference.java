@@ -95,6 +95,8 @@ final class InputReference {
 
     private final double[] eigenValues = new double[DIMS];
     private final double[] eigenVectors = new double[DIMS * DIMS];
+    private final double[] eigenWork = new double[DIMS * DIMS];
+    private final long[] byValue = new long[DIMS];
     private final double[] squares = new double[DIMS];
     private final float[] white = new float[ROWS * DIMS];
     private double limit2 = -1;
@@ -289,15 +291,24 @@ final class InputReference {
      * alike), it is how far the input lies along half of them.
      */
     private double minorSpread(double[] standardised) {
+        int h = project(standardised, squares);
+        for (int k = 0; k < h; k++) {
+            squares[k] *= squares[k];
+        }
+        return meanOf(squares, h);
+    }
+
+    /** The coordinates of {@code standardised} on the minor axes, into {@code out}; returns how many. */
+    private int project(double[] standardised, double[] out) {
         int h = minorAxes();
         for (int k = 0; k < h; k++) {
             double acc = 0;
             for (int j = 0; j < m; j++) {
                 acc += basis[k * DIMS + j] * standardised[j];
             }
-            squares[k] = acc * acc;
+            out[k] = acc;
         }
-        return meanOf(squares, h);
+        return h;
     }
 
     private static double meanOf(double[] values, int h) {
@@ -340,16 +351,12 @@ final class InputReference {
     }
 
     private void solve(double[] in, double[] out) {
-        solve(chol, in, out);
-    }
-
-    private void solve(double[] l, double[] in, double[] out) {
         for (int i = 0; i < m; i++) {
             double acc = in[i];
             for (int k = 0; k < i; k++) {
-                acc -= l[i * DIMS + k] * out[k];
+                acc -= chol[i * DIMS + k] * out[k];
             }
-            out[i] = acc / l[i * DIMS + i];
+            out[i] = acc / chol[i * DIMS + i];
         }
     }
 
@@ -481,13 +488,10 @@ final class InputReference {
         Arrays.fill(mean, 0);
         for (int r = 0; r < filled; r++) {
             standardised(r, spreadScale);
+            project(z, y);
             for (int k = 0; k < h; k++) {
-                double acc = 0;
-                for (int j = 0; j < m; j++) {
-                    acc += basis[k * DIMS + j] * z[j];
-                }
-                white[r * DIMS + k] = (float) acc;
-                mean[k] += acc / filled;
+                white[r * DIMS + k] = (float) y[k];
+                mean[k] += y[k] / filled;
             }
         }
         int owners = 0;
@@ -554,16 +558,14 @@ final class InputReference {
 
     /** The spread test's {@link #basis} from {@link #cov} as {@link #fitCovariance} left it (the lower triangle). */
     private void fitBasis() {
-        double[] a = eigenVectors.clone();
-        System.arraycopy(cov, 0, a, 0, cov.length);
-        SymmetricEigen.decompose(a, m, DIMS, eigenValues, eigenVectors);
+        System.arraycopy(cov, 0, eigenWork, 0, cov.length);
+        SymmetricEigen.decompose(eigenWork, m, DIMS, eigenValues, eigenVectors);
         // the axes in ascending order of variance: the spread test reads the minor ones
-        long[] byValue = new long[m];
         for (int k = 0; k < m; k++) {
             // eigenvalues of a covariance plus the ridge are positive, so the float bits sort as the values
             byValue[k] = ((long) Float.floatToIntBits((float) Math.max(eigenValues[k], RIDGE)) << 32) | k;
         }
-        Arrays.sort(byValue);
+        Arrays.sort(byValue, 0, m);
         for (int i = 0; i < m; i++) {
             int k = (int) byValue[i];
             double inv = 1 / Math.sqrt(Math.max(eigenValues[k], RIDGE));

@@ -191,7 +191,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     static final int SPREAD_MIN = 128;
 
-    /** A trusted key reports its share of inputs beyond to {@link SpreadPeers} every this many answers. */
+    /** A key's spread is checked against the peers' threshold, and reported to {@link SpreadPeers} if trusted and like them, every this many answers. */
     static final int SPREAD_REPORT_EVERY = 64;
 
     /**
@@ -585,10 +585,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
     }
 
     /**
-     * The spread test's bit for one input: whether it lies farther from the key's own centre than
-     * {@value InputReference#SPREAD_QUANTILE} of the peers' inputs lie from theirs ({@link
-     * InputReference#beyondSpread}); then the input moves the centre. Only inputs at most {@code
-     * spread_max_width} wide, of the reference's width.
+     * One input's turn in the spread test: its log spread ratio ({@link InputReference#spreadRatio},
+     * from the key's own centre) joins the key's mean, then the input moves the centre. Only inputs at
+     * most {@code spread_max_width} wide, of the reference's width.
      */
     private void judgeSpread(State s, double[] input, boolean trusted) {
         int width = inputs.width();
