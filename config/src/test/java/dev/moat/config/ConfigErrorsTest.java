@@ -223,7 +223,7 @@ class ConfigErrorsTest {
         assertThat(errors(BASE + """
                 policies:
                   p:
-                    detectors: {ood: {max_widening: 0.5, window: 5, d_low: 0.3, d_high: 0.2, maxwidening: 2, input_near: 11, input_seed: 0.5, spread_max_width: 17}}
+                    detectors: {ood: {max_widening: 0.5, window: 5, d_low: 0.3, d_high: 0.2, maxwidening: 2, input_near: 11, input_seed: 0.5, spread_max_width: -1}}
                 """))
                 .containsExactly(
                         "test.yaml:7:37: policies.p.detectors.ood.max_widening: \"0.5\" (expected a number in [1, 10])",
@@ -234,7 +234,7 @@ class ConfigErrorsTest {
                                 + "min_queries, reference_confidences, spread_margin, spread_max_width, spread_width, window)",
                         "test.yaml:7:106: policies.p.detectors.ood.input_near: \"11\" (expected a number in [0, 10])",
                         "test.yaml:7:122: policies.p.detectors.ood.input_seed: \"0.5\" (expected a whole number)",
-                        "test.yaml:7:145: policies.p.detectors.ood.spread_max_width: \"17\" (expected a whole number in [0, 16])");
+                        "test.yaml:7:145: policies.p.detectors.ood.spread_max_width: \"-1\" (expected a whole number in [0, 65536])");
     }
 
     @Test

@@ -44,6 +44,9 @@ class UnsureModelsProbe {
                     "cross_key", Map.of("sample_seed", 7L)));
 
     static Unsure model(String name, long seed, double top1) {
+        if (name.startsWith("cells")) {
+            return Unsure.cells(seed, top1, Integer.parseInt(name.substring("cells".length())));
+        }
         return switch (name) {
             case "clinical" -> Unsure.clinical(seed, top1);
             case "wine" -> Unsure.wine(seed, top1);

@@ -156,7 +156,7 @@ final class PolicySection {
             "min_queries", new long[] {1, 100_000},
             "min_keys", new long[] {1, 100_000},
             "input_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
-            "spread_max_width", new long[] {0, 16});
+            "spread_max_width", new long[] {0, 65_536});
     private static final Map<String, double[]> OOD_NUMBERS = Map.of(
             "d_low", new double[] {0, 1},
             "d_high", new double[] {0, 1},

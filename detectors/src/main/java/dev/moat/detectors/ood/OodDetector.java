@@ -85,7 +85,7 @@ import java.util.Set;
  * <p><b>Inputs that spread like no peer's (narrow inputs, on by default).</b> A model that is
  * confident far from its data (a linear model under a softmax, a binary clinical model) answers random
  * rows as confidently as natural ones, so the confidence test cannot see Tramer's equation solving or
- * random-size JbDA at 13 inputs. For inputs at most {@code spread_max_width} (16; 0 turns it off)
+ * random-size JbDA at 13 inputs. For inputs at most {@code spread_max_width} (63, 16 coordinates sampled from 17 on; 0 turns it off)
  * wide, the worker's {@link InputReference} (its trusted keys' inputs) also keeps the principal axes
  * of those inputs, and each key its own centre (the mean of its first 64 inputs, then an exponentially
  * weighted one): each input's {@link InputReference#spreadRatio} is how far it lies from the key's
@@ -191,6 +191,17 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     static final int SPREAD_MIN = 128;
 
+    /**
+     * The widest inputs the spread test judges by default ({@code spread_max_width}): records of up
+     * to 63 features (from 17 on, 16 of them sampled). Not images from 8x8 on: a customer who sends
+     * mostly one class of images spreads along directions the other classes barely vary on, as random
+     * rows do (2.0-2.8x on the 64-input digits, {@code InputSpreadWidthTest}).
+     */
+    static final int SPREAD_MAX_WIDTH = 63;
+
+    /** The largest {@code spread_max_width} accepted. */
+    static final int SPREAD_MAX_WIDTH_LIMIT = 65_536;
+
     /** A key's spread is checked against the peers' threshold, and reported to {@link SpreadPeers} if trusted and like them, every this many answers. */
     static final int SPREAD_REPORT_EVERY = 64;
 
@@ -278,7 +289,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     raw.containsKey("input_seed") ? p.integer("input_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
                     p.number("spread_margin", 0.3, 0, 5),
                     p.number("spread_width", 0.2, 0.01, 5),
-                    (int) p.integer("spread_max_width", InputReference.DIMS, 0, InputReference.DIMS),
+                    (int) p.integer("spread_max_width", SPREAD_MAX_WIDTH, 0, SPREAD_MAX_WIDTH_LIMIT),
                     cdf,
                     Map.of(),
                     Map.of());

@@ -510,6 +510,97 @@ public abstract class Unsure extends HonestDomain {
     }
 
     /**
+     * {@code dims} continuous measurements of a binary model (like UCI breast cancer, 30 features:
+     * ten measurements of a cell nucleus, each as a mean, a standard error and a worst value), each
+     * on its own scale (ranges 0.01 to 2,500, their decimals set by the scale) and strongly correlated
+     * through three shared latent factors (size, shape, texture) and a class shift; the model is
+     * nearest class mean under the features' standard deviations (linear, so confident far from its
+     * data) with a temperature for a median top-1 of {@code medianTop1}. Any width: for the widths
+     * between the spread test's 16 and the wide models.
+     */
+    public static Unsure cells(long seed, double medianTop1, int dims) {
+        return new Cells(seed, medianTop1, dims);
+    }
+
+    static final class Cells extends Unsure {
+        private final long seed;
+        private final double medianTop1;
+        private final double[] shift;
+        private final double[][] load;
+        private final double[] decimals;
+
+        Cells(long seed, double medianTop1, int dims) {
+            super(dims, 2, "cells-" + dims);
+            this.seed = seed;
+            this.medianTop1 = medianTop1;
+            Random r = new Random(seed);
+            shift = new double[dims];
+            load = new double[3][dims];
+            decimals = new double[dims];
+            double norm = 0;
+            for (int j = 0; j < dims; j++) {
+                double range = Math.pow(10, -2 + 5.4 * r.nextDouble());
+                lo[j] = range * 0.2 * r.nextDouble();
+                hi[j] = lo[j] + range;
+                decimals[j] = Math.max(0, Math.min(4, Math.ceil(2 - Math.log10(range))));
+                shift[j] = (r.nextBoolean() ? 1 : -1) * (0.2 + 0.8 * r.nextDouble());
+                norm += shift[j] * shift[j];
+                load[0][j] = 0.5 + 0.4 * r.nextDouble();
+                load[1][j] = 0.5 * r.nextGaussian();
+                load[2][j] = 0.3 * r.nextGaussian();
+            }
+            for (int j = 0; j < dims; j++) {
+                shift[j] *= 2.4 / Math.sqrt(norm);
+            }
+            fitNearestMean(r, 1_000);
+            calibrate(medianTop1, r);
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            double f1 = r.nextGaussian();
+            double f2 = r.nextGaussian();
+            double f3 = r.nextGaussian();
+            double[] x = new double[dims];
+            for (int j = 0; j < dims; j++) {
+                double z = (c == 1 ? shift[j] : 0)
+                        + f1 * load[0][j]
+                        + f2 * load[1][j]
+                        + f3 * load[2][j]
+                        + 0.6 * r.nextGaussian();
+                x[j] = clip(j, lo[j] + (hi[j] - lo[j]) * (0.35 + z / 7));
+            }
+            return snap(x);
+        }
+
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            double[] y = x.clone();
+            for (int j = 0; j < dims; j++) {
+                if (r.nextDouble() < 0.1) {
+                    y[j] = clip(j, y[j] + (r.nextBoolean() ? 1 : -1) * Math.pow(10, -decimals[j]));
+                }
+            }
+            return snap(y);
+        }
+
+        @Override
+        public double[] snap(double[] x) {
+            double[] y = x.clone();
+            for (int j = 0; j < dims; j++) {
+                double q = Math.pow(10, decimals[j]);
+                y[j] = clip(j, Math.rint(y[j] * q) / q);
+            }
+            return y;
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new Cells(seed * 7_919 + s, medianTop1, dims);
+        }
+    }
+
+    /**
      * 32x32x3 images (pixel values 0-255) of 10 classes, like CIFAR-10: each class two coloured
      * blobs at its own places, drawn with much variation (positions +-5 pixels, sizes and colours
      * +-40%), two distractor blobs of random colour and place, a random background gradient and

@@ -1,0 +1,121 @@
+package dev.moat.detectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.detectors.engine.DetectorProfile;
+import dev.moat.detectors.support.Scenario;
+import dev.moat.detectors.support.Unsure;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code ood}'s spread test beyond 16 inputs (issue 9, 2026-11-29): records of 17-63 features, where
+ * the test reads 16 sampled coordinates, and why its default stops short of 8x8 images. Seeded
+ * (the coordinates by {@code input_seed}); nothing timed.
+ */
+class InputSpreadWidthTest {
+
+    /** Every detector, as the other engine tests, with the spread test reading inputs up to {@code width}. */
+    static DetectorProfile all(int width) {
+        return DetectorProfile.fromConfig(Map.of(
+                "prada",
+                Map.of("delta", 0.9, "step_sample_seed", 7L),
+                "volume",
+                Map.of(),
+                "boundary",
+                Map.of(),
+                "ood",
+                Map.of("input_seed", 7L, "spread_max_width", width),
+                "coverage",
+                Map.of(),
+                "tenant",
+                Map.of("prada", Map.of("step_sample_seed", 7L)),
+                "cross_key",
+                Map.of("sample_seed", 7L)));
+    }
+
+    /**
+     * Was a hole (found this round with a 30-feature model like UCI breast cancer, {@link
+     * Unsure#cells}): on a linear model that is confident far from its data, uniform random rows,
+     * random-size JbDA and its 5-key Sybil were never flagged in 600 rows (2,500 for the Sybil) at 20
+     * and 30 inputs, every score 0.00: the spread test stopped at 16 inputs, and nothing else sees
+     * rows answered as confidently as natural ones. With the test on up to 63 inputs (16 sampled
+     * coordinates), random rows EXTRACTING at 150, the random-size JbDA at 180 and every Sybil key
+     * within 390 of its rows; every honest customer (12 peers, 10x and 50x heavy, bursty, mostly one
+     * class, harder cases) stays ok. The same population at 20 and 48 inputs in the survey ({@code
+     * UnsureModelsProbe -Dmodels=cells20,cells48}).
+     */
+    @Test
+    void randomRowsOnAThirtyInputModelThatExtrapolatesConfidentlyAreSeenByTheirSpread() {
+        Scenario s =
+                UnsureModelsProbe.population(Unsure.cells(1, 0.9, 30), 1, false).run();
+        UnsureModelsProbe.print("cells-30@0.9/s1", s);
+        UnsureModelsTest.assertHonestOk(s, "cells-30");
+        assertThat(s.extractingAt.get("random")).as(s.report()).isNotNull().isLessThanOrEqualTo(300L);
+        assertThat(s.firstFlag.get("random").scores().get("ood").reason())
+                .as(s.report())
+                .contains("inputs spread like no peer's");
+        assertThat(s.suspiciousAt.get("jbda-random-size"))
+                .as(s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(500L);
+        for (int k = 0; k < 5; k++) {
+            assertThat(s.suspiciousAt.get("sy-sybil-" + k))
+                    .as("sy-sybil-%d\n%s", k, s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(500L);
+        }
+    }
+
+    /**
+     * Why the default stops at 63 inputs (pinned; fails when it no longer holds): where the test reads
+     * the 64-input digits ({@code spread_max_width: 64}), customers who send 90% 7s are flagged by it at
+     * 450 rows (2.0-2.1x the population's spread, past its 1.49x floor): a class of images varies
+     * along directions the other classes, and so the population, barely vary on, and its few other
+     * digits lie far from the customer's own centre. Under another draw of the 16 coordinates it was
+     * a customer of 1s (2.8x), and honest near-duplicates with pixel noise of sd 1 among customers with
+     * sd 0.5 (1.98x; {@code CrossKeyParentsTest}'s). Tried and dropped (2026-11-29): each class's own
+     * centre and limit in the input reference (an input judged from its class's centre where nearer):
+     * the 7s still at 2.0x under this draw. The 13- to 63-feature records of the test models show
+     * nothing of the kind (one-class customers at 1.0-1.14x). Under the default no customer is
+     * flagged and random rows still are.
+     */
+    @Test
+    void customersSendingMostlyOneDigitSpreadLikeNoPeerWhereTheSpreadTestReadsImages() {
+        Scenario wide = oneClassHeavy(
+                DetectorProfile.fromConfig(Map.of("ood", Map.of("input_seed", 7L, "spread_max_width", 64))));
+        assertThat(wide.suspiciousAt.keySet())
+                .as(wide.report())
+                .contains("random")
+                .anyMatch(k -> k.startsWith("honest-"));
+        wide.suspiciousAt.keySet().stream()
+                .filter(k -> k.startsWith("honest-"))
+                .forEach(k -> assertThat(
+                                wide.firstFlag.get(k).scores().get("ood").reason())
+                        .as(wide.report())
+                        .contains("inputs spread like no peer's"));
+        Scenario byDefault = oneClassHeavy(DetectorProfile.fromConfig(Map.of("ood", Map.of("input_seed", 7L))));
+        assertThat(byDefault.suspiciousAt.keySet()).as(byDefault.report()).containsExactly("random");
+        assertThat(byDefault.suspiciousAt.get("random")).as(byDefault.report()).isLessThanOrEqualTo(110L);
+    }
+
+    /** Two customers per digit class, each sending 90% of that class, and random rows; one worker. */
+    private static Scenario oneClassHeavy(DetectorProfile profile) {
+        OneClassCustomerIsNotOutOfDistributionTest.World w = OneClassCustomerIsNotOutOfDistributionTest.world(64);
+        Scenario s = new Scenario(profile, w.model()).oneWorker();
+        int k = 0;
+        for (int rep = 0; rep < 2; rep++) {
+            for (int c = 0; c < w.classes(); c++, k++) {
+                s.add(
+                        "honest-one-class-" + c + "-" + rep,
+                        "acme",
+                        w.oneClass().of(300L + k, c, 0.9),
+                        1_800,
+                        k * 700L,
+                        () -> 2_000);
+            }
+        }
+        return s.add("random", null, w.random().apply(7L), 1_000, 600_000, () -> 1_000)
+                .run();
+    }
+}
