@@ -31,8 +31,13 @@ class UnsureModelsProbe {
 
     static final long START = 600_000;
 
-    /** The examples' policy, or with {@code -Dcasemix=K} the same with {@code ood}'s {@code case_mix: K}. */
-    static final dev.moat.detectors.engine.DetectorProfile PROFILE = System.getProperty("casemix") == null
+    /**
+     * The examples' policy, or with {@code -Dcasemix=K} the same with {@code ood}'s {@code case_mix: K},
+     * or with {@code -Dspreadmax=N} with {@code spread_max_width: N}.
+     */
+    static final dev.moat.detectors.engine.DetectorProfile PROFILE = System.getProperty("spreadmax") != null
+            ? InputSpreadWidthTest.all(Integer.getInteger("spreadmax"))
+            : System.getProperty("casemix") == null
             ? NarrowAndWideAdaptiveAttackersTest.ALL
             : dev.moat.detectors.engine.DetectorProfile.fromConfig(Map.of(
                     "prada", Map.of("delta", 0.9, "step_sample_seed", 7L),
