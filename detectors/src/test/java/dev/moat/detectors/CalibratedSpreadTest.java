@@ -27,6 +27,11 @@ class CalibratedSpreadTest {
 
     /** {@link NarrowAndWideAdaptiveAttackersTest#ALL}'s policy with {@code calibration}. */
     static DetectorProfile all(Calibration calibration) {
+        return all(calibration, 7L);
+    }
+
+    /** As {@link #all(Calibration)} with {@code ood}'s coordinates drawn from {@code inputSeed}. */
+    static DetectorProfile all(Calibration calibration, long inputSeed) {
         return DetectorProfile.fromConfig(
                 Map.of(
                         "prada",
@@ -36,7 +41,7 @@ class CalibratedSpreadTest {
                         "boundary",
                         Map.of(),
                         "ood",
-                        Map.of("input_seed", 7L),
+                        Map.of("input_seed", inputSeed),
                         "coverage",
                         Map.of(),
                         "tenant",
