@@ -99,8 +99,13 @@ import java.util.Set;
  * model 0.74-0.84, on wine-13 1.8; EXTRACTING at 150-180 rows. What it cannot see: random rows diluted
  * 1:3 with natural ones (1:1 is flagged), synthetic rows drawn from each feature's own marginal
  * where the features are independent (they are natural records), steps that stay near natural
- * records (the clinical model's random-size JbDA: 1.25-1.3x), and thieves who are most of the trusted
- * keys from a cold start. Its price: honest rows off the data's manifold are flagged like random
+ * records (the clinical model's random-size JbDA: 1.25-1.3x), and, learned online, thieves who are
+ * most of the trusted keys from a cold start. With {@code detection.calibration} holding {@code
+ * ood.spread.rows.K} and {@code ood.spread.peers} ({@link SpreadRecording}, {@code moat calibrate}),
+ * the reference starts from the file's rows and the threshold from its median and deviation, and
+ * neither moves ({@link InputReference#seed}, {@link SpreadPeers#SpreadPeers(double, double)}): the
+ * test judges from a key's 144th input in a deployment of any size, after a restart, and whoever the
+ * trusted keys are. Its price: honest rows off the data's manifold are flagged like random
  * ones (test-time augmentation by brightness on the tabular test model, saturated records). Cost:
  * the m x m projection of each input onto the minor axes (13 x 7 at 13 inputs), nothing at wider
  * inputs; per key 4m + 12 bytes.
