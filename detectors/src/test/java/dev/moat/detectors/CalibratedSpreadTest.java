@@ -126,6 +126,22 @@ class CalibratedSpreadTest {
         assertThat(Calibration.read(again).hasSpread()).isFalse();
     }
 
+    /**
+     * Records of 30 features: the rows are written at full width (each worker draws its own 16
+     * coordinates from them), and the peers are measured at 4 coordinate draws.
+     */
+    @Test
+    void aRecordingOfThirtyFeaturesKeepsTheRowsAtFullWidth(@TempDir Path dir) throws Exception {
+        Unsure d = Unsure.cells(1, 0.8, 30);
+        Calibration c = recorded(d, 1, 8, 600, dir);
+        assertThat(c.spreadWidth()).isEqualTo(30);
+        assertThat(c.spreadRows())
+                .hasSize(8)
+                .allSatisfy(rows -> assertThat(rows).hasNumberOfRows(16));
+        assertThat(c.spreadPeersMedian()).isBetween(-0.3, 0.4);
+        assertThat(c.spreadPeersSigma()).isBetween(0.0, 0.2);
+    }
+
     /** Too few keys, or inputs wider than {@code spread_max_width}: no spread lines, the rest as before. */
     @Test
     void withoutEnoughKeysOrNarrowInputsThereAreNoSpreadLines() {
