@@ -40,7 +40,17 @@ import java.util.TreeMap;
  *   <li>{@code coverage.reference_novelty}: the median over keys of their peak novelty, as {@code
  *       coverage}'s online reference takes it (recordings with inputs only; keys with at least 432
  *       inputs; recorded with coverage's default cells, so a policy that changes {@code bits},
- *       {@code window}, {@code warmup} or {@code seed} learns its reference online instead).
+ *       {@code window}, {@code warmup} or {@code seed} learns its reference online instead);
+ *   <li>{@code ood.spread.rows.K}, one line per recorded key K (0, 1, ...; recordings with inputs at
+ *       most {@code spread_max_width} wide, 63 by default): up to {@value #SPREAD_PER_KEY} of its
+ *       natural input rows at full width, {@code ;} between rows, {@code ,} between values; at most
+ *       {@value #SPREAD_ROWS} rows from at least {@value #SPREAD_MIN_KEYS} keys, {@value
+ *       #SPREAD_MIN_ROWS} in all. {@code ood}'s spread test starts each worker's input reference from
+ *       them (its own secret coordinates drawn from the full rows) and keeps it so;
+ *   <li>{@code ood.spread.peers = MEDIAN,SIGMA}: the median and robust deviation (1.4826 x MAD) of the
+ *       recorded keys' mean log spread ratios, measured offline with the same statistic, against that
+ *       reference: the spread test's threshold from the first query, which online reports do not
+ *       move. Both spread fields or neither (see {@code ood.SpreadRecording}).
  * </ul>
  *
  * <p>The file is plain {@code name = value} lines ({@code #} starts a comment), so it can be read,
@@ -56,6 +66,10 @@ import java.util.TreeMap;
  * @param volumeLogRateMedian ln(queries per hour), NaN when absent
  * @param volumeLogRateMad    its median absolute deviation, NaN when absent
  * @param coverageNovelty     coverage's reference novelty in [0, 1], NaN when absent
+ * @param spreadRows          per recorded key, its natural input rows for ood's spread test (all of one
+ *                            width; empty when none)
+ * @param spreadPeersMedian   the recorded keys' median mean log spread ratio, NaN when absent
+ * @param spreadPeersSigma    their robust deviation (1.4826 x MAD), NaN when absent
  */
 public record Calibration(
         int keys,
@@ -66,7 +80,10 @@ public record Calibration(
         double[] marginCdf,
         double volumeLogRateMedian,
         double volumeLogRateMad,
-        double coverageNovelty) {
+        double coverageNovelty,
+        List<double[][]> spreadRows,
+        double spreadPeersMedian,
+        double spreadPeersSigma) {
 
     public static final String FORMAT = "moat-calibration-1";
     public static final int OOD_BINS = 40;
@@ -80,6 +97,44 @@ public record Calibration(
 
     /** Keys a class's ood reference needs. */
     public static final int CLASS_MIN_KEYS = 3;
+
+    /** At most this many spread rows in all ({@code ood}'s input reference holds as many). */
+    public static final int SPREAD_ROWS = 128;
+
+    /** At most this many spread rows per key (as online: no key holds more than an eighth of the reference). */
+    public static final int SPREAD_PER_KEY = 16;
+
+    /** Spread rows needed in all (the online reference is ready from as many). */
+    public static final int SPREAD_MIN_ROWS = 48;
+
+    /** Keys the spread rows must come from (the online reference and the peers' threshold need as many). */
+    public static final int SPREAD_MIN_KEYS = 3;
+
+    /** Without ood's spread reference (recordings without narrow inputs, files written before it). */
+    public Calibration(
+            int keys,
+            long queries,
+            double[] oodCdf,
+            SortedMap<Integer, double[]> oodClassCdfs,
+            SortedMap<Long, double[]> oodPairCdfs,
+            double[] marginCdf,
+            double volumeLogRateMedian,
+            double volumeLogRateMad,
+            double coverageNovelty) {
+        this(
+                keys,
+                queries,
+                oodCdf,
+                oodClassCdfs,
+                oodPairCdfs,
+                marginCdf,
+                volumeLogRateMedian,
+                volumeLogRateMad,
+                coverageNovelty,
+                null,
+                Double.NaN,
+                Double.NaN);
+    }
 
     /** Without per-class ood references (files written before them). */
     public Calibration(
@@ -182,6 +237,99 @@ public record Calibration(
             throw new IllegalArgumentException(
                     "coverage.reference_novelty: " + coverageNovelty + " (expected a number in [0, 1])");
         }
+        spreadRows = spreadRows == null ? List.of() : copyOf(spreadRows);
+        String problem = spreadProblem(spreadRows, spreadPeersMedian, spreadPeersSigma);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+    }
+
+    private static List<double[][]> copyOf(List<double[][]> rows) {
+        List<double[][]> out = new java.util.ArrayList<>(rows.size());
+        for (double[][] key : rows) {
+            double[][] copy = new double[key.length][];
+            for (int i = 0; i < key.length; i++) {
+                copy[i] = key[i].clone();
+            }
+            out.add(copy);
+        }
+        return java.util.Collections.unmodifiableList(out);
+    }
+
+    /** What is wrong with the spread fields (both or neither, the rows' counts and width), or null. */
+    private static String spreadProblem(List<double[][]> rows, double median, double sigma) {
+        boolean peers = !Double.isNaN(median) || !Double.isNaN(sigma);
+        if (rows.isEmpty() && !peers) {
+            return null;
+        }
+        if (rows.isEmpty() || Double.isNaN(median) || Double.isNaN(sigma)) {
+            return "ood.spread.rows and ood.spread.peers (expected: both or neither)";
+        }
+        if (!Double.isFinite(median) || !(sigma >= 0) || !Double.isFinite(sigma)) {
+            return "ood.spread.peers: " + median + "," + sigma
+                    + " (expected: MEDIAN,SIGMA, a finite log ratio and a finite deviation >= 0)";
+        }
+        int total = 0;
+        int width = -1;
+        for (int k = 0; k < rows.size(); k++) {
+            double[][] key = rows.get(k);
+            if (key.length == 0 || key.length > SPREAD_PER_KEY) {
+                return "ood.spread.rows." + k + ": " + key.length + " rows (expected 1 to " + SPREAD_PER_KEY + ")";
+            }
+            for (double[] row : key) {
+                if (width < 0) {
+                    width = row.length;
+                }
+                if (row.length == 0 || row.length != width) {
+                    return "ood.spread.rows." + k + ": a row of " + row.length + " values (expected " + width
+                            + ", the first row's, at least 1)";
+                }
+                for (double v : row) {
+                    if (!Double.isFinite(v)) {
+                        return "ood.spread.rows." + k + ": value " + v + " (expected finite numbers)";
+                    }
+                }
+            }
+            total += key.length;
+        }
+        if (rows.size() < SPREAD_MIN_KEYS || total < SPREAD_MIN_ROWS || total > SPREAD_ROWS) {
+            return "ood.spread.rows: " + total + " rows from " + rows.size() + " keys (expected " + SPREAD_MIN_ROWS
+                    + " to " + SPREAD_ROWS + " rows from at least " + SPREAD_MIN_KEYS + " keys)";
+        }
+        return null;
+    }
+
+    /** This calibration with {@code ood}'s spread reference: per key its rows, and the keys' median and deviation. */
+    public Calibration withSpread(List<double[][]> rows, double median, double sigma) {
+        return new Calibration(
+                keys,
+                queries,
+                oodCdf,
+                oodClassCdfs,
+                oodPairCdfs,
+                marginCdf,
+                volumeLogRateMedian,
+                volumeLogRateMad,
+                coverageNovelty,
+                rows,
+                median,
+                sigma);
+    }
+
+    /** Per recorded key, its spread rows (copies; empty without). */
+    @Override
+    public List<double[][]> spreadRows() {
+        return copyOf(spreadRows);
+    }
+
+    /** Whether the file holds {@code ood}'s spread reference ({@code ood.spread.rows.K}, {@code ood.spread.peers}). */
+    public boolean hasSpread() {
+        return !spreadRows.isEmpty();
+    }
+
+    /** The width of the spread rows, -1 without them. */
+    public int spreadWidth() {
+        return spreadRows.isEmpty() ? -1 : spreadRows.get(0)[0].length;
     }
 
     /** This calibration with {@code coverage}'s reference novelty {@code novelty} (NaN: none). */
@@ -195,7 +343,10 @@ public record Calibration(
                 marginCdf,
                 volumeLogRateMedian,
                 volumeLogRateMad,
-                novelty);
+                novelty,
+                spreadRows,
+                spreadPeersMedian,
+                spreadPeersSigma);
     }
 
     /** Whether the file holds {@code coverage}'s reference novelty. */
@@ -279,7 +430,28 @@ public record Calibration(
             if (hasCoverage()) {
                 w.write(String.format(Locale.ROOT, "coverage.reference_novelty = %.6f%n", coverageNovelty));
             }
+            if (hasSpread()) {
+                w.write(String.format(
+                        Locale.ROOT, "ood.spread.peers = %s,%s%n", exact(spreadPeersMedian), exact(spreadPeersSigma)));
+                for (int k = 0; k < spreadRows.size(); k++) {
+                    StringBuilder sb =
+                            new StringBuilder("ood.spread.rows.").append(k).append(" = ");
+                    double[][] key = spreadRows.get(k);
+                    for (int i = 0; i < key.length; i++) {
+                        sb.append(i == 0 ? "" : ";");
+                        for (int j = 0; j < key[i].length; j++) {
+                            sb.append(j == 0 ? "" : ",").append(exact(key[i][j]));
+                        }
+                    }
+                    w.write(sb.append('\n').toString());
+                }
+            }
         }
+    }
+
+    /** A number as it reads back exactly (the rows are inputs: rounding would move them). */
+    private static String exact(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
     private static String join(double[] v) {
@@ -307,6 +479,10 @@ public record Calibration(
         double median = Double.NaN;
         double mad = Double.NaN;
         double coverage = Double.NaN;
+        SortedMap<Integer, double[][]> spread = new TreeMap<>();
+        double spreadMedian = Double.NaN;
+        double spreadSigma = Double.NaN;
+        int width = -1;
         for (int n = 1; n <= lines.size(); n++) {
             String line = lines.get(n - 1).strip();
             if (line.isEmpty() || line.startsWith("#")) {
@@ -341,6 +517,24 @@ public record Calibration(
                 }
                 continue;
             }
+            if (name.startsWith(SPREAD_ROWS_PREFIX)) {
+                int k;
+                try {
+                    k = Integer.parseInt(name.substring(SPREAD_ROWS_PREFIX.length()));
+                } catch (NumberFormatException e) {
+                    k = -1;
+                }
+                if (k < 0 || k > 65_535) {
+                    throw new IllegalArgumentException(
+                            where + name + ": key (expected ood.spread.rows.K with K a key index in [0, 65535])");
+                }
+                double[][] rows = spreadRows(where, name, value, width);
+                width = rows[0].length;
+                if (spread.put(k, rows) != null) {
+                    throw new IllegalArgumentException(where + name + ": given twice (expected once per key)");
+                }
+                continue;
+            }
             if (name.startsWith(CLASS_PREFIX)) {
                 int cls;
                 try {
@@ -366,11 +560,20 @@ public record Calibration(
                 case "volume.log_rate_median" -> median = number(where, name, value, -50, 50);
                 case "volume.log_rate_mad" -> mad = number(where, name, value, 0, 50);
                 case "coverage.reference_novelty" -> coverage = number(where, name, value, 0, 1);
+                case "ood.spread.peers" -> {
+                    String[] two = value.split(",", -1);
+                    if (two.length != 2) {
+                        throw new IllegalArgumentException(where + name + ": \"" + value
+                                + "\" (expected: MEDIAN,SIGMA, a log ratio in [-50, 50] and a deviation in [0, 50])");
+                    }
+                    spreadMedian = number(where, name, two[0].strip(), -50, 50);
+                    spreadSigma = number(where, name, two[1].strip(), 0, 50);
+                }
                 default ->
                     throw new IllegalArgumentException(where + "unknown field \"" + name
                             + "\" (expected one of: format, keys, queries, ood.confidence_cdf, ood.class_cdf.CLASS,"
                             + " ood.pair_cdf.TOP1.TOP2, boundary.margin_cdf, volume.log_rate_median, volume.log_rate_mad,"
-                            + " coverage.reference_novelty)");
+                            + " coverage.reference_novelty, ood.spread.rows.KEY, ood.spread.peers)");
             }
         }
         if (!FORMAT.equals(format)) {
@@ -381,11 +584,63 @@ public record Calibration(
             throw new IllegalArgumentException(
                     file + ": volume.log_rate_median and volume.log_rate_mad (expected: both or neither)");
         }
-        return new Calibration(keys, queries, ood, classes, pairs, margin, median, mad, coverage);
+        List<double[][]> spreadRows = new java.util.ArrayList<>(spread.values());
+        String problem = spreadProblem(spreadRows, spreadMedian, spreadSigma);
+        if (problem != null) {
+            throw new IllegalArgumentException(file + ": " + problem);
+        }
+        return new Calibration(
+                keys,
+                queries,
+                ood,
+                classes,
+                pairs,
+                margin,
+                median,
+                mad,
+                coverage,
+                spreadRows,
+                spreadMedian,
+                spreadSigma);
+    }
+
+    /** One key's spread rows: {@code ;} between rows, {@code ,} between values, every row {@code width} wide (-1: any). */
+    private static double[][] spreadRows(String where, String name, String value, int width) {
+        String[] rows = value.split(";", -1);
+        if (rows.length > SPREAD_PER_KEY) {
+            throw new IllegalArgumentException(
+                    where + name + ": " + rows.length + " rows (expected 1 to " + SPREAD_PER_KEY + ", separated by ;)");
+        }
+        double[][] out = new double[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            String[] cells = rows[i].split(",", -1);
+            if (width >= 0 && cells.length != width) {
+                throw new IllegalArgumentException(where + name + ": row " + (i + 1) + " has " + cells.length
+                        + " values (expected " + width + ", the width of the first spread row)");
+            }
+            width = cells.length;
+            out[i] = new double[cells.length];
+            for (int j = 0; j < cells.length; j++) {
+                double v;
+                try {
+                    v = Double.parseDouble(cells[j].strip());
+                } catch (NumberFormatException e) {
+                    v = Double.NaN;
+                }
+                if (!Double.isFinite(v)) {
+                    throw new IllegalArgumentException(
+                            where + name + ": row " + (i + 1) + " value " + (j + 1) + " is \"" + cells[j].strip()
+                                    + "\" (expected: finite numbers, , between values, ; between rows)");
+                }
+                out[i][j] = v;
+            }
+        }
+        return out;
     }
 
     private static final String CLASS_PREFIX = "ood.class_cdf.";
     private static final String PAIR_PREFIX = "ood.pair_cdf.";
+    private static final String SPREAD_ROWS_PREFIX = "ood.spread.rows.";
 
     private static double number(String where, String name, String value, double min, double max) {
         try {
@@ -431,7 +686,22 @@ public record Calibration(
                 && Arrays.equals(marginCdf, c.marginCdf)
                 && Double.compare(volumeLogRateMedian, c.volumeLogRateMedian) == 0
                 && Double.compare(volumeLogRateMad, c.volumeLogRateMad) == 0
-                && Double.compare(coverageNovelty, c.coverageNovelty) == 0;
+                && Double.compare(coverageNovelty, c.coverageNovelty) == 0
+                && sameRows(spreadRows, c.spreadRows)
+                && Double.compare(spreadPeersMedian, c.spreadPeersMedian) == 0
+                && Double.compare(spreadPeersSigma, c.spreadPeersSigma) == 0;
+    }
+
+    private static boolean sameRows(List<double[][]> a, List<double[][]> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int k = 0; k < a.size(); k++) {
+            if (!Arrays.deepEquals(a.get(k), b.get(k))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static <K> boolean sameClasses(SortedMap<K, double[]> a, SortedMap<K, double[]> b) {

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.moat.detectors.support.LineSearch;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Unsure;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ood}'s spread test (inputs at most 16 wide) against the attackers who have read it, through
@@ -69,9 +71,11 @@ class InputSpreadTest {
     /**
      * Pinned (fails when it closes): keys that spread their inputs and are most of a worker's keys from
      * a cold start are the reference (8 random-row keys and 3 honest ones, all from the first rows):
-     * the typical key is theirs, so none of them is beyond it. A calibration of the inputs (not built)
-     * or a fresh honest population is what would see them; {@code moat calibrate} records no input
-     * reference today.
+     * the typical key is theirs, so none of them is beyond it. A calibration of the inputs
+     * or a fresh honest population is what would see them: with {@code detection.calibration} holding
+     * {@code moat calibrate}'s spread lines, they are each flagged at 150 rows ({@link
+     * #spreadingKeysThatAreMostOfTheKeysAtAColdStartAreSeenWithACalibration}); this pin is the online-only
+     * reference's.
      */
     @Test
     void spreadingKeysThatAreMostOfTheKeysAtAColdStartBypass() {
@@ -84,6 +88,35 @@ class InputSpreadTest {
         UnsureModelsProbe.print("spread-majority", s);
         for (int k = 0; k < 8; k++) {
             assertThat(s.suspiciousAt.get("random-" + k)).as(s.report()).isNull();
+        }
+    }
+
+    /**
+     * A calibrated reference is not the trusted keys': spreading keys that are trusted from a cold
+     * start and are most of the keys ({@link #spreadingKeysThatAreMostOfTheKeysAtAColdStartBypass}'s
+     * scenario: 8 random-row keys and 3 honest ones, all from the first rows) neither join it (a seeded
+     * reference takes no rows) nor move the threshold (calibrated peers take no reports): each is flagged,
+     * and no honest key.
+     */
+    @Test
+    void spreadingKeysThatAreMostOfTheKeysAtAColdStartAreSeenWithACalibration(@TempDir Path dir) throws Exception {
+        Unsure d = Unsure.clinical(5, 0.7);
+        Calibration c = CalibratedSpreadTest.recorded(d, 5, 8, 600, dir);
+        Scenario s = new Scenario(CalibratedSpreadTest.all(c), d::predict);
+        for (int k = 0; k < 3; k++) {
+            s.add("honest-" + k, "good", d.peer(5 * 100 + k), 1_500, k * 700L, () -> 2_000);
+        }
+        for (int k = 0; k < 8; k++) {
+            s.add("random-" + k, null, d.random(500 + k), 600, k * 100L, () -> 2_000);
+        }
+        s.run();
+        UnsureModelsProbe.print("spread-majority-calibrated", s);
+        UnsureModelsTest.assertHonestOk(s, "majority of spreading keys, calibrated");
+        for (int k = 0; k < 8; k++) {
+            assertThat(s.extractingAt.get("random-" + k))
+                    .as(s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(300L);
         }
     }
 

@@ -98,7 +98,13 @@ class UnsureModelsProbe {
 
     /** The honest population on d, with the attackers or without ({@code -Dnoattacks=true} in the survey). */
     static Scenario population(Unsure d, long seed, boolean wide, boolean attackers) {
-        Scenario s = new Scenario(PROFILE, d::predict);
+        return population(d, seed, wide, attackers, PROFILE);
+    }
+
+    /** As {@link #population(Unsure, long, boolean, boolean)} under {@code profile} (a calibrated one, say). */
+    static Scenario population(
+            Unsure d, long seed, boolean wide, boolean attackers, dev.moat.detectors.engine.DetectorProfile profile) {
+        Scenario s = new Scenario(profile, d::predict);
         for (int k = 0; k < 12; k++) {
             s.add("honest-peer-" + k, "good", d.peer(seed * 100 + k), 1_500, k * 700L, () -> 2_000);
         }

@@ -81,6 +81,10 @@ final class InputReference {
     private int filled;
     private int admittedSince;
     private boolean dirty;
+
+    /** Seeded from a calibration ({@link #seed}): its rows are the reference, and no offer or drop moves them. */
+    private boolean seeded;
+
     private boolean ready;
     private final double[] center = new double[DIMS];
     private final double[] scale = new double[DIMS];
@@ -171,7 +175,7 @@ final class InputReference {
      * #ADMIT_ONE_IN}.
      */
     void offer(double[] input, int self) {
-        if (!enabled() || input.length == 0 || (filled >= MIN_ROWS && random.nextInt(ADMIT_ONE_IN) != 0)) {
+        if (seeded || !enabled() || input.length == 0 || (filled >= MIN_ROWS && random.nextInt(ADMIT_ONE_IN) != 0)) {
             return;
         }
         if (width < 0) {
@@ -216,8 +220,11 @@ final class InputReference {
         }
     }
 
-    /** Drops the rows of a key that is no longer trusted. */
+    /** Drops the rows of a key that is no longer trusted (never a calibration's, see {@link #seed}). */
     void drop(int self) {
+        if (seeded) {
+            return;
+        }
         int w = 0;
         boolean any = false;
         for (int r = 0; r < filled; r++) {
@@ -235,6 +242,43 @@ final class InputReference {
             filled = w;
             dirty = true;
         }
+    }
+
+    /**
+     * Starts the reference from a calibration's rows ({@code rows.get(k)}: recorded key k's full-width
+     * inputs, all of one width) and keeps it so: each key owns its rows under an identity of its own
+     * (no online key's), the worker's own secret coordinates are drawn from the full rows as for its
+     * first trusted input, and from then on {@link #offer} and {@link #drop} change nothing. Online rows
+     * do not join: a reference that trusted keys could feed is one that keys trusted from a cold start,
+     * or patient ones trusted while they stayed narrow, could move, and the calibration is what the
+     * operator vouches for. Ignored when empty or not enabled; at most {@value #ROWS} rows and {@value
+     * #PER_OWNER} per key are taken. The rows' refit happens at the first use, as online.
+     */
+    void seed(java.util.List<double[][]> rowsByKey) {
+        if (!enabled() || rowsByKey.isEmpty()) {
+            return;
+        }
+        width = rowsByKey.get(0)[0].length;
+        m = Math.min(DIMS, width);
+        coords = pick(width, m, new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L));
+        filled = 0;
+        for (int k = 0; k < rowsByKey.size(); k++) {
+            double[][] key = rowsByKey.get(k);
+            for (int i = 0; i < Math.min(PER_OWNER, key.length) && filled < ROWS; i++) {
+                if (key[i].length != width) {
+                    continue;
+                }
+                int o = filled * DIMS;
+                for (int j = 0; j < m; j++) {
+                    double v = key[i][coords[j]];
+                    rows[o + j] = Double.isFinite(v) ? (float) v : 0f;
+                }
+                // identities below any online key's in practice: identity hashes are small non-negative ints
+                owner[filled++] = Integer.MIN_VALUE + k;
+            }
+        }
+        seeded = true;
+        dirty = true;
     }
 
     /** Whether {@link #spreadRatio} judges inputs (as of the last refit). */

@@ -99,8 +99,13 @@ import java.util.Set;
  * model 0.74-0.84, on wine-13 1.8; EXTRACTING at 150-180 rows. What it cannot see: random rows diluted
  * 1:3 with natural ones (1:1 is flagged), synthetic rows drawn from each feature's own marginal
  * where the features are independent (they are natural records), steps that stay near natural
- * records (the clinical model's random-size JbDA: 1.25-1.3x), and thieves who are most of the trusted
- * keys from a cold start. Its price: honest rows off the data's manifold are flagged like random
+ * records (the clinical model's random-size JbDA: 1.25-1.3x), and, learned online, thieves who are
+ * most of the trusted keys from a cold start. With {@code detection.calibration} holding {@code
+ * ood.spread.rows.K} and {@code ood.spread.peers} ({@link SpreadRecording}, {@code moat calibrate}),
+ * the reference starts from the file's rows and the threshold from its median and deviation, and
+ * neither moves ({@link InputReference#seed}, {@link SpreadPeers#SpreadPeers(double, double)}): the
+ * test judges from a key's 144th input in a deployment of any size, after a restart, and whoever the
+ * trusted keys are. Its price: honest rows off the data's manifold are flagged like random
  * ones (test-time augmentation by brightness on the tabular test model, saturated records). Cost:
  * the m x m projection of each input onto the minor axes (13 x 7 at 13 inputs), nothing at wider
  * inputs; per key 4m + 12 bytes.
@@ -373,14 +378,27 @@ public final class OodDetector implements Detector<OodDetector.State> {
                         calibration.oodClassReferences(),
                         calibration.oodPairReferences())
                 : parsed;
-        return Factory.of(NAME, () -> new OodDetector(s));
+        SpreadCalibration spread = calibration != null
+                        && calibration.hasSpread()
+                        && calibration.spreadWidth() <= parsed.spreadMaxWidth()
+                ? new SpreadCalibration(
+                        calibration.spreadRows(), calibration.spreadPeersMedian(), calibration.spreadPeersSigma())
+                : null;
+        return Factory.of(NAME, () -> new OodDetector(s, spread));
     }
+
+    /**
+     * A calibration's spread reference ({@code ood.spread.rows.K}, {@code ood.spread.peers}): per
+     * recorded key its natural rows, and the recorded keys' median mean log spread ratio and its
+     * robust deviation.
+     */
+    record SpreadCalibration(java.util.List<double[][]> rows, double median, double sigma) {}
 
     private final Settings settings;
     private final KeyPopulation population = KeyPopulation.standard(BINS);
     private final ClassReferences classes;
     private final InputReference inputs;
-    private final SpreadPeers spreadPeers = new SpreadPeers();
+    private final SpreadPeers spreadPeers;
     private final double[] cdf = new double[BINS];
     private final double[] pooled = new double[BINS];
     private final double[] reference = new double[BINS];
@@ -419,6 +437,17 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final double[] configuredEnvelope = new double[BINS];
 
     public OodDetector(Settings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * With {@code spread} (null: none) the spread test starts from a calibration: the input reference
+     * from its rows ({@link InputReference#seed}, kept so) and the peers' threshold from its median and
+     * deviation ({@link SpreadPeers#SpreadPeers(double, double)}, fixed), so it judges from a key's
+     * first {@value #CENTRE_FIRST} + {@value #SPREAD_MIN} inputs, in a deployment of any size, after
+     * every restart, and whoever the trusted keys are.
+     */
+    OodDetector(Settings settings, SpreadCalibration spread) {
         this.settings = settings;
         if (settings.referenceCdf() != null && !settings.classCdfs().isEmpty()) {
             // codes 0..254: the classes' references first (by class index), then the class pairs' (by pair)
@@ -490,6 +519,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 settings.referenceCdf() == null ? settings.inputNear() : 0,
                 settings.spreadMaxWidth() > 0,
                 settings.inputSeed() != null ? settings.inputSeed() : new java.security.SecureRandom().nextLong());
+        if (spread != null && settings.spreadMaxWidth() > 0) {
+            inputs.seed(spread.rows());
+            this.spreadPeers = new SpreadPeers(spread.median(), spread.sigma());
+        } else {
+            this.spreadPeers = new SpreadPeers();
+        }
     }
 
     static int bin(double confidence) {
@@ -605,10 +640,38 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (width < 0 || width > settings.spreadMaxWidth() || input.length != width) {
             return;
         }
+        if (advanceSpread(inputs, s, input) && s.judged >= SPREAD_MIN && s.queries % SPREAD_REPORT_EVERY == 0) {
+            // a key past the threshold (before there is one, past 1.5x) is no evidence of what natural inputs
+            // look like nor of how much honest keys differ: keys that spread their inputs, trusted until the
+            // peers have a threshold, would otherwise widen it for themselves and join the input reference
+            double threshold = spreadPeers.threshold(settings.spreadMargin());
+            boolean unlike = s.spreadLog > (Double.isNaN(threshold) ? SpreadPeers.COLD_REPORT_BELOW : threshold);
+            int self = System.identityHashCode(s);
+            if (unlike && !s.spreadUnlike) {
+                inputs.drop(self);
+            }
+            s.spreadUnlike = unlike;
+            if (trusted && !unlike) {
+                spreadPeers.report(self, s.spreadLog);
+            } else {
+                spreadPeers.drop(self);
+            }
+        }
+    }
+
+    /**
+     * The spread statistic's step for one input of the reference's width, shared by the detector and
+     * {@link SpreadRecording} (which measures recorded keys offline the same way): once the key's
+     * centre has {@value #CENTRE_FIRST} inputs, the input's log spread ratio ({@link
+     * InputReference#spreadRatio} from that centre) joins the key's mean; then the input moves the
+     * centre. Returns whether the input was judged (the reference could measure it).
+     */
+    static boolean advanceSpread(InputReference inputs, State s, double[] input) {
         int m = inputs.dims();
         if (s.centre == null) {
             s.centre = new float[m];
         }
+        boolean judged = false;
         if (s.centred >= CENTRE_FIRST) {
             double ratio = inputs.spreadRatio(input, s.centre);
             if (!Double.isNaN(ratio)) {
@@ -618,24 +681,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 // clamped below: an input at the centre itself says nothing more than one near it
                 double v = spreadLog(ratio);
                 s.spreadLog += (float) ((v - s.spreadLog) / s.judged);
-                if (s.judged >= SPREAD_MIN && s.queries % SPREAD_REPORT_EVERY == 0) {
-                    // a key past the threshold (before there is one, past 1.5x) is no evidence of what natural inputs
-                    // look like nor of how much honest keys differ: keys that spread their inputs, trusted until the
-                    // peers have a threshold, would otherwise widen it for themselves and join the input reference
-                    double threshold = spreadPeers.threshold(settings.spreadMargin());
-                    boolean unlike =
-                            s.spreadLog > (Double.isNaN(threshold) ? SpreadPeers.COLD_REPORT_BELOW : threshold);
-                    int self = System.identityHashCode(s);
-                    if (unlike && !s.spreadUnlike) {
-                        inputs.drop(self);
-                    }
-                    s.spreadUnlike = unlike;
-                    if (trusted && !unlike) {
-                        spreadPeers.report(self, s.spreadLog);
-                    } else {
-                        spreadPeers.drop(self);
-                    }
-                }
+                judged = true;
             }
         }
         if (s.centred < CENTRE_MEMORY) {
@@ -645,6 +691,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         for (int j = 0; j < m; j++) {
             s.centre[j] += (float) (a * (inputs.coordinate(input, j) - s.centre[j]));
         }
+        return judged;
     }
 
     /**

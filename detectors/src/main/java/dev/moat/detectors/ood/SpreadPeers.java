@@ -17,6 +17,9 @@ import java.util.Arrays;
  * reports, and a key past the threshold does not report (see {@link OodDetector}): a thief widens the
  * threshold for everyone only with that many trusted keys under it.
  *
+ * <p>With a calibration carrying {@code ood.spread.peers}, the median and deviation are the
+ * calibration's, fixed (reports are still recorded, for reasons, but move nothing).
+ *
  * <p>Not ready (no threshold) below {@value #MIN_KEYS} reports. Recomputed at most every {@value
  * #RECOMPUTE_EVERY} reports. Not thread-safe (the worker's).
  */
@@ -42,6 +45,27 @@ final class SpreadPeers {
     private int since = Integer.MAX_VALUE;
     private double median = Double.NaN;
     private double sigma = Double.NaN;
+
+    /** Whether the median and deviation come from a calibration ({@link #SpreadPeers(double, double)}). */
+    private final boolean calibrated;
+
+    /** Learns the peers from trusted keys' reports. */
+    SpreadPeers() {
+        this.calibrated = false;
+    }
+
+    /**
+     * The peers as a calibration measured them (the recorded keys' median mean log spread ratio and
+     * its robust deviation, see {@link SpreadRecording}): ready from the first query, and reports do
+     * not move it, so no number of trusted keys (thieves most of the keys from a cold start, or
+     * patient ones under the threshold) can widen it. The threshold is formed from them as from
+     * reports.
+     */
+    SpreadPeers(double median, double sigma) {
+        this.calibrated = true;
+        this.median = median;
+        this.sigma = sigma;
+    }
 
     /** Records trusted key {@code self}'s current mean log spread ratio. */
     void report(int self, double value) {
@@ -84,7 +108,7 @@ final class SpreadPeers {
      * margin} and {@value #WIDTH} robust deviations, at least {@value #FLOOR}; NaN while not ready.
      */
     double threshold(double margin) {
-        if (since >= RECOMPUTE_EVERY) {
+        if (!calibrated && since >= RECOMPUTE_EVERY) {
             since = 0;
             if (filled < MIN_KEYS) {
                 median = Double.NaN;

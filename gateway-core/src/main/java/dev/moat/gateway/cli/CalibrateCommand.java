@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moat.detectors.Calibration;
 import dev.moat.detectors.CalibrationRecorder;
 import dev.moat.detectors.coverage.CoverageDetector;
+import dev.moat.detectors.ood.SpreadRecording;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,9 @@ import picocli.CommandLine.Option;
  * object per line: {@code {"key": "k1", "time": 1764300000000, "prediction": [0.01, 0.97, ...]}};
  * {@code time} (epoch milliseconds or an ISO-8601 instant) is optional and only needed for the
  * volume reference; {@code input} (the query's input array) is optional and only needed for
- * {@code coverage}'s reference (keys with at least 432 inputs); other fields are ignored. Exit 0 with a summary, or 2
+ * {@code coverage}'s reference (keys with at least 432 inputs) and, for inputs at most 63 wide, {@code
+ * ood}'s spread reference (keys with at least 256 inputs: their rows and their spread statistic, see
+ * {@code ood.SpreadRecording}); other fields are ignored. Exit 0 with a summary, or 2
  * naming {@code FILE:LINE} and what was expected.
  */
 @Command(
@@ -52,6 +55,7 @@ final class CalibrateCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         CalibrationRecorder recorder = new CalibrationRecorder(minAnswers);
         CoverageDetector.Peaks peaks = new CoverageDetector.Peaks();
+        SpreadRecording spread = new SpreadRecording();
         long lines = 0;
         try (BufferedReader r = Files.newBufferedReader(in, StandardCharsets.UTF_8)) {
             String line;
@@ -110,6 +114,7 @@ final class CalibrateCommand implements Callable<Integer> {
                         input[i] = x.get(i).asDouble();
                     }
                     peaks.add(key.asText(), input);
+                    spread.add(key.asText(), input);
                 }
                 recorder.add(key.asText(), time, prediction);
                 lines++;
@@ -118,10 +123,10 @@ final class CalibrateCommand implements Callable<Integer> {
             return fail(in + ": cannot be read: " + e.getMessage());
         }
         try {
-            Calibration c = recorder.build(minKeys).withCoverageNovelty(peaks.median(minKeys));
+            Calibration c = spread.applyTo(recorder.build(minKeys).withCoverageNovelty(peaks.median(minKeys)), minKeys);
             c.write(out, "from " + in.getFileName() + ", " + lines + " answers, written " + Instant.now());
             System.out.printf(
-                    "wrote %s: %d keys, %d answers%s%s%n",
+                    "wrote %s: %d keys, %d answers%s%s%s%n",
                     out,
                     c.keys(),
                     c.queries(),
@@ -132,7 +137,19 @@ final class CalibrateCommand implements Callable<Integer> {
                                     " (coverage reference novelty %.2f from %d keys)",
                                     c.coverageNovelty(),
                                     peaks.keys())
-                            : " (no coverage reference: " + peaks.keys() + " of " + minKeys + " keys with 432 inputs)");
+                            : " (no coverage reference: " + peaks.keys() + " of " + minKeys + " keys with 432 inputs)",
+                    c.hasSpread()
+                            ? String.format(
+                                    java.util.Locale.ROOT,
+                                    " (ood spread reference: %d keys' rows of %d inputs, peers %.3f +- %.3f)",
+                                    c.spreadRows().size(),
+                                    c.spreadWidth(),
+                                    c.spreadPeersMedian(),
+                                    c.spreadPeersSigma())
+                            : spread.width() < 0
+                                    ? " (no ood spread reference: no inputs at most 63 wide)"
+                                    : " (no ood spread reference: " + spread.keys() + " of " + minKeys
+                                            + " keys with 256 inputs)");
             return 0;
         } catch (IllegalStateException e) {
             return fail(in + ": " + e.getMessage());

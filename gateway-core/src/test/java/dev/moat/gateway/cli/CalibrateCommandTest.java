@@ -97,6 +97,66 @@ class CalibrateCommandTest {
         assertThat(Files.readString(out)).contains("coverage.reference_novelty = ");
     }
 
+    /**
+     * With narrow inputs (at most 63 wide) recorded, the file also gives {@code ood}'s spread test its
+     * reference: up to 16 rows of each key with 256 inputs, at full width and exact, and the keys'
+     * median and deviation of the spread statistic, so a fresh gateway judges spreads from a key's
+     * first 144 inputs. Records of 13 correlated features (a latent level and noise).
+     */
+    @Test
+    void aRecordingWithNarrowInputsGivesTheSpreadTestItsReference(@TempDir Path dir) throws Exception {
+        StringBuilder jsonl = new StringBuilder();
+        java.util.Random r = new java.util.Random(13);
+        for (int k = 0; k < 6; k++) {
+            for (int i = 0; i < (k == 5 ? 255 : 300); i++) {
+                double level = r.nextGaussian();
+                double[] x = new double[13];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = Math.round((level * (1 + 0.1 * j) + 0.2 * r.nextGaussian()) * 1000) / 1000.0;
+                }
+                double p = 1 / (1 + Math.exp(-level));
+                jsonl.append("{\"key\":\"k")
+                        .append(k)
+                        .append("\",\"input\":")
+                        .append(Arrays.toString(x))
+                        .append(",\"prediction\":[")
+                        .append(p)
+                        .append(',')
+                        .append(1 - p)
+                        .append("]}\n");
+            }
+        }
+        Path in = dir.resolve("rec.jsonl");
+        Files.writeString(in, jsonl);
+        Path out = dir.resolve("calibration.moat");
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new MoatCli())
+                    .execute("calibrate", "--in", in.toString(), "--out", out.toString(), "--min-keys", "5");
+        } finally {
+            System.setOut(old);
+        }
+        assertThat(code).isZero();
+        // k5 sent 255 inputs, under the 256 a key needs to vouch for them: five keys' rows
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("ood spread reference: 5 keys' rows of 13 inputs");
+        Calibration c = Calibration.read(out);
+        assertThat(c.hasSpread()).isTrue();
+        assertThat(c.spreadRows())
+                .hasSize(5)
+                .allSatisfy(rows -> assertThat(rows).hasNumberOfRows(16));
+        assertThat(Files.readString(out)).contains("ood.spread.peers = ", "ood.spread.rows.4 = ");
+        // every row is one of the recorded inputs, exactly
+        String recorded = Files.readString(in);
+        for (double[][] rows : c.spreadRows()) {
+            for (double[] row : rows) {
+                assertThat(recorded).contains(Arrays.toString(row));
+            }
+        }
+    }
+
     @Test
     void aBadInputIsNamedWithFileAndLine(@TempDir Path dir) throws Exception {
         Path in = dir.resolve("rec.jsonl");
