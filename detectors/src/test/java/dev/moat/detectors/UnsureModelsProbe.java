@@ -38,15 +38,15 @@ class UnsureModelsProbe {
     static final dev.moat.detectors.engine.DetectorProfile PROFILE = System.getProperty("spreadmax") != null
             ? InputSpreadWidthTest.all(Integer.getInteger("spreadmax"))
             : System.getProperty("casemix") == null
-            ? NarrowAndWideAdaptiveAttackersTest.ALL
-            : dev.moat.detectors.engine.DetectorProfile.fromConfig(Map.of(
-                    "prada", Map.of("delta", 0.9, "step_sample_seed", 7L),
-                    "volume", Map.of(),
-                    "boundary", Map.of(),
-                    "ood", Map.of("case_mix", Double.parseDouble(System.getProperty("casemix"))),
-                    "coverage", Map.of(),
-                    "tenant", Map.of("prada", Map.of("step_sample_seed", 7L)),
-                    "cross_key", Map.of("sample_seed", 7L)));
+                    ? NarrowAndWideAdaptiveAttackersTest.ALL
+                    : dev.moat.detectors.engine.DetectorProfile.fromConfig(Map.of(
+                            "prada", Map.of("delta", 0.9, "step_sample_seed", 7L),
+                            "volume", Map.of(),
+                            "boundary", Map.of(),
+                            "ood", Map.of("case_mix", Double.parseDouble(System.getProperty("casemix"))),
+                            "coverage", Map.of(),
+                            "tenant", Map.of("prada", Map.of("step_sample_seed", 7L)),
+                            "cross_key", Map.of("sample_seed", 7L)));
 
     static Unsure model(String name, long seed, double top1) {
         if (name.startsWith("cells")) {
