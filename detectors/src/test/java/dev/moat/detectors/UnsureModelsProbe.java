@@ -44,6 +44,9 @@ class UnsureModelsProbe {
                     "cross_key", Map.of("sample_seed", 7L)));
 
     static Unsure model(String name, long seed, double top1) {
+        if (name.startsWith("mixed")) {
+            return Unsure.mixedRecords(seed, top1, Integer.parseInt(name.substring("mixed".length())));
+        }
         if (name.startsWith("cells")) {
             return Unsure.cells(seed, top1, Integer.parseInt(name.substring("cells".length())));
         }
@@ -93,7 +96,13 @@ class UnsureModelsProbe {
 
     /** The honest population on d, with the attackers or without ({@code -Dnoattacks=true} in the survey). */
     static Scenario population(Unsure d, long seed, boolean wide, boolean attackers) {
-        Scenario s = new Scenario(PROFILE, d::predict);
+        return population(PROFILE, d, seed, wide, attackers);
+    }
+
+    /** The same under another policy (another {@code input_seed}, say). */
+    static Scenario population(
+            dev.moat.detectors.engine.DetectorProfile profile, Unsure d, long seed, boolean wide, boolean attackers) {
+        Scenario s = new Scenario(profile, d::predict);
         for (int k = 0; k < 12; k++) {
             s.add("honest-peer-" + k, "good", d.peer(seed * 100 + k), 1_500, k * 700L, () -> 2_000);
         }
