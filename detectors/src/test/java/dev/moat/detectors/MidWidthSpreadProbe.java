@@ -25,8 +25,16 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  */
 class MidWidthSpreadProbe {
 
-    /** Every detector as the examples configure them, with the spread test's coordinates drawn by {@code inputSeed}. */
+    /**
+     * Every detector as the examples configure them, with the spread test's coordinates drawn by {@code
+     * inputSeed}; {@code -Dmidwidth.spreadmax=16} sets {@code spread_max_width} (16: as before the
+     * default reached 63, to see what the tests owe to it).
+     */
     static DetectorProfile profile(long inputSeed) {
+        String max = System.getProperty("midwidth.spreadmax");
+        Map<String, Object> ood = max == null
+                ? Map.of("input_seed", inputSeed)
+                : Map.of("input_seed", inputSeed, "spread_max_width", Integer.parseInt(max));
         return DetectorProfile.fromConfig(Map.of(
                 "prada",
                 Map.of("delta", 0.9, "step_sample_seed", 7L),
@@ -35,7 +43,7 @@ class MidWidthSpreadProbe {
                 "boundary",
                 Map.of(),
                 "ood",
-                Map.of("input_seed", inputSeed),
+                ood,
                 "coverage",
                 Map.of(),
                 "tenant",
@@ -60,6 +68,35 @@ class MidWidthSpreadProbe {
             }
         });
         return out;
+    }
+
+    static final java.util.regex.Pattern RATIO =
+            java.util.regex.Pattern.compile("spread like no peer's: ([0-9.]+)x .*past the peers' ([0-9.]+)x");
+
+    /**
+     * The honest key whose last verdict's spread ratio lies nearest the peers' threshold, as {@code
+     * key ratio/threshold}; only where {@code ood}'s reason names the ratio (it does when the spread
+     * scores, or in a build whose reason always names it, for this survey).
+     */
+    static String nearestHonest(Scenario s) {
+        String best = "-";
+        double worst = 0;
+        for (var e : new TreeMap<>(s.last).entrySet()) {
+            var ood = e.getValue().scores().get("ood");
+            if (!e.getKey().startsWith("honest") || ood == null) {
+                continue;
+            }
+            var m = RATIO.matcher(ood.reason());
+            if (m.find()) {
+                double r = Double.parseDouble(m.group(1));
+                double t = Double.parseDouble(m.group(2));
+                if (r / t > worst) {
+                    worst = r / t;
+                    best = String.format(Locale.ROOT, "%s %.2f/%.2f", e.getKey(), r, t);
+                }
+            }
+        }
+        return best;
     }
 
     static String attackers(Scenario s) {
@@ -103,7 +140,7 @@ class MidWidthSpreadProbe {
                         flagged += hf.size();
                         System.out.printf(
                                 Locale.ROOT,
-                                "MIDW %s w=%d top1=%s s=%d in=%d honest flagged %d %s | %s%n",
+                                "MIDW %s w=%d top1=%s s=%d in=%d honest flagged %d %s nearest %s | %s%n",
                                 kind,
                                 w,
                                 t,
@@ -111,6 +148,7 @@ class MidWidthSpreadProbe {
                                 in,
                                 hf.size(),
                                 hf,
+                                nearestHonest(s),
                                 attackers(s));
                     }
                 }
