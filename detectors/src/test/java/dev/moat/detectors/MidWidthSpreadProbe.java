@@ -319,4 +319,38 @@ class MidWidthSpreadProbe {
             }
         }
     }
+
+    /**
+     * Traces the keys named by {@code -Dtrace=k1,k2} (ood's reason every {@code -Devery=50}th sample)
+     * in one run: {@code -Dmodel -Dwidths -Dtop1 -Dseeds -Dinputseeds} (the first of each).
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "midwidthtrace", matches = "true")
+    void trace() {
+        String kind = System.getProperty("model", "mixed");
+        int w = (int) longs("widths", "60")[0];
+        double t = Double.parseDouble(System.getProperty("top1", "0.7").split(",")[0]);
+        long seed = longs("seeds", "1")[0];
+        long in = longs("inputseeds", "1")[0];
+        List<String> traced =
+                List.of(System.getProperty("trace", "honest-heavy50").split(","));
+        int every = Integer.getInteger("every", 50);
+        Unsure d = model(kind, seed, t, w);
+        Scenario s = UnsureModelsProbe.population(profile(in), d, seed, false, true);
+        Map<String, Integer> n = new java.util.HashMap<>();
+        s.onSample = (k, v) -> {
+            if (traced.contains(k)
+                    && n.merge(k, 1, Integer::sum) % every == 0
+                    && v.scores().get("ood") != null) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "TRACE %s %d %s%n",
+                        k,
+                        v.queries(),
+                        v.scores().get("ood").reason());
+            }
+        };
+        s.run();
+        System.out.printf(Locale.ROOT, "TRACE flagged %s%n", honestFlagged(s));
+    }
 }
