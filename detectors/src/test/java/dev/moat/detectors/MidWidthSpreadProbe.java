@@ -336,7 +336,8 @@ class MidWidthSpreadProbe {
                 List.of(System.getProperty("trace", "honest-heavy50").split(","));
         int every = Integer.getInteger("every", 50);
         Unsure d = model(kind, seed, t, w);
-        Scenario s = UnsureModelsProbe.population(profile(in), d, seed, false, true);
+        Scenario s = UnsureModelsProbe.population(profile(in), d, seed, false, true)
+                .syncEvery(Integer.getInteger("sync", 2_000));
         Map<String, Integer> n = new java.util.HashMap<>();
         s.onSample = (k, v) -> {
             if (traced.contains(k)
