@@ -240,8 +240,8 @@ class MidWidthSpreadTest {
      * 144 survey runs at 17-30, within 104-314 rows); from 48 on it needs the flat shape, 48 moved
      * coordinates, and the steps clipped at the box's edges move fewer. The spread test is then all
      * that is left, and it reads the JbDA at about its floor (1.5-1.7x the trusted keys' spread: its
-     * rows move along one sign pattern, mostly along the data's major axes): flagged under 15 of 48
-     * draws at 48 inputs, 25 of 48 at 63. The line search's rows lie on segments between natural
+     * rows move along one sign pattern, mostly along the data's major axes): flagged in 15 of 48
+     * survey runs at 48 inputs, 25 of 48 at 63 (by the draw). The line search's rows lie on segments between natural
      * records (natural along the minor axes); only the confidence test sees it, and that depends on
      * the model, not the draw (survey: all 48 runs at 17, one data seed of two at 24, 30 and 63, none
      * at 48).
