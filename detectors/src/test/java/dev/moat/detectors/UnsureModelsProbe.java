@@ -49,6 +49,9 @@ class UnsureModelsProbe {
                             "cross_key", Map.of("sample_seed", 7L)));
 
     static Unsure model(String name, long seed, double top1) {
+        if (name.startsWith("mixed")) {
+            return Unsure.mixedRecords(seed, top1, Integer.parseInt(name.substring("mixed".length())));
+        }
         if (name.startsWith("cells")) {
             return Unsure.cells(seed, top1, Integer.parseInt(name.substring("cells".length())));
         }
@@ -99,6 +102,12 @@ class UnsureModelsProbe {
     /** The honest population on d, with the attackers or without ({@code -Dnoattacks=true} in the survey). */
     static Scenario population(Unsure d, long seed, boolean wide, boolean attackers) {
         return population(d, seed, wide, attackers, PROFILE);
+    }
+
+    /** The same under another policy (another {@code input_seed}, say). */
+    static Scenario population(
+            dev.moat.detectors.engine.DetectorProfile profile, Unsure d, long seed, boolean wide, boolean attackers) {
+        return population(d, seed, wide, attackers, profile);
     }
 
     /** As {@link #population(Unsure, long, boolean, boolean)} under {@code profile} (a calibrated one, say). */

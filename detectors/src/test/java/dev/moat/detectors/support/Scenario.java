@@ -273,9 +273,15 @@ public final class Scenario {
         return this;
     }
 
+    /** Called with every key's verdict at every sample, if set (probes that trace a key's scores). */
+    public java.util.function.BiConsumer<String, Verdict> onSample;
+
     private void sample(DetectionEngine engine) {
         for (String key : keys) {
             Verdict v = engine.verdict(key);
+            if (onSample != null) {
+                onSample.accept(key, v);
+            }
             maxRisk.merge(key, v.risk(), Math::max);
             v.scores()
                     .forEach((d, sc) -> maxScores

@@ -144,6 +144,53 @@ public abstract class Unsure extends HonestDomain {
         return source("harder-" + factor, () -> noisy(mine.get(r.nextInt(mine.size())), r));
     }
 
+    /**
+     * A record of class {@code c} from a shifted population: the latent factors' means moved by
+     * {@code delta} (the first) and {@code -delta / 2} (the second) standard deviations; only models
+     * with latent factors ({@link #cells}, {@link #mixedRecords}).
+     */
+    protected double[] shiftedRecord(Random r, int c, double delta) {
+        throw new UnsupportedOperationException(name);
+    }
+
+    /**
+     * A customer from another population of the same kind (another region's patients): its own 300
+     * records with the latent factors' means moved by {@code delta} ({@link #shiftedRecord}), re-sent
+     * with noise.
+     */
+    public QuerySource shifted(long seed, double delta) {
+        Random r = new Random(seed);
+        List<double[]> mine = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            mine.add(shiftedRecord(r, r.nextInt(classes), delta));
+        }
+        return source("shifted-" + delta, () -> noisy(mine.get(r.nextInt(mine.size())), r));
+    }
+
+    /**
+     * A customer whose instruments round some features coarser than everyone's: a fixed {@code share}
+     * of the features (drawn by the seed) rounded to {@code steps} levels over their range, on its own
+     * 300 records re-sent with noise.
+     */
+    public QuerySource coarser(long seed, double share, int steps) {
+        Random r = new Random(seed);
+        boolean[] coarse = new boolean[dims];
+        for (int j = 0; j < dims; j++) {
+            coarse[j] = r.nextDouble() < share;
+        }
+        List<double[]> mine = records(r, 300);
+        return source("coarser-" + share + "-" + steps, () -> {
+            double[] x = noisy(mine.get(r.nextInt(mine.size())), r);
+            for (int j = 0; j < dims; j++) {
+                if (coarse[j]) {
+                    double q = (hi[j] - lo[j]) / steps;
+                    x[j] = clip(j, lo[j] + Math.rint((x[j] - lo[j]) / q) * q);
+                }
+            }
+            return x;
+        });
+    }
+
     /** Share of the answers to {@code src}'s next {@code n} rows with a top-2 margin under 0.2. */
     public double lowMarginShare(QuerySource src, int n) {
         int low = 0;
@@ -558,8 +605,13 @@ public abstract class Unsure extends HonestDomain {
 
         @Override
         public double[] record(Random r, int c) {
-            double f1 = r.nextGaussian();
-            double f2 = r.nextGaussian();
+            return shiftedRecord(r, c, 0);
+        }
+
+        @Override
+        protected double[] shiftedRecord(Random r, int c, double delta) {
+            double f1 = r.nextGaussian() + delta;
+            double f2 = r.nextGaussian() - delta / 2;
             double f3 = r.nextGaussian();
             double[] x = new double[dims];
             for (int j = 0; j < dims; j++) {
@@ -597,6 +649,181 @@ public abstract class Unsure extends HonestDomain {
         @Override
         protected Unsure sibling(long s) {
             return new Cells(seed * 7_919 + s, medianTop1, dims);
+        }
+    }
+
+    /**
+     * Records of {@code dims} (20-60) mixed-type columns, as a claims or churn table: about a fifth
+     * binary flags, a fifth counts (0 to 5-40), two or three categoricals one-hot encoded (3-6 levels
+     * each), the rest continuous measurements on scales from 0.01 to 2,500 with their decimals; every
+     * column driven by three latent factors and a class shift (two classes), so columns correlate.
+     * The model is nearest class mean with a temperature for a median top-1 of {@code medianTop1}.
+     */
+    public static Unsure mixedRecords(long seed, double medianTop1, int dims) {
+        return new MixedRecords(seed, medianTop1, dims);
+    }
+
+    static final class MixedRecords extends Unsure {
+        private static final int BIN = 0;
+        private static final int COUNT = 1;
+        private static final int ONEHOT = 2;
+        private static final int CONT = 3;
+        private final long seed;
+        private final double medianTop1;
+        private final int[] type;
+        private final int[] blockStart;
+        private final int[] blockLen;
+        private final double[] shift;
+        private final double[][] load;
+        private final double[] threshold;
+        private final double[] decimals;
+
+        MixedRecords(long seed, double medianTop1, int dims) {
+            super(dims, 2, "mixed-" + dims);
+            this.seed = seed;
+            this.medianTop1 = medianTop1;
+            Random r = new Random(seed);
+            type = new int[dims];
+            blockStart = new int[dims];
+            blockLen = new int[dims];
+            shift = new double[dims];
+            load = new double[3][dims];
+            threshold = new double[dims];
+            decimals = new double[dims];
+            int j = 0;
+            int blocks = dims >= 40 ? 3 : 2;
+            for (int b = 0; b < blocks; b++) {
+                int k = 3 + r.nextInt(4);
+                for (int i = 0; i < k; i++) {
+                    type[j + i] = ONEHOT;
+                    blockStart[j + i] = j;
+                    blockLen[j + i] = k;
+                }
+                j += k;
+            }
+            int bins = dims / 5;
+            int counts = dims / 5;
+            for (int i = 0; i < bins; i++) {
+                type[j++] = BIN;
+            }
+            for (int i = 0; i < counts; i++) {
+                type[j++] = COUNT;
+            }
+            while (j < dims) {
+                type[j++] = CONT;
+            }
+            double norm = 0;
+            for (j = 0; j < dims; j++) {
+                shift[j] = (r.nextBoolean() ? 1 : -1) * (0.2 + 0.8 * r.nextDouble());
+                norm += shift[j] * shift[j];
+                load[0][j] = 0.5 + 0.4 * r.nextDouble();
+                load[1][j] = 0.5 * r.nextGaussian();
+                load[2][j] = 0.3 * r.nextGaussian();
+                threshold[j] = 0.8 * r.nextGaussian();
+                switch (type[j]) {
+                    case BIN, ONEHOT -> hi[j] = 1;
+                    case COUNT -> hi[j] = 5 + r.nextInt(36);
+                    default -> {
+                        double range = Math.pow(10, -2 + 5.4 * r.nextDouble());
+                        lo[j] = range * 0.2 * r.nextDouble();
+                        hi[j] = lo[j] + range;
+                        decimals[j] = Math.max(0, Math.min(4, Math.ceil(2 - Math.log10(range))));
+                    }
+                }
+            }
+            for (j = 0; j < dims; j++) {
+                shift[j] *= 2.4 / Math.sqrt(norm);
+            }
+            fitNearestMean(r, 1_000);
+            calibrate(medianTop1, r);
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            return shiftedRecord(r, c, 0);
+        }
+
+        @Override
+        protected double[] shiftedRecord(Random r, int c, double delta) {
+            double f1 = r.nextGaussian() + delta;
+            double f2 = r.nextGaussian() - delta / 2;
+            double f3 = r.nextGaussian();
+            double[] z = new double[dims];
+            for (int j = 0; j < dims; j++) {
+                z[j] = (c == 1 ? shift[j] : 0)
+                        + f1 * load[0][j]
+                        + f2 * load[1][j]
+                        + f3 * load[2][j]
+                        + 0.6 * r.nextGaussian();
+            }
+            double[] x = new double[dims];
+            for (int j = 0; j < dims; j++) {
+                switch (type[j]) {
+                    case BIN -> x[j] = z[j] > threshold[j] ? 1 : 0;
+                    case COUNT -> x[j] = clip(j, Math.rint(hi[j] * 0.25 * Math.exp(0.5 * z[j])));
+                    case ONEHOT -> {
+                        if (blockStart[j] == j) {
+                            int best = j;
+                            for (int i = j; i < j + blockLen[j]; i++) {
+                                if (z[i] + threshold[i] > z[best] + threshold[best]) {
+                                    best = i;
+                                }
+                            }
+                            x[best] = 1;
+                        }
+                    }
+                    default -> x[j] = clip(j, lo[j] + (hi[j] - lo[j]) * (0.35 + z[j] / 7));
+                }
+            }
+            return snap(x);
+        }
+
+        /** Re-measured: a continuous column moves by one unit of its last decimal now and then, a count by one. */
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            double[] y = x.clone();
+            for (int j = 0; j < dims; j++) {
+                if ((type[j] == CONT || type[j] == COUNT) && r.nextDouble() < 0.1) {
+                    double unit = type[j] == COUNT ? 1 : Math.pow(10, -decimals[j]);
+                    y[j] = clip(j, y[j] + (r.nextBoolean() ? 1 : -1) * unit);
+                }
+            }
+            return snap(y);
+        }
+
+        /** Binary columns to 0/1, counts to integers, each one-hot block to its largest column, decimals. */
+        @Override
+        public double[] snap(double[] x) {
+            double[] y = x.clone();
+            for (int j = 0; j < dims; j++) {
+                switch (type[j]) {
+                    case BIN -> y[j] = y[j] >= 0.5 ? 1 : 0;
+                    case COUNT -> y[j] = clip(j, Math.rint(y[j]));
+                    case ONEHOT -> {
+                        if (blockStart[j] == j) {
+                            int best = j;
+                            for (int i = j; i < j + blockLen[j]; i++) {
+                                if (x[i] > x[best]) {
+                                    best = i;
+                                }
+                            }
+                            for (int i = j; i < j + blockLen[j]; i++) {
+                                y[i] = i == best ? 1 : 0;
+                            }
+                        }
+                    }
+                    default -> {
+                        double q = Math.pow(10, decimals[j]);
+                        y[j] = clip(j, Math.rint(y[j] * q) / q);
+                    }
+                }
+            }
+            return y;
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new MixedRecords(seed * 7_919 + s, medianTop1, dims);
         }
     }
 

@@ -1,0 +1,258 @@
+package dev.moat.detectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.detectors.support.Scenario;
+import dev.moat.detectors.support.Unsure;
+import dev.moat.fixtures.traffic.QuerySource;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code ood}'s spread test at 17-63 inputs (issue 9, 2026-11-29), where it reads 16 coordinates
+ * drawn per worker ({@code input_seed} here): honest customers under other draws and of other kinds
+ * (mixed-type records, another population, coarser rounding), and what a thief who read the docs
+ * sends. Through the engine with every detector ({@link MidWidthSpreadProbe#profile}); the survey over
+ * many draws is {@link MidWidthSpreadProbe}. Seeded; nothing timed.
+ */
+class MidWidthSpreadTest {
+
+    static final String SPREAD = "inputs spread like no peer's";
+
+    private static Scenario fortyEight;
+
+    /** cells-48 at median top-1 0.9, the honest population and the adaptive attackers, coordinates of draw 7. */
+    static synchronized Scenario fortyEight() {
+        if (fortyEight == null) {
+            Unsure d = Unsure.cells(1, 0.9, 48);
+            fortyEight = MidWidthSpreadProbe.withAttackers(
+                            MidWidthSpreadProbe.profile(7), d, 1, MidWidthSpreadProbe.adaptive(d, 1), 1_200)
+                    .run();
+            UnsureModelsProbe.print("cells-48@0.9/s1/in7", fortyEight);
+        }
+        return fortyEight;
+    }
+
+    /** Asserts no honest key is flagged but those named, and that those are not flagged by the spread test. */
+    static void assertHonestOk(Scenario s, String what, String... notBySpread) {
+        UnsureModelsTest.assertHonestOk(s, what, notBySpread);
+        for (String k : notBySpread) {
+            var v = s.firstFlag.get(k);
+            if (v != null) {
+                assertThat(v.scores().get("ood").reason()).as(what + " " + k).doesNotContain(SPREAD);
+            }
+        }
+    }
+
+    static void assertSeenBySpread(Scenario s, String key, long within) {
+        assertThat(s.suspiciousAt.get(key))
+                .as("%s\n%s", key, s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(within);
+        assertThat(s.maxScores.get(key).get("ood")).as(key).isEqualTo(1.0);
+    }
+
+    /** One population under the draw {@code inputSeed} of the 16 coordinates, printed. */
+    private static Scenario drawn(Unsure d, long seed, long inputSeed, Map<String, QuerySource> more) {
+        Scenario s = UnsureModelsProbe.population(MidWidthSpreadProbe.profile(inputSeed), d, seed, false, true);
+        more.forEach((k, src) -> s.add(k, Scenario.OWN_TENANT, src, 3_000, UnsureModelsProbe.START, () -> 1_000));
+        s.run();
+        UnsureModelsProbe.print(d.name() + "/s" + seed + "/in" + inputSeed, s);
+        return s;
+    }
+
+    /**
+     * Which 16 of 17-63 coordinates are read changes with the draw, and with it an honest key's
+     * statistic. The survey ({@link MidWidthSpreadProbe}, 2026-11-29: cells at 17, 24, 30, 48 and 63
+     * inputs, median top-1 0.7, 0.8 and 0.9, data seeds 1 and 2, draws 1-8, the whole population of
+     * {@link UnsureModelsProbe#population} with its attackers: 240 runs) flagged no honest key by the
+     * spread test; random rows, plain and random-size JbDA and every Sybil key were flagged in every
+     * run (within 190, 190, 580 and 440 rows). What it did flag, in every draw alike: the clinic with
+     * harder cases, by the confidence test where the model is hesitant (as on clinical-13, {@code
+     * UnsureModelsTest.harderCasesClinicIsAsHesitantAsADilutedLineSearch}). Two of those runs here,
+     * under draws other than the tests' 7.
+     */
+    @Test
+    void honestPopulationUnderOtherDrawsOfTheCoordinatesIsNotSeenBySpread() {
+        for (Object[] run : new Object[][] {{24, 0.8, 2L, 3L}, {63, 0.7, 1L, 5L}}) {
+            Unsure d = Unsure.cells((Long) run[2], (Double) run[1], (Integer) run[0]);
+            Scenario s = drawn(d, (Long) run[2], (Long) run[3], Map.of());
+            assertHonestOk(s, d.name(), "honest-harder-cases", "honest-harder-cases-1.5");
+            assertSeenBySpread(s, "random", 300);
+            assertThat(s.firstFlag.get("random").scores().get("ood").reason()).contains(SPREAD);
+        }
+    }
+
+    /**
+     * Honest kinds not in the population, at 40 inputs of mixed types ({@link Unsure#mixedRecords}:
+     * one-hot categoricals, binary flags, counts, measurements) and at 30 of {@link Unsure#cells}:
+     * customers from another population (the latent factors' means moved by 1 and 2 standard
+     * deviations) and customers who round 30%, 50% or all of the features to 10, 5 or 20 levels. None
+     * is flagged by the spread test (the survey, {@code MidWidthSpreadProbe#kinds}: none at 20, 30, 48
+     * and 63 cells, 20, 40 and 60 mixed at median top-1 0.9 and 0.7); random rows are, within 300.
+     */
+    @Test
+    void mixedTypeRecordsShiftedAndCoarserCustomersAreNotSeenBySpread() {
+        for (Unsure d : List.of(Unsure.mixedRecords(1, 0.9, 40), Unsure.cells(2, 0.8, 30))) {
+            Scenario s = drawn(d, 1, 7, MidWidthSpreadProbe.kinds(d, 1));
+            assertHonestOk(s, d.name(), "honest-harder-cases", "honest-harder-cases-1.5");
+            for (String k : MidWidthSpreadProbe.kinds(d, 1).keySet()) {
+                assertThat(s.suspiciousAt.get(k))
+                        .as("%s %s\n%s", d.name(), k, s.report())
+                        .isNull();
+            }
+            assertSeenBySpread(s, "random", 300);
+        }
+    }
+
+    /**
+     * Pinned, an honest false positive of the spread test (fails when it closes; found by the survey
+     * over draws, 2026-11-29: 1 of 24 runs on mixed-type records, none in 240 on cells): on 60
+     * mixed-type columns at median top-1 0.7 under draw 1, the 50x heavy customer is flagged by the
+     * spread test at 23,300 rows (1.76x the trusted keys' spread, past the peers' 1.56x). Traced
+     * ({@code MidWidthSpreadProbe#trace}): from 0.97x it rose to 1.66x within one refit of the input
+     * reference (about 300 of its rows, 25 a second) and fell back after the next: that refit's basis,
+     * from its 128 rows, made a minor axis of a direction the customer's records lie along more often
+     * than the rows did (a rare category or flag), and a heavy key's 256 judged inputs fit within one
+     * refit, so its mean takes that refit alone (a light key's spans many). The limit is averaged over
+     * refits, the basis is not. Tried (branch midadv, reverted): the basis from the covariance
+     * averaged over refits (restarted at every drop, else five random keys at a cold start kept their
+     * directions major, InputSpreadTest): the customer at 0.59-0.88x throughout and the detectors
+     * suite green, but random-size JbDA at 48 inputs flagged in 6 of 8 survey runs instead of 8 and
+     * per-feature JbDA at 63 in 6 of 8 instead of 8 (2 of 8 instead of 0 at 48): left to the lead.
+     * Also tried and reverted: inputs past 64 on one refit's axes counting {@code 64 / n} of their
+     * share: this customer cleared, but in the same run the customer of 95% class 0 was flagged at
+     * 2,200 rows (1.65x past the 1.49x floor), so the one-class customer is marginal here too.
+     */
+    @Test
+    void heavyCustomerOnSixtyMixedColumnsIsFlaggedByOneRefitsAxes() {
+        Unsure d = Unsure.mixedRecords(1, 0.7, 60);
+        Scenario s = drawn(d, 1, 1, Map.of());
+        UnsureModelsTest.assertHonestOk(s, d.name(), "honest-harder-cases", "honest-heavy50");
+        assertThat(s.suspiciousAt.get("honest-heavy50")).as(s.report()).isNotNull();
+        assertThat(s.firstFlag.get("honest-heavy50").scores().get("ood").reason())
+                .contains(SPREAD);
+        assertSeenBySpread(s, "random", 300);
+    }
+
+    /**
+     * Pinned, an honest false positive that is not the spread test's (fails when it closes): on a
+     * 20-column table of one-hot categoricals, flags, counts (0-39) and four measurements (the
+     * largest under 45; {@code Unsure.mixedRecords(1, 0.9, 20)}), customers who re-send their records
+     * with a count or a measurement moved by one unit now and then are flagged at 10-50 rows: by
+     * {@code prada} ("sign steps from a stored one") and {@code cross_key} ("sign steps from another
+     * key's query"), and the peers' tenant by its pooled risk. A count moved by one is a step of at
+     * least 2% of the row's largest magnitude there (at 24 columns, whose measurements reach 331, it is
+     * not, and nothing is flagged). The spread test scores none of them.
+     */
+    @Test
+    void countsAndFlagsResentWithACountMovedByOneLookLikeSignStepsAtTwentyColumns() {
+        Unsure d = Unsure.mixedRecords(1, 0.9, 20);
+        Scenario s = UnsureModelsProbe.population(MidWidthSpreadProbe.profile(7), d, 1, false, false)
+                .run();
+        UnsureModelsProbe.print(d.name(), s);
+        long flagged = s.suspiciousAt.keySet().stream()
+                .filter(k -> k.startsWith("honest"))
+                .count();
+        assertThat(flagged).as(s.report()).isGreaterThanOrEqualTo(5);
+        s.firstFlag.forEach((k, v) -> assertThat(v.scores().get("ood").reason()).doesNotContain(SPREAD));
+        assertThat(s.maxScores.get("honest-heavy10").get("cross_key"))
+                .as(s.report())
+                .isEqualTo(1.0);
+        assertThat(s.maxScores.get("honest-mostly-0").get("prada"))
+                .as(s.report())
+                .isEqualTo(1.0);
+    }
+
+    /**
+     * At 48 inputs (draw 7) the spread test sees what the docs' thief tries first: uniform random rows
+     * (150 rows, 2026-11-29), random rows snapped to the data's form (150), each feature drawn from
+     * the thief's own records (marginals, 100), random rows diluted 1:1 and 1:3 with natural ones (150
+     * and 300), random values on a fixed quarter or half of the coordinates with the rest natural
+     * (150 each; a thief who does not know which 16 are read must randomise enough of them that some
+     * are), random values on 4 or 8 coordinates drawn afresh per row (300 and 150). At 20, 30 and 63 inputs
+     * ({@code MidWidthSpreadProbe#attacks}, draw 7) random, snapped, marginals, 1:1 and 1:3 and half
+     * the coordinates random are flagged too, within 100-330 rows; a fixed quarter of the coordinates
+     * random is not at 30 inputs (4 coordinates, 1 of them read under draw 7). Not flagged: see the
+     * bypasses below.
+     */
+    @Test
+    void randomRowsAndTheirDisguisesAtFortyEightInputsAreSeenBySpread() {
+        Scenario s = fortyEight();
+        assertHonestOk(s, "cells-48");
+        for (String k : List.of(
+                "random",
+                "snapped-random",
+                "dilute-1-1",
+                "partly-random-0.25",
+                "partly-random-0.5",
+                "random-8-per-row")) {
+            assertSeenBySpread(s, k, 300);
+            assertThat(s.firstFlag.get(k).scores().get("ood").reason()).as(k).contains(SPREAD);
+        }
+        assertSeenBySpread(s, "marginals", 300);
+        assertSeenBySpread(s, "dilute-1-3", 500);
+        assertSeenBySpread(s, "random-4-per-row", 500);
+        assertThat(s.firstFlag.get("dilute-1-3").scores().get("ood").reason()).contains(SPREAD);
+    }
+
+    /**
+     * Pinned (fail when they close), at 48 inputs, draw 7, 1,200 rows each: normal rows with the mean
+     * and covariance of the thief's 300 natural records, clipped and snapped (the covariance keeps the
+     * correlations the spread test reads, as at 13 inputs: {@code InputSpreadBypassTest}); random rows
+     * diluted 1:7; random values on a tenth of the coordinates (5 of 48, of which 1 is read under this
+     * draw) or on 2 coordinates drawn afresh per row (2/3 of one read coordinate a row): the few random
+     * coordinates that land among the 16 read move an input too little along the minor axes. What they
+     * buy: a random value on a few coordinates per query.
+     */
+    @Test
+    void gaussianFitDilutionOneToSevenAndRandomValuesOnFewCoordinatesBypass() {
+        Scenario s = fortyEight();
+        for (String k : List.of("gaussian", "dilute-1-7", "partly-random-0.1", "random-2-per-row")) {
+            assertThat(s.suspiciousAt.get(k)).as("%s\n%s", k, s.report()).isNull();
+        }
+    }
+
+    /**
+     * Pinned (fails when it closes): the sub-box Sybil at 48 inputs, eight keys each sending uniform
+     * rows in its own box of 30% of every feature's range. Each key's rows lie nearer its own centre
+     * than natural records do, so the spread test scores none; the confidence test flags the boxes
+     * that fall where the model is unsure (4 of 8 at 100 rows, 2026-11-29), the other four are never
+     * flagged (at 20, 30 and 63 inputs: 5, 4 and 6 of 8).
+     */
+    @Test
+    void subBoxSybilAtFortyEightInputsBypass() {
+        Scenario s = fortyEight();
+        long quiet = InputSpreadTest.keys(s, "box30-").stream()
+                .filter(k -> s.suspiciousAt.get(k) == null)
+                .count();
+        assertThat(quiet).as(s.report()).isGreaterThanOrEqualTo(3);
+        InputSpreadTest.keys(s, "box30-").stream()
+                .filter(k -> s.firstFlag.get(k) != null)
+                .forEach(k -> assertThat(s.firstFlag.get(k).scores().get("ood").reason())
+                        .as(k)
+                        .doesNotContain(SPREAD));
+    }
+
+    /**
+     * Pinned (fails when it closes): at 48 inputs the per-feature JbDA (steps of a tenth of each
+     * feature's range along the gradient's sign) and the line search mixed 1:1 with natural rows are
+     * never flagged in 1,200 rows (draw 7). At 17-47 inputs {@code cross_key} reads the per-feature
+     * JbDA by the move it repeats (its narrow path, inputs narrower than 48: flagged in every one of
+     * 144 survey runs at 17-30, within 104-314 rows); from 48 on it needs the flat shape, 48 moved
+     * coordinates, and the steps clipped at the box's edges move fewer. The spread test is then all
+     * that is left, and it reads the JbDA at about its floor (1.5-1.7x the trusted keys' spread: its
+     * rows move along one sign pattern, mostly along the data's major axes): flagged in 15 of 48
+     * survey runs at 48 inputs, 25 of 48 at 63 (by the draw). The line search's rows lie on segments between natural
+     * records (natural along the minor axes); only the confidence test sees it, and that depends on
+     * the model, not the draw (survey: all 48 runs at 17, one data seed of two at 24, 30 and 63, none
+     * at 48).
+     */
+    @Test
+    void perFeatureJbdaAndLineSearchMixedOneToOneAtFortyEightInputsBypass() {
+        Scenario s = fortyEight();
+        assertThat(s.suspiciousAt.get("jbda-per-feature")).as(s.report()).isNull();
+        assertThat(s.suspiciousAt.get("line-search-1-1")).as(s.report()).isNull();
+    }
+}
