@@ -672,7 +672,10 @@ final class SignSteps {
             sumSq += (double) k2 * k2;
             innerMax = k2 > innerMax ? k2 : innerMax;
         }
-        if (resolved && agree >= AGREEMENT * moved && !sparseLattice(x, parent, n, moved, median, quantError)) {
+        if (resolved
+                && agree >= AGREEMENT * moved
+                && !sparseLattice(x, parent, n, moved, median, quantError)
+                && !unitRecordMoves(x, n, median, tol)) {
             return true;
         }
         if (flat) {
@@ -698,7 +701,9 @@ final class SignSteps {
                 return true;
             }
         }
-        return repeat && !sparseLattice(x, parent, n, moved, median, quantError);
+        return repeat
+                && !sparseLattice(x, parent, n, moved, median, quantError)
+                && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError);
     }
 
     /**
@@ -728,6 +733,33 @@ final class SignSteps {
             // and half the move is on no lattice of it (moves far above the data, outliers, have none)
             if (offLattice(x[i], median, tol, 0)
                     || (current[i] > 0 && offLattice(parent[i], median, parentTol, quantError))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Records of whole numbers (issue 9, found at 17-63 inputs: flags, one-hot categories and small
+     * counts): two such records differ by one unit in each flag and category they do not share and
+     * often in a count, so their moves share the magnitude 1 in many coordinates, a dense equal shape
+     * the sparse lattice above does not exempt, and a key re-sending its records repeats them; on a
+     * 20-column table of them (largest value under 45, so a move of 1 passes the 2% floor) every
+     * honest key was flagged within 3-50 rows by {@code prada}, {@code cross_key} or its tenant. True
+     * when the median move is 1 (within {@code tol}) and every move that agrees with it ends on a whole
+     * number: the step is then the records' own unit. A sign step from a gradient moves by {@code
+     * lambda}, or by {@code eps * range_j} clipped at a flag's bounds (0.1 off them); only a thief who
+     * snaps his steps to the data's whole numbers, whose steps are then the same flips and counts any
+     * two records differ by, is let through here (left to {@code ood}'s spread test, which flags plain and
+     * random-size JbDA on that table at 180 rows).
+     */
+    private boolean unitRecordMoves(float[] x, int n, float median, float tol) {
+        if (!(Math.abs(median - 1f) <= tol)) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            float d = current[i];
+            if (d > 0 && Math.abs(d - median) <= tol && x[i] != Math.rint(x[i])) {
                 return false;
             }
         }
@@ -983,7 +1015,10 @@ final class SignSteps {
             float d = current[i];
             agree += (d > 0 ? 1 : 0) & (Math.abs(d - median) <= tol ? 1 : 0);
         }
-        if (resolved && agree >= AGREEMENT * moved && !sparseLattice(x, parent, n, moved, median, quantError)) {
+        if (resolved
+                && agree >= AGREEMENT * moved
+                && !sparseLattice(x, parent, n, moved, median, quantError)
+                && !unitRecordMoves(x, n, median, tol)) {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
@@ -1003,7 +1038,9 @@ final class SignSteps {
                 return true;
             }
         }
-        return repeat && !sparseLattice(x, parent, n, moved, median, quantError);
+        return repeat
+                && !sparseLattice(x, parent, n, moved, median, quantError)
+                && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError);
     }
 
     /** What {@link #gather} summed: the moves' sum of squares and the largest move. */

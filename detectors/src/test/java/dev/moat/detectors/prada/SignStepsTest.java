@@ -160,8 +160,9 @@ class SignStepsTest {
                 float[] parent = new float[20];
                 float[] x = new float[20];
                 for (int i = 0; i < 20; i++) {
-                    parent[i] = 8f;
-                    x[i] = 8f + (r.nextBoolean() ? moves[i] : -moves[i]);
+                    // off whole numbers: moves of 1 between whole numbers are a record's unit (unitRecordMoves)
+                    parent[i] = 8.25f;
+                    x[i] = 8.25f + (r.nextBoolean() ? moves[i] : -moves[i]);
                 }
                 boolean step = new SignSteps(20).isStep(x, parent, 20, 0.1f, 0f, null);
                 assertThat(step).as("k=%d round %d", k, round).isEqualTo(k >= 10);
