@@ -518,16 +518,11 @@ public record Calibration(
                 continue;
             }
             if (name.startsWith(SPREAD_ROWS_PREFIX)) {
-                int k;
-                try {
-                    k = Integer.parseInt(name.substring(SPREAD_ROWS_PREFIX.length()));
-                } catch (NumberFormatException e) {
-                    k = -1;
-                }
-                if (k < 0 || k > 65_535) {
-                    throw new IllegalArgumentException(
-                            where + name + ": key (expected ood.spread.rows.K with K a key index in [0, 65535])");
-                }
+                int k = suffixIndex(
+                        where,
+                        name,
+                        SPREAD_ROWS_PREFIX,
+                        "key (expected ood.spread.rows.K with K a key index in [0, 65535])");
                 double[][] rows = spreadRows(where, name, value, width);
                 width = rows[0].length;
                 if (spread.put(k, rows) != null) {
@@ -536,16 +531,11 @@ public record Calibration(
                 continue;
             }
             if (name.startsWith(CLASS_PREFIX)) {
-                int cls;
-                try {
-                    cls = Integer.parseInt(name.substring(CLASS_PREFIX.length()));
-                } catch (NumberFormatException e) {
-                    cls = -1;
-                }
-                if (cls < 0 || cls > 65_535) {
-                    throw new IllegalArgumentException(
-                            where + name + ": class (expected ood.class_cdf.N with N a class index in [0, 65535])");
-                }
+                int cls = suffixIndex(
+                        where,
+                        name,
+                        CLASS_PREFIX,
+                        "class (expected ood.class_cdf.N with N a class index in [0, 65535])");
                 if (classes.put(cls, cdf(where, name, value, OOD_BINS)) != null) {
                     throw new IllegalArgumentException(where + name + ": given twice (expected once per class)");
                 }
@@ -653,6 +643,20 @@ public record Calibration(
         }
         throw new IllegalArgumentException(
                 where + name + ": \"" + value + "\" (expected: a number in [" + min + ", " + max + "])");
+    }
+
+    /** The index after {@code prefix} in {@code name}, in [0, 65535], else a load error saying {@code expected}. */
+    private static int suffixIndex(String where, String name, String prefix, String expected) {
+        int k;
+        try {
+            k = Integer.parseInt(name.substring(prefix.length()));
+        } catch (NumberFormatException e) {
+            k = -1;
+        }
+        if (k < 0 || k > 65_535) {
+            throw new IllegalArgumentException(where + name + ": " + expected);
+        }
+        return k;
     }
 
     private static double[] cdf(String where, String name, String value, int n) {

@@ -33,22 +33,7 @@ class CalibratedSpreadTest {
     /** As {@link #all(Calibration)} with {@code ood}'s coordinates drawn from {@code inputSeed}. */
     static DetectorProfile all(Calibration calibration, long inputSeed) {
         return DetectorProfile.fromConfig(
-                Map.of(
-                        "prada",
-                        Map.of("delta", 0.9, "step_sample_seed", 7L),
-                        "volume",
-                        Map.of(),
-                        "boundary",
-                        Map.of(),
-                        "ood",
-                        Map.of("input_seed", inputSeed),
-                        "coverage",
-                        Map.of(),
-                        "tenant",
-                        Map.of("prada", Map.of("step_sample_seed", 7L)),
-                        "cross_key",
-                        Map.of("sample_seed", 7L)),
-                calibration);
+                dev.moat.detectors.support.Policies.every(Map.of("input_seed", inputSeed)), calibration);
     }
 
     /**

@@ -17,21 +17,8 @@ class InputSpreadWidthTest {
 
     /** Every detector, as the other engine tests, with the spread test reading inputs up to {@code width}. */
     static DetectorProfile all(int width) {
-        return DetectorProfile.fromConfig(Map.of(
-                "prada",
-                Map.of("delta", 0.9, "step_sample_seed", 7L),
-                "volume",
-                Map.of(),
-                "boundary",
-                Map.of(),
-                "ood",
-                Map.of("input_seed", 7L, "spread_max_width", width),
-                "coverage",
-                Map.of(),
-                "tenant",
-                Map.of("prada", Map.of("step_sample_seed", 7L)),
-                "cross_key",
-                Map.of("sample_seed", 7L)));
+        return DetectorProfile.fromConfig(
+                dev.moat.detectors.support.Policies.every(Map.of("input_seed", 7L, "spread_max_width", width)));
     }
 
     /**

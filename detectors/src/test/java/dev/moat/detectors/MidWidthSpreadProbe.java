@@ -35,21 +35,7 @@ class MidWidthSpreadProbe {
         Map<String, Object> ood = max == null
                 ? Map.of("input_seed", inputSeed)
                 : Map.of("input_seed", inputSeed, "spread_max_width", Integer.parseInt(max));
-        return DetectorProfile.fromConfig(Map.of(
-                "prada",
-                Map.of("delta", 0.9, "step_sample_seed", 7L),
-                "volume",
-                Map.of(),
-                "boundary",
-                Map.of(),
-                "ood",
-                ood,
-                "coverage",
-                Map.of(),
-                "tenant",
-                Map.of("prada", Map.of("step_sample_seed", 7L)),
-                "cross_key",
-                Map.of("sample_seed", 7L)));
+        return DetectorProfile.fromConfig(dev.moat.detectors.support.Policies.every(ood));
     }
 
     static Unsure model(String kind, long seed, double top1, int width) {

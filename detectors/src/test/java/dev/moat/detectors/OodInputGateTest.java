@@ -22,21 +22,8 @@ class OodInputGateTest {
 
     /** The examples' policy (every detector, fixed seeds), with `ood`'s input gate at {@code inputNear} (0: off, the default). */
     static DetectorProfile all(double inputNear) {
-        return DetectorProfile.fromConfig(Map.of(
-                "prada",
-                Map.of("delta", 0.9, "step_sample_seed", 7L),
-                "volume",
-                Map.of(),
-                "boundary",
-                Map.of(),
-                "ood",
-                inputNear > 0 ? Map.of("input_near", inputNear, "input_seed", 7L) : Map.of("input_seed", 7L),
-                "coverage",
-                Map.of(),
-                "tenant",
-                Map.of("prada", Map.of("step_sample_seed", 7L)),
-                "cross_key",
-                Map.of("sample_seed", 7L)));
+        return DetectorProfile.fromConfig(dev.moat.detectors.support.Policies.every(
+                inputNear > 0 ? Map.of("input_near", inputNear, "input_seed", 7L) : Map.of("input_seed", 7L)));
     }
 
     static Scenario widePeers(int dims, double inputNear) {
