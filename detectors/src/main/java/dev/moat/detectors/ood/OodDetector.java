@@ -107,7 +107,8 @@ import java.util.Set;
  * test judges from a key's 144th input in a deployment of any size, after a restart, and whoever the
  * trusted keys are. Its price: honest rows off the data's manifold are flagged like random
  * ones (test-time augmentation by brightness on the tabular test model, saturated records). Cost:
- * the m x m projection of each input onto the minor axes (13 x 7 at 13 inputs), nothing at wider
+ * the projection of each input's m coordinates read (all up to 16 inputs, 16 sampled up to {@code
+ * spread_max_width}) onto the minor axes (13 x 7 at 13 inputs, 16 x 8 from 17), nothing at wider
  * inputs; per key 4m + 12 bytes.
  *
  * <p>How an attacker would get around it, and what they get:
