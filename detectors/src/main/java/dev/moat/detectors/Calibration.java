@@ -43,7 +43,7 @@ import java.util.TreeMap;
  *       {@code window}, {@code warmup} or {@code seed} learns its reference online instead);
  *   <li>{@code ood.spread.rows.K}, one line per recorded key K (0, 1, ...; recordings with inputs at
  *       most {@code spread_max_width} wide, 63 by default): up to {@value #SPREAD_PER_KEY} of its
- *       natural input rows at full width, {@code ;} between rows, {@code ,} between values; at most
+ *       natural input rows at full width (at least {@value #SPREAD_MIN_PER_KEY}), {@code ;} between rows, {@code ,} between values; at most
  *       {@value #SPREAD_ROWS} rows from at least {@value #SPREAD_MIN_KEYS} keys, {@value
  *       #SPREAD_MIN_ROWS} in all. {@code ood}'s spread test starts each worker's input reference from
  *       them (its own secret coordinates drawn from the full rows) and keeps it so;
@@ -103,6 +103,13 @@ public record Calibration(
 
     /** At most this many spread rows per key (as online: no key holds more than an eighth of the reference). */
     public static final int SPREAD_PER_KEY = 16;
+
+    /**
+     * At least this many spread rows per key: the reference reads a key's spread only from as many of
+     * its rows (online the same), so a key with fewer would be held and never counted, and a file of
+     * such keys would leave the spread test silent instead of failing the load.
+     */
+    public static final int SPREAD_MIN_PER_KEY = 4;
 
     /** Spread rows needed in all (the online reference is ready from as many). */
     public static final int SPREAD_MIN_ROWS = 48;
@@ -273,8 +280,9 @@ public record Calibration(
         int width = -1;
         for (int k = 0; k < rows.size(); k++) {
             double[][] key = rows.get(k);
-            if (key.length == 0 || key.length > SPREAD_PER_KEY) {
-                return "ood.spread.rows." + k + ": " + key.length + " rows (expected 1 to " + SPREAD_PER_KEY + ")";
+            if (key.length < SPREAD_MIN_PER_KEY || key.length > SPREAD_PER_KEY) {
+                return "ood.spread.rows." + k + ": " + key.length + " rows (expected " + SPREAD_MIN_PER_KEY + " to "
+                        + SPREAD_PER_KEY + ")";
             }
             for (double[] row : key) {
                 if (width < 0) {
@@ -597,9 +605,9 @@ public record Calibration(
     /** One key's spread rows: {@code ;} between rows, {@code ,} between values, every row {@code width} wide (-1: any). */
     private static double[][] spreadRows(String where, String name, String value, int width) {
         String[] rows = value.split(";", -1);
-        if (rows.length > SPREAD_PER_KEY) {
-            throw new IllegalArgumentException(
-                    where + name + ": " + rows.length + " rows (expected 1 to " + SPREAD_PER_KEY + ", separated by ;)");
+        if (rows.length < SPREAD_MIN_PER_KEY || rows.length > SPREAD_PER_KEY) {
+            throw new IllegalArgumentException(where + name + ": " + rows.length + " rows (expected "
+                    + SPREAD_MIN_PER_KEY + " to " + SPREAD_PER_KEY + ", separated by ;)");
         }
         double[][] out = new double[rows.length][];
         for (int i = 0; i < rows.length; i++) {

@@ -151,27 +151,39 @@ class CalibratedSpreadTest {
         assertThat(narrow.applyTo(c, 5)).isEqualTo(c);
     }
 
+    /** {@code n} copies of {@code row}, separated by {@code ;}. */
+    private static String rows(int n, String row) {
+        return String.join(";", java.util.Collections.nCopies(n, row));
+    }
+
     @Test
     void aBrokenSpreadLineNamesFileLineAndField(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("c");
         String head = "format = moat-calibration-1\n";
-        Files.writeString(f, head + "ood.spread.rows.0 = 1,2,3;4,x,6\n");
+        Files.writeString(f, head + "ood.spread.rows.0 = 1,2,3;4,x,6;7,8,9;1,2,3\n");
         assertThatThrownBy(() -> Calibration.read(f))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(f + ":2:1: ood.spread.rows.0: row 2 value 2 is \"x\"");
-        Files.writeString(f, head + "ood.spread.rows.0 = 1,2,3\nood.spread.rows.1 = 1,2\n");
+        Files.writeString(
+                f, head + "ood.spread.rows.0 = " + rows(4, "1,2,3") + "\nood.spread.rows.1 = 1,2;1,2,3;1,2,3;1,2,3\n");
         assertThatThrownBy(() -> Calibration.read(f))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(f + ":3:1: ood.spread.rows.1: row 1 has 2 values (expected 3");
         Files.writeString(f, head + "ood.spread.rows.0 = " + "1,2;".repeat(16) + "1,2\n");
         assertThatThrownBy(() -> Calibration.read(f))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(f + ":2:1: ood.spread.rows.0: 17 rows (expected 1 to 16");
+                .hasMessageContaining(f + ":2:1: ood.spread.rows.0: 17 rows (expected 4 to 16");
+        // fewer than the 4 rows the reference reads a key's spread from
+        Files.writeString(f, head + "ood.spread.rows.0 = " + rows(3, "1,2") + "\n");
+        assertThatThrownBy(() -> Calibration.read(f))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(f + ":2:1: ood.spread.rows.0: 3 rows (expected 4 to 16");
         Files.writeString(f, head + "ood.spread.rows.x = 1,2\n");
         assertThatThrownBy(() -> Calibration.read(f))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(f + ":2:1: ood.spread.rows.x: key");
-        Files.writeString(f, head + "ood.spread.rows.0 = 1,2\nood.spread.rows.0 = 1,2\n");
+        Files.writeString(
+                f, head + "ood.spread.rows.0 = " + rows(4, "1,2") + "\nood.spread.rows.0 = " + rows(4, "1,2") + "\n");
         assertThatThrownBy(() -> Calibration.read(f))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(f + ":3:1: ood.spread.rows.0: given twice");
@@ -188,11 +200,14 @@ class CalibratedSpreadTest {
         assertThatThrownBy(() -> Calibration.read(f))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(f + ": ood.spread.rows and ood.spread.peers (expected: both or neither)");
-        Files.writeString(f, head + "ood.spread.peers = 0.1,0.05\nood.spread.rows.0 = 1,2\nood.spread.rows.1 = 1,2\n");
+        Files.writeString(
+                f,
+                head + "ood.spread.peers = 0.1,0.05\nood.spread.rows.0 = " + rows(4, "1,2") + "\nood.spread.rows.1 = "
+                        + rows(4, "1,2") + "\n");
         assertThatThrownBy(() -> Calibration.read(f))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(
-                        f + ": ood.spread.rows: 2 rows from 2 keys (expected 48 to 128 rows from at least 3");
+                        f + ": ood.spread.rows: 8 rows from 2 keys (expected 48 to 128 rows from at least 3");
     }
 
     /**

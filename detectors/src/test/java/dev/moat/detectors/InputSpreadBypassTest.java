@@ -40,21 +40,8 @@ class InputSpreadBypassTest {
      * off ({@code spread_max_width: 0}), to see which flags are the spread test's.
      */
     static final DetectorProfile PROFILE = Boolean.getBoolean("spreadadv.off")
-            ? DetectorProfile.fromConfig(Map.of(
-                    "prada",
-                    Map.of("delta", 0.9, "step_sample_seed", 7L),
-                    "volume",
-                    Map.of(),
-                    "boundary",
-                    Map.of(),
-                    "ood",
-                    Map.of("input_seed", 7L, "spread_max_width", 0),
-                    "coverage",
-                    Map.of(),
-                    "tenant",
-                    Map.of("prada", Map.of("step_sample_seed", 7L)),
-                    "cross_key",
-                    Map.of("sample_seed", 7L)))
+            ? DetectorProfile.fromConfig(
+                    dev.moat.detectors.support.Policies.every(Map.of("input_seed", 7L, "spread_max_width", 0)))
             : NarrowAndWideAdaptiveAttackersTest.ALL;
 
     private static Scenario population(Unsure d, long seed) {

@@ -86,23 +86,10 @@ class InputSpreadWidthTest {
         assertThat(byDefault.suspiciousAt.get("random")).as(byDefault.report()).isLessThanOrEqualTo(110L);
     }
 
-    /** Two customers per digit class, each sending 90% of that class, and random rows; one worker. */
+    /** {@link OneClassCustomerIsNotOutOfDistributionTest#oneClassHeavy} on the 64-input digits, one worker. */
     private static Scenario oneClassHeavy(DetectorProfile profile) {
         OneClassCustomerIsNotOutOfDistributionTest.World w = OneClassCustomerIsNotOutOfDistributionTest.world(64);
-        Scenario s = new Scenario(profile, w.model()).oneWorker();
-        int k = 0;
-        for (int rep = 0; rep < 2; rep++) {
-            for (int c = 0; c < w.classes(); c++, k++) {
-                s.add(
-                        "honest-one-class-" + c + "-" + rep,
-                        "acme",
-                        w.oneClass().of(300L + k, c, 0.9),
-                        1_800,
-                        k * 700L,
-                        () -> 2_000);
-            }
-        }
-        return s.add("random", null, w.random().apply(7L), 1_000, 600_000, () -> 1_000)
-                .run();
+        return OneClassCustomerIsNotOutOfDistributionTest.oneClassHeavy(
+                w, new Scenario(profile, w.model()).oneWorker());
     }
 }

@@ -135,7 +135,9 @@ public final class SpreadRecording {
         if (chosen.size() > MAX_ROW_KEYS) {
             chosen = chosen.subList(0, MAX_ROW_KEYS);
         }
-        int per = Math.max(4, Math.min(Calibration.SPREAD_PER_KEY, Calibration.SPREAD_ROWS / chosen.size()));
+        int per = Math.max(
+                Calibration.SPREAD_MIN_PER_KEY,
+                Math.min(Calibration.SPREAD_PER_KEY, Calibration.SPREAD_ROWS / chosen.size()));
         List<double[][]> out = new ArrayList<>();
         for (List<double[]> key : chosen) {
             // a uniform sample of the key's kept inputs, in their order

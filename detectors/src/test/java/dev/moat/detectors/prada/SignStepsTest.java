@@ -132,6 +132,43 @@ class SignStepsTest {
                 .isEqualTo(SignSteps.MAX_CREST_CAP, org.assertj.core.data.Offset.offset(1e-6));
     }
     /**
+     * Pinned price of {@code unitRecordMoves} (fails when it closes): a dense sign step of exactly one
+     * unit from a record of whole numbers, to whole numbers (a thief who snaps his JbDA steps to the
+     * data's integers: flags, categories, small counts, 0-16 pixels), is what two such records differ
+     * by and is no step to the equal or repeat shape; the same step from a parent off the whole
+     * numbers, or of another size, still is. Left to {@code ood}'s spread test on narrow records
+     * (MidWidthSpreadTest: plain and random-size JbDA at 180 rows on the 20-column table).
+     */
+    @Test
+    void signStepsOfOneUnitBetweenWholeNumbersBypass() {
+        Random r = new Random(11);
+        for (int round = 0; round < 100; round++) {
+            float[] whole = new float[20];
+            float[] child = new float[20];
+            float[] off = new float[20];
+            float[] offChild = new float[20];
+            float[] bigger = new float[20];
+            for (int i = 0; i < 20; i++) {
+                float sign = r.nextBoolean() ? 1f : -1f;
+                whole[i] = 2 + r.nextInt(30);
+                child[i] = whole[i] + sign;
+                off[i] = whole[i] + 0.25f;
+                offChild[i] = off[i] + sign;
+                bigger[i] = whole[i] + 2 * sign;
+            }
+            assertThat(new SignSteps(20).isStep(child, whole, 20, 0.01f, 0f, null))
+                    .as("round %d", round)
+                    .isFalse();
+            assertThat(new SignSteps(20).isStep(offChild, off, 20, 0.01f, 0f, null))
+                    .as("round %d", round)
+                    .isTrue();
+            assertThat(new SignSteps(20).isStep(bigger, whole, 20, 0.01f, 0f, null))
+                    .as("round %d", round)
+                    .isTrue();
+        }
+    }
+
+    /**
      * The equal shape counts agreement over every moved coordinate, whatever order they come in:
      * the median is found by a selection that scrambles its array, so counting over that array
      * (as a first version did) saw a different multiset of moves.

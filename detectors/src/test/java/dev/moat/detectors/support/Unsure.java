@@ -557,6 +557,26 @@ public abstract class Unsure extends HonestDomain {
     }
 
     /**
+     * The latent values of a record of class {@code c} (0 or 1) of {@link #cells} and {@link
+     * #mixedRecords}: the class's shift, three shared factors ({@code load}; the first two moved by
+     * {@code delta} for another population) and noise of sd 0.6 per column.
+     */
+    static double[] latent(Random r, int c, double delta, double[] shift, double[][] load) {
+        double f1 = r.nextGaussian() + delta;
+        double f2 = r.nextGaussian() - delta / 2;
+        double f3 = r.nextGaussian();
+        double[] z = new double[shift.length];
+        for (int j = 0; j < z.length; j++) {
+            z[j] = (c == 1 ? shift[j] : 0)
+                    + f1 * load[0][j]
+                    + f2 * load[1][j]
+                    + f3 * load[2][j]
+                    + 0.6 * r.nextGaussian();
+        }
+        return z;
+    }
+
+    /**
      * {@code dims} continuous measurements of a binary model (like UCI breast cancer, 30 features:
      * ten measurements of a cell nucleus, each as a mean, a standard error and a worst value), each
      * on its own scale (ranges 0.01 to 2,500, their decimals set by the scale) and strongly correlated
@@ -610,17 +630,10 @@ public abstract class Unsure extends HonestDomain {
 
         @Override
         protected double[] shiftedRecord(Random r, int c, double delta) {
-            double f1 = r.nextGaussian() + delta;
-            double f2 = r.nextGaussian() - delta / 2;
-            double f3 = r.nextGaussian();
+            double[] z = latent(r, c, delta, shift, load);
             double[] x = new double[dims];
             for (int j = 0; j < dims; j++) {
-                double z = (c == 1 ? shift[j] : 0)
-                        + f1 * load[0][j]
-                        + f2 * load[1][j]
-                        + f3 * load[2][j]
-                        + 0.6 * r.nextGaussian();
-                x[j] = clip(j, lo[j] + (hi[j] - lo[j]) * (0.35 + z / 7));
+                x[j] = clip(j, lo[j] + (hi[j] - lo[j]) * (0.35 + z[j] / 7));
             }
             return snap(x);
         }
@@ -745,17 +758,7 @@ public abstract class Unsure extends HonestDomain {
 
         @Override
         protected double[] shiftedRecord(Random r, int c, double delta) {
-            double f1 = r.nextGaussian() + delta;
-            double f2 = r.nextGaussian() - delta / 2;
-            double f3 = r.nextGaussian();
-            double[] z = new double[dims];
-            for (int j = 0; j < dims; j++) {
-                z[j] = (c == 1 ? shift[j] : 0)
-                        + f1 * load[0][j]
-                        + f2 * load[1][j]
-                        + f3 * load[2][j]
-                        + 0.6 * r.nextGaussian();
-            }
+            double[] z = latent(r, c, delta, shift, load);
             double[] x = new double[dims];
             for (int j = 0; j < dims; j++) {
                 switch (type[j]) {

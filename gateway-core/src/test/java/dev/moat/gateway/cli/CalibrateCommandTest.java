@@ -66,35 +66,17 @@ class CalibrateCommandTest {
             HonestClient c = new HonestClient(200 + k);
             for (int i = 0; i < (k == 5 ? 400 : 600); i++) {
                 double[] x = c.next();
-                jsonl.append("{\"key\":\"k")
-                        .append(k)
-                        .append("\",\"input\":")
-                        .append(Arrays.toString(x))
-                        .append(",\"prediction\":")
-                        .append(Arrays.toString(model.predict(x)))
-                        .append("}\n");
+                jsonl.append(line(k, x, model.predict(x)));
             }
         }
-        Path in = dir.resolve("rec.jsonl");
-        Files.writeString(in, jsonl);
-        Path out = dir.resolve("calibration.moat");
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = new CommandLine(new MoatCli())
-                    .execute("calibrate", "--in", in.toString(), "--out", out.toString(), "--min-keys", "5");
-        } finally {
-            System.setOut(old);
-        }
-        assertThat(code).isZero();
+        Calibrated run = calibrate(dir, jsonl);
+        assertThat(run.code()).isZero();
         // k5 sent 400 inputs, under the 432 a peak needs: five keys give the reference
-        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("from 5 keys");
-        Calibration c = Calibration.read(out);
+        assertThat(run.stdout()).contains("from 5 keys");
+        Calibration c = Calibration.read(run.out());
         assertThat(c.hasCoverage()).isTrue();
         assertThat(c.coverageNovelty()).isBetween(0.3, 0.5);
-        assertThat(Files.readString(out)).contains("coverage.reference_novelty = ");
+        assertThat(Files.readString(run.out())).contains("coverage.reference_novelty = ");
     }
 
     /**
@@ -115,41 +97,21 @@ class CalibrateCommandTest {
                     x[j] = Math.round((level * (1 + 0.1 * j) + 0.2 * r.nextGaussian()) * 1000) / 1000.0;
                 }
                 double p = 1 / (1 + Math.exp(-level));
-                jsonl.append("{\"key\":\"k")
-                        .append(k)
-                        .append("\",\"input\":")
-                        .append(Arrays.toString(x))
-                        .append(",\"prediction\":[")
-                        .append(p)
-                        .append(',')
-                        .append(1 - p)
-                        .append("]}\n");
+                jsonl.append(line(k, x, new double[] {p, 1 - p}));
             }
         }
-        Path in = dir.resolve("rec.jsonl");
-        Files.writeString(in, jsonl);
-        Path out = dir.resolve("calibration.moat");
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = new CommandLine(new MoatCli())
-                    .execute("calibrate", "--in", in.toString(), "--out", out.toString(), "--min-keys", "5");
-        } finally {
-            System.setOut(old);
-        }
-        assertThat(code).isZero();
+        Calibrated run = calibrate(dir, jsonl);
+        assertThat(run.code()).isZero();
         // k5 sent 255 inputs, under the 256 a key needs to vouch for them: five keys' rows
-        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("ood spread reference: 5 keys' rows of 13 inputs");
-        Calibration c = Calibration.read(out);
+        assertThat(run.stdout()).contains("ood spread reference: 5 keys' rows of 13 inputs");
+        Calibration c = Calibration.read(run.out());
         assertThat(c.hasSpread()).isTrue();
         assertThat(c.spreadRows())
                 .hasSize(5)
                 .allSatisfy(rows -> assertThat(rows).hasNumberOfRows(16));
-        assertThat(Files.readString(out)).contains("ood.spread.peers = ", "ood.spread.rows.4 = ");
+        assertThat(Files.readString(run.out())).contains("ood.spread.peers = ", "ood.spread.rows.4 = ");
         // every row is one of the recorded inputs, exactly
-        String recorded = Files.readString(in);
+        String recorded = jsonl.toString();
         for (double[][] rows : c.spreadRows()) {
             for (double[] row : rows) {
                 assertThat(recorded).contains(Arrays.toString(row));
@@ -216,5 +178,32 @@ class CalibrateCommandTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(
                         f + ":3:1: coverage.reference_novelty: \"1.5\" (expected: a number in [0.0, 1.0])");
+    }
+
+    /** One recorded line: key {@code k}'s input and the model's answer. */
+    private static String line(int k, double[] input, double[] prediction) {
+        return "{\"key\":\"k" + k + "\",\"input\":" + Arrays.toString(input) + ",\"prediction\":"
+                + Arrays.toString(prediction) + "}\n";
+    }
+
+    /** What {@code moat calibrate --min-keys 5} said and where it wrote. */
+    private record Calibrated(int code, String stdout, Path out) {}
+
+    /** Writes {@code jsonl} as a recording in {@code dir} and runs {@code moat calibrate --min-keys 5} on it. */
+    private static Calibrated calibrate(Path dir, CharSequence jsonl) throws Exception {
+        Path in = dir.resolve("rec.jsonl");
+        Files.writeString(in, jsonl);
+        Path out = dir.resolve("calibration.moat");
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new MoatCli())
+                    .execute("calibrate", "--in", in.toString(), "--out", out.toString(), "--min-keys", "5");
+        } finally {
+            System.setOut(old);
+        }
+        return new Calibrated(code, stdout.toString(StandardCharsets.UTF_8), out);
     }
 }
