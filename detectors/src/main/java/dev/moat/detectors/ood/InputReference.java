@@ -31,7 +31,7 @@ import java.util.SplittableRandom;
  *
  * <p>The same rows serve {@link OodDetector}'s spread test (inputs at most {@code spread_max_width}
  * wide): the principal axes of every row's covariance under a scale of at least an eighth of each
- * coordinate's range ({@link #fitBasis}), and the trusted population's typical spread along the less
+ * coordinate's range, averaged over refits ({@link #averageSpreadCovariance}, {@link #fitBasis}), and the trusted population's typical spread along the less
  * varied half of them ({@link #spreadLimit}, averaged over refits), against which {@link
  * #spreadRatio} measures an input's distance from its key's own centre. Either use turns the
  * collection of rows on.
