@@ -95,6 +95,12 @@ final class SignSteps {
     /** Moves that ended within this share of the end values' spread of either extreme count as clipped. */
     static final float CLIP_BAND = 1f / 64;
 
+    /** {@link #fullRangeFlips}: a move of at least this share of the values' reach is a flip. */
+    static final double FLIP_REACH = 0.9;
+
+    /** {@link #fullRangeFlips}: the share of the moves that must be flips. */
+    static final double FLIP_SHARE = 0.125;
+
     /** CREST_LIMIT[n]: the largest of n half-normal magnitudes is below this many sigmas with probability FLAT_NOISE_PASS. */
     private static final float[] CREST_LIMIT = crestLimits(4096);
 
@@ -675,7 +681,8 @@ final class SignSteps {
         if (resolved
                 && agree >= AGREEMENT * moved
                 && !sparseLattice(x, parent, n, moved, median, quantError)
-                && !unitRecordMoves(x, n, median, tol)) {
+                && !unitRecordMoves(x, n, median, tol)
+                && !fullRangeFlips(x, parent, n, keyScale)) {
             return true;
         }
         if (flat) {
@@ -697,13 +704,14 @@ final class SignSteps {
                             lowTie,
                             highTie,
                             allLimit);
-            if (flatShape && roughStep(x, parent, n)) {
+            if (flatShape && roughStep(x, parent, n) && !fullRangeFlips(x, parent, n, keyScale)) {
                 return true;
             }
         }
         return repeat
                 && !sparseLattice(x, parent, n, moved, median, quantError)
-                && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError);
+                && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError)
+                && !fullRangeFlips(x, parent, n, keyScale);
     }
 
     /**
@@ -764,6 +772,48 @@ final class SignSteps {
             }
         }
         return true;
+    }
+
+    /**
+     * Strokes on a blank background (issue 9, session 14: images whose pixels are mostly at the
+     * bottom or the top of their range, as handwritten digits scanned like MNIST's are): two such
+     * images differ where a stroke lies in one and not the other, so many of their moves go from the
+     * lowest value to the highest or back and the others spread over the whole range, a displacement
+     * that passes the equal shape (the flips), the flat one (sizes spread from 0 to the range, as
+     * random-size steps') and, for a key re-sending its images, the repeat. On the 8x8 digits
+     * upsampled to 28x28 and pushed through a steep sigmoid (strokes, thin edges) every honest key was
+     * flagged by {@code prada} or {@code cross_key} within 50 rows ({@code StrokeImagesTest}). True
+     * when at least {@value #FLIP_SHARE} of the moves left (those {@link #current} holds) are flips, at
+     * least {@value #FLIP_REACH} of the values' reach: the larger of the pair's value span (over the
+     * compared coordinates) and {@code keyScale} (the largest value the key has sent; 0: the span
+     * alone), so that a pair whose compared values are all dark does not make a small step a flip. A
+     * sign step moves by {@code lambda}, a tenth or so of the range, and random sizes up to twice that;
+     * only a thief who makes an eighth of his moves the whole range (pixels set from one bound to
+     * the other) is let through here ({@code StrokeImagesTest.plantedFlipsBypass} says who sees him).
+     */
+    private boolean fullRangeFlips(float[] x, float[] parent, int n, float keyScale) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            lo = Math.min(lo, Math.min(x[i], parent[i]));
+            hi = Math.max(hi, Math.max(x[i], parent[i]));
+        }
+        float span = hi - lo;
+        float reach = keyScale > 0 ? Math.max(span, keyScale) : span;
+        if (!(reach > 0) || !Float.isFinite(reach)) {
+            return false;
+        }
+        float full = (float) (FLIP_REACH * reach);
+        int moved = 0;
+        int flips = 0;
+        for (int i = 0; i < n; i++) {
+            float d = current[i];
+            if (d > 0) {
+                moved++;
+                flips += Math.abs(x[i] - parent[i]) >= full ? 1 : 0;
+            }
+        }
+        return moved > 0 && flips >= FLIP_SHARE * moved;
     }
 
     /** Off the lattice of {@code unit}: not within tol of a non-zero multiple, nor within zeroTol of 0. */
@@ -1018,7 +1068,8 @@ final class SignSteps {
         if (resolved
                 && agree >= AGREEMENT * moved
                 && !sparseLattice(x, parent, n, moved, median, quantError)
-                && !unitRecordMoves(x, n, median, tol)) {
+                && !unitRecordMoves(x, n, median, tol)
+                && !fullRangeFlips(x, parent, n, keyScale)) {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
@@ -1034,13 +1085,15 @@ final class SignSteps {
             boolean flatIn = flatInside(x, n, moved, lo, hi);
             if ((flatAll || flatIn)
                     && centred(x, parent, n, lo, hi, innerCount, innerLowEdge, innerHighEdge, lowTie, highTie, allLimit)
-                    && roughStep(x, parent, n)) {
+                    && roughStep(x, parent, n)
+                    && !fullRangeFlips(x, parent, n, keyScale)) {
                 return true;
             }
         }
         return repeat
                 && !sparseLattice(x, parent, n, moved, median, quantError)
-                && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError);
+                && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError)
+                && !fullRangeFlips(x, parent, n, keyScale);
     }
 
     /** What {@link #gather} summed: the moves' sum of squares and the largest move. */
@@ -1221,7 +1274,16 @@ final class SignSteps {
                         lowTie,
                         highTie,
                         crestLimit(innerCount))
-                && roughStep(x, parent, n);
+                && roughStep(x, parent, n)
+                && !fullRangeFlips(x, parent, n, largestOf(scale, n));
+    }
+
+    private static float largestOf(float[] values, int n) {
+        float m = 0;
+        for (int i = 0; i < n; i++) {
+            m = Math.max(m, values[i]);
+        }
+        return m;
     }
 
     /**
