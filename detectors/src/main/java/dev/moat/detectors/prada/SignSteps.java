@@ -789,7 +789,9 @@ final class SignSteps {
      * alone), so that a pair whose compared values are all dark does not make a small step a flip. A
      * sign step moves by {@code lambda}, a tenth or so of the range, and random sizes up to twice that;
      * only a thief who makes an eighth of his moves the whole range (pixels set from one bound to
-     * the other) is let through here ({@code StrokeImagesTest.plantedFlipsBypass} says who sees him).
+     * the other) is let through here, and the one {@code StrokeImagesTest} plants (a quarter of his
+     * coordinates set to the other bound) is still flagged within 100 rows: from the nearest stored
+     * row most of his moves are still steps, and {@code ood} sees the images.
      */
     private boolean fullRangeFlips(float[] x, float[] parent, int n, float keyScale) {
         float lo = Float.POSITIVE_INFINITY;
