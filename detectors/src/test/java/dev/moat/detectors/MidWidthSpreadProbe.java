@@ -342,7 +342,10 @@ class MidWidthSpreadProbe {
                         StringBuilder b = new StringBuilder();
                         new TreeMap<>(s.maxScores).forEach((k, m) -> {
                             if (k.startsWith("honest") && m.getOrDefault("cross_key", 0.0) > 0) {
-                                b.append(k).append('=').append(m.get("cross_key")).append(' ');
+                                b.append(k)
+                                        .append('=')
+                                        .append(m.get("cross_key"))
+                                        .append(' ');
                             }
                         });
                         System.out.printf(Locale.ROOT, "MIDJ   honest cross_key>0: %s%n", b);

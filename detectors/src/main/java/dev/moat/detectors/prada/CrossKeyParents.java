@@ -1435,7 +1435,17 @@ public final class CrossKeyParents {
      * what keeps the test's cost per pair from growing with the width on 48-128 inputs).
      */
     static boolean sameMoves(
-            float[] a, int ao, float qa, float[] b, int bo, float qb, float[] xa, float[] xb, int xbo, int m, int moved) {
+            float[] a,
+            int ao,
+            float qa,
+            float[] b,
+            int bo,
+            float qb,
+            float[] xa,
+            float[] xb,
+            int xbo,
+            int m,
+            int moved) {
         float resolved = (float) SignSteps.RESOLVED;
         float tolerance = (float) SignSteps.TOLERANCE;
         // agree >= MIN_MOVED and 4 * agree >= 3 * moved
