@@ -52,12 +52,14 @@ import java.util.function.Consumer;
  * <p>Narrow inputs (every coordinate stored, {@code m == width}): when the coordinates' spreads are
  * of mixed scales (the largest 16 times the median or more: tabular data) rows are stored and
  * searched in units of each coordinate's spread, from its median ({@link #rescale}); under {@link
- * SignSteps#FLAT_MIN_MOVED} inputs, where no shape of one displacement tells a step from noise, a
- * searched row also keeps its {@value #NARROW_CANDIDATES} nearest candidates (the key's own rows
+ * SignSteps#FLAT_MIN_MOVED} inputs, where no shape of one displacement tells a step from noise, and
+ * on wider ones of mixed scales up to {@code coordinates} ({@link #repeats}: per-feature steps there
+ * are equal in no units, and once clipped at the box's edges they move fewer than the flat shape's
+ * 48 coordinates), a searched row also keeps its {@value #NARROW_CANDIDATES} nearest candidates (the key's own rows
  * included) and counts as a step when its move from one of them repeats a move of one of the key's
  * last {@value #REPEAT_ROWS} searched rows ({@link #repeatedMove}): per-feature JbDA steps move each
- * coordinate by the same amount every time. Sizes drawn afresh per coordinate repeat nothing
- * (detectors/README: "Narrow inputs").
+ * coordinate by the same amount every time. Sizes drawn afresh per coordinate, or jittered by 10%,
+ * repeat nothing (detectors/README: "Narrow inputs").
  *
  * <p>Sampling (the search where the evidence is): every row is stored, but a row is searched only
  * when its key is young (fewer than {@code search_all_rows} (64) rows seen: new keys, and a Sybil's
@@ -111,15 +113,15 @@ public final class CrossKeyParents {
     static final int CANDIDATES = 3;
 
     /**
-     * Candidates kept per searched row on inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}
-     * (tabular data), for the repeated-move test: a JbDA step of 10% of each feature's range towards
+     * Candidates kept per searched row on the stores that take the repeated move ({@link #repeats}:
+     * tabular data), for the repeated-move test: a JbDA step of 10% of each feature's range towards
      * another class moves the child towards natural rows, which are then often nearer than its parent
      * (on the 13-input tabular fixture the parent was the nearest other-key row for 11% of children
      * and among the 8 nearest for about 40%, {@code Sybil13Probe}).
      */
     static final int NARROW_CANDIDATES = 8;
 
-    /** A narrow key's last searched rows whose candidates' moves a new row's are compared with. */
+    /** A key's last searched rows whose candidates' moves a new row's are compared with ({@link #repeats}). */
     static final int REPEAT_ROWS = 4;
 
     /**
@@ -545,7 +547,7 @@ public final class CrossKeyParents {
         /** The store epoch rec.scale was taken in ({@link Store#epoch}). */
         int epoch;
         /**
-         * On inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}: the key's last {@value
+         * On the stores that take the repeated move ({@link #repeats}): the key's last {@value
          * #REPEAT_ROWS} searched rows (x in the store's units) and the slots of each one's candidates
          * (null until then): their moves are recomputed from these.
          */
@@ -806,7 +808,7 @@ public final class CrossKeyParents {
                 rec.repeated == 0
                         ? ""
                         : " (" + rec.repeated
-                                + " by a move the key repeated, narrow inputs, its own rows as parents too)",
+                                + " by a move the key repeated, per-feature steps, its own rows as parents too)",
                 rec.rows,
                 settings.minHits());
     }
@@ -1280,14 +1282,19 @@ public final class CrossKeyParents {
 
     /**
      * The repeated move (inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}, where no shape of one
-     * displacement tells a sign step from noise): JbDA steps {@code eps * range_j * sign(g_j)} move
+     * displacement tells a sign step from noise, and mixed-scale ones up to {@code coordinates}: {@link
+     * #repeats}): JbDA steps {@code eps * range_j * sign(g_j)} move
      * coordinate j by the same amount from every parent, whatever the features' scales, so two rows
      * of a key that are each a step from a row of another key show the same moves. True (the key of
      * the candidate) when a move of this row from one of its candidates agrees with a move of the
      * key's last searched row from one of its candidates ({@link #sameMoves}), the two candidates
      * being different rows and the two rows of the key farther apart than the move (a key that
      * re-sends one record has the same moves to the same neighbours). This row's moves then become
-     * the key's last.
+     * the key's last. Cost per searched row: the moves of this row's and the last rows' candidates
+     * (at most {@value #NARROW_CANDIDATES} x ({@value #REPEAT_ROWS} + 1) decodes of m coordinates) and
+     * at most {@value #NARROW_CANDIDATES} x {@value #NARROW_CANDIDATES} x {@value #REPEAT_ROWS} pairs,
+     * each dropped once three quarters of the moved coordinates can no longer agree ({@link
+     * #sameMoves}: about a quarter of the coordinates for a natural pair).
      */
     private String repeatedMove(Store st, KeyRecord rec, int found, int m) {
         if (rec.lastX == null || rec.lastX.length != REPEAT_ROWS * m) {
