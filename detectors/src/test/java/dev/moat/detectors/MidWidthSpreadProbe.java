@@ -39,6 +39,10 @@ class MidWidthSpreadProbe {
     }
 
     static Unsure model(String kind, long seed, double top1, int width) {
+        if (kind.startsWith("cells-")) {
+            // cells-D: feature ranges over D decades (cells-1: one scale for cross_key, not mixed)
+            return Unsure.cells(seed, top1, width, Double.parseDouble(kind.substring(6)));
+        }
         return kind.equals("mixed") ? Unsure.mixedRecords(seed, top1, width) : Unsure.cells(seed, top1, width);
     }
 

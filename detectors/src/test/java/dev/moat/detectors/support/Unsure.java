@@ -613,7 +613,16 @@ public abstract class Unsure extends HonestDomain {
      * between the spread test's 16 and the wide models.
      */
     public static Unsure cells(long seed, double medianTop1, int dims) {
-        return new Cells(seed, medianTop1, dims);
+        return new Cells(seed, medianTop1, dims, 5.4);
+    }
+
+    /**
+     * {@link #cells} whose feature ranges span {@code decades} orders of magnitude (5.4 in {@link
+     * #cells}): under about 1.2 the largest feature's spread is under 16 times the median one, so
+     * {@code cross_key} keeps such a store in raw units (not of mixed scales).
+     */
+    public static Unsure cells(long seed, double medianTop1, int dims, double decades) {
+        return new Cells(seed, medianTop1, dims, decades);
     }
 
     static final class Cells extends Unsure {
@@ -622,10 +631,12 @@ public abstract class Unsure extends HonestDomain {
         private final double[] shift;
         private final double[][] load;
         private final double[] decimals;
+        private final double decades;
 
-        Cells(long seed, double medianTop1, int dims) {
-            super(dims, 2, "cells-" + dims);
+        Cells(long seed, double medianTop1, int dims, double decades) {
+            super(dims, 2, decades == 5.4 ? "cells-" + dims : "cells-" + dims + "-" + decades);
             this.seed = seed;
+            this.decades = decades;
             this.medianTop1 = medianTop1;
             Random r = new Random(seed);
             shift = new double[dims];
@@ -633,7 +644,7 @@ public abstract class Unsure extends HonestDomain {
             decimals = new double[dims];
             double norm = 0;
             for (int j = 0; j < dims; j++) {
-                double range = Math.pow(10, -2 + 5.4 * r.nextDouble());
+                double range = Math.pow(10, -2 + decades * r.nextDouble());
                 lo[j] = range * 0.2 * r.nextDouble();
                 hi[j] = lo[j] + range;
                 decimals[j] = Math.max(0, Math.min(4, Math.ceil(2 - Math.log10(range))));
@@ -688,7 +699,7 @@ public abstract class Unsure extends HonestDomain {
 
         @Override
         protected Unsure sibling(long s) {
-            return new Cells(seed * 7_919 + s, medianTop1, dims);
+            return new Cells(seed * 7_919 + s, medianTop1, dims, decades);
         }
     }
 
