@@ -30,23 +30,23 @@ import org.junit.jupiter.params.provider.ValueSource;
  * flagged within the rows they were before (100 on the digits; its answers are unconfident whatever
  * class they land in).
  */
-class OneClassCustomerIsNotOutOfDistributionTest {
+public class OneClassCustomerIsNotOutOfDistributionTest {
 
     static final DetectorProfile OOD = DetectorProfile.fromConfig(Map.of("ood", Map.of()));
 
     /** One input width: its model, ordinary and one-class customers, and random queries. */
-    record World(
+    public record World(
             UnaryOperator<double[]> model,
             int classes,
             java.util.function.LongFunction<QuerySource> honest,
             OneClass oneClass,
             java.util.function.LongFunction<QuerySource> random) {}
 
-    interface OneClass {
+    public interface OneClass {
         QuerySource of(long seed, int cls, double share);
     }
 
-    static World world(int dims) {
+    public static World world(int dims) {
         if (dims == Tabular.DIMS) {
             Tabular t = new Tabular(11);
             return new World(t::predict, Tabular.CLASSES, t::honest, t::honest, t::random);
