@@ -365,8 +365,8 @@ class MidWidthSpreadTest {
      * stays at 0 on them at 48 inputs as at 13 ({@code
      * NarrowAndWideAdaptiveAttackersTest.randomSizeAndJitteredJbdaSybilsAtThirteenInputsBypass}); the
      * spread test flags it in some draws only (survey 2026-11-29, 48 and 63 inputs, data seeds 1 and
-     * 2, draws 1 and 7: 5 of 8 runs, within 180-290 rows). Under draw 1 at 48 inputs it is never
-     * flagged in 600 rows. A tolerance wide enough for 10% jitter would let natural neighbours agree.
+     * 2, draws 1 and 7: 5 of 8 runs within 180-290 rows on one refit's axes, 1 of 8 on the averaged
+     * ones). Under draw 1 at 48 inputs it is never flagged in 600 rows. A tolerance wide enough for 10% jitter would let natural neighbours agree.
      */
     @Test
     void jitteredPerFeatureJbdaAtFortyEightInputsBypass() {
