@@ -39,6 +39,10 @@ class MidWidthSpreadProbe {
     }
 
     static Unsure model(String kind, long seed, double top1, int width) {
+        if (kind.startsWith("cells-")) {
+            // cells-D: feature ranges over D decades (cells-1: one scale for cross_key, not mixed)
+            return Unsure.cells(seed, top1, width, Double.parseDouble(kind.substring(6)));
+        }
         return kind.equals("mixed") ? Unsure.mixedRecords(seed, top1, width) : Unsure.cells(seed, top1, width);
     }
 
@@ -255,6 +259,100 @@ class MidWidthSpreadProbe {
                                 }
                             }
                         });
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The JbDA family at 48-63 inputs and what a thief who read {@code cross_key}'s repeated move
+     * sends instead (issue 9, 2026-11-29): per-feature steps of one size per query, with 10% jitter per
+     * feature, unclipped (every coordinate moves), on 48 coordinates drawn per query, dense and sparse
+     * steps mixed 1:1, and 5-key Sybils of the plain and per-feature JbDA, each key in a tenant of its own.
+     */
+    static Map<String, QuerySource> jbdaFamily(Unsure d, long seed) {
+        Map<String, QuerySource> a = new LinkedHashMap<>();
+        a.put("pf-row-size", d.jbda(seed * 10 + 61, 0.1, Unsure.Step.PER_FEATURE_ROW_SIZE));
+        a.put("pf-jitter", d.jbda(seed * 10 + 62, 0.1, Unsure.Step.PER_FEATURE_JITTER));
+        a.put("pf-unclipped", d.jbda(seed * 10 + 63, 0.1, Unsure.Step.PER_FEATURE_UNCLIPPED));
+        a.put("pf-48", d.jbda(seed * 10 + 64, 0.1, Unsure.Step.PER_FEATURE_48));
+        a.put(
+                "pf-dense-sparse",
+                LineSearch.interleaved(
+                        d.jbda(seed * 10 + 65, 0.1, Unsure.Step.PER_FEATURE_UNCLIPPED),
+                        d.jbda(seed * 10 + 66, 0.1, Unsure.Step.PER_FEATURE),
+                        1,
+                        1));
+        return a;
+    }
+
+    /** The population with its attackers, {@link #jbdaFamily} (600 rows a key) and the 5-key Sybils of plain and per-feature JbDA (2,500 rows each). */
+    static Scenario withJbdaFamily(DetectorProfile p, Unsure d, long seed) {
+        Scenario s = UnsureModelsProbe.population(p, d, seed, false, true);
+        jbdaFamily(d, seed).forEach((k, src) -> s.add(k, null, src, 600, UnsureModelsProbe.START, () -> 1_000));
+        s.add(
+                null,
+                Scenario.OWN_TENANT,
+                dev.moat.fixtures.traffic.SybilSplit.of(d.jbda(seed * 10 + 67, 0.1, Unsure.Step.PER_FEATURE), "pf", 5),
+                2_500,
+                UnsureModelsProbe.START + 100,
+                () -> 200);
+        s.add(
+                null,
+                Scenario.OWN_TENANT,
+                dev.moat.fixtures.traffic.SybilSplit.of(d.jbda(seed * 10 + 68, 0.1, Unsure.Step.PLAIN), "pl", 5),
+                2_500,
+                UnsureModelsProbe.START + 100,
+                () -> 200);
+        return s;
+    }
+
+    @Test
+    @EnabledIfSystemProperty(named = "midwidthjbda", matches = "true")
+    void jbda() {
+        String kind = System.getProperty("model", "cells");
+        long[] widths = longs("widths", "48,63");
+        String[] top1 = System.getProperty("top1", "0.9").split(",");
+        long[] seeds = longs("seeds", "1");
+        long[] inputSeeds = longs("inputseeds", "7");
+        for (long w : widths) {
+            for (String t : top1) {
+                for (long seed : seeds) {
+                    Unsure d = model(kind, seed, Double.parseDouble(t), (int) w);
+                    for (long in : inputSeeds) {
+                        Scenario s = withJbdaFamily(profile(in), d, seed).run();
+                        System.out.printf(
+                                Locale.ROOT,
+                                "MIDJ %s w=%d top1=%s s=%d in=%d honest flagged %s | %s%n",
+                                kind,
+                                w,
+                                t,
+                                seed,
+                                in,
+                                honestFlagged(s),
+                                attackers(s));
+                        new TreeMap<>(s.maxRisk).forEach((k, r) -> {
+                            if (!k.startsWith("honest")) {
+                                System.out.printf(
+                                        Locale.ROOT,
+                                        "MIDJ   %-18s %-6s %s cross_key max %.2f%n",
+                                        k,
+                                        s.suspiciousAt.get(k),
+                                        WideRandomStepTest.firing(s, k),
+                                        s.maxScores.get(k).getOrDefault("cross_key", 0.0));
+                            }
+                        });
+                        StringBuilder b = new StringBuilder();
+                        new TreeMap<>(s.maxScores).forEach((k, m) -> {
+                            if (k.startsWith("honest") && m.getOrDefault("cross_key", 0.0) > 0) {
+                                b.append(k)
+                                        .append('=')
+                                        .append(m.get("cross_key"))
+                                        .append(' ');
+                            }
+                        });
+                        System.out.printf(Locale.ROOT, "MIDJ   honest cross_key>0: %s%n", b);
                     }
                 }
             }

@@ -34,6 +34,24 @@ class MidWidthSpreadTest {
         return fortyEight;
     }
 
+    private static final Map<String, Scenario> FAMILY = new java.util.HashMap<>();
+
+    /** cells-{@code width} at median top-1 0.9 with {@link MidWidthSpreadProbe#withJbdaFamily}, coordinates of draw {@code in}, run once. */
+    static synchronized Scenario jbdaFamily(int width, long seed, long in) {
+        return jbdaFamily(width, seed, in, 5.4);
+    }
+
+    /** The same on {@link Unsure#cells(long, double, int, double)} with ranges over {@code decades}. */
+    static synchronized Scenario jbdaFamily(int width, long seed, long in, double decades) {
+        return FAMILY.computeIfAbsent(width + "/" + seed + "/" + in + "/" + decades, k -> {
+            Unsure d = Unsure.cells(seed, 0.9, width, decades);
+            Scenario s = MidWidthSpreadProbe.withJbdaFamily(MidWidthSpreadProbe.profile(in), d, seed)
+                    .run();
+            UnsureModelsProbe.print(d.name() + "/s" + seed + "/in" + in, s);
+            return s;
+        });
+    }
+
     /** Asserts no honest key is flagged but those named, and that those are not flagged by the spread test. */
     static void assertHonestOk(Scenario s, String what, String... notBySpread) {
         UnsureModelsTest.assertHonestOk(s, what, notBySpread);
@@ -223,23 +241,137 @@ class MidWidthSpreadTest {
     }
 
     /**
-     * Pinned (fails when it closes): at 48 inputs the per-feature JbDA (steps of a tenth of each
-     * feature's range along the gradient's sign) and the line search mixed 1:1 with natural rows are
-     * never flagged in 1,200 rows (draw 7). At 17-47 inputs {@code cross_key} reads the per-feature
-     * JbDA by the move it repeats (its narrow path, inputs narrower than 48: flagged in every one of
-     * 144 survey runs at 17-30, within 104-314 rows); from 48 on it needs the flat shape, 48 moved
-     * coordinates, and the steps clipped at the box's edges move fewer. The spread test is then all
-     * that is left, and it reads the JbDA at about its floor (1.5-1.7x the trusted keys' spread: its
-     * rows move along one sign pattern, mostly along the data's major axes): flagged in 15 of 48
-     * survey runs at 48 inputs, 25 of 48 at 63 (by the draw). The line search's rows lie on segments between natural
-     * records (natural along the minor axes); only the confidence test sees it, and that depends on
-     * the model, not the draw (survey: all 48 runs at 17, one data seed of two at 24, 30 and 63, none
-     * at 48).
+     * Was a bypass (closed 2026-11-29, branch xkey): at 48 inputs the per-feature JbDA (steps of a
+     * tenth of each feature's range along the gradient's sign) was never flagged in 1,200 rows (draw
+     * 7). {@code cross_key} read it by the move it repeats only under 48 inputs; from 48 on it needed
+     * the flat shape, 48 moved coordinates, and the steps clipped at the box's edges move fewer. The
+     * spread test reads that JbDA at about its floor (1.5-1.7x): flagged in 15 of 48 survey runs at 48
+     * inputs, 25 of 48 at 63. Now a store that keeps every coordinate and is of mixed scales takes the
+     * repeated move at any width up to {@code coordinates} ({@code CrossKeyParents.repeats}): flagged
+     * by {@code cross_key}'s repeated move within 500 rows.
      */
     @Test
-    void perFeatureJbdaAndLineSearchMixedOneToOneAtFortyEightInputsBypass() {
+    void perFeatureJbdaAtFortyEightInputsIsSeenByTheRepeatedMove() {
         Scenario s = fortyEight();
-        assertThat(s.suspiciousAt.get("jbda-per-feature")).as(s.report()).isNull();
+        assertThat(s.suspiciousAt.get("jbda-per-feature"))
+                .as(s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(500L);
+        assertThat(s.maxScores.get("jbda-per-feature").get("cross_key")).isGreaterThanOrEqualTo(0.5);
+        assertThat(s.firstFlag.get("jbda-per-feature").scores().get("cross_key").reason())
+                .contains("by a move the key repeated");
+    }
+
+    /**
+     * Pinned (fails when it closes): at 48 inputs the line search mixed 1:1 with natural rows is never
+     * flagged in 1,200 rows (draw 7). Its rows lie on segments between natural records (natural along
+     * the minor axes, so the spread test does not see them, and no sign steps); only the confidence
+     * test sees it, and that depends on the model, not the draw (survey: all 48 runs at 17, one data
+     * seed of two at 24, 30 and 63, none at 48).
+     */
+    @Test
+    void lineSearchMixedOneToOneAtFortyEightInputsBypass() {
+        Scenario s = fortyEight();
         assertThat(s.suspiciousAt.get("line-search-1-1")).as(s.report()).isNull();
+    }
+
+    /** The JbDA family's keys asserted flagged within 500 of their rows (every one but the jittered steps). */
+    static final List<String> JBDA_FAMILY = List.of(
+            "jbda-plain",
+            "jbda-per-feature",
+            "jbda-random-size",
+            "pf-row-size",
+            "pf-unclipped",
+            "pf-48",
+            "pf-dense-sparse");
+
+    /**
+     * Was a bypass (closed 2026-11-29, branch xkey): the clipped per-feature JbDA at 48 and 63 inputs
+     * and what a thief who read {@code cross_key}'s repeated move tries next ({@link
+     * MidWidthSpreadProbe#jbdaFamily}): one step size per query (a scalar on every feature's range),
+     * steps that never clip (a coordinate that would leave the box steps the other way, so all 48
+     * move), steps on 48 coordinates drawn per query, dense and sparse steps mixed 1:1; and 5-key
+     * Sybils (each key in a tenant of its own) of the per-feature and the plain JbDA. Before, in these
+     * two runs (48 inputs data seed 1 draw 1, 63 inputs data seed 2 draw 7): the per-feature JbDA and
+     * every key of its Sybil never flagged at 48, the per-feature, unclipped, mixed and row-size keys
+     * never at 63 (only the spread test, at its floor, saw any of them). Now every one is flagged
+     * within 500 of its rows (cross_key's repeated move, 0.5-1.0), and no honest key's {@code
+     * cross_key} score leaves 0 (the survey over more draws: detectors/README, "cross_key").
+     */
+    @Test
+    void clippedPerFeatureJbdaAndItsSybilsAtFortyEightAndSixtyThreeInputsBypassIsClosed() {
+        for (long[] run : new long[][] {{48, 1, 1}, {63, 2, 7}}) {
+            Unsure d = Unsure.cells(run[1], 0.9, (int) run[0]);
+            Scenario s = jbdaFamily((int) run[0], run[1], run[2]);
+            assertHonestOk(s, d.name());
+            s.maxScores.forEach((k, m) -> {
+                if (k.startsWith("honest")) {
+                    assertThat(m.getOrDefault("cross_key", 0.0))
+                            .as(d.name() + " " + k)
+                            .isZero();
+                }
+            });
+            List<String> keys = new java.util.ArrayList<>(JBDA_FAMILY);
+            keys.addAll(InputSpreadTest.keys(s, "pf-sybil-"));
+            keys.addAll(InputSpreadTest.keys(s, "pl-sybil-"));
+            keys.addAll(InputSpreadTest.keys(s, "sy-sybil-"));
+            assertThat(keys).hasSize(JBDA_FAMILY.size() + 15);
+            for (String k : keys) {
+                assertThat(s.suspiciousAt.get(k))
+                        .as("%s %s\n%s", d.name(), k, s.report())
+                        .isNotNull()
+                        .isLessThanOrEqualTo(500L);
+            }
+            for (String k : InputSpreadTest.keys(s, "pf-sybil-")) {
+                assertThat(s.maxScores.get(k).get("cross_key"))
+                        .as(d.name() + " " + k)
+                        .isEqualTo(1.0);
+            }
+        }
+    }
+
+    /**
+     * Pinned (fails when it closes): on records of one scale (feature ranges over one decade, {@code
+     * Unsure.cells(1, 0.9, 48, 1.0)}: the largest spread under 16 times the median, so {@code
+     * cross_key} keeps the store in raw units) the repeated move does not run from 48 inputs on (it
+     * takes mixed-scale stores only: on the 64-input digits, the one-scale inputs of the tests, it
+     * broke {@code CrossKeyCostTest}'s band counts and {@code CrossKeyResetRaceTest}), and per-feature
+     * steps, unequal and clipped, pass neither the equal nor the flat shape: {@code cross_key} stays at
+     * 0 on every per-feature key. What holds: {@code prada}'s own repeat shape flags the one-key
+     * per-feature JbDA (at about 220 rows) and every key of its 5-key Sybil (at 50). What does not
+     * (draw 1, 600 rows): steps that never clip, dense and clipped steps mixed 1:1, steps on 48
+     * coordinates drawn per query and one size per query are never flagged (2026-11-29; under draw 7
+     * and at 63 inputs some of them are, by the spread test or {@code prada}).
+     */
+    @Test
+    void perFeatureJbdaVariantsOnOneScaleRecordsAtFortyEightInputsBypass() {
+        Scenario s = jbdaFamily(48, 1, 1, 1.0);
+        assertHonestOk(s, "cells-48-1.0");
+        for (String k : List.of("jbda-per-feature", "pf-unclipped", "pf-dense-sparse", "pf-48", "pf-row-size")) {
+            assertThat(s.maxScores.get(k).getOrDefault("cross_key", 0.0)).as(k).isZero();
+        }
+        for (String k : List.of("pf-unclipped", "pf-dense-sparse", "pf-48", "pf-row-size")) {
+            assertThat(s.suspiciousAt.get(k)).as("%s\n%s", k, s.report()).isNull();
+        }
+        assertThat(s.suspiciousAt.get("jbda-per-feature")).isNotNull().isLessThanOrEqualTo(500L);
+        for (String k : InputSpreadTest.keys(s, "pf-sybil-")) {
+            assertThat(s.suspiciousAt.get(k)).as(k).isNotNull().isLessThanOrEqualTo(500L);
+        }
+    }
+
+    /**
+     * Pinned (fails when it closes): per-feature steps with 10% jitter on each feature's size ({@code
+     * eps * range_j * U(0.9, 1.1)}) repeat no move within {@code sameMoves}' 3%, so {@code cross_key}
+     * stays at 0 on them at 48 inputs as at 13 ({@code
+     * NarrowAndWideAdaptiveAttackersTest.randomSizeAndJitteredJbdaSybilsAtThirteenInputsBypass}); the
+     * spread test flags it in some draws only (survey 2026-11-29, 48 and 63 inputs, data seeds 1 and
+     * 2, draws 1 and 7: 5 of 8 runs within 180-290 rows on one refit's axes, 1 of 8 on the averaged
+     * ones). Under draw 1 at 48 inputs it is never flagged in 600 rows. A tolerance wide enough for 10% jitter would let natural neighbours agree.
+     */
+    @Test
+    void jitteredPerFeatureJbdaAtFortyEightInputsBypass() {
+        Scenario s = jbdaFamily(48, 1, 1);
+        assertThat(s.maxScores.get("pf-jitter").getOrDefault("cross_key", 0.0)).isZero();
+        assertThat(s.suspiciousAt.get("pf-jitter")).as(s.report()).isNull();
     }
 }

@@ -52,12 +52,14 @@ import java.util.function.Consumer;
  * <p>Narrow inputs (every coordinate stored, {@code m == width}): when the coordinates' spreads are
  * of mixed scales (the largest 16 times the median or more: tabular data) rows are stored and
  * searched in units of each coordinate's spread, from its median ({@link #rescale}); under {@link
- * SignSteps#FLAT_MIN_MOVED} inputs, where no shape of one displacement tells a step from noise, a
- * searched row also keeps its {@value #NARROW_CANDIDATES} nearest candidates (the key's own rows
+ * SignSteps#FLAT_MIN_MOVED} inputs, where no shape of one displacement tells a step from noise, and
+ * on wider ones of mixed scales up to {@code coordinates} ({@link #repeats}: per-feature steps there
+ * are equal in no units, and once clipped at the box's edges they move fewer than the flat shape's
+ * 48 coordinates), a searched row also keeps its {@value #NARROW_CANDIDATES} nearest candidates (the key's own rows
  * included) and counts as a step when its move from one of them repeats a move of one of the key's
  * last {@value #REPEAT_ROWS} searched rows ({@link #repeatedMove}): per-feature JbDA steps move each
- * coordinate by the same amount every time. Sizes drawn afresh per coordinate repeat nothing
- * (detectors/README: "Narrow inputs").
+ * coordinate by the same amount every time. Sizes drawn afresh per coordinate, or jittered by 10%,
+ * repeat nothing (detectors/README: "Narrow inputs").
  *
  * <p>Sampling (the search where the evidence is): every row is stored, but a row is searched only
  * when its key is young (fewer than {@code search_all_rows} (64) rows seen: new keys, and a Sybil's
@@ -111,15 +113,15 @@ public final class CrossKeyParents {
     static final int CANDIDATES = 3;
 
     /**
-     * Candidates kept per searched row on inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}
-     * (tabular data), for the repeated-move test: a JbDA step of 10% of each feature's range towards
+     * Candidates kept per searched row on the stores that take the repeated move ({@link #repeats}:
+     * tabular data), for the repeated-move test: a JbDA step of 10% of each feature's range towards
      * another class moves the child towards natural rows, which are then often nearer than its parent
      * (on the 13-input tabular fixture the parent was the nearest other-key row for 11% of children
      * and among the 8 nearest for about 40%, {@code Sybil13Probe}).
      */
     static final int NARROW_CANDIDATES = 8;
 
-    /** A narrow key's last searched rows whose candidates' moves a new row's are compared with. */
+    /** A key's last searched rows whose candidates' moves a new row's are compared with ({@link #repeats}). */
     static final int REPEAT_ROWS = 4;
 
     /**
@@ -545,7 +547,7 @@ public final class CrossKeyParents {
         /** The store epoch rec.scale was taken in ({@link Store#epoch}). */
         int epoch;
         /**
-         * On inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}: the key's last {@value
+         * On the stores that take the repeated move ({@link #repeats}): the key's last {@value
          * #REPEAT_ROWS} searched rows (x in the store's units) and the slots of each one's candidates
          * (null until then): their moves are recomputed from these.
          */
@@ -690,8 +692,9 @@ public final class CrossKeyParents {
             if (rec.hotLeft > 0) {
                 rec.hotLeft--;
             }
-            // inputs too narrow for the flat shape (tabular data): more candidates, for the repeated move
-            boolean narrow = st.raw != null && m < SignSteps.FLAT_MIN_MOVED;
+            // inputs too narrow for the flat shape, or every coordinate stored and of mixed scales
+            // (tabular data): more candidates, for the repeated move
+            boolean narrow = repeats(st);
             want = narrow ? NARROW_CANDIDATES : CANDIDATES;
             skipOwn = !narrow;
             int found = candidates(st, c, h);
@@ -805,7 +808,7 @@ public final class CrossKeyParents {
                 rec.repeated == 0
                         ? ""
                         : " (" + rec.repeated
-                                + " by a move the key repeated, narrow inputs, its own rows as parents too)",
+                                + " by a move the key repeated, per-feature steps, its own rows as parents too)",
                 rec.rows,
                 settings.minHits());
     }
@@ -1279,14 +1282,19 @@ public final class CrossKeyParents {
 
     /**
      * The repeated move (inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}, where no shape of one
-     * displacement tells a sign step from noise): JbDA steps {@code eps * range_j * sign(g_j)} move
+     * displacement tells a sign step from noise, and mixed-scale ones up to {@code coordinates}: {@link
+     * #repeats}): JbDA steps {@code eps * range_j * sign(g_j)} move
      * coordinate j by the same amount from every parent, whatever the features' scales, so two rows
      * of a key that are each a step from a row of another key show the same moves. True (the key of
      * the candidate) when a move of this row from one of its candidates agrees with a move of the
      * key's last searched row from one of its candidates ({@link #sameMoves}), the two candidates
      * being different rows and the two rows of the key farther apart than the move (a key that
      * re-sends one record has the same moves to the same neighbours). This row's moves then become
-     * the key's last.
+     * the key's last. Cost per searched row: the moves of this row's and the last rows' candidates
+     * (at most {@value #NARROW_CANDIDATES} x ({@value #REPEAT_ROWS} + 1) decodes of m coordinates) and
+     * at most {@value #NARROW_CANDIDATES} x {@value #NARROW_CANDIDATES} x {@value #REPEAT_ROWS} pairs,
+     * each dropped once three quarters of the moved coordinates can no longer agree ({@link
+     * #sameMoves}: about a quarter of the coordinates for a natural pair).
      */
     private String repeatedMove(Store st, KeyRecord rec, int found, int m) {
         if (rec.lastX == null || rec.lastX.length != REPEAT_ROWS * m) {
@@ -1295,7 +1303,13 @@ public final class CrossKeyParents {
             rec.moveCounts = new int[REPEAT_ROWS];
             rec.moveCount = 0;
         }
+        if (nowMoves.length < NARROW_CANDIDATES * m) {
+            nowMoves = new float[NARROW_CANDIDATES * m];
+            nowParents = new float[NARROW_CANDIDATES * m];
+            prevMoves = new float[REPEAT_ROWS * NARROW_CANDIDATES * m];
+        }
         int stride = ByteRows.stride(m);
+        float resolved = (float) SignSteps.RESOLVED;
         // the earlier rows' moves, from their rows and their candidates' slots (the key keeps no
         // moves: 0.4 KB a key at 13 inputs instead of 2 KB); a slot the ring has since reused gives
         // a move to an unrelated row, which agrees no more often than any natural pair
@@ -1305,10 +1319,15 @@ public final class CrossKeyParents {
                 int slot = rec.moveSlots[b];
                 ByteRows.decode(st.rows, slot * stride, m, parent);
                 float step = st.steps[slot];
-                prevErr[b] = step == 1f ? 0f : step / 2;
+                float q = step == 1f ? 0f : step / 2;
+                prevErr[b] = q;
+                int moved = 0;
                 for (int j = 0; j < m; j++) {
-                    before[b * m + j] = Math.abs(rec.lastX[r * m + j] - parent[j]);
+                    float d = Math.abs(rec.lastX[r * m + j] - parent[j]);
+                    before[b * m + j] = d;
+                    moved += d > 0 && q <= resolved * d ? 1 : 0;
                 }
+                prevMoved[b] = moved;
             }
         }
         float[] now = nowMoves;
@@ -1317,14 +1336,18 @@ public final class CrossKeyParents {
             ByteRows.decode(st.rows, slot * stride, m, parent);
             System.arraycopy(parent, 0, nowParents, k * m, m);
             float step = st.steps[slot];
-            nowErr[k] = step == 1f ? 0f : step / 2;
+            float q = step == 1f ? 0f : step / 2;
+            nowErr[k] = q;
             double len = 0;
+            int moved = 0;
             for (int j = 0; j < m; j++) {
                 float d = Math.abs(x[j] - parent[j]);
                 now[k * m + j] = d;
                 len += (double) d * d;
+                moved += d > 0 && q <= resolved * d ? 1 : 0;
             }
             nowLen[k] = len;
+            nowMoved[k] = moved;
         }
         String by = null;
         for (int r = 0; r < rec.moveCount && by == null; r++) {
@@ -1342,7 +1365,18 @@ public final class CrossKeyParents {
                 for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + n && by == null; b++) {
                     repeatPairs++;
                     if (rec.moveSlots[b] != candSlots[a]
-                            && sameMoves(now, a * m, nowErr[a], before, b * m, prevErr[b], x, rec.lastX, r * m, m)
+                            && sameMoves(
+                                    now,
+                                    a * m,
+                                    nowErr[a],
+                                    before,
+                                    b * m,
+                                    prevErr[b],
+                                    x,
+                                    rec.lastX,
+                                    r * m,
+                                    m,
+                                    Math.max(nowMoved[a], prevMoved[b]))
                             && parentsApart(st, a, rec.moveSlots[b], m, len)) {
                         by = st.keys[candSlots[a]];
                     }
@@ -1389,7 +1423,40 @@ public final class CrossKeyParents {
     static boolean sameMoves(
             float[] a, int ao, float qa, float[] b, int bo, float qb, float[] xa, float[] xb, int xbo, int m) {
         float resolved = (float) SignSteps.RESOLVED;
+        int movedA = 0;
+        int movedB = 0;
+        for (int j = 0; j < m; j++) {
+            float ca = a[ao + j];
+            float cb = b[bo + j];
+            movedA += ca > 0 && qa <= resolved * ca ? 1 : 0;
+            movedB += cb > 0 && qb <= resolved * cb ? 1 : 0;
+        }
+        return sameMoves(a, ao, qa, b, bo, qb, xa, xb, xbo, m, Math.max(movedA, movedB));
+    }
+
+    /**
+     * {@link #sameMoves(float[], int, float, float[], int, float, float[], float[], int, int)} with
+     * the larger of the two moves' resolved moved counts known ({@code moved}): the same answer, but
+     * a pair is dropped as soon as the coordinates left cannot bring the agreeing ones to three
+     * quarters of {@code moved} (natural pairs after about a quarter of the coordinates, not m - 7:
+     * what keeps the test's cost per pair from growing with the width on 48-128 inputs).
+     */
+    static boolean sameMoves(
+            float[] a,
+            int ao,
+            float qa,
+            float[] b,
+            int bo,
+            float qb,
+            float[] xa,
+            float[] xb,
+            int xbo,
+            int m,
+            int moved) {
+        float resolved = (float) SignSteps.RESOLVED;
         float tolerance = (float) SignSteps.TOLERANCE;
+        // agree >= MIN_MOVED and 4 * agree >= 3 * moved
+        int need = Math.max(SignSteps.MIN_MOVED, (3 * moved + 3) / 4);
         int agree = 0;
         for (int j = 0; j < m; j++) {
             float ca = a[ao + j];
@@ -1404,20 +1471,13 @@ public final class CrossKeyParents {
                     & Math.abs(ca - cb) <= tol
                     & Math.abs(xa[j] - xb[xbo + j]) > tol;
             agree += ok ? 1 : 0;
-            // natural pairs agree in a coordinate a few times in a hundred: most stop after m - 7
-            if (agree + (m - 1 - j) < SignSteps.MIN_MOVED) {
+            // natural pairs agree in a coordinate a few times in a hundred: most stop after about a
+            // quarter of the coordinates (when moved is near m)
+            if (agree + (m - 1 - j) < need) {
                 return false;
             }
         }
-        int movedA = 0;
-        int movedB = 0;
-        for (int j = 0; j < m; j++) {
-            float ca = a[ao + j];
-            float cb = b[bo + j];
-            movedA += ca > 0 && qa <= resolved * ca ? 1 : 0;
-            movedB += cb > 0 && qb <= resolved * cb ? 1 : 0;
-        }
-        return 4 * agree >= 3 * Math.max(movedA, movedB);
+        return agree >= need;
     }
 
     /** Pairs of moves compared by {@link #repeatedMove}, and rows it found a step, since the start. */
@@ -1431,12 +1491,37 @@ public final class CrossKeyParents {
 
     private long repeatPairs;
     private long repeatHits;
-    private final float[] nowMoves = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+    /** Scratch of {@link #repeatedMove}, for the widest store that has taken it so far. */
+    private float[] nowMoves = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+
     private final float[] nowErr = new float[NARROW_CANDIDATES];
     private final double[] nowLen = new double[NARROW_CANDIDATES];
-    private final float[] prevMoves = new float[REPEAT_ROWS * NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+    /** Coordinates that moved (resolved, as {@link #sameMoves} counts them) in each candidate's move. */
+    private final int[] nowMoved = new int[NARROW_CANDIDATES];
+
+    private float[] prevMoves = new float[REPEAT_ROWS * NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
     private final float[] prevErr = new float[REPEAT_ROWS * NARROW_CANDIDATES];
-    private final float[] nowParents = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+    private final int[] prevMoved = new int[REPEAT_ROWS * NARROW_CANDIDATES];
+    private float[] nowParents = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
+
+    /**
+     * Whether the store's rows take the repeated move ({@link #repeatedMove}): every coordinate
+     * stored ({@code m == width}) and either narrower than {@link SignSteps#FLAT_MIN_MOVED} (no shape
+     * of one displacement tells a step from noise there) or of mixed scales (stored in units of each
+     * coordinate's spread: tabular data). Steps {@code eps * range_j * sign(g_j)} on mixed-scale
+     * features are not equal in any units, and once a step is clipped at the box's edges it moves
+     * fewer than {@link SignSteps#FLAT_MIN_MOVED} coordinates, so on 48-128 such features neither
+     * the equal nor the flat shape sees them (issue 9: per-feature JbDA on 48- and 63-feature records
+     * flagged in 15 and 25 of 48 survey runs, {@code MidWidthSpreadTest}). Images and other inputs
+     * on one scale keep the three-candidate search of other keys' rows.
+     */
+    static boolean repeats(int m, boolean everyCoordinate, boolean mixed) {
+        return everyCoordinate && (m < SignSteps.FLAT_MIN_MOVED || mixed);
+    }
+
+    private static boolean repeats(Store st) {
+        return repeats(st.m, st.raw != null, st.inv != null);
+    }
 
     /**
      * Each coordinate's spread (the 10th to the 90th percentile of the newest {@value #RAW_ROWS} rows

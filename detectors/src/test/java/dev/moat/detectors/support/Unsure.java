@@ -221,7 +221,18 @@ public abstract class Unsure extends HonestDomain {
         /** eps * range_j. */
         PER_FEATURE,
         /** eps * range_j * u_j, u_j uniform in [0, 2) per coordinate and query. */
-        RANDOM_SIZE
+        RANDOM_SIZE,
+        /** eps * range_j * u, u uniform in [0.5, 1.5) drawn once per query (one size for the row's features). */
+        PER_FEATURE_ROW_SIZE,
+        /** eps * range_j * u_j, u_j uniform in [0.9, 1.1) per coordinate and query (10% jitter). */
+        PER_FEATURE_JITTER,
+        /**
+         * eps * range_j, a coordinate whose step would leave the box stepped the other way: every
+         * coordinate moves (no clipping), for the flat shape's count of moved coordinates.
+         */
+        PER_FEATURE_UNCLIPPED,
+        /** eps * range_j on 48 coordinates drawn afresh per query (the others unmoved), clipped. */
+        PER_FEATURE_48
     }
 
     /**
@@ -262,13 +273,29 @@ public abstract class Unsure extends HonestDomain {
                         int target = (labels.get(i) + 1 + r.nextInt(classes - 1)) % classes;
                         double[] g = gradient(x, target);
                         double[] y = new double[dims];
+                        // drawn only for the steps that use it (the other steps' draws stay as they were)
+                        double rowSize = step == Step.PER_FEATURE_ROW_SIZE ? 0.5 + r.nextDouble() : 1;
+                        boolean[] moves = new boolean[dims];
+                        if (step == Step.PER_FEATURE_48) {
+                            for (int left = Math.min(48, dims), j = 0; j < dims; j++) {
+                                moves[j] = r.nextInt(dims - j) < left;
+                                left -= moves[j] ? 1 : 0;
+                            }
+                        }
                         for (int j = 0; j < dims; j++) {
                             double size = switch (step) {
                                 case PLAIN -> eps * median;
-                                case PER_FEATURE -> eps * range[j];
+                                case PER_FEATURE, PER_FEATURE_UNCLIPPED -> eps * range[j];
                                 case RANDOM_SIZE -> eps * range[j] * 2 * r.nextDouble();
+                                case PER_FEATURE_ROW_SIZE -> eps * range[j] * rowSize;
+                                case PER_FEATURE_JITTER -> eps * range[j] * (0.9 + 0.2 * r.nextDouble());
+                                case PER_FEATURE_48 -> moves[j] ? eps * range[j] : 0;
                             };
-                            y[j] = clip(j, x[j] + sign * size * Math.signum(g[j]));
+                            double to = x[j] + sign * size * Math.signum(g[j]);
+                            if (step == Step.PER_FEATURE_UNCLIPPED && (to < lo[j] || to > hi[j])) {
+                                to = x[j] - sign * size * Math.signum(g[j]);
+                            }
+                            y[j] = clip(j, to);
                         }
                         pending.add(y);
                     }
@@ -586,7 +613,16 @@ public abstract class Unsure extends HonestDomain {
      * between the spread test's 16 and the wide models.
      */
     public static Unsure cells(long seed, double medianTop1, int dims) {
-        return new Cells(seed, medianTop1, dims);
+        return new Cells(seed, medianTop1, dims, 5.4);
+    }
+
+    /**
+     * {@link #cells} whose feature ranges span {@code decades} orders of magnitude (5.4 in {@link
+     * #cells}): under about 1.2 the largest feature's spread is under 16 times the median one, so
+     * {@code cross_key} keeps such a store in raw units (not of mixed scales).
+     */
+    public static Unsure cells(long seed, double medianTop1, int dims, double decades) {
+        return new Cells(seed, medianTop1, dims, decades);
     }
 
     static final class Cells extends Unsure {
@@ -595,10 +631,12 @@ public abstract class Unsure extends HonestDomain {
         private final double[] shift;
         private final double[][] load;
         private final double[] decimals;
+        private final double decades;
 
-        Cells(long seed, double medianTop1, int dims) {
-            super(dims, 2, "cells-" + dims);
+        Cells(long seed, double medianTop1, int dims, double decades) {
+            super(dims, 2, decades == 5.4 ? "cells-" + dims : "cells-" + dims + "-" + decades);
             this.seed = seed;
+            this.decades = decades;
             this.medianTop1 = medianTop1;
             Random r = new Random(seed);
             shift = new double[dims];
@@ -606,7 +644,7 @@ public abstract class Unsure extends HonestDomain {
             decimals = new double[dims];
             double norm = 0;
             for (int j = 0; j < dims; j++) {
-                double range = Math.pow(10, -2 + 5.4 * r.nextDouble());
+                double range = Math.pow(10, -2 + decades * r.nextDouble());
                 lo[j] = range * 0.2 * r.nextDouble();
                 hi[j] = lo[j] + range;
                 decimals[j] = Math.max(0, Math.min(4, Math.ceil(2 - Math.log10(range))));
@@ -661,7 +699,7 @@ public abstract class Unsure extends HonestDomain {
 
         @Override
         protected Unsure sibling(long s) {
-            return new Cells(seed * 7_919 + s, medianTop1, dims);
+            return new Cells(seed * 7_919 + s, medianTop1, dims, decades);
         }
     }
 
