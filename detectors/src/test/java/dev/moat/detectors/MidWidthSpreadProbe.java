@@ -108,43 +108,65 @@ class MidWidthSpreadProbe {
         return out;
     }
 
-    @Test
-    @EnabledIfSystemProperty(named = "midwidthprobe", matches = "true")
-    void sweep() {
+    /** One run of a sweep: a model of {@code kind} at {@code width}, its data seed and median top-1, and a coordinate draw. */
+    record Run(String kind, long width, String top1, long seed, long inputSeed, Unsure model) {
+        String label() {
+            return String.format(Locale.ROOT, "%s w=%d top1=%s s=%d in=%d", kind, width, top1, seed, inputSeed);
+        }
+    }
+
+    /**
+     * Every run of {@code -Dmodel -Dwidths -Dtop1 -Dseeds -Dinputseeds} (each defaulting as given),
+     * one model per width, median top-1 and data seed.
+     */
+    static void forEachRun(
+            String widthsByDefault,
+            String top1ByDefault,
+            String seedsByDefault,
+            String inputSeedsByDefault,
+            java.util.function.Consumer<Run> body) {
         String kind = System.getProperty("model", "cells");
-        long[] widths = longs("widths", "17,24,30,48,63");
-        String[] top1 = System.getProperty("top1", "0.7,0.8,0.9").split(",");
-        long[] seeds = longs("seeds", "1,2");
-        long[] inputSeeds = longs("inputseeds", "1,2,3,4,5,6,7,8");
-        int runs = 0;
-        int flagged = 0;
+        long[] widths = longs("widths", widthsByDefault);
+        String[] top1 = System.getProperty("top1", top1ByDefault).split(",");
+        long[] seeds = longs("seeds", seedsByDefault);
+        long[] inputSeeds = longs("inputseeds", inputSeedsByDefault);
         for (long w : widths) {
             for (String t : top1) {
                 for (long seed : seeds) {
                     Unsure d = model(kind, seed, Double.parseDouble(t), (int) w);
                     for (long in : inputSeeds) {
-                        Scenario s = UnsureModelsProbe.population(profile(in), d, seed, false, true)
-                                .run();
-                        List<String> hf = honestFlagged(s);
-                        runs++;
-                        flagged += hf.size();
-                        System.out.printf(
-                                Locale.ROOT,
-                                "MIDW %s w=%d top1=%s s=%d in=%d honest flagged %d %s nearest %s | %s%n",
-                                kind,
-                                w,
-                                t,
-                                seed,
-                                in,
-                                hf.size(),
-                                hf,
-                                nearestHonest(s),
-                                attackers(s));
+                        body.accept(new Run(kind, w, t, seed, in, d));
                     }
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "MIDW %s total: %d runs, %d honest keys flagged%n", kind, runs, flagged);
+    }
+
+    @Test
+    @EnabledIfSystemProperty(named = "midwidthprobe", matches = "true")
+    void sweep() {
+        int[] counts = new int[2];
+        forEachRun("17,24,30,48,63", "0.7,0.8,0.9", "1,2", "1,2,3,4,5,6,7,8", run -> {
+            Scenario s = UnsureModelsProbe.population(profile(run.inputSeed()), run.model(), run.seed(), false, true)
+                    .run();
+            List<String> hf = honestFlagged(s);
+            counts[0]++;
+            counts[1] += hf.size();
+            System.out.printf(
+                    Locale.ROOT,
+                    "MIDW %s honest flagged %d %s nearest %s | %s%n",
+                    run.label(),
+                    hf.size(),
+                    hf,
+                    nearestHonest(s),
+                    attackers(s));
+        });
+        System.out.printf(
+                Locale.ROOT,
+                "MIDW %s total: %d runs, %d honest keys flagged%n",
+                System.getProperty("model", "cells"),
+                counts[0],
+                counts[1]);
     }
 
     /** Random values on a fixed share of the coordinates (drawn by the seed), the rest copied from the thief's natural rows. */
@@ -222,47 +244,36 @@ class MidWidthSpreadProbe {
     @Test
     @EnabledIfSystemProperty(named = "midwidthattacks", matches = "true")
     void attacks() {
-        String kind = System.getProperty("model", "cells");
-        long[] widths = longs("widths", "20,30,48,63");
-        String[] top1 = System.getProperty("top1", "0.9").split(",");
-        long[] seeds = longs("seeds", "1");
-        long[] inputSeeds = longs("inputseeds", "7");
         long rows = Long.getLong("rows", 1_200);
-        for (long w : widths) {
-            for (String t : top1) {
-                for (long seed : seeds) {
-                    Unsure d = model(kind, seed, Double.parseDouble(t), (int) w);
-                    for (long in : inputSeeds) {
-                        Scenario s = withAttackers(profile(in), d, seed, adaptive(d, seed), rows)
-                                .run();
-                        String what = String.format(Locale.ROOT, "%s w=%d top1=%s s=%d in=%d", kind, w, t, seed, in);
-                        System.out.printf(Locale.ROOT, "MIDA %s honest flagged %s%n", what, honestFlagged(s));
-                        new TreeMap<>(s.maxRisk).forEach((k, r) -> {
-                            if (!k.startsWith("honest")) {
-                                System.out.printf(
-                                        Locale.ROOT,
-                                        "MIDA %s %-20s first flag %-6s max risk %.2f (%s) max %s%n",
-                                        what,
-                                        k,
-                                        s.suspiciousAt.get(k),
-                                        r,
-                                        WideRandomStepTest.firing(s, k),
-                                        s.maxScores.get(k));
-                                var v = s.firstFlag.get(k);
-                                if (v != null) {
-                                    v.scores().forEach((det, sc) -> {
-                                        if (sc.score() > 0.3) {
-                                            System.out.printf(
-                                                    Locale.ROOT, "MIDA %s %-20s first flag %s%n", what, k, sc.reason());
-                                        }
-                                    });
-                                }
+        forEachRun("20,30,48,63", "0.9", "1", "7", run -> {
+            Unsure d = run.model();
+            long seed = run.seed();
+            Scenario s = withAttackers(profile(run.inputSeed()), d, seed, adaptive(d, seed), rows)
+                    .run();
+            String what = run.label();
+            System.out.printf(Locale.ROOT, "MIDA %s honest flagged %s%n", what, honestFlagged(s));
+            new TreeMap<>(s.maxRisk).forEach((k, r) -> {
+                if (!k.startsWith("honest")) {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "MIDA %s %-20s first flag %-6s max risk %.2f (%s) max %s%n",
+                            what,
+                            k,
+                            s.suspiciousAt.get(k),
+                            r,
+                            WideRandomStepTest.firing(s, k),
+                            s.maxScores.get(k));
+                    var v = s.firstFlag.get(k);
+                    if (v != null) {
+                        v.scores().forEach((det, sc) -> {
+                            if (sc.score() > 0.3) {
+                                System.out.printf(Locale.ROOT, "MIDA %s %-20s first flag %s%n", what, k, sc.reason());
                             }
                         });
                     }
                 }
-            }
-        }
+            });
+        });
     }
 
     /**
@@ -311,52 +322,30 @@ class MidWidthSpreadProbe {
     @Test
     @EnabledIfSystemProperty(named = "midwidthjbda", matches = "true")
     void jbda() {
-        String kind = System.getProperty("model", "cells");
-        long[] widths = longs("widths", "48,63");
-        String[] top1 = System.getProperty("top1", "0.9").split(",");
-        long[] seeds = longs("seeds", "1");
-        long[] inputSeeds = longs("inputseeds", "7");
-        for (long w : widths) {
-            for (String t : top1) {
-                for (long seed : seeds) {
-                    Unsure d = model(kind, seed, Double.parseDouble(t), (int) w);
-                    for (long in : inputSeeds) {
-                        Scenario s = withJbdaFamily(profile(in), d, seed).run();
-                        System.out.printf(
-                                Locale.ROOT,
-                                "MIDJ %s w=%d top1=%s s=%d in=%d honest flagged %s | %s%n",
-                                kind,
-                                w,
-                                t,
-                                seed,
-                                in,
-                                honestFlagged(s),
-                                attackers(s));
-                        new TreeMap<>(s.maxRisk).forEach((k, r) -> {
-                            if (!k.startsWith("honest")) {
-                                System.out.printf(
-                                        Locale.ROOT,
-                                        "MIDJ   %-18s %-6s %s cross_key max %.2f%n",
-                                        k,
-                                        s.suspiciousAt.get(k),
-                                        WideRandomStepTest.firing(s, k),
-                                        s.maxScores.get(k).getOrDefault("cross_key", 0.0));
-                            }
-                        });
-                        StringBuilder b = new StringBuilder();
-                        new TreeMap<>(s.maxScores).forEach((k, m) -> {
-                            if (k.startsWith("honest") && m.getOrDefault("cross_key", 0.0) > 0) {
-                                b.append(k)
-                                        .append('=')
-                                        .append(m.get("cross_key"))
-                                        .append(' ');
-                            }
-                        });
-                        System.out.printf(Locale.ROOT, "MIDJ   honest cross_key>0: %s%n", b);
-                    }
+        forEachRun("48,63", "0.9", "1", "7", run -> {
+            Scenario s = withJbdaFamily(profile(run.inputSeed()), run.model(), run.seed())
+                    .run();
+            System.out.printf(
+                    Locale.ROOT, "MIDJ %s honest flagged %s | %s%n", run.label(), honestFlagged(s), attackers(s));
+            new TreeMap<>(s.maxRisk).forEach((k, r) -> {
+                if (!k.startsWith("honest")) {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "MIDJ   %-18s %-6s %s cross_key max %.2f%n",
+                            k,
+                            s.suspiciousAt.get(k),
+                            WideRandomStepTest.firing(s, k),
+                            s.maxScores.get(k).getOrDefault("cross_key", 0.0));
                 }
-            }
-        }
+            });
+            StringBuilder b = new StringBuilder();
+            new TreeMap<>(s.maxScores).forEach((k, m) -> {
+                if (k.startsWith("honest") && m.getOrDefault("cross_key", 0.0) > 0) {
+                    b.append(k).append('=').append(m.get("cross_key")).append(' ');
+                }
+            });
+            System.out.printf(Locale.ROOT, "MIDJ   honest cross_key>0: %s%n", b);
+        });
     }
 
     /** Honest kinds not in the population: customers of a shifted population and customers who round coarser. */
@@ -373,35 +362,15 @@ class MidWidthSpreadProbe {
     @Test
     @EnabledIfSystemProperty(named = "midwidthkinds", matches = "true")
     void kinds() {
-        String kind = System.getProperty("model", "cells");
-        long[] widths = longs("widths", "20,30,48,63");
-        String[] top1 = System.getProperty("top1", "0.9").split(",");
-        long[] seeds = longs("seeds", "1");
-        long[] inputSeeds = longs("inputseeds", "7");
-        for (long w : widths) {
-            for (String t : top1) {
-                for (long seed : seeds) {
-                    Unsure d = model(kind, seed, Double.parseDouble(t), (int) w);
-                    for (long in : inputSeeds) {
-                        Scenario s = UnsureModelsProbe.population(profile(in), d, seed, false, true);
-                        kinds(d, seed)
-                                .forEach((k, src) -> s.add(
-                                        k, Scenario.OWN_TENANT, src, 3_000, UnsureModelsProbe.START, () -> 1_000));
-                        s.run();
-                        System.out.printf(
-                                Locale.ROOT,
-                                "MIDK %s w=%d top1=%s s=%d in=%d honest flagged %s | %s%n",
-                                kind,
-                                w,
-                                t,
-                                seed,
-                                in,
-                                honestFlagged(s),
-                                attackers(s));
-                    }
-                }
-            }
-        }
+        forEachRun("20,30,48,63", "0.9", "1", "7", run -> {
+            Scenario s = UnsureModelsProbe.population(profile(run.inputSeed()), run.model(), run.seed(), false, true);
+            kinds(run.model(), run.seed())
+                    .forEach((k, src) ->
+                            s.add(k, Scenario.OWN_TENANT, src, 3_000, UnsureModelsProbe.START, () -> 1_000));
+            s.run();
+            System.out.printf(
+                    Locale.ROOT, "MIDK %s honest flagged %s | %s%n", run.label(), honestFlagged(s), attackers(s));
+        });
     }
 
     /**
