@@ -145,6 +145,36 @@ class MidWidthSpreadTest {
     }
 
     /**
+     * Was an honest false positive of {@code prada}'s repeat shape (found by the xkey survey,
+     * 2026-11-29 session 14; fixed the same day): on 48 mixed-type columns at median top-1 0.7 under
+     * data seed 1, customers who round their features to a few levels ({@code Unsure.coarser}: all of
+     * them to 20 levels, half to 5) were flagged at 50 rows. Traced: each query's nearest stored row is
+     * another of the customer's records, which differs from it by one unit in the flags and one-hot
+     * categories they do not share, and by a level's width in the rounded measurements, the same moves
+     * again and again: the repeat shape. A move of one unit between whole numbers no longer counts in
+     * it ({@code SignSteps#repeats}, as {@code unitRecordMoves} already left it out of the equal
+     * shape): the customer rounding everything to 20 levels is not flagged, the one rounding half of
+     * the features to 5 levels at 1,830 rows instead of 50 (left: its measurements' wide levels still
+     * repeat, pinned here as measured), and per-feature JbDA is flagged as before (within 300).
+     */
+    @Test
+    void coarserCustomersOnMixedRecordsAreNoRepeatedSteps() {
+        Unsure d = Unsure.mixedRecords(1, 0.7, 48);
+        Scenario s = drawn(d, 1, 7, MidWidthSpreadProbe.kinds(d, 1));
+        for (String k : new String[] {"honest-coarser-1-20", "honest-coarser-0.3-10"}) {
+            assertThat(s.suspiciousAt.get(k)).as("%s\n%s", k, s.report()).isNull();
+        }
+        assertThat(s.suspiciousAt.get("honest-coarser-0.5-5"))
+                .as(s.report())
+                .isNotNull()
+                .isGreaterThan(1_000L);
+        assertThat(s.suspiciousAt.get("jbda-per-feature"))
+                .as(s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(300L);
+    }
+
+    /**
      * Was an honest false positive, not the spread test's (found by midadv, fixed 2026-11-29): on a
      * 20-column table of one-hot categoricals, flags, counts (0-39) and measurements (the largest value
      * under 45; {@code Unsure.mixedRecords(1, 0.9, 20)}), every honest key was flagged within 3-50 rows
