@@ -86,6 +86,50 @@ class InputSpreadWidthTest {
         assertThat(byDefault.suspiciousAt.get("random")).as(byDefault.report()).isLessThanOrEqualTo(110L);
     }
 
+    /**
+     * Pinned (fails when it closes): records wider than the default {@code spread_max_width} (63) on a
+     * model that is confident far from its data. On a 100-feature {@link Unsure#cells} model, twelve
+     * ordinary customers, then uniform random rows and random-size JbDA (600 rows each): under the
+     * defaults neither is flagged (every score under 0.5: nothing else sees rows answered as
+     * confidently as natural ones); with {@code spread_max_width: 4096}, what an operator whose inputs
+     * are records sets, both are (430 rows each, 2026-11-29: the peers have vouched for the reference
+     * by then), and no customer is. Why not the default: on images and sensor
+     * windows it flags honest customers ({@code customersSendingMostlyOneDigitSpreadLikeNoPeerWhereTheSpreadTestReadsImages},
+     * detectors/README "What each detector cannot see", {@code ood/WideSpreadProbe}).
+     */
+    @Test
+    void randomRowsOnAHundredFeatureRecordModelUnderTheDefaultWidthBypass() {
+        Unsure d = Unsure.cells(1, 0.9, 100);
+        Scenario byDefault = hundred(d, all(63));
+        assertThat(byDefault.suspiciousAt.keySet()).as(byDefault.report()).isEmpty();
+        Scenario raised = hundred(d, all(4096));
+        assertThat(raised.suspiciousAt.keySet())
+                .as(raised.report())
+                .containsExactlyInAnyOrder("random", "jbda-random-size");
+        assertThat(raised.suspiciousAt.get("random")).as(raised.report()).isLessThanOrEqualTo(500L);
+        assertThat(raised.suspiciousAt.get("jbda-random-size"))
+                .as(raised.report())
+                .isLessThanOrEqualTo(500L);
+    }
+
+    private static Scenario hundred(Unsure d, DetectorProfile profile) {
+        Scenario s = new Scenario(profile, d::predict);
+        for (int k = 0; k < 12; k++) {
+            s.add("honest-peer-" + k, "t" + k, d.peer(100 + k), 1_500, k * 700L, () -> 2_000);
+        }
+        s.add("random", null, d.random(5), 600, UnsureModelsProbe.START, () -> 1_000);
+        s.add(
+                "jbda-random-size",
+                null,
+                d.jbda(6, 0.1, Unsure.Step.RANDOM_SIZE),
+                600,
+                UnsureModelsProbe.START,
+                () -> 1_000);
+        s.run();
+        System.out.printf("cells-100 spread_max_width: suspicious at %s%n", new java.util.TreeMap<>(s.suspiciousAt));
+        return s;
+    }
+
     /** {@link OneClassCustomerIsNotOutOfDistributionTest#oneClassHeavy} on the 64-input digits, one worker. */
     private static Scenario oneClassHeavy(DetectorProfile profile) {
         OneClassCustomerIsNotOutOfDistributionTest.World w = OneClassCustomerIsNotOutOfDistributionTest.world(64);
