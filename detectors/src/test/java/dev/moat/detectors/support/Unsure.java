@@ -584,23 +584,68 @@ public abstract class Unsure extends HonestDomain {
     }
 
     /**
-     * The latent values of a record of class {@code c} (0 or 1) of {@link #cells} and {@link
-     * #mixedRecords}: the class's shift, three shared factors ({@code load}; the first two moved by
-     * {@code delta} for another population) and noise of sd 0.6 per column.
+     * What {@link #cells} and {@link #mixedRecords} share: two classes whose records are drawn from
+     * {@link LatentRecords#latent} (a class shift and three factors per column), decimals per column, and the
+     * nearest-mean model calibrated to a median top-1 once the columns are drawn ({@link #finish}).
      */
-    static double[] latent(Random r, int c, double delta, double[] shift, double[][] load) {
-        double f1 = r.nextGaussian() + delta;
-        double f2 = r.nextGaussian() - delta / 2;
-        double f3 = r.nextGaussian();
-        double[] z = new double[shift.length];
-        for (int j = 0; j < z.length; j++) {
-            z[j] = (c == 1 ? shift[j] : 0)
-                    + f1 * load[0][j]
-                    + f2 * load[1][j]
-                    + f3 * load[2][j]
-                    + 0.6 * r.nextGaussian();
+    abstract static class LatentRecords extends Unsure {
+        protected final long seed;
+        protected final double medianTop1;
+        protected final double[] shift;
+        protected final double[][] load;
+        protected final double[] decimals;
+
+        LatentRecords(long seed, double medianTop1, int dims, String name) {
+            super(dims, 2, name);
+            this.seed = seed;
+            this.medianTop1 = medianTop1;
+            shift = new double[dims];
+            load = new double[3][dims];
+            decimals = new double[dims];
         }
-        return z;
+
+        /** Column j's class shift (before {@link #finish} scales it) and its three loads; returns the shift squared. */
+        protected final double drawLatent(Random r, int j) {
+            shift[j] = (r.nextBoolean() ? 1 : -1) * (0.2 + 0.8 * r.nextDouble());
+            load[0][j] = 0.5 + 0.4 * r.nextDouble();
+            load[1][j] = 0.5 * r.nextGaussian();
+            load[2][j] = 0.3 * r.nextGaussian();
+            return shift[j] * shift[j];
+        }
+
+        /** Scales the class shift to length 2.4 ({@code norm}: the sum of {@link #drawLatent}'s), fits and calibrates the model. */
+        protected final void finish(Random r, double norm) {
+            for (int j = 0; j < dims; j++) {
+                shift[j] *= 2.4 / Math.sqrt(norm);
+            }
+            fitNearestMean(r, 1_000);
+            calibrate(medianTop1, r);
+        }
+
+        /**
+         * The latent values of a record of class {@code c} (0 or 1): the class's shift, three shared
+         * factors ({@code load}; the first two moved by {@code delta} for another population) and noise
+         * of sd 0.6 per column.
+         */
+        protected final double[] latent(Random r, int c, double delta) {
+            double f1 = r.nextGaussian() + delta;
+            double f2 = r.nextGaussian() - delta / 2;
+            double f3 = r.nextGaussian();
+            double[] z = new double[dims];
+            for (int j = 0; j < dims; j++) {
+                z[j] = (c == 1 ? shift[j] : 0)
+                        + f1 * load[0][j]
+                        + f2 * load[1][j]
+                        + f3 * load[2][j]
+                        + 0.6 * r.nextGaussian();
+            }
+            return z;
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            return shiftedRecord(r, c, 0);
+        }
     }
 
     /**
@@ -625,50 +670,27 @@ public abstract class Unsure extends HonestDomain {
         return new Cells(seed, medianTop1, dims, decades);
     }
 
-    static final class Cells extends Unsure {
-        private final long seed;
-        private final double medianTop1;
-        private final double[] shift;
-        private final double[][] load;
-        private final double[] decimals;
+    static final class Cells extends LatentRecords {
         private final double decades;
 
         Cells(long seed, double medianTop1, int dims, double decades) {
-            super(dims, 2, decades == 5.4 ? "cells-" + dims : "cells-" + dims + "-" + decades);
-            this.seed = seed;
+            super(seed, medianTop1, dims, decades == 5.4 ? "cells-" + dims : "cells-" + dims + "-" + decades);
             this.decades = decades;
-            this.medianTop1 = medianTop1;
             Random r = new Random(seed);
-            shift = new double[dims];
-            load = new double[3][dims];
-            decimals = new double[dims];
             double norm = 0;
             for (int j = 0; j < dims; j++) {
                 double range = Math.pow(10, -2 + decades * r.nextDouble());
                 lo[j] = range * 0.2 * r.nextDouble();
                 hi[j] = lo[j] + range;
                 decimals[j] = Math.max(0, Math.min(4, Math.ceil(2 - Math.log10(range))));
-                shift[j] = (r.nextBoolean() ? 1 : -1) * (0.2 + 0.8 * r.nextDouble());
-                norm += shift[j] * shift[j];
-                load[0][j] = 0.5 + 0.4 * r.nextDouble();
-                load[1][j] = 0.5 * r.nextGaussian();
-                load[2][j] = 0.3 * r.nextGaussian();
+                norm += drawLatent(r, j);
             }
-            for (int j = 0; j < dims; j++) {
-                shift[j] *= 2.4 / Math.sqrt(norm);
-            }
-            fitNearestMean(r, 1_000);
-            calibrate(medianTop1, r);
-        }
-
-        @Override
-        public double[] record(Random r, int c) {
-            return shiftedRecord(r, c, 0);
+            finish(r, norm);
         }
 
         @Override
         protected double[] shiftedRecord(Random r, int c, double delta) {
-            double[] z = latent(r, c, delta, shift, load);
+            double[] z = latent(r, c, delta);
             double[] x = new double[dims];
             for (int j = 0; j < dims; j++) {
                 x[j] = clip(j, lo[j] + (hi[j] - lo[j]) * (0.35 + z[j] / 7));
@@ -714,33 +736,23 @@ public abstract class Unsure extends HonestDomain {
         return new MixedRecords(seed, medianTop1, dims);
     }
 
-    static final class MixedRecords extends Unsure {
+    static final class MixedRecords extends LatentRecords {
         private static final int BIN = 0;
         private static final int COUNT = 1;
         private static final int ONEHOT = 2;
         private static final int CONT = 3;
-        private final long seed;
-        private final double medianTop1;
         private final int[] type;
         private final int[] blockStart;
         private final int[] blockLen;
-        private final double[] shift;
-        private final double[][] load;
         private final double[] threshold;
-        private final double[] decimals;
 
         MixedRecords(long seed, double medianTop1, int dims) {
-            super(dims, 2, "mixed-" + dims);
-            this.seed = seed;
-            this.medianTop1 = medianTop1;
+            super(seed, medianTop1, dims, "mixed-" + dims);
             Random r = new Random(seed);
             type = new int[dims];
             blockStart = new int[dims];
             blockLen = new int[dims];
-            shift = new double[dims];
-            load = new double[3][dims];
             threshold = new double[dims];
-            decimals = new double[dims];
             int j = 0;
             int blocks = dims >= 40 ? 3 : 2;
             for (int b = 0; b < blocks; b++) {
@@ -765,11 +777,7 @@ public abstract class Unsure extends HonestDomain {
             }
             double norm = 0;
             for (j = 0; j < dims; j++) {
-                shift[j] = (r.nextBoolean() ? 1 : -1) * (0.2 + 0.8 * r.nextDouble());
-                norm += shift[j] * shift[j];
-                load[0][j] = 0.5 + 0.4 * r.nextDouble();
-                load[1][j] = 0.5 * r.nextGaussian();
-                load[2][j] = 0.3 * r.nextGaussian();
+                norm += drawLatent(r, j);
                 threshold[j] = 0.8 * r.nextGaussian();
                 switch (type[j]) {
                     case BIN, ONEHOT -> hi[j] = 1;
@@ -782,21 +790,12 @@ public abstract class Unsure extends HonestDomain {
                     }
                 }
             }
-            for (j = 0; j < dims; j++) {
-                shift[j] *= 2.4 / Math.sqrt(norm);
-            }
-            fitNearestMean(r, 1_000);
-            calibrate(medianTop1, r);
-        }
-
-        @Override
-        public double[] record(Random r, int c) {
-            return shiftedRecord(r, c, 0);
+            finish(r, norm);
         }
 
         @Override
         protected double[] shiftedRecord(Random r, int c, double delta) {
-            double[] z = latent(r, c, delta, shift, load);
+            double[] z = latent(r, c, delta);
             double[] x = new double[dims];
             for (int j = 0; j < dims; j++) {
                 switch (type[j]) {
