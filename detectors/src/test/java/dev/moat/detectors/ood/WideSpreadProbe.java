@@ -20,8 +20,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * The spread test's numbers beyond its default 63 inputs (issue 9, 2026-11-29): per domain and
  * coordinate draw, an {@link InputReference} fed by twelve honest keys (or, with {@code
  * -Doneclasspop=true}, the digits' two customers per class sending 90% of it), each peer's and each
- * test key's mean log spread ratio over 600 rows (a key's own centre as {@link
- * OodDetector#advanceSpread} keeps it), and the threshold the peers' statistics would give if every
+ * test key's spread statistic after 600 rows (as the detector keeps it, {@link
+ * OodDetector#advanceSpread}), and the threshold the peers' statistics would give if every
  * peer reported ({@link SpreadPeers}: median plus the larger of 0.3 and four robust deviations, at
  * least 0.4). Keys whose names start with {@code h-} are honest; {@code !!} marks an honest key past
  * that threshold or an attack under it. Domains: the digits at 64, 784 and 3,072 inputs
@@ -35,31 +35,18 @@ class WideSpreadProbe {
 
     private static final int ROWS = 600;
 
-    /** A key's mean log spread ratio over {@code rows} of {@code src}, judged from its 17th input. */
-    static double meanLogRatio(InputReference ref, QuerySource src, UnaryOperator<double[]> model, int rows) {
-        int m = ref.dims();
-        float[] centre = new float[m];
-        int centred = 0;
-        int judged = 0;
-        double sum = 0;
+    /**
+     * A key's spread statistic after {@code rows} of {@code src}, as the detector keeps it ({@link
+     * OodDetector#advanceSpread}: from its 17th input, the mean log ratio over its last 256).
+     */
+    static double spreadStatistic(InputReference ref, QuerySource src, UnaryOperator<double[]> model, int rows) {
+        OodDetector.State s = new OodDetector.State();
         for (int i = 0; i < rows; i++) {
             double[] x = src.next();
             src.observe(x, model.apply(x));
-            if (centred >= OodDetector.CENTRE_FIRST) {
-                double r = ref.spreadRatio(x, centre);
-                if (!Double.isNaN(r)) {
-                    judged++;
-                    sum += OodDetector.spreadLog(r);
-                }
-            }
-            if (centred < OodDetector.CENTRE_MEMORY) {
-                centred++;
-            }
-            for (int j = 0; j < m; j++) {
-                centre[j] += (float) ((ref.coordinate(x, j) - centre[j]) / centred);
-            }
+            OodDetector.advanceSpread(ref, s, x);
         }
-        return sum / judged;
+        return s.spreadLog;
     }
 
     private static double quantile(List<Double> values, double q) {
@@ -87,7 +74,7 @@ class WideSpreadProbe {
             }
             List<Double> reported = new ArrayList<>();
             for (QuerySource q : p) {
-                reported.add(meanLogRatio(ref, q, model, ROWS));
+                reported.add(spreadStatistic(ref, q, model, ROWS));
             }
             double median = quantile(reported, 0.5);
             List<Double> deviations = new ArrayList<>();
@@ -104,7 +91,7 @@ class WideSpreadProbe {
                     threshold,
                     Collections.max(reported)));
             for (var e : keys.apply(draw).entrySet()) {
-                double v = meanLogRatio(ref, e.getValue(), model, ROWS);
+                double v = spreadStatistic(ref, e.getValue(), model, ROWS);
                 boolean honest = e.getKey().startsWith("h-");
                 b.append(String.format(Locale.ROOT, " %s=%.2f%s", e.getKey(), v, honest == v > threshold ? "!!" : ""));
                 if (honest) {
