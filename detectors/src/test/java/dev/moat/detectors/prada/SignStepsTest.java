@@ -169,6 +169,43 @@ class SignStepsTest {
     }
 
     /**
+     * Pinned, the price of {@code SignSteps#repeats}' unit moves (session 14: customers rounding their
+     * features on mixed-type records): a key's per-feature steps on 20 coordinates, 8 of them counts
+     * stepped by exactly one unit between whole numbers (range 10, a tenth of it), 4 of the others by
+     * the same size as before and 8 by new sizes (jittered): the unit moves no longer count towards
+     * the repeat, so the step is no repeat; the same step whose 8 repeated moves are of 1.5 (off the
+     * whole numbers) still is.
+     */
+    @Test
+    void perFeatureStepsRepeatedOnlyWithUnitMovesBetweenWholeNumbersAreNoRepeatsBypass() {
+        assertThat(repeatedPerFeatureStep(1f)).isFalse();
+        assertThat(repeatedPerFeatureStep(1.5f)).isTrue();
+    }
+
+    /**
+     * Whether a key's second per-feature step (from another parent) is a step after its first: 8
+     * coordinates moved by {@code unit} (from whole numbers), 4 by the same 2.5-3.1 both times, 8 by
+     * sizes of 4-8 drawn afresh; signs drawn afresh.
+     */
+    private static boolean repeatedPerFeatureStep(float unit) {
+        Random r = new Random(5);
+        SignSteps steps = new SignSteps(20);
+        float[] prev = new float[20];
+        boolean last = false;
+        for (int k = 0; k < 2; k++) {
+            float[] parent = new float[20];
+            float[] child = new float[20];
+            for (int i = 0; i < 20; i++) {
+                float size = i < 8 ? unit : i < 12 ? 2.5f + 0.2f * (i - 8) : 4 + 4 * r.nextFloat();
+                parent[i] = i < 8 ? 2 + r.nextInt(6) : 20 + 10 * r.nextFloat();
+                child[i] = parent[i] + (r.nextBoolean() ? size : -size);
+            }
+            last = steps.isStep(child, parent, 20, 0.01f, 0f, prev);
+        }
+        return last;
+    }
+
+    /**
      * The equal shape counts agreement over every moved coordinate, whatever order they come in:
      * the median is found by a selection that scrambles its array, so counting over that array
      * (as a first version did) saw a different multiset of moves.
