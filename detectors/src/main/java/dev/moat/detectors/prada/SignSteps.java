@@ -619,7 +619,8 @@ final class SignSteps {
             for (int i = 0; i < n; i++) {
                 int c = Float.floatToRawIntBits(current[i]);
                 int m = -differs(c, 0);
-                prev[i] = Float.intBitsToFloat((c & m) | (Float.floatToRawIntBits(prev[i]) & ~m));
+                prev[i] = Float.intBitsToFloat(
+                        (remembered(current[i], x[i]) & m) | (Float.floatToRawIntBits(prev[i]) & ~m));
             }
         }
         float tol = (float) (TOLERANCE * median) + quantError;
@@ -1048,7 +1049,7 @@ final class SignSteps {
             // each coordinate remembers its last move, so steps that move a few coordinates at a time still meet
             for (int i = 0; i < n; i++) {
                 if (current[i] > 0) {
-                    prev[i] = current[i];
+                    prev[i] = Float.intBitsToFloat(remembered(current[i], x[i]));
                 }
             }
         }
@@ -1199,21 +1200,39 @@ final class SignSteps {
      * between whole numbers (a flag or a one-hot category that one record has and its neighbour has
      * not, a count off by one; the parent's value within its quantisation error of a whole number)
      * counts as neither (issue 9, session 14): every two records of such a table differ so, again and
-     * again, and customers who round their measurements to a few levels, whose other moves repeat a
-     * level's width, were flagged at 50 rows on 48 mixed-type columns ({@code
-     * MidWidthSpreadTest.coarserCustomersOnMixedRecordsAreNoRepeatedSteps}). The price: per-feature steps
-     * of exactly one unit between whole numbers (a count of range 10 stepped by a tenth of it) are
-     * not repeats.
+     * again. The price: per-feature steps of exactly one unit between whole numbers (a count of range
+     * 10 stepped by a tenth of it) are not repeats.
+     *
+     * <p>Nor, and not as moved either, does a repeated move between levels of the key's own lattice
+     * (issue 9, session 15, {@link #onLevel}): one that ended a whole number of such moves (none
+     * included) from where the coordinate's last move ended, that end not being the parent's value.
+     * A customer who rounds measurements to a few levels over their range ({@code Unsure.coarser})
+     * moves one level's width between two of its records, in coordinate after coordinate and again
+     * and again, and its values recur on the levels; a thief's step {@code eps * range_j} has the
+     * same width every time too, but ends off the lattice of his last move's end there unless his
+     * lineages share one (his seeds' values differ). Where the last move ended at the parent's value
+     * a walk is no evidence (any step from the key's last query is there): such moves are left out
+     * with the others only when fewer than the others, so a thief whose parent is his last query
+     * still repeats. On 48 mixed-type columns at median top-1 0.7 a customer rounding half of its
+     * features to 5 levels was flagged at 1,830 rows, one rounding all of them at 50
+     * ({@code MidWidthSpreadTest.coarserCustomersOnMixedRecordsAreNoRepeatedSteps}). The price: a
+     * thief whose values all sit on per-feature lattices of his step (seeds rounded to levels {@code
+     * eps * range_j} apart, or one seed) is no repeat ({@code
+     * SignStepsTest.perFeatureStepsOnLevelsBypass}); so are JbDA lineages whose seeds share values
+     * where the step divides them (flags and whole numbers stepped by a tenth).
      */
     private boolean repeats(float[] prev, float[] x, float[] parent, int n, float quantError, int moved) {
         int both = 0;
         int agree = 0;
+        int levels = 0;
+        int atParent = 0;
         float unitTol = (float) TOLERANCE + quantError;
         // counted without data-dependent branches (whether a coordinate moved now and before is a coin
         // flip on natural rows)
         for (int i = 0; i < n; i++) {
             float c = current[i];
-            float p = prev[i];
+            int bits = Float.floatToRawIntBits(prev[i]);
+            float p = lastMove(bits);
             float big = Math.max(c, p);
             float xi = x[i];
             float pi = parent[i];
@@ -1222,11 +1241,75 @@ final class SignSteps {
                     & (Math.abs(pi - Math.rint(pi)) <= quantError ? 1 : 0);
             // a coordinate counts only where the quantisation slack is a small part of its move
             int in = (c > 0 ? 1 : 0) & (p > 0 ? 1 : 0) & (quantError <= RESOLVED * big ? 1 : 0) & (1 - unit);
+            int same = in & (Math.abs(c - p) <= TOLERANCE * big + 2 * quantError ? 1 : 0);
+            int level = same & onLevel(xi, c, bits, quantError);
             both += in;
-            agree += in & (Math.abs(c - p) <= TOLERANCE * big + 2 * quantError ? 1 : 0);
+            agree += same;
+            levels += level;
+            atParent += level & endedAt(pi, bits, quantError);
         }
-        return both >= MIN_MOVED && 2 * both >= moved && 2 * agree >= both;
+        // the level moves are left out unless most of them only ended where the parent is (a walk)
+        int out = 2 * atParent > levels ? 0 : levels;
+        both -= out;
+        agree -= out;
+        return both >= MIN_MOVED && 2 * both >= moved - out && 2 * agree >= both;
     }
+
+    /**
+     * What prev holds for a coordinate that moved by {@code move} to {@code end}: both rounded to
+     * bfloat16 (a float's upper 16 bits: 8 bits of precision, within 0.4 % of the value), the move in
+     * the upper half, so that prev read as a float is the move within 0.4 % ({@link #lastMove}), and
+     * the end in the lower ({@link #lastEnd}); 0 for no move. One float per coordinate, as before the
+     * ends were kept.
+     */
+    static int remembered(float move, float end) {
+        int top = (Float.floatToRawIntBits(move) + 0x8000) & 0xFFFF0000;
+        int low = (Float.floatToRawIntBits(end + 0f) + 0x8000) >>> 16;
+        return top | (low & -differs(top, 0));
+    }
+
+    /** The last move prev's bits remember (see {@link #remembered}). */
+    static float lastMove(int bits) {
+        return Float.intBitsToFloat(bits & 0xFFFF0000);
+    }
+
+    /** Where the last move prev's bits remember ended (see {@link #remembered}). */
+    static float lastEnd(int bits) {
+        return Float.intBitsToFloat(bits << 16);
+    }
+
+    /** The slack of {@link #lastEnd} against a value: bfloat16's rounding of it. */
+    private static double endSlack(float last, float value) {
+        return Math.abs(last) * 0x1p-8 + Math.ulp(value);
+    }
+
+    /**
+     * 1 if {@code end}, where a coordinate's move of {@code move} ended, lies a whole number of such
+     * moves (none included) from where its last move ended (prev's {@code bits}; see {@link
+     * #remembered}): within the parent's quantisation error, which {@code move} carries, for each move
+     * between them, plus the rounding of the end remembered; only while that slack is at most
+     * {@value #LEVEL_SLACK} of the move (an unresolved lattice holds anything).
+     */
+    static int onLevel(float end, float move, int bits, float quantError) {
+        float last = lastEnd(bits);
+        double apart = (double) end - last;
+        double levels = Math.rint(apart / move);
+        double tol = Math.abs(levels) * (quantError + Math.ulp(move)) + endSlack(last, end);
+        // ending at 0 again is no evidence: every sparse or clipped coordinate does (background pixels
+        // stepped from outlier parents, clipped steps)
+        return (Math.abs(apart - levels * move) <= tol ? 1 : 0)
+                & (tol <= LEVEL_SLACK * move ? 1 : 0)
+                & (end != 0 || levels != 0 ? 1 : 0);
+    }
+
+    /** 1 if the coordinate's last move (prev's {@code bits}) ended at {@code from}, the parent's value, within its quantisation error. */
+    static int endedAt(float from, int bits, float quantError) {
+        float last = lastEnd(bits);
+        return Math.abs((double) from - last) <= quantError + endSlack(last, from) ? 1 : 0;
+    }
+
+    /** {@link #onLevel}: a lattice is resolved while its slack is at most this share of the move. */
+    static final double LEVEL_SLACK = 0.125;
 
     /**
      * The scaled flat shape (issue 9, diluted JbDA with random per-feature sizes at wide inputs): x

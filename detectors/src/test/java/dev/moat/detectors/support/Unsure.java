@@ -232,7 +232,14 @@ public abstract class Unsure extends HonestDomain {
          */
         PER_FEATURE_UNCLIPPED,
         /** eps * range_j on 48 coordinates drawn afresh per query (the others unmoved), clipped. */
-        PER_FEATURE_48
+        PER_FEATURE_48,
+        /**
+         * eps * range_j from seed records rounded to levels eps * range_j apart from the low end of
+         * each feature's range (1 / eps of them, a whole number): every value the thief sends sits on
+         * one lattice per feature, as a customer's who rounds its measurements to levels ({@link
+         * #coarser}) does; a thief who read {@code SignSteps#repeats}' level moves.
+         */
+        PER_FEATURE_ON_LEVELS
     }
 
     /**
@@ -253,7 +260,14 @@ public abstract class Unsure extends HonestDomain {
         Deque<double[]> pending = new ArrayDeque<>();
         for (int c = 0; c < classes; c++) {
             for (int k = 0; k < 10; k++) {
-                pending.add(record(r, c));
+                double[] seedRow = record(r, c);
+                if (step == Step.PER_FEATURE_ON_LEVELS) {
+                    for (int j = 0; j < dims; j++) {
+                        double q = eps * range[j];
+                        seedRow[j] = clip(j, lo[j] + Math.rint((seedRow[j] - lo[j]) / q) * q);
+                    }
+                }
+                pending.add(seedRow);
             }
         }
         List<double[]> points = new ArrayList<>();
@@ -285,7 +299,7 @@ public abstract class Unsure extends HonestDomain {
                         for (int j = 0; j < dims; j++) {
                             double size = switch (step) {
                                 case PLAIN -> eps * median;
-                                case PER_FEATURE, PER_FEATURE_UNCLIPPED -> eps * range[j];
+                                case PER_FEATURE, PER_FEATURE_UNCLIPPED, PER_FEATURE_ON_LEVELS -> eps * range[j];
                                 case RANDOM_SIZE -> eps * range[j] * 2 * r.nextDouble();
                                 case PER_FEATURE_ROW_SIZE -> eps * range[j] * rowSize;
                                 case PER_FEATURE_JITTER -> eps * range[j] * (0.9 + 0.2 * r.nextDouble());
