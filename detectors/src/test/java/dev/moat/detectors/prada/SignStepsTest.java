@@ -183,6 +183,106 @@ class SignStepsTest {
     }
 
     /**
+     * Was an honest false positive of the repeat shape (issue 9, session 15): a customer whose 32
+     * features are rounded to 6 levels over ranges of 0.1-100 sends records whose nearest stored one
+     * differs by one level in half of the features, again and again, so every move repeats the last
+     * one there (before, 38-39 of 40 queries were repeats). Those moves end on the levels where the
+     * coordinates' last moves ended: no repeat now. The same moves from 20 lineages each off the
+     * levels by an offset of its own (JbDA from natural seeds, {@code eps * range_j} steps) still are.
+     */
+    @Test
+    void movesBetweenTheLevelsOfACustomerRoundingItsRecordsAreNoRepeats() {
+        assertThat(levelRepeats(false, false)).isZero();
+        assertThat(levelRepeats(true, false)).isGreaterThanOrEqualTo(30);
+    }
+
+    /**
+     * A thief whose every query steps from his last one (the parent is the last query) by the same
+     * per-feature sizes: the end each coordinate's last move left is the parent's value, so the
+     * level test has no evidence and the walk repeats as before, on the levels or off them.
+     */
+    @Test
+    void aWalkFromTheLastQueryStillRepeatsOnLevels() {
+        assertThat(levelRepeats(false, true)).isGreaterThanOrEqualTo(30);
+        assertThat(levelRepeats(true, true)).isGreaterThanOrEqualTo(30);
+    }
+
+    /**
+     * Pinned, the price of the level moves: per-feature steps {@code eps * range_j} from seeds rounded
+     * to levels {@code eps * range_j} apart (or from one seed) put every value on one lattice per
+     * feature, which is what a customer rounding its records sends: no repeat (the same thief whose
+     * seeds are off the levels is, {@link #movesBetweenTheLevelsOfACustomerRoundingItsRecordsAreNoRepeats}).
+     * Left to {@code cross_key} and {@code ood} (detectors/README: 260 rows on 48 mixed columns, not
+     * flagged on 20 mixed or 100 cell columns).
+     */
+    @Test
+    void perFeatureStepsOnLevelsBypass() {
+        assertThat(levelRepeats(false, false)).isZero();
+    }
+
+    /**
+     * Of 40 queries (after 10 to fill the key's memory) on 32 features with ranges 0.1-100 and 6
+     * levels each, how many the repeat shape takes: each query a lattice row (level 0-5 per feature,
+     * from one of 20 lineages, each {@code offLevels} by an offset of its own per feature) and its
+     * parent the same row one level off in 16 features drawn per query; {@code walk}: the parent is
+     * the last query instead (each query one level from it).
+     */
+    private static int levelRepeats(boolean offLevels, boolean walk) {
+        int n = 32;
+        Random r = new Random(3);
+        float[] q = new float[n];
+        float[] lo = new float[n];
+        for (int i = 0; i < n; i++) {
+            float range = (float) Math.pow(10, -1 + 3 * r.nextDouble());
+            q[i] = range / 5;
+            lo[i] = range * 0.2f * r.nextFloat();
+        }
+        float[][] offset = new float[20][n];
+        for (float[] o : offset) {
+            for (int i = 0; i < n; i++) {
+                o[i] = offLevels ? q[i] * (0.1f + 0.8f * r.nextFloat()) : 0;
+            }
+        }
+        SignSteps steps = new SignSteps(n);
+        float[] prev = new float[n];
+        int[] level = new int[n];
+        float[] last = null;
+        int hits = 0;
+        for (int t = 0; t < 50; t++) {
+            float[] o = offset[r.nextInt(offset.length)];
+            if (!walk || last == null) {
+                for (int i = 0; i < n; i++) {
+                    level[i] = 1 + r.nextInt(4);
+                }
+            }
+            float[] x = new float[n];
+            float[] parent = new float[n];
+            boolean[] moves = new boolean[n];
+            for (int k = 0; k < n / 2; ) {
+                int i = r.nextInt(n);
+                k += moves[i] ? 0 : 1;
+                moves[i] = true;
+            }
+            for (int i = 0; i < n; i++) {
+                int from = moves[i] ? level[i] + (r.nextBoolean() ? 1 : -1) : level[i];
+                parent[i] = lo[i] + from * q[i] + o[i];
+                x[i] = lo[i] + level[i] * q[i] + o[i];
+            }
+            if (walk && last != null) {
+                // the parent is the last query; each query one level from it in half of the features
+                parent = last;
+                for (int i = 0; i < n; i++) {
+                    x[i] = moves[i] ? parent[i] + (level[i] % 2 == 0 ? q[i] : -q[i]) : parent[i];
+                }
+            }
+            last = x;
+            boolean step = steps.isStep(x, parent, n, 1e-4f, 0f, prev);
+            hits += t >= 10 && step ? 1 : 0;
+        }
+        return hits;
+    }
+
+    /**
      * Whether a key's second per-feature step (from another parent) is a step after its first: 8
      * coordinates moved by {@code unit} (from whole numbers), 4 by the same 2.5-3.1 both times, 8 by
      * sizes of 4-8 drawn afresh; signs drawn afresh.
