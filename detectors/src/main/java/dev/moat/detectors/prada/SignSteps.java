@@ -42,7 +42,9 @@ import java.util.Arrays;
  *       the last move the key made in that coordinate on at least half of the coordinates that moved
  *       now and before (and those are at least half of the moved ones): steps scaled per feature,
  *       {@code eps * range_j * sign(g_j)}, have the same magnitude in coordinate j every time,
- *       whatever the ranges, also when each step moves only a fraction of the coordinates.</li>
+ *       whatever the ranges, also when each step moves only a fraction of the coordinates. Moves
+ *       between levels of the key's own lattice do not count ({@link #repeats}): a customer who
+ *       rounds its records to levels repeats a level's width too.</li>
  * </ol>
  * Before the shapes, two kinds of move are left out as if the coordinate had not moved (issue 9, an
  * attacker who read the README): moves over {@value #FAR_MOVE} times the median move (outliers that
@@ -1205,7 +1207,7 @@ final class SignSteps {
      *
      * <p>Nor, and not as moved either, does a repeated move between levels of the key's own lattice
      * (issue 9, session 15, {@link #onLevel}): one that ended a whole number of such moves (none
-     * included) from where the coordinate's last move ended, that end not being the parent's value.
+     * included) from where the coordinate's last move ended.
      * A customer who rounds measurements to a few levels over their range ({@code Unsure.coarser})
      * moves one level's width between two of its records, in coordinate after coordinate and again
      * and again, and its values recur on the levels; a thief's step {@code eps * range_j} has the
