@@ -29,13 +29,20 @@ final class KeySections {
     static Map<String, TierConfig> tiers(ConfigNode node) {
         Map<String, TierConfig> out = new LinkedHashMap<>();
         node.entries().forEach((name, value) -> {
-            Fields fields = value.fields("limits", "tokens");
+            Fields fields = value.fields("limits", "tokens", "max_action");
             List<RateLimit> limits = rates(fields.required("limits"), "a list of rates like [\"100/1m\", \"5000/1d\"]");
             ConfigNode tokensNode = fields.get("tokens");
             List<RateLimit> tokens = tokensNode.isAbsent()
                     ? List.of()
                     : rates(tokensNode, "a list of LLM token budgets like [\"100000/1m\", \"2000000/1d\"]");
-            out.put(name, new TierConfig(name, limits, tokens));
+            List<String> actions = java.util.Arrays.stream(TierConfig.MaxAction.values())
+                    .map(TierConfig.MaxAction::yamlName)
+                    .toList();
+            String action = Fields.oneOf(fields.get("max_action"), actions, "block");
+            TierConfig.MaxAction maxAction = action == null
+                    ? TierConfig.MaxAction.BLOCK
+                    : TierConfig.MaxAction.valueOf(action.toUpperCase(java.util.Locale.ROOT));
+            out.put(name, new TierConfig(name, limits, tokens, maxAction));
         });
         return out;
     }

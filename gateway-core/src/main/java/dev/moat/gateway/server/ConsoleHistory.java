@@ -98,8 +98,11 @@ final class ConsoleHistory implements AutoCloseable {
             return "block";
         }
         String worst = "none";
-        for (CompiledPolicy cp : runtime.current().policies().values()) {
-            String a = cp.runtime().ladder().decide(v.risk()).action();
+        dev.moat.gateway.runtime.Snapshot snap = runtime.current();
+        dev.moat.config.TierConfig.MaxAction most =
+                snap.maxAction(keys.current().byId(keyId));
+        for (CompiledPolicy cp : snap.policies().values()) {
+            String a = cp.runtime().ladder().decide(v.risk(), most).action();
             if (severity(a) > severity(worst)) {
                 worst = a;
             }
