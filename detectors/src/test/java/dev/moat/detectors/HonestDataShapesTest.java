@@ -32,12 +32,29 @@ import org.junit.jupiter.params.provider.ValueSource;
  * mostly send two or three classes, a 10x and a 50x heavy one and a bursty one; then random rows,
  * plain JbDA and random-size JbDA on the same model and data. Seeded; nothing timed.
  */
-class HonestDataShapesTest {
+public class HonestDataShapesTest {
+
+    /** A camera's scenes last this many frames (the survey's -Dscene=MIN,MAX; 40-400 by default). */
+    static final int SCENE_MIN =
+            Integer.parseInt(System.getProperty("scene", "40,400").split(",")[0]);
+
+    static final int SCENE_MAX =
+            Integer.parseInt(System.getProperty("scene", "40,400").split(",")[1]);
+
+    /** A machine's states last this many samples (-Dstate=MIN,MAX; 200-2,000 by default). */
+    static final int STATE_MIN =
+            Integer.parseInt(System.getProperty("state", "200,2000").split(",")[0]);
+
+    static final int STATE_MAX =
+            Integer.parseInt(System.getProperty("state", "200,2000").split(",")[1]);
+
+    /** A sensor's offset is up to this many volts either way (-Dsensoroffset; 0.25 by default). */
+    static final double OFFSET = Double.parseDouble(System.getProperty("sensoroffset", "0.25"));
 
     static final DetectorProfile EVERY = DetectorProfile.fromConfig(Policies.every(Map.of()));
 
     /** One data shape: its model, its customers and its attackers, in the shape's input space. */
-    interface Shape {
+    public interface Shape {
         String name();
 
         UnaryOperator<double[]> model();
@@ -189,7 +206,18 @@ class HonestDataShapesTest {
         /** 0: every camera by day; 1: every camera by night; 2: even-seeded cameras by day, odd by night. */
         final int night;
 
+        /** A scene lasts sceneMin-sceneMax frames. */
+        final int sceneMin;
+
+        final int sceneMax;
+
         Video(int dims, int night) {
+            this(dims, night, SCENE_MIN, SCENE_MAX);
+        }
+
+        Video(int dims, int night, int sceneMin, int sceneMax) {
+            this.sceneMin = sceneMin;
+            this.sceneMax = sceneMax;
             this.dims = dims;
             this.wide = new Wide(dims);
             this.side = dims == 784 ? 28 : 32;
@@ -224,7 +252,7 @@ class HonestDataShapesTest {
                 public double[] next() {
                     if (left == 0) {
                         scene = wide.up(scenes.next());
-                        length = 40 + r.nextInt(361);
+                        length = sceneMin + r.nextInt(sceneMax - sceneMin + 1);
                         left = length;
                         dx = r.nextDouble() * 2 - 1;
                         dy = r.nextDouble() * 2 - 1;
@@ -744,14 +772,14 @@ class HonestDataShapesTest {
 
         QuerySource monitor(long s, int[] cls, double share) {
             Random r = new Random(s);
-            double offset = 0.25 * (2 * r.nextDouble() - 1);
+            double offset = OFFSET * (2 * r.nextDouble() - 1);
             double gain = 0.9 + 0.2 * r.nextDouble();
             int hop = 1 + r.nextInt(8);
             List<Double> series = new ArrayList<>();
             return source("monitor", () -> {
                 while (series.size() < dims + hop + 1) {
                     int c = cls != null && r.nextDouble() < share ? cls[r.nextInt(cls.length)] : r.nextInt(classes);
-                    for (double v : samples(r, c, 200 + r.nextInt(1_800), offset, gain)) {
+                    for (double v : samples(r, c, STATE_MIN + r.nextInt(STATE_MAX - STATE_MIN + 1), offset, gain)) {
                         series.add(v);
                     }
                 }
@@ -770,7 +798,8 @@ class HonestDataShapesTest {
         }
     }
 
-    static Shape shape(String name) {
+    /** A shape by its survey name ({@code video:784:1}, {@code sensor-counts:128}, ...). */
+    public static Shape shape(String name) {
         String[] p = name.split(":");
         return switch (p[0]) {
             case "video" -> new Video(Integer.parseInt(p[1]), Integer.parseInt(p[2]));
@@ -822,5 +851,112 @@ class HonestDataShapesTest {
         }
         Shape sh = shape(name);
         print(sh, population(sh));
+    }
+
+    /** The detectors at 0.5 or more in the verdict that first flagged {@code key}. */
+    static java.util.Set<String> firing(Scenario s, String key) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        s.firstFlag.get(key).scores().forEach((d, sc) -> {
+            if (sc.score() >= 0.5) {
+                out.add(d);
+            }
+        });
+        return out;
+    }
+
+    static List<String> flaggedHonest(Scenario s) {
+        return s.suspiciousAt.keySet().stream()
+                .filter(k -> k.startsWith("honest"))
+                .sorted()
+                .toList();
+    }
+
+    /**
+     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): cameras
+     * that send every frame of a scene they hold for 40-400 frames (8-bit, sensor noise of 1-3
+     * levels, by day) are flagged by {@code ood} (the one-sided KS of the last 500 top-1
+     * confidences against the peers', D+ 0.48-0.83, past the widest threshold, 0.36-0.60) or {@code
+     * boundary} (22% of the last 200 margins under 0.2 against 0%): twelve of nineteen customers at
+     * 784 inputs, within 200-10,234 rows. Both tests read a window of answers as independent draws;
+     * a camera's window holds two or three scenes, whose confidences are a few values repeated, so
+     * its distribution is whatever those scenes' are. The same cameras with a new scene every frame
+     * are not flagged (the control below), so the data's look is not the cause: the answers' order
+     * is. The attackers are flagged as on the plain digits (JbDA 111-125 rows).
+     */
+    @org.junit.jupiter.api.Test
+    void camerasHoldingAScenePastTheAnswerWindowsAreFlaggedByOodAndBoundary() {
+        Scenario held = population(new Video(784, 0, 40, 400));
+        List<String> flagged = flaggedHonest(held);
+        org.assertj.core.api.Assertions.assertThat(flagged).as(flags(held)).isNotEmpty();
+        for (String key : flagged) {
+            org.assertj.core.api.Assertions.assertThat(firing(held, key))
+                    .as(flags(held))
+                    .containsAnyOf("ood", "boundary");
+        }
+        org.assertj.core.api.Assertions.assertThat(held.extractingAt.get("jbda"))
+                .as(flags(held))
+                .isNotNull()
+                .isLessThanOrEqualTo(200L);
+        Scenario fresh = population(new Video(784, 0, 1, 1));
+        org.assertj.core.api.Assertions.assertThat(flaggedHonest(fresh))
+                .as(flags(fresh))
+                .isEmpty();
+    }
+
+    /**
+     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): night
+     * cameras (the scene at a gain of 0.12-0.2 over 3-6 levels, 8-bit, noise of 1-3 levels) whose
+     * customers send mostly two or three digits are flagged by {@code prada}'s sign-step window at 50
+     * rows (7-30 of 50 queries taken for steps) at 3,072 inputs, one by {@code cross_key} at 9 rows.
+     * Traced ({@code prada/HonestShapeStepProbe}, {@code -Dhonestshapesteps=video:3072:1 -Dfew=true}):
+     * the equal shape, on consecutive frames of one scene whose 128 sampled moves are all one 8-bit
+     * level (16/255 = 0.063) up or down, the noise's own unit, and whose largest value is 2-3 (a dark
+     * image): one level is then 2.3-3% of it, over the 2% floor. The code is {@code SignSteps}
+     * (not this helper's to change); what would tell one level of 8-bit data from a step (the data's
+     * lattice) is not built. The ordinary night customers take 0-1 steps in 300 rows.
+     */
+    @org.junit.jupiter.api.Test
+    void nightCamerasOfAFewDigitsLookLikeSignStepsOfOneGreyLevel() {
+        Scenario s = population(new Video(3072, 1, 40, 400));
+        long bySteps = flaggedHonest(s).stream()
+                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
+                .count();
+        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isPositive();
+    }
+
+    /**
+     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): monitors
+     * that send consecutive 128-sample windows (hop 1-8) of a machine's 12-bit vibration sensor (in
+     * raw counts; in volts the same) are flagged by {@code prada} and {@code cross_key} within
+     * 12-1,293 rows, 18 of 19. Traced ({@code -Dhonestshapesteps=sensor-counts:128}): the flat shape,
+     * on a machine in its fault state (a vibration of 2.7-10.7 samples a period plus white noise):
+     * the difference of two windows a hop apart is a sine plus noise, all 128 sampled coordinates
+     * moved, crest 1.7-2.05 against the Gaussian limit 2.05, roughness 0.15-0.37 (over the smooth
+     * exemption's 0.15: the vibration is fast), so it passes as random-size steps, up to 60 of 300
+     * queries. {@code SignSteps} is not this helper's to change; a fast periodic signal's window
+     * difference and a random-size step are both flat and rough.
+     */
+    @org.junit.jupiter.api.Test
+    void vibrationSensorWindowsLookLikeRandomSizeSteps() {
+        Scenario s = population(shape("sensor-counts:128"));
+        long bySteps = flaggedHonest(s).stream()
+                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
+                .count();
+        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isGreaterThanOrEqualTo(10);
+    }
+
+    /**
+     * Pinned, a miss (fails when it closes; 2026-11-29, session 15): on 32-sample windows of the
+     * same sensors (3 states, nearest-mean model), plain and random-size JbDA ({@code Unsure.jbda},
+     * eps 0.1 of the range) are not flagged in 1,000 rows; random rows are at 100. Under 48 moved
+     * coordinates {@code prada} has no flat shape, and the steps' answers are as confident as the
+     * customers'.
+     */
+    @org.junit.jupiter.api.Test
+    void jbdaOnShortSensorWindowsBypass() {
+        Scenario s = population(shape("sensor-counts:32"));
+        org.assertj.core.api.Assertions.assertThat(s.suspiciousAt)
+                .as(flags(s))
+                .doesNotContainKeys("jbda", "jbda-random-size");
     }
 }
