@@ -51,6 +51,9 @@ public class HonestDataShapesTest {
     /** A sensor's offset is up to this many volts either way (-Dsensoroffset; 0.25 by default). */
     static final double OFFSET = Double.parseDouble(System.getProperty("sensoroffset", "0.25"));
 
+    /** The share of a spectrogram customer's re-sends recorded again at another volume (-Dregain; a third). */
+    static final double REGAIN = Double.parseDouble(System.getProperty("regain", "0.3333"));
+
     static final DetectorProfile EVERY = DetectorProfile.fromConfig(Policies.every(Map.of()));
 
     /** One data shape: its model, its customers and its attackers, in the shape's input space. */
@@ -798,6 +801,90 @@ public class HonestDataShapesTest {
         }
     }
 
+    /**
+     * Log-mel spectrograms of short sound clips, as an audio classifier takes them: {@code bands} mel
+     * bands by 32 frames (band-major), in dB relative to full scale, floored at -80 dB (silence is
+     * exactly -80), to 0.01 dB. Five sound classes, each a harmonic stack (a base band and a spacing)
+     * with its own envelope over the frames, over background noise of -75 to -50 dB per clip; the
+     * model is nearest class mean. A customer's own 300 clips are re-sent as they were, or (a share
+     * of the re-sends, a third in the survey) recorded again at another volume: every value above the
+     * floor moved by the same 1-6 dB.
+     */
+    static final class Spectrogram extends Unsure {
+        private static final int FRAMES = 32;
+        private final int bands;
+        private final double[] base = new double[5];
+        private final double[] spacing = new double[5];
+        private final double[] attack = new double[5];
+        private final long seed;
+        private final double regain;
+
+        Spectrogram(int bands, long seed) {
+            this(bands, seed, REGAIN);
+        }
+
+        /** {@code regain}: the share of re-sends recorded again at another volume. */
+        Spectrogram(int bands, long seed, double regain) {
+            super(bands * FRAMES, 5, "spectrogram-" + bands * FRAMES);
+            this.regain = regain;
+            this.bands = bands;
+            this.seed = seed;
+            Random r = new Random(seed);
+            for (int c = 0; c < 5; c++) {
+                base[c] = 2 + r.nextInt(bands / 3);
+                spacing[c] = 3 + r.nextInt(bands / 6);
+                attack[c] = 0.05 + 0.4 * r.nextDouble();
+            }
+            Arrays.fill(lo, -80);
+            Arrays.fill(hi, 0);
+            fitNearestMean(r, 300);
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            double[] x = new double[dims];
+            double noise = -75 + 25 * r.nextDouble();
+            double loud = -30 + 25 * r.nextDouble();
+            double b0 = base[c] + r.nextGaussian();
+            double sp = spacing[c] * (0.9 + 0.2 * r.nextDouble());
+            int start = r.nextInt(8);
+            for (int f = 0; f < FRAMES; f++) {
+                double t = f - start;
+                double env = t < 0 ? 0 : Math.exp(-t * attack[c]) * (1 - Math.exp(-3 * (t + 1)));
+                for (int b = 0; b < bands; b++) {
+                    double p = Math.pow(10, (noise + 3 * r.nextGaussian()) / 10);
+                    for (int h = 0; h < 6; h++) {
+                        double d = (b - (b0 + h * sp)) / 1.2;
+                        p += env * Math.pow(10, (loud - 4 * h) / 10) * Math.exp(-d * d / 2);
+                    }
+                    double db = 10 * Math.log10(p);
+                    x[b * FRAMES + f] = Math.max(-80, Math.rint(db * 100) / 100);
+                }
+            }
+            return x;
+        }
+
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            double[] y = x.clone();
+            if (r.nextDouble() >= regain) {
+                return y;
+            }
+            double gain = (r.nextBoolean() ? 1 : -1) * (1 + 5 * r.nextDouble());
+            for (int j = 0; j < dims; j++) {
+                if (y[j] > -80) {
+                    y[j] = Math.max(-80, Math.min(0, Math.rint((y[j] + gain) * 100) / 100));
+                }
+            }
+            return y;
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new Spectrogram(bands, seed * 7_919 + s, regain);
+        }
+    }
+
     /** A shape by its survey name ({@code video:784:1}, {@code sensor-counts:128}, ...). */
     public static Shape shape(String name) {
         String[] p = name.split(":");
@@ -811,6 +898,7 @@ public class HonestDataShapesTest {
             case "ledger" -> of(new Ledger(Integer.parseInt(p[1]), 3));
             case "sensor-volts" -> of(new Sensor(Integer.parseInt(p[1]), false, 3));
             case "sensor-counts" -> of(new Sensor(Integer.parseInt(p[1]), true, 3));
+            case "spectrogram" -> of(new Spectrogram(Integer.parseInt(p[1]), 3));
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -841,7 +929,9 @@ public class HonestDataShapesTest {
                 "sensor-volts:32",
                 "sensor-volts:128",
                 "sensor-counts:32",
-                "sensor-counts:128"
+                "sensor-counts:128",
+                "spectrogram:40",
+                "spectrogram:64"
             })
     @EnabledIfSystemProperty(named = "honestshapes", matches = "true")
     void survey(String name) {
@@ -958,5 +1048,32 @@ public class HonestDataShapesTest {
         org.assertj.core.api.Assertions.assertThat(s.suspiciousAt)
                 .as(flags(s))
                 .doesNotContainKeys("jbda", "jbda-random-size");
+    }
+
+    /**
+     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): log-mel
+     * spectrograms of sound clips (40 bands by 32 frames, dB floored at -80, each clip over its own
+     * background noise of -75 to -50 dB), every clip re-sent exactly as it was: 12 of 19 customers
+     * flagged by {@code prada} (its lifetime evidence, 5-10 of the last 200 queries taken for steps)
+     * or {@code cross_key} (another customer's clip as parent) at 28-2,088 rows; 12 of 19 at 2,048
+     * inputs; with a third of the re-sends recorded again 1-6 dB louder or softer, 19 of 19. Traced
+     * ({@code -Dhonestshapesteps=spectrogram:40 -Dregain=0}): two clips of one class differ in their
+     * noise-only bins by the difference of their noise floors plus noise of about 4 dB, all 128
+     * sampled coordinates moved, crest 1.8-2.06 against the limit 2.05: an offset plus random sizes,
+     * which passes the flat shape (see "Random-size steps on a common offset"); a clip re-recorded
+     * louder moves every bin above the floor by one value. {@code SignSteps} is not this helper's to
+     * change.
+     */
+    @org.junit.jupiter.api.Test
+    void spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps() {
+        Scenario s = population(of(new Spectrogram(40, 3, 0)));
+        long bySteps = flaggedHonest(s).stream()
+                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
+                .count();
+        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isGreaterThanOrEqualTo(6);
+        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda"))
+                .as(flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(200L);
     }
 }
