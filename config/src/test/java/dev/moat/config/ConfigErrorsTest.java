@@ -124,7 +124,24 @@ class ConfigErrorsTest {
                 """))
                 .containsExactly(
                         "test.yaml:6:49: tiers.llm.tokens[1]: \"lots\" (expected a rate like \"100/1m\", \"5000/1d\" or \"10/s\")",
-                        "test.yaml:7:27: tiers.bad.tokns: unknown field (did you mean tokens? expected one of: limits, tokens)");
+                        "test.yaml:7:27: tiers.bad.tokns: unknown field (did you mean tokens? expected one of: limits, tokens, max_action)");
+    }
+
+    @Test
+    void tierMaxActionIsOneOfTheLadderLevels() throws ConfigException {
+        assertThat(errors(BASE + """
+                tiers:
+                  partner: {limits: ["10/s"], max_action: throttel}
+                """))
+                .containsExactly(
+                        "test.yaml:6:43: tiers.partner.max_action: \"throttel\" (expected one of: none, perturb, throttle, block)");
+        MoatConfig c = ConfigLoader.parse(BASE + """
+                tiers:
+                  partner: {limits: ["10/s"], max_action: perturb}
+                  free: {limits: ["10/s"]}
+                """, "test.yaml", Map.of());
+        assertThat(c.tiers().get("partner").maxAction()).isEqualTo(TierConfig.MaxAction.PERTURB);
+        assertThat(c.tiers().get("free").maxAction()).isEqualTo(TierConfig.MaxAction.BLOCK);
     }
 
     @Test

@@ -93,6 +93,8 @@ class ExampleConfigsTest {
         assertThat(c.upstreams().get("scorer").generic())
                 .isEqualTo(new UpstreamConfig.GenericPointers("/data", "/result/probabilities", "/result/labels"));
         assertThat(c.keys()).extracting(KeyConfig::id).containsExactly("alice", "bob", "carol", "dave");
+        assertThat(c.tiers().get("partner").maxAction()).isEqualTo(TierConfig.MaxAction.PERTURB);
+        assertThat(c.tiers().get("pro").maxAction()).isEqualTo(TierConfig.MaxAction.BLOCK);
         PolicyConfig standard = c.policies().get("standard");
         assertThat(standard.outputs())
                 .containsExactly(

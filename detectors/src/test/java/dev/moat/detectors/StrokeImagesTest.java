@@ -145,10 +145,12 @@ class StrokeImagesTest {
      * flagged as before (116-132 rows, random 1-100), and so is the thief who read that rule and sets
      * a quarter of his coordinates to the other bound (11-100 rows: his moves are still mostly steps
      * from the nearest stored row, and {@code ood} sees the images; a tenth or 15%: 113-120 rows,
-     * measured 2026-11-29).
+     * measured 2026-11-29). Soft strokes at 3,072 inputs (steepness 0.8) flagged two customers at 50
+     * rows, extracting at once, until {@code PradaDetector#dataUnitMoves} (session 15): their sampled
+     * pixels all dark, noise toggling them by a level.
      */
     @ParameterizedTest
-    @CsvSource({"784, 1.5", "784, 3", "3072, 1.5", "3072, 3"})
+    @CsvSource({"784, 1.5", "784, 3", "3072, 0.8", "3072, 1.5", "3072, 3"})
     void strokeImagesAreNoSignSteps(int dims, double k) {
         Scenario s = population(dims, k);
         assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(key -> key.startsWith("honest"));
@@ -162,29 +164,26 @@ class StrokeImagesTest {
 
     /**
      * Pinned, an honest false positive left (fails when it closes): softer strokes (steepness 0.8, a
-     * wider band of greys at the edges) leave fewer flips in a pair, and some customers' pairs still
-     * pass for sign steps: at 784 inputs one customer of eighteen flagged by {@code prada} at 491 rows
-     * (four of them on the code before the flips rule, 301-2,425), at 3,072 two at 50 rows, as before
-     * it. Traced at 3,072 (2026-11-29, a shape trace in a throwaway build): the equal shape, in pairs
-     * whose 128 sampled pixels are all dark: the soft sigmoid leaves the background at 0.03, which the
-     * 1/16 steps round to 0 or 0.0625, so noise toggles dark pixels by one level in 44-85 of the 128,
-     * and early in a key's life its largest sampled value is itself a few levels (the step floor is 2%
-     * of it). One grey level of 8-bit data moving in the dark is the data's own unit; what would tell
-     * it from a step (the data's lattice, a scale from the whole input) is not built.
+     * wider band of greys at the edges) leave fewer flips in a pair, and at 784 inputs one customer of
+     * eighteen is still flagged by {@code prada} at 491 rows (four of them before the flips rule,
+     * 301-2,425): traced (2026-11-29, session 15), 13 of its first 491 pairs pass the flat shape, their
+     * moves spread from one level to 0.9 of the range (median 2-5 of 16, a tenth of them 12-14), as
+     * clipped random-size steps of {@code eps} 0.3 between siblings do, and the lifetime CUSUM adds
+     * them up. Flips from 0.75 of the range instead of 0.9 cleared it and halved the heavily clipped eps
+     * 0.3 steps counted ({@code OutlierQueryTest}: 29 to 19 of 200), so it stays. At 3,072 inputs the two
+     * customers flagged at 50 rows before {@code PradaDetector#dataUnitMoves} (the dark pixels' last
+     * digit) are not ({@link #strokeImagesAreNoSignSteps}).
      */
     @org.junit.jupiter.api.Test
-    void softStrokeImagesStillLookLikeSignStepsForSomeCustomers() {
-        long flagged = 0;
-        for (int dims : new int[] {784, 3072}) {
-            Scenario s = population(dims, 0.8);
-            flagged += s.suspiciousAt.keySet().stream()
-                    .filter(key -> key.startsWith("honest"))
-                    .peek(key -> assertThat(
-                                    s.firstFlag.get(key).scores().get("prada").score())
-                            .as(s.report())
-                            .isGreaterThanOrEqualTo(0.5))
-                    .count();
-        }
+    void softStrokeImagesAtSevenHundredEightyFourInputsStillLookLikeRandomSizeStepsForOneCustomer() {
+        Scenario s = population(784, 0.8);
+        long flagged = s.suspiciousAt.keySet().stream()
+                .filter(key -> key.startsWith("honest"))
+                .peek(key -> assertThat(
+                                s.firstFlag.get(key).scores().get("prada").score())
+                        .as(s.report())
+                        .isGreaterThanOrEqualTo(0.5))
+                .count();
         assertThat(flagged).isPositive();
     }
 }

@@ -166,6 +166,99 @@ class EscalationIT {
         assertThat(r.out()).contains("broken at line 3");
     }
 
+    /**
+     * A tier's {@code max_action: perturb} (issue 9: an operator who will not block a partner on
+     * detection alone): two thieves send the same random rows, one in the default tier and one in a
+     * partner tier; the first is throttled and blocked, the partner never gets a 429 or a 403 and is
+     * still scored, flagged (extracting), perturbed and audited, and the admin report says so.
+     */
+    @Test
+    void aTierCappedAtPerturbIsFlaggedAndPerturbedButNeverThrottledOrBlocked() throws Exception {
+        Path dir = Files.createTempDirectory("moat-esc-cap");
+        Path audit = dir.resolve("audit.jsonl");
+        String keys = Gateway.keyEntries("honest-", "honest-secret-", HONEST, null)
+                + "  - {id: partner, sha256: \"" + dev.moat.gateway.auth.KeyStore.sha256Hex("partner-secret")
+                + "\", tier: partner}\n";
+        try (Gateway gw =
+                Gateway.start(Gateway.common("\"1000000/1m\"", keys) + """
+                  partner: {limits: ["1000000/1m"], max_action: perturb}
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: guarded}
+                policies:
+                  guarded:
+                    outputs: [{top_k: 3}]
+                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
+                    escalation:
+                      - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
+                      - {at: 0.8, throttle: "5/1m"}
+                      - {at: 0.95, block: 1h}
+                audit: {file: "%s"}
+                """.formatted(audit), upstream.baseUri())) {
+            HonestClient[] honest = new HonestClient[HONEST];
+            for (int k = 0; k < HONEST; k++) {
+                honest[k] = new HonestClient(200 + k);
+            }
+            RandomAttacker thief = new RandomAttacker(4);
+            RandomAttacker partnerThief = new RandomAttacker(4);
+            int blockedAfter = -1;
+            int partnerRefused = 0;
+            for (int q = 0; q < 3000; q += 10) {
+                for (int k = 0; k < HONEST; k++) {
+                    double[][] hx = {honest[k].next(), honest[k].next()};
+                    assertThat(gw.post("/v1/models/digits:predict", "honest-secret-" + k, body(hx))
+                                    .statusCode())
+                            .isEqualTo(200);
+                }
+                double[][] ax = new double[10][];
+                double[][] px = new double[10][];
+                for (int i = 0; i < 10; i++) {
+                    ax[i] = thief.next();
+                    px[i] = partnerThief.next();
+                }
+                if (blockedAfter < 0) {
+                    int code = gw.post("/v1/models/digits:predict", Gateway.ALICE, body(ax))
+                            .statusCode();
+                    if (code == 403) {
+                        blockedAfter = q;
+                    }
+                }
+                HttpResponse<String> p = gw.post("/v1/models/digits:predict", "partner-secret", body(px));
+                partnerRefused += p.statusCode() == 200 ? 0 : 1;
+                gw.advance(Duration.ofSeconds(2));
+                gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
+                if (blockedAfter >= 0 && q >= blockedAfter + 200) {
+                    break;
+                }
+            }
+            System.out.println("default tier blocked after " + blockedAfter + " queries; partner refused "
+                    + partnerRefused + " times");
+            assertThat(blockedAfter).as("the default tier's thief is blocked").isPositive();
+            assertThat(partnerRefused)
+                    .as("the partner is never throttled or blocked")
+                    .isZero();
+            assertThat(gw.server.defences().engine().verdict("partner").level()).isEqualTo(Level.EXTRACTING);
+            com.fasterxml.jackson.databind.JsonNode report =
+                    JSON.readTree(gw.adminCall("GET", "/admin/keys/partner", Gateway.ADMIN_TOKEN)
+                            .body());
+            assertThat(report.get("level").asText()).isEqualTo("extracting");
+            assertThat(report.get("actions").get("guarded").asText()).isEqualTo("perturb");
+            assertThat(report.get("blocked_until").isNull()).isTrue();
+            // the answers are perturbed: the same row answered to an unflagged key (bob) differs
+            String row = body(new double[][] {partnerThief.next()});
+            HttpResponse<String> perturbed = gw.post("/v1/models/digits:predict", "partner-secret", row);
+            HttpResponse<String> plain = gw.post("/v1/models/digits:predict", Gateway.BOB, row);
+            assertThat(perturbed.statusCode()).isEqualTo(200);
+            assertThat(plain.statusCode()).isEqualTo(200);
+            assertThat(perturbed.body()).isNotEqualTo(plain.body());
+        }
+        List<String> lines = Files.readAllLines(audit);
+        assertThat(lines).anyMatch(l -> l.contains("\"event\":\"level_change\"") && l.contains("\"key\":\"partner\""));
+        assertThat(lines).noneMatch(l -> l.contains("\"event\":\"block\"") && l.contains("\"key\":\"partner\""));
+        assertThat(lines).anyMatch(l -> l.contains("\"event\":\"block\"") && l.contains("\"key\":\"alice\""));
+    }
+
     static final int HONEST = 6;
 
     static String body(double[][] xs) throws Exception {

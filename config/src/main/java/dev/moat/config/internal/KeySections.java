@@ -9,9 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -29,13 +31,20 @@ final class KeySections {
     static Map<String, TierConfig> tiers(ConfigNode node) {
         Map<String, TierConfig> out = new LinkedHashMap<>();
         node.entries().forEach((name, value) -> {
-            Fields fields = value.fields("limits", "tokens");
+            Fields fields = value.fields("limits", "tokens", "max_action");
             List<RateLimit> limits = rates(fields.required("limits"), "a list of rates like [\"100/1m\", \"5000/1d\"]");
             ConfigNode tokensNode = fields.get("tokens");
             List<RateLimit> tokens = tokensNode.isAbsent()
                     ? List.of()
                     : rates(tokensNode, "a list of LLM token budgets like [\"100000/1m\", \"2000000/1d\"]");
-            out.put(name, new TierConfig(name, limits, tokens));
+            List<String> actions = Arrays.stream(TierConfig.MaxAction.values())
+                    .map(TierConfig.MaxAction::yamlName)
+                    .toList();
+            String action = Fields.oneOf(fields.get("max_action"), actions, "block");
+            TierConfig.MaxAction maxAction = action == null
+                    ? TierConfig.MaxAction.BLOCK
+                    : TierConfig.MaxAction.valueOf(action.toUpperCase(Locale.ROOT));
+            out.put(name, new TierConfig(name, limits, tokens, maxAction));
         });
         return out;
     }

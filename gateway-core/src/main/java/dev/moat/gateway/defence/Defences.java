@@ -2,6 +2,7 @@ package dev.moat.gateway.defence;
 
 import dev.moat.config.MoatConfig;
 import dev.moat.config.PolicyConfig;
+import dev.moat.config.TierConfig;
 import dev.moat.detectors.Level;
 import dev.moat.detectors.Verdict;
 import dev.moat.detectors.engine.DetectionEngine;
@@ -171,7 +172,7 @@ public final class Defences implements Enforcement, AutoCloseable {
     }
 
     @Override
-    public Gate check(ApiKey key, Route route) {
+    public Gate check(ApiKey key, Route route, TierConfig.MaxAction most) {
         // a blocked key is blocked on every route, guarded or not (an operator's block means "stop")
         long now = clock.millis();
         StateStore.Block block = store.block(key.id(), now);
@@ -197,7 +198,7 @@ public final class Defences implements Enforcement, AutoCloseable {
         if (risk <= 0) {
             return Gate.PASS;
         }
-        Decision d = cp.runtime().ladder().decide(risk);
+        Decision d = cp.runtime().ladder().decide(risk, most);
         if (d.blocks() && verdictMillis > store.unblockedAt(key.id())) {
             long blockUntil = now + d.block().toMillis();
             store.putBlock(new StateStore.Block(key.id(), blockUntil, "risk " + round(risk), "ladder"));

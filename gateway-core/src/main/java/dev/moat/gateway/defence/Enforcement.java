@@ -1,5 +1,6 @@
 package dev.moat.gateway.defence;
 
+import dev.moat.config.TierConfig;
 import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.Route;
@@ -28,7 +29,11 @@ public interface Enforcement {
     }
 
     /** No detection: every key passes untouched. */
-    Enforcement NONE = (key, route) -> Gate.PASS;
+    Enforcement NONE = (key, route, most) -> Gate.PASS;
 
-    Gate check(ApiKey key, Route route);
+    /**
+     * The gate for one request of {@code key} to {@code route}; {@code most} is the most the ladder
+     * may do to the key (its tier's {@code max_action}).
+     */
+    Gate check(ApiKey key, Route route, TierConfig.MaxAction most);
 }

@@ -87,7 +87,7 @@ final class RequestGate {
                     -1,
                     Enforcement.Gate.PASS);
         }
-        Enforcement.Gate gate = gw.enforcement().check(key, route);
+        Enforcement.Gate gate = gw.enforcement().check(key, route, snap.maxAction(key));
         if (gate.kind() == Enforcement.Kind.BLOCKED) {
             return new Admission(
                     Problem.forbidden("this key is blocked for abnormal usage"),

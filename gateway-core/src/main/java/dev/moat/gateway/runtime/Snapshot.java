@@ -33,6 +33,7 @@ public final class Snapshot {
     private final Map<String, List<RateLimit>> tierLimits;
     private final Map<String, CharSequence> tierPolicyHeaders;
     private final Map<String, List<RateLimit>> tierTokens;
+    private final Map<String, TierConfig.MaxAction> tierMaxAction;
     private final Map<String, CompiledPolicy> policies;
 
     Snapshot(
@@ -69,7 +70,9 @@ public final class Snapshot {
         Map<String, List<RateLimit>> limits = new HashMap<>();
         Map<String, CharSequence> headers = new HashMap<>();
         Map<String, List<RateLimit>> tokens = new HashMap<>();
+        Map<String, TierConfig.MaxAction> most = new HashMap<>();
         for (TierConfig t : config.tiers().values()) {
+            most.put(t.name(), t.maxAction());
             limits.put(t.name(), t.limits());
             tokens.put(t.name(), t.tokens());
             headers.put(t.name(), HeaderValues.ascii(RateLimitHeaders.policy(t.limits())));
@@ -77,6 +80,7 @@ public final class Snapshot {
         this.tierLimits = Map.copyOf(limits);
         this.tierPolicyHeaders = Map.copyOf(headers);
         this.tierTokens = Map.copyOf(tokens);
+        this.tierMaxAction = Map.copyOf(most);
     }
 
     public MoatConfig config() {
@@ -99,6 +103,16 @@ public final class Snapshot {
             }
         }
         return null;
+    }
+
+    /**
+     * The most the escalation ladder may do to the key ({@code max_action} of its tier; {@code block},
+     * everything, for a tier the config no longer has).
+     */
+    public TierConfig.MaxAction maxAction(ApiKey key) {
+        return key == null
+                ? TierConfig.MaxAction.BLOCK
+                : tierMaxAction.getOrDefault(key.tier(), TierConfig.MaxAction.BLOCK);
     }
 
     public List<RateLimit> limits(ApiKey key) {

@@ -1,5 +1,6 @@
 package dev.moat.gateway.server;
 
+import dev.moat.config.TierConfig;
 import dev.moat.detectors.Verdict;
 import dev.moat.gateway.admin.AdminHandler.Reply;
 import dev.moat.gateway.auth.ApiKey;
@@ -9,6 +10,7 @@ import dev.moat.gateway.console.KeyHistory;
 import dev.moat.gateway.defence.Defences;
 import dev.moat.gateway.runtime.CompiledPolicy;
 import dev.moat.gateway.runtime.RuntimeHolder;
+import dev.moat.gateway.runtime.Snapshot;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
 import java.time.Instant;
@@ -98,8 +100,10 @@ final class ConsoleHistory implements AutoCloseable {
             return "block";
         }
         String worst = "none";
-        for (CompiledPolicy cp : runtime.current().policies().values()) {
-            String a = cp.runtime().ladder().decide(v.risk()).action();
+        Snapshot snap = runtime.current();
+        TierConfig.MaxAction most = snap.maxAction(keys.current().byId(keyId));
+        for (CompiledPolicy cp : snap.policies().values()) {
+            String a = cp.runtime().ladder().decide(v.risk(), most).action();
             if (severity(a) > severity(worst)) {
                 worst = a;
             }

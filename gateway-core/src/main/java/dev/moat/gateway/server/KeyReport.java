@@ -57,7 +57,12 @@ final class KeyReport {
         Map<String, Object> actions = new LinkedHashMap<>();
         for (Map.Entry<String, CompiledPolicy> e : snap.policies().entrySet()) {
             actions.put(
-                    e.getKey(), e.getValue().runtime().ladder().decide(v.risk()).action());
+                    e.getKey(),
+                    e.getValue()
+                            .runtime()
+                            .ladder()
+                            .decide(v.risk(), snap.maxAction(key))
+                            .action());
         }
         m.put("actions", actions);
         long until = defences.blockedUntil(key.id());

@@ -2,6 +2,7 @@ package dev.moat.policies.escalation;
 
 import dev.moat.config.PolicyConfig.EscalationStep;
 import dev.moat.config.RateLimit;
+import dev.moat.config.TierConfig;
 import dev.moat.policies.TransformChain;
 import dev.moat.policies.transform.Transforms;
 import dev.moat.policies.watermark.WatermarkSink;
@@ -28,10 +29,25 @@ public final class EscalationLadder {
 
     private final double[] at;
     private final Decision[] decisions;
+    /** The decisions without their blocks (a tier's {@code max_action: throttle}). */
+    private final Decision[] unblocked;
+    /** The decisions without their blocks and throttles ({@code max_action: perturb}). */
+    private final Decision[] perturbOnly;
 
     private EscalationLadder(double[] at, Decision[] decisions) {
         this.at = at;
         this.decisions = decisions;
+        this.unblocked = new Decision[decisions.length];
+        this.perturbOnly = new Decision[decisions.length];
+        for (int i = 0; i < decisions.length; i++) {
+            Decision d = decisions[i];
+            unblocked[i] = d.blocks()
+                    ? new Decision(d.at(), d.perturb(), d.strip(), d.throttle(), null, d.watermarkRate())
+                    : d;
+            perturbOnly[i] = d.blocks() || d.throttles()
+                    ? new Decision(d.at(), d.perturb(), d.strip(), List.of(), null, d.watermarkRate())
+                    : d;
+        }
     }
 
     /** A ladder whose steps may not contain {@code watermark} specs (they need a ledger). */
@@ -88,11 +104,28 @@ public final class EscalationLadder {
 
     /** The decision in force at this risk. */
     public Decision decide(double risk) {
-        Decision d = Decision.NONE;
+        return decide(risk, TierConfig.MaxAction.BLOCK);
+    }
+
+    /**
+     * The decision in force at this risk for a key whose tier allows at most {@code most}: the same
+     * step without the actions above it ({@code throttle}: no block; {@code perturb}: no throttle or
+     * block; {@code none}: {@link Decision#NONE}). Allocates nothing.
+     */
+    public Decision decide(double risk, TierConfig.MaxAction most) {
+        int step = -1;
         for (int i = 0; i < at.length && risk >= at[i]; i++) {
-            d = decisions[i];
+            step = i;
         }
-        return d;
+        if (step < 0) {
+            return Decision.NONE;
+        }
+        return switch (most) {
+            case BLOCK -> decisions[step];
+            case THROTTLE -> unblocked[step];
+            case PERTURB -> perturbOnly[step];
+            case NONE -> Decision.NONE;
+        };
     }
 
     /** The decisions, lowest step first. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.moat.config.OutputSpec;
 import dev.moat.config.PolicyConfig.EscalationStep;
 import dev.moat.config.RateLimit;
+import dev.moat.config.TierConfig;
 import dev.moat.policies.OutputTransform;
 import java.time.Duration;
 import java.util.List;
@@ -57,6 +58,29 @@ class EscalationLadderTest {
         assertThat(block.perturb().transforms())
                 .extracting(OutputTransform::name)
                 .containsExactly("reverse_sigmoid");
+    }
+
+    /** A tier's {@code max_action}: the same step without the actions above the cap, shared (no allocation). */
+    @Test
+    void aTiersMaxActionLeavesTheActionsAboveItOut() {
+        EscalationLadder ladder = EscalationLadder.from(designExample());
+        Decision throttleCap = ladder.decide(0.99, TierConfig.MaxAction.THROTTLE);
+        assertThat(throttleCap.action()).isEqualTo("throttle");
+        assertThat(throttleCap.block()).isNull();
+        assertThat(throttleCap.throttle()).containsExactly(TWENTY_A_MINUTE);
+        Decision perturbCap = ladder.decide(0.99, TierConfig.MaxAction.PERTURB);
+        assertThat(perturbCap.action()).isEqualTo("perturb");
+        assertThat(perturbCap.throttle()).isEmpty();
+        assertThat(perturbCap.perturb().transforms())
+                .extracting(OutputTransform::name)
+                .containsExactly("reverse_sigmoid");
+        assertThat(ladder.decide(0.9, TierConfig.MaxAction.PERTURB).action()).isEqualTo("perturb");
+        assertThat(ladder.decide(0.99, TierConfig.MaxAction.NONE)).isSameAs(Decision.NONE);
+        assertThat(ladder.decide(0.99, TierConfig.MaxAction.BLOCK)).isSameAs(ladder.decide(0.99));
+        assertThat(ladder.decide(0.6, TierConfig.MaxAction.PERTURB)).isSameAs(ladder.decide(0.6));
+        assertThat(ladder.decide(0.97, TierConfig.MaxAction.PERTURB))
+                .isSameAs(ladder.decide(0.99, TierConfig.MaxAction.PERTURB));
+        assertThat(ladder.decide(0.4, TierConfig.MaxAction.PERTURB)).isSameAs(Decision.NONE);
     }
 
     @Test

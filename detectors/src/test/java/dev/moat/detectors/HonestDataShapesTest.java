@@ -1,0 +1,1085 @@
+package dev.moat.detectors;
+
+import dev.moat.detectors.engine.DetectorProfile;
+import dev.moat.detectors.support.Policies;
+import dev.moat.detectors.support.Scenario;
+import dev.moat.detectors.support.Unsure;
+import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.Digits;
+import dev.moat.fixtures.traffic.HonestClient;
+import dev.moat.fixtures.traffic.QuerySource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Honest customers of data shapes no other test sends (issue 9, session 15: last session's stroke
+ * images got every honest customer flagged at 784 inputs): video frames (a slowly changing scene,
+ * 8-bit, sensor noise of a few levels, day and night), images normalised as torchvision does,
+ * L2-normalised text embeddings clustered by topic, tabular records of one-hot categoricals, counts,
+ * money and ratios re-sent with small edits, and short windows of 12-bit sensor series with a
+ * per-customer offset. Each through the whole engine at the defaults ({@code
+ * Policies.every(Map.of())}), every customer in a tenant of its own: twelve ordinary, four that
+ * mostly send two or three classes, a 10x and a 50x heavy one and a bursty one; then random rows,
+ * plain JbDA and random-size JbDA on the same model and data. Seeded; nothing timed.
+ */
+public class HonestDataShapesTest {
+
+    /** A camera's scenes last this many frames (the survey's -Dscene=MIN,MAX; 40-400 by default). */
+    static final int SCENE_MIN =
+            Integer.parseInt(System.getProperty("scene", "40,400").split(",")[0]);
+
+    static final int SCENE_MAX =
+            Integer.parseInt(System.getProperty("scene", "40,400").split(",")[1]);
+
+    /** A machine's states last this many samples (-Dstate=MIN,MAX; 200-2,000 by default). */
+    static final int STATE_MIN =
+            Integer.parseInt(System.getProperty("state", "200,2000").split(",")[0]);
+
+    static final int STATE_MAX =
+            Integer.parseInt(System.getProperty("state", "200,2000").split(",")[1]);
+
+    /** A sensor's offset is up to this many volts either way (-Dsensoroffset; 0.25 by default). */
+    static final double OFFSET = Double.parseDouble(System.getProperty("sensoroffset", "0.25"));
+
+    /** The share of a spectrogram customer's re-sends recorded again at another volume (-Dregain; a third). */
+    static final double REGAIN = Double.parseDouble(System.getProperty("regain", "0.3333"));
+
+    static final DetectorProfile EVERY = DetectorProfile.fromConfig(Policies.every(Map.of()));
+
+    /** One data shape: its model, its customers and its attackers, in the shape's input space. */
+    public interface Shape {
+        String name();
+
+        UnaryOperator<double[]> model();
+
+        /** An ordinary customer. */
+        QuerySource customer(long seed);
+
+        /** A customer of mostly ({@code share}) the classes {@code cls}. */
+        QuerySource fewClasses(long seed, int[] cls, double share);
+
+        /** Random rows, plain JbDA and random-size JbDA (fresh sources). */
+        Map<String, QuerySource> attackers();
+    }
+
+    /** The population of the brief, then the attackers from minute 10. */
+    static Scenario population(Shape sh) {
+        Scenario s = new Scenario(EVERY, sh.model());
+        for (int i = 0; i < 12; i++) {
+            s.add("honest-" + i, "t" + i, sh.customer(500 + i), 1_500, i * 700L, () -> 2_000);
+        }
+        int[][] few = {{0, 1}, {1, 7}, {2, 5, 8}, {3, 4, 9}};
+        for (int i = 0; i < few.length; i++) {
+            s.add(
+                    "honest-few-" + i,
+                    "u" + i,
+                    sh.fewClasses(700 + i, few[i], 0.9),
+                    1_500,
+                    9_000 + i * 700L,
+                    () -> 2_000);
+        }
+        s.add("honest-heavy10", "heavy10", sh.customer(900), 15_000, 3_000, () -> 200);
+        s.add("honest-heavy50", "heavy50", sh.customer(902), 40_000, 4_000, () -> 40);
+        Random bursts = new Random(5);
+        s.add(
+                "honest-bursty",
+                "bursty",
+                sh.customer(901),
+                3_000,
+                60_000,
+                () -> bursts.nextInt(100) < 1 ? 600_000 : 100);
+        sh.attackers().forEach((name, src) -> s.add(name, null, src, 1_000, 600_000, () -> 1_000));
+        s.run();
+        return s;
+    }
+
+    /** Per flagged honest key: the row, each detector at 0.5 or more at the first flag, and its reason. */
+    static String flags(Scenario s) {
+        StringBuilder sb = new StringBuilder();
+        new TreeMap<>(s.suspiciousAt).forEach((key, row) -> {
+            if (!key.startsWith("honest")) {
+                return;
+            }
+            sb.append(String.format(Locale.ROOT, "  %-16s flagged at %d:", key, row));
+            new TreeMap<>(s.firstFlag.get(key).scores()).forEach((d, sc) -> {
+                if (sc.score() >= 0.3) {
+                    sb.append(String.format(Locale.ROOT, "%n      %-9s %.2f %s", d, sc.score(), sc.reason()));
+                }
+            });
+            sb.append('\n');
+        });
+        return sb.toString();
+    }
+
+    static void print(Shape sh, Scenario s) {
+        long honest =
+                s.maxRisk.keySet().stream().filter(k -> k.startsWith("honest")).count();
+        long flagged = s.suspiciousAt.keySet().stream()
+                .filter(k -> k.startsWith("honest"))
+                .count();
+        Map<String, Long> attacks = new TreeMap<>(s.extractingAt);
+        attacks.keySet().removeIf(k -> k.startsWith("honest"));
+        Map<String, Long> suspicious = new TreeMap<>(s.suspiciousAt);
+        suspicious.keySet().removeIf(k -> k.startsWith("honest"));
+        System.out.printf(
+                Locale.ROOT,
+                "shape %-22s honest flagged %d of %d; attackers suspicious at %s, extracting at %s%n%s",
+                sh.name(),
+                flagged,
+                honest,
+                suspicious,
+                attacks,
+                flags(s));
+    }
+
+    // ---- sources ----------------------------------------------------------------------------
+
+    static QuerySource source(String name, java.util.function.Supplier<double[]> next) {
+        return new QuerySource() {
+            @Override
+            public double[] next() {
+                return next.get();
+            }
+
+            @Override
+            public String name() {
+                return name;
+            }
+        };
+    }
+
+    /** {@code src}'s rows through {@code f}; the source sees its own row back with the answer. */
+    static QuerySource mapped(QuerySource src, UnaryOperator<double[]> f) {
+        return new QuerySource() {
+            private double[] clean;
+
+            @Override
+            public double[] next() {
+                clean = src.next();
+                return f.apply(clean.clone());
+            }
+
+            @Override
+            public void observe(double[] x, double[] answer) {
+                src.observe(clean, answer);
+            }
+
+            @Override
+            public String name() {
+                return src.name();
+            }
+        };
+    }
+
+    /** The fixtures' honest digits (any, or mostly {@code cls}), upsampled. */
+    static HonestClient digits(long seed, int[] cls, double share) {
+        return new HonestClient(
+                seed,
+                HonestClient.DEFAULT_MEAN_INTER_ARRIVAL,
+                HonestClient.DEFAULT_NOISE_SD,
+                "c",
+                Digits.get(),
+                cls,
+                share);
+    }
+
+    // ---- 1. video frames --------------------------------------------------------------------
+
+    /**
+     * A camera's frames on the wide digits model: a scene (one of the customer's digits, upsampled)
+     * held for 40-400 frames while it drifts by up to a pixel and its gain by a few per cent, then a
+     * cut to the next; every frame 8-bit (16 k / 255) with Gaussian sensor noise of {@code noise}
+     * levels. A night camera sees the scene at a gain of 0.12-0.2 over a background of 3-6 levels;
+     * a day camera at 0.8-1 over 10-20 levels.
+     */
+    static final class Video implements Shape {
+        final int dims;
+        final Wide wide;
+        final int side;
+        /** 0: every camera by day; 1: every camera by night; 2: even-seeded cameras by day, odd by night. */
+        final int night;
+
+        /** A scene lasts sceneMin-sceneMax frames. */
+        final int sceneMin;
+
+        final int sceneMax;
+
+        Video(int dims, int night) {
+            this(dims, night, SCENE_MIN, SCENE_MAX);
+        }
+
+        Video(int dims, int night, int sceneMin, int sceneMax) {
+            this.sceneMin = sceneMin;
+            this.sceneMax = sceneMax;
+            this.dims = dims;
+            this.wide = new Wide(dims);
+            this.side = dims == 784 ? 28 : 32;
+            this.night = night;
+        }
+
+        @Override
+        public String name() {
+            return "video-" + dims + (night == 0 ? "-day" : night == 1 ? "-night" : "-mixed");
+        }
+
+        @Override
+        public UnaryOperator<double[]> model() {
+            return wide::predict;
+        }
+
+        QuerySource camera(long seed, HonestClient scenes) {
+            Random r = new Random(seed * 7 + 3);
+            boolean dark = night == 1 || (night == 2 && seed % 2 == 1);
+            double noise = 1 + 2 * r.nextDouble();
+            return new QuerySource() {
+                double[] scene;
+                int left;
+                int length;
+                double dx;
+                double dy;
+                double g0;
+                double g1;
+                double bg;
+
+                @Override
+                public double[] next() {
+                    if (left == 0) {
+                        scene = wide.up(scenes.next());
+                        length = sceneMin + r.nextInt(sceneMax - sceneMin + 1);
+                        left = length;
+                        dx = r.nextDouble() * 2 - 1;
+                        dy = r.nextDouble() * 2 - 1;
+                        g0 = dark ? 0.12 + 0.08 * r.nextDouble() : 0.8 + 0.2 * r.nextDouble();
+                        g1 = g0 * (0.95 + 0.1 * r.nextDouble());
+                        bg = dark ? 3 + 3 * r.nextDouble() : 10 + 10 * r.nextDouble();
+                    }
+                    double t = 1 - (double) left / length;
+                    left--;
+                    double[] x = shift(scene, side, t * dx, t * dy);
+                    double gain = g0 + (g1 - g0) * t;
+                    for (int j = 0; j < x.length; j++) {
+                        double level = bg + gain * x[j] / 16 * 255 + noise * r.nextGaussian();
+                        x[j] = Math.max(0, Math.min(255, Math.rint(level))) * 16 / 255;
+                    }
+                    return x;
+                }
+
+                @Override
+                public String name() {
+                    return "camera";
+                }
+            };
+        }
+
+        @Override
+        public QuerySource customer(long seed) {
+            return camera(seed, digits(seed, new int[0], 0));
+        }
+
+        @Override
+        public QuerySource fewClasses(long seed, int[] cls, double share) {
+            return camera(seed, digits(seed, cls, share));
+        }
+
+        @Override
+        public Map<String, QuerySource> attackers() {
+            return digitAttackers(dims, x -> x);
+        }
+    }
+
+    /** A side x side image (channels stacked) moved by (dx, dy) pixels, bilinear, the edge held. */
+    static double[] shift(double[] x, int side, double dx, double dy) {
+        double[] y = new double[x.length];
+        int plane = side * side;
+        for (int c = 0; c < x.length / plane; c++) {
+            for (int r = 0; r < side; r++) {
+                for (int q = 0; q < side; q++) {
+                    double sr = Math.max(0, Math.min(side - 1, r - dy));
+                    double sq = Math.max(0, Math.min(side - 1, q - dx));
+                    int r0 = (int) Math.floor(sr);
+                    int q0 = (int) Math.floor(sq);
+                    int r1 = Math.min(side - 1, r0 + 1);
+                    int q1 = Math.min(side - 1, q0 + 1);
+                    double fr = sr - r0;
+                    double fq = sq - q0;
+                    int o = c * plane;
+                    y[o + r * side + q] = (1 - fr) * ((1 - fq) * x[o + r0 * side + q0] + fq * x[o + r0 * side + q1])
+                            + fr * ((1 - fq) * x[o + r1 * side + q0] + fq * x[o + r1 * side + q1]);
+                }
+            }
+        }
+        return y;
+    }
+
+    /** Random rows, plain and random-size JbDA on the wide digits, sent through {@code f}. */
+    static Map<String, QuerySource> digitAttackers(int dims, UnaryOperator<double[]> f) {
+        var w = OneClassCustomerIsNotOutOfDistributionTest.world(dims);
+        Wide wide = new Wide(dims);
+        Map<String, QuerySource> a = new LinkedHashMap<>();
+        a.put("random", mapped(w.random().apply(7L), f));
+        a.put("jbda", mapped(wide.jbda(2, 0.1, Wide.Step.PLAIN, 1, 0), f));
+        a.put("jbda-random-size", mapped(wide.jbda(4, 0.1, Wide.Step.RANDOM_SIZE, 1, 0), f));
+        return a;
+    }
+
+    // ---- 2. torchvision-normalised images ---------------------------------------------------
+
+    /**
+     * Images as a torchvision pipeline feeds them: 8-bit (k / 255), then {@code (v - mean_c) /
+     * std_c} per channel (ImageNet's at 3,072 inputs, MNIST's 0.1307 / 0.3081 at 784): negative
+     * values and a lattice of step {@code 1 / (255 std_c)} offset by {@code -mean_c / std_c}. The
+     * model undoes it and asks the wide digits model. The customers' rows come from {@code base}
+     * (natural digits with sensor noise, or a camera's frames).
+     */
+    static final class Normalised implements Shape {
+        final int dims;
+        final Shape base;
+        final double[] mean;
+        final double[] std;
+        final int plane;
+        final Wide wide;
+
+        Normalised(int dims, Shape base) {
+            this.dims = dims;
+            this.base = base;
+            this.wide = new Wide(dims);
+            if (dims == 784) {
+                mean = new double[] {0.1307};
+                std = new double[] {0.3081};
+                plane = 784;
+            } else {
+                mean = new double[] {0.485, 0.456, 0.406};
+                std = new double[] {0.229, 0.224, 0.225};
+                plane = 1024;
+            }
+        }
+
+        double[] normalise(double[] x) {
+            double[] y = new double[x.length];
+            for (int j = 0; j < x.length; j++) {
+                int c = j / plane;
+                double v = Math.max(0, Math.min(255, Math.rint(x[j] / 16 * 255))) / 255;
+                y[j] = (float) ((v - mean[c]) / std[c]);
+            }
+            return y;
+        }
+
+        double[] raw(double[] y) {
+            double[] x = new double[y.length];
+            for (int j = 0; j < y.length; j++) {
+                int c = j / plane;
+                x[j] = (y[j] * std[c] + mean[c]) * 16;
+            }
+            return x;
+        }
+
+        @Override
+        public String name() {
+            return "normalised-" + base.name();
+        }
+
+        @Override
+        public UnaryOperator<double[]> model() {
+            return y -> wide.predict(raw(y));
+        }
+
+        @Override
+        public QuerySource customer(long seed) {
+            return mapped(base.customer(seed), this::normalise);
+        }
+
+        @Override
+        public QuerySource fewClasses(long seed, int[] cls, double share) {
+            return mapped(base.fewClasses(seed, cls, share), this::normalise);
+        }
+
+        @Override
+        public Map<String, QuerySource> attackers() {
+            return digitAttackers(dims, this::normalise);
+        }
+    }
+
+    /** The fixtures' natural digits with their sensor noise, upsampled (the base of {@link Normalised}). */
+    static final class NaturalDigits implements Shape {
+        final Wide wide;
+        final int dims;
+
+        NaturalDigits(int dims) {
+            this.dims = dims;
+            this.wide = new Wide(dims);
+        }
+
+        @Override
+        public String name() {
+            return "digits-" + dims;
+        }
+
+        @Override
+        public UnaryOperator<double[]> model() {
+            return wide::predict;
+        }
+
+        @Override
+        public QuerySource customer(long seed) {
+            return mapped(digits(seed, new int[0], 0), wide::up);
+        }
+
+        @Override
+        public QuerySource fewClasses(long seed, int[] cls, double share) {
+            return mapped(digits(seed, cls, share), wide::up);
+        }
+
+        @Override
+        public Map<String, QuerySource> attackers() {
+            return digitAttackers(dims, x -> x);
+        }
+    }
+
+    // ---- 3-5: records on their own models (Unsure's customers and attackers) ----------------
+
+    /** A shape on an {@link Unsure} model: its peers, its mostly-some-classes customers, its attackers. */
+    static Shape of(Unsure u) {
+        return new Shape() {
+            @Override
+            public String name() {
+                return u.name();
+            }
+
+            @Override
+            public UnaryOperator<double[]> model() {
+                return u::predict;
+            }
+
+            @Override
+            public QuerySource customer(long seed) {
+                return u.peer(seed);
+            }
+
+            @Override
+            public QuerySource fewClasses(long seed, int[] cls, double share) {
+                int[] in =
+                        Arrays.stream(cls).map(c -> c % u.classes()).distinct().toArray();
+                return u.mostly(seed, in, share);
+            }
+
+            @Override
+            public Map<String, QuerySource> attackers() {
+                Map<String, QuerySource> a = new LinkedHashMap<>();
+                a.put("random", u.random(7));
+                a.put("jbda", u.jbda(2, 0.1, Unsure.Step.PLAIN));
+                a.put("jbda-random-size", u.jbda(4, 0.1, Unsure.Step.RANDOM_SIZE));
+                return a;
+            }
+        };
+    }
+
+    /**
+     * Sentence embeddings: {@code dims} wide, L2-normalised, float32; ten topics, each a unit centroid
+     * plus three subtopics, every vector sharing a common direction (embeddings are anisotropic: any
+     * two have a cosine of 0.2-0.4); the model is a softmax over squared distances to the topics'
+     * means (nearest class mean). A re-sent text is the same vector; a customer's own texts are 300,
+     * and a third of its sends are a paraphrase (a new vector near one of them).
+     */
+    static final class Embeddings extends Unsure {
+        private static final int TOPICS = 10;
+        private final double[] common;
+        private final double[][] centre = new double[TOPICS][];
+        private final double[][][] sub = new double[TOPICS][3][];
+        private final long seed;
+
+        Embeddings(int dims, long seed) {
+            super(dims, TOPICS, "embeddings-" + dims);
+            this.seed = seed;
+            Random r = new Random(seed);
+            common = unit(gaussian(r, dims));
+            for (int c = 0; c < TOPICS; c++) {
+                centre[c] = unit(gaussian(r, dims));
+                for (int k = 0; k < 3; k++) {
+                    sub[c][k] = unit(gaussian(r, dims));
+                }
+            }
+            boundsFromDataOf(new Random(seed + 1), 1_000);
+            fitNearestMean(r, 300);
+        }
+
+        private void boundsFromDataOf(Random r, int n) {
+            Arrays.fill(lo, Double.POSITIVE_INFINITY);
+            Arrays.fill(hi, Double.NEGATIVE_INFINITY);
+            for (int i = 0; i < n; i++) {
+                double[] x = record(r);
+                for (int j = 0; j < dims; j++) {
+                    lo[j] = Math.min(lo[j], x[j]);
+                    hi[j] = Math.max(hi[j], x[j]);
+                }
+            }
+        }
+
+        static double[] gaussian(Random r, int n) {
+            double[] v = new double[n];
+            for (int j = 0; j < n; j++) {
+                v[j] = r.nextGaussian();
+            }
+            return v;
+        }
+
+        static double[] unit(double[] v) {
+            double s = 0;
+            for (double a : v) {
+                s += a * a;
+            }
+            double n = Math.sqrt(s);
+            double[] u = new double[v.length];
+            for (int j = 0; j < v.length; j++) {
+                u[j] = (float) (v[j] / n);
+            }
+            return u;
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            double[] s = sub[c][r.nextInt(3)];
+            double[] x = new double[dims];
+            double noise = 1.1 / Math.sqrt(dims);
+            for (int j = 0; j < dims; j++) {
+                x[j] = 0.5 * common[j] + 0.7 * centre[c][j] + 0.4 * s[j] + noise * r.nextGaussian();
+            }
+            return unit(x);
+        }
+
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            if (r.nextInt(3) > 0) {
+                return x.clone();
+            }
+            double[] y = x.clone();
+            double noise = 0.4 / Math.sqrt(dims);
+            for (int j = 0; j < dims; j++) {
+                y[j] += noise * r.nextGaussian();
+            }
+            return unit(y);
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new Embeddings(dims, seed * 7_919 + s);
+        }
+    }
+
+    /**
+     * Tabular records as a bank's or a shop's table: columns cycle through one-hot categoricals (3-6
+     * levels), counts (Poisson, means 0.5-20), money (log-normal, scales 10 to 100,000, to the cent),
+     * ratios (0-1, two decimals) and flags; every column driven by two latent factors and a class
+     * shift (four classes). The model is nearest class mean under the columns' spreads. A customer's
+     * own 300 records are re-sent as they were or with a small edit: a payment on one money column
+     * (a few per cent), a count one up, a ratio moved by 0.01.
+     */
+    static final class Ledger extends Unsure {
+        private static final int ONEHOT = 0;
+        private static final int COUNT = 1;
+        private static final int MONEY = 2;
+        private static final int RATIO = 3;
+        private static final int FLAG = 4;
+        private final int[] kind;
+        /** For a one-hot column, the first column of its group and the group's size. */
+        private final int[] group;
+
+        private final int[] levels;
+        private final double[] scale;
+        private final double[][] shift;
+        private final double[][] load;
+        private final long seed;
+
+        Ledger(int dims, long seed) {
+            super(dims, 4, "ledger-" + dims);
+            this.seed = seed;
+            Random r = new Random(seed);
+            kind = new int[dims];
+            group = new int[dims];
+            levels = new int[dims];
+            scale = new double[dims];
+            shift = new double[4][dims];
+            load = new double[2][dims];
+            int j = 0;
+            int t = 0;
+            while (j < dims) {
+                int k = t++ % 5;
+                if (k == ONEHOT) {
+                    int n = Math.min(dims - j, 3 + r.nextInt(4));
+                    for (int i = 0; i < n; i++) {
+                        kind[j + i] = ONEHOT;
+                        group[j + i] = j;
+                        levels[j + i] = n;
+                    }
+                    drawLatent(r, j);
+                    j += n;
+                } else {
+                    kind[j] = k;
+                    scale[j] = switch (k) {
+                        case COUNT -> 0.5 + 19.5 * r.nextDouble();
+                        case MONEY -> Math.pow(10, 1 + 4 * r.nextDouble());
+                        default -> 1;
+                    };
+                    drawLatent(r, j);
+                    j++;
+                }
+            }
+            for (int i = 0; i < dims; i++) {
+                lo[i] = 0;
+                hi[i] = switch (kind[i]) {
+                    case COUNT -> Math.ceil(scale[i] * 4 + 5);
+                    case MONEY -> scale[i] * 20;
+                    default -> 1;
+                };
+            }
+            fitNearestMean(r, 500);
+        }
+
+        private void drawLatent(Random r, int j) {
+            for (int c = 0; c < 4; c++) {
+                shift[c][j] = 0.8 * r.nextGaussian();
+            }
+            load[0][j] = 0.6 * r.nextGaussian();
+            load[1][j] = 0.6 * r.nextGaussian();
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            double f1 = r.nextGaussian();
+            double f2 = r.nextGaussian();
+            double[] x = new double[dims];
+            for (int j = 0; j < dims; j++) {
+                double z = shift[c][j] + f1 * load[0][j] + f2 * load[1][j] + 0.7 * r.nextGaussian();
+                switch (kind[j]) {
+                    case ONEHOT -> {
+                        if (group[j] == j) {
+                            int n = levels[j];
+                            double u = 1 / (1 + Math.exp(-z));
+                            int level = Math.min(n - 1, (int) (u * n + 0.5 * r.nextGaussian() + 0.5));
+                            x[j + Math.max(0, level)] = 1;
+                        }
+                    }
+                    case COUNT -> x[j] = clip(j, poisson(r, scale[j] * Math.exp(0.5 * z)));
+                    case MONEY -> x[j] = clip(j, Math.rint(scale[j] * Math.exp(0.8 * z) * 100) / 100);
+                    case RATIO -> x[j] = Math.rint(100 / (1 + Math.exp(-z))) / 100;
+                    default -> x[j] = z > 0.3 ? 1 : 0;
+                }
+            }
+            return x;
+        }
+
+        static double poisson(Random r, double mean) {
+            double l = Math.exp(-Math.min(mean, 500));
+            int k = 0;
+            double p = 1;
+            do {
+                k++;
+                p *= r.nextDouble();
+            } while (p > l);
+            return k - 1;
+        }
+
+        /** A small edit: a payment on a money column, a count one up, or a ratio moved by 0.01; else as it was. */
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            double[] y = x.clone();
+            if (r.nextBoolean()) {
+                return y;
+            }
+            int j = r.nextInt(dims);
+            switch (kind[j]) {
+                case MONEY -> y[j] = clip(j, Math.rint(y[j] * (1 + 0.05 * r.nextGaussian()) * 100) / 100);
+                case COUNT -> y[j] = clip(j, y[j] + 1);
+                case RATIO -> y[j] = clip(j, Math.rint(y[j] * 100 + (r.nextBoolean() ? 1 : -1)) / 100);
+                default -> {}
+            }
+            return y;
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new Ledger(dims, seed * 7_919 + s);
+        }
+    }
+
+    /**
+     * Short windows of a machine's sensor, as an edge monitor sends them: a 12-bit ADC over 0-3.3 V
+     * (in volts, or in raw counts 0-4,095), each machine's sensor with its own offset (up to
+     * 0.25 V either way) and gain (0.9-1.1); three states (idle, running, fault) that set the level,
+     * the vibration's amplitude and frequency; AR(1) noise of 1-2 LSB. A customer's windows are
+     * consecutive (hop of 1-8 samples) along its own series, with a state change every 200-2,000
+     * samples.
+     */
+    static final class Sensor extends Unsure {
+        private static final double[][] STATE = {{0.4, 0.02, 0.01}, {1.2, 0.15, 0.05}, {1.9, 0.35, 0.13}};
+        private final boolean counts;
+        private final long seed;
+
+        Sensor(int dims, boolean counts, long seed) {
+            super(dims, 3, "sensor-" + (counts ? "counts-" : "volts-") + dims);
+            this.counts = counts;
+            this.seed = seed;
+            for (int j = 0; j < dims; j++) {
+                lo[j] = 0;
+                hi[j] = counts ? 4095 : 3.3;
+            }
+            fitNearestMean(new Random(seed), 500);
+        }
+
+        double adc(double volts) {
+            double k = Math.max(0, Math.min(4095, Math.rint(volts / 3.3 * 4095)));
+            return counts ? k : k * 3.3 / 4095;
+        }
+
+        /** {@code n} samples of state {@code c} from phase {@code phase}, offset and gain as given. */
+        double[] samples(Random r, int c, int n, double offset, double gain) {
+            double[] s = new double[n];
+            double period = 8 + 24 * r.nextDouble() / (1 + c);
+            double ph = 2 * Math.PI * r.nextDouble();
+            double e = 0;
+            for (int t = 0; t < n; t++) {
+                e = 0.7 * e + 1.2 * 3.3 / 4095 * r.nextGaussian();
+                double v = STATE[c][0]
+                        + STATE[c][1] * Math.sin(2 * Math.PI * t / period + ph)
+                        + STATE[c][2] * r.nextGaussian() * 0.3
+                        + e;
+                s[t] = adc(offset + gain * v);
+            }
+            return s;
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            return samples(r, c, dims, 0.25 * (2 * r.nextDouble() - 1), 0.9 + 0.2 * r.nextDouble());
+        }
+
+        /** A machine's monitor: consecutive windows of its own series, hop 1-8, its own offset and gain. */
+        @Override
+        public QuerySource peer(long s) {
+            return monitor(s, null, 0);
+        }
+
+        @Override
+        public QuerySource mostly(long s, int[] cls, double share) {
+            return monitor(s, cls, share);
+        }
+
+        QuerySource monitor(long s, int[] cls, double share) {
+            Random r = new Random(s);
+            double offset = OFFSET * (2 * r.nextDouble() - 1);
+            double gain = 0.9 + 0.2 * r.nextDouble();
+            int hop = 1 + r.nextInt(8);
+            List<Double> series = new ArrayList<>();
+            return source("monitor", () -> {
+                while (series.size() < dims + hop + 1) {
+                    int c = cls != null && r.nextDouble() < share ? cls[r.nextInt(cls.length)] : r.nextInt(classes);
+                    for (double v : samples(r, c, STATE_MIN + r.nextInt(STATE_MAX - STATE_MIN + 1), offset, gain)) {
+                        series.add(v);
+                    }
+                }
+                double[] x = new double[dims];
+                for (int j = 0; j < dims; j++) {
+                    x[j] = series.get(j);
+                }
+                series.subList(0, hop).clear();
+                return x;
+            });
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new Sensor(dims, counts, seed * 7_919 + s);
+        }
+    }
+
+    /**
+     * Log-mel spectrograms of short sound clips, as an audio classifier takes them: {@code bands} mel
+     * bands by 32 frames (band-major), in dB relative to full scale, floored at -80 dB (silence is
+     * exactly -80), to 0.01 dB. Five sound classes, each a harmonic stack (a base band and a spacing)
+     * with its own envelope over the frames, over background noise of -75 to -50 dB per clip; the
+     * model is nearest class mean. A customer's own 300 clips are re-sent as they were, or (a share
+     * of the re-sends, a third in the survey) recorded again at another volume: every value above the
+     * floor moved by the same 1-6 dB.
+     */
+    static final class Spectrogram extends Unsure {
+        private static final int FRAMES = 32;
+        private final int bands;
+        private final double[] base = new double[5];
+        private final double[] spacing = new double[5];
+        private final double[] attack = new double[5];
+        private final long seed;
+        private final double regain;
+
+        Spectrogram(int bands, long seed) {
+            this(bands, seed, REGAIN);
+        }
+
+        /** {@code regain}: the share of re-sends recorded again at another volume. */
+        Spectrogram(int bands, long seed, double regain) {
+            super(bands * FRAMES, 5, "spectrogram-" + bands * FRAMES);
+            this.regain = regain;
+            this.bands = bands;
+            this.seed = seed;
+            Random r = new Random(seed);
+            for (int c = 0; c < 5; c++) {
+                base[c] = 2 + r.nextInt(bands / 3);
+                spacing[c] = 3 + r.nextInt(bands / 6);
+                attack[c] = 0.05 + 0.4 * r.nextDouble();
+            }
+            Arrays.fill(lo, -80);
+            Arrays.fill(hi, 0);
+            fitNearestMean(r, 300);
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            double[] x = new double[dims];
+            double noise = -75 + 25 * r.nextDouble();
+            double loud = -30 + 25 * r.nextDouble();
+            double b0 = base[c] + r.nextGaussian();
+            double sp = spacing[c] * (0.9 + 0.2 * r.nextDouble());
+            int start = r.nextInt(8);
+            for (int f = 0; f < FRAMES; f++) {
+                double t = f - start;
+                double env = t < 0 ? 0 : Math.exp(-t * attack[c]) * (1 - Math.exp(-3 * (t + 1)));
+                for (int b = 0; b < bands; b++) {
+                    double p = Math.pow(10, (noise + 3 * r.nextGaussian()) / 10);
+                    for (int h = 0; h < 6; h++) {
+                        double d = (b - (b0 + h * sp)) / 1.2;
+                        p += env * Math.pow(10, (loud - 4 * h) / 10) * Math.exp(-d * d / 2);
+                    }
+                    double db = 10 * Math.log10(p);
+                    x[b * FRAMES + f] = Math.max(-80, Math.rint(db * 100) / 100);
+                }
+            }
+            return x;
+        }
+
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            double[] y = x.clone();
+            if (r.nextDouble() >= regain) {
+                return y;
+            }
+            double gain = (r.nextBoolean() ? 1 : -1) * (1 + 5 * r.nextDouble());
+            for (int j = 0; j < dims; j++) {
+                if (y[j] > -80) {
+                    y[j] = Math.max(-80, Math.min(0, Math.rint((y[j] + gain) * 100) / 100));
+                }
+            }
+            return y;
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new Spectrogram(bands, seed * 7_919 + s, regain);
+        }
+    }
+
+    /** A shape by its survey name ({@code video:784:1}, {@code sensor-counts:128}, ...). */
+    public static Shape shape(String name) {
+        String[] p = name.split(":");
+        return switch (p[0]) {
+            case "video" -> new Video(Integer.parseInt(p[1]), Integer.parseInt(p[2]));
+            case "normalised-digits" ->
+                new Normalised(Integer.parseInt(p[1]), new NaturalDigits(Integer.parseInt(p[1])));
+            case "normalised-video" ->
+                new Normalised(Integer.parseInt(p[1]), new Video(Integer.parseInt(p[1]), Integer.parseInt(p[2])));
+            case "embeddings" -> of(new Embeddings(Integer.parseInt(p[1]), 3));
+            case "ledger" -> of(new Ledger(Integer.parseInt(p[1]), 3));
+            case "sensor-volts" -> of(new Sensor(Integer.parseInt(p[1]), false, 3));
+            case "sensor-counts" -> of(new Sensor(Integer.parseInt(p[1]), true, 3));
+            case "spectrogram" -> of(new Spectrogram(Integer.parseInt(p[1]), 3));
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    /**
+     * The survey: every shape's population through the engine; prints each flagged honest key with
+     * the row and the detectors' reasons, and when the attackers were flagged. Asserts nothing; behind
+     * {@code -Dhonestshapes=true} (one shape: {@code -Dshapes=video:784:1}).
+     */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "video:784:0",
+                "video:784:1",
+                "video:784:2",
+                "video:3072:0",
+                "video:3072:1",
+                "video:3072:2",
+                "normalised-digits:784",
+                "normalised-digits:3072",
+                "normalised-video:784:2",
+                "normalised-video:3072:2",
+                "embeddings:384",
+                "embeddings:768",
+                "ledger:13",
+                "ledger:30",
+                "ledger:100",
+                "sensor-volts:32",
+                "sensor-volts:128",
+                "sensor-counts:32",
+                "sensor-counts:128",
+                "spectrogram:40",
+                "spectrogram:64"
+            })
+    @EnabledIfSystemProperty(named = "honestshapes", matches = "true")
+    void survey(String name) {
+        String only = System.getProperty("shapes");
+        if (only != null && !Arrays.asList(only.split(",")).contains(name)) {
+            return;
+        }
+        Shape sh = shape(name);
+        print(sh, population(sh));
+    }
+
+    /** The detectors at 0.5 or more in the verdict that first flagged {@code key}. */
+    static java.util.Set<String> firing(Scenario s, String key) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        s.firstFlag.get(key).scores().forEach((d, sc) -> {
+            if (sc.score() >= 0.5) {
+                out.add(d);
+            }
+        });
+        return out;
+    }
+
+    static List<String> flaggedHonest(Scenario s) {
+        return s.suspiciousAt.keySet().stream()
+                .filter(k -> k.startsWith("honest"))
+                .sorted()
+                .toList();
+    }
+
+    /**
+     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): cameras
+     * that send every frame of a scene they hold for 40-400 frames (8-bit, sensor noise of 1-3
+     * levels, by day) are flagged by {@code ood} (the one-sided KS of the last 500 top-1
+     * confidences against the peers', D+ 0.48-0.83, past the widest threshold, 0.36-0.60) or {@code
+     * boundary} (22% of the last 200 margins under 0.2 against 0%): twelve of nineteen customers at
+     * 784 inputs, within 200-10,234 rows. Both tests read a window of answers as independent draws;
+     * a camera's window holds two or three scenes, whose confidences are a few values repeated, so
+     * its distribution is whatever those scenes' are. The same cameras with a new scene every frame
+     * are not flagged (the control below), so the data's look is not the cause: the answers' order
+     * is. The attackers are flagged as on the plain digits (JbDA 111-125 rows).
+     */
+    @org.junit.jupiter.api.Test
+    void camerasHoldingAScenePastTheAnswerWindowsAreFlaggedByOodAndBoundary() {
+        Scenario held = population(new Video(784, 0, 40, 400));
+        List<String> flagged = flaggedHonest(held);
+        org.assertj.core.api.Assertions.assertThat(flagged).as(flags(held)).isNotEmpty();
+        for (String key : flagged) {
+            org.assertj.core.api.Assertions.assertThat(firing(held, key))
+                    .as(flags(held))
+                    .containsAnyOf("ood", "boundary");
+        }
+        org.assertj.core.api.Assertions.assertThat(held.extractingAt.get("jbda"))
+                .as(flags(held))
+                .isNotNull()
+                .isLessThanOrEqualTo(200L);
+        Scenario fresh = population(new Video(784, 0, 1, 1));
+        org.assertj.core.api.Assertions.assertThat(flaggedHonest(fresh))
+                .as(flags(fresh))
+                .isEmpty();
+    }
+
+    /**
+     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): night
+     * cameras (the scene at a gain of 0.12-0.2 over 3-6 levels, 8-bit, noise of 1-3 levels) whose
+     * customers send mostly two or three digits are flagged by {@code prada}'s sign-step window at 50
+     * rows (7-30 of 50 queries taken for steps) at 3,072 inputs, one by {@code cross_key} at 9 rows.
+     * Traced ({@code prada/HonestShapeStepProbe}, {@code -Dhonestshapesteps=video:3072:1 -Dfew=true}):
+     * the equal shape, on consecutive frames of one scene whose 128 sampled moves are all one 8-bit
+     * level (16/255 = 0.063) up or down, the noise's own unit, and whose largest value is 2-3 (a dark
+     * image): one level is then 2.3-3% of it, over the 2% floor. {@code
+     * PradaDetector.dataUnitMoves} (session 15, the data's last digit) does not clear it: it asks an
+     * eighth of the query to reach 64 units (64 levels, 4.0 of 16), and a night frame's brightest
+     * eighth is darker than that (its largest values are 2-3 of 16). The code is {@code prada}'s (not
+     * this helper's to change). The ordinary night customers take 0-1 steps in 300 rows.
+     */
+    @org.junit.jupiter.api.Test
+    void nightCamerasOfAFewDigitsLookLikeSignStepsOfOneGreyLevel() {
+        Scenario s = population(new Video(3072, 1, 40, 400));
+        long bySteps = flaggedHonest(s).stream()
+                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
+                .count();
+        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isPositive();
+    }
+
+    /**
+     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): monitors
+     * that send consecutive 128-sample windows (hop 1-8) of a machine's 12-bit vibration sensor (in
+     * raw counts; in volts the same) are flagged by {@code prada} and {@code cross_key} within
+     * 12-1,293 rows, 18 of 19. Traced ({@code -Dhonestshapesteps=sensor-counts:128}): the flat shape,
+     * on a machine in its fault state (a vibration of 2.7-10.7 samples a period plus white noise):
+     * the difference of two windows a hop apart is a sine plus noise, all 128 sampled coordinates
+     * moved, crest 1.7-2.05 against the Gaussian limit 2.05, roughness 0.15-0.37 (over the smooth
+     * exemption's 0.15: the vibration is fast), so it passes as random-size steps, up to 60 of 300
+     * queries. {@code SignSteps} is not this helper's to change; a fast periodic signal's window
+     * difference and a random-size step are both flat and rough.
+     */
+    @org.junit.jupiter.api.Test
+    void vibrationSensorWindowsLookLikeRandomSizeSteps() {
+        Scenario s = population(shape("sensor-counts:128"));
+        long bySteps = flaggedHonest(s).stream()
+                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
+                .count();
+        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isGreaterThanOrEqualTo(10);
+    }
+
+    /**
+     * Pinned, a miss (fails when it closes; 2026-11-29, session 15): on 32-sample windows of the
+     * same sensors (3 states, nearest-mean model), plain and random-size JbDA ({@code Unsure.jbda},
+     * eps 0.1 of the range) are not flagged before 300 rows: in some runs never in 1,000, in others at
+     * 330-390 (the engine's two workers order the honest keys' flags, which move the peers'
+     * reference); random rows are at 100, JbDA on every other shape of the survey at 33-140. Under 48
+     * moved coordinates {@code prada} has no flat shape, and the steps' answers are as confident as
+     * the customers'.
+     */
+    @org.junit.jupiter.api.Test
+    void jbdaOnShortSensorWindowsBypass() {
+        Scenario s = population(shape("sensor-counts:32"));
+        for (String attack : new String[] {"jbda", "jbda-random-size"}) {
+            org.assertj.core.api.Assertions.assertThat(s.suspiciousAt.getOrDefault(attack, Long.MAX_VALUE))
+                    .as("%s %s%n%s", attack, s.suspiciousAt, flags(s))
+                    .isGreaterThan(300L);
+        }
+    }
+
+    /**
+     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): log-mel
+     * spectrograms of sound clips (40 bands by 32 frames, dB floored at -80, each clip over its own
+     * background noise of -75 to -50 dB), every clip re-sent exactly as it was: 12 of 19 customers
+     * flagged by {@code prada} (its lifetime evidence, 5-10 of the last 200 queries taken for steps)
+     * or {@code cross_key} (another customer's clip as parent) at 28-2,088 rows; 12 of 19 at 2,048
+     * inputs; with a third of the re-sends recorded again 1-6 dB louder or softer, 19 of 19. Traced
+     * ({@code -Dhonestshapesteps=spectrogram:40 -Dregain=0}): two clips of one class differ in their
+     * noise-only bins by the difference of their noise floors plus noise of about 4 dB, all 128
+     * sampled coordinates moved, crest 1.8-2.06 against the limit 2.05: an offset plus random sizes,
+     * which passes the flat shape (see "Random-size steps on a common offset"); a clip re-recorded
+     * louder moves every bin above the floor by one value. {@code SignSteps} is not this helper's to
+     * change.
+     */
+    @org.junit.jupiter.api.Test
+    void spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps() {
+        Scenario s = population(of(new Spectrogram(40, 3, 0)));
+        long bySteps = flaggedHonest(s).stream()
+                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
+                .count();
+        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isGreaterThanOrEqualTo(6);
+        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda"))
+                .as(flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(200L);
+    }
+}

@@ -1,0 +1,134 @@
+package dev.moat.detectors.prada;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link PradaDetector#dataUnitMoves}: a wide pair that passed for a sign step is taken for the
+ * data's last digit only when the query lies on a lattice, most moves are a few of its units, the
+ * unit is small next to what an eighth of the whole input reaches, and what else moved is no step
+ * (issue 9, session 15). Pairs built by hand: 128 sampled coordinates of a 3,072-wide input.
+ */
+class DataUnitMovesTest {
+
+    static final int N = 128;
+    static final int WIDE = 3_072;
+    static final float FRACTION = 0.02f;
+
+    final PradaDetector detector = new PradaDetector(PradaDetector.Settings.from(Map.of()));
+
+    /** An input of WIDE values: the first N the pair's query, then a share at {@code bright}, the rest at 0. */
+    static double[] input(float[] q, double brightShare, double bright) {
+        double[] in = new double[WIDE];
+        for (int i = 0; i < N; i++) {
+            in[i] = q[i];
+        }
+        for (int j = N; j < N + (int) (brightShare * WIDE); j++) {
+            in[j] = bright;
+        }
+        return in;
+    }
+
+    /** Dark pixels on a lattice of {@code unit}: 0 to 2 units, and the query moving {@code share} of them by a unit. */
+    static float[][] darkToggles(float unit, double share, long seed) {
+        Random r = new Random(seed);
+        float[] p = new float[N];
+        float[] q = new float[N];
+        for (int i = 0; i < N; i++) {
+            p[i] = unit * r.nextInt(3);
+            q[i] = p[i];
+            if (r.nextDouble() < share) {
+                q[i] = p[i] == 0 ? unit : p[i] - unit;
+            }
+        }
+        return new float[][] {q, p};
+    }
+
+    private boolean unit(double[] in, float[][] qp, float quantError) {
+        return detector.dataUnitMoves(in, qp[0], qp[1], N, quantError, FRACTION, 16f);
+    }
+
+    /**
+     * Was a false positive: the soft stroke images of {@code StrokeImagesTest} at 3,072 inputs, where a
+     * key's sampled pixels all sit in the dark and noise toggles them by one 1/16 level (the data's last
+     * digit), were equal-shaped sign steps; two customers were extracting at 50 rows.
+     */
+    @Test
+    void darkPixelsTogglingByALevelInAnImageWithStrokesAreTheDataLastDigit() {
+        float[][] qp = darkToggles(1f / 16, 0.45, 1);
+        assertThat(unit(input(qp[0], 0.2, 16), qp, 1e-4f)).isTrue();
+        // 8-bit data on [0, 1] (k / 255), a grey level of noise in the dark, strokes at 1.0
+        float[][] bytes = darkToggles(1f / 255, 0.45, 2);
+        assertThat(unit(input(bytes[0], 0.2, 1), bytes, 0f)).isTrue();
+    }
+
+    /** With no eighth of the input 64 units out (a dark image, or thin strokes) nothing says the moves are small. */
+    @Test
+    void theSameTogglesInADarkImageAreLeftToTheShapes() {
+        float[][] qp = darkToggles(1f / 16, 0.45, 1);
+        assertThat(unit(input(qp[0], 0.2, 2), qp, 1e-4f)).isFalse();
+        assertThat(unit(input(qp[0], 0.05, 16), qp, 1e-4f)).isFalse();
+    }
+
+    /** Continuous values have no lattice: equal moves of 1/16 between them are steps. */
+    @Test
+    void equalMovesBetweenContinuousValuesAreSteps() {
+        Random r = new Random(3);
+        float[] p = new float[N];
+        float[] q = new float[N];
+        for (int i = 0; i < N; i++) {
+            p[i] = 2 + 12 * r.nextFloat();
+            q[i] = p[i] + (r.nextBoolean() ? 1f : -1f) / 16;
+        }
+        assertThat(unit(input(q, 0.2, 16), new float[][] {q, p}, 1e-4f)).isFalse();
+    }
+
+    /**
+     * The thief who read it: his data on the 1/16 lattice, half of his coordinates moved by a level of
+     * noise and the other half by a sign step of 1.6 (eps 0.1 of 16): the step alone is still a step.
+     */
+    @Test
+    void aStepDressedInLastDigitNoiseOnHalfTheCoordinatesIsStillAStep() {
+        Random r = new Random(4);
+        float[] p = new float[N];
+        float[] q = new float[N];
+        for (int i = 0; i < N; i++) {
+            p[i] = (32 + r.nextInt(160)) / 16f;
+            q[i] = p[i] + (r.nextBoolean() ? 1 : -1) * (i % 2 == 0 ? 1f / 16 : 1.6f);
+        }
+        assertThat(unit(input(q, 0.2, 16), new float[][] {q, p}, 1e-4f)).isFalse();
+    }
+
+    /** Steps of four units of a 40-level lattice (0.1 of the range, JbDA's eps) are steps. */
+    @Test
+    void fourLevelStepsOnAFortyLevelLatticeAreSteps() {
+        float[][] qp = fortyLevelSteps();
+        assertThat(unit(input(qp[0], 0.2, 1), qp, 0f)).isFalse();
+    }
+
+    /**
+     * Pinned, the price (fails when it closes): the same steps pass for the data's last digit when an
+     * eighth of the query's whole input is planted 17 steps out (1.7 on data in [0, 1]): the unit is
+     * judged against the query's own values, and the data's true range is known to no detector.
+     */
+    @Test
+    void fourLevelStepsWithAnEighthOfTheInputPlantedSeventeenStepsOutBypass() {
+        float[][] qp = fortyLevelSteps();
+        assertThat(unit(input(qp[0], 0.13, 1.7), qp, 0f)).isTrue();
+    }
+
+    /** Values on a lattice of 0.025 in [0.2, 0.8], every coordinate stepped by 0.1 (four units) either way. */
+    private static float[][] fortyLevelSteps() {
+        Random r = new Random(5);
+        float[] p = new float[N];
+        float[] q = new float[N];
+        for (int i = 0; i < N; i++) {
+            p[i] = (8 + r.nextInt(24)) / 40f;
+            q[i] = p[i] + (r.nextBoolean() ? 4f : -4f) / 40;
+        }
+        return new float[][] {q, p};
+    }
+}
