@@ -145,17 +145,7 @@ public class HonestDataShapesTest {
     // ---- sources ----------------------------------------------------------------------------
 
     static QuerySource source(String name, java.util.function.Supplier<double[]> next) {
-        return new QuerySource() {
-            @Override
-            public double[] next() {
-                return next.get();
-            }
-
-            @Override
-            public String name() {
-                return name;
-            }
-        };
+        return dev.moat.detectors.support.HonestDomain.source(name, next);
     }
 
     /** {@code src}'s rows through {@code f}; the source sees its own row back with the answer. */

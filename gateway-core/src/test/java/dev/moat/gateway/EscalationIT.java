@@ -9,6 +9,7 @@ import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.RandomAttacker;
 import dev.moat.gateway.audit.AuditVerifier;
+import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.cli.CliTest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -35,22 +36,7 @@ class EscalationIT {
         Path dir = Files.createTempDirectory("moat-esc");
         Path audit = dir.resolve("audit.jsonl");
         String keys = Gateway.keyEntries("honest-", "honest-secret-", HONEST, null);
-        try (Gateway gw =
-                Gateway.start(Gateway.common("\"1000000/1m\"", keys) + """
-                upstreams:
-                  tf: {url: "${UPSTREAM}", protocol: tfserving}
-                routes:
-                  - {path_prefix: /v1/models/digits, upstream: tf, policy: guarded}
-                policies:
-                  guarded:
-                    outputs: [{top_k: 3}]
-                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
-                    escalation:
-                      - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
-                      - {at: 0.8, throttle: "5/1m"}
-                      - {at: 0.95, block: 1h}
-                audit: {file: "%s"}
-                """.formatted(audit), upstream.baseUri())) {
+        try (Gateway gw = Gateway.start(Gateway.common("\"1000000/1m\"", keys) + guarded(audit), upstream.baseUri())) {
             // an honest population, so the detectors' references are learned online
             HonestClient[] honest = new HonestClient[HONEST];
             for (int k = 0; k < HONEST; k++) {
@@ -177,25 +163,13 @@ class EscalationIT {
         Path dir = Files.createTempDirectory("moat-esc-cap");
         Path audit = dir.resolve("audit.jsonl");
         String keys = Gateway.keyEntries("honest-", "honest-secret-", HONEST, null)
-                + "  - {id: partner, sha256: \"" + dev.moat.gateway.auth.KeyStore.sha256Hex("partner-secret")
+                + "  - {id: partner, sha256: \"" + KeyStore.sha256Hex("partner-secret")
                 + "\", tier: partner}\n";
-        try (Gateway gw =
-                Gateway.start(Gateway.common("\"1000000/1m\"", keys) + """
-                  partner: {limits: ["1000000/1m"], max_action: perturb}
-                upstreams:
-                  tf: {url: "${UPSTREAM}", protocol: tfserving}
-                routes:
-                  - {path_prefix: /v1/models/digits, upstream: tf, policy: guarded}
-                policies:
-                  guarded:
-                    outputs: [{top_k: 3}]
-                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
-                    escalation:
-                      - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
-                      - {at: 0.8, throttle: "5/1m"}
-                      - {at: 0.95, block: 1h}
-                audit: {file: "%s"}
-                """.formatted(audit), upstream.baseUri())) {
+        try (Gateway gw = Gateway.start(
+                Gateway.common("\"1000000/1m\"", keys)
+                        + "  partner: {limits: [\"1000000/1m\"], max_action: perturb}\n"
+                        + guarded(audit),
+                upstream.baseUri())) {
             HonestClient[] honest = new HonestClient[HONEST];
             for (int k = 0; k < HONEST; k++) {
                 honest[k] = new HonestClient(200 + k);
@@ -260,6 +234,25 @@ class EscalationIT {
     }
 
     static final int HONEST = 6;
+
+    /** The model's route under the {@code guarded} policy (every per-key detector, perturb/throttle/block), auditing to {@code audit}. */
+    static String guarded(Path audit) {
+        return """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: guarded}
+                policies:
+                  guarded:
+                    outputs: [{top_k: 3}]
+                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
+                    escalation:
+                      - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
+                      - {at: 0.8, throttle: "5/1m"}
+                      - {at: 0.95, block: 1h}
+                audit: {file: "%s"}
+                """.formatted(audit);
+    }
 
     static String body(double[][] xs) throws Exception {
         return "{\"instances\": " + JSON.writeValueAsString(xs) + "}";
