@@ -992,7 +992,7 @@ public class HonestDataShapesTest {
      * the equal shape, on consecutive frames of one scene whose 128 sampled moves are all one 8-bit
      * level (16/255 = 0.063) up or down, the noise's own unit, and whose largest value is 2-3 (a dark
      * image): one level is then 2.3-3% of it, over the 2% floor. {@code
-     * PradaDetector.dataUnitMoves} (session 15, the data's last digit) does not clear it: it asks an
+     * SignSteps.lastDigits} (session 15, the data's last digit) does not clear it: it asks an
      * eighth of the query to reach 64 units (64 levels, 4.0 of 16), and a night frame's brightest
      * eighth is darker than that (its largest values are 2-3 of 16). The code is {@code prada}'s (not
      * this helper's to change). The ordinary night customers take 0-1 steps in 300 rows.

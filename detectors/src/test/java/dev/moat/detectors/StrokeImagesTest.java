@@ -146,7 +146,7 @@ class StrokeImagesTest {
      * a quarter of his coordinates to the other bound (11-100 rows: his moves are still mostly steps
      * from the nearest stored row, and {@code ood} sees the images; a tenth or 15%: 113-120 rows,
      * measured 2026-11-29). Soft strokes at 3,072 inputs (steepness 0.8) flagged two customers at 50
-     * rows, extracting at once, until {@code PradaDetector#dataUnitMoves} (session 15): their sampled
+     * rows, extracting at once, until {@code SignSteps#lastDigits} (session 15): their sampled
      * pixels all dark, noise toggling them by a level.
      */
     @ParameterizedTest
@@ -171,7 +171,7 @@ class StrokeImagesTest {
      * clipped random-size steps of {@code eps} 0.3 between siblings do, and the lifetime CUSUM adds
      * them up. Flips from 0.75 of the range instead of 0.9 cleared it and halved the heavily clipped eps
      * 0.3 steps counted ({@code OutlierQueryTest}: 29 to 19 of 200), so it stays. At 3,072 inputs the two
-     * customers flagged at 50 rows before {@code PradaDetector#dataUnitMoves} (the dark pixels' last
+     * customers flagged at 50 rows before {@code SignSteps#lastDigits} (the dark pixels' last
      * digit) are not ({@link #strokeImagesAreNoSignSteps}).
      */
     @org.junit.jupiter.api.Test

@@ -729,8 +729,11 @@ public final class CrossKeyParents {
                     tested++;
                     // the floor capped by the displacement's own values, as PRADA's: one outlier row would
                     // raise rec.scale for good (OutlierQueryTest.oneOutlierRowDoesNotBlindCrossKeyParents)
-                    hit = signSteps.isStepAcross(
-                            x, parent, m, (float) settings.stepMinFraction(), rec.scale, quantError);
+                    // on a sample of a wide input, the data's last digit moving is no step (SignSteps#lastDigits)
+                    float fraction = (float) settings.stepMinFraction();
+                    hit = signSteps.isStepAcross(x, parent, m, fraction, rec.scale, quantError)
+                            && !(m < inputs[r].length
+                                    && signSteps.lastDigits(inputs[r], x, parent, m, quantError, fraction, rec.scale));
                     if (hit) {
                         hits++;
                         rec.hotLeft = HOT_ROWS;

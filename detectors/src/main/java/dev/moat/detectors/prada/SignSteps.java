@@ -113,6 +113,12 @@ final class SignSteps {
     private final float[] endpoints;
     /** The moved coordinates' max(|x_i|, |parent_i|), for the floor's scale (scrambled by the selection). */
     private final float[] scales;
+    /** {@link #lastDigits}' own scratch (it calls {@link #isStepAcross}, which uses the others). */
+    private final float[] unitMoves;
+
+    private final float[] unitSpare;
+
+    private final float[] unitRest;
     /** {@link #isStepAcross}' moves in coordinate order, and their bits (for its selection, which scrambles them). */
     private final float[] ordered;
 
@@ -129,6 +135,9 @@ final class SignSteps {
         this.spare = new float[dims];
         this.endpoints = new float[dims];
         this.scales = new float[dims];
+        this.unitMoves = new float[dims];
+        this.unitSpare = new float[dims];
+        this.unitRest = new float[dims];
         int slots = Integer.highestOneBit(Math.max(2, dims) * 2 - 1) << 1;
         this.seenBits = new int[slots];
         this.seenStamp = new int[slots];
@@ -819,6 +828,107 @@ final class SignSteps {
             }
         }
         return moved > 0 && flips >= FLIP_SHARE * moved;
+    }
+
+    /** The data's unit is under 1 / this of a value that {@link #BRIGHT_SHARE} of the query's whole input reaches. */
+    static final int DATA_UNIT = 64;
+
+    /** A share of 1 / this of the query's whole input. */
+    static final int BRIGHT_SHARE = 8;
+
+    /** Gaps between sorted values within this many ulps are rounding, not a level. */
+    static final int ROUNDING_ULPS = 16;
+
+    /** Moves of 1 to this many units are the data's last digit (quantised noise). */
+    static final int UNIT_MOVES = 4;
+
+    /**
+     * Whether a wide pair that passed for a sign step is the data's last digit moving (issue 9,
+     * session 15; PRADA's test and {@code cross_key}'s on sampled wide inputs, with the whole input). Stroke images on a blank background, quantised (8-bit data, or the 1/16 levels of
+     * {@code StrokeImagesTest}), can put all of a key's sampled coordinates in the dark, where noise
+     * toggles pixels by a level or two both ways: the equal shape, and its floor is a fraction of the
+     * pair's own values (so that one outlier query cannot raise it), a fraction of a level there. Two
+     * customers at 3,072 inputs were extracting at 50 rows. The pair says nothing of the data's scale;
+     * the rest of the query does. True when the query's sampled values lie on a lattice of unit {@code
+     * u} (every gap between its sorted distinct values a whole number of units; continuous values have
+     * none), {@code u} is under 1/{@value #DATA_UNIT} of a value that 1/{@value #BRIGHT_SHARE} of the
+     * query's whole input reaches, at least a quarter of the moves are 1 to {@value #UNIT_MOVES} units,
+     * and what is left with those moves undone is no step ({@link #isStepAcross}): a thief who
+     * adds last-digit noise to half of his coordinates is still counted on the other half. What passes
+     * as the data's last digit: steps of at most four units of a lattice the thief's own query lies on,
+     * under 1/16 of what an eighth of his input reaches, so steps under 1/16 of his data's range
+     * (plain JbDA's {@code eps} is 0.1), unless he plants an eighth of his coordinates over 16 steps out
+     * ({@code DataUnitMovesTest}). Runs only on pairs that passed, and most steps end after the first
+     * pass over the input (their median move is over 1/16 of the input's largest value).
+     */
+    boolean lastDigits(double[] in, float[] q, float[] p, int n, float quantError, float stepFraction, float keyScale) {
+        float[] moves = unitMoves;
+        int moved = 0;
+        for (int i = 0; i < n; i++) {
+            float d = Math.abs(q[i] - p[i]);
+            if (d > quantError) {
+                moves[moved++] = d;
+            }
+        }
+        if (moved == 0) {
+            return false;
+        }
+        float median = select(moves, unitSpare, moved, moved / 2);
+        // a unit is at least a quarter of the median move: where no value of the input reaches 64 of
+        // those, a step, not a last digit (most steps end here, after one pass without branches)
+        double largest = 0;
+        for (double v : in) {
+            largest = Math.max(largest, Math.abs(v));
+        }
+        if (!(median > 0) || (double) DATA_UNIT * median / UNIT_MOVES > largest) {
+            return false;
+        }
+        float[] sorted = unitSpare;
+        System.arraycopy(q, 0, sorted, 0, n);
+        java.util.Arrays.sort(sorted, 0, n);
+        // gaps within a few ulps are rounding (values a client computed in floating point), not levels
+        float unit = Float.POSITIVE_INFINITY;
+        for (int i = 1; i < n; i++) {
+            float gap = sorted[i] - sorted[i - 1];
+            if (gap > ROUNDING_ULPS * Math.ulp(sorted[i]) && gap < unit) {
+                unit = gap;
+            }
+        }
+        if (unit == Float.POSITIVE_INFINITY) {
+            unit = median; // one value in every sampled coordinate: the moves' own size
+        } else {
+            for (int i = 1; i < n; i++) {
+                float gap = sorted[i] - sorted[i - 1];
+                float units = gap / unit;
+                if (gap > ROUNDING_ULPS * Math.ulp(sorted[i]) && Math.abs(units - Math.rint(units)) > 1f / 16) {
+                    return false; // no lattice: continuous values
+                }
+            }
+        }
+        double bar = (double) DATA_UNIT * unit;
+        int need = Math.max(1, in.length / BRIGHT_SHARE);
+        int count = 0;
+        for (int j = 0; j < in.length && count < need; j++) {
+            if (Math.abs(in[j]) >= bar) {
+                count++;
+            }
+        }
+        if (count < need) {
+            return false;
+        }
+        // the pair without its last-digit moves (each such coordinate as if it had not moved)
+        float tolerance = quantError + unit / 8;
+        float[] rest = unitRest;
+        int digits = 0;
+        for (int i = 0; i < n; i++) {
+            float d = Math.abs(q[i] - p[i]);
+            float k = Math.round(d / unit);
+            boolean digit = d > quantError && k >= 1 && k <= UNIT_MOVES && Math.abs(d - k * unit) <= tolerance;
+            rest[i] = digit ? q[i] : p[i];
+            digits += digit ? 1 : 0;
+        }
+        // no last digits to speak of, or what moved besides them is a step on its own: a step
+        return digits * 4 >= moved && !isStepAcross(q, rest, n, stepFraction, keyScale, quantError);
     }
 
     /** Off the lattice of {@code unit}: not within tol of a non-zero multiple, nor within zeroTol of 0. */

@@ -2,12 +2,11 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link PradaDetector#dataUnitMoves}: a wide pair that passed for a sign step is taken for the
+ * {@link SignSteps#lastDigits}: a wide pair that passed for a sign step is taken for the
  * data's last digit only when the query lies on a lattice, most moves are a few of its units, the
  * unit is small next to what an eighth of the whole input reaches, and what else moved is no step
  * (issue 9, session 15). Pairs built by hand: 128 sampled coordinates of a 3,072-wide input.
@@ -18,7 +17,7 @@ class DataUnitMovesTest {
     static final int WIDE = 3_072;
     static final float FRACTION = 0.02f;
 
-    final PradaDetector detector = new PradaDetector(PradaDetector.Settings.from(Map.of()));
+    final SignSteps signSteps = new SignSteps(N);
 
     /** An input of WIDE values: the first N the pair's query, then a share at {@code bright}, the rest at 0. */
     static double[] input(float[] q, double brightShare, double bright) {
@@ -48,7 +47,7 @@ class DataUnitMovesTest {
     }
 
     private boolean unit(double[] in, float[][] qp, float quantError) {
-        return detector.dataUnitMoves(in, qp[0], qp[1], N, quantError, FRACTION, 16f);
+        return signSteps.lastDigits(in, qp[0], qp[1], N, quantError, FRACTION, 16f);
     }
 
     /**
