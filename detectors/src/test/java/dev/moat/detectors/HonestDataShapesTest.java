@@ -498,20 +498,8 @@ public class HonestDataShapesTest {
                     sub[c][k] = unit(gaussian(r, dims));
                 }
             }
-            boundsFromDataOf(new Random(seed + 1), 1_000);
+            boundsFromData(new Random(seed + 1), 1_000);
             fitNearestMean(r, 300);
-        }
-
-        private void boundsFromDataOf(Random r, int n) {
-            Arrays.fill(lo, Double.POSITIVE_INFINITY);
-            Arrays.fill(hi, Double.NEGATIVE_INFINITY);
-            for (int i = 0; i < n; i++) {
-                double[] x = record(r);
-                for (int j = 0; j < dims; j++) {
-                    lo[j] = Math.min(lo[j], x[j]);
-                    hi[j] = Math.max(hi[j], x[j]);
-                }
-            }
         }
 
         static double[] gaussian(Random r, int n) {
