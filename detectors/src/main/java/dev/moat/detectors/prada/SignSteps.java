@@ -716,7 +716,10 @@ final class SignSteps {
                             lowTie,
                             highTie,
                             allLimit);
-            if (flatShape && roughStep(x, parent, n) && !fullRangeFlips(x, parent, n, keyScale)) {
+            if (flatShape
+                    && roughStep(x, parent, n)
+                    && !fullRangeFlips(x, parent, n, keyScale)
+                    && !naturalSpacing(x, parent, n, median, keyScale)) {
                 return true;
             }
         }
@@ -806,14 +809,7 @@ final class SignSteps {
      * row most of his moves are still steps, and {@code ood} sees the images.
      */
     private boolean fullRangeFlips(float[] x, float[] parent, int n, float keyScale) {
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            lo = Math.min(lo, Math.min(x[i], parent[i]));
-            hi = Math.max(hi, Math.max(x[i], parent[i]));
-        }
-        float span = hi - lo;
-        float reach = keyScale > 0 ? Math.max(span, keyScale) : span;
+        float reach = reach(x, parent, n, keyScale);
         if (!(reach > 0) || !Float.isFinite(reach)) {
             return false;
         }
@@ -828,6 +824,41 @@ final class SignSteps {
             }
         }
         return moved > 0 && flips >= FLIP_SHARE * moved;
+    }
+
+    /** {@link #naturalSpacing}: a median move of at least this share of the values' reach. */
+    static final double SPACING = 0.2;
+
+    /**
+     * Two natural records (issue 9, session 16: photographs, 32x32x3 and 28x28 grey, got every
+     * honest customer flagged by the flat shape): two distinct photos of one predicted class differ
+     * in nearly every pixel by amounts spread from 0 to most of the range, as random-size steps do,
+     * but by a median of 0.2-0.55 of the values' reach, where a gradient step moves by {@code
+     * lambda}, a tenth or so of it, and random sizes {@code U(0, 2)} by a median of lambda. True when
+     * the median move left (after the stuck filter) is at least {@value #SPACING} of the values'
+     * reach: the larger of the pair's value span over the compared coordinates and {@code keyScale}
+     * (as {@link #fullRangeFlips}). Asked of the flat shape alone: equal-sized steps of any size stay
+     * steps.
+     */
+    private static boolean naturalSpacing(float[] x, float[] parent, int n, float median, float keyScale) {
+        float reach = reach(x, parent, n, keyScale);
+        return reach > 0 && Float.isFinite(reach) && median >= SPACING * reach;
+    }
+
+    /**
+     * The values' reach: the larger of the pair's value span over the compared coordinates and {@code
+     * keyScale} (the largest value the key has sent; 0: the span alone), so that a pair whose compared
+     * values are all dark is judged against what the key's data reach.
+     */
+    private static float reach(float[] x, float[] parent, int n, float keyScale) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            lo = Math.min(lo, Math.min(x[i], parent[i]));
+            hi = Math.max(hi, Math.max(x[i], parent[i]));
+        }
+        float span = hi - lo;
+        return keyScale > 0 ? Math.max(span, keyScale) : span;
     }
 
     /** The data's unit is under 1 / this of a value that {@link #BRIGHT_SHARE} of the query's whole input reaches. */
@@ -1201,7 +1232,8 @@ final class SignSteps {
             if ((flatAll || flatIn)
                     && centred(x, parent, n, lo, hi, innerCount, innerLowEdge, innerHighEdge, lowTie, highTie, allLimit)
                     && roughStep(x, parent, n)
-                    && !fullRangeFlips(x, parent, n, keyScale)) {
+                    && !fullRangeFlips(x, parent, n, keyScale)
+                    && !naturalSpacing(x, parent, n, median, keyScale)) {
                 return true;
             }
         }
@@ -1490,7 +1522,8 @@ final class SignSteps {
                         highTie,
                         crestLimit(innerCount))
                 && roughStep(x, parent, n)
-                && !fullRangeFlips(x, parent, n, largestOf(scale, n));
+                && !fullRangeFlips(x, parent, n, largestOf(scale, n))
+                && !(median >= SPACING);
     }
 
     private static float largestOf(float[] values, int n) {

@@ -122,18 +122,25 @@ class OutlierQueryTest {
         assertThat(sign).isGreaterThanOrEqualTo(CAUGHT);
     }
 
+    /**
+     * Pinned, the price of {@code SignSteps#naturalSpacing} (session 16, photographs): heavily clipped
+     * random-size steps ({@code eps} 0.3, sizes U(0, 2), most moves cut at 0 or 16) move a median of
+     * about 0.3 of the values' reach, as far as two distinct photographs of one class differ, and are
+     * no longer taken for flat steps: 1 / 2 of 200 (784 / 3,072; were 29 / 24 after {@code
+     * fullRangeFlips}, 35 / 31 before). After one -16/32 query the key's reach is 48, so the same moves
+     * are under a fifth of it and 18 / 21 count again (were 37 / 30). Through the engine {@code ood}
+     * flags the unbounded key at 160-170 rows ({@code WideRandomStepTest}'s {@code
+     * uniform-0-2-clipped}: the steps' answers are unconfident). Fails when it closes.
+     */
     @ParameterizedTest
     @ValueSource(ints = {784, 3072})
-    void heavilyClippedRandomStepsAreFlat(int dims) {
+    void heavilyClippedRandomStepsAsFarApartAsTwoPhotographsBypass(int dims) {
         Wide w = new Wide(dims);
         int plain = steps(w, w.jbda(11, 0.3, Wide.Step.RANDOM_SIZE_TO_TWO, 1, 0), null, null);
         int bounds = steps(w, w.jbda(11, 0.3, Wide.Step.RANDOM_SIZE_TO_TWO, 1, 0), outlier(-16, 32), null);
         System.out.printf("clipped eps 0.3 %d: steps in 200 %d, after -16/32 %d%n", dims, plain, bounds);
-        // since SignSteps#fullRangeFlips (session 14, stroke images): 29 / 24 (784 / 3,072) unbounded,
-        // 37 / 30 after the -16/32 query; a pair an eighth of whose moves reach 0.9 of the range (two
-        // clipped steps of up to 9.6 apart) is no step, so eps 0.3 with sizes U(0, 2) scores 0.7-1
-        assertThat(plain).isGreaterThanOrEqualTo(CAUGHT - 8);
-        assertThat(bounds).isGreaterThanOrEqualTo(CAUGHT);
+        assertThat(plain).isLessThan(CAUGHT / 3);
+        assertThat(bounds).isBetween(CAUGHT / 3, CAUGHT);
     }
 
     /**
