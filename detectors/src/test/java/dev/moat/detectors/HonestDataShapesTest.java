@@ -51,6 +51,9 @@ public class HonestDataShapesTest {
     /** A sensor's offset is up to this many volts either way (-Dsensoroffset; 0.25 by default). */
     static final double OFFSET = Double.parseDouble(System.getProperty("sensoroffset", "0.25"));
 
+    /** Each photo customer has a camera of its own (-Dcameras=true): gain, gamma and colour cast. */
+    static final boolean CAMERAS = Boolean.getBoolean("cameras");
+
     /** The share of a spectrogram customer's re-sends recorded again at another volume (-Dregain; a third). */
     static final double REGAIN = Double.parseDouble(System.getProperty("regain", "0.3333"));
 
@@ -1046,9 +1049,24 @@ public class HonestDataShapesTest {
         /** A customer's own 1,000 photos, any class or mostly {@code cls}. */
         private QuerySource album(long s, int[] cls, double share) {
             Random r = new Random(s);
+            // a camera of the customer's own (-Dcameras=true): its gain, gamma and colour cast on every photo
+            double gain = CAMERAS ? 0.7 + 0.5 * r.nextDouble() : 1;
+            double gamma = CAMERAS ? Math.exp(0.3 * (2 * r.nextDouble() - 1)) : 1;
+            double[] cast = new double[channels];
+            for (int ch = 0; ch < channels; ch++) {
+                cast[ch] = CAMERAS ? 1 + 0.12 * (2 * r.nextDouble() - 1) : 1;
+            }
             List<double[]> mine = new ArrayList<>();
             for (int i = 0; i < 1_000; i++) {
-                mine.add(cls != null && r.nextDouble() < share ? record(r, cls[r.nextInt(cls.length)]) : record(r));
+                double[] x = cls != null && r.nextDouble() < share ? record(r, cls[r.nextInt(cls.length)]) : record(r);
+                if (CAMERAS) {
+                    int plane = side * side;
+                    for (int j = 0; j < dims; j++) {
+                        double v = Math.pow(x[j] / 255, gamma) * gain * cast[j / plane];
+                        x[j] = Math.rint(255 * Math.max(0, Math.min(1, v)));
+                    }
+                }
+                mine.add(x);
             }
             return source("album", () -> noisy(mine.get(r.nextInt(mine.size())), r));
         }
@@ -1069,6 +1087,61 @@ public class HonestDataShapesTest {
         }
     }
 
+    /**
+     * {@link Photos} as a torchvision pipeline sends them: {@code (v / 255 - mean) / std} per channel
+     * (ImageNet's at 3,072, MNIST's at 784); the model undoes it, the attackers' rows are normalised
+     * as the customers' are.
+     */
+    static Shape normalisedPhotos(int dims) {
+        Photos ph = new Photos(dims, 3);
+        Shape base = of(ph);
+        double[] mean = dims == 784 ? new double[] {0.1307} : new double[] {0.485, 0.456, 0.406};
+        double[] std = dims == 784 ? new double[] {0.3081} : new double[] {0.229, 0.224, 0.225};
+        int plane = dims == 784 ? 784 : 1024;
+        UnaryOperator<double[]> to = x -> {
+            double[] y = new double[x.length];
+            for (int j = 0; j < x.length; j++) {
+                y[j] = (float) ((x[j] / 255 - mean[j / plane]) / std[j / plane]);
+            }
+            return y;
+        };
+        UnaryOperator<double[]> from = y -> {
+            double[] x = new double[y.length];
+            for (int j = 0; j < y.length; j++) {
+                x[j] = (y[j] * std[j / plane] + mean[j / plane]) * 255;
+            }
+            return x;
+        };
+        return new Shape() {
+            @Override
+            public String name() {
+                return "normalised-" + base.name();
+            }
+
+            @Override
+            public UnaryOperator<double[]> model() {
+                return y -> ph.predict(from.apply(y));
+            }
+
+            @Override
+            public QuerySource customer(long seed) {
+                return mapped(base.customer(seed), to);
+            }
+
+            @Override
+            public QuerySource fewClasses(long seed, int[] cls, double share) {
+                return mapped(base.fewClasses(seed, cls, share), to);
+            }
+
+            @Override
+            public Map<String, QuerySource> attackers() {
+                Map<String, QuerySource> a = new LinkedHashMap<>();
+                base.attackers().forEach((k, v) -> a.put(k, mapped(v, to)));
+                return a;
+            }
+        };
+    }
+
     /** A shape by its survey name ({@code video:784:1}, {@code sensor-counts:128}, ...). */
     public static Shape shape(String name) {
         String[] p = name.split(":");
@@ -1084,6 +1157,7 @@ public class HonestDataShapesTest {
             case "sensor-counts" -> of(new Sensor(Integer.parseInt(p[1]), true, 3));
             case "spectrogram" -> of(new Spectrogram(Integer.parseInt(p[1]), 3));
             case "photos" -> of(new Photos(Integer.parseInt(p[1]), 3));
+            case "normalised-photos" -> normalisedPhotos(Integer.parseInt(p[1]));
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -1118,7 +1192,9 @@ public class HonestDataShapesTest {
                 "spectrogram:40",
                 "spectrogram:64",
                 "photos:784",
-                "photos:3072"
+                "photos:3072",
+                "normalised-photos:784",
+                "normalised-photos:3072"
             })
     @EnabledIfSystemProperty(named = "honestshapes", matches = "true")
     void survey(String name) {
