@@ -886,8 +886,16 @@ public class HonestDataShapesTest {
         /** Per class: aspect, orientation, luminance, chroma a, chroma b, texture amplitude. */
         private final double[][] kind = new double[10][];
 
+        /** Objects on a black background (Fashion-MNIST's look): no scene, the object centred and larger. */
+        private final boolean studio;
+
         Photos(int dims, long seed) {
-            super(dims, 10, "photos-" + dims);
+            this(dims, seed, false);
+        }
+
+        Photos(int dims, long seed, boolean studio) {
+            super(dims, 10, (studio ? "objects-" : "photos-") + dims);
+            this.studio = studio;
             this.channels = dims == 3_072 ? 3 : 1;
             this.side = (int) Math.round(Math.sqrt(dims / channels));
             if (side * side * channels != dims) {
@@ -953,7 +961,7 @@ public class HonestDataShapesTest {
         @Override
         public double[] record(Random r, int c) {
             double[][] img = new double[3][side * side];
-            int leaves = 60 + r.nextInt(81);
+            int leaves = studio ? 0 : 60 + r.nextInt(81);
             double sceneLum = 0.2 + 0.6 * r.nextDouble();
             for (int k = 0; k < leaves; k++) {
                 double rad = 1 / Math.sqrt(1 / 1.0 - r.nextDouble() * (1 / 1.0 - 1 / 256.0)); // p(r) ~ r^-3 on 1-16
@@ -966,15 +974,15 @@ public class HonestDataShapesTest {
                 paint(img, cx, cy, rad, rad, 0, col, null, 0);
             }
             double[] kc = kind[c];
-            double size = (7 + 7 * r.nextDouble()) * side / 32.0;
+            double size = (studio ? 10 + 4 * r.nextDouble() : 7 + 7 * r.nextDouble()) * side / 32.0;
             double[] col = rgb(
                     Math.max(0.05, Math.min(0.95, kc[2] + 0.12 * r.nextGaussian())),
                     kc[3] + 0.05 * r.nextGaussian(),
                     kc[4] + 0.05 * r.nextGaussian());
             paint(
                     img,
-                    side / 2.0 + side / 6.0 * r.nextGaussian(),
-                    side / 2.0 + side / 6.0 * r.nextGaussian(),
+                    side / 2.0 + (studio ? 1 : side / 6.0) * r.nextGaussian(),
+                    side / 2.0 + (studio ? 1 : side / 6.0) * r.nextGaussian(),
                     size,
                     size * kc[0],
                     kc[1] + 0.3 * r.nextGaussian(),
@@ -983,13 +991,13 @@ public class HonestDataShapesTest {
                     kc[5] * 3);
             double[] grain = texture(r);
             double gain = 0.6 + 0.7 * r.nextDouble();
-            double offset = 0.05 * r.nextGaussian();
+            double offset = studio ? 0 : 0.05 * r.nextGaussian();
             double gamma = Math.exp(0.22 * (2 * r.nextDouble() - 1));
             double[] x = new double[dims];
             for (int ch = 0; ch < channels; ch++) {
                 for (int i = 0; i < side * side; i++) {
                     double v = channels == 1 ? (img[0][i] + img[1][i] + img[2][i]) / 3 : img[ch][i];
-                    v += 0.04 * grain[i];
+                    v += studio && v <= 0 ? 0 : 0.04 * grain[i];
                     v = Math.max(0, gain * v + offset);
                     v = Math.pow(Math.min(1, v), gamma);
                     x[ch * side * side + i] = Math.rint(255 * v);
@@ -1083,7 +1091,7 @@ public class HonestDataShapesTest {
 
         @Override
         protected Unsure sibling(long s) {
-            return new Photos(dims, seed * 7_919 + s);
+            return new Photos(dims, seed * 7_919 + s, studio);
         }
     }
 
@@ -1158,6 +1166,7 @@ public class HonestDataShapesTest {
             case "spectrogram" -> of(new Spectrogram(Integer.parseInt(p[1]), 3));
             case "photos" -> of(new Photos(Integer.parseInt(p[1]), 3));
             case "normalised-photos" -> normalisedPhotos(Integer.parseInt(p[1]));
+            case "objects" -> of(new Photos(Integer.parseInt(p[1]), 3, true));
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -1194,7 +1203,9 @@ public class HonestDataShapesTest {
                 "photos:784",
                 "photos:3072",
                 "normalised-photos:784",
-                "normalised-photos:3072"
+                "normalised-photos:3072",
+                "objects:784",
+                "objects:3072"
             })
     @EnabledIfSystemProperty(named = "honestshapes", matches = "true")
     void survey(String name) {
@@ -1330,8 +1341,10 @@ public class HonestDataShapesTest {
      * noise-only bins by the difference of their noise floors plus noise of about 4 dB, all 128
      * sampled coordinates moved, crest 1.8-2.06 against the limit 2.05: an offset plus random sizes,
      * which passes the flat shape (see "Random-size steps on a common offset"); a clip re-recorded
-     * louder moves every bin above the floor by one value. {@code SignSteps} is not this helper's to
-     * change.
+     * louder moves every bin above the floor by one value. Since session 16 a re-sent clip counts
+     * no step again ({@code PradaDetector#resent}): 3-4 of 19 at either width, by {@code cross_key}
+     * (another customer's clip as parent, within 28-79 rows, and the 50x heavy key late), which has no
+     * such test; with a third of the re-sends re-recorded, still 19 of 19.
      */
     @org.junit.jupiter.api.Test
     void spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps() {
@@ -1339,7 +1352,7 @@ public class HonestDataShapesTest {
         long bySteps = flaggedHonest(s).stream()
                 .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
                 .count();
-        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isGreaterThanOrEqualTo(6);
+        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isPositive();
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda"))
                 .as(flags(s))
                 .isNotNull()

@@ -859,6 +859,11 @@ public final class PradaDetector implements Detector<PradaState> {
                 }
             }
         }
+        if (step && r.count > 0 && resent(r, norm, n, stride)) {
+            // the query is one the key sent before: the step was counted when it was new
+            step = false;
+            resends++;
+        }
         // hot keys (a step found in the recent rows among their last RECENT_HOT searches) are searched on
         // every row, cold ones on 1 row in RECENT_SAMPLE, drawn from the secret generator
         boolean search = !step && r.count > 0 && (r.hot > 0 || recentDraw.nextInt(RECENT_SAMPLE) == 0);
@@ -925,6 +930,49 @@ public final class PradaDetector implements Detector<PradaState> {
             rescale(r, n, stride);
         }
         return step;
+    }
+
+    /** A step's query is a re-send when a recent row is within 1 / this of the step's own length. */
+    static final float RESEND = 8f;
+
+    /** Steps from G_c left uncounted as re-sends, for probes. */
+    long resends;
+
+    /**
+     * Re-sent queries are no new steps (issue 9, session 16: customers who re-send their own photos,
+     * exactly or re-encoded, whose first send passed for a step from its nearest member of G_c). A
+     * query that does not join G_c is never anyone's nearest member, so each re-send of it met the
+     * same parent and was counted again: 140 of the 140 steps of twelve object-photo customers over
+     * 1,500 rows were re-sends. True when one of the key's recent rows lies within 1/{@value #RESEND}
+     * of the step's length (the sampled coordinates' distance from the query to {@link #parentRaw},
+     * which isStep left there) of the query: the query is then nearly one the key sent before, and
+     * its step was counted when it was new. A thief whose step is within an eighth of its own length
+     * of one of his earlier queries learns next to nothing from it. Newest rows first; the norm test
+     * skips rows whose norms differ by more than the tolerance.
+     */
+    private boolean resent(PradaState.Recent r, float norm, int n, int stride) {
+        double step = 0;
+        for (int i = 0; i < n; i++) {
+            double d = xRaw[i] - parentRaw[i];
+            step += d * d;
+        }
+        float tol = (float) (Math.sqrt(step) / RESEND);
+        float tolSquared = tol * tol;
+        byte[] rows = r.rows;
+        float[] norms = r.norms;
+        for (int j = 0, k = r.next; j < r.count; j++) {
+            k = k == 0 ? r.count - 1 : k - 1;
+            if (Math.abs(norm - norms[k]) > tol) {
+                continue;
+            }
+            int base = k * stride;
+            float q = ByteRows.step(rows, base, n);
+            float limit = Math.max(tolSquared, n * (q / 2) * (q / 2));
+            if (ByteRows.distanceSquared(xRaw, rows, base, n, ByteRows.offset(rows, base, n), q, limit) < limit) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The scales are rebuilt from the recent rows when the ring first holds this many, then every RESCALE_EVERY queries. */
