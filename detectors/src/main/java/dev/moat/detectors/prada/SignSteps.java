@@ -842,8 +842,6 @@ final class SignSteps {
      */
     private static boolean naturalSpacing(float[] x, float[] parent, int n, float median, float keyScale) {
         float reach = reach(x, parent, n, keyScale);
-        if (Boolean.getBoolean("spacingtrace"))
-            System.out.printf("SPACING median %.1f reach %.1f%n", median, reach); // TEMP
         return reach > 0 && Float.isFinite(reach) && median >= SPACING * reach;
     }
 
