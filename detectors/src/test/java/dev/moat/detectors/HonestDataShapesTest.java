@@ -1387,6 +1387,59 @@ public class HonestDataShapesTest {
     }
 
     /**
+     * The thief who read {@code SignSteps#naturalSpacing} and keeps his queries in a small box so
+     * that ordinary steps are a fifth of his own reach: JbDA with random sizes U(0, 2) of a tenth of
+     * the range (25.5 levels) from seeds darkened to {@code dark} of their values (ten a class), each
+     * round a step from every point so far (400 at random once there are more) toward another class,
+     * clipped to 0-255; he never sends a bright pixel, so the key's largest value stays small.
+     */
+    static QuerySource darkSeedJbda(Photos ph, long seed, double dark) {
+        Random r = new Random(seed);
+        java.util.ArrayDeque<double[]> pending = new java.util.ArrayDeque<>();
+        for (int c = 0; c < 10; c++) {
+            for (int k = 0; k < 10; k++) {
+                double[] x = ph.record(r, c);
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = Math.rint(x[j] * dark);
+                }
+                pending.add(x);
+            }
+        }
+        List<double[]> points = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        return new QuerySource() {
+            @Override
+            public double[] next() {
+                if (pending.isEmpty()) {
+                    int n = points.size();
+                    for (int k = 0; k < Math.min(400, n); k++) {
+                        int i = n <= 400 ? k : r.nextInt(n);
+                        double[] x = points.get(i);
+                        double[] g = ph.gradient(x, (labels.get(i) + 1 + r.nextInt(9)) % 10);
+                        double[] y = new double[x.length];
+                        for (int j = 0; j < x.length; j++) {
+                            y[j] = Math.max(0, Math.min(255, x[j] + 25.5 * 2 * r.nextDouble() * Math.signum(g[j])));
+                        }
+                        pending.add(y);
+                    }
+                }
+                return pending.poll().clone();
+            }
+
+            @Override
+            public void observe(double[] x, double[] answer) {
+                points.add(x);
+                labels.add(dev.moat.detectors.support.LineSearch.argmax(answer));
+            }
+
+            @Override
+            public String name() {
+                return "jbda-dark-seeds";
+            }
+        };
+    }
+
+    /**
      * Pinned, the price of {@code SignSteps#naturalSpacing} (session 16; fails when it closes):
      * random-size JbDA ({@code Unsure.jbda}, sizes {@code eps * range_j * U(0, 2)}) among the photo
      * customers, through every detector. At eps 0.3 the median move is 0.3 of the range, as far as
@@ -1394,7 +1447,10 @@ public class HonestDataShapesTest {
      * class mean, as confident off the data as on it) nothing else sees it: never flagged in 1,000
      * rows at 784 or 3,072 inputs. At eps 0.2 about half its pairs are still steps (171 / 186 rows),
      * eps 0.1 is flagged as before (115 / 142), and equal-sized steps of eps 0.3 are steps whatever
-     * their size (412 / 410: clipping leaves fewer of them equal). Measured 2026-11-29.
+     * their size (412 / 410: clipping leaves fewer of them equal). The thief who keeps his queries in
+     * a small box so that ordinary steps are a fifth of his own reach ({@link #darkSeedJbda}: seeds
+     * at 0.15 of their brightness, steps of a tenth of the range) is EXTRACTING at 339 rows (plain
+     * random-size JbDA: 115-142): his walk widens his reach within a few rounds. Measured 2026-11-29.
      */
     @ParameterizedTest
     @ValueSource(strings = {"photos:784", "photos:3072"})
@@ -1429,6 +1485,7 @@ public class HonestDataShapesTest {
                 a.put("jbda-random-size-0.2", ph.jbda(5, 0.2, Unsure.Step.RANDOM_SIZE));
                 a.put("jbda-random-size-0.3", ph.jbda(6, 0.3, Unsure.Step.RANDOM_SIZE));
                 a.put("jbda-0.3", ph.jbda(7, 0.3, Unsure.Step.PLAIN));
+                a.put("jbda-dark-seeds", darkSeedJbda(ph, 8, 0.15));
                 return a;
             }
         };
@@ -1447,6 +1504,10 @@ public class HonestDataShapesTest {
                 .isNotNull()
                 .isLessThanOrEqualTo(300L);
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda-0.3"))
+                .isNotNull()
+                .isLessThanOrEqualTo(500L);
+        // the small-box thief: his walk widens his own reach within a few rounds (339 rows, 2026-11-29)
+        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda-dark-seeds"))
                 .isNotNull()
                 .isLessThanOrEqualTo(500L);
     }

@@ -80,7 +80,7 @@ public final class LineSearch implements QuerySource {
         return x;
     }
 
-    static int argmax(double[] p) {
+    public static int argmax(double[] p) {
         int b = 0;
         for (int i = 1; i < p.length; i++) {
             if (p[i] > p[b]) {
