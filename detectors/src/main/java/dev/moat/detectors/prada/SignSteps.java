@@ -694,7 +694,8 @@ final class SignSteps {
                 && agree >= AGREEMENT * moved
                 && !sparseLattice(x, parent, n, moved, median, quantError)
                 && !unitRecordMoves(x, n, median, tol)
-                && !fullRangeFlips(x, parent, n, keyScale)) {
+                && !fullRangeFlips(x, parent, n, keyScale)
+                && !uniformOffset(x, parent, n, median, tol)) {
             return true;
         }
         if (flat) {
@@ -726,7 +727,8 @@ final class SignSteps {
         return repeat
                 && !sparseLattice(x, parent, n, moved, median, quantError)
                 && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError)
-                && !fullRangeFlips(x, parent, n, keyScale);
+                && !fullRangeFlips(x, parent, n, keyScale)
+                && !uniformOffset(x, parent, n, median, (float) (TOLERANCE * median) + quantError);
     }
 
     /**
@@ -825,6 +827,48 @@ final class SignSteps {
         }
         return moved > 0 && flips >= FLIP_SHARE * moved;
     }
+
+    /**
+     * A gain change in a log domain (issue 9, session 16: log-mel spectrograms re-recorded a few dB
+     * louder or softer, 19 of 19 customers flagged by the equal shape): every coordinate moved by the
+     * same amount in the same direction, except at most an eighth where the query or the parent sits
+     * at the pair's lowest or highest value (clipped: moved less, the same way, or not at all), a
+     * brightness offset, which teaches a thief one direction (the all-ones vector) and is no gradient
+     * step. A sign step moves each coordinate the way its gradient points, both ways; leaving a
+     * coordinate unmoved or moving it the other way breaks the rule, so no part of a step hides behind
+     * an offset but one-way moves of at most the offset on an eighth of the coordinates, those at a
+     * bound (on images with a black background, most pixels are at it, so the rule never holds there).
+     * {@code tol} is the equal shape's (a share of the median plus the parent's quantisation).
+     */
+    private static boolean uniformOffset(float[] x, float[] parent, int n, float median, float tol) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            lo = Math.min(lo, Math.min(x[i], parent[i]));
+            hi = Math.max(hi, Math.max(x[i], parent[i]));
+            sum += x[i] - parent[i];
+        }
+        float c = sum >= 0 ? median : -median;
+        int clipped = 0;
+        for (int i = 0; i < n; i++) {
+            float d = x[i] - parent[i];
+            if (Math.abs(d - c) <= tol) {
+                continue;
+            }
+            // clipped at the pair's bound (the query's value, or the parent's where the data's floor
+            // hid how far below it the value was): a move of at most c the same way, or none
+            boolean atBound = x[i] <= lo + tol || x[i] >= hi - tol || parent[i] <= lo + tol || parent[i] >= hi - tol;
+            float along = c > 0 ? d : -d;
+            if (!(atBound && along >= -tol && along <= median + tol) || ++clipped > n / CLIPPED_SHARE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #uniformOffset}: at most 1 / this of the coordinates may be clipped. */
+    static final int CLIPPED_SHARE = 8;
 
     /** {@link #naturalSpacing}: a median move of at least this share of the values' reach. */
     static final double SPACING = 0.2;
@@ -1215,7 +1259,8 @@ final class SignSteps {
                 && agree >= AGREEMENT * moved
                 && !sparseLattice(x, parent, n, moved, median, quantError)
                 && !unitRecordMoves(x, n, median, tol)
-                && !fullRangeFlips(x, parent, n, keyScale)) {
+                && !fullRangeFlips(x, parent, n, keyScale)
+                && !uniformOffset(x, parent, n, median, tol)) {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
@@ -1240,7 +1285,8 @@ final class SignSteps {
         return repeat
                 && !sparseLattice(x, parent, n, moved, median, quantError)
                 && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError)
-                && !fullRangeFlips(x, parent, n, keyScale);
+                && !fullRangeFlips(x, parent, n, keyScale)
+                && !uniformOffset(x, parent, n, median, (float) (TOLERANCE * median) + quantError);
     }
 
     /** What {@link #gather} summed: the moves' sum of squares and the largest move. */
