@@ -140,6 +140,17 @@ public class HonestDataShapesTest {
                 suspicious,
                 attacks,
                 flags(s));
+        // the attackers' last verdict (how each detector saw them at the end)
+        new TreeMap<>(s.last).forEach((key, v) -> {
+            if (!key.startsWith("honest")) {
+                System.out.printf(Locale.ROOT, "  %-16s last:%n", key);
+                new TreeMap<>(v.scores()).forEach((d, sc) -> {
+                    if (d.equals("ood") || d.equals("boundary") || sc.score() >= 0.3) {
+                        System.out.printf(Locale.ROOT, "      %-9s %.2f %s%n", d, sc.score(), sc.reason());
+                    }
+                });
+            }
+        });
     }
 
     // ---- sources ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
+import dev.moat.detectors.internal.Runs;
 import java.util.Map;
 import java.util.Set;
 
@@ -37,7 +38,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             "min_keys",
             "tolerance",
             "z_low",
-            "z_high");
+            "z_high",
+            "run_near",
+            "run_seed");
 
     /** Validated parameters; {@code referenceShare} is NaN when learned from the population. */
     public record Settings(
@@ -49,7 +52,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             int minKeys,
             double tolerance,
             double zLow,
-            double zHigh) {
+            double zHigh,
+            double runNear,
+            Long runSeed) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             Settings s = new Settings(
@@ -61,7 +66,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
                     (int) p.integer("min_keys", 5, 1, 100_000),
                     p.number("tolerance", 0.1, 0, 1),
                     p.number("z_low", 3, 0, 100),
-                    p.number("z_high", 8, 0, 100));
+                    p.number("z_high", 8, 0, 100),
+                    p.number("run_near", RUN_NEAR, 0, 10),
+                    raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null);
             if (s.zHigh <= s.zLow) {
                 throw p.fail("z_high", s.zHigh, "greater than z_low (" + s.zLow + ")");
             }
@@ -79,6 +86,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         }
 
         long queries;
+        /** The key's current run of answers (see {@link Runs}): its members after the first are not counted. */
+        final Runs.Key run = new Runs.Key();
+
         int slot = -1;
         double reference = Double.NaN;
         double z = Double.NaN;
@@ -109,7 +119,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
                         parsed.minKeys(),
                         parsed.tolerance(),
                         parsed.zLow(),
-                        parsed.zHigh())
+                        parsed.zHigh(),
+                        parsed.runNear(),
+                        parsed.runSeed())
                 : parsed;
         return Factory.of(NAME, () -> new BoundaryDetector(s));
     }
@@ -130,8 +142,16 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     private long fewAt = Long.MIN_VALUE;
     private boolean fewStale = true;
 
+    /** {@code run_near}'s default: see {@link Runs}. */
+    public static final double RUN_NEAR = Double.parseDouble(System.getProperty("moat.runs.near", "0.5"));
+
+    private final Runs runs;
+
     public BoundaryDetector(Settings settings) {
         this.settings = settings;
+        this.runs = new Runs(
+                settings.runNear(),
+                settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong());
         int n = Math.max(1, Math.min(settings.minKeys(), 1024));
         this.fewSlots = new int[n];
         this.fewShares = new double[n];
@@ -153,6 +173,13 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double m = Rows.margin(prediction);
         if (Double.isNaN(m)) {
             return;
+        }
+        if (runs.enabled()) {
+            int cls = prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
+            if (runs.joins(s.run, input, cls, Rows.top1(prediction), m)) {
+                // a repeat of the key's current situation: its first answer already counts for it
+                return;
+            }
         }
         int window = settings.window();
         s.add(m < settings.margin());

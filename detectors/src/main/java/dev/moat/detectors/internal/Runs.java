@@ -1,0 +1,186 @@
+package dev.moat.detectors.internal;
+
+import java.util.SplittableRandom;
+
+/**
+ * Answers that come in runs: a customer who streams (a camera sending every frame of a scene it
+ * holds, a client re-sending the same record) asks the same question many times in a row, and a
+ * test that reads a key's window of answers as independent draws ({@code ood}'s KS, {@code
+ * boundary}'s share) then sees two or three situations repeated hundreds of times. This class
+ * decides, per query, whether it only repeats the key's current situation, so that the window
+ * counts a situation once.
+ *
+ * <p>A query <em>joins the current run</em> when both
+ *
+ * <ul>
+ *   <li>its answer is near the run's first answer (the <em>anchor</em>, not the previous one, so a
+ *       run cannot drift): the same top-1 class, a top-1 minus top-2 margin within {@value
+ *       #MARGIN_TOLERANCE}, and a confidence within {@value #U_TOLERANCE} on u = -log10(1 - c)
+ *       (three of {@code ood}'s bins); and
+ *   <li>its input is a near-copy of the anchor's: on {@value #COORDINATES} coordinates drawn from a
+ *       secret generator (all of them on narrower inputs), its distance to the anchor is at most
+ *       {@code near} (0.5) times the anchor's own contrast there (the root of the sum of squared
+ *       deviations of the anchor's sampled values from their mean). Width-free (the same number of
+ *       coordinates at any width) and scale-free (any {@code a x + b} of the inputs gives the same
+ *       decision), so no unit of the data is assumed.
+ * </ul>
+ *
+ * Otherwise the query starts a new run and becomes its anchor. A run counts once: the detectors
+ * put only its anchor in their windows. A query of another width than the first one seen never
+ * joins (and resets the key's anchor); a non-finite value never joins.
+ *
+ * <p>Why a thief gains little: to hide an answer he must send a near-copy of a query he has just
+ * sent and get (nearly) the same answer, which teaches him close to nothing new; a thief who moves
+ * his queries further than half of their contrast, or whose answers change, is counted as before.
+ * What he can gain is measured in the detectors' README ("Honest streams whose answers come in
+ * runs"): consecutive bisection steps on the same side of a boundary whose margins are within
+ * {@value #MARGIN_TOLERANCE}.
+ *
+ * <p>Cost: one per detector instance (the sampled coordinates, fixed at the first width seen), and
+ * per key a {@link Key} ({@value #COORDINATES} floats); per query at most {@value #COORDINATES}
+ * differences, allocation-free once the key's anchor exists.
+ */
+public final class Runs {
+
+    /** Coordinates compared (all of them on narrower inputs). */
+    public static final int COORDINATES = 32;
+
+    /** The largest difference of top-1 minus top-2 margins within a run. */
+    public static final double MARGIN_TOLERANCE = 0.05;
+
+    /** A run's answers are all hesitant (top-1 minus top-2 under this, {@code boundary}'s margin) or none. */
+    public static final double HESITANT = 0.2;
+
+    /** The largest difference of u = -log10(1 - top-1 confidence) within a run. */
+    public static final double U_TOLERANCE = 0.3;
+
+    static final boolean BIT = Boolean.parseBoolean(System.getProperty("moat.runs.bit", "true"));
+
+    static final double MARGIN_RELATIVE = Double.parseDouble(System.getProperty("moat.runs.mrel", "0"));
+
+    static final boolean LOG_WEIGHT = Boolean.parseBoolean(System.getProperty("moat.runs.log", "false"));
+
+    private final double near;
+    private final double marginTolerance;
+    private final double uTolerance;
+    private final long seed;
+    private int width = -1;
+    private int[] coords;
+
+    /** One key's current run: its anchor's sampled values, contrast, class, u and margin. */
+    public static final class Key {
+        float[] anchor;
+        float contrast2;
+        int cls = -1;
+        float u;
+        float margin;
+        /** Queries in the run so far, its anchor included. */
+        int length;
+    }
+
+    /**
+     * @param near the largest distance to the anchor, in units of the anchor's contrast (0: no runs,
+     *     every query counts)
+     * @param seed the seed of the sampled coordinates (secret in production)
+     */
+    public Runs(double near, long seed) {
+        this(
+                near,
+                Double.parseDouble(System.getProperty("moat.runs.m", String.valueOf(MARGIN_TOLERANCE))),
+                Double.parseDouble(System.getProperty("moat.runs.u", String.valueOf(U_TOLERANCE))),
+                seed);
+    }
+
+    Runs(double near, double marginTolerance, double uTolerance, long seed) {
+        this.near = near;
+        this.marginTolerance = marginTolerance;
+        this.uTolerance = uTolerance;
+        this.seed = seed;
+    }
+
+    public boolean enabled() {
+        return near > 0;
+    }
+
+    /** u = -log10(1 - c), the scale on which confidences are compared. */
+    public static double u(double confidence) {
+        return -Math.log10(Math.max(1e-12, 1 - confidence));
+    }
+
+    /**
+     * Whether the query ({@code input}, answered with top-1 class {@code cls}, top-1 confidence
+     * {@code confidence} and margin {@code margin}) joins the key's current run; if not, it becomes
+     * the anchor of a new one.
+     */
+    public boolean joins(Key k, double[] input, int cls, double confidence, double margin) {
+        if (near <= 0 || input == null || input.length == 0) {
+            return false;
+        }
+        if (width < 0) {
+            width = input.length;
+            coords = pick(width, Math.min(COORDINATES, width), new SplittableRandom(seed));
+        }
+        if (input.length != width) {
+            k.cls = -1;
+            return false;
+        }
+        double u = u(confidence);
+        int m = coords.length;
+        if (k.cls == cls
+                && k.anchor != null
+                && (!BIT || (margin < HESITANT) == (k.margin < HESITANT))
+                && Math.abs(margin - k.margin)
+                        <= Math.max(marginTolerance, MARGIN_RELATIVE * Math.max(margin, k.margin))
+                && Math.abs(u - k.u) <= uTolerance) {
+            double d2 = 0;
+            float[] a = k.anchor;
+            for (int j = 0; j < m; j++) {
+                double d = input[coords[j]] - a[j];
+                d2 += d * d;
+            }
+            // NaN never joins
+            if (d2 <= near * near * k.contrast2) {
+                // the run's 2nd, 4th, 8th, ... member counts: a run of L counts 1 + floor(log2 L) times
+                int l = ++k.length;
+                return (l & (l - 1)) != 0 || !LOG_WEIGHT;
+            }
+        }
+        if (k.anchor == null) {
+            k.anchor = new float[m];
+        }
+        double mean = 0;
+        for (int j = 0; j < m; j++) {
+            double v = input[coords[j]];
+            k.anchor[j] = (float) v;
+            mean += v;
+        }
+        mean /= m;
+        double c2 = 0;
+        for (int j = 0; j < m; j++) {
+            double d = k.anchor[j] - mean;
+            c2 += d * d;
+        }
+        k.contrast2 = Double.isFinite(c2) ? (float) c2 : -1;
+        k.cls = Double.isFinite(c2) ? cls : -1;
+        k.u = (float) u;
+        k.margin = (float) margin;
+        k.length = 1;
+        return false;
+    }
+
+    private static int[] pick(int width, int m, SplittableRandom r) {
+        int[] all = new int[width];
+        for (int i = 0; i < width; i++) {
+            all[i] = i;
+        }
+        for (int i = 0; i < m; i++) {
+            int j = i + r.nextInt(width - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        int[] out = java.util.Arrays.copyOf(all, m);
+        java.util.Arrays.sort(out);
+        return out;
+    }
+}
