@@ -143,7 +143,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     private boolean fewStale = true;
 
     /** {@code run_near}'s default: see {@link Runs}. */
-    public static final double RUN_NEAR = Double.parseDouble(System.getProperty("moat.runs.near", "0.5"));
+    public static final double RUN_NEAR = 0.5;
 
     private final Runs runs;
 

@@ -54,12 +54,6 @@ public final class Runs {
     /** The largest difference of u = -log10(1 - top-1 confidence) within a run. */
     public static final double U_TOLERANCE = 0.3;
 
-    static final boolean BIT = Boolean.parseBoolean(System.getProperty("moat.runs.bit", "true"));
-
-    static final double MARGIN_RELATIVE = Double.parseDouble(System.getProperty("moat.runs.mrel", "0"));
-
-    static final boolean LOG_WEIGHT = Boolean.parseBoolean(System.getProperty("moat.runs.log", "false"));
-
     private final double near;
     private final double marginTolerance;
     private final double uTolerance;
@@ -74,8 +68,6 @@ public final class Runs {
         int cls = -1;
         float u;
         float margin;
-        /** Queries in the run so far, its anchor included. */
-        int length;
     }
 
     /**
@@ -84,11 +76,7 @@ public final class Runs {
      * @param seed the seed of the sampled coordinates (secret in production)
      */
     public Runs(double near, long seed) {
-        this(
-                near,
-                Double.parseDouble(System.getProperty("moat.runs.m", String.valueOf(MARGIN_TOLERANCE))),
-                Double.parseDouble(System.getProperty("moat.runs.u", String.valueOf(U_TOLERANCE))),
-                seed);
+        this(near, MARGIN_TOLERANCE, U_TOLERANCE, seed);
     }
 
     Runs(double near, double marginTolerance, double uTolerance, long seed) {
@@ -128,9 +116,8 @@ public final class Runs {
         int m = coords.length;
         if (k.cls == cls
                 && k.anchor != null
-                && (!BIT || (margin < HESITANT) == (k.margin < HESITANT))
-                && Math.abs(margin - k.margin)
-                        <= Math.max(marginTolerance, MARGIN_RELATIVE * Math.max(margin, k.margin))
+                && (margin < HESITANT) == (k.margin < HESITANT)
+                && Math.abs(margin - k.margin) <= marginTolerance
                 && Math.abs(u - k.u) <= uTolerance) {
             double d2 = 0;
             float[] a = k.anchor;
@@ -140,9 +127,7 @@ public final class Runs {
             }
             // NaN never joins
             if (d2 <= near * near * k.contrast2) {
-                // the run's 2nd, 4th, 8th, ... member counts: a run of L counts 1 + floor(log2 L) times
-                int l = ++k.length;
-                return (l & (l - 1)) != 0 || !LOG_WEIGHT;
+                return true;
             }
         }
         if (k.anchor == null) {
@@ -164,7 +149,6 @@ public final class Runs {
         k.cls = Double.isFinite(c2) ? cls : -1;
         k.u = (float) u;
         k.margin = (float) margin;
-        k.length = 1;
         return false;
     }
 

@@ -167,7 +167,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * A key reports once its window holds this many answers: a streaming key's window fills slowly
      * (a run counts once, see {@link Runs}), and its situations are as good a sample of honest answers.
      */
-    static final int REPORT_MIN = Integer.getInteger("moat.runs.reportmin", 50);
+    static final int REPORT_MIN = 50;
 
     static final Set<String> PARAMS = Set.of(
             "window",
