@@ -176,6 +176,11 @@ class RunsTest {
                     search.observe(x, answer);
                 }
             }
+
+            @Override
+            public String name() {
+                return "padded-line-search";
+            }
         };
         double[] plain = hesitantShares(new LineSearch(w.attackerRows(), 54, 0.01), w::predict, 1_000);
         double[] withCopies = hesitantShares(padded, w::predict, 2_000);
