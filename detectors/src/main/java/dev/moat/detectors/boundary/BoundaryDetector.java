@@ -176,7 +176,8 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         }
         if (runs.enabled()) {
             int cls = prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
-            if (runs.joins(s.run, input, cls, Rows.top1(prediction), m)) {
+            boolean trusted = s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk;
+            if (runs.joins(s.run, input, cls, Rows.top1(prediction), m, trusted)) {
                 // a repeat of the key's current situation: its first answer already counts for it
                 return;
             }

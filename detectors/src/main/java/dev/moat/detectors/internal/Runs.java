@@ -61,6 +61,17 @@ public final class Runs {
     private int width = -1;
     private int[] coords;
 
+    /** The population's mean input on the sampled coordinates (trusted keys' anchors), and how many taught it. */
+    private double[] population;
+
+    private long populationSeen;
+
+    /** Anchors of trusted keys before the population's mean is used (until then nothing joins a run). */
+    static final int POPULATION_MIN = 64;
+
+    /** The population's mean is a running mean of this many anchors, then an exponentially weighted one. */
+    static final int POPULATION_MEMORY = 1024;
+
     /** One key's current run: its anchor's sampled values, contrast, class, u and margin. */
     public static final class Key {
         float[] anchor;
@@ -101,12 +112,21 @@ public final class Runs {
      * the anchor of a new one.
      */
     public boolean joins(Key k, double[] input, int cls, double confidence, double margin) {
+        return joins(k, input, cls, confidence, margin, false);
+    }
+
+    /**
+     * As {@link #joins(Key, double[], int, double, double)}; a {@code trusted} key's anchors (the
+     * queries that start a run) also teach the population's mean input.
+     */
+    public boolean joins(Key k, double[] input, int cls, double confidence, double margin, boolean trusted) {
         if (near <= 0 || input == null || input.length == 0) {
             return false;
         }
         if (width < 0) {
             width = input.length;
             coords = pick(width, Math.min(COORDINATES, width), new SplittableRandom(seed));
+            population = new double[coords.length];
         }
         if (input.length != width) {
             k.cls = -1;
@@ -144,6 +164,23 @@ public final class Runs {
         for (int j = 0; j < m; j++) {
             double d = k.anchor[j] - mean;
             c2 += d * d;
+        }
+        // the smaller of the anchor's own contrast and its distance from the population's mean input: on
+        // records whose features have scales of their own, the contrast is the features' offsets, not how
+        // records differ, and two unrelated records would be near-copies; before the population has a mean,
+        // nothing joins
+        double p2 = 0;
+        for (int j = 0; j < m; j++) {
+            double d = k.anchor[j] - population[j];
+            p2 += d * d;
+        }
+        c2 = Math.min(c2, populationSeen >= POPULATION_MIN ? p2 : 0);
+        if (trusted && Double.isFinite(p2)) {
+            populationSeen++;
+            double rate = 1.0 / Math.min(populationSeen, POPULATION_MEMORY);
+            for (int j = 0; j < m; j++) {
+                population[j] += rate * (k.anchor[j] - population[j]);
+            }
         }
         k.contrast2 = Double.isFinite(c2) ? (float) c2 : -1;
         k.cls = Double.isFinite(c2) ? cls : -1;

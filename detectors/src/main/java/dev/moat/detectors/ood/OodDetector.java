@@ -599,7 +599,14 @@ public final class OodDetector implements Detector<OodDetector.State> {
             return;
         }
         // a repeat of the key's current situation (see Runs) is not put in the window: its first answer counts
-        boolean repeat = runs.enabled() && runs.joins(s.run, input, cls, c, margin(prediction, cls, c));
+        boolean repeat = runs.enabled()
+                && runs.joins(
+                        s.run,
+                        input,
+                        cls,
+                        c,
+                        margin(prediction, cls, c),
+                        s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk);
         int window = settings.window();
         if (repeat) {
             if (inputs.enabled()) {
