@@ -343,7 +343,9 @@ class HonestTrafficThatLooksLikeProbingTest {
             assertThat(s.suspiciousAt.get(k))
                     .as("%s\n%s", k, s.report())
                     .isNotNull()
-                    .isLessThanOrEqualTo(300L);
+                    // 300 before the runs of session 16 (internal.Runs): the sweep's steps whose answer barely moves
+                    // are near-copies with a near answer and count once; 324-333 measured
+                    .isLessThanOrEqualTo(350L);
             assertThat(s.firstFlag.get(k).scores().get("ood").score()).as(k).isGreaterThanOrEqualTo(0.5);
         }
         assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("peer-"));

@@ -546,8 +546,7 @@ class NarrowAndWideAdaptiveAttackersTest {
                 assertThat(s.extractingAt.get(sy + "-sybil-" + i))
                         .as("%s-sybil-%d\n%s", sy, i, s.report())
                         .isNotNull()
-                        // 100 before the runs of session 16 (internal.Runs): rs-sybil-1 at 101
-                        .isLessThanOrEqualTo(110L);
+                        .isLessThanOrEqualTo(100L);
             }
         }
     }
