@@ -140,13 +140,18 @@ public final class Runs {
                 && Math.abs(margin - k.margin) <= marginTolerance
                 && Math.abs(u - k.u) <= uTolerance) {
             double d2 = 0;
+            int moved = 0;
             float[] a = k.anchor;
             for (int j = 0; j < m; j++) {
-                double d = input[coords[j]] - a[j];
+                double d = input[coords[j]] - (double) a[j];
+                if (Math.abs(d) > Math.ulp(a[j])) {
+                    moved++;
+                }
                 d2 += d * d;
             }
-            // NaN never joins
-            if (d2 <= near * near * k.contrast2) {
+            // a repeat moves no sampled coordinate (a re-send) or most of them (a stream's noise); a query that
+            // moves a few (a sweep of one feature, a sparse probe) is a new situation; NaN never joins
+            if ((moved == 0 || 2 * moved >= m) && d2 <= near * near * k.contrast2) {
                 return true;
             }
         }
