@@ -987,7 +987,7 @@ public class HonestDataShapesTest {
     /**
      * Pinned, an honest false positive left (fails when it closes; session 16, branch streams): night
      * cameras (the scene at a gain of 0.12-0.2 over 3-6 levels) whose scenes the model is unsure of
-     * are still flagged by {@code boundary} (11 of 19 at 784 inputs, was 14; 3-5 with a rule that
+     * are still flagged by {@code boundary} (8 of 19 at 784 inputs, was 14; 3-5 with a rule that
      * measured the distance against the anchor's own contrast only, which let unrelated records
      * sorted by answer pass for near-copies; the others flagged are {@code prada}'s, pinned below). Their noise flips such a scene's top-1 class from frame to
      * frame, so its frames start new runs (a run keeps its top-1 class: a bisection's last steps

@@ -62,6 +62,25 @@ class RunsTest {
     }
 
     @Test
+    void aMoveOfAFewCoordinatesIsANewSituationAndAnExactRepeatIsNot() {
+        Random r = new Random(4);
+        Runs runs = taught(r, 13);
+        Runs.Key k = new Runs.Key();
+        double[] x = image(r, 13);
+        assertThat(runs.joins(k, x, 2, 0.95, 0.9)).isFalse();
+        assertThat(runs.joins(k, x.clone(), 2, 0.95, 0.9)).as("a re-send").isTrue();
+        double[] swept = x.clone();
+        swept[5] += 0.5;
+        assertThat(runs.joins(k, swept, 2, 0.95, 0.9))
+                .as("one feature of 13 moved")
+                .isFalse();
+        double[] noisy = noisy(swept, r, 0.05);
+        assertThat(runs.joins(k, noisy, 2, 0.95, 0.9))
+                .as("every feature moved a little")
+                .isTrue();
+    }
+
+    @Test
     void theDecisionIsTheSameUnderAnyScaleAndOffsetOfTheInputs() {
         String unit = decisions(1, 0);
         assertThat(unit).contains("j").contains("n");
