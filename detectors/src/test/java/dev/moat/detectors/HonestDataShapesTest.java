@@ -143,7 +143,13 @@ public class HonestDataShapesTest {
         // the attackers' last verdict (how each detector saw them at the end)
         new TreeMap<>(s.last).forEach((key, v) -> {
             if (!key.startsWith("honest")) {
-                System.out.printf(Locale.ROOT, "  %-16s last:%n", key);
+                Verdict first = s.firstFlag.get(key);
+                System.out.printf(
+                        Locale.ROOT,
+                        "  %-16s first flag: %s%n  %-16s last:%n",
+                        key,
+                        first == null ? "none" : firing(s, key),
+                        key);
                 new TreeMap<>(v.scores()).forEach((d, sc) -> {
                     if (d.equals("ood") || d.equals("boundary") || sc.score() >= 0.3) {
                         System.out.printf(Locale.ROOT, "      %-9s %.2f %s%n", d, sc.score(), sc.reason());

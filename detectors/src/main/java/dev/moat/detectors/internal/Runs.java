@@ -14,15 +14,21 @@ import java.util.SplittableRandom;
  *
  * <ul>
  *   <li>its answer is near the run's first answer (the <em>anchor</em>, not the previous one, so a
- *       run cannot drift): the same top-1 class, a top-1 minus top-2 margin within {@value
- *       #MARGIN_TOLERANCE}, and a confidence within {@value #U_TOLERANCE} on u = -log10(1 - c)
- *       (three of {@code ood}'s bins); and
+ *       run cannot drift): the same top-1 class, both hesitant (margin under {@value #HESITANT}) or
+ *       neither, a top-1 minus top-2 margin within {@value #MARGIN_TOLERANCE}, and a confidence
+ *       within {@value #U_TOLERANCE} on u = -log10(1 - c) (three of {@code ood}'s bins); and
  *   <li>its input is a near-copy of the anchor's: on {@value #COORDINATES} coordinates drawn from a
- *       secret generator (all of them on narrower inputs), its distance to the anchor is at most
- *       {@code near} (0.5) times the anchor's own contrast there (the root of the sum of squared
- *       deviations of the anchor's sampled values from their mean). Width-free (the same number of
- *       coordinates at any width) and scale-free (any {@code a x + b} of the inputs gives the same
- *       decision), so no unit of the data is assumed.
+ *       secret generator (all of them on narrower inputs), it moves none of them (a re-send) or at
+ *       least half (a stream's noise; a sweep of one feature or a sparse probe is a new situation),
+ *       and its distance to the anchor is at most {@code near} (0.5) times the smaller of the
+ *       anchor's own contrast there (the root of the sum of squared deviations of its sampled values
+ *       from their mean) and its distance from the population's mean input (a running mean of
+ *       trusted keys' anchors, {@value #POPULATION_MEMORY} of them at most; before {@value
+ *       #POPULATION_MIN}, nothing joins). The contrast alone is the features' offsets on records
+ *       whose features have scales of their own, under which two unrelated records are near-copies;
+ *       the population's mean bounds it by how far records lie from each other. Width-free (the same
+ *       number of coordinates at any width) and scale-free (any {@code a x + b} of the inputs gives
+ *       the same decision), so no unit of the data is assumed.
  * </ul>
  *
  * Otherwise the query starts a new run and becomes its anchor. A run counts once: the detectors
@@ -31,14 +37,17 @@ import java.util.SplittableRandom;
  *
  * <p>Why a thief gains little: to hide an answer he must send a near-copy of a query he has just
  * sent and get (nearly) the same answer, which teaches him close to nothing new; a thief who moves
- * his queries further than half of their contrast, or whose answers change, is counted as before.
- * What he can gain is measured in the detectors' README ("Honest streams whose answers come in
- * runs"): consecutive bisection steps on the same side of a boundary whose margins are within
- * {@value #MARGIN_TOLERANCE}.
+ * his queries further, in fewer coordinates, or whose answers change, is counted as before; sorting
+ * a batch by answer does not make its inputs near-copies. What he can gain is measured in the
+ * detectors' README ("Honest streams whose answers come in runs") and pinned in {@code RunsTest}:
+ * consecutive bisection steps on the same side of a boundary whose margins are within {@value
+ * #MARGIN_TOLERANCE}; small perturbations around a boundary point (about half count); and a trusted
+ * key that drags the population's mean far from the data brings back the contrast alone.
  *
- * <p>Cost: one per detector instance (the sampled coordinates, fixed at the first width seen), and
- * per key a {@link Key} ({@value #COORDINATES} floats); per query at most {@value #COORDINATES}
- * differences, allocation-free once the key's anchor exists.
+ * <p>Cost: per detector instance the sampled coordinates (fixed at the first width seen) and the
+ * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats); per query at most
+ * {@value #COORDINATES} differences (twice for a query that starts a run), allocation-free once the
+ * key's anchor exists.
  */
 public final class Runs {
 
