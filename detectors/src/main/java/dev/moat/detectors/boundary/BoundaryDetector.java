@@ -25,6 +25,10 @@ import java.util.Set;
  * {@code tolerance} (0.1), so a huge window cannot turn a trivial difference into an alarm; z is the
  * normal approximation of the binomial test. Score 0 at z = {@code z_low} (3), 1 at z = {@code
  * z_high} (8), once {@code min_queries} (50) answers are in the window.
+ *
+ * <p>A query that repeats the key's current situation (a near-copy of its run's first query with a
+ * near answer, see {@link Runs}; {@code run_near}, 0.5, 0 turns it off; {@code run_seed}) is not put in
+ * the window: a camera sending every frame of a scene counts the scene once.
  */
 public final class BoundaryDetector implements Detector<BoundaryDetector.State> {
 
@@ -67,7 +71,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
                     p.number("tolerance", 0.1, 0, 1),
                     p.number("z_low", 3, 0, 100),
                     p.number("z_high", 8, 0, 100),
-                    p.number("run_near", RUN_NEAR, 0, 10),
+                    p.number("run_near", Runs.DEFAULT_NEAR, 0, 10),
                     raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null);
             if (s.zHigh <= s.zLow) {
                 throw p.fail("z_high", s.zHigh, "greater than z_low (" + s.zLow + ")");
@@ -141,9 +145,6 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     private int few;
     private long fewAt = Long.MIN_VALUE;
     private boolean fewStale = true;
-
-    /** {@code run_near}'s default: see {@link Runs}. */
-    public static final double RUN_NEAR = 0.5;
 
     private final Runs runs;
 

@@ -51,6 +51,9 @@ import java.util.SplittableRandom;
  */
 public final class Runs {
 
+    /** {@code run_near}'s default in {@code ood} and {@code boundary}. */
+    public static final double DEFAULT_NEAR = 0.5;
+
     /** Coordinates compared (all of them on narrower inputs). */
     public static final int COORDINATES = 32;
 

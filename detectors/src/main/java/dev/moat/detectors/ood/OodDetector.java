@@ -34,6 +34,12 @@ import java.util.Set;
  * lets honest D+ reach 0.16, too close. The small alpha keeps short windows (where chance D+ is
  * larger) from alarming: at 100 answers p &lt; 1e-4 needs D+ &gt; 0.21.
  *
+ * <p><b>Runs.</b> A query that repeats the key's current situation (a near-copy of its run's first
+ * query with a near answer, see {@link Runs}; {@code run_near}, 0.5, 0 turns it off; {@code
+ * run_seed}) is not put in the window, though its input still goes to the input reference and the
+ * spread test: a camera sending every frame of a scene counts the scene once. Keys report their
+ * window every 200 queries once it holds {@value #REPORT_MIN} answers.
+ *
  * <p><b>Peers who differ.</b> Those thresholds hold for customers as alike as the fixtures'. Where
  * each customer's data sit at their own level (sensors at their own levels: the 13-input series
  * model's ordinary keys, level 50 +- 10, reached D+ 0.2-0.38 against the others), the least
@@ -308,7 +314,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     p.number("spread_margin", 0.3, 0, 5),
                     p.number("spread_width", 0.2, 0.01, 5),
                     (int) p.integer("spread_max_width", SPREAD_MAX_WIDTH, 0, SPREAD_MAX_WIDTH_LIMIT),
-                    p.number("run_near", dev.moat.detectors.boundary.BoundaryDetector.RUN_NEAR, 0, 10),
+                    p.number("run_near", Runs.DEFAULT_NEAR, 0, 10),
                     raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
                     cdf,
                     Map.of(),
