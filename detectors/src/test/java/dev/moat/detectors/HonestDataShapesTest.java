@@ -143,6 +143,23 @@ public class HonestDataShapesTest {
                 suspicious,
                 attacks,
                 flags(s));
+        // the attackers' last verdict (how each detector saw them at the end)
+        new TreeMap<>(s.last).forEach((key, v) -> {
+            if (!key.startsWith("honest")) {
+                Verdict first = s.firstFlag.get(key);
+                System.out.printf(
+                        Locale.ROOT,
+                        "  %-16s first flag: %s%n  %-16s last:%n",
+                        key,
+                        first == null ? "none" : firing(s, key),
+                        key);
+                new TreeMap<>(v.scores()).forEach((d, sc) -> {
+                    if (d.equals("ood") || d.equals("boundary") || sc.score() >= 0.3) {
+                        System.out.printf(Locale.ROOT, "      %-9s %.2f %s%n", d, sc.score(), sc.reason());
+                    }
+                });
+            }
+        });
     }
 
     // ---- sources ----------------------------------------------------------------------------
@@ -1236,27 +1253,29 @@ public class HonestDataShapesTest {
     }
 
     /**
-     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): cameras
-     * that send every frame of a scene they hold for 40-400 frames (8-bit, sensor noise of 1-3
-     * levels, by day) are flagged by {@code ood} (the one-sided KS of the last 500 top-1
-     * confidences against the peers', D+ 0.48-0.83, past the widest threshold, 0.36-0.60) or {@code
-     * boundary} (22% of the last 200 margins under 0.2 against 0%): twelve of nineteen customers at
-     * 784 inputs, within 200-10,234 rows. Both tests read a window of answers as independent draws;
-     * a camera's window holds two or three scenes, whose confidences are a few values repeated, so
-     * its distribution is whatever those scenes' are. The same cameras with a new scene every frame
-     * are not flagged (the control below), so the data's look is not the cause: the answers' order
-     * is. The attackers are flagged as on the plain digits (JbDA 111-125 rows).
+     * Regression (session 16, branch streams): cameras that send every frame of a scene they hold for
+     * 40-400 frames (8-bit, sensor noise of 1-3 levels, by day) were flagged by {@code ood} (D+
+     * 0.48-0.83 of the last 500 top-1 confidences against the peers') or {@code boundary} (22% of the
+     * last 200 margins under 0.2 against 0%): 12 of 19 customers at 784 inputs, within 200-10,234
+     * rows, because both read a window of answers as independent draws and a camera's window held two
+     * or three scenes. Now a query that is a near-copy of its run's first query (within half of that
+     * query's contrast, or of its distance from the population's mean input if smaller, on 32
+     * secretly sampled coordinates) with a near answer (same top-1, margin within 0.05, u within 0.3)
+     * is not put in their windows ({@code internal.Runs}): no day camera is flagged by either (none at
+     * all in the measured runs). Fails on the code before (12 of 19). The attackers are flagged as
+     * before (JbDA 106-129 rows), and the control (a new scene every frame) flags no one.
      */
     @org.junit.jupiter.api.Test
-    void camerasHoldingAScenePastTheAnswerWindowsAreFlaggedByOodAndBoundary() {
+    void camerasHoldingAScenePastTheAnswerWindowsStayOk() {
         Scenario held = population(new Video(784, 0, 40, 400));
-        List<String> flagged = flaggedHonest(held);
-        org.assertj.core.api.Assertions.assertThat(flagged).as(flags(held)).isNotEmpty();
-        for (String key : flagged) {
+        for (String key : flaggedHonest(held)) {
             org.assertj.core.api.Assertions.assertThat(firing(held, key))
                     .as(flags(held))
-                    .containsAnyOf("ood", "boundary");
+                    .doesNotContain("ood", "boundary");
         }
+        org.assertj.core.api.Assertions.assertThat(flaggedHonest(held))
+                .as(flags(held))
+                .hasSizeLessThanOrEqualTo(1);
         org.assertj.core.api.Assertions.assertThat(held.extractingAt.get("jbda"))
                 .as(flags(held))
                 .isNotNull()
@@ -1265,6 +1284,27 @@ public class HonestDataShapesTest {
         org.assertj.core.api.Assertions.assertThat(flaggedHonest(fresh))
                 .as(flags(fresh))
                 .isEmpty();
+    }
+
+    /**
+     * Pinned, an honest false positive left (fails when it closes; session 16, branch streams): night
+     * cameras (the scene at a gain of 0.12-0.2 over 3-6 levels) whose scenes the model is unsure of
+     * are still flagged by {@code boundary} (8 of 19 at 784 inputs, was 14; 3-5 with a rule that
+     * measured the distance against the anchor's own contrast only, which let unrelated records
+     * sorted by answer pass for near-copies; the others flagged are {@code prada}'s, pinned below). Their noise flips such a scene's top-1 class from frame to
+     * frame, so its frames start new runs (a run keeps its top-1 class: a bisection's last steps
+     * alternate sides, and letting a run cross the boundary would hide them), while their confident
+     * scenes fold: the window over-counts the hesitant scenes. Measured ({@code internal.RunsProbe},
+     * {@code -Drunsprobe=video:784:1}): 28-65% of a night camera's frames counted, hesitant share
+     * 0.31-0.72 of all frames, 0.14-0.69 of those counted.
+     */
+    @org.junit.jupiter.api.Test
+    void nightCamerasWhoseUnsureScenesFlipTheirTopClassAreFlaggedByBoundary() {
+        Scenario s = population(new Video(784, 1, 40, 400));
+        long byBoundary = flaggedHonest(s).stream()
+                .filter(k -> firing(s, k).contains("boundary"))
+                .count();
+        org.assertj.core.api.Assertions.assertThat(byBoundary).as(flags(s)).isPositive();
     }
 
     /**

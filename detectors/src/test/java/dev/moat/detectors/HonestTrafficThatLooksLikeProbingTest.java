@@ -330,7 +330,12 @@ class HonestTrafficThatLooksLikeProbingTest {
      * weakened: a per-query rule that let this through would let the attack through. What an
      * operator does for an analysts' tool is give it a route of its own whose policy's escalation
      * stops at perturbing or watermarking (no {@code block}); detectors/README.md, "Honest traffic
-     * that looks like probing".
+     * that looks like probing". Since the runs of session 16 ({@code internal.Runs}) an exact repeat
+     * of the previous query with a near answer counts once: the 50-value sweep's feature (seed 13)
+     * has fewer levels than its grid, so most of its queries repeat the one before (checked below),
+     * and it is no longer flagged in 1,500 rows (it was within 300); what it sends that is new is
+     * what a sweep of its levels sends. A sweep that moves one feature (one coordinate of 13) is no
+     * run: the 25-value sweep is flagged at 120 as before.
      */
     @Test
     void partialDependenceSweepIsALineSearchAndIsFlagged() {
@@ -339,13 +344,23 @@ class HonestTrafficThatLooksLikeProbingTest {
         w.put("partial-dependence-25", HonestProbes.partialDependence(mixed, 12, 25));
         w.put("partial-dependence-50", HonestProbes.partialDependence(mixed, 13, 50));
         Scenario s = run(mixed, 1, w);
-        for (String k : w.keySet()) {
-            assertThat(s.suspiciousAt.get(k))
-                    .as("%s\n%s", k, s.report())
-                    .isNotNull()
-                    .isLessThanOrEqualTo(300L);
-            assertThat(s.firstFlag.get(k).scores().get("ood").score()).as(k).isGreaterThanOrEqualTo(0.5);
+        assertThat(s.suspiciousAt.get("partial-dependence-25"))
+                .as(s.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(300L);
+        assertThat(s.firstFlag.get("partial-dependence-25").scores().get("ood").score())
+                .isGreaterThanOrEqualTo(0.5);
+        QuerySource fifty = HonestProbes.partialDependence(mixed, 13, 50);
+        int repeats = 0;
+        double[] last = null;
+        for (int q = 0; q < 1_000; q++) {
+            double[] x = fifty.next();
+            repeats += java.util.Arrays.equals(x, last) ? 1 : 0;
+            last = x;
         }
+        assertThat(repeats)
+                .as("exact repeats of the previous query in the 50-value sweep")
+                .isGreaterThan(500);
         assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("peer-"));
     }
 

@@ -156,6 +156,7 @@ final class PolicySection {
             "min_queries", new long[] {1, 100_000},
             "min_keys", new long[] {1, 100_000},
             "input_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
+            "run_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
             "spread_max_width", new long[] {0, 65_536});
     private static final Map<String, double[]> OOD_NUMBERS = Map.of(
             "d_low", new double[] {0, 1},
@@ -163,6 +164,7 @@ final class PolicySection {
             "alpha", new double[] {0, 1},
             "max_widening", new double[] {1, 10},
             "input_near", new double[] {0, 10},
+            "run_near", new double[] {0, 10},
             "spread_margin", new double[] {0, 5},
             "spread_width", new double[] {0.01, 5});
 

@@ -6,6 +6,7 @@ import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
+import dev.moat.detectors.internal.Runs;
 import java.util.Map;
 import java.util.Set;
 
@@ -24,6 +25,10 @@ import java.util.Set;
  * {@code tolerance} (0.1), so a huge window cannot turn a trivial difference into an alarm; z is the
  * normal approximation of the binomial test. Score 0 at z = {@code z_low} (3), 1 at z = {@code
  * z_high} (8), once {@code min_queries} (50) answers are in the window.
+ *
+ * <p>A query that repeats the key's current situation (a near-copy of its run's first query with a
+ * near answer, see {@link Runs}; {@code run_near}, 0.5, 0 turns it off; {@code run_seed}) is not put in
+ * the window: a camera sending every frame of a scene counts the scene once.
  */
 public final class BoundaryDetector implements Detector<BoundaryDetector.State> {
 
@@ -37,7 +42,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             "min_keys",
             "tolerance",
             "z_low",
-            "z_high");
+            "z_high",
+            "run_near",
+            "run_seed");
 
     /** Validated parameters; {@code referenceShare} is NaN when learned from the population. */
     public record Settings(
@@ -49,7 +56,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             int minKeys,
             double tolerance,
             double zLow,
-            double zHigh) {
+            double zHigh,
+            double runNear,
+            Long runSeed) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             Settings s = new Settings(
@@ -61,7 +70,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
                     (int) p.integer("min_keys", 5, 1, 100_000),
                     p.number("tolerance", 0.1, 0, 1),
                     p.number("z_low", 3, 0, 100),
-                    p.number("z_high", 8, 0, 100));
+                    p.number("z_high", 8, 0, 100),
+                    p.number("run_near", Runs.DEFAULT_NEAR, 0, 10),
+                    raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null);
             if (s.zHigh <= s.zLow) {
                 throw p.fail("z_high", s.zHigh, "greater than z_low (" + s.zLow + ")");
             }
@@ -79,6 +90,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         }
 
         long queries;
+        /** The key's current run of answers (see {@link Runs}): its members after the first are not counted. */
+        final Runs.Key run = new Runs.Key();
+
         int slot = -1;
         double reference = Double.NaN;
         double z = Double.NaN;
@@ -109,7 +123,9 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
                         parsed.minKeys(),
                         parsed.tolerance(),
                         parsed.zLow(),
-                        parsed.zHigh())
+                        parsed.zHigh(),
+                        parsed.runNear(),
+                        parsed.runSeed())
                 : parsed;
         return Factory.of(NAME, () -> new BoundaryDetector(s));
     }
@@ -130,8 +146,13 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     private long fewAt = Long.MIN_VALUE;
     private boolean fewStale = true;
 
+    private final Runs runs;
+
     public BoundaryDetector(Settings settings) {
         this.settings = settings;
+        this.runs = new Runs(
+                settings.runNear(),
+                settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong());
         int n = Math.max(1, Math.min(settings.minKeys(), 1024));
         this.fewSlots = new int[n];
         this.fewShares = new double[n];
@@ -153,6 +174,14 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double m = Rows.margin(prediction);
         if (Double.isNaN(m)) {
             return;
+        }
+        if (runs.enabled()) {
+            int cls = prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
+            boolean trusted = s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk;
+            if (runs.joins(s.run, input, cls, Rows.top1(prediction), m, trusted)) {
+                // a repeat of the key's current situation: its first answer already counts for it
+                return;
+            }
         }
         int window = settings.window();
         s.add(m < settings.margin());

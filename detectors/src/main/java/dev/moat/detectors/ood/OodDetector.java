@@ -5,6 +5,7 @@ import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
+import dev.moat.detectors.internal.Runs;
 import dev.moat.detectors.stats.KolmogorovSmirnov;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +33,12 @@ import java.util.Set;
  * third natural, a third noisy, a third shifted) stayed around 0.23-0.29; a 200-answer window
  * lets honest D+ reach 0.16, too close. The small alpha keeps short windows (where chance D+ is
  * larger) from alarming: at 100 answers p &lt; 1e-4 needs D+ &gt; 0.21.
+ *
+ * <p><b>Runs.</b> A query that repeats the key's current situation (a near-copy of its run's first
+ * query with a near answer, see {@link Runs}; {@code run_near}, 0.5, 0 turns it off; {@code
+ * run_seed}) is not put in the window, though its input still goes to the input reference and the
+ * spread test: a camera sending every frame of a scene counts the scene once. Keys report their
+ * window every 200 queries once it holds {@value #REPORT_MIN} answers.
  *
  * <p><b>Peers who differ.</b> Those thresholds hold for customers as alike as the fixtures'. Where
  * each customer's data sit at their own level (sensors at their own levels: the 13-input series
@@ -161,6 +168,13 @@ public final class OodDetector implements Detector<OodDetector.State> {
     public static final String NAME = "ood";
     static final int BINS = 40;
     static final int REPORT_EVERY = 200;
+
+    /**
+     * A key reports once its window holds this many answers: a streaming key's window fills slowly
+     * (a run counts once, see {@link Runs}), and its situations are as good a sample of honest answers.
+     */
+    static final int REPORT_MIN = 50;
+
     static final Set<String> PARAMS = Set.of(
             "window",
             "min_queries",
@@ -174,6 +188,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
             "spread_margin",
             "spread_width",
             "spread_max_width",
+            "run_near",
+            "run_seed",
             "reference_confidences");
 
     /** A window entry's bin byte carries this bit when the answer's input was near the peers' inputs. */
@@ -257,6 +273,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
             double spreadMargin,
             double spreadWidth,
             int spreadMaxWidth,
+            double runNear,
+            Long runSeed,
             double[] referenceCdf,
             Map<Integer, double[]> classCdfs,
             Map<Long, double[]> pairCdfs) {
@@ -296,6 +314,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     p.number("spread_margin", 0.3, 0, 5),
                     p.number("spread_width", 0.2, 0.01, 5),
                     (int) p.integer("spread_max_width", SPREAD_MAX_WIDTH, 0, SPREAD_MAX_WIDTH_LIMIT),
+                    p.number("run_near", Runs.DEFAULT_NEAR, 0, 10),
+                    raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
                     cdf,
                     Map.of(),
                     Map.of());
@@ -319,6 +339,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
         int next;
         int filled;
         long queries;
+        /** Answers put in the window (the first of each run, see {@link Runs}): the reports' and scores' clock. */
+        long counted;
+
+        /** The key's current run of answers (see {@link Runs}): its members after the first are not counted. */
+        final Runs.Key run = new Runs.Key();
+
         int slot = -1;
         double d = Double.NaN;
         double p = 1;
@@ -375,6 +401,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
                         parsed.spreadMargin(),
                         parsed.spreadWidth(),
                         parsed.spreadMaxWidth(),
+                        parsed.runNear(),
+                        parsed.runSeed(),
                         calibration.oodReference(),
                         calibration.oodClassReferences(),
                         calibration.oodPairReferences())
@@ -400,6 +428,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final ClassReferences classes;
     private final InputReference inputs;
     private final SpreadPeers spreadPeers;
+    private final Runs runs;
     private final double[] cdf = new double[BINS];
     private final double[] pooled = new double[BINS];
     private final double[] reference = new double[BINS];
@@ -520,6 +549,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 settings.referenceCdf() == null ? settings.inputNear() : 0,
                 settings.spreadMaxWidth() > 0,
                 settings.inputSeed() != null ? settings.inputSeed() : new java.security.SecureRandom().nextLong());
+        this.runs = new Runs(
+                settings.runNear(),
+                settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong());
         if (spread != null && settings.spreadMaxWidth() > 0) {
             inputs.seed(spread.rows());
             this.spreadPeers = new SpreadPeers(spread.median(), spread.sigma());
@@ -572,7 +604,29 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (Double.isNaN(c)) {
             return;
         }
+        // a repeat of the key's current situation (see Runs) is not put in the window: its first answer counts
+        boolean repeat = runs.enabled()
+                && runs.joins(
+                        s.run,
+                        input,
+                        cls,
+                        c,
+                        margin(prediction, cls, c),
+                        s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk);
         int window = settings.window();
+        if (repeat) {
+            if (inputs.enabled()) {
+                boolean trusted = s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk;
+                int self = System.identityHashCode(s);
+                if (trusted && vouches(s, input.length)) {
+                    inputs.offer(input, self);
+                }
+                judgeSpread(s, input, trusted);
+            }
+            s.queries++;
+            report(s, now);
+            return;
+        }
         if (s.filled == (s.window == null ? 0 : s.window.length / 2) && s.filled < window) {
             // grown while it fills (next == filled until then), up to the window: from 8 answers (16 bytes), by 4
             // answers (8 bytes, the heap's alignment: at most 3 answers' room unused) up to 64, then by half;
@@ -606,9 +660,30 @@ public final class OodDetector implements Detector<OodDetector.State> {
                         : classes.code(cls, s.slot >= 0 && s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now));
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
-        // keys report before their window is full, so the reference exists soon after start-up
-        int reportEvery = Math.min(window, REPORT_EVERY);
-        if (s.filled >= reportEvery && s.queries % reportEvery == 0 && settings.referenceCdf() == null) {
+        s.counted++;
+        report(s, now);
+        // the statistic moves little per query: recompute every 10 answers
+        if (s.counted % 10 == 0 || s.filled == settings.minQueries()) {
+            s.spreadScore = (float) spreadScore(s);
+            s.score = Math.max(computeScore(s, now), s.spreadScore);
+            if (trusted && s.score >= KeyPopulation.TRUSTED_BELOW) {
+                inputs.drop(System.identityHashCode(s));
+                spreadPeers.drop(System.identityHashCode(s));
+            }
+        }
+    }
+
+    /**
+     * Every {@value #REPORT_EVERY} queries (or the window, if shorter) the key reports its window to
+     * the peers' reference, once it holds {@link #REPORT_MIN} answers: keys report before their window
+     * is full, so the reference exists soon after start-up, and a streaming key's window (a run counts
+     * once) fills more slowly than its queries come.
+     */
+    private void report(State s, long now) {
+        int reportEvery = Math.min(settings.window(), REPORT_EVERY);
+        if (s.filled >= Math.min(reportEvery, REPORT_MIN)
+                && s.queries % reportEvery == 0
+                && settings.referenceCdf() == null) {
             cdfOf(s, cdf);
             int had = s.slot;
             s.slot = population.report(s.slot, s, cdf, s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now);
@@ -618,15 +693,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
             classes.report(s.slot, s.window, s.filled);
             if (reportsSinceSpread != Integer.MAX_VALUE) {
                 reportsSinceSpread++;
-            }
-        }
-        // the statistic moves little per query: recompute every 10 answers
-        if (s.queries % 10 == 0 || s.filled == settings.minQueries()) {
-            s.spreadScore = (float) spreadScore(s);
-            s.score = Math.max(computeScore(s, now), s.spreadScore);
-            if (trusted && s.score >= KeyPopulation.TRUSTED_BELOW) {
-                inputs.drop(System.identityHashCode(s));
-                spreadPeers.drop(System.identityHashCode(s));
             }
         }
     }

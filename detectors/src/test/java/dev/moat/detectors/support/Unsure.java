@@ -332,7 +332,12 @@ public abstract class Unsure extends HonestDomain {
 
     /** Tramer's line search between the attacker's own 300 natural records, to margin 0.05. */
     public QuerySource lineSearch(long seed) {
-        return new LineSearch(records(new Random(seed), 300), seed, 0.05);
+        return lineSearch(seed, 0.05);
+    }
+
+    /** A line search that stops at an answer with a top-1 minus top-2 margin under {@code margin}. */
+    public QuerySource lineSearch(long seed, double margin) {
+        return new LineSearch(records(new Random(seed), 300), seed, margin);
     }
 
     /**

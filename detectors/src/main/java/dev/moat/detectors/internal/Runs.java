@@ -1,0 +1,224 @@
+package dev.moat.detectors.internal;
+
+import java.util.SplittableRandom;
+
+/**
+ * Answers that come in runs: a customer who streams (a camera sending every frame of a scene it
+ * holds, a client re-sending the same record) asks the same question many times in a row, and a
+ * test that reads a key's window of answers as independent draws ({@code ood}'s KS, {@code
+ * boundary}'s share) then sees two or three situations repeated hundreds of times. This class
+ * decides, per query, whether it only repeats the key's current situation, so that the window
+ * counts a situation once.
+ *
+ * <p>A query <em>joins the current run</em> when both
+ *
+ * <ul>
+ *   <li>its answer is near the run's first answer (the <em>anchor</em>, not the previous one, so a
+ *       run cannot drift): the same top-1 class, both hesitant (margin under {@value #HESITANT}) or
+ *       neither, a top-1 minus top-2 margin within {@value #MARGIN_TOLERANCE}, and a confidence
+ *       within {@value #U_TOLERANCE} on u = -log10(1 - c) (three of {@code ood}'s bins); and
+ *   <li>its input is a near-copy of the anchor's: on {@value #COORDINATES} coordinates drawn from a
+ *       secret generator (all of them on narrower inputs), it moves none of them (a re-send) or at
+ *       least half (a stream's noise; a sweep of one feature or a sparse probe is a new situation),
+ *       and its distance to the anchor is at most {@code near} (0.5) times the smaller of the
+ *       anchor's own contrast there (the root of the sum of squared deviations of its sampled values
+ *       from their mean) and its distance from the population's mean input (a running mean of
+ *       trusted keys' anchors, {@value #POPULATION_MEMORY} of them at most; before {@value
+ *       #POPULATION_MIN}, nothing joins). The contrast alone is the features' offsets on records
+ *       whose features have scales of their own, under which two unrelated records are near-copies;
+ *       the population's mean bounds it by how far records lie from each other. Width-free (the same
+ *       number of coordinates at any width) and scale-free (any {@code a x + b} of the inputs gives
+ *       the same decision), so no unit of the data is assumed.
+ * </ul>
+ *
+ * Otherwise the query starts a new run and becomes its anchor. A run counts once: the detectors
+ * put only its anchor in their windows. A query of another width than the first one seen never
+ * joins (and resets the key's anchor); a non-finite value never joins.
+ *
+ * <p>Why a thief gains little: to hide an answer he must send a near-copy of a query he has just
+ * sent and get (nearly) the same answer, which teaches him close to nothing new; a thief who moves
+ * his queries further, in fewer coordinates, or whose answers change, is counted as before; sorting
+ * a batch by answer does not make its inputs near-copies. What he can gain is measured in the
+ * detectors' README ("Honest streams whose answers come in runs") and pinned in {@code RunsTest}:
+ * consecutive bisection steps on the same side of a boundary whose margins are within {@value
+ * #MARGIN_TOLERANCE}; small perturbations around a boundary point (about half count); and a trusted
+ * key that drags the population's mean far from the data brings back the contrast alone.
+ *
+ * <p>Cost: per detector instance the sampled coordinates (fixed at the first width seen) and the
+ * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats); per query at most
+ * {@value #COORDINATES} differences (twice for a query that starts a run), allocation-free once the
+ * key's anchor exists.
+ */
+public final class Runs {
+
+    /** {@code run_near}'s default in {@code ood} and {@code boundary}. */
+    public static final double DEFAULT_NEAR = 0.5;
+
+    /** Coordinates compared (all of them on narrower inputs). */
+    public static final int COORDINATES = 32;
+
+    /** The largest difference of top-1 minus top-2 margins within a run. */
+    public static final double MARGIN_TOLERANCE = 0.05;
+
+    /** A run's answers are all hesitant (top-1 minus top-2 under this, {@code boundary}'s margin) or none. */
+    public static final double HESITANT = 0.2;
+
+    /** The largest difference of u = -log10(1 - top-1 confidence) within a run. */
+    public static final double U_TOLERANCE = 0.3;
+
+    private final double near;
+    private final double marginTolerance;
+    private final double uTolerance;
+    private final long seed;
+    private int width = -1;
+    private int[] coords;
+
+    /** The population's mean input on the sampled coordinates (trusted keys' anchors), and how many taught it. */
+    private double[] population;
+
+    private long populationSeen;
+
+    /** Anchors of trusted keys before the population's mean is used (until then nothing joins a run). */
+    static final int POPULATION_MIN = 64;
+
+    /** The population's mean is a running mean of this many anchors, then an exponentially weighted one. */
+    static final int POPULATION_MEMORY = 1024;
+
+    /** One key's current run: its anchor's sampled values, contrast, class, u and margin. */
+    public static final class Key {
+        float[] anchor;
+        float contrast2;
+        int cls = -1;
+        float u;
+        float margin;
+    }
+
+    /**
+     * @param near the largest distance to the anchor, in units of the anchor's contrast (0: no runs,
+     *     every query counts)
+     * @param seed the seed of the sampled coordinates (secret in production)
+     */
+    public Runs(double near, long seed) {
+        this(near, MARGIN_TOLERANCE, U_TOLERANCE, seed);
+    }
+
+    Runs(double near, double marginTolerance, double uTolerance, long seed) {
+        this.near = near;
+        this.marginTolerance = marginTolerance;
+        this.uTolerance = uTolerance;
+        this.seed = seed;
+    }
+
+    public boolean enabled() {
+        return near > 0;
+    }
+
+    /** u = -log10(1 - c), the scale on which confidences are compared. */
+    public static double u(double confidence) {
+        return -Math.log10(Math.max(1e-12, 1 - confidence));
+    }
+
+    /**
+     * Whether the query ({@code input}, answered with top-1 class {@code cls}, top-1 confidence
+     * {@code confidence} and margin {@code margin}) joins the key's current run; if not, it becomes
+     * the anchor of a new one.
+     */
+    public boolean joins(Key k, double[] input, int cls, double confidence, double margin) {
+        return joins(k, input, cls, confidence, margin, false);
+    }
+
+    /**
+     * As {@link #joins(Key, double[], int, double, double)}; a {@code trusted} key's anchors (the
+     * queries that start a run) also teach the population's mean input.
+     */
+    public boolean joins(Key k, double[] input, int cls, double confidence, double margin, boolean trusted) {
+        if (near <= 0 || input == null || input.length == 0) {
+            return false;
+        }
+        if (width < 0) {
+            width = input.length;
+            coords = pick(width, Math.min(COORDINATES, width), new SplittableRandom(seed));
+            population = new double[coords.length];
+        }
+        if (input.length != width) {
+            k.cls = -1;
+            return false;
+        }
+        double u = u(confidence);
+        int m = coords.length;
+        if (k.cls == cls
+                && k.anchor != null
+                && (margin < HESITANT) == (k.margin < HESITANT)
+                && Math.abs(margin - k.margin) <= marginTolerance
+                && Math.abs(u - k.u) <= uTolerance) {
+            double d2 = 0;
+            int moved = 0;
+            float[] a = k.anchor;
+            for (int j = 0; j < m; j++) {
+                double d = input[coords[j]] - (double) a[j];
+                if (Math.abs(d) > Math.ulp(a[j])) {
+                    moved++;
+                }
+                d2 += d * d;
+            }
+            // a repeat moves no sampled coordinate (a re-send) or most of them (a stream's noise); a query that
+            // moves a few (a sweep of one feature, a sparse probe) is a new situation; NaN never joins
+            if ((moved == 0 || 2 * moved >= m) && d2 <= near * near * k.contrast2) {
+                return true;
+            }
+        }
+        if (k.anchor == null) {
+            k.anchor = new float[m];
+        }
+        double mean = 0;
+        for (int j = 0; j < m; j++) {
+            double v = input[coords[j]];
+            k.anchor[j] = (float) v;
+            mean += v;
+        }
+        mean /= m;
+        double c2 = 0;
+        for (int j = 0; j < m; j++) {
+            double d = k.anchor[j] - mean;
+            c2 += d * d;
+        }
+        // the smaller of the anchor's own contrast and its distance from the population's mean input: on
+        // records whose features have scales of their own, the contrast is the features' offsets, not how
+        // records differ, and two unrelated records would be near-copies; before the population has a mean,
+        // nothing joins
+        double p2 = 0;
+        for (int j = 0; j < m; j++) {
+            double d = k.anchor[j] - population[j];
+            p2 += d * d;
+        }
+        c2 = Math.min(c2, populationSeen >= POPULATION_MIN ? p2 : 0);
+        if (trusted && Double.isFinite(p2)) {
+            populationSeen++;
+            double rate = 1.0 / Math.min(populationSeen, POPULATION_MEMORY);
+            for (int j = 0; j < m; j++) {
+                population[j] += rate * (k.anchor[j] - population[j]);
+            }
+        }
+        k.contrast2 = Double.isFinite(c2) ? (float) c2 : -1;
+        k.cls = Double.isFinite(c2) ? cls : -1;
+        k.u = (float) u;
+        k.margin = (float) margin;
+        return false;
+    }
+
+    private static int[] pick(int width, int m, SplittableRandom r) {
+        int[] all = new int[width];
+        for (int i = 0; i < width; i++) {
+            all[i] = i;
+        }
+        for (int i = 0; i < m; i++) {
+            int j = i + r.nextInt(width - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        int[] out = java.util.Arrays.copyOf(all, m);
+        java.util.Arrays.sort(out);
+        return out;
+    }
+}

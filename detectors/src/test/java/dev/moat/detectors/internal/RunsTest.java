@@ -1,0 +1,318 @@
+package dev.moat.detectors.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.detectors.support.LineSearch;
+import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.traffic.QuerySource;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** {@link Runs}: which queries repeat the key's current situation, and what a thief gets from it. */
+class RunsTest {
+
+    static double[] image(Random r, int n) {
+        double[] x = new double[n];
+        for (int j = 0; j < n; j++) {
+            x[j] = r.nextDouble() < 0.3 ? 10 + 6 * r.nextDouble() : r.nextDouble();
+        }
+        return x;
+    }
+
+    /** A Runs whose population mean was taught by 100 images of {@code width} (a trusted key's). */
+    static Runs taught(Random r, int width) {
+        Runs runs = new Runs(0.5, 7L);
+        Runs.Key t = new Runs.Key();
+        for (int i = 0; i < 100; i++) {
+            runs.joins(t, image(r, width), 0, 0.99, 0.98, true);
+        }
+        return runs;
+    }
+
+    static double[] noisy(double[] x, Random r, double sd) {
+        double[] y = x.clone();
+        for (int j = 0; j < y.length; j++) {
+            y[j] += sd * r.nextGaussian();
+        }
+        return y;
+    }
+
+    @Test
+    void aNearCopyWithANearAnswerJoinsAndAnythingElseStartsARun() {
+        Random r = new Random(1);
+        Runs runs = taught(r, 784);
+        Runs.Key k = new Runs.Key();
+        double[] x = image(r, 784);
+        assertThat(runs.joins(k, x, 3, 0.99, 0.98)).isFalse(); // the anchor
+        assertThat(runs.joins(k, noisy(x, r, 0.3), 3, 0.991, 0.985)).isTrue();
+        assertThat(runs.joins(k, noisy(x, r, 0.3), 4, 0.99, 0.98))
+                .as("another top-1")
+                .isFalse();
+        // now anchored on that query (class 4)
+        assertThat(runs.joins(k, noisy(x, r, 0.3), 4, 0.9, 0.85))
+                .as("u moved by 0.9")
+                .isFalse();
+        assertThat(runs.joins(k, image(r, 784), 4, 0.9, 0.85))
+                .as("another image")
+                .isFalse();
+        assertThat(runs.joins(k, new double[13], 4, 0.9, 0.85))
+                .as("another width")
+                .isFalse();
+    }
+
+    @Test
+    void aMoveOfAFewCoordinatesIsANewSituationAndAnExactRepeatIsNot() {
+        Random r = new Random(4);
+        Runs runs = taught(r, 13);
+        Runs.Key k = new Runs.Key();
+        double[] x = image(r, 13);
+        assertThat(runs.joins(k, x, 2, 0.95, 0.9)).isFalse();
+        assertThat(runs.joins(k, x.clone(), 2, 0.95, 0.9)).as("a re-send").isTrue();
+        double[] swept = x.clone();
+        swept[5] += 0.5;
+        assertThat(runs.joins(k, swept, 2, 0.95, 0.9))
+                .as("one feature of 13 moved")
+                .isFalse();
+        double[] noisy = noisy(swept, r, 0.05);
+        assertThat(runs.joins(k, noisy, 2, 0.95, 0.9))
+                .as("every feature moved a little")
+                .isTrue();
+    }
+
+    @Test
+    void theDecisionIsTheSameUnderAnyScaleAndOffsetOfTheInputs() {
+        String unit = decisions(1, 0);
+        assertThat(unit).contains("j").contains("n");
+        for (double[] ab : new double[][] {{255.0 / 16, 0}, {1 / 16.0, -0.5}, {1000, 3000}}) {
+            assertThat(decisions(ab[0], ab[1]))
+                    .as("a x + b with a=%s b=%s", ab[0], ab[1])
+                    .isEqualTo(unit);
+        }
+    }
+
+    /** Scenes of 10 queries with noise that grows within each scene, through a x + b: j joined, n not. */
+    private static String decisions(double a, double b) {
+        Random r = new Random(2);
+        Runs runs = new Runs(0.5, 7L);
+        Runs.Key t = new Runs.Key();
+        for (int i = 0; i < 100; i++) {
+            double[] z = image(r, 3072);
+            for (int j = 0; j < z.length; j++) {
+                z[j] = a * z[j] + b;
+            }
+            runs.joins(t, z, 0, 0.99, 0.98, true);
+        }
+        Runs.Key k = new Runs.Key();
+        double[] x = image(r, 3072);
+        StringBuilder out = new StringBuilder();
+        for (int q = 0; q < 50; q++) {
+            double[] y = q % 10 == 0 ? image(r, 3072) : noisy(x, r, 0.5 + q % 10);
+            if (q % 10 == 0) {
+                x = y;
+            }
+            double[] z = y.clone();
+            for (int j = 0; j < z.length; j++) {
+                z[j] = a * z[j] + b;
+            }
+            out.append(runs.joins(k, z, 1, 0.9, 0.85) ? 'j' : 'n');
+        }
+        return out.toString();
+    }
+
+    @Test
+    void runsAreAnchoredNotChained() {
+        // a query that drifts a little each time from the last one leaves the run once it is far from its first
+        Random r = new Random(3);
+        Runs runs = taught(r, 784);
+        Runs.Key k = new Runs.Key();
+        double[] x = image(r, 784);
+        runs.joins(k, x, 0, 0.99, 0.98);
+        int joined = 0;
+        double[] y = x;
+        for (int q = 0; q < 200; q++) {
+            y = noisy(y, r, 0.4);
+            if (runs.joins(k, y, 0, 0.99, 0.98)) {
+                joined++;
+            }
+        }
+        assertThat(joined).isLessThan(200).isGreaterThan(0);
+    }
+
+    /** The hesitant share of {@code src}'s answers: of every query, and of the queries {@link Runs} counts. */
+    static double[] hesitantShares(
+            QuerySource src, java.util.function.UnaryOperator<double[]> model, int n, QuerySource teacher) {
+        Runs runs = RunsProbe.taught(teacher, model);
+        Runs.Key k = new Runs.Key();
+        int counted = 0;
+        int hes = 0;
+        int hesCounted = 0;
+        for (int q = 0; q < n; q++) {
+            double[] x = src.next();
+            double[] p = model.apply(x);
+            src.observe(x, p);
+            int cls = p.length == 1 ? (p[0] >= 0.5 ? 1 : 0) : Rows.argmax(p);
+            double m = Rows.margin(p);
+            hes += m < 0.2 ? 1 : 0;
+            if (!runs.joins(k, x, cls, Rows.top1(p), m)) {
+                counted++;
+                hesCounted += m < 0.2 ? 1 : 0;
+            }
+        }
+        return new double[] {(double) hes / n, (double) hesCounted / counted, (double) counted / n};
+    }
+
+    /**
+     * Pinned, what a thief gets from runs (fails when it closes; session 16): Tramer's line search
+     * bisected until the margin is under 0.001 on the 3,072-input digits (1,000 queries): its
+     * consecutive bisection steps on the same side of the boundary, whose margins are within 0.05, are
+     * near-copies of the first with a near answer and count once, so 85% of its queries are counted
+     * and its hesitant share falls from 0.57 to 0.50 ({@code boundary}'s window fills 15% slower and
+     * is 7 points less hesitant). At the fixtures' margin of 0.05 nothing folds (0.29 either way); at
+     * 0.01, 0.45 to 0.42. Tried and dropped: a margin tolerance relative to the margin (a quarter of
+     * it), under which bisection steps never join (each halves the margin) but an unsure camera
+     * scene's frames do not either (0.31-0.73 of a day camera's counted answers hesitant, from 0.02-0.06).
+     */
+    @Test
+    void lineSearchesToATightMarginFoldTheirLastSameSideStepsBypass() {
+        Wide w = new Wide(3072);
+        double[] tight = hesitantShares(new LineSearch(w.attackerRows(), 54, 0.001), w::predict, 1_000, w.honest(2));
+        assertThat(tight[2]).as("share counted").isLessThan(0.95);
+        assertThat(tight[0] - tight[1])
+                .as("hesitant share lost, %s", java.util.Arrays.toString(tight))
+                .isGreaterThan(0.03);
+        double[] fixture = hesitantShares(new LineSearch(w.attackerRows(), 54, 0.05), w::predict, 1_000, w.honest(2));
+        assertThat(fixture[0] - fixture[1])
+                .as(java.util.Arrays.toString(fixture))
+                .isLessThan(0.01);
+    }
+
+    /**
+     * A thief who pads his queries with near-copies gets nothing: they are not counted, so they do
+     * not dilute his window either (before, a confident near-copy of each query halved his share).
+     */
+    @Test
+    void nearCopiesDoNotDilute() {
+        Wide w = new Wide(3072);
+        QuerySource search = new LineSearch(w.attackerRows(), 54, 0.01);
+        QuerySource padded = new QuerySource() {
+            double[] last;
+            boolean copy;
+
+            @Override
+            public double[] next() {
+                copy = last != null && !copy;
+                if (copy) {
+                    return last.clone();
+                }
+                last = search.next();
+                return last;
+            }
+
+            @Override
+            public void observe(double[] x, double[] answer) {
+                if (!copy) {
+                    search.observe(x, answer);
+                }
+            }
+
+            @Override
+            public String name() {
+                return "padded-line-search";
+            }
+        };
+        double[] plain = hesitantShares(new LineSearch(w.attackerRows(), 54, 0.01), w::predict, 1_000, w.honest(2));
+        double[] withCopies = hesitantShares(padded, w::predict, 2_000, w.honest(2));
+        assertThat(withCopies[1])
+                .as("%s %s", java.util.Arrays.toString(plain), java.util.Arrays.toString(withCopies))
+                .isGreaterThanOrEqualTo(plain[1] - 0.02);
+    }
+
+    /**
+     * A boundary point of the wide digits between two of the attacker's rows of different classes,
+     * by bisection to a margin under 0.01 (not sent: the test measures what follows).
+     */
+    static double[] boundaryPoint(Wide w, List<double[]> rows, Random r) {
+        while (true) {
+            double[] a = rows.get(r.nextInt(rows.size()));
+            double[] b = rows.get(r.nextInt(rows.size()));
+            int ca = Rows.argmax(w.predict(a));
+            if (ca == Rows.argmax(w.predict(b))) {
+                continue;
+            }
+            double lo = 0;
+            double hi = 1;
+            for (int step = 0; step < 40; step++) {
+                double mid = (lo + hi) / 2;
+                double[] x = new double[a.length];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = (1 - mid) * a[j] + mid * b[j];
+                }
+                double[] p = w.predict(x);
+                if (Rows.margin(p) < 0.01) {
+                    return x;
+                }
+                if (Rows.argmax(p) == ca) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+        }
+    }
+
+    /**
+     * Pinned, what a thief gets from runs (fails when it closes; session 16): gradient estimation
+     * around boundary points (as HopSkipJump does: many small random perturbations of one boundary
+     * point, each answer's side read) on the 3,072-input digits, 50 perturbations of per-coordinate
+     * sd {@code sd} x 16 around each of 20 boundary points. Perturbations that keep the anchor's top-1
+     * and a margin within 0.05 of its own join its run, so at sd 0.005-0.02 of the range only 44-59%
+     * of them count (97% at 0.05); the hesitant share of what is counted stays that of the queries
+     * (every answer there hesitates), so what the thief gains is a window that fills about twice as
+     * slowly: {@code boundary}'s 50 answers take about 100 such queries.
+     */
+    @Test
+    void perturbationsAroundABoundaryPointCountAboutOnceASideChangeBypass() {
+        Wide w = new Wide(3072);
+        List<double[]> rows = w.attackerRows();
+        for (double sd : new double[] {0.005, 0.02, 0.05}) {
+            Random r = new Random(5);
+            List<double[]> queries = new java.util.ArrayList<>();
+            for (int point = 0; point < 20; point++) {
+                double[] x = boundaryPoint(w, rows, r);
+                for (int q = 0; q < 50; q++) {
+                    queries.add(noisy(x, r, sd * 16));
+                }
+            }
+            java.util.Iterator<double[]> it = queries.iterator();
+            double[] shares = hesitantShares(
+                    new QuerySource() {
+                        @Override
+                        public double[] next() {
+                            return it.next();
+                        }
+
+                        @Override
+                        public String name() {
+                            return "boundary-perturbations";
+                        }
+                    },
+                    w::predict,
+                    queries.size(),
+                    w.honest(2));
+            System.out.printf(
+                    java.util.Locale.ROOT,
+                    "perturbations sd %.3f of the range: hesitant %.2f of queries, %.2f of counted; %.2f counted%n",
+                    sd,
+                    shares[0],
+                    shares[1],
+                    shares[2]);
+            // measured: 0.44 / 0.59 / 0.97 counted, hesitant 1.00 / 1.00 / 0.92 of them (of the queries 1.00 / 1.00 /
+            // 0.93)
+            assertThat(shares[1]).as("hesitant share of counted, sd %s", sd).isGreaterThan(shares[0] - 0.03);
+            if (sd <= 0.02) {
+                assertThat(shares[2]).as("share counted, sd %s", sd).isLessThan(0.7);
+            }
+        }
+    }
+}
