@@ -89,4 +89,25 @@ public final class Rows {
         }
         return second;
     }
+
+    /**
+     * {@code m} distinct coordinates of {@code 0..width-1} drawn with {@code r} (a partial
+     * Fisher-Yates shuffle), sorted: the secret coordinates {@code ood}'s input reference and the
+     * answer runs read. Allocates the draw's scratch once, at the first width a detector sees.
+     */
+    public static int[] sampleCoordinates(int width, int m, java.util.SplittableRandom r) {
+        int[] all = new int[width];
+        for (int i = 0; i < width; i++) {
+            all[i] = i;
+        }
+        for (int i = 0; i < m; i++) {
+            int j = i + r.nextInt(width - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        int[] out = java.util.Arrays.copyOf(all, m);
+        java.util.Arrays.sort(out);
+        return out;
+    }
 }

@@ -137,7 +137,7 @@ public final class Runs {
         }
         if (width < 0) {
             width = input.length;
-            coords = pick(width, Math.min(COORDINATES, width), new SplittableRandom(seed));
+            coords = Rows.sampleCoordinates(width, Math.min(COORDINATES, width), new SplittableRandom(seed));
             population = new double[coords.length];
         }
         if (input.length != width) {
@@ -204,21 +204,5 @@ public final class Runs {
         k.u = (float) u;
         k.margin = (float) margin;
         return false;
-    }
-
-    private static int[] pick(int width, int m, SplittableRandom r) {
-        int[] all = new int[width];
-        for (int i = 0; i < width; i++) {
-            all[i] = i;
-        }
-        for (int i = 0; i < m; i++) {
-            int j = i + r.nextInt(width - i);
-            int t = all[i];
-            all[i] = all[j];
-            all[j] = t;
-        }
-        int[] out = java.util.Arrays.copyOf(all, m);
-        java.util.Arrays.sort(out);
-        return out;
     }
 }

@@ -186,7 +186,8 @@ final class InputReference {
         if (width < 0) {
             width = input.length;
             m = Math.min(DIMS, width);
-            coords = pick(width, m, new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L));
+            coords = dev.moat.detectors.internal.Rows.sampleCoordinates(
+                    width, m, new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L));
         }
         if (input.length != width) {
             return;
@@ -268,7 +269,8 @@ final class InputReference {
         }
         width = rowsByKey.get(0)[0].length;
         m = Math.min(DIMS, width);
-        coords = pick(width, m, new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L));
+        coords = dev.moat.detectors.internal.Rows.sampleCoordinates(
+                width, m, new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L));
         filled = 0;
         for (int k = 0; k < rowsByKey.size(); k++) {
             double[][] key = rowsByKey.get(k);
@@ -374,22 +376,6 @@ final class InputReference {
     /** How many of the principal axes, the least varied, the spread test reads: the smaller half, at least one. */
     private int minorAxes() {
         return Math.max(1, (m + 1) / 2);
-    }
-
-    private static int[] pick(int width, int m, SplittableRandom r) {
-        int[] all = new int[width];
-        for (int i = 0; i < width; i++) {
-            all[i] = i;
-        }
-        for (int i = 0; i < m; i++) {
-            int j = i + r.nextInt(width - i);
-            int t = all[i];
-            all[i] = all[j];
-            all[j] = t;
-        }
-        int[] out = Arrays.copyOf(all, m);
-        Arrays.sort(out);
-        return out;
     }
 
     /** y = L^-1 ((x - centre) / scale) over the sampled coordinates. */
