@@ -26,8 +26,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * images got every honest customer flagged at 784 inputs): video frames (a slowly changing scene,
  * 8-bit, sensor noise of a few levels, day and night), images normalised as torchvision does,
  * L2-normalised text embeddings clustered by topic, tabular records of one-hot categoricals, counts,
- * money and ratios re-sent with small edits, and short windows of 12-bit sensor series with a
- * per-customer offset. Each through the whole engine at the defaults ({@code
+ * money and ratios re-sent with small edits, short windows of 12-bit sensor series with a
+ * per-customer offset, log-mel spectrograms, and (session 16) photographs and objects on a black
+ * background, raw, normalised, from each customer's own camera or augmented. Each through the whole engine at the defaults ({@code
  * Policies.every(Map.of())}), every customer in a tenant of its own: twelve ordinary, four that
  * mostly send two or three classes, a 10x and a 50x heavy one and a bursty one; then random rows,
  * plain JbDA and random-size JbDA on the same model and data. Seeded; nothing timed.

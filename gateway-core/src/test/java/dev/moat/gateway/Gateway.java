@@ -89,6 +89,26 @@ public final class Gateway implements AutoCloseable {
                 ADMIN_TOKEN);
     }
 
+    /**
+     * The digits model's route under the {@code guarded} policy: every per-key detector, top-3
+     * outputs, and the ladder perturb at 0.5, throttle at 0.8, block at 0.95 (upstream {@code
+     * ${UPSTREAM}}).
+     */
+    public static final String GUARDED_DIGITS = """
+            upstreams:
+              tf: {url: "${UPSTREAM}", protocol: tfserving}
+            routes:
+              - {path_prefix: /v1/models/digits, upstream: tf, policy: guarded}
+            policies:
+              guarded:
+                outputs: [{top_k: 3}]
+                detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
+                escalation:
+                  - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
+                  - {at: 0.8, throttle: "5/1m"}
+                  - {at: 0.95, block: 1h}
+            """;
+
     /** The keys, tier and admin sections most tests share. */
     public static String common(String tierLimits) {
         return common(tierLimits, "");

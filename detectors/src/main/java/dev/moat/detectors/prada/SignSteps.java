@@ -690,12 +690,7 @@ final class SignSteps {
             sumSq += (double) k2 * k2;
             innerMax = k2 > innerMax ? k2 : innerMax;
         }
-        if (resolved
-                && agree >= AGREEMENT * moved
-                && !sparseLattice(x, parent, n, moved, median, quantError)
-                && !unitRecordMoves(x, n, median, tol)
-                && !fullRangeFlips(x, parent, n, keyScale)
-                && !uniformOffset(x, parent, n, median, tol)) {
+        if (resolved && agree >= AGREEMENT * moved && !dataMoves(x, parent, n, moved, median, quantError, keyScale)) {
             return true;
         }
         if (flat) {
@@ -717,18 +712,34 @@ final class SignSteps {
                             lowTie,
                             highTie,
                             allLimit);
-            if (flatShape
-                    && roughStep(x, parent, n)
-                    && !fullRangeFlips(x, parent, n, keyScale)
-                    && !naturalSpacing(x, parent, n, median, keyScale)) {
+            if (flatShape && roughStep(x, parent, n) && !twoRecords(x, parent, n, median, keyScale)) {
                 return true;
             }
         }
-        return repeat
-                && !sparseLattice(x, parent, n, moved, median, quantError)
-                && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError)
-                && !fullRangeFlips(x, parent, n, keyScale)
-                && !uniformOffset(x, parent, n, median, (float) (TOLERANCE * median) + quantError);
+        return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
+    }
+
+    /**
+     * The data's own moves, which the equal and repeat shapes do not count (each rule below says what
+     * it exempts and what it lets a thief do): count data's unit ({@link #sparseLattice}), whole-number
+     * records ({@link #unitRecordMoves}), strokes' flips ({@link #fullRangeFlips}) and an offset
+     * ({@link #uniformOffset}); with the equal shape's tolerance.
+     */
+    private boolean dataMoves(
+            float[] x, float[] parent, int n, int moved, float median, float quantError, float keyScale) {
+        float tol = (float) (TOLERANCE * median) + quantError;
+        return sparseLattice(x, parent, n, moved, median, quantError)
+                || unitRecordMoves(x, n, median, tol)
+                || fullRangeFlips(x, parent, n, keyScale)
+                || uniformOffset(x, parent, n, median, tol);
+    }
+
+    /**
+     * Two natural records, which the flat shape does not count: strokes' flips ({@link
+     * #fullRangeFlips}) or moves as large as natural records differ by ({@link #naturalSpacing}).
+     */
+    private boolean twoRecords(float[] x, float[] parent, int n, float median, float keyScale) {
+        return fullRangeFlips(x, parent, n, keyScale) || naturalSpacing(x, parent, n, median, keyScale);
     }
 
     /**
@@ -1255,12 +1266,7 @@ final class SignSteps {
             float d = current[i];
             agree += (d > 0 ? 1 : 0) & (Math.abs(d - median) <= tol ? 1 : 0);
         }
-        if (resolved
-                && agree >= AGREEMENT * moved
-                && !sparseLattice(x, parent, n, moved, median, quantError)
-                && !unitRecordMoves(x, n, median, tol)
-                && !fullRangeFlips(x, parent, n, keyScale)
-                && !uniformOffset(x, parent, n, median, tol)) {
+        if (resolved && agree >= AGREEMENT * moved && !dataMoves(x, parent, n, moved, median, quantError, keyScale)) {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
@@ -1277,16 +1283,11 @@ final class SignSteps {
             if ((flatAll || flatIn)
                     && centred(x, parent, n, lo, hi, innerCount, innerLowEdge, innerHighEdge, lowTie, highTie, allLimit)
                     && roughStep(x, parent, n)
-                    && !fullRangeFlips(x, parent, n, keyScale)
-                    && !naturalSpacing(x, parent, n, median, keyScale)) {
+                    && !twoRecords(x, parent, n, median, keyScale)) {
                 return true;
             }
         }
-        return repeat
-                && !sparseLattice(x, parent, n, moved, median, quantError)
-                && !unitRecordMoves(x, n, median, (float) (TOLERANCE * median) + quantError)
-                && !fullRangeFlips(x, parent, n, keyScale)
-                && !uniformOffset(x, parent, n, median, (float) (TOLERANCE * median) + quantError);
+        return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
     }
 
     /** What {@link #gather} summed: the moves' sum of squares and the largest move. */

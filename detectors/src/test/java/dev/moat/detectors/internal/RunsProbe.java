@@ -45,33 +45,15 @@ class RunsProbe {
 
     /** As above, the population's mean taught by {@code teacher} first (null: by src itself, as a trusted key). */
     static void report(String label, QuerySource src, UnaryOperator<double[]> model, int n, QuerySource teacher) {
-        Runs runs = taught(teacher, model);
-        boolean self = teacher == null;
-        Runs.Key k = new Runs.Key();
-        int counted = 0;
-        int hes = 0;
-        int hesCounted = 0;
-        for (int q = 0; q < n; q++) {
-            double[] x = src.next();
-            double[] p = model.apply(x);
-            src.observe(x, p);
-            int cls = p.length == 1 ? (p[0] >= 0.5 ? 1 : 0) : Rows.argmax(p);
-            double m = Rows.margin(p);
-            boolean h = m < 0.2;
-            hes += h ? 1 : 0;
-            if (!runs.joins(k, x, cls, Rows.top1(p), m, self)) {
-                counted++;
-                hesCounted += h ? 1 : 0;
-            }
-        }
+        double[] shares = RunsTest.hesitantShares(src, model, n, teacher);
         System.out.printf(
                 Locale.ROOT,
                 "%-32s %5d queries, %5d counted (%.2f), hesitant %.2f -> %.2f%n",
                 label,
                 n,
-                counted,
-                (double) counted / n,
-                (double) hes / n,
-                counted == 0 ? 0 : (double) hesCounted / counted);
+                Math.round(shares[2] * n),
+                shares[2],
+                shares[0],
+                Double.isNaN(shares[1]) ? 0 : shares[1]);
     }
 }

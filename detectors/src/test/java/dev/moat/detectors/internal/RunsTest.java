@@ -139,10 +139,15 @@ class RunsTest {
         assertThat(joined).isLessThan(200).isGreaterThan(0);
     }
 
-    /** The hesitant share of {@code src}'s answers: of every query, and of the queries {@link Runs} counts. */
+    /**
+     * The hesitant share of {@code src}'s answers: of every query, and of the queries {@link Runs}
+     * counts; and the share counted. The population's mean is taught by {@code teacher} first (null:
+     * by src itself, as a trusted key).
+     */
     static double[] hesitantShares(
             QuerySource src, java.util.function.UnaryOperator<double[]> model, int n, QuerySource teacher) {
         Runs runs = RunsProbe.taught(teacher, model);
+        boolean self = teacher == null;
         Runs.Key k = new Runs.Key();
         int counted = 0;
         int hes = 0;
@@ -154,7 +159,7 @@ class RunsTest {
             int cls = p.length == 1 ? (p[0] >= 0.5 ? 1 : 0) : Rows.argmax(p);
             double m = Rows.margin(p);
             hes += m < 0.2 ? 1 : 0;
-            if (!runs.joins(k, x, cls, Rows.top1(p), m)) {
+            if (!runs.joins(k, x, cls, Rows.top1(p), m, self)) {
                 counted++;
                 hesCounted += m < 0.2 ? 1 : 0;
             }

@@ -66,20 +66,7 @@ class ConsoleIT {
         }
         assumeTrue(present, "chromium/chromium-driver not installed (.ci/run installs them)");
         String keys = Gateway.keyEntries("honest-", "honest-secret-", HONEST, null);
-        gw = Gateway.start(Gateway.common("\"1000000/1m\"", keys) + """
-                upstreams:
-                  tf: {url: "${UPSTREAM}", protocol: tfserving}
-                routes:
-                  - {path_prefix: /v1/models/digits, upstream: tf, policy: guarded}
-                policies:
-                  guarded:
-                    outputs: [{top_k: 3}]
-                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
-                    escalation:
-                      - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
-                      - {at: 0.8, throttle: "5/1m"}
-                      - {at: 0.95, block: 1h}
-                """, upstream.baseUri());
+        gw = Gateway.start(Gateway.common("\"1000000/1m\"", keys) + Gateway.GUARDED_DIGITS, upstream.baseUri());
         driveTheAttackerUntilBlocked();
         ChromeOptions options = new ChromeOptions()
                 .setBinary(CHROMIUM)
