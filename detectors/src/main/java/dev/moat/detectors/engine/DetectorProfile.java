@@ -113,6 +113,49 @@ public final class DetectorProfile {
         return new DetectorProfile(factories, tenant, crossKey, config, calibration);
     }
 
+    /**
+     * Each detector's secret seeds: drawn from a {@code SecureRandom} when its parameters leave them
+     * unset, so a key cannot learn which coordinates or rows are sampled.
+     */
+    private static final Map<String, List<String>> SEEDS = Map.of(
+            PradaDetector.NAME, List.of("step_sample_seed"),
+            CrossKeyParents.NAME, List.of("sample_seed"),
+            BoundaryDetector.NAME, List.of("run_seed"),
+            OodDetector.NAME, List.of("input_seed", "run_seed"));
+
+    /**
+     * This profile with every secret seed its config leaves unset derived from {@code base} and the
+     * seed's name (the tenant's pooled {@code prada} too): the same traffic then gets the same
+     * verdicts in every run, which a test or a replay needs and a gateway must not have (a key that
+     * learnt the base would know the samples). Seeds the config sets are kept.
+     */
+    public DetectorProfile seeded(long base) {
+        Map<String, Map<String, Object>> filled = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<String, Object>> e : config.entrySet()) {
+            Map<String, Object> params = new LinkedHashMap<>(e.getValue());
+            fillSeeds(e.getKey(), params, base);
+            if (TenantProfile.NAME.equals(e.getKey())) {
+                Object nested = params.get(PradaDetector.NAME);
+                Map<String, Object> prada = new LinkedHashMap<>();
+                if (nested instanceof Map<?, ?> m) {
+                    m.forEach((k, v) -> prada.put(String.valueOf(k), v));
+                }
+                fillSeeds(TenantProfile.NAME + "." + PradaDetector.NAME, prada, base);
+                params.put(PradaDetector.NAME, prada);
+            }
+            filled.put(e.getKey(), params);
+        }
+        return fromConfig(filled, calibration);
+    }
+
+    private static void fillSeeds(String name, Map<String, Object> params, long base) {
+        String detector = name.substring(name.lastIndexOf('.') + 1);
+        for (String seed : SEEDS.getOrDefault(detector, List.of())) {
+            // by name, not by order: Map.of iterates in an order that changes from JVM to JVM
+            params.putIfAbsent(seed, new java.util.SplittableRandom(base ^ (name + "." + seed).hashCode()).nextLong());
+        }
+    }
+
     /** The calibration the profile's detectors use, or null when they learn their references online. */
     public Calibration calibration() {
         return calibration;
