@@ -1375,7 +1375,14 @@ public class HonestDataShapesTest {
      * moved, crest 1.7-2.05 against the Gaussian limit 2.05, roughness 0.15-0.37 (over the smooth
      * exemption's 0.15: the vibration is fast), so it passes as random-size steps, up to 60 of 300
      * queries. {@code SignSteps} is not this helper's to change; a fast periodic signal's window
-     * difference and a random-size step are both flat and rough.
+     * difference and a random-size step are both flat and rough. Session 17: a window that is its
+     * parent shifted along the series, within half the move ({@link
+     * dev.moat.detectors.prada.ShiftedWindows}), is no step: PRADA alone counts 548 steps on 12 of
+     * these customers over 1,500 rows, was 1,760 (5 keys down to 0-2), the thieves' 36 and 275
+     * unchanged ({@code prada/ShiftedWindowsProbe}); the population still 16 of 19 flagged (3 by
+     * {@code ood}), later (13-1,949 rows): what is left are pairs of windows from two segments of
+     * one state (two periods, two amplitudes), whose query carries more local variation than its
+     * nearest stored window (balance 0.2-0.39 over {@code NaturalPairs}' 0.2).
      */
     @org.junit.jupiter.api.Test
     void vibrationSensorWindowsLookLikeRandomSizeSteps() {

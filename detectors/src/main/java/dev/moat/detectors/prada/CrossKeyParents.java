@@ -731,6 +731,7 @@ public final class CrossKeyParents {
                     // raise rec.scale for good (OutlierQueryTest.oneOutlierRowDoesNotBlindCrossKeyParents)
                     // on a sample of a wide input, the data's last digit moving is no step (SignSteps#lastDigits)
                     float fraction = (float) settings.stepMinFraction();
+                    signSteps.inOrder(m >= inputs[r].length);
                     hit = signSteps.isStepAcross(x, parent, m, fraction, rec.scale, quantError)
                             && !(m < inputs[r].length
                                     && signSteps.lastDigits(inputs[r], x, parent, m, quantError, fraction, rec.scale));

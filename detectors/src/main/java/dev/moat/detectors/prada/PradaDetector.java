@@ -793,6 +793,7 @@ public final class PradaDetector implements Detector<PradaState> {
         // the floor: step_min_fraction of the key's largest value, or of this displacement's if smaller
         // (one outlier query would raise the key's for good); clipping is judged on the displacement itself
         // isStepScaled's answer and prev, in fewer passes without data-dependent branches
+        signSteps.inOrder(!wide || StepSample.whole(s.sampleSize, s.sampleOf));
         return signSteps.isStepKeyed(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev)
                 && !(wide
                         && signSteps.lastDigits(
@@ -901,6 +902,7 @@ public final class PradaDetector implements Detector<PradaState> {
             }
             if (bestBase >= 0 && best > 0) {
                 ByteRows.decode(rows, bestBase, n, parentRaw);
+                signSteps.inOrder(StepSample.whole(s.sampleSize, s.sampleOf));
                 step = signSteps.isFlatScaled(
                         xRaw, parentRaw, n, scale, (float) settings.stepMinFraction(), quantisation(rows, bestBase, n));
                 lastRecentStep = step;

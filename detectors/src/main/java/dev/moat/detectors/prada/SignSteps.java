@@ -128,6 +128,8 @@ final class SignSteps {
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
         this.deltas = new float[dims];
+        this.shiftScratch = new float[dims];
+        this.shiftSpare = new float[dims];
         this.ordered = new float[dims];
         this.moveBits = new int[dims];
         this.spareBits = new int[dims];
@@ -1592,9 +1594,28 @@ final class SignSteps {
      * NaturalPairs}: the same local variation in each, series windows whose seasonal period is short).
      */
     private boolean roughStep(float[] x, float[] parent, int n) {
-        return !Smoothness.smooth(x, parent, n, deltas) && !NaturalPairs.twoRecords(x, parent, n);
+        return !Smoothness.smooth(x, parent, n, deltas)
+                && !NaturalPairs.twoRecords(x, parent, n)
+                && !ShiftedWindows.shifted(x, parent, n, inOrder ? n : StepSample.RUN, shiftScratch, shiftSpare);
     }
+
+    /**
+     * Whether the arrays compared next are the input's coordinates in order (a narrow input, or a
+     * sample that is the whole input), so that {@link ShiftedWindows} may shift along all of them;
+     * else they are a sample's runs of {@value StepSample#RUN} neighbours. The caller sets it before
+     * each test.
+     */
+    void inOrder(boolean inOrder) {
+        this.inOrder = inOrder;
+    }
+
+    private boolean inOrder;
 
     /** {@link #roughStep}'s scratch: the signed moves. */
     private final float[] deltas;
+
+    /** {@link ShiftedWindows}' scratch. */
+    private final float[] shiftScratch;
+
+    private final float[] shiftSpare;
 }

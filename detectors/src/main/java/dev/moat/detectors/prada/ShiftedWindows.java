@@ -1,0 +1,135 @@
+package dev.moat.detectors.prada;
+
+/**
+ * A window moved along its series is no sign step (issue 9, vibration sensors: monitors that send
+ * consecutive 128-sample windows of a machine's vibration were flagged, 18 of 19, by the flat shape).
+ * The flat shape's third exemption, after {@link Smoothness} and {@link NaturalPairs}: a query that
+ * is its parent shifted by h coordinates, to within half the displacement, is the same signal read
+ * later, not the parent plus a step.
+ *
+ * <p>Why it separates them. Two windows of one vibrating machine differ by a sine of the vibration's
+ * frequency plus noise: every compared coordinate moves, by amounts spread as random-size steps'
+ * are, and their local variations are more than half correlated, so neither the smooth nor the
+ * two-records exemption applies. But the query read h samples later is the parent's signal again:
+ * {@code x[t] - p[t + h]} is the noise alone. For a step s from its parent, {@code x[t] - p[t + h] =
+ * p[t] - p[t + h] + s[t]}: at most half of |s| on most coordinates only if s cancels the parent's own
+ * difference along the series, i.e. if the step is (mostly) the parent moved along it, whose answer
+ * a customer gets by sending the next window. On flat regions (a digit's background) the residual
+ * is |s| whatever the shift.
+ *
+ * <p>The test: over the pairs of compared coordinates off the extremes' band (as {@link
+ * NaturalPairs}: clipped values of a saturated walk match at any shift), the median |x[t] - p[t]|
+ * is the displacement's size; for each shift h (both ways) whose pairs (t, t + h) lie inside one run
+ * of neighbouring coordinates (the whole array when it is the input in order, as for inputs of at
+ * most {@code step_coordinates}; else the runs of {@value StepSample#RUN} of {@link StepSample},
+ * which leave shifts of 1-2) the mean |x[t] - p[t + h]| over at least {@value #MIN_PAIRS} pairs; at
+ * the shift of the smallest mean, a median residual of at most {@value #RESIDUAL} of the size is a
+ * shifted window. Shifts up to half the run, so that at least half the window overlaps.
+ *
+ * <p>Measured (2026-11-29, {@code prada/ShiftedWindowsProbe}, PRADA alone, sample seed 7, 400 rows
+ * a key, on the code before): the flat-shape steps of six vibration customers at 128 inputs ({@code
+ * HonestDataShapesTest}'s sensor, counts or volts), 346 of 346 at a residual of 0.00-0.41 of the
+ * size (median 0.18); plain and random-size JbDA on the same sensors, 91 steps, 0.75-1.24. Over
+ * 1,500 rows and 12 customers PRADA now counts 548 steps, was 1,760; the thieves' 36 and 275 are
+ * unchanged. Session 15 tried a shift test that asked the pairs to match within the stored row's
+ * quantisation and found almost no shifts (206 of 16,422 step pairs): the series' own noise is
+ * what the residual must allow. What a thief who read this can do: {@code
+ * ShiftedWindowsTest.shiftedParentsPlusSmallStepsBypass}.
+ *
+ * <p>Cost: only after a flat shape passed and the displacement was rough and no two records: one
+ * pass for the bands, one selection for the size, then about n/2 shifts each way over the pairs
+ * (12,000 absolute differences at 128 coordinates in order, 600 on a sample of runs) and one
+ * selection; no allocation (scratch from {@link SignSteps}).
+ */
+final class ShiftedWindows {
+
+    /** The largest median residual, as a share of the displacement's median move, that reads as a shifted window. */
+    static final double RESIDUAL = 0.5;
+    /** At least this many pairs off the band, at the size and at a shift. */
+    static final int MIN_PAIRS = 48;
+    /** Values within this share of a vector's spread of its lowest or highest compared value are left out. */
+    static final float BAND = 1f / 64;
+
+    private ShiftedWindows() {}
+
+    /**
+     * True if x[0..n) is parent[0..n) shifted along runs of {@code run} neighbouring coordinates (n:
+     * the arrays are the input in order), within the residual (see the class comment); {@code a} and
+     * {@code b} are scratch of at least n floats.
+     */
+    static boolean shifted(float[] x, float[] parent, int n, int run, float[] a, float[] b) {
+        return residual(x, parent, n, run, a, b) <= RESIDUAL;
+    }
+
+    /** The median residual at the best shift over the displacement's median move; NaN when no shift has the pairs. */
+    static double residual(float[] x, float[] parent, int n, int run, float[] a, float[] b) {
+        float xl = Float.POSITIVE_INFINITY;
+        float xh = Float.NEGATIVE_INFINITY;
+        float pl = Float.POSITIVE_INFINITY;
+        float ph = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            xl = Math.min(xl, x[i]);
+            xh = Math.max(xh, x[i]);
+            pl = Math.min(pl, parent[i]);
+            ph = Math.max(ph, parent[i]);
+        }
+        float xLow = xl + BAND * (xh - xl);
+        float xHigh = xh - BAND * (xh - xl);
+        float pLow = pl + BAND * (ph - pl);
+        float pHigh = ph - BAND * (ph - pl);
+        int m = 0;
+        for (int t = 0; t < n; t++) {
+            if (x[t] > xLow && x[t] < xHigh && parent[t] > pLow && parent[t] < pHigh) {
+                a[m++] = Math.abs(x[t] - parent[t]);
+            }
+        }
+        if (m < MIN_PAIRS) {
+            return Double.NaN;
+        }
+        float size = SignSteps.select(a, b, m, m / 2);
+        if (!(size > 0)) {
+            return Double.NaN;
+        }
+        int span = Math.max(1, Math.min(run, n));
+        int maxShift = span / 2;
+        double bestMean = Double.POSITIVE_INFINITY;
+        int best = 0;
+        for (int h = 1; h <= maxShift; h++) {
+            for (int sign = -1; sign <= 1; sign += 2) {
+                int shift = sign * h;
+                double sum = 0;
+                int pairs = 0;
+                for (int base = 0; base < n; base += span) {
+                    int end = Math.min(n, base + span);
+                    for (int t = Math.max(base, base - shift); t < Math.min(end, end - shift); t++) {
+                        float xt = x[t];
+                        float pu = parent[t + shift];
+                        if (xt > xLow && xt < xHigh && pu > pLow && pu < pHigh) {
+                            sum += Math.abs(xt - pu);
+                            pairs++;
+                        }
+                    }
+                }
+                if (pairs >= MIN_PAIRS && sum < bestMean * pairs) {
+                    bestMean = sum / pairs;
+                    best = shift;
+                }
+            }
+        }
+        if (best == 0) {
+            return Double.NaN;
+        }
+        m = 0;
+        for (int base = 0; base < n; base += span) {
+            int end = Math.min(n, base + span);
+            for (int t = Math.max(base, base - best); t < Math.min(end, end - best); t++) {
+                float xt = x[t];
+                float pu = parent[t + best];
+                if (xt > xLow && xt < xHigh && pu > pLow && pu < pHigh) {
+                    a[m++] = Math.abs(xt - pu);
+                }
+            }
+        }
+        return SignSteps.select(a, b, m, m / 2) / size;
+    }
+}
