@@ -1382,7 +1382,10 @@ public class HonestDataShapesTest {
      * unchanged ({@code prada/ShiftedWindowsProbe}); the population still 16 of 19 flagged (3 by
      * {@code ood}), later (13-1,949 rows): what is left are pairs of windows from two segments of
      * one state (two periods, two amplitudes), whose query carries more local variation than its
-     * nearest stored window (balance 0.2-0.39 over {@code NaturalPairs}' 0.2).
+     * nearest stored window (balance 0.2-0.39 over {@code NaturalPairs}' 0.2). With the balance
+     * widened to 0.4 PRADA's steps on them fall 321 -> 36 (1,000 rows), but the population stays
+     * flagged, 17 of 19 in volts: {@code ood} 6, {@code cross_key} 7 (windows read as steps from the
+     * JbDA key's queries), {@code prada} 4 at 758-2,283 rows.
      */
     @org.junit.jupiter.api.Test
     void vibrationSensorWindowsLookLikeRandomSizeSteps() {
