@@ -194,6 +194,80 @@ public class DetectorBenchmarks {
         return k.update();
     }
 
+    /**
+     * {@code prada} on a random-size thief's rows at 128 inputs (the width whose sample is the input in
+     * order): 64 parents, windows of a vibration (a sine of period 3-33 and noise, 12-bit counts), each
+     * followed by 15 children {@code p + eps * U(0, 2) * (+-1)} per coordinate, eps 5 % of the range. Most
+     * children reach the flat shape and its exemptions ({@code Smoothness}, {@code NaturalPairs},
+     * {@code ShiftedWindows}, whose shifts go up to 64 each way here): the slow path that honest rows
+     * barely meet.
+     */
+    @State(Scope.Thread)
+    public static class PradaThief {
+        static final int WIDTH = 128;
+        static final int PARENTS = 64;
+        static final int CHILDREN = 15;
+        Detector<Object> detector;
+        Object state;
+        double[][] inputs;
+        double[][] predictions;
+        int next;
+        long time = 1_000_000;
+
+        @SuppressWarnings("unchecked")
+        @Setup(Level.Trial)
+        public void setUp() {
+            SplittableRandom r = new SplittableRandom(11);
+            int n = PARENTS * (CHILDREN + 1);
+            inputs = new double[n][WIDTH];
+            predictions = new double[n][CLASSES];
+            for (int p = 0; p < PARENTS; p++) {
+                double period = 3 + 30 * r.nextDouble();
+                double amplitude = 100 + 400 * r.nextDouble();
+                double phase = 2 * Math.PI * r.nextDouble();
+                double[] parent = inputs[p * (CHILDREN + 1)];
+                for (int t = 0; t < WIDTH; t++) {
+                    parent[t] = Math.rint(2_000
+                            + amplitude * Math.sin(2 * Math.PI * t / period + phase)
+                            + 15 * (r.nextDouble() - 0.5));
+                }
+                for (int c = 0; c <= CHILDREN; c++) {
+                    int i = p * (CHILDREN + 1) + c;
+                    if (c > 0) {
+                        for (int t = 0; t < WIDTH; t++) {
+                            double step = 0.05 * 4_095 * r.nextDouble(0, 2) * (r.nextBoolean() ? 1 : -1);
+                            inputs[i][t] = Math.max(0, Math.min(4_095, Math.rint(parent[t] + step)));
+                        }
+                    }
+                    predictions[i][p % CLASSES] = 0.9;
+                    predictions[i][(p + 1) % CLASSES] = 0.1;
+                }
+            }
+            detector = (Detector<Object>)
+                    PradaDetector.factory(Map.of("step_sample_seed", 7L)).create();
+            state = detector.newState();
+            for (int k = 0; k < 4 * n; k++) {
+                update();
+            }
+        }
+
+        final double update() {
+            int i = next;
+            next = (i + 1) % inputs.length;
+            double[] x = inputs[i];
+            x[i % WIDTH] += 1e-3;
+            time += 50;
+            detector.update(state, x, predictions[i], time);
+            return detector.score(state, time);
+        }
+    }
+
+    /** The thief's rows of {@link PradaThief}: no budget of its own (it is the slow path's cost). */
+    @Benchmark
+    public double pradaThief(PradaThief k) {
+        return k.update();
+    }
+
     /** Budget: 5 us per query. */
     @Benchmark
     public double volume(Volume k) {
