@@ -56,19 +56,27 @@ final class NaturalPairs {
 
     private NaturalPairs() {}
 
-    /** True if x[0..n) and parent[0..n) read as two records (see the class comment); allocates nothing. */
-    static boolean twoRecords(float[] x, float[] parent, int n) {
-        return measure(x, parent, n, null);
+    /**
+     * True if x[0..n) and parent[0..n) read as two records (see the class comment); {@code edges} is
+     * scratch of at least 4 floats; allocates nothing.
+     */
+    static boolean twoRecords(float[] x, float[] parent, int n, float[] edges) {
+        return measure(x, parent, n, null, edges);
     }
 
     /** {balance, share, pairs} over the pairs off the band (balance and share NaN when D or X + P is 0), for probes. */
     static double[] stats(float[] x, float[] parent, int n) {
         double[] out = new double[3];
-        measure(x, parent, n, out);
+        measure(x, parent, n, out, new float[4]);
         return out;
     }
 
-    private static boolean measure(float[] x, float[] parent, int n, double[] out) {
+    /**
+     * The bounds inside which a value is off the extremes' band ({@value #BAND} of a vector's spread
+     * from its lowest and highest compared value), into {@code out[0..4)}: x's low and high, then the
+     * parent's. Shared with {@link ShiftedWindows}.
+     */
+    static void edges(float[] x, float[] parent, int n, float[] out) {
         float xl = Float.POSITIVE_INFINITY;
         float xh = Float.NEGATIVE_INFINITY;
         float pl = Float.POSITIVE_INFINITY;
@@ -81,10 +89,18 @@ final class NaturalPairs {
         }
         float xb = BAND * (xh - xl);
         float pb = BAND * (ph - pl);
-        float xLow = xl + xb;
-        float xHigh = xh - xb;
-        float pLow = pl + pb;
-        float pHigh = ph - pb;
+        out[0] = xl + xb;
+        out[1] = xh - xb;
+        out[2] = pl + pb;
+        out[3] = ph - pb;
+    }
+
+    private static boolean measure(float[] x, float[] parent, int n, double[] out, float[] edges) {
+        edges(x, parent, n, edges);
+        float xLow = edges[0];
+        float xHigh = edges[1];
+        float pLow = edges[2];
+        float pHigh = edges[3];
         int run = StepSample.RUN;
         double ex = 0;
         double ep = 0;

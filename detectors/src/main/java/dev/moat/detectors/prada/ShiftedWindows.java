@@ -17,8 +17,8 @@ package dev.moat.detectors.prada;
  * a customer gets by sending the next window. On flat regions (a digit's background) the residual
  * is |s| whatever the shift.
  *
- * <p>The test: over the pairs of compared coordinates off the extremes' band (as {@link
- * NaturalPairs}: clipped values of a saturated walk match at any shift), the median |x[t] - p[t]|
+ * <p>The test: over the pairs of compared coordinates off the extremes' band ({@link
+ * NaturalPairs#edges}: clipped values of a saturated walk match at any shift), the median |x[t] - p[t]|
  * is the displacement's size; for each shift h (both ways) whose pairs (t, t + h) lie inside one run
  * of neighbouring coordinates (the whole array when it is the input in order, as for inputs of at
  * most {@code step_coordinates}; else the runs of {@value StepSample#RUN} of {@link StepSample},
@@ -47,8 +47,6 @@ final class ShiftedWindows {
     static final double RESIDUAL = 0.5;
     /** At least this many pairs off the band, at the size and at a shift. */
     static final int MIN_PAIRS = 48;
-    /** Values within this share of a vector's spread of its lowest or highest compared value are left out. */
-    static final float BAND = 1f / 64;
     /** The shift search reads every this-many pair on runs longer than 2 MIN_PAIRS coordinates. */
     static final int COARSE = 4;
 
@@ -65,20 +63,12 @@ final class ShiftedWindows {
 
     /** The median residual at the best shift over the displacement's median move; NaN when no shift has the pairs. */
     static double residual(float[] x, float[] parent, int n, int run, float[] a, float[] b) {
-        float xl = Float.POSITIVE_INFINITY;
-        float xh = Float.NEGATIVE_INFINITY;
-        float pl = Float.POSITIVE_INFINITY;
-        float ph = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            xl = Math.min(xl, x[i]);
-            xh = Math.max(xh, x[i]);
-            pl = Math.min(pl, parent[i]);
-            ph = Math.max(ph, parent[i]);
-        }
-        float xLow = xl + BAND * (xh - xl);
-        float xHigh = xh - BAND * (xh - xl);
-        float pLow = pl + BAND * (ph - pl);
-        float pHigh = ph - BAND * (ph - pl);
+        // b is free until the selections below
+        NaturalPairs.edges(x, parent, n, b);
+        float xLow = b[0];
+        float xHigh = b[1];
+        float pLow = b[2];
+        float pHigh = b[3];
         int m = 0;
         for (int t = 0; t < n; t++) {
             if (x[t] > xLow && x[t] < xHigh && parent[t] > pLow && parent[t] < pHigh) {

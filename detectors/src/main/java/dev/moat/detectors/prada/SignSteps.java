@@ -1595,7 +1595,7 @@ final class SignSteps {
      */
     private boolean roughStep(float[] x, float[] parent, int n) {
         return !Smoothness.smooth(x, parent, n, deltas)
-                && !NaturalPairs.twoRecords(x, parent, n)
+                && !NaturalPairs.twoRecords(x, parent, n, shiftSpare)
                 && !ShiftedWindows.shifted(x, parent, n, inOrder ? n : StepSample.RUN, shiftScratch, shiftSpare);
     }
 
