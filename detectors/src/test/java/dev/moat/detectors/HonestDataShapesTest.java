@@ -1598,22 +1598,34 @@ public class HonestDataShapesTest {
     }
 
     /**
-     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 16): customers
-     * of objects on a black background ({@code objects}, Fashion-MNIST's look, 784 inputs) who send
-     * each photo with its mirror and four shifts of 1-2 pixels (test-time augmentation on their side):
-     * 13 of 19 flagged by {@code prada} within 50-854 rows (without augmentation 1). Traced ({@code
-     * -Dhonestshapesteps=objects:784 -Dtta=true}): the repeat shape, on 20-29 moved sampled pixels,
-     * most of them ending at 0: the object's edge pixels go to the background in one shift after
-     * another, so each coordinate repeats its move. Moves that end at the bound are where a thief's
-     * clipped steps end too (the repeat shape's guards keep them); photos on a textured scene with
-     * the same augmentation: 1 and 2 of 19 at 784 and 3,072.
+     * Customers of objects on a black background ({@code objects}, Fashion-MNIST's look) who send each
+     * photo with its mirror and four shifts of 1-2 pixels (test-time augmentation on their side) are
+     * no repeated steps (issue 9, session 17; was the pin {@code
+     * testTimeAugmentationOfObjectsOnABlackBackgroundLooksLikeRepeatedSteps}: 13 of 19 flagged by
+     * {@code prada} within 50-854 rows at 784 inputs). Traced then: the repeat shape, on 20-29 moved
+     * sampled pixels, most of them ending at 0: the object's edge pixels go to the background in one
+     * shift after another, so each coordinate repeated its move. The repeat shape now leaves out moves
+     * that end on the pair's value bounds ({@code SignSteps#repeats}; {@code prada/BoundRepeatsTest}):
+     * PRADA's steps on 12 such customers over 1,000 rows 210 -> 15 at 784 and 145 -> 6 at 3,072, the
+     * thieves' unchanged ({@code -Dtest=ShiftedWindowsProbe -Dshiftshape=objects:784,objects:3072
+     * -Dtta=true -Dkeys=12 -Dattackers=true -Drows=1000}). Through the engine 1 of 19 at either width
+     * (2026-11-29): the 50x customer, by {@code cross_key} at about 20,000 rows, from the JbDA key's
+     * queries (as on the vibration windows, {@link #vibrationSensorWindowsLookLikeRandomSizeSteps});
+     * the thieves flagged at 112-133 rows.
      */
     @org.junit.jupiter.api.Test
-    void testTimeAugmentationOfObjectsOnABlackBackgroundLooksLikeRepeatedSteps() {
-        Scenario s = population(of(new Photos(784, 3, true, true)));
-        long bySteps = flaggedHonest(s).stream()
-                .filter(k -> firing(s, k).contains("prada"))
-                .count();
-        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isGreaterThanOrEqualTo(5);
+    void testTimeAugmentationOfObjectsOnABlackBackgroundIsNoRepeatedSteps() {
+        for (int width : new int[] {784, 3072}) {
+            Scenario s = population(of(new Photos(width, 3, true, true)));
+            org.assertj.core.api.Assertions.assertThat(flaggedHonest(s))
+                    .as("%d%n%s", width, flags(s))
+                    .noneMatch(k -> firing(s, k).contains("prada") || s.suspiciousAt.get(k) < 10_000);
+            for (String attack : new String[] {"jbda", "jbda-random-size"}) {
+                org.assertj.core.api.Assertions.assertThat(s.suspiciousAt.get(attack))
+                        .as("%s at %d%n%s", attack, width, flags(s))
+                        .isNotNull()
+                        .isLessThanOrEqualTo(300L);
+            }
+        }
     }
 }
