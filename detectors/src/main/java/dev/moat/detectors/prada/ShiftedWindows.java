@@ -125,6 +125,7 @@ final class ShiftedWindows {
                 }
             }
         }
-        return SignSteps.select(a, b, m, m / 2) / size;
+        // the coarse count only estimated the pairs: the shift read whole must have them too
+        return m < MIN_PAIRS ? Double.NaN : SignSteps.select(a, b, m, m / 2) / size;
     }
 }
