@@ -30,8 +30,8 @@ package dev.moat.detectors.prada;
  * a key, on the code before): the flat-shape steps of six vibration customers at 128 inputs ({@code
  * HonestDataShapesTest}'s sensor, counts or volts), 346 of 346 at a residual of 0.00-0.41 of the
  * size (median 0.18); plain and random-size JbDA on the same sensors, 91 steps, 0.75-1.24. Over
- * 1,500 rows and 12 customers PRADA now counts 548 steps, was 1,760; the thieves' 36 and 275 are
- * unchanged. Session 15 tried a shift test that asked the pairs to match within the stored row's
+ * 1,500 rows and 12 customers PRADA then counted 548 steps, was 1,760 (89 since {@link
+ * NaturalPairs}' balance of 0.4); the thieves' 36 and 275 were unchanged. Session 15 tried a shift test that asked the pairs to match within the stored row's
  * quantisation and found almost no shifts (206 of 16,422 step pairs): the series' own noise is
  * what the residual must allow. What a thief who read this can do: {@code
  * ShiftedWindowsTest.shiftedParentsPlusSmallStepsBypass}.

@@ -1424,8 +1424,9 @@ final class SignSteps {
      * left out with them, but his unclipped ones still repeat (the {@code Wide} digits' plain and
      * per-feature JbDA steps at 784 and 3,072 were counted as often or more: 8 -> 16 for eps 0.3 at
      * 784, whose clipped moves no longer dilute the share; the survey's thieves unchanged). The
-     * price: per-feature steps so large that nearly every moved value is clipped repeat nothing; such
-     * queries are near-binary images, and the flat and equal shapes still see them.
+     * price: steps so large that nearly every moved value is clipped repeat nothing; such queries are
+     * near-binary images, which no shape counted before this rule either ({@code
+     * BoundRepeatsTest.stepsThatAllEndOnTheBoundsRepeatNothingBypass}).
      */
     private boolean repeats(float[] prev, float[] x, float[] parent, int n, float quantError, int moved) {
         // the pair's value bounds: a move that ends on one is an erasure to the data's floor or

@@ -289,22 +289,8 @@ class RunsTest {
                     queries.add(noisy(x, r, sd * 16));
                 }
             }
-            java.util.Iterator<double[]> it = queries.iterator();
             double[] shares = hesitantShares(
-                    new QuerySource() {
-                        @Override
-                        public double[] next() {
-                            return it.next();
-                        }
-
-                        @Override
-                        public String name() {
-                            return "boundary-perturbations";
-                        }
-                    },
-                    w::predict,
-                    queries.size(),
-                    w.honest(2));
+                    QuerySource.of("boundary-perturbations", queries), w::predict, queries.size(), w.honest(2));
             System.out.printf(
                     java.util.Locale.ROOT,
                     "perturbations sd %.3f of the range: hesitant %.2f of queries, %.2f of counted; %.2f counted%n",

@@ -49,22 +49,6 @@ class RunsThiefProbe {
             double[] p = model.apply(x);
             return Rows.argmax(p) * 10 + Rows.top1(p);
         }));
-        java.util.Iterator<double[]> it = rows.iterator();
-        RunsProbe.report(
-                label,
-                new QuerySource() {
-                    @Override
-                    public double[] next() {
-                        return it.next();
-                    }
-
-                    @Override
-                    public String name() {
-                        return label;
-                    }
-                },
-                model,
-                1000,
-                teacher);
+        RunsProbe.report(label, QuerySource.of(label, rows), model, 1000, teacher);
     }
 }

@@ -70,4 +70,29 @@ class BoundRepeatsTest {
         // move) and its upward ones end off the bounds, so nearly every later child repeats
         assertThat(counted).isGreaterThanOrEqualTo(35);
     }
+
+    /**
+     * The price, pinned: children of one parent with steps so large that every moved value clips to
+     * 0 or 255 (near-binary queries) leave the repeat shape nothing to count, and no other shape takes
+     * them: 0 of 40, measured 2026-11-29 on the code before the bounds rule as well (their moves'
+     * sizes are the parent's values, and a sign drawn afresh repeats none), so the rule opened
+     * nothing here that was closed; {@code ood} is what sees such queries off the data. Fails when a
+     * shape starts to count them.
+     */
+    @Test
+    void stepsThatAllEndOnTheBoundsRepeatNothingBypass() {
+        SplittableRandom r = new SplittableRandom(23);
+        float[] parent = object(r);
+        SignSteps steps = new SignSteps(N);
+        float[] prev = new float[N];
+        int counted = 0;
+        for (int q = 0; q < 40; q++) {
+            float[] x = new float[N];
+            for (int i = 0; i < N; i++) {
+                x[i] = r.nextBoolean() ? 255 : 0;
+            }
+            counted += steps.isStep(x, parent, N, 2.55f, 0f, prev) ? 1 : 0;
+        }
+        assertThat(counted).isZero();
+    }
 }
