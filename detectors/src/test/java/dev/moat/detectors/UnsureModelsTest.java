@@ -56,14 +56,17 @@ class UnsureModelsTest {
     void honestPopulationsOnUnsureModelsStayOk() {
         Scenario c = clinical();
         assertHonestOk(c, "clinical-13", "honest-harder-cases", "honest-harder-cases-1.5");
-        // 100 before the runs of session 16 (internal.Runs: a same-side bisection step with a near margin folds): 101
-        assertThat(c.extractingAt.get("line-search")).as(c.report()).isNotNull().isLessThanOrEqualTo(105L);
+        // 100 before the runs of session 16 (internal.Runs: a same-side bisection step with a near margin folds): 101;
+        // 111 since session 18 (Runs#resend: the searches' end points, drawn again from the thief's 300 records,
+        // count once while in the window, so 100 counted answers take 111 rows)
+        assertThat(c.extractingAt.get("line-search")).as(c.report()).isNotNull().isLessThanOrEqualTo(115L);
 
         Scenario w = UnsureModelsProbe.population(Unsure.wine(1, 0.8), 1, false).run();
         UnsureModelsProbe.print("wine-13@0.8/s1", w);
         assertHonestOk(w, "wine-13", "honest-harder-cases", "honest-harder-cases-1.5");
-        // 100 before the runs of session 16 (internal.Runs: a same-side bisection step with a near margin folds): 101
-        assertThat(w.extractingAt.get("line-search")).as(w.report()).isNotNull().isLessThanOrEqualTo(105L);
+        // 100 before the runs of session 16 (internal.Runs: a same-side bisection step with a near margin folds): 101;
+        // 108 since session 18 (Runs#resend, as above)
+        assertThat(w.extractingAt.get("line-search")).as(w.report()).isNotNull().isLessThanOrEqualTo(115L);
         assertThat(w.extractingAt.get("knockoff")).as(w.report()).isNotNull().isLessThanOrEqualTo(2_000L);
     }
 

@@ -152,6 +152,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         this.settings = settings;
         this.runs = new Runs(
                 settings.runNear(),
+                settings.window(),
                 settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong());
         int n = Math.max(1, Math.min(settings.minKeys(), 1024));
         this.fewSlots = new int[n];

@@ -32,7 +32,8 @@ import java.util.SplittableRandom;
  * </ul>
  *
  * Otherwise the query starts a new run and becomes its anchor. A run counts once: the detectors
- * put only its anchor in their windows. A query of another width than the first one seen never
+ * put only its anchor in their windows; and an anchor that re-sends one of the key's last {@code
+ * recall} anchors (the same fingerprint, {@link #resend}) is not counted again. A query of another width than the first one seen never
  * joins (and resets the key's anchor); a non-finite value never joins.
  *
  * <p>Why a thief gains little: to hide an answer he must send a near-copy of a query he has just
@@ -47,7 +48,8 @@ import java.util.SplittableRandom;
  * <p>Cost: per detector instance the sampled coordinates (fixed at the first width seen) and the
  * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats); per query at most
  * {@value #COORDINATES} differences (twice for a query that starts a run), allocation-free once the
- * key's anchor exists.
+ * key's anchor exists; with a {@code recall}, per key a ring of up to that many ints (grown from 8)
+ * and, per query that starts a run, a hash of the sampled values and a scan of the ring.
  */
 public final class Runs {
 
@@ -67,6 +69,7 @@ public final class Runs {
     public static final double U_TOLERANCE = 0.3;
 
     private final double near;
+    private final int recall;
     private final double marginTolerance;
     private final double uTolerance;
     private final long seed;
@@ -84,13 +87,30 @@ public final class Runs {
     /** The population's mean is a running mean of this many anchors, then an exponentially weighted one. */
     static final int POPULATION_MEMORY = 1024;
 
-    /** One key's current run: its anchor's sampled values, contrast, class, u and margin. */
+    /**
+     * One key's current run (its anchor's sampled values, contrast, class, u and margin) and the
+     * fingerprints of its last anchors ({@link #resend}).
+     */
     public static final class Key {
         float[] anchor;
         float contrast2;
         int cls = -1;
         float u;
         float margin;
+        /** The last anchors' fingerprints, a ring grown up to the detector's recall (null until one). */
+        int[] seen;
+
+        int seenCount;
+        int seenNext;
+        boolean resent;
+
+        /**
+         * Whether the last query {@link Runs#joins} took in was a re-send (it moved none of the sampled
+         * coordinates of a counted input), not a stream's near-copy.
+         */
+        public boolean resent() {
+            return resent;
+        }
     }
 
     /**
@@ -99,11 +119,26 @@ public final class Runs {
      * @param seed the seed of the sampled coordinates (secret in production)
      */
     public Runs(double near, long seed) {
-        this(near, MARGIN_TOLERANCE, U_TOLERANCE, seed);
+        this(near, 0, seed);
+    }
+
+    /**
+     * @param near as above
+     * @param recall how many of a key's last anchors a re-send is matched against ({@link #resend}; the
+     *     detector's window: an input counted in it once is not counted again; 0: the current anchor only)
+     * @param seed as above
+     */
+    public Runs(double near, int recall, long seed) {
+        this(near, recall, MARGIN_TOLERANCE, U_TOLERANCE, seed);
     }
 
     Runs(double near, double marginTolerance, double uTolerance, long seed) {
+        this(near, 0, marginTolerance, uTolerance, seed);
+    }
+
+    Runs(double near, int recall, double marginTolerance, double uTolerance, long seed) {
         this.near = near;
+        this.recall = Math.max(0, recall);
         this.marginTolerance = marginTolerance;
         this.uTolerance = uTolerance;
         this.seed = seed;
@@ -164,9 +199,16 @@ public final class Runs {
             // a repeat moves no sampled coordinate (a re-send) or most of them (a stream's noise); a query that
             // moves a few (a sweep of one feature, a sparse probe) is a new situation; NaN never joins
             if ((moved == 0 || 2 * moved >= m) && d2 <= near * near * k.contrast2) {
+                k.resent = moved == 0;
                 return true;
             }
         }
+        // a re-send of an earlier anchor is not counted either, but starts a run as any query the current
+        // run does not take in (its anchor, and the population's mean, move as they did before re-sends
+        // were matched)
+        int fingerprint = recall > 0 ? fingerprint(input, cls, u, margin) : 0;
+        boolean resend = fingerprint != 0 && resend(k, fingerprint);
+        k.resent = resend;
         if (k.anchor == null) {
             k.anchor = new float[m];
         }
@@ -203,6 +245,77 @@ public final class Runs {
         k.cls = Double.isFinite(c2) ? cls : -1;
         k.u = (float) u;
         k.margin = (float) margin;
+        if (fingerprint != 0 && !resend) {
+            remember(k, fingerprint);
+        }
+        return resend;
+    }
+
+    /**
+     * Whether {@code fingerprint} is one of the key's last {@code recall} anchors' (issue 9, session 18:
+     * a customer whose regression suite of 50 records runs again and again, every 50 queries, was
+     * EXTRACTING by {@code ood} at 110-400 rows on 3,072-input images: its window held 50 inputs ten
+     * times over, a sample of 50 read as one of 500, whose chance distance from the peers' is
+     * D+ 0.2; and a key that sent one record over and over lowered the peers' spread reference
+     * until an ordinary customer was flagged). A re-send of an input the window already counts is,
+     * like a run's members, not counted again: the window counts each situation once, wherever it
+     * recurs. What a thief gains: his exact re-sends (sampled coordinates unchanged, the same
+     * class, the answer's u and margin in the same bins of {@value #U_TOLERANCE} and {@value
+     * #MARGIN_TOLERANCE}) teach him nothing new; queries that move only coordinates outside the
+     * secret sample and get the same answer are the sparse probes a run already takes in. No longer
+     * counted, they can no longer dilute the window either (a thief who re-sent one natural record
+     * between his random rows pulled his own spread towards the peers').
+     */
+    private boolean resend(Key k, int fingerprint) {
+        int[] seen = k.seen;
+        if (seen == null) {
+            return false;
+        }
+        for (int i = 0, n = k.seenCount; i < n; i++) {
+            if (seen[i] == fingerprint) {
+                return true;
+            }
+        }
         return false;
+    }
+
+    private void remember(Key k, int fingerprint) {
+        int[] seen = k.seen;
+        if (seen == null || (k.seenNext == seen.length && seen.length < recall)) {
+            // grown while it fills: 8, then doubled up to recall (a light key keeps a short ring)
+            seen = k.seen = java.util.Arrays.copyOf(
+                    seen == null ? new int[0] : seen,
+                    seen == null ? Math.min(8, recall) : Math.min(recall, 2 * seen.length));
+        }
+        if (k.seenNext == seen.length) {
+            k.seenNext = 0; // full at recall: the oldest goes
+        }
+        seen[k.seenNext++] = fingerprint;
+        k.seenCount = Math.max(k.seenCount, k.seenNext);
+    }
+
+    /**
+     * The query's fingerprint: its sampled values (as floats), its class, whether it is hesitant and
+     * the bins of its u and margin; 0 (never remembered) when a sampled value is not finite.
+     */
+    private int fingerprint(double[] input, int cls, double u, double margin) {
+        int h = 0x9E3779B9 * (cls + 1);
+        for (int c : coords) {
+            float v = (float) input[c];
+            if (!Float.isFinite(v)) {
+                return 0;
+            }
+            h = 31 * h + Float.floatToIntBits(v + 0f);
+        }
+        h = 31 * h + (margin < HESITANT ? 1 : 0);
+        h = 31 * h + (int) Math.floor(u / uTolerance);
+        h = 31 * h + (int) Math.floor(margin / marginTolerance);
+        // murmur3's finaliser, so that near inputs' fingerprints share no low bits
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        h ^= h >>> 16;
+        return h == 0 ? 1 : h;
     }
 }

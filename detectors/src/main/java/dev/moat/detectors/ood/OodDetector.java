@@ -236,6 +236,15 @@ public final class OodDetector implements Detector<OodDetector.State> {
     static final int CENTRE_FIRST = 16;
 
     /**
+     * A key reports its spread to the peers' reference once it has sent this many distinct situations
+     * (issue 9, session 18: synthetic monitors that send one request over and over, trusted, reported
+     * the floor's spread and pulled the peers' median down until an ordinary customer was past it; a
+     * share of distinct inputs instead kept out customers who re-send half their records, and the
+     * median then came from a Sybil's narrow boxes).
+     */
+    static final int DISTINCT_PEER = 32;
+
+    /**
      * A trusted key's inputs join the input reference from its this-many-th answer on, and, once the
      * reference judges spreads, only while its own spread is judged ({@value #SPREAD_MIN} inputs) and
      * not past the peers' threshold.
@@ -551,6 +560,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 settings.inputSeed() != null ? settings.inputSeed() : new java.security.SecureRandom().nextLong());
         this.runs = new Runs(
                 settings.runNear(),
+                settings.window(),
                 settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong());
         if (spread != null && settings.spreadMaxWidth() > 0) {
             inputs.seed(spread.rows());
@@ -718,7 +728,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 inputs.drop(self);
             }
             s.spreadUnlike = unlike;
-            if (trusted && !unlike) {
+            // and only a key of DISTINCT_PEER distinct situations (s.counted: a run, or an input the window holds,
+            // counts once) speaks for how far honest keys spread: a monitor that sends one request over and over,
+            // trusted, had no spread and pulled the peers' median down until a customer was past it
+            if (trusted && !unlike && s.counted >= DISTINCT_PEER) {
                 spreadPeers.report(self, s.spreadLog);
             } else {
                 spreadPeers.drop(self);

@@ -51,11 +51,15 @@ class OodClassReferenceBypassTest {
     }
 
     /** Runs {@code rounds} rounds; in each, every key sends one answer; 100 ms of event time per round. */
+    /** The harness's inputs so far (each answer is of a distinct input). */
+    private static long inputs;
+
     static long run(OodDetector ood, int classes, List<Key> keys, int rounds, long now, SplittableRandom rnd) {
-        double[] input = new double[1];
         for (int r = 0; r < rounds; r++, now += 100) {
             for (Key k : keys) {
                 double[] a = k.source.next(rnd, k);
+                // every answer is of another input (one input for all: its answers in the same bins are re-sends)
+                double[] input = {++inputs};
                 ood.update(k.state, input, prediction(classes, (int) a[0], a[1]), now);
                 k.maxScore = Math.max(k.maxScore, ood.score(k.state, now));
             }
