@@ -306,4 +306,42 @@ class RunsTest {
             }
         }
     }
+
+    /**
+     * {@link Runs#resend} (session 18): an input the window counted is not counted again while it is
+     * among the key's last {@code recall} anchors, wherever it recurs; a re-send whose answer lands in
+     * another class or u bin is; once {@code recall} other inputs have been counted it is new again
+     * (the ring wraps); with no recall only the current anchor's re-sends join, as before.
+     */
+    @Test
+    void anInputIsCountedOnceWhileItIsAmongTheLastRecallAnchors() {
+        Random r = new Random(3);
+        Runs runs = new Runs(0.5, 4, 7L);
+        Runs.Key k = new Runs.Key();
+        double[][] x = new double[6][];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = image(r, 784);
+        }
+        for (int i = 0; i < 4; i++) {
+            assertThat(runs.joins(k, x[i], i, 0.99, 0.98)).as("new %d", i).isFalse();
+        }
+        assertThat(runs.joins(k, x[0].clone(), 0, 0.99, 0.98)).as("re-sent, three inputs later").isTrue();
+        assertThat(k.resent()).isTrue();
+        assertThat(runs.joins(k, x[1].clone(), 2, 0.99, 0.98)).as("another class").isFalse();
+        assertThat(runs.joins(k, x[2].clone(), 2, 0.5, 0.2)).as("another u and margin").isFalse();
+        // x[4], x[5]: with the two above, the four last anchors no longer hold x[0] or x[1]'s first answer
+        assertThat(runs.joins(k, x[4], 4, 0.99, 0.98)).isFalse();
+        assertThat(runs.joins(k, x[5], 5, 0.99, 0.98)).isFalse();
+        assertThat(runs.joins(k, x[0].clone(), 0, 0.99, 0.98)).as("out of the ring").isFalse();
+        assertThat(runs.joins(k, x[3].clone(), 3, 0.99, 0.98)).as("out of the ring too").isFalse();
+        assertThat(runs.joins(k, x[5].clone(), 5, 0.99, 0.98)).as("still in it").isTrue();
+
+        Runs none = taught(r, 784); // no recall; taught a population's mean, without which nothing joins
+        Runs.Key n = new Runs.Key();
+        assertThat(none.joins(n, x[0], 0, 0.99, 0.98)).isFalse();
+        assertThat(none.joins(n, x[1], 1, 0.99, 0.98)).isFalse();
+        assertThat(none.joins(n, x[0].clone(), 0, 0.99, 0.98)).as("no recall").isFalse();
+        assertThat(none.joins(n, x[0].clone(), 0, 0.99, 0.98)).as("the current anchor's re-send").isTrue();
+        assertThat(n.resent()).isTrue();
+    }
 }
