@@ -47,6 +47,35 @@ class ConfigErrorsTest {
                 .containsExactly("test.yaml:8:15: routes[2].upstream: \"digitz\" (expected one of: digits, llm)");
     }
 
+    /**
+     * Sign-step detectors on an LLM route are refused (session 18): its rows are hashed prompt
+     * trigrams, whose differences they read as steps (every honest chat key was flagged:
+     * detectors' {@code LlmPromptsTest}); the same policy on a numeric route is fine.
+     */
+    @Test
+    void signStepDetectorsOnAnOpenAiRouteAreRefusedAtTheRoutesPolicy() {
+        assertThat(errors("""
+                upstreams:
+                  digits: {url: "http://127.0.0.1:8501"}
+                  llm: {url: "http://127.0.0.1:8000", protocol: openai}
+                routes:
+                  - {path_prefix: /a, upstream: digits, policy: steps}
+                  - {path_prefix: /b, upstream: llm, policy: steps}
+                  - {path_prefix: /c, upstream: llm, policy: pooled}
+                  - {path_prefix: /d, upstream: llm, policy: chat}
+                policies:
+                  steps: {detectors: {cross_key: {}, volume: {}}}
+                  pooled: {detectors: {volume: {}, tenant: {prada: {}}}}
+                  chat: {detectors: {volume: {}, ood: {}, boundary: {}, coverage: {}, tenant: {volume: {}}}}
+                """))
+                .containsExactly(
+                        "test.yaml:6:46: routes[1].policy: \"steps\" (expected " + ON_TEXT + ")",
+                        "test.yaml:7:46: routes[2].policy: \"pooled\" (expected " + ON_TEXT + ")");
+    }
+
+    private static final String ON_TEXT =
+            "a policy without prada, cross_key or a tenant-pooled prada on a route of protocol openai (its rows are hashed prompt trigrams, whose differences the sign-step tests read as steps: every honest chat key was flagged; use volume, ood, boundary, coverage and the llm rules)";
+
     @Test
     void everyErrorIsReportedNotJustTheFirst() {
         assertThat(errors("""

@@ -70,7 +70,7 @@ public final class ConfigReader {
         Map<String, UpstreamConfig> upstreams = RoutingSections.upstreams(top.get("upstreams"));
         Map<String, TierConfig> tiers = KeySections.tiers(top.get("tiers"));
         Map<String, PolicyConfig> policies = PolicySection.policies(top.get("policies"));
-        List<RouteConfig> routes = RoutingSections.routes(top.get("routes"), upstreams.keySet(), policies.keySet());
+        List<RouteConfig> routes = RoutingSections.routes(top.get("routes"), upstreams, policies);
         List<KeyConfig> keys = KeySections.keys(top.get("keys"), top.get("keys_file"), tiers.keySet());
 
         ServerConfig server = ServerSections.server(top.get("server"));

@@ -1,5 +1,6 @@
 package dev.moat.config.internal;
 
+import dev.moat.config.PolicyConfig;
 import dev.moat.config.Protocol;
 import dev.moat.config.RouteConfig;
 import dev.moat.config.UpstreamConfig;
@@ -12,7 +13,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** The {@code upstreams} (model servers by name) and {@code routes} (path prefix to upstream and policy) sections. */
 final class RoutingSections {
@@ -63,11 +63,34 @@ final class RoutingSections {
         return new UpstreamConfig(name, url, protocol, connect, response, maxConnections, generic, predictionOutput);
     }
 
+    /**
+     * What a route of {@code protocol: openai} must not be given (issue 9, session 18): an LLM route's
+     * detection rows are its prompts' hashed character trigrams (L2-normalised, 256 wide), and two
+     * prompts differ by a fraction of a count in most buckets, one magnitude both ways: the sign-step
+     * tests' equal shape. Sixteen honest chat keys (a system prompt and 3-27 words of a support
+     * vocabulary each, a 40-way first-token answer) were all EXTRACTING within 8-31 rows under every
+     * detector, by {@code prada} and {@code cross_key}; without them none was past its first 111
+     * rows ({@code detectors/.../LlmPromptsTest}). Gradient sign steps are no way to steal a language
+     * model either: its extraction goes through logprobs and {@code logit_bias} (the policy's {@code
+     * llm} rules) and volume.
+     */
+    static final String SIGN_STEPS_ON_TEXT = "a policy without prada, cross_key or a tenant-pooled prada"
+            + " on a route of protocol openai (its rows are hashed prompt trigrams, whose differences the"
+            + " sign-step tests read as steps: every honest chat key was flagged; use volume, ood, boundary,"
+            + " coverage and the llm rules)";
+
+    private static boolean signSteps(PolicyConfig policy) {
+        Map<String, Map<String, Object>> d = policy.detectors();
+        Map<String, Object> tenant = d.get("tenant");
+        return d.containsKey("prada") || d.containsKey("cross_key") || (tenant != null && tenant.containsKey("prada"));
+    }
+
     static String pointer(ConfigNode node) {
         return node.as(null, "a JSON pointer starting with \"/\", e.g. \"/data\"", Values::jsonPointer);
     }
 
-    static List<RouteConfig> routes(ConfigNode node, Set<String> upstreams, Set<String> policies) {
+    static List<RouteConfig> routes(
+            ConfigNode node, Map<String, UpstreamConfig> upstreams, Map<String, PolicyConfig> policies) {
         List<ConfigNode> items = node.required().items("a list of routes");
         if (items.isEmpty() && !node.isAbsent()) {
             node.fail("at least one route");
@@ -84,8 +107,13 @@ final class RoutingSections {
                     prefixNode.fail("a path_prefix used by one route only; also at " + first.where());
                 }
             }
-            String upstream = Fields.oneOf(f.required("upstream"), upstreams, null);
-            String policy = f.has("policy") ? Fields.oneOf(f.get("policy"), policies, null) : null;
+            String upstream = Fields.oneOf(f.required("upstream"), upstreams.keySet(), null);
+            String policy = f.has("policy") ? Fields.oneOf(f.get("policy"), policies.keySet(), null) : null;
+            UpstreamConfig up = upstream == null ? null : upstreams.get(upstream);
+            PolicyConfig pc = policy == null ? null : policies.get(policy);
+            if (up != null && up.protocol() == Protocol.OPENAI && pc != null && signSteps(pc)) {
+                f.get("policy").fail(SIGN_STEPS_ON_TEXT);
+            }
             out.add(new RouteConfig(prefix, upstream, policy, f.bool("fail_open", false)));
         }
         return out;

@@ -325,15 +325,25 @@ class RunsTest {
         for (int i = 0; i < 4; i++) {
             assertThat(runs.joins(k, x[i], i, 0.99, 0.98)).as("new %d", i).isFalse();
         }
-        assertThat(runs.joins(k, x[0].clone(), 0, 0.99, 0.98)).as("re-sent, three inputs later").isTrue();
+        assertThat(runs.joins(k, x[0].clone(), 0, 0.99, 0.98))
+                .as("re-sent, three inputs later")
+                .isTrue();
         assertThat(k.resent()).isTrue();
-        assertThat(runs.joins(k, x[1].clone(), 2, 0.99, 0.98)).as("another class").isFalse();
-        assertThat(runs.joins(k, x[2].clone(), 2, 0.5, 0.2)).as("another u and margin").isFalse();
+        assertThat(runs.joins(k, x[1].clone(), 2, 0.99, 0.98))
+                .as("another class")
+                .isFalse();
+        assertThat(runs.joins(k, x[2].clone(), 2, 0.5, 0.2))
+                .as("another u and margin")
+                .isFalse();
         // x[4], x[5]: with the two above, the four last anchors no longer hold x[0] or x[1]'s first answer
         assertThat(runs.joins(k, x[4], 4, 0.99, 0.98)).isFalse();
         assertThat(runs.joins(k, x[5], 5, 0.99, 0.98)).isFalse();
-        assertThat(runs.joins(k, x[0].clone(), 0, 0.99, 0.98)).as("out of the ring").isFalse();
-        assertThat(runs.joins(k, x[3].clone(), 3, 0.99, 0.98)).as("out of the ring too").isFalse();
+        assertThat(runs.joins(k, x[0].clone(), 0, 0.99, 0.98))
+                .as("out of the ring")
+                .isFalse();
+        assertThat(runs.joins(k, x[3].clone(), 3, 0.99, 0.98))
+                .as("out of the ring too")
+                .isFalse();
         assertThat(runs.joins(k, x[5].clone(), 5, 0.99, 0.98)).as("still in it").isTrue();
 
         Runs none = taught(r, 784); // no recall; taught a population's mean, without which nothing joins
@@ -341,7 +351,9 @@ class RunsTest {
         assertThat(none.joins(n, x[0], 0, 0.99, 0.98)).isFalse();
         assertThat(none.joins(n, x[1], 1, 0.99, 0.98)).isFalse();
         assertThat(none.joins(n, x[0].clone(), 0, 0.99, 0.98)).as("no recall").isFalse();
-        assertThat(none.joins(n, x[0].clone(), 0, 0.99, 0.98)).as("the current anchor's re-send").isTrue();
+        assertThat(none.joins(n, x[0].clone(), 0, 0.99, 0.98))
+                .as("the current anchor's re-send")
+                .isTrue();
         assertThat(n.resent()).isTrue();
     }
 }
