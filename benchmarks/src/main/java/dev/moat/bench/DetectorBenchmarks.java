@@ -74,6 +74,11 @@ public class DetectorBenchmarks {
             return false;
         }
 
+        /** Rows of word counts (12 of the inputs at 1-3, the rest 0) instead of uniform pixels. */
+        boolean sparse() {
+            return false;
+        }
+
         /** Uniform pixels, predictions cycling over ten one-hot classes: every class's growing set fills up. */
         @SuppressWarnings("unchecked")
         @Setup(Level.Trial)
@@ -84,7 +89,10 @@ public class DetectorBenchmarks {
             predictions = new double[rows][CLASSES];
             for (int i = 0; i < rows; i++) {
                 for (int j = 0; j < dims; j++) {
-                    inputs[i][j] = r.nextDouble(0, 16);
+                    inputs[i][j] = sparse() ? 0 : r.nextDouble(0, 16);
+                }
+                for (int w = 0; sparse() && w < 12; w++) {
+                    inputs[i][r.nextInt(dims)] = 1 + r.nextInt(3);
                 }
                 predictions[i][i % CLASSES] = 0.9;
                 predictions[i][(i + 1) % CLASSES] = 0.1;
@@ -139,6 +147,17 @@ public class DetectorBenchmarks {
 
         @Override
         boolean everyQueryNew() {
+            return true;
+        }
+    }
+
+    /**
+     * {@code ood} on rows of word counts: its runs' 32 sampled coordinates are all 0 in most of them,
+     * so each new row's fingerprint hashes the whole row ({@code Runs#wholeInput}).
+     */
+    public static class OodSparse extends Ood {
+        @Override
+        boolean sparse() {
             return true;
         }
     }
@@ -304,6 +323,11 @@ public class DetectorBenchmarks {
     /** Budget: 5 us per query. */
     @Benchmark
     public double ood(Ood k) {
+        return k.update();
+    }
+
+    @Benchmark
+    public double oodSparse(OodSparse k) {
         return k.update();
     }
 

@@ -102,6 +102,10 @@ public final class Runs {
 
         int seenCount;
         int seenNext;
+        /** The anchor's fingerprint (0 without a recall), and whether its sample says nothing ({@link #blank}). */
+        int print;
+
+        boolean blankSample;
         boolean resent;
 
         /**
@@ -198,7 +202,9 @@ public final class Runs {
             }
             // a repeat moves no sampled coordinate (a re-send) or most of them (a stream's noise); a query that
             // moves a few (a sweep of one feature, a sparse probe) is a new situation; NaN never joins
-            if ((moved == 0 || 2 * moved >= m) && d2 <= near * near * k.contrast2) {
+            // an anchor whose sample says nothing (a sparse row's zeros) is re-sent only by the same whole input
+            boolean same = moved > 0 || !k.blankSample || fingerprint(input, true, cls, u, margin) == k.print;
+            if ((moved == 0 || 2 * moved >= m) && d2 <= near * near * k.contrast2 && same) {
                 k.resent = moved == 0;
                 return true;
             }
@@ -206,9 +212,12 @@ public final class Runs {
         // a re-send of an earlier anchor is not counted either, but starts a run as any query the current
         // run does not take in (its anchor, and the population's mean, move as they did before re-sends
         // were matched)
-        int fingerprint = recall > 0 ? fingerprint(input, cls, u, margin) : 0;
+        boolean blank = recall > 0 && blank(input);
+        int fingerprint = recall > 0 ? fingerprint(input, blank, cls, u, margin) : 0;
         boolean resend = fingerprint != 0 && resend(k, fingerprint);
         k.resent = resend;
+        k.print = fingerprint;
+        k.blankSample = blank;
         if (k.anchor == null) {
             k.anchor = new float[m];
         }
@@ -271,12 +280,14 @@ public final class Runs {
         if (seen == null) {
             return false;
         }
+        // no early exit: an OR over the whole ring, which the JIT can run several ints at a time (a miss, the
+        // common case, reads the whole ring anyway); (x | -x) >>> 31 is 0 only for x == 0
+        int hit = 0;
         for (int i = 0, n = k.seenCount; i < n; i++) {
-            if (seen[i] == fingerprint) {
-                return true;
-            }
+            int x = seen[i] ^ fingerprint;
+            hit |= ((x | -x) >>> 31) ^ 1;
         }
-        return false;
+        return hit != 0;
     }
 
     private void remember(Key k, int fingerprint) {
@@ -294,22 +305,101 @@ public final class Runs {
         k.seenCount = Math.max(k.seenCount, k.seenNext);
     }
 
+    /** {@link #fingerprint} keeps a value's sign, exponent and 12 high mantissa bits. */
+    static final int MANTISSA_KEPT = ~0x7FF;
+
     /**
-     * The query's fingerprint: its sampled values (as floats), its class, whether it is hesitant and
-     * the bins of its u and margin; 0 (never remembered) when a sampled value is not finite.
+     * A sample in which fewer than this many values differ from its first one says nothing of the
+     * input: sparse rows (a document's word counts, 32 of 3,072 coordinates all 0 in most of them) and
+     * blank regions would all share one fingerprint, and a customer's distinct documents would pass
+     * for re-sends; their fingerprint hashes the whole input instead.
      */
-    private int fingerprint(double[] input, int cls, double u, double margin) {
+    static final int SAMPLE_SAYS_SOMETHING = 4;
+
+    /** Whether the input's sample says nothing ({@link #SAMPLE_SAYS_SOMETHING}); never on inputs sampled whole. */
+    private boolean blank(double[] input) {
+        if (coords.length >= input.length) {
+            return false;
+        }
+        float first = (float) input[coords[0]];
+        int differ = 0;
+        for (int c : coords) {
+            differ += (float) input[c] != first ? 1 : 0;
+        }
+        return differ < SAMPLE_SAYS_SOMETHING;
+    }
+
+    /**
+     * A hash of every non-zero value of the input (to 12 bits of mantissa) and its position: a sum of
+     * per-value mixes, with no chain from one value to the next; 0 when a value is not finite. Paid
+     * only by queries whose sample says nothing: a pass of compares over the input, and a mix per
+     * non-zero value.
+     */
+    private static long wholeInput(double[] input) {
+        // ood and boundary read the same row one after the other on one worker thread: the second is a look-up
+        // (the gateway does not change a row after submitting it, see QueryEvent)
+        WholeInput memo = LAST_WHOLE_INPUT.get();
+        if (memo.row == input) {
+            return memo.hash;
+        }
+        long sum = hashWhole(input);
+        memo.row = input;
+        memo.hash = sum;
+        return sum;
+    }
+
+    /** This thread's last whole-input hash and its row (by identity). */
+    private static final class WholeInput {
+        double[] row;
+        long hash;
+    }
+
+    private static final ThreadLocal<WholeInput> LAST_WHOLE_INPUT = ThreadLocal.withInitial(WholeInput::new);
+
+    private static long hashWhole(double[] input) {
+        long sum = 0;
+        for (int j = 0; j < input.length; j++) {
+            if (input[j] == 0) {
+                continue;
+            }
+            float v = (float) input[j];
+            if (!Float.isFinite(v)) {
+                return 0;
+            }
+            long x = ((long) (Float.floatToIntBits(v + 0f) & MANTISSA_KEPT) << 32) ^ j;
+            x *= 0x9E3779B97F4A7C15L;
+            sum += x ^ (x >>> 29);
+        }
+        return sum == 0 ? 1 : sum;
+    }
+
+    /**
+     * The query's fingerprint: its sampled values (as floats to 12 bits of mantissa), or its whole
+     * input when the sample says nothing ({@link #wholeInput}), its class, whether it is hesitant and
+     * the bins of its u and margin; 0 (never remembered) when a value is not finite.
+     */
+    private int fingerprint(double[] input, boolean blank, int cls, double u, double margin) {
         int h = 0x9E3779B9 * (cls + 1);
         for (int c : coords) {
             float v = (float) input[c];
             if (!Float.isFinite(v)) {
                 return 0;
             }
-            h = 31 * h + Float.floatToIntBits(v + 0f);
+            // to 12 bits of mantissa (a relative 2.4e-4): a re-send whose features were recomputed with a
+            // different rounding in the last bits is the same input; a sign step moves by a tenth of a range
+            h = 31 * h + (Float.floatToIntBits(v + 0f) & MANTISSA_KEPT);
+        }
+        if (blank) {
+            long whole = wholeInput(input);
+            if (whole == 0) {
+                return 0;
+            }
+            h = 31 * h + (int) (whole ^ (whole >>> 32));
         }
         h = 31 * h + (margin < HESITANT ? 1 : 0);
-        h = 31 * h + (int) Math.floor(u / uTolerance);
-        h = 31 * h + (int) Math.floor(margin / marginTolerance);
+        // u and the margin are at least 0: the cast is the floor
+        h = 31 * h + (int) (u / uTolerance);
+        h = 31 * h + (int) (margin / marginTolerance);
         // murmur3's finaliser, so that near inputs' fingerprints share no low bits
         h ^= h >>> 16;
         h *= 0x85EBCA6B;

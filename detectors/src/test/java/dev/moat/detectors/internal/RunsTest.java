@@ -325,8 +325,12 @@ class RunsTest {
         for (int i = 0; i < 4; i++) {
             assertThat(runs.joins(k, x[i], i, 0.99, 0.98)).as("new %d", i).isFalse();
         }
-        assertThat(runs.joins(k, x[0].clone(), 0, 0.99, 0.98))
-                .as("re-sent, three inputs later")
+        double[] recomputed = x[0].clone();
+        for (int j = 0; j < recomputed.length; j++) {
+            recomputed[j] *= 1 + 1e-9 * r.nextGaussian(); // the last bits rounded otherwise
+        }
+        assertThat(runs.joins(k, recomputed, 0, 0.99, 0.98))
+                .as("re-sent with its last bits recomputed, three inputs later")
                 .isTrue();
         assertThat(k.resent()).isTrue();
         assertThat(runs.joins(k, x[1].clone(), 2, 0.99, 0.98))
@@ -355,5 +359,33 @@ class RunsTest {
                 .as("the current anchor's re-send")
                 .isTrue();
         assertThat(n.resent()).isTrue();
+    }
+
+    /**
+     * Sparse rows (a document's counts over 3,072 words, 12 of them non-zero): the 32 sampled
+     * coordinates are all 0 in most, so their fingerprint hashes the whole row; two documents with the
+     * same answer are two inputs, and a document sent again is a re-send.
+     */
+    @Test
+    void sparseRowsWhoseSampleIsAllZeroAreTellApartByTheirWholeInput() {
+        Random r = new Random(4);
+        Runs runs = new Runs(0.5, 500, 7L);
+        Runs.Key k = new Runs.Key();
+        java.util.List<double[]> docs = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            double[] d = new double[3072];
+            for (int w = 0; w < 12; w++) {
+                d[r.nextInt(3072)] += 1 + r.nextInt(3);
+            }
+            docs.add(d);
+        }
+        long counted = docs.stream()
+                .filter(d -> !runs.joins(k, d, 1, 0.99, 0.98) || !k.resent())
+                .count();
+        assertThat(counted).as("40 documents, one answer").isEqualTo(40);
+        assertThat(runs.joins(k, docs.get(3).clone(), 1, 0.99, 0.98))
+                .as("a document sent again")
+                .isTrue();
+        assertThat(k.resent()).isTrue();
     }
 }
