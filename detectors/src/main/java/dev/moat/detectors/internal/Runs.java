@@ -272,8 +272,10 @@ public final class Runs {
      * class, the answer's u and margin in the same bins of {@value #U_TOLERANCE} and {@value
      * #MARGIN_TOLERANCE}) teach him nothing new; queries that move only coordinates outside the
      * secret sample and get the same answer are the sparse probes a run already takes in. No longer
-     * counted, they can no longer dilute the window either (a thief who re-sent one natural record
-     * between his random rows pulled his own spread towards the peers').
+     * counted, re-sends no longer fill the answer windows either (a key that re-sent one hesitant
+     * record between random rows had each re-send counted as a hesitant answer); {@code ood}'s spread
+     * test still judges them, so re-sending one natural record still pulls a key's spread towards the
+     * peers' ({@code ResentInputsTest.randomRowsDilutedWithResendsOfOneRecordBypass}).
      */
     private boolean resend(Key k, int fingerprint) {
         int[] seen = k.seen;
