@@ -97,11 +97,16 @@ public final class Runs {
         int cls = -1;
         float u;
         float margin;
-        /** The last anchors' fingerprints, a ring grown up to the detector's recall (null until one). */
-        int[] seen;
+        /**
+         * The last anchors' fingerprints (their low 16 bits: a new input passes for a re-send with a
+         * chance of one in 131 at a full ring of 500, and goes uncounted), a ring grown up to the
+         * detector's recall (null until one); {@link #seenNext} is its next slot, {@link #seenFull}
+         * whether it has gone round once.
+         */
+        short[] seen;
 
-        int seenCount;
         int seenNext;
+        boolean seenFull;
         /** The anchor's fingerprint (0 without a recall), and whether its sample says nothing ({@link #blank}). */
         int print;
 
@@ -278,33 +283,34 @@ public final class Runs {
      * peers' ({@code ResentInputsTest.randomRowsDilutedWithResendsOfOneRecordBypass}).
      */
     private boolean resend(Key k, int fingerprint) {
-        int[] seen = k.seen;
+        short[] seen = k.seen;
         if (seen == null) {
             return false;
         }
-        // no early exit: an OR over the whole ring, which the JIT can run several ints at a time (a miss, the
-        // common case, reads the whole ring anyway); (x | -x) >>> 31 is 0 only for x == 0
+        // no early exit: an OR over the whole ring, which the JIT can run several at a time (a miss, the common
+        // case, reads the whole ring anyway); (x | -x) >>> 31 is 0 only for x == 0
+        int f = fingerprint & 0xFFFF;
         int hit = 0;
-        for (int i = 0, n = k.seenCount; i < n; i++) {
-            int x = seen[i] ^ fingerprint;
+        for (int i = 0, n = k.seenFull ? seen.length : k.seenNext; i < n; i++) {
+            int x = (seen[i] & 0xFFFF) ^ f;
             hit |= ((x | -x) >>> 31) ^ 1;
         }
         return hit != 0;
     }
 
     private void remember(Key k, int fingerprint) {
-        int[] seen = k.seen;
+        short[] seen = k.seen;
         if (seen == null || (k.seenNext == seen.length && seen.length < recall)) {
-            // grown while it fills: 8, then doubled up to recall (a light key keeps a short ring)
+            // grown while it fills: 4, then by half up to recall (a light key keeps a short ring: 20 anchors, 27)
             seen = k.seen = java.util.Arrays.copyOf(
-                    seen == null ? new int[0] : seen,
-                    seen == null ? Math.min(8, recall) : Math.min(recall, 2 * seen.length));
+                    seen == null ? new short[0] : seen,
+                    seen == null ? Math.min(4, recall) : Math.min(recall, seen.length + Math.max(2, seen.length / 2)));
         }
         if (k.seenNext == seen.length) {
             k.seenNext = 0; // full at recall: the oldest goes
+            k.seenFull = true;
         }
-        seen[k.seenNext++] = fingerprint;
-        k.seenCount = Math.max(k.seenCount, k.seenNext);
+        seen[k.seenNext++] = (short) fingerprint;
     }
 
     /** {@link #fingerprint} keeps a value's sign, exponent and 12 high mantissa bits. */
