@@ -48,8 +48,9 @@ import java.util.SplittableRandom;
  * <p>Cost: per detector instance the sampled coordinates (fixed at the first width seen) and the
  * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats); per query at most
  * {@value #COORDINATES} differences (twice for a query that starts a run), allocation-free once the
- * key's anchor exists; with a {@code recall}, per key a ring of up to that many ints (grown from 8)
- * and, per query that starts a run, a hash of the sampled values and a scan of the ring.
+ * key's anchor exists; with a {@code recall}, per key a ring of up to that many 16-bit fingerprints
+ * (grown from 4) and, per query that starts a run, a hash of the sampled values (of the whole row
+ * when they say nothing) and an OR over the ring.
  */
 public final class Runs {
 
@@ -289,10 +290,10 @@ public final class Runs {
         }
         // no early exit: an OR over the whole ring, which the JIT can run several at a time (a miss, the common
         // case, reads the whole ring anyway); (x | -x) >>> 31 is 0 only for x == 0
-        int f = fingerprint & 0xFFFF;
+        short f = (short) fingerprint;
         int hit = 0;
         for (int i = 0, n = k.seenFull ? seen.length : k.seenNext; i < n; i++) {
-            int x = (seen[i] & 0xFFFF) ^ f;
+            int x = seen[i] ^ f; // both sign-extended: 0 only when the 16 bits match
             hit |= ((x | -x) >>> 31) ^ 1;
         }
         return hit != 0;
