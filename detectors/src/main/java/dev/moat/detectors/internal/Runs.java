@@ -48,8 +48,8 @@ import java.util.SplittableRandom;
  * <p>Cost: per detector instance the sampled coordinates (fixed at the first width seen) and the
  * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats); per query at most
  * {@value #COORDINATES} differences (twice for a query that starts a run), allocation-free once the
- * key's anchor exists; with a {@code recall}, per key a ring of up to that many 16-bit fingerprints
- * (grown from 4) and, per query that starts a run, a hash of the sampled values (of the whole row
+ * key's anchor exists; with a {@code recall}, per key a ring of up to that many ints (grown from 8)
+ * and, per query that starts a run, a hash of the sampled values (of the whole row
  * when they say nothing) and an OR over the ring.
  */
 public final class Runs {
@@ -98,16 +98,11 @@ public final class Runs {
         int cls = -1;
         float u;
         float margin;
-        /**
-         * The last anchors' fingerprints (their low 16 bits: a new input passes for a re-send with a
-         * chance of one in 131 at a full ring of 500, and goes uncounted), a ring grown up to the
-         * detector's recall (null until one); {@link #seenNext} is its next slot, {@link #seenFull}
-         * whether it has gone round once.
-         */
-        short[] seen;
+        /** The last anchors' fingerprints, a ring grown up to the detector's recall (null until one). */
+        int[] seen;
 
+        int seenCount;
         int seenNext;
-        boolean seenFull;
         /** The anchor's fingerprint (0 without a recall), and whether its sample says nothing ({@link #blank}). */
         int print;
 
@@ -284,34 +279,33 @@ public final class Runs {
      * peers' ({@code ResentInputsTest.randomRowsDilutedWithResendsOfOneRecordBypass}).
      */
     private boolean resend(Key k, int fingerprint) {
-        short[] seen = k.seen;
+        int[] seen = k.seen;
         if (seen == null) {
             return false;
         }
-        // no early exit: an OR over the whole ring, which the JIT can run several at a time (a miss, the common
-        // case, reads the whole ring anyway); (x | -x) >>> 31 is 0 only for x == 0
-        short f = (short) fingerprint;
+        // no early exit: an OR over the whole ring, which the JIT can run several ints at a time (a miss, the
+        // common case, reads the whole ring anyway); (x | -x) >>> 31 is 0 only for x == 0
         int hit = 0;
-        for (int i = 0, n = k.seenFull ? seen.length : k.seenNext; i < n; i++) {
-            int x = seen[i] ^ f; // both sign-extended: 0 only when the 16 bits match
+        for (int i = 0, n = k.seenCount; i < n; i++) {
+            int x = seen[i] ^ fingerprint;
             hit |= ((x | -x) >>> 31) ^ 1;
         }
         return hit != 0;
     }
 
     private void remember(Key k, int fingerprint) {
-        short[] seen = k.seen;
+        int[] seen = k.seen;
         if (seen == null || (k.seenNext == seen.length && seen.length < recall)) {
-            // grown while it fills: 4, then by half up to recall (a light key keeps a short ring: 20 anchors, 27)
+            // grown while it fills: 8, then doubled up to recall (a light key keeps a short ring)
             seen = k.seen = java.util.Arrays.copyOf(
-                    seen == null ? new short[0] : seen,
-                    seen == null ? Math.min(4, recall) : Math.min(recall, seen.length + Math.max(2, seen.length / 2)));
+                    seen == null ? new int[0] : seen,
+                    seen == null ? Math.min(8, recall) : Math.min(recall, 2 * seen.length));
         }
         if (k.seenNext == seen.length) {
             k.seenNext = 0; // full at recall: the oldest goes
-            k.seenFull = true;
         }
-        seen[k.seenNext++] = (short) fingerprint;
+        seen[k.seenNext++] = fingerprint;
+        k.seenCount = Math.max(k.seenCount, k.seenNext);
     }
 
     /** {@link #fingerprint} keeps a value's sign, exponent and 12 high mantissa bits. */
