@@ -213,6 +213,16 @@ public final class PradaDetector implements Detector<PradaState> {
         return lastStep;
     }
 
+    /** Wide inputs: the last query's sampled raw coordinates (the array is reused), for probes. */
+    float[] queryRawForTest() {
+        return xRaw;
+    }
+
+    /** Wide inputs: the sampled raw coordinates of the row the last query was compared with, for probes. */
+    float[] parentRawForTest() {
+        return parentRaw;
+    }
+
     /**
      * A key stays in light mode (one log and one row array, no per-class state) for its first
      * {@value #LIGHT_QUERIES} queries, and never past min_distances (so the W test, which needs more

@@ -2,7 +2,6 @@ package dev.moat.detectors.prada;
 
 import dev.moat.detectors.HonestDataShapesTest;
 import dev.moat.fixtures.traffic.QuerySource;
-import java.lang.reflect.Field;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
@@ -17,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class HonestShapeStepProbe {
 
     @Test
-    void probe() throws Exception {
+    void probe() {
         Assumptions.assumeTrue(System.getProperty("honestshapesteps") != null);
         int keys = Integer.getInteger("keys", 4);
         int rows = Integer.getInteger("rows", 300);
@@ -25,10 +24,6 @@ class HonestShapeStepProbe {
             HonestDataShapesTest.Shape sh = HonestDataShapesTest.shape(name);
             PradaDetector det =
                     new PradaDetector(PradaDetector.Settings.from(Map.of("delta", 0.9, "step_sample_seed", 7L)));
-            Field fx = PradaDetector.class.getDeclaredField("xRaw");
-            Field fp = PradaDetector.class.getDeclaredField("parentRaw");
-            fx.setAccessible(true);
-            fp.setAccessible(true);
             for (int k = 0; k < keys; k++) {
                 int[][] few = {{0, 1}, {1, 7}, {2, 5, 8}, {3, 4, 9}};
                 QuerySource src = Boolean.getBoolean("few")
@@ -46,8 +41,8 @@ class HonestShapeStepProbe {
                                 k,
                                 q,
                                 det.lastRecentStepForTest(),
-                                (float[]) fx.get(det),
-                                (float[]) fp.get(det),
+                                det.queryRawForTest(),
+                                det.parentRawForTest(),
                                 s.sampleSize,
                                 s.recent == null ? 0 : s.recent.evidence));
                     }

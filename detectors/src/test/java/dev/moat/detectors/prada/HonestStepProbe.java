@@ -2,7 +2,6 @@ package dev.moat.detectors.prada;
 
 import dev.moat.detectors.support.HonestDomain;
 import dev.moat.fixtures.traffic.QuerySource;
-import java.lang.reflect.Field;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
@@ -22,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class HonestStepProbe {
 
     @Test
-    void probe() throws Exception {
+    void probe() {
         Assumptions.assumeTrue(Boolean.getBoolean("moat.honestStepProbe"));
         int peers = Integer.getInteger("peers", 36);
         int rows = Integer.getInteger("rows", 1_500);
@@ -35,12 +34,8 @@ class HonestStepProbe {
                     : p[0].equals("series") ? HonestDomain.series(dims, 1) : HonestDomain.sparse(dims, 1);
             PradaDetector det =
                     new PradaDetector(PradaDetector.Settings.from(Map.of("delta", 0.9, "step_sample_seed", 7L)));
-            Field fx = PradaDetector.class.getDeclaredField("xRaw");
-            Field fp = PradaDetector.class.getDeclaredField("parentRaw");
-            fx.setAccessible(true);
-            fp.setAccessible(true);
-            float[] xr = (float[]) fx.get(det);
-            float[] pr = (float[]) fp.get(det);
+            float[] xr = det.queryRawForTest();
+            float[] pr = det.parentRawForTest();
             int flagged = 0;
             int totalSteps = 0;
             int totalMember = 0;
@@ -97,7 +92,7 @@ class HonestStepProbe {
 
     /** {@code -Dattack=eps:STEP} on {@link dev.moat.detectors.support.Wide} ({@code -Dwidth}): the JbDA attacker's steps. */
     @Test
-    void attack() throws Exception {
+    void attack() {
         Assumptions.assumeTrue(System.getProperty("attack") != null);
         for (String one : System.getProperty("attack").split(",")) {
             for (String width : System.getProperty("width", "784").split(",")) {
@@ -106,16 +101,12 @@ class HonestStepProbe {
         }
     }
 
-    private static void attack(String spec, int dims) throws Exception {
+    private static void attack(String spec, int dims) {
         String[] a = spec.split(":");
         dev.moat.detectors.support.Wide w = new dev.moat.detectors.support.Wide(dims);
         QuerySource src =
                 w.jbda(23, Double.parseDouble(a[0]), dev.moat.detectors.support.Wide.Step.valueOf(a[1]), 1, 0);
         PradaDetector det = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
-        Field fx = PradaDetector.class.getDeclaredField("xRaw");
-        Field fp = PradaDetector.class.getDeclaredField("parentRaw");
-        fx.setAccessible(true);
-        fp.setAccessible(true);
         PradaState s = det.newState();
         for (int q = 0; q < 800; q++) {
             double[] x = src.next();
@@ -128,8 +119,8 @@ class HonestStepProbe {
                         0,
                         q,
                         det.lastRecentStepForTest(),
-                        (float[]) fx.get(det),
-                        (float[]) fp.get(det),
+                        det.queryRawForTest(),
+                        det.parentRawForTest(),
                         s.sampleSize,
                         0));
             }

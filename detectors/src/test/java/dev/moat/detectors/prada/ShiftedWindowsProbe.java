@@ -2,7 +2,6 @@ package dev.moat.detectors.prada;
 
 import dev.moat.detectors.HonestDataShapesTest;
 import dev.moat.fixtures.traffic.QuerySource;
-import java.lang.reflect.Field;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
@@ -18,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class ShiftedWindowsProbe {
 
     @Test
-    void probe() throws Exception {
+    void probe() {
         Assumptions.assumeTrue(System.getProperty("shiftshape") != null);
         int keys = Integer.getInteger("keys", 4);
         int rows = Integer.getInteger("rows", 300);
@@ -30,10 +29,6 @@ class ShiftedWindowsProbe {
             for (Map.Entry<String, QuerySource> e : srcs) {
                 PradaDetector det =
                         new PradaDetector(PradaDetector.Settings.from(Map.of("delta", 0.9, "step_sample_seed", 7L)));
-                Field fx = PradaDetector.class.getDeclaredField("xRaw");
-                Field fp = PradaDetector.class.getDeclaredField("parentRaw");
-                fx.setAccessible(true);
-                fp.setAccessible(true);
                 QuerySource src = e.getValue();
                 PradaState s = det.newState();
                 int steps = 0;
@@ -44,8 +39,8 @@ class ShiftedWindowsProbe {
                     det.update(s, x, a, q * 2_000L);
                     if (det.lastStepForTest()) {
                         steps++;
-                        float[] xr = (float[]) fx.get(det);
-                        float[] pr = (float[]) fp.get(det);
+                        float[] xr = det.queryRawForTest();
+                        float[] pr = det.parentRawForTest();
                         int n = s.sampleSize;
                         double res = ShiftedWindows.residual(
                                 xr,

@@ -199,17 +199,7 @@ public abstract class HonestDomain {
     }
 
     public static QuerySource source(String name, java.util.function.Supplier<double[]> next) {
-        return new QuerySource() {
-            @Override
-            public double[] next() {
-                return next.get();
-            }
-
-            @Override
-            public String name() {
-                return name;
-            }
-        };
+        return QuerySource.of(name, next);
     }
 
     /** The 13-feature {@link Tabular} data and model (per-feature scales 0.1-1,000; its own softmax). */
