@@ -87,21 +87,29 @@ class InputSpreadWidthTest {
     }
 
     /**
-     * Pinned (fails when it closes): records wider than the default {@code spread_max_width} (63) on a
-     * model that is confident far from its data. On a 100-feature {@link Unsure#cells} model, twelve
-     * ordinary customers, then uniform random rows and random-size JbDA (600 rows each): under the
-     * defaults neither is flagged (every score under 0.5: nothing else sees rows answered as
-     * confidently as natural ones); with {@code spread_max_width: 4096}, what an operator whose inputs
-     * are records sets, both are (430 rows each, 2026-11-29: the peers have vouched for the reference
-     * by then), and no customer is. Why not the default: on images and sensor
-     * windows it flags honest customers ({@code customersSendingMostlyOneDigitSpreadLikeNoPeerWhereTheSpreadTestReadsImages},
+     * Records wider than the default {@code spread_max_width} (63) on a model that is confident far
+     * from its data: on a 100-feature {@link Unsure#cells} model, twelve ordinary customers, then
+     * uniform random rows and random-size JbDA (600 rows each). Before {@code spread_wide_floor}
+     * (session 19) neither was flagged under the defaults (every score under 0.5: nothing else sees
+     * rows answered as confidently as natural ones). Now the spread test judges wider inputs too, past
+     * 8x the trusted keys' spread: the random rows (9-15x) are flagged within 500 rows, no customer is;
+     * the random-size JbDA (4-7x) is not, pinned ({@code ...Bypass}): with {@code spread_max_width:
+     * 4096}, what an operator whose inputs are records sets, it is too (430 rows, 2026-11-29). Why not
+     * the narrow threshold at every width: on images and sensor windows it flags honest customers
+     * ({@code customersSendingMostlyOneDigitSpreadLikeNoPeerWhereTheSpreadTestReadsImages},
      * detectors/README "What each detector cannot see", {@code ood/WideSpreadProbe}).
      */
     @Test
     void randomRowsOnAHundredFeatureRecordModelUnderTheDefaultWidthBypass() {
         Unsure d = Unsure.cells(1, 0.9, 100);
         Scenario byDefault = hundred(d, all(63));
-        assertThat(byDefault.suspiciousAt.keySet()).as(byDefault.report()).isEmpty();
+        assertThat(byDefault.suspiciousAt.keySet()).as(byDefault.report()).containsExactly("random");
+        assertThat(byDefault.suspiciousAt.get("random")).as(byDefault.report()).isLessThanOrEqualTo(500L);
+        Scenario noWideFloor = hundred(
+                d,
+                DetectorProfile.fromConfig(
+                        dev.moat.detectors.support.Policies.every(Map.of("input_seed", 7L, "spread_wide_floor", 0))));
+        assertThat(noWideFloor.suspiciousAt.keySet()).as(noWideFloor.report()).isEmpty();
         Scenario raised = hundred(d, all(4096));
         assertThat(raised.suspiciousAt.keySet())
                 .as(raised.report())

@@ -115,8 +115,11 @@ import java.util.Set;
  * trusted keys are. Its price: honest rows off the data's manifold are flagged like random
  * ones (test-time augmentation by brightness on the tabular test model, saturated records). Cost:
  * the projection of each input's m coordinates read (all up to 16 inputs, 16 sampled up to {@code
- * spread_max_width}) onto the minor axes (13 x 7 at 13 inputs, 16 x 8 from 17), nothing at wider
- * inputs; per key 4m + 12 bytes.
+ * spread_max_width}) onto the minor axes (13 x 7 at 13 inputs, 16 x 8 from 17); per key 4m + 12
+ * bytes. Wider inputs are judged too, past at least {@code spread_wide_floor} (8x; 0: not judged)
+ * the trusted keys' spread ({@link #SPREAD_WIDE_FLOOR}): random rows on 100-feature records, never
+ * flagged before, are, and the honest keys that differ along the minor axes of images and sensor
+ * windows (2-6.9x) are not; random-size JbDA on such records (4-7x) is not either.
  *
  * <p>How an attacker would get around it, and what they get:
  *
@@ -188,6 +191,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             "spread_margin",
             "spread_width",
             "spread_max_width",
+            "spread_wide_floor",
             "run_near",
             "run_seed",
             "reference_confidences");
@@ -220,6 +224,16 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * rows do (2.0-2.8x on the 64-input digits, {@code InputSpreadWidthTest}).
      */
     static final int SPREAD_MAX_WIDTH = 63;
+
+    /**
+     * Past {@code spread_max_width}, the spread test judges inputs only beyond this ratio of the
+     * trusted keys' spread ({@code spread_wide_floor}; 0 turns it off there): records wider than 63
+     * features that a model answers confidently off its data (random rows on a 100-feature record
+     * model, never flagged before; 2.2-2.7 in log, 9-15x), while what honest keys reach there stays
+     * under it (customers of one class of images 2x, series customers at their own levels up to 4.6-6.9x;
+     * {@code ood/WideSpreadProbe}).
+     */
+    static final double SPREAD_WIDE_FLOOR = 8;
 
     /** The largest {@code spread_max_width} accepted. */
     static final int SPREAD_MAX_WIDTH_LIMIT = 65_536;
@@ -282,6 +296,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             double spreadMargin,
             double spreadWidth,
             int spreadMaxWidth,
+            double spreadWideFloor,
             double runNear,
             Long runSeed,
             double[] referenceCdf,
@@ -323,6 +338,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     p.number("spread_margin", 0.3, 0, 5),
                     p.number("spread_width", 0.2, 0.01, 5),
                     (int) p.integer("spread_max_width", SPREAD_MAX_WIDTH, 0, SPREAD_MAX_WIDTH_LIMIT),
+                    wideFloor(p),
                     p.number("run_near", Runs.DEFAULT_NEAR, 0, 10),
                     raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
                     cdf,
@@ -332,6 +348,19 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 throw p.fail("d_high", s.dHigh, "greater than d_low (" + s.dLow + ")");
             }
             return s;
+        }
+
+        private static double wideFloor(Params p) {
+            double f = p.number("spread_wide_floor", SPREAD_WIDE_FLOOR, 0, 1_000);
+            if (f != 0 && f < 1.5) {
+                throw p.fail("spread_wide_floor", f, "0 (off) or a ratio of at least 1.5");
+            }
+            return f;
+        }
+
+        /** Whether the spread test judges inputs of {@code width}: up to {@code spread_max_width}, wider with a wide floor. */
+        boolean spreadJudges(int width) {
+            return spreadMaxWidth > 0 && (width <= spreadMaxWidth || spreadWideFloor > 0);
         }
     }
 
@@ -410,6 +439,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                         parsed.spreadMargin(),
                         parsed.spreadWidth(),
                         parsed.spreadMaxWidth(),
+                        parsed.spreadWideFloor(),
                         parsed.runNear(),
                         parsed.runSeed(),
                         calibration.oodReference(),
@@ -714,14 +744,14 @@ public final class OodDetector implements Detector<OodDetector.State> {
      */
     private void judgeSpread(State s, double[] input, boolean trusted) {
         int width = inputs.width();
-        if (width < 0 || width > settings.spreadMaxWidth() || input.length != width) {
+        if (width < 0 || !settings.spreadJudges(width) || input.length != width) {
             return;
         }
         if (advanceSpread(inputs, s, input) && s.judged >= SPREAD_MIN && s.queries % SPREAD_REPORT_EVERY == 0) {
             // a key past the threshold (before there is one, past 1.5x) is no evidence of what natural inputs
             // look like nor of how much honest keys differ: keys that spread their inputs, trusted until the
             // peers have a threshold, would otherwise widen it for themselves and join the input reference
-            double threshold = spreadPeers.threshold(settings.spreadMargin());
+            double threshold = spreadThreshold(width);
             boolean unlike = s.spreadLog > (Double.isNaN(threshold) ? SpreadPeers.COLD_REPORT_BELOW : threshold);
             int self = System.identityHashCode(s);
             if (unlike && !s.spreadUnlike) {
@@ -775,6 +805,18 @@ public final class OodDetector implements Detector<OodDetector.State> {
     }
 
     /**
+     * The log spread ratio past which a key's inputs of {@code width} spread like no peer's: the peers'
+     * threshold ({@link SpreadPeers#threshold}), past {@code spread_max_width} at least {@code
+     * spread_wide_floor}; NaN while the peers have none.
+     */
+    private double spreadThreshold(int width) {
+        double threshold = spreadPeers.threshold(settings.spreadMargin());
+        return width > settings.spreadMaxWidth()
+                ? Math.max(threshold, Math.log(settings.spreadWideFloor()))
+                : threshold;
+    }
+
+    /**
      * The spread test's score: 0 at the peers' threshold ({@link SpreadPeers#threshold}: their median
      * log spread ratio plus the larger of {@code spread_margin} and four robust deviations, at least
      * {@value SpreadPeers#FLOOR}), 1 at {@code spread_width} past it; 0 before {@value #SPREAD_MIN}
@@ -784,7 +826,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (s.judged < SPREAD_MIN) {
             return 0;
         }
-        double threshold = spreadPeers.threshold(settings.spreadMargin());
+        double threshold = spreadThreshold(inputs.width());
         s.spreadThreshold = (float) threshold;
         if (Double.isNaN(threshold)) {
             return 0;
@@ -793,14 +835,21 @@ public final class OodDetector implements Detector<OodDetector.State> {
     }
 
     /**
-     * Whether a trusted key's input may join the input reference: always for inputs wider than {@code
-     * spread_max_width} (the gate's reference, as before the spread test), else from its {@value
-     * #VOUCH_AFTER}th answer and, once spreads are judged, while its own is judged and not unlike the
-     * peers'.
+     * Whether a trusted key's input may join the input reference: always where the spread test does not
+     * judge the inputs' width (the gate's reference, as before the spread test); on inputs wider than
+     * {@code spread_max_width} with the gate on, while the key's spread is not unlike the peers'; else from
+     * its {@value #VOUCH_AFTER}th answer and, once spreads are judged, while its own is judged and not
+     * unlike the peers'.
      */
     private boolean vouches(State s, int width) {
-        if (width > settings.spreadMaxWidth()) {
+        if (!settings.spreadJudges(width)) {
             return true;
+        }
+        if (width > settings.spreadMaxWidth() && settings.inputNear() > 0) {
+            // the gate reads the reference from a key's first answers on wide inputs (series customers at their
+            // own levels were flagged before it had their rows); a key whose inputs spread like no peer's still
+            // stops vouching
+            return !s.spreadUnlike;
         }
         return s.queries >= VOUCH_AFTER && !s.spreadUnlike && (s.judged >= SPREAD_MIN || !inputs.spreadReady());
     }
