@@ -66,7 +66,7 @@ class InputSpreadBypassTest {
     }
 
     /** Prints the surrogate value of {@code n} rows of {@code src} (a fresh copy of a non-adaptive source). */
-    private static double[] worth(String what, Unsure d, QuerySource src, int n) {
+    static double[] worth(String what, Unsure d, QuerySource src, int n) {
         List<double[]> rows = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             rows.add(src.next());

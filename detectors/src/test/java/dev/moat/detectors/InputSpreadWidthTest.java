@@ -120,6 +120,42 @@ class InputSpreadWidthTest {
                 .isLessThanOrEqualTo(500L);
     }
 
+    /**
+     * The wide floor's own bypass, probed (session 19): the thief who has read that wide inputs are
+     * judged only past 8x the peers' spread draws his random rows in a box narrower than the
+     * features' ranges, centred on his natural records' mean ({@link
+     * InputSpreadBypassTest#centredBox}), on the same 100-feature records. Measured (2026-11-29 22:42
+     * UTC): a box of half the ranges lies where the model is unsure and the confidence test flags it
+     * at 101 rows; one of 80% spreads 8.9x, just past the floor (suspicious at 432); one of 65% is
+     * never flagged in 600 rows (every score under 0.15), and its rows teach a label-only learner
+     * about what uniform rows over the whole ranges do (agreement printed beside theirs). Pinned.
+     */
+    @Test
+    void centredBoxesOnAHundredFeatureRecordsUnderTheWideFloorBypass() {
+        Unsure d = Unsure.cells(1, 0.9, 100);
+        Scenario s = new Scenario(all(63), d::predict);
+        for (int k = 0; k < 12; k++) {
+            s.add("honest-peer-" + k, "t" + k, d.peer(100 + k), 1_500, k * 700L, () -> 2_000);
+        }
+        for (double w : new double[] {0.5, 0.65, 0.8}) {
+            s.add(
+                    "box" + Math.round(100 * w),
+                    null,
+                    InputSpreadBypassTest.centredBox(d, 1_700, w),
+                    600,
+                    UnsureModelsProbe.START,
+                    () -> 1_000);
+        }
+        s.run();
+        System.out.printf("cells-100 centred boxes: suspicious at %s%n", new java.util.TreeMap<>(s.suspiciousAt));
+        assertThat(s.suspiciousAt.get("box50")).as(s.report()).isNotNull().isLessThanOrEqualTo(300L);
+        assertThat(s.suspiciousAt.get("box65")).as(s.report()).isNull();
+        double[] box = InputSpreadBypassTest.worth(
+                "centred box 65% at 100", d, InputSpreadBypassTest.centredBox(d, 1_700, 0.65), 600);
+        double[] random = InputSpreadBypassTest.worth("random (full box) at 100", d, d.random(5), 600);
+        assertThat(box[4]).isGreaterThan(random[4] - 0.05);
+    }
+
     private static Scenario hundred(Unsure d, DetectorProfile profile) {
         Scenario s = new Scenario(profile, d::predict);
         for (int k = 0; k < 12; k++) {
