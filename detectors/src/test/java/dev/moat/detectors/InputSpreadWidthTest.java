@@ -156,6 +156,43 @@ class InputSpreadWidthTest {
         assertThat(box[4]).isGreaterThan(random[4] - 0.05);
     }
 
+    /**
+     * Regression (session 19): JbDA on records wider than {@code cross_key}'s 128 sampled coordinates.
+     * On the {@link Unsure#cells} model at 256 and 1,000 inputs (measurements on scales from 0.01 to
+     * 2,500), twelve ordinary customers, then plain and per-feature JbDA (eps 0.1, 600 rows each):
+     * before, neither was flagged at 256 inputs (every score under 0.15: the store read a sample of
+     * 128 coordinates in raw units, where per-feature steps are equal in no units, and only stores of
+     * every coordinate were rescaled and took the repeated move). Now a store of sampled coordinates
+     * of mixed scales is rescaled and takes the repeated move too, unless a quarter or more of its
+     * coordinates are flat (images on a background, {@code StrokeImagesTest}): both flagged within 200
+     * rows at both widths (measured 108-164), no customer. Random-size JbDA repeats nothing and stays
+     * unseen there, as on narrower records.
+     */
+    @Test
+    void jbdaOnRecordsWiderThanTheSampleOfCoordinatesIsFlagged() {
+        for (int width : new int[] {256, 1000}) {
+            Unsure d = Unsure.cells(1, 0.9, width);
+            Scenario s = new Scenario(all(63), d::predict);
+            for (int k = 0; k < 12; k++) {
+                s.add("honest-peer-" + k, "t" + k, d.peer(100 + k), 1_500, k * 700L, () -> 2_000);
+            }
+            s.add("jbda-plain", null, d.jbda(12, 0.1, Unsure.Step.PLAIN), 600, UnsureModelsProbe.START, () -> 1_000);
+            s.add(
+                    "jbda-per-feature",
+                    null,
+                    d.jbda(13, 0.1, Unsure.Step.PER_FEATURE),
+                    600,
+                    UnsureModelsProbe.START,
+                    () -> 1_000);
+            s.run();
+            System.out.printf("cells-%d JbDA: suspicious at %s%n", width, new java.util.TreeMap<>(s.suspiciousAt));
+            assertThat(s.suspiciousAt.keySet())
+                    .as(s.report())
+                    .containsExactlyInAnyOrder("jbda-plain", "jbda-per-feature");
+            assertThat(s.suspiciousAt.values()).as(s.report()).allMatch(row -> row <= 500L);
+        }
+    }
+
     private static Scenario hundred(Unsure d, DetectorProfile profile) {
         Scenario s = new Scenario(profile, d::predict);
         for (int k = 0; k < 12; k++) {

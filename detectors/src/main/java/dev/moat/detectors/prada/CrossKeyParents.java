@@ -53,7 +53,8 @@ import java.util.function.Consumer;
  * of mixed scales (the largest 16 times the median or more: tabular data) rows are stored and
  * searched in units of each coordinate's spread, from its median ({@link #rescale}); under {@link
  * SignSteps#FLAT_MIN_MOVED} inputs, where no shape of one displacement tells a step from noise, and
- * on wider ones of mixed scales up to {@code coordinates} ({@link #repeats}: per-feature steps there
+ * on wider ones of mixed scales (their sample of {@code coordinates} too, since session 19, unless a
+ * quarter of it is flat: {@link #SAMPLED_FLAT_MAX}) ({@link #repeats}: per-feature steps there
  * are equal in no units, and once clipped at the box's edges they move fewer than the flat shape's
  * 48 coordinates), a searched row also keeps its {@value #NARROW_CANDIDATES} nearest candidates (the key's own rows
  * included) and counts as a step when its move from one of them repeats a move of one of the key's
@@ -153,6 +154,12 @@ public final class CrossKeyParents {
      * one scale are left in raw units, as before).
      */
     static final float MIXED = 16f;
+
+    /**
+     * A store that samples a wider input's coordinates is of mixed scales only while fewer than one
+     * in this many of them are flat (no spread between their 10th and 90th percentiles).
+     */
+    static final int SAMPLED_FLAT_MAX = 4;
 
     /**
      * A coordinate's spread (its 10th to 90th percentile) grown past {@link #GROWTH} times its anchor is
@@ -493,8 +500,9 @@ public final class CrossKeyParents {
         int next;
         int count;
         /**
-         * Narrow stores (every coordinate kept, {@code m == width}): the newest {@value #RAW_ROWS} rows
-         * as sent (floats), from which the per-coordinate scales are estimated; null for wide stores.
+         * The newest {@value #RAW_ROWS} rows' sampled values as sent (floats, every coordinate of
+         * narrow stores), from which the per-coordinate scales are estimated (wide stores too since
+         * session 19: mixed-scale records wider than {@code coordinates}).
          */
         final float[] raw;
 
@@ -531,7 +539,7 @@ public final class CrossKeyParents {
             this.offsets = new float[capacity];
             this.steps = new float[capacity];
             this.keys = new String[capacity];
-            this.raw = m == width ? new float[Math.min(RAW_ROWS, capacity) * m] : null;
+            this.raw = new float[Math.min(RAW_ROWS, capacity) * m];
         }
     }
 
@@ -1510,9 +1518,10 @@ public final class CrossKeyParents {
 
     /**
      * Whether the store's rows take the repeated move ({@link #repeatedMove}): every coordinate
-     * stored ({@code m == width}) and either narrower than {@link SignSteps#FLAT_MIN_MOVED} (no shape
-     * of one displacement tells a step from noise there) or of mixed scales (stored in units of each
-     * coordinate's spread: tabular data). Steps {@code eps * range_j * sign(g_j)} on mixed-scale
+     * stored ({@code m == width}) and narrower than {@link SignSteps#FLAT_MIN_MOVED} (no shape of one
+     * displacement tells a step from noise there), or of mixed scales (stored in units of each
+     * coordinate's spread: tabular data; a sample of a wider row's coordinates too, see {@link
+     * #SAMPLED_FLAT_MAX}). Steps {@code eps * range_j * sign(g_j)} on mixed-scale
      * features are not equal in any units, and once a step is clipped at the box's edges it moves
      * fewer than {@link SignSteps#FLAT_MIN_MOVED} coordinates, so on 48-128 such features neither
      * the equal nor the flat shape sees them (issue 9: per-feature JbDA on 48- and 63-feature records
@@ -1520,11 +1529,11 @@ public final class CrossKeyParents {
      * on one scale keep the three-candidate search of other keys' rows.
      */
     static boolean repeats(int m, boolean everyCoordinate, boolean mixed) {
-        return everyCoordinate && (m < SignSteps.FLAT_MIN_MOVED || mixed);
+        return (everyCoordinate && m < SignSteps.FLAT_MIN_MOVED) || mixed;
     }
 
     private static boolean repeats(Store st) {
-        return repeats(st.m, st.raw != null, st.inv != null);
+        return repeats(st.m, st.m == st.width, st.inv != null);
     }
 
     /**
@@ -1545,6 +1554,7 @@ public final class CrossKeyParents {
         float[] col = new float[n];
         float[] anchor = st.anchor;
         float largest = 0;
+        int flat = 0;
         for (int j = 0; j < m; j++) {
             for (int i = 0; i < n; i++) {
                 col[i] = st.raw[i * m + j];
@@ -1553,6 +1563,7 @@ public final class CrossKeyParents {
             float s = col[n - 1 - n / 10] - col[n / 10];
             centre[j] = col[n / 2];
             s = s > 0 ? s : 0;
+            flat += s > 0 ? 0 : 1;
             if (anchor != null && s > GROWTH * anchor[j]) {
                 // grown past GROWTH x its anchor: only as far as QUARTILES x the interquartile range (more
                 // than a tenth of the rows, an attacker's far outliers, move the 10th-90th percentiles
@@ -1578,7 +1589,10 @@ public final class CrossKeyParents {
             }
             float[] sorted = spread.clone();
             java.util.Arrays.sort(sorted);
-            if (largest >= MIXED * sorted[m / 2]) {
+            // a sample of a wider input's coordinates is of mixed scales only where most of them vary: images
+            // with a background (strokes, objects on black) have sampled pixels that are nearly always 0, whose
+            // floored spreads read as mixed scales (honest stroke images were then framed as steps)
+            if (largest >= MIXED * sorted[m / 2] && (m == st.width || SAMPLED_FLAT_MAX * flat < m)) {
                 inv = new float[m];
                 for (int j = 0; j < m; j++) {
                     inv[j] = 1 / spread[j];
