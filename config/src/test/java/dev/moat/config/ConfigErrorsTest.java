@@ -269,7 +269,7 @@ class ConfigErrorsTest {
         assertThat(errors(BASE + """
                 policies:
                   p:
-                    detectors: {ood: {max_widening: 0.5, window: 5, d_low: 0.3, d_high: 0.2, maxwidening: 2, input_near: 11, input_seed: 0.5, spread_max_width: -1}}
+                    detectors: {ood: {max_widening: 0.5, window: 5, d_low: 0.3, d_high: 0.2, maxwidening: 2, input_near: 11, input_seed: 0.5, spread_max_width: -1, spread_wide_floor: 1.2}}
                 """))
                 .containsExactly(
                         "test.yaml:7:37: policies.p.detectors.ood.max_widening: \"0.5\" (expected a number in [1, 10])",
@@ -278,10 +278,11 @@ class ConfigErrorsTest {
                         "test.yaml:7:78: policies.p.detectors.ood.maxwidening: unknown parameter (did you mean max_widening? "
                                 + "expected one of: alpha, d_high, d_low, input_near, input_seed, max_widening, min_keys, "
                                 + "min_queries, reference_confidences, run_near, run_seed, spread_margin, spread_max_width, "
-                                + "spread_width, window)",
+                                + "spread_wide_floor, spread_width, window)",
                         "test.yaml:7:106: policies.p.detectors.ood.input_near: \"11\" (expected a number in [0, 10])",
                         "test.yaml:7:122: policies.p.detectors.ood.input_seed: \"0.5\" (expected a whole number)",
-                        "test.yaml:7:145: policies.p.detectors.ood.spread_max_width: \"-1\" (expected a whole number in [0, 65536])");
+                        "test.yaml:7:145: policies.p.detectors.ood.spread_max_width: \"-1\" (expected a whole number in [0, 65536])",
+                        "test.yaml:7:168: policies.p.detectors.ood.spread_wide_floor: \"1.2\" (expected 0 (off) or a number in [1.5, 1000])");
     }
 
     @Test

@@ -166,7 +166,8 @@ final class PolicySection {
             "input_near", new double[] {0, 10},
             "run_near", new double[] {0, 10},
             "spread_margin", new double[] {0, 5},
-            "spread_width", new double[] {0.01, 5});
+            "spread_width", new double[] {0.01, 5},
+            "spread_wide_floor", new double[] {0, 1_000});
 
     /**
      * Every {@code ood} parameter is known here (the detector's own ranges): unknown names, out-of-range
@@ -212,6 +213,9 @@ final class PolicySection {
                 && n.doubleValue() <= low
                 && n.doubleValue() >= 0) {
             nodes.get("d_high").fail("a number greater than d_low (" + fmt(low) + ")");
+        }
+        if (values.get("spread_wide_floor") instanceof Number n && n.doubleValue() > 0 && n.doubleValue() < 1.5) {
+            nodes.get("spread_wide_floor").fail("0 (off) or a number in [1.5, 1000]");
         }
     }
 
