@@ -48,7 +48,7 @@ import java.util.SplittableRandom;
  * <p>Cost: per detector instance the sampled coordinates (fixed at the first width seen) and the
  * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats); per query at most
  * {@value #COORDINATES} differences (twice for a query that starts a run), allocation-free once the
- * key's anchor exists; with a {@code recall}, per key a ring of up to that many ints (grown from 8)
+ * key's anchor exists; with a {@code recall}, per key a ring of up to that many ints (grown from 8, 8 at a time to 64, then by half)
  * and, per query that starts a run, a hash of the sampled values (of the whole row
  * when they say nothing) and an OR over the ring.
  */
@@ -296,10 +296,11 @@ public final class Runs {
     private void remember(Key k, int fingerprint) {
         int[] seen = k.seen;
         if (seen == null || (k.seenNext == seen.length && seen.length < recall)) {
-            // grown while it fills: 8, then doubled up to recall (a light key keeps a short ring)
+            // grown while it fills: 8 at a time up to 64, then by half, up to recall (a light key keeps a short
+            // ring: 24 ints at 20 anchors, where doubling held 32)
+            int n = seen == null ? 0 : seen.length;
             seen = k.seen = java.util.Arrays.copyOf(
-                    seen == null ? new int[0] : seen,
-                    seen == null ? Math.min(8, recall) : Math.min(recall, 2 * seen.length));
+                    seen == null ? new int[0] : seen, Math.min(recall, n < 64 ? n + 8 : n + n / 2));
         }
         if (k.seenNext == seen.length) {
             k.seenNext = 0; // full at recall: the oldest goes
