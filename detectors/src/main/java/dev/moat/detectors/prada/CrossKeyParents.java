@@ -945,14 +945,12 @@ public final class CrossKeyParents {
         // and a loop this short keeps many more of them in flight than one that also folds min, max
         // and wholeness into each step
         StepSample.gather(input, x, m, width, st.start, stride);
-        if (st.raw != null) {
-            System.arraycopy(x, 0, rawX, 0, m);
-            float[] inv = st.inv;
-            if (inv != null) {
-                float[] centre = st.centre;
-                for (int i = 0; i < m; i++) {
-                    x[i] = (x[i] - centre[i]) * inv[i];
-                }
+        System.arraycopy(x, 0, rawX, 0, m);
+        float[] inv = st.inv;
+        if (inv != null) {
+            float[] centre = st.centre;
+            for (int i = 0; i < m; i++) {
+                x[i] = (x[i] - centre[i]) * inv[i];
             }
         }
         stats(m);
@@ -1273,12 +1271,10 @@ public final class CrossKeyParents {
             // the ring is full: the oldest row leaves its class's band
             st.bands[st.classes[slot]].remove(st.norms[slot], slot);
         }
-        if (st.raw != null) {
-            System.arraycopy(rawX, 0, st.raw, st.rawNext * st.m, st.m);
-            int rawRows = st.raw.length / st.m;
-            st.rawNext = st.rawNext + 1 == rawRows ? 0 : st.rawNext + 1;
-            st.rawCount = Math.min(st.rawCount + 1, rawRows);
-        }
+        System.arraycopy(rawX, 0, st.raw, st.rawNext * st.m, st.m);
+        int rawRows = st.raw.length / st.m;
+        st.rawNext = st.rawNext + 1 == rawRows ? 0 : st.rawNext + 1;
+        st.rawCount = Math.min(st.rawCount + 1, rawRows);
         place(st, slot, c, keyHash);
         st.keys[slot] = keyId;
         st.total++;
@@ -1286,7 +1282,7 @@ public final class CrossKeyParents {
         if (st.count < st.keys.length) {
             st.count++;
         }
-        if (st.raw != null && st.total >= st.nextRescale) {
+        if (st.total >= st.nextRescale) {
             st.nextRescale = st.total < RAW_ROWS ? RAW_ROWS : st.total + Math.max(RAW_ROWS, st.keys.length);
             rescale(st);
         }
