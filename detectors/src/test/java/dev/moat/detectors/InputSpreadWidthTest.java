@@ -124,7 +124,7 @@ class InputSpreadWidthTest {
      * The wide floor's own bypass, probed (session 19): the thief who has read that wide inputs are
      * judged only past 8x the peers' spread draws his random rows in a box narrower than the
      * features' ranges, centred on his natural records' mean ({@link
-     * InputSpreadBypassTest#centredBox}), on the same 100-feature records. Measured (2026-11-29 22:42
+     * InputSpreadBypassTest#centredBox}), on the same 100-feature records. Measured (2026-11-29 22:40
      * UTC): a box of half the ranges lies where the model is unsure and the confidence test flags it
      * at 101 rows; one of 80% spreads 8.9x, just past the floor (suspicious at 432); one of 65% is
      * never flagged in 600 rows (every score under 0.15), and its rows teach a label-only learner
