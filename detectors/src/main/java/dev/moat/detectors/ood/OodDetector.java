@@ -467,6 +467,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final ClassReferences classes;
     private final InputReference inputs;
     private final SpreadPeers spreadPeers;
+
+    /** log {@code spread_wide_floor}: the least log spread ratio flagged past {@code spread_max_width}. */
+    private final double wideFloorLog;
+
     private final Runs runs;
     private final double[] cdf = new double[BINS];
     private final double[] pooled = new double[BINS];
@@ -598,6 +602,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         } else {
             this.spreadPeers = new SpreadPeers();
         }
+        this.wideFloorLog = Math.log(settings.spreadWideFloor());
     }
 
     static int bin(double confidence) {
@@ -811,9 +816,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
      */
     private double spreadThreshold(int width) {
         double threshold = spreadPeers.threshold(settings.spreadMargin());
-        return width > settings.spreadMaxWidth()
-                ? Math.max(threshold, Math.log(settings.spreadWideFloor()))
-                : threshold;
+        return width > settings.spreadMaxWidth() ? Math.max(threshold, wideFloorLog) : threshold;
     }
 
     /**
