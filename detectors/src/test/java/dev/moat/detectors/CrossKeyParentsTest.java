@@ -595,6 +595,75 @@ class CrossKeyParentsTest {
     }
 
     /**
+     * A key that re-sends its own queries (issue 9, session 20: spectrogram customers who re-send
+     * their clips, {@code HonestDataShapesTest.spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps}):
+     * on a wide store the search passes over the key's own rows, so each re-send of a query that passed
+     * for a step from another key's row met the same parent and was counted again. 40 sign steps of
+     * another key's 784-input images, each sent and then re-sent three times: each counts once, and
+     * the re-sends are counted as such. The attacker's side: a query that lies a quarter of its step
+     * from one of its own earlier rows (a decoy the key sent first, to pass the step off as a re-send)
+     * is still counted: only rows within an eighth of the step are re-sends.
+     */
+    @Test
+    void reSentStepsCountOnceAndDecoysOfOwnRowsDoNotHideStepsBypass() {
+        Wide wide = new Wide(784);
+        QuerySource natural = wide.honest(5);
+        double[][] label = {{0.9, 0.05, 0.05}};
+        for (boolean decoys : new boolean[] {false, true}) {
+            CrossKeyParents store =
+                    new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
+            Random rnd = new Random(13);
+            int n = 40;
+            long counted = 0;
+            for (int i = 0; i < n; i++) {
+                double[] x = natural.next();
+                store.observe("parent-key", new double[][] {x}, label);
+                double[] child = new double[x.length];
+                double[] step = new double[x.length];
+                for (int j = 0; j < x.length; j++) {
+                    child[j] = Math.max(0, Math.min(16, x[j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
+                    step[j] = child[j] - x[j];
+                }
+                if (decoys) {
+                    // a decoy a quarter of the step's length from the child, in a random direction
+                    double[] noise = new double[x.length];
+                    double nn = 0;
+                    double sn = 0;
+                    for (int j = 0; j < x.length; j++) {
+                        noise[j] = rnd.nextGaussian();
+                        nn += noise[j] * noise[j];
+                        sn += step[j] * step[j];
+                    }
+                    double f = 0.25 * Math.sqrt(sn / nn);
+                    double[] decoy = new double[x.length];
+                    for (int j = 0; j < x.length; j++) {
+                        decoy[j] = child[j] + f * noise[j];
+                    }
+                    store.observe("child-key", new double[][] {decoy}, label);
+                }
+                long before = store.hits();
+                store.observe("child-key", new double[][] {child}, label);
+                long first = store.hits() - before;
+                counted += first;
+                long resends = store.resends();
+                for (int again = 0; again < 3; again++) {
+                    store.observe("child-key", new double[][] {child}, label);
+                }
+                assertThat(store.hits() - before)
+                        .as("child %d and its re-sends, decoys %s", i, decoys)
+                        .isEqualTo(first);
+                assertThat(store.resends() - resends)
+                        .as("child %d's re-sends", i)
+                        .isEqualTo(3 * first);
+            }
+            System.out.printf(
+                    "re-sent steps (decoys %s): %d of %d children counted; %s%n",
+                    decoys, counted, n, store.reason("child-key"));
+            assertThat(counted).as("children counted, decoys %s", decoys).isGreaterThanOrEqualTo(n * 3 / 4);
+        }
+    }
+
+    /**
      * The decoy bypass again, after the child's key first sent one row with outlier values: the copy
      * rule's smallest step came from the key's largest value, so one 1e6 row made every neighbour a
      * "copy", only the nearest (the decoy) was tested, and the parent behind it was never seen. The

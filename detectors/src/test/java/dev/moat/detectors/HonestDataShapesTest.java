@@ -1428,8 +1428,12 @@ public class HonestDataShapesTest {
      * which passes the flat shape (see "Random-size steps on a common offset"); a clip re-recorded
      * louder moves every bin above the floor by one value. Since session 16 a re-sent clip counts
      * no step again ({@code PradaDetector#resent}): 3-4 of 19 at either width, by {@code cross_key}
-     * (another customer's clip as parent, within 28-79 rows, and the 50x heavy key late), which has no
-     * such test; with a third of the re-sends re-recorded, still 19 of 19.
+     * (another customer's clip as parent, within 28-79 rows, and the 50x heavy key late), which had no
+     * such test. Since session 20 it has ({@code CrossKeyParents#resent}): 1 of 19 at 1,280 inputs
+     * ({@code cross_key}, 4 steps in the key's first 34 searched rows) and 2 at 2,048 ({@code
+     * cross_key} at 36 rows, {@code boundary} on a few-classes customer at 926); with a third of the
+     * re-sends re-recorded (the survey's default) 3 of 19 and 1 (was 4 and 3): young keys whose first
+     * few dozen rows hold 4 clips that pass for steps from other customers' clips.
      */
     @org.junit.jupiter.api.Test
     void spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps() {

@@ -620,6 +620,55 @@ public final class CrossKeyParents {
      */
     private boolean skipOwn = true;
 
+    /** Whether the search passes over every other key's rows (the re-send test, {@link #resent}). */
+    private boolean onlyOwn;
+
+    /** The squared distance a search starts from: rows at it or farther are no candidates. */
+    private float searchLimit = Float.POSITIVE_INFINITY;
+
+    /** Steps left uncounted as re-sends of the key's own rows, for probes. */
+    private long resends;
+
+    /** A step's query is a re-send when one of the key's own stored rows is within 1 / this of the step's length. */
+    static final float RESEND = 8f;
+
+    /**
+     * Re-sent queries are no new steps (issue 9, session 20; PRADA's own test has had the same since
+     * session 16): customers who re-send their own clips exactly, whose first send passed for a step
+     * from another customer's clip, met the same parent on each re-send and were counted again (spectrograms,
+     * {@code HonestDataShapesTest.spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps}). True when
+     * one of the key's own stored rows of the class lies within 1/{@value #RESEND} of the step's length
+     * ({@code hitDist}, squared) of the query, or within the stored row's rounding: the key sent it
+     * before, and the step was counted then. A thief whose step lies that near one of his own earlier
+     * queries learns next to nothing from it; one who sends his step again learns nothing. Walks the
+     * class's band for the key's own rows only, from a distance to beat of the tolerance, so most
+     * rows are ruled out by their norm. Leaves the candidates overwritten (the test runs after them).
+     */
+    private boolean resent(Store st, int c, int keyHash, String keyId, float hitDist, float hitStep) {
+        float rounding = hitStep == 1f ? 0f : hitStep / 2;
+        float limit = Math.max(hitDist / (RESEND * RESEND), st.m * rounding * rounding * 1.01f);
+        boolean wasSkip = skipOwn;
+        int wasWant = want;
+        skipOwn = false;
+        onlyOwn = true;
+        want = 1;
+        searchLimit = limit;
+        try {
+            int found = candidates(st, c, keyHash);
+            return found > 0 && st.keys[candSlots[0]].equals(keyId);
+        } finally {
+            skipOwn = wasSkip;
+            onlyOwn = false;
+            want = wasWant;
+            searchLimit = Float.POSITIVE_INFINITY;
+        }
+    }
+
+    /** Steps left uncounted because the key had sent the query before ({@link #resent}), for probes. */
+    public long resends() {
+        return resends;
+    }
+
     /** {@code evicted} hears each key whose record the bound on keys drops (its score is gone). */
     public CrossKeyParents(Settings settings, Consumer<String> evicted) {
         this.settings = settings;
@@ -722,6 +771,9 @@ public final class CrossKeyParents {
                 boolean copy = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep;
                 int tests = copy ? 1 : found;
                 boolean hit = false;
+                float hitDist = 0;
+                float hitStep = 1f;
+                int hitSlot = -1;
                 // nearest first; the first sign step ends it (a decoy nearer than the parent is passed over)
                 for (int k = 0, other = 0; k < tests && other < CANDIDATES && !hit; k++) {
                     int slot = candSlots[k];
@@ -744,10 +796,22 @@ public final class CrossKeyParents {
                             && !(m < inputs[r].length
                                     && signSteps.lastDigits(inputs[r], x, parent, m, quantError, fraction, rec.scale));
                     if (hit) {
-                        hits++;
-                        rec.hotLeft = HOT_ROWS;
-                        rec.lastParent = st.keys[slot];
+                        hitDist = candDist[k];
+                        hitStep = step;
+                        hitSlot = slot;
                     }
+                }
+                if (hit && skipOwn && resent(st, c, h, keyId, hitDist, hitStep)) {
+                    // the key sent this query before: its step was counted when it was new, and a
+                    // re-send neither counts again nor dilutes the key's window
+                    resends++;
+                    add(st, c, h, keyId);
+                    continue;
+                }
+                if (hit) {
+                    hits++;
+                    rec.hotLeft = HOT_ROWS;
+                    rec.lastParent = st.keys[hitSlot];
                 }
                 if (narrow) {
                     // a copy ends the test (as above): it is neither tested nor kept, and the key's last
@@ -1026,7 +1090,7 @@ public final class CrossKeyParents {
         float qResid = qr[1];
         found = 0;
         // the squared distance to beat: the last candidate's once there are enough
-        worst = Float.POSITIVE_INFINITY;
+        worst = searchLimit;
         pending = 0;
         float[] recs = band.recs;
         float[] norms = band.norms;
@@ -1073,7 +1137,7 @@ public final class CrossKeyParents {
             int slot;
             if (fromTail) {
                 int t = order[at];
-                if (skipOwn && band.tailHashes[t] == keyHash) {
+                if (band.tailHashes[t] == keyHash ? skipOwn : onlyOwn) {
                     continue;
                 }
                 from = tailRecs;
@@ -1082,7 +1146,7 @@ public final class CrossKeyParents {
             } else {
                 slot = slots[at];
                 // an evicted row, left in place until the next merge
-                if (slot < 0 || (skipOwn && hashes[at] == keyHash)) {
+                if (slot < 0 || (hashes[at] == keyHash ? skipOwn : onlyOwn)) {
                     continue;
                 }
                 from = recs;

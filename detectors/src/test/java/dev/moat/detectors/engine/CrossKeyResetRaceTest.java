@@ -66,8 +66,16 @@ class CrossKeyResetRaceTest {
             assertThat(alerts.get())
                     .as("alerts from the child key's pre-reset rows")
                     .isZero();
-            // what the key sends after the reset still counts
-            assertThat(w.offerCross(new QueryEvent("child", "t", "/m", 1_000_000L, children, labels, profile)))
+            // what the key sends after the reset still counts: new steps from the same parents (the
+            // same children again would be re-sends, which count no step again)
+            double[][] fresh = new double[parents.length][];
+            for (int i = 0; i < parents.length; i++) {
+                fresh[i] = new double[parents[i].length];
+                for (int j = 0; j < fresh[i].length; j++) {
+                    fresh[i][j] = Math.max(0, Math.min(16, parents[i][j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
+                }
+            }
+            assertThat(w.offerCross(new QueryEvent("child", "t", "/m", 1_000_000L, fresh, labels, profile)))
                     .isTrue();
             await(w);
             assertThat(alerts.get())
