@@ -804,6 +804,135 @@ public class HonestDataShapesTest {
     }
 
     /**
+     * TF-IDF vectors of short texts, as a scikit-learn text classifier takes them ({@code
+     * TfidfVectorizer(sublinear_tf=True)}): a vocabulary of {@code dims} words with a Zipf background,
+     * eight topics each favouring 40 words, documents of 8-400 words (log-normal lengths: messages to
+     * articles); each value is {@code (1 + log tf) * idf} with the idf from 2,000 documents, the row
+     * L2-normalised, float32. Rows are sparse (a 30-word message has about 25 non-zero values) and
+     * their values depend on the document's length. The model is nearest class mean. A re-sent text is
+     * the same vector; a third of the re-sends are edited (a few words swapped, the row recomputed).
+     */
+    static final class TfIdf extends Unsure {
+        private static final int TOPICS = 8;
+        private final double[][] cumulative = new double[TOPICS][];
+        private final double[] idf;
+        private final long seed;
+
+        TfIdf(int dims, long seed) {
+            super(dims, TOPICS, "tfidf-" + dims);
+            this.seed = seed;
+            Random r = new Random(seed);
+            int[] perm = new int[dims];
+            for (int j = 0; j < dims; j++) {
+                perm[j] = j;
+            }
+            for (int j = dims - 1; j > 0; j--) {
+                int k = r.nextInt(j + 1);
+                int t = perm[j];
+                perm[j] = perm[k];
+                perm[k] = t;
+            }
+            for (int c = 0; c < TOPICS; c++) {
+                double[] p = new double[dims];
+                for (int j = 0; j < dims; j++) {
+                    p[perm[j]] = 0.6 / (j + 5);
+                }
+                for (int k = 0; k < 40; k++) {
+                    p[r.nextInt(dims)] += 0.4 / 40 * (0.5 + r.nextDouble());
+                }
+                double sum = Arrays.stream(p).sum();
+                cumulative[c] = new double[dims];
+                double acc = 0;
+                for (int j = 0; j < dims; j++) {
+                    acc += p[j] / sum;
+                    cumulative[c][j] = acc;
+                }
+            }
+            idf = new double[dims];
+            int docs = 2_000;
+            int[] df = new int[dims];
+            Random d = new Random(seed + 1);
+            for (int i = 0; i < docs; i++) {
+                int[] tf = counts(d, d.nextInt(TOPICS), length(d));
+                for (int j = 0; j < dims; j++) {
+                    df[j] += tf[j] > 0 ? 1 : 0;
+                }
+            }
+            for (int j = 0; j < dims; j++) {
+                idf[j] = Math.log((1.0 + docs) / (1.0 + df[j])) + 1;
+            }
+            Arrays.fill(lo, 0);
+            Arrays.fill(hi, 1);
+            fitNearestMean(r, 300);
+        }
+
+        static int length(Random r) {
+            return (int) Math.min(400, 8 + Math.exp(3.5 + 0.9 * r.nextGaussian()));
+        }
+
+        private int[] counts(Random r, int c, int words) {
+            int[] tf = new int[dims];
+            for (int i = 0; i < words; i++) {
+                int j = Arrays.binarySearch(cumulative[c], r.nextDouble());
+                tf[Math.min(dims - 1, j < 0 ? -j - 1 : j)]++;
+            }
+            return tf;
+        }
+
+        private double[] vector(int[] tf) {
+            double[] x = new double[dims];
+            double s = 0;
+            for (int j = 0; j < dims; j++) {
+                if (tf[j] > 0) {
+                    x[j] = (1 + Math.log(tf[j])) * idf[j];
+                    s += x[j] * x[j];
+                }
+            }
+            double n = Math.sqrt(s);
+            for (int j = 0; j < dims; j++) {
+                x[j] = n == 0 ? 0 : (float) (x[j] / n);
+            }
+            return x;
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            return vector(counts(r, c, length(r)));
+        }
+
+        /** Re-sent as it was; a third of the time a few words of it swapped for others (the row recomputed). */
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            if (r.nextInt(3) > 0) {
+                return x.clone();
+            }
+            // the words back from the row: tf from the value's share of the largest (close enough for an edit)
+            int[] tf = new int[dims];
+            int n = 0;
+            for (int j = 0; j < dims; j++) {
+                if (x[j] > 0) {
+                    tf[j] = 1;
+                    n++;
+                }
+            }
+            int[] add = counts(r, r.nextInt(TOPICS), 1 + r.nextInt(3));
+            for (int j = 0; j < dims; j++) {
+                tf[j] += add[j];
+            }
+            for (int k = 0, drop = Math.min(n - 1, 1 + r.nextInt(3)); k < drop; k++) {
+                int j = r.nextInt(dims);
+                tf[j] = 0;
+            }
+            return vector(tf);
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new TfIdf(dims, seed * 7_919 + s);
+        }
+    }
+
+    /**
      * Log-mel spectrograms of short sound clips, as an audio classifier takes them: {@code bands} mel
      * bands by 32 frames (band-major), in dB relative to full scale, floored at -80 dB (silence is
      * exactly -80), to 0.01 dB. Five sound classes, each a harmonic stack (a base band and a spacing)
@@ -1216,6 +1345,7 @@ public class HonestDataShapesTest {
             case "sensor-volts" -> of(new Sensor(Integer.parseInt(p[1]), false, 3));
             case "sensor-counts" -> of(new Sensor(Integer.parseInt(p[1]), true, 3));
             case "spectrogram" -> of(new Spectrogram(Integer.parseInt(p[1]), 3));
+            case "tfidf" -> of(new TfIdf(Integer.parseInt(p[1]), 3));
             case "photos" -> of(new Photos(Integer.parseInt(p[1]), 3));
             case "normalised-photos" -> normalisedPhotos(Integer.parseInt(p[1]));
             case "objects" -> of(new Photos(Integer.parseInt(p[1]), 3, true, TTA));
@@ -1252,6 +1382,8 @@ public class HonestDataShapesTest {
                 "sensor-counts:128",
                 "spectrogram:40",
                 "spectrogram:64",
+                "tfidf:1000",
+                "tfidf:3072",
                 "photos:784",
                 "photos:3072",
                 "normalised-photos:784",
@@ -1446,6 +1578,36 @@ public class HonestDataShapesTest {
                 .as(flags(s))
                 .isNotNull()
                 .isLessThanOrEqualTo(200L);
+    }
+
+    /**
+     * Was a bypass (found and closed 2026-11-30, session 20, with {@link TfIdf}): on sparse inputs the
+     * spread test read nothing. Its reference samples 16 of the input's coordinates; on TF-IDF rows of
+     * a 1,000-word vocabulary a uniform draw held words that nearly every text lacks, so the sampled
+     * values were zeros (no scale to read) or rare, the honest keys' spread sat at 2.7-4.9x the
+     * population's (over the cold threshold, so none reported and the peers never had a threshold),
+     * and uniform random rows were flagged only by {@code coverage} at 500 rows (random-size JbDA by
+     * {@code prada} at 408). The reference now holds its first 48 trusted inputs in full and swaps
+     * each drawn coordinate on which fewer than a quarter of them differ from the most common value
+     * for one on which more do ({@code InputReference#chooseCoordinates}): random rows EXTRACTING at
+     * 180 rows by the spread test, at 1,000 and 3,072 words, and no customer flagged.
+     */
+    @org.junit.jupiter.api.Test
+    void randomRowsOnSparseTfIdfRowsGaveTheSpreadTestNothingToReadBypass() {
+        Scenario s = population(of(new TfIdf(1000, 3)));
+        org.assertj.core.api.Assertions.assertThat(flaggedHonest(s))
+                .as(flags(s))
+                .isEmpty();
+        org.assertj.core.api.Assertions.assertThat(s.suspiciousAt.get("random"))
+                .as(flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(300L);
+        org.assertj.core.api.Assertions.assertThat(
+                        s.firstFlag.get("random").scores().get("ood"))
+                .as(flags(s))
+                .isNotNull()
+                .satisfies(o -> org.assertj.core.api.Assertions.assertThat(o.reason())
+                        .contains("inputs spread like no peer's"));
     }
 
     /**

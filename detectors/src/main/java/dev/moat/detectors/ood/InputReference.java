@@ -186,12 +186,156 @@ final class InputReference {
         if (width < 0) {
             width = input.length;
             m = Math.min(DIMS, width);
-            coords = dev.moat.detectors.internal.Rows.sampleCoordinates(
-                    width, m, new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L));
+            coords = chooseCoordinates(null);
+            if (width > DIMS) {
+                pending = new float[SURVEY][];
+                pendingOwner = new int[SURVEY];
+            }
         }
         if (input.length != width) {
             return;
         }
+        admit(input, self);
+        if (pending != null) {
+            survey(input, self);
+        }
+    }
+
+    /**
+     * Inputs wider than {@value #DIMS}: the first {@value #SURVEY} admitted are also held in full; then
+     * the coordinates are drawn again from them ({@link #chooseCoordinates}), and when the draw changes
+     * the reference starts over on the new coordinates from the held inputs, and {@link #epoch} moves
+     * on (keys' spread statistics in the old ones start over too). Until then the uniform draw is read,
+     * as before, so on inputs whose draw stands nothing changes, not even when judging starts.
+     */
+    private void survey(double[] input, int self) {
+        float[] copy = new float[width];
+        for (int j = 0; j < width; j++) {
+            double v = input[j];
+            copy[j] = Double.isFinite(v) ? (float) v : 0f;
+        }
+        pending[surveyed] = copy;
+        pendingOwner[surveyed++] = self;
+        if (surveyed < SURVEY) {
+            return;
+        }
+        float[][] held = java.util.Arrays.copyOf(pending, surveyed);
+        int[] owners = java.util.Arrays.copyOf(pendingOwner, surveyed);
+        pending = null;
+        pendingOwner = null;
+        int[] chosen = chooseCoordinates(held);
+        if (java.util.Arrays.equals(chosen, coords)) {
+            return;
+        }
+        coords = chosen;
+        epoch++;
+        filled = 0;
+        admittedSince = 0;
+        ready = false;
+        dirty = true;
+        spreadLimit2 = -1;
+        spreadRefits = 0;
+        spreadCovRefits = 0;
+        double[] row = new double[width];
+        for (int i = 0; i < held.length; i++) {
+            for (int j = 0; j < width; j++) {
+                row[j] = held[i][j];
+            }
+            admit(row, owners[i]);
+        }
+    }
+
+    /** How many times the coordinates were drawn again ({@link #survey}): a key's spread statistics belong to one. */
+    int epoch() {
+        return epoch;
+    }
+
+    private int epoch;
+
+    /**
+     * The secret sample of {@code m} coordinates (issue 9, session 20): drawn uniformly; when more
+     * than half of the drawn coordinates are quiet over the surveyed inputs {@code held} (null: none),
+     * fewer than a quarter of them differing from its most common value, each quiet one is swapped for
+     * a busy one, drawn uniformly among those not taken. On sparse inputs (TF-IDF or bag-of-words rows, where most words are absent
+     * from most texts) a uniform draw of 16 of 1,000 coordinates held zeros and rare words, so honest
+     * keys spread 2.7-4.9x the population along them, none reported, the peers never had a threshold,
+     * and random rows were never flagged by the spread test ({@code
+     * HonestDataShapesTest.randomRowsOnSparseTfIdfRowsGaveTheSpreadTestNothingToReadBypass}). Where
+     * half the draw or more is busy (dense inputs, images with a blank border, records whose one-hot
+     * columns and flags are quiet: random rows break those, and the spread test needs them; swapping
+     * them out cost random-size JbDA its flag on 20 mixed columns) the draw is the uniform one, as
+     * before. A thief at the cold
+     * start who floods the survey with random rows makes every coordinate busy: the uniform draw
+     * again, nothing worse than before.
+     */
+    private int[] chooseCoordinates(float[][] held) {
+        SplittableRandom r = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
+        int[] drawn = dev.moat.detectors.internal.Rows.sampleCoordinates(width, m, r);
+        if (held == null || held.length < 2) {
+            return drawn;
+        }
+        boolean[] varies = new boolean[width];
+        int varying = 0;
+        float[] column = new float[held.length];
+        for (int j = 0; j < width; j++) {
+            for (int i = 0; i < held.length; i++) {
+                column[i] = held[i][j];
+            }
+            java.util.Arrays.sort(column);
+            // the most common value's count: a coordinate varies when a quarter of the inputs or more differ from it
+            int mode = 1;
+            for (int i = 1, run = 1; i < column.length; i++) {
+                run = column[i] == column[i - 1] ? run + 1 : 1;
+                mode = Math.max(mode, run);
+            }
+            if (4 * (held.length - mode) >= held.length) {
+                varies[j] = true;
+                varying++;
+            }
+        }
+        boolean[] taken = new boolean[width];
+        int free = varying;
+        for (int c : drawn) {
+            taken[c] = true;
+            if (varies[c]) {
+                free--;
+            }
+        }
+        if (2 * (drawn.length - (varying - free)) <= drawn.length) {
+            // half the draw or more is busy: it stands (mixed records' one-hot columns and flags are quiet,
+            // and random rows break them: the spread test needs them)
+            return drawn;
+        }
+        for (int k = 0; k < drawn.length && free > 0; k++) {
+            if (varies[drawn[k]]) {
+                continue;
+            }
+            // the pick-th varying coordinate not yet taken
+            int pick = r.nextInt(free);
+            for (int j = 0; j < width; j++) {
+                if (varies[j] && !taken[j] && pick-- == 0) {
+                    taken[drawn[k]] = false;
+                    taken[j] = true;
+                    drawn[k] = j;
+                    free--;
+                    break;
+                }
+            }
+        }
+        java.util.Arrays.sort(drawn);
+        return drawn;
+    }
+
+    /** Inputs a reference wider than {@value #DIMS} holds in full to draw its coordinates again. */
+    static final int SURVEY = MIN_ROWS;
+
+    /** The surveyed inputs and their owners, until the coordinates are drawn again (then null). */
+    private float[][] pending;
+
+    private int[] pendingOwner;
+    private int surveyed;
+
+    private void admit(double[] input, int self) {
         int own = 0;
         for (int r = 0; r < filled; r++) {
             if (owner[r] == self) {
@@ -231,6 +375,19 @@ final class InputReference {
         if (seeded) {
             return;
         }
+        if (pending != null) {
+            int kept = 0;
+            for (int i = 0; i < surveyed; i++) {
+                if (pendingOwner[i] != self) {
+                    pending[kept] = pending[i];
+                    pendingOwner[kept++] = pendingOwner[i];
+                }
+            }
+            for (int i = kept; i < surveyed; i++) {
+                pending[i] = null;
+            }
+            surveyed = kept;
+        }
         int w = 0;
         boolean any = false;
         for (int r = 0; r < filled; r++) {
@@ -269,8 +426,22 @@ final class InputReference {
         }
         width = rowsByKey.get(0)[0].length;
         m = Math.min(DIMS, width);
-        coords = dev.moat.detectors.internal.Rows.sampleCoordinates(
-                width, m, new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L));
+        pending = null;
+        pendingOwner = null;
+        // the coordinates from the rows the reference will hold, as the online survey draws them
+        java.util.List<float[]> held = new java.util.ArrayList<>();
+        for (double[][] key : rowsByKey) {
+            for (int i = 0; i < Math.min(PER_OWNER, key.length) && held.size() < ROWS; i++) {
+                if (key[i].length == width) {
+                    float[] copy = new float[width];
+                    for (int j = 0; j < width; j++) {
+                        copy[j] = Double.isFinite(key[i][j]) ? (float) key[i][j] : 0f;
+                    }
+                    held.add(copy);
+                }
+            }
+        }
+        coords = chooseCoordinates(width > DIMS ? held.toArray(new float[0][]) : null);
         filled = 0;
         for (int k = 0; k < rowsByKey.size(); k++) {
             double[][] key = rowsByKey.get(k);

@@ -416,6 +416,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
         /** Whether the key's spread was past the peers' threshold at its last report: it then vouches for nothing. */
         boolean spreadUnlike;
+
+        /** The input reference's coordinates the spread statistics are in ({@link InputReference#epoch}). */
+        byte spreadEpoch;
     }
 
     public static Factory factory(Map<String, Object> params) {
@@ -747,10 +750,18 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * from the key's own centre) joins the key's mean, then the input moves the centre. Only inputs at
      * most {@code spread_max_width} wide, of the reference's width.
      */
+    /** The input reference's epoch the peers' reports belong to. */
+    private int peersEpoch;
+
     private void judgeSpread(State s, double[] input, boolean trusted) {
         int width = inputs.width();
         if (width < 0 || !settings.spreadJudges(width) || input.length != width) {
             return;
+        }
+        if (peersEpoch != inputs.epoch()) {
+            // the reports were of spreads along the old coordinates
+            peersEpoch = inputs.epoch();
+            spreadPeers.clear();
         }
         if (advanceSpread(inputs, s, input) && s.judged >= SPREAD_MIN && s.queries % SPREAD_REPORT_EVERY == 0) {
             // a key past the threshold (before there is one, past 1.5x) is no evidence of what natural inputs
@@ -785,6 +796,14 @@ public final class OodDetector implements Detector<OodDetector.State> {
         int m = inputs.dims();
         if (s.centre == null) {
             s.centre = new float[m];
+            s.spreadEpoch = (byte) inputs.epoch();
+        } else if (s.spreadEpoch != (byte) inputs.epoch()) {
+            // the reference drew its coordinates again: the key's centre and spread were in the old ones
+            java.util.Arrays.fill(s.centre, 0f);
+            s.centred = 0;
+            s.judged = 0;
+            s.spreadLog = 0;
+            s.spreadEpoch = (byte) inputs.epoch();
         }
         boolean judged = false;
         if (s.centred >= CENTRE_FIRST) {

@@ -126,6 +126,12 @@ final class SpreadPeers {
         return Double.isNaN(median) ? Double.NaN : Math.max(FLOOR, median + Math.max(margin, WIDTH * sigma));
     }
 
+    /** Forgets every report (the input reference drew its coordinates again); a calibration's peers stay. */
+    void clear() {
+        filled = 0;
+        since = Integer.MAX_VALUE;
+    }
+
     /** How many keys have reported (for reasons). */
     int keys() {
         return filled;
