@@ -933,6 +933,92 @@ public class HonestDataShapesTest {
     }
 
     /**
+     * Molecular fingerprints, as a property or activity model takes them (RDKit Morgan bits): {@code
+     * dims} bits, each molecule a set of substructures hashed to bits; substructures follow a Zipf
+     * law (a few common ones, carbon chains and rings, set in most molecules; most bits set in under
+     * 5%), each of six activity classes favouring 30 substructures of its own; 20-60 substructures
+     * a molecule. Values are 0 or 1. The model is nearest class mean. A customer screens its own 300
+     * molecules, re-sent as they were (the same molecule hashes to the same bits) or, a third of the
+     * time, a close analogue (2-4 substructures swapped).
+     */
+    static final class Fingerprints extends Unsure {
+        private static final int CLASSES = 6;
+        private final double[][] cumulative = new double[CLASSES][];
+        private final long seed;
+
+        Fingerprints(int dims, long seed) {
+            super(dims, CLASSES, "fingerprints-" + dims);
+            this.seed = seed;
+            Random r = new Random(seed);
+            int[] perm = new int[dims];
+            for (int j = 0; j < dims; j++) {
+                perm[j] = j;
+            }
+            for (int j = dims - 1; j > 0; j--) {
+                int k = r.nextInt(j + 1);
+                int t = perm[j];
+                perm[j] = perm[k];
+                perm[k] = t;
+            }
+            for (int c = 0; c < CLASSES; c++) {
+                double[] p = new double[dims];
+                for (int j = 0; j < dims; j++) {
+                    p[perm[j]] = 1.0 / Math.pow(j + 3, 1.1);
+                }
+                double base = Arrays.stream(p).sum();
+                for (int k = 0; k < 30; k++) {
+                    p[r.nextInt(dims)] += base * 0.5 / 30 * (0.5 + r.nextDouble());
+                }
+                double sum = Arrays.stream(p).sum();
+                cumulative[c] = new double[dims];
+                double acc = 0;
+                for (int j = 0; j < dims; j++) {
+                    acc += p[j] / sum;
+                    cumulative[c][j] = acc;
+                }
+            }
+            Arrays.fill(lo, 0);
+            Arrays.fill(hi, 1);
+            fitNearestMean(r, 300);
+        }
+
+        private void set(double[] x, Random r, int c, int n) {
+            for (int i = 0; i < n; i++) {
+                int j = Arrays.binarySearch(cumulative[c], r.nextDouble());
+                x[Math.min(dims - 1, j < 0 ? -j - 1 : j)] = 1;
+            }
+        }
+
+        @Override
+        public double[] record(Random r, int c) {
+            double[] x = new double[dims];
+            set(x, r, c, 20 + r.nextInt(41));
+            return x;
+        }
+
+        /** Re-sent as it was; a third of the time an analogue: 2-4 of its bits cleared, as many set. */
+        @Override
+        public double[] noisy(double[] x, Random r) {
+            double[] y = x.clone();
+            if (r.nextInt(3) > 0) {
+                return y;
+            }
+            int swaps = 2 + r.nextInt(3);
+            for (int k = 0; k < swaps; k++) {
+                int j = r.nextInt(dims);
+                y[j] = 0;
+            }
+            set(y, r, r.nextInt(CLASSES), swaps);
+            return y;
+        }
+
+        @Override
+        protected Unsure sibling(long s) {
+            return new Fingerprints(dims, seed * 7_919 + s);
+        }
+    }
+
+    /**
      * Log-mel spectrograms of short sound clips, as an audio classifier takes them: {@code bands} mel
      * bands by 32 frames (band-major), in dB relative to full scale, floored at -80 dB (silence is
      * exactly -80), to 0.01 dB. Five sound classes, each a harmonic stack (a base band and a spacing)
@@ -1346,6 +1432,7 @@ public class HonestDataShapesTest {
             case "sensor-counts" -> of(new Sensor(Integer.parseInt(p[1]), true, 3));
             case "spectrogram" -> of(new Spectrogram(Integer.parseInt(p[1]), 3));
             case "tfidf" -> of(new TfIdf(Integer.parseInt(p[1]), 3));
+            case "fingerprints" -> of(new Fingerprints(Integer.parseInt(p[1]), 3));
             case "photos" -> of(new Photos(Integer.parseInt(p[1]), 3));
             case "normalised-photos" -> normalisedPhotos(Integer.parseInt(p[1]));
             case "objects" -> of(new Photos(Integer.parseInt(p[1]), 3, true, TTA));
@@ -1384,6 +1471,8 @@ public class HonestDataShapesTest {
                 "spectrogram:64",
                 "tfidf:1000",
                 "tfidf:3072",
+                "fingerprints:1024",
+                "fingerprints:2048",
                 "photos:784",
                 "photos:3072",
                 "normalised-photos:784",
