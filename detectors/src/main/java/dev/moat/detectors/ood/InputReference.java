@@ -187,7 +187,7 @@ final class InputReference {
             width = input.length;
             m = Math.min(DIMS, width);
             coords = chooseCoordinates(null);
-            if (width > DIMS) {
+            if (width > DIMS && width <= SURVEY_MAX_WIDTH) {
                 pending = new float[SURVEY][];
                 pendingOwner = new int[SURVEY];
             }
@@ -325,6 +325,9 @@ final class InputReference {
         java.util.Arrays.sort(drawn);
         return drawn;
     }
+
+    /** Inputs wider than this keep the uniform draw: the survey would hold 48 x width floats (12 MB here). */
+    static final int SURVEY_MAX_WIDTH = 65_536;
 
     /** Inputs a reference wider than {@value #DIMS} holds in full to draw its coordinates again. */
     static final int SURVEY = MIN_ROWS;
