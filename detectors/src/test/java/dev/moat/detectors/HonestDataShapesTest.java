@@ -1,6 +1,7 @@
 package dev.moat.detectors;
 
 import dev.moat.detectors.engine.DetectorProfile;
+import dev.moat.detectors.support.HonestDomain;
 import dev.moat.detectors.support.Policies;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Unsure;
@@ -822,16 +823,7 @@ public class HonestDataShapesTest {
             super(dims, TOPICS, "tfidf-" + dims);
             this.seed = seed;
             Random r = new Random(seed);
-            int[] perm = new int[dims];
-            for (int j = 0; j < dims; j++) {
-                perm[j] = j;
-            }
-            for (int j = dims - 1; j > 0; j--) {
-                int k = r.nextInt(j + 1);
-                int t = perm[j];
-                perm[j] = perm[k];
-                perm[k] = t;
-            }
+            int[] perm = HonestDomain.permutation(dims, r);
             for (int c = 0; c < TOPICS; c++) {
                 double[] p = new double[dims];
                 for (int j = 0; j < dims; j++) {
@@ -840,13 +832,7 @@ public class HonestDataShapesTest {
                 for (int k = 0; k < 40; k++) {
                     p[r.nextInt(dims)] += 0.4 / 40 * (0.5 + r.nextDouble());
                 }
-                double sum = Arrays.stream(p).sum();
-                cumulative[c] = new double[dims];
-                double acc = 0;
-                for (int j = 0; j < dims; j++) {
-                    acc += p[j] / sum;
-                    cumulative[c][j] = acc;
-                }
+                cumulative[c] = HonestDomain.cumulative(p);
             }
             idf = new double[dims];
             int docs = 2_000;
@@ -873,8 +859,7 @@ public class HonestDataShapesTest {
         private int[] counts(Random r, int c, int words) {
             int[] tf = new int[dims];
             for (int i = 0; i < words; i++) {
-                int j = Arrays.binarySearch(cumulative[c], r.nextDouble());
-                tf[Math.min(dims - 1, j < 0 ? -j - 1 : j)]++;
+                tf[HonestDomain.drawIndex(cumulative[c], r)]++;
             }
             return tf;
         }
@@ -950,16 +935,7 @@ public class HonestDataShapesTest {
             super(dims, CLASSES, "fingerprints-" + dims);
             this.seed = seed;
             Random r = new Random(seed);
-            int[] perm = new int[dims];
-            for (int j = 0; j < dims; j++) {
-                perm[j] = j;
-            }
-            for (int j = dims - 1; j > 0; j--) {
-                int k = r.nextInt(j + 1);
-                int t = perm[j];
-                perm[j] = perm[k];
-                perm[k] = t;
-            }
+            int[] perm = HonestDomain.permutation(dims, r);
             for (int c = 0; c < CLASSES; c++) {
                 double[] p = new double[dims];
                 for (int j = 0; j < dims; j++) {
@@ -969,13 +945,7 @@ public class HonestDataShapesTest {
                 for (int k = 0; k < 30; k++) {
                     p[r.nextInt(dims)] += base * 0.5 / 30 * (0.5 + r.nextDouble());
                 }
-                double sum = Arrays.stream(p).sum();
-                cumulative[c] = new double[dims];
-                double acc = 0;
-                for (int j = 0; j < dims; j++) {
-                    acc += p[j] / sum;
-                    cumulative[c][j] = acc;
-                }
+                cumulative[c] = HonestDomain.cumulative(p);
             }
             Arrays.fill(lo, 0);
             Arrays.fill(hi, 1);
@@ -984,8 +954,7 @@ public class HonestDataShapesTest {
 
         private void set(double[] x, Random r, int c, int n) {
             for (int i = 0; i < n; i++) {
-                int j = Arrays.binarySearch(cumulative[c], r.nextDouble());
-                x[Math.min(dims - 1, j < 0 ? -j - 1 : j)] = 1;
+                x[HonestDomain.drawIndex(cumulative[c], r)] = 1;
             }
         }
 

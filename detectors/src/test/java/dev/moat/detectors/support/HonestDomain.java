@@ -556,6 +556,42 @@ public abstract class HonestDomain {
         return new Sparse(dims, seed);
     }
 
+    /** 0 .. n - 1 in an order shuffled by {@code r} (Fisher-Yates). */
+    public static int[] permutation(int n, Random r) {
+        int[] perm = new int[n];
+        for (int j = 0; j < n; j++) {
+            perm[j] = j;
+        }
+        for (int j = n - 1; j > 0; j--) {
+            int k = r.nextInt(j + 1);
+            int t = perm[j];
+            perm[j] = perm[k];
+            perm[k] = t;
+        }
+        return perm;
+    }
+
+    /** The cumulative distribution of the weights {@code p} (normalised to sum 1). */
+    public static double[] cumulative(double[] p) {
+        double sum = 0;
+        for (double v : p) {
+            sum += v;
+        }
+        double[] cum = new double[p.length];
+        double acc = 0;
+        for (int j = 0; j < p.length; j++) {
+            acc += p[j] / sum;
+            cum[j] = acc;
+        }
+        return cum;
+    }
+
+    /** An index drawn from the cumulative distribution {@code cum}. */
+    public static int drawIndex(double[] cum, Random r) {
+        int j = Arrays.binarySearch(cum, r.nextDouble());
+        return Math.min(cum.length - 1, j < 0 ? -j - 1 : j);
+    }
+
     static final class Sparse extends HonestDomain {
         private static final int TOPICS = 10;
         private final double[][] cumulative = new double[TOPICS][];
@@ -563,16 +599,7 @@ public abstract class HonestDomain {
         Sparse(int dims, long seed) {
             super(dims);
             Random r = new Random(seed);
-            int[] perm = new int[dims];
-            for (int j = 0; j < dims; j++) {
-                perm[j] = j;
-            }
-            for (int j = dims - 1; j > 0; j--) {
-                int k = r.nextInt(j + 1);
-                int t = perm[j];
-                perm[j] = perm[k];
-                perm[k] = t;
-            }
+            int[] perm = permutation(dims, r);
             double[][] weights = new double[TOPICS][dims];
             for (int c = 0; c < TOPICS; c++) {
                 double[] p = new double[dims];
@@ -606,8 +633,7 @@ public abstract class HonestDomain {
             double[] cum = cumulative[r.nextInt(TOPICS)];
             double[] x = new double[dims];
             for (int i = 0; i < words; i++) {
-                int j = Arrays.binarySearch(cum, r.nextDouble());
-                x[Math.min(dims - 1, j < 0 ? -j - 1 : j)]++;
+                x[drawIndex(cum, r)]++;
             }
             return x;
         }
