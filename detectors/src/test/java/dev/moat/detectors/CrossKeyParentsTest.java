@@ -602,7 +602,8 @@ class CrossKeyParentsTest {
      * another key's 784-input images, each sent and then re-sent three times: each counts once, and
      * the re-sends are counted as such. The attacker's side: a query that lies a quarter of its step
      * from one of its own earlier rows (a decoy the key sent first, to pass the step off as a re-send)
-     * is still counted: only rows within an eighth of the step are re-sends.
+     * is still counted, and so are probes a tenth of the step around a counted child (a ball as wide
+     * as PRADA's eighth would have excused them): only the store's rounding makes a re-send.
      */
     @Test
     void reSentStepsCountOnceAndDecoysOfOwnRowsDoNotHideStepsBypass() {
@@ -655,6 +656,28 @@ class CrossKeyParentsTest {
                 assertThat(store.resends() - resends)
                         .as("child %d's re-sends", i)
                         .isEqualTo(3 * first);
+                // probes around the child (a tenth of its step away, Gaussian: finite differences for a
+                // gradient) are no re-sends: each is still a step from the other key's parent
+                long probesFrom = store.resends();
+                for (int p = 0; p < 2; p++) {
+                    double[] noise = new double[x.length];
+                    double nn = 0;
+                    double sn = 0;
+                    for (int j = 0; j < x.length; j++) {
+                        noise[j] = rnd.nextGaussian();
+                        nn += noise[j] * noise[j];
+                        sn += step[j] * step[j];
+                    }
+                    double f = 0.1 * Math.sqrt(sn / nn);
+                    double[] probe = new double[x.length];
+                    for (int j = 0; j < x.length; j++) {
+                        probe[j] = child[j] + f * noise[j];
+                    }
+                    store.observe("child-key", new double[][] {probe}, label);
+                }
+                assertThat(store.resends() - probesFrom)
+                        .as("probes around child %d", i)
+                        .isZero();
             }
             System.out.printf(
                     "re-sent steps (decoys %s): %d of %d children counted; %s%n",

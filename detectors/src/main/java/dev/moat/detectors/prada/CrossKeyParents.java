@@ -629,24 +629,31 @@ public final class CrossKeyParents {
     /** Steps left uncounted as re-sends of the key's own rows, for probes. */
     private long resends;
 
-    /** A step's query is a re-send when one of the key's own stored rows is within 1 / this of the step's length. */
-    static final float RESEND = 8f;
+    /**
+     * A step's query is a re-send when one of the key's own stored rows is within its rounding, or
+     * within sqrt(this) (a thousandth) of the step's length.
+     */
+    static final float RESEND_SHARE = 1e-6f;
 
     /**
      * Re-sent queries are no new steps (issue 9, session 20; PRADA's own test has had the same since
      * session 16): customers who re-send their own clips exactly, whose first send passed for a step
      * from another customer's clip, met the same parent on each re-send and were counted again (spectrograms,
      * {@code HonestDataShapesTest.spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps}). True when
-     * one of the key's own stored rows of the class lies within 1/{@value #RESEND} of the step's length
-     * ({@code hitDist}, squared) of the query, or within the stored row's rounding: the key sent it
-     * before, and the step was counted then. A thief whose step lies that near one of his own earlier
-     * queries learns next to nothing from it; one who sends his step again learns nothing. Walks the
-     * class's band for the key's own rows only, from a distance to beat of the tolerance, so most
-     * rows are ruled out by their norm. Leaves the candidates overwritten (the test runs after them).
+     * one of the key's own stored rows of the class holds the query within the rounding the store
+     * gives it (each coordinate within half its row's step), or within a thousandth of the step's
+     * length ({@code hitDist}, squared): the key sent it before, and the step was counted then. Not
+     * PRADA's eighth of the step: a ball that wide around each counted child would let a thief probe
+     * it freely (finite differences for a gradient, each probe still a step from the other key's
+     * parent), and the customers who re-send send the same bytes. Walks the class's band for the key's
+     * own rows only, from a distance to beat of the tolerance, so most rows are ruled out by their
+     * norm. Leaves the candidates overwritten (the test runs after them).
      */
-    private boolean resent(Store st, int c, int keyHash, String keyId, float hitDist, float hitStep) {
-        float rounding = hitStep == 1f ? 0f : hitStep / 2;
-        float limit = Math.max(hitDist / (RESEND * RESEND), st.m * rounding * rounding * 1.01f);
+    private boolean resent(Store st, int c, int keyHash, String keyId, float hitDist) {
+        // the query as the store would hold it: each coordinate within half its row's step
+        float step = ByteRows.step(xLo, xHi, xWhole);
+        float rounding = step == 1f ? 0f : step / 2;
+        float limit = Math.max(hitDist * RESEND_SHARE, st.m * rounding * rounding * 1.01f);
         boolean wasSkip = skipOwn;
         int wasWant = want;
         skipOwn = false;
@@ -772,7 +779,6 @@ public final class CrossKeyParents {
                 int tests = copy ? 1 : found;
                 boolean hit = false;
                 float hitDist = 0;
-                float hitStep = 1f;
                 int hitSlot = -1;
                 // nearest first; the first sign step ends it (a decoy nearer than the parent is passed over)
                 for (int k = 0, other = 0; k < tests && other < CANDIDATES && !hit; k++) {
@@ -797,11 +803,10 @@ public final class CrossKeyParents {
                                     && signSteps.lastDigits(inputs[r], x, parent, m, quantError, fraction, rec.scale));
                     if (hit) {
                         hitDist = candDist[k];
-                        hitStep = step;
                         hitSlot = slot;
                     }
                 }
-                if (hit && skipOwn && resent(st, c, h, keyId, hitDist, hitStep)) {
+                if (hit && skipOwn && resent(st, c, h, keyId, hitDist)) {
                     // the key sent this query before: its step was counted when it was new, and a
                     // re-send neither counts again nor dilutes the key's window
                     resends++;
