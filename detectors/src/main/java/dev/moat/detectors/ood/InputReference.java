@@ -256,17 +256,16 @@ final class InputReference {
      * The secret sample of {@code m} coordinates (issue 9, session 20): drawn uniformly; when more
      * than half of the drawn coordinates are quiet over the surveyed inputs {@code held} (null: none),
      * fewer than a quarter of them differing from its most common value, each quiet one is swapped for
-     * a busy one, drawn uniformly among those not taken. On sparse inputs (TF-IDF or bag-of-words rows, where most words are absent
-     * from most texts) a uniform draw of 16 of 1,000 coordinates held zeros and rare words, so honest
-     * keys spread 2.7-4.9x the population along them, none reported, the peers never had a threshold,
-     * and random rows were never flagged by the spread test ({@code
-     * HonestDataShapesTest.randomRowsOnSparseTfIdfRowsGaveTheSpreadTestNothingToReadBypass}). Where
-     * half the draw or more is busy (dense inputs, images with a blank border, records whose one-hot
-     * columns and flags are quiet: random rows break those, and the spread test needs them; swapping
-     * them out cost random-size JbDA its flag on 20 mixed columns) the draw is the uniform one, as
-     * before. A thief at the cold
-     * start who floods the survey with random rows makes every coordinate busy: the uniform draw
-     * again, nothing worse than before.
+     * a busy one, drawn uniformly among those not taken. On sparse inputs (TF-IDF or bag-of-words
+     * rows, where most words are absent from most texts) a uniform draw of 16 of 1,000 coordinates
+     * held zeros and rare words, so honest keys spread 2.7-4.9x the population along them, none
+     * reported, the peers never had a threshold, and random rows were never flagged by the spread test
+     * ({@code HonestDataShapesTest.randomRowsOnSparseTfIdfRowsGaveTheSpreadTestNothingToReadBypass}).
+     * Where half the draw or more is busy (dense inputs, images with a blank border, records whose
+     * one-hot columns and flags are quiet: random rows break those, and the spread test needs them;
+     * swapping them out cost random-size JbDA its flag on 20 mixed columns) the draw is the uniform
+     * one, as before. A thief at the cold start who floods the survey with random rows makes every
+     * coordinate busy: the uniform draw again, nothing worse than before.
      */
     private int[] chooseCoordinates(float[][] held) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
