@@ -1606,7 +1606,7 @@ public class HonestDataShapesTest {
     }
 
     /**
-     * Pinned, an honest false positive left (fails when it closes; 2026-11-29, session 15): log-mel
+     * Pinned, an honest false positive mostly closed (2026-11-29, session 15; session 20): log-mel
      * spectrograms of sound clips (40 bands by 32 frames, dB floored at -80, each clip over its own
      * background noise of -75 to -50 dB), every clip re-sent exactly as it was: 12 of 19 customers
      * flagged by {@code prada} (its lifetime evidence, 5-10 of the last 200 queries taken for steps)
@@ -1619,11 +1619,12 @@ public class HonestDataShapesTest {
      * louder moves every bin above the floor by one value. Since session 16 a re-sent clip counts
      * no step again ({@code PradaDetector#resent}): 3-4 of 19 at either width, by {@code cross_key}
      * (another customer's clip as parent, within 28-79 rows, and the 50x heavy key late), which had no
-     * such test. Since session 20 it has ({@code CrossKeyParents#resent}): 1 of 19 at 1,280 inputs
-     * ({@code cross_key}, 4 steps in the key's first 34 searched rows) and 2 at 2,048 ({@code
-     * cross_key} at 36 rows, {@code boundary} on a few-classes customer at 926); with a third of the
-     * re-sends re-recorded (the survey's default) 3 of 19 and 1 (was 4 and 3): young keys whose first
-     * few dozen rows hold 4 clips that pass for steps from other customers' clips.
+     * such test. Since session 20 it has ({@code CrossKeyParents#resent}): 0 or 1 of 19 at 1,280
+     * inputs from run to run ({@code cross_key}, 4 steps in a young key's first 34 searched rows; 3 on
+     * the code before, in two runs), 2 at 2,048 ({@code cross_key} at 36 rows, {@code boundary} on a
+     * few-classes customer at 926); with a third of the re-sends re-recorded (the survey's default) 3
+     * of 19 and 1 (were 4 and 3). Pinned as a bound since the pin's "at least one" became a coin flip
+     * (the CI run of 43751f3 drew none): at most 2 taken for steps, which the code before exceeds.
      */
     @org.junit.jupiter.api.Test
     void spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps() {
@@ -1631,7 +1632,7 @@ public class HonestDataShapesTest {
         long bySteps = flaggedHonest(s).stream()
                 .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
                 .count();
-        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isPositive();
+        org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isLessThanOrEqualTo(2);
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda"))
                 .as(flags(s))
                 .isNotNull()
