@@ -627,20 +627,7 @@ class CrossKeyParentsTest {
                 }
                 if (decoys) {
                     // a decoy a quarter of the step's length from the child, in a random direction
-                    double[] noise = new double[x.length];
-                    double nn = 0;
-                    double sn = 0;
-                    for (int j = 0; j < x.length; j++) {
-                        noise[j] = rnd.nextGaussian();
-                        nn += noise[j] * noise[j];
-                        sn += step[j] * step[j];
-                    }
-                    double f = 0.25 * Math.sqrt(sn / nn);
-                    double[] decoy = new double[x.length];
-                    for (int j = 0; j < x.length; j++) {
-                        decoy[j] = child[j] + f * noise[j];
-                    }
-                    store.observe("child-key", new double[][] {decoy}, label);
+                    store.observe("child-key", new double[][] {around(child, step, 0.25, rnd)}, label);
                 }
                 long before = store.hits();
                 store.observe("child-key", new double[][] {child}, label);
@@ -660,20 +647,7 @@ class CrossKeyParentsTest {
                 // gradient) are no re-sends: each is still a step from the other key's parent
                 long probesFrom = store.resends();
                 for (int p = 0; p < 2; p++) {
-                    double[] noise = new double[x.length];
-                    double nn = 0;
-                    double sn = 0;
-                    for (int j = 0; j < x.length; j++) {
-                        noise[j] = rnd.nextGaussian();
-                        nn += noise[j] * noise[j];
-                        sn += step[j] * step[j];
-                    }
-                    double f = 0.1 * Math.sqrt(sn / nn);
-                    double[] probe = new double[x.length];
-                    for (int j = 0; j < x.length; j++) {
-                        probe[j] = child[j] + f * noise[j];
-                    }
-                    store.observe("child-key", new double[][] {probe}, label);
+                    store.observe("child-key", new double[][] {around(child, step, 0.1, rnd)}, label);
                 }
                 assertThat(store.resends() - probesFrom)
                         .as("probes around child %d", i)
@@ -684,6 +658,24 @@ class CrossKeyParentsTest {
                     decoys, counted, n, store.reason("child-key"));
             assertThat(counted).as("children counted, decoys %s", decoys).isGreaterThanOrEqualTo(n * 3 / 4);
         }
+    }
+
+    /** {@code x} moved in a Gaussian direction by {@code share} of {@code step}'s length. */
+    private static double[] around(double[] x, double[] step, double share, Random rnd) {
+        double[] noise = new double[x.length];
+        double nn = 0;
+        double sn = 0;
+        for (int j = 0; j < x.length; j++) {
+            noise[j] = rnd.nextGaussian();
+            nn += noise[j] * noise[j];
+            sn += step[j] * step[j];
+        }
+        double f = share * Math.sqrt(sn / nn);
+        double[] y = new double[x.length];
+        for (int j = 0; j < x.length; j++) {
+            y[j] = x[j] + f * noise[j];
+        }
+        return y;
     }
 
     /**
