@@ -104,6 +104,57 @@ class WideRandomStepTest {
     }
 
     /**
+     * The evaluation's attackers on the 64-input digits model itself, three attacker seeds each: under
+     * 48 moved coordinates PRADA's
+     * flat shape does not judge (noise and random sizes cannot be told apart there), so random-size,
+     * noise-shaped and block steps are left to {@code ood} (its confidence test: the steps' answers are
+     * less confident than the customers'), within the adaptive bound of 2,000 rows; plain and
+     * range-scaled steps by PRADA's equal shape within 500. Measured 2026-11-30: plain and range-scaled
+     * 115-118, random-size 1,290-1,835, Gaussian 1,280-1,295, blocks of 16 1,070-1,207, tapered
+     * 255-915; the evaluation's single seed flags {@code jbda-random-step} at 1,920 answered rows.
+     */
+    @org.junit.jupiter.api.Test
+    void evaluationsAdaptiveJbdaOnTheSixtyFourInputDigits() {
+        dev.moat.fixtures.SampleModel m = dev.moat.fixtures.SampleModel.DIGITS;
+        dev.moat.fixtures.DigitsModel model = m.model();
+        Scenario s = new Scenario(WideInputsTest.ALL, model::predict);
+        for (int k = 0; k < 12; k++) {
+            s.add(
+                    "honest-" + k,
+                    "good",
+                    new dev.moat.fixtures.traffic.HonestClient(
+                            900 + k, java.time.Duration.ofSeconds(2), 0.5, "honest", m.data(), new int[0], 0),
+                    1_800,
+                    k * 700L,
+                    () -> 2_000);
+        }
+        Map<String, QuerySource> attacks = new TreeMap<>();
+        for (long seed = 21; seed <= 23; seed++) {
+            for (dev.moat.fixtures.traffic.JbdaAttacker.Steps steps :
+                    dev.moat.fixtures.traffic.JbdaAttacker.Steps.values()) {
+                attacks.put(
+                        steps.name() + "-" + seed,
+                        new dev.moat.fixtures.traffic.JbdaAttacker(
+                                seed, m.data(), dev.moat.fixtures.traffic.JbdaAttacker.DEFAULT_LAMBDA, 1_000, steps));
+            }
+        }
+        attacks.forEach((name, a) -> s.add(name, null, a, 2_500, 600_000, () -> 1_000));
+        s.run();
+        System.out.printf(
+                "digits: extracting at %s; suspicious at %s; max honest risk %.2f (%s)%n",
+                new TreeMap<>(s.extractingAt), new TreeMap<>(s.suspiciousAt), s.maxHonestRisk(), s.worstHonest());
+        attacks.keySet().forEach(a -> System.out.printf("  %s first flagged by %s%n", a, firing(s, a)));
+        assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
+        for (String name : attacks.keySet()) {
+            boolean plain = name.startsWith("UNIFORM") || name.startsWith("RANGE_SCALED");
+            assertThat(s.extractingAt.get(name))
+                    .as("%s\n%s", name, s.report())
+                    .isNotNull()
+                    .isLessThanOrEqualTo(plain ? 500 : 2_000);
+        }
+    }
+
+    /**
      * 13 features (tabular, per-feature scales 0.1..1,000): too few coordinates for the flat shape,
      * so random step sizes are left to the other detectors; per-feature steps on features of such
      * different scales have no repeat shape either (both are caught by ood at 100 rows here, PRADA's
