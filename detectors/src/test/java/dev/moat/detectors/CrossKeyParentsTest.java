@@ -455,8 +455,10 @@ class CrossKeyParentsTest {
             // a key's searched rows with sample 8 are a subset of those with 1 (the store is the same)
             assertThat(scored[0]).isLessThanOrEqualTo(scored[1]);
             if (n < 4) {
-                // scored only with a natural row that passed the shapes as well
-                assertThat(scored[1]).isLessThanOrEqualTo(2);
+                // scored only with a natural row that passed the shapes as well (2 before PRADA's even
+                // shape, 3 since: it takes a few more natural 64-input rows for steps, 4 in 20,000
+                // queries' three nearest other rows against 1, prada/EvenHonestProbe)
+                assertThat(scored[1]).isLessThanOrEqualTo(3);
             } else if (n == 5) {
                 assertThat(scored[0]).isLessThan(scored[1]);
             }

@@ -76,6 +76,38 @@ final class SignSteps {
     static final double RESOLVED = 0.125;
 
     static final int FLAT_MIN_MOVED = 48;
+
+    /**
+     * The even shape judges displacements of this many moved coordinates up to {@value
+     * #FLAT_MIN_MOVED} (exclusive), where the crest cannot tell random sizes from noise.
+     */
+    static final int EVEN_MIN_MOVED = 16;
+
+    /**
+     * Gaussian noise with n moved coordinates passes the even shape's count with at most this
+     * probability, as the flat shape's crest ({@value #FLAT_NOISE_PASS}).
+     */
+    static final double EVEN_NOISE_PASS = 0.005;
+
+    /**
+     * The even shape judges displacements over fewer compared coordinates than this: narrow inputs,
+     * where a step cannot move the flat shape's {@value #FLAT_MIN_MOVED}. A wide key's sample (128
+     * coordinates) is left to the flat shape, which random sizes pass there; under 48 of its 128 moved
+     * is a sparse displacement, such as an object's shift on a black background (test-time
+     * augmentation: {@code HonestDataShapesTest.testTimeAugmentationOfObjectsOnABlackBackgroundIsNoRepeatedSteps}
+     * flagged a customer when the even shape judged it).
+     */
+    static final int EVEN_MAX_COMPARED = 2 * FLAT_MIN_MOVED;
+
+    /** The even shape: moves on a lattice whose unit is at least this many tolerances are the data's own ({@link #onLattice}). */
+    static final int EVEN_UNIT = 4;
+
+    /**
+     * EVEN_COUNT[n]: the fewest of n moves at or over half the largest that n Gaussian magnitudes
+     * reach with probability at most {@value #EVEN_NOISE_PASS} ({@link #evenCounts}).
+     */
+    private static final int[] EVEN_COUNT = evenCounts(FLAT_MIN_MOVED - 1);
+
     static final double MAX_CREST = 1.75;
     /** Gaussian noise with n moved coordinates passes the flat shape's crest limit with this probability. */
     static final double FLAT_NOISE_PASS = 0.005;
@@ -566,6 +598,9 @@ final class SignSteps {
         }
         int stayed = 0;
         boolean ends = false;
+        // the even shape judges only displacements that moved too few coordinates for the flat one before
+        // any stuck one is dropped (a noisy re-send's clipped coordinates, dropped, would leave it the rest)
+        boolean few = moved < FLAT_MIN_MOVED;
         if (moved >= FLAT_MIN_MOVED) {
             // a coordinate that sat within the band of the lowest (highest) end value and stays there
             // did not move (isStep's stuck coordinates): dropped, and the moves left gathered; the
@@ -717,6 +752,13 @@ final class SignSteps {
             if (flatShape && roughStep(x, parent, n) && !twoRecords(x, parent, n, median, keyScale)) {
                 return true;
             }
+        }
+        if (few
+                && resolved
+                && even(x, parent, n, moved, largest, tol)
+                && roughStep(x, parent, n)
+                && !twoRecords(x, parent, n, median, keyScale)) {
+            return true;
         }
         return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
     }
@@ -1199,6 +1241,8 @@ final class SignSteps {
                 return false;
             }
         }
+        // the even shape's condition, as in isStepFast
+        boolean few = moved < FLAT_MIN_MOVED;
         if (moved >= FLAT_MIN_MOVED) {
             // a coordinate that sat at the lowest (highest) end value and stays within a band of it did
             // not move: clipping at a bound leaves it unmoved, and clipped values jittered off the bound
@@ -1289,6 +1333,13 @@ final class SignSteps {
                 return true;
             }
         }
+        if (few
+                && resolved
+                && even(x, parent, n, moved, largest, tol)
+                && roughStep(x, parent, n)
+                && !twoRecords(x, parent, n, median, keyScale)) {
+            return true;
+        }
         return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
     }
 
@@ -1320,6 +1371,160 @@ final class SignSteps {
         gatheredSumSq = sumSq;
         gatheredLargest = big;
         return moved;
+    }
+
+    /**
+     * The even shape (issue 9, session 21: random-size JbDA on inputs of 16 to 63 moved coordinates,
+     * which the flat shape leaves alone): {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1
+     * coordinates (and {@value #MIN_DENSE} of the compared ones) moved, not all on one lattice
+     * ({@link #onLattice}: whole grey levels, counts), and at least {@link #evenCount} of them reach
+     * half the largest move. Steps of uniformly
+     * random size per coordinate put half their moves there (the sizes' upper half); Gaussian noise,
+     * an honest client re-sending a record with fresh sensor noise, about a fifth, and reaches the
+     * count with probability at most {@value #EVEN_NOISE_PASS}; natural neighbours, whose differences
+     * sit in a few strokes or features, fewer still. When the moves share a sign so much that their
+     * mean signed move is over their spread about it (an offset plus noise: an exposure change
+     * re-sent with sensor noise), the moves less that offset must be even too. Reads {@link #current}
+     * (the moves left, +0 elsewhere).
+     */
+    private boolean even(float[] x, float[] parent, int n, int moved, float largest, float tol) {
+        if (n >= EVEN_MAX_COMPARED
+                || moved < EVEN_MIN_MOVED
+                || moved >= FLAT_MIN_MOVED
+                || moved < MIN_DENSE * n
+                || !(largest > 0)) {
+            return false;
+        }
+        float half = 0.5f * largest;
+        int top = 0;
+        float smallest = largest;
+        double sum = 0;
+        double sumSq = 0;
+        for (int i = 0; i < n; i++) {
+            float d = current[i];
+            int in = d > 0 ? 1 : 0;
+            top += d >= half ? 1 : 0;
+            smallest = in == 1 ? Math.min(smallest, d) : smallest;
+            double signed = in == 1 ? (double) x[i] - parent[i] : 0;
+            sum += signed;
+            sumSq += signed * signed;
+        }
+        int need = EVEN_COUNT[moved];
+        if (top < need || onLattice(x, n, smallest, tol)) {
+            return false;
+        }
+        double offset = sum / moved;
+        double spread = Math.sqrt(Math.max(0, sumSq / moved - offset * offset));
+        if (Math.abs(offset) <= spread) {
+            return true;
+        }
+        // an offset over the spread: the moves about it, as magnitudes, must be even too
+        double big = 0;
+        for (int i = 0; i < n; i++) {
+            if (current[i] > 0) {
+                big = Math.max(big, Math.abs((double) x[i] - parent[i] - offset));
+            }
+        }
+        int topAbout = 0;
+        for (int i = 0; i < n; i++) {
+            if (current[i] > 0) {
+                topAbout += Math.abs((double) x[i] - parent[i] - offset) >= 0.5 * big ? 1 : 0;
+            }
+        }
+        return big > 0 && topAbout >= need;
+    }
+
+    /**
+     * Whether every move in {@link #current} is a whole multiple of the smallest, within {@code tol},
+     * that unit is resolved (at least {@value #EVEN_UNIT} times {@code tol}), and the moved
+     * coordinates' values in {@code x} lie on the same lattice (whole multiples of the unit apart):
+     * whole grey levels or counts, which any two records of such data differ by, also once
+     * normalised. Random sizes have no such unit; a thief who draws his sizes from a lattice of his
+     * own (multiples of 0.4 on whole-number pixels) leaves his values off it, and only one who snaps
+     * them to the data's own whole numbers is let through (as by {@link #unitRecordMoves}).
+     */
+    private boolean onLattice(float[] x, int n, float unit, float tol) {
+        if (!(unit >= EVEN_UNIT * tol)) {
+            return false;
+        }
+        float origin = Float.NaN;
+        for (int i = 0; i < n; i++) {
+            float d = current[i];
+            if (d > 0) {
+                if (origin != origin) {
+                    origin = x[i];
+                }
+                float v = x[i] - origin;
+                if (Math.abs(d - unit * Math.round(d / unit)) > tol
+                        || Math.abs(v - unit * Math.round(v / unit)) > tol) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The even shape's count for n moves ({@link #even}); n from {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1 (0 below). */
+    static int evenCount(int n) {
+        return EVEN_COUNT[n];
+    }
+
+    /**
+     * For each n, the least c with P(C >= c) <= {@value #EVEN_NOISE_PASS}, where C is how many of n
+     * independent standard half-normal magnitudes are at least half their largest M: given M = m the
+     * other n - 1 are half-normal below m, each at least m / 2 with probability p(m) = (F(m) - F(m /
+     * 2)) / F(m) (F the half-normal CDF), so P(C >= c) = integral of n f(m) F(m)^(n-1) P(Binomial(n
+     * - 1, p(m)) >= c - 1) dm, taken by the midpoint rule over m in (0, 10) in steps of 1/400.
+     * Checked against scipy in {@code SignStepsEvenTest}.
+     */
+    static int[] evenCounts(int max) {
+        int[] out = new int[max + 1];
+        int steps = 4_000;
+        double h = 10.0 / steps;
+        double[] weight = new double[steps];
+        double[] p = new double[steps];
+        double[] cdf = new double[steps];
+        for (int k = 0; k < steps; k++) {
+            double m = (k + 0.5) * h;
+            double f = 2 * Math.exp(-0.5 * m * m) / Math.sqrt(2 * Math.PI);
+            double big = 2 * dev.moat.detectors.stats.Normal.cdf(m) - 1;
+            double halfway = 2 * dev.moat.detectors.stats.Normal.cdf(m / 2) - 1;
+            cdf[k] = big;
+            weight[k] = f * h;
+            p[k] = big > 0 ? (big - halfway) / big : 0;
+        }
+        double[] tail = new double[max + 2];
+        double[] pmf = new double[max + 1];
+        for (int n = EVEN_MIN_MOVED; n <= max; n++) {
+            java.util.Arrays.fill(tail, 0);
+            for (int k = 0; k < steps; k++) {
+                double density = n * weight[k] * Math.pow(cdf[k], n - 1);
+                if (density == 0) {
+                    continue;
+                }
+                // Binomial(n - 1, p) pmf, then its upper tails: tail[c] += density * P(B >= c - 1)
+                double q = p[k];
+                java.util.Arrays.fill(pmf, 0);
+                pmf[0] = 1;
+                for (int t = 1; t < n; t++) {
+                    for (int j = t; j > 0; j--) {
+                        pmf[j] = pmf[j] * (1 - q) + pmf[j - 1] * q;
+                    }
+                    pmf[0] *= 1 - q;
+                }
+                double acc = 0;
+                for (int j = n - 1; j >= 0; j--) {
+                    acc += pmf[j];
+                    tail[j + 1] += density * acc;
+                }
+            }
+            int c = n + 1;
+            while (c > 1 && tail[c - 1] <= EVEN_NOISE_PASS) {
+                c--;
+            }
+            out[n] = c;
+        }
+        return out;
     }
 
     /**
