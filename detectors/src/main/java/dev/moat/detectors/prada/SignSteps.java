@@ -89,6 +89,9 @@ final class SignSteps {
      */
     static final double EVEN_NOISE_PASS = 0.005;
 
+    /** {@link #periodic}: a displacement whose moves correlate so with themselves at some lag is a periodic signal's. */
+    static final double PERIODIC = 0.7;
+
     /**
      * The even shape judges displacements over fewer compared coordinates than this: narrow inputs,
      * where a step cannot move the flat shape's {@value #FLAT_MIN_MOVED}. A wide key's sample (128
@@ -1378,7 +1381,8 @@ final class SignSteps {
      * which the flat shape leaves alone): {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1
      * coordinates (and {@value #MIN_DENSE} of the compared ones) moved, not all on one lattice
      * ({@link #onLattice}: whole grey levels, counts), and at least {@link #evenCount} of them reach
-     * half the largest move. Steps of uniformly
+     * half the largest move, and the moves are not periodic ({@link #periodic}: windows of a vibration).
+     * Steps of uniformly
      * random size per coordinate put half their moves there (the sizes' upper half); Gaussian noise,
      * an honest client re-sending a record with fresh sensor noise, about a fifth, and reaches the
      * count with probability at most {@value #EVEN_NOISE_PASS}; natural neighbours, whose differences
@@ -1410,7 +1414,7 @@ final class SignSteps {
             sumSq += signed * signed;
         }
         int need = EVEN_COUNT[moved];
-        if (top < need || onLattice(x, n, smallest, tol)) {
+        if (top < need || onLattice(x, n, smallest, tol) || periodic(x, parent, n)) {
             return false;
         }
         double offset = sum / moved;
@@ -1462,6 +1466,46 @@ final class SignSteps {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether the signed moves (0 where a coordinate did not move), about their mean, correlate with
+     * themselves at some lag from 1 to n / 2 by at least {@value #PERIODIC} (the lag's sum scaled by n
+     * / (n - lag)): two windows of a vibration or any periodic signal differ by a periodic
+     * displacement, whose magnitudes (a sine's) crowd at its peak. Measured on the survey's 32-sample
+     * sensor windows (issue 9, session 21): 97% of the displacements that passed the even shape's count
+     * and its other exemptions were periodic so (0.8 or more for 96%); on the random-size JbDA steps
+     * of the 64-input digits, whose signs are the gradient's, 14%. Uses {@link #deltas} as scratch
+     * ({@link #roughStep} fills it again after).
+     */
+    private boolean periodic(float[] x, float[] parent, int n) {
+        float[] d = deltas;
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            float v = current[i] > 0 ? x[i] - parent[i] : 0f;
+            d[i] = v;
+            mean += v;
+        }
+        mean /= n;
+        double var = 0;
+        for (int i = 0; i < n; i++) {
+            double v = d[i] - mean;
+            d[i] = (float) v;
+            var += v * v;
+        }
+        if (!(var > 0)) {
+            return false;
+        }
+        for (int lag = 1; lag <= n / 2; lag++) {
+            double c = 0;
+            for (int i = 0, end = n - lag; i < end; i++) {
+                c += (double) d[i] * d[i + lag];
+            }
+            if (Math.abs(c) * n >= PERIODIC * var * (n - lag)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The even shape's count for n moves ({@link #even}); n from {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1 (0 below). */
