@@ -61,33 +61,7 @@ class WideRandomStepTest {
     /** The evaluation's attack: the fixtures' JbDA (softmax surrogate) with sizes U(0, 2) on the real digits32 model. */
     @org.junit.jupiter.api.Test
     void evaluationsRandomStepJbdaOnDigits32() {
-        dev.moat.fixtures.SampleModel m = dev.moat.fixtures.SampleModel.DIGITS32;
-        dev.moat.fixtures.DigitsModel model = m.model();
-        Scenario s = new Scenario(WideInputsTest.ALL, model::predict);
-        for (int k = 0; k < 12; k++) {
-            s.add(
-                    "honest-" + k,
-                    "good",
-                    new dev.moat.fixtures.traffic.HonestClient(
-                            900 + k, java.time.Duration.ofSeconds(2), 0.5, "honest", m.data(), new int[0], 0),
-                    1_800,
-                    k * 700L,
-                    () -> 2_000);
-        }
-        Map<String, QuerySource> attacks = new TreeMap<>();
-        for (dev.moat.fixtures.traffic.JbdaAttacker.Steps steps :
-                dev.moat.fixtures.traffic.JbdaAttacker.Steps.values()) {
-            attacks.put(
-                    steps.name(),
-                    new dev.moat.fixtures.traffic.JbdaAttacker(
-                            21, m.data(), dev.moat.fixtures.traffic.JbdaAttacker.DEFAULT_LAMBDA, 1_000, steps));
-        }
-        attacks.forEach((name, a) -> s.add(name, null, a, 2_500, 600_000, () -> 1_000));
-        s.run();
-        System.out.printf(
-                "digits32: extracting at %s; suspicious at %s; max honest risk %.2f (%s)%n",
-                new TreeMap<>(s.extractingAt), new TreeMap<>(s.suspiciousAt), s.maxHonestRisk(), s.worstHonest());
-        attacks.keySet().forEach(a -> System.out.printf("  %s first flagged by %s%n", a, firing(s, a)));
+        Scenario s = evaluationsJbda(dev.moat.fixtures.SampleModel.DIGITS32, 21);
         assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
         for (String name : java.util.List.of("UNIFORM", "RANGE_SCALED", "RANDOM")) {
             assertThat(s.extractingAt.get(name))
@@ -116,43 +90,19 @@ class WideRandomStepTest {
      */
     @org.junit.jupiter.api.Test
     void evaluationsAdaptiveJbdaOnTheSixtyFourInputDigits() {
-        dev.moat.fixtures.SampleModel m = dev.moat.fixtures.SampleModel.DIGITS;
-        dev.moat.fixtures.DigitsModel model = m.model();
-        Scenario s = new Scenario(WideInputsTest.ALL, model::predict);
-        for (int k = 0; k < 12; k++) {
-            s.add(
-                    "honest-" + k,
-                    "good",
-                    new dev.moat.fixtures.traffic.HonestClient(
-                            900 + k, java.time.Duration.ofSeconds(2), 0.5, "honest", m.data(), new int[0], 0),
-                    1_800,
-                    k * 700L,
-                    () -> 2_000);
-        }
-        Map<String, QuerySource> attacks = new TreeMap<>();
+        Scenario s = evaluationsJbda(dev.moat.fixtures.SampleModel.DIGITS, 21, 22, 23);
+        assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
         for (long seed = 21; seed <= 23; seed++) {
             for (dev.moat.fixtures.traffic.JbdaAttacker.Steps steps :
                     dev.moat.fixtures.traffic.JbdaAttacker.Steps.values()) {
-                attacks.put(
-                        steps.name() + "-" + seed,
-                        new dev.moat.fixtures.traffic.JbdaAttacker(
-                                seed, m.data(), dev.moat.fixtures.traffic.JbdaAttacker.DEFAULT_LAMBDA, 1_000, steps));
+                String name = steps.name() + "-" + seed;
+                // random sizes and tapered steps within the plain bound since the even shape
+                boolean plain = !name.startsWith("GAUSSIAN") && !name.startsWith("BLOCKS");
+                assertThat(s.extractingAt.get(name))
+                        .as("%s\n%s", name, s.report())
+                        .isNotNull()
+                        .isLessThanOrEqualTo(plain ? 500 : 2_000);
             }
-        }
-        attacks.forEach((name, a) -> s.add(name, null, a, 2_500, 600_000, () -> 1_000));
-        s.run();
-        System.out.printf(
-                "digits: extracting at %s; suspicious at %s; max honest risk %.2f (%s)%n",
-                new TreeMap<>(s.extractingAt), new TreeMap<>(s.suspiciousAt), s.maxHonestRisk(), s.worstHonest());
-        attacks.keySet().forEach(a -> System.out.printf("  %s first flagged by %s%n", a, firing(s, a)));
-        assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
-        for (String name : attacks.keySet()) {
-            // random sizes and tapered steps within the plain bound since the even shape
-            boolean plain = !name.startsWith("GAUSSIAN") && !name.startsWith("BLOCKS");
-            assertThat(s.extractingAt.get(name))
-                    .as("%s\n%s", name, s.report())
-                    .isNotNull()
-                    .isLessThanOrEqualTo(plain ? 500 : 2_000);
         }
     }
 
@@ -191,6 +141,47 @@ class WideRandomStepTest {
             System.out.printf("  %s first flagged by %s; max scores %s%n", a, firing(s, a), s.maxScores.get(a));
         }
         assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
+    }
+
+    /**
+     * Twelve honest keys of {@code m}'s data (sensor noise sd 0.5, one query every 2 s) and, from
+     * minute 10, the fixtures' JbDA (softmax surrogate) with every step kind for each attacker seed
+     * (named by the kind, and the seed when there are several), 2,500 rows each; run and printed.
+     */
+    static Scenario evaluationsJbda(dev.moat.fixtures.SampleModel m, long... seeds) {
+        dev.moat.fixtures.DigitsModel model = m.model();
+        Scenario s = new Scenario(WideInputsTest.ALL, model::predict);
+        for (int k = 0; k < 12; k++) {
+            s.add(
+                    "honest-" + k,
+                    "good",
+                    new dev.moat.fixtures.traffic.HonestClient(
+                            900 + k, java.time.Duration.ofSeconds(2), 0.5, "honest", m.data(), new int[0], 0),
+                    1_800,
+                    k * 700L,
+                    () -> 2_000);
+        }
+        Map<String, QuerySource> attacks = new TreeMap<>();
+        for (long seed : seeds) {
+            for (dev.moat.fixtures.traffic.JbdaAttacker.Steps steps :
+                    dev.moat.fixtures.traffic.JbdaAttacker.Steps.values()) {
+                attacks.put(
+                        seeds.length == 1 ? steps.name() : steps.name() + "-" + seed,
+                        new dev.moat.fixtures.traffic.JbdaAttacker(
+                                seed, m.data(), dev.moat.fixtures.traffic.JbdaAttacker.DEFAULT_LAMBDA, 1_000, steps));
+            }
+        }
+        attacks.forEach((name, a) -> s.add(name, null, a, 2_500, 600_000, () -> 1_000));
+        s.run();
+        System.out.printf(
+                "%s: extracting at %s; suspicious at %s; max honest risk %.2f (%s)%n",
+                m.name().toLowerCase(java.util.Locale.ROOT),
+                new TreeMap<>(s.extractingAt),
+                new TreeMap<>(s.suspiciousAt),
+                s.maxHonestRisk(),
+                s.worstHonest());
+        attacks.keySet().forEach(a -> System.out.printf("  %s first flagged by %s%n", a, firing(s, a)));
+        return s;
     }
 
     static String firing(Scenario s, String key) {

@@ -13,7 +13,7 @@ import java.util.Arrays;
  * <p>The displacement d from the nearest stored query (over the coordinates compared: all of them
  * for narrow inputs, the key's sample of raw coordinates for wide ones) counts as a step when at
  * least {@value #MIN_MOVED} coordinates moved, their median move is at least {@code minStep}, and
- * one of three shapes holds:
+ * one of four shapes holds:
  * <ol>
  *   <li><b>equal</b>: at least {@value #AGREEMENT} of the moved coordinates moved by the median
  *       magnitude, within {@value #TOLERANCE} of it (plus the stored row's quantisation error): plain
@@ -45,6 +45,10 @@ import java.util.Arrays;
  *       whatever the ranges, also when each step moves only a fraction of the coordinates. Moves
  *       between levels of the key's own lattice do not count ({@link #repeats}): a customer who
  *       rounds its records to levels repeats a level's width too.</li>
+ *   <li><b>even</b> ({@link #even}, narrow inputs, where a step moves too few coordinates for the
+ *       flat shape): at least as many of the moves reach half the largest as Gaussian noise of that
+ *       many moves does with probability {@value #EVEN_NOISE_PASS}: random sizes put half their
+ *       moves there, noise a fifth; not moves on a lattice of the data's own, nor periodic ones.</li>
  * </ol>
  * Before the shapes, two kinds of move are left out as if the coordinate had not moved (issue 9, an
  * attacker who read the README): moves over {@value #FAR_MOVE} times the median move (outliers that
@@ -55,7 +59,7 @@ import java.util.Arrays;
  * they do not tie move it by a sliver, which pulled the crest's root mean square down). Moves that
  * ended within that band are also taken as clipped in {@link #flatInside}.
  *
- * <p>Natural neighbours, Gaussian noise and interpolations fail all three (on the digits data at most
+ * <p>Natural neighbours, Gaussian noise and interpolations fail the first three (on the digits data at most
  * 7% of the moved coordinates agree with the median for honest, random, knockoff and boundary
  * traffic; 80-100% for JbDA). The floor on the step keeps re-encoded copies of one image (every
  * pixel off by one grey level) from counting. Not thread-safe: scratch buffers per detector.
@@ -756,11 +760,7 @@ final class SignSteps {
                 return true;
             }
         }
-        if (few
-                && resolved
-                && even(x, parent, n, moved, largest, tol)
-                && roughStep(x, parent, n)
-                && !twoRecords(x, parent, n, median, keyScale)) {
+        if (few && resolved && evenStep(x, parent, n, moved, largest, tol, median, keyScale)) {
             return true;
         }
         return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
@@ -1336,11 +1336,7 @@ final class SignSteps {
                 return true;
             }
         }
-        if (few
-                && resolved
-                && even(x, parent, n, moved, largest, tol)
-                && roughStep(x, parent, n)
-                && !twoRecords(x, parent, n, median, keyScale)) {
+        if (few && resolved && evenStep(x, parent, n, moved, largest, tol, median, keyScale)) {
             return true;
         }
         return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
@@ -1377,8 +1373,9 @@ final class SignSteps {
     }
 
     /**
-     * The even shape (issue 9, session 21: random-size JbDA on inputs of 16 to 63 moved coordinates,
-     * which the flat shape leaves alone): {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1
+     * The even shape (issue 9, session 21: random-size JbDA on narrow inputs, whose steps move too
+     * few coordinates for the flat shape; the 64-input digits' move 30-45), over fewer than {@value
+     * #EVEN_MAX_COMPARED} compared coordinates: {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1
      * coordinates (and {@value #MIN_DENSE} of the compared ones) moved, not all on one lattice
      * ({@link #onLattice}: whole grey levels, counts), and at least {@link #evenCount} of them reach
      * half the largest move, and the moves are not periodic ({@link #periodic}: windows of a vibration).
@@ -1436,6 +1433,14 @@ final class SignSteps {
             }
         }
         return big > 0 && topAbout >= need;
+    }
+
+    /** The even shape ({@link #even}) and the flat shape's last exemptions: not smooth, not two records. */
+    private boolean evenStep(
+            float[] x, float[] parent, int n, int moved, float largest, float tol, float median, float keyScale) {
+        return even(x, parent, n, moved, largest, tol)
+                && roughStep(x, parent, n)
+                && !twoRecords(x, parent, n, median, keyScale);
     }
 
     /**
@@ -1518,12 +1523,12 @@ final class SignSteps {
      * independent standard half-normal magnitudes are at least half their largest M: given M = m the
      * other n - 1 are half-normal below m, each at least m / 2 with probability p(m) = (F(m) - F(m /
      * 2)) / F(m) (F the half-normal CDF), so P(C >= c) = integral of n f(m) F(m)^(n-1) P(Binomial(n
-     * - 1, p(m)) >= c - 1) dm, taken by the midpoint rule over m in (0, 10) in steps of 1/400.
+     * - 1, p(m)) >= c - 1) dm, taken by the midpoint rule over m in (0, 10) in steps of 1/100.
      * Checked against scipy in {@code SignStepsEvenTest}.
      */
     static int[] evenCounts(int max) {
         int[] out = new int[max + 1];
-        int steps = 4_000;
+        int steps = 1_000;
         double h = 10.0 / steps;
         double[] weight = new double[steps];
         double[] p = new double[steps];
