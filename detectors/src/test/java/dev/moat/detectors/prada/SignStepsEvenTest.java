@@ -139,6 +139,31 @@ class SignStepsEvenTest {
         assertThat(windows(13, 0.05, i -> 0)).isLessThan(0.01);
     }
 
+    /**
+     * What a thief who has read this does: the evaluation's random-size steps on 40 of 64
+     * coordinates, and noise of a twentieth of the range (over the clip band) on the other 24, so
+     * that 48 or more move: the flat shape judges them then, and the mixture's crest fails it; the
+     * even shape never sees them. Left to {@code ood}, as noise-shaped sizes are.
+     */
+    @Test
+    void randomSizeStepsWithNoiseOnTheOtherCoordinatesBypass() {
+        Random r = new Random(17);
+        SignSteps steps = new SignSteps(64);
+        int hits = 0;
+        for (int t = 0; t < 2_000; t++) {
+            float[] parent = new float[64];
+            float[] x = new float[64];
+            for (int i = 0; i < 64; i++) {
+                parent[i] = r.nextInt(5) == 0 ? 0f : (float) (16 * r.nextDouble());
+                double d = i < 40 ? (r.nextBoolean() ? 1 : -1) * 1.6 * 2 * r.nextDouble() : 0.8 * r.nextGaussian();
+                x[i] = (float) Math.max(0, Math.min(16, parent[i] + d));
+            }
+            hits += steps.isStep(x, parent, 64, 0.32f, 0f, null) ? 1 : 0;
+        }
+        // 5 of 2,000 counted; the same steps without the noise 0.28 (randomSizeStepsOnSixtyFourInputsAreEven)
+        assertThat(hits / 2_000.0).isLessThan(0.05);
+    }
+
     @Test
     void fewerThanSixteenMovesAreNotJudged() {
         Random r = new Random(9);
