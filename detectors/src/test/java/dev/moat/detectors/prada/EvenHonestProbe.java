@@ -6,21 +6,26 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the even shape ({@link SignSteps#even}) costs honest traffic on the 64-input digits (the
- * attacker's split, Gaussian sensor noise of sd 0.5 per send, clipped to 0..16, the floor 2% of 16,
+ * attacker's split, Gaussian sensor noise of sd 0.5 per send by default, clipped to 0..16, the floor 2% of 16,
  * a stored row's quantisation error 0.03): how many of 20,000 noisy re-sends of one row are counted
  * as steps from the other send, and how many of 20,000 queries are a step from one of their three
  * nearest other rows (a pool of 400, re-sends of the query's own row left out). Prints; asserts
- * nothing (a probe, not run by the build). Measured 2026-11-30: 6 and 4 (4 and 1 with the shape
- * off).
+ * nothing (a probe, not run by the build). Measured 2026-11-30, re-sends and queries counted (with the
+ * shape off in brackets): at
+ * sd 0.5, 6 and 4 (4 and 1); with {@code -Devensd=0.25}, 3 and 0 (0 and 0); 1.0, 6 and 7 (5 and 6);
+ * 2.0, 6 and 4 (5 and 3).
  */
 class EvenHonestProbe {
 
     static final int N = 64;
 
+    /** The sensor noise of each send ({@code -Devensd}, 0.5 by default). */
+    static final double SD = Double.parseDouble(System.getProperty("evensd", "0.5"));
+
     static float[] noisy(double[] row, Random r) {
         float[] x = new float[N];
         for (int j = 0; j < N; j++) {
-            x[j] = (float) Math.max(0, Math.min(16, row[j] + 0.5 * r.nextGaussian()));
+            x[j] = (float) Math.max(0, Math.min(16, row[j] + SD * r.nextGaussian()));
         }
         return x;
     }
