@@ -209,12 +209,7 @@ final class InputReference {
      * as before, so on inputs whose draw stands nothing changes, not even when judging starts.
      */
     private void survey(double[] input, int self) {
-        float[] copy = new float[width];
-        for (int j = 0; j < width; j++) {
-            double v = input[j];
-            copy[j] = Double.isFinite(v) ? (float) v : 0f;
-        }
-        pending[surveyed] = copy;
+        pending[surveyed] = asHeld(input);
         pendingOwner[surveyed++] = self;
         if (surveyed < SURVEY) {
             return;
@@ -243,6 +238,16 @@ final class InputReference {
             }
             admit(row, owners[i]);
         }
+    }
+
+    /** An input as the survey holds it: floats, a value that is not finite as 0. */
+    private static float[] asHeld(double[] input) {
+        float[] copy = new float[input.length];
+        for (int j = 0; j < input.length; j++) {
+            double v = input[j];
+            copy[j] = Double.isFinite(v) ? (float) v : 0f;
+        }
+        return copy;
     }
 
     /** How many times the coordinates were drawn again ({@link #survey}): a key's spread statistics belong to one. */
@@ -435,11 +440,7 @@ final class InputReference {
         for (double[][] key : rowsByKey) {
             for (int i = 0; i < Math.min(PER_OWNER, key.length) && held.size() < ROWS; i++) {
                 if (key[i].length == width) {
-                    float[] copy = new float[width];
-                    for (int j = 0; j < width; j++) {
-                        copy[j] = Double.isFinite(key[i][j]) ? (float) key[i][j] : 0f;
-                    }
-                    held.add(copy);
+                    held.add(asHeld(key[i]));
                 }
             }
         }

@@ -745,14 +745,14 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
     }
 
+    /** The input reference's epoch the peers' reports belong to. */
+    private int peersEpoch;
+
     /**
      * One input's turn in the spread test: its log spread ratio ({@link InputReference#spreadRatio},
      * from the key's own centre) joins the key's mean, then the input moves the centre. Only inputs at
      * most {@code spread_max_width} wide, of the reference's width.
      */
-    /** The input reference's epoch the peers' reports belong to. */
-    private int peersEpoch;
-
     private void judgeSpread(State s, double[] input, boolean trusted) {
         int width = inputs.width();
         if (width < 0 || !settings.spreadJudges(width) || input.length != width) {
