@@ -308,6 +308,79 @@ public class DetectorBenchmarks {
         return k.update();
     }
 
+    /**
+     * {@code prada} on an honest vibration monitor at 128 inputs (issue 9, session 22): consecutive
+     * windows, hop 1-8, of one machine's 12-bit series in states of 200-2,000 samples (a sine of period
+     * 2.7-10.7 and amplitude 60-400 counts over a level, white noise of 4), 4,096 windows cycled. Its
+     * window differences pass the flat shape often enough that the exemptions after it, {@code Tones}
+     * last, run on a few per cent of the rows: what an honest periodic stream costs.
+     */
+    @State(Scope.Thread)
+    public static class PradaMonitor {
+        static final int WIDTH = 128;
+        static final int ROWS = 4_096;
+        Detector<Object> detector;
+        Object state;
+        double[][] inputs;
+        double[][] predictions;
+        int next;
+        long time = 1_000_000;
+
+        @SuppressWarnings("unchecked")
+        @Setup(Level.Trial)
+        public void setUp() {
+            SplittableRandom r = new SplittableRandom(13);
+            double[] series = new double[ROWS * 8 + WIDTH];
+            int[] stateOf = new int[series.length];
+            int t = 0;
+            int seg = 0;
+            while (t < series.length) {
+                int len = 200 + r.nextInt(1_801);
+                double level = 800 + 1_500 * r.nextDouble();
+                double period = 2.7 + 8 * r.nextDouble();
+                double amplitude = 60 + 340 * r.nextDouble();
+                double phase = 2 * Math.PI * r.nextDouble();
+                for (int k = 0; k < len && t < series.length; k++, t++) {
+                    series[t] = Math.rint(level
+                            + amplitude * Math.sin(2 * Math.PI * k / period + phase)
+                            + 4 * (r.nextDouble() + r.nextDouble() + r.nextDouble() - 1.5));
+                    stateOf[t] = seg;
+                }
+                seg++;
+            }
+            inputs = new double[ROWS][WIDTH];
+            predictions = new double[ROWS][CLASSES];
+            int at = 0;
+            for (int i = 0; i < ROWS; i++) {
+                System.arraycopy(series, at, inputs[i], 0, WIDTH);
+                int c = stateOf[at] % CLASSES;
+                predictions[i][c] = 0.9;
+                predictions[i][(c + 1) % CLASSES] = 0.1;
+                at += 1 + r.nextInt(8);
+            }
+            detector = (Detector<Object>)
+                    PradaDetector.factory(Map.of("step_sample_seed", 7L)).create();
+            state = detector.newState();
+            for (int k = 0; k < ROWS; k++) {
+                update();
+            }
+        }
+
+        final double update() {
+            int i = next;
+            next = (i + 1) % inputs.length;
+            time += 50;
+            detector.update(state, inputs[i], predictions[i], time);
+            return detector.score(state, time);
+        }
+    }
+
+    /** The monitor's rows of {@link PradaMonitor}: {@code prada}'s budget, 20 us per query. */
+    @Benchmark
+    public double pradaMonitor(PradaMonitor k) {
+        return k.update();
+    }
+
     /** Budget: 5 us per query. */
     @Benchmark
     public double volume(Volume k) {

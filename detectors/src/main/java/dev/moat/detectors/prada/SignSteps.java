@@ -167,6 +167,7 @@ final class SignSteps {
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
         this.deltas = new float[dims];
+        this.tones = new Tones(dims);
         this.shiftScratch = new float[dims];
         this.shiftSpare = new float[dims];
         this.ordered = new float[dims];
@@ -1881,7 +1882,8 @@ final class SignSteps {
     private boolean roughStep(float[] x, float[] parent, int n) {
         return !Smoothness.smooth(x, parent, n, deltas)
                 && !NaturalPairs.twoRecords(x, parent, n, shiftSpare)
-                && !ShiftedWindows.shifted(x, parent, n, inOrder ? n : StepSample.RUN, shiftScratch, shiftSpare);
+                && !ShiftedWindows.shifted(x, parent, n, inOrder ? n : StepSample.RUN, shiftScratch, shiftSpare)
+                && !(inOrder && tones.tonal(x, parent, n));
     }
 
     /**
@@ -1898,6 +1900,9 @@ final class SignSteps {
 
     /** {@link #roughStep}'s scratch: the signed moves. */
     private final float[] deltas;
+
+    /** {@link #roughStep}'s tone test, with its scratch. */
+    private final Tones tones;
 
     /** {@link ShiftedWindows}' scratch. */
     private final float[] shiftScratch;

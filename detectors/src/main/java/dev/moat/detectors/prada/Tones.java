@@ -1,0 +1,194 @@
+package dev.moat.detectors.prada;
+
+/**
+ * Displacements that are mostly two tones are no sign steps (issue 9, vibration sensors): the flat
+ * shape's fourth exemption, after the smooth one ({@link Smoothness}), two records ({@link
+ * NaturalPairs}) and shifted windows ({@link ShiftedWindows}). Two windows of a vibrating machine's
+ * series differ by the difference of two sines of its period (another phase, another amplitude) plus
+ * the sensor's noise, or, from another state, by two sines of two periods. Every sampled coordinate
+ * moves, the magnitudes of a sine crowd at its peak (crest 1.4, under the flat shape's Gaussian
+ * limit), and a period under about eight samples is too rough for the smooth exemption, so the flat
+ * shape took such pairs for random-size steps: on the survey's 128-sample vibration windows
+ * ({@code HonestDataShapesTest}, sensor 128) 17 of 19 customers were flagged, by {@code prada} and
+ * by {@code cross_key}. Measured there (session 22, a trace of every pair counted as a step): of the
+ * honest pairs the flat shape counted, 93-94% have at most {@value #RESIDUAL} of their energy (about
+ * their mean) left once two tones are fitted and taken out (median 2%); of the random-size JbDA
+ * steps counted on the same windows, none (10th percentile 56%, median 82%).
+ *
+ * <p>The test, for n compared coordinates in input order (the caller gives only those: a sample's
+ * runs of five are no series): d = x - parent, less its mean; it must be periodic first (its
+ * autocorrelation at some lag of 1 to n/2 at least {@value #PERIODIC}, the gate that keeps the cost
+ * off everything else); then twice: the strongest frequency on the grid of the n-point DFT (a
+ * Goertzel pass for each of the n/2 frequencies), refined between its neighbours by a ternary search
+ * on the same power, fitted by least squares (cosine, sine and a constant) and taken out. The
+ * displacement is tonal when what is left holds at most {@value #RESIDUAL} of the energy.
+ *
+ * <p>What it lets a thief do: steps along two tones at a time (any frequencies) are not counted by the
+ * flat shape. Such a step moves the query along four directions of n, where a sign step moves it
+ * along all of them; the smooth exemption already lets low tones through (detectors/README.md, "What
+ * each detector cannot see"). A sign step on windows whose nearest stored row is a sibling (another
+ * child of the same step pattern) is their difference, the windows' tones: not counted either, as it
+ * was never the step that was seen.
+ *
+ * <p>Cost: the periodic gate is at most n^2/2 multiply-adds, stopping at the first periodic lag; two
+ * tones cost about n^2 + 40 n more (about 17,000 multiply-adds at 128), paid only by displacements
+ * that already passed the flat shape, its centred twin and the other exemptions, and are periodic.
+ */
+final class Tones {
+
+    /** The share of the displacement's energy two tones may leave for it to be tonal. */
+    static final double RESIDUAL = 0.15;
+    /** The autocorrelation at some lag that makes a displacement periodic (as SignSteps' even shape). */
+    static final double PERIODIC = 0.7;
+    /** Tones fitted and taken out. */
+    static final int TONES = 2;
+    /** Ternary-search rounds refining a tone's frequency between its DFT neighbours. */
+    static final int REFINE = 12;
+    /** Fewest coordinates to judge. */
+    static final int MIN_N = 16;
+
+    private final double[] r;
+
+    Tones(int dims) {
+        this.r = new double[dims];
+    }
+
+    /** True if x[0..n) - parent[0..n), in input order, is periodic and mostly two tones (class comment). */
+    boolean tonal(float[] x, float[] parent, int n) {
+        if (n < MIN_N) {
+            return false;
+        }
+        double[] r = this.r;
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            double v = (double) x[i] - parent[i];
+            r[i] = v;
+            mean += v;
+        }
+        mean /= n;
+        double energy = 0;
+        for (int i = 0; i < n; i++) {
+            double v = r[i] - mean;
+            r[i] = v;
+            energy += v * v;
+        }
+        if (!(energy > 0) || !periodic(r, n, energy)) {
+            return false;
+        }
+        double left = energy;
+        for (int k = 0; k < TONES; k++) {
+            left = takeOut(r, n, strongest(r, n));
+        }
+        return left <= RESIDUAL * energy;
+    }
+
+    /** Whether the centred d[0..n) of the given energy correlates with itself by PERIODIC at a lag of 1 to n/2. */
+    static boolean periodic(double[] d, int n, double energy) {
+        for (int lag = 1; lag <= n / 2; lag++) {
+            double c = 0;
+            for (int i = 0, end = n - lag; i < end; i++) {
+                c += d[i] * d[i + lag];
+            }
+            if (Math.abs(c) * n >= PERIODIC * energy * (n - lag)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The frequency (cycles a coordinate, in (0, 1/2]) of r's strongest tone: the DFT grid's best, refined. */
+    static double strongest(double[] r, int n) {
+        int best = 1;
+        double bestPower = -1;
+        for (int j = 1; j <= n / 2; j++) {
+            double p = power(r, n, (double) j / n);
+            if (p > bestPower) {
+                bestPower = p;
+                best = j;
+            }
+        }
+        double lo = (best - 1.0) / n;
+        double hi = Math.min(0.5, (best + 1.0) / n);
+        lo = Math.max(lo, 0.5 / n);
+        for (int i = 0; i < REFINE; i++) {
+            double a = lo + (hi - lo) / 3;
+            double b = hi - (hi - lo) / 3;
+            if (power(r, n, a) < power(r, n, b)) {
+                lo = a;
+            } else {
+                hi = b;
+            }
+        }
+        return (lo + hi) / 2;
+    }
+
+    /** |sum r_t e^(-2 pi i f t)|^2 by Goertzel's recurrence. */
+    static double power(double[] r, int n, double f) {
+        double coeff = 2 * Math.cos(2 * Math.PI * f);
+        double s1 = 0;
+        double s2 = 0;
+        for (int t = 0; t < n; t++) {
+            double s = r[t] + coeff * s1 - s2;
+            s2 = s1;
+            s1 = s;
+        }
+        return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    }
+
+    /**
+     * Fits {@code a cos(2 pi f t) + b sin(2 pi f t) + c} to r[0..n) by least squares, subtracts it
+     * and returns the energy left. The cosines and sines come from a rotation (double precision over at
+     * most a few thousand steps); the 3x3 normal equations are solved by Cramer's rule, and a singular
+     * system (f at 0 or 1/2, where the sine vanishes) fits the cosine and constant alone.
+     */
+    static double takeOut(double[] r, int n, double f) {
+        double cw = Math.cos(2 * Math.PI * f);
+        double sw = Math.sin(2 * Math.PI * f);
+        double cc = 0, ss = 0, cs = 0, c1 = 0, s1 = 0, rc = 0, rs = 0, r1 = 0;
+        double c = 1;
+        double s = 0;
+        for (int t = 0; t < n; t++) {
+            double v = r[t];
+            cc += c * c;
+            ss += s * s;
+            cs += c * s;
+            c1 += c;
+            s1 += s;
+            rc += v * c;
+            rs += v * s;
+            r1 += v;
+            double next = c * cw - s * sw;
+            s = s * cw + c * sw;
+            c = next;
+        }
+        // | cc cs c1 | |a|   |rc|
+        // | cs ss s1 | |b| = |rs|
+        // | c1 s1 n  | |k|   |r1|
+        double det = cc * (ss * n - s1 * s1) - cs * (cs * n - s1 * c1) + c1 * (cs * s1 - ss * c1);
+        double a;
+        double b;
+        double k;
+        if (ss > 1e-6 * n && det != 0) {
+            a = (rc * (ss * n - s1 * s1) - cs * (rs * n - s1 * r1) + c1 * (rs * s1 - ss * r1)) / det;
+            b = (cc * (rs * n - r1 * s1) - rc * (cs * n - s1 * c1) + c1 * (cs * r1 - rs * c1)) / det;
+            k = (cc * (ss * r1 - s1 * rs) - cs * (cs * r1 - c1 * rs) + rc * (cs * s1 - ss * c1)) / det;
+        } else {
+            double d2 = cc * n - c1 * c1;
+            a = d2 > 0 ? (rc * n - c1 * r1) / d2 : 0;
+            b = 0;
+            k = (r1 - a * c1) / n;
+        }
+        double left = 0;
+        c = 1;
+        s = 0;
+        for (int t = 0; t < n; t++) {
+            double v = r[t] - a * c - b * s - k;
+            r[t] = v;
+            left += v * v;
+            double next = c * cw - s * sw;
+            s = s * cw + c * sw;
+            c = next;
+        }
+        return left;
+    }
+}

@@ -1,0 +1,146 @@
+package dev.moat.detectors.prada;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The flat shape's tone exemption ({@link Tones}): its arithmetic against numpy, and what it takes
+ * from the flat shape on 128-sample vibration windows and what it leaves to it.
+ */
+class TonesTest {
+
+    /** 3 sin(2 pi 0.123 t + 0.4) + 0.5 cos(2 pi 0.31 t) + a small saw-tooth, t = 0..127, less its mean. */
+    static double[] signal() {
+        int n = 128;
+        double[] r = new double[n];
+        double mean = 0;
+        for (int t = 0; t < n; t++) {
+            r[t] = 3 * Math.sin(2 * Math.PI * 0.123 * t + 0.4)
+                    + 0.5 * Math.cos(2 * Math.PI * 0.31 * t)
+                    + 0.1 * (((t * 7919) % 13) - 6);
+            mean += r[t];
+        }
+        mean /= n;
+        for (int t = 0; t < n; t++) {
+            r[t] -= mean;
+        }
+        return r;
+    }
+
+    /**
+     * Reference values from numpy 2.x ({@code /tmp/probe/ref.py}, 2026-11-30): the energy left after
+     * {@code numpy.linalg.lstsq} of cosine, sine and a constant at f = 0.123 (617.0601016451433 ->
+     * 38.77235305735348), the power {@code (sum r cos)^2 + (sum r sin)^2} at f = 0.2
+     * (6.38183265353247), and the strongest frequency on a grid of 1e-6 (0.12307725, power
+     * 37013.01080745263).
+     */
+    @Test
+    void fitPowerAndPeakAgreeWithNumpy() {
+        double[] r = signal();
+        assertThat(Tones.power(r, 128, 0.2)).isCloseTo(6.38183265353247, within(1e-9));
+        double f = Tones.strongest(r, 128);
+        assertThat(f).isCloseTo(0.12307725, within(2e-4));
+        assertThat(Tones.power(r, 128, f)).isCloseTo(37013.01080745263, within(37013.0 * 1e-4));
+        double[] copy = r.clone();
+        assertThat(Tones.takeOut(copy, 128, 0.123)).isCloseTo(38.77235305735348, within(1e-8));
+    }
+
+    /** A 12-bit vibration window: level, a sine of the period, white noise, rounded to counts. */
+    static float[] window(double level, double amp, double period, double phase, double noise, Random r, int n) {
+        float[] w = new float[n];
+        for (int t = 0; t < n; t++) {
+            w[t] = (float)
+                    Math.rint(level + amp * Math.sin(phase + 2 * Math.PI * t / period) + noise * r.nextGaussian());
+        }
+        return w;
+    }
+
+    /**
+     * Share of 2,000 pairs counted as steps by the flat shape (no history), at 128 coordinates in
+     * order: two windows of one machine's vibration (period 2.7-10.7, amplitude 60-400 counts, noise
+     * 2-8), at another phase and, with {@code otherState}, from a state of another period and
+     * amplitude; {@code step}: the query also took a random-size sign step (sizes 0.1 x 4,095 x U(0,
+     * 2), signs of a random gradient constant over runs of 1-6 samples).
+     */
+    static double counted(long seed, boolean otherState, boolean step) {
+        return counted(seed, otherState, step, true);
+    }
+
+    /** As above; {@code inOrder}: what the caller tells SignSteps of the coordinates' layout. */
+    static double counted(long seed, boolean otherState, boolean step, boolean inOrder) {
+        Random r = new Random(seed);
+        int n = 128;
+        SignSteps steps = new SignSteps(n);
+        steps.inOrder(inOrder);
+        int hits = 0;
+        for (int k = 0; k < 2_000; k++) {
+            double level = 800 + 1_500 * r.nextDouble();
+            double period = 2.7 + 8 * r.nextDouble();
+            double amp = 60 + 340 * r.nextDouble();
+            double noise = 2 + 6 * r.nextDouble();
+            float[] parent = window(level, amp, period, 2 * Math.PI * r.nextDouble(), noise, r, n);
+            float[] x = otherState
+                    ? window(
+                            level + 200 * r.nextGaussian(),
+                            60 + 340 * r.nextDouble(),
+                            2.7 + 8 * r.nextDouble(),
+                            2 * Math.PI * r.nextDouble(),
+                            noise,
+                            r,
+                            n)
+                    : window(level, amp, period, 2 * Math.PI * r.nextDouble(), noise, r, n);
+            if (step) {
+                int t = 0;
+                while (t < n) {
+                    int run = 1 + r.nextInt(6);
+                    double sign = r.nextBoolean() ? 1 : -1;
+                    for (int j = t; j < Math.min(n, t + run); j++) {
+                        x[j] = (float) Math.max(
+                                0, Math.min(4_095, Math.rint(x[j] + sign * 409.5 * 2 * r.nextDouble())));
+                    }
+                    t += run;
+                }
+            }
+            if (steps.isStepScaled(x, parent, n, 0.02f, 4_095f, 0.5f, null)) {
+                hits++;
+            }
+        }
+        return hits / 2_000.0;
+    }
+
+    /**
+     * Two windows of a vibration are no steps (session 22; before the exemption the flat shape took
+     * 0.0085 of the pairs of one state, where {@link ShiftedWindows} takes most, and 0.24 of two
+     * states; measured with {@code tones.tonal} returning false, 2026-11-30).
+     */
+    @Test
+    void windowsOfAVibrationAreNoFlatSteps() {
+        assertThat(counted(1, false, false)).isLessThan(0.01);
+        assertThat(counted(2, true, false)).isLessThan(0.01);
+    }
+
+    /**
+     * A random-size sign step taken from a window and compared with another window of the machine (the
+     * stored row nearest the child is another window, not its parent): the windows' tones are taken
+     * out with the step's tones, and what is left is the step, still counted: 0.593 of one state's
+     * pairs and 0.173 of two states' (whose levels differ as well), the same shares as with the
+     * exemption off (measured as above).
+     */
+    @Test
+    void signStepsOnTopOfTheWindowsTonesStayCounted() {
+        assertThat(counted(3, false, true)).isGreaterThan(0.5);
+        assertThat(counted(4, true, true)).isGreaterThan(0.15);
+    }
+
+    /**
+     * A sampled input's runs of five are no series: the exemption is off unless the caller says the
+     * coordinates are in input order (the same two-state pairs, 0.24 counted with the exemption off).
+     */
+    @Test
+    void onlyInInputOrder() {
+        assertThat(counted(2, true, false, false)).isGreaterThan(0.1);
+    }
+}
