@@ -31,11 +31,14 @@ class TonesTest {
     }
 
     /**
-     * Reference values from numpy 2.x ({@code /tmp/probe/ref.py}, 2026-11-30): the energy left after
-     * {@code numpy.linalg.lstsq} of cosine, sine and a constant at f = 0.123 (617.0601016451433 ->
-     * 38.77235305735348), the power {@code (sum r cos)^2 + (sum r sin)^2} at f = 0.2
-     * (6.38183265353247), and the strongest frequency on a grid of 1e-6 (0.12307725, power
-     * 37013.01080745263).
+     * Reference values from numpy 2.x (2026-11-30), for r = {@link #signal()}, t = arange(128):
+     *
+     * <pre>
+     * X = stack([cos(2 pi 0.123 t), sin(2 pi 0.123 t), ones(128)], 1)
+     * c = numpy.linalg.lstsq(X, r)[0];  ((r - X @ c) ** 2).sum()      # 617.0601016451433 -> 38.77235305735348
+     * (cos(2 pi 0.2 t) @ r) ** 2 + (sin(2 pi 0.2 t) @ r) ** 2          # 6.38183265353247
+     * the largest of that power over f = 0.5 / 128 .. 0.5 in steps of 1e-6: f = 0.12307725, 37013.01080745263
+     * </pre>
      */
     @Test
     void fitPowerAndPeakAgreeWithNumpy() {
