@@ -31,7 +31,7 @@ class TonesTest {
     }
 
     /**
-     * Reference values from numpy 2.x (2026-11-30), for r = {@link #signal()}, t = arange(128):
+     * Reference values from numpy 2.4.6 (2026-11-30), for r = {@link #signal()}, t = arange(128):
      *
      * <pre>
      * X = stack([cos(2 pi 0.123 t), sin(2 pi 0.123 t), ones(128)], 1)
