@@ -234,6 +234,30 @@ public class DetectorBenchmarks {
         return k.update();
     }
 
+    /** A PRADA state fed rows cycled from {@code inputs}, each with its prediction; {@link PradaThief} and {@link PradaMonitor}. */
+    public abstract static class PradaRows {
+        Detector<Object> detector;
+        Object state;
+        double[][] inputs;
+        double[][] predictions;
+        int next;
+        long time = 1_000_000;
+
+        @SuppressWarnings("unchecked")
+        final void start() {
+            detector = (Detector<Object>)
+                    PradaDetector.factory(Map.of("step_sample_seed", 7L)).create();
+            state = detector.newState();
+        }
+
+        /** Feeds row {@code i} (as {@code x}) 50 ms after the last and returns the score. */
+        final double feed(double[] x, int i) {
+            time += 50;
+            detector.update(state, x, predictions[i], time);
+            return detector.score(state, time);
+        }
+    }
+
     /**
      * {@code prada} on a random-size thief's rows at 128 inputs (the width whose sample is the input in
      * order): 64 parents, windows of a vibration (a sine of period 3-33 and noise, 12-bit counts), each
@@ -243,18 +267,11 @@ public class DetectorBenchmarks {
      * barely meet.
      */
     @State(Scope.Thread)
-    public static class PradaThief {
+    public static class PradaThief extends PradaRows {
         static final int WIDTH = 128;
         static final int PARENTS = 64;
         static final int CHILDREN = 15;
-        Detector<Object> detector;
-        Object state;
-        double[][] inputs;
-        double[][] predictions;
-        int next;
-        long time = 1_000_000;
 
-        @SuppressWarnings("unchecked")
         @Setup(Level.Trial)
         public void setUp() {
             SplittableRandom r = new SplittableRandom(11);
@@ -283,9 +300,7 @@ public class DetectorBenchmarks {
                     predictions[i][(p + 1) % CLASSES] = 0.1;
                 }
             }
-            detector = (Detector<Object>)
-                    PradaDetector.factory(Map.of("step_sample_seed", 7L)).create();
-            state = detector.newState();
+            start();
             for (int k = 0; k < 4 * n; k++) {
                 update();
             }
@@ -296,9 +311,7 @@ public class DetectorBenchmarks {
             next = (i + 1) % inputs.length;
             double[] x = inputs[i];
             x[i % WIDTH] += 1e-3;
-            time += 50;
-            detector.update(state, x, predictions[i], time);
-            return detector.score(state, time);
+            return feed(x, i);
         }
     }
 
@@ -316,17 +329,10 @@ public class DetectorBenchmarks {
      * last, run on a few per cent of the rows: what an honest periodic stream costs.
      */
     @State(Scope.Thread)
-    public static class PradaMonitor {
+    public static class PradaMonitor extends PradaRows {
         static final int WIDTH = 128;
         static final int ROWS = 4_096;
-        Detector<Object> detector;
-        Object state;
-        double[][] inputs;
-        double[][] predictions;
-        int next;
-        long time = 1_000_000;
 
-        @SuppressWarnings("unchecked")
         @Setup(Level.Trial)
         public void setUp() {
             SplittableRandom r = new SplittableRandom(13);
@@ -358,9 +364,7 @@ public class DetectorBenchmarks {
                 predictions[i][(c + 1) % CLASSES] = 0.1;
                 at += 1 + r.nextInt(8);
             }
-            detector = (Detector<Object>)
-                    PradaDetector.factory(Map.of("step_sample_seed", 7L)).create();
-            state = detector.newState();
+            start();
             for (int k = 0; k < ROWS; k++) {
                 update();
             }
@@ -369,9 +373,7 @@ public class DetectorBenchmarks {
         final double update() {
             int i = next;
             next = (i + 1) % inputs.length;
-            time += 50;
-            detector.update(state, inputs[i], predictions[i], time);
-            return detector.score(state, time);
+            return feed(inputs[i], i);
         }
     }
 

@@ -1459,6 +1459,13 @@ public class HonestDataShapesTest {
         print(sh, population(sh));
     }
 
+    /** How many honest keys were first flagged with {@code prada} or {@code cross_key} at 0.5 or more. */
+    static long flaggedBySteps(Scenario s) {
+        return flaggedHonest(s).stream()
+                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
+                .count();
+    }
+
     /** The detectors at 0.5 or more in the verdict that first flagged {@code key}. */
     static java.util.Set<String> firing(Scenario s, String key) {
         java.util.Set<String> out = new java.util.TreeSet<>();
@@ -1549,9 +1556,7 @@ public class HonestDataShapesTest {
     @org.junit.jupiter.api.Test
     void nightCamerasOfAFewDigitsLookLikeSignStepsOfOneGreyLevel() {
         Scenario s = population(new Video(3072, 1, 40, 400));
-        long bySteps = flaggedHonest(s).stream()
-                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
-                .count();
+        long bySteps = flaggedBySteps(s);
         org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isPositive();
     }
 
@@ -1573,9 +1578,7 @@ public class HonestDataShapesTest {
     @org.junit.jupiter.api.Test
     void vibrationSensorWindowsAreNoSignSteps() {
         Scenario s = vibrationMonitors();
-        long bySteps = flaggedHonest(s).stream()
-                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
-                .count();
+        long bySteps = flaggedBySteps(s);
         org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isZero();
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda-random-size"))
                 .as(flags(s))
@@ -1655,9 +1658,7 @@ public class HonestDataShapesTest {
     @org.junit.jupiter.api.Test
     void spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps() {
         Scenario s = population(of(new Spectrogram(40, 3, 0)));
-        long bySteps = flaggedHonest(s).stream()
-                .filter(k -> !java.util.Collections.disjoint(firing(s, k), List.of("prada", "cross_key")))
-                .count();
+        long bySteps = flaggedBySteps(s);
         org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isLessThanOrEqualTo(2);
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda"))
                 .as(flags(s))
