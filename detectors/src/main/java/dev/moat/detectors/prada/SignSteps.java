@@ -1481,37 +1481,11 @@ final class SignSteps {
      * displacement, whose magnitudes (a sine's) crowd at its peak. Measured on the survey's 32-sample
      * sensor windows (issue 9, session 21): 97% of the displacements that passed the even shape's count
      * and its other exemptions were periodic so (0.8 or more for 96%); on the random-size JbDA steps
-     * of the 64-input digits, whose signs are the gradient's, 14%. Uses {@link #deltas} as scratch
-     * ({@link #roughStep} fills it again after).
+     * of the 64-input digits, whose signs are the gradient's, 14%. The loop is {@link Tones}' (its
+     * periodic gate, on the moves left), in its scratch.
      */
     private boolean periodic(float[] x, float[] parent, int n) {
-        float[] d = deltas;
-        double mean = 0;
-        for (int i = 0; i < n; i++) {
-            float v = current[i] > 0 ? x[i] - parent[i] : 0f;
-            d[i] = v;
-            mean += v;
-        }
-        mean /= n;
-        double var = 0;
-        for (int i = 0; i < n; i++) {
-            double v = d[i] - mean;
-            d[i] = (float) v;
-            var += v * v;
-        }
-        if (!(var > 0)) {
-            return false;
-        }
-        for (int lag = 1; lag <= n / 2; lag++) {
-            double c = 0;
-            for (int i = 0, end = n - lag; i < end; i++) {
-                c += (double) d[i] * d[i + lag];
-            }
-            if (Math.abs(c) * n >= PERIODIC * var * (n - lag)) {
-                return true;
-            }
-        }
-        return false;
+        return tones.periodicMoves(x, parent, current, n);
     }
 
     /** The even shape's count for n moves ({@link #even}); n from {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1 (0 below). */

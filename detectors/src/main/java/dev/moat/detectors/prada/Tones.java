@@ -38,8 +38,8 @@ final class Tones {
 
     /** The share of the displacement's energy two tones may leave for it to be tonal. */
     static final double RESIDUAL = 0.15;
-    /** The autocorrelation at some lag that makes a displacement periodic (as SignSteps' even shape). */
-    static final double PERIODIC = 0.7;
+    /** The autocorrelation at some lag that makes a displacement periodic (also the even shape's rule). */
+    static final double PERIODIC = SignSteps.PERIODIC;
     /** Tones fitted and taken out. */
     static final int TONES = 2;
     /** Ternary-search rounds refining a tone's frequency between its DFT neighbours. */
@@ -80,6 +80,29 @@ final class Tones {
             left = takeOut(r, n, strongest(r, n));
         }
         return left <= RESIDUAL * energy;
+    }
+
+    /**
+     * The even shape's periodic rule ({@code SignSteps#periodic}): whether the signed moves of the
+     * coordinates that {@code kept} holds a move for (positive; the others count as 0), less their
+     * mean, are periodic.
+     */
+    boolean periodicMoves(float[] x, float[] parent, float[] kept, int n) {
+        double[] r = this.r;
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            double v = kept[i] > 0 ? x[i] - parent[i] : 0f;
+            r[i] = v;
+            mean += v;
+        }
+        mean /= n;
+        double energy = 0;
+        for (int i = 0; i < n; i++) {
+            double v = r[i] - mean;
+            r[i] = v;
+            energy += v * v;
+        }
+        return energy > 0 && periodic(r, n, energy);
     }
 
     /** Whether the centred d[0..n) of the given energy correlates with itself by PERIODIC at a lag of 1 to n/2. */
