@@ -1880,4 +1880,29 @@ public class HonestDataShapesTest {
             }
         }
     }
+
+    /**
+     * Regression (session 22): customers of objects on a black background (Fashion-MNIST's look, 784
+     * inputs, no augmentation). One of 19 was flagged by {@code prada} at 1,498 rows (sign-step evidence
+     * 10.9 of 14, score 0.56): traced, its counted pairs had an all-black sampled parent and a query
+     * whose background carried 1-4 levels of rectified noise, and {@code SignSteps.lastDigits} could
+     * not call that the data's last digit because the query's photo was dark (0-97 of 784 pixels over
+     * 64 levels, where it asks for an eighth). PRADA now keeps how bright trusted keys' queries
+     * typically are (a running median of their largest sampled value) and a unit under 1/64 of that is
+     * the data's last digit in a dark query too: no customer flagged, the thieves as before (JbDA 122 /
+     * 131 rows, random-size JbDA 142 / 192).
+     */
+    @org.junit.jupiter.api.Test
+    void darkPhotosOfObjectsAmongBrightOnesAreNoSignSteps() {
+        Scenario s = population(shape("objects:784"));
+        org.assertj.core.api.Assertions.assertThat(flaggedHonest(s))
+                .as(flags(s))
+                .isEmpty();
+        for (String attack : new String[] {"jbda", "jbda-random-size"}) {
+            org.assertj.core.api.Assertions.assertThat(s.extractingAt.get(attack))
+                    .as("%s%n%s", attack, flags(s))
+                    .isNotNull()
+                    .isLessThanOrEqualTo(300L);
+        }
+    }
 }

@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.Decimals;
+import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.stats.ShapiroWilk;
@@ -789,11 +790,16 @@ public final class PradaDetector implements Detector<PradaState> {
             q = x;
             p = parent;
         }
+        float sampleMax = 0;
         for (int i = 0; i < n; i++) {
             float a = Math.abs(q[i]);
             if (a > s.inputScale) {
                 s.inputScale = a;
             }
+            sampleMax = Math.max(sampleMax, a);
+        }
+        if (wide) {
+            learnDataLevel(s, sampleMax);
         }
         // the repeat shape's memory only for keys with enough queries to be scored (light keys stay small)
         if ((s.prevSteps == null || s.prevSteps.length != n) && s.queries >= settings.stepMinQueries() / 2) {
@@ -807,7 +813,33 @@ public final class PradaDetector implements Detector<PradaState> {
         return signSteps.isStepKeyed(q, p, n, (float) settings.stepMinFraction(), s.inputScale, quantError, prev)
                 && !(wide
                         && signSteps.lastDigits(
-                                input, q, p, n, quantError, (float) settings.stepMinFraction(), s.inputScale));
+                                input,
+                                q,
+                                p,
+                                n,
+                                quantError,
+                                (float) settings.stepMinFraction(),
+                                s.inputScale,
+                                dataLevel));
+    }
+
+    /**
+     * How bright the population's wide inputs typically are, for {@link SignSteps#lastDigits}: a running
+     * median (multiplicative steps of {@value #LEVEL_STEP}) of the largest sampled value of trusted
+     * keys' queries (score under {@link KeyPopulation#TRUSTED_BELOW}, past {@code step_min_queries});
+     * NaN until one. A key's own outlier query cannot raise it, as the key's largest value ({@code
+     * inputScale}) would; moving the median takes half of the trusted queries.
+     */
+    private float dataLevel = Float.NaN;
+
+    static final float LEVEL_STEP = 1.02f;
+
+    private void learnDataLevel(PradaState s, float sampleMax) {
+        if (!(sampleMax > 0) || s.queries < settings.stepMinQueries() || !(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
+            return;
+        }
+        float level = dataLevel;
+        dataLevel = !(level > 0) ? sampleMax : sampleMax > level ? level * LEVEL_STEP : level / LEVEL_STEP;
     }
 
     /** The query being scored (its whole input, for {@link SignSteps#lastDigits}). */

@@ -996,6 +996,25 @@ final class SignSteps {
      * pass over the input (their median move is over 1/16 of the input's largest value).
      */
     boolean lastDigits(double[] in, float[] q, float[] p, int n, float quantError, float stepFraction, float keyScale) {
+        return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, Float.NaN);
+    }
+
+    /**
+     * As above; {@code dataLevel} (NaN: none) is how bright the population's inputs typically are (the
+     * median, over trusted keys' queries, of the largest sampled value; {@code PradaDetector}): a unit
+     * under 1/{@value #DATA_UNIT} of it is the data's last digit in a query of its own that is dark
+     * (issue 9, session 22: customers of objects on a black background whose darker photos have few
+     * pixels over 64 levels, their background's noise counted as steps).
+     */
+    boolean lastDigits(
+            double[] in,
+            float[] q,
+            float[] p,
+            int n,
+            float quantError,
+            float stepFraction,
+            float keyScale,
+            float dataLevel) {
         float[] moves = unitMoves;
         int moved = 0;
         for (int i = 0; i < n; i++) {
@@ -1010,7 +1029,7 @@ final class SignSteps {
         float median = select(moves, unitSpare, moved, moved / 2);
         // a unit is at least a quarter of the median move: where no value of the input reaches 64 of
         // those, a step, not a last digit (most steps end here, after one pass without branches)
-        double largest = 0;
+        double largest = dataLevel > 0 ? dataLevel : 0;
         for (double v : in) {
             largest = Math.max(largest, Math.abs(v));
         }
@@ -1047,7 +1066,7 @@ final class SignSteps {
                 count++;
             }
         }
-        if (count < need) {
+        if (count < need && !(dataLevel >= bar)) {
             return false;
         }
         // the pair without its last-digit moves (each such coordinate as if it had not moved)

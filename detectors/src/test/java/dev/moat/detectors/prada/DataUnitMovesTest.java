@@ -72,6 +72,36 @@ class DataUnitMovesTest {
         assertThat(unit(input(qp[0], 0.05, 16), qp, 1e-4f)).isFalse();
     }
 
+    /**
+     * Session 22: a dark query among bright peers. The same toggles in a dark image are the data's
+     * last digit once the population's inputs are known to be bright ({@code dataLevel}, PRADA's
+     * running median of trusted queries' largest sampled value): a unit under 1/64 of it. Customers
+     * of objects on a black background whose darker photos have few pixels over 64 levels had their
+     * background's noise counted as steps (objects-784 in {@code HonestDataShapesTest}'s survey: 1 of
+     * 19 flagged, 0 since).
+     */
+    @Test
+    void theSameTogglesInADarkImageAmongBrightPeersAreTheDataLastDigit() {
+        float[][] qp = darkToggles(1f / 16, 0.45, 1);
+        assertThat(signSteps.lastDigits(input(qp[0], 0.2, 2), qp[0], qp[1], N, 1e-4f, FRACTION, 16f, 16f))
+                .isTrue();
+        assertThat(signSteps.lastDigits(input(qp[0], 0.2, 2), qp[0], qp[1], N, 1e-4f, FRACTION, 16f, 2f))
+                .as("a dark population says nothing either")
+                .isFalse();
+    }
+
+    /**
+     * The population's level does not let a thief on a coarse lattice through: his unit is his
+     * query's, and 64 of them (16 levels of 255 apart: 1,088) are past any level 8-bit peers reach;
+     * nor does one outlier query, which moves a median of the trusted keys' queries by one step.
+     */
+    @Test
+    void aCoarseLatticeIsNoLastDigitWhateverThePopulationsLevel() {
+        float[][] qp = darkToggles(17f, 0.45, 4);
+        assertThat(signSteps.lastDigits(input(qp[0], 0.2, 34), qp[0], qp[1], N, 0f, FRACTION, 255f, 255f))
+                .isFalse();
+    }
+
     /** Continuous values have no lattice: equal moves of 1/16 between them are steps. */
     @Test
     void equalMovesBetweenContinuousValuesAreSteps() {
