@@ -834,8 +834,17 @@ public final class PradaDetector implements Detector<PradaState> {
 
     static final float LEVEL_STEP = 1.02f;
 
+    /** The data level learnt so far (tests). */
+    float dataLevel() {
+        return dataLevel;
+    }
+
     private void learnDataLevel(PradaState s, float sampleMax) {
-        if (!(sampleMax > 0) || s.queries < settings.stepMinQueries() || !(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
+        // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level would pass
+        // every lattice for good
+        if (!(sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY)
+                || s.queries < settings.stepMinQueries()
+                || !(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
             return;
         }
         float level = dataLevel;
