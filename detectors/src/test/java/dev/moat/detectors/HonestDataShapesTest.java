@@ -1436,6 +1436,7 @@ public class HonestDataShapesTest {
                 "sensor-volts:128",
                 "sensor-counts:32",
                 "sensor-counts:128",
+                "sensor-counts:1024",
                 "spectrogram:40",
                 "spectrogram:64",
                 "tfidf:1000",
@@ -1580,6 +1581,29 @@ public class HonestDataShapesTest {
         Scenario s = vibrationMonitors();
         long bySteps = flaggedBySteps(s);
         org.assertj.core.api.Assertions.assertThat(bySteps).as(flags(s)).isZero();
+        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda-random-size"))
+                .as(flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(100L);
+    }
+
+    /**
+     * Regression (session 22): the same monitors with 1,024-sample windows, wider than PRADA's sample of
+     * 128 coordinates, which is then runs of five neighbours at a secret stride (no series to search a
+     * frequency over). Before, 14 of 19 were flagged, 13 of them by {@code cross_key} (10) and {@code
+     * prada} (3); two windows read on the runs obey the linear recurrence of two tones ({@link
+     * dev.moat.detectors.prada.Tones#tonalRuns}): 5 of 19 flagged since, at most 2 by those detectors
+     * (PRADA's lifetime evidence 11.7-12.2 of 14: windows spanning two states), the others by {@code
+     * ood}, {@code boundary} and {@code coverage}. Random-size JbDA is extracting at 33 rows as before;
+     * plain JbDA is the level walk pinned below (suspicious at 144 by {@code cross_key}, no longer
+     * extracting).
+     */
+    @org.junit.jupiter.api.Test
+    void wideVibrationSensorWindowsAreNoSignSteps() {
+        Scenario s = population(shape("sensor-counts:1024"));
+        org.assertj.core.api.Assertions.assertThat(flaggedBySteps(s))
+                .as(flags(s))
+                .isLessThanOrEqualTo(4);
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda-random-size"))
                 .as(flags(s))
                 .isNotNull()

@@ -15,8 +15,8 @@ package dev.moat.detectors.prada;
  * their mean) left once two tones are fitted and taken out (median 2%); of the random-size JbDA
  * steps counted on the same windows, none (10th percentile 56%, median 82%).
  *
- * <p>The test, for n compared coordinates in input order (the caller gives only those: a sample's
- * runs of five are no series): d = x - parent, less its mean; it must be periodic first (its
+ * <p>The test, for n compared coordinates in input order ({@link #tonal}; a sample of runs of five
+ * neighbours has its own, {@link #tonalRuns}): d = x - parent, less its mean; it must be periodic first (its
  * autocorrelation at some lag of 1 to n/2 at least {@value #PERIODIC}, the gate that keeps the cost
  * off everything else); then twice: the strongest frequency on the grid of the n-point DFT (a
  * Goertzel pass for each of the n/2 frequencies), refined between its neighbours by a ternary search
@@ -32,7 +32,8 @@ package dev.moat.detectors.prada;
  *
  * <p>Cost: the periodic gate is at most n^2/2 multiply-adds, stopping at the first periodic lag; two
  * tones cost about n^2 + 40 n more (about 17,000 multiply-adds at 128), paid only by displacements
- * that already passed the flat shape, its centred twin and the other exemptions, and are periodic.
+ * that already passed the flat shape, its centred twin and the other exemptions, and are periodic. On
+ * runs, one pass (about 30 multiply-adds a run).
  */
 final class Tones {
 
@@ -214,4 +215,110 @@ final class Tones {
         }
         return left;
     }
+
+    /**
+     * The exemption on a sample of runs of {@code run} (five) neighbouring coordinates ({@link
+     * StepSample}: windows wider than the sample, whose runs lie at a secret stride, so no frequency
+     * can be searched over the whole vector). A sum of two tones of any phases and amplitudes obeys,
+     * at every point, the symmetric linear recurrence {@code d[t-2] + d[t+2] = a (d[t-1] + d[t+1]) +
+     * b d[t]} with {@code a = 2(c1 + c2)}, {@code b = -(2 + 4 c1 c2)}, {@code c = cos(2 pi f)} for each
+     * tone (Prony's linear prediction), one equation per run; one tone obeys {@code d[t-1] + d[t+1] =
+     * 2 c d[t]}, three equations per run. Either is fitted by least squares with a constant (an offset
+     * between the windows), and the displacement is tonal when what is left of its left side holds at
+     * most {@value #RESIDUAL} of that side's energy and every fitted tone is neither near 0 (a move
+     * constant or smooth inside the runs fits any recurrence with a root at c = 1: smooth displacements
+     * and a plain step whose signs do not change inside a run are not tones) nor near the Nyquist
+     * frequency: {@code c} within [{@value #C_LOW}, {@value #C_HIGH}], periods of about 2.1 to 16
+     * samples (longer ones are the smooth exemption's). Costs one pass over the runs, about 30
+     * multiply-adds a run, no search.
+     */
+    boolean tonalRuns(float[] x, float[] parent, int n, int run) {
+        int runs = n / run;
+        if (run != 5 || runs < MIN_RUNS) {
+            return false;
+        }
+        // one tone: d[j-1] + d[j+1] = a d[j] + k over j = 1..3 of every run
+        double syy = 0, sy = 0, sxx = 0, sx = 0, sxy = 0;
+        int m = 0;
+        for (int r = 0; r < runs; r++) {
+            int b = r * run;
+            for (int j = 1; j <= 3; j++) {
+                double y = ((double) x[b + j - 1] - parent[b + j - 1]) + ((double) x[b + j + 1] - parent[b + j + 1]);
+                double v = (double) x[b + j] - parent[b + j];
+                syy += y * y;
+                sy += y;
+                sxx += v * v;
+                sx += v;
+                sxy += v * y;
+                m++;
+            }
+        }
+        double sst = syy - sy * sy / m;
+        double vx = sxx - sx * sx / m;
+        if (!(sst > 0)) {
+            return false;
+        }
+        if (vx > 0) {
+            double a = (sxy - sx * sy / m) / vx;
+            double sse = sst - a * (sxy - sx * sy / m);
+            if (sse <= RESIDUAL * sst && a / 2 >= C_LOW && a / 2 <= C_HIGH) {
+                return true;
+            }
+        }
+        // two tones: d[0] + d[4] = a (d[1] + d[3]) + b d[2] + k, once a run
+        double s11 = 0, s12 = 0, s22 = 0, s1 = 0, s2 = 0, sy1 = 0, sy2 = 0;
+        syy = 0;
+        sy = 0;
+        for (int r = 0; r < runs; r++) {
+            int b = r * run;
+            double y = ((double) x[b] - parent[b]) + ((double) x[b + 4] - parent[b + 4]);
+            double z1 = ((double) x[b + 1] - parent[b + 1]) + ((double) x[b + 3] - parent[b + 3]);
+            double z2 = (double) x[b + 2] - parent[b + 2];
+            syy += y * y;
+            sy += y;
+            s11 += z1 * z1;
+            s12 += z1 * z2;
+            s22 += z2 * z2;
+            s1 += z1;
+            s2 += z2;
+            sy1 += y * z1;
+            sy2 += y * z2;
+        }
+        // centred sums (the constant taken out)
+        double c11 = s11 - s1 * s1 / runs;
+        double c12 = s12 - s1 * s2 / runs;
+        double c22 = s22 - s2 * s2 / runs;
+        double cy1 = sy1 - sy * s1 / runs;
+        double cy2 = sy2 - sy * s2 / runs;
+        double cyy = syy - sy * sy / runs;
+        double det = c11 * c22 - c12 * c12;
+        if (!(cyy > 0) || !(det > 1e-12 * c11 * c22)) {
+            return false;
+        }
+        double a = (cy1 * c22 - cy2 * c12) / det;
+        double b = (cy2 * c11 - cy1 * c12) / det;
+        double sse = cyy - a * cy1 - b * cy2;
+        if (!(sse <= RESIDUAL * cyy)) {
+            return false;
+        }
+        // the tones' cosines: the roots of c^2 - (a / 2) c + (-b - 2) / 4
+        double half = a / 4;
+        double disc = half * half - (-b - 2) / 4;
+        if (disc < 0) {
+            return false;
+        }
+        double root = Math.sqrt(disc);
+        double lo = half - root;
+        double hi = half + root;
+        return lo >= C_LOW && hi <= C_HIGH;
+    }
+
+    /** Fewest runs to fit (three unknowns a run equation apiece). */
+    static final int MIN_RUNS = 12;
+
+    /** The lowest tone cosine accepted (a period of about 2.1 samples). */
+    static final double C_LOW = -0.95;
+
+    /** The highest tone cosine accepted (a period of about 16 samples: longer ones are smooth). */
+    static final double C_HIGH = 0.92;
 }
