@@ -62,6 +62,30 @@ class TonesTest {
     }
 
     /**
+     * Two windows of {@code width} samples of one machine's vibration (period 2.7-10.7, amplitude
+     * 60-400 counts, noise 2-8, over a level), at another phase, or with {@code otherState} the second
+     * from a state of another level, period and amplitude.
+     */
+    static float[][] windowPair(Random r, boolean otherState, int width) {
+        double level = 800 + 1_500 * r.nextDouble();
+        double period = 2.7 + 8 * r.nextDouble();
+        double amp = 60 + 340 * r.nextDouble();
+        double noise = 2 + 6 * r.nextDouble();
+        float[] a = window(level, amp, period, 2 * Math.PI * r.nextDouble(), noise, r, width);
+        float[] b = otherState
+                ? window(
+                        level + 200 * r.nextGaussian(),
+                        60 + 340 * r.nextDouble(),
+                        2.7 + 8 * r.nextDouble(),
+                        2 * Math.PI * r.nextDouble(),
+                        noise,
+                        r,
+                        width)
+                : window(level, amp, period, 2 * Math.PI * r.nextDouble(), noise, r, width);
+        return new float[][] {a, b};
+    }
+
+    /**
      * Share of 2,000 pairs counted as steps by the flat shape (no history), at 128 coordinates in
      * order: two windows of one machine's vibration (period 2.7-10.7, amplitude 60-400 counts, noise
      * 2-8), at another phase and, with {@code otherState}, from a state of another period and
@@ -75,21 +99,9 @@ class TonesTest {
         steps.inOrder(true);
         int hits = 0;
         for (int k = 0; k < 2_000; k++) {
-            double level = 800 + 1_500 * r.nextDouble();
-            double period = 2.7 + 8 * r.nextDouble();
-            double amp = 60 + 340 * r.nextDouble();
-            double noise = 2 + 6 * r.nextDouble();
-            float[] parent = window(level, amp, period, 2 * Math.PI * r.nextDouble(), noise, r, n);
-            float[] x = otherState
-                    ? window(
-                            level + 200 * r.nextGaussian(),
-                            60 + 340 * r.nextDouble(),
-                            2.7 + 8 * r.nextDouble(),
-                            2 * Math.PI * r.nextDouble(),
-                            noise,
-                            r,
-                            n)
-                    : window(level, amp, period, 2 * Math.PI * r.nextDouble(), noise, r, n);
+            float[][] pair = windowPair(r, otherState, n);
+            float[] parent = pair[0];
+            float[] x = pair[1];
             if (step) {
                 int t = 0;
                 while (t < n) {
@@ -213,21 +225,9 @@ class TonesTest {
         steps.inOrder(false);
         int hits = 0;
         for (int k = 0; k < 2_000; k++) {
-            double level = 800 + 1_500 * r.nextDouble();
-            double period = 2.7 + 8 * r.nextDouble();
-            double amp = 60 + 340 * r.nextDouble();
-            double noise = 2 + 6 * r.nextDouble();
-            float[] a = window(level, amp, period, 2 * Math.PI * r.nextDouble(), noise, r, width);
-            float[] b = otherState
-                    ? window(
-                            level + 200 * r.nextGaussian(),
-                            60 + 340 * r.nextDouble(),
-                            2.7 + 8 * r.nextDouble(),
-                            2 * Math.PI * r.nextDouble(),
-                            noise,
-                            r,
-                            width)
-                    : window(level, amp, period, 2 * Math.PI * r.nextDouble(), noise, r, width);
+            float[][] pair = windowPair(r, otherState, width);
+            float[] a = pair[0];
+            float[] b = pair[1];
             float[] parent = new float[n];
             float[] x = new float[n];
             double sign = r.nextBoolean() ? 1 : -1;
