@@ -1876,7 +1876,7 @@ final class SignSteps {
         return !Smoothness.smooth(x, parent, n, deltas)
                 && !NaturalPairs.twoRecords(x, parent, n, shiftSpare)
                 && !ShiftedWindows.shifted(x, parent, n, inOrder ? n : StepSample.RUN, shiftScratch, shiftSpare)
-                && !(inOrder ? tones.tonal(x, parent, n) : tones.tonalRuns(x, parent, n, StepSample.RUN));
+                && !(inOrder ? tones.tonal(x, parent, n) : tones.tonalRuns(x, parent, n));
     }
 
     /**

@@ -60,19 +60,7 @@ final class Tones {
             return false;
         }
         double[] r = this.r;
-        double mean = 0;
-        for (int i = 0; i < n; i++) {
-            double v = (double) x[i] - parent[i];
-            r[i] = v;
-            mean += v;
-        }
-        mean /= n;
-        double energy = 0;
-        for (int i = 0; i < n; i++) {
-            double v = r[i] - mean;
-            r[i] = v;
-            energy += v * v;
-        }
+        double energy = centred(x, parent, null, n);
         if (!(energy > 0) || !periodic(r, n, energy)) {
             return false;
         }
@@ -89,10 +77,21 @@ final class Tones {
      * mean, are periodic.
      */
     boolean periodicMoves(float[] x, float[] parent, float[] kept, int n) {
+        double energy = centred(x, parent, kept, n);
+        return energy > 0 && periodic(r, n, energy);
+    }
+
+    /**
+     * The signed moves x - parent into {@link #r}, less their mean, and their energy (sum of squares);
+     * with {@code kept}, a coordinate it holds no positive move for counts as 0 (the even shape's moves
+     * left after far and stuck ones are dropped, taken as the floats' difference, as that shape took
+     * them; without, in double).
+     */
+    private double centred(float[] x, float[] parent, float[] kept, int n) {
         double[] r = this.r;
         double mean = 0;
         for (int i = 0; i < n; i++) {
-            double v = kept[i] > 0 ? x[i] - parent[i] : 0f;
+            double v = kept == null ? (double) x[i] - parent[i] : kept[i] > 0 ? x[i] - parent[i] : 0f;
             r[i] = v;
             mean += v;
         }
@@ -103,7 +102,7 @@ final class Tones {
             r[i] = v;
             energy += v * v;
         }
-        return energy > 0 && periodic(r, n, energy);
+        return energy;
     }
 
     /** Whether the centred d[0..n) of the given energy correlates with itself by PERIODIC at a lag of 1 to n/2. */
@@ -217,7 +216,7 @@ final class Tones {
     }
 
     /**
-     * The exemption on a sample of runs of {@code run} (five) neighbouring coordinates ({@link
+     * The exemption on a sample of runs of five ({@link StepSample#RUN}) neighbouring coordinates ({@link
      * StepSample}: windows wider than the sample, whose runs lie at a secret stride, so no frequency
      * can be searched over the whole vector). A sum of two tones of any phases and amplitudes obeys,
      * at every point, the symmetric linear recurrence {@code d[t-2] + d[t+2] = a (d[t-1] + d[t+1]) +
@@ -232,9 +231,10 @@ final class Tones {
      * samples (longer ones are the smooth exemption's). Costs one pass over the runs, about 30
      * multiply-adds a run, no search.
      */
-    boolean tonalRuns(float[] x, float[] parent, int n, int run) {
+    boolean tonalRuns(float[] x, float[] parent, int n) {
+        int run = StepSample.RUN; // the recurrences below read five neighbours: d[t-2] .. d[t+2]
         int runs = n / run;
-        if (run != 5 || runs < MIN_RUNS) {
+        if (runs < MIN_RUNS) {
             return false;
         }
         // one tone: d[j-1] + d[j+1] = a d[j] + k over j = 1..3 of every run

@@ -284,6 +284,6 @@ class TonesTest {
                 x[j] = parent[j] + s;
             }
         }
-        assertThat(new Tones(128).tonalRuns(x, parent, 128, 5)).isFalse();
+        assertThat(new Tones(128).tonalRuns(x, parent, 128)).isFalse();
     }
 }
