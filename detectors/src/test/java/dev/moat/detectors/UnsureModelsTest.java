@@ -2,6 +2,7 @@ package dev.moat.detectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.detectors.engine.DetectorProfile;
 import dev.moat.detectors.support.LineSearch;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Unsure;
@@ -247,5 +248,68 @@ class UnsureModelsTest {
         Scenario s = clinical();
         assertThat(s.suspiciousAt.get("jbda-random-size")).as(s.report()).isNull();
         assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("sy-"));
+    }
+
+    /**
+     * A model that hesitates on most honest answers (clinical-13 at median top-1 0.58: 60% of them
+     * with a margin under 0.2; a many-class or weak model looks like this). Before, {@code boundary}
+     * judged a key with no other trusted key in its worker against {@code default_share} (0.1): the
+     * first keys to report were flagged at their 50th answer ({@code 60% vs reference 10%}), and a
+     * key once flagged never became trusted, so in the small deployment no reference ever formed and
+     * all three honest keys were EXTRACTING at 50-104 rows; in the population five honest keys (the
+     * 10x and 50x heavy keys, the bursty key, two peers) at 50-52 rows. Now such a key is not judged
+     * until a peer reports, and every key meets its peers' level: only the clinics with harder cases
+     * ({@link #harderCasesClinicIsAsHesitantAsADilutedLineSearch}) are flagged, and the line search
+     * and random rows of the population still are.
+     */
+    @Test
+    void aModelThatHesitatesOnMostAnswersIsJudgedAgainstPeersNotAGuess() {
+        Unsure d = Unsure.clinical(1, 0.58);
+        Scenario small = UnsureModelsProbe.small(d, 1).oneWorker().run();
+        UnsureModelsProbe.print("clinical-13@0.58/s1-small", small);
+        assertHonestOk(small, "small deployment at 0.58");
+        Scenario s = UnsureModelsProbe.population(d, 1, false).run();
+        UnsureModelsProbe.print("clinical-13@0.58/s1", s);
+        assertHonestOk(s, "clinical-13 at 0.58", "honest-harder-cases", "honest-harder-cases-1.5");
+        assertThat(s.extractingAt.get("line-search")).as(s.report()).isNotNull().isLessThanOrEqualTo(600L);
+        assertThat(s.extractingAt.get("random")).as(s.report()).isNotNull().isLessThanOrEqualTo(300L);
+    }
+
+    /**
+     * Pinned hole (fails when it closes): boundary probers that are a fresh deployment's first keys
+     * vouch for each other. Two line searches (one row a second) start ten minutes before twelve
+     * honest keys, on the confident clinical model (median top-1 0.8), {@code boundary} alone: each
+     * prober's share (39-45% hesitant) is the other's reference, both stay trusted, and by the time
+     * the honest keys report (16% hesitant) the probers' age weighs more than the newcomers' in the
+     * lenient quantile: neither is flagged in 1,000 rows (so before this change too). A lone first
+     * prober is judged once the first peer reports, no longer against {@code default_share} from its
+     * 50th answer (flagged at 931 rows, 122 before). The other detectors still see them ({@code ood}
+     * and {@code cross_key} flag line searches among peers); a calibration or {@code reference_share}
+     * closes it.
+     */
+    @Test
+    void firstKeysOfAFreshDeploymentVouchForEachOtherBypass() {
+        Unsure d = Unsure.clinical(1, 0.8);
+        DetectorProfile boundaryOnly = DetectorProfile.fromConfig(java.util.Map.of("boundary", java.util.Map.of()));
+        for (int probers : new int[] {1, 2}) {
+            Scenario s = new Scenario(boundaryOnly, d::predict).oneWorker();
+            for (int k = 0; k < probers; k++) {
+                s.add("line-" + k, null, d.lineSearch(40 + k), 1_000, k * 100L, () -> 1_000);
+            }
+            for (int k = 0; k < 12; k++) {
+                s.add("honest-peer-" + k, "good", d.peer(300 + k), 1_500, 600_000 + k * 700L, () -> 2_000);
+            }
+            s.run();
+            assertHonestOk(s, probers + " first probers");
+            if (probers == 1) {
+                // not judged before a peer's first report (its 50th answer, ten minutes and 100 s in)
+                assertThat(s.suspiciousAt.get("line-0"))
+                        .as(s.report())
+                        .isNotNull()
+                        .isGreaterThan(650L);
+            } else {
+                assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("line-"));
+            }
+        }
     }
 }

@@ -20,7 +20,10 @@ import java.util.Set;
  * calibration's share ({@code detection.calibration}), else the lenient quantile of the shares of
  * the worker's trusted keys ({@link KeyPopulation}; at least {@code min_keys}, 5), else, with fewer
  * trusted keys, the larger of {@code default_share} (0.1) and the lenient quantile of the <em>other</em>
- * trusted keys' shares (none: {@code default_share}). Keys report their share every {@code
+ * trusted keys' shares; with no other trusted key at all the key's share is not judged (score 0) until
+ * one reports: {@code default_share} alone is a guess of the model's hesitancy, and on a model that
+ * hesitates on more than about 40% of honest answers it flagged the first keys of a fresh deployment,
+ * which then never became trusted, so no reference could form. Keys report their share every {@code
  * min_queries} answers while their window fills, then every {@code window}. The test is one-sided with a tolerance: H0 is share &lt;= reference +
  * {@code tolerance} (0.1), so a huge window cannot turn a trivial difference into an alarm; z is the
  * normal approximation of the binomial test. Score 0 at z = {@code z_low} (3), 1 at z = {@code
@@ -208,6 +211,11 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             ref = population.activeKeys(now) >= settings.minKeys() ? population.median(0, now) : fewReference(s, now);
         }
         s.reference = ref;
+        if (Double.isNaN(ref)) {
+            // no trusted key to compare with: the key's share is kept, not judged
+            s.z = Double.NaN;
+            return 0;
+        }
         double p0 = Math.min(0.999, ref + settings.tolerance());
         double share = (double) small(s) / filled(s);
         s.z = (share - p0) / Math.sqrt(p0 * (1 - p0) / filled(s));
@@ -243,7 +251,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             }
         }
         if (n == 0) {
-            return settings.defaultShare();
+            return Double.NaN;
         }
         java.util.Arrays.sort(others, 0, n);
         return Math.max(settings.defaultShare(), others[(int) Math.ceil(FEW_QUANTILE * n) - 1]);
@@ -263,6 +271,13 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     public String reason(State s, long timeMillis) {
         // String.format's text, built without a Formatter (reasons are rebuilt on a few percent of events)
         StringBuilder b = new StringBuilder(100).append("boundary: ");
+        if (Double.isNaN(s.z) && filled(s) >= settings.minQueries()) {
+            Decimals.fixed(b, 100.0 * small(s) / filled(s), 0)
+                    .append("% of last ")
+                    .append(filled(s));
+            Decimals.fixed(b.append(" answers with margin < "), settings.margin(), 2);
+            return b.append(", no trusted key to compare with yet").toString();
+        }
         if (Double.isNaN(s.z)) {
             return b.append(filled(s))
                     .append(" answers in window (need ")
