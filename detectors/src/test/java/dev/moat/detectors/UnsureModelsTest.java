@@ -282,8 +282,8 @@ class UnsureModelsTest {
      * prober's share (39-45% hesitant) is the other's reference, both stay trusted, and by the time
      * the honest keys report (16% hesitant) the probers' age weighs more than the newcomers' in the
      * lenient quantile: neither is flagged in 1,000 rows (so before this change too). A lone first
-     * prober is judged once the first peer reports, no longer against {@code default_share} from its
-     * 50th answer (flagged at 931 rows, 122 before). The other detectors still see them ({@code ood}
+     * prober is flagged once five keys are trusted (below that {@code boundary} scores at most 0.45),
+     * no longer against {@code default_share} from its 50th answer (flagged at 931 rows, 122 before). The other detectors still see them ({@code ood}
      * and {@code cross_key} flag line searches among peers); a calibration or {@code reference_share}
      * closes it.
      */
@@ -300,6 +300,7 @@ class UnsureModelsTest {
                 s.add("honest-peer-" + k, "good", d.peer(300 + k), 1_500, 600_000 + k * 700L, () -> 2_000);
             }
             s.run();
+            System.out.printf("first probers %d: suspicious at %s%n", probers, s.suspiciousAt);
             assertHonestOk(s, probers + " first probers");
             if (probers == 1) {
                 // not judged before a peer's first report (its 50th answer, ten minutes and 100 s in)
@@ -311,5 +312,48 @@ class UnsureModelsTest {
                 assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("line-"));
             }
         }
+    }
+
+    /**
+     * Below {@code min_keys} trusted keys a key's share against the few that came first is capped under
+     * {@code suspicious}, and such a key stays trusted. A small deployment (three honest keys, two
+     * workers) of a 40-feature mixed-records model at median top-1 0.56 (74-83% of honest answers
+     * hesitant) with the random, random-size JbDA and Knockoff attackers, which get confident answers:
+     * one honest key shared its worker with the three attackers only, was judged against their shares
+     * ({@code 82% ... vs reference 10%}) and was EXTRACTING at 326 rows, never to become a peer. Now
+     * no honest key is flagged there, nor in the population of that model, where random rows are still
+     * EXTRACTING (at 41 rows, by {@code cross_key}).
+     */
+    @Test
+    void aFewConfidentFirstKeysDoNotMakeTheHesitantOnesSuspects() {
+        Unsure d = Unsure.mixedRecords(1, 0.56, 40);
+        Scenario small = UnsureModelsProbe.small(d, 1).run();
+        UnsureModelsProbe.print("mixed-40@0.56/s1-small", small);
+        assertHonestOk(small, "small deployment of mixed-40 at 0.56");
+        Scenario s = UnsureModelsProbe.population(d, 1, false).run();
+        UnsureModelsProbe.print("mixed-40@0.56/s1", s);
+        assertHonestOk(s, "mixed-40 at 0.56", "honest-harder-cases", "honest-harder-cases-1.5");
+        assertThat(s.extractingAt.get("random")).as(s.report()).isNotNull().isLessThanOrEqualTo(300L);
+    }
+
+    /**
+     * Pinned price of that cap (fails when it closes): in a small deployment of an unsure 10-class
+     * model (images-3,072 at median top-1 0.45, 48% of honest answers hesitant; three honest keys, two
+     * workers) random rows, all of whose answers hesitate, were flagged by {@code boundary} at 50 rows
+     * against the honest keys' share; with fewer than {@code min_keys} trusted keys {@code boundary}
+     * now scores at most 0.45, {@code ood} and {@code coverage} have no reference either, and nothing
+     * flags them in 600 rows. In the population (five or more trusted keys) they are flagged at 50.
+     * A calibration file or {@code reference_share} closes it.
+     */
+    @Test
+    void randomRowsInASmallDeploymentOfAnUnsureModelBypass() {
+        Unsure d = Unsure.images(1, 0.45);
+        Scenario small = UnsureModelsProbe.small(d, 1).run();
+        UnsureModelsProbe.print("images-3072@0.45/s1-small", small);
+        assertHonestOk(small, "small deployment of images-3072 at 0.45");
+        assertThat(small.suspiciousAt.get("random")).as(small.report()).isNull();
+        assertThat(small.maxScores.get("random").get("boundary"))
+                .as(small.report())
+                .isEqualTo(0.45);
     }
 }

@@ -20,10 +20,12 @@ import java.util.Set;
  * calibration's share ({@code detection.calibration}), else the lenient quantile of the shares of
  * the worker's trusted keys ({@link KeyPopulation}; at least {@code min_keys}, 5), else, with fewer
  * trusted keys, the larger of {@code default_share} (0.1) and the lenient quantile of the <em>other</em>
- * trusted keys' shares; with no other trusted key at all the key's share is not judged (score 0) until
- * one reports: {@code default_share} alone is a guess of the model's hesitancy, and on a model that
- * hesitates on more than about 40% of honest answers it flagged the first keys of a fresh deployment,
- * which then never became trusted, so no reference could form. Keys report their share every {@code
+ * trusted keys' shares, with the score capped at {@value #FEW_MAX_SCORE} (under {@code suspicious}) and
+ * the key trusted whatever its share; with no other trusted key at all the key's share is not judged
+ * (score 0) until one reports. {@code default_share} alone is a guess of the model's hesitancy, and a
+ * handful of keys that came first is no population: on a model that hesitates on about 40% of honest
+ * answers or more, keys judged so were flagged at their 50th answer, and a flagged key never became
+ * anyone's peer, so the reference stayed the guess or the first keys'. Keys report their share every {@code
  * min_queries} answers while their window fills, then every {@code window}. The test is one-sided with a tolerance: H0 is share &lt;= reference +
  * {@code tolerance} (0.1), so a huge window cannot turn a trivial difference into an alarm; z is the
  * normal approximation of the binomial test. Score 0 at z = {@code z_low} (3), 1 at z = {@code
@@ -100,6 +102,8 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double reference = Double.NaN;
         double z = Double.NaN;
         double score;
+        /** Whether the last score was against fewer than {@code min_keys} trusted keys (capped, see {@link #trusted}). */
+        boolean few;
         /**
          * Whether the key's published risk (see {@link Detector#observeRisk}) was not below
          * {@link dev.moat.detectors.internal.KeyPopulation#KEY_OK_BELOW}: all that is asked of it (a boolean,
@@ -136,6 +140,12 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     private final Settings settings;
     private final KeyPopulation population = KeyPopulation.standard(1);
     private final double[] summary = new double[1];
+
+    /**
+     * The highest score below {@code min_keys} trusted keys: under {@code suspicious}, so a key's share
+     * against a handful of peers is reported (its reason shows it) but flags nothing on its own.
+     */
+    static final double FEW_MAX_SCORE = 0.45;
 
     /** The quantile of the other keys' shares below {@code min_keys} keys: the population's lenient one. */
     static final double FEW_QUANTILE = 0.75;
@@ -181,8 +191,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         }
         if (runs.enabled()) {
             int cls = prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
-            boolean trusted = s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk;
-            if (runs.joins(s.run, input, cls, Rows.top1(prediction), m, trusted)) {
+            if (runs.joins(s.run, input, cls, Rows.top1(prediction), m, trusted(s))) {
                 // a repeat of the key's current situation: its first answer already counts for it
                 return;
             }
@@ -195,7 +204,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         int every = s.full() ? window : settings.minQueries();
         if (s.filled() >= Math.min(window, settings.minQueries()) && s.queries % every == 0) {
             summary[0] = (double) s.count() / s.filled();
-            s.slot = population.report(s.slot, s, summary, s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now);
+            s.slot = population.report(s.slot, s, summary, trusted(s), now);
             fewStale = true;
         }
         s.score = computeScore(s, now);
@@ -207,8 +216,10 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             return 0;
         }
         double ref = settings.referenceShare();
+        s.few = false;
         if (Double.isNaN(ref)) {
-            ref = population.activeKeys(now) >= settings.minKeys() ? population.median(0, now) : fewReference(s, now);
+            s.few = population.activeKeys(now) < settings.minKeys();
+            ref = s.few ? fewReference(s, now) : population.median(0, now);
         }
         s.reference = ref;
         if (Double.isNaN(ref)) {
@@ -219,7 +230,18 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double p0 = Math.min(0.999, ref + settings.tolerance());
         double share = (double) small(s) / filled(s);
         s.z = (share - p0) / Math.sqrt(p0 * (1 - p0) / filled(s));
-        return Rows.clamp01((s.z - settings.zLow()) / (settings.zHigh() - settings.zLow()));
+        double score = Rows.clamp01((s.z - settings.zLow()) / (settings.zHigh() - settings.zLow()));
+        return s.few ? Math.min(FEW_MAX_SCORE, score) : score;
+    }
+
+    /**
+     * Whether the key may shape the reference: ok, and its share passing the test against the
+     * reference, except while that reference is a few keys' ({@code s.few}): then a key flagged only
+     * by its share against a handful of peers that happened to come first would never become
+     * anyone's peer, and the reference would stay theirs.
+     */
+    private static boolean trusted(State s) {
+        return (s.score < KeyPopulation.TRUSTED_BELOW || s.few) && !s.keyNotOk;
     }
 
     /**
