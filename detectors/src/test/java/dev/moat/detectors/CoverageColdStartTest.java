@@ -221,4 +221,39 @@ class CoverageColdStartTest {
                 .isGreaterThanOrEqualTo(0.8);
         assertThat(s.maxHonestRisk()).as(s.report()).isLessThan(0.5);
     }
+
+    /**
+     * A tenant's pool judged against its keys' reference is flagged only at {@code novelty_high}. On
+     * the 10-class images-3,072 model (median top-1 0.7), six customers sending 95% of three classes
+     * come first and form the key-level reference (their peak novelty, 38%); fifteen minutes later a
+     * tenant of eight ordinary keys arrives. Its pool opens a new cell with 79% of its rows (eight
+     * keys' photos of every class, pooled): before, scored from {@code novelty_low} (0.6) against that
+     * reference, it reached 0.63, and the tenant's risk made all eight keys suspicious at 36-39 rows.
+     * Now no honest key is flagged, and a random Sybil tenant (pooled novelty at least 0.9) is still
+     * EXTRACTING by the pool ({@link #tenantPoolUsesTheKeyLevelReferenceWhileTenantsHaveNone}).
+     */
+    @Test
+    void aTenantOfManyOrdinaryKeysIsNoRandomPoolAgainstNarrowKeysReference() {
+        dev.moat.detectors.support.Unsure d = dev.moat.detectors.support.Unsure.images(1, 0.7);
+        Scenario s = new Scenario(NarrowAndWideAdaptiveAttackersTest.ALL, d::predict).oneWorker();
+        for (int k = 0; k < 6; k++) {
+            s.add(
+                    "honest-narrow-" + k,
+                    "narrow",
+                    d.mostly(500 + k, new int[] {0, 1, 2}, 0.95),
+                    1_500,
+                    k * 300L,
+                    () -> 2_000);
+        }
+        for (int k = 0; k < 8; k++) {
+            s.add("honest-good-" + k, "good", d.peer(600 + k), 1_500, 900_000 + k * 700L, () -> 2_000);
+        }
+        s.run();
+        print("narrow-first", s);
+        assertThat(s.maxRisk.keySet()).as(s.report()).allMatch(k -> s.suspiciousAt.get(k) == null);
+        // the pool was judged against its keys' reference (the tenants have none)
+        assertThat(s.tenantMaxReasons.get("good").get("coverage"))
+                .as(s.report())
+                .contains("its keys'");
+    }
 }

@@ -355,10 +355,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      * keys' peak novelty once {@code min_keys} of them count, else NaN (none yet).
      */
     double reference(long now) {
-        double ref = settings.referenceNovelty();
-        if (Double.isNaN(ref) && population.activeKeys(now) >= settings.minKeys()) {
-            ref = population.median(0, now);
-        }
+        double ref = ownReference(now);
         if (Double.isNaN(ref) && keys != null) {
             // a tenant's pool with no tenants' reference yet: its keys' (a pool of keys that each re-send their
             // own records opens more cells than any one of them, so this can be strict for it; the absolute
@@ -366,6 +363,20 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             ref = keys.reference(now);
         }
         return ref;
+    }
+
+    /** {@code reference_novelty}, or the trusted peers' once {@code min_keys} count, else NaN; never the key-level one. */
+    private double ownReference(long now) {
+        double ref = settings.referenceNovelty();
+        if (Double.isNaN(ref) && population.activeKeys(now) >= settings.minKeys()) {
+            ref = population.median(0, now);
+        }
+        return ref;
+    }
+
+    /** Whether this pool is judged against its keys' reference (it has none of its own). */
+    private boolean borrowed(long now) {
+        return keys != null && Double.isNaN(ownReference(now));
     }
 
     /**
@@ -451,8 +462,20 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         // no reference yet (fewer than min_keys trusted keys, no reference_novelty): coverage has not learned
         // what this model's honest novelty is, and where every honest query opens a cell (documents, fresh
         // images) the absolute thresholds flagged every customer; so it has no opinion (the reason says why)
-        return Double.isNaN(ref) ? 0 : judge(s, ref);
+        if (Double.isNaN(ref)) {
+            return 0;
+        }
+        double score = judge(s, ref);
+        // one key's novelty is no pool's: several honest keys' rows, pooled, open more cells than any of them
+        // (eight ordinary keys of a tenant 79% against 38% of the narrow keys that formed the key-level one):
+        // against it a pool is flagged only where its novelty reaches novelty_high, what random rows open
+        return borrowed(timeMillis) && novelty(s) < settings.noveltyHigh()
+                ? Math.min(BORROWED_MAX_SCORE, score)
+                : score;
     }
+
+    /** The highest score of a pool judged against its keys' reference below {@code novelty_high}: under suspicious. */
+    static final double BORROWED_MAX_SCORE = 0.45;
 
     /** The key's current novelty scored against the reference {@code ref} (NaN: none), whatever its queries. */
     private double judge(State s, double ref) {
@@ -474,7 +497,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 .append(" opened a new cell");
         double ref = reference(timeMillis);
         if (!Double.isNaN(ref)) {
-            Decimals.fixed(b.append(" (peers "), 100 * ref, 0).append("%)");
+            Decimals.fixed(b.append(" (peers "), 100 * ref, 0)
+                    .append(borrowed(timeMillis) ? "%, its keys'" : "%")
+                    .append(')');
         } else {
             b.append(" (no reference yet: ")
                     .append(population.activeKeys(timeMillis))
