@@ -20,8 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Issue 9 over real sockets, on a model that hesitates on most of its honest answers: the sample
  * digits model served at a temperature ({@code softmax(logits / 9)}: the same classes, the
  * probabilities closer together, 62% of the honest clients' answers with a top-1 minus top-2 margin
- * under 0.2), as a weak or many-class model answers. Honest keys on a fresh gateway, every detector
- * but {@code tenant}, the example escalation up to a block. Before (session 23), {@code boundary}
+ * under 0.2), as a weak or many-class model answers. Honest keys on a fresh gateway under {@link
+ * Gateway#GUARDED_DIGITS} (every per-key detector; perturb, throttle, block). Before (session 23), {@code boundary}
  * judged the first keys to report against {@code default_share} (10% of answers with a margin under
  * 0.2) or against the few keys that came before them, and a key it flagged never became a peer (so
  * no detector's reference formed: {@code 0 of 5 trusted keys}): honest-0 was {@code suspicious}
@@ -45,20 +45,8 @@ class HesitantModelIT {
     @ValueSource(ints = {3, 6})
     void honestKeysOfAModelThatHesitatesStayOk(int keys) throws Exception {
         try (Gateway gw = Gateway.start(
-                Gateway.common("\"1000000/1m\"", Gateway.keyEntries("honest-", "honest-secret-", keys, null)) + """
-                upstreams:
-                  tf: {url: "${UPSTREAM}", protocol: tfserving}
-                routes:
-                  - {path_prefix: /v1/models/digits, upstream: tf, policy: guarded}
-                policies:
-                  guarded:
-                    outputs: [{top_k: 3}, {round: 3}]
-                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
-                    escalation:
-                      - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
-                      - {at: 0.8, throttle: "2000/1m"}
-                      - {at: 0.95, block: 1h}
-                """,
+                Gateway.common("\"1000000/1m\"", Gateway.keyEntries("honest-", "honest-secret-", keys, null))
+                        + Gateway.GUARDED_DIGITS,
                 upstream.baseUri())) {
             HonestClient[] honest = new HonestClient[keys];
             for (int k = 0; k < keys; k++) {
