@@ -265,12 +265,8 @@ class UnsureModelsTest {
     @Test
     void aModelThatHesitatesOnMostAnswersIsJudgedAgainstPeersNotAGuess() {
         Unsure d = Unsure.clinical(1, 0.58);
-        Scenario small = UnsureModelsProbe.small(d, 1).oneWorker().run();
-        UnsureModelsProbe.print("clinical-13@0.58/s1-small", small);
-        assertHonestOk(small, "small deployment at 0.58");
-        Scenario s = UnsureModelsProbe.population(d, 1, false).run();
-        UnsureModelsProbe.print("clinical-13@0.58/s1", s);
-        assertHonestOk(s, "clinical-13 at 0.58", "honest-harder-cases", "honest-harder-cases-1.5");
+        Scenario s = honestInSmallDeploymentAndPopulation(
+                "clinical-13@0.58/s1", UnsureModelsProbe.small(d, 1).oneWorker(), d);
         assertThat(s.extractingAt.get("line-search")).as(s.report()).isNotNull().isLessThanOrEqualTo(600L);
         assertThat(s.extractingAt.get("random")).as(s.report()).isNotNull().isLessThanOrEqualTo(300L);
     }
@@ -327,12 +323,7 @@ class UnsureModelsTest {
     @Test
     void aFewConfidentFirstKeysDoNotMakeTheHesitantOnesSuspects() {
         Unsure d = Unsure.mixedRecords(1, 0.56, 40);
-        Scenario small = UnsureModelsProbe.small(d, 1).run();
-        UnsureModelsProbe.print("mixed-40@0.56/s1-small", small);
-        assertHonestOk(small, "small deployment of mixed-40 at 0.56");
-        Scenario s = UnsureModelsProbe.population(d, 1, false).run();
-        UnsureModelsProbe.print("mixed-40@0.56/s1", s);
-        assertHonestOk(s, "mixed-40 at 0.56", "honest-harder-cases", "honest-harder-cases-1.5");
+        Scenario s = honestInSmallDeploymentAndPopulation("mixed-40@0.56/s1", UnsureModelsProbe.small(d, 1), d);
         assertThat(s.extractingAt.get("random")).as(s.report()).isNotNull().isLessThanOrEqualTo(300L);
     }
 
@@ -355,5 +346,20 @@ class UnsureModelsTest {
         assertThat(small.maxScores.get("random").get("boundary"))
                 .as(small.report())
                 .isEqualTo(0.45);
+    }
+
+    /**
+     * Runs {@code small} (a small deployment of {@code d}) and the probe's population of {@code d}
+     * (seed 1), asserts that no honest key of either is flagged but the clinics with harder cases, and
+     * returns the population.
+     */
+    static Scenario honestInSmallDeploymentAndPopulation(String what, Scenario small, Unsure d) {
+        small.run();
+        UnsureModelsProbe.print(what + "-small", small);
+        assertHonestOk(small, what + " small deployment");
+        Scenario s = UnsureModelsProbe.population(d, 1, false).run();
+        UnsureModelsProbe.print(what, s);
+        assertHonestOk(s, what, "honest-harder-cases", "honest-harder-cases-1.5");
+        return s;
     }
 }
