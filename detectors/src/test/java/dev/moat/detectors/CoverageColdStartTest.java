@@ -31,7 +31,12 @@ class CoverageColdStartTest {
                         "cold-start %-10s %-12s max risk %.2f suspicious at %s scores %s%n",
                         what, k, s.maxRisk.get(k), s.suspiciousAt.get(k), s.maxScores.get(k)));
         s.tenantMaxScores.forEach((t, sc) -> System.out.printf(
-                "cold-start %-10s tenant %-6s scores %s first flag %s%n", what, t, sc, s.tenantFirstFlag.get(t)));
+                "cold-start %-10s tenant %-6s scores %s first flag %s coverage %s%n",
+                what,
+                t,
+                sc,
+                s.tenantFirstFlag.get(t),
+                s.tenantMaxReasons.getOrDefault(t, Map.of()).get("coverage")));
     }
 
     static double coverage(Map<String, Double> scores) {
@@ -97,12 +102,17 @@ class CoverageColdStartTest {
 
     /** The same with {@code keys} Sybil keys sending {@code rows} rows in all. */
     static Scenario sybilAfter(DetectorProfile profile, long sybilAt, int keys, int rows) {
+        return sybilAfter(profile, sybilAt, SybilSplit.of(new RandomAttacker(77), "evil", keys), rows);
+    }
+
+    /** The same with the Sybil tenant's rows from {@code sybil}. */
+    static Scenario sybilAfter(DetectorProfile profile, long sybilAt, SybilSplit sybil, int rows) {
         DigitsModel model = DigitsModel.get();
         Scenario s = new Scenario(profile, model::predict);
         for (int k = 0; k < 12; k++) {
             s.add("honest-" + k, "good", new HonestClient(800 + k), 1_200 + sybilAt / 2_000, k * 700L, () -> 2_000);
         }
-        s.add(null, "evil", SybilSplit.of(new RandomAttacker(77), "evil", keys), rows, sybilAt, () -> 200);
+        s.add(null, "evil", sybil, rows, sybilAt, () -> 200);
         return s.run();
     }
 
@@ -114,6 +124,18 @@ class CoverageColdStartTest {
             "ood", Map.of(),
             "coverage", Map.of("reference_novelty", 0.4),
             "tenant", Map.of()));
+
+    /**
+     * {@link CalibrationTest#ALL} with the pools' own reference fixed ({@code tenant.coverage.reference_novelty}):
+     * a key-level {@code reference_novelty} or calibration is its keys' reference, which a pool only borrows.
+     */
+    static final DetectorProfile WITH_TENANTS_REFERENCE = DetectorProfile.fromConfig(Map.of(
+            "prada", Map.of(),
+            "volume", Map.of(),
+            "boundary", Map.of(),
+            "ood", Map.of(),
+            "coverage", Map.of(),
+            "tenant", Map.of("coverage", Map.of("reference_novelty", 0.4))));
 
     /**
      * A tenant's pool has no tenants' reference where fewer than five tenants have pooled two windows
@@ -255,5 +277,50 @@ class CoverageColdStartTest {
         assertThat(s.tenantMaxReasons.get("good").get("coverage"))
                 .as(s.report())
                 .contains("its keys'");
+    }
+
+    /**
+     * The price of {@link #aTenantOfManyOrdinaryKeysIsNoRandomPoolAgainstNarrowKeysReference}: against
+     * its keys' reference a pool is flagged only once its novelty reaches {@code novelty_high} (0.9).
+     * A Sybil tenant of five keys arriving at minute 30 (as in {@link
+     * #tenantPoolUsesTheKeyLevelReferenceWhileTenantsHaveNone}) whose rows are random ones diluted
+     * three to one with natural digits pools 76% new cells, under 0.9: the pooled coverage scores it
+     * 0.45 at most and never flags it (its keys are caught by {@code ood}, each at about 100 rows; spread
+     * over keys of under 100 rows each, nothing would). A key-level {@code reference_novelty} or
+     * calibration does not change this (the pool borrows it as its keys'); a tenants' reference ({@code
+     * tenant.coverage.reference_novelty}, or five tenants' pools) does: judged from {@code
+     * novelty_low}, the pool is flagged. Pinned: fails when the borrowed judgement catches it.
+     */
+    @Test
+    void borrowedReferenceDilutedSybilTenantBypass() {
+        SybilSplit diluted = SybilSplit.of(
+                dev.moat.detectors.support.LineSearch.interleaved(
+                        new RandomAttacker(78), new HonestClient(8_800), 3, 1),
+                "evil",
+                5);
+        Scenario s = sybilAfter(CalibrationTest.ALL, 1_800_000, diluted, 1_500);
+        print("diluted-30", s);
+        assertThat(s.tenantMaxReasons.get("evil").get("coverage"))
+                .as(s.report())
+                .contains("its keys'");
+        assertThat(coverage(s.tenantMaxScores.get("evil")))
+                .as(s.report())
+                .isGreaterThan(0)
+                .isLessThanOrEqualTo(0.45);
+
+        Scenario fixed = sybilAfter(
+                WITH_TENANTS_REFERENCE,
+                1_800_000,
+                SybilSplit.of(
+                        dev.moat.detectors.support.LineSearch.interleaved(
+                                new RandomAttacker(78), new HonestClient(8_800), 3, 1),
+                        "evil",
+                        5),
+                1_500);
+        print("diluted-30-fixed", fixed);
+        assertThat(coverage(fixed.tenantMaxScores.get("evil")))
+                .as(fixed.report())
+                .isGreaterThanOrEqualTo(0.5);
+        assertThat(fixed.maxHonestRisk()).as(fixed.report()).isLessThan(0.5);
     }
 }

@@ -356,13 +356,16 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      */
     double reference(long now) {
         double ref = ownReference(now);
-        if (Double.isNaN(ref) && keys != null) {
-            // a tenant's pool with no tenants' reference yet: its keys' (a pool of keys that each re-send their
-            // own records opens more cells than any one of them, so this can be strict for it; the absolute
-            // thresholds, a floor, scored it the same before)
-            ref = keys.reference(now);
-        }
-        return ref;
+        return Double.isNaN(ref) ? borrowedReference(now) : ref;
+    }
+
+    /**
+     * For a tenant's pool with no tenants' reference yet: its keys' (a pool of keys that each re-send
+     * their own records opens more cells than any one of them, so this can be strict for it; the
+     * absolute thresholds, a floor, scored it the same before); NaN for a key-level instance.
+     */
+    private double borrowedReference(long now) {
+        return keys == null ? Double.NaN : keys.reference(now);
     }
 
     /** {@code reference_novelty}, or the trusted peers' once {@code min_keys} count, else NaN; never the key-level one. */
@@ -372,11 +375,6 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             ref = population.median(0, now);
         }
         return ref;
-    }
-
-    /** Whether this pool is judged against its keys' reference (it has none of its own). */
-    private boolean borrowed(long now) {
-        return keys != null && Double.isNaN(ownReference(now));
     }
 
     /**
@@ -458,7 +456,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         if (s.queries < settings.minQueries() || s.novelty == null) {
             return 0;
         }
-        double ref = reference(timeMillis);
+        double own = ownReference(timeMillis);
+        double ref = Double.isNaN(own) ? borrowedReference(timeMillis) : own;
         // no reference yet (fewer than min_keys trusted keys, no reference_novelty): coverage has not learned
         // what this model's honest novelty is, and where every honest query opens a cell (documents, fresh
         // images) the absolute thresholds flagged every customer; so it has no opinion (the reason says why)
@@ -469,9 +468,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         // one key's novelty is no pool's: several honest keys' rows, pooled, open more cells than any of them
         // (eight ordinary keys of a tenant 79% against 38% of the narrow keys that formed the key-level one):
         // against it a pool is flagged only where its novelty reaches novelty_high, what random rows open
-        return borrowed(timeMillis) && novelty(s) < settings.noveltyHigh()
-                ? Math.min(BORROWED_MAX_SCORE, score)
-                : score;
+        return Double.isNaN(own) && novelty(s) < settings.noveltyHigh() ? Math.min(BORROWED_MAX_SCORE, score) : score;
     }
 
     /** The highest score of a pool judged against its keys' reference below {@code novelty_high}: under suspicious. */
@@ -495,10 +492,11 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 .append("% of last ")
                 .append(s.novelty == null ? 0 : s.novelty.filled())
                 .append(" opened a new cell");
-        double ref = reference(timeMillis);
+        double own = ownReference(timeMillis);
+        double ref = Double.isNaN(own) ? borrowedReference(timeMillis) : own;
         if (!Double.isNaN(ref)) {
             Decimals.fixed(b.append(" (peers "), 100 * ref, 0)
-                    .append(borrowed(timeMillis) ? "%, its keys'" : "%")
+                    .append(Double.isNaN(own) ? "%, its keys'" : "%")
                     .append(')');
         } else {
             b.append(" (no reference yet: ")
