@@ -323,4 +323,36 @@ class CoverageColdStartTest {
                 .isGreaterThanOrEqualTo(0.5);
         assertThat(fixed.maxHonestRisk()).as(fixed.report()).isLessThan(0.5);
     }
+
+    /**
+     * Found in session 24, pinned (fails when it closes): coverage's cells are split through a centre
+     * each state takes from its own first {@code warmup} (32) inputs, so whoever sends those inputs
+     * places it. A thief who opens with 32 blank images (every pixel 0, a plausible query) puts the
+     * centre at the origin, where the planes no longer split his rows (the reason the centre exists),
+     * and every later random row lands in one of a few cells. The random Sybil over 20 keys of 90
+     * rows each (under {@code ood}'s 100) in one tenant, with the operator's reference, is EXTRACTING
+     * at its 300th pooled row ({@link #coverageColdStartSybilTenantBypass}); the same Sybil whose
+     * tenant's first 32 rows are blank is never flagged: its pool opens a new cell with a few percent
+     * of its rows. One row with a pixel of 1e6 among the first 32 does the same to a single key (one
+     * cell after 1,500 random rows; that key is still caught by {@code ood}). What would close it: a
+     * centre the key does not choose (the trusted keys' median centre, once there is one).
+     */
+    @Test
+    void blankFirstRowsPlaceTheCentreBypass() {
+        SybilSplit blankFirst = SybilSplit.of(
+                dev.moat.detectors.support.LineSearch.after(
+                        dev.moat.fixtures.traffic.QuerySource.of("blank", () -> new double[64]),
+                        32,
+                        new RandomAttacker(77)),
+                "evil",
+                20);
+        Scenario s = sybilAfter(WITH_REFERENCE, 600_000, blankFirst, 1_800);
+        print("blank-first-20x90", s);
+        assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("evil-"));
+        assertThat(s.tenantFirstFlag).as(s.report()).doesNotContainKey("evil");
+        assertThat(coverage(s.tenantMaxScores.get("evil"))).as(s.report()).isZero();
+        assertThat(s.tenantMaxReasons.get("evil").get("coverage"))
+                .as(s.report())
+                .contains("(peers 40%");
+    }
 }
