@@ -334,8 +334,9 @@ class CoverageColdStartTest {
      * at its 300th pooled row ({@link #coverageColdStartSybilTenantBypass}); the same Sybil whose
      * tenant's first 32 rows are blank is never flagged: its pool opens a new cell with a few percent
      * of its rows. One row with a pixel of 1e6 among the first 32 does the same to a single key (one
-     * cell after 1,500 random rows; that key is still caught by {@code ood}). What would close it: a
-     * centre the key does not choose (the trusted keys' median centre, once there is one).
+     * cell after 1,500 random rows; that key is still caught by {@code ood}). The trusted keys' median
+     * centre instead of a far one does not close it (tried: 41% pooled novelty at minute 30, under
+     * {@code novelty_low}); re-centring on the key's own recent rows would (detectors/README).
      */
     @Test
     void blankFirstRowsPlaceTheCentreBypass() {
