@@ -336,7 +336,8 @@ class CoverageColdStartTest {
      * of its rows. One row with a pixel of 1e6 among the first 32 does the same to a single key (one
      * cell after 1,500 random rows; that key is still caught by {@code ood}). The trusted keys' median
      * centre instead of a far one does not close it (tried: 41% pooled novelty at minute 30, under
-     * {@code novelty_low}); re-centring on the key's own recent rows would (detectors/README).
+     * {@code novelty_low}); cells of a fixed size in the data's units, with no centre, should
+     * (detectors/README, "What each detector cannot see").
      */
     @Test
     void blankFirstRowsPlaceTheCentreBypass() {
