@@ -76,7 +76,10 @@ class FixedCellsProbe {
         sources.put("random-diluted-1-1", () -> diluted(new RandomAttacker(80), new HonestClient(81)));
         sources.put("jbda", () -> new JbdaAttacker(82));
         sources.put("knockoff", () -> new KnockoffAttacker(83));
-        double[] cs = java.util.Arrays.stream(System.getProperty("cs", "0.5,1,2").split(",")).mapToDouble(Double::parseDouble).toArray();
+        double[] cs = java.util.Arrays.stream(
+                        System.getProperty("cs", "0.5,1,2").split(","))
+                .mapToDouble(Double::parseDouble)
+                .toArray();
         System.out.printf("%-20s %6s", "source", "sign");
         for (double c : cs) {
             System.out.printf(" %9s", "fixed-" + c);
