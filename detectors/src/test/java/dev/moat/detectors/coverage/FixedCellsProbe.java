@@ -96,6 +96,16 @@ class FixedCellsProbe {
 
     /** Peak window novelty from the third window on over 1,500 rows; {@code mad == null}: the sign cells. */
     static double novelty(QuerySource src, DigitsModel model, double[][] planes, double[] mad, double c) {
+        return novelty(src, model::predict, planes, mad, c);
+    }
+
+    /** {@link #novelty(QuerySource, DigitsModel, double[][], double[], double)} on any model. */
+    static double novelty(
+            QuerySource src,
+            java.util.function.UnaryOperator<double[]> model,
+            double[][] planes,
+            double[] mad,
+            double c) {
         long[] visited = new long[4096 / 64];
         boolean[] window = new boolean[200];
         double[] centre = new double[BITS];
@@ -108,7 +118,7 @@ class FixedCellsProbe {
         double peak = 0;
         for (int q = 0; q < 1_500; q++) {
             double[] x = src.next();
-            src.observe(x, model.predict(x));
+            src.observe(x, model.apply(x));
             int cell;
             if (mad == null) {
                 if (q < 32) {
@@ -141,6 +151,38 @@ class FixedCellsProbe {
             }
         }
         return peak;
+    }
+
+    /** {@code BITS} Gaussian planes of width {@code d}, seeded as the detector's are. */
+    static double[][] planes(int d) {
+        SplittableRandom rnd = new SplittableRandom(0xC0FE);
+        double[][] planes = new double[BITS][d];
+        for (double[] p : planes) {
+            for (int i = 0; i < d; i++) {
+                p[i] = dev.moat.detectors.stats.RandomProjection.gaussian(rnd);
+            }
+        }
+        return planes;
+    }
+
+    /** Each plane's median absolute deviation of its projection over {@code rows}. */
+    static double[] mad(double[][] planes, java.util.List<double[]> rows) {
+        double[] mad = new double[BITS];
+        double[] v = new double[rows.size()];
+        for (int b = 0; b < BITS; b++) {
+            for (int i = 0; i < v.length; i++) {
+                v[i] = dot(planes[b], rows.get(i));
+            }
+            double[] sorted = v.clone();
+            Arrays.sort(sorted);
+            double med = sorted[sorted.length / 2];
+            for (int i = 0; i < sorted.length; i++) {
+                sorted[i] = Math.abs(v[i] - med);
+            }
+            Arrays.sort(sorted);
+            mad[b] = sorted[sorted.length / 2];
+        }
+        return mad;
     }
 
     static double dot(double[] a, double[] x) {
