@@ -24,18 +24,46 @@ class FixedCellsShapesProbe {
         for (String name : System.getProperty("shapes", "photos:784,video:784:1,sensor-volts:32,tfidf:1000")
                 .split(",")) {
             Shape sh = HonestDataShapesTest.shape(name);
-            List<double[]> rows = new ArrayList<>();
+            // -Dwfrom=pooled (default): w from the MAD of twelve customers' rows pooled; keys: the median over
+            // twelve customers of each one's own MAD (what trusted keys could report); few: the same over twelve
+            // customers of two classes each (a population of narrow keys)
+            String from = System.getProperty("wfrom", "pooled");
+            List<List<double[]>> perKey = new ArrayList<>();
             for (int k = 0; k < 12; k++) {
-                QuerySource q = sh.customer(9_000 + k);
+                QuerySource q = from.equals("few")
+                        ? sh.fewClasses(9_000 + k, new int[] {k % 10, (k + 3) % 10}, 0.95)
+                        : sh.customer(9_000 + k);
+                List<double[]> rows = new ArrayList<>();
                 for (int i = 0; i < 432; i++) {
                     double[] x = q.next();
                     q.observe(x, sh.model().apply(x));
                     rows.add(x);
                 }
+                perKey.add(rows);
             }
-            int d = rows.get(0).length;
+            int d = perKey.get(0).get(0).length;
             double[][] planes = dev.moat.detectors.coverage.FixedCellsProbeAccess.planes(d);
-            double[] mad = dev.moat.detectors.coverage.FixedCellsProbeAccess.mad(planes, rows);
+            double[] mad;
+            if (from.equals("pooled")) {
+                List<double[]> all = new ArrayList<>();
+                perKey.forEach(all::addAll);
+                mad = dev.moat.detectors.coverage.FixedCellsProbeAccess.mad(planes, all);
+            } else {
+                double[][] each = new double[perKey.size()][];
+                for (int k = 0; k < each.length; k++) {
+                    each[k] = dev.moat.detectors.coverage.FixedCellsProbeAccess.mad(planes, perKey.get(k));
+                }
+                mad = new double[each[0].length];
+                for (int b = 0; b < mad.length; b++) {
+                    double[] v = new double[each.length];
+                    for (int k = 0; k < v.length; k++) {
+                        v[k] = each[k][b];
+                    }
+                    java.util.Arrays.sort(v);
+                    mad[b] = v[v.length / 2];
+                }
+            }
+            System.out.printf("cells %-22s w from %s%n", sh.name(), from);
             Map<String, java.util.function.Supplier<QuerySource>> sources = new LinkedHashMap<>();
             for (int k = 0; k < 4; k++) {
                 long seed = 500 + k;
