@@ -298,8 +298,16 @@ class ConfigErrorsTest {
                         "test.yaml:7:91: policies.p.detectors.coverage.novelty_high: \"0.4\" (expected a number greater than novelty_low (0.5))",
                         "test.yaml:7:115: policies.p.detectors.coverage.reference_novelty: \"2\" (expected a number in [0, 1])",
                         "test.yaml:7:118: policies.p.detectors.coverage.peermargin: unknown parameter (did you mean peer_margin? "
-                                + "expected one of: bits, min_keys, min_queries, novelty_high, novelty_low, peer_margin, "
-                                + "reference_novelty, seed, warmup, window)");
+                                + "expected one of: bits, cell_mads, cells, min_keys, min_queries, novelty_high, novelty_low, "
+                                + "peer_margin, reference_novelty, seed, warmup, window)");
+        assertThat(errors(BASE + """
+                policies:
+                  p:
+                    detectors: {coverage: {cells: hexagons, cell_mads: 0}}
+                """))
+                .containsExactly(
+                        "test.yaml:7:35: policies.p.detectors.coverage.cells: \"hexagons\" (expected sign or fixed)",
+                        "test.yaml:7:56: policies.p.detectors.coverage.cell_mads: \"0\" (expected a number in [0.01, 1000])");
     }
 
     @Test

@@ -357,4 +357,46 @@ class CoverageColdStartTest {
                 .as(s.report())
                 .contains("(peers 40%");
     }
+
+    /** {@link #WITH_REFERENCE} with {@code cells: fixed} for the keys and the tenants' pools. */
+    static final DetectorProfile FIXED_CELLS = DetectorProfile.fromConfig(Map.of(
+            "prada", Map.of(),
+            "volume", Map.of(),
+            "boundary", Map.of(),
+            "ood", Map.of(),
+            "coverage", Map.of("cells", "fixed", "reference_novelty", 0.4),
+            "tenant", Map.of("coverage", Map.of("cells", "fixed"))));
+
+    /**
+     * {@code cells: fixed} (opt-in, session 24) closes {@link #blankFirstRowsPlaceTheCentreBypass}:
+     * cells of a fixed size in the data's units (their width from the twelve honest keys' spreads,
+     * known from their 200th row) have no centre to place. The same blank-first random Sybil over 20
+     * keys of 90 rows in one tenant, and the plain one, are EXTRACTING by the pooled coverage within
+     * 500 pooled rows, and no honest key is flagged. Fails on the sign cells (the pool is never
+     * flagged there).
+     */
+    @Test
+    void fixedCellsHaveNoCentreToPlace() {
+        SybilSplit blankFirst = SybilSplit.of(
+                dev.moat.detectors.support.LineSearch.after(
+                        dev.moat.fixtures.traffic.QuerySource.of("blank", () -> new double[64]),
+                        32,
+                        new RandomAttacker(77)),
+                "evil",
+                20);
+        Scenario s = sybilAfter(FIXED_CELLS, 600_000, blankFirst, 1_800);
+        print("fixed-blank-first", s);
+        assertThat(s.tenantExtractingAt.get("evil")).as(s.report()).isNotNull().isLessThanOrEqualTo(500);
+        assertThat(s.tenantFirstFlag.get("evil").scores().get("coverage").score())
+                .isGreaterThanOrEqualTo(0.8);
+        assertThat(s.maxHonestRisk()).as(s.report()).isLessThan(0.5);
+
+        Scenario plain = sybilAfter(FIXED_CELLS, 600_000, 20, 1_800);
+        print("fixed-20x90", plain);
+        assertThat(plain.tenantExtractingAt.get("evil"))
+                .as(plain.report())
+                .isNotNull()
+                .isLessThanOrEqualTo(500);
+        assertThat(plain.maxHonestRisk()).as(plain.report()).isLessThan(0.5);
+    }
 }

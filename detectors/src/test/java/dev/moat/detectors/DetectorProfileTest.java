@@ -42,6 +42,10 @@ class DetectorProfileTest {
                 .hasMessageContaining("detectors.tenant.use");
         assertThatThrownBy(() -> DetectorProfile.fromConfig(Map.of("tenant", Map.of("prada", Map.of("x", 1L)))))
                 .hasMessageContaining("detectors.prada: unknown parameter \"x\"");
+        assertThatThrownBy(() -> DetectorProfile.fromConfig(Map.of("coverage", Map.of("cells", "hexagons"))))
+                .hasMessage("detectors.coverage.cells: \"hexagons\" (expected: sign or fixed)");
+        assertThatThrownBy(() -> DetectorProfile.fromConfig(Map.of("coverage", Map.of("cell_mads", 0.0))))
+                .hasMessageStartingWith("detectors.coverage.cell_mads: ");
     }
 
     @Test

@@ -125,12 +125,26 @@ final class PolicySection {
             Map<String, Object> values,
             Map<String, long[]> integers,
             List<String> fractions) {
+        checkKnown(nodes, values, integers, fractions, List.of());
+    }
+
+    /** As above, with {@code others} known too and checked by the caller. */
+    private static void checkKnown(
+            Map<String, ConfigNode> nodes,
+            Map<String, Object> values,
+            Map<String, long[]> integers,
+            List<String> fractions,
+            List<String> others) {
         List<String> known = new ArrayList<>(integers.keySet());
         known.addAll(fractions);
+        known.addAll(others);
         known.sort(null);
         nodes.forEach((key, node) -> {
             Object v = values.get(key);
             long[] range = integers.get(key);
+            if (others.contains(key)) {
+                return;
+            }
             if (range != null) {
                 if (v != null && (!(v instanceof Long l) || l < range[0] || l > range[1])) {
                     node.fail(
@@ -234,7 +248,17 @@ final class PolicySection {
      * out-of-range values and a {@code novelty_high} not above {@code novelty_low} are reported at their line.
      */
     private static void checkCoverage(Map<String, ConfigNode> nodes, Map<String, Object> values) {
-        checkKnown(nodes, values, COVERAGE_INTEGERS, COVERAGE_NUMBERS);
+        checkKnown(nodes, values, COVERAGE_INTEGERS, COVERAGE_NUMBERS, List.of("cells", "cell_mads"));
+        if (nodes.containsKey("cells")
+                && !("sign".equals(values.get("cells")) || "fixed".equals(values.get("cells")))) {
+            nodes.get("cells").fail("sign or fixed");
+        }
+        if (nodes.containsKey("cell_mads")
+                && !(values.get("cell_mads") instanceof Number n
+                        && n.doubleValue() >= 0.01
+                        && n.doubleValue() <= 1_000)) {
+            nodes.get("cell_mads").fail("a number in [0.01, 1000]");
+        }
         double low = values.get("novelty_low") instanceof Number n ? n.doubleValue() : 0.6;
         if (low >= 0
                 && low <= 1

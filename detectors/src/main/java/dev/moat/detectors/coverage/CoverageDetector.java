@@ -43,6 +43,9 @@ import java.util.SplittableRandom;
  * is 0 and the reason says so: novelty cannot tell random queries from new documents without
  * knowing what this model's honest keys open. A tenant's pool ({@link #pooledOver}) with no
  * tenants' reference uses its worker's key-level one.
+ *
+ * <p>{@code cells: fixed} (opt-in; {@code sign} by default) counts cells of a fixed size in the
+ * data's units instead, with no centre a key could place ({@link #updateFixed}).
  */
 public final class CoverageDetector implements Detector<CoverageDetector.State> {
 
@@ -57,7 +60,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             "seed",
             "reference_novelty",
             "min_keys",
-            "peer_margin");
+            "peer_margin",
+            "cells",
+            "cell_mads");
 
     /**
      * Validated parameters; {@code referenceNovelty} is NaN when learned from the trusted peers
@@ -73,7 +78,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             long seed,
             double referenceNovelty,
             int minKeys,
-            double peerMargin) {
+            double peerMargin,
+            boolean fixedCells,
+            double cellMads) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             Settings s = new Settings(
@@ -86,11 +93,22 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                     p.integer("seed", 0xC0FE, Long.MIN_VALUE, Long.MAX_VALUE),
                     p.number("reference_novelty", Double.NaN, 0, 1),
                     (int) p.integer("min_keys", 5, 1, 100_000),
-                    p.number("peer_margin", 0.1, 0, 1));
+                    p.number("peer_margin", 0.1, 0, 1),
+                    fixedCells(p),
+                    p.number("cell_mads", 3, 0.01, 1_000));
             if (s.noveltyHigh <= s.noveltyLow) {
                 throw p.fail("novelty_high", s.noveltyHigh, "greater than novelty_low (" + s.noveltyLow + ")");
             }
             return s;
+        }
+
+        private static boolean fixedCells(Params p) {
+            String cells = p.string("cells", "sign");
+            return switch (cells) {
+                case "sign" -> false;
+                case "fixed" -> true;
+                default -> throw p.fail("cells", cells, "sign or fixed");
+            };
         }
     }
 
@@ -115,6 +133,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         long queries;
         /** The key's slot in the peers' reference ({@link KeyPopulation}), -1 while it holds none. */
         int slot = -1;
+        /** With {@code cells: fixed}: the key's slot among the trusted keys' spreads, -1 while it holds none. */
+        int spreadSlot = -1;
         /**
          * The highest novelty of a full window while the key was trusted, in 65,535ths (2 bytes; 0 when
          * it was last not trusted).
@@ -134,7 +154,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      * that changes any of them gets no reference from the calibration (its novelty is another
      * statistic).
      */
-    static final Set<String> CELL_PARAMS = Set.of("bits", "window", "warmup", "seed");
+    static final Set<String> CELL_PARAMS = Set.of("bits", "window", "warmup", "seed", "cells", "cell_mads");
 
     /**
      * {@link #factory(Map)} with the fixed reference {@code calibratedNovelty} ({@code
@@ -246,6 +266,11 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
 
     public CoverageDetector(Settings settings) {
         this.settings = settings;
+        boolean fixed = settings.fixedCells();
+        this.spreads =
+                fixed ? new KeyPopulation(1024, settings.bits(), 0L, 3_600_000L, 86_400_000L, PEER_QUANTILE) : null;
+        this.spreadSummary = fixed ? new double[settings.bits()] : null;
+        this.offsets = fixed ? offsets() : null;
     }
 
     @Override
@@ -274,6 +299,13 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             }
             projections.of(input.length).project(input, projected);
             x = projected;
+        }
+        if (settings.fixedCells()) {
+            if (!wide) {
+                x = project(input, input.length, input.length);
+            }
+            updateFixed(s, x, input.length, now);
+            return;
         }
         s.queries++;
         int bits = settings.bits();
@@ -319,6 +351,11 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 }
             }
         }
+        count(s, cell, now);
+    }
+
+    /** The cell's novelty into the key's window, and every full window its report to the peers. */
+    private void count(State s, int cell, long now) {
         if (s.visited == null) {
             s.visited = new long[Math.max(1, (1 << settings.bits()) >>> 6)];
             s.novelty = new BitWindow(settings.window());
@@ -348,6 +385,101 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 s.slot = population.report(s.slot, s, summary, ok, now);
             }
         }
+    }
+
+    /**
+     * {@code cells: fixed} (session 24): cell b of a query is {@code floor(p_b . x / w_b + u_b)} (p-stable
+     * hashing, Datar et al. 2004; {@code u_b} seeded in [0, 1)), the {@code bits} integers hashed into
+     * 2^bits cells, with {@code w_b} = {@code cell_mads} (3) median absolute deviations of projection b,
+     * the median over the trusted keys of each key's own (reported every {@code window} queries,
+     * estimated as 0.845 times its mean absolute deviation), fixed once {@code min_keys} keys count
+     * (for one input width; a tenant's pool takes its keys'). Cells of a fixed size in the data's
+     * units: no centre for a key to place, where signs around the mean of a key's first 32 inputs
+     * let 32 blank rows put every later random row in a few cells
+     * ({@code CoverageColdStartTest.blankFirstRowsPlaceTheCentreBypass}). Before the width is known
+     * there are no cells and no score, and a key's queries count from its first cell ({@code
+     * s.queries} starts at {@code warmup} then, so {@code min_queries} and the reports keep their
+     * meaning). State: the {@code centre} array holds each projection's running mean and mean
+     * absolute deviation (2 x bits floats).
+     */
+    private void updateFixed(State s, double[] x, int width, long now) {
+        int bits = settings.bits();
+        if (s.centre == null) {
+            s.centre = new float[2 * bits];
+        }
+        float[] stats = (float[]) s.centre;
+        int n = Math.min(seen(s) + 1, 0xFFFF);
+        s.seen = (s.seen & ~0xFFFF) | n;
+        for (int b = 0; b < bits; b++) {
+            float mean = stats[b] += (float) ((x[b] - stats[b]) / n);
+            stats[bits + b] += (float) ((Math.abs(x[b] - mean) - stats[bits + b]) / n);
+        }
+        // every window rows (past 65,535, where the count stops, every window cells)
+        if (n < 0xFFFF ? n % settings.window() == 0 : s.queries > 0 && s.queries % settings.window() == 0) {
+            double[] spread = spreadSummary;
+            for (int b = 0; b < bits; b++) {
+                spread[b] = stats[bits + b];
+            }
+            if (!s.keyNotOk && spreadWidth != width) {
+                spreadWidth = spreadWidth == -1 ? width : -2;
+            }
+            s.spreadSlot = spreads.report(s.spreadSlot, s, spread, !s.keyNotOk, now);
+        }
+        double[] w = cellWidths(width, now);
+        if (w == null) {
+            return;
+        }
+        long h = 0x9E3779B97F4A7C15L;
+        for (int b = 0; b < bits; b++) {
+            long k = (long) Math.floor(x[b] / w[b] + offsets[b]);
+            h = (h ^ k) * 0xBF58476D1CE4E5B9L;
+            h ^= h >>> 31;
+        }
+        if (s.visited == null) {
+            s.queries = settings.warmup();
+        }
+        s.queries++;
+        count(s, (int) (h & ((1 << bits) - 1)), now);
+    }
+
+    /** The fixed cells' widths for inputs {@code width} wide, or null while there are none (see {@link #updateFixed}). */
+    private double[] cellWidths(int width, long now) {
+        if (keys != null && keys.spreads != null) {
+            return keys.cellWidths(width, now);
+        }
+        if (widths == null && spreadWidth == width && spreads.activeKeys(now) >= settings.minKeys()) {
+            double[] w = new double[settings.bits()];
+            for (int b = 0; b < w.length; b++) {
+                // the median absolute deviation of a normal variable is 0.845 of its mean absolute deviation
+                w[b] = Math.max(
+                        settings.cellMads() * MAD_PER_MEAN_DEVIATION * spreads.median(b, now), Double.MIN_NORMAL);
+            }
+            widths = w;
+            widthsFor = width;
+        }
+        return widths != null && widthsFor == width ? widths : null;
+    }
+
+    static final double MAD_PER_MEAN_DEVIATION = 0.845;
+
+    /** With {@code cells: fixed}: the trusted keys' spreads of each projection, their median the cells' widths. */
+    private final KeyPopulation spreads;
+
+    private final double[] spreadSummary;
+    /** The input width the reported spreads are for; -1 before the first, -2 once widths mixed. */
+    private int spreadWidth = -1;
+
+    private double[] widths;
+    private int widthsFor;
+    private final double[] offsets;
+
+    private double[] offsets() {
+        SplittableRandom r = new SplittableRandom(settings.seed() ^ 0x5DEECE66DL);
+        double[] u = new double[settings.bits()];
+        for (int b = 0; b < u.length; b++) {
+            u[b] = r.nextDouble();
+        }
+        return u;
     }
 
     /**

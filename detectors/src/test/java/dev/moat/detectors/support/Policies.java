@@ -11,6 +11,10 @@ public final class Policies {
      * Every detector, as the examples' policy has them, with the seeded draws fixed ({@code prada}'s
      * step sample, the tenant's, {@code cross_key}'s) and {@code ood}'s parameters as given.
      */
+    /** {@code coverage}'s parameters: none, or {@code cells: fixed} with {@code -Dcoveragecells=fixed} (a probe's switch). */
+    static final Map<String, Object> COVERAGE =
+            "fixed".equals(System.getProperty("coveragecells")) ? Map.of("cells", "fixed") : Map.of();
+
     public static Map<String, Map<String, Object>> every(Map<String, Object> ood) {
         return Map.of(
                 "prada",
@@ -22,9 +26,11 @@ public final class Policies {
                 "ood",
                 ood,
                 "coverage",
-                Map.of(),
+                COVERAGE,
                 "tenant",
-                Map.of("prada", Map.of("step_sample_seed", 7L)),
+                COVERAGE.isEmpty()
+                        ? Map.of("prada", Map.of("step_sample_seed", 7L))
+                        : Map.of("prada", Map.of("step_sample_seed", 7L), "coverage", COVERAGE),
                 "cross_key",
                 Map.of("sample_seed", 7L));
     }
