@@ -341,13 +341,7 @@ class CoverageColdStartTest {
      */
     @Test
     void blankFirstRowsPlaceTheCentreBypass() {
-        SybilSplit blankFirst = SybilSplit.of(
-                dev.moat.detectors.support.LineSearch.after(
-                        dev.moat.fixtures.traffic.QuerySource.of("blank", () -> new double[64]),
-                        32,
-                        new RandomAttacker(77)),
-                "evil",
-                20);
+        SybilSplit blankFirst = blankFirstSybil();
         Scenario s = sybilAfter(WITH_REFERENCE, 600_000, blankFirst, 1_800);
         print("blank-first-20x90", s);
         assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("evil-"));
@@ -377,13 +371,7 @@ class CoverageColdStartTest {
      */
     @Test
     void fixedCellsHaveNoCentreToPlace() {
-        SybilSplit blankFirst = SybilSplit.of(
-                dev.moat.detectors.support.LineSearch.after(
-                        dev.moat.fixtures.traffic.QuerySource.of("blank", () -> new double[64]),
-                        32,
-                        new RandomAttacker(77)),
-                "evil",
-                20);
+        SybilSplit blankFirst = blankFirstSybil();
         Scenario s = sybilAfter(FIXED_CELLS, 600_000, blankFirst, 1_800);
         print("fixed-blank-first", s);
         assertThat(s.tenantExtractingAt.get("evil")).as(s.report()).isNotNull().isLessThanOrEqualTo(500);
@@ -398,5 +386,16 @@ class CoverageColdStartTest {
                 .isNotNull()
                 .isLessThanOrEqualTo(500);
         assertThat(plain.maxHonestRisk()).as(plain.report()).isLessThan(0.5);
+    }
+
+    /** The random Sybil over 20 keys of tenant {@code evil} whose first 32 rows are blank images. */
+    static SybilSplit blankFirstSybil() {
+        return SybilSplit.of(
+                dev.moat.detectors.support.LineSearch.after(
+                        dev.moat.fixtures.traffic.QuerySource.of("blank", () -> new double[64]),
+                        32,
+                        new RandomAttacker(77)),
+                "evil",
+                20);
     }
 }

@@ -118,7 +118,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
          * The centre's {@code bits} projections: the running mean of the first warmup queries'
          * projections (floats for wide inputs, which are projected sparsely; doubles for narrow
          * ones, projected on the dense planes), what every later query's projections are compared
-         * with. Null before the first query.
+         * with. Null before the first query. With {@code cells: fixed}: a float array of each
+         * projection's running mean and then its mean absolute deviation ({@link #updateFixed}).
          */
         Object centre;
 
@@ -626,7 +627,15 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 .append(" opened a new cell");
         double own = ownReference(timeMillis);
         double ref = Double.isNaN(own) ? borrowedReference(timeMillis) : own;
-        if (!Double.isNaN(ref)) {
+        if (settings.fixedCells() && s.visited == null) {
+            // no cells before the trusted keys' spreads give their width (a pool: its keys', when they have them)
+            KeyPopulation from = keys != null && keys.spreads != null ? keys.spreads : spreads;
+            b.append(" (no cell width yet: ")
+                    .append(from.activeKeys(timeMillis))
+                    .append(" of ")
+                    .append(settings.minKeys())
+                    .append(" trusted keys' spreads)");
+        } else if (!Double.isNaN(ref)) {
             Decimals.fixed(b.append(" (peers "), 100 * ref, 0)
                     .append(Double.isNaN(own) ? "%, its keys'" : "%")
                     .append(')');
