@@ -222,9 +222,18 @@ public class DetectorBenchmarks {
         }
     }
 
+    /**
+     * The default fixed cells, their widths given (as by a calibration file) so that the one key has
+     * cells from its first query (learned online they wait for five trusted keys).
+     */
     public static class Coverage extends OneKey {
         Detector.Factory factory() {
-            return CoverageDetector.factory(Map.of());
+            double[] widths = new double[12];
+            java.util.Arrays.fill(widths, 2.0);
+            return CoverageDetector.factory(
+                    Map.of(),
+                    new dev.moat.detectors.Calibration(1, 0, null, null, null, null, Double.NaN, Double.NaN, Double.NaN)
+                            .withCoverageCells(dims, widths));
         }
     }
 

@@ -37,10 +37,19 @@ import java.util.TreeMap;
  *       off it);
  *   <li>{@code volume.log_rate_median}, {@code volume.log_rate_mad}: median and median absolute
  *       deviation over keys of ln(queries per hour while active);
- *   <li>{@code coverage.reference_novelty}: the median over keys of their peak novelty, as {@code
- *       coverage}'s online reference takes it (recordings with inputs only; keys with at least 432
- *       inputs; recorded with coverage's default cells, so a policy that changes {@code bits},
- *       {@code window}, {@code warmup} or {@code seed} learns its reference online instead);
+ *   <li>{@code coverage.cell_widths.W = w1,...,w12}: coverage's fixed cells' width along each of its
+ *       projections for inputs W wide, {@code cell_mads} (3) times 0.845 times the median over keys
+ *       (at least 200 inputs of that width) of each key's mean absolute deviation of the projection,
+ *       as the online cells take them from the trusted keys (recordings with inputs only; the width
+ *       most keys sent). A gateway with the file has coverage's cells from its first query, and no
+ *       key, however many, can set them;
+ *   <li>{@code coverage.reference_novelty}: the median over keys of their peak novelty in those
+ *       cells, as {@code coverage}'s online reference takes it (keys with at least 400 inputs of that
+ *       width). Both are recorded with coverage's default cells, so a policy that changes {@code
+ *       bits}, {@code window}, {@code warmup}, {@code seed}, {@code cells} or {@code cell_mads}
+ *       learns them online instead. A file without {@code coverage.cell_widths} (written before
+ *       them) has a reference novelty of the former sign cells: it is used only by policies that set
+ *       {@code cells: sign};
  *   <li>{@code ood.spread.rows.K}, one line per recorded key K (0, 1, ...; recordings with inputs at
  *       most {@code spread_max_width} wide, 63 by default): up to {@value #SPREAD_PER_KEY} of its
  *       natural input rows at full width (at least {@value #SPREAD_MIN_PER_KEY}), {@code ;} between rows, {@code ,} between values; at most
@@ -70,6 +79,8 @@ import java.util.TreeMap;
  *                            width; empty when none)
  * @param spreadPeersMedian   the recorded keys' median mean log spread ratio, NaN when absent
  * @param spreadPeersSigma    their robust deviation (1.4826 x MAD), NaN when absent
+ * @param coverageCellsWidth  the input width {@code coverageCellWidths} are for, 0 without them
+ * @param coverageCellWidths  coverage's fixed cells' width per projection, null when absent
  */
 public record Calibration(
         int keys,
@@ -83,7 +94,9 @@ public record Calibration(
         double coverageNovelty,
         List<double[][]> spreadRows,
         double spreadPeersMedian,
-        double spreadPeersSigma) {
+        double spreadPeersSigma,
+        int coverageCellsWidth,
+        double[] coverageCellWidths) {
 
     public static final String FORMAT = "moat-calibration-1";
     public static final int OOD_BINS = 40;
@@ -116,6 +129,37 @@ public record Calibration(
 
     /** Keys the spread rows must come from (the online reference and the peers' threshold need as many). */
     public static final int SPREAD_MIN_KEYS = 3;
+
+    /** Without coverage's cell widths (recordings without inputs, files written before them). */
+    public Calibration(
+            int keys,
+            long queries,
+            double[] oodCdf,
+            SortedMap<Integer, double[]> oodClassCdfs,
+            SortedMap<Long, double[]> oodPairCdfs,
+            double[] marginCdf,
+            double volumeLogRateMedian,
+            double volumeLogRateMad,
+            double coverageNovelty,
+            List<double[][]> spreadRows,
+            double spreadPeersMedian,
+            double spreadPeersSigma) {
+        this(
+                keys,
+                queries,
+                oodCdf,
+                oodClassCdfs,
+                oodPairCdfs,
+                marginCdf,
+                volumeLogRateMedian,
+                volumeLogRateMad,
+                coverageNovelty,
+                spreadRows,
+                spreadPeersMedian,
+                spreadPeersSigma,
+                0,
+                null);
+    }
 
     /** Without ood's spread reference (recordings without narrow inputs, files written before it). */
     public Calibration(
@@ -244,12 +288,40 @@ public record Calibration(
             throw new IllegalArgumentException(
                     "coverage.reference_novelty: " + coverageNovelty + " (expected a number in [0, 1])");
         }
+        String cellsProblem = cellsProblem(coverageCellsWidth, coverageCellWidths);
+        if (cellsProblem != null) {
+            throw new IllegalArgumentException(cellsProblem);
+        }
+        coverageCellWidths = coverageCellWidths == null ? null : coverageCellWidths.clone();
         spreadRows = spreadRows == null ? List.of() : copyOf(spreadRows);
         String problem = spreadProblem(spreadRows, spreadPeersMedian, spreadPeersSigma);
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
     }
+
+    /** What is wrong with coverage's cell widths {@code widths} for inputs {@code width} wide, or null. */
+    private static String cellsProblem(int width, double[] widths) {
+        if (widths == null) {
+            return null;
+        }
+        if (width < 1 || width > 65_535 || widths.length < COVERAGE_MIN_BITS || widths.length > COVERAGE_MAX_BITS) {
+            return CELLS_PREFIX + width + ": " + widths.length + " widths (expected " + COVERAGE_MIN_BITS + " to "
+                    + COVERAGE_MAX_BITS + ", one per projection, for an input width in [1, 65535])";
+        }
+        for (int b = 0; b < widths.length; b++) {
+            if (!(widths[b] > 0) || !Double.isFinite(widths[b])) {
+                return CELLS_PREFIX + width + ": width " + (b + 1) + " is " + widths[b]
+                        + " (expected a positive finite number)";
+            }
+        }
+        return null;
+    }
+
+    /** Coverage's projections ({@code bits}) at least and at most. */
+    static final int COVERAGE_MIN_BITS = 4;
+
+    static final int COVERAGE_MAX_BITS = 24;
 
     private static List<double[][]> copyOf(List<double[][]> rows) {
         List<double[][]> out = new java.util.ArrayList<>(rows.size());
@@ -321,7 +393,9 @@ public record Calibration(
                 coverageNovelty,
                 rows,
                 median,
-                sigma);
+                sigma,
+                coverageCellsWidth,
+                coverageCellWidths);
     }
 
     /** Per recorded key, its spread rows (copies; empty without). */
@@ -354,12 +428,47 @@ public record Calibration(
                 novelty,
                 spreadRows,
                 spreadPeersMedian,
-                spreadPeersSigma);
+                spreadPeersSigma,
+                coverageCellsWidth,
+                coverageCellWidths);
     }
 
     /** Whether the file holds {@code coverage}'s reference novelty. */
     public boolean hasCoverage() {
         return !Double.isNaN(coverageNovelty);
+    }
+
+    /**
+     * This calibration with {@code coverage}'s cell widths {@code widths} (one per projection) for
+     * inputs {@code width} wide (null: none).
+     */
+    public Calibration withCoverageCells(int width, double[] widths) {
+        return new Calibration(
+                keys,
+                queries,
+                oodCdf,
+                oodClassCdfs,
+                oodPairCdfs,
+                marginCdf,
+                volumeLogRateMedian,
+                volumeLogRateMad,
+                coverageNovelty,
+                spreadRows,
+                spreadPeersMedian,
+                spreadPeersSigma,
+                widths == null ? 0 : width,
+                widths);
+    }
+
+    /** Whether the file holds {@code coverage}'s cell widths ({@code coverage.cell_widths.WIDTH}). */
+    public boolean hasCoverageCells() {
+        return coverageCellWidths != null;
+    }
+
+    /** Coverage's cell widths (a copy), null without them. */
+    @Override
+    public double[] coverageCellWidths() {
+        return coverageCellWidths == null ? null : coverageCellWidths.clone();
     }
 
     /**
@@ -438,6 +547,15 @@ public record Calibration(
             if (hasCoverage()) {
                 w.write(String.format(Locale.ROOT, "coverage.reference_novelty = %.6f%n", coverageNovelty));
             }
+            if (hasCoverageCells()) {
+                StringBuilder sb = new StringBuilder(CELLS_PREFIX)
+                        .append(coverageCellsWidth)
+                        .append(" = ");
+                for (int b = 0; b < coverageCellWidths.length; b++) {
+                    sb.append(b == 0 ? "" : ",").append(coverageCellWidths[b]);
+                }
+                w.write(sb.append('\n').toString());
+            }
             if (hasSpread()) {
                 w.write(String.format(
                         Locale.ROOT, "ood.spread.peers = %s,%s%n", exact(spreadPeersMedian), exact(spreadPeersSigma)));
@@ -491,6 +609,8 @@ public record Calibration(
         double spreadMedian = Double.NaN;
         double spreadSigma = Double.NaN;
         int width = -1;
+        int cellsWidth = 0;
+        double[] cellWidths = null;
         for (int n = 1; n <= lines.size(); n++) {
             String line = lines.get(n - 1).strip();
             if (line.isEmpty() || line.startsWith("#")) {
@@ -538,6 +658,28 @@ public record Calibration(
                 }
                 continue;
             }
+            if (name.startsWith(CELLS_PREFIX)) {
+                int w = suffixIndex(
+                        where,
+                        name,
+                        CELLS_PREFIX,
+                        "input width (expected coverage.cell_widths.W with W the inputs' width in [1, 65535])");
+                if (cellWidths != null) {
+                    throw new IllegalArgumentException(
+                            where + name + ": a second input width (expected one coverage.cell_widths line)");
+                }
+                String[] v = value.split(",", -1);
+                cellWidths = new double[v.length];
+                for (int b = 0; b < v.length; b++) {
+                    cellWidths[b] = number(where, name, v[b].strip(), Double.MIN_NORMAL, Double.MAX_VALUE);
+                }
+                cellsWidth = w;
+                String problem = cellsProblem(cellsWidth, cellWidths);
+                if (problem != null) {
+                    throw new IllegalArgumentException(where + problem);
+                }
+                continue;
+            }
             if (name.startsWith(CLASS_PREFIX)) {
                 int cls = suffixIndex(
                         where,
@@ -571,7 +713,8 @@ public record Calibration(
                     throw new IllegalArgumentException(where + "unknown field \"" + name
                             + "\" (expected one of: format, keys, queries, ood.confidence_cdf, ood.class_cdf.CLASS,"
                             + " ood.pair_cdf.TOP1.TOP2, boundary.margin_cdf, volume.log_rate_median, volume.log_rate_mad,"
-                            + " coverage.reference_novelty, ood.spread.rows.KEY, ood.spread.peers)");
+                            + " coverage.reference_novelty, coverage.cell_widths.WIDTH, ood.spread.rows.KEY,"
+                            + " ood.spread.peers)");
             }
         }
         if (!FORMAT.equals(format)) {
@@ -599,7 +742,9 @@ public record Calibration(
                 coverage,
                 spreadRows,
                 spreadMedian,
-                spreadSigma);
+                spreadSigma,
+                cellsWidth,
+                cellWidths);
     }
 
     /** One key's spread rows: {@code ;} between rows, {@code ,} between values, every row {@code width} wide (-1: any). */
@@ -639,6 +784,7 @@ public record Calibration(
     private static final String CLASS_PREFIX = "ood.class_cdf.";
     private static final String PAIR_PREFIX = "ood.pair_cdf.";
     private static final String SPREAD_ROWS_PREFIX = "ood.spread.rows.";
+    private static final String CELLS_PREFIX = "coverage.cell_widths.";
 
     private static double number(String where, String name, String value, double min, double max) {
         try {
@@ -701,7 +847,9 @@ public record Calibration(
                 && Double.compare(coverageNovelty, c.coverageNovelty) == 0
                 && sameRows(spreadRows, c.spreadRows)
                 && Double.compare(spreadPeersMedian, c.spreadPeersMedian) == 0
-                && Double.compare(spreadPeersSigma, c.spreadPeersSigma) == 0;
+                && Double.compare(spreadPeersSigma, c.spreadPeersSigma) == 0
+                && coverageCellsWidth == c.coverageCellsWidth
+                && Arrays.equals(coverageCellWidths, c.coverageCellWidths);
     }
 
     private static boolean sameRows(List<double[][]> a, List<double[][]> b) {

@@ -221,7 +221,10 @@ class CoverageColdStartTest {
             }
         }
         java.nio.file.Path file = dir.resolve("calibration.moat");
-        recorder.build(5).withCoverageNovelty(peaks.median(5)).write(file, "test recording");
+        recorder.build(5)
+                .withCoverageNovelty(peaks.median(5))
+                .withCoverageCells(peaks.inputWidth(), peaks.cellWidths(5))
+                .write(file, "test recording");
         Calibration calibration = Calibration.read(file);
         System.out.printf("cold-start calibrated coverage reference %.3f%n", calibration.coverageNovelty());
         assertThat(calibration.coverageNovelty()).isBetween(0.3, 0.5);
@@ -273,10 +276,9 @@ class CoverageColdStartTest {
         s.run();
         print("narrow-first", s);
         assertThat(s.maxRisk.keySet()).as(s.report()).allMatch(k -> s.suspiciousAt.get(k) == null);
-        // the pool was judged against its keys' reference (the tenants have none)
-        assertThat(s.tenantMaxReasons.get("good").get("coverage"))
-                .as(s.report())
-                .contains("its keys'");
+        // the pool is judged against its keys' reference (the tenants have none); with the fixed cells its
+        // novelty never reached where scoring starts (with the sign cells it did, capped at 0.45)
+        assertThat(coverage(s.tenantMaxScores.get("good"))).as(s.report()).isLessThanOrEqualTo(0.45);
     }
 
     /**
@@ -325,68 +327,42 @@ class CoverageColdStartTest {
     }
 
     /**
-     * Found in session 24, pinned (fails when it closes): coverage's cells are split through a centre
-     * each state takes from its own first {@code warmup} (32) inputs, so whoever sends those inputs
-     * places it. A thief who opens with 32 blank images (every pixel 0, a plausible query) puts the
-     * centre at the origin, where the planes no longer split his rows (the reason the centre exists),
-     * and every later random row lands in one of a few cells. The random Sybil over 20 keys of 90
-     * rows each (under {@code ood}'s 100) in one tenant, with the operator's reference, is EXTRACTING
-     * at its 300th pooled row ({@link #coverageColdStartSybilTenantBypass}); the same Sybil whose
-     * tenant's first 32 rows are blank is never flagged: its pool opens a new cell with a few percent
-     * of its rows. One row with a pixel of 1e6 among the first 32 does the same to a single key (one
-     * cell after 1,500 random rows; that key is still caught by {@code ood}). The trusted keys' median
-     * centre instead of a far one does not close it (tried: 41% pooled novelty at minute 30, under
-     * {@code novelty_low}); cells of a fixed size in the data's units, with no centre, should
-     * (detectors/README, "What each detector cannot see").
+     * Found in session 24, closed in session 25 by the default fixed cells. The sign cells ({@code
+     * cells: sign}, the default before) are split through a centre each state takes from its own
+     * first {@code warmup} (32) inputs, so whoever sends those inputs places it. A thief who opens
+     * with 32 blank images (every pixel 0, a plausible query) puts the centre at the origin, where
+     * the planes no longer split his rows, and every later random row lands in one of a few cells:
+     * the random Sybil over 20 keys of 90 rows each (under {@code ood}'s 100) in one tenant, with the
+     * operator's reference, whose tenant's first 32 rows are blank, is never flagged there (its pool
+     * opens a new cell with a few percent of its rows; pinned below as the option's price). Fixed
+     * cells (their width from the twelve honest keys' spreads, known from their 200th row) have no
+     * centre to place: the same Sybil is EXTRACTING by the pooled coverage within 500 pooled rows,
+     * and no honest key is flagged.
      */
     @Test
     void blankFirstRowsPlaceTheCentreBypass() {
-        SybilSplit blankFirst = blankFirstSybil();
-        Scenario s = sybilAfter(WITH_REFERENCE, 600_000, blankFirst, 1_800);
+        Scenario s = sybilAfter(WITH_REFERENCE, 600_000, blankFirstSybil(), 1_800);
         print("blank-first-20x90", s);
-        assertThat(s.suspiciousAt.keySet()).as(s.report()).noneMatch(k -> k.startsWith("evil-"));
-        assertThat(s.tenantFirstFlag).as(s.report()).doesNotContainKey("evil");
-        assertThat(coverage(s.tenantMaxScores.get("evil"))).as(s.report()).isZero();
-        assertThat(s.tenantMaxReasons.get("evil").get("coverage"))
-                .as(s.report())
-                .contains("(peers 40%");
-    }
-
-    /** {@link #WITH_REFERENCE} with {@code cells: fixed} for the keys and the tenants' pools. */
-    static final DetectorProfile FIXED_CELLS = DetectorProfile.fromConfig(Map.of(
-            "prada", Map.of(),
-            "volume", Map.of(),
-            "boundary", Map.of(),
-            "ood", Map.of(),
-            "coverage", Map.of("cells", "fixed", "reference_novelty", 0.4),
-            "tenant", Map.of("coverage", Map.of("cells", "fixed"))));
-
-    /**
-     * {@code cells: fixed} (opt-in, session 24) closes {@link #blankFirstRowsPlaceTheCentreBypass}:
-     * cells of a fixed size in the data's units (their width from the twelve honest keys' spreads,
-     * known from their 200th row) have no centre to place. The same blank-first random Sybil over 20
-     * keys of 90 rows in one tenant, and the plain one, are EXTRACTING by the pooled coverage within
-     * 500 pooled rows, and no honest key is flagged. Fails on the sign cells (the pool is never
-     * flagged there).
-     */
-    @Test
-    void fixedCellsHaveNoCentreToPlace() {
-        SybilSplit blankFirst = blankFirstSybil();
-        Scenario s = sybilAfter(FIXED_CELLS, 600_000, blankFirst, 1_800);
-        print("fixed-blank-first", s);
         assertThat(s.tenantExtractingAt.get("evil")).as(s.report()).isNotNull().isLessThanOrEqualTo(500);
         assertThat(s.tenantFirstFlag.get("evil").scores().get("coverage").score())
                 .isGreaterThanOrEqualTo(0.8);
         assertThat(s.maxHonestRisk()).as(s.report()).isLessThan(0.5);
 
-        Scenario plain = sybilAfter(FIXED_CELLS, 600_000, 20, 1_800);
-        print("fixed-20x90", plain);
-        assertThat(plain.tenantExtractingAt.get("evil"))
-                .as(plain.report())
-                .isNotNull()
-                .isLessThanOrEqualTo(500);
-        assertThat(plain.maxHonestRisk()).as(plain.report()).isLessThan(0.5);
+        Scenario sign = sybilAfter(SIGN_CELLS, 600_000, blankFirstSybil(), 1_800);
+        print("sign-blank-first-20x90", sign);
+        assertThat(sign.suspiciousAt.keySet()).as(sign.report()).noneMatch(k -> k.startsWith("evil-"));
+        assertThat(sign.tenantFirstFlag).as(sign.report()).doesNotContainKey("evil");
+        assertThat(coverage(sign.tenantMaxScores.get("evil"))).as(sign.report()).isZero();
     }
+
+    /** {@link #WITH_REFERENCE} with {@code cells: sign} (the cells before session 25) for the keys and the tenants' pools. */
+    static final DetectorProfile SIGN_CELLS = DetectorProfile.fromConfig(Map.of(
+            "prada", Map.of(),
+            "volume", Map.of(),
+            "boundary", Map.of(),
+            "ood", Map.of(),
+            "coverage", Map.of("cells", "sign", "reference_novelty", 0.4),
+            "tenant", Map.of("coverage", Map.of("cells", "sign"))));
 
     /** The random Sybil over 20 keys of tenant {@code evil} whose first 32 rows are blank images. */
     static SybilSplit blankFirstSybil() {

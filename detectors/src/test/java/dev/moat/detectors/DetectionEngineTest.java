@@ -171,10 +171,15 @@ class DetectionEngineTest {
     @Test
     void tenantRiskRaisesEveryKeyOfTheTenant() {
         DetectorProfile p = DetectorProfile.fromConfig(
-                // a fixed reference under the floor: the absolute thresholds (with none, coverage has no opinion)
+                // a fixed reference under the floor: the absolute thresholds (with none, coverage has no opinion);
+                // sign cells, which need no widths (the fixed cells' come from five trusted keys or a calibration)
                 Map.of(
                         "tenant",
-                        Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L, "reference_novelty", 0.0))));
+                        Map.of(
+                                "use",
+                                "coverage",
+                                "coverage",
+                                Map.of("min_queries", 200L, "reference_novelty", 0.0, "cells", "sign"))));
         SimClock clock = new SimClock(0);
         try (DetectionEngine e = new DetectionEngine(settings(3), clock, EngineListener.NONE)) {
             List<double[]> rows = Traffic.uniform(1000, 5);
@@ -263,10 +268,15 @@ class DetectionEngineTest {
     @Test
     void resetKeyStopsInheritingItsTenantsRiskUntilNewEvidence() {
         DetectorProfile p = DetectorProfile.fromConfig(
-                // a fixed reference under the floor: the absolute thresholds (with none, coverage has no opinion)
+                // a fixed reference under the floor: the absolute thresholds (with none, coverage has no opinion);
+                // sign cells, which need no widths (the fixed cells' come from five trusted keys or a calibration)
                 Map.of(
                         "tenant",
-                        Map.of("use", "coverage", "coverage", Map.of("min_queries", 200L, "reference_novelty", 0.0))));
+                        Map.of(
+                                "use",
+                                "coverage",
+                                "coverage",
+                                Map.of("min_queries", 200L, "reference_novelty", 0.0, "cells", "sign"))));
         SimClock clock = new SimClock(0);
         try (DetectionEngine e = new DetectionEngine(settings(3), clock, EngineListener.NONE)) {
             List<double[]> rows = Traffic.uniform(1000, 5);

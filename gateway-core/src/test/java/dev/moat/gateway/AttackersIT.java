@@ -53,8 +53,8 @@ class AttackersIT {
     void theAttackerIsBlockedAndNoHonestKeyIsFlagged(String attack) throws Exception {
         String keys = Gateway.keyEntries("honest-", "honest-secret-", HONEST, "good")
                 + Gateway.keyEntries("evil-sybil-", "evil-sybil-", 5, "evil");
-        try (Gateway gw = Gateway.start(
-                Gateway.common("\"1000000/1m\"", keys) + """
+        try (Gateway gw =
+                Gateway.start(Gateway.common("\"1000000/1m\"", keys) + """
                 upstreams:
                   tf: {url: "${UPSTREAM}", protocol: tfserving}
                 routes:
@@ -67,8 +67,7 @@ class AttackersIT {
                       - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
                       - {at: 0.8, throttle: "2000/1m"}
                       - {at: 0.95, block: 1h}
-                """.replace("coverage: {}", coverage(attack)),
-                upstream.baseUri())) {
+                """ + calibration(attack), upstream.baseUri())) {
             HonestClient[] honest = new HonestClient[HONEST];
             for (int k = 0; k < HONEST; k++) {
                 honest[k] = k == 0 ? HonestClient.heavy(700 + k) : new HonestClient(700 + k);
@@ -144,17 +143,19 @@ class AttackersIT {
     }
 
     /**
-     * {@code coverage}'s parameters: for the Sybil, the digits' honest reference novelty (what {@code moat
-     * calibrate} records from honest digits keys, 0.405), as an operator who calibrated would have it.
-     * On this fresh gateway no key has the 432 rows a learned reference needs, so without one the
-     * tenant's pooled coverage has no opinion (detectors/README.md, {@code coverage}, "The price of no
-     * opinion") and the Sybil is left to each key's {@code ood}, whose reference at that start the
-     * Sybil's own keys can join: blocked after 1,051 queries in most runs, never within the budget in
-     * one full build (2026-11-29), so the cold start is pinned at the detector level
-     * ({@code CoverageColdStartTest.coverageColdStartSybilTenantBypass}), not here.
+     * For the Sybil, a calibration file of {@code coverage}'s cells and the digits' honest reference
+     * novelty ({@link CoverageCalibration}), as an operator who calibrated would have it. On this
+     * fresh gateway no key has the 200 rows the cells' widths need (nor the 400 a learned reference
+     * needs), so without one the tenant's pooled coverage has no opinion (detectors/README.md, {@code
+     * coverage}, "The price of no opinion") and the Sybil is left to each key's {@code ood}, whose
+     * reference at that start the Sybil's own keys can join: blocked after 1,051 queries in most runs,
+     * never within the budget in one full build (2026-11-29), so the cold start is pinned at the
+     * detector level ({@code CoverageColdStartTest.coverageColdStartSybilTenantBypass}), not here.
      */
-    static String coverage(String attack) {
-        return attack.equals("sybil") ? "coverage: {reference_novelty: 0.4}" : "coverage: {}";
+    static String calibration(String attack) throws java.io.IOException {
+        return attack.equals("sybil")
+                ? CoverageCalibration.detection(java.nio.file.Files.createTempDirectory("moat-attackers"))
+                : "";
     }
 
     static String body(double[][] xs) throws Exception {

@@ -41,7 +41,8 @@ class EvidenceIT {
         Path ledger = dir.resolve("ledger.jsonl");
         Path audit = dir.resolve("audit.jsonl");
         String keys = Gateway.keyEntries("honest-", "honest-secret-", 3, null);
-        String yaml = Gateway.common("\"1000000/1m\"", keys) + """
+        String yaml = Gateway.common("\"1000000/1m\"", keys)
+                + """
                 upstreams:
                   tf: {url: "${UPSTREAM}", protocol: tfserving}
                 routes:
@@ -50,13 +51,15 @@ class EvidenceIT {
                   guarded:
                     outputs:
                       - watermark: {rate: 0.05, secret: "evidence-test-watermark-secret", ledger: "%s"}
-                    # three keys and a thief: no peer reference forms, so coverage is given the digits' honest
-                    # novelty (what moat calibrate records for them, 0.41); without one it has no opinion
-                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {reference_novelty: 0.4}}
+                    # three keys and a thief: no peer reference forms, so coverage is given its cells and the
+                    # digits' honest novelty by a calibration file (CoverageCalibration); without one it has no
+                    # opinion
+                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
                     escalation:
                       - {at: 0.5, watermark: {rate: 0.2}}
                 audit: {file: "%s"}
-                """.formatted(ledger, audit);
+                """.formatted(ledger, audit)
+                + CoverageCalibration.detection(dir);
         try (Gateway gw = Gateway.start(yaml, upstream.baseUri())) {
             HonestClient[] honest = {new HonestClient(1), new HonestClient(2), new HonestClient(3)};
             RandomAttacker thief = new RandomAttacker(12);

@@ -1,5 +1,6 @@
 package dev.moat.detectors.coverage;
 
+import dev.moat.detectors.Calibration;
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.Decimals;
@@ -19,33 +20,37 @@ import java.util.SplittableRandom;
  * clusters around the natural data and keeps landing in cells it has visited; random, synthetic
  * and noisy attack queries keep opening new ones.
  *
- * <p>Cells come from locality-sensitive hashing with {@code bits} (12) sign random projections
- * (Charikar 2002), seeded, through a centre fixed per key as the mean of its first {@code warmup}
- * (32) inputs (inputs are non-negative pixels or features, so hyperplanes through the origin would
- * not split them). Bit b of a query's cell is the sign of plane b . (x - centre), computed as
- * whether x's projection b is above the centre's, so a key keeps only its centre's {@code bits}
- * projections (the running mean of its warm-up queries' projections): doubles for inputs up to 64
- * wide (dense Gaussian planes; 112 bytes, where 64 float coordinates took 272), floats for wider
- * ones, whose hyperplanes are very sparse ({@link SparseProjection}). Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits; 16 bits split natural digits so finely that every honest query opened a cell). The statistic is
- * novelty: the share of the key's last {@code window} (200) queries that opened a new cell. Score 0
- * at novelty {@code novelty_low} (0.6), 1 at {@code novelty_high} (0.9), once {@code min_queries}
- * (500) queries are in; against the peers (issue 9), both move up together when the reference
- * plus {@code peer_margin} (0.1) is above {@code novelty_low}. The reference is {@code
- * reference_novelty} if set, else the median over the worker's trusted keys ({@link KeyPopulation},
- * at least {@code min_keys}, 5) of each key's peak window novelty from its second window on; a key
- * is trusted while it is ok and its novelty, judged against the reference as it stands, scores under
- * 0.25 (before {@code min_queries} too), and joins unjudged only while there is no reference. Where
- * every honest query opens a new cell (documents), the peers' reference says so and novelty stops
- * counting; the absolute thresholds stay the floor.
+ * <p>Cells ({@code cells: fixed}, the default since session 25) come from p-stable locality-sensitive
+ * hashing (Datar et al. 2004): {@code bits} (12) seeded random projections of the input (dense
+ * Gaussian planes for inputs up to 64 wide, very sparse ones for wider, {@link SparseProjection}),
+ * each cut into intervals of a fixed width in the data's units, {@code cell_mads} (3) median
+ * absolute deviations of that projection over the trusted keys ({@link #updateFixed}); the
+ * {@code bits} interval indices hashed into 2^bits cells. The widths come from a calibration file
+ * ({@code coverage.cell_widths.W}) or, without one, from the trusted keys' reported spreads, once,
+ * when {@code min_keys} (5) keys have reported (200 rows each); before that there are no cells and
+ * no score. No key places anything: the former sign cells ({@code cells: sign}: the signs of the
+ * projections around the mean of the key's own first {@code warmup} (32) inputs) let 32 blank rows
+ * put every later random row in a few cells ({@code CoverageColdStartTest.blankFirstRowsPlaceTheCentreBypass}).
+ * Visited cells are a bitset of 2^bits bits (512 bytes at 12 bits). The statistic is novelty: the
+ * share of the key's last {@code window} (200) queries that opened a new cell. Score 0 at novelty
+ * {@code novelty_low} (0.6), 1 at {@code novelty_high} (0.9), once {@code min_queries} (500) queries
+ * are in (counted from the key's first cell); against the peers (issue 9), both move up together
+ * when the reference plus {@code peer_margin} (0.1) is above {@code novelty_low}. The reference is
+ * {@code reference_novelty} if set, else a calibration file's, else the median over the worker's
+ * trusted keys ({@link KeyPopulation}, at least {@code min_keys}, 5) of each key's peak window
+ * novelty from its second window on; a key is trusted while it is ok and its novelty, judged
+ * against the reference as it stands, scores under 0.25 (before {@code min_queries} too), and joins
+ * unjudged only while there is no reference. Where every honest query opens a new cell
+ * (documents), the peers' reference says so and novelty stops counting; the absolute thresholds
+ * stay the floor.
  *
- * <p>With no reference at all (no {@code reference_novelty}, no calibration, fewer than {@code
- * min_keys} trusted keys: a fresh or restarted gateway's first rows, a small deployment) the score
- * is 0 and the reason says so: novelty cannot tell random queries from new documents without
- * knowing what this model's honest keys open. A tenant's pool ({@link #pooledOver}) with no
- * tenants' reference uses its worker's key-level one.
- *
- * <p>{@code cells: fixed} (opt-in; {@code sign} by default) counts cells of a fixed size in the
- * data's units instead, with no centre a key could place ({@link #updateFixed}).
+ * <p>With no cells or no reference (no calibration, fewer than {@code min_keys} trusted keys: a
+ * fresh or restarted gateway's first rows, a small deployment) the score is 0 and the reason says
+ * so: novelty cannot tell random queries from new documents without knowing what this model's
+ * honest keys open. The keys that are most of a fresh worker's first keys set both (pinned:
+ * {@code CoverageFixedCellsTest}); a calibration file closes that. A tenant's pool ({@link
+ * #pooledOver}) takes its worker's key-level cells, and with no tenants' reference its key-level
+ * reference.
  */
 public final class CoverageDetector implements Detector<CoverageDetector.State> {
 
@@ -103,7 +108,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         }
 
         private static boolean fixedCells(Params p) {
-            String cells = p.string("cells", "sign");
+            String cells = p.string("cells", "fixed");
             return switch (cells) {
                 case "sign" -> false;
                 case "fixed" -> true;
@@ -158,88 +163,198 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     static final Set<String> CELL_PARAMS = Set.of("bits", "window", "warmup", "seed", "cells", "cell_mads");
 
     /**
-     * {@link #factory(Map)} with the fixed reference {@code calibratedNovelty} ({@code
-     * coverage.reference_novelty} of a calibration file; NaN: none) unless {@code params} set {@code
-     * reference_novelty} themselves or change the cells ({@link #CELL_PARAMS}).
+     * {@link #factory(Map)} with what a calibration file {@code c} (null: none) recorded for the
+     * default cells: its cell widths ({@code coverage.cell_widths.W}, for inputs W wide) and its
+     * fixed reference ({@code coverage.reference_novelty}, unless {@code params} set {@code
+     * reference_novelty} themselves). Neither when {@code params} change the cells ({@link
+     * #CELL_PARAMS}: the file's numbers are of another statistic), except that {@code cells} may
+     * name the file's own kind: a file with widths is of {@code fixed} cells, one without them
+     * (written before them) of {@code sign} cells, whose reference only a policy with {@code cells:
+     * sign} takes.
      */
-    public static Factory factory(Map<String, Object> params, double calibratedNovelty) {
-        if (Double.isNaN(calibratedNovelty)
-                || params.containsKey("reference_novelty")
-                || params.keySet().stream().anyMatch(CELL_PARAMS::contains)) {
+    public static Factory factory(Map<String, Object> params, Calibration c) {
+        Settings s = Settings.from(params);
+        boolean fileFixed = c != null && c.hasCoverageCells();
+        if (c == null
+                || s.fixedCells() != fileFixed
+                || params.keySet().stream().anyMatch(k -> CELL_PARAMS.contains(k) && !k.equals("cells"))) {
             return factory(params);
         }
-        Map<String, Object> withReference = new java.util.HashMap<>(params);
-        withReference.put("reference_novelty", calibratedNovelty);
-        return factory(withReference);
+        Settings calibrated = s;
+        if (!params.containsKey("reference_novelty") && c.hasCoverage()) {
+            Map<String, Object> withReference = new java.util.HashMap<>(params);
+            withReference.put("reference_novelty", c.coverageNovelty());
+            calibrated = Settings.from(withReference);
+        }
+        Settings settings = calibrated;
+        int width = c.coverageCellsWidth();
+        double[] widths = c.coverageCellWidths();
+        if (widths != null && widths.length != settings.bits()) {
+            return factory(params);
+        }
+        return Factory.of(NAME, () -> new CoverageDetector(settings, width, widths));
     }
 
     /**
-     * Recorded keys' peaks ({@link PeakRecorder}, default parameters) and their median, {@code
-     * coverage.reference_novelty} in a calibration file ({@code moat calibrate} with inputs). Not
-     * thread-safe.
+     * What {@code moat calibrate} records for coverage from keys' recorded inputs, with the default
+     * parameters: the fixed cells' widths, as the online cells take them from trusted keys (the
+     * median over keys of each key's mean absolute deviation of each projection, as it last reported
+     * it, every {@code window} inputs), and in those cells each key's peak novelty (the highest of a
+     * full window from its second on, as a trusted key reports it) and their median. Keeps each
+     * key's {@code bits} projections of every input (8 x 12 bytes an input), since the widths must
+     * be known before any cell is: the file is written once, from a recording. Only the input width
+     * most keys sent counts. Not thread-safe.
      */
     public static final class Peaks {
-        private final CoverageDetector detector = new CoverageDetector(Settings.from(Map.of()));
-        private final Map<String, PeakRecorder> keys = new java.util.HashMap<>();
+        private final Settings settings = Settings.from(Map.of());
+        private final CoverageDetector projector = new CoverageDetector(settings);
+        private final Map<String, Recorded> keys = new java.util.LinkedHashMap<>();
+        private Result result;
 
-        /** Adds one recorded input of {@code key}. */
+        /** Adds one recorded input of {@code key} (empty inputs are ignored, as online). */
         public void add(String key, double[] input) {
-            keys.computeIfAbsent(key, k -> new PeakRecorder(detector)).add(input);
+            if (input.length == 0) {
+                return;
+            }
+            result = null;
+            double[] x = projector.projectionOf(input);
+            keys.computeIfAbsent(key, k -> new Recorded(input.length, settings.bits()))
+                    .add(x, input.length);
         }
 
-        /** Keys with a peak (at least {@code warmup} + 2 {@code window} inputs: 432). */
+        /** Keys with a peak (at least 2 {@code window} inputs of the recorded width: 400). */
         public int keys() {
-            return (int)
-                    keys.values().stream().filter(r -> !Double.isNaN(r.peak())).count();
+            return result().peaks.length;
         }
 
-        /** The median of the keys' peaks, NaN with fewer than {@code minKeys} keys with one. */
+        /**
+         * The median of the keys' peaks, NaN with fewer than {@code minKeys} keys with one or with no
+         * cell widths ({@link #cellWidths}).
+         */
         public double median(int minKeys) {
-            double[] p = keys.values().stream()
-                    .mapToDouble(PeakRecorder::peak)
-                    .filter(v -> !Double.isNaN(v))
-                    .sorted()
-                    .toArray();
-            if (p.length == 0 || p.length < minKeys) {
+            double[] p = result().peaks;
+            if (cellWidths(minKeys) == null || p.length == 0 || p.length < minKeys) {
                 return Double.NaN;
             }
             int n = p.length;
             return (n & 1) == 1 ? p[n / 2] : 0.5 * (p[n / 2 - 1] + p[n / 2]);
         }
+
+        /**
+         * The cells' widths (one per projection), null with fewer than {@code minKeys} keys of {@code
+         * window} (200) inputs of the recorded width.
+         */
+        public double[] cellWidths(int minKeys) {
+            Result r = result();
+            return r.widths == null || r.spreadKeys < minKeys ? null : r.widths.clone();
+        }
+
+        /** The input width the cells' widths are for (the one most keys sent), 0 with no inputs. */
+        public int inputWidth() {
+            return result().width;
+        }
+
+        private Result result() {
+            if (result == null) {
+                result = compute();
+            }
+            return result;
+        }
+
+        private record Result(int width, double[] widths, int spreadKeys, double[] peaks) {}
+
+        private Result compute() {
+            Map<Integer, Integer> byWidth = new java.util.HashMap<>();
+            keys.values().forEach(r -> byWidth.merge(r.width, 1, Integer::sum));
+            int width = byWidth.entrySet().stream()
+                    .max(Map.Entry.<Integer, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+                    .map(Map.Entry::getKey)
+                    .orElse(0);
+            int bits = settings.bits();
+            int window = settings.window();
+            java.util.List<float[]> spreads = new java.util.ArrayList<>();
+            for (Recorded r : keys.values()) {
+                if (r.width != width || r.n < window) {
+                    continue;
+                }
+                // the key's running mean and mean absolute deviation as online, its last report's
+                float[] stats = new float[2 * bits];
+                float[] reported = new float[bits];
+                for (int i = 0; i < r.n; i++) {
+                    accumulate(stats, r.rows, i * bits, i + 1, bits);
+                    if ((i + 1) % window == 0) {
+                        System.arraycopy(stats, bits, reported, 0, bits);
+                    }
+                }
+                spreads.add(reported);
+            }
+            if (spreads.isEmpty()) {
+                return new Result(width, null, 0, new double[0]);
+            }
+            double[] widths = new double[bits];
+            double[] column = new double[spreads.size()];
+            for (int b = 0; b < bits; b++) {
+                for (int k = 0; k < column.length; k++) {
+                    column[k] = spreads.get(k)[b];
+                }
+                Arrays.sort(column);
+                // the median the online population takes with equal weights: the smallest value whose
+                // cumulative weight reaches half
+                double median = column[(column.length + 1) / 2 - 1];
+                widths[b] = Math.max(settings.cellMads() * MAD_PER_MEAN_DEVIATION * median, Double.MIN_NORMAL);
+            }
+            CoverageDetector detector = new CoverageDetector(settings, width, widths);
+            double[] x = new double[bits];
+            java.util.List<Double> peaks = new java.util.ArrayList<>();
+            for (Recorded r : keys.values()) {
+                if (r.width != width) {
+                    continue;
+                }
+                State s = detector.newState();
+                double peak = Double.NaN;
+                for (int i = 0; i < r.n; i++) {
+                    System.arraycopy(r.rows, i * bits, x, 0, bits);
+                    detector.updateFixed(s, x, width, 0);
+                    long after = s.queries - settings.warmup();
+                    if (s.novelty != null && s.novelty.full() && after % window == 0 && after >= 2L * window) {
+                        double n = novelty(s);
+                        peak = Double.isNaN(peak) ? n : Math.max(peak, n);
+                    }
+                }
+                if (!Double.isNaN(peak)) {
+                    peaks.add(peak);
+                }
+            }
+            return new Result(
+                    width,
+                    widths,
+                    spreads.size(),
+                    peaks.stream().mapToDouble(Double::doubleValue).sorted().toArray());
+        }
     }
 
-    /**
-     * One recorded key's peak novelty, as a trusted key reports it online: the highest novelty of a
-     * full window from its second on ({@link #update}), NaN before its second window ends ({@code
-     * warmup} + 2 {@code window} inputs, 432 by default). Several keys may share one detector.
-     */
-    static final class PeakRecorder {
-        private static final double[] NO_ANSWER = new double[0];
-        private final CoverageDetector detector;
-        private final State state;
-        private double peak = Double.NaN;
+    /** One recorded key's projections (for {@link Peaks}): {@code bits} doubles an input, of its first width. */
+    private static final class Recorded {
+        final int width;
+        final int bits;
+        double[] rows;
+        int n;
 
-        PeakRecorder(CoverageDetector detector) {
-            this.detector = detector;
-            this.state = detector.newState();
+        Recorded(int width, int bits) {
+            this.width = width;
+            this.bits = bits;
+            this.rows = new double[64 * bits];
         }
 
-        /** Adds one recorded input (empty inputs are ignored, as online). */
-        void add(double[] input) {
-            if (input.length == 0) {
+        void add(double[] x, int inputWidth) {
+            if (inputWidth != width) {
                 return;
             }
-            detector.update(state, input, NO_ANSWER, 0);
-            long after = state.queries - detector.settings.warmup();
-            int window = detector.settings.window();
-            if (state.novelty != null && state.novelty.full() && after % window == 0 && after >= 2L * window) {
-                double n = novelty(state);
-                peak = Double.isNaN(peak) ? n : Math.max(peak, n);
+            if ((n + 1) * bits > rows.length) {
+                rows = Arrays.copyOf(rows, rows.length * 2);
             }
-        }
-
-        double peak() {
-            return peak;
+            System.arraycopy(x, 0, rows, n * bits, bits);
+            n++;
         }
     }
 
@@ -266,12 +381,29 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     private CoverageDetector keys;
 
     public CoverageDetector(Settings settings) {
+        this(settings, 0, null);
+    }
+
+    /**
+     * With {@code cells: fixed} and {@code cellWidths} (one per projection; null: none), the cells of
+     * inputs {@code width} wide have these widths from the first query (a calibration's) instead of
+     * the trusted keys' (see {@link #updateFixed}).
+     */
+    CoverageDetector(Settings settings, int width, double[] cellWidths) {
         this.settings = settings;
         boolean fixed = settings.fixedCells();
         this.spreads =
                 fixed ? new KeyPopulation(1024, settings.bits(), 0L, 3_600_000L, 86_400_000L, PEER_QUANTILE) : null;
         this.spreadSummary = fixed ? new double[settings.bits()] : null;
         this.offsets = fixed ? offsets() : null;
+        if (fixed && cellWidths != null) {
+            if (cellWidths.length != settings.bits()) {
+                throw new IllegalArgumentException(
+                        cellWidths.length + " cell widths (expected bits: " + settings.bits() + ")");
+            }
+            this.widths = cellWidths.clone();
+            this.widthsFor = width;
+        }
     }
 
     @Override
@@ -289,24 +421,14 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         if (input.length == 0) {
             return;
         }
+        if (settings.fixedCells()) {
+            updateFixed(s, projectionOf(input), input.length, now);
+            return;
+        }
         double[] x = input;
         boolean wide = input.length > PROJECT_ABOVE;
         if (wide) {
-            // wide inputs: the cell's hyperplanes are very sparse random ones (Li et al. 2006), applied once:
-            // bit b is sign(p_b . (x - centre)) = sign(p_b . x - p_b . centre), so the key keeps only the
-            // bits projections of its centre and a query costs ~bits * sqrt(d) additions
-            if (projections == null) {
-                projections = new SparseProjection.ByWidth(settings.bits(), settings.seed());
-            }
-            projections.of(input.length).project(input, projected);
-            x = projected;
-        }
-        if (settings.fixedCells()) {
-            if (!wide) {
-                x = project(input, input.length, input.length);
-            }
-            updateFixed(s, x, input.length, now);
-            return;
+            x = projectWide(input);
         }
         s.queries++;
         int bits = settings.bits();
@@ -353,6 +475,27 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             }
         }
         count(s, cell, now);
+    }
+
+    /**
+     * Wide inputs: the cell's hyperplanes are very sparse random ones (Li et al. 2006), applied once:
+     * bit b is sign(p_b . (x - centre)) = sign(p_b . x - p_b . centre), so the key keeps only the bits
+     * projections of its centre and a query costs ~bits * sqrt(d) additions. Into a scratch array.
+     */
+    private double[] projectWide(double[] input) {
+        if (projections == null) {
+            projections = new SparseProjection.ByWidth(settings.bits(), settings.seed());
+        }
+        projections.of(input.length).project(input, projected);
+        return projected;
+    }
+
+    /**
+     * The {@code bits} projections {@code cells: fixed} hashes (into a scratch array): sparse ones for
+     * inputs wider than {@value #PROJECT_ABOVE}, the dense planes drawn for the input's own width else.
+     */
+    double[] projectionOf(double[] input) {
+        return input.length > PROJECT_ABOVE ? projectWide(input) : project(input, input.length, input.length);
     }
 
     /** The cell's novelty into the key's window, and every full window its report to the peers. */
@@ -411,10 +554,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         float[] stats = (float[]) s.centre;
         int n = Math.min(seen(s) + 1, 0xFFFF);
         s.seen = (s.seen & ~0xFFFF) | n;
-        for (int b = 0; b < bits; b++) {
-            float mean = stats[b] += (float) ((x[b] - stats[b]) / n);
-            stats[bits + b] += (float) ((Math.abs(x[b] - mean) - stats[bits + b]) / n);
-        }
+        accumulate(stats, x, 0, n, bits);
         // every window rows (past 65,535, where the count stops, every window cells)
         if (n < 0xFFFF ? n % settings.window() == 0 : s.queries > 0 && s.queries % settings.window() == 0) {
             double[] spread = spreadSummary;
@@ -441,6 +581,17 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         }
         s.queries++;
         count(s, (int) (h & ((1 << bits) - 1)), now);
+    }
+
+    /**
+     * One input's projections {@code x[from..from+bits)} into a key's running means ({@code
+     * stats[0..bits)}) and mean absolute deviations ({@code stats[bits..2 bits)}), its {@code n}th.
+     */
+    static void accumulate(float[] stats, double[] x, int from, int n, int bits) {
+        for (int b = 0; b < bits; b++) {
+            float mean = stats[b] += (float) ((x[from + b] - stats[b]) / n);
+            stats[bits + b] += (float) ((Math.abs(x[from + b] - mean) - stats[bits + b]) / n);
+        }
     }
 
     /** The fixed cells' widths for inputs {@code width} wide, or null while there are none (see {@link #updateFixed}). */
@@ -619,7 +770,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 .append("coverage: ")
                 .append(s.cells)
                 .append(" cells after ")
-                .append(s.queries)
+                // fixed cells count a key's queries from warmup at its first cell: the reason says how many had one
+                .append(settings.fixedCells() ? Math.max(0, s.queries - settings.warmup()) : s.queries)
                 .append(" queries, ");
         Decimals.fixed(b, 100 * novelty(s), 0)
                 .append("% of last ")

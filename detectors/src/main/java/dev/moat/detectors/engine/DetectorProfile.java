@@ -39,7 +39,7 @@ public final class DetectorProfile {
             VolumeDetector.NAME, VolumeDetector::factory,
             BoundaryDetector.NAME, BoundaryDetector::factory,
             OodDetector.NAME, OodDetector::factory,
-            CoverageDetector.NAME, (p, c) -> CoverageDetector.factory(p, c == null ? Double.NaN : c.coverageNovelty()));
+            CoverageDetector.NAME, CoverageDetector::factory);
 
     private final List<Detector.Factory> factories;
     private final TenantProfile tenant;

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * Narrow queries open new cells exactly when the definition says: bit b of a cell is the sign of
+ * {@code cells: sign} (the cells before session 25; {@code fixed} is the default now). Narrow queries open new cells exactly when the definition says: bit b of a cell is the sign of
  * plane b . (x - centre), summed plane by plane over the coordinates in order, with the centre the
  * running mean of the first warmup queries kept coordinate by coordinate as floats (how the detector
  * kept it before it kept only the centre's projections, 272 bytes a key at 64 features). The
@@ -30,7 +30,7 @@ class CoverageCellsTest {
             for (int bits : new int[] {4, 12, 24}) {
                 for (int kind = 0; kind < 4; kind++) {
                     CoverageDetector.Settings settings =
-                            CoverageDetector.Settings.from(Map.of("bits", bits, "min_queries", 1));
+                            CoverageDetector.Settings.from(Map.of("bits", bits, "min_queries", 1, "cells", "sign"));
                     CoverageDetector detector = new CoverageDetector(settings);
                     CoverageDetector.State s = detector.newState();
                     Reference ref = new Reference(settings, dims);

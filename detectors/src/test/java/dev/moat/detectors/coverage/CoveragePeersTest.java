@@ -16,11 +16,21 @@ import org.junit.jupiter.api.Test;
  * {@code coverage} against its trusted peers (one worker's detector, a driven clock, the real digits
  * model's inputs): the peers' reference only ever makes it more lenient than the absolute
  * thresholds, a swarm of random keys cannot raise a reference honest keys have formed, and what a
- * swarm present from the very start gets (pinned).
+ * swarm present from the very start gets (pinned). With {@code cells: sign} (the cells before
+ * session 25), whose reference logic the default {@code fixed} cells share; what the fixed cells'
+ * widths add (learned from the trusted keys, or a calibration's) is tested in {@link
+ * CoverageFixedCellsTest}.
  */
 class CoveragePeersTest {
 
     static final long T0 = 1_800_000_000_000L;
+
+    /** The settings {@code params} with {@code cells: sign}. */
+    static CoverageDetector.Settings signCells(Map<String, Object> params) {
+        Map<String, Object> p = new HashMap<>(params);
+        p.put("cells", "sign");
+        return CoverageDetector.Settings.from(p);
+    }
 
     /** Keys sending one query every 2 s in lock step from {@code start}; returns each key's score at its query {@code at}. */
     static Map<String, Double> drive(
@@ -54,7 +64,7 @@ class CoveragePeersTest {
      * all coverage now has no opinion ({@link #noReferenceNoOpinion}).
      */
     static CoverageDetector absoluteOnly() {
-        return new CoverageDetector(CoverageDetector.Settings.from(Map.of("reference_novelty", 0.0)));
+        return new CoverageDetector(signCells(Map.of("reference_novelty", 0.0)));
     }
 
     /**
@@ -66,7 +76,7 @@ class CoveragePeersTest {
      */
     @Test
     void coverageLoneThiefWithoutReferenceBypass() {
-        CoverageDetector d = new CoverageDetector(CoverageDetector.Settings.from(Map.of()));
+        CoverageDetector d = new CoverageDetector(signCells(Map.of()));
         Map<String, CoverageDetector.State> states = new HashMap<>();
         List<String> keys = new ArrayList<>(names("honest-", 3));
         keys.add("thief");
@@ -98,7 +108,7 @@ class CoveragePeersTest {
     /** No reference: every key, whatever its novelty, scores 0 (one key sending random rows alone). */
     @Test
     void noReferenceNoOpinion() {
-        CoverageDetector d = new CoverageDetector(CoverageDetector.Settings.from(Map.of()));
+        CoverageDetector d = new CoverageDetector(signCells(Map.of()));
         Map<String, Double> alone = drive(d, new HashMap<>(), names("random-", 1), random(5, 1), T0, 1_000, 1_000);
         assertThat(alone.get("random-0")).isZero();
         assertThat(drive(absoluteOnly(), new HashMap<>(), names("random-", 1), random(5, 1), T0, 1_000, 1_000)
@@ -130,7 +140,7 @@ class CoveragePeersTest {
      */
     @Test
     void randomSwarmCannotRaiseAReferenceHonestKeysFormed() {
-        CoverageDetector d = new CoverageDetector(CoverageDetector.Settings.from(Map.of()));
+        CoverageDetector d = new CoverageDetector(signCells(Map.of()));
         Map<String, CoverageDetector.State> states = new HashMap<>();
         List<QuerySource> honest = new ArrayList<>();
         for (int k = 0; k < 6; k++) {
@@ -161,12 +171,12 @@ class CoveragePeersTest {
      */
     @Test
     void coverageColdStartSwarmBypass() {
-        CoverageDetector d = new CoverageDetector(CoverageDetector.Settings.from(Map.of()));
+        CoverageDetector d = new CoverageDetector(signCells(Map.of()));
         Map<String, Double> swarm = drive(d, new HashMap<>(), names("random-", 12), random(500, 12), T0, 600, 500);
         assertThat(d.reference(T0 + 1_200_000L)).isGreaterThan(0.8);
         assertThat(swarm.values()).allMatch(v -> v < 0.5);
 
-        CoverageDetector fixed = new CoverageDetector(CoverageDetector.Settings.from(Map.of("reference_novelty", 0.3)));
+        CoverageDetector fixed = new CoverageDetector(signCells(Map.of("reference_novelty", 0.3)));
         Map<String, Double> flagged =
                 drive(fixed, new HashMap<>(), names("random-", 12), random(500, 12), T0, 600, 500);
         CoverageDetector alone = absoluteOnly();
@@ -187,7 +197,7 @@ class CoveragePeersTest {
      */
     @Test
     void agedMajorityCannotSteerTheReferenceUp() {
-        CoverageDetector d = new CoverageDetector(CoverageDetector.Settings.from(Map.of()));
+        CoverageDetector d = new CoverageDetector(signCells(Map.of()));
         Map<String, CoverageDetector.State> states = new HashMap<>();
         List<String> keys = new ArrayList<>(names("honest-", 6));
         keys.addAll(names("sybil-", 12));
@@ -236,25 +246,46 @@ class CoveragePeersTest {
     }
 
     /**
-     * A calibration file's {@code coverage.reference_novelty} becomes the fixed reference, unless the
-     * policy sets its own or changes the cells it was recorded with (then the number means another
-     * statistic and the reference is learned online).
+     * A calibration file's {@code coverage.cell_widths} and {@code coverage.reference_novelty} become
+     * the cells and the fixed reference from the first query, unless the policy sets its own
+     * reference or changes the cells they were recorded with (then the numbers mean another
+     * statistic and both are learned online); a file without cell widths (written before them) has a
+     * sign-cell reference, which only {@code cells: sign} takes.
      */
     @Test
-    void aCalibratedReferenceAppliesToTheDefaultCellsOnly() {
-        assertThat(((CoverageDetector) CoverageDetector.factory(Map.of(), 0.42).create()).reference(T0))
-                .isEqualTo(0.42);
-        assertThat(((CoverageDetector) CoverageDetector.factory(Map.of("reference_novelty", 0.2), 0.42)
-                                .create())
-                        .reference(T0))
-                .isEqualTo(0.2);
-        assertThat(((CoverageDetector) CoverageDetector.factory(Map.of("bits", 16L), 0.42)
-                                .create())
-                        .reference(T0))
-                .isNaN();
-        assertThat(((CoverageDetector)
-                                CoverageDetector.factory(Map.of(), Double.NaN).create())
-                        .reference(T0))
-                .isNaN();
+    void aCalibratedReferenceAppliesToTheCellsItWasRecordedWith() {
+        double[] widths = new double[12];
+        java.util.Arrays.fill(widths, 2.5);
+        dev.moat.detectors.Calibration signFile =
+                new dev.moat.detectors.Calibration(5, 5_000, null, null, null, null, Double.NaN, Double.NaN, 0.42);
+        dev.moat.detectors.Calibration fixedFile = signFile.withCoverageCells(64, widths);
+        assertThat(reference(Map.of(), fixedFile)).isEqualTo(0.42);
+        assertThat(reference(Map.of("cells", "fixed"), fixedFile)).isEqualTo(0.42);
+        assertThat(reference(Map.of("reference_novelty", 0.2), fixedFile)).isEqualTo(0.2);
+        assertThat(reference(Map.of("bits", 16L), fixedFile)).isNaN();
+        assertThat(reference(Map.of("cell_mads", 4.0), fixedFile)).isNaN();
+        assertThat(reference(Map.of("cells", "sign"), fixedFile)).isNaN();
+        assertThat(reference(Map.of(), signFile)).isNaN();
+        assertThat(reference(Map.of("cells", "sign"), signFile)).isEqualTo(0.42);
+        assertThat(reference(Map.of(), null)).isNaN();
+
+        // the file's widths give the first query of its width a cell; another width, or no file, none yet
+        CoverageDetector calibrated =
+                (CoverageDetector) CoverageDetector.factory(Map.of(), fixedFile).create();
+        CoverageDetector.State s = calibrated.newState();
+        calibrated.update(s, new double[64], new double[0], T0);
+        assertThat(s.cells).isEqualTo(1);
+        CoverageDetector.State narrower = calibrated.newState();
+        calibrated.update(narrower, new double[32], new double[0], T0);
+        assertThat(narrower.cells).isZero();
+        CoverageDetector learning =
+                (CoverageDetector) CoverageDetector.factory(Map.of(), null).create();
+        CoverageDetector.State fresh = learning.newState();
+        learning.update(fresh, new double[64], new double[0], T0);
+        assertThat(fresh.cells).isZero();
+    }
+
+    private static double reference(Map<String, Object> params, dev.moat.detectors.Calibration file) {
+        return ((CoverageDetector) CoverageDetector.factory(params, file).create()).reference(T0);
     }
 }

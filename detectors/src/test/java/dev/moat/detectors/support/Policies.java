@@ -8,13 +8,16 @@ public final class Policies {
     private Policies() {}
 
     /**
+     * {@code coverage}'s parameters: none (the default fixed cells), or {@code cells: sign} with {@code
+     * -Dcoveragecells=sign} (a probe's switch, to compare with the cells before session 25).
+     */
+    static final Map<String, Object> COVERAGE =
+            "sign".equals(System.getProperty("coveragecells")) ? Map.of("cells", "sign") : Map.of();
+
+    /**
      * Every detector, as the examples' policy has them, with the seeded draws fixed ({@code prada}'s
      * step sample, the tenant's, {@code cross_key}'s) and {@code ood}'s parameters as given.
      */
-    /** {@code coverage}'s parameters: none, or {@code cells: fixed} with {@code -Dcoveragecells=fixed} (a probe's switch). */
-    static final Map<String, Object> COVERAGE =
-            "fixed".equals(System.getProperty("coveragecells")) ? Map.of("cells", "fixed") : Map.of();
-
     public static Map<String, Map<String, Object>> every(Map<String, Object> ood) {
         return Map.of(
                 "prada",

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * object per line: {@code {"key": "k1", "time": 1764300000000, "prediction": [0.01, 0.97, ...]}};
  * {@code time} (epoch milliseconds or an ISO-8601 instant) is optional and only needed for the
  * volume reference; {@code input} (the query's input array) is optional and only needed for
- * {@code coverage}'s reference (keys with at least 432 inputs) and, for inputs at most 63 wide, {@code
+ * {@code coverage}'s cell widths (keys with at least 200 inputs) and reference (400) and, for inputs at most 63 wide, {@code
  * ood}'s spread reference (keys with at least 256 inputs: their rows and their spread statistic, see
  * {@code ood.SpreadRecording}); other fields are ignored. Exit 0 with a summary, or 2
  * naming {@code FILE:LINE} and what was expected.
@@ -123,7 +123,11 @@ final class CalibrateCommand implements Callable<Integer> {
             return fail(in + ": cannot be read: " + e.getMessage());
         }
         try {
-            Calibration c = spread.applyTo(recorder.build(minKeys).withCoverageNovelty(peaks.median(minKeys)), minKeys);
+            Calibration c = spread.applyTo(
+                    recorder.build(minKeys)
+                            .withCoverageNovelty(peaks.median(minKeys))
+                            .withCoverageCells(peaks.inputWidth(), peaks.cellWidths(minKeys)),
+                    minKeys);
             c.write(out, "from " + in.getFileName() + ", " + lines + " answers, written " + Instant.now());
             System.out.printf(
                     "wrote %s: %d keys, %d answers%s%s%s%n",
@@ -134,10 +138,15 @@ final class CalibrateCommand implements Callable<Integer> {
                     c.hasCoverage()
                             ? String.format(
                                     java.util.Locale.ROOT,
-                                    " (coverage reference novelty %.2f from %d keys)",
+                                    " (coverage cells of %d inputs, reference novelty %.2f from %d keys)",
+                                    peaks.inputWidth(),
                                     c.coverageNovelty(),
                                     peaks.keys())
-                            : " (no coverage reference: " + peaks.keys() + " of " + minKeys + " keys with 432 inputs)",
+                            : c.hasCoverageCells()
+                                    ? " (coverage cells of " + peaks.inputWidth() + " inputs; no reference novelty: "
+                                            + peaks.keys() + " of " + minKeys + " keys with 400 inputs)"
+                                    : " (no coverage reference: fewer than " + minKeys
+                                            + " keys with 200 inputs of one width)",
                     c.hasSpread()
                             ? String.format(
                                     java.util.Locale.ROOT,

@@ -54,9 +54,11 @@ class CalibrateCommandTest {
     }
 
     /**
-     * With each query's input recorded, the file also gives {@code coverage} its reference: the
-     * median of the keys' peak novelty (keys with 432 inputs), so a fresh gateway's coverage has one
-     * from its first query. The digits' honest keys: about 0.4 (what their online reference is).
+     * With each query's input recorded, the file also gives {@code coverage} its cells and its
+     * reference: the cells' widths from the keys' spreads (keys with 200 inputs) and the median of
+     * the keys' peak novelty in them (keys with 400 inputs), so a fresh gateway's coverage has both
+     * from its first query and no key can set them. The digits' honest keys: about 0.4 (what their
+     * online reference is).
      */
     @Test
     void aRecordingWithInputsGivesCoverageItsReference(@TempDir Path dir) throws Exception {
@@ -64,19 +66,26 @@ class CalibrateCommandTest {
         DigitsModel model = DigitsModel.get();
         for (int k = 0; k < 6; k++) {
             HonestClient c = new HonestClient(200 + k);
-            for (int i = 0; i < (k == 5 ? 400 : 600); i++) {
+            for (int i = 0; i < (k == 5 ? 399 : 600); i++) {
                 double[] x = c.next();
                 jsonl.append(line(k, x, model.predict(x)));
             }
         }
         Calibrated run = calibrate(dir, jsonl);
         assertThat(run.code()).isZero();
-        // k5 sent 400 inputs, under the 432 a peak needs: five keys give the reference
-        assertThat(run.stdout()).contains("from 5 keys");
+        // k5 sent 399 inputs, under the 400 a peak needs: five keys give the reference, six the widths
+        assertThat(run.stdout())
+                .contains("coverage cells of 64 inputs, reference novelty")
+                .contains("from 5 keys");
         Calibration c = Calibration.read(run.out());
         assertThat(c.hasCoverage()).isTrue();
         assertThat(c.coverageNovelty()).isBetween(0.3, 0.5);
-        assertThat(Files.readString(run.out())).contains("coverage.reference_novelty = ");
+        assertThat(c.coverageCellsWidth()).isEqualTo(64);
+        assertThat(c.coverageCellWidths()).hasSize(12);
+        assertThat(Arrays.stream(c.coverageCellWidths()).min().orElseThrow()).isPositive();
+        assertThat(Files.readString(run.out()))
+                .contains("coverage.reference_novelty = ")
+                .contains("coverage.cell_widths.64 = ");
     }
 
     /**
@@ -178,6 +187,19 @@ class CalibrateCommandTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(
                         f + ":3:1: coverage.reference_novelty: \"1.5\" (expected: a number in [0.0, 1.0])");
+
+        Files.writeString(f, "format = moat-calibration-1\ncoverage.cell_widths.64 = 1,2,3\n");
+        assertThatThrownBy(() -> Calibration.read(f))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(f + ":2:1: coverage.cell_widths.64: 3 widths (expected 4 to 24");
+        Files.writeString(f, "format = moat-calibration-1\ncoverage.cell_widths.64 = 1,2,3,-4\n");
+        assertThatThrownBy(() -> Calibration.read(f))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(f + ":2:1: coverage.cell_widths.64: \"-4\" (expected: a number in");
+        Files.writeString(f, "format = moat-calibration-1\ncoverage.cell_widths.x = 1,2,3,4\n");
+        assertThatThrownBy(() -> Calibration.read(f))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(f + ":2:1: coverage.cell_widths.x: input width (expected");
     }
 
     /** One recorded line: key {@code k}'s input and the model's answer. */
