@@ -123,8 +123,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
          * The centre's {@code bits} projections: the running mean of the first warmup queries'
          * projections (floats for wide inputs, which are projected sparsely; doubles for narrow
          * ones, projected on the dense planes), what every later query's projections are compared
-         * with. Null before the first query. With {@code cells: fixed}: a float array of each
-         * projection's running mean and then its mean absolute deviation ({@link #updateFixed}).
+         * with. Null before the first query. With {@code cells: fixed}: until the key's first cell, a
+         * float array of each projection's running mean and then its mean absolute deviation ({@link
+         * #updateFixed}); null from then on (and never allocated where a calibration gives the widths).
          */
         Object centre;
 
@@ -401,8 +402,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 throw new IllegalArgumentException(
                         cellWidths.length + " cell widths (expected bits: " + settings.bits() + ")");
             }
-            this.widths = cellWidths.clone();
-            this.widthsFor = width;
+            setWidths(width, cellWidths.clone());
         }
     }
 
@@ -548,36 +548,42 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      */
     private void updateFixed(State s, double[] x, int width, long now) {
         int bits = settings.bits();
-        if (s.centre == null) {
-            s.centre = new float[2 * bits];
-        }
-        float[] stats = (float[]) s.centre;
-        int n = Math.min(seen(s) + 1, 0xFFFF);
-        s.seen = (s.seen & ~0xFFFF) | n;
-        accumulate(stats, x, 0, n, bits);
-        // every window rows (past 65,535, where the count stops, every window cells)
-        if (n < 0xFFFF ? n % settings.window() == 0 : s.queries > 0 && s.queries % settings.window() == 0) {
-            double[] spread = spreadSummary;
-            for (int b = 0; b < bits; b++) {
-                spread[b] = stats[bits + b];
+        double[] scale = cellScales(width, now);
+        if (scale == null) {
+            // no widths yet: the key's spreads, which only matter until the widths are known (then never again)
+            if (s.centre == null) {
+                s.centre = new float[2 * bits];
             }
-            if (!s.keyNotOk && spreadWidth != width) {
-                spreadWidth = spreadWidth == -1 ? width : -2;
+            float[] stats = (float[]) s.centre;
+            int n = Math.min(seen(s) + 1, 0xFFFF);
+            s.seen = (s.seen & ~0xFFFF) | n;
+            accumulate(stats, x, 0, n, bits);
+            // every window rows (s.queries counts them until the first cell)
+            if (++s.queries % settings.window() == 0) {
+                double[] spread = spreadSummary;
+                for (int b = 0; b < bits; b++) {
+                    spread[b] = stats[bits + b];
+                }
+                if (!s.keyNotOk && spreadWidth != width) {
+                    spreadWidth = spreadWidth == -1 ? width : -2;
+                }
+                s.spreadSlot = spreads.report(s.spreadSlot, s, spread, !s.keyNotOk, now);
             }
-            s.spreadSlot = spreads.report(s.spreadSlot, s, spread, !s.keyNotOk, now);
-        }
-        double[] w = cellWidths(width, now);
-        if (w == null) {
-            return;
+            scale = cellScales(width, now);
+            if (scale == null) {
+                return;
+            }
         }
         long h = 0x9E3779B97F4A7C15L;
         for (int b = 0; b < bits; b++) {
-            long k = (long) Math.floor(x[b] / w[b] + offsets[b]);
+            long k = (long) Math.floor(x[b] * scale[b] + offsets[b]);
             h = (h ^ k) * 0xBF58476D1CE4E5B9L;
             h ^= h >>> 31;
         }
         if (s.visited == null) {
+            // the key's first cell: its queries count from here, and its spreads are no longer needed
             s.queries = settings.warmup();
+            s.centre = null;
         }
         s.queries++;
         count(s, (int) (h & ((1 << bits) - 1)), now);
@@ -594,10 +600,14 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         }
     }
 
-    /** The fixed cells' widths for inputs {@code width} wide, or null while there are none (see {@link #updateFixed}). */
-    private double[] cellWidths(int width, long now) {
+    /**
+     * The fixed cells' inverse widths for inputs {@code width} wide (a multiplication per projection
+     * where a division cost about ten times as much), or null while there are none (see {@link
+     * #updateFixed}).
+     */
+    private double[] cellScales(int width, long now) {
         if (keys != null && keys.spreads != null) {
-            return keys.cellWidths(width, now);
+            return keys.cellScales(width, now);
         }
         if (widths == null && spreadWidth == width && spreads.activeKeys(now) >= settings.minKeys()) {
             double[] w = new double[settings.bits()];
@@ -606,10 +616,18 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 w[b] = Math.max(
                         settings.cellMads() * MAD_PER_MEAN_DEVIATION * spreads.median(b, now), Double.MIN_NORMAL);
             }
-            widths = w;
-            widthsFor = width;
+            setWidths(width, w);
         }
-        return widths != null && widthsFor == width ? widths : null;
+        return scales != null && widthsFor == width ? scales : null;
+    }
+
+    private void setWidths(int width, double[] w) {
+        widths = w;
+        widthsFor = width;
+        scales = new double[w.length];
+        for (int b = 0; b < w.length; b++) {
+            scales[b] = 1 / w[b];
+        }
     }
 
     static final double MAD_PER_MEAN_DEVIATION = 0.845;
@@ -622,6 +640,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     private int spreadWidth = -1;
 
     private double[] widths;
+    /** 1 / {@link #widths}. */
+    private double[] scales;
+
     private int widthsFor;
     private final double[] offsets;
 
@@ -771,7 +792,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 .append(s.cells)
                 .append(" cells after ")
                 // fixed cells count a key's queries from warmup at its first cell: the reason says how many had one
-                .append(settings.fixedCells() ? Math.max(0, s.queries - settings.warmup()) : s.queries)
+                .append(settings.fixedCells() ? (s.visited == null ? 0 : s.queries - settings.warmup()) : s.queries)
                 .append(" queries, ");
         Decimals.fixed(b, 100 * novelty(s), 0)
                 .append("% of last ")
