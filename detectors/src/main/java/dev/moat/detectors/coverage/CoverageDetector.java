@@ -393,8 +393,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     CoverageDetector(Settings settings, int width, double[] cellWidths) {
         this.settings = settings;
         boolean fixed = settings.fixedCells();
-        this.spreads =
-                fixed ? new KeyPopulation(1024, settings.bits(), 0L, 3_600_000L, 86_400_000L, PEER_QUANTILE) : null;
+        this.byWidth = fixed ? new java.util.HashMap<>() : null;
         this.spreadSummary = fixed ? new double[settings.bits()] : null;
         this.offsets = fixed ? offsets() : null;
         if (fixed && cellWidths != null) {
@@ -402,7 +401,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 throw new IllegalArgumentException(
                         cellWidths.length + " cell widths (expected bits: " + settings.bits() + ")");
             }
-            setWidths(width, cellWidths.clone());
+            cellsOf(width).setWidths(cellWidths.clone());
         }
     }
 
@@ -550,24 +549,34 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         int bits = settings.bits();
         double[] scale = cellScales(width, now);
         if (scale == null) {
-            // no widths yet: the key's spreads, which only matter until the widths are known (then never again)
-            if (s.centre == null) {
-                s.centre = new float[2 * bits];
-            }
-            float[] stats = (float[]) s.centre;
-            int n = Math.min(seen(s) + 1, 0xFFFF);
-            s.seen = (s.seen & ~0xFFFF) | n;
-            accumulate(stats, x, 0, n, bits);
-            // every window rows (s.queries counts them until the first cell)
-            if (++s.queries % settings.window() == 0) {
-                double[] spread = spreadSummary;
-                for (int b = 0; b < bits; b++) {
-                    spread[b] = stats[bits + b];
+            // no widths for this width yet: until its first cell the key reports the spreads of the rows of its
+            // first width (so a key's report is of one width), which only matter until the widths are known
+            if (s.visited == null && width <= 0xFFFF) {
+                int own = s.seen >>> 16;
+                if (own == 0) {
+                    own = width;
+                    s.seen = width << 16;
                 }
-                if (!s.keyNotOk && spreadWidth != width) {
-                    spreadWidth = spreadWidth == -1 ? width : -2;
+                if (own == width) {
+                    if (s.centre == null) {
+                        s.centre = new float[2 * bits];
+                    }
+                    float[] stats = (float[]) s.centre;
+                    int n = Math.min(seen(s) + 1, 0xFFFF);
+                    s.seen = (s.seen & ~0xFFFF) | n;
+                    accumulate(stats, x, 0, n, bits);
+                    // every window rows (s.queries counts them until the first cell)
+                    if (++s.queries % settings.window() == 0) {
+                        double[] spread = spreadSummary;
+                        for (int b = 0; b < bits; b++) {
+                            spread[b] = stats[bits + b];
+                        }
+                        WidthCells cells = cellsOf(width);
+                        if (cells != null) {
+                            s.spreadSlot = cells.spreads.report(s.spreadSlot, s, spread, !s.keyNotOk, now);
+                        }
+                    }
                 }
-                s.spreadSlot = spreads.report(s.spreadSlot, s, spread, !s.keyNotOk, now);
             }
             scale = cellScales(width, now);
             if (scale == null) {
@@ -606,44 +615,71 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      * #updateFixed}).
      */
     private double[] cellScales(int width, long now) {
-        if (keys != null && keys.spreads != null) {
+        if (keys != null && keys.byWidth != null) {
             return keys.cellScales(width, now);
         }
-        if (widths == null && spreadWidth == width && spreads.activeKeys(now) >= settings.minKeys()) {
+        WidthCells cells = width == lastWidth ? lastCells : cellsOf(width);
+        if (cells == null) {
+            return null;
+        }
+        lastWidth = width;
+        lastCells = cells;
+        if (cells.scales == null && cells.spreads.activeKeys(now) >= settings.minKeys()) {
             double[] w = new double[settings.bits()];
             for (int b = 0; b < w.length; b++) {
                 // the median absolute deviation of a normal variable is 0.845 of its mean absolute deviation
                 w[b] = Math.max(
-                        settings.cellMads() * MAD_PER_MEAN_DEVIATION * spreads.median(b, now), Double.MIN_NORMAL);
+                        settings.cellMads() * MAD_PER_MEAN_DEVIATION * cells.spreads.median(b, now), Double.MIN_NORMAL);
             }
-            setWidths(width, w);
+            cells.setWidths(w);
         }
-        return scales != null && widthsFor == width ? scales : null;
+        return cells.scales;
     }
 
-    private void setWidths(int width, double[] w) {
-        widths = w;
-        widthsFor = width;
-        scales = new double[w.length];
-        for (int b = 0; b < w.length; b++) {
-            scales[b] = 1 / w[b];
+    /** The cells of inputs {@code width} wide, made on first use; null past {@link #MAX_WIDTHS} widths. */
+    private WidthCells cellsOf(int width) {
+        WidthCells cells = byWidth.get(width);
+        if (cells == null && byWidth.size() < MAX_WIDTHS) {
+            cells = new WidthCells(settings.bits());
+            byWidth.put(width, cells);
+        }
+        return cells;
+    }
+
+    /** Input widths with cells of their own, at most (a policy's models; more get no cells, so no key can grow the map). */
+    static final int MAX_WIDTHS = 16;
+
+    /**
+     * With {@code cells: fixed}, for one input width: the trusted keys' spreads of each projection,
+     * and once {@code min_keys} have reported, their medians' cell widths (fixed from then on).
+     */
+    private static final class WidthCells {
+        final KeyPopulation spreads;
+        /** 1 / the widths: a multiplication per projection where a division cost about ten times as much. */
+        double[] scales;
+
+        WidthCells(int bits) {
+            spreads = new KeyPopulation(1024, bits, 0L, 3_600_000L, 86_400_000L, PEER_QUANTILE);
+        }
+
+        void setWidths(double[] w) {
+            scales = new double[w.length];
+            for (int b = 0; b < w.length; b++) {
+                scales[b] = 1 / w[b];
+            }
         }
     }
 
     static final double MAD_PER_MEAN_DEVIATION = 0.845;
 
-    /** With {@code cells: fixed}: the trusted keys' spreads of each projection, their median the cells' widths. */
-    private final KeyPopulation spreads;
+    /** With {@code cells: fixed}: per input width, the trusted keys' spreads and the cells' widths; null with signs. */
+    private final Map<Integer, WidthCells> byWidth;
 
+    /** The last width looked up in {@link #byWidth}, and its cells (one policy's inputs are mostly of one width). */
+    private int lastWidth = -1;
+
+    private WidthCells lastCells;
     private final double[] spreadSummary;
-    /** The input width the reported spreads are for; -1 before the first, -2 once widths mixed. */
-    private int spreadWidth = -1;
-
-    private double[] widths;
-    /** 1 / {@link #widths}. */
-    private double[] scales;
-
-    private int widthsFor;
     private final double[] offsets;
 
     private double[] offsets() {
@@ -802,9 +838,10 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         double ref = Double.isNaN(own) ? borrowedReference(timeMillis) : own;
         if (settings.fixedCells() && s.visited == null) {
             // no cells before the trusted keys' spreads give their width (a pool: its keys', when they have them)
-            KeyPopulation from = keys != null && keys.spreads != null ? keys.spreads : spreads;
+            CoverageDetector from = keys != null && keys.byWidth != null ? keys : this;
+            WidthCells cells = from.byWidth.get(s.seen >>> 16);
             b.append(" (no cell width yet: ")
-                    .append(from.activeKeys(timeMillis))
+                    .append(cells == null ? 0 : cells.spreads.activeKeys(timeMillis))
                     .append(" of ")
                     .append(settings.minKeys())
                     .append(" trusted keys' spreads)");

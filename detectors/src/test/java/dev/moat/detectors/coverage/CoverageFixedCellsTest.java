@@ -131,6 +131,49 @@ class CoverageFixedCellsTest {
         return scores;
     }
 
+    /**
+     * Was a bypass (found and closed in session 25): the first fixed cells learned one set of widths
+     * per worker and stopped learning for good once keys of two input widths had reported, so one
+     * key sending 200 rows of another width (a second model behind the same policy, or a thief's
+     * padded rows) before the widths formed left the worker without cells, and random keys were
+     * never flagged. Now every input width has its own trusted keys' spreads and widths (up to
+     * {@value CoverageDetector#MAX_WIDTHS} widths), and a key reports only rows of its first width: the
+     * random keys an hour later are flagged at 500 as without the other key, and keys of the other
+     * width get cells of their own.
+     */
+    @Test
+    void anotherWidthBlindsTheCellsBypass() {
+        CoverageDetector d = fixedCells();
+        Map<String, CoverageDetector.State> states = new HashMap<>();
+        List<QuerySource> first = honest(60, 5);
+        first.add(halves(new HonestClient(66)));
+        drive(d, states, names("first-", 6), first, T0, 1_800, -1);
+        Map<String, Double> scores = drive(d, states, names("late-", 4), random(950, 4), T0 + 3_600_000L, 600, 500);
+        System.out.printf("coverage fixed cells beside a key of another width: late random keys %s%n", scores);
+        assertThat(scores.values()).allMatch(v -> v >= 0.5);
+
+        // five customers of a 32-wide model behind the same policy: that width gets its own cells
+        List<QuerySource> narrow = new ArrayList<>();
+        for (int k = 0; k < 5; k++) {
+            narrow.add(halves(new HonestClient(70 + k)));
+        }
+        drive(d, states, names("narrow-", 5), narrow, T0 + 5_000_000L, 600, -1);
+        assertThat(states.get("narrow-0").cells).isPositive();
+    }
+
+    /** The first 32 of each natural 64-pixel row: another model's input width. */
+    static QuerySource halves(QuerySource natural) {
+        return new QuerySource() {
+            public double[] next() {
+                return java.util.Arrays.copyOf(natural.next(), 32);
+            }
+
+            public String name() {
+                return "halves";
+            }
+        };
+    }
+
     /** Natural rows, every other one replaced by a blank (all 0) or saturated (all 16) image. */
     static QuerySource widening(QuerySource natural, long seed) {
         SplittableRandom coin = new SplittableRandom(seed);
