@@ -535,15 +535,19 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      * hashing, Datar et al. 2004; {@code u_b} seeded in [0, 1)), the {@code bits} integers hashed into
      * 2^bits cells, with {@code w_b} = {@code cell_mads} (3) median absolute deviations of projection b,
      * the median over the trusted keys of each key's own (reported every {@code window} queries,
-     * estimated as 0.845 times its mean absolute deviation), fixed once {@code min_keys} keys count
-     * (for one input width; a tenant's pool takes its keys'). Cells of a fixed size in the data's
+     * estimated as 0.845 times its mean absolute deviation), fixed once {@code min_keys} keys count,
+     * or a calibration's; each input width its own (up to {@value #MAX_WIDTHS}; a key reports only
+     * rows of its first width, so one key of another width cannot stop the cells forming, and
+     * {@code CoverageFixedCellsTest.anotherWidthBlindsTheCellsBypass} shows it did); a tenant's pool
+     * takes its keys'. Cells of a fixed size in the data's
      * units: no centre for a key to place, where signs around the mean of a key's first 32 inputs
      * let 32 blank rows put every later random row in a few cells
      * ({@code CoverageColdStartTest.blankFirstRowsPlaceTheCentreBypass}). Before the width is known
      * there are no cells and no score, and a key's queries count from its first cell ({@code
      * s.queries} starts at {@code warmup} then, so {@code min_queries} and the reports keep their
-     * meaning). State: the {@code centre} array holds each projection's running mean and mean
-     * absolute deviation (2 x bits floats).
+     * meaning). State: until its first cell, the {@code centre} array holds each projection's
+     * running mean and mean absolute deviation (2 x bits floats) and {@code seen} the key's first
+     * width (above its count); dropped at its first cell.
      */
     private void updateFixed(State s, double[] x, int width, long now) {
         int bits = settings.bits();
