@@ -109,16 +109,21 @@ class AttackersIT {
                     gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
                 }
             }
-            System.out.printf("attack %s: blocked after %d queries%n", attack, blockedAt);
             StringBuilder verdicts = new StringBuilder();
+            java.util.Set<String> firing = new java.util.TreeSet<>();
             for (String k : thief instanceof SybilSplit
                     ? java.util.List.of("evil-sybil-0", "evil-sybil-1", "evil-sybil-2", "evil-sybil-3", "evil-sybil-4")
                     : java.util.List.of("alice")) {
-                verdicts.append('\n')
-                        .append(k)
-                        .append(": ")
-                        .append(gw.server.defences().engine().verdict(k));
+                dev.moat.detectors.Verdict v = gw.server.defences().engine().verdict(k);
+                verdicts.append('\n').append(k).append(": ").append(v);
+                v.scores().forEach((d, sc) -> {
+                    if (sc.score() >= 0.5) {
+                        firing.add(d);
+                    }
+                });
             }
+            System.out.printf(
+                    "attack %s: blocked after %d queries (scoring 0.5 or more: %s)%n", attack, blockedAt, firing);
             assertThat(blockedAt)
                     .as("%s blocked within %d queries%s", attack, BUDGET, verdicts)
                     .isPositive();

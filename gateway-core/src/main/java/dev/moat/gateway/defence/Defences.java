@@ -162,6 +162,14 @@ public final class Defences implements Enforcement, AutoCloseable {
                     value = dev.moat.detectors.Calibration.read(file);
                     path = file;
                     modified = m;
+                    if (value.hasCoverage() && !value.hasCoverageCells()) {
+                        // a file written before session 25: its coverage line is of the former sign cells
+                        LOG.warn(
+                                "detection.calibration: {} has coverage.reference_novelty but no coverage.cell_widths"
+                                        + " (written before they were recorded): coverage's default fixed cells learn"
+                                        + " their widths and reference online; run moat calibrate again to fix them",
+                                file);
+                    }
                 }
                 return value;
             } catch (java.io.IOException e) {
