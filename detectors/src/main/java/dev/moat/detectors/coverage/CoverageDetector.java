@@ -401,7 +401,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 throw new IllegalArgumentException(
                         cellWidths.length + " cell widths (expected bits: " + settings.bits() + ")");
             }
-            cellsOf(width).setWidths(cellWidths.clone());
+            cellsOf(width, 0).setWidths(cellWidths.clone());
         }
     }
 
@@ -538,7 +538,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      * estimated as 0.845 times its mean absolute deviation), fixed once {@code min_keys} keys count,
      * or a calibration's; each input width its own (up to {@value #MAX_WIDTHS}; a key reports only
      * rows of its first width, so one key of another width cannot stop the cells forming, and
-     * {@code CoverageFixedCellsTest.anotherWidthBlindsTheCellsBypass} shows it did); a tenant's pool
+     * {@code CoverageFixedCellsTest.anotherWidthBlindsTheCellsBypass} shows it did; a width is kept
+     * from a key's first report of it, and keys of many widths cannot crowd it out, {@link
+     * #cellsOf}); a tenant's pool
      * takes its keys'. Cells of a fixed size in the data's
      * units: no centre for a key to place, where signs around the mean of a key's first 32 inputs
      * let 32 blank rows put every later random row in a few cells
@@ -575,7 +577,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                         for (int b = 0; b < bits; b++) {
                             spread[b] = stats[bits + b];
                         }
-                        WidthCells cells = cellsOf(width);
+                        WidthCells cells = cellsOf(width, now);
                         if (cells != null) {
                             s.spreadSlot = cells.spreads.report(s.spreadSlot, s, spread, !s.keyNotOk, now);
                         }
@@ -622,7 +624,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         if (keys != null && keys.byWidth != null) {
             return keys.cellScales(width, now);
         }
-        WidthCells cells = width == lastWidth ? lastCells : cellsOf(width);
+        WidthCells cells = width == lastWidth ? lastCells : byWidth.get(width);
         if (cells == null) {
             return null;
         }
@@ -640,17 +642,39 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         return cells.scales;
     }
 
-    /** The cells of inputs {@code width} wide, made on first use; null past {@link #MAX_WIDTHS} widths. */
-    private WidthCells cellsOf(int width) {
+    /**
+     * The cells of inputs {@code width} wide, made at a key's first report of that width. Past {@link
+     * #MAX_WIDTHS} widths a new one replaces the width without cells yet that the fewest trusted keys
+     * report (an entry with cells is never replaced), so keys sending rows of many widths cannot
+     * crowd out a width several honest keys report; null when every width has cells.
+     */
+    private WidthCells cellsOf(int width, long now) {
         WidthCells cells = byWidth.get(width);
-        if (cells == null && byWidth.size() < MAX_WIDTHS) {
+        if (cells == null) {
+            if (byWidth.size() >= MAX_WIDTHS) {
+                Integer fewest = null;
+                int least = Integer.MAX_VALUE;
+                for (Map.Entry<Integer, WidthCells> e : byWidth.entrySet()) {
+                    int active = e.getValue().spreads.activeKeys(now);
+                    if (e.getValue().scales == null && active < least) {
+                        least = active;
+                        fewest = e.getKey();
+                    }
+                }
+                if (fewest == null) {
+                    return null;
+                }
+                byWidth.remove(fewest);
+                lastWidth = -1;
+                lastCells = null;
+            }
             cells = new WidthCells(settings.bits());
             byWidth.put(width, cells);
         }
         return cells;
     }
 
-    /** Input widths with cells of their own, at most (a policy's models; more get no cells, so no key can grow the map). */
+    /** Input widths with cells of their own, at most (a policy's models; the map stays bounded whatever keys send). */
     static final int MAX_WIDTHS = 16;
 
     /**

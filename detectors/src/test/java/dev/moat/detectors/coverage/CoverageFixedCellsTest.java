@@ -161,6 +161,43 @@ class CoverageFixedCellsTest {
         assertThat(states.get("narrow-0").cells).isPositive();
     }
 
+    /**
+     * Keys sending rows of many widths cannot crowd out the model's: at most {@value
+     * CoverageDetector#MAX_WIDTHS} widths keep spreads, a width is kept from a key's first report of
+     * it (not from its first row), and past the bound a new width replaces the one without cells that
+     * the fewest trusted keys report. Twenty keys, each sending 300 random rows of its own width
+     * (10-29 inputs), come first; then five honest keys of the model's 64 form its cells, and random
+     * keys an hour later are flagged at 500 as without the twenty.
+     */
+    @Test
+    void manyWidthsCannotCrowdOutTheModelsCellsBypass() {
+        CoverageDetector d = fixedCells();
+        Map<String, CoverageDetector.State> states = new HashMap<>();
+        for (int k = 0; k < 20; k++) {
+            int width = 10 + k;
+            SplittableRandom r = new SplittableRandom(5_000 + k);
+            QuerySource odd = new QuerySource() {
+                public double[] next() {
+                    double[] x = new double[width];
+                    for (int j = 0; j < width; j++) {
+                        x[j] = r.nextDouble(0, 16);
+                    }
+                    return x;
+                }
+
+                public String name() {
+                    return "odd-width";
+                }
+            };
+            drive(d, states, List.of("odd-" + k), List.of(odd), T0 + k * 1_000L, 300, -1);
+        }
+        drive(d, states, names("first-", 5), honest(60, 5), T0 + 700_000L, 1_800, -1);
+        Map<String, Double> scores =
+                drive(d, states, names("late-", 4), random(950, 4), T0 + 700_000L + 3_600_000L, 600, 500);
+        System.out.printf("coverage fixed cells after twenty keys of other widths: late random keys %s%n", scores);
+        assertThat(scores.values()).allMatch(v -> v >= 0.5);
+    }
+
     /** The first 32 of each natural 64-pixel row: another model's input width. */
     static QuerySource halves(QuerySource natural) {
         return new QuerySource() {
