@@ -37,17 +37,9 @@ class CalibrationFileIT {
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
         logger.addAppender(appender);
-        try (Gateway gw =
-                Gateway.start(Gateway.common("\"1000/1m\"") + """
-                upstreams:
-                  tf: {url: "${UPSTREAM}", protocol: tfserving}
-                routes:
-                  - {path_prefix: /v1/models/digits, upstream: tf, policy: guarded}
-                policies:
-                  guarded:
-                    detectors: {ood: {}, coverage: {}}
-                detection: {calibration: "%s"}
-                """.formatted(file), URI.create("http://127.0.0.1:9"))) {
+        try (Gateway gw = Gateway.start(
+                Gateway.common("\"1000/1m\"") + Gateway.GUARDED_DIGITS + "detection: {calibration: \"" + file + "\"}\n",
+                URI.create("http://127.0.0.1:9"))) {
             return appender.list.stream()
                     .filter(e -> e.getLevel() == Level.WARN)
                     .map(ILoggingEvent::getFormattedMessage)

@@ -107,6 +107,23 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             return s;
         }
 
+        /** These settings with the fixed reference {@code novelty} (a calibration's, checked in [0, 1] when read). */
+        Settings withReferenceNovelty(double novelty) {
+            return new Settings(
+                    bits,
+                    window,
+                    minQueries,
+                    warmup,
+                    noveltyLow,
+                    noveltyHigh,
+                    seed,
+                    novelty,
+                    minKeys,
+                    peerMargin,
+                    fixedCells,
+                    cellMads);
+        }
+
         private static boolean fixedCells(Params p) {
             String cells = p.string("cells", "fixed");
             return switch (cells) {
@@ -181,13 +198,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 || params.keySet().stream().anyMatch(k -> CELL_PARAMS.contains(k) && !k.equals("cells"))) {
             return factory(params);
         }
-        Settings calibrated = s;
-        if (!params.containsKey("reference_novelty") && c.hasCoverage()) {
-            Map<String, Object> withReference = new java.util.HashMap<>(params);
-            withReference.put("reference_novelty", c.coverageNovelty());
-            calibrated = Settings.from(withReference);
-        }
-        Settings settings = calibrated;
+        Settings settings = params.containsKey("reference_novelty") || !c.hasCoverage()
+                ? s
+                : s.withReferenceNovelty(c.coverageNovelty());
         int width = c.coverageCellsWidth();
         double[] widths = c.coverageCellWidths();
         if (widths != null && widths.length != settings.bits()) {
@@ -624,12 +637,13 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         if (keys != null && keys.byWidth != null) {
             return keys.cellScales(width, now);
         }
+        // the last width's cells, or that it has none yet (no map lookup, no boxed width, per event)
         WidthCells cells = width == lastWidth ? lastCells : byWidth.get(width);
+        lastWidth = width;
+        lastCells = cells;
         if (cells == null) {
             return null;
         }
-        lastWidth = width;
-        lastCells = cells;
         if (cells.scales == null && cells.spreads.activeKeys(now) >= settings.minKeys()) {
             double[] w = new double[settings.bits()];
             for (int b = 0; b < w.length; b++) {
@@ -670,6 +684,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             }
             cells = new WidthCells(settings.bits());
             byWidth.put(width, cells);
+            lastWidth = -1;
         }
         return cells;
     }
