@@ -62,7 +62,11 @@ public class HonestDataShapesTest {
     /** The share of a spectrogram customer's re-sends recorded again at another volume (-Dregain; a third). */
     static final double REGAIN = Double.parseDouble(System.getProperty("regain", "0.3333"));
 
-    static final DetectorProfile EVERY = DetectorProfile.fromConfig(Policies.every(Map.of()));
+    /** Every detector at the defaults; {@code -Doodwiden=X} sets {@code ood}'s {@code max_widening} (a probe's switch). */
+    static final DetectorProfile EVERY = DetectorProfile.fromConfig(Policies.every(
+            System.getProperty("oodwiden") == null
+                    ? Map.of()
+                    : Map.of("max_widening", Double.parseDouble(System.getProperty("oodwiden")))));
 
     /** One data shape: its model, its customers and its attackers, in the shape's input space. */
     public interface Shape {
@@ -159,7 +163,7 @@ public class HonestDataShapesTest {
                         first == null ? "none" : firing(s, key),
                         key);
                 new TreeMap<>(v.scores()).forEach((d, sc) -> {
-                    if (d.equals("ood") || d.equals("boundary") || sc.score() >= 0.3) {
+                    if (d.equals("ood") || d.equals("boundary") || d.equals("coverage") || sc.score() >= 0.3) {
                         System.out.printf(Locale.ROOT, "      %-9s %.2f %s%n", d, sc.score(), sc.reason());
                     }
                 });

@@ -273,6 +273,16 @@ public final class OodDetector implements Detector<OodDetector.State> {
         return Math.log(Math.max(ratio, SPREAD_RATIO_FLOOR));
     }
 
+    /**
+     * How far the thresholds may widen for whether a key is trusted (feeds the references, the peers'
+     * spread and the input reference), whatever {@code max_widening} allows its score: a key the
+     * peers' spread keeps from being flagged, but that sits further from the reference than this
+     * widening allows, is left ok and out of what defines honest (session 26; keys trusted at a cold
+     * start then cannot hold the references by widening them, see {@code
+     * OodColdStartClassReferenceTest}).
+     */
+    static final double TRUST_WIDENING = 3;
+
     /** The quantile, over trusted keys' weight, of their D- that measures how much the peers differ. */
     static final double SPREAD_QUANTILE = 0.75;
 
@@ -387,6 +397,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
         double d = Double.NaN;
         double p = 1;
         double score;
+        /**
+         * The score with the thresholds widened at most {@link #TRUST_WIDENING} times (as {@link
+         * #score} where the peers differ less): what decides whether the key is trusted, that is feeds
+         * the references, the peers' spread and the input reference.
+         */
+        float trustScore;
         /** The share of the window's answers compared with their class's own reference at the last score. */
         float classShare;
 
@@ -653,18 +669,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
             return;
         }
         // a repeat of the key's current situation (see Runs) is not put in the window: its first answer counts
-        boolean repeat = runs.enabled()
-                && runs.joins(
-                        s.run,
-                        input,
-                        cls,
-                        c,
-                        margin(prediction, cls, c),
-                        s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk);
+        boolean repeat = runs.enabled() && runs.joins(s.run, input, cls, c, margin(prediction, cls, c), trusted(s));
         int window = settings.window();
         if (repeat) {
             if (inputs.enabled()) {
-                boolean trusted = s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk;
+                boolean trusted = trusted(s);
                 int self = System.identityHashCode(s);
                 if (trusted && vouches(s, input.length)) {
                     inputs.offer(input, self);
@@ -686,7 +695,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             s.filled++;
         }
         int b = bin(c);
-        boolean trusted = s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk;
+        boolean trusted = trusted(s);
         if (inputs.enabled()) {
             int self = System.identityHashCode(s);
             // a hesitant answer (on a decision boundary) stays evidence whatever the input looks like: a line
@@ -705,7 +714,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         s.window[2 * s.next + 1] = (byte)
                 (configuredClasses != null
                         ? configuredCode(cls, prediction)
-                        : classes.code(cls, s.slot >= 0 && s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now));
+                        : classes.code(cls, s.slot >= 0 && trusted(s), now));
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
         s.counted++;
@@ -714,7 +723,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (s.counted % 10 == 0 || s.filled == settings.minQueries()) {
             s.spreadScore = (float) spreadScore(s);
             s.score = Math.max(computeScore(s, now), s.spreadScore);
-            if (trusted && s.score >= KeyPopulation.TRUSTED_BELOW) {
+            s.trustScore = Math.max(s.trustScore, s.spreadScore);
+            if (trusted && s.trustScore >= KeyPopulation.TRUSTED_BELOW) {
                 inputs.drop(System.identityHashCode(s));
                 spreadPeers.drop(System.identityHashCode(s));
             }
@@ -734,7 +744,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 && settings.referenceCdf() == null) {
             cdfOf(s, cdf);
             int had = s.slot;
-            s.slot = population.report(s.slot, s, cdf, s.score < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk, now);
+            s.slot = population.report(s.slot, s, cdf, trusted(s), now);
             if (had >= 0 && s.slot < 0) {
                 classes.stale();
             }
@@ -928,7 +938,17 @@ public final class OodDetector implements Detector<OodDetector.State> {
         return s.filled == 0 ? 0 : (double) near / s.filled;
     }
 
+    /** Whether the key feeds the peers' references: its {@link State#trustScore} is low and its risk ok. */
+    private static boolean trusted(State s) {
+        return s.trustScore < KeyPopulation.TRUSTED_BELOW && !s.keyNotOk;
+    }
+
+    /**
+     * The confidence test's score, the thresholds widened by {@link #widening}; sets {@link
+     * State#trustScore} to the same with the widening at most {@link #TRUST_WIDENING}.
+     */
     private double computeScore(State s, long now) {
+        s.trustScore = 0;
         if (s.filled < settings.minQueries()) {
             return 0;
         }
@@ -952,7 +972,14 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (s.p >= settings.alpha()) {
             return 0;
         }
-        return Rows.clamp01((s.d - f * settings.dLow()) / (f * (settings.dHigh() - settings.dLow())));
+        double trust = Math.min(f, TRUST_WIDENING);
+        s.trustScore = (float) thresholdScore(s.d, trust);
+        return thresholdScore(s.d, f);
+    }
+
+    /** D+ scored from {@code f x d_low} (0) to {@code f x d_high} (1). */
+    private double thresholdScore(double d, double f) {
+        return Rows.clamp01((d - f * settings.dLow()) / (f * (settings.dHigh() - settings.dLow())));
     }
 
     /** The pooled reference of the online peers, into {@link #pooled}. */

@@ -8,7 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The minority guard of {@link ClassReferences} (keys far more confident than a class's mean leave it
@@ -29,11 +30,19 @@ class OodColdStartClassReferenceTest {
      * lose their trust and leave, and the references are the customers'. What the guard cannot do:
      * early keys that stay most of a class's weight (more of them than the customers, or customers that
      * come and go) keep its reference, as any majority of the trusted weight does.
+     *
+     * <p>At {@code max_widening} 10 too (session 26): the customers are far more confident than the
+     * references the early keys dragged down, so the peers' spread widens the thresholds past what
+     * the early keys' D+ reaches and, when trust followed the widened score, the early keys stayed
+     * trusted and held the references for good (every score 0.0 at 5, 6 and 10). A key is trusted
+     * only while its score with the widening at most {@link OodDetector#TRUST_WIDENING} is low, so
+     * they lose their trust as at 3, and the spread, measured over the customers alone, falls.
      */
-    @Test
-    void unconfidentKeysTrustedAtAColdStartDoNotKeepTheClassReferences() {
+    @ParameterizedTest
+    @ValueSource(doubles = {3, 10})
+    void unconfidentKeysTrustedAtAColdStartDoNotKeepTheClassReferences(double maxWidening) {
         int classes = 10;
-        OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of()));
+        OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of("max_widening", maxWidening)));
         SplittableRandom rnd = new SplittableRandom(17);
         Source unconfident = OodClassReferenceBypassTest.uniform(0, 6, 0.8, 1.8);
         List<Key> keys = new ArrayList<>();
