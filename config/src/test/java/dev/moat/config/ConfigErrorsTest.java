@@ -277,7 +277,7 @@ class ConfigErrorsTest {
                         "test.yaml:7:73: policies.p.detectors.ood.d_high: \"0.2\" (expected a number greater than d_low (0.3))",
                         "test.yaml:7:78: policies.p.detectors.ood.maxwidening: unknown parameter (did you mean max_widening? "
                                 + "expected one of: alpha, d_high, d_low, input_near, input_seed, max_widening, min_keys, "
-                                + "min_queries, reference_confidences, run_near, run_seed, spread_margin, spread_max_width, "
+                                + "min_queries, reference_confidences, rough_share, run_near, run_seed, spread_margin, spread_max_width, "
                                 + "spread_wide_floor, spread_width, window)",
                         "test.yaml:7:106: policies.p.detectors.ood.input_near: \"11\" (expected a number in [0, 10])",
                         "test.yaml:7:122: policies.p.detectors.ood.input_seed: \"0.5\" (expected a whole number)",

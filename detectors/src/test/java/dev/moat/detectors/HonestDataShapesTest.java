@@ -1645,23 +1645,25 @@ public class HonestDataShapesTest {
 
     /**
      * Pinned, a miss (fails when it closes; 2026-11-29, session 15): on 32-sample windows of the
-     * same sensors (3 states, nearest-mean model), plain and random-size JbDA ({@code Unsure.jbda},
-     * eps 0.1 of the range) are not flagged before 300 rows: in some runs never in 1,000, in others at
-     * 330-390 (the engine's two workers order the honest keys' flags, which move the peers'
-     * reference); random rows are at 100, JbDA on every other shape of the survey at 33-140. Under 48
-     * moved coordinates {@code prada} has no flat shape, and the steps' answers are as confident as
-     * the customers'. Since session 25's fixed cells {@code coverage} flags the random-size steps at
-     * 602 rows (the survey of 2026-11-30, volts and counts alike; its sign cells did not), past this
-     * pin's 300; plain JbDA is still never flagged in 1,000.
+     * same sensors (3 states, nearest-mean model), plain JbDA ({@code Unsure.jbda}, eps 0.1 of the
+     * range) is not flagged before 300 rows: in some runs never in 1,000, in others at 330-390 (the
+     * engine's two workers order the honest keys' flags, which move the peers' reference); random rows
+     * are at 70-100, JbDA on every other shape of the survey at 33-140. Under 48 moved coordinates
+     * {@code prada} has no flat shape, the steps' answers are as confident as the customers', and a
+     * plain step on a flat-level model's windows is a change of level (smooth). The random-size
+     * steps were pinned here too (never, or 330-390; since session 25's fixed cells, {@code coverage}
+     * at 602); since session 26 {@code ood}'s roughness test flags them at 130 rows (their sizes make
+     * neighbouring samples differ like noise, the windows' do not): asserted, fails on the code before.
      */
     @org.junit.jupiter.api.Test
     void jbdaOnShortSensorWindowsBypass() {
         Scenario s = population(shape("sensor-counts:32"));
-        for (String attack : new String[] {"jbda", "jbda-random-size"}) {
-            org.assertj.core.api.Assertions.assertThat(s.suspiciousAt.getOrDefault(attack, Long.MAX_VALUE))
-                    .as("%s %s%n%s", attack, s.suspiciousAt, flags(s))
-                    .isGreaterThan(300L);
-        }
+        org.assertj.core.api.Assertions.assertThat(s.suspiciousAt.getOrDefault("jbda", Long.MAX_VALUE))
+                .as("jbda %s%n%s", s.suspiciousAt, flags(s))
+                .isGreaterThan(300L);
+        org.assertj.core.api.Assertions.assertThat(s.suspiciousAt.getOrDefault("jbda-random-size", Long.MAX_VALUE))
+                .as("jbda-random-size %s%n%s", s.suspiciousAt, flags(s))
+                .isLessThanOrEqualTo(300L);
     }
 
     /**
@@ -1818,6 +1820,9 @@ public class HonestDataShapesTest {
      * a small box so that ordinary steps are a fifth of his own reach ({@link #darkSeedJbda}: seeds
      * at 0.15 of their brightness, steps of a tenth of the range) is EXTRACTING at 339 rows (plain
      * random-size JbDA: 115-142): his walk widens his reach within a few rounds. Measured 2026-11-29.
+     * Since session 26 {@code ood}'s roughness test flags the eps-0.3 steps at 3,072 inputs at 790
+     * rows, for a while (the photos' median roughness, -1.03 in log, is just under the -1 at which the
+     * test judges a width; at 784 inputs, -0.98, it does not): the pin now asserts "not before 500".
      */
     @ParameterizedTest
     @ValueSource(strings = {"photos:784", "photos:3072"})
@@ -1861,9 +1866,10 @@ public class HonestDataShapesTest {
         org.assertj.core.api.Assertions.assertThat(flaggedHonest(s))
                 .as(flags(s))
                 .isEmpty();
-        org.assertj.core.api.Assertions.assertThat(s.suspiciousAt)
+        // not before 500 rows (at 3,072 inputs ood's roughness test flags it at 790 since session 26)
+        org.assertj.core.api.Assertions.assertThat(s.suspiciousAt.getOrDefault("jbda-random-size-0.3", Long.MAX_VALUE))
                 .as(flags(s))
-                .doesNotContainKey("jbda-random-size-0.3");
+                .isGreaterThan(500L);
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("jbda-random-size-0.1"))
                 .isNotNull()
                 .isLessThanOrEqualTo(200L);

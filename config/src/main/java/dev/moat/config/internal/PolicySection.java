@@ -181,7 +181,8 @@ final class PolicySection {
             "run_near", new double[] {0, 10},
             "spread_margin", new double[] {0, 5},
             "spread_width", new double[] {0.01, 5},
-            "spread_wide_floor", new double[] {0, 1_000});
+            "spread_wide_floor", new double[] {0, 1_000},
+            "rough_share", new double[] {0, 1});
 
     /**
      * Every {@code ood} parameter is known here (the detector's own ranges): unknown names, out-of-range

@@ -126,6 +126,12 @@ final class SpreadPeers {
         return Double.isNaN(median) ? Double.NaN : Math.max(FLOOR, median + Math.max(margin, WIDTH * sigma));
     }
 
+    /** The peers' median report (recomputed as {@link #threshold} does); NaN while not ready. */
+    double median() {
+        threshold(0);
+        return median;
+    }
+
     /** Forgets every report (the input reference drew its coordinates again); a calibration's peers stay. */
     void clear() {
         filled = 0;
