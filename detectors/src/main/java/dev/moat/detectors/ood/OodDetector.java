@@ -875,7 +875,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     && s.roughReports >= ROUGH_MIN
                     && s.roughReports % SPREAD_REPORT_EVERY == 0
                     && s.roughScore <= 0) {
-                roughPeersOf(n, true).report(System.identityHashCode(s), s.roughLog);
+                SpreadPeers peers = roughPeersOf(n, true);
+                if (peers != null) {
+                    peers.report(System.identityHashCode(s), s.roughLog);
+                }
             }
         }
         // a median of at least min_keys trusted keys (5): in a small deployment the few keys that came first
@@ -896,8 +899,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /**
      * The roughness peers of inputs {@code width} wide (null if none and not {@code create}); past
-     * {@value #ROUGH_WIDTHS} widths a new one replaces the width the fewest keys have reported (a
-     * width many keys report outlives keys that each send another width).
+     * {@value #ROUGH_WIDTHS} widths a new one replaces the width the fewest keys have reported among
+     * those with fewer than {@code min_keys} reports (null when every width has that many: a width
+     * whose peers are ready is never replaced).
      */
     private SpreadPeers roughPeersOf(int width, boolean create) {
         if (width == lastRoughWidth && (lastRoughPeers != null || !create)) {
@@ -906,13 +910,18 @@ public final class OodDetector implements Detector<OodDetector.State> {
         SpreadPeers peers = roughPeers.get(width);
         if (peers == null && create) {
             if (roughPeers.size() >= ROUGH_WIDTHS) {
+                // a width whose peers are ready (min_keys reports) is never replaced: keys reporting many other
+                // widths cannot keep the model's below min_keys by evicting it over and over
                 Integer fewest = null;
-                int least = Integer.MAX_VALUE;
+                int least = settings.minKeys();
                 for (Map.Entry<Integer, SpreadPeers> e : roughPeers.entrySet()) {
                     if (e.getValue().keys() < least) {
                         least = e.getValue().keys();
                         fewest = e.getKey();
                     }
+                }
+                if (fewest == null) {
+                    return null;
                 }
                 roughPeers.remove(fewest);
             }
