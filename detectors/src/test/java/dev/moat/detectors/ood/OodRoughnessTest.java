@@ -213,4 +213,44 @@ class OodRoughnessTest {
         assertThat(first.maxScore).as("%s", scores).isEqualTo(1.0);
         keys.forEach(k -> assertThat(k.maxScore).as(k.name + " %s", scores).isLessThan(0.25));
     }
+
+    /**
+     * The attacker who has read that the roughness peers keep at most {@value OodDetector#ROUGH_WIDTHS}
+     * widths and replace the one the fewest keys report: seven widths of eight trusted keys each fill
+     * the table beside the model's (six monitors), and one key of yet another width reports right
+     * after the monitors every cycle. Were the model's width replaced because it has the fewest
+     * reports, the monitors would rebuild it and the lone key evict it again every 64 rows, so no row
+     * of the model's width would ever meet ready peers and random rows would go unjudged (score 0,
+     * measured with the rule taken out). A width whose peers are ready ({@code min_keys}) is never
+     * replaced: the random rows are scored 1 and the lone width gets no peers.
+     */
+    @Test
+    void evictingTheModelsWidthOverAndOverBypass() {
+        OodDetector ood = new OodDetector(
+                OodDetector.Settings.from(Map.of("input_seed", 7L, "spread_wide_floor", 0, "spread_max_width", 0)));
+        SplittableRandom rnd = new SplittableRandom(6);
+        List<Key> keys = new ArrayList<>();
+        for (int w = 0; w < OodDetector.ROUGH_WIDTHS - 1; w++) {
+            for (int k = 0; k < 8; k++) {
+                keys.add(new Key("width-" + (40 + w) + "-" + k, ood, vibration(40 + w, 300 + 10 * w + k)));
+            }
+        }
+        List<Key> monitors = new ArrayList<>();
+        for (int k = 0; k < 6; k++) {
+            monitors.add(new Key("monitor-" + k, ood, vibration(128, 100 + k)));
+        }
+        keys.addAll(monitors);
+        keys.add(new Key("lone-width-50", ood, vibration(50, 500)));
+        long[] now = {0};
+        run(ood, keys, 400, now, rnd);
+        Key random = new Key("random", ood, uniform(128));
+        keys.add(random);
+        run(ood, keys, 400, now, rnd);
+        List<Key> shown = new ArrayList<>(monitors);
+        shown.add(random);
+        Map<String, Double> scores = scores(shown);
+        System.out.println("evicting the model's width: " + scores);
+        assertThat(random.maxScore).as("%s", scores).isEqualTo(1.0);
+        monitors.forEach(k -> assertThat(k.maxScore).as(k.name + " %s", scores).isLessThan(0.25));
+    }
 }
