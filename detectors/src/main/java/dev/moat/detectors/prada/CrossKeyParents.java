@@ -1622,7 +1622,7 @@ public final class CrossKeyParents {
         float largest = 0;
         int flat = 0;
         // the five ranks read below, selected without a sort (the sorts of 128 columns of 1,024 values every
-        // store_size rows were about a fifth of a row's cost at 3,072 inputs)
+        // store_size rows were about a seventh of a row's cost at 3,072 inputs)
         int[] ranks = {n / 10, n / 4, n / 2, n - 1 - n / 4, n - 1 - n / 10};
         float[] at = new float[ranks.length];
         for (int j = 0; j < m; j++) {

@@ -12,8 +12,8 @@ import java.util.Arrays;
  * integer work per column, where a sort takes about log2(n) passes of comparisons.
  *
  * <p>Why hand-written: the JDK sorts only, and a store's rescale needs five quantiles of each of 128
- * columns of 1,024 values ({@code CrossKeyParents#rescale}), where the sorts were about a fifth of a
- * row's cost at 3,072 inputs. The results are exactly those of {@code Arrays.sort} (checked against
+ * columns of 1,024 values ({@code CrossKeyParents#rescale}), where the sorts were about a seventh of a
+ * row's cost at 3,072 inputs (benchmarks/JMH.md, "Session 27"). The results are exactly those of {@code Arrays.sort} (checked against
  * it by {@code OrderStatisticsTest}). Not thread-safe: an instance keeps its scratch.
  */
 public final class OrderStatistics {
@@ -24,15 +24,22 @@ public final class OrderStatistics {
     /** A bucket of at most this many values is sorted rather than bucketed again. */
     static final int SORT_AT_MOST = 48;
 
-    private int[] keys = new int[0];
+    /**
+     * Levels that bucket: a range of 2^32 keys is one of at most 2^24 after one, 2^16, 2^8, then of
+     * single values (which end at the range pass, before bucketing).
+     */
+    static final int LEVELS = 4;
 
-    private int[] gathered = new int[0];
+    private int[] keys = new int[0];
 
     private int[] found = new int[0];
 
-    private final int[] counts = new int[BUCKETS];
+    /** Each level's scratch (a level's buckets are selected one after another, so they share it). */
+    private final int[][] counts = new int[LEVELS][BUCKETS];
 
-    private final int[] slot = new int[BUCKETS];
+    private final int[][] slots = new int[LEVELS][BUCKETS];
+
+    private final int[][] gathered = new int[LEVELS][0];
 
     /**
      * Writes to {@code out[r]} the value {@code Arrays.sort(a, 0, n)} would put at {@code ranks[r]},
@@ -41,7 +48,9 @@ public final class OrderStatistics {
     public void select(float[] a, int n, int[] ranks, float[] out) {
         if (keys.length < n) {
             keys = new int[n];
-            gathered = new int[n];
+            for (int d = 0; d < LEVELS; d++) {
+                gathered[d] = new int[n];
+            }
         }
         for (int i = 0; i < n; i++) {
             keys[i] = key(a[i]);
@@ -49,7 +58,7 @@ public final class OrderStatistics {
         if (found.length < ranks.length) {
             found = new int[ranks.length];
         }
-        select(keys, 0, n, ranks, 0, ranks.length, 0, found, counts, slot, gathered);
+        select(keys, 0, n, ranks, 0, ranks.length, 0, 0);
         for (int r = 0; r < ranks.length; r++) {
             out[r] = value(found[r]);
         }
@@ -66,22 +75,10 @@ public final class OrderStatistics {
     }
 
     /**
-     * The keys at ranks {@code ranks[first..end) - base} of {@code k[from..from+n)} into {@code found},
-     * same indices. {@code counts}, {@code slot} and {@code into} are this level's scratch ({@code into}
-     * at least n long), or null for a deeper level, which makes its own only if it buckets again.
+     * The keys at ranks {@code ranks[first..end) - base} of {@code k[from..from+n)} into {@link #found},
+     * same indices; {@code depth} names the level's scratch.
      */
-    private static void select(
-            int[] k,
-            int from,
-            int n,
-            int[] ranks,
-            int first,
-            int end,
-            int base,
-            int[] found,
-            int[] counts,
-            int[] slot,
-            int[] into) {
+    private void select(int[] k, int from, int n, int[] ranks, int first, int end, int base, int depth) {
         if (n <= SORT_AT_MOST) {
             Arrays.sort(k, from, from + n);
             for (int r = first; r < end; r++) {
@@ -101,11 +98,9 @@ public final class OrderStatistics {
             Arrays.fill(found, first, end, lo);
             return;
         }
-        if (into == null) {
-            counts = new int[BUCKETS];
-            slot = new int[BUCKETS];
-            into = new int[n];
-        }
+        int[] counts = this.counts[depth];
+        int[] slot = slots[depth];
+        int[] into = gathered[depth];
         long span = (long) hi - lo;
         int shift = Math.max(0, 64 - Long.numberOfLeadingZeros(span) - 8);
         Arrays.fill(counts, 0);
@@ -150,7 +145,7 @@ public final class OrderStatistics {
                 last++;
             }
             int size = counts[b];
-            select(into, slot[b] - size, size, ranks, r, last, base + below, found, null, null, null);
+            select(into, slot[b] - size, size, ranks, r, last, base + below, depth + 1);
             r = last;
         }
     }

@@ -76,7 +76,27 @@ class OrderStatisticsTest {
             n -> fill(n, j -> j % 3 == 0 ? -0.0f : j % 3 == 1 ? 0.0f : Float.MIN_VALUE), // zeros of both signs
             n -> fill(n, j -> (float) Math.exp(30 * rnd.nextGaussian())), // many binades: buckets again
             n -> fill(n, j -> 1 + Math.ulp(1f) * rnd.nextInt(500)), // one binade, neighbouring floats
+            n -> fill(n, OrderStatisticsTest::nested), // every level buckets (LEVELS deep)
         };
+    }
+
+    /**
+     * Keys nested so that each level's wanted bucket holds more than {@link OrderStatistics#SORT_AT_MOST}
+     * values and the next level buckets again: the range's ends (level 0 shifts by 24), one key 2^20
+     * above a base aligned to a level-0 bucket (level 1 shifts by 13), one 2^11 above it (level 2 by 4),
+     * and the rest the base and the key after it (level 3 by 0, then single values).
+     */
+    static float nested(int j) {
+        int lo = OrderStatistics.key(-Float.MAX_VALUE);
+        int base = lo + (150 << 24);
+        int key = switch (j) {
+            case 0 -> lo;
+            case 1 -> OrderStatistics.key(Float.MAX_VALUE);
+            case 2 -> base + (1 << 20);
+            case 3 -> base + (1 << 11);
+            default -> base + j % 2;
+        };
+        return OrderStatistics.value(key);
     }
 
     interface Value {
