@@ -70,6 +70,15 @@ class OodRoughnessTest {
         }
     }
 
+    /**
+     * A detector whose spread tests are off ({@code spread_wide_floor: 0}, {@code spread_max_width:
+     * 0}): only the roughness test can score these keys.
+     */
+    static OodDetector roughnessOnly() {
+        return new OodDetector(
+                OodDetector.Settings.from(Map.of("input_seed", 7L, "spread_wide_floor", 0, "spread_max_width", 0)));
+    }
+
     static Map<String, Double> scores(List<Key> keys) {
         Map<String, Double> out = new LinkedHashMap<>();
         keys.forEach(k -> out.put(k.name, Math.round(k.maxScore * 100) / 100.0));
@@ -184,8 +193,7 @@ class OodRoughnessTest {
      */
     @Test
     void otherWidthsFirstOrBetweenHideNothingBypass() {
-        OodDetector ood = new OodDetector(
-                OodDetector.Settings.from(Map.of("input_seed", 7L, "spread_wide_floor", 0, "spread_max_width", 0)));
+        OodDetector ood = roughnessOnly();
         SplittableRandom rnd = new SplittableRandom(5);
         List<Key> others = new ArrayList<>();
         for (int k = 0; k < 20; k++) {
@@ -222,12 +230,11 @@ class OodRoughnessTest {
      * reports, the monitors would rebuild it and the lone key evict it again every 64 rows, so no row
      * of the model's width would ever meet ready peers and random rows would go unjudged (score 0,
      * measured with the rule taken out). A width whose peers are ready ({@code min_keys}) is never
-     * replaced: the random rows are scored 1 and the lone width gets no peers.
+     * replaced (the lone width gets no peers instead): the random rows are scored 1.
      */
     @Test
     void evictingTheModelsWidthOverAndOverBypass() {
-        OodDetector ood = new OodDetector(
-                OodDetector.Settings.from(Map.of("input_seed", 7L, "spread_wide_floor", 0, "spread_max_width", 0)));
+        OodDetector ood = roughnessOnly();
         SplittableRandom rnd = new SplittableRandom(6);
         List<Key> keys = new ArrayList<>();
         for (int w = 0; w < OodDetector.ROUGH_WIDTHS - 1; w++) {
