@@ -158,6 +158,9 @@ final class SignSteps {
     private final float[] unitSpare;
 
     private final float[] unitRest;
+
+    /** {@link #lastDigits}' moves by their number of units (0: not a last digit). */
+    private final int[] unitCounts = new int[UNIT_MOVES + 1];
     /** {@link #isStepAcross}' moves in coordinate order, and their bits (for its selection, which scrambles them). */
     private final float[] ordered;
 
@@ -967,6 +970,12 @@ final class SignSteps {
     /** The data's unit is under 1 / this of a value that {@link #BRIGHT_SHARE} of the query's whole input reaches. */
     static final int DATA_UNIT = 64;
 
+    /**
+     * Or the unit is under 1 / this of that value and one unit is the commonest move (session 28: a
+     * night camera's frames, whose brightest eighth reaches 16-48 grey levels, moved by their noise).
+     */
+    static final int DIM_UNIT = 16;
+
     /** A share of 1 / this of the query's whole input. */
     static final int BRIGHT_SHARE = 8;
 
@@ -992,8 +1001,13 @@ final class SignSteps {
      * as the data's last digit: steps of at most four units of a lattice the thief's own query lies on,
      * under 1/16 of what an eighth of his input reaches, so steps under 1/16 of his data's range
      * (plain JbDA's {@code eps} is 0.1), unless he plants an eighth of his coordinates over 16 steps out
-     * ({@code DataUnitMovesTest}). Runs only on pairs that passed, and most steps end after the first
-     * pass over the input (their median move is over 1/16 of the input's largest value).
+     * ({@code DataUnitMovesTest}). On a dimmer query (no eighth of it 64 units out, but one 16 units
+     * out: a night camera's frames, {@value #DIM_UNIT}) the same holds only where one unit is the
+     * commonest move, as in quantised noise, whose moves of two, three and four units are ever fewer:
+     * a sign step of two to four units moves most coordinates by that many and stays a step; what
+     * passes there is steps of one unit, and random sizes of one to four units with one the commonest
+     * (session 28). Runs only on pairs that passed, and most steps end after the first pass over the
+     * input (their median move is over 1/16 of the input's largest value).
      */
     boolean lastDigits(double[] in, float[] q, float[] p, int n, float quantError, float stepFraction, float keyScale) {
         return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, Float.NaN);
@@ -1059,26 +1073,40 @@ final class SignSteps {
             }
         }
         double bar = (double) DATA_UNIT * unit;
+        double dimBar = (double) DIM_UNIT * unit;
         int need = Math.max(1, in.length / BRIGHT_SHARE);
         int count = 0;
+        int dimCount = 0;
         for (int j = 0; j < in.length && count < need; j++) {
-            if (Math.abs(in[j]) >= bar) {
-                count++;
-            }
+            double a = Math.abs(in[j]);
+            count += a >= bar ? 1 : 0;
+            dimCount += a >= dimBar ? 1 : 0;
         }
-        if (count < need && !(dataLevel >= bar)) {
+        boolean bright = count >= need || dataLevel >= bar;
+        if (!bright && dimCount < need && !(dataLevel >= dimBar)) {
             return false;
         }
         // the pair without its last-digit moves (each such coordinate as if it had not moved)
         float tolerance = quantError + unit / 8;
         float[] rest = unitRest;
         int digits = 0;
+        // moves of one unit, and the most of any other number of units up to UNIT_MOVES
+        int[] byUnits = unitCounts;
+        java.util.Arrays.fill(byUnits, 0);
         for (int i = 0; i < n; i++) {
             float d = Math.abs(q[i] - p[i]);
             float k = Math.round(d / unit);
             boolean digit = d > quantError && k >= 1 && k <= UNIT_MOVES && Math.abs(d - k * unit) <= tolerance;
             rest[i] = digit ? q[i] : p[i];
             digits += digit ? 1 : 0;
+            byUnits[digit ? (int) k : 0]++;
+        }
+        if (!bright) {
+            for (int k = 2; k <= UNIT_MOVES; k++) {
+                if (byUnits[k] > byUnits[1]) {
+                    return false; // a dim query whose commonest move is not one unit: a step, not noise
+                }
+            }
         }
         // no last digits to speak of, or what moved besides them is a step on its own: a step
         return digits * 4 >= moved && !isStepAcross(q, rest, n, stepFraction, keyScale, quantError);
