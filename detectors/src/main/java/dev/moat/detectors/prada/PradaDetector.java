@@ -799,7 +799,7 @@ public final class PradaDetector implements Detector<PradaState> {
             sampleMax = Math.max(sampleMax, a);
         }
         if (wide) {
-            learnDataLevel(s, sampleMax);
+            learnDataLevel(s, sampleMax, q, n);
         }
         // the repeat shape's memory only for keys with enough queries to be scored (light keys stay small)
         if ((s.prevSteps == null || s.prevSteps.length != n) && s.queries >= settings.stepMinQueries() / 2) {
@@ -820,7 +820,8 @@ public final class PradaDetector implements Detector<PradaState> {
                                 quantError,
                                 (float) settings.stepMinFraction(),
                                 s.inputScale,
-                                dataLevel));
+                                dataLevel,
+                                dataUnit));
     }
 
     /**
@@ -839,7 +840,27 @@ public final class PradaDetector implements Detector<PradaState> {
         return dataLevel;
     }
 
-    private void learnDataLevel(PradaState s, float sampleMax) {
+    /**
+     * The population's lattice, for {@link SignSteps#lastDigits}' dim queries: a running median (steps
+     * of {@value #LEVEL_STEP}) of the unit of the sampled values ({@link SignSteps#latticeUnit}) of one
+     * in {@value #UNIT_EVERY} trusted keys' wide queries on a lattice; NaN until one (continuous data
+     * never teach it). A thief's coarser lattice is not the population's; moving it takes half of the
+     * trusted queries on a lattice (session 28).
+     */
+    private float dataUnit = Float.NaN;
+
+    /** A trusted wide query in this many teaches the lattice (a sort of the sampled values). */
+    static final int UNIT_EVERY = 8;
+
+    private int unitDraw;
+    private float[] unitScratch = new float[0];
+
+    /** The population's lattice learnt so far (tests). */
+    float dataUnit() {
+        return dataUnit;
+    }
+
+    private void learnDataLevel(PradaState s, float sampleMax, float[] q, int n) {
         // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level would pass
         // every lattice for good
         if (!(sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY)
@@ -849,6 +870,17 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         float level = dataLevel;
         dataLevel = !(level > 0) ? sampleMax : sampleMax > level ? level * LEVEL_STEP : level / LEVEL_STEP;
+        if (unitDraw++ % UNIT_EVERY != 0) {
+            return;
+        }
+        if (unitScratch.length < n) {
+            unitScratch = new float[n];
+        }
+        float u = SignSteps.latticeUnit(q, n, unitScratch);
+        if (u > 0 && u < Float.POSITIVE_INFINITY) {
+            float unit = dataUnit;
+            dataUnit = !(unit > 0) ? u : u > unit ? unit * LEVEL_STEP : u < unit ? unit / LEVEL_STEP : unit;
+        }
     }
 
     /** The query being scored (its whole input, for {@link SignSteps#lastDigits}). */

@@ -161,6 +161,7 @@ final class SignSteps {
 
     /** {@link #lastDigits}' moves by their number of units (0: not a last digit). */
     private final int[] unitCounts = new int[UNIT_MOVES + 1];
+
     /** {@link #isStepAcross}' moves in coordinate order, and their bits (for its selection, which scrambles them). */
     private final float[] ordered;
 
@@ -971,8 +972,9 @@ final class SignSteps {
     static final int DATA_UNIT = 64;
 
     /**
-     * Or the unit is under 1 / this of that value and one unit is the commonest move (session 28: a
-     * night camera's frames, whose brightest eighth reaches 16-48 grey levels, moved by their noise).
+     * Or, on the population's own lattice, the unit is under 1 / this of that value and one unit is the
+     * commonest move (session 28: a night camera's frames, whose brightest eighth reaches 16-48 grey
+     * levels, moved by their noise).
      */
     static final int DIM_UNIT = 16;
 
@@ -1001,25 +1003,14 @@ final class SignSteps {
      * as the data's last digit: steps of at most four units of a lattice the thief's own query lies on,
      * under 1/16 of what an eighth of his input reaches, so steps under 1/16 of his data's range
      * (plain JbDA's {@code eps} is 0.1), unless he plants an eighth of his coordinates over 16 steps out
-     * ({@code DataUnitMovesTest}). On a dimmer query (no eighth of it 64 units out, but one 16 units
-     * out: a night camera's frames, {@value #DIM_UNIT}) the same holds only where one unit is the
-     * commonest move, as in quantised noise, whose moves of two, three and four units are ever fewer:
-     * a sign step of two to four units moves most coordinates by that many and stays a step; what
-     * passes there is steps of one unit, and random sizes of one to four units with one the commonest
-     * (session 28). Runs only on pairs that passed, and most steps end after the first pass over the
-     * input (their median move is over 1/16 of the input's largest value).
+     * ({@code DataUnitMovesTest}). Runs only on pairs that passed, and most steps end after the first
+     * pass over the input (their median move is over 1/16 of the input's largest value).
      */
     boolean lastDigits(double[] in, float[] q, float[] p, int n, float quantError, float stepFraction, float keyScale) {
-        return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, Float.NaN);
+        return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, Float.NaN, Float.NaN);
     }
 
-    /**
-     * As above; {@code dataLevel} (NaN: none) is how bright the population's inputs typically are (the
-     * median, over trusted keys' queries, of the largest sampled value; {@code PradaDetector}): a unit
-     * under 1/{@value #DATA_UNIT} of it is the data's last digit in a query of its own that is dark
-     * (issue 9, session 22: customers of objects on a black background whose darker photos have few
-     * pixels over 64 levels, their background's noise counted as steps).
-     */
+    /** As below, with no population's lattice known: no dim query is the data's last digit. */
     boolean lastDigits(
             double[] in,
             float[] q,
@@ -1029,6 +1020,37 @@ final class SignSteps {
             float stepFraction,
             float keyScale,
             float dataLevel) {
+        return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, dataLevel, Float.NaN);
+    }
+
+    /**
+     * As above; {@code dataLevel} (NaN: none) is how bright the population's inputs typically are (the
+     * median, over trusted keys' queries, of the largest sampled value; {@code PradaDetector}): a unit
+     * under 1/{@value #DATA_UNIT} of it is the data's last digit in a query of its own that is dark
+     * (issue 9, session 22: customers of objects on a black background whose darker photos have few
+     * pixels over 64 levels, their background's noise counted as steps).
+     *
+     * <p>{@code dataUnit} (NaN: none) is the population's own lattice (the median, over trusted keys'
+     * queries, of their sampled values' unit, {@link #latticeUnit}). A dim query (no eighth of it 64
+     * units out, but one 16 units out, {@value #DIM_UNIT}, or the population's level that far) on that
+     * same lattice passes the scale test where one unit is the commonest move, as in quantised noise,
+     * whose moves of two, three and four units are ever fewer (session 28: a night camera's frames,
+     * whose brightest eighth reaches 16-48 grey levels, moved by their noise). A sign step of two to
+     * four units moves most coordinates by that many and stays a step; a query on a lattice of its own
+     * (a thief who coarsens his values so that his steps are few units) is not on the population's;
+     * what passes is steps of one unit of the population's lattice, and random sizes of one to four with
+     * one the commonest, where the population's or the query's values are that dim.
+     */
+    boolean lastDigits(
+            double[] in,
+            float[] q,
+            float[] p,
+            int n,
+            float quantError,
+            float stepFraction,
+            float keyScale,
+            float dataLevel,
+            float dataUnit) {
         float[] moves = unitMoves;
         int moved = 0;
         for (int i = 0; i < n; i++) {
@@ -1050,27 +1072,13 @@ final class SignSteps {
         if (!(median > 0) || (double) DATA_UNIT * median / UNIT_MOVES > largest) {
             return false;
         }
-        float[] sorted = unitSpare;
-        System.arraycopy(q, 0, sorted, 0, n);
-        java.util.Arrays.sort(sorted, 0, n);
-        // gaps within a few ulps are rounding (values a client computed in floating point), not levels
-        float unit = Float.POSITIVE_INFINITY;
-        for (int i = 1; i < n; i++) {
-            float gap = sorted[i] - sorted[i - 1];
-            if (gap > ROUNDING_ULPS * Math.ulp(sorted[i]) && gap < unit) {
-                unit = gap;
-            }
+        float unit = latticeUnit(q, n, unitSpare);
+        if (unit != unit) {
+            return false; // no lattice: continuous values
         }
-        if (unit == Float.POSITIVE_INFINITY) {
+        boolean oneValue = unit == Float.POSITIVE_INFINITY;
+        if (oneValue) {
             unit = median; // one value in every sampled coordinate: the moves' own size
-        } else {
-            for (int i = 1; i < n; i++) {
-                float gap = sorted[i] - sorted[i - 1];
-                float units = gap / unit;
-                if (gap > ROUNDING_ULPS * Math.ulp(sorted[i]) && Math.abs(units - Math.rint(units)) > 1f / 16) {
-                    return false; // no lattice: continuous values
-                }
-            }
         }
         double bar = (double) DATA_UNIT * unit;
         double dimBar = (double) DIM_UNIT * unit;
@@ -1083,14 +1091,16 @@ final class SignSteps {
             dimCount += a >= dimBar ? 1 : 0;
         }
         boolean bright = count >= need || dataLevel >= bar;
-        if (!bright && dimCount < need && !(dataLevel >= dimBar)) {
+        // a dim query only on the population's own lattice (within rounding; a key's one value says nothing of it)
+        boolean populationsLattice = !oneValue && Math.abs(unit - dataUnit) <= dataUnit / 16;
+        if (!bright && !(populationsLattice && (dimCount >= need || dataLevel >= dimBar))) {
             return false;
         }
         // the pair without its last-digit moves (each such coordinate as if it had not moved)
         float tolerance = quantError + unit / 8;
         float[] rest = unitRest;
         int digits = 0;
-        // moves of one unit, and the most of any other number of units up to UNIT_MOVES
+        // the moves by their number of units (index 0: not a last digit), for a dim query's commonest move
         int[] byUnits = unitCounts;
         java.util.Arrays.fill(byUnits, 0);
         for (int i = 0; i < n; i++) {
@@ -1110,6 +1120,35 @@ final class SignSteps {
         }
         // no last digits to speak of, or what moved besides them is a step on its own: a step
         return digits * 4 >= moved && !isStepAcross(q, rest, n, stepFraction, keyScale, quantError);
+    }
+
+    /**
+     * The unit of the lattice v[0..n) lies on: the smallest gap between its sorted distinct values
+     * (gaps within {@value #ROUNDING_ULPS} ulps are rounding, values a client computed in floating
+     * point), every gap a whole number of it to within 1/16; +inf when every value is the same, NaN
+     * when the values lie on no lattice (continuous). Sorts a copy in {@code scratch}.
+     */
+    static float latticeUnit(float[] v, int n, float[] scratch) {
+        System.arraycopy(v, 0, scratch, 0, n);
+        java.util.Arrays.sort(scratch, 0, n);
+        float unit = Float.POSITIVE_INFINITY;
+        for (int i = 1; i < n; i++) {
+            float gap = scratch[i] - scratch[i - 1];
+            if (gap > ROUNDING_ULPS * Math.ulp(scratch[i]) && gap < unit) {
+                unit = gap;
+            }
+        }
+        if (unit == Float.POSITIVE_INFINITY) {
+            return unit;
+        }
+        for (int i = 1; i < n; i++) {
+            float gap = scratch[i] - scratch[i - 1];
+            float units = gap / unit;
+            if (gap > ROUNDING_ULPS * Math.ulp(scratch[i]) && Math.abs(units - Math.rint(units)) > 1f / 16) {
+                return Float.NaN;
+            }
+        }
+        return unit;
     }
 
     /** Off the lattice of {@code unit}: not within tol of a non-zero multiple, nor within zeroTol of 0. */

@@ -66,13 +66,13 @@ class DataUnitMovesTest {
 
     /**
      * With no eighth of the input 16 units out (a very dark image, or thin strokes) nothing says the
-     * moves are small: left to the shapes.
+     * moves are small, even on the population's own lattice: left to the shapes.
      */
     @Test
     void theSameTogglesInAVeryDarkImageAreLeftToTheShapes() {
         float[][] qp = darkToggles(1f / 16, 0.45, 1);
-        assertThat(unit(input(qp[0], 0.2, 0.75), qp, 1e-4f)).isFalse();
-        assertThat(unit(input(qp[0], 0.05, 16), qp, 1e-4f)).isFalse();
+        assertThat(dim(input(qp[0], 0.2, 0.75), qp, 1e-4f, 1f / 16)).isFalse();
+        assertThat(dim(input(qp[0], 0.05, 16), qp, 1e-4f, 1f / 16)).isFalse();
     }
 
     /**
@@ -80,22 +80,30 @@ class DataUnitMovesTest {
      * of 1-3 levels), whose brightest eighth reaches 16-48 grey levels, had their frames' noise taken
      * for sign steps by {@code prada} (and keys of a few digits flagged at 50 rows), for the unit had
      * to be under 1/64 of what an eighth of the input reaches. On a dim query (an eighth 16 units out)
-     * moves of one to four units are the data's last digit where one unit is the commonest, as in
-     * quantised noise: toggles of one level, and the moves of two frames of a night camera's scene
-     * (counts by units as traced with {@code HonestShapeStepProbe}, {@code
-     * -Dhonestshapesteps=video:3072:1 -Dfew=true}: about 55, 27, 12, 4 and 1 of 1 to 5 units).
+     * on the population's own lattice, moves of one to four units are the data's last digit where one
+     * unit is the commonest, as in quantised noise: toggles of one level, and the moves of two frames
+     * of a night camera's scene (counts by units as traced with {@code HonestShapeStepProbe}, {@code
+     * -Dhonestshapesteps=video:3072:1 -Dfew=true}: about 55, 27, 12, 4 and 1 of 1 to 5 units). With
+     * no population's lattice known ({@code cross_key}, or before trusted keys taught it) they are
+     * left to the shapes, as before.
      */
     @Test
     void quantisedNoiseInADimImageIsTheDataLastDigit() {
         float[][] qp = darkToggles(1f / 16, 0.45, 1);
-        assertThat(unit(input(qp[0], 0.2, 2), qp, 1e-4f)).isTrue();
-        float[][] night = unitMoves(1f / 255, new int[] {0, 55, 27, 12, 4, 1}, 6);
-        assertThat(unit(input(night[0], 0.2, 32f / 255), night, 0f)).isTrue();
+        assertThat(dim(input(qp[0], 0.2, 2), qp, 1e-4f, 1f / 16)).isTrue();
+        assertThat(unit(input(qp[0], 0.2, 2), qp, 1e-4f))
+                .as("no population's lattice")
+                .isFalse();
+        float[][] night = unitMoves(1f / 255, NIGHT, 6);
+        assertThat(dim(input(night[0], 0.2, 32f / 255), night, 0f, 1f / 255)).isTrue();
         assertThat(signSteps.lastDigits(
-                        input(night[0], 0.2, 10f / 255), night[0], night[1], N, 0f, FRACTION, 16f, 44f / 255))
+                        input(night[0], 0.2, 10f / 255), night[0], night[1], N, 0f, FRACTION, 16f, 44f / 255, 1f / 255))
                 .as("a dim query among night cameras (the population's level 44 levels)")
                 .isTrue();
     }
+
+    /** Counts of moves by 0 to 5 units of a night camera's pair, as traced (above). */
+    static final int[] NIGHT = {0, 55, 27, 12, 4, 1};
 
     /**
      * On a dim query (an eighth of it 60 levels out) a sign step of two or three units stays a step:
@@ -110,7 +118,7 @@ class DataUnitMovesTest {
             counts[units] = 120;
             counts[1] = 8; // a few coordinates clipped to one unit at the dark end
             float[][] qp = unitMoves(1f / 255, counts, 7 + units);
-            assertThat(unit(input(qp[0], 0.2, 60f / 255), qp, 0f))
+            assertThat(dim(input(qp[0], 0.2, 60f / 255), qp, 0f, 1f / 255))
                     .as("%d units", units)
                     .isFalse();
             assertThat(unit(input(qp[0], 0.2, 80f / 255), qp, 0f))
@@ -120,15 +128,64 @@ class DataUnitMovesTest {
     }
 
     /**
-     * Pinned, the price (fails when it closes): on a dim query, sign steps of random sizes of one to
-     * four units with one the commonest (here about even, a quarter each) pass for the data's last
-     * digit, as quantised noise does: on 8-bit images one to four grey levels (under 1.6% of the
-     * range), each under a fifteenth of what an eighth of the query reaches.
+     * The thief who read the rule: random-size steps shaped like that noise (one unit the commonest)
+     * on a lattice of his own, coarse enough that his steps are a few of its units (1/40 of the range,
+     * the query's eighth 20 units out, steps up to a tenth of the range), are steps: his lattice is not
+     * the population's (8-bit). Were it the population's, they would pass, as the next test pins.
+     */
+    @Test
+    void noiseShapedStepsOnALatticeOfTheThiefsOwnAreSteps() {
+        float[][] qp = unitMoves(1f / 40, NIGHT, 12);
+        assertThat(dim(input(qp[0], 0.2, 0.5), qp, 0f, 1f / 255)).isFalse();
+        assertThat(dim(input(qp[0], 0.2, 0.5), qp, 0f, Float.NaN)).isFalse();
+        assertThat(dim(input(qp[0], 0.2, 0.5), qp, 0f, 1f / 40))
+                .as("on the population's lattice")
+                .isTrue();
+    }
+
+    /**
+     * Pinned, the price (fails when it closes): on a dim query on the population's lattice, sign steps
+     * of random sizes of one to four units with one the commonest (here about even, a quarter each)
+     * pass for the data's last digit, as quantised noise does: on 8-bit images one to four grey levels
+     * (under 1.6% of the range; the queries dim, with no eighth 64 levels out, unless the population
+     * itself is).
      */
     @Test
     void evenOneToFourUnitStepsInADimImageBypass() {
         float[][] qp = unitMoves(1f / 255, new int[] {0, 34, 32, 31, 31, 0}, 11);
-        assertThat(unit(input(qp[0], 0.2, 60f / 255), qp, 0f)).isTrue();
+        assertThat(dim(input(qp[0], 0.2, 60f / 255), qp, 0f, 1f / 255)).isTrue();
+    }
+
+    /**
+     * PRADA learns the population's lattice from trusted keys' wide queries (one in {@value
+     * PradaDetector#UNIT_EVERY}): dim 8-bit frames teach 16/255 (on the model's 0-16 scale), continuous
+     * values nothing.
+     */
+    @Test
+    void thePopulationsLatticeIsLearntFromTrustedQueriesOnALattice() {
+        for (boolean lattice : new boolean[] {true, false}) {
+            PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+            PradaState s = d.newState();
+            Random r = new Random(5);
+            double[] answer = {0.9, 0.1};
+            for (int q = 0; q < 300; q++) {
+                double[] x = new double[784];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = lattice ? r.nextInt(40) * (16.0 / 255) : 2.5 * r.nextDouble();
+                }
+                d.update(s, x, answer, q * 1_000L);
+            }
+            if (lattice) {
+                assertThat(d.dataUnit()).isCloseTo(16f / 255, org.assertj.core.data.Percentage.withPercentage(5));
+            } else {
+                assertThat(d.dataUnit()).isNaN();
+            }
+        }
+    }
+
+    /** {@link SignSteps#lastDigits} with the population's lattice {@code dataUnit} and no level. */
+    private boolean dim(double[] in, float[][] qp, float quantError, float dataUnit) {
+        return signSteps.lastDigits(in, qp[0], qp[1], N, quantError, FRACTION, 16f, Float.NaN, dataUnit);
     }
 
     /**
