@@ -1010,19 +1010,6 @@ final class SignSteps {
         return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, Float.NaN, Float.NaN);
     }
 
-    /** As below, with no population's lattice known: no dim query is the data's last digit. */
-    boolean lastDigits(
-            double[] in,
-            float[] q,
-            float[] p,
-            int n,
-            float quantError,
-            float stepFraction,
-            float keyScale,
-            float dataLevel) {
-        return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, dataLevel, Float.NaN);
-    }
-
     /**
      * As above; {@code dataLevel} (NaN: none) is how bright the population's inputs typically are (the
      * median, over trusted keys' queries, of the largest sampled value; {@code PradaDetector}): a unit

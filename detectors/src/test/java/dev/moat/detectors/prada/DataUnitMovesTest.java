@@ -221,9 +221,10 @@ class DataUnitMovesTest {
     @Test
     void theSameTogglesInADarkImageAmongBrightPeersAreTheDataLastDigit() {
         float[][] qp = darkToggles(1f / 16, 0.45, 1);
-        assertThat(signSteps.lastDigits(input(qp[0], 0.2, 0.75), qp[0], qp[1], N, 1e-4f, FRACTION, 16f, 16f))
+        assertThat(signSteps.lastDigits(input(qp[0], 0.2, 0.75), qp[0], qp[1], N, 1e-4f, FRACTION, 16f, 16f, Float.NaN))
                 .isTrue();
-        assertThat(signSteps.lastDigits(input(qp[0], 0.2, 0.75), qp[0], qp[1], N, 1e-4f, FRACTION, 16f, 0.75f))
+        assertThat(signSteps.lastDigits(
+                        input(qp[0], 0.2, 0.75), qp[0], qp[1], N, 1e-4f, FRACTION, 16f, 0.75f, Float.NaN))
                 .as("a very dark population says nothing either")
                 .isFalse();
     }
@@ -236,7 +237,7 @@ class DataUnitMovesTest {
     @Test
     void aCoarseLatticeIsNoLastDigitWhateverThePopulationsLevel() {
         float[][] qp = darkToggles(17f, 0.45, 4);
-        assertThat(signSteps.lastDigits(input(qp[0], 0.2, 34), qp[0], qp[1], N, 0f, FRACTION, 255f, 255f))
+        assertThat(signSteps.lastDigits(input(qp[0], 0.2, 34), qp[0], qp[1], N, 0f, FRACTION, 255f, 255f, Float.NaN))
                 .isFalse();
     }
 
