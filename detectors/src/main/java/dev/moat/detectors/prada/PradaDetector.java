@@ -841,17 +841,28 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     /**
-     * The population's lattice, for {@link SignSteps#lastDigits}' dim queries: a running median (steps
-     * of {@value #LEVEL_STEP}) of the unit of the sampled values ({@link SignSteps#latticeUnit}) of one
-     * in {@value #UNIT_EVERY} trusted keys' wide queries on a lattice; NaN until one (continuous data
-     * never teach it). A thief's coarser lattice is not the population's; moving it takes half of the
-     * trusted queries on a lattice (session 28).
+     * The population's lattice, for {@link SignSteps#lastDigits}' dim queries: the median of the units
+     * of the sampled values ({@link SignSteps#latticeUnit}) of the last {@value #UNIT_SAMPLES} of one in
+     * {@value #UNIT_EVERY} trusted keys' wide queries on a lattice; NaN until {@value #UNIT_MIN_SAMPLES}
+     * (continuous data never teach it). A thief's coarser lattice is not the population's; setting it
+     * takes more than half of those queries, from a cold start too (a running median in small steps, as
+     * the level's, would keep a first teacher's unit for hundreds of queries) (session 28).
      */
     private float dataUnit = Float.NaN;
 
     /** A trusted wide query in this many teaches the lattice (a sort of the sampled values). */
     static final int UNIT_EVERY = 8;
 
+    /** The lattice is the median of this many last lessons. */
+    static final int UNIT_SAMPLES = 15;
+
+    /** Lessons before the lattice is known. */
+    static final int UNIT_MIN_SAMPLES = 5;
+
+    private final float[] unitLessons = new float[UNIT_SAMPLES];
+    private final float[] unitSorted = new float[UNIT_SAMPLES];
+    private int unitNext;
+    private int unitHeld;
     private int unitDraw;
     private float[] unitScratch = new float[0];
 
@@ -877,9 +888,16 @@ public final class PradaDetector implements Detector<PradaState> {
             unitScratch = new float[n];
         }
         float u = SignSteps.latticeUnit(q, n, unitScratch);
-        if (u > 0 && u < Float.POSITIVE_INFINITY) {
-            float unit = dataUnit;
-            dataUnit = !(unit > 0) ? u : u > unit ? unit * LEVEL_STEP : u < unit ? unit / LEVEL_STEP : unit;
+        if (!(u > 0 && u < Float.POSITIVE_INFINITY)) {
+            return;
+        }
+        unitLessons[unitNext] = u;
+        unitNext = (unitNext + 1) % UNIT_SAMPLES;
+        unitHeld = Math.min(unitHeld + 1, UNIT_SAMPLES);
+        if (unitHeld >= UNIT_MIN_SAMPLES) {
+            System.arraycopy(unitLessons, 0, unitSorted, 0, unitHeld);
+            java.util.Arrays.sort(unitSorted, 0, unitHeld);
+            dataUnit = unitSorted[(unitHeld - 1) / 2];
         }
     }
 

@@ -183,6 +183,33 @@ class DataUnitMovesTest {
         }
     }
 
+    /**
+     * The thief who would teach his own lattice: a third of the trusted queries on a coarse lattice (16/40
+     * levels) leave the population's at 16/255; it takes more than half of them (here two thirds) to
+     * move it, the same bar as the population's level.
+     */
+    @Test
+    void aMinorityOnACoarseLatticeDoesNotTeachIt() {
+        for (int coarse : new int[] {1, 2}) {
+            PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+            PradaState[] keys = {d.newState(), d.newState(), d.newState()};
+            Random r = new Random(8);
+            double[] answer = {0.9, 0.1};
+            for (int q = 0; q < 900; q++) {
+                int k = q % 3;
+                double[] x = new double[784];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = k < coarse ? r.nextInt(6) * (16.0 / 40) : r.nextInt(40) * (16.0 / 255);
+                }
+                d.update(keys[k], x, answer, q * 1_000L);
+            }
+            float expected = coarse * 2 < 3 ? 16f / 255 : 16f / 40;
+            assertThat(d.dataUnit())
+                    .as("%d of 3 keys on the coarse lattice", coarse)
+                    .isCloseTo(expected, org.assertj.core.data.Percentage.withPercentage(5));
+        }
+    }
+
     /** {@link SignSteps#lastDigits} with the population's lattice {@code dataUnit} and no level. */
     private boolean dim(double[] in, float[][] qp, float quantError, float dataUnit) {
         return signSteps.lastDigits(in, qp[0], qp[1], N, quantError, FRACTION, 16f, Float.NaN, dataUnit);
