@@ -1557,12 +1557,11 @@ public class HonestDataShapesTest {
      * eighth of the query to reach 64 units (64 levels, 4.0 of 16), and a night frame's brightest
      * eighth is darker than that (its largest values are 2-3 of 16). The code is {@code prada}'s (not
      * this helper's to change). The ordinary night customers take 0-1 steps in 300 rows.
-     * Since session 28 {@code prada} takes these pairs for steps only at a cold start ({@code
+     * Since session 28 {@code prada} takes none of these pairs for steps ({@code
      * SignSteps.lastDigits}: on a dim query whose eighth reaches 16 units, on the population's own
      * lattice, moves of 1-4 units with one unit the commonest, as the frames' noise moves, are the
-     * data's last digit; {@code DataUnitMovesTest.quantisedNoiseInADimImageIsTheDataLastDigit}): the
-     * first few-digit customer's pairs, judged before trusted keys taught the lattice, still flag it
-     * at 50 rows; and {@code cross_key}'s young few-digit key (searched on every row) is flagged at 9
+     * data's last digit; {@code DataUnitMovesTest.quantisedNoiseInADimImageIsTheDataLastDigit}); what
+     * keeps this pin is {@code cross_key}'s young few-digit key (searched on every row), flagged at 9
      * rows, not traced.
      */
     @org.junit.jupiter.api.Test

@@ -842,28 +842,33 @@ public final class PradaDetector implements Detector<PradaState> {
 
     /**
      * The population's lattice, for {@link SignSteps#lastDigits}' dim queries: the median of the units
-     * of the sampled values ({@link SignSteps#latticeUnit}) of the last {@value #UNIT_SAMPLES} of one in
-     * {@value #UNIT_EVERY} trusted keys' wide queries on a lattice; NaN until {@value #UNIT_MIN_SAMPLES}
+     * of the sampled values ({@link SignSteps#latticeUnit}) of every {@value #UNIT_EVERY}th wide query
+     * on a lattice of a key not flagged (from its first queries: waiting for {@code step_min_queries}
+     * left a cold start's pairs judged without it), one lesson a key (its latest) from the last
+     * {@value #UNIT_SAMPLES} keys that taught; NaN until {@value #UNIT_MIN_SAMPLES} keys have
      * (continuous data never teach it). A thief's coarser lattice is not the population's; setting it
-     * takes more than half of those queries, from a cold start too (a running median in small steps, as
-     * the level's, would keep a first teacher's unit for hundreds of queries) (session 28).
+     * takes more than half of the keys that teach, from a cold start too (a running median in small
+     * steps, as the level's, kept a first teacher's unit for hundreds of queries), and one key's burst
+     * is one lesson (session 28).
      */
     private float dataUnit = Float.NaN;
 
-    /** A trusted wide query in this many teaches the lattice (a sort of the sampled values). */
+    /** One in this many of a trusted key's wide queries teaches the lattice (a sort of the sampled values). */
     static final int UNIT_EVERY = 8;
 
-    /** The lattice is the median of this many last lessons. */
+    /** The lattice is the median of the lessons of this many keys that taught last. */
     static final int UNIT_SAMPLES = 15;
 
-    /** Lessons before the lattice is known. */
+    /** Keys that must have taught before the lattice is known. */
     static final int UNIT_MIN_SAMPLES = 5;
 
     private final float[] unitLessons = new float[UNIT_SAMPLES];
+    /** Who taught each lesson (the key state's identity hash: nothing kept per key). */
+    private final int[] unitTeachers = new int[UNIT_SAMPLES];
+
     private final float[] unitSorted = new float[UNIT_SAMPLES];
     private int unitNext;
     private int unitHeld;
-    private int unitDraw;
     private float[] unitScratch = new float[0];
 
     /** The population's lattice learnt so far (tests). */
@@ -874,14 +879,16 @@ public final class PradaDetector implements Detector<PradaState> {
     private void learnDataLevel(PradaState s, float sampleMax, float[] q, int n) {
         // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level would pass
         // every lattice for good
-        if (!(sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY)
-                || s.queries < settings.stepMinQueries()
-                || !(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
+        if (!(sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY) || !(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
             return;
         }
-        float level = dataLevel;
-        dataLevel = !(level > 0) ? sampleMax : sampleMax > level ? level * LEVEL_STEP : level / LEVEL_STEP;
-        if (unitDraw++ % UNIT_EVERY != 0) {
+        if (s.queries >= settings.stepMinQueries()) {
+            float level = dataLevel;
+            dataLevel = !(level > 0) ? sampleMax : sampleMax > level ? level * LEVEL_STEP : level / LEVEL_STEP;
+        }
+        // every UNIT_EVERY-th query of each key not flagged, from its first ones (a draw over all keys'
+        // queries in turn would skip some keys; waiting for step_min_queries left a cold start's pairs unjudged)
+        if (s.queries % UNIT_EVERY != 0) {
             return;
         }
         if (unitScratch.length < n) {
@@ -891,9 +898,21 @@ public final class PradaDetector implements Detector<PradaState> {
         if (!(u > 0 && u < Float.POSITIVE_INFINITY)) {
             return;
         }
-        unitLessons[unitNext] = u;
-        unitNext = (unitNext + 1) % UNIT_SAMPLES;
-        unitHeld = Math.min(unitHeld + 1, UNIT_SAMPLES);
+        // a key's new lesson replaces its last one; a key not among the last teachers replaces the oldest
+        int teacher = System.identityHashCode(s);
+        int at = unitNext;
+        for (int i = 0; i < unitHeld; i++) {
+            if (unitTeachers[i] == teacher) {
+                at = i;
+                break;
+            }
+        }
+        unitLessons[at] = u;
+        unitTeachers[at] = teacher;
+        if (at == unitNext) {
+            unitNext = (unitNext + 1) % UNIT_SAMPLES;
+            unitHeld = Math.min(unitHeld + 1, UNIT_SAMPLES);
+        }
         if (unitHeld >= UNIT_MIN_SAMPLES) {
             System.arraycopy(unitLessons, 0, unitSorted, 0, unitHeld);
             java.util.Arrays.sort(unitSorted, 0, unitHeld);

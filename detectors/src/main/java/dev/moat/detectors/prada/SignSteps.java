@@ -1017,8 +1017,8 @@ final class SignSteps {
      * (issue 9, session 22: customers of objects on a black background whose darker photos have few
      * pixels over 64 levels, their background's noise counted as steps).
      *
-     * <p>{@code dataUnit} (NaN: none) is the population's own lattice (the median, over trusted keys'
-     * queries, of their sampled values' unit, {@link #latticeUnit}). A dim query (no eighth of it 64
+     * <p>{@code dataUnit} (NaN: none) is the population's own lattice (the median of the units of the
+     * sampled values, {@link #latticeUnit}, of the keys that taught it last; {@code PradaDetector}). A dim query (no eighth of it 64
      * units out, but one 16 units out, {@value #DIM_UNIT}, or the population's level that far) on that
      * same lattice passes the scale test where one unit is the commonest move, as in quantised noise,
      * whose moves of two, three and four units are ever fewer (session 28: a night camera's frames,
