@@ -6,6 +6,7 @@ import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.Runs;
+import dev.moat.detectors.internal.SpreadPeers;
 import dev.moat.detectors.stats.KolmogorovSmirnov;
 import java.util.Map;
 import java.util.Set;

@@ -5,6 +5,7 @@ import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
+import dev.moat.detectors.internal.SpreadPeers;
 import dev.moat.detectors.stats.ShapiroWilk;
 import dev.moat.detectors.stats.SparseProjection;
 import java.util.Map;
@@ -845,8 +846,8 @@ public final class PradaDetector implements Detector<PradaState> {
      * of the sampled values ({@link SignSteps#latticeUnit}) of every {@value #UNIT_EVERY}th wide query
      * on a lattice of a key not flagged (from its first queries: waiting for {@code step_min_queries}
      * left a cold start's pairs judged without it), one lesson a key (its latest) from the last
-     * {@value #UNIT_SAMPLES} keys that taught; NaN until {@value #UNIT_MIN_SAMPLES} keys have
-     * (continuous data never teach it). A thief's coarser lattice is not the population's; setting it
+     * {@value SpreadPeers#KEYS} keys that taught ({@link SpreadPeers}); NaN until {@value
+     * #UNIT_MIN_KEYS} keys have (continuous data never teach it). A thief's coarser lattice is not the population's; setting it
      * takes more than half of the keys that teach, from a cold start too (a running median in small
      * steps, as the level's, kept a first teacher's unit for hundreds of queries), and one key's burst
      * is one lesson (session 28).
@@ -856,19 +857,12 @@ public final class PradaDetector implements Detector<PradaState> {
     /** One in this many of a trusted key's wide queries teaches the lattice (a sort of the sampled values). */
     static final int UNIT_EVERY = 8;
 
-    /** The lattice is the median of the lessons of this many keys that taught last. */
-    static final int UNIT_SAMPLES = 15;
-
     /** Keys that must have taught before the lattice is known. */
-    static final int UNIT_MIN_SAMPLES = 5;
+    static final int UNIT_MIN_KEYS = 5;
 
-    private final float[] unitLessons = new float[UNIT_SAMPLES];
-    /** Who taught each lesson (the key state's identity hash: nothing kept per key). */
-    private final int[] unitTeachers = new int[UNIT_SAMPLES];
+    /** The keys' last lattice units (one a key, the keys that taught last; their median is the lattice). */
+    private final SpreadPeers unitPeers = new SpreadPeers();
 
-    private final float[] unitSorted = new float[UNIT_SAMPLES];
-    private int unitNext;
-    private int unitHeld;
     private float[] unitScratch = new float[0];
 
     /** The population's lattice learnt so far (tests). */
@@ -898,25 +892,9 @@ public final class PradaDetector implements Detector<PradaState> {
         if (!(u > 0 && u < Float.POSITIVE_INFINITY)) {
             return;
         }
-        // a key's new lesson replaces its last one; a key not among the last teachers replaces the oldest
-        int teacher = System.identityHashCode(s);
-        int at = unitNext;
-        for (int i = 0; i < unitHeld; i++) {
-            if (unitTeachers[i] == teacher) {
-                at = i;
-                break;
-            }
-        }
-        unitLessons[at] = u;
-        unitTeachers[at] = teacher;
-        if (at == unitNext) {
-            unitNext = (unitNext + 1) % UNIT_SAMPLES;
-            unitHeld = Math.min(unitHeld + 1, UNIT_SAMPLES);
-        }
-        if (unitHeld >= UNIT_MIN_SAMPLES) {
-            System.arraycopy(unitLessons, 0, unitSorted, 0, unitHeld);
-            java.util.Arrays.sort(unitSorted, 0, unitHeld);
-            dataUnit = unitSorted[(unitHeld - 1) / 2];
+        unitPeers.report(System.identityHashCode(s), u);
+        if (unitPeers.keys() >= UNIT_MIN_KEYS) {
+            dataUnit = (float) unitPeers.median();
         }
     }
 

@@ -3,6 +3,7 @@ package dev.moat.detectors.ood;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.Calibration;
+import dev.moat.detectors.internal.SpreadPeers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -1,6 +1,7 @@
 package dev.moat.detectors.ood;
 
 import dev.moat.detectors.OneClassCustomerIsNotOutOfDistributionTest;
+import dev.moat.detectors.internal.SpreadPeers;
 import dev.moat.detectors.support.HonestDomain;
 import dev.moat.detectors.support.Unsure;
 import dev.moat.fixtures.traffic.QuerySource;

@@ -158,7 +158,7 @@ class DataUnitMovesTest {
 
     /**
      * PRADA learns the population's lattice from trusted keys' wide queries (one in {@value
-     * PradaDetector#UNIT_EVERY}, one lesson a key, known once {@value PradaDetector#UNIT_MIN_SAMPLES}
+     * PradaDetector#UNIT_EVERY}, one lesson a key, known once {@value PradaDetector#UNIT_MIN_KEYS}
      * keys taught): dim 8-bit frames teach 16/255 (on the model's 0-16 scale), continuous values
      * nothing, and four keys are not enough.
      */

@@ -1,10 +1,10 @@
-package dev.moat.detectors.ood;
+package dev.moat.detectors.internal;
 
 import java.util.Arrays;
 
 /**
- * How much trusted keys differ in how widely their inputs spread, for {@link OodDetector}'s spread
- * test: each trusted key's last reported mean log spread ratio (see {@link
+ * How much trusted keys differ in how widely their inputs spread, for {@code OodDetector}'s spread
+ * test: each trusted key's last reported mean log spread ratio (see {@code
  * InputReference#spreadRatio}), at most {@value #KEYS} keys (a key's new report replaces its old one;
  * a new key replaces the oldest report once it is full), and from them the value past which a key is
  * unlike the peers: the median plus the larger of the configured margin and {@value #WIDTH} robust
@@ -14,27 +14,31 @@ import java.util.Arrays;
  * at 0.74-0.84; on sensors whose swings differ (the 13-input series model) honest keys range from
  * -0.14 to 0.16 and drift, so one fixed threshold flags either honest sensors or nothing. A median
  * and a median absolute deviation move only while keys that spread their inputs are most of the
- * reports, and a key past the threshold does not report (see {@link OodDetector}): a thief widens the
+ * reports, and a key past the threshold does not report (see {@code OodDetector}): a thief widens the
  * threshold for everyone only with that many trusted keys under it.
  *
  * <p>With a calibration carrying {@code ood.spread.peers}, the median and deviation are the
  * calibration's, fixed (reports are still recorded, for reasons, but move nothing).
  *
+ * <p>Also {@code ood}'s roughness peers (their median log roughness per input width) and {@code
+ * prada}'s population lattice (the median of the keys' last lattice units, session 28): any value
+ * whose reference is the median of one report a key, over the keys that reported last.
+ *
  * <p>Not ready (no threshold) below {@value #MIN_KEYS} reports. Recomputed at most every {@value
  * #RECOMPUTE_EVERY} reports. Not thread-safe (the worker's).
  */
-final class SpreadPeers {
+public final class SpreadPeers {
 
-    static final int KEYS = 64;
-    static final int MIN_KEYS = 3;
-    static final double WIDTH = 4;
+    public static final int KEYS = 64;
+    public static final int MIN_KEYS = 3;
+    public static final double WIDTH = 4;
     static final int RECOMPUTE_EVERY = 8;
 
     /** No threshold below this log ratio (1.49x the trusted population's spread): tight Sybils (keys each in a small box) trusted in numbers pull the peers' median down and shrink the population's spread, and at 0.25 an honest key at 1.43x was flagged (InputSpreadBypassTest.subBoxSybilBypass). */
-    static final double FLOOR = 0.4;
+    public static final double FLOOR = 0.4;
 
     /** Before there is a threshold, keys report log ratios up to this (1.5x). */
-    static final double COLD_REPORT_BELOW = 0.4;
+    public static final double COLD_REPORT_BELOW = 0.4;
 
     private final int[] owner = new int[KEYS];
     private final double[] share = new double[KEYS];
@@ -50,7 +54,7 @@ final class SpreadPeers {
     private final boolean calibrated;
 
     /** Learns the peers from trusted keys' reports. */
-    SpreadPeers() {
+    public SpreadPeers() {
         this.calibrated = false;
     }
 
@@ -61,14 +65,14 @@ final class SpreadPeers {
      * patient ones under the threshold) can widen it. The threshold is formed from them as from
      * reports.
      */
-    SpreadPeers(double median, double sigma) {
+    public SpreadPeers(double median, double sigma) {
         this.calibrated = true;
         this.median = median;
         this.sigma = sigma;
     }
 
     /** Records trusted key {@code self}'s current mean log spread ratio. */
-    void report(int self, double value) {
+    public void report(int self, double value) {
         int slot = -1;
         int oldest = 0;
         for (int i = 0; i < filled; i++) {
@@ -90,7 +94,7 @@ final class SpreadPeers {
     }
 
     /** Forgets the report of a key that is no longer trusted. */
-    void drop(int self) {
+    public void drop(int self) {
         for (int i = 0; i < filled; i++) {
             if (owner[i] == self) {
                 filled--;
@@ -107,7 +111,7 @@ final class SpreadPeers {
      * The share past which a key is unlike the peers: their median share plus the larger of {@code
      * margin} and {@value #WIDTH} robust deviations, at least {@value #FLOOR}; NaN while not ready.
      */
-    double threshold(double margin) {
+    public double threshold(double margin) {
         if (!calibrated && since >= RECOMPUTE_EVERY) {
             since = 0;
             if (filled < MIN_KEYS) {
@@ -127,19 +131,19 @@ final class SpreadPeers {
     }
 
     /** The peers' median report (recomputed as {@link #threshold} does); NaN while not ready. */
-    double median() {
+    public double median() {
         threshold(0);
         return median;
     }
 
     /** Forgets every report (the input reference drew its coordinates again); a calibration's peers stay. */
-    void clear() {
+    public void clear() {
         filled = 0;
         since = Integer.MAX_VALUE;
     }
 
     /** How many keys have reported (for reasons). */
-    int keys() {
+    public int keys() {
         return filled;
     }
 
