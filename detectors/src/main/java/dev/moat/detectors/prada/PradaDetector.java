@@ -826,15 +826,17 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     /**
-     * How bright the population's wide inputs typically are, for {@link SignSteps#lastDigits}: a running
-     * median (multiplicative steps of {@value #LEVEL_STEP}) of the largest sampled value of trusted
-     * keys' queries (score under {@link KeyPopulation#TRUSTED_BELOW}, past {@code step_min_queries});
-     * NaN until one. A key's own outlier query cannot raise it, as the key's largest value ({@code
-     * inputScale}) would; moving the median takes half of the trusted queries.
+     * How bright the population's wide inputs typically are, for {@link SignSteps#lastDigits}: the
+     * median, over the last {@value SpreadPeers#KEYS} keys that taught, of one lesson a key (the
+     * largest sampled value of its latest {@value #UNIT_EVERY}th wide query while it is not flagged),
+     * known from {@value #UNIT_MIN_KEYS} keys, as the lattice below; NaN until then. A key's own outlier
+     * query cannot raise it, as the key's largest value ({@code inputScale}) would; nor can one key's
+     * queries, however many: a running median of every trusted query (sessions 22-28) was set by a
+     * lone key at a cold start or one that outsent the rest (session 29: 120 queries of values to 40
+     * where the data reach 16 raised it to 38, and 345 of 418 rounded JbDA pairs put to the test passed
+     * as the data's last digit, {@code DataUnitMovesTest.brightQueriesRaisingThePopulationsLevelBypassIsClosed}).
      */
     private float dataLevel = Float.NaN;
-
-    static final float LEVEL_STEP = 1.02f;
 
     /** The data level learnt so far (tests). */
     float dataLevel() {
@@ -847,10 +849,11 @@ public final class PradaDetector implements Detector<PradaState> {
      * on a lattice of a key not flagged (from its first queries: waiting for {@code step_min_queries}
      * left a cold start's pairs judged without it), one lesson a key (its latest) from the last
      * {@value SpreadPeers#KEYS} keys that taught ({@link SpreadPeers}); NaN until {@value
-     * #UNIT_MIN_KEYS} keys have (continuous data never teach it). A thief's coarser lattice is not the population's; setting it
-     * takes more than half of the keys that teach, from a cold start too (a running median in small
-     * steps, as the level's, kept a first teacher's unit for hundreds of queries), and one key's burst
-     * is one lesson (session 28).
+     * #UNIT_MIN_KEYS} keys have (continuous data never teach it). A thief's coarser lattice is not the
+     * population's; setting it takes more than half of the keys that teach, from a cold start too (a
+     * running median in small steps, as the level's was, kept a first teacher's unit for hundreds of
+     * queries), and one key's burst is one lesson (session 28). A key flagged since takes its lessons
+     * of both back at its next {@value #UNIT_EVERY}th query (session 29).
      */
     private float dataUnit = Float.NaN;
 
@@ -863,6 +866,9 @@ public final class PradaDetector implements Detector<PradaState> {
     /** The keys' last lattice units (one a key, the keys that taught last; their median is the lattice). */
     private final SpreadPeers unitPeers = new SpreadPeers();
 
+    /** The keys' last largest sampled values (one a key; their median is the level). */
+    private final SpreadPeers levelPeers = new SpreadPeers();
+
     private float[] unitScratch = new float[0];
 
     /** The population's lattice learnt so far (tests). */
@@ -871,19 +877,25 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     private void learnDataLevel(PradaState s, float sampleMax, float[] q, int n) {
-        // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level would pass
-        // every lattice for good
-        if (!(sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY) || !(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
-            return;
-        }
-        if (s.queries >= settings.stepMinQueries()) {
-            float level = dataLevel;
-            dataLevel = !(level > 0) ? sampleMax : sampleMax > level ? level * LEVEL_STEP : level / LEVEL_STEP;
-        }
-        // every UNIT_EVERY-th query of each key not flagged, from its first ones (a draw over all keys'
-        // queries in turn would skip some keys; waiting for step_min_queries left a cold start's pairs unjudged)
+        // every UNIT_EVERY-th query of each key, from its first ones (a draw over all keys' queries in
+        // turn would skip some keys; waiting for step_min_queries left a cold start's pairs unjudged)
         if (s.queries % UNIT_EVERY != 0) {
             return;
+        }
+        int self = System.identityHashCode(s);
+        if (!(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
+            // a key flagged since it taught takes its lessons back
+            levelPeers.drop(self);
+            unitPeers.drop(self);
+            return;
+        }
+        // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level would
+        // pass every lattice for good
+        if (sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY) {
+            levelPeers.report(self, sampleMax);
+            if (levelPeers.keys() >= UNIT_MIN_KEYS) {
+                dataLevel = (float) levelPeers.median();
+            }
         }
         if (unitScratch.length < n) {
             unitScratch = new float[n];
@@ -892,7 +904,7 @@ public final class PradaDetector implements Detector<PradaState> {
         if (!(u > 0 && u < Float.POSITIVE_INFINITY)) {
             return;
         }
-        unitPeers.report(System.identityHashCode(s), u);
+        unitPeers.report(self, u);
         if (unitPeers.keys() >= UNIT_MIN_KEYS) {
             dataUnit = (float) unitPeers.median();
         }

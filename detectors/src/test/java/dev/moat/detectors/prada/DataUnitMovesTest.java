@@ -329,4 +329,90 @@ class DataUnitMovesTest {
         }
         return new float[][] {q, p};
     }
+
+    /**
+     * Closed here (session 29): the thief who raises the population's level. The level was a running
+     * median of the largest sampled value of every trusted query past {@code step_min_queries}, so a
+     * lone key at a cold start (or one outsending the rest) set it: 120 queries of values 0-40 on a
+     * lattice of 0.4 (the data reach 16), then one between every two of JbDA's (eps 0.1, parents older
+     * than the recent rows, every query rounded to that lattice: steps of four units), held it at 38,
+     * past 64 units, and 345 of the 418 pairs put to {@link SignSteps#lastDigits} passed as the data's
+     * last digit (measured with a print; the key was still caught by its other pairs). Now the level is
+     * one lesson a key, as the lattice: the lone key sets none, and one key outsending five honest ones
+     * three to one leaves theirs (16). PRADA still counts the rounded steps either way.
+     */
+    @Test
+    void brightQueriesRaisingThePopulationsLevelBypassIsClosed() {
+        dev.moat.detectors.support.Wide w = new dev.moat.detectors.support.Wide(784);
+        float[] plain = levelledSteps(w, 0, 0);
+        float[] alone = levelledSteps(w, 120, 0);
+        float[] among = levelledSteps(w, 360, 5);
+        System.out.printf(
+                "levelled JbDA: most steps in 200 / level: plain %s, after bright queries alone %s, among 5 honest keys %s%n",
+                java.util.Arrays.toString(plain), java.util.Arrays.toString(alone), java.util.Arrays.toString(among));
+        assertThat(alone[1]).as("the level a lone key set").isNaN();
+        assertThat(among[1]).as("the level among 5 honest keys").isBetween(12f, 20f);
+        assertThat(plain[0]).as("rounded JbDA").isGreaterThanOrEqualTo(OutlierQueryTest.CAUGHT);
+        assertThat(alone[0]).as("after bright queries, alone").isGreaterThanOrEqualTo(OutlierQueryTest.CAUGHT);
+        assertThat(among[0])
+                .as("after bright queries among 5 honest keys")
+                .isGreaterThanOrEqualTo(OutlierQueryTest.CAUGHT);
+    }
+
+    /**
+     * The most sign steps in PRADA's window of a thief who first sends {@code bright} queries of
+     * values 0-40 on a lattice of 0.4 (the data reach 16), three for every query of each of {@code
+     * honest} honest keys, then 2,400 JbDA queries (eps 0.1, parents older than the recent rows)
+     * rounded to that lattice, with one more bright query after each when {@code bright} > 0; and the
+     * level PRADA learnt by then.
+     */
+    private static float[] levelledSteps(dev.moat.detectors.support.Wide w, int bright, int honest) {
+        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaState thief = d.newState();
+        PradaState[] customers = new PradaState[honest];
+        dev.moat.fixtures.traffic.QuerySource[] sources = new dev.moat.fixtures.traffic.QuerySource[honest];
+        for (int k = 0; k < honest; k++) {
+            customers[k] = d.newState();
+            sources[k] = w.honest(900 + k);
+        }
+        Random r = new Random(12);
+        long t = 0;
+        for (int q = 0; q < bright; q++) {
+            double[] x = new double[784];
+            for (int j = 0; j < x.length; j++) {
+                x[j] = 0.4 * r.nextInt(101);
+            }
+            d.update(thief, x, w.predict(x), t += 1_000);
+            if (honest > 0 && q % 3 == 2) {
+                for (int k = 0; k < honest; k++) {
+                    double[] h = sources[k].next();
+                    double[] p = w.predict(h);
+                    sources[k].observe(h, p);
+                    d.update(customers[k], h, p, t += 1_000);
+                }
+            }
+        }
+        dev.moat.fixtures.traffic.QuerySource a =
+                w.jbdaOldParents(11, 0.1, dev.moat.detectors.support.Wide.Step.PLAIN, 1_100);
+        int most = 0;
+        for (int q = 0; q < 2_400; q++) {
+            double[] x = a.next();
+            double[] sent = new double[x.length];
+            for (int j = 0; j < x.length; j++) {
+                sent[j] = 0.4 * Math.rint(x[j] / 0.4);
+            }
+            double[] p = w.predict(sent);
+            a.observe(x, p);
+            d.update(thief, sent, p, t += 1_000);
+            most = Math.max(most, thief.stepWindow().count());
+            if (bright > 0) {
+                double[] b = new double[784];
+                for (int j = 0; j < b.length; j++) {
+                    b[j] = 0.4 * r.nextInt(101);
+                }
+                d.update(thief, b, w.predict(b), t += 1_000);
+            }
+        }
+        return new float[] {most, d.dataLevel()};
+    }
 }

@@ -200,24 +200,29 @@ class OutlierQueryTest {
 
     /**
      * PRADA's data level (session 22, {@code PradaDetector#learnDataLevel}) learns only from finite
-     * values: an infinity as its first lesson would have made every lattice's unit small next to it,
-     * for good. The gateway refuses non-finite numbers; the detector does not rely on it.
+     * values: an infinity as a lesson would have made every lattice's unit small next to it, for good.
+     * The gateway refuses non-finite numbers; the detector does not rely on it. Five keys in turn (the
+     * level is one lesson a key, known from five), three of them sending only infinities in their
+     * last 40 queries (their latest lessons, had infinities taught).
      */
     @org.junit.jupiter.api.Test
     void anInfiniteValueDoesNotSetTheDataLevel() {
         PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
-        PradaState s = d.newState();
+        PradaState[] keys = new PradaState[5];
+        for (int k = 0; k < keys.length; k++) {
+            keys[k] = d.newState();
+        }
         java.util.Random r = new java.util.Random(3);
         double[] p = {0.9, 0.1};
-        for (int q = 0; q < 200; q++) {
+        for (int q = 0; q < 1_000; q++) {
             double[] x = new double[784];
             for (int j = 0; j < x.length; j++) {
                 x[j] = r.nextInt(256);
             }
-            if (q >= 40 && q < 70) {
+            if (q % 5 < 3 && q >= 800) {
                 java.util.Arrays.fill(x, Double.POSITIVE_INFINITY);
             }
-            d.update(s, x, p, q * 1_000L);
+            d.update(keys[q % 5], x, p, q * 1_000L);
         }
         assertThat(d.dataLevel()).isFinite().isBetween(200f, 270f);
     }
