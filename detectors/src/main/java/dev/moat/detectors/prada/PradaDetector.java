@@ -887,27 +887,23 @@ public final class PradaDetector implements Detector<PradaState> {
             // a key flagged since it taught takes its lessons back
             levelPeers.drop(self);
             unitPeers.drop(self);
-            return;
-        }
-        // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level would
-        // pass every lattice for good
-        if (sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY) {
-            levelPeers.report(self, sampleMax);
-            if (levelPeers.keys() >= UNIT_MIN_KEYS) {
-                dataLevel = (float) levelPeers.median();
+        } else {
+            // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level
+            // would pass every lattice for good
+            if (sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY) {
+                levelPeers.report(self, sampleMax);
+            }
+            if (unitScratch.length < n) {
+                unitScratch = new float[n];
+            }
+            float u = SignSteps.latticeUnit(q, n, unitScratch);
+            if (u > 0 && u < Float.POSITIVE_INFINITY) {
+                unitPeers.report(self, u);
             }
         }
-        if (unitScratch.length < n) {
-            unitScratch = new float[n];
-        }
-        float u = SignSteps.latticeUnit(q, n, unitScratch);
-        if (!(u > 0 && u < Float.POSITIVE_INFINITY)) {
-            return;
-        }
-        unitPeers.report(self, u);
-        if (unitPeers.keys() >= UNIT_MIN_KEYS) {
-            dataUnit = (float) unitPeers.median();
-        }
+        // known while enough keys' lessons stand (flagged keys' taken back, none is left standing)
+        dataLevel = levelPeers.keys() >= UNIT_MIN_KEYS ? (float) levelPeers.median() : Float.NaN;
+        dataUnit = unitPeers.keys() >= UNIT_MIN_KEYS ? (float) unitPeers.median() : Float.NaN;
     }
 
     /** The query being scored (its whole input, for {@link SignSteps#lastDigits}). */

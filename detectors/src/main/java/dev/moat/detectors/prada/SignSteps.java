@@ -1111,17 +1111,21 @@ final class SignSteps {
 
     /**
      * The unit of the lattice v[0..n) lies on: the smallest gap between its sorted distinct values
-     * (gaps within {@value #ROUNDING_ULPS} ulps are rounding, values a client computed in floating
-     * point), every gap a whole number of it to within 1/16; +inf when every value is the same, NaN
-     * when the values lie on no lattice (continuous). Sorts a copy in {@code scratch}.
+     * (gaps within {@value #ROUNDING_ULPS} ulps of the largest magnitude among them are rounding,
+     * values a client computed in floating point: 3 x 0.4 - 0.4 - 0.4 - 0.4 in doubles is 1.1e-16, not 0,
+     * and with ulps of each value a lattice of 0.4 read as one of 1.1e-16, session 29), every gap a
+     * whole number of it to within 1/16; +inf when every value is the same, NaN when the values lie on
+     * no lattice (continuous). Sorts a copy in {@code scratch}.
      */
     static float latticeUnit(float[] v, int n, float[] scratch) {
         System.arraycopy(v, 0, scratch, 0, n);
         java.util.Arrays.sort(scratch, 0, n);
+        float rounding =
+                n == 0 ? 0 : ROUNDING_ULPS * Math.ulp(Math.max(Math.abs(scratch[0]), Math.abs(scratch[n - 1])));
         float unit = Float.POSITIVE_INFINITY;
         for (int i = 1; i < n; i++) {
             float gap = scratch[i] - scratch[i - 1];
-            if (gap > ROUNDING_ULPS * Math.ulp(scratch[i]) && gap < unit) {
+            if (gap > rounding && gap < unit) {
                 unit = gap;
             }
         }
@@ -1131,7 +1135,7 @@ final class SignSteps {
         for (int i = 1; i < n; i++) {
             float gap = scratch[i] - scratch[i - 1];
             float units = gap / unit;
-            if (gap > ROUNDING_ULPS * Math.ulp(scratch[i]) && Math.abs(units - Math.rint(units)) > 1f / 16) {
+            if (gap > rounding && Math.abs(units - Math.rint(units)) > 1f / 16) {
                 return Float.NaN;
             }
         }

@@ -187,6 +187,93 @@ class DataUnitMovesTest {
     }
 
     /**
+     * Values a client computed in floating point keep their lattice (session 29): levels of 0.4 reached
+     * by stepping down from a higher level in doubles, where 0 comes out as 1.1e-16 (3 x 0.4 - 0.4 -
+     * 0.4 - 0.4), lie on 0.4 (read as a lattice of 1.1e-16 when rounding was judged by each
+     * value's own ulps); continuous values still lie on none.
+     */
+    @Test
+    void aLatticeComputedInFloatingPointIsStillItsLattice() {
+        Random r = new Random(4);
+        float[] v = new float[N];
+        float[] continuous = new float[N];
+        for (int i = 0; i < N; i++) {
+            // a walk of levels as a client might keep it: up to three levels over, then back down
+            int level = r.nextInt(6);
+            int over = 1 + r.nextInt(3);
+            double x = (level + over) * 0.4;
+            for (int k = 0; k < over; k++) {
+                x -= 0.4;
+            }
+            v[i] = (float) x;
+            continuous[i] = (float) (2 * r.nextDouble());
+        }
+        boolean residue = false;
+        for (float x : v) {
+            residue |= x != 0 && Math.abs(x) < 1e-10;
+        }
+        assertThat(residue).as("a zero computed as a tiny residue").isTrue();
+        assertThat(SignSteps.latticeUnit(v, N, new float[N]))
+                .isCloseTo(0.4f, org.assertj.core.data.Percentage.withPercentage(0.1));
+        assertThat(SignSteps.latticeUnit(continuous, N, new float[N])).isNaN();
+    }
+
+    /**
+     * Sybils who set the lattice and then step are flagged, and a key flagged since it taught takes
+     * its lessons back (session 29): seven of twelve keys on a coarse lattice (16/40 levels) set it,
+     * then send sign steps of one unit of it from their own last query; once {@code prada} flags them
+     * the lattice is the five honest keys' again (16/255), and with the honest keys fewer than five it
+     * is none (a stale lesson of flagged keys does not stand).
+     */
+    @Test
+    void keysFlaggedSinceTheyTaughtTakeTheirLessonsBack() {
+        org.assertj.core.data.Percentage close = org.assertj.core.data.Percentage.withPercentage(5);
+        float[] five = flaggedTeachers(12, 7);
+        assertThat(five[0]).as("set by the seven").isCloseTo(16f / 40, close);
+        assertThat(five[1]).as("after they step").isCloseTo(16f / 255, close);
+        float[] four = flaggedTeachers(11, 7);
+        assertThat(four[1]).as("four honest keys left").isNaN();
+    }
+
+    /**
+     * The lattice after 1,800 queries of {@code keys} keys in turn ({@code coarse} of them on 16/40
+     * levels, the rest on 16/255), and after 3,600 more in which the coarse keys send sign steps of one
+     * coarse level from their own last query (each coordinate up or down at random, kept in range).
+     */
+    private static float[] flaggedTeachers(int keys, int coarse) {
+        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaState[] states = new PradaState[keys];
+        int[][] levels = new int[keys][784];
+        for (int k = 0; k < keys; k++) {
+            states[k] = d.newState();
+        }
+        Random r = new Random(8);
+        double[] answer = {0.9, 0.1};
+        float set = Float.NaN;
+        for (int q = 0; q < 5_400; q++) {
+            int k = q % keys;
+            boolean coarseKey = k < coarse;
+            double[] x = new double[784];
+            for (int j = 0; j < x.length; j++) {
+                if (coarseKey) {
+                    // levels 0 to 5; stepping: one level up or down, back the other way at the ends
+                    int step = r.nextBoolean() ? 1 : -1;
+                    int v = levels[k][j] + step;
+                    levels[k][j] = q < 1_800 ? r.nextInt(6) : v < 0 || v > 5 ? levels[k][j] - step : v;
+                    x[j] = levels[k][j] * (16.0 / 40);
+                } else {
+                    x[j] = r.nextInt(40) * (16.0 / 255);
+                }
+            }
+            d.update(states[k], x, answer, q * 1_000L);
+            if (q == 1_799) {
+                set = d.dataUnit();
+            }
+        }
+        return new float[] {set, d.dataUnit()};
+    }
+
+    /**
      * The lattice PRADA learns from {@code keys} keys taking turns ({@code coarse} of them, the first,
      * on 16/40 levels; -1: one coarse key sending two of every three queries), the rest on 16/255
      * levels ({@code lattice}) or continuous values, {@code queries} 784-input queries in all.
