@@ -7,6 +7,7 @@ import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.Runs;
 import dev.moat.detectors.internal.SpreadPeers;
+import dev.moat.detectors.internal.WidthPeers;
 import dev.moat.detectors.stats.KolmogorovSmirnov;
 import java.util.Map;
 import java.util.Set;
@@ -332,9 +333,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
     /** Roughness below this counts as this (logs of near-constant smooth blocks would dominate). */
     static final double ROUGH_FLOOR = 1e-4;
 
-    /** Input widths with roughness peers of their own (a policy serves a few models). */
-    static final int ROUGH_WIDTHS = 8;
-
     /** The quantile, over trusted keys' weight, of their D- that measures how much the peers differ. */
     static final double SPREAD_QUANTILE = 0.75;
 
@@ -555,8 +553,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final ClassReferences classes;
     private final InputReference inputs;
     private final SpreadPeers spreadPeers;
-    /** The roughness test's peers per input width ({@link #judgeRough}), at most {@value #ROUGH_WIDTHS}. */
-    private final java.util.LinkedHashMap<Integer, SpreadPeers> roughPeers = new java.util.LinkedHashMap<>();
+    /** The roughness test's peers per input width ({@link #judgeRough}), at most {@value WidthPeers#WIDTHS}. */
+    private final WidthPeers roughPeers;
 
     /** Where in each input the roughness test reads its block: secret per worker, drawn per input. */
     private final java.util.SplittableRandom roughDraw;
@@ -696,6 +694,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             this.spreadPeers = new SpreadPeers();
         }
         this.wideFloorLog = Math.log(settings.spreadWideFloor());
+        this.roughPeers = new WidthPeers(settings.minKeys());
         this.roughDraw = new java.util.SplittableRandom(
                 settings.inputSeed() != null
                         ? settings.inputSeed() * 0x9E3779B97F4A7C15L + 3
@@ -876,7 +875,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     && s.roughReports >= ROUGH_MIN
                     && s.roughReports % SPREAD_REPORT_EVERY == 0
                     && s.roughScore <= 0) {
-                SpreadPeers peers = roughPeersOf(n, true);
+                SpreadPeers peers = roughPeers.of(n, true);
                 if (peers != null) {
                     peers.report(System.identityHashCode(s), s.roughLog);
                 }
@@ -884,54 +883,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
         // a median of at least min_keys trusted keys (5): in a small deployment the few keys that came first
         // (attackers, maybe) would be the peers, as for every peer reference here
-        SpreadPeers peers = roughPeersOf(n, false);
-        double median = peers == null || peers.keys() < settings.minKeys() ? Double.NaN : peers.median();
+        double median = roughPeers.median(n);
         if (median < ROUGH_SMOOTH_PEERS) {
             double z = (log - median) / -median;
             s.roughZ += (float) ((z - s.roughZ) / Math.min(s.roughN + 1, ROUGH_MEMORY));
             s.roughN = Math.min(s.roughN + 1, 1 << 30);
         }
-    }
-
-    /** The last width's roughness peers looked up (most policies serve one width: no boxed look-up). */
-    private int lastRoughWidth = -1;
-
-    private SpreadPeers lastRoughPeers;
-
-    /**
-     * The roughness peers of inputs {@code width} wide (null if none and not {@code create}); past
-     * {@value #ROUGH_WIDTHS} widths a new one replaces the width the fewest keys have reported among
-     * those with fewer than {@code min_keys} reports (null when every width has that many: a width
-     * whose peers are ready is never replaced).
-     */
-    private SpreadPeers roughPeersOf(int width, boolean create) {
-        if (width == lastRoughWidth && (lastRoughPeers != null || !create)) {
-            return lastRoughPeers;
-        }
-        SpreadPeers peers = roughPeers.get(width);
-        if (peers == null && create) {
-            if (roughPeers.size() >= ROUGH_WIDTHS) {
-                // a width whose peers are ready (min_keys reports) is never replaced: keys reporting many other
-                // widths cannot keep the model's below min_keys by evicting it over and over
-                Integer fewest = null;
-                int least = settings.minKeys();
-                for (Map.Entry<Integer, SpreadPeers> e : roughPeers.entrySet()) {
-                    if (e.getValue().keys() < least) {
-                        least = e.getValue().keys();
-                        fewest = e.getKey();
-                    }
-                }
-                if (fewest == null) {
-                    return null;
-                }
-                roughPeers.remove(fewest);
-            }
-            peers = new SpreadPeers();
-            roughPeers.put(width, peers);
-        }
-        lastRoughWidth = width;
-        lastRoughPeers = peers;
-        return peers;
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.SpreadPeers;
+import dev.moat.detectors.internal.WidthPeers;
 import dev.moat.detectors.stats.ShapiroWilk;
 import dev.moat.detectors.stats.SparseProjection;
 import java.util.Map;
@@ -835,12 +836,21 @@ public final class PradaDetector implements Detector<PradaState> {
      * lone key at a cold start or one that outsent the rest (session 29: 120 queries of values to 40
      * where the data reach 16 raised it to 38, and 345 of 418 rounded JbDA pairs put to the test passed
      * as the data's last digit, {@code DataUnitMovesTest.brightQueriesRaisingThePopulationsLevelBypassIsClosed}).
+     * Per input width ({@link WidthPeers}), as the lattice: keys sending another width (another model
+     * behind the policy, or a route that takes any width) teach that width's, not the model's (session
+     * 29, {@code DataUnitMovesTest.brightKeysOfAnotherWidthDoNotSetTheModelsLevel}). Of the width of
+     * the query being scored.
      */
     private float dataLevel = Float.NaN;
 
-    /** The data level learnt so far (tests). */
+    /** The data level of the last wide query's width (tests). */
     float dataLevel() {
         return dataLevel;
+    }
+
+    /** The data level learnt for inputs {@code width} wide (tests). */
+    float dataLevel(int width) {
+        return (float) levelPeers.median(width);
     }
 
     /**
@@ -853,7 +863,8 @@ public final class PradaDetector implements Detector<PradaState> {
      * population's; setting it takes more than half of the keys that teach, from a cold start too (a
      * running median in small steps, as the level's was, kept a first teacher's unit for hundreds of
      * queries), and one key's burst is one lesson (session 28). A key flagged since takes its lessons
-     * of both back at its next {@value #UNIT_EVERY}th query (session 29).
+     * of both back at its next {@value #UNIT_EVERY}th query, and both are per input width (session 29).
+     * Of the width of the query being scored.
      */
     private float dataUnit = Float.NaN;
 
@@ -863,47 +874,55 @@ public final class PradaDetector implements Detector<PradaState> {
     /** Keys that must have taught before the lattice is known. */
     static final int UNIT_MIN_KEYS = 5;
 
-    /** The keys' last lattice units (one a key, the keys that taught last; their median is the lattice). */
-    private final SpreadPeers unitPeers = new SpreadPeers();
+    /** Per input width, the keys' last lattice units (one a key, the keys that taught last; their median is the lattice). */
+    private final WidthPeers unitPeers = new WidthPeers(UNIT_MIN_KEYS);
 
-    /** The keys' last largest sampled values (one a key; their median is the level). */
-    private final SpreadPeers levelPeers = new SpreadPeers();
+    /** Per input width, the keys' last largest sampled values (one a key; their median is the level). */
+    private final WidthPeers levelPeers = new WidthPeers(UNIT_MIN_KEYS);
 
     private float[] unitScratch = new float[0];
 
-    /** The population's lattice learnt so far (tests). */
+    /** The population's lattice of the last wide query's width (tests). */
     float dataUnit() {
         return dataUnit;
     }
 
     private void learnDataLevel(PradaState s, float sampleMax, float[] q, int n) {
+        int width = input.length;
         // every UNIT_EVERY-th query of each key, from its first ones (a draw over all keys' queries in
         // turn would skip some keys; waiting for step_min_queries left a cold start's pairs unjudged)
-        if (s.queries % UNIT_EVERY != 0) {
-            return;
+        if (s.queries % UNIT_EVERY == 0) {
+            int self = System.identityHashCode(s);
+            if (!(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
+                // a key flagged since it taught takes its lessons back
+                SpreadPeers level = levelPeers.get(width);
+                SpreadPeers unit = unitPeers.get(width);
+                if (level != null) {
+                    level.drop(self);
+                }
+                if (unit != null) {
+                    unit.drop(self);
+                }
+            } else {
+                // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level
+                // would pass every lattice for good
+                SpreadPeers level = levelPeers.of(width, true);
+                if (level != null && sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY) {
+                    level.report(self, sampleMax);
+                }
+                if (unitScratch.length < n) {
+                    unitScratch = new float[n];
+                }
+                float u = SignSteps.latticeUnit(q, n, unitScratch);
+                SpreadPeers unit = unitPeers.of(width, true);
+                if (unit != null && u > 0 && u < Float.POSITIVE_INFINITY) {
+                    unit.report(self, u);
+                }
+            }
         }
-        int self = System.identityHashCode(s);
-        if (!(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
-            // a key flagged since it taught takes its lessons back
-            levelPeers.drop(self);
-            unitPeers.drop(self);
-        } else {
-            // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level
-            // would pass every lattice for good
-            if (sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY) {
-                levelPeers.report(self, sampleMax);
-            }
-            if (unitScratch.length < n) {
-                unitScratch = new float[n];
-            }
-            float u = SignSteps.latticeUnit(q, n, unitScratch);
-            if (u > 0 && u < Float.POSITIVE_INFINITY) {
-                unitPeers.report(self, u);
-            }
-        }
-        // known while enough keys' lessons stand (flagged keys' taken back, none is left standing)
-        dataLevel = levelPeers.keys() >= UNIT_MIN_KEYS ? (float) levelPeers.median() : Float.NaN;
-        dataUnit = unitPeers.keys() >= UNIT_MIN_KEYS ? (float) unitPeers.median() : Float.NaN;
+        // this width's, known while enough keys' lessons stand (flagged keys' taken back, none is left standing)
+        dataLevel = (float) levelPeers.median(width);
+        dataUnit = (float) unitPeers.median(width);
     }
 
     /** The query being scored (its whole input, for {@link SignSteps#lastDigits}). */

@@ -223,7 +223,7 @@ class OodRoughnessTest {
     }
 
     /**
-     * The attacker who has read that the roughness peers keep at most {@value OodDetector#ROUGH_WIDTHS}
+     * The attacker who has read that the roughness peers keep at most {@value dev.moat.detectors.internal.WidthPeers#WIDTHS}
      * widths and replace the one the fewest keys report: seven widths of eight trusted keys each fill
      * the table beside the model's (six monitors), and one key of yet another width reports right
      * after the monitors every cycle. Were the model's width replaced because it has the fewest
@@ -237,7 +237,7 @@ class OodRoughnessTest {
         OodDetector ood = roughnessOnly();
         SplittableRandom rnd = new SplittableRandom(6);
         List<Key> keys = new ArrayList<>();
-        for (int w = 0; w < OodDetector.ROUGH_WIDTHS - 1; w++) {
+        for (int w = 0; w < dev.moat.detectors.internal.WidthPeers.WIDTHS - 1; w++) {
             for (int k = 0; k < 8; k++) {
                 keys.add(new Key("width-" + (40 + w) + "-" + k, ood, vibration(40 + w, 300 + 10 * w + k)));
             }

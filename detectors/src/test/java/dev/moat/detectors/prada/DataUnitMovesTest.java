@@ -447,6 +447,47 @@ class DataUnitMovesTest {
     }
 
     /**
+     * The level is per input width (session 29): six keys sending 1,000-wide queries of values up to
+     * 400 (a route that takes any width, or another model behind the policy) among five customers of
+     * the 784-input model (values up to 16) teach the 1,000-wide level, not the model's. With one level
+     * for every width the six, more than half of the keys that taught, set the model's too.
+     */
+    @Test
+    void brightKeysOfAnotherWidthDoNotSetTheModelsLevel() {
+        dev.moat.detectors.support.Wide w = new dev.moat.detectors.support.Wide(784);
+        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaState[] customers = new PradaState[5];
+        dev.moat.fixtures.traffic.QuerySource[] sources = new dev.moat.fixtures.traffic.QuerySource[5];
+        PradaState[] others = new PradaState[6];
+        for (int k = 0; k < customers.length; k++) {
+            customers[k] = d.newState();
+            sources[k] = w.honest(900 + k);
+        }
+        for (int k = 0; k < others.length; k++) {
+            others[k] = d.newState();
+        }
+        Random r = new Random(13);
+        long t = 0;
+        for (int q = 0; q < 200; q++) {
+            for (int k = 0; k < customers.length; k++) {
+                double[] h = sources[k].next();
+                double[] p = w.predict(h);
+                sources[k].observe(h, p);
+                d.update(customers[k], h, p, t += 1_000);
+            }
+            for (PradaState o : others) {
+                double[] x = new double[1_000];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = 400 * r.nextDouble();
+                }
+                d.update(o, x, new double[] {0.9, 0.1}, t += 1_000);
+            }
+        }
+        assertThat(d.dataLevel(784)).as("the model's level").isBetween(12f, 20f);
+        assertThat(d.dataLevel(1_000)).as("the other width's").isGreaterThan(300f);
+    }
+
+    /**
      * The most sign steps in PRADA's window of a thief who first sends {@code bright} queries of
      * values 0-40 on a lattice of 0.4 (the data reach 16), three for every query of each of {@code
      * honest} honest keys, then 2,400 JbDA queries (eps 0.1, parents older than the recent rows)
