@@ -1,5 +1,6 @@
 package dev.moat.detectors;
 
+import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.support.Wide;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.function.UnaryOperator;
@@ -26,62 +27,58 @@ class TieShareProbe {
             for (int night = 0; night <= 1; night++) {
                 HonestDataShapesTest.Video v = new HonestDataShapesTest.Video(dims, night);
                 UnaryOperator<double[]> m = v.model();
-                double[] hist = new double[11];
-                int hes = 0, all = 0;
+                Hesitant h = new Hesitant();
                 for (int k = 0; k < 12; k++) {
                     QuerySource c = v.customer(500 + k);
                     for (int q = 0; q < 300; q++) {
                         double[] x = c.next();
                         double[] p = m.apply(x);
                         c.observe(x, p);
-                        all++;
-                        double[] t = top2(p);
-                        if (t[0] - t[1] < 0.2) {
-                            hes++;
-                            hist[(int) Math.floor((t[0] + t[1]) * 10)]++;
-                        }
+                        h.add(p);
                     }
                 }
-                System.out.printf(
-                        "TIE video %d night %d: hesitant %d of %d, top1+top2 deciles %s%n",
-                        dims, night, hes, all, java.util.Arrays.toString(hist));
+                System.out.printf("TIE video %d night %d: %s%n", dims, night, h);
             }
-            // line searches between natural images of two classes (bright)
+            // line searches between natural images of two keys (mostly two classes), bright
             Wide w = new Wide(dims);
-            double[] hist = new double[11];
-            int hes = 0, all = 0;
-            QuerySource a = w.honest(1), b = w.honest(2);
+            Hesitant h = new Hesitant();
+            QuerySource a = w.honest(1);
+            QuerySource b = w.honest(2);
             for (int pair = 0; pair < 200; pair++) {
-                double[] xa = a.next(), xb = b.next();
+                double[] xa = a.next();
+                double[] xb = b.next();
                 for (int s = 0; s <= 40; s++) {
                     double t = s / 40.0;
                     double[] x = new double[xa.length];
-                    for (int j = 0; j < x.length; j++) x[j] = (1 - t) * xa[j] + t * xb[j];
-                    double[] p = w.predict(x);
-                    all++;
-                    double[] tt = top2(p);
-                    if (tt[0] - tt[1] < 0.2) {
-                        hes++;
-                        hist[(int) Math.floor((tt[0] + tt[1]) * 10)]++;
+                    for (int j = 0; j < x.length; j++) {
+                        x[j] = (1 - t) * xa[j] + t * xb[j];
                     }
+                    h.add(w.predict(x));
                 }
             }
-            System.out.printf(
-                    "TIE line search %d: hesitant %d of %d, top1+top2 deciles %s%n",
-                    dims, hes, all, java.util.Arrays.toString(hist));
+            System.out.printf("TIE line search %d: %s%n", dims, h);
         }
     }
 
-    static double[] top2(double[] p) {
-        double a = -1, b = -1;
-        for (double v : p) {
-            if (v > a) {
-                b = a;
-                a = v;
-            } else if (v > b) {
-                b = v;
+    /** Answers seen, those hesitant (margin under 0.2), and the deciles of their top-1 plus top-2. */
+    static final class Hesitant {
+        final int[] deciles = new int[11];
+        int hesitant;
+        int all;
+
+        void add(double[] p) {
+            all++;
+            double margin = Rows.margin(p);
+            if (margin < 0.2) {
+                hesitant++;
+                // top-1 plus top-2 is twice top-1 less the margin
+                deciles[(int) Math.floor((2 * Rows.top1(p) - margin) * 10)]++;
             }
         }
-        return new double[] {a, b};
+
+        @Override
+        public String toString() {
+            return "hesitant " + hesitant + " of " + all + ", top1+top2 deciles " + java.util.Arrays.toString(deciles);
+        }
     }
 }
