@@ -21,8 +21,9 @@ import java.util.Arrays;
  * calibration's, fixed (reports are still recorded, for reasons, but move nothing).
  *
  * <p>Also {@code ood}'s roughness peers (their median log roughness per input width) and {@code
- * prada}'s population lattice (the median of the keys' last lattice units, session 28): any value
- * whose reference is the median of one report a key, over the keys that reported last.
+ * prada}'s population lattice and level (the medians of the keys' last lattice units and largest
+ * sampled values, sessions 28-29), each per input width through {@link WidthPeers}: any value whose
+ * reference is the median of one report a key, over the keys that reported last.
  *
  * <p>Not ready (no threshold) below {@value #MIN_KEYS} reports. Recomputed at most every {@value
  * #RECOMPUTE_EVERY} reports. Not thread-safe (the worker's).
