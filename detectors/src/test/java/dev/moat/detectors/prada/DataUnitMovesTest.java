@@ -358,6 +358,31 @@ class DataUnitMovesTest {
                 .isFalse();
     }
 
+    /**
+     * The attacker's view of {@link SignSteps#latticeUnit}'s rounding (session 29: 16 ulps of the
+     * sample's largest magnitude): a thief plants huge values in an eighth of his input (a model that
+     * clips its inputs answers as if they were not there), some among the sampled coordinates, so
+     * that every gap between his continuous values reads as rounding (16 ulps of 10,000,000 is 16).
+     * The unit is then the gap up to the planted values, far over his moves of 1/16, which are no
+     * digits of it: still steps. (A unit is always a gap over the rounding, so a larger rounding
+     * cannot make moves under it last digits.)
+     */
+    @Test
+    void plantedHugeValuesDoNotMakeContinuousStepsLastDigits() {
+        Random r = new Random(3);
+        float[] p = new float[N];
+        float[] q = new float[N];
+        for (int i = 0; i < N; i++) {
+            p[i] = 2 + 12 * r.nextFloat();
+            q[i] = p[i] + (r.nextBoolean() ? 1f : -1f) / 16;
+        }
+        for (int i = 0; i < N; i += 16) {
+            p[i] = 10_000_000;
+            q[i] = 10_000_000;
+        }
+        assertThat(unit(input(q, 0.2, 10_000_000), new float[][] {q, p}, 1e-4f)).isFalse();
+    }
+
     /** Continuous values have no lattice: equal moves of 1/16 between them are steps. */
     @Test
     void equalMovesBetweenContinuousValuesAreSteps() {
