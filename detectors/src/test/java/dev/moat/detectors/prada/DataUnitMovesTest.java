@@ -369,6 +369,18 @@ class DataUnitMovesTest {
      */
     @Test
     void plantedHugeValuesDoNotMakeContinuousStepsLastDigits() {
+        float[][] qp = continuousSignSteps();
+        float[] q = qp[0];
+        float[] p = qp[1];
+        for (int i = 0; i < N; i += 16) {
+            p[i] = 10_000_000;
+            q[i] = 10_000_000;
+        }
+        assertThat(unit(input(q, 0.2, 10_000_000), qp, 1e-4f)).isFalse();
+    }
+
+    /** A pair of continuous values (2 to 14) whose every coordinate moved by 1/16 up or down: {query, parent}. */
+    static float[][] continuousSignSteps() {
         Random r = new Random(3);
         float[] p = new float[N];
         float[] q = new float[N];
@@ -376,24 +388,14 @@ class DataUnitMovesTest {
             p[i] = 2 + 12 * r.nextFloat();
             q[i] = p[i] + (r.nextBoolean() ? 1f : -1f) / 16;
         }
-        for (int i = 0; i < N; i += 16) {
-            p[i] = 10_000_000;
-            q[i] = 10_000_000;
-        }
-        assertThat(unit(input(q, 0.2, 10_000_000), new float[][] {q, p}, 1e-4f)).isFalse();
+        return new float[][] {q, p};
     }
 
     /** Continuous values have no lattice: equal moves of 1/16 between them are steps. */
     @Test
     void equalMovesBetweenContinuousValuesAreSteps() {
-        Random r = new Random(3);
-        float[] p = new float[N];
-        float[] q = new float[N];
-        for (int i = 0; i < N; i++) {
-            p[i] = 2 + 12 * r.nextFloat();
-            q[i] = p[i] + (r.nextBoolean() ? 1f : -1f) / 16;
-        }
-        assertThat(unit(input(q, 0.2, 16), new float[][] {q, p}, 1e-4f)).isFalse();
+        float[][] qp = continuousSignSteps();
+        assertThat(unit(input(qp[0], 0.2, 16), qp, 1e-4f)).isFalse();
     }
 
     /**
