@@ -1639,9 +1639,111 @@ public class HonestDataShapesTest {
                 .isNull();
     }
 
+    /**
+     * Regression (session 30): the same monitors were flagged by {@code ood}'s confidence test, 11 of 19
+     * (D+ 0.48-0.99 against the peers', past the widest thresholds, 0.36-0.6): a monitor's window of
+     * 500 answers held 500 overlapping windows of one or two of its machine's state segments, read as
+     * 500 independent draws; a machine whose offset puts a state near the model's boundary is unsure for
+     * hundreds of windows in a row. Their answers come in runs (15-229 answer runs in 1,500 windows,
+     * measured), but a vibration's next window is no near-copy of the last (the sine's phase moved), so
+     * {@code internal.Runs} counted every one. A window that is the key's last one read later along the
+     * series now joins the run ({@code Runs#shifted}): at most 2 of 19 flagged, none by {@code ood}
+     * (measured: 1, {@code coverage}). The price, asserted here: {@code ood}'s confidence reference forms
+     * later on such a population (its keys report once their windows hold 50 runs), and random rows are
+     * flagged by the roughness and spread tests at 340 rows (were 70, by the confidence test).
+     */
+    @org.junit.jupiter.api.Test
+    void vibrationMonitorsCountTheirOverlappingWindowsOnce() {
+        Scenario s = vibrationMonitors();
+        org.assertj.core.api.Assertions.assertThat(flaggedHonest(s))
+                .as(flags(s))
+                .hasSizeLessThanOrEqualTo(2);
+        for (String key : flaggedHonest(s)) {
+            org.assertj.core.api.Assertions.assertThat(firing(s, key))
+                    .as(flags(s))
+                    .doesNotContain("ood");
+        }
+        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("random"))
+                .as(flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(500L);
+    }
+
+    /**
+     * The attacker's view of the shifted windows (session 30): a thief who read {@code Runs#shifted}
+     * sends a random series as sliding windows (a random walk over the ADC's range, steps of 40
+     * counts, hop 2) among the vibration monitors. His windows are exact shifts of each other, as an
+     * honest monitor's are, and their answers stay near while the walk's level does, so they join
+     * {@code ood}'s runs: its confidence test counts 51 of his answers at 375 rows, its reference still
+     * forming. {@code boundary}'s runs do not take shifts, and it flags him as on the code before:
+     * suspicious at 375 rows (25% hesitant answers against 2%), extracting at 429. With shifts in
+     * {@code boundary}'s runs too he was suspicious at 445 and never extracting in 1,000 rows, which
+     * is why they are not.
+     */
+    @org.junit.jupiter.api.Test
+    void aRandomSeriesSentAsSlidingWindowsIsFlagged() {
+        Shape base = shape("sensor-counts:128");
+        Shape withWalk = new Shape() {
+            @Override
+            public String name() {
+                return base.name();
+            }
+
+            @Override
+            public UnaryOperator<double[]> model() {
+                return base.model();
+            }
+
+            @Override
+            public QuerySource customer(long seed) {
+                return base.customer(seed);
+            }
+
+            @Override
+            public QuerySource fewClasses(long seed, int[] cls, double share) {
+                return base.fewClasses(seed, cls, share);
+            }
+
+            @Override
+            public Map<String, QuerySource> attackers() {
+                Map<String, QuerySource> m = new java.util.LinkedHashMap<>(base.attackers());
+                Random r = new Random(77);
+                List<Double> walk = new ArrayList<>();
+                double[] v = {2_048};
+                m.put("walk-windows", source("walk", () -> {
+                    while (walk.size() < 128 + 2) {
+                        v[0] = Math.max(0, Math.min(4_095, v[0] + 40 * r.nextGaussian()));
+                        walk.add(Math.rint(v[0]));
+                    }
+                    double[] x = new double[128];
+                    for (int j = 0; j < 128; j++) {
+                        x[j] = walk.get(j);
+                    }
+                    walk.subList(0, 2).clear();
+                    return x;
+                }));
+                return m;
+            }
+        };
+        Scenario s = population(withWalk);
+        System.out.printf(
+                "walk-windows suspicious at %s, extracting at %s: %s%n",
+                s.suspiciousAt.get("walk-windows"),
+                s.extractingAt.get("walk-windows"),
+                s.firstFlag.get("walk-windows"));
+        org.assertj.core.api.Assertions.assertThat(s.suspiciousAt.get("walk-windows"))
+                .as("walk %s %s%n%s", s.suspiciousAt, s.extractingAt, flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(500L);
+        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("walk-windows"))
+                .as("walk %s %s%n%s", s.suspiciousAt, s.extractingAt, flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(500L);
+    }
+
     private static Scenario vibrationMonitors;
 
-    /** The sensor-counts:128 population, run once for the two tests above. */
+    /** The sensor-counts:128 population, run once for the three tests above. */
     private static synchronized Scenario vibrationMonitors() {
         if (vibrationMonitors == null) {
             vibrationMonitors = population(shape("sensor-counts:128"));

@@ -166,7 +166,8 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         this.runs = new Runs(
                 settings.runNear(),
                 settings.window(),
-                settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong());
+                settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong(),
+                false);
         int n = Math.max(1, Math.min(settings.minKeys(), 1024));
         this.fewSlots = new int[n];
         this.fewShares = new double[n];

@@ -28,7 +28,12 @@ import java.util.SplittableRandom;
  *       whose features have scales of their own, under which two unrelated records are near-copies;
  *       the population's mean bounds it by how far records lie from each other. Width-free (the same
  *       number of coordinates at any width) and scale-free (any {@code a x + b} of the inputs gives
- *       the same decision), so no unit of the data is assumed.
+ *       the same decision), so no unit of the data is assumed; <em>or</em> its input is the key's
+ *       <em>last</em> query read 1 to {@value #MAX_SHIFT} coordinates later ({@link #shifted}, session
+ *       30: a monitor's overlapping windows of a vibration, whose next window is no near-copy of the
+ *       last because the sine's phase moved). This part is chained (each window against the one
+ *       before), so that a stream can go on; the answer is still held to the anchor's. {@code ood}'s
+ *       runs take it, {@code boundary}'s do not ({@link #Runs(double, int, long, boolean)}).
  * </ul>
  *
  * Otherwise the query starts a new run and becomes its anchor. A run counts once: the detectors
@@ -39,16 +44,26 @@ import java.util.SplittableRandom;
  * <p>Why a thief gains little: to hide an answer he must send a near-copy of a query he has just
  * sent and get (nearly) the same answer, which teaches him close to nothing new; a thief who moves
  * his queries further, in fewer coordinates, or whose answers change, is counted as before; sorting
- * a batch by answer does not make its inputs near-copies. What he can gain is measured in the
+ * a batch by answer does not make its inputs near-copies. A series sent as sliding windows joins
+ * {@code ood}'s runs while its answers stay near the anchor's, which a random walk's windows do
+ * (their level moves slowly): its confidence test then counts few of them, while its roughness and
+ * input spread, {@code boundary}'s share (whose runs take no shifts) and {@code coverage} judge
+ * every input as before; among vibration monitors such a thief is flagged at the same rows as
+ * before ({@code HonestDataShapesTest.aRandomSeriesSentAsSlidingWindowsIsFlagged}). A window read
+ * later plus a step under half the window's contrast joins as a near-copy plus noise does ({@code
+ * RunsTest.shiftedWindowsPlusStepsUnderHalfTheContrastJoinBypass}). What he can gain is measured in the
  * detectors' README ("Honest streams whose answers come in runs") and pinned in {@code RunsTest}:
  * consecutive bisection steps on the same side of a boundary whose margins are within {@value
  * #MARGIN_TOLERANCE}; small perturbations around a boundary point (about half count); and a trusted
  * key that drags the population's mean far from the data brings back the contrast alone.
  *
  * <p>Cost: per detector instance the sampled coordinates (fixed at the first width seen) and the
- * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats); per query at most
- * {@value #COORDINATES} differences (twice for a query that starts a run), allocation-free once the
- * key's anchor exists; with a {@code recall}, per key a ring of up to that many ints (grown from 8, 8 at a time to 64, then by half)
+ * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats, and on inputs of
+ * at least 21 coordinates the last query's block and shifts, at most
+ * {@value #BLOCK} + {@value #MAX_SHIFT} floats); per query at most {@value #COORDINATES} differences
+ * (twice for a query that starts a run), a copy of the block, and, only when the answer is near the
+ * anchor's and the input is no near-copy, at most {@value #MAX_SHIFT} shifts of {@value #BLOCK}
+ * differences each (abandoned once over the bound), allocation-free once the key's anchor exists; with a {@code recall}, per key a ring of up to that many ints (grown from 8, 8 at a time to 64, then by half)
  * and, per query that starts a run, a hash of the sampled values (of the whole row
  * when they say nothing) and an OR over the ring.
  */
@@ -69,13 +84,31 @@ public final class Runs {
     /** The largest difference of u = -log10(1 - top-1 confidence) within a run. */
     public static final double U_TOLERANCE = 0.3;
 
+    /** The longest shift along the input, in coordinates, at which a query reads as the key's last one read later ({@link #shifted}). */
+    static final int MAX_SHIFT = 16;
+
+    /**
+     * Coordinates of the block compared at each shift ({@link #shifted}); fewer on inputs under {@code
+     * BLOCK + MAX_SHIFT}, where the shifts are at most a quarter of the width.
+     */
+    static final int BLOCK = 48;
+
+    /** No shift is looked for on inputs whose block would be narrower than this. */
+    static final int MIN_BLOCK = 16;
+
     private final double near;
     private final int recall;
     private final double marginTolerance;
     private final double uTolerance;
     private final long seed;
+    private final boolean series;
     private int width = -1;
     private int[] coords;
+    /** The block's first coordinate, its length and the shifts tried ({@link #shifted}); block 0: none. */
+    private int blockStart;
+
+    private int block;
+    private int shifts;
 
     /** The population's mean input on the sampled coordinates (trusted keys' anchors), and how many taught it. */
     private double[] population;
@@ -108,6 +141,10 @@ public final class Runs {
 
         boolean blankSample;
         boolean resent;
+        /** The key's last query on the block and the shifts after it ({@link #shifted}; null until one). */
+        float[] last;
+
+        boolean lastValid;
 
         /**
          * Whether the last query {@link Runs#joins} took in was a re-send (it moved none of the sampled
@@ -134,19 +171,31 @@ public final class Runs {
      * @param seed as above
      */
     public Runs(double near, int recall, long seed) {
-        this(near, recall, MARGIN_TOLERANCE, U_TOLERANCE, seed);
+        this(near, recall, MARGIN_TOLERANCE, U_TOLERANCE, seed, true);
+    }
+
+    /**
+     * @param near as above
+     * @param recall as above
+     * @param seed as above
+     * @param series whether a window read later along a series joins ({@link #shifted}; per key the
+     *     last query's block, at most {@value #BLOCK} + {@value #MAX_SHIFT} floats)
+     */
+    public Runs(double near, int recall, long seed, boolean series) {
+        this(near, recall, MARGIN_TOLERANCE, U_TOLERANCE, seed, series);
     }
 
     Runs(double near, double marginTolerance, double uTolerance, long seed) {
-        this(near, 0, marginTolerance, uTolerance, seed);
+        this(near, 0, marginTolerance, uTolerance, seed, true);
     }
 
-    Runs(double near, int recall, double marginTolerance, double uTolerance, long seed) {
+    Runs(double near, int recall, double marginTolerance, double uTolerance, long seed, boolean series) {
         this.near = near;
         this.recall = Math.max(0, recall);
         this.marginTolerance = marginTolerance;
         this.uTolerance = uTolerance;
         this.seed = seed;
+        this.series = series;
     }
 
     public boolean enabled() {
@@ -179,11 +228,33 @@ public final class Runs {
             width = input.length;
             coords = Rows.sampleCoordinates(width, Math.min(COORDINATES, width), new SplittableRandom(seed));
             population = new double[coords.length];
+            shifts = Math.min(MAX_SHIFT, width / 4);
+            block = Math.min(BLOCK, width - shifts);
+            if (!series || block < MIN_BLOCK) {
+                block = 0;
+            } else {
+                blockStart = new SplittableRandom(~seed).nextInt(width - block - shifts + 1);
+            }
         }
         if (input.length != width) {
             k.cls = -1;
+            k.lastValid = false;
             return false;
         }
+        boolean joined = joinsRun(k, input, cls, confidence, margin, trusted);
+        if (block > 0) {
+            if (k.last == null) {
+                k.last = new float[block + shifts];
+            }
+            for (int j = 0; j < block + shifts; j++) {
+                k.last[j] = (float) input[blockStart + j];
+            }
+            k.lastValid = true;
+        }
+        return joined;
+    }
+
+    private boolean joinsRun(Key k, double[] input, int cls, double confidence, double margin, boolean trusted) {
         double u = u(confidence);
         int m = coords.length;
         if (k.cls == cls
@@ -207,6 +278,10 @@ public final class Runs {
             boolean same = moved > 0 || !k.blankSample || fingerprint(input, true, cls, u, margin) == k.print;
             if ((moved == 0 || 2 * moved >= m) && d2 <= near * near * k.contrast2 && same) {
                 k.resent = moved == 0;
+                return true;
+            }
+            if (shifted(k, input)) {
+                k.resent = false;
                 return true;
             }
         }
@@ -259,6 +334,52 @@ public final class Runs {
             remember(k, fingerprint);
         }
         return resend;
+    }
+
+    /**
+     * Whether the query is the key's last query read later along a series: on a block of {@link
+     * #BLOCK} consecutive coordinates at a secret place, {@code input[t]} against the last query's
+     * {@code [t + h]}, for h of 1 to {@link #MAX_SHIFT} (a quarter of the width at most). At the best
+     * h the sum of squared differences must be at most {@code near}^2 of both the block's unshifted one
+     * (the last query as it was) and the block's contrast (its squared deviations from its mean). A
+     * machine's monitor that sends overlapping windows of its series (hop 1-8 samples) repeats its
+     * situation as a camera re-sending a scene does, but a vibration's next window is no near-copy of
+     * the last (the sine's phase moved); read later, it is the same samples plus the new ones.
+     */
+    private boolean shifted(Key k, double[] input) {
+        if (block == 0 || !k.lastValid) {
+            return false;
+        }
+        float[] last = k.last;
+        double mean = 0;
+        for (int t = 0; t < block; t++) {
+            mean += input[blockStart + t];
+        }
+        mean /= block;
+        double contrast = 0;
+        double still = 0;
+        for (int t = 0; t < block; t++) {
+            double v = input[blockStart + t];
+            double c = v - mean;
+            double d = v - last[t];
+            contrast += c * c;
+            still += d * d;
+        }
+        double bound = near * near * Math.min(contrast, still);
+        if (!(bound > 0 && bound < Double.POSITIVE_INFINITY)) {
+            return false;
+        }
+        for (int h = 1; h <= shifts; h++) {
+            double e = 0;
+            for (int t = 0; t < block && e <= bound; t++) {
+                double d = input[blockStart + t] - last[t + h];
+                e += d * d;
+            }
+            if (e <= bound) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

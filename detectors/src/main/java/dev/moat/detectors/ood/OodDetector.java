@@ -39,8 +39,11 @@ import java.util.Set;
  * <p><b>Runs.</b> A query that repeats the key's current situation (a near-copy of its run's first
  * query with a near answer, see {@link Runs}; {@code run_near}, 0.5, 0 turns it off; {@code
  * run_seed}) is not put in the window, though its input still goes to the input reference and the
- * spread test: a camera sending every frame of a scene counts the scene once. Keys report their
- * window every 200 queries once it holds {@value #REPORT_MIN} answers.
+ * spread test: a camera sending every frame of a scene counts the scene once, and a monitor sending
+ * overlapping windows of a machine's series (each its last one read a few samples later, session 30)
+ * counts a state once. Keys report their window every 200 queries once it holds {@value #REPORT_MIN}
+ * answers; on a population of such monitors the reference forms later (their windows hold 15-229
+ * runs in 1,500 queries).
  *
  * <p><b>Peers who differ.</b> Those thresholds hold for customers as alike as the fixtures'. Where
  * each customer's data sit at their own level (sensors at their own levels: the 13-input series

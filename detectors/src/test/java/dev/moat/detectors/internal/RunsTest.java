@@ -388,4 +388,120 @@ class RunsTest {
                 .isTrue();
         assertThat(k.resent()).isTrue();
     }
+
+    /** A machine's series: a level of 1,000 counts, a sine of {@code amp} counts and period 12, AR(1) noise of 2. */
+    static double[] series(Random r, int n, double amp) {
+        return series(r, n, amp, 12);
+    }
+
+    /** As above, a sine of period {@code period}. */
+    static double[] series(Random r, int n, double amp, double period) {
+        double[] x = new double[n];
+        double phase = 2 * Math.PI * r.nextDouble();
+        double e = 0;
+        for (int t = 0; t < n; t++) {
+            e = 0.7 * e + 2 * r.nextGaussian();
+            x[t] = 1_000 + amp * Math.sin(2 * Math.PI * t / period + phase) + e;
+        }
+        return x;
+    }
+
+    static double[] window(double[] series, int from, int width) {
+        return java.util.Arrays.copyOfRange(series, from, from + width);
+    }
+
+    /**
+     * Session 30 (vibration monitors flagged by {@code ood}: every overlapping window of a state
+     * counted): a window read 4 samples after the key's last one, with a near answer, joins the run,
+     * and so does the next (compared with the last query, not the anchor, so a stream can go on);
+     * another class starts a run, and so does a window of another machine (another period) with
+     * the same answer (a window read any whole number of periods later, plus up to {@link
+     * Runs#MAX_SHIFT}, is the same state and joins, as does an identical machine's at any phase). On the code before, none of the shifted windows joined (a vibration's next
+     * window is no near-copy: the sine's phase moved).
+     */
+    @Test
+    void windowsReadLaterAlongASeriesJoinTheirRun() {
+        Random r = new Random(5);
+        Runs runs = new Runs(0.5, 7L);
+        Runs.Key k = new Runs.Key();
+        double[] s = series(r, 2_000, 100);
+        assertThat(runs.joins(k, window(s, 0, 128), 1, 0.9, 0.8)).isFalse();
+        assertThat(runs.joins(k, window(s, 4, 128), 1, 0.91, 0.81)).isTrue();
+        assertThat(runs.joins(k, window(s, 8, 128), 1, 0.9, 0.8)).isTrue();
+        assertThat(runs.joins(k, window(s, 15, 128), 1, 0.9, 0.8)).isTrue();
+        assertThat(runs.joins(k, window(s, 19, 128), 2, 0.9, 0.8))
+                .as("another class")
+                .isFalse();
+        assertThat(runs.joins(k, window(series(r, 200, 100, 7), 0, 128), 2, 0.9, 0.8))
+                .as("another machine")
+                .isFalse();
+        // 32-sample windows: shifts of up to 8
+        Runs narrow = new Runs(0.5, 7L);
+        Runs.Key n = new Runs.Key();
+        assertThat(narrow.joins(n, window(s, 0, 32), 1, 0.9, 0.8)).isFalse();
+        assertThat(narrow.joins(n, window(s, 6, 32), 1, 0.9, 0.8)).isTrue();
+        assertThat(narrow.joins(n, window(series(r, 200, 100, 7), 0, 32), 1, 0.9, 0.8))
+                .as("another machine")
+                .isFalse();
+    }
+
+    /**
+     * The attacker's view of the shift: a sign step (40 counts, 40% of the sine) or a random-size step
+     * from the key's last window, with the same answer, is no shift (at the best shift the residual
+     * is the window's own change along the series plus the step); white-noise rows never join.
+     */
+    @Test
+    void stepsFromTheLastWindowAndNoiseRowsAreNoShifts() {
+        Random r = new Random(6);
+        Runs runs = new Runs(0.5, 7L);
+        Runs.Key k = new Runs.Key();
+        double[] last = window(series(r, 200, 100), 0, 128);
+        runs.joins(k, last, 1, 0.9, 0.8);
+        for (int i = 0; i < 50; i++) {
+            double[] step = last.clone();
+            for (int t = 0; t < step.length; t++) {
+                step[t] += (i % 2 == 0 ? 40 : 80 * r.nextDouble()) * (r.nextBoolean() ? 1 : -1);
+            }
+            assertThat(runs.joins(k, step, 1, 0.9, 0.8)).as("step %d", i).isFalse();
+            last = step;
+        }
+        for (int i = 0; i < 50; i++) {
+            double[] noise = new double[128];
+            for (int t = 0; t < noise.length; t++) {
+                noise[t] = 4_095 * r.nextDouble();
+            }
+            assertThat(runs.joins(k, noise, 1, 0.9, 0.8)).as("noise %d", i).isFalse();
+        }
+    }
+
+    /**
+     * What the shift gives a thief who read this (asserted as measured): a window read later plus a
+     * step under about half the window's contrast (here 20 counts on a sine of 100) joins the run
+     * when its answer stays near, so {@code ood} and {@code boundary} count it once (at least 35 of
+     * 40); a step of 60 does not. The same room a near-copy has (within half the anchor's contrast); the answers he
+     * hides are within the run's tolerances of the one counted.
+     */
+    @Test
+    void shiftedWindowsPlusStepsUnderHalfTheContrastJoinBypass() {
+        assertThat(joinedOf40(20)).isGreaterThanOrEqualTo(35);
+        assertThat(joinedOf40(60)).isZero();
+    }
+
+    /** Of 40 windows read 4 samples apart, each plus a sign step of {@code size} counts, how many join. */
+    static int joinedOf40(double size) {
+        Random r = new Random(7);
+        Runs runs = new Runs(0.5, 7L);
+        Runs.Key k = new Runs.Key();
+        double[] s = series(r, 2_000, 100);
+        runs.joins(k, window(s, 0, 128), 1, 0.9, 0.8);
+        int joined = 0;
+        for (int i = 1; i <= 40; i++) {
+            double[] x = window(s, 4 * i, 128);
+            for (int t = 0; t < x.length; t++) {
+                x[t] += size * (r.nextBoolean() ? 1 : -1);
+            }
+            joined += runs.joins(k, x, 1, 0.9, 0.8) ? 1 : 0;
+        }
+        return joined;
+    }
 }
