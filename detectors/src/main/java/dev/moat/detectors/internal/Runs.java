@@ -141,10 +141,11 @@ public final class Runs {
 
         boolean blankSample;
         boolean resent;
-        /** The key's last query on the block and the shifts after it ({@link #shifted}; null until one). */
+        /**
+         * The key's last query on the block and the shifts after it ({@link #shifted}; null until one,
+         * and after a query of another width).
+         */
         float[] last;
-
-        boolean lastValid;
 
         /**
          * Whether the last query {@link Runs#joins} took in was a re-send (it moved none of the sampled
@@ -238,7 +239,7 @@ public final class Runs {
         }
         if (input.length != width) {
             k.cls = -1;
-            k.lastValid = false;
+            k.last = null;
             return false;
         }
         boolean joined = joinsRun(k, input, cls, confidence, margin, trusted);
@@ -249,7 +250,6 @@ public final class Runs {
             for (int j = 0; j < block + shifts; j++) {
                 k.last[j] = (float) input[blockStart + j];
             }
-            k.lastValid = true;
         }
         return joined;
     }
@@ -347,10 +347,10 @@ public final class Runs {
      * the last (the sine's phase moved); read later, it is the same samples plus the new ones.
      */
     private boolean shifted(Key k, double[] input) {
-        if (block == 0 || !k.lastValid) {
+        float[] last = k.last;
+        if (block == 0 || last == null) {
             return false;
         }
-        float[] last = k.last;
         double mean = 0;
         for (int t = 0; t < block; t++) {
             mean += input[blockStart + t];

@@ -689,7 +689,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
         this.runs = new Runs(
                 settings.runNear(),
                 settings.window(),
-                settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong());
+                settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong(),
+                true);
         if (spread != null && settings.spreadMaxWidth() > 0) {
             inputs.seed(spread.rows());
             this.spreadPeers = new SpreadPeers(spread.median(), spread.sigma());
