@@ -51,15 +51,26 @@ class DetectorProfileTest {
     @Test
     void seededFillsOnlyTheSecretSeedsTheConfigLeavesUnset() {
         DetectorProfile every = DetectorProfile.fromConfig(Map.of(
-                "prada", Map.of(), "ood", Map.of(), "boundary", Map.of(), "cross_key", Map.of(), "tenant", Map.of()));
+                "prada",
+                Map.of(),
+                "ood",
+                Map.of(),
+                "boundary",
+                Map.of(),
+                "coverage",
+                Map.of(),
+                "cross_key",
+                Map.of(),
+                "tenant",
+                Map.of()));
         assertThat(every.seeded(1)).isEqualTo(every.seeded(1)).isNotEqualTo(every.seeded(2));
-        for (String name : new String[] {"prada", "ood", "boundary", "cross_key", "tenant"}) {
+        for (String name : new String[] {"prada", "ood", "boundary", "coverage", "cross_key", "tenant"}) {
             DetectorProfile one = DetectorProfile.fromConfig(Map.of(name, Map.of()));
             assertThat(one.seeded(1)).as(name).isNotEqualTo(one.seeded(2));
         }
         DetectorProfile set = DetectorProfile.fromConfig(Map.of(
                 "ood", Map.of("input_seed", 5L, "run_seed", 6L),
-                "tenant", Map.of("prada", Map.of("step_sample_seed", 7L)),
+                "tenant", Map.of("prada", Map.of("step_sample_seed", 7L), "coverage", Map.of("run_seed", 8L)),
                 "volume", Map.of()));
         assertThat(set.seeded(1)).isEqualTo(set.seeded(2)).isEqualTo(set);
     }

@@ -1683,6 +1683,9 @@ public class HonestDataShapesTest {
      * (measured: 1, {@code coverage}). The price, asserted here: {@code ood}'s confidence reference forms
      * later on such a population (its keys report once their windows hold 50 runs), and random rows are
      * flagged by the roughness and spread tests at 340 rows (were 70, by the confidence test).
+     * Since session 31 none by {@code coverage} either (the one it flagged, the bursty monitor, at
+     * 75% of its last 200 windows opening a cell: a window read along the series counts no cell,
+     * {@code internal.SeriesWindows}).
      */
     @org.junit.jupiter.api.Test
     void vibrationMonitorsCountTheirOverlappingWindowsOnce() {
@@ -1693,7 +1696,7 @@ public class HonestDataShapesTest {
         for (String key : flaggedHonest(s)) {
             org.assertj.core.api.Assertions.assertThat(firing(s, key))
                     .as(flags(s))
-                    .doesNotContain("ood");
+                    .doesNotContain("ood", "coverage");
         }
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("random"))
                 .as(flags(s))
@@ -1746,6 +1749,69 @@ public class HonestDataShapesTest {
                 .isLessThanOrEqualTo(500L);
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("walk-windows"))
                 .as("walk %s %s%n%s", s.suspiciousAt, s.extractingAt, flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(500L);
+    }
+
+    /**
+     * Regression (session 31): monitors of 1,024-sample windows were flagged by {@code coverage}, 3 of
+     * 19 in the survey, each at a score of 0.50 (75% of its last 200 windows opened a new cell, against
+     * peers' 16-38%): a window read a few samples later is a new point of the input space, and a
+     * machine passing from one state to the next opens a cell with most of its windows. A window
+     * that is the key's last one read 1-16 samples later now opens no cell that counts ({@code
+     * internal.SeriesWindows}, as {@code ood}'s runs take it): none by {@code coverage}. Random rows
+     * among them are flagged as before.
+     */
+    @org.junit.jupiter.api.Test
+    void longVibrationWindowsOpenNoCellsThatCount() {
+        Scenario s = population(shape("sensor-counts:1024"));
+        for (String key : flaggedHonest(s)) {
+            org.assertj.core.api.Assertions.assertThat(firing(s, key))
+                    .as(flags(s))
+                    .doesNotContain("coverage");
+        }
+        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("random"))
+                .as(flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(500L);
+    }
+
+    /**
+     * The attacker's view of {@code coverage}'s series rule (session 31): a thief who sends random
+     * values as a series, in sliding windows read 8 samples later, among the vibration monitors.
+     * {@code coverage} no longer judges his windows ({@code
+     * CoverageSeriesTest.randomValuesSentAsSlidingWindowsAreNoCoverageNoveltyBypass}); his windows
+     * are white noise, and {@code ood}'s roughness and spread tests, which judge every input, flag him
+     * within 500 rows.
+     */
+    @org.junit.jupiter.api.Test
+    void randomValuesSentAsSlidingWindowsAreFlaggedWithoutCoverage() {
+        Shape base = shape("sensor-counts:128");
+        Shape withNoise = withAttackers(base, () -> {
+            Map<String, QuerySource> m = new LinkedHashMap<>(base.attackers());
+            Random r = new Random(78);
+            List<Double> series = new ArrayList<>();
+            m.put("noise-windows", source("noise", () -> {
+                while (series.size() < 128 + 8) {
+                    series.add(Math.rint(4_095 * r.nextDouble()));
+                }
+                double[] x = new double[128];
+                for (int j = 0; j < 128; j++) {
+                    x[j] = series.get(j);
+                }
+                series.subList(0, 8).clear();
+                return x;
+            }));
+            return m;
+        });
+        Scenario s = population(withNoise);
+        System.out.printf(
+                "noise-windows suspicious at %s, extracting at %s: %s%n",
+                s.suspiciousAt.get("noise-windows"),
+                s.extractingAt.get("noise-windows"),
+                s.firstFlag.get("noise-windows"));
+        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("noise-windows"))
+                .as("noise %s %s%n%s", s.suspiciousAt, s.extractingAt, flags(s))
                 .isNotNull()
                 .isLessThanOrEqualTo(500L);
     }

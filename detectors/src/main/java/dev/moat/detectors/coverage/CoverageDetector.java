@@ -7,6 +7,7 @@ import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
+import dev.moat.detectors.internal.SeriesWindows;
 import dev.moat.detectors.stats.RandomProjection;
 import dev.moat.detectors.stats.SparseProjection;
 import java.util.Arrays;
@@ -44,6 +45,15 @@ import java.util.SplittableRandom;
  * (documents), the peers' reference says so and novelty stops counting; the absolute thresholds
  * stay the floor.
  *
+ * <p>A query that is the key's last one read 1-16 coordinates later along a series ({@link
+ * SeriesWindows}; {@code run_near}, 0.5, 0 turns it off; {@code run_seed}) marks its cell visited
+ * but is not put in the novelty window: a monitor's overlapping windows of its machine's series
+ * are one situation read along, not a sweep of the input space (session 31: the survey's vibration
+ * monitors were flagged at 75-79% novelty). A key is scored once its window is full ({@code window}
+ * queries that did not follow), so a monitor is not, and reports no peak. The price: a series read
+ * along is not judged here at all, and on a population of monitors no reference forms ({@code CoverageSeriesTest.randomValuesSentAsSlidingWindowsAreNoCoverageNoveltyBypass}); {@code
+ * ood} and {@code boundary} judge every one of its windows.
+ *
  * <p>With no cells or no reference (no calibration, fewer than {@code min_keys} trusted keys: a
  * fresh or restarted gateway's first rows, a small deployment) the score is 0 and the reason says
  * so: novelty cannot tell random queries from new documents without knowing what this model's
@@ -67,7 +77,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             "min_keys",
             "peer_margin",
             "cells",
-            "cell_mads");
+            "cell_mads",
+            "run_near",
+            "run_seed");
 
     /**
      * Validated parameters; {@code referenceNovelty} is NaN when learned from the trusted peers
@@ -85,7 +97,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             int minKeys,
             double peerMargin,
             boolean fixedCells,
-            double cellMads) {
+            double cellMads,
+            double runNear,
+            Long runSeed) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             Settings s = new Settings(
@@ -100,7 +114,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                     (int) p.integer("min_keys", 5, 1, 100_000),
                     p.number("peer_margin", 0.1, 0, 1),
                     fixedCells(p),
-                    p.number("cell_mads", 3, 0.01, 1_000));
+                    p.number("cell_mads", 3, 0.01, 1_000),
+                    p.number("run_near", dev.moat.detectors.internal.Runs.DEFAULT_NEAR, 0, 10),
+                    raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null);
             if (s.noveltyHigh <= s.noveltyLow) {
                 throw p.fail("novelty_high", s.noveltyHigh, "greater than novelty_low (" + s.noveltyLow + ")");
             }
@@ -121,7 +137,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                     minKeys,
                     peerMargin,
                     fixedCells,
-                    cellMads);
+                    cellMads,
+                    runNear,
+                    runSeed);
         }
 
         private static boolean fixedCells(Params p) {
@@ -150,6 +168,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         int seen;
 
         long[] visited;
+        /** The key's last query's block ({@link SeriesWindows#remember}; null until one). */
+        float[] last;
+
         int cells;
         /** Whether each of the last {@code window} queries opened a new cell. */
         BitWindow novelty;
@@ -232,8 +253,11 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             }
             result = null;
             double[] x = projector.projectionOf(input);
-            keys.computeIfAbsent(key, k -> new Recorded(input.length, settings.bits()))
-                    .add(x, input.length);
+            Recorded r = keys.computeIfAbsent(key, k -> new Recorded(input.length, settings.bits()));
+            // whether it follows the key's last input along a series, as online (the cells see only projections)
+            boolean follows = projector.series.follows(input, r.last);
+            r.last = projector.series.remember(r.last, input);
+            r.add(x, input.length, follows);
         }
 
         /** Keys with a peak (at least 2 {@code window} inputs of the recorded width: 400). */
@@ -328,7 +352,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 double peak = Double.NaN;
                 for (int i = 0; i < r.n; i++) {
                     System.arraycopy(r.rows, i * bits, x, 0, bits);
-                    detector.updateFixed(s, x, width, 0);
+                    detector.updateFixed(s, x, width, 0, r.follows.get(i));
                     long after = s.queries - settings.warmup();
                     if (s.novelty != null && s.novelty.full() && after % window == 0 && after >= 2L * window) {
                         double n = novelty(s);
@@ -353,6 +377,10 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         final int bits;
         double[] rows;
         int n;
+        /** Which rows followed the key's last input along a series ({@link SeriesWindows}), and that input's block. */
+        final java.util.BitSet follows = new java.util.BitSet();
+
+        float[] last;
 
         Recorded(int width, int bits) {
             this.width = width;
@@ -360,10 +388,11 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             this.rows = new double[64 * bits];
         }
 
-        void add(double[] x, int inputWidth) {
+        void add(double[] x, int inputWidth, boolean followed) {
             if (inputWidth != width) {
                 return;
             }
+            follows.set(n, followed);
             if ((n + 1) * bits > rows.length) {
                 rows = Arrays.copyOf(rows, rows.length * 2);
             }
@@ -383,6 +412,10 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     static final double PEER_QUANTILE = 0.5;
 
     private final Settings settings;
+
+    /** Windows read later along a series ({@code run_near}; null with 0): such a query's cell does not count. */
+    private final SeriesWindows series;
+
     private final KeyPopulation population = new KeyPopulation(1024, 1, 0L, 3_600_000L, 86_400_000L, PEER_QUANTILE);
     private final double[] summary = new double[1];
     private static final int PEAK_UNIT = Character.MAX_VALUE;
@@ -405,6 +438,11 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      */
     CoverageDetector(Settings settings, int width, double[] cellWidths) {
         this.settings = settings;
+        this.series = settings.runNear() > 0
+                ? new SeriesWindows(
+                        settings.runNear(),
+                        settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong())
+                : null;
         boolean fixed = settings.fixedCells();
         this.byWidth = fixed ? new java.util.HashMap<>() : null;
         this.spreadSummary = fixed ? new double[settings.bits()] : null;
@@ -433,8 +471,14 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         if (input.length == 0) {
             return;
         }
+        // a window read later along a series (a monitor's overlapping windows) opens no cell that counts
+        boolean follows = false;
+        if (series != null) {
+            follows = series.follows(input, s.last);
+            s.last = series.remember(s.last, input);
+        }
         if (settings.fixedCells()) {
-            updateFixed(s, projectionOf(input), input.length, now);
+            updateFixed(s, projectionOf(input), input.length, now, follows);
             return;
         }
         double[] x = input;
@@ -486,7 +530,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                 }
             }
         }
-        count(s, cell, now);
+        count(s, cell, now, follows);
     }
 
     /**
@@ -511,7 +555,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     }
 
     /** The cell's novelty into the key's window, and every full window its report to the peers. */
-    private void count(State s, int cell, long now) {
+    /** Marks the cell visited and, unless the query {@code follows} the key's last along a series, counts it in the novelty window. */
+    private void count(State s, int cell, long now, boolean follows) {
         if (s.visited == null) {
             s.visited = new long[Math.max(1, (1 << settings.bits()) >>> 6)];
             s.novelty = new BitWindow(settings.window());
@@ -522,7 +567,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             s.visited[cell >>> 6] |= bit;
             s.cells++;
         }
-        s.novelty.add(isNew);
+        if (!follows) {
+            s.novelty.add(isNew);
+        }
         int window = settings.window();
         if (s.novelty.full() && (s.queries - settings.warmup()) % window == 0) {
             // From its second full window on (its first, into an empty set of visited cells, opens more than
@@ -564,7 +611,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      * running mean and mean absolute deviation (2 x bits floats) and {@code seen} the key's first
      * width (above its count); dropped at its first cell.
      */
-    private void updateFixed(State s, double[] x, int width, long now) {
+    private void updateFixed(State s, double[] x, int width, long now, boolean follows) {
         int bits = settings.bits();
         double[] scale = cellScales(width, now);
         if (scale == null) {
@@ -614,7 +661,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             s.centre = null;
         }
         s.queries++;
-        count(s, (int) (h & ((1 << bits) - 1)), now);
+        count(s, (int) (h & ((1 << bits) - 1)), now, follows);
     }
 
     /**
@@ -837,7 +884,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
      */
     @Override
     public double score(State s, long timeMillis) {
-        if (s.queries < settings.minQueries() || s.novelty == null) {
+        // a full window too: windows read along a series are not put in it (a monitor's may hold a few)
+        if (s.queries < settings.minQueries() || s.novelty == null || !s.novelty.full()) {
             return 0;
         }
         double own = ownReference(timeMillis);

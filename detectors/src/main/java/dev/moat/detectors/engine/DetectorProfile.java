@@ -121,7 +121,8 @@ public final class DetectorProfile {
             PradaDetector.NAME, List.of("step_sample_seed"),
             CrossKeyParents.NAME, List.of("sample_seed"),
             BoundaryDetector.NAME, List.of("run_seed"),
-            OodDetector.NAME, List.of("input_seed", "run_seed"));
+            OodDetector.NAME, List.of("input_seed", "run_seed"),
+            CoverageDetector.NAME, List.of("run_seed"));
 
     /**
      * This profile with every secret seed its config leaves unset derived from {@code base} and the
@@ -135,13 +136,15 @@ public final class DetectorProfile {
             Map<String, Object> params = new LinkedHashMap<>(e.getValue());
             fillSeeds(e.getKey(), params, base);
             if (TenantProfile.NAME.equals(e.getKey())) {
-                Object nested = params.get(PradaDetector.NAME);
-                Map<String, Object> prada = new LinkedHashMap<>();
-                if (nested instanceof Map<?, ?> m) {
-                    m.forEach((k, v) -> prada.put(String.valueOf(k), v));
+                // the pooled detectors' seeds too (a nested map for one the tenant does not use changes nothing)
+                for (String pooled : List.of(PradaDetector.NAME, CoverageDetector.NAME)) {
+                    Map<String, Object> nested = new LinkedHashMap<>();
+                    if (params.get(pooled) instanceof Map<?, ?> m) {
+                        m.forEach((k, v) -> nested.put(String.valueOf(k), v));
+                    }
+                    fillSeeds(TenantProfile.NAME + "." + pooled, nested, base);
+                    params.put(pooled, nested);
                 }
-                fillSeeds(TenantProfile.NAME + "." + PradaDetector.NAME, prada, base);
-                params.put(PradaDetector.NAME, prada);
             }
             filled.put(e.getKey(), params);
         }

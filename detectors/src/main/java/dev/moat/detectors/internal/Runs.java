@@ -29,7 +29,7 @@ import java.util.SplittableRandom;
  *       the population's mean bounds it by how far records lie from each other. Width-free (the same
  *       number of coordinates at any width) and scale-free (any {@code a x + b} of the inputs gives
  *       the same decision), so no unit of the data is assumed; <em>or</em> its input is the key's
- *       <em>last</em> query read 1 to {@value #MAX_SHIFT} coordinates later ({@link #shifted}, session
+ *       <em>last</em> query read 1 to {@value SeriesWindows#MAX_SHIFT} coordinates later ({@link SeriesWindows}, session
  *       30: a monitor's overlapping windows of a vibration, whose next window is no near-copy of the
  *       last because the sine's phase moved). This part is chained (each window against the one
  *       before), so that a stream can go on; the answer is still held to the anchor's. {@code ood}'s
@@ -47,9 +47,10 @@ import java.util.SplittableRandom;
  * a batch by answer does not make its inputs near-copies. A series sent as sliding windows joins
  * {@code ood}'s runs while its answers stay near the anchor's, which a random walk's windows do
  * (their level moves slowly): its confidence test then counts few of them, while its roughness and
- * input spread, {@code boundary}'s share (whose runs take no shifts) and {@code coverage} judge
- * every input as before; among vibration monitors such a thief is flagged at the same rows as
- * before ({@code HonestDataShapesTest.aRandomSeriesSentAsSlidingWindowsIsFlagged}). A window read
+ * input spread and {@code boundary}'s share (whose runs take no shifts) judge every input as before
+ * ({@code coverage} does not since session 31: {@link SeriesWindows}); among vibration monitors such
+ * a thief is flagged at the same rows as before ({@code
+ * HonestDataShapesTest.aRandomSeriesSentAsSlidingWindowsIsFlagged}). A window read
  * later plus a step under half the window's contrast joins as a near-copy plus noise does ({@code
  * RunsTest.shiftedWindowsPlusStepsUnderHalfTheContrastJoinBypass}). What he can gain is measured in the
  * detectors' README ("Honest streams whose answers come in runs") and pinned in {@code RunsTest}:
@@ -60,9 +61,9 @@ import java.util.SplittableRandom;
  * <p>Cost: per detector instance the sampled coordinates (fixed at the first width seen) and the
  * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats, and on inputs of
  * at least 21 coordinates the last query's block and shifts, at most
- * {@value #BLOCK} + {@value #MAX_SHIFT} floats); per query at most {@value #COORDINATES} differences
+ * {@value SeriesWindows#BLOCK} + {@value SeriesWindows#MAX_SHIFT} floats); per query at most {@value #COORDINATES} differences
  * (twice for a query that starts a run), a copy of the block, and, only when the answer is near the
- * anchor's and the input is no near-copy, at most {@value #MAX_SHIFT} shifts of {@value #BLOCK}
+ * anchor's and the input is no near-copy, at most {@value SeriesWindows#MAX_SHIFT} shifts of {@value SeriesWindows#BLOCK}
  * differences each (abandoned once over the bound), allocation-free once the key's anchor exists; with a {@code recall}, per key a ring of up to that many ints (grown from 8, 8 at a time to 64, then by half)
  * and, per query that starts a run, a hash of the sampled values (of the whole row
  * when they say nothing) and an OR over the ring.
@@ -84,31 +85,16 @@ public final class Runs {
     /** The largest difference of u = -log10(1 - top-1 confidence) within a run. */
     public static final double U_TOLERANCE = 0.3;
 
-    /** The longest shift along the input, in coordinates, at which a query reads as the key's last one read later ({@link #shifted}). */
-    static final int MAX_SHIFT = 16;
-
-    /**
-     * Coordinates of the block compared at each shift ({@link #shifted}); fewer on inputs under {@code
-     * BLOCK + MAX_SHIFT}, where the shifts are at most a quarter of the width.
-     */
-    static final int BLOCK = 48;
-
-    /** No shift is looked for on inputs whose block would be narrower than this. */
-    static final int MIN_BLOCK = 16;
-
     private final double near;
     private final int recall;
     private final double marginTolerance;
     private final double uTolerance;
     private final long seed;
-    private final boolean series;
+    /** Whether a window read later along a series joins ({@link SeriesWindows}); null: none does. */
+    private final SeriesWindows series;
+
     private int width = -1;
     private int[] coords;
-    /** The block's first coordinate, its length and the shifts tried ({@link #shifted}); block 0: none. */
-    private int blockStart;
-
-    private int block;
-    private int shifts;
 
     /** The population's mean input on the sampled coordinates (trusted keys' anchors), and how many taught it. */
     private double[] population;
@@ -142,8 +128,8 @@ public final class Runs {
         boolean blankSample;
         boolean resent;
         /**
-         * The key's last query on the block and the shifts after it ({@link #shifted}; null until one,
-         * and after a query of another width).
+         * The key's last query on the block and the shifts after it ({@link SeriesWindows#remember};
+         * null until one, and after a query of another width).
          */
         float[] last;
 
@@ -179,8 +165,8 @@ public final class Runs {
      * @param near as above
      * @param recall as above
      * @param seed as above
-     * @param series whether a window read later along a series joins ({@link #shifted}; per key the
-     *     last query's block, at most {@value #BLOCK} + {@value #MAX_SHIFT} floats)
+     * @param series whether a window read later along a series joins ({@link SeriesWindows}; per key
+     *     the last query's block, at most {@value SeriesWindows#BLOCK} + {@value SeriesWindows#MAX_SHIFT} floats)
      */
     public Runs(double near, int recall, long seed, boolean series) {
         this(near, recall, MARGIN_TOLERANCE, U_TOLERANCE, seed, series);
@@ -196,7 +182,7 @@ public final class Runs {
         this.marginTolerance = marginTolerance;
         this.uTolerance = uTolerance;
         this.seed = seed;
-        this.series = series;
+        this.series = series && near > 0 ? new SeriesWindows(near, seed) : null;
     }
 
     public boolean enabled() {
@@ -229,13 +215,6 @@ public final class Runs {
             width = input.length;
             coords = Rows.sampleCoordinates(width, Math.min(COORDINATES, width), new SplittableRandom(seed));
             population = new double[coords.length];
-            shifts = Math.min(MAX_SHIFT, width / 4);
-            block = Math.min(BLOCK, width - shifts);
-            if (!series || block < MIN_BLOCK) {
-                block = 0;
-            } else {
-                blockStart = new SplittableRandom(~seed).nextInt(width - block - shifts + 1);
-            }
         }
         if (input.length != width) {
             k.cls = -1;
@@ -243,13 +222,8 @@ public final class Runs {
             return false;
         }
         boolean joined = joinsRun(k, input, cls, confidence, margin, trusted);
-        if (block > 0) {
-            if (k.last == null) {
-                k.last = new float[block + shifts];
-            }
-            for (int j = 0; j < block + shifts; j++) {
-                k.last[j] = (float) input[blockStart + j];
-            }
+        if (series != null) {
+            k.last = series.remember(k.last, input);
         }
         return joined;
     }
@@ -280,7 +254,7 @@ public final class Runs {
                 k.resent = moved == 0;
                 return true;
             }
-            if (shifted(k, input)) {
+            if (series != null && series.follows(input, k.last)) {
                 k.resent = false;
                 return true;
             }
@@ -334,52 +308,6 @@ public final class Runs {
             remember(k, fingerprint);
         }
         return resend;
-    }
-
-    /**
-     * Whether the query is the key's last query read later along a series: on a block of {@link
-     * #BLOCK} consecutive coordinates at a secret place, {@code input[t]} against the last query's
-     * {@code [t + h]}, for h of 1 to {@link #MAX_SHIFT} (a quarter of the width at most). At the best
-     * h the sum of squared differences must be at most {@code near}^2 of both the block's unshifted one
-     * (the last query as it was) and the block's contrast (its squared deviations from its mean). A
-     * machine's monitor that sends overlapping windows of its series (hop 1-8 samples) repeats its
-     * situation as a camera re-sending a scene does, but a vibration's next window is no near-copy of
-     * the last (the sine's phase moved); read later, it is the same samples plus the new ones.
-     */
-    private boolean shifted(Key k, double[] input) {
-        float[] last = k.last;
-        if (block == 0 || last == null) {
-            return false;
-        }
-        double mean = 0;
-        for (int t = 0; t < block; t++) {
-            mean += input[blockStart + t];
-        }
-        mean /= block;
-        double contrast = 0;
-        double still = 0;
-        for (int t = 0; t < block; t++) {
-            double v = input[blockStart + t];
-            double c = v - mean;
-            double d = v - last[t];
-            contrast += c * c;
-            still += d * d;
-        }
-        double bound = near * near * Math.min(contrast, still);
-        if (!(bound > 0 && bound < Double.POSITIVE_INFINITY)) {
-            return false;
-        }
-        for (int h = 1; h <= shifts; h++) {
-            double e = 0;
-            for (int t = 0; t < block && e <= bound; t++) {
-                double d = input[blockStart + t] - last[t + h];
-                e += d * d;
-            }
-            if (e <= bound) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

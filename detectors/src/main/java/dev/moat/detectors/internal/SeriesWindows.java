@@ -1,0 +1,124 @@
+package dev.moat.detectors.internal;
+
+import java.util.SplittableRandom;
+
+/**
+ * Whether a query is the key's last one read a few coordinates later along a series (session 30):
+ * a machine's monitor that sends overlapping windows of its series (hop 1-8 samples) repeats its
+ * situation as a camera re-sending a scene does, but a vibration's next window is no near-copy of
+ * the last (the sine's phase moved); read later, it is the same samples plus the new ones.
+ *
+ * <p>On a block of {@value #BLOCK} consecutive coordinates at a secret place (drawn from the seed),
+ * {@code input[t]} is compared with the last query's {@code [t + h]} for h of 1 to {@value
+ * #MAX_SHIFT} (a quarter of the width at most): at the best h the sum of squared differences must be
+ * at most {@code near}^2 of both the block's unshifted one (the last query as it was) and the
+ * block's contrast (its squared deviations from its mean). Fixed at the first width seen; inputs of
+ * another width, and inputs whose block would be narrower than {@value #MIN_BLOCK} (under 21
+ * coordinates), never follow. A non-finite value never follows (the bound is then not finite).
+ *
+ * <p>Users: {@link Runs} ({@code ood}'s runs, where a window that follows joins the run while its
+ * answer stays near the anchor's) and {@code coverage} (a window that follows opens no cell that
+ * counts). Per key the caller keeps the last query's block and the shifts after it ({@link
+ * #remember}, {@value #BLOCK} + {@value #MAX_SHIFT} floats at most, 272 bytes); per query a copy of
+ * them and at most {@value #MAX_SHIFT} shifts of {@value #BLOCK} differences, each abandoned once
+ * over the bound. Not thread-safe (the worker's).
+ */
+public final class SeriesWindows {
+
+    /** The longest shift along the input, in coordinates, at which a query reads as the key's last one read later. */
+    static final int MAX_SHIFT = 16;
+
+    /**
+     * Coordinates of the block compared at each shift; fewer on inputs under {@code BLOCK +
+     * MAX_SHIFT}, where the shifts are at most a quarter of the width.
+     */
+    static final int BLOCK = 48;
+
+    /** No shift is looked for on inputs whose block would be narrower than this. */
+    static final int MIN_BLOCK = 16;
+
+    private final double near;
+    private final long seed;
+    private int width = -1;
+    /** The block's first coordinate, its length and the shifts tried; block 0: none at this width. */
+    private int blockStart;
+
+    private int block;
+    private int shifts;
+
+    /**
+     * @param near the largest distance at the best shift, in units of the smaller of the block's
+     *     unshifted distance and its contrast
+     * @param seed where the block lies (secret in production)
+     */
+    public SeriesWindows(double near, long seed) {
+        this.near = near;
+        this.seed = seed;
+    }
+
+    private boolean fits(double[] input) {
+        if (width < 0) {
+            width = input.length;
+            shifts = Math.min(MAX_SHIFT, width / 4);
+            block = Math.min(BLOCK, width - shifts);
+            if (block < MIN_BLOCK) {
+                block = 0;
+            } else {
+                blockStart = new SplittableRandom(~seed).nextInt(width - block - shifts + 1);
+            }
+        }
+        return block > 0 && input.length == width;
+    }
+
+    /** Whether {@code input} is {@code last}'s query (as {@link #remember} kept it; null: none) read later. */
+    public boolean follows(double[] input, float[] last) {
+        if (last == null || input == null || !fits(input)) {
+            return false;
+        }
+        double mean = 0;
+        for (int t = 0; t < block; t++) {
+            mean += input[blockStart + t];
+        }
+        mean /= block;
+        double contrast = 0;
+        double still = 0;
+        for (int t = 0; t < block; t++) {
+            double v = input[blockStart + t];
+            double c = v - mean;
+            double d = v - last[t];
+            contrast += c * c;
+            still += d * d;
+        }
+        double bound = near * near * Math.min(contrast, still);
+        if (!(bound > 0 && bound < Double.POSITIVE_INFINITY)) {
+            return false;
+        }
+        for (int h = 1; h <= shifts; h++) {
+            double e = 0;
+            for (int t = 0; t < block && e <= bound; t++) {
+                double d = input[blockStart + t] - last[t + h];
+                e += d * d;
+            }
+            if (e <= bound) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Keeps {@code input}'s block and the shifts after it for the next query's {@link #follows}: into
+     * {@code last} (allocated when null) and returns it; null for an input of another width than the
+     * first, or too narrow (the key's last query is then forgotten).
+     */
+    public float[] remember(float[] last, double[] input) {
+        if (input == null || !fits(input)) {
+            return null;
+        }
+        float[] kept = last != null ? last : new float[block + shifts];
+        for (int j = 0; j < block + shifts; j++) {
+            kept[j] = (float) input[blockStart + j];
+        }
+        return kept;
+    }
+}
