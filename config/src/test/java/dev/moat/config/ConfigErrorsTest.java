@@ -299,15 +299,17 @@ class ConfigErrorsTest {
                         "test.yaml:7:115: policies.p.detectors.coverage.reference_novelty: \"2\" (expected a number in [0, 1])",
                         "test.yaml:7:118: policies.p.detectors.coverage.peermargin: unknown parameter (did you mean peer_margin? "
                                 + "expected one of: bits, cell_mads, cells, min_keys, min_queries, novelty_high, novelty_low, "
-                                + "peer_margin, reference_novelty, seed, warmup, window)");
+                                + "peer_margin, reference_novelty, run_near, run_seed, seed, warmup, window)");
         assertThat(errors(BASE + """
                 policies:
                   p:
-                    detectors: {coverage: {cells: hexagons, cell_mads: 0}}
+                    detectors: {coverage: {cells: hexagons, cell_mads: 0, run_near: 11, run_seed: x}}
                 """))
                 .containsExactly(
                         "test.yaml:7:35: policies.p.detectors.coverage.cells: \"hexagons\" (expected sign or fixed)",
-                        "test.yaml:7:56: policies.p.detectors.coverage.cell_mads: \"0\" (expected a number in [0.01, 1000])");
+                        "test.yaml:7:56: policies.p.detectors.coverage.cell_mads: \"0\" (expected a number in [0.01, 1000])",
+                        "test.yaml:7:69: policies.p.detectors.coverage.run_near: \"11\" (expected a number in [0, 10])",
+                        "test.yaml:7:83: policies.p.detectors.coverage.run_seed: \"x\" (expected a whole number)");
     }
 
     @Test

@@ -240,7 +240,8 @@ final class PolicySection {
             "min_queries", new long[] {1, 10_000_000},
             "warmup", new long[] {1, 10_000},
             "min_keys", new long[] {1, 100_000},
-            "seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
+            "seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
+            "run_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
     private static final List<String> COVERAGE_NUMBERS =
             List.of("novelty_low", "novelty_high", "reference_novelty", "peer_margin");
 
@@ -249,7 +250,7 @@ final class PolicySection {
      * out-of-range values and a {@code novelty_high} not above {@code novelty_low} are reported at their line.
      */
     private static void checkCoverage(Map<String, ConfigNode> nodes, Map<String, Object> values) {
-        checkKnown(nodes, values, COVERAGE_INTEGERS, COVERAGE_NUMBERS, List.of("cells", "cell_mads"));
+        checkKnown(nodes, values, COVERAGE_INTEGERS, COVERAGE_NUMBERS, List.of("cells", "cell_mads", "run_near"));
         if (nodes.containsKey("cells")
                 && !("sign".equals(values.get("cells")) || "fixed".equals(values.get("cells")))) {
             nodes.get("cells").fail("sign or fixed");
@@ -259,6 +260,10 @@ final class PolicySection {
                         && n.doubleValue() >= 0.01
                         && n.doubleValue() <= 1_000)) {
             nodes.get("cell_mads").fail("a number in [0.01, 1000]");
+        }
+        if (nodes.containsKey("run_near")
+                && !(values.get("run_near") instanceof Number n && n.doubleValue() >= 0 && n.doubleValue() <= 10)) {
+            nodes.get("run_near").fail("a number in [0, 10]");
         }
         double low = values.get("novelty_low") instanceof Number n ? n.doubleValue() : 0.6;
         if (low >= 0
