@@ -75,27 +75,36 @@ public final class SeriesWindows {
         if (last == null || input == null || !fits(input)) {
             return false;
         }
-        double mean = 0;
-        for (int t = 0; t < block; t++) {
-            mean += input[blockStart + t];
-        }
-        mean /= block;
-        double contrast = 0;
+        // one pass: the block's sum and sum of squares (its contrast, the squared deviations from its mean,
+        // is their difference) and its distance from the last query unshifted
+        double sum = 0;
+        double squares = 0;
         double still = 0;
         for (int t = 0; t < block; t++) {
             double v = input[blockStart + t];
-            double c = v - mean;
             double d = v - last[t];
-            contrast += c * c;
+            sum += v;
+            squares += v * v;
             still += d * d;
         }
+        double contrast = Math.max(0, squares - sum * sum / block);
         double bound = near * near * Math.min(contrast, still);
         if (!(bound > 0 && bound < Double.POSITIVE_INFINITY)) {
             return false;
         }
         for (int h = 1; h <= shifts; h++) {
+            // abandoned once over the bound, checked every 8 coordinates (a check per coordinate was most of
+            // the time on inputs that are no series, where every shift is tried and fails within a few)
             double e = 0;
-            for (int t = 0; t < block && e <= bound; t++) {
+            int t = 0;
+            for (; t + 8 <= block && e <= bound; t += 8) {
+                int at = blockStart + t;
+                for (int u = 0; u < 8; u++) {
+                    double d = input[at + u] - last[t + u + h];
+                    e += d * d;
+                }
+            }
+            for (; t < block && e <= bound; t++) {
                 double d = input[blockStart + t] - last[t + h];
                 e += d * d;
             }
