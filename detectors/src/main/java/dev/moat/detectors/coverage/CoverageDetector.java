@@ -169,7 +169,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
 
         long[] visited;
         /** The key's last query's block ({@link SeriesWindows#remember}; null until one). */
-        float[] last;
+        char[] last;
 
         int cells;
         /** Whether each of the last {@code window} queries opened a new cell. */
@@ -380,7 +380,7 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         /** Which rows followed the key's last input along a series ({@link SeriesWindows}), and that input's block. */
         final java.util.BitSet follows = new java.util.BitSet();
 
-        float[] last;
+        char[] last;
 
         Recorded(int width, int bits) {
             this.width = width;

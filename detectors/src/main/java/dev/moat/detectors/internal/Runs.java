@@ -131,7 +131,7 @@ public final class Runs {
          * The key's last query on the block and the shifts after it ({@link SeriesWindows#remember};
          * null until one, and after a query of another width).
          */
-        float[] last;
+        char[] last;
 
         /**
          * Whether the last query {@link Runs#joins} took in was a re-send (it moved none of the sampled

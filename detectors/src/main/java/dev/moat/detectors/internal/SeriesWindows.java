@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * <p>Users: {@link Runs} ({@code ood}'s runs, where a window that follows joins the run while its
  * answer stays near the anchor's) and {@code coverage} (a window that follows opens no cell that
  * counts). Per key the caller keeps the last query's block and the shifts after it ({@link
- * #remember}, {@value #BLOCK} + {@value #MAX_SHIFT} floats at most, 272 bytes); per query a copy of
+ * #remember}, {@value #BLOCK} + {@value #MAX_SHIFT} 16-bit codes at most and their range, 160 bytes); per query a copy of
  * them and at most {@value #MAX_SHIFT} shifts of {@value #BLOCK} differences, each abandoned once
  * over the bound. Not thread-safe (the worker's).
  */
@@ -70,21 +70,42 @@ public final class SeriesWindows {
         return block > 0 && input.length == width;
     }
 
+    /** {@link #remember}'s codes: 16 bits a value over the values' own range. */
+    static final int CODES = 0xFFFF;
+
+    /** Chars after the codes: the lowest value (a double) and the step (a float). */
+    private static final int KEPT = 6;
+
+    /** The last query's values as {@link #follows} reads them, decoded from its codes. */
+    private final double[] lastValues = new double[BLOCK + MAX_SHIFT];
+
     /** Whether {@code input} is {@code last}'s query (as {@link #remember} kept it; null: none) read later. */
-    public boolean follows(double[] input, float[] last) {
-        if (last == null || input == null || !fits(input)) {
+    public boolean follows(double[] input, char[] last) {
+        if (last == null || input == null || !fits(input) || last.length != block + shifts + KEPT) {
             return false;
         }
+        int n = block + shifts;
+        double lo = Double.longBitsToDouble(
+                (long) last[n] << 48 | (long) last[n + 1] << 32 | (long) last[n + 2] << 16 | last[n + 3]);
+        float step = Float.intBitsToFloat(last[n + 4] << 16 | last[n + 5]);
+        double[] values = lastValues;
+        for (int j = 0; j < n; j++) {
+            // a NaN lo or step (a value that was not finite) decodes to NaN, and nothing follows it
+            values[j] = lo + (double) step * last[j];
+        }
         // one pass: the block's sum and sum of squares (its contrast, the squared deviations from its mean,
-        // is their difference) and its distance from the last query unshifted
+        // is their difference) and its distance from the last query unshifted; the sums are of each value
+        // less the block's first, so that a series at a level far above its swing loses no digits to it
+        double first = input[blockStart];
         double sum = 0;
         double squares = 0;
         double still = 0;
         for (int t = 0; t < block; t++) {
             double v = input[blockStart + t];
-            double d = v - last[t];
-            sum += v;
-            squares += v * v;
+            double c = v - first;
+            double d = v - values[t];
+            sum += c;
+            squares += c * c;
             still += d * d;
         }
         double contrast = Math.max(0, squares - sum * sum / block);
@@ -100,12 +121,12 @@ public final class SeriesWindows {
             for (; t + 8 <= block && e <= bound; t += 8) {
                 int at = blockStart + t;
                 for (int u = 0; u < 8; u++) {
-                    double d = input[at + u] - last[t + u + h];
+                    double d = input[at + u] - values[t + u + h];
                     e += d * d;
                 }
             }
             for (; t < block && e <= bound; t++) {
-                double d = input[blockStart + t] - last[t + h];
+                double d = input[blockStart + t] - values[t + h];
                 e += d * d;
             }
             if (e <= bound) {
@@ -118,16 +139,43 @@ public final class SeriesWindows {
     /**
      * Keeps {@code input}'s block and the shifts after it for the next query's {@link #follows}: into
      * {@code last} (allocated when null) and returns it; null for an input of another width than the
-     * first, or too narrow (the key's last query is then forgotten).
+     * first, or too narrow (the key's last query is then forgotten). Kept as 16-bit codes over the
+     * values' own range (the lowest value's double bits and the step's float bits in the last six
+     * chars: 140 bytes and the array's header, where floats took 256): a code's error, at most half
+     * a 65,535th of the range, is far under what {@link #follows} tells apart (a quarter of the
+     * block's contrast).
      */
-    public float[] remember(float[] last, double[] input) {
+    public char[] remember(char[] last, double[] input) {
         if (input == null || !fits(input)) {
             return null;
         }
-        float[] kept = last != null ? last : new float[block + shifts];
-        for (int j = 0; j < block + shifts; j++) {
-            kept[j] = (float) input[blockStart + j];
+        int n = block + shifts;
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        boolean finite = true;
+        for (int j = 0; j < n; j++) {
+            double v = input[blockStart + j];
+            finite &= Double.isFinite(v);
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
         }
+        double low = finite ? lo : Double.NaN;
+        float step = finite ? (float) ((hi - lo) / CODES) : Float.NaN;
+        char[] kept = last != null && last.length == n + KEPT ? last : new char[n + KEPT];
+        // v - lo is at least 0: the cast of it plus a half rounds to the nearest code (a multiply, not a
+        // division and a rint per value: this runs on every query of every key)
+        double inv = step > 0 ? 1 / (double) step : 0;
+        for (int j = 0; j < n; j++) {
+            kept[j] = (char) Math.min(CODES, (int) ((input[blockStart + j] - lo) * inv + 0.5));
+        }
+        long lowBits = Double.doubleToRawLongBits(low);
+        int stepBits = Float.floatToRawIntBits(step);
+        kept[n] = (char) (lowBits >>> 48);
+        kept[n + 1] = (char) (lowBits >>> 32);
+        kept[n + 2] = (char) (lowBits >>> 16);
+        kept[n + 3] = (char) lowBits;
+        kept[n + 4] = (char) (stepBits >>> 16);
+        kept[n + 5] = (char) stepBits;
         return kept;
     }
 }
