@@ -1717,32 +1717,12 @@ public class HonestDataShapesTest {
      */
     @org.junit.jupiter.api.Test
     void aRandomSeriesSentAsSlidingWindowsIsFlagged() {
-        Shape base = shape("sensor-counts:128");
-        Shape withWalk = withAttackers(base, () -> {
-            Map<String, QuerySource> m = new LinkedHashMap<>(base.attackers());
-            Random r = new Random(77);
-            List<Double> walk = new ArrayList<>();
-            double[] v = {2_048};
-            m.put("walk-windows", source("walk", () -> {
-                while (walk.size() < 128 + 2) {
-                    v[0] = Math.max(0, Math.min(4_095, v[0] + 40 * r.nextGaussian()));
-                    walk.add(Math.rint(v[0]));
-                }
-                double[] x = new double[128];
-                for (int j = 0; j < 128; j++) {
-                    x[j] = walk.get(j);
-                }
-                walk.subList(0, 2).clear();
-                return x;
-            }));
-            return m;
+        Random r = new Random(77);
+        double[] v = {2_048};
+        Scenario s = withSlidingWindows("walk-windows", 2, () -> {
+            v[0] = Math.max(0, Math.min(4_095, v[0] + 40 * r.nextGaussian()));
+            return Math.rint(v[0]);
         });
-        Scenario s = population(withWalk);
-        System.out.printf(
-                "walk-windows suspicious at %s, extracting at %s: %s%n",
-                s.suspiciousAt.get("walk-windows"),
-                s.extractingAt.get("walk-windows"),
-                s.firstFlag.get("walk-windows"));
         org.assertj.core.api.Assertions.assertThat(s.suspiciousAt.get("walk-windows"))
                 .as("walk %s %s%n%s", s.suspiciousAt, s.extractingAt, flags(s))
                 .isNotNull()
@@ -1751,6 +1731,36 @@ public class HonestDataShapesTest {
                 .as("walk %s %s%n%s", s.suspiciousAt, s.extractingAt, flags(s))
                 .isNotNull()
                 .isLessThanOrEqualTo(500L);
+    }
+
+    /**
+     * The sensor-counts:128 population with one more attacker, {@code name}, who sends the series
+     * {@code next} as overlapping windows of 128 samples, each the last read {@code hop} samples
+     * later; prints when he was flagged.
+     */
+    private static Scenario withSlidingWindows(String name, int hop, java.util.function.DoubleSupplier next) {
+        Shape base = shape("sensor-counts:128");
+        Shape withSeries = withAttackers(base, () -> {
+            Map<String, QuerySource> m = new LinkedHashMap<>(base.attackers());
+            List<Double> series = new ArrayList<>();
+            m.put(name, source(name, () -> {
+                while (series.size() < 128 + hop) {
+                    series.add(next.getAsDouble());
+                }
+                double[] x = new double[128];
+                for (int j = 0; j < 128; j++) {
+                    x[j] = series.get(j);
+                }
+                series.subList(0, hop).clear();
+                return x;
+            }));
+            return m;
+        });
+        Scenario s = population(withSeries);
+        System.out.printf(
+                "%s suspicious at %s, extracting at %s: %s%n",
+                name, s.suspiciousAt.get(name), s.extractingAt.get(name), s.firstFlag.get(name));
+        return s;
     }
 
     /**
@@ -1786,30 +1796,8 @@ public class HonestDataShapesTest {
      */
     @org.junit.jupiter.api.Test
     void randomValuesSentAsSlidingWindowsAreFlaggedWithoutCoverage() {
-        Shape base = shape("sensor-counts:128");
-        Shape withNoise = withAttackers(base, () -> {
-            Map<String, QuerySource> m = new LinkedHashMap<>(base.attackers());
-            Random r = new Random(78);
-            List<Double> series = new ArrayList<>();
-            m.put("noise-windows", source("noise", () -> {
-                while (series.size() < 128 + 8) {
-                    series.add(Math.rint(4_095 * r.nextDouble()));
-                }
-                double[] x = new double[128];
-                for (int j = 0; j < 128; j++) {
-                    x[j] = series.get(j);
-                }
-                series.subList(0, 8).clear();
-                return x;
-            }));
-            return m;
-        });
-        Scenario s = population(withNoise);
-        System.out.printf(
-                "noise-windows suspicious at %s, extracting at %s: %s%n",
-                s.suspiciousAt.get("noise-windows"),
-                s.extractingAt.get("noise-windows"),
-                s.firstFlag.get("noise-windows"));
+        Random r = new Random(78);
+        Scenario s = withSlidingWindows("noise-windows", 8, () -> Math.rint(4_095 * r.nextDouble()));
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("noise-windows"))
                 .as("noise %s %s%n%s", s.suspiciousAt, s.extractingAt, flags(s))
                 .isNotNull()
