@@ -1679,7 +1679,7 @@ public class HonestDataShapesTest {
      * hundreds of windows in a row. Their answers come in runs (15-229 answer runs in 1,500 windows,
      * measured), but a vibration's next window is no near-copy of the last (the sine's phase moved), so
      * {@code internal.Runs} counted every one. A window that is the key's last one read later along the
-     * series now joins the run ({@code Runs#shifted}): at most 2 of 19 flagged, none by {@code ood}
+     * series now joins the run ({@code internal.SeriesWindows}): at most 2 of 19 flagged, none by {@code ood}
      * (measured: 1, {@code coverage}). The price, asserted here: {@code ood}'s confidence reference forms
      * later on such a population (its keys report once their windows hold 50 runs), and random rows are
      * flagged by the roughness and spread tests at 340 rows (were 70, by the confidence test).
@@ -1705,7 +1705,7 @@ public class HonestDataShapesTest {
     }
 
     /**
-     * The attacker's view of the shifted windows (session 30): a thief who read {@code Runs#shifted}
+     * The attacker's view of the shifted windows (session 30): a thief who read {@code internal.SeriesWindows}
      * sends a random series as sliding windows (a random walk over the ADC's range, steps of 40
      * counts, hop 2) among the vibration monitors. His windows are exact shifts of each other, as an
      * honest monitor's are, and their answers stay near while the walk's level does, so they join

@@ -51,8 +51,9 @@ import java.util.SplittableRandom;
  * are one situation read along, not a sweep of the input space (session 31: the survey's vibration
  * monitors were flagged at 75-79% novelty). A key is scored once its window is full ({@code window}
  * queries that did not follow), so a monitor is not, and reports no peak. The price: a series read
- * along is not judged here at all, and on a population of monitors no reference forms ({@code CoverageSeriesTest.randomValuesSentAsSlidingWindowsAreNoCoverageNoveltyBypass}); {@code
- * ood} and {@code boundary} judge every one of its windows.
+ * along is not judged here at all, and on a population of monitors no reference forms ({@code
+ * CoverageSeriesTest.randomValuesSentAsSlidingWindowsAreNoCoverageNoveltyBypass}); {@code ood}
+ * and {@code boundary} judge every one of its windows.
  *
  * <p>With no cells or no reference (no calibration, fewer than {@code min_keys} trusted keys: a
  * fresh or restarted gateway's first rows, a small deployment) the score is 0 and the reason says
@@ -554,8 +555,10 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         return input.length > PROJECT_ABOVE ? projectWide(input) : project(input, input.length, input.length);
     }
 
-    /** The cell's novelty into the key's window, and every full window its report to the peers. */
-    /** Marks the cell visited and, unless the query {@code follows} the key's last along a series, counts it in the novelty window. */
+    /**
+     * Marks the cell visited and, unless the query {@code follows} the key's last one along a series,
+     * puts its novelty into the key's window; every full window, the key's report to the peers.
+     */
     private void count(State s, int cell, long now, boolean follows) {
         if (s.visited == null) {
             s.visited = new long[Math.max(1, (1 << settings.bits()) >>> 6)];

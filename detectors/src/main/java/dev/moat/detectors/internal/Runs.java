@@ -61,8 +61,8 @@ import java.util.SplittableRandom;
  * <p>Cost: per detector instance the sampled coordinates (fixed at the first width seen) and the
  * population's mean on them; per key a {@link Key} ({@value #COORDINATES} floats, and on inputs of
  * at least 21 coordinates the last query's block and shifts, at most
- * {@value SeriesWindows#BLOCK} + {@value SeriesWindows#MAX_SHIFT} floats); per query at most {@value #COORDINATES} differences
- * (twice for a query that starts a run), a copy of the block, and, only when the answer is near the
+ * {@value SeriesWindows#BLOCK} + {@value SeriesWindows#MAX_SHIFT} 16-bit codes); per query at most {@value #COORDINATES} differences
+ * (twice for a query that starts a run), the block's coding, and, only when the answer is near the
  * anchor's and the input is no near-copy, at most {@value SeriesWindows#MAX_SHIFT} shifts of {@value SeriesWindows#BLOCK}
  * differences each (abandoned once over the bound), allocation-free once the key's anchor exists; with a {@code recall}, per key a ring of up to that many ints (grown from 8, 8 at a time to 64, then by half)
  * and, per query that starts a run, a hash of the sampled values (of the whole row
@@ -166,7 +166,7 @@ public final class Runs {
      * @param recall as above
      * @param seed as above
      * @param series whether a window read later along a series joins ({@link SeriesWindows}; per key
-     *     the last query's block, at most {@value SeriesWindows#BLOCK} + {@value SeriesWindows#MAX_SHIFT} floats)
+     *     the last query's block, at most {@value SeriesWindows#BLOCK} + {@value SeriesWindows#MAX_SHIFT} 16-bit codes)
      */
     public Runs(double near, int recall, long seed, boolean series) {
         this(near, recall, MARGIN_TOLERANCE, U_TOLERANCE, seed, series);

@@ -19,9 +19,10 @@ import java.util.SplittableRandom;
  * <p>Users: {@link Runs} ({@code ood}'s runs, where a window that follows joins the run while its
  * answer stays near the anchor's) and {@code coverage} (a window that follows opens no cell that
  * counts). Per key the caller keeps the last query's block and the shifts after it ({@link
- * #remember}, {@value #BLOCK} + {@value #MAX_SHIFT} 16-bit codes at most and their range, 160 bytes); per query a copy of
- * them and at most {@value #MAX_SHIFT} shifts of {@value #BLOCK} differences, each abandoned once
- * over the bound. Not thread-safe (the worker's).
+ * #remember}, {@value #BLOCK} + {@value #MAX_SHIFT} 16-bit codes at most and their range, 160
+ * bytes); per query their coding and decoding and at most {@value #MAX_SHIFT} shifts of {@value
+ * #BLOCK} differences, each abandoned once over the bound. Not thread-safe (the worker's: a scratch
+ * array of the decoded values).
  */
 public final class SeriesWindows {
 

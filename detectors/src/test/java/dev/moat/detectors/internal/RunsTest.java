@@ -416,7 +416,7 @@ class RunsTest {
      * and so does the next (compared with the last query, not the anchor, so a stream can go on);
      * another class starts a run, and so does a window of another machine (another period) with
      * the same answer (a window read any whole number of periods later, plus up to {@link
-     * Runs#MAX_SHIFT}, is the same state and joins, as does an identical machine's at any phase). On the code before, none of the shifted windows joined (a vibration's next
+     * SeriesWindows#MAX_SHIFT}, is the same state and joins, as does an identical machine's at any phase). On the code before, none of the shifted windows joined (a vibration's next
      * window is no near-copy: the sine's phase moved).
      */
     @Test
