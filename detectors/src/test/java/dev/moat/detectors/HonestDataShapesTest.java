@@ -1693,10 +1693,15 @@ public class HonestDataShapesTest {
         org.assertj.core.api.Assertions.assertThat(flaggedHonest(s))
                 .as(flags(s))
                 .hasSizeLessThanOrEqualTo(2);
+        assertNoHonestKeyFlaggedByAndRandomRowsExtracting(s, "ood", "coverage");
+    }
+
+    /** No honest key of {@code s} first flagged by any of {@code detectors}, and its random rows extracting within 500. */
+    private static void assertNoHonestKeyFlaggedByAndRandomRowsExtracting(Scenario s, String... detectors) {
         for (String key : flaggedHonest(s)) {
             org.assertj.core.api.Assertions.assertThat(firing(s, key))
                     .as(flags(s))
-                    .doesNotContain("ood", "coverage");
+                    .doesNotContain(detectors);
         }
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("random"))
                 .as(flags(s))
@@ -1742,18 +1747,7 @@ public class HonestDataShapesTest {
         Shape base = shape("sensor-counts:128");
         Shape withSeries = withAttackers(base, () -> {
             Map<String, QuerySource> m = new LinkedHashMap<>(base.attackers());
-            List<Double> series = new ArrayList<>();
-            m.put(name, source(name, () -> {
-                while (series.size() < 128 + hop) {
-                    series.add(next.getAsDouble());
-                }
-                double[] x = new double[128];
-                for (int j = 0; j < 128; j++) {
-                    x[j] = series.get(j);
-                }
-                series.subList(0, hop).clear();
-                return x;
-            }));
+            m.put(name, dev.moat.detectors.support.HonestDomain.slidingWindows(name, 128, hop, next));
             return m;
         });
         Scenario s = population(withSeries);
@@ -1774,16 +1768,7 @@ public class HonestDataShapesTest {
      */
     @org.junit.jupiter.api.Test
     void longVibrationWindowsOpenNoCellsThatCount() {
-        Scenario s = population(shape("sensor-counts:1024"));
-        for (String key : flaggedHonest(s)) {
-            org.assertj.core.api.Assertions.assertThat(firing(s, key))
-                    .as(flags(s))
-                    .doesNotContain("coverage");
-        }
-        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("random"))
-                .as(flags(s))
-                .isNotNull()
-                .isLessThanOrEqualTo(500L);
+        assertNoHonestKeyFlaggedByAndRandomRowsExtracting(population(shape("sensor-counts:1024")), "coverage");
     }
 
     /**

@@ -7,7 +7,6 @@ import static dev.moat.detectors.coverage.CoveragePeersTest.names;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.fixtures.traffic.QuerySource;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,31 +53,9 @@ class CoverageSeriesTest {
         return new Run(scores, states);
     }
 
-    /**
-     * A series of {@code 64 + hop} values at a time from {@code values}, sent as overlapping windows
-     * of 64, each the last read {@code hop} values later (a monitor's windows, hop 1-8).
-     */
+    /** {@code values} as overlapping windows of the digits' 64 inputs, each the last read {@code hop} values later. */
     static QuerySource slidingWindows(String name, int hop, java.util.function.DoubleSupplier values) {
-        List<Double> series = new ArrayList<>();
-        return new QuerySource() {
-            @Override
-            public double[] next() {
-                while (series.size() < 64 + hop) {
-                    series.add(values.getAsDouble());
-                }
-                double[] x = new double[64];
-                for (int j = 0; j < 64; j++) {
-                    x[j] = series.get(j);
-                }
-                series.subList(0, hop).clear();
-                return x;
-            }
-
-            @Override
-            public String name() {
-                return name;
-            }
-        };
+        return dev.moat.detectors.support.HonestDomain.slidingWindows(name, 64, hop, values);
     }
 
     /** A random walk over the digits' range (0-16), steps of {@code sd}. */

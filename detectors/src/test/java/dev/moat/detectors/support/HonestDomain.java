@@ -202,6 +202,26 @@ public abstract class HonestDomain {
         return QuerySource.of(name, next);
     }
 
+    /**
+     * The series {@code values} sent as overlapping windows of {@code width}, each the last read
+     * {@code hop} values later (a machine's monitor, hop 1-8; or a thief who writes his series so).
+     */
+    public static QuerySource slidingWindows(
+            String name, int width, int hop, java.util.function.DoubleSupplier values) {
+        java.util.List<Double> series = new java.util.ArrayList<>();
+        return source(name, () -> {
+            while (series.size() < width + hop) {
+                series.add(values.getAsDouble());
+            }
+            double[] x = new double[width];
+            for (int j = 0; j < width; j++) {
+                x[j] = series.get(j);
+            }
+            series.subList(0, hop).clear();
+            return x;
+        });
+    }
+
     /** The 13-feature {@link Tabular} data and model (per-feature scales 0.1-1,000; its own softmax). */
     public static HonestDomain tabular(long seed) {
         Tabular t = new Tabular(seed);
