@@ -1636,7 +1636,8 @@ public class HonestDataShapesTest {
      * dev.moat.detectors.prada.Tones#tonalRuns}): 5 of 19 flagged since, at most 2 by those detectors
      * (PRADA's lifetime evidence 11.7-12.2 of 14: windows spanning two states), the others by {@code
      * ood}, {@code boundary} and {@code coverage} (session 30: 6, none by {@code ood}, three by {@code
-     * coverage} at a score of 0.50). Random-size JbDA is extracting at 33 rows as before;
+     * coverage} at a score of 0.50; session 31: 3, none by {@code coverage}, {@link
+     * #longVibrationWindowsOpenNoCellsThatCount}). Random-size JbDA is extracting at 33 rows as before;
      * plain JbDA is the level walk pinned below (suspicious at 144 by {@code cross_key}, no longer
      * extracting).
      */
