@@ -124,7 +124,13 @@ import java.util.Set;
  * bytes. Wider inputs are judged too, past at least {@code spread_wide_floor} (8x; 0: not judged)
  * the trusted keys' spread ({@link #SPREAD_WIDE_FLOOR}): random rows on 100-feature records, never
  * flagged before, are, and the honest keys that differ along the minor axes of images and sensor
- * windows (2-6.9x) are not; random-size JbDA on such records (4-7x) is not either.
+ * windows (2-6.9x) are not; random-size JbDA on such records (4-7x) is not either. So is a key of any
+ * width whose own inputs are smooth ({@link #smooth}: the roughness test below has read 64 of them,
+ * and their mean log roughness is under its smooth line, -1), since session 32: a series customer
+ * differs from the peers along the minor axes as wide ones do (32-sample vibration monitors at 2-13x,
+ * 7 of 19 flagged in the survey before), and rows as rough as noise are the roughness test's. Smooth
+ * synthetic windows (random walks, random tones) spread 12-23x and are still flagged; a key not yet
+ * read, or not smooth, is judged as before.
  *
  * <p><b>Inputs as rough as noise (session 26, on by default: {@code rough_share}, 2/3; 0 turns it
  * off).</b> Images, sound, vibration and other series are smooth along their coordinates: neighbouring
@@ -955,7 +961,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             // a key past the threshold (before there is one, past 1.5x) is no evidence of what natural inputs
             // look like nor of how much honest keys differ: keys that spread their inputs, trusted until the
             // peers have a threshold, would otherwise widen it for themselves and join the input reference
-            double threshold = spreadThreshold(width);
+            double threshold = spreadThreshold(s, width);
             boolean unlike = s.spreadLog > (Double.isNaN(threshold) ? SpreadPeers.COLD_REPORT_BELOW : threshold);
             int self = System.identityHashCode(s);
             if (unlike && !s.spreadUnlike) {
@@ -1018,12 +1024,23 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /**
      * The log spread ratio past which a key's inputs of {@code width} spread like no peer's: the peers'
-     * threshold ({@link SpreadPeers#threshold}), past {@code spread_max_width} at least {@code
-     * spread_wide_floor}; NaN while the peers have none.
+     * threshold ({@link SpreadPeers#threshold}), past {@code spread_max_width} or for a key whose inputs
+     * are {@link #smooth} at least {@code spread_wide_floor}; NaN while the peers have none.
      */
-    private double spreadThreshold(int width) {
+    private double spreadThreshold(State s, int width) {
         double threshold = spreadPeers.threshold(settings.spreadMargin());
-        return width > settings.spreadMaxWidth() ? Math.max(threshold, wideFloorLog) : threshold;
+        return width > settings.spreadMaxWidth() || smooth(s, width) ? Math.max(threshold, wideFloorLog) : threshold;
+    }
+
+    /**
+     * Whether the key's own inputs of {@code width} are smooth: the roughness test is on and has read
+     * {@value #ROUGH_MIN} of them, and their mean log roughness is under {@value #ROUGH_SMOOTH_PEERS}.
+     */
+    private boolean smooth(State s, int width) {
+        return settings.roughShare() > 0
+                && s.roughWidth == width
+                && s.roughReports >= ROUGH_MIN
+                && s.roughLog < ROUGH_SMOOTH_PEERS;
     }
 
     /**
@@ -1036,7 +1053,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (s.judged < SPREAD_MIN) {
             return 0;
         }
-        double threshold = spreadThreshold(inputs.width());
+        double threshold = spreadThreshold(s, inputs.width());
         s.spreadThreshold = (float) threshold;
         if (Double.isNaN(threshold)) {
             return 0;
