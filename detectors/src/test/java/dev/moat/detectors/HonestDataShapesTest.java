@@ -1893,9 +1893,11 @@ public class HonestDataShapesTest {
      * The attacker's view of that floor (session 32): thieves who send smooth synthetic windows, which
      * the roughness test cannot see. {@code walks}: each row a fresh random walk from a random level
      * (steps of sd 0.05 V, as sampled); {@code smooth-tones}: a random level plus three tones of random
-     * period (4-64 samples), phase and amplitude (up to 0.4 V). They spread 12-23x the trusted keys'
-     * spread along the directions the machines' windows barely vary on, past the floor, and are flagged
-     * by the spread test within 500 rows (at 290-300, as on the code before).
+     * period (4-64 samples), phase and amplitude (up to 0.4 V). Both are flagged by the spread test
+     * within 500 rows, as on the code before: the walks at 300 rows, 12.8x the trusted keys' spread
+     * along the directions the machines' windows barely vary on (past the floor, 8x), the tones at 290,
+     * 49x (past the peers' 31x). The walks' 12.8x is under an honest 10x monitor's 13.1x here: the
+     * spread test alone does not tell them apart.
      */
     @org.junit.jupiter.api.Test
     void smoothSyntheticWindowsAreFlaggedBySpread() {

@@ -129,7 +129,7 @@ import java.util.Set;
  * and their mean log roughness is under its smooth line, -1), since session 32: a series customer
  * differs from the peers along the minor axes as wide ones do (32-sample vibration monitors at 2-13x,
  * 7 of 19 flagged in the survey before), and rows as rough as noise are the roughness test's. Smooth
- * synthetic windows (random walks, random tones) spread 12-23x and are still flagged; a key not yet
+ * synthetic windows (random walks, random tones: 12.8x and 49x) are still flagged; a key not yet
  * read, or not smooth, is judged as before.
  *
  * <p><b>Inputs as rough as noise (session 26, on by default: {@code rough_share}, 2/3; 0 turns it
