@@ -125,7 +125,7 @@ import java.util.Set;
  * the trusted keys' spread ({@link #SPREAD_WIDE_FLOOR}): random rows on 100-feature records, never
  * flagged before, are, and the honest keys that differ along the minor axes of images and sensor
  * windows (2-6.9x) are not; random-size JbDA on such records (4-7x) is not either. So is a key of any
- * width whose own inputs are smooth ({@link #smooth}: the roughness test below has read 64 of them,
+ * width whose own inputs are smooth ({@link #smooth}: the roughness test below has read 16 of them,
  * and their mean log roughness is under its smooth line, -1), since session 32: a series customer
  * differs from the peers along the minor axes as wide ones do (32-sample vibration monitors at 2-13x,
  * 7 of 19 flagged in the survey before), and rows as rough as noise are the roughness test's. Smooth
@@ -335,6 +335,17 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /** A key is scored, and reports to its width's peers, from this many judged inputs on. */
     static final int ROUGH_MIN = 64;
+
+    /**
+     * A key's inputs are smooth for the spread test ({@link #smooth}) from this many read by the
+     * roughness test on: the roughness test reads a situation once (a run's repeats are not read), so a
+     * monitor whose windows often repeat has its 64th read after the spread test's first judgement
+     * (its 144th input) and was judged against the narrow threshold until then
+     * ({@code SmoothKeySpreadFloorTest}). A mean of 16 reads already tells smooth windows (log
+     * roughness -1.5 to -3) from noise (about 0); a thief who sends 16 smooth rows first and noise after
+     * is past -1 again within 24 reads, before his spread is judged.
+     */
+    static final int SMOOTH_MIN = 16;
 
     /** The roughness test's score rises from 0 to 1 over this much of the way to white noise. */
     static final double ROUGH_WIDTH = 0.1;
@@ -1034,12 +1045,12 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /**
      * Whether the key's own inputs of {@code width} are smooth: the roughness test is on and has read
-     * {@value #ROUGH_MIN} of them, and their mean log roughness is under {@value #ROUGH_SMOOTH_PEERS}.
+     * {@value #SMOOTH_MIN} of them, and their mean log roughness is under {@value #ROUGH_SMOOTH_PEERS}.
      */
     private boolean smooth(State s, int width) {
         return settings.roughShare() > 0
                 && s.roughWidth == width
-                && s.roughReports >= ROUGH_MIN
+                && s.roughReports >= SMOOTH_MIN
                 && s.roughLog < ROUGH_SMOOTH_PEERS;
     }
 
