@@ -1867,9 +1867,10 @@ public class HonestDataShapesTest {
      * with its own offset, gain and tones differs from the others along those directions, as wide
      * series and images do (why inputs wider than {@code spread_max_width} are judged only past {@code
      * spread_wide_floor}). A key whose own inputs are smooth (its mean log roughness under the roughness
-     * test's smooth line) is now judged past the wide floor too (8x): 2 are flagged by the spread test
-     * here (11.4x and 13.1x), none in the survey (2 of 19 flagged, by the confidence test). Random rows
-     * and random-size JbDA, as rough as noise, are flagged at 130 as before.
+     * test's smooth line) is now judged past the wide floor too (8x): 1 is flagged by the spread test
+     * here (the 10x monitor, at 9.3x), 1 of 19 in each 32-sample shape of the survey (the same monitor,
+     * at 13.6x; 3 of 19 flagged, the other 2 by the confidence test). Random rows and random-size JbDA,
+     * as rough as noise, are flagged at 130 as before.
      */
     @org.junit.jupiter.api.Test
     void shortVibrationWindowsSpreadPastThePeersOnlyAsWideInputsDo() {
@@ -1896,8 +1897,8 @@ public class HonestDataShapesTest {
      * period (4-64 samples), phase and amplitude (up to 0.4 V). Both are flagged by the spread test
      * within 500 rows, as on the code before: the walks at 300 rows, 12.8x the trusted keys' spread
      * along the directions the machines' windows barely vary on (past the floor, 8x), the tones at 290,
-     * 49x (past the peers' 31x). The walks' 12.8x is under an honest 10x monitor's 13.1x here: the
-     * spread test alone does not tell them apart.
+     * 49x (past the peers' 31x). The walks' 12.8x is under the honest 10x monitor's 13.6x in the
+     * survey: the spread test alone does not tell them apart.
      */
     @org.junit.jupiter.api.Test
     void smoothSyntheticWindowsAreFlaggedBySpread() {
