@@ -343,7 +343,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * (its 144th input) and was judged against the narrow threshold until then
      * ({@code SmoothKeySpreadFloorTest}). A mean of 16 reads already tells smooth windows (log
      * roughness -1.5 to -3) from noise (about 0); a thief who sends 16 smooth rows first and noise after
-     * is past -1 again within 24 reads, before his spread is judged.
+     * is past -1 again within 24-32 reads, before his spread is judged (from his 144th input).
      */
     static final int SMOOTH_MIN = 16;
 
