@@ -9,6 +9,7 @@ import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Wide;
 import dev.moat.fixtures.Digits;
 import dev.moat.fixtures.SampleModel;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.JbdaAttacker;
 import dev.moat.fixtures.traffic.QuerySource;
@@ -366,7 +367,7 @@ class CrossKeyParentsTest {
         assertThat(store.hits()).as("honest rows are not steps").isZero();
         // sign steps of parent-key's rows from an old key: the first found after some sampled rows,
         // then every row searched
-        Random rnd = new Random(5);
+        Random rnd = new UnsharedRandom(5);
         for (int i = 0; i < 64; i++) {
             store.observe("child-key", new double[][] {natural.next()}, label);
         }
@@ -427,7 +428,7 @@ class CrossKeyParentsTest {
                         CrossKeyParents.Settings.from(Map.of("sample_seed", 7L, "sample", samples[v])), k -> {});
                 HonestClient parents = new HonestClient(1);
                 HonestClient natural = new HonestClient(3);
-                Random rnd = new Random(9);
+                Random rnd = new UnsharedRandom(9);
                 int keys = 40;
                 double[][] parentRows = new double[keys * n][];
                 for (int i = 0; i < parentRows.length; i++) {
@@ -505,7 +506,7 @@ class CrossKeyParentsTest {
             CrossKeyParents store =
                     new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
             double[] label = {0.9, 0.05, 0.05};
-            Random rnd = new Random(5);
+            Random rnd = new UnsharedRandom(5);
             List<double[]> parents = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 double[] x = Digits.get().train().x()[i].clone();
@@ -544,7 +545,7 @@ class CrossKeyParentsTest {
             CrossKeyParents store =
                     new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
             double[][] label = {{0.9, 0.05, 0.05}};
-            Random rnd = new Random(11);
+            Random rnd = new UnsharedRandom(11);
             int n = 40;
             double[][] children = new double[n][];
             for (int i = 0; i < n; i++) {
@@ -578,7 +579,7 @@ class CrossKeyParentsTest {
         }
         CrossKeyParents store = new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
         double[][] label = {{0.9, 0.05, 0.05}};
-        Random rnd = new Random(12);
+        Random rnd = new UnsharedRandom(12);
         double decoyScore = 0;
         for (int i = 0; i < 40; i++) {
             double[] x = Digits.get().train().x()[i].clone();
@@ -615,7 +616,7 @@ class CrossKeyParentsTest {
         for (boolean decoys : new boolean[] {false, true}) {
             CrossKeyParents store =
                     new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
-            Random rnd = new Random(13);
+            Random rnd = new UnsharedRandom(13);
             int n = 40;
             long counted = 0;
             for (int i = 0; i < n; i++) {
@@ -690,7 +691,7 @@ class CrossKeyParentsTest {
     void anOutlierRowDoesNotTurnDecoysIntoCopiesBypass() {
         CrossKeyParents store = new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
         double[][] label = {{0.9, 0.05, 0.05}};
-        Random rnd = new Random(13);
+        Random rnd = new UnsharedRandom(13);
         double[] outlier = new double[Digits.get().train().x()[0].length];
         java.util.Arrays.fill(outlier, 1e6);
         store.observe("child-key", new double[][] {outlier}, label);
@@ -724,7 +725,7 @@ class CrossKeyParentsTest {
         Scenario s = new Scenario(ALL, SampleModel.DIGITS.model()::predict);
         for (int k = 0; k < 12; k++) {
             List<double[]> rows = new ArrayList<>();
-            Random rng = new Random(40 + k);
+            Random rng = new UnsharedRandom(40 + k);
             boolean reencode = k % 2 == 1;
             for (int i = 0; i < 600; i++) {
                 double[] x = pub.x()[(k % 3 == 0 ? i : rng.nextInt(pub.size())) % pub.size()].clone();
@@ -758,7 +759,7 @@ class CrossKeyParentsTest {
         Scenario s = new Scenario(ALL, SampleModel.DIGITS.model()::predict);
         for (int k = 0; k < 12; k++) {
             List<double[]> rows = new ArrayList<>();
-            Random rng = new Random(60 + k);
+            Random rng = new UnsharedRandom(60 + k);
             double sd = k % 2 == 0 ? 0.5 : 1.0;
             for (int i = 0; i < 800; i++) {
                 double[] x = pub.x()[rng.nextInt(50)].clone();

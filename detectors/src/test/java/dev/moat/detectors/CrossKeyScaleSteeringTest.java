@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Tabular;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,7 +62,7 @@ class CrossKeyScaleSteeringTest {
 
     /** Natural records with every coordinate far beyond its data's range (the widest feature's range x 1,000 or so). */
     static QuerySource steering(Tabular t, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int d = Tabular.DIMS;
         double big = t.hi(d - 1) - t.lo(d - 1);
         return new QuerySource() {

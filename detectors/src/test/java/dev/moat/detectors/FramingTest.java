@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.moat.detectors.engine.DetectorProfile;
 import dev.moat.detectors.support.Policies;
 import dev.moat.detectors.support.Scenario;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +48,7 @@ class FramingTest {
         QuerySource evaluationSet = w.honest().apply(42);
         List<double[]> victim = new ArrayList<>();
         List<double[]> framed = new ArrayList<>();
-        java.util.Random signs = new java.util.Random(9);
+        java.util.Random signs = new UnsharedRandom(9);
         for (int i = 0; i < 300; i++) {
             double[] x = evaluationSet.next();
             double[] y = x.clone();

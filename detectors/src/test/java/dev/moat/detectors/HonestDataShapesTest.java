@@ -7,6 +7,7 @@ import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Unsure;
 import dev.moat.detectors.support.Wide;
 import dev.moat.fixtures.Digits;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
@@ -102,7 +103,7 @@ public class HonestDataShapesTest {
         }
         s.add("honest-heavy10", "heavy10", sh.customer(900), 15_000, 3_000, () -> 200);
         s.add("honest-heavy50", "heavy50", sh.customer(902), 40_000, 4_000, () -> 40);
-        Random bursts = new Random(5);
+        Random bursts = new UnsharedRandom(5);
         s.add(
                 "honest-bursty",
                 "bursty",
@@ -257,7 +258,7 @@ public class HonestDataShapesTest {
         }
 
         QuerySource camera(long seed, HonestClient scenes) {
-            Random r = new Random(seed * 7 + 3);
+            Random r = new UnsharedRandom(seed * 7 + 3);
             boolean dark = night == 1 || (night == 2 && seed % 2 == 1);
             double noise = 1 + 2 * r.nextDouble();
             return new QuerySource() {
@@ -320,17 +321,32 @@ public class HonestDataShapesTest {
     static double[] shift(double[] x, int side, double dx, double dy) {
         double[] y = new double[x.length];
         int plane = side * side;
+        // each row's and each column's source pixels and weights, once (the same doubles as per pixel)
+        int[] r0s = new int[side];
+        int[] r1s = new int[side];
+        double[] frs = new double[side];
+        int[] q0s = new int[side];
+        int[] q1s = new int[side];
+        double[] fqs = new double[side];
+        for (int i = 0; i < side; i++) {
+            double sr = Math.max(0, Math.min(side - 1, i - dy));
+            double sq = Math.max(0, Math.min(side - 1, i - dx));
+            r0s[i] = (int) Math.floor(sr);
+            q0s[i] = (int) Math.floor(sq);
+            r1s[i] = Math.min(side - 1, r0s[i] + 1);
+            q1s[i] = Math.min(side - 1, q0s[i] + 1);
+            frs[i] = sr - r0s[i];
+            fqs[i] = sq - q0s[i];
+        }
         for (int c = 0; c < x.length / plane; c++) {
             for (int r = 0; r < side; r++) {
+                int r0 = r0s[r];
+                int r1 = r1s[r];
+                double fr = frs[r];
                 for (int q = 0; q < side; q++) {
-                    double sr = Math.max(0, Math.min(side - 1, r - dy));
-                    double sq = Math.max(0, Math.min(side - 1, q - dx));
-                    int r0 = (int) Math.floor(sr);
-                    int q0 = (int) Math.floor(sq);
-                    int r1 = Math.min(side - 1, r0 + 1);
-                    int q1 = Math.min(side - 1, q0 + 1);
-                    double fr = sr - r0;
-                    double fq = sq - q0;
+                    int q0 = q0s[q];
+                    int q1 = q1s[q];
+                    double fq = fqs[q];
                     int o = c * plane;
                     y[o + r * side + q] = (1 - fr) * ((1 - fq) * x[o + r0 * side + q0] + fq * x[o + r0 * side + q1])
                             + fr * ((1 - fq) * x[o + r1 * side + q0] + fq * x[o + r1 * side + q1]);
@@ -519,7 +535,7 @@ public class HonestDataShapesTest {
         Embeddings(int dims, long seed) {
             super(dims, TOPICS, "embeddings-" + dims);
             this.seed = seed;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             common = unit(gaussian(r, dims));
             for (int c = 0; c < TOPICS; c++) {
                 centre[c] = unit(gaussian(r, dims));
@@ -527,7 +543,7 @@ public class HonestDataShapesTest {
                     sub[c][k] = unit(gaussian(r, dims));
                 }
             }
-            boundsFromData(new Random(seed + 1), 1_000);
+            boundsFromData(new UnsharedRandom(seed + 1), 1_000);
             fitNearestMean(r, 300);
         }
 
@@ -609,7 +625,7 @@ public class HonestDataShapesTest {
         Ledger(int dims, long seed) {
             super(dims, 4, "ledger-" + dims);
             this.seed = seed;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             kind = new int[dims];
             group = new int[dims];
             levels = new int[dims];
@@ -739,7 +755,7 @@ public class HonestDataShapesTest {
                 lo[j] = 0;
                 hi[j] = counts ? 4095 : 3.3;
             }
-            fitNearestMean(new Random(seed), 500);
+            fitNearestMean(new UnsharedRandom(seed), 500);
         }
 
         double adc(double volts) {
@@ -781,7 +797,7 @@ public class HonestDataShapesTest {
         }
 
         QuerySource monitor(long s, int[] cls, double share) {
-            Random r = new Random(s);
+            Random r = new UnsharedRandom(s);
             double offset = OFFSET * (2 * r.nextDouble() - 1);
             double gain = 0.9 + 0.2 * r.nextDouble();
             int hop = 1 + r.nextInt(8);
@@ -826,7 +842,7 @@ public class HonestDataShapesTest {
         TfIdf(int dims, long seed) {
             super(dims, TOPICS, "tfidf-" + dims);
             this.seed = seed;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             int[] perm = HonestDomain.permutation(dims, r);
             for (int c = 0; c < TOPICS; c++) {
                 double[] p = new double[dims];
@@ -841,7 +857,7 @@ public class HonestDataShapesTest {
             idf = new double[dims];
             int docs = 2_000;
             int[] df = new int[dims];
-            Random d = new Random(seed + 1);
+            Random d = new UnsharedRandom(seed + 1);
             for (int i = 0; i < docs; i++) {
                 int[] tf = counts(d, d.nextInt(TOPICS), length(d));
                 for (int j = 0; j < dims; j++) {
@@ -938,7 +954,7 @@ public class HonestDataShapesTest {
         Fingerprints(int dims, long seed) {
             super(dims, CLASSES, "fingerprints-" + dims);
             this.seed = seed;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             int[] perm = HonestDomain.permutation(dims, r);
             for (int c = 0; c < CLASSES; c++) {
                 double[] p = new double[dims];
@@ -1019,7 +1035,7 @@ public class HonestDataShapesTest {
             this.regain = regain;
             this.bands = bands;
             this.seed = seed;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             for (int c = 0; c < 5; c++) {
                 base[c] = 2 + r.nextInt(bands / 3);
                 spacing[c] = 3 + r.nextInt(bands / 6);
@@ -1115,7 +1131,7 @@ public class HonestDataShapesTest {
                 throw new IllegalArgumentException("photos are 28x28 grey (784) or 32x32x3 (3,072), not " + dims);
             }
             this.seed = seed;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             for (int c = 0; c < 10; c++) {
                 kind[c] = new double[] {
                     0.35 + 0.65 * r.nextDouble(),
@@ -1269,7 +1285,7 @@ public class HonestDataShapesTest {
 
         /** A customer's own 1,000 photos, any class or mostly {@code cls}. */
         private QuerySource album(long s, int[] cls, double share) {
-            Random r = new Random(s);
+            Random r = new UnsharedRandom(s);
             // a camera of the customer's own (-Dcameras=true): its gain, gamma and colour cast on every photo
             double gain = CAMERAS ? 0.7 + 0.5 * r.nextDouble() : 1;
             double gamma = CAMERAS ? Math.exp(0.3 * (2 * r.nextDouble() - 1)) : 1;
@@ -1723,7 +1739,7 @@ public class HonestDataShapesTest {
      */
     @org.junit.jupiter.api.Test
     void aRandomSeriesSentAsSlidingWindowsIsFlagged() {
-        Random r = new Random(77);
+        Random r = new UnsharedRandom(77);
         double[] v = {2_048};
         Scenario s = withSlidingWindows("walk-windows", 2, () -> {
             v[0] = Math.max(0, Math.min(4_095, v[0] + 40 * r.nextGaussian()));
@@ -1782,7 +1798,7 @@ public class HonestDataShapesTest {
      */
     @org.junit.jupiter.api.Test
     void randomValuesSentAsSlidingWindowsAreFlaggedWithoutCoverage() {
-        Random r = new Random(78);
+        Random r = new UnsharedRandom(78);
         Scenario s = withSlidingWindows("noise-windows", 8, () -> Math.rint(4_095 * r.nextDouble()));
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("noise-windows"))
                 .as("noise %s %s%n%s", s.suspiciousAt, s.extractingAt, flags(s))
@@ -1811,7 +1827,7 @@ public class HonestDataShapesTest {
         if (shortMonitors == null) {
             Sensor sensor = new Sensor(32, true, 3);
             Shape base = shape("sensor-counts:32");
-            Random r = new Random(91);
+            Random r = new UnsharedRandom(91);
             shortMonitors = population(withAttackers(base, () -> {
                 Map<String, QuerySource> m = new LinkedHashMap<>(base.attackers());
                 m.put("smooth-tones", dev.moat.detectors.support.HonestDomain.source("smooth-tones", () -> {
@@ -2052,7 +2068,7 @@ public class HonestDataShapesTest {
      * clipped to 0-255; he never sends a bright pixel, so the key's largest value stays small.
      */
     static QuerySource darkSeedJbda(Photos ph, long seed, double dark) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         java.util.ArrayDeque<double[]> pending = new java.util.ArrayDeque<>();
         for (int c = 0; c < 10; c++) {
             for (int k = 0; k < 10; k++) {

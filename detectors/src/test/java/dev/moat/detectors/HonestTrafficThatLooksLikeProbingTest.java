@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.moat.detectors.support.HonestDomain;
 import dev.moat.detectors.support.HonestProbes;
 import dev.moat.detectors.support.Scenario;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -387,7 +388,7 @@ class HonestTrafficThatLooksLikeProbingTest {
         for (int k = 0; k < 24; k++) {
             s.add("peer-" + k, "good", d.peer(100 + k), 600, k * 700L, () -> 2_000);
         }
-        java.util.Random r = new java.util.Random(7);
+        java.util.Random r = new UnsharedRandom(7);
         List<double[]> own = new java.util.ArrayList<>();
         for (int i = 0; i < 300; i++) {
             own.add(d.record(r));

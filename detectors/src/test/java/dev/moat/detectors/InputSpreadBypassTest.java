@@ -7,6 +7,7 @@ import dev.moat.detectors.support.LineSearch;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Surrogate;
 import dev.moat.detectors.support.Unsure;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -83,7 +84,7 @@ class InputSpreadBypassTest {
      * inside the features' box).
      */
     static QuerySource subBox(Unsure d, long seed, double width) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int m = d.dims();
         double[] c = new double[m];
         for (int j = 0; j < m; j++) {
@@ -104,7 +105,7 @@ class InputSpreadBypassTest {
      * bouncing off the features' box.
      */
     static QuerySource movingBox(Unsure d, long seed, double width, double speed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int m = d.dims();
         double[] c = new double[m];
         double[] v = new double[m];
@@ -133,7 +134,7 @@ class InputSpreadBypassTest {
 
     /** Each feature drawn independently from the thief's own 300 natural records (their marginals). */
     static QuerySource marginals(Unsure d, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> mine = d.records(r, 300);
         return Unsure.source("marginals", () -> {
             double[] x = new double[d.dims()];
@@ -149,7 +150,7 @@ class InputSpreadBypassTest {
      * snapped to the data's form.
      */
     static QuerySource gaussian(Unsure d, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int m = d.dims();
         List<double[]> mine = d.records(r, 300);
         double[] mu = new double[m];
@@ -198,7 +199,7 @@ class InputSpreadBypassTest {
      * own 300 natural records (moved inside the features' box).
      */
     static QuerySource centredBox(Unsure d, long seed, double width) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int m = d.dims();
         double[] c = new double[m];
         for (double[] x : d.records(r, 300)) {

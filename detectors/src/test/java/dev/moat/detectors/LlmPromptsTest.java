@@ -6,6 +6,7 @@ import dev.moat.detectors.engine.DetectorProfile;
 import dev.moat.detectors.support.HonestDomain;
 import dev.moat.detectors.support.Policies;
 import dev.moat.detectors.support.Scenario;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Locale;
@@ -75,7 +76,7 @@ class LlmPromptsTest {
     };
 
     static Scenario chat(Map<String, Map<String, Object>> detectors) {
-        Random m = new Random(5);
+        Random m = new UnsharedRandom(5);
         double[][] w = new double[40][256];
         for (double[] r : w) {
             for (int j = 0; j < 256; j++) {
@@ -103,7 +104,7 @@ class LlmPromptsTest {
         };
         Scenario s = new Scenario(DetectorProfile.fromConfig(detectors), firstToken);
         for (int k = 0; k < 16; k++) {
-            Random r = new Random(100 + k);
+            Random r = new UnsharedRandom(100 + k);
             String system = SYSTEMS[k % SYSTEMS.length];
             boolean heavy = k >= 14;
             s.add(

@@ -4,6 +4,7 @@ import dev.moat.detectors.engine.DetectorProfile;
 import dev.moat.detectors.support.LineSearch;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Unsure;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -171,7 +172,7 @@ class MidWidthSpreadProbe {
 
     /** Random values on a fixed share of the coordinates (drawn by the seed), the rest copied from the thief's natural rows. */
     static QuerySource partlyRandom(Unsure d, long seed, double share) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         boolean[] random = new boolean[d.dims()];
         for (int j = 0; j < random.length; j++) {
             random[j] = r.nextDouble() < share;
@@ -194,7 +195,7 @@ class MidWidthSpreadProbe {
      * random coordinates over all of them.
      */
     static QuerySource randomPerRow(Unsure d, long seed, int k) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         QuerySource natural = d.peer(seed + 1);
         return Unsure.source("random-" + k + "-per-row", () -> {
             double[] x = natural.next();

@@ -2,6 +2,7 @@ package dev.moat.detectors;
 
 import dev.moat.detectors.support.HonestDomain;
 import dev.moat.detectors.support.Scenario;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -60,7 +61,7 @@ class OodSpreadProbe {
                 for (int k = 0; k < 12; k++) {
                     s.add("peer-" + k, "good", d.peer(seed * 100 + k), 1_500, k * 700L, () -> 2_000);
                 }
-                java.util.Random r = new java.util.Random(seed * 7);
+                java.util.Random r = new UnsharedRandom(seed * 7);
                 java.util.List<double[]> own = new java.util.ArrayList<>();
                 for (int i = 0; i < 300; i++) {
                     own.add(d.record(r));
@@ -183,7 +184,7 @@ class OodSpreadProbe {
         for (int k = 0; k < 24; k++) {
             s.add("peer-" + k, "good", d.peer(100 + k), 1_500, k * 700L, () -> 2_000);
         }
-        java.util.Random r = new java.util.Random(7);
+        java.util.Random r = new UnsharedRandom(7);
         java.util.List<double[]> own = new java.util.ArrayList<>();
         for (int i = 0; i < 300; i++) {
             own.add(d.record(r));

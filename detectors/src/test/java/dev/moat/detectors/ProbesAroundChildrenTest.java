@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class ProbesAroundChildrenTest {
     void jbdaWithProbesAroundEachChildIsFlaggedAfterAsManyChildrenBypass() {
         Wide wide = new Wide(784);
         QuerySource jbda = wide.jbda(11, 0.1, Wide.Step.PLAIN, 1, 0);
-        Random r = new Random(3);
+        Random r = new UnsharedRandom(3);
         int probes = 4;
         QuerySource withProbes = new QuerySource() {
             double[] last;

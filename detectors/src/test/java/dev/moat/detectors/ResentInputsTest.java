@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.moat.detectors.support.HonestDomain;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Unsure;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.List;
 import java.util.Random;
@@ -21,7 +22,7 @@ class ResentInputsTest {
 
     /** A customer's regression suite: the same {@code n} records, in the same order, over and over. */
     static QuerySource suite(HonestDomain d, long seed, int n) {
-        List<double[]> rows = d.records(new Random(seed), n);
+        List<double[]> rows = d.records(new UnsharedRandom(seed), n);
         int[] i = {0};
         return HonestDomain.source("suite-" + n, () -> rows.get(i[0]++ % n).clone());
     }
@@ -67,7 +68,7 @@ class ResentInputsTest {
     void keysThatResendOneRequestDoNotTightenThePeersSpreadReference() {
         HonestDomain d = HonestDomain.mixed(1);
         Scenario s = HonestTrafficThatLooksLikeProbingTest.peers(d, 1, 2_000);
-        Random r = new Random(9);
+        Random r = new UnsharedRandom(9);
         double[] record = d.record(r);
         List<double[]> suite = d.records(r, 50);
         double[] floors = new double[d.dims()];
@@ -120,7 +121,7 @@ class ResentInputsTest {
         for (int k = 0; k < 12; k++) {
             s.add("honest-" + k, "good", d.peer(400 + k), 1_500, k * 700L, () -> 2_000);
         }
-        double[] natural = d.record(new Random(11));
+        double[] natural = d.record(new UnsharedRandom(11));
         QuerySource random = d.random(12);
         boolean[] odd = {false};
         s.add("random", null, d.random(12), 1_200, 900_000, () -> 2_000);

@@ -7,6 +7,7 @@ import dev.moat.detectors.prada.PradaDetector;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.fixtures.Digits;
 import dev.moat.fixtures.SampleModel;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.HashMap;
 import java.util.Map;
@@ -43,7 +44,7 @@ class SeedNoiseThiefTest {
     /** {@code perClass} seeds of each class from the attacker split, each query one of them plus N(0, sd) noise. */
     static QuerySource seedNoise(long seed, int perClass, double sd) {
         Digits.Part a = Digits.get().attacker();
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         java.util.List<double[]> seeds = new java.util.ArrayList<>();
         int[] per = new int[Digits.CLASSES];
         for (int i = 0; i < a.size(); i++) {

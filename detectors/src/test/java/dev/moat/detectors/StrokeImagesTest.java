@@ -6,6 +6,7 @@ import dev.moat.detectors.engine.DetectorProfile;
 import dev.moat.detectors.support.Policies;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.Map;
 import java.util.Random;
@@ -75,7 +76,7 @@ class StrokeImagesTest {
      * 16 where dark): the thief who read {@code SignSteps#fullRangeFlips} and plants flips.
      */
     static QuerySource plantedFlips(QuerySource jbda, double share, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         return map(jbda, x -> {
             for (int j = 0; j < x.length; j++) {
                 if (r.nextDouble() < share) {
@@ -91,7 +92,7 @@ class StrokeImagesTest {
         var w = OneClassCustomerIsNotOutOfDistributionTest.world(dims);
         Wide wide = new Wide(dims);
         int side = dims == 784 ? 28 : 32;
-        Random jitter = new Random(11);
+        Random jitter = new UnsharedRandom(11);
         UnaryOperator<double[]> f = x -> strokes(shift(x, side, jitter.nextInt(5) - 2, jitter.nextInt(5) - 2), k);
         Scenario s = new Scenario(DetectorProfile.fromConfig(Policies.every(Map.of())), w.model());
         for (int i = 0; i < 12; i++) {
@@ -108,7 +109,7 @@ class StrokeImagesTest {
                     () -> 2_000);
         }
         s.add("honest-heavy10", "heavy", map(w.honest().apply(900), f), 15_000, 3_000, () -> 200);
-        Random bursts = new Random(5);
+        Random bursts = new UnsharedRandom(5);
         s.add(
                 "honest-bursty",
                 "bursty",

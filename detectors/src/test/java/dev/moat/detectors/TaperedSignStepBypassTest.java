@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.support.HonestDomain;
 import dev.moat.detectors.support.Scenario;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ class TaperedSignStepBypassTest {
      * {@code clip(x + lambda * range_j * size_j * dir_j)} of every point sent, towards another class.
      */
     static QuerySource jbda(HonestDomain d, long seed, double lambda, Size size) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> points = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
         Deque<double[]> pending = new ArrayDeque<>(d.records(r, 30));

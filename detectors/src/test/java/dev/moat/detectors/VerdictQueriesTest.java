@@ -9,6 +9,7 @@ import dev.moat.detectors.engine.EngineSettings;
 import dev.moat.detectors.engine.QueryEvent;
 import dev.moat.detectors.support.CentroidModel;
 import dev.moat.detectors.support.SimClock;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
@@ -29,7 +30,7 @@ class VerdictQueriesTest {
     void theVerdictsQueryCountAgreesWithTheDetectorsReasons() {
         DetectorProfile profile = DetectorProfile.fromConfig(Map.of("prada", Map.of(), "volume", Map.of()));
         SimClock clock = new SimClock(1_000_000);
-        Random rnd = new Random(7);
+        Random rnd = new UnsharedRandom(7);
         EngineSettings s = new EngineSettings(1, 100_000, 1000, Duration.ofHours(1), 0.5, 0.8, Duration.ofHours(1));
         try (DetectionEngine e = new DetectionEngine(s, clock, EngineListener.NONE)) {
             for (int n = 1; n <= 150; n++) {

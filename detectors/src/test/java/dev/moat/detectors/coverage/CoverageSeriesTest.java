@@ -6,6 +6,7 @@ import static dev.moat.detectors.coverage.CoveragePeersTest.drive;
 import static dev.moat.detectors.coverage.CoveragePeersTest.names;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.HashMap;
 import java.util.List;
@@ -60,7 +61,7 @@ class CoverageSeriesTest {
 
     /** A random walk over the digits' range (0-16), steps of {@code sd}. */
     static java.util.function.DoubleSupplier walk(long seed, double sd) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         double[] v = {8};
         return () -> v[0] = Math.max(0, Math.min(16, v[0] + sd * r.nextGaussian()));
     }
@@ -100,8 +101,8 @@ class CoverageSeriesTest {
 
     /** Uniform random rows (seed 11), each followed by its own copy read 4 values later when {@code copies}. */
     static QuerySource randomRows(boolean copies) {
-        Random rows = new Random(11);
-        Random tails = new Random(12);
+        Random rows = new UnsharedRandom(11);
+        Random tails = new UnsharedRandom(12);
         return new QuerySource() {
             double[] last;
 
@@ -141,12 +142,12 @@ class CoverageSeriesTest {
      */
     @Test
     void randomValuesSentAsSlidingWindowsAreNoCoverageNoveltyBypass() {
-        Random r1 = new Random(8);
+        Random r1 = new UnsharedRandom(8);
         Run off =
                 afterHonestHour(Map.of("run_near", 0), List.of(slidingWindows("noise", 8, () -> 16 * r1.nextDouble())));
         assertThat(off.counted(0)).as("without the rule").isEqualTo(200);
         assertThat(off.score(0)).as("without the rule, %s", off.window(0)).isGreaterThan(0.3);
-        Random r2 = new Random(8);
+        Random r2 = new UnsharedRandom(8);
         Run on = afterHonestHour(Map.of(), List.of(slidingWindows("noise", 8, () -> 16 * r2.nextDouble())));
         assertThat(on.counted(0)).as("with it").isLessThanOrEqualTo(1);
         assertThat(on.score(0)).as("with it").isZero();

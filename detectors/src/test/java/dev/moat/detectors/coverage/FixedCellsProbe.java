@@ -1,6 +1,7 @@
 package dev.moat.detectors.coverage;
 
 import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.JbdaAttacker;
 import dev.moat.fixtures.traffic.KnockoffAttacker;
@@ -110,7 +111,7 @@ class FixedCellsProbe {
         boolean[] window = new boolean[200];
         double[] centre = new double[BITS];
         double[] offset = new double[BITS];
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         for (int b = 0; b < BITS; b++) {
             offset[b] = r.nextDouble();
         }
@@ -195,7 +196,7 @@ class FixedCellsProbe {
 
     /** A camera: one digit held for 40-400 frames with fresh pixel noise (sd 0.5), then the next. */
     static QuerySource scenes(long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         HonestClient digits = new HonestClient(seed);
         double[][] scene = {digits.next()};
         int[] left = {40 + r.nextInt(361)};

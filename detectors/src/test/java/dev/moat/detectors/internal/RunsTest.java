@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.support.LineSearch;
 import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.List;
 import java.util.Random;
@@ -40,7 +41,7 @@ class RunsTest {
 
     @Test
     void aNearCopyWithANearAnswerJoinsAndAnythingElseStartsARun() {
-        Random r = new Random(1);
+        Random r = new UnsharedRandom(1);
         Runs runs = taught(r, 784);
         Runs.Key k = new Runs.Key();
         double[] x = image(r, 784);
@@ -63,7 +64,7 @@ class RunsTest {
 
     @Test
     void aMoveOfAFewCoordinatesIsANewSituationAndAnExactRepeatIsNot() {
-        Random r = new Random(4);
+        Random r = new UnsharedRandom(4);
         Runs runs = taught(r, 13);
         Runs.Key k = new Runs.Key();
         double[] x = image(r, 13);
@@ -93,7 +94,7 @@ class RunsTest {
 
     /** Scenes of 10 queries with noise that grows within each scene, through a x + b: j joined, n not. */
     private static String decisions(double a, double b) {
-        Random r = new Random(2);
+        Random r = new UnsharedRandom(2);
         Runs runs = new Runs(0.5, 7L);
         Runs.Key t = new Runs.Key();
         for (int i = 0; i < 100; i++) {
@@ -123,7 +124,7 @@ class RunsTest {
     @Test
     void runsAreAnchoredNotChained() {
         // a query that drifts a little each time from the last one leaves the run once it is far from its first
-        Random r = new Random(3);
+        Random r = new UnsharedRandom(3);
         Runs runs = taught(r, 784);
         Runs.Key k = new Runs.Key();
         double[] x = image(r, 784);
@@ -281,7 +282,7 @@ class RunsTest {
         Wide w = new Wide(3072);
         List<double[]> rows = w.attackerRows();
         for (double sd : new double[] {0.005, 0.02, 0.05}) {
-            Random r = new Random(5);
+            Random r = new UnsharedRandom(5);
             List<double[]> queries = new java.util.ArrayList<>();
             for (int point = 0; point < 20; point++) {
                 double[] x = boundaryPoint(w, rows, r);
@@ -315,7 +316,7 @@ class RunsTest {
      */
     @Test
     void anInputIsCountedOnceWhileItIsAmongTheLastRecallAnchors() {
-        Random r = new Random(3);
+        Random r = new UnsharedRandom(3);
         Runs runs = new Runs(0.5, 4, 7L);
         Runs.Key k = new Runs.Key();
         double[][] x = new double[6][];
@@ -368,7 +369,7 @@ class RunsTest {
      */
     @Test
     void sparseRowsWhoseSampleIsAllZeroAreTellApartByTheirWholeInput() {
-        Random r = new Random(4);
+        Random r = new UnsharedRandom(4);
         Runs runs = new Runs(0.5, 500, 7L);
         Runs.Key k = new Runs.Key();
         java.util.List<double[]> docs = new java.util.ArrayList<>();
@@ -421,7 +422,7 @@ class RunsTest {
      */
     @Test
     void windowsReadLaterAlongASeriesJoinTheirRun() {
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         Runs runs = new Runs(0.5, 7L);
         Runs.Key k = new Runs.Key();
         double[] s = series(r, 2_000, 100);
@@ -452,7 +453,7 @@ class RunsTest {
      */
     @Test
     void stepsFromTheLastWindowAndNoiseRowsAreNoShifts() {
-        Random r = new Random(6);
+        Random r = new UnsharedRandom(6);
         Runs runs = new Runs(0.5, 7L);
         Runs.Key k = new Runs.Key();
         double[] last = window(series(r, 200, 100), 0, 128);
@@ -489,7 +490,7 @@ class RunsTest {
 
     /** Of 40 windows read 4 samples apart, each plus a sign step of {@code size} counts, how many join. */
     static int joinedOf40(double size) {
-        Random r = new Random(7);
+        Random r = new UnsharedRandom(7);
         Runs runs = new Runs(0.5, 7L);
         Runs.Key k = new Runs.Key();
         double[] s = series(r, 2_000, 100);

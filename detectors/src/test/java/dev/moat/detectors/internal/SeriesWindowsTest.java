@@ -2,6 +2,7 @@ package dev.moat.detectors.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +32,7 @@ class SeriesWindowsTest {
      */
     @Test
     void windowsOfASeriesFollowAtAnyOffsetAndScale() {
-        Random r = new Random(3);
+        Random r = new UnsharedRandom(3);
         double[] noise = new double[4_000];
         for (int i = 0; i < noise.length; i++) {
             noise[i] = r.nextGaussian();
@@ -51,7 +52,7 @@ class SeriesWindowsTest {
     /** Independent rows never follow; nor does a window after one with a value that is not finite, nor one of another width. */
     @Test
     void rowsThatAreNoSeriesNeverFollow() {
-        Random r = new Random(4);
+        Random r = new UnsharedRandom(4);
         SeriesWindows w = new SeriesWindows(0.5, 9L);
         assertThat(following(w, 128, 4, 500, t -> r.nextDouble())).isZero();
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.Calibration;
 import dev.moat.detectors.internal.SpreadPeers;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -18,7 +19,7 @@ class CalibratedSpreadReferenceTest {
 
     /** Rows of {@code keys} keys, {@code per} each, of 20 correlated features (a latent level, noise). */
     private static List<double[][]> rows(long seed, int keys, int per) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[][]> out = new ArrayList<>();
         for (int k = 0; k < keys; k++) {
             double[][] mine = new double[per][];
@@ -59,7 +60,7 @@ class CalibratedSpreadReferenceTest {
         seeded.seed(rows(1, 6, 16));
         assertThat(seeded.width()).isEqualTo(20);
         assertThat(seeded.dims()).isEqualTo(InputReference.DIMS);
-        Random r = new Random(2);
+        Random r = new UnsharedRandom(2);
         double[] probe = record(r);
         float[] centre = new float[seeded.dims()];
         double before = seeded.spreadRatio(probe, centre);

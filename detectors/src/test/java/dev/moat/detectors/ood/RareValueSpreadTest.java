@@ -2,6 +2,7 @@ package dev.moat.detectors.ood;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -54,16 +55,16 @@ class RareValueSpreadTest {
 
     @Test
     void aCustomerWithMoreOfARareFlagIsNoSpreadButRandomRowsAre() {
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         InputReference ref = new InputReference(0, true, 7);
         for (int i = 0; i < 600; i++) {
             for (int k = 0; k < 12; k++) {
                 ref.offer(record(r, 0.01), k);
             }
         }
-        double honest = meanLog(ref, new Random(6), 0.01, false, 600);
-        double rareClinic = meanLog(ref, new Random(7), 0.08, false, 600);
-        double random = meanLog(ref, new Random(8), 0, true, 600);
+        double honest = meanLog(ref, new UnsharedRandom(6), 0.01, false, 600);
+        double rareClinic = meanLog(ref, new UnsharedRandom(7), 0.08, false, 600);
+        double random = meanLog(ref, new UnsharedRandom(8), 0, true, 600);
         System.out.printf(
                 "rare flag: honest %.3f, clinic with 8x the flag %.3f, random %.3f%n", honest, rareClinic, random);
         assertThat(rareClinic).isLessThan(honest + 0.3);

@@ -2,6 +2,7 @@ package dev.moat.detectors.ood;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +39,7 @@ class SparseCoordinatesTest {
 
     static InputReference fed(long seed, int busy, double rare, int inputs) {
         InputReference ref = new InputReference(0, true, seed);
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         for (int i = 0; i < inputs; i++) {
             ref.offer(input(r, busy, rare), i % 4);
         }

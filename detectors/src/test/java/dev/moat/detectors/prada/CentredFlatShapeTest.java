@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +24,7 @@ class CentredFlatShapeTest {
 
     /** How many of TRIALS displacements {@code x = parent + move} count as steps (fast path, slow path). */
     static int[] steps(long seed, Move move) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         SignSteps fast = new SignSteps(N);
         SignSteps slow = new SignSteps(N);
         int[] n = new int[2];

@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -31,9 +32,9 @@ class CountDataSignStepsTest {
     @Test
     void twoDocumentsDifferingByOneCountInTenWordsAreNoStep() {
         SignSteps s = new SignSteps(N);
-        float[] parent = doc(new Random(1), 12);
+        float[] parent = doc(new UnsharedRandom(1), 12);
         float[] x = parent.clone();
-        Random r = new Random(2);
+        Random r = new UnsharedRandom(2);
         int moved = 0;
         while (moved < 10) {
             int i = r.nextInt(N);
@@ -53,7 +54,7 @@ class CountDataSignStepsTest {
     @Test
     void aDenseStepOfOneCountIsStillAStep() {
         SignSteps s = new SignSteps(N);
-        Random r = new Random(3);
+        Random r = new UnsharedRandom(3);
         float[] parent = doc(r, 60);
         float[] x = new float[N];
         for (int i = 0; i < N; i++) {
@@ -66,7 +67,7 @@ class CountDataSignStepsTest {
     @Test
     void aSparseStepOffTheParentsLatticeIsStillAStep() {
         SignSteps s = new SignSteps(N);
-        Random r = new Random(4);
+        Random r = new UnsharedRandom(4);
         float[] parent = new float[N];
         for (int i = 0; i < N; i++) {
             parent[i] = 8 * r.nextFloat();
@@ -84,7 +85,7 @@ class CountDataSignStepsTest {
         // the price, pinned: an attacker who moves under a quarter of the sampled coordinates by the
         // data's own unit looks like two records of count data (detectors/README.md)
         SignSteps s = new SignSteps(N);
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         float[] parent = new float[N];
         for (int i = 0; i < N; i++) {
             parent[i] = r.nextInt(17);

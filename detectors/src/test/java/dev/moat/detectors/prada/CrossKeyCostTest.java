@@ -3,6 +3,7 @@ package dev.moat.detectors.prada;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.HonestClient;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -88,7 +89,7 @@ class CrossKeyCostTest {
         long rows0 = 0;
         long searched0 = 0;
         int rows = 200 * 100; // the last 4,096 rows come from keys past search_all_rows (64)
-        java.util.Random noise = new java.util.Random(42);
+        java.util.Random noise = new UnsharedRandom(42);
         for (int r = 0; r < rows; r++) {
             if (r == rows - 4_096) {
                 moved0 = store.moved();

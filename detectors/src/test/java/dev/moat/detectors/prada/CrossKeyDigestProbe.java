@@ -1,6 +1,7 @@
 package dev.moat.detectors.prada;
 
 import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.HonestClient;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -31,7 +32,7 @@ class CrossKeyDigestProbe {
                     for (int k = 0; k < clients.length; k++) {
                         clients[k] = new HonestClient(k);
                     }
-                    Random rnd = new Random(dims * 31L + storeSize);
+                    Random rnd = new UnsharedRandom(dims * 31L + storeSize);
                     double[] lastHonest = null;
                     for (int r = 0; r < 6_000; r++) {
                         double[] x = clients[r % clients.length].next();

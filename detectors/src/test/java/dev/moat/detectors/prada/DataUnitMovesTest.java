@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class DataUnitMovesTest {
 
     /** Dark pixels on a lattice of {@code unit}: 0 to 2 units, and the query moving {@code share} of them by a unit. */
     static float[][] darkToggles(float unit, double share, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         float[] p = new float[N];
         float[] q = new float[N];
         for (int i = 0; i < N; i++) {
@@ -194,7 +195,7 @@ class DataUnitMovesTest {
      */
     @Test
     void aLatticeComputedInFloatingPointIsStillItsLattice() {
-        Random r = new Random(4);
+        Random r = new UnsharedRandom(4);
         float[] v = new float[N];
         float[] continuous = new float[N];
         for (int i = 0; i < N; i++) {
@@ -247,7 +248,7 @@ class DataUnitMovesTest {
         for (int k = 0; k < keys; k++) {
             states[k] = d.newState();
         }
-        Random r = new Random(8);
+        Random r = new UnsharedRandom(8);
         double[] answer = {0.9, 0.1};
         float set = Float.NaN;
         for (int q = 0; q < 5_400; q++) {
@@ -284,7 +285,7 @@ class DataUnitMovesTest {
         for (int k = 0; k < keys; k++) {
             states[k] = d.newState();
         }
-        Random r = new Random(8);
+        Random r = new UnsharedRandom(8);
         double[] answer = {0.9, 0.1};
         for (int q = 0; q < queries; q++) {
             int k = coarse >= 0 ? q % keys : q % 3 < 2 ? 0 : 1 + (q / 3) % (keys - 1);
@@ -310,7 +311,7 @@ class DataUnitMovesTest {
      * moving {@code counts[k]} coordinates by k units each way at random (the rest unmoved).
      */
     static float[][] unitMoves(float unit, int[] counts, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         float[] p = new float[N];
         float[] q = new float[N];
         int i = 0;
@@ -381,7 +382,7 @@ class DataUnitMovesTest {
 
     /** A pair of continuous values (2 to 14) whose every coordinate moved by 1/16 up or down: {query, parent}. */
     static float[][] continuousSignSteps() {
-        Random r = new Random(3);
+        Random r = new UnsharedRandom(3);
         float[] p = new float[N];
         float[] q = new float[N];
         for (int i = 0; i < N; i++) {
@@ -404,7 +405,7 @@ class DataUnitMovesTest {
      */
     @Test
     void aStepDressedInLastDigitNoiseOnHalfTheCoordinatesIsStillAStep() {
-        Random r = new Random(4);
+        Random r = new UnsharedRandom(4);
         float[] p = new float[N];
         float[] q = new float[N];
         for (int i = 0; i < N; i++) {
@@ -434,7 +435,7 @@ class DataUnitMovesTest {
 
     /** Values on a lattice of 0.025 in [0.2, 0.8], every coordinate stepped by 0.1 (four units) either way. */
     private static float[][] fortyLevelSteps() {
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         float[] p = new float[N];
         float[] q = new float[N];
         for (int i = 0; i < N; i++) {
@@ -493,7 +494,7 @@ class DataUnitMovesTest {
         for (int k = 0; k < others.length; k++) {
             others[k] = d.newState();
         }
-        Random r = new Random(13);
+        Random r = new UnsharedRandom(13);
         long t = 0;
         for (int q = 0; q < 200; q++) {
             for (int k = 0; k < customers.length; k++) {
@@ -530,7 +531,7 @@ class DataUnitMovesTest {
             customers[k] = d.newState();
             sources[k] = w.honest(900 + k);
         }
-        Random r = new Random(12);
+        Random r = new UnsharedRandom(12);
         long t = 0;
         for (int q = 0; q < bright; q++) {
             double[] x = new double[784];

@@ -1,6 +1,7 @@
 package dev.moat.detectors.prada;
 
 import dev.moat.fixtures.Digits;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class EvenHonestProbe {
     @Test
     void noisyResends() {
         Digits.Part d = Digits.get().attacker();
-        Random r = new Random(1);
+        Random r = new UnsharedRandom(1);
         SignSteps steps = new SignSteps(N);
         int hits = 0;
         for (int t = 0; t < 20_000; t++) {
@@ -48,7 +49,7 @@ class EvenHonestProbe {
     @Test
     void nearestOtherRows() {
         Digits.Part d = Digits.get().attacker();
-        Random r = new Random(1);
+        Random r = new UnsharedRandom(1);
         SignSteps steps = new SignSteps(N);
         float[][] pool = new float[400][];
         for (int k = 0; k < pool.length; k++) {

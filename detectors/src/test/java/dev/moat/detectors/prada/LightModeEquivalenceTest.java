@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +76,7 @@ class LightModeEquivalenceTest {
     }
 
     static List<Query> stream(Kind kind, int width, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int classes = kind == Kind.MANY_CLASSES ? 300 : kind == Kind.ONE_CLASS ? 1 : 10;
         double[][] base = new double[Math.min(classes, 40)][width];
         for (double[] b : base) {

@@ -3,6 +3,7 @@ package dev.moat.detectors.prada;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -97,7 +98,7 @@ class OutlierQueryTest {
 
     /** Every query: a thirty-second of the coordinates, fresh ones each time, set to +-1e6 (moving outliers). */
     static UnaryOperator<double[]> movingOutliers(long seed) {
-        java.util.Random r = new java.util.Random(seed);
+        java.util.Random r = new UnsharedRandom(seed);
         return x -> {
             for (int k = 0; k < x.length / 32; k++) {
                 x[r.nextInt(x.length)] = r.nextBoolean() ? 1e6 : -1e6;
@@ -212,7 +213,7 @@ class OutlierQueryTest {
         for (int k = 0; k < keys.length; k++) {
             keys[k] = d.newState();
         }
-        java.util.Random r = new java.util.Random(3);
+        java.util.Random r = new UnsharedRandom(3);
         double[] p = {0.9, 0.1};
         for (int q = 0; q < 1_000; q++) {
             double[] x = new double[784];

@@ -3,6 +3,7 @@ package dev.moat.detectors.prada;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,7 @@ class RecentRowsMemoryTest {
         assertThat(old.recent.count).isEqualTo(1_024);
         // narrow inputs (64, the projection's width) never do
         PradaState narrow = d.newState();
-        java.util.Random r = new java.util.Random(4);
+        java.util.Random r = new UnsharedRandom(4);
         for (int q = 0; q < 500; q++) {
             double[] x = new double[64];
             for (int j = 0; j < 64; j++) {

@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import dev.moat.detectors.support.LineSearch;
 import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -200,7 +201,7 @@ class RecentRowsProbe {
 
         WideTab(int dims, long seed) {
             this.dims = dims;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             scale = new double[dims];
             for (int j = 0; j < dims; j++) {
                 scale[j] = Math.pow(10, -1 + 4 * r.nextDouble());
@@ -235,7 +236,7 @@ class RecentRowsProbe {
 
         /** Fresh items (noise sd share * scale) or, with resend, re-sends of 100 items with multiplicative noise. */
         QuerySource honest(long seed, double share, boolean resend) {
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             List<double[]> items = new ArrayList<>();
             return new QuerySource() {
                 @Override
@@ -267,7 +268,7 @@ class RecentRowsProbe {
 
         /** Re-sends of 100 items with uniform noise of 2% of each feature's scale (dithering). */
         QuerySource uniformResend(long seed) {
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             QuerySource fresh = honest(seed + 7, 0.1, false);
             List<double[]> items = new ArrayList<>();
             return new QuerySource() {

@@ -3,6 +3,7 @@ package dev.moat.detectors.prada;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.Map;
 import java.util.Random;
@@ -30,7 +31,7 @@ class ResentQueriesTest {
         PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
         PradaState s = d.newState();
         QuerySource natural = w.honest(5);
-        Random r = new Random(3);
+        Random r = new UnsharedRandom(3);
         int steps = 0;
         for (int q = 0; q < QUERIES; ) {
             boolean warm = q < 300;

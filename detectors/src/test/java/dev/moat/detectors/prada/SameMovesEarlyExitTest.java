@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +43,7 @@ class SameMovesEarlyExitTest {
 
     @Test
     void earlyExitGivesTheFullCountsAnswer() {
-        Random r = new Random(9);
+        Random r = new UnsharedRandom(9);
         int same = 0;
         int trues = 0;
         for (int t = 0; t < 40_000; t++) {

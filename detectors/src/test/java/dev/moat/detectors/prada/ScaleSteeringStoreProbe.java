@@ -1,6 +1,7 @@
 package dev.moat.detectors.prada;
 
 import dev.moat.detectors.support.Tabular;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,7 +79,7 @@ class ScaleSteeringStoreProbe {
         for (int k = 0; k < 12; k++) {
             honest.add(t.honest(1_400 + k));
         }
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         // a warm gateway: 3,000 honest rows first
         for (int i = 0; i < 3_000; i++) {
             int k = r.nextInt(12);

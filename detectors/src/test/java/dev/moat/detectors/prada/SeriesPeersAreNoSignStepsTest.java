@@ -3,6 +3,7 @@ package dev.moat.detectors.prada;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.support.HonestDomain;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
 import java.util.List;
@@ -164,7 +165,7 @@ class SeriesPeersAreNoSignStepsTest {
 
         SeriesJbda(HonestDomain.Series d, long seed, double eps, double noise, boolean decoys) {
             this.d = d;
-            this.r = new Random(seed);
+            this.r = new UnsharedRandom(seed);
             this.eps = eps;
             this.noise = noise;
             this.decoys = decoys;

@@ -3,6 +3,7 @@ package dev.moat.detectors.prada;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.support.Wide;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -115,7 +116,7 @@ class SignStepCrestStepsTest {
         Wide w = new Wide(dims);
         int most = 0;
         for (int k = 0; k < 3; k++) {
-            java.util.Random r = new java.util.Random(k);
+            java.util.Random r = new UnsharedRandom(k);
             java.util.function.UnaryOperator<double[]> jitter = x -> {
                 for (int j = 0; j < x.length; j++) {
                     x[j] = x[j] <= 0 ? 0.1 * r.nextDouble() : x[j] >= 16 ? 16 - 0.1 * r.nextDouble() : x[j];

@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,7 @@ class SignStepsEvenTest {
 
     /** As above; {@code whole}: the parent's values whole numbers. */
     static double share(long seed, int n, int moving, DoubleSupplier move, boolean whole) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         SignSteps steps = new SignSteps(n);
         int hits = 0;
         for (int t = 0; t < 2_000; t++) {
@@ -61,7 +62,7 @@ class SignStepsEvenTest {
 
     @Test
     void randomSizeStepsOnSixtyFourInputsAreEven() {
-        Random r = new Random(1);
+        Random r = new UnsharedRandom(1);
         // the evaluation's jbda-random-step, 1.6 * U(0, 2) * sign(g), on 40 of 64 coordinates: no
         // flat shape under 48 moves, and the equal shape does not hold either: the code before counted
         // none (0.28 now, some moves cut short by the clipping)
@@ -72,7 +73,7 @@ class SignStepsEvenTest {
     @Test
     void gaussianResendNoiseIsRarelyEven() {
         // an honest client re-sending with fresh sensor noise (sd 0.5 each time, so 0.7 between two)
-        Random r = new Random(2);
+        Random r = new UnsharedRandom(2);
         double s = share(4, 64, 40, () -> 0.7 * r.nextGaussian());
         assertThat(s).isLessThan(0.01);
     }
@@ -82,7 +83,7 @@ class SignStepsEvenTest {
         // re-sent integer pixels, each off by one to four levels (no size is most of them, so the equal
         // shape does not hold): three quarters reach half the largest, but every move is a whole
         // number of levels, which random sizes are not
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         double s = share(6, 64, 40, () -> (r.nextBoolean() ? 1 : -1) * (1 + r.nextInt(4)), true);
         // 3 of 2,000, the equal shape's chance (half the moves at one size), as on the code before
         assertThat(s).isLessThan(0.005);
@@ -92,7 +93,7 @@ class SignStepsEvenTest {
     void randomSizesOnALatticeOfTheirOwnAreEven() {
         // sizes 0.4, 0.8, ..., 3.2 on whole-number pixels: the moves share a unit, but the values they
         // end on are not whole multiples of it apart (the pixels are whole numbers)
-        Random r = new Random(11);
+        Random r = new UnsharedRandom(11);
         double s = share(12, 64, 40, () -> (r.nextBoolean() ? 1 : -1) * 0.4 * (1 + r.nextInt(8)), true);
         assertThat(s).isGreaterThan(0.2);
     }
@@ -101,14 +102,14 @@ class SignStepsEvenTest {
     void anOffsetWithNoiseIsNoEvenStep() {
         // an exposure change re-sent with sensor noise: magnitudes |1.2 + noise| sit near the offset, so
         // most reach half the largest; about the offset they are noise
-        Random r = new Random(7);
+        Random r = new UnsharedRandom(7);
         double s = share(8, 64, 40, () -> 1.2 + 0.7 * r.nextGaussian());
         assertThat(s).isLessThan(0.01);
     }
 
     /** Share of 2,000 displacements between two 32-sample windows of a noisy sine, {@code hop} samples apart, counted as steps. */
     static double windows(long seed, double noise, java.util.function.IntToDoubleFunction extra) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int n = 32;
         SignSteps steps = new SignSteps(n);
         int hits = 0;
@@ -147,7 +148,7 @@ class SignStepsEvenTest {
      */
     @Test
     void randomSizeStepsWithNoiseOnTheOtherCoordinatesBypass() {
-        Random r = new Random(17);
+        Random r = new UnsharedRandom(17);
         SignSteps steps = new SignSteps(64);
         int hits = 0;
         for (int t = 0; t < 2_000; t++) {
@@ -166,7 +167,7 @@ class SignStepsEvenTest {
 
     @Test
     void fewerThanSixteenMovesAreNotJudged() {
-        Random r = new Random(9);
+        Random r = new UnsharedRandom(9);
         assertThat(share(10, 64, 15, () -> (r.nextBoolean() ? 1 : -1) * 1.6 * 2 * r.nextDouble()))
                 .isEqualTo(0.0);
     }

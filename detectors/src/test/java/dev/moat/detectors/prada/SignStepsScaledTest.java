@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +38,7 @@ class SignStepsScaledTest {
         int scaledPass = 0;
         int rawPass = 0;
         for (int t = 0; t < 200; t++) {
-            Random r = new Random(t);
+            Random r = new UnsharedRandom(t);
             float[] range = ranges(r);
             float[] p = parent(r, range);
             float[] x = new float[N];
@@ -57,7 +58,7 @@ class SignStepsScaledTest {
         int noise = 0;
         int halfNormal = 0;
         for (int t = 0; t < 200; t++) {
-            Random r = new Random(1_000 + t);
+            Random r = new UnsharedRandom(1_000 + t);
             float[] range = ranges(r);
             float[] p = parent(r, range);
             float[] x = new float[N];

@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class SignStepsTest {
 
     /** As above, with the bounds the caller knows (infinite: none; pushed out: after an outlier query). */
     static double share(long seed, DoubleSupplier move, float lo, float hi) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         SignSteps steps = new SignSteps(N);
         int hits = 0;
         for (int t = 0; t < 500; t++) {
@@ -41,17 +42,17 @@ class SignStepsTest {
 
     @Test
     void clippedRandomSizeStepsAreFlat() {
-        Random r = new Random(1);
+        Random r = new UnsharedRandom(1);
         // the evaluation's jbda-random-step: 1.6 * U(0, 2) * sign(g)
         double s = share(11, () -> (r.nextBoolean() ? 1 : -1) * 1.6 * 2 * r.nextDouble());
         assertThat(s).isGreaterThan(0.8);
         // the same without knowing the bounds, or with bounds an outlier query pushed out: the moves
         // that ended on the same value (0 or 16) are taken as clipped all the same (before, with
         // bounds learnt from the key's extremes, one outlier query left clipped moves in the crest)
-        Random r2 = new Random(1);
+        Random r2 = new UnsharedRandom(1);
         assertThat(share(11, () -> (r2.nextBoolean() ? 1 : -1) * 1.6 * 2 * r2.nextDouble(), -16f, 32f))
                 .isGreaterThan(0.8);
-        Random r3 = new Random(1);
+        Random r3 = new UnsharedRandom(1);
         assertThat(share(
                         11,
                         () -> (r3.nextBoolean() ? 1 : -1) * 1.6 * 2 * r3.nextDouble(),
@@ -67,7 +68,7 @@ class SignStepsTest {
      */
     @Test
     void anOutlierKeyScaleDoesNotRaiseTheFloor() {
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         SignSteps steps = new SignSteps(N);
         float[] parent = new float[N];
         float[] x = new float[N];
@@ -103,15 +104,15 @@ class SignStepsTest {
 
     @Test
     void gaussianResendNoiseIsNotAStep() {
-        Random r = new Random(2);
+        Random r = new UnsharedRandom(2);
         assertThat(share(12, () -> 0.5 * r.nextGaussian())).isLessThan(0.02);
-        Random r2 = new Random(3);
+        Random r2 = new UnsharedRandom(3);
         assertThat(share(13, () -> 2.0 * r2.nextGaussian())).isLessThan(0.02);
         // clipped at 0 and 16 with no bounds known: the ties at 0 and 16 are found, noise stays noise
-        Random r3 = new Random(2);
+        Random r3 = new UnsharedRandom(2);
         assertThat(share(12, () -> 0.5 * r3.nextGaussian(), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY))
                 .isLessThan(0.02);
-        Random r4 = new Random(3);
+        Random r4 = new UnsharedRandom(3);
         assertThat(share(13, () -> 2.0 * r4.nextGaussian(), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY))
                 .isLessThan(0.02);
     }
@@ -119,7 +120,7 @@ class SignStepsTest {
     @Test
     void noiseShapedSizesPassTheStepTest() {
         // the bypass the README names: half-normal sizes with the gradient's sign look like noise
-        Random r = new Random(4);
+        Random r = new UnsharedRandom(4);
         assertThat(share(14, () -> (r.nextBoolean() ? 1 : -1) * 1.6 * Math.abs(r.nextGaussian())))
                 .isLessThan(0.02);
     }
@@ -141,7 +142,7 @@ class SignStepsTest {
      */
     @Test
     void signStepsOfOneUnitBetweenWholeNumbersBypass() {
-        Random r = new Random(11);
+        Random r = new UnsharedRandom(11);
         for (int round = 0; round < 100; round++) {
             float[] whole = new float[20];
             float[] child = new float[20];
@@ -229,7 +230,7 @@ class SignStepsTest {
      */
     private static int levelRepeats(boolean offLevels, boolean walk) {
         int n = 32;
-        Random r = new Random(3);
+        Random r = new UnsharedRandom(3);
         float[] q = new float[n];
         float[] lo = new float[n];
         for (int i = 0; i < n; i++) {
@@ -288,7 +289,7 @@ class SignStepsTest {
      * sizes of 4-8 drawn afresh; signs drawn afresh.
      */
     private static boolean repeatedPerFeatureStep(float unit) {
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         SignSteps steps = new SignSteps(20);
         float[] prev = new float[20];
         boolean last = false;
@@ -312,7 +313,7 @@ class SignStepsTest {
      */
     @Test
     void equalShapeCountsEveryMoveInAnyOrder() {
-        Random r = new Random(7);
+        Random r = new UnsharedRandom(7);
         for (int round = 0; round < 300; round++) {
             // 20 moves: k at exactly 1.0, the rest well away from it on both sides
             for (int k : new int[] {9, 10}) {
@@ -355,15 +356,15 @@ class SignStepsTest {
     @Test
     void jitteredClipValuesBypass() {
         for (double eps : new double[] {0.1, 0.2, 0.3}) {
-            double s = jitteredShare(new Random(21), eps, false);
+            double s = jitteredShare(new UnsharedRandom(21), eps, false);
             System.out.printf(
                     "jittered clip values, sizes %.1f * 16 * U(0, 2), saturated parents: %.3f steps%n", eps, s);
         }
         // before: 0.36, 0.10, 0.01; now 0.82, 0.46, 0.10 (a share over step_high, 0.15, is a score of 1)
-        assertThat(jitteredShare(new Random(21), 0.1, false)).isGreaterThan(0.6);
-        assertThat(jitteredShare(new Random(21), 0.2, false)).isGreaterThan(0.3);
+        assertThat(jitteredShare(new UnsharedRandom(21), 0.1, false)).isGreaterThan(0.6);
+        assertThat(jitteredShare(new UnsharedRandom(21), 0.2, false)).isGreaterThan(0.3);
         // Gaussian re-send noise with the same jitter at the bounds stays noise
-        Random g = new Random(22);
+        Random g = new UnsharedRandom(22);
         double noise = jitteredShare(g, 0.7, true);
         System.out.printf("jittered Gaussian noise, saturated parents: %.3f steps%n", noise);
         assertThat(noise).isLessThan(0.01);
@@ -400,7 +401,7 @@ class SignStepsTest {
      */
     @Test
     void movingOutliersRaiseTheFloorBypass() {
-        Random r = new Random(9);
+        Random r = new UnsharedRandom(9);
         SignSteps steps = new SignSteps(N);
         int hits = 0;
         for (int t = 0; t < 200; t++) {

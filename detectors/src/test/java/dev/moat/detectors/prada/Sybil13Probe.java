@@ -3,6 +3,7 @@ package dev.moat.detectors.prada;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.moat.detectors.support.Tabular;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,7 @@ class Sybil13Probe {
         }
         QuerySource rs = t.jbda(47, 0.1, Tabular.Step.RANDOM_SIZE);
         QuerySource pf = t.jbda(48, 0.1, Tabular.Step.PER_FEATURE);
-        Random r = new Random(5);
+        Random r = new UnsharedRandom(5);
         long t0 = System.nanoTime();
         for (int q = 0; q < 2_500; q++) {
             for (QuerySource a : List.of(rs, pf)) {
@@ -87,14 +88,14 @@ class Sybil13Probe {
         for (int k = 0; k < 12; k++) {
             honest.add(t.honest(1_400 + k));
         }
-        Random r = new Random(47);
+        Random r = new UnsharedRandom(47);
         // the JbDA of Tabular.jbda, with parents kept
         List<double[]> points = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
         List<String> sentBy = new ArrayList<>();
         List<double[]> pending = new ArrayList<>();
         List<Integer> pendingParent = new ArrayList<>();
-        Random pr = new Random(3);
+        Random pr = new UnsharedRandom(3);
         for (int c = 0; c < 3; c++) {
             for (int i = 0; i < 10; i++) {
                 pending.add(t.record(pr));

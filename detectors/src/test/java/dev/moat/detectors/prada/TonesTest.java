@@ -3,6 +3,7 @@ package dev.moat.detectors.prada;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -93,7 +94,7 @@ class TonesTest {
      * 2), signs of a random gradient constant over runs of 1-6 samples).
      */
     static double counted(long seed, boolean otherState, boolean step) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int n = 128;
         SignSteps steps = new SignSteps(n);
         steps.inOrder(true);
@@ -152,7 +153,7 @@ class TonesTest {
      * two}, a second one as loud).
      */
     static double underTones(long seed, double loud, boolean two) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int n = 128;
         SignSteps steps = new SignSteps(n);
         steps.inOrder(true);
@@ -218,7 +219,7 @@ class TonesTest {
      * sizes) taken from the first window.
      */
     static double countedOnRuns(long seed, boolean otherState, int step) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int n = 128;
         int width = 1_024;
         SignSteps steps = new SignSteps(n);
@@ -272,7 +273,7 @@ class TonesTest {
      */
     @Test
     void movesConstantInsideRunsAreNoTones() {
-        Random r = new Random(35);
+        Random r = new UnsharedRandom(35);
         float[] parent = new float[128];
         float[] x = new float[128];
         for (int i = 0; i < 128; i++) {

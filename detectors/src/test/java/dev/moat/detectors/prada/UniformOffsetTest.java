@@ -2,6 +2,7 @@ package dev.moat.detectors.prada;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,7 @@ class UniformOffsetTest {
     }
 
     static int steps(long seed, Move move) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         SignSteps steps = new SignSteps(N);
         int hits = 0;
         for (int t = 0; t < 300; t++) {

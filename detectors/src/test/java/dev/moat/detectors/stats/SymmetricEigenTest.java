@@ -3,6 +3,7 @@ package dev.moat.detectors.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.Arrays;
 import java.util.Random;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
@@ -14,7 +15,7 @@ class SymmetricEigenTest {
 
     @Test
     void matchesCommonsMathOnRandomCovariances() {
-        Random r = new Random(7);
+        Random r = new UnsharedRandom(7);
         for (int n : new int[] {1, 2, 3, 5, 13, 16}) {
             for (int trial = 0; trial < 20; trial++) {
                 int stride = 16;

@@ -1,5 +1,6 @@
 package dev.moat.detectors.support;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -184,7 +185,7 @@ public abstract class HonestDomain {
 
     /** An ordinary honest key: its own 300 records, each re-sent with {@link #noisy} noise. */
     public QuerySource peer(long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> mine = records(r, 300);
         return source("peer-" + name(), () -> noisy(mine.get(r.nextInt(mine.size())), r));
     }
@@ -272,7 +273,7 @@ public abstract class HonestDomain {
 
         Mixed(long seed) {
             super(13);
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             for (int c = 0; c < 3; c++) {
                 fill(levelsA[c], r);
                 fill(levelsB[c], r);
@@ -401,7 +402,7 @@ public abstract class HonestDomain {
             } else {
                 throw new IllegalArgumentException("dims " + dims);
             }
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             for (int c = 0; c < CLASSES; c++) {
                 for (int k = 0; k < 3; k++) {
                     double[] bl = new double[4 + channels];
@@ -504,8 +505,8 @@ public abstract class HonestDomain {
     public static final class Series extends HonestDomain {
         Series(int dims, long seed) {
             super(dims);
-            Random r = new Random(seed);
-            boundsFromData(new Random(seed + 1), 400);
+            Random r = new UnsharedRandom(seed);
+            boundsFromData(new UnsharedRandom(seed + 1), 400);
             double[][] weights = new double[3][dims];
             double[] bias = new double[3];
             for (int c = 0; c < 3; c++) {
@@ -553,7 +554,7 @@ public abstract class HonestDomain {
         /** An ordinary key of this model: windows at random places of its own series (no overlap order). */
         @Override
         public QuerySource peer(long seed) {
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             double[] s = series(r, 20_000 + dims);
             return source("peer-" + name(), () -> {
                 int at = r.nextInt(20_000);
@@ -618,7 +619,7 @@ public abstract class HonestDomain {
 
         Sparse(int dims, long seed) {
             super(dims);
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             int[] perm = permutation(dims, r);
             double[][] weights = new double[TOPICS][dims];
             for (int c = 0; c < TOPICS; c++) {
@@ -641,7 +642,7 @@ public abstract class HonestDomain {
                     weights[c][j] = Math.log(p[j] / sum);
                 }
             }
-            boundsFromData(new Random(seed + 1), 500);
+            boundsFromData(new UnsharedRandom(seed + 1), 500);
             for (int j = 0; j < dims; j++) {
                 lo[j] = 0;
             }

@@ -1,5 +1,6 @@
 package dev.moat.detectors.support;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -34,7 +35,7 @@ public final class HonestProbes {
      * from the original record.
      */
     public static QuerySource whatIf(HonestDomain d, long seed, int variants) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> mine = d.records(r, 300);
         return queued("what-if", q -> {
             double[] x = mine.get(r.nextInt(mine.size()));
@@ -56,7 +57,7 @@ public final class HonestProbes {
      * {@code grid} values between its bounds, the rest of a record fixed, record after record.
      */
     public static QuerySource partialDependence(HonestDomain d, long seed, int grid) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> mine = d.records(r, 300);
         int j = r.nextInt(d.dims());
         return queued("partial-dependence", q -> {
@@ -74,7 +75,7 @@ public final class HonestProbes {
      * 0.5 to 1.5 over {@code grid} values (clipped), a sweep along the line through the origin.
      */
     public static QuerySource brightnessSweep(HonestDomain d, long seed, int grid) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> mine = d.records(r, 300);
         return queued("brightness-sweep", q -> {
             double[] x = mine.get(r.nextInt(mine.size()));
@@ -91,7 +92,7 @@ public final class HonestProbes {
 
     /** Sliding windows over one long series of the customer's: each query the previous shifted by one step. */
     public static QuerySource slidingWindows(HonestDomain.Series d, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         double[] s = d.series(r, 50_000 + d.dims());
         int[] t = {0};
         return HonestDomain.source("sliding-windows", () -> {
@@ -107,7 +108,7 @@ public final class HonestProbes {
      * brightness; on data that are no image, noise and brightness only.
      */
     public static QuerySource augmentation(HonestDomain d, long seed, int k) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> mine = d.records(r, 300);
         int[] img = d.image();
         return queued("test-time-augmentation", q -> {
@@ -163,7 +164,7 @@ public final class HonestProbes {
 
     /** The same {@code n} records re-sent in the same order every day (a nightly re-scoring job). */
     public static List<double[]> dailyRescoring(HonestDomain d, long seed, int n, int days) {
-        List<double[]> mine = d.records(new Random(seed), n);
+        List<double[]> mine = d.records(new UnsharedRandom(seed), n);
         List<double[]> out = new ArrayList<>();
         for (int day = 0; day < days; day++) {
             for (double[] x : mine) {
@@ -175,7 +176,7 @@ public final class HonestProbes {
 
     /** A batch of {@code n} records where each is sent two or three times, in shuffled order. */
     public static List<double[]> duplicatesInABatch(HonestDomain d, long seed, int n) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> out = new ArrayList<>();
         for (double[] x : d.records(r, n / 2)) {
             int copies = 2 + r.nextInt(2);
@@ -192,7 +193,7 @@ public final class HonestProbes {
      * middle of each feature's range and clipped (saturated pixels, clipped sensors), with noise.
      */
     public static QuerySource saturated(HonestDomain d, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> mine = d.records(r, 300);
         return HonestDomain.source("saturated", () -> {
             double[] x = d.noisy(mine.get(r.nextInt(mine.size())), r);
@@ -206,13 +207,13 @@ public final class HonestProbes {
 
     /** Fresh natural records every query, none re-sent (a text classifier's customer: every document new). */
     public static QuerySource fresh(HonestDomain d, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         return HonestDomain.source("fresh", () -> d.record(r));
     }
 
     /** Short documents (5-25 words) from a bag-of-words domain: almost every count zero. */
     public static QuerySource shortDocuments(HonestDomain d, long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         HonestDomain.Sparse s = (HonestDomain.Sparse) d;
         return HonestDomain.source("short-documents", () -> s.doc(r, 5 + r.nextInt(21)));
     }

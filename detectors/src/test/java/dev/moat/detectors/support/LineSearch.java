@@ -1,5 +1,6 @@
 package dev.moat.detectors.support;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.List;
 import java.util.Random;
@@ -27,7 +28,7 @@ public final class LineSearch implements QuerySource {
 
     public LineSearch(List<double[]> rows, long seed, double margin) {
         this.rows = rows;
-        this.rnd = new Random(seed);
+        this.rnd = new UnsharedRandom(seed);
         this.margin = margin;
     }
 

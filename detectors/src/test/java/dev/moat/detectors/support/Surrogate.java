@@ -1,5 +1,6 @@
 package dev.moat.detectors.support;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -20,7 +21,7 @@ public final class Surrogate {
     public static double[] agreement(Unsure d, List<double[]> rows, long seed) {
         int m = d.dims();
         int k = d.classes();
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> box = new ArrayList<>();
         List<double[]> natural = d.records(r, 2_000);
         for (int i = 0; i < 2_000; i++) {

@@ -1,5 +1,6 @@
 package dev.moat.detectors.support;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ public final class Tabular {
     }
 
     public Tabular(long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         for (int j = 0; j < DIMS; j++) {
             scale[j] = Math.pow(10, -1 + 4 * (double) j / (DIMS - 1)); // 0.1 .. 1000
             for (int c = 0; c < CLASSES; c++) {
@@ -120,7 +121,7 @@ public final class Tabular {
 
     /** An honest key: its own 300 records of the pool, each sent with 2% measurement noise. */
     public QuerySource honest(long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int first = r.nextInt(pool.size() - 300);
         return new QuerySource() {
             @Override
@@ -144,7 +145,7 @@ public final class Tabular {
      * one of class {@code cls} with probability {@code share} and any of them otherwise (2% noise).
      */
     public QuerySource honest(long seed, int cls, double share) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         int first = r.nextInt(pool.size() - 300);
         List<Integer> mine = new ArrayList<>();
         for (int i = first; i < first + 300; i++) {
@@ -172,7 +173,7 @@ public final class Tabular {
 
     /** {@code n} rows of the pool from a random start (an attacker's own records, for line searches). */
     public List<double[]> attackerRows(long seed, int n) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> out = new ArrayList<>();
         int first = r.nextInt(pool.size() - n);
         for (int i = first; i < first + n; i++) {
@@ -183,7 +184,7 @@ public final class Tabular {
 
     /** Uniformly random rows within each feature's bounds (a random-query attacker who knows the ranges). */
     public QuerySource random(long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         return new QuerySource() {
             @Override
             public double[] next() {
@@ -203,7 +204,7 @@ public final class Tabular {
 
     /** A JbDA-style attacker (see the class comment). */
     public QuerySource jbda(long seed, double eps, Step step) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         Deque<double[]> pending = new ArrayDeque<>();
         List<double[]> points = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();

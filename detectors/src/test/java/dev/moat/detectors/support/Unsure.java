@@ -1,5 +1,6 @@
 package dev.moat.detectors.support;
 
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -77,7 +78,7 @@ public abstract class Unsure extends HonestDomain {
 
     /** Median top-1, share of answers with top-1 minus top-2 under 0.2, and accuracy on {@code n} fresh records. */
     public double[] stats(long seed, int n) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         double[] top = new double[n];
         int low = 0;
         int right = 0;
@@ -115,7 +116,7 @@ public abstract class Unsure extends HonestDomain {
      * one of them with probability {@code share} and of any class otherwise, re-sent with noise.
      */
     public QuerySource mostly(long seed, int[] cls, double share) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> mine = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             mine.add(r.nextDouble() < share ? record(r, cls[r.nextInt(cls.length)]) : record(r));
@@ -130,7 +131,7 @@ public abstract class Unsure extends HonestDomain {
      * that gives that share), re-sent with noise.
      */
     public QuerySource harder(long seed, double factor) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         double s = stats(seed + 1, 2_000)[1];
         double want = Math.min(0.95, factor * s);
         double keep = s * (1 - want) / (want * (1 - s));
@@ -159,7 +160,7 @@ public abstract class Unsure extends HonestDomain {
      * with noise.
      */
     public QuerySource shifted(long seed, double delta) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         List<double[]> mine = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             mine.add(shiftedRecord(r, r.nextInt(classes), delta));
@@ -173,7 +174,7 @@ public abstract class Unsure extends HonestDomain {
      * 300 records re-sent with noise.
      */
     public QuerySource coarser(long seed, double share, int steps) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         boolean[] coarse = new boolean[dims];
         for (int j = 0; j < dims; j++) {
             coarse[j] = r.nextDouble() < share;
@@ -204,7 +205,7 @@ public abstract class Unsure extends HonestDomain {
 
     /** Uniformly random rows in the feature box (Tramer's equation solving; the box is in the docs). */
     public QuerySource random(long seed) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         return source("random-" + name, () -> {
             double[] x = new double[dims];
             for (int j = 0; j < dims; j++) {
@@ -249,7 +250,7 @@ public abstract class Unsure extends HonestDomain {
      * third round; clipped to the box.
      */
     public QuerySource jbda(long seed, double eps, Step step) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         double[] range = new double[dims];
         for (int j = 0; j < dims; j++) {
             range[j] = hi[j] - lo[j];
@@ -337,7 +338,7 @@ public abstract class Unsure extends HonestDomain {
 
     /** A line search that stops at an answer with a top-1 minus top-2 margin under {@code margin}. */
     public QuerySource lineSearch(long seed, double margin) {
-        return new LineSearch(records(new Random(seed), 300), seed, margin);
+        return new LineSearch(records(new UnsharedRandom(seed), 300), seed, margin);
     }
 
     /**
@@ -346,7 +347,7 @@ public abstract class Unsure extends HonestDomain {
      */
     public QuerySource knockoff(long seed) {
         Unsure other = sibling(seed);
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         return source("knockoff-" + name, () -> {
             double[] x = other.record(r);
             for (int j = 0; j < dims; j++) {
@@ -428,7 +429,7 @@ public abstract class Unsure extends HonestDomain {
             super(13, 2, "clinical-13");
             this.seed = seed;
             this.medianTop1 = medianTop1;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             double norm = 0;
             for (int j = 0; j < 13; j++) {
                 shift[j] = (r.nextBoolean() ? 1 : -1) * (0.2 + 0.8 * r.nextDouble());
@@ -526,7 +527,7 @@ public abstract class Unsure extends HonestDomain {
             super(13, 3, "wine-13");
             this.seed = seed;
             this.medianTop1 = medianTop1;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             for (int j = 0; j < 13; j++) {
                 lo[j] = FORM[j][0];
                 hi[j] = FORM[j][1];
@@ -695,7 +696,7 @@ public abstract class Unsure extends HonestDomain {
         Cells(long seed, double medianTop1, int dims, double decades) {
             super(seed, medianTop1, dims, decades == 5.4 ? "cells-" + dims : "cells-" + dims + "-" + decades);
             this.decades = decades;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             double norm = 0;
             for (int j = 0; j < dims; j++) {
                 double range = Math.pow(10, -2 + decades * r.nextDouble());
@@ -767,7 +768,7 @@ public abstract class Unsure extends HonestDomain {
 
         MixedRecords(long seed, double medianTop1, int dims) {
             super(seed, medianTop1, dims, "mixed-" + dims);
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             type = new int[dims];
             blockStart = new int[dims];
             blockLen = new int[dims];
@@ -907,7 +908,7 @@ public abstract class Unsure extends HonestDomain {
             super(3_072, 10, "images-3072");
             this.seed = seed;
             this.medianTop1 = medianTop1;
-            Random r = new Random(seed);
+            Random r = new UnsharedRandom(seed);
             for (int c = 0; c < 10; c++) {
                 for (int k = 0; k < 2; k++) {
                     blobs[c][k] = new double[] {

@@ -2,6 +2,7 @@ package dev.moat.detectors.support;
 
 import dev.moat.fixtures.Digits;
 import dev.moat.fixtures.DigitsModel;
+import dev.moat.fixtures.internal.UnsharedRandom;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.QuerySource;
 import java.util.ArrayDeque;
@@ -59,6 +60,24 @@ public final class Wide {
     private final double[] tint;
     private final double[][] classMeans = new double[Digits.CLASSES][];
     private final double[] featureRange;
+    /**
+     * Per output row (the same per column: the image is square), the two source rows of the 8x8
+     * digit and the second one's weight, as {@link #up} computed them per pixel before (the same
+     * doubles: the tests' rows are the same bits, in a fraction of the time).
+     */
+    private final int[] from0;
+
+    private final int[] from1;
+    private final double[] weight;
+    /** Per pixel of a channel, the 8x8 cell {@link #predict} averages it into. */
+    private final int[] cellOf;
+
+    private final int[] cellCount = new int[64];
+    private final double tintSum;
+
+    /** The attacker split's digits upsampled, per width: every Wide and every JbDA attacker reads them (never written). */
+    private static final java.util.Map<Integer, List<double[]>> ATTACKER_ROWS =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public Wide(int dims) {
         if (dims == 784) {
@@ -72,12 +91,41 @@ public final class Wide {
         } else {
             throw new IllegalArgumentException("dims: " + dims + " (expected 784 or 3072)");
         }
+        from0 = new int[side];
+        from1 = new int[side];
+        weight = new double[side];
+        double scale = 8.0 / side;
+        for (int r = 0; r < side; r++) {
+            double sr = Math.max(0, Math.min(7, (r + 0.5) * scale - 0.5));
+            from0[r] = (int) Math.floor(sr);
+            from1[r] = Math.min(7, from0[r] + 1);
+            weight[r] = sr - from0[r];
+        }
+        cellOf = new int[side * side];
+        for (int r = 0; r < side; r++) {
+            for (int c = 0; c < side; c++) {
+                cellOf[r * side + c] = (r * 8 / side) * 8 + c * 8 / side;
+                cellCount[cellOf[r * side + c]]++;
+            }
+        }
+        double t = 0;
+        for (double v : tint) {
+            t += v;
+        }
+        tintSum = t;
         Digits.Part a = Digits.get().attacker();
+        List<double[]> rows = ATTACKER_ROWS.computeIfAbsent(dims, d -> {
+            List<double[]> up = new ArrayList<>();
+            for (int i = 0; i < a.size(); i++) {
+                up.add(up(a.x()[i]));
+            }
+            return List.copyOf(up);
+        });
         int[] counts = new int[Digits.CLASSES];
         double[] lo = null;
         double[] hi = null;
         for (int i = 0; i < a.size(); i++) {
-            double[] w = up(a.x()[i]);
+            double[] w = rows.get(i);
             int y = a.y()[i];
             if (classMeans[y] == null) {
                 classMeans[y] = new double[w.length];
@@ -108,17 +156,14 @@ public final class Wide {
     /** Bilinear upsampling of an 8x8 image (pixel centres aligned), times each channel's tint. */
     public double[] up(double[] x8) {
         double[] out = new double[dims()];
-        double scale = 8.0 / side;
         for (int r = 0; r < side; r++) {
-            double sr = Math.max(0, Math.min(7, (r + 0.5) * scale - 0.5));
-            int r0 = (int) Math.floor(sr);
-            int r1 = Math.min(7, r0 + 1);
-            double fr = sr - r0;
+            int r0 = from0[r];
+            int r1 = from1[r];
+            double fr = weight[r];
             for (int c = 0; c < side; c++) {
-                double sc = Math.max(0, Math.min(7, (c + 0.5) * scale - 0.5));
-                int c0 = (int) Math.floor(sc);
-                int c1 = Math.min(7, c0 + 1);
-                double fc = sc - c0;
+                int c0 = from0[c];
+                int c1 = from1[c];
+                double fc = weight[c];
                 double v = (1 - fr) * ((1 - fc) * x8[r0 * 8 + c0] + fc * x8[r0 * 8 + c1])
                         + fr * ((1 - fc) * x8[r1 * 8 + c0] + fc * x8[r1 * 8 + c1]);
                 for (int ch = 0; ch < channels; ch++) {
@@ -132,24 +177,14 @@ public final class Wide {
     /** The wide model: area-average back to 8x8 (undoing the tints), then the digits model. */
     public double[] predict(double[] wide) {
         double[] x8 = new double[64];
-        int[] n = new int[64];
-        double tintSum = 0;
-        for (double t : tint) {
-            tintSum += t;
-        }
+        int plane = side * side;
         for (int ch = 0; ch < channels; ch++) {
-            for (int r = 0; r < side; r++) {
-                for (int c = 0; c < side; c++) {
-                    int cell = (r * 8 / side) * 8 + c * 8 / side;
-                    x8[cell] += wide[(ch * side + r) * side + c];
-                    if (ch == 0) {
-                        n[cell]++;
-                    }
-                }
+            for (int p = 0; p < plane; p++) {
+                x8[cellOf[p]] += wide[ch * plane + p];
             }
         }
         for (int i = 0; i < 64; i++) {
-            x8[i] = x8[i] / n[i] / tintSum;
+            x8[i] = x8[i] / cellCount[i] / tintSum;
         }
         return DigitsModel.get().predict(x8);
     }
@@ -173,7 +208,7 @@ public final class Wide {
     /** Honest wide traffic with sensor noise added after upsampling, per wide pixel (sd 0.5). */
     public QuerySource honestNoisy(long seed) {
         HonestClient c = new HonestClient(seed);
-        Random rnd = new Random(seed * 31);
+        Random rnd = new UnsharedRandom(seed * 31);
         return new QuerySource() {
             @Override
             public double[] next() {
@@ -193,7 +228,7 @@ public final class Wide {
 
     /** Uniform noise in the input box: each wide pixel in [0, 16 x its channel's tint] (Tramer's equation solving). */
     public QuerySource random(long seed) {
-        Random rnd = new Random(seed);
+        Random rnd = new UnsharedRandom(seed);
         int plane = side * side;
         return new QuerySource() {
             @Override
@@ -261,7 +296,7 @@ public final class Wide {
      * outliers that move, to raise the sign-step test's floor. The source sees its clean query back.
      */
     public static QuerySource movingOutliers(QuerySource src, long seed, double share, double value) {
-        Random r = new Random(seed);
+        Random r = new UnsharedRandom(seed);
         return new QuerySource() {
             private double[] clean;
 
@@ -318,7 +353,7 @@ public final class Wide {
         int parentLag;
 
         Jbda(long seed, double eps, Step step, double fraction, int naturalEvery, double jitter) {
-            this.rnd = new Random(seed);
+            this.rnd = new UnsharedRandom(seed);
             this.jitter = jitter;
             this.eps = eps;
             this.step = step;
@@ -327,9 +362,10 @@ public final class Wide {
             Digits.Part a = Digits.get().attacker();
             int[] per = new int[Digits.CLASSES];
             int start = rnd.nextInt(a.size());
+            List<double[]> rows = ATTACKER_ROWS.get(dims());
             for (int k = 0; k < a.size(); k++) {
                 int i = (start + k) % a.size();
-                double[] w = up(a.x()[i]);
+                double[] w = rows.get(i);
                 naturals.add(w);
                 if (per[a.y()[i]]++ < 10) {
                     pending.add(w);
