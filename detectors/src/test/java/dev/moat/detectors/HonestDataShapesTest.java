@@ -1164,14 +1164,20 @@ public class HonestDataShapesTest {
                 }
                 double amp = cell;
                 total += amp * amp;
+                // each row's and column's grid cell and weight, once per octave (the same doubles as per pixel)
+                int[] at = new int[side];
+                double[] frac = new double[side];
+                for (int i = 0; i < side; i++) {
+                    double gi = (double) i / cell;
+                    at[i] = (int) gi;
+                    frac[i] = gi - at[i];
+                }
                 for (int y = 0; y < side; y++) {
+                    int y0 = at[y];
+                    double fy = frac[y];
                     for (int x = 0; x < side; x++) {
-                        double gy = (double) y / cell;
-                        double gx = (double) x / cell;
-                        int y0 = (int) gy;
-                        int x0 = (int) gx;
-                        double fy = gy - y0;
-                        double fx = gx - x0;
+                        int x0 = at[x];
+                        double fx = frac[x];
                         double v = grid[y0 * g + x0] * (1 - fx) * (1 - fy)
                                 + grid[y0 * g + x0 + 1] * fx * (1 - fy)
                                 + grid[(y0 + 1) * g + x0] * (1 - fx) * fy

@@ -24,6 +24,9 @@ public abstract class HonestDomain {
     protected final double[] hi;
     private double[][] w;
     private double[] b;
+    /** {@link #w} by feature, then class ({@link #predict} sums every class in one pass over the features). */
+    private double[] wByFeature;
+
     private double temperature = 1;
 
     protected HonestDomain(int dims) {
@@ -75,15 +78,21 @@ public abstract class HonestDomain {
     }
 
     public double[] predict(double[] x) {
-        double[] z = new double[w.length];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < w.length; c++) {
-            double s = b[c];
-            double[] wc = w[c];
-            for (int j = 0; j < dims; j++) {
-                s += wc[j] * x[j];
+        int k = w.length;
+        double[] z = new double[k];
+        System.arraycopy(b, 0, z, 0, k);
+        // every class's sum at once, each still in feature order (the same doubles as one class after
+        // another): ten independent chains of adds instead of one at a time, a fifth of the time
+        double[] byFeature = wByFeature;
+        for (int j = 0, o = 0; j < dims; j++, o += k) {
+            double xj = x[j];
+            for (int c = 0; c < k; c++) {
+                z[c] += byFeature[o + c] * xj;
             }
-            z[c] = s / temperature;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < k; c++) {
+            z[c] = z[c] / temperature;
             max = Math.max(max, z[c]);
         }
         double sum = 0;
@@ -127,6 +136,12 @@ public abstract class HonestDomain {
     protected final void model(double[][] weights, double[] bias, Random r) {
         this.w = weights;
         this.b = bias;
+        this.wByFeature = new double[dims * weights.length];
+        for (int c = 0; c < weights.length; c++) {
+            for (int j = 0; j < dims; j++) {
+                wByFeature[j * weights.length + c] = weights[c][j];
+            }
+        }
         this.temperature = 1;
         double[] gaps = new double[500];
         for (int i = 0; i < gaps.length; i++) {
