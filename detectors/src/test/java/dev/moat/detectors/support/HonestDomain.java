@@ -82,7 +82,7 @@ public abstract class HonestDomain {
         double[] z = new double[k];
         System.arraycopy(b, 0, z, 0, k);
         // every class's sum at once, each still in feature order (the same doubles as one class after
-        // another): ten independent chains of adds instead of one at a time, a fifth of the time
+        // another): independent chains of adds instead of one at a time
         double[] byFeature = wByFeature;
         for (int j = 0, o = 0; j < dims; j++, o += k) {
             double xj = x[j];
