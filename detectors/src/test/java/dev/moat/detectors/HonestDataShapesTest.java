@@ -1665,7 +1665,7 @@ public class HonestDataShapesTest {
      */
     @org.junit.jupiter.api.Test
     void wideVibrationSensorWindowsAreNoSignSteps() {
-        Scenario s = population(shape("sensor-counts:1024"));
+        Scenario s = wideMonitors();
         org.assertj.core.api.Assertions.assertThat(flaggedBySteps(s))
                 .as(flags(s))
                 .isLessThanOrEqualTo(4);
@@ -1791,7 +1791,7 @@ public class HonestDataShapesTest {
      */
     @org.junit.jupiter.api.Test
     void longVibrationWindowsOpenNoCellsThatCount() {
-        assertNoHonestKeyFlaggedByAndRandomRowsExtracting(population(shape("sensor-counts:1024")), "coverage");
+        assertNoHonestKeyFlaggedByAndRandomRowsExtracting(wideMonitors(), "coverage");
     }
 
     /**
@@ -1820,6 +1820,19 @@ public class HonestDataShapesTest {
             vibrationMonitors = population(shape("sensor-counts:128"));
         }
         return vibrationMonitors;
+    }
+
+    private static Scenario wideMonitors;
+
+    /**
+     * The sensor-counts:1024 population, run once for {@link #wideVibrationSensorWindowsAreNoSignSteps}
+     * and {@link #longVibrationWindowsOpenNoCellsThatCount} (each asserts on its own detectors).
+     */
+    private static synchronized Scenario wideMonitors() {
+        if (wideMonitors == null) {
+            wideMonitors = population(shape("sensor-counts:1024"));
+        }
+        return wideMonitors;
     }
 
     private static Scenario shortMonitors;
