@@ -104,7 +104,18 @@ public final class Scenario {
     private int syncEvery = 2000;
 
     /**
-     * Waits for the workers every {@code events} events (2,000 by default). The engine decays risk
+     * The most events this thread submits before it waits for the workers, whatever {@link #syncEvery}
+     * says (the verdicts are still sampled every {@code syncEvery} events). Once the test fixtures
+     * drew their rows faster (2026-12-01) this thread outran the workers on an idle machine too, and
+     * runs of the same code printed different first flags ({@code StrokeImagesTest}'s JbDA key at 107,
+     * 125 and 125 rows with only the 2,000-event wait). Not zero: the two workers' handoffs (a
+     * tenant's copy, the cross-key store's score) still race within the window.
+     */
+    static final int MAX_LAG = 100;
+
+    /**
+     * Waits for the workers every {@code events} events (2,000 by default), and samples every key's
+     * verdict then. The engine decays risk
      * on the clock, which this thread sets as it submits: on a loaded machine it runs far ahead of
      * the workers, which then score with a later clock than the event's, and a key's first flag
      * moved from run to run (128-523 rows for the same seeded run). Small values keep the
@@ -270,6 +281,8 @@ public final class Scenario {
                 if (++n % syncEvery == 0) {
                     engine.awaitIdle(Duration.ofSeconds(30));
                     sample(engine);
+                } else if (n % MAX_LAG == 0) {
+                    engine.awaitIdle(Duration.ofSeconds(30));
                 }
             }
             engine.awaitIdle(Duration.ofSeconds(30));
