@@ -1576,6 +1576,39 @@ public class HonestDataShapesTest {
     }
 
     /**
+     * Regression (session 34): random rows among customers who stream. A camera's frames of one scene
+     * join a run and count once ({@code internal.Runs}), so no camera of 1,500 frames reached the 128
+     * judged inputs and 32 distinct situations that a report to {@code ood}'s spread peers needs; with
+     * no peers' threshold the spread test judged no one, and every key over 1.5x (day cameras, 4-7.5x
+     * against a reference of night ones) was kept out of the input reference and the peers for good.
+     * Random rows at 3,072 inputs (spread 160-240x) were flagged by {@code coverage} at 601 rows
+     * among day cameras and never in 1,000 rows among day and night ones. Now inputs wider than
+     * {@code spread_max_width} are judged past four times the wide floor (32x) until the peers have a
+     * threshold, and keys under it report ({@code OodDetector.COLD_WIDE_FACTOR}): random is extracting at
+     * 150 rows, and no honest camera is flagged by the spread test. Fails on the code before (random
+     * never flagged).
+     */
+    @org.junit.jupiter.api.Test
+    void randomRowsAmongStreamingCustomersWhoTeachNoSpreadPeersBypass() {
+        Scenario s = population(new Video(3072, 2));
+        org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("random"))
+                .as(flags(s))
+                .isNotNull()
+                .isLessThanOrEqualTo(300L);
+        for (String key : s.last.keySet()) {
+            if (key.startsWith("honest")) {
+                Verdict first = s.firstFlag.get(key);
+                for (Verdict v : first == null ? List.of(s.last.get(key)) : List.of(first, s.last.get(key))) {
+                    org.assertj.core.api.Assertions.assertThat(
+                                    v.scores().get("ood").reason())
+                            .as("%s%n%s", key, flags(s))
+                            .doesNotContain("spread like no peer");
+                }
+            }
+        }
+    }
+
+    /**
      * Pinned, an honest false positive left (fails when it closes; session 16, branch streams): night
      * cameras (the scene at a gain of 0.12-0.2 over 3-6 levels) whose scenes the model is unsure of
      * are still flagged by {@code boundary} (8 of 19 at 784 inputs, was 14; 3-5 with a rule that

@@ -45,18 +45,25 @@ class PoisonedReferenceTest {
 
         assertThat(s.suspiciousAt.keySet()).as("flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
         assertThat(s.maxHonestRisk()).as("honest risk\n%s", s.report()).isLessThan(0.5);
-        // with five honest keys over two worker shards no shard has min_keys (5) trusted peers, so ood,
-        // boundary's learned share, volume's peer z and coverage stay off: random attackers, which
-        // coverage's absolute thresholds flagged at 500 queries (0.7-0.9) until it learned to have no
-        // opinion without a reference, are caught by nothing online (the price, pinned here and in
-        // CoveragePeersTest.coverageLoneThiefWithoutReferenceBypass). A calibration file closes this
-        // gap (below: ood at 100).
+        // with five honest keys over two worker shards no shard has min_keys (5) trusted peers, so ood's
+        // confidence test, boundary's learned share, volume's peer z and coverage stay off: random
+        // attackers, which coverage's absolute thresholds flagged at 500 queries (0.7-0.9) until it
+        // learned to have no opinion without a reference, were caught by nothing online (the price,
+        // pinned here and in CoveragePeersTest.coverageLoneThiefWithoutReferenceBypass). Since session
+        // 34 ood's spread test judges inputs wider than spread_max_width (63; the digits have 64)
+        // before its peers have a threshold, past four times the wide floor: where a shard's input
+        // reference has formed (three trusted keys' rows), a random attacker there is flagged by it
+        // (seed 2's third, at 390 rows, 58.6x past 32x), and by nothing else. A calibration file
+        // closes the gap (below: ood at 100).
         for (int k = 0; k < 8; k++) {
             int idx = k;
             if (k < 3) {
-                assertThat(s.suspiciousAt.keySet())
-                        .as("random attacker %d: no reference, nothing flags it\n%s", k, s.report())
-                        .noneMatch(key -> key.startsWith("attacker-") && key.endsWith("-" + idx));
+                s.suspiciousAt.keySet().stream()
+                        .filter(key -> key.startsWith("attacker-") && key.endsWith("-" + idx))
+                        .forEach(key -> assertThat(
+                                        s.firstFlag.get(key).scores().get("ood").reason())
+                                .as("random attacker %d: flagged only by ood's spread test\n%s", idx, s.report())
+                                .contains("inputs spread like no peer's"));
                 continue;
             }
             assertThat(s.suspiciousAt.keySet())

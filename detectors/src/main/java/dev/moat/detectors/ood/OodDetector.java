@@ -130,7 +130,9 @@ import java.util.Set;
  * differs from the peers along the minor axes as wide ones do (32-sample vibration monitors at 2-13x,
  * 7 of 19 flagged in the survey before), and rows as rough as noise are the roughness test's. Smooth
  * synthetic windows (random walks, random tones: 12.8x and 49x) are still flagged; a key not yet
- * read, or not smooth, is judged as before.
+ * read, or not smooth, is judged as before. Wider inputs are judged before the peers have a
+ * threshold too, past four times the floor ({@link #COLD_WIDE_FACTOR}): customers who stream count a
+ * scene once and may never teach the peers (session 34).
  *
  * <p><b>Inputs as rough as noise (session 26, on by default: {@code rough_share}, 2/3; 0 turns it
  * off).</b> Images, sound, vibration and other series are smooth along their coordinates: neighbouring
@@ -272,6 +274,27 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /** The largest {@code spread_max_width} accepted. */
     static final int SPREAD_MAX_WIDTH_LIMIT = 65_536;
+
+    /**
+     * Inputs wider than {@code spread_max_width} are judged, while the peers have no threshold, past
+     * this many times {@code spread_wide_floor} (32x by default), and keys under that report to the
+     * peers and vouch for the input reference (the narrow inputs' cold bar, 1.5x, kept every key that
+     * the floor would never flag out of both). Issue 9, session 34: customers who stream (cameras
+     * sending every frame of a scene) count a scene once, so few of them reach the {@value
+     * #SPREAD_MIN} judged inputs and {@value #DISTINCT_PEER} distinct situations a report needs, and
+     * those that did (the heavy ones, day cameras at 4-7.5x against a reference of night ones) were
+     * over 1.5x: on a population of day cameras, or of day and night ones, the peers never formed and
+     * random rows at 3,072 inputs (spread 160-240x) were never judged, flagged by {@code coverage} at
+     * 601 rows by day and never in 1,000 mixed ({@code
+     * HonestDataShapesTest.randomRowsAmongStreamingCustomersWhoTeachNoSpreadPeersBypass}). Four
+     * times, not two: before the peers form the reference is young, and an ordinary stroke-image
+     * customer at 3,072 inputs sat at 23.5x of it ({@code StrokeImagesTest}, flagged at twice the
+     * floor); random rows measured 58x (64 inputs) to 260x, JbDA 69-280x. A calibration's peers, or
+     * three trusted reports, take over.
+     */
+    static final double COLD_WIDE_FACTOR = 4;
+
+    private static final double LOG_COLD_WIDE_FACTOR = Math.log(COLD_WIDE_FACTOR);
 
     /** A key's spread is checked against the peers' threshold, and reported to {@link SpreadPeers} if trusted and like them, every this many answers. */
     static final int SPREAD_REPORT_EVERY = 64;
@@ -501,6 +524,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
         int judged;
         float spreadScore;
         float spreadThreshold = Float.NaN;
+
+        /** Whether that threshold was the cold one ({@link #COLD_WIDE_FACTOR} times the wide floor: no peers yet). */
+        boolean spreadCold;
 
         /** Whether the key's spread was past the peers' threshold at its last report: it then vouches for nothing. */
         boolean spreadUnlike;
@@ -973,7 +999,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
             // look like nor of how much honest keys differ: keys that spread their inputs, trusted until the
             // peers have a threshold, would otherwise widen it for themselves and join the input reference
             double threshold = spreadThreshold(s, width);
-            boolean unlike = s.spreadLog > (Double.isNaN(threshold) ? SpreadPeers.COLD_REPORT_BELOW : threshold);
+            boolean unlike = s.spreadLog
+                    > (!Double.isNaN(threshold)
+                            ? threshold
+                            : coldWide(width) ? wideFloorLog + LOG_COLD_WIDE_FACTOR : SpreadPeers.COLD_REPORT_BELOW);
             int self = System.identityHashCode(s);
             if (unlike && !s.spreadUnlike) {
                 inputs.drop(self);
@@ -1043,6 +1072,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
         return width > settings.spreadMaxWidth() || smooth(s, width) ? Math.max(threshold, wideFloorLog) : threshold;
     }
 
+    /** Whether inputs of {@code width} are judged past the cold wide threshold while the peers have none. */
+    private boolean coldWide(int width) {
+        return width > settings.spreadMaxWidth() && settings.spreadWideFloor() > 0;
+    }
+
     /**
      * Whether the key's own inputs of {@code width} are smooth: the roughness test is on and has read
      * {@value #SMOOTH_MIN} of them, and their mean log roughness is under {@value #ROUGH_SMOOTH_PEERS}.
@@ -1058,13 +1092,22 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * The spread test's score: 0 at the peers' threshold ({@link SpreadPeers#threshold}: their median
      * log spread ratio plus the larger of {@code spread_margin} and four robust deviations, at least
      * {@value SpreadPeers#FLOOR}), 1 at {@code spread_width} past it; 0 before {@value #SPREAD_MIN}
-     * judged inputs and while fewer than {@value SpreadPeers#MIN_KEYS} trusted keys have reported.
+     * judged inputs and, on inputs at most {@code spread_max_width} wide, while fewer than {@value
+     * SpreadPeers#MIN_KEYS} trusted keys have reported (wider ones are judged past {@value
+     * #COLD_WIDE_FACTOR} times the wide floor until then).
      */
     private double spreadScore(State s) {
         if (s.judged < SPREAD_MIN) {
             return 0;
         }
-        double threshold = spreadThreshold(s, inputs.width());
+        int width = inputs.width();
+        double threshold = spreadThreshold(s, width);
+        s.spreadCold = false;
+        if (Double.isNaN(threshold) && coldWide(width)) {
+            // wide inputs before the peers have a threshold: four times the wide floor (the peers' own is at least it)
+            threshold = wideFloorLog + LOG_COLD_WIDE_FACTOR;
+            s.spreadCold = true;
+        }
         s.spreadThreshold = (float) threshold;
         if (Double.isNaN(threshold)) {
             return 0;
@@ -1367,8 +1410,13 @@ public final class OodDetector implements Detector<OodDetector.State> {
             Decimals.fixed(b.append("inputs spread like no peer's: "), Math.exp(s.spreadLog), 2)
                     .append("x the trusted keys' spread along the directions their inputs barely vary, over the last ")
                     .append(s.judged);
-            Decimals.fixed(b.append(" (past the peers' "), Math.exp(s.spreadThreshold), 2)
-                    .append("x); ");
+            if (s.spreadCold) {
+                Decimals.fixed(b.append(" (past "), Math.exp(s.spreadThreshold), 2)
+                        .append("x, four times the wide floor: no peers' threshold yet); ");
+            } else {
+                Decimals.fixed(b.append(" (past the peers' "), Math.exp(s.spreadThreshold), 2)
+                        .append("x); ");
+            }
         }
         if (s.roughScore > 0) {
             Decimals.fixed(b.append("inputs rough as noise: neighbouring coordinates differ "), 100 * s.roughZ, 0)
