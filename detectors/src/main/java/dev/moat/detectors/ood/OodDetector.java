@@ -277,9 +277,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /**
      * Inputs wider than {@code spread_max_width} are judged, while the peers have no threshold, past
-     * this many times {@code spread_wide_floor} (32x by default), and keys under that report to the
-     * peers and vouch for the input reference (the narrow inputs' cold bar, 1.5x, kept every key that
-     * the floor would never flag out of both). Issue 9, session 34: customers who stream (cameras
+     * this many times {@code spread_wide_floor} (32x by default), and keys under the floor itself (8x)
+     * report to the peers and vouch for the input reference (the narrow inputs' cold bar, 1.5x, kept
+     * out of both every key that no threshold at this width would flag). Issue 9, session 34: customers who stream (cameras
      * sending every frame of a scene) count a scene once, so few of them reach the {@value
      * #SPREAD_MIN} judged inputs and {@value #DISTINCT_PEER} distinct situations a report needs, and
      * those that did (the heavy ones, day cameras at 4-7.5x against a reference of night ones) were
@@ -289,8 +289,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * HonestDataShapesTest.randomRowsAmongStreamingCustomersWhoTeachNoSpreadPeersBypass}). Four
      * times, not two: before the peers form the reference is young, and an ordinary stroke-image
      * customer at 3,072 inputs sat at 23.5x of it ({@code StrokeImagesTest}, flagged at twice the
-     * floor); random rows measured 58x (64 inputs) to 260x, JbDA 69-280x. A calibration's peers, or
-     * three trusted reports, take over.
+     * floor); random rows measured 58x (64 inputs) to 260x, JbDA 69-280x. Reports stop at the floor,
+     * not at the cold threshold: a key between the two is one the peers' threshold (at least the
+     * floor) would flag, and thieves there that are most of the reporting keys would set it over their
+     * own spread. A calibration's peers, or three trusted reports, take over.
      */
     static final double COLD_WIDE_FACTOR = 4;
 
@@ -1002,7 +1004,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             boolean unlike = s.spreadLog
                     > (!Double.isNaN(threshold)
                             ? threshold
-                            : coldWide(width) ? wideFloorLog + LOG_COLD_WIDE_FACTOR : SpreadPeers.COLD_REPORT_BELOW);
+                            : coldWide(width) ? wideFloorLog : SpreadPeers.COLD_REPORT_BELOW);
             int self = System.identityHashCode(s);
             if (unlike && !s.spreadUnlike) {
                 inputs.drop(self);
