@@ -279,8 +279,9 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * Inputs wider than {@code spread_max_width} are judged, while the peers have no threshold, past
      * this many times {@code spread_wide_floor} (32x by default), and keys under the floor itself (8x)
      * report to the peers and vouch for the input reference (the narrow inputs' cold bar, 1.5x, kept
-     * out of both every key that no threshold at this width would flag). Issue 9, session 34: customers who stream (cameras
-     * sending every frame of a scene) count a scene once, so few of them reach the {@value
+     * out of both every key that no threshold at this width would flag). Issue 9, session 34:
+     * customers who stream (cameras sending every frame of a scene) count a scene once, so few of
+     * them reach the {@value
      * #SPREAD_MIN} judged inputs and {@value #DISTINCT_PEER} distinct situations a report needs, and
      * those that did (the heavy ones, day cameras at 4-7.5x against a reference of night ones) were
      * over 1.5x: on a population of day cameras, or of day and night ones, the peers never formed and
@@ -997,7 +998,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
             spreadPeers.clear();
         }
         if (advanceSpread(inputs, s, input) && s.judged >= SPREAD_MIN && s.queries % SPREAD_REPORT_EVERY == 0) {
-            // a key past the threshold (before there is one, past 1.5x) is no evidence of what natural inputs
+            // a key past the threshold (before there is one, past 1.5x, or the wide floor on inputs wider than
+            // spread_max_width: COLD_WIDE_FACTOR) is no evidence of what natural inputs
             // look like nor of how much honest keys differ: keys that spread their inputs, trusted until the
             // peers have a threshold, would otherwise widen it for themselves and join the input reference
             double threshold = spreadThreshold(s, width);
