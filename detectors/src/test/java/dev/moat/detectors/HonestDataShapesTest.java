@@ -1585,12 +1585,21 @@ public class HonestDataShapesTest {
      * among day cameras and never in 1,000 rows among day and night ones. Now inputs wider than
      * {@code spread_max_width} are judged past four times the wide floor (32x) until the peers have a
      * threshold, and keys under the floor (8x) report ({@code OodDetector.COLD_WIDE_FACTOR}): random is extracting at
-     * 150 rows, and no honest camera is flagged by the spread test. Fails on the code before (random
-     * never flagged).
+     * 150 rows in the survey (here, without its 50x key and JbDA keys, within 300), and no honest camera
+     * is flagged by the spread test. Fails on the code before (random never flagged; run 2026-12-01
+     * 15:01 UTC with the old {@code OodDetector}).
      */
     @org.junit.jupiter.api.Test
     void randomRowsAmongStreamingCustomersWhoTeachNoSpreadPeersBypass() {
-        Scenario s = population(new Video(3072, 2));
+        // the survey's population without its 50x key and its JbDA keys (a third of the events)
+        Video video = new Video(3072, 2);
+        Scenario s = new Scenario(EVERY, video.model());
+        for (int i = 0; i < 12; i++) {
+            s.add("honest-" + i, "t" + i, video.customer(500 + i), 1_500, i * 700L, () -> 2_000);
+        }
+        s.add("honest-heavy10", "heavy10", video.customer(900), 15_000, 3_000, () -> 200);
+        s.add("random", null, video.attackers().get("random"), 1_000, 600_000, () -> 1_000);
+        s.run();
         org.assertj.core.api.Assertions.assertThat(s.extractingAt.get("random"))
                 .as(flags(s))
                 .isNotNull()
