@@ -1587,7 +1587,7 @@ public class HonestDataShapesTest {
      * threshold, and keys under the floor (8x) report ({@code OodDetector.COLD_WIDE_FACTOR}): random is extracting at
      * 150 rows in the survey (here, without its 50x key and JbDA keys, within 300), and no honest camera
      * is flagged by the spread test. Fails on the code before (random never flagged; run 2026-12-01
-     * 15:01 UTC with the old {@code OodDetector}).
+     * 14:48 UTC with the old {@code OodDetector}).
      */
     @org.junit.jupiter.api.Test
     void randomRowsAmongStreamingCustomersWhoTeachNoSpreadPeersBypass() {
