@@ -1618,6 +1618,36 @@ public class HonestDataShapesTest {
     }
 
     /**
+     * Pinned (fails when it closes; session 34), the wide-input form of {@code
+     * InputSpreadTest.spreadingKeysThatAreMostOfTheKeysAtAColdStartBypass}: the cold wide threshold
+     * (four times the floor, before the spread peers form) judges against the input reference, and six
+     * keys that send uniform random rows from the first second among three ordinary digits customers at
+     * 3,072 inputs are most of the trusted keys that build it: it is theirs, and they sit at 0.4-1.6x
+     * of it (measured with a throwaway probe), under the floor and the cold threshold alike; nothing
+     * flags them in 1,500 rows. The same on the code before the cold threshold. A calibration's
+     * reference and peers are what would see them.
+     */
+    @org.junit.jupiter.api.Test
+    void randomSybilsOwningTheWideInputReferenceFromAColdStartBypass() {
+        NaturalDigits digits = new NaturalDigits(3072);
+        Scenario s = new Scenario(EVERY, digits.model());
+        for (int i = 0; i < 3; i++) {
+            s.add("honest-" + i, "t" + i, digits.customer(500 + i), 1_500, i * 700L, () -> 2_000);
+        }
+        var world = OneClassCustomerIsNotOutOfDistributionTest.world(3072);
+        for (int i = 0; i < 6; i++) {
+            s.add("random-" + i, null, world.random().apply(7L + i), 1_500, i * 300L, () -> 1_000);
+        }
+        s.run();
+        for (int i = 0; i < 6; i++) {
+            org.assertj.core.api.Assertions.assertThat(s.maxScores.getOrDefault("random-" + i, Map.of()))
+                    .as(s.report())
+                    .noneSatisfy((detector, score) ->
+                            org.assertj.core.api.Assertions.assertThat(score).isGreaterThanOrEqualTo(0.5));
+        }
+    }
+
+    /**
      * Pinned, an honest false positive left (fails when it closes; session 16, branch streams): night
      * cameras (the scene at a gain of 0.12-0.2 over 3-6 levels) whose scenes the model is unsure of
      * are still flagged by {@code boundary} (8 of 19 at 784 inputs, was 14; 3-5 with a rule that

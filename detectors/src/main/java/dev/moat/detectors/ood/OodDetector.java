@@ -281,8 +281,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * report to the peers and vouch for the input reference (the narrow inputs' cold bar, 1.5x, kept
      * out of both every key that no threshold at this width would flag). Issue 9, session 34:
      * customers who stream (cameras sending every frame of a scene) count a scene once, so few of
-     * them reach the {@value
-     * #SPREAD_MIN} judged inputs and {@value #DISTINCT_PEER} distinct situations a report needs, and
+     * them reach the {@value #SPREAD_MIN} judged inputs and {@value #DISTINCT_PEER} distinct
+     * situations a report needs, and
      * those that did (the heavy ones, day cameras at 4-7.5x against a reference of night ones) were
      * over 1.5x: on a population of day cameras, or of day and night ones, the peers never formed and
      * random rows at 3,072 inputs (spread 160-240x) were never judged, flagged by {@code coverage} at
