@@ -52,7 +52,7 @@ public final class CalibrationRecorder {
         s.answers++;
         int bin = confidenceBin(top1);
         s.confidence[bin]++;
-        int cls = prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
+        int cls = Rows.top1Class(prediction);
         s.classConfidence.computeIfAbsent(cls, c -> new int[Calibration.OOD_BINS])[bin]++;
         int second = prediction.length >= 3 ? Rows.runnerUp(prediction) : -1;
         if (second >= 0 && cls < 65_536 && second < 65_536) {

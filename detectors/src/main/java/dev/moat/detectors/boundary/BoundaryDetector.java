@@ -191,7 +191,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             return;
         }
         if (runs.enabled()) {
-            int cls = prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
+            int cls = Rows.top1Class(prediction);
             if (runs.joins(s.run, input, cls, Rows.top1(prediction), m, trusted(s))) {
                 // a repeat of the key's current situation: its first answer already counts for it
                 return;

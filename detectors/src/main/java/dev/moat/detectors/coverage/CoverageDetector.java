@@ -7,6 +7,7 @@ import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
+import dev.moat.detectors.internal.Runs;
 import dev.moat.detectors.internal.SeriesWindows;
 import dev.moat.detectors.stats.RandomProjection;
 import dev.moat.detectors.stats.SparseProjection;
@@ -54,6 +55,15 @@ import java.util.SplittableRandom;
  * along is not judged here at all, and on a population of monitors no reference forms ({@code
  * CoverageSeriesTest.randomValuesSentAsSlidingWindowsAreNoCoverageNoveltyBypass}); {@code ood}
  * and {@code boundary} judge every one of its windows.
+ *
+ * <p>Likewise a query that repeats the key's current situation ({@link Runs}: a near-copy of its
+ * run's first query with a near answer; a camera's next frame of a scene, a re-send) marks its cell
+ * but is not counted (session 35), as {@code ood} and {@code boundary} count a situation once: the
+ * survey's noisiest night cameras at 3,072 inputs opened a cell with 75-86% of their frames, the
+ * sensor's noise moving the projections by a cell, and were flagged; and a thief who sent each
+ * random row twice halved his novelty with the copies ({@code
+ * CoverageSeriesTest.randomRowsEachSentTwiceHalveTheirNoveltyBypass}). The price: on a population of
+ * keys that stream, whose windows of situations fill slowly, the reference forms later or not at all.
  *
  * <p>With no cells or no reference (no calibration, fewer than {@code min_keys} trusted keys: a
  * fresh or restarted gateway's first rows, a small deployment) the score is 0 and the reason says
@@ -188,6 +198,9 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         char peak;
         /** Whether the key's published risk was not below {@link KeyPopulation#KEY_OK_BELOW}. */
         boolean keyNotOk;
+
+        /** The key's current run of answers ({@link Runs}): its members after the first do not count. */
+        final Runs.Key run = new Runs.Key();
     }
 
     public static Factory factory(Map<String, Object> params) {
@@ -247,17 +260,31 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         private final Map<String, Recorded> keys = new java.util.LinkedHashMap<>();
         private Result result;
 
-        /** Adds one recorded input of {@code key} (empty inputs are ignored, as online). */
+        /**
+         * Adds one recorded input of {@code key} with no answer (empty inputs are ignored, as online):
+         * no run is seen ({@link #add(String, double[], double[])} sees them, as the online detector does).
+         */
         public void add(String key, double[] input) {
+            add(key, input, new double[0]);
+        }
+
+        /**
+         * Adds one recorded input of {@code key} and the answer it got (empty inputs are ignored, as
+         * online): a query that repeats the key's current situation ({@link Runs}) or follows its last
+         * one along a series is kept out of the novelty windows, as online.
+         */
+        public void add(String key, double[] input, double[] prediction) {
             if (input.length == 0) {
                 return;
             }
             result = null;
             double[] x = projector.projectionOf(input);
             Recorded r = keys.computeIfAbsent(key, k -> new Recorded(input.length, settings.bits()));
-            // whether it follows the key's last input along a series, as online (the cells see only projections)
+            // whether it follows the key's last input along a series or repeats its situation, as online (the
+            // cells see only projections); every recorded key is one the operator vouches for
             boolean follows = projector.series.follows(input, r.last);
             r.last = projector.series.remember(r.last, input);
+            follows |= projector.repeats(r.run, input, prediction, true);
             r.add(x, input.length, follows);
         }
 
@@ -378,10 +405,14 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
         final int bits;
         double[] rows;
         int n;
-        /** Which rows followed the key's last input along a series ({@link SeriesWindows}), and that input's block. */
+        /**
+         * Which rows followed the key's last input along a series ({@link SeriesWindows}) or repeated
+         * its situation ({@link Runs}), that input's block, and the key's run.
+         */
         final java.util.BitSet follows = new java.util.BitSet();
 
         char[] last;
+        final Runs.Key run = new Runs.Key();
 
         Recorded(int width, int bits) {
             this.width = width;
@@ -417,6 +448,12 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     /** Windows read later along a series ({@code run_near}; null with 0): such a query's cell does not count. */
     private final SeriesWindows series;
 
+    /**
+     * A key's runs ({@code run_near}, {@code run_seed}; off with 0): a query that repeats the key's
+     * current situation (a camera's next frame of a scene) marks its cell but does not count.
+     */
+    private final Runs runs;
+
     private final KeyPopulation population = new KeyPopulation(1024, 1, 0L, 3_600_000L, 86_400_000L, PEER_QUANTILE);
     private final double[] summary = new double[1];
     private static final int PEAK_UNIT = Character.MAX_VALUE;
@@ -444,6 +481,11 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
                         settings.runNear(),
                         settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong())
                 : null;
+        this.runs = new Runs(
+                settings.runNear(),
+                0,
+                settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong(),
+                false);
         boolean fixed = settings.fixedCells();
         this.byWidth = fixed ? new java.util.HashMap<>() : null;
         this.spreadSummary = fixed ? new double[settings.bits()] : null;
@@ -478,6 +520,8 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             follows = series.follows(input, s.last);
             s.last = series.remember(s.last, input);
         }
+        // and so does a repeat of the key's current situation (a camera's next frame of its scene)
+        follows |= repeats(s.run, input, prediction, !s.keyNotOk);
         if (settings.fixedCells()) {
             updateFixed(s, projectionOf(input), input.length, now, follows);
             return;
@@ -556,8 +600,25 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
     }
 
     /**
-     * Marks the cell visited and, unless the query {@code follows} the key's last one along a series,
-     * puts its novelty into the key's window; every full window, the key's report to the peers.
+     * Whether the query repeats the key's current situation ({@link Runs#joins}): a near-copy of its
+     * run's first input with a near answer. Never without an answer, or with runs off. A {@code
+     * trusted} key's run anchors teach the population's mean input.
+     */
+    boolean repeats(Runs.Key run, double[] input, double[] prediction, boolean trusted) {
+        if (!runs.enabled() || prediction.length == 0) {
+            return false;
+        }
+        double margin = Rows.margin(prediction);
+        if (Double.isNaN(margin)) {
+            return false;
+        }
+        int cls = Rows.top1Class(prediction);
+        return runs.joins(run, input, cls, Rows.top1(prediction), margin, trusted);
+    }
+
+    /**
+     * Marks the cell visited and, unless the query {@code follows} the key's last one along a series
+     * or repeats its situation, puts its novelty into the key's window; every full window, the key's report to the peers.
      */
     private void count(State s, int cell, long now, boolean follows) {
         if (s.visited == null) {

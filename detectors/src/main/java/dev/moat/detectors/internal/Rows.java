@@ -18,6 +18,14 @@ public final class Rows {
         return best;
     }
 
+    /**
+     * The top-1 class: the index of the largest entry, or for a single column p (a binary model's
+     * probability of class 1) 1 when p >= 0.5, else 0; -1 for an empty row.
+     */
+    public static int top1Class(double[] p) {
+        return p.length == 1 ? (p[0] >= 0.5 ? 1 : 0) : argmax(p);
+    }
+
     /** The largest entry (top-1 confidence), or NaN for an empty row; a single column p means max(p, 1-p). */
     public static double top1(double[] p) {
         if (p.length == 0) {

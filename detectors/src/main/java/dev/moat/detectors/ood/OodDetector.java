@@ -766,11 +766,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
         return new State();
     }
 
-    /** The top-1 class of a prediction: its argmax, or for a single column p, 1 when p >= 0.5. */
-    static int top1Class(double[] prediction) {
-        return prediction.length == 1 ? (prediction[0] >= 0.5 ? 1 : 0) : Rows.argmax(prediction);
-    }
-
     /** Top-1 minus top-2 probability ({@code c} is the top-1's); for a single column p, |2p - 1|. */
     private static double margin(double[] prediction, int cls, double c) {
         if (prediction.length == 1) {
@@ -787,7 +782,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     @Override
     public void update(State s, double[] input, double[] prediction, long now) {
-        int cls = prediction.length == 0 ? -1 : top1Class(prediction);
+        int cls = Rows.top1Class(prediction);
         if (cls < 0) {
             return;
         }

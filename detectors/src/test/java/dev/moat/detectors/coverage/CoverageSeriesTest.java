@@ -152,4 +152,98 @@ class CoverageSeriesTest {
         assertThat(on.counted(0)).as("with it").isLessThanOrEqualTo(1);
         assertThat(on.score(0)).as("with it").isZero();
     }
+
+    /** Uniform random rows (seed 13), each sent {@code times} times in a row. */
+    static QuerySource randomRowsSent(int times) {
+        Random rows = new UnsharedRandom(13);
+        return new QuerySource() {
+            double[] last;
+            int sent;
+
+            @Override
+            public double[] next() {
+                if (last == null || sent == times) {
+                    last = new double[64];
+                    for (int j = 0; j < 64; j++) {
+                        last[j] = 16 * rows.nextDouble();
+                    }
+                    sent = 0;
+                }
+                sent++;
+                return last.clone();
+            }
+
+            @Override
+            public String name() {
+                return "random-sent-" + times;
+            }
+        };
+    }
+
+    /**
+     * The bypass (session 35): a thief who sends each random row twice in a row halves his novelty,
+     * since the copy lands in the cell its row has just opened. Without runs ({@code run_near: 0}, as
+     * coverage was before) the copies counted: 80 of his last 200 queries opened a cell at his 500th
+     * query (40%, under {@code novelty_low}) and he scored 0, where the same rows sent once score 0.98
+     * (153 of 200). With runs a copy repeats the key's current situation ({@code internal.Runs}) and is
+     * not counted: 166 of the 200 rows counted opened a cell, score 1. Sending each row k times changes
+     * nothing more; sending it with noise makes each copy another random row.
+     */
+    @Test
+    void randomRowsEachSentTwiceHalveTheirNoveltyBypass() {
+        Run without = afterHonestHour(Map.of("run_near", 0), List.of(randomRowsSent(2)), 500);
+        assertThat(without.score(0)).as("without runs, %s", without.window(0)).isLessThan(0.5);
+        Run with = afterHonestHour(Map.of(), List.of(randomRowsSent(2)), 500);
+        assertThat(with.score(0)).as("with runs, %s", with.window(0)).isGreaterThanOrEqualTo(0.5);
+        // only the first of each pair counted: the window holds 200 of the 500 queries' 250 rows
+        assertThat(with.counted(0)).isEqualTo(200);
+        assertThat(with.states().get("key-0").novelty.count()).isGreaterThan(140);
+    }
+
+    /** A camera: each scene one of {@code HonestClient(seed)}'s digits at {@code gain} over a background of 1, sent as {@code frames} frames with noise of sd {@code noise}. */
+    static QuerySource camera(long seed, int frames, double gain, double noise) {
+        dev.moat.fixtures.traffic.HonestClient scenes = new dev.moat.fixtures.traffic.HonestClient(seed);
+        Random r = new UnsharedRandom(seed * 31 + 7);
+        return new QuerySource() {
+            double[] scene;
+            int left;
+
+            @Override
+            public double[] next() {
+                if (left == 0) {
+                    scene = scenes.next();
+                    left = frames;
+                }
+                left--;
+                double[] x = new double[scene.length];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = Math.max(0, Math.min(16, 1 + gain * scene[j] + noise * r.nextGaussian()));
+                }
+                return x;
+            }
+
+            @Override
+            public String name() {
+                return "camera";
+            }
+        };
+    }
+
+    /**
+     * Runs (session 35): a camera that sends each scene (one of an honest client's digits) as 10
+     * frames with the sensor's noise (sd 0.1) has a frame that repeats its current scene (a near-copy
+     * of the scene's first frame with a near answer, {@code internal.Runs}) mark its cell without
+     * counting, as {@code ood} and {@code boundary} count a scene once: at its 1,200th query (120
+     * scenes) its window holds 147 situations (measured), where without runs ({@code run_near: 0}) it
+     * holds its last 200 frames, 18 of which opened a cell. What the frames opened no longer lowers
+     * its novelty either (103 of 147, 70%, as the honest keys' distinct rows; score 0 both ways).
+     */
+    @Test
+    void framesThatRepeatTheCamerasSceneCountOnce() {
+        Run without = afterHonestHour(Map.of("run_near", 0), List.of(camera(900, 10, 1, 0.1)));
+        assertThat(without.counted(0)).isEqualTo(200);
+        Run with = afterHonestHour(Map.of(), List.of(camera(900, 10, 1, 0.1)));
+        assertThat(with.counted(0)).as(with.window(0)).isBetween(120, 180);
+        assertThat(with.score(0)).as(with.window(0)).isZero();
+    }
 }

@@ -113,7 +113,7 @@ final class CalibrateCommand implements Callable<Integer> {
                         }
                         input[i] = x.get(i).asDouble();
                     }
-                    peaks.add(key.asText(), input);
+                    peaks.add(key.asText(), input, prediction);
                     spread.add(key.asText(), input);
                 }
                 recorder.add(key.asText(), time, prediction);
