@@ -58,8 +58,8 @@ import java.util.SplittableRandom;
  *
  * <p>Likewise a query that repeats the key's current situation ({@link Runs}: a near-copy of its
  * run's first query with a near answer; a camera's next frame of a scene, a re-send) marks its cell
- * but is not counted (session 35), as {@code ood} and {@code boundary} count a situation once: the
- * survey's noisiest night cameras at 3,072 inputs opened a cell with 75-86% of their frames, the
+ * but is not counted (session 35), as {@code ood} and {@code boundary} count a situation once: four
+ * of the survey's night cameras at 3,072 inputs opened a cell with 75-86% of their frames, the
  * sensor's noise moving the projections by a cell, and were flagged; and a thief who sent each
  * random row twice halved his novelty with the copies ({@code
  * CoverageSeriesTest.randomRowsEachSentTwiceHalveTheirNoveltyBypass}). The price: on a population of
