@@ -6,7 +6,8 @@ import java.util.SplittableRandom;
  * Answers that come in runs: a customer who streams (a camera sending every frame of a scene it
  * holds, a client re-sending the same record) asks the same question many times in a row, and a
  * test that reads a key's window of answers as independent draws ({@code ood}'s KS, {@code
- * boundary}'s share) then sees two or three situations repeated hundreds of times. This class
+ * boundary}'s share, {@code coverage}'s novelty since session 35) then sees two or three situations
+ * repeated hundreds of times. This class
  * decides, per query, whether it only repeats the key's current situation, so that the window
  * counts a situation once.
  *
@@ -33,7 +34,9 @@ import java.util.SplittableRandom;
  *       30: a monitor's overlapping windows of a vibration, whose next window is no near-copy of the
  *       last because the sine's phase moved). This part is chained (each window against the one
  *       before), so that a stream can go on; the answer is still held to the anchor's. {@code ood}'s
- *       runs take it, {@code boundary}'s do not ({@link #Runs(double, int, long, boolean)}).
+ *       runs take it, {@code boundary}'s and {@code coverage}'s do not (coverage reads series with
+ *       a {@link SeriesWindows} of its own, on every query; {@link #Runs(double, int, long,
+ *       boolean)}).
  * </ul>
  *
  * Otherwise the query starts a new run and becomes its anchor. A run counts once: the detectors
