@@ -520,8 +520,17 @@ public class DetectorBenchmarks {
         public void report() {
             long all = store.searched() + store.sampledOut();
             System.out.printf(
-                    "%ncross_key %s rows, %d inputs: %d of %d rows searched (%.3f), %d sign steps%n",
-                    rowsOf, dims, store.searched(), all, (double) store.searched() / all, store.hits());
+                    "%ncross_key %s rows, %d inputs: %d of %d rows searched (%.3f), %d sign steps; per search"
+                            + " %.1f rows banded, %.1f compared in full, %.2f candidates tested%n",
+                    rowsOf,
+                    dims,
+                    store.searched(),
+                    all,
+                    (double) store.searched() / all,
+                    store.hits(),
+                    (double) store.banded() / store.searched(),
+                    (double) store.compared() / store.searched(),
+                    (double) store.tested() / store.searched());
         }
     }
 

@@ -356,7 +356,12 @@ public class HonestDataShapesTest {
         return y;
     }
 
-    /** Random rows, plain and random-size JbDA on the wide digits, sent through {@code f}. */
+    /**
+     * Random rows, plain and random-size JbDA on the wide digits, sent through {@code f}; with {@code
+     * -Dsurveylinesearch=true} also Tramer's line search between 300 of the attacker's own natural
+     * digits (to a margin of 0.05), for probing what {@code boundary}'s widening leaves among
+     * customers who differ (session 36).
+     */
     static Map<String, QuerySource> digitAttackers(int dims, UnaryOperator<double[]> f) {
         var w = OneClassCustomerIsNotOutOfDistributionTest.world(dims);
         Wide wide = new Wide(dims);
@@ -364,6 +369,14 @@ public class HonestDataShapesTest {
         a.put("random", mapped(w.random().apply(7L), f));
         a.put("jbda", mapped(wide.jbda(2, 0.1, Wide.Step.PLAIN, 1, 0), f));
         a.put("jbda-random-size", mapped(wide.jbda(4, 0.1, Wide.Step.RANDOM_SIZE, 1, 0), f));
+        if (Boolean.getBoolean("surveylinesearch")) {
+            QuerySource natural = w.honest().apply(9L);
+            List<double[]> own = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                own.add(natural.next());
+            }
+            a.put("line-search", mapped(new dev.moat.detectors.support.LineSearch(own, 10L, 0.05), f));
+        }
         return a;
     }
 
@@ -1657,7 +1670,9 @@ public class HonestDataShapesTest {
      * alternate sides, and letting a run cross the boundary would hide them), while their confident
      * scenes fold: the window over-counts the hesitant scenes. Measured ({@code internal.RunsProbe},
      * {@code -Drunsprobe=video:784:1}): 28-65% of a night camera's frames counted, hesitant share
-     * 0.31-0.72 of all frames, 0.14-0.69 of those counted.
+     * 0.31-0.72 of all frames, 0.14-0.69 of those counted. Since session 36 {@code boundary}'s
+     * thresholds widen with how much its trusted keys' shares differ (x1.2 here): 1 of 19 by {@code
+     * boundary} in the survey (5 in session 35), the 10x camera at 86% hesitant answers.
      */
     @org.junit.jupiter.api.Test
     void nightCamerasWhoseUnsureScenesFlipTheirTopClassAreFlaggedByBoundary() {

@@ -31,6 +31,20 @@ import java.util.Set;
  * normal approximation of the binomial test. Score 0 at z = {@code z_low} (3), 1 at z = {@code
  * z_high} (8), once {@code min_queries} (50) answers are in the window.
  *
+ * <p><b>Peers who differ.</b> The binomial z holds for customers whose hesitant shares differ only
+ * by chance. Where they differ for real (cameras whose dimmest scenes the model cannot read, monitors
+ * whose windows straddle state changes more often, customers of a few classes whose pairs lie close),
+ * the most hesitant honest keys sat 5-8 binomial deviations over the lenient reference and were
+ * flagged. The worker measures how much its trusted keys' shares spread ({@link #spread}: their MAD
+ * around their median, as a standard deviation) in the unit of the key's z (a window's binomial
+ * deviation at the reference plus {@code tolerance}) and multiplies {@code z_low} and {@code z_high}
+ * by that factor, between 1 and {@code max_widening} (3; 1 turns it off): keys that differ only by
+ * chance widen nothing. Keys flagged are not trusted and do not count; the MAD is a median, so
+ * widening it takes keys far from the others as half the trusted weight: confident Sybils (at
+ * graded shares: all at one share they would be the median) can buy at most {@code max_widening}
+ * (at a reference of 10% and 200 answers, a share of 66% instead of 35% to reach 0.5). With a
+ * configured or calibrated reference the factor is 1.
+ *
  * <p>A query that repeats the key's current situation (a near-copy of its run's first query with a
  * near answer, see {@link Runs}; {@code run_near}, 0.5, 0 turns it off; {@code run_seed}) is not put in
  * the window: a camera sending every frame of a scene counts the scene once.
@@ -49,7 +63,8 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             "z_low",
             "z_high",
             "run_near",
-            "run_seed");
+            "run_seed",
+            "max_widening");
 
     /** Validated parameters; {@code referenceShare} is NaN when learned from the population. */
     public record Settings(
@@ -63,7 +78,8 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             double zLow,
             double zHigh,
             double runNear,
-            Long runSeed) {
+            Long runSeed,
+            double maxWidening) {
         public static Settings from(Map<String, Object> raw) {
             Params p = new Params(NAME, raw, PARAMS);
             Settings s = new Settings(
@@ -77,7 +93,8 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
                     p.number("z_low", 3, 0, 100),
                     p.number("z_high", 8, 0, 100),
                     p.number("run_near", Runs.DEFAULT_NEAR, 0, 10),
-                    raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null);
+                    raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
+                    p.number("max_widening", 3, 1, 10));
             if (s.zHigh <= s.zLow) {
                 throw p.fail("z_high", s.zHigh, "greater than z_low (" + s.zLow + ")");
             }
@@ -102,6 +119,10 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double reference = Double.NaN;
         double z = Double.NaN;
         double score;
+        /** The factor {@code z_low} and {@code z_high} were widened by at the last score (see {@link #widening}); 1: not. */
+        float widening = 1;
+        /** The score with the widening at most {@link #TRUST_WIDENING}: what decides whether the key is trusted. */
+        double trustScore;
         /** Whether the last score was against fewer than {@code min_keys} trusted keys (capped, see {@link #trusted}). */
         boolean few;
         /**
@@ -132,14 +153,17 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
                         parsed.zLow(),
                         parsed.zHigh(),
                         parsed.runNear(),
-                        parsed.runSeed())
+                        parsed.runSeed(),
+                        parsed.maxWidening())
                 : parsed;
         return Factory.of(NAME, () -> new BoundaryDetector(s));
     }
 
     private final Settings settings;
-    private final KeyPopulation population = KeyPopulation.standard(1);
-    private final double[] summary = new double[1];
+    /** Each trusted key's last share (column 0, whose lenient quantile is the reference) and the answers it is over. */
+    private final KeyPopulation population = KeyPopulation.standard(2);
+
+    private final double[] summary = new double[2];
 
     /**
      * The highest score below {@code min_keys} trusted keys: under {@code suspicious}, so a key's share
@@ -205,8 +229,10 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         int every = s.full() ? window : settings.minQueries();
         if (s.filled() >= Math.min(window, settings.minQueries()) && s.queries % every == 0) {
             summary[0] = (double) s.count() / s.filled();
+            summary[1] = s.filled();
             s.slot = population.report(s.slot, s, summary, trusted(s), now);
             fewStale = true;
+            reportsSinceSpread++;
         }
         s.score = computeScore(s, now);
     }
@@ -214,6 +240,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     private double computeScore(State s, long now) {
         if (filled(s) < settings.minQueries()) {
             s.z = Double.NaN;
+            s.trustScore = 0;
             return 0;
         }
         double ref = settings.referenceShare();
@@ -226,14 +253,121 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         if (Double.isNaN(ref)) {
             // no trusted key to compare with: the key's share is kept, not judged
             s.z = Double.NaN;
+            s.trustScore = 0;
             return 0;
         }
         double p0 = Math.min(0.999, ref + settings.tolerance());
         double share = (double) small(s) / filled(s);
         s.z = (share - p0) / Math.sqrt(p0 * (1 - p0) / filled(s));
-        double score = Rows.clamp01((s.z - settings.zLow()) / (settings.zHigh() - settings.zLow()));
+        double f = s.few || !Double.isNaN(settings.referenceShare()) ? 1 : widening(p0, now);
+        s.widening = (float) f;
+        s.trustScore = zScore(s.z, Math.min(f, TRUST_WIDENING));
+        double score = zScore(s.z, f);
         return s.few ? Math.min(FEW_MAX_SCORE, score) : score;
     }
+
+    /** z scored from {@code f x z_low} (0) to {@code f x z_high} (1). */
+    private double zScore(double z, double f) {
+        return Rows.clamp01((z - f * settings.zLow()) / (f * (settings.zHigh() - settings.zLow())));
+    }
+
+    /** The 0.75 quantile of a standard normal: a normal population's quartile gap and MAD, in deviations. */
+    static final double NORMAL_QUARTILE = 0.6745;
+
+    /** How far the thresholds may widen for whether a key is trusted, whatever {@code max_widening} allows its score. */
+    static final double TRUST_WIDENING = 3;
+
+    /**
+     * The factor by which {@code z_low} and {@code z_high} are widened: how much the trusted keys'
+     * shares spread ({@link #spread}, as a standard deviation), in the unit the key's z is measured
+     * in, a full window's binomial deviation at {@code p0} (the reference plus {@code tolerance}),
+     * between 1 and {@code max_widening}. Keys that differ only by their windows' noise spread less
+     * than that unit (their shares sit near the reference, under p0), so the factor is 1 until they
+     * differ by more than the test already tolerates. See the class comment ("Peers who differ").
+     */
+    double widening(double p0, long now) {
+        if (settings.maxWidening() <= 1) {
+            return 1;
+        }
+        double f = spread(now) / Math.sqrt(p0 * (1 - p0) / settings.window());
+        return f > 1 ? Math.min(settings.maxWidening(), f) : 1;
+    }
+
+    /**
+     * How much the trusted keys' last shares differ, as a standard deviation of a full window's share:
+     * the weighted median absolute deviation of their shares around their weighted median, over
+     * {@value #NORMAL_QUARTILE}, each key's deviation scaled by the root of its window's share of a
+     * full one (a share over 50 answers has twice a full window's binomial noise; scaled, a young key
+     * counts for less spread, never more). Around the median, not the lenient reference: a hesitant
+     * key that stayed trusted (a fresh deployment's first prober, older and so heavier than the peers
+     * who came after it) pulls the 0.75 quantile toward itself, and a MAD around that widened the
+     * thresholds enough to keep it trusted and unflagged
+     * (UnsureModelsTest.firstKeysOfAFreshDeploymentVouchForEachOtherBypass, the single prober). A
+     * median again: keys far from the others move it only as half the trusted weight. 0 with fewer
+     * than {@code min_keys} keys. Recomputed when the population's count of trusted keys changes, else
+     * at most once a second of event time or every 64 reports.
+     */
+    double spread(long now) {
+        int active = population.activeKeys(now);
+        if (active == spreadKeys && reportsSinceSpread < 64 && spreadAt != Long.MIN_VALUE && now - spreadAt < 1000) {
+            return spread;
+        }
+        spreadAt = now;
+        spreadKeys = active;
+        reportsSinceSpread = 0;
+        spread = 0;
+        int n = 0;
+        double total = 0;
+        for (int slot = 0; slot < population.capacity(); slot++) {
+            double w = population.weightOf(slot, now);
+            if (w > 0) {
+                population.summaryOf(slot, summary);
+                spreadValues[n] = summary[0];
+                spreadAnswers[n] = summary[1];
+                spreadWeights[n++] = w;
+                total += w;
+            }
+        }
+        if (n < settings.minKeys()) {
+            return 0;
+        }
+        double median = weightedQuantile(spreadValues, spreadWeights, n, total, 0.5);
+        int window = settings.window();
+        for (int i = 0; i < n; i++) {
+            spreadValues[i] = Math.abs(spreadValues[i] - median) * Math.sqrt(Math.min(1, spreadAnswers[i] / window));
+        }
+        spread = weightedQuantile(spreadValues, spreadWeights, n, total, 0.5) / NORMAL_QUARTILE;
+        return spread;
+    }
+
+    /** The smallest of values[0..n) (non-negative) whose cumulative weight reaches q of total. */
+    private double weightedQuantile(double[] values, double[] weights, int n, double total, double q) {
+        for (int i = 0; i < n; i++) {
+            // non-negative: their float bits sort as they do
+            spreadOrder[i] = ((long) Float.floatToIntBits((float) values[i]) << 32) | i;
+        }
+        java.util.Arrays.sort(spreadOrder, 0, n);
+        double target = q * total;
+        double acc = 0;
+        for (int i = 0; i < n; i++) {
+            int idx = (int) spreadOrder[i];
+            acc += weights[idx];
+            if (acc >= target - 1e-12) {
+                return values[idx];
+            }
+        }
+        return values[(int) spreadOrder[n - 1]];
+    }
+
+    private final double[] spreadValues = new double[population.capacity()];
+    private final double[] spreadWeights = new double[population.capacity()];
+    private final double[] spreadAnswers = new double[population.capacity()];
+    private int spreadKeys = -1;
+    private final long[] spreadOrder = new long[population.capacity()];
+    private double spread;
+    private long spreadAt = Long.MIN_VALUE;
+    /** Reports since the spread was computed (none yet: {@link #spreadAt} is {@code Long.MIN_VALUE}). */
+    private int reportsSinceSpread;
 
     /**
      * Whether the key may shape the reference: ok, and its share passing the test against the
@@ -242,7 +376,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
      * anyone's peer, and the reference would stay theirs.
      */
     private static boolean trusted(State s) {
-        return (s.score < KeyPopulation.TRUSTED_BELOW || s.few) && !s.keyNotOk;
+        return (s.trustScore < KeyPopulation.TRUSTED_BELOW || s.few) && !s.keyNotOk;
     }
 
     /**
@@ -311,7 +445,13 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         Decimals.fixed(b, 100.0 * small(s) / filled(s), 0).append("% of last ").append(filled(s));
         Decimals.fixed(b.append(" answers with margin < "), settings.margin(), 2);
         Decimals.fixed(b.append(" vs reference "), 100 * s.reference, 0);
-        return Decimals.fixed(b.append("% (z="), s.z, 1).append(')').toString();
+        Decimals.fixed(b.append("% (z="), s.z, 1).append(')');
+        if (s.widening > 1) {
+            Decimals.fixed(b.append("; the peers differ, so scored from z="), s.widening * settings.zLow(), 1);
+            Decimals.fixed(b.append(" to "), s.widening * settings.zHigh(), 1);
+            Decimals.fixed(b.append(" (x"), s.widening, 2).append(')');
+        }
+        return b.toString();
     }
 
     private static int filled(State s) {
