@@ -121,8 +121,12 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         double score;
         /** The factor {@code z_low} and {@code z_high} were widened by at the last score (see {@link #widening}); 1: not. */
         float widening = 1;
-        /** The score with the widening at most {@link #TRUST_WIDENING}: what decides whether the key is trusted. */
-        double trustScore;
+        /**
+         * Whether the score with the widening at most {@link #TRUST_WIDENING} is under {@link
+         * KeyPopulation#TRUSTED_BELOW}: what the score decides of whether the key is trusted (a
+         * boolean, not the double: it sits in the fields' padding).
+         */
+        boolean trustedScore = true;
         /** Whether the last score was against fewer than {@code min_keys} trusted keys (capped, see {@link #trusted}). */
         boolean few;
         /**
@@ -240,7 +244,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
     private double computeScore(State s, long now) {
         if (filled(s) < settings.minQueries()) {
             s.z = Double.NaN;
-            s.trustScore = 0;
+            s.trustedScore = true;
             return 0;
         }
         double ref = settings.referenceShare();
@@ -253,7 +257,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         if (Double.isNaN(ref)) {
             // no trusted key to compare with: the key's share is kept, not judged
             s.z = Double.NaN;
-            s.trustScore = 0;
+            s.trustedScore = true;
             return 0;
         }
         double p0 = Math.min(0.999, ref + settings.tolerance());
@@ -261,7 +265,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         s.z = (share - p0) / Math.sqrt(p0 * (1 - p0) / filled(s));
         double f = s.few || !Double.isNaN(settings.referenceShare()) ? 1 : widening(p0, now);
         s.widening = (float) f;
-        s.trustScore = zScore(s.z, Math.min(f, TRUST_WIDENING));
+        s.trustedScore = zScore(s.z, Math.min(f, TRUST_WIDENING)) < KeyPopulation.TRUSTED_BELOW;
         double score = zScore(s.z, f);
         return s.few ? Math.min(FEW_MAX_SCORE, score) : score;
     }
@@ -376,7 +380,7 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
      * anyone's peer, and the reference would stay theirs.
      */
     private static boolean trusted(State s) {
-        return (s.trustScore < KeyPopulation.TRUSTED_BELOW || s.few) && !s.keyNotOk;
+        return (s.trustedScore || s.few) && !s.keyNotOk;
     }
 
     /**
