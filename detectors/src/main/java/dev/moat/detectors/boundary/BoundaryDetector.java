@@ -335,32 +335,14 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
         if (n < settings.minKeys()) {
             return 0;
         }
-        double median = weightedQuantile(spreadValues, spreadWeights, n, total, 0.5);
+        double median = KeyPopulation.weightedQuantile(spreadValues, spreadWeights, spreadOrder, n, total, 0.5);
         int window = settings.window();
         for (int i = 0; i < n; i++) {
             spreadValues[i] = Math.abs(spreadValues[i] - median) * Math.sqrt(Math.min(1, spreadAnswers[i] / window));
         }
-        spread = weightedQuantile(spreadValues, spreadWeights, n, total, 0.5) / NORMAL_QUARTILE;
+        spread = KeyPopulation.weightedQuantile(spreadValues, spreadWeights, spreadOrder, n, total, 0.5)
+                / NORMAL_QUARTILE;
         return spread;
-    }
-
-    /** The smallest of values[0..n) (non-negative) whose cumulative weight reaches q of total. */
-    private double weightedQuantile(double[] values, double[] weights, int n, double total, double q) {
-        for (int i = 0; i < n; i++) {
-            // non-negative: their float bits sort as they do
-            spreadOrder[i] = ((long) Float.floatToIntBits((float) values[i]) << 32) | i;
-        }
-        java.util.Arrays.sort(spreadOrder, 0, n);
-        double target = q * total;
-        double acc = 0;
-        for (int i = 0; i < n; i++) {
-            int idx = (int) spreadOrder[i];
-            acc += weights[idx];
-            if (acc >= target - 1e-12) {
-                return values[idx];
-            }
-        }
-        return values[(int) spreadOrder[n - 1]];
     }
 
     private final double[] spreadValues = new double[population.capacity()];

@@ -220,28 +220,35 @@ public final class KeyPopulation {
         reportsSinceCompute = 0;
     }
 
-    /**
-     * The smallest column value whose cumulative weight reaches q of the total (column[0..n) with
-     * weights[0..n)). Sorts (value as float, index) packed in longs: no boxing, float precision is
-     * plenty for a reference.
-     */
+    /** {@link #weightedQuantile(double[], double[], long[], int, double, double)} of column[0..n). */
     private double weightedQuantile(int n, double total, double q) {
+        return weightedQuantile(column, weights, packed, n, total, q);
+    }
+
+    /**
+     * The smallest of values[0..n) whose cumulative weight (weights[0..n), summing to total) reaches q
+     * of the total; order is scratch of at least n. Sorts (value as float, index) packed in longs: no
+     * boxing, and float precision is plenty for a reference. For this population's references and for
+     * the detectors' own weighted statistics over its slots.
+     */
+    public static double weightedQuantile(
+            double[] values, double[] weights, long[] order, int n, double total, double q) {
         for (int i = 0; i < n; i++) {
-            int b = Float.floatToIntBits((float) column[i]);
+            int b = Float.floatToIntBits((float) values[i]);
             b ^= (b >> 31) & 0x7fffffff;
-            packed[i] = ((long) b << 32) | i;
+            order[i] = ((long) b << 32) | i;
         }
-        Arrays.sort(packed, 0, n);
+        Arrays.sort(order, 0, n);
         double target = q * total;
         double acc = 0;
         for (int i = 0; i < n; i++) {
-            int idx = (int) packed[i];
+            int idx = (int) order[i];
             acc += weights[idx];
             if (acc >= target - 1e-12) {
-                return column[idx];
+                return values[idx];
             }
         }
-        return column[(int) packed[n - 1]];
+        return values[(int) order[n - 1]];
     }
 
     /** A free or forgotten slot, else the one with the least weight (the youngest), so old keys stay. */

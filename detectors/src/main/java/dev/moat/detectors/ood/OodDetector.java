@@ -1294,26 +1294,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (n < settings.minKeys()) {
             return 0;
         }
-        spread = weightedQuantile(confidentSide, n, total, SPREAD_QUANTILE);
+        spread = KeyPopulation.weightedQuantile(confidentSide, spreadWeights, spreadOrder, n, total, SPREAD_QUANTILE);
         return spread;
-    }
-
-    /** The weighted q quantile of values[0..n) (non-negative) with {@link #spreadWeights}, summing to total. */
-    private double weightedQuantile(double[] values, int n, double total, double q) {
-        for (int i = 0; i < n; i++) {
-            // non-negative, so the float bits sort as the values
-            spreadOrder[i] = ((long) Float.floatToIntBits((float) values[i]) << 32) | i;
-        }
-        java.util.Arrays.sort(spreadOrder, 0, n);
-        double acc = 0;
-        for (int i = 0; i < n; i++) {
-            int idx = (int) spreadOrder[i];
-            acc += spreadWeights[idx];
-            if (acc >= q * total - 1e-12) {
-                return values[idx];
-            }
-        }
-        return values[(int) spreadOrder[n - 1]];
     }
 
     /**
