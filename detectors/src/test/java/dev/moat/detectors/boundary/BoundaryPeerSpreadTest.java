@@ -72,9 +72,9 @@ class BoundaryPeerSpreadTest {
     /**
      * Twelve honest keys whose hesitant shares differ (2% to 30%, as customers of different classes
      * or cameras of different light do) and one whose data the model reads worst (55%): against the
-     * lenient reference (about 23%) and the tolerance, the 55% key sits 6-7 binomial deviations over
-     * and was flagged; the peers' spread (a MAD of about 10 points where the binomial noise gives 2.5)
-     * widens the thresholds to the cap, 3, and none is flagged, while a prober whose answers all
+     * lenient reference (about 25%) and the tolerance, the 55% key sits 6-7 binomial deviations over
+     * and was flagged; the peers' spread (about 11 points as a deviation, where the unit of the z is
+     * 3.4) widens the thresholds to the cap, 3, and none is flagged, while a prober whose answers all
      * hesitate still is. With {@code max_widening: 1} (the thresholds of before) the 55% key is.
      */
     @Test
