@@ -45,7 +45,9 @@ import java.util.function.Consumer;
  * by {@code store_size} rows of the gateway's traffic (on a quiet gateway, its own rows: a JbDA round
  * of more than 4,096 queries, or 4,096 natural filler rows between rounds; on a busy gateway, a few
  * seconds); (2) steps whose shape the per-key test also misses (noise-like random sizes, see {@link
- * SignSteps}); (3) a child whose class differs from its parent's. Framing: an attacker who sends sign
+ * SignSteps}); (3) a child whose class differs from its parent's; (4) a key's second and later
+ * children of one parent ({@link #creditedBefore}: one row of another key credits a key once; they are
+ * sign steps from one another, {@code prada}'s per-key test). Framing: an attacker who sends sign
  * steps of public images before an honest customer sends the same images makes the customer's rows
  * look like children of the attacker's: the customer is then credited. Needs the exact images (bytes)
  * and order the customer will send; the reason names the attacker's key as parent.
@@ -570,6 +572,17 @@ public final class CrossKeyParents {
         int moveNext;
         /** Rows the repeated-move test found steps (for the reason). */
         long repeated;
+        /**
+         * The ring serials ({@link #serial}) of the parents of the key's last {@value #CREDITED}
+         * counted steps, in the store of width {@link #creditedWidth}; null until the key's first
+         * ({@link #creditedBefore}).
+         */
+        long[] credited;
+
+        int creditedWidth;
+        int creditedNext;
+        /** Steps left uncounted as from a parent the key was credited with before (for the reason). */
+        long sameParents;
 
         KeyRecord(int window) {
             this.steps = new BitWindow(window);
@@ -629,6 +642,66 @@ public final class CrossKeyParents {
 
     /** Steps left uncounted as re-sends of the key's own rows, for probes. */
     private long resends;
+
+    /** Steps left uncounted because the key was credited with one from the same parent ({@link #creditedBefore}). */
+    private long sameParents;
+
+    /** Parents a key remembers having been credited with a step from ({@link #creditedBefore}). */
+    static final int CREDITED = 8;
+
+    /**
+     * The serial (rows stored before it, in the store's life) of the row in {@code slot}: the ring
+     * writes its slots in turn, so the slot's row is the last one written there.
+     */
+    private static long serial(Store st, int slot) {
+        return st.total - 1 - Math.floorMod(st.next - 1 - slot, st.keys.length);
+    }
+
+    /**
+     * Whether the key was credited before with a step from the row in {@code parentSlot} (one of
+     * its last {@value #CREDITED} credited parents): one row of another key credits a key once (issue
+     * 9, session 37). Honest keys were credited over and over from one row near their data: a camera
+     * filming one scene near a thief's child of the same image sent 107 frames, each counted as a step
+     * from that one child (the survey's 50x camera at 3,072 inputs: 163 steps from 4 parents, flagged
+     * at 33,709 rows), and a 50x voltage monitor's windows, each another pattern of equal moves around
+     * a thief's row, 28 from one (flagged at 28,389); a young night camera's frames were 4 steps from
+     * one frame of another camera by its 9th row. A thief's Sybil children have a parent each and are
+     * each counted as before; what a key gets uncounted is a second and later child of one parent
+     * (another step size, or another sign pattern around it, as SPSA's probes are): those are sign
+     * steps from one another, {@code prada}'s per-key test. The key forgets the parent after {@value
+     * #CREDITED} other ones, or when the parent leaves the ring (a later row in its slot has another
+     * serial).
+     */
+    private static boolean creditedBefore(Store st, KeyRecord rec, int parentSlot) {
+        long[] credited = rec.credited;
+        if (credited == null || rec.creditedWidth != st.width) {
+            return false;
+        }
+        long parent = serial(st, parentSlot);
+        for (long c : credited) {
+            if (c == parent) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Remembers that the key was credited with a step from the row in {@code parentSlot}. */
+    private static void credit(Store st, KeyRecord rec, int parentSlot) {
+        if (rec.credited == null || rec.creditedWidth != st.width) {
+            rec.credited = new long[CREDITED];
+            java.util.Arrays.fill(rec.credited, -1L);
+            rec.creditedWidth = st.width;
+            rec.creditedNext = 0;
+        }
+        rec.credited[rec.creditedNext] = serial(st, parentSlot);
+        rec.creditedNext = rec.creditedNext + 1 == CREDITED ? 0 : rec.creditedNext + 1;
+    }
+
+    /** Steps left uncounted because the key was credited with one from the same parent before, for probes. */
+    public long sameParents() {
+        return sameParents;
+    }
 
     /**
      * A step's query is a re-send when one of the key's own stored rows is within its rounding, or
@@ -814,10 +887,19 @@ public final class CrossKeyParents {
                     add(st, c, h, keyId);
                     continue;
                 }
+                if (hit && creditedBefore(st, rec, hitSlot)) {
+                    // the key was credited with a step from this parent before (a camera's frames of
+                    // one scene near it): neither counted again nor diluting, as a re-send
+                    sameParents++;
+                    rec.sameParents++;
+                    add(st, c, h, keyId);
+                    continue;
+                }
                 if (hit) {
                     hits++;
                     rec.hotLeft = HOT_ROWS;
                     rec.lastParent = st.keys[hitSlot];
+                    credit(st, rec, hitSlot);
                 }
                 if (narrow) {
                     // a copy ends the test (as above): it is neither tested nor kept, and the key's last
@@ -882,7 +964,7 @@ public final class CrossKeyParents {
         }
         return String.format(
                 Locale.ROOT,
-                "cross_key: %d of last %d queries with a candidate are sign steps from another key's query%s%s"
+                "cross_key: %d of last %d queries with a candidate are sign steps from another key's query%s%s%s"
                         + " (%d queries seen, need %d steps)",
                 rec.steps.count(),
                 rec.steps.filled(),
@@ -891,6 +973,9 @@ public final class CrossKeyParents {
                         ? ""
                         : " (" + rec.repeated
                                 + " by a move the key repeated, per-feature steps, its own rows as parents too)",
+                rec.sameParents == 0
+                        ? ""
+                        : " (" + rec.sameParents + " more from a parent already counted, not counted again)",
                 rec.rows,
                 settings.minHits());
     }
