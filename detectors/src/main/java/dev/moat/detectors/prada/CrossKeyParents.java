@@ -486,6 +486,9 @@ public final class CrossKeyParents {
 
     /** One input width's ring of rows. */
     private static final class Store {
+        /** Which store this is, of every store this instance made (a width's store made again is another). */
+        final long id;
+
         final int width;
         final int m;
         final int start;
@@ -531,7 +534,8 @@ public final class CrossKeyParents {
         /** Incremented each time the scales change (a key's largest value is in the scales of one epoch). */
         int epoch;
 
-        Store(int width, int m, int start, int stride, int capacity) {
+        Store(long id, int width, int m, int start, int stride, int capacity) {
+            this.id = id;
             this.width = width;
             this.m = m;
             this.start = start;
@@ -574,12 +578,12 @@ public final class CrossKeyParents {
         long repeated;
         /**
          * The ring serials ({@link #serial}) of the parents of the key's last {@value #CREDITED}
-         * counted steps, in the store of width {@link #creditedWidth}; null until the key's first
-         * ({@link #creditedBefore}).
+         * counted steps, in the store {@link #creditedStore} ({@link Store#id}); null until the key's
+         * first ({@link #creditedBefore}).
          */
         long[] credited;
 
-        int creditedWidth;
+        long creditedStore;
         int creditedNext;
         /** Steps left uncounted as from a parent the key was credited with before (for the reason). */
         long sameParents;
@@ -646,6 +650,9 @@ public final class CrossKeyParents {
     /** Steps left uncounted because the key was credited with one from the same parent ({@link #creditedBefore}). */
     private long sameParents;
 
+    /** Stores made so far (each store's {@link Store#id}). */
+    private long storesMade;
+
     /** Parents a key remembers having been credited with a step from ({@link #creditedBefore}). */
     static final int CREDITED = 8;
 
@@ -669,12 +676,13 @@ public final class CrossKeyParents {
      * each counted as before; what a key gets uncounted is a second and later child of one parent
      * (another step size, or another sign pattern around it, as SPSA's probes are): those are sign
      * steps from one another, {@code prada}'s per-key test. The key forgets the parent after {@value
-     * #CREDITED} other ones, or when the parent leaves the ring (a later row in its slot has another
-     * serial).
+     * #CREDITED} other ones, when the parent leaves the ring (a later row in its slot has another
+     * serial), or when its steps are found in another store (another width, or the width's store made
+     * again after it was dropped).
      */
     private static boolean creditedBefore(Store st, KeyRecord rec, int parentSlot) {
         long[] credited = rec.credited;
-        if (credited == null || rec.creditedWidth != st.width) {
+        if (credited == null || rec.creditedStore != st.id) {
             return false;
         }
         long parent = serial(st, parentSlot);
@@ -688,10 +696,10 @@ public final class CrossKeyParents {
 
     /** Remembers that the key was credited with a step from the row in {@code parentSlot}. */
     private static void credit(Store st, KeyRecord rec, int parentSlot) {
-        if (rec.credited == null || rec.creditedWidth != st.width) {
+        if (rec.credited == null || rec.creditedStore != st.id) {
             rec.credited = new long[CREDITED];
             java.util.Arrays.fill(rec.credited, -1L);
-            rec.creditedWidth = st.width;
+            rec.creditedStore = st.id;
             rec.creditedNext = 0;
         }
         rec.credited[rec.creditedNext] = serial(st, parentSlot);
@@ -1080,7 +1088,7 @@ public final class CrossKeyParents {
                 start = sampler.nextInt(width);
                 stride = StepSample.stride(sampler, m, width, start);
             }
-            st = new Store(width, m, start, stride, settings.storeSize());
+            st = new Store(storesMade++, width, m, start, stride, settings.storeSize());
             stores.put(width, st);
             last = st;
         }
