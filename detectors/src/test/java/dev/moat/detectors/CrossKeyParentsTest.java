@@ -725,18 +725,7 @@ class CrossKeyParentsTest {
         assertThat(store.hits()).as("steps counted").isBetween((long) parents * 3 / 4, (long) parents * 5 / 4);
         assertThat(store.sameParents()).as("probes left uncounted").isGreaterThan((long) parents * probes * 3 / 4);
         // every detector, among honest customers: the prober is still flagged
-        Scenario s = new Scenario(ALL, wide::predict);
-        for (int k = 0; k < 12; k++) {
-            s.add(
-                    "honest-" + k,
-                    Scenario.OWN_TENANT,
-                    k % 2 == 0 ? wide.honest(800 + k) : wide.honestNoisy(800 + k),
-                    1_500,
-                    k * 700L,
-                    () -> 2_000);
-        }
-        s.add(null, Scenario.OWN_TENANT, new Scripted(keys, rows), rows.size(), 600_000, () -> 1_000);
-        s.run();
+        Scenario s = scripted(wide, keys, rows);
         System.out.printf(
                 "probes around children, every detector: prober flagged at %s of its rows (%s)%n",
                 s.suspiciousAt.get("sybil-prober"), s.firstFlag.get("sybil-prober"));
@@ -794,6 +783,16 @@ class CrossKeyParentsTest {
                 rows.add(filler.next());
             }
         }
+        Scenario s = scripted(wide, keys, rows);
+        System.out.printf(
+                "four children of each partner row (%s), diluted: flagged at %s of the key's rows (%s)%n",
+                kind, s.suspiciousAt.get("sybil-child"), s.firstFlag.get("sybil-child"));
+        assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
+        assertThat(s.suspiciousAt.get("sybil-child")).as(s.report()).isNotNull().isLessThanOrEqualTo(500L);
+    }
+
+    /** The keyed rows from minute 10, among {@code run}'s 12 honest customers of the wide model, every detector. */
+    static Scenario scripted(Wide wide, List<String> keys, List<double[]> rows) {
         Scenario s = new Scenario(ALL, wide::predict);
         for (int k = 0; k < 12; k++) {
             s.add(
@@ -806,11 +805,7 @@ class CrossKeyParentsTest {
         }
         s.add(null, Scenario.OWN_TENANT, new Scripted(keys, rows), rows.size(), 600_000, () -> 1_000);
         s.run();
-        System.out.printf(
-                "four children of each partner row (%s), diluted: flagged at %s of the key's rows (%s)%n",
-                kind, s.suspiciousAt.get("sybil-child"), s.firstFlag.get("sybil-child"));
-        assertThat(s.suspiciousAt.keySet()).as("honest flagged\n%s", s.report()).noneMatch(k -> k.startsWith("honest"));
-        assertThat(s.suspiciousAt.get("sybil-child")).as(s.report()).isNotNull().isLessThanOrEqualTo(500L);
+        return s;
     }
 
     /** Rows in a fixed order, each sent by its own key. */
