@@ -836,6 +836,47 @@ class CrossKeyParentsTest {
         }
     }
 
+    /**
+     * Regression (session 37): a camera filming one scene near a thief's sign step of the same image
+     * sends frames that are each a step back from the thief's row (the image plus sensor noise, the
+     * child the image plus a step). The survey's 50x camera at 3,072 inputs was credited 107 times
+     * from one such row and flagged; now one row of another key credits a key once. At 784 inputs:
+     * a thief's child of each of 5 images, then a customer's 100 noisy frames (sd 0.2 on 0..16) of
+     * each image; the customer is credited once a thief's row (5 steps), where each of the 346 frames
+     * that passed was counted before. What is left is the framing case: here the thief's rows are
+     * the only other rows, so the customer's searched rows are those 5 and its score is still 1; in
+     * the survey its other searched rows, against other customers' rows, are no steps.
+     */
+    @Test
+    void framesOfOneSceneNearAThiefsChildAreCountedOnce() {
+        Wide wide = new Wide(784);
+        QuerySource natural = wide.honest(5);
+        Random rnd = new UnsharedRandom(23);
+        CrossKeyParents store = new CrossKeyParents(CrossKeyParents.Settings.from(Map.of("sample_seed", 7L)), k -> {});
+        double[][] label = {{0.9, 0.05, 0.05}};
+        int scenes = 5;
+        for (int i = 0; i < scenes; i++) {
+            double[] x = natural.next();
+            double[] child = new double[x.length];
+            for (int j = 0; j < x.length; j++) {
+                child[j] = Math.max(0, Math.min(16, x[j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
+            }
+            store.observe("thief", new double[][] {child}, label);
+            for (int f = 0; f < 100; f++) {
+                double[] frame = new double[x.length];
+                for (int j = 0; j < x.length; j++) {
+                    frame[j] = Math.max(0, Math.min(16, x[j] + 0.2 * rnd.nextGaussian()));
+                }
+                store.observe("camera", new double[][] {frame}, label);
+            }
+        }
+        System.out.printf(
+                "frames near a thief's child: %d steps counted, %d from a parent already counted; %s%n",
+                store.hits(), store.sameParents(), store.reason("camera"));
+        assertThat(store.sameParents()).as("frames taken for steps again").isGreaterThan(300L);
+        assertThat(store.hits()).as("steps counted").isLessThanOrEqualTo(scenes);
+    }
+
     /** {@code x} moved in a Gaussian direction by {@code share} of {@code step}'s length. */
     private static double[] around(double[] x, double[] step, double share, Random rnd) {
         double[] noise = new double[x.length];
