@@ -49,8 +49,9 @@ import java.util.function.Consumer;
  * children of one parent ({@link #creditedBefore}: one row of another key credits a key once; they are
  * sign steps from one another, {@code prada}'s per-key test). Framing: an attacker who sends sign
  * steps of public images before an honest customer sends the same images makes the customer's rows
- * look like children of the attacker's: the customer is then credited. Needs the exact images (bytes)
- * and order the customer will send; the reason names the attacker's key as parent.
+ * look like children of the attacker's: the customer is then credited, once per attacker's row
+ * ({@link #creditedBefore}: a camera's frames of one scene near one such row count once). Needs the
+ * exact images (bytes) and order the customer will send; the reason names the attacker's key as parent.
  *
  * <p>Narrow inputs (every coordinate stored, {@code m == width}): when the coordinates' spreads are
  * of mixed scales (the largest 16 times the median or more: tabular data) rows are stored and
