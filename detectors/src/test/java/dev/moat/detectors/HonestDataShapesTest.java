@@ -1897,7 +1897,7 @@ public class HonestDataShapesTest {
     /** The sensor-counts:128 population, run once for the three tests above. */
     private static synchronized Scenario vibrationMonitors() {
         if (vibrationMonitors == null) {
-            vibrationMonitors = population(shape("sensor-counts:128"));
+            vibrationMonitors = population(shape("sensor-counts:128")).release();
         }
         return vibrationMonitors;
     }
@@ -1910,7 +1910,7 @@ public class HonestDataShapesTest {
      */
     private static synchronized Scenario wideMonitors() {
         if (wideMonitors == null) {
-            wideMonitors = population(shape("sensor-counts:1024"));
+            wideMonitors = population(shape("sensor-counts:1024")).release();
         }
         return wideMonitors;
     }
@@ -2154,7 +2154,7 @@ public class HonestDataShapesTest {
             });
             Scenario s = population(sh);
             print(sh, s);
-            return s;
+            return s.release();
         });
     }
 
