@@ -699,10 +699,9 @@ class CrossKeyParentsTest {
             double[] x = natural.next();
             keys.add("sybil-parent");
             rows.add(x);
-            double[] child = new double[x.length];
+            double[] child = child(x, rnd);
             double[] step = new double[x.length];
             for (int j = 0; j < x.length; j++) {
-                child[j] = Math.max(0, Math.min(16, x[j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
                 step[j] = child[j] - x[j];
             }
             keys.add("sybil-prober");
@@ -857,11 +856,7 @@ class CrossKeyParentsTest {
         int scenes = 5;
         for (int i = 0; i < scenes; i++) {
             double[] x = natural.next();
-            double[] child = new double[x.length];
-            for (int j = 0; j < x.length; j++) {
-                child[j] = Math.max(0, Math.min(16, x[j] + (rnd.nextBoolean() ? 1.6 : -1.6)));
-            }
-            store.observe("thief", new double[][] {child}, label);
+            store.observe("thief", new double[][] {child(x, rnd)}, label);
             for (int f = 0; f < 100; f++) {
                 double[] frame = new double[x.length];
                 for (int j = 0; j < x.length; j++) {
