@@ -5,9 +5,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.config.Protocol;
 import dev.moat.gateway.http.MalformedBodyException;
+import dev.moat.gateway.protocol.internal.JsonBodies;
 import dev.moat.gateway.protocol.internal.NumericArrays;
+import dev.moat.gateway.protocol.internal.TensorBytes;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The Open Inference Protocol (KServe v2, Triton): tensors {@code {"name", "shape", "datatype",
@@ -22,16 +29,25 @@ import java.util.Arrays;
  * other output tensor is removed, because no transform ran on it (a model exporting {@code logits}
  * or {@code labels} beside its probabilities would hand out the raw scores, or the true label of a
  * watermarked answer, and a request's {@code outputs} can reorder the tensors past any positional
- * {@code strip}). A request's own {@code outputs} (which tensors, binary data, Triton's
- * classification extension) is refused as malformed: asked alone, a {@code logits} tensor would
- * be read as the probabilities, and rounding leaves logits nearly whole. Tensors sent as binary data (Triton's
- * {@code binary_data_size} extension) or as strings ({@code BYTES}) count as malformed on
- * inspected routes.
+ * {@code strip}). A request's own {@code outputs} may name only that tensor (the configured one, or
+ * {@code probabilities} / {@code probs}), with no parameter but {@code binary_data}: asked alone, a
+ * {@code logits} tensor would be read as the probabilities, and rounding leaves logits nearly whole;
+ * Triton's classification extension would answer class labels in its place.
+ *
+ * <p>Triton's binary tensor data extension, which its clients use by default, is read as Triton reads
+ * it ({@link #read}): input values as little-endian bytes after a JSON header whose length {@value
+ * #JSON_LENGTH} gives, each input's {@code binary_data_size} of them in turn; the request's ask for a
+ * binary answer is taken out on the way upstream, so the answer is JSON. Tensors of strings ({@code
+ * BYTES}), and inputs in a shared-memory region (no values in the request at all), count as
+ * malformed on inspected routes.
  */
 final class KServeV2Adapter extends JsonAdapter {
 
-    /** A tensor read as rows: {@code rows} slices of {@code width} values each, row-major. */
-    private record Tensor(int rows, int width, double[] data) {}
+    /**
+     * A tensor read as rows: {@code rows} slices of {@code width} values each, row-major; {@code bytes}
+     * of the body's binary part it took (0 for JSON numbers).
+     */
+    private record Tensor(int rows, int width, double[] data, int bytes) {}
 
     /** The configured prediction tensor, or {@code null} for the default rule. */
     private final PredictionOutput output;
@@ -52,37 +68,217 @@ final class KServeV2Adapter extends JsonAdapter {
 
     @Override
     public double[][] inputs(ByteBuf requestBody) throws MalformedBodyException {
-        JsonNode root = object(requestBody);
-        if (root.has("outputs")) {
-            // the client would choose what the policy reads as probabilities: asked alone, a
-            // "logits" tensor is taken for them and its scores pass nearly whole (EdgeBypassIT)
-            throw new MalformedBodyException(
-                    "outputs: a request may not choose the output tensors on this route (the model's"
-                            + " prediction tensor is answered)");
+        return requestRows(object(requestBody), null);
+    }
+
+    /**
+     * Triton's binary tensor data extension: a body that opens with a JSON header of this many bytes,
+     * followed by the binary data of the inputs that give a {@code binary_data_size}, in their order.
+     */
+    public static final String JSON_LENGTH = "Inference-Header-Content-Length";
+
+    /**
+     * A request with its tensors as JSON numbers or as bytes after a JSON header ({@value #JSON_LENGTH}),
+     * read where Triton reads them: the header's first bytes as the JSON, each binary input's bytes in
+     * turn after it, every byte accounted for. A request that asks for its answer as bytes (Triton's
+     * clients do by default: {@code parameters.binary_data_output}, or {@code binary_data} on the output
+     * they name) goes upstream without that ask, so the answer is JSON the policy can transform; the
+     * client gets it as JSON ({@code tritonclient} reads either form).
+     */
+    @Override
+    public Inbound read(ByteBuf body, HttpHeaders headers, ByteBufAllocator alloc) throws MalformedBodyException {
+        List<String> given = headers.getAll(JSON_LENGTH);
+        if (given.size() > 1) {
+            throw new MalformedBodyException(JSON_LENGTH + ": given " + given.size() + " times");
         }
+        int total = body.readableBytes();
+        int jsonLength = given.isEmpty() ? total : jsonLength(given.get(0), total);
+        ByteBuf tail = body.slice(body.readerIndex() + jsonLength, total - jsonLength);
+        ObjectNode root = (ObjectNode) object(body.slice(body.readerIndex(), jsonLength));
+        double[][] rows = requestRows(root, given.isEmpty() ? null : tail);
+        Boolean asBytes = dropBinaryAnswer(root);
+        if (asBytes == null) {
+            return new Inbound(rows, body, false);
+        }
+        ByteBuf out = JsonBodies.write(root, alloc, jsonLength + tail.readableBytes() + 16);
+        if (!given.isEmpty()) {
+            headers.set(JSON_LENGTH, Integer.toString(out.readableBytes()));
+            out.writeBytes(tail);
+        }
+        return new Inbound(rows, out, asBytes);
+    }
+
+    /**
+     * The answer as Triton writes a binary one: the JSON without the output's {@code data}, its size
+     * in bytes in {@code parameters.binary_data_size}, the JSON's length in {@value #JSON_LENGTH}, then
+     * the values little-endian in the output's datatype. Only FP32 and FP64 outputs (what a
+     * prediction tensor is); another datatype's answer stays JSON, which Triton's Python client reads
+     * as well.
+     */
+    @Override
+    public ByteBuf answerAsBytes(ByteBuf answer, HttpHeaders headers, ByteBufAllocator alloc) {
+        JsonNode root;
+        try {
+            root = object(answer);
+        } catch (MalformedBodyException e) {
+            return answer; // not reached: the gateway wrote it
+        }
+        if (!(root.get("outputs") instanceof ArrayNode outputs)) {
+            return answer;
+        }
+        int bytes = 0;
+        for (JsonNode o : outputs) {
+            String datatype = o.path("datatype").asText("");
+            if (!(datatype.equals("FP32") || datatype.equals("FP64"))
+                    || !o.path("data").isArray()) {
+                return answer;
+            }
+            for (JsonNode v : o.get("data")) {
+                if (!v.isNumber()) {
+                    return answer; // not reached: the gateway writes the data flat
+                }
+            }
+            bytes += o.get("data").size() * TensorBytes.elementSize(datatype);
+        }
+        ByteBuf values = alloc.buffer(bytes);
+        for (JsonNode o : outputs) {
+            boolean fp32 = o.get("datatype").asText().equals("FP32");
+            ArrayNode data = (ArrayNode) ((ObjectNode) o).remove("data");
+            for (JsonNode v : data) {
+                if (fp32) {
+                    values.writeFloatLE((float) v.asDouble());
+                } else {
+                    values.writeDoubleLE(v.asDouble());
+                }
+            }
+            ObjectNode parameters =
+                    o.get("parameters") instanceof ObjectNode p ? p : ((ObjectNode) o).putObject("parameters");
+            parameters.put("binary_data_size", data.size() * (fp32 ? 4 : 8));
+        }
+        ByteBuf out = JsonBodies.write(root, alloc, answer.readableBytes());
+        headers.set(JSON_LENGTH, Integer.toString(out.readableBytes()));
+        headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
+        out.writeBytes(values);
+        values.release();
+        return out;
+    }
+
+    /** The header's length of the JSON: a decimal count of at most the body's bytes. */
+    private static int jsonLength(String value, int total) throws MalformedBodyException {
+        String v = value.trim();
+        if (v.isEmpty() || v.length() > 10 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new MalformedBodyException(JSON_LENGTH + ": expected a byte count, got \"" + value + "\"");
+        }
+        long n = Long.parseLong(v);
+        if (n > total) {
+            throw new MalformedBodyException(
+                    JSON_LENGTH + ": " + n + " bytes of JSON, but the body has " + total + " bytes");
+        }
+        return (int) n;
+    }
+
+    /**
+     * Takes the request's asks for a binary answer out of it: {@code parameters.binary_data_output},
+     * and {@code binary_data} on the output it names (which overrides the first, as in Triton).
+     * Whether the answer was asked for in bytes; null when the request had neither field (nothing
+     * taken out). What else the request may ask of the outputs was checked by {@link #requestRows}.
+     */
+    private static Boolean dropBinaryAnswer(ObjectNode root) {
+        Boolean asked = null;
+        if (root.get("parameters") instanceof ObjectNode p && p.has("binary_data_output")) {
+            asked = p.remove("binary_data_output").asBoolean(false);
+        }
+        if (root.get("outputs") instanceof ArrayNode outputs) {
+            for (JsonNode o : outputs) {
+                if (o.get("parameters") instanceof ObjectNode p && p.has("binary_data")) {
+                    asked = p.remove("binary_data").asBoolean(false);
+                }
+            }
+        }
+        return asked;
+    }
+
+    /**
+     * The rows of a request's inputs; {@code binary} the bytes after its JSON header (null: a JSON
+     * body, where no input may point at bytes).
+     */
+    private double[][] requestRows(JsonNode root, ByteBuf binary) throws MalformedBodyException {
+        checkOutputs(root.get("outputs"));
         JsonNode inputs = root.get("inputs");
         if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
             throw new MalformedBodyException("inputs: expected a non-empty array of tensors");
         }
         Tensor[] tensors = new Tensor[inputs.size()];
         int width = 0;
+        int at = 0;
         for (int t = 0; t < tensors.length; t++) {
-            tensors[t] = tensor(inputs.get(t), "inputs[" + t + "]");
+            tensors[t] = tensor(inputs.get(t), "inputs[" + t + "]", binary, at);
+            at += tensors[t].bytes();
             if (tensors[t].rows() != tensors[0].rows()) {
                 throw new MalformedBodyException("inputs[" + t + "].shape: batch size " + tensors[t].rows()
                         + " differs from inputs[0]'s " + tensors[0].rows());
             }
             width = Math.addExact(width, tensors[t].width());
         }
+        if (binary != null && at != binary.readableBytes()) {
+            // every byte is some input's (Triton refuses the rest): bytes no detector read must not reach the model
+            throw new MalformedBodyException((binary.readableBytes() - at) + " bytes after the JSON header belong to no"
+                    + " input (the binary_data_size values add up to " + at + ")");
+        }
         double[][] rows = new double[tensors[0].rows()][width];
         for (int i = 0; i < rows.length; i++) {
-            int at = 0;
+            int col = 0;
             for (Tensor t : tensors) {
-                System.arraycopy(t.data(), i * t.width(), rows[i], at, t.width());
-                at += t.width();
+                System.arraycopy(t.data(), i * t.width(), rows[i], col, t.width());
+                col += t.width();
             }
         }
         return rows;
+    }
+
+    /**
+     * A request's {@code outputs}: absent, or the one tensor this route answers ({@code
+     * prediction_output}, else {@code probabilities} or {@code probs}), asked with nothing but {@code
+     * binary_data}. Asked alone, another tensor ({@code logits}) would be read as the probabilities
+     * and pass nearly whole through rounding; classification and shared-memory parameters would
+     * answer something else than the tensor the policy reads.
+     */
+    private void checkOutputs(JsonNode outputs) throws MalformedBodyException {
+        if (outputs == null) {
+            return;
+        }
+        String allowed = output == null ? "\"probabilities\" or \"probs\"" : "\"" + output.name() + "\"";
+        if (!outputs.isArray() || outputs.size() != 1 || !outputs.get(0).isObject()) {
+            throw new MalformedBodyException("outputs: a request may name one output on this route, " + allowed
+                    + " (the model's prediction tensor is answered)");
+        }
+        JsonNode o = outputs.get(0);
+        String name = o.path("name").isTextual() ? o.get("name").asText() : "";
+        boolean ok = output == null ? name.equals("probabilities") || name.equals("probs") : name.equals(output.name());
+        if (!ok) {
+            // the client would choose what the policy reads as probabilities (EdgeBypassIT)
+            throw new MalformedBodyException("outputs[0].name: a request may not choose the output tensor on this"
+                    + " route (only " + allowed + ", the model's prediction tensor, is answered)");
+        }
+        for (var f = o.fieldNames(); f.hasNext(); ) {
+            String field = f.next();
+            if (!field.equals("name") && !field.equals("parameters")) {
+                throw new MalformedBodyException("outputs[0]." + field + ": not accepted on this route");
+            }
+        }
+        JsonNode p = o.get("parameters");
+        if (p != null) {
+            if (!p.isObject()) {
+                throw new MalformedBodyException("outputs[0].parameters: expected an object");
+            }
+            for (var f = p.fieldNames(); f.hasNext(); ) {
+                String field = f.next();
+                if (!field.equals("binary_data") || !p.get(field).isBoolean()) {
+                    throw new MalformedBodyException("outputs[0].parameters." + field
+                            + ": not accepted on this route (only binary_data, true or false)");
+                }
+            }
+        }
     }
 
     @Override
@@ -122,6 +318,14 @@ final class KServeV2Adapter extends JsonAdapter {
     }
 
     private static Tensor tensor(JsonNode node, String what) throws MalformedBodyException {
+        return tensor(node, what, null, 0);
+    }
+
+    /**
+     * A tensor whose values are JSON numbers ({@code data}), or, in a body with a binary part, bytes
+     * of it from {@code at} ({@code parameters.binary_data_size}; never both).
+     */
+    private static Tensor tensor(JsonNode node, String what, ByteBuf binary, int at) throws MalformedBodyException {
         if (!node.isObject()) {
             throw new MalformedBodyException(what + ": expected a tensor object, got " + NumericArrays.kind(node));
         }
@@ -140,15 +344,44 @@ final class KServeV2Adapter extends JsonAdapter {
             count = Math.min(count * dim.asLong(), Integer.MAX_VALUE + 1L);
             width = d == 0 ? width : Math.min(width * dim.asLong(), Integer.MAX_VALUE + 1L);
         }
+        JsonNode size = node.path("parameters").get("binary_data_size");
         JsonNode data = node.get("data");
+        if (size != null) {
+            if (binary == null) {
+                throw new MalformedBodyException(what + ".parameters.binary_data_size: binary tensor data needs the "
+                        + JSON_LENGTH + " header field");
+            }
+            if (data != null) {
+                throw new MalformedBodyException(what + ": both data and binary_data_size");
+            }
+            String datatype = node.path("datatype").asText("");
+            int element = TensorBytes.elementSize(datatype);
+            if (element < 0) {
+                throw new MalformedBodyException(what + ".datatype: \"" + datatype
+                        + "\" cannot be read as numbers on this route (expected BOOL, INT8-64, UINT8-64, FP16, BF16,"
+                        + " FP32 or FP64)");
+            }
+            long needed = count * element;
+            if (!size.isIntegralNumber() || size.asLong() != needed) {
+                throw new MalformedBodyException(what + ".parameters.binary_data_size: " + size
+                        + " bytes, the shape and " + datatype + " need " + needed);
+            }
+            if (needed > binary.readableBytes() - at) {
+                throw new MalformedBodyException(what + ".parameters.binary_data_size: " + needed + " bytes, but only "
+                        + (binary.readableBytes() - at) + " are left after the JSON header");
+            }
+            double[] values = TensorBytes.decode(binary, binary.readerIndex() + at, datatype, (int) count, what);
+            return new Tensor(shape.get(0).asInt(), (int) width, values, (int) needed);
+        }
         if (data == null || !data.isArray()) {
-            throw new MalformedBodyException(what + ".data: expected an array (binary tensor data is not supported)");
+            throw new MalformedBodyException(
+                    what + ".data: expected an array (or binary_data_size with the " + JSON_LENGTH + " header field)");
         }
         double[] values = NumericArrays.flatten(data, what + ".data");
         if (values.length != count) {
             throw new MalformedBodyException(
                     what + ".data: has " + values.length + " values, the shape needs " + count);
         }
-        return new Tensor(shape.get(0).asInt(), (int) width, values);
+        return new Tensor(shape.get(0).asInt(), (int) width, values, 0);
     }
 }

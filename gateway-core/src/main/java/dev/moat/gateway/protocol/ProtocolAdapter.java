@@ -4,6 +4,7 @@ import dev.moat.config.Protocol;
 import dev.moat.gateway.http.MalformedBodyException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.util.List;
 
 /**
@@ -26,6 +27,40 @@ public interface ProtocolAdapter {
      * @throws MalformedBodyException if the body is not a request of this protocol (the proxy answers 400)
      */
     double[][] inputs(ByteBuf requestBody) throws MalformedBodyException;
+
+    /**
+     * Reads a request once, before it goes upstream: its input rows, and the body to send. By default
+     * the rows of {@link #inputs} and the body itself; an adapter whose protocol frames a body by a
+     * header field, or lets a request ask for answers the policy stage could not read, overrides it.
+     *
+     * @param headers the request's header fields; an override may rewrite the ones that frame the
+     *     body it returns
+     * @return the rows and the body to send: {@code requestBody} itself, or a new buffer the caller
+     *     owns (and then releases {@code requestBody})
+     * @throws MalformedBodyException as {@link #inputs}
+     */
+    default Inbound read(ByteBuf requestBody, HttpHeaders headers, ByteBufAllocator alloc)
+            throws MalformedBodyException {
+        return new Inbound(inputs(requestBody), requestBody, false);
+    }
+
+    /**
+     * What {@link #read} found: the request's input rows, the body that goes upstream, and whether
+     * the client asked for its answer in the protocol's byte form (then {@link #answerAsBytes}
+     * writes it so).
+     */
+    record Inbound(double[][] rows, ByteBuf body, boolean answerAsBytes) {}
+
+    /**
+     * An answer {@link #writeAnswer} wrote, in the protocol's byte form, for a request that asked for
+     * it ({@link Inbound#answerAsBytes}), with the header fields that frame it set on {@code
+     * headers}; {@code answer} itself when the protocol or the answer has no such form.
+     *
+     * @return {@code answer}, or a new buffer from {@code alloc} (then the caller releases {@code answer})
+     */
+    default ByteBuf answerAsBytes(ByteBuf answer, HttpHeaders headers, ByteBufAllocator alloc) {
+        return answer;
+    }
 
     /**
      * How many rows of the tier's bucket the request costs: one per answer it asks for. By default

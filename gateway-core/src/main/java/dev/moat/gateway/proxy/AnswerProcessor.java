@@ -63,6 +63,9 @@ final class AnswerProcessor {
         return route.config().failOpen() ? StreamHandling.PASS : StreamHandling.REFUSE;
     }
 
+    /** Triton's binary tensor data extension: the length of the JSON header that opens a body. */
+    private static final String TRITON_JSON_LENGTH = "Inference-Header-Content-Length";
+
     /** True when the body carries a content coding (gzip, br, ...) other than identity. */
     static boolean encoded(HttpResponse head) {
         String ce = head.headers().get(HttpHeaderNames.CONTENT_ENCODING);
@@ -97,8 +100,15 @@ final class AnswerProcessor {
             }
         }
         try {
-            double[][] rows = adapter.inputs(body);
+            ProtocolAdapter.Inbound in =
+                    adapter.read(body, ex.request().headers(), ex.ctx().alloc());
+            if (in.body() != body) { // rewritten for upstream (an ask for a binary answer taken out)
+                body.release();
+                body = in.body();
+            }
+            double[][] rows = in.rows();
             ex.inputs(rows);
+            ex.answerAsBytes(in.answerAsBytes());
             int asked = adapter.answersAsked(body, rows); // rows, or an LLM's prompts x n
             if (asked > 1 && ex.gateway().sharedLimiter() != null) {
                 chargeRowsShared(ex, asked, body);
@@ -257,7 +267,22 @@ final class AnswerProcessor {
         if (r.body() != body) {
             body.release();
         }
-        return full(head, r.body(), r.outcome() == PolicyStage.Outcome.REWRITTEN);
+        ByteBuf out = r.body();
+        boolean rewritten = r.outcome() == PolicyStage.Outcome.REWRITTEN;
+        if (rewritten) {
+            // the upstream's framing of a body that is no longer its own (answerAsBytes sets it anew)
+            head.headers().remove(TRITON_JSON_LENGTH);
+        }
+        if (rewritten && ex.answerAsBytes()) {
+            // asked for as bytes (Triton's clients do by default): written so once transformed
+            ByteBuf bytes =
+                    route.adapter().answerAsBytes(out, head.headers(), ex.ctx().alloc());
+            if (bytes != out) {
+                out.release();
+                out = bytes;
+            }
+        }
+        return full(head, out, rewritten);
     }
 
     /**

@@ -58,6 +58,7 @@ public final class Exchange implements ChannelFutureListener {
     private Route route;
     private boolean inspecting;
     private double[][] inputs;
+    private boolean answerAsBytes;
     private RateLimiter.Decision rate;
     private LlmTokens tokens;
     private CompositeByteBuf requestBody;
@@ -531,6 +532,15 @@ public final class Exchange implements ChannelFutureListener {
 
     void inputs(double[][] rows) {
         this.inputs = rows;
+    }
+
+    /** Whether the client asked for its answer in the protocol's byte form (Triton's binary outputs). */
+    boolean answerAsBytes() {
+        return answerAsBytes;
+    }
+
+    void answerAsBytes(boolean asked) {
+        this.answerAsBytes = asked;
     }
 
     /** The tier bucket's latest state (for the RateLimit fields). */
