@@ -19,8 +19,9 @@ import io.netty.buffer.ByteBuf;
  * prediction rows may be nested (an 8x8 image is one 64-feature row); a request whose array holds
  * plain numbers is one instance. A {@code signature_name} other than {@code serving_default} is
  * refused as malformed: another signature may answer logits, which the policy would read as
- * probabilities ({@code EdgeBypassIT}). Columnar ({@code "inputs": {"name": ...}}) and {@code b64} inputs
- * are not featurised and count as malformed on inspected routes.
+ * probabilities ({@code EdgeBypassIT}). Named inputs, in the row format ({@code "instances": [{"name":
+ * ...}, ...]}) or the columnar one ({@code "inputs": {"name": ...}}), are read by name in sorted order;
+ * {@code b64} and string inputs are not featurised and count as malformed on inspected routes.
  *
  * <p>A signature with several outputs answers each instance as an object of named outputs
  * ({@code {"predictions": [{"probabilities": [...], "logits": [...]}, ...]}}, columnar
@@ -71,12 +72,106 @@ final class TfServingAdapter extends JsonAdapter {
             throw new MalformedBodyException("body: expected one of \"instances\" or \"inputs\", not both");
         }
         if (instances != null) {
-            return instances(instances, "instances");
+            return instances.isArray()
+                            && !instances.isEmpty()
+                            && instances.get(0).isObject()
+                    ? namedInstances(instances)
+                    : instances(instances, "instances");
         }
         if (inputs != null) {
-            return instances(inputs, "inputs");
+            return inputs.isObject() ? namedColumns(inputs) : instances(inputs, "inputs");
         }
         throw new MalformedBodyException("body: expected \"instances\" or \"inputs\"");
+    }
+
+    /**
+     * The row format with named inputs ({@code {"instances": [{"image": [...], "mask": [...]}, ...]}},
+     * a model with several inputs, or one called by its input's name): each instance an object of the
+     * same names, its row every named value's numbers, the names in sorted order. Sorted, not as sent:
+     * the model reads inputs by name, so a client who reorders the names between requests changes
+     * nothing for the model and must change nothing for the detectors.
+     */
+    private static double[][] namedInstances(JsonNode instances) throws MalformedBodyException {
+        java.util.List<String> names = names(instances.get(0), "instances[0]");
+        double[][] rows = new double[instances.size()][];
+        for (int i = 0; i < rows.length; i++) {
+            JsonNode instance = instances.get(i);
+            String what = "instances[" + i + "]";
+            if (!instance.isObject() || !names(instance, what).equals(names)) {
+                // TF Serving refuses instances with different inputs: the model would read what detectors did not
+                throw new MalformedBodyException(what + ": expected an object of the inputs " + names
+                        + " (every instance names the same inputs)");
+            }
+            rows[i] = concat(instance, names, what);
+        }
+        return rows;
+    }
+
+    /**
+     * The columnar format with named inputs ({@code {"inputs": {"image": [[...], ...], "mask": ...}}}):
+     * when every input is an array of the same length N, N rows, row i every input's i-th element's
+     * numbers (names sorted, as {@link #namedInstances}); otherwise (a scalar input, or inputs whose
+     * first dimensions differ, which TF Serving passes to the model whole) one row of all the numbers.
+     */
+    private static double[][] namedColumns(JsonNode inputs) throws MalformedBodyException {
+        java.util.List<String> names = names(inputs, "inputs");
+        // the common first dimension; 0 when an input has none (a scalar) or they differ
+        int n = inputs.get(names.get(0)).size();
+        for (String name : names) {
+            JsonNode v = inputs.get(name);
+            n = v.isArray() && v.size() == n ? n : 0;
+        }
+        if (n <= 0) {
+            return new double[][] {concat(inputs, names, "inputs")};
+        }
+        double[][] rows = new double[n][];
+        for (int i = 0; i < n; i++) {
+            java.util.ArrayList<double[]> parts = new java.util.ArrayList<>(names.size());
+            for (String name : names) {
+                parts.add(NumericArrays.flatten(inputs.get(name).get(i), "inputs." + name + "[" + i + "]"));
+            }
+            rows[i] = join(parts);
+        }
+        return rows;
+    }
+
+    /** The field names of a non-empty object of inputs, sorted. */
+    private static java.util.List<String> names(JsonNode object, String what) throws MalformedBodyException {
+        if (!object.isObject() || object.isEmpty()) {
+            throw new MalformedBodyException(what + ": expected an object of named inputs");
+        }
+        java.util.ArrayList<String> names = new java.util.ArrayList<>(object.size());
+        object.fieldNames().forEachRemaining(names::add);
+        java.util.Collections.sort(names);
+        return names;
+    }
+
+    /** Every named value's numbers (a {@code b64} object or a string is no number: refused), names in order. */
+    private static double[] concat(JsonNode object, java.util.List<String> names, String what)
+            throws MalformedBodyException {
+        java.util.ArrayList<double[]> parts = new java.util.ArrayList<>(names.size());
+        for (String name : names) {
+            parts.add(NumericArrays.flatten(object.get(name), what + "." + name));
+        }
+        double[] row = join(parts);
+        if (row.length == 0) {
+            throw new MalformedBodyException(what + ": expected at least one number");
+        }
+        return row;
+    }
+
+    private static double[] join(java.util.List<double[]> parts) {
+        int length = 0;
+        for (double[] p : parts) {
+            length = Math.addExact(length, p.length);
+        }
+        double[] row = new double[length];
+        int at = 0;
+        for (double[] p : parts) {
+            System.arraycopy(p, 0, row, at, p.length);
+            at += p.length;
+        }
+        return row;
     }
 
     @Override

@@ -54,7 +54,11 @@ class TfServingAdapterTest extends ProtocolAdapterContract {
                 "{\"instances\": [[1]], \"inputs\": [[1]]}",
                 "{\"instances\": [[1e999]]}",
                 "{\"instances\": [{\"b64\": \"" + CANARY + "\"}]}",
-                "{\"inputs\": {\"x\": [[1]]}}",
+                "{\"inputs\": {\"x\": [[\"" + CANARY + "\"]]}}",
+                "{\"inputs\": {}}",
+                "{\"instances\": [{\"image\": {\"b64\": \"" + CANARY + "\"}}]}",
+                "{\"instances\": [{\"a\": [1]}, {\"b\": [1]}]}",
+                "{\"instances\": [{\"a\": [1]}, [1]]}",
                 "{\"instances\": [[]]}");
     }
 
@@ -98,6 +102,24 @@ class TfServingAdapterTest extends ProtocolAdapterContract {
         }
         json.append("]}");
         assertClose(inputs(json.toString()), x);
+    }
+
+    /**
+     * Named inputs (a model with several inputs, or one called by its input's name) are read by name
+     * in sorted order, in the row format and the columnar one: a client who reorders the names between
+     * requests sends the model the same thing, and the detectors the same rows.
+     */
+    @Test
+    void namedInputsAreReadByNameInSortedOrderAsSentOrReordered() throws Exception {
+        double[][] expected = {{1, 3, 4}, {2, 5, 6}};
+        assertClose(inputs("{\"instances\": [{\"b\": [3, 4], \"a\": 1}, {\"a\": 2, \"b\": [5, 6]}]}"), expected);
+        assertClose(
+                inputs("{\"instances\": [{\"a\": [1], \"b\": [[3], [4]]}, {\"b\": [5, 6], \"a\": [2]}]}"), expected);
+        assertClose(inputs("{\"inputs\": {\"b\": [[3, 4], [5, 6]], \"a\": [1, 2]}}"), expected);
+        assertClose(inputs("{\"inputs\": {\"a\": [[1], [2]], \"b\": [[3, 4], [5, 6]]}}"), expected);
+        // first dimensions that differ (or a scalar input) are no batch: TF Serving passes them whole
+        assertClose(inputs("{\"inputs\": {\"b\": [3, 4, 5], \"a\": [1, 2]}}"), new double[][] {{1, 2, 3, 4, 5}});
+        assertClose(inputs("{\"inputs\": {\"b\": [3, 4], \"a\": 1}}"), new double[][] {{1, 3, 4}});
     }
 
     @Test
