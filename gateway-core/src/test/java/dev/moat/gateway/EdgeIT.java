@@ -47,10 +47,15 @@ class EdgeIT {
                   - {path_prefix: /raw, upstream: scripted}
                   - {path_prefix: /guarded, upstream: scripted_tf, policy: strict}
                   - {path_prefix: /llm, upstream: scripted_llm, policy: llm}
+                  - {path_prefix: /watched, upstream: scripted_tf, policy: watched}
                 policies:
                   strict:
                     outputs:
                       - round: 1
+                  watched:
+                    outputs:
+                      - round: 1
+                    detectors: {volume: {}}
                   llm:
                     llm: {max_top_logprobs: 2}
                 """.replace("SCRIPTED", scripted.url()), upstream.baseUri());
@@ -294,6 +299,20 @@ class EdgeIT {
         RawClient.Response r = send(post("/guarded/sse", ROW));
         assertThat(r.status()).isEqualTo(502);
         assertThat(r.body()).doesNotContain("0.123456789");
+    }
+
+    /**
+     * A model that answers one row for a batch of three: each input row is still a detection event
+     * (with an empty prediction). Before, an answer whose rows did not pair with the request's
+     * reached no detector at all, so such a request was never counted.
+     */
+    @Test
+    void inputRowsAnsweredUnpairedStillCountAsEventsBypass() throws Exception {
+        long before = gw.server.defences().engine().verdict("alice").queries();
+        RawClient.Response r = send(post("/watched/one-row", "{\"instances\": [" + "[1, 2], ".repeat(2) + "[1, 2]]}"));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        gw.server.defences().engine().awaitIdle(java.time.Duration.ofSeconds(5));
+        assertThat(gw.server.defences().engine().verdict("alice").queries()).isEqualTo(before + 3);
     }
 
     // --- (11) status and metadata reads under a policy prefix

@@ -160,6 +160,14 @@ final class ScriptedUpstream implements AutoCloseable {
                 out.write(gz);
                 out.flush();
             }
+            case "one-row" -> {
+                // one prediction row whatever the request held (a model that answers a batch as one)
+                String one = "{\"predictions\": [[0.25, 0.75]]}";
+                write(
+                        out,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + one.length()
+                                + "\r\n\r\n" + one);
+            }
             case "sse", "digits:predict-sse" -> {
                 String events = "data: {\"predictions\": [[0.123456789, 0.876543211]]}\n\n";
                 write(

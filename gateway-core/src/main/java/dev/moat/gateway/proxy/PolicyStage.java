@@ -166,8 +166,11 @@ public final class PolicyStage {
     static final double[] NO_PREDICTION = new double[0];
 
     /**
-     * The predictions the detectors see for one answered request, row for row with {@code inputs}, or
-     * null when rows and answers do not align. An LLM request is one event per prompt whatever its
+     * The predictions the detectors see for one answered request, row for row with {@code inputs}.
+     * When the answer's rows do not pair with the request's (a model that answers one row for a
+     * batch, or a count the adapters read otherwise than the model did), each input row is still an
+     * event, with an empty prediction: before, such a request reached no detector at all, so a
+     * request shaped to be answered unpaired was never counted. An LLM request is one event per prompt whatever its
      * answer: a single prompt's feature row with the first generated token's distribution when the
      * answer carries logprobs, else an empty prediction; each prompt of a batch with an empty
      * prediction (which choice answers which prompt is not read).
@@ -178,7 +181,7 @@ public final class PolicyStage {
                     ? new double[][] {preds.length > 0 ? preds[0].clone() : NO_PREDICTION}
                     : unanswered(inputs.length);
         }
-        return inputs.length == preds.length && preds.length > 0 ? copy(preds) : null;
+        return inputs.length == preds.length && preds.length > 0 ? copy(preds) : unanswered(inputs.length);
     }
 
     /** {@code n} events without a prediction (volume, coverage and the input-side tests still count them). */
