@@ -322,6 +322,42 @@ final class KServeV2Adapter extends JsonAdapter {
     }
 
     /**
+     * A BOOL tensor's JSON data, as Triton takes it: {@code true} and {@code false} (or 1 and 0), nested
+     * to any depth, read as 1 and 0.
+     */
+    private static double[] booleans(JsonNode data, int hint, String what) throws MalformedBodyException {
+        double[] out = new double[Math.max(1, hint)];
+        int n = 0;
+        java.util.ArrayDeque<java.util.Iterator<JsonNode>> stack = new java.util.ArrayDeque<>();
+        stack.push(data.elements());
+        while (!stack.isEmpty()) {
+            java.util.Iterator<JsonNode> it = stack.peek();
+            if (!it.hasNext()) {
+                stack.pop();
+                continue;
+            }
+            JsonNode v = it.next();
+            if (v.isArray()) {
+                stack.push(v.elements());
+                continue;
+            }
+            double d;
+            if (v.isBoolean()) {
+                d = v.booleanValue() ? 1 : 0;
+            } else if (v.isNumber() && (v.doubleValue() == 0 || v.doubleValue() == 1)) {
+                d = v.doubleValue();
+            } else {
+                throw new MalformedBodyException(what + ": expected true or false, got " + NumericArrays.kind(v));
+            }
+            if (n == out.length) {
+                out = Arrays.copyOf(out, n * 2);
+            }
+            out[n++] = d;
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    /**
      * A tensor whose values are JSON numbers ({@code data}), or, in a body with a binary part, bytes
      * of it from {@code at} ({@code parameters.binary_data_size}; never both).
      */
@@ -377,7 +413,9 @@ final class KServeV2Adapter extends JsonAdapter {
             throw new MalformedBodyException(
                     what + ".data: expected an array (or binary_data_size with the " + JSON_LENGTH + " header field)");
         }
-        double[] values = NumericArrays.flatten(data, what + ".data");
+        double[] values = node.path("datatype").asText("").equals("BOOL")
+                ? booleans(data, (int) Math.min(count, data.size() * 64L), what + ".data")
+                : NumericArrays.flatten(data, what + ".data");
         if (values.length != count) {
             throw new MalformedBodyException(
                     what + ".data: has " + values.length + " values, the shape needs " + count);

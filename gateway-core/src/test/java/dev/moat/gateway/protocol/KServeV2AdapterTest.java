@@ -134,6 +134,32 @@ class KServeV2AdapterTest extends ProtocolAdapterContract {
     }
 
     @Test
+    void boolTensorsTakeJsonBooleansAsTritonDoes() throws Exception {
+        var body = direct("{\"inputs\": [{\"name\": \"flags\", \"shape\": [2, 2], \"datatype\": \"BOOL\","
+                + " \"data\": [[true, false], [0, 1]]}, {\"name\": \"x\", \"shape\": [2, 1], \"datatype\": \"FP32\","
+                + " \"data\": [0.5, 2]}]}");
+        try {
+            assertClose(adapter().inputs(body), new double[][] {{1, 0, 0.5}, {0, 1, 2}});
+        } finally {
+            body.release();
+        }
+        // a boolean is no FP32 value, and 2 is no boolean
+        for (String bad : List.of(
+                "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 1], \"datatype\": \"FP32\", \"data\": [true]}]}",
+                "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 1], \"datatype\": \"BOOL\", \"data\": [2]}]}")) {
+            var refused = direct(bad);
+            try {
+                org.assertj.core.api.Assertions.assertThatThrownBy(
+                                () -> adapter().inputs(refused))
+                        .as(bad)
+                        .isInstanceOf(MalformedBodyException.class);
+            } finally {
+                refused.release();
+            }
+        }
+    }
+
+    @Test
     void binaryDataWithoutTheHeaderFieldIsRefusedAndNamesIt() {
         var body = direct(
                 "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 2], \"datatype\": \"FP32\", \"parameters\": {\"binary_data_size\": 8}}]}");
