@@ -15,16 +15,19 @@ import java.util.List;
 
 /**
  * OpenAI's {@code /v1/chat/completions} and {@code /v1/completions} (whole JSON answers; streamed
- * answers pass through {@link OpenAiGuard#roundLogprobsInEvent}).
+ * answers pass through {@link OpenAiGuard#roundLogprobsInEvent}), and {@code /v1/embeddings}.
  *
  * <p>Request: one feature row per request, {@link TextFeatures} of the prompt text (chat: every
  * message's text content, text parts of multi-part contents, one message per line; completions:
- * the prompt string, or the prompts one per line, token-id prompts as their ids in decimal).
+ * the prompt string, or the prompts one per line, token-id prompts as their ids in decimal;
+ * embeddings: the {@code input}, read as a completion's prompt, one row per input of an array).
  *
  * <p>Answer: one row per generated token that carries alternatives, the probabilities
  * {@code exp(logprob)} of its top alternatives in the order given (chat:
  * {@code choices[i].logprobs.content[j].top_logprobs[*].logprob}; completions: the values of
- * {@code choices[i].logprobs.top_logprobs[j]}). No logprobs, no rows. Written back, a row that
+ * {@code choices[i].logprobs.top_logprobs[j]}). No logprobs, no rows; an embeddings answer ({@code
+ * {"object": "list", "data": [{"embedding": [...]}, ...]}}) has none either: its vectors pass as the
+ * model wrote them. Written back, a row that
  * changed becomes {@code ln(p)} with {@code p} clamped to {@code [Double.MIN_NORMAL, 1]}, and the
  * sampled token's own logprob follows its alternative's, so it cannot leak the unaltered value.
  */
@@ -44,21 +47,23 @@ final class OpenAiAdapter extends JsonAdapter {
         StringBuilder text = new StringBuilder();
         if (root.has("messages")) {
             messages(root.get("messages"), text);
-        } else if (root.has("prompt")) {
-            JsonNode prompt = root.get("prompt");
+        } else if (root.has("prompt") || root.has("input")) {
+            // a completion's prompt, or the input an embeddings request embeds (the same shapes)
+            String field = root.has("prompt") ? "prompt" : "input";
+            JsonNode prompt = root.get(field);
             if (prompts(prompt) > 1) {
                 // a batch of prompts is as many detection events, as a batch of rows is elsewhere
                 double[][] rows = new double[prompt.size()][];
                 for (int i = 0; i < rows.length; i++) {
                     text.setLength(0);
-                    promptEntry(prompt.get(i), text);
+                    promptEntry(prompt.get(i), text, field);
                     rows[i] = TextFeatures.of(text);
                 }
                 return rows;
             }
-            prompt(prompt, text);
+            prompt(prompt, text, field);
         } else {
-            throw new MalformedBodyException("body: expected \"messages\" or \"prompt\"");
+            throw new MalformedBodyException("body: expected \"messages\", \"prompt\" or \"input\"");
         }
         return new double[][] {TextFeatures.of(text)};
     }
@@ -77,7 +82,7 @@ final class OpenAiAdapter extends JsonAdapter {
         } catch (MalformedBodyException e) {
             return rows.length; // inputs() read it; cannot happen
         }
-        long prompts = root.has("messages") ? 1 : prompts(root.get("prompt"));
+        long prompts = root.has("messages") ? 1 : prompts(root.has("prompt") ? root.get("prompt") : root.get("input"));
         long n = 1;
         JsonNode nNode = root.get("n");
         if (nNode != null && nNode.isIntegralNumber()) {
@@ -113,8 +118,11 @@ final class OpenAiAdapter extends JsonAdapter {
         }
     }
 
-    /** One entry of a {@code prompt} array (a string, a token id or a token-id array), then a newline. */
-    private static void promptEntry(JsonNode p, StringBuilder text) throws MalformedBodyException {
+    /**
+     * One entry of a {@code prompt} (or embeddings {@code input}) array, named {@code field}: a string,
+     * a token id or a token-id array, then a newline.
+     */
+    private static void promptEntry(JsonNode p, StringBuilder text, String field) throws MalformedBodyException {
         if (p.isTextual()) {
             text.append(p.textValue());
         } else if (p.isIntegralNumber()) {
@@ -122,12 +130,12 @@ final class OpenAiAdapter extends JsonAdapter {
         } else if (p.isArray()) {
             for (JsonNode token : p) {
                 if (!token.isIntegralNumber()) {
-                    throw new MalformedBodyException("prompt: expected strings or token ids");
+                    throw new MalformedBodyException(field + ": expected strings or token ids");
                 }
                 text.append(token.asText()).append(' ');
             }
         } else {
-            throw new MalformedBodyException("prompt: expected strings or token ids");
+            throw new MalformedBodyException(field + ": expected strings or token ids");
         }
         text.append('\n');
     }
@@ -144,15 +152,15 @@ final class OpenAiAdapter extends JsonAdapter {
         return first.isTextual() || first.isArray() ? prompt.size() : 1;
     }
 
-    private static void prompt(JsonNode prompt, StringBuilder text) throws MalformedBodyException {
+    private static void prompt(JsonNode prompt, StringBuilder text, String field) throws MalformedBodyException {
         if (prompt.isTextual()) {
             text.append(prompt.textValue());
         } else if (prompt.isArray() && !prompt.isEmpty()) {
             for (JsonNode p : prompt) {
-                promptEntry(p, text);
+                promptEntry(p, text, field);
             }
         } else {
-            throw new MalformedBodyException("prompt: expected a string or a non-empty array");
+            throw new MalformedBodyException(field + ": expected a string or a non-empty array");
         }
     }
 
@@ -160,6 +168,12 @@ final class OpenAiAdapter extends JsonAdapter {
     public Answer parseAnswer(ByteBuf responseBody) throws MalformedBodyException {
         JsonNode root = object(responseBody);
         JsonNode choices = root.get("choices");
+        if (choices == null
+                && root.path("object").asText("").equals("list")
+                && root.path("data").isArray()) {
+            // an embeddings answer: its vectors are no distribution to transform; each input was an event
+            return new Answer(new double[0][], null, root, List.of(), responseBody.readableBytes());
+        }
         if (choices == null || !choices.isArray()) {
             throw new MalformedBodyException("choices: expected an array");
         }
