@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.moat.detectors.Level;
 import dev.moat.fixtures.Digits;
 import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.JbdaAttacker;
-import dev.moat.fixtures.traffic.QuerySource;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
@@ -116,50 +114,20 @@ class TfServingNamedInputsIT {
             for (int k = 0; k < honest.length; k++) {
                 honest[k] = new HonestClient(950 + k);
             }
-            QuerySource thief = new JbdaAttacker(951);
-            int sent = 0;
-            int blockedAt = -1;
-            for (int round = 0; sent < 1_000 && blockedAt < 0; round++) {
-                for (int k = 0; k < honest.length; k++) {
-                    HttpResponse<String> r = g.post(
-                            "/v1/models/digits:predict", "honest-secret-" + k, named(new double[][] {honest[k].next()
-                            }));
-                    assertThat(r.statusCode())
-                            .as("honest-%d at round %d", k, round)
-                            .isEqualTo(200);
-                }
-                for (int i = 0; i < 10 && blockedAt < 0; i++) {
-                    double[] x = thief.next();
-                    HttpResponse<String> r =
-                            g.post("/v1/models/digits:predict", Gateway.ALICE, named(new double[][] {x}));
-                    sent++;
-                    if (r.statusCode() == 403) {
-                        blockedAt = sent;
-                    } else {
-                        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-                        JsonNode row =
-                                JSON.readTree(r.body()).get("predictions").get(0);
-                        thief.observe(x, JSON.treeToValue(row, double[].class));
-                    }
-                }
-                g.advance(Duration.ofSeconds(1));
-                if (round % 5 == 4) {
-                    g.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
-                }
-            }
+            int blockedAt = ThiefRounds.blockedAt(g, honest, new JbdaAttacker(951), 1_000, (secret, x) -> {
+                HttpResponse<String> r = g.post("/v1/models/digits:predict", secret, named(new double[][] {x}));
+                return new ThiefRounds.Reply(
+                        r.statusCode(),
+                        r.statusCode() == 200
+                                ? JSON.treeToValue(
+                                        JSON.readTree(r.body())
+                                                .get("predictions")
+                                                .get(0),
+                                        double[].class)
+                                : null,
+                        r.body());
+            });
             System.out.printf("jbda naming its input: blocked after %d rows%n", blockedAt);
-            assertThat(blockedAt)
-                    .as(
-                            "blocked within 1,000 rows: %s",
-                            g.server.defences().engine().verdict("alice"))
-                    .isPositive();
-            g.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
-            assertThat(g.server.defences().engine().verdict("alice").queries()).isEqualTo(blockedAt - 1);
-            for (int k = 0; k < honest.length; k++) {
-                assertThat(g.server.defences().engine().verdict("honest-" + k).level())
-                        .as("honest-" + k)
-                        .isEqualTo(Level.OK);
-            }
         }
     }
 }

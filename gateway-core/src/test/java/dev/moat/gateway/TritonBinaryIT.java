@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.moat.detectors.Level;
 import dev.moat.fixtures.Digits;
 import dev.moat.fixtures.DigitsModel;
 import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.JbdaAttacker;
-import dev.moat.fixtures.traffic.QuerySource;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,23 +44,27 @@ class TritonBinaryIT {
 
     static Gateway gw;
 
-    @BeforeAll
-    static void start() throws Exception {
-        gw = Gateway.start(
-                Gateway.common("\"1000000/1m\"", Gateway.keyEntries("honest-", "honest-secret-", 4, null)) + """
+    /** A guarded Triton route, its answers rounded to this many decimals. */
+    static String config(int decimals) {
+        return Gateway.common("\"1000000/1m\"", Gateway.keyEntries("honest-", "honest-secret-", 4, null))
+                + """
                 upstreams:
                   triton: {url: "${UPSTREAM}", protocol: kserve-v2}
                 routes:
                   - {path_prefix: /v2/models/digits, upstream: triton, policy: guarded}
                 policies:
                   guarded:
-                    outputs: [{top_k: 3}, {round: 2}]
+                    outputs: [{top_k: 3}, {round: %d}]
                     detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
                     escalation:
                       - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
                       - {at: 0.95, block: 1h}
-                """,
-                upstream.baseUri());
+                """.formatted(decimals);
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        gw = Gateway.start(config(2), upstream.baseUri());
     }
 
     @AfterAll
@@ -215,75 +217,27 @@ class TritonBinaryIT {
      */
     @Test
     void aJbdaThiefSendingBinaryTensorsIsBlockedAsOneSendingJsonBypass() throws Exception {
-        try (Gateway g = Gateway.start(
-                Gateway.common("\"1000000/1m\"", Gateway.keyEntries("honest-", "honest-secret-", 4, null)) + """
-                upstreams:
-                  triton: {url: "${UPSTREAM}", protocol: kserve-v2}
-                routes:
-                  - {path_prefix: /v2/models/digits, upstream: triton, policy: guarded}
-                policies:
-                  guarded:
-                    outputs: [{top_k: 3}, {round: 3}]
-                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
-                    escalation:
-                      - {at: 0.5, perturb: {reverse_sigmoid: {beta: 1.0, gamma: 0.2}}}
-                      - {at: 0.95, block: 1h}
-                """,
-                upstream.baseUri())) {
+        try (Gateway g = Gateway.start(config(3), upstream.baseUri())) {
             URI infer = g.uri("/v2/models/digits/infer");
             HonestClient[] honest = new HonestClient[4];
             for (int k = 0; k < honest.length; k++) {
                 honest[k] = new HonestClient(900 + k);
             }
-            QuerySource thief = new JbdaAttacker(901);
-            int sent = 0;
-            int blockedAt = -1;
-            for (int round = 0; sent < 1_000 && blockedAt < 0; round++) {
-                for (int k = 0; k < honest.length; k++) {
-                    HttpResponse<byte[]> r = HTTP.send(
-                            tritonRequest(infer, "honest-secret-" + k, new double[][] {honest[k].next()}, null),
-                            HttpResponse.BodyHandlers.ofByteArray());
-                    assertThat(r.statusCode())
-                            .as("honest-%d at round %d", k, round)
-                            .isEqualTo(200);
+            int blockedAt = ThiefRounds.blockedAt(g, honest, new JbdaAttacker(901), 1_000, (secret, x) -> {
+                HttpResponse<byte[]> r = HTTP.send(
+                        tritonRequest(infer, secret, new double[][] {x}, null),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() != 200) {
+                    return new ThiefRounds.Reply(r.statusCode(), null, new String(r.body(), StandardCharsets.UTF_8));
                 }
-                for (int i = 0; i < 10 && blockedAt < 0; i++) {
-                    double[] x = thief.next();
-                    HttpResponse<byte[]> r = HTTP.send(
-                            tritonRequest(infer, Gateway.ALICE, new double[][] {x}, null),
-                            HttpResponse.BodyHandlers.ofByteArray());
-                    sent++;
-                    if (r.statusCode() == 403) {
-                        blockedAt = sent;
-                    } else {
-                        assertThat(r.statusCode()).as(new String(r.body())).isEqualTo(200);
-                        float[] p = binaryOutput(r);
-                        double[] answer = new double[p.length];
-                        for (int c = 0; c < p.length; c++) {
-                            answer[c] = p[c];
-                        }
-                        thief.observe(x, answer);
-                    }
+                float[] p = binaryOutput(r);
+                double[] answer = new double[p.length];
+                for (int c = 0; c < p.length; c++) {
+                    answer[c] = p[c];
                 }
-                g.advance(Duration.ofSeconds(1));
-                if (round % 5 == 4) {
-                    g.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
-                }
-            }
+                return new ThiefRounds.Reply(200, answer, "");
+            });
             System.out.printf("jbda in binary tensors: blocked after %d rows%n", blockedAt);
-            assertThat(blockedAt)
-                    .as(
-                            "blocked within 1,000 rows: %s",
-                            g.server.defences().engine().verdict("alice"))
-                    .isPositive();
-            g.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
-            // every answered row was a detection event (the blocked one never reached the model)
-            assertThat(g.server.defences().engine().verdict("alice").queries()).isEqualTo(blockedAt - 1);
-            for (int k = 0; k < honest.length; k++) {
-                assertThat(g.server.defences().engine().verdict("honest-" + k).level())
-                        .as("honest-" + k)
-                        .isEqualTo(Level.OK);
-            }
         }
     }
 }
