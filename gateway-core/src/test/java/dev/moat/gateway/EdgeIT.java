@@ -302,12 +302,60 @@ class EdgeIT {
     }
 
     /**
+     * A coded request body on a policy route is decoded (gzip, deflate) or refused: another coding
+     * 415 with the codings taken, bytes that are not of their coding 400, and a body that decodes past
+     * {@code max_request_bytes} 413 (a few kilobytes of gzip decode to gigabytes), none of them sent
+     * upstream.
+     */
+    @Test
+    void codedBodiesAreDecodedOrRefusedBeforeTheModelBypass() throws Exception {
+        String json = "{\"instances\": [" + "[" + "1,".repeat(63) + "1]" + "]}";
+        java.io.ByteArrayOutputStream bomb = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(bomb)) {
+            byte[] spaces = new byte[1 << 20];
+            java.util.Arrays.fill(spaces, (byte) ' ');
+            z.write("{\"instances\": ".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            for (int i = 0; i < 5; i++) {
+                z.write(spaces); // 5 MiB of whitespace: over the 4 MiB limit once decoded
+            }
+        }
+        java.io.ByteArrayOutputStream ok = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(ok)) {
+            z.write(json.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        }
+        record Case(String coding, byte[] body, int status) {}
+        for (Case c : java.util.List.of(
+                new Case("gzip", ok.toByteArray(), 200),
+                new Case("br", ok.toByteArray(), 415),
+                new Case("gzip, gzip", ok.toByteArray(), 415),
+                new Case("gzip", json.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 400),
+                new Case("gzip", bomb.toByteArray(), 413))) {
+            try (RawClient raw = new RawClient(gw.server.port())) {
+                String head = "POST /v1/models/digits:predict HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE
+                        + "\r\nContent-Type: application/json\r\nContent-Encoding: " + c.coding()
+                        + "\r\nContent-Length: " + c.body().length + "\r\n\r\n";
+                raw.send(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                raw.send(c.body());
+                RawClient.Response r = raw.readResponse();
+                assertThat(r.status()).as(c.coding() + " -> " + r.body()).isEqualTo(c.status());
+                if (c.status() == 415) {
+                    assertThat(r.header("accept-encoding")).isEqualTo("gzip, deflate");
+                }
+                if (c.status() == 200) {
+                    assertThat(r.body()).as("the policy (round: 1) applied").contains("predictions");
+                }
+            }
+        }
+    }
+
+    /**
      * A model that answers one row for a batch of three: each input row is still a detection event
      * (with an empty prediction). Before, an answer whose rows did not pair with the request's
      * reached no detector at all, so such a request was never counted.
      */
     @Test
     void inputRowsAnsweredUnpairedStillCountAsEventsBypass() throws Exception {
+        gw.server.defences().engine().awaitIdle(java.time.Duration.ofSeconds(5));
         long before = gw.server.defences().engine().verdict("alice").queries();
         RawClient.Response r = send(post("/watched/one-row", "{\"instances\": [" + "[1, 2], ".repeat(2) + "[1, 2]]}"));
         assertThat(r.status()).as(r.body()).isEqualTo(200);

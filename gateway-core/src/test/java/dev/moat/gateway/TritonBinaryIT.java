@@ -210,6 +210,73 @@ class TritonBinaryIT {
     }
 
     /**
+     * Triton's clients compress a request when asked ({@code request_compression_algorithm}): the
+     * gateway reads it decoded and sends it upstream decoded (the detectors and the model read the
+     * same bytes). Before, the coded bytes met the JSON parser: 400 "not valid JSON".
+     */
+    @Test
+    void aCompressedRequestIsReadAndSentDecoded() throws Exception {
+        double[][] rows = {Digits.get().honest().x()[7]};
+        URI infer = gw.uri("/v2/models/digits/infer");
+        HttpRequest plain = tritonRequest(infer, "honest-secret-3", rows, null);
+        HttpResponse<byte[]> expected = HTTP.send(plain, HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(expected.statusCode()).isEqualTo(200);
+        byte[] raw = body(plain);
+        gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5)); // the plain request's event counted first
+        long before = gw.server.defences().engine().verdict("honest-3").queries();
+        for (String coding : new String[] {"gzip", "deflate"}) {
+            java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
+            try (java.io.OutputStream z = coding.equals("gzip")
+                    ? new java.util.zip.GZIPOutputStream(packed)
+                    : new java.util.zip.DeflaterOutputStream(packed)) {
+                z.write(raw);
+            }
+            HttpRequest.Builder b = HttpRequest.newBuilder(infer)
+                    .timeout(Duration.ofSeconds(20))
+                    .header("Authorization", "Bearer honest-secret-3")
+                    .header("Content-Encoding", coding)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(packed.toByteArray()));
+            plain.headers().firstValue(JSON_LENGTH).ifPresent(v -> b.header(JSON_LENGTH, v));
+            HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(r.statusCode()).as(coding + ": " + new String(r.body())).isEqualTo(200);
+            assertThat(binaryOutput(r)).as(coding).containsExactly(binaryOutput(expected));
+        }
+        gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
+        assertThat(gw.server.defences().engine().verdict("honest-3").queries()).isEqualTo(before + 2);
+    }
+
+    /** The bytes a request built by {@link #tritonRequest} carries. */
+    static byte[] body(HttpRequest request) throws Exception {
+        java.util.concurrent.CompletableFuture<byte[]> bytes = new java.util.concurrent.CompletableFuture<>();
+        request.bodyPublisher().orElseThrow().subscribe(new java.util.concurrent.Flow.Subscriber<>() {
+            private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+
+            @Override
+            public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(ByteBuffer item) {
+                byte[] b = new byte[item.remaining()];
+                item.get(b);
+                out.write(b, 0, b.length);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                bytes.completeExceptionally(t);
+            }
+
+            @Override
+            public void onComplete() {
+                bytes.complete(out.toByteArray());
+            }
+        });
+        return bytes.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /**
      * A thief who sends his JbDA queries as Triton's clients do is seen as one who sends JSON: every
      * row reaches the detectors (the key's query count is the rows sent) and he is blocked, while
      * honest keys sending bytes stay ok. Before, the bytes were refused; had they been passed

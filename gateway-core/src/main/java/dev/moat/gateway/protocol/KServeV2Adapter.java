@@ -37,7 +37,8 @@ import java.util.List;
  * <p>Triton's binary tensor data extension, which its clients use by default, is read as Triton reads
  * it ({@link #read}): input values as little-endian bytes after a JSON header whose length {@value
  * #JSON_LENGTH} gives, each input's {@code binary_data_size} of them in turn; the request's ask for a
- * binary answer is taken out on the way upstream, so the answer is JSON. Tensors of strings ({@code
+ * binary answer is taken out on the way upstream, so the answer is JSON the policy transforms, and
+ * the defended answer is written in bytes as asked ({@link #answerAsBytes}). Tensors of strings ({@code
  * BYTES}), and inputs in a shared-memory region (no values in the request at all), count as
  * malformed on inspected routes.
  */
@@ -83,7 +84,7 @@ final class KServeV2Adapter extends JsonAdapter {
      * turn after it, every byte accounted for. A request that asks for its answer as bytes (Triton's
      * clients do by default: {@code parameters.binary_data_output}, or {@code binary_data} on the output
      * they name) goes upstream without that ask, so the answer is JSON the policy can transform; the
-     * client gets it as JSON ({@code tritonclient} reads either form).
+     * defended answer is then written in bytes for the client ({@link #answerAsBytes}).
      */
     @Override
     public Inbound read(ByteBuf body, HttpHeaders headers, ByteBufAllocator alloc) throws MalformedBodyException {
@@ -323,7 +324,7 @@ final class KServeV2Adapter extends JsonAdapter {
 
     /**
      * A BOOL tensor's JSON data, as Triton takes it: {@code true} and {@code false} (or 1 and 0), nested
-     * to any depth, read as 1 and 0.
+     * to any depth, read as 1 and 0; {@code hint} the first capacity (it grows as needed).
      */
     private static double[] booleans(JsonNode data, int hint, String what) throws MalformedBodyException {
         double[] out = new double[Math.max(1, hint)];
@@ -414,7 +415,7 @@ final class KServeV2Adapter extends JsonAdapter {
                     what + ".data: expected an array (or binary_data_size with the " + JSON_LENGTH + " header field)");
         }
         double[] values = node.path("datatype").asText("").equals("BOOL")
-                ? booleans(data, (int) Math.min(count, data.size() * 64L), what + ".data")
+                ? booleans(data, (int) Math.min(count, 1024), what + ".data")
                 : NumericArrays.flatten(data, what + ".data");
         if (values.length != count) {
             throw new MalformedBodyException(

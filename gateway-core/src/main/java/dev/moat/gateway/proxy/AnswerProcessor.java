@@ -82,6 +82,24 @@ final class AnswerProcessor {
         Route route = ex.route();
         CompiledPolicy cp = route.compiled();
         ProtocolAdapter adapter = route.adapter();
+        String coding = ex.request().headers().get(HttpHeaderNames.CONTENT_ENCODING);
+        if (RequestCoding.coded(coding)) {
+            // read, and sent upstream, decoded: the detectors and the model read the same bytes
+            try {
+                ByteBuf decoded = RequestCoding.decode(
+                        coding,
+                        body,
+                        ex.snapshot().config().server().limits().maxRequestBytes(),
+                        ex.ctx().alloc());
+                body.release();
+                body = decoded;
+                ex.request().headers().remove(HttpHeaderNames.CONTENT_ENCODING);
+            } catch (RequestCoding.Refused e) {
+                body.release();
+                ex.failWith(e.problem, e.problem.status().code() == 413 ? "too_large" : "bad_request");
+                return null;
+            }
+        }
         if (cp.llmGuard() != null && adapter.protocol() == Protocol.OPENAI) {
             GuardResult g = cp.llmGuard().checkRequest(body);
             switch (g.kind()) {

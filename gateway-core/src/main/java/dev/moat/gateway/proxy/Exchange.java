@@ -319,6 +319,10 @@ public final class Exchange implements ChannelFutureListener {
         if (p.status().code() == 503) {
             res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         }
+        if (p.status().code() == 415) {
+            // the codings a request body may have (RFC 7694 section 3)
+            res.headers().set(HttpHeaderNames.ACCEPT_ENCODING, RequestCoding.ACCEPTED);
+        }
         if (p.status().code() == 429 && rate != null && admission.key() != null) {
             RateLimitHeaders.write(res.headers(), rate, snap.policyHeader(admission.key()));
             if (tokens != null) {
