@@ -109,12 +109,15 @@ final class KServeV2Adapter extends JsonAdapter {
         return new Inbound(rows, out, asBytes);
     }
 
+    /** The datatypes a prediction tensor is written in as bytes (another stays JSON). */
+    private static final java.util.Set<String> FLOATS = java.util.Set.of("FP64", "FP32", "FP16", "BF16");
+
     /**
      * The answer as Triton writes a binary one: the JSON without the output's {@code data}, its size
      * in bytes in {@code parameters.binary_data_size}, the JSON's length in {@value #JSON_LENGTH}, then
-     * the values little-endian in the output's datatype. Only FP32 and FP64 outputs (what a
-     * prediction tensor is); another datatype's answer stays JSON, which Triton's Python client reads
-     * as well.
+     * the values little-endian in the output's datatype (FP16 and BF16 rounded to nearest, ties to
+     * even, as the model's own conversion would). Only floating-point outputs (what a prediction
+     * tensor is); another datatype's answer stays JSON, which Triton's Python client reads as well.
      */
     @Override
     public ByteBuf answerAsBytes(ByteBuf answer, HttpHeaders headers, ByteBufAllocator alloc) {
@@ -130,8 +133,7 @@ final class KServeV2Adapter extends JsonAdapter {
         int bytes = 0;
         for (JsonNode o : outputs) {
             String datatype = o.path("datatype").asText("");
-            if (!(datatype.equals("FP32") || datatype.equals("FP64"))
-                    || !o.path("data").isArray()) {
+            if (!FLOATS.contains(datatype) || !o.path("data").isArray()) {
                 return answer;
             }
             for (JsonNode v : o.get("data")) {
@@ -143,18 +145,19 @@ final class KServeV2Adapter extends JsonAdapter {
         }
         ByteBuf values = alloc.buffer(bytes);
         for (JsonNode o : outputs) {
-            boolean fp32 = o.get("datatype").asText().equals("FP32");
+            String datatype = o.get("datatype").asText();
             ArrayNode data = (ArrayNode) ((ObjectNode) o).remove("data");
             for (JsonNode v : data) {
-                if (fp32) {
-                    values.writeFloatLE((float) v.asDouble());
-                } else {
-                    values.writeDoubleLE(v.asDouble());
+                switch (datatype) {
+                    case "FP64" -> values.writeDoubleLE(v.asDouble());
+                    case "FP32" -> values.writeFloatLE((float) v.asDouble());
+                    case "FP16" -> values.writeShortLE(TensorBytes.floatToHalf((float) v.asDouble()));
+                    default -> values.writeShortLE(TensorBytes.floatToBfloat16((float) v.asDouble()));
                 }
             }
             ObjectNode parameters =
                     o.get("parameters") instanceof ObjectNode p ? p : ((ObjectNode) o).putObject("parameters");
-            parameters.put("binary_data_size", data.size() * (fp32 ? 4 : 8));
+            parameters.put("binary_data_size", data.size() * TensorBytes.elementSize(datatype));
         }
         ByteBuf out = JsonBodies.write(root, alloc, answer.readableBytes());
         headers.set(JSON_LENGTH, Integer.toString(out.readableBytes()));

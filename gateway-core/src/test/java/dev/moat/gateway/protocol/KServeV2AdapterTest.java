@@ -420,9 +420,24 @@ class KServeV2AdapterTest extends ProtocolAdapterContract {
             written.release();
             out.release();
         }
+        // FP16 as two bytes a value, rounded to nearest (0.1 is 0x2E66 in half precision)
+        ByteBuf halves = Unpooled.copiedBuffer(
+                "{\"outputs\": [{\"name\": \"probabilities\", \"shape\": [1, 2], \"datatype\": \"FP16\", \"data\": [0.1, 0.9]}]}",
+                StandardCharsets.UTF_8);
+        HttpHeaders h16 = new DefaultHttpHeaders();
+        ByteBuf out16 = adapter().answerAsBytes(halves, h16, UnpooledByteBufAllocator.DEFAULT);
+        try {
+            int jsonLength = Integer.parseInt(h16.get(KServeV2Adapter.JSON_LENGTH));
+            assertThat(out16.readableBytes()).isEqualTo(jsonLength + 4);
+            assertThat(out16.getShortLE(jsonLength) & 0xFFFF).isEqualTo(0x2E66);
+            assertThat(out16.getShortLE(jsonLength + 2) & 0xFFFF).isEqualTo(0x3B33); // 0.9
+        } finally {
+            halves.release();
+            out16.release();
+        }
         // an output of another datatype has no byte form here: the answer stays JSON
         ByteBuf ints = Unpooled.copiedBuffer(
-                "{\"outputs\": [{\"name\": \"probabilities\", \"shape\": [1, 2], \"datatype\": \"FP16\", \"data\": [0.5, 0.5]}]}",
+                "{\"outputs\": [{\"name\": \"probabilities\", \"shape\": [1, 2], \"datatype\": \"INT64\", \"data\": [0, 1]}]}",
                 StandardCharsets.UTF_8);
         HttpHeaders none = new DefaultHttpHeaders();
         assertThat(adapter().answerAsBytes(ints, none, UnpooledByteBufAllocator.DEFAULT))

@@ -139,6 +139,55 @@ public final class TensorBytes {
         return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 
+    /**
+     * The IEEE 754 binary16 value nearest {@code f} (ties to even), as bits: what a model server
+     * answering FP16 would have sent. Beyond the largest finite half, infinity; a NaN stays a NaN.
+     */
+    public static short floatToHalf(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int exponent = (bits >>> 23) & 0xFF;
+        int mantissa = bits & 0x7FFFFF;
+        if (exponent == 0xFF) {
+            return (short) (sign | 0x7C00 | (mantissa != 0 ? 0x200 | (mantissa >>> 13) : 0));
+        }
+        int e = exponent - 127 + 15;
+        if (e >= 0x1F) {
+            return (short) (sign | 0x7C00);
+        }
+        int half;
+        int rest;
+        int halfway;
+        if (e <= 0) {
+            if (e < -10) {
+                return (short) sign; // under half the smallest subnormal: zero
+            }
+            // a subnormal half: the mantissa with its leading 1, shifted down to 2^-24 units
+            int m = mantissa | 0x800000;
+            int shift = 14 - e;
+            half = m >>> shift;
+            rest = m & ((1 << shift) - 1);
+            halfway = 1 << (shift - 1);
+        } else {
+            half = (e << 10) | (mantissa >>> 13);
+            rest = mantissa & 0x1FFF;
+            halfway = 0x1000;
+        }
+        if (rest > halfway || (rest == halfway && (half & 1) != 0)) {
+            half++; // a carry into the exponent is right (up to infinity)
+        }
+        return (short) (sign | half);
+    }
+
+    /** The bfloat16 value nearest {@code f} (ties to even), as bits; a NaN stays a NaN. */
+    public static short floatToBfloat16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
     /** An unsigned 64-bit integer as the nearest double (round half to even, as a signed conversion). */
     static double unsignedToDouble(long v) {
         if (v >= 0) {
