@@ -109,20 +109,22 @@ final class TfServingAdapter extends JsonAdapter {
 
     /**
      * The columnar format with named inputs ({@code {"inputs": {"image": [[...], ...], "mask": ...}}}):
-     * when every input is an array of the same length N, N rows, row i every input's i-th element's
-     * numbers (names sorted, as {@link #namedInstances}); otherwise (a scalar input, or inputs whose
-     * first dimensions differ, which TF Serving passes to the model whole) one row of all the numbers.
+     * every input an array of the same length N, read as N rows, row i every input's i-th element's
+     * numbers (names sorted, as {@link #namedInstances}). Inputs whose first dimensions differ, or a
+     * scalar input, are refused: TF Serving passes such tensors to the model whole, so which one is
+     * the batch (how many answers the request buys, how many rows the detectors should see) is the
+     * model's to say; read as one row, a request of N queries beside one scalar cost one token and
+     * made one event.
      */
     private static double[][] namedColumns(JsonNode inputs) throws MalformedBodyException {
         java.util.List<String> names = names(inputs, "inputs");
-        // the common first dimension; 0 when an input has none (a scalar) or they differ
         int n = inputs.get(names.get(0)).size();
         for (String name : names) {
             JsonNode v = inputs.get(name);
-            n = v.isArray() && v.size() == n ? n : 0;
-        }
-        if (n <= 0) {
-            return new double[][] {concat(inputs, names, "inputs")};
+            if (!v.isArray() || v.size() != n || n == 0) {
+                throw new MalformedBodyException("inputs." + name + ": every named input must be an array of the same"
+                        + " non-zero length (the batch) on this route");
+            }
         }
         double[][] rows = new double[n][];
         for (int i = 0; i < n; i++) {

@@ -117,9 +117,30 @@ class TfServingAdapterTest extends ProtocolAdapterContract {
                 inputs("{\"instances\": [{\"a\": [1], \"b\": [[3], [4]]}, {\"b\": [5, 6], \"a\": [2]}]}"), expected);
         assertClose(inputs("{\"inputs\": {\"b\": [[3, 4], [5, 6]], \"a\": [1, 2]}}"), expected);
         assertClose(inputs("{\"inputs\": {\"a\": [[1], [2]], \"b\": [[3, 4], [5, 6]]}}"), expected);
-        // first dimensions that differ (or a scalar input) are no batch: TF Serving passes them whole
-        assertClose(inputs("{\"inputs\": {\"b\": [3, 4, 5], \"a\": [1, 2]}}"), new double[][] {{1, 2, 3, 4, 5}});
-        assertClose(inputs("{\"inputs\": {\"b\": [3, 4], \"a\": 1}}"), new double[][] {{1, 3, 4}});
+    }
+
+    /**
+     * Named columns whose first dimensions differ, or a scalar beside a batch, are refused: read as
+     * one row, a request of many queries beside one scalar input cost one token and made one
+     * detection event while a model whose signature batches the first input answered every query.
+     */
+    @Test
+    void namedColumnsThatDoNotShareABatchAreRefusedBypass() {
+        for (String json : List.of(
+                "{\"inputs\": {\"b\": [3, 4, 5], \"a\": [1, 2]}}",
+                "{\"inputs\": {\"x\": [[1, 2], [3, 4], [5, 6]], \"temperature\": 0.5}}",
+                "{\"inputs\": {\"x\": []}}")) {
+            var body = direct(json);
+            try {
+                org.assertj.core.api.Assertions.assertThatThrownBy(
+                                () -> adapter().inputs(body))
+                        .as(json)
+                        .isInstanceOf(MalformedBodyException.class)
+                        .hasMessageContaining("same non-zero length");
+            } finally {
+                body.release();
+            }
+        }
     }
 
     @Test
