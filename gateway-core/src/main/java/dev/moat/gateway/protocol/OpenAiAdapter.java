@@ -168,9 +168,7 @@ final class OpenAiAdapter extends JsonAdapter {
     public Answer parseAnswer(ByteBuf responseBody) throws MalformedBodyException {
         JsonNode root = object(responseBody);
         JsonNode choices = root.get("choices");
-        if (choices == null
-                && root.path("object").asText("").equals("list")
-                && root.path("data").isArray()) {
+        if (choices == null && embeddings(root)) {
             // an embeddings answer: its vectors are no distribution to transform; each input was an event
             return new Answer(new double[0][], null, root, List.of(), responseBody.readableBytes());
         }
@@ -192,6 +190,40 @@ final class OpenAiAdapter extends JsonAdapter {
             completionRows(logprobs, where, anchors, rows);
         }
         return new Answer(rows.toArray(new double[0][]), null, root, anchors, responseBody.readableBytes());
+    }
+
+    /** Fields an entry of an embeddings answer may have (OpenAI's, and vLLM's and llama.cpp's, which are the same). */
+    private static final java.util.Set<String> EMBEDDING_FIELDS = java.util.Set.of("object", "index", "embedding");
+
+    /**
+     * True for an embeddings answer ({@code {"object": "list", "data": [{"object": "embedding",
+     * "index": i, "embedding": [...] or "base64..."}, ...]}}) and nothing else: the same list shape
+     * answers vLLM's {@code /classify} (class probabilities), {@code /score} and {@code /pooling},
+     * which a route reading them as embeddings would pass untransformed; those stay malformed (the
+     * route fails closed, as it did before embeddings were read).
+     */
+    private static boolean embeddings(JsonNode root) {
+        if (!root.path("object").asText("").equals("list") || !root.path("data").isArray()) {
+            return false;
+        }
+        for (JsonNode entry : root.get("data")) {
+            if (!entry.isObject() || !entry.has("embedding")) {
+                return false;
+            }
+            for (var f = entry.fieldNames(); f.hasNext(); ) {
+                if (!EMBEDDING_FIELDS.contains(f.next())) {
+                    return false;
+                }
+            }
+            if (entry.has("object") && !entry.get("object").asText("").equals("embedding")) {
+                return false;
+            }
+            JsonNode e = entry.get("embedding");
+            if (!(e.isArray() || e.isTextual())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void chatRows(JsonNode content, String where, List<Row> anchors, List<double[]> rows)

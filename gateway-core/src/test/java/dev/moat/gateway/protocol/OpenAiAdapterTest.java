@@ -202,4 +202,27 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
             body.release();
         }
     }
+
+    /**
+     * An embeddings answer passes with no rows to transform; the same list shape carrying anything
+     * else (vLLM's {@code /classify} probabilities, {@code /score}, {@code /pooling}) is malformed, so a
+     * route that serves those fails closed instead of passing class probabilities untransformed.
+     */
+    @Test
+    void embeddingsAnswersPassButOtherListsOfTheSameShapeFailClosedBypass() throws Exception {
+        Answer a = parse("{\"object\": \"list\", \"data\": [{\"object\": \"embedding\", \"index\": 0,"
+                + " \"embedding\": [0.1, -0.2]}, {\"index\": 1, \"embedding\": \"AAAA\"}], \"model\": \"m\","
+                + " \"usage\": {\"prompt_tokens\": 3, \"total_tokens\": 3}}");
+        assertThat(a.predictions()).isEmpty();
+        for (String json : List.of(
+                "{\"object\": \"list\", \"data\": [{\"index\": 0, \"label\": \"spam\", \"probs\": [0.9, 0.1],"
+                        + " \"num_classes\": 2}]}",
+                "{\"object\": \"list\", \"data\": [{\"index\": 0, \"object\": \"score\", \"score\": 0.73}]}",
+                "{\"object\": \"list\", \"data\": [{\"index\": 0, \"object\": \"pooling\", \"data\": [0.1]}]}",
+                "{\"object\": \"list\", \"data\": [{\"index\": 0, \"embedding\": [0.1], \"probs\": [0.9, 0.1]}]}")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse(json))
+                    .as(json)
+                    .isInstanceOf(MalformedBodyException.class);
+        }
+    }
 }
