@@ -33,6 +33,22 @@ abstract class JsonAdapter implements ProtocolAdapter {
     }
 
     /**
+     * The document of a parsed (not streamed) answer as {@link #writeAnswer} would write it: the same
+     * checks, {@code predictions} put in place, {@code strip} applied; for an adapter that writes the
+     * tree in another form.
+     */
+    final JsonNode written(Answer answer, double[][] predictions, List<String> strip) {
+        NumericArrays.requireFits(answer.predictions(), predictions);
+        if (answer.isStreamed()) {
+            throw new IllegalStateException(getClass().getSimpleName() + " writes streamed answers as JSON only");
+        }
+        answer.claimWrite();
+        put(answer, predictions);
+        JsonBodies.strip(answer.document(), strip);
+        return answer.document();
+    }
+
+    /**
      * The tree of a streamed answer ({@link Answer#isStreamed}): the document the tree path would
      * have parsed, as far as writing goes (its number leaves are all overwritten by {@link #put}).
      * Only adapters that stream answers override this.

@@ -38,7 +38,7 @@ import java.util.List;
  * it ({@link #read}): input values as little-endian bytes after a JSON header whose length {@value
  * #JSON_LENGTH} gives, each input's {@code binary_data_size} of them in turn; the request's ask for a
  * binary answer is taken out on the way upstream, so the answer is JSON the policy transforms, and
- * the defended answer is written in bytes as asked ({@link #answerAsBytes}). Tensors of strings ({@code
+ * the defended answer is written in bytes as asked ({@link #writeAnswerAsBytes}). Tensors of strings ({@code
  * BYTES}), and inputs in a shared-memory region (no values in the request at all), count as
  * malformed on inspected routes.
  */
@@ -84,11 +84,12 @@ final class KServeV2Adapter extends JsonAdapter {
      * turn after it, every byte accounted for. A request that asks for its answer as bytes (Triton's
      * clients do by default: {@code parameters.binary_data_output}, or {@code binary_data} on the output
      * they name) goes upstream without that ask, so the answer is JSON the policy can transform; the
-     * defended answer is then written in bytes for the client ({@link #answerAsBytes}).
+     * defended answer is then written in bytes for the client ({@link #writeAnswerAsBytes}).
      */
     @Override
     public Inbound read(ByteBuf body, HttpHeaders headers, ByteBufAllocator alloc) throws MalformedBodyException {
-        List<String> given = headers.getAll(JSON_LENGTH);
+        // a look-up a request, a list only when the field is there (the JSON bodies' common case has none)
+        List<String> given = headers.contains(JSON_LENGTH) ? headers.getAll(JSON_LENGTH) : List.of();
         if (given.size() > 1) {
             throw new MalformedBodyException(JSON_LENGTH + ": given " + given.size() + " times");
         }
@@ -120,31 +121,15 @@ final class KServeV2Adapter extends JsonAdapter {
      * tensor is); another datatype's answer stays JSON, which Triton's Python client reads as well.
      */
     @Override
-    public ByteBuf answerAsBytes(ByteBuf answer, HttpHeaders headers, ByteBufAllocator alloc) {
-        JsonNode root;
-        try {
-            root = object(answer);
-        } catch (MalformedBodyException e) {
-            return answer; // not reached: the gateway wrote it
-        }
-        if (!(root.get("outputs") instanceof ArrayNode outputs)) {
-            return answer;
-        }
-        int bytes = 0;
-        for (JsonNode o : outputs) {
-            String datatype = o.path("datatype").asText("");
-            if (!FLOATS.contains(datatype) || !o.path("data").isArray()) {
-                return answer;
-            }
-            for (JsonNode v : o.get("data")) {
-                if (!v.isNumber()) {
-                    return answer; // not reached: the gateway writes the data flat
-                }
-            }
-            bytes += o.get("data").size() * TensorBytes.elementSize(datatype);
+    public ByteBuf writeAnswerAsBytes(
+            Answer answer, double[][] predictions, List<String> strip, ByteBufAllocator alloc, HttpHeaders headers) {
+        JsonNode root = written(answer, predictions, strip);
+        int bytes = binarySize(root);
+        if (bytes < 0) {
+            return JsonBodies.write(root, alloc, answer.sourceBytes() + 64);
         }
         ByteBuf values = alloc.buffer(bytes);
-        for (JsonNode o : outputs) {
+        for (JsonNode o : root.get("outputs")) {
             String datatype = o.get("datatype").asText();
             ArrayNode data = (ArrayNode) ((ObjectNode) o).remove("data");
             for (JsonNode v : data) {
@@ -159,12 +144,42 @@ final class KServeV2Adapter extends JsonAdapter {
                     o.get("parameters") instanceof ObjectNode p ? p : ((ObjectNode) o).putObject("parameters");
             parameters.put("binary_data_size", data.size() * TensorBytes.elementSize(datatype));
         }
-        ByteBuf out = JsonBodies.write(root, alloc, answer.readableBytes());
+        ByteBuf out;
+        try {
+            out = JsonBodies.write(root, alloc, 256);
+        } catch (RuntimeException e) {
+            values.release();
+            throw e;
+        }
         headers.set(JSON_LENGTH, Integer.toString(out.readableBytes()));
         headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
         out.writeBytes(values);
         values.release();
         return out;
+    }
+
+    /**
+     * The bytes the outputs' values take in their datatypes, or -1 when an output has no byte form
+     * here (not a floating-point tensor, or data that is not flat numbers; then the answer stays JSON).
+     */
+    private static int binarySize(JsonNode root) {
+        if (!(root.get("outputs") instanceof ArrayNode outputs)) {
+            return -1;
+        }
+        int bytes = 0;
+        for (JsonNode o : outputs) {
+            String datatype = o.path("datatype").asText("");
+            if (!FLOATS.contains(datatype) || !o.path("data").isArray()) {
+                return -1;
+            }
+            for (JsonNode v : o.get("data")) {
+                if (!v.isNumber()) {
+                    return -1; // not reached: put writes the data flat
+                }
+            }
+            bytes += o.get("data").size() * TensorBytes.elementSize(datatype);
+        }
+        return bytes;
     }
 
     /** The header's length of the JSON: a decimal count of at most the body's bytes. */
@@ -326,42 +341,6 @@ final class KServeV2Adapter extends JsonAdapter {
     }
 
     /**
-     * A BOOL tensor's JSON data, as Triton takes it: {@code true} and {@code false} (or 1 and 0), nested
-     * to any depth, read as 1 and 0; {@code hint} the first capacity (it grows as needed).
-     */
-    private static double[] booleans(JsonNode data, int hint, String what) throws MalformedBodyException {
-        double[] out = new double[Math.max(1, hint)];
-        int n = 0;
-        java.util.ArrayDeque<java.util.Iterator<JsonNode>> stack = new java.util.ArrayDeque<>();
-        stack.push(data.elements());
-        while (!stack.isEmpty()) {
-            java.util.Iterator<JsonNode> it = stack.peek();
-            if (!it.hasNext()) {
-                stack.pop();
-                continue;
-            }
-            JsonNode v = it.next();
-            if (v.isArray()) {
-                stack.push(v.elements());
-                continue;
-            }
-            double d;
-            if (v.isBoolean()) {
-                d = v.booleanValue() ? 1 : 0;
-            } else if (v.isNumber() && (v.doubleValue() == 0 || v.doubleValue() == 1)) {
-                d = v.doubleValue();
-            } else {
-                throw new MalformedBodyException(what + ": expected true or false, got " + NumericArrays.kind(v));
-            }
-            if (n == out.length) {
-                out = Arrays.copyOf(out, n * 2);
-            }
-            out[n++] = d;
-        }
-        return Arrays.copyOf(out, n);
-    }
-
-    /**
      * A tensor whose values are JSON numbers ({@code data}), or, in a body with a binary part, bytes
      * of it from {@code at} ({@code parameters.binary_data_size}; never both).
      */
@@ -418,7 +397,7 @@ final class KServeV2Adapter extends JsonAdapter {
                     what + ".data: expected an array (or binary_data_size with the " + JSON_LENGTH + " header field)");
         }
         double[] values = node.path("datatype").asText("").equals("BOOL")
-                ? booleans(data, (int) Math.min(count, 1024), what + ".data")
+                ? NumericArrays.flattenBooleans(data, what + ".data")
                 : NumericArrays.flatten(data, what + ".data");
         if (values.length != count) {
             throw new MalformedBodyException(

@@ -46,20 +46,19 @@ public interface ProtocolAdapter {
 
     /**
      * What {@link #read} found: the request's input rows, the body that goes upstream, and whether
-     * the client asked for its answer in the protocol's byte form (then {@link #answerAsBytes}
+     * the client asked for its answer in the protocol's byte form (then {@link #writeAnswerAsBytes}
      * writes it so).
      */
     record Inbound(double[][] rows, ByteBuf body, boolean answerAsBytes) {}
 
     /**
-     * An answer {@link #writeAnswer} wrote, in the protocol's byte form, for a request that asked for
+     * {@link #writeAnswer}, in the protocol's byte form when it has one, for a request that asked for
      * it ({@link Inbound#answerAsBytes}), with the header fields that frame it set on {@code
-     * headers}; {@code answer} itself when the protocol or the answer has no such form.
-     *
-     * @return {@code answer}, or a new buffer from {@code alloc} (then the caller releases {@code answer})
+     * headers}; by default (no byte form) the JSON {@link #writeAnswer} writes, {@code headers} left alone.
      */
-    default ByteBuf answerAsBytes(ByteBuf answer, HttpHeaders headers, ByteBufAllocator alloc) {
-        return answer;
+    default ByteBuf writeAnswerAsBytes(
+            Answer answer, double[][] predictions, List<String> strip, ByteBufAllocator alloc, HttpHeaders headers) {
+        return writeAnswer(answer, predictions, strip, alloc);
     }
 
     /**

@@ -14,9 +14,11 @@ import dev.moat.gateway.runtime.CompiledPolicy;
 import dev.moat.gateway.runtime.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import java.time.Instant;
@@ -253,6 +255,8 @@ final class AnswerProcessor {
         CompiledPolicy cp = route.compiled();
         ApiKey key = ex.admission().key();
         Defences defences = ex.gateway().defences();
+        // asked for as bytes (Triton's clients do by default): the fields that frame the byte form
+        HttpHeaders framing = ex.answerAsBytes() ? new DefaultHttpHeaders() : null;
         PolicyStage.Result r = PolicyStage.answer(
                 route.adapter(),
                 cp,
@@ -265,7 +269,8 @@ final class AnswerProcessor {
                 key.tenant(),
                 Instant.now(),
                 ThreadLocalRandom.current(),
-                ex.ctx().alloc());
+                ex.ctx().alloc(),
+                framing);
         boolean scored = r.detectorRows() == null || defences.observe(key, route, ex.inputs(), r.detectorRows());
         for (String action : r.actions()) {
             metrics.action(action);
@@ -285,22 +290,15 @@ final class AnswerProcessor {
         if (r.body() != body) {
             body.release();
         }
-        ByteBuf out = r.body();
         boolean rewritten = r.outcome() == PolicyStage.Outcome.REWRITTEN;
         if (rewritten) {
-            // the upstream's framing of a body that is no longer its own (answerAsBytes sets it anew)
+            // the upstream's framing of a body that is no longer its own; a byte form sets it anew
             head.headers().remove(TRITON_JSON_LENGTH);
-        }
-        if (rewritten && ex.answerAsBytes()) {
-            // asked for as bytes (Triton's clients do by default): written so once transformed
-            ByteBuf bytes =
-                    route.adapter().answerAsBytes(out, head.headers(), ex.ctx().alloc());
-            if (bytes != out) {
-                out.release();
-                out = bytes;
+            if (framing != null) {
+                head.headers().setAll(framing); // each field replaced (Content-Type), not added beside it
             }
         }
-        return full(head, out, rewritten);
+        return full(head, r.body(), rewritten);
     }
 
     /**

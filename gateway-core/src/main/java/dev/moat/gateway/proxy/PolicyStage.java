@@ -10,6 +10,7 @@ import dev.moat.policies.escalation.Decision;
 import dev.moat.policies.runtime.PolicyRuntime;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,12 +69,35 @@ public final class PolicyStage {
             Instant now,
             RandomGenerator random,
             ByteBufAllocator alloc) {
+        return answer(
+                adapter, policy, detect, failOpen, answer, inputs, decision, keyId, tenant, now, random, alloc, null);
+    }
+
+    /**
+     * {@link #answer}, the answer written in the protocol's byte form when {@code asBytes} is given
+     * (the client asked for it): the header fields that frame it are set there
+     * ({@link ProtocolAdapter#writeAnswerAsBytes}); null: JSON.
+     */
+    public static Result answer(
+            ProtocolAdapter adapter,
+            CompiledPolicy policy,
+            boolean detect,
+            boolean failOpen,
+            ByteBuf answer,
+            double[][] inputs,
+            Decision decision,
+            String keyId,
+            String tenant,
+            Instant now,
+            RandomGenerator random,
+            ByteBufAllocator alloc,
+            HttpHeaders asBytes) {
         ArrayList<String> actions = new ArrayList<>(4);
         double[][][] observed = new double[1][][];
         try {
             ByteBuf out = transform(
                     adapter, policy, detect, answer, inputs, decision, keyId, tenant, now, random, alloc, actions,
-                    observed);
+                    observed, asBytes);
             return new Result(Outcome.REWRITTEN, out, observed[0], actions, null);
         } catch (MalformedBodyException | IllegalArgumentException e) {
             if (failOpen) {
@@ -103,7 +127,8 @@ public final class PolicyStage {
             RandomGenerator random,
             ByteBufAllocator alloc,
             ArrayList<String> actions,
-            double[][][] observed)
+            double[][][] observed,
+            HttpHeaders asBytes)
             throws MalformedBodyException {
         PolicyRuntime policy = cp.runtime();
         Answer answer = adapter.parseAnswer(body);
@@ -150,7 +175,9 @@ public final class PolicyStage {
                 actions.add(action);
             }
         }
-        return adapter.writeAnswer(answer, preds, strip(policy, decision), alloc);
+        return asBytes == null
+                ? adapter.writeAnswer(answer, preds, strip(policy, decision), alloc)
+                : adapter.writeAnswerAsBytes(answer, preds, strip(policy, decision), alloc, asBytes);
     }
 
     private static List<String> strip(PolicyRuntime policy, Decision decision) {

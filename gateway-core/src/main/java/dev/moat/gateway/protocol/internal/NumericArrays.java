@@ -35,12 +35,27 @@ public final class NumericArrays {
      */
     public static double[] flatten(JsonNode node, String what) throws MalformedBodyException {
         Builder b = new Builder(node.isArray() ? node.size() : 1);
-        collect(node, b, what);
+        collect(node, b, what, false);
         return b.toArray();
     }
 
-    private static void collect(JsonNode node, Builder out, String what) throws MalformedBodyException {
-        if (node.isNumber()) {
+    /**
+     * {@link #flatten} of a BOOL tensor, as Triton takes its JSON data: {@code true} and {@code false}
+     * (read as 1 and 0) or the numbers 0 and 1.
+     */
+    public static double[] flattenBooleans(JsonNode node, String what) throws MalformedBodyException {
+        Builder b = new Builder(node.isArray() ? node.size() : 1);
+        collect(node, b, what, true);
+        return b.toArray();
+    }
+
+    private static void collect(JsonNode node, Builder out, String what, boolean booleans)
+            throws MalformedBodyException {
+        if (booleans && node.isBoolean()) {
+            out.add(node.booleanValue() ? 1 : 0);
+        } else if (booleans && node.isNumber() && node.doubleValue() != 0 && node.doubleValue() != 1) {
+            throw new MalformedBodyException(what + ": expected true or false, got " + node.asText());
+        } else if (node.isNumber()) {
             double v = node.doubleValue();
             if (!Double.isFinite(v)) {
                 throw new MalformedBodyException(what + ": number out of range");
@@ -49,7 +64,7 @@ public final class NumericArrays {
         } else if (node.isArray()) {
             // Depth is bounded by the parser (JsonBodies.MAX_DEPTH), so recursion is safe.
             for (JsonNode e : node) {
-                collect(e, out, what);
+                collect(e, out, what, booleans);
             }
         } else {
             throw new MalformedBodyException(what + ": expected numbers, got " + kind(node));
