@@ -73,18 +73,14 @@ import java.util.function.Consumer;
  * score is the share of searched rows that were steps, so sampling does not bias it. What it leaves
  * open: old, cold keys that each send a few steps (detectors/README: "Aged, cold keys").
  *
- * <p>Cost per searched row: a walk of the class's band of rows sorted by norm, stopped by the norm gap; a
- * bound per row from its contiguous record; a full squared distance, lowest bound first, abandoned
- * every 16 coordinates once past the third-nearest. Cost per stored row (every row): one pass over
- * the sampled coordinates to load them (with their min, max and whether all are whole), one to
- * quantise them and build the band record from the codes, and an append to the class's unsorted
- * tail; a ring eviction marks its record in place. The tail and the marks are merged into the sorted
- * part when the tail is full (or more than a tail's rows are marked), each record moving at most
- * once; a search walks the tail beside the sorted part, in the order a merge would give, and skips
- * the marked rows: about 12 records moved per row stored, against 41-46 when a merge came before
- * every search of the class and about 415 for a sorted insert and a removal per row ({@code
- * CrossKeyCostTest}). No allocation once the ring,
- * the class arrays and the key's record exist. Not thread-safe: one
+ * <p>Cost per searched row: one pass over the class's contiguous band records, a bound per row
+ * from its sketch; a full squared distance for the lowest bounds and then for the rows whose bound
+ * is under the third-nearest distance, lowest bound first, abandoned every 16 coordinates once
+ * past the third-nearest. Cost per stored row (every row): one pass over the sampled coordinates
+ * to load them (with their min, max and whether all are whole), one to quantise them and build the
+ * band record from the codes, and an append to the class's band; a ring eviction moves the band's
+ * last record into its place: at most 2 records written per row stored ({@code CrossKeyCostTest}).
+ * No allocation once the ring, the class arrays and the key's record exist. Not thread-safe: one
  * instance per engine, used by the worker that owns it.
  */
 public final class CrossKeyParents {
@@ -105,10 +101,10 @@ public final class CrossKeyParents {
     /** Coordinates per row in the lower-bound sketch. */
     static final int SKETCH = 16;
     /**
-     * Bytes a slot takes besides its coded row: its band record and the band's copy of its norm, slot
-     * and merge target, its norm, class and key hash, the offset and step, the key reference.
+     * Bytes a slot takes besides its coded row: its band record, slot and key hash in the band, its
+     * place in the band, class, the offset and step, the key reference, the search's bound and slot.
      */
-    static final int SLOT_BYTES = 4 * (SKETCH + 2) + 4 + 4 + 4 + 4 * 3 + 8 + 8;
+    static final int SLOT_BYTES = 4 * (SKETCH + 1) + 4 + 4 + 4 + 4 * 3 + 8 + 8;
 
     /**
      * Other-key rows tested per searched row, nearest first (the first that is a sign step ends it):
@@ -229,259 +225,75 @@ public final class CrossKeyParents {
         }
     }
 
-    /** Floats per band record: the row's norm, the norm of what its sketch leaves out, the sketch. */
-    static final int BREC = SKETCH + 2;
+    /** Floats per band record: the norm of what the row's sketch leaves out, then the sketch. */
+    static final int BREC = SKETCH + 1;
 
     /**
-     * One predicted class's rows, sorted by norm (over the sample, as stored), each with its bound
-     * record in one contiguous array: a search walks outward from the query's norm and stops where
-     * the norm gap alone exceeds the distance to beat (|‖a‖ - ‖b‖| <= ‖a - b‖), so it touches a band
-     * of the class, not the class, and reads the records it touches in order (no pointer chase). A
-     * record's bound is the sketch distance plus the gap between the norms of what the sketches leave
-     * out (the sketch is a projection on orthonormal directions, so Pythagoras splits the distance).
+     * One predicted class's rows and their bound records, in no order: a search bounds every row of
+     * the class in one pass (a row's bound is the sketch distance plus the gap between the norms of
+     * what the sketches leave out: the sketch is a projection on orthonormal directions, so
+     * Pythagoras splits the distance) and compares in full only the rows whose bound can beat the
+     * distance to beat. The records are held by column (an array for each of the {@value #BREC}
+     * floats of a record), so the pass is {@value #BREC} loops that C2 vectorises: each reads a
+     * column and the bounds at one index (a column at an offset into one shared array is not
+     * vectorised by Java 17's C2, which cannot rule out that the two arrays overlap: 10 times slower).
+     * An insert appends; an eviction moves the last row into the hole ({@link Store#bandAt} finds
+     * it). Until session 40 the rows were kept sorted by norm and a search walked outward from the
+     * query's norm, stopping where the norm gap alone ruled out the rest: on images of 784 or 3,072
+     * inputs the norms of a class's rows are so alike that the walk went over 60% of the class
+     * anyway, at about 40 ns a row (two cursors, a sorted part and an unsorted tail merged into it),
+     * and keeping the order cost about 12 records moved per row stored ({@code CrossKeyCostTest}).
      */
     private static final class Band {
-        /**
-         * Rows a band takes unsorted before they are merged into the sorted part: an insert appends,
-         * and the merge (one per {@value #TAIL} inserts, or once more than {@value #TAIL} rows were
-         * evicted; a search walks the tail beside the sorted part) moves the sorted part once, not once per row (a sorted insert and a ring eviction each moved
-         * half the class's array, about 15 KB, per row stored).
-         */
-        static final int TAIL = 32;
-
-        float[] recs = new float[16 * BREC];
-        /**
-         * Each row's norm again, packed (4 bytes a row, not a record's 72): the merge's pass over the
-         * sorted part, the binary searches and the walk's gaps read these, not the records.
-         */
-        float[] norms = new float[16];
+        /** Record float j of the row at position i at {@code cols[j][i]}. */
+        float[][] cols = new float[BREC][16];
 
         int[] slots = new int[16];
         /** The key hash of each row, in band order (the search skips the key's own rows without a look-up). */
         int[] hashes = new int[16];
 
-        /** Rows in the sorted part, the evicted ones (slot -1, left in place until the merge) included. */
         int n;
-
-        int dead;
-        /** The tail's arrays grow to {@value #TAIL} (a model of many classes keeps small bands small). */
-        float[] tailRecs = new float[4 * BREC];
-
-        int[] tailSlots = new int[4];
-        int[] tailHashes = new int[4];
-        int[] order = new int[4];
-        /** The tail's norms in {@link #order} (ascending), for the search's walk beside the sorted part. */
-        float[] tailNorms = new float[4];
-        /** Where each tail row (in norm order) goes in a merge. */
-        int[] tailDest = new int[4];
-
-        int tail;
-        /** Tail rows already in {@link #order} (those after it are placed by {@link #sortTail}). */
-        int sorted;
-        /** Records written by merges since the start (cost accounting). */
+        /** Records written by inserts and evictions since the start (cost accounting). */
         long moved;
 
-        /** The first position whose norm is at least v. */
-        int lowerBound(float v) {
-            int lo = 0;
-            int hi = n;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (norms[mid] < v) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
+        void insert(float[] rec, int slot, int hash, int[] bandAt) {
+            if (n == slots.length) {
+                resize(n * 2);
             }
-            return lo;
+            for (int j = 0; j < BREC; j++) {
+                cols[j][n] = rec[j];
+            }
+            slots[n] = slot;
+            hashes[n] = hash;
+            bandAt[slot] = n;
+            n++;
+            moved++;
         }
 
-        void insert(float[] rec, int slot, int hash) {
-            if (tail == TAIL) {
-                merge();
-            } else if (tail == tailSlots.length) {
-                int cap = tail * 2;
-                tailRecs = java.util.Arrays.copyOf(tailRecs, cap * BREC);
-                tailSlots = java.util.Arrays.copyOf(tailSlots, cap);
-                tailHashes = java.util.Arrays.copyOf(tailHashes, cap);
-                order = java.util.Arrays.copyOf(order, cap);
-                tailNorms = java.util.Arrays.copyOf(tailNorms, cap);
-                tailDest = new int[cap];
-            }
-            System.arraycopy(rec, 0, tailRecs, tail * BREC, BREC);
-            tailSlots[tail] = slot;
-            tailHashes[tail] = hash;
-            tail++;
-        }
-
-        void remove(float norm, int slot) {
-            // an evicted row keeps its norm in place, so the sorted part stays sorted for this search
-            for (int at = lowerBound(norm); at < n && norms[at] == norm; at++) {
-                if (slots[at] == slot) {
-                    slots[at] = -1;
-                    dead++;
-                    return;
+        /** Removes the row at position at, the last row taking its place. */
+        void remove(int at, int[] bandAt) {
+            int last = --n;
+            if (at != last) {
+                for (int j = 0; j < BREC; j++) {
+                    cols[j][at] = cols[j][last];
                 }
-            }
-            for (int t = 0; t < tail; t++) {
-                if (tailSlots[t] == slot) {
-                    // order kept: among equal norms the newer row comes first, as a sorted insert put it
-                    int after = tail - t - 1;
-                    System.arraycopy(tailRecs, (t + 1) * BREC, tailRecs, t * BREC, after * BREC);
-                    System.arraycopy(tailSlots, t + 1, tailSlots, t, after);
-                    System.arraycopy(tailHashes, t + 1, tailHashes, t, after);
-                    tail--;
-                    // the tail rows after it moved down: their order is placed again from scratch
-                    sorted = 0;
-                    return;
-                }
-            }
-        }
-
-        /**
-         * The tail by norm into {@link #order} and {@link #tailNorms}, the newer (later) row first
-         * among equal norms: an insertion sort of <= {@value #TAIL}, of the rows added since the last
-         * call only (the rows before them are in order already).
-         */
-        void sortTail() {
-            for (int t = sorted; t < tail; t++) {
-                float v = tailRecs[t * BREC];
-                int k = t;
-                while (k > 0 && tailNorms[k - 1] >= v) {
-                    order[k] = order[k - 1];
-                    tailNorms[k] = tailNorms[k - 1];
-                    k--;
-                }
-                order[k] = t;
-                tailNorms[k] = v;
-            }
-            sorted = tail;
-        }
-
-        /** The first position of the sorted tail whose norm is at least v ({@link #sortTail} first). */
-        int tailLowerBound(float v) {
-            int lo = 0;
-            int hi = tail;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (tailNorms[mid] < v) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            return lo;
-        }
-
-        /** Scratch for {@link #merge}: each sorted row's position after it. */
-        int[] dest = new int[16];
-
-        /**
-         * Drops the evicted rows and merges the tail into the sorted part. The order is the one
-         * sorted inserts one at a time made (by norm; among equal norms the newer row first), so a
-         * search walks the same rows in the same order as before the tail existed. Each row moves at
-         * most once, and only if rows were evicted or inserted before it but not both as often: the
-         * rows bound left first (front to back), then those bound right (back to front); a row's
-         * target is free by then because targets keep the rows' order.
-         */
-        void merge() {
-            if (tail == 0 && dead == 0) {
-                return;
-            }
-            sortTail();
-            int size = n - dead + tail;
-            int cap = slots.length;
-            while (cap < Math.max(n, size)) {
-                cap *= 2;
-            }
-            if (cap != slots.length) {
-                recs = java.util.Arrays.copyOf(recs, cap * BREC);
-                norms = java.util.Arrays.copyOf(norms, cap);
-                slots = java.util.Arrays.copyOf(slots, cap);
-                hashes = java.util.Arrays.copyOf(hashes, cap);
-            }
-            if (dest.length < n) {
-                dest = new int[slots.length];
-            }
-            // where each live sorted row goes: after the tail rows of no larger norm, less the evicted before it
-            int before = 0;
-            int live = 0;
-            boolean right = false;
-            for (int r = 0; r < n; r++) {
-                if (slots[r] < 0) {
-                    dest[r] = -1;
-                    continue;
-                }
-                float v = norms[r];
-                while (before < tail && tailRecs[order[before] * BREC] <= v) {
-                    tailDest[before] = live + before;
-                    before++;
-                }
-                dest[r] = live++ + before;
-                right |= dest[r] > r;
-            }
-            for (; before < tail; before++) {
-                tailDest[before] = live + before;
-            }
-            // runs of rows with one shift move in one copy (overlapping copies are safe)
-            for (int r = 0; r < n; ) {
-                int d = dest[r];
-                if (d < 0 || d >= r) {
-                    r++;
-                    continue;
-                }
-                int e = r + 1;
-                while (e < n && dest[e] >= 0 && dest[e] - e == d - r) {
-                    e++;
-                }
-                moveRows(r, d, e - r);
-                r = e;
-            }
-            if (right) {
-                for (int r = n - 1; r >= 0; ) {
-                    int d = dest[r];
-                    if (d <= r) {
-                        r--;
-                        continue;
-                    }
-                    int b = r - 1;
-                    while (b >= 0 && dest[b] >= 0 && dest[b] - b == d - r) {
-                        b--;
-                    }
-                    moveRows(b + 1, dest[b + 1], r - b);
-                    r = b;
-                }
-            }
-            // the tail rows into the places left
-            for (int k = 0; k < tail; k++) {
-                int t = order[k];
-                int w = tailDest[k];
-                System.arraycopy(tailRecs, t * BREC, recs, w * BREC, BREC);
-                norms[w] = tailRecs[t * BREC];
-                slots[w] = tailSlots[t];
-                hashes[w] = tailHashes[t];
+                slots[at] = slots[last];
+                hashes[at] = hashes[last];
+                bandAt[slots[at]] = at;
                 moved++;
             }
-            n = size;
-            dead = 0;
-            tail = 0;
-            sorted = 0;
             if (slots.length > 64 && n < slots.length / 4) {
                 // a class that faded (traffic moved to other classes) gives its room back
-                recs = java.util.Arrays.copyOf(recs, slots.length / 2 * BREC);
-                norms = java.util.Arrays.copyOf(norms, slots.length / 2);
-                hashes = java.util.Arrays.copyOf(hashes, slots.length / 2);
-                slots = java.util.Arrays.copyOf(slots, slots.length / 2);
-                dest = new int[slots.length];
+                resize(slots.length / 2);
             }
         }
 
-        private void moveRows(int from, int to, int count) {
-            System.arraycopy(recs, from * BREC, recs, to * BREC, count * BREC);
-            System.arraycopy(norms, from, norms, to, count);
-            System.arraycopy(slots, from, slots, to, count);
-            System.arraycopy(hashes, from, hashes, to, count);
-            moved += count;
+        private void resize(int cap) {
+            for (int j = 0; j < BREC; j++) {
+                cols[j] = java.util.Arrays.copyOf(cols[j], cap);
+            }
+            slots = java.util.Arrays.copyOf(slots, cap);
+            hashes = java.util.Arrays.copyOf(hashes, cap);
         }
     }
 
@@ -495,8 +307,8 @@ public final class CrossKeyParents {
         final int start;
         final int stride;
         final byte[] rows;
-        /** Per slot, the row's norm (to find it in its class's band when it leaves the ring). */
-        final float[] norms;
+        /** Per slot, the row's position in its class's band (to take it out when it leaves the ring). */
+        final int[] bandAt;
 
         final int[] classes;
         final float[] offsets;
@@ -542,7 +354,7 @@ public final class CrossKeyParents {
             this.start = start;
             this.stride = stride;
             this.rows = new byte[capacity * ByteRows.stride(m)];
-            this.norms = new float[capacity];
+            this.bandAt = new int[capacity];
             this.classes = new int[capacity];
             this.offsets = new float[capacity];
             this.steps = new float[capacity];
@@ -728,9 +540,9 @@ public final class CrossKeyParents {
      * length ({@code hitDist}, squared): the key sent it before, and the step was counted then. Not
      * PRADA's eighth of the step: a ball that wide around each counted child would let a thief probe
      * it freely (finite differences for a gradient, each probe still a step from the other key's
-     * parent), and the customers who re-send send the same bytes. Walks the class's band for the key's
-     * own rows only, from a distance to beat of the tolerance, so most rows are ruled out by their
-     * norm. Leaves the candidates overwritten (the test runs after them).
+     * parent), and the customers who re-send send the same bytes. Searches the class's band for the
+     * key's own rows only, from a distance to beat of the tolerance, so most rows are ruled out by
+     * their bound. Leaves the candidates overwritten (the test runs after them).
      */
     private boolean resent(Store st, int c, int keyHash, String keyId, float hitDist) {
         // the query as the store would hold it: each coordinate within half its row's step
@@ -1027,7 +839,7 @@ public final class CrossKeyParents {
         return tested;
     }
 
-    /** Rows of the query's class band looked at (their norm gap did not rule them out) since the start. */
+    /** Rows of the query's class band bounded by their sketch since the start. */
     public long banded() {
         return banded;
     }
@@ -1162,137 +974,123 @@ public final class CrossKeyParents {
     /**
      * The nearest {@value #CANDIDATES} stored rows of class c sent by other keys, not identical to
      * the query (the same public image sent by two customers is no step), into {@link #candSlots},
-     * nearest first; returns how many. The class's band is walked outward from the query's norm, the
-     * nearer norm first, until the norm gap alone rules out beating the last candidate; a row in the
-     * band is bounded by its sketch, and only then compared over every coordinate (abandoned every 16
-     * coordinates once past the last candidate).
+     * nearest first (among rows at one distance, the newer first); returns how many. Every row of
+     * the class is bounded by its sketch in one pass; the {@code want} lowest bounds are compared in
+     * full first, which sets the distance to beat, and then only the rows whose bound is under it
+     * (compared lowest bound first, abandoned every 16 coordinates once past the last candidate).
      */
     private int candidates(Store st, int c, int keyHash) {
-        if (c >= st.bands.length || st.bands[c] == null) {
+        if (c >= st.bands.length || st.bands[c] == null || st.bands[c].n == 0) {
             return 0;
         }
         Band band = st.bands[c];
-        // the tail is not merged for a search (a merge per search moved about 40 records per row
-        // stored): the walk takes its rows beside the sorted part's, in the order a merge would give
-        // them; evicted rows are skipped in place, and merged away once they are more than a tail
-        if (band.dead > Band.TAIL) {
-            band.merge();
+        int n = band.n;
+        if (bounds.length < n) {
+            bounds = new float[band.slots.length];
         }
-        if (band.n - band.dead + band.tail == 0) {
-            return 0;
-        }
-        band.sortTail();
-        int[] hashes = band.hashes;
-        int[] slots = band.slots;
         float[] qr = xRec;
         record(x, st.m, qr);
-        float qn = qr[0];
-        float qResid = qr[1];
+        float[][] cols = band.cols;
+        int[] hashes = band.hashes;
+        int[] slots = band.slots;
+        float[] bs = bounds;
+        // every row's bound, one record float at a time over the rows (loops C2 vectorises), a little
+        // under the float one, so rounding never rules out a true candidate
+        float q = qr[0];
+        float[] col = cols[0];
+        for (int i = 0; i < n; i++) {
+            float d = q - col[i];
+            bs[i] = d * d;
+        }
+        for (int j = 1; j < BREC; j++) {
+            q = qr[j];
+            col = cols[j];
+            for (int i = 0; i < n; i++) {
+                float d = q - col[i];
+                bs[i] += d * d;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            bs[i] *= 0.999f;
+        }
+        banded += n;
+        sketched += n;
+        // the want lowest bounds of the rows the search may take (not the key's own, or only them; a
+        // look at the key only for a row whose bound is low enough, a few a search), the newer row first
+        // among equal ones (identical rows have equal bounds, and the newest of them is the one a key's
+        // reason names): compared in full first, they set the distance to beat, which then rules out
+        // most of the rest by their bound alone
+        boolean own = !skipOwn;
+        boolean others = !onlyOwn;
         found = 0;
-        // the squared distance to beat: the last candidate's once there are enough
         worst = searchLimit;
         pending = 0;
-        float[] recs = band.recs;
-        float[] norms = band.norms;
-        float[] tailRecs = band.tailRecs;
-        float[] tailNorms = band.tailNorms;
-        int[] order = band.order;
-        int n = band.n;
-        int tail = band.tail;
-        // two cursors a side, one in the sorted part (s) and one in the sorted tail (t): the merged
-        // array puts a tail row before a sorted row of equal norm (the newer first), so walking down
-        // the sorted row comes first, walking up the tail row
-        // worst as bits for the bound test below (+inf until there are enough candidates)
-        int worstBits = Float.floatToRawIntBits(worst);
-        int worstNaN = 0;
-        int sHi = band.lowerBound(qn);
-        int sLo = sHi - 1;
-        int tHi = band.tailLowerBound(qn);
-        int tLo = tHi - 1;
-        while (sLo >= 0 || tLo >= 0 || sHi < n || tHi < tail) {
-            boolean haveLo = sLo >= 0 || tLo >= 0;
-            boolean loTail = sLo < 0 || (tLo >= 0 && tailNorms[tLo] > norms[sLo]);
-            float loNorm = haveLo ? (loTail ? tailNorms[tLo] : norms[sLo]) : 0;
-            boolean haveHi = sHi < n || tHi < tail;
-            boolean hiTail = sHi >= n || (tHi < tail && tailNorms[tHi] <= norms[sHi]);
-            float hiNorm = haveHi ? (hiTail ? tailNorms[tHi] : norms[sHi]) : 0;
-            float gap;
-            boolean fromTail;
-            int at;
-            if (!haveHi || (haveLo && qn - loNorm <= hiNorm - qn)) {
-                gap = qn - loNorm;
-                fromTail = loTail;
-                at = loTail ? tLo-- : sLo--;
-            } else {
-                gap = hiNorm - qn;
-                fromTail = hiTail;
-                at = hiTail ? tHi++ : sHi++;
-            }
-            // a bound a little under the float one, so rounding never rules out a true candidate
-            if (gap * gap * 0.999f >= worst) {
-                break;
-            }
-            float[] from;
-            int rb;
-            int slot;
-            if (fromTail) {
-                int t = order[at];
-                if (band.tailHashes[t] == keyHash ? skipOwn : onlyOwn) {
-                    continue;
+        int w = want;
+        int[] top = topAt;
+        // the bound a row must be under (or equal to, and newer) to be among the lowest; +inf while
+        // fewer than want are (a NaN bound is never among them, and is compared below)
+        float cut = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            float b = bs[i];
+            if (b <= cut) {
+                int slot = slots[i];
+                boolean take = hashes[i] == keyHash ? own : others;
+                if (take && (pending < w || lower(st, b, slot, cut, pendingAt[w - 1]))) {
+                    int p = pending < w ? pending++ : w - 1;
+                    while (p > 0 && lower(st, b, slot, pendingBound[p - 1], pendingAt[p - 1])) {
+                        pendingBound[p] = pendingBound[p - 1];
+                        pendingAt[p] = pendingAt[p - 1];
+                        top[p] = top[p - 1];
+                        p--;
+                    }
+                    pendingBound[p] = b;
+                    pendingAt[p] = slot;
+                    top[p] = i;
+                    cut = pending < w ? Float.POSITIVE_INFINITY : pendingBound[w - 1];
                 }
-                from = tailRecs;
-                rb = t * BREC + 2;
-                slot = band.tailSlots[t];
-            } else {
-                slot = slots[at];
-                // an evicted row, left in place until the next merge
-                if (slot < 0 || (hashes[at] == keyHash ? skipOwn : onlyOwn)) {
-                    continue;
+            }
+        }
+        int first = pending;
+        compare(st);
+        // the rest whose bound is not ruled out (kept unless bound >= worst: a NaN bound is kept, and
+        // every bound while worst is NaN) and which the search may take, not compared above
+        for (int i = 0; i < n; i++) {
+            float b = bs[i];
+            if (!(b >= worst) && (hashes[i] == keyHash ? own : others) && !among(top, first, i)) {
+                pendingBound[pending] = b;
+                pendingAt[pending++] = slots[i];
+                if (pending == PENDING) {
+                    compare(st);
                 }
-                from = recs;
-                rb = at * BREC + 2;
-            }
-            banded++;
-            float r = qResid - from[rb - 1];
-            float l0 = r * r;
-            float l1 = 0;
-            float l2 = 0;
-            float l3 = 0;
-            for (int j = 0; j < SKETCH; j += 4) {
-                float d0 = qr[2 + j] - from[rb + j];
-                float d1 = qr[3 + j] - from[rb + j + 1];
-                float d2 = qr[4 + j] - from[rb + j + 2];
-                float d3 = qr[5 + j] - from[rb + j + 3];
-                l0 += d0 * d0;
-                l1 += d1 * d1;
-                l2 += d2 * d2;
-                l3 += d3 * d3;
-            }
-            sketched++;
-            float bound = ((l0 + l1) + (l2 + l3)) * 0.999f;
-            // kept unless bound >= worst, on ints (whether a row's bound beats the distance to beat
-            // is a coin flip, and C2 compiled the float comparison to a branch): bound is +0 or more,
-            // or NaN, which a float comparison never ranks as >= anything; so is worst (NaN: keep all)
-            int boundBits = Float.floatToRawIntBits(bound);
-            int keep =
-                    SignSteps.greater(worstBits, boundBits) | (0x7F800000 - (boundBits & 0x7FFFFFFF)) >>> 31 | worstNaN;
-            pendingBound[pending] = bound;
-            pendingAt[pending] = slot;
-            pending += keep;
-            if (pending == PENDING) {
-                compare(st);
-                worstBits = Float.floatToRawIntBits(worst);
-                worstNaN = worst != worst ? 1 : 0;
             }
         }
         compare(st);
         return found;
     }
 
+    /** Whether a row (its bound and slot) comes before another in the search's order: lower bound, then newer. */
+    private static boolean lower(Store st, float b, int slot, float otherB, int otherSlot) {
+        return b < otherB || (b == otherB && serial(st, slot) > serial(st, otherSlot));
+    }
+
+    private static boolean among(int[] a, int n, int v) {
+        for (int i = 0; i < n; i++) {
+            if (a[i] == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Each row's bound in the last search, in band order. */
+    private float[] bounds = new float[0];
+    /** Where in {@link #bounds} each of the lowest bounds is, while they are chosen. */
+    private final int[] topAt = new int[NARROW_CANDIDATES];
+
     /**
-     * Rows found in the band are compared in full in batches of {@value #PENDING}, lowest sketch
-     * bound first, so the nearest rows set the distance to beat early and most of the rest are
-     * ruled out by their bound alone.
+     * Rows whose bound is under the distance to beat are compared in full in batches of {@value
+     * #PENDING}, lowest bound first, so the nearest rows set the distance to beat early and most of
+     * the rest are ruled out by their bound alone.
      */
     static final int PENDING = 64;
 
@@ -1320,7 +1118,7 @@ public final class CrossKeyParents {
             float lowest = pb[0];
             for (int i = 1; i < n; i++) {
                 float b = pb[i];
-                if (b < lowest) {
+                if (b < lowest || (b == lowest && serial(st, pa[i]) > serial(st, pa[low]))) {
                     lowest = b;
                     low = i;
                 }
@@ -1362,8 +1160,8 @@ public final class CrossKeyParents {
     }
 
     /**
-     * The band record of v[0..m) into out[0..{@value #BREC}): its norm, the norm of what the sketch
-     * leaves out, and the sketch: block sums over {@value #SKETCH} consecutive blocks, each over the
+     * The band record of v[0..m) into out[0..{@value #BREC}): the norm of what the sketch leaves
+     * out, then the sketch: block sums over {@value #SKETCH} consecutive blocks, each over the
      * root of its size (a projection on orthonormal directions).
      */
     private static void record(float[] v, int m, float[] out) {
@@ -1380,10 +1178,9 @@ public final class CrossKeyParents {
             }
             double p = to > from ? sum / Math.sqrt(to - from) : 0;
             kept += p * p;
-            out[2 + j] = (float) p;
+            out[1 + j] = (float) p;
         }
-        out[0] = (float) Math.sqrt(all);
-        out[1] = (float) Math.sqrt(Math.max(0, all - kept));
+        out[0] = (float) Math.sqrt(Math.max(0, all - kept));
     }
 
     /**
@@ -1411,14 +1208,13 @@ public final class CrossKeyParents {
             }
             double p = to > from ? sum / Math.sqrt(to - from) : 0;
             kept += p * p;
-            out[2 + j] = (float) p;
+            out[1 + j] = (float) p;
         }
         ByteRows.putOffsetAndStep(rows, base, m, lo, step);
-        out[0] = (float) Math.sqrt(all);
-        out[1] = (float) Math.sqrt(Math.max(0, all - kept));
+        out[0] = (float) Math.sqrt(Math.max(0, all - kept));
     }
 
-    /** Band records moved by merges since the start, over the stores held (cost accounting). */
+    /** Band records written by inserts and evictions since the start, over the stores held (cost accounting). */
     long moved() {
         long n = 0;
         for (Store st : stores.values()) {
@@ -1433,7 +1229,7 @@ public final class CrossKeyParents {
         int slot = st.next;
         if (st.count == st.keys.length) {
             // the ring is full: the oldest row leaves its class's band
-            st.bands[st.classes[slot]].remove(st.norms[slot], slot);
+            st.bands[st.classes[slot]].remove(st.bandAt[slot], st.bandAt);
         }
         System.arraycopy(rawX, 0, st.raw, st.rawNext * st.m, st.m);
         int rawRows = st.raw.length / st.m;
@@ -1815,15 +1611,13 @@ public final class CrossKeyParents {
         encodeAndRecord(st.rows, base, st.m, xRec);
         st.offsets[slot] = ByteRows.offset(st.rows, base, st.m);
         st.steps[slot] = ByteRows.step(st.rows, base, st.m);
-        float norm = xRec[0];
         if (c >= st.bands.length) {
             st.bands = java.util.Arrays.copyOf(st.bands, c + 1);
         }
         if (st.bands[c] == null) {
             st.bands[c] = new Band();
         }
-        st.bands[c].insert(xRec, slot, keyHash);
-        st.norms[slot] = norm;
+        st.bands[c].insert(xRec, slot, keyHash, st.bandAt);
         st.classes[slot] = c;
     }
 
