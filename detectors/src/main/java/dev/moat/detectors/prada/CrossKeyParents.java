@@ -145,8 +145,17 @@ public final class CrossKeyParents {
      */
     static final int RAW_ROWS = 1024;
 
-    /** Rows stored before the scales are first estimated; then every {@value #RAW_ROWS}, then every {@code store_size}. */
+    /**
+     * Rows stored before the scales are first estimated; then at {@value #RAW_ROWS}, then every
+     * {@code store_size} ({@link #rescaleEvery}).
+     */
     static final int FIRST_RESCALE = 256;
+
+    /**
+     * A store that samples a wider input's coordinates and is on one scale estimates its scales again
+     * this many times less often ({@link #rescaleEvery}).
+     */
+    static final int SAMPLED_ONE_SCALE_SLOWER = 4;
 
     /**
      * The coordinates are of mixed scales, and are stored and searched in units of their spreads,
@@ -1243,7 +1252,7 @@ public final class CrossKeyParents {
             st.count++;
         }
         if (st.total >= st.nextRescale) {
-            st.nextRescale = st.total < RAW_ROWS ? RAW_ROWS : st.total + Math.max(RAW_ROWS, st.keys.length);
+            st.nextRescale = st.total < RAW_ROWS ? RAW_ROWS : st.total + rescaleEvery(st);
             rescale(st);
         }
     }
@@ -1500,7 +1509,7 @@ public final class CrossKeyParents {
      * the median or more, the store's values are divided by them from now on, and every held row is
      * re-coded in those units and its band rebuilt (the newest from their raw copies, the older ones
      * from their codes). Runs at {@value #FIRST_RESCALE} rows, at {@value #RAW_ROWS}, then every
-     * {@code store_size} rows: about one row re-coded per row stored.
+     * {@link #rescaleEvery} rows: about one row re-coded per row stored.
      */
     private void rescale(Store st) {
         int m = st.m;
@@ -1603,6 +1612,21 @@ public final class CrossKeyParents {
             stats(m);
             place(st, slot, st.classes[slot], st.keys[slot].hashCode());
         }
+    }
+
+    /**
+     * Rows stored between two estimates of the scales after the first {@value #RAW_ROWS}: {@code
+     * store_size} (at least {@value #RAW_ROWS}), and {@value #SAMPLED_ONE_SCALE_SLOWER} times that for
+     * a store that samples a wider input's coordinates and is on one scale (images: the estimate's
+     * five quantiles of 128 columns of 1,024 values were about a tenth of a row's cost at 3,072 inputs,
+     * session 40). What that leaves: a width whose traffic turns from one scale to mixed scales (another
+     * model of the same width put behind the gateway) is stored in raw units for up to four {@code
+     * store_size}s of rows (16,384 at the default) instead of one before it is re-coded; a store that is of mixed scales, and every narrow one,
+     * follows its scales as before.
+     */
+    private static long rescaleEvery(Store st) {
+        long every = Math.max(RAW_ROWS, st.keys.length);
+        return st.m < st.width && st.inv == null ? every * SAMPLED_ONE_SCALE_SLOWER : every;
     }
 
     /** Writes x (as {@link #load} or {@link #rescale} left it) into the slot and its class's band. */
