@@ -101,10 +101,10 @@ public final class CrossKeyParents {
     /** Coordinates per row in the lower-bound sketch. */
     static final int SKETCH = 16;
     /**
-     * Bytes a slot takes besides its coded row: its band record, slot and key hash in the band, its
-     * place in the band, class, the offset and step, the key reference, the search's bound and slot.
+     * Bytes a slot takes besides its coded row: its band record, its slot and key hash in the band,
+     * its place in the band, its class, offset and step, the key reference, and the search's bound.
      */
-    static final int SLOT_BYTES = 4 * (SKETCH + 1) + 4 + 4 + 4 + 4 * 3 + 8 + 8;
+    static final int SLOT_BYTES = 4 * (SKETCH + 1) + 4 + 4 + 4 + 4 * 3 + 8 + 4;
 
     /**
      * Other-key rows tested per searched row, nearest first (the first that is a sign step ends it):
