@@ -69,6 +69,38 @@ class EmbeddingsIT {
         }
     }
 
+    /**
+     * OpenAI's Responses API carries an {@code input} too, which would be read as an embeddings
+     * request, and its answer (with {@code top_logprobs}) failed closed only after the model ran: a
+     * request to {@code .../responses} on an {@code openai} policy route is refused before it.
+     */
+    @Test
+    void aResponsesApiRequestIsRefusedBeforeTheModelRuns() throws Exception {
+        String config = """
+                upstreams:
+                  llm: {url: "${UPSTREAM}", protocol: openai}
+                routes:
+                  - {path_prefix: /v1, upstream: llm, policy: llm}
+                policies:
+                  llm:
+                    llm: {max_top_logprobs: 2}
+                    detectors: {volume: {}}
+                """;
+        try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + config, upstream.baseUri())) {
+            long before = upstream.server().requests("/v1/responses");
+            for (String path : new String[] {"/v1/responses", "/v1/responses/", "/v1//responses?stream=false"}) {
+                HttpResponse<String> r =
+                        gw.post(path, Gateway.ALICE, "{\"model\": \"moat-tiny-16\", \"input\": \"a moat\"}");
+                assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+                assertThat(r.body()).contains("Responses API");
+            }
+            assertThat(upstream.server().requests("/v1/responses")).isEqualTo(before);
+            // the same route still reads embeddings
+            assertThat(gw.post("/v1/embeddings", Gateway.ALICE, BATCH).statusCode())
+                    .isEqualTo(200);
+        }
+    }
+
     /** A batch of inputs cannot buy many embeddings for one token: five inputs on a bucket of four are refused. */
     @Test
     void aBatchOfInputsCostsARowEachBypass() throws Exception {

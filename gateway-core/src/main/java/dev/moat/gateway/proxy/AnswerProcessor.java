@@ -68,6 +68,11 @@ final class AnswerProcessor {
     /** Triton's binary tensor data extension: the length of the JSON header that opens a body. */
     private static final String TRITON_JSON_LENGTH = "Inference-Header-Content-Length";
 
+    /** True for a path of OpenAI's Responses API ({@code .../responses} and what lies under it). */
+    static boolean responsesApi(String path) {
+        return path.endsWith("/responses") || path.contains("/responses/");
+    }
+
     /** True when the body carries a content coding (gzip, br, ...) other than identity. */
     static boolean encoded(HttpResponse head) {
         String ce = head.headers().get(HttpHeaderNames.CONTENT_ENCODING);
@@ -84,6 +89,18 @@ final class AnswerProcessor {
         Route route = ex.route();
         CompiledPolicy cp = route.compiled();
         ProtocolAdapter adapter = route.adapter();
+        if (adapter.protocol() == Protocol.OPENAI
+                && responsesApi(ex.path())
+                && !route.config().failOpen()) {
+            // its request shape is not read (an `input` would pass for an embeddings request, and its
+            // answer, which carries top_logprobs, would fail closed only after the model ran)
+            body.release();
+            ex.failWith(
+                    Problem.badRequest("the Responses API is not read on a policy route: use /v1/chat/completions"
+                            + " or /v1/completions"),
+                    "bad_request");
+            return null;
+        }
         String coding = ex.request().headers().get(HttpHeaderNames.CONTENT_ENCODING);
         if (RequestCoding.coded(coding)) {
             // read, and sent upstream, decoded: the detectors and the model read the same bytes

@@ -526,6 +526,11 @@ public final class Exchange implements ChannelFutureListener {
         return route;
     }
 
+    /** The request's path as routed (normalised by {@code RequestHeadCheck}). */
+    String path() {
+        return path;
+    }
+
     RequestGate.Admission admission() {
         return admission;
     }
