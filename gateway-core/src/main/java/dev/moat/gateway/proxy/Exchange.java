@@ -526,7 +526,7 @@ public final class Exchange implements ChannelFutureListener {
         return route;
     }
 
-    /** The request's path as routed (normalised by {@code RequestHeadCheck}). */
+    /** The request's path as routed (normalised by {@code RequestTarget}, no query). */
     String path() {
         return path;
     }
