@@ -124,7 +124,8 @@ public class PolicyStageBenchmark {
                 "tenant-1",
                 Instant.now(),
                 ThreadLocalRandom.current(),
-                alloc);
+                alloc,
+                null);
         observed = r.detectorRows();
         ByteBuf out = r.body();
         if (r.outcome() != PolicyStage.Outcome.REWRITTEN) {

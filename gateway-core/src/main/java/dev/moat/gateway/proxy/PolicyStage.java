@@ -55,28 +55,8 @@ public final class PolicyStage {
      * @param detect   whether the detectors run for this route (rows are copied only then, and only
      *                 when the answer has one row per input row)
      * @param failOpen the route's choice when the answer cannot be made safe
-     */
-    public static Result answer(
-            ProtocolAdapter adapter,
-            CompiledPolicy policy,
-            boolean detect,
-            boolean failOpen,
-            ByteBuf answer,
-            double[][] inputs,
-            Decision decision,
-            String keyId,
-            String tenant,
-            Instant now,
-            RandomGenerator random,
-            ByteBufAllocator alloc) {
-        return answer(
-                adapter, policy, detect, failOpen, answer, inputs, decision, keyId, tenant, now, random, alloc, null);
-    }
-
-    /**
-     * {@link #answer}, the answer written in the protocol's byte form when {@code asBytes} is given
-     * (the client asked for it): the header fields that frame it are set there
-     * ({@link ProtocolAdapter#writeAnswerAsBytes}); null: JSON.
+     * @param asBytes  when the client asked for the protocol's byte form, the header fields that
+     *                 frame it are set here ({@link ProtocolAdapter#writeAnswerAsBytes}); null: JSON
      */
     public static Result answer(
             ProtocolAdapter adapter,

@@ -140,7 +140,8 @@ class PolicyStageTest {
                 "t",
                 Instant.parse("2026-11-28T06:00:00Z"),
                 new Random(1),
-                ByteBufAllocator.DEFAULT);
+                ByteBufAllocator.DEFAULT,
+                null);
         try {
             JsonNode rows = new ObjectMapper()
                     .readTree(r.body().toString(StandardCharsets.UTF_8))
@@ -184,7 +185,8 @@ class PolicyStageTest {
                 "t",
                 Instant.parse("2026-11-28T06:00:00Z"),
                 new Random(1),
-                ByteBufAllocator.DEFAULT);
+                ByteBufAllocator.DEFAULT,
+                null);
     }
 
     private static ByteBuf buf(String s) {
