@@ -18,6 +18,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,13 +29,16 @@ import org.slf4j.LoggerFactory;
  * buckets (Bucket4j; commands time out after the request timeout), one for the state store (longer
  * timeout; never used on the event loop) and one subscribed to the change channel. Lettuce
  * reconnects established connections on its own (every 250 ms); a monitor thread connects when the
- * first attempt failed, and pings every 200 ms: Redis is {@link #up()} when the last ping answered
- * within the request timeout. The request path reads only that flag.
+ * first attempt failed, and pings every 200 ms: Redis is {@link #up()} when all three connections are
+ * open and the last ping answered within the request timeout (a refused ping or a closed connection
+ * marks it down at once, late pings on the second in a row; a request's own failed or late call at
+ * once). The request path reads only that flag.
  */
 public final class RedisLink implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(1);
+    private static final int SLOW_PINGS_FOR_DOWN = 2;
 
     private final ClientResources resources;
     private final RedisClient bucketClient;
@@ -51,6 +56,7 @@ public final class RedisLink implements AutoCloseable {
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean up;
     private volatile boolean closed;
+    private final AtomicInteger slowPings = new AtomicInteger(); // late pings in a row
 
     /**
      * @param url     {@code redis://}, {@code rediss://} or {@code redis-sentinel://} (Lettuce's URI syntax)
@@ -163,23 +169,44 @@ public final class RedisLink implements AutoCloseable {
                 return;
             }
         }
+        if (!buckets.isOpen() || !store.isOpen() || !pubSub.isOpen()) {
+            // each connection reconnects on its own schedule: "up" with one still closed would run the
+            // resync (onUp) into a refused command, which marks Redis down again
+            slowPings.set(0);
+            markDown();
+            return;
+        }
         boolean ok;
+        boolean slow = false;
         try {
             ok = "PONG".equals(buckets.async().ping().get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            ok = false;
+            slow = true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         } catch (Exception e) {
             ok = false;
         }
-        if (ok && !up) {
-            LOG.info("Redis is reachable: shared state resumes");
-            up = true;
-            for (Runnable r : onUp) {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    LOG.warn("after Redis came back: {}", e.toString());
+        if (ok) {
+            slowPings.set(0);
+            if (!up) {
+                LOG.info("Redis is reachable: shared state resumes");
+                up = true;
+                for (Runnable r : onUp) {
+                    try {
+                        r.run();
+                    } catch (RuntimeException e) {
+                        LOG.warn("after Redis came back: {}", e.toString());
+                    }
                 }
             }
-        } else if (!ok) {
+        } else if (!slow || slowPings.incrementAndGet() >= SLOW_PINGS_FOR_DOWN) {
+            // a refused or failed ping is down at once; one late ping can be this process' own
+            // pause (GC, a busy core), so it takes two in a row. A request whose own call is late
+            // still marks Redis down at once (markDown), so a Redis that is really slow is seen
+            // by the first request that waits on it.
             markDown();
         }
     }

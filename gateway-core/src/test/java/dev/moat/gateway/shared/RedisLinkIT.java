@@ -1,0 +1,91 @@
+package dev.moat.gateway.shared;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.moat.gateway.state.RedisLink;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@link RedisLink}'s health flag against a real redis-server that is killed and started again. Its
+ * three connections reconnect each on its own schedule; the flag must not say "up" while one of them
+ * is still down, or what runs when Redis comes back (the state store's resync) fails on a rejected
+ * command, marks Redis down again and readiness flaps after every outage.
+ */
+class RedisLinkIT {
+
+    @RegisterExtension
+    static final RedisServerExtension redis = new RedisServerExtension();
+
+    @Test
+    void upAfterAnOutageOnlyWhenEveryConnectionIsBack() throws Exception {
+        List<String> failures = new CopyOnWriteArrayList<>();
+        AtomicInteger ups = new AtomicInteger();
+        try (RedisLink link = new RedisLink(redis.url(), Duration.ofMillis(50))) {
+            link.onUp(() -> {
+                try {
+                    if (!"PONG".equals(link.store().sync().ping())) {
+                        failures.add("store connection did not answer PONG");
+                    }
+                    if (!link.confirmSubscribed("moat:test")) {
+                        failures.add("change connection not subscribed");
+                    }
+                } catch (RuntimeException e) {
+                    failures.add(e.toString());
+                }
+                ups.incrementAndGet();
+            });
+            link.start();
+            await("up at start", () -> ups.get() == 1); // not killed while its onUp still runs
+            for (int outage = 0; outage < 3; outage++) {
+                redis.kill();
+                await("down after a kill", () -> !link.up());
+                redis.start();
+                int expected = outage + 2;
+                await("up again", () -> ups.get() == expected);
+                long downEvents = link.downEvents();
+                Thread.sleep(600); // more than two pings and a reconnect delay
+                assertThat(link.up()).as("still up after outage %d", outage).isTrue();
+                assertThat(link.downEvents())
+                        .as("no down event after coming back")
+                        .isEqualTo(downEvents);
+            }
+            assertThat(failures).as("what ran when Redis came back").isEmpty();
+        }
+    }
+
+    @Test
+    void oneLatePingIsNotAnOutageTwoInARowAre() throws Exception {
+        try (RedisLink link = new RedisLink(redis.url(), Duration.ofMillis(50))) {
+            link.start();
+            await("up at start", () -> link.up());
+            long downEvents = link.downEvents();
+            // a 180 ms stall overlaps one ping in most cases (pings start at least 200 ms apart)
+            // and never two; five of them all miss every ping about once in 10^5
+            for (int i = 0; i < 5; i++) {
+                redis.stall(0.18).join();
+                Thread.sleep(150);
+                assertThat(link.up()).as("up after a short stall").isTrue();
+            }
+            assertThat(link.downEvents()).as("down events over short stalls").isEqualTo(downEvents);
+            Thread stall = redis.stall(1.0); // spans at least three pings
+            await("down during a long stall", () -> !link.up());
+            stall.join();
+            await("up after the long stall", () -> link.up());
+            assertThat(link.downEvents()).isEqualTo(downEvents + 1);
+        }
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+}
