@@ -2,6 +2,7 @@ package dev.moat.gateway.state;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -15,6 +16,7 @@ import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -183,6 +185,10 @@ public final class RedisLink implements AutoCloseable {
         } catch (TimeoutException e) {
             ok = false;
             slow = true;
+        } catch (ExecutionException e) {
+            // Lettuce's own command timeout (the same duration) may fire first
+            ok = false;
+            slow = e.getCause() instanceof RedisCommandTimeoutException;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;

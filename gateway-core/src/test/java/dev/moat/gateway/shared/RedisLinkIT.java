@@ -65,14 +65,20 @@ class RedisLinkIT {
             link.start();
             await("up at start", () -> link.up());
             long downEvents = link.downEvents();
-            // a 180 ms stall overlaps one ping in most cases (pings start at least 200 ms apart)
-            // and never two; five of them all miss every ping about once in 10^5
-            for (int i = 0; i < 5; i++) {
+            // a stall of 180 ms overlaps at most one ping (pings start at least 200 ms apart), and the
+            // 300 ms after it hold the next ping, which answers (it starts at most 250 ms after a late
+            // one): each stall makes at most one late ping, never two in a row. Before the rule each late
+            // ping was a down event (8 of these 10 stalls, in each of three runs of the code before); at
+            // most one in ten is allowed, for a pause of this machine's own next to a stall's ping
+            for (int i = 0; i < 10; i++) {
                 redis.stall(0.18).join();
-                Thread.sleep(150);
-                assertThat(link.up()).as("up after a short stall").isTrue();
+                Thread.sleep(300);
             }
-            assertThat(link.downEvents()).as("down events over short stalls").isEqualTo(downEvents);
+            assertThat(link.downEvents() - downEvents)
+                    .as("down events over ten short stalls")
+                    .isLessThanOrEqualTo(1);
+            await("up after the short stalls", () -> link.up());
+            downEvents = link.downEvents();
             Thread stall = redis.stall(1.0); // spans at least three pings
             await("down during a long stall", () -> !link.up());
             stall.join();
