@@ -12,10 +12,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@link RedisLink}'s health flag against a real redis-server that is killed and started again. Its
- * three connections reconnect each on its own schedule; the flag must not say "up" while one of them
- * is still down, or what runs when Redis comes back (the state store's resync) fails on a rejected
- * command, marks Redis down again and readiness flaps after every outage.
+ * {@link RedisLink}'s health flag against a real redis-server that is killed, stalled and started
+ * again: what runs when Redis comes back (the state store's resync) finds every connection working,
+ * readiness does not flap after an outage, and one late ping is no outage. Its three connections
+ * reconnect each on its own schedule, and the flag says "up" only when all three are open; after a
+ * kill their reconnects land within a few milliseconds of each other, so the outage test passes on
+ * the code without that rule too (it guards what the rule is for, it does not isolate it; a kill of
+ * the change connection alone as a stall ends races Lettuce's own notice of the close: tried, not kept).
  */
 class RedisLinkIT {
 
@@ -23,7 +26,7 @@ class RedisLinkIT {
     static final RedisServerExtension redis = new RedisServerExtension();
 
     @Test
-    void upAfterAnOutageOnlyWhenEveryConnectionIsBack() throws Exception {
+    void whatRunsWhenRedisComesBackFindsEveryConnectionAndReadinessHolds() throws Exception {
         List<String> failures = new CopyOnWriteArrayList<>();
         AtomicInteger ups = new AtomicInteger();
         try (RedisLink link = new RedisLink(redis.url(), Duration.ofMillis(50))) {
