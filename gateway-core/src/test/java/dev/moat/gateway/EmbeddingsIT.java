@@ -88,7 +88,10 @@ class EmbeddingsIT {
                 """;
         try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + config, upstream.baseUri())) {
             long before = upstream.server().requests("/v1/responses");
-            for (String path : new String[] {"/v1/responses", "/v1/responses/", "/v1//responses?stream=false"}) {
+            // in any case too (routes match case-blind, and so may the upstream: /v1/Responses bypassed it)
+            for (String path : new String[] {
+                "/v1/responses", "/v1/responses/", "/v1//responses?stream=false", "/v1/Responses", "/V1/RESPONSES/x"
+            }) {
                 HttpResponse<String> r =
                         gw.post(path, Gateway.ALICE, "{\"model\": \"moat-tiny-16\", \"input\": \"a moat\"}");
                 assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);

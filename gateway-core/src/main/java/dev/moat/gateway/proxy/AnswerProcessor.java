@@ -68,10 +68,22 @@ final class AnswerProcessor {
     /** Triton's binary tensor data extension: the length of the JSON header that opens a body. */
     private static final String TRITON_JSON_LENGTH = "Inference-Header-Content-Length";
 
-    /** True for a path of OpenAI's Responses API ({@code .../responses} and what lies under it). */
+    /**
+     * True for a path of OpenAI's Responses API ({@code .../responses} and what lies under it), in any
+     * case: routes match case-blind (Route#matches), so a case-blind upstream must not be sent {@code
+     * /v1/Responses} either.
+     */
     static boolean responsesApi(String path) {
-        return path.endsWith("/responses") || path.contains("/responses/");
+        int n = RESPONSES.length();
+        for (int i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
+            if (path.regionMatches(true, i, RESPONSES, 0, n) && (i + n == path.length() || path.charAt(i + n) == '/')) {
+                return true;
+            }
+        }
+        return false;
     }
+
+    private static final String RESPONSES = "/responses";
 
     /** True when the body carries a content coding (gzip, br, ...) other than identity. */
     static boolean encoded(HttpResponse head) {

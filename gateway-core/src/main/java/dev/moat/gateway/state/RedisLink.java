@@ -178,22 +178,20 @@ public final class RedisLink implements AutoCloseable {
             markDown();
             return;
         }
-        boolean ok;
+        boolean ok = false;
         boolean slow = false;
         try {
             ok = "PONG".equals(buckets.async().ping().get(timeout.toNanos(), TimeUnit.NANOSECONDS));
         } catch (TimeoutException e) {
-            ok = false;
             slow = true;
         } catch (ExecutionException e) {
-            // Lettuce's own command timeout (the same duration) may fire first
-            ok = false;
+            // Lettuce's own command timeout (the same duration) may fire first; anything else is a refusal
             slow = e.getCause() instanceof RedisCommandTimeoutException;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
-        } catch (Exception e) {
-            ok = false;
+        } catch (RuntimeException e) {
+            // refused (disconnected: commands are rejected at once)
         }
         if (ok) {
             slowPings.set(0);
