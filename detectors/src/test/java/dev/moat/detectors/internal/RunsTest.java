@@ -505,4 +505,55 @@ class RunsTest {
         }
         return joined;
     }
+    /**
+     * The whole-input hash skips blocks of eight zeros (session 42): it must equal the hash of every
+     * non-zero value, one by one, on sparse rows of any length (a block's last value, the tail after
+     * the last whole block), with -0 among the zeros, and give 0 when a value past a run of zeros is
+     * not finite. The reference is the loop the blocks replaced.
+     */
+    @Test
+    void theWholeInputHashSkipsZerosWithoutChangingIt() {
+        Random r = new UnsharedRandom(42);
+        for (int t = 0; t < 2_000; t++) {
+            int n = 1 + r.nextInt(100);
+            double[] x = new double[n];
+            int values = r.nextInt(4);
+            for (int v = 0; v < values; v++) {
+                x[r.nextInt(n)] = 1 + r.nextInt(3) + (r.nextBoolean() ? 0.5 : 0);
+            }
+            if (r.nextInt(4) == 0) {
+                x[r.nextInt(n)] = -0.0;
+            }
+            assertThat(Runs.hashWhole(x)).as("row %d of %d values", t, n).isEqualTo(valueByValue(x));
+        }
+        double[] zeros = new double[20];
+        assertThat(Runs.hashWhole(zeros)).isEqualTo(1);
+        for (int at : new int[] {0, 7, 8, 15, 16, 19}) {
+            double[] bad = new double[20];
+            bad[at] = Double.NaN;
+            assertThat(Runs.hashWhole(bad)).as("NaN at %d", at).isZero();
+            bad[at] = 1e300; // infinite as a float
+            assertThat(Runs.hashWhole(bad)).as("1e300 at %d", at).isZero();
+        }
+        double[] last = new double[16];
+        last[15] = 2;
+        assertThat(Runs.hashWhole(last)).isNotEqualTo(1).isEqualTo(valueByValue(last));
+    }
+
+    private static long valueByValue(double[] input) {
+        long sum = 0;
+        for (int j = 0; j < input.length; j++) {
+            if (input[j] == 0) {
+                continue;
+            }
+            float v = (float) input[j];
+            if (!Float.isFinite(v)) {
+                return 0;
+            }
+            long x = ((long) (Float.floatToIntBits(v + 0f) & Runs.MANTISSA_KEPT) << 32) ^ j;
+            x *= 0x9E3779B97F4A7C15L;
+            sum += x ^ (x >>> 29);
+        }
+        return sum == 0 ? 1 : sum;
+    }
 }
