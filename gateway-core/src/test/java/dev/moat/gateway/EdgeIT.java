@@ -403,8 +403,21 @@ class EdgeIT {
                 assertThat(r.header("retry-after"))
                         .as("a batch that can never pass has no Retry-After")
                         .isNull();
+                assertThat(r.header("ratelimit"))
+                        .as("the header says what the bucket holds after the request's token came back")
+                        .contains("r=3;");
             }
-            for (int i = 0; i < 3; i++) {
+            try (RawClient c = new RawClient(g.server.port())) {
+                // two of three left after one row: a batch of three (the request's token and two more) is
+                // refused, and the header says two are left, not one
+                c.send(post("/v1/models/digits:predict", ROW));
+                assertThat(c.readResponse().status()).isEqualTo(200);
+                c.send(post("/v1/models/digits:predict", rows4.replaceFirst("\\[[0,]+\\],", "")));
+                RawClient.Response r = c.readResponse();
+                assertThat(r.status()).as(r.body()).isEqualTo(429);
+                assertThat(r.header("ratelimit")).contains("r=2;");
+            }
+            for (int i = 0; i < 2; i++) {
                 try (RawClient c = new RawClient(g.server.port())) {
                     c.send(post("/v1/models/digits:predict", ROW));
                     assertThat(c.readResponse().status())

@@ -213,7 +213,7 @@ final class AnswerProcessor {
         }
         limiter.refund(key.id(), limits, 1);
         if (d != null) {
-            ex.rate(d);
+            ex.rate(d.refunded(1));
         }
         rejectBatch(ex, why);
         return false;
@@ -237,15 +237,27 @@ final class AnswerProcessor {
                                 "shared_state_unavailable");
                         return;
                     }
-                    ex.rate(d);
                     if (!d.allowed()) {
+                        // as locally: the request's own token given back before the 429, which says so
                         body.release();
-                        rejectBatch(
-                                ex,
-                                "a batch of " + rows + " rows exceeds what the tier '" + key.tier()
-                                        + "' allows now (every row counts)");
+                        ex.gateway()
+                                .sharedLimiter()
+                                .refund(key.id(), ex.snapshot().limits(key), 1)
+                                .whenComplete((v, refundFailed) -> ex.ctx()
+                                        .executor()
+                                        .execute(() -> {
+                                            if (ex.finished()) {
+                                                return;
+                                            }
+                                            ex.rate(d.refunded(1));
+                                            rejectBatch(
+                                                    ex,
+                                                    "a batch of " + rows + " rows exceeds what the tier '" + key.tier()
+                                                            + "' allows now (every row counts)");
+                                        }));
                         return;
                     }
+                    ex.rate(d);
                     ex.callUpstream(body);
                 }));
     }

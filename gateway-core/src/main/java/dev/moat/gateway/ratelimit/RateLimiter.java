@@ -29,7 +29,24 @@ public final class RateLimiter {
             int limitingIndex,
             long remaining,
             long resetSeconds,
-            long retryAfterSeconds) {}
+            long retryAfterSeconds) {
+
+        /**
+         * This decision after {@code tokens} were given back to every limit (a request refused
+         * afterwards, {@link #refund}): the limiting limit holds that many more, at most its capacity,
+         * so the {@code RateLimit} header a refused batch carries says what the bucket holds.
+         */
+        public Decision refunded(long tokens) {
+            long capacity = limits.get(limitingIndex).capacity();
+            return new Decision(
+                    allowed,
+                    limits,
+                    limitingIndex,
+                    Math.min(capacity, remaining + tokens),
+                    resetSeconds,
+                    retryAfterSeconds);
+        }
+    }
 
     private final BucketMap tierBuckets;
     private final BucketMap throttleBuckets;

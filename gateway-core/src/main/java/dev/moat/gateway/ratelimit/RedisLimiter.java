@@ -84,8 +84,25 @@ public final class RedisLimiter implements SharedLimiter {
 
     @Override
     public CompletionStage<RateLimiter.Decision> tryConsume(String keyId, List<RateLimit> limits, long tokens) {
-        String redisKey = "moat:bucket:" + keyId + ":" + Integer.toHexString(limits.hashCode());
-        return consume(redisKey, limits, tokens, () -> local.tryConsume(keyId, share(limits), tokens));
+        return consume(bucketKey(keyId, limits), limits, tokens, () -> local.tryConsume(keyId, share(limits), tokens));
+    }
+
+    private static String bucketKey(String keyId, List<RateLimit> limits) {
+        return "moat:bucket:" + keyId + ":" + Integer.toHexString(limits.hashCode());
+    }
+
+    @Override
+    public CompletionStage<Void> refund(String keyId, List<RateLimit> limits, long tokens) {
+        AsyncProxyManager<String> m = link.up() ? manager() : null;
+        if (m == null) {
+            // the request was decided by this instance's share of the limits (failing open), if at all
+            local.refund(keyId, share(limits), tokens);
+            return CompletableFuture.completedFuture(null);
+        }
+        return bucket(m, bucketKey(keyId, limits), limits)
+                .addTokens(tokens)
+                .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
+                .exceptionally(e -> null);
     }
 
     @Override
@@ -102,13 +119,8 @@ public final class RedisLimiter implements SharedLimiter {
         if (m == null) {
             return fallback(fb);
         }
-        BucketConfiguration config = configs.computeIfAbsent(limits, RateLimiter::configuration);
-        AsyncBucketProxy bucket = proxies.get(
-                redisKey,
-                k -> m.builder()
-                        .withOptimization(Optimizations.batching())
-                        .build(k, () -> CompletableFuture.completedFuture(config)));
-        return bucket.asVerbose()
+        return bucket(m, redisKey, limits)
+                .asVerbose()
                 .tryConsumeAndReturnRemaining(tokens)
                 .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
                 .handle((r, e) -> {
@@ -119,6 +131,15 @@ public final class RedisLimiter implements SharedLimiter {
                     return fallback(fb);
                 })
                 .thenCompose(s -> s);
+    }
+
+    private AsyncBucketProxy bucket(AsyncProxyManager<String> m, String redisKey, List<RateLimit> limits) {
+        BucketConfiguration config = configs.computeIfAbsent(limits, RateLimiter::configuration);
+        return proxies.get(
+                redisKey,
+                k -> m.builder()
+                        .withOptimization(Optimizations.batching())
+                        .build(k, () -> CompletableFuture.completedFuture(config)));
     }
 
     private CompletableFuture<RateLimiter.Decision> fallback(java.util.function.Supplier<RateLimiter.Decision> fb) {

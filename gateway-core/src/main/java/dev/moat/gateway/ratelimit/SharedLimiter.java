@@ -22,6 +22,14 @@ public interface SharedLimiter extends AutoCloseable {
     /** Takes {@code tokens} from the key's tier bucket. */
     CompletionStage<RateLimiter.Decision> tryConsume(String keyId, List<RateLimit> limits, long tokens);
 
+    /**
+     * Gives back {@code tokens} taken from the key's tier bucket for a request refused afterwards (a
+     * batch the bucket could not pay for costs nothing). The stage completes when the shared bucket
+     * holds them, or normally when they could not be given back within the timeout (then the key paid
+     * them: never an error for the request).
+     */
+    CompletionStage<Void> refund(String keyId, List<RateLimit> limits, long tokens);
+
     /** Takes one token from the key's escalation throttle bucket. */
     CompletionStage<RateLimiter.Decision> tryConsumeThrottle(String keyId, List<RateLimit> limits);
 

@@ -118,6 +118,35 @@ class SharedStateIT {
         }
     }
 
+    /**
+     * A batch the shared bucket cannot pay for costs nothing there either (the request's own token,
+     * taken at admission, is given back before the 429), and its {@code RateLimit} header says what
+     * the bucket holds. Before, the shared path kept that token: each refused batch cost one.
+     */
+    @Test
+    void aRefusedBatchCostsNothingInTheSharedBucket() throws Exception {
+        Gateway a = start(yaml("\"5/1h\"", false, 2, "2s"));
+        Gateway b = start(yaml("\"5/1h\"", false, 2, "2s"));
+        assertThat(status(a, Gateway.ALICE)).isEqualTo(200);
+        assertThat(status(a, Gateway.ALICE)).isEqualTo(200);
+        double[] row = Digits.get().all().x()[0];
+        String fourRows =
+                "{\"instances\": [" + String.join(", ", java.util.Collections.nCopies(4, Arrays.toString(row))) + "]}";
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = b.post(PREDICT, Gateway.ALICE, fourRows);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+            assertThat(r.headers().firstValue("RateLimit").orElseThrow())
+                    .as("refused batch %d", i)
+                    .contains("r=3;");
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(status(i % 2 == 0 ? a : b, Gateway.ALICE))
+                    .as("single row %d: the three refused batches cost nothing", i)
+                    .isEqualTo(200);
+        }
+        assertThat(status(a, Gateway.ALICE)).isEqualTo(429);
+    }
+
     @Test
     void aBlockOnOneGatewayIsA403OnTheOtherWithinOneSecondAndSoIsTheUnblock() throws Exception {
         Gateway a = start(yaml("\"1000/1m\"", true, 2));
