@@ -99,12 +99,35 @@ class DashboardIT {
                 assertThat(exposition).contains("moat_requests_total{outcome=\"" + outcome + "\",route=\"/echo\"} 0.0");
             }
         }
+        for (String outcome : MoatMetrics.UNROUTED_OUTCOMES) {
+            assertThat(exposition).contains("moat_requests_total{outcome=\"" + outcome + "\",route=\"none\"} 0.0");
+        }
         assertThat(exposition)
                 .contains("moat_requests_total{outcome=\"no_route\",route=\"none\"} 0.0")
                 .contains("moat_detection_dropped_total 0.0")
                 .contains("moat_detection_cross_key_sampled_out_total 0.0")
                 .contains("moat_keys_flagged{level=\"extracting\"} 0.0")
                 .contains("moat_keys_blocked 0.0");
+    }
+
+    /**
+     * The README's list of {@code moat_requests_total} outcomes is the code's: an operator's
+     * dashboard keyed on it misses none (session 42: {@code client_timeout}, {@code method_refused}
+     * and {@code shared_state_unavailable} were counted but not listed, or listed but not at zero).
+     */
+    @Test
+    void theReadmeListsEveryRequestOutcome() throws Exception {
+        String row = java.nio.file.Files.readAllLines(java.nio.file.Path.of("..", "README.md")).stream()
+                .filter(l -> l.startsWith("| `moat_requests_total{route,outcome}` |"))
+                .findFirst()
+                .orElseThrow();
+        // "outcome: a, b, c. notes": the names up to the first full stop
+        String names = row.substring(row.indexOf("outcome: ") + "outcome: ".length());
+        java.util.Set<String> listed = new java.util.TreeSet<>(
+                java.util.List.of(names.substring(0, names.indexOf('.')).split(", ")));
+        java.util.Set<String> known = new java.util.TreeSet<>(MoatMetrics.OUTCOMES);
+        known.addAll(MoatMetrics.UNROUTED_OUTCOMES);
+        assertThat(listed).isEqualTo(known);
     }
 
     @Test

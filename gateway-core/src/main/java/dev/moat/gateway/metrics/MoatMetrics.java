@@ -59,7 +59,9 @@ public final class MoatMetrics implements MeterBinder {
             "unsafe_answer",
             "unavailable",
             "overloaded",
-            "client_closed");
+            "client_closed",
+            "client_timeout",
+            "shared_state_unavailable");
 
     /** Every action {@code moat_actions_total} can carry. */
     public static final List<String> ACTION_NAMES = List.of(
@@ -78,7 +80,9 @@ public final class MoatMetrics implements MeterBinder {
             "llm_round");
 
     /** The outcomes a request can have before a route is known (route tag {@code none}). */
-    private static final List<String> UNROUTED_OUTCOMES = List.of("no_route", "bad_request", "overloaded");
+    /** The outcomes of requests refused before a route is chosen (route {@code none}). */
+    public static final List<String> UNROUTED_OUTCOMES =
+            List.of("no_route", "bad_request", "overloaded", "method_refused");
 
     private MeterRegistry registry;
     private final Map<String, Map<String, Counter>> requestCounters = new ConcurrentHashMap<>();
