@@ -2,6 +2,7 @@ package dev.moat.gateway.proxy;
 
 import dev.moat.gateway.http.HeaderValues;
 import dev.moat.gateway.http.Problem;
+import dev.moat.gateway.log.AccessLog;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -127,14 +128,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (req.decoderResult().isFailure()) {
-                rejectUndecodable(ctx, req.decoderResult().cause());
+                rejectUndecodable(ctx, req, req.decoderResult().cause());
                 ReferenceCountUtil.release(msg);
                 return;
             }
             RequestHeadCheck.Verdict v = RequestHeadCheck.check(req);
             if (v.problem() != null) {
                 ReferenceCountUtil.release(msg);
-                refuseHead(ctx, v.problem());
+                refuseHead(ctx, req, v.problem());
                 return;
             }
             req.setUri(v.target().target()); // routed and forwarded alike
@@ -295,17 +296,61 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** A head that fails {@link RequestHeadCheck}: answered, never forwarded, and the connection closes. */
-    private void refuseHead(ChannelHandlerContext ctx, Problem p) {
-        gw.metrics().request("none", p.status().code() == 400 ? "bad_request" : "method_refused", 0);
+    private void refuseHead(ChannelHandlerContext ctx, HttpRequest req, Problem p) {
+        String outcome = p.status().code() == 400 ? "bad_request" : "method_refused";
+        gw.metrics().request("none", outcome, 0);
+        CharSequence id = requestId(req);
         FullHttpResponse res = p.toResponse(ctx.alloc(), null);
         if (p.status().code() == 405) {
             res.headers().set(HttpHeaderNames.ALLOW, RequestHeadCheck.ALLOW);
         }
         res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        res.headers().set(HeaderRewriter.X_REQUEST_ID, id);
+        logRefused(id, printable(req.method().name()), printable(pathOf(req.uri())), p, outcome);
         ctx.writeAndFlush(res).addListener((ChannelFutureListener) f -> lingerThenClose(ctx));
     }
 
-    private void rejectUndecodable(ChannelHandlerContext ctx, Throwable cause) {
+    /**
+     * An access line for a request refused by its head alone (no route, no key, nothing read of
+     * its body): a scanner's TRACE, a smuggling attempt, an oversized head are seen in the log, not
+     * only in the metrics. The method and path are as sent, or {@code -} when the head could not be read.
+     */
+    private void logRefused(CharSequence id, String method, String path, Problem p, String outcome) {
+        if (gw.accessLog().enabled()) {
+            gw.accessLog()
+                    .log(new AccessLog.Entry(
+                            id.toString(), method, path, null, null, p.status().code(), 0, 0, -1, 0, outcome));
+        }
+    }
+
+    /** A refused head's target without its query (as the access log writes every path), at most 256 characters. */
+    private static String pathOf(String uri) {
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        return path.length() > 256 ? path.substring(0, 256) : path;
+    }
+
+    /**
+     * A refused head's method or path with every character outside printable ASCII as {@code ?}: the
+     * head failed the gateway's checks, so it may carry what a log reader's terminal would act on.
+     */
+    static String printable(String s) {
+        StringBuilder out = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                if (out == null) {
+                    out = new StringBuilder(s.length()).append(s, 0, i);
+                }
+                out.append('?');
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? s : out.toString();
+    }
+
+    private void rejectUndecodable(ChannelHandlerContext ctx, HttpRequest req, Throwable cause) {
         Problem p;
         if (cause instanceof TooLongHttpHeaderException) {
             p = Problem.headersTooLarge("the request headers exceed the gateway's limit");
@@ -321,8 +366,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             p = Problem.badRequest("the request could not be parsed as HTTP/1.1");
         }
         gw.metrics().request("none", "bad_request", 0);
+        // the decoder's placeholder method and target say nothing of what was sent: none logged
+        CharSequence id = requestId(req);
         FullHttpResponse res = p.toResponse(ctx.alloc(), null);
         res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        res.headers().set(HeaderRewriter.X_REQUEST_ID, id);
+        logRefused(id, "-", "-", p, "bad_request");
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
     }
 
