@@ -91,4 +91,23 @@ class MetricsIT {
                         .statusCode())
                 .isEqualTo(404);
     }
+
+    /**
+     * With no {@code admin.token} configured {@code /admin/*} is disabled, and says so (403, type
+     * {@code admin-disabled}) instead of asking for a token no one could have (it answered 401
+     * "Admin token required" before session 42); the open endpoints still answer.
+     */
+    @Test
+    void withoutATokenTheAdminApiSaysItIsDisabled() throws Exception {
+        String yaml = Gateway.common("\"10/1m\"").replace(", token: \"${ADMIN_TOKEN}\"", "")
+                + "upstreams:\n  model: {url: \"${UPSTREAM}\"}\nroutes:\n  - {path_prefix: /echo, upstream: model}\n";
+        try (Gateway g = Gateway.start(yaml, upstream.baseUri())) {
+            for (String token : new String[] {null, Gateway.ADMIN_TOKEN, ""}) {
+                HttpResponse<String> r = g.adminCall("GET", "/admin/keys/alice", token);
+                assertThat(r.statusCode()).as("token %s", token).isEqualTo(403);
+                assertThat(r.body()).contains("admin-disabled").contains("admin.token");
+            }
+            assertThat(g.adminCall("GET", "/healthz", null).statusCode()).isEqualTo(200);
+        }
+    }
 }

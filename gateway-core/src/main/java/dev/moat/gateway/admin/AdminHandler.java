@@ -97,6 +97,18 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 f.addListener(ChannelFutureListener.CLOSE);
             }
         } else if (path.startsWith("/admin/") || path.equals("/admin")) {
+            if (service.token() == null) {
+                // no token configured: no token can work, so say so instead of asking for one
+                send(
+                        ctx,
+                        problem(new Problem(
+                                "admin-disabled",
+                                HttpResponseStatus.FORBIDDEN,
+                                "Admin API disabled",
+                                "this gateway has no admin.token configured, so /admin/* is disabled")),
+                        keepAlive);
+                return;
+            }
             if (!authorized(req)) {
                 Reply r = problem(new Problem(
                         "unauthorized",
