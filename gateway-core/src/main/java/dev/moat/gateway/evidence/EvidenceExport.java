@@ -1,10 +1,15 @@
 package dev.moat.gateway.evidence;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.moat.config.KeyConfig;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.OutputSpec;
@@ -44,11 +49,35 @@ import java.util.regex.Pattern;
  */
 public final class EvidenceExport {
 
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /**
+     * Indented JSON that writes every type a policy holds: durations (throttle periods, blocks) as
+     * ISO-8601 text ({@code "PT1H"}), paths as written, and each output transform under its YAML
+     * name ({@code {"top_k": {"k": 3}}}, {@code {"label_only": {}}}).
+     */
+    static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+            .registerModule(new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance))
+            .addMixIn(OutputSpec.class, OutputSpecNames.class);
+
     private static final ObjectMapper LINE = new ObjectMapper();
     private static final Pattern LEVEL_CHANGE = Pattern.compile("^(\\w+)->(\\w+) risk=([0-9.eE+-]+) ?(.*)$");
 
     private EvidenceExport() {}
+
+    /** The YAML names of the output transforms, for {@link #JSON}. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.WRAPPER_OBJECT)
+    @JsonSubTypes({
+        @JsonSubTypes.Type(value = OutputSpec.TopK.class, name = "top_k"),
+        @JsonSubTypes.Type(value = OutputSpec.Round.class, name = "round"),
+        @JsonSubTypes.Type(value = OutputSpec.LabelOnly.class, name = "label_only"),
+        @JsonSubTypes.Type(value = OutputSpec.Noise.class, name = "noise"),
+        @JsonSubTypes.Type(value = OutputSpec.ReverseSigmoid.class, name = "reverse_sigmoid"),
+        @JsonSubTypes.Type(value = OutputSpec.Strip.class, name = "strip"),
+        @JsonSubTypes.Type(value = OutputSpec.Watermark.class, name = "watermark")
+    })
+    private interface OutputSpecNames {}
 
     /** What was written. */
     public record Result(Path dir, String manifestSha256, int auditRecords, int ledgerEntries, boolean chainIntact) {}
