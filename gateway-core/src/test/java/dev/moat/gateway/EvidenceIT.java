@@ -192,6 +192,67 @@ class EvidenceIT {
         assertThat(CliTest.run("evidence", "verify", out.toString()).code()).isZero();
     }
 
+    /**
+     * An export that fails part-way (a ledger line that is not an entry: read after three of the
+     * eight files are written; an audit line that is not JSON) leaves {@code out} as it was, no
+     * half-written directory that {@code verify} would call altered, and says what was wrong in
+     * one line, exit 2. A directory that is not empty is refused; an empty one is replaced by the
+     * finished export.
+     */
+    @Test
+    void aFailedExportLeavesNothingBehindAndSaysWhy(@TempDir Path dir) throws Exception {
+        Path config = operatorConfig(dir, ladderPolicy(dir));
+        Path ledger = dir.resolve("ledger.jsonl");
+        Path audit = dir.resolve("audit.jsonl");
+        Path out = dir.resolve("evidence-alice");
+        for (String broken : List.of("ledger", "audit")) {
+            Files.deleteIfExists(ledger);
+            Files.deleteIfExists(audit);
+            Files.writeString(broken.equals("ledger") ? ledger : audit, "this is not JSON\n");
+            List<String> before = names(dir);
+            for (boolean outExists : new boolean[] {false, true}) {
+                if (outExists) {
+                    Files.createDirectory(out);
+                }
+                CliTest.Run r = CliTest.run(
+                        "evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+                String what = broken + (outExists ? ", out empty" : ", out new") + ": " + r.err();
+                assertThat(r.code()).as(what).isEqualTo(2);
+                assertThat(r.err().trim()).as(what).doesNotContain("\n").doesNotContain("Exception");
+                assertThat(r.err())
+                        .as(what)
+                        .startsWith("moat evidence: " + (broken.equals("ledger") ? ledger : audit + ":1:"))
+                        .contains("nothing written to " + out);
+                if (outExists) {
+                    assertThat(out).as(what).isEmptyDirectory();
+                    Files.delete(out);
+                } else {
+                    assertThat(out).as(what).doesNotExist();
+                }
+                assertThat(names(dir)).as(what).isEqualTo(before);
+            }
+        }
+
+        // a directory that is not empty is refused the same way, and keeps what it held
+        Files.delete(audit);
+        Files.createDirectory(out);
+        Files.writeString(out.resolve("notes.txt"), "kept");
+        CliTest.Run r =
+                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).startsWith("moat evidence: " + out + " is not empty");
+        assertThat(names(out)).containsExactly("notes.txt");
+
+        // and an empty one is filled: the finished directory takes its place, nothing else stays
+        Files.delete(out.resolve("notes.txt"));
+        List<String> before = names(dir);
+        r = CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(names(out)).hasSize(8).contains("manifest.json");
+        assertThat(names(dir)).isEqualTo(before);
+        assertThat(CliTest.run("evidence", "verify", out.toString()).code()).isZero();
+    }
+
     /** A guarded policy whose ladder has a perturb, a watermark, a throttle and a block step. */
     private static String ladderPolicy(Path dir) {
         return Gateway.common("\"100/1m\"") + """
@@ -220,6 +281,12 @@ class EvidenceIT {
             filled = filled.replace("${" + e.getKey() + "}", e.getValue());
         }
         return Files.writeString(dir.resolve("moat.yaml"), filled);
+    }
+
+    private static List<String> names(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 
     private static CliTest.Run verify(Path dir, String manifestSha) {

@@ -5,6 +5,7 @@ import dev.moat.config.MoatConfig;
 import dev.moat.config.load.ConfigLoader;
 import dev.moat.gateway.evidence.Evidence;
 import dev.moat.gateway.evidence.EvidenceExport;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code moat evidence --config FILE --key ID --out DIR} writes one key's evidence file (audit
  * records with the chain checked, ledger entries, detector reasons over time, policies and config
- * hash, summary, manifest); {@code moat evidence verify DIR} checks nothing in it was altered.
+ * hash, summary, manifest), or exits 2 with the reason and nothing written; {@code moat evidence
+ * verify DIR} checks nothing in it was altered.
  */
 @Command(
         name = "evidence",
@@ -48,7 +50,13 @@ final class EvidenceCommand implements Callable<Integer> {
             System.err.println("moat evidence: note: key \"" + key + "\" is not in " + config
                     + " (exporting what the audit trail and ledgers hold for it)");
         }
-        EvidenceExport.Result r = EvidenceExport.export(c, config, key, out);
+        EvidenceExport.Result r;
+        try {
+            r = EvidenceExport.export(c, config, key, out);
+        } catch (IOException e) {
+            System.err.println("moat evidence: " + FileErrors.describe(e) + " (nothing written to " + out + ")");
+            return 2;
+        }
         System.out.printf(
                 "wrote %s: %d audit record(s) (chain %s), %d ledger entr%s%n",
                 r.dir(),

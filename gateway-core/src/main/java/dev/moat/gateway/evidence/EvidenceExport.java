@@ -2,6 +2,7 @@ package dev.moat.gateway.evidence;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -86,17 +87,22 @@ public final class EvidenceExport {
      * @param config     the loaded config (audit file, ledgers, policies)
      * @param configFile the config file as on disk, hashed as the config in force
      * @param keyId      the key to export
-     * @param out        the directory to write (created; must be empty if it exists)
+     * @param out        the directory to write (created; must be empty if it exists). The files are
+     *                   written into a directory beside it, renamed to {@code out} when complete: on
+     *                   failure {@code out} is left as it was
+     * @throws IOException when an input cannot be read (an audit line that is not JSON, a broken
+     *                     ledger) or {@code out} cannot be written; nothing is left behind
      */
     public static Result export(MoatConfig config, Path configFile, String keyId, Path out) throws IOException {
-        if (Files.exists(out)) {
-            try (var s = Files.list(out)) {
-                if (s.findAny().isPresent()) {
-                    throw new IOException(out + " is not empty (expected: a new or empty directory)");
-                }
-            }
+        try (StagedDirectory staged = StagedDirectory.beside(out)) {
+            Result r = write(config, configFile, keyId, staged.path());
+            staged.commit();
+            return new Result(out, r.manifestSha256(), r.auditRecords(), r.ledgerEntries(), r.chainIntact());
         }
-        Files.createDirectories(out);
+    }
+
+    /** Writes every file of the evidence into {@code out}, which exists and is empty. */
+    private static Result write(MoatConfig config, Path configFile, String keyId, Path out) throws IOException {
         KeyConfig key = config.keys().stream()
                 .filter(k -> k.id().equals(keyId))
                 .findFirst()
@@ -120,7 +126,12 @@ public final class EvidenceExport {
             if (line.isBlank()) {
                 continue;
             }
-            JsonNode r = LINE.readTree(line);
+            JsonNode r;
+            try {
+                r = LINE.readTree(line);
+            } catch (JsonProcessingException e) {
+                throw new IOException(auditFile + ":" + (i + 1) + ": not JSON (" + e.getOriginalMessage() + ")", e);
+            }
             String k = r.path("key").asText(null);
             if (!keyId.equals(k) && !(tenant != null && ("tenant:" + tenant).equals(k))) {
                 continue;
