@@ -6,6 +6,7 @@ import dev.moat.config.load.ConfigLoader;
 import dev.moat.gateway.evidence.Evidence;
 import dev.moat.gateway.evidence.EvidenceExport;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -71,7 +72,8 @@ final class EvidenceCommand implements Callable<Integer> {
 
     @Command(
             name = "verify",
-            description = "Exit 0 when every file matches the manifest and the audit chain is intact, 1 otherwise.")
+            description = "Exit 0 when every file matches the manifest and the audit chain is intact, 1 otherwise,"
+                    + " 2 when there is no such directory.")
     static final class Verify implements Callable<Integer> {
         @Parameters(index = "0", description = "The evidence directory.")
         Path dir;
@@ -81,6 +83,9 @@ final class EvidenceCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
+            if (!Files.isDirectory(dir)) {
+                return fail(dir + (Files.exists(dir) ? ": not a directory" : ": no such directory"));
+            }
             Evidence.Check c = Evidence.verify(dir, expectManifest);
             if (c.intact()) {
                 System.out.println("intact: every file matches the manifest (SHA-256 " + c.manifestSha256()
@@ -90,6 +95,11 @@ final class EvidenceCommand implements Callable<Integer> {
             System.out.println("ALTERED:");
             c.problems().forEach(p -> System.out.println("  " + p));
             return 1;
+        }
+
+        private static int fail(String problem) {
+            System.err.println("moat evidence verify: " + problem);
+            return 2;
         }
     }
 }
