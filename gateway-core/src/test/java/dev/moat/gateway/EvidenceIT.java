@@ -17,11 +17,13 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code moat evidence} over a real run: an attacker flagged through the gateway, the evidence file
  * for its key, {@code moat evidence verify} passing, then failing for every file altered, removed
- * or added, and for a swapped manifest.
+ * or added, and for a swapped manifest; without a run, a ladder of every kind of step written to
+ * {@code policies.json}.
  */
 class EvidenceIT {
 
@@ -82,13 +84,7 @@ class EvidenceIT {
                 }
             }
         }
-        // the config file as an operator has it: the same YAML with the environment filled in
-        Path config = dir.resolve("moat.yaml");
-        String filled = yaml;
-        for (Map.Entry<String, String> e : Gateway.env(upstream.baseUri()).entrySet()) {
-            filled = filled.replace("${" + e.getKey() + "}", e.getValue());
-        }
-        Files.writeString(config, filled);
+        Path config = operatorConfig(dir, yaml);
 
         Path out = dir.resolve("evidence-alice");
         CliTest.Run r =
@@ -159,6 +155,138 @@ class EvidenceIT {
         Files.delete(forged.resolve("manifest.json"));
         CliTest.Run reManifest = CliTest.run("evidence", "verify", forged.toString());
         assertThat(reManifest.code()).isEqualTo(1); // manifest missing
+    }
+
+    /**
+     * A ladder with every kind of step. Throttle and block steps hold durations, which the export
+     * once wrote with a mapper that had no java.time support: it failed on the first such step
+     * ("Java 8 date/time type java.time.Duration not supported by default").
+     */
+    @Test
+    void aLadderWithThrottleAndBlockStepsIsExportedWithReadableDurations(@TempDir Path dir) throws Exception {
+        Path config = operatorConfig(dir, ladderPolicy(dir));
+        Path out = dir.resolve("evidence-alice");
+        CliTest.Run r =
+                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+
+        JsonNode guarded = JSON.readTree(out.resolve("policies.json").toFile()).at("/policies/guarded");
+        assertThat(guarded.get("outputs").get(0).get("watermark").get("secret").asText())
+                .isEqualTo("(redacted)");
+        assertThat(guarded.at("/outputs/0/watermark/ledger").asText())
+                .isEqualTo(dir.resolve("ledger.jsonl").toString());
+        JsonNode ladder = guarded.get("escalation");
+        assertThat(ladder).hasSize(4);
+        assertThat(ladder.get(0).get("at").asDouble()).isEqualTo(0.3);
+        assertThat(ladder.get(0).get("perturb").get(0).get("top_k").get("k").asInt())
+                .isEqualTo(2);
+        assertThat(ladder.get(0).get("perturb").get(1).has("label_only")).isTrue();
+        assertThat(ladder.get(1).get("watermarkRate").asDouble()).isEqualTo(0.2);
+        JsonNode throttle = ladder.get(2).get("throttle");
+        assertThat(throttle).hasSize(2);
+        assertThat(throttle.get(0).get("text").asText()).isEqualTo("20/1m");
+        assertThat(throttle.get(0).get("capacity").asLong()).isEqualTo(20);
+        assertThat(throttle.get(0).get("period").asText()).isEqualTo("PT1M");
+        assertThat(throttle.get(1).get("period").asText()).isEqualTo("PT24H");
+        assertThat(ladder.get(3).get("block").asText()).isEqualTo("PT1H");
+        assertThat(CliTest.run("evidence", "verify", out.toString()).code()).isZero();
+    }
+
+    /**
+     * An export that fails part-way (a ledger line that is not an entry: read after three of the
+     * eight files are written; an audit line that is not JSON) leaves {@code out} as it was, no
+     * half-written directory that {@code verify} would call altered, and says what was wrong in
+     * one line, exit 2. A directory that is not empty is refused; an empty one is replaced by the
+     * finished export.
+     */
+    @Test
+    void aFailedExportLeavesNothingBehindAndSaysWhy(@TempDir Path dir) throws Exception {
+        Path config = operatorConfig(dir, ladderPolicy(dir));
+        Path ledger = dir.resolve("ledger.jsonl");
+        Path audit = dir.resolve("audit.jsonl");
+        Path out = dir.resolve("evidence-alice");
+        for (String broken : List.of("ledger", "audit")) {
+            Files.deleteIfExists(ledger);
+            Files.deleteIfExists(audit);
+            Files.writeString(broken.equals("ledger") ? ledger : audit, "this is not JSON\n");
+            List<String> before = names(dir);
+            for (boolean outExists : new boolean[] {false, true}) {
+                if (outExists) {
+                    Files.createDirectory(out);
+                }
+                CliTest.Run r = CliTest.run(
+                        "evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+                String what = broken + (outExists ? ", out empty" : ", out new") + ": " + r.err();
+                assertThat(r.code()).as(what).isEqualTo(2);
+                assertThat(r.err().trim()).as(what).doesNotContain("\n").doesNotContain("Exception");
+                assertThat(r.err())
+                        .as(what)
+                        .startsWith("moat evidence: " + (broken.equals("ledger") ? ledger : audit + ":1:"))
+                        .contains("nothing written to " + out);
+                if (outExists) {
+                    assertThat(out).as(what).isEmptyDirectory();
+                    Files.delete(out);
+                } else {
+                    assertThat(out).as(what).doesNotExist();
+                }
+                assertThat(names(dir)).as(what).isEqualTo(before);
+            }
+        }
+
+        // a directory that is not empty is refused the same way, and keeps what it held
+        Files.delete(audit);
+        Files.createDirectory(out);
+        Files.writeString(out.resolve("notes.txt"), "kept");
+        CliTest.Run r =
+                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).startsWith("moat evidence: " + out + " is not empty");
+        assertThat(names(out)).containsExactly("notes.txt");
+
+        // and an empty one is filled: the finished directory takes its place, nothing else stays
+        Files.delete(out.resolve("notes.txt"));
+        List<String> before = names(dir);
+        r = CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(names(out)).hasSize(8).contains("manifest.json");
+        assertThat(names(dir)).isEqualTo(before);
+        assertThat(CliTest.run("evidence", "verify", out.toString()).code()).isZero();
+    }
+
+    /** A guarded policy whose ladder has a perturb, a watermark, a throttle and a block step. */
+    private static String ladderPolicy(Path dir) {
+        return Gateway.common("\"100/1m\"") + """
+                upstreams:
+                  tf: {url: "http://127.0.0.1:9", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: guarded}
+                policies:
+                  guarded:
+                    outputs:
+                      - watermark: {rate: 0.05, secret: "evidence-test-watermark-secret", ledger: "%s"}
+                    detectors: {prada: {}}
+                    escalation:
+                      - {at: 0.3, perturb: [{top_k: 2}, {label_only: true}]}
+                      - {at: 0.5, watermark: {rate: 0.2}}
+                      - {at: 0.8, throttle: ["20/1m", "500/1d"]}
+                      - {at: 0.95, block: 1h}
+                audit: {file: "%s"}
+                """.formatted(dir.resolve("ledger.jsonl"), dir.resolve("audit.jsonl"));
+    }
+
+    /** The config file as an operator has it: the YAML with the environment filled in. */
+    private static Path operatorConfig(Path dir, String yaml) throws Exception {
+        String filled = yaml;
+        for (Map.Entry<String, String> e : Gateway.env(upstream.baseUri()).entrySet()) {
+            filled = filled.replace("${" + e.getKey() + "}", e.getValue());
+        }
+        return Files.writeString(dir.resolve("moat.yaml"), filled);
+    }
+
+    private static List<String> names(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 
     private static CliTest.Run verify(Path dir, String manifestSha) {

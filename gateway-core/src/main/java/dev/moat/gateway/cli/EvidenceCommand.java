@@ -5,6 +5,8 @@ import dev.moat.config.MoatConfig;
 import dev.moat.config.load.ConfigLoader;
 import dev.moat.gateway.evidence.Evidence;
 import dev.moat.gateway.evidence.EvidenceExport;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,7 +16,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code moat evidence --config FILE --key ID --out DIR} writes one key's evidence file (audit
  * records with the chain checked, ledger entries, detector reasons over time, policies and config
- * hash, summary, manifest); {@code moat evidence verify DIR} checks nothing in it was altered.
+ * hash, summary, manifest), or exits 2 with the reason and nothing written; {@code moat evidence
+ * verify DIR} checks nothing in it was altered.
  */
 @Command(
         name = "evidence",
@@ -48,7 +51,13 @@ final class EvidenceCommand implements Callable<Integer> {
             System.err.println("moat evidence: note: key \"" + key + "\" is not in " + config
                     + " (exporting what the audit trail and ledgers hold for it)");
         }
-        EvidenceExport.Result r = EvidenceExport.export(c, config, key, out);
+        EvidenceExport.Result r;
+        try {
+            r = EvidenceExport.export(c, config, key, out);
+        } catch (IOException e) {
+            System.err.println("moat evidence: " + FileErrors.describe(e) + " (nothing written to " + out + ")");
+            return 2;
+        }
         System.out.printf(
                 "wrote %s: %d audit record(s) (chain %s), %d ledger entr%s%n",
                 r.dir(),
@@ -63,7 +72,8 @@ final class EvidenceCommand implements Callable<Integer> {
 
     @Command(
             name = "verify",
-            description = "Exit 0 when every file matches the manifest and the audit chain is intact, 1 otherwise.")
+            description = "Exit 0 when every file matches the manifest and the audit chain is intact, 1 otherwise,"
+                    + " 2 when there is no such directory.")
     static final class Verify implements Callable<Integer> {
         @Parameters(index = "0", description = "The evidence directory.")
         Path dir;
@@ -73,6 +83,9 @@ final class EvidenceCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
+            if (!Files.isDirectory(dir)) {
+                return fail(dir + (Files.exists(dir) ? ": not a directory" : ": no such directory"));
+            }
             Evidence.Check c = Evidence.verify(dir, expectManifest);
             if (c.intact()) {
                 System.out.println("intact: every file matches the manifest (SHA-256 " + c.manifestSha256()
@@ -82,6 +95,11 @@ final class EvidenceCommand implements Callable<Integer> {
             System.out.println("ALTERED:");
             c.problems().forEach(p -> System.out.println("  " + p));
             return 1;
+        }
+
+        private static int fail(String problem) {
+            System.err.println("moat evidence verify: " + problem);
+            return 2;
         }
     }
 }

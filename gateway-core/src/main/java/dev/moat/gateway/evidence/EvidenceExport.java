@@ -1,10 +1,16 @@
 package dev.moat.gateway.evidence;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.moat.config.KeyConfig;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.OutputSpec;
@@ -44,11 +50,35 @@ import java.util.regex.Pattern;
  */
 public final class EvidenceExport {
 
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /**
+     * Indented JSON that writes every type a policy holds: durations (throttle periods, blocks) as
+     * ISO-8601 text ({@code "PT1H"}), paths as written, and each output transform under its YAML
+     * name ({@code {"top_k": {"k": 3}}}, {@code {"label_only": {}}}).
+     */
+    static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+            .registerModule(new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance))
+            .addMixIn(OutputSpec.class, OutputSpecNames.class);
+
     private static final ObjectMapper LINE = new ObjectMapper();
     private static final Pattern LEVEL_CHANGE = Pattern.compile("^(\\w+)->(\\w+) risk=([0-9.eE+-]+) ?(.*)$");
 
     private EvidenceExport() {}
+
+    /** The YAML names of the output transforms, for {@link #JSON}. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.WRAPPER_OBJECT)
+    @JsonSubTypes({
+        @JsonSubTypes.Type(value = OutputSpec.TopK.class, name = "top_k"),
+        @JsonSubTypes.Type(value = OutputSpec.Round.class, name = "round"),
+        @JsonSubTypes.Type(value = OutputSpec.LabelOnly.class, name = "label_only"),
+        @JsonSubTypes.Type(value = OutputSpec.Noise.class, name = "noise"),
+        @JsonSubTypes.Type(value = OutputSpec.ReverseSigmoid.class, name = "reverse_sigmoid"),
+        @JsonSubTypes.Type(value = OutputSpec.Strip.class, name = "strip"),
+        @JsonSubTypes.Type(value = OutputSpec.Watermark.class, name = "watermark")
+    })
+    private interface OutputSpecNames {}
 
     /** What was written. */
     public record Result(Path dir, String manifestSha256, int auditRecords, int ledgerEntries, boolean chainIntact) {}
@@ -57,17 +87,22 @@ public final class EvidenceExport {
      * @param config     the loaded config (audit file, ledgers, policies)
      * @param configFile the config file as on disk, hashed as the config in force
      * @param keyId      the key to export
-     * @param out        the directory to write (created; must be empty if it exists)
+     * @param out        the directory to write (created; must be empty if it exists). The files are
+     *                   written into a directory beside it, renamed to {@code out} when complete: on
+     *                   failure {@code out} is left as it was
+     * @throws IOException when an input cannot be read (an audit line that is not JSON, a broken
+     *                     ledger) or {@code out} cannot be written; nothing is left behind
      */
     public static Result export(MoatConfig config, Path configFile, String keyId, Path out) throws IOException {
-        if (Files.exists(out)) {
-            try (var s = Files.list(out)) {
-                if (s.findAny().isPresent()) {
-                    throw new IOException(out + " is not empty (expected: a new or empty directory)");
-                }
-            }
+        try (StagedDirectory staged = StagedDirectory.beside(out)) {
+            Result r = write(config, configFile, keyId, staged.path());
+            staged.commit();
+            return new Result(out, r.manifestSha256(), r.auditRecords(), r.ledgerEntries(), r.chainIntact());
         }
-        Files.createDirectories(out);
+    }
+
+    /** Writes every file of the evidence into {@code out}, which exists and is empty. */
+    private static Result write(MoatConfig config, Path configFile, String keyId, Path out) throws IOException {
         KeyConfig key = config.keys().stream()
                 .filter(k -> k.id().equals(keyId))
                 .findFirst()
@@ -91,7 +126,12 @@ public final class EvidenceExport {
             if (line.isBlank()) {
                 continue;
             }
-            JsonNode r = LINE.readTree(line);
+            JsonNode r;
+            try {
+                r = LINE.readTree(line);
+            } catch (JsonProcessingException e) {
+                throw new IOException(auditFile + ":" + (i + 1) + ": not JSON (" + e.getOriginalMessage() + ")", e);
+            }
             String k = r.path("key").asText(null);
             if (!keyId.equals(k) && !(tenant != null && ("tenant:" + tenant).equals(k))) {
                 continue;

@@ -18,18 +18,20 @@ final class AccessLines {
     private static final byte[] JSON_HEAD = ascii("{\"timestamp\":");
     private static final byte[] JSON_LOGGER =
             ascii(",\"level\":\"INFO\",\"loggerName\":\"moat.access\",\"mdc\": {},\"kvpList\": [");
+    // each key-value pair is {"name":"value"}, the pairs separated by commas
     private static final byte[] K_ID = ascii("{\"request_id\":\"");
-    private static final byte[] K_METHOD = ascii("\"},{\"method\":\"");
-    private static final byte[] K_PATH = ascii("\"},{\"path\":\"");
-    private static final byte[] K_KEY = ascii("\"},{\"key\":\"");
-    private static final byte[] K_ROUTE = ascii("\"},{\"route\":\"");
-    private static final byte[] K_STATUS = ascii("\"},{\"status\":\"");
-    private static final byte[] K_OUTCOME = ascii("\"},{\"outcome\":\"");
-    private static final byte[] K_BYTES_IN = ascii("\"},{\"bytes_in\":\"");
+    private static final byte[] K_METHOD = ascii("{\"method\":\"");
+    private static final byte[] K_PATH = ascii("{\"path\":\"");
+    private static final byte[] K_KEY = ascii("{\"key\":\"");
+    private static final byte[] K_ROUTE = ascii("{\"route\":\"");
+    private static final byte[] K_STATUS = ascii("{\"status\":\"");
+    private static final byte[] K_OUTCOME = ascii("{\"outcome\":\"");
+    private static final byte[] K_BYTES_IN = ascii(",{\"bytes_in\":\"");
     private static final byte[] K_BYTES_OUT = ascii("\"},{\"bytes_out\":\"");
     private static final byte[] K_UPSTREAM = ascii("\"},{\"upstream_ms\":\"");
     private static final byte[] K_TOTAL = ascii("\"},{\"total_ms\":\"");
     private static final byte[] K_MESSAGE = ascii("\"}],\"formattedMessage\":\"");
+    private static final byte[] PAIR_END = ascii("\"}");
     private static final byte[] JSON_TAIL = ascii("\",\"throwable\":null}\n");
     private static final byte[] NULL = ascii("null");
     private static final byte[] HEX = ascii("0123456789ABCDEF");
@@ -73,20 +75,18 @@ final class AccessLines {
         put(JSON_HEAD);
         putLong(timeMillis);
         put(JSON_LOGGER);
-        put(K_ID);
-        escaped(e.requestId());
-        put(K_METHOD);
-        escaped(e.method());
-        put(K_PATH);
-        escaped(e.path());
-        put(K_KEY);
-        escaped(e.keyId());
-        put(K_ROUTE);
-        escaped(e.route());
+        boolean first = pair(K_ID, e.requestId(), true);
+        first = pair(K_METHOD, e.method(), first);
+        first = pair(K_PATH, e.path(), first);
+        first = pair(K_KEY, e.keyId(), first);
+        first = pair(K_ROUTE, e.route(), first);
+        if (!first) {
+            put((byte) ',');
+        }
         put(K_STATUS);
         putLong(e.status());
-        put(K_OUTCOME);
-        escaped(e.outcome());
+        put(PAIR_END);
+        pair(K_OUTCOME, e.outcome(), false);
         put(K_BYTES_IN);
         putLong(e.bytesIn());
         put(K_BYTES_OUT);
@@ -102,6 +102,24 @@ final class AccessLines {
         put((byte) ' ');
         putLong(e.status());
         put(JSON_TAIL);
+    }
+
+    /**
+     * The pair {@code {"name":"value"}}, after a comma unless it is the first; left out when the
+     * value is absent, as {@link AccessLog} leaves it out of the logging event (Logback's encoder
+     * would write the string {@code "null"}). Returns whether the next pair is still the first.
+     */
+    private boolean pair(byte[] start, String value, boolean first) {
+        if (value == null) {
+            return first;
+        }
+        if (!first) {
+            put((byte) ',');
+        }
+        put(start);
+        escaped(value);
+        put(PAIR_END);
+        return false;
     }
 
     /** {@link AccessLog#text} behind the date, without the intermediate {@code String}. */

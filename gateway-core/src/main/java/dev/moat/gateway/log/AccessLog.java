@@ -2,6 +2,7 @@ package dev.moat.gateway.log;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One line per request on the {@code moat.access} logger. Text or JSON, chosen in config
@@ -108,22 +109,32 @@ public final class AccessLog {
 
     /**
      * The JSON form: the fields travel as SLF4J key-value pairs and Logback's {@code JsonEncoder}
-     * writes them (no JSON is built here), next to a short human message.
+     * writes them (no JSON is built here), next to a short human message. An absent field (the
+     * key and route of a request that failed authentication) is no pair, where the text line has
+     * {@code -}.
      */
     private static void logJson(Entry e) {
-        LOG.atInfo()
-                .addKeyValue("request_id", e.requestId())
-                .addKeyValue("method", e.method())
-                .addKeyValue("path", e.path())
-                .addKeyValue("key", e.keyId())
-                .addKeyValue("route", e.route())
-                .addKeyValue("status", e.status())
-                .addKeyValue("outcome", e.outcome())
-                .addKeyValue("bytes_in", e.bytesIn())
+        LoggingEventBuilder event = LOG.atInfo();
+        event = present(event, "request_id", e.requestId());
+        event = present(event, "method", e.method());
+        event = present(event, "path", e.path());
+        event = present(event, "key", e.keyId());
+        event = present(event, "route", e.route());
+        event = event.addKeyValue("status", e.status());
+        event = present(event, "outcome", e.outcome());
+        event.addKeyValue("bytes_in", e.bytesIn())
                 .addKeyValue("bytes_out", e.bytesOut())
                 .addKeyValue("upstream_ms", millis(e.upstreamNanos()))
                 .addKeyValue("total_ms", millis(e.totalNanos()))
                 .log("{} {} {}", e.method(), e.path(), e.status());
+    }
+
+    /**
+     * Adds the pair unless the value is absent: a request without a key has no {@code key} pair,
+     * where Logback's {@code JsonEncoder} would write the string {@code "null"}.
+     */
+    private static LoggingEventBuilder present(LoggingEventBuilder event, String name, String value) {
+        return value == null ? event : event.addKeyValue(name, value);
     }
 
     /** Milliseconds with three decimals ("12.034"); no {@code String.format} on the request path. */

@@ -16,7 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The CLI contract of DESIGN.md section 3: validate's exit codes and output, keys new. */
+/**
+ * The CLI contract of DESIGN.md section 3: validate's exit codes and output, keys new, and the
+ * verify commands' exit 2 for input that is missing rather than altered.
+ */
 public class CliTest {
 
     public record Run(int code, String out, String err) {}
@@ -82,5 +85,48 @@ public class CliTest {
                 .isEqualTo("- {id: carol, sha256: \"" + KeyStore.sha256Hex(s) + "\", tier: pro, tenant: acme}");
         assertThat(r.out()).doesNotContain(s);
         assertThat(r.err().indexOf(s)).isEqualTo(r.err().lastIndexOf(s));
+    }
+
+    /**
+     * A missing audit file, or a directory, is bad input: one line and exit 2 (it was a
+     * NoSuchFileException's stack trace and exit 1, the code of a broken chain, which stays 1).
+     */
+    @Test
+    void auditVerifyOfAMissingFileSaysSoInOneLineAndExitsTwo(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("nonexistent.jsonl");
+        Run r = run("audit", "verify", missing.toString());
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("moat audit verify: " + missing + ": no such file" + System.lineSeparator());
+        assertThat(r.out()).isEmpty();
+
+        Run d = run("audit", "verify", dir.toString());
+        assertThat(d.code()).as(d.err()).isEqualTo(2);
+        assertThat(d.err().trim()).isEqualTo("moat audit verify: " + dir + ": a directory, not an audit file");
+
+        Path broken = Files.writeString(dir.resolve("broken.jsonl"), "{\"event\":\"block\"}\n");
+        Run b = run("audit", "verify", broken.toString());
+        assertThat(b.code()).isEqualTo(1);
+        assertThat(b.out()).startsWith("broken at line 1");
+
+        Path notText = Files.write(dir.resolve("not-text.jsonl"), new byte[] {'{', (byte) 0xff, '}', '\n'});
+        Run t = run("audit", "verify", notText.toString());
+        assertThat(t.code()).as(t.err()).isEqualTo(1);
+        assertThat(t.out().trim()).isEqualTo("broken: " + notText + " is not UTF-8 text (no audit trail Moat wrote)");
+    }
+
+    /** The same for an evidence directory: missing, or a file, is bad input, not an altered export. */
+    @Test
+    void evidenceVerifyOfAMissingDirectorySaysSoInOneLineAndExitsTwo(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("evidence-nobody");
+        Run r = run("evidence", "verify", missing.toString());
+        assertThat(r.code()).as(r.out()).isEqualTo(2);
+        assertThat(r.err())
+                .isEqualTo("moat evidence verify: " + missing + ": no such directory" + System.lineSeparator());
+        assertThat(r.out()).isEmpty();
+
+        Path file = Files.writeString(dir.resolve("manifest.json"), "{}");
+        Run f = run("evidence", "verify", file.toString());
+        assertThat(f.code()).as(f.out()).isEqualTo(2);
+        assertThat(f.err().trim()).isEqualTo("moat evidence verify: " + file + ": not a directory");
     }
 }

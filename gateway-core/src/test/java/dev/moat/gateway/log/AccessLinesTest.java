@@ -9,6 +9,8 @@ import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -87,7 +89,9 @@ class AccessLinesTest {
                 {"key", e.keyId()},
                 {"route", e.route()},
             }) {
-                event.addKeyValuePair(new KeyValuePair(kv[0], kv[1]));
+                if (kv[1] != null) { // an absent field is no pair at all (AccessLog.logJson)
+                    event.addKeyValuePair(new KeyValuePair(kv[0], kv[1]));
+                }
             }
             event.addKeyValuePair(new KeyValuePair("status", e.status()));
             event.addKeyValuePair(new KeyValuePair("outcome", e.outcome()));
@@ -103,6 +107,36 @@ class AccessLinesTest {
             assertThat(Arrays.copyOf(lines.buf, lines.len)).isEqualTo(encoder.encode(event));
             t += 1;
         }
+    }
+
+    /**
+     * An unauthenticated request has no key and no route: the JSON line leaves both pairs out, as
+     * the text line writes {@code key=- route=-}, never the string {@code "null"}.
+     */
+    @Test
+    void anAbsentKeyOrRouteIsLeftOutOfTheJsonLine() throws Exception {
+        AccessLog.Entry unauthenticated =
+                new AccessLog.Entry("id-1", "GET", "/x", null, null, 401, 0, 0, -1, 999, "unauthorized");
+        AccessLines lines = new AccessLines(true, 8);
+        lines.append(unauthenticated, 1_795_841_852_359L);
+        String line = new String(Arrays.copyOf(lines.buf, lines.len), StandardCharsets.UTF_8);
+        List<String> names = new java.util.ArrayList<>();
+        for (JsonNode pair : new ObjectMapper().readTree(line).get("kvpList")) {
+            pair.fieldNames().forEachRemaining(names::add);
+            assertThat(pair.elements().next().asText()).as(line).isNotEqualTo("null");
+        }
+        assertThat(names)
+                .containsExactly(
+                        "request_id",
+                        "method",
+                        "path",
+                        "status",
+                        "outcome",
+                        "bytes_in",
+                        "bytes_out",
+                        "upstream_ms",
+                        "total_ms");
+        assertThat(AccessLog.text(unauthenticated)).contains(" key=- route=- ");
     }
 
     @Test
