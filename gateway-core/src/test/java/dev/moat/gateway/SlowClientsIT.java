@@ -102,6 +102,34 @@ class SlowClientsIT {
         }
     }
 
+    /**
+     * A head trickled past {@code header_read} and never finished (slowloris) is answered 408 and
+     * counted on route {@code none}, then closed; it was closed without an answer before session 42.
+     */
+    @Test
+    void aHeadNeverFinishedIsAnswered408AtHeaderRead() throws Exception {
+        double before = headTimeouts();
+        try (RawClient c = new RawClient(gw.server.port()).timeout(4000)) {
+            long t0 = System.nanoTime();
+            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nX-Slow: a");
+            RawClient.Response r = c.readResponse();
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(r.header("x-request-id")).isNotBlank();
+            assertThat(millisSince(t0)).isBetween(250L, 2500L);
+        }
+        assertThat(headTimeouts()).isEqualTo(before + 1);
+    }
+
+    private static double headTimeouts() throws Exception {
+        String series = "moat_requests_total{outcome=\"client_timeout\",route=\"none\"} ";
+        return gw.metrics()
+                .lines()
+                .filter(l -> l.startsWith(series))
+                .mapToDouble(l -> Double.parseDouble(l.substring(series.length())))
+                .findFirst()
+                .orElseThrow();
+    }
+
     @Test
     void anIdleKeptAliveConnectionIsClosedAfterKeepAlive() throws Exception {
         try (RawClient c = new RawClient(gw.server.port()).timeout(4000)) {

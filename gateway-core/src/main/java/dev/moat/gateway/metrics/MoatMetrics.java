@@ -82,7 +82,7 @@ public final class MoatMetrics implements MeterBinder {
     /** The outcomes a request can have before a route is known (route tag {@code none}). */
     /** The outcomes of requests refused before a route is chosen (route {@code none}). */
     public static final List<String> UNROUTED_OUTCOMES =
-            List.of("no_route", "bad_request", "overloaded", "method_refused");
+            List.of("no_route", "bad_request", "overloaded", "method_refused", "client_timeout");
 
     private MeterRegistry registry;
     private final Map<String, Map<String, Counter>> requestCounters = new ConcurrentHashMap<>();

@@ -274,6 +274,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             Exchange ex = current;
             if (ex != null && !lingering) {
                 ex.readTimedOut();
+            } else if (ex == null && !lingering && headInProgress(ctx)) {
+                refuseUnfinishedHead(ctx);
             } else {
                 ctx.close();
             }
@@ -293,6 +295,32 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ex.clientGone();
         }
         ctx.close();
+    }
+
+    /** Whether part of a request head has arrived and the rest has not (not a connection idle between requests). */
+    private boolean headInProgress(ChannelHandlerContext ctx) {
+        HeadReadTimeoutHandler d = deadlines(ctx);
+        return d != null && d.state() == HeadReadTimeoutHandler.State.HEAD;
+    }
+
+    /**
+     * A head not complete within {@code header_read} (a client trickling its headers, as slowloris
+     * does): answered 408 and logged as the other refused heads are, then closed. It was closed
+     * without a word: the client could not tell a timeout from a crash, and the log had no trace.
+     */
+    private void refuseUnfinishedHead(ChannelHandlerContext ctx) {
+        gw.metrics().request("none", "client_timeout", 0);
+        Problem p = new Problem(
+                "request-timeout",
+                HttpResponseStatus.REQUEST_TIMEOUT,
+                "Request timeout",
+                "the request head was not read completely in time");
+        CharSequence id = newRequestId();
+        FullHttpResponse res = p.toResponse(ctx.alloc(), null);
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        res.headers().set(HeaderRewriter.X_REQUEST_ID, id);
+        logRefused(id, "-", "-", p, "client_timeout");
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** A head that fails {@link RequestHeadCheck}: answered, never forwarded, and the connection closes. */
@@ -385,6 +413,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (given != null && isSaneId(given)) {
             return given;
         }
+        return newRequestId();
+    }
+
+    /** 128 random bits as 32 hex digits, in an {@code AsciiString} over one array. */
+    private static CharSequence newRequestId() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         byte[] id = new byte[32]; // 128 random bits as 32 hex digits, one array (was two strings and a concat)
         hex(r.nextLong(), id, 0);
