@@ -1,5 +1,6 @@
 package dev.moat.config.internal;
 
+import dev.moat.config.DetectorCheck;
 import dev.moat.config.DetectorNames;
 import dev.moat.config.DetectorParameters;
 import dev.moat.config.DetectorParameters.Decimal;
@@ -31,24 +32,25 @@ final class PolicySection {
 
     private PolicySection() {}
 
-    static Map<String, PolicyConfig> policies(ConfigNode node) {
+    /** @param check the detectors' own check, run on each detector whose parameters passed the loader's */
+    static Map<String, PolicyConfig> policies(ConfigNode node, DetectorCheck check) {
         Map<String, PolicyConfig> out = new LinkedHashMap<>();
-        node.entries().forEach((name, value) -> out.put(name, policy(name, value)));
+        node.entries().forEach((name, value) -> out.put(name, policy(name, value, check)));
         return out;
     }
 
-    private static PolicyConfig policy(String name, ConfigNode node) {
+    private static PolicyConfig policy(String name, ConfigNode node, DetectorCheck check) {
         Fields f = node.fields("outputs", "detectors", "escalation", "llm");
         List<OutputSpec> outputs = f.has("outputs") ? OutputSpecs.list(f.get("outputs")) : List.of();
         return new PolicyConfig(
                 name,
                 outputs,
-                detectors(f.get("detectors")),
+                detectors(f.get("detectors"), check),
                 escalation(f.get("escalation"), outputs),
                 f.has("llm") ? llm(f.get("llm")) : null);
     }
 
-    private static Map<String, Map<String, Object>> detectors(ConfigNode node) {
+    private static Map<String, Map<String, Object>> detectors(ConfigNode node, DetectorCheck check) {
         Map<String, Map<String, Object>> out = new LinkedHashMap<>();
         node.entries().forEach((name, params) -> {
             if (!DetectorNames.ALL.contains(name)) {
@@ -59,10 +61,25 @@ final class PolicySection {
                         "unknown detector (" + hint + "expected one of: " + String.join(", ", DETECTORS) + ")");
                 return;
             }
+            int errors = params.source().errorCount();
             Map<String, ConfigNode> nodes = parameterNodes(params);
-            Map<String, Object> values = parameterValues(nodes);
+            Map<String, Object> values = Collections.unmodifiableMap(parameterValues(nodes));
             checkParameters(name, nodes, values);
-            out.put(name, Collections.unmodifiableMap(values));
+            if (params.source().errorCount() == errors) {
+                try {
+                    check.check(name, values);
+                } catch (IllegalArgumentException e) {
+                    // the detector's message starts with "detectors.<name>." (or ": "), which the path already says
+                    String message = e.getMessage();
+                    for (String prefix : List.of("detectors." + name + ".", "detectors." + name + ": ")) {
+                        if (message != null && message.startsWith(prefix)) {
+                            message = message.substring(prefix.length());
+                        }
+                    }
+                    params.reportAtKey(message);
+                }
+            }
+            out.put(name, values);
         });
         return out;
     }
