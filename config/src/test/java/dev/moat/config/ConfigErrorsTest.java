@@ -224,7 +224,7 @@ class ConfigErrorsTest {
                       - watermark: {rate: 0.9, secret: "short"}
                       - strip: ["explanations"]
                       - topk: 3
-                    detectors: {prada: {delta: 1.5, min_distances: 5}, volum: {}}
+                    detectors: {prada: {delta: 1.5, min_distances: 2}, volum: {}}
                     escalation:
                       - {at: 0.8, throttle: "20/1m"}
                       - {at: 0.5, block: 1h}
@@ -240,8 +240,8 @@ class ConfigErrorsTest {
                         "test.yaml:12:17: policies.p.outputs[4].strip[0]: \"explanations\" (expected a JSON pointer starting with \"/\", e.g. \"/data\")",
                         "test.yaml:13:9: policies.p.outputs[5].topk: unknown field (did you mean top_k? expected one of: top_k, round, "
                                 + "label_only, noise, reverse_sigmoid, strip, watermark)",
-                        "test.yaml:14:32: policies.p.detectors.prada.delta: \"1.5\" (expected a number in (0, 1), the Shapiro-Wilk threshold)",
-                        "test.yaml:14:52: policies.p.detectors.prada.min_distances: \"5\" (expected an integer >= 10)",
+                        "test.yaml:14:32: policies.p.detectors.prada.delta: \"1.5\" (expected a number in [0, 1])",
+                        "test.yaml:14:52: policies.p.detectors.prada.min_distances: \"2\" (expected a whole number in [3, 4000])",
                         "test.yaml:14:56: policies.p.detectors.volum: unknown detector (did you mean volume? expected one of: "
                                 + "boundary, coverage, cross_key, ood, prada, tenant, volume)",
                         "test.yaml:17:14: policies.p.escalation[1].at: \"0.5\" (expected a risk above the previous step's 0.8 (steps ascend strictly by at))",
@@ -310,6 +310,46 @@ class ConfigErrorsTest {
                         "test.yaml:7:56: policies.p.detectors.coverage.cell_mads: \"0\" (expected a number in [0.01, 1000])",
                         "test.yaml:7:69: policies.p.detectors.coverage.run_near: \"11\" (expected a number in [0, 10])",
                         "test.yaml:7:83: policies.p.detectors.coverage.run_seed: \"x\" (expected a whole number)");
+    }
+
+    /**
+     * Regression: only prada (two parameters), cross_key, ood and coverage were checked, so {@code
+     * boundary: {bogus: 1}}, {@code boundary: {max_widening: 50}} and {@code volume: {bogus: 3}}
+     * loaded and failed only when the gateway built the detectors, with no file or line.
+     */
+    @Test
+    void everyDetectorsParametersAreValidatedAtTheirLine() {
+        assertThat(errors(BASE + """
+                policies:
+                  p:
+                    detectors:
+                      boundary: {bogus: 1, max_widening: 50, z_low: 9}
+                      volume: {bogus: 3, z_high: 2}
+                      prada: {step_low: 0.2}
+                      tenant: {use: "prada,ood", prada: {delt: 0.9}, volume: 5}
+                      cross_key: {min_hits: 300}
+                      ood: {reference_confidences: "0.5, 2"}
+                """))
+                .containsExactly(
+                        "test.yaml:8:18: policies.p.detectors.boundary.bogus: unknown parameter (expected one of: "
+                                + "default_share, margin, max_widening, min_keys, min_queries, reference_share, run_near, "
+                                + "run_seed, tolerance, window, z_high, z_low)",
+                        "test.yaml:8:42: policies.p.detectors.boundary.max_widening: \"50\" (expected a number in [1, 10])",
+                        "test.yaml:8:53: policies.p.detectors.boundary.z_low: \"9\" (expected a number below z_high (8))",
+                        "test.yaml:9:16: policies.p.detectors.volume.bogus: unknown parameter (expected one of: "
+                                + "daily_budget, half_life_minutes, max_score, min_keys, z_high, z_low)",
+                        "test.yaml:9:34: policies.p.detectors.volume.z_high: \"2\" (expected a number greater than z_low (3))",
+                        "test.yaml:10:25: policies.p.detectors.prada.step_low: \"0.2\" (expected a number below step_high (0.15))",
+                        "test.yaml:11:21: policies.p.detectors.tenant.use: \"prada,ood\" (expected a comma-separated subset of "
+                                + "coverage, prada, volume)",
+                        "test.yaml:11:42: policies.p.detectors.tenant.prada.delt: unknown parameter (did you mean delta? "
+                                + "expected one of: delta, max_distances, max_set_size, min_distances, projection_dims, ramp, "
+                                + "seed, step_coordinates, step_evidence, step_high, step_low, step_min_fraction, "
+                                + "step_min_queries, step_recent_rows, step_sample_seed, step_window, test_every, w_max_score)",
+                        "test.yaml:11:62: policies.p.detectors.tenant.volume: \"5\" (expected a mapping of volume's parameters)",
+                        "test.yaml:12:29: policies.p.detectors.cross_key.min_hits: \"300\" (expected a number at most window (200))",
+                        "test.yaml:13:36: policies.p.detectors.ood.reference_confidences: \"0.5, 2\" (expected comma-separated "
+                                + "confidences in [0, 1], as a string)");
     }
 
     @Test

@@ -86,23 +86,18 @@ class EnvSubstitutionTest {
                       prada:
                         delta: "${DELTA:-0.8}"
                         min_distances: ${MIN:-50}
-                        mode: fast
-                        quoted: "12"
-                        flag: true
-                        list: [1, 2.5]
                       volume: ~
-                      ood: {}
+                      ood: {reference_confidences: "0.9"}
+                      tenant: {use: prada, prada: {delta: 0.5}}
                 """, Map.of());
 
         // Quoted "${DELTA:-0.8}" (needed in flow style) still yields a number; a quoted literal stays text.
         assertThat(c.policies().get("p").detectors().get("prada"))
-                .containsExactly(
-                        Map.entry("delta", 0.8),
-                        Map.entry("min_distances", 50L),
-                        Map.entry("mode", "fast"),
-                        Map.entry("quoted", "12"),
-                        Map.entry("flag", true),
-                        Map.entry("list", java.util.List.of(1L, 2.5)));
+                .containsExactly(Map.entry("delta", 0.8), Map.entry("min_distances", 50L));
+        assertThat(c.policies().get("p").detectors().get("ood"))
+                .containsExactly(Map.entry("reference_confidences", "0.9"));
+        assertThat(c.policies().get("p").detectors().get("tenant"))
+                .containsExactly(Map.entry("use", "prada"), Map.entry("prada", Map.of("delta", 0.5)));
         assertThat(c.policies().get("p").detectors().get("volume")).isEmpty();
     }
 }

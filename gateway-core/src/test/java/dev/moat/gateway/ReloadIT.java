@@ -64,6 +64,35 @@ class ReloadIT {
         assertThat(gw.metrics()).contains("moat_config_reloads_total{result=\"failure\"} 1.0");
     }
 
+    /**
+     * Regression: a reload with these answered 422 with {@code config:0:0: policies: detectors.boundary:
+     * unknown parameter "bogus"}, the first only, with no file or line.
+     */
+    @Test
+    void badDetectorParametersAreRejectedEachAtItsFileAndLine() throws Exception {
+        String head = Gateway.common("\"3/1m\"") + ROUTES;
+        long at = head.lines().count();
+        gw.rewrite(head + """
+                policies:
+                  p:
+                    detectors:
+                      boundary: {bogus: 1, max_widening: 50}
+                      volume: {bogus: 3}
+                      cross_key: {store_size: 1000000, coordinates: 4096}
+                """);
+        HttpResponse<String> r = gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN);
+        assertThat(r.statusCode()).isEqualTo(422);
+        assertThat(r.body())
+                .contains("moat.yaml:" + (at + 4) + ":18: policies.p.detectors.boundary.bogus: unknown parameter (")
+                .contains("moat.yaml:" + (at + 4) + ":42: policies.p.detectors.boundary.max_widening: ")
+                .contains("(expected a number in [1, 10])")
+                .contains("moat.yaml:" + (at + 5) + ":16: policies.p.detectors.volume.bogus: unknown parameter (")
+                .contains("moat.yaml:" + (at + 6) + ":7: policies.p.detectors.cross_key: store_size: 1000000 "
+                        + "(expected: at most 63791 rows with 4096 coordinates")
+                .doesNotContain("config:0:0");
+        assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
+    }
+
     @Test
     void reloadNeedsTheAdminToken() throws Exception {
         assertThat(gw.adminCall("POST", "/admin/reload", null).statusCode()).isEqualTo(401);

@@ -7,6 +7,7 @@ import dev.moat.config.AuditConfig;
 import dev.moat.config.ConfigError;
 import dev.moat.config.ConfigException;
 import dev.moat.config.DetectionConfig;
+import dev.moat.config.DetectorCheck;
 import dev.moat.config.DistributedConfig;
 import dev.moat.config.KeyConfig;
 import dev.moat.config.MoatConfig;
@@ -56,8 +57,10 @@ public final class ConfigReader {
      * @param name    the file name errors carry
      * @param source  recorded in {@link MoatConfig#source()}, may be null
      * @param baseDir the directory relative paths resolve against
+     * @param detectors the detectors' own check of each policy's detectors, after the loader's
      */
-    public static MoatConfig read(String yaml, String name, Path source, Path baseDir, Map<String, String> env)
+    public static MoatConfig read(
+            String yaml, String name, Path source, Path baseDir, Map<String, String> env, DetectorCheck detectors)
             throws ConfigException {
         List<ConfigError> errors = new ArrayList<>();
         Source src = new Source(name, baseDir, env, errors);
@@ -69,7 +72,7 @@ public final class ConfigReader {
 
         Map<String, UpstreamConfig> upstreams = RoutingSections.upstreams(top.get("upstreams"));
         Map<String, TierConfig> tiers = KeySections.tiers(top.get("tiers"));
-        Map<String, PolicyConfig> policies = PolicySection.policies(top.get("policies"));
+        Map<String, PolicyConfig> policies = PolicySection.policies(top.get("policies"), detectors);
         List<RouteConfig> routes = RoutingSections.routes(top.get("routes"), upstreams, policies);
         List<KeyConfig> keys = KeySections.keys(top.get("keys"), top.get("keys_file"), tiers.keySet());
 

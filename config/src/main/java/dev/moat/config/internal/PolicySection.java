@@ -1,6 +1,13 @@
 package dev.moat.config.internal;
 
+import dev.moat.config.DetectorCheck;
 import dev.moat.config.DetectorNames;
+import dev.moat.config.DetectorParameters;
+import dev.moat.config.DetectorParameters.Decimal;
+import dev.moat.config.DetectorParameters.Nested;
+import dev.moat.config.DetectorParameters.Param;
+import dev.moat.config.DetectorParameters.Text;
+import dev.moat.config.DetectorParameters.Whole;
 import dev.moat.config.OutputSpec;
 import dev.moat.config.PolicyConfig;
 import dev.moat.config.PolicyConfig.EscalationStep;
@@ -14,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * The {@code policies} section: per policy its always-on {@code outputs}, its {@code detectors} with
@@ -24,24 +32,25 @@ final class PolicySection {
 
     private PolicySection() {}
 
-    static Map<String, PolicyConfig> policies(ConfigNode node) {
+    /** @param check the detectors' own check, run on each detector whose parameters passed the loader's */
+    static Map<String, PolicyConfig> policies(ConfigNode node, DetectorCheck check) {
         Map<String, PolicyConfig> out = new LinkedHashMap<>();
-        node.entries().forEach((name, value) -> out.put(name, policy(name, value)));
+        node.entries().forEach((name, value) -> out.put(name, policy(name, value, check)));
         return out;
     }
 
-    private static PolicyConfig policy(String name, ConfigNode node) {
+    private static PolicyConfig policy(String name, ConfigNode node, DetectorCheck check) {
         Fields f = node.fields("outputs", "detectors", "escalation", "llm");
         List<OutputSpec> outputs = f.has("outputs") ? OutputSpecs.list(f.get("outputs")) : List.of();
         return new PolicyConfig(
                 name,
                 outputs,
-                detectors(f.get("detectors")),
+                detectors(f.get("detectors"), check),
                 escalation(f.get("escalation"), outputs),
                 f.has("llm") ? llm(f.get("llm")) : null);
     }
 
-    private static Map<String, Map<String, Object>> detectors(ConfigNode node) {
+    private static Map<String, Map<String, Object>> detectors(ConfigNode node, DetectorCheck check) {
         Map<String, Map<String, Object>> out = new LinkedHashMap<>();
         node.entries().forEach((name, params) -> {
             if (!DetectorNames.ALL.contains(name)) {
@@ -52,226 +61,207 @@ final class PolicySection {
                         "unknown detector (" + hint + "expected one of: " + String.join(", ", DETECTORS) + ")");
                 return;
             }
-            Map<String, ConfigNode> nodes = Map.of();
-            if (params.isMapping()) {
-                nodes = params.entries();
-            } else if (!params.isAbsent()) {
-                params.fail("a mapping of parameters, or {} for the defaults");
-            }
-            // A parameter written as null means "the detector's default", so it is left out.
-            Map<String, Object> values = new LinkedHashMap<>();
-            nodes.forEach((key, value) -> {
-                Object v = value.plain();
-                if (v != null) {
-                    values.put(key, v);
+            int errors = params.source().errorCount();
+            Map<String, ConfigNode> nodes = parameterNodes(params);
+            Map<String, Object> values = Collections.unmodifiableMap(parameterValues(nodes));
+            checkParameters(name, nodes, values);
+            if (params.source().errorCount() == errors) {
+                try {
+                    check.check(name, values);
+                } catch (IllegalArgumentException e) {
+                    // the detector's message starts with "detectors.<name>." (or ": "), which the path already says
+                    String message = e.getMessage();
+                    for (String prefix : List.of("detectors." + name + ".", "detectors." + name + ": ")) {
+                        if (message != null && message.startsWith(prefix)) {
+                            message = message.substring(prefix.length());
+                        }
+                    }
+                    params.reportAtKey(message);
                 }
-            });
-            if ("prada".equals(name)) {
-                checkPrada(nodes, values);
             }
-            if ("cross_key".equals(name)) {
-                checkCrossKey(nodes, values);
-            }
-            if ("ood".equals(name)) {
-                checkOod(nodes, values);
-            }
-            if ("coverage".equals(name)) {
-                checkCoverage(nodes, values);
-            }
-            out.put(name, Collections.unmodifiableMap(values));
+            out.put(name, values);
         });
         return out;
     }
 
-    /** Only the parameters whose meaning the config knows are range-checked; others pass through. */
-    private static void checkPrada(Map<String, ConfigNode> nodes, Map<String, Object> values) {
-        if (values.containsKey("delta")) {
-            Object d = values.get("delta");
-            if (!(d instanceof Number n) || !(n.doubleValue() > 0 && n.doubleValue() < 1)) {
-                nodes.get("delta").fail("a number in (0, 1), the Shapiro-Wilk threshold");
-            }
+    private static Map<String, ConfigNode> parameterNodes(ConfigNode params) {
+        if (params.isMapping()) {
+            return params.entries();
         }
-        if (values.containsKey("min_distances")) {
-            Object m = values.get("min_distances");
-            if (!(m instanceof Long l) || l < 10) {
-                nodes.get("min_distances").fail("an integer >= 10");
-            }
+        if (!params.isAbsent()) {
+            params.fail("a mapping of parameters, or {} for the defaults");
         }
+        return Map.of();
     }
 
-    private static final Map<String, long[]> CROSS_KEY_INTEGERS = Map.of(
-            "store_size", new long[] {16, 1_000_000},
-            "coordinates", new long[] {8, 4096},
-            "window", new long[] {10, 100_000},
-            "min_hits", new long[] {1, 100_000},
-            "max_keys", new long[] {1, 10_000_000},
-            "sample", new long[] {1, 1_000_000},
-            "search_all_rows", new long[] {0, 1_000_000_000},
-            "sample_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
-    private static final List<String> CROSS_KEY_NUMBERS = List.of("step_low", "step_high", "step_min_fraction");
-
-    /** Every {@code cross_key} parameter is known here: unknown names and out-of-range values are reported at their line. */
-    private static void checkCrossKey(Map<String, ConfigNode> nodes, Map<String, Object> values) {
-        checkKnown(nodes, values, CROSS_KEY_INTEGERS, CROSS_KEY_NUMBERS);
+    /** A parameter written as null means "the detector's default", so it is left out. */
+    private static Map<String, Object> parameterValues(Map<String, ConfigNode> nodes) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        nodes.forEach((key, value) -> {
+            Object v = value.plain();
+            if (v != null) {
+                values.put(key, v);
+            }
+        });
+        return values;
     }
 
     /**
-     * A detector whose parameters are whole numbers in their ranges ({@code integers}) and numbers
-     * in [0, 1] ({@code fractions}): unknown names (with the closest known one) and out-of-range
-     * values are reported at their line.
+     * Every parameter of {@code detector} is checked at its line against the detector's table
+     * ({@link DetectorParameters}), then the rules that join two parameters, each with the other at
+     * its default when it is not written: the detector would refuse what is reported here.
      */
-    private static void checkKnown(
-            Map<String, ConfigNode> nodes,
-            Map<String, Object> values,
-            Map<String, long[]> integers,
-            List<String> fractions) {
-        checkKnown(nodes, values, integers, fractions, List.of());
+    private static void checkParameters(String detector, Map<String, ConfigNode> nodes, Map<String, Object> values) {
+        Map<String, Param> table = DetectorParameters.of(detector);
+        checkKnown(nodes, values, table);
+        Order order = new Order(nodes, values, table);
+        switch (detector) {
+            case "prada" -> order.above("step_low", 0.05, "step_high", 0.15);
+            case "volume" -> order.above("z_low", 3, "z_high", 6);
+            case "boundary" -> order.above("z_low", 3, "z_high", 8);
+            case "cross_key" -> {
+                order.above("step_low", 0.05, "step_high", 0.15);
+                order.atLeast("min_hits", 4, "window", 200);
+            }
+            case "ood" -> {
+                order.above("d_low", 0.12, "d_high", 0.2);
+                if (values.get("spread_wide_floor") instanceof Number n
+                        && n.doubleValue() > 0
+                        && n.doubleValue() < 1.5) {
+                    nodes.get("spread_wide_floor").fail("0 (off) or a number in [1.5, 1000]");
+                }
+                checkList(nodes, values, table, "reference_confidences", s -> {
+                    double c = Double.parseDouble(s);
+                    return c >= 0 && c <= 1;
+                });
+            }
+            case "coverage" -> {
+                order.above("novelty_low", 0.6, "novelty_high", 0.9);
+                if (values.get("cells") instanceof String c && !c.equals("sign") && !c.equals("fixed")) {
+                    nodes.get("cells").fail("sign or fixed");
+                }
+            }
+            case "tenant" -> {
+                checkList(nodes, values, table, "use", s -> table.get(s) instanceof Nested);
+                table.forEach((pooled, param) -> {
+                    if (param instanceof Nested && values.get(pooled) instanceof Map<?, ?>) {
+                        Map<String, ConfigNode> pooledNodes = nodes.get(pooled).entries();
+                        checkParameters(pooled, pooledNodes, parameterValues(pooledNodes));
+                    }
+                });
+            }
+            default -> {}
+        }
     }
 
-    /** As above, with {@code others} known too and checked by the caller. */
+    /**
+     * Unknown names (with the closest known one) and values out of their range or of the wrong
+     * kind are reported at their line; null values are the detector's defaults.
+     */
     private static void checkKnown(
-            Map<String, ConfigNode> nodes,
-            Map<String, Object> values,
-            Map<String, long[]> integers,
-            List<String> fractions,
-            List<String> others) {
-        List<String> known = new ArrayList<>(integers.keySet());
-        known.addAll(fractions);
-        known.addAll(others);
+            Map<String, ConfigNode> nodes, Map<String, Object> values, Map<String, Param> table) {
+        List<String> known = new ArrayList<>(table.keySet());
         known.sort(null);
         nodes.forEach((key, node) -> {
+            Param param = table.get(key);
             Object v = values.get(key);
-            long[] range = integers.get(key);
-            if (others.contains(key)) {
+            if (param == null) {
+                String hint = DidYouMean.closest(key, known)
+                        .map(h -> "did you mean " + h + "? ")
+                        .orElse("");
+                node.reportAtKey("unknown parameter (" + hint + "expected one of: " + String.join(", ", known) + ")");
+            } else if (v != null && !accepts(param, v)) {
+                node.fail(expected(param, key));
+            }
+        });
+    }
+
+    private static boolean accepts(Param param, Object v) {
+        if (param instanceof Whole w) {
+            return v instanceof Long l && l >= w.min() && l <= w.max();
+        }
+        if (param instanceof Decimal d) {
+            return v instanceof Number n && n.doubleValue() >= d.min() && n.doubleValue() <= d.max();
+        }
+        return param instanceof Text ? v instanceof String : v instanceof Map<?, ?>;
+    }
+
+    private static String expected(Param param, String name) {
+        if (param instanceof Whole w) {
+            return w.min() == Long.MIN_VALUE && w.max() == Long.MAX_VALUE
+                    ? "a whole number"
+                    : "a whole number in [" + w.min() + ", " + w.max() + "]";
+        }
+        if (param instanceof Decimal d) {
+            return "a number in [" + fmt(d.min()) + ", " + fmt(d.max()) + "]";
+        }
+        return param instanceof Text t ? t.expected() : "a mapping of " + name + "'s parameters";
+    }
+
+    /**
+     * A text parameter that is a comma-separated list, split and trimmed as the detector does: each
+     * item must pass {@code item} (which may throw NumberFormatException for a rejected item).
+     */
+    private static void checkList(
+            Map<String, ConfigNode> nodes,
+            Map<String, Object> values,
+            Map<String, Param> table,
+            String name,
+            Predicate<String> item) {
+        if (values.get(name) instanceof String s && table.get(name) instanceof Text t) {
+            for (String part : s.split(",")) {
+                boolean ok;
+                try {
+                    ok = item.test(part.trim());
+                } catch (NumberFormatException e) {
+                    ok = false;
+                }
+                if (!ok) {
+                    nodes.get(name).fail(t.expected());
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Two parameters that must keep an order, each at its default when not written; reported at
+     * the upper one when it is written, else at the lower. A value already reported out of range is
+     * left alone.
+     */
+    private record Order(Map<String, ConfigNode> nodes, Map<String, Object> values, Map<String, Param> table) {
+
+        /** {@code high} strictly above {@code low}. */
+        void above(String low, double lowDefault, String high, double highDefault) {
+            check(low, lowDefault, high, highDefault, true);
+        }
+
+        /** {@code high} at least {@code low}. */
+        void atLeast(String low, double lowDefault, String high, double highDefault) {
+            check(low, lowDefault, high, highDefault, false);
+        }
+
+        private void check(String low, double lowDefault, String high, double highDefault, boolean strict) {
+            Double lo = valid(low, lowDefault);
+            Double hi = valid(high, highDefault);
+            if (lo == null || hi == null || (strict ? hi > lo : hi >= lo)) {
                 return;
             }
-            if (range != null) {
-                if (v != null && (!(v instanceof Long l) || l < range[0] || l > range[1])) {
-                    node.fail(
-                            range[0] == Long.MIN_VALUE
-                                    ? "a whole number"
-                                    : "a whole number in [" + range[0] + ", " + range[1] + "]");
-                }
-            } else if (fractions.contains(key)) {
-                if (v != null && (!(v instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1))) {
-                    node.fail("a number in [0, 1]");
-                }
+            if (values.containsKey(high)) {
+                nodes.get(high)
+                        .fail("a number " + (strict ? "greater than " : "at least ") + low + " (" + fmt(lo) + ")");
             } else {
-                String hint = DidYouMean.closest(key, known)
-                        .map(h -> "did you mean " + h + "? ")
-                        .orElse("");
-                node.reportAtKey("unknown parameter (" + hint + "expected one of: " + String.join(", ", known) + ")");
+                nodes.get(low).fail("a number " + (strict ? "below " : "at most ") + high + " (" + fmt(hi) + ")");
             }
-        });
-    }
+        }
 
-    private static final Map<String, long[]> OOD_INTEGERS = Map.of(
-            "window", new long[] {10, 100_000},
-            "min_queries", new long[] {1, 100_000},
-            "min_keys", new long[] {1, 100_000},
-            "input_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
-            "run_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
-            "spread_max_width", new long[] {0, 65_536});
-    private static final Map<String, double[]> OOD_NUMBERS = Map.of(
-            "d_low", new double[] {0, 1},
-            "d_high", new double[] {0, 1},
-            "alpha", new double[] {0, 1},
-            "max_widening", new double[] {1, 10},
-            "input_near", new double[] {0, 10},
-            "run_near", new double[] {0, 10},
-            "spread_margin", new double[] {0, 5},
-            "spread_width", new double[] {0.01, 5},
-            "spread_wide_floor", new double[] {0, 1_000},
-            "rough_share", new double[] {0, 1});
-
-    /**
-     * Every {@code ood} parameter is known here (the detector's own ranges): unknown names, out-of-range
-     * values and a {@code d_high} not above {@code d_low} are reported at their line.
-     */
-    private static void checkOod(Map<String, ConfigNode> nodes, Map<String, Object> values) {
-        List<String> known = new ArrayList<>(OOD_INTEGERS.keySet());
-        known.addAll(OOD_NUMBERS.keySet());
-        known.add("reference_confidences");
-        known.sort(null);
-        nodes.forEach((key, node) -> {
-            Object v = values.get(key);
-            long[] integers = OOD_INTEGERS.get(key);
-            double[] numbers = OOD_NUMBERS.get(key);
-            if (integers != null) {
-                if (v != null && (!(v instanceof Long l) || l < integers[0] || l > integers[1])) {
-                    node.fail(
-                            integers[0] == Long.MIN_VALUE
-                                    ? "a whole number"
-                                    : "a whole number in [" + integers[0] + ", " + integers[1] + "]");
-                }
-            } else if (numbers != null) {
-                if (v != null
-                        && (!(v instanceof Number n)
-                                || !(n.doubleValue() >= numbers[0] && n.doubleValue() <= numbers[1]))) {
-                    node.fail("a number in [" + fmt(numbers[0]) + ", " + fmt(numbers[1]) + "]");
-                }
-            } else if (key.equals("reference_confidences")) {
-                if (v != null && !(v instanceof String)) {
-                    node.fail("comma-separated confidences in [0, 1], as a string");
-                }
-            } else {
-                String hint = DidYouMean.closest(key, known)
-                        .map(h -> "did you mean " + h + "? ")
-                        .orElse("");
-                node.reportAtKey("unknown parameter (" + hint + "expected one of: " + String.join(", ", known) + ")");
+        /** The value in force: the written one when it is valid, the default when none is written, else null. */
+        private Double valid(String name, double defaultValue) {
+            Object v = values.get(name);
+            if (v == null) {
+                return defaultValue;
             }
-        });
-        double low = values.get("d_low") instanceof Number n ? n.doubleValue() : 0.12;
-        if (low >= 0
-                && low <= 1
-                && values.get("d_high") instanceof Number n
-                && n.doubleValue() <= low
-                && n.doubleValue() >= 0) {
-            nodes.get("d_high").fail("a number greater than d_low (" + fmt(low) + ")");
-        }
-        if (values.get("spread_wide_floor") instanceof Number n && n.doubleValue() > 0 && n.doubleValue() < 1.5) {
-            nodes.get("spread_wide_floor").fail("0 (off) or a number in [1.5, 1000]");
-        }
-    }
-
-    private static final Map<String, long[]> COVERAGE_INTEGERS = Map.of(
-            "bits", new long[] {4, 24},
-            "window", new long[] {10, 100_000},
-            "min_queries", new long[] {1, 10_000_000},
-            "warmup", new long[] {1, 10_000},
-            "min_keys", new long[] {1, 100_000},
-            "seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
-            "run_seed", new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
-    private static final List<String> COVERAGE_NUMBERS =
-            List.of("novelty_low", "novelty_high", "reference_novelty", "peer_margin");
-
-    /**
-     * Every {@code coverage} parameter is known here (the detector's own ranges): unknown names,
-     * out-of-range values and a {@code novelty_high} not above {@code novelty_low} are reported at their line.
-     */
-    private static void checkCoverage(Map<String, ConfigNode> nodes, Map<String, Object> values) {
-        checkKnown(nodes, values, COVERAGE_INTEGERS, COVERAGE_NUMBERS, List.of("cells", "cell_mads", "run_near"));
-        if (nodes.containsKey("cells")
-                && !("sign".equals(values.get("cells")) || "fixed".equals(values.get("cells")))) {
-            nodes.get("cells").fail("sign or fixed");
-        }
-        if (nodes.containsKey("cell_mads")
-                && !(values.get("cell_mads") instanceof Number n
-                        && n.doubleValue() >= 0.01
-                        && n.doubleValue() <= 1_000)) {
-            nodes.get("cell_mads").fail("a number in [0.01, 1000]");
-        }
-        if (nodes.containsKey("run_near")
-                && !(values.get("run_near") instanceof Number n && n.doubleValue() >= 0 && n.doubleValue() <= 10)) {
-            nodes.get("run_near").fail("a number in [0, 10]");
-        }
-        double low = values.get("novelty_low") instanceof Number n ? n.doubleValue() : 0.6;
-        if (low >= 0
-                && low <= 1
-                && values.get("novelty_high") instanceof Number n
-                && n.doubleValue() <= low
-                && n.doubleValue() >= 0) {
-            nodes.get("novelty_high").fail("a number greater than novelty_low (" + fmt(low) + ")");
+            return accepts(table.get(name), v) ? ((Number) v).doubleValue() : null;
         }
     }
 

@@ -45,6 +45,11 @@ public final class Source {
         return baseDir.resolve(path).normalize();
     }
 
+    /** How many errors the load has found so far. */
+    int errorCount() {
+        return errors.size();
+    }
+
     void error(Mark mark, String path, String message) {
         int line = mark == null ? 1 : mark.getLine() + 1;
         int column = mark == null ? 1 : mark.getColumn() + 1;

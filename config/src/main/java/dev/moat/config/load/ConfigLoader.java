@@ -2,6 +2,7 @@ package dev.moat.config.load;
 
 import dev.moat.config.ConfigError;
 import dev.moat.config.ConfigException;
+import dev.moat.config.DetectorCheck;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.internal.ConfigReader;
 import java.io.IOException;
@@ -33,6 +34,15 @@ public final class ConfigLoader {
 
     /** Loads {@code file}, substituting {@code ${VAR}} from {@code env}. */
     public static MoatConfig load(Path file, Map<String, String> env) throws ConfigException {
+        return load(file, env, DetectorCheck.NONE);
+    }
+
+    /**
+     * Loads {@code file}, substituting {@code ${VAR}} from {@code env}, and runs {@code detectors} on
+     * every policy's detectors that the loader's own checks passed: what it refuses is an error at
+     * the detector's line.
+     */
+    public static MoatConfig load(Path file, Map<String, String> env, DetectorCheck detectors) throws ConfigException {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -42,7 +52,7 @@ public final class ConfigLoader {
             throw fileError(file, "cannot read (" + e.getClass().getSimpleName() + ")");
         }
         Path absolute = file.toAbsolutePath().normalize();
-        return ConfigReader.read(text, file.toString(), file, absolute.getParent(), env);
+        return ConfigReader.read(text, file.toString(), file, absolute.getParent(), env, detectors);
     }
 
     /**
@@ -59,7 +69,7 @@ public final class ConfigLoader {
         Path baseDir = source == null
                 ? Path.of("").toAbsolutePath()
                 : source.toAbsolutePath().normalize().getParent();
-        return ConfigReader.read(yaml, sourceName, source, baseDir, env);
+        return ConfigReader.read(yaml, sourceName, source, baseDir, env, DetectorCheck.NONE);
     }
 
     private static ConfigException fileError(Path file, String message) {

@@ -7,8 +7,11 @@ import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.Runs;
+import dev.moat.detectors.params.ParamSpec;
+import dev.moat.detectors.params.ParamSpec.Decimal;
+import dev.moat.detectors.params.ParamSpec.Whole;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Boundary probing: queries on which the model hesitates (small top-1 minus top-2 margin). Attacks
@@ -52,19 +55,20 @@ import java.util.Set;
 public final class BoundaryDetector implements Detector<BoundaryDetector.State> {
 
     public static final String NAME = "boundary";
-    static final Set<String> PARAMS = Set.of(
-            "margin",
-            "window",
-            "min_queries",
-            "reference_share",
-            "default_share",
-            "min_keys",
-            "tolerance",
-            "z_low",
-            "z_high",
-            "run_near",
-            "run_seed",
-            "max_widening");
+    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
+    public static final List<ParamSpec> PARAMETERS = List.of(
+            new Decimal("margin", 0, 1),
+            new Whole("window", 10, 100_000),
+            new Whole("min_queries", 1, 100_000),
+            new Decimal("reference_share", 0, 1),
+            new Decimal("default_share", 0, 1),
+            new Whole("min_keys", 1, 100_000),
+            new Decimal("tolerance", 0, 1),
+            new Decimal("z_low", 0, 100),
+            new Decimal("z_high", 0, 100),
+            new Decimal("run_near", 0, 10),
+            new Whole("run_seed", Long.MIN_VALUE, Long.MAX_VALUE),
+            new Decimal("max_widening", 1, 10));
 
     /** Validated parameters; {@code referenceShare} is NaN when learned from the population. */
     public record Settings(
@@ -81,20 +85,20 @@ public final class BoundaryDetector implements Detector<BoundaryDetector.State> 
             Long runSeed,
             double maxWidening) {
         public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw, PARAMS);
+            Params p = new Params(NAME, raw, PARAMETERS);
             Settings s = new Settings(
-                    p.number("margin", 0.2, 0, 1),
-                    (int) p.integer("window", 200, 10, 100_000),
-                    (int) p.integer("min_queries", 50, 1, 100_000),
-                    p.number("reference_share", Double.NaN, 0, 1),
-                    p.number("default_share", 0.1, 0, 1),
-                    (int) p.integer("min_keys", 5, 1, 100_000),
-                    p.number("tolerance", 0.1, 0, 1),
-                    p.number("z_low", 3, 0, 100),
-                    p.number("z_high", 8, 0, 100),
-                    p.number("run_near", Runs.DEFAULT_NEAR, 0, 10),
-                    raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
-                    p.number("max_widening", 3, 1, 10));
+                    p.number("margin", 0.2),
+                    (int) p.integer("window", 200),
+                    (int) p.integer("min_queries", 50),
+                    p.number("reference_share", Double.NaN),
+                    p.number("default_share", 0.1),
+                    (int) p.integer("min_keys", 5),
+                    p.number("tolerance", 0.1),
+                    p.number("z_low", 3),
+                    p.number("z_high", 8),
+                    p.number("run_near", Runs.DEFAULT_NEAR),
+                    raw.containsKey("run_seed") ? p.integer("run_seed", 0) : null,
+                    p.number("max_widening", 3));
             if (s.zHigh <= s.zLow) {
                 throw p.fail("z_high", s.zHigh, "greater than z_low (" + s.zLow + ")");
             }

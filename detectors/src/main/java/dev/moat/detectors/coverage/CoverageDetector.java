@@ -9,9 +9,14 @@ import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.Runs;
 import dev.moat.detectors.internal.SeriesWindows;
+import dev.moat.detectors.params.ParamSpec;
+import dev.moat.detectors.params.ParamSpec.Decimal;
+import dev.moat.detectors.params.ParamSpec.Text;
+import dev.moat.detectors.params.ParamSpec.Whole;
 import dev.moat.detectors.stats.RandomProjection;
 import dev.moat.detectors.stats.SparseProjection;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -76,21 +81,22 @@ import java.util.SplittableRandom;
 public final class CoverageDetector implements Detector<CoverageDetector.State> {
 
     public static final String NAME = "coverage";
-    static final Set<String> PARAMS = Set.of(
-            "bits",
-            "window",
-            "min_queries",
-            "warmup",
-            "novelty_low",
-            "novelty_high",
-            "seed",
-            "reference_novelty",
-            "min_keys",
-            "peer_margin",
-            "cells",
-            "cell_mads",
-            "run_near",
-            "run_seed");
+    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
+    public static final List<ParamSpec> PARAMETERS = List.of(
+            new Whole("bits", 4, 24),
+            new Whole("window", 10, 100_000),
+            new Whole("min_queries", 1, 10_000_000),
+            new Whole("warmup", 1, 10_000),
+            new Decimal("novelty_low", 0, 1),
+            new Decimal("novelty_high", 0, 1),
+            new Whole("seed", Long.MIN_VALUE, Long.MAX_VALUE),
+            new Decimal("reference_novelty", 0, 1),
+            new Whole("min_keys", 1, 100_000),
+            new Decimal("peer_margin", 0, 1),
+            new Text("cells"),
+            new Decimal("cell_mads", 0.01, 1_000),
+            new Decimal("run_near", 0, 10),
+            new Whole("run_seed", Long.MIN_VALUE, Long.MAX_VALUE));
 
     /**
      * Validated parameters; {@code referenceNovelty} is NaN when learned from the trusted peers
@@ -112,22 +118,22 @@ public final class CoverageDetector implements Detector<CoverageDetector.State> 
             double runNear,
             Long runSeed) {
         public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw, PARAMS);
+            Params p = new Params(NAME, raw, PARAMETERS);
             Settings s = new Settings(
-                    (int) p.integer("bits", 12, 4, 24),
-                    (int) p.integer("window", 200, 10, 100_000),
-                    (int) p.integer("min_queries", 500, 1, 10_000_000),
-                    (int) p.integer("warmup", 32, 1, 10_000),
-                    p.number("novelty_low", 0.6, 0, 1),
-                    p.number("novelty_high", 0.9, 0, 1),
-                    p.integer("seed", 0xC0FE, Long.MIN_VALUE, Long.MAX_VALUE),
-                    p.number("reference_novelty", Double.NaN, 0, 1),
-                    (int) p.integer("min_keys", 5, 1, 100_000),
-                    p.number("peer_margin", 0.1, 0, 1),
+                    (int) p.integer("bits", 12),
+                    (int) p.integer("window", 200),
+                    (int) p.integer("min_queries", 500),
+                    (int) p.integer("warmup", 32),
+                    p.number("novelty_low", 0.6),
+                    p.number("novelty_high", 0.9),
+                    p.integer("seed", 0xC0FE),
+                    p.number("reference_novelty", Double.NaN),
+                    (int) p.integer("min_keys", 5),
+                    p.number("peer_margin", 0.1),
                     fixedCells(p),
-                    p.number("cell_mads", 3, 0.01, 1_000),
-                    p.number("run_near", dev.moat.detectors.internal.Runs.DEFAULT_NEAR, 0, 10),
-                    raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null);
+                    p.number("cell_mads", 3),
+                    p.number("run_near", dev.moat.detectors.internal.Runs.DEFAULT_NEAR),
+                    raw.containsKey("run_seed") ? p.integer("run_seed", 0) : null);
             if (s.noveltyHigh <= s.noveltyLow) {
                 throw p.fail("novelty_high", s.noveltyHigh, "greater than novelty_low (" + s.noveltyLow + ")");
             }

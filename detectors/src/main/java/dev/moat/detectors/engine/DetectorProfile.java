@@ -5,6 +5,7 @@ import dev.moat.detectors.Detector;
 import dev.moat.detectors.boundary.BoundaryDetector;
 import dev.moat.detectors.coverage.CoverageDetector;
 import dev.moat.detectors.ood.OodDetector;
+import dev.moat.detectors.params.ParamSpec;
 import dev.moat.detectors.prada.CrossKeyParents;
 import dev.moat.detectors.prada.PradaDetector;
 import dev.moat.detectors.tenant.TenantProfile;
@@ -40,6 +41,15 @@ public final class DetectorProfile {
             BoundaryDetector.NAME, BoundaryDetector::factory,
             OodDetector.NAME, OodDetector::factory,
             CoverageDetector.NAME, CoverageDetector::factory);
+
+    private static final Map<String, List<ParamSpec>> PARAMETERS = Map.of(
+            PradaDetector.NAME, PradaDetector.PARAMETERS,
+            VolumeDetector.NAME, VolumeDetector.PARAMETERS,
+            BoundaryDetector.NAME, BoundaryDetector.PARAMETERS,
+            OodDetector.NAME, OodDetector.PARAMETERS,
+            CoverageDetector.NAME, CoverageDetector.PARAMETERS,
+            TenantProfile.NAME, TenantProfile.PARAMETERS,
+            CrossKeyParents.NAME, CrossKeyParents.PARAMETERS);
 
     private final List<Detector.Factory> factories;
     private final TenantProfile tenant;
@@ -111,6 +121,16 @@ public final class DetectorProfile {
             factories.add(f.apply(params, calibration));
         }
         return new DetectorProfile(factories, tenant, crossKey, config, calibration);
+    }
+
+    /**
+     * Every detector {@link #fromConfig} knows, by name, with the parameters it declares: the names
+     * and ranges its settings accept (a {@link ParamSpec.Nested} parameter of {@code tenant} takes
+     * the named detector's). The config loader cannot depend on this module and keeps a table of its
+     * own to report a bad parameter at its line; gateway-core's tests compare the two.
+     */
+    public static Map<String, List<ParamSpec>> parameters() {
+        return PARAMETERS;
     }
 
     /**

@@ -8,9 +8,13 @@ import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.Runs;
 import dev.moat.detectors.internal.SpreadPeers;
 import dev.moat.detectors.internal.WidthPeers;
+import dev.moat.detectors.params.ParamSpec;
+import dev.moat.detectors.params.ParamSpec.Decimal;
+import dev.moat.detectors.params.ParamSpec.Text;
+import dev.moat.detectors.params.ParamSpec.Whole;
 import dev.moat.detectors.stats.KolmogorovSmirnov;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Out-of-distribution queries, seen through the model's own confidence: a model is confident on
@@ -214,25 +218,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
      */
     static final int REPORT_MIN = 50;
 
-    static final Set<String> PARAMS = Set.of(
-            "window",
-            "min_queries",
-            "min_keys",
-            "d_low",
-            "d_high",
-            "alpha",
-            "max_widening",
-            "input_near",
-            "input_seed",
-            "spread_margin",
-            "spread_width",
-            "spread_max_width",
-            "spread_wide_floor",
-            "rough_share",
-            "run_near",
-            "run_seed",
-            "reference_confidences");
-
     /** A window entry's bin byte carries this bit when the answer's input was near the peers' inputs. */
     static final int NEAR_BIT = 0x40;
 
@@ -274,6 +259,26 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /** The largest {@code spread_max_width} accepted. */
     static final int SPREAD_MAX_WIDTH_LIMIT = 65_536;
+
+    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
+    public static final List<ParamSpec> PARAMETERS = List.of(
+            new Whole("window", 10, 100_000),
+            new Whole("min_queries", 1, 100_000),
+            new Whole("min_keys", 1, 100_000),
+            new Decimal("d_low", 0, 1),
+            new Decimal("d_high", 0, 1),
+            new Decimal("alpha", 0, 1),
+            new Decimal("max_widening", 1, 10),
+            new Decimal("input_near", 0, 10),
+            new Whole("input_seed", Long.MIN_VALUE, Long.MAX_VALUE),
+            new Decimal("spread_margin", 0, 5),
+            new Decimal("spread_width", 0.01, 5),
+            new Whole("spread_max_width", 0, SPREAD_MAX_WIDTH_LIMIT),
+            new Decimal("spread_wide_floor", 0, 1_000),
+            new Decimal("rough_share", 0, 1),
+            new Decimal("run_near", 0, 10),
+            new Whole("run_seed", Long.MIN_VALUE, Long.MAX_VALUE),
+            new Text("reference_confidences"));
 
     /**
      * Inputs wider than {@code spread_max_width} are judged, while the peers have no threshold, past
@@ -410,7 +415,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             Map<Integer, double[]> classCdfs,
             Map<Long, double[]> pairCdfs) {
         public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw, PARAMS);
+            Params p = new Params(NAME, raw, PARAMETERS);
             String ref = p.string("reference_confidences", null);
             double[] cdf = null;
             if (ref != null) {
@@ -433,22 +438,22 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 }
             }
             Settings s = new Settings(
-                    (int) p.integer("window", 500, 10, 100_000),
-                    (int) p.integer("min_queries", 100, 1, 100_000),
-                    (int) p.integer("min_keys", 5, 1, 100_000),
-                    p.number("d_low", 0.12, 0, 1),
-                    p.number("d_high", 0.2, 0, 1),
-                    p.number("alpha", 1e-4, 0, 1),
-                    p.number("max_widening", 3, 1, 10),
-                    p.number("input_near", 0, 0, 10),
-                    raw.containsKey("input_seed") ? p.integer("input_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
-                    p.number("spread_margin", 0.3, 0, 5),
-                    p.number("spread_width", 0.2, 0.01, 5),
-                    (int) p.integer("spread_max_width", SPREAD_MAX_WIDTH, 0, SPREAD_MAX_WIDTH_LIMIT),
+                    (int) p.integer("window", 500),
+                    (int) p.integer("min_queries", 100),
+                    (int) p.integer("min_keys", 5),
+                    p.number("d_low", 0.12),
+                    p.number("d_high", 0.2),
+                    p.number("alpha", 1e-4),
+                    p.number("max_widening", 3),
+                    p.number("input_near", 0),
+                    raw.containsKey("input_seed") ? p.integer("input_seed", 0) : null,
+                    p.number("spread_margin", 0.3),
+                    p.number("spread_width", 0.2),
+                    (int) p.integer("spread_max_width", SPREAD_MAX_WIDTH),
                     wideFloor(p),
-                    p.number("rough_share", ROUGH_SHARE, 0, 1),
-                    p.number("run_near", Runs.DEFAULT_NEAR, 0, 10),
-                    raw.containsKey("run_seed") ? p.integer("run_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
+                    p.number("rough_share", ROUGH_SHARE),
+                    p.number("run_near", Runs.DEFAULT_NEAR),
+                    raw.containsKey("run_seed") ? p.integer("run_seed", 0) : null,
                     cdf,
                     Map.of(),
                     Map.of());
@@ -459,7 +464,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         }
 
         private static double wideFloor(Params p) {
-            double f = p.number("spread_wide_floor", SPREAD_WIDE_FLOOR, 0, 1_000);
+            double f = p.number("spread_wide_floor", SPREAD_WIDE_FLOOR);
             if (f != 0 && f < 1.5) {
                 throw p.fail("spread_wide_floor", f, "0 (off) or a ratio of at least 1.5");
             }

@@ -3,11 +3,14 @@ package dev.moat.detectors.prada;
 import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
+import dev.moat.detectors.params.ParamSpec;
+import dev.moat.detectors.params.ParamSpec.Decimal;
+import dev.moat.detectors.params.ParamSpec.Whole;
 import dev.moat.detectors.stats.OrderStatistics;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -86,18 +89,19 @@ import java.util.function.Consumer;
 public final class CrossKeyParents {
 
     public static final String NAME = "cross_key";
-    static final Set<String> PARAMS = Set.of(
-            "store_size",
-            "coordinates",
-            "window",
-            "min_hits",
-            "step_low",
-            "step_high",
-            "step_min_fraction",
-            "max_keys",
-            "sample",
-            "search_all_rows",
-            "sample_seed");
+    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
+    public static final List<ParamSpec> PARAMETERS = List.of(
+            new Whole("store_size", 16, 1_000_000),
+            new Whole("coordinates", SignSteps.MIN_MOVED, 4096),
+            new Whole("window", 10, 100_000),
+            new Whole("min_hits", 1, 100_000),
+            new Decimal("step_low", 0.0, 1.0),
+            new Decimal("step_high", 0.0, 1.0),
+            new Decimal("step_min_fraction", 0.0, 1.0),
+            new Whole("max_keys", 1, 10_000_000),
+            new Whole("sample", 1, 1_000_000),
+            new Whole("search_all_rows", 0, 1_000_000_000),
+            new Whole("sample_seed", Long.MIN_VALUE, Long.MAX_VALUE));
     /** Coordinates per row in the lower-bound sketch. */
     static final int SKETCH = 16;
     /**
@@ -202,20 +206,20 @@ public final class CrossKeyParents {
             Long sampleSeed) {
 
         public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw == null ? Map.of() : raw, PARAMS);
+            Params p = new Params(NAME, raw == null ? Map.of() : raw, PARAMETERS);
             Map<String, Object> r = raw == null ? Map.of() : raw;
             Settings s = new Settings(
-                    (int) p.integer("store_size", 4096, 16, 1_000_000),
-                    (int) p.integer("coordinates", 128, SignSteps.MIN_MOVED, 4096),
-                    (int) p.integer("window", 200, 10, 100_000),
-                    (int) p.integer("min_hits", 4, 1, 100_000),
-                    p.number("step_low", 0.05, 0.0, 1.0),
-                    p.number("step_high", 0.15, 0.0, 1.0),
-                    p.number("step_min_fraction", 0.02, 0.0, 1.0),
-                    (int) p.integer("max_keys", 65_536, 1, 10_000_000),
-                    (int) p.integer("sample", 8, 1, 1_000_000),
-                    (int) p.integer("search_all_rows", 64, 0, 1_000_000_000),
-                    r.containsKey("sample_seed") ? p.integer("sample_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null);
+                    (int) p.integer("store_size", 4096),
+                    (int) p.integer("coordinates", 128),
+                    (int) p.integer("window", 200),
+                    (int) p.integer("min_hits", 4),
+                    p.number("step_low", 0.05),
+                    p.number("step_high", 0.15),
+                    p.number("step_min_fraction", 0.02),
+                    (int) p.integer("max_keys", 65_536),
+                    (int) p.integer("sample", 8),
+                    (int) p.integer("search_all_rows", 64),
+                    r.containsKey("sample_seed") ? p.integer("sample_seed", 0) : null);
             if (s.stepHigh <= s.stepLow) {
                 throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
             }

@@ -7,10 +7,13 @@ import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.SpreadPeers;
 import dev.moat.detectors.internal.WidthPeers;
+import dev.moat.detectors.params.ParamSpec;
+import dev.moat.detectors.params.ParamSpec.Decimal;
+import dev.moat.detectors.params.ParamSpec.Whole;
 import dev.moat.detectors.stats.ShapiroWilk;
 import dev.moat.detectors.stats.SparseProjection;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * PRADA (M. Juuti, S. Szyller, S. Marchal, N. Asokan, "PRADA: Protecting Against DNN Model
@@ -72,25 +75,26 @@ import java.util.Set;
 public final class PradaDetector implements Detector<PradaState> {
 
     public static final String NAME = "prada";
-    static final Set<String> PARAMS = Set.of(
-            "delta",
-            "min_distances",
-            "max_set_size",
-            "max_distances",
-            "projection_dims",
-            "test_every",
-            "ramp",
-            "seed",
-            "step_window",
-            "step_min_queries",
-            "step_low",
-            "step_high",
-            "step_min_fraction",
-            "step_coordinates",
-            "step_sample_seed",
-            "step_recent_rows",
-            "step_evidence",
-            "w_max_score");
+    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
+    public static final List<ParamSpec> PARAMETERS = List.of(
+            new Decimal("delta", 0.0, 1.0),
+            new Whole("min_distances", 3, 4000),
+            new Whole("max_set_size", 1, 100_000),
+            new Whole("max_distances", 10, 5000),
+            new Whole("projection_dims", 2, 4096),
+            new Whole("test_every", 1, 10_000),
+            new Decimal("ramp", 1e-6, 1.0),
+            new Whole("seed", Long.MIN_VALUE, Long.MAX_VALUE),
+            new Whole("step_window", 10, 100_000),
+            new Whole("step_min_queries", 1, 100_000),
+            new Decimal("step_low", 0.0, 1.0),
+            new Decimal("step_high", 0.0, 1.0),
+            new Decimal("step_min_fraction", 0.0, 1.0),
+            new Whole("step_coordinates", SignSteps.MIN_MOVED, 4096),
+            new Whole("step_sample_seed", Long.MIN_VALUE, Long.MAX_VALUE),
+            new Whole("step_recent_rows", 0, 65_536),
+            new Decimal("step_evidence", 0.0, 1e6),
+            new Decimal("w_max_score", 0.0, 1.0));
 
     /** Validated PRADA parameters. */
     public record Settings(
@@ -123,28 +127,26 @@ public final class PradaDetector implements Detector<PradaState> {
         public static final double DEFAULT_STEP_EVIDENCE = 14;
 
         public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw, PARAMS);
+            Params p = new Params(NAME, raw, PARAMETERS);
             Settings s = new Settings(
-                    p.number("delta", 0.90, 0.0, 1.0),
-                    (int) p.integer("min_distances", 100, 3, 4000),
-                    (int) p.integer("max_set_size", 1000, 1, 100_000),
-                    (int) p.integer("max_distances", 300, 10, 5000),
-                    (int) p.integer("projection_dims", 64, 2, 4096),
-                    (int) p.integer("test_every", 10, 1, 10_000),
-                    p.number("ramp", 0.2, 1e-6, 1.0),
-                    p.integer("seed", 0x5eed, Long.MIN_VALUE, Long.MAX_VALUE),
-                    (int) p.integer("step_window", 200, 10, 100_000),
-                    (int) p.integer("step_min_queries", 50, 1, 100_000),
-                    p.number("step_low", 0.05, 0.0, 1.0),
-                    p.number("step_high", 0.15, 0.0, 1.0),
-                    p.number("step_min_fraction", 0.02, 0.0, 1.0),
-                    (int) p.integer("step_coordinates", 128, SignSteps.MIN_MOVED, 4096),
-                    raw.containsKey("step_sample_seed")
-                            ? p.integer("step_sample_seed", 0, Long.MIN_VALUE, Long.MAX_VALUE)
-                            : null,
-                    (int) p.integer("step_recent_rows", DEFAULT_RECENT_ROWS, 0, 65_536),
-                    p.number("step_evidence", DEFAULT_STEP_EVIDENCE, 0.0, 1e6),
-                    p.number("w_max_score", DEFAULT_W_MAX_SCORE, 0.0, 1.0));
+                    p.number("delta", 0.90),
+                    (int) p.integer("min_distances", 100),
+                    (int) p.integer("max_set_size", 1000),
+                    (int) p.integer("max_distances", 300),
+                    (int) p.integer("projection_dims", 64),
+                    (int) p.integer("test_every", 10),
+                    p.number("ramp", 0.2),
+                    p.integer("seed", 0x5eed),
+                    (int) p.integer("step_window", 200),
+                    (int) p.integer("step_min_queries", 50),
+                    p.number("step_low", 0.05),
+                    p.number("step_high", 0.15),
+                    p.number("step_min_fraction", 0.02),
+                    (int) p.integer("step_coordinates", 128),
+                    raw.containsKey("step_sample_seed") ? p.integer("step_sample_seed", 0) : null,
+                    (int) p.integer("step_recent_rows", DEFAULT_RECENT_ROWS),
+                    p.number("step_evidence", DEFAULT_STEP_EVIDENCE),
+                    p.number("w_max_score", DEFAULT_W_MAX_SCORE));
             if (s.stepHigh <= s.stepLow) {
                 throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
             }

@@ -3,6 +3,10 @@ package dev.moat.detectors.tenant;
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.coverage.CoverageDetector;
 import dev.moat.detectors.internal.Params;
+import dev.moat.detectors.params.ParamSpec;
+import dev.moat.detectors.params.ParamSpec.Nested;
+import dev.moat.detectors.params.ParamSpec.Text;
+import dev.moat.detectors.params.ParamSpec.Whole;
 import dev.moat.detectors.prada.PradaDetector;
 import dev.moat.detectors.volume.VolumeDetector;
 import java.util.ArrayList;
@@ -33,15 +37,25 @@ public record TenantProfile(int minKeys, List<Detector.Factory> factories) {
     public static final String NAME = "tenant";
     private static final Set<String> USABLE = Set.of(PradaDetector.NAME, CoverageDetector.NAME, VolumeDetector.NAME);
 
+    /**
+     * Every parameter this detector takes, with its range: what {@link Params} reads and checks. The
+     * nested maps hold the named detector's own parameters, checked by its table.
+     */
+    public static final List<ParamSpec> PARAMETERS = List.of(
+            new Whole("min_keys", 1, 1_000_000),
+            new Text("use"),
+            new Nested(PradaDetector.NAME),
+            new Nested(CoverageDetector.NAME),
+            new Nested(VolumeDetector.NAME));
+
     public TenantProfile {
         factories = List.copyOf(factories);
     }
 
     /** Parses and validates the {@code tenant} parameters. */
     public static TenantProfile from(Map<String, Object> raw) {
-        Params p = new Params(
-                NAME, raw, Set.of("use", "min_keys", PradaDetector.NAME, CoverageDetector.NAME, VolumeDetector.NAME));
-        int minKeys = (int) p.integer("min_keys", 2, 1, 1_000_000);
+        Params p = new Params(NAME, raw, PARAMETERS);
+        int minKeys = (int) p.integer("min_keys", 2);
         String use = p.string("use", "prada,coverage,volume");
         List<Detector.Factory> factories = new ArrayList<>();
         for (String name : use.split(",")) {

@@ -5,8 +5,11 @@ import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
+import dev.moat.detectors.params.ParamSpec;
+import dev.moat.detectors.params.ParamSpec.Decimal;
+import dev.moat.detectors.params.ParamSpec.Whole;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Query volume: steady harvesting, not one-off bursts. Extraction needs many queries (Tramer et
@@ -43,8 +46,15 @@ import java.util.Set;
 public final class VolumeDetector implements Detector<VolumeState> {
 
     public static final String NAME = "volume";
-    static final Set<String> PARAMS =
-            Set.of("daily_budget", "half_life_minutes", "min_keys", "z_low", "z_high", "max_score");
+    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
+    public static final List<ParamSpec> PARAMETERS = List.of(
+            new Whole("daily_budget", 1, Long.MAX_VALUE / 4),
+            new Decimal("half_life_minutes", 1, 7 * 24 * 60),
+            new Whole("min_keys", 2, 100_000),
+            new Decimal("z_low", 0, 100),
+            new Decimal("z_high", 0, 100),
+            new Decimal("max_score", 0, 1));
+
     private static final double SHORT_TAU = 60_000 / Math.log(2);
     private static final double MAD_SCALE = 1.4826;
 
@@ -55,14 +65,14 @@ public final class VolumeDetector implements Detector<VolumeState> {
         public static final double DEFAULT_MAX_SCORE = 0.45;
 
         public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw, PARAMS);
+            Params p = new Params(NAME, raw, PARAMETERS);
             Settings s = new Settings(
-                    p.integer("daily_budget", 20_000, 1, Long.MAX_VALUE / 4),
-                    p.number("half_life_minutes", 60, 1, 7 * 24 * 60),
-                    (int) p.integer("min_keys", 5, 2, 100_000),
-                    p.number("z_low", 3, 0, 100),
-                    p.number("z_high", 6, 0, 100),
-                    p.number("max_score", DEFAULT_MAX_SCORE, 0, 1));
+                    p.integer("daily_budget", 20_000),
+                    p.number("half_life_minutes", 60),
+                    (int) p.integer("min_keys", 5),
+                    p.number("z_low", 3),
+                    p.number("z_high", 6),
+                    p.number("max_score", DEFAULT_MAX_SCORE));
             if (s.zHigh <= s.zLow) {
                 throw p.fail("z_high", s.zHigh, "greater than z_low (" + s.zLow + ")");
             }

@@ -2,7 +2,6 @@ package dev.moat.gateway.cli;
 
 import dev.moat.config.ConfigException;
 import dev.moat.config.MoatConfig;
-import dev.moat.config.load.ConfigLoader;
 import dev.moat.gateway.log.LogFormat;
 import dev.moat.gateway.server.ConfigSource;
 import dev.moat.gateway.server.MoatServer;
@@ -27,9 +26,10 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        ConfigSource source = ConfigSource.file(config);
         MoatConfig cfg;
         try {
-            cfg = ConfigLoader.load(config);
+            cfg = source.load();
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
             return 2;
@@ -37,7 +37,17 @@ final class RunCommand implements Callable<Integer> {
         disableLeakDetectionUnlessAsked();
         LogFormat.use(cfg.accessLog().format());
         LogFormat.routeJulToLogback();
-        MoatServer server = new MoatServer(cfg, ConfigSource.file(config), System::nanoTime).start();
+        MoatServer server;
+        try {
+            server = new MoatServer(cfg, source, System::nanoTime);
+        } catch (IllegalArgumentException e) {
+            // a policy the loader passed but the gateway cannot compile (a calibration file it cannot read):
+            // a config error like the loader's, not a stack trace
+            LOG.debug("config rejected at startup", e);
+            System.err.println(config + ": " + e.getMessage());
+            return 2;
+        }
+        server.start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(

@@ -137,9 +137,15 @@ public final class Defences implements Enforcement, AutoCloseable {
             }
         }
         PolicyRuntime runtime = PolicyRuntime.compile(policy, ledgers::sinkFor);
-        DetectorProfile profile = policy.detectors().isEmpty()
-                ? DetectorProfile.NONE
-                : DetectorProfile.fromConfig(policy.detectors(), calibrations.load(calibration));
+        DetectorProfile profile;
+        try {
+            profile = policy.detectors().isEmpty()
+                    ? DetectorProfile.NONE
+                    : DetectorProfile.fromConfig(policy.detectors(), calibrations.load(calibration));
+        } catch (IllegalArgumentException e) {
+            // the detector's message names it and its parameter; the policy is named here
+            throw new IllegalArgumentException("policies." + policy.name() + ".detectors: " + e.getMessage(), e);
+        }
         OpenAiGuard guard = policy.llm() == null ? null : new OpenAiGuard(policy.llm());
         return new CompiledPolicy(runtime, profile, guard);
     }

@@ -1,24 +1,33 @@
 package dev.moat.gateway.server;
 
 import dev.moat.config.ConfigException;
+import dev.moat.config.DetectorCheck;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.load.ConfigLoader;
+import dev.moat.detectors.engine.DetectorProfile;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** Where a reload reads the next config from. */
+/**
+ * Where {@code moat run}, {@code moat validate} and a reload read a config from: the file, checked by
+ * the loader and then by the detectors themselves (each policy's detectors built from their
+ * parameters), so that the three accept the same files and report every error at its file:line:col.
+ */
 @FunctionalInterface
 public interface ConfigSource {
+
+    /** Each detector built from its parameters alone, as {@link MoatServer} builds the policies' profiles. */
+    DetectorCheck DETECTORS = (detector, parameters) -> DetectorProfile.fromConfig(Map.of(detector, parameters));
 
     MoatConfig load() throws ConfigException;
 
     /** The file, with variables from the process environment. */
     static ConfigSource file(Path path) {
-        return () -> ConfigLoader.load(path);
+        return file(path, System.getenv());
     }
 
     /** The file, with variables from the given map (tests). */
     static ConfigSource file(Path path, Map<String, String> env) {
-        return () -> ConfigLoader.load(path, env);
+        return () -> ConfigLoader.load(path, env, DETECTORS);
     }
 }

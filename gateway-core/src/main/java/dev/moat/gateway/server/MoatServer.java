@@ -280,8 +280,9 @@ public final class MoatServer implements AutoCloseable {
         if (configSource == null) {
             throw new IllegalStateException("no config file to reload from");
         }
+        MoatConfig next = null;
         try {
-            MoatConfig next = configSource.load();
+            next = configSource.load();
             Snapshot s = runtime.install(next);
             metrics.knownRoutes(routeTags(next));
             keys.install(next.keys(), next.tiers().keySet());
@@ -296,7 +297,12 @@ public final class MoatServer implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             metrics.reload(false);
             LOG.warn("config reload rejected, the old config keeps serving: {}", e.getMessage());
-            throw new ConfigException(List.of(new ConfigError("config", 0, 0, "policies", e.getMessage())));
+            // a policy the loader passed but that cannot be compiled (a calibration file it cannot read): the
+            // file is known, not the line; the message names the field
+            String file = next == null || next.source() == null
+                    ? "config"
+                    : next.source().toString();
+            throw new ConfigException(List.of(new ConfigError(file, 0, 0, "", e.getMessage())));
         } catch (RuntimeException e) {
             metrics.reload(false);
             LOG.warn("config reload failed, the old config keeps serving", e);

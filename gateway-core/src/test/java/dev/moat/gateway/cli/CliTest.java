@@ -13,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -71,6 +72,77 @@ public class CliTest {
         for (String line : lines) {
             assertThat(line).matches(Pattern.quote(bad.toString()) + ":\\d+:\\d+: .*");
         }
+    }
+
+    static final String BAD_DETECTORS = """
+            upstreams:
+              m: {url: "http://127.0.0.1:8501"}
+            routes:
+              - {path_prefix: /v1, upstream: m, policy: p}
+            policies:
+              p:
+                detectors:
+                  boundary: {bogus: 1}
+                  volume: {bogus: 3}
+              q:
+                detectors:
+                  boundary: {max_widening: 50}
+            """;
+
+    /**
+     * Regression: these three were {@code ok}, exit 0, because only some detectors' parameters were
+     * checked at load; {@code moat run} then died on the detector's exception with no file or line.
+     */
+    @Test
+    void validateReportsEveryBadDetectorParameterAtItsLineWithWhatWasExpected(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, BAD_DETECTORS);
+        Run r = run("validate", "--config", bad.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err().trim().split("\n"))
+                .containsExactly(
+                        bad + ":8:18: policies.p.detectors.boundary.bogus: unknown parameter (expected one of: "
+                                + "default_share, margin, max_widening, min_keys, min_queries, reference_share, run_near, "
+                                + "run_seed, tolerance, window, z_high, z_low)",
+                        bad + ":9:16: policies.p.detectors.volume.bogus: unknown parameter (expected one of: "
+                                + "daily_budget, half_life_minutes, max_score, min_keys, z_high, z_low)",
+                        bad
+                                + ":12:32: policies.q.detectors.boundary.max_widening: \"50\" (expected a number in [1, 10])");
+    }
+
+    /** What only the detector knows (cross_key's store, 256 MiB at most, for its coordinates) is validate's error too. */
+    @Test
+    void validateReportsWhatADetectorItselfRefusesAtTheDetectorsLine(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, """
+                upstreams:
+                  m: {url: "http://127.0.0.1:8501"}
+                routes:
+                  - {path_prefix: /v1, upstream: m, policy: p}
+                policies:
+                  p:
+                    detectors:
+                      cross_key: {store_size: 1000000, coordinates: 4096}
+                """);
+        Run r = run("validate", "--config", bad.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().trim())
+                .isEqualTo(bad + ":8:7: policies.p.detectors.cross_key: store_size: 1000000 (expected: at most 63791 "
+                        + "rows with 4096 coordinates (a store of at most 256 MiB per width))");
+    }
+
+    /** Regression: run died on the detector's IllegalArgumentException, exit 1 with a stack trace and no line. */
+    @Test
+    @Timeout(30)
+    void runExitsTwoWithTheSameErrorsAsValidateAndNoStackTrace(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, BAD_DETECTORS);
+        Run r = run("run", "--config", bad.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().trim())
+                .isEqualTo(run("validate", "--config", bad.toString()).err().trim());
+        assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
     }
 
     @Test
