@@ -381,6 +381,40 @@ class EdgeIT {
         assertThat(withQuery.status()).isEqualTo(400);
     }
 
+    /**
+     * Session 42's outside audit: a client naming {@code Content-Length} in {@code Connection} had the
+     * gateway drop the length from the forwarded head (as a hop-by-hop field), so on a plain route the
+     * body went upstream unframed and the model server read a request smuggled in it as the next one
+     * on that connection: the answer to the client's next request was 200 rows of raw probabilities
+     * from the guarded path, for two tokens, past every detector and output defence. Now the length
+     * stays, and the smuggled bytes are only the body they were sent as.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"Content-Length", "keep-alive, content-length", "CONTENT-LENGTH"})
+    void aConnectionOptionNamingContentLengthCannotSmuggleARequestPastThePolicyBypass(String option) throws Exception {
+        String rows = "{\"instances\": [" + String.join(", ", java.util.Collections.nCopies(20, ROW)) + "]}";
+        String smuggled = "POST /v1/models/digits:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + rows.length() + "\r\n\r\n" + rows;
+        try (RawClient c = new RawClient(gw.server.port())) {
+            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\nConnection: " + option
+                    + "\r\nContent-Length: " + smuggled.length() + "\r\n\r\n" + smuggled
+                    + "GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n");
+            RawClient.Response first = c.readResponse();
+            assertThat(first.status()).as(first.body()).isEqualTo(200);
+            JsonNode echoed = new ObjectMapper().readTree(first.body());
+            assertThat(echoed.path("bodyLength").asInt())
+                    .as("the smuggled bytes arrived as the body")
+                    .isEqualTo(smuggled.length());
+            RawClient.Response second = c.readResponse();
+            assertThat(second.status()).as(second.body()).isEqualTo(200);
+            assertThat(new ObjectMapper().readTree(second.body()).path("method").asText())
+                    .as("the second answer is the echo of the client's GET, not the smuggled prediction: "
+                            + second.body())
+                    .isEqualTo("GET");
+            assertThat(second.body()).doesNotContain("predictions");
+        }
+    }
+
     // --- (10) a batch larger than the bucket
 
     @Test

@@ -75,6 +75,8 @@ public final class Exchange implements ChannelFutureListener {
      * (nothing on the way upstream adds or removes it): the upstream head is then framed by it.
      */
     private boolean requestLengthGiven;
+    /** The request's Content-Length as read at the start, or -1. */
+    private long requestLength = -1;
 
     private boolean responseStarted;
     private boolean responseComplete;
@@ -110,6 +112,7 @@ public final class Exchange implements ChannelFutureListener {
         }
         long length = HttpUtil.getContentLength(request, -1L);
         requestLengthGiven = length >= 0;
+        requestLength = length;
         requestBodyFramed = request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING) || length > 0;
         RequestGate.Admission a = RequestGate.admit(gw, snap, request, path);
         if (a.pending()) { // shared buckets: resume on this channel's loop when Redis (or the timeout) answers
@@ -496,6 +499,10 @@ public final class Exchange implements ChannelFutureListener {
     }
 
     /** Whether the client's head carried a {@code Content-Length} field (read once, at the start). */
+    long requestLength() {
+        return requestLength;
+    }
+
     boolean requestLengthGiven() {
         return requestLengthGiven;
     }

@@ -99,9 +99,22 @@ public final class HeaderRewriter {
     }
 
     private static void removeNamedOne(HttpHeaders headers, String name) {
-        if (!name.isEmpty() && hopByHopIndex(name) < 0) {
+        if (!name.isEmpty() && hopByHopIndex(name) < 0 && !endToEnd(name)) {
             headers.remove(name);
         }
+    }
+
+    /**
+     * Fields no {@code Connection} option removes: the message's framing and target, meant for every
+     * recipient (RFC 9110 section 7.6.1: a sender must not name such a field). {@code Connection:
+     * Content-Length} took the length off a plain route's forwarded head, so the body went upstream
+     * unframed and the upstream read a request smuggled in it as the next one on the connection
+     * (session 42, {@code EdgeBypassIT}); the gateway frames what it forwards itself, whatever the
+     * client names.
+     */
+    private static boolean endToEnd(String name) {
+        return HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
+                || HttpHeaderNames.HOST.contentEqualsIgnoreCase(name);
     }
 
     private static final int CONNECTION_INDEX = 0;

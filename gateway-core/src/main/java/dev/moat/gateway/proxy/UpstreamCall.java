@@ -129,9 +129,14 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
             out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, request.headers());
             // a head whose (empty) end has not been read yet: chunked only if the client framed a
             // body; a GET sent upstream as chunked carried an empty body some servers refuse.
-            // Whether the client gave a Content-Length was read once at the exchange's start (the
-            // header rules neither add nor remove it): no second look-up of the field here.
-            if (!ex.requestComplete() && ex.requestBodyFramed() && !ex.requestLengthGiven()) {
+            // Whether the client gave a Content-Length was read once at the exchange's start; the
+            // header rules never remove it (HeaderRewriter.endToEnd), and a body of that length is
+            // sent with that length again all the same, so that no header rule can unframe it
+            if (ex.requestLengthGiven()) {
+                if (ex.requestLength() > 0) {
+                    HttpUtil.setContentLength(out, ex.requestLength());
+                }
+            } else if (!ex.requestComplete() && ex.requestBodyFramed()) {
                 HttpUtil.setTransferEncodingChunked(out, true);
             }
         }
