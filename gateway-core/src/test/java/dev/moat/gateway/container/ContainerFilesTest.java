@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -28,12 +30,21 @@ class ContainerFilesTest {
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> compose() throws Exception {
-        return new Yaml().load(Files.readString(DOCKER.resolve("compose.yaml")));
+        return compose("compose.yaml");
+    }
+
+    static Map<String, Object> compose(String file) throws Exception {
+        return new Yaml().load(Files.readString(DOCKER.resolve(file)));
     }
 
     @SuppressWarnings("unchecked")
     static Map<String, Map<String, Object>> services() throws Exception {
-        return (Map<String, Map<String, Object>>) compose().get("services");
+        return services("compose.yaml");
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Map<String, Object>> services(String file) throws Exception {
+        return (Map<String, Map<String, Object>>) compose(file).get("services");
     }
 
     static List<String> stages() throws Exception {
@@ -45,11 +56,19 @@ class ContainerFilesTest {
         return stages;
     }
 
-    @Test
+    /**
+     * Both compose files: every service a service depends on exists, every build names a stage the
+     * Dockerfile has, every mounted file exists, every named volume is declared, and a config a
+     * service runs with is one the image holds or one mounted into it (session 42's audit:
+     * compose-cluster.yaml ran a jar and a config no image held, so it could not start).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"compose.yaml", "compose-cluster.yaml"})
     @SuppressWarnings("unchecked")
-    void everyReferenceInTheComposeFileResolves() throws Exception {
-        Map<String, Map<String, Object>> services = services();
-        Map<String, Object> volumes = (Map<String, Object>) compose().get("volumes");
+    void everyReferenceInTheComposeFileResolves(String file) throws Exception {
+        Map<String, Map<String, Object>> services = services(file);
+        Map<String, Object> volumes = (Map<String, Object>) compose(file).getOrDefault("volumes", Map.of());
+        String dockerfile = Files.readString(DOCKERFILE);
         for (var e : services.entrySet()) {
             Map<String, Object> svc = e.getValue();
             for (Object dep : (List<Object>) svc.getOrDefault("depends_on", List.of())) {
@@ -60,8 +79,11 @@ class ContainerFilesTest {
                         .exists();
                 assertThat(stages()).as(e.getKey() + ".build.target").contains((String) build.get("target"));
             }
+            List<String> mountedAt = new ArrayList<>();
             for (Object v : (List<Object>) svc.getOrDefault("volumes", List.of())) {
-                String source = ((String) v).split(":")[0];
+                String[] parts = ((String) v).split(":");
+                String source = parts[0];
+                mountedAt.add(parts[1]);
                 if (source.startsWith(".")) {
                     assertThat(DOCKER.resolve(source))
                             .as(e.getKey() + " mounts " + source)
@@ -70,9 +92,24 @@ class ContainerFilesTest {
                     assertThat(volumes).as("named volume " + source).containsKey(source);
                 }
             }
+            assertThat(svc).as(e.getKey() + ": the images' own entry points").doesNotContainKey("entrypoint");
+            List<Object> command = (List<Object>) svc.getOrDefault("command", List.of());
+            int config = command.indexOf("--config");
+            if (config >= 0 && e.getKey().startsWith("moat")) {
+                String path = (String) command.get(config + 1);
+                assertThat(mountedAt.contains(path)
+                                || dockerfile.contains(
+                                        "COPY docker/" + Path.of(path).getFileName() + " " + path))
+                        .as(e.getKey() + " runs with " + path + ": mounted, or copied into the image")
+                        .isTrue();
+            }
         }
-        assertThat(services).containsKeys("model", "moat", "prometheus", "grafana");
-        assertThat(Files.readString(DOCKER.resolve("prometheus.yml"))).contains("moat:9090");
+        if (file.equals("compose.yaml")) {
+            assertThat(services).containsKeys("model", "moat", "prometheus", "grafana");
+            assertThat(Files.readString(DOCKER.resolve("prometheus.yml"))).contains("moat:9090");
+        } else {
+            assertThat(services).containsKeys("model", "redis", "moat-1", "moat-2", "lb");
+        }
     }
 
     @Test
