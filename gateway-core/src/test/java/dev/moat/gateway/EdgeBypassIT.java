@@ -379,6 +379,46 @@ class EdgeBypassIT {
         }
     }
 
+    /**
+     * {@code n} in any spelling costs what it asks (session 42's audit: {@code "n": "5"}, {@code 5.0}
+     * and {@code 1e1} each cost one completion, while a server that coerces them, vLLM's lax request
+     * models, answers five or ten): whole numbers as JSON numbers are counted, anything else refused
+     * before the model runs.
+     */
+    @Test
+    void completionsPerPromptCostWhatTheyAskInAnySpellingBypass() throws Exception {
+        try (Gateway tight = Gateway.start(Gateway.common("\"30/1m\"") + """
+                upstreams:
+                  llm: {url: "${UPSTREAM}", protocol: openai, response_timeout: 5s}
+                routes:
+                  - {path_prefix: /v1/completions, upstream: llm, policy: llm}
+                policies:
+                  llm:
+                    llm: {max_top_logprobs: 2}
+                """, fixture.baseUri())) {
+            String one = "{\"model\":\"moat-tiny-16\",\"prompt\":\"moat\",\"max_tokens\":1,\"n\":";
+            long before = fixture.server().requests("/v1/completions");
+            // each refused request costs its one token, as any request refused after admission does: 22 left
+            for (String n : List.of("\"5\"", "\"five\"", "0", "-1", "2.5", "true", "[5]", "{}")) {
+                var r = tight.post("/v1/completions", Gateway.ALICE, one + n + "}");
+                assertThat(r.statusCode()).as("n: " + n + ": " + r.body()).isEqualTo(400);
+            }
+            assertThat(fixture.server().requests("/v1/completions")).isEqualTo(before);
+            var five = tight.post("/v1/completions", Gateway.ALICE, one + "5.0}");
+            assertThat(five.statusCode()).as(five.body()).isEqualTo(200);
+            // (the fixture's server reads only integral n: it answers one; a lax server answers five)
+            var ten = tight.post("/v1/completions", Gateway.ALICE, one + "1e1}");
+            assertThat(ten.statusCode()).as("17 left: " + ten.body()).isEqualTo(200);
+            var tenMore = tight.post("/v1/completions", Gateway.ALICE, one + "1e1}");
+            assertThat(tenMore.statusCode()).as("7 left: " + tenMore.body()).isEqualTo(429);
+            assertThat(tenMore.body()).contains("10 rows");
+            var seven = tight.post("/v1/completions", Gateway.ALICE, one + "7.0}");
+            assertThat(seven.statusCode()).as("7 left: " + seven.body()).isEqualTo(200);
+            var nullN = tight.post("/v1/completions", Gateway.ALICE, one + "null}");
+            assertThat(nullN.statusCode()).as("none left: " + nullN.body()).isEqualTo(429);
+        }
+    }
+
     private static String completions(int prompts) {
         StringBuilder p = new StringBuilder();
         for (int i = 0; i < prompts; i++) {

@@ -44,6 +44,7 @@ final class OpenAiAdapter extends JsonAdapter {
     @Override
     public double[][] inputs(ByteBuf requestBody) throws MalformedBodyException {
         JsonNode root = object(requestBody);
+        completionsPerPrompt(root);
         StringBuilder text = new StringBuilder();
         if (root.has("messages")) {
             messages(root.get("messages"), text);
@@ -83,12 +84,32 @@ final class OpenAiAdapter extends JsonAdapter {
             return rows.length; // inputs() read it; cannot happen
         }
         long prompts = root.has("messages") ? 1 : prompts(root.has("prompt") ? root.get("prompt") : root.get("input"));
-        long n = 1;
-        JsonNode nNode = root.get("n");
-        if (nNode != null && nNode.isIntegralNumber()) {
-            n = nNode.canConvertToInt() ? Math.max(1, nNode.intValue()) : Integer.MAX_VALUE;
+        long n;
+        try {
+            n = completionsPerPrompt(root);
+        } catch (MalformedBodyException e) {
+            return rows.length; // inputs() refused it; cannot happen
         }
         return (int) Math.min(Integer.MAX_VALUE, Math.max(rows.length, prompts * n));
+    }
+
+    /**
+     * The request's {@code n} (completions per prompt): 1 when absent or null; a whole number of 1 or
+     * more in any JSON spelling ({@code 5}, {@code 5.0}, {@code 1e1}), at most {@link Integer#MAX_VALUE}
+     * (beyond it, that: no bucket pays for it). Anything else is refused: a string {@code "5"} cost
+     * one completion here while a server that coerces it (vLLM's lax request models) answered five
+     * (session 42's audit); a server's reading of an odd {@code n} is not the gateway's to guess.
+     */
+    static long completionsPerPrompt(JsonNode root) throws MalformedBodyException {
+        JsonNode n = root.get("n");
+        if (n == null || n.isNull()) {
+            return 1;
+        }
+        double v = n.isNumber() ? n.doubleValue() : Double.NaN;
+        if (!(v >= 1) || v != Math.rint(v)) {
+            throw new MalformedBodyException("n: expected a whole number of completions, 1 or more");
+        }
+        return (long) Math.min(Integer.MAX_VALUE, v);
     }
 
     private static void messages(JsonNode messages, StringBuilder text) throws MalformedBodyException {
