@@ -51,6 +51,10 @@ final class KeysAdminCommands {
                 System.out.println(a.body().toPrettyString());
             } else {
                 table(a.body());
+                if (a.body().hasNonNull("pending")) {
+                    // done here, not yet in the shared store (Redis unreachable): said, not an error
+                    System.err.println("moat: note: " + a.body().get("pending").asText());
+                }
             }
             return 0;
         }

@@ -12,6 +12,7 @@ import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.auth.KeyStore;
 import dev.moat.gateway.auth.Secrets;
 import dev.moat.gateway.runtime.Snapshot;
+import dev.moat.gateway.state.StateStore;
 import dev.moat.gateway.state.StateStore.KeyRecord;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -83,8 +84,8 @@ final class KeysAdmin {
             case "block" -> block(key, req);
             case "unblock" -> {
                 server.defences().unblock(key.id());
-                durable(server.stateStore().unblock(key.id(), now()));
-                yield json(HttpResponseStatus.OK, Map.of("id", key.id(), "result", "unblocked"));
+                String pending = durable(server.stateStore().unblock(key.id(), now()));
+                yield json(HttpResponseStatus.OK, withPending(Map.of("id", key.id(), "result", "unblocked"), pending));
             }
             default -> {
                 server.defences().reset(key.id()); // waits for the detection worker: not on the loop
@@ -136,7 +137,7 @@ final class KeysAdmin {
         }
         String secret = Secrets.newSecret();
         long expiresAt = expires == null ? 0 : expires.toEpochMilli();
-        durable(server.stateStore()
+        String pending = durable(server.stateStore()
                 .putKey(new KeyRecord(id, KeyStore.sha256Hex(secret), tier, tenant, expiresAt, null, 0, now)));
         server.defences().audit("key_create", id, "tier=" + tier + " tenant=" + tenant + " expires_at=" + expires);
         Map<String, Object> out = new LinkedHashMap<>();
@@ -145,16 +146,22 @@ final class KeysAdmin {
         out.put("tenant", tenant);
         out.put("expires_at", expires == null ? null : expires.toString());
         out.put("secret", secret);
-        return json(HttpResponseStatus.CREATED, out);
+        return json(HttpResponseStatus.CREATED, withPending(out, pending));
     }
 
     private Reply revoke(ApiKey key) throws AdminProblemException {
         long now = now();
-        durable(server.stateStore().revoke(key.id(), now));
+        String pending = durable(server.stateStore().revoke(key.id(), now));
         server.defences().audit("key_revoke", key.id(), "by admin");
         return json(
                 HttpResponseStatus.OK,
-                Map.of("id", key.id(), "revoked_at", Instant.ofEpochMilli(now).toString()));
+                withPending(
+                        Map.of(
+                                "id",
+                                key.id(),
+                                "revoked_at",
+                                Instant.ofEpochMilli(now).toString()),
+                        pending));
     }
 
     private Reply rotate(KeyStore.Entry entry, AdminRequest req) throws AdminProblemException {
@@ -166,7 +173,7 @@ final class KeysAdmin {
         long now = now();
         String secret = Secrets.newSecret();
         long graceEnd = grace.isZero() ? 0 : now + grace.toMillis();
-        durable(server.stateStore()
+        String pending = durable(server.stateStore()
                 .putKey(new KeyRecord(
                         key.id(),
                         KeyStore.sha256Hex(secret),
@@ -183,7 +190,7 @@ final class KeysAdmin {
         out.put(
                 "previous_valid_until",
                 graceEnd == 0 ? null : Instant.ofEpochMilli(graceEnd).toString());
-        return json(HttpResponseStatus.OK, out);
+        return json(HttpResponseStatus.OK, withPending(out, pending));
     }
 
     private String currentDigest(String id) {
@@ -209,12 +216,12 @@ final class KeysAdmin {
                     AdminProblems.invalid("reason: " + reason.length() + " characters (expected at most 500)"));
         }
         long until = now() + d.toMillis();
-        durable(server.defences().block(key.id(), until, reason));
+        String pending = durable(server.defences().block(key.id(), until, reason));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", key.id());
         out.put("blocked_until", Instant.ofEpochMilli(until).toString());
         out.put("reason", reason);
-        return json(HttpResponseStatus.OK, out);
+        return json(HttpResponseStatus.OK, withPending(out, pending));
     }
 
     private KeyStore keys() {
@@ -225,17 +232,43 @@ final class KeysAdmin {
         return server.clock().millis();
     }
 
-    /** Waits until the store has made a change durable (the admin worker may block; the loop never does). */
-    private static void durable(CompletionStage<Void> change) throws AdminProblemException {
+    /**
+     * Waits until the store has made a change durable (the admin worker may block; the loop never
+     * does). Returns null, or what to tell the caller when the change applies here and the shared
+     * store (Redis, unreachable) will hold it only when it answers again: a success, said so in the
+     * answer's {@code pending} field. It answered 500 before (session 42's audit), so an operator
+     * took a block that held, and a created key whose secret it then never saw, for failures.
+     */
+    private static String durable(CompletionStage<Void> change) throws AdminProblemException {
         try {
             change.toCompletableFuture().get(10, TimeUnit.SECONDS);
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AdminProblemException(AdminProblems.failed("interrupted while saving the change"));
-        } catch (ExecutionException | TimeoutException e) {
-            throw new AdminProblemException(AdminProblems.failed(
-                    "the state store did not confirm the change (it applies locally; it may not survive a restart)"));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof StateStore.Deferred d) {
+                return d.getMessage();
+            }
+            throw notConfirmed();
+        } catch (TimeoutException e) {
+            throw notConfirmed();
         }
+    }
+
+    private static AdminProblemException notConfirmed() {
+        return new AdminProblemException(AdminProblems.failed(
+                "the state store did not confirm the change (it applies locally; it may not survive a restart)"));
+    }
+
+    /** The answer's fields, with {@code pending} when the change waits for the shared store. */
+    private static Map<String, Object> withPending(Map<String, Object> out, String pending) {
+        if (pending == null) {
+            return out;
+        }
+        Map<String, Object> with = new LinkedHashMap<>(out);
+        with.put("pending", pending);
+        return with;
     }
 
     static Reply json(HttpResponseStatus status, Object body) {

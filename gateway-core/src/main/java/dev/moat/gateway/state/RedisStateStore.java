@@ -144,14 +144,17 @@ public final class RedisStateStore extends InMemoryStateStore {
         return push(new Op(origin, "risk", id, 0, null, null, risk, ttlMillis));
     }
 
+    private static final String PENDING =
+            "applied on this instance; Redis is unreachable: written there, and so seen by the other instances,"
+                    + " when it answers again (lost if this instance stops before that)";
+
     /** Stores and publishes a change on the writer thread; a failure keeps it for replay. */
     private CompletionStage<Void> push(Op op) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         writer.execute(() -> {
             if (!replay.isEmpty()) { // keep the order: behind what waits for Redis
                 replay.add(op);
-                done.completeExceptionally(new IllegalStateException(
-                        "applied on this instance; Redis unreachable, stored once it answers"));
+                done.completeExceptionally(new Deferred(PENDING, null));
                 return;
             }
             try {
@@ -160,8 +163,7 @@ public final class RedisStateStore extends InMemoryStateStore {
             } catch (RuntimeException e) {
                 replay.add(op);
                 link.markDown();
-                done.completeExceptionally(new IllegalStateException(
-                        "applied on this instance; Redis unreachable, stored once it answers", e));
+                done.completeExceptionally(new Deferred(PENDING, e));
             }
         });
         return done;

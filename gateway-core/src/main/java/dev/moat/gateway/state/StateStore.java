@@ -18,6 +18,17 @@ import java.util.function.Consumer;
 public interface StateStore extends AutoCloseable {
 
     /**
+     * How a change's stage fails when the change applies on this instance and the shared store
+     * (Redis) holds it only later: it was unreachable, and the change waits, in order, to be written
+     * when it answers again. Not a failure of the change: the caller says it is pending.
+     */
+    final class Deferred extends IllegalStateException {
+        public Deferred(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
      * A key blocked until a time.
      *
      * @param source {@code ladder} (the escalation ladder's block step) or {@code admin}
