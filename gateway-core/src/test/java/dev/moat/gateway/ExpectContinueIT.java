@@ -44,6 +44,27 @@ class ExpectContinueIT {
         }
     }
 
+    /**
+     * A request refused by its key or its size gets its final answer without being invited to send
+     * its body (session 42's audit: a keyless request and one over {@code max_request_bytes} got
+     * {@code 100 Continue} first, then 401 or 413).
+     */
+    @Test
+    void aRequestRefusedByItsKeyOrSizeGetsNo100Continue() throws Exception {
+        try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + ROUTES, upstream.baseUri())) {
+            for (String[] c : new String[][] {
+                {"X-API-Key: not-a-key", String.valueOf(BODY.length()), "401"},
+                {"X-API-Key: " + Gateway.ALICE, "10000000", "413"},
+            }) {
+                try (RawClient raw = new RawClient(gw.server.port())) {
+                    raw.send("POST /echo HTTP/1.1\r\nHost: x\r\n" + c[0]
+                            + "\r\nExpect: 100-continue\r\nContent-Length: " + c[1] + "\r\n\r\n");
+                    assertThat(raw.readResponse().status()).as(c[0]).isEqualTo(Integer.parseInt(c[2]));
+                }
+            }
+        }
+    }
+
     @Test
     void aRefusedHeadGetsItsAnswerWithout100Continue() throws Exception {
         try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + ROUTES, upstream.baseUri());

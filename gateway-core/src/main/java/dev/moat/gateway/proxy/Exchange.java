@@ -105,6 +105,13 @@ public final class Exchange implements ChannelFutureListener {
         this.spans = gw.tracing().start(request, path, requestId);
     }
 
+    /** The client asked {@code Expect: 100-continue}: answered once the request is admitted. */
+    private boolean continueOnceAdmitted;
+
+    void continueOnceAdmitted() {
+        continueOnceAdmitted = true;
+    }
+
     /** Decides, then either answers at once or starts the upstream call. */
     void start() {
         if (request instanceof LastHttpContent) {
@@ -146,6 +153,11 @@ public final class Exchange implements ChannelFutureListener {
             gw.metrics().rateLimited();
             reject(RequestGate.tokensExhausted(admission, tc.decision()), tc.decision());
             return;
+        }
+        if (continueOnceAdmitted && !requestComplete) {
+            // admitted: the body is wanted now (what Netty's HttpServerExpectContinueHandler did)
+            ctx.writeAndFlush(FrontendHandler.CONTINUE.retainedDuplicate())
+                    .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         }
         inspecting = route.inspectsBodies() && !statusRead(request);
         HttpHeaderRules.prepareRequest(request, route, front.clientIp(ctx), gw.tls(), requestId, inspecting);

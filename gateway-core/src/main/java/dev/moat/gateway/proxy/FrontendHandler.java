@@ -39,7 +39,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FrontendHandler.class);
 
     /** The interim answer to {@code Expect: 100-continue} (as Netty's expect-continue handler sends it). */
-    private static final FullHttpResponse CONTINUE;
+    static final FullHttpResponse CONTINUE;
 
     static {
         CONTINUE =
@@ -139,10 +139,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             req.setUri(v.target().target()); // routed and forwarded alike
-            if (HttpUtil.is100ContinueExpected(req)) {
-                // What Netty's HttpServerExpectContinueHandler did, without a handler of its own
-                // that every message passed through; and no longer for a head refused above.
-                ctx.writeAndFlush(CONTINUE.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            // Expect: 100-continue is answered once the request is admitted (Exchange#admitted): a
+            // head refused by its checks, its key, its limits or its size gets its final answer
+            // without inviting the body first (session 42's audit: a keyless request, or one over
+            // max_request_bytes, got 100 Continue, then 401 or 413)
+            boolean expectsContinue = HttpUtil.is100ContinueExpected(req);
+            if (expectsContinue) {
                 req.headers().remove(HttpHeaderNames.EXPECT);
             }
             gw.requestStarted();
@@ -155,6 +157,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     req,
                     requestId,
                     v.target().path());
+            if (expectsContinue) {
+                current.continueOnceAdmitted();
+            }
             current.start();
         } else if (msg instanceof HttpContent content) {
             if (content instanceof LastHttpContent) {
