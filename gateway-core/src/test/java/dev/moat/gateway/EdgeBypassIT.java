@@ -355,15 +355,7 @@ class EdgeBypassIT {
 
     @Test
     void anLlmBatchOfPromptsCostsOneRowPerPromptBypass() throws Exception {
-        try (Gateway tight = Gateway.start(Gateway.common("\"5/1m\"") + """
-                upstreams:
-                  llm: {url: "${UPSTREAM}", protocol: openai, response_timeout: 5s}
-                routes:
-                  - {path_prefix: /v1/completions, upstream: llm, policy: llm}
-                policies:
-                  llm:
-                    llm: {max_top_logprobs: 2}
-                """, fixture.baseUri())) {
+        try (Gateway tight = completionsGateway("5/1m")) {
             long before = fixture.server().requests("/v1/completions");
             var twenty = tight.post("/v1/completions", Gateway.ALICE, completions(20));
             assertThat(twenty.statusCode()).as(twenty.body()).isEqualTo(429);
@@ -387,15 +379,7 @@ class EdgeBypassIT {
      */
     @Test
     void completionsPerPromptCostWhatTheyAskInAnySpellingBypass() throws Exception {
-        try (Gateway tight = Gateway.start(Gateway.common("\"30/1m\"") + """
-                upstreams:
-                  llm: {url: "${UPSTREAM}", protocol: openai, response_timeout: 5s}
-                routes:
-                  - {path_prefix: /v1/completions, upstream: llm, policy: llm}
-                policies:
-                  llm:
-                    llm: {max_top_logprobs: 2}
-                """, fixture.baseUri())) {
+        try (Gateway tight = completionsGateway("30/1m")) {
             String one = "{\"model\":\"moat-tiny-16\",\"prompt\":\"moat\",\"max_tokens\":1,\"n\":";
             long before = fixture.server().requests("/v1/completions");
             // each refused request costs its one token, as any request refused after admission does: 22 left
@@ -417,6 +401,19 @@ class EdgeBypassIT {
             var nullN = tight.post("/v1/completions", Gateway.ALICE, one + "null}");
             assertThat(nullN.statusCode()).as("none left: " + nullN.body()).isEqualTo(429);
         }
+    }
+
+    /** A gateway whose only route is an OpenAI completions route with the LLM rules, at {@code rate} a key. */
+    private static Gateway completionsGateway(String rate) throws Exception {
+        return Gateway.start(Gateway.common("\"" + rate + "\"") + """
+                upstreams:
+                  llm: {url: "${UPSTREAM}", protocol: openai, response_timeout: 5s}
+                routes:
+                  - {path_prefix: /v1/completions, upstream: llm, policy: llm}
+                policies:
+                  llm:
+                    llm: {max_top_logprobs: 2}
+                """, fixture.baseUri());
     }
 
     private static String completions(int prompts) {
