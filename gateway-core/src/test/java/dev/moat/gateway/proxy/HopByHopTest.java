@@ -40,12 +40,16 @@ class HopByHopTest {
         "Upgrades"
     };
 
-    /** The removal before the one-pass version: every name named by Connection, then the nine. */
+    /**
+     * The removal before the one-pass version: every name named by Connection but the message's
+     * framing and target ({@code Content-Length}, {@code Host}: session 42, a named length unframed the
+     * forwarded body), then the nine.
+     */
     private static void reference(HttpHeaders headers) {
         for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : value.split(",")) {
                 String name = token.trim();
-                if (!name.isEmpty()) {
+                if (!name.isEmpty() && !name.equalsIgnoreCase("content-length") && !name.equalsIgnoreCase("host")) {
                     headers.remove(name);
                 }
             }
