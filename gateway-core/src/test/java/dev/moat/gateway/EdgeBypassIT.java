@@ -403,6 +403,33 @@ class EdgeBypassIT {
         }
     }
 
+    /**
+     * A decoy field beside the one the endpoint reads (session 42's review): the gateway counted and
+     * scored {@code prompt}, {@code messages} won over both, while the server read its own field, so
+     * {@code {"prompt": "decoy", "input": [20 texts]}} got 20 embeddings for one row and the
+     * detectors saw the decoy. A body with more than one of the three fields is refused.
+     */
+    @Test
+    void aDecoyInputFieldBesideTheRealOneIsRefusedBypass() throws Exception {
+        try (Gateway tight = completionsGateway("30/1m")) {
+            long before = fixture.server().requests("/v1/completions");
+            String twenty = "[" + String.join(",", java.util.Collections.nCopies(20, "\"moat\"")) + "]";
+            for (String body : List.of(
+                    "{\"model\":\"moat-tiny-16\",\"prompt\":\"decoy\",\"input\":" + twenty + "}",
+                    "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + "\"prompt\":"
+                            + twenty + ",\"max_tokens\":1}",
+                    "{\"model\":\"moat-tiny-16\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + "\"input\":"
+                            + twenty + "}")) {
+                var r = tight.post("/v1/completions", Gateway.ALICE, body);
+                assertThat(r.statusCode()).as(body + " -> " + r.body()).isEqualTo(400);
+                assertThat(r.body()).contains("not several");
+            }
+            assertThat(fixture.server().requests("/v1/completions")).isEqualTo(before);
+            var plain = tight.post("/v1/completions", Gateway.ALICE, completions(3));
+            assertThat(plain.statusCode()).as(plain.body()).isEqualTo(200);
+        }
+    }
+
     /** A gateway whose only route is an OpenAI completions route with the LLM rules, at {@code rate} a key. */
     private static Gateway completionsGateway(String rate) throws Exception {
         return Gateway.start(Gateway.common("\"" + rate + "\"") + """

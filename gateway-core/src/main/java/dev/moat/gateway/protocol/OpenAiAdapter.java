@@ -44,6 +44,7 @@ final class OpenAiAdapter extends JsonAdapter {
     @Override
     public double[][] inputs(ByteBuf requestBody) throws MalformedBodyException {
         JsonNode root = object(requestBody);
+        oneInputField(root);
         completionsPerPrompt(root);
         StringBuilder text = new StringBuilder();
         if (root.has("messages")) {
@@ -91,6 +92,22 @@ final class OpenAiAdapter extends JsonAdapter {
             return rows.length; // inputs() refused it; cannot happen
         }
         return (int) Math.min(Integer.MAX_VALUE, Math.max(rows.length, prompts * n));
+    }
+
+    /**
+     * At most one of {@code messages}, {@code prompt} and {@code input}: the server reads the one its
+     * endpoint takes and ignores the others (vLLM accepts extra fields), while the gateway cannot
+     * tell from the body which endpoint that is. A decoy beside the real field was what the gateway
+     * counted and scored (session 42's review: {@code {"prompt": "decoy", "input": [20 texts]}} got 20
+     * embeddings for one row, and the detectors saw only the decoy), so a body with two is refused.
+     */
+    static void oneInputField(JsonNode root) throws MalformedBodyException {
+        int fields = (root.has("messages") ? 1 : 0) + (root.has("prompt") ? 1 : 0) + (root.has("input") ? 1 : 0);
+        if (fields > 1) {
+            throw new MalformedBodyException(
+                    "body: expected one of \"messages\", \"prompt\" or \"input\", not several (the server reads"
+                            + " one and the gateway would count another)");
+        }
     }
 
     /**
