@@ -1,11 +1,15 @@
 package dev.moat.gateway.server;
 
+import dev.moat.config.ConfigError;
 import dev.moat.config.ConfigException;
 import dev.moat.config.DetectorCheck;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.load.ConfigLoader;
+import dev.moat.detectors.Calibration;
 import dev.moat.detectors.engine.DetectorProfile;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,6 +32,32 @@ public interface ConfigSource {
 
     /** The file, with variables from the given map (tests). */
     static ConfigSource file(Path path, Map<String, String> env) {
-        return () -> ConfigLoader.load(path, env, DETECTORS);
+        return () -> {
+            MoatConfig config = ConfigLoader.load(path, env, DETECTORS);
+            calibrationReadable(config);
+            return config;
+        };
+    }
+
+    /**
+     * {@code detection.calibration}, read as the gateway will read it: a file that is missing or does
+     * not parse is a config error here, so {@code moat validate} does not call ok a config that {@code
+     * moat run} refuses (session 42's review).
+     */
+    private static void calibrationReadable(MoatConfig config) throws ConfigException {
+        Path file = config.detection().calibration();
+        if (file == null) {
+            return;
+        }
+        try {
+            Calibration.read(file);
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException(List.of(new ConfigError(
+                    String.valueOf(config.source()),
+                    0,
+                    0,
+                    "detection.calibration",
+                    file + " cannot be read (" + e.getMessage() + ")")));
+        }
     }
 }

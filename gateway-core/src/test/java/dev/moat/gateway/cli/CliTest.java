@@ -147,6 +147,32 @@ public class CliTest {
                         + "rows with 4096 coordinates (a store of at most 256 MiB per width))");
     }
 
+    /**
+     * A {@code detection.calibration} that is missing or does not parse is validate's error, as it is
+     * run's (session 42's review: validate said ok, run exited 2).
+     */
+    @Test
+    @Timeout(30)
+    void validateReadsTheCalibrationFileAsRunDoes(@TempDir Path dir) throws Exception {
+        Path garbage = Files.writeString(dir.resolve("bad.moat"), "garbage\n");
+        for (Path calibration : List.of(dir.resolve("missing.moat"), garbage)) {
+            Path cfg = dir.resolve("c.yaml");
+            Files.writeString(
+                    cfg,
+                    BAD_DETECTORS
+                                    .replace("boundary: {bogus: 1}", "boundary: {}")
+                                    .replace("volume: {bogus: 3}", "volume: {}")
+                                    .replace("boundary: {max_widening: 50}", "boundary: {}")
+                            + "detection: {calibration: \"" + calibration + "\"}\n");
+            Run v = run("validate", "--config", cfg.toString());
+            assertThat(v.code()).as(v.out() + v.err()).isEqualTo(2);
+            assertThat(v.err()).contains("detection.calibration").contains(calibration.toString());
+            Run r = run("run", "--config", cfg.toString());
+            assertThat(r.code()).as(r.err()).isEqualTo(2);
+            assertThat(r.err().trim()).isEqualTo(v.err().trim());
+        }
+    }
+
     /** Regression: run died on the detector's IllegalArgumentException, exit 1 with a stack trace and no line. */
     @Test
     @Timeout(30)
