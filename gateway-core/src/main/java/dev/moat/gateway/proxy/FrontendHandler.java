@@ -325,6 +325,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         res.headers().set(HeaderRewriter.X_REQUEST_ID, id);
         logRefused(id, "-", "-", p, "client_timeout");
+        // what still arrives is discarded (a head completed while the 408 is written starts nothing)
+        lingering = true;
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -339,7 +341,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         res.headers().set(HeaderRewriter.X_REQUEST_ID, id);
-        logRefused(id, printable(req.method().name()), printable(pathOf(req.uri())), p, outcome);
+        logRefused(id, printable(cut(req.method().name(), 32)), printable(pathOf(req.uri())), p, outcome);
         ctx.writeAndFlush(res).addListener((ChannelFutureListener) f -> lingerThenClose(ctx));
     }
 
@@ -359,8 +361,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** A refused head's target without its query (as the access log writes every path), at most 256 characters. */
     private static String pathOf(String uri) {
         int q = uri.indexOf('?');
-        String path = q < 0 ? uri : uri.substring(0, q);
-        return path.length() > 256 ? path.substring(0, 256) : path;
+        return cut(q < 0 ? uri : uri.substring(0, q), 256);
+    }
+
+    /** At most {@code max} characters of {@code s}: a refused head's method and target are as long as the client made them. */
+    private static String cut(String s, int max) {
+        return s.length() > max ? s.substring(0, max) : s;
     }
 
     /**

@@ -105,8 +105,9 @@ public final class HeaderRewriter {
     }
 
     /**
-     * Fields no {@code Connection} option removes: the message's framing and target, meant for every
-     * recipient (RFC 9110 section 7.6.1: a sender must not name such a field). {@code Connection:
+     * Fields no {@code Connection} option removes: the message's framing, target and representation
+     * ({@code Content-Type}, {@code Content-Encoding}: a body whose coding is hidden from the
+     * upstream is read as something it is not), meant for every recipient (RFC 9110 section 7.6.1: a sender must not name such a field). {@code Connection:
      * Content-Length} took the length off a plain route's forwarded head, so the body went upstream
      * unframed and the upstream read a request smuggled in it as the next one on the connection
      * (session 42, {@code EdgeBypassIT}); the gateway frames what it forwards itself, whatever the
@@ -114,7 +115,9 @@ public final class HeaderRewriter {
      */
     private static boolean endToEnd(String name) {
         return HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
-                || HttpHeaderNames.HOST.contentEqualsIgnoreCase(name);
+                || HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)
+                || HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)
+                || HttpHeaderNames.CONTENT_ENCODING.contentEqualsIgnoreCase(name);
     }
 
     private static final int CONNECTION_INDEX = 0;

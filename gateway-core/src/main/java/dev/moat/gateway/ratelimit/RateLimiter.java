@@ -37,14 +37,10 @@ public final class RateLimiter {
          * so the {@code RateLimit} header a refused batch carries says what the bucket holds.
          */
         public Decision refunded(long tokens) {
-            long capacity = limits.get(limitingIndex).capacity();
+            RateLimit limit = limits.get(limitingIndex);
+            long left = Math.min(limit.capacity(), remaining + tokens);
             return new Decision(
-                    allowed,
-                    limits,
-                    limitingIndex,
-                    Math.min(capacity, remaining + tokens),
-                    resetSeconds,
-                    retryAfterSeconds);
+                    allowed, limits, limitingIndex, left, RateLimiter.resetSeconds(limit, left), retryAfterSeconds);
         }
     }
 
@@ -191,12 +187,16 @@ public final class RateLimiter {
     static Decision decide(List<RateLimit> limits, int limiting, long available, boolean consumed, long wait) {
         RateLimit limit = limits.get(limiting);
         long remaining = Math.max(0, available);
-        long missing = limit.capacity() - remaining;
-        long resetSeconds =
-                ceilSeconds((long) Math.ceil((double) missing * limit.period().toNanos() / limit.capacity()));
+        long resetSeconds = resetSeconds(limit, remaining);
         // more tokens than a bucket holds can never be granted: no Retry-After then (0)
         long retryAfter = consumed || wait == Long.MAX_VALUE ? 0 : Math.max(1, ceilSeconds(wait));
         return new Decision(consumed, limits, limiting, remaining, resetSeconds, retryAfter);
+    }
+
+    /** Seconds until {@code limit}'s bucket, holding {@code remaining}, is full again (refilled greedily). */
+    static long resetSeconds(RateLimit limit, long remaining) {
+        long missing = limit.capacity() - remaining;
+        return ceilSeconds((long) Math.ceil((double) missing * limit.period().toNanos() / limit.capacity()));
     }
 
     /** A bucket configuration holding every limit, refilled greedily. */

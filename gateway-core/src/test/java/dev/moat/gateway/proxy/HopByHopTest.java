@@ -27,7 +27,10 @@ class HopByHopTest {
             HttpHeaderNames.TRANSFER_ENCODING,
             HttpHeaderNames.UPGRADE);
 
+    private static final List<String> KEPT = List.of("content-length", "host", "content-type", "content-encoding");
+
     private static final String[] OTHER = {
+        "Content-Encoding",
         "Host",
         "Content-Type",
         "Content-Length",
@@ -42,14 +45,14 @@ class HopByHopTest {
 
     /**
      * The removal before the one-pass version: every name named by Connection but the message's
-     * framing and target ({@code Content-Length}, {@code Host}: session 42, a named length unframed the
+     * framing, target and representation ({@code KEPT}: session 42, a named length unframed the
      * forwarded body), then the nine.
      */
     private static void reference(HttpHeaders headers) {
         for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : value.split(",")) {
                 String name = token.trim();
-                if (!name.isEmpty() && !name.equalsIgnoreCase("content-length") && !name.equalsIgnoreCase("host")) {
+                if (!name.isEmpty() && !KEPT.contains(name.toLowerCase(Locale.ROOT))) {
                     headers.remove(name);
                 }
             }
