@@ -199,7 +199,7 @@ final class AnswerProcessor {
             d = now == null
                     ? null
                     : new RateLimiter.Decision(
-                            false, now.limits(), now.limitingIndex(), now.remaining(), now.resetSeconds(), 0);
+                            false, now.limits(), now.limitingIndex(), now.remaining(), now.resetSeconds(), 0, false);
             why = "a batch of " + rows + " rows can never pass the tier '" + key.tier() + "' (at most " + capacity
                     + " rows per request)";
         } else {
@@ -222,6 +222,9 @@ final class AnswerProcessor {
     /** As {@link #chargeRows}, from the shared buckets: resumes on the exchange's event loop. */
     private static void chargeRowsShared(Exchange ex, int rows, ByteBuf body) {
         ApiKey key = ex.admission().key();
+        // where the request's own token was taken at admission (Redis, or this instance's share)
+        RateLimiter.Decision admitted = ex.rate();
+        boolean takenShared = admitted == null || admitted.shared();
         ex.gateway()
                 .sharedLimiter()
                 .tryConsume(key.id(), ex.snapshot().limits(key), rows - 1L)
@@ -242,7 +245,7 @@ final class AnswerProcessor {
                         body.release();
                         ex.gateway()
                                 .sharedLimiter()
-                                .refund(key.id(), ex.snapshot().limits(key), 1)
+                                .refund(key.id(), ex.snapshot().limits(key), 1, takenShared)
                                 .whenComplete((v, refundFailed) -> ex.ctx()
                                         .executor()
                                         .execute(() -> {

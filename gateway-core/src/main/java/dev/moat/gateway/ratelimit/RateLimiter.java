@@ -22,14 +22,36 @@ import java.util.function.LongSupplier;
  */
 public final class RateLimiter {
 
-    /** The outcome of one consumption, enough to write Retry-After and the RateLimit fields. */
+    /**
+     * The outcome of one consumption, enough to write Retry-After and the RateLimit fields.
+     *
+     * @param shared whether the shared buckets (Redis) decided, not this instance's: a token given back
+     *               goes where it was taken ({@link SharedLimiter#refund})
+     */
     public record Decision(
             boolean allowed,
             List<RateLimit> limits,
             int limitingIndex,
             long remaining,
             long resetSeconds,
-            long retryAfterSeconds) {
+            long retryAfterSeconds,
+            boolean shared) {
+
+        /** A decision of this instance's buckets. */
+        public Decision(
+                boolean allowed,
+                List<RateLimit> limits,
+                int limitingIndex,
+                long remaining,
+                long resetSeconds,
+                long retryAfterSeconds) {
+            this(allowed, limits, limitingIndex, remaining, resetSeconds, retryAfterSeconds, false);
+        }
+
+        /** This decision, taken by the shared buckets. */
+        Decision inSharedBuckets() {
+            return new Decision(allowed, limits, limitingIndex, remaining, resetSeconds, retryAfterSeconds, true);
+        }
 
         /**
          * This decision after {@code tokens} were given back to every limit (a request refused
@@ -40,7 +62,13 @@ public final class RateLimiter {
             RateLimit limit = limits.get(limitingIndex);
             long left = Math.min(limit.capacity(), remaining + tokens);
             return new Decision(
-                    allowed, limits, limitingIndex, left, RateLimiter.resetSeconds(limit, left), retryAfterSeconds);
+                    allowed,
+                    limits,
+                    limitingIndex,
+                    left,
+                    RateLimiter.resetSeconds(limit, left),
+                    retryAfterSeconds,
+                    shared);
         }
     }
 

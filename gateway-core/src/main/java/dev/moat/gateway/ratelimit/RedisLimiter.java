@@ -92,11 +92,16 @@ public final class RedisLimiter implements SharedLimiter {
     }
 
     @Override
-    public CompletionStage<Void> refund(String keyId, List<RateLimit> limits, long tokens) {
+    public CompletionStage<Void> refund(String keyId, List<RateLimit> limits, long tokens, boolean shared) {
+        if (!shared) {
+            // taken from this instance's share of the limits (failing open): given back there
+            local.refund(keyId, share(limits), tokens);
+            return CompletableFuture.completedFuture(null);
+        }
         AsyncProxyManager<String> m = link.up() ? manager() : null;
         if (m == null) {
-            // the request was decided by this instance's share of the limits (failing open), if at all
-            local.refund(keyId, share(limits), tokens);
+            // taken from Redis, which does not answer now: the key paid it (never a token the local share
+            // did not take; session 42's review found refunds landing in the store that had not taken them)
             return CompletableFuture.completedFuture(null);
         }
         return bucket(m, bucketKey(keyId, limits), limits)
@@ -125,7 +130,8 @@ public final class RedisLimiter implements SharedLimiter {
                 .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
                 .handle((r, e) -> {
                     if (e == null) {
-                        return CompletableFuture.completedFuture(RateLimiter.decide(limits, r));
+                        return CompletableFuture.completedFuture(
+                                RateLimiter.decide(limits, r).inSharedBuckets());
                     }
                     link.markDown();
                     return fallback(fb);

@@ -24,11 +24,12 @@ public interface SharedLimiter extends AutoCloseable {
 
     /**
      * Gives back {@code tokens} taken from the key's tier bucket for a request refused afterwards (a
-     * batch the bucket could not pay for costs nothing). The stage completes when the shared bucket
-     * holds them, or normally when they could not be given back within the timeout (then the key paid
-     * them: never an error for the request).
+     * batch the bucket could not pay for costs nothing), to the buckets that took them: the shared
+     * ones when {@code shared} (the taking decision's {@link RateLimiter.Decision#shared()}), else
+     * this instance's share. The stage completes when they hold them, or normally when they could
+     * not be given back in time (then the key paid them: never an error for the request).
      */
-    CompletionStage<Void> refund(String keyId, List<RateLimit> limits, long tokens);
+    CompletionStage<Void> refund(String keyId, List<RateLimit> limits, long tokens, boolean shared);
 
     /** Takes one token from the key's escalation throttle bucket. */
     CompletionStage<RateLimiter.Decision> tryConsumeThrottle(String keyId, List<RateLimit> limits);
