@@ -177,10 +177,14 @@ class EdgeIT {
         assertThat(send("GET /echo HTTP/1.1\r\nHost: a, b\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n")
                         .status())
                 .isEqualTo(400);
-        // HTTP/1.0 may omit it
-        assertThat(send("GET /echo HTTP/1.0\r\nX-API-Key: " + Gateway.ALICE + "\r\n\r\n")
-                        .status())
-                .isEqualTo(200);
+        // HTTP/1.0 may omit it; then no X-Forwarded-Host reaches the upstream, not even the client's own
+        // (session 42's review: it passed as if the gateway had set it)
+        RawClient.Response r = send(
+                "GET /echo HTTP/1.0\r\nX-API-Key: " + Gateway.ALICE + "\r\nX-Forwarded-Host: evil.example\r\n\r\n");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(new ObjectMapper().readTree(r.body()).path("headers").has("x-forwarded-host"))
+                .as(r.body())
+                .isFalse();
     }
 
     // --- (4) interim answers

@@ -166,6 +166,10 @@ public final class HeaderRewriter {
         headers.set(HttpHeaderNames.HOST, upstreamAuthority);
         if (originalHost != null) {
             headers.set(X_FORWARDED_HOST, originalHost);
+        } else {
+            // an HTTP/1.0 request may come without Host: the client's own X-Forwarded-Host would reach
+            // the upstream as if this gateway had set it (session 42's review)
+            headers.remove(X_FORWARDED_HOST);
         }
         String prior = headers.get(X_FORWARDED_FOR);
         headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
