@@ -253,6 +253,28 @@ class EvidenceIT {
         assertThat(CliTest.run("evidence", "verify", out.toString()).code()).isZero();
     }
 
+    /**
+     * {@code --out} as the OS resolves it (session 42's review: the staged rename failed on a symbolic
+     * link to an empty directory, "Not a directory", and on {@code link/../out}, whose parent the
+     * path's text named elsewhere): the export lands in the directory the link points to, and beside
+     * the link's target for {@code link/../out}.
+     */
+    @Test
+    void anExportFollowsSymbolicLinksAsTheOsDoes(@TempDir Path dir) throws Exception {
+        Path config = operatorConfig(dir, ladderPolicy(dir));
+        Path real = Files.createDirectories(dir.resolve("elsewhere/real"));
+        Path link = Files.createSymbolicLink(dir.resolve("link"), real);
+        CliTest.Run r =
+                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", link.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(names(real)).hasSize(8).contains("manifest.json");
+        assertThat(CliTest.run("evidence", "verify", link.toString()).code()).isZero();
+        Path viaParent = link.resolve("..").resolve("second");
+        r = CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", viaParent.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(names(dir.resolve("elsewhere/second"))).hasSize(8).contains("manifest.json");
+    }
+
     /** A guarded policy whose ladder has a perturb, a watermark, a throttle and a block step. */
     private static String ladderPolicy(Path dir) {
         return Gateway.common("\"100/1m\"") + """

@@ -34,14 +34,18 @@ final class StagedDirectory implements AutoCloseable {
      * @throws IOException when {@code target} exists and is not an empty directory, or the staging
      *                     directory cannot be created
      */
-    static StagedDirectory beside(Path target) throws IOException {
+    static StagedDirectory beside(Path asked) throws IOException {
+        // where the OS puts it: a symbolic link to an empty directory, "." or "link/../out" name a place the
+        // rename must reach, which the path's text alone does not say (session 42's review: "Not a
+        // directory", EBUSY, EXDEV)
+        Path target = realPlace(asked);
         if (Files.exists(target)) {
             if (!Files.isDirectory(target)) {
-                throw new IOException(target + " is not a directory (expected: a new or empty directory)");
+                throw new IOException(asked + " is not a directory (expected: a new or empty directory)");
             }
             try (Stream<Path> s = Files.list(target)) {
                 if (s.findAny().isPresent()) {
-                    throw new IOException(target + " is not empty (expected: a new or empty directory)");
+                    throw new IOException(asked + " is not empty (expected: a new or empty directory)");
                 }
             }
         }
@@ -63,6 +67,20 @@ final class StagedDirectory implements AutoCloseable {
             throw e;
         }
         return new StagedDirectory(target, staging, createdAncestor);
+    }
+
+    /** The target as the OS resolves it: its real path if it exists, else its parent's real path and its name. */
+    private static Path realPlace(Path target) throws IOException {
+        if (Files.exists(target)) {
+            return target.toRealPath();
+        }
+        Path absolute = target.toAbsolutePath();
+        Path parent = absolute.getParent();
+        Path name = absolute.getFileName();
+        if (parent == null || name == null || !Files.exists(parent)) {
+            return absolute.normalize();
+        }
+        return parent.toRealPath().resolve(name);
     }
 
     /** Where to write the files. */
