@@ -65,6 +65,16 @@ class ExpectContinueIT {
         }
     }
 
+    /** A request with no body to invite gets its answer only. */
+    @Test
+    void aBodylessRequestExpectingContinueGetsItsAnswerOnly() throws Exception {
+        try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + ROUTES, upstream.baseUri());
+                RawClient c = new RawClient(gw.server.port())) {
+            c.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE + "\r\nExpect: 100-continue\r\n\r\n");
+            assertThat(c.readResponse().status()).isEqualTo(200);
+        }
+    }
+
     @Test
     void aRefusedHeadGetsItsAnswerWithout100Continue() throws Exception {
         try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + ROUTES, upstream.baseUri());

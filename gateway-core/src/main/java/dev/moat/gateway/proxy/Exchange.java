@@ -74,7 +74,6 @@ public final class Exchange implements ChannelFutureListener {
      * Whether the client's head carried a {@code Content-Length} field, read once at the start
      * (nothing on the way upstream adds or removes it): the upstream head is then framed by it.
      */
-    private boolean requestLengthGiven;
     /** The request's Content-Length as read at the start, or -1. */
     private long requestLength = -1;
 
@@ -118,7 +117,6 @@ public final class Exchange implements ChannelFutureListener {
             requestComplete = true;
         }
         long length = HttpUtil.getContentLength(request, -1L);
-        requestLengthGiven = length >= 0;
         requestLength = length;
         requestBodyFramed = request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING) || length > 0;
         RequestGate.Admission a = RequestGate.admit(gw, snap, request, path);
@@ -154,7 +152,7 @@ public final class Exchange implements ChannelFutureListener {
             reject(RequestGate.tokensExhausted(admission, tc.decision()), tc.decision());
             return;
         }
-        if (continueOnceAdmitted && !requestComplete) {
+        if (continueOnceAdmitted && !requestComplete && requestBodyFramed) {
             // admitted: the body is wanted now (what Netty's HttpServerExpectContinueHandler did)
             ctx.writeAndFlush(FrontendHandler.CONTINUE.retainedDuplicate())
                     .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
@@ -516,7 +514,7 @@ public final class Exchange implements ChannelFutureListener {
     }
 
     boolean requestLengthGiven() {
-        return requestLengthGiven;
+        return requestLength >= 0;
     }
 
     boolean finished() {

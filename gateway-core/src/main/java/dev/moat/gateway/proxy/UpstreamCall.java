@@ -130,10 +130,11 @@ final class UpstreamCall implements UpstreamHandler.Listener, ChannelFutureListe
             // a head whose (empty) end has not been read yet: chunked only if the client framed a
             // body; a GET sent upstream as chunked carried an empty body some servers refuse.
             // Whether the client gave a Content-Length was read once at the exchange's start; the
-            // header rules never remove it (HeaderRewriter.endToEnd), and a body of that length is
-            // sent with that length again all the same, so that no header rule can unframe it
+            // header rules never remove it (HeaderRewriter.endToEnd), and should one ever do, the
+            // body is sent with that length again, so that no header rule can unframe it (a look-up,
+            // no header written, when the length is there, as it always is now)
             if (ex.requestLengthGiven()) {
-                if (ex.requestLength() > 0) {
+                if (ex.requestLength() > 0 && !out.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
                     HttpUtil.setContentLength(out, ex.requestLength());
                 }
             } else if (!ex.requestComplete() && ex.requestBodyFramed()) {
