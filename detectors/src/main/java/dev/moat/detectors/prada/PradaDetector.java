@@ -1113,6 +1113,8 @@ public final class PradaDetector implements Detector<PradaState> {
 
     private float[] normScratch = new float[0];
     private float[] normSpare = new float[0];
+    /** A recent row's codes as floats, for {@link #rescale}. */
+    private float[] rescaleCodes = new float[0];
 
     /**
      * Rebuilds the per-coordinate scales from the recent rows whose norm is at most {@value
@@ -1132,6 +1134,10 @@ public final class PradaDetector implements Detector<PradaState> {
         float limit = OUTLIER_NORM * median;
         float[] scale = r.scale;
         byte[] rows = r.rows;
+        if (rescaleCodes.length < n) {
+            rescaleCodes = new float[n];
+        }
+        float[] codes = rescaleCodes;
         java.util.Arrays.fill(scale, 0f);
         for (int k = 0; k < count; k++) {
             if (r.norms[k] <= limit) {
@@ -1139,11 +1145,15 @@ public final class PradaDetector implements Detector<PradaState> {
                 int base = k * stride;
                 float lo = ByteRows.offset(rows, base, n);
                 float step = ByteRows.step(rows, base, n);
+                // two passes, each of which the compiler vectorises (one with the conversion and the max
+                // together it did not: 260 -> 75 us a rescale of 1,024 rows of 128, a probe); the same
+                // floats as ByteRows.decode. Math.max for the branch: a row's decoded values are finite
+                // here (a NaN or an infinity among them makes its norm fail the test above)
                 for (int i = 0; i < n; i++) {
-                    float a = Math.abs(lo + step * (rows[base + i] & 0xFF));
-                    if (a > scale[i]) {
-                        scale[i] = a;
-                    }
+                    codes[i] = rows[base + i] & 0xFF;
+                }
+                for (int i = 0; i < n; i++) {
+                    scale[i] = Math.max(scale[i], Math.abs(lo + step * codes[i]));
                 }
             }
         }
