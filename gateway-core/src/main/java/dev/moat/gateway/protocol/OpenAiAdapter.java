@@ -45,7 +45,9 @@ final class OpenAiAdapter extends JsonAdapter {
     public double[][] inputs(ByteBuf requestBody) throws MalformedBodyException {
         JsonNode root = object(requestBody);
         oneInputField(root);
-        completionsPerPrompt(root);
+        if (!root.has("input")) {
+            completionsPerPrompt(root); // refuses an odd n before the model runs; embeddings have none
+        }
         StringBuilder text = new StringBuilder();
         if (root.has("messages")) {
             messages(root.get("messages"), text);
@@ -75,6 +77,8 @@ final class OpenAiAdapter extends JsonAdapter {
      * token-id array is one prompt), times {@code n}: a request of 20 prompts with {@code n: 4}
      * asks for 80 answers and costs 80 rows of the tier, as a 80-row batch does on other routes
      * (it cost one: {@code EdgeBypassIT}). The detectors see one event per prompt ({@link #inputs}).
+     * An embeddings request ({@code input}) asks for one vector per input: the endpoint has no
+     * {@code n}, and the server ignores one, so the gateway does too (it charged inputs x {@code n}).
      */
     @Override
     public int answersAsked(ByteBuf requestBody, double[][] rows) {
@@ -84,7 +88,10 @@ final class OpenAiAdapter extends JsonAdapter {
         } catch (MalformedBodyException e) {
             return rows.length; // inputs() read it; cannot happen
         }
-        long prompts = root.has("messages") ? 1 : prompts(root.has("prompt") ? root.get("prompt") : root.get("input"));
+        if (root.has("input")) {
+            return Math.max(rows.length, prompts(root.get("input")));
+        }
+        long prompts = root.has("messages") ? 1 : prompts(root.get("prompt"));
         long n;
         try {
             n = completionsPerPrompt(root);
