@@ -203,7 +203,7 @@ final class AnswerProcessor {
             why = "a batch of " + rows + " rows can never pass the tier '" + key.tier() + "' (at most " + capacity
                     + " rows per request)";
         } else {
-            d = limiter.tryConsume(key.id(), limits, rows - 1L);
+            d = limiter.tryConsume(key.id(), limits, rows - 1L, ex.snapshot().generation());
             if (d.allowed()) {
                 ex.rate(d);
                 return true;
