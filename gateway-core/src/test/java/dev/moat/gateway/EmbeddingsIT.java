@@ -104,6 +104,30 @@ class EmbeddingsIT {
         }
     }
 
+    /**
+     * The embeddings endpoint has no {@code n} (the server ignores one): two inputs with {@code n: 5}
+     * cost two rows, not ten, and a non-whole {@code n} beside them is ignored as the server ignores
+     * it rather than refused as it is on a completion.
+     */
+    @Test
+    void anEmbeddingsRequestIsChargedItsInputsWhateverItsN() throws Exception {
+        try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + CONFIG, upstream.baseUri())) {
+            HttpResponse<String> r = gw.post(
+                    "/v1/embeddings",
+                    Gateway.ALICE,
+                    "{\"model\": \"moat-tiny-16\", \"input\": [\"a\", \"b\"], \"n\": 5}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(JSON.readTree(r.body()).get("data").size()).isEqualTo(2);
+            assertThat(r.headers().firstValue("RateLimit").orElse("")).contains("r=998");
+            HttpResponse<String> odd = gw.post(
+                    "/v1/embeddings",
+                    Gateway.ALICE,
+                    "{\"model\": \"moat-tiny-16\", \"input\": [\"a\", \"b\"], \"n\": 2.5}");
+            assertThat(odd.statusCode()).as(odd.body()).isEqualTo(200);
+            assertThat(odd.headers().firstValue("RateLimit").orElse("")).contains("r=996");
+        }
+    }
+
     /** A batch of inputs cannot buy many embeddings for one token: five inputs on a bucket of four are refused. */
     @Test
     void aBatchOfInputsCostsARowEachBypass() throws Exception {

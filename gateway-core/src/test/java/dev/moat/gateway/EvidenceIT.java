@@ -275,6 +275,59 @@ class EvidenceIT {
         assertThat(names(dir.resolve("elsewhere/second"))).hasSize(8).contains("manifest.json");
     }
 
+    /**
+     * A file of the export that cannot be read ended {@code verify} in a stack trace: a read that
+     * fails with an I/O error (here a link to {@code /proc/self/mem}, whose first page no process can
+     * read, root included, where {@code chmod 000} stops only others), and, behind a manifest made
+     * again to match, a summary that is not JSON and key records that are not UTF-8. Each is one line
+     * naming the file and the reason, exit 1: nothing can be said of that file.
+     */
+    @Test
+    void aFileThatCannotBeReadFailsVerificationInOneLine(@TempDir Path dir) throws Exception {
+        Path config = operatorConfig(dir, ladderPolicy(dir));
+        Path out = dir.resolve("evidence-alice");
+        CliTest.Run r =
+                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+
+        Path ioError = copyOf(out, dir.resolve("io-error"));
+        Files.delete(ioError.resolve("ledger.jsonl"));
+        Files.createSymbolicLink(ioError.resolve("ledger.jsonl"), Path.of("/proc/self/mem"));
+        assertUnreadable(ioError, ioError.resolve("ledger.jsonl") + ": Input/output error");
+
+        Path notJson = copyOf(out, dir.resolve("not-json"));
+        Files.writeString(notJson.resolve("summary.json"), "not JSON");
+        remanifest(notJson);
+        assertUnreadable(notJson, notJson.resolve("summary.json") + ": not JSON");
+
+        Path notText = copyOf(out, dir.resolve("not-text"));
+        Files.write(notText.resolve("audit-key.jsonl"), new byte[] {(byte) 0xff, (byte) 0xfe, '\n'});
+        remanifest(notText);
+        assertUnreadable(notText, notText.resolve("audit-key.jsonl") + ": not UTF-8 text");
+    }
+
+    private static void assertUnreadable(Path dir, String reason) {
+        CliTest.Run v = CliTest.run("evidence", "verify", dir.toString());
+        assertThat(v.code()).as(v.err()).isEqualTo(1);
+        assertThat(v.err().trim()).as(v.err()).isEqualTo("moat evidence verify: " + reason + " (not verified)");
+        assertThat(v.out()).isEmpty();
+    }
+
+    /** The manifest written again over the directory's files, as a forger would. */
+    private static void remanifest(Path dir) throws Exception {
+        var files = JSON.createObjectNode();
+        for (String name : names(dir)) {
+            if (!name.equals("manifest.json")) {
+                byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(Files.readAllBytes(dir.resolve(name)));
+                files.put(name, java.util.HexFormat.of().formatHex(digest));
+            }
+        }
+        var manifest = JSON.createObjectNode().put("algorithm", "SHA-256");
+        manifest.set("files", files);
+        Files.write(dir.resolve("manifest.json"), JSON.writeValueAsBytes(manifest));
+    }
+
     /** A guarded policy whose ladder has a perturb, a watermark, a throttle and a block step. */
     private static String ladderPolicy(Path dir) {
         return Gateway.common("\"100/1m\"") + """

@@ -117,6 +117,57 @@ class ReloadIT {
         assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
     }
 
+    /**
+     * A request admitted under one tier and charged after a reload moved its key to another (a
+     * batch's further rows are charged once its body is in) put its old tier's bucket back, fresh, and
+     * the key's next request the new tier's, fresh too: a full bucket more per request held across the
+     * reload. The held request's rows now come out of the new tier's bucket, the key's only one.
+     */
+    @Test
+    void aRequestHeldAcrossATierChangeGivesItsKeyNoSecondBucket() throws Exception {
+        String routes = """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: rounded}
+                policies:
+                  rounded:
+                    outputs: [{round: 2}]
+                """;
+        gw.rewrite(Gateway.common("\"10/1m\"") + routes);
+        assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN).statusCode())
+                .isEqualTo(200);
+        String path = "/v1/models/digits:predict";
+        String row = "[" + "3,".repeat(63) + "3]";
+        String one = "{\"instances\": [" + row + "]}";
+        String two = "{\"instances\": [" + row + ", " + row + "]}";
+        try (RawClient held = new RawClient(gw.server.port())) {
+            held.send("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-API-Key: " + Gateway.ALICE
+                    + "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: "
+                    + two.length() + "\r\n\r\n");
+            // admitted under tier free (10 a minute: 9 left), its body not sent yet
+            assertThat(held.readLine()).startsWith("HTTP/1.1 100 ");
+            assertThat(held.readLine()).isEmpty();
+            // alice moves to tier pro, 5 a minute
+            gw.rewrite(Gateway.common("\"10/1m\"").replace("tier: free, tenant: acme", "tier: pro, tenant: acme")
+                    + "  pro: {limits: [\"5/1m\"]}\n"
+                    + routes);
+            assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN)
+                            .statusCode())
+                    .isEqualTo(200);
+            HttpResponse<String> first = gw.post(path, Gateway.ALICE, one);
+            assertThat(first.statusCode()).as(first.body()).isEqualTo(200); // pro: 4 left
+            held.send(two);
+            RawClient.Response r = held.readResponse();
+            assertThat(r.status()).as(r.body()).isEqualTo(200); // its second row: pro, 3 left
+        }
+        int passed = 0;
+        for (int i = 0; i < 10 && gw.post(path, Gateway.ALICE, one).statusCode() == 200; i++) {
+            passed++;
+        }
+        assertThat(passed).as("tier pro's 5 a minute, 2 taken").isEqualTo(3);
+    }
+
     @Test
     void aRequestInFlightFinishesUnderTheConfigItStartedWith() throws Exception {
         HttpRequest req = HttpRequest.newBuilder(gw.uri("/sse?events=3&delayMs=300"))

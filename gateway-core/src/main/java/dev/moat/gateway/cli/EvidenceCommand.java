@@ -72,8 +72,8 @@ final class EvidenceCommand implements Callable<Integer> {
 
     @Command(
             name = "verify",
-            description = "Exit 0 when every file matches the manifest and the audit chain is intact, 1 otherwise,"
-                    + " 2 when there is no such directory.")
+            description = "Exit 0 when every file matches the manifest and the audit chain is intact, 1 otherwise"
+                    + " (a file that cannot be read included), 2 when there is no such directory.")
     static final class Verify implements Callable<Integer> {
         @Parameters(index = "0", description = "The evidence directory.")
         Path dir;
@@ -86,7 +86,14 @@ final class EvidenceCommand implements Callable<Integer> {
             if (!Files.isDirectory(dir)) {
                 return fail(dir + (Files.exists(dir) ? ": not a directory" : ": no such directory"));
             }
-            Evidence.Check c = Evidence.verify(dir, expectManifest);
+            Evidence.Check c;
+            try {
+                c = Evidence.verify(dir, expectManifest);
+            } catch (IOException e) {
+                // nothing can be said of a file that cannot be read: the directory does not verify
+                System.err.println("moat evidence verify: " + FileErrors.describe(e) + " (not verified)");
+                return 1;
+            }
             if (c.intact()) {
                 System.out.println("intact: every file matches the manifest (SHA-256 " + c.manifestSha256()
                         + "), audit chain intact");

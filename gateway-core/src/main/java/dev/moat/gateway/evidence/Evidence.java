@@ -1,12 +1,15 @@
 package dev.moat.gateway.evidence;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.gateway.audit.AuditVerifier;
 import dev.moat.policies.watermark.LedgerEntry;
 import dev.moat.policies.watermark.WatermarkLedger;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -58,6 +61,9 @@ public final class Evidence {
      * Checks an evidence directory.
      *
      * @param expectManifest the manifest's SHA-256 as recorded at export, or {@code null} to skip
+     * @throws IOException when a file in it cannot be read (permissions, an I/O error, text that is
+     *     not UTF-8, a JSON file that is not JSON): a {@link FileSystemException} naming the file and
+     *     the reason; nothing can be said of that file, so the directory does not verify
      */
     public static Check verify(Path dir, String expectManifest) throws IOException {
         List<String> problems = new ArrayList<>();
@@ -65,7 +71,7 @@ public final class Evidence {
         if (!Files.isRegularFile(manifestFile)) {
             return new Check(false, List.of(MANIFEST + ": missing"), null);
         }
-        byte[] manifestBytes = Files.readAllBytes(manifestFile);
+        byte[] manifestBytes = read(manifestFile, Files::readAllBytes);
         String manifestSha = sha256(manifestBytes);
         if (expectManifest != null && !expectManifest.equalsIgnoreCase(manifestSha)) {
             problems.add(MANIFEST + ": SHA-256 " + manifestSha + " is not the one recorded at export (" + expectManifest
@@ -85,7 +91,7 @@ public final class Evidence {
                 problems.add(f.getKey() + ": listed in the manifest but missing");
                 continue;
             }
-            String actual = sha256(Files.readAllBytes(dir.resolve(f.getKey())));
+            String actual = sha256(read(dir.resolve(f.getKey()), Files::readAllBytes));
             if (!actual.equals(f.getValue().asText())) {
                 problems.add(f.getKey() + ": SHA-256 " + actual + " does not match the manifest's "
                         + f.getValue().asText() + " (altered)");
@@ -105,14 +111,13 @@ public final class Evidence {
 
     /** The chain, the key's records against the trail, the ledger extract's key. */
     private static void checkContents(Path dir, List<String> problems) throws IOException {
-        AuditVerifier.Result chain = AuditVerifier.verify(dir.resolve(AUDIT_TRAIL));
+        AuditVerifier.Result chain = read(dir.resolve(AUDIT_TRAIL), AuditVerifier::verify);
         if (!chain.intact()) {
             problems.add(AUDIT_TRAIL + ": hash chain " + chain.summary());
         }
-        JsonNode summary =
-                EvidenceExport.JSON.readTree(dir.resolve(SUMMARY_JSON).toFile());
-        List<String> trail = Files.readAllLines(dir.resolve(AUDIT_TRAIL), StandardCharsets.UTF_8);
-        List<String> keyLines = Files.readAllLines(dir.resolve(AUDIT_KEY), StandardCharsets.UTF_8);
+        JsonNode summary = read(dir.resolve(SUMMARY_JSON), f -> EvidenceExport.JSON.readTree(f.toFile()));
+        List<String> trail = read(dir.resolve(AUDIT_TRAIL), f -> Files.readAllLines(f, StandardCharsets.UTF_8));
+        List<String> keyLines = read(dir.resolve(AUDIT_KEY), f -> Files.readAllLines(f, StandardCharsets.UTF_8));
         JsonNode numbers = summary.path("audit_key_lines");
         if (numbers.size() != keyLines.size()) {
             problems.add(AUDIT_KEY + ": " + keyLines.size() + " records, summary lists " + numbers.size());
@@ -144,11 +149,42 @@ public final class Evidence {
     }
 
     private static TreeSet<String> names(Path dir) throws IOException {
-        TreeSet<String> out = new TreeSet<>();
-        try (var s = Files.list(dir)) {
-            s.filter(Files::isRegularFile).forEach(p -> out.add(p.getFileName().toString()));
+        return read(dir, d -> {
+            TreeSet<String> out = new TreeSet<>();
+            try (var s = Files.list(d)) {
+                s.filter(Files::isRegularFile)
+                        .forEach(p -> out.add(p.getFileName().toString()));
+            }
+            return out;
+        });
+    }
+
+    /** How a file is read. */
+    private interface Reading<T> {
+        T read(Path file) throws IOException;
+    }
+
+    /**
+     * {@code file} read by {@code how}, or an exception that names it: a read failure without a file
+     * name (an I/O error, bytes that are not UTF-8, a JSON parse) said nothing of which file it was.
+     */
+    private static <T> T read(Path file, Reading<T> how) throws IOException {
+        try {
+            return how.read(file);
+        } catch (IOException e) {
+            throw e instanceof FileSystemException f && f.getFile() != null ? f : named(file, e);
         }
-        return out;
+    }
+
+    private static FileSystemException named(Path file, IOException e) {
+        String reason = e instanceof CharacterCodingException
+                ? "not UTF-8 text"
+                : e instanceof JsonProcessingException
+                        ? "not JSON"
+                        : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        FileSystemException named = new FileSystemException(file.toString(), null, reason);
+        named.initCause(e);
+        return named;
     }
 
     static String sha256(byte[] bytes) {

@@ -8,6 +8,8 @@ import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.internal.NumericArrays;
 import dev.moat.gateway.protocol.internal.TextFeatures;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -43,9 +45,23 @@ final class OpenAiAdapter extends JsonAdapter {
 
     @Override
     public double[][] inputs(ByteBuf requestBody) throws MalformedBodyException {
+        return rows(object(requestBody));
+    }
+
+    /** The rows of {@link #inputs} and the answers the request asks for, from one parse of the body. */
+    @Override
+    public Inbound read(ByteBuf requestBody, HttpHeaders headers, ByteBufAllocator alloc)
+            throws MalformedBodyException {
         JsonNode root = object(requestBody);
+        double[][] rows = rows(root);
+        return new Inbound(rows, requestBody, false, answersAsked(root, rows));
+    }
+
+    private static double[][] rows(JsonNode root) throws MalformedBodyException {
         oneInputField(root);
-        completionsPerPrompt(root);
+        if (!root.has("input")) {
+            completionsPerPrompt(root); // refuses an odd n before the model runs; embeddings have none
+        }
         StringBuilder text = new StringBuilder();
         if (root.has("messages")) {
             messages(root.get("messages"), text);
@@ -75,22 +91,15 @@ final class OpenAiAdapter extends JsonAdapter {
      * token-id array is one prompt), times {@code n}: a request of 20 prompts with {@code n: 4}
      * asks for 80 answers and costs 80 rows of the tier, as a 80-row batch does on other routes
      * (it cost one: {@code EdgeBypassIT}). The detectors see one event per prompt ({@link #inputs}).
+     * An embeddings request ({@code input}) asks for one vector per input: the endpoint has no
+     * {@code n}, and the server ignores one, so the gateway does too (it charged inputs x {@code n}).
      */
-    @Override
-    public int answersAsked(ByteBuf requestBody, double[][] rows) {
-        JsonNode root;
-        try {
-            root = object(requestBody);
-        } catch (MalformedBodyException e) {
-            return rows.length; // inputs() read it; cannot happen
+    private static int answersAsked(JsonNode root, double[][] rows) throws MalformedBodyException {
+        if (root.has("input")) {
+            return Math.max(rows.length, prompts(root.get("input")));
         }
-        long prompts = root.has("messages") ? 1 : prompts(root.has("prompt") ? root.get("prompt") : root.get("input"));
-        long n;
-        try {
-            n = completionsPerPrompt(root);
-        } catch (MalformedBodyException e) {
-            return rows.length; // inputs() refused it; cannot happen
-        }
+        long prompts = root.has("messages") ? 1 : prompts(root.get("prompt"));
+        long n = completionsPerPrompt(root); // rows() checked it
         return (int) Math.min(Integer.MAX_VALUE, Math.max(rows.length, prompts * n));
     }
 

@@ -29,9 +29,10 @@ public interface ProtocolAdapter {
     double[][] inputs(ByteBuf requestBody) throws MalformedBodyException;
 
     /**
-     * Reads a request once, before it goes upstream: its input rows, and the body to send. By default
-     * the rows of {@link #inputs} and the body itself; an adapter whose protocol frames a body by a
-     * header field, or lets a request ask for answers the policy stage could not read, overrides it.
+     * Reads a request once, before it goes upstream: its input rows, how many answers it asks for,
+     * and the body to send. By default the rows of {@link #inputs}, one answer each, and the body
+     * itself; an adapter whose protocol frames a body by a header field, lets a request ask for
+     * answers the policy stage could not read, or lets one input row ask for many answers, overrides it.
      *
      * @param headers the request's header fields; an override may rewrite the ones that frame the
      *     body it returns
@@ -45,11 +46,18 @@ public interface ProtocolAdapter {
     }
 
     /**
-     * What {@link #read} found: the request's input rows, the body that goes upstream, and whether
-     * the client asked for its answer in the protocol's byte form (then {@link #writeAnswerAsBytes}
-     * writes it so).
+     * What {@link #read} found: the request's input rows, the body that goes upstream, whether the
+     * client asked for its answer in the protocol's byte form (then {@link #writeAnswerAsBytes}
+     * writes it so), and how many rows of the tier's bucket the request costs: one per answer it asks
+     * for (an LLM's prompts times {@code n}), at least one per input row.
      */
-    record Inbound(double[][] rows, ByteBuf body, boolean answerAsBytes) {}
+    record Inbound(double[][] rows, ByteBuf body, boolean answerAsBytes, int answersAsked) {
+
+        /** A request that asks for one answer per input row. */
+        public Inbound(double[][] rows, ByteBuf body, boolean answerAsBytes) {
+            this(rows, body, answerAsBytes, rows.length);
+        }
+    }
 
     /**
      * {@link #writeAnswer}, in the protocol's byte form when it has one, for a request that asked for
@@ -59,16 +67,6 @@ public interface ProtocolAdapter {
     default ByteBuf writeAnswerAsBytes(
             Answer answer, double[][] predictions, List<String> strip, ByteBufAllocator alloc, HttpHeaders headers) {
         return writeAnswer(answer, predictions, strip, alloc);
-    }
-
-    /**
-     * How many rows of the tier's bucket the request costs: one per answer it asks for. By default
-     * its input rows; an adapter whose one input row can ask for many answers says so.
-     *
-     * @param rows what {@link #inputs} returned for the same body
-     */
-    default int answersAsked(ByteBuf requestBody, double[][] rows) {
-        return rows.length;
     }
 
     /**

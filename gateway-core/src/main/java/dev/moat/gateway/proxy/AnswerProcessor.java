@@ -158,7 +158,7 @@ final class AnswerProcessor {
             double[][] rows = in.rows();
             ex.inputs(rows);
             ex.answerAsBytes(in.answerAsBytes());
-            int asked = adapter.answersAsked(body, rows); // rows, or an LLM's prompts x n
+            int asked = in.answersAsked(); // rows, or an LLM's prompts x n
             if (asked > 1 && ex.gateway().sharedLimiter() != null) {
                 chargeRowsShared(ex, asked, body);
                 return null; // the exchange calls upstream once the shared bucket answered
@@ -203,7 +203,7 @@ final class AnswerProcessor {
             why = "a batch of " + rows + " rows can never pass the tier '" + key.tier() + "' (at most " + capacity
                     + " rows per request)";
         } else {
-            d = limiter.tryConsume(key.id(), limits, rows - 1L);
+            d = limiter.tryConsume(key.id(), limits, rows - 1L, ex.snapshot().generation());
             if (d.allowed()) {
                 ex.rate(d);
                 return true;

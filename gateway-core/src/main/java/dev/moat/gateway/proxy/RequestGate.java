@@ -113,7 +113,14 @@ final class RequestGate {
         if (gw.sharedLimiter() != null) {
             return new Admission(Admission.PENDING, "pending", false, route, key, null, -1, gate);
         }
-        return afterRate(gw, snap, req, route, key, gate, gw.rateLimiter().tryConsume(key.id(), snap.limits(key)));
+        return afterRate(
+                gw,
+                snap,
+                req,
+                route,
+                key,
+                gate,
+                gw.rateLimiter().tryConsume(key.id(), snap.limits(key), 1, snap.generation()));
     }
 
     /**
@@ -180,7 +187,8 @@ final class RequestGate {
         if (budgets.isEmpty()) {
             return null;
         }
-        return TokenBudget.check(gw.rateLimiter(), a.key().id(), budgets, HttpUtil.getContentLength(req, -1L));
+        return TokenBudget.check(
+                gw.rateLimiter(), a.key().id(), budgets, snap.generation(), HttpUtil.getContentLength(req, -1L));
     }
 
     /** The rejection of a request whose key's token budget cannot cover its estimate. */

@@ -32,7 +32,7 @@ final class BucketMap {
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(KeyBucket[].class);
     /** A removed slot: lookups probe past it. */
     private static final KeyBucket TOMBSTONE =
-            new KeyBucket("\0tombstone", List.of(), RateLimiter.configuration(List.of(RateLimit.parse("1/1s"))), 0);
+            new KeyBucket("\0tombstone", List.of(), 0, RateLimiter.configuration(List.of(RateLimit.parse("1/1s"))), 0);
 
     private static final int MIN_CAPACITY = 16;
 
@@ -86,7 +86,8 @@ final class BucketMap {
 
     /**
      * Puts {@code fresh} unless a live bucket holding {@code fresh}'s limits is there (another
-     * thread's, just made); returns the bucket now in the map.
+     * thread's, just made), or one of a newer config generation (a request of an older one must not
+     * put its limits back); returns the bucket now in the map.
      */
     KeyBucket putIfStale(KeyBucket fresh, long now) {
         fresh.accessedAt(now);
@@ -100,7 +101,7 @@ final class BucketMap {
                 if (s == TOMBSTONE) {
                     reuse = reuse < 0 ? i : reuse;
                 } else if (s.key.equals(fresh.key)) {
-                    if (!idle(s, now) && s.limits.equals(fresh.limits)) {
+                    if (!idle(s, now) && (s.limits.equals(fresh.limits) || s.generation() > fresh.generation())) {
                         s.accessedAt(now);
                         return s;
                     }

@@ -27,6 +27,14 @@ final class KeyBucket extends BucketState64BitsInteger {
     final List<RateLimit> limits;
 
     /**
+     * The newest config generation that asked for these limits (0: limits no reload changes):
+     * a request of an older generation, whose key's limits changed since, charges this bucket
+     * rather than putting back one of its own ({@link RateLimiter}). Written only when a newer
+     * generation first uses the bucket.
+     */
+    private volatile long generation;
+
+    /**
      * When the bucket was last used, on the limiter's nanosecond clock: what idle expiry and the
      * {@code max_keys} bound go by ({@link BucketMap}). Written on every use, read by sweeps.
      */
@@ -54,10 +62,26 @@ final class KeyBucket extends BucketState64BitsInteger {
      * The state {@code BucketState.createInitialState(configuration, MathType.INTEGER_64_BITS, now)}
      * makes, with this bucket as that state (one object a key less: 24 bytes).
      */
-    KeyBucket(String key, List<RateLimit> limits, BucketConfiguration configuration, long nowNanos) {
+    KeyBucket(String key, List<RateLimit> limits, long generation, BucketConfiguration configuration, long nowNanos) {
         super(configuration, nowNanos);
         this.key = key;
         this.limits = limits;
+        this.generation = generation;
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    /**
+     * A request of config {@code generation} uses this bucket with its own limits: it holds them for
+     * that generation too. Of two racing writers the older generation may win; that costs at most
+     * one bucket put back by a request between the two, what {@link RateLimiter} guards against.
+     */
+    void usedBy(long generation) {
+        if (generation > this.generation) {
+            this.generation = generation;
+        }
     }
 
     /**

@@ -14,7 +14,11 @@ import java.util.function.LongSupplier;
  * Per-key token buckets (Bucket4j, greedy refill), one bucket per key holding every limit of the
  * key's tier. Bucket state is bounded: at most {@code maxTrackedKeys} keys, dropped after
  * {@code expireAfterIdle} without a request. The limiter outlives config reloads: a key whose
- * limits did not change keeps its bucket; a key whose limits changed gets a fresh one.
+ * limits did not change keeps its bucket; a key whose limits changed gets a fresh one. Callers say
+ * which config generation their limits come from: a request admitted before a reload and charged
+ * after it (a batch's rows, an LLM answer's tokens) charges the key's bucket of the newer config,
+ * where it once put back a fresh bucket of its old limits, and the next request a fresh one of the
+ * new: a full bucket more for every request held across the reload.
  *
  * <p>A second, independent bucket set holds escalation throttles ("20/1m" for a suspicious key),
  * checked in addition to the tier's. A third holds LLM token budgets ({@code tokens:} of a tier), driven
@@ -100,17 +104,26 @@ public final class RateLimiter {
         this.nanoClock = nanoClock;
     }
 
-    /** Takes one token from the key's tier bucket. */
+    /** Takes one token from the key's tier bucket, for limits no config reload changes (generation 0). */
     public Decision tryConsume(String keyId, List<RateLimit> limits) {
-        return consume(tierBuckets, keyId, limits, 1);
+        return consume(tierBuckets, keyId, limits, 1, 0);
+    }
+
+    /** {@link #tryConsume(String, List, long, long)} for limits no config reload changes (generation 0). */
+    public Decision tryConsume(String keyId, List<RateLimit> limits, long tokens) {
+        return consume(tierBuckets, keyId, limits, tokens, 0);
     }
 
     /**
-     * Takes {@code tokens} more from the key's tier bucket (policy routes count every input row of
-     * a batch, not just the request).
+     * Takes {@code tokens} from the key's tier bucket (a request's one, then, on policy routes, one
+     * per further input row of a batch).
+     *
+     * @param generation the generation of the config {@code limits} come from ({@code
+     *     Snapshot#generation}): when the key's bucket is a newer config's, that bucket is charged,
+     *     and the decision carries its limits
      */
-    public Decision tryConsume(String keyId, List<RateLimit> limits, long tokens) {
-        return consume(tierBuckets, keyId, limits, tokens);
+    public Decision tryConsume(String keyId, List<RateLimit> limits, long tokens, long generation) {
+        return consume(tierBuckets, keyId, limits, tokens, generation);
     }
 
     /**
@@ -128,12 +141,16 @@ public final class RateLimiter {
 
     /** Takes one token from the key's escalation throttle bucket. */
     public Decision tryConsumeThrottle(String keyId, List<RateLimit> limits) {
-        return consume(throttleBuckets, keyId, limits, 1);
+        return consume(throttleBuckets, keyId, limits, 1, 0);
     }
 
-    /** Takes {@code tokens} LLM tokens (an estimate) from the key's token bucket, if it holds them. */
-    public Decision tryConsumeLlmTokens(String keyId, List<RateLimit> budgets, long tokens) {
-        return consume(tokenBuckets, keyId, budgets, tokens);
+    /**
+     * Takes {@code tokens} LLM tokens (an estimate) from the key's token bucket, if it holds them.
+     *
+     * @param generation as for {@link #tryConsume(String, List, long, long)}
+     */
+    public Decision tryConsumeLlmTokens(String keyId, List<RateLimit> budgets, long tokens, long generation) {
+        return consume(tokenBuckets, keyId, budgets, tokens, generation);
     }
 
     /**
@@ -141,11 +158,11 @@ public final class RateLimiter {
      * the bucket goes into debt (the tokens were spent; later requests wait for the refill), a
      * negative one is given back (never above the bucket's capacity).
      */
-    public void adjustLlmTokens(String keyId, List<RateLimit> budgets, long delta) {
+    public void adjustLlmTokens(String keyId, List<RateLimit> budgets, long delta, long generation) {
         if (delta == 0) {
             return;
         }
-        KeyBucket b = bucket(tokenBuckets, keyId, budgets);
+        KeyBucket b = bucket(tokenBuckets, keyId, budgets, generation);
         if (delta > 0) {
             b.consumeIgnoringRateLimits(delta, nanoClock.getAsLong());
         } else {
@@ -154,9 +171,10 @@ public final class RateLimiter {
     }
 
     /** The key's token budget as it stands, for the {@code RateLimit} header of an answer. */
-    public Decision peekLlmTokens(String keyId, List<RateLimit> budgets) {
-        VerboseResult<Long> r = bucket(tokenBuckets, keyId, budgets).availableVerbose(nanoClock.getAsLong());
-        return decide(budgets, r.getDiagnostics().getAvailableTokensPerEachBandwidth(), true, 0);
+    public Decision peekLlmTokens(String keyId, List<RateLimit> budgets, long generation) {
+        KeyBucket b = bucket(tokenBuckets, keyId, budgets, generation);
+        VerboseResult<Long> r = b.availableVerbose(nanoClock.getAsLong());
+        return decide(b.limits, r.getDiagnostics().getAvailableTokensPerEachBandwidth(), true, 0);
     }
 
     /** Forgets a key's throttle (after an unblock or reset). */
@@ -168,24 +186,36 @@ public final class RateLimiter {
         return tierBuckets.size();
     }
 
-    private Decision consume(BucketMap cache, String keyId, List<RateLimit> limits, long tokens) {
-        KeyBucket b = bucket(cache, keyId, limits);
-        if (limits.size() == 1) {
+    private Decision consume(BucketMap cache, String keyId, List<RateLimit> limits, long tokens, long generation) {
+        KeyBucket b = bucket(cache, keyId, limits, generation);
+        List<RateLimit> held = b.limits; // limits, or a newer config's for a request of an older one
+        if (held.size() == 1) {
             // one limit: the plain probe's remaining tokens are that limit's; no verbose result
             // (a copy of the bucket state and an array per request)
             ConsumptionProbe p = b.tryConsume(tokens, nanoClock.getAsLong());
-            return decide(limits, 0, p.getRemainingTokens(), p.isConsumed(), p.getNanosToWaitForRefill());
+            return decide(held, 0, p.getRemainingTokens(), p.isConsumed(), p.getNanosToWaitForRefill());
         }
-        return decide(limits, b.tryConsumeVerbose(tokens, nanoClock.getAsLong()));
+        return decide(held, b.tryConsumeVerbose(tokens, nanoClock.getAsLong()));
     }
 
-    private KeyBucket bucket(BucketMap cache, String keyId, List<RateLimit> limits) {
+    /**
+     * The key's bucket for {@code limits} of config {@code generation}: the one in place when it holds
+     * them, or when it is a newer config's (the request was admitted before a reload changed the
+     * key's limits: one bucket a key, the newer config's); else a fresh one.
+     */
+    private KeyBucket bucket(BucketMap cache, String keyId, List<RateLimit> limits, long generation) {
         long now = nanoClock.getAsLong();
         KeyBucket kb = cache.get(keyId, now);
-        if (kb == null || !kb.limits.equals(limits)) {
-            kb = cache.putIfStale(new KeyBucket(keyId, limits, configurationOf(limits), now), now);
+        if (kb != null) {
+            if (kb.limits.equals(limits)) {
+                kb.usedBy(generation);
+                return kb;
+            }
+            if (generation < kb.generation()) {
+                return kb;
+            }
         }
-        return kb;
+        return cache.putIfStale(new KeyBucket(keyId, limits, generation, configurationOf(limits), now), now);
     }
 
     /** The decision, Retry-After and RateLimit fields for one consumption from a bucket holding {@code limits}. */

@@ -21,13 +21,15 @@ public final class TokenBudget {
     private final RateLimiter limiter;
     private final String keyId;
     private final List<RateLimit> budgets;
+    private final long generation;
     private final long estimate;
     private boolean settled;
 
-    private TokenBudget(RateLimiter limiter, String keyId, List<RateLimit> budgets, long estimate) {
+    private TokenBudget(RateLimiter limiter, String keyId, List<RateLimit> budgets, long generation, long estimate) {
         this.limiter = limiter;
         this.keyId = keyId;
         this.budgets = budgets;
+        this.generation = generation;
         this.estimate = estimate;
     }
 
@@ -42,11 +44,14 @@ public final class TokenBudget {
      * Takes the estimate for a request of {@code requestBytes} bytes ({@code -1} when unknown).
      *
      * @param budgets the tier's token budgets, not empty
+     * @param generation the generation of the config {@code budgets} come from: the answer is charged
+     *     later, maybe after a reload ({@link RateLimiter#tryConsume(String, List, long, long)})
      */
-    public static Check check(RateLimiter limiter, String keyId, List<RateLimit> budgets, long requestBytes) {
+    public static Check check(
+            RateLimiter limiter, String keyId, List<RateLimit> budgets, long generation, long requestBytes) {
         long est = estimate(requestBytes, budgets);
-        RateLimiter.Decision d = limiter.tryConsumeLlmTokens(keyId, budgets, est);
-        return new Check(d.allowed() ? new TokenBudget(limiter, keyId, budgets, est) : null, d);
+        RateLimiter.Decision d = limiter.tryConsumeLlmTokens(keyId, budgets, est, generation);
+        return new Check(d.allowed() ? new TokenBudget(limiter, keyId, budgets, generation, est) : null, d);
     }
 
     /** {@code ceil(bytes / 4)}, at least 1, at most the smallest budget's capacity. */
@@ -71,7 +76,7 @@ public final class TokenBudget {
             return;
         }
         settled = true;
-        limiter.adjustLlmTokens(keyId, budgets, Math.min(Math.max(0, used), maxCharge(budgets)) - estimate);
+        limiter.adjustLlmTokens(keyId, budgets, Math.min(Math.max(0, used), maxCharge(budgets)) - estimate, generation);
     }
 
     /**
@@ -89,6 +94,6 @@ public final class TokenBudget {
 
     /** The budget after this request, for the answer's {@code RateLimit} header. */
     public RateLimiter.Decision standing() {
-        return limiter.peekLlmTokens(keyId, budgets);
+        return limiter.peekLlmTokens(keyId, budgets, generation);
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.config.Protocol;
 import dev.moat.gateway.http.MalformedBodyException;
 import dev.moat.gateway.protocol.internal.TextFeatures;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -192,6 +193,33 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
         }
         String written = write(a, reversed(a.predictions()), List.of());
         assertClose(parse(written).predictions(), reversed(a.predictions()));
+    }
+
+    /**
+     * What a request costs the tier's bucket, read with its rows: its prompts times {@code n} (a chat
+     * is one prompt, a flat token-id array too), an embeddings request one per input whatever its
+     * {@code n} (the endpoint has none).
+     */
+    @Test
+    void readCountsTheAnswersARequestAsksFor() throws Exception {
+        assertThat(answersAsked("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"n\": 3}"))
+                .isEqualTo(3);
+        assertThat(answersAsked("{\"prompt\": [\"a\", \"b\"], \"n\": 4}")).isEqualTo(8);
+        assertThat(answersAsked("{\"prompt\": [1, 2, 3], \"n\": 1e1}")).isEqualTo(10);
+        assertThat(answersAsked("{\"prompt\": \"a\", \"n\": 1e12}")).isEqualTo(Integer.MAX_VALUE);
+        assertThat(answersAsked("{\"input\": [\"a\", \"b\"], \"n\": 5}")).isEqualTo(2);
+        assertThat(answersAsked("{\"input\": \"a\", \"n\": 2.5}")).isEqualTo(1);
+    }
+
+    private int answersAsked(String json) throws MalformedBodyException {
+        var body = direct(json);
+        try {
+            ProtocolAdapter.Inbound in = adapter().read(body, EmptyHttpHeaders.INSTANCE, ALLOC);
+            assertThat(in.body()).isSameAs(body);
+            return in.answersAsked();
+        } finally {
+            body.release();
+        }
     }
 
     private double[][] inputs(String json) throws MalformedBodyException {

@@ -15,6 +15,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -286,6 +287,7 @@ abstract class ProtocolAdapterContract {
         return bodies;
     }
 
+    /** A malformed request is refused by {@link ProtocolAdapter#inputs} and by {@link ProtocolAdapter#read} alike. */
     void assertMalformed(String json, boolean request) {
         ByteBuf body = direct(json);
         try {
@@ -299,6 +301,10 @@ abstract class ProtocolAdapterContract {
                     .isInstanceOf(MalformedBodyException.class)
                     .satisfies(e ->
                             assertThat(e.getMessage()).doesNotContain(CANARY).isNotBlank());
+            if (request) {
+                assertThatThrownBy(() -> adapter().read(body, new DefaultHttpHeaders(), ALLOC))
+                        .isInstanceOf(MalformedBodyException.class);
+            }
         } finally {
             body.release();
         }

@@ -3,6 +3,7 @@ package dev.moat.gateway.proxy;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.load.ConfigLoader;
 import dev.moat.gateway.auth.KeyStore;
+import dev.moat.gateway.defence.Defences;
 import dev.moat.gateway.log.AccessLog;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.ratelimit.RateLimiter;
@@ -24,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * connection limit, the read deadlines, the HTTP codec, flow control and the front end, with a
  * config whose only upstream is never reached by the requests these tests send (rejected ones).
  */
-final class EmbeddedGateway {
+final class EmbeddedGateway implements AutoCloseable {
 
     static final String KEY = "embedded-secret-0123456789";
 
@@ -34,24 +35,47 @@ final class EmbeddedGateway {
               limits: {max_request_bytes: 64KiB, max_header_bytes: 8KiB, max_connections_per_address: 2}
               timeouts: {header_read: 1s, request_read: 3s, keep_alive: 5s}
             admin: {listen: "127.0.0.1:0", token: "t"}
-            upstreams:
-              model: {url: "http://127.0.0.1:9", protocol: tfserving}
-            routes:
-              - {path_prefix: /v1/models, upstream: model}
+            %s
             keys:
               - {id: k, sha256: "%s", tier: free}
             tiers:
               free: {limits: ["1000/1m"]}
-            """.formatted(KeyStore.sha256Hex(KEY));
+            """;
+
+    /** The default upstreams and routes: one plain route, no policy. */
+    static final String PLAIN_ROUTE = """
+            upstreams:
+              model: {url: "http://127.0.0.1:9", protocol: tfserving}
+            routes:
+              - {path_prefix: /v1/models, upstream: model}
+            """;
 
     final GatewayContext gw;
     final AddressConnections perAddress = new AddressConnections();
+    private final Defences defences;
 
     EmbeddedGateway() throws Exception {
-        MoatConfig config = ConfigLoader.parse(YAML, "embedded.yaml", Map.of());
-        RuntimeHolder runtime = new RuntimeHolder(config, Transport.best(), (p, c) -> null);
+        this(PLAIN_ROUTE, false);
+    }
+
+    /**
+     * A gateway whose {@code upstreams}, {@code routes} and {@code policies} are {@code routes}
+     * (YAML, the upstreams never reached), its policies compiled as the server compiles them; {@link
+     * #close} stops their detection engine.
+     */
+    EmbeddedGateway(String routes) throws Exception {
+        this(routes, true);
+    }
+
+    private EmbeddedGateway(String routes, boolean policies) throws Exception {
+        String yaml = YAML.formatted(routes.strip(), KeyStore.sha256Hex(KEY));
+        MoatConfig config = ConfigLoader.parse(yaml, "embedded.yaml", Map.of());
         MoatMetrics metrics = new MoatMetrics();
         metrics.bindTo(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        RateLimiter limiter = new RateLimiter(1000, java.time.Duration.ofHours(1), System::nanoTime);
+        defences = policies ? new Defences(config, limiter, metrics, java.time.InstantSource.system()) : null;
+        RuntimeHolder runtime =
+                new RuntimeHolder(config, Transport.best(), (p, c) -> defences == null ? null : defences.compile(p));
         gw = new GatewayContext(
                 runtime,
                 new dev.moat.gateway.auth.KeyDirectory(
@@ -59,12 +83,19 @@ final class EmbeddedGateway {
                         java.time.InstantSource.system(),
                         config.keys(),
                         config.tiers().keySet()),
-                new RateLimiter(1000, java.time.Duration.ofHours(1), System::nanoTime),
+                limiter,
                 metrics,
                 new AccessLog(false, "text"),
                 new DefaultChannelGroup("embedded", GlobalEventExecutor.INSTANCE),
-                null,
+                defences,
                 false);
+    }
+
+    @Override
+    public void close() {
+        if (defences != null) {
+            defences.close();
+        }
     }
 
     /** A client connection from {@code ip}, its pipeline built as the gateway builds it. */

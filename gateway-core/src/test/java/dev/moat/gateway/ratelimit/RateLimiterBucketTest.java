@@ -68,9 +68,9 @@ class RateLimiterBucketTest {
                         limiter.refund("k", limits, tokens);
                         reference.addTokens(tokens);
                     } else if (kind == 7) {
-                        limiter.adjustLlmTokens("t", limits, tokens);
-                        limiter.adjustLlmTokens("t", limits, -r.nextLong(1, tokens + 1));
-                        RateLimiter.Decision peek = limiter.peekLlmTokens("t", limits);
+                        limiter.adjustLlmTokens("t", limits, tokens, 0);
+                        limiter.adjustLlmTokens("t", limits, -r.nextLong(1, tokens + 1), 0);
+                        RateLimiter.Decision peek = limiter.peekLlmTokens("t", limits, 0);
                         assertThat(peek.remaining()).isGreaterThanOrEqualTo(0);
                     } else {
                         // time passes: short steps, and now and then a long idle gap
@@ -93,21 +93,21 @@ class RateLimiterBucketTest {
             long t = 1 + r.nextInt(600);
             switch (r.nextInt(4)) {
                 case 0 ->
-                    assertThat(limiter.tryConsumeLlmTokens("k", budgets, t))
+                    assertThat(limiter.tryConsumeLlmTokens("k", budgets, t, 0))
                             .isEqualTo(RateLimiter.decide(
                                     budgets, reference.asVerbose().tryConsumeAndReturnRemaining(t)));
                 case 1 -> {
-                    limiter.adjustLlmTokens("k", budgets, t);
+                    limiter.adjustLlmTokens("k", budgets, t, 0);
                     reference.consumeIgnoringRateLimits(t);
                 }
                 case 2 -> {
-                    limiter.adjustLlmTokens("k", budgets, -t);
+                    limiter.adjustLlmTokens("k", budgets, -t, 0);
                     reference.addTokens(t);
                 }
                 default -> nanos.addAndGet(r.nextLong(1, 2_000_000_000L));
             }
             var want = reference.asVerbose().getAvailableTokens();
-            RateLimiter.Decision peek = limiter.peekLlmTokens("k", budgets);
+            RateLimiter.Decision peek = limiter.peekLlmTokens("k", budgets, 0);
             assertThat(peek.remaining())
                     .isEqualTo(Math.max(
                             0, want.getDiagnostics().getAvailableTokensPerEachBandwidth()[peek.limitingIndex()]));

@@ -34,6 +34,38 @@ class RateLimiterTest {
         assertThat(limiter.tryConsume("a", limits).allowed()).isFalse();
     }
 
+    /**
+     * Limits of an older config generation (a request admitted before a reload, charged after it)
+     * charge the key's bucket of the newer one, its tier's and LLM token budget's alike, and never
+     * put a bucket of their own back; limits of a newer generation, a reload's reverting one
+     * included, replace the bucket.
+     */
+    @Test
+    void limitsOfAnOlderConfigChargeTheNewerConfigsBucket() {
+        List<RateLimit> free = List.of(RateLimit.parse("10/1m"));
+        List<RateLimit> pro = List.of(RateLimit.parse("5/1m"));
+        assertThat(limiter.tryConsume("a", free, 1, 1).remaining()).isEqualTo(9);
+        assertThat(limiter.tryConsume("a", pro, 1, 2).remaining()).isEqualTo(4); // reloaded: a fresh bucket
+        RateLimiter.Decision stale = limiter.tryConsume("a", free, 1, 1);
+        assertThat(stale.remaining()).isEqualTo(3);
+        assertThat(stale.limits()).isEqualTo(pro);
+        limiter.refund("a", free, 1); // nothing of free's to give back: its bucket is gone
+        assertThat(limiter.tryConsume("a", pro, 1, 2).remaining()).isEqualTo(2);
+        // generation 3 reverts to free: a fresh bucket, which generation 2's requests now charge
+        assertThat(limiter.tryConsume("a", free, 1, 3).remaining()).isEqualTo(9);
+        assertThat(limiter.tryConsume("a", pro, 1, 2).remaining()).isEqualTo(8);
+        // and generation 4, free unchanged, keeps it: a stale request of 3 or 2 still charges it
+        assertThat(limiter.tryConsume("a", free, 1, 4).remaining()).isEqualTo(7);
+        assertThat(limiter.tryConsume("a", pro, 1, 2).remaining()).isEqualTo(6);
+
+        List<RateLimit> small = List.of(RateLimit.parse("100/1m"));
+        List<RateLimit> large = List.of(RateLimit.parse("1000/1m"));
+        assertThat(limiter.tryConsumeLlmTokens("a", small, 10, 1).remaining()).isEqualTo(90);
+        assertThat(limiter.tryConsumeLlmTokens("a", large, 10, 2).remaining()).isEqualTo(990);
+        limiter.adjustLlmTokens("a", small, 40, 1); // the answer of a request admitted under generation 1
+        assertThat(limiter.peekLlmTokens("a", large, 2).remaining()).isEqualTo(950);
+    }
+
     @Test
     void changedLimitsGiveAFreshBucket() {
         List<RateLimit> small = List.of(RateLimit.parse("1/1m"));

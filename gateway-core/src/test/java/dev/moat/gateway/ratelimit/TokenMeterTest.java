@@ -73,10 +73,10 @@ class TokenMeterTest {
         java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1);
         RateLimiter limiter = new RateLimiter(100, java.time.Duration.ofHours(1), now::get);
         List<RateLimit> budgets = List.of(RateLimit.parse("100/1h"));
-        TokenBudget.Check c = TokenBudget.check(limiter, "k", budgets, 40);
+        TokenBudget.Check c = TokenBudget.check(limiter, "k", budgets, 0, 40);
         assertThat(c.allowed()).isTrue();
         c.charge().settle(Long.MAX_VALUE / 2);
-        RateLimiter.Decision next = limiter.tryConsumeLlmTokens("k", budgets, 1);
+        RateLimiter.Decision next = limiter.tryConsumeLlmTokens("k", budgets, 1, 0);
         assertThat(next.allowed()).isFalse();
         // 100 000 tokens of debt at 100 per hour: a thousand hours
         assertThat(next.retryAfterSeconds()).isBetween(999L * 3600, 1001L * 3600);
