@@ -430,6 +430,68 @@ class EdgeBypassIT {
         }
     }
 
+    /**
+     * An {@code input} body is not always an embeddings request: OpenAI's Edits API ({@code
+     * /v1/edits}: {@code input}, {@code instruction}, {@code n}), which LocalAI still serves, answers
+     * {@code n} edits for each input. Charged one row per input whatever its {@code n} (session 43),
+     * {@code {"input": ["a", "b"], "n": 5}} got 10 completions for 2 rows; the gateway cannot tell
+     * from the body which endpoint it is, so an {@code input} body costs its inputs times {@code n},
+     * and an odd {@code n} is refused as on a completion.
+     */
+    @Test
+    void anInputBodyWithNPaysForEveryAnswerBypass() throws Exception {
+        HttpServer edits = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
+        AtomicInteger served = new AtomicInteger();
+        edits.createContext("/", ex -> {
+            // LocalAI's EditEndpoint: for each input, ComputeChoices makes n choices
+            JsonNode req = JSON.readTree(ex.getRequestBody().readAllBytes());
+            served.incrementAndGet();
+            JsonNode input = req.get("input");
+            int inputs = input.isArray() ? input.size() : 1;
+            int n = req.path("n").asInt(1);
+            ArrayNode choices = JSON.createArrayNode();
+            for (int i = 0; i < inputs * n; i++) {
+                choices.addObject().put("index", i).put("text", "edit " + i);
+            }
+            ObjectNode answer = JSON.createObjectNode().put("object", "edit");
+            answer.set("choices", choices);
+            byte[] out = JSON.writeValueAsBytes(answer);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, out.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(out);
+            }
+        });
+        edits.start();
+        try (Gateway tight = Gateway.start(
+                Gateway.common("\"5/1m\"") + """
+                upstreams:
+                  llm: {url: "${UPSTREAM}", protocol: openai, response_timeout: 5s}
+                routes:
+                  - {path_prefix: /v1, upstream: llm, policy: llm}
+                policies:
+                  llm:
+                    llm: {max_top_logprobs: 2}
+                """,
+                URI.create("http://127.0.0.1:" + edits.getAddress().getPort()))) {
+            String body = "{\"model\":\"m\",\"instruction\":\"fix\",\"input\":[\"a\",\"b\"],\"n\":5}";
+            var r = tight.post("/v1/edits", Gateway.ALICE, body);
+            assertThat(r.statusCode())
+                    .as("10 answers on a bucket of 5: " + r.body())
+                    .isEqualTo(429);
+            assertThat(served.get()).isZero();
+            var odd = tight.post("/v1/edits", Gateway.ALICE, body.replace("5}", "\"2\"}"));
+            assertThat(odd.statusCode()).as(odd.body()).isEqualTo(400);
+            // the 429 gave its token back, the 400 did not: 4 left, what two inputs times 2 cost
+            var two = tight.post("/v1/edits", Gateway.ALICE, body.replace("5}", "2}"));
+            assertThat(two.statusCode()).as(two.body()).isEqualTo(200);
+            assertThat(JSON.readTree(two.body()).get("choices").size()).isEqualTo(4);
+            assertThat(served.get()).isEqualTo(1);
+        } finally {
+            edits.stop(0);
+        }
+    }
+
     /** A gateway whose only route is an OpenAI completions route with the LLM rules, at {@code rate} a key. */
     private static Gateway completionsGateway(String rate) throws Exception {
         return Gateway.start(Gateway.common("\"" + rate + "\"") + """

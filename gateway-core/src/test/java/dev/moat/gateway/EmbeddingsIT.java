@@ -105,12 +105,13 @@ class EmbeddingsIT {
     }
 
     /**
-     * The embeddings endpoint has no {@code n} (the server ignores one): two inputs with {@code n: 5}
-     * cost two rows, not ten, and a non-whole {@code n} beside them is ignored as the server ignores
-     * it rather than refused as it is on a completion.
+     * An embeddings request with an {@code n} costs its inputs times {@code n}, as any {@code input}
+     * body does: the same body on OpenAI's Edits API asks for {@code n} answers per input ({@code
+     * EdgeBypassIT}), and the gateway cannot tell the two apart by the body. A non-whole {@code n} is
+     * refused before the model runs, as on a completion.
      */
     @Test
-    void anEmbeddingsRequestIsChargedItsInputsWhateverItsN() throws Exception {
+    void anEmbeddingsRequestWithNIsChargedItsInputsTimesN() throws Exception {
         try (Gateway gw = Gateway.start(Gateway.common("\"1000/1m\"") + CONFIG, upstream.baseUri())) {
             HttpResponse<String> r = gw.post(
                     "/v1/embeddings",
@@ -118,13 +119,12 @@ class EmbeddingsIT {
                     "{\"model\": \"moat-tiny-16\", \"input\": [\"a\", \"b\"], \"n\": 5}");
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(JSON.readTree(r.body()).get("data").size()).isEqualTo(2);
-            assertThat(r.headers().firstValue("RateLimit").orElse("")).contains("r=998");
+            assertThat(r.headers().firstValue("RateLimit").orElse("")).contains("r=990");
             HttpResponse<String> odd = gw.post(
                     "/v1/embeddings",
                     Gateway.ALICE,
                     "{\"model\": \"moat-tiny-16\", \"input\": [\"a\", \"b\"], \"n\": 2.5}");
-            assertThat(odd.statusCode()).as(odd.body()).isEqualTo(200);
-            assertThat(odd.headers().firstValue("RateLimit").orElse("")).contains("r=996");
+            assertThat(odd.statusCode()).as(odd.body()).isEqualTo(400);
         }
     }
 

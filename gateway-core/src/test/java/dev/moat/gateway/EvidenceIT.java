@@ -306,6 +306,60 @@ class EvidenceIT {
         assertUnreadable(notText, notText.resolve("audit-key.jsonl") + ": not UTF-8 text");
     }
 
+    /**
+     * What a forger can put behind a manifest made again to match still ended {@code verify} in a
+     * stack trace, or passed: a summary whose {@code audit_key_lines} is an object (a
+     * NullPointerException), an empty summary (intact, exit 0: it named no key), and a file too large
+     * to read into memory (an OutOfMemoryError: {@code Files.readAllBytes} of a file over 2 GiB,
+     * sparse here). Each must be a verdict, exit 1, with no stack trace.
+     */
+    @Test
+    void aForgedSummaryOrAHugeFileFailsVerificationWithoutAStackTrace(@TempDir Path dir) throws Exception {
+        Path config = operatorConfig(dir, ladderPolicy(dir));
+        Path out = dir.resolve("evidence-alice");
+        CliTest.Run r =
+                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+
+        Path objectLines = copyOf(out, dir.resolve("object-lines"));
+        var summary = (com.fasterxml.jackson.databind.node.ObjectNode)
+                JSON.readTree(objectLines.resolve("summary.json").toFile());
+        // one record of the key, which the summary numbers in an object rather than an array
+        Files.writeString(objectLines.resolve("audit-key.jsonl"), "{}\n");
+        summary.set("audit_key_lines", JSON.createObjectNode().put("first", 1));
+        Files.write(objectLines.resolve("summary.json"), JSON.writeValueAsBytes(summary));
+        remanifest(objectLines);
+        CliTest.Run v = CliTest.run("evidence", "verify", objectLines.toString());
+        assertThat(v.code()).as(v.err()).isEqualTo(1);
+        assertThat(v.err()).as(v.err()).doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(v.out()).contains("ALTERED").contains("summary.json: not an export's summary");
+
+        Path empty = copyOf(out, dir.resolve("empty-summary"));
+        Files.writeString(empty.resolve("summary.json"), "");
+        remanifest(empty);
+        v = CliTest.run("evidence", "verify", empty.toString());
+        assertThat(v.code()).as(v.out()).isEqualTo(1);
+        assertThat(v.out()).contains("summary.json: not an export's summary");
+
+        // just over 2 GiB: more than a byte array holds, so Files.readAllBytes fails at once
+        long tooLarge = (2L << 30) + 1;
+        Path huge = copyOf(out, dir.resolve("huge"));
+        try (var f = new java.io.RandomAccessFile(huge.resolve("ledger.jsonl").toFile(), "rw")) {
+            f.setLength(tooLarge);
+        }
+        v = CliTest.run("evidence", "verify", huge.toString());
+        assertThat(v.code()).as(v.err()).isEqualTo(1);
+        assertThat(v.err() + v.out()).as(v.err()).doesNotContain("Error").doesNotContain("\tat ");
+        assertThat(v.out()).contains("ALTERED").contains("ledger.jsonl: SHA-256");
+
+        Path hugeManifest = copyOf(out, dir.resolve("huge-manifest"));
+        try (var f = new java.io.RandomAccessFile(
+                hugeManifest.resolve("manifest.json").toFile(), "rw")) {
+            f.setLength(tooLarge);
+        }
+        assertUnreadable(hugeManifest, hugeManifest.resolve("manifest.json") + ": too large to read into memory");
+    }
+
     private static void assertUnreadable(Path dir, String reason) {
         CliTest.Run v = CliTest.run("evidence", "verify", dir.toString());
         assertThat(v.code()).as(v.err()).isEqualTo(1);

@@ -91,7 +91,7 @@ public final class Evidence {
                 problems.add(f.getKey() + ": listed in the manifest but missing");
                 continue;
             }
-            String actual = sha256(read(dir.resolve(f.getKey()), Files::readAllBytes));
+            String actual = read(dir.resolve(f.getKey()), Evidence::sha256); // streamed: any size
             if (!actual.equals(f.getValue().asText())) {
                 problems.add(f.getKey() + ": SHA-256 " + actual + " does not match the manifest's "
                         + f.getValue().asText() + " (altered)");
@@ -118,6 +118,16 @@ public final class Evidence {
         JsonNode summary = read(dir.resolve(SUMMARY_JSON), f -> EvidenceExport.JSON.readTree(f.toFile()));
         List<String> trail = read(dir.resolve(AUDIT_TRAIL), f -> Files.readAllLines(f, StandardCharsets.UTF_8));
         List<String> keyLines = read(dir.resolve(AUDIT_KEY), f -> Files.readAllLines(f, StandardCharsets.UTF_8));
+        if (summary == null
+                || !summary.path("key").isTextual()
+                || !summary.path("audit_key_lines").isArray()
+                || !summary.path("ledger_entries").isIntegralNumber()) {
+            // what export writes, or a forgery: an empty summary named no key and verified, line numbers
+            // in an object ended verify in a NullPointerException
+            problems.add(SUMMARY_JSON + ": not an export's summary (expected an object with key, audit_key_lines"
+                    + " and ledger_entries)");
+            return;
+        }
         JsonNode numbers = summary.path("audit_key_lines");
         if (numbers.size() != keyLines.size()) {
             problems.add(AUDIT_KEY + ": " + keyLines.size() + " records, summary lists " + numbers.size());
@@ -173,6 +183,10 @@ public final class Evidence {
             return how.read(file);
         } catch (IOException e) {
             throw e instanceof FileSystemException f && f.getFile() != null ? f : named(file, e);
+        } catch (OutOfMemoryError e) {
+            // a file too large to hold (a forged manifest can list one): a verdict, not a stack trace;
+            // what was allocated for it is garbage now
+            throw new FileSystemException(file.toString(), null, "too large to read into memory");
         }
     }
 
@@ -185,6 +199,26 @@ public final class Evidence {
         FileSystemException named = new FileSystemException(file.toString(), null, reason);
         named.initCause(e);
         return named;
+    }
+
+    /** The file's SHA-256, read in blocks: a file of any size. */
+    private static String sha256(Path file) throws IOException {
+        MessageDigest md = sha256();
+        byte[] buf = new byte[1 << 16];
+        try (var in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static String sha256(byte[] bytes) {

@@ -59,9 +59,7 @@ final class OpenAiAdapter extends JsonAdapter {
 
     private static double[][] rows(JsonNode root) throws MalformedBodyException {
         oneInputField(root);
-        if (!root.has("input")) {
-            completionsPerPrompt(root); // refuses an odd n before the model runs; embeddings have none
-        }
+        completionsPerPrompt(root); // refuses an odd n before the model runs, on an input body too
         StringBuilder text = new StringBuilder();
         if (root.has("messages")) {
             messages(root.get("messages"), text);
@@ -91,14 +89,14 @@ final class OpenAiAdapter extends JsonAdapter {
      * token-id array is one prompt), times {@code n}: a request of 20 prompts with {@code n: 4}
      * asks for 80 answers and costs 80 rows of the tier, as a 80-row batch does on other routes
      * (it cost one: {@code EdgeBypassIT}). The detectors see one event per prompt ({@link #inputs}).
-     * An embeddings request ({@code input}) asks for one vector per input: the endpoint has no
-     * {@code n}, and the server ignores one, so the gateway does too (it charged inputs x {@code n}).
+     * An {@code input} body costs its inputs times {@code n} too: {@code /v1/embeddings} has no
+     * {@code n}, but OpenAI's Edits API ({@code input}, {@code instruction}, {@code n}), which LocalAI
+     * serves, answers {@code n} edits per input, and the gateway cannot tell from the body which
+     * endpoint it is ({@code EdgeBypassIT}: charged its inputs only, {@code {"input": ["a", "b"],
+     * "n": 5}} got 10 edits for 2 rows). An embeddings client that sends an {@code n} pays for it.
      */
     private static int answersAsked(JsonNode root, double[][] rows) throws MalformedBodyException {
-        if (root.has("input")) {
-            return Math.max(rows.length, prompts(root.get("input")));
-        }
-        long prompts = root.has("messages") ? 1 : prompts(root.get("prompt"));
+        long prompts = root.has("messages") ? 1 : prompts(root.has("prompt") ? root.get("prompt") : root.get("input"));
         long n = completionsPerPrompt(root); // rows() checked it
         return (int) Math.min(Integer.MAX_VALUE, Math.max(rows.length, prompts * n));
     }

@@ -2,6 +2,7 @@ package dev.moat.gateway.protocol;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -197,8 +198,8 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
 
     /**
      * What a request costs the tier's bucket, read with its rows: its prompts times {@code n} (a chat
-     * is one prompt, a flat token-id array too), an embeddings request one per input whatever its
-     * {@code n} (the endpoint has none).
+     * is one prompt, a flat token-id array too), an {@code input} body its inputs times {@code n} as
+     * well (an Edits API request honours it: {@code EdgeBypassIT}), an odd {@code n} beside it refused.
      */
     @Test
     void readCountsTheAnswersARequestAsksFor() throws Exception {
@@ -207,8 +208,13 @@ class OpenAiAdapterTest extends ProtocolAdapterContract {
         assertThat(answersAsked("{\"prompt\": [\"a\", \"b\"], \"n\": 4}")).isEqualTo(8);
         assertThat(answersAsked("{\"prompt\": [1, 2, 3], \"n\": 1e1}")).isEqualTo(10);
         assertThat(answersAsked("{\"prompt\": \"a\", \"n\": 1e12}")).isEqualTo(Integer.MAX_VALUE);
-        assertThat(answersAsked("{\"input\": [\"a\", \"b\"], \"n\": 5}")).isEqualTo(2);
-        assertThat(answersAsked("{\"input\": \"a\", \"n\": 2.5}")).isEqualTo(1);
+        assertThat(answersAsked("{\"input\": [\"a\", \"b\"], \"n\": 5}")).isEqualTo(10);
+        assertThat(answersAsked("{\"input\": [[1, 2], [3]], \"n\": 3}")).isEqualTo(6);
+        assertThat(answersAsked("{\"input\": [1, 2, 3], \"n\": 4}")).isEqualTo(4);
+        assertThatThrownBy(() -> answersAsked("{\"input\": \"a\", \"n\": 2.5}"))
+                .isInstanceOf(MalformedBodyException.class);
+        assertThatThrownBy(() -> answersAsked("{\"input\": \"a\", \"n\": \"5\"}"))
+                .isInstanceOf(MalformedBodyException.class);
     }
 
     private int answersAsked(String json) throws MalformedBodyException {
