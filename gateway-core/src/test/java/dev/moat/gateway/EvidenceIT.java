@@ -164,11 +164,7 @@ class EvidenceIT {
      */
     @Test
     void aLadderWithThrottleAndBlockStepsIsExportedWithReadableDurations(@TempDir Path dir) throws Exception {
-        Path config = operatorConfig(dir, ladderPolicy(dir));
-        Path out = dir.resolve("evidence-alice");
-        CliTest.Run r =
-                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
-        assertThat(r.code()).as(r.err()).isZero();
+        Path out = exportLadderEvidence(dir);
 
         JsonNode guarded = JSON.readTree(out.resolve("policies.json").toFile()).at("/policies/guarded");
         assertThat(guarded.get("outputs").get(0).get("watermark").get("secret").asText())
@@ -284,11 +280,7 @@ class EvidenceIT {
      */
     @Test
     void aFileThatCannotBeReadFailsVerificationInOneLine(@TempDir Path dir) throws Exception {
-        Path config = operatorConfig(dir, ladderPolicy(dir));
-        Path out = dir.resolve("evidence-alice");
-        CliTest.Run r =
-                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
-        assertThat(r.code()).as(r.err()).isZero();
+        Path out = exportLadderEvidence(dir);
 
         Path ioError = copyOf(out, dir.resolve("io-error"));
         Files.delete(ioError.resolve("ledger.jsonl"));
@@ -315,11 +307,7 @@ class EvidenceIT {
      */
     @Test
     void aForgedSummaryOrAHugeFileFailsVerificationWithoutAStackTrace(@TempDir Path dir) throws Exception {
-        Path config = operatorConfig(dir, ladderPolicy(dir));
-        Path out = dir.resolve("evidence-alice");
-        CliTest.Run r =
-                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
-        assertThat(r.code()).as(r.err()).isZero();
+        Path out = exportLadderEvidence(dir);
 
         Path objectLines = copyOf(out, dir.resolve("object-lines"));
         var summary = (com.fasterxml.jackson.databind.node.ObjectNode)
@@ -383,6 +371,16 @@ class EvidenceIT {
     }
 
     /** A guarded policy whose ladder has a perturb, a watermark, a throttle and a block step. */
+    /** Alice's evidence under a policy whose ladder throttles and blocks, exported with the CLI (exit 0). */
+    private static Path exportLadderEvidence(Path dir) throws Exception {
+        Path config = operatorConfig(dir, ladderPolicy(dir));
+        Path out = dir.resolve("evidence-alice");
+        CliTest.Run r =
+                CliTest.run("evidence", "--config", config.toString(), "--key", "alice", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        return out;
+    }
+
     private static String ladderPolicy(Path dir) {
         return Gateway.common("\"100/1m\"") + """
                 upstreams:
