@@ -49,21 +49,6 @@ final class ByteRows {
      * codes are written.
      */
     static double encode(float[] x, int dims, byte[] rows, int base) {
-        return encodeRow(x, dims, rows, base, null);
-    }
-
-    /**
-     * As {@link #encode(float[], int, byte[], int)}, and also x's own sum of squares, {@code (double)
-     * x[i] * x[i]} added in coordinate order, into {@code sums[0]} (the stored row's into {@code
-     * sums[1]}): PRADA's recent rows need both. Both sums are added in the coding pass, where their
-     * chains of additions (each waiting on the last) overlap each other; the range's pass has none.
-     */
-    static void encode(float[] x, int dims, byte[] rows, int base, double[] sums) {
-        sums[1] = encodeRow(x, dims, rows, base, sums);
-    }
-
-    /** The range's pass, then the coding pass ({@link #encode(float[], int, byte[], int, float, float, boolean, double[])}). */
-    private static double encodeRow(float[] x, int dims, byte[] rows, int base, double[] own) {
         // the smallest and the largest value, each in two lanes (Math.min and max take -0 under +0 and
         // keep a NaN whatever the order, so the lanes give the one pass's result; a NaN's bits never
         // reach the row: it makes the step 0 and the offset 0): a Math.min waits on the one before it
@@ -89,34 +74,59 @@ final class ByteRows {
             hi0 = Math.max(hi0, v);
             whole &= isWhole(v);
         }
-        return encode(x, dims, rows, base, Math.min(lo0, lo1), Math.max(hi0, hi1), whole, own);
+        return encode(x, dims, rows, base, Math.min(lo0, lo1), Math.max(hi0, hi1), whole);
     }
 
     /**
-     * The codes and header of x[0..dims) given its smallest and largest value; returns the stored
-     * row's sum of squares, and puts x's own into {@code own[0]} unless {@code own} is null (both
-     * added in coordinate order; the two chains overlap, so the own one costs next to nothing).
+     * As {@link #encode(float[], int, byte[], int)}, and also x's own sum of squares, {@code (double)
+     * x[i] * x[i]} added in coordinate order, into {@code sums[0]} (the stored row's into {@code
+     * sums[1]}): PRADA's recent rows need both, and the two sums' additions, each waiting on the last,
+     * overlap the range's in one pass.
      */
-    private static double encode(
-            float[] x, int dims, byte[] rows, int base, float lo, float hi, boolean whole, double[] own) {
+    static void encode(float[] x, int dims, byte[] rows, int base, double[] sums) {
+        float lo0 = Float.POSITIVE_INFINITY;
+        float lo1 = Float.POSITIVE_INFINITY;
+        float hi0 = Float.NEGATIVE_INFINITY;
+        float hi1 = Float.NEGATIVE_INFINITY;
+        boolean whole = true;
+        double sumSq = 0;
+        int i = 0;
+        for (; i + 2 <= dims; i += 2) {
+            float v0 = x[i];
+            float v1 = x[i + 1];
+            lo0 = Math.min(lo0, v0);
+            lo1 = Math.min(lo1, v1);
+            hi0 = Math.max(hi0, v0);
+            hi1 = Math.max(hi1, v1);
+            whole &= isWhole(v0) & isWhole(v1);
+            sumSq += (double) v0 * v0;
+            sumSq += (double) v1 * v1;
+        }
+        for (; i < dims; i++) {
+            float v = x[i];
+            lo0 = Math.min(lo0, v);
+            hi0 = Math.max(hi0, v);
+            whole &= isWhole(v);
+            sumSq += (double) v * v;
+        }
+        sums[0] = sumSq;
+        sums[1] = encode(x, dims, rows, base, Math.min(lo0, lo1), Math.max(hi0, hi1), whole);
+    }
+
+    /** The codes and header of x[0..dims) given its smallest and largest value; returns the stored row's sum of squares. */
+    private static double encode(float[] x, int dims, byte[] rows, int base, float lo, float hi, boolean whole) {
         float step = step(lo, hi, whole);
         lo = offset(lo, step);
         float inv = step == 0 ? 0 : 1 / step;
-        double ownSq = 0;
         double sumSq = 0;
         for (int i = 0; i < dims; i++) {
-            float xi = x[i];
-            int code = code(xi, lo, inv);
+            int code = code(x[i], lo, inv);
             rows[base + i] = (byte) code;
             float v = lo + step * code;
-            ownSq += (double) xi * xi;
             sumSq += (double) v * v;
         }
         FLOAT.set(rows, base + dims, lo);
         FLOAT.set(rows, base + dims + 4, step);
-        if (own != null) {
-            own[0] = ownSq;
-        }
         return sumSq;
     }
 
