@@ -167,6 +167,8 @@ final class SignSteps {
 
     private final int[] moveBits;
     private final int[] spareBits;
+    /** {@link #repeats}' coordinates whose move repeats the last one. */
+    private final int[] sameAt;
 
     SignSteps(int dims) {
         this.magnitudes = new float[dims];
@@ -177,6 +179,7 @@ final class SignSteps {
         this.ordered = new float[dims];
         this.moveBits = new int[dims];
         this.spareBits = new int[dims];
+        this.sameAt = new int[dims];
         this.current = new float[dims];
         this.spare = new float[dims];
         this.endpoints = new float[dims];
@@ -1772,11 +1775,19 @@ final class SignSteps {
                     & (1 - unit)
                     & (1 - atBound);
             int same = in & (Math.abs(c - p) <= TOLERANCE * big + 2 * quantError ? 1 : 0);
-            int level = same & onLevel(xi, c, bits, quantError);
             both += in;
+            // the agreeing coordinates' indices, gathered without a branch: only they are judged on a
+            // level below (a division and roundings each, most of this test's time when every
+            // coordinate paid them)
+            sameAt[agree] = i;
             agree += same;
+        }
+        for (int k = 0; k < agree; k++) {
+            int i = sameAt[k];
+            int bits = Float.floatToRawIntBits(prev[i]);
+            int level = onLevel(x[i], current[i], bits, quantError);
             levels += level;
-            atParent += level & endedAt(pi, bits, quantError);
+            atParent += level & endedAt(parent[i], bits, quantError);
         }
         // the level moves are left out unless most of them only ended where the parent is (a walk)
         int out = 2 * atParent > levels ? 0 : levels;
