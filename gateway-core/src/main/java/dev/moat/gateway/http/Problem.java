@@ -76,6 +76,11 @@ public record Problem(String type, HttpResponseStatus status, String title, Stri
         return new Problem("upstream-timeout", HttpResponseStatus.GATEWAY_TIMEOUT, "Upstream timed out", detail);
     }
 
+    /** 500: a fault of the gateway's own while handling the request (logged with its stack trace). */
+    public static Problem internalError(String detail) {
+        return new Problem("internal-error", HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal error", detail);
+    }
+
     public static Problem unavailable(String detail) {
         return new Problem("unavailable", HttpResponseStatus.SERVICE_UNAVAILABLE, "Service unavailable", detail);
     }

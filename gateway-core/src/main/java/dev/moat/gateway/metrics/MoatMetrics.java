@@ -61,7 +61,8 @@ public final class MoatMetrics implements MeterBinder {
             "overloaded",
             "client_closed",
             "client_timeout",
-            "shared_state_unavailable");
+            "shared_state_unavailable",
+            "internal_error");
 
     /** Every action {@code moat_actions_total} can carry. */
     public static final List<String> ACTION_NAMES = List.of(
@@ -79,7 +80,6 @@ public final class MoatMetrics implements MeterBinder {
             "llm_rewrite",
             "llm_round");
 
-    /** The outcomes a request can have before a route is known (route tag {@code none}). */
     /** The outcomes of requests refused before a route is chosen (route {@code none}). */
     public static final List<String> UNROUTED_OUTCOMES =
             List.of("no_route", "bad_request", "overloaded", "method_refused", "client_timeout");

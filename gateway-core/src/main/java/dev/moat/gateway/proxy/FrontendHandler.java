@@ -291,10 +291,20 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (LOG.isDebugEnabled()) {
+        Exchange ex = current;
+        if (!(cause instanceof java.io.IOException)) {
+            // not the client's connection failing but a fault of the gateway's own: logged where an
+            // operator sees it, and a request not yet answered gets a 500 (then the close) instead of
+            // a connection cut without a word
+            LOG.warn("request handling failed on {}", ctx.channel(), cause);
+            if (ex != null && !ex.finished() && !ex.hasResponseStarted()) {
+                ex.closeWhenAnswered();
+                ex.failWith(Problem.internalError("the gateway failed while handling this request"), "internal_error");
+                return;
+            }
+        } else if (LOG.isDebugEnabled()) {
             LOG.debug("client connection {} failed", ctx.channel(), cause);
         }
-        Exchange ex = current;
         current = null;
         if (ex != null) {
             ex.clientGone();

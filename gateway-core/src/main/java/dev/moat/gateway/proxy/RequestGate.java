@@ -87,6 +87,19 @@ final class RequestGate {
                     -1,
                     Enforcement.Gate.PASS);
         }
+        if (!snap.knowsTier(key)) {
+            // the moment of a reload between the config's install and the key directory's: answered, and
+            // retried under the config that follows (never served without limits, never a 500)
+            return new Admission(
+                    Problem.unavailable("the gateway's configuration is being reloaded; try again"),
+                    "unavailable",
+                    false,
+                    route,
+                    key,
+                    null,
+                    1,
+                    Enforcement.Gate.PASS);
+        }
         Enforcement.Gate gate = gw.enforcement().check(key, route, snap.maxAction(key));
         if (gate.kind() == Enforcement.Kind.BLOCKED) {
             return new Admission(

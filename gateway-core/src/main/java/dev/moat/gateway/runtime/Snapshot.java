@@ -115,6 +115,15 @@ public final class Snapshot {
                 : tierMaxAction.getOrDefault(key.tier(), TierConfig.MaxAction.BLOCK);
     }
 
+    /**
+     * Whether this config has the key's tier. A reload installs the config before the key directory,
+     * so for a moment a key authenticated against the old directory may name a tier the new config
+     * dropped (or the reverse): such a request has no limits to be charged against.
+     */
+    public boolean knowsTier(ApiKey key) {
+        return tierLimits.containsKey(key.tier());
+    }
+
     public List<RateLimit> limits(ApiKey key) {
         return tierLimits.getOrDefault(key.tier(), List.of());
     }

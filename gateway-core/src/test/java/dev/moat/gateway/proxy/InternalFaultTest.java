@@ -1,0 +1,86 @@
+package dev.moat.gateway.proxy;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A fault of the gateway's own while a request is handled (an exception that reaches the front end,
+ * not the client's connection failing) is answered 500 problem+json and closed, where the connection
+ * used to be cut without a word and the fault logged only at debug level. A client's I/O error
+ * still only closes.
+ */
+class InternalFaultTest {
+
+    /** A policy route: the body is read whole before any upstream call, so the request waits on it. */
+    static final String POLICY_ROUTE = """
+            upstreams:
+              tf: {url: "http://127.0.0.1:9", protocol: tfserving}
+            routes:
+              - {path_prefix: /v1/models/digits, upstream: tf, policy: rounded}
+            policies:
+              rounded:
+                outputs:
+                  - round: 1
+            """;
+
+    private static final String HEAD = "POST /v1/models/digits:predict HTTP/1.1\r\nHost: x\r\nX-API-Key: "
+            + EmbeddedGateway.KEY + "\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n";
+
+    private static String written(EmbeddedChannel ch) {
+        StringBuilder sb = new StringBuilder();
+        for (Object o; (o = ch.readOutbound()) != null; ) {
+            ByteBuf b = (ByteBuf) o;
+            sb.append(b.toString(ISO_8859_1));
+            b.release();
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void aFaultWhileARequestIsHandledIsAnswered500AndClosed() throws Exception {
+        try (EmbeddedGateway gw = new EmbeddedGateway(POLICY_ROUTE)) {
+            EmbeddedChannel ch = gw.connect("10.0.0.1");
+            ch.read();
+            ch.writeInbound(Unpooled.copiedBuffer(HEAD, ISO_8859_1)); // admitted, its body still to come
+            ch.runPendingTasks();
+            ch.pipeline().fireExceptionCaught(new IllegalStateException("a bug"));
+            ch.runPendingTasks();
+            String answer = written(ch);
+            // the close lingers (the rest of the body is read and dropped), then comes
+            ch.advanceTimeBy(FrontendHandler.LINGER_MILLIS + 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+            ch.runScheduledPendingTasks();
+            boolean open = ch.isOpen();
+            ch.finishAndReleaseAll();
+            assertThat(answer)
+                    .startsWith("HTTP/1.1 500 ")
+                    .contains("application/problem+json")
+                    .contains("internal-error")
+                    .doesNotContain("a bug")
+                    .containsIgnoringCase("connection: close");
+            assertThat(open).isFalse();
+        }
+    }
+
+    @Test
+    void aClientsConnectionErrorOnlyCloses() throws Exception {
+        try (EmbeddedGateway gw = new EmbeddedGateway(POLICY_ROUTE)) {
+            EmbeddedChannel ch = gw.connect("10.0.0.2");
+            ch.read();
+            ch.writeInbound(Unpooled.copiedBuffer(HEAD, ISO_8859_1));
+            ch.runPendingTasks();
+            ch.pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
+            ch.runPendingTasks();
+            String answer = written(ch);
+            boolean open = ch.isOpen();
+            ch.finishAndReleaseAll();
+            assertThat(answer).isEmpty();
+            assertThat(open).isFalse();
+        }
+    }
+}
