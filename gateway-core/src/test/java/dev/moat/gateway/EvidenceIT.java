@@ -8,6 +8,9 @@ import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.RandomAttacker;
 import dev.moat.gateway.cli.CliTest;
+import dev.moat.policies.watermark.LedgerEntry;
+import dev.moat.policies.watermark.LedgerFiles;
+import dev.moat.policies.watermark.WatermarkLedger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -303,7 +306,9 @@ class EvidenceIT {
      * stack trace, or passed: a summary whose {@code audit_key_lines} is an object (a
      * NullPointerException), an empty summary (intact, exit 0: it named no key), and a file too large
      * to read into memory (an OutOfMemoryError: {@code Files.readAllBytes} of a file over 2 GiB,
-     * sparse here). Each must be a verdict, exit 1, with no stack trace.
+     * sparse here; now hashed in blocks, and refused by its size where it would be read whole:
+     * {@link #aFileOverTheReadLimitIsRefusedByItsSizeUnread}). Each must be a verdict, exit 1, with
+     * no stack trace.
      */
     @Test
     void aForgedSummaryOrAHugeFileFailsVerificationWithoutAStackTrace(@TempDir Path dir) throws Exception {
@@ -339,13 +344,174 @@ class EvidenceIT {
         assertThat(v.code()).as(v.err()).isEqualTo(1);
         assertThat(v.err() + v.out()).as(v.err()).doesNotContain("Error").doesNotContain("\tat ");
         assertThat(v.out()).contains("ALTERED").contains("ledger.jsonl: SHA-256");
+    }
 
-        Path hugeManifest = copyOf(out, dir.resolve("huge-manifest"));
-        try (var f = new java.io.RandomAccessFile(
-                hugeManifest.resolve("manifest.json").toFile(), "rw")) {
-            f.setLength(tooLarge);
+    /**
+     * What verify reads whole (the manifest, the summary, the key's records) is refused by its size
+     * over 64 MiB, and a line of what it reads line by line (the audit trail) over 64 Mi characters,
+     * in one line naming the file, the size and the limit, exit 1. Once an OutOfMemoryError, caught
+     * and made a verdict; before the limit, a forged file just under the JVM's array limit was read
+     * whole. Files of NUL bytes, sparse; a summary of exactly the limit is read (and is not JSON).
+     */
+    @Test
+    void aFileOverTheReadLimitIsRefusedByItsSizeUnread(@TempDir Path dir) throws Exception {
+        Path out = exportLadderEvidence(dir);
+        long limit = 64L << 20;
+
+        // over 2 GiB: no byte array holds it, so this verdict can only come before a read
+        Path manifest = copyOf(out, dir.resolve("huge-manifest"));
+        zeros(manifest.resolve("manifest.json"), (2L << 30) + 1);
+        assertUnreadable(
+                manifest, manifest.resolve("manifest.json") + ": too large to read: 2147483649 bytes (limit 67108864)");
+
+        for (String file : List.of("summary.json", "audit-key.jsonl")) {
+            Path over = copyOf(out, dir.resolve("over-" + file));
+            zeros(over.resolve(file), limit + 1);
+            remanifest(over);
+            assertUnreadable(over, over.resolve(file) + ": too large to read: 67108865 bytes (limit 67108864)");
         }
-        assertUnreadable(hugeManifest, hugeManifest.resolve("manifest.json") + ": too large to read into memory");
+        Path atLimit = copyOf(out, dir.resolve("at-limit"));
+        zeros(atLimit.resolve("summary.json"), limit);
+        remanifest(atLimit);
+        assertUnreadable(atLimit, atLimit.resolve("summary.json") + ": not JSON");
+
+        // the trail is read line by line, whatever its size, but a line of it is held whole
+        Path longLine = copyOf(out, dir.resolve("long-line"));
+        zeros(longLine.resolve("audit-trail.jsonl"), limit + 1);
+        remanifest(longLine);
+        assertUnreadable(
+                longLine,
+                longLine.resolve("audit-trail.jsonl") + ": too large to read: a line longer than 67108864 characters");
+    }
+
+    /**
+     * The audit trail copied into an export is the deployment's whole trail: 300,000 records here,
+     * 68 MB. {@code verify} checks its chain and the key's records against it line by line, in a JVM
+     * of 32 MiB of heap (it read the whole trail into memory, twice, and said "too large to read
+     * into memory"), and still names a key record that is not the line it claims to be, or that
+     * claims a line past the end.
+     */
+    @Test
+    void aLargeAuditTrailIsVerifiedLineByLine(@TempDir Path dir) throws Exception {
+        int records = 300_000;
+        List<Integer> aliceAt = List.of(1, 2, 150_001, records + 1); // line numbers: one blank line at 3
+        String prev = "0".repeat(64);
+        try (var w = Files.newBufferedWriter(dir.resolve("audit.jsonl"), StandardCharsets.UTF_8)) {
+            var sha = java.security.MessageDigest.getInstance("SHA-256");
+            for (int line = 1; line <= records + 1; line++) {
+                if (line == 3) {
+                    w.write("\n");
+                    continue;
+                }
+                String key = aliceAt.contains(line) ? "alice" : "key-" + (line % 997);
+                String record = "{\"seq\":" + line + ",\"time\":\"2026-11-28T10:00:00Z\",\"event\":\"key_rotate\""
+                        + ",\"key\":\"" + key + "\",\"detail\":\"grace=PT24H, padding the record to the length"
+                        + " of a real one\",\"prev\":\"" + prev + "\"}";
+                w.write(record);
+                w.write("\n");
+                prev = java.util.HexFormat.of().formatHex(sha.digest(record.getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+        Path out = exportLadderEvidence(dir);
+        assertThat(Files.size(out.resolve("audit-trail.jsonl"))).isGreaterThan(50_000_000L);
+        JsonNode summary = JSON.readTree(out.resolve("summary.json").toFile());
+        assertThat(summary.get("audit_key_lines").toString())
+                .isEqualTo(aliceAt.toString().replace(" ", ""));
+
+        CliTest.Run v = CliTest.run("evidence", "verify", out.toString());
+        assertThat(v.code()).as(v.out() + v.err()).isZero();
+        assertThat(v.out()).startsWith("intact: ");
+
+        Process small = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx32m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "dev.moat.gateway.cli.MoatCli",
+                        "evidence",
+                        "verify",
+                        out.toString())
+                .redirectErrorStream(true)
+                .start();
+        String said = new String(small.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(small.waitFor()).as(said).isZero();
+        assertThat(said).startsWith("intact: ");
+
+        // the third record altered, the fourth claiming a line past the trail's end
+        Path tampered = copyOf(out, dir.resolve("tampered"));
+        List<String> keyLines = Files.readAllLines(tampered.resolve("audit-key.jsonl"), StandardCharsets.UTF_8);
+        Files.write(
+                tampered.resolve("audit-key.jsonl"),
+                List.of(keyLines.get(0), keyLines.get(1), keyLines.get(2).replace("PT24H", "PT48H"), keyLines.get(3)),
+                StandardCharsets.UTF_8);
+        var forged = (com.fasterxml.jackson.databind.node.ObjectNode) summary;
+        ((com.fasterxml.jackson.databind.node.ArrayNode) forged.get("audit_key_lines")).set(3, records + 2);
+        Files.write(tampered.resolve("summary.json"), JSON.writeValueAsBytes(forged));
+        remanifest(tampered);
+        v = CliTest.run("evidence", "verify", tampered.toString());
+        assertThat(v.code()).as(v.out() + v.err()).isEqualTo(1);
+        assertThat(v.out())
+                .isEqualTo("ALTERED:\n"
+                        + "  audit-key.jsonl:3: not line 150001 of the audit trail\n"
+                        + "  audit-key.jsonl:4: not line 300002 of the audit trail\n");
+    }
+
+    /**
+     * The ledger extract, read entry by entry: behind a manifest made again to match, an entry of
+     * another key is named (the first only), a count unlike the summary's is named, and a line that
+     * is not an entry is named by its file and line, each as a problem, exit 1.
+     */
+    @Test
+    void theLedgerExtractIsCheckedEntryByEntry(@TempDir Path dir) throws Exception {
+        java.time.Instant t = java.time.Instant.parse("2026-11-28T10:00:00Z");
+        LedgerFiles.write(
+                dir.resolve("ledger.jsonl"),
+                List.of(
+                        new LedgerEntry(new double[] {0.1, 0.2}, 1, 10, "alice", t),
+                        new LedgerEntry(new double[] {0.3, 0.4}, 2, 10, "bob", t),
+                        new LedgerEntry(new double[] {0.5, 0.6}, 3, 10, "alice", t),
+                        new LedgerEntry(new double[] {0.7, 0.8}, 4, 10, "alice", t)));
+        Path out = exportLadderEvidence(dir);
+        assertThat(JSON.readTree(out.resolve("summary.json").toFile())
+                        .get("ledger_entries")
+                        .asInt())
+                .isEqualTo(3);
+        assertThat(CliTest.run("evidence", "verify", out.toString()).code()).isZero();
+
+        Path others = copyOf(out, dir.resolve("others"));
+        List<LedgerEntry> alices = WatermarkLedger.read(others.resolve("ledger.jsonl"));
+        LedgerFiles.write(
+                others.resolve("ledger.jsonl"),
+                List.of(
+                        alices.get(0),
+                        new LedgerEntry(new double[] {0.3, 0.4}, 2, 10, "bob", t),
+                        alices.get(1),
+                        new LedgerEntry(new double[] {0.9, 1.0}, 5, 10, null, t),
+                        alices.get(2)));
+        remanifest(others);
+        CliTest.Run v = CliTest.run("evidence", "verify", others.toString());
+        assertThat(v.code()).as(v.out() + v.err()).isEqualTo(1);
+        assertThat(v.out())
+                .isEqualTo(
+                        "ALTERED:\n  ledger.jsonl:2: key bob, not alice\n  ledger.jsonl: 5 entries, summary says 3\n");
+
+        Path malformed = copyOf(out, dir.resolve("malformed"));
+        Files.writeString(
+                malformed.resolve("ledger.jsonl"), "\nnot an entry\n", java.nio.file.StandardOpenOption.APPEND);
+        remanifest(malformed);
+        v = CliTest.run("evidence", "verify", malformed.toString());
+        assertThat(v.code()).as(v.out() + v.err()).isEqualTo(1);
+        assertThat(v.out())
+                .startsWith("ALTERED:\n  ledger.jsonl: " + malformed.resolve("ledger.jsonl") + ":5: column ")
+                .hasLineCount(2);
+    }
+
+    /** {@code file} made {@code length} NUL bytes, sparse: its size costs no disk. */
+    private static void zeros(Path file, long length) throws Exception {
+        try (var f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(0);
+            f.setLength(length);
+        }
     }
 
     private static void assertUnreadable(Path dir, String reason) {

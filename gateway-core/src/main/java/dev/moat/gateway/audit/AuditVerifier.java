@@ -1,10 +1,10 @@
 package dev.moat.gateway.audit;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,27 +22,38 @@ public final class AuditVerifier {
 
     private AuditVerifier() {}
 
+    /** Checks the file, read line by line: a trail of any length. */
     public static Result verify(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        try (BufferedReader lines = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            return verify(lines);
+        }
+    }
+
+    /**
+     * Checks the lines {@code lines} reads, holding one at a time; the caller opens it (and may
+     * bound its lines) and closes it.
+     */
+    public static Result verify(BufferedReader lines) throws IOException {
         String expected = AuditLog.GENESIS;
         int n = 0;
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
+        int lineNo = 0;
+        for (String line; (line = lines.readLine()) != null; ) {
+            lineNo++;
             if (line.isBlank()) {
                 continue;
             }
             n++;
             Matcher m = PREV.matcher(line);
             if (!m.find()) {
-                return new Result(false, n, i + 1, "no \"prev\" hash");
+                return new Result(false, n, lineNo, "no \"prev\" hash");
             }
             if (!m.group(1).equals(expected)) {
                 return new Result(
                         false,
                         n,
-                        i + 1,
+                        lineNo,
                         "\"prev\" does not match the SHA-256 of the line before"
-                                + (i == 0 ? " (the first line must follow the genesis hash)" : ""));
+                                + (lineNo == 1 ? " (the first line must follow the genesis hash)" : ""));
             }
             expected = AuditLog.sha256(line);
         }

@@ -5,9 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moat.gateway.audit.AuditVerifier;
 import dev.moat.policies.watermark.LedgerEntry;
-import dev.moat.policies.watermark.WatermarkLedger;
+import dev.moat.policies.watermark.LedgerFiles;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -19,12 +23,20 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * The evidence directory's layout, its manifest, and {@code moat evidence verify}: every file's
  * SHA-256 against the manifest (no file missing, none added), the copied audit trail's hash
  * chain, the key's audit records against the trail's lines, and the ledger extract's key.
+ *
+ * <p>Verify holds no file whole that can be large: the audit trail (a copy of the deployment's
+ * whole trail, hundreds of MB) and the ledger extract are read line by line, every file is hashed
+ * in blocks. A file it parses whole (the manifest, the summary, the key's records) over
+ * {@link #MAX_READ} bytes is refused by its size, unread; a line over {@link #MAX_READ}
+ * characters as soon as it is past it. Either is a read failure naming the file.
  */
 public final class Evidence {
 
@@ -36,6 +48,17 @@ public final class Evidence {
     public static final String SUMMARY_JSON = "summary.json";
     public static final String SUMMARY_MD = "summary.md";
     public static final String MANIFEST = "manifest.json";
+
+    /**
+     * The most verify reads into memory at once: a file parsed whole, or one line of a file read
+     * line by line. What an export writes stays far below it: the manifest is under a kilobyte, the
+     * summary grows by about 8 bytes and {@code audit-key.jsonl} by about 300 per audit record of the
+     * key (level changes, blocks, admin events: tens or hundreds in a key's life, not one per
+     * request), a ledger line holds one query's features (an image of 150,000 values is about 3 MB).
+     * A file past it is a forgery, refused by its size; the limit keeps what verify holds (a
+     * few times the file, parsed) within the default heap of a machine with a few GB.
+     */
+    static final long MAX_READ = 64L << 20;
 
     private Evidence() {}
 
@@ -71,7 +94,7 @@ public final class Evidence {
         if (!Files.isRegularFile(manifestFile)) {
             return new Check(false, List.of(MANIFEST + ": missing"), null);
         }
-        byte[] manifestBytes = read(manifestFile, Files::readAllBytes);
+        byte[] manifestBytes = readWhole(manifestFile, Files::readAllBytes);
         String manifestSha = sha256(manifestBytes);
         if (expectManifest != null && !expectManifest.equalsIgnoreCase(manifestSha)) {
             problems.add(MANIFEST + ": SHA-256 " + manifestSha + " is not the one recorded at export (" + expectManifest
@@ -111,13 +134,17 @@ public final class Evidence {
 
     /** The chain, the key's records against the trail, the ledger extract's key. */
     private static void checkContents(Path dir, List<String> problems) throws IOException {
-        AuditVerifier.Result chain = read(dir.resolve(AUDIT_TRAIL), AuditVerifier::verify);
+        Path trail = dir.resolve(AUDIT_TRAIL);
+        AuditVerifier.Result chain = read(trail, f -> {
+            try (BufferedReader lines = lines(f)) {
+                return AuditVerifier.verify(lines);
+            }
+        });
         if (!chain.intact()) {
             problems.add(AUDIT_TRAIL + ": hash chain " + chain.summary());
         }
-        JsonNode summary = read(dir.resolve(SUMMARY_JSON), f -> EvidenceExport.JSON.readTree(f.toFile()));
-        List<String> trail = read(dir.resolve(AUDIT_TRAIL), f -> Files.readAllLines(f, StandardCharsets.UTF_8));
-        List<String> keyLines = read(dir.resolve(AUDIT_KEY), f -> Files.readAllLines(f, StandardCharsets.UTF_8));
+        JsonNode summary = readWhole(dir.resolve(SUMMARY_JSON), f -> EvidenceExport.JSON.readTree(f.toFile()));
+        List<String> keyLines = readWhole(dir.resolve(AUDIT_KEY), f -> Files.readAllLines(f, StandardCharsets.UTF_8));
         if (summary == null
                 || !summary.path("key").isTextual()
                 || !summary.path("audit_key_lines").isArray()
@@ -132,29 +159,76 @@ public final class Evidence {
         if (numbers.size() != keyLines.size()) {
             problems.add(AUDIT_KEY + ": " + keyLines.size() + " records, summary lists " + numbers.size());
         } else {
-            for (int i = 0; i < keyLines.size(); i++) {
-                int n = numbers.get(i).asInt();
-                if (n < 1 || n > trail.size() || !trail.get(n - 1).equals(keyLines.get(i))) {
-                    problems.add(AUDIT_KEY + ":" + (i + 1) + ": not line " + n + " of the audit trail");
+            checkKeyLines(trail, keyLines, numbers, problems);
+        }
+        checkLedger(dir.resolve(LEDGER), summary, problems);
+    }
+
+    /**
+     * Each of the key's records against the trail line the summary numbers for it, in one pass over
+     * the trail that holds only the lines claimed: the trail can be far larger than memory.
+     */
+    private static void checkKeyLines(Path trail, List<String> keyLines, JsonNode numbers, List<String> problems)
+            throws IOException {
+        TreeMap<Integer, List<Integer>> claims = new TreeMap<>(); // trail line -> the key records naming it
+        for (int i = 0; i < keyLines.size(); i++) {
+            claims.computeIfAbsent(numbers.get(i).asInt(), n -> new ArrayList<>())
+                    .add(i);
+        }
+        claims.headMap(1).clear(); // no line 0 or below: those records match nothing
+        boolean[] matches = new boolean[keyLines.size()];
+        read(trail, f -> {
+            try (BufferedReader lines = lines(f)) {
+                String line;
+                for (int n = 1; !claims.isEmpty() && (line = lines.readLine()) != null; n++) {
+                    List<Integer> records = claims.remove(n);
+                    if (records != null) {
+                        for (int i : records) {
+                            matches[i] = line.equals(keyLines.get(i));
+                        }
+                    }
+                }
+            }
+            return null;
+        });
+        for (int i = 0; i < keyLines.size(); i++) {
+            if (!matches[i]) {
+                problems.add(AUDIT_KEY + ":" + (i + 1) + ": not line "
+                        + numbers.get(i).asInt() + " of the audit trail");
+            }
+        }
+    }
+
+    /** Every ledger entry is the summary's key's, and there are as many as it says; read line by line. */
+    private static void checkLedger(Path ledger, JsonNode summary, List<String> problems) {
+        String key = summary.path("key").asText();
+        int expected = summary.path("ledger_entries").asInt();
+        final class Tally implements Consumer<LedgerEntry> {
+            int entries;
+            int firstOther; // the first entry that is not the key's (1-based), or 0
+            String otherKey;
+
+            @Override
+            public void accept(LedgerEntry e) {
+                entries++;
+                if (firstOther == 0 && !key.equals(e.key())) {
+                    firstOther = entries;
+                    otherKey = e.key();
                 }
             }
         }
-        String key = summary.path("key").asText();
-        try {
-            List<LedgerEntry> entries = WatermarkLedger.read(dir.resolve(LEDGER));
-            for (int i = 0; i < entries.size(); i++) {
-                if (!key.equals(entries.get(i).key())) {
-                    problems.add(
-                            LEDGER + ":" + (i + 1) + ": key " + entries.get(i).key() + ", not " + key);
-                    break;
-                }
-            }
-            if (entries.size() != summary.path("ledger_entries").asInt()) {
-                problems.add(LEDGER + ": " + entries.size() + " entries, summary says "
-                        + summary.path("ledger_entries").asInt());
-            }
+        Tally tally = new Tally();
+        try (BufferedReader lines = lines(ledger)) {
+            LedgerFiles.forEach(ledger, lines, tally);
         } catch (IOException e) {
             problems.add(LEDGER + ": " + e.getMessage());
+            return;
+        }
+        if (tally.firstOther != 0) {
+            problems.add(LEDGER + ":" + tally.firstOther + ": key " + tally.otherKey + ", not " + key);
+        }
+        if (tally.entries != expected) {
+            problems.add(LEDGER + ": " + tally.entries + " entries, summary says " + expected);
         }
     }
 
@@ -183,11 +257,33 @@ public final class Evidence {
             return how.read(file);
         } catch (IOException e) {
             throw e instanceof FileSystemException f && f.getFile() != null ? f : named(file, e);
-        } catch (OutOfMemoryError e) {
-            // a file too large to hold (a forged manifest can list one): a verdict, not a stack trace;
-            // what was allocated for it is garbage now
-            throw new FileSystemException(file.toString(), null, "too large to read into memory");
         }
+    }
+
+    /**
+     * {@code file} read whole by {@code how}, as {@link #read}; a file over {@link #MAX_READ} is
+     * refused by its size before any of it is read (a forged manifest can list a file of any size).
+     */
+    private static <T> T readWhole(Path file, Reading<T> how) throws IOException {
+        return read(file, f -> {
+            long size = Files.size(f);
+            if (size > MAX_READ) {
+                throw new FileSystemException(
+                        f.toString(), null, "too large to read: " + size + " bytes (limit " + MAX_READ + ")");
+            }
+            return how.read(f);
+        });
+    }
+
+    /** {@code file}'s UTF-8 text line by line, a line over {@link #MAX_READ} characters refused. */
+    private static BufferedReader lines(Path file) throws IOException {
+        Reader text = new InputStreamReader(
+                Files.newInputStream(file),
+                StandardCharsets.UTF_8
+                        .newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT));
+        return new BufferedReader(new LineLimitReader(text, file, MAX_READ), 1 << 16);
     }
 
     private static FileSystemException named(Path file, IOException e) {

@@ -1,5 +1,6 @@
 package dev.moat.policies.watermark;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +15,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -155,20 +157,33 @@ public final class LedgerFiles {
     }
 
     private static void readSegment(Path segment, List<LedgerEntry> out) throws IOException {
-        int lineNo = 0;
         try (var lines = Files.newBufferedReader(segment, StandardCharsets.UTF_8)) {
-            String line;
-            while ((line = lines.readLine()) != null) {
-                lineNo++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                try {
-                    out.add(LedgerJson.parse(line));
-                } catch (IllegalArgumentException e) {
-                    throw new IOException(segment + ":" + lineNo + ": " + e.getMessage(), e);
-                }
+            forEach(segment, lines, out::add);
+        }
+    }
+
+    /**
+     * Gives {@code each} every entry of one ledger file as {@code lines} reads it, holding one line
+     * at a time (a whole ledger need not fit in memory); blank lines are skipped, a malformed line
+     * fails with {@code file} and its line number.
+     *
+     * @param file  the file {@code lines} reads, for the message of a malformed line
+     * @param lines the file's text; the caller opens it (and may bound its lines) and closes it
+     */
+    public static void forEach(Path file, BufferedReader lines, Consumer<LedgerEntry> each) throws IOException {
+        int lineNo = 0;
+        for (String line; (line = lines.readLine()) != null; ) {
+            lineNo++;
+            if (line.isBlank()) {
+                continue;
             }
+            LedgerEntry entry;
+            try {
+                entry = LedgerJson.parse(line);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ":" + lineNo + ": " + e.getMessage(), e);
+            }
+            each.accept(entry);
         }
     }
 
