@@ -386,9 +386,9 @@ class EvidenceIT {
 
     /**
      * The audit trail copied into an export is the deployment's whole trail: 300,000 records here,
-     * 68 MB. {@code verify} checks its chain and the key's records against it line by line, in a JVM
-     * of 32 MiB of heap (it read the whole trail into memory, twice, and said "too large to read
-     * into memory"), and still names a key record that is not the line it claims to be, or that
+     * 68 MB. The export copies it and {@code verify} checks its chain and the key's records against
+     * it line by line, each in a JVM of 32 MiB of heap (both read the whole trail into memory; the
+     * verify said "too large to read into memory"), and still names a key record that is not the line it claims to be, or that
      * claims a line past the end.
      */
     @Test
@@ -422,20 +422,17 @@ class EvidenceIT {
         assertThat(v.code()).as(v.out() + v.err()).isZero();
         assertThat(v.out()).startsWith("intact: ");
 
-        Process small = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx32m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "dev.moat.gateway.cli.MoatCli",
-                        "evidence",
-                        "verify",
-                        out.toString())
-                .redirectErrorStream(true)
-                .start();
-        String said = new String(small.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(small.waitFor()).as(said).isZero();
-        assertThat(said).startsWith("intact: ");
+        // the export and the verify in a JVM of 32 MiB of heap: both hold one line of the trail at a time
+        Path config = operatorConfig(Files.createDirectory(dir.resolve("small")), ladderPolicy(dir));
+        Path smallOut = dir.resolve("small").resolve("evidence-alice");
+        String exported =
+                smallHeap("evidence", "--config", config.toString(), "--key", "alice", "--out", smallOut.toString());
+        assertThat(JSON.readTree(smallOut.resolve("summary.json").toFile()).get("audit_key_lines"))
+                .as(exported)
+                .isEqualTo(summary.get("audit_key_lines"));
+        assertThat(Files.mismatch(smallOut.resolve("audit-trail.jsonl"), out.resolve("audit-trail.jsonl")))
+                .isEqualTo(-1L);
+        assertThat(smallHeap("evidence", "verify", smallOut.toString())).startsWith("intact: ");
 
         // the third record altered, the fourth claiming a line past the trail's end
         Path tampered = copyOf(out, dir.resolve("tampered"));
@@ -538,6 +535,21 @@ class EvidenceIT {
 
     /** A guarded policy whose ladder has a perturb, a watermark, a throttle and a block step. */
     /** Alice's evidence under a policy whose ladder throttles and blocks, exported with the CLI (exit 0). */
+    /** What the CLI says, run with {@code args} in a JVM of 32 MiB of heap; fails unless it exits 0. */
+    private static String smallHeap(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx32m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.moat.gateway.cli.MoatCli"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(said).isZero();
+        return said;
+    }
+
     private static Path exportLadderEvidence(Path dir) throws Exception {
         Path config = operatorConfig(dir, ladderPolicy(dir));
         Path out = dir.resolve("evidence-alice");

@@ -72,7 +72,7 @@ public final class Evidence {
         ObjectNode files = m.putObject("files");
         for (String name : names(dir)) {
             if (!name.equals(MANIFEST)) {
-                files.put(name, sha256(Files.readAllBytes(dir.resolve(name))));
+                files.put(name, sha256(dir.resolve(name))); // streamed: the trail's copy can be large
             }
         }
         byte[] bytes = EvidenceExport.JSON.writeValueAsBytes(m);

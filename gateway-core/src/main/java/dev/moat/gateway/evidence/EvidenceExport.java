@@ -18,7 +18,10 @@ import dev.moat.config.PolicyConfig;
 import dev.moat.gateway.audit.AuditVerifier;
 import dev.moat.policies.watermark.LedgerEntry;
 import dev.moat.policies.watermark.LedgerFiles;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,60 +112,67 @@ public final class EvidenceExport {
                 .orElse(null);
         String tenant = key == null ? null : key.tenant();
 
-        // audit trail: the whole chain, then the key's records
+        // audit trail: the whole chain copied line by line (a deployment's trail can be far larger than
+        // the CLI's heap; one line is held at a time), the key's records picked out on the way
         Path auditFile = config.audit().file();
-        List<String> trail = auditFile != null && Files.exists(auditFile)
-                ? Files.readAllLines(auditFile, StandardCharsets.UTF_8)
-                : List.of();
-        Files.write(out.resolve(Evidence.AUDIT_TRAIL), trail, StandardCharsets.UTF_8);
-        AuditVerifier.Result chain = AuditVerifier.verify(out.resolve(Evidence.AUDIT_TRAIL));
+        Path trailCopy = out.resolve(Evidence.AUDIT_TRAIL);
         List<String> keyLines = new ArrayList<>();
         List<Integer> lineNumbers = new ArrayList<>();
         List<ObjectNode> reasons = new ArrayList<>();
         String maxLevel = "ok";
         int blocks = 0;
-        for (int i = 0; i < trail.size(); i++) {
-            String line = trail.get(i);
-            if (line.isBlank()) {
-                continue;
-            }
-            JsonNode r;
-            try {
-                r = LINE.readTree(line);
-            } catch (JsonProcessingException e) {
-                throw new IOException(auditFile + ":" + (i + 1) + ": not JSON (" + e.getOriginalMessage() + ")", e);
-            }
-            String k = r.path("key").asText(null);
-            if (!keyId.equals(k) && !(tenant != null && ("tenant:" + tenant).equals(k))) {
-                continue;
-            }
-            keyLines.add(line);
-            lineNumbers.add(i + 1);
-            String event = r.path("event").asText();
-            if (event.equals("block")) {
-                blocks++;
-            }
-            if (event.endsWith("level_change")) {
-                ObjectNode reason = LINE.createObjectNode();
-                reason.put("time", r.path("time").asText());
-                reason.put("event", event);
-                reason.put("audit_line", i + 1);
-                String detail = r.path("detail").asText();
-                Matcher m = LEVEL_CHANGE.matcher(detail);
-                if (m.matches()) {
-                    reason.put("from", m.group(1));
-                    reason.put("to", m.group(2));
-                    reason.put("risk", Double.parseDouble(m.group(3)));
-                    reason.put("reasons", m.group(4));
-                    if (event.equals("level_change") && rank(m.group(2)) > rank(maxLevel)) {
-                        maxLevel = m.group(2);
-                    }
-                } else {
-                    reason.put("detail", detail);
+        try (BufferedReader trail = auditFile != null && Files.exists(auditFile)
+                        ? Files.newBufferedReader(auditFile, StandardCharsets.UTF_8)
+                        : new BufferedReader(Reader.nullReader());
+                BufferedWriter copy = Files.newBufferedWriter(trailCopy, StandardCharsets.UTF_8)) {
+            int i = -1;
+            for (String line; (line = trail.readLine()) != null; ) {
+                i++;
+                // each line ended by the platform's separator, as Files.write(path, lines) wrote the copy
+                copy.write(line);
+                copy.newLine();
+                if (line.isBlank()) {
+                    continue;
                 }
-                reasons.add(reason);
+                JsonNode r;
+                try {
+                    r = LINE.readTree(line);
+                } catch (JsonProcessingException e) {
+                    throw new IOException(auditFile + ":" + (i + 1) + ": not JSON (" + e.getOriginalMessage() + ")", e);
+                }
+                String k = r.path("key").asText(null);
+                if (!keyId.equals(k) && !(tenant != null && ("tenant:" + tenant).equals(k))) {
+                    continue;
+                }
+                keyLines.add(line);
+                lineNumbers.add(i + 1);
+                String event = r.path("event").asText();
+                if (event.equals("block")) {
+                    blocks++;
+                }
+                if (event.endsWith("level_change")) {
+                    ObjectNode reason = LINE.createObjectNode();
+                    reason.put("time", r.path("time").asText());
+                    reason.put("event", event);
+                    reason.put("audit_line", i + 1);
+                    String detail = r.path("detail").asText();
+                    Matcher m = LEVEL_CHANGE.matcher(detail);
+                    if (m.matches()) {
+                        reason.put("from", m.group(1));
+                        reason.put("to", m.group(2));
+                        reason.put("risk", Double.parseDouble(m.group(3)));
+                        reason.put("reasons", m.group(4));
+                        if (event.equals("level_change") && rank(m.group(2)) > rank(maxLevel)) {
+                            maxLevel = m.group(2);
+                        }
+                    } else {
+                        reason.put("detail", detail);
+                    }
+                    reasons.add(reason);
+                }
             }
         }
+        AuditVerifier.Result chain = AuditVerifier.verify(trailCopy);
         Files.write(out.resolve(Evidence.AUDIT_KEY), keyLines, StandardCharsets.UTF_8);
         List<String> reasonLines = new ArrayList<>();
         for (ObjectNode r : reasons) {
