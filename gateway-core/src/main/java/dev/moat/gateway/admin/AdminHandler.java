@@ -15,11 +15,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The admin listener's one handler (after codec and aggregator): {@code /metrics}, {@code /healthz},
+ * The admin listener's last handler ({@link AdminInitializer}): {@code /metrics}, {@code /healthz},
  * {@code /readyz} and the console's static files ({@link ConsoleAssets}) open; {@code /admin/*} only
  * with the admin bearer token. Work that may block
  * (reload reads files) runs on the admin service's executor, and the answer is written back on
@@ -53,6 +54,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
+
     private final AdminService service;
 
     public AdminHandler(AdminService service) {
@@ -66,13 +69,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             send(ctx, problem(Problem.badRequest("the request could not be parsed")), false);
             return;
         }
-        String path = req.uri();
-        int q = path.indexOf('?');
-        if (q >= 0) {
-            path = path.substring(0, q);
-        }
+        String path = AdminAccess.rawPath(req.uri());
         HttpMethod m = req.method();
-        if (!path.startsWith("/admin/") && !path.equals("/admin") && m != HttpMethod.GET && isOpen(path)) {
+        if (!AdminAccess.adminPath(path) && m != HttpMethod.GET && isOpen(path)) {
             send(ctx, Reply.methodNotAllowed("GET"), keepAlive);
         } else if (path.equals("/metrics") && m == HttpMethod.GET) {
             send(
@@ -96,8 +95,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             if (close) {
                 f.addListener(ChannelFutureListener.CLOSE);
             }
-        } else if (path.startsWith("/admin/") || path.equals("/admin")) {
-            if (service.token() == null) {
+        } else if (AdminAccess.adminPath(path)) {
+            if (!AdminAccess.enabled(service.token())) {
                 // no token configured: no token can work, so say so instead of asking for one
                 send(
                         ctx,
@@ -109,7 +108,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                         keepAlive);
                 return;
             }
-            if (!authorized(req)) {
+            if (!AdminAccess.authorized(req, service.token())) {
                 Reply r = problem(new Problem(
                         "unauthorized",
                         HttpResponseStatus.UNAUTHORIZED,
@@ -118,8 +117,16 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 send(ctx, r, keepAlive);
                 return;
             }
-            CompletableFuture<Reply> reply =
-                    service.admin(AdminRequest.of(m, req.uri(), req.content().toString(StandardCharsets.UTF_8)));
+            CompletableFuture<Reply> reply;
+            try {
+                reply = service.admin(
+                        AdminRequest.of(m, req.uri(), req.content().toString(StandardCharsets.UTF_8)));
+            } catch (AdminProblemException e) {
+                reply = CompletableFuture.completedFuture(Reply.problem(e.problem()));
+            } catch (RuntimeException e) {
+                // a route's bug is answered too (it went up the pipeline unanswered; the caller timed out)
+                reply = CompletableFuture.failedFuture(e);
+            }
             reply.whenComplete((r, e) -> ctx.executor()
                     .execute(() -> send(
                             ctx, e == null ? r : problem(AdminProblems.failed("the admin call failed")), keepAlive)));
@@ -128,14 +135,11 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
     }
 
-    private boolean authorized(FullHttpRequest req) {
-        String token = service.token();
-        String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-        if (token == null || auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
-        }
-        byte[] given = auth.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(given, token.getBytes(StandardCharsets.UTF_8));
+    /** A reset or a broken connection: nothing to answer, and nothing an outsider should fill the log with. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("admin connection {} closed on an error", ctx.channel().remoteAddress(), cause);
+        ctx.close();
     }
 
     static Reply problem(Problem p) {

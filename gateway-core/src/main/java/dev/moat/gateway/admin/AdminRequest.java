@@ -20,10 +20,18 @@ public record AdminRequest(HttpMethod method, String path, Map<String, List<Stri
         body = body == null ? "" : body;
     }
 
-    /** Parses a request target ({@code /admin/keys?level=ok}). */
-    public static AdminRequest of(HttpMethod method, String uri, String body) {
+    /**
+     * Parses a request target ({@code /admin/keys?level=ok}); a bad percent-escape ({@code %zz},
+     * a lone {@code %}) is a 400 problem.
+     */
+    public static AdminRequest of(HttpMethod method, String uri, String body) throws AdminProblemException {
         QueryStringDecoder d = new QueryStringDecoder(uri);
-        return new AdminRequest(method, d.path(), d.parameters(), body);
+        try {
+            return new AdminRequest(method, d.path(), d.parameters(), body);
+        } catch (IllegalArgumentException e) {
+            throw new AdminProblemException(
+                    AdminProblems.badRequest("the request target is not valid percent-encoding"));
+        }
     }
 
     /** The first value of a query parameter, or null. */

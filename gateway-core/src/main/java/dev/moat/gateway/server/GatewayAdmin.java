@@ -111,8 +111,9 @@ final class GatewayAdmin implements AdminService {
             }
             return CompletableFuture.supplyAsync(this::reload, worker);
         }
-        if (path.startsWith("/admin/keys/") && path.endsWith("/history")) {
-            String id = path.substring("/admin/keys/".length(), path.length() - "/history".length());
+        String rest = path.startsWith("/admin/keys/") ? path.substring("/admin/keys/".length()) : "";
+        if (rest.endsWith("/history")) { // "/admin/keys/history" is the key named history, not its history
+            String id = rest.substring(0, rest.length() - "/history".length());
             if (!id.isEmpty() && !id.contains("/")) {
                 return history(req, id);
             }
