@@ -4,10 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.fixtures.server.ModelServerExtension;
 import dev.moat.gateway.admin.AdminInitializer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -147,5 +154,52 @@ class AdminBypassIT {
         }
         Thread.sleep(200); // the closes reach the gateway
         assertThat(gw.adminCall("GET", "/admin/keys", T).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * {@code /readyz} is open, and each call opened a TCP connection to every upstream: whoever could
+     * reach the admin port made the gateway open (and leave in TIME_WAIT) one connection per
+     * upstream per request, at their rate, until it ran out of ports toward its model servers. Now
+     * one probe's answer serves every call for a second.
+     */
+    @Test
+    void readinessCallsDoNotMultiplyUpstreamConnectionsBypass() throws Exception {
+        AtomicInteger accepted = new AtomicInteger();
+        try (ServerSocket model = new ServerSocket(0, 500, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                while (!model.isClosed()) {
+                    try (Socket s = model.accept()) {
+                        accepted.incrementAndGet();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            String yaml = Gateway.common("\"1000/1m\"") + """
+                    upstreams:
+                      model: {url: "${UPSTREAM}"}
+                    routes:
+                      - {path_prefix: /echo, upstream: model}
+                    """;
+            try (Gateway probed = Gateway.start(yaml, URI.create("http://127.0.0.1:" + model.getLocalPort()))) {
+                for (int i = 0; i < 50; i++) {
+                    assertThat(probed.adminCall("GET", "/readyz", null).statusCode())
+                            .isEqualTo(200);
+                }
+                Thread.sleep(200); // the last probe's connection reaches the acceptor
+                assertThat(accepted.get())
+                        .as("upstream connections for 50 calls")
+                        .isEqualTo(1);
+                probed.advance(Duration.ofSeconds(2)); // the gateway's clock: past the probe's second
+                assertThat(probed.adminCall("GET", "/readyz", null).statusCode())
+                        .isEqualTo(200);
+                Thread.sleep(200);
+                assertThat(accepted.get())
+                        .as("a fresh probe once the last one is old")
+                        .isEqualTo(2);
+            }
+        }
     }
 }

@@ -17,6 +17,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +34,12 @@ final class GatewayAdmin implements AdminService {
     private final ExecutorService worker;
     private final EventLoopGroup probeGroup;
     private final KeysAdmin keys;
+
+    /** How long one readiness probe's answer serves {@code /readyz} (on the server's clock). */
+    static final Duration READY_PROBE_REUSE = Duration.ofSeconds(1);
+
+    private CompletableFuture<List<String>> probe;
+    private long probedAt;
 
     GatewayAdmin(MoatServer server, ExecutorService worker, EventLoopGroup probeGroup) {
         this.server = server;
@@ -62,11 +69,31 @@ final class GatewayAdmin implements AdminService {
             return CompletableFuture.completedFuture(
                     Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n" + redisLine));
         }
-        List<UpstreamConfig> ups =
-                new ArrayList<>(server.snapshot().config().upstreams().values());
-        CompletableFuture<Reply> result = new CompletableFuture<>();
+        return unreachableUpstreams()
+                .thenApply(down -> down.isEmpty()
+                        ? Reply.text(HttpResponseStatus.OK, "ready\n" + redisLine)
+                        : Reply.text(
+                                HttpResponseStatus.SERVICE_UNAVAILABLE, "upstreams not reachable: " + down + "\n"));
+    }
+
+    /**
+     * The upstreams that did not accept a TCP connection, from a probe at most {@link
+     * #READY_PROBE_REUSE} old (or still running): {@code /readyz} is open to whoever reaches the
+     * port, and a probe per call let them make the gateway open a connection per upstream per call.
+     */
+    private synchronized CompletableFuture<List<String>> unreachableUpstreams() {
+        long now = server.clock().millis();
+        if (probe == null || (probe.isDone() && now - probedAt >= READY_PROBE_REUSE.toMillis())) {
+            probe = probe(new ArrayList<>(server.snapshot().config().upstreams().values()));
+            probedAt = now;
+        }
+        return probe;
+    }
+
+    private CompletableFuture<List<String>> probe(List<UpstreamConfig> ups) {
+        CompletableFuture<List<String>> result = new CompletableFuture<>();
         if (ups.isEmpty()) {
-            result.complete(Reply.text(HttpResponseStatus.OK, "ready\n" + redisLine));
+            result.complete(List.of());
             return result;
         }
         AtomicInteger pending = new AtomicInteger(ups.size());
@@ -86,12 +113,7 @@ final class GatewayAdmin implements AdminService {
                     down.add(u.name());
                 }
                 if (pending.decrementAndGet() == 0) {
-                    result.complete(
-                            down.isEmpty()
-                                    ? Reply.text(HttpResponseStatus.OK, "ready\n" + redisLine)
-                                    : Reply.text(
-                                            HttpResponseStatus.SERVICE_UNAVAILABLE,
-                                            "upstreams not reachable: " + down + "\n"));
+                    result.complete(List.copyOf(down));
                 }
             });
         }
