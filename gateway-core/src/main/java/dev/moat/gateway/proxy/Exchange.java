@@ -400,6 +400,20 @@ public final class Exchange implements ChannelFutureListener {
         finish();
     }
 
+    /**
+     * A fault of the gateway's own whose answer could not be made or written either: the exchange
+     * ends unanswered, counted under {@code outcomeTag} (status 500, as it would have been), and its
+     * connection closes.
+     */
+    void unanswered(String outcomeTag) {
+        if (finished) {
+            return;
+        }
+        status = 500;
+        outcome = outcomeTag;
+        clientGone();
+    }
+
     /** The client connection closed or a write to it failed. */
     void clientGone() {
         if (finished) {

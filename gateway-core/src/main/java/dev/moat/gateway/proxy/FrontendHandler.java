@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -292,15 +293,25 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Exchange ex = current;
-        if (!(cause instanceof java.io.IOException)) {
+        if (!clientFault(cause)) {
             // not the client's connection failing but a fault of the gateway's own: logged where an
             // operator sees it, and a request not yet answered gets a 500 (then the close) instead of
             // a connection cut without a word
             LOG.warn("request handling failed on {}", ctx.channel(), cause);
             if (ex != null && !ex.finished() && !ex.hasResponseStarted()) {
-                ex.closeWhenAnswered();
-                ex.failWith(Problem.internalError("the gateway failed while handling this request"), "internal_error");
-                return;
+                try {
+                    ex.closeWhenAnswered();
+                    ex.failWith(
+                            Problem.internalError("the gateway failed while handling this request"), "internal_error");
+                    return;
+                } catch (Throwable answerFailed) {
+                    // the 500 could not be made either (no memory for it): the connection still closes
+                    LOG.warn("the answer to a failed request could not be sent on {}", ctx.channel(), answerFailed);
+                    current = null;
+                    ex.unanswered("internal_error");
+                    ctx.close();
+                    return;
+                }
             }
         } else if (LOG.isDebugEnabled()) {
             LOG.debug("client connection {} failed", ctx.channel(), cause);
@@ -310,6 +321,23 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ex.clientGone();
         }
         ctx.close();
+    }
+
+    /**
+     * Whether an exception is the client's connection failing rather than a fault of the gateway's
+     * own: an I/O error, or a decoder's complaint about the client's bytes (Netty wraps what a
+     * decoder throws in a {@code DecoderException}: the {@code SSLException} of a TLS record that is
+     * not one, or fails its MAC; a corrupted or too long frame). Those any remote client can cause
+     * at will, once per connection: at WARN with a stack trace they were a log flood, and the
+     * plaintext one's message hex-dumps what the client sent (its API key included). A decoder's
+     * own bug (anything else it throws, wrapped) is still the gateway's fault.
+     */
+    static boolean clientFault(Throwable cause) {
+        if (cause instanceof java.io.IOException) {
+            return true;
+        }
+        return cause instanceof DecoderException
+                && (cause.getCause() == null || cause.getCause() instanceof java.io.IOException);
     }
 
     /** Whether part of a request head has arrived and the rest has not (not a connection idle between requests). */
