@@ -10,6 +10,9 @@ import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +41,8 @@ import java.util.concurrent.atomic.LongAdder;
  * and sync later, so N instances could admit more than the limit.
  *
  * <p>Keys: {@code moat:bucket:ID:HASH} (HASH of the tier's limits: a changed tier starts a fresh
- * bucket, as locally) and {@code moat:throttle:ID}; both expire once they would be full again.
+ * bucket, as locally) and {@code moat:throttle:ID:HASH} (HASH of the throttle's: a key escalated to a
+ * tighter throttle meets it); both expire once they would be full again.
  */
 public final class RedisLimiter implements SharedLimiter {
 
@@ -91,6 +95,17 @@ public final class RedisLimiter implements SharedLimiter {
         return "moat:bucket:" + keyId + ":" + Integer.toHexString(limits.hashCode());
     }
 
+    /**
+     * One throttle bucket per key and throttle, as for tier buckets: Bucket4j keeps the configuration
+     * a bucket was made with, so a bucket per key alone (it was {@code moat:throttle:ID}) held a key
+     * escalated to a tighter throttle to the looser one it met first.
+     */
+    private static String throttleKey(String keyId, List<RateLimit> limits) {
+        return THROTTLE + keyId + ":" + Integer.toHexString(limits.hashCode());
+    }
+
+    private static final String THROTTLE = "moat:throttle:";
+
     @Override
     public CompletionStage<Void> refund(String keyId, List<RateLimit> limits, long tokens, boolean shared) {
         if (!shared) {
@@ -112,7 +127,7 @@ public final class RedisLimiter implements SharedLimiter {
 
     @Override
     public CompletionStage<RateLimiter.Decision> tryConsumeThrottle(String keyId, List<RateLimit> limits) {
-        return consume("moat:throttle:" + keyId, limits, 1, () -> local.tryConsumeThrottle(keyId, share(limits)));
+        return consume(throttleKey(keyId, limits), limits, 1, () -> local.tryConsumeThrottle(keyId, share(limits)));
     }
 
     private CompletionStage<RateLimiter.Decision> consume(
@@ -175,11 +190,24 @@ public final class RedisLimiter implements SharedLimiter {
     @Override
     public void clearThrottle(String keyId) {
         local.clearThrottle(keyId);
-        AsyncProxyManager<String> m = link.up() ? manager() : null;
-        if (m != null) {
-            proxies.invalidate("moat:throttle:" + keyId);
-            m.removeProxy("moat:throttle:" + keyId);
+        String prefix = THROTTLE + keyId + ":";
+        proxies.asMap().keySet().removeIf(k -> k.startsWith(prefix));
+        var c = link.up() ? link.buckets() : null;
+        if (c != null) {
+            // the key's throttle buckets, one per throttle it met (ids hold no glob characters)
+            deleteMatching(c.async(), prefix + "*", ScanCursor.INITIAL);
         }
+    }
+
+    private static void deleteMatching(RedisAsyncCommands<String, byte[]> r, String pattern, ScanCursor cursor) {
+        r.scan(cursor, ScanArgs.Builder.matches(pattern).limit(1000)).thenAccept(page -> {
+            if (!page.getKeys().isEmpty()) {
+                r.del(page.getKeys().toArray(String[]::new));
+            }
+            if (!page.isFinished()) {
+                deleteMatching(r, pattern, page);
+            }
+        });
     }
 
     @Override

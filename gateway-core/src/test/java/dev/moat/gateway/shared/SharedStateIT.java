@@ -228,6 +228,64 @@ class SharedStateIT {
         assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
     }
 
+    /**
+     * A key whose risk climbs from a loose throttle step to a tight one meets the tight one, in
+     * Redis as locally. The shared throttle bucket was one per key ({@code moat:throttle:ID}), made
+     * with the first throttle it met and kept while the key used it: a key escalated from 20/1h to
+     * 1/1h went on at 20/1h on every gateway (the local buckets start a fresh bucket when the
+     * throttle changes).
+     */
+    @Test
+    void aTighterThrottleStepHoldsInTheSharedThrottleBucketBypass() throws Exception {
+        String yaml = Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                    escalation:
+                      - {at: 0.5, throttle: "20/1h"}
+                      - {at: 0.8, throttle: "1/1h"}
+                distributed: {redis: "%s", timeout: 1s}
+                """.formatted(redis.url());
+        Gateway a = start(yaml);
+        Gateway b = start(yaml);
+        long t0 = System.currentTimeMillis();
+        a.server
+                .stateStore()
+                .putRisk("bob", new StateStore.Risk(0.6, t0), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await(
+                "bob's first risk reaches the other gateway",
+                1000,
+                () -> b.server.stateStore().risk("bob") != null);
+        assertThat(status(a, Gateway.BOB)).as("within the 20/1h throttle").isEqualTo(200);
+        a.server
+                .stateStore()
+                .putRisk("bob", new StateStore.Risk(0.9, t0 + 1), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await(
+                "bob's higher risk reaches the other gateway",
+                1000,
+                () -> b.server.stateStore().risk("bob").risk() > 0.8);
+        int ok = 0;
+        for (int i = 0; i < 6; i++) {
+            ok += status(i % 2 == 0 ? a : b, Gateway.BOB) == 200 ? 1 : 0;
+        }
+        assertThat(ok)
+                .as("requests admitted under the 1/1h throttle, on both gateways")
+                .isLessThanOrEqualTo(1);
+        // an operator's unblock still forgets the key's throttles everywhere: the 1/1h one starts afresh
+        assertThat(b.adminCall("POST", "/admin/keys/bob/unblock", Gateway.ADMIN_TOKEN)
+                        .statusCode())
+                .isEqualTo(200);
+        await("the unblock empties the shared throttle buckets", 2000, () -> status(a, Gateway.BOB) == 200);
+    }
+
     @Test
     void aRestartedGatewayKeepsItsBlocksAndBuckets() throws Exception {
         String yaml = yaml("\"3/1h\"", true, 1, "2s"); // about restarts: no timeout fallback on a busy machine
