@@ -93,19 +93,73 @@ public final class KeyStore {
         return out;
     }
 
-    /** The key a request presents ({@code Authorization: Bearer} or {@code X-API-Key}), or null. */
+    /**
+     * The key a request presents ({@code Authorization: Bearer} or {@code X-API-Key}), or null.
+     *
+     * <p>Read exactly as the key-hashing load balancer of the README reads it (nginx's map, {@code
+     * docker/nginx-keyhash.conf}): the scheme {@code Bearer} in any case after optional whitespace,
+     * then whitespace, then the secret; else the {@code X-API-Key} header. A secret is one run of
+     * visible characters: with whitespace or control characters inside, or sent in two headers of a
+     * name, it is no key (401). Any secret the gateway accepts is then the one the balancer hashed:
+     * when they differed ({@code "Bearer<TAB>x"} with {@code X-API-Key: secret}, read as the secret
+     * here and as {@code x} by the balancer), a client chose its instance per request, spreading its
+     * queries over several detectors and its LLM token budget, kept per instance, over several budgets.
+     */
     public static String presentedSecret(HttpHeaders headers) {
         String auth = headers.get(HttpHeaderNames.AUTHORIZATION);
-        if (auth != null && auth.length() > 7 && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            String s = auth.substring(7).trim();
-            return s.isEmpty() ? null : s;
+        if (auth != null) {
+            int from = skipSpace(auth, 0);
+            if (auth.length() > from + 6
+                    && auth.regionMatches(true, from, "Bearer", 0, 6)
+                    && isSpace(auth.charAt(from + 6))) {
+                return once(headers, HttpHeaderNames.AUTHORIZATION) ? credential(auth, from + 6) : null;
+            }
         }
-        String apiKey = headers.get("X-API-Key");
-        if (apiKey != null) {
-            apiKey = apiKey.trim();
-            return apiKey.isEmpty() ? null : apiKey;
+        String apiKey = headers.get(X_API_KEY);
+        if (apiKey == null || !once(headers, X_API_KEY)) {
+            return null;
         }
-        return null;
+        return credential(apiKey, 0);
+    }
+
+    private static final String X_API_KEY = "X-API-Key";
+
+    /** The secret in {@code value} from {@code from}, without the whitespace around it; null when none or not one run. */
+    private static String credential(String value, int from) {
+        int start = skipSpace(value, from);
+        int end = value.length();
+        while (end > start && isSpace(value.charAt(end - 1))) {
+            end--;
+        }
+        if (start == end) {
+            return null;
+        }
+        for (int i = start; i < end; i++) {
+            char c = value.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return null;
+            }
+        }
+        return start == 0 && end == value.length() ? value : value.substring(start, end);
+    }
+
+    private static int skipSpace(String s, int from) {
+        int i = from;
+        while (i < s.length() && isSpace(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** Whitespace as the balancer's regular expressions see it ({@code \s}: space, tab, LF, VT, FF, CR). */
+    private static boolean isSpace(char c) {
+        return c == ' ' || (c >= '\t' && c <= '\r');
+    }
+
+    private static boolean once(HttpHeaders headers, CharSequence name) {
+        var values = headers.valueStringIterator(name);
+        values.next();
+        return !values.hasNext();
     }
 
     /** The key whose secret this is and which is still valid at {@code nowMillis}, or null. */

@@ -56,6 +56,60 @@ class KeyStoreTest {
         assertThat(store.authenticate("alice-secret", 1_000)).isNull();
     }
 
+    /**
+     * The secret is read as the README's key-hashing balancer reads it (nginx 1.23 and later join two
+     * headers of a name into one value, which the balancer hashes; the gateway read the first).
+     */
+    @Test
+    void thePresentedSecretIsTheOneTheBalancerHashes() {
+        assertThat(secret("Authorization", "Bearer s3cret")).isEqualTo("s3cret");
+        assertThat(secret("Authorization", "bearer \t s3cret \t")).isEqualTo("s3cret");
+        assertThat(secret("Authorization", "Bearer\ts3cret")).isEqualTo("s3cret");
+        assertThat(secret("Authorization", "\tBearer s3cret")).isEqualTo("s3cret");
+        assertThat(secret("X-API-Key", "\ts3cret ")).isEqualTo("s3cret");
+        assertThat(secret("Authorization", "Bearer s3cret junk"))
+                .as("not one run")
+                .isNull();
+        assertThat(secret("Authorization", "Bearer s3cret\u0001"))
+                .as("a control character")
+                .isNull();
+        assertThat(secret("X-API-Key", "s3cret\u007f")).isNull();
+        assertThat(secret("Authorization", "Basic abc"))
+                .as("no bearer, no X-API-Key")
+                .isNull();
+        var headers = headers();
+        headers.add("Authorization", "Bearer\tjunk").add("X-API-Key", "s3cret");
+        assertThat(KeyStore.presentedSecret(headers))
+                .as("the bearer token, as the balancer hashes")
+                .isEqualTo("junk");
+        headers = headers();
+        headers.add("X-API-Key", "s3cret").add("X-API-Key", "junk");
+        assertThat(KeyStore.presentedSecret(headers))
+                .as("two X-API-Key headers")
+                .isNull();
+        headers = headers();
+        headers.add("Authorization", "Bearer s3cret").add("Authorization", "Bearer junk");
+        assertThat(KeyStore.presentedSecret(headers))
+                .as("two Authorization headers")
+                .isNull();
+        headers = headers();
+        headers.add("Authorization", "Basic abc").add("X-API-Key", "s3cret");
+        assertThat(KeyStore.presentedSecret(headers)).isEqualTo("s3cret");
+    }
+
+    /** Headers as any decoder might pass them (Netty's own strips the whitespace around a value). */
+    private static io.netty.handler.codec.http.HttpHeaders headers() {
+        return io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory()
+                .withValidation(false)
+                .newHeaders();
+    }
+
+    private static String secret(String name, String value) {
+        var headers = headers();
+        headers.add(name, value);
+        return KeyStore.presentedSecret(headers);
+    }
+
     private static KeyStore store(KeyStore.Grant... grants) {
         List<KeyStore.Entry> entries = new java.util.ArrayList<>();
         for (KeyStore.Grant g : grants) {

@@ -81,9 +81,13 @@ class NginxKeyHashIT {
                   fastcgi_temp_path %1$s/fastcgi;
                   uwsgi_temp_path %1$s/uwsgi;
                   scgi_temp_path %1$s/scgi;
-                  map $http_authorization $moat_key {
-                    "~*^bearer\\s+(?<k>\\S+)\\s*$" $k;
+                  map $http_x_api_key $moat_api_key {
+                    "~^\\s*(?<k>\\S+)\\s*$" $k;
                     default $http_x_api_key;
+                  }
+                  map $http_authorization $moat_key {
+                    "~*^\\s*bearer\\s+(?<k>\\S+)\\s*$" $k;
+                    default $moat_api_key;
                   }
                   upstream moat {
                     hash $moat_key consistent;
@@ -170,6 +174,86 @@ class NginxKeyHashIT {
         double b = ab[1];
         assertThat(home == 0 ? a : b).as("all spellings on the key's gateway").isEqualTo(3);
         assertThat(home == 0 ? b : a).isZero();
+    }
+
+    /**
+     * The bypass: a request the balancer hashes by one secret and a gateway authenticates by
+     * another, so that a client chooses its gateway per request: its queries split over two
+     * detectors, and its LLM token budget, kept per instance, doubles. Moat took the key from
+     * {@code X-API-Key} whenever {@code Authorization} did not begin with {@code "Bearer "} (one
+     * space), where the balancer's map read a bearer token after any whitespace ({@code
+     * "Bearer<TAB>junk"}); the map did not allow whitespace before the scheme, which the gateway's
+     * HTTP decoder strips ({@code "<TAB>Bearer key"} with {@code X-API-Key: junk}); it hashed an
+     * {@code X-API-Key} with the tabs after it; and nginx from 1.23 joins two {@code X-API-Key}
+     * headers where the gateway read the first.
+     */
+    @Test
+    void aSecretTheBalancerReadsDifferentlyDoesNotReachAnotherGatewayBypass() throws Exception {
+        double[] before = {authenticated(gateways.get(0)), authenticated(gateways.get(1))};
+        assertThat(send(3)).isEqualTo(200);
+        double[] first = reached(before, 1);
+        int home = first[0] == 1 ? 0 : 1;
+        List<String> variants = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            variants.add("Authorization: Bearer\tjunk-" + i + "\r\nX-API-Key: key-secret-3");
+            variants.add("Authorization: \tBearer key-secret-3\r\nX-API-Key: junk-" + i);
+            variants.add("X-API-Key: key-secret-3\r\nX-API-Key: junk-" + i);
+        }
+        variants.add("X-API-Key: key-secret-3\t");
+        variants.add("X-API-Key: key-secret-3\t\t");
+        variants.add("X-API-Key: \tkey-secret-3");
+        List<String> elsewhere = new ArrayList<>();
+        for (String headers : variants) {
+            double[] was = {authenticated(gateways.get(0)), authenticated(gateways.get(1))};
+            int status = sendRaw(headers);
+            if (status == 401 || status == 400) {
+                continue; // no key, or no request: nothing served, nothing counted for the key
+            }
+            double[] now = reached(was, 1);
+            if (now[1 - home] > 0) {
+                elsewhere.add(headers.replace("\t", "<TAB>").replace("\r\n", " | ") + " -> " + status);
+            }
+        }
+        assertThat(elsewhere)
+                .as("key-secret-3 served by the gateway it is not hashed to")
+                .isEmpty();
+    }
+
+    /** Requests a gateway took for a key (any outcome but 401 and 400). */
+    static double authenticated(Gateway g) throws Exception {
+        return g.metrics()
+                .lines()
+                .filter(l -> l.startsWith("moat_requests_total{")
+                        && !l.contains("outcome=\"unauthorized\"")
+                        && !l.contains("outcome=\"bad_request\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    /** {@link #authenticated} per gateway since {@code was}, once {@code expected} in all are counted. */
+    double[] reached(double[] was, int expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            double a = authenticated(gateways.get(0)) - was[0];
+            double b = authenticated(gateways.get(1)) - was[1];
+            if (a + b >= expected || System.nanoTime() > deadline) {
+                return new double[] {a, b};
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Sends a GET with these header lines ({@code \r\n} between them) as raw bytes; returns the status. */
+    int sendRaw(String headerLines) throws IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            String req = "GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headerLines + "\r\nConnection: close\r\n\r\n";
+            s.getOutputStream().write(req.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(
+                            s.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1))
+                    .readLine();
+            return Integer.parseInt(line.split(" ")[1]);
+        }
     }
 
     /**
