@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 
 /**
  * Tier buckets and escalation throttles in Redis, through Bucket4j's Lettuce proxy manager (its
@@ -56,12 +57,24 @@ public final class RedisLimiter implements SharedLimiter {
     private final ConcurrentHashMap<List<RateLimit>, BucketConfiguration> configs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<List<RateLimit>, List<RateLimit>> shares = new ConcurrentHashMap<>();
     private final LongAdder without = new LongAdder();
+    private final BooleanSupplier viewRead;
     private volatile AsyncProxyManager<String> manager;
 
     /**
-     * @param local the local buckets used while Redis is unreachable (failing open)
+     * @param local    the local buckets used while Redis is unreachable (failing open)
+     * @param viewRead whether the shared view (blocks, revocations, runtime keys) has been read from
+     *                 Redis yet: until it has, every decision fails closed, failing open or not, since
+     *                 this instance knows no block to keep applying (a gateway started while Redis
+     *                 was down served every blocked key from its local buckets)
      */
-    public RedisLimiter(RedisLink link, RateLimiter local, int instances, boolean failOpen, Duration timeout) {
+    public RedisLimiter(
+            RedisLink link,
+            RateLimiter local,
+            int instances,
+            boolean failOpen,
+            Duration timeout,
+            BooleanSupplier viewRead) {
+        this.viewRead = viewRead;
         this.link = link;
         this.local = local;
         this.instances = Math.max(1, instances);
@@ -135,7 +148,7 @@ public final class RedisLimiter implements SharedLimiter {
             List<RateLimit> limits,
             long tokens,
             java.util.function.Supplier<RateLimiter.Decision> fb) {
-        AsyncProxyManager<String> m = link.up() ? manager() : null;
+        AsyncProxyManager<String> m = link.up() && viewRead.getAsBoolean() ? manager() : null;
         if (m == null) {
             return fallback(fb);
         }
@@ -165,7 +178,7 @@ public final class RedisLimiter implements SharedLimiter {
 
     private CompletableFuture<RateLimiter.Decision> fallback(java.util.function.Supplier<RateLimiter.Decision> fb) {
         without.increment();
-        if (!failOpen) {
+        if (!failOpen || !viewRead.getAsBoolean()) {
             return CompletableFuture.failedFuture(new Unavailable("shared rate-limit state (Redis) unavailable"));
         }
         return CompletableFuture.completedFuture(fb.get());

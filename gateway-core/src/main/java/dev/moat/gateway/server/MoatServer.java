@@ -127,15 +127,14 @@ public final class MoatServer implements AutoCloseable {
         if (dc.redisUrl() != null) {
             this.redis = new RedisLink(dc.redisUrl(), dc.timeout());
             if (!redis.start()) {
-                LOG.warn(
-                        "Redis unreachable at start: {} until it answers",
-                        dc.failOpen() ? "serving from local buckets at limit/" + dc.instances() : "answering 503");
+                // failing open or not: with no block read yet, serving would serve every blocked key
+                LOG.warn("Redis unreachable at start: answering 503 until it answers and the shared state is read");
             }
             RedisStateStore rs = new RedisStateStore(redis, clock);
             this.store = rs;
             redis.awaitUp(Duration.ofSeconds(2));
             rs.loadNow();
-            this.shared = new RedisLimiter(redis, limiter, dc.instances(), dc.failOpen(), dc.timeout());
+            this.shared = new RedisLimiter(redis, limiter, dc.instances(), dc.failOpen(), dc.timeout(), rs::viewRead);
             if (config.state().file() != null) {
                 LOG.warn("state.file is ignored with distributed.redis: Redis keeps the shared state");
             }
@@ -380,6 +379,10 @@ public final class MoatServer implements AutoCloseable {
     public String redisState() {
         if (redis == null) {
             return null;
+        }
+        if (store instanceof RedisStateStore rs && !rs.viewRead()) {
+            return (redis.up() ? "up" : "down")
+                    + " (shared state not read yet: failing closed, new requests answered 503)";
         }
         if (redis.up()) {
             return "up";

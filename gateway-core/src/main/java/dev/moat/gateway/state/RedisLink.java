@@ -46,6 +46,7 @@ public final class RedisLink implements AutoCloseable {
     private final RedisClient bucketClient;
     private final RedisClient storeClient;
     private final Duration timeout;
+    private final int database;
     private final ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "moat-redis-monitor");
         t.setDaemon(true);
@@ -66,6 +67,7 @@ public final class RedisLink implements AutoCloseable {
      */
     public RedisLink(String url, Duration timeout) {
         this.timeout = timeout;
+        this.database = RedisURI.create(url).getDatabase();
         this.resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
@@ -258,6 +260,11 @@ public final class RedisLink implements AutoCloseable {
 
     public Duration timeout() {
         return timeout;
+    }
+
+    /** The database number of the URL (0 when it names none). */
+    public int database() {
+        return database;
     }
 
     /** The buckets' connection (String keys, byte[] values), or null before the first connection. */

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,8 +31,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A {@link StateStore} shared by every instance through Redis. Reads come from the local view
  * (inherited); a write changes the local view at once, then a writer thread stores it in Redis and
- * publishes it on {@value #CHANNEL}, where every other instance applies it to its own view (within
- * a few milliseconds: well inside the 1 s promise). Layout, under the prefix {@code moat:}:
+ * publishes it on {@code moat:changes} ({@code moat:changes:N} for database N other than 0: Redis has one
+ * set of channels per server, and a deployment on another database of the server, such as a staging,
+ * would otherwise apply its changes here), where every other instance applies it to its own view
+ * (within a few milliseconds: well inside the 1 s promise). Layout, under the prefix {@code moat:}:
  *
  * <ul>
  *   <li>{@code moat:block:ID}: a block as JSON, expiring (PX) when the block ends
@@ -42,11 +45,13 @@ import org.slf4j.LoggerFactory;
  * <p>When Redis is unreachable, writes stay in the local view and in a replay queue; once Redis
  * answers again the queue is written first, then the whole Redis view is read back (a change
  * published while this instance was cut off is not lost: blocks absent from Redis are dropped,
- * others added). The same full read runs at start, so a restarted instance finds every block.
+ * others added; blocks and shared risks Redis lost, e.g. in a restart without persistence, written
+ * back). The same full read runs at start, so a restarted instance finds every block; until one has
+ * succeeded, {@link #viewRead()} is false and the gateway answers 503 rather than serve keys whose
+ * blocks it has not read.
  */
 public final class RedisStateStore extends InMemoryStateStore {
 
-    static final String CHANNEL = "moat:changes";
     private static final String BLOCK = "moat:block:";
     private static final String RISK = "moat:risk:";
     private static final String UNBLOCKED = "moat:unblocked";
@@ -64,6 +69,11 @@ public final class RedisStateStore extends InMemoryStateStore {
     private final RedisLink link;
     private final InstantSource clock;
     private final String origin = UUID.randomUUID().toString();
+    private final String channel;
+    /** When each shared risk held here expires in Redis (epoch millis): for writing back one Redis lost. */
+    private final ConcurrentHashMap<String, Long> riskExpiry = new ConcurrentHashMap<>();
+
+    private volatile boolean viewRead;
     private final ConcurrentLinkedQueue<Op> replay = new ConcurrentLinkedQueue<>();
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "moat-state-redis");
@@ -74,16 +84,17 @@ public final class RedisStateStore extends InMemoryStateStore {
     public RedisStateStore(RedisLink link, InstantSource clock) {
         this.link = link;
         this.clock = clock;
+        this.channel = link.database() == 0 ? "moat:changes" : "moat:changes:" + link.database();
         link.subscribe(ps -> {
             ps.addListener(new RedisPubSubAdapter<>() {
                 @Override
-                public void message(String channel, String message) {
-                    if (CHANNEL.equals(channel)) {
+                public void message(String from, String message) {
+                    if (channel.equals(from)) {
                         receive(message);
                     }
                 }
             });
-            ps.async().subscribe(CHANNEL);
+            ps.async().subscribe(channel);
         });
         link.onUp(() -> writer.execute(this::resync));
     }
@@ -95,6 +106,14 @@ public final class RedisStateStore extends InMemoryStateStore {
         } catch (Exception e) {
             LOG.warn("shared state not loaded from Redis at start ({}); it will be once Redis answers", e.toString());
         }
+    }
+
+    /**
+     * True once the whole shared view has been read from Redis (at start, or when Redis first
+     * answers): before, this instance knows no block, revocation or runtime key of the others'.
+     */
+    public boolean viewRead() {
+        return viewRead;
     }
 
     @Override
@@ -140,6 +159,7 @@ public final class RedisStateStore extends InMemoryStateStore {
     @Override
     public CompletionStage<Void> putRisk(String id, Risk risk, long ttlMillis) {
         applyRisk(id, risk);
+        expiresAt(id, risk, risk.atMillis() + ttlMillis);
         notifyListeners(id);
         return push(new Op(origin, "risk", id, 0, null, null, risk, ttlMillis));
     }
@@ -200,7 +220,7 @@ public final class RedisStateStore extends InMemoryStateStore {
             }
             default -> throw new IllegalArgumentException("unknown op " + op.op());
         }
-        r.publish(CHANNEL, json(op));
+        r.publish(channel, json(op));
     }
 
     private RedisCommands<String, String> commands() {
@@ -217,7 +237,7 @@ public final class RedisStateStore extends InMemoryStateStore {
         try {
             op = JSON.readValue(message, Op.class);
         } catch (IOException e) {
-            LOG.warn("ignored a malformed message on {}", CHANNEL);
+            LOG.warn("ignored a malformed message on {}", channel);
             return;
         }
         if (origin.equals(op.origin())) {
@@ -234,7 +254,10 @@ public final class RedisStateStore extends InMemoryStateStore {
             case "forget" -> applyForget(op.id());
             case "key" -> applyKey(op.key());
             case "revoke" -> applyRevoke(op.id(), op.at());
-            case "risk" -> applyRisk(op.id(), op.risk());
+            case "risk" -> {
+                applyRisk(op.id(), op.risk());
+                expiresAt(op.id(), op.risk(), op.risk().atMillis() + op.ttl());
+            }
             default -> LOG.warn("ignored unknown change {}", op.op());
         }
     }
@@ -244,7 +267,7 @@ public final class RedisStateStore extends InMemoryStateStore {
         try {
             // listen again before re-reading: a change published between the two is then either in
             // what we read or delivered to us
-            link.confirmSubscribed(CHANNEL);
+            link.confirmSubscribed(channel);
             Op op;
             while ((op = replay.peek()) != null) {
                 write(op);
@@ -278,10 +301,23 @@ public final class RedisStateStore extends InMemoryStateStore {
                     write(new Op(origin, "block", b.keyId(), 0, b, null, null, 0));
                 }
             }
+            Set<String> risksInRedis = new HashSet<>();
             for (String k : scan(r, RISK + "*")) {
                 String v = r.get(k);
-                if (v != null) {
-                    applyRisk(k.substring(RISK.length()), JSON.readValue(v, Risk.class));
+                long ttl = r.pttl(k);
+                if (v != null && ttl > 0) {
+                    String id = k.substring(RISK.length());
+                    Risk risk = JSON.readValue(v, Risk.class);
+                    risksInRedis.add(id);
+                    applyRisk(id, risk);
+                    expiresAt(id, risk, now + ttl);
+                }
+            }
+            for (Map.Entry<String, Risk> e : risks().entrySet()) { // Redis lost it: written back, as blocks are
+                Long until = riskExpiry.get(e.getKey());
+                if (!risksInRedis.contains(e.getKey()) && until != null && until > now) {
+                    Risk risk = e.getValue();
+                    write(new Op(origin, "risk", e.getKey(), 0, null, null, risk, until - risk.atMillis()));
                 }
             }
             marks.forEach((id, at) -> applyUnblockMark(id, Math.max(unblockedAt(id), Long.parseLong(at))));
@@ -311,6 +347,7 @@ public final class RedisStateStore extends InMemoryStateStore {
                 }
             }
             touched.forEach(this::notifyListeners);
+            viewRead = true;
             LOG.info(
                     "shared state read from Redis: {} block(s), {} revocation(s), {} runtime key(s)",
                     inRedis.size(),
@@ -322,6 +359,19 @@ public final class RedisStateStore extends InMemoryStateStore {
             link.markDown();
             LOG.warn("shared state not read from Redis: {}", e.toString());
         }
+    }
+
+    /** Records when a risk expires in Redis, if it is the one held here for {@code id} (the newest). */
+    private void expiresAt(String id, Risk risk, long untilMillis) {
+        if (risk.equals(risk(id))) {
+            riskExpiry.put(id, untilMillis);
+        }
+    }
+
+    @Override
+    protected void applyForget(String keyId) {
+        super.applyForget(keyId);
+        riskExpiry.remove(keyId);
     }
 
     private static List<String> scan(RedisCommands<String, String> r, String match) {

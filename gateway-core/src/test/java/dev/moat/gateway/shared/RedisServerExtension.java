@@ -49,6 +49,7 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
         if (process != null && process.isAlive()) {
             command("FLUSHALL");
         } else {
+            forgetSavedData(); // a test that stopped it saving left its data
             start();
         }
     }
@@ -107,6 +108,30 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        forgetSavedData();
+    }
+
+    /**
+     * Stops redis-server after writing its data to disk ({@code SHUTDOWN SAVE}): the next {@link
+     * #start()} reads it back, as a Redis with persistence does after an outage.
+     */
+    public void shutdownSaving() throws IOException, InterruptedException {
+        try {
+            command("SHUTDOWN SAVE");
+        } catch (IOException e) {
+            // the server closes the connection as it exits
+        }
+        if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new IllegalStateException("redis-server did not shut down");
+        }
+    }
+
+    private void forgetSavedData() {
+        try {
+            Files.deleteIfExists(dir.resolve("dump.rdb"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -286,6 +286,107 @@ class SharedStateIT {
         await("the unblock empties the shared throttle buckets", 2000, () -> status(a, Gateway.BOB) == 200);
     }
 
+    /**
+     * A gateway that starts while Redis does not answer has read no block yet: it answers 503 until
+     * it has read the shared view, failing open or not, and then blocks what Redis holds. Before,
+     * failing open, it served every blocked key (and a revoked YAML key) from its local buckets until
+     * Redis answered: a restart during an outage unblocked a thief.
+     */
+    @Test
+    void aGatewayStartedWhileRedisIsDownServesNoBlockedKeyBypass() throws Exception {
+        Gateway a = start(yaml("\"1000/1m\"", true, 2));
+        a.server
+                .stateStore()
+                .putBlock(new StateStore.Block("alice", System.currentTimeMillis() + 3_600_000, "test", "admin"))
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        a.close();
+        gateways.remove(a);
+        redis.shutdownSaving(); // down, its data kept: it holds alice's block when it is back
+        Gateway b = start(yaml("\"1000/1m\"", true, 2));
+        assertThat(status(b, Gateway.ALICE))
+                .as("the blocked key, before the blocks are read")
+                .isEqualTo(503);
+        assertThat(status(b, Gateway.BOB)).isEqualTo(503);
+        HttpResponse<String> ready = b.adminCall("GET", "/readyz", null);
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
+        assertThat(ready.body()).contains("not read yet");
+        redis.start();
+        await("the blocks are read once Redis answers", 5000, () -> status(b, Gateway.ALICE) == 403);
+        assertThat(status(b, Gateway.BOB)).isEqualTo(200);
+        assertThat(b.adminCall("GET", "/readyz", null).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * A shared risk that Redis lost (a restart without persistence) is written back by the gateways
+     * that hold it, as their blocks are: before, it was not, and a gateway started afterwards knew
+     * nothing of a throttled key's risk, so the key was not throttled there.
+     */
+    @Test
+    void aSharedRiskRedisLostIsWrittenBackForTheNextGatewayBypass() throws Exception {
+        Gateway a = start(escalating());
+        a.server
+                .stateStore()
+                .putRisk("bob", new StateStore.Risk(0.85, System.currentTimeMillis()), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        assertThat(redis.command("EXISTS moat:risk:bob")).isEqualTo(":1");
+        redis.kill();
+        await("the gateway sees Redis down", 2000, () -> !a.server.redisState().equals("up"));
+        redis.start();
+        await("bob's risk is in Redis again", 5000, () -> {
+            try {
+                return ":1".equals(redis.command("EXISTS moat:risk:bob"));
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        Gateway b = start(escalating());
+        assertThat(status(b, Gateway.BOB)).as("the throttle's one token").isEqualTo(200);
+        HttpResponse<String> second = b.post(PREDICT, Gateway.BOB, oneRow());
+        assertThat(second.statusCode()).as(second.body()).isEqualTo(429);
+        assertThat(second.body()).contains("throttled");
+    }
+
+    /**
+     * Redis has one set of pub/sub channels per server, not per database: a deployment on database 1
+     * of the same server (a staging) published its changes to the gateways on database 0, which
+     * applied them. A staging unblock lifted a production block, and a key made in staging opened
+     * production.
+     */
+    @Test
+    void anotherDatabasesChangesDoNotReachThisOneBypass() throws Exception {
+        Gateway prod = start(yaml("\"1000/1m\"", true, 2));
+        Gateway prod2 = start(yaml("\"1000/1m\"", true, 2));
+        Gateway staging = start(yaml("\"1000/1m\"", true, 2).replace(redis.url() + "\"", redis.url() + "/1\""));
+        prod.server
+                .stateStore()
+                .putBlock(new StateStore.Block("alice", System.currentTimeMillis() + 3_600_000, "test", "admin"))
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await("the block reaches the other production gateway", 1000, () -> status(prod2, Gateway.ALICE) == 403);
+        assertThat(staging.adminCall("POST", "/admin/keys/alice/unblock", Gateway.ADMIN_TOKEN)
+                        .statusCode())
+                .isEqualTo(200);
+        HttpResponse<String> made = staging.adminCall(
+                "POST", "/admin/keys", Gateway.ADMIN_TOKEN, "{\"id\": \"intruder\", \"tier\": \"free\"}");
+        assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+        String secret = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(made.body())
+                .get("secret")
+                .asText();
+        // a change on production's database after them: once it is there, so is whatever Redis
+        // delivered before it on the same connection
+        prod.server
+                .stateStore()
+                .putBlock(new StateStore.Block("bob", System.currentTimeMillis() + 3_600_000, "test", "admin"))
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await("production's own change arrives", 1000, () -> status(prod2, Gateway.BOB) == 403);
+        assertThat(status(prod2, Gateway.ALICE)).as("staging's unblock").isEqualTo(403);
+        assertThat(prod2.get("/echo", secret).statusCode()).as("staging's key").isEqualTo(401);
+    }
+
     @Test
     void aRestartedGatewayKeepsItsBlocksAndBuckets() throws Exception {
         String yaml = yaml("\"3/1h\"", true, 1, "2s"); // about restarts: no timeout fallback on a busy machine
