@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * first attempt failed, and pings every 200 ms: Redis is {@link #up()} when all three connections are
  * open and the last ping answered within the request timeout (a refused ping or a closed connection
  * marks it down at once, late pings on the second in a row; a request's own failed or late call at
- * once). The request path reads only that flag.
+ * once). The change connection is pinged too, and made again when two checks in a row find its ping
+ * unanswered (open but deaf: a flow dropped on the way). The request path reads only that flag.
  */
 public final class RedisLink implements AutoCloseable {
 
@@ -60,6 +61,8 @@ public final class RedisLink implements AutoCloseable {
     private volatile boolean up;
     private volatile boolean closed;
     private final AtomicInteger slowPings = new AtomicInteger(); // late pings in a row
+    private java.util.concurrent.CompletableFuture<String> listenPing; // the change connection's last ping
+    private int deafChecks; // checks in a row that found it unanswered
 
     /**
      * @param url     {@code redis://}, {@code rediss://} or {@code redis-sentinel://} (Lettuce's URI syntax)
@@ -163,7 +166,7 @@ public final class RedisLink implements AutoCloseable {
         }
     }
 
-    private void check() {
+    private synchronized void check() {
         if (closed) {
             return;
         }
@@ -178,6 +181,9 @@ public final class RedisLink implements AutoCloseable {
             // resync (onUp) into a refused command, which marks Redis down again
             slowPings.set(0);
             markDown();
+            return;
+        }
+        if (!listening()) {
             return;
         }
         boolean ok = false;
@@ -215,6 +221,36 @@ public final class RedisLink implements AutoCloseable {
             // by the first request that waits on it.
             markDown();
         }
+    }
+
+    /**
+     * Pings the change connection (it only listens, so nothing else would find it dead): false, after
+     * closing it to be made again by the next check, when two checks in a row found its ping
+     * unanswered. A flow dropped on the way (a NAT's or a firewall's idle timeout) leaves it open and
+     * deaf, while the other connections answer: no outage, no re-read, and no change from another
+     * instance heard again. The one made again subscribes anew, and the re-read after it (Redis is
+     * down meanwhile) brings what was missed.
+     */
+    private boolean listening() {
+        var last = listenPing;
+        boolean answered = last == null || (last.isDone() && !last.isCompletedExceptionally());
+        if (answered) {
+            deafChecks = 0;
+        } else if (++deafChecks >= SLOW_PINGS_FOR_DOWN) {
+            LOG.warn("Redis' change connection does not answer: making it again");
+            StatefulRedisPubSubConnection<String, String> deaf = pubSub;
+            pubSub = null;
+            listenPing = null;
+            deafChecks = 0;
+            deaf.closeAsync();
+            slowPings.set(0);
+            markDown();
+            return false;
+        }
+        if (last == null || last.isDone()) {
+            listenPing = pubSub.async().ping().toCompletableFuture();
+        }
+        return true;
     }
 
     /** Called when an operation failed or timed out: the request path serves without Redis until a ping answers. */

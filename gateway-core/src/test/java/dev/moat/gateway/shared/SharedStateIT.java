@@ -387,6 +387,31 @@ class SharedStateIT {
         assertThat(prod2.get("/echo", secret).statusCode()).as("staging's key").isEqualTo(401);
     }
 
+    /**
+     * A change connection whose flow was dropped on the way (a NAT's or a firewall's idle timeout:
+     * both ends open, nothing passes) is found and made again. It only listened, so it stayed open
+     * and deaf: while the gateway's other connections answered there was no outage and no re-read,
+     * and it never heard another instance's block.
+     */
+    @Test
+    void aDeafChangeConnectionIsFoundAndMadeAgainBypass() throws Exception {
+        try (FlowDroppingProxy proxy = new FlowDroppingProxy(redis.port())) {
+            Gateway a = start(yaml("\"1000/1m\"", true, 2));
+            Gateway b = start(yaml("\"1000/1m\"", true, 2).replace(redis.url(), "redis://127.0.0.1:" + proxy.port()));
+            assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+            proxy.dropSubscribedFlows();
+            a.server
+                    .stateStore()
+                    .putBlock(new StateStore.Block("alice", System.currentTimeMillis() + 3_600_000, "test", "admin"))
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
+            await(
+                    "the block reaches the gateway whose change connection went deaf",
+                    5000,
+                    () -> status(b, Gateway.ALICE) == 403);
+        }
+    }
+
     @Test
     void aRestartedGatewayKeepsItsBlocksAndBuckets() throws Exception {
         String yaml = yaml("\"3/1h\"", true, 1, "2s"); // about restarts: no timeout fallback on a busy machine
