@@ -205,14 +205,15 @@ public final class RedisLimiter implements SharedLimiter {
         local.clearThrottle(keyId);
         String prefix = THROTTLE + keyId + ":";
         proxies.asMap().keySet().removeIf(k -> k.startsWith(prefix));
-        var c = link.up() ? link.buckets() : null;
+        var c = link.up() ? link.store() : null;
         if (c != null) {
-            // the key's throttle buckets, one per throttle it met (ids hold no glob characters)
+            // the key's throttle buckets, one per throttle it met (ids hold no glob characters); on the
+            // store's connection: a scan of a large keyspace is not queued before requests' calls
             deleteMatching(c.async(), prefix + "*", ScanCursor.INITIAL);
         }
     }
 
-    private static void deleteMatching(RedisAsyncCommands<String, byte[]> r, String pattern, ScanCursor cursor) {
+    private static void deleteMatching(RedisAsyncCommands<String, String> r, String pattern, ScanCursor cursor) {
         r.scan(cursor, ScanArgs.Builder.matches(pattern).limit(1000)).thenAccept(page -> {
             if (!page.getKeys().isEmpty()) {
                 r.del(page.getKeys().toArray(String[]::new));
