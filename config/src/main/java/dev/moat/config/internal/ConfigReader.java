@@ -79,7 +79,7 @@ public final class ConfigReader {
         ServerConfig server = ServerSections.server(top.get("server"));
         AdminConfig admin = ServerSections.admin(top.get("admin"), server.listen());
         RateLimitingConfig rateLimiting = ServerSections.rateLimiting(top.get("rate_limiting"));
-        DetectionConfig detection = ServerSections.detection(top.get("detection"));
+        DetectionConfig detection = ServerSections.detection(top.get("detection"), detectors);
         DistributedConfig distributed = ServerSections.distributed(top.get("distributed"));
         StateConfig state = ServerSections.state(top.get("state"));
         AuditConfig audit = ServerSections.audit(top.get("audit"));

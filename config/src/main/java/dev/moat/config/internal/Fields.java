@@ -135,7 +135,11 @@ final class Fields {
         }
         String problem = Files.isDirectory(p)
                 ? "is a directory"
-                : !Files.exists(p) ? "does not exist" : !Files.isReadable(p) ? "cannot be read" : null;
+                : !Files.exists(p)
+                        ? "does not exist"
+                        : !Files.isRegularFile(p)
+                                ? "is not a regular file"
+                                : !Files.isReadable(p) ? "cannot be read" : null;
         if (problem != null) {
             node.report("\"" + p + "\" " + problem + " (expected " + expected + ")");
         }

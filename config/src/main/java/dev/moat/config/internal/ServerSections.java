@@ -5,6 +5,7 @@ import dev.moat.config.AdminConfig;
 import dev.moat.config.AlertsConfig;
 import dev.moat.config.AuditConfig;
 import dev.moat.config.DetectionConfig;
+import dev.moat.config.DetectorCheck;
 import dev.moat.config.DistributedConfig;
 import dev.moat.config.HostPort;
 import dev.moat.config.RateLimitingConfig;
@@ -13,6 +14,7 @@ import dev.moat.config.StateConfig;
 import dev.moat.config.TracingConfig;
 import dev.moat.config.Values;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -107,7 +109,8 @@ final class ServerSections {
                 f.duration("expire_after_idle", Duration.ofHours(1)));
     }
 
-    static DetectionConfig detection(ConfigNode node) {
+    /** @param check the detectors' own check, run on a calibration file that exists */
+    static DetectionConfig detection(ConfigNode node, DetectorCheck check) {
         Fields f = node.fields("workers", "queue_capacity", "max_tracked_keys", "expire_after_idle", "calibration");
         int workers = f.integer("workers", 1, 1024, 1);
         // the engine splits both among its workers, each queue allocated whole at start: 2^31 slots ran it out of
@@ -121,7 +124,21 @@ final class ServerSections {
                 // a day, as the engine's own default: an hour let a thief pause past it and start
                 // every burst on a fresh state (PatientThiefTest)
                 f.duration("expire_after_idle", Duration.ofHours(24)),
-                Fields.existingFile(f.get("calibration"), "a calibration file written by `moat calibrate`"));
+                calibration(f.get("calibration"), check));
+    }
+
+    private static Path calibration(ConfigNode node, DetectorCheck check) {
+        int errors = node.source().errorCount();
+        Path file = Fields.existingFile(node, "a calibration file written by `moat calibrate`");
+        if (file != null && node.source().errorCount() == errors) {
+            try {
+                check.calibration(file);
+            } catch (IllegalArgumentException e) {
+                // the detectors' message names the calibration file, its line and what was expected there
+                node.report("cannot be used: " + e.getMessage());
+            }
+        }
+        return file;
     }
 
     private static long atLeastWorkers(ConfigNode node, int workers, long max, long def) {
