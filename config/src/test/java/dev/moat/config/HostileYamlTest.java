@@ -84,6 +84,30 @@ class HostileYamlTest {
                                 + " (expected printable text; write a control character escaped in double quotes, e.g. \"\\t\")");
     }
 
+    /** Regression: {@code <<: 5} merged nothing, without a word. */
+    @Test
+    void aMergeOfAScalarIsAnError() {
+        assertThat(errors(BASE + "server:\n  <<: 5\n"))
+                .containsExactly("test.yaml:6:7: server.<<: \"5\" (expected a mapping or a list of mappings to merge"
+                        + " (an alias such as *defaults))");
+    }
+
+    /** Regression: {@code delta: "0.9"} was "\"0.9\" (expected a number in [0, 1])", a number refused as not one. */
+    @Test
+    void aQuotedNumberForADetectorSaysTheQuotesMadeItText() {
+        assertThat(errors(BASE + "policies: {p: {detectors: {prada: {delta: \"0.9\"}}}}\n"))
+                .containsExactly("test.yaml:5:43: policies.p.detectors.prada.delta: \"0.9\", quoted (expected a number"
+                        + " in [0, 1], unquoted: quotes make it text)");
+    }
+
+    /** Regression: a tenant's pooled detector is read twice, and each of its errors was reported twice. */
+    @Test
+    void aTenantsPooledDetectorReportsEachErrorOnce() {
+        assertThat(errors(BASE + "policies: {p: {detectors: {tenant: {prada: {delta: 0.9, delta: 0.5}}}}}\n"))
+                .containsExactly("test.yaml:5:57: policies.p.detectors.tenant.prada.delta: duplicate field (expected"
+                        + " each name once; first at 5:45)");
+    }
+
     @TempDir
     Path dir;
 
