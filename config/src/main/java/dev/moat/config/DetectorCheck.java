@@ -1,5 +1,6 @@
 package dev.moat.config;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -21,4 +22,12 @@ public interface DetectorCheck {
      * @throws IllegalArgumentException naming the parameter, the value and what was expected
      */
     void check(String detector, Map<String, Object> parameters);
+
+    /**
+     * The detectors' check of {@code detection.calibration}, a readable regular file by the time it
+     * is called: what they would refuse in it is then an error at that field's line.
+     *
+     * @throws IllegalArgumentException naming the calibration file's line and what was expected
+     */
+    default void calibration(Path file) {}
 }

@@ -12,9 +12,17 @@ import java.util.regex.Pattern;
  * accept, so the caller can report the value together with the matching {@code *_EXPECTED} text.
  */
 public final class Values {
-    public static final String DURATION_EXPECTED = "a duration like 500ms, 30s, 5m, 1h or 1d";
+    /**
+     * The longest duration (and rate period) a config may hold: ten years. The gateway adds them to
+     * nanosecond clocks, where 999999999999d overflowed at start ({@code ArithmeticException: long
+     * overflow}, no field named).
+     */
+    public static final Duration MAX_DURATION = Duration.ofDays(3650);
+
+    public static final String DURATION_EXPECTED = "a duration like 500ms, 30s, 5m, 1h or 1d, at most 3650d";
     public static final String SIZE_EXPECTED = "a size like 512, 16KiB, 4MiB, 1GiB or 10MB";
-    public static final String RATE_EXPECTED = "a rate like \"100/1m\", \"5000/1d\" or \"10/s\"";
+    public static final String RATE_EXPECTED =
+            "a rate like \"100/1m\", \"5000/1d\" or \"10/s\": at most one per nanosecond, over at most 3650d";
     public static final String HOST_PORT_EXPECTED = "\"host:port\" with a port from 0 to 65535";
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,18})\\s*(ms|s|m|h|d)");
@@ -49,14 +57,18 @@ public final class Values {
 
     private Values() {}
 
-    /** {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 1d} (whole numbers; zero allowed). */
+    /**
+     * {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 1d} (whole numbers; zero allowed), at
+     * most {@link #MAX_DURATION}.
+     */
     public static Duration duration(String text) {
         Matcher m = DURATION.matcher(text.trim());
         if (!m.matches()) {
             return null;
         }
         try {
-            return Duration.of(Long.parseLong(m.group(1)), TIME_UNITS.get(m.group(2)));
+            Duration d = Duration.of(Long.parseLong(m.group(1)), TIME_UNITS.get(m.group(2)));
+            return d.compareTo(MAX_DURATION) <= 0 ? d : null;
         } catch (ArithmeticException e) {
             return null;
         }
@@ -75,7 +87,10 @@ public final class Values {
         }
     }
 
-    /** {@code COUNT/[N]UNIT}: {@code "100/1m"}, {@code "10/s"}; the count and the period are both positive. */
+    /**
+     * {@code COUNT/[N]UNIT}: {@code "100/1m"}, {@code "10/s"}; the count and the period are both
+     * positive, the period at most {@link #MAX_DURATION}, the count at most one a nanosecond.
+     */
     public static RateLimit rate(String text) {
         String trimmed = text.trim();
         Matcher m = RATE.matcher(trimmed);
@@ -84,7 +99,8 @@ public final class Values {
         }
         long count = Long.parseLong(m.group(1));
         Duration period = duration((m.group(2).isEmpty() ? "1" : m.group(2)) + m.group(3));
-        if (count < 1 || period == null || period.isZero()) {
+        // Bucket4j refuses a refill faster than a token a nanosecond, on every request (a 500 each)
+        if (count < 1 || period == null || period.isZero() || count > period.toNanos()) {
             return null;
         }
         return new RateLimit(count, period, trimmed);

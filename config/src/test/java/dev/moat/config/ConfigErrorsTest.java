@@ -89,7 +89,7 @@ class ConfigErrorsTest {
                 """))
                 .containsExactly(
                         "test.yaml:2:11: server.listen: \"0.0.0.0:80800\" (expected \"host:port\" with a port from 0 to 65535)",
-                        "test.yaml:3:20: server.timeouts.idle: \"60\" (expected a positive duration like 500ms, 30s, 5m, 1h or 1d)",
+                        "test.yaml:3:20: server.timeouts.idle: \"60\" (expected a positive duration like 500ms, 30s, 5m, 1h or 1d, at most 3650d)",
                         "test.yaml:5:17: upstreams.digits.url: \"ftp://x\" (expected an absolute http:// or https:// URL with a host)",
                         "test.yaml:5:38: upstreams.digits.protocol: \"grpc\" (expected one of: tfserving, kserve-v2, openai, generic)",
                         "test.yaml:7:19: routes[0].path_prefix: \"v1\" (expected a path starting with \"/\")",
@@ -141,7 +141,7 @@ class ConfigErrorsTest {
                 """))
                 .containsExactly(
                         "test.yaml:5:9: server: \"0.0.0.0:8080\" (expected a mapping)",
-                        "test.yaml:7:18: tiers.free.limits: \"lots\" (expected a rate like \"100/1m\", \"5000/1d\" or \"10/s\")");
+                        "test.yaml:7:18: tiers.free.limits: \"lots\" (expected a rate like \"100/1m\", \"5000/1d\" or \"10/s\": at most one per nanosecond, over at most 3650d)");
     }
 
     @Test
@@ -152,7 +152,7 @@ class ConfigErrorsTest {
                   bad: {limits: ["10/s"], tokns: ["1/s"]}
                 """))
                 .containsExactly(
-                        "test.yaml:6:49: tiers.llm.tokens[1]: \"lots\" (expected a rate like \"100/1m\", \"5000/1d\" or \"10/s\")",
+                        "test.yaml:6:49: tiers.llm.tokens[1]: \"lots\" (expected a rate like \"100/1m\", \"5000/1d\" or \"10/s\": at most one per nanosecond, over at most 3650d)",
                         "test.yaml:7:27: tiers.bad.tokns: unknown field (did you mean tokens? expected one of: limits, tokens, max_action)");
     }
 
@@ -443,7 +443,7 @@ class ConfigErrorsTest {
                 """))
                 .containsExactly(
                         "test.yaml:6:8: server.tls.private_key: missing (expected a file path)",
-                        "test.yaml:6:22: server.tls.certificate: \"/nonexistent/moat/chain.pem\" does not exist or is not a file "
+                        "test.yaml:6:22: server.tls.certificate: \"/nonexistent/moat/chain.pem\" does not exist "
                                 + "(expected a PEM certificate chain file)");
     }
 

@@ -93,6 +93,7 @@ class KeysFileTest {
 
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(missing, Map.of()));
 
-        assertThat(e.getMessage()).isEqualTo(missing + ":1:1: cannot read (NoSuchFileException)");
+        assertThat(e.getMessage())
+                .isEqualTo(missing + ":1:1: cannot be read: NoSuchFileException (expected a readable YAML file)");
     }
 }

@@ -6,10 +6,14 @@ import dev.moat.fixtures.server.ModelServerExtension;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Reload through the admin API: whole-config swap, rejection of bad files, buckets kept. */
@@ -91,6 +95,75 @@ class ReloadIT {
                         + "(expected: at most 63791 rows with 4096 coordinates")
                 .doesNotContain("config:0:0");
         assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * Regression: a recursive alias threw StackOverflowError and an alias bomb OutOfMemoryError inside
+     * the running gateway, on its admin worker; each is now a 422 naming its line, the old config serving.
+     */
+    @Test
+    @Timeout(60)
+    void hostileYamlIsRejectedAtItsLineAndTheOldConfigKeepsServing() throws Exception {
+        String head = Gateway.common("\"3/1m\"") + ROUTES;
+        long at = head.lines().count();
+        StringBuilder bomb = new StringBuilder("policies:\n  p:\n    detectors:\n      prada:\n");
+        bomb.append("        l0: &l0 [x, x]\n");
+        for (int i = 1; i < 25; i++) {
+            bomb.append("        l%d: &l%d [*l%d, *l%d]\n".formatted(i, i, i - 1, i - 1));
+        }
+        // the recursive alias at its anchor; the bomb where its aliases pass 100,000 values (l14's line)
+        Map<String, Long> lines = Map.of(
+                "policies:\n  p:\n    detectors:\n      prada: {delta: &a [*a]}\n", at + 4, bomb.toString(), at + 19);
+        for (Map.Entry<String, Long> tail : lines.entrySet()) {
+            gw.rewrite(head + tail.getKey());
+            HttpResponse<String> r = gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+            assertThat(r.body()).containsPattern("moat\\.yaml:" + tail.getValue() + ":\\d+: YAML: ");
+            assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
+        }
+        assertThat(gw.metrics()).contains("moat_config_reloads_total{result=\"failure\"} 2.0");
+    }
+
+    /**
+     * Regression: a watermark ledger that is a directory passed the loader, and the reload answered
+     * 500 "the reload failed: UncheckedIOException" with a stack trace in the log.
+     */
+    @Test
+    void aLedgerThatIsADirectoryIsRejectedAtItsLine() throws Exception {
+        Path dir = Files.createDirectories(gw.configFile.resolveSibling("ledgers"));
+        String head = Gateway.common("\"3/1m\"") + ROUTES;
+        long at = head.lines().count();
+        gw.rewrite(head + """
+                policies:
+                  p:
+                    outputs: [{watermark: {secret: "0123456789abcdef", ledger: ledgers}}]
+                """);
+        HttpResponse<String> r = gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+        assertThat(r.body())
+                .contains("moat.yaml:" + (at + 3) + ":")
+                .contains("policies.p.outputs[0].watermark.ledger: \\\"" + dir + "\\\" is a directory");
+        assertThat(gw.get("/echo", Gateway.ALICE).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * Regression: a reload that moved the admin listener or the audit trail answered 200 and changed
+     * neither; it still swaps in the rest, and says which wait for a restart (in the answer and the log).
+     */
+    @Test
+    void aReloadSaysWhichChangesWaitForARestart() throws Exception {
+        gw.rewrite(
+                Gateway.common("\"3/1m\"").replace("admin: {listen: \"127.0.0.1:0\"", "admin: {listen: \"127.0.0.1:1\"")
+                        + ROUTES
+                        + "  - {path_prefix: /v2, upstream: model}\n"
+                        + "access_log: {format: json}\n");
+        HttpResponse<String> r = gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"restart_needed\":[\"admin.listen\",\"access_log\"]");
+        assertThat(gw.get("/v2/health/ready", Gateway.ALICE).statusCode()).isEqualTo(200);
+        gw.rewrite(Gateway.common("\"3/1m\"") + ROUTES);
+        assertThat(gw.adminCall("POST", "/admin/reload", Gateway.ADMIN_TOKEN).body())
+                .contains("\"restart_needed\":[]");
     }
 
     @Test

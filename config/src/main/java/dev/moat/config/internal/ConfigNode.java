@@ -194,7 +194,11 @@ final class ConfigNode {
         for (NodeTuple t : ((MappingNode) node).getValue()) {
             Node k = t.getKeyNode();
             if (k instanceof ScalarNode ks && (Tag.MERGE.equals(ks.getTag()) || "<<".equals(ks.getValue()))) {
-                collectMerge(t.getValueNode(), merged);
+                if (!collectMerge(t.getValueNode(), merged)) {
+                    // a merge of a scalar merged nothing, without a word
+                    child(k, t.getValueNode(), "<<")
+                            .fail("a mapping or a list of mappings to merge (an alias such as *defaults)");
+                }
                 continue;
             }
             String name = k instanceof ScalarNode ks ? ks.getValue() : null;
@@ -271,12 +275,20 @@ final class ConfigNode {
         return m == null ? "1:1" : (m.getLine() + 1) + ":" + (m.getColumn() + 1);
     }
 
-    private void collectMerge(Node value, List<NodeTuple> into) {
+    /** Adds the entries {@code value} merges in; false when it holds something else than mappings. */
+    private boolean collectMerge(Node value, List<NodeTuple> into) {
         if (value instanceof MappingNode m) {
             into.addAll(m.getValue());
-        } else if (value instanceof SequenceNode s) {
-            s.getValue().forEach(v -> collectMerge(v, into));
+            return true;
         }
+        if (value instanceof SequenceNode s) {
+            boolean all = true;
+            for (Node v : s.getValue()) {
+                all &= collectMerge(v, into);
+            }
+            return all;
+        }
+        return false;
     }
 
     private String describe() {

@@ -77,9 +77,9 @@ public final class ConfigReader {
         List<KeyConfig> keys = KeySections.keys(top.get("keys"), top.get("keys_file"), tiers.keySet());
 
         ServerConfig server = ServerSections.server(top.get("server"));
-        AdminConfig admin = ServerSections.admin(top.get("admin"));
+        AdminConfig admin = ServerSections.admin(top.get("admin"), server.listen());
         RateLimitingConfig rateLimiting = ServerSections.rateLimiting(top.get("rate_limiting"));
-        DetectionConfig detection = ServerSections.detection(top.get("detection"));
+        DetectionConfig detection = ServerSections.detection(top.get("detection"), detectors);
         DistributedConfig distributed = ServerSections.distributed(top.get("distributed"));
         StateConfig state = ServerSections.state(top.get("state"));
         AuditConfig audit = ServerSections.audit(top.get("audit"));

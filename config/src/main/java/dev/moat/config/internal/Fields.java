@@ -2,6 +2,7 @@ package dev.moat.config.internal;
 
 import dev.moat.config.HostPort;
 import dev.moat.config.Values;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
@@ -121,6 +122,61 @@ final class Fields {
                 return null;
             }
         });
+    }
+
+    /**
+     * A file that must exist and be readable now (a TLS certificate, a calibration), or {@code null}
+     * when not written; reported at its line when it is not.
+     */
+    static Path existingFile(ConfigNode node, String expected) {
+        Path p = path(node);
+        if (p == null) {
+            return null;
+        }
+        String problem = Files.isDirectory(p)
+                ? "is a directory"
+                : !Files.exists(p)
+                        ? "does not exist"
+                        : !Files.isRegularFile(p)
+                                ? "is not a regular file"
+                                : !Files.isReadable(p) ? "cannot be read" : null;
+        if (problem != null) {
+            node.report("\"" + p + "\" " + problem + " (expected " + expected + ")");
+        }
+        return p;
+    }
+
+    /**
+     * A file the gateway appends to or rewrites (creating its folders), or {@code null} when not
+     * written: reported at its line when it is a directory, cannot be written, or sits under a
+     * regular file. A folder that does not exist yet is not judged for writing: the machine that
+     * validates may not be the one that runs.
+     */
+    static Path writableFile(ConfigNode node, String expected) {
+        Path p = path(node);
+        if (p == null) {
+            return null;
+        }
+        String problem = null;
+        if (Files.isDirectory(p)) {
+            problem = "is a directory";
+        } else if (Files.exists(p)) {
+            problem = Files.isWritable(p) ? null : "is not writable";
+        } else {
+            Path folder = p.getParent();
+            while (folder != null && !Files.exists(folder)) {
+                folder = folder.getParent();
+            }
+            if (folder != null && !Files.isDirectory(folder)) {
+                problem = "cannot be created: " + folder + " is not a directory";
+            } else if (folder != null && folder.equals(p.getParent()) && !Files.isWritable(folder)) {
+                problem = "cannot be created: its directory is not writable";
+            }
+        }
+        if (problem != null) {
+            node.report("\"" + p + "\" " + problem + " (expected " + expected + ")");
+        }
+        return p;
     }
 
     String oneOf(String name, Collection<String> options, String def) {

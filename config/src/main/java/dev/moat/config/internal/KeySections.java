@@ -4,9 +4,6 @@ import dev.moat.config.KeyConfig;
 import dev.moat.config.RateLimit;
 import dev.moat.config.TierConfig;
 import dev.moat.config.Values;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -77,14 +74,12 @@ final class KeySections {
 
     private static List<ConfigNode> readKeysFile(ConfigNode keysFile, String relative) {
         Path file = keysFile.source().resolve(relative);
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            keysFile.report(keysFile.quote(relative) + " cannot be read: "
-                    + e.getClass().getSimpleName() + " (expected a readable YAML file holding a list of keys)");
+        YamlFiles.Text read = YamlFiles.read(file, "YAML file holding a list of keys");
+        if (read.problem() != null) {
+            keysFile.report(keysFile.quote(relative) + " " + read.problem());
             return List.of();
         }
+        String text = read.text();
         Source source = keysFile.source().referenced(relative);
         Node root = YamlDocuments.compose(text, source);
         if (root == null) {

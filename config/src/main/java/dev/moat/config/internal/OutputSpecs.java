@@ -2,6 +2,7 @@ package dev.moat.config.internal;
 
 import dev.moat.config.OutputSpec;
 import dev.moat.config.Values;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -121,7 +122,8 @@ final class OutputSpecs {
                 OutputSpec.Watermark.BY_KEY);
         long maxBytes = f.size("ledger_max_size", 4096, 1L << 40, OutputSpec.Watermark.DEFAULT_LEDGER_MAX_BYTES);
         int maxFiles = f.integer("ledger_max_files", 1, 10_000, OutputSpec.Watermark.DEFAULT_LEDGER_MAX_FILES);
-        return new OutputSpec.Watermark(rate, secret, f.path("ledger"), attribution, maxBytes, maxFiles);
+        Path ledger = Fields.writableFile(f.get("ledger"), "a file the gateway can append the watermark ledger to");
+        return new OutputSpec.Watermark(rate, secret, ledger, attribution, maxBytes, maxFiles);
     }
 
     /**

@@ -170,6 +170,12 @@ final class PolicySection {
                         .map(h -> "did you mean " + h + "? ")
                         .orElse("");
                 node.reportAtKey("unknown parameter (" + hint + "expected one of: " + String.join(", ", known) + ")");
+            } else if (v instanceof String s
+                    && (param instanceof Whole || param instanceof Decimal)
+                    && Values.decimal(s) != null) {
+                // "0.9" reads as a number to a person: say that the quotes made it text
+                node.report(node.quote(s) + ", quoted (expected " + expected(param, key)
+                        + ", unquoted: quotes make it text)");
             } else if (v != null && !accepts(param, v)) {
                 node.fail(expected(param, key));
             }

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** The {@code upstreams} (model servers by name) and {@code routes} (path prefix to upstream and policy) sections. */
@@ -36,7 +37,7 @@ final class RoutingSections {
                 "max_connections",
                 "generic",
                 "prediction_output");
-        URI url = ServerSections.httpUrl(f.required("url"));
+        URI url = ServerSections.httpUrl(f.required("url"), true);
         Protocol protocol = Protocol.fromYaml(f.oneOf("protocol", PROTOCOLS, Protocol.TFSERVING.yamlName()));
         Duration connect = f.duration("connect_timeout", Duration.ofSeconds(2));
         Duration response = f.duration("response_timeout", Duration.ofSeconds(30));
@@ -85,6 +86,43 @@ final class RoutingSections {
         return d.containsKey("prada") || d.containsKey("cross_key") || (tenant != null && tenant.containsKey("prada"));
     }
 
+    /** What a {@code path_prefix} must be: what a normalised request path can start with. */
+    static final String PATH_PREFIX_EXPECTED = "a path in the form requests are matched in: no \"//\", \".\" or"
+            + " \"..\" segment, no %, ?, #, ;, \\, space or non-ASCII character (no request would reach the route)";
+
+    /**
+     * Whether {@code p} is a path a normalised request target can start with ({@code RequestTarget}
+     * in gateway-core: decoded, no empty or dot segment, only characters a path may hold literally).
+     * Any other prefix matches no request, and the traffic meant for its policy takes another route.
+     */
+    static boolean normalPath(String p) {
+        if (!p.startsWith("/")) {
+            return false;
+        }
+        int segment = 1;
+        for (int i = 1; i <= p.length(); i++) {
+            if (i == p.length() || p.charAt(i) == '/') {
+                String s = p.substring(segment, i);
+                boolean trailing = i == p.length();
+                if ((s.isEmpty() && !trailing) || s.equals(".") || s.equals("..")) {
+                    return false;
+                }
+                segment = i + 1;
+            } else if (!literalInPath(p.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** pchar (RFC 3986 section 3.3) minus pct-encoded and ';', as the gateway's request normaliser. */
+    private static boolean literalInPath(char c) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            return true;
+        }
+        return "-._~!$&'()*+,=:@".indexOf(c) >= 0;
+    }
+
     static String pointer(ConfigNode node) {
         return node.as(null, "a JSON pointer starting with \"/\", e.g. \"/data\"", Values::jsonPointer);
     }
@@ -92,7 +130,7 @@ final class RoutingSections {
     static List<RouteConfig> routes(
             ConfigNode node, Map<String, UpstreamConfig> upstreams, Map<String, PolicyConfig> policies) {
         List<ConfigNode> items = node.required().items("a list of routes");
-        if (items.isEmpty() && !node.isAbsent()) {
+        if (items.isEmpty() && node.isSequence()) {
             node.fail("at least one route");
         }
         List<RouteConfig> out = new ArrayList<>();
@@ -101,10 +139,16 @@ final class RoutingSections {
             Fields f = item.fields("path_prefix", "upstream", "policy", "fail_open");
             ConfigNode prefixNode = f.required("path_prefix");
             String prefix = prefixNode.as(null, "a path starting with \"/\"", s -> s.startsWith("/") ? s : null);
+            if (prefix != null && !normalPath(prefix)) {
+                prefixNode.fail(PATH_PREFIX_EXPECTED);
+                prefix = null;
+            }
             if (prefix != null) {
-                ConfigNode first = byPrefix.putIfAbsent(prefix, prefixNode);
+                // the router matches prefixes ASCII case-blind (EdgeBypassIT): /V1 is /v1 to it
+                ConfigNode first = byPrefix.putIfAbsent(prefix.toLowerCase(Locale.ROOT), prefixNode);
                 if (first != null) {
-                    prefixNode.fail("a path_prefix used by one route only; also at " + first.where());
+                    prefixNode.fail(
+                            "a path_prefix used by one route only (routes match case-blind); also at " + first.where());
                 }
             }
             String upstream = Fields.oneOf(f.required("upstream"), upstreams.keySet(), null);

@@ -5,14 +5,15 @@ import dev.moat.config.AdminConfig;
 import dev.moat.config.AlertsConfig;
 import dev.moat.config.AuditConfig;
 import dev.moat.config.DetectionConfig;
+import dev.moat.config.DetectorCheck;
 import dev.moat.config.DistributedConfig;
 import dev.moat.config.HostPort;
 import dev.moat.config.RateLimitingConfig;
 import dev.moat.config.ServerConfig;
 import dev.moat.config.StateConfig;
 import dev.moat.config.TracingConfig;
+import dev.moat.config.Values;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -25,6 +26,8 @@ import java.util.List;
 final class ServerSections {
     private static final long KIB = 1024;
     private static final long MIB = 1024 * KIB;
+    /** 16 Mi queued events: 64 MiB of slots (128 MiB without compressed references). */
+    static final int MAX_QUEUE = 1 << 24;
 
     private ServerSections() {}
 
@@ -59,15 +62,26 @@ final class ServerSections {
         if (f.has("tls")) {
             Fields tf = f.get("tls").fields("certificate", "private_key");
             tls = new ServerConfig.TlsConfig(
-                    existingFile(tf.required("certificate"), "a PEM certificate chain file"),
-                    existingFile(tf.required("private_key"), "a PEM private key file"));
+                    Fields.existingFile(tf.required("certificate"), "a PEM certificate chain file"),
+                    Fields.existingFile(tf.required("private_key"), "a PEM private key file"));
         }
         return new ServerConfig(listen, threads, limits, timeouts, tls);
     }
 
-    static AdminConfig admin(ConfigNode node) {
+    /** @param serverListen the client listener's address, which the admin listener must not share */
+    static AdminConfig admin(ConfigNode node, HostPort serverListen) {
         Fields f = node.fields("listen", "token", "per_key_metrics");
         HostPort listen = f.hostPort("listen", new HostPort("127.0.0.1", 9090));
+        if (overlap(listen, serverListen)) {
+            ConfigNode at = f.get("listen");
+            String expected =
+                    "an address other than server.listen's " + serverListen + " (two listeners cannot bind one port)";
+            if (at.isAbsent()) {
+                at.report("the default " + listen + " (expected " + expected + ")");
+            } else {
+                at.fail(expected);
+            }
+        }
         String token = f.get("token")
                 .secret()
                 .as(
@@ -77,6 +91,17 @@ final class ServerSections {
         return new AdminConfig(listen, token, f.bool("per_key_metrics", false));
     }
 
+    /** Whether two listeners would bind the same port: same port (not 0) on the same or a wildcard host. */
+    private static boolean overlap(HostPort a, HostPort b) {
+        return a.port() != 0
+                && a.port() == b.port()
+                && (a.host().equalsIgnoreCase(b.host()) || wildcard(a.host()) || wildcard(b.host()));
+    }
+
+    private static boolean wildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0") || host.equals("*");
+    }
+
     static RateLimitingConfig rateLimiting(ConfigNode node) {
         Fields f = node.fields("max_tracked_keys", "expire_after_idle");
         return new RateLimitingConfig(
@@ -84,16 +109,45 @@ final class ServerSections {
                 f.duration("expire_after_idle", Duration.ofHours(1)));
     }
 
-    static DetectionConfig detection(ConfigNode node) {
+    /** @param check the detectors' own check, run on a calibration file that exists */
+    static DetectionConfig detection(ConfigNode node, DetectorCheck check) {
         Fields f = node.fields("workers", "queue_capacity", "max_tracked_keys", "expire_after_idle", "calibration");
+        int workers = f.integer("workers", 1, 1024, 1);
+        // the engine splits both among its workers, each queue allocated whole at start: 2^31 slots ran it out of
+        // memory
+        int queue = (int) atLeastWorkers(f.get("queue_capacity"), workers, MAX_QUEUE, 65_536);
+        long keys = atLeastWorkers(f.get("max_tracked_keys"), workers, Long.MAX_VALUE, 100_000);
         return new DetectionConfig(
-                f.integer("workers", 1, 1024, 1),
-                f.integer("queue_capacity", 1, Integer.MAX_VALUE, 65_536),
-                f.longValue("max_tracked_keys", 1, Long.MAX_VALUE, 100_000),
+                workers,
+                queue,
+                keys,
                 // a day, as the engine's own default: an hour let a thief pause past it and start
                 // every burst on a fresh state (PatientThiefTest)
                 f.duration("expire_after_idle", Duration.ofHours(24)),
-                f.path("calibration"));
+                calibration(f.get("calibration"), check));
+    }
+
+    private static Path calibration(ConfigNode node, DetectorCheck check) {
+        int errors = node.source().errorCount();
+        Path file = Fields.existingFile(node, "a calibration file written by `moat calibrate`");
+        if (file != null && node.source().errorCount() == errors) {
+            try {
+                check.calibration(file);
+            } catch (IllegalArgumentException e) {
+                // the detectors' message names the calibration file, its line and what was expected there
+                node.report("cannot be used: " + e.getMessage());
+            }
+        }
+        return file;
+    }
+
+    private static long atLeastWorkers(ConfigNode node, int workers, long max, long def) {
+        String expected = "an integer of at least detection.workers (" + workers + ", one share each)"
+                + (max == Long.MAX_VALUE ? "" : " and at most " + max);
+        return node.as(Math.max(workers, def), expected, s -> {
+            Long v = Values.integer(s);
+            return v != null && v >= workers && v <= max ? v : null;
+        });
     }
 
     static DistributedConfig distributed(ConfigNode node) {
@@ -118,11 +172,13 @@ final class ServerSections {
     }
 
     static StateConfig state(ConfigNode node) {
-        return new StateConfig(node.fields("file").path("file"));
+        return new StateConfig(
+                Fields.writableFile(node.fields("file").get("file"), "a file the gateway can write its state to"));
     }
 
     static AuditConfig audit(ConfigNode node) {
-        return new AuditConfig(node.fields("file").path("file"));
+        return new AuditConfig(Fields.writableFile(
+                node.fields("file").get("file"), "a file the gateway can append the audit trail to"));
     }
 
     static AlertsConfig alerts(ConfigNode node) {
@@ -146,9 +202,25 @@ final class ServerSections {
         return new AccessLogConfig(f.bool("enabled", true), f.oneOf("format", List.of("text", "json"), "text"));
     }
 
-    /** An absolute {@code http} or {@code https} URL with a host. */
+    static final String HTTP_URL_EXPECTED = "an absolute http:// or https:// URL with a host";
+
+    /** An absolute {@code http} or {@code https} URL with a host and, if written, a port in range. */
     static URI httpUrl(ConfigNode node) {
-        return node.as(null, "an absolute http:// or https:// URL with a host", s -> {
+        return httpUrl(node, false);
+    }
+
+    /**
+     * @param bare also refuse user info, a query and a fragment: an upstream's URL, of which the
+     *     gateway sends only the path (credentials written there would silently go nowhere)
+     */
+    static URI httpUrl(ConfigNode node, boolean bare) {
+        String text = node.text(HTTP_URL_EXPECTED);
+        if (text == null) {
+            return null;
+        }
+        // a URL with user info may hold a password: never echoed
+        ConfigNode shown = text.contains("@") ? node.secret() : node;
+        URI url = shown.as(null, HTTP_URL_EXPECTED, s -> {
             URI uri = uri(s);
             boolean ok = uri != null
                     && uri.isAbsolute()
@@ -157,6 +229,17 @@ final class ServerSections {
                     && !uri.getHost().isEmpty();
             return ok ? uri : null;
         });
+        if (url != null && (url.getPort() == 0 || url.getPort() > 65535)) {
+            shown.fail("a URL whose port is from 1 to 65535");
+            return null;
+        }
+        if (url != null
+                && bare
+                && (url.getRawUserInfo() != null || url.getRawQuery() != null || url.getRawFragment() != null)) {
+            shown.fail("an upstream URL without user:password@, ?query or #fragment (the gateway sends none of them)");
+            return null;
+        }
+        return url;
     }
 
     private static URI uri(String s) {
@@ -165,13 +248,5 @@ final class ServerSections {
         } catch (java.net.URISyntaxException e) {
             return null;
         }
-    }
-
-    private static Path existingFile(ConfigNode node, String expected) {
-        Path p = Fields.path(node);
-        if (p != null && !Files.isRegularFile(p)) {
-            node.report("\"" + p + "\" does not exist or is not a file (expected " + expected + ")");
-        }
-        return p;
     }
 }

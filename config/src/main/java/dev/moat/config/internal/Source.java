@@ -2,8 +2,10 @@ package dev.moat.config.internal;
 
 import dev.moat.config.ConfigError;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.yaml.snakeyaml.error.Mark;
 
 /**
@@ -15,12 +17,20 @@ public final class Source {
     private final Path baseDir;
     private final Map<String, String> env;
     private final List<ConfigError> errors;
+    /** The errors reported, shared like the list: a node read twice (a tenant's pooled detector) reports once. */
+    private final Set<ConfigError> reported;
 
     public Source(String name, Path baseDir, Map<String, String> env, List<ConfigError> errors) {
+        this(name, baseDir, env, errors, new HashSet<>(errors));
+    }
+
+    private Source(
+            String name, Path baseDir, Map<String, String> env, List<ConfigError> errors, Set<ConfigError> reported) {
         this.name = name;
         this.baseDir = baseDir;
         this.env = Map.copyOf(env);
         this.errors = errors;
+        this.reported = reported;
     }
 
     /** A file referenced from this one (e.g. {@code keys_file}), reporting into the same list. */
@@ -29,7 +39,7 @@ public final class Source {
                 ? Path.of(relative)
                 : Path.of(name).resolveSibling(relative);
         Path resolved = resolve(relative);
-        return new Source(named.normalize().toString(), resolved.getParent(), env, errors);
+        return new Source(named.normalize().toString(), resolved.getParent(), env, errors, reported);
     }
 
     String name() {
@@ -53,6 +63,9 @@ public final class Source {
     void error(Mark mark, String path, String message) {
         int line = mark == null ? 1 : mark.getLine() + 1;
         int column = mark == null ? 1 : mark.getColumn() + 1;
-        errors.add(new ConfigError(name, line, column, path, message));
+        ConfigError error = new ConfigError(name, line, column, path, message);
+        if (reported.add(error)) {
+            errors.add(error);
+        }
     }
 }

@@ -5,10 +5,7 @@ import dev.moat.config.ConfigException;
 import dev.moat.config.DetectorCheck;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.internal.ConfigReader;
-import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.moat.config.internal.YamlFiles;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,14 +40,11 @@ public final class ConfigLoader {
      * the detector's line.
      */
     public static MoatConfig load(Path file, Map<String, String> env, DetectorCheck detectors) throws ConfigException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (CharacterCodingException e) {
-            throw fileError(file, "not valid UTF-8 (expected a UTF-8 YAML file)");
-        } catch (IOException e) {
-            throw fileError(file, "cannot read (" + e.getClass().getSimpleName() + ")");
+        YamlFiles.Text read = YamlFiles.read(file, "YAML file");
+        if (read.problem() != null) {
+            throw fileError(file, read.problem());
         }
+        String text = read.text();
         Path absolute = file.toAbsolutePath().normalize();
         return ConfigReader.read(text, file.toString(), file, absolute.getParent(), env, detectors);
     }

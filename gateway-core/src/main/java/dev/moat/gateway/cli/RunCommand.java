@@ -6,6 +6,8 @@ import dev.moat.gateway.log.LogFormat;
 import dev.moat.gateway.server.ConfigSource;
 import dev.moat.gateway.server.MoatServer;
 import io.netty.util.ResourceLeakDetector;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -46,8 +48,21 @@ final class RunCommand implements Callable<Integer> {
             LOG.debug("config rejected at startup", e);
             System.err.println(config + ": " + e.getMessage());
             return 2;
+        } catch (UncheckedIOException e) {
+            // a file the config names that this process cannot open (permissions, a full disk): one line
+            LOG.debug("cannot start", e);
+            System.err.println(config + ": cannot start: " + describe(e));
+            return 1;
         }
-        server.start();
+        try {
+            server.start();
+        } catch (IOException e) {
+            // a listener's port taken by another process
+            LOG.debug("cannot start", e);
+            System.err.println(config + ": cannot start: " + e.getMessage());
+            server.close();
+            return 1;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
@@ -78,6 +93,12 @@ final class RunCommand implements Callable<Integer> {
         }
         stopped.await();
         return 0;
+    }
+
+    /** The failure and its cause, each as the JDK words it (a path and what is wrong with it). */
+    private static String describe(UncheckedIOException e) {
+        IOException cause = e.getCause();
+        return e.getMessage() + (cause == null ? "" : " (" + FileErrors.describe(cause) + ")");
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.moat.gateway.server;
 
-import dev.moat.config.ConfigError;
 import dev.moat.config.ConfigException;
 import dev.moat.config.DetectorCheck;
 import dev.moat.config.MoatConfig;
@@ -9,7 +8,6 @@ import dev.moat.detectors.Calibration;
 import dev.moat.detectors.engine.DetectorProfile;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,8 +18,33 @@ import java.util.Map;
 @FunctionalInterface
 public interface ConfigSource {
 
-    /** Each detector built from its parameters alone, as {@link MoatServer} builds the policies' profiles. */
-    DetectorCheck DETECTORS = (detector, parameters) -> DetectorProfile.fromConfig(Map.of(detector, parameters));
+    /**
+     * Each detector built from its parameters alone, as {@link MoatServer} builds the policies'
+     * profiles, and {@code detection.calibration} read as the gateway will read it: so {@code moat
+     * validate} does not call ok a config that {@code moat run} refuses (session 42's review), and
+     * what is wrong is reported at the field's line (it was "0:0").
+     */
+    DetectorCheck DETECTORS = new DetectorCheck() {
+        @Override
+        public void check(String detector, Map<String, Object> parameters) {
+            DetectorProfile.fromConfig(Map.of(detector, parameters));
+        }
+
+        @Override
+        public void calibration(Path file) {
+            try {
+                Calibration.read(file);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(
+                        file + " cannot be read (" + e.getClass().getSimpleName() + ")");
+            } catch (IllegalArgumentException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(
+                        file + " cannot be read (" + e.getClass().getSimpleName() + ")");
+            }
+        }
+    };
 
     MoatConfig load() throws ConfigException;
 
@@ -32,32 +55,6 @@ public interface ConfigSource {
 
     /** The file, with variables from the given map (tests). */
     static ConfigSource file(Path path, Map<String, String> env) {
-        return () -> {
-            MoatConfig config = ConfigLoader.load(path, env, DETECTORS);
-            calibrationReadable(config);
-            return config;
-        };
-    }
-
-    /**
-     * {@code detection.calibration}, read as the gateway will read it: a file that is missing or does
-     * not parse is a config error here, so {@code moat validate} does not call ok a config that {@code
-     * moat run} refuses (session 42's review).
-     */
-    private static void calibrationReadable(MoatConfig config) throws ConfigException {
-        Path file = config.detection().calibration();
-        if (file == null) {
-            return;
-        }
-        try {
-            Calibration.read(file);
-        } catch (IOException | RuntimeException e) {
-            throw new ConfigException(List.of(new ConfigError(
-                    String.valueOf(config.source()),
-                    0,
-                    0,
-                    "detection.calibration",
-                    file + " cannot be read (" + e.getMessage() + ")")));
-        }
+        return () -> ConfigLoader.load(path, env, DETECTORS);
     }
 }

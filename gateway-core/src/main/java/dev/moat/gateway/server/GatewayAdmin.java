@@ -172,7 +172,17 @@ final class GatewayAdmin implements AdminService {
     private Reply reload() {
         try {
             Snapshot s = server.reload();
-            return Reply.json(HttpResponseStatus.OK, "{\"result\":\"ok\",\"generation\":" + s.generation() + "}");
+            StringBuilder body = new StringBuilder("{\"result\":\"ok\",\"generation\":")
+                    .append(s.generation())
+                    .append(",\"restart_needed\":[");
+            List<String> waiting = server.restartNeeded();
+            for (int i = 0; i < waiting.size(); i++) {
+                if (i > 0) {
+                    body.append(',');
+                }
+                Json.quote(body, waiting.get(i));
+            }
+            return Reply.json(HttpResponseStatus.OK, body.append("]}").toString());
         } catch (ConfigException e) {
             // a problem with the config's errors as an extension member (RFC 9457 section 3.2)
             String problem = AdminProblems.invalid("the new config was rejected; the old one keeps serving")

@@ -3,6 +3,7 @@ package dev.moat.gateway.server;
 import dev.moat.config.ConfigError;
 import dev.moat.config.ConfigException;
 import dev.moat.config.DistributedConfig;
+import dev.moat.config.HostPort;
 import dev.moat.config.MoatConfig;
 import dev.moat.config.ServerConfig;
 import dev.moat.gateway.admin.AdminInitializer;
@@ -45,6 +46,8 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,6 +70,9 @@ public final class MoatServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MoatServer.class);
 
     private final ConfigSource configSource;
+    /** The config the gateway started with: what {@link StartupOnly} fields hold until a restart. */
+    private final MoatConfig started;
+
     private final Transport transport = Transport.best();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final MoatMetrics metrics = new MoatMetrics();
@@ -106,6 +112,7 @@ public final class MoatServer implements AutoCloseable {
      */
     public MoatServer(MoatConfig config, ConfigSource configSource, LongSupplier nanoClock, StateStore state) {
         this.configSource = configSource;
+        this.started = config;
         // process_cpu_time_ns_total and system_cpu_count break Prometheus naming rules (promtool
         // check metrics): process_cpu_usage and the JVM's own count say the same.
         registry.config()
@@ -226,15 +233,12 @@ public final class MoatServer implements AutoCloseable {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new GatewayInitializer(gw, ssl));
-        serverChannel = b.bind(sc.listen().host(), sc.listen().port()).sync().channel();
+        serverChannel = bind(b, sc.listen(), "server.listen");
         ServerBootstrap admin = new ServerBootstrap()
                 .group(bossGroup, bossGroup)
                 .channel(transport.serverChannel())
                 .childHandler(new AdminInitializer(new GatewayAdmin(this, adminWorker, bossGroup)));
-        adminChannel = admin.bind(
-                        config.admin().listen().host(), config.admin().listen().port())
-                .sync()
-                .channel();
+        adminChannel = bind(admin, config.admin().listen(), "admin.listen");
         LOG.info(
                 "moat listening on {} (admin {}), transport {}, {} event loop(s)",
                 serverChannel.localAddress(),
@@ -244,6 +248,18 @@ public final class MoatServer implements AutoCloseable {
                         ? sc.eventLoopThreads()
                         : Runtime.getRuntime().availableProcessors());
         return this;
+    }
+
+    /** Binds {@code address}; a failure names the field and the address (it was Netty's stack trace). */
+    private static Channel bind(ServerBootstrap bootstrap, HostPort address, String field) throws IOException {
+        try {
+            return bootstrap.bind(address.host(), address.port()).sync().channel();
+        } catch (Exception e) { // sync() rethrows the cause as is, checked or not
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException(field + " " + address + " cannot be bound: " + e.getMessage(), e);
+        }
     }
 
     public int port() {
@@ -288,25 +304,42 @@ public final class MoatServer implements AutoCloseable {
             metrics.reload(true);
             defences.audit("reload", null, "generation " + s.generation());
             LOG.info("config reloaded (generation {})", s.generation());
+            List<String> waiting = restartNeeded();
+            if (!waiting.isEmpty()) {
+                LOG.warn(
+                        "config reloaded, but these take effect only at a restart and keep their values from the"
+                                + " start: {}",
+                        String.join(", ", waiting));
+            }
             return s;
         } catch (ConfigException e) {
             metrics.reload(false);
             LOG.warn("config reload rejected, the old config keeps serving:\n{}", e.getMessage());
             throw e;
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | UncheckedIOException e) {
             metrics.reload(false);
-            LOG.warn("config reload rejected, the old config keeps serving: {}", e.getMessage());
-            // a policy the loader passed but that cannot be compiled (a calibration file it cannot read): the
-            // file is known, not the line; the message names the field
+            // a policy the loader passed but that cannot be compiled, or a watermark ledger this process cannot
+            // open (it was a 500 "reload failed" and a stack trace): the file is known, not the line; the
+            // message names the field
+            String message = e instanceof UncheckedIOException io && io.getCause() != null
+                    ? e.getMessage() + " (" + io.getCause().getClass().getSimpleName() + ": "
+                            + io.getCause().getMessage() + ")"
+                    : e.getMessage();
+            LOG.warn("config reload rejected, the old config keeps serving: {}", message);
             String file = next == null || next.source() == null
                     ? "config"
                     : next.source().toString();
-            throw new ConfigException(List.of(new ConfigError(file, 0, 0, "", e.getMessage())));
+            throw new ConfigException(List.of(new ConfigError(file, 0, 0, "", message)));
         } catch (RuntimeException e) {
             metrics.reload(false);
             LOG.warn("config reload failed, the old config keeps serving", e);
             throw e;
         }
+    }
+
+    /** The fields of the config in force that differ from the start's and wait for a restart ({@link StartupOnly}). */
+    public List<String> restartNeeded() {
+        return StartupOnly.changed(started, runtime.current().config());
     }
 
     /** Graceful shutdown: stop accepting, drain in-flight requests, then close everything. */

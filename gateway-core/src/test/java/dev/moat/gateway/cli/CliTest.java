@@ -167,6 +167,11 @@ public class CliTest {
             Run v = run("validate", "--config", cfg.toString());
             assertThat(v.code()).as(v.out() + v.err()).isEqualTo(2);
             assertThat(v.err()).contains("detection.calibration").contains(calibration.toString());
+            // at the field's line (it was c.yaml:0:0), the calibration's own line for one that does not parse
+            assertThat(v.err().trim()).startsWith(cfg + ":13:26: detection.calibration: ");
+            if (calibration.equals(garbage)) {
+                assertThat(v.err()).contains(garbage + ":1:1: \"garbage\" (expected: name = value)");
+            }
             Run r = run("run", "--config", cfg.toString());
             assertThat(r.code()).as(r.err()).isEqualTo(2);
             assertThat(r.err().trim()).isEqualTo(v.err().trim());
@@ -184,6 +189,62 @@ public class CliTest {
         assertThat(r.err().trim())
                 .isEqualTo(run("validate", "--config", bad.toString()).err().trim());
         assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    /**
+     * Regression: each of these validated ok, and run died with a stack trace (exit 1): an audit trail
+     * that is a directory, a detection queue smaller than its workers, an idle timeout that overflowed
+     * a nanosecond clock. Now validate and run print the same errors, each at its line.
+     */
+    @Test
+    @Timeout(30)
+    void validateRefusesWhatRunCrashedOnAndRunSaysTheSame(@TempDir Path dir) throws Exception {
+        Files.createDirectory(dir.resolve("audit"));
+        Path cfg = Files.writeString(dir.resolve("c.yaml"), """
+                upstreams:
+                  m: {url: "http://127.0.0.1:8501"}
+                routes:
+                  - {path_prefix: /v1, upstream: m}
+                server: {listen: "127.0.0.1:0", timeouts: {idle: 999999999999d}}
+                admin: {listen: "127.0.0.1:0"}
+                audit: {file: audit}
+                detection: {workers: 8, queue_capacity: 4}
+                """);
+        Run v = run("validate", "--config", cfg.toString());
+        assertThat(v.code()).isEqualTo(2);
+        assertThat(v.err().trim().split("\n"))
+                .hasSize(3)
+                .satisfiesExactly(
+                        l -> assertThat(l).startsWith(cfg + ":5:50: server.timeouts.idle: "),
+                        l -> assertThat(l).startsWith(cfg + ":7:15: audit.file: "),
+                        l -> assertThat(l).startsWith(cfg + ":8:41: detection.queue_capacity: "));
+        Run r = run("run", "--config", cfg.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().trim()).isEqualTo(v.err().trim());
+    }
+
+    /** Regression: a port taken by another process was Netty's stack trace ("bind(..) failed"), exit 1. */
+    @Test
+    @Timeout(30)
+    void runOnAPortTakenByAnotherProcessSaysWhichInOneLine(@TempDir Path dir) throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Path cfg = Files.writeString(dir.resolve("c.yaml"), """
+                    upstreams:
+                      m: {url: "http://127.0.0.1:8501"}
+                    routes:
+                      - {path_prefix: /v1, upstream: m}
+                    server: {listen: "127.0.0.1:%d"}
+                    admin: {listen: "127.0.0.1:0"}
+                    """.formatted(taken.getLocalPort()));
+            Run r = run("run", "--config", cfg.toString());
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.err().lines().filter(l -> l.startsWith(cfg.toString())))
+                    .singleElement()
+                    .asString()
+                    .startsWith(cfg + ": cannot start: server.listen 127.0.0.1:" + taken.getLocalPort()
+                            + " cannot be bound: ");
+            assertThat(r.err()).doesNotContain("\tat ").doesNotContain("Exception");
+        }
     }
 
     @Test
