@@ -206,6 +206,36 @@ public final class Gateway implements AutoCloseable {
                 .body();
     }
 
+    /**
+     * Writes a self-signed certificate for localhost and 127.0.0.1, valid one day, and its key into
+     * {@code dir} as {@code cert.pem} and {@code key.pem}, with the openssl command line.
+     */
+    public static void selfSignedCertificate(Path dir) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(
+                        "openssl",
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "rsa:2048",
+                        "-nodes",
+                        "-keyout",
+                        dir.resolve("key.pem").toString(),
+                        "-out",
+                        dir.resolve("cert.pem").toString(),
+                        "-days",
+                        "1",
+                        "-subj",
+                        "/CN=localhost",
+                        "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1")
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("openssl could not make a certificate: " + out);
+        }
+    }
+
     /** Rewrites the config file (for reload tests); the same variables resolve. */
     public void rewrite(String yaml) throws IOException {
         Files.writeString(configFile, yaml);

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
@@ -47,28 +46,7 @@ class TlsClientFaultIT {
     @BeforeAll
     static void certificate() throws Exception {
         dir = Files.createTempDirectory("moat-tls-fault");
-        Process p = new ProcessBuilder(
-                        "openssl",
-                        "req",
-                        "-x509",
-                        "-newkey",
-                        "rsa:2048",
-                        "-nodes",
-                        "-keyout",
-                        dir.resolve("key.pem").toString(),
-                        "-out",
-                        dir.resolve("cert.pem").toString(),
-                        "-days",
-                        "1",
-                        "-subj",
-                        "/CN=localhost",
-                        "-addext",
-                        "subjectAltName=DNS:localhost,IP:127.0.0.1")
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+        Gateway.selfSignedCertificate(dir);
     }
 
     @AfterAll

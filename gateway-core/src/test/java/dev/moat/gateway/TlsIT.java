@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
@@ -29,28 +28,7 @@ class TlsIT {
     @Test
     void servesHttpsAndForwardsProtoHttps() throws Exception {
         Path dir = Files.createTempDirectory("moat-tls");
-        Process p = new ProcessBuilder(
-                        "openssl",
-                        "req",
-                        "-x509",
-                        "-newkey",
-                        "rsa:2048",
-                        "-nodes",
-                        "-keyout",
-                        dir.resolve("key.pem").toString(),
-                        "-out",
-                        dir.resolve("cert.pem").toString(),
-                        "-days",
-                        "1",
-                        "-subj",
-                        "/CN=localhost",
-                        "-addext",
-                        "subjectAltName=DNS:localhost,IP:127.0.0.1")
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+        Gateway.selfSignedCertificate(dir);
 
         String yaml = Gateway.common("\"1000/1m\"")
                         .replace(

@@ -124,6 +124,17 @@ final class EmbeddedGateway implements AutoCloseable {
         return ch;
     }
 
+    /** Everything the channel has written so far, as text (each buffer read and released). */
+    static String written(EmbeddedChannel ch) {
+        StringBuilder sb = new StringBuilder();
+        for (Object o; (o = ch.readOutbound()) != null; ) {
+            io.netty.buffer.ByteBuf b = (io.netty.buffer.ByteBuf) o;
+            sb.append(b.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        return sb.toString();
+    }
+
     /** An embedded channel with a real-looking peer address (the connection limit keys on it). */
     static final class RemoteChannel extends EmbeddedChannel {
         private final SocketAddress remote;

@@ -38,16 +38,6 @@ class InternalFaultTest {
     private static final String HEAD = "POST /v1/models/digits:predict HTTP/1.1\r\nHost: x\r\nX-API-Key: "
             + EmbeddedGateway.KEY + "\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n";
 
-    private static String written(EmbeddedChannel ch) {
-        StringBuilder sb = new StringBuilder();
-        for (Object o; (o = ch.readOutbound()) != null; ) {
-            ByteBuf b = (ByteBuf) o;
-            sb.append(b.toString(ISO_8859_1));
-            b.release();
-        }
-        return sb.toString();
-    }
-
     @Test
     void aFaultWhileARequestIsHandledIsAnswered500AndClosed() throws Exception {
         try (EmbeddedGateway gw = new EmbeddedGateway(POLICY_ROUTE)) {
@@ -57,7 +47,7 @@ class InternalFaultTest {
             ch.runPendingTasks();
             ch.pipeline().fireExceptionCaught(new IllegalStateException("a bug"));
             ch.runPendingTasks();
-            String answer = written(ch);
+            String answer = EmbeddedGateway.written(ch);
             // the close lingers (the rest of the body is read and dropped), then comes
             ch.advanceTimeBy(FrontendHandler.LINGER_MILLIS + 1, java.util.concurrent.TimeUnit.MILLISECONDS);
             ch.runScheduledPendingTasks();
@@ -82,7 +72,7 @@ class InternalFaultTest {
             ch.runPendingTasks();
             ch.pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
             ch.runPendingTasks();
-            String answer = written(ch);
+            String answer = EmbeddedGateway.written(ch);
             boolean open = ch.isOpen();
             ch.finishAndReleaseAll();
             assertThat(answer).isEmpty();
@@ -111,7 +101,7 @@ class InternalFaultTest {
                 ch.runPendingTasks();
                 ch.pipeline().fireExceptionCaught(fault);
                 ch.runPendingTasks();
-                String answer = written(ch);
+                String answer = EmbeddedGateway.written(ch);
                 boolean open = ch.isOpen();
                 ch.finishAndReleaseAll();
                 assertThat(answer).as("%s", fault).isEmpty();
@@ -158,7 +148,7 @@ class InternalFaultTest {
             });
             ch.pipeline().fireExceptionCaught(new IllegalStateException("a bug"));
             ch.runPendingTasks();
-            String answer = written(ch);
+            String answer = EmbeddedGateway.written(ch);
             boolean open = ch.isOpen();
             ch.finishAndReleaseAll();
             assertThat(answer).isEmpty();

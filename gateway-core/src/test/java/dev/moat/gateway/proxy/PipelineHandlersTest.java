@@ -4,7 +4,6 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -21,16 +20,6 @@ import org.junit.jupiter.api.Test;
  * deadlines, the per-address connection limit, the front end's refusals, and header rewriting.
  */
 class PipelineHandlersTest {
-
-    private static String written(EmbeddedChannel ch) {
-        StringBuilder sb = new StringBuilder();
-        for (Object o; (o = ch.readOutbound()) != null; ) {
-            ByteBuf b = (ByteBuf) o;
-            sb.append(b.toString(ISO_8859_1));
-            b.release();
-        }
-        return sb.toString();
-    }
 
     private static void in(EmbeddedChannel ch, String s) {
         ch.writeInbound(Unpooled.copiedBuffer(s, ISO_8859_1));
@@ -188,15 +177,17 @@ class PipelineHandlersTest {
         EmbeddedChannel b = gw.connect("10.0.0.1");
         EmbeddedChannel c = gw.connect("10.0.0.1");
         EmbeddedChannel other = gw.connect("10.0.0.2");
-        assertThat(written(c)).startsWith("HTTP/1.1 429 ").contains("connection: close");
+        assertThat(EmbeddedGateway.written(c)).startsWith("HTTP/1.1 429 ").contains("connection: close");
         c.advanceTimeBy(FrontendHandler.REFUSED_LINGER_MILLIS + 10, TimeUnit.MILLISECONDS);
         c.runScheduledPendingTasks();
         assertThat(c.isOpen()).as("closed after a short lingering read").isFalse();
-        assertThat(written(other)).isEmpty();
+        assertThat(EmbeddedGateway.written(other)).isEmpty();
         assertThat(other.isOpen()).isTrue();
         a.close();
         EmbeddedChannel d = gw.connect("10.0.0.1");
-        assertThat(written(d)).as("a closed connection frees its place").isEmpty();
+        assertThat(EmbeddedGateway.written(d))
+                .as("a closed connection frees its place")
+                .isEmpty();
         assertThat(gw.perAddress.held(java.net.InetAddress.getByName("10.0.0.1")))
                 .isEqualTo(2);
         // a request with a valid key takes its connection out of the count
@@ -217,10 +208,10 @@ class PipelineHandlersTest {
         EmbeddedGateway gw = new EmbeddedGateway();
         EmbeddedChannel ch = gw.connect("10.0.1.1");
         in(ch, "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
-        assertThat(written(ch)).startsWith("HTTP/1.1 404 ");
+        assertThat(EmbeddedGateway.written(ch)).startsWith("HTTP/1.1 404 ");
         assertThat(ch.isOpen()).as("a bodyless rejection keeps the connection").isTrue();
         in(ch, "POST /v1/models/x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n");
-        String answer = written(ch);
+        String answer = EmbeddedGateway.written(ch);
         assertThat(answer).startsWith("HTTP/1.1 401 ").contains("connection: close");
         ch.advanceTimeBy(FrontendHandler.LINGER_MILLIS + 10, TimeUnit.MILLISECONDS);
         ch.runScheduledPendingTasks();
@@ -229,12 +220,12 @@ class PipelineHandlersTest {
 
         EmbeddedChannel connect = gw.connect("10.0.1.2");
         in(connect, "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n");
-        assertThat(written(connect)).startsWith("HTTP/1.1 405 ").contains("allow: GET, HEAD");
+        assertThat(EmbeddedGateway.written(connect)).startsWith("HTTP/1.1 405 ").contains("allow: GET, HEAD");
         assertFalse(connect.finishAndReleaseAll());
 
         EmbeddedChannel encoded = gw.connect("10.0.1.3");
         in(encoded, "GET /v1/models%2Fx HTTP/1.1\r\nHost: x\r\n\r\n");
-        assertThat(written(encoded)).startsWith("HTTP/1.1 400 ");
+        assertThat(EmbeddedGateway.written(encoded)).startsWith("HTTP/1.1 400 ");
         assertFalse(encoded.finishAndReleaseAll());
     }
 
@@ -243,7 +234,7 @@ class PipelineHandlersTest {
         EmbeddedGateway gw = new EmbeddedGateway();
         EmbeddedChannel ch = gw.connect("10.0.2.1");
         in(ch, "POST /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"); // 404, keep-alive
-        written(ch);
+        EmbeddedGateway.written(ch);
         ch.advanceTimeBy(5100, TimeUnit.MILLISECONDS);
         ch.runScheduledPendingTasks();
         assertThat(ch.isOpen()).as("keep_alive passed").isFalse();

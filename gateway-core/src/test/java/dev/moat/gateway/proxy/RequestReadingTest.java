@@ -4,7 +4,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.UnpooledHeapByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -51,16 +50,6 @@ class RequestReadingTest {
         }
     }
 
-    private static String written(EmbeddedChannel ch) {
-        StringBuilder sb = new StringBuilder();
-        for (Object o; (o = ch.readOutbound()) != null; ) {
-            ByteBuf b = (ByteBuf) o;
-            sb.append(b.toString(UTF_8));
-            b.release();
-        }
-        return sb.toString();
-    }
-
     /** The OpenAI adapter parsed a body for its rows and again for the answers it asks (prompts x n). */
     @Test
     void anOpenAiRequestBodyIsParsedOncePerRequest() throws Exception {
@@ -77,7 +66,7 @@ class RequestReadingTest {
                     .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
             ch.writeInbound(head, new DefaultLastHttpContent(body));
             ch.runPendingTasks();
-            String answer = written(ch);
+            String answer = EmbeddedGateway.written(ch);
             boolean leftOver = ch.finishAndReleaseAll(); // before any assertion: nothing leaks if one fails
             assertThat(body.arrayReads).as("parses of the body").isEqualTo(1);
             assertThat(answer)
