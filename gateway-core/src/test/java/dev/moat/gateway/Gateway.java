@@ -236,6 +236,25 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    /**
+     * A config serving {@code /echo} over TLS with the certificate and key {@link
+     * #selfSignedCertificate} wrote into {@code dir} (the head read allowed 2 s, for the handshake).
+     */
+    public static String tlsEcho(Path dir) {
+        return common("\"1000/1m\"")
+                        .replace(
+                                "  timeouts: {idle: 30s, header_read: 500ms, drain: 5s}",
+                                "  timeouts: {idle: 30s, header_read: 2s, drain: 5s}\n  tls: {certificate: \""
+                                        + dir.resolve("cert.pem") + "\", private_key: \"" + dir.resolve("key.pem")
+                                        + "\"}")
+                + """
+                upstreams:
+                  model: {url: "${UPSTREAM}"}
+                routes:
+                  - {path_prefix: /echo, upstream: model}
+                """;
+    }
+
     /** Rewrites the config file (for reload tests); the same variables resolve. */
     public void rewrite(String yaml) throws IOException {
         Files.writeString(configFile, yaml);

@@ -60,18 +60,7 @@ class TlsClientFaultIT {
     }
 
     static Gateway start() throws Exception {
-        String yaml = Gateway.common("\"1000/1m\"")
-                        .replace(
-                                "  timeouts: {idle: 30s, header_read: 500ms, drain: 5s}",
-                                "  timeouts: {idle: 30s, header_read: 2s, drain: 5s}\n  tls: {certificate: \""
-                                        + dir.resolve("cert.pem") + "\", private_key: \"" + dir.resolve("key.pem")
-                                        + "\"}")
-                + """
-                upstreams:
-                  model: {url: "${UPSTREAM}"}
-                routes:
-                  - {path_prefix: /echo, upstream: model}
-                """;
+        String yaml = Gateway.tlsEcho(dir);
         return Gateway.start(yaml, upstream.baseUri());
     }
 

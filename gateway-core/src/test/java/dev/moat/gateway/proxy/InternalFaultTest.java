@@ -38,13 +38,19 @@ class InternalFaultTest {
     private static final String HEAD = "POST /v1/models/digits:predict HTTP/1.1\r\nHost: x\r\nX-API-Key: "
             + EmbeddedGateway.KEY + "\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n";
 
+    /** A connection from {@code ip} whose request head was read and admitted, its body still to come. */
+    private static EmbeddedChannel admitted(EmbeddedGateway gw, String ip) throws Exception {
+        EmbeddedChannel ch = gw.connect(ip);
+        ch.read();
+        ch.writeInbound(Unpooled.copiedBuffer(HEAD, ISO_8859_1));
+        ch.runPendingTasks();
+        return ch;
+    }
+
     @Test
     void aFaultWhileARequestIsHandledIsAnswered500AndClosed() throws Exception {
         try (EmbeddedGateway gw = new EmbeddedGateway(POLICY_ROUTE)) {
-            EmbeddedChannel ch = gw.connect("10.0.0.1");
-            ch.read();
-            ch.writeInbound(Unpooled.copiedBuffer(HEAD, ISO_8859_1)); // admitted, its body still to come
-            ch.runPendingTasks();
+            EmbeddedChannel ch = admitted(gw, "10.0.0.1");
             ch.pipeline().fireExceptionCaught(new IllegalStateException("a bug"));
             ch.runPendingTasks();
             String answer = EmbeddedGateway.written(ch);
@@ -66,10 +72,7 @@ class InternalFaultTest {
     @Test
     void aClientsConnectionErrorOnlyCloses() throws Exception {
         try (EmbeddedGateway gw = new EmbeddedGateway(POLICY_ROUTE)) {
-            EmbeddedChannel ch = gw.connect("10.0.0.2");
-            ch.read();
-            ch.writeInbound(Unpooled.copiedBuffer(HEAD, ISO_8859_1));
-            ch.runPendingTasks();
+            EmbeddedChannel ch = admitted(gw, "10.0.0.2");
             ch.pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
             ch.runPendingTasks();
             String answer = EmbeddedGateway.written(ch);
@@ -95,10 +98,7 @@ class InternalFaultTest {
                 new CorruptedFrameException("bad frame"));
         for (Throwable fault : faults) {
             try (EmbeddedGateway gw = new EmbeddedGateway(POLICY_ROUTE)) {
-                EmbeddedChannel ch = gw.connect("10.0.0.3");
-                ch.read();
-                ch.writeInbound(Unpooled.copiedBuffer(HEAD, ISO_8859_1));
-                ch.runPendingTasks();
+                EmbeddedChannel ch = admitted(gw, "10.0.0.3");
                 ch.pipeline().fireExceptionCaught(fault);
                 ch.runPendingTasks();
                 String answer = EmbeddedGateway.written(ch);
@@ -126,10 +126,7 @@ class InternalFaultTest {
     @Test
     void aFaultWhoseAnswerCannotBeMadeStillCloses() throws Exception {
         try (EmbeddedGateway gw = new EmbeddedGateway(POLICY_ROUTE)) {
-            EmbeddedChannel ch = gw.connect("10.0.0.4");
-            ch.read();
-            ch.writeInbound(Unpooled.copiedBuffer(HEAD, ISO_8859_1));
-            ch.runPendingTasks();
+            EmbeddedChannel ch = admitted(gw, "10.0.0.4");
             ch.config().setAllocator(new AbstractByteBufAllocator() {
                 @Override
                 protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
