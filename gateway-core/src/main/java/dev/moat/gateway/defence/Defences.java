@@ -95,6 +95,7 @@ public final class Defences implements Enforcement, AutoCloseable {
                 defaults.riskHalfLife());
         this.riskHalfLifeMillis = Math.max(1, settings.riskHalfLife().toMillis());
         this.engine = new DetectionEngine(settings, clock, new Listener());
+        store.addResetListener(this::resetElsewhere);
         metrics.gauge(
                 MoatMetrics.KEYS_FLAGGED,
                 "Keys at each detection level",
@@ -336,6 +337,17 @@ public final class Defences implements Enforcement, AutoCloseable {
         store.forget(keyId);
         clearThrottle(keyId);
         audit("reset", keyId, "by admin");
+    }
+
+    /**
+     * A reset an operator made on another instance: the key's evidence here goes too (the load
+     * balancer may have sent its queries to this instance), and so does its local throttle; the
+     * store has already dropped its block and risk. Called on a store thread: nothing waits.
+     */
+    private void resetElsewhere(String keyId) {
+        engine.reset(keyId);
+        limiter.clearThrottle(keyId);
+        audit("reset", keyId, "by admin on another instance");
     }
 
     /** Receives every audit record as it is made (the console's per-key history). Must not block. */

@@ -39,14 +39,16 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code moat:block:ID}: a block as JSON, expiring (PX) when the block ends
  *   <li>{@code moat:risk:ID}: a shared risk as JSON, expiring when it has decayed to nothing
- *   <li>hashes {@code moat:unblocked}, {@code moat:revoked} (id to millis), {@code moat:keys} (id to JSON)
+ *   <li>hashes {@code moat:unblocked}, {@code moat:forgotten} (an operator's last reset), {@code
+ *       moat:revoked} (id to millis), {@code moat:keys} (id to JSON)
  * </ul>
  *
  * <p>When Redis is unreachable, writes stay in the local view and in a replay queue; once Redis
  * answers again the queue is written first, then the whole Redis view is read back (a change
  * published while this instance was cut off is not lost: blocks absent from Redis are dropped,
  * others added; blocks and shared risks Redis lost, e.g. in a restart without persistence, written
- * back). The same full read runs at start, so a restarted instance finds every block; until one has
+ * back; but what this instance did to a key an operator reset elsewhere meanwhile is dropped, its
+ * evidence of the key included: the operator's reset wins). The same full read runs at start, so a restarted instance finds every block; until one has
  * succeeded, {@link #viewRead()} is false and the gateway answers 503 rather than serve keys whose
  * blocks it has not read.
  */
@@ -55,6 +57,7 @@ public final class RedisStateStore extends InMemoryStateStore {
     private static final String BLOCK = "moat:block:";
     private static final String RISK = "moat:risk:";
     private static final String UNBLOCKED = "moat:unblocked";
+    private static final String FORGOTTEN = "moat:forgotten";
     private static final String REVOKED = "moat:revoked";
     private static final String KEYS = "moat:keys";
 
@@ -72,6 +75,11 @@ public final class RedisStateStore extends InMemoryStateStore {
     private final String channel;
     /** When each shared risk held here expires in Redis (epoch millis): for writing back one Redis lost. */
     private final ConcurrentHashMap<String, Long> riskExpiry = new ConcurrentHashMap<>();
+    /** The newest reset of each key this instance knows of, made here or elsewhere (epoch millis). */
+    private final ConcurrentHashMap<String, Long> forgottenAt = new ConcurrentHashMap<>();
+
+    private final List<java.util.function.Consumer<String>> resetListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private volatile boolean viewRead;
     private final ConcurrentLinkedQueue<Op> replay = new ConcurrentLinkedQueue<>();
@@ -137,9 +145,16 @@ public final class RedisStateStore extends InMemoryStateStore {
 
     @Override
     public CompletionStage<Void> forget(String keyId) {
+        long at = clock.millis();
+        forgottenAt.merge(keyId, at, Math::max);
         applyForget(keyId);
         notifyListeners(keyId);
-        return push(new Op(origin, "forget", keyId, 0, null, null, null, 0));
+        return push(new Op(origin, "forget", keyId, at, null, null, null, 0));
+    }
+
+    @Override
+    public void addResetListener(java.util.function.Consumer<String> onReset) {
+        resetListeners.add(onReset);
     }
 
     @Override
@@ -206,6 +221,8 @@ public final class RedisStateStore extends InMemoryStateStore {
             case "forget" -> {
                 r.del(BLOCK + op.id(), RISK + op.id());
                 r.hdel(UNBLOCKED, op.id());
+                // kept for an instance cut off now: on its return, what it holds of the key is older
+                r.hset(FORGOTTEN, op.id(), Long.toString(op.at()));
             }
             case "key" -> r.hset(KEYS, op.id(), json(op.key()));
             case "revoke" -> {
@@ -251,7 +268,7 @@ public final class RedisStateStore extends InMemoryStateStore {
         switch (op.op()) {
             case "block" -> applyBlock(op.block());
             case "unblock" -> applyUnblock(op.id(), op.at());
-            case "forget" -> applyForget(op.id());
+            case "forget" -> forgetElsewhere(op.id(), op.at());
             case "key" -> applyKey(op.key());
             case "revoke" -> applyRevoke(op.id(), op.at());
             case "risk" -> {
@@ -262,12 +279,36 @@ public final class RedisStateStore extends InMemoryStateStore {
         }
     }
 
+    /**
+     * A reset made on another instance: the key's block, risk and unblock mark go, and so does this
+     * instance's own evidence (the reset listeners), which the load balancer may have gathered here.
+     */
+    private void forgetElsewhere(String keyId, long atMillis) {
+        forgottenAt.merge(keyId, atMillis, Math::max);
+        applyForget(keyId);
+        for (java.util.function.Consumer<String> l : resetListeners) {
+            l.accept(keyId);
+        }
+    }
+
     /** Writes what could not be written, then reads the whole Redis view into the local one. */
     private void resync() {
         try {
             // listen again before re-reading: a change published between the two is then either in
             // what we read or delivered to us
             link.confirmSubscribed(channel);
+            // resets made elsewhere while this instance was cut off: its blocks and risks of those keys
+            // (held, or waiting to be written) predate the operator's reset and are dropped with the
+            // key's evidence here, before anything is written back
+            Set<String> reset = new HashSet<>();
+            commands().hgetall(FORGOTTEN).forEach((id, at) -> {
+                long mark = Long.parseLong(at);
+                if (mark > forgottenAt.getOrDefault(id, 0L)) {
+                    reset.add(id);
+                    forgetElsewhere(id, mark);
+                }
+            });
+            replay.removeIf(o -> reset.contains(o.id()) && (o.op().equals("block") || o.op().equals("risk")));
             Op op;
             while ((op = replay.peek()) != null) {
                 write(op);
@@ -346,6 +387,7 @@ public final class RedisStateStore extends InMemoryStateStore {
                     write(new Op(origin, "key", k.id(), 0, null, k, null, 0));
                 }
             }
+            touched.addAll(reset);
             touched.forEach(this::notifyListeners);
             viewRead = true;
             LOG.info(

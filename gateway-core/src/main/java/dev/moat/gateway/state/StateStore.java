@@ -113,6 +113,14 @@ public interface StateStore extends AutoCloseable {
      */
     void addListener(Consumer<String> onChange);
 
+    /**
+     * Called with a key id when another instance forgot the key (an operator's reset made there):
+     * this instance forgets its own evidence of the key too, since the load balancer may have sent
+     * the key's queries here. Only stores shared between instances call it; called on a store
+     * thread, so listeners must be quick and never block.
+     */
+    default void addResetListener(Consumer<String> onReset) {}
+
     @Override
     void close();
 }

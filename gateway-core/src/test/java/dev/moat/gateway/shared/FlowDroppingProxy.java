@@ -33,6 +33,7 @@ final class FlowDroppingProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int target;
     private final List<Flow> flows = new CopyOnWriteArrayList<>();
+    private volatile boolean partitioned;
 
     FlowDroppingProxy(int targetPort) throws IOException {
         this.target = targetPort;
@@ -49,11 +50,33 @@ final class FlowDroppingProxy implements AutoCloseable {
         flows.forEach(f -> f.dropped |= f.subscribed);
     }
 
+    /** A partition: from now on every connection, open or new, passes nothing, and none is closed. */
+    void cutOff() {
+        partitioned = true;
+        flows.forEach(f -> f.dropped = true);
+    }
+
+    /**
+     * The partition heals: new connections pass, and the cut ones are closed (as a firewall resets a
+     * flow whose state it dropped), so the client connects again.
+     */
+    void heal() {
+        partitioned = false;
+        for (Flow f : flows) {
+            if (f.dropped) {
+                close(f.client);
+                close(f.server);
+                flows.remove(f);
+            }
+        }
+    }
+
     private void accept() {
         while (!listener.isClosed()) {
             try {
                 Socket client = listener.accept();
                 Flow f = new Flow(client, new Socket(InetAddress.getLoopbackAddress(), target));
+                f.dropped = partitioned;
                 flows.add(f);
                 daemon(() -> relay(f, f.client, f.server, true));
                 daemon(() -> relay(f, f.server, f.client, false));

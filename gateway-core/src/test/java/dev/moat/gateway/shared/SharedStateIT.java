@@ -416,6 +416,146 @@ class SharedStateIT {
         }
     }
 
+    static String detecting() {
+        return detecting(redis.url());
+    }
+
+    static String detecting(String redisUrl) {
+        return Gateway.common("\"1000000/1m\"", Gateway.keyEntries("honest-", "honest-secret-", 4, null))
+                + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                    detectors: {prada: {}, volume: {}, boundary: {}, ood: {}, coverage: {}}
+                    escalation:
+                      - {at: 0.95, block: 1h}
+                distributed: {redis: "%s", timeout: 1s}
+                """.formatted(redisUrl);
+    }
+
+    static int send(Gateway g, String key, double[] x) throws Exception {
+        return g.post(PREDICT, key, "{\"instances\": [" + Arrays.toString(x) + "]}")
+                .statusCode();
+    }
+
+    /**
+     * An operator's reset made on one gateway forgets the key's evidence on every gateway: the load
+     * balancer sends a key to one instance, and the operator's call lands on any. Before, the reset
+     * reached the other instances' views of blocks and risks only: the instance that held the
+     * thief's evidence (the honest customer's, when the reset clears a false alarm) blocked the key
+     * again on its next request, so a reset made anywhere but there did nothing.
+     */
+    @Test
+    void aResetOnOneGatewayForgetsTheEvidenceHeldByAnotherBypass() throws Exception {
+        Gateway a = start(detecting());
+        Gateway b = start(detecting());
+        dev.moat.fixtures.traffic.HonestClient[] honest = new dev.moat.fixtures.traffic.HonestClient[4];
+        for (int k = 0; k < honest.length; k++) {
+            honest[k] = new dev.moat.fixtures.traffic.HonestClient(700 + k);
+        }
+        dev.moat.fixtures.traffic.JbdaAttacker thief = new dev.moat.fixtures.traffic.JbdaAttacker(701);
+        int sent = 0;
+        boolean blocked = false;
+        for (int round = 0; sent < 1_000 && !blocked; round++) {
+            for (int k = 0; k < honest.length; k++) {
+                assertThat(send(b, "honest-secret-" + k, honest[k].next())).isEqualTo(200);
+            }
+            for (int i = 0; i < 10 && !blocked; i++) {
+                double[] x = thief.next();
+                HttpResponse<String> r =
+                        b.post(PREDICT, Gateway.ALICE, "{\"instances\": [" + Arrays.toString(x) + "]}");
+                sent++;
+                blocked = r.statusCode() == 403;
+                if (!blocked) {
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                    thief.observe(x, answer(r.body()));
+                }
+            }
+            b.advance(java.time.Duration.ofSeconds(1));
+            if (round % 5 == 4) {
+                b.server.defences().engine().awaitIdle(java.time.Duration.ofSeconds(5));
+            }
+        }
+        assertThat(blocked).as("the thief is blocked on b within 1,000 rows").isTrue();
+        await(
+                "b's block reaches a",
+                2000,
+                () -> a.server.stateStore().block("alice", System.currentTimeMillis()) != null);
+        HttpResponse<String> reset = a.adminCall("POST", "/admin/keys/alice/reset", Gateway.ADMIN_TOKEN);
+        assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+        await(
+                "b forgets alice's evidence: served, and no longer extracting",
+                2000,
+                () -> b.server.defences().engine().verdict("alice").level() == dev.moat.detectors.Level.OK
+                        && b.server.stateStore().block("alice", System.currentTimeMillis()) == null);
+        for (int i = 0; i < 20; i++) {
+            assertThat(send(b, Gateway.ALICE, thief.next()))
+                    .as("row %d after the reset: evidence starts again from nothing", i)
+                    .isEqualTo(200);
+        }
+        assertThat(b.adminCall("GET", "/admin/keys/alice", Gateway.ADMIN_TOKEN).body())
+                .doesNotContain("\"level\":\"extracting\"");
+    }
+
+    /**
+     * A reset made while the gateway that blocked the key was cut off from Redis stays made when that
+     * gateway returns. Before, its resync found the block and the risk it held missing from Redis and
+     * wrote them back as lost ("Redis lost it"), blocking the key again on every gateway.
+     */
+    @Test
+    void aResetMadeWhileAnotherGatewayWasCutOffIsNotUndoneWhenItReturnsBypass() throws Exception {
+        try (FlowDroppingProxy proxy = new FlowDroppingProxy(redis.port())) {
+            Gateway a = start(detecting());
+            Gateway b = start(detecting("redis://127.0.0.1:" + proxy.port()));
+            long now = System.currentTimeMillis();
+            b.server
+                    .stateStore()
+                    .putBlock(new StateStore.Block("alice", now + 3_600_000, "risk 0.97", "ladder"))
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
+            b.server
+                    .stateStore()
+                    .putRisk("alice", new StateStore.Risk(0.97, now), 3_600_000)
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
+            await("b's block reaches a", 2000, () -> status(a, Gateway.ALICE) == 403);
+            proxy.cutOff();
+            HttpResponse<String> reset = a.adminCall("POST", "/admin/keys/alice/reset", Gateway.ADMIN_TOKEN);
+            assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+            assertThat(status(a, Gateway.ALICE)).as("reset on a").isEqualTo(200);
+            assertThat(b.server.stateStore().block("alice", System.currentTimeMillis()))
+                    .as("b, cut off, has not heard of the reset")
+                    .isNotNull();
+            proxy.heal();
+            await(
+                    "b learns of the reset when it reaches Redis again",
+                    10_000,
+                    () -> b.server.stateStore().block("alice", System.currentTimeMillis()) == null
+                            && b.server.stateStore().risk("alice") == null);
+            assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+            assertThat(redis.command("EXISTS moat:block:alice")).isEqualTo(":0");
+            assertThat(redis.command("EXISTS moat:risk:alice")).isEqualTo(":0");
+            assertThat(status(a, Gateway.ALICE)).as("nothing written back to a").isEqualTo(200);
+        }
+    }
+
+    /** The probabilities of a TF Serving answer's one row (top-3 kept, the rest 0). */
+    static double[] answer(String body) throws Exception {
+        var preds = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(body)
+                .get("predictions")
+                .get(0);
+        double[] p = new double[preds.size()];
+        for (int c = 0; c < p.length; c++) {
+            p[c] = preds.get(c).asDouble();
+        }
+        return p;
+    }
+
     @Test
     void aRestartedGatewayKeepsItsBlocksAndBuckets() throws Exception {
         String yaml = yaml("\"3/1h\"", true, 1, "2s"); // about restarts: no timeout fallback on a busy machine
