@@ -236,6 +236,30 @@ class EscalationIT {
     static final int HONEST = 6;
 
     /** The model's route under the {@code guarded} policy (every per-key detector, perturb/throttle/block), auditing to {@code audit}. */
+    /**
+     * A tenant's shared risk so old that it decays to exactly 0 (about 1,075 half-lives: 45 days at
+     * the default hour) is no risk: the tenant's keys are served. Before, a key with no risk of its
+     * own met a NullPointerException there on every request (a 500), once an instance had held the
+     * tenant's risk that long.
+     */
+    @Test
+    void aTenantsRiskDecayedToNothingIsNoRiskBypass() throws Exception {
+        Path dir = Files.createTempDirectory("moat-esc");
+        try (Gateway gw = Gateway.start(
+                Gateway.common("\"1000/1m\"") + guarded(dir.resolve("audit.jsonl")), upstream.baseUri())) {
+            long fiftyDaysAgo = System.currentTimeMillis() - Duration.ofDays(50).toMillis();
+            gw.server
+                    .stateStore()
+                    .putRisk("tenant:acme", new dev.moat.gateway.state.StateStore.Risk(0.97, fiftyDaysAgo), 0)
+                    .toCompletableFuture()
+                    .get();
+            HttpResponse<String> r = gw.post("/v1/models/digits:predict", Gateway.ALICE, body(new double[][] {
+                Digits.get().honest().x()[0]
+            }));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+    }
+
     static String guarded(Path audit) {
         return Gateway.GUARDED_DIGITS + "audit: {file: \"%s\"}\n".formatted(audit);
     }

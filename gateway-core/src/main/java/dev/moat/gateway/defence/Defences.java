@@ -261,7 +261,10 @@ public final class Defences implements Enforcement, AutoCloseable {
         }
         double kr = k == null ? 0 : decayed(k, now);
         double tr = t == null ? 0 : decayed(t, now);
-        return kr >= tr ? new StateStore.Risk(kr, k.atMillis()) : new StateStore.Risk(tr, t.atMillis());
+        // a risk decays to exactly 0 after about 1,075 half-lives: then the other one stands, even if absent
+        return k != null && (t == null || kr >= tr)
+                ? new StateStore.Risk(kr, k.atMillis())
+                : new StateStore.Risk(tr, t.atMillis());
     }
 
     private double decayed(StateStore.Risk r, long now) {
