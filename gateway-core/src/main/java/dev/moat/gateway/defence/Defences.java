@@ -267,6 +267,15 @@ public final class Defences implements Enforcement, AutoCloseable {
                 : new StateStore.Risk(tr, t.atMillis());
     }
 
+    /**
+     * The highest risk shared for the key or its tenant by any instance, decayed to now, or 0: what the
+     * ladder applies here beside this instance's own verdict (the admin report shows both).
+     */
+    public double sharedRisk(ApiKey key) {
+        StateStore.Risk r = sharedRisk(key, clock.millis());
+        return r == null ? 0 : r.risk();
+    }
+
     private double decayed(StateStore.Risk r, long now) {
         long age = Math.max(0, now - r.atMillis());
         return r.risk() * Math.pow(0.5, (double) age / riskHalfLifeMillis);

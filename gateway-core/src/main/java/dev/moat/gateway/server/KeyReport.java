@@ -18,8 +18,9 @@ import java.util.TreeSet;
 /**
  * {@code GET /admin/keys/{id}}: what the gateway knows and does about a key: risk, level, the
  * queries its detectors have judged, every detector of the config's policies (the tenant detector
- * included) with its score and reason, the action each policy's ladder takes at this risk, any
- * block and the key's expiry. Ids only; never a secret.
+ * included) with its score and reason, the risk shared for the key or its tenant by any instance,
+ * the action each policy's ladder takes at the larger of the two risks, any block and the key's
+ * expiry. Ids only; never a secret.
  */
 final class KeyReport {
 
@@ -33,6 +34,11 @@ final class KeyReport {
         m.put("tenant", key.tenant());
         m.put("risk", round(v.risk()));
         m.put("level", v.level().jsonName());
+        // with several instances this one's verdict is its own evidence (the key's queries may be hashed to
+        // another); the ladder applies the larger of it and the risk shared for the key or its tenant
+        double shared = defences.sharedRisk(key);
+        m.put("shared_risk", shared > 0 ? round(shared) : null);
+        double applied = Math.max(v.risk(), shared);
         // the count the reasons below were written at (the engine refreshes both together)
         m.put("queries", v.queries());
         Map<String, Object> detectors = new LinkedHashMap<>();
@@ -61,7 +67,7 @@ final class KeyReport {
                     e.getValue()
                             .runtime()
                             .ladder()
-                            .decide(v.risk(), snap.maxAction(key))
+                            .decide(applied, snap.maxAction(key))
                             .action());
         }
         m.put("actions", actions);

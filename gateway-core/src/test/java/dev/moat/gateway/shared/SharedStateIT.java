@@ -229,6 +229,35 @@ class SharedStateIT {
     }
 
     /**
+     * The admin report on an instance that holds none of a key's evidence shows the risk another
+     * instance shared, and the action its ladder takes at it: before, it showed this instance's
+     * verdict alone (risk 0, every action "none") while the key was throttled here.
+     */
+    @Test
+    void theKeyReportShowsTheSharedRiskAndTheActionTakenAtItBypass() throws Exception {
+        Gateway a = start(escalating());
+        Gateway b = start(escalating());
+        a.server
+                .stateStore()
+                .putRisk("bob", new StateStore.Risk(0.85, System.currentTimeMillis()), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        await(
+                "bob's risk reaches the other gateway",
+                1000,
+                () -> b.server.stateStore().risk("bob") != null);
+        String report =
+                b.adminCall("GET", "/admin/keys/bob", Gateway.ADMIN_TOKEN).body();
+        assertThat(report)
+                .contains("\"risk\":0.0")
+                .containsPattern("\"shared_risk\":0\\.8[45]")
+                .contains("\"actions\":{\"p\":\"throttle\"}");
+        assertThat(b.adminCall("GET", "/admin/keys/alice", Gateway.ADMIN_TOKEN).body())
+                .contains("\"shared_risk\":null")
+                .contains("\"actions\":{\"p\":\"none\"}");
+    }
+
+    /**
      * A key whose risk climbs from a loose throttle step to a tight one meets the tight one, in
      * Redis as locally. The shared throttle bucket was one per key ({@code moat:throttle:ID}), made
      * with the first throttle it met and kept while the key used it: a key escalated from 20/1h to
