@@ -300,10 +300,14 @@ public final class RedisStateStore extends InMemoryStateStore {
             // resets made elsewhere while this instance was cut off: its blocks and risks of those keys
             // (held, or waiting to be written) predate the operator's reset and are dropped with the
             // key's evidence here, before anything is written back
+            // (the first read is of history: this instance served nothing before it, so holds nothing to forget)
+            boolean first = !viewRead;
             Set<String> reset = new HashSet<>();
             commands().hgetall(FORGOTTEN).forEach((id, at) -> {
                 long mark = Long.parseLong(at);
-                if (mark > forgottenAt.getOrDefault(id, 0L)) {
+                if (first) {
+                    forgottenAt.merge(id, mark, Math::max);
+                } else if (mark > forgottenAt.getOrDefault(id, 0L)) {
                     reset.add(id);
                     forgetElsewhere(id, mark);
                 }

@@ -528,6 +528,15 @@ class SharedStateIT {
         }
         assertThat(b.adminCall("GET", "/admin/keys/alice", Gateway.ADMIN_TOKEN).body())
                 .doesNotContain("\"level\":\"extracting\"");
+        // a gateway started later (here while Redis is down, so that it reads the shared view once it is
+        // running) reads the reset's mark as history: it has nothing of its own to forget, and audits nothing
+        redis.shutdownSaving();
+        java.nio.file.Path audit =
+                java.nio.file.Files.createTempDirectory("moat-reset").resolve("audit.jsonl");
+        Gateway c = start(detecting() + "audit: {file: \"%s\"}\n".formatted(audit));
+        redis.start();
+        await("the third gateway reads the shared view", 5000, () -> status(c, Gateway.BOB) == 200);
+        assertThat(java.nio.file.Files.readAllLines(audit)).noneMatch(l -> l.contains("\"reset\""));
     }
 
     /**
