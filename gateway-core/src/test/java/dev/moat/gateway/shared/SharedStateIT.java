@@ -206,8 +206,8 @@ class SharedStateIT {
                 .isEqualTo("ladder");
     }
 
-    @Test
-    void aKeysSharedRiskThrottlesItThroughTheSharedThrottleBucket() throws Exception {
+    /** Two escalating gateways, bob's risk (0.85: the throttle step) shared by the first and known to the second. */
+    Gateway[] twoWithBobsRiskShared() throws Exception {
         Gateway a = start(escalating());
         Gateway b = start(escalating());
         a.server
@@ -219,6 +219,14 @@ class SharedStateIT {
                 "bob's risk reaches the other gateway",
                 1000,
                 () -> b.server.stateStore().risk("bob") != null);
+        return new Gateway[] {a, b};
+    }
+
+    @Test
+    void aKeysSharedRiskThrottlesItThroughTheSharedThrottleBucket() throws Exception {
+        Gateway[] ab = twoWithBobsRiskShared();
+        Gateway a = ab[0];
+        Gateway b = ab[1];
         assertThat(status(a, Gateway.BOB)).as("the throttle's one token").isEqualTo(200);
         HttpResponse<String> second = b.post(PREDICT, Gateway.BOB, oneRow());
         assertThat(second.statusCode())
@@ -235,17 +243,7 @@ class SharedStateIT {
      */
     @Test
     void theKeyReportShowsTheSharedRiskAndTheActionTakenAtItBypass() throws Exception {
-        Gateway a = start(escalating());
-        Gateway b = start(escalating());
-        a.server
-                .stateStore()
-                .putRisk("bob", new StateStore.Risk(0.85, System.currentTimeMillis()), 3_600_000)
-                .toCompletableFuture()
-                .get(5, TimeUnit.SECONDS);
-        await(
-                "bob's risk reaches the other gateway",
-                1000,
-                () -> b.server.stateStore().risk("bob") != null);
+        Gateway b = twoWithBobsRiskShared()[1];
         String report =
                 b.adminCall("GET", "/admin/keys/bob", Gateway.ADMIN_TOKEN).body();
         assertThat(report)
