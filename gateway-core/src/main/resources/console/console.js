@@ -87,7 +87,9 @@
   // ---------------------------------------------------------------- list
   async function loadFlagged() {
     const page = await api("GET", "/admin/keys?limit=1000");
-    return page.keys.filter((k) => k.level !== "ok" || k.blocked_until);
+    // flagged here, blocked, or acted on from a risk shared by another instance (one that holds the key's
+    // evidence: the load balancer sends each key to one) or by the key's tenant
+    return page.keys.filter((k) => k.level !== "ok" || k.blocked_until || (k.shared_risk != null && k.shared_risk >= 0.25));
   }
 
   function renderList(keys) {
@@ -146,7 +148,11 @@
     $("detail").hidden = false;
     $("detail-title").textContent = "Key " + key.id;
     const actions = Object.entries(key.actions || {}).map(([p, a]) => p + ": " + a).join(", ") || "none";
-    $("detail-summary").textContent = "risk " + key.risk.toFixed(2) + ", level " + key.level
+    // a higher risk shared for the key (by another instance, whose evidence this one does not hold) or its tenant
+    const shared = key.shared_risk != null && key.shared_risk > key.risk + 0.005
+      ? ", shared risk " + key.shared_risk.toFixed(2) + " (another instance's evidence or the tenant's: the ladder applies it)"
+      : "";
+    $("detail-summary").textContent = "risk " + key.risk.toFixed(2) + ", level " + key.level + shared
       + (key.blocked_until ? ", blocked until " + fmtTime(key.blocked_until) : "")
       + ", tier " + key.tier + (key.tenant ? ", tenant " + key.tenant : "")
       + ", " + key.queries + " queries judged; ladder action now: " + actions + ".";

@@ -19,8 +19,9 @@ import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
- * {@code GET /admin/keys}: every key in force with its risk, level, block and activity, filtered by
- * level, block and tenant, highest risk first (ties by id), a page at a time.
+ * {@code GET /admin/keys}: every key in force with its risk, the risk shared for it or its tenant
+ * by any instance, level, block and activity, filtered by level, block and tenant, highest risk
+ * first (ties by id), a page at a time.
  *
  * <p>The cursor names the last row of a page (its risk, rounded as shown, and its id); the next
  * page holds the rows that sort strictly after it. So a page never repeats a row of the pages
@@ -35,6 +36,7 @@ final class KeyListing {
             String tier,
             String tenant,
             double risk,
+            double sharedRisk,
             String level,
             long blockedUntil,
             long queries,
@@ -48,6 +50,7 @@ final class KeyListing {
             m.put("tier", tier);
             m.put("tenant", tenant);
             m.put("risk", risk);
+            m.put("shared_risk", sharedRisk > 0 ? sharedRisk : null);
             m.put("level", level);
             m.put(
                     "blocked_until",
@@ -127,12 +130,16 @@ final class KeyListing {
 
     /** The page for a query: {@code {"keys": [...], "next_cursor": ...}}. */
     static Map<String, Object> page(KeyStore keys, Defences defences, Query q) {
-        return page(keys, id -> defences.engine().verdict(id), defences::blockedUntil, q);
+        return page(keys, id -> defences.engine().verdict(id), defences::blockedUntil, defences::sharedRisk, q);
     }
 
-    /** As {@link #page(KeyStore, Defences, Query)}, with the verdicts and blocks given (tests). */
+    /** As {@link #page(KeyStore, Defences, Query)}, with the verdicts, blocks and shared risks given (tests). */
     static Map<String, Object> page(
-            KeyStore keys, Function<String, Verdict> verdicts, ToLongFunction<String> blocks, Query q) {
+            KeyStore keys,
+            Function<String, Verdict> verdicts,
+            ToLongFunction<String> blocks,
+            java.util.function.ToDoubleFunction<dev.moat.gateway.auth.ApiKey> shared,
+            Query q) {
         List<Row> rows = new ArrayList<>();
         for (KeyStore.Entry e : keys.entries()) {
             if (q.tenant() != null && !q.tenant().equals(e.key().tenant())) {
@@ -151,6 +158,7 @@ final class KeyListing {
                     e.key().tier(),
                     e.key().tenant(),
                     KeyReport.round(v.risk()),
+                    KeyReport.round(shared.applyAsDouble(e.key())),
                     v.level().jsonName(),
                     blockedUntil,
                     v.queries(),
@@ -181,7 +189,7 @@ final class KeyListing {
     }
 
     private static Row cursorRow(Query q) {
-        return new Row(q.afterId(), null, null, q.afterRisk(), null, 0, 0, 0, 0, false);
+        return new Row(q.afterId(), null, null, q.afterRisk(), 0, null, 0, 0, 0, 0, false);
     }
 
     private static AdminProblemException invalid(String detail) {

@@ -209,6 +209,29 @@ class ConsoleIT {
         screenshot("console-after-unblock.png");
     }
 
+    /**
+     * A risk shared for a key above this instance's own (another instance holds the key's evidence,
+     * or its tenant's risk is higher) is shown with the action the ladder takes at it: the console
+     * of an instance that holds none of the evidence said "risk 0.00, level ok, action none".
+     */
+    @Test
+    void aSharedRiskAboveThisInstancesIsShownWithTheActionTakenAtIt() throws Exception {
+        gw.server
+                .stateStore()
+                .putRisk("bob", new dev.moat.gateway.state.StateStore.Risk(0.9, System.currentTimeMillis()), 3_600_000)
+                .toCompletableFuture()
+                .get();
+        browser.manage().window().setSize(new Dimension(1280, 800));
+        logIn();
+        waitUpTo(20).until(ExpectedConditions.elementToBeClickable(By.cssSelector("#key-rows tr[data-key=bob]")));
+        browser.findElement(By.cssSelector("#key-rows tr[data-key=bob] button.key"))
+                .click();
+        waitUpTo(20).until(ExpectedConditions.textToBePresentInElementLocated(By.id("detail-title"), "Key bob"));
+        assertThat(browser.findElement(By.id("detail-summary")).getText())
+                .containsPattern("risk 0\\.00, level ok, shared risk 0\\.[89]\\d \\(another instance's evidence")
+                .containsPattern("ladder action now: \\w+: throttle");
+    }
+
     @Test
     void theConsoleWorksWithTheKeyboardAlone() throws Exception {
         browser.manage().window().setSize(new Dimension(1280, 800));

@@ -36,7 +36,7 @@ class KeyListingTest {
     }
 
     static Map<String, Object> page(KeyListing.Query q, Map<String, Long> blocks) {
-        return KeyListing.page(store(), KeyListingTest::verdict, id -> blocks.getOrDefault(id, 0L), q);
+        return KeyListing.page(store(), KeyListingTest::verdict, id -> blocks.getOrDefault(id, 0L), key -> 0, q);
     }
 
     @SuppressWarnings("unchecked")
