@@ -10,6 +10,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -108,8 +109,96 @@ class HostileYamlTest {
                         + " each name once; first at 5:45)");
     }
 
+    /**
+     * Regression: SnakeYAML copies a value's characters again for every 1,024 it reads past the
+     * start of one value (or comment, or line of a block scalar), so a value of 4 MiB took 8 s and one
+     * of 16 MiB, which the file limit lets in, minutes, in {@code moat validate} or in a reload.
+     */
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    void aValueOfMegabytesIsRefusedAtItsStartInsteadOfScannedForMinutes() {
+        assertThat(errors(BASE + "x: " + "a".repeat(1 << 20) + "\n"))
+                .containsExactly("test.yaml:5:4: YAML: a value, comment or line longer than 65536 characters"
+                        + " (expected at most 65536)");
+        assertThat(errors(BASE + "x: \"" + "a ".repeat(1 << 20) + "\"\n"))
+                .containsExactly("test.yaml:5:1: x: unknown field (expected one of: server, admin, upstreams, routes,"
+                        + " keys, keys_file, tiers, rate_limiting, policies, detection, distributed, state, audit,"
+                        + " alerts, access_log, tracing)");
+    }
+
+    /**
+     * Regression: scalar aliases add no more than their own text would, yet counted towards the
+     * 100,000 values aliases may add: 60,000 keys written {@code tier: *t, tenant: *n} were refused
+     * as an alias bomb.
+     */
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void scalarAliasesAreNotCountedAsExpansion() throws ConfigException {
+        StringBuilder yaml = new StringBuilder(BASE + "tiers: {free: {limits: [\"1/s\"]}}\nkeys:\n");
+        for (int i = 0; i < 60_000; i++) {
+            yaml.append("  - {id: k%d, sha256: \"%064x\", tier: %s, tenant: %s}\n"
+                    .formatted(i, i + 1, i == 0 ? "&t free" : "*t", i == 0 ? "&n acme" : "*n"));
+        }
+
+        assertThat(ConfigLoader.parse(yaml.toString(), "test.yaml", Map.of()).keys())
+                .hasSize(60_000)
+                .allSatisfy(k -> assertThat(k.tenant()).isEqualTo("acme"));
+    }
+
     @TempDir
     Path dir;
+
+    /**
+     * Regression: a 16 MiB file (under the file limit) of one-letter values, {@code [a,a,a,...]}, is
+     * eight million nodes: the loader ran out of a 1 GiB heap (in a reload, inside the gateway).
+     */
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void sixteenMebibytesOfTinyValuesAreRefusedBeforeTheyRunTheHeapOut() throws Exception {
+        StringBuilder list = new StringBuilder("[");
+        while (list.length() < dev.moat.config.internal.YamlFiles.MAX_BYTES - 1024) {
+            list.append("a,");
+        }
+        Path file = config("x: " + list.append("]\n"));
+
+        assertThat(loadErrors(file))
+                .singleElement()
+                .asString()
+                .startsWith(file + ":6:")
+                .endsWith("YAML: more than 2000000 values (expected at most 2000000 lists, mappings and scalars in"
+                        + " one file)");
+    }
+
+    /**
+     * Regression: every error was kept, so a file of 1.9 million wrong list items ({@code - 5}, 7.6 MB,
+     * under every other limit) ran a 1 GiB heap out listing them; a thousand are listed, then one
+     * error says the rest are not.
+     */
+    @Test
+    void aFileOfWrongItemsListsAThousandErrorsAndSaysTheRestAreNot() {
+        List<String> errors = errors(BASE + "keys:\n" + "  - 5\n".repeat(5_000));
+
+        assertThat(errors).hasSize(1_001);
+        assertThat(errors.get(0)).isEqualTo("test.yaml:6:5: keys[0]: \"5\" (expected a mapping)");
+        assertThat(errors.get(1_000))
+                .isEqualTo("test.yaml:1006:5: more than 1000 errors; the rest are not listed (expected fewer: fix"
+                        + " these first)");
+    }
+
+    /** A keys file written as JSON on one line (longer than any value's limit) still loads. */
+    @Test
+    void aKeysFileOfJsonOnOneLineLoads() throws Exception {
+        StringBuilder keys = new StringBuilder("[");
+        for (int i = 0; i < 2_000; i++) {
+            keys.append(i == 0 ? "" : ",")
+                    .append("{\"id\":\"k%d\",\"sha256\":\"%064x\",\"tier\":\"free\"}".formatted(i, i + 1));
+        }
+        Files.writeString(dir.resolve("keys.json"), keys.append("]"));
+        assertThat(keys.length()).isGreaterThan(1 << 16);
+
+        assertThat(ConfigLoader.load(config("keys_file: keys.json\n"), Map.of()).keys())
+                .hasSize(2_000);
+    }
 
     private Path config(String tail) throws Exception {
         return Files.writeString(dir.resolve("moat.yaml"), BASE + "tiers: {free: {limits: [\"1/s\"]}}\n" + tail);

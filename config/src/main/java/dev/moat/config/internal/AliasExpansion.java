@@ -5,6 +5,7 @@ import java.util.Map;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
@@ -35,7 +36,10 @@ final class AliasExpansion {
     private long size(Node node, Node holder) {
         Long known = sizes.get(node);
         if (known != null) {
-            added = saturatedAdd(added, known);
+            // an alias of a scalar adds one value for the two characters of "*a": no more than writing it out
+            if (!(node instanceof ScalarNode)) {
+                added = saturatedAdd(added, known);
+            }
             if (added > MAX_EXPANSION) {
                 report(
                         holder,
