@@ -33,17 +33,52 @@ public record UpstreamConfig(
     public record GenericPointers(String inputs, String outputs, String labels) {}
 
     public String host() {
-        return url.getHost();
+        return hostOf(url);
     }
 
     public int port() {
-        int p = url.getPort();
+        int p = portOf(url);
         return p > 0 ? p : ("https".equals(url.getScheme()) ? 443 : 80);
     }
 
     /** The Host header value to send upstream. */
     public String authority() {
-        return url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost();
+        return portOf(url) > 0 ? hostOf(url) + ":" + portOf(url) : hostOf(url);
+    }
+
+    /**
+     * A host name with an underscore (Docker Compose and Kubernetes-less setups name services so:
+     * {@code http://model_server:8501}), which {@link URI} does not parse as a host (it is no RFC 1123
+     * name, though DNS and the resolvers take it): the whole authority, a name and an optional port.
+     */
+    private static final java.util.regex.Pattern NAMED_AUTHORITY =
+            java.util.regex.Pattern.compile("([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?::([0-9]{1,5}))?");
+
+    /** The URL's host, an underscored name included; null when it has none. */
+    public static String hostOf(URI url) {
+        if (url.getHost() != null) {
+            return url.getHost();
+        }
+        java.util.regex.Matcher m = namedAuthority(url);
+        return m == null ? null : m.group(1);
+    }
+
+    /** The URL's port, -1 when it names none (an underscored name's included). */
+    public static int portOf(URI url) {
+        if (url.getHost() != null) {
+            return url.getPort();
+        }
+        java.util.regex.Matcher m = namedAuthority(url);
+        return m == null || m.group(2) == null ? -1 : Integer.parseInt(m.group(2));
+    }
+
+    private static java.util.regex.Matcher namedAuthority(URI url) {
+        String a = url.getRawAuthority();
+        if (a == null) {
+            return null;
+        }
+        java.util.regex.Matcher m = NAMED_AUTHORITY.matcher(a);
+        return m.matches() ? m : null;
     }
 
     /** The base path to prefix, without a trailing slash ("" when none). */

@@ -117,6 +117,47 @@ class RunnableConfigTest {
                                 + " URL with a host)");
     }
 
+    /**
+     * Regression: an upstream named with an underscore, as Docker Compose services often are
+     * ({@code http://model_server:8501}), was refused as "a URL with a host": Java's URI parses no
+     * host there, though DNS and the gateway's resolver take the name. Its host, port and Host header
+     * are read from the authority; a bad port and user info are still refused, and the webhook (sent
+     * by Java's HTTP client, which takes no such name) still wants a host URI parses.
+     */
+    @Test
+    void anUpstreamNamedWithAnUnderscoreIsAccepted() throws ConfigException {
+        MoatConfig c = ConfigLoader.parse(BASE.replace(ROUTE, """
+                        upstreams:
+                          digits: {url: "http://model_server:8501/base"}
+                          other: {url: "https://tf_serving.internal"}
+                        routes:
+                        """), "test.yaml", java.util.Map.of());
+        UpstreamConfig u = c.upstreams().get("digits");
+        assertThat(u.host()).isEqualTo("model_server");
+        assertThat(u.port()).isEqualTo(8501);
+        assertThat(u.authority()).isEqualTo("model_server:8501");
+        assertThat(u.basePath()).isEqualTo("/base");
+        UpstreamConfig o = c.upstreams().get("other");
+        assertThat(o.host()).isEqualTo("tf_serving.internal");
+        assertThat(o.port()).isEqualTo(443);
+        assertThat(o.authority()).isEqualTo("tf_serving.internal");
+        assertThat(errors("""
+                upstreams:
+                  a: {url: "http://model_server:99999"}
+                  b: {url: "http://user:pw@model_server:8501"}
+                routes:
+                  - {path_prefix: /v1, upstream: a}
+                alerts: {webhook: "http://alert_sink:9000/hook"}
+                """))
+                .containsExactly(
+                        "test.yaml:2:12: upstreams.a.url: \"http://model_server:99999\" (expected a URL whose port is"
+                                + " from 1 to 65535)",
+                        "test.yaml:3:12: upstreams.b.url: (value hidden) (expected an absolute http:// or https://"
+                                + " URL with a host)",
+                        "test.yaml:6:19: alerts.webhook: (value hidden) (expected an absolute http:// or https://"
+                                + " URL with a host)");
+    }
+
     /** Regression: validate said ok and run died of "bind(..) failed: Address already in use" with a stack trace. */
     @Test
     void theAdminListenerCannotShareTheServersPort() throws ConfigException {

@@ -222,14 +222,18 @@ final class ServerSections {
         ConfigNode shown = text.contains("@") ? node.secret() : node;
         URI url = shown.as(null, HTTP_URL_EXPECTED, s -> {
             URI uri = uri(s);
+            // an upstream may be named with an underscore (model_server), which the gateway's connections
+            // resolve; the other URLs go to Java's HTTP client, which takes only what URI parses as a host
+            String host = uri == null ? null : bare ? dev.moat.config.UpstreamConfig.hostOf(uri) : uri.getHost();
             boolean ok = uri != null
                     && uri.isAbsolute()
                     && ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
-                    && uri.getHost() != null
-                    && !uri.getHost().isEmpty();
+                    && host != null
+                    && !host.isEmpty();
             return ok ? uri : null;
         });
-        if (url != null && (url.getPort() == 0 || url.getPort() > 65535)) {
+        int port = url == null ? -1 : bare ? dev.moat.config.UpstreamConfig.portOf(url) : url.getPort();
+        if (url != null && (port == 0 || port > 65535)) {
             shown.fail("a URL whose port is from 1 to 65535");
             return null;
         }
