@@ -133,18 +133,21 @@ class AdminBypassIT {
      * Connections that send nothing, or a head a byte at a time, were held for as long as the
      * client kept sending (a 60 s read timeout per byte) and without any cap: an unauthenticated
      * client could hold file descriptors and decoder buffers without end. Now at most {@link
-     * AdminInitializer#MAX_CONNECTIONS} are open at once; one more is closed at once.
+     * AdminInitializer#MAX_CONNECTIONS} are open at once (here from four addresses, each at its
+     * own cap); one more is closed at once.
      */
     @Test
     void theAdminListenerHoldsBoundedConnectionsBypass() throws Exception {
         List<RawClient> held = new ArrayList<>();
         try {
             for (int i = 0; i < AdminInitializer.MAX_CONNECTIONS; i++) {
-                RawClient c = new RawClient(gw.server.adminPort()).timeout(200);
+                InetAddress from =
+                        InetAddress.getByName("127.0.0." + (10 + i / AdminInitializer.MAX_CONNECTIONS_PER_ADDRESS));
+                RawClient c = new RawClient(gw.server.adminPort(), from).timeout(200);
                 c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
                 held.add(c);
             }
-            RawClient extra = new RawClient(gw.server.adminPort()).timeout(3000);
+            RawClient extra = new RawClient(gw.server.adminPort(), InetAddress.getByName("127.0.0.20")).timeout(3000);
             held.add(extra);
             assertThat(extra.closedByServer()).as("one connection over the cap").isTrue();
         } finally {
@@ -154,6 +157,40 @@ class AdminBypassIT {
         }
         Thread.sleep(200); // the closes reach the gateway
         assertThat(gw.adminCall("GET", "/admin/keys", T).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * One address that opens every admin connection it can (each a head sent a byte at a time)
+     * held all {@link AdminInitializer#MAX_CONNECTIONS} of them, and the operator's console and CLI
+     * got no connection. Now one address holds at most {@link
+     * AdminInitializer#MAX_CONNECTIONS_PER_ADDRESS}: its next one is closed as it opens, and the
+     * operator's call from another address is answered while the rest are held.
+     */
+    @Test
+    void oneAddressCannotTakeEveryAdminConnectionBypass() throws Exception {
+        InetAddress attacker = InetAddress.getByName("127.0.0.2");
+        List<RawClient> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < AdminInitializer.MAX_CONNECTIONS; i++) {
+                RawClient c = new RawClient(gw.server.adminPort(), attacker).timeout(3000);
+                held.add(c);
+                try {
+                    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+                } catch (IOException closed) {
+                    // one over the address' cap, closed already
+                }
+            }
+            assertThat(held.get(AdminInitializer.MAX_CONNECTIONS_PER_ADDRESS).closedByServer())
+                    .as("the attacker's connection after its cap")
+                    .isTrue();
+            assertThat(gw.adminCall("GET", "/admin/keys", T).statusCode())
+                    .as("the operator, from 127.0.0.1, while the attacker holds its connections")
+                    .isEqualTo(200);
+        } finally {
+            for (RawClient c : held) {
+                c.close();
+            }
+        }
     }
 
     /**

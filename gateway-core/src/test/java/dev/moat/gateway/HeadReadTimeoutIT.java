@@ -62,6 +62,34 @@ class HeadReadTimeoutIT {
     }
 
     /**
+     * A complete request followed, in the same segment, by only part of the next head (a pipelining
+     * client that stalls): the part sits in the HTTP decoder, not in the socket, so the connection
+     * was left on the {@code keep_alive} deadline (15 s, then closed without a word) instead of the
+     * head's. It is a head in progress from the moment the first answer is out: 408 after
+     * {@code header_read} (500 ms here), whether the part holds whole lines or not even its request line.
+     */
+    @Test
+    void aPartialHeadPipelinedBehindARequestGets408AfterHeaderRead() throws Exception {
+        String config = Gateway.common("\"1000/1m\"")
+                        .replace(
+                                "timeouts: {idle: 30s, header_read: 500ms",
+                                "timeouts: {idle: 30s, keep_alive: 30s, header_read: 500ms")
+                + ROUTES;
+        try (Gateway gw = Gateway.start(config, upstream.baseUri())) {
+            for (String part : new String[] {"GET /echo HTTP/1.1\r\nHost: x\r\n", "GET /ec"}) {
+                try (RawClient c = new RawClient(gw.server.port()).timeout(5_000)) {
+                    c.send(REQUEST + part);
+                    assertThat(c.readResponse().status()).isEqualTo(200);
+                    RawClient.Response timedOut = c.readResponse(); // within 5 s: far short of keep_alive
+                    assertThat(timedOut.status()).as(part).isEqualTo(408);
+                    assertThat(timedOut.header("connection")).isEqualTo("close");
+                    assertThat(c.closedByServer()).isTrue();
+                }
+            }
+        }
+    }
+
+    /**
      * {@code idle} shorter than {@code keep_alive} (it was Netty's {@code IdleStateHandler}, now one
      * of the read deadlines): a kept-alive connection that sends nothing after its answer is closed
      * after {@code idle}, not after the 15 s {@code keep_alive}.

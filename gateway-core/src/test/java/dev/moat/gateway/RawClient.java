@@ -35,6 +35,16 @@ public final class RawClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    /** A client whose connection comes from {@code from} (any 127.0.0.0/8 address on Linux's loopback). */
+    public RawClient(int port, java.net.InetAddress from) throws IOException {
+        socket = new Socket();
+        socket.bind(new java.net.InetSocketAddress(from, 0));
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+        socket.setSoTimeout(10_000);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
     public RawClient timeout(int millis) throws IOException {
         socket.setSoTimeout(millis);
         return this;

@@ -1,6 +1,7 @@
 package dev.moat.gateway.auth;
 
 import dev.moat.config.KeyConfig;
+import dev.moat.gateway.http.FlatHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -156,8 +157,15 @@ public final class KeyStore {
         return c == ' ' || (c >= '\t' && c <= '\r');
     }
 
+    /** Whether the header is there exactly once; without an allocation for the decoder's headers. */
     private static boolean once(HttpHeaders headers, CharSequence name) {
-        var values = headers.valueStringIterator(name);
+        if (headers instanceof FlatHeaders flat) {
+            return flat.once(name);
+        }
+        var values = headers.valueCharSequenceIterator(name);
+        if (!values.hasNext()) {
+            return false;
+        }
         values.next();
         return !values.hasNext();
     }

@@ -186,6 +186,16 @@ public final class FlatHeaders extends HttpHeaders {
         return all;
     }
 
+    /**
+     * Whether {@code name} is here exactly once: no list and no iterator (the key's header is
+     * checked so on every request; it was {@code valueStringIterator}, a list and an iterator).
+     */
+    public boolean once(CharSequence name) {
+        Objects.requireNonNull(name, "name");
+        int i = indexOf(name, 0);
+        return i >= 0 && indexOf(name, i + 1) < 0;
+    }
+
     @Override
     public Iterator<String> valueStringIterator(CharSequence name) {
         return getAll(name).iterator();

@@ -1,8 +1,11 @@
 package dev.moat.gateway.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.AbstractScheduledEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code keep_alive}: a connection that starts no request this long after it opened, or
  *       after its previous answer, is closed;</li>
  *   <li>{@code header_read}: a request whose head is not complete this long after its first byte
- *       is cut off (slowloris);</li>
+ *       is cut off (slowloris); a head whose first part came in behind the previous request, and
+ *       waits in the HTTP decoder, runs from when that request's answer is out;</li>
  *   <li>{@code request_read}: a request whose body is not complete this long after its first byte
  *       is cut off (slow body).</li>
  *   <li>{@code idle}: a connection with no request in progress that reads nothing for this long is
@@ -75,6 +79,14 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
 
     private long timerAt;
 
+    /** What the decoder holds of the next request, when the codec was built with {@link #countingHeads}. */
+    private DecoderBacklog backlog;
+
+    /** The connection's HTTP codec, whose decoder may hold part of a pipelined head. */
+    private ChannelHandler codec;
+
+    private boolean codecLooked;
+
     private static final long NONE = Long.MAX_VALUE;
 
     /** The read deadlines without an {@code idle} timeout. */
@@ -130,6 +142,9 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
 
     /** As {@link #headReceived(ChannelHandlerContext)}, on this handler. */
     public void headReceived() {
+        if (backlog != null) {
+            backlog.headReceived();
+        }
         ChannelHandlerContext ctx = this.ctx;
         if (ctx == null) {
             return;
@@ -147,11 +162,43 @@ public final class HeadReadTimeoutHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** As {@link #awaitNextHead(ChannelHandlerContext)}, on this handler. */
+    /**
+     * As {@link #awaitNextHead(ChannelHandlerContext)}, on this handler. Part of the next head may
+     * already be here, read with the end of the previous request and held by the HTTP decoder (a
+     * pipelining client that stalls): then the head is in progress from now, under
+     * {@code header_read}, and answered 408 as a first head would be. It waited under
+     * {@code keep_alive} (15 s), then was closed without a word.
+     */
     public void awaitNextHead() {
-        if (ctx != null) {
+        ChannelHandlerContext ctx = this.ctx;
+        if (ctx == null) {
+            return;
+        }
+        if (backlog != null && backlog.holdsAHead(codec(ctx))) {
+            requestStart = now(ctx);
+            enter(ctx, State.HEAD);
+        } else {
             enter(ctx, State.WAITING);
         }
+    }
+
+    /**
+     * The headers factory for this connection's request decoder: {@code heads}, also counting the
+     * heads the decoder starts, so that a head it holds in part after a complete request is seen
+     * ({@link DecoderBacklog}). Without it, such a head waits under {@code keep_alive}.
+     */
+    public HttpHeadersFactory countingHeads(HttpHeadersFactory heads) {
+        backlog = new DecoderBacklog(heads);
+        return backlog;
+    }
+
+    /** The HTTP codec after this handler, looked up at the first kept-alive request, or null. */
+    private ChannelHandler codec(ChannelHandlerContext ctx) {
+        if (!codecLooked) {
+            codec = ctx.pipeline().get(HttpServerCodec.class);
+            codecLooked = true;
+        }
+        return codec;
     }
 
     State state() {

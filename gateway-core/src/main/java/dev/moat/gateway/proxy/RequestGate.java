@@ -87,7 +87,8 @@ final class RequestGate {
                     -1,
                     Enforcement.Gate.PASS);
         }
-        if (!snap.knowsTier(key)) {
+        List<RateLimit> limits = snap.limitsOrNull(key);
+        if (limits == null) {
             // the moment of a reload between the config's install and the key directory's: answered, and
             // retried under the config that follows (never served without limits, never a 500)
             return new Admission(
@@ -127,13 +128,7 @@ final class RequestGate {
             return new Admission(Admission.PENDING, "pending", false, route, key, null, -1, gate);
         }
         return afterRate(
-                gw,
-                snap,
-                req,
-                route,
-                key,
-                gate,
-                gw.rateLimiter().tryConsume(key.id(), snap.limits(key), 1, snap.generation()));
+                gw, snap, req, route, key, gate, gw.rateLimiter().tryConsume(key.id(), limits, 1, snap.generation()));
     }
 
     /**

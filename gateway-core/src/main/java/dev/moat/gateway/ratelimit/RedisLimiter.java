@@ -13,8 +13,12 @@ import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -41,9 +45,10 @@ import java.util.function.BooleanSupplier;
  * took over 2 s without it). Delaying and predicting are off: they admit from a local estimate
  * and sync later, so N instances could admit more than the limit.
  *
- * <p>Keys: {@code moat:bucket:ID:HASH} (HASH of the tier's limits: a changed tier starts a fresh
- * bucket, as locally) and {@code moat:throttle:ID:HASH} (HASH of the throttle's: a key escalated to a
- * tighter throttle meets it); both expire once they would be full again.
+ * <p>Keys: {@code moat:bucket:ID:HASH} (HASH of the tier's limits, as counts and periods, not as
+ * written: a changed tier starts a fresh bucket, as locally, while {@code 100/1m} and
+ * {@code 100/60s} are one) and {@code moat:throttle:ID:HASH} (HASH of the throttle's: a key
+ * escalated to a tighter throttle meets it); both expire once they would be full again.
  */
 public final class RedisLimiter implements SharedLimiter {
 
@@ -56,6 +61,7 @@ public final class RedisLimiter implements SharedLimiter {
             Caffeine.newBuilder().maximumSize(100_000).build();
     private final ConcurrentHashMap<List<RateLimit>, BucketConfiguration> configs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<List<RateLimit>, List<RateLimit>> shares = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<List<RateLimit>, String> hashes = new ConcurrentHashMap<>();
     private final LongAdder without = new LongAdder();
     private final BooleanSupplier viewRead;
     private volatile AsyncProxyManager<String> manager;
@@ -104,8 +110,39 @@ public final class RedisLimiter implements SharedLimiter {
         return consume(bucketKey(keyId, limits), limits, tokens, () -> local.tryConsume(keyId, share(limits), tokens));
     }
 
-    private static String bucketKey(String keyId, List<RateLimit> limits) {
-        return "moat:bucket:" + keyId + ":" + Integer.toHexString(limits.hashCode());
+    private String bucketKey(String keyId, List<RateLimit> limits) {
+        return "moat:bucket:" + keyId + ":" + hashOf(limits);
+    }
+
+    /**
+     * The hash in a bucket's key: of the limits themselves, each its capacity and its period in
+     * nanoseconds, in order ({@code 100:60000000000,5000:86400000000000}), the first 8 bytes of
+     * its SHA-256 in hex. It was the limits' {@code hashCode()}, which includes how each was
+     * written: {@code 100/1m} in one gateway's config and {@code 100/60s} in another's were two
+     * buckets, each with the whole limit. The same on every instance and every JVM (a record's
+     * {@code hashCode()} is not specified to be).
+     */
+    static String limitsHash(List<RateLimit> limits) {
+        StringBuilder canonical = new StringBuilder();
+        for (RateLimit l : limits) {
+            if (!canonical.isEmpty()) {
+                canonical.append(',');
+            }
+            canonical.append(l.capacity()).append(':').append(l.period().toNanos());
+        }
+        byte[] sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256")
+                    .digest(canonical.toString().getBytes(StandardCharsets.US_ASCII));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+        return HexFormat.of().formatHex(sha, 0, 8);
+    }
+
+    /** {@link #limitsHash} of each list of limits met (a tier's, a throttle's): few, computed once each. */
+    private String hashOf(List<RateLimit> limits) {
+        return hashes.computeIfAbsent(limits, RedisLimiter::limitsHash);
     }
 
     /**
@@ -113,8 +150,8 @@ public final class RedisLimiter implements SharedLimiter {
      * a bucket was made with, so a bucket per key alone (it was {@code moat:throttle:ID}) held a key
      * escalated to a tighter throttle to the looser one it met first.
      */
-    private static String throttleKey(String keyId, List<RateLimit> limits) {
-        return THROTTLE + keyId + ":" + Integer.toHexString(limits.hashCode());
+    private String throttleKey(String keyId, List<RateLimit> limits) {
+        return THROTTLE + keyId + ":" + hashOf(limits);
     }
 
     private static final String THROTTLE = "moat:throttle:";

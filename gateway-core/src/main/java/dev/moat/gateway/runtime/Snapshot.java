@@ -116,14 +116,17 @@ public final class Snapshot {
     }
 
     /**
-     * Whether this config has the key's tier. A reload installs the config before the key directory,
-     * so for a moment a key authenticated against the old directory may name a tier the new config
-     * dropped (or the reverse): such a request has no limits to be charged against.
+     * The limits of the key's tier, or {@code null} when this config does not have that tier. A
+     * reload installs the config before the key directory, so for a moment a key authenticated
+     * against the old directory may name a tier the new config dropped (or the reverse): such a
+     * request has no limits to be charged against. One lookup answers both (it was a
+     * {@code knowsTier} check, then this lookup, per request).
      */
-    public boolean knowsTier(ApiKey key) {
-        return tierLimits.containsKey(key.tier());
+    public List<RateLimit> limitsOrNull(ApiKey key) {
+        return tierLimits.get(key.tier());
     }
 
+    /** The limits of the key's tier, empty when this config does not have that tier. */
     public List<RateLimit> limits(ApiKey key) {
         return tierLimits.getOrDefault(key.tier(), List.of());
     }

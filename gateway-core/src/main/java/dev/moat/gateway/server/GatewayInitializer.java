@@ -10,6 +10,7 @@ import dev.moat.gateway.proxy.HeadReadTimeoutHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SslContext;
@@ -46,31 +47,32 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     protected void initChannel(SocketChannel ch) {
         ServerConfig server = gw.runtime().current().config().server();
         ChannelPipeline p = ch.pipeline();
-        addTransportHandlers(p, ch, server);
-        addHttp1Handlers(p, server);
+        HeadReadTimeoutHandler deadlines = addTransportHandlers(p, ch, server);
+        addHttp1Handlers(p, server, deadlines);
     }
 
-    private void addTransportHandlers(ChannelPipeline p, SocketChannel ch, ServerConfig server) {
+    private HeadReadTimeoutHandler addTransportHandlers(ChannelPipeline p, SocketChannel ch, ServerConfig server) {
         p.addLast(
                 ConnectionLimitHandler.NAME,
                 new ConnectionLimitHandler(perAddress, server.limits().maxConnectionsPerAddress()));
         if (ssl != null) {
             p.addLast(TLS, ssl.newHandler(ch.alloc()));
         }
-        p.addLast(
-                HeadReadTimeoutHandler.NAME,
-                new HeadReadTimeoutHandler(
-                        server.timeouts().headerRead().toNanos(),
-                        server.timeouts().requestRead().toNanos(),
-                        server.timeouts().keepAlive().toNanos(),
-                        server.timeouts().idle().toNanos()));
+        HeadReadTimeoutHandler deadlines = new HeadReadTimeoutHandler(
+                server.timeouts().headerRead().toNanos(),
+                server.timeouts().requestRead().toNanos(),
+                server.timeouts().keepAlive().toNanos(),
+                server.timeouts().idle().toNanos());
+        p.addLast(HeadReadTimeoutHandler.NAME, deadlines);
+        return deadlines;
     }
 
-    private void addHttp1Handlers(ChannelPipeline p, ServerConfig server) {
+    private void addHttp1Handlers(ChannelPipeline p, ServerConfig server, HeadReadTimeoutHandler deadlines) {
         int maxHeader = server.limits().maxHeaderBytes();
-        p.addLast(
-                HTTP_CODEC,
-                new HttpServerCodec(SmallTrailers.decoderConfig(Math.min(8192, maxHeader), maxHeader, 8192)));
+        HttpDecoderConfig decoder = SmallTrailers.decoderConfig(Math.min(8192, maxHeader), maxHeader, 8192);
+        // the deadlines count the heads the decoder starts: part of one behind a request is a head in progress
+        decoder.setHeadersFactory(deadlines.countingHeads(decoder.getHeadersFactory()));
+        p.addLast(HTTP_CODEC, new HttpServerCodec(decoder));
         if (Boolean.getBoolean("moat.debug.pipeline")) {
             p.addLast(
                     "debug-1",

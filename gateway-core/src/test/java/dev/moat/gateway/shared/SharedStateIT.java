@@ -119,6 +119,28 @@ class SharedStateIT {
     }
 
     /**
+     * One limit spelled two ways in two gateways' configs ({@code 4/1h} and {@code 4/3600s}, as a
+     * rolling config change or two teams' files may write it) is one bucket in Redis. The bucket's
+     * key hashed the limits as written (their text is part of the record): the two spellings were
+     * two buckets, and the key had the limit on each gateway, twice the tier between them.
+     */
+    @Test
+    void oneLimitSpelledTwoWaysIsOneSharedBucketBypass() throws Exception {
+        Gateway a = start(yaml("\"4/1h\"", false, 2, "2s"));
+        Gateway b = start(yaml("\"4/3600s\"", false, 2, "2s"));
+        for (int i = 0; i < 4; i++) {
+            assertThat(status(i % 2 == 0 ? a : b, Gateway.ALICE))
+                    .as("request %d", i)
+                    .isEqualTo(200);
+        }
+        assertThat(status(b, Gateway.ALICE)).as("the fifth, on 4/3600s").isEqualTo(429);
+        assertThat(status(a, Gateway.ALICE)).as("the sixth, on 4/1h").isEqualTo(429);
+        assertThat(redis.command("KEYS moat:bucket:alice:*"))
+                .as("one bucket in Redis (a one-element reply)")
+                .isEqualTo("*1");
+    }
+
+    /**
      * A batch the shared bucket cannot pay for costs nothing there either (the request's own token,
      * taken at admission, is given back before the 429), and its {@code RateLimit} header says what
      * the bucket holds. Before, the shared path kept that token: each refused batch cost one.
