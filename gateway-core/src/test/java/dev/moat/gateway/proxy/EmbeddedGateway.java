@@ -102,6 +102,12 @@ final class EmbeddedGateway implements AutoCloseable {
     EmbeddedChannel connect(String ip) throws Exception {
         EmbeddedChannel ch = new RemoteChannel(new InetSocketAddress(ip, 40000));
         ch.config().setAutoRead(false);
+        HeadReadTimeoutHandler deadlines = new HeadReadTimeoutHandler(
+                TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(3), TimeUnit.SECONDS.toNanos(5));
+        // the decoder as GatewayInitializer configures it: the gateway's headers, the heads it starts counted
+        io.netty.handler.codec.http.HttpDecoderConfig decoder =
+                dev.moat.gateway.http.SmallTrailers.decoderConfig(4096, 8192, 8192);
+        decoder.setHeadersFactory(deadlines.countingHeads(decoder.getHeadersFactory()));
         ch.pipeline()
                 .addLast(
                         ConnectionLimitHandler.NAME,
@@ -113,11 +119,8 @@ final class EmbeddedGateway implements AutoCloseable {
                                         .server()
                                         .limits()
                                         .maxConnectionsPerAddress()))
-                .addLast(
-                        HeadReadTimeoutHandler.NAME,
-                        new HeadReadTimeoutHandler(
-                                TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(3), TimeUnit.SECONDS.toNanos(5)))
-                .addLast("http-codec", new HttpServerCodec(4096, 8192, 8192))
+                .addLast(HeadReadTimeoutHandler.NAME, deadlines)
+                .addLast("http-codec", new HttpServerCodec(decoder))
                 .addLast("flow-control", new FlowControlHandler())
                 .addLast("frontend", new FrontendHandler(gw));
         ch.register(); // fires channelActive
