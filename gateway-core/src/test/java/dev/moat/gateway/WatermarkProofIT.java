@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -77,10 +78,26 @@ class WatermarkProofIT {
         double independentP = verify(ledger, independent);
         assertThat(stolenP).as("p-value for the stolen copy").isLessThan(1e-6);
         assertThat(independentP).as("p-value for the independent model").isGreaterThan(0.01);
+
+        // two instances' ledgers (a key's marks split by a failover) verify together as the one did
+        List<String> lines = Files.readAllLines(ledger);
+        Path first =
+                Files.createDirectories(ledger.resolveSibling("instance-1")).resolve("watermarks.jsonl");
+        Path second =
+                Files.createDirectories(ledger.resolveSibling("instance-2")).resolve("watermarks.jsonl");
+        Files.write(first, lines.subList(0, lines.size() / 2));
+        Files.write(second, lines.subList(lines.size() / 2, lines.size()));
+        assertThat(verify(stolen, first, second)).as("both halves").isEqualTo(stolenP);
+        assertThat(verify(stolen, first)).as("one half: fewer marks").isGreaterThan(stolenP);
     }
 
     /** Serves the model on loopback and runs {@code moat watermark verify} against it. */
     static double verify(Path ledger, Classifier model) throws Exception {
+        return verify(model, ledger);
+    }
+
+    /** As above, with every ledger given ({@code --ledger} once for each). */
+    static double verify(Classifier model, Path... ledgers) throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/v1/models/suspect:predict", ex -> {
             JsonNode req = JSON.readTree(ex.getRequestBody());
@@ -97,13 +114,14 @@ class WatermarkProofIT {
         });
         server.start();
         try {
-            CliTest.Run r = CliTest.run(
-                    "watermark",
-                    "verify",
-                    "--ledger",
-                    ledger.toString(),
-                    "--target",
-                    "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/models/suspect:predict");
+            List<String> args = new java.util.ArrayList<>(List.of("watermark", "verify"));
+            for (Path ledger : ledgers) {
+                args.add("--ledger");
+                args.add(ledger.toString());
+            }
+            args.add("--target");
+            args.add("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/models/suspect:predict");
+            CliTest.Run r = CliTest.run(args.toArray(String[]::new));
             assertThat(r.code()).as(r.err()).isZero();
             Matcher m = Pattern.compile("p-value=([0-9.eE+-]+)").matcher(r.out());
             assertThat(m.find()).as(r.out()).isTrue();

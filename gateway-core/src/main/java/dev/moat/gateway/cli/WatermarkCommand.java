@@ -52,8 +52,9 @@ final class WatermarkCommand implements Runnable {
         @Option(
                 names = "--ledger",
                 required = true,
-                description = "The watermark ledger (the active file; rotated segments next to it are read too).")
-        Path ledger;
+                description = "The watermark ledger (the active file; rotated segments next to it are read too);"
+                        + " repeat it for the ledgers of several gateway instances.")
+        List<Path> ledgers;
 
         @Option(
                 names = "--target",
@@ -103,7 +104,12 @@ final class WatermarkCommand implements Runnable {
                 System.err.println("--threshold: " + threshold + " (expected: between 0 and 1)");
                 return 2;
             }
-            List<LedgerEntry> entries = WatermarkLedger.read(ledger);
+            // several instances each write their own ledger; a key's marks are on the one its queries were
+            // hashed to, and on another after a failover: read together, they are one key's record
+            List<LedgerEntry> entries = new java.util.ArrayList<>();
+            for (Path ledger : ledgers) {
+                entries.addAll(WatermarkLedger.read(ledger));
+            }
             WatermarkVerifier verifier = new WatermarkVerifier(
                     threshold, Double.NaN, dev.moat.policies.watermark.CanonicalInput.defaultGrid());
             List<LedgerEntry> unique = verifier.distinct(entries);
