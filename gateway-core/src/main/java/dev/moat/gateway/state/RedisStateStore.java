@@ -282,13 +282,15 @@ public final class RedisStateStore extends InMemoryStateStore {
     /**
      * A reset made on another instance: the key's block, risk and unblock mark go, and so does this
      * instance's own evidence (the reset listeners), which the load balancer may have gathered here.
+     * The listeners hear of it first: a request between the two met no block or risk here and this
+     * instance's old verdict, and shared them again.
      */
     private void forgetElsewhere(String keyId, long atMillis) {
         forgottenAt.merge(keyId, atMillis, Math::max);
-        applyForget(keyId);
         for (java.util.function.Consumer<String> l : resetListeners) {
             l.accept(keyId);
         }
+        applyForget(keyId);
     }
 
     /** Writes what could not be written, then reads the whole Redis view into the local one. */

@@ -601,6 +601,75 @@ class SharedStateIT {
         }
     }
 
+    /**
+     * A reset that another gateway receives while its detection worker is still busy with events
+     * queued before it is not undone by the key's next request there. The store forgot the key's block
+     * and risk at once, but the worker had not yet forgotten its verdict: the request met the old
+     * verdict, published its risk again and blocked the key again on every gateway.
+     */
+    @Test
+    void aResetIsNotUndoneByARequestBeforeTheDetectionWorkerAppliedIt() throws Exception {
+        String yaml = Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                    detectors: {volume: {daily_budget: 1, max_score: 1}}
+                    escalation:
+                      - {at: 0.95, block: 1h}
+                distributed: {redis: "%s", timeout: 1s}
+                """.formatted(redis.url());
+        Gateway a = start(yaml);
+        Gateway b = start(yaml);
+        double[] x = Digits.get().all().x()[0];
+        String threeRows =
+                "{\"instances\": [" + Arrays.toString(x) + ", " + Arrays.toString(x) + ", " + Arrays.toString(x) + "]}";
+        assertThat(b.post(PREDICT, Gateway.ALICE, threeRows).statusCode()).isEqualTo(200);
+        b.server.defences().engine().awaitIdle(java.time.Duration.ofSeconds(5));
+        assertThat(status(b, Gateway.ALICE))
+                .as("alice, three times her volume budget, blocked on b")
+                .isEqualTo(403);
+        await("b's block reaches a", 2000, () -> status(a, Gateway.ALICE) == 403);
+        // b's one detection worker is held inside bob's level change, so the reset it is about to
+        // receive waits in its queue behind bob's event
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        b.server.defences().tapAudit((event, keyId, detail) -> {
+            if (event.equals("level_change") && keyId.equals("bob") && held.getCount() > 0) {
+                held.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            assertThat(b.post(PREDICT, Gateway.BOB, threeRows).statusCode()).isEqualTo(200);
+            assertThat(held.await(5, TimeUnit.SECONDS)).as("b's worker is held").isTrue();
+            HttpResponse<String> reset = a.adminCall("POST", "/admin/keys/alice/reset", Gateway.ADMIN_TOKEN);
+            assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+            await(
+                    "the reset reaches b's store",
+                    2000,
+                    () -> b.server.stateStore().block("alice", System.currentTimeMillis()) == null);
+            assertThat(status(b, Gateway.ALICE))
+                    .as("alice's request on b while b's worker has not applied the reset yet")
+                    .isEqualTo(200);
+        } finally {
+            release.countDown();
+        }
+        b.server.defences().engine().awaitIdle(java.time.Duration.ofSeconds(5));
+        assertThat(status(b, Gateway.ALICE))
+                .as("alice on b once the reset is applied")
+                .isEqualTo(200);
+        assertThat(status(a, Gateway.ALICE)).as("alice on a").isEqualTo(200);
+        assertThat(redis.command("EXISTS moat:block:alice")).isEqualTo(":0");
+    }
+
     /** The probabilities of a TF Serving answer's one row (top-3 kept, the rest 0). */
     static double[] answer(String body) throws Exception {
         var preds = new com.fasterxml.jackson.databind.ObjectMapper()
