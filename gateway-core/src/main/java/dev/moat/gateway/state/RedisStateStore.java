@@ -306,7 +306,10 @@ public final class RedisStateStore extends InMemoryStateStore {
             boolean first = !viewRead;
             Set<String> reset = new HashSet<>();
             commands().hgetall(FORGOTTEN).forEach((id, at) -> {
-                long mark = Long.parseLong(at);
+                Long mark = millis(FORGOTTEN, id, at);
+                if (mark == null) {
+                    return;
+                }
                 if (first) {
                     forgottenAt.merge(id, mark, Math::max);
                 } else if (mark > forgottenAt.getOrDefault(id, 0L)) {
@@ -340,9 +343,9 @@ public final class RedisStateStore extends InMemoryStateStore {
                 if (inRedis.contains(b.keyId())) {
                     continue;
                 }
-                String mark = marks.get(b.keyId());
-                if (mark != null && Long.parseLong(mark) > unblockedAt(b.keyId())) {
-                    applyUnblock(b.keyId(), Long.parseLong(mark)); // lifted elsewhere while we were cut off
+                Long mark = millis(UNBLOCKED, b.keyId(), marks.get(b.keyId()));
+                if (mark != null && mark > unblockedAt(b.keyId())) {
+                    applyUnblock(b.keyId(), mark); // lifted elsewhere while we were cut off
                     touched.add(b.keyId());
                 } else { // Redis lost it (restarted without persistence): ours is the only copy left
                     write(new Op(origin, "block", b.keyId(), 0, b, null, null, 0));
@@ -367,11 +370,17 @@ public final class RedisStateStore extends InMemoryStateStore {
                     write(new Op(origin, "risk", e.getKey(), 0, null, null, risk, until - risk.atMillis()));
                 }
             }
-            marks.forEach((id, at) -> applyUnblockMark(id, Math.max(unblockedAt(id), Long.parseLong(at))));
+            marks.forEach((id, at) -> {
+                Long mark = millis(UNBLOCKED, id, at);
+                if (mark != null) {
+                    applyUnblockMark(id, Math.max(unblockedAt(id), mark));
+                }
+            });
             Map<String, String> revokedInRedis = r.hgetall(REVOKED);
             for (Map.Entry<String, String> e : revokedInRedis.entrySet()) {
                 if (!revoked(e.getKey())) {
-                    applyRevoke(e.getKey(), Long.parseLong(e.getValue()));
+                    Long at = millis(REVOKED, e.getKey(), e.getValue());
+                    applyRevoke(e.getKey(), at == null ? 0 : at); // revoked all the same
                     touched.add(e.getKey());
                 }
             }
@@ -406,6 +415,23 @@ public final class RedisStateStore extends InMemoryStateStore {
         } catch (RuntimeException e) {
             link.markDown();
             LOG.warn("shared state not read from Redis: {}", e.toString());
+        }
+    }
+
+    /**
+     * The time (epoch millis) in one of the hashes of marks, or null when there is none or it is not
+     * a number. One entry written by hand, or by another version in another form, threw out of the
+     * whole read of the shared view, which marked Redis down and read again, failing so forever.
+     */
+    private static Long millis(String hash, String id, String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            LOG.warn("ignored the time of {} in {}: not a number", id, hash);
+            return null;
         }
     }
 

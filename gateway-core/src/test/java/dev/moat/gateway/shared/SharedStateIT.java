@@ -670,6 +670,25 @@ class SharedStateIT {
         assertThat(redis.command("EXISTS moat:block:alice")).isEqualTo(":0");
     }
 
+    /**
+     * A reset, unblock or revocation time in Redis that is not a number (written by hand, or by a
+     * later version in another form) does not stop every gateway from reading the shared view. It
+     * threw out of the whole read, which marked Redis down and read again, failing so forever: a
+     * gateway started then answered 503 for good, and every running one decided without Redis.
+     */
+    @Test
+    void aMalformedMarkInRedisDoesNotStopTheSharedViewBeingRead() throws Exception {
+        assertThat(redis.command("HSET moat:forgotten alice not-a-time")).isEqualTo(":1");
+        assertThat(redis.command("HSET moat:unblocked bob not-a-time")).isEqualTo(":1");
+        assertThat(redis.command("HSET moat:revoked carol not-a-time")).isEqualTo(":1");
+        Gateway g = start(yaml("\"1000/1m\"", false, 1, "1s"));
+        await("the shared view is read", 5000, () -> status(g, Gateway.BOB) == 200);
+        assertThat(status(g, Gateway.ALICE)).isEqualTo(200);
+        assertThat(g.server.stateStore().revoked("carol"))
+                .as("a revocation is kept whatever its time")
+                .isTrue();
+    }
+
     /** The probabilities of a TF Serving answer's one row (top-3 kept, the rest 0). */
     static double[] answer(String body) throws Exception {
         var preds = new com.fasterxml.jackson.databind.ObjectMapper()
