@@ -133,7 +133,8 @@ public final class RedisStateStore extends InMemoryStateStore {
     public CompletionStage<Void> putBlock(Block block) {
         applyBlock(block);
         notifyListeners(block.keyId());
-        return push(new Op(origin, "block", block.keyId(), 0, block, null, null, 0));
+        // when it was made: an operator's block made after a reset elsewhere outlives it (resync)
+        return push(new Op(origin, "block", block.keyId(), clock.millis(), block, null, null, 0));
     }
 
     @Override
@@ -317,7 +318,14 @@ public final class RedisStateStore extends InMemoryStateStore {
                     forgetElsewhere(id, mark);
                 }
             });
-            replay.removeIf(o -> reset.contains(o.id()) && (o.op().equals("block") || o.op().equals("risk")));
+            replay.removeIf(o -> reset.contains(o.id())
+                    && (o.op().equals("risk") || (o.op().equals("block") && !operatorsAfterReset(o))));
+            // an operator's block made here after that reset is the newer word: kept, and written below
+            for (Op o : replay) {
+                if (reset.contains(o.id()) && o.op().equals("block")) {
+                    applyBlock(o.block());
+                }
+            }
             Op op;
             while ((op = replay.peek()) != null) {
                 write(op);
@@ -416,6 +424,15 @@ public final class RedisStateStore extends InMemoryStateStore {
             link.markDown();
             LOG.warn("shared state not read from Redis: {}", e.toString());
         }
+    }
+
+    /**
+     * Whether a block waiting for Redis is an operator's, made after the key's newest reset known
+     * here. The ladder's blocks of a key reset elsewhere came from evidence the reset forgot, and go
+     * with it; an operator's made later must not (it was answered as made, pending Redis).
+     */
+    private boolean operatorsAfterReset(Op block) {
+        return "admin".equals(block.block().source()) && block.at() > forgottenAt.getOrDefault(block.id(), 0L);
     }
 
     /**

@@ -689,6 +689,32 @@ class SharedStateIT {
                 .isTrue();
     }
 
+    /**
+     * An operator's block made on a gateway cut off from Redis after another operator reset the key
+     * elsewhere is the newer word, and holds when that gateway returns. The return dropped every
+     * block of the key this gateway held or had queued for Redis, this one too: the admin API had
+     * answered it (pending), and the key was served again everywhere.
+     */
+    @Test
+    void anOperatorsBlockMadeAfterAResetElsewhereHoldsWhenTheGatewayReturnsBypass() throws Exception {
+        try (FlowDroppingProxy proxy = new FlowDroppingProxy(redis.port())) {
+            Gateway a = start(detecting());
+            Gateway b = start(detecting("redis://127.0.0.1:" + proxy.port()));
+            assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+            proxy.cutOff();
+            HttpResponse<String> reset = a.adminCall("POST", "/admin/keys/alice/reset", Gateway.ADMIN_TOKEN);
+            assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+            b.advance(java.time.Duration.ofSeconds(1)); // the block comes after the reset
+            HttpResponse<String> block = b.adminCall(
+                    "POST", "/admin/keys/alice/block", Gateway.ADMIN_TOKEN, "{\"for\":\"1h\",\"reason\":\"thief\"}");
+            assertThat(block.statusCode()).as(block.body()).isEqualTo(200);
+            assertThat(status(b, Gateway.ALICE)).as("blocked on b at once").isEqualTo(403);
+            proxy.heal();
+            await("b's block reaches Redis and a", 10_000, () -> status(a, Gateway.ALICE) == 403);
+            assertThat(status(b, Gateway.ALICE)).as("still blocked on b").isEqualTo(403);
+        }
+    }
+
     /** The probabilities of a TF Serving answer's one row (top-3 kept, the rest 0). */
     static double[] answer(String body) throws Exception {
         var preds = new com.fasterxml.jackson.databind.ObjectMapper()
