@@ -53,6 +53,20 @@ public final class Defences implements Enforcement, AutoCloseable {
     private final AuditLog audit;
     private final WebhookAlerts alerts;
     private final AtomicLongArray flagged = new AtomicLongArray(Level.values().length);
+    /**
+     * Keys an operator reset on another instance (with how many such resets are in flight) whose
+     * reset this instance's detection workers have not applied yet: until then the engine answers
+     * the key's old verdict, which would share its risk and block it again on every instance.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, Integer> resetting =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Waits for the workers to apply a reset made elsewhere (its thread starts at the first one). */
+    private final java.util.concurrent.ExecutorService resetsApplied =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "moat-reset-elsewhere");
+                t.setDaemon(true);
+                return t;
+            });
 
     public Defences(MoatConfig config, RateLimiter limiter, MoatMetrics metrics, InstantSource clock) {
         this(config, limiter, null, new InMemoryStateStore(), metrics, clock);
@@ -197,6 +211,11 @@ public final class Defences implements Enforcement, AutoCloseable {
         }
         CompiledPolicy cp = route.compiled();
         if (cp == null) {
+            return Gate.PASS;
+        }
+        if (!resetting.isEmpty() && resetting.containsKey(key.id())) {
+            // reset on another instance a moment ago: the verdict here is still the old one (SharedStateIT
+            // .aResetIsNotUndoneByARequestBeforeTheDetectionWorkerAppliedIt)
             return Gate.PASS;
         }
         Verdict v = engine.verdict(key.id());
@@ -354,12 +373,24 @@ public final class Defences implements Enforcement, AutoCloseable {
     /**
      * A reset an operator made on another instance: the key's evidence here goes too (the load
      * balancer may have sent its queries to this instance), and so does its local throttle; the
-     * store has already dropped its block and risk. Called on a store thread: nothing waits.
+     * store drops its block and risk right after. Called on a store thread: nothing waits but for
+     * room in the worker's queue. Until the workers have applied the reset (events queued before it
+     * still update the old verdict), {@link #check} does not read the key's verdict: a request then
+     * shared the old risk and blocked the key again on every instance.
      */
     private void resetElsewhere(String keyId) {
+        resetting.merge(keyId, 1, Integer::sum);
         engine.reset(keyId);
         limiter.clearThrottle(keyId);
         audit("reset", keyId, "by admin on another instance");
+        try {
+            resetsApplied.execute(() -> {
+                engine.awaitIdle(java.time.Duration.ofSeconds(10));
+                resetting.computeIfPresent(keyId, (k, n) -> n <= 1 ? null : n - 1);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            resetting.remove(keyId);
+        }
     }
 
     /** Receives every audit record as it is made (the console's per-key history). Must not block. */
@@ -385,6 +416,7 @@ public final class Defences implements Enforcement, AutoCloseable {
 
     @Override
     public void close() {
+        resetsApplied.shutdownNow();
         engine.close();
         ledgers.close();
         if (audit != null) {

@@ -133,7 +133,8 @@ public final class RedisStateStore extends InMemoryStateStore {
     public CompletionStage<Void> putBlock(Block block) {
         applyBlock(block);
         notifyListeners(block.keyId());
-        return push(new Op(origin, "block", block.keyId(), 0, block, null, null, 0));
+        // when it was made: an operator's block made after a reset elsewhere outlives it (resync)
+        return push(new Op(origin, "block", block.keyId(), clock.millis(), block, null, null, 0));
     }
 
     @Override
@@ -282,13 +283,15 @@ public final class RedisStateStore extends InMemoryStateStore {
     /**
      * A reset made on another instance: the key's block, risk and unblock mark go, and so does this
      * instance's own evidence (the reset listeners), which the load balancer may have gathered here.
+     * The listeners hear of it first: a request between the two met no block or risk here and this
+     * instance's old verdict, and shared them again.
      */
     private void forgetElsewhere(String keyId, long atMillis) {
         forgottenAt.merge(keyId, atMillis, Math::max);
-        applyForget(keyId);
         for (java.util.function.Consumer<String> l : resetListeners) {
             l.accept(keyId);
         }
+        applyForget(keyId);
     }
 
     /** Writes what could not be written, then reads the whole Redis view into the local one. */
@@ -304,7 +307,10 @@ public final class RedisStateStore extends InMemoryStateStore {
             boolean first = !viewRead;
             Set<String> reset = new HashSet<>();
             commands().hgetall(FORGOTTEN).forEach((id, at) -> {
-                long mark = Long.parseLong(at);
+                Long mark = millis(FORGOTTEN, id, at);
+                if (mark == null) {
+                    return;
+                }
                 if (first) {
                     forgottenAt.merge(id, mark, Math::max);
                 } else if (mark > forgottenAt.getOrDefault(id, 0L)) {
@@ -312,7 +318,14 @@ public final class RedisStateStore extends InMemoryStateStore {
                     forgetElsewhere(id, mark);
                 }
             });
-            replay.removeIf(o -> reset.contains(o.id()) && (o.op().equals("block") || o.op().equals("risk")));
+            replay.removeIf(o -> reset.contains(o.id())
+                    && (o.op().equals("risk") || (o.op().equals("block") && !operatorsAfterReset(o))));
+            // an operator's block made here after that reset is the newer word: kept, and written below
+            for (Op o : replay) {
+                if (reset.contains(o.id()) && o.op().equals("block")) {
+                    applyBlock(o.block());
+                }
+            }
             Op op;
             while ((op = replay.peek()) != null) {
                 write(op);
@@ -338,9 +351,9 @@ public final class RedisStateStore extends InMemoryStateStore {
                 if (inRedis.contains(b.keyId())) {
                     continue;
                 }
-                String mark = marks.get(b.keyId());
-                if (mark != null && Long.parseLong(mark) > unblockedAt(b.keyId())) {
-                    applyUnblock(b.keyId(), Long.parseLong(mark)); // lifted elsewhere while we were cut off
+                Long mark = millis(UNBLOCKED, b.keyId(), marks.get(b.keyId()));
+                if (mark != null && mark > unblockedAt(b.keyId())) {
+                    applyUnblock(b.keyId(), mark); // lifted elsewhere while we were cut off
                     touched.add(b.keyId());
                 } else { // Redis lost it (restarted without persistence): ours is the only copy left
                     write(new Op(origin, "block", b.keyId(), 0, b, null, null, 0));
@@ -365,11 +378,17 @@ public final class RedisStateStore extends InMemoryStateStore {
                     write(new Op(origin, "risk", e.getKey(), 0, null, null, risk, until - risk.atMillis()));
                 }
             }
-            marks.forEach((id, at) -> applyUnblockMark(id, Math.max(unblockedAt(id), Long.parseLong(at))));
+            marks.forEach((id, at) -> {
+                Long mark = millis(UNBLOCKED, id, at);
+                if (mark != null) {
+                    applyUnblockMark(id, Math.max(unblockedAt(id), mark));
+                }
+            });
             Map<String, String> revokedInRedis = r.hgetall(REVOKED);
             for (Map.Entry<String, String> e : revokedInRedis.entrySet()) {
                 if (!revoked(e.getKey())) {
-                    applyRevoke(e.getKey(), Long.parseLong(e.getValue()));
+                    Long at = millis(REVOKED, e.getKey(), e.getValue());
+                    applyRevoke(e.getKey(), at == null ? 0 : at); // revoked all the same
                     touched.add(e.getKey());
                 }
             }
@@ -404,6 +423,32 @@ public final class RedisStateStore extends InMemoryStateStore {
         } catch (RuntimeException e) {
             link.markDown();
             LOG.warn("shared state not read from Redis: {}", e.toString());
+        }
+    }
+
+    /**
+     * Whether a block waiting for Redis is an operator's, made after the key's newest reset known
+     * here. The ladder's blocks of a key reset elsewhere came from evidence the reset forgot, and go
+     * with it; an operator's made later must not (it was answered as made, pending Redis).
+     */
+    private boolean operatorsAfterReset(Op block) {
+        return "admin".equals(block.block().source()) && block.at() > forgottenAt.getOrDefault(block.id(), 0L);
+    }
+
+    /**
+     * The time (epoch millis) in one of the hashes of marks, or null when there is none or it is not
+     * a number. One entry written by hand, or by another version in another form, threw out of the
+     * whole read of the shared view, which marked Redis down and read again, failing so forever.
+     */
+    private static Long millis(String hash, String id, String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            LOG.warn("ignored the time of {} in {}: not a number", id, hash);
+            return null;
         }
     }
 

@@ -116,8 +116,9 @@ public interface StateStore extends AutoCloseable {
     /**
      * Called with a key id when another instance forgot the key (an operator's reset made there):
      * this instance forgets its own evidence of the key too, since the load balancer may have sent
-     * the key's queries here. Only stores shared between instances call it; called on a store
-     * thread, so listeners must be quick and never block.
+     * the key's queries here. Called before the view here drops the key's block and risk. Only
+     * stores shared between instances call it; called on a store thread, so listeners must be quick
+     * and never block.
      */
     default void addResetListener(Consumer<String> onReset) {}
 

@@ -601,6 +601,120 @@ class SharedStateIT {
         }
     }
 
+    /**
+     * A reset that another gateway receives while its detection worker is still busy with events
+     * queued before it is not undone by the key's next request there. The store forgot the key's block
+     * and risk at once, but the worker had not yet forgotten its verdict: the request met the old
+     * verdict, published its risk again and blocked the key again on every gateway.
+     */
+    @Test
+    void aResetIsNotUndoneByARequestBeforeTheDetectionWorkerAppliedIt() throws Exception {
+        String yaml = Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                    detectors: {volume: {daily_budget: 1, max_score: 1}}
+                    escalation:
+                      - {at: 0.95, block: 1h}
+                distributed: {redis: "%s", timeout: 1s}
+                """.formatted(redis.url());
+        Gateway a = start(yaml);
+        Gateway b = start(yaml);
+        double[] x = Digits.get().all().x()[0];
+        String threeRows =
+                "{\"instances\": [" + Arrays.toString(x) + ", " + Arrays.toString(x) + ", " + Arrays.toString(x) + "]}";
+        assertThat(b.post(PREDICT, Gateway.ALICE, threeRows).statusCode()).isEqualTo(200);
+        b.server.defences().engine().awaitIdle(java.time.Duration.ofSeconds(5));
+        assertThat(status(b, Gateway.ALICE))
+                .as("alice, three times her volume budget, blocked on b")
+                .isEqualTo(403);
+        await("b's block reaches a", 2000, () -> status(a, Gateway.ALICE) == 403);
+        // b's one detection worker is held inside bob's level change, so the reset it is about to
+        // receive waits in its queue behind bob's event
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        b.server.defences().tapAudit((event, keyId, detail) -> {
+            if (event.equals("level_change") && keyId.equals("bob") && held.getCount() > 0) {
+                held.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            assertThat(b.post(PREDICT, Gateway.BOB, threeRows).statusCode()).isEqualTo(200);
+            assertThat(held.await(5, TimeUnit.SECONDS)).as("b's worker is held").isTrue();
+            HttpResponse<String> reset = a.adminCall("POST", "/admin/keys/alice/reset", Gateway.ADMIN_TOKEN);
+            assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+            await(
+                    "the reset reaches b's store",
+                    2000,
+                    () -> b.server.stateStore().block("alice", System.currentTimeMillis()) == null);
+            assertThat(status(b, Gateway.ALICE))
+                    .as("alice's request on b while b's worker has not applied the reset yet")
+                    .isEqualTo(200);
+        } finally {
+            release.countDown();
+        }
+        b.server.defences().engine().awaitIdle(java.time.Duration.ofSeconds(5));
+        assertThat(status(b, Gateway.ALICE))
+                .as("alice on b once the reset is applied")
+                .isEqualTo(200);
+        assertThat(status(a, Gateway.ALICE)).as("alice on a").isEqualTo(200);
+        assertThat(redis.command("EXISTS moat:block:alice")).isEqualTo(":0");
+    }
+
+    /**
+     * A reset, unblock or revocation time in Redis that is not a number (written by hand, or by a
+     * later version in another form) does not stop every gateway from reading the shared view. It
+     * threw out of the whole read, which marked Redis down and read again, failing so forever: a
+     * gateway started then answered 503 for good, and every running one decided without Redis.
+     */
+    @Test
+    void aMalformedMarkInRedisDoesNotStopTheSharedViewBeingRead() throws Exception {
+        assertThat(redis.command("HSET moat:forgotten alice not-a-time")).isEqualTo(":1");
+        assertThat(redis.command("HSET moat:unblocked bob not-a-time")).isEqualTo(":1");
+        assertThat(redis.command("HSET moat:revoked carol not-a-time")).isEqualTo(":1");
+        Gateway g = start(yaml("\"1000/1m\"", false, 1, "1s"));
+        await("the shared view is read", 5000, () -> status(g, Gateway.BOB) == 200);
+        assertThat(status(g, Gateway.ALICE)).isEqualTo(200);
+        assertThat(g.server.stateStore().revoked("carol"))
+                .as("a revocation is kept whatever its time")
+                .isTrue();
+    }
+
+    /**
+     * An operator's block made on a gateway cut off from Redis after another operator reset the key
+     * elsewhere is the newer word, and holds when that gateway returns. The return dropped every
+     * block of the key this gateway held or had queued for Redis, this one too: the admin API had
+     * answered it (pending), and the key was served again everywhere.
+     */
+    @Test
+    void anOperatorsBlockMadeAfterAResetElsewhereHoldsWhenTheGatewayReturnsBypass() throws Exception {
+        try (FlowDroppingProxy proxy = new FlowDroppingProxy(redis.port())) {
+            Gateway a = start(detecting());
+            Gateway b = start(detecting("redis://127.0.0.1:" + proxy.port()));
+            assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+            proxy.cutOff();
+            HttpResponse<String> reset = a.adminCall("POST", "/admin/keys/alice/reset", Gateway.ADMIN_TOKEN);
+            assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+            b.advance(java.time.Duration.ofSeconds(1)); // the block comes after the reset
+            HttpResponse<String> block = b.adminCall(
+                    "POST", "/admin/keys/alice/block", Gateway.ADMIN_TOKEN, "{\"for\":\"1h\",\"reason\":\"thief\"}");
+            assertThat(block.statusCode()).as(block.body()).isEqualTo(200);
+            assertThat(status(b, Gateway.ALICE)).as("blocked on b at once").isEqualTo(403);
+            proxy.heal();
+            await("b's block reaches Redis and a", 10_000, () -> status(a, Gateway.ALICE) == 403);
+            assertThat(status(b, Gateway.ALICE)).as("still blocked on b").isEqualTo(403);
+        }
+    }
+
     /** The probabilities of a TF Serving answer's one row (top-3 kept, the rest 0). */
     static double[] answer(String body) throws Exception {
         var preds = new com.fasterxml.jackson.databind.ObjectMapper()
