@@ -36,22 +36,32 @@ public class CliTest {
             int code = new CommandLine(new MoatCli()).execute(args);
             return new Run(
                     code,
-                    out.toString(StandardCharsets.UTF_8),
-                    withoutAgentLines(err.toString(StandardCharsets.UTF_8)));
+                    ownLines(out.toString(StandardCharsets.UTF_8)),
+                    ownLines(err.toString(StandardCharsets.UTF_8)));
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
         }
     }
 
+    /** The start of a line of the gateway's log pattern: time, level, thread. */
+    private static final java.util.regex.Pattern LOG_LINE =
+            java.util.regex.Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} +[A-Z]+ +\\[");
+
     /**
-     * stderr without the lines Jazzer's agent writes there when it instruments a class the command
-     * loads ("INFO: Instrumented ... with custom hooks only"): the fuzz tests install that agent in the
-     * test JVM, so whether a command's first run prints them depends on which tests ran before it.
+     * The command's output without what other code wrote to the process's streams meanwhile: the
+     * lines Jazzer's agent writes when it instruments a class the command loads ("INFO: Instrumented
+     * ... with custom hooks only"; the fuzz tests install that agent in the test JVM, so whether a
+     * command's first run prints them depends on which tests ran before it), and log lines of other
+     * threads.
      */
-    private static String withoutAgentLines(String err) {
+    private static String ownLines(String err) {
+        String self = "[" + Thread.currentThread().getName() + "]";
         return err.lines()
                 .filter(l -> !l.startsWith("INFO: Instrumented "))
+                // log lines of other threads (a gateway of an earlier test stopping in the background logged
+                // "moat stopped" into one capture): stderr is the process's, the command runs on this thread
+                .filter(l -> !(LOG_LINE.matcher(l).lookingAt() && !l.contains(self)))
                 .map(l -> l + "\n")
                 .collect(java.util.stream.Collectors.joining());
     }
