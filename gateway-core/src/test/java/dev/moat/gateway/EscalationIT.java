@@ -124,6 +124,11 @@ class EscalationIT {
             assertThat(gw.adminCall("POST", "/admin/keys/alice/unblock", Gateway.ADMIN_TOKEN)
                             .statusCode())
                     .isEqualTo(200);
+            // served until new evidence, so the report no longer says the ladder blocks (it did, session 45's review)
+            assertThat(gw.adminCall("GET", "/admin/keys/alice", Gateway.ADMIN_TOKEN)
+                            .body())
+                    .contains("\"blocked_until\":null")
+                    .doesNotContain("\"guarded\":\"block\"");
             assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, body(new double[][] {thief.next()}))
                             .statusCode())
                     .as("unblocked: served again until new evidence")

@@ -218,22 +218,17 @@ public final class Defences implements Enforcement, AutoCloseable {
             // .aResetIsNotUndoneByARequestBeforeTheDetectionWorkerAppliedIt)
             return Gate.PASS;
         }
-        Verdict v = engine.verdict(key.id());
-        double risk = v.risk();
-        long verdictMillis = v.updatedAtMillis();
-        if (risk >= PUBLISH_FLOOR) {
-            publishRisk(key.id(), risk, now);
+        Applied a = applied(key, now);
+        Verdict v = a.verdict();
+        if (v.risk() >= PUBLISH_FLOOR) {
+            publishRisk(key.id(), v.risk(), now);
         }
-        StateStore.Risk sharedRisk = sharedRisk(key, now);
-        if (sharedRisk != null && sharedRisk.risk() > risk) {
-            risk = sharedRisk.risk();
-            verdictMillis = sharedRisk.atMillis();
-        }
+        double risk = a.risk();
         if (risk <= 0) {
             return Gate.PASS;
         }
         Decision d = cp.runtime().ladder().decide(risk, most);
-        if (d.blocks() && verdictMillis > store.unblockedAt(key.id())) {
+        if (d.blocks() && a.atMillis() > store.unblockedAt(key.id())) {
             long blockUntil = now + d.block().toMillis();
             store.putBlock(new StateStore.Block(key.id(), blockUntil, "risk " + round(risk), "ladder"));
             LOG.warn("key {} blocked for {} (risk {})", key.id(), d.block(), String.format("%.2f", risk));
@@ -284,6 +279,42 @@ public final class Defences implements Enforcement, AutoCloseable {
         return k != null && (t == null || kr >= tr)
                 ? new StateStore.Risk(kr, k.atMillis())
                 : new StateStore.Risk(tr, t.atMillis());
+    }
+
+    /**
+     * The action {@link #check} takes now for the key on a route of this policy, without taking it
+     * (the admin report): at the larger of this instance's verdict and the shared risk, and without
+     * the block step while the operator's unblock is newer than the evidence (the key is served
+     * until new evidence comes, so a report that said "block" after an unblock was wrong).
+     */
+    public String actionNow(ApiKey key, CompiledPolicy cp, TierConfig.MaxAction most) {
+        if (resetting.containsKey(key.id())) {
+            return Decision.NONE.action();
+        }
+        Applied a = applied(key, clock.millis());
+        if (a.risk() <= 0) {
+            return Decision.NONE.action();
+        }
+        Decision d = cp.runtime().ladder().decide(a.risk(), most);
+        if (d.blocks() && a.atMillis() <= store.unblockedAt(key.id())) {
+            return d.throttles() ? "throttle" : d.perturbs() ? "perturb" : Decision.NONE.action();
+        }
+        return d.action();
+    }
+
+    /** The risk the ladder applies to a key: this instance's verdict's, or a higher shared one, and when it was measured. */
+    private record Applied(Verdict verdict, double risk, long atMillis) {}
+
+    /**
+     * The larger of this instance's verdict and the risk shared for the key or its tenant (a publish of
+     * this instance's own risk, which {@link #check} may make first, changes neither: it is that risk).
+     */
+    private Applied applied(ApiKey key, long now) {
+        Verdict v = engine.verdict(key.id());
+        StateStore.Risk shared = sharedRisk(key, now);
+        return shared != null && shared.risk() > v.risk()
+                ? new Applied(v, shared.risk(), shared.atMillis())
+                : new Applied(v, v.risk(), v.updatedAtMillis());
     }
 
     /**

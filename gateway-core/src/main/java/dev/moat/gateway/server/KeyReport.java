@@ -19,8 +19,8 @@ import java.util.TreeSet;
  * {@code GET /admin/keys/{id}}: what the gateway knows and does about a key: risk, level, the
  * queries its detectors have judged, every detector of the config's policies (the tenant detector
  * included) with its score and reason, the risk shared for the key or its tenant by any instance,
- * the action each policy's ladder takes at the larger of the two risks, any block and the key's
- * expiry. Ids only; never a secret.
+ * the action each policy's ladder takes now (as the request path decides it), any block and the
+ * key's expiry. Ids only; never a secret.
  */
 final class KeyReport {
 
@@ -38,7 +38,6 @@ final class KeyReport {
         // another); the ladder applies the larger of it and the risk shared for the key or its tenant
         double shared = defences.sharedRisk(key);
         m.put("shared_risk", shared > 0 ? round(shared) : null);
-        double applied = Math.max(v.risk(), shared);
         // the count the reasons below were written at (the engine refreshes both together)
         m.put("queries", v.queries());
         Map<String, Object> detectors = new LinkedHashMap<>();
@@ -62,13 +61,7 @@ final class KeyReport {
         m.put("detectors", detectors);
         Map<String, Object> actions = new LinkedHashMap<>();
         for (Map.Entry<String, CompiledPolicy> e : snap.policies().entrySet()) {
-            actions.put(
-                    e.getKey(),
-                    e.getValue()
-                            .runtime()
-                            .ladder()
-                            .decide(applied, snap.maxAction(key))
-                            .action());
+            actions.put(e.getKey(), defences.actionNow(key, e.getValue(), snap.maxAction(key)));
         }
         m.put("actions", actions);
         long until = defences.blockedUntil(key.id());
