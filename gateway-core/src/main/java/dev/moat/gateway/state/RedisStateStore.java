@@ -337,7 +337,17 @@ public final class RedisStateStore extends InMemoryStateStore {
             for (String k : scan(r, BLOCK + "*")) {
                 String v = r.get(k);
                 if (v != null) {
-                    Block b = JSON.readValue(v, Block.class);
+                    Block b = parsed(k, v, Block.class);
+                    if (b == null || b.keyId() == null) {
+                        // unreadable (written by hand, or by another version): the key stays blocked for the
+                        // entry's time to live, rather than an operator's block dropped for its form
+                        long ttl = r.pttl(k);
+                        b = new Block(
+                                k.substring(BLOCK.length()),
+                                clock.millis() + (ttl > 0 ? ttl : UNREADABLE_BLOCK_MILLIS),
+                                "unreadable block in Redis",
+                                "redis");
+                    }
                     inRedis.add(b.keyId());
                     if (!b.equals(block(b.keyId(), clock.millis()))) {
                         applyBlock(b);
@@ -365,7 +375,10 @@ public final class RedisStateStore extends InMemoryStateStore {
                 long ttl = r.pttl(k);
                 if (v != null && ttl > 0) {
                     String id = k.substring(RISK.length());
-                    Risk risk = JSON.readValue(v, Risk.class);
+                    Risk risk = parsed(k, v, Risk.class);
+                    if (risk == null) {
+                        continue;
+                    }
                     risksInRedis.add(id);
                     applyRisk(id, risk);
                     expiresAt(id, risk, now + ttl);
@@ -398,9 +411,9 @@ public final class RedisStateStore extends InMemoryStateStore {
                 }
             }
             Map<String, String> keysInRedis = r.hgetall(KEYS);
-            for (String v : keysInRedis.values()) {
-                KeyRecord k = JSON.readValue(v, KeyRecord.class);
-                if (!revoked(k.id()) && !k.equals(keys().get(k.id()))) {
+            for (Map.Entry<String, String> e : keysInRedis.entrySet()) {
+                KeyRecord k = parsed(KEYS + " " + e.getKey(), e.getValue(), KeyRecord.class);
+                if (k != null && k.id() != null && !revoked(k.id()) && !k.equals(keys().get(k.id()))) {
                     applyKey(k);
                     touched.add(k.id());
                 }
@@ -418,8 +431,6 @@ public final class RedisStateStore extends InMemoryStateStore {
                     inRedis.size(),
                     revocations().size(),
                     keys().size());
-        } catch (IOException e) {
-            throw new UncheckedIOException("malformed shared state in Redis", e);
         } catch (RuntimeException e) {
             link.markDown();
             LOG.warn("shared state not read from Redis: {}", e.toString());
@@ -433,6 +444,23 @@ public final class RedisStateStore extends InMemoryStateStore {
      */
     private boolean operatorsAfterReset(Op block) {
         return "admin".equals(block.block().source()) && block.at() > forgottenAt.getOrDefault(block.id(), 0L);
+    }
+
+    /** How long a block Redis holds in a form this version cannot read, and without a time to live, stays. */
+    static final long UNREADABLE_BLOCK_MILLIS = TimeUnit.HOURS.toMillis(24);
+
+    /**
+     * An entry of the shared view as JSON, or null when it is not what this version writes (by hand,
+     * or by another version): one such entry threw out of the whole read, so the view was never read
+     * (a gateway started then answered 503 for good) and no later read succeeded either.
+     */
+    private static <T> T parsed(String where, String value, Class<T> type) {
+        try {
+            return JSON.readValue(value, type);
+        } catch (IOException e) {
+            LOG.warn("ignored {} in Redis: not a {} as this version writes it", where, type.getSimpleName());
+            return null;
+        }
     }
 
     /**

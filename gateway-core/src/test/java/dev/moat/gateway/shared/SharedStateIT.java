@@ -690,6 +690,27 @@ class SharedStateIT {
     }
 
     /**
+     * A block, risk or runtime key in Redis that is not JSON this version reads (written by hand, or by
+     * another version) threw out of the whole read of the shared view: a gateway started then answered
+     * 503 for good. Now the others are read and the gateway serves; an unreadable block still blocks
+     * its key (for the entry's time to live), rather than an operator's block being dropped for its form.
+     */
+    @Test
+    void anUnreadableEntryInRedisDoesNotStopTheSharedViewBeingReadAndAnUnreadableBlockStillBlocks() throws Exception {
+        assertThat(redis.command("SET moat:block:alice not-json PX 3600000")).isEqualTo("+OK");
+        assertThat(redis.command("SET moat:risk:bob not-json PX 3600000")).isEqualTo("+OK");
+        assertThat(redis.command("HSET moat:keys dave not-json")).isEqualTo(":1");
+        Gateway g = start(yaml("\"1000/1m\"", false, 1, "1s"));
+        await("the shared view is read", 5000, () -> status(g, Gateway.BOB) == 200);
+        assertThat(status(g, Gateway.ALICE)).as("the unreadable block holds").isEqualTo(403);
+        assertThat(g.server
+                        .stateStore()
+                        .block("alice", System.currentTimeMillis())
+                        .reason())
+                .isEqualTo("unreadable block in Redis");
+    }
+
+    /**
      * An operator's block made on a gateway cut off from Redis after another operator reset the key
      * elsewhere is the newer word, and holds when that gateway returns. The return dropped every
      * block of the key this gateway held or had queued for Redis, this one too: the admin API had
