@@ -58,6 +58,11 @@ public final class RedisStateStore extends InMemoryStateStore {
     private static final String RISK = "moat:risk:";
     private static final String UNBLOCKED = "moat:unblocked";
     private static final String FORGOTTEN = "moat:forgotten";
+    /** HSET KEYS[1] ARGV[1] ARGV[2] unless the field holds a larger number already. */
+    private static final String NEWER_MARK = "local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))"
+            + " if old == nil or old < tonumber(ARGV[2]) then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])"
+            + " end return 0";
+
     private static final String REVOKED = "moat:revoked";
     private static final String KEYS = "moat:keys";
 
@@ -222,8 +227,15 @@ public final class RedisStateStore extends InMemoryStateStore {
             case "forget" -> {
                 r.del(BLOCK + op.id(), RISK + op.id());
                 r.hdel(UNBLOCKED, op.id());
-                // kept for an instance cut off now: on its return, what it holds of the key is older
-                r.hset(FORGOTTEN, op.id(), Long.toString(op.at()));
+                // kept for an instance cut off now: on its return, what it holds of the key is older. Only a
+                // newer time is written: a reset replayed late by an instance that was cut off must not
+                // hide a newer one made elsewhere meanwhile
+                r.eval(
+                        NEWER_MARK,
+                        io.lettuce.core.ScriptOutputType.INTEGER,
+                        new String[] {FORGOTTEN},
+                        op.id(),
+                        Long.toString(op.at()));
             }
             case "key" -> r.hset(KEYS, op.id(), json(op.key()));
             case "revoke" -> {

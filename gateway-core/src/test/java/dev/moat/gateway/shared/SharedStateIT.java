@@ -690,6 +690,34 @@ class SharedStateIT {
     }
 
     /**
+     * A reset's time in {@code moat:forgotten} only ever moves forward: a reset replayed late by a
+     * gateway that was cut off (or made on a gateway whose clock is behind) wrote its older time over
+     * a newer one, and instances returning later took the newer reset for one they had seen.
+     */
+    @Test
+    void anOlderResetTimeDoesNotHideANewerOneInRedis() throws Exception {
+        long later = System.currentTimeMillis() + 3_600_000;
+        assertThat(redis.command("HSET moat:forgotten alice " + later)).isEqualTo(":1");
+        Gateway a = start(yaml("\"1000/1m\"", true, 1));
+        for (String id : new String[] {"alice", "bob"}) {
+            HttpResponse<String> reset = a.adminCall("POST", "/admin/keys/" + id + "/reset", Gateway.ADMIN_TOKEN);
+            assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+        }
+        String bobsMark = "EVAL \"return tonumber(redis.call('HGET', KEYS[1], ARGV[1]))\" 1 moat:forgotten bob";
+        await("bob's reset is written", 2000, () -> {
+            try {
+                return redis.command(bobsMark).startsWith(":1");
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(redis.command(
+                        "EVAL \"return tonumber(redis.call('HGET', KEYS[1], ARGV[1]))\" 1 moat:forgotten alice"))
+                .as("alice's later reset time kept")
+                .isEqualTo(":" + later);
+    }
+
+    /**
      * A block, risk or runtime key in Redis that is not JSON this version reads (written by hand, or by
      * another version) threw out of the whole read of the shared view: a gateway started then answered
      * 503 for good. Now the others are read and the gateway serves; an unreadable block still blocks
