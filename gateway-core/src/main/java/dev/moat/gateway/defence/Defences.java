@@ -404,18 +404,20 @@ public final class Defences implements Enforcement, AutoCloseable {
     /**
      * A reset an operator made on another instance: the key's evidence here goes too (the load
      * balancer may have sent its queries to this instance), and so does its local throttle; the
-     * store drops its block and risk right after. Called on a store thread: nothing waits but for
-     * room in the worker's queue. Until the workers have applied the reset (events queued before it
-     * still update the old verdict), {@link #check} does not read the key's verdict: a request then
-     * shared the old risk and blocked the key again on every instance.
+     * store drops its block and risk right after. Called on a store thread: nothing waits (the reset
+     * is queued for the workers from a thread of its own). Until the workers have applied the reset
+     * (events queued before it still update the old verdict), {@link #check} does not read the key's
+     * verdict: a request then shared the old risk and blocked the key again on every instance.
      */
     private void resetElsewhere(String keyId) {
         resetting.merge(keyId, 1, Integer::sum);
-        engine.reset(keyId);
         limiter.clearThrottle(keyId);
         audit("reset", keyId, "by admin on another instance");
         try {
             resetsApplied.execute(() -> {
+                // queued here, not on the store's thread (Redis' change connection): a full worker queue
+                // makes the reset wait for room, and the other changes must not wait behind it
+                engine.reset(keyId);
                 engine.awaitIdle(java.time.Duration.ofSeconds(10));
                 resetting.computeIfPresent(keyId, (k, n) -> n <= 1 ? null : n - 1);
             });
