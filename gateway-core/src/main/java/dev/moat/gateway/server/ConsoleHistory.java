@@ -94,16 +94,24 @@ final class ConsoleHistory implements AutoCloseable {
         history.sample(keyId, v.risk(), v.level().jsonName(), action(keyId, v));
     }
 
-    /** The most severe action any policy's ladder takes for the key now: block, throttle, perturb or none. */
+    /**
+     * The most severe action any policy's ladder takes for the key now, as the request path decides it
+     * (a risk another instance shared included, an unblock's pause of the block step too): block,
+     * throttle, perturb or none.
+     */
     private String action(String keyId, Verdict v) {
         if (defences.blockedUntil(keyId) > 0) {
             return "block";
         }
+        ApiKey key = keys.current().byId(keyId);
+        if (key == null) {
+            return "none";
+        }
         String worst = "none";
         Snapshot snap = runtime.current();
-        TierConfig.MaxAction most = snap.maxAction(keys.current().byId(keyId));
+        TierConfig.MaxAction most = snap.maxAction(key);
         for (CompiledPolicy cp : snap.policies().values()) {
-            String a = cp.runtime().ladder().decide(v.risk(), most).action();
+            String a = defences.actionNow(key, cp, most);
             if (severity(a) > severity(worst)) {
                 worst = a;
             }

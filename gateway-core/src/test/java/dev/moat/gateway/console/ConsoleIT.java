@@ -230,6 +230,10 @@ class ConsoleIT {
         assertThat(browser.findElement(By.id("detail-summary")).getText())
                 .containsPattern("risk 0\\.00, level ok, shared risk 0\\.[89]\\d \\(another instance's evidence")
                 .containsPattern("ladder action now: \\w+: throttle");
+        // and the key's history says so too (it judged this instance's own risk alone: "none")
+        assertThat(gw.adminCall("GET", "/admin/keys/bob/history", Gateway.ADMIN_TOKEN)
+                        .body())
+                .containsPattern("\"now\":\\{[^}]*\"action\":\"throttle\"");
     }
 
     @Test
