@@ -237,6 +237,43 @@ public final class RedisLimiter implements SharedLimiter {
         });
     }
 
+    /** Calls made on the warm-up bucket at start. */
+    static final int WARM_UP_CALLS = 32;
+
+    /** The warm-up bucket: no key id holds a colon, so no key's bucket is named so. */
+    static final String WARM_UP_KEY = "moat:bucket::warm-up";
+
+    /**
+     * Takes tokens from a bucket of its own a few times, waiting for each, before the gateway serves:
+     * the first calls of a fresh process load Bucket4j's script into Redis and its classes into the
+     * JVM, and took more than {@code distributed.timeout} (50 ms). Every fresh gateway marked Redis
+     * down on its first burst of requests, counted an outage and served those from local shares
+     * (found in a two-instance trial, 2026-12-02). Returns how many calls answered.
+     */
+    public int warmUp() {
+        AsyncProxyManager<String> m = link.up() && viewRead.getAsBoolean() ? manager() : null;
+        if (m == null) {
+            return 0;
+        }
+        List<RateLimit> limits = List.of(new RateLimit(1_000_000, Duration.ofSeconds(1), "1000000/1s"));
+        int answered = 0;
+        try {
+            for (int i = 0; i < WARM_UP_CALLS; i++) {
+                bucket(m, WARM_UP_KEY, limits).tryConsume(1).get(2, TimeUnit.SECONDS);
+                answered++;
+            }
+        } catch (Exception e) {
+            // Redis went away meanwhile: the monitor sees it; requests fall back as always
+        } finally {
+            proxies.invalidate(WARM_UP_KEY);
+            var c = link.store();
+            if (c != null) {
+                c.async().del(WARM_UP_KEY);
+            }
+        }
+        return answered;
+    }
+
     @Override
     public void clearThrottle(String keyId) {
         local.clearThrottle(keyId);

@@ -141,7 +141,11 @@ public final class MoatServer implements AutoCloseable {
             this.store = rs;
             redis.awaitUp(Duration.ofSeconds(2));
             rs.loadNow();
-            this.shared = new RedisLimiter(redis, limiter, dc.instances(), dc.failOpen(), dc.timeout(), rs::viewRead);
+            RedisLimiter buckets =
+                    new RedisLimiter(redis, limiter, dc.instances(), dc.failOpen(), dc.timeout(), rs::viewRead);
+            // before traffic: a fresh process's first calls to Redis are slow enough to look like an outage
+            buckets.warmUp();
+            this.shared = buckets;
             if (config.state().file() != null) {
                 LOG.warn("state.file is ignored with distributed.redis: Redis keeps the shared state");
             }
