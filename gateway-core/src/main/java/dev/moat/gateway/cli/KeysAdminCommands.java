@@ -39,6 +39,15 @@ final class KeysAdminCommands {
             AdminClient.Answer a;
             try {
                 a = send();
+            } catch (java.net.ConnectException e) {
+                // its message is empty: "moat: java.net.ConnectException" named neither the URL nor the cause
+                System.err.println("moat: cannot reach the admin API at " + client.admin
+                        + ": connection refused (is the gateway running, and is --admin or MOAT_ADMIN_URL its"
+                        + " admin listener?)");
+                return 1;
+            } catch (java.net.http.HttpTimeoutException e) {
+                System.err.println("moat: the admin API at " + client.admin + " did not answer in time");
+                return 1;
             } catch (IllegalStateException | java.io.IOException e) {
                 System.err.println("moat: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
                 return 1;

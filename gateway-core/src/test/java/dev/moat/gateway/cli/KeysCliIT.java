@@ -58,6 +58,19 @@ class KeysCliIT {
         return m.group(1);
     }
 
+    /** Regression: a port with nothing listening printed "moat: java.net.ConnectException" and nothing else. */
+    @Test
+    void anAdminUrlWithNothingListeningIsNamedWithTheCause() throws Exception {
+        int free;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            free = s.getLocalPort();
+        }
+        String url = "http://127.0.0.1:" + free;
+        CliTest.Run r = CliTest.run("keys", "list", "--admin", url);
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().trim()).startsWith("moat: cannot reach the admin API at " + url + ": connection refused");
+    }
+
     @Test
     void createUseRotateBlockUnblockRevokeFromTheCommandLine() throws Exception {
         CliTest.Run created = cli("keys", "create", "--id", "carol", "--tier", "free", "--tenant", "acme");
