@@ -44,6 +44,13 @@ class SybilKeysFlaggedIT {
                     escalation:
                       - {at: 0.8, block: 1h}
                 """, upstream.baseUri())) {
+            // before its tenant's pool moved, a key's tenant detector says so (it said "no queries judged yet")
+            assertThat(gw.adminCall("GET", "/admin/keys/evil-sybil-0", Gateway.ADMIN_TOKEN)
+                            .body())
+                    .contains("tenant: nothing seen yet in the pooled queries of tenant evil");
+            assertThat(gw.adminCall("GET", "/admin/keys/bob", Gateway.ADMIN_TOKEN)
+                            .body())
+                    .contains("tenant: the key has no tenant");
             SybilSplit thief = SybilSplit.of(new JbdaAttacker(901), "evil", KEYS);
             int sent = 0;
             int blockedAt = -1;

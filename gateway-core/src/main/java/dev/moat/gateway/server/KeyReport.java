@@ -92,8 +92,12 @@ final class KeyReport {
     }
 
     private static String notJudged(String detector, ApiKey key) {
-        if (detector.equals(TenantProfile.NAME) && key.tenant() == null) {
-            return "tenant: the key has no tenant";
+        if (detector.equals(TenantProfile.NAME)) {
+            // the tenant's score reaches a key once its pooled risk moves; "no queries judged yet" was
+            // wrong for a key whose own queries were judged by every other detector
+            return key.tenant() == null
+                    ? "tenant: the key has no tenant"
+                    : "tenant: nothing seen yet in the pooled queries of tenant " + key.tenant();
         }
         if (detector.equals("cross_key")) {
             // the store publishes only non-zero scores
