@@ -243,6 +243,24 @@ final class KeysAdminCommands {
         }
     }
 
+    @Command(
+            name = "reset",
+            description = "Forget a key's detector state, block and throttle (on every instance, with Redis).")
+    static final class Reset extends AdminCall {
+        @Parameters(index = "0", description = "Key id.")
+        String id;
+
+        @Override
+        AdminClient.Answer send() throws Exception {
+            return client.call("POST", "/admin/keys/" + encode(id) + "/reset", null);
+        }
+
+        @Override
+        void table(JsonNode body) {
+            System.out.println("reset " + text(body, "id"));
+        }
+    }
+
     static String encode(String id) {
         return URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
     }

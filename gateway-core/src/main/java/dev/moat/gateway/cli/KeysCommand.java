@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
             KeysAdminCommands.Revoke.class,
             KeysAdminCommands.Rotate.class,
             KeysAdminCommands.Block.class,
-            KeysAdminCommands.Unblock.class
+            KeysAdminCommands.Unblock.class,
+            KeysAdminCommands.Reset.class
         })
 final class KeysCommand implements Runnable {
 

@@ -78,6 +78,11 @@ class KeysCliIT {
         String first = secret(created);
         assertThat(gw.get("/echo", first).statusCode()).isEqualTo(200);
 
+        // a reset from the command line (there was none: "keys reset" suggested the irreversible "revoke")
+        CliTest.Run reset = cli("keys", "reset", "carol");
+        assertThat(reset.code()).as(reset.err()).isZero();
+        assertThat(reset.out().trim()).isEqualTo("reset carol");
+
         CliTest.Run list = cli("keys", "list");
         assertThat(list.code()).isZero();
         assertThat(list.out()).containsPattern("(?m)^ID\\s+TIER\\s+TENANT\\s+RISK\\s+LEVEL\\s+QUERIES");
