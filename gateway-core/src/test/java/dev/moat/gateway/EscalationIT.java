@@ -328,6 +328,41 @@ class EscalationIT {
         }
     }
 
+    /**
+     * A batch the throttle passes and the tier refuses gives the throttle its rows back, as it gives
+     * the tier the request's token back: a refused batch costs nothing anywhere.
+     */
+    @Test
+    void aBatchTheTierRefusesCostsTheThrottleNothing() throws Exception {
+        try (Gateway gw = Gateway.start(throttling("25/1m").replace("\"1000/1m\"", "\"12/1s\""), upstream.baseUri())) {
+            gw.server
+                    .stateStore()
+                    .putRisk(
+                            "bob",
+                            new dev.moat.gateway.state.StateStore.Risk(0.85, System.currentTimeMillis()),
+                            3_600_000)
+                    .toCompletableFuture()
+                    .get();
+            assertThat(gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10))
+                            .statusCode())
+                    .isEqualTo(200); // throttle 15 left, tier 2
+            HttpResponse<String> tier = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10));
+            assertThat(tier.statusCode()).as(tier.body()).isEqualTo(429);
+            assertThat(tier.body()).contains("rate-limited").contains("tier 'free'");
+            gw.advance(Duration.ofSeconds(1)); // the tier full again, the throttle less than a token more
+            HttpResponse<String> again = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10));
+            assertThat(again.statusCode())
+                    .as("the throttle got the refused batch's rows back: " + again.body())
+                    .isEqualTo(200);
+            HttpResponse<String> throttled = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(2));
+            assertThat(throttled.statusCode()).as(throttled.body()).isEqualTo(200); // throttle 3 left, tier 0
+            gw.advance(Duration.ofSeconds(1));
+            HttpResponse<String> over = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10));
+            assertThat(over.statusCode()).as(over.body()).isEqualTo(429);
+            assertThat(over.body()).contains("abnormal-usage-detected");
+        }
+    }
+
     /** The digits model behind a policy that throttles keys at risk 0.8 to {@code throttle}. */
     static String throttling(String throttle) {
         return Gateway.common("\"1000/1m\"") + """
