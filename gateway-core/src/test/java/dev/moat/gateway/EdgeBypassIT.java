@@ -372,6 +372,51 @@ class EdgeBypassIT {
     }
 
     /**
+     * On an LLM route a throttled key's completions asked for (prompts times {@code n}) cost its
+     * escalation throttle one token each, as they cost its tier: the throttle took one token a
+     * request (2026-12-02).
+     */
+    @Test
+    void aThrottledKeysBatchOfPromptsCostsTheThrottleOneTokenPerPromptBypass() throws Exception {
+        try (Gateway tight = Gateway.start(Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  llm: {url: "${UPSTREAM}", protocol: openai, response_timeout: 5s}
+                routes:
+                  - {path_prefix: /v1/completions, upstream: llm, policy: llm}
+                policies:
+                  llm:
+                    llm: {max_top_logprobs: 2}
+                    escalation:
+                      - {at: 0.8, throttle: "5/1m"}
+                """, fixture.baseUri())) {
+            tight.server
+                    .stateStore()
+                    .putRisk(
+                            "alice",
+                            new dev.moat.gateway.state.StateStore.Risk(0.85, System.currentTimeMillis()),
+                            3_600_000)
+                    .toCompletableFuture()
+                    .get();
+            long before = fixture.server().requests("/v1/completions");
+            var twenty = tight.post("/v1/completions", Gateway.ALICE, completions(20));
+            assertThat(twenty.statusCode()).as(twenty.body()).isEqualTo(429);
+            assertThat(twenty.body()).contains("abnormal-usage-detected").contains("20 rows");
+            assertThat(fixture.server().requests("/v1/completions")).isEqualTo(before);
+            var three = tight.post("/v1/completions", Gateway.ALICE, completions(3));
+            assertThat(three.statusCode()).as(three.body()).isEqualTo(200);
+            var again = tight.post("/v1/completions", Gateway.ALICE, completions(3));
+            assertThat(again.statusCode())
+                    .as("5 completions a minute, 3 taken: " + again.body())
+                    .isEqualTo(429);
+            assertThat(again.body()).contains("abnormal-usage-detected");
+            assertThat(tight.post("/v1/completions", Gateway.ALICE, completions(2))
+                            .statusCode())
+                    .as("the refused batches cost nothing: 2 left")
+                    .isEqualTo(200);
+        }
+    }
+
+    /**
      * {@code n} in any spelling costs what it asks (session 42's audit: {@code "n": "5"}, {@code 5.0}
      * and {@code 1e1} each cost one completion, while a server that coerces them, vLLM's lax request
      * models, answers five or ten): whole numbers as JSON numbers are counted, anything else refused

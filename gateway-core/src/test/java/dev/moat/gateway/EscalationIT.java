@@ -265,6 +265,124 @@ class EscalationIT {
         }
     }
 
+    /**
+     * A throttled key's batch costs the throttle one token per row, as it costs the tier: the throttle
+     * took one token a request, so a thief throttled to 20/1m sent 10-row batches and got 200 rows a
+     * minute (an operator's trial, 2026-12-02). Here, throttled to 25 rows: two batches of 10 pass, the
+     * third is refused (429 abnormal-usage-detected, no upstream call) and costs nothing, so the five
+     * rows left pass one by one; a batch larger than the throttle gets no Retry-After.
+     */
+    @Test
+    void aThrottledKeysBatchesGetNoMoreRowsThanTheThrottleBypass() throws Exception {
+        try (Gateway gw = Gateway.start(throttling("25/1m"), upstream.baseUri())) {
+            gw.server
+                    .stateStore()
+                    .putRisk(
+                            "bob",
+                            new dev.moat.gateway.state.StateStore.Risk(0.85, System.currentTimeMillis()),
+                            3_600_000)
+                    .toCompletableFuture()
+                    .get();
+            long calls = upstream.server().requests("/v1/");
+            HttpResponse<String> tooBig = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(26));
+            assertThat(tooBig.statusCode()).as(tooBig.body()).isEqualTo(429);
+            assertThat(tooBig.body()).contains("abnormal-usage-detected");
+            assertThat(tooBig.headers().firstValue("retry-after"))
+                    .as("a batch larger than the throttle can never pass")
+                    .isEmpty();
+            int rows = 0;
+            for (int i = 0; i < 10; i++) {
+                HttpResponse<String> r = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10));
+                if (r.statusCode() == 200) {
+                    rows += 10;
+                } else {
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+                    assertThat(r.body()).contains("abnormal-usage-detected").contains("a batch of 10 rows");
+                    assertThat(r.headers().firstValue("retry-after")).isPresent();
+                }
+            }
+            assertThat(rows)
+                    .as("rows answered to the throttled key in 10-row batches")
+                    .isEqualTo(20);
+            for (int i = 0; i < 5; i++) {
+                HttpResponse<String> r = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(1));
+                assertThat(r.statusCode())
+                        .as("row %d: the refused batches cost the throttle nothing", i)
+                        .isEqualTo(200);
+            }
+            assertThat(gw.post("/v1/models/digits:predict", Gateway.BOB, batch(1))
+                            .statusCode())
+                    .isEqualTo(429);
+            assertThat(upstream.server().requests("/v1/") - calls)
+                    .as("only the admitted requests reached the model")
+                    .isEqualTo(7);
+            assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, batch(10))
+                            .statusCode())
+                    .as("an unthrottled key's batch")
+                    .isEqualTo(200);
+            gw.advance(Duration.ofMinutes(1));
+            assertThat(gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10))
+                            .statusCode())
+                    .as("the throttle refilled")
+                    .isEqualTo(200);
+        }
+    }
+
+    /**
+     * A batch the throttle passes and the tier refuses gives the throttle its rows back, as it gives
+     * the tier the request's token back: a refused batch costs nothing anywhere.
+     */
+    @Test
+    void aBatchTheTierRefusesCostsTheThrottleNothing() throws Exception {
+        try (Gateway gw = Gateway.start(throttling("25/1m").replace("\"1000/1m\"", "\"12/1s\""), upstream.baseUri())) {
+            gw.server
+                    .stateStore()
+                    .putRisk(
+                            "bob",
+                            new dev.moat.gateway.state.StateStore.Risk(0.85, System.currentTimeMillis()),
+                            3_600_000)
+                    .toCompletableFuture()
+                    .get();
+            assertThat(gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10))
+                            .statusCode())
+                    .isEqualTo(200); // throttle 15 left, tier 2
+            HttpResponse<String> tier = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10));
+            assertThat(tier.statusCode()).as(tier.body()).isEqualTo(429);
+            assertThat(tier.body()).contains("rate-limited").contains("tier 'free'");
+            gw.advance(Duration.ofSeconds(1)); // the tier full again, the throttle less than a token more
+            HttpResponse<String> again = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10));
+            assertThat(again.statusCode())
+                    .as("the throttle got the refused batch's rows back: " + again.body())
+                    .isEqualTo(200);
+            HttpResponse<String> throttled = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(2));
+            assertThat(throttled.statusCode()).as(throttled.body()).isEqualTo(200); // throttle 3 left, tier 0
+            gw.advance(Duration.ofSeconds(1));
+            HttpResponse<String> over = gw.post("/v1/models/digits:predict", Gateway.BOB, batch(10));
+            assertThat(over.statusCode()).as(over.body()).isEqualTo(429);
+            assertThat(over.body()).contains("abnormal-usage-detected");
+        }
+    }
+
+    /** The digits model behind a policy that throttles keys at risk 0.8 to {@code throttle}. */
+    static String throttling(String throttle) {
+        return Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                    escalation:
+                      - {at: 0.8, throttle: "%s"}
+                """.formatted(throttle);
+    }
+
+    /** A TF Serving body of {@code n} honest rows. */
+    static String batch(int n) throws Exception {
+        return body(java.util.Arrays.copyOf(Digits.get().honest().x(), n));
+    }
+
     static String guarded(Path audit) {
         return Gateway.GUARDED_DIGITS + "audit: {file: \"%s\"}\n".formatted(audit);
     }

@@ -239,14 +239,16 @@ public final class Defences implements Enforcement, AutoCloseable {
             metrics.action("block");
             return new Gate(Kind.BLOCKED, d, ceilSeconds(blockUntil - now), null);
         }
+        RateLimiter.Decision t = null;
         if (d.throttles() && shared == null) {
-            RateLimiter.Decision t = limiter.tryConsumeThrottle(key.id(), d.throttle());
+            t = limiter.tryConsumeThrottle(key.id(), d.throttle());
             if (!t.allowed()) {
                 metrics.action("throttle");
                 return new Gate(Kind.THROTTLED, d, t.retryAfterSeconds(), t);
             }
         }
-        return d == Decision.NONE ? Gate.PASS : new Gate(Kind.PASS, d, 0, null);
+        // the throttle's state goes with the gate: a batch's further rows are charged to it too (BatchCharge)
+        return d == Decision.NONE ? Gate.PASS : new Gate(Kind.PASS, d, 0, t);
     }
 
     /** Risks below this stay with the instance that measured them (honest keys are not broadcast). */

@@ -22,7 +22,9 @@ public interface Enforcement {
     /**
      * @param decision          the ladder step in force (its perturbations apply to the answer)
      * @param retryAfterSeconds for BLOCKED and THROTTLED: when to come back
-     * @param throttle          for THROTTLED: the throttle bucket's state, for the RateLimit fields
+     * @param throttle          when the ladder throttles the key: the throttle bucket's state after the
+     *                          request's token (refused for THROTTLED), for the RateLimit fields and for
+     *                          charging a batch's further rows where that token was taken
      */
     record Gate(Kind kind, Decision decision, long retryAfterSeconds, RateLimiter.Decision throttle) {
         public static final Gate PASS = new Gate(Kind.PASS, Decision.NONE, 0, null);

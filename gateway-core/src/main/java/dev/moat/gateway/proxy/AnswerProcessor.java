@@ -1,7 +1,6 @@
 package dev.moat.gateway.proxy;
 
 import dev.moat.config.Protocol;
-import dev.moat.config.RateLimit;
 import dev.moat.gateway.auth.ApiKey;
 import dev.moat.gateway.defence.Defences;
 import dev.moat.gateway.http.MalformedBodyException;
@@ -9,7 +8,6 @@ import dev.moat.gateway.http.Problem;
 import dev.moat.gateway.metrics.MoatMetrics;
 import dev.moat.gateway.protocol.GuardResult;
 import dev.moat.gateway.protocol.ProtocolAdapter;
-import dev.moat.gateway.ratelimit.RateLimiter;
 import dev.moat.gateway.runtime.CompiledPolicy;
 import dev.moat.gateway.runtime.Route;
 import io.netty.buffer.ByteBuf;
@@ -22,7 +20,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -159,11 +156,12 @@ final class AnswerProcessor {
             ex.inputs(rows);
             ex.answerAsBytes(in.answerAsBytes());
             int asked = in.answersAsked(); // rows, or an LLM's prompts x n
+            // every row beyond the first costs a token, of the tier and of the ladder's throttle
             if (asked > 1 && ex.gateway().sharedLimiter() != null) {
-                chargeRowsShared(ex, asked, body);
-                return null; // the exchange calls upstream once the shared bucket answered
+                BatchCharge.chargeShared(ex, asked, body);
+                return null; // the exchange calls upstream once the shared buckets answered
             }
-            if (asked > 1 && !chargeRows(ex, asked)) {
+            if (asked > 1 && !BatchCharge.charge(ex, asked)) {
                 body.release();
                 return null;
             }
@@ -176,98 +174,6 @@ final class AnswerProcessor {
             ex.gateway().metrics().action("fail_open");
         }
         return body;
-    }
-
-    /**
-     * On policy routes a batch costs one token per input row, so that batching cannot multiply a
-     * tier's limit (the request itself already took one). A refused batch costs nothing: the
-     * request's token is given back. A batch larger than the smallest bucket can never pass, so its
-     * 429 carries no {@code Retry-After}.
-     */
-    private static boolean chargeRows(Exchange ex, int rows) {
-        ApiKey key = ex.admission().key();
-        List<RateLimit> limits = ex.snapshot().limits(key);
-        RateLimiter limiter = ex.gateway().rateLimiter();
-        long capacity = Long.MAX_VALUE;
-        for (RateLimit l : limits) {
-            capacity = Math.min(capacity, l.capacity());
-        }
-        RateLimiter.Decision d;
-        String why;
-        if (rows > capacity) {
-            RateLimiter.Decision now = ex.rate();
-            d = now == null
-                    ? null
-                    : new RateLimiter.Decision(
-                            false, now.limits(), now.limitingIndex(), now.remaining(), now.resetSeconds(), 0, false);
-            why = "a batch of " + rows + " rows can never pass the tier '" + key.tier() + "' (at most " + capacity
-                    + " rows per request)";
-        } else {
-            d = limiter.tryConsume(key.id(), limits, rows - 1L, ex.snapshot().generation());
-            if (d.allowed()) {
-                ex.rate(d);
-                return true;
-            }
-            why = "a batch of " + rows + " rows exceeds what the tier '" + key.tier()
-                    + "' allows now (every row counts)";
-        }
-        limiter.refund(key.id(), limits, 1);
-        if (d != null) {
-            ex.rate(d.refunded(1));
-        }
-        rejectBatch(ex, why);
-        return false;
-    }
-
-    /** As {@link #chargeRows}, from the shared buckets: resumes on the exchange's event loop. */
-    private static void chargeRowsShared(Exchange ex, int rows, ByteBuf body) {
-        ApiKey key = ex.admission().key();
-        // where the request's own token was taken at admission (Redis, or this instance's share)
-        RateLimiter.Decision admitted = ex.rate();
-        boolean takenShared = admitted == null || admitted.shared();
-        ex.gateway()
-                .sharedLimiter()
-                .tryConsume(key.id(), ex.snapshot().limits(key), rows - 1L)
-                .whenComplete((d, e) -> ex.ctx().executor().execute(() -> {
-                    if (ex.finished()) {
-                        body.release();
-                        return;
-                    }
-                    if (e != null) {
-                        body.release();
-                        ex.failWith(
-                                Problem.unavailable("shared rate-limit state is unreachable; try again shortly"),
-                                "shared_state_unavailable");
-                        return;
-                    }
-                    if (!d.allowed()) {
-                        // as locally: the request's own token given back before the 429, which says so
-                        body.release();
-                        ex.gateway()
-                                .sharedLimiter()
-                                .refund(key.id(), ex.snapshot().limits(key), 1, takenShared)
-                                .whenComplete((v, refundFailed) -> ex.ctx()
-                                        .executor()
-                                        .execute(() -> {
-                                            if (ex.finished()) {
-                                                return;
-                                            }
-                                            ex.rate(d.refunded(1));
-                                            rejectBatch(
-                                                    ex,
-                                                    "a batch of " + rows + " rows exceeds what the tier '" + key.tier()
-                                                            + "' allows now (every row counts)");
-                                        }));
-                        return;
-                    }
-                    ex.rate(d);
-                    ex.callUpstream(body);
-                }));
-    }
-
-    private static void rejectBatch(Exchange ex, String why) {
-        ex.gateway().metrics().rateLimited();
-        ex.failWith(Problem.rateLimited(why), "rate_limited");
     }
 
     /**

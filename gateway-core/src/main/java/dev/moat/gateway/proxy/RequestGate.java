@@ -141,17 +141,15 @@ final class RequestGate {
         SharedLimiter shared = gw.sharedLimiter();
         ApiKey key = pending.key();
         Enforcement.Gate gate = pending.gate();
-        CompletionStage<Admission> throttled;
-        if (gate.decision().throttles()) {
-            throttled = shared.tryConsumeThrottle(key.id(), gate.decision().throttle())
-                    .thenApply(t -> {
-                        if (t.allowed()) {
-                            return null;
-                        }
+        CompletionStage<RateLimiter.Decision> throttle = gate.decision().throttles()
+                ? shared.tryConsumeThrottle(key.id(), gate.decision().throttle())
+                : CompletableFuture.completedFuture(null);
+        return throttle.thenCompose(t -> {
+                    if (t != null && !t.allowed()) {
                         gw.metrics().action("throttle");
                         Enforcement.Gate g = new Enforcement.Gate(
                                 Enforcement.Kind.THROTTLED, gate.decision(), t.retryAfterSeconds(), t);
-                        return new Admission(
+                        return CompletableFuture.completedFuture(new Admission(
                                 Problem.throttled("this key is throttled for abnormal usage"),
                                 "throttled",
                                 false,
@@ -159,16 +157,15 @@ final class RequestGate {
                                 key,
                                 t,
                                 t.retryAfterSeconds(),
-                                g);
-                    });
-        } else {
-            throttled = CompletableFuture.completedFuture(null);
-        }
-        return throttled
-                .thenCompose(t -> t != null
-                        ? CompletableFuture.completedFuture(t)
-                        : shared.tryConsume(key.id(), snap.limits(key), 1)
-                                .thenApply(rate -> afterRate(gw, snap, req, pending.route(), key, gate, rate)))
+                                g));
+                    }
+                    // the throttle's decision goes with the gate: a batch's further rows are charged where
+                    // the request's token was taken (BatchCharge)
+                    Enforcement.Gate passed =
+                            t == null ? gate : new Enforcement.Gate(gate.kind(), gate.decision(), 0, t);
+                    return shared.tryConsume(key.id(), snap.limits(key), 1)
+                            .thenApply(rate -> afterRate(gw, snap, req, pending.route(), key, passed, rate));
+                })
                 .exceptionally(e -> new Admission(
                         Problem.unavailable("shared rate-limit state is unreachable; try again shortly"),
                         "shared_state_unavailable",

@@ -145,6 +145,27 @@ public final class RateLimiter {
     }
 
     /**
+     * Takes {@code tokens} from the key's escalation throttle bucket: a throttled key's request takes
+     * one, then, on policy routes, one per further input row of a batch, as its tier bucket does.
+     */
+    public Decision tryConsumeThrottle(String keyId, List<RateLimit> limits, long tokens) {
+        return consume(throttleBuckets, keyId, limits, tokens, 0);
+    }
+
+    /**
+     * Gives back {@code tokens} taken from the key's throttle bucket for a request refused afterwards
+     * (a batch the throttle or the tier could not pay for costs nothing). No-op when the bucket is
+     * gone or holds another throttle now.
+     */
+    public void refundThrottle(String keyId, List<RateLimit> limits, long tokens) {
+        long now = nanoClock.getAsLong();
+        KeyBucket kb = throttleBuckets.get(keyId, now);
+        if (kb != null && kb.limits.equals(limits) && tokens > 0) {
+            kb.addTokens(tokens, now);
+        }
+    }
+
+    /**
      * Takes {@code tokens} LLM tokens (an estimate) from the key's token bucket, if it holds them.
      *
      * @param generation as for {@link #tryConsume(String, List, long, long)}

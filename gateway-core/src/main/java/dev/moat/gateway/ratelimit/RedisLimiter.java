@@ -163,21 +163,39 @@ public final class RedisLimiter implements SharedLimiter {
             local.refund(keyId, share(limits), tokens);
             return CompletableFuture.completedFuture(null);
         }
+        return addBack(bucketKey(keyId, limits), limits, tokens);
+    }
+
+    @Override
+    public CompletionStage<Void> refundThrottle(String keyId, List<RateLimit> limits, long tokens, boolean shared) {
+        if (!shared) {
+            local.refundThrottle(keyId, share(limits), tokens);
+            return CompletableFuture.completedFuture(null);
+        }
+        return addBack(throttleKey(keyId, limits), limits, tokens);
+    }
+
+    /** Gives {@code tokens} back to a bucket in Redis; completes normally, given back or not. */
+    private CompletionStage<Void> addBack(String redisKey, List<RateLimit> limits, long tokens) {
         AsyncProxyManager<String> m = link.up() ? manager() : null;
         if (m == null) {
             // taken from Redis, which does not answer now: the key paid it (never a token the local share
             // did not take; session 42's review found refunds landing in the store that had not taken them)
             return CompletableFuture.completedFuture(null);
         }
-        return bucket(m, bucketKey(keyId, limits), limits)
+        return bucket(m, redisKey, limits)
                 .addTokens(tokens)
                 .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
                 .exceptionally(e -> null);
     }
 
     @Override
-    public CompletionStage<RateLimiter.Decision> tryConsumeThrottle(String keyId, List<RateLimit> limits) {
-        return consume(throttleKey(keyId, limits), limits, 1, () -> local.tryConsumeThrottle(keyId, share(limits)));
+    public CompletionStage<RateLimiter.Decision> tryConsumeThrottle(String keyId, List<RateLimit> limits, long tokens) {
+        return consume(
+                throttleKey(keyId, limits),
+                limits,
+                tokens,
+                () -> local.tryConsumeThrottle(keyId, share(limits), tokens));
     }
 
     private CompletionStage<RateLimiter.Decision> consume(

@@ -32,7 +32,18 @@ public interface SharedLimiter extends AutoCloseable {
     CompletionStage<Void> refund(String keyId, List<RateLimit> limits, long tokens, boolean shared);
 
     /** Takes one token from the key's escalation throttle bucket. */
-    CompletionStage<RateLimiter.Decision> tryConsumeThrottle(String keyId, List<RateLimit> limits);
+    default CompletionStage<RateLimiter.Decision> tryConsumeThrottle(String keyId, List<RateLimit> limits) {
+        return tryConsumeThrottle(keyId, limits, 1);
+    }
+
+    /**
+     * Takes {@code tokens} from the key's escalation throttle bucket (a batch's further rows, as
+     * {@link #tryConsume} takes them from the tier's).
+     */
+    CompletionStage<RateLimiter.Decision> tryConsumeThrottle(String keyId, List<RateLimit> limits, long tokens);
+
+    /** As {@link #refund}, to the key's escalation throttle bucket. */
+    CompletionStage<Void> refundThrottle(String keyId, List<RateLimit> limits, long tokens, boolean shared);
 
     /** Forgets a key's throttle everywhere (after an unblock or reset). */
     void clearThrottle(String keyId);

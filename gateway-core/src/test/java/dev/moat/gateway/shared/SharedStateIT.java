@@ -188,6 +188,11 @@ class SharedStateIT {
     }
 
     static String escalating() {
+        return escalating("1/1h");
+    }
+
+    /** As {@link #escalating()}, throttling keys at risk 0.8 to {@code throttle}. */
+    static String escalating(String throttle) {
         return Gateway.common("\"1000/1m\"") + """
                 upstreams:
                   tf: {url: "${UPSTREAM}", protocol: tfserving}
@@ -197,10 +202,10 @@ class SharedStateIT {
                   p:
                     outputs: [{top_k: 3}]
                     escalation:
-                      - {at: 0.8, throttle: "1/1h"}
+                      - {at: 0.8, throttle: "%s"}
                       - {at: 0.95, block: 1h}
                 distributed: {redis: "%s", timeout: 1s}
-                """.formatted(redis.url());
+                """.formatted(throttle, redis.url());
     }
 
     /** A Sybil attack spread over instances is still one tenant: its pooled risk reaches every instance. */
@@ -230,8 +235,13 @@ class SharedStateIT {
 
     /** Two escalating gateways, bob's risk (0.85: the throttle step) shared by the first and known to the second. */
     Gateway[] twoWithBobsRiskShared() throws Exception {
-        Gateway a = start(escalating());
-        Gateway b = start(escalating());
+        return twoWithBobsRiskShared(escalating());
+    }
+
+    /** As {@link #twoWithBobsRiskShared()}, both gateways on {@code yaml}. */
+    Gateway[] twoWithBobsRiskShared(String yaml) throws Exception {
+        Gateway a = start(yaml);
+        Gateway b = start(yaml);
         a.server
                 .stateStore()
                 .putRisk("bob", new StateStore.Risk(0.85, System.currentTimeMillis()), 3_600_000)
@@ -256,6 +266,58 @@ class SharedStateIT {
                 .isEqualTo(429);
         assertThat(second.body()).contains("throttled");
         assertThat(status(b, Gateway.ALICE)).isEqualTo(200);
+    }
+
+    /**
+     * A throttled key's batch costs the shared throttle one token per row, as it costs the shared tier
+     * bucket: the throttle took one token a request, so a thief throttled to 20/1m sent 10-row
+     * batches and got 200 rows a minute (an operator's trial, 2026-12-02). Here, throttled to 25 rows
+     * in Redis and alternating between two gateways: two batches of 10 pass, the rest are refused (429
+     * abnormal-usage-detected) and cost nothing, so the five rows left pass one by one.
+     */
+    @Test
+    void aThrottledKeysBatchesGetNoMoreRowsThanTheSharedThrottleBypass() throws Exception {
+        Gateway[] ab = twoWithBobsRiskShared(escalating("25/1h"));
+        int rows = 0;
+        for (int i = 0; i < 10; i++) {
+            HttpResponse<String> r = ab[i % 2].post(PREDICT, Gateway.BOB, rows(10));
+            if (r.statusCode() == 200) {
+                rows += 10;
+            } else {
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+                assertThat(r.body()).contains("abnormal-usage-detected").contains("a batch of 10 rows");
+            }
+        }
+        assertThat(rows)
+                .as("rows answered to the throttled key in 10-row batches, on both gateways")
+                .isEqualTo(20);
+        HttpResponse<String> tooBig = ab[0].post(PREDICT, Gateway.BOB, rows(26));
+        assertThat(tooBig.statusCode()).as(tooBig.body()).isEqualTo(429);
+        assertThat(tooBig.headers().firstValue("retry-after"))
+                .as("a batch larger than the throttle can never pass")
+                .isEmpty();
+        for (int i = 0; i < 5; i++) {
+            assertThat(status(ab[i % 2], Gateway.BOB))
+                    .as("row %d: the refused batches cost the shared throttle nothing", i)
+                    .isEqualTo(200);
+        }
+        assertThat(status(ab[1], Gateway.BOB)).isEqualTo(429);
+        assertThat(ab[0].post(PREDICT, Gateway.ALICE, rows(10)).statusCode())
+                .as("an unthrottled key's batch")
+                .isEqualTo(200);
+        for (Gateway g : ab) {
+            assertThat(g.metrics()).contains("moat_redis_decisions_without_total 0.0");
+        }
+    }
+
+    /** A TF Serving body of {@code n} rows. */
+    static String rows(int n) {
+        StringBuilder sb = new StringBuilder("{\"instances\": [");
+        for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : ",")
+                    .append(Arrays.toString(Digits.get().all().x()[i]));
+        }
+        return sb.append("]}").toString();
     }
 
     /**
