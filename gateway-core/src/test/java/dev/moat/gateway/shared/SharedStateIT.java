@@ -401,6 +401,80 @@ class SharedStateIT {
         assertThat(second.body()).contains("throttled");
     }
 
+    static String blockingAt95() {
+        return Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                    escalation:
+                      - {at: 0.95, block: 1h}
+                distributed: {redis: "%s", timeout: 1s}
+                """.formatted(redis.url());
+    }
+
+    /** An inline command answering the time in a hash of marks as an integer reply (":millis"). */
+    static String mark(String hash, String id) {
+        return "EVAL \"return tonumber(redis.call('HGET', KEYS[1], ARGV[1]))\" 1 " + hash + " " + id;
+    }
+
+    static boolean redisSays(String command, String answer) {
+        try {
+            return answer.equals(redis.command(command));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * An operator's unblock and reset outlive a Redis restart without persistence. The gateway that
+     * held them wrote back its blocks, risks, revocations and runtime keys, but not its unblock and
+     * reset marks: the shared risk written back (measured before the unblock) then made the next
+     * gateway's ladder block the key again with no new evidence ("key alice blocked for PT1H (risk
+     * 0.98)"), and that block reached every gateway.
+     */
+    @Test
+    void anUnblockIsNotUndoneWhenRedisRestartsEmptyBypass() throws Exception {
+        Gateway a = start(blockingAt95());
+        a.server
+                .stateStore()
+                .putRisk("alice", new StateStore.Risk(0.98, a.server.clock().millis() - 1_000), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        assertThat(status(a, Gateway.ALICE)).as("alice at risk 0.98").isEqualTo(403);
+        HttpResponse<String> unblock = a.adminCall("POST", "/admin/keys/alice/unblock", Gateway.ADMIN_TOKEN);
+        assertThat(unblock.statusCode()).as(unblock.body()).isEqualTo(200);
+        assertThat(status(a, Gateway.ALICE))
+                .as("unblocked: served until new evidence")
+                .isEqualTo(200);
+        a.server.stateStore().forget("carol").toCompletableFuture().get(5, TimeUnit.SECONDS);
+        String unblockedAt = redis.command(mark("moat:unblocked", "alice"));
+        String forgottenAt = redis.command(mark("moat:forgotten", "carol"));
+        assertThat(unblockedAt).startsWith(":1");
+        assertThat(forgottenAt).startsWith(":1");
+        redis.kill(); // comes back empty
+        await("the gateway sees Redis down", 2000, () -> !a.server.redisState().equals("up"));
+        redis.start();
+        // the marks are written back before the risks: once the risk is there, so are they (read below)
+        await("alice's risk is in Redis again", 5000, () -> redisSays("EXISTS moat:risk:alice", ":1"));
+        Gateway b = start(blockingAt95());
+        HttpResponse<String> r = b.post(PREDICT, Gateway.ALICE, oneRow());
+        assertThat(r.statusCode())
+                .as("alice on a gateway started after the restart: no new evidence since the unblock, %s", r.body())
+                .isEqualTo(200);
+        assertThat(status(a, Gateway.ALICE)).as("and on the first").isEqualTo(200);
+        assertThat(redis.command("EXISTS moat:block:alice")).isEqualTo(":0");
+        assertThat(redis.command(mark("moat:unblocked", "alice")))
+                .as("the unblock's mark")
+                .isEqualTo(unblockedAt);
+        assertThat(redis.command(mark("moat:forgotten", "carol")))
+                .as("the reset's mark")
+                .isEqualTo(forgottenAt);
+    }
+
     /**
      * Redis has one set of pub/sub channels per server, not per database: a deployment on database 1
      * of the same server (a staging) published its changes to the gateways on database 0, which
