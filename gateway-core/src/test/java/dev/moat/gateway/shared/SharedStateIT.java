@@ -371,6 +371,45 @@ class SharedStateIT {
     }
 
     /**
+     * A gateway started while Redis is down answers a runtime key (made through the admin API, kept
+     * in Redis) as it answers every key until it has read the shared view: 503 with {@code
+     * Retry-After: 1}, which a load balancer retries elsewhere. Before, it authenticated first and
+     * answered 401 "Missing or unknown API key", which nginx does not retry. Once the view is read, the
+     * key is served and an unknown one gets its 401 again.
+     */
+    @Test
+    void aRuntimeKeyOnAGatewayStartedWhileRedisIsDownIs503Not401Bypass() throws Exception {
+        Gateway a = start(yaml("\"1000/1m\"", true, 2));
+        HttpResponse<String> created =
+                a.adminCall("POST", "/admin/keys", Gateway.ADMIN_TOKEN, "{\"id\": \"runtime\", \"tier\": \"free\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"secret\"\\s*:\\s*\"([^\"]+)\"")
+                .matcher(created.body());
+        assertThat(m.find()).as(created.body()).isTrue();
+        String secret = m.group(1);
+        assertThat(status(a, secret)).isEqualTo(200);
+        a.close();
+        gateways.remove(a);
+        redis.shutdownSaving(); // down, its data kept: it holds the runtime key when it is back
+        Gateway b = start(yaml("\"1000/1m\"", true, 2));
+        HttpResponse<String> early = b.post(PREDICT, secret, oneRow());
+        assertThat(early.statusCode())
+                .as("the runtime key before the shared view is read: %s", early.body())
+                .isEqualTo(503);
+        assertThat(early.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(status(b, "no-such-secret-0123456789"))
+                .as("a key unknown here may be one Redis holds")
+                .isEqualTo(503);
+        assertThat(b.post(PREDICT, null, oneRow()).statusCode())
+                .as("no key at all is no key whatever Redis holds")
+                .isEqualTo(401);
+        redis.start();
+        await("the runtime key is served once the shared view is read", 5000, () -> status(b, secret) == 200);
+        assertThat(status(b, "no-such-secret-0123456789")).isEqualTo(401);
+        assertThat(b.metrics()).containsPattern("outcome=\"shared_state_unavailable\"[^}]*} [1-9]");
+    }
+
+    /**
      * A shared risk that Redis lost (a restart without persistence) is written back by the gateways
      * that hold it, as their blocks are: before, it was not, and a gateway started afterwards knew
      * nothing of a throttled key's risk, so the key was not throttled there.
