@@ -115,10 +115,26 @@ public final class RedisStateStore extends InMemoryStateStore {
     /** Reads the whole Redis view now (at start, before traffic), waiting up to the store timeout. */
     public void loadNow() {
         try {
-            writer.submit(this::resync).get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            LOG.warn("shared state not loaded from Redis at start ({}); it will be once Redis answers", e.toString());
+            // once: Redis answering at start already queued a read (onUp), and each logged that it read
+            writer.submit(() -> {
+                        if (!viewRead) {
+                            resync();
+                        }
+                    })
+                    .get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warn("shared state not read from Redis at start: no answer within 5 s; it will be once Redis answers");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warn("shared state not read from Redis at start: {}", plainly(e.getCause()));
         }
+    }
+
+    /** What went wrong, as its message says it (an operator reads it; a Java class name says little). */
+    static String plainly(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? "unexpected " + e.getClass().getSimpleName() : m;
     }
 
     /**
@@ -446,7 +462,7 @@ public final class RedisStateStore extends InMemoryStateStore {
                     keys().size());
         } catch (RuntimeException e) {
             link.markDown();
-            LOG.warn("shared state not read from Redis: {}", e.toString());
+            LOG.warn("shared state not read from Redis: {}", plainly(e));
         }
     }
 

@@ -410,6 +410,49 @@ class SharedStateIT {
     }
 
     /**
+     * A start logs once that it read the shared view, and a start with Redis down says so plainly.
+     * Every start logged "shared state read from Redis: ..." twice (the read Redis' first answer
+     * queued, then the start's own), and a start with Redis down logged "shared state not read from
+     * Redis: java.lang.IllegalStateException: not connected to Redis".
+     */
+    @Test
+    void aStartLogsItsReadOfTheSharedViewOnceAndAnUnreadOnePlainly() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(dev.moat.gateway.state.RedisStateStore.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            start(yaml("\"1000/1m\"", true, 2));
+            assertThat(sharedStateLines(lines))
+                    .as("a start with Redis up")
+                    .singleElement()
+                    .asString()
+                    .startsWith("shared state read from Redis: ");
+            lines.list.clear();
+            redis.shutdownSaving();
+            Gateway b = start(yaml("\"1000/1m\"", true, 2));
+            assertThat(sharedStateLines(lines))
+                    .as("a start with Redis down")
+                    .containsExactly("shared state not read from Redis: not connected to Redis");
+            redis.start();
+            await("the shared view is read once Redis answers", 5000, () -> status(b, Gateway.BOB) == 200);
+            assertThat(sharedStateLines(lines)).last().asString().startsWith("shared state read from Redis: ");
+        } finally {
+            log.detachAppender(lines);
+        }
+    }
+
+    static List<String> sharedStateLines(
+            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines) {
+        return lines.list.stream()
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.startsWith("shared state"))
+                .toList();
+    }
+
+    /**
      * A shared risk that Redis lost (a restart without persistence) is written back by the gateways
      * that hold it, as their blocks are: before, it was not, and a gateway started afterwards knew
      * nothing of a throttled key's risk, so the key was not throttled there.
