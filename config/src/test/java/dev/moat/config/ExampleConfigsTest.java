@@ -36,6 +36,11 @@ class ExampleConfigsTest {
 
         assertThat(config.routes()).isNotEmpty();
         assertThat(config.source()).isEqualTo(example);
+        if (config.distributed().redisUrl() != null) {
+            assertThat(config.state().file())
+                    .as("state.file with distributed.redis is ignored, and every start warned so")
+                    .isNull();
+        }
     }
 
     @Test

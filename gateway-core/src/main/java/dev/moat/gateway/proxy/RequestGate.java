@@ -75,7 +75,24 @@ final class RequestGate {
         if (route == null) {
             return Admission.reject(Problem.notFound("no route for this path"), "no_route", false);
         }
-        ApiKey key = gw.keys().authenticate(KeyStore.presentedSecret(h));
+        String secret = KeyStore.presentedSecret(h);
+        ApiKey key = gw.keys().authenticate(secret);
+        if (key == null
+                && secret != null
+                && gw.sharedLimiter() != null
+                && !gw.sharedLimiter().viewRead()) {
+            // a runtime key (made through the admin API, kept in Redis) is unknown here until the shared
+            // view is read: the 503 every known key gets then, which a load balancer retries, not a 401
+            return new Admission(
+                    Problem.unavailable("the shared state has not been read from Redis yet; try again shortly"),
+                    "shared_state_unavailable",
+                    false,
+                    route,
+                    null,
+                    null,
+                    1,
+                    Enforcement.Gate.PASS);
+        }
         if (key == null) {
             return new Admission(
                     Problem.unauthorized("send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'"),

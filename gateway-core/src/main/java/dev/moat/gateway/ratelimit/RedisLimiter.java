@@ -88,6 +88,11 @@ public final class RedisLimiter implements SharedLimiter {
         this.timeoutNanos = timeout.toNanos();
     }
 
+    @Override
+    public boolean viewRead() {
+        return viewRead.getAsBoolean();
+    }
+
     private AsyncProxyManager<String> manager() {
         AsyncProxyManager<String> m = manager;
         if (m == null && link.buckets() != null) {

@@ -51,6 +51,14 @@ public interface SharedLimiter extends AutoCloseable {
     /** True while the shared buckets answer. */
     boolean up();
 
+    /**
+     * True once the shared view (blocks, revocations, runtime keys) has been read: before, a key
+     * unknown here may be a runtime key another instance made, and decisions fail closed.
+     */
+    default boolean viewRead() {
+        return true;
+    }
+
     /** Decisions taken without the shared buckets (local fallback or 503) since start. */
     long decisionsWithout();
 

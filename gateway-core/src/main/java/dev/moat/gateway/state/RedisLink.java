@@ -55,6 +55,9 @@ public final class RedisLink implements AutoCloseable {
     });
     private final List<Runnable> onUp = new CopyOnWriteArrayList<>();
     private final AtomicLong downEvents = new AtomicLong();
+    /** Each failed attempt to connect (every 20 ms at start, then every check): one line per 30 s. */
+    private final RepeatedWarning unreachable = new RepeatedWarning(LOG, Duration.ofSeconds(30), System::nanoTime);
+
     private volatile StatefulRedisConnection<String, byte[]> buckets;
     private volatile StatefulRedisConnection<String, String> store;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
@@ -116,9 +119,10 @@ public final class RedisLink implements AutoCloseable {
                 pubSub = ps;
                 subscribeAll(ps);
             }
+            unreachable.reset();
             return true;
         } catch (RuntimeException e) {
-            LOG.warn("Redis not reachable yet: {}", e.getMessage());
+            unreachable.warn("Redis not reachable yet: " + e.getMessage());
             return false;
         }
     }
@@ -287,6 +291,11 @@ public final class RedisLink implements AutoCloseable {
     /** Runs on the monitor thread each time Redis becomes reachable (after an outage, and the first time). */
     public void onUp(Runnable r) {
         onUp.add(r);
+    }
+
+    /** How many "Redis not reachable yet" lines were logged (the rest of the attempts are counted in them). */
+    public long unreachableLines() {
+        return unreachable.lines();
     }
 
     /** How many times Redis went from reachable to unreachable. */

@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>When Redis is unreachable, writes stay in the local view and in a replay queue; once Redis
  * answers again the queue is written first, then the whole Redis view is read back (a change
  * published while this instance was cut off is not lost: blocks absent from Redis are dropped,
- * others added; blocks and shared risks Redis lost, e.g. in a restart without persistence, written
- * back; but what this instance did to a key an operator reset elsewhere meanwhile is dropped, its
+ * others added; blocks, shared risks, and unblock and reset marks Redis lost, e.g. in a restart
+ * without persistence, written back; but what this instance did to a key an operator reset elsewhere meanwhile is dropped, its
  * evidence of the key included: the operator's reset wins). The same full read runs at start, so a restarted instance finds every block; until one has
  * succeeded, {@link #viewRead()} is false and the gateway answers 503 rather than serve keys whose
  * blocks it has not read.
@@ -115,10 +115,26 @@ public final class RedisStateStore extends InMemoryStateStore {
     /** Reads the whole Redis view now (at start, before traffic), waiting up to the store timeout. */
     public void loadNow() {
         try {
-            writer.submit(this::resync).get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            LOG.warn("shared state not loaded from Redis at start ({}); it will be once Redis answers", e.toString());
+            // once: Redis answering at start already queued a read (onUp), and each logged that it read
+            writer.submit(() -> {
+                        if (!viewRead) {
+                            resync();
+                        }
+                    })
+                    .get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warn("shared state not read from Redis at start: no answer within 5 s; it will be once Redis answers");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warn("shared state not read from Redis at start: {}", plainly(e.getCause()));
         }
+    }
+
+    /** What went wrong, as its message says it (an operator reads it; a Java class name says little). */
+    static String plainly(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? "unexpected " + e.getClass().getSimpleName() : m;
     }
 
     /**
@@ -222,7 +238,7 @@ public final class RedisStateStore extends InMemoryStateStore {
             }
             case "unblock" -> {
                 r.del(BLOCK + op.id());
-                r.hset(UNBLOCKED, op.id(), Long.toString(op.at()));
+                newerMark(r, UNBLOCKED, op.id(), op.at()); // an unblock replayed late hides no newer one
             }
             case "forget" -> {
                 r.del(BLOCK + op.id(), RISK + op.id());
@@ -230,12 +246,7 @@ public final class RedisStateStore extends InMemoryStateStore {
                 // kept for an instance cut off now: on its return, what it holds of the key is older. Only a
                 // newer time is written: a reset replayed late by an instance that was cut off must not
                 // hide a newer one made elsewhere meanwhile
-                r.eval(
-                        NEWER_MARK,
-                        io.lettuce.core.ScriptOutputType.INTEGER,
-                        new String[] {FORGOTTEN},
-                        op.id(),
-                        Long.toString(op.at()));
+                newerMark(r, FORGOTTEN, op.id(), op.at());
             }
             case "key" -> r.hset(KEYS, op.id(), json(op.key()));
             case "revoke" -> {
@@ -251,6 +262,11 @@ public final class RedisStateStore extends InMemoryStateStore {
             default -> throw new IllegalArgumentException("unknown op " + op.op());
         }
         r.publish(channel, json(op));
+    }
+
+    /** Sets the mark of {@code id} in {@code hash} to {@code atMillis} unless Redis holds a newer one. */
+    private static void newerMark(RedisCommands<String, String> r, String hash, String id, long atMillis) {
+        r.eval(NEWER_MARK, io.lettuce.core.ScriptOutputType.INTEGER, new String[] {hash}, id, Long.toString(atMillis));
     }
 
     private RedisCommands<String, String> commands() {
@@ -368,6 +384,7 @@ public final class RedisStateStore extends InMemoryStateStore {
                 }
             }
             Map<String, String> marks = r.hgetall(UNBLOCKED);
+            writeBackMarks(r, marks);
             long now = clock.millis();
             for (Block b : blocks(now).values()) {
                 if (inRedis.contains(b.keyId())) {
@@ -445,7 +462,32 @@ public final class RedisStateStore extends InMemoryStateStore {
                     keys().size());
         } catch (RuntimeException e) {
             link.markDown();
-            LOG.warn("shared state not read from Redis: {}", e.toString());
+            LOG.warn("shared state not read from Redis: {}", plainly(e));
+        }
+    }
+
+    /**
+     * Writes back the unblock and reset marks held here that Redis lacks or holds older (a restart
+     * without persistence lost them), before the shared risks are: a risk written back without the
+     * unblock that followed it blocked the key again on the next instance to read it, with no new
+     * evidence (the ladder blocks on a risk measured after the key's unblock mark, and found none);
+     * a reset mark lost let an instance cut off during the reset write its older block back. Only a
+     * newer time is written (a mark made elsewhere meanwhile stands), and nothing is published: the
+     * other instances hold the mark, or read it at their next read of the view.
+     */
+    private void writeBackMarks(RedisCommands<String, String> r, Map<String, String> unblockedInRedis) {
+        for (Map.Entry<String, Long> e : unblockMarks().entrySet()) {
+            Long there = millis(UNBLOCKED, e.getKey(), unblockedInRedis.get(e.getKey()));
+            if (there == null || there < e.getValue()) {
+                newerMark(r, UNBLOCKED, e.getKey(), e.getValue());
+            }
+        }
+        Map<String, String> forgottenInRedis = r.hgetall(FORGOTTEN);
+        for (Map.Entry<String, Long> e : forgottenAt.entrySet()) {
+            Long there = millis(FORGOTTEN, e.getKey(), forgottenInRedis.get(e.getKey()));
+            if (there == null || there < e.getValue()) {
+                newerMark(r, FORGOTTEN, e.getKey(), e.getValue());
+            }
         }
     }
 

@@ -90,6 +90,58 @@ class RedisLinkIT {
         }
     }
 
+    /**
+     * A gateway started with Redis down logged "Redis not reachable yet" at every attempt: about 45
+     * lines a second from [main] for 2 s, then one every 200 ms (18,000 an hour); once Redis went
+     * down under a running gateway, Lettuce's reconnect loop added 3 WARN lines every 5 s and an INFO
+     * per reconnect. Now the first attempt's line, then at most one per 30 s ({@code
+     * RepeatedWarningTest}), and one WARN when Redis goes down, one INFO when it is back.
+     */
+    @Test
+    void redisDownLogsOneLineNotOneAnAttemptAndOneEachWayForAnOutage() throws Exception {
+        ch.qos.logback.classic.Logger root =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        root.addAppender(lines);
+        redis.kill();
+        try (RedisLink link = new RedisLink(redis.url(), Duration.ofMillis(50))) {
+            assertThat(link.start()).isFalse();
+            assertThat(link.awaitUp(Duration.ofSeconds(2))).as("Redis is down").isFalse();
+            assertThat(messages(lines, "Redis not reachable yet"))
+                    .as("attempts for 2 s at start")
+                    .hasSize(1);
+            assertThat(link.unreachableLines()).isEqualTo(1);
+            redis.start();
+            await("up once Redis answers", link::up);
+            int before = lines.list.size();
+            redis.kill();
+            await("down after a kill", () -> !link.up());
+            redis.start();
+            await("up again", link::up); // through Lettuce's reconnects
+            List<ch.qos.logback.classic.spi.ILoggingEvent> outage =
+                    List.copyOf(lines.list.subList(before, lines.list.size()));
+            assertThat(outage)
+                    .as("lines of one outage")
+                    .extracting(e -> e.getLevel() + " " + e.getLoggerName() + " " + e.getFormattedMessage())
+                    .filteredOn(l -> !l.startsWith("DEBUG") && !l.startsWith("TRACE"))
+                    .hasSize(2)
+                    .anyMatch(l -> l.startsWith("WARN " + RedisLink.class.getName() + " Redis is unreachable"))
+                    .anyMatch(l -> l.startsWith("INFO " + RedisLink.class.getName() + " Redis is reachable"));
+        } finally {
+            root.detachAppender(lines);
+        }
+    }
+
+    private static List<String> messages(
+            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines, String prefix) {
+        return lines.list.stream()
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.startsWith(prefix))
+                .toList();
+    }
+
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (!condition.getAsBoolean()) {

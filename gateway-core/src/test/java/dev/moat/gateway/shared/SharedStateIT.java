@@ -433,6 +433,88 @@ class SharedStateIT {
     }
 
     /**
+     * A gateway started while Redis is down answers a runtime key (made through the admin API, kept
+     * in Redis) as it answers every key until it has read the shared view: 503 with {@code
+     * Retry-After: 1}, which a load balancer retries elsewhere. Before, it authenticated first and
+     * answered 401 "Missing or unknown API key", which nginx does not retry. Once the view is read, the
+     * key is served and an unknown one gets its 401 again.
+     */
+    @Test
+    void aRuntimeKeyOnAGatewayStartedWhileRedisIsDownIs503Not401Bypass() throws Exception {
+        Gateway a = start(yaml("\"1000/1m\"", true, 2));
+        HttpResponse<String> created =
+                a.adminCall("POST", "/admin/keys", Gateway.ADMIN_TOKEN, "{\"id\": \"runtime\", \"tier\": \"free\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"secret\"\\s*:\\s*\"([^\"]+)\"")
+                .matcher(created.body());
+        assertThat(m.find()).as(created.body()).isTrue();
+        String secret = m.group(1);
+        assertThat(status(a, secret)).isEqualTo(200);
+        a.close();
+        gateways.remove(a);
+        redis.shutdownSaving(); // down, its data kept: it holds the runtime key when it is back
+        Gateway b = start(yaml("\"1000/1m\"", true, 2));
+        HttpResponse<String> early = b.post(PREDICT, secret, oneRow());
+        assertThat(early.statusCode())
+                .as("the runtime key before the shared view is read: %s", early.body())
+                .isEqualTo(503);
+        assertThat(early.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(status(b, "no-such-secret-0123456789"))
+                .as("a key unknown here may be one Redis holds")
+                .isEqualTo(503);
+        assertThat(b.post(PREDICT, null, oneRow()).statusCode())
+                .as("no key at all is no key whatever Redis holds")
+                .isEqualTo(401);
+        redis.start();
+        await("the runtime key is served once the shared view is read", 5000, () -> status(b, secret) == 200);
+        assertThat(status(b, "no-such-secret-0123456789")).isEqualTo(401);
+        assertThat(b.metrics()).containsPattern("outcome=\"shared_state_unavailable\"[^}]*} [1-9]");
+    }
+
+    /**
+     * A start logs once that it read the shared view, and a start with Redis down says so plainly.
+     * Every start logged "shared state read from Redis: ..." twice (the read Redis' first answer
+     * queued, then the start's own), and a start with Redis down logged "shared state not read from
+     * Redis: java.lang.IllegalStateException: not connected to Redis".
+     */
+    @Test
+    void aStartLogsItsReadOfTheSharedViewOnceAndAnUnreadOnePlainly() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(dev.moat.gateway.state.RedisStateStore.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            start(yaml("\"1000/1m\"", true, 2));
+            assertThat(sharedStateLines(lines))
+                    .as("a start with Redis up")
+                    .singleElement()
+                    .asString()
+                    .startsWith("shared state read from Redis: ");
+            lines.list.clear();
+            redis.shutdownSaving();
+            Gateway b = start(yaml("\"1000/1m\"", true, 2));
+            assertThat(sharedStateLines(lines))
+                    .as("a start with Redis down")
+                    .containsExactly("shared state not read from Redis: not connected to Redis");
+            redis.start();
+            await("the shared view is read once Redis answers", 5000, () -> status(b, Gateway.BOB) == 200);
+            assertThat(sharedStateLines(lines)).last().asString().startsWith("shared state read from Redis: ");
+        } finally {
+            log.detachAppender(lines);
+        }
+    }
+
+    static List<String> sharedStateLines(
+            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines) {
+        return lines.list.stream()
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.startsWith("shared state"))
+                .toList();
+    }
+
+    /**
      * A shared risk that Redis lost (a restart without persistence) is written back by the gateways
      * that hold it, as their blocks are: before, it was not, and a gateway started afterwards knew
      * nothing of a throttled key's risk, so the key was not throttled there.
@@ -461,6 +543,80 @@ class SharedStateIT {
         HttpResponse<String> second = b.post(PREDICT, Gateway.BOB, oneRow());
         assertThat(second.statusCode()).as(second.body()).isEqualTo(429);
         assertThat(second.body()).contains("throttled");
+    }
+
+    static String blockingAt95() {
+        return Gateway.common("\"1000/1m\"") + """
+                upstreams:
+                  tf: {url: "${UPSTREAM}", protocol: tfserving}
+                routes:
+                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
+                policies:
+                  p:
+                    outputs: [{top_k: 3}]
+                    escalation:
+                      - {at: 0.95, block: 1h}
+                distributed: {redis: "%s", timeout: 1s}
+                """.formatted(redis.url());
+    }
+
+    /** An inline command answering the time in a hash of marks as an integer reply (":millis"). */
+    static String mark(String hash, String id) {
+        return "EVAL \"return tonumber(redis.call('HGET', KEYS[1], ARGV[1]))\" 1 " + hash + " " + id;
+    }
+
+    static boolean redisSays(String command, String answer) {
+        try {
+            return answer.equals(redis.command(command));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * An operator's unblock and reset outlive a Redis restart without persistence. The gateway that
+     * held them wrote back its blocks, risks, revocations and runtime keys, but not its unblock and
+     * reset marks: the shared risk written back (measured before the unblock) then made the next
+     * gateway's ladder block the key again with no new evidence ("key alice blocked for PT1H (risk
+     * 0.98)"), and that block reached every gateway.
+     */
+    @Test
+    void anUnblockIsNotUndoneWhenRedisRestartsEmptyBypass() throws Exception {
+        Gateway a = start(blockingAt95());
+        a.server
+                .stateStore()
+                .putRisk("alice", new StateStore.Risk(0.98, a.server.clock().millis() - 1_000), 3_600_000)
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        assertThat(status(a, Gateway.ALICE)).as("alice at risk 0.98").isEqualTo(403);
+        HttpResponse<String> unblock = a.adminCall("POST", "/admin/keys/alice/unblock", Gateway.ADMIN_TOKEN);
+        assertThat(unblock.statusCode()).as(unblock.body()).isEqualTo(200);
+        assertThat(status(a, Gateway.ALICE))
+                .as("unblocked: served until new evidence")
+                .isEqualTo(200);
+        a.server.stateStore().forget("carol").toCompletableFuture().get(5, TimeUnit.SECONDS);
+        String unblockedAt = redis.command(mark("moat:unblocked", "alice"));
+        String forgottenAt = redis.command(mark("moat:forgotten", "carol"));
+        assertThat(unblockedAt).startsWith(":1");
+        assertThat(forgottenAt).startsWith(":1");
+        redis.kill(); // comes back empty
+        await("the gateway sees Redis down", 2000, () -> !a.server.redisState().equals("up"));
+        redis.start();
+        // the marks are written back before the risks: once the risk is there, so are they (read below)
+        await("alice's risk is in Redis again", 5000, () -> redisSays("EXISTS moat:risk:alice", ":1"));
+        Gateway b = start(blockingAt95());
+        HttpResponse<String> r = b.post(PREDICT, Gateway.ALICE, oneRow());
+        assertThat(r.statusCode())
+                .as("alice on a gateway started after the restart: no new evidence since the unblock, %s", r.body())
+                .isEqualTo(200);
+        assertThat(status(a, Gateway.ALICE)).as("and on the first").isEqualTo(200);
+        assertThat(redis.command("EXISTS moat:block:alice")).isEqualTo(":0");
+        assertThat(redis.command(mark("moat:unblocked", "alice")))
+                .as("the unblock's mark")
+                .isEqualTo(unblockedAt);
+        assertThat(redis.command(mark("moat:forgotten", "carol")))
+                .as("the reset's mark")
+                .isEqualTo(forgottenAt);
     }
 
     /**
