@@ -90,32 +90,22 @@ final class BatchCharge {
             return;
         }
         SharedLimiter shared = ex.gateway().sharedLimiter();
-        shared.tryConsumeThrottle(key.id(), throttle, rows - 1L)
-                .whenComplete((t, e) -> ex.ctx().executor().execute(() -> {
-                    if (ex.finished()) {
-                        body.release();
-                        return;
-                    }
-                    if (e != null) {
-                        body.release();
-                        unavailable(ex);
-                        return;
-                    }
-                    if (!t.allowed()) {
-                        refuseThrottledShared(ex, rows, body, t, takenShared);
-                        return;
-                    }
-                    // a batch the tier then refuses gives the throttle its rows back, each where it was taken
-                    chargeTierShared(
-                            ex,
-                            rows,
-                            body,
-                            () -> CompletableFuture.allOf(
-                                    shared.refundThrottle(key.id(), throttle, rows - 1L, t.shared())
-                                            .toCompletableFuture(),
-                                    shared.refundThrottle(key.id(), throttle, 1, takenShared)
-                                            .toCompletableFuture()));
-                }));
+        onLoop(ex, body, shared.tryConsumeThrottle(key.id(), throttle, rows - 1L), t -> {
+            if (!t.allowed()) {
+                refuseThrottledShared(ex, rows, body, t, takenShared);
+                return;
+            }
+            // a batch the tier then refuses gives the throttle its rows back, each where it was taken
+            chargeTierShared(
+                    ex,
+                    rows,
+                    body,
+                    () -> CompletableFuture.allOf(
+                            shared.refundThrottle(key.id(), throttle, rows - 1L, t.shared())
+                                    .toCompletableFuture(),
+                            shared.refundThrottle(key.id(), throttle, 1, takenShared)
+                                    .toCompletableFuture()));
+        });
     }
 
     /**
@@ -130,39 +120,27 @@ final class BatchCharge {
         // where the request's own token was taken at admission (Redis, or this instance's share)
         RateLimiter.Decision admitted = ex.rate();
         boolean takenShared = admitted == null || admitted.shared();
-        shared.tryConsume(key.id(), limits, rows - 1L)
-                .whenComplete((d, e) -> ex.ctx().executor().execute(() -> {
+        onLoop(ex, body, shared.tryConsume(key.id(), limits, rows - 1L), d -> {
+            if (!d.allowed()) {
+                // as locally: the request's own token given back before the 429, which says so
+                body.release();
+                CompletableFuture<Void> back =
+                        shared.refund(key.id(), limits, 1, takenShared).toCompletableFuture();
+                if (throttleRefund != null) {
+                    back = CompletableFuture.allOf(back, throttleRefund.get());
+                }
+                back.whenComplete((v, refundFailed) -> ex.ctx().executor().execute(() -> {
                     if (ex.finished()) {
-                        body.release();
                         return;
                     }
-                    if (e != null) {
-                        body.release();
-                        unavailable(ex);
-                        return;
-                    }
-                    if (!d.allowed()) {
-                        // as locally: the request's own token given back before the 429, which says so
-                        body.release();
-                        CompletableFuture<Void> back =
-                                shared.refund(key.id(), limits, 1, takenShared).toCompletableFuture();
-                        if (throttleRefund != null) {
-                            back = CompletableFuture.allOf(back, throttleRefund.get());
-                        }
-                        back.whenComplete((v, refundFailed) -> ex.ctx()
-                                .executor()
-                                .execute(() -> {
-                                    if (ex.finished()) {
-                                        return;
-                                    }
-                                    ex.rate(d.refunded(1));
-                                    refuse(ex, tierExceeded(key, rows));
-                                }));
-                        return;
-                    }
-                    ex.rate(d);
-                    ex.callUpstream(body);
+                    ex.rate(d.refunded(1));
+                    refuse(ex, tierExceeded(key, rows));
                 }));
+                return;
+            }
+            ex.rate(d);
+            ex.callUpstream(body);
+        });
     }
 
     /** The throttle refused the batch (shared buckets): its request's tokens given back, then the 429. */
@@ -197,6 +175,29 @@ final class BatchCharge {
                                 : "this key is throttled for abnormal usage: a batch of " + rows
                                         + " rows exceeds what it allows now (every row counts)"),
                 "throttled");
+    }
+
+    /**
+     * Resumes on the exchange's event loop with a shared bucket's answer: gone if the exchange has
+     * finished meanwhile, 503 if Redis failed (the request's body released either way), else {@code then}.
+     */
+    private static void onLoop(
+            Exchange ex,
+            ByteBuf body,
+            CompletionStage<RateLimiter.Decision> answer,
+            java.util.function.Consumer<RateLimiter.Decision> then) {
+        answer.whenComplete((d, e) -> ex.ctx().executor().execute(() -> {
+            if (ex.finished()) {
+                body.release();
+                return;
+            }
+            if (e != null) {
+                body.release();
+                unavailable(ex);
+                return;
+            }
+            then.accept(d);
+        }));
     }
 
     private static String tierExceeded(ApiKey key, int rows) {
