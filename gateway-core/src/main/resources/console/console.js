@@ -86,10 +86,12 @@
 
   // ---------------------------------------------------------------- list
   async function loadFlagged() {
-    const page = await api("GET", "/admin/keys?limit=1000");
     // flagged here, blocked, or acted on from a risk shared by another instance (one that holds the key's
-    // evidence: the load balancer sends each key to one) or by the key's tenant
-    return page.keys.filter((k) => k.level !== "ok" || k.blocked_until || (k.shared_risk != null && k.shared_risk >= 0.25));
+    // evidence: the load balancer sends each key to one) or by the key's tenant; the gateway filters
+    // before it cuts the page, so a blocked key at risk 0 is not behind a thousand quiet ones
+    const page = await api("GET", "/admin/keys?flagged=true&limit=1000");
+    $("more-keys").hidden = page.next_cursor == null;
+    return page.keys;
   }
 
   function renderList(keys) {

@@ -69,7 +69,7 @@ final class KeysAdminCommands {
         }
     }
 
-    @Command(name = "list", description = "List keys, highest risk first (flagged and blocked ones on top).")
+    @Command(name = "list", description = "List keys, highest risk first (this instance's risk).")
     static final class ListKeys extends AdminCall {
         @Option(names = "--level", description = "Only keys at this level: ok, suspicious or extracting.")
         String level;
@@ -80,6 +80,14 @@ final class KeysAdminCommands {
                 fallbackValue = "true",
                 description = "Only blocked keys (or --blocked=false).")
         Boolean blocked;
+
+        @Option(
+                names = "--flagged",
+                arity = "0..1",
+                fallbackValue = "true",
+                description = "Only flagged keys: a level other than ok, blocked, or a shared risk at the"
+                        + " suspicious threshold or over (or --flagged=false).")
+        Boolean flagged;
 
         @Option(names = "--tenant", description = "Only this tenant's keys.")
         String tenant;
@@ -95,6 +103,7 @@ final class KeysAdminCommands {
             StringBuilder q = new StringBuilder("/admin/keys?limit=").append(limit);
             param(q, "level", level);
             param(q, "blocked", blocked == null ? null : blocked.toString());
+            param(q, "flagged", flagged == null ? null : flagged.toString());
             param(q, "tenant", tenant);
             param(q, "cursor", cursor);
             return client.call("GET", q.toString(), null);

@@ -48,6 +48,9 @@ public final class Defences implements Enforcement, AutoCloseable {
     private final RateLimiter limiter;
     private final SharedLimiter shared;
     private final long riskHalfLifeMillis;
+    /** The risk at which a key is {@code suspicious}: the level thresholds' lower one. */
+    private final double suspiciousAt;
+
     private final MoatMetrics metrics;
     private final InstantSource clock;
     private final AuditLog audit;
@@ -108,6 +111,7 @@ public final class Defences implements Enforcement, AutoCloseable {
                 defaults.extractingAt(),
                 defaults.riskHalfLife());
         this.riskHalfLifeMillis = Math.max(1, settings.riskHalfLife().toMillis());
+        this.suspiciousAt = settings.suspiciousAt();
         this.engine = new DetectionEngine(settings, clock, new Listener());
         store.addResetListener(this::resetElsewhere);
         metrics.gauge(
@@ -352,6 +356,11 @@ public final class Defences implements Enforcement, AutoCloseable {
 
     public DetectionEngine engine() {
         return engine;
+    }
+
+    /** The risk from which a key is {@code suspicious} (and a shared risk counts as a flag). */
+    public double suspiciousAt() {
+        return suspiciousAt;
     }
 
     public long blockedUntil(String keyId) {

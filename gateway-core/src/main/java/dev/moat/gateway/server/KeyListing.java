@@ -20,8 +20,13 @@ import java.util.function.ToLongFunction;
 
 /**
  * {@code GET /admin/keys}: every key in force with its risk, the risk shared for it or its tenant
- * by any instance, level, block and activity, filtered by level, block and tenant, highest risk
- * first (ties by id), a page at a time.
+ * by any instance, level, block and activity, filtered by level, block, tenant and whether it is
+ * flagged, highest risk first (ties by id), a page at a time.
+ *
+ * <p>Flagged: a level other than {@code ok}, a block, or a shared risk at the suspicious threshold
+ * or over it (another instance holds the key's evidence, or its tenant's, and the ladder here acts
+ * on it). The console lists these; filtering here, before the page is cut, keeps a blocked key at
+ * risk 0 from sorting behind a thousand unflagged ones and off the console's page.
  *
  * <p>The cursor names the last row of a page (its risk, rounded as shown, and its id); the next
  * page holds the rows that sort strictly after it. So a page never repeats a row of the pages
@@ -68,7 +73,14 @@ final class KeyListing {
     }
 
     /** The filters and page of one call, validated. */
-    record Query(Level level, Boolean blocked, String tenant, int limit, Double afterRisk, String afterId) {}
+    record Query(
+            Level level,
+            Boolean blocked,
+            Boolean flagged,
+            String tenant,
+            int limit,
+            Double afterRisk,
+            String afterId) {}
 
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
@@ -92,14 +104,8 @@ final class KeyListing {
                 throw invalid("level: \"" + lv + "\" (expected one of: ok, suspicious, extracting)");
             }
         }
-        Boolean blocked = null;
-        String b = req.param("blocked");
-        if (b != null) {
-            if (!b.equals("true") && !b.equals("false")) {
-                throw invalid("blocked: \"" + b + "\" (expected true or false)");
-            }
-            blocked = Boolean.valueOf(b);
-        }
+        Boolean blocked = flag(req, "blocked");
+        Boolean flagged = flag(req, "flagged");
         int limit = DEFAULT_LIMIT;
         String l = req.param("limit");
         if (l != null) {
@@ -125,20 +131,42 @@ final class KeyListing {
                 throw invalid("cursor: not a cursor this API returned (expected the next_cursor of a previous page)");
             }
         }
-        return new Query(level, blocked, req.param("tenant"), limit, afterRisk, afterId);
+        return new Query(level, blocked, flagged, req.param("tenant"), limit, afterRisk, afterId);
+    }
+
+    /** A {@code true}/{@code false} parameter, or null when absent. */
+    private static Boolean flag(AdminRequest req, String name) throws AdminProblemException {
+        String v = req.param(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.equals("true") && !v.equals("false")) {
+            throw invalid(name + ": \"" + v + "\" (expected true or false)");
+        }
+        return Boolean.valueOf(v);
     }
 
     /** The page for a query: {@code {"keys": [...], "next_cursor": ...}}. */
     static Map<String, Object> page(KeyStore keys, Defences defences, Query q) {
-        return page(keys, id -> defences.engine().verdict(id), defences::blockedUntil, defences::sharedRisk, q);
+        return page(
+                keys,
+                id -> defences.engine().verdict(id),
+                defences::blockedUntil,
+                defences::sharedRisk,
+                defences.suspiciousAt(),
+                q);
     }
 
-    /** As {@link #page(KeyStore, Defences, Query)}, with the verdicts, blocks and shared risks given (tests). */
+    /**
+     * As {@link #page(KeyStore, Defences, Query)}, with the verdicts, blocks, shared risks and the
+     * suspicious threshold given (tests).
+     */
     static Map<String, Object> page(
             KeyStore keys,
             Function<String, Verdict> verdicts,
             ToLongFunction<String> blocks,
             java.util.function.ToDoubleFunction<dev.moat.gateway.auth.ApiKey> shared,
+            double suspiciousAt,
             Query q) {
         List<Row> rows = new ArrayList<>();
         for (KeyStore.Entry e : keys.entries()) {
@@ -153,12 +181,17 @@ final class KeyListing {
             if (q.blocked() != null && q.blocked() != (blockedUntil > 0)) {
                 continue;
             }
+            double sharedRisk = shared.applyAsDouble(e.key());
+            if (q.flagged() != null
+                    && q.flagged() != (v.level() != Level.OK || blockedUntil > 0 || sharedRisk >= suspiciousAt)) {
+                continue;
+            }
             Row r = new Row(
                     e.key().id(),
                     e.key().tier(),
                     e.key().tenant(),
                     KeyReport.round(v.risk()),
-                    KeyReport.round(shared.applyAsDouble(e.key())),
+                    KeyReport.round(sharedRisk),
                     v.level().jsonName(),
                     blockedUntil,
                     v.queries(),

@@ -113,6 +113,11 @@ class KeysCliIT {
         assertThat(gw.get("/echo", second).statusCode()).isEqualTo(403);
         CliTest.Run blocked = cli("keys", "list", "--blocked");
         assertThat(blocked.out()).contains("carol").doesNotContain("alice");
+        // carol is blocked at risk 0: flagged; alice and bob, quiet and unblocked, are not
+        assertThat(cli("keys", "list", "--flagged").out()).contains("carol").doesNotContain("alice");
+        assertThat(cli("keys", "list", "--flagged=false").out())
+                .contains("alice")
+                .doesNotContain("carol");
         assertThat(cli("keys", "unblock", "carol").code()).isZero();
         assertThat(gw.get("/echo", second).statusCode()).isEqualTo(200);
 

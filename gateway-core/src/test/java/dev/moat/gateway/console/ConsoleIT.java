@@ -236,6 +236,48 @@ class ConsoleIT {
                 .containsPattern("\"now\":\\{[^}]*\"action\":\"throttle\"");
     }
 
+    /**
+     * A key an operator blocked while it was quiet (risk 0) is on the console however many quiet keys
+     * there are. The console fetched the 1,000 riskiest keys and filtered them itself: behind a
+     * thousand keys at risk 0 with ids before its own, the blocked key was cut off the page and
+     * missing from the list. The gateway now filters before it cuts ({@code flagged=true}).
+     */
+    @Test
+    void aBlockedQuietKeyIsListedBehindAThousandQuietKeys() throws Exception {
+        for (int i = 0; i < 1001; i++) {
+            var created = gw.adminCall(
+                    "POST",
+                    "/admin/keys",
+                    Gateway.ADMIN_TOKEN,
+                    "{\"id\": \"quiet-" + String.format("%04d", i) + "\", \"tier\": \"free\"}");
+            assertThat(created.statusCode()).as(created.body()).isIn(201, 409);
+        }
+        var made = gw.adminCall(
+                "POST", "/admin/keys", Gateway.ADMIN_TOKEN, "{\"id\": \"zz-quiet-blocked\", \"tier\": \"free\"}");
+        assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+        try {
+            var blocked = gw.adminCall(
+                    "POST",
+                    "/admin/keys/zz-quiet-blocked/block",
+                    Gateway.ADMIN_TOKEN,
+                    "{\"for\": \"1h\", \"reason\": \"console test\"}");
+            assertThat(blocked.statusCode()).as(blocked.body()).isEqualTo(200);
+            browser.manage().window().setSize(new Dimension(1280, 800));
+            logIn();
+            waitUpTo(20)
+                    .until(ExpectedConditions.presenceOfElementLocated(
+                            By.cssSelector("#key-rows tr[data-key=zz-quiet-blocked]")));
+            assertThat(browser.findElements(By.cssSelector("#key-rows tr[data-key^=quiet-]")))
+                    .as("quiet keys are not listed")
+                    .isEmpty();
+            assertThat(browser.findElement(By.id("more-keys")).isDisplayed())
+                    .as("fewer than 1,000 keys are flagged")
+                    .isFalse();
+        } finally {
+            gw.adminCall("DELETE", "/admin/keys/zz-quiet-blocked", Gateway.ADMIN_TOKEN);
+        }
+    }
+
     @Test
     void theConsoleWorksWithTheKeyboardAlone() throws Exception {
         browser.manage().window().setSize(new Dimension(1280, 800));

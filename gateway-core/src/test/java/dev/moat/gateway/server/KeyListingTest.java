@@ -36,7 +36,7 @@ class KeyListingTest {
     }
 
     static Map<String, Object> page(KeyListing.Query q, Map<String, Long> blocks) {
-        return KeyListing.page(store(), KeyListingTest::verdict, id -> blocks.getOrDefault(id, 0L), key -> 0, q);
+        return KeyListing.page(store(), KeyListingTest::verdict, id -> blocks.getOrDefault(id, 0L), key -> 0, 0.5, q);
     }
 
     @SuppressWarnings("unchecked")
@@ -50,7 +50,7 @@ class KeyListingTest {
 
     @Test
     void highestRiskFirstTiesById() {
-        assertThat(ids(page(new KeyListing.Query(null, null, null, 100, null, null), Map.of())))
+        assertThat(ids(page(new KeyListing.Query(null, null, null, null, 100, null, null), Map.of())))
                 .containsExactly("b", "f", "c", "e", "a", "d");
     }
 
@@ -59,7 +59,8 @@ class KeyListingTest {
         List<String> all = new ArrayList<>();
         String cursor = null;
         do {
-            KeyListing.Query q = cursor == null ? new KeyListing.Query(null, null, null, 2, null, null) : parse(cursor);
+            KeyListing.Query q =
+                    cursor == null ? new KeyListing.Query(null, null, null, null, 2, null, null) : parse(cursor);
             Map<String, Object> p = page(q, Map.of());
             all.addAll(ids(p));
             cursor = (String) p.get("next_cursor");
@@ -69,12 +70,51 @@ class KeyListingTest {
 
     @Test
     void filtersByLevelBlockAndTenant() {
-        assertThat(ids(page(new KeyListing.Query(Level.SUSPICIOUS, null, null, 100, null, null), Map.of())))
+        assertThat(ids(page(new KeyListing.Query(Level.SUSPICIOUS, null, null, null, 100, null, null), Map.of())))
                 .containsExactly("c", "e");
-        assertThat(ids(page(new KeyListing.Query(null, true, null, 100, null, null), Map.of("a", 99L))))
+        assertThat(ids(page(new KeyListing.Query(null, true, null, null, 100, null, null), Map.of("a", 99L))))
                 .containsExactly("a");
-        assertThat(ids(page(new KeyListing.Query(Level.EXTRACTING, null, "t1", 100, null, null), Map.of())))
+        assertThat(ids(page(new KeyListing.Query(Level.EXTRACTING, null, null, "t1", 100, null, null), Map.of())))
                 .containsExactly("b");
+    }
+
+    /**
+     * The console's list: a level other than ok, a block, or a shared risk at the suspicious threshold
+     * (0.5 here) or over, filtered before the page is cut, so a blocked key at risk 0 is on the first
+     * page of flagged keys however many unflagged keys sort before it.
+     */
+    @Test
+    void flaggedIsALevelABlockOrASharedRiskAtTheThreshold() {
+        Map<String, Double> shared = new HashMap<>(Map.of("a", 0.49));
+        java.util.function.Function<Boolean, List<String>> flagged = f -> ids(KeyListing.page(
+                store(),
+                KeyListingTest::verdict,
+                id -> id.equals("d") ? 99L : 0L,
+                key -> shared.getOrDefault(key.id(), 0.0),
+                0.5,
+                new KeyListing.Query(null, null, f, null, 100, null, null)));
+        assertThat(flagged.apply(true)).containsExactly("b", "f", "c", "e", "d");
+        assertThat(flagged.apply(false)).containsExactly("a");
+        shared.put("a", 0.5);
+        assertThat(ids(KeyListing.page(
+                        store(),
+                        KeyListingTest::verdict,
+                        id -> 0L,
+                        key -> shared.getOrDefault(key.id(), 0.0),
+                        0.5,
+                        new KeyListing.Query(Level.OK, null, true, null, 100, null, null))))
+                .containsExactly("a");
+    }
+
+    @Test
+    void aFlaggedValueOtherThanTrueOrFalseIsNamed() {
+        Map<String, List<String>> query = new HashMap<>();
+        query.put("flagged", List.of("yes"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> KeyListing.parse(new dev.moat.gateway.admin.AdminRequest(
+                                io.netty.handler.codec.http.HttpMethod.GET, "/admin/keys", query, "")))
+                .isInstanceOf(dev.moat.gateway.admin.AdminProblemException.class)
+                .hasMessageContaining("flagged: \"yes\" (expected true or false)");
     }
 
     static KeyListing.Query parse(String cursor) {
