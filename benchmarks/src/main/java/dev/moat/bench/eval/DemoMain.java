@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moat.config.ConfigException;
 import dev.moat.config.MoatConfig;
+import dev.moat.config.RouteConfig;
+import dev.moat.config.UpstreamConfig;
 import dev.moat.config.load.ConfigLoader;
 import dev.moat.fixtures.Classifier;
 import dev.moat.fixtures.DigitsModel;
@@ -16,6 +18,7 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -36,10 +39,18 @@ import java.util.function.Supplier;
  * honest clients and one JbDA attacker, in real time. Every second it prints one line per key
  * (requests, risk, level, action) read from the admin API, and ends, within a minute, with a
  * summary: the attacker blocked, the honest clients untouched. Free ports are used when 8501,
- * 8080 or 9090 are taken. Exit status 0 when the demo made its point, 1 otherwise, 2 when its
- * config is invalid.
+ * 8080 or 9090 are taken. With {@code MOAT_DEMO_MODEL_URL} set, the gateway calls that model
+ * instead and no sample model is started. Exit status 0 when the demo made its point, 1 otherwise,
+ * 2 when it could not start (a bad {@code MOAT_DEMO_MODEL_URL} or config).
  */
 public final class DemoMain {
+
+    /** The variable naming the model the demo's gateway calls instead of the sample model it starts. */
+    static final String MODEL_URL = "MOAT_DEMO_MODEL_URL";
+
+    /** What {@value #MODEL_URL} must be: what an upstream's {@code url} may be. */
+    private static final String URL_EXPECTED =
+            "an absolute http:// or https:// URL with a host, without user info, query or fragment";
 
     static final Duration LIMIT = Duration.ofSeconds(55);
     static final Duration AFTER_BLOCK = Duration.ofSeconds(5);
@@ -52,7 +63,9 @@ public final class DemoMain {
             name = "moat demo",
             mixinStandardHelpOptions = true,
             description = "Runs the sample model, a gateway, three honest clients and one JbDA attacker for up to a"
-                    + " minute, and shows the attacker blocked and the honest clients untouched.")
+                    + " minute, and shows the attacker blocked and the honest clients untouched. With MOAT_DEMO_MODEL_URL"
+                    + " set (an http:// or https:// URL), the gateway calls that model server instead and no sample"
+                    + " model is started.")
     static final class Cli implements java.util.concurrent.Callable<Integer> {
         @picocli.CommandLine.Option(
                 names = "--config",
@@ -71,13 +84,17 @@ public final class DemoMain {
     }
 
     /**
-     * The demo, returning its exit status instead of exiting, so that a test can run it.
+     * The demo, returning its exit status instead of exiting, so that a test can run it. With
+     * {@value #MODEL_URL} set (not empty) in {@code environment} the gateway calls that model and no
+     * sample model is started; a value that is no URL the gateway could call is refused before
+     * anything starts.
      *
      * @param environment what {@code ${VAR}} in the config reads (the process's environment)
      * @param limit how long the clients run at most
-     * @param sampleModel starts the sample model the gateway calls
-     * @return 0 when the demo made its point, 1 when not, 2 when it could not start (the config's
-     *     {@code FILE:LINE:COL: message} lines on {@code err} for a bad config)
+     * @param sampleModel starts the sample model the gateway calls when {@value #MODEL_URL} is not set
+     * @return 0 when the demo made its point, 1 when not, 2 when it could not start (one line on
+     *     {@code err} for a bad {@value #MODEL_URL}, the config's {@code FILE:LINE:COL: message} lines
+     *     for a bad config)
      */
     static int demo(
             Path config,
@@ -87,12 +104,23 @@ public final class DemoMain {
             PrintStream err,
             Supplier<ModelServer> sampleModel)
             throws Exception {
+        String given = environment.get(MODEL_URL);
+        boolean modelGiven = given != null && !given.isEmpty(); // as ${MOAT_DEMO_MODEL_URL:-...} reads it
+        if (modelGiven && modelUrl(given) == null) {
+            // a URL with user info may hold a password: never echoed
+            err.printf(
+                    "moat demo: %s: %s (expected %s, such as http://127.0.0.1:8501)%n",
+                    MODEL_URL, given.contains("@") ? "(hidden: it has user info)" : "\"" + given + "\"", URL_EXPECTED);
+            return 2;
+        }
         Evaluation.noDelayModelServer();
         Logs.quiet("INFO");
         Path dir = Files.createTempDirectory("moat-demo-");
-        try (ModelServer model = sampleModel.get()) {
+        try (ModelServer model = modelGiven ? null : sampleModel.get()) {
             Map<String, String> env = new HashMap<>(environment);
-            env.putIfAbsent("MOAT_DEMO_MODEL_URL", model.baseUri().toString());
+            if (model != null) {
+                env.put(MODEL_URL, model.baseUri().toString());
+            }
             env.putIfAbsent("MOAT_DEMO_LISTEN", "127.0.0.1:" + (free(8080) ? 8080 : 0));
             env.putIfAbsent("MOAT_DEMO_ADMIN_LISTEN", "127.0.0.1:" + (free(9090) ? 9090 : 0));
             env.putIfAbsent("MOAT_DEMO_DIR", dir.toString());
@@ -105,14 +133,55 @@ public final class DemoMain {
             }
             String adminToken = cfg.admin().token();
             try (MoatServer gw = new MoatServer(cfg, null, System::nanoTime).start()) {
+                // the model actually called: the config's (a config of one's own may not read the variable)
+                URI used = upstreamOf(cfg);
+                String whose = model != null && model.baseUri().equals(used)
+                        ? "the sample model, started for the demo"
+                        : modelGiven && modelUrl(given).equals(used) ? MODEL_URL : "from the config";
                 out.printf(
-                        "moat demo: model %s, gateway http://127.0.0.1:%d, admin http://127.0.0.1:%d, config %s%n",
-                        model.baseUri(), gw.port(), gw.adminPort(), config);
+                        "moat demo: model %s (%s), gateway http://127.0.0.1:%d, admin http://127.0.0.1:%d, config %s%n",
+                        used, whose, gw.port(), gw.adminPort(), config);
                 out.println(
                         "three honest clients (~3 queries/s each) and one JbDA attacker (32 rows per request, ~6 requests/s)");
                 return run(gw, adminToken, limit, out) ? 0 : 1;
             }
         }
+    }
+
+    /**
+     * {@code value} as a model URL the gateway can call (the rules of an upstream's {@code url}), or
+     * null when it is none.
+     */
+    private static URI modelUrl(String value) {
+        URI url;
+        try {
+            url = new URI(value.trim());
+        } catch (URISyntaxException e) {
+            return null;
+        }
+        String host = url.isAbsolute() ? UpstreamConfig.hostOf(url) : null;
+        int port = host == null ? 0 : UpstreamConfig.portOf(url);
+        boolean ok = ("http".equals(url.getScheme()) || "https".equals(url.getScheme()))
+                && host != null
+                && !host.isEmpty()
+                && (port == -1 || (port >= 1 && port <= 65535))
+                && url.getRawUserInfo() == null
+                && url.getRawQuery() == null
+                && url.getRawFragment() == null;
+        return ok ? url : null;
+    }
+
+    /** The URL of the model the demo's clients reach: the upstream of the config's route for their path. */
+    private static URI upstreamOf(MoatConfig cfg) {
+        RouteConfig route = null;
+        for (RouteConfig r : cfg.routes()) {
+            if (EvalGateway.PREDICT.startsWith(r.pathPrefix())
+                    && (route == null
+                            || r.pathPrefix().length() > route.pathPrefix().length())) {
+                route = r;
+            }
+        }
+        return route == null ? null : cfg.upstreams().get(route.upstream()).url();
     }
 
     /** The sample digits model, on 8501 when that port is free. */
