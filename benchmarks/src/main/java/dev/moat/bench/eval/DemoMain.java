@@ -121,8 +121,9 @@ public final class DemoMain {
             if (model != null) {
                 env.put(MODEL_URL, model.baseUri().toString());
             }
-            env.putIfAbsent("MOAT_DEMO_LISTEN", "127.0.0.1:" + (free(8080) ? 8080 : 0));
-            env.putIfAbsent("MOAT_DEMO_ADMIN_LISTEN", "127.0.0.1:" + (free(9090) ? 9090 : 0));
+            // a port is probed (bound for a moment) only when no address is given
+            env.computeIfAbsent("MOAT_DEMO_LISTEN", v -> "127.0.0.1:" + (free(8080) ? 8080 : 0));
+            env.computeIfAbsent("MOAT_DEMO_ADMIN_LISTEN", v -> "127.0.0.1:" + (free(9090) ? 9090 : 0));
             env.putIfAbsent("MOAT_DEMO_DIR", dir.toString());
             MoatConfig cfg;
             try {
