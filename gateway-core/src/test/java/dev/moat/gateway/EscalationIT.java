@@ -297,7 +297,9 @@ class EscalationIT {
                     rows += 10;
                 } else {
                     assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
-                    assertThat(r.body()).contains("abnormal-usage-detected").contains("a batch of 10 rows");
+                    assertThat(r.body())
+                            .contains("abnormal-usage-detected")
+                            .contains("this key is throttled for abnormal usage: a batch of 10 rows costs 10 tokens");
                     assertThat(r.headers().firstValue("retry-after")).isPresent();
                 }
             }

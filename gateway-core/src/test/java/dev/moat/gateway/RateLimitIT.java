@@ -2,6 +2,8 @@ package dev.moat.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moat.fixtures.server.ModelServerExtension;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -49,6 +51,9 @@ class RateLimitIT {
         HttpResponse<String> tooBig = gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(5));
         assertThat(tooBig.statusCode()).as("5 rows never fit a 3-token bucket").isEqualTo(429);
         assertThat(tooBig.headers().firstValue("retry-after")).isEmpty();
+        assertThat(detail(tooBig))
+                .isEqualTo("rate limit of tier 'free' exceeded: a batch of 5 rows can never pass (at most 3 rows per"
+                        + " request)");
         assertThat(upstream.server().requests("/v1/")).isEqualTo(before);
         gw.advance(Duration.ofMinutes(1));
         assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(2)).statusCode())
@@ -60,6 +65,38 @@ class RateLimitIT {
         HttpResponse<String> limited = gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(1));
         assertThat(limited.statusCode()).isEqualTo(429);
         assertThat(limited.headers().firstValue("retry-after")).hasValue("20");
+    }
+
+    /**
+     * One empty bucket, one text: the 429 of a one-row request (refused at admission) and of a batch
+     * (refused when its further rows are charged) name the tier and the cause alike, the batch's
+     * adding what it costs. Before, the batch said "exceeds what the tier 'free' allows now".
+     */
+    @Test
+    void aRowAndABatchRefusedByTheTierBucketReadTheSame() throws Exception {
+        assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(2)).statusCode())
+                .isEqualTo(200); // one token of "3/1m" left
+        HttpResponse<String> batch = gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(2));
+        assertThat(batch.statusCode()).as(batch.body()).isEqualTo(429);
+        assertThat(batch.headers().firstValue("retry-after")).hasValue("20");
+        assertThat(batch.headers().firstValue("ratelimit")).hasValue("\"3/1m\";r=1;t=40");
+        assertThat(detail(batch)).isEqualTo("rate limit of tier 'free' exceeded: a batch of 2 rows costs 2 tokens");
+        assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(1)).statusCode())
+                .as("the refused batch cost nothing: its last token is still there")
+                .isEqualTo(200);
+        HttpResponse<String> row = gw.post("/v1/models/digits:predict", Gateway.ALICE, rows(1));
+        assertThat(row.statusCode()).as(row.body()).isEqualTo(429);
+        assertThat(row.headers().firstValue("retry-after")).hasValue("20");
+        assertThat(row.headers().firstValue("ratelimit")).hasValue("\"3/1m\";r=0;t=60");
+        assertThat(detail(row)).isEqualTo("rate limit of tier 'free' exceeded");
+        assertThat(gw.metrics()).contains("moat_ratelimit_rejections_total 2.0");
+    }
+
+    static String detail(HttpResponse<String> r) throws Exception {
+        assertThat(r.headers().firstValue("content-type")).hasValue("application/problem+json");
+        JsonNode problem = new ObjectMapper().readTree(r.body());
+        assertThat(problem.path("type").asText()).endsWith("/rate-limited");
+        return problem.path("detail").asText();
     }
 
     @AfterEach

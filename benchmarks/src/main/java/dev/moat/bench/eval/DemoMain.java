@@ -2,7 +2,10 @@ package dev.moat.bench.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.moat.config.ConfigException;
 import dev.moat.config.MoatConfig;
+import dev.moat.config.RouteConfig;
+import dev.moat.config.UpstreamConfig;
 import dev.moat.config.load.ConfigLoader;
 import dev.moat.fixtures.Classifier;
 import dev.moat.fixtures.DigitsModel;
@@ -11,9 +14,11 @@ import dev.moat.fixtures.traffic.HonestClient;
 import dev.moat.fixtures.traffic.JbdaAttacker;
 import dev.moat.gateway.server.MoatServer;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -27,15 +32,25 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * {@code ./moat demo}: the sample model, a gateway running {@code config/examples/demo.yaml}, three
  * honest clients and one JbDA attacker, in real time. Every second it prints one line per key
  * (requests, risk, level, action) read from the admin API, and ends, within a minute, with a
  * summary: the attacker blocked, the honest clients untouched. Free ports are used when 8501,
- * 8080 or 9090 are taken. Exit status 0 when the demo made its point, 1 otherwise.
+ * 8080 or 9090 are taken. With {@code MOAT_DEMO_MODEL_URL} set, the gateway calls that model
+ * instead and no sample model is started. Exit status 0 when the demo made its point, 1 otherwise,
+ * 2 when it could not start (a bad {@code MOAT_DEMO_MODEL_URL} or config).
  */
 public final class DemoMain {
+
+    /** The variable naming the model the demo's gateway calls instead of the sample model it starts. */
+    static final String MODEL_URL = "MOAT_DEMO_MODEL_URL";
+
+    /** What {@value #MODEL_URL} must be: what an upstream's {@code url} may be. */
+    private static final String URL_EXPECTED =
+            "an absolute http:// or https:// URL with a host, without user info, query or fragment";
 
     static final Duration LIMIT = Duration.ofSeconds(55);
     static final Duration AFTER_BLOCK = Duration.ofSeconds(5);
@@ -48,7 +63,9 @@ public final class DemoMain {
             name = "moat demo",
             mixinStandardHelpOptions = true,
             description = "Runs the sample model, a gateway, three honest clients and one JbDA attacker for up to a"
-                    + " minute, and shows the attacker blocked and the honest clients untouched.")
+                    + " minute, and shows the attacker blocked and the honest clients untouched. With MOAT_DEMO_MODEL_URL"
+                    + " set (an http:// or https:// URL), the gateway calls that model server instead and no sample"
+                    + " model is started.")
     static final class Cli implements java.util.concurrent.Callable<Integer> {
         @picocli.CommandLine.Option(
                 names = "--config",
@@ -58,8 +75,7 @@ public final class DemoMain {
 
         @Override
         public Integer call() throws Exception {
-            run(config);
-            return 0;
+            return demo(config, System.getenv(), LIMIT, System.out, System.err, DemoMain::startSampleModel);
         }
     }
 
@@ -67,29 +83,111 @@ public final class DemoMain {
         System.exit(new picocli.CommandLine(new Cli()).execute(args));
     }
 
-    private static void run(Path config) throws Exception {
+    /**
+     * The demo, returning its exit status instead of exiting, so that a test can run it. With
+     * {@value #MODEL_URL} set (not empty) in {@code environment} the gateway calls that model and no
+     * sample model is started; a value that is no URL the gateway could call is refused before
+     * anything starts.
+     *
+     * @param environment what {@code ${VAR}} in the config reads (the process's environment)
+     * @param limit how long the clients run at most
+     * @param sampleModel starts the sample model the gateway calls when {@value #MODEL_URL} is not set
+     * @return 0 when the demo made its point, 1 when not, 2 when it could not start (one line on
+     *     {@code err} for a bad {@value #MODEL_URL}, the config's {@code FILE:LINE:COL: message} lines
+     *     for a bad config)
+     */
+    static int demo(
+            Path config,
+            Map<String, String> environment,
+            Duration limit,
+            PrintStream out,
+            PrintStream err,
+            Supplier<ModelServer> sampleModel)
+            throws Exception {
+        String given = environment.get(MODEL_URL);
+        boolean modelGiven = given != null && !given.isEmpty(); // as ${MOAT_DEMO_MODEL_URL:-...} reads it
+        if (modelGiven && modelUrl(given) == null) {
+            // a URL with user info may hold a password: never echoed
+            err.printf(
+                    "moat demo: %s: %s (expected %s, such as http://127.0.0.1:8501)%n",
+                    MODEL_URL, given.contains("@") ? "(hidden: it has user info)" : "\"" + given + "\"", URL_EXPECTED);
+            return 2;
+        }
         Evaluation.noDelayModelServer();
         Logs.quiet("INFO");
         Path dir = Files.createTempDirectory("moat-demo-");
-        try (ModelServer model =
-                ModelServer.start(ModelServer.Options.defaults().withPort(free(8501) ? 8501 : 0))) {
-            Map<String, String> env = new HashMap<>(System.getenv());
-            env.putIfAbsent("MOAT_DEMO_MODEL_URL", model.baseUri().toString());
-            env.putIfAbsent("MOAT_DEMO_LISTEN", "127.0.0.1:" + (free(8080) ? 8080 : 0));
-            env.putIfAbsent("MOAT_DEMO_ADMIN_LISTEN", "127.0.0.1:" + (free(9090) ? 9090 : 0));
+        try (ModelServer model = modelGiven ? null : sampleModel.get()) {
+            Map<String, String> env = new HashMap<>(environment);
+            if (model != null) {
+                env.put(MODEL_URL, model.baseUri().toString());
+            }
+            // a port is probed (bound for a moment) only when no address is given
+            env.computeIfAbsent("MOAT_DEMO_LISTEN", v -> "127.0.0.1:" + (free(8080) ? 8080 : 0));
+            env.computeIfAbsent("MOAT_DEMO_ADMIN_LISTEN", v -> "127.0.0.1:" + (free(9090) ? 9090 : 0));
             env.putIfAbsent("MOAT_DEMO_DIR", dir.toString());
-            MoatConfig cfg = ConfigLoader.load(config, env);
+            MoatConfig cfg;
+            try {
+                cfg = ConfigLoader.load(config, env);
+            } catch (ConfigException e) {
+                err.println(e.getMessage());
+                return 2;
+            }
             String adminToken = cfg.admin().token();
             try (MoatServer gw = new MoatServer(cfg, null, System::nanoTime).start()) {
-                System.out.printf(
-                        "moat demo: model %s, gateway http://127.0.0.1:%d, admin http://127.0.0.1:%d, config %s%n",
-                        model.baseUri(), gw.port(), gw.adminPort(), config);
-                System.out.println(
+                // the model actually called: the config's (a config of one's own may not read the variable)
+                URI used = upstreamOf(cfg);
+                String whose = model != null && model.baseUri().equals(used)
+                        ? "the sample model, started for the demo"
+                        : modelGiven && modelUrl(given).equals(used) ? MODEL_URL : "from the config";
+                out.printf(
+                        "moat demo: model %s (%s), gateway http://127.0.0.1:%d, admin http://127.0.0.1:%d, config %s%n",
+                        used, whose, gw.port(), gw.adminPort(), config);
+                out.println(
                         "three honest clients (~3 queries/s each) and one JbDA attacker (32 rows per request, ~6 requests/s)");
-                boolean ok = run(gw, adminToken);
-                System.exit(ok ? 0 : 1);
+                return run(gw, adminToken, limit, out) ? 0 : 1;
             }
         }
+    }
+
+    /**
+     * {@code value} as a model URL the gateway can call (the rules of an upstream's {@code url}), or
+     * null when it is none.
+     */
+    private static URI modelUrl(String value) {
+        URI url;
+        try {
+            url = new URI(value.trim());
+        } catch (URISyntaxException e) {
+            return null;
+        }
+        String host = url.isAbsolute() ? UpstreamConfig.hostOf(url) : null;
+        int port = host == null ? 0 : UpstreamConfig.portOf(url);
+        boolean ok = ("http".equals(url.getScheme()) || "https".equals(url.getScheme()))
+                && host != null
+                && !host.isEmpty()
+                && (port == -1 || (port >= 1 && port <= 65535))
+                && url.getRawUserInfo() == null
+                && url.getRawQuery() == null
+                && url.getRawFragment() == null;
+        return ok ? url : null;
+    }
+
+    /** The URL of the model the demo's clients reach: the upstream of the config's route for their path. */
+    private static URI upstreamOf(MoatConfig cfg) {
+        RouteConfig route = null;
+        for (RouteConfig r : cfg.routes()) {
+            if (EvalGateway.PREDICT.startsWith(r.pathPrefix())
+                    && (route == null
+                            || r.pathPrefix().length() > route.pathPrefix().length())) {
+                route = r;
+            }
+        }
+        return route == null ? null : cfg.upstreams().get(route.upstream()).url();
+    }
+
+    /** The sample digits model, on 8501 when that port is free. */
+    private static ModelServer startSampleModel() {
+        return ModelServer.start(ModelServer.Options.defaults().withPort(free(8501) ? 8501 : 0));
     }
 
     /** One client's counters, written by its thread and read by the printer. */
@@ -111,7 +209,7 @@ public final class DemoMain {
         }
     }
 
-    static boolean run(MoatServer gw, String adminToken) throws Exception {
+    static boolean run(MoatServer gw, String adminToken, Duration limit, PrintStream out) throws Exception {
         URI predict = URI.create("http://127.0.0.1:" + gw.port() + EvalGateway.PREDICT);
         List<Client> clients =
                 List.of(new Client("honest-1"), new Client("honest-2"), new Client("honest-3"), new Client("attacker"));
@@ -128,13 +226,13 @@ public final class DemoMain {
         threads.add(daemon("demo-attacker", () -> attack(predict, attacker, stop, start)));
         HttpClient admin =
                 HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        long deadline = start + LIMIT.toNanos();
+        long deadline = start + limit.toNanos();
         long stopAt = Long.MAX_VALUE;
         for (int tick = 1; System.nanoTime() < Math.min(deadline, stopAt); tick++) {
             Thread.sleep(Math.max(0, (start + tick * 1_000_000_000L - System.nanoTime()) / 1_000_000L));
             for (Client c : clients) {
                 JsonNode k = key(admin, gw, adminToken, c.id);
-                System.out.printf(
+                out.printf(
                         Locale.ROOT,
                         "t=%2ds %-9s requests %4d rows %5d  risk %.2f  %-10s action %-8s%s%n",
                         tick,
@@ -154,12 +252,13 @@ public final class DemoMain {
         for (Thread t : threads) {
             t.join(5_000);
         }
-        return summary(clients, admin, gw, adminToken, (System.nanoTime() - start) / 1e9);
+        return summary(clients, admin, gw, adminToken, (System.nanoTime() - start) / 1e9, out);
     }
 
-    private static boolean summary(List<Client> clients, HttpClient admin, MoatServer gw, String token, double seconds)
+    private static boolean summary(
+            List<Client> clients, HttpClient admin, MoatServer gw, String token, double seconds, PrintStream out)
             throws Exception {
-        System.out.printf(Locale.ROOT, "%nsummary after %.0f s%n", seconds);
+        out.printf(Locale.ROOT, "%nsummary after %.0f s%n", seconds);
         boolean honestUntouched = true;
         for (Client c : clients) {
             JsonNode k = key(admin, gw, token, c.id);
@@ -169,7 +268,7 @@ public final class DemoMain {
                             Locale.ROOT,
                             ", top-1 agreement with the raw model %.1f%%",
                             100.0 * c.agree.get() / c.answered.get());
-            System.out.printf(
+            out.printf(
                     Locale.ROOT,
                     "  %-9s %4d requests, %5d rows, %5d answered, %d throttled (429), %d blocked (403); level %s, risk %.2f%s%n",
                     c.id,
@@ -190,14 +289,14 @@ public final class DemoMain {
         }
         Client attacker = clients.get(3);
         if (attacker.blockedAtSeconds >= 0) {
-            System.out.printf(
+            out.printf(
                     Locale.ROOT,
                     "attacker BLOCKED after %d rows (%.1f s); %s%n",
                     attacker.blockedAfterRows,
                     attacker.blockedAtSeconds,
                     honestUntouched ? "honest clients untouched" : "but an honest client was affected");
         } else {
-            System.out.println("attacker NOT blocked within the demo's minute"
+            out.println("attacker NOT blocked within the demo's minute"
                     + (honestUntouched ? "" : "; an honest client was affected"));
         }
         return attacker.blockedAtSeconds >= 0 && honestUntouched;

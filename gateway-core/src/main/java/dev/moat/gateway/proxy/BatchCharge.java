@@ -49,15 +49,15 @@ final class BatchCharge {
         String why;
         if (rows > capacity) {
             d = neverPasses(ex.rate());
-            why = "a batch of " + rows + " rows can never pass the tier '" + key.tier() + "' (at most " + capacity
-                    + " rows per request)";
+            why = RequestGate.tierExceeded(key, 1) + ": a batch of " + rows + " rows can never pass (at most "
+                    + capacity + " rows per request)";
         } else {
             d = limiter.tryConsume(key.id(), limits, rows - 1L, ex.snapshot().generation());
             if (d.allowed()) {
                 ex.rate(d);
                 return true;
             }
-            why = tierExceeded(key, rows);
+            why = RequestGate.tierExceeded(key, rows);
         }
         limiter.refund(key.id(), limits, 1);
         if (throttle != null) {
@@ -134,7 +134,7 @@ final class BatchCharge {
                         return;
                     }
                     ex.rate(d.refunded(1));
-                    refuse(ex, tierExceeded(key, rows));
+                    refuse(ex, RequestGate.tierExceeded(key, rows));
                 }));
                 return;
             }
@@ -172,8 +172,7 @@ final class BatchCharge {
                         rows > capacity
                                 ? "this key is throttled for abnormal usage: a batch of " + rows
                                         + " rows can never pass (at most " + capacity + " rows per request)"
-                                : "this key is throttled for abnormal usage: a batch of " + rows
-                                        + " rows exceeds what it allows now (every row counts)"),
+                                : "this key is throttled for abnormal usage" + RequestGate.batchCost(rows)),
                 "throttled");
     }
 
@@ -198,10 +197,6 @@ final class BatchCharge {
             }
             then.accept(d);
         }));
-    }
-
-    private static String tierExceeded(ApiKey key, int rows) {
-        return "a batch of " + rows + " rows exceeds what the tier '" + key.tier() + "' allows now (every row counts)";
     }
 
     private static void refuse(Exchange ex, String why) {

@@ -226,6 +226,20 @@ final class RequestGate {
                 a.gate());
     }
 
+    /**
+     * The detail of the 429 for a key's tier bucket that cannot pay for a request now: one wording
+     * for one cause, whether admission refused the request's own token or {@link BatchCharge} refused
+     * a batch's further rows (then it says what the batch costs).
+     */
+    static String tierExceeded(ApiKey key, int rows) {
+        return "rate limit of tier '" + key.tier() + "' exceeded" + batchCost(rows);
+    }
+
+    /** What a batch costs, said after the bucket's refusal: nothing for one row, every row a token. */
+    static String batchCost(int rows) {
+        return rows > 1 ? ": a batch of " + rows + " rows costs " + rows + " tokens" : "";
+    }
+
     private static Admission afterRate(
             GatewayContext gw,
             Snapshot snap,
@@ -237,7 +251,7 @@ final class RequestGate {
         if (!rate.allowed()) {
             gw.metrics().rateLimited();
             return new Admission(
-                    Problem.rateLimited("rate limit of tier '" + key.tier() + "' exceeded"),
+                    Problem.rateLimited(tierExceeded(key, 1)),
                     "rate_limited",
                     false,
                     route,

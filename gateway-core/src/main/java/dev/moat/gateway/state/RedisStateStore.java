@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code moat:block:ID}: a block as JSON, expiring (PX) when the block ends
  *   <li>{@code moat:risk:ID}: a shared risk as JSON, expiring when it has decayed to nothing
- *   <li>hashes {@code moat:unblocked}, {@code moat:forgotten} (an operator's last reset), {@code
- *       moat:revoked} (id to millis), {@code moat:keys} (id to JSON)
+ *   <li>hashes {@code moat:unblocked}, {@code moat:forgotten} (an operator's last reset, kept for
+ *       {@link #RESET_MARK_HORIZON_MILLIS}), {@code moat:revoked} (id to millis), {@code moat:keys}
+ *       (id to JSON)
  * </ul>
  *
  * <p>When Redis is unreachable, writes stay in the local view and in a replay queue; once Redis
@@ -63,6 +64,28 @@ public final class RedisStateStore extends InMemoryStateStore {
             + " if old == nil or old < tonumber(ARGV[2]) then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])"
             + " end return 0";
 
+    /**
+     * How long a reset's mark is kept, here and in {@code moat:forgotten}: 30 days. A mark matters only
+     * to an instance that was cut off from Redis when the reset was made (the others forgot the key at
+     * once): on its return, it drops what it holds of the key from before the reset instead of writing
+     * it back. No finite time covers every outage (a cut-off instance's evidence of a key that keeps
+     * querying it never ages out), so this is the longest outage after which an instance is expected to
+     * rejoin as it is; one cut off longer should be restarted (its first read takes the shared view as
+     * it stands). Marks this old are dropped, not applied, by a read of the shared view, so an instance
+     * whose clock runs ahead drops them alike. Resets are an operator's, so the hash holds a month's.
+     */
+    static final long RESET_MARK_HORIZON_MILLIS = TimeUnit.DAYS.toMillis(30);
+
+    /**
+     * HDEL KEYS[1] each field of ARGV[2..] whose time is still older than ARGV[1]: a reset made on
+     * another instance between the scan and this keeps its newer mark, and what is not a number (by
+     * hand, or another version's) is left alone.
+     */
+    private static final String PRUNE_MARKS = "local n = 0 for i = 2, #ARGV do"
+            + " local at = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))"
+            + " if at ~= nil and at < tonumber(ARGV[1]) then n = n + redis.call('HDEL', KEYS[1], ARGV[i]) end"
+            + " end return n";
+
     private static final String REVOKED = "moat:revoked";
     private static final String KEYS = "moat:keys";
 
@@ -80,7 +103,10 @@ public final class RedisStateStore extends InMemoryStateStore {
     private final String channel;
     /** When each shared risk held here expires in Redis (epoch millis): for writing back one Redis lost. */
     private final ConcurrentHashMap<String, Long> riskExpiry = new ConcurrentHashMap<>();
-    /** The newest reset of each key this instance knows of, made here or elsewhere (epoch millis). */
+    /**
+     * The newest reset of each key this instance knows of, made here or elsewhere (epoch millis), for
+     * {@link #RESET_MARK_HORIZON_MILLIS}.
+     */
     private final ConcurrentHashMap<String, Long> forgottenAt = new ConcurrentHashMap<>();
 
     private final List<java.util.function.Consumer<String>> resetListeners =
@@ -168,7 +194,7 @@ public final class RedisStateStore extends InMemoryStateStore {
     @Override
     public CompletionStage<Void> forget(String keyId) {
         long at = clock.millis();
-        forgottenAt.merge(keyId, at, Math::max);
+        markReset(keyId, at);
         applyForget(keyId);
         notifyListeners(keyId);
         return push(new Op(origin, "forget", keyId, at, null, null, null, 0));
@@ -247,6 +273,8 @@ public final class RedisStateStore extends InMemoryStateStore {
                 // newer time is written: a reset replayed late by an instance that was cut off must not
                 // hide a newer one made elsewhere meanwhile
                 newerMark(r, FORGOTTEN, op.id(), op.at());
+                // each reset prunes: the hash grows by no more than the resets within the horizon
+                pruneResetMarks(r, now - RESET_MARK_HORIZON_MILLIS);
             }
             case "key" -> r.hset(KEYS, op.id(), json(op.key()));
             case "revoke" -> {
@@ -315,11 +343,47 @@ public final class RedisStateStore extends InMemoryStateStore {
      * instance's old verdict, and shared them again.
      */
     private void forgetElsewhere(String keyId, long atMillis) {
-        forgottenAt.merge(keyId, atMillis, Math::max);
+        markReset(keyId, atMillis);
         for (java.util.function.Consumer<String> l : resetListeners) {
             l.accept(keyId);
         }
         applyForget(keyId);
+    }
+
+    /** Records a reset of {@code keyId} and drops the marks past the horizon, so that the map stays bounded. */
+    private void markReset(String keyId, long atMillis) {
+        forgottenAt.merge(keyId, atMillis, Math::max);
+        long horizon = clock.millis() - RESET_MARK_HORIZON_MILLIS;
+        forgottenAt.values().removeIf(at -> at < horizon);
+    }
+
+    /**
+     * Drops the reset marks older than {@code horizon} from {@code moat:forgotten}: scanned in pages,
+     * each stale page deleted by {@link #PRUNE_MARKS}, so several instances pruning at once, or one
+     * resetting a key meanwhile, delete nothing newer.
+     */
+    private static void pruneResetMarks(RedisCommands<String, String> r, long horizon) {
+        ScanArgs args = ScanArgs.Builder.limit(500);
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            io.lettuce.core.MapScanCursor<String, String> page = r.hscan(FORGOTTEN, cursor, args);
+            List<String> stale = new ArrayList<>();
+            stale.add(Long.toString(horizon));
+            page.getMap().forEach((id, at) -> {
+                Long mark = quietMillis(at);
+                if (mark != null && mark < horizon) {
+                    stale.add(id);
+                }
+            });
+            if (stale.size() > 1) {
+                r.eval(
+                        PRUNE_MARKS,
+                        io.lettuce.core.ScriptOutputType.INTEGER,
+                        new String[] {FORGOTTEN},
+                        stale.toArray(new String[0]));
+            }
+            cursor = page;
+        } while (!cursor.isFinished());
     }
 
     /** Writes what could not be written, then reads the whole Redis view into the local one. */
@@ -334,9 +398,14 @@ public final class RedisStateStore extends InMemoryStateStore {
             // (the first read is of history: this instance served nothing before it, so holds nothing to forget)
             boolean first = !viewRead;
             Set<String> reset = new HashSet<>();
+            // marks past the horizon go, here and in Redis; one still there (written back by an instance
+            // whose clock runs behind) is not applied: this instance may have dropped its own copy
+            long horizon = clock.millis() - RESET_MARK_HORIZON_MILLIS;
+            forgottenAt.values().removeIf(at -> at < horizon);
+            pruneResetMarks(commands(), horizon);
             commands().hgetall(FORGOTTEN).forEach((id, at) -> {
                 Long mark = millis(FORGOTTEN, id, at);
-                if (mark == null) {
+                if (mark == null || mark < horizon) {
                     return;
                 }
                 if (first) {
@@ -530,6 +599,15 @@ public final class RedisStateStore extends InMemoryStateStore {
             return Long.parseLong(value);
         } catch (NumberFormatException e) {
             LOG.warn("ignored the time of {} in {}: not a number", id, hash);
+            return null;
+        }
+    }
+
+    /** As {@link #millis}, without a warning (a prune meets what a read of the view warns of). */
+    private static Long quietMillis(String value) {
+        try {
+            return value == null ? null : Long.parseLong(value);
+        } catch (NumberFormatException e) {
             return null;
         }
     }

@@ -160,13 +160,18 @@ class SharedStateIT {
             assertThat(r.headers().firstValue("RateLimit").orElseThrow())
                     .as("refused batch %d", i)
                     .contains("r=3;");
+            assertThat(r.body())
+                    .as("the tier's one wording, from the shared bucket too")
+                    .contains("rate limit of tier 'free' exceeded: a batch of 4 rows costs 4 tokens");
         }
         for (int i = 0; i < 3; i++) {
             assertThat(status(i % 2 == 0 ? a : b, Gateway.ALICE))
                     .as("single row %d: the three refused batches cost nothing", i)
                     .isEqualTo(200);
         }
-        assertThat(status(a, Gateway.ALICE)).isEqualTo(429);
+        HttpResponse<String> last = a.post(PREDICT, Gateway.ALICE, oneRow());
+        assertThat(last.statusCode()).isEqualTo(429);
+        assertThat(last.body()).contains("\"detail\":\"rate limit of tier 'free' exceeded\"");
     }
 
     @Test
@@ -285,7 +290,9 @@ class SharedStateIT {
                 rows += 10;
             } else {
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
-                assertThat(r.body()).contains("abnormal-usage-detected").contains("a batch of 10 rows");
+                assertThat(r.body())
+                        .contains("abnormal-usage-detected")
+                        .contains("this key is throttled for abnormal usage: a batch of 10 rows costs 10 tokens");
             }
         }
         assertThat(rows)
