@@ -3,17 +3,11 @@ package dev.moat.detectors.ood;
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
-import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.Runs;
 import dev.moat.detectors.internal.SpreadPeers;
 import dev.moat.detectors.internal.WidthPeers;
-import dev.moat.detectors.params.ParamSpec;
-import dev.moat.detectors.params.ParamSpec.Decimal;
-import dev.moat.detectors.params.ParamSpec.Text;
-import dev.moat.detectors.params.ParamSpec.Whole;
 import dev.moat.detectors.stats.KolmogorovSmirnov;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -257,29 +251,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
      */
     static final double SPREAD_WIDE_FLOOR = 8;
 
-    /** The largest {@code spread_max_width} accepted. */
-    static final int SPREAD_MAX_WIDTH_LIMIT = 65_536;
-
-    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
-    public static final List<ParamSpec> PARAMETERS = List.of(
-            new Whole("window", 10, 100_000),
-            new Whole("min_queries", 1, 100_000),
-            new Whole("min_keys", 1, 100_000),
-            new Decimal("d_low", 0, 1),
-            new Decimal("d_high", 0, 1),
-            new Decimal("alpha", 0, 1),
-            new Decimal("max_widening", 1, 10),
-            new Decimal("input_near", 0, 10),
-            new Whole("input_seed", Long.MIN_VALUE, Long.MAX_VALUE),
-            new Decimal("spread_margin", 0, 5),
-            new Decimal("spread_width", 0.01, 5),
-            new Whole("spread_max_width", 0, SPREAD_MAX_WIDTH_LIMIT),
-            new Decimal("spread_wide_floor", 0, 1_000),
-            new Decimal("rough_share", 0, 1),
-            new Decimal("run_near", 0, 10),
-            new Whole("run_seed", Long.MIN_VALUE, Long.MAX_VALUE),
-            new Text("reference_confidences"));
-
     /**
      * Inputs wider than {@code spread_max_width} are judged, while the peers have no threshold, past
      * this many times {@code spread_wide_floor} (32x by default), and keys under the floor itself (8x)
@@ -391,93 +362,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
     static final double SPREAD_FACTOR = 2.0;
 
     /**
-     * Validated parameters; {@code referenceCdf} is null when learned from the population, {@code
-     * classCdfs} (class index to CDF) the calibration's per-class references, empty without.
-     */
-    public record Settings(
-            int window,
-            int minQueries,
-            int minKeys,
-            double dLow,
-            double dHigh,
-            double alpha,
-            double maxWidening,
-            double inputNear,
-            Long inputSeed,
-            double spreadMargin,
-            double spreadWidth,
-            int spreadMaxWidth,
-            double spreadWideFloor,
-            double roughShare,
-            double runNear,
-            Long runSeed,
-            double[] referenceCdf,
-            Map<Integer, double[]> classCdfs,
-            Map<Long, double[]> pairCdfs) {
-        public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw, PARAMETERS);
-            String ref = p.string("reference_confidences", null);
-            double[] cdf = null;
-            if (ref != null) {
-                cdf = new double[BINS];
-                String[] cells = ref.split(",");
-                for (String cell : cells) {
-                    double c;
-                    try {
-                        c = Double.parseDouble(cell.trim());
-                    } catch (NumberFormatException e) {
-                        throw p.fail("reference_confidences", ref, "comma-separated confidences in [0, 1]");
-                    }
-                    if (!(c >= 0 && c <= 1)) {
-                        throw p.fail("reference_confidences", ref, "comma-separated confidences in [0, 1]");
-                    }
-                    cdf[bin(c)] += 1.0 / cells.length;
-                }
-                for (int i = 1; i < BINS; i++) {
-                    cdf[i] += cdf[i - 1];
-                }
-            }
-            Settings s = new Settings(
-                    (int) p.integer("window", 500),
-                    (int) p.integer("min_queries", 100),
-                    (int) p.integer("min_keys", 5),
-                    p.number("d_low", 0.12),
-                    p.number("d_high", 0.2),
-                    p.number("alpha", 1e-4),
-                    p.number("max_widening", 3),
-                    p.number("input_near", 0),
-                    raw.containsKey("input_seed") ? p.integer("input_seed", 0) : null,
-                    p.number("spread_margin", 0.3),
-                    p.number("spread_width", 0.2),
-                    (int) p.integer("spread_max_width", SPREAD_MAX_WIDTH),
-                    wideFloor(p),
-                    p.number("rough_share", ROUGH_SHARE),
-                    p.number("run_near", Runs.DEFAULT_NEAR),
-                    raw.containsKey("run_seed") ? p.integer("run_seed", 0) : null,
-                    cdf,
-                    Map.of(),
-                    Map.of());
-            if (s.dHigh <= s.dLow) {
-                throw p.fail("d_high", s.dHigh, "greater than d_low (" + s.dLow + ")");
-            }
-            return s;
-        }
-
-        private static double wideFloor(Params p) {
-            double f = p.number("spread_wide_floor", SPREAD_WIDE_FLOOR);
-            if (f != 0 && f < 1.5) {
-                throw p.fail("spread_wide_floor", f, "0 (off) or a ratio of at least 1.5");
-            }
-            return f;
-        }
-
-        /** Whether the spread test judges inputs of {@code width}: up to {@code spread_max_width}, wider with a wide floor. */
-        boolean spreadJudges(int width) {
-            return spreadMaxWidth > 0 && (width <= spreadMaxWidth || spreadWideFloor > 0);
-        }
-    }
-
-    /**
      * One key's window: each answer as two bytes, its confidence bin and its top-1 class's code
      * ({@link ClassReferences#code}), so entry i is {@code window[2i], window[2i+1]}. The array grows
      * while the window fills: 8 entries (16 bytes) at first, then 4 at a time up to 64, then by half (20
@@ -563,29 +447,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /** As {@link #factory(Map)}, with the calibration's reference unless {@code reference_confidences} is set. */
     public static Factory factory(Map<String, Object> params, dev.moat.detectors.Calibration calibration) {
-        Settings parsed = Settings.from(params);
-        Settings s = parsed.referenceCdf() == null && calibration != null && calibration.oodReference() != null
-                ? new Settings(
-                        parsed.window(),
-                        parsed.minQueries(),
-                        parsed.minKeys(),
-                        parsed.dLow(),
-                        parsed.dHigh(),
-                        parsed.alpha(),
-                        parsed.maxWidening(),
-                        parsed.inputNear(),
-                        parsed.inputSeed(),
-                        parsed.spreadMargin(),
-                        parsed.spreadWidth(),
-                        parsed.spreadMaxWidth(),
-                        parsed.spreadWideFloor(),
-                        parsed.roughShare(),
-                        parsed.runNear(),
-                        parsed.runSeed(),
-                        calibration.oodReference(),
-                        calibration.oodClassReferences(),
-                        calibration.oodPairReferences())
-                : parsed;
+        OodSettings parsed = OodSettings.from(params);
+        OodSettings s = parsed.calibrated(calibration);
         SpreadCalibration spread = calibration != null
                         && calibration.hasSpread()
                         && calibration.spreadWidth() <= parsed.spreadMaxWidth()
@@ -602,7 +465,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
      */
     record SpreadCalibration(java.util.List<double[][]> rows, double median, double sigma) {}
 
-    private final Settings settings;
+    private final OodSettings settings;
     private final KeyPopulation population = KeyPopulation.standard(BINS);
     private final ClassReferences classes;
     private final InputReference inputs;
@@ -654,7 +517,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
     /** The pointwise maximum of the configured pooled and per-class references. */
     private final double[] configuredEnvelope = new double[BINS];
 
-    public OodDetector(Settings settings) {
+    public OodDetector(OodSettings settings) {
         this(settings, null);
     }
 
@@ -665,7 +528,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * first {@value #CENTRE_FIRST} + {@value #SPREAD_MIN} inputs, in a deployment of any size, after
      * every restart, and whoever the trusted keys are.
      */
-    OodDetector(Settings settings, SpreadCalibration spread) {
+    OodDetector(OodSettings settings, SpreadCalibration spread) {
         this.settings = settings;
         if (settings.referenceCdf() != null && !settings.classCdfs().isEmpty()) {
             // codes 0..254: the classes' references first (by class index), then the class pairs' (by pair)

@@ -76,7 +76,7 @@ class OodRoughnessTest {
      */
     static OodDetector roughnessOnly() {
         return new OodDetector(
-                OodDetector.Settings.from(Map.of("input_seed", 7L, "spread_wide_floor", 0, "spread_max_width", 0)));
+                OodSettings.from(Map.of("input_seed", 7L, "spread_wide_floor", 0, "spread_max_width", 0)));
     }
 
     static Map<String, Double> scores(List<Key> keys) {
@@ -118,7 +118,7 @@ class OodRoughnessTest {
     void noiseAmongSmoothPeersIsScored() {
         for (double share : new double[] {OodDetector.ROUGH_SHARE, 0}) {
             OodDetector ood = new OodDetector(
-                    OodDetector.Settings.from(Map.of("rough_share", share, "input_seed", 7L, "spread_wide_floor", 0)));
+                    OodSettings.from(Map.of("rough_share", share, "input_seed", 7L, "spread_wide_floor", 0)));
             SplittableRandom rnd = new SplittableRandom(3);
             List<Key> keys = new ArrayList<>();
             for (int k = 0; k < 12; k++) {
@@ -159,7 +159,7 @@ class OodRoughnessTest {
      */
     @Test
     void rowsWithoutOrderAreNotJudged() {
-        OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of("input_seed", 7L)));
+        OodDetector ood = new OodDetector(OodSettings.from(Map.of("input_seed", 7L)));
         SplittableRandom rnd = new SplittableRandom(4);
         List<Key> keys = new ArrayList<>();
         for (int k = 0; k < 12; k++) {

@@ -67,8 +67,7 @@ class SmoothKeySpreadFloorTest {
     @Test
     void aSmoothKeyIsJudgedPastTheWideFloorAndRandomRowsAndWalksAreNot() {
         for (double share : new double[] {OodDetector.ROUGH_SHARE, 0}) {
-            OodDetector ood =
-                    new OodDetector(OodDetector.Settings.from(Map.of("rough_share", share, "input_seed", 7L)));
+            OodDetector ood = new OodDetector(OodSettings.from(Map.of("rough_share", share, "input_seed", 7L)));
             SplittableRandom rnd = new SplittableRandom(3);
             List<Key> keys = new ArrayList<>();
             for (int k = 0; k < 12; k++) {
