@@ -12,7 +12,8 @@ import java.util.Map;
 /**
  * {@link OodDetector}'s validated parameters: {@link #PARAMETERS} lists each with its range, {@link
  * #from} reads and checks a policy's {@code ood} map against it (the defaults are documented on
- * {@link OodDetector}), and {@link #calibrated} puts a calibration's references in. Built by {@link
+ * {@link OodDetector}, and the input tests' on {@link InputSpread} and {@link Roughness}), and {@link
+ * #calibrated} puts a calibration's references in. Built by {@link
  * OodDetector#factory} once per policy (and by tests) and read by the detector. {@code referenceCdf} is null when learned from the population,
  * {@code classCdfs} (class index to CDF) the calibration's per-class references, empty without.
  */
@@ -94,9 +95,9 @@ public record OodSettings(
                 raw.containsKey("input_seed") ? p.integer("input_seed", 0) : null,
                 p.number("spread_margin", 0.3),
                 p.number("spread_width", 0.2),
-                (int) p.integer("spread_max_width", OodDetector.SPREAD_MAX_WIDTH),
+                (int) p.integer("spread_max_width", InputSpread.SPREAD_MAX_WIDTH),
                 wideFloor(p),
-                p.number("rough_share", OodDetector.ROUGH_SHARE),
+                p.number("rough_share", Roughness.ROUGH_SHARE),
                 p.number("run_near", Runs.DEFAULT_NEAR),
                 raw.containsKey("run_seed") ? p.integer("run_seed", 0) : null,
                 cdf,
@@ -109,7 +110,7 @@ public record OodSettings(
     }
 
     private static double wideFloor(Params p) {
-        double f = p.number("spread_wide_floor", OodDetector.SPREAD_WIDE_FLOOR);
+        double f = p.number("spread_wide_floor", InputSpread.SPREAD_WIDE_FLOOR);
         if (f != 0 && f < 1.5) {
             throw p.fail("spread_wide_floor", f, "0 (off) or a ratio of at least 1.5");
         }
