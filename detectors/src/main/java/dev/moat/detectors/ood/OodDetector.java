@@ -72,7 +72,7 @@ import java.util.Map;
  * without a reference of its own (too few trusted answers yet, or beyond the 255 classes tracked per
  * worker) uses the pointwise maximum of the pooled reference and the classes' own ones (the least
  * confident known honest level). With {@code detection.calibration}, the file's per-class CDFs
- * ({@code ood.class_cdf.C}, built the same way by {@code moat calibrate}) take the peers' place, and
+ * ({@code ood.class_cdf.C}, built the same way by {@code moat calibrate}; {@link ConfiguredClasses}) take the peers' place, and
  * the file's pooled CDF the pooled one's; a file without them, or {@code reference_confidences},
  * is one pooled CDF used as before, without the class mix.
  *
@@ -309,24 +309,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final double[] spreadWeights;
     private final long[] spreadOrder;
 
-    /**
-     * With configured per-class references: the reference of each configured code (classes' first,
-     * then class pairs'), or null without. The window holds these codes instead of {@link
-     * ClassReferences#code}'s.
-     */
-    private final double[][] configuredClasses;
-
-    /** The configured code of each top-1 class index ({@link ClassReferences#UNTRACKED}: none). */
-    private final int[] configuredCodeOfClass;
-
-    /** Per top-1 class index, the top-2 classes with a configured pair reference, sorted (null: none). */
-    private final int[][] configuredPairSeconds;
-
-    /** The configured codes of {@link #configuredPairSeconds}' pairs. */
-    private final int[][] configuredPairCodes;
-
-    /** The pointwise maximum of the configured pooled and per-class references. */
-    private final double[] configuredEnvelope = new double[BINS];
+    /** The calibration's per-class and per-pair references, or null without (then the peers' are used). */
+    private final ConfiguredClasses configured;
 
     public OodDetector(OodSettings settings) {
         this(settings, null);
@@ -341,66 +325,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
      */
     OodDetector(OodSettings settings, InputSpread.SpreadCalibration spread) {
         this.settings = settings;
-        if (settings.referenceCdf() != null && !settings.classCdfs().isEmpty()) {
-            // codes 0..254: the classes' references first (by class index), then the class pairs' (by pair)
-            java.util.List<double[]> refs = new java.util.ArrayList<>();
-            int max = 0;
-            for (int c : settings.classCdfs().keySet()) {
-                max = Math.max(max, c);
-            }
-            for (long pair : settings.pairCdfs().keySet()) {
-                max = Math.max(max, dev.moat.detectors.Calibration.pairTop1(pair));
-            }
-            configuredCodeOfClass = new int[max + 1];
-            java.util.Arrays.fill(configuredCodeOfClass, ClassReferences.UNTRACKED);
-            System.arraycopy(settings.referenceCdf(), 0, configuredEnvelope, 0, BINS);
-            for (Map.Entry<Integer, double[]> e : new java.util.TreeMap<>(settings.classCdfs()).entrySet()) {
-                if (refs.size() == ClassReferences.MAX_CLASSES) {
-                    break;
-                }
-                configuredCodeOfClass[e.getKey()] = refs.size();
-                refs.add(e.getValue().clone());
-                for (int i = 0; i < BINS; i++) {
-                    // classes without a reference of their own: the least confident of the pooled and the classes'
-                    // (not the pairs': a pair is the classes' confusions, less confident than any class's answers)
-                    configuredEnvelope[i] = Math.max(configuredEnvelope[i], e.getValue()[i]);
-                }
-            }
-            configuredPairSeconds = new int[max + 1][];
-            configuredPairCodes = new int[max + 1][];
-            for (Map.Entry<Long, double[]> e : new java.util.TreeMap<>(settings.pairCdfs()).entrySet()) {
-                if (refs.size() == ClassReferences.MAX_CLASSES) {
-                    break;
-                }
-                int a = dev.moat.detectors.Calibration.pairTop1(e.getKey());
-                int[] seconds = configuredPairSeconds[a];
-                int n = seconds == null ? 0 : seconds.length;
-                // sorted by the TreeMap's order: top-2 classes ascend within a top-1 class
-                configuredPairSeconds[a] =
-                        seconds = java.util.Arrays.copyOf(seconds == null ? new int[0] : seconds, n + 1);
-                seconds[n] = dev.moat.detectors.Calibration.pairTop2(e.getKey());
-                int[] codes = java.util.Arrays.copyOf(
-                        configuredPairCodes[a] == null ? new int[0] : configuredPairCodes[a], n + 1);
-                codes[n] = refs.size();
-                configuredPairCodes[a] = codes;
-                // the less confident of the pair's and its top-1 class's: a pair's reference rests on fewer answers,
-                // and its noise must not make an honest key's answers of the class look worse than the class's own
-                double[] ref = e.getValue().clone();
-                int classCode = configuredCodeOfClass[a];
-                if (classCode != ClassReferences.UNTRACKED) {
-                    for (int i = 0; i < BINS; i++) {
-                        ref[i] = Math.max(ref[i], refs.get(classCode)[i]);
-                    }
-                }
-                refs.add(ref);
-            }
-            configuredClasses = refs.toArray(new double[0][]);
-        } else {
-            configuredClasses = null;
-            configuredCodeOfClass = null;
-            configuredPairSeconds = null;
-            configuredPairCodes = null;
-        }
+        this.configured =
+                settings.referenceCdf() != null && !settings.classCdfs().isEmpty()
+                        ? new ConfiguredClasses(settings)
+                        : null;
         this.confidentSide = new double[population.capacity()];
         this.spreadWeights = new double[population.capacity()];
         this.spreadOrder = new long[population.capacity()];
@@ -504,8 +432,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
         roughness.judgeRough(s, input, trusted);
         s.window[2 * s.next] = (byte) b;
         s.window[2 * s.next + 1] = (byte)
-                (configuredClasses != null
-                        ? configuredCode(cls, prediction)
+                (configured != null
+                        ? configured.code(cls, prediction)
                         : classes.code(cls, s.slot >= 0 && trusted(s), now));
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
@@ -624,7 +552,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             }
             fillPooled(now);
             ref = mixture(s, now);
-        } else if (configuredClasses != null) {
+        } else if (configured != null) {
             System.arraycopy(ref, 0, pooled, 0, BINS);
             ref = mixture(s, now);
         }
@@ -728,7 +656,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         java.util.Arrays.fill(reference, 0);
         int own = 0;
         int rest = 0;
-        double[] env = configuredClasses != null ? configuredEnvelope : classes.envelope(now);
+        double[] env = configured != null ? configured.envelope() : classes.envelope(now);
         for (int code = 0; code < classCounts.length; code++) {
             int k = classCounts[code];
             if (k == 0) {
@@ -758,29 +686,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /** Class {@code code}'s own reference: the calibration's when configured, else the peers'; null without. */
     private double[] classReference(int code, long now) {
-        if (configuredClasses == null) {
+        if (configured == null) {
             return classes.reference(code, now);
         }
-        return code < configuredClasses.length ? configuredClasses[code] : null;
-    }
-
-    /**
-     * The configured code of an answer of top-1 class {@code cls}: its (top-1, top-2) class pair's when
-     * the calibration has a reference for the pair, else its top-1 class's, else {@link
-     * ClassReferences#UNTRACKED}.
-     */
-    private int configuredCode(int cls, double[] prediction) {
-        if (cls >= configuredCodeOfClass.length) {
-            return ClassReferences.UNTRACKED;
-        }
-        int[] seconds = configuredPairSeconds[cls];
-        if (seconds != null && prediction.length >= 3) {
-            int i = java.util.Arrays.binarySearch(seconds, Rows.runnerUp(prediction));
-            if (i >= 0) {
-                return configuredPairCodes[cls][i];
-            }
-        }
-        return configuredCodeOfClass[cls];
+        return configured.reference(code);
     }
 
     @Override
@@ -829,10 +738,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     .toString();
         }
         b.append("last ").append(s.filled).append(" top-1 confidences vs ");
-        if (settings.referenceCdf() != null && configuredClasses == null) {
+        if (settings.referenceCdf() != null && configured == null) {
             b.append("reference");
         } else {
-            b.append(configuredClasses != null ? "the calibration" : "peers'").append(" (");
+            b.append(configured != null ? "the calibration" : "peers'").append(" (");
             Decimals.fixed(b, 100 * s.classShare, 0).append("% of them against their class's own)");
         }
         Decimals.fixed(b.append(", one-sided KS D+="), s.d, 2).append(" (p=");
