@@ -1597,7 +1597,7 @@ public class HonestDataShapesTest {
      * Random rows at 3,072 inputs (spread 160-240x) were flagged by {@code coverage} at 601 rows
      * among day cameras and never in 1,000 rows among day and night ones. Now inputs wider than
      * {@code spread_max_width} are judged past four times the wide floor (32x) until the peers have a
-     * threshold, and keys under the floor (8x) report ({@code OodDetector.COLD_WIDE_FACTOR}): random is extracting at
+     * threshold, and keys under the floor (8x) report ({@code InputSpread.COLD_WIDE_FACTOR}): random is extracting at
      * 150 rows in the survey (here, without its 50x key and JbDA keys, within 300), and no honest camera
      * is flagged by the spread test. Fails on the code before (random never flagged; run 2026-12-01
      * 14:48 UTC with the old {@code OodDetector}).

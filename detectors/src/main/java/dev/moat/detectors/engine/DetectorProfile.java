@@ -5,6 +5,7 @@ import dev.moat.detectors.Detector;
 import dev.moat.detectors.boundary.BoundaryDetector;
 import dev.moat.detectors.coverage.CoverageDetector;
 import dev.moat.detectors.ood.OodDetector;
+import dev.moat.detectors.ood.OodSettings;
 import dev.moat.detectors.params.ParamSpec;
 import dev.moat.detectors.prada.CrossKeyParents;
 import dev.moat.detectors.prada.PradaDetector;
@@ -46,7 +47,7 @@ public final class DetectorProfile {
             PradaDetector.NAME, PradaDetector.PARAMETERS,
             VolumeDetector.NAME, VolumeDetector.PARAMETERS,
             BoundaryDetector.NAME, BoundaryDetector.PARAMETERS,
-            OodDetector.NAME, OodDetector.PARAMETERS,
+            OodDetector.NAME, OodSettings.PARAMETERS,
             CoverageDetector.NAME, CoverageDetector.PARAMETERS,
             TenantProfile.NAME, TenantProfile.PARAMETERS,
             CrossKeyParents.NAME, CrossKeyParents.PARAMETERS);

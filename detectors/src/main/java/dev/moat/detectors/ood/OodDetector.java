@@ -3,17 +3,10 @@ package dev.moat.detectors.ood;
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
-import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.Runs;
 import dev.moat.detectors.internal.SpreadPeers;
-import dev.moat.detectors.internal.WidthPeers;
-import dev.moat.detectors.params.ParamSpec;
-import dev.moat.detectors.params.ParamSpec.Decimal;
-import dev.moat.detectors.params.ParamSpec.Text;
-import dev.moat.detectors.params.ParamSpec.Whole;
 import dev.moat.detectors.stats.KolmogorovSmirnov;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -79,7 +72,7 @@ import java.util.Map;
  * without a reference of its own (too few trusted answers yet, or beyond the 255 classes tracked per
  * worker) uses the pointwise maximum of the pooled reference and the classes' own ones (the least
  * confident known honest level). With {@code detection.calibration}, the file's per-class CDFs
- * ({@code ood.class_cdf.C}, built the same way by {@code moat calibrate}) take the peers' place, and
+ * ({@code ood.class_cdf.C}, built the same way by {@code moat calibrate}; {@link ConfiguredClasses}) take the peers' place, and
  * the file's pooled CDF the pooled one's; a file without them, or {@code reference_confidences},
  * is one pooled CDF used as before, without the class mix.
  *
@@ -98,68 +91,11 @@ import java.util.Map;
  * and 1:3, JbDA mixed 1:1 and its Sybils over 5 tenants, or the 3,072-input line search mixed 1:1 /
  * 1:3 ({@code OodInputGateTest.theInputGateLetsStepsAndLineSearchesNearNaturalDataPastOodBypass}).
  *
- * <p><b>Inputs that spread like no peer's (narrow inputs, on by default).</b> A model that is
- * confident far from its data (a linear model under a softmax, a binary clinical model) answers random
- * rows as confidently as natural ones, so the confidence test cannot see Tramer's equation solving or
- * random-size JbDA at 13 inputs. For inputs at most {@code spread_max_width} (63, 16 coordinates sampled from 17 on; 0 turns it off)
- * wide, the worker's {@link InputReference} (its trusted keys' inputs) also keeps the principal axes
- * of those inputs, and each key its own centre (the mean of its first 64 inputs, then an exponentially
- * weighted one): each input's {@link InputReference#spreadRatio} is how far it lies from the key's
- * centre along the less varied half of the axes, over how far the trusted population's inputs lie
- * from theirs. Natural records of any customer (one class, another level, a sensor with a larger
- * swing) barely move along those axes; random and synthetic rows break the correlations and the
- * features' ranges and do. The key's score reads the mean log ratio over its last 256 inputs (from
- * 128): 0 at the trusted keys' median plus the larger of {@code spread_margin} (0.3, 1.35x) and four
- * robust deviations ({@link SpreadPeers}), at least 0.4 (1.49x), 1 at {@code spread_width} (0.2) past it.
- * Measured (ood/InputSpreadProbe, InputSpreadTest): honest keys 0.0-0.16, random rows on the clinical
- * model 0.74-0.84, on wine-13 1.8; EXTRACTING at 150-180 rows. What it cannot see: random rows diluted
- * 1:3 with natural ones (1:1 is flagged), synthetic rows drawn from each feature's own marginal
- * where the features are independent (they are natural records), steps that stay near natural
- * records (the clinical model's random-size JbDA: 1.25-1.3x), and, learned online, thieves who are
- * most of the trusted keys from a cold start. With {@code detection.calibration} holding {@code
- * ood.spread.rows.K} and {@code ood.spread.peers} ({@link SpreadRecording}, {@code moat calibrate}),
- * the reference starts from the file's rows and the threshold from its median and deviation, and
- * neither moves ({@link InputReference#seed}, {@link SpreadPeers#SpreadPeers(double, double)}): the
- * test judges from a key's 144th input in a deployment of any size, after a restart, and whoever the
- * trusted keys are. Its price: honest rows off the data's manifold are flagged like random
- * ones (test-time augmentation by brightness on the tabular test model, saturated records). Cost:
- * the projection of each input's m coordinates read (all up to 16 inputs, 16 sampled up to {@code
- * spread_max_width}) onto the minor axes (13 x 7 at 13 inputs, 16 x 8 from 17); per key 4m + 12
- * bytes. Wider inputs are judged too, past at least {@code spread_wide_floor} (8x; 0: not judged)
- * the trusted keys' spread ({@link #SPREAD_WIDE_FLOOR}): random rows on 100-feature records, never
- * flagged before, are, and the honest keys that differ along the minor axes of images and sensor
- * windows (2-6.9x) are not; random-size JbDA on such records (4-7x) is not either. So is a key of any
- * width whose own inputs are smooth ({@link #smooth}: the roughness test below has read 16 of them,
- * and their mean log roughness is under its smooth line, -1), since session 32: a series customer
- * differs from the peers along the minor axes as wide ones do (32-sample vibration monitors at 2-13x,
- * 7 of 19 flagged in the survey before), and rows as rough as noise are the roughness test's. Smooth
- * synthetic windows (random walks, random tones: 12.8x and 49x) are still flagged; a key not yet
- * read, or not smooth, is judged as before. Wider inputs are judged before the peers have a
- * threshold too, past four times the floor ({@link #COLD_WIDE_FACTOR}): customers who stream count a
- * scene once and may never teach the peers (session 34).
- *
- * <p><b>Inputs as rough as noise (session 26, on by default: {@code rough_share}, 2/3; 0 turns it
- * off).</b> Images, sound, vibration and other series are smooth along their coordinates: neighbouring
- * values differ much less than the values spread. Uniform random rows and random-size sign steps are
- * not: their neighbours differ as independent values do. The test reads, per input, half von
- * Neumann's ratio ({@link #roughness}: mean square successive difference over twice the variance, 1
- * for independent values) of a block of {@value #ROUGH_BLOCK} consecutive coordinates at a secret
- * place, and judges it only where the trusted peers of that input width are smooth (median log
- * ratio below {@value #ROUGH_SMOOTH_PEERS}; records, embeddings and word counts, whose coordinates
- * have no order, sit near 0 and are never judged). A key's score is 0 until it has come {@code
- * rough_share} of the way, in log, from its peers' median to white noise, over its last {@value
- * #ROUGH_MEMORY} judged inputs, and 1 at {@value #ROUGH_WIDTH} further ({@link #judgeRough}).
- * Measured on the honest-shapes survey's 32 shapes (a throwaway probe of the statistic, per key over
- * 300 rows, blocks at random places): where the peers' median is below -1, honest keys came at most
- * 49% of the way to noise (mixed day and night cameras at 3,072: -1.42 against a median of -2.81;
- * vibration windows 31%, -1.35 against -1.96), uniform random rows all of it (0.00-0.03), random-size
- * JbDA on vibration windows 78% (-0.43). It does not see: random rows smooth along the
- * coordinates (the survey's video attacker draws them in the 8x8 space and upsamples: -1.8),
- * steps whose sizes are small against the data's own variation (random-size steps of up to 10% of the
- * range on a vibration, {@code OodRoughnessTest}: 0.14), plain sign steps on smooth data (a level
- * change), anything on data without order, and thieves who are most of a width's trusted keys from
- * a cold start (the peers' median is theirs). Cost: one pass over 32 coordinates and a logarithm a
- * query; 20 bytes a key.
+ * <p><b>The inputs themselves.</b> A model confident far from its data answers random rows as
+ * confidently as natural ones, so two tests read the inputs: whether they spread like no trusted peer's
+ * ({@link InputSpread}, on by default up to {@code spread_max_width}, wider past {@code
+ * spread_wide_floor}) and whether they are as rough as noise where the peers' are smooth ({@link
+ * Roughness}, {@code rough_share}, on by default). A key's score is the largest of the three tests'.
  *
  * <p>How an attacker would get around it, and what they get:
  *
@@ -231,115 +167,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
     static final int BIN_MASK = 0x3f;
 
     /**
-     * The spread test's memory: a key's log spread ratio is the mean of its judged inputs' until this
-     * many, then an exponentially weighted mean with as many inputs' memory; it scores from {@value
-     * #SPREAD_MIN} judged inputs.
-     */
-    static final int SPREAD_MEMORY = 256;
-
-    static final int SPREAD_MIN = 128;
-
-    /**
-     * The widest inputs the spread test judges by default ({@code spread_max_width}): records of up
-     * to 63 features (from 17 on, 16 of them sampled). Not images from 8x8 on: a customer who sends
-     * mostly one class of images spreads along directions the other classes barely vary on, as random
-     * rows do (2.0-2.8x on the 64-input digits, {@code InputSpreadWidthTest}).
-     */
-    static final int SPREAD_MAX_WIDTH = 63;
-
-    /**
-     * Past {@code spread_max_width}, the spread test judges inputs only beyond this ratio of the
-     * trusted keys' spread ({@code spread_wide_floor}; 0 turns it off there): records wider than 63
-     * features that a model answers confidently off its data (random rows on a 100-feature record
-     * model, never flagged before; 2.2-2.7 in log, 9-15x), while what honest keys reach there stays
-     * under it (customers of one class of images 2x, series customers at their own levels up to 4.6-6.9x;
-     * {@code ood/WideSpreadProbe}).
-     */
-    static final double SPREAD_WIDE_FLOOR = 8;
-
-    /** The largest {@code spread_max_width} accepted. */
-    static final int SPREAD_MAX_WIDTH_LIMIT = 65_536;
-
-    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
-    public static final List<ParamSpec> PARAMETERS = List.of(
-            new Whole("window", 10, 100_000),
-            new Whole("min_queries", 1, 100_000),
-            new Whole("min_keys", 1, 100_000),
-            new Decimal("d_low", 0, 1),
-            new Decimal("d_high", 0, 1),
-            new Decimal("alpha", 0, 1),
-            new Decimal("max_widening", 1, 10),
-            new Decimal("input_near", 0, 10),
-            new Whole("input_seed", Long.MIN_VALUE, Long.MAX_VALUE),
-            new Decimal("spread_margin", 0, 5),
-            new Decimal("spread_width", 0.01, 5),
-            new Whole("spread_max_width", 0, SPREAD_MAX_WIDTH_LIMIT),
-            new Decimal("spread_wide_floor", 0, 1_000),
-            new Decimal("rough_share", 0, 1),
-            new Decimal("run_near", 0, 10),
-            new Whole("run_seed", Long.MIN_VALUE, Long.MAX_VALUE),
-            new Text("reference_confidences"));
-
-    /**
-     * Inputs wider than {@code spread_max_width} are judged, while the peers have no threshold, past
-     * this many times {@code spread_wide_floor} (32x by default), and keys under the floor itself (8x)
-     * report to the peers and vouch for the input reference (the narrow inputs' cold bar, 1.5x, kept
-     * out of both every key that no threshold at this width would flag). Issue 9, session 34:
-     * customers who stream (cameras sending every frame of a scene) count a scene once, so few of
-     * them reach the {@value #SPREAD_MIN} judged inputs and {@value #DISTINCT_PEER} distinct
-     * situations a report needs, and
-     * those that did (the heavy ones, day cameras at 4-7.5x against a reference of night ones) were
-     * over 1.5x: on a population of day cameras, or of day and night ones, the peers never formed and
-     * random rows at 3,072 inputs (spread 160-240x) were never judged, flagged by {@code coverage} at
-     * 601 rows by day and never in 1,000 mixed ({@code
-     * HonestDataShapesTest.randomRowsAmongStreamingCustomersWhoTeachNoSpreadPeersBypass}). Four
-     * times, not two: before the peers form the reference is young, and an ordinary stroke-image
-     * customer at 3,072 inputs sat at 23.5x of it ({@code StrokeImagesTest}, flagged at twice the
-     * floor); random rows measured 58x (64 inputs) to 260x, JbDA 69-280x. Reports stop at the floor,
-     * not at the cold threshold: a key between the two is one the peers' threshold (at least the
-     * floor) would flag, and thieves there that are most of the reporting keys would set it over their
-     * own spread. A calibration's peers, or three trusted reports, take over.
-     */
-    static final double COLD_WIDE_FACTOR = 4;
-
-    private static final double LOG_COLD_WIDE_FACTOR = Math.log(COLD_WIDE_FACTOR);
-
-    /** A key's spread is checked against the peers' threshold, and reported to {@link SpreadPeers} if trusted and like them, every this many answers. */
-    static final int SPREAD_REPORT_EVERY = 64;
-
-    /**
-     * The key's centre is the mean of its first inputs, then an exponentially weighted mean with this
-     * many inputs' memory; inputs are judged from the {@value #CENTRE_FIRST}th on.
-     */
-    static final int CENTRE_MEMORY = 64;
-
-    static final int CENTRE_FIRST = 16;
-
-    /**
-     * A key reports its spread to the peers' reference once it has sent this many distinct situations
-     * (issue 9, session 18: synthetic monitors that send one request over and over, trusted, reported
-     * the floor's spread and pulled the peers' median down until an ordinary customer was past it; a
-     * share of distinct inputs instead kept out customers who re-send half their records, and the
-     * median then came from a Sybil's narrow boxes).
-     */
-    static final int DISTINCT_PEER = 32;
-
-    /**
-     * A trusted key's inputs join the input reference from its this-many-th answer on, and, once the
-     * reference judges spreads, only while its own spread is judged ({@value #SPREAD_MIN} inputs) and
-     * not past the peers' threshold.
-     */
-    static final int VOUCH_AFTER = 256;
-
-    /** Spread ratios below this count as this (logs of inputs at the key's very centre would dominate). */
-    static final double SPREAD_RATIO_FLOOR = 0.05;
-
-    /** The log of one input's spread ratio, as a key's mean takes it: clamped below (see {@link #SPREAD_RATIO_FLOOR}). */
-    static double spreadLog(double ratio) {
-        return Math.log(Math.max(ratio, SPREAD_RATIO_FLOOR));
-    }
-
-    /**
      * How far the thresholds may widen for whether a key is trusted (feeds the references, the peers'
      * spread and the input reference), whatever {@code max_widening} allows its score: a key the
      * peers' spread keeps from being flagged, but that sits further from the reference than this
@@ -349,133 +176,11 @@ public final class OodDetector implements Detector<OodDetector.State> {
      */
     static final double TRUST_WIDENING = 3;
 
-    /**
-     * The roughness test's default {@code rough_share}: a key is scored once its rows' mean log
-     * roughness has come this share of the way from the peers' median to white noise's (0).
-     */
-    static final double ROUGH_SHARE = 2.0 / 3;
-
-    /** Consecutive coordinates of an input the roughness test reads (inputs narrower are not judged). */
-    static final int ROUGH_BLOCK = 32;
-
-    /** The roughness test judges only where the peers' median log roughness is below this (their data are smooth). */
-    static final double ROUGH_SMOOTH_PEERS = -1;
-
-    /** A key's mean log roughness averages its first inputs, then keeps this many inputs' memory. */
-    static final int ROUGH_MEMORY = 64;
-
-    /** A key is scored, and reports to its width's peers, from this many judged inputs on. */
-    static final int ROUGH_MIN = 64;
-
-    /**
-     * A key's inputs are smooth for the spread test ({@link #smooth}) from this many read by the
-     * roughness test on: the roughness test reads a situation once (a run's repeats are not read), so a
-     * monitor whose windows often repeat has its 64th read after the spread test's first judgement
-     * (its 144th input) and was judged against the narrow threshold until then
-     * ({@code SmoothKeySpreadFloorTest}). A mean of 16 reads already tells smooth windows (log
-     * roughness -1.5 to -3) from noise (about 0); a thief who sends 16 smooth rows first and noise after
-     * is past -1 again within 24-32 reads, before his spread is judged (from his 144th input).
-     */
-    static final int SMOOTH_MIN = 16;
-
-    /** The roughness test's score rises from 0 to 1 over this much of the way to white noise. */
-    static final double ROUGH_WIDTH = 0.1;
-
-    /** Roughness below this counts as this (logs of near-constant smooth blocks would dominate). */
-    static final double ROUGH_FLOOR = 1e-4;
-
     /** The quantile, over trusted keys' weight, of their D- that measures how much the peers differ. */
     static final double SPREAD_QUANTILE = 0.75;
 
     /** The thresholds widen once {@code SPREAD_FACTOR x spread} exceeds {@code d_low}. */
     static final double SPREAD_FACTOR = 2.0;
-
-    /**
-     * Validated parameters; {@code referenceCdf} is null when learned from the population, {@code
-     * classCdfs} (class index to CDF) the calibration's per-class references, empty without.
-     */
-    public record Settings(
-            int window,
-            int minQueries,
-            int minKeys,
-            double dLow,
-            double dHigh,
-            double alpha,
-            double maxWidening,
-            double inputNear,
-            Long inputSeed,
-            double spreadMargin,
-            double spreadWidth,
-            int spreadMaxWidth,
-            double spreadWideFloor,
-            double roughShare,
-            double runNear,
-            Long runSeed,
-            double[] referenceCdf,
-            Map<Integer, double[]> classCdfs,
-            Map<Long, double[]> pairCdfs) {
-        public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw, PARAMETERS);
-            String ref = p.string("reference_confidences", null);
-            double[] cdf = null;
-            if (ref != null) {
-                cdf = new double[BINS];
-                String[] cells = ref.split(",");
-                for (String cell : cells) {
-                    double c;
-                    try {
-                        c = Double.parseDouble(cell.trim());
-                    } catch (NumberFormatException e) {
-                        throw p.fail("reference_confidences", ref, "comma-separated confidences in [0, 1]");
-                    }
-                    if (!(c >= 0 && c <= 1)) {
-                        throw p.fail("reference_confidences", ref, "comma-separated confidences in [0, 1]");
-                    }
-                    cdf[bin(c)] += 1.0 / cells.length;
-                }
-                for (int i = 1; i < BINS; i++) {
-                    cdf[i] += cdf[i - 1];
-                }
-            }
-            Settings s = new Settings(
-                    (int) p.integer("window", 500),
-                    (int) p.integer("min_queries", 100),
-                    (int) p.integer("min_keys", 5),
-                    p.number("d_low", 0.12),
-                    p.number("d_high", 0.2),
-                    p.number("alpha", 1e-4),
-                    p.number("max_widening", 3),
-                    p.number("input_near", 0),
-                    raw.containsKey("input_seed") ? p.integer("input_seed", 0) : null,
-                    p.number("spread_margin", 0.3),
-                    p.number("spread_width", 0.2),
-                    (int) p.integer("spread_max_width", SPREAD_MAX_WIDTH),
-                    wideFloor(p),
-                    p.number("rough_share", ROUGH_SHARE),
-                    p.number("run_near", Runs.DEFAULT_NEAR),
-                    raw.containsKey("run_seed") ? p.integer("run_seed", 0) : null,
-                    cdf,
-                    Map.of(),
-                    Map.of());
-            if (s.dHigh <= s.dLow) {
-                throw p.fail("d_high", s.dHigh, "greater than d_low (" + s.dLow + ")");
-            }
-            return s;
-        }
-
-        private static double wideFloor(Params p) {
-            double f = p.number("spread_wide_floor", SPREAD_WIDE_FLOOR);
-            if (f != 0 && f < 1.5) {
-                throw p.fail("spread_wide_floor", f, "0 (off) or a ratio of at least 1.5");
-            }
-            return f;
-        }
-
-        /** Whether the spread test judges inputs of {@code width}: up to {@code spread_max_width}, wider with a wide floor. */
-        boolean spreadJudges(int width) {
-            return spreadMaxWidth > 0 && (width <= spreadMaxWidth || spreadWideFloor > 0);
-        }
-    }
 
     /**
      * One key's window: each answer as two bytes, its confidence bin and its top-1 class's code
@@ -522,7 +227,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
          * The spread test (narrow inputs): the key's own centre in the input reference's coordinates
          * (null until the reference has its width and the key sends inputs of it), how many inputs it
          * has averaged (capped), the mean log of its judged inputs' spread ratios ({@link
-         * InputReference#spreadRatio}) and how many (capped at {@value #SPREAD_MEMORY}), and the
+         * InputReference#spreadRatio}) and how many (capped at {@value InputSpread#SPREAD_MEMORY}), and the
          * test's score and threshold at the last computation.
          */
         float[] centre;
@@ -533,7 +238,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         float spreadScore;
         float spreadThreshold = Float.NaN;
 
-        /** Whether that threshold was the cold one ({@link #COLD_WIDE_FACTOR} times the wide floor: no peers yet). */
+        /** Whether that threshold was the cold one ({@link InputSpread#COLD_WIDE_FACTOR} times the wide floor: no peers yet). */
         boolean spreadCold;
 
         /** Whether the key's spread was past the peers' threshold at its last report: it then vouches for nothing. */
@@ -543,7 +248,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         byte spreadEpoch;
 
         /**
-         * The roughness test ({@link #judgeRough}): the width of the key's first input read (0: none yet),
+         * The roughness test ({@link Roughness#judgeRough}): the width of the key's first input read (0: none yet),
          * how many of that width's inputs it has read and their mean log roughness (what it reports to
          * the peers), how many inputs were judged against smooth peers and their mean place between the
          * peers and white noise, and the test's score at the last computation.
@@ -563,58 +268,27 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /** As {@link #factory(Map)}, with the calibration's reference unless {@code reference_confidences} is set. */
     public static Factory factory(Map<String, Object> params, dev.moat.detectors.Calibration calibration) {
-        Settings parsed = Settings.from(params);
-        Settings s = parsed.referenceCdf() == null && calibration != null && calibration.oodReference() != null
-                ? new Settings(
-                        parsed.window(),
-                        parsed.minQueries(),
-                        parsed.minKeys(),
-                        parsed.dLow(),
-                        parsed.dHigh(),
-                        parsed.alpha(),
-                        parsed.maxWidening(),
-                        parsed.inputNear(),
-                        parsed.inputSeed(),
-                        parsed.spreadMargin(),
-                        parsed.spreadWidth(),
-                        parsed.spreadMaxWidth(),
-                        parsed.spreadWideFloor(),
-                        parsed.roughShare(),
-                        parsed.runNear(),
-                        parsed.runSeed(),
-                        calibration.oodReference(),
-                        calibration.oodClassReferences(),
-                        calibration.oodPairReferences())
-                : parsed;
-        SpreadCalibration spread = calibration != null
+        OodSettings parsed = OodSettings.from(params);
+        OodSettings s = parsed.calibrated(calibration);
+        InputSpread.SpreadCalibration spread = calibration != null
                         && calibration.hasSpread()
                         && calibration.spreadWidth() <= parsed.spreadMaxWidth()
-                ? new SpreadCalibration(
+                ? new InputSpread.SpreadCalibration(
                         calibration.spreadRows(), calibration.spreadPeersMedian(), calibration.spreadPeersSigma())
                 : null;
         return Factory.of(NAME, () -> new OodDetector(s, spread));
     }
 
-    /**
-     * A calibration's spread reference ({@code ood.spread.rows.K}, {@code ood.spread.peers}): per
-     * recorded key its natural rows, and the recorded keys' median mean log spread ratio and its
-     * robust deviation.
-     */
-    record SpreadCalibration(java.util.List<double[][]> rows, double median, double sigma) {}
-
-    private final Settings settings;
+    private final OodSettings settings;
     private final KeyPopulation population = KeyPopulation.standard(BINS);
     private final ClassReferences classes;
     private final InputReference inputs;
-    private final SpreadPeers spreadPeers;
-    /** The roughness test's peers per input width ({@link #judgeRough}), at most {@value WidthPeers#WIDTHS}. */
-    private final WidthPeers roughPeers;
 
-    /** Where in each input the roughness test reads its block: secret per worker, drawn per input. */
-    private final java.util.SplittableRandom roughDraw;
+    /** The spread test: whether a key's inputs spread like no trusted peer's. */
+    private final InputSpread inputSpread;
 
-    /** log {@code spread_wide_floor}: the least log spread ratio flagged past {@code spread_max_width}. */
-    private final double wideFloorLog;
+    /** The roughness test: whether a key's inputs are as rough as noise where its peers' are smooth. */
+    private final Roughness roughness;
 
     private final Runs runs;
     private final double[] cdf = new double[BINS];
@@ -635,26 +309,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
     private final double[] spreadWeights;
     private final long[] spreadOrder;
 
-    /**
-     * With configured per-class references: the reference of each configured code (classes' first,
-     * then class pairs'), or null without. The window holds these codes instead of {@link
-     * ClassReferences#code}'s.
-     */
-    private final double[][] configuredClasses;
+    /** The calibration's per-class and per-pair references, or null without (then the peers' are used). */
+    private final ConfiguredClasses configured;
 
-    /** The configured code of each top-1 class index ({@link ClassReferences#UNTRACKED}: none). */
-    private final int[] configuredCodeOfClass;
-
-    /** Per top-1 class index, the top-2 classes with a configured pair reference, sorted (null: none). */
-    private final int[][] configuredPairSeconds;
-
-    /** The configured codes of {@link #configuredPairSeconds}' pairs. */
-    private final int[][] configuredPairCodes;
-
-    /** The pointwise maximum of the configured pooled and per-class references. */
-    private final double[] configuredEnvelope = new double[BINS];
-
-    public OodDetector(Settings settings) {
+    public OodDetector(OodSettings settings) {
         this(settings, null);
     }
 
@@ -662,71 +320,15 @@ public final class OodDetector implements Detector<OodDetector.State> {
      * With {@code spread} (null: none) the spread test starts from a calibration: the input reference
      * from its rows ({@link InputReference#seed}, kept so) and the peers' threshold from its median and
      * deviation ({@link SpreadPeers#SpreadPeers(double, double)}, fixed), so it judges from a key's
-     * first {@value #CENTRE_FIRST} + {@value #SPREAD_MIN} inputs, in a deployment of any size, after
+     * first {@value InputSpread#CENTRE_FIRST} + {@value InputSpread#SPREAD_MIN} inputs, in a deployment of any size, after
      * every restart, and whoever the trusted keys are.
      */
-    OodDetector(Settings settings, SpreadCalibration spread) {
+    OodDetector(OodSettings settings, InputSpread.SpreadCalibration spread) {
         this.settings = settings;
-        if (settings.referenceCdf() != null && !settings.classCdfs().isEmpty()) {
-            // codes 0..254: the classes' references first (by class index), then the class pairs' (by pair)
-            java.util.List<double[]> refs = new java.util.ArrayList<>();
-            int max = 0;
-            for (int c : settings.classCdfs().keySet()) {
-                max = Math.max(max, c);
-            }
-            for (long pair : settings.pairCdfs().keySet()) {
-                max = Math.max(max, dev.moat.detectors.Calibration.pairTop1(pair));
-            }
-            configuredCodeOfClass = new int[max + 1];
-            java.util.Arrays.fill(configuredCodeOfClass, ClassReferences.UNTRACKED);
-            System.arraycopy(settings.referenceCdf(), 0, configuredEnvelope, 0, BINS);
-            for (Map.Entry<Integer, double[]> e : new java.util.TreeMap<>(settings.classCdfs()).entrySet()) {
-                if (refs.size() == ClassReferences.MAX_CLASSES) {
-                    break;
-                }
-                configuredCodeOfClass[e.getKey()] = refs.size();
-                refs.add(e.getValue().clone());
-                for (int i = 0; i < BINS; i++) {
-                    // classes without a reference of their own: the least confident of the pooled and the classes'
-                    // (not the pairs': a pair is the classes' confusions, less confident than any class's answers)
-                    configuredEnvelope[i] = Math.max(configuredEnvelope[i], e.getValue()[i]);
-                }
-            }
-            configuredPairSeconds = new int[max + 1][];
-            configuredPairCodes = new int[max + 1][];
-            for (Map.Entry<Long, double[]> e : new java.util.TreeMap<>(settings.pairCdfs()).entrySet()) {
-                if (refs.size() == ClassReferences.MAX_CLASSES) {
-                    break;
-                }
-                int a = dev.moat.detectors.Calibration.pairTop1(e.getKey());
-                int[] seconds = configuredPairSeconds[a];
-                int n = seconds == null ? 0 : seconds.length;
-                // sorted by the TreeMap's order: top-2 classes ascend within a top-1 class
-                configuredPairSeconds[a] =
-                        seconds = java.util.Arrays.copyOf(seconds == null ? new int[0] : seconds, n + 1);
-                seconds[n] = dev.moat.detectors.Calibration.pairTop2(e.getKey());
-                int[] codes = java.util.Arrays.copyOf(
-                        configuredPairCodes[a] == null ? new int[0] : configuredPairCodes[a], n + 1);
-                codes[n] = refs.size();
-                configuredPairCodes[a] = codes;
-                // the less confident of the pair's and its top-1 class's: a pair's reference rests on fewer answers,
-                // and its noise must not make an honest key's answers of the class look worse than the class's own
-                double[] ref = e.getValue().clone();
-                int classCode = configuredCodeOfClass[a];
-                if (classCode != ClassReferences.UNTRACKED) {
-                    for (int i = 0; i < BINS; i++) {
-                        ref[i] = Math.max(ref[i], refs.get(classCode)[i]);
-                    }
-                }
-                refs.add(ref);
-            }
-            configuredClasses = refs.toArray(new double[0][]);
-        } else {
-            configuredClasses = null;
-            configuredCodeOfClass = null;
-            configuredPairSeconds = null;
-            configuredPairCodes = null;
-        }
+        this.configured =
+                settings.referenceCdf() != null && !settings.classCdfs().isEmpty()
+                        ? new ConfiguredClasses(settings)
+                        : null;
         this.confidentSide = new double[population.capacity()];
         this.spreadWeights = new double[population.capacity()];
         this.spreadOrder = new long[population.capacity()];
@@ -742,18 +344,8 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 settings.window(),
                 settings.runSeed() != null ? settings.runSeed() : new java.security.SecureRandom().nextLong(),
                 true);
-        if (spread != null && settings.spreadMaxWidth() > 0) {
-            inputs.seed(spread.rows());
-            this.spreadPeers = new SpreadPeers(spread.median(), spread.sigma());
-        } else {
-            this.spreadPeers = new SpreadPeers();
-        }
-        this.wideFloorLog = Math.log(settings.spreadWideFloor());
-        this.roughPeers = new WidthPeers(settings.minKeys());
-        this.roughDraw = new java.util.SplittableRandom(
-                settings.inputSeed() != null
-                        ? settings.inputSeed() * 0x9E3779B97F4A7C15L + 3
-                        : new java.security.SecureRandom().nextLong());
+        this.roughness = new Roughness(settings);
+        this.inputSpread = new InputSpread(settings, inputs, spread, roughness);
     }
 
     static int bin(double confidence) {
@@ -802,10 +394,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
             if (inputs.enabled()) {
                 boolean trusted = trusted(s);
                 int self = System.identityHashCode(s);
-                if (trusted && vouches(s, input.length)) {
+                if (trusted && inputSpread.vouches(s, input.length)) {
                     inputs.offer(input, self);
                 }
-                judgeSpread(s, input, trusted);
+                inputSpread.judgeSpread(s, input, trusted);
             }
             s.queries++;
             report(s, now);
@@ -832,16 +424,16 @@ public final class OodDetector implements Detector<OodDetector.State> {
             }
             // only keys with some history vouch for what natural inputs look like: Sybil keys of a few hundred
             // rows each, trusted until something flags them, would otherwise be most of the owners
-            if (trusted && vouches(s, input.length)) {
+            if (trusted && inputSpread.vouches(s, input.length)) {
                 inputs.offer(input, self);
             }
-            judgeSpread(s, input, trusted);
+            inputSpread.judgeSpread(s, input, trusted);
         }
-        judgeRough(s, input, trusted);
+        roughness.judgeRough(s, input, trusted);
         s.window[2 * s.next] = (byte) b;
         s.window[2 * s.next + 1] = (byte)
-                (configuredClasses != null
-                        ? configuredCode(cls, prediction)
+                (configured != null
+                        ? configured.code(cls, prediction)
                         : classes.code(cls, s.slot >= 0 && trusted(s), now));
         s.next = s.next + 1 == window ? 0 : s.next + 1;
         s.queries++;
@@ -849,18 +441,15 @@ public final class OodDetector implements Detector<OodDetector.State> {
         report(s, now);
         // the statistic moves little per query: recompute every 10 answers
         if (s.counted % 10 == 0 || s.filled == settings.minQueries()) {
-            s.spreadScore = (float) spreadScore(s);
-            s.roughScore = (float) roughScore(s);
+            s.spreadScore = (float) inputSpread.spreadScore(s);
+            s.roughScore = (float) roughness.roughScore(s);
             double inputsScore = Math.max(s.spreadScore, s.roughScore);
             s.score = Math.max(computeScore(s, now), inputsScore);
             s.trustScore = (float) Math.max(s.trustScore, inputsScore);
             if (trusted && s.trustScore >= KeyPopulation.TRUSTED_BELOW) {
                 inputs.drop(System.identityHashCode(s));
-                spreadPeers.drop(System.identityHashCode(s));
-                SpreadPeers peers = roughPeers.get(s.roughWidth);
-                if (peers != null) {
-                    peers.drop(System.identityHashCode(s));
-                }
+                inputSpread.drop(System.identityHashCode(s));
+                roughness.drop(s);
             }
         }
     }
@@ -887,256 +476,6 @@ public final class OodDetector implements Detector<OodDetector.State> {
                 reportsSinceSpread++;
             }
         }
-    }
-
-    /**
-     * The roughness test (issue 9, session 26): how much an input's neighbouring coordinates differ,
-     * against how much its values spread ({@link #roughness} of a block of {@value #ROUGH_BLOCK}
-     * consecutive coordinates at a secret place drawn per input): about 1 for white noise (independent
-     * coordinates: uniform random rows, random-size sign steps), well under 1 for images, sound,
-     * vibration and other series (neighbours alike), about 1 for records, embeddings and word counts
-     * (no order). Each input of a width whose peers' median log roughness is below {@value
-     * #ROUGH_SMOOTH_PEERS} (smooth data) is placed on the way from that median (0) to white noise (1)
-     * in log, z = (log r - median) / -median, and the key keeps the mean of z over its first {@value
-     * #ROUGH_MEMORY} such inputs, then with that many inputs' memory, whatever their widths (rows of a
-     * width without smooth peers are not judged, so other widths sent in between hide nothing). For
-     * the peers, the key also keeps the mean log r of its first width's inputs, which it reports to
-     * that width's {@link SpreadPeers} every {@value #SPREAD_REPORT_EVERY} of them once it has {@value
-     * #ROUGH_MIN}, while trusted and not scored. Only situations (not a run's repeats) are read; each
-     * r at least {@value #ROUGH_FLOOR}; blocks of one value are skipped.
-     */
-    private void judgeRough(State s, double[] input, boolean trusted) {
-        int n = input.length;
-        if (settings.roughShare() <= 0 || n < ROUGH_BLOCK) {
-            return;
-        }
-        double r = roughness(input, roughDraw.nextInt(n - ROUGH_BLOCK + 1), ROUGH_BLOCK);
-        if (Double.isNaN(r)) {
-            return;
-        }
-        double log = Math.log(Math.max(ROUGH_FLOOR, r));
-        if (s.roughWidth == 0) {
-            s.roughWidth = n;
-        }
-        if (n == s.roughWidth) {
-            s.roughLog += (float) ((log - s.roughLog) / Math.min(s.roughReports + 1, ROUGH_MEMORY));
-            s.roughReports = Math.min(s.roughReports + 1, 1 << 30);
-            if (trusted
-                    && s.roughReports >= ROUGH_MIN
-                    && s.roughReports % SPREAD_REPORT_EVERY == 0
-                    && s.roughScore <= 0) {
-                SpreadPeers peers = roughPeers.of(n, true);
-                if (peers != null) {
-                    peers.report(System.identityHashCode(s), s.roughLog);
-                }
-            }
-        }
-        // a median of at least min_keys trusted keys (5): in a small deployment the few keys that came first
-        // (attackers, maybe) would be the peers, as for every peer reference here
-        double median = roughPeers.median(n);
-        if (median < ROUGH_SMOOTH_PEERS) {
-            double z = (log - median) / -median;
-            s.roughZ += (float) ((z - s.roughZ) / Math.min(s.roughN + 1, ROUGH_MEMORY));
-            s.roughN = Math.min(s.roughN + 1, 1 << 30);
-        }
-    }
-
-    /**
-     * Half von Neumann's ratio of {@code x[from..from+n)}: the mean square successive difference
-     * (over n - 1) over twice the variance (over n), 1 in expectation for independent values, near 0
-     * for a smooth series; NaN when the values are all (nearly) one or not finite.
-     */
-    static double roughness(double[] x, int from, int n) {
-        double mean = 0;
-        for (int j = from; j < from + n; j++) {
-            mean += x[j];
-        }
-        mean /= n;
-        double spread = 0;
-        double diffs = 0;
-        double prev = x[from];
-        for (int j = from; j < from + n; j++) {
-            double v = x[j];
-            spread += (v - mean) * (v - mean);
-            diffs += (v - prev) * (v - prev);
-            prev = v;
-        }
-        if (!(spread > 1e-12 * n * (1 + mean * mean)) || !Double.isFinite(diffs)) {
-            return Double.NaN;
-        }
-        return diffs / (n - 1) / (2 * spread / n);
-    }
-
-    /**
-     * The roughness test's score: 0 until the key has {@value #ROUGH_MIN} judged inputs (of widths whose
-     * peers, {@code min_keys} (5) trusted keys or more, are smooth); then 0 at {@code
-     * rough_share} (2/3) of the way from the peers to white noise, 1 at {@value #ROUGH_WIDTH} past it.
-     */
-    private double roughScore(State s) {
-        if (s.roughN < ROUGH_MIN) {
-            return 0;
-        }
-        return Rows.clamp01((s.roughZ - settings.roughShare()) / ROUGH_WIDTH);
-    }
-
-    /** The input reference's epoch the peers' reports belong to. */
-    private int peersEpoch;
-
-    /**
-     * One input's turn in the spread test: its log spread ratio ({@link InputReference#spreadRatio},
-     * from the key's own centre) joins the key's mean, then the input moves the centre. Only inputs at
-     * most {@code spread_max_width} wide, of the reference's width.
-     */
-    private void judgeSpread(State s, double[] input, boolean trusted) {
-        int width = inputs.width();
-        if (width < 0 || !settings.spreadJudges(width) || input.length != width) {
-            return;
-        }
-        if (peersEpoch != inputs.epoch()) {
-            // the reports were of spreads along the old coordinates
-            peersEpoch = inputs.epoch();
-            spreadPeers.clear();
-        }
-        if (advanceSpread(inputs, s, input) && s.judged >= SPREAD_MIN && s.queries % SPREAD_REPORT_EVERY == 0) {
-            // a key past the threshold (before there is one, past 1.5x, or the wide floor on inputs wider than
-            // spread_max_width: COLD_WIDE_FACTOR) is no evidence of what natural inputs
-            // look like nor of how much honest keys differ: keys that spread their inputs, trusted until the
-            // peers have a threshold, would otherwise widen it for themselves and join the input reference
-            double threshold = spreadThreshold(s, width);
-            boolean unlike = s.spreadLog
-                    > (!Double.isNaN(threshold)
-                            ? threshold
-                            : coldWide(width) ? wideFloorLog : SpreadPeers.COLD_REPORT_BELOW);
-            int self = System.identityHashCode(s);
-            if (unlike && !s.spreadUnlike) {
-                inputs.drop(self);
-            }
-            s.spreadUnlike = unlike;
-            // and only a key of DISTINCT_PEER distinct situations (s.counted: a run, or an input the window holds,
-            // counts once) speaks for how far honest keys spread: a monitor that sends one request over and over,
-            // trusted, had no spread and pulled the peers' median down until a customer was past it
-            if (trusted && !unlike && s.counted >= DISTINCT_PEER) {
-                spreadPeers.report(self, s.spreadLog);
-            } else {
-                spreadPeers.drop(self);
-            }
-        }
-    }
-
-    /**
-     * The spread statistic's step for one input of the reference's width, shared by the detector and
-     * {@link SpreadRecording} (which measures recorded keys offline the same way): once the key's
-     * centre has {@value #CENTRE_FIRST} inputs, the input's log spread ratio ({@link
-     * InputReference#spreadRatio} from that centre) joins the key's mean; then the input moves the
-     * centre. Returns whether the input was judged (the reference could measure it).
-     */
-    static boolean advanceSpread(InputReference inputs, State s, double[] input) {
-        int m = inputs.dims();
-        if (s.centre == null) {
-            s.centre = new float[m];
-            s.spreadEpoch = (byte) inputs.epoch();
-        } else if (s.spreadEpoch != (byte) inputs.epoch()) {
-            // the reference drew its coordinates again: the key's centre and spread were in the old ones
-            java.util.Arrays.fill(s.centre, 0f);
-            s.centred = 0;
-            s.judged = 0;
-            s.spreadLog = 0;
-            s.spreadEpoch = (byte) inputs.epoch();
-        }
-        boolean judged = false;
-        if (s.centred >= CENTRE_FIRST) {
-            double ratio = inputs.spreadRatio(input, s.centre);
-            if (!Double.isNaN(ratio)) {
-                if (s.judged < SPREAD_MEMORY) {
-                    s.judged++;
-                }
-                // clamped below: an input at the centre itself says nothing more than one near it
-                double v = spreadLog(ratio);
-                s.spreadLog += (float) ((v - s.spreadLog) / s.judged);
-                judged = true;
-            }
-        }
-        if (s.centred < CENTRE_MEMORY) {
-            s.centred++;
-        }
-        float a = 1f / s.centred;
-        for (int j = 0; j < m; j++) {
-            s.centre[j] += (float) (a * (inputs.coordinate(input, j) - s.centre[j]));
-        }
-        return judged;
-    }
-
-    /**
-     * The log spread ratio past which a key's inputs of {@code width} spread like no peer's: the peers'
-     * threshold ({@link SpreadPeers#threshold}), past {@code spread_max_width} or for a key whose inputs
-     * are {@link #smooth} at least {@code spread_wide_floor}; NaN while the peers have none.
-     */
-    private double spreadThreshold(State s, int width) {
-        double threshold = spreadPeers.threshold(settings.spreadMargin());
-        return width > settings.spreadMaxWidth() || smooth(s, width) ? Math.max(threshold, wideFloorLog) : threshold;
-    }
-
-    /** Whether inputs of {@code width} are judged past the cold wide threshold while the peers have none. */
-    private boolean coldWide(int width) {
-        return width > settings.spreadMaxWidth() && settings.spreadWideFloor() > 0;
-    }
-
-    /**
-     * Whether the key's own inputs of {@code width} are smooth: the roughness test is on and has read
-     * {@value #SMOOTH_MIN} of them, and their mean log roughness is under {@value #ROUGH_SMOOTH_PEERS}.
-     */
-    private boolean smooth(State s, int width) {
-        return settings.roughShare() > 0
-                && s.roughWidth == width
-                && s.roughReports >= SMOOTH_MIN
-                && s.roughLog < ROUGH_SMOOTH_PEERS;
-    }
-
-    /**
-     * The spread test's score: 0 at the peers' threshold ({@link SpreadPeers#threshold}: their median
-     * log spread ratio plus the larger of {@code spread_margin} and four robust deviations, at least
-     * {@value SpreadPeers#FLOOR}), 1 at {@code spread_width} past it; 0 before {@value #SPREAD_MIN}
-     * judged inputs and, on inputs at most {@code spread_max_width} wide, while fewer than {@value
-     * SpreadPeers#MIN_KEYS} trusted keys have reported (wider ones are judged past {@value
-     * #COLD_WIDE_FACTOR} times the wide floor until then).
-     */
-    private double spreadScore(State s) {
-        if (s.judged < SPREAD_MIN) {
-            return 0;
-        }
-        int width = inputs.width();
-        double threshold = spreadThreshold(s, width);
-        s.spreadCold = false;
-        if (Double.isNaN(threshold) && coldWide(width)) {
-            // wide inputs before the peers have a threshold: four times the wide floor (the peers' own is at least it)
-            threshold = wideFloorLog + LOG_COLD_WIDE_FACTOR;
-            s.spreadCold = true;
-        }
-        s.spreadThreshold = (float) threshold;
-        if (Double.isNaN(threshold)) {
-            return 0;
-        }
-        return Rows.clamp01((s.spreadLog - threshold) / settings.spreadWidth());
-    }
-
-    /**
-     * Whether a trusted key's input may join the input reference: always where the spread test does not
-     * judge the inputs' width (the gate's reference, as before the spread test); on inputs wider than
-     * {@code spread_max_width} with the gate on, while the key's spread is not unlike the peers'; else from
-     * its {@value #VOUCH_AFTER}th answer and, once spreads are judged, while its own is judged and not
-     * unlike the peers'.
-     */
-    private boolean vouches(State s, int width) {
-        if (!settings.spreadJudges(width)) {
-            return true;
-        }
-        if (width > settings.spreadMaxWidth() && settings.inputNear() > 0) {
-            // the gate reads the reference from a key's first answers on wide inputs (series customers at their
-            // own levels were flagged before it had their rows); a key whose inputs spread like no peer's still
-            // stops vouching
-            return !s.spreadUnlike;
-        }
-        return s.queries >= VOUCH_AFTER && !s.spreadUnlike && (s.judged >= SPREAD_MIN || !inputs.spreadReady());
     }
 
     /** The key's window as a CDF over the bins: its entries [0, filled) are the answers in the window. */
@@ -1213,7 +552,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
             }
             fillPooled(now);
             ref = mixture(s, now);
-        } else if (configuredClasses != null) {
+        } else if (configured != null) {
             System.arraycopy(ref, 0, pooled, 0, BINS);
             ref = mixture(s, now);
         }
@@ -1317,7 +656,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         java.util.Arrays.fill(reference, 0);
         int own = 0;
         int rest = 0;
-        double[] env = configuredClasses != null ? configuredEnvelope : classes.envelope(now);
+        double[] env = configured != null ? configured.envelope() : classes.envelope(now);
         for (int code = 0; code < classCounts.length; code++) {
             int k = classCounts[code];
             if (k == 0) {
@@ -1347,29 +686,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
 
     /** Class {@code code}'s own reference: the calibration's when configured, else the peers'; null without. */
     private double[] classReference(int code, long now) {
-        if (configuredClasses == null) {
+        if (configured == null) {
             return classes.reference(code, now);
         }
-        return code < configuredClasses.length ? configuredClasses[code] : null;
-    }
-
-    /**
-     * The configured code of an answer of top-1 class {@code cls}: its (top-1, top-2) class pair's when
-     * the calibration has a reference for the pair, else its top-1 class's, else {@link
-     * ClassReferences#UNTRACKED}.
-     */
-    private int configuredCode(int cls, double[] prediction) {
-        if (cls >= configuredCodeOfClass.length) {
-            return ClassReferences.UNTRACKED;
-        }
-        int[] seconds = configuredPairSeconds[cls];
-        if (seconds != null && prediction.length >= 3) {
-            int i = java.util.Arrays.binarySearch(seconds, Rows.runnerUp(prediction));
-            if (i >= 0) {
-                return configuredPairCodes[cls][i];
-            }
-        }
-        return configuredCodeOfClass[cls];
+        return configured.reference(code);
     }
 
     @Override
@@ -1377,7 +697,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         boolean notOk = !(risk < KeyPopulation.KEY_OK_BELOW);
         if (notOk && !s.keyNotOk) {
             inputs.drop(System.identityHashCode(s));
-            spreadPeers.drop(System.identityHashCode(s));
+            inputSpread.drop(System.identityHashCode(s));
         }
         s.keyNotOk = notOk;
     }
@@ -1407,7 +727,7 @@ public final class OodDetector implements Detector<OodDetector.State> {
         if (s.roughScore > 0) {
             Decimals.fixed(b.append("inputs rough as noise: neighbouring coordinates differ "), 100 * s.roughZ, 0)
                     .append("% of the way from the peers' to independent ones', over the last ")
-                    .append(Math.min(s.roughN, ROUGH_MEMORY));
+                    .append(Math.min(s.roughN, Roughness.ROUGH_MEMORY));
             Decimals.fixed(b.append(" (scored from "), 100 * settings.roughShare(), 0)
                     .append("%); ");
         }
@@ -1418,10 +738,10 @@ public final class OodDetector implements Detector<OodDetector.State> {
                     .toString();
         }
         b.append("last ").append(s.filled).append(" top-1 confidences vs ");
-        if (settings.referenceCdf() != null && configuredClasses == null) {
+        if (settings.referenceCdf() != null && configured == null) {
             b.append("reference");
         } else {
-            b.append(configuredClasses != null ? "the calibration" : "peers'").append(" (");
+            b.append(configured != null ? "the calibration" : "peers'").append(" (");
             Decimals.fixed(b, 100 * s.classShare, 0).append("% of them against their class's own)");
         }
         Decimals.fixed(b.append(", one-sided KS D+="), s.d, 2).append(" (p=");

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * {@code moat calibrate}'s part for {@link OodDetector}'s spread test: from recorded honest inputs
+ * {@code moat calibrate}'s part for {@link OodDetector}'s spread test ({@link InputSpread}): from recorded honest inputs
  * (at most {@code spread_max_width} wide, 63 by default), what the test needs to judge from the first
  * query instead of learning it online ({@code ood.spread.rows.K}, {@code ood.spread.peers}, see
  * {@link Calibration}).
@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  *       holds more than an eighth of them and each counts in the reference's limit (which reads
  *       owners with at least 4 rows), as the online reservoir holds them.
  *   <li><b>Peers.</b> Each key's mean log spread ratio, measured with the same statistic as online
- *       ({@link OodDetector#advanceSpread} against an {@link InputReference} seeded from those rows,
+ *       ({@link InputSpread#advanceSpread} against an {@link InputReference} seeded from those rows,
  *       as each worker's is), over all its kept inputs; their median and robust deviation (1.4826 x
  *       the median absolute deviation). Inputs wider than {@value InputReference#DIMS} are read at
  *       16 coordinates each worker draws in secret, so the keys are measured at {@value #DRAWS}
@@ -36,11 +36,11 @@ import java.util.SplittableRandom;
  */
 public final class SpreadRecording {
 
-    /** Inputs a key needs to take part ({@link OodDetector#VOUCH_AFTER}: online, keys vouch from their 256th). */
-    static final int MIN_INPUTS = OodDetector.VOUCH_AFTER;
+    /** Inputs a key needs to take part ({@link InputSpread#VOUCH_AFTER}: online, keys vouch from their 256th). */
+    static final int MIN_INPUTS = InputSpread.VOUCH_AFTER;
 
     /** Inputs kept per key: three times the spread test's memory. */
-    static final int KEEP = 3 * OodDetector.SPREAD_MEMORY;
+    static final int KEEP = 3 * InputSpread.SPREAD_MEMORY;
 
     /** Coordinate draws at which keys are measured when inputs are wider than the coordinates sampled. */
     static final int DRAWS = 4;
@@ -55,7 +55,7 @@ public final class SpreadRecording {
 
     /** With the spread test's default {@code spread_max_width}. */
     public SpreadRecording() {
-        this(OodDetector.SPREAD_MAX_WIDTH);
+        this(InputSpread.SPREAD_MAX_WIDTH);
     }
 
     /** @param maxWidth the widest inputs recorded (the policy's {@code spread_max_width}) */
@@ -162,9 +162,9 @@ public final class SpreadRecording {
             for (List<double[]> key : q) {
                 OodDetector.State s = new OodDetector.State();
                 for (double[] x : key) {
-                    OodDetector.advanceSpread(reference, s, x);
+                    InputSpread.advanceSpread(reference, s, x);
                 }
-                if (s.judged >= OodDetector.SPREAD_MIN) {
+                if (s.judged >= InputSpread.SPREAD_MIN) {
                     values[n++] = s.spreadLog;
                 }
             }

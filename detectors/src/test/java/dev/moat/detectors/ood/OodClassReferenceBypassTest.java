@@ -87,7 +87,7 @@ class OodClassReferenceBypassTest {
         int classes = 10;
         int rare = 9;
         int untracked = 8;
-        OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of()));
+        OodDetector ood = new OodDetector(OodSettings.from(Map.of()));
         SplittableRandom rnd = new SplittableRandom(7);
         List<Key> keys = new ArrayList<>();
         for (int k = 0; k < 8; k++) {
@@ -130,7 +130,7 @@ class OodClassReferenceBypassTest {
     @Test
     void sprayingRareClassesFirstDoesNotUseUpTheClassCodes() {
         int classes = 400;
-        OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of()));
+        OodDetector ood = new OodDetector(OodSettings.from(Map.of()));
         SplittableRandom rnd = new SplittableRandom(11);
         // honest answers: class 0 confident (u 3.0-3.9), classes 1-6 less so (u 1.0-3.9)
         Source honest = (r, key) -> {

@@ -42,7 +42,7 @@ class OodColdStartClassReferenceTest {
     @ValueSource(doubles = {3, 10})
     void unconfidentKeysTrustedAtAColdStartDoNotKeepTheClassReferences(double maxWidening) {
         int classes = 10;
-        OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of("max_widening", maxWidening)));
+        OodDetector ood = new OodDetector(OodSettings.from(Map.of("max_widening", maxWidening)));
         SplittableRandom rnd = new SplittableRandom(17);
         Source unconfident = OodClassReferenceBypassTest.uniform(0, 6, 0.8, 1.8);
         List<Key> keys = new ArrayList<>();

@@ -37,7 +37,7 @@ class OodPeerSpreadTest {
     @Test
     void keysAtTheirOwnLevelsStayOkAndUnconfidentKeysAreStillFlagged() {
         for (double maxWidening : new double[] {3, 1}) {
-            OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of("max_widening", maxWidening)));
+            OodDetector ood = new OodDetector(OodSettings.from(Map.of("max_widening", maxWidening)));
             SplittableRandom rnd = new SplittableRandom(5);
             List<Key> keys = new ArrayList<>();
             for (int k = 0; k < 12; k++) {
@@ -79,7 +79,7 @@ class OodPeerSpreadTest {
     @Test
     void confidentSybilsWidenTheThresholdsUpToMaxWideningBypass() {
         for (int sybils : new int[] {0, 2, 4}) {
-            OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of()));
+            OodDetector ood = new OodDetector(OodSettings.from(Map.of()));
             SplittableRandom rnd = new SplittableRandom(9);
             List<Key> keys = new ArrayList<>();
             for (int k = 0; k < 10; k++) {

@@ -12,7 +12,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code ood}'s roughness test ({@link OodDetector#roughness}, session 26): rows as rough as white noise
+ * {@code ood}'s roughness test ({@link Roughness#roughness}, session 26): rows as rough as white noise
  * from a key whose peers' rows are smooth. One real detector, driven with inputs and a confident
  * answer (the confidence test sees nothing: every key's answers are alike).
  */
@@ -76,7 +76,7 @@ class OodRoughnessTest {
      */
     static OodDetector roughnessOnly() {
         return new OodDetector(
-                OodDetector.Settings.from(Map.of("input_seed", 7L, "spread_wide_floor", 0, "spread_max_width", 0)));
+                OodSettings.from(Map.of("input_seed", 7L, "spread_wide_floor", 0, "spread_max_width", 0)));
     }
 
     static Map<String, Double> scores(List<Key> keys) {
@@ -99,11 +99,11 @@ class OodRoughnessTest {
             line[j + 3] = j;
             alt[j] = j % 2 == 0 ? 1 : -1;
         }
-        assertThat(OodDetector.roughness(sin, 0, n)).isCloseTo(0.0636758869863836, within(1e-12));
-        assertThat(OodDetector.roughness(mod, 0, n)).isCloseTo(1.4326412425191732, within(1e-12));
-        assertThat(OodDetector.roughness(line, 3, n)).isCloseTo(0.005865102639296188, within(1e-12));
-        assertThat(OodDetector.roughness(alt, 0, n)).isCloseTo(2.0, within(1e-12));
-        assertThat(OodDetector.roughness(new double[n], 0, n)).isNaN();
+        assertThat(Roughness.roughness(sin, 0, n)).isCloseTo(0.0636758869863836, within(1e-12));
+        assertThat(Roughness.roughness(mod, 0, n)).isCloseTo(1.4326412425191732, within(1e-12));
+        assertThat(Roughness.roughness(line, 3, n)).isCloseTo(0.005865102639296188, within(1e-12));
+        assertThat(Roughness.roughness(alt, 0, n)).isCloseTo(2.0, within(1e-12));
+        assertThat(Roughness.roughness(new double[n], 0, n)).isNaN();
     }
 
     /**
@@ -116,9 +116,9 @@ class OodRoughnessTest {
      */
     @Test
     void noiseAmongSmoothPeersIsScored() {
-        for (double share : new double[] {OodDetector.ROUGH_SHARE, 0}) {
+        for (double share : new double[] {Roughness.ROUGH_SHARE, 0}) {
             OodDetector ood = new OodDetector(
-                    OodDetector.Settings.from(Map.of("rough_share", share, "input_seed", 7L, "spread_wide_floor", 0)));
+                    OodSettings.from(Map.of("rough_share", share, "input_seed", 7L, "spread_wide_floor", 0)));
             SplittableRandom rnd = new SplittableRandom(3);
             List<Key> keys = new ArrayList<>();
             for (int k = 0; k < 12; k++) {
@@ -159,7 +159,7 @@ class OodRoughnessTest {
      */
     @Test
     void rowsWithoutOrderAreNotJudged() {
-        OodDetector ood = new OodDetector(OodDetector.Settings.from(Map.of("input_seed", 7L)));
+        OodDetector ood = new OodDetector(OodSettings.from(Map.of("input_seed", 7L)));
         SplittableRandom rnd = new SplittableRandom(4);
         List<Key> keys = new ArrayList<>();
         for (int k = 0; k < 12; k++) {

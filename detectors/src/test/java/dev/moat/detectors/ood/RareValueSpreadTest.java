@@ -40,12 +40,12 @@ class RareValueSpreadTest {
             } else {
                 x = record(r, flagShare);
             }
-            if (i >= OodDetector.CENTRE_FIRST) {
+            if (i >= InputSpread.CENTRE_FIRST) {
                 double ratio = ref.spreadRatio(x, centre);
-                sum += OodDetector.spreadLog(ratio);
+                sum += InputSpread.spreadLog(ratio);
                 judged++;
             }
-            int c = Math.min(i + 1, OodDetector.CENTRE_MEMORY);
+            int c = Math.min(i + 1, InputSpread.CENTRE_MEMORY);
             for (int j = 0; j < 13; j++) {
                 centre[j] += (float) ((x[j] - centre[j]) / c);
             }

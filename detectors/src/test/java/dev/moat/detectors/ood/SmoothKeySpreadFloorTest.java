@@ -14,7 +14,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code ood}'s spread test on a key whose own inputs are smooth ({@link OodDetector#smooth}, session
+ * {@code ood}'s spread test on a key whose own inputs are smooth ({@link Roughness#smooth}, session
  * 32): judged past {@code spread_wide_floor} at any width, as inputs wider than {@code
  * spread_max_width} are. One real detector at 32 inputs, driven with inputs and a confident answer (the
  * confidence test sees nothing: every key's answers are alike), twelve vibration monitors as the peers.
@@ -62,13 +62,12 @@ class SmoothKeySpreadFloorTest {
      * roughness test) and the walks (the spread test, about 2,000x, past the floor of 8x) reach 1. With
      * {@code rough_share: 0} (the roughness test, and so the rule, off) the noisier monitor is scored 1
      * against the peers' threshold (1.49x), which is what makes this test able to fail; so it was when
-     * the rule waited for 64 roughness reads ({@link OodDetector#SMOOTH_MIN}).
+     * the rule waited for 64 roughness reads ({@link Roughness#SMOOTH_MIN}).
      */
     @Test
     void aSmoothKeyIsJudgedPastTheWideFloorAndRandomRowsAndWalksAreNot() {
-        for (double share : new double[] {OodDetector.ROUGH_SHARE, 0}) {
-            OodDetector ood =
-                    new OodDetector(OodDetector.Settings.from(Map.of("rough_share", share, "input_seed", 7L)));
+        for (double share : new double[] {Roughness.ROUGH_SHARE, 0}) {
+            OodDetector ood = new OodDetector(OodSettings.from(Map.of("rough_share", share, "input_seed", 7L)));
             SplittableRandom rnd = new SplittableRandom(3);
             List<Key> keys = new ArrayList<>();
             for (int k = 0; k < 12; k++) {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * coordinate draw, an {@link InputReference} fed by twelve honest keys (or, with {@code
  * -Doneclasspop=true}, the digits' two customers per class sending 90% of it), each peer's and each
  * test key's spread statistic after 600 rows (as the detector keeps it, {@link
- * OodDetector#advanceSpread}), and the threshold the peers' statistics would give if every
+ * InputSpread#advanceSpread}), and the threshold the peers' statistics would give if every
  * peer reported ({@link SpreadPeers}: median plus the larger of 0.3 and four robust deviations, at
  * least 0.4). Keys whose names start with {@code h-} are honest; {@code !!} marks an honest key past
  * that threshold or an attack under it. Domains: the digits at 64, 784 and 3,072 inputs
@@ -38,14 +38,14 @@ class WideSpreadProbe {
 
     /**
      * A key's spread statistic after {@code rows} of {@code src}, as the detector keeps it ({@link
-     * OodDetector#advanceSpread}: from its 17th input, the mean log ratio over its last 256).
+     * InputSpread#advanceSpread}: from its 17th input, the mean log ratio over its last 256).
      */
     static double spreadStatistic(InputReference ref, QuerySource src, UnaryOperator<double[]> model, int rows) {
         OodDetector.State s = new OodDetector.State();
         for (int i = 0; i < rows; i++) {
             double[] x = src.next();
             src.observe(x, model.apply(x));
-            OodDetector.advanceSpread(ref, s, x);
+            InputSpread.advanceSpread(ref, s, x);
         }
         return s.spreadLog;
     }
