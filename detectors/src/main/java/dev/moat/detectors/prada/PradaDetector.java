@@ -1130,7 +1130,7 @@ public final class PradaDetector implements Detector<PradaState> {
             normSpare = new float[settings.stepRecentRows()];
         }
         System.arraycopy(r.norms, 0, normScratch, 0, count);
-        float median = SignSteps.select(normScratch, normSpare, count, count / 2);
+        float median = FloatOrder.select(normScratch, normSpare, count, count / 2);
         float limit = OUTLIER_NORM * median;
         float[] scale = r.scale;
         byte[] rows = r.rows;
