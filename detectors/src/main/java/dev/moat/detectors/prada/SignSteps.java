@@ -26,14 +26,14 @@ import java.util.Arrays;
  *       JbDA/FGSM, also when clipping at the bounds leaves some coordinates short;</li>
  *   <li><b>flat</b>: at least {@value #FLAT_MIN_MOVED} coordinates (and {@value #MIN_DENSE} of the
  *       compared ones) moved and either the largest move is at most the larger of {@value #MAX_CREST}
- *       and {@link #crestLimit} times the root mean square move, or, over the moves that did not end
+ *       and {@link NoiseLimits#crestLimit} times the root mean square move, or, over the moves that did not end
  *       at a clip value (at least {@value #FLAT_MIN_MOVED}; see {@link #flatInside}), the largest is
- *       at most {@link #crestLimit} times their root mean
+ *       at most {@link NoiseLimits#crestLimit} times their root mean
  *       square (a sign step has crest factor 1, steps of
  *       uniformly random size per coordinate 1.4-1.73; natural neighbours, whose differences sit in a
  *       few strokes or edges, are well above, and so is Gaussian noise, an honest client re-sending an
  *       image with fresh sensor noise: the limit for n moves is the level the largest of n normal
- *       magnitudes stays below with probability {@value #FLAT_NOISE_PASS}, so it grows with n, 1.62
+ *       magnitudes stays below with probability {@value NoiseLimits#FLAT_NOISE_PASS}, so it grows with n, 1.62
  *       at 48 to 2.05 at 128). Moves that ended at a clip value are left out
  *       of the crest: clipping cuts them short (before, clipped JbDA with random sizes U(0, 2) on
  *       1,024-wide digits had crest factors of 1.75-2.0 and passed none of the shapes).
@@ -53,7 +53,7 @@ import java.util.Arrays;
  *       rounds its records to levels repeats a level's width too.</li>
  *   <li><b>even</b> ({@link #even}, narrow inputs, where a step moves too few coordinates for the
  *       flat shape): at least as many of the moves reach half the largest as Gaussian noise of that
- *       many moves does with probability {@value #EVEN_NOISE_PASS}: random sizes put half their
+ *       many moves does with probability {@value NoiseLimits#EVEN_NOISE_PASS}: random sizes put half their
  *       moves there, noise a fifth; not moves on a lattice of the data's own, nor periodic ones.</li>
  * </ol>
  * Before the shapes, two kinds of move are left out as if the coordinate had not moved (issue 9, an
@@ -93,12 +93,6 @@ final class SignSteps {
      */
     static final int EVEN_MIN_MOVED = 16;
 
-    /**
-     * Gaussian noise with n moved coordinates passes the even shape's count with at most this
-     * probability, as the flat shape's crest ({@value #FLAT_NOISE_PASS}).
-     */
-    static final double EVEN_NOISE_PASS = 0.005;
-
     /** {@link #periodic}: a displacement whose moves correlate so with themselves at some lag is a periodic signal's. */
     static final double PERIODIC = 0.7;
 
@@ -115,17 +109,7 @@ final class SignSteps {
     /** The even shape: moves on a lattice whose unit is at least this many tolerances are the data's own ({@link #onLattice}). */
     static final int EVEN_UNIT = 4;
 
-    /**
-     * EVEN_COUNT[n]: the fewest of n moves at or over half the largest that n Gaussian magnitudes
-     * reach with probability at most {@value #EVEN_NOISE_PASS} ({@link #evenCounts}).
-     */
-    private static final int[] EVEN_COUNT = evenCounts(FLAT_MIN_MOVED - 1);
-
     static final double MAX_CREST = 1.75;
-    /** Gaussian noise with n moved coordinates passes the flat shape's crest limit with this probability. */
-    static final double FLAT_NOISE_PASS = 0.005;
-    /** The crest limit never exceeds this (uniform sizes from 0 have crest factor sqrt(3) = 1.73). */
-    static final double MAX_CREST_CAP = 2.2;
     /**
      * The floor's scale is the value that 1 in SCALE_RANK of the moved coordinates reach or exceed (in
      * the query or its parent): moving outliers in fewer coordinates than that do not raise it.
@@ -147,9 +131,6 @@ final class SignSteps {
 
     /** {@link #fullRangeFlips}: the share of the moves that must be flips. */
     static final double FLIP_SHARE = 0.125;
-
-    /** CREST_LIMIT[n]: the largest of n half-normal magnitudes is below this many sigmas with probability FLAT_NOISE_PASS. */
-    private static final float[] CREST_LIMIT = crestLimits(4096);
 
     private final float[] magnitudes;
     private final float[] current;
@@ -284,7 +265,7 @@ final class SignSteps {
 
     /**
      * The flat shape over the moves that were not clipped: at least {@value #FLAT_MIN_MOVED} of them,
-     * the largest at most {@link #crestLimit} times their root mean square. Reads {@link #current}
+     * the largest at most {@link NoiseLimits#crestLimit} times their root mean square. Reads {@link #current}
      * (the moved magnitudes by coordinate) and {@link #endpoints} (the moved values).
      *
      * <p>A move counts as clipped when it ended at a known bound ({@code lo}, {@code hi}) or at this
@@ -325,7 +306,7 @@ final class SignSteps {
         innerCount = inner;
         innerLowEdge = lowEdge;
         innerHighEdge = highEdge;
-        return inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner);
+        return inner >= FLAT_MIN_MOVED && innerMax <= NoiseLimits.crestLimit(inner) * Math.sqrt(sumSq / inner);
     }
 
     /** What the last {@link #flatInside} counted: its unclipped moves, and the band's edges it used (with lowTie, highTie). */
@@ -336,7 +317,7 @@ final class SignSteps {
 
     /**
      * {@link #centredFlat} over the unclipped moves when at least {@value #FLAT_MIN_MOVED} are left
-     * (limit {@link #crestLimit} of their count), else over every move (limit {@code allLimit}):
+     * (limit {@link NoiseLimits#crestLimit} of their count), else over every move (limit {@code allLimit}):
      * clipping cuts moves short, so a clipped step's centre is judged on the moves that did not end at
      * a clip value, as the flat shape's crest is.
      */
@@ -353,7 +334,7 @@ final class SignSteps {
             float highTie,
             double allLimit) {
         return inner >= FLAT_MIN_MOVED
-                ? centredFlat(x, parent, n, lo, hi, lowEdge, highEdge, lowTie, highTie, crestLimit(inner))
+                ? centredFlat(x, parent, n, lo, hi, lowEdge, highEdge, lowTie, highTie, NoiseLimits.crestLimit(inner))
                 : centredFlat(
                         x,
                         parent,
@@ -755,9 +736,10 @@ final class SignSteps {
             double rmsAll = Math.sqrt(sumSqAll / moved);
             // the crest (over every move, or over the unclipped ones), then its centred twin (centredFlat),
             // which runs only when a crest passed
-            double allLimit = Math.max(MAX_CREST, crestLimit(moved));
+            double allLimit = Math.max(MAX_CREST, NoiseLimits.crestLimit(moved));
             boolean flatShape = (largest <= allLimit * rmsAll
-                            || (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner)))
+                            || (inner >= FLAT_MIN_MOVED
+                                    && innerMax <= NoiseLimits.crestLimit(inner) * Math.sqrt(sumSq / inner)))
                     && centred(
                             x,
                             parent,
@@ -1306,7 +1288,7 @@ final class SignSteps {
             // either way not when the displacement is smooth (roughStep)
             // the crest (over every move, or over the unclipped ones: flatInside, which also finds those
             // for the centred twin), then its centred twin (centredFlat)
-            double allLimit = Math.max(MAX_CREST, crestLimit(moved));
+            double allLimit = Math.max(MAX_CREST, NoiseLimits.crestLimit(moved));
             boolean flatAll = largest <= allLimit * rmsAll;
             boolean flatIn = flatInside(x, n, moved, lo, hi);
             if ((flatAll || flatIn)
@@ -1357,12 +1339,12 @@ final class SignSteps {
      * few coordinates for the flat shape; the 64-input digits' move 30-45), over fewer than {@value
      * #EVEN_MAX_COMPARED} compared coordinates: {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1
      * coordinates (and {@value #MIN_DENSE} of the compared ones) moved, not all on one lattice
-     * ({@link #onLattice}: whole grey levels, counts), and at least {@link #evenCount} of them reach
+     * ({@link #onLattice}: whole grey levels, counts), and at least {@link NoiseLimits#evenCount} of them reach
      * half the largest move, and the moves are not periodic ({@link #periodic}: windows of a vibration).
      * Steps of uniformly
      * random size per coordinate put half their moves there (the sizes' upper half); Gaussian noise,
      * an honest client re-sending a record with fresh sensor noise, about a fifth, and reaches the
-     * count with probability at most {@value #EVEN_NOISE_PASS}; natural neighbours, whose differences
+     * count with probability at most {@value NoiseLimits#EVEN_NOISE_PASS}; natural neighbours, whose differences
      * sit in a few strokes or features, fewer still. When the moves share a sign so much that their
      * mean signed move is over their spread about it (an offset plus noise: an exposure change
      * re-sent with sensor noise), the moves less that offset must be even too. Reads {@link #current}
@@ -1390,7 +1372,7 @@ final class SignSteps {
             sum += signed;
             sumSq += signed * signed;
         }
-        int need = EVEN_COUNT[moved];
+        int need = NoiseLimits.evenCount(moved);
         if (top < need || onLattice(x, n, smallest, tol) || periodic(x, parent, n)) {
             return false;
         }
@@ -1465,89 +1447,6 @@ final class SignSteps {
      */
     private boolean periodic(float[] x, float[] parent, int n) {
         return tones.periodicMoves(x, parent, current, n);
-    }
-
-    /** The even shape's count for n moves ({@link #even}); n from {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1 (0 below). */
-    static int evenCount(int n) {
-        return EVEN_COUNT[n];
-    }
-
-    /**
-     * For each n, the least c with P(C >= c) <= {@value #EVEN_NOISE_PASS}, where C is how many of n
-     * independent standard half-normal magnitudes are at least half their largest M: given M = m the
-     * other n - 1 are half-normal below m, each at least m / 2 with probability p(m) = (F(m) - F(m /
-     * 2)) / F(m) (F the half-normal CDF), so P(C >= c) = integral of n f(m) F(m)^(n-1) P(Binomial(n
-     * - 1, p(m)) >= c - 1) dm, taken by the midpoint rule over m in (0, 10) in steps of 1/100.
-     * Checked against scipy in {@code SignStepsEvenTest}.
-     */
-    static int[] evenCounts(int max) {
-        int[] out = new int[max + 1];
-        int steps = 1_000;
-        double h = 10.0 / steps;
-        double[] weight = new double[steps];
-        double[] p = new double[steps];
-        double[] cdf = new double[steps];
-        for (int k = 0; k < steps; k++) {
-            double m = (k + 0.5) * h;
-            double f = 2 * Math.exp(-0.5 * m * m) / Math.sqrt(2 * Math.PI);
-            double big = 2 * dev.moat.detectors.stats.Normal.cdf(m) - 1;
-            double halfway = 2 * dev.moat.detectors.stats.Normal.cdf(m / 2) - 1;
-            cdf[k] = big;
-            weight[k] = f * h;
-            p[k] = big > 0 ? (big - halfway) / big : 0;
-        }
-        double[] tail = new double[max + 2];
-        double[] pmf = new double[max + 1];
-        for (int n = EVEN_MIN_MOVED; n <= max; n++) {
-            java.util.Arrays.fill(tail, 0);
-            for (int k = 0; k < steps; k++) {
-                double density = n * weight[k] * Math.pow(cdf[k], n - 1);
-                if (density == 0) {
-                    continue;
-                }
-                // Binomial(n - 1, p) pmf, then its upper tails: tail[c] += density * P(B >= c - 1)
-                double q = p[k];
-                java.util.Arrays.fill(pmf, 0);
-                pmf[0] = 1;
-                for (int t = 1; t < n; t++) {
-                    for (int j = t; j > 0; j--) {
-                        pmf[j] = pmf[j] * (1 - q) + pmf[j - 1] * q;
-                    }
-                    pmf[0] *= 1 - q;
-                }
-                double acc = 0;
-                for (int j = n - 1; j >= 0; j--) {
-                    acc += pmf[j];
-                    tail[j + 1] += density * acc;
-                }
-            }
-            int c = n + 1;
-            while (c > 1 && tail[c - 1] <= EVEN_NOISE_PASS) {
-                c--;
-            }
-            out[n] = c;
-        }
-        return out;
-    }
-
-    /**
-     * The flat shape's crest limit for n unclipped moved coordinates: the level the largest of n
-     * Gaussian magnitudes stays below with probability {@value #FLAT_NOISE_PASS} (1.62 at 48, 1.75 at
-     * 64, 1.93 at 96, 2.05 at 128), at most {@value #MAX_CREST_CAP}.
-     */
-    static double crestLimit(int n) {
-        return CREST_LIMIT[Math.min(n, CREST_LIMIT.length - 1)];
-    }
-
-    private static float[] crestLimits(int max) {
-        float[] out = new float[max + 1];
-        for (int n = 1; n <= max; n++) {
-            // P(|Z| < c)^n = p  =>  c = quantile((1 + p^(1/n)) / 2)
-            double perCoordinate = Math.pow(FLAT_NOISE_PASS, 1.0 / n);
-            double c = dev.moat.detectors.stats.Normal.quantile((1 + perCoordinate) / 2);
-            out[n] = (float) Math.min(MAX_CREST_CAP, Math.max(1.0, c));
-        }
-        return out;
     }
 
     /**
@@ -1771,7 +1670,7 @@ final class SignSteps {
                         innerHighEdge,
                         lowTie,
                         highTie,
-                        crestLimit(innerCount))
+                        NoiseLimits.crestLimit(innerCount))
                 && roughStep(x, parent, n)
                 && !fullRangeFlips(x, parent, n, largestOf(scale, n))
                 && !(median >= SPACING);

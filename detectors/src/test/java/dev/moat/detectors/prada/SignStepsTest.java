@@ -127,10 +127,10 @@ class SignStepsTest {
 
     @Test
     void crestLimitGrowsWithTheNumberOfMoves() {
-        assertThat(SignSteps.crestLimit(48)).isBetween(1.6, 1.65);
-        assertThat(SignSteps.crestLimit(128)).isBetween(2.0, 2.1);
-        assertThat(SignSteps.crestLimit(4096))
-                .isEqualTo(SignSteps.MAX_CREST_CAP, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(NoiseLimits.crestLimit(48)).isBetween(1.6, 1.65);
+        assertThat(NoiseLimits.crestLimit(128)).isBetween(2.0, 2.1);
+        assertThat(NoiseLimits.crestLimit(4096))
+                .isEqualTo(NoiseLimits.MAX_CREST_CAP, org.assertj.core.data.Offset.offset(1e-6));
     }
     /**
      * Pinned price of {@code unitRecordMoves} (fails when it closes): a dense sign step of exactly one
