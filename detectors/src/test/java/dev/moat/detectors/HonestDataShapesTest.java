@@ -2288,7 +2288,7 @@ public class HonestDataShapesTest {
      * {@code prada} within 50-854 rows at 784 inputs). Traced then: the repeat shape, on 20-29 moved
      * sampled pixels, most of them ending at 0: the object's edge pixels go to the background in one
      * shift after another, so each coordinate repeated its move. The repeat shape now leaves out moves
-     * that end on the pair's value bounds ({@code SignSteps#repeats}; {@code prada/BoundRepeatsTest}):
+     * that end on the pair's value bounds ({@code RepeatedMoves#repeats}; {@code prada/BoundRepeatsTest}):
      * PRADA's steps on 12 such customers over 1,000 rows 210 -> 15 at 784 and 145 -> 6 at 3,072, the
      * thieves' unchanged ({@code -Dtest=ShiftedWindowsProbe -Dshiftshape=objects:784,objects:3072
      * -Dtta=true -Dkeys=12 -Dattackers=true -Drows=1000}). Through the engine 1 of 19 at either width

@@ -170,7 +170,7 @@ class SignStepsTest {
     }
 
     /**
-     * Pinned, the price of {@code SignSteps#repeats}' unit moves (session 14: customers rounding their
+     * Pinned, the price of {@code RepeatedMoves#repeats}' unit moves (session 14: customers rounding their
      * features on mixed-type records): a key's per-feature steps on 20 coordinates, 8 of them counts
      * stepped by exactly one unit between whole numbers (range 10, a tenth of it), 4 of the others by
      * the same size as before and 8 by new sizes (jittered): the unit moves no longer count towards
