@@ -225,7 +225,7 @@ class MidWidthSpreadTest {
      * or its tenant: two such records differ by one unit in each flag and category they do not share,
      * a dense equal shape of magnitude 1, which passes the 2% floor when the row's largest value is
      * under 50. Moves of one unit between whole numbers are now the records' own unit ({@code
-     * SignSteps#unitRecordMoves}): no honest key flagged, and random rows and JbDA (plain and
+     * DataMoves#unitRecordMoves}): no honest key flagged, and random rows and JbDA (plain and
      * random-size) are still flagged, by the spread test, within 300 rows.
      */
     @Test

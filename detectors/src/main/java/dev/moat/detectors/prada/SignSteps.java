@@ -126,12 +126,6 @@ final class SignSteps {
     /** Moves that ended within this share of the end values' spread of either extreme count as clipped. */
     static final float CLIP_BAND = 1f / 64;
 
-    /** {@link #fullRangeFlips}: a move of at least this share of the values' reach is a flip. */
-    static final double FLIP_REACH = 0.9;
-
-    /** {@link #fullRangeFlips}: the share of the moves that must be flips. */
-    static final double FLIP_SHARE = 0.125;
-
     private final float[] magnitudes;
     private final float[] current;
     private final float[] spare;
@@ -139,15 +133,8 @@ final class SignSteps {
     private final float[] endpoints;
     /** The moved coordinates' max(|x_i|, |parent_i|), for the floor's scale (scrambled by the selection). */
     private final float[] scales;
-    /** {@link #lastDigits}' own scratch (it calls {@link #isStepAcross}, which uses the others). */
-    private final float[] unitMoves;
-
-    private final float[] unitSpare;
-
-    private final float[] unitRest;
-
-    /** {@link #lastDigits}' moves by their number of units (0: not a last digit). */
-    private final int[] unitCounts = new int[UNIT_MOVES + 1];
+    /** {@link #lastDigits}' test, with its own scratch (it calls {@link #isStepAcross}, which uses the others). */
+    private final LastDigits digits;
 
     /** {@link #isStepAcross}' moves in coordinate order, and their bits (for its selection, which scrambles them). */
     private final float[] ordered;
@@ -171,9 +158,7 @@ final class SignSteps {
         this.spare = new float[dims];
         this.endpoints = new float[dims];
         this.scales = new float[dims];
-        this.unitMoves = new float[dims];
-        this.unitSpare = new float[dims];
-        this.unitRest = new float[dims];
+        this.digits = new LastDigits(dims);
         int slots = Integer.highestOneBit(Math.max(2, dims) * 2 - 1) << 1;
         this.seenBits = new int[slots];
         this.seenStamp = new int[slots];
@@ -505,6 +490,32 @@ final class SignSteps {
         return isStepFast(x, parent, n, stepFraction, keyScale, quantError, prev);
     }
 
+    /**
+     * Whether a wide pair that passed for a sign step is the data's last digit moving: {@link
+     * LastDigits#lastDigits} with no population level or lattice, asked with this test's scratch.
+     */
+    boolean lastDigits(double[] in, float[] q, float[] p, int n, float quantError, float stepFraction, float keyScale) {
+        return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, Float.NaN, Float.NaN);
+    }
+
+    /**
+     * As above, with the population's level {@code dataLevel} and lattice {@code dataUnit} (NaN: none):
+     * {@link LastDigits#lastDigits}, which asks {@link #isStepAcross} of what is left with the last
+     * digits undone.
+     */
+    boolean lastDigits(
+            double[] in,
+            float[] q,
+            float[] p,
+            int n,
+            float quantError,
+            float stepFraction,
+            float keyScale,
+            float dataLevel,
+            float dataUnit) {
+        return digits.lastDigits(this, in, q, p, n, quantError, stepFraction, keyScale, dataLevel, dataUnit);
+    }
+
     private boolean isStepFast(
             float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError, float[] prev) {
         if (!(stepFraction > 0)) {
@@ -729,7 +740,9 @@ final class SignSteps {
             sumSq += (double) k2 * k2;
             innerMax = k2 > innerMax ? k2 : innerMax;
         }
-        if (resolved && agree >= AGREEMENT * moved && !dataMoves(x, parent, n, moved, median, quantError, keyScale)) {
+        if (resolved
+                && agree >= AGREEMENT * moved
+                && !DataMoves.dataMoves(x, parent, n, moved, median, quantError, keyScale, current)) {
             return true;
         }
         if (flat) {
@@ -752,391 +765,16 @@ final class SignSteps {
                             lowTie,
                             highTie,
                             allLimit);
-            if (flatShape && roughStep(x, parent, n) && !twoRecords(x, parent, n, median, keyScale)) {
+            if (flatShape
+                    && roughStep(x, parent, n)
+                    && !DataMoves.twoRecords(x, parent, n, median, keyScale, current)) {
                 return true;
             }
         }
         if (few && resolved && evenStep(x, parent, n, moved, largest, tol, median, keyScale)) {
             return true;
         }
-        return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
-    }
-
-    /**
-     * The data's own moves, which the equal and repeat shapes do not count (each rule below says what
-     * it exempts and what it lets a thief do): count data's unit ({@link #sparseLattice}), whole-number
-     * records ({@link #unitRecordMoves}), strokes' flips ({@link #fullRangeFlips}) and an offset
-     * ({@link #uniformOffset}); with the equal shape's tolerance.
-     */
-    private boolean dataMoves(
-            float[] x, float[] parent, int n, int moved, float median, float quantError, float keyScale) {
-        float tol = (float) (TOLERANCE * median) + quantError;
-        return sparseLattice(x, parent, n, moved, median, quantError)
-                || unitRecordMoves(x, n, median, tol)
-                || fullRangeFlips(x, parent, n, keyScale)
-                || uniformOffset(x, parent, n, median, tol);
-    }
-
-    /**
-     * Two natural records, which the flat shape does not count: strokes' flips ({@link
-     * #fullRangeFlips}) or moves as large as natural records differ by ({@link #naturalSpacing}).
-     */
-    private boolean twoRecords(float[] x, float[] parent, int n, float median, float keyScale) {
-        return fullRangeFlips(x, parent, n, keyScale) || naturalSpacing(x, parent, n, median, keyScale);
-    }
-
-    /**
-     * Count data (issue 9, honest traffic that looks like probing): two bag-of-words rows differ by
-     * one or two counts in the few words either holds, so their moves share one magnitude, the data's
-     * unit, and a key's moves in a coordinate repeat it; the equal and repeat shapes took honest
-     * documents at 3,072 inputs for sign steps. True when the moves are sparse (under {@value
-     * #MIN_DENSE} of the compared coordinates) and every compared value of the query, and the
-     * parent's value in every moved coordinate, is a whole multiple of the median move (within
-     * {@value #TOLERANCE} of it, plus the parent's quantisation error, which must resolve the move as
-     * for the equal shape): the step is then the data's
-     * own unit, which any two records of integer data show. A sign step from a model's gradient
-     * moves nearly every coordinate where the gradient is not zero, and on natural data the values
-     * it leaves alone are off its lattice; only the moved values would not do (a JbDA child of zero
-     * pixels, stepped by 1.6 on upsampled digits, sits on 1.6's lattice there: OutlierQueryTest).
-     */
-    private boolean sparseLattice(float[] x, float[] parent, int n, int moved, float median, float quantError) {
-        // a parent quantised coarser than the move (a row holding an outlier) cannot show a lattice
-        if (moved >= MIN_DENSE * n || !(median > 0) || quantError > RESOLVED * median) {
-            return false;
-        }
-        float tol = (float) (TOLERANCE * median);
-        float parentTol = tol + quantError;
-        for (int i = 0; i < n; i++) {
-            // every compared value of the query, moved or not (0 and a bound are on any step's lattice:
-            // a JbDA child of a zero pixel is too), and the moved ones' parent values; a value between 0
-            // and half the move is on no lattice of it (moves far above the data, outliers, have none)
-            if (offLattice(x[i], median, tol, 0)
-                    || (current[i] > 0 && offLattice(parent[i], median, parentTol, quantError))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Records of whole numbers (issue 9, found at 17-63 inputs: flags, one-hot categories and small
-     * counts): two such records differ by one unit in each flag and category they do not share and
-     * often in a count, so their moves share the magnitude 1 in many coordinates, a dense equal shape
-     * the sparse lattice above does not exempt, and a key re-sending its records repeats them; on a
-     * 20-column table of them (largest value under 45, so a move of 1 passes the 2% floor) every
-     * honest key was flagged within 3-50 rows by {@code prada}, {@code cross_key} or its tenant. True
-     * when the median move is 1 (within {@code tol}) and every move that agrees with it ends on a whole
-     * number: the step is then the records' own unit. A sign step from a gradient moves by {@code
-     * lambda}, or by {@code eps * range_j} clipped at a flag's bounds (0.1 off them); only a thief who
-     * snaps his steps to the data's whole numbers, whose steps are then the same flips and counts any
-     * two records differ by, is let through here (left to {@code ood}'s spread test, which flags plain and
-     * random-size JbDA on that table at 180 rows).
-     */
-    private boolean unitRecordMoves(float[] x, int n, float median, float tol) {
-        if (!(Math.abs(median - 1f) <= tol)) {
-            return false;
-        }
-        for (int i = 0; i < n; i++) {
-            float d = current[i];
-            if (d > 0 && Math.abs(d - median) <= tol && x[i] != Math.rint(x[i])) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Strokes on a blank background (issue 9, session 14: images whose pixels are mostly at the
-     * bottom or the top of their range, as handwritten digits scanned like MNIST's are): two such
-     * images differ where a stroke lies in one and not the other, so many of their moves go from the
-     * lowest value to the highest or back and the others spread over the whole range, a displacement
-     * that passes the equal shape (the flips), the flat one (sizes spread from 0 to the range, as
-     * random-size steps') and, for a key re-sending its images, the repeat. On the 8x8 digits
-     * upsampled to 28x28 and pushed through a steep sigmoid (strokes, thin edges) every honest key was
-     * flagged by {@code prada} or {@code cross_key} within 50 rows ({@code StrokeImagesTest}). True
-     * when at least {@value #FLIP_SHARE} of the moves left (those {@link #current} holds) are flips, at
-     * least {@value #FLIP_REACH} of the values' reach: the larger of the pair's value span (over the
-     * compared coordinates) and {@code keyScale} (the largest value the key has sent; 0: the span
-     * alone), so that a pair whose compared values are all dark does not make a small step a flip. A
-     * sign step moves by {@code lambda}, a tenth or so of the range, and random sizes up to twice that;
-     * only a thief who makes an eighth of his moves the whole range (pixels set from one bound to
-     * the other) is let through here, and the one {@code StrokeImagesTest} plants (a quarter of his
-     * coordinates set to the other bound) is still flagged within 100 rows: from the nearest stored
-     * row most of his moves are still steps, and {@code ood} sees the images.
-     */
-    private boolean fullRangeFlips(float[] x, float[] parent, int n, float keyScale) {
-        float reach = reach(x, parent, n, keyScale);
-        if (!(reach > 0) || !Float.isFinite(reach)) {
-            return false;
-        }
-        float full = (float) (FLIP_REACH * reach);
-        int moved = 0;
-        int flips = 0;
-        for (int i = 0; i < n; i++) {
-            float d = current[i];
-            if (d > 0) {
-                moved++;
-                flips += Math.abs(x[i] - parent[i]) >= full ? 1 : 0;
-            }
-        }
-        return moved > 0 && flips >= FLIP_SHARE * moved;
-    }
-
-    /**
-     * A gain change in a log domain (issue 9, session 16: log-mel spectrograms re-recorded a few dB
-     * louder or softer, 19 of 19 customers flagged by the equal shape): every coordinate moved by the
-     * same amount in the same direction, except at most an eighth where the query or the parent sits
-     * at the pair's lowest or highest value (clipped: moved less, the same way, or not at all), a
-     * brightness offset, which teaches a thief one direction (the all-ones vector) and is no gradient
-     * step. A sign step moves each coordinate the way its gradient points, both ways; leaving a
-     * coordinate unmoved or moving it the other way breaks the rule, so no part of a step hides behind
-     * an offset but one-way moves of at most the offset on an eighth of the coordinates, those at a
-     * bound (on images with a black background, most pixels are at it, so the rule never holds there).
-     * {@code tol} is the equal shape's (a share of the median plus the parent's quantisation).
-     */
-    private static boolean uniformOffset(float[] x, float[] parent, int n, float median, float tol) {
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            lo = Math.min(lo, Math.min(x[i], parent[i]));
-            hi = Math.max(hi, Math.max(x[i], parent[i]));
-            sum += x[i] - parent[i];
-        }
-        float c = sum >= 0 ? median : -median;
-        int clipped = 0;
-        for (int i = 0; i < n; i++) {
-            float d = x[i] - parent[i];
-            if (Math.abs(d - c) <= tol) {
-                continue;
-            }
-            // clipped at the pair's bound (the query's value, or the parent's where the data's floor
-            // hid how far below it the value was): a move of at most c the same way, or none
-            boolean atBound = x[i] <= lo + tol || x[i] >= hi - tol || parent[i] <= lo + tol || parent[i] >= hi - tol;
-            float along = c > 0 ? d : -d;
-            if (!(atBound && along >= -tol && along <= median + tol) || ++clipped > n / CLIPPED_SHARE) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** {@link #uniformOffset}: at most 1 / this of the coordinates may be clipped. */
-    static final int CLIPPED_SHARE = 8;
-
-    /** {@link #naturalSpacing}: a median move of at least this share of the values' reach. */
-    static final double SPACING = 0.2;
-
-    /**
-     * Two natural records (issue 9, session 16: photographs, 32x32x3 and 28x28 grey, got every
-     * honest customer flagged by the flat shape): two distinct photos of one predicted class differ
-     * in nearly every pixel by amounts spread from 0 to most of the range, as random-size steps do,
-     * but by a median of 0.2-0.55 of the values' reach, where a gradient step moves by {@code
-     * lambda}, a tenth or so of it, and random sizes {@code U(0, 2)} by a median of lambda. True when
-     * the median move left (after the stuck filter) is at least {@value #SPACING} of the values'
-     * reach: the larger of the pair's value span over the compared coordinates and {@code keyScale}
-     * (as {@link #fullRangeFlips}). Asked of the flat shape alone: equal-sized steps of any size stay
-     * steps.
-     */
-    private static boolean naturalSpacing(float[] x, float[] parent, int n, float median, float keyScale) {
-        float reach = reach(x, parent, n, keyScale);
-        return reach > 0 && Float.isFinite(reach) && median >= SPACING * reach;
-    }
-
-    /**
-     * The values' reach: the larger of the pair's value span over the compared coordinates and {@code
-     * keyScale} (the largest value the key has sent; 0: the span alone), so that a pair whose compared
-     * values are all dark is judged against what the key's data reach.
-     */
-    private static float reach(float[] x, float[] parent, int n, float keyScale) {
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            lo = Math.min(lo, Math.min(x[i], parent[i]));
-            hi = Math.max(hi, Math.max(x[i], parent[i]));
-        }
-        float span = hi - lo;
-        return keyScale > 0 ? Math.max(span, keyScale) : span;
-    }
-
-    /** The data's unit is under 1 / this of a value that {@link #BRIGHT_SHARE} of the query's whole input reaches. */
-    static final int DATA_UNIT = 64;
-
-    /**
-     * Or, on the population's own lattice, the unit is under 1 / this of that value and one unit is the
-     * commonest move (session 28: a night camera's frames, whose brightest eighth reaches 16-48 grey
-     * levels, moved by their noise).
-     */
-    static final int DIM_UNIT = 16;
-
-    /** A share of 1 / this of the query's whole input. */
-    static final int BRIGHT_SHARE = 8;
-
-    /** Gaps between sorted values within this many ulps are rounding, not a level. */
-    static final int ROUNDING_ULPS = 16;
-
-    /** Moves of 1 to this many units are the data's last digit (quantised noise). */
-    static final int UNIT_MOVES = 4;
-
-    /**
-     * Whether a wide pair that passed for a sign step is the data's last digit moving (issue 9,
-     * session 15; PRADA's test and {@code cross_key}'s on sampled wide inputs, with the whole input). Stroke images on a blank background, quantised (8-bit data, or the 1/16 levels of
-     * {@code StrokeImagesTest}), can put all of a key's sampled coordinates in the dark, where noise
-     * toggles pixels by a level or two both ways: the equal shape, and its floor is a fraction of the
-     * pair's own values (so that one outlier query cannot raise it), a fraction of a level there. Two
-     * customers at 3,072 inputs were extracting at 50 rows. The pair says nothing of the data's scale;
-     * the rest of the query does. True when the query's sampled values lie on a lattice of unit {@code
-     * u} (every gap between its sorted distinct values a whole number of units; continuous values have
-     * none), {@code u} is under 1/{@value #DATA_UNIT} of a value that 1/{@value #BRIGHT_SHARE} of the
-     * query's whole input reaches, at least a quarter of the moves are 1 to {@value #UNIT_MOVES} units,
-     * and what is left with those moves undone is no step ({@link #isStepAcross}): a thief who
-     * adds last-digit noise to half of his coordinates is still counted on the other half. What passes
-     * as the data's last digit: steps of at most four units of a lattice the thief's own query lies on,
-     * under 1/16 of what an eighth of his input reaches, so steps under 1/16 of his data's range
-     * (plain JbDA's {@code eps} is 0.1), unless he plants an eighth of his coordinates over 16 steps out
-     * ({@code DataUnitMovesTest}). Runs only on pairs that passed, and most steps end after the first
-     * pass over the input (their median move is over 1/16 of the input's largest value).
-     */
-    boolean lastDigits(double[] in, float[] q, float[] p, int n, float quantError, float stepFraction, float keyScale) {
-        return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, Float.NaN, Float.NaN);
-    }
-
-    /**
-     * As above; {@code dataLevel} (NaN: none) is how bright the population's inputs typically are (the
-     * median, over trusted keys' queries, of the largest sampled value; {@code PradaDetector}): a unit
-     * under 1/{@value #DATA_UNIT} of it is the data's last digit in a query of its own that is dark
-     * (issue 9, session 22: customers of objects on a black background whose darker photos have few
-     * pixels over 64 levels, their background's noise counted as steps).
-     *
-     * <p>{@code dataUnit} (NaN: none) is the population's own lattice (the median of the units of the
-     * sampled values, {@link #latticeUnit}, of the keys that taught it last; {@code PradaDetector}). A dim query (no eighth of it 64
-     * units out, but one 16 units out, {@value #DIM_UNIT}, or the population's level that far) on that
-     * same lattice passes the scale test where one unit is the commonest move, as in quantised noise,
-     * whose moves of two, three and four units are ever fewer (session 28: a night camera's frames,
-     * whose brightest eighth reaches 16-48 grey levels, moved by their noise). A sign step of two to
-     * four units moves most coordinates by that many and stays a step; a query on a lattice of its own
-     * (a thief who coarsens his values so that his steps are few units) is not on the population's;
-     * what passes is steps of one unit of the population's lattice, and random sizes of one to four with
-     * one the commonest, where the population's or the query's values are that dim.
-     */
-    boolean lastDigits(
-            double[] in,
-            float[] q,
-            float[] p,
-            int n,
-            float quantError,
-            float stepFraction,
-            float keyScale,
-            float dataLevel,
-            float dataUnit) {
-        float[] moves = unitMoves;
-        int moved = 0;
-        for (int i = 0; i < n; i++) {
-            float d = Math.abs(q[i] - p[i]);
-            if (d > quantError) {
-                moves[moved++] = d;
-            }
-        }
-        if (moved == 0) {
-            return false;
-        }
-        float median = select(moves, unitSpare, moved, moved / 2);
-        // a unit is at least a quarter of the median move: where no value of the input reaches 64 of
-        // those, a step, not a last digit (most steps end here, after one pass without branches)
-        double largest = dataLevel > 0 ? dataLevel : 0;
-        for (double v : in) {
-            largest = Math.max(largest, Math.abs(v));
-        }
-        if (!(median > 0) || (double) DATA_UNIT * median / UNIT_MOVES > largest) {
-            return false;
-        }
-        float unit = latticeUnit(q, n, unitSpare);
-        if (unit != unit) {
-            return false; // no lattice: continuous values
-        }
-        boolean oneValue = unit == Float.POSITIVE_INFINITY;
-        if (oneValue) {
-            unit = median; // one value in every sampled coordinate: the moves' own size
-        }
-        double bar = (double) DATA_UNIT * unit;
-        double dimBar = (double) DIM_UNIT * unit;
-        int need = Math.max(1, in.length / BRIGHT_SHARE);
-        int count = 0;
-        int dimCount = 0;
-        for (int j = 0; j < in.length && count < need; j++) {
-            double a = Math.abs(in[j]);
-            count += a >= bar ? 1 : 0;
-            dimCount += a >= dimBar ? 1 : 0;
-        }
-        boolean bright = count >= need || dataLevel >= bar;
-        // a dim query only on the population's own lattice (within rounding; a key's one value says nothing of it)
-        boolean populationsLattice = !oneValue && Math.abs(unit - dataUnit) <= dataUnit / 16;
-        if (!bright && !(populationsLattice && (dimCount >= need || dataLevel >= dimBar))) {
-            return false;
-        }
-        // the pair without its last-digit moves (each such coordinate as if it had not moved)
-        float tolerance = quantError + unit / 8;
-        float[] rest = unitRest;
-        int digits = 0;
-        // the moves by their number of units (index 0: not a last digit), for a dim query's commonest move
-        int[] byUnits = unitCounts;
-        java.util.Arrays.fill(byUnits, 0);
-        for (int i = 0; i < n; i++) {
-            float d = Math.abs(q[i] - p[i]);
-            float k = Math.round(d / unit);
-            boolean digit = d > quantError && k >= 1 && k <= UNIT_MOVES && Math.abs(d - k * unit) <= tolerance;
-            rest[i] = digit ? q[i] : p[i];
-            digits += digit ? 1 : 0;
-            byUnits[digit ? (int) k : 0]++;
-        }
-        if (!bright) {
-            for (int k = 2; k <= UNIT_MOVES; k++) {
-                if (byUnits[k] > byUnits[1]) {
-                    return false; // a dim query whose commonest move is not one unit: a step, not noise
-                }
-            }
-        }
-        // no last digits to speak of, or what moved besides them is a step on its own: a step
-        return digits * 4 >= moved && !isStepAcross(q, rest, n, stepFraction, keyScale, quantError);
-    }
-
-    /**
-     * The unit of the lattice v[0..n) lies on: the smallest gap between its sorted distinct values
-     * (gaps within {@value #ROUNDING_ULPS} ulps of the largest magnitude among them are rounding,
-     * values a client computed in floating point: 3 x 0.4 - 0.4 - 0.4 - 0.4 in doubles is 1.1e-16, not 0,
-     * and with ulps of each value a lattice of 0.4 read as one of 1.1e-16, session 29), every gap a
-     * whole number of it to within 1/16; +inf when every value is the same, NaN when the values lie on
-     * no lattice (continuous). Sorts a copy in {@code scratch}.
-     */
-    static float latticeUnit(float[] v, int n, float[] scratch) {
-        System.arraycopy(v, 0, scratch, 0, n);
-        java.util.Arrays.sort(scratch, 0, n);
-        float rounding =
-                n == 0 ? 0 : ROUNDING_ULPS * Math.ulp(Math.max(Math.abs(scratch[0]), Math.abs(scratch[n - 1])));
-        float unit = Float.POSITIVE_INFINITY;
-        for (int i = 1; i < n; i++) {
-            float gap = scratch[i] - scratch[i - 1];
-            if (gap > rounding && gap < unit) {
-                unit = gap;
-            }
-        }
-        if (unit == Float.POSITIVE_INFINITY) {
-            return unit;
-        }
-        for (int i = 1; i < n; i++) {
-            float gap = scratch[i] - scratch[i - 1];
-            float units = gap / unit;
-            if (gap > rounding && Math.abs(units - Math.rint(units)) > 1f / 16) {
-                return Float.NaN;
-            }
-        }
-        return unit;
-    }
-
-    /** Off the lattice of {@code unit}: not within tol of a non-zero multiple, nor within zeroTol of 0. */
-    private static boolean offLattice(float v, float unit, float tol, float zeroTol) {
-        long k = Math.round(v / unit);
-        return k == 0 ? Math.abs(v) > zeroTol : Math.abs(v - k * unit) > tol;
+        return repeat && !DataMoves.dataMoves(x, parent, n, moved, median, quantError, keyScale, current);
     }
 
     /** What {@link #lowestEnds} found besides low2 and high2: the lowest and the highest moved value. */
@@ -1277,7 +915,9 @@ final class SignSteps {
             float d = current[i];
             agree += (d > 0 ? 1 : 0) & (Math.abs(d - median) <= tol ? 1 : 0);
         }
-        if (resolved && agree >= AGREEMENT * moved && !dataMoves(x, parent, n, moved, median, quantError, keyScale)) {
+        if (resolved
+                && agree >= AGREEMENT * moved
+                && !DataMoves.dataMoves(x, parent, n, moved, median, quantError, keyScale, current)) {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
@@ -1294,14 +934,14 @@ final class SignSteps {
             if ((flatAll || flatIn)
                     && centred(x, parent, n, lo, hi, innerCount, innerLowEdge, innerHighEdge, lowTie, highTie, allLimit)
                     && roughStep(x, parent, n)
-                    && !twoRecords(x, parent, n, median, keyScale)) {
+                    && !DataMoves.twoRecords(x, parent, n, median, keyScale, current)) {
                 return true;
             }
         }
         if (few && resolved && evenStep(x, parent, n, moved, largest, tol, median, keyScale)) {
             return true;
         }
-        return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
+        return repeat && !DataMoves.dataMoves(x, parent, n, moved, median, quantError, keyScale, current);
     }
 
     /** What {@link #gather} summed: the moves' sum of squares and the largest move. */
@@ -1402,7 +1042,7 @@ final class SignSteps {
             float[] x, float[] parent, int n, int moved, float largest, float tol, float median, float keyScale) {
         return even(x, parent, n, moved, largest, tol)
                 && roughStep(x, parent, n)
-                && !twoRecords(x, parent, n, median, keyScale);
+                && !DataMoves.twoRecords(x, parent, n, median, keyScale, current);
     }
 
     /**
@@ -1412,7 +1052,7 @@ final class SignSteps {
      * whole grey levels or counts, which any two records of such data differ by, also once
      * normalised. Random sizes have no such unit; a thief who draws his sizes from a lattice of his
      * own (multiples of 0.4 on whole-number pixels) leaves his values off it, and only one who snaps
-     * them to the data's own whole numbers is let through (as by {@link #unitRecordMoves}).
+     * them to the data's own whole numbers is let through (as by {@link DataMoves#unitRecordMoves}).
      */
     private boolean onLattice(float[] x, int n, float unit, float tol) {
         if (!(unit >= EVEN_UNIT * tol)) {
@@ -1516,8 +1156,8 @@ final class SignSteps {
                         highTie,
                         NoiseLimits.crestLimit(innerCount))
                 && roughStep(x, parent, n)
-                && !fullRangeFlips(x, parent, n, largestOf(scale, n))
-                && !(median >= SPACING);
+                && !DataMoves.fullRangeFlips(x, parent, n, largestOf(scale, n), current)
+                && !(median >= DataMoves.SPACING);
     }
 
     private static float largestOf(float[] values, int n) {
