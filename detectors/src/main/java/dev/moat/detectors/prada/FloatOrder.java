@@ -7,9 +7,9 @@ import java.util.Arrays;
  * comparisons ({@link #greater}, {@link #differs}) C2 compiles without a branch (a float comparison
  * whose answer is a coin flip on natural rows it compiles to one), and the k-th smallest of an array
  * ({@link #select} on floats, {@link #selectBits} on positive floats' bits) without a branch on the
- * data. Called by {@link SignSteps} (the moves' median, the floor's scale),
- * {@link CrossKeyParents} (its candidates' keys), {@link PradaDetector} and {@link ShiftedWindows}
- * (medians). Pure functions; the arrays passed in are the callers' scratch.
+ * data. Called by {@link SignSteps} (the moves' median, the floor's scale), {@link RepeatedMoves}
+ * and {@link LastDigits}, {@link CrossKeyParents} (its candidates' keys), {@link PradaDetector} and
+ * {@link ShiftedWindows} (medians). Pure functions; the arrays passed in are the callers' scratch.
  */
 final class FloatOrder {
 

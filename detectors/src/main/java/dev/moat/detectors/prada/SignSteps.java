@@ -69,6 +69,14 @@ import java.util.Arrays;
  * 7% of the moved coordinates agree with the median for honest, random, knockoff and boundary
  * traffic; 80-100% for JbDA). The floor on the step keeps re-encoded copies of one image (every
  * pixel off by one grey level) from counting. Not thread-safe: scratch buffers per detector.
+ *
+ * <p>Asked by {@link PradaDetector} (a query against its nearest stored one: {@link #isStepKeyed},
+ * and {@link #isFlatScaled} against the key's recent rows) and {@link CrossKeyParents} (against other
+ * keys' candidate parents: {@link #isStepAcross}); both then ask {@link #lastDigits} of a wide pair
+ * that passed. This class holds the entry points, the far, stuck and clip passes and the equal, flat
+ * and even shapes; beside it: the repeat shape and its history ({@link RepeatedMoves}), the data's
+ * own moves that no shape counts ({@link DataMoves}, {@link LastDigits}), the noise-calibrated limits
+ * ({@link NoiseLimits}) and the branchless order keys and selection ({@link FloatOrder}).
  */
 final class SignSteps {
 
