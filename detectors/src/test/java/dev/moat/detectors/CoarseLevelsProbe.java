@@ -14,7 +14,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * Sybil), with plain per-feature JbDA's Sybil, added to {@link UnsureModelsProbe#population} under
  * {@link MidWidthSpreadProbe#profile} 7, on {@code -Dmodels=kind:width:top1:seed,...} (kind {@code
  * mixed} or {@code cells}); prints each key but the peers ({@code CPROBE}): first flag, extracting,
- * the detectors that fired, prada's highest score. Session 15 (issue 9, {@code SignSteps#repeats}' level moves).
+ * the detectors that fired, prada's highest score. Session 15 (issue 9, {@code RepeatedMoves#repeats}' level moves).
  */
 class CoarseLevelsProbe {
     @Test

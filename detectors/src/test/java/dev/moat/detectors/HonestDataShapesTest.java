@@ -1760,7 +1760,7 @@ public class HonestDataShapesTest {
      * nearest class mean and its classes' mean windows are flat levels (a vibration of random phase
      * averages out), so every gradient sign is the same and a plain step moves every sample by the
      * same amount: a change of level, which the equal shape leaves to the data ({@code
-     * SignSteps.uniformOffset}: an exposure or a sensor's offset). Before the tone exemption it was
+     * DataMoves.uniformOffset}: an exposure or a sensor's offset). Before the tone exemption it was
      * flagged at 56-114 rows, but only through the pairs that flagged the customers: its child's
      * nearest stored row is a sibling (another window stepped by the same level), and their difference
      * is the two windows' tones. Not flagged in 1,000 rows now; the random-size steps on the same
@@ -2166,7 +2166,7 @@ public class HonestDataShapesTest {
      * distinct photos of one predicted class differ in nearly every sampled pixel by amounts spread
      * from 0 to most of the range, the flat shape of random-size steps (crest 1.7-2.05, roughness
      * 0.2-0.47). Their median move is 0.15-0.55 of the range, where a gradient step moves by {@code
-     * lambda} (a tenth or so); {@code SignSteps#naturalSpacing} takes a flat displacement whose median
+     * lambda} (a tenth or so); {@code DataMoves#naturalSpacing} takes a flat displacement whose median
      * move is a fifth of the values' reach or more for two natural records. Random rows, plain and
      * random-size JbDA (eps 0.1) are flagged as before.
      */
@@ -2186,7 +2186,7 @@ public class HonestDataShapesTest {
     }
 
     /**
-     * The thief who read {@code SignSteps#naturalSpacing} and keeps his queries in a small box so
+     * The thief who read {@code DataMoves#naturalSpacing} and keeps his queries in a small box so
      * that ordinary steps are a fifth of his own reach: JbDA with random sizes U(0, 2) of a tenth of
      * the range (25.5 levels) from seeds darkened to {@code dark} of their values (ten a class), each
      * round a step from every point so far (400 at random once there are more) toward another class,
@@ -2239,7 +2239,7 @@ public class HonestDataShapesTest {
     }
 
     /**
-     * Pinned, the price of {@code SignSteps#naturalSpacing} (session 16; fails when it closes):
+     * Pinned, the price of {@code DataMoves#naturalSpacing} (session 16; fails when it closes):
      * random-size JbDA ({@code Unsure.jbda}, sizes {@code eps * range_j * U(0, 2)}) among the photo
      * customers, through every detector. At eps 0.3 the median move is 0.3 of the range, as far as
      * two photos of a class differ, so the flat shape no longer takes it, and on this model (nearest
@@ -2288,7 +2288,7 @@ public class HonestDataShapesTest {
      * {@code prada} within 50-854 rows at 784 inputs). Traced then: the repeat shape, on 20-29 moved
      * sampled pixels, most of them ending at 0: the object's edge pixels go to the background in one
      * shift after another, so each coordinate repeated its move. The repeat shape now leaves out moves
-     * that end on the pair's value bounds ({@code SignSteps#repeats}; {@code prada/BoundRepeatsTest}):
+     * that end on the pair's value bounds ({@code RepeatedMoves#repeats}; {@code prada/BoundRepeatsTest}):
      * PRADA's steps on 12 such customers over 1,000 rows 210 -> 15 at 784 and 145 -> 6 at 3,072, the
      * thieves' unchanged ({@code -Dtest=ShiftedWindowsProbe -Dshiftshape=objects:784,objects:3072
      * -Dtta=true -Dkeys=12 -Dattackers=true -Drows=1000}). Through the engine 1 of 19 at either width

@@ -154,7 +154,7 @@ class MidWidthSpreadTest {
      * width in the rounded measurements, the same moves again and again: the repeat shape. Session
      * 14 left moves of one unit between whole numbers out of it, which cleared the 20-level customer
      * and delayed the 5-level one to 1,830 rows; session 15 leaves out moves between levels of the
-     * key's own lattice ({@code SignSteps#repeats}, {@code onLevel}: ending a whole number of moves
+     * key's own lattice ({@code RepeatedMoves#repeats}, {@code onLevel}: ending a whole number of moves
      * from where the coordinate's last move ended), which clears it, and the customers rounding 80 %
      * and all of the features to 5 levels (flagged at 50 rows before). Per-feature JbDA is flagged as
      * before (within 300: by {@code cross_key} at 94-113).
@@ -180,7 +180,7 @@ class MidWidthSpreadTest {
      * CoarseLevelsProbe}): on 100 cell columns at median top-1 0.9, customers rounding half or 80 %
      * of their features to 5 levels were flagged at 169 and 50 rows, one rounding all of them at 50
      * (the spread test is off over 63 inputs, so nothing else looks). Moves between levels of the
-     * key's own lattice are no repeats now ({@code SignSteps#repeats}): the first two are not
+     * key's own lattice are no repeats now ({@code RepeatedMoves#repeats}): the first two are not
      * flagged; the third (data seed 16) still was, at 623 rows instead of 50, by {@code prada}'s
      * step evidence over its life (8 of its last 200 queries steps), until re-sent queries stopped
      * counting again (session 16, {@code PradaDetector#resent}: a customer rounding every feature
@@ -225,7 +225,7 @@ class MidWidthSpreadTest {
      * or its tenant: two such records differ by one unit in each flag and category they do not share,
      * a dense equal shape of magnitude 1, which passes the 2% floor when the row's largest value is
      * under 50. Moves of one unit between whole numbers are now the records' own unit ({@code
-     * SignSteps#unitRecordMoves}): no honest key flagged, and random rows and JbDA (plain and
+     * DataMoves#unitRecordMoves}): no honest key flagged, and random rows and JbDA (plain and
      * random-size) are still flagged, by the spread test, within 300 rows.
      */
     @Test

@@ -73,7 +73,7 @@ class StrokeImagesTest {
 
     /**
      * JbDA whose steps also set a share of the coordinates to a bound (0 where the image is bright,
-     * 16 where dark): the thief who read {@code SignSteps#fullRangeFlips} and plants flips.
+     * 16 where dark): the thief who read {@code DataMoves#fullRangeFlips} and plants flips.
      */
     static QuerySource plantedFlips(QuerySource jbda, double share, long seed) {
         Random r = new UnsharedRandom(seed);
@@ -142,7 +142,7 @@ class StrokeImagesTest {
      * passed the equal, flat and repeat shapes as sign steps; at 784 inputs every customer (ordinary,
      * one-digit, heavy, bursty) was flagged within 6-56 rows, at 3,072 two of them. Now a displacement
      * an eighth of whose moves are flips of at least 0.9 of the values' reach is no sign step ({@code
-     * SignSteps#fullRangeFlips}); random rows and plain and random-size JbDA on the smooth digits are
+     * DataMoves#fullRangeFlips}); random rows and plain and random-size JbDA on the smooth digits are
      * flagged as before (116-132 rows, random 1-100), and so is the thief who read that rule and sets
      * a quarter of his coordinates to the other bound (11-100 rows: his moves are still mostly steps
      * from the nearest stored row, and {@code ood} sees the images; a tenth or 15%: 113-120 rows,
@@ -150,7 +150,7 @@ class StrokeImagesTest {
      * rows, extracting at once, until {@code SignSteps#lastDigits} (session 15): their sampled
      * pixels all dark, noise toggling them by a level. Soft strokes at 784 inputs flagged one customer
      * of eighteen at 491 rows (flat-shaped pairs whose moves spread from a level to 0.9 of the range,
-     * the lifetime CUSUM adding them up) until {@code SignSteps#naturalSpacing} (session 16: a flat
+     * the lifetime CUSUM adding them up) until {@code DataMoves#naturalSpacing} (session 16: a flat
      * displacement whose median move is a fifth of the values' reach or more is two natural records).
      */
     @ParameterizedTest

@@ -949,7 +949,7 @@ public final class CrossKeyParents {
     private void stats(int m) {
         float[] x = this.x;
         // the smallest and largest as Math.min and Math.max give them (-0 under +0; NaN if any is NaN),
-        // on the values' order keys (SignSteps.key of the raw bits): an int minimum is one cycle where
+        // on the values' order keys (FloatOrder.key of the raw bits): an int minimum is one cycle where
         // C2's float one is a blend sequence several times as long, and each is a chain through the row
         int kLo = Integer.MAX_VALUE;
         int kHi = Integer.MIN_VALUE;
@@ -962,7 +962,7 @@ public final class CrossKeyParents {
         for (int i = 0; i < m; i++) {
             float v = x[i];
             int bits = Float.floatToRawIntBits(v);
-            int k = SignSteps.key(bits);
+            int k = FloatOrder.key(bits);
             kLo = Math.min(kLo, k);
             kHi = Math.max(kHi, k);
             nan |= 0x7F800000 - (bits & 0x7FFFFFFF);
@@ -970,8 +970,8 @@ public final class CrossKeyParents {
             notWhole |= Double.doubleToRawLongBits(d) ^ Double.doubleToRawLongBits(Math.rint(d));
         }
         // m >= 1: the keys are of values of the row
-        xLo = nan < 0 ? Float.NaN : Float.intBitsToFloat(SignSteps.key(kLo));
-        xHi = nan < 0 ? Float.NaN : Float.intBitsToFloat(SignSteps.key(kHi));
+        xLo = nan < 0 ? Float.NaN : Float.intBitsToFloat(FloatOrder.key(kLo));
+        xHi = nan < 0 ? Float.NaN : Float.intBitsToFloat(FloatOrder.key(kHi));
         xWhole = notWhole == 0;
     }
 

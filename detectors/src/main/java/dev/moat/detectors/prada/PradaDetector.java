@@ -857,7 +857,7 @@ public final class PradaDetector implements Detector<PradaState> {
 
     /**
      * The population's lattice, for {@link SignSteps#lastDigits}' dim queries: the median of the units
-     * of the sampled values ({@link SignSteps#latticeUnit}) of every {@value #UNIT_EVERY}th wide query
+     * of the sampled values ({@link LastDigits#latticeUnit}) of every {@value #UNIT_EVERY}th wide query
      * on a lattice of a key not flagged (from its first queries: waiting for {@code step_min_queries}
      * left a cold start's pairs judged without it), one lesson a key (its latest) from the last
      * {@value SpreadPeers#KEYS} keys that taught ({@link SpreadPeers}); NaN until {@value
@@ -915,7 +915,7 @@ public final class PradaDetector implements Detector<PradaState> {
                 if (unitScratch.length < n) {
                     unitScratch = new float[n];
                 }
-                float u = SignSteps.latticeUnit(q, n, unitScratch);
+                float u = LastDigits.latticeUnit(q, n, unitScratch);
                 SpreadPeers unit = unitPeers.of(width, true);
                 if (unit != null && u > 0 && u < Float.POSITIVE_INFINITY) {
                     unit.report(self, u);
@@ -1130,7 +1130,7 @@ public final class PradaDetector implements Detector<PradaState> {
             normSpare = new float[settings.stepRecentRows()];
         }
         System.arraycopy(r.norms, 0, normScratch, 0, count);
-        float median = SignSteps.select(normScratch, normSpare, count, count / 2);
+        float median = FloatOrder.select(normScratch, normSpare, count, count / 2);
         float limit = OUTLIER_NORM * median;
         float[] scale = r.scale;
         byte[] rows = r.rows;

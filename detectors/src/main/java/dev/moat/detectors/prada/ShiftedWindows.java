@@ -78,7 +78,7 @@ final class ShiftedWindows {
         if (m < MIN_PAIRS) {
             return Double.NaN;
         }
-        float size = SignSteps.select(a, b, m, m / 2);
+        float size = FloatOrder.select(a, b, m, m / 2);
         if (!(size > 0)) {
             return Double.NaN;
         }
@@ -126,6 +126,6 @@ final class ShiftedWindows {
             }
         }
         // the coarse count only estimated the pairs: the shift read whole must have them too
-        return m < MIN_PAIRS ? Double.NaN : SignSteps.select(a, b, m, m / 2) / size;
+        return m < MIN_PAIRS ? Double.NaN : FloatOrder.select(a, b, m, m / 2) / size;
     }
 }

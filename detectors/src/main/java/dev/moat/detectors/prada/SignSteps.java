@@ -1,5 +1,11 @@
 package dev.moat.detectors.prada;
 
+import static dev.moat.detectors.prada.FloatOrder.differs;
+import static dev.moat.detectors.prada.FloatOrder.greater;
+import static dev.moat.detectors.prada.FloatOrder.key;
+import static dev.moat.detectors.prada.FloatOrder.select;
+import static dev.moat.detectors.prada.FloatOrder.selectBits;
+
 import java.util.Arrays;
 
 /**
@@ -20,14 +26,14 @@ import java.util.Arrays;
  *       JbDA/FGSM, also when clipping at the bounds leaves some coordinates short;</li>
  *   <li><b>flat</b>: at least {@value #FLAT_MIN_MOVED} coordinates (and {@value #MIN_DENSE} of the
  *       compared ones) moved and either the largest move is at most the larger of {@value #MAX_CREST}
- *       and {@link #crestLimit} times the root mean square move, or, over the moves that did not end
+ *       and {@link NoiseLimits#crestLimit} times the root mean square move, or, over the moves that did not end
  *       at a clip value (at least {@value #FLAT_MIN_MOVED}; see {@link #flatInside}), the largest is
- *       at most {@link #crestLimit} times their root mean
+ *       at most {@link NoiseLimits#crestLimit} times their root mean
  *       square (a sign step has crest factor 1, steps of
  *       uniformly random size per coordinate 1.4-1.73; natural neighbours, whose differences sit in a
  *       few strokes or edges, are well above, and so is Gaussian noise, an honest client re-sending an
  *       image with fresh sensor noise: the limit for n moves is the level the largest of n normal
- *       magnitudes stays below with probability {@value #FLAT_NOISE_PASS}, so it grows with n, 1.62
+ *       magnitudes stays below with probability {@value NoiseLimits#FLAT_NOISE_PASS}, so it grows with n, 1.62
  *       at 48 to 2.05 at 128). Moves that ended at a clip value are left out
  *       of the crest: clipping cuts them short (before, clipped JbDA with random sizes U(0, 2) on
  *       1,024-wide digits had crest factors of 1.75-2.0 and passed none of the shapes).
@@ -43,11 +49,11 @@ import java.util.Arrays;
  *       now and before (and those are at least half of the moved ones): steps scaled per feature,
  *       {@code eps * range_j * sign(g_j)}, have the same magnitude in coordinate j every time,
  *       whatever the ranges, also when each step moves only a fraction of the coordinates. Moves
- *       between levels of the key's own lattice do not count ({@link #repeats}): a customer who
+ *       between levels of the key's own lattice do not count ({@link RepeatedMoves#repeats}): a customer who
  *       rounds its records to levels repeats a level's width too.</li>
  *   <li><b>even</b> ({@link #even}, narrow inputs, where a step moves too few coordinates for the
  *       flat shape): at least as many of the moves reach half the largest as Gaussian noise of that
- *       many moves does with probability {@value #EVEN_NOISE_PASS}: random sizes put half their
+ *       many moves does with probability {@value NoiseLimits#EVEN_NOISE_PASS}: random sizes put half their
  *       moves there, noise a fifth; not moves on a lattice of the data's own, nor periodic ones.</li>
  * </ol>
  * Before the shapes, two kinds of move are left out as if the coordinate had not moved (issue 9, an
@@ -63,6 +69,14 @@ import java.util.Arrays;
  * 7% of the moved coordinates agree with the median for honest, random, knockoff and boundary
  * traffic; 80-100% for JbDA). The floor on the step keeps re-encoded copies of one image (every
  * pixel off by one grey level) from counting. Not thread-safe: scratch buffers per detector.
+ *
+ * <p>Asked by {@link PradaDetector} (a query against its nearest stored one: {@link #isStepKeyed},
+ * and {@link #isFlatScaled} against the key's recent rows) and {@link CrossKeyParents} (against other
+ * keys' candidate parents: {@link #isStepAcross}); both then ask {@link #lastDigits} of a wide pair
+ * that passed. This class holds the entry points, the far, stuck and clip passes and the equal, flat
+ * and even shapes; beside it: the repeat shape and its history ({@link RepeatedMoves}), the data's
+ * own moves that no shape counts ({@link DataMoves}, {@link LastDigits}), the noise-calibrated limits
+ * ({@link NoiseLimits}) and the branchless order keys and selection ({@link FloatOrder}).
  */
 final class SignSteps {
 
@@ -87,12 +101,6 @@ final class SignSteps {
      */
     static final int EVEN_MIN_MOVED = 16;
 
-    /**
-     * Gaussian noise with n moved coordinates passes the even shape's count with at most this
-     * probability, as the flat shape's crest ({@value #FLAT_NOISE_PASS}).
-     */
-    static final double EVEN_NOISE_PASS = 0.005;
-
     /** {@link #periodic}: a displacement whose moves correlate so with themselves at some lag is a periodic signal's. */
     static final double PERIODIC = 0.7;
 
@@ -109,17 +117,7 @@ final class SignSteps {
     /** The even shape: moves on a lattice whose unit is at least this many tolerances are the data's own ({@link #onLattice}). */
     static final int EVEN_UNIT = 4;
 
-    /**
-     * EVEN_COUNT[n]: the fewest of n moves at or over half the largest that n Gaussian magnitudes
-     * reach with probability at most {@value #EVEN_NOISE_PASS} ({@link #evenCounts}).
-     */
-    private static final int[] EVEN_COUNT = evenCounts(FLAT_MIN_MOVED - 1);
-
     static final double MAX_CREST = 1.75;
-    /** Gaussian noise with n moved coordinates passes the flat shape's crest limit with this probability. */
-    static final double FLAT_NOISE_PASS = 0.005;
-    /** The crest limit never exceeds this (uniform sizes from 0 have crest factor sqrt(3) = 1.73). */
-    static final double MAX_CREST_CAP = 2.2;
     /**
      * The floor's scale is the value that 1 in SCALE_RANK of the moved coordinates reach or exceed (in
      * the query or its parent): moving outliers in fewer coordinates than that do not raise it.
@@ -136,15 +134,6 @@ final class SignSteps {
     /** Moves that ended within this share of the end values' spread of either extreme count as clipped. */
     static final float CLIP_BAND = 1f / 64;
 
-    /** {@link #fullRangeFlips}: a move of at least this share of the values' reach is a flip. */
-    static final double FLIP_REACH = 0.9;
-
-    /** {@link #fullRangeFlips}: the share of the moves that must be flips. */
-    static final double FLIP_SHARE = 0.125;
-
-    /** CREST_LIMIT[n]: the largest of n half-normal magnitudes is below this many sigmas with probability FLAT_NOISE_PASS. */
-    private static final float[] CREST_LIMIT = crestLimits(4096);
-
     private final float[] magnitudes;
     private final float[] current;
     private final float[] spare;
@@ -152,22 +141,15 @@ final class SignSteps {
     private final float[] endpoints;
     /** The moved coordinates' max(|x_i|, |parent_i|), for the floor's scale (scrambled by the selection). */
     private final float[] scales;
-    /** {@link #lastDigits}' own scratch (it calls {@link #isStepAcross}, which uses the others). */
-    private final float[] unitMoves;
-
-    private final float[] unitSpare;
-
-    private final float[] unitRest;
-
-    /** {@link #lastDigits}' moves by their number of units (0: not a last digit). */
-    private final int[] unitCounts = new int[UNIT_MOVES + 1];
+    /** {@link #lastDigits}' test, with its own scratch (it calls {@link #isStepAcross}, which uses the others). */
+    private final LastDigits digits;
 
     /** {@link #isStepAcross}' moves in coordinate order, and their bits (for its selection, which scrambles them). */
     private final float[] ordered;
 
     private final int[] moveBits;
     private final int[] spareBits;
-    /** {@link #repeats}' coordinates whose move repeats the last one. */
+    /** {@link RepeatedMoves#repeats}' coordinates whose move repeats the last one. */
     private final int[] sameAt;
 
     SignSteps(int dims) {
@@ -184,9 +166,7 @@ final class SignSteps {
         this.spare = new float[dims];
         this.endpoints = new float[dims];
         this.scales = new float[dims];
-        this.unitMoves = new float[dims];
-        this.unitSpare = new float[dims];
-        this.unitRest = new float[dims];
+        this.digits = new LastDigits(dims);
         int slots = Integer.highestOneBit(Math.max(2, dims) * 2 - 1) << 1;
         this.seenBits = new int[slots];
         this.seenStamp = new int[slots];
@@ -278,7 +258,7 @@ final class SignSteps {
 
     /**
      * The flat shape over the moves that were not clipped: at least {@value #FLAT_MIN_MOVED} of them,
-     * the largest at most {@link #crestLimit} times their root mean square. Reads {@link #current}
+     * the largest at most {@link NoiseLimits#crestLimit} times their root mean square. Reads {@link #current}
      * (the moved magnitudes by coordinate) and {@link #endpoints} (the moved values).
      *
      * <p>A move counts as clipped when it ended at a known bound ({@code lo}, {@code hi}) or at this
@@ -319,7 +299,7 @@ final class SignSteps {
         innerCount = inner;
         innerLowEdge = lowEdge;
         innerHighEdge = highEdge;
-        return inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner);
+        return inner >= FLAT_MIN_MOVED && innerMax <= NoiseLimits.crestLimit(inner) * Math.sqrt(sumSq / inner);
     }
 
     /** What the last {@link #flatInside} counted: its unclipped moves, and the band's edges it used (with lowTie, highTie). */
@@ -330,7 +310,7 @@ final class SignSteps {
 
     /**
      * {@link #centredFlat} over the unclipped moves when at least {@value #FLAT_MIN_MOVED} are left
-     * (limit {@link #crestLimit} of their count), else over every move (limit {@code allLimit}):
+     * (limit {@link NoiseLimits#crestLimit} of their count), else over every move (limit {@code allLimit}):
      * clipping cuts moves short, so a clipped step's centre is judged on the moves that did not end at
      * a clip value, as the flat shape's crest is.
      */
@@ -347,7 +327,7 @@ final class SignSteps {
             float highTie,
             double allLimit) {
         return inner >= FLAT_MIN_MOVED
-                ? centredFlat(x, parent, n, lo, hi, lowEdge, highEdge, lowTie, highTie, crestLimit(inner))
+                ? centredFlat(x, parent, n, lo, hi, lowEdge, highEdge, lowTie, highTie, NoiseLimits.crestLimit(inner))
                 : centredFlat(
                         x,
                         parent,
@@ -492,9 +472,9 @@ final class SignSteps {
      * On 4,500 honest candidate pairs of 128 coordinates (3,072-wide noisy digits, the three nearest
      * of 4,096) about 4.2 us of thread CPU against 6.8 for isStepScaled, loaded machine. Since then
      * (issue 9's seventh round) the comparisons whose answer is a coin flip on natural rows (stuck,
-     * agreeing, inner) are made on int order keys ({@link #key}), which C2 compiles without a
+     * agreeing, inner) are made on int order keys ({@link FloatOrder#key}), which C2 compiles without a
      * branch (a float comparison it compiles to one), the median is selected on the moves' bits
-     * ({@link #selectBits}), the end values come out of the far-count and the stuck passes instead of
+     * ({@link FloatOrder#selectBits}), the end values come out of the far-count and the stuck passes instead of
      * passes of their own, and the last pass reads the gathered moves, not every coordinate: on
      * 30,000 candidate pairs of the benchmark's store (400 of them cycled, so from cache) 3.0-3.3 us
      * against 3.4-3.7, loaded machine. Checked against isStepScaled by {@code SignStepsAcrossTest}.
@@ -516,6 +496,32 @@ final class SignSteps {
     boolean isStepKeyed(
             float[] x, float[] parent, int n, float stepFraction, float keyScale, float quantError, float[] prev) {
         return isStepFast(x, parent, n, stepFraction, keyScale, quantError, prev);
+    }
+
+    /**
+     * Whether a wide pair that passed for a sign step is the data's last digit moving: {@link
+     * LastDigits#lastDigits} with no population level or lattice, asked with this test's scratch.
+     */
+    boolean lastDigits(double[] in, float[] q, float[] p, int n, float quantError, float stepFraction, float keyScale) {
+        return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, Float.NaN, Float.NaN);
+    }
+
+    /**
+     * As above, with the population's level {@code dataLevel} and lattice {@code dataUnit} (NaN: none):
+     * {@link LastDigits#lastDigits}, which asks {@link #isStepAcross} of what is left with the last
+     * digits undone.
+     */
+    boolean lastDigits(
+            double[] in,
+            float[] q,
+            float[] p,
+            int n,
+            float quantError,
+            float stepFraction,
+            float keyScale,
+            float dataLevel,
+            float dataUnit) {
+        return digits.lastDigits(this, in, q, p, n, quantError, stepFraction, keyScale, dataLevel, dataUnit);
     }
 
     private boolean isStepFast(
@@ -677,13 +683,13 @@ final class SignSteps {
         // from here the floor is stepFraction * keyScale <= median, so isStep reaches the shapes: the
         // repeat shape first, prev then updated with the moves left (current holds +0 or a positive
         // move, never NaN, so "moved" is its bits being non-zero and the copy costs no branch)
-        boolean repeat = prev != null && repeats(prev, x, parent, n, quantError, moved);
+        boolean repeat = prev != null && RepeatedMoves.repeats(prev, x, parent, n, quantError, moved, current, sameAt);
         if (prev != null) {
             for (int i = 0; i < n; i++) {
                 int c = Float.floatToRawIntBits(current[i]);
                 int m = -differs(c, 0);
                 prev[i] = Float.intBitsToFloat(
-                        (remembered(current[i], x[i]) & m) | (Float.floatToRawIntBits(prev[i]) & ~m));
+                        (RepeatedMoves.remembered(current[i], x[i]) & m) | (Float.floatToRawIntBits(prev[i]) & ~m));
             }
         }
         float tol = (float) (TOLERANCE * median) + quantError;
@@ -742,16 +748,19 @@ final class SignSteps {
             sumSq += (double) k2 * k2;
             innerMax = k2 > innerMax ? k2 : innerMax;
         }
-        if (resolved && agree >= AGREEMENT * moved && !dataMoves(x, parent, n, moved, median, quantError, keyScale)) {
+        if (resolved
+                && agree >= AGREEMENT * moved
+                && !DataMoves.dataMoves(x, parent, n, moved, median, quantError, keyScale, current)) {
             return true;
         }
         if (flat) {
             double rmsAll = Math.sqrt(sumSqAll / moved);
             // the crest (over every move, or over the unclipped ones), then its centred twin (centredFlat),
             // which runs only when a crest passed
-            double allLimit = Math.max(MAX_CREST, crestLimit(moved));
+            double allLimit = Math.max(MAX_CREST, NoiseLimits.crestLimit(moved));
             boolean flatShape = (largest <= allLimit * rmsAll
-                            || (inner >= FLAT_MIN_MOVED && innerMax <= crestLimit(inner) * Math.sqrt(sumSq / inner)))
+                            || (inner >= FLAT_MIN_MOVED
+                                    && innerMax <= NoiseLimits.crestLimit(inner) * Math.sqrt(sumSq / inner)))
                     && centred(
                             x,
                             parent,
@@ -764,498 +773,16 @@ final class SignSteps {
                             lowTie,
                             highTie,
                             allLimit);
-            if (flatShape && roughStep(x, parent, n) && !twoRecords(x, parent, n, median, keyScale)) {
+            if (flatShape
+                    && roughStep(x, parent, n)
+                    && !DataMoves.twoRecords(x, parent, n, median, keyScale, current)) {
                 return true;
             }
         }
         if (few && resolved && evenStep(x, parent, n, moved, largest, tol, median, keyScale)) {
             return true;
         }
-        return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
-    }
-
-    /**
-     * The data's own moves, which the equal and repeat shapes do not count (each rule below says what
-     * it exempts and what it lets a thief do): count data's unit ({@link #sparseLattice}), whole-number
-     * records ({@link #unitRecordMoves}), strokes' flips ({@link #fullRangeFlips}) and an offset
-     * ({@link #uniformOffset}); with the equal shape's tolerance.
-     */
-    private boolean dataMoves(
-            float[] x, float[] parent, int n, int moved, float median, float quantError, float keyScale) {
-        float tol = (float) (TOLERANCE * median) + quantError;
-        return sparseLattice(x, parent, n, moved, median, quantError)
-                || unitRecordMoves(x, n, median, tol)
-                || fullRangeFlips(x, parent, n, keyScale)
-                || uniformOffset(x, parent, n, median, tol);
-    }
-
-    /**
-     * Two natural records, which the flat shape does not count: strokes' flips ({@link
-     * #fullRangeFlips}) or moves as large as natural records differ by ({@link #naturalSpacing}).
-     */
-    private boolean twoRecords(float[] x, float[] parent, int n, float median, float keyScale) {
-        return fullRangeFlips(x, parent, n, keyScale) || naturalSpacing(x, parent, n, median, keyScale);
-    }
-
-    /**
-     * Count data (issue 9, honest traffic that looks like probing): two bag-of-words rows differ by
-     * one or two counts in the few words either holds, so their moves share one magnitude, the data's
-     * unit, and a key's moves in a coordinate repeat it; the equal and repeat shapes took honest
-     * documents at 3,072 inputs for sign steps. True when the moves are sparse (under {@value
-     * #MIN_DENSE} of the compared coordinates) and every compared value of the query, and the
-     * parent's value in every moved coordinate, is a whole multiple of the median move (within
-     * {@value #TOLERANCE} of it, plus the parent's quantisation error, which must resolve the move as
-     * for the equal shape): the step is then the data's
-     * own unit, which any two records of integer data show. A sign step from a model's gradient
-     * moves nearly every coordinate where the gradient is not zero, and on natural data the values
-     * it leaves alone are off its lattice; only the moved values would not do (a JbDA child of zero
-     * pixels, stepped by 1.6 on upsampled digits, sits on 1.6's lattice there: OutlierQueryTest).
-     */
-    private boolean sparseLattice(float[] x, float[] parent, int n, int moved, float median, float quantError) {
-        // a parent quantised coarser than the move (a row holding an outlier) cannot show a lattice
-        if (moved >= MIN_DENSE * n || !(median > 0) || quantError > RESOLVED * median) {
-            return false;
-        }
-        float tol = (float) (TOLERANCE * median);
-        float parentTol = tol + quantError;
-        for (int i = 0; i < n; i++) {
-            // every compared value of the query, moved or not (0 and a bound are on any step's lattice:
-            // a JbDA child of a zero pixel is too), and the moved ones' parent values; a value between 0
-            // and half the move is on no lattice of it (moves far above the data, outliers, have none)
-            if (offLattice(x[i], median, tol, 0)
-                    || (current[i] > 0 && offLattice(parent[i], median, parentTol, quantError))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Records of whole numbers (issue 9, found at 17-63 inputs: flags, one-hot categories and small
-     * counts): two such records differ by one unit in each flag and category they do not share and
-     * often in a count, so their moves share the magnitude 1 in many coordinates, a dense equal shape
-     * the sparse lattice above does not exempt, and a key re-sending its records repeats them; on a
-     * 20-column table of them (largest value under 45, so a move of 1 passes the 2% floor) every
-     * honest key was flagged within 3-50 rows by {@code prada}, {@code cross_key} or its tenant. True
-     * when the median move is 1 (within {@code tol}) and every move that agrees with it ends on a whole
-     * number: the step is then the records' own unit. A sign step from a gradient moves by {@code
-     * lambda}, or by {@code eps * range_j} clipped at a flag's bounds (0.1 off them); only a thief who
-     * snaps his steps to the data's whole numbers, whose steps are then the same flips and counts any
-     * two records differ by, is let through here (left to {@code ood}'s spread test, which flags plain and
-     * random-size JbDA on that table at 180 rows).
-     */
-    private boolean unitRecordMoves(float[] x, int n, float median, float tol) {
-        if (!(Math.abs(median - 1f) <= tol)) {
-            return false;
-        }
-        for (int i = 0; i < n; i++) {
-            float d = current[i];
-            if (d > 0 && Math.abs(d - median) <= tol && x[i] != Math.rint(x[i])) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Strokes on a blank background (issue 9, session 14: images whose pixels are mostly at the
-     * bottom or the top of their range, as handwritten digits scanned like MNIST's are): two such
-     * images differ where a stroke lies in one and not the other, so many of their moves go from the
-     * lowest value to the highest or back and the others spread over the whole range, a displacement
-     * that passes the equal shape (the flips), the flat one (sizes spread from 0 to the range, as
-     * random-size steps') and, for a key re-sending its images, the repeat. On the 8x8 digits
-     * upsampled to 28x28 and pushed through a steep sigmoid (strokes, thin edges) every honest key was
-     * flagged by {@code prada} or {@code cross_key} within 50 rows ({@code StrokeImagesTest}). True
-     * when at least {@value #FLIP_SHARE} of the moves left (those {@link #current} holds) are flips, at
-     * least {@value #FLIP_REACH} of the values' reach: the larger of the pair's value span (over the
-     * compared coordinates) and {@code keyScale} (the largest value the key has sent; 0: the span
-     * alone), so that a pair whose compared values are all dark does not make a small step a flip. A
-     * sign step moves by {@code lambda}, a tenth or so of the range, and random sizes up to twice that;
-     * only a thief who makes an eighth of his moves the whole range (pixels set from one bound to
-     * the other) is let through here, and the one {@code StrokeImagesTest} plants (a quarter of his
-     * coordinates set to the other bound) is still flagged within 100 rows: from the nearest stored
-     * row most of his moves are still steps, and {@code ood} sees the images.
-     */
-    private boolean fullRangeFlips(float[] x, float[] parent, int n, float keyScale) {
-        float reach = reach(x, parent, n, keyScale);
-        if (!(reach > 0) || !Float.isFinite(reach)) {
-            return false;
-        }
-        float full = (float) (FLIP_REACH * reach);
-        int moved = 0;
-        int flips = 0;
-        for (int i = 0; i < n; i++) {
-            float d = current[i];
-            if (d > 0) {
-                moved++;
-                flips += Math.abs(x[i] - parent[i]) >= full ? 1 : 0;
-            }
-        }
-        return moved > 0 && flips >= FLIP_SHARE * moved;
-    }
-
-    /**
-     * A gain change in a log domain (issue 9, session 16: log-mel spectrograms re-recorded a few dB
-     * louder or softer, 19 of 19 customers flagged by the equal shape): every coordinate moved by the
-     * same amount in the same direction, except at most an eighth where the query or the parent sits
-     * at the pair's lowest or highest value (clipped: moved less, the same way, or not at all), a
-     * brightness offset, which teaches a thief one direction (the all-ones vector) and is no gradient
-     * step. A sign step moves each coordinate the way its gradient points, both ways; leaving a
-     * coordinate unmoved or moving it the other way breaks the rule, so no part of a step hides behind
-     * an offset but one-way moves of at most the offset on an eighth of the coordinates, those at a
-     * bound (on images with a black background, most pixels are at it, so the rule never holds there).
-     * {@code tol} is the equal shape's (a share of the median plus the parent's quantisation).
-     */
-    private static boolean uniformOffset(float[] x, float[] parent, int n, float median, float tol) {
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            lo = Math.min(lo, Math.min(x[i], parent[i]));
-            hi = Math.max(hi, Math.max(x[i], parent[i]));
-            sum += x[i] - parent[i];
-        }
-        float c = sum >= 0 ? median : -median;
-        int clipped = 0;
-        for (int i = 0; i < n; i++) {
-            float d = x[i] - parent[i];
-            if (Math.abs(d - c) <= tol) {
-                continue;
-            }
-            // clipped at the pair's bound (the query's value, or the parent's where the data's floor
-            // hid how far below it the value was): a move of at most c the same way, or none
-            boolean atBound = x[i] <= lo + tol || x[i] >= hi - tol || parent[i] <= lo + tol || parent[i] >= hi - tol;
-            float along = c > 0 ? d : -d;
-            if (!(atBound && along >= -tol && along <= median + tol) || ++clipped > n / CLIPPED_SHARE) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** {@link #uniformOffset}: at most 1 / this of the coordinates may be clipped. */
-    static final int CLIPPED_SHARE = 8;
-
-    /** {@link #naturalSpacing}: a median move of at least this share of the values' reach. */
-    static final double SPACING = 0.2;
-
-    /**
-     * Two natural records (issue 9, session 16: photographs, 32x32x3 and 28x28 grey, got every
-     * honest customer flagged by the flat shape): two distinct photos of one predicted class differ
-     * in nearly every pixel by amounts spread from 0 to most of the range, as random-size steps do,
-     * but by a median of 0.2-0.55 of the values' reach, where a gradient step moves by {@code
-     * lambda}, a tenth or so of it, and random sizes {@code U(0, 2)} by a median of lambda. True when
-     * the median move left (after the stuck filter) is at least {@value #SPACING} of the values'
-     * reach: the larger of the pair's value span over the compared coordinates and {@code keyScale}
-     * (as {@link #fullRangeFlips}). Asked of the flat shape alone: equal-sized steps of any size stay
-     * steps.
-     */
-    private static boolean naturalSpacing(float[] x, float[] parent, int n, float median, float keyScale) {
-        float reach = reach(x, parent, n, keyScale);
-        return reach > 0 && Float.isFinite(reach) && median >= SPACING * reach;
-    }
-
-    /**
-     * The values' reach: the larger of the pair's value span over the compared coordinates and {@code
-     * keyScale} (the largest value the key has sent; 0: the span alone), so that a pair whose compared
-     * values are all dark is judged against what the key's data reach.
-     */
-    private static float reach(float[] x, float[] parent, int n, float keyScale) {
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            lo = Math.min(lo, Math.min(x[i], parent[i]));
-            hi = Math.max(hi, Math.max(x[i], parent[i]));
-        }
-        float span = hi - lo;
-        return keyScale > 0 ? Math.max(span, keyScale) : span;
-    }
-
-    /** The data's unit is under 1 / this of a value that {@link #BRIGHT_SHARE} of the query's whole input reaches. */
-    static final int DATA_UNIT = 64;
-
-    /**
-     * Or, on the population's own lattice, the unit is under 1 / this of that value and one unit is the
-     * commonest move (session 28: a night camera's frames, whose brightest eighth reaches 16-48 grey
-     * levels, moved by their noise).
-     */
-    static final int DIM_UNIT = 16;
-
-    /** A share of 1 / this of the query's whole input. */
-    static final int BRIGHT_SHARE = 8;
-
-    /** Gaps between sorted values within this many ulps are rounding, not a level. */
-    static final int ROUNDING_ULPS = 16;
-
-    /** Moves of 1 to this many units are the data's last digit (quantised noise). */
-    static final int UNIT_MOVES = 4;
-
-    /**
-     * Whether a wide pair that passed for a sign step is the data's last digit moving (issue 9,
-     * session 15; PRADA's test and {@code cross_key}'s on sampled wide inputs, with the whole input). Stroke images on a blank background, quantised (8-bit data, or the 1/16 levels of
-     * {@code StrokeImagesTest}), can put all of a key's sampled coordinates in the dark, where noise
-     * toggles pixels by a level or two both ways: the equal shape, and its floor is a fraction of the
-     * pair's own values (so that one outlier query cannot raise it), a fraction of a level there. Two
-     * customers at 3,072 inputs were extracting at 50 rows. The pair says nothing of the data's scale;
-     * the rest of the query does. True when the query's sampled values lie on a lattice of unit {@code
-     * u} (every gap between its sorted distinct values a whole number of units; continuous values have
-     * none), {@code u} is under 1/{@value #DATA_UNIT} of a value that 1/{@value #BRIGHT_SHARE} of the
-     * query's whole input reaches, at least a quarter of the moves are 1 to {@value #UNIT_MOVES} units,
-     * and what is left with those moves undone is no step ({@link #isStepAcross}): a thief who
-     * adds last-digit noise to half of his coordinates is still counted on the other half. What passes
-     * as the data's last digit: steps of at most four units of a lattice the thief's own query lies on,
-     * under 1/16 of what an eighth of his input reaches, so steps under 1/16 of his data's range
-     * (plain JbDA's {@code eps} is 0.1), unless he plants an eighth of his coordinates over 16 steps out
-     * ({@code DataUnitMovesTest}). Runs only on pairs that passed, and most steps end after the first
-     * pass over the input (their median move is over 1/16 of the input's largest value).
-     */
-    boolean lastDigits(double[] in, float[] q, float[] p, int n, float quantError, float stepFraction, float keyScale) {
-        return lastDigits(in, q, p, n, quantError, stepFraction, keyScale, Float.NaN, Float.NaN);
-    }
-
-    /**
-     * As above; {@code dataLevel} (NaN: none) is how bright the population's inputs typically are (the
-     * median, over trusted keys' queries, of the largest sampled value; {@code PradaDetector}): a unit
-     * under 1/{@value #DATA_UNIT} of it is the data's last digit in a query of its own that is dark
-     * (issue 9, session 22: customers of objects on a black background whose darker photos have few
-     * pixels over 64 levels, their background's noise counted as steps).
-     *
-     * <p>{@code dataUnit} (NaN: none) is the population's own lattice (the median of the units of the
-     * sampled values, {@link #latticeUnit}, of the keys that taught it last; {@code PradaDetector}). A dim query (no eighth of it 64
-     * units out, but one 16 units out, {@value #DIM_UNIT}, or the population's level that far) on that
-     * same lattice passes the scale test where one unit is the commonest move, as in quantised noise,
-     * whose moves of two, three and four units are ever fewer (session 28: a night camera's frames,
-     * whose brightest eighth reaches 16-48 grey levels, moved by their noise). A sign step of two to
-     * four units moves most coordinates by that many and stays a step; a query on a lattice of its own
-     * (a thief who coarsens his values so that his steps are few units) is not on the population's;
-     * what passes is steps of one unit of the population's lattice, and random sizes of one to four with
-     * one the commonest, where the population's or the query's values are that dim.
-     */
-    boolean lastDigits(
-            double[] in,
-            float[] q,
-            float[] p,
-            int n,
-            float quantError,
-            float stepFraction,
-            float keyScale,
-            float dataLevel,
-            float dataUnit) {
-        float[] moves = unitMoves;
-        int moved = 0;
-        for (int i = 0; i < n; i++) {
-            float d = Math.abs(q[i] - p[i]);
-            if (d > quantError) {
-                moves[moved++] = d;
-            }
-        }
-        if (moved == 0) {
-            return false;
-        }
-        float median = select(moves, unitSpare, moved, moved / 2);
-        // a unit is at least a quarter of the median move: where no value of the input reaches 64 of
-        // those, a step, not a last digit (most steps end here, after one pass without branches)
-        double largest = dataLevel > 0 ? dataLevel : 0;
-        for (double v : in) {
-            largest = Math.max(largest, Math.abs(v));
-        }
-        if (!(median > 0) || (double) DATA_UNIT * median / UNIT_MOVES > largest) {
-            return false;
-        }
-        float unit = latticeUnit(q, n, unitSpare);
-        if (unit != unit) {
-            return false; // no lattice: continuous values
-        }
-        boolean oneValue = unit == Float.POSITIVE_INFINITY;
-        if (oneValue) {
-            unit = median; // one value in every sampled coordinate: the moves' own size
-        }
-        double bar = (double) DATA_UNIT * unit;
-        double dimBar = (double) DIM_UNIT * unit;
-        int need = Math.max(1, in.length / BRIGHT_SHARE);
-        int count = 0;
-        int dimCount = 0;
-        for (int j = 0; j < in.length && count < need; j++) {
-            double a = Math.abs(in[j]);
-            count += a >= bar ? 1 : 0;
-            dimCount += a >= dimBar ? 1 : 0;
-        }
-        boolean bright = count >= need || dataLevel >= bar;
-        // a dim query only on the population's own lattice (within rounding; a key's one value says nothing of it)
-        boolean populationsLattice = !oneValue && Math.abs(unit - dataUnit) <= dataUnit / 16;
-        if (!bright && !(populationsLattice && (dimCount >= need || dataLevel >= dimBar))) {
-            return false;
-        }
-        // the pair without its last-digit moves (each such coordinate as if it had not moved)
-        float tolerance = quantError + unit / 8;
-        float[] rest = unitRest;
-        int digits = 0;
-        // the moves by their number of units (index 0: not a last digit), for a dim query's commonest move
-        int[] byUnits = unitCounts;
-        java.util.Arrays.fill(byUnits, 0);
-        for (int i = 0; i < n; i++) {
-            float d = Math.abs(q[i] - p[i]);
-            float k = Math.round(d / unit);
-            boolean digit = d > quantError && k >= 1 && k <= UNIT_MOVES && Math.abs(d - k * unit) <= tolerance;
-            rest[i] = digit ? q[i] : p[i];
-            digits += digit ? 1 : 0;
-            byUnits[digit ? (int) k : 0]++;
-        }
-        if (!bright) {
-            for (int k = 2; k <= UNIT_MOVES; k++) {
-                if (byUnits[k] > byUnits[1]) {
-                    return false; // a dim query whose commonest move is not one unit: a step, not noise
-                }
-            }
-        }
-        // no last digits to speak of, or what moved besides them is a step on its own: a step
-        return digits * 4 >= moved && !isStepAcross(q, rest, n, stepFraction, keyScale, quantError);
-    }
-
-    /**
-     * The unit of the lattice v[0..n) lies on: the smallest gap between its sorted distinct values
-     * (gaps within {@value #ROUNDING_ULPS} ulps of the largest magnitude among them are rounding,
-     * values a client computed in floating point: 3 x 0.4 - 0.4 - 0.4 - 0.4 in doubles is 1.1e-16, not 0,
-     * and with ulps of each value a lattice of 0.4 read as one of 1.1e-16, session 29), every gap a
-     * whole number of it to within 1/16; +inf when every value is the same, NaN when the values lie on
-     * no lattice (continuous). Sorts a copy in {@code scratch}.
-     */
-    static float latticeUnit(float[] v, int n, float[] scratch) {
-        System.arraycopy(v, 0, scratch, 0, n);
-        java.util.Arrays.sort(scratch, 0, n);
-        float rounding =
-                n == 0 ? 0 : ROUNDING_ULPS * Math.ulp(Math.max(Math.abs(scratch[0]), Math.abs(scratch[n - 1])));
-        float unit = Float.POSITIVE_INFINITY;
-        for (int i = 1; i < n; i++) {
-            float gap = scratch[i] - scratch[i - 1];
-            if (gap > rounding && gap < unit) {
-                unit = gap;
-            }
-        }
-        if (unit == Float.POSITIVE_INFINITY) {
-            return unit;
-        }
-        for (int i = 1; i < n; i++) {
-            float gap = scratch[i] - scratch[i - 1];
-            float units = gap / unit;
-            if (gap > rounding && Math.abs(units - Math.rint(units)) > 1f / 16) {
-                return Float.NaN;
-            }
-        }
-        return unit;
-    }
-
-    /** Off the lattice of {@code unit}: not within tol of a non-zero multiple, nor within zeroTol of 0. */
-    private static boolean offLattice(float v, float unit, float tol, float zeroTol) {
-        long k = Math.round(v / unit);
-        return k == 0 ? Math.abs(v) > zeroTol : Math.abs(v - k * unit) > tol;
-    }
-
-    /**
-     * An int that orders as the float v does (for v not NaN; -0 as 0): a positive float's bits, a
-     * negative one's with the magnitude bits flipped. Comparing these costs no branch.
-     */
-    static int key(float v) {
-        return key(Float.floatToRawIntBits(v + 0f));
-    }
-
-    /** {@link #key(float)} of a float's bits; also its own inverse (the bits of the float whose key is k). */
-    static int key(int bits) {
-        return bits ^ ((bits >> 31) & 0x7FFFFFFF);
-    }
-
-    /** 1 if a > b, else 0, without a branch. */
-    static int greater(int a, int b) {
-        return (int) (((long) b - a) >>> 63);
-    }
-
-    /** 1 if a != b, else 0, without a branch. */
-    static int differs(int a, int b) {
-        int d = a ^ b;
-        return (d | -d) >>> 31;
-    }
-
-    /**
-     * {@link #select} on the bits of positive floats (which order as the floats do): the same k-th
-     * smallest, its comparisons on ints, with no branch on the data.
-     */
-    static int selectBits(int[] a, int[] b, int n, int k) {
-        // a radix step first while many are left: one pass for the range, one counting the values
-        // in RADIX_BUCKETS buckets of it (b is the counts' scratch), one keeping those of the k-th
-        // smallest's bucket; about 0.7 times the quickselect's time on 128 moves
-        while (n >= RADIX_MIN) {
-            int lo = a[0];
-            int hi = a[0];
-            for (int i = 1; i < n; i++) {
-                int v = a[i];
-                lo = Math.min(lo, v);
-                hi = Math.max(hi, v);
-            }
-            int span = hi - lo; // unsigned: at most 2^32 - 1
-            if (span == 0) {
-                return lo;
-            }
-            int shift = Math.max(0, 32 - Integer.numberOfLeadingZeros(span) - RADIX_BITS);
-            Arrays.fill(b, 0, RADIX_BUCKETS, 0);
-            for (int i = 0; i < n; i++) {
-                b[(a[i] - lo) >>> shift]++;
-            }
-            int q = 0;
-            while (k >= b[q]) {
-                k -= b[q++];
-            }
-            int kept = 0;
-            for (int i = 0; i < n; i++) {
-                int v = a[i];
-                a[kept] = v; // kept <= i: overwrites only values already read
-                kept += differs((v - lo) >>> shift, q) ^ 1;
-            }
-            n = kept;
-        }
-        return quickSelectBits(a, b, n, k);
-    }
-
-    /** {@link #selectBits}' buckets a radix step: {@code 1 << RADIX_BITS}. */
-    static final int RADIX_BITS = 6;
-
-    static final int RADIX_BUCKETS = 1 << RADIX_BITS;
-    /** Values from which {@link #selectBits} takes a radix step (b then holds its counts). */
-    static final int RADIX_MIN = RADIX_BUCKETS;
-
-    /** {@link #selectBits} by quickselect (a median-of-three pivot, partitions without a branch on the data). */
-    private static int quickSelectBits(int[] a, int[] b, int n, int k) {
-        int rounds = 2 * (32 - Integer.numberOfLeadingZeros(n));
-        while (n > 1) {
-            if (rounds-- == 0) {
-                Arrays.sort(a, 0, n);
-                return a[k];
-            }
-            int x = a[0];
-            int y = a[n >>> 1];
-            int z = a[n - 1];
-            int pivot = x < y ? (y < z ? y : Math.max(x, z)) : (x < z ? x : Math.max(y, z));
-            int less = 0;
-            int greater = 0;
-            for (int i = 0; i < n; i++) {
-                int v = a[i];
-                a[less] = v; // less <= i: overwrites only values already read
-                b[greater] = v;
-                less += greater(pivot, v);
-                greater += greater(v, pivot);
-            }
-            if (k < less) {
-                n = less;
-            } else if (k >= n - greater) {
-                k -= n - greater;
-                n = greater;
-                int[] t = a;
-                a = b;
-                b = t;
-            } else {
-                return pivot;
-            }
-        }
-        return a[0];
+        return repeat && !DataMoves.dataMoves(x, parent, n, moved, median, quantError, keyScale, current);
     }
 
     /** What {@link #lowestEnds} found besides low2 and high2: the lowest and the highest moved value. */
@@ -1372,12 +899,12 @@ final class SignSteps {
                 minStep = stepFraction * Math.min(keyScale, movedScale);
             }
         }
-        boolean repeat = prev != null && repeats(prev, x, parent, n, quantError, moved);
+        boolean repeat = prev != null && RepeatedMoves.repeats(prev, x, parent, n, quantError, moved, current, sameAt);
         if (prev != null) {
             // each coordinate remembers its last move, so steps that move a few coordinates at a time still meet
             for (int i = 0; i < n; i++) {
                 if (current[i] > 0) {
-                    prev[i] = Float.intBitsToFloat(remembered(current[i], x[i]));
+                    prev[i] = Float.intBitsToFloat(RepeatedMoves.remembered(current[i], x[i]));
                 }
             }
         }
@@ -1396,7 +923,9 @@ final class SignSteps {
             float d = current[i];
             agree += (d > 0 ? 1 : 0) & (Math.abs(d - median) <= tol ? 1 : 0);
         }
-        if (resolved && agree >= AGREEMENT * moved && !dataMoves(x, parent, n, moved, median, quantError, keyScale)) {
+        if (resolved
+                && agree >= AGREEMENT * moved
+                && !DataMoves.dataMoves(x, parent, n, moved, median, quantError, keyScale, current)) {
             return true;
         }
         if (moved >= FLAT_MIN_MOVED && moved >= MIN_DENSE * n) {
@@ -1407,20 +936,20 @@ final class SignSteps {
             // either way not when the displacement is smooth (roughStep)
             // the crest (over every move, or over the unclipped ones: flatInside, which also finds those
             // for the centred twin), then its centred twin (centredFlat)
-            double allLimit = Math.max(MAX_CREST, crestLimit(moved));
+            double allLimit = Math.max(MAX_CREST, NoiseLimits.crestLimit(moved));
             boolean flatAll = largest <= allLimit * rmsAll;
             boolean flatIn = flatInside(x, n, moved, lo, hi);
             if ((flatAll || flatIn)
                     && centred(x, parent, n, lo, hi, innerCount, innerLowEdge, innerHighEdge, lowTie, highTie, allLimit)
                     && roughStep(x, parent, n)
-                    && !twoRecords(x, parent, n, median, keyScale)) {
+                    && !DataMoves.twoRecords(x, parent, n, median, keyScale, current)) {
                 return true;
             }
         }
         if (few && resolved && evenStep(x, parent, n, moved, largest, tol, median, keyScale)) {
             return true;
         }
-        return repeat && !dataMoves(x, parent, n, moved, median, quantError, keyScale);
+        return repeat && !DataMoves.dataMoves(x, parent, n, moved, median, quantError, keyScale, current);
     }
 
     /** What {@link #gather} summed: the moves' sum of squares and the largest move. */
@@ -1458,12 +987,12 @@ final class SignSteps {
      * few coordinates for the flat shape; the 64-input digits' move 30-45), over fewer than {@value
      * #EVEN_MAX_COMPARED} compared coordinates: {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1
      * coordinates (and {@value #MIN_DENSE} of the compared ones) moved, not all on one lattice
-     * ({@link #onLattice}: whole grey levels, counts), and at least {@link #evenCount} of them reach
+     * ({@link #onLattice}: whole grey levels, counts), and at least {@link NoiseLimits#evenCount} of them reach
      * half the largest move, and the moves are not periodic ({@link #periodic}: windows of a vibration).
      * Steps of uniformly
      * random size per coordinate put half their moves there (the sizes' upper half); Gaussian noise,
      * an honest client re-sending a record with fresh sensor noise, about a fifth, and reaches the
-     * count with probability at most {@value #EVEN_NOISE_PASS}; natural neighbours, whose differences
+     * count with probability at most {@value NoiseLimits#EVEN_NOISE_PASS}; natural neighbours, whose differences
      * sit in a few strokes or features, fewer still. When the moves share a sign so much that their
      * mean signed move is over their spread about it (an offset plus noise: an exposure change
      * re-sent with sensor noise), the moves less that offset must be even too. Reads {@link #current}
@@ -1491,7 +1020,7 @@ final class SignSteps {
             sum += signed;
             sumSq += signed * signed;
         }
-        int need = EVEN_COUNT[moved];
+        int need = NoiseLimits.evenCount(moved);
         if (top < need || onLattice(x, n, smallest, tol) || periodic(x, parent, n)) {
             return false;
         }
@@ -1521,7 +1050,7 @@ final class SignSteps {
             float[] x, float[] parent, int n, int moved, float largest, float tol, float median, float keyScale) {
         return even(x, parent, n, moved, largest, tol)
                 && roughStep(x, parent, n)
-                && !twoRecords(x, parent, n, median, keyScale);
+                && !DataMoves.twoRecords(x, parent, n, median, keyScale, current);
     }
 
     /**
@@ -1531,7 +1060,7 @@ final class SignSteps {
      * whole grey levels or counts, which any two records of such data differ by, also once
      * normalised. Random sizes have no such unit; a thief who draws his sizes from a lattice of his
      * own (multiples of 0.4 on whole-number pixels) leaves his values off it, and only one who snaps
-     * them to the data's own whole numbers is let through (as by {@link #unitRecordMoves}).
+     * them to the data's own whole numbers is let through (as by {@link DataMoves#unitRecordMoves}).
      */
     private boolean onLattice(float[] x, int n, float unit, float tol) {
         if (!(unit >= EVEN_UNIT * tol)) {
@@ -1567,290 +1096,6 @@ final class SignSteps {
     private boolean periodic(float[] x, float[] parent, int n) {
         return tones.periodicMoves(x, parent, current, n);
     }
-
-    /** The even shape's count for n moves ({@link #even}); n from {@value #EVEN_MIN_MOVED} to {@value #FLAT_MIN_MOVED} - 1 (0 below). */
-    static int evenCount(int n) {
-        return EVEN_COUNT[n];
-    }
-
-    /**
-     * For each n, the least c with P(C >= c) <= {@value #EVEN_NOISE_PASS}, where C is how many of n
-     * independent standard half-normal magnitudes are at least half their largest M: given M = m the
-     * other n - 1 are half-normal below m, each at least m / 2 with probability p(m) = (F(m) - F(m /
-     * 2)) / F(m) (F the half-normal CDF), so P(C >= c) = integral of n f(m) F(m)^(n-1) P(Binomial(n
-     * - 1, p(m)) >= c - 1) dm, taken by the midpoint rule over m in (0, 10) in steps of 1/100.
-     * Checked against scipy in {@code SignStepsEvenTest}.
-     */
-    static int[] evenCounts(int max) {
-        int[] out = new int[max + 1];
-        int steps = 1_000;
-        double h = 10.0 / steps;
-        double[] weight = new double[steps];
-        double[] p = new double[steps];
-        double[] cdf = new double[steps];
-        for (int k = 0; k < steps; k++) {
-            double m = (k + 0.5) * h;
-            double f = 2 * Math.exp(-0.5 * m * m) / Math.sqrt(2 * Math.PI);
-            double big = 2 * dev.moat.detectors.stats.Normal.cdf(m) - 1;
-            double halfway = 2 * dev.moat.detectors.stats.Normal.cdf(m / 2) - 1;
-            cdf[k] = big;
-            weight[k] = f * h;
-            p[k] = big > 0 ? (big - halfway) / big : 0;
-        }
-        double[] tail = new double[max + 2];
-        double[] pmf = new double[max + 1];
-        for (int n = EVEN_MIN_MOVED; n <= max; n++) {
-            java.util.Arrays.fill(tail, 0);
-            for (int k = 0; k < steps; k++) {
-                double density = n * weight[k] * Math.pow(cdf[k], n - 1);
-                if (density == 0) {
-                    continue;
-                }
-                // Binomial(n - 1, p) pmf, then its upper tails: tail[c] += density * P(B >= c - 1)
-                double q = p[k];
-                java.util.Arrays.fill(pmf, 0);
-                pmf[0] = 1;
-                for (int t = 1; t < n; t++) {
-                    for (int j = t; j > 0; j--) {
-                        pmf[j] = pmf[j] * (1 - q) + pmf[j - 1] * q;
-                    }
-                    pmf[0] *= 1 - q;
-                }
-                double acc = 0;
-                for (int j = n - 1; j >= 0; j--) {
-                    acc += pmf[j];
-                    tail[j + 1] += density * acc;
-                }
-            }
-            int c = n + 1;
-            while (c > 1 && tail[c - 1] <= EVEN_NOISE_PASS) {
-                c--;
-            }
-            out[n] = c;
-        }
-        return out;
-    }
-
-    /**
-     * The flat shape's crest limit for n unclipped moved coordinates: the level the largest of n
-     * Gaussian magnitudes stays below with probability {@value #FLAT_NOISE_PASS} (1.62 at 48, 1.75 at
-     * 64, 1.93 at 96, 2.05 at 128), at most {@value #MAX_CREST_CAP}.
-     */
-    static double crestLimit(int n) {
-        return CREST_LIMIT[Math.min(n, CREST_LIMIT.length - 1)];
-    }
-
-    private static float[] crestLimits(int max) {
-        float[] out = new float[max + 1];
-        for (int n = 1; n <= max; n++) {
-            // P(|Z| < c)^n = p  =>  c = quantile((1 + p^(1/n)) / 2)
-            double perCoordinate = Math.pow(FLAT_NOISE_PASS, 1.0 / n);
-            double c = dev.moat.detectors.stats.Normal.quantile((1 + perCoordinate) / 2);
-            out[n] = (float) Math.min(MAX_CREST_CAP, Math.max(1.0, c));
-        }
-        return out;
-    }
-
-    /**
-     * The k-th smallest of a[0..n) (what {@code a[k]} would be after sorting a[0..n)), using
-     * {@code b} (at least n long) as scratch; both arrays' contents are left scrambled. Quickselect
-     * with a three-way partition that has no data-dependent branch (each value is written to both
-     * sides and only the side counters move), so random magnitudes cost no mispredictions: on 64
-     * values about a quarter of the time of Hoare's branchy selection and a sixth of a sort. A
-     * median-of-three pivot; after {@code 2 log2(n)} rounds that did not converge (values chosen
-     * against the pivot rule) it sorts what is left, so the worst case stays O(n log n). The values
-     * are finite or infinite, never NaN.
-     */
-    static float select(float[] a, float[] b, int n, int k) {
-        int rounds = 2 * (32 - Integer.numberOfLeadingZeros(n));
-        while (n > 1) {
-            if (rounds-- == 0) {
-                Arrays.sort(a, 0, n);
-                return a[k];
-            }
-            float x = a[0];
-            float y = a[n >>> 1];
-            float z = a[n - 1];
-            float pivot = x < y ? (y < z ? y : Math.max(x, z)) : (x < z ? x : Math.max(y, z));
-            int less = 0;
-            int greater = 0;
-            for (int i = 0; i < n; i++) {
-                float v = a[i];
-                a[less] = v; // less <= i: overwrites only values already read
-                b[greater] = v;
-                less += v < pivot ? 1 : 0;
-                greater += v > pivot ? 1 : 0;
-            }
-            if (k < less) {
-                n = less;
-            } else if (k >= n - greater) {
-                k -= n - greater;
-                n = greater;
-                float[] t = a;
-                a = b;
-                b = t;
-            } else {
-                return pivot; // the pivot is in the array, so every round drops at least one value
-            }
-        }
-        return a[0];
-    }
-
-    /**
-     * The repeat shape: at least {@value #MIN_MOVED} coordinates moved now and before (at least half
-     * of the moved ones), and at least half of them by the same amount as before. A move of one unit
-     * between whole numbers (a flag or a one-hot category that one record has and its neighbour has
-     * not, a count off by one; the parent's value within its quantisation error of a whole number)
-     * counts as neither (issue 9, session 14): every two records of such a table differ so, again and
-     * again. The price: per-feature steps of exactly one unit between whole numbers (a count of range
-     * 10 stepped by a tenth of it) are not repeats.
-     *
-     * <p>Nor, and not as moved either, does a repeated move between levels of the key's own lattice
-     * (issue 9, session 15, {@link #onLevel}): one that ended a whole number of such moves (none
-     * included) from where the coordinate's last move ended.
-     * A customer who rounds measurements to a few levels over their range ({@code Unsure.coarser})
-     * moves one level's width between two of its records, in coordinate after coordinate and again
-     * and again, and its values recur on the levels; a thief's step {@code eps * range_j} has the
-     * same width every time too, but ends off the lattice of his last move's end there unless his
-     * lineages share one (his seeds' values differ). Where the last move ended at the parent's value
-     * a walk is no evidence (any step from the key's last query is there): such moves are left out
-     * with the others only when fewer than the others, so a thief whose parent is his last query
-     * still repeats. On 48 mixed-type columns at median top-1 0.7 a customer rounding half of its
-     * features to 5 levels was flagged at 1,830 rows, one rounding all of them at 50
-     * ({@code MidWidthSpreadTest.coarserCustomersOnMixedRecordsAreNoRepeatedSteps}). The price: a
-     * thief whose values all sit on per-feature lattices of his step (seeds rounded to levels {@code
-     * eps * range_j} apart, or one seed) is no repeat ({@code
-     * SignStepsTest.perFeatureStepsOnLevelsBypass}); so are JbDA lineages whose seeds share values
-     * where the step divides them (flags and whole numbers stepped by a tenth).
-     *
-     * <p>Nor, and not as moved either, does a move that ends on the pair's value bounds (the lowest or
-     * highest value of query and parent, within the parent's quantisation; issue 9, session 17):
-     * customers of objects on a black background who send each photo with its mirror and shifts
-     * (test-time augmentation) erase the same edge pixels to the background in one shift after
-     * another, so each repeated its move: 13 of 19 flagged at 784 inputs, now 1 of 19 (by {@code
-     * cross_key}; {@code HonestDataShapesTest.testTimeAugmentationOfObjectsOnABlackBackgroundIsNoRepeatedSteps},
-     * {@code BoundRepeatsTest}). A thief's per-feature steps that are clipped end there too and are
-     * left out with them, but his unclipped ones still repeat (the {@code Wide} digits' plain and
-     * per-feature JbDA steps at 784 and 3,072 were counted as often or more: 8 -> 16 for eps 0.3 at
-     * 784, whose clipped moves no longer dilute the share; the survey's thieves unchanged). The
-     * price: steps so large that nearly every moved value is clipped repeat nothing; such queries are
-     * near-binary images, which no shape counted before this rule either ({@code
-     * BoundRepeatsTest.stepsThatAllEndOnTheBoundsRepeatNothingBypass}).
-     */
-    private boolean repeats(float[] prev, float[] x, float[] parent, int n, float quantError, int moved) {
-        // the pair's value bounds: a move that ends on one is an erasure to the data's floor or
-        // ceiling, left out (see the class comment of the rule, below)
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            lo = Math.min(lo, Math.min(x[i], parent[i]));
-            hi = Math.max(hi, Math.max(x[i], parent[i]));
-        }
-        float loEdge = lo + quantError;
-        float hiEdge = hi - quantError;
-        int bound = 0;
-        int both = 0;
-        int agree = 0;
-        int levels = 0;
-        int atParent = 0;
-        float unitTol = (float) TOLERANCE + quantError;
-        // counted without data-dependent branches (whether a coordinate moved now and before is a coin
-        // flip on natural rows)
-        for (int i = 0; i < n; i++) {
-            float c = current[i];
-            int bits = Float.floatToRawIntBits(prev[i]);
-            float p = lastMove(bits);
-            float big = Math.max(c, p);
-            float xi = x[i];
-            float pi = parent[i];
-            int unit = (Math.abs(c - 1f) <= unitTol ? 1 : 0)
-                    & (xi == Math.rint(xi) ? 1 : 0)
-                    & (Math.abs(pi - Math.rint(pi)) <= quantError ? 1 : 0);
-            int atBound = (c > 0 ? 1 : 0) & (xi <= loEdge || xi >= hiEdge ? 1 : 0);
-            bound += atBound;
-            // a coordinate counts only where the quantisation slack is a small part of its move
-            int in = (c > 0 ? 1 : 0)
-                    & (p > 0 ? 1 : 0)
-                    & (quantError <= RESOLVED * big ? 1 : 0)
-                    & (1 - unit)
-                    & (1 - atBound);
-            int same = in & (Math.abs(c - p) <= TOLERANCE * big + 2 * quantError ? 1 : 0);
-            both += in;
-            // the agreeing coordinates' indices, gathered without a branch: only they are judged on a
-            // level below (a division and roundings each, most of this test's time when every
-            // coordinate paid them)
-            sameAt[agree] = i;
-            agree += same;
-        }
-        for (int k = 0; k < agree; k++) {
-            int i = sameAt[k];
-            int bits = Float.floatToRawIntBits(prev[i]);
-            int level = onLevel(x[i], current[i], bits, quantError);
-            levels += level;
-            atParent += level & endedAt(parent[i], bits, quantError);
-        }
-        // the level moves are left out unless most of them only ended where the parent is (a walk)
-        int out = 2 * atParent > levels ? 0 : levels;
-        both -= out;
-        agree -= out;
-        return both >= MIN_MOVED && 2 * both >= moved - out - bound && 2 * agree >= both;
-    }
-
-    /**
-     * What prev holds for a coordinate that moved by {@code move} to {@code end}: both rounded to
-     * bfloat16 (a float's upper 16 bits: 8 bits of precision, within 0.4 % of the value), the move in
-     * the upper half, so that prev read as a float is the move within 0.4 % ({@link #lastMove}), and
-     * the end in the lower ({@link #lastEnd}); 0 for no move. One float per coordinate, as before the
-     * ends were kept.
-     */
-    static int remembered(float move, float end) {
-        int top = (Float.floatToRawIntBits(move) + 0x8000) & 0xFFFF0000;
-        int low = (Float.floatToRawIntBits(end + 0f) + 0x8000) >>> 16;
-        return top | (low & -differs(top, 0));
-    }
-
-    /** The last move prev's bits remember (see {@link #remembered}). */
-    static float lastMove(int bits) {
-        return Float.intBitsToFloat(bits & 0xFFFF0000);
-    }
-
-    /** Where the last move prev's bits remember ended (see {@link #remembered}). */
-    static float lastEnd(int bits) {
-        return Float.intBitsToFloat(bits << 16);
-    }
-
-    /** The slack of {@link #lastEnd} against a value: bfloat16's rounding of it. */
-    private static double endSlack(float last, float value) {
-        return Math.abs(last) * 0x1p-8 + Math.ulp(value);
-    }
-
-    /**
-     * 1 if {@code end}, where a coordinate's move of {@code move} ended, lies a whole number of such
-     * moves (none included) from where its last move ended (prev's {@code bits}; see {@link
-     * #remembered}): within the parent's quantisation error, which {@code move} carries, for each move
-     * between them, plus the rounding of the end remembered; only while that slack is at most
-     * {@value #LEVEL_SLACK} of the move (an unresolved lattice holds anything).
-     */
-    static int onLevel(float end, float move, int bits, float quantError) {
-        float last = lastEnd(bits);
-        double apart = (double) end - last;
-        double levels = Math.rint(apart / move);
-        double tol = Math.abs(levels) * (quantError + Math.ulp(move)) + endSlack(last, end);
-        // ending at 0 again is no evidence: every sparse or clipped coordinate does (background pixels
-        // stepped from outlier parents, clipped steps)
-        return (Math.abs(apart - levels * move) <= tol ? 1 : 0)
-                & (tol <= LEVEL_SLACK * move ? 1 : 0)
-                & (end != 0 || levels != 0 ? 1 : 0);
-    }
-
-    /** 1 if the coordinate's last move (prev's {@code bits}) ended at {@code from}, the parent's value, within its quantisation error. */
-    static int endedAt(float from, int bits, float quantError) {
-        float last = lastEnd(bits);
-        return Math.abs((double) from - last) <= quantError + endSlack(last, from) ? 1 : 0;
-    }
-
-    /** {@link #onLevel}: a lattice is resolved while its slack is at most this share of the move. */
-    static final double LEVEL_SLACK = 0.125;
 
     /**
      * The scaled flat shape (issue 9, diluted JbDA with random per-feature sizes at wide inputs): x
@@ -1917,10 +1162,10 @@ final class SignSteps {
                         innerHighEdge,
                         lowTie,
                         highTie,
-                        crestLimit(innerCount))
+                        NoiseLimits.crestLimit(innerCount))
                 && roughStep(x, parent, n)
-                && !fullRangeFlips(x, parent, n, largestOf(scale, n))
-                && !(median >= SPACING);
+                && !DataMoves.fullRangeFlips(x, parent, n, largestOf(scale, n), current)
+                && !(median >= DataMoves.SPACING);
     }
 
     private static float largestOf(float[] values, int n) {

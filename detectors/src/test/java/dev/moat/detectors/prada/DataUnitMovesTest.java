@@ -214,9 +214,9 @@ class DataUnitMovesTest {
             residue |= x != 0 && Math.abs(x) < 1e-10;
         }
         assertThat(residue).as("a zero computed as a tiny residue").isTrue();
-        assertThat(SignSteps.latticeUnit(v, N, new float[N]))
+        assertThat(LastDigits.latticeUnit(v, N, new float[N]))
                 .isCloseTo(0.4f, org.assertj.core.data.Percentage.withPercentage(0.1));
-        assertThat(SignSteps.latticeUnit(continuous, N, new float[N])).isNaN();
+        assertThat(LastDigits.latticeUnit(continuous, N, new float[N])).isNaN();
     }
 
     /**
@@ -360,7 +360,7 @@ class DataUnitMovesTest {
     }
 
     /**
-     * The attacker's view of {@link SignSteps#latticeUnit}'s rounding (session 29: 16 ulps of the
+     * The attacker's view of {@link LastDigits#latticeUnit}'s rounding (session 29: 16 ulps of the
      * sample's largest magnitude): a thief plants huge values in an eighth of his input (a model that
      * clips its inputs answers as if they were not there), some among the sampled coordinates, so
      * that every gap between his continuous values reads as rounding (16 ulps of 10,000,000 is 16).

@@ -324,8 +324,8 @@ class DilutedRandomSizeJbdaTest {
         return String.format(
                 Locale.ROOT,
                 "raw %s, by channel scale %s",
-                cr <= SignSteps.crestLimit(moved) ? "pass" : "fail",
-                crN <= SignSteps.crestLimit(movedN) ? "pass" : "fail");
+                cr <= NoiseLimits.crestLimit(moved) ? "pass" : "fail",
+                crN <= NoiseLimits.crestLimit(movedN) ? "pass" : "fail");
     }
 
     private static float[] sample(PradaState s, double[] input) {
@@ -358,7 +358,7 @@ class DilutedRandomSizeJbdaTest {
         if (moved < SignSteps.FLAT_MIN_MOVED) {
             return "moved<48";
         }
-        return big <= SignSteps.crestLimit(moved) * Math.sqrt(ss / moved) ? "pass" : "fail";
+        return big <= NoiseLimits.crestLimit(moved) * Math.sqrt(ss / moved) ? "pass" : "fail";
     }
 
     /** Why the displacement from member m of class cls fails: its moved count and crest. */
@@ -396,8 +396,9 @@ class DilutedRandomSizeJbdaTest {
         double crest = big / Math.sqrt(ss / moved);
         double crestIn = inner == 0 ? 0 : bigIn / Math.sqrt(ssIn / inner);
         String b = crest < 2 ? "<2" : crest < 2.2 ? "2-2.2" : crest < 2.5 ? "2.2-2.5" : crest < 3 ? "2.5-3" : ">=3";
-        String bi =
-                inner < 48 ? "inner<48" : crestIn <= SignSteps.crestLimit(inner) ? "inner-ok?" : "inner crest>" + "lim";
+        String bi = inner < 48
+                ? "inner<48"
+                : crestIn <= NoiseLimits.crestLimit(inner) ? "inner-ok?" : "inner crest>" + "lim";
         return "crest " + b + ", " + bi;
     }
 }

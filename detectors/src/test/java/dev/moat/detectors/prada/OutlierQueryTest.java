@@ -124,7 +124,7 @@ class OutlierQueryTest {
     }
 
     /**
-     * Pinned, the price of {@code SignSteps#naturalSpacing} (session 16, photographs): heavily clipped
+     * Pinned, the price of {@code DataMoves#naturalSpacing} (session 16, photographs): heavily clipped
      * random-size steps ({@code eps} 0.3, sizes U(0, 2), most moves cut at 0 or 16) move a median of
      * about 0.3 of the values' reach, as far as two distinct photographs of one class differ, and are
      * no longer taken for flat steps: 1 / 2 of 200 (784 / 3,072; were 29 / 24 after {@code

@@ -25,9 +25,9 @@ class SignStepCrestStepsTest {
     /**
      * (a) Clipped values jittered off the bound by up to 0.1 (of a range of 16): before, eps 0.3 with
      * sizes U(0, 2) took 25 / 18 steps (784 / 3,072) against 35 / 31 unjittered; now 35 / 35 (29 / 29
-     * since {@code SignSteps#fullRangeFlips}, session 14). Jitter up to 1.0 (6% of the range, wider than
+     * since {@code DataMoves#fullRangeFlips}, session 14). Jitter up to 1.0 (6% of the range, wider than
      * the clip band of 1/64 of the end values' spread) still takes 21 / 20 (22 / 11 since; open). Since
-     * {@code SignSteps#naturalSpacing} (session 16) eps 0.3 with sizes U(0, 2) is under it whatever
+     * {@code DataMoves#naturalSpacing} (session 16) eps 0.3 with sizes U(0, 2) is under it whatever
      * the jitter: its median move is 0.3 of the range, as far as two photographs differ.
      */
     @ParameterizedTest
@@ -43,7 +43,7 @@ class SignStepCrestStepsTest {
         System.out.printf("jittered clip values %d: most steps in 200 %s%n", dims, m);
         assertThat(m.get("jitter-sign-0.3")).isGreaterThanOrEqualTo(CAUGHT);
         assertThat(m.get("jitter-uniform-0.1")).isGreaterThanOrEqualTo(CAUGHT);
-        // since SignSteps#naturalSpacing (session 16: photographs): 0-2 of 200, were 29 / 29 (35 / 35
+        // since DataMoves#naturalSpacing (session 16: photographs): 0-2 of 200, were 29 / 29 (35 / 35
         // before fullRangeFlips) and 22 / 11 with jitter 1.0; a flat displacement whose median move is a
         // fifth of the values' reach or more is two natural records, not a step (the price, pinned here
         // and in OutlierQueryTest; WideRandomStepTest's engine flags eps 0.3 by ood at 160-170 rows)

@@ -28,7 +28,7 @@ class SignStepsEvenTest {
     @Test
     void countsAreScipysHalfNormalTails() {
         for (int n = SignSteps.EVEN_MIN_MOVED; n < SignSteps.FLAT_MIN_MOVED; n++) {
-            assertThat(SignSteps.evenCount(n)).as("n = %d", n).isEqualTo(SCIPY[n - SignSteps.EVEN_MIN_MOVED]);
+            assertThat(NoiseLimits.evenCount(n)).as("n = %d", n).isEqualTo(SCIPY[n - SignSteps.EVEN_MIN_MOVED]);
         }
     }
 

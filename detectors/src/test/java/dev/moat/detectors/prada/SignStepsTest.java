@@ -127,10 +127,10 @@ class SignStepsTest {
 
     @Test
     void crestLimitGrowsWithTheNumberOfMoves() {
-        assertThat(SignSteps.crestLimit(48)).isBetween(1.6, 1.65);
-        assertThat(SignSteps.crestLimit(128)).isBetween(2.0, 2.1);
-        assertThat(SignSteps.crestLimit(4096))
-                .isEqualTo(SignSteps.MAX_CREST_CAP, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(NoiseLimits.crestLimit(48)).isBetween(1.6, 1.65);
+        assertThat(NoiseLimits.crestLimit(128)).isBetween(2.0, 2.1);
+        assertThat(NoiseLimits.crestLimit(4096))
+                .isEqualTo(NoiseLimits.MAX_CREST_CAP, org.assertj.core.data.Offset.offset(1e-6));
     }
     /**
      * Pinned price of {@code unitRecordMoves} (fails when it closes): a dense sign step of exactly one
@@ -170,7 +170,7 @@ class SignStepsTest {
     }
 
     /**
-     * Pinned, the price of {@code SignSteps#repeats}' unit moves (session 14: customers rounding their
+     * Pinned, the price of {@code RepeatedMoves#repeats}' unit moves (session 14: customers rounding their
      * features on mixed-type records): a key's per-feature steps on 20 coordinates, 8 of them counts
      * stepped by exactly one unit between whole numbers (range 10, a tenth of it), 4 of the others by
      * the same size as before and 8 by new sizes (jittered): the unit moves no longer count towards

@@ -243,7 +243,7 @@ class SmoothnessProbe {
         int flat = 0;
         int flatSmooth = 0;
         for (int i = 0; i < m; i++) {
-            if (cs[i] <= Math.max(SignSteps.MAX_CREST, SignSteps.crestLimit(128))) {
+            if (cs[i] <= Math.max(SignSteps.MAX_CREST, NoiseLimits.crestLimit(128))) {
                 flat++;
                 if (rs[i] <= Smoothness.ROUGHNESS) {
                     flatSmooth++;

@@ -7,7 +7,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * A gain change in a log domain is no step ({@code SignSteps#uniformOffset}, issue 9, session 16):
+ * A gain change in a log domain is no step ({@code DataMoves#uniformOffset}, issue 9, session 16):
  * log-mel spectrograms re-recorded a few dB louder or softer move every bin above the -80 dB floor
  * by the same amount, which the equal shape took for a sign step (19 of 19 spectrogram customers of
  * {@code HonestDataShapesTest} flagged). The thief who read it: an offset teaches one direction;

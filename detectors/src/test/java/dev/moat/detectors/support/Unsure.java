@@ -238,7 +238,7 @@ public abstract class Unsure extends HonestDomain {
          * eps * range_j from seed records rounded to levels eps * range_j apart from the low end of
          * each feature's range (1 / eps of them, a whole number): every value the thief sends sits on
          * one lattice per feature, as a customer's who rounds its measurements to levels ({@link
-         * #coarser}) does; a thief who read {@code SignSteps#repeats}' level moves.
+         * #coarser}) does; a thief who read {@code RepeatedMoves#repeats}' level moves.
          */
         PER_FEATURE_ON_LEVELS
     }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * the float does (-0 as 0), {@code greater} and {@code differs} answer as the int comparisons, and
  * {@code selectBits} on positive floats' bits returns what a sort would put at index k.
  */
-class SignStepsKeysTest {
+class FloatOrderKeysTest {
 
     private static final float[] SPECIAL = {
         Float.NEGATIVE_INFINITY,
@@ -53,14 +53,14 @@ class SignStepsKeysTest {
             if (Float.isNaN(a) || Float.isNaN(b)) {
                 continue;
             }
-            int ka = SignSteps.key(a);
-            int kb = SignSteps.key(b);
+            int ka = FloatOrder.key(a);
+            int kb = FloatOrder.key(b);
             assertEquals(a > b, ka > kb, a + " > " + b);
             assertEquals(a == b, ka == kb, a + " == " + b);
-            assertEquals(a > b ? 1 : 0, SignSteps.greater(ka, kb), a + " > " + b);
-            assertEquals(a != b ? 1 : 0, SignSteps.differs(ka, kb), a + " != " + b);
+            assertEquals(a > b ? 1 : 0, FloatOrder.greater(ka, kb), a + " > " + b);
+            assertEquals(a != b ? 1 : 0, FloatOrder.differs(ka, kb), a + " != " + b);
             // the key of a key is the float's bits back (-0 as 0)
-            assertEquals(Float.floatToRawIntBits(a + 0f), SignSteps.key(ka), a + " round trip");
+            assertEquals(Float.floatToRawIntBits(a + 0f), FloatOrder.key(ka), a + " round trip");
         }
     }
 
@@ -71,8 +71,8 @@ class SignStepsKeysTest {
         };
         for (int a : edge) {
             for (int b : edge) {
-                assertEquals(a > b ? 1 : 0, SignSteps.greater(a, b), a + " > " + b);
-                assertEquals(a != b ? 1 : 0, SignSteps.differs(a, b), a + " != " + b);
+                assertEquals(a > b ? 1 : 0, FloatOrder.greater(a, b), a + " > " + b);
+                assertEquals(a != b ? 1 : 0, FloatOrder.differs(a, b), a + " != " + b);
             }
         }
     }
@@ -96,9 +96,9 @@ class SignStepsKeysTest {
             for (int i = 0; i < n; i++) {
                 bits[i] = Float.floatToRawIntBits(a[i]);
             }
-            float got = Float.intBitsToFloat(SignSteps.selectBits(bits, new int[n], n, k));
+            float got = Float.intBitsToFloat(FloatOrder.selectBits(bits, new int[n], n, k));
             assertEquals(sorted[k], got, "n=" + n + " k=" + k);
-            assertEquals(SignSteps.select(a.clone(), new float[n], n, k), got, "n=" + n + " k=" + k);
+            assertEquals(FloatOrder.select(a.clone(), new float[n], n, k), got, "n=" + n + " k=" + k);
         }
     }
 
@@ -124,7 +124,7 @@ class SignStepsKeysTest {
             int[] sorted = bits.clone();
             Arrays.sort(sorted);
             assertEquals(
-                    sorted[k], SignSteps.selectBits(bits, new int[n], n, k), "n=" + n + " k=" + k + " mode=" + mode);
+                    sorted[k], FloatOrder.selectBits(bits, new int[n], n, k), "n=" + n + " k=" + k + " mode=" + mode);
         }
     }
 }

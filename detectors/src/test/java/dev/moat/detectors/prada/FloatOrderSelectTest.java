@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** {@link SignSteps#select} returns what a sort would put at index k, for every k and shape of input. */
-class SignStepsSelectTest {
+/** {@link FloatOrder#select} returns what a sort would put at index k, for every k and shape of input. */
+class FloatOrderSelectTest {
 
     @Test
     void selectEqualsSortedOrderStatisticForRandomInputsWithTies() {
@@ -63,6 +63,6 @@ class SignStepsSelectTest {
         float[] sorted = a.clone();
         Arrays.sort(sorted);
         float[] work = a.clone();
-        assertEquals(sorted[k], SignSteps.select(work, new float[a.length], a.length, k), "n=" + a.length + " k=" + k);
+        assertEquals(sorted[k], FloatOrder.select(work, new float[a.length], a.length, k), "n=" + a.length + " k=" + k);
     }
 }
