@@ -22,7 +22,9 @@ import java.util.TreeSet;
  * model server, five honest users from t = 0, the attacker from {@code attackStart}. Events (honest
  * flushes, attacker requests) are taken in time order; before each the driven clock is moved to
  * its time, after each the harness waits for the detectors to catch up, so a run is deterministic
- * for its seeds. The attacker honours Retry-After on 429, drops a key on 403, and stops at its
+ * for its seeds. The attacker honours Retry-After on 429 and, on a 429 without one (a batch larger
+ * than the bucket can ever hold: the gateway says so), halves its batch, as a thief reading the answer
+ * would; it drops a key on 403, and stops at its
  * budget, when every key is blocked, or at {@code maxSeconds}. Honest traffic goes on at least
  * until the warm-up window is over, so each run judges honest keys on the same stretch of traffic.
  */
@@ -96,6 +98,7 @@ final class AttackRun {
             List<EvalGateway.Key> live = new ArrayList<>(attackerKeys);
             double nextAttack = attackStart;
             double[][] pending = null;
+            int size = spec.batch();
             int turn = 0;
             boolean attacking = true;
             while (true) {
@@ -117,7 +120,7 @@ final class AttackRun {
                 }
                 gw.advanceTo(nextAttack);
                 if (pending == null) {
-                    pending = trim(strategy.nextBatch(spec.batch()), spec.budget() - out.rowsAnswered);
+                    pending = trim(strategy.nextBatch(size), spec.budget() - out.rowsAnswered);
                 }
                 EvalGateway.Key key = live.get(turn++ % live.size());
                 ApiClient.Reply r = client.predict(key.secret(), pending);
@@ -144,6 +147,14 @@ final class AttackRun {
                     }
                     case 429 -> {
                         out.throttledRequests++;
+                        if (r.retryAfterSeconds() == 0 && pending.length > 1) {
+                            // no Retry-After: this batch can never pass (it costs more tokens than the bucket
+                            // holds). Half of it is sent next (the strategy sees only the rows answered:
+                            // the first rows of a batch are those of its first lanes), and smaller batches
+                            // from then on (a lanes strategy keeps its own batch shape)
+                            size = pending.length / 2;
+                            pending = trim(pending, size);
+                        }
                         nextAttack = now + Math.max(spec.interval(), Math.max(1, r.retryAfterSeconds()));
                     }
                     case 403 -> {

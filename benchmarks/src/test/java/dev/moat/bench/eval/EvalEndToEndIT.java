@@ -67,6 +67,29 @@ class EvalEndToEndIT {
         assertThat(o.attackSeconds).isBetween(45.0, 75.0);
     }
 
+    /**
+     * A thief who reads the 429 of a batch larger than the bucket (no Retry-After: it can never pass)
+     * sends smaller batches: 32 rows against 20 a minute, then 16; one who retried the same batch got
+     * nothing for ever, so the evaluation understated what a throttle lets through.
+     */
+    @Test
+    void aBatchThatCanNeverPassIsHalvedUntilOneDoes() throws Exception {
+        // a policy route: there every row of a batch costs a token
+        Preset tight = new Preset("tight", "20 rows a minute", List.of("20/1m"), """
+                outputs:
+                  - round: 2
+                """);
+        AttackSpec spec = new AttackSpec("r", Kind.RANDOM, false, Layout.SINGLE, 32, 0.05, 16 * 4);
+        RunOutcome o = new AttackRun(spec, tight, 1, 600, 1_200).execute(model.baseUri());
+        assertThat(o.rowsAnswered).isEqualTo(64);
+        // the batch of 32 once, then 16 a request: four answered, and at least three refused until the
+        // bucket held 16 again (an empty bucket's 429 comes at admission, before the rows are counted,
+        // so its Retry-After is the next token's and the thief comes back once more)
+        assertThat(o.throttledRequests).isGreaterThanOrEqualTo(1 + 3);
+        assertThat(o.rowsSent).isEqualTo(32 + 16 * (4 + o.throttledRequests - 1));
+        assertThat(o.stolenX).hasSize(64);
+    }
+
     @Test
     void aSlowAttackRunsDaysOfSimulatedTimeInSeconds() throws Exception {
         AttackSpec slow = new AttackSpec("slow", Kind.KNOCKOFF, false, Layout.SINGLE, 8, 3_600, 8 * 30);
