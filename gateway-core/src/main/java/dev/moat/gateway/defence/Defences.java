@@ -72,7 +72,7 @@ public final class Defences implements Enforcement, AutoCloseable {
             });
 
     public Defences(MoatConfig config, RateLimiter limiter, MoatMetrics metrics, InstantSource clock) {
-        this(config, limiter, null, new InMemoryStateStore(), metrics, clock);
+        this(config, limiter, null, new InMemoryStateStore(clock), metrics, clock);
     }
 
     /**
@@ -109,6 +109,8 @@ public final class Defences implements Enforcement, AutoCloseable {
                 d.expireAfterIdle(),
                 defaults.suspiciousAt(),
                 defaults.extractingAt(),
+                // the unblock marks are kept until a risk measured before them has decayed to nothing at this
+                // half-life (InMemoryStateStore.UNBLOCK_MARK_HORIZON_MILLIS): one made configurable moves it too
                 defaults.riskHalfLife());
         this.riskHalfLifeMillis = Math.max(1, settings.riskHalfLife().toMillis());
         this.suspiciousAt = settings.suspiciousAt();

@@ -155,7 +155,7 @@ public final class MoatServer implements AutoCloseable {
             this.store = state != null
                     ? state
                     : config.state().file() == null
-                            ? new InMemoryStateStore()
+                            ? new InMemoryStateStore(clock)
                             : FileStateStore.open(config.state().file(), clock);
         }
         this.defences = new Defences(config, limiter, shared, store, metrics, clock);

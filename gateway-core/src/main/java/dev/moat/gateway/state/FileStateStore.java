@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * one (atomic on POSIX file systems), so a crash leaves either the old or the new state, never half.
  * Changes that arrive while a write is queued share that write.
  *
- * <p>What persists: blocks (until they expire), unblock marks, revocations, runtime keys and shared
- * risks (so a key throttled by its risk is throttled again after a restart, until the risk decays).
+ * <p>What persists: blocks (until they expire), unblock marks (for {@link
+ * InMemoryStateStore#UNBLOCK_MARK_HORIZON_MILLIS}: older ones are neither loaded nor written), revocations,
+ * runtime keys and shared risks (so a key throttled by its risk is throttled again after a restart,
+ * until the risk decays).
  */
 public final class FileStateStore extends InMemoryStateStore {
 
@@ -58,6 +60,7 @@ public final class FileStateStore extends InMemoryStateStore {
     private volatile boolean closed;
 
     private FileStateStore(Path file, InstantSource clock) {
+        super(clock);
         this.file = file;
         this.clock = clock;
     }

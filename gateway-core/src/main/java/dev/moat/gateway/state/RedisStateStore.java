@@ -38,11 +38,18 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code moat:block:ID}: a block as JSON, expiring (PX) when the block ends
- *   <li>{@code moat:risk:ID}: a shared risk as JSON, expiring when it has decayed to nothing
- *   <li>hashes {@code moat:unblocked}, {@code moat:forgotten} (an operator's last reset, kept for
- *       {@link #RESET_MARK_HORIZON_MILLIS}), {@code moat:revoked} (id to millis), {@code moat:keys}
- *       (id to JSON)
+ *   <li>{@code moat:risk:ID}: a shared risk as JSON, expiring (PX) at the time to live its writer gives
+ *       it (the gateway's: 8 risk half-lives, when 1/256 of it is left; the local view keeps it longer,
+ *       decaying)
+ *   <li>hashes {@code moat:unblocked} (an operator's last unblock, kept for {@link
+ *       #UNBLOCK_MARK_HORIZON_MILLIS}, 45 days), {@code moat:forgotten} (an operator's last reset, kept
+ *       for {@link #RESET_MARK_HORIZON_MILLIS}, 30 days), {@code moat:revoked} (id to millis), {@code
+ *       moat:keys} (id to JSON)
  * </ul>
+ *
+ * <p>Revocations and runtime keys are kept for good; blocks and shared risks expire on their own.
+ * The two hashes of marks are pruned by each unblock or reset (of the marks of its kind) and by each
+ * read of the shared view (of both), here and in Redis; a mark past its horizon is not applied.
  *
  * <p>When Redis is unreachable, writes stay in the local view and in a replay queue; once Redis
  * answers again the queue is written first, then the whole Redis view is read back (a change
@@ -74,12 +81,12 @@ public final class RedisStateStore extends InMemoryStateStore {
      * it stands). Marks this old are dropped, not applied, by a read of the shared view, so an instance
      * whose clock runs ahead drops them alike. Resets are an operator's, so the hash holds a month's.
      */
-    static final long RESET_MARK_HORIZON_MILLIS = TimeUnit.DAYS.toMillis(30);
+    static final long RESET_MARK_HORIZON_MILLIS = REJOIN_HORIZON_MILLIS;
 
     /**
-     * HDEL KEYS[1] each field of ARGV[2..] whose time is still older than ARGV[1]: a reset made on
-     * another instance between the scan and this keeps its newer mark, and what is not a number (by
-     * hand, or another version's) is left alone.
+     * HDEL KEYS[1] each field of ARGV[2..] whose time is still older than ARGV[1]: a reset or unblock
+     * made on another instance between the scan and this keeps its newer mark, and what is not a number
+     * (by hand, or another version's) is left alone.
      */
     private static final String PRUNE_MARKS = "local n = 0 for i = 2, #ARGV do"
             + " local at = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))"
@@ -121,6 +128,7 @@ public final class RedisStateStore extends InMemoryStateStore {
     });
 
     public RedisStateStore(RedisLink link, InstantSource clock) {
+        super(clock);
         this.link = link;
         this.clock = clock;
         this.channel = link.database() == 0 ? "moat:changes" : "moat:changes:" + link.database();
@@ -265,6 +273,8 @@ public final class RedisStateStore extends InMemoryStateStore {
             case "unblock" -> {
                 r.del(BLOCK + op.id());
                 newerMark(r, UNBLOCKED, op.id(), op.at()); // an unblock replayed late hides no newer one
+                // each unblock prunes: the hash grows by no more than the unblocks within the horizon
+                pruneMarks(r, UNBLOCKED, now - UNBLOCK_MARK_HORIZON_MILLIS);
             }
             case "forget" -> {
                 r.del(BLOCK + op.id(), RISK + op.id());
@@ -274,7 +284,7 @@ public final class RedisStateStore extends InMemoryStateStore {
                 // hide a newer one made elsewhere meanwhile
                 newerMark(r, FORGOTTEN, op.id(), op.at());
                 // each reset prunes: the hash grows by no more than the resets within the horizon
-                pruneResetMarks(r, now - RESET_MARK_HORIZON_MILLIS);
+                pruneMarks(r, FORGOTTEN, now - RESET_MARK_HORIZON_MILLIS);
             }
             case "key" -> r.hset(KEYS, op.id(), json(op.key()));
             case "revoke" -> {
@@ -353,20 +363,19 @@ public final class RedisStateStore extends InMemoryStateStore {
     /** Records a reset of {@code keyId} and drops the marks past the horizon, so that the map stays bounded. */
     private void markReset(String keyId, long atMillis) {
         forgottenAt.merge(keyId, atMillis, Math::max);
-        long horizon = clock.millis() - RESET_MARK_HORIZON_MILLIS;
-        forgottenAt.values().removeIf(at -> at < horizon);
+        dropMarksBefore(forgottenAt, clock.millis() - RESET_MARK_HORIZON_MILLIS);
     }
 
     /**
-     * Drops the reset marks older than {@code horizon} from {@code moat:forgotten}: scanned in pages,
-     * each stale page deleted by {@link #PRUNE_MARKS}, so several instances pruning at once, or one
-     * resetting a key meanwhile, delete nothing newer.
+     * Drops the marks older than {@code horizon} from {@code hash} ({@code moat:forgotten} or {@code
+     * moat:unblocked}): scanned in pages, each stale page deleted by {@link #PRUNE_MARKS}, so several
+     * instances pruning at once, or one resetting or unblocking a key meanwhile, delete nothing newer.
      */
-    private static void pruneResetMarks(RedisCommands<String, String> r, long horizon) {
+    private static void pruneMarks(RedisCommands<String, String> r, String hash, long horizon) {
         ScanArgs args = ScanArgs.Builder.limit(500);
         ScanCursor cursor = ScanCursor.INITIAL;
         do {
-            io.lettuce.core.MapScanCursor<String, String> page = r.hscan(FORGOTTEN, cursor, args);
+            io.lettuce.core.MapScanCursor<String, String> page = r.hscan(hash, cursor, args);
             List<String> stale = new ArrayList<>();
             stale.add(Long.toString(horizon));
             page.getMap().forEach((id, at) -> {
@@ -379,7 +388,7 @@ public final class RedisStateStore extends InMemoryStateStore {
                 r.eval(
                         PRUNE_MARKS,
                         io.lettuce.core.ScriptOutputType.INTEGER,
-                        new String[] {FORGOTTEN},
+                        new String[] {hash},
                         stale.toArray(new String[0]));
             }
             cursor = page;
@@ -401,8 +410,8 @@ public final class RedisStateStore extends InMemoryStateStore {
             // marks past the horizon go, here and in Redis; one still there (written back by an instance
             // whose clock runs behind) is not applied: this instance may have dropped its own copy
             long horizon = clock.millis() - RESET_MARK_HORIZON_MILLIS;
-            forgottenAt.values().removeIf(at -> at < horizon);
-            pruneResetMarks(commands(), horizon);
+            dropMarksBefore(forgottenAt, horizon);
+            pruneMarks(commands(), FORGOTTEN, horizon);
             commands().hgetall(FORGOTTEN).forEach((id, at) -> {
                 Long mark = millis(FORGOTTEN, id, at);
                 if (mark == null || mark < horizon) {
@@ -429,6 +438,11 @@ public final class RedisStateStore extends InMemoryStateStore {
                 replay.poll();
             }
             RedisCommands<String, String> r = commands();
+            // unblock marks past their horizon go alike, here (before any is written back) and in Redis;
+            // one still there is not applied, nor taken for an unblock made elsewhere
+            long unblockHorizon = unblockHorizon();
+            pruneUnblockMarks();
+            pruneMarks(r, UNBLOCKED, unblockHorizon);
             Set<String> touched = new HashSet<>();
             Set<String> inRedis = new HashSet<>();
             for (String k : scan(r, BLOCK + "*")) {
@@ -460,7 +474,7 @@ public final class RedisStateStore extends InMemoryStateStore {
                     continue;
                 }
                 Long mark = millis(UNBLOCKED, b.keyId(), marks.get(b.keyId()));
-                if (mark != null && mark > unblockedAt(b.keyId())) {
+                if (mark != null && mark >= unblockHorizon && mark > unblockedAt(b.keyId())) {
                     applyUnblock(b.keyId(), mark); // lifted elsewhere while we were cut off
                     touched.add(b.keyId());
                 } else { // Redis lost it (restarted without persistence): ours is the only copy left

@@ -45,18 +45,8 @@ class ResetMarksIT {
 
     /** A gateway on {@code redisUrl} whose policy has {@code detectors} (a YAML line, or nothing). */
     Gateway start(String redisUrl, String detectors) throws Exception {
-        Gateway g =
-                Gateway.start(Gateway.common("\"1000/1m\"") + """
-                upstreams:
-                  tf: {url: "${UPSTREAM}", protocol: tfserving}
-                routes:
-                  - {path_prefix: /v1/models/digits, upstream: tf, policy: p}
-                policies:
-                  p:
-                    outputs: [{top_k: 3}]
-                    %s
-                distributed: {redis: "%s", timeout: 1s}
-                """.formatted(detectors, redisUrl), upstream.baseUri());
+        Gateway g = Gateway.start(
+                RedisMarks.onRedis(redisUrl, detectors.isEmpty() ? "" : "    " + detectors), upstream.baseUri());
         gateways.add(g);
         return g;
     }
@@ -70,18 +60,11 @@ class ResetMarksIT {
 
     /** The reset time of {@code id} in Redis: {@code ":<millis>"}, or {@code "$-1"} when there is none. */
     static String mark(String id) throws Exception {
-        return redis.command("HGET moat:forgotten " + id).startsWith("$-1")
-                ? "$-1"
-                : redis.command(
-                        "EVAL \"return tonumber(redis.call('HGET', KEYS[1], ARGV[1]))\" 1 moat:forgotten " + id);
+        return RedisMarks.mark(redis, "moat:forgotten", id);
     }
 
     static boolean redisSays(String command, String answer) {
-        try {
-            return answer.equals(redis.command(command));
-        } catch (java.io.IOException e) {
-            return false;
-        }
+        return RedisMarks.says(redis, command, answer);
     }
 
     @Test
@@ -111,34 +94,12 @@ class ResetMarksIT {
     void eachResetPrunesTheMarksPastTheHorizonInRedisAndOnTheInstance() throws Exception {
         Gateway a = start(redis.url());
         StateStore store = a.server.stateStore();
-        store.forget("carol").toCompletableFuture().get(5, TimeUnit.SECONDS);
-        String carols = mark("carol");
-        assertThat(carols).startsWith(":1");
-        a.advance(Duration.ofDays(29));
-        store.forget("erin").toCompletableFuture().get(5, TimeUnit.SECONDS);
-        assertThat(mark("carol")).as("29 days on: kept").isEqualTo(carols);
-        a.advance(Duration.ofDays(1).plusMinutes(1)); // carol's reset is now past the horizon, erin's not
-        store.forget("dave").toCompletableFuture().get(5, TimeUnit.SECONDS);
-        assertThat(mark("carol")).as("pruned by the next reset").isEqualTo("$-1");
-        assertThat(mark("erin")).startsWith(":1");
-        assertThat(mark("dave")).startsWith(":1");
-        // the instance's own copies: Redis restarted empty gets back the marks it holds (before the
-        // shared risks: once bob's risk is back, so are they), erin's and dave's, not carol's
-        store.putRisk("bob", new StateStore.Risk(0.3, a.server.clock().millis()), 3_600_000)
-                .toCompletableFuture()
-                .get(5, TimeUnit.SECONDS);
-        redis.kill();
-        SharedStateIT.await(
-                "the gateway sees Redis down",
-                2000,
-                () -> !a.server.redisState().equals("up"));
-        redis.start();
-        SharedStateIT.await("bob's risk is written back", 5000, () -> redisSays("EXISTS moat:risk:bob", ":1"));
-        assertThat(mark("erin")).startsWith(":1");
-        assertThat(mark("dave")).startsWith(":1");
-        assertThat(mark("carol"))
-                .as("not written back: the gateway dropped it too")
-                .isEqualTo("$-1");
+        RedisMarks.assertEachChangePrunes(
+                redis,
+                a,
+                "moat:forgotten",
+                Duration.ofDays(30),
+                id -> store.forget(id).toCompletableFuture().get(5, TimeUnit.SECONDS));
     }
 
     /**

@@ -73,6 +73,35 @@ class StateFileIT {
         }
     }
 
+    /**
+     * Unblock marks are kept for their horizon, 45 days, in the file as in memory: one older is not
+     * loaded, and one that passes it is gone from the next write (before, the file kept every mark).
+     */
+    @Test
+    void unblockMarksPastTheHorizonAreNeitherLoadedNorWrittenAgain() throws Exception {
+        Path file = dir.resolve("moat-state.json");
+        long day = TimeUnit.DAYS.toMillis(1);
+        long start = System.currentTimeMillis();
+        Files.writeString(file, """
+                {"version": 1, "unblocked": {"old": %d, "recent": %d}}
+                """.formatted(start - 46 * day, start - 44 * day));
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(start);
+        InstantSource clock = () -> java.time.Instant.ofEpochMilli(now.get());
+        try (FileStateStore store = FileStateStore.open(file, clock)) {
+            assertThat(store.unblockedAt("old")).as("46 days old: not loaded").isZero();
+            assertThat(store.unblockedAt("recent")).isEqualTo(start - 44 * day);
+            store.unblock("carol", now.get()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(Files.readString(file)).doesNotContain("\"old\"").contains("\"recent\"", "\"carol\"");
+            now.addAndGet(day + 60_000); // recent's unblock passes the horizon
+            store.revoke("zed", now.get()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(Files.readString(file))
+                    .as("the next write leaves it out")
+                    .doesNotContain("\"recent\"")
+                    .contains("\"carol\"");
+            assertThat(store.unblockedAt("recent")).isZero();
+        }
+    }
+
     @Test
     void aCorruptStateFileStopsTheStartWithItsName() throws Exception {
         Path file = dir.resolve("moat-state.json");
