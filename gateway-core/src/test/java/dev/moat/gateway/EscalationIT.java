@@ -385,6 +385,87 @@ class EscalationIT {
         return body(java.util.Arrays.copyOf(Digits.get().honest().x(), n));
     }
 
+    /**
+     * Decay is no new evidence: a ladder whose block step sits under the extracting level (0.6 here)
+     * blocks a random thief; the operator unblocks it; half an hour later, with no query since, its old
+     * risk has decayed past 0.8, and the read that lowered its level restamped the verdict at that
+     * moment, after the unblock, so its next request was refused on the old risk (found in session
+     * 48: 403 on "risk 0.70"). Now that request is served, the report does not say "block", and new
+     * queries of the same kind are blocked again.
+     */
+    @Test
+    void anUnblockedKeyIsNotBlockedAgainWhenItsOldRiskDecaysPastALevel() throws Exception {
+        Path dir = Files.createTempDirectory("moat-esc-decay");
+        String keys = Gateway.keyEntries("honest-", "honest-secret-", HONEST, null);
+        String ladder =
+                Gateway.GUARDED_DIGITS.replaceAll("(?s)escalation:\n.*", "escalation: [{at: 0.6, block: 1h}]\n");
+        assertThat(ladder).contains("escalation: [{at: 0.6, block: 1h}]").doesNotContain("0.95");
+        try (Gateway gw = Gateway.start(
+                Gateway.common("\"1000000/1m\"", keys)
+                        + ladder
+                        + "audit: {file: \"%s\"}\n".formatted(dir.resolve("audit.jsonl")),
+                upstream.baseUri())) {
+            HonestClient[] honest = new HonestClient[HONEST];
+            for (int k = 0; k < HONEST; k++) {
+                honest[k] = new HonestClient(300 + k);
+            }
+            RandomAttacker thief = new RandomAttacker(5);
+            int blockedAfter = -1;
+            for (int q = 0; q < 3000 && blockedAfter < 0; q += 10) {
+                for (int k = 0; k < HONEST; k++) {
+                    double[][] hx = {honest[k].next(), honest[k].next()};
+                    assertThat(gw.post("/v1/models/digits:predict", "honest-secret-" + k, body(hx))
+                                    .statusCode())
+                            .isEqualTo(200);
+                }
+                if (gw.post("/v1/models/digits:predict", Gateway.ALICE, body(rows(thief, 10)))
+                                .statusCode()
+                        == 403) {
+                    blockedAfter = q;
+                }
+                gw.advance(Duration.ofSeconds(2));
+                gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
+            }
+            assertThat(blockedAfter).as("the thief is blocked").isPositive();
+            double risk = gw.server.defences().engine().verdict("alice").risk();
+            assertThat(risk)
+                    .as("a risk that decays past the extracting level (0.8) first")
+                    .isGreaterThan(0.85);
+            assertThat(gw.adminCall("POST", "/admin/keys/alice/unblock", Gateway.ADMIN_TOKEN)
+                            .statusCode())
+                    .isEqualTo(200);
+            // to 0.7 at the engine's half-life of an hour: a level lower than extracting, over the block's 0.6
+            gw.advance(Duration.ofSeconds(Math.round(3600 * Math.log(risk / 0.7) / Math.log(2))));
+            assertThat(gw.server.defences().engine().verdict("alice").level()).isEqualTo(Level.SUSPICIOUS);
+            assertThat(gw.adminCall("GET", "/admin/keys/alice", Gateway.ADMIN_TOKEN)
+                            .body())
+                    .doesNotContain("\"guarded\":\"block\"");
+            assertThat(gw.post("/v1/models/digits:predict", Gateway.ALICE, body(rows(thief, 1)))
+                            .statusCode())
+                    .as("no query since the unblock: no new evidence")
+                    .isEqualTo(200);
+            int blockedAgain = -1;
+            for (int q = 0; q < 500 && blockedAgain < 0; q += 10) {
+                if (gw.post("/v1/models/digits:predict", Gateway.ALICE, body(rows(thief, 10)))
+                                .statusCode()
+                        == 403) {
+                    blockedAgain = q;
+                }
+                gw.advance(Duration.ofSeconds(2));
+                gw.server.defences().engine().awaitIdle(Duration.ofSeconds(5));
+            }
+            assertThat(blockedAgain).as("blocked again on new evidence").isNotNegative();
+        }
+    }
+
+    private static double[][] rows(RandomAttacker thief, int n) {
+        double[][] out = new double[n][];
+        for (int i = 0; i < n; i++) {
+            out[i] = thief.next();
+        }
+        return out;
+    }
+
     static String guarded(Path audit) {
         return Gateway.GUARDED_DIGITS + "audit: {file: \"%s\"}\n".formatted(audit);
     }

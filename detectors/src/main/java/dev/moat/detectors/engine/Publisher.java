@@ -75,7 +75,10 @@ public final class Publisher {
         this.entries = lookup;
     }
 
-    /** v with its risk decayed to now: v itself when unchanged; restamped at now when its level dropped. */
+    /**
+     * v with its risk decayed to now: v itself when unchanged; restamped at now when its level dropped,
+     * its evidence's time kept (decay is no new evidence: see {@link Verdict}).
+     */
     private Verdict decayed(Verdict v, long now) {
         double r = decay(v.risk(), v.updatedAtMillis(), now);
         if (r == v.risk()) {
@@ -83,10 +86,10 @@ public final class Publisher {
         }
         Level level = level(r);
         if (level == v.level()) {
-            return new Verdict(r, level, v.scores(), v.queries(), v.updatedAtMillis());
+            return new Verdict(r, level, v.scores(), v.queries(), v.updatedAtMillis(), v.evidenceAtMillis());
         }
         // restamped at now, so that later reads decay from here rather than twice
-        return new Verdict(r, level, v.scores(), v.queries(), now);
+        return new Verdict(r, level, v.scores(), v.queries(), now, v.evidenceAtMillis());
     }
 
     /** The tenant's pooled verdict, decayed to now, or {@link Verdict#OK}; fires level drops like {@link #read}. */
@@ -363,7 +366,9 @@ public final class Publisher {
         s.eventsSinceReasons = 0;
         s.published = s.run.scores(fresh, fresh.length);
         KeyEntry.VERDICT.compareAndSet(
-                entry, v, new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis()));
+                entry,
+                v,
+                new Verdict(v.risk(), v.level(), s.published, s.queries, v.updatedAtMillis(), v.evidenceAtMillis()));
     }
 
     /**

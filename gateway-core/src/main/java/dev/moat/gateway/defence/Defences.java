@@ -322,7 +322,7 @@ public final class Defences implements Enforcement, AutoCloseable {
         StateStore.Risk shared = sharedRisk(key, now);
         return shared != null && shared.risk() > v.risk()
                 ? new Applied(v, shared.risk(), shared.atMillis())
-                : new Applied(v, v.risk(), v.updatedAtMillis());
+                : new Applied(v, v.risk(), v.evidenceAtMillis());
     }
 
     /**
