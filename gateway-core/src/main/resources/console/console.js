@@ -219,7 +219,8 @@
 
   // ---------------------------------------------------------------- actions
   const QUESTIONS = {
-    unblock: (id) => "Lift the block on key " + id + "? It can be blocked again only on new evidence.",
+    unblock: (id) => "Lift the block on key " + id + "? Its detectors keep what they hold of it: if its risk is"
+      + " still over the block step, its next query blocks it again. To clear a key wrongly flagged, reset it.",
     reset: (id) => "Forget everything the detectors know about key " + id + ", and its block and throttle?",
     block: (id) => "Block key " + id + " on every route?",
     revoke: (id) => "Revoke key " + id + " for good? Its secret stops working at once and the id is never reused.",

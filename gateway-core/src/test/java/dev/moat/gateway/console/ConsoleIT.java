@@ -194,7 +194,10 @@ class ConsoleIT {
                 .click();
         WebElement dialog = browser.findElement(By.id("confirm"));
         waitUpTo(10).until(ExpectedConditions.visibilityOf(dialog));
-        assertThat(dialog.getText()).contains("Lift the block on key alice");
+        assertThat(dialog.getText())
+                .contains("Lift the block on key alice")
+                .as("an unblock is no reset: the detectors' evidence stays")
+                .contains("its next query blocks it again", "To clear a key wrongly flagged, reset it");
         assertThat(gw.server.defences().blockedUntil("alice"))
                 .as("nothing happens before confirming")
                 .isPositive();
