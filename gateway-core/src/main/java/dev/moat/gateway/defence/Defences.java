@@ -110,7 +110,8 @@ public final class Defences implements Enforcement, AutoCloseable {
                 defaults.suspiciousAt(),
                 defaults.extractingAt(),
                 // the unblock marks are kept until a risk measured before them has decayed to nothing at this
-                // half-life (InMemoryStateStore.UNBLOCK_MARK_HORIZON_MILLIS): one made configurable moves it too
+                // half-life (InMemoryStateStore.UNBLOCK_MARK_HORIZON_MILLIS), and a shared risk lives 8 of
+                // them (SHARED_RISK_LIFE_MILLIS, the state file's risks too): one made configurable moves both
                 defaults.riskHalfLife());
         this.riskHalfLifeMillis = Math.max(1, settings.riskHalfLife().toMillis());
         this.suspiciousAt = settings.suspiciousAt();
@@ -270,11 +271,15 @@ public final class Defences implements Enforcement, AutoCloseable {
     private void publishRisk(String id, double risk, long now) {
         StateStore.Risk known = store.risk(id);
         if (known == null || risk >= decayed(known, now) + PUBLISH_STEP) {
-            store.putRisk(id, new StateStore.Risk(risk, now), riskHalfLifeMillis * 8);
+            store.putRisk(id, new StateStore.Risk(risk, now), InMemoryStateStore.SHARED_RISK_LIFE_MILLIS);
         }
     }
 
-    /** The highest shared risk for the key or its tenant, decayed to now; null when none. */
+    /**
+     * The highest shared risk for the key or its tenant, decayed to now; null when none. A shared risk
+     * past its life (InMemoryStateStore.SHARED_RISK_LIFE_MILLIS, 8 half-lives) reads as none: it had
+     * decayed to under 1/256 of what it was, so only a ladder step under about 0.004 acted on it.
+     */
     private StateStore.Risk sharedRisk(ApiKey key, long now) {
         StateStore.Risk k = store.risk(key.id());
         StateStore.Risk t = key.tenant() == null ? null : store.risk(TENANT + key.tenant());
@@ -508,7 +513,9 @@ public final class Defences implements Enforcement, AutoCloseable {
         public void onTenantLevelChange(String tenant, Level from, Level to, Verdict verdict) {
             if (verdict.risk() >= PUBLISH_FLOOR) { // a Sybil attack spread over instances is one tenant
                 store.putRisk(
-                        TENANT + tenant, new StateStore.Risk(verdict.risk(), clock.millis()), riskHalfLifeMillis * 8);
+                        TENANT + tenant,
+                        new StateStore.Risk(verdict.risk(), clock.millis()),
+                        InMemoryStateStore.SHARED_RISK_LIFE_MILLIS);
             }
             audit(
                     "tenant_level_change",

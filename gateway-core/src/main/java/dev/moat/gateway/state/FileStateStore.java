@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * <p>What persists: blocks (until they expire), unblock marks (for {@link
  * InMemoryStateStore#UNBLOCK_MARK_HORIZON_MILLIS}: older ones are neither loaded nor written), revocations,
  * runtime keys and shared risks (so a key throttled by its risk is throttled again after a restart,
- * until the risk decays).
+ * until the risk decays), each for {@link InMemoryStateStore#SHARED_RISK_LIFE_MILLIS} after it was
+ * measured (the file keeps no time to live: every risk loaded gets that life): an expired one is
+ * neither loaded nor written again.
  */
 public final class FileStateStore extends InMemoryStateStore {
 
@@ -100,7 +102,9 @@ public final class FileStateStore extends InMemoryStateStore {
             c.keys().forEach(this::applyKey);
         }
         if (c.risks() != null) {
-            c.risks().forEach(this::applyRisk);
+            // the file keeps no time to live: a risk gets the life of the risks put here, and one past it
+            // is not loaded
+            c.risks().forEach((id, risk) -> applyRisk(id, risk, risk.atMillis() + SHARED_RISK_LIFE_MILLIS));
         }
         LOG.info(
                 "state file {}: {} block(s), {} revocation(s), {} runtime key(s)",

@@ -10,9 +10,21 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
-/** A {@link StateStore} that keeps everything in memory: one instance, nothing survives a restart. */
+/**
+ * A {@link StateStore} that keeps everything in memory: one instance, nothing survives a restart.
+ *
+ * <p>What is kept, and for how long: blocks until they end (dropped when read after that), unblock
+ * marks for {@link #UNBLOCK_MARK_HORIZON_MILLIS}, revocations and runtime keys for good, and each shared
+ * risk until the time to live it was put with runs out ({@link #SHARED_RISK_LIFE_MILLIS} for the
+ * gateway's; one read from Redis, until its entry there expires). A shared risk past its life reads as
+ * none at once and is dropped from memory by the next prune: at most once a {@link
+ * #RISK_PRUNE_INTERVAL_MILLIS minute}, on a risk's arrival (put here, read from Redis or the state file,
+ * or published by another instance), and before the risks are persisted or written back ({@link
+ * #risks()}, {@link #heldRisks()}), so that no request scans the map.
+ */
 public class InMemoryStateStore implements StateStore {
 
     /**
@@ -27,10 +39,11 @@ public class InMemoryStateStore implements StateStore {
      * 45 days, the longer of the {@link #REJOIN_HORIZON_MILLIS rejoin horizon} and 1,080 half-lives of
      * a risk. The ladder blocks a key only on a risk measured after its mark ({@code Defences.check}),
      * so the mark must outlive every risk measured before it that could still block: the instance's
-     * own verdict and the shared risks (the key's, its tenant's) held in the local view, which stay
-     * there after Redis expired them, decaying with the engine's half-life (1 h, not configurable:
-     * {@link EngineSettings#defaults()}). A ladder step may be at any risk from 0 up ({@code at: 0}
-     * included), so no threshold bounds that life; a risk of at most 1 is exactly 0 in a double after
+     * own verdict, kept while the key queries within {@code detection.expire_after_idle} (which has no
+     * upper bound), decaying with the engine's half-life (1 h, not configurable: {@link
+     * EngineSettings#defaults()}). (The shared risks of the key and its tenant go after {@link
+     * #SHARED_RISK_LIFE_MILLIS}, 8 half-lives.) A ladder step may be at any risk from 0 up ({@code at:
+     * 0} included), so no threshold bounds that life; a risk of at most 1 is exactly 0 in a double after
      * 1,075 half-lives (about 44.8 days), and the ladder does nothing at 0. Past this horizon the mark
      * spares the key nothing, and a key that queries again is judged on its new evidence.
      */
@@ -38,20 +51,43 @@ public class InMemoryStateStore implements StateStore {
             REJOIN_HORIZON_MILLIS,
             1_080 * EngineSettings.defaults().riskHalfLife().toMillis());
 
+    /**
+     * How long a shared risk the gateway publishes lives, here, in the state file and in Redis ({@code
+     * moat:risk:ID}): 8 risk half-lives (8 h at the engine's 1 h, not configurable: {@link
+     * EngineSettings#defaults()}), when less than 1/256 of it is left. {@code Defences} publishes with it
+     * as time to live, and a risk loaded from the state file, which keeps no time to live, is given it.
+     * Past it the risk reads as none: a ladder step under about 0.004 (1/256 of a risk of 1) acted on what
+     * was left of it before, and no longer does.
+     */
+    public static final long SHARED_RISK_LIFE_MILLIS =
+            8 * EngineSettings.defaults().riskHalfLife().toMillis();
+
+    /** The least time between two prunes of the shared risks on their arrival (one scan of the map each). */
+    static final long RISK_PRUNE_INTERVAL_MILLIS = TimeUnit.MINUTES.toMillis(1);
+
+    /** A shared risk held here, and when it expires (epoch millis): from then on it reads as none. */
+    protected record HeldRisk(Risk risk, long untilMillis) {}
+
     private final InstantSource clock;
     private final ConcurrentHashMap<String, Block> blocks = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> unblockedAt = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> revoked = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, KeyRecord> keys = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Risk> risks = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, HeldRisk> risks = new ConcurrentHashMap<>();
+    /** When the shared risks are next pruned on a risk's arrival (epoch millis). */
+    private final AtomicLong nextRiskPrune = new AtomicLong();
+
     private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
 
-    /** A store whose unblock marks age by the system clock. */
+    /** A store whose unblock marks and shared risks age by the system clock. */
     public InMemoryStateStore() {
         this(InstantSource.system());
     }
 
-    /** A store whose unblock marks are kept {@link #UNBLOCK_MARK_HORIZON_MILLIS} by {@code clock}. */
+    /**
+     * A store whose unblock marks are kept {@link #UNBLOCK_MARK_HORIZON_MILLIS} by {@code clock}, and its
+     * shared risks until their time to live has passed by it.
+     */
     public InMemoryStateStore(InstantSource clock) {
         this.clock = clock;
     }
@@ -183,35 +219,66 @@ public class InMemoryStateStore implements StateStore {
         keys.remove(keyId);
     }
 
-    protected void applyRisk(String id, Risk risk) {
-        risks.merge(id, risk, (a, b) -> b.atMillis() >= a.atMillis() ? b : a);
+    /**
+     * Holds a shared risk until {@code untilMillis} unless a newer one is held (a put here, a read of
+     * Redis or of the state file, another instance's publish). One already expired is not taken. Prunes
+     * the expired risks when the last prune is a {@link #RISK_PRUNE_INTERVAL_MILLIS minute} old.
+     */
+    protected void applyRisk(String id, Risk risk, long untilMillis) {
+        long now = clock.millis();
+        if (untilMillis > now) {
+            HeldRisk held = new HeldRisk(risk, untilMillis);
+            risks.merge(id, held, (a, b) -> b.risk().atMillis() >= a.risk().atMillis() ? b : a);
+        }
+        long next = nextRiskPrune.get();
+        if (now >= next && nextRiskPrune.compareAndSet(next, now + RISK_PRUNE_INTERVAL_MILLIS)) {
+            pruneRisks(now);
+        }
     }
 
+    /** The shared risk of {@code id}, or null when none is held or it has expired (then it is dropped). */
     @Override
     public Risk risk(String id) {
-        return risks.get(id);
+        HeldRisk held = risks.get(id);
+        if (held == null) {
+            return null;
+        }
+        if (held.untilMillis() <= clock.millis()) {
+            risks.remove(id, held);
+            return null;
+        }
+        return held.risk();
     }
 
+    /** Holds the risk until {@code ttlMillis} after it was measured. */
     @Override
     public CompletionStage<Void> putRisk(String id, Risk risk, long ttlMillis) {
-        applyRisk(id, risk);
+        applyRisk(id, risk, risk.atMillis() + ttlMillis);
         return changed(id);
     }
 
-    /** Every shared risk, by id (for persistence). */
+    /** Every live shared risk, by id (for persistence); the expired ones are pruned first. */
     protected Map<String, Risk> risks() {
+        Map<String, Risk> live = new HashMap<>();
+        heldRisks().forEach((id, held) -> live.put(id, held.risk()));
+        return live;
+    }
+
+    /** Every live shared risk with when it expires, by id; the expired ones are pruned first. */
+    protected Map<String, HeldRisk> heldRisks() {
+        pruneRisks(clock.millis());
         return Map.copyOf(risks);
+    }
+
+    /** Drops the shared risks expired at {@code nowMillis}: they read as none already. */
+    private void pruneRisks(long nowMillis) {
+        risks.values().removeIf(held -> held.untilMillis() <= nowMillis);
     }
 
     /** Every unblock mark within the horizon, by key id (for persistence); those past it are pruned first. */
     protected Map<String, Long> unblockMarks() {
         pruneUnblockMarks();
         return Map.copyOf(unblockedAt);
-    }
-
-    /** Drops shared risks older than {@code cutoffMillis} (they have decayed to nothing). */
-    protected void dropRisksBefore(long cutoffMillis) {
-        risks.values().removeIf(r -> r.atMillis() < cutoffMillis);
     }
 
     @Override

@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code moat:block:ID}: a block as JSON, expiring (PX) when the block ends
  *   <li>{@code moat:risk:ID}: a shared risk as JSON, expiring (PX) at the time to live its writer gives
- *       it (the gateway's: 8 risk half-lives, when 1/256 of it is left; the local view keeps it longer,
- *       decaying)
+ *       it (the gateway's: {@link #SHARED_RISK_LIFE_MILLIS}, 8 risk half-lives, when 1/256 of it is left);
+ *       the local view drops it then too (a risk read from Redis, when its entry's PTTL runs out), so
+ *       a risk is never written back past its life
  *   <li>hashes {@code moat:unblocked} (an operator's last unblock, kept for {@link
  *       #UNBLOCK_MARK_HORIZON_MILLIS}, 45 days), {@code moat:forgotten} (an operator's last reset, kept
  *       for {@link #RESET_MARK_HORIZON_MILLIS}, 30 days), {@code moat:revoked} (id to millis), {@code
@@ -108,8 +109,6 @@ public final class RedisStateStore extends InMemoryStateStore {
     private final InstantSource clock;
     private final String origin = UUID.randomUUID().toString();
     private final String channel;
-    /** When each shared risk held here expires in Redis (epoch millis): for writing back one Redis lost. */
-    private final ConcurrentHashMap<String, Long> riskExpiry = new ConcurrentHashMap<>();
     /**
      * The newest reset of each key this instance knows of, made here or elsewhere (epoch millis), for
      * {@link #RESET_MARK_HORIZON_MILLIS}.
@@ -229,8 +228,7 @@ public final class RedisStateStore extends InMemoryStateStore {
 
     @Override
     public CompletionStage<Void> putRisk(String id, Risk risk, long ttlMillis) {
-        applyRisk(id, risk);
-        expiresAt(id, risk, risk.atMillis() + ttlMillis);
+        applyRisk(id, risk, risk.atMillis() + ttlMillis);
         notifyListeners(id);
         return push(new Op(origin, "risk", id, 0, null, null, risk, ttlMillis));
     }
@@ -338,10 +336,7 @@ public final class RedisStateStore extends InMemoryStateStore {
             case "forget" -> forgetElsewhere(op.id(), op.at());
             case "key" -> applyKey(op.key());
             case "revoke" -> applyRevoke(op.id(), op.at());
-            case "risk" -> {
-                applyRisk(op.id(), op.risk());
-                expiresAt(op.id(), op.risk(), op.risk().atMillis() + op.ttl());
-            }
+            case "risk" -> applyRisk(op.id(), op.risk(), op.risk().atMillis() + op.ttl());
             default -> LOG.warn("ignored unknown change {}", op.op());
         }
     }
@@ -492,15 +487,17 @@ public final class RedisStateStore extends InMemoryStateStore {
                         continue;
                     }
                     risksInRedis.add(id);
-                    applyRisk(id, risk);
-                    expiresAt(id, risk, now + ttl);
+                    applyRisk(id, risk, now + ttl); // it expires here when it does there
                 }
             }
-            for (Map.Entry<String, Risk> e : risks().entrySet()) { // Redis lost it: written back, as blocks are
-                Long until = riskExpiry.get(e.getKey());
-                if (!risksInRedis.contains(e.getKey()) && until != null && until > now) {
-                    Risk risk = e.getValue();
-                    write(new Op(origin, "risk", e.getKey(), 0, null, null, risk, until - risk.atMillis()));
+            // Redis lost it: written back, as blocks are, for the rest of its life; an expired one is
+            // pruned here first (heldRisks), neither held nor written back
+            for (Map.Entry<String, HeldRisk> e : heldRisks().entrySet()) {
+                HeldRisk held = e.getValue();
+                if (!risksInRedis.contains(e.getKey()) && held.untilMillis() > now) {
+                    Risk risk = held.risk();
+                    write(new Op(
+                            origin, "risk", e.getKey(), 0, null, null, risk, held.untilMillis() - risk.atMillis()));
                 }
             }
             marks.forEach((id, at) -> {
@@ -624,19 +621,6 @@ public final class RedisStateStore extends InMemoryStateStore {
         } catch (NumberFormatException e) {
             return null;
         }
-    }
-
-    /** Records when a risk expires in Redis, if it is the one held here for {@code id} (the newest). */
-    private void expiresAt(String id, Risk risk, long untilMillis) {
-        if (risk.equals(risk(id))) {
-            riskExpiry.put(id, untilMillis);
-        }
-    }
-
-    @Override
-    protected void applyForget(String keyId) {
-        super.applyForget(keyId);
-        riskExpiry.remove(keyId);
     }
 
     private static List<String> scan(RedisCommands<String, String> r, String match) {

@@ -56,13 +56,21 @@ final class RedisMarks {
                 .putRisk("bob", new StateStore.Risk(0.3, a.server.clock().millis()), 3_600_000)
                 .toCompletableFuture()
                 .get(5, TimeUnit.SECONDS);
+        restartUnder(redis, a);
+        SharedStateIT.await("bob's risk is written back", 5000, () -> says(redis, "EXISTS moat:risk:bob", ":1"));
+    }
+
+    /**
+     * Kills Redis, waits until gateway {@code a} sees it down, and starts it again, empty: {@code a} then
+     * reads the shared view again and writes back what Redis lost.
+     */
+    static void restartUnder(RedisServerExtension redis, Gateway a) throws Exception {
         redis.kill();
         SharedStateIT.await(
                 "the gateway sees Redis down",
                 2000,
                 () -> !a.server.redisState().equals("up"));
         redis.start();
-        SharedStateIT.await("bob's risk is written back", 5000, () -> says(redis, "EXISTS moat:risk:bob", ":1"));
     }
 
     /** A change that makes a mark: a reset or an unblock of the key id, made on the gateway, until Redis has it. */

@@ -102,6 +102,51 @@ class StateFileIT {
         }
     }
 
+    /**
+     * Shared risks live 8 half-lives (8 h) in the file as in memory: one older is not loaded, one that
+     * passes it is gone from the next write, and one within it survives a restart (before, the file
+     * kept every risk ever shared, one entry for each key or tenant).
+     */
+    @Test
+    void sharedRisksPastTheirLifeAreNeitherLoadedNorWrittenAgainAndLiveOnesSurviveARestart() throws Exception {
+        Path file = dir.resolve("moat-state.json");
+        long hour = TimeUnit.HOURS.toMillis(1);
+        long start = System.currentTimeMillis();
+        Files.writeString(file, """
+                {"version": 1, "risks": {
+                  "expired": {"risk": 0.9, "atMillis": %d},
+                  "tenant:acme": {"risk": 0.8, "atMillis": %d},
+                  "live": {"risk": 0.6, "atMillis": %d}}}
+                """.formatted(start - 8 * hour - 60_000, start - 7 * hour, start - 6 * hour));
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(start);
+        InstantSource clock = () -> java.time.Instant.ofEpochMilli(now.get());
+        try (FileStateStore store = FileStateStore.open(file, clock)) {
+            assertThat(store.risk("expired"))
+                    .as("8 h and a minute old: not loaded")
+                    .isNull();
+            assertThat(store.risk("tenant:acme").risk()).isEqualTo(0.8);
+            assertThat(store.risk("live").risk()).isEqualTo(0.6);
+            store.revoke("zed", now.get()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(Files.readString(file)).doesNotContain("\"expired\"").contains("\"tenant:acme\"", "\"live\"");
+        }
+        now.addAndGet(hour + 60_000); // tenant:acme's life is over, live's not
+        try (FileStateStore store = FileStateStore.open(file, clock)) {
+            assertThat(store.risk("live").risk()).as("survived the restart").isEqualTo(0.6);
+            assertThat(store.risk("tenant:acme"))
+                    .as("past its life: not loaded")
+                    .isNull();
+            now.addAndGet(hour); // live's life is over too
+            store.putRisk("fresh", new StateStore.Risk(0.5, now.get()), 8 * hour)
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
+            assertThat(Files.readString(file))
+                    .as("the next write leaves them out")
+                    .doesNotContain("\"live\"", "\"tenant:acme\"")
+                    .contains("\"fresh\"");
+            assertThat(store.risk("live")).isNull();
+        }
+    }
+
     @Test
     void aCorruptStateFileStopsTheStartWithItsName() throws Exception {
         Path file = dir.resolve("moat-state.json");

@@ -133,11 +133,13 @@ class UnblockMarksIT {
         assertThat(status(a, Gateway.ALICE, 1))
                 .as("her risk was measured before the unblock")
                 .isEqualTo(200);
-        // a day later bob is blocked on a risk shared for him, and unblocked a minute after
+        // a day later bob is blocked on a risk shared for him, and unblocked a minute after; its writer
+        // gives it 45 days to live, so it is still here at the end (the gateway's own risks live 8 h:
+        // SharedRisksIT), a risk measured before his unblock that only his mark keeps from blocking him
         a.advance(Duration.ofDays(1));
         a.server
                 .stateStore()
-                .putRisk("bob", new StateStore.Risk(0.9, a.server.clock().millis()), 3_600_000)
+                .putRisk("bob", new StateStore.Risk(0.9, a.server.clock().millis()), 45 * DAY)
                 .toCompletableFuture()
                 .get(5, TimeUnit.SECONDS);
         assertThat(status(a, Gateway.BOB, 1)).isEqualTo(403);
