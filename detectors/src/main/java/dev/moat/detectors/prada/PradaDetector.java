@@ -3,16 +3,11 @@ package dev.moat.detectors.prada;
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.Decimals;
 import dev.moat.detectors.internal.KeyPopulation;
-import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.SpreadPeers;
 import dev.moat.detectors.internal.WidthPeers;
-import dev.moat.detectors.params.ParamSpec;
-import dev.moat.detectors.params.ParamSpec.Decimal;
-import dev.moat.detectors.params.ParamSpec.Whole;
 import dev.moat.detectors.stats.ShapiroWilk;
 import dev.moat.detectors.stats.SparseProjection;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -71,96 +66,20 @@ import java.util.Map;
  * (honest base rate {@value #BASE_RATE} against {@value #ATTACK_RATE}) scores 0 at half of {@code
  * step_evidence} (14) and 1 at it. The detector's score is the largest of the W, window and CUSUM
  * scores: the sign-step scores are not capped.
+ *
+ * <p>Where the parts live: the parameters, their ranges and defaults in {@link PradaSettings}.
  */
 public final class PradaDetector implements Detector<PradaState> {
 
     public static final String NAME = "prada";
-    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
-    public static final List<ParamSpec> PARAMETERS = List.of(
-            new Decimal("delta", 0.0, 1.0),
-            new Whole("min_distances", 3, 4000),
-            new Whole("max_set_size", 1, 100_000),
-            new Whole("max_distances", 10, 5000),
-            new Whole("projection_dims", 2, 4096),
-            new Whole("test_every", 1, 10_000),
-            new Decimal("ramp", 1e-6, 1.0),
-            new Whole("seed", Long.MIN_VALUE, Long.MAX_VALUE),
-            new Whole("step_window", 10, 100_000),
-            new Whole("step_min_queries", 1, 100_000),
-            new Decimal("step_low", 0.0, 1.0),
-            new Decimal("step_high", 0.0, 1.0),
-            new Decimal("step_min_fraction", 0.0, 1.0),
-            new Whole("step_coordinates", SignSteps.MIN_MOVED, 4096),
-            new Whole("step_sample_seed", Long.MIN_VALUE, Long.MAX_VALUE),
-            new Whole("step_recent_rows", 0, 65_536),
-            new Decimal("step_evidence", 0.0, 1e6),
-            new Decimal("w_max_score", 0.0, 1.0));
-
-    /** Validated PRADA parameters. */
-    public record Settings(
-            double delta,
-            int minDistances,
-            int maxSetSize,
-            int maxDistances,
-            int projectionDims,
-            int testEvery,
-            double ramp,
-            long seed,
-            int stepWindow,
-            int stepMinQueries,
-            double stepLow,
-            double stepHigh,
-            double stepMinFraction,
-            int stepCoordinates,
-            Long stepSampleSeed,
-            int stepRecentRows,
-            double stepEvidence,
-            double wMaxScore) {
-
-        /** The default cap on the W test's score: under the suspicious threshold (0.5), so W alone leaves a key ok. */
-        public static final double DEFAULT_W_MAX_SCORE = 0.45;
-
-        /** The default ring of recent rows' samples per wide key past the warm-up (0: none). */
-        public static final int DEFAULT_RECENT_ROWS = 1024;
-
-        /** The default level of the sequential test's statistic that scores 1 (half of it scores 0; 0: no test). */
-        public static final double DEFAULT_STEP_EVIDENCE = 14;
-
-        public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw, PARAMETERS);
-            Settings s = new Settings(
-                    p.number("delta", 0.90),
-                    (int) p.integer("min_distances", 100),
-                    (int) p.integer("max_set_size", 1000),
-                    (int) p.integer("max_distances", 300),
-                    (int) p.integer("projection_dims", 64),
-                    (int) p.integer("test_every", 10),
-                    p.number("ramp", 0.2),
-                    p.integer("seed", 0x5eed),
-                    (int) p.integer("step_window", 200),
-                    (int) p.integer("step_min_queries", 50),
-                    p.number("step_low", 0.05),
-                    p.number("step_high", 0.15),
-                    p.number("step_min_fraction", 0.02),
-                    (int) p.integer("step_coordinates", 128),
-                    raw.containsKey("step_sample_seed") ? p.integer("step_sample_seed", 0) : null,
-                    (int) p.integer("step_recent_rows", DEFAULT_RECENT_ROWS),
-                    p.number("step_evidence", DEFAULT_STEP_EVIDENCE),
-                    p.number("w_max_score", DEFAULT_W_MAX_SCORE));
-            if (s.stepHigh <= s.stepLow) {
-                throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
-            }
-            return s;
-        }
-    }
 
     /** The factory registered under {@code prada}. */
     public static Factory factory(Map<String, Object> params) {
-        Settings s = Settings.from(params);
+        PradaSettings s = PradaSettings.from(params);
         return Factory.of(NAME, () -> new PradaDetector(s));
     }
 
-    private final Settings settings;
+    private final PradaSettings settings;
     private final ShapiroWilk shapiroWilk = new ShapiroWilk();
     private final SignSteps signSteps;
     private double[] pool = new double[0];
@@ -237,7 +156,7 @@ public final class PradaDetector implements Detector<PradaState> {
 
     private final int lightQueries;
 
-    public PradaDetector(Settings settings) {
+    public PradaDetector(PradaSettings settings) {
         this(settings, true);
     }
 
@@ -245,7 +164,7 @@ public final class PradaDetector implements Detector<PradaState> {
      * With {@code light} false every key is heavy from its first query: for tests that check that
      * light mode and its replay give the same scores and reasons as the per-class states.
      */
-    PradaDetector(Settings settings, boolean light) {
+    PradaDetector(PradaSettings settings, boolean light) {
         this.settings = settings;
         this.lightQueries = light ? Math.min(LIGHT_QUERIES, settings.minDistances()) : 0;
         this.pools = new MergedPools(settings.testEvery());

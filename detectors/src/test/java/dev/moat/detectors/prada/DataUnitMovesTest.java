@@ -242,7 +242,7 @@ class DataUnitMovesTest {
      * coarse level from their own last query (each coordinate up or down at random, kept in range).
      */
     private static float[] flaggedTeachers(int keys, int coarse) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(java.util.Map.of("step_sample_seed", 7L)));
         PradaState[] states = new PradaState[keys];
         int[][] levels = new int[keys][784];
         for (int k = 0; k < keys; k++) {
@@ -280,7 +280,7 @@ class DataUnitMovesTest {
      * levels ({@code lattice}) or continuous values, {@code queries} 784-input queries in all.
      */
     private static float learnt(int keys, int coarse, boolean lattice, int queries) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(java.util.Map.of("step_sample_seed", 7L)));
         PradaState[] states = new PradaState[keys];
         for (int k = 0; k < keys; k++) {
             states[k] = d.newState();
@@ -483,7 +483,7 @@ class DataUnitMovesTest {
     @Test
     void brightKeysOfAnotherWidthDoNotSetTheModelsLevel() {
         dev.moat.detectors.support.Wide w = new dev.moat.detectors.support.Wide(784);
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(java.util.Map.of("step_sample_seed", 7L)));
         PradaState[] customers = new PradaState[5];
         dev.moat.fixtures.traffic.QuerySource[] sources = new dev.moat.fixtures.traffic.QuerySource[5];
         PradaState[] others = new PradaState[6];
@@ -523,7 +523,7 @@ class DataUnitMovesTest {
      * level PRADA learnt by then.
      */
     private static float[] levelledSteps(dev.moat.detectors.support.Wide w, int bright, int honest) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(java.util.Map.of("step_sample_seed", 7L)));
         PradaState thief = d.newState();
         PradaState[] customers = new PradaState[honest];
         dev.moat.fixtures.traffic.QuerySource[] sources = new dev.moat.fixtures.traffic.QuerySource[honest];

@@ -28,8 +28,8 @@ class MergedPoolsTest {
     void sameAsMergingFromScratch() {
         long hits = 0;
         for (Map<String, Object> config : CONFIGS) {
-            PradaDetector kept = new PradaDetector(PradaDetector.Settings.from(config));
-            PradaDetector scratch = new PradaDetector(PradaDetector.Settings.from(config));
+            PradaDetector kept = new PradaDetector(PradaSettings.from(config));
+            PradaDetector scratch = new PradaDetector(PradaSettings.from(config));
             scratch.keepPools = false;
             // three states fed in turn, like a worker's tenants; the first gets most queries
             int states = 3;

@@ -56,7 +56,7 @@ class OutlierQueryTest {
      * reaches the step test), every query passed through {@code each}.
      */
     static int steps(Wide w, QuerySource src, UnaryOperator<double[]> outlier, UnaryOperator<double[]> each) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         PradaState s = d.newState();
         int most = 0;
         for (int q = 0; q < QUERIES; q++) {
@@ -208,7 +208,7 @@ class OutlierQueryTest {
      */
     @org.junit.jupiter.api.Test
     void anInfiniteValueDoesNotSetTheDataLevel() {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         PradaState[] keys = new PradaState[5];
         for (int k = 0; k < keys.length; k++) {
             keys[k] = d.newState();

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** Scratch probe (not a test of record): PRADA alone, step bits per stream, for sizing the recent rows. */
 class RecentRowsProbe {
 
-    static int ringRows = Integer.getInteger("ring.rows", PradaDetector.Settings.DEFAULT_RECENT_ROWS);
+    static int ringRows = Integer.getInteger("ring.rows", PradaSettings.DEFAULT_RECENT_ROWS);
 
     @Test
     void probe() {
@@ -132,7 +132,7 @@ class RecentRowsProbe {
             pr[i][i % 10] = 0.9;
             pr[i][(i + 1) % 10] = 0.1;
         }
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_recent_rows", ringRows)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_recent_rows", ringRows)));
         PradaState s = d.newState();
         int next = 0;
         for (int k = 0; k < 22_000; k++) {
@@ -172,8 +172,8 @@ class RecentRowsProbe {
     }
 
     static boolean[] run(Model m, QuerySource src, int rows) {
-        PradaDetector d = new PradaDetector(
-                PradaDetector.Settings.from(Map.of("step_sample_seed", 7L, "step_recent_rows", ringRows)));
+        PradaDetector d =
+                new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L, "step_recent_rows", ringRows)));
         PradaState s = d.newState();
         boolean[] out = new boolean[rows];
         for (int q = 0; q < rows; q++) {

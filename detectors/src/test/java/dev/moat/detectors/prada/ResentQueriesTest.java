@@ -28,7 +28,7 @@ class ResentQueriesTest {
      * sent {@code times} in a row, with {@code noise} added to each copy after the first.
      */
     static long[] steps(Wide w, QuerySource src, int times, double noise) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         PradaState s = d.newState();
         QuerySource natural = w.honest(5);
         Random r = new UnsharedRandom(3);
