@@ -6,7 +6,6 @@ import dev.moat.detectors.internal.KeyPopulation;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.internal.SpreadPeers;
 import dev.moat.detectors.internal.WidthPeers;
-import dev.moat.detectors.stats.ShapiroWilk;
 import dev.moat.detectors.stats.SparseProjection;
 import java.util.Map;
 
@@ -31,8 +30,7 @@ import java.util.Map;
  * SparseProjection}, Li et al. 2006: ~k*sqrt(d) additions) for the distances; vectors are stored
  * with one byte per coordinate and a per-vector offset and step ({@link ByteRows}: within 0.2% of
  * the vector's range, exact for whole numbers spanning at most 255), distances as floats. The pooled test merges per-class runs kept sorted as they
- * arrive ({@link SortedRing}) instead of sorting the pool, and the 3-sigma trim of a sorted pool is
- * a contiguous range. W score: 0 while W &gt;= delta, then linear to 1 at W = delta - {@code ramp}
+ * arrive ({@link NormalityTest}). W score: 0 while W &gt;= delta, then linear to 1 at W = delta - {@code ramp}
  * (0.2), capped at {@code w_max_score} (0.45, under the suspicious threshold): by default W alone
  * never takes a key past {@code ok}. Measured through this detector (WHarness, 64, 1,024 and 3,072
  * inputs), natural traffic is less normal than the attacks: honest keys' pooled W runs 0.85-0.93
@@ -67,7 +65,8 @@ import java.util.Map;
  * step_evidence} (14) and 1 at it. The detector's score is the largest of the W, window and CUSUM
  * scores: the sign-step scores are not capped.
  *
- * <p>Where the parts live: the parameters, their ranges and defaults in {@link PradaSettings}.
+ * <p>Where the parts live: the parameters, their ranges and defaults in {@link PradaSettings}; the
+ * pooled W test in {@link NormalityTest}.
  */
 public final class PradaDetector implements Detector<PradaState> {
 
@@ -80,17 +79,14 @@ public final class PradaDetector implements Detector<PradaState> {
     }
 
     private final PradaSettings settings;
-    private final ShapiroWilk shapiroWilk = new ShapiroWilk();
     private final SignSteps signSteps;
-    private double[] pool = new double[0];
-    private double[] merged = new double[0];
-    private int[] runStarts = new int[0];
-    /** The classes whose runs make up the W test's pool, in order. */
-    private int[] poolClasses = new int[0];
-    /** The pools of the states tested most often, kept between tests (a tenant's: see {@link MergedPools}). */
+    /**
+     * The pools of the states tested most often, kept between tests (a tenant's: see {@link
+     * MergedPools}); told of every distance here, read by the normality test.
+     */
     final MergedPools pools;
-    /** False: every test merges from scratch (for tests comparing the two). */
-    boolean keepPools = true;
+    /** The pooled W test, run every {@code test_every} queries of a key. */
+    final NormalityTest normality;
 
     private final double[] projected;
     private final float[] x;
@@ -168,6 +164,7 @@ public final class PradaDetector implements Detector<PradaState> {
         this.settings = settings;
         this.lightQueries = light ? Math.min(LIGHT_QUERIES, settings.minDistances()) : 0;
         this.pools = new MergedPools(settings.testEvery());
+        this.normality = new NormalityTest(settings, pools);
         this.projected = new double[settings.projectionDims()];
         this.x = new float[settings.projectionDims()];
         this.parent = new float[settings.projectionDims()];
@@ -259,7 +256,7 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         if (++s.sinceTest >= settings.testEvery()) {
             s.sinceTest = 0;
-            test(s);
+            normality.test(s);
         }
     }
 
@@ -1114,135 +1111,6 @@ public final class PradaDetector implements Detector<PradaState> {
                 ? 0
                 : Rows.clamp01(((double) s.count() / filled - settings.stepLow())
                         / (settings.stepHigh() - settings.stepLow()));
-    }
-
-    private void test(PradaState s) {
-        int total = 0;
-        int runs = 0;
-        for (int k = 0; k < s.activeCount; k++) {
-            int count = s.active(k).count();
-            if (count >= 10) {
-                total += count;
-                runs++;
-            }
-        }
-        if (total <= settings.minDistances()) {
-            return;
-        }
-        if (pool.length < total) {
-            pool = new double[total];
-            merged = new double[total];
-        }
-        if (runStarts.length < runs + 1) {
-            runStarts = new int[runs + 1];
-            poolClasses = new int[runs + 1];
-        }
-        int r = 0;
-        for (int k = 0; k < s.activeCount; k++) {
-            if (s.active(k).count() >= 10) {
-                poolClasses[r++] = s.active[k];
-            }
-        }
-        // the pool kept since the last test and brought up to date, or null: merged from scratch below
-        double[] sorted = keepPools ? pools.update(s, poolClasses, runs, total) : null;
-        int n = 0;
-        r = 0;
-        double sum = 0;
-        double sumSq = 0;
-        for (int k = 0; k < s.activeCount; k++) {
-            SortedRing ring = s.active(k);
-            int count = ring.count();
-            if (count >= 10) {
-                runStarts[r++] = n;
-                float[] values = ring.sortedValues();
-                if (sorted == null) {
-                    for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
-                        double d = values[i];
-                        pool[n++] = d;
-                        sum += d;
-                        sumSq += d * d;
-                    }
-                } else {
-                    // the same sums in the same order, without the copy
-                    for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
-                        double d = values[i];
-                        sum += d;
-                        sumSq += d * d;
-                    }
-                    n += count;
-                }
-            }
-        }
-        runStarts[r] = n;
-        if (sorted == null) {
-            sorted = mergeRuns(runs, n);
-            if (keepPools && sum == sum) {
-                // no NaN among them (a NaN would sort apart from the merge's order)
-                pools.keep(s, poolClasses, runs, sorted, n);
-            }
-        }
-        double mean = sum / n;
-        double sd = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
-        int lo = 0;
-        int hi = n;
-        while (lo < hi && sorted[lo] < mean - 3 * sd) {
-            lo++;
-        }
-        while (hi > lo && sorted[hi - 1] > mean + 3 * sd) {
-            hi--;
-        }
-        int kept = hi - lo;
-        if (kept <= settings.minDistances()) {
-            return;
-        }
-        if (kept > ShapiroWilk.MAX_N) {
-            // an evenly spaced subsample of the sorted pool is still sorted and keeps its shape
-            double[] other = sorted == pool ? merged : pool;
-            for (int i = 0; i < ShapiroWilk.MAX_N; i++) {
-                other[i] = sorted[lo + (int) ((long) i * kept / ShapiroWilk.MAX_N)];
-            }
-            sorted = other;
-            lo = 0;
-            kept = ShapiroWilk.MAX_N;
-        }
-        // identical distances (one query repeated verbatim) carry no sign of synthetic exploration
-        double w = sorted[lo + kept - 1] > sorted[lo] ? shapiroWilk.statisticOfSorted(sorted, lo, kept) : 1.0;
-        s.lastW = w;
-        s.lastN = kept;
-        s.wUncapped = Rows.clamp01((settings.delta() - w) / settings.ramp());
-    }
-
-    /** Bottom-up merge of the sorted runs pool[runStarts[i]..runStarts[i+1]); returns the array holding the result. */
-    private double[] mergeRuns(int runs, int n) {
-        double[] from = pool;
-        double[] to = merged;
-        int[] starts = runStarts;
-        while (runs > 1) {
-            int out = 0;
-            for (int k = 0; k < runs; k += 2) {
-                int a = starts[k];
-                int aEnd = starts[k + 1];
-                int bEnd = k + 2 <= runs ? starts[Math.min(k + 2, runs)] : aEnd;
-                int b = aEnd;
-                starts[out++] = a;
-                int o = a;
-                while (a < aEnd && b < bEnd) {
-                    to[o++] = from[a] <= from[b] ? from[a++] : from[b++];
-                }
-                while (a < aEnd) {
-                    to[o++] = from[a++];
-                }
-                while (b < bEnd) {
-                    to[o++] = from[b++];
-                }
-            }
-            starts[out] = n;
-            runs = out;
-            double[] t = from;
-            from = to;
-            to = t;
-        }
-        return from;
     }
 
     @Override

@@ -30,7 +30,7 @@ class MergedPoolsTest {
         for (Map<String, Object> config : CONFIGS) {
             PradaDetector kept = new PradaDetector(PradaSettings.from(config));
             PradaDetector scratch = new PradaDetector(PradaSettings.from(config));
-            scratch.keepPools = false;
+            scratch.normality.keepPools = false;
             // three states fed in turn, like a worker's tenants; the first gets most queries
             int states = 3;
             PradaState[] a = new PradaState[states];
