@@ -137,8 +137,8 @@ class RecentRowsProbe {
         int next = 0;
         for (int k = 0; k < 22_000; k++) {
             if (k == 12_000) {
-                d.recentSearches = 0;
-                d.recentRowsScanned = 0;
+                d.recentRows.recentSearches = 0;
+                d.recentRows.recentRowsScanned = 0;
             }
             int i = next;
             next = (i + 1) & 63;
@@ -149,9 +149,9 @@ class RecentRowsProbe {
                 Locale.ROOT,
                 "PROBE-BENCH ring=%d over 10,000 rows: searches %d, rows scanned %d (%.1f per search)%n",
                 ringRows,
-                d.recentSearches,
-                d.recentRowsScanned,
-                d.recentRowsScanned / Math.max(1.0, d.recentSearches));
+                d.recentRows.recentSearches,
+                d.recentRows.recentRowsScanned,
+                d.recentRows.recentRowsScanned / Math.max(1.0, d.recentRows.recentSearches));
     }
 
     static QuerySource dil(Wide w, QuerySource attack, long seed, int b) {
@@ -186,9 +186,9 @@ class RecentRowsProbe {
         System.out.printf(
                 Locale.ROOT,
                 "PROBE-COST searches %d rows scanned %d (%.1f per search) of %d rows%n",
-                d.recentSearches,
-                d.recentRowsScanned,
-                d.recentRowsScanned / Math.max(1.0, d.recentSearches),
+                d.recentRows.recentSearches,
+                d.recentRows.recentRowsScanned,
+                d.recentRows.recentRowsScanned / Math.max(1.0, d.recentRows.recentSearches),
                 rows);
         return out;
     }
