@@ -159,7 +159,7 @@ class DataUnitMovesTest {
 
     /**
      * PRADA learns the population's lattice from trusted keys' wide queries (one in {@value
-     * PradaDetector#UNIT_EVERY}, one lesson a key, known once {@value PradaDetector#UNIT_MIN_KEYS}
+     * DataLevels#UNIT_EVERY}, one lesson a key, known once {@value DataLevels#UNIT_MIN_KEYS}
      * keys taught): dim 8-bit frames teach 16/255 (on the model's 0-16 scale), continuous values
      * nothing, and four keys are not enough.
      */
@@ -268,10 +268,10 @@ class DataUnitMovesTest {
             }
             d.update(states[k], x, answer, q * 1_000L);
             if (q == 1_799) {
-                set = d.dataUnit();
+                set = d.dataLevels.dataUnit();
             }
         }
-        return new float[] {set, d.dataUnit()};
+        return new float[] {set, d.dataLevels.dataUnit()};
     }
 
     /**
@@ -298,7 +298,7 @@ class DataUnitMovesTest {
             }
             d.update(states[k], x, answer, q * 1_000L);
         }
-        return d.dataUnit();
+        return d.dataLevels.dataUnit();
     }
 
     /** {@link SignSteps#lastDigits} with the population's lattice {@code dataUnit} and no level. */
@@ -511,8 +511,8 @@ class DataUnitMovesTest {
                 d.update(o, x, new double[] {0.9, 0.1}, t += 1_000);
             }
         }
-        assertThat(d.dataLevel(784)).as("the model's level").isBetween(12f, 20f);
-        assertThat(d.dataLevel(1_000)).as("the other width's").isGreaterThan(300f);
+        assertThat(d.dataLevels.dataLevel(784)).as("the model's level").isBetween(12f, 20f);
+        assertThat(d.dataLevels.dataLevel(1_000)).as("the other width's").isGreaterThan(300f);
     }
 
     /**
@@ -569,6 +569,6 @@ class DataUnitMovesTest {
                 d.update(thief, b, w.predict(b), t += 1_000);
             }
         }
-        return new float[] {most, d.dataLevel()};
+        return new float[] {most, d.dataLevels.dataLevel()};
     }
 }

@@ -200,7 +200,7 @@ class OutlierQueryTest {
     }
 
     /**
-     * PRADA's data level (session 22, {@code PradaDetector#learnDataLevel}) learns only from finite
+     * PRADA's data level (session 22, {@code DataLevels#learnDataLevel}) learns only from finite
      * values: an infinity as a lesson would have made every lattice's unit small next to it, for good.
      * The gateway refuses non-finite numbers; the detector does not rely on it. Five keys in turn (the
      * level is one lesson a key, known from five), three of them sending only infinities in their
@@ -225,6 +225,6 @@ class OutlierQueryTest {
             }
             d.update(keys[q % 5], x, p, q * 1_000L);
         }
-        assertThat(d.dataLevel()).isFinite().isBetween(200f, 270f);
+        assertThat(d.dataLevels.dataLevel()).isFinite().isBetween(200f, 270f);
     }
 }
