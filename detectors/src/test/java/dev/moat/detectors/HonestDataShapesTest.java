@@ -2082,7 +2082,7 @@ public class HonestDataShapesTest {
      * sampled coordinates moved, crest 1.8-2.06 against the limit 2.05: an offset plus random sizes,
      * which passes the flat shape (see "Random-size steps on a common offset"); a clip re-recorded
      * louder moves every bin above the floor by one value. Since session 16 a re-sent clip counts
-     * no step again ({@code PradaDetector#resent}): 3-4 of 19 at either width, by {@code cross_key}
+     * no step again ({@code RecentRows#resent}): 3-4 of 19 at either width, by {@code cross_key}
      * (another customer's clip as parent, within 28-79 rows, and the 50x heavy key late), which had no
      * such test. Since session 20 it has ({@code CrossKeyParents#resent}): 0 or 1 of 19 at 1,280
      * inputs from run to run ({@code cross_key}, 4 steps in a young key's first 34 searched rows; 3 on

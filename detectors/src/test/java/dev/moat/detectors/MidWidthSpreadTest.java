@@ -183,7 +183,7 @@ class MidWidthSpreadTest {
      * key's own lattice are no repeats now ({@code RepeatedMoves#repeats}): the first two are not
      * flagged; the third (data seed 16) still was, at 623 rows instead of 50, by {@code prada}'s
      * step evidence over its life (8 of its last 200 queries steps), until re-sent queries stopped
-     * counting again (session 16, {@code PradaDetector#resent}: a customer rounding every feature
+     * counting again (session 16, {@code RecentRows#resent}: a customer rounding every feature
      * re-sends its records exactly, and each re-send met the same parent).
      */
     @Test

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The thief who has read the re-send rules (issue 9, session 20): PRADA excuses a query within an
- * eighth of its step of one of the key's recent rows ({@code PradaDetector#resent}), so he follows
+ * eighth of its step of one of the key's recent rows ({@code RecentRows#resent}), so he follows
  * each JbDA child with Gaussian probes a tenth of a step around it (finite differences for a
  * gradient, or noise augmentation), hoping they pass as re-sends and thin his step window. They are
  * no steps at all, so nothing excuses them; they delay the flag only as interleaved rows do: one key,

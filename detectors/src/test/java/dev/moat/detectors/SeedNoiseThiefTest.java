@@ -3,7 +3,7 @@ package dev.moat.detectors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.moat.detectors.engine.DetectorProfile;
-import dev.moat.detectors.prada.PradaDetector;
+import dev.moat.detectors.prada.PradaSettings;
 import dev.moat.detectors.support.Scenario;
 import dev.moat.fixtures.Digits;
 import dev.moat.fixtures.SampleModel;
@@ -101,7 +101,7 @@ class SeedNoiseThiefTest {
     @org.junit.jupiter.api.Test
     void seedNoiseThievesPassUnderTheDefaultWCapAndAreFlaggedWhenTheOperatorLiftsIt() {
         Map<Double, Scenario> runs = new TreeMap<>();
-        for (double cap : new double[] {PradaDetector.Settings.DEFAULT_W_MAX_SCORE, 1.0}) {
+        for (double cap : new double[] {PradaSettings.DEFAULT_W_MAX_SCORE, 1.0}) {
             Scenario s = new Scenario(profile(cap), SampleModel.DIGITS.model()::predict).honestClients(5, 12, 2, 1.0);
             s.add("seeds2-sd0.5", null, seedNoise(1, 2, 0.5), 3_000, 600_000, () -> 1_000)
                     .add("seeds5-sd1", null, seedNoise(2, 5, 1.0), 3_000, 600_000, () -> 1_000)
@@ -118,7 +118,7 @@ class SeedNoiseThiefTest {
         System.out.printf("seed-noise surrogate fidelity (3,000 full answers): %.3f, %.3f, %.3f%n", f2, f5, f10);
         // the price of the cap (measured 2026-11-28: 0.74 and 0.90 fidelity, flagged at 140 and 420 rows with W
         // uncapped)
-        Scenario capped = runs.get(PradaDetector.Settings.DEFAULT_W_MAX_SCORE);
+        Scenario capped = runs.get(PradaSettings.DEFAULT_W_MAX_SCORE);
         assertThat(capped.suspiciousAt).as(capped.report()).doesNotContainKeys("seeds2-sd0.5", "seeds5-sd1");
         Scenario lifted = runs.get(1.0);
         assertThat(lifted.suspiciousAt.get("seeds2-sd0.5"))

@@ -9,6 +9,7 @@ import dev.moat.detectors.ood.OodSettings;
 import dev.moat.detectors.params.ParamSpec;
 import dev.moat.detectors.prada.CrossKeyParents;
 import dev.moat.detectors.prada.PradaDetector;
+import dev.moat.detectors.prada.PradaSettings;
 import dev.moat.detectors.tenant.TenantProfile;
 import dev.moat.detectors.volume.VolumeDetector;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ public final class DetectorProfile {
             CoverageDetector.NAME, CoverageDetector::factory);
 
     private static final Map<String, List<ParamSpec>> PARAMETERS = Map.of(
-            PradaDetector.NAME, PradaDetector.PARAMETERS,
+            PradaDetector.NAME, PradaSettings.PARAMETERS,
             VolumeDetector.NAME, VolumeDetector.PARAMETERS,
             BoundaryDetector.NAME, BoundaryDetector.PARAMETERS,
             OodDetector.NAME, OodSettings.PARAMETERS,

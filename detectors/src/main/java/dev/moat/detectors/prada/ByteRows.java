@@ -178,6 +178,12 @@ final class ByteRows {
         }
     }
 
+    /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */
+    static float quantisation(byte[] rows, int base, int dims) {
+        float step = step(rows, base, dims);
+        return step == 1f ? 0f : step / 2;
+    }
+
     /**
      * Each code's value as a float ({@code CODE_VALUE[c] == (float) c}): a load from a 1 KB table
      * instead of an int-to-float conversion per coordinate (the distance took about 140 ns per row of

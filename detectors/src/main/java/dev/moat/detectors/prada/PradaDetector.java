@@ -2,17 +2,8 @@ package dev.moat.detectors.prada;
 
 import dev.moat.detectors.Detector;
 import dev.moat.detectors.internal.Decimals;
-import dev.moat.detectors.internal.KeyPopulation;
-import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
-import dev.moat.detectors.internal.SpreadPeers;
-import dev.moat.detectors.internal.WidthPeers;
-import dev.moat.detectors.params.ParamSpec;
-import dev.moat.detectors.params.ParamSpec.Decimal;
-import dev.moat.detectors.params.ParamSpec.Whole;
-import dev.moat.detectors.stats.ShapiroWilk;
 import dev.moat.detectors.stats.SparseProjection;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,8 +27,7 @@ import java.util.Map;
  * SparseProjection}, Li et al. 2006: ~k*sqrt(d) additions) for the distances; vectors are stored
  * with one byte per coordinate and a per-vector offset and step ({@link ByteRows}: within 0.2% of
  * the vector's range, exact for whole numbers spanning at most 255), distances as floats. The pooled test merges per-class runs kept sorted as they
- * arrive ({@link SortedRing}) instead of sorting the pool, and the 3-sigma trim of a sorted pool is
- * a contiguous range. W score: 0 while W &gt;= delta, then linear to 1 at W = delta - {@code ramp}
+ * arrive ({@link NormalityTest}). W score: 0 while W &gt;= delta, then linear to 1 at W = delta - {@code ramp}
  * (0.2), capped at {@code w_max_score} (0.45, under the suspicious threshold): by default W alone
  * never takes a key past {@code ok}. Measured through this detector (WHarness, 64, 1,024 and 3,072
  * inputs), natural traffic is less normal than the attacks: honest keys' pooled W runs 0.85-0.93
@@ -63,115 +53,38 @@ import java.util.Map;
  * next to each growing-set member, and the test compares the query's sampled coordinates with the
  * nearest member's.
  *
- * <p>Wide inputs, keys past {@value #RECENT_AFTER} queries (issue 9, diluted JbDA): a query that is
- * no step from its nearest member is compared with the nearest of the key's last {@code
- * step_recent_rows} (1,024) rows by the sampled coordinates, with moves scaled per coordinate
- * ({@link SignSteps#isFlatScaled}); searched on every row of a hot key, 1 in {@value
- * #RECENT_SAMPLE} of a cold one. For those keys a CUSUM of the step bits over the key's life
+ * <p>Wide inputs, keys past {@value RecentRows#RECENT_AFTER} queries (issue 9, diluted JbDA): a query
+ * that is no step from its nearest member is compared with the nearest of the key's last {@code
+ * step_recent_rows} (1,024) rows ({@link RecentRows}). For those keys a CUSUM of the step bits over the key's life
  * (honest base rate {@value #BASE_RATE} against {@value #ATTACK_RATE}) scores 0 at half of {@code
  * step_evidence} (14) and 1 at it. The detector's score is the largest of the W, window and CUSUM
  * scores: the sign-step scores are not capped.
+ *
+ * <p>Where the parts live: the parameters, their ranges and defaults in {@link PradaSettings}; the
+ * pooled W test in {@link NormalityTest}; the wide keys' recent rows, the sign-step test's second
+ * parent, in {@link RecentRows}; the population's data level and lattice, which the last-digit
+ * test reads, in {@link DataLevels}; how a light key (its first {@value #LIGHT_QUERIES} queries) stores
+ * its rows, and the per-class states it expands to, in {@link LightKeys}.
  */
 public final class PradaDetector implements Detector<PradaState> {
 
     public static final String NAME = "prada";
-    /** Every parameter this detector takes, with its range: what {@link Params} reads and checks. */
-    public static final List<ParamSpec> PARAMETERS = List.of(
-            new Decimal("delta", 0.0, 1.0),
-            new Whole("min_distances", 3, 4000),
-            new Whole("max_set_size", 1, 100_000),
-            new Whole("max_distances", 10, 5000),
-            new Whole("projection_dims", 2, 4096),
-            new Whole("test_every", 1, 10_000),
-            new Decimal("ramp", 1e-6, 1.0),
-            new Whole("seed", Long.MIN_VALUE, Long.MAX_VALUE),
-            new Whole("step_window", 10, 100_000),
-            new Whole("step_min_queries", 1, 100_000),
-            new Decimal("step_low", 0.0, 1.0),
-            new Decimal("step_high", 0.0, 1.0),
-            new Decimal("step_min_fraction", 0.0, 1.0),
-            new Whole("step_coordinates", SignSteps.MIN_MOVED, 4096),
-            new Whole("step_sample_seed", Long.MIN_VALUE, Long.MAX_VALUE),
-            new Whole("step_recent_rows", 0, 65_536),
-            new Decimal("step_evidence", 0.0, 1e6),
-            new Decimal("w_max_score", 0.0, 1.0));
-
-    /** Validated PRADA parameters. */
-    public record Settings(
-            double delta,
-            int minDistances,
-            int maxSetSize,
-            int maxDistances,
-            int projectionDims,
-            int testEvery,
-            double ramp,
-            long seed,
-            int stepWindow,
-            int stepMinQueries,
-            double stepLow,
-            double stepHigh,
-            double stepMinFraction,
-            int stepCoordinates,
-            Long stepSampleSeed,
-            int stepRecentRows,
-            double stepEvidence,
-            double wMaxScore) {
-
-        /** The default cap on the W test's score: under the suspicious threshold (0.5), so W alone leaves a key ok. */
-        public static final double DEFAULT_W_MAX_SCORE = 0.45;
-
-        /** The default ring of recent rows' samples per wide key past the warm-up (0: none). */
-        public static final int DEFAULT_RECENT_ROWS = 1024;
-
-        /** The default level of the sequential test's statistic that scores 1 (half of it scores 0; 0: no test). */
-        public static final double DEFAULT_STEP_EVIDENCE = 14;
-
-        public static Settings from(Map<String, Object> raw) {
-            Params p = new Params(NAME, raw, PARAMETERS);
-            Settings s = new Settings(
-                    p.number("delta", 0.90),
-                    (int) p.integer("min_distances", 100),
-                    (int) p.integer("max_set_size", 1000),
-                    (int) p.integer("max_distances", 300),
-                    (int) p.integer("projection_dims", 64),
-                    (int) p.integer("test_every", 10),
-                    p.number("ramp", 0.2),
-                    p.integer("seed", 0x5eed),
-                    (int) p.integer("step_window", 200),
-                    (int) p.integer("step_min_queries", 50),
-                    p.number("step_low", 0.05),
-                    p.number("step_high", 0.15),
-                    p.number("step_min_fraction", 0.02),
-                    (int) p.integer("step_coordinates", 128),
-                    raw.containsKey("step_sample_seed") ? p.integer("step_sample_seed", 0) : null,
-                    (int) p.integer("step_recent_rows", DEFAULT_RECENT_ROWS),
-                    p.number("step_evidence", DEFAULT_STEP_EVIDENCE),
-                    p.number("w_max_score", DEFAULT_W_MAX_SCORE));
-            if (s.stepHigh <= s.stepLow) {
-                throw p.fail("step_high", s.stepHigh, "greater than step_low (" + s.stepLow + ")");
-            }
-            return s;
-        }
-    }
 
     /** The factory registered under {@code prada}. */
     public static Factory factory(Map<String, Object> params) {
-        Settings s = Settings.from(params);
+        PradaSettings s = PradaSettings.from(params);
         return Factory.of(NAME, () -> new PradaDetector(s));
     }
 
-    private final Settings settings;
-    private final ShapiroWilk shapiroWilk = new ShapiroWilk();
+    private final PradaSettings settings;
     private final SignSteps signSteps;
-    private double[] pool = new double[0];
-    private double[] merged = new double[0];
-    private int[] runStarts = new int[0];
-    /** The classes whose runs make up the W test's pool, in order. */
-    private int[] poolClasses = new int[0];
-    /** The pools of the states tested most often, kept between tests (a tenant's: see {@link MergedPools}). */
+    /**
+     * The pools of the states tested most often, kept between tests (a tenant's: see {@link
+     * MergedPools}); told of every distance here, read by the normality test.
+     */
     final MergedPools pools;
-    /** False: every test merges from scratch (for tests comparing the two). */
-    boolean keepPools = true;
+    /** The pooled W test, run every {@code test_every} queries of a key. */
+    final NormalityTest normality;
 
     private final double[] projected;
     private final float[] x;
@@ -181,23 +94,17 @@ public final class PradaDetector implements Detector<PradaState> {
     private final float[] xRaw;
 
     private final float[] parentRaw;
-    /** One encoded row (codes and header), before a light key stores it. */
-    private final byte[] rowScratch;
-    /** That row as a light key stores it (mask and non-zero codes or all codes, then its header if its own). */
-    private final byte[] packScratch;
     /** A light key's sparse row's codes, expanded. */
     private final byte[] codeScratch;
-    /** A recent row as it is built, before it is copied into the ring. */
-    private final byte[] recentScratch;
-    /** The query's sum of squares over its sample, and that of the recent row built from it. */
-    private final double[] recentSums = new double[2];
+    /** A light key's rows: how they are stored, decoded and expanded when the key goes heavy. */
+    private final LightKeys lightKeys;
     /** Draws each key's coordinate sample; seeded from a secure source, so samples cannot be predicted. */
     private final java.util.SplittableRandom sampler;
-    /**
-     * Draws which rows of a cold key search the recent rows; secret like the samples, and a generator
-     * of its own so that the keys' coordinate samples do not depend on other keys' traffic.
-     */
-    private final java.util.SplittableRandom recentDraw;
+
+    /** The sign-step test's second parent: the wide keys' recent rows. */
+    final RecentRows recentRows;
+    /** The population's data level and lattice, per input width, for the last-digit test. */
+    final DataLevels dataLevels = new DataLevels();
 
     private SparseProjection.ByWidth projections;
     private int nearest;
@@ -216,6 +123,11 @@ public final class PradaDetector implements Detector<PradaState> {
     /** Whether the last query counted as a sign step, for probes. */
     boolean lastStepForTest() {
         return lastStep;
+    }
+
+    /** Whether the last query counted as a step only through the recent rows, for probes. */
+    boolean lastRecentStepForTest() {
+        return recentRows.lastRecentStep;
     }
 
     /** Wide inputs: the last query's sampled raw coordinates (the array is reused), for probes. */
@@ -237,7 +149,7 @@ public final class PradaDetector implements Detector<PradaState> {
 
     private final int lightQueries;
 
-    public PradaDetector(Settings settings) {
+    public PradaDetector(PradaSettings settings) {
         this(settings, true);
     }
 
@@ -245,30 +157,25 @@ public final class PradaDetector implements Detector<PradaState> {
      * With {@code light} false every key is heavy from its first query: for tests that check that
      * light mode and its replay give the same scores and reasons as the per-class states.
      */
-    PradaDetector(Settings settings, boolean light) {
+    PradaDetector(PradaSettings settings, boolean light) {
         this.settings = settings;
         this.lightQueries = light ? Math.min(LIGHT_QUERIES, settings.minDistances()) : 0;
         this.pools = new MergedPools(settings.testEvery());
+        this.normality = new NormalityTest(settings, pools);
         this.projected = new double[settings.projectionDims()];
         this.x = new float[settings.projectionDims()];
         this.parent = new float[settings.projectionDims()];
         this.xRaw = new float[settings.stepCoordinates()];
         this.parentRaw = new float[settings.stepCoordinates()];
-        this.rowScratch = new byte[ByteRows.stride(settings.projectionDims())];
-        this.packScratch =
-                new byte[PradaState.maskBytes(settings.projectionDims()) + ByteRows.stride(settings.projectionDims())];
         this.codeScratch = new byte[settings.projectionDims()];
-        this.recentScratch = new byte[ByteRows.stride(settings.stepCoordinates())];
+        this.lightKeys = new LightKeys(settings, x, codeScratch);
         this.signSteps = new SignSteps(Math.max(settings.projectionDims(), settings.stepCoordinates()));
         // secret unless the operator fixes it (tests do, for repeatable runs)
         this.sampler = new java.util.SplittableRandom(
                 settings.stepSampleSeed() != null
                         ? settings.stepSampleSeed()
                         : new java.security.SecureRandom().nextLong());
-        this.recentDraw = new java.util.SplittableRandom(
-                settings.stepSampleSeed() != null
-                        ? settings.stepSampleSeed() * 0x9E3779B97F4A7C15L + 1
-                        : new java.security.SecureRandom().nextLong());
+        this.recentRows = new RecentRows(settings, signSteps, xRaw, parentRaw);
     }
 
     @Override
@@ -306,7 +213,7 @@ public final class PradaDetector implements Detector<PradaState> {
                 }
                 return;
             }
-            toHeavy(s);
+            lightKeys.toHeavy(s);
         }
         Object held = s.slot(c);
         if (held == null) {
@@ -314,11 +221,11 @@ public final class PradaDetector implements Detector<PradaState> {
             byte[] row = new byte[ByteRows.stride(s.dims)];
             s.classes[c] = row;
             encode(s, row, 0, c, wide);
-            noteStep(s, recentStep(s, wide, false));
+            noteStep(s, recentRows.recentStep(s, wide, false));
         } else {
             PradaState.ClassState cs = held instanceof PradaState.ClassState k ? k : s.promote(c, (byte[]) held);
             float d = (float) Math.sqrt(nearestSquared(s, cs.rows, 0, members(cs)));
-            noteStep(s, recentStep(s, wide, d > 0 && isStep(s, cs.rows, s.rawRows(c), 0, len, wide)));
+            noteStep(s, recentRows.recentStep(s, wide, d > 0 && isStep(s, cs.rows, s.rawRows(c), 0, len, wide)));
             if (cs.count() == 0) {
                 s.noteActive(c);
             }
@@ -340,7 +247,7 @@ public final class PradaDetector implements Detector<PradaState> {
         }
         if (++s.sinceTest >= settings.testEvery()) {
             s.sinceTest = 0;
-            test(s);
+            normality.test(s);
         }
     }
 
@@ -419,7 +326,7 @@ public final class PradaDetector implements Detector<PradaState> {
         if (join) {
             // the new member goes after class c's others: the array grows by exactly one row (and the entry)
             // the class's rows end where the search stopped (a class's first row: walk to it)
-            storeLight(s, before + members, seen ? lightEnd : s.lightBase(before + members), entry);
+            lightKeys.storeLight(s, before + members, seen ? lightEnd : s.lightBase(before + members), entry);
         } else {
             s.lightRows = java.util.Arrays.copyOf(log, log.length + entry);
         }
@@ -433,193 +340,11 @@ public final class PradaDetector implements Detector<PradaState> {
         if (join) {
             if (wide) {
                 int rawStride = ByteRows.stride(s.sampleSize);
-                s.lightRaw = withRow(s.lightRaw, (before + members) * rawStride, rawStride, 0);
+                s.lightRaw = LightKeys.withRow(s.lightRaw, (before + members) * rawStride, rawStride, 0);
                 ByteRows.encode(xRaw, s.sampleSize, s.lightRaw, (before + members) * rawStride);
             }
         }
         return true;
-    }
-
-    /**
-     * Stores the query as row {@code at} (starting at {@code base}) of a light key's {@link PradaState#lightRows}: its codes
-     * alone if its offset and step are the key's shared header (the first row's), else codes and
-     * header (see {@link PradaState#lightLo}). Lossless: the codes, offset and step are those {@link
-     * ByteRows#encode} gives.
-     */
-    private void storeLight(PradaState s, int at, int base, int logEntry) {
-        int dims = s.dims;
-        byte[] row = rowScratch;
-        ByteRows.encode(x, dims, row, 0);
-        float lo = ByteRows.offset(row, 0, dims);
-        float step = ByteRows.step(row, 0, dims);
-        if (s.lightRows == null) {
-            s.lightLo = lo;
-            s.lightStep = step;
-        }
-        boolean own = Float.floatToRawIntBits(lo) != Float.floatToRawIntBits(s.lightLo)
-                || Float.floatToRawIntBits(step) != Float.floatToRawIntBits(s.lightStep);
-        int mask = PradaState.maskBytes(dims);
-        int zeros = 0;
-        for (int i = 0; i < dims; i++) {
-            zeros += row[i] == 0 ? 1 : 0;
-        }
-        // sparse only where the mask costs less than the zero codes it drops
-        boolean sparse = zeros > mask;
-        byte[] packed = packScratch;
-        int length;
-        if (sparse) {
-            java.util.Arrays.fill(packed, 0, mask, (byte) 0);
-            length = mask;
-            for (int i = 0; i < dims; i++) {
-                if (row[i] != 0) {
-                    packed[i >>> 3] |= (byte) (1 << (i & 7));
-                    packed[length++] = row[i];
-                }
-            }
-        } else {
-            System.arraycopy(row, 0, packed, 0, dims);
-            length = dims;
-        }
-        if (own) {
-            System.arraycopy(row, dims, packed, length, ByteRows.HEADER);
-            length += ByteRows.HEADER;
-        }
-        s.lightRows = withRow(s.lightRows, base, length, logEntry);
-        System.arraycopy(packed, 0, s.lightRows, base, length);
-        long below = (1L << at) - 1; // at < 64: a light key stores at most 64 rows
-        s.lightOwn = (s.lightOwn & below) | (s.lightOwn & ~below) << 1 | (own ? 1L << at : 0);
-        s.lightSparse = (s.lightSparse & below) | (s.lightSparse & ~below) << 1 | (sparse ? 1L << at : 0);
-    }
-
-    /**
-     * Row r of a light key's rows, starting at base, decoded into out[0..dims); returns its
-     * quantisation error (as {@link ByteRows#decode} and {@link #quantisation} give for the same row).
-     */
-    private float decodeLight(PradaState s, int r, int base, float[] out) {
-        int dims = s.dims;
-        byte[] codes = s.lightCodes(r, base, codeScratch);
-        int at = codes == s.lightRows ? base : 0;
-        float lo = s.lightLo;
-        float step = s.lightStep;
-        if (s.lightOwn(r)) {
-            int header = base + s.lightCodes(r, base);
-            lo = ByteRows.getFloat(s.lightRows, header);
-            step = ByteRows.getFloat(s.lightRows, header + 4);
-        }
-        for (int i = 0; i < dims; i++) {
-            out[i] = lo + step * (codes[at + i] & 0xFF);
-        }
-        return step == 1f ? 0f : step / 2;
-    }
-
-    /** A light key's {@code n} rows as {@link ByteRows} rows, each with its header (the heavy states' layout). */
-    private static byte[] lightRowsWithHeaders(PradaState s, int n) {
-        int dims = s.dims;
-        int stride = ByteRows.stride(dims);
-        byte[] rows = new byte[n * stride];
-        byte[] scratch = new byte[dims];
-        for (int r = 0, from = 0; r < n; r++) {
-            byte[] codes = s.lightCodes(r, from, scratch);
-            System.arraycopy(codes, codes == scratch ? 0 : from, rows, r * stride, dims);
-            int length = s.lightCodes(r, from);
-            if (s.lightOwn(r)) {
-                System.arraycopy(s.lightRows, from + length, rows, r * stride + dims, ByteRows.HEADER);
-                length += ByteRows.HEADER;
-            } else {
-                ByteRows.putOffsetAndStep(rows, r * stride, dims, s.lightLo, s.lightStep);
-            }
-            from += length;
-        }
-        return rows;
-    }
-
-    /** A copy of rows (null: none) with {@code stride} zero bytes inserted at {@code at} and {@code tail} appended. */
-    private static byte[] withRow(byte[] rows, int at, int stride, int tail) {
-        if (rows == null) {
-            return new byte[stride + tail];
-        }
-        byte[] grown = new byte[rows.length + stride + tail];
-        System.arraycopy(rows, 0, grown, 0, at);
-        System.arraycopy(rows, at, grown, at + stride, rows.length - at);
-        return grown;
-    }
-
-    /**
-     * Leaves light mode: the per-class states the key would hold had it had them from its first
-     * query (bare rows, ClassStates with G_c, T_c, the member sums and D_c, the active order), built
-     * by replaying the log.
-     */
-    private void toHeavy(PradaState s) {
-        if (s.lightRows == null) {
-            return;
-        }
-        byte[] log = java.util.Arrays.copyOfRange(s.lightRows, s.lightRows.length - s.logLength, s.lightRows.length);
-        // entry starts: a class's first entry is one byte, the others five
-        int[] starts = new int[log.length];
-        int entries = 0;
-        boolean[] met = new boolean[128];
-        for (int at = 0; at < log.length; entries++) {
-            starts[entries] = at;
-            int t = log[at] & 0x7F;
-            at += met[t] ? PradaState.LOG_ENTRY : 1;
-            met[t] = true;
-        }
-        int top = 0;
-        for (int e = 0; e < entries; e++) {
-            top = Math.max(top, log[starts[e]] & 0x7F);
-        }
-        int[] members = new int[top + 1];
-        for (int e = 0; e < entries; e++) {
-            int b = log[starts[e]];
-            if (b < 0) {
-                members[b & 0x7F]++;
-            }
-        }
-        int stride = ByteRows.stride(s.dims);
-        int rawStride = s.lightRaw == null ? 0 : ByteRows.stride(s.sampleSize);
-        int rowCount = 0;
-        for (int m : members) {
-            rowCount += m;
-        }
-        // the heavy states keep every row's header
-        byte[] lightRows = lightRowsWithHeaders(s, rowCount);
-        s.classes = new Object[top + 1];
-        for (int t = 0, first = 0; t <= top; first += members[t], t++) {
-            if (members[t] > 0) {
-                s.classes[t] = java.util.Arrays.copyOfRange(lightRows, first * stride, (first + members[t]) * stride);
-                if (rawStride > 0) {
-                    s.setRawRows(
-                            t,
-                            java.util.Arrays.copyOfRange(
-                                    s.lightRaw, first * rawStride, (first + members[t]) * rawStride));
-                }
-            }
-        }
-        boolean[] seen = new boolean[top + 1];
-        for (int e = 0; e < entries; e++) {
-            int b = log[starts[e]];
-            int t = b & 0x7F;
-            if (!seen[t]) {
-                seen[t] = true;
-                continue;
-            }
-            PradaState.ClassState cs =
-                    s.classes[t] instanceof PradaState.ClassState k ? k : s.promote(t, (byte[]) s.classes[t]);
-            cs.size = members[t];
-            if (cs.count() == 0) {
-                s.noteActive(t);
-            }
-            float d = ByteRows.getFloat(log, starts[e] + 1);
-            cs.add(d, settings.maxDistances());
-            if (b < 0) {
-                cs.join(d);
-            }
-        }
-        s.logLength = 0;
-        s.lightRows = null;
-        s.lightOwn = 0;
-        s.lightSparse = 0;
-        s.lightRaw = null;
     }
 
     /**
@@ -777,7 +502,7 @@ public final class PradaDetector implements Detector<PradaState> {
             n = s.sampleSize;
             int base = (first + nearest) * ByteRows.stride(n);
             ByteRows.decode(raw, base, n, parentRaw);
-            quantError = quantisation(raw, base, n);
+            quantError = ByteRows.quantisation(raw, base, n);
             q = xRaw;
             p = parentRaw;
         } else {
@@ -785,11 +510,11 @@ public final class PradaDetector implements Detector<PradaState> {
             int r = first + nearest;
             if (rows == s.lightRows) {
                 // a light key's row: its codes may be sparse, its header shared
-                quantError = decodeLight(s, r, nearestBase, parent);
+                quantError = lightKeys.decodeLight(s, r, nearestBase, parent);
             } else {
                 int base = r * ByteRows.stride(s.dims);
                 ByteRows.decode(rows, base, s.dims, parent);
-                quantError = quantisation(rows, base, s.dims);
+                quantError = ByteRows.quantisation(rows, base, s.dims);
             }
             q = x;
             p = parent;
@@ -803,7 +528,7 @@ public final class PradaDetector implements Detector<PradaState> {
             sampleMax = Math.max(sampleMax, a);
         }
         if (wide) {
-            learnDataLevel(s, sampleMax, q, n);
+            dataLevels.learnDataLevel(this, s, input.length, sampleMax, q, n);
         }
         // the repeat shape's memory only for keys with enough queries to be scored (light keys stay small)
         if ((s.prevSteps == null || s.prevSteps.length != n) && s.queries >= settings.stepMinQueries() / 2) {
@@ -824,347 +549,12 @@ public final class PradaDetector implements Detector<PradaState> {
                                 quantError,
                                 (float) settings.stepMinFraction(),
                                 s.inputScale,
-                                dataLevel,
-                                dataUnit));
-    }
-
-    /**
-     * How bright the population's wide inputs typically are, for {@link SignSteps#lastDigits}: the
-     * median, over the last {@value SpreadPeers#KEYS} keys that taught, of one lesson a key (the
-     * largest sampled value of its latest {@value #UNIT_EVERY}th wide query while it is not flagged),
-     * known from {@value #UNIT_MIN_KEYS} keys, as the lattice below; NaN until then. A key's own outlier
-     * query cannot raise it, as the key's largest value ({@code inputScale}) would; nor can one key's
-     * queries, however many: a running median of every trusted query (sessions 22-28) was set by a
-     * lone key at a cold start or one that outsent the rest (session 29: 120 queries of values to 40
-     * where the data reach 16 raised it to 38, and 345 of 418 rounded JbDA pairs put to the test passed
-     * as the data's last digit, {@code DataUnitMovesTest.brightQueriesRaisingThePopulationsLevelBypassIsClosed}).
-     * Per input width ({@link WidthPeers}), as the lattice: keys sending another width (another model
-     * behind the policy, or a route that takes any width) teach that width's, not the model's (session
-     * 29, {@code DataUnitMovesTest.brightKeysOfAnotherWidthDoNotSetTheModelsLevel}). Of the width of
-     * the query being scored.
-     */
-    private float dataLevel = Float.NaN;
-
-    /** The data level of the last wide query's width (tests). */
-    float dataLevel() {
-        return dataLevel;
-    }
-
-    /** The data level learnt for inputs {@code width} wide (tests). */
-    float dataLevel(int width) {
-        return (float) levelPeers.median(width);
-    }
-
-    /**
-     * The population's lattice, for {@link SignSteps#lastDigits}' dim queries: the median of the units
-     * of the sampled values ({@link LastDigits#latticeUnit}) of every {@value #UNIT_EVERY}th wide query
-     * on a lattice of a key not flagged (from its first queries: waiting for {@code step_min_queries}
-     * left a cold start's pairs judged without it), one lesson a key (its latest) from the last
-     * {@value SpreadPeers#KEYS} keys that taught ({@link SpreadPeers}); NaN until {@value
-     * #UNIT_MIN_KEYS} keys have (continuous data never teach it). A thief's coarser lattice is not the
-     * population's; setting it takes more than half of the keys that teach, from a cold start too (a
-     * running median in small steps, as the level's was, kept a first teacher's unit for hundreds of
-     * queries), and one key's burst is one lesson (session 28). A key flagged since takes its lessons
-     * of both back at its next {@value #UNIT_EVERY}th query, and both are per input width (session 29).
-     * Of the width of the query being scored.
-     */
-    private float dataUnit = Float.NaN;
-
-    /** One in this many of a trusted key's wide queries teaches the lattice (a sort of the sampled values). */
-    static final int UNIT_EVERY = 8;
-
-    /** Keys that must have taught before the lattice is known. */
-    static final int UNIT_MIN_KEYS = 5;
-
-    /** Per input width, the keys' last lattice units (one a key, the keys that taught last; their median is the lattice). */
-    private final WidthPeers unitPeers = new WidthPeers(UNIT_MIN_KEYS);
-
-    /** Per input width, the keys' last largest sampled values (one a key; their median is the level). */
-    private final WidthPeers levelPeers = new WidthPeers(UNIT_MIN_KEYS);
-
-    private float[] unitScratch = new float[0];
-
-    /** The population's lattice of the last wide query's width (tests). */
-    float dataUnit() {
-        return dataUnit;
-    }
-
-    private void learnDataLevel(PradaState s, float sampleMax, float[] q, int n) {
-        int width = input.length;
-        // every UNIT_EVERY-th query of each key, from its first ones (a draw over all keys' queries in
-        // turn would skip some keys; waiting for step_min_queries left a cold start's pairs unjudged)
-        if (s.queries % UNIT_EVERY == 0) {
-            int self = System.identityHashCode(s);
-            if (!(score(s, 0) < KeyPopulation.TRUSTED_BELOW)) {
-                // a key flagged since it taught takes its lessons back
-                SpreadPeers level = levelPeers.get(width);
-                SpreadPeers unit = unitPeers.get(width);
-                if (level != null) {
-                    level.drop(self);
-                }
-                if (unit != null) {
-                    unit.drop(self);
-                }
-            } else {
-                // a non-finite value (NaN, or an infinity a client sent) teaches nothing: an infinite level
-                // would pass every lattice for good
-                SpreadPeers level = levelPeers.of(width, true);
-                if (level != null && sampleMax > 0 && sampleMax < Float.POSITIVE_INFINITY) {
-                    level.report(self, sampleMax);
-                }
-                if (unitScratch.length < n) {
-                    unitScratch = new float[n];
-                }
-                float u = LastDigits.latticeUnit(q, n, unitScratch);
-                SpreadPeers unit = unitPeers.of(width, true);
-                if (unit != null && u > 0 && u < Float.POSITIVE_INFINITY) {
-                    unit.report(self, u);
-                }
-            }
-        }
-        // this width's, known while enough keys' lessons stand (flagged keys' taken back, none is left standing)
-        dataLevel = (float) levelPeers.median(width);
-        dataUnit = (float) unitPeers.median(width);
+                                dataLevels.dataLevel,
+                                dataLevels.dataUnit));
     }
 
     /** The query being scored (its whole input, for {@link SignSteps#lastDigits}). */
     private double[] input;
-
-    /** Keys keep recent rows only past this many queries (the light keys' limit): short-lived keys pay nothing. */
-    static final int RECENT_AFTER = LIGHT_QUERIES;
-
-    private boolean lastRecentStep;
-
-    /** A cold key's rows are searched in the recent rows with probability 1 / RECENT_SAMPLE. */
-    static final int RECENT_SAMPLE = 8;
-    /** Searched rows a key stays hot (every row searched) after a step found in its recent rows. */
-    static final int RECENT_HOT = 64;
-
-    /** Searches of the recent rows, and rows scanned in them (past the norm test), for probes. */
-    long recentSearches;
-
-    long recentRowsScanned;
-
-    /** Whether the last query counted as a step only through the recent rows, for probes. */
-    boolean lastRecentStepForTest() {
-        return lastRecentStep;
-    }
-
-    /**
-     * The sign-step test's second parent (issue 9): for wide keys past {@value #RECENT_AFTER} queries,
-     * a query that is no step from its nearest member of G_c is compared with the nearest of the
-     * key's last {@code step_recent_rows} rows by the sampled coordinates, with the scaled flat shape
-     * ({@link SignSteps#isFlatScaled}: moves divided by the key's largest value in each coordinate).
-     * JbDA's parents mostly never join G_c (a child lies within T_c of what is stored), and random
-     * sizes on per-feature scales are flat only per coordinate. Then stores the query's sample in the
-     * ring. Returns {@code step} or the ring's finding.
-     */
-    private boolean recentStep(PradaState s, boolean wide, boolean step) {
-        lastRecentStep = false;
-        int cap = settings.stepRecentRows();
-        if (!wide || cap == 0 || s.sampleSize == 0 || s.queries <= RECENT_AFTER) {
-            return step;
-        }
-        int n = s.sampleSize;
-        PradaState.Recent r = s.recent;
-        if (r == null || r.scale.length != n) {
-            r = s.recent = new PradaState.Recent();
-            r.scale = new float[n];
-        }
-        float[] scale = r.scale;
-        int stride = ByteRows.stride(n);
-        // the row as the ring will store it, built now in the scratch (which the search does not use),
-        // in the pass that sums the query's own squares for its norm
-        double[] sums = recentSums;
-        ByteRows.encode(xRaw, n, recentScratch, 0, sums);
-        float norm = (float) Math.sqrt(sums[0]);
-        if (norm <= r.normLimit) {
-            // rows far beyond the key's median norm (outlier queries) do not set the scales
-            for (int i = 0; i < n; i++) {
-                float a = Math.abs(xRaw[i]);
-                if (a > scale[i]) {
-                    scale[i] = a;
-                }
-            }
-        }
-        if (step && r.count > 0 && resent(r, norm, n, stride)) {
-            // the query is one the key sent before: the step was counted when it was new
-            step = false;
-            resends++;
-        }
-        // hot keys (a step found in the recent rows among their last RECENT_HOT searches) are searched on
-        // every row, cold ones on 1 row in RECENT_SAMPLE, drawn from the secret generator
-        boolean search = !step && r.count > 0 && (r.hot > 0 || recentDraw.nextInt(RECENT_SAMPLE) == 0);
-        if (search) {
-            recentSearches++;
-            byte[] rows = r.rows;
-            float[] norms = r.norms;
-            float best = Float.POSITIVE_INFINITY;
-            float bound = Float.POSITIVE_INFINITY; // sqrt(best), for the norm test
-            int bestBase = -1;
-            // newest first: a child's parent and a re-send's original are mostly recent, and an early
-            // small best lets the partial distances stop after 16 coordinates
-            for (int j = 0, k = r.next; j < r.count; j++) {
-                k = k == 0 ? r.count - 1 : k - 1;
-                // |norm(x) - norm(y)| <= dist(x, y): rows whose norms differ by more cannot be nearer
-                if (Math.abs(norm - norms[k]) >= bound) {
-                    continue;
-                }
-                recentRowsScanned++;
-                int base = k * stride;
-                float q = ByteRows.step(rows, base, n);
-                float dd = ByteRows.distanceSquared(xRaw, rows, base, n, ByteRows.offset(rows, base, n), q, best);
-                if (dd <= n * (q / 2) * (q / 2)) {
-                    // a re-send: the query is this row within its quantisation, so its move is rounding
-                    // noise, never a step; the rest of the scan (often the same row's other copies, each
-                    // a miss to memory) cannot change that
-                    bestBase = -1;
-                    break;
-                }
-                if (dd < best) {
-                    best = dd;
-                    bound = (float) Math.sqrt(dd);
-                    bestBase = base;
-                }
-            }
-            if (bestBase >= 0 && best > 0) {
-                ByteRows.decode(rows, bestBase, n, parentRaw);
-                signSteps.inOrder(StepSample.whole(s.sampleSize, s.sampleOf));
-                step = signSteps.isFlatScaled(
-                        xRaw, parentRaw, n, scale, (float) settings.stepMinFraction(), quantisation(rows, bestBase, n));
-                lastRecentStep = step;
-            }
-            r.hot = step ? RECENT_HOT : Math.max(0, r.hot - 1);
-        }
-        // store: grow by doubling up to the cap, then a ring
-        int slot;
-        if (r.count < cap) {
-            int held = r.rows == null ? 0 : r.rows.length / stride;
-            if (r.count == held) {
-                int grown = Math.min(cap, Math.max(64, held * 2));
-                r.rows = r.rows == null ? new byte[grown * stride] : java.util.Arrays.copyOf(r.rows, grown * stride);
-                r.norms = r.norms == null ? new float[grown] : java.util.Arrays.copyOf(r.norms, grown);
-            }
-            slot = r.count++;
-        } else {
-            slot = r.next;
-        }
-        r.next = (slot + 1) % cap;
-        // the stored row's norm, as decoded: the norm test compares the query with what the scan reads;
-        // the row was built in the scratch and is copied in one block: the ring's row is mostly not in
-        // cache, and a store per code to it filled the store buffer with misses
-        System.arraycopy(recentScratch, 0, r.rows, slot * stride, stride);
-        r.norms[slot] = (float) Math.sqrt(sums[1]);
-        if (r.count == RESCALE_FIRST || (s.queries & (RESCALE_EVERY - 1)) == 0) {
-            rescale(r, n, stride);
-        }
-        return step;
-    }
-
-    /** A step's query is a re-send when a recent row is within 1 / this of the step's own length. */
-    static final float RESEND = 8f;
-
-    /** Steps from G_c left uncounted as re-sends, for probes. */
-    long resends;
-
-    /**
-     * Re-sent queries are no new steps (issue 9, session 16: customers who re-send their own photos,
-     * exactly or re-encoded, whose first send passed for a step from its nearest member of G_c). A
-     * query that does not join G_c is never anyone's nearest member, so each re-send of it met the
-     * same parent and was counted again: 140 of the 140 steps of twelve object-photo customers over
-     * 1,500 rows were re-sends. True when one of the key's recent rows lies within 1/{@value #RESEND}
-     * of the step's length (the sampled coordinates' distance from the query to {@link #parentRaw},
-     * which isStep left there) of the query: the query is then nearly one the key sent before, and
-     * its step was counted when it was new. A thief whose step is within an eighth of its own length
-     * of one of his earlier queries learns next to nothing from it. Newest rows first; the norm test
-     * skips rows whose norms differ by more than the tolerance.
-     */
-    private boolean resent(PradaState.Recent r, float norm, int n, int stride) {
-        double step = 0;
-        for (int i = 0; i < n; i++) {
-            double d = xRaw[i] - parentRaw[i];
-            step += d * d;
-        }
-        float tol = (float) (Math.sqrt(step) / RESEND);
-        float tolSquared = tol * tol;
-        byte[] rows = r.rows;
-        float[] norms = r.norms;
-        for (int j = 0, k = r.next; j < r.count; j++) {
-            k = k == 0 ? r.count - 1 : k - 1;
-            if (Math.abs(norm - norms[k]) > tol) {
-                continue;
-            }
-            int base = k * stride;
-            float q = ByteRows.step(rows, base, n);
-            float limit = Math.max(tolSquared, n * (q / 2) * (q / 2));
-            if (ByteRows.distanceSquared(xRaw, rows, base, n, ByteRows.offset(rows, base, n), q, limit) < limit) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The scales are rebuilt from the recent rows when the ring first holds this many, then every RESCALE_EVERY queries. */
-    static final int RESCALE_FIRST = 16;
-
-    static final int RESCALE_EVERY = 256;
-    /** Recent rows whose norm is over this many times the rows' median norm set no scale (outlier queries). */
-    static final float OUTLIER_NORM = 8f;
-
-    private float[] normScratch = new float[0];
-    private float[] normSpare = new float[0];
-    /** A recent row's codes as floats, for {@link #rescale}. */
-    private float[] rescaleCodes = new float[0];
-
-    /**
-     * Rebuilds the per-coordinate scales from the recent rows whose norm is at most {@value
-     * #OUTLIER_NORM} times their median norm, and sets that limit for the rows to come (issue 9, an
-     * attacker who read it: one query of 1,000,000 in every coordinate set every scale for good and
-     * no scaled step passed the floor again). Robust while fewer than half of the recent rows are
-     * outliers; about 1,024 x 128 byte decodes every 256 queries.
-     */
-    private void rescale(PradaState.Recent r, int n, int stride) {
-        int count = r.count;
-        if (normScratch.length < count) {
-            normScratch = new float[settings.stepRecentRows()];
-            normSpare = new float[settings.stepRecentRows()];
-        }
-        System.arraycopy(r.norms, 0, normScratch, 0, count);
-        float median = FloatOrder.select(normScratch, normSpare, count, count / 2);
-        float limit = OUTLIER_NORM * median;
-        float[] scale = r.scale;
-        byte[] rows = r.rows;
-        if (rescaleCodes.length < n) {
-            rescaleCodes = new float[n];
-        }
-        float[] codes = rescaleCodes;
-        java.util.Arrays.fill(scale, 0f);
-        for (int k = 0; k < count; k++) {
-            if (r.norms[k] <= limit) {
-                // each coordinate decoded as ByteRows.decode does, its magnitude taken in the same pass
-                int base = k * stride;
-                float lo = ByteRows.offset(rows, base, n);
-                float step = ByteRows.step(rows, base, n);
-                // two passes, each of which the compiler vectorises (one with the conversion and the max
-                // together it did not: 260 -> 75 us a rescale of 1,024 rows of 128, a probe); the same
-                // floats as ByteRows.decode. Math.max for the branch: a row's decoded values are finite
-                // here (a NaN or an infinity among them makes its norm fail the test above)
-                for (int i = 0; i < n; i++) {
-                    codes[i] = rows[base + i] & 0xFF;
-                }
-                for (int i = 0; i < n; i++) {
-                    scale[i] = Math.max(scale[i], Math.abs(lo + step * codes[i]));
-                }
-            }
-        }
-        r.normLimit = limit;
-    }
-
-    /** The largest error of a stored row's coordinates: none for whole numbers (step 1), else half a step. */
-    private static float quantisation(byte[] rows, int base, int dims) {
-        float step = ByteRows.step(rows, base, dims);
-        return step == 1f ? 0f : step / 2;
-    }
 
     /** The sequential test's honest base rate of sign steps and the attack rate it tests against. */
     static final double BASE_RATE = 0.005;
@@ -1195,135 +585,6 @@ public final class PradaDetector implements Detector<PradaState> {
                 ? 0
                 : Rows.clamp01(((double) s.count() / filled - settings.stepLow())
                         / (settings.stepHigh() - settings.stepLow()));
-    }
-
-    private void test(PradaState s) {
-        int total = 0;
-        int runs = 0;
-        for (int k = 0; k < s.activeCount; k++) {
-            int count = s.active(k).count();
-            if (count >= 10) {
-                total += count;
-                runs++;
-            }
-        }
-        if (total <= settings.minDistances()) {
-            return;
-        }
-        if (pool.length < total) {
-            pool = new double[total];
-            merged = new double[total];
-        }
-        if (runStarts.length < runs + 1) {
-            runStarts = new int[runs + 1];
-            poolClasses = new int[runs + 1];
-        }
-        int r = 0;
-        for (int k = 0; k < s.activeCount; k++) {
-            if (s.active(k).count() >= 10) {
-                poolClasses[r++] = s.active[k];
-            }
-        }
-        // the pool kept since the last test and brought up to date, or null: merged from scratch below
-        double[] sorted = keepPools ? pools.update(s, poolClasses, runs, total) : null;
-        int n = 0;
-        r = 0;
-        double sum = 0;
-        double sumSq = 0;
-        for (int k = 0; k < s.activeCount; k++) {
-            SortedRing ring = s.active(k);
-            int count = ring.count();
-            if (count >= 10) {
-                runStarts[r++] = n;
-                float[] values = ring.sortedValues();
-                if (sorted == null) {
-                    for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
-                        double d = values[i];
-                        pool[n++] = d;
-                        sum += d;
-                        sumSq += d * d;
-                    }
-                } else {
-                    // the same sums in the same order, without the copy
-                    for (int i = ring.sortedFrom(), end = i + count; i < end; i++) {
-                        double d = values[i];
-                        sum += d;
-                        sumSq += d * d;
-                    }
-                    n += count;
-                }
-            }
-        }
-        runStarts[r] = n;
-        if (sorted == null) {
-            sorted = mergeRuns(runs, n);
-            if (keepPools && sum == sum) {
-                // no NaN among them (a NaN would sort apart from the merge's order)
-                pools.keep(s, poolClasses, runs, sorted, n);
-            }
-        }
-        double mean = sum / n;
-        double sd = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
-        int lo = 0;
-        int hi = n;
-        while (lo < hi && sorted[lo] < mean - 3 * sd) {
-            lo++;
-        }
-        while (hi > lo && sorted[hi - 1] > mean + 3 * sd) {
-            hi--;
-        }
-        int kept = hi - lo;
-        if (kept <= settings.minDistances()) {
-            return;
-        }
-        if (kept > ShapiroWilk.MAX_N) {
-            // an evenly spaced subsample of the sorted pool is still sorted and keeps its shape
-            double[] other = sorted == pool ? merged : pool;
-            for (int i = 0; i < ShapiroWilk.MAX_N; i++) {
-                other[i] = sorted[lo + (int) ((long) i * kept / ShapiroWilk.MAX_N)];
-            }
-            sorted = other;
-            lo = 0;
-            kept = ShapiroWilk.MAX_N;
-        }
-        // identical distances (one query repeated verbatim) carry no sign of synthetic exploration
-        double w = sorted[lo + kept - 1] > sorted[lo] ? shapiroWilk.statisticOfSorted(sorted, lo, kept) : 1.0;
-        s.lastW = w;
-        s.lastN = kept;
-        s.wUncapped = Rows.clamp01((settings.delta() - w) / settings.ramp());
-    }
-
-    /** Bottom-up merge of the sorted runs pool[runStarts[i]..runStarts[i+1]); returns the array holding the result. */
-    private double[] mergeRuns(int runs, int n) {
-        double[] from = pool;
-        double[] to = merged;
-        int[] starts = runStarts;
-        while (runs > 1) {
-            int out = 0;
-            for (int k = 0; k < runs; k += 2) {
-                int a = starts[k];
-                int aEnd = starts[k + 1];
-                int bEnd = k + 2 <= runs ? starts[Math.min(k + 2, runs)] : aEnd;
-                int b = aEnd;
-                starts[out++] = a;
-                int o = a;
-                while (a < aEnd && b < bEnd) {
-                    to[o++] = from[a] <= from[b] ? from[a++] : from[b++];
-                }
-                while (a < aEnd) {
-                    to[o++] = from[a++];
-                }
-                while (b < bEnd) {
-                    to[o++] = from[b++];
-                }
-            }
-            starts[out] = n;
-            runs = out;
-            double[] t = from;
-            from = to;
-            to = t;
-        }
-        return from;
     }
 
     @Override

@@ -248,9 +248,9 @@ final class PradaState extends dev.moat.detectors.internal.BitWindow {
         int next;
 
         int count;
-        /** Searches left before the key goes cold (its rows then searched 1 in PradaDetector's RECENT_SAMPLE). */
+        /** Searches left before the key goes cold (its rows then searched 1 in RecentRows' RECENT_SAMPLE). */
         int hot;
-        /** Rows with a larger norm set no scale (see PradaDetector's rescale); none until the first rescale. */
+        /** Rows with a larger norm set no scale (see RecentRows#rescale); none until the first rescale. */
         float normLimit = Float.POSITIVE_INFINITY;
         /** The CUSUM of the key's sign-step bits since the warm-up (see PradaDetector's noteStep). */
         double evidence;

@@ -159,7 +159,7 @@ class DataUnitMovesTest {
 
     /**
      * PRADA learns the population's lattice from trusted keys' wide queries (one in {@value
-     * PradaDetector#UNIT_EVERY}, one lesson a key, known once {@value PradaDetector#UNIT_MIN_KEYS}
+     * DataLevels#UNIT_EVERY}, one lesson a key, known once {@value DataLevels#UNIT_MIN_KEYS}
      * keys taught): dim 8-bit frames teach 16/255 (on the model's 0-16 scale), continuous values
      * nothing, and four keys are not enough.
      */
@@ -242,7 +242,7 @@ class DataUnitMovesTest {
      * coarse level from their own last query (each coordinate up or down at random, kept in range).
      */
     private static float[] flaggedTeachers(int keys, int coarse) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(java.util.Map.of("step_sample_seed", 7L)));
         PradaState[] states = new PradaState[keys];
         int[][] levels = new int[keys][784];
         for (int k = 0; k < keys; k++) {
@@ -268,10 +268,10 @@ class DataUnitMovesTest {
             }
             d.update(states[k], x, answer, q * 1_000L);
             if (q == 1_799) {
-                set = d.dataUnit();
+                set = d.dataLevels.dataUnit();
             }
         }
-        return new float[] {set, d.dataUnit()};
+        return new float[] {set, d.dataLevels.dataUnit()};
     }
 
     /**
@@ -280,7 +280,7 @@ class DataUnitMovesTest {
      * levels ({@code lattice}) or continuous values, {@code queries} 784-input queries in all.
      */
     private static float learnt(int keys, int coarse, boolean lattice, int queries) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(java.util.Map.of("step_sample_seed", 7L)));
         PradaState[] states = new PradaState[keys];
         for (int k = 0; k < keys; k++) {
             states[k] = d.newState();
@@ -298,7 +298,7 @@ class DataUnitMovesTest {
             }
             d.update(states[k], x, answer, q * 1_000L);
         }
-        return d.dataUnit();
+        return d.dataLevels.dataUnit();
     }
 
     /** {@link SignSteps#lastDigits} with the population's lattice {@code dataUnit} and no level. */
@@ -483,7 +483,7 @@ class DataUnitMovesTest {
     @Test
     void brightKeysOfAnotherWidthDoNotSetTheModelsLevel() {
         dev.moat.detectors.support.Wide w = new dev.moat.detectors.support.Wide(784);
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(java.util.Map.of("step_sample_seed", 7L)));
         PradaState[] customers = new PradaState[5];
         dev.moat.fixtures.traffic.QuerySource[] sources = new dev.moat.fixtures.traffic.QuerySource[5];
         PradaState[] others = new PradaState[6];
@@ -511,8 +511,8 @@ class DataUnitMovesTest {
                 d.update(o, x, new double[] {0.9, 0.1}, t += 1_000);
             }
         }
-        assertThat(d.dataLevel(784)).as("the model's level").isBetween(12f, 20f);
-        assertThat(d.dataLevel(1_000)).as("the other width's").isGreaterThan(300f);
+        assertThat(d.dataLevels.dataLevel(784)).as("the model's level").isBetween(12f, 20f);
+        assertThat(d.dataLevels.dataLevel(1_000)).as("the other width's").isGreaterThan(300f);
     }
 
     /**
@@ -523,7 +523,7 @@ class DataUnitMovesTest {
      * level PRADA learnt by then.
      */
     private static float[] levelledSteps(dev.moat.detectors.support.Wide w, int bright, int honest) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(java.util.Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(java.util.Map.of("step_sample_seed", 7L)));
         PradaState thief = d.newState();
         PradaState[] customers = new PradaState[honest];
         dev.moat.fixtures.traffic.QuerySource[] sources = new dev.moat.fixtures.traffic.QuerySource[honest];
@@ -569,6 +569,6 @@ class DataUnitMovesTest {
                 d.update(thief, b, w.predict(b), t += 1_000);
             }
         }
-        return new float[] {most, d.dataLevel()};
+        return new float[] {most, d.dataLevels.dataLevel()};
     }
 }

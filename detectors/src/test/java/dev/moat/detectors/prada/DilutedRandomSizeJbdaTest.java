@@ -133,7 +133,7 @@ class DilutedRandomSizeJbdaTest {
     }
 
     private static Counts run(Wide w, Stream st) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)), false);
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)), false);
         PradaState s = d.newState();
         // mirror of G_c: per class, member slot -> row id
         Map<Integer, List<Integer>> members = new TreeMap<>();

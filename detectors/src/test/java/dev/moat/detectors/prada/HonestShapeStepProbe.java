@@ -22,8 +22,7 @@ class HonestShapeStepProbe {
         int rows = Integer.getInteger("rows", 300);
         for (String name : System.getProperty("honestshapesteps").split(",")) {
             HonestDataShapesTest.Shape sh = HonestDataShapesTest.shape(name);
-            PradaDetector det =
-                    new PradaDetector(PradaDetector.Settings.from(Map.of("delta", 0.9, "step_sample_seed", 7L)));
+            PradaDetector det = new PradaDetector(PradaSettings.from(Map.of("delta", 0.9, "step_sample_seed", 7L)));
             for (int k = 0; k < keys; k++) {
                 int[][] few = {{0, 1}, {1, 7}, {2, 5, 8}, {3, 4, 9}};
                 QuerySource src = Boolean.getBoolean("few")

@@ -32,8 +32,7 @@ class HonestStepProbe {
             HonestDomain d = p[0].equals("smooth")
                     ? HonestDomain.smooth(dims, 1)
                     : p[0].equals("series") ? HonestDomain.series(dims, 1) : HonestDomain.sparse(dims, 1);
-            PradaDetector det =
-                    new PradaDetector(PradaDetector.Settings.from(Map.of("delta", 0.9, "step_sample_seed", 7L)));
+            PradaDetector det = new PradaDetector(PradaSettings.from(Map.of("delta", 0.9, "step_sample_seed", 7L)));
             float[] xr = det.queryRawForTest();
             float[] pr = det.parentRawForTest();
             int flagged = 0;
@@ -106,7 +105,7 @@ class HonestStepProbe {
         dev.moat.detectors.support.Wide w = new dev.moat.detectors.support.Wide(dims);
         QuerySource src =
                 w.jbda(23, Double.parseDouble(a[0]), dev.moat.detectors.support.Wide.Step.valueOf(a[1]), 1, 0);
-        PradaDetector det = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector det = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         PradaState s = det.newState();
         for (int q = 0; q < 800; q++) {
             double[] x = src.next();

@@ -142,7 +142,7 @@ class LightModeEquivalenceTest {
     }
 
     /** Once the light key has gone heavy, its per-class states equal the heavy key's, field by field. */
-    static void sameState(PradaState a, PradaState b, PradaDetector.Settings settings, String where) {
+    static void sameState(PradaState a, PradaState b, PradaSettings settings, String where) {
         assertThat(a.classes.length).as("classes, %s", where).isEqualTo(b.classes.length);
         assertThat(a.activeCount).as("active classes, %s", where).isEqualTo(b.activeCount);
         assertThat(java.util.Arrays.copyOf(a.active, a.activeCount))
@@ -209,7 +209,7 @@ class LightModeEquivalenceTest {
         long stepsWhileLight = 0;
         long tested = 0;
         for (int ci = 0; ci < CONFIGS.size(); ci++) {
-            PradaDetector.Settings settings = PradaDetector.Settings.from(CONFIGS.get(ci));
+            PradaSettings settings = PradaSettings.from(CONFIGS.get(ci));
             for (int width : WIDTHS) {
                 for (Kind kind : Kind.values()) {
                     // fresh detectors per stream: their secret-sample draws stay in step

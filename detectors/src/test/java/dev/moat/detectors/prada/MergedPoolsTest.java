@@ -28,9 +28,9 @@ class MergedPoolsTest {
     void sameAsMergingFromScratch() {
         long hits = 0;
         for (Map<String, Object> config : CONFIGS) {
-            PradaDetector kept = new PradaDetector(PradaDetector.Settings.from(config));
-            PradaDetector scratch = new PradaDetector(PradaDetector.Settings.from(config));
-            scratch.keepPools = false;
+            PradaDetector kept = new PradaDetector(PradaSettings.from(config));
+            PradaDetector scratch = new PradaDetector(PradaSettings.from(config));
+            scratch.normality.keepPools = false;
             // three states fed in turn, like a worker's tenants; the first gets most queries
             int states = 3;
             PradaState[] a = new PradaState[states];

@@ -29,7 +29,7 @@ class MixedScaleSignStepsTest {
         Map<Long, Integer> most = new TreeMap<>();
         for (long seed = 1_700; seed < 1_800; seed++) {
             QuerySource src = t.honest(seed);
-            PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of()));
+            PradaDetector d = new PradaDetector(PradaSettings.from(Map.of()));
             PradaState s = d.newState();
             int m = 0;
             for (int q = 0; q < 1_500; q++) {

@@ -56,7 +56,7 @@ class OutlierQueryTest {
      * reaches the step test), every query passed through {@code each}.
      */
     static int steps(Wide w, QuerySource src, UnaryOperator<double[]> outlier, UnaryOperator<double[]> each) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         PradaState s = d.newState();
         int most = 0;
         for (int q = 0; q < QUERIES; q++) {
@@ -200,7 +200,7 @@ class OutlierQueryTest {
     }
 
     /**
-     * PRADA's data level (session 22, {@code PradaDetector#learnDataLevel}) learns only from finite
+     * PRADA's data level (session 22, {@code DataLevels#learnDataLevel}) learns only from finite
      * values: an infinity as a lesson would have made every lattice's unit small next to it, for good.
      * The gateway refuses non-finite numbers; the detector does not rely on it. Five keys in turn (the
      * level is one lesson a key, known from five), three of them sending only infinities in their
@@ -208,7 +208,7 @@ class OutlierQueryTest {
      */
     @org.junit.jupiter.api.Test
     void anInfiniteValueDoesNotSetTheDataLevel() {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         PradaState[] keys = new PradaState[5];
         for (int k = 0; k < keys.length; k++) {
             keys[k] = d.newState();
@@ -225,6 +225,6 @@ class OutlierQueryTest {
             }
             d.update(keys[q % 5], x, p, q * 1_000L);
         }
-        assertThat(d.dataLevel()).isFinite().isBetween(200f, 270f);
+        assertThat(d.dataLevels.dataLevel()).isFinite().isBetween(200f, 270f);
     }
 }

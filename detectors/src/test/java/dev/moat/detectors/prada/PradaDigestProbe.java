@@ -34,7 +34,7 @@ class PradaDigestProbe {
         for (Map<String, Object> config : configs) {
             for (int k = 0; k < 14; k++) {
                 List<double[]> rows = stream(k);
-                PradaDetector d = new PradaDetector(PradaDetector.Settings.from(config));
+                PradaDetector d = new PradaDetector(PradaSettings.from(config));
                 PradaState s = d.newState();
                 MessageDigest one = MessageDigest.getInstance("SHA-256");
                 SplittableRandom r = new SplittableRandom(k);

@@ -26,11 +26,10 @@ class RecentRowsMemoryTest {
 
     @Test
     void onlyWideKeysPastTheWarmUpKeepThemAndTheRingIsBounded() {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         Wide w = new Wide(3072);
-        assertThat(feed(d, w, w.honestNoisy(1), PradaDetector.RECENT_AFTER).recent)
-                .isNull();
-        PradaState young = feed(d, w, w.honestNoisy(2), PradaDetector.RECENT_AFTER + 1);
+        assertThat(feed(d, w, w.honestNoisy(1), RecentRows.RECENT_AFTER).recent).isNull();
+        PradaState young = feed(d, w, w.honestNoisy(2), RecentRows.RECENT_AFTER + 1);
         assertThat(young.recent).isNotNull();
         assertThat(young.recent.rows.length).isEqualTo(64 * ByteRows.stride(128));
         PradaState old = feed(d, w, w.honestNoisy(3), 3_000);
@@ -52,7 +51,7 @@ class RecentRowsMemoryTest {
         assertThat(narrow.recent).isNull();
         // and step_recent_rows 0 turns them off
         PradaDetector off =
-                new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L, "step_recent_rows", 0)));
+                new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L, "step_recent_rows", 0)));
         assertThat(feed(off, w, w.honestNoisy(5), 300).recent).isNull();
     }
 }

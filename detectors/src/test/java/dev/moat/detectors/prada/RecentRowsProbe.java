@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** Scratch probe (not a test of record): PRADA alone, step bits per stream, for sizing the recent rows. */
 class RecentRowsProbe {
 
-    static int ringRows = Integer.getInteger("ring.rows", PradaDetector.Settings.DEFAULT_RECENT_ROWS);
+    static int ringRows = Integer.getInteger("ring.rows", PradaSettings.DEFAULT_RECENT_ROWS);
 
     @Test
     void probe() {
@@ -132,13 +132,13 @@ class RecentRowsProbe {
             pr[i][i % 10] = 0.9;
             pr[i][(i + 1) % 10] = 0.1;
         }
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_recent_rows", ringRows)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_recent_rows", ringRows)));
         PradaState s = d.newState();
         int next = 0;
         for (int k = 0; k < 22_000; k++) {
             if (k == 12_000) {
-                d.recentSearches = 0;
-                d.recentRowsScanned = 0;
+                d.recentRows.recentSearches = 0;
+                d.recentRows.recentRowsScanned = 0;
             }
             int i = next;
             next = (i + 1) & 63;
@@ -149,9 +149,9 @@ class RecentRowsProbe {
                 Locale.ROOT,
                 "PROBE-BENCH ring=%d over 10,000 rows: searches %d, rows scanned %d (%.1f per search)%n",
                 ringRows,
-                d.recentSearches,
-                d.recentRowsScanned,
-                d.recentRowsScanned / Math.max(1.0, d.recentSearches));
+                d.recentRows.recentSearches,
+                d.recentRows.recentRowsScanned,
+                d.recentRows.recentRowsScanned / Math.max(1.0, d.recentRows.recentSearches));
     }
 
     static QuerySource dil(Wide w, QuerySource attack, long seed, int b) {
@@ -172,8 +172,8 @@ class RecentRowsProbe {
     }
 
     static boolean[] run(Model m, QuerySource src, int rows) {
-        PradaDetector d = new PradaDetector(
-                PradaDetector.Settings.from(Map.of("step_sample_seed", 7L, "step_recent_rows", ringRows)));
+        PradaDetector d =
+                new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L, "step_recent_rows", ringRows)));
         PradaState s = d.newState();
         boolean[] out = new boolean[rows];
         for (int q = 0; q < rows; q++) {
@@ -186,9 +186,9 @@ class RecentRowsProbe {
         System.out.printf(
                 Locale.ROOT,
                 "PROBE-COST searches %d rows scanned %d (%.1f per search) of %d rows%n",
-                d.recentSearches,
-                d.recentRowsScanned,
-                d.recentRowsScanned / Math.max(1.0, d.recentSearches),
+                d.recentRows.recentSearches,
+                d.recentRows.recentRowsScanned,
+                d.recentRows.recentRowsScanned / Math.max(1.0, d.recentRows.recentSearches),
                 rows);
         return out;
     }

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Re-sent queries are no new steps (issue 9, session 16, {@code PradaDetector#resent}): a query
+ * Re-sent queries are no new steps (issue 9, session 16, {@code RecentRows#resent}): a query
  * that does not join G_c is never anyone's nearest member, so each time a customer re-sent it (a
  * retry, or a photo of its album sent again) it met the same parent and, when its first send had
  * passed for a step, was counted again: every one of the 140 steps of twelve object-photo customers
@@ -28,7 +28,7 @@ class ResentQueriesTest {
      * sent {@code times} in a row, with {@code noise} added to each copy after the first.
      */
     static long[] steps(Wide w, QuerySource src, int times, double noise) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         PradaState s = d.newState();
         QuerySource natural = w.honest(5);
         Random r = new UnsharedRandom(3);
@@ -50,7 +50,7 @@ class ResentQueriesTest {
                 steps += d.lastStepForTest() ? 1 : 0;
             }
         }
-        return new long[] {steps, d.resends};
+        return new long[] {steps, d.recentRows.resends};
     }
 
     /**

@@ -51,7 +51,7 @@ class SeriesPeersAreNoSignStepsTest {
     }
 
     private static PradaDetector prada(long sampleSeed) {
-        return new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", sampleSeed)));
+        return new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", sampleSeed)));
     }
 
     /**

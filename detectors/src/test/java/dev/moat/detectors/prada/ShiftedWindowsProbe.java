@@ -27,8 +27,7 @@ class ShiftedWindowsProbe {
             for (int k = 0; k < keys; k++) srcs.add(Map.entry("honest-" + k, sh.customer(500 + k)));
             if (Boolean.getBoolean("attackers")) srcs.addAll(sh.attackers().entrySet());
             for (Map.Entry<String, QuerySource> e : srcs) {
-                PradaDetector det =
-                        new PradaDetector(PradaDetector.Settings.from(Map.of("delta", 0.9, "step_sample_seed", 7L)));
+                PradaDetector det = new PradaDetector(PradaSettings.from(Map.of("delta", 0.9, "step_sample_seed", 7L)));
                 QuerySource src = e.getValue();
                 PradaState s = det.newState();
                 int steps = 0;

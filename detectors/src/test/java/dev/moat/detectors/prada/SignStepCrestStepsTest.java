@@ -133,7 +133,7 @@ class SignStepCrestStepsTest {
     }
 
     static int steps(Wide w, QuerySource src) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         PradaState s = d.newState();
         int most = 0;
         for (int q = 0; q < OutlierQueryTest.QUERIES; q++) {

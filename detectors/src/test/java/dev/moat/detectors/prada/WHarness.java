@@ -108,7 +108,7 @@ class WHarness {
     }
 
     void run(String name, QuerySource src, UnaryOperator<double[]> model, int n) {
-        PradaDetector d = new PradaDetector(PradaDetector.Settings.from(Map.of("step_sample_seed", 7L)));
+        PradaDetector d = new PradaDetector(PradaSettings.from(Map.of("step_sample_seed", 7L)));
         PradaState s = d.newState();
         double[] minW = {9, 9, 9, 9};
         int[] firstBelow = {-1, -1, -1, -1};
