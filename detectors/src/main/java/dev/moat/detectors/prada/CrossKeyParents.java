@@ -1,5 +1,9 @@
 package dev.moat.detectors.prada;
 
+import static dev.moat.detectors.prada.ClassBand.BREC;
+import static dev.moat.detectors.prada.ClassBand.SKETCH;
+import static dev.moat.detectors.prada.ClassBand.record;
+
 import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
@@ -102,8 +106,6 @@ public final class CrossKeyParents {
             new Whole("sample", 1, 1_000_000),
             new Whole("search_all_rows", 0, 1_000_000_000),
             new Whole("sample_seed", Long.MIN_VALUE, Long.MAX_VALUE));
-    /** Coordinates per row in the lower-bound sketch. */
-    static final int SKETCH = 16;
     /**
      * Bytes a slot takes besides its coded row: its band record, its slot and key hash in the band,
      * its place in the band, its class, offset and step, the key reference, and the search's bound.
@@ -238,78 +240,6 @@ public final class CrossKeyParents {
         }
     }
 
-    /** Floats per band record: the norm of what the row's sketch leaves out, then the sketch. */
-    static final int BREC = SKETCH + 1;
-
-    /**
-     * One predicted class's rows and their bound records, in no order: a search bounds every row of
-     * the class in one pass (a row's bound is the sketch distance plus the gap between the norms of
-     * what the sketches leave out: the sketch is a projection on orthonormal directions, so
-     * Pythagoras splits the distance) and compares in full only the rows whose bound can beat the
-     * distance to beat. The records are held by column (an array for each of the {@value #BREC}
-     * floats of a record), so the pass is {@value #BREC} loops that C2 vectorises: each reads a
-     * column and the bounds at one index (a column at an offset into one shared array is not
-     * vectorised by Java 17's C2, which cannot rule out that the two arrays overlap: 10 times slower).
-     * An insert appends; an eviction moves the last row into the hole ({@link Store#bandAt} finds
-     * it). Until session 40 the rows were kept sorted by norm and a search walked outward from the
-     * query's norm, stopping where the norm gap alone ruled out the rest: on images of 784 or 3,072
-     * inputs the norms of a class's rows are so alike that the walk went over 60% of the class
-     * anyway, at about 40 ns a row (two cursors, a sorted part and an unsorted tail merged into it),
-     * and keeping the order cost about 12 records moved per row stored ({@code CrossKeyCostTest}).
-     */
-    private static final class Band {
-        /** Record float j of the row at position i at {@code cols[j][i]}. */
-        float[][] cols = new float[BREC][16];
-
-        int[] slots = new int[16];
-        /** The key hash of each row, in band order (the search skips the key's own rows without a look-up). */
-        int[] hashes = new int[16];
-
-        int n;
-        /** Records written by inserts and evictions since the start (cost accounting). */
-        long moved;
-
-        void insert(float[] rec, int slot, int hash, int[] bandAt) {
-            if (n == slots.length) {
-                resize(n * 2);
-            }
-            for (int j = 0; j < BREC; j++) {
-                cols[j][n] = rec[j];
-            }
-            slots[n] = slot;
-            hashes[n] = hash;
-            bandAt[slot] = n;
-            n++;
-            moved++;
-        }
-
-        /** Removes the row at position at, the last row taking its place. */
-        void remove(int at, int[] bandAt) {
-            int last = --n;
-            if (at != last) {
-                for (int j = 0; j < BREC; j++) {
-                    cols[j][at] = cols[j][last];
-                }
-                slots[at] = slots[last];
-                hashes[at] = hashes[last];
-                bandAt[slots[at]] = at;
-                moved++;
-            }
-            if (slots.length > 64 && n < slots.length / 4) {
-                // a class that faded (traffic moved to other classes) gives its room back
-                resize(slots.length / 2);
-            }
-        }
-
-        private void resize(int cap) {
-            for (int j = 0; j < BREC; j++) {
-                cols[j] = java.util.Arrays.copyOf(cols[j], cap);
-            }
-            slots = java.util.Arrays.copyOf(slots, cap);
-            hashes = java.util.Arrays.copyOf(hashes, cap);
-        }
-    }
-
     /** One input width's ring of rows. */
     private static final class Store {
         /** Which store this is, of every store this instance made (a width's store made again is another). */
@@ -327,7 +257,7 @@ public final class CrossKeyParents {
         final float[] offsets;
         final float[] steps;
         final String[] keys;
-        Band[] bands = new Band[0];
+        ClassBand[] bands = new ClassBand[0];
         long total;
         int next;
         int count;
@@ -996,7 +926,7 @@ public final class CrossKeyParents {
         if (c >= st.bands.length || st.bands[c] == null || st.bands[c].n == 0) {
             return 0;
         }
-        Band band = st.bands[c];
+        ClassBand band = st.bands[c];
         int n = band.n;
         if (bounds.length < n) {
             bounds = new float[band.slots.length];
@@ -1173,32 +1103,8 @@ public final class CrossKeyParents {
     }
 
     /**
-     * The band record of v[0..m) into out[0..{@value #BREC}): the norm of what the sketch leaves
-     * out, then the sketch: block sums over {@value #SKETCH} consecutive blocks, each over the
-     * root of its size (a projection on orthonormal directions).
-     */
-    private static void record(float[] v, int m, float[] out) {
-        double all = 0;
-        double kept = 0;
-        for (int j = 0; j < SKETCH; j++) {
-            int from = (int) ((long) j * m / SKETCH);
-            int to = (int) ((long) (j + 1) * m / SKETCH);
-            double sum = 0;
-            for (int i = from; i < to; i++) {
-                double a = v[i];
-                sum += a;
-                all += a * a;
-            }
-            double p = to > from ? sum / Math.sqrt(to - from) : 0;
-            kept += p * p;
-            out[1 + j] = (float) p;
-        }
-        out[0] = (float) Math.sqrt(Math.max(0, all - kept));
-    }
-
-    /**
      * Stores x[0..m) (as {@link #load} left it) as the row at {@code base}, as {@link ByteRows#encode}
-     * would, and writes the band record of the stored (decoded) values into out, as {@link #record}
+     * would, and writes the band record of the stored (decoded) values into out, as {@link ClassBand#record}
      * of them would, in one pass over x: the bounds must hold against what the search decodes.
      */
     private void encodeAndRecord(byte[] rows, int base, int m, float[] out) {
@@ -1231,7 +1137,7 @@ public final class CrossKeyParents {
     long moved() {
         long n = 0;
         for (Store st : stores.values()) {
-            for (Band b : st.bands) {
+            for (ClassBand b : st.bands) {
                 n += b == null ? 0 : b.moved;
             }
         }
@@ -1595,7 +1501,7 @@ public final class CrossKeyParents {
         int cap = st.keys.length;
         int stride = ByteRows.stride(m);
         int rawRows = st.raw.length / m;
-        st.bands = new Band[st.bands.length];
+        st.bands = new ClassBand[st.bands.length];
         for (int age = st.count - 1; age >= 0; age--) {
             int slot = Math.floorMod(st.next - 1 - age, cap);
             if (age < st.rawCount) {
@@ -1643,7 +1549,7 @@ public final class CrossKeyParents {
             st.bands = java.util.Arrays.copyOf(st.bands, c + 1);
         }
         if (st.bands[c] == null) {
-            st.bands[c] = new Band();
+            st.bands[c] = new ClassBand();
         }
         st.bands[c].insert(xRec, slot, keyHash, st.bandAt);
         st.classes[slot] = c;
