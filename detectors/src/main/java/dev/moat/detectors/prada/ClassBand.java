@@ -9,7 +9,7 @@ package dev.moat.detectors.prada;
  * floats of a record), so the pass is {@value #BREC} loops that C2 vectorises: each reads a
  * column and the bounds at one index (a column at an offset into one shared array is not
  * vectorised by Java 17's C2, which cannot rule out that the two arrays overlap: 10 times slower).
- * An insert appends; an eviction moves the last row into the hole ({@code Store#bandAt} finds
+ * An insert appends; an eviction moves the last row into the hole ({@link WidthStore#bandAt} finds
  * it). Until session 40 the rows were kept sorted by norm and a search walked outward from the
  * query's norm, stopping where the norm gap alone ruled out the rest: on images of 784 or 3,072
  * inputs the norms of a class's rows are so alike that the walk went over 60% of the class

@@ -3,6 +3,7 @@ package dev.moat.detectors.prada;
 import static dev.moat.detectors.prada.ClassBand.BREC;
 import static dev.moat.detectors.prada.ClassBand.SKETCH;
 import static dev.moat.detectors.prada.ClassBand.record;
+import static dev.moat.detectors.prada.WidthStore.serial;
 
 import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.Params;
@@ -240,72 +241,6 @@ public final class CrossKeyParents {
         }
     }
 
-    /** One input width's ring of rows. */
-    private static final class Store {
-        /** Which store this is, of every store this instance made (a width's store made again is another). */
-        final long id;
-
-        final int width;
-        final int m;
-        final int start;
-        final int stride;
-        final byte[] rows;
-        /** Per slot, the row's position in its class's band (to take it out when it leaves the ring). */
-        final int[] bandAt;
-
-        final int[] classes;
-        final float[] offsets;
-        final float[] steps;
-        final String[] keys;
-        ClassBand[] bands = new ClassBand[0];
-        long total;
-        int next;
-        int count;
-        /**
-         * The newest {@value #RAW_ROWS} rows' sampled values as sent (floats, every coordinate of
-         * narrow stores), from which the per-coordinate scales are estimated (wide stores too since
-         * session 19: mixed-scale records wider than {@code coordinates}).
-         */
-        final float[] raw;
-
-        int rawNext;
-        int rawCount;
-        /**
-         * Per coordinate, the factor each value is multiplied by before it is stored or searched (1 over
-         * the coordinate's spread) when the input's coordinates are of mixed scales; null: raw values.
-         */
-        float[] inv;
-        /** Per coordinate, the value subtracted before {@link #inv} is applied (its median). */
-        float[] centre;
-        /**
-         * Per coordinate, its 10th-90th percentile spread at the first estimate over {@value #RAW_ROWS}
-         * rows (null before): a spread grows past {@value #GROWTH} times it only as far as the quartiles
-         * say (see {@link #rescale}).
-         */
-        float[] anchor;
-        /** The largest of {@link #anchor}. */
-        float anchorLargest;
-        /** Rows stored when the scales are next estimated. */
-        long nextRescale = FIRST_RESCALE;
-        /** Incremented each time the scales change (a key's largest value is in the scales of one epoch). */
-        int epoch;
-
-        Store(long id, int width, int m, int start, int stride, int capacity) {
-            this.id = id;
-            this.width = width;
-            this.m = m;
-            this.start = start;
-            this.stride = stride;
-            this.rows = new byte[capacity * ByteRows.stride(m)];
-            this.bandAt = new int[capacity];
-            this.classes = new int[capacity];
-            this.offsets = new float[capacity];
-            this.steps = new float[capacity];
-            this.keys = new String[capacity];
-            this.raw = new float[Math.min(RAW_ROWS, capacity) * m];
-        }
-    }
-
     /** What the store knows of one child key. */
     private static final class KeyRecord {
         final BitWindow steps;
@@ -315,7 +250,7 @@ public final class CrossKeyParents {
         int hotLeft;
 
         String lastParent;
-        /** The store epoch rec.scale was taken in ({@link Store#epoch}). */
+        /** The store epoch rec.scale was taken in ({@link WidthStore#epoch}). */
         int epoch;
         /**
          * On the stores that take the repeated move ({@link #repeats}): the key's last {@value
@@ -333,8 +268,8 @@ public final class CrossKeyParents {
         /** Rows the repeated-move test found steps (for the reason). */
         long repeated;
         /**
-         * The ring serials ({@link #serial}) of the parents of the key's last {@value #CREDITED}
-         * counted steps, in the store {@link #creditedStore} ({@link Store#id}); null until the key's
+         * The ring serials ({@link WidthStore#serial}) of the parents of the key's last {@value #CREDITED}
+         * counted steps, in the store {@link #creditedStore} ({@link WidthStore#id}); null until the key's
          * first ({@link #creditedBefore}).
          */
         long[] credited;
@@ -360,11 +295,11 @@ public final class CrossKeyParents {
      */
     private final java.util.SplittableRandom rowDraw;
     /** The store last fed (most gateways serve one width: no map look-up, no boxing). */
-    private Store last;
+    private WidthStore last;
     /** The query's band record, and a stored row's (while it is written). */
     private final float[] xRec = new float[BREC];
 
-    private final Map<Integer, Store> stores = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<Integer, WidthStore> stores = new LinkedHashMap<>(16, 0.75f, true);
     private final LinkedHashMap<String, KeyRecord> records;
     private long searches;
     private long hits;
@@ -406,19 +341,11 @@ public final class CrossKeyParents {
     /** Steps left uncounted because the key was credited with one from the same parent ({@link #creditedBefore}). */
     private long sameParents;
 
-    /** Stores made so far (each store's {@link Store#id}). */
+    /** Stores made so far (each store's {@link WidthStore#id}). */
     private long storesMade;
 
     /** Parents a key remembers having been credited with a step from ({@link #creditedBefore}). */
     static final int CREDITED = 8;
-
-    /**
-     * The serial (rows stored before it, in the store's life) of the row in {@code slot}: the ring
-     * writes its slots in turn, so the slot's row is the last one written there.
-     */
-    private static long serial(Store st, int slot) {
-        return st.total - 1 - Math.floorMod(st.next - 1 - slot, st.keys.length);
-    }
 
     /**
      * Whether the key was credited before with a step from the row in {@code parentSlot} (one of
@@ -436,7 +363,7 @@ public final class CrossKeyParents {
      * serial), or when its steps are found in another store (another width, or the width's store made
      * again after it was dropped).
      */
-    private static boolean creditedBefore(Store st, KeyRecord rec, int parentSlot) {
+    private static boolean creditedBefore(WidthStore st, KeyRecord rec, int parentSlot) {
         long[] credited = rec.credited;
         if (credited == null || rec.creditedStore != st.id) {
             return false;
@@ -451,7 +378,7 @@ public final class CrossKeyParents {
     }
 
     /** Remembers that the key was credited with a step from the row in {@code parentSlot}. */
-    private static void credit(Store st, KeyRecord rec, int parentSlot) {
+    private static void credit(WidthStore st, KeyRecord rec, int parentSlot) {
         if (rec.credited == null || rec.creditedStore != st.id) {
             rec.credited = new long[CREDITED];
             java.util.Arrays.fill(rec.credited, -1L);
@@ -487,7 +414,7 @@ public final class CrossKeyParents {
      * key's own rows only, from a distance to beat of the tolerance, so most rows are ruled out by
      * their bound. Leaves the candidates overwritten (the test runs after them).
      */
-    private boolean resent(Store st, int c, int keyHash, String keyId, float hitDist) {
+    private boolean resent(WidthStore st, int c, int keyHash, String keyId, float hitDist) {
         // the query as the store would hold it: each coordinate within half its row's step
         float step = ByteRows.step(xLo, xHi, xWhole);
         float rounding = step == 1f ? 0f : step / 2;
@@ -554,7 +481,7 @@ public final class CrossKeyParents {
         int h = keyId.hashCode();
         KeyRecord rec = null;
         for (int r = 0; r < inputs.length; r++) {
-            Store st = loadRow(inputs[r], predictions[r]);
+            WidthStore st = loadRow(inputs[r], predictions[r]);
             if (st == null) {
                 continue;
             }
@@ -696,7 +623,7 @@ public final class CrossKeyParents {
     public void store(String keyId, double[][] inputs, double[][] predictions) {
         int h = keyId.hashCode();
         for (int r = 0; r < inputs.length; r++) {
-            Store st = loadRow(inputs[r], predictions[r]);
+            WidthStore st = loadRow(inputs[r], predictions[r]);
             if (st == null) {
                 continue;
             }
@@ -747,7 +674,7 @@ public final class CrossKeyParents {
     /** Rows held over every width. */
     public int rowsHeld() {
         int n = 0;
-        for (Store s : stores.values()) {
+        for (WidthStore s : stores.values()) {
             n += s.count;
         }
         return n;
@@ -804,7 +731,7 @@ public final class CrossKeyParents {
      * Loads a row into the scratch of its width's store and returns that store, with its predicted
      * class in {@link #loadedClass}; null for a row that is skipped (missing, empty, or no class).
      */
-    private Store loadRow(double[] input, double[] prediction) {
+    private WidthStore loadRow(double[] input, double[] prediction) {
         if (input == null || prediction == null || input.length == 0) {
             return null;
         }
@@ -812,25 +739,25 @@ public final class CrossKeyParents {
         if (c < 0) {
             return null;
         }
-        Store st = store(input.length);
+        WidthStore st = store(input.length);
         load(st, input);
         loadedClass = c;
         return st;
     }
 
-    private Store store(int width) {
+    private WidthStore store(int width) {
         if (last != null && last.width == width) {
             return last;
         }
-        Store st = stores.get(width);
+        WidthStore st = stores.get(width);
         last = st;
         if (st == null) {
             if (stores.size() >= MAX_WIDTHS) {
                 // the store fed the fewest rows goes, not the least recently fed: a few rows of odd
                 // widths (on a route that takes any width) must not wipe the real width's ring and
                 // every parent in it (CrossKeyParentsTest.oddWidthsDoNotWipeTheStore)
-                Store fewest = null;
-                for (Store o : stores.values()) {
+                WidthStore fewest = null;
+                for (WidthStore o : stores.values()) {
                     if (fewest == null || o.total < fewest.total) {
                         fewest = o;
                     }
@@ -844,7 +771,7 @@ public final class CrossKeyParents {
                 start = sampler.nextInt(width);
                 stride = StepSample.stride(sampler, m, width, start);
             }
-            st = new Store(storesMade++, width, m, start, stride, settings.storeSize());
+            st = new WidthStore(storesMade++, width, m, start, stride, settings.storeSize());
             stores.put(width, st);
             last = st;
         }
@@ -855,7 +782,7 @@ public final class CrossKeyParents {
      * The store's sample of input into x[0..m), and in the same pass its smallest and largest value
      * and whether all are whole numbers (what the row's encoding needs: no second pass over x).
      */
-    private void load(Store st, double[] input) {
+    private void load(WidthStore st, double[] input) {
         int m = st.m;
         int stride = st.stride;
         int width = st.width;
@@ -922,7 +849,7 @@ public final class CrossKeyParents {
      * full first, which sets the distance to beat, and then only the rows whose bound is under it
      * (compared lowest bound first, abandoned every 16 coordinates once past the last candidate).
      */
-    private int candidates(Store st, int c, int keyHash) {
+    private int candidates(WidthStore st, int c, int keyHash) {
         if (c >= st.bands.length || st.bands[c] == null || st.bands[c].n == 0) {
             return 0;
         }
@@ -1012,7 +939,7 @@ public final class CrossKeyParents {
     }
 
     /** Whether a row (its bound and slot) comes before another in the search's order: lower bound, then newer. */
-    private static boolean lower(Store st, float b, int slot, float otherB, int otherSlot) {
+    private static boolean lower(WidthStore st, float b, int slot, float otherB, int otherSlot) {
         return b < otherB || (b == otherB && serial(st, slot) > serial(st, otherSlot));
     }
 
@@ -1048,7 +975,7 @@ public final class CrossKeyParents {
      * No sort: the lowest bound is taken out one at a time, and each new distance to beat drops the
      * rows it rules out, so the batch shrinks fast.
      */
-    private void compare(Store st) {
+    private void compare(WidthStore st) {
         int m = st.m;
         int stride = ByteRows.stride(m);
         float[] pb = pendingBound;
@@ -1136,7 +1063,7 @@ public final class CrossKeyParents {
     /** Band records written by inserts and evictions since the start, over the stores held (cost accounting). */
     long moved() {
         long n = 0;
-        for (Store st : stores.values()) {
+        for (WidthStore st : stores.values()) {
             for (ClassBand b : st.bands) {
                 n += b == null ? 0 : b.moved;
             }
@@ -1144,7 +1071,7 @@ public final class CrossKeyParents {
         return n;
     }
 
-    private void add(Store st, int c, int keyHash, String keyId) {
+    private void add(WidthStore st, int c, int keyHash, String keyId) {
         int slot = st.next;
         if (st.count == st.keys.length) {
             // the ring is full: the oldest row leaves its class's band
@@ -1183,7 +1110,7 @@ public final class CrossKeyParents {
      * each dropped once three quarters of the moved coordinates can no longer agree ({@link
      * #sameMoves}: about a quarter of the coordinates for a natural pair).
      */
-    private String repeatedMove(Store st, KeyRecord rec, int found, int m) {
+    private String repeatedMove(WidthStore st, KeyRecord rec, int found, int m) {
         if (rec.lastX == null || rec.lastX.length != REPEAT_ROWS * m) {
             rec.lastX = new float[REPEAT_ROWS * m];
             rec.moveSlots = new int[REPEAT_ROWS * NARROW_CANDIDATES];
@@ -1287,7 +1214,7 @@ public final class CrossKeyParents {
      * query or a partial-dependence sweep of one record shows, each row a neighbour's moves plus
      * one changed feature; two JbDA children have different parents.
      */
-    private boolean parentsApart(Store st, int a, int slot, int m, double len) {
+    private boolean parentsApart(WidthStore st, int a, int slot, int m, double len) {
         ByteRows.decode(st.rows, slot * ByteRows.stride(m), m, parent);
         double d2 = 0;
         for (int j = 0; j < m; j++) {
@@ -1407,7 +1334,7 @@ public final class CrossKeyParents {
         return (everyCoordinate && m < SignSteps.FLAT_MIN_MOVED) || mixed;
     }
 
-    private static boolean repeats(Store st) {
+    private static boolean repeats(WidthStore st) {
         return repeats(st.m, st.m == st.width, st.inv != null);
     }
 
@@ -1421,7 +1348,7 @@ public final class CrossKeyParents {
      * from their codes). Runs at {@value #FIRST_RESCALE} rows, at {@value #RAW_ROWS}, then every
      * {@link #rescaleEvery} rows: about one row re-coded per row stored.
      */
-    private void rescale(Store st) {
+    private void rescale(WidthStore st) {
         int m = st.m;
         int n = st.rawCount;
         float[] spread = new float[m];
@@ -1534,13 +1461,13 @@ public final class CrossKeyParents {
      * store_size}s of rows (16,384 at the default) instead of one before it is re-coded; a store that is of mixed scales, and every narrow one,
      * follows its scales as before.
      */
-    private static long rescaleEvery(Store st) {
+    private static long rescaleEvery(WidthStore st) {
         long every = Math.max(RAW_ROWS, st.keys.length);
         return st.m < st.width && st.inv == null ? every * SAMPLED_ONE_SCALE_SLOWER : every;
     }
 
     /** Writes x (as {@link #load} or {@link #rescale} left it) into the slot and its class's band. */
-    private void place(Store st, int slot, int c, int keyHash) {
+    private void place(WidthStore st, int slot, int c, int keyHash) {
         int base = slot * ByteRows.stride(st.m);
         encodeAndRecord(st.rows, base, st.m, xRec);
         st.offsets[slot] = ByteRows.offset(st.rows, base, st.m);
@@ -1557,7 +1484,7 @@ public final class CrossKeyParents {
 
     /** The narrow store's per-coordinate factors and centres for this width (null: raw units; tests). */
     float[][] units(int width) {
-        Store st = stores.get(width);
+        WidthStore st = stores.get(width);
         return st == null || st.inv == null ? null : new float[][] {st.inv.clone(), st.centre.clone()};
     }
 
