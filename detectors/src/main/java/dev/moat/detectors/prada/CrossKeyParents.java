@@ -1,11 +1,12 @@
 package dev.moat.detectors.prada;
 
+import static dev.moat.detectors.prada.ChildKey.credit;
+import static dev.moat.detectors.prada.ChildKey.creditedBefore;
 import static dev.moat.detectors.prada.ClassBand.BREC;
 import static dev.moat.detectors.prada.ClassBand.SKETCH;
 import static dev.moat.detectors.prada.ClassBand.record;
 import static dev.moat.detectors.prada.WidthStore.serial;
 
-import dev.moat.detectors.internal.BitWindow;
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.params.ParamSpec;
@@ -54,11 +55,11 @@ import java.util.function.Consumer;
  * of more than 4,096 queries, or 4,096 natural filler rows between rounds; on a busy gateway, a few
  * seconds); (2) steps whose shape the per-key test also misses (noise-like random sizes, see {@link
  * SignSteps}); (3) a child whose class differs from its parent's; (4) a key's second and later
- * children of one parent ({@link #creditedBefore}: one row of another key credits a key once; they are
+ * children of one parent ({@link ChildKey#creditedBefore}: one row of another key credits a key once; they are
  * sign steps from one another, {@code prada}'s per-key test). Framing: an attacker who sends sign
  * steps of public images before an honest customer sends the same images makes the customer's rows
  * look like children of the attacker's: the customer is then credited, once per attacker's row
- * ({@link #creditedBefore}: a camera's frames of one scene near one such row count once). Needs the
+ * ({@link ChildKey#creditedBefore}: a camera's frames of one scene near one such row count once). Needs the
  * exact images (bytes) and order the customer will send; the reason names the attacker's key as parent.
  *
  * <p>Narrow inputs (every coordinate stored, {@code m == width}): when the coordinates' spreads are
@@ -241,49 +242,6 @@ public final class CrossKeyParents {
         }
     }
 
-    /** What the store knows of one child key. */
-    private static final class KeyRecord {
-        final BitWindow steps;
-        float scale;
-        long rows;
-        /** Searched rows left before the key is cold again (set to {@link #HOT_ROWS} by a sign step). */
-        int hotLeft;
-
-        String lastParent;
-        /** The store epoch rec.scale was taken in ({@link WidthStore#epoch}). */
-        int epoch;
-        /**
-         * On the stores that take the repeated move ({@link #repeats}): the key's last {@value
-         * #REPEAT_ROWS} searched rows (x in the store's units) and the slots of each one's candidates
-         * (null until then): their moves are recomputed from these.
-         */
-        float[] lastX;
-
-        int[] moveSlots;
-        int[] moveCounts;
-        /** Searched rows whose moves are kept (at most {@value #REPEAT_ROWS}), and where the next goes. */
-        int moveCount;
-
-        int moveNext;
-        /** Rows the repeated-move test found steps (for the reason). */
-        long repeated;
-        /**
-         * The ring serials ({@link WidthStore#serial}) of the parents of the key's last {@value #CREDITED}
-         * counted steps, in the store {@link #creditedStore} ({@link WidthStore#id}); null until the key's
-         * first ({@link #creditedBefore}).
-         */
-        long[] credited;
-
-        long creditedStore;
-        int creditedNext;
-        /** Steps left uncounted as from a parent the key was credited with before (for the reason). */
-        long sameParents;
-
-        KeyRecord(int window) {
-            this.steps = new BitWindow(window);
-        }
-    }
-
     private final Settings settings;
     private final SignSteps signSteps;
     private final float[] x;
@@ -300,7 +258,7 @@ public final class CrossKeyParents {
     private final float[] xRec = new float[BREC];
 
     private final Map<Integer, WidthStore> stores = new LinkedHashMap<>(16, 0.75f, true);
-    private final LinkedHashMap<String, KeyRecord> records;
+    private final LinkedHashMap<String, ChildKey> records;
     private long searches;
     private long hits;
     /** Rows compared over the sketch, and over every coordinate, since the start (cost accounting). */
@@ -338,56 +296,11 @@ public final class CrossKeyParents {
     /** Steps left uncounted as re-sends of the key's own rows, for probes. */
     private long resends;
 
-    /** Steps left uncounted because the key was credited with one from the same parent ({@link #creditedBefore}). */
+    /** Steps left uncounted because the key was credited with one from the same parent ({@link ChildKey#creditedBefore}). */
     private long sameParents;
 
     /** Stores made so far (each store's {@link WidthStore#id}). */
     private long storesMade;
-
-    /** Parents a key remembers having been credited with a step from ({@link #creditedBefore}). */
-    static final int CREDITED = 8;
-
-    /**
-     * Whether the key was credited before with a step from the row in {@code parentSlot} (one of
-     * its last {@value #CREDITED} credited parents): one row of another key credits a key once (issue
-     * 9, session 37). Honest keys were credited over and over from one row near their data: a camera
-     * filming one scene near a thief's child of the same image sent 107 frames, each counted as a step
-     * from that one child (the survey's 50x camera at 3,072 inputs: 163 steps from 4 parents, flagged
-     * at 33,709 rows), and a 50x voltage monitor's windows, each another pattern of equal moves around
-     * a thief's row, 28 from one (flagged at 28,389); a young night camera's frames were 4 steps from
-     * one frame of another camera by its 9th row. A thief's Sybil children have a parent each and are
-     * each counted as before; what a key gets uncounted is a second and later child of one parent
-     * (another step size, or another sign pattern around it, as SPSA's probes are): those are sign
-     * steps from one another, {@code prada}'s per-key test. The key forgets the parent after {@value
-     * #CREDITED} other ones, when the parent leaves the ring (a later row in its slot has another
-     * serial), or when its steps are found in another store (another width, or the width's store made
-     * again after it was dropped).
-     */
-    private static boolean creditedBefore(WidthStore st, KeyRecord rec, int parentSlot) {
-        long[] credited = rec.credited;
-        if (credited == null || rec.creditedStore != st.id) {
-            return false;
-        }
-        long parent = serial(st, parentSlot);
-        for (long c : credited) {
-            if (c == parent) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Remembers that the key was credited with a step from the row in {@code parentSlot}. */
-    private static void credit(WidthStore st, KeyRecord rec, int parentSlot) {
-        if (rec.credited == null || rec.creditedStore != st.id) {
-            rec.credited = new long[CREDITED];
-            java.util.Arrays.fill(rec.credited, -1L);
-            rec.creditedStore = st.id;
-            rec.creditedNext = 0;
-        }
-        rec.credited[rec.creditedNext] = serial(st, parentSlot);
-        rec.creditedNext = rec.creditedNext + 1 == CREDITED ? 0 : rec.creditedNext + 1;
-    }
 
     /** Steps left uncounted because the key was credited with one from the same parent before, for probes. */
     public long sameParents() {
@@ -459,7 +372,7 @@ public final class CrossKeyParents {
         Consumer<String> onEvict = evicted == null ? k -> {} : evicted;
         this.records = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, KeyRecord> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<String, ChildKey> eldest) {
                 if (size() > max) {
                     onEvict.accept(eldest.getKey());
                     return true;
@@ -479,7 +392,7 @@ public final class CrossKeyParents {
      */
     public double observe(String keyId, double[][] inputs, double[][] predictions) {
         int h = keyId.hashCode();
-        KeyRecord rec = null;
+        ChildKey rec = null;
         for (int r = 0; r < inputs.length; r++) {
             WidthStore st = loadRow(inputs[r], predictions[r]);
             if (st == null) {
@@ -489,7 +402,7 @@ public final class CrossKeyParents {
             if (rec == null) {
                 rec = records.get(keyId);
                 if (rec == null) {
-                    rec = new KeyRecord(settings.window());
+                    rec = new ChildKey(settings.window());
                     records.put(keyId, rec);
                 }
             }
@@ -633,7 +546,7 @@ public final class CrossKeyParents {
         }
     }
 
-    private double score(KeyRecord rec) {
+    private double score(ChildKey rec) {
         int filled = rec.steps.filled();
         int n = rec.steps.count();
         if (n < settings.minHits() || filled == 0) {
@@ -649,7 +562,7 @@ public final class CrossKeyParents {
 
     /** Why the key's score is what it is; null when the store has no record of it. */
     public String reason(String keyId) {
-        KeyRecord rec = records.get(keyId);
+        ChildKey rec = records.get(keyId);
         if (rec == null) {
             return null;
         }
@@ -1110,7 +1023,7 @@ public final class CrossKeyParents {
      * each dropped once three quarters of the moved coordinates can no longer agree ({@link
      * #sameMoves}: about a quarter of the coordinates for a natural pair).
      */
-    private String repeatedMove(WidthStore st, KeyRecord rec, int found, int m) {
+    private String repeatedMove(WidthStore st, ChildKey rec, int found, int m) {
         if (rec.lastX == null || rec.lastX.length != REPEAT_ROWS * m) {
             rec.lastX = new float[REPEAT_ROWS * m];
             rec.moveSlots = new int[REPEAT_ROWS * NARROW_CANDIDATES];
