@@ -244,7 +244,11 @@ public final class CrossKeyParents {
 
     private final Settings settings;
     private final SignSteps signSteps;
+    /** The row being searched or stored: its sample, range and band record. */
+    private final LoadedRow row;
+    /** The loaded row's sample ({@link LoadedRow#x}). */
     private final float[] x;
+
     private final float[] parent;
     private final java.util.SplittableRandom sampler;
     /**
@@ -254,8 +258,6 @@ public final class CrossKeyParents {
     private final java.util.SplittableRandom rowDraw;
     /** The store last fed (most gateways serve one width: no map look-up, no boxing). */
     private WidthStore last;
-    /** The query's band record, and a stored row's (while it is written). */
-    private final float[] xRec = new float[BREC];
 
     private final Map<Integer, WidthStore> stores = new LinkedHashMap<>(16, 0.75f, true);
     private final LinkedHashMap<String, ChildKey> records;
@@ -329,7 +331,7 @@ public final class CrossKeyParents {
      */
     private boolean resent(WidthStore st, int c, int keyHash, String keyId, float hitDist) {
         // the query as the store would hold it: each coordinate within half its row's step
-        float step = ByteRows.step(xLo, xHi, xWhole);
+        float step = ByteRows.step(row.xLo, row.xHi, row.xWhole);
         float rounding = step == 1f ? 0f : step / 2;
         float limit = Math.max(hitDist * RESEND_SHARE, st.m * rounding * rounding * 1.01f);
         boolean wasSkip = skipOwn;
@@ -358,9 +360,9 @@ public final class CrossKeyParents {
     public CrossKeyParents(Settings settings, Consumer<String> evicted) {
         this.settings = settings;
         this.signSteps = new SignSteps(settings.coordinates());
-        this.x = new float[settings.coordinates()];
+        this.row = new LoadedRow(settings.coordinates());
+        this.x = row.x;
         this.parent = new float[settings.coordinates()];
-        this.rawX = new float[settings.coordinates()];
 
         this.sampler = new java.util.SplittableRandom(
                 settings.sampleSeed() != null ? settings.sampleSeed() : new java.security.SecureRandom().nextLong());
@@ -416,7 +418,7 @@ public final class CrossKeyParents {
             int m = st.m;
             // the key's largest value over every row it sent, searched or not
             // (the largest |value| is at one end of the row: no pass over x)
-            float rowScale = Math.max(0f, Math.max(Math.abs(xLo), Math.abs(xHi)));
+            float rowScale = Math.max(0f, Math.max(Math.abs(row.xLo), Math.abs(row.xHi)));
             if (rec.epoch != st.epoch) {
                 // the store's units changed (rescale): what the key sent before is in the old ones
                 rec.epoch = st.epoch;
@@ -653,7 +655,7 @@ public final class CrossKeyParents {
             return null;
         }
         WidthStore st = store(input.length);
-        load(st, input);
+        row.load(st, input);
         loadedClass = c;
         return st;
     }
@@ -692,69 +694,6 @@ public final class CrossKeyParents {
     }
 
     /**
-     * The store's sample of input into x[0..m), and in the same pass its smallest and largest value
-     * and whether all are whole numbers (what the row's encoding needs: no second pass over x).
-     */
-    private void load(WidthStore st, double[] input) {
-        int m = st.m;
-        int stride = st.stride;
-        int width = st.width;
-        float[] x = this.x;
-        // the gather alone first: its loads are independent (each a likely cache miss on a wide row),
-        // and a loop this short keeps many more of them in flight than one that also folds min, max
-        // and wholeness into each step
-        StepSample.gather(input, x, m, width, st.start, stride);
-        System.arraycopy(x, 0, rawX, 0, m);
-        float[] inv = st.inv;
-        if (inv != null) {
-            float[] centre = st.centre;
-            for (int i = 0; i < m; i++) {
-                x[i] = (x[i] - centre[i]) * inv[i];
-            }
-        }
-        stats(m);
-    }
-
-    /** The smallest and largest of x[0..m) and whether all are whole, into xLo, xHi, xWhole. */
-    private void stats(int m) {
-        float[] x = this.x;
-        // the smallest and largest as Math.min and Math.max give them (-0 under +0; NaN if any is NaN),
-        // on the values' order keys (FloatOrder.key of the raw bits): an int minimum is one cycle where
-        // C2's float one is a blend sequence several times as long, and each is a chain through the row
-        int kLo = Integer.MAX_VALUE;
-        int kHi = Integer.MIN_VALUE;
-        // negative once a value is NaN (its magnitude bits over +inf's)
-        int nan = 0;
-        // whether every value is whole (ByteRows.isWhole), as the OR of each value's bits against its
-        // rint's: no comparison in the loop (on noisy rows it was a coin flip per value). A NaN value
-        // may count as whole here, but then lo and hi are NaN and the row's step is 0 whatever this says.
-        long notWhole = 0;
-        for (int i = 0; i < m; i++) {
-            float v = x[i];
-            int bits = Float.floatToRawIntBits(v);
-            int k = FloatOrder.key(bits);
-            kLo = Math.min(kLo, k);
-            kHi = Math.max(kHi, k);
-            nan |= 0x7F800000 - (bits & 0x7FFFFFFF);
-            double d = v;
-            notWhole |= Double.doubleToRawLongBits(d) ^ Double.doubleToRawLongBits(Math.rint(d));
-        }
-        // m >= 1: the keys are of values of the row
-        xLo = nan < 0 ? Float.NaN : Float.intBitsToFloat(FloatOrder.key(kLo));
-        xHi = nan < 0 ? Float.NaN : Float.intBitsToFloat(FloatOrder.key(kHi));
-        xWhole = notWhole == 0;
-    }
-
-    /** The row {@link #load} loaded, as sent (narrow stores only; x holds it scaled). */
-    private final float[] rawX;
-
-    /** What {@link #load} found of x: its smallest and largest value, whether all are whole numbers. */
-    private float xLo;
-
-    private float xHi;
-    private boolean xWhole;
-
-    /**
      * The nearest {@value #CANDIDATES} stored rows of class c sent by other keys, not identical to
      * the query (the same public image sent by two customers is no step), into {@link #candSlots},
      * nearest first (among rows at one distance, the newer first); returns how many. Every row of
@@ -771,7 +710,7 @@ public final class CrossKeyParents {
         if (bounds.length < n) {
             bounds = new float[band.slots.length];
         }
-        float[] qr = xRec;
+        float[] qr = row.xRec;
         record(x, st.m, qr);
         float[][] cols = band.cols;
         int[] hashes = band.hashes;
@@ -942,37 +881,6 @@ public final class CrossKeyParents {
         pending = 0;
     }
 
-    /**
-     * Stores x[0..m) (as {@link #load} left it) as the row at {@code base}, as {@link ByteRows#encode}
-     * would, and writes the band record of the stored (decoded) values into out, as {@link ClassBand#record}
-     * of them would, in one pass over x: the bounds must hold against what the search decodes.
-     */
-    private void encodeAndRecord(byte[] rows, int base, int m, float[] out) {
-        float step = ByteRows.step(xLo, xHi, xWhole);
-        float lo = ByteRows.offset(xLo, step);
-        float inv = step == 0 ? 0 : 1 / step;
-        double all = 0;
-        double kept = 0;
-        for (int j = 0; j < SKETCH; j++) {
-            int from = (int) ((long) j * m / SKETCH);
-            int to = (int) ((long) (j + 1) * m / SKETCH);
-            double sum = 0;
-            for (int i = from; i < to; i++) {
-                int code = ByteRows.code(x[i], lo, inv);
-                rows[base + i] = (byte) code;
-                float v = lo + step * ByteRows.value(code);
-                double a = v;
-                sum += a;
-                all += a * a;
-            }
-            double p = to > from ? sum / Math.sqrt(to - from) : 0;
-            kept += p * p;
-            out[1 + j] = (float) p;
-        }
-        ByteRows.putOffsetAndStep(rows, base, m, lo, step);
-        out[0] = (float) Math.sqrt(Math.max(0, all - kept));
-    }
-
     /** Band records written by inserts and evictions since the start, over the stores held (cost accounting). */
     long moved() {
         long n = 0;
@@ -990,11 +898,11 @@ public final class CrossKeyParents {
             // the ring is full: the oldest row leaves its class's band
             st.bands[st.classes[slot]].remove(st.bandAt[slot], st.bandAt);
         }
-        System.arraycopy(rawX, 0, st.raw, st.rawNext * st.m, st.m);
+        System.arraycopy(row.rawX, 0, st.raw, st.rawNext * st.m, st.m);
         int rawRows = st.raw.length / st.m;
         st.rawNext = st.rawNext + 1 == rawRows ? 0 : st.rawNext + 1;
         st.rawCount = Math.min(st.rawCount + 1, rawRows);
-        place(st, slot, c, keyHash);
+        row.place(st, slot, c, keyHash);
         st.keys[slot] = keyId;
         st.total++;
         st.next = slot + 1 == st.keys.length ? 0 : slot + 1;
@@ -1359,8 +1267,8 @@ public final class CrossKeyParents {
                     x[j] = (x[j] - centre[j]) * inv[j];
                 }
             }
-            stats(m);
-            place(st, slot, st.classes[slot], st.keys[slot].hashCode());
+            row.stats(m);
+            row.place(st, slot, st.classes[slot], st.keys[slot].hashCode());
         }
     }
 
@@ -1377,22 +1285,6 @@ public final class CrossKeyParents {
     private static long rescaleEvery(WidthStore st) {
         long every = Math.max(RAW_ROWS, st.keys.length);
         return st.m < st.width && st.inv == null ? every * SAMPLED_ONE_SCALE_SLOWER : every;
-    }
-
-    /** Writes x (as {@link #load} or {@link #rescale} left it) into the slot and its class's band. */
-    private void place(WidthStore st, int slot, int c, int keyHash) {
-        int base = slot * ByteRows.stride(st.m);
-        encodeAndRecord(st.rows, base, st.m, xRec);
-        st.offsets[slot] = ByteRows.offset(st.rows, base, st.m);
-        st.steps[slot] = ByteRows.step(st.rows, base, st.m);
-        if (c >= st.bands.length) {
-            st.bands = java.util.Arrays.copyOf(st.bands, c + 1);
-        }
-        if (st.bands[c] == null) {
-            st.bands[c] = new ClassBand();
-        }
-        st.bands[c].insert(xRec, slot, keyHash, st.bandAt);
-        st.classes[slot] = c;
     }
 
     /** The narrow store's per-coordinate factors and centres for this width (null: raw units; tests). */
