@@ -2,10 +2,9 @@ package dev.moat.detectors.prada;
 
 import static dev.moat.detectors.prada.ChildKey.credit;
 import static dev.moat.detectors.prada.ChildKey.creditedBefore;
-import static dev.moat.detectors.prada.ClassBand.BREC;
 import static dev.moat.detectors.prada.ClassBand.SKETCH;
-import static dev.moat.detectors.prada.ClassBand.record;
-import static dev.moat.detectors.prada.WidthStore.serial;
+import static dev.moat.detectors.prada.ParentSearch.CANDIDATES;
+import static dev.moat.detectors.prada.ParentSearch.NARROW_CANDIDATES;
 
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
@@ -32,7 +31,7 @@ import java.util.function.Consumer;
  * like PRADA's per-key sample but one for the store, so every key's rows are comparable), one byte per coordinate ({@link ByteRows}),
  * with its predicted class and the key that sent it. It is owned by one engine worker, which every
  * event of a policy with {@code cross_key} visits (like a tenant's worker). For each row: the
- * {@value #CANDIDATES} nearest stored rows of the same predicted class sent by other keys (the same
+ * {@value ParentSearch#CANDIDATES} nearest stored rows of the same predicted class sent by other keys (the same
  * restriction as PRADA's growing sets: a sign step rarely changes the class; the key's own rows are
  * skipped, PRADA's own test already sees those), each put, nearest first until one passes, to the
  * sign-step shapes of {@link SignSteps} (equal and flat; not repeat, which needs one key's history)
@@ -69,7 +68,7 @@ import java.util.function.Consumer;
  * on wider ones of mixed scales (their sample of {@code coordinates} too, since session 19, unless a
  * quarter of it is flat: {@link #SAMPLED_FLAT_MAX}) ({@link #repeats}: per-feature steps there
  * are equal in no units, and once clipped at the box's edges they move fewer than the flat shape's
- * 48 coordinates), a searched row also keeps its {@value #NARROW_CANDIDATES} nearest candidates (the key's own rows
+ * 48 coordinates), a searched row also keeps its {@value ParentSearch#NARROW_CANDIDATES} nearest candidates (the key's own rows
  * included) and counts as a step when its move from one of them repeats a move of one of the key's
  * last {@value #REPEAT_ROWS} searched rows ({@link #repeatedMove}): per-feature JbDA steps move each
  * coordinate by the same amount every time. Sizes drawn afresh per coordinate, or jittered by 10%,
@@ -113,22 +112,6 @@ public final class CrossKeyParents {
      * its place in the band, its class, offset and step, the key reference, and the search's bound.
      */
     static final int SLOT_BYTES = 4 * (SKETCH + 1) + 4 + 4 + 4 + 4 * 3 + 8 + 4;
-
-    /**
-     * Other-key rows tested per searched row, nearest first (the first that is a sign step ends it):
-     * a second key that first sends a noisy near-copy of each child puts a decoy nearer than the
-     * parent; with one candidate that hid the parent (detectors/README: "A decoy nearer than the parent").
-     */
-    static final int CANDIDATES = 3;
-
-    /**
-     * Candidates kept per searched row on the stores that take the repeated move ({@link #repeats}:
-     * tabular data), for the repeated-move test: a JbDA step of 10% of each feature's range towards
-     * another class moves the child towards natural rows, which are then often nearer than its parent
-     * (on the 13-input tabular fixture the parent was the nearest other-key row for 11% of children
-     * and among the 8 nearest for about 40%, {@code Sybil13Probe}).
-     */
-    static final int NARROW_CANDIDATES = 8;
 
     /** A key's last searched rows whose candidates' moves a new row's are compared with ({@link #repeats}). */
     static final int REPEAT_ROWS = 4;
@@ -248,6 +231,8 @@ public final class CrossKeyParents {
     private final LoadedRow row;
     /** The loaded row's sample ({@link LoadedRow#x}). */
     private final float[] x;
+    /** The search for a row's candidate parents, and its re-send test. */
+    private final ParentSearch parentSearch;
 
     private final float[] parent;
     private final java.util.SplittableRandom sampler;
@@ -263,38 +248,12 @@ public final class CrossKeyParents {
     private final LinkedHashMap<String, ChildKey> records;
     private long searches;
     private long hits;
-    /** Rows compared over the sketch, and over every coordinate, since the start (cost accounting). */
-    private long sketched;
-
-    private long compared;
-    private long banded;
     private long tested;
     private long storedOnly;
     /** Rows of old, cold keys stored without a search because the 1/{@code sample} draw passed them over. */
     private long sampledOut;
     /** Rows put to the search (whether or not a candidate parent was found). */
     private long searched;
-    /** The candidates of the row being searched: slots and squared distances, nearest first. */
-    private final int[] candSlots = new int[NARROW_CANDIDATES];
-
-    private final float[] candDist = new float[NARROW_CANDIDATES];
-
-    /** Candidates the current search keeps: {@value #CANDIDATES}, or {@value #NARROW_CANDIDATES} on a narrow store. */
-    private int want = CANDIDATES;
-
-    /**
-     * Whether the search passes over the key's own rows (PRADA's own test sees those); not on a narrow
-     * store, whose repeated-move test takes a step from the key's own row as well (a Sybil's child
-     * is as often the step of a row the same key sent).
-     */
-    private boolean skipOwn = true;
-
-    /** Whether the search passes over every other key's rows (the re-send test, {@link #resent}). */
-    private boolean onlyOwn;
-
-    /** The squared distance a search starts from: rows at it or farther are no candidates. */
-    private float searchLimit = Float.POSITIVE_INFINITY;
-
     /** Steps left uncounted as re-sends of the key's own rows, for probes. */
     private long resends;
 
@@ -309,49 +268,7 @@ public final class CrossKeyParents {
         return sameParents;
     }
 
-    /**
-     * A step's query is a re-send when one of the key's own stored rows is within its rounding, or
-     * within sqrt(this) (a thousandth) of the step's length.
-     */
-    static final float RESEND_SHARE = 1e-6f;
-
-    /**
-     * Re-sent queries are no new steps (issue 9, session 20; PRADA's own test has had the same since
-     * session 16): customers who re-send their own clips exactly, whose first send passed for a step
-     * from another customer's clip, met the same parent on each re-send and were counted again (spectrograms,
-     * {@code HonestDataShapesTest.spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps}). True when
-     * one of the key's own stored rows of the class holds the query within the rounding the store
-     * gives it (each coordinate within half its row's step), or within a thousandth of the step's
-     * length ({@code hitDist}, squared): the key sent it before, and the step was counted then. Not
-     * PRADA's eighth of the step: a ball that wide around each counted child would let a thief probe
-     * it freely (finite differences for a gradient, each probe still a step from the other key's
-     * parent), and the customers who re-send send the same bytes. Searches the class's band for the
-     * key's own rows only, from a distance to beat of the tolerance, so most rows are ruled out by
-     * their bound. Leaves the candidates overwritten (the test runs after them).
-     */
-    private boolean resent(WidthStore st, int c, int keyHash, String keyId, float hitDist) {
-        // the query as the store would hold it: each coordinate within half its row's step
-        float step = ByteRows.step(row.xLo, row.xHi, row.xWhole);
-        float rounding = step == 1f ? 0f : step / 2;
-        float limit = Math.max(hitDist * RESEND_SHARE, st.m * rounding * rounding * 1.01f);
-        boolean wasSkip = skipOwn;
-        int wasWant = want;
-        skipOwn = false;
-        onlyOwn = true;
-        want = 1;
-        searchLimit = limit;
-        try {
-            int found = candidates(st, c, keyHash);
-            return found > 0 && st.keys[candSlots[0]].equals(keyId);
-        } finally {
-            skipOwn = wasSkip;
-            onlyOwn = false;
-            want = wasWant;
-            searchLimit = Float.POSITIVE_INFINITY;
-        }
-    }
-
-    /** Steps left uncounted because the key had sent the query before ({@link #resent}), for probes. */
+    /** Steps left uncounted because the key had sent the query before ({@link ParentSearch#resent}), for probes. */
     public long resends() {
         return resends;
     }
@@ -362,6 +279,7 @@ public final class CrossKeyParents {
         this.signSteps = new SignSteps(settings.coordinates());
         this.row = new LoadedRow(settings.coordinates());
         this.x = row.x;
+        this.parentSearch = new ParentSearch(row);
         this.parent = new float[settings.coordinates()];
 
         this.sampler = new java.util.SplittableRandom(
@@ -439,12 +357,12 @@ public final class CrossKeyParents {
             // inputs too narrow for the flat shape, or every coordinate stored and of mixed scales
             // (tabular data): more candidates, for the repeated move
             boolean narrow = repeats(st);
-            want = narrow ? NARROW_CANDIDATES : CANDIDATES;
-            skipOwn = !narrow;
-            int found = candidates(st, c, h);
+            parentSearch.want = narrow ? NARROW_CANDIDATES : CANDIDATES;
+            parentSearch.skipOwn = !narrow;
+            int found = parentSearch.candidates(st, c, h);
             // an identical row (the same public image sent by two customers) is no step, and the row
             // goes uncounted, as before
-            if (found > 0 && candDist[0] > 0) {
+            if (found > 0 && parentSearch.candDist[0] > 0) {
                 searches++;
                 // the copy rule's smallest step from the smaller of the key's largest value and this
                 // row's: one outlier row would raise rec.scale for good and make every neighbour a copy
@@ -455,15 +373,15 @@ public final class CrossKeyParents {
                 // a copy is another image, and natural neighbours of whole-number images often look
                 // like equal steps. A decoy that near is itself a step from the parent (its key is
                 // credited); a farther one is passed over.
-                boolean copy = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep;
+                boolean copy = parentSearch.candDist[0] < SignSteps.MIN_MOVED * minStep * minStep;
                 int tests = copy ? 1 : found;
                 boolean hit = false;
                 float hitDist = 0;
                 int hitSlot = -1;
                 // nearest first; the first sign step ends it (a decoy nearer than the parent is passed over)
                 for (int k = 0, other = 0; k < tests && other < CANDIDATES && !hit; k++) {
-                    int slot = candSlots[k];
-                    if (!skipOwn && st.keys[slot].equals(keyId)) {
+                    int slot = parentSearch.candSlots[k];
+                    if (!parentSearch.skipOwn && st.keys[slot].equals(keyId)) {
                         // a narrow store's own rows are for the repeated move only
                         continue;
                     }
@@ -482,11 +400,11 @@ public final class CrossKeyParents {
                             && !(m < inputs[r].length
                                     && signSteps.lastDigits(inputs[r], x, parent, m, quantError, fraction, rec.scale));
                     if (hit) {
-                        hitDist = candDist[k];
+                        hitDist = parentSearch.candDist[k];
                         hitSlot = slot;
                     }
                 }
-                if (hit && skipOwn && resent(st, c, h, keyId, hitDist)) {
+                if (hit && parentSearch.skipOwn && parentSearch.resent(st, c, h, keyId, hitDist)) {
                     // the key sent this query before: its step was counted when it was new, and a
                     // re-send neither counts again nor dilutes the key's window
                     resends++;
@@ -626,17 +544,17 @@ public final class CrossKeyParents {
 
     /** Rows of the query's class band bounded by their sketch since the start. */
     public long banded() {
-        return banded;
+        return parentSearch.banded;
     }
 
     /** Rows compared over the sketch since the start. */
     public long sketched() {
-        return sketched;
+        return parentSearch.sketched;
     }
 
     /** Rows whose sketch bound did not rule them out, compared over every coordinate. */
     public long compared() {
-        return compared;
+        return parentSearch.compared;
     }
 
     /** The predicted class of the row {@link #loadRow} loaded last. */
@@ -693,194 +611,6 @@ public final class CrossKeyParents {
         return st;
     }
 
-    /**
-     * The nearest {@value #CANDIDATES} stored rows of class c sent by other keys, not identical to
-     * the query (the same public image sent by two customers is no step), into {@link #candSlots},
-     * nearest first (among rows at one distance, the newer first); returns how many. Every row of
-     * the class is bounded by its sketch in one pass; the {@code want} lowest bounds are compared in
-     * full first, which sets the distance to beat, and then only the rows whose bound is under it
-     * (compared lowest bound first, abandoned every 16 coordinates once past the last candidate).
-     */
-    private int candidates(WidthStore st, int c, int keyHash) {
-        if (c >= st.bands.length || st.bands[c] == null || st.bands[c].n == 0) {
-            return 0;
-        }
-        ClassBand band = st.bands[c];
-        int n = band.n;
-        if (bounds.length < n) {
-            bounds = new float[band.slots.length];
-        }
-        float[] qr = row.xRec;
-        record(x, st.m, qr);
-        float[][] cols = band.cols;
-        int[] hashes = band.hashes;
-        int[] slots = band.slots;
-        float[] bs = bounds;
-        // every row's bound, one record float at a time over the rows (loops C2 vectorises), a little
-        // under the float one, so rounding never rules out a true candidate
-        float q = qr[0];
-        float[] col = cols[0];
-        for (int i = 0; i < n; i++) {
-            float d = q - col[i];
-            bs[i] = d * d;
-        }
-        for (int j = 1; j < BREC; j++) {
-            q = qr[j];
-            col = cols[j];
-            for (int i = 0; i < n; i++) {
-                float d = q - col[i];
-                bs[i] += d * d;
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            bs[i] *= 0.999f;
-        }
-        banded += n;
-        sketched += n;
-        // the want lowest bounds of the rows the search may take (not the key's own, or only them; a
-        // look at the key only for a row whose bound is low enough, a few a search), the newer row first
-        // among equal ones (identical rows have equal bounds, and the newest of them is the one a key's
-        // reason names): compared in full first, they set the distance to beat, which then rules out
-        // most of the rest by their bound alone
-        boolean own = !skipOwn;
-        boolean others = !onlyOwn;
-        found = 0;
-        worst = searchLimit;
-        pending = 0;
-        int w = want;
-        int[] top = topAt;
-        // the bound a row must be under (or equal to, and newer) to be among the lowest; +inf while
-        // fewer than want are (a NaN bound is never among them, and is compared below)
-        float cut = Float.POSITIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            float b = bs[i];
-            if (b <= cut) {
-                int slot = slots[i];
-                boolean take = hashes[i] == keyHash ? own : others;
-                if (take && (pending < w || lower(st, b, slot, cut, pendingAt[w - 1]))) {
-                    int p = pending < w ? pending++ : w - 1;
-                    while (p > 0 && lower(st, b, slot, pendingBound[p - 1], pendingAt[p - 1])) {
-                        pendingBound[p] = pendingBound[p - 1];
-                        pendingAt[p] = pendingAt[p - 1];
-                        top[p] = top[p - 1];
-                        p--;
-                    }
-                    pendingBound[p] = b;
-                    pendingAt[p] = slot;
-                    top[p] = i;
-                    cut = pending < w ? Float.POSITIVE_INFINITY : pendingBound[w - 1];
-                }
-            }
-        }
-        int first = pending;
-        compare(st);
-        // the rest whose bound is not ruled out (kept unless bound >= worst: a NaN bound is kept, and
-        // every bound while worst is NaN) and which the search may take, not compared above
-        for (int i = 0; i < n; i++) {
-            float b = bs[i];
-            if (!(b >= worst) && (hashes[i] == keyHash ? own : others) && !among(top, first, i)) {
-                pendingBound[pending] = b;
-                pendingAt[pending++] = slots[i];
-                if (pending == PENDING) {
-                    compare(st);
-                }
-            }
-        }
-        compare(st);
-        return found;
-    }
-
-    /** Whether a row (its bound and slot) comes before another in the search's order: lower bound, then newer. */
-    private static boolean lower(WidthStore st, float b, int slot, float otherB, int otherSlot) {
-        return b < otherB || (b == otherB && serial(st, slot) > serial(st, otherSlot));
-    }
-
-    private static boolean among(int[] a, int n, int v) {
-        for (int i = 0; i < n; i++) {
-            if (a[i] == v) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Each row's bound in the last search, in band order. */
-    private float[] bounds = new float[0];
-    /** Where in {@link #bounds} each of the lowest bounds is, while they are chosen. */
-    private final int[] topAt = new int[NARROW_CANDIDATES];
-
-    /**
-     * Rows whose bound is under the distance to beat are compared in full in batches of {@value
-     * #PENDING}, lowest bound first, so the nearest rows set the distance to beat early and most of
-     * the rest are ruled out by their bound alone.
-     */
-    static final int PENDING = 64;
-
-    private final float[] pendingBound = new float[PENDING];
-    private final int[] pendingAt = new int[PENDING];
-    private int pending;
-    private int found;
-    private float worst;
-
-    /**
-     * Compares the pending rows in full, lowest bound first, into the candidates; empties the batch.
-     * No sort: the lowest bound is taken out one at a time, and each new distance to beat drops the
-     * rows it rules out, so the batch shrinks fast.
-     */
-    private void compare(WidthStore st) {
-        int m = st.m;
-        int stride = ByteRows.stride(m);
-        float[] pb = pendingBound;
-        int[] pa = pendingAt;
-        int n = pending;
-        while (n > 0) {
-            // the first lowest bound, kept in a register: a new lowest is rare in a scan (a branch that
-            // is taken a few times per scan costs less than re-loading pb[low] on every step)
-            int low = 0;
-            float lowest = pb[0];
-            for (int i = 1; i < n; i++) {
-                float b = pb[i];
-                if (b < lowest || (b == lowest && serial(st, pa[i]) > serial(st, pa[low]))) {
-                    lowest = b;
-                    low = i;
-                }
-            }
-            if (lowest >= worst) {
-                break;
-            }
-            int slot = pa[low];
-            n--;
-            pb[low] = pb[n];
-            pa[low] = pa[n];
-            compared++;
-            float d = ByteRows.distanceSquared(x, st.rows, slot * stride, m, st.offsets[slot], st.steps[slot], worst);
-            if (d >= worst) {
-                continue;
-            }
-            // insert into the candidates, nearest first
-            int k = found < want ? found++ : want - 1;
-            while (k > 0 && candDist[k - 1] > d) {
-                candDist[k] = candDist[k - 1];
-                candSlots[k] = candSlots[k - 1];
-                k--;
-            }
-            candDist[k] = d;
-            candSlots[k] = slot;
-            if (found == want) {
-                worst = candDist[want - 1];
-                int kept = 0;
-                for (int i = 0; i < n; i++) {
-                    if (pb[i] < worst) {
-                        pb[kept] = pb[i];
-                        pa[kept++] = pa[i];
-                    }
-                }
-                n = kept;
-            }
-        }
-        pending = 0;
-    }
-
     /** Band records written by inserts and evictions since the start, over the stores held (cost accounting). */
     long moved() {
         long n = 0;
@@ -926,8 +656,8 @@ public final class CrossKeyParents {
      * being different rows and the two rows of the key farther apart than the move (a key that
      * re-sends one record has the same moves to the same neighbours). This row's moves then become
      * the key's last. Cost per searched row: the moves of this row's and the last rows' candidates
-     * (at most {@value #NARROW_CANDIDATES} x ({@value #REPEAT_ROWS} + 1) decodes of m coordinates) and
-     * at most {@value #NARROW_CANDIDATES} x {@value #NARROW_CANDIDATES} x {@value #REPEAT_ROWS} pairs,
+     * (at most {@value ParentSearch#NARROW_CANDIDATES} x ({@value #REPEAT_ROWS} + 1) decodes of m coordinates) and
+     * at most {@value ParentSearch#NARROW_CANDIDATES} x {@value ParentSearch#NARROW_CANDIDATES} x {@value #REPEAT_ROWS} pairs,
      * each dropped once three quarters of the moved coordinates can no longer agree ({@link
      * #sameMoves}: about a quarter of the coordinates for a natural pair).
      */
@@ -967,7 +697,7 @@ public final class CrossKeyParents {
         }
         float[] now = nowMoves;
         for (int k = 0; k < found; k++) {
-            int slot = candSlots[k];
+            int slot = parentSearch.candSlots[k];
             ByteRows.decode(st.rows, slot * stride, m, parent);
             System.arraycopy(parent, 0, nowParents, k * m, m);
             float step = st.steps[slot];
@@ -999,7 +729,7 @@ public final class CrossKeyParents {
                 }
                 for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + n && by == null; b++) {
                     repeatPairs++;
-                    if (rec.moveSlots[b] != candSlots[a]
+                    if (rec.moveSlots[b] != parentSearch.candSlots[a]
                             && sameMoves(
                                     now,
                                     a * m,
@@ -1013,7 +743,7 @@ public final class CrossKeyParents {
                                     m,
                                     Math.max(nowMoved[a], prevMoved[b]))
                             && parentsApart(st, a, rec.moveSlots[b], m, len)) {
-                        by = st.keys[candSlots[a]];
+                        by = st.keys[parentSearch.candSlots[a]];
                     }
                 }
             }
@@ -1021,7 +751,7 @@ public final class CrossKeyParents {
         // this row and its candidates in the place of the oldest kept
         int r = rec.moveNext;
         System.arraycopy(x, 0, rec.lastX, r * m, m);
-        System.arraycopy(candSlots, 0, rec.moveSlots, r * NARROW_CANDIDATES, found);
+        System.arraycopy(parentSearch.candSlots, 0, rec.moveSlots, r * NARROW_CANDIDATES, found);
         rec.moveCounts[r] = found;
         rec.moveNext = r + 1 == REPEAT_ROWS ? 0 : r + 1;
         rec.moveCount = Math.min(rec.moveCount + 1, REPEAT_ROWS);
