@@ -8,7 +8,7 @@ import dev.moat.detectors.internal.BitWindow;
  * What a {@link CrossKeyParents} knows of one child key: its window of searched rows that had a
  * candidate parent (a bit per row, set for a sign step), its largest value, whether it is hot, the
  * last parent's key (for the reason), its last searched rows for the repeated move on narrow stores
- * ({@code CrossKeyParents#repeatedMove}), and the parents it was credited with: one row of another key credits a key
+ * ({@link NarrowMoves}), and the parents it was credited with: one row of another key credits a key
  * once ({@link #creditedBefore}), so a key's second and later children of one parent (sign steps from
  * one another, {@code prada}'s per-key test) and a camera's frames of one scene near one such row
  * count once.
@@ -28,15 +28,15 @@ final class ChildKey {
     /** The store epoch rec.scale was taken in ({@link WidthStore#epoch}). */
     int epoch;
     /**
-     * On the stores that take the repeated move ({@code CrossKeyParents#repeats}): the key's last {@value
-     * CrossKeyParents#REPEAT_ROWS} searched rows (x in the store's units) and the slots of each one's candidates
+     * On the stores that take the repeated move ({@link NarrowMoves#repeats}): the key's last {@value
+     * NarrowMoves#REPEAT_ROWS} searched rows (x in the store's units) and the slots of each one's candidates
      * (null until then): their moves are recomputed from these.
      */
     float[] lastX;
 
     int[] moveSlots;
     int[] moveCounts;
-    /** Searched rows whose moves are kept (at most {@value CrossKeyParents#REPEAT_ROWS}), and where the next goes. */
+    /** Searched rows whose moves are kept (at most {@value NarrowMoves#REPEAT_ROWS}), and where the next goes. */
     int moveCount;
 
     int moveNext;

@@ -28,7 +28,7 @@ final class ParentSearch {
     static final int CANDIDATES = 3;
 
     /**
-     * Candidates kept per searched row on the stores that take the repeated move ({@code CrossKeyParents#repeats}:
+     * Candidates kept per searched row on the stores that take the repeated move ({@link NarrowMoves#repeats}:
      * tabular data), for the repeated-move test: a JbDA step of 10% of each feature's range towards
      * another class moves the child towards natural rows, which are then often nearer than its parent
      * (on the 13-input tabular fixture the parent was the nearest other-key row for 11% of children
