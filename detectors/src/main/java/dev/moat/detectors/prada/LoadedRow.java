@@ -7,7 +7,7 @@ import static dev.moat.detectors.prada.ClassBand.SKETCH;
  * The row a {@link CrossKeyParents} is searching for a parent or storing, in the scratch of the one
  * worker that owns the detector: {@link #load} gathers a store's sample of an input's coordinates
  * ({@link StepSample}) into {@link #x}, keeps them as sent in {@link #rawX} (from which the store's
- * scales are estimated, {@code CrossKeyParents#rescale}) and, on a mixed-scale store, puts x in units of each
+ * scales are estimated, {@link StoreScales#rescale}) and, on a mixed-scale store, puts x in units of each
  * coordinate's spread; {@link #place} writes x into a slot of the store, one byte per coordinate
  * ({@link ByteRows}), and its bound record into its class's {@link ClassBand}.
  *
@@ -124,7 +124,7 @@ final class LoadedRow {
         out[0] = (float) Math.sqrt(Math.max(0, all - kept));
     }
 
-    /** Writes x (as {@link #load} or {@code CrossKeyParents#rescale} left it) into the slot and its class's band. */
+    /** Writes x (as {@link #load} or {@link StoreScales#rescale} left it) into the slot and its class's band. */
     void place(WidthStore st, int slot, int c, int keyHash) {
         int base = slot * ByteRows.stride(st.m);
         encodeAndRecord(st.rows, base, st.m, xRec);

@@ -6,7 +6,7 @@ import static dev.moat.detectors.prada.ParentSearch.NARROW_CANDIDATES;
  * {@link CrossKeyParents}' repeated-move test, for the stores where no shape of one displacement
  * tells a step from noise ({@link #repeats}): every coordinate stored ({@code m == width}) and under
  * {@link SignSteps#FLAT_MIN_MOVED} inputs, or of mixed scales (stored and searched in units of each
- * coordinate's spread, see {@code CrossKeyParents#rescale}; a sample of a wider input's coordinates
+ * coordinate's spread, see {@link StoreScales#rescale}; a sample of a wider input's coordinates
  * too, since session 19, unless a quarter of it is flat). Per-feature steps are equal in no units
  * there, and once clipped at the box's edges they move fewer than the flat shape's 48 coordinates.
  * A searched row on such a store keeps its {@value ParentSearch#NARROW_CANDIDATES} nearest candidates
@@ -54,7 +54,7 @@ final class NarrowMoves {
      * stored ({@code m == width}) and narrower than {@link SignSteps#FLAT_MIN_MOVED} (no shape of one
      * displacement tells a step from noise there), or of mixed scales (stored in units of each
      * coordinate's spread: tabular data; a sample of a wider row's coordinates too, see {@link
-     * CrossKeyParents#SAMPLED_FLAT_MAX}). Steps {@code eps * range_j * sign(g_j)} on mixed-scale
+     * StoreScales#SAMPLED_FLAT_MAX}). Steps {@code eps * range_j * sign(g_j)} on mixed-scale
      * features are not equal in any units, and once a step is clipped at the box's edges it moves
      * fewer than {@link SignSteps#FLAT_MIN_MOVED} coordinates, so on 48-128 such features neither
      * the equal nor the flat shape sees them (issue 9: per-feature JbDA on 48- and 63-feature records

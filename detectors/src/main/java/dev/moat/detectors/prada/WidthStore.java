@@ -1,7 +1,7 @@
 package dev.moat.detectors.prada;
 
-import static dev.moat.detectors.prada.CrossKeyParents.FIRST_RESCALE;
-import static dev.moat.detectors.prada.CrossKeyParents.RAW_ROWS;
+import static dev.moat.detectors.prada.StoreScales.FIRST_RESCALE;
+import static dev.moat.detectors.prada.StoreScales.RAW_ROWS;
 
 /**
  * One input width's ring of rows, {@link CrossKeyParents}' store: the last {@code store_size} (4,096)
@@ -35,7 +35,7 @@ final class WidthStore {
     int next;
     int count;
     /**
-     * The newest {@value CrossKeyParents#RAW_ROWS} rows' sampled values as sent (floats, every coordinate of
+     * The newest {@value StoreScales#RAW_ROWS} rows' sampled values as sent (floats, every coordinate of
      * narrow stores), from which the per-coordinate scales are estimated (wide stores too since
      * session 19: mixed-scale records wider than {@code coordinates}).
      */
@@ -51,9 +51,9 @@ final class WidthStore {
     /** Per coordinate, the value subtracted before {@link #inv} is applied (its median). */
     float[] centre;
     /**
-     * Per coordinate, its 10th-90th percentile spread at the first estimate over {@value CrossKeyParents#RAW_ROWS}
-     * rows (null before): a spread grows past {@value CrossKeyParents#GROWTH} times it only as far as the quartiles
-     * say (see {@code CrossKeyParents#rescale}).
+     * Per coordinate, its 10th-90th percentile spread at the first estimate over {@value StoreScales#RAW_ROWS}
+     * rows (null before): a spread grows past {@value StoreScales#GROWTH} times it only as far as the quartiles
+     * say (see {@link StoreScales#rescale}).
      */
     float[] anchor;
     /** The largest of {@link #anchor}. */
