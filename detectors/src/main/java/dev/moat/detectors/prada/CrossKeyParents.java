@@ -27,13 +27,14 @@ import java.util.function.Consumer;
  * points and the {@code tenant} detector cannot join the keys; {@code tenants5-jbda} was flagged at
  * 512 rows).
  *
- * <p>One gateway-wide store per input width: a ring of the last {@code store_size} (4,096) rows, each
- * kept as a sample of {@code coordinates} (128) raw coordinates (all of them for narrower inputs;
- * for wider ones runs of 5 consecutive coordinates at a secret offset and stride ({@link StepSample}),
- * like PRADA's per-key sample but one for the store, so every key's rows are comparable), one byte per coordinate ({@link ByteRows}),
- * with its predicted class and the key that sent it. It is owned by one engine worker, which every
- * event of a policy with {@code cross_key} visits (like a tenant's worker). For each row: the
- * {@value ParentSearch#CANDIDATES} nearest stored rows of the same predicted class sent by other keys (the same
+ * <p>One gateway-wide store per input width ({@link WidthStore}): a ring of the last {@code store_size}
+ * (4,096) rows, each kept as a sample of {@code coordinates} (128) raw coordinates (all of them for
+ * narrower inputs; for wider ones runs of 5 consecutive coordinates at a secret offset and stride
+ * ({@link StepSample}), like PRADA's per-key sample but one for the store, so every key's rows are
+ * comparable), one byte per coordinate ({@link ByteRows}), with its predicted class and the key that
+ * sent it. It is owned by one engine worker, which every event of a policy with {@code cross_key}
+ * visits (like a tenant's worker). For each row: the {@value ParentSearch#CANDIDATES} nearest stored
+ * rows of the same predicted class sent by other keys ({@link ParentSearch}; the same
  * restriction as PRADA's growing sets: a sign step rarely changes the class; the key's own rows are
  * skipped, PRADA's own test already sees those), each put, nearest first until one passes, to the
  * sign-step shapes of {@link SignSteps} (equal and flat; not repeat, which needs one key's history)
@@ -65,16 +66,12 @@ import java.util.function.Consumer;
  *
  * <p>Narrow inputs (every coordinate stored, {@code m == width}): when the coordinates' spreads are
  * of mixed scales (the largest 16 times the median or more: tabular data) rows are stored and
- * searched in units of each coordinate's spread, from its median ({@link StoreScales#rescale}); under {@link
- * SignSteps#FLAT_MIN_MOVED} inputs, where no shape of one displacement tells a step from noise, and
- * on wider ones of mixed scales (their sample of {@code coordinates} too, since session 19, unless a
- * quarter of it is flat: {@link StoreScales#SAMPLED_FLAT_MAX}) ({@link NarrowMoves#repeats}: per-feature steps there
- * are equal in no units, and once clipped at the box's edges they move fewer than the flat shape's
- * 48 coordinates), a searched row also keeps its {@value ParentSearch#NARROW_CANDIDATES} nearest candidates (the key's own rows
- * included) and counts as a step when its move from one of them repeats a move of one of the key's
- * last {@value NarrowMoves#REPEAT_ROWS} searched rows ({@link NarrowMoves#repeatedMove}): per-feature JbDA steps move each
- * coordinate by the same amount every time. Sizes drawn afresh per coordinate, or jittered by 10%,
- * repeat nothing (detectors/README: "Narrow inputs").
+ * searched in units of each coordinate's spread, from its median ({@link StoreScales}); under {@link
+ * SignSteps#FLAT_MIN_MOVED} inputs, and on wider ones of mixed scales, a searched row also keeps its
+ * {@value ParentSearch#NARROW_CANDIDATES} nearest candidates (the key's own rows included) and counts
+ * as a step when its move from one of them repeats a move of one of the key's last searched rows
+ * ({@link NarrowMoves}): per-feature JbDA steps move each coordinate by the same amount every time
+ * (detectors/README: "Narrow inputs").
  *
  * <p>Sampling (the search where the evidence is): every row is stored, but a row is searched only
  * when its key is young (fewer than {@code search_all_rows} (64) rows seen: new keys, and a Sybil's
@@ -83,15 +80,21 @@ import java.util.function.Consumer;
  * score is the share of searched rows that were steps, so sampling does not bias it. What it leaves
  * open: old, cold keys that each send a few steps (detectors/README: "Aged, cold keys").
  *
- * <p>Cost per searched row: one pass over the class's contiguous band records, a bound per row
- * from its sketch; a full squared distance for the lowest bounds and then for the rows whose bound
- * is under the third-nearest distance, lowest bound first, abandoned every 16 coordinates once
- * past the third-nearest. Cost per stored row (every row): one pass over the sampled coordinates
- * to load them (with their min, max and whether all are whole), one to quantise them and build the
- * band record from the codes, and an append to the class's band; a ring eviction moves the band's
- * last record into its place: at most 2 records written per row stored ({@code CrossKeyCostTest}).
- * No allocation once the ring, the class arrays and the key's record exist. Not thread-safe: one
- * instance per engine, used by the worker that owns it.
+ * <p>Cost per searched row: one pass over the class's contiguous band records ({@link ClassBand}), a
+ * bound per row from its sketch, and a full distance for the few rows whose bound can beat the
+ * third-nearest ({@link ParentSearch}). Cost per stored row (every row): one pass over the sampled
+ * coordinates to load them, one to quantise them and build the band record ({@link LoadedRow}), and
+ * an append to the class's band: at most 2 records written per row stored ({@code CrossKeyCostTest}).
+ * No allocation once the ring, the class arrays and the key's record ({@link ChildKey}) exist. Not
+ * thread-safe: one instance per engine, used by the worker that owns it.
+ *
+ * <p>Where the parts live: this class reads the parameters ({@link Settings}), picks each row's
+ * store, decides which rows are searched, puts the candidates to the sign-step shapes (the copy rule,
+ * the re-send and once-per-parent rules), keeps each key's window and gives its score and reason; a
+ * store is a {@link WidthStore} of {@link ClassBand}s, written through a {@link LoadedRow}, its units
+ * kept by {@link StoreScales}; the candidates come from {@link ParentSearch}, the repeated move from
+ * {@link NarrowMoves}, and what is known of a child key, with the parents it was credited with, is
+ * its {@link ChildKey}.
  */
 public final class CrossKeyParents {
 
