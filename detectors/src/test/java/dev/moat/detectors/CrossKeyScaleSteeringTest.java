@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code cross_key} on narrow mixed-scale inputs measures moves in units of each coordinate's spread,
- * estimated from the newest 1,024 rows its store holds ({@code CrossKeyParents#rescale}). An attacker
+ * estimated from the newest 1,024 rows its store holds ({@code StoreScales#rescale}). An attacker
  * who has read that spends a fifth of its rows on steering those units: rows far outside the data in
  * every coordinate (the JbDA steps in all 13), sent by keys of their own that nothing flags (the model
  * answers them confidently). Their share of the store's rows must pass the spread's breakdown point

@@ -320,7 +320,7 @@ class MidWidthSpreadTest {
      * the flat shape, 48 moved coordinates, and the steps clipped at the box's edges move fewer. The
      * spread test reads that JbDA at about its floor (1.5-1.7x): flagged in 15 of 48 survey runs at 48
      * inputs, 25 of 48 at 63. Now a store that keeps every coordinate and is of mixed scales takes the
-     * repeated move at any width up to {@code coordinates} ({@code CrossKeyParents.repeats}): flagged
+     * repeated move at any width up to {@code coordinates} ({@code NarrowMoves.repeats}): flagged
      * by {@code cross_key}'s repeated move within 500 rows.
      */
     @Test

@@ -1,12 +1,19 @@
 package dev.moat.detectors.prada;
 
-import dev.moat.detectors.internal.BitWindow;
+import static dev.moat.detectors.prada.ChildKey.credit;
+import static dev.moat.detectors.prada.ChildKey.creditedBefore;
+import static dev.moat.detectors.prada.ClassBand.SKETCH;
+import static dev.moat.detectors.prada.NarrowMoves.repeats;
+import static dev.moat.detectors.prada.ParentSearch.CANDIDATES;
+import static dev.moat.detectors.prada.ParentSearch.NARROW_CANDIDATES;
+import static dev.moat.detectors.prada.StoreScales.RAW_ROWS;
+import static dev.moat.detectors.prada.StoreScales.rescaleEvery;
+
 import dev.moat.detectors.internal.Params;
 import dev.moat.detectors.internal.Rows;
 import dev.moat.detectors.params.ParamSpec;
 import dev.moat.detectors.params.ParamSpec.Decimal;
 import dev.moat.detectors.params.ParamSpec.Whole;
-import dev.moat.detectors.stats.OrderStatistics;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,13 +27,14 @@ import java.util.function.Consumer;
  * points and the {@code tenant} detector cannot join the keys; {@code tenants5-jbda} was flagged at
  * 512 rows).
  *
- * <p>One gateway-wide store per input width: a ring of the last {@code store_size} (4,096) rows, each
- * kept as a sample of {@code coordinates} (128) raw coordinates (all of them for narrower inputs;
- * for wider ones runs of 5 consecutive coordinates at a secret offset and stride ({@link StepSample}),
- * like PRADA's per-key sample but one for the store, so every key's rows are comparable), one byte per coordinate ({@link ByteRows}),
- * with its predicted class and the key that sent it. It is owned by one engine worker, which every
- * event of a policy with {@code cross_key} visits (like a tenant's worker). For each row: the
- * {@value #CANDIDATES} nearest stored rows of the same predicted class sent by other keys (the same
+ * <p>One gateway-wide store per input width ({@link WidthStore}): a ring of the last {@code store_size}
+ * (4,096) rows, each kept as a sample of {@code coordinates} (128) raw coordinates (all of them for
+ * narrower inputs; for wider ones runs of 5 consecutive coordinates at a secret offset and stride
+ * ({@link StepSample}), like PRADA's per-key sample but one for the store, so every key's rows are
+ * comparable), one byte per coordinate ({@link ByteRows}), with its predicted class and the key that
+ * sent it. It is owned by one engine worker, which every event of a policy with {@code cross_key}
+ * visits (like a tenant's worker). For each row: the {@value ParentSearch#CANDIDATES} nearest stored
+ * rows of the same predicted class sent by other keys ({@link ParentSearch}; the same
  * restriction as PRADA's growing sets: a sign step rarely changes the class; the key's own rows are
  * skipped, PRADA's own test already sees those), each put, nearest first until one passes, to the
  * sign-step shapes of {@link SignSteps} (equal and flat; not repeat, which needs one key's history)
@@ -49,25 +57,21 @@ import java.util.function.Consumer;
  * of more than 4,096 queries, or 4,096 natural filler rows between rounds; on a busy gateway, a few
  * seconds); (2) steps whose shape the per-key test also misses (noise-like random sizes, see {@link
  * SignSteps}); (3) a child whose class differs from its parent's; (4) a key's second and later
- * children of one parent ({@link #creditedBefore}: one row of another key credits a key once; they are
+ * children of one parent ({@link ChildKey#creditedBefore}: one row of another key credits a key once; they are
  * sign steps from one another, {@code prada}'s per-key test). Framing: an attacker who sends sign
  * steps of public images before an honest customer sends the same images makes the customer's rows
  * look like children of the attacker's: the customer is then credited, once per attacker's row
- * ({@link #creditedBefore}: a camera's frames of one scene near one such row count once). Needs the
+ * ({@link ChildKey#creditedBefore}: a camera's frames of one scene near one such row count once). Needs the
  * exact images (bytes) and order the customer will send; the reason names the attacker's key as parent.
  *
  * <p>Narrow inputs (every coordinate stored, {@code m == width}): when the coordinates' spreads are
  * of mixed scales (the largest 16 times the median or more: tabular data) rows are stored and
- * searched in units of each coordinate's spread, from its median ({@link #rescale}); under {@link
- * SignSteps#FLAT_MIN_MOVED} inputs, where no shape of one displacement tells a step from noise, and
- * on wider ones of mixed scales (their sample of {@code coordinates} too, since session 19, unless a
- * quarter of it is flat: {@link #SAMPLED_FLAT_MAX}) ({@link #repeats}: per-feature steps there
- * are equal in no units, and once clipped at the box's edges they move fewer than the flat shape's
- * 48 coordinates), a searched row also keeps its {@value #NARROW_CANDIDATES} nearest candidates (the key's own rows
- * included) and counts as a step when its move from one of them repeats a move of one of the key's
- * last {@value #REPEAT_ROWS} searched rows ({@link #repeatedMove}): per-feature JbDA steps move each
- * coordinate by the same amount every time. Sizes drawn afresh per coordinate, or jittered by 10%,
- * repeat nothing (detectors/README: "Narrow inputs").
+ * searched in units of each coordinate's spread, from its median ({@link StoreScales}); under {@link
+ * SignSteps#FLAT_MIN_MOVED} inputs, and on wider ones of mixed scales, a searched row also keeps its
+ * {@value ParentSearch#NARROW_CANDIDATES} nearest candidates (the key's own rows included) and counts
+ * as a step when its move from one of them repeats a move of one of the key's last searched rows
+ * ({@link NarrowMoves}): per-feature JbDA steps move each coordinate by the same amount every time
+ * (detectors/README: "Narrow inputs").
  *
  * <p>Sampling (the search where the evidence is): every row is stored, but a row is searched only
  * when its key is young (fewer than {@code search_all_rows} (64) rows seen: new keys, and a Sybil's
@@ -76,15 +80,21 @@ import java.util.function.Consumer;
  * score is the share of searched rows that were steps, so sampling does not bias it. What it leaves
  * open: old, cold keys that each send a few steps (detectors/README: "Aged, cold keys").
  *
- * <p>Cost per searched row: one pass over the class's contiguous band records, a bound per row
- * from its sketch; a full squared distance for the lowest bounds and then for the rows whose bound
- * is under the third-nearest distance, lowest bound first, abandoned every 16 coordinates once
- * past the third-nearest. Cost per stored row (every row): one pass over the sampled coordinates
- * to load them (with their min, max and whether all are whole), one to quantise them and build the
- * band record from the codes, and an append to the class's band; a ring eviction moves the band's
- * last record into its place: at most 2 records written per row stored ({@code CrossKeyCostTest}).
- * No allocation once the ring, the class arrays and the key's record exist. Not thread-safe: one
- * instance per engine, used by the worker that owns it.
+ * <p>Cost per searched row: one pass over the class's contiguous band records ({@link ClassBand}), a
+ * bound per row from its sketch, and a full distance for the few rows whose bound can beat the
+ * third-nearest ({@link ParentSearch}). Cost per stored row (every row): one pass over the sampled
+ * coordinates to load them, one to quantise them and build the band record ({@link LoadedRow}), and
+ * an append to the class's band: at most 2 records written per row stored ({@code CrossKeyCostTest}).
+ * No allocation once the ring, the class arrays and the key's record ({@link ChildKey}) exist. Not
+ * thread-safe: one instance per engine, used by the worker that owns it.
+ *
+ * <p>Where the parts live: this class reads the parameters ({@link Settings}), picks each row's
+ * store, decides which rows are searched, puts the candidates to the sign-step shapes (the copy rule,
+ * the re-send and once-per-parent rules), keeps each key's window and gives its score and reason; a
+ * store is a {@link WidthStore} of {@link ClassBand}s, written through a {@link LoadedRow}, its units
+ * kept by {@link StoreScales}; the candidates come from {@link ParentSearch}, the repeated move from
+ * {@link NarrowMoves}, and what is known of a child key, with the parents it was credited with, is
+ * its {@link ChildKey}.
  */
 public final class CrossKeyParents {
 
@@ -102,32 +112,11 @@ public final class CrossKeyParents {
             new Whole("sample", 1, 1_000_000),
             new Whole("search_all_rows", 0, 1_000_000_000),
             new Whole("sample_seed", Long.MIN_VALUE, Long.MAX_VALUE));
-    /** Coordinates per row in the lower-bound sketch. */
-    static final int SKETCH = 16;
     /**
      * Bytes a slot takes besides its coded row: its band record, its slot and key hash in the band,
      * its place in the band, its class, offset and step, the key reference, and the search's bound.
      */
     static final int SLOT_BYTES = 4 * (SKETCH + 1) + 4 + 4 + 4 + 4 * 3 + 8 + 4;
-
-    /**
-     * Other-key rows tested per searched row, nearest first (the first that is a sign step ends it):
-     * a second key that first sends a noisy near-copy of each child puts a decoy nearer than the
-     * parent; with one candidate that hid the parent (detectors/README: "A decoy nearer than the parent").
-     */
-    static final int CANDIDATES = 3;
-
-    /**
-     * Candidates kept per searched row on the stores that take the repeated move ({@link #repeats}:
-     * tabular data), for the repeated-move test: a JbDA step of 10% of each feature's range towards
-     * another class moves the child towards natural rows, which are then often nearer than its parent
-     * (on the 13-input tabular fixture the parent was the nearest other-key row for 11% of children
-     * and among the 8 nearest for about 40%, {@code Sybil13Probe}).
-     */
-    static final int NARROW_CANDIDATES = 8;
-
-    /** A key's last searched rows whose candidates' moves a new row's are compared with ({@link #repeats}). */
-    static final int REPEAT_ROWS = 4;
 
     /**
      * Searched rows a key stays hot after a sign step: every row of it is searched until this many
@@ -137,56 +126,6 @@ public final class CrossKeyParents {
 
     /** Widths with a store of their own (a gateway serves a few models); the least recently fed is dropped. */
     static final int MAX_WIDTHS = 8;
-
-    /**
-     * Narrow inputs (every coordinate stored: tabular data, whose features are often on scales from
-     * 0.1 to 1,000) keep their newest rows as sent, this many, to estimate each coordinate's spread.
-     * Without it a 10%-of-range JbDA step on 13 mixed-scale features was measured in raw units, where
-     * the few large features decide the distance: the true parent was among the 3 nearest other-key
-     * rows for 12% of the children (and beyond the 64 nearest for 40%), and a one-byte code per
-     * coordinate on one step for the row left the small features' moves unresolved
-     * ({@code Sybil13Probe}); in units of each feature's spread it is the nearest for 84%.
-     */
-    static final int RAW_ROWS = 1024;
-
-    /**
-     * Rows stored before the scales are first estimated; then at {@value #RAW_ROWS}, then every
-     * {@code store_size} ({@link #rescaleEvery}).
-     */
-    static final int FIRST_RESCALE = 256;
-
-    /**
-     * A store that samples a wider input's coordinates and is on one scale estimates its scales again
-     * this many times less often ({@link #rescaleEvery}).
-     */
-    static final int SAMPLED_ONE_SCALE_SLOWER = 4;
-
-    /**
-     * The coordinates are of mixed scales, and are stored and searched in units of their spreads,
-     * when the largest spread is at least this many times the median one (images and other inputs on
-     * one scale are left in raw units, as before).
-     */
-    static final float MIXED = 16f;
-
-    /**
-     * A store that samples a wider input's coordinates is of mixed scales only while fewer than one
-     * in this many of them are flat (no spread between their 10th and 90th percentiles).
-     */
-    static final int SAMPLED_FLAT_MAX = 4;
-
-    /**
-     * A coordinate's spread (its 10th to 90th percentile) grown past {@link #GROWTH} times its anchor is
-     * at most this many times its interquartile range (1.9 times for normal data): rows past the 90th
-     * percentile, a tenth of them, move the former without bound, and only more than a quarter of the
-     * rows moves the latter far.
-     */
-    static final float QUARTILES = 4f;
-
-    /** A spread may grow to this many times its anchor (its first full estimate) whatever the quartiles say. */
-    static final float GROWTH = 2f;
-
-    /** New scales replace the old ones (and the store is re-coded) only if one moved by more than this share. */
-    static final float RESCALE_CHANGE = 0.1f;
 
     /** The most one width's store may take (rows and records): 256 MiB, and int offsets never overflow. */
     static final long MAX_STORE_BYTES = 256L << 20;
@@ -238,190 +177,19 @@ public final class CrossKeyParents {
         }
     }
 
-    /** Floats per band record: the norm of what the row's sketch leaves out, then the sketch. */
-    static final int BREC = SKETCH + 1;
-
-    /**
-     * One predicted class's rows and their bound records, in no order: a search bounds every row of
-     * the class in one pass (a row's bound is the sketch distance plus the gap between the norms of
-     * what the sketches leave out: the sketch is a projection on orthonormal directions, so
-     * Pythagoras splits the distance) and compares in full only the rows whose bound can beat the
-     * distance to beat. The records are held by column (an array for each of the {@value #BREC}
-     * floats of a record), so the pass is {@value #BREC} loops that C2 vectorises: each reads a
-     * column and the bounds at one index (a column at an offset into one shared array is not
-     * vectorised by Java 17's C2, which cannot rule out that the two arrays overlap: 10 times slower).
-     * An insert appends; an eviction moves the last row into the hole ({@link Store#bandAt} finds
-     * it). Until session 40 the rows were kept sorted by norm and a search walked outward from the
-     * query's norm, stopping where the norm gap alone ruled out the rest: on images of 784 or 3,072
-     * inputs the norms of a class's rows are so alike that the walk went over 60% of the class
-     * anyway, at about 40 ns a row (two cursors, a sorted part and an unsorted tail merged into it),
-     * and keeping the order cost about 12 records moved per row stored ({@code CrossKeyCostTest}).
-     */
-    private static final class Band {
-        /** Record float j of the row at position i at {@code cols[j][i]}. */
-        float[][] cols = new float[BREC][16];
-
-        int[] slots = new int[16];
-        /** The key hash of each row, in band order (the search skips the key's own rows without a look-up). */
-        int[] hashes = new int[16];
-
-        int n;
-        /** Records written by inserts and evictions since the start (cost accounting). */
-        long moved;
-
-        void insert(float[] rec, int slot, int hash, int[] bandAt) {
-            if (n == slots.length) {
-                resize(n * 2);
-            }
-            for (int j = 0; j < BREC; j++) {
-                cols[j][n] = rec[j];
-            }
-            slots[n] = slot;
-            hashes[n] = hash;
-            bandAt[slot] = n;
-            n++;
-            moved++;
-        }
-
-        /** Removes the row at position at, the last row taking its place. */
-        void remove(int at, int[] bandAt) {
-            int last = --n;
-            if (at != last) {
-                for (int j = 0; j < BREC; j++) {
-                    cols[j][at] = cols[j][last];
-                }
-                slots[at] = slots[last];
-                hashes[at] = hashes[last];
-                bandAt[slots[at]] = at;
-                moved++;
-            }
-            if (slots.length > 64 && n < slots.length / 4) {
-                // a class that faded (traffic moved to other classes) gives its room back
-                resize(slots.length / 2);
-            }
-        }
-
-        private void resize(int cap) {
-            for (int j = 0; j < BREC; j++) {
-                cols[j] = java.util.Arrays.copyOf(cols[j], cap);
-            }
-            slots = java.util.Arrays.copyOf(slots, cap);
-            hashes = java.util.Arrays.copyOf(hashes, cap);
-        }
-    }
-
-    /** One input width's ring of rows. */
-    private static final class Store {
-        /** Which store this is, of every store this instance made (a width's store made again is another). */
-        final long id;
-
-        final int width;
-        final int m;
-        final int start;
-        final int stride;
-        final byte[] rows;
-        /** Per slot, the row's position in its class's band (to take it out when it leaves the ring). */
-        final int[] bandAt;
-
-        final int[] classes;
-        final float[] offsets;
-        final float[] steps;
-        final String[] keys;
-        Band[] bands = new Band[0];
-        long total;
-        int next;
-        int count;
-        /**
-         * The newest {@value #RAW_ROWS} rows' sampled values as sent (floats, every coordinate of
-         * narrow stores), from which the per-coordinate scales are estimated (wide stores too since
-         * session 19: mixed-scale records wider than {@code coordinates}).
-         */
-        final float[] raw;
-
-        int rawNext;
-        int rawCount;
-        /**
-         * Per coordinate, the factor each value is multiplied by before it is stored or searched (1 over
-         * the coordinate's spread) when the input's coordinates are of mixed scales; null: raw values.
-         */
-        float[] inv;
-        /** Per coordinate, the value subtracted before {@link #inv} is applied (its median). */
-        float[] centre;
-        /**
-         * Per coordinate, its 10th-90th percentile spread at the first estimate over {@value #RAW_ROWS}
-         * rows (null before): a spread grows past {@value #GROWTH} times it only as far as the quartiles
-         * say (see {@link #rescale}).
-         */
-        float[] anchor;
-        /** The largest of {@link #anchor}. */
-        float anchorLargest;
-        /** Rows stored when the scales are next estimated. */
-        long nextRescale = FIRST_RESCALE;
-        /** Incremented each time the scales change (a key's largest value is in the scales of one epoch). */
-        int epoch;
-
-        Store(long id, int width, int m, int start, int stride, int capacity) {
-            this.id = id;
-            this.width = width;
-            this.m = m;
-            this.start = start;
-            this.stride = stride;
-            this.rows = new byte[capacity * ByteRows.stride(m)];
-            this.bandAt = new int[capacity];
-            this.classes = new int[capacity];
-            this.offsets = new float[capacity];
-            this.steps = new float[capacity];
-            this.keys = new String[capacity];
-            this.raw = new float[Math.min(RAW_ROWS, capacity) * m];
-        }
-    }
-
-    /** What the store knows of one child key. */
-    private static final class KeyRecord {
-        final BitWindow steps;
-        float scale;
-        long rows;
-        /** Searched rows left before the key is cold again (set to {@link #HOT_ROWS} by a sign step). */
-        int hotLeft;
-
-        String lastParent;
-        /** The store epoch rec.scale was taken in ({@link Store#epoch}). */
-        int epoch;
-        /**
-         * On the stores that take the repeated move ({@link #repeats}): the key's last {@value
-         * #REPEAT_ROWS} searched rows (x in the store's units) and the slots of each one's candidates
-         * (null until then): their moves are recomputed from these.
-         */
-        float[] lastX;
-
-        int[] moveSlots;
-        int[] moveCounts;
-        /** Searched rows whose moves are kept (at most {@value #REPEAT_ROWS}), and where the next goes. */
-        int moveCount;
-
-        int moveNext;
-        /** Rows the repeated-move test found steps (for the reason). */
-        long repeated;
-        /**
-         * The ring serials ({@link #serial}) of the parents of the key's last {@value #CREDITED}
-         * counted steps, in the store {@link #creditedStore} ({@link Store#id}); null until the key's
-         * first ({@link #creditedBefore}).
-         */
-        long[] credited;
-
-        long creditedStore;
-        int creditedNext;
-        /** Steps left uncounted as from a parent the key was credited with before (for the reason). */
-        long sameParents;
-
-        KeyRecord(int window) {
-            this.steps = new BitWindow(window);
-        }
-    }
-
     private final Settings settings;
     private final SignSteps signSteps;
+    /** The row being searched or stored: its sample, range and band record. */
+    private final LoadedRow row;
+    /** The loaded row's sample ({@link LoadedRow#x}). */
     private final float[] x;
+    /** The search for a row's candidate parents, and its re-send test. */
+    private final ParentSearch parentSearch;
+    /** The repeated-move test of narrow and mixed-scale stores. */
+    private final NarrowMoves narrowMoves;
+    /** The estimate of each store's scales, and the re-coding of its rows when they change. */
+    private final StoreScales scales;
+
     private final float[] parent;
     private final java.util.SplittableRandom sampler;
     /**
@@ -430,156 +198,33 @@ public final class CrossKeyParents {
      */
     private final java.util.SplittableRandom rowDraw;
     /** The store last fed (most gateways serve one width: no map look-up, no boxing). */
-    private Store last;
-    /** The query's band record, and a stored row's (while it is written). */
-    private final float[] xRec = new float[BREC];
+    private WidthStore last;
 
-    private final Map<Integer, Store> stores = new LinkedHashMap<>(16, 0.75f, true);
-    private final LinkedHashMap<String, KeyRecord> records;
+    private final Map<Integer, WidthStore> stores = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<String, ChildKey> records;
     private long searches;
     private long hits;
-    /** Rows compared over the sketch, and over every coordinate, since the start (cost accounting). */
-    private long sketched;
-
-    private long compared;
-    private long banded;
     private long tested;
     private long storedOnly;
     /** Rows of old, cold keys stored without a search because the 1/{@code sample} draw passed them over. */
     private long sampledOut;
     /** Rows put to the search (whether or not a candidate parent was found). */
     private long searched;
-    /** The candidates of the row being searched: slots and squared distances, nearest first. */
-    private final int[] candSlots = new int[NARROW_CANDIDATES];
-
-    private final float[] candDist = new float[NARROW_CANDIDATES];
-
-    /** Candidates the current search keeps: {@value #CANDIDATES}, or {@value #NARROW_CANDIDATES} on a narrow store. */
-    private int want = CANDIDATES;
-
-    /**
-     * Whether the search passes over the key's own rows (PRADA's own test sees those); not on a narrow
-     * store, whose repeated-move test takes a step from the key's own row as well (a Sybil's child
-     * is as often the step of a row the same key sent).
-     */
-    private boolean skipOwn = true;
-
-    /** Whether the search passes over every other key's rows (the re-send test, {@link #resent}). */
-    private boolean onlyOwn;
-
-    /** The squared distance a search starts from: rows at it or farther are no candidates. */
-    private float searchLimit = Float.POSITIVE_INFINITY;
-
     /** Steps left uncounted as re-sends of the key's own rows, for probes. */
     private long resends;
 
-    /** Steps left uncounted because the key was credited with one from the same parent ({@link #creditedBefore}). */
+    /** Steps left uncounted because the key was credited with one from the same parent ({@link ChildKey#creditedBefore}). */
     private long sameParents;
 
-    /** Stores made so far (each store's {@link Store#id}). */
+    /** Stores made so far (each store's {@link WidthStore#id}). */
     private long storesMade;
-
-    /** Parents a key remembers having been credited with a step from ({@link #creditedBefore}). */
-    static final int CREDITED = 8;
-
-    /**
-     * The serial (rows stored before it, in the store's life) of the row in {@code slot}: the ring
-     * writes its slots in turn, so the slot's row is the last one written there.
-     */
-    private static long serial(Store st, int slot) {
-        return st.total - 1 - Math.floorMod(st.next - 1 - slot, st.keys.length);
-    }
-
-    /**
-     * Whether the key was credited before with a step from the row in {@code parentSlot} (one of
-     * its last {@value #CREDITED} credited parents): one row of another key credits a key once (issue
-     * 9, session 37). Honest keys were credited over and over from one row near their data: a camera
-     * filming one scene near a thief's child of the same image sent 107 frames, each counted as a step
-     * from that one child (the survey's 50x camera at 3,072 inputs: 163 steps from 4 parents, flagged
-     * at 33,709 rows), and a 50x voltage monitor's windows, each another pattern of equal moves around
-     * a thief's row, 28 from one (flagged at 28,389); a young night camera's frames were 4 steps from
-     * one frame of another camera by its 9th row. A thief's Sybil children have a parent each and are
-     * each counted as before; what a key gets uncounted is a second and later child of one parent
-     * (another step size, or another sign pattern around it, as SPSA's probes are): those are sign
-     * steps from one another, {@code prada}'s per-key test. The key forgets the parent after {@value
-     * #CREDITED} other ones, when the parent leaves the ring (a later row in its slot has another
-     * serial), or when its steps are found in another store (another width, or the width's store made
-     * again after it was dropped).
-     */
-    private static boolean creditedBefore(Store st, KeyRecord rec, int parentSlot) {
-        long[] credited = rec.credited;
-        if (credited == null || rec.creditedStore != st.id) {
-            return false;
-        }
-        long parent = serial(st, parentSlot);
-        for (long c : credited) {
-            if (c == parent) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Remembers that the key was credited with a step from the row in {@code parentSlot}. */
-    private static void credit(Store st, KeyRecord rec, int parentSlot) {
-        if (rec.credited == null || rec.creditedStore != st.id) {
-            rec.credited = new long[CREDITED];
-            java.util.Arrays.fill(rec.credited, -1L);
-            rec.creditedStore = st.id;
-            rec.creditedNext = 0;
-        }
-        rec.credited[rec.creditedNext] = serial(st, parentSlot);
-        rec.creditedNext = rec.creditedNext + 1 == CREDITED ? 0 : rec.creditedNext + 1;
-    }
 
     /** Steps left uncounted because the key was credited with one from the same parent before, for probes. */
     public long sameParents() {
         return sameParents;
     }
 
-    /**
-     * A step's query is a re-send when one of the key's own stored rows is within its rounding, or
-     * within sqrt(this) (a thousandth) of the step's length.
-     */
-    static final float RESEND_SHARE = 1e-6f;
-
-    /**
-     * Re-sent queries are no new steps (issue 9, session 20; PRADA's own test has had the same since
-     * session 16): customers who re-send their own clips exactly, whose first send passed for a step
-     * from another customer's clip, met the same parent on each re-send and were counted again (spectrograms,
-     * {@code HonestDataShapesTest.spectrogramsOfClipsOverTheirOwnNoiseFloorsLookLikeSteps}). True when
-     * one of the key's own stored rows of the class holds the query within the rounding the store
-     * gives it (each coordinate within half its row's step), or within a thousandth of the step's
-     * length ({@code hitDist}, squared): the key sent it before, and the step was counted then. Not
-     * PRADA's eighth of the step: a ball that wide around each counted child would let a thief probe
-     * it freely (finite differences for a gradient, each probe still a step from the other key's
-     * parent), and the customers who re-send send the same bytes. Searches the class's band for the
-     * key's own rows only, from a distance to beat of the tolerance, so most rows are ruled out by
-     * their bound. Leaves the candidates overwritten (the test runs after them).
-     */
-    private boolean resent(Store st, int c, int keyHash, String keyId, float hitDist) {
-        // the query as the store would hold it: each coordinate within half its row's step
-        float step = ByteRows.step(xLo, xHi, xWhole);
-        float rounding = step == 1f ? 0f : step / 2;
-        float limit = Math.max(hitDist * RESEND_SHARE, st.m * rounding * rounding * 1.01f);
-        boolean wasSkip = skipOwn;
-        int wasWant = want;
-        skipOwn = false;
-        onlyOwn = true;
-        want = 1;
-        searchLimit = limit;
-        try {
-            int found = candidates(st, c, keyHash);
-            return found > 0 && st.keys[candSlots[0]].equals(keyId);
-        } finally {
-            skipOwn = wasSkip;
-            onlyOwn = false;
-            want = wasWant;
-            searchLimit = Float.POSITIVE_INFINITY;
-        }
-    }
-
-    /** Steps left uncounted because the key had sent the query before ({@link #resent}), for probes. */
+    /** Steps left uncounted because the key had sent the query before ({@link ParentSearch#resent}), for probes. */
     public long resends() {
         return resends;
     }
@@ -588,9 +233,12 @@ public final class CrossKeyParents {
     public CrossKeyParents(Settings settings, Consumer<String> evicted) {
         this.settings = settings;
         this.signSteps = new SignSteps(settings.coordinates());
-        this.x = new float[settings.coordinates()];
+        this.row = new LoadedRow(settings.coordinates());
+        this.x = row.x;
+        this.parentSearch = new ParentSearch(row);
         this.parent = new float[settings.coordinates()];
-        this.rawX = new float[settings.coordinates()];
+        this.narrowMoves = new NarrowMoves(x, parent, parentSearch.candSlots);
+        this.scales = new StoreScales(row);
 
         this.sampler = new java.util.SplittableRandom(
                 settings.sampleSeed() != null ? settings.sampleSeed() : new java.security.SecureRandom().nextLong());
@@ -602,7 +250,7 @@ public final class CrossKeyParents {
         Consumer<String> onEvict = evicted == null ? k -> {} : evicted;
         this.records = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, KeyRecord> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<String, ChildKey> eldest) {
                 if (size() > max) {
                     onEvict.accept(eldest.getKey());
                     return true;
@@ -622,9 +270,9 @@ public final class CrossKeyParents {
      */
     public double observe(String keyId, double[][] inputs, double[][] predictions) {
         int h = keyId.hashCode();
-        KeyRecord rec = null;
+        ChildKey rec = null;
         for (int r = 0; r < inputs.length; r++) {
-            Store st = loadRow(inputs[r], predictions[r]);
+            WidthStore st = loadRow(inputs[r], predictions[r]);
             if (st == null) {
                 continue;
             }
@@ -632,7 +280,7 @@ public final class CrossKeyParents {
             if (rec == null) {
                 rec = records.get(keyId);
                 if (rec == null) {
-                    rec = new KeyRecord(settings.window());
+                    rec = new ChildKey(settings.window());
                     records.put(keyId, rec);
                 }
             }
@@ -646,7 +294,7 @@ public final class CrossKeyParents {
             int m = st.m;
             // the key's largest value over every row it sent, searched or not
             // (the largest |value| is at one end of the row: no pass over x)
-            float rowScale = Math.max(0f, Math.max(Math.abs(xLo), Math.abs(xHi)));
+            float rowScale = Math.max(0f, Math.max(Math.abs(row.xLo), Math.abs(row.xHi)));
             if (rec.epoch != st.epoch) {
                 // the store's units changed (rescale): what the key sent before is in the old ones
                 rec.epoch = st.epoch;
@@ -667,12 +315,12 @@ public final class CrossKeyParents {
             // inputs too narrow for the flat shape, or every coordinate stored and of mixed scales
             // (tabular data): more candidates, for the repeated move
             boolean narrow = repeats(st);
-            want = narrow ? NARROW_CANDIDATES : CANDIDATES;
-            skipOwn = !narrow;
-            int found = candidates(st, c, h);
+            parentSearch.want = narrow ? NARROW_CANDIDATES : CANDIDATES;
+            parentSearch.skipOwn = !narrow;
+            int found = parentSearch.candidates(st, c, h);
             // an identical row (the same public image sent by two customers) is no step, and the row
             // goes uncounted, as before
-            if (found > 0 && candDist[0] > 0) {
+            if (found > 0 && parentSearch.candDist[0] > 0) {
                 searches++;
                 // the copy rule's smallest step from the smaller of the key's largest value and this
                 // row's: one outlier row would raise rec.scale for good and make every neighbour a copy
@@ -683,15 +331,15 @@ public final class CrossKeyParents {
                 // a copy is another image, and natural neighbours of whole-number images often look
                 // like equal steps. A decoy that near is itself a step from the parent (its key is
                 // credited); a farther one is passed over.
-                boolean copy = candDist[0] < SignSteps.MIN_MOVED * minStep * minStep;
+                boolean copy = parentSearch.candDist[0] < SignSteps.MIN_MOVED * minStep * minStep;
                 int tests = copy ? 1 : found;
                 boolean hit = false;
                 float hitDist = 0;
                 int hitSlot = -1;
                 // nearest first; the first sign step ends it (a decoy nearer than the parent is passed over)
                 for (int k = 0, other = 0; k < tests && other < CANDIDATES && !hit; k++) {
-                    int slot = candSlots[k];
-                    if (!skipOwn && st.keys[slot].equals(keyId)) {
+                    int slot = parentSearch.candSlots[k];
+                    if (!parentSearch.skipOwn && st.keys[slot].equals(keyId)) {
                         // a narrow store's own rows are for the repeated move only
                         continue;
                     }
@@ -710,11 +358,11 @@ public final class CrossKeyParents {
                             && !(m < inputs[r].length
                                     && signSteps.lastDigits(inputs[r], x, parent, m, quantError, fraction, rec.scale));
                     if (hit) {
-                        hitDist = candDist[k];
+                        hitDist = parentSearch.candDist[k];
                         hitSlot = slot;
                     }
                 }
-                if (hit && skipOwn && resent(st, c, h, keyId, hitDist)) {
+                if (hit && parentSearch.skipOwn && parentSearch.resent(st, c, h, keyId, hitDist)) {
                     // the key sent this query before: its step was counted when it was new, and a
                     // re-send neither counts again nor dilutes the key's window
                     resends++;
@@ -738,7 +386,7 @@ public final class CrossKeyParents {
                 if (narrow) {
                     // a copy ends the test (as above): it is neither tested nor kept, and the key's last
                     // moves stay (a near-copy of a public record sent after each child must not wipe them)
-                    String by = copy ? null : repeatedMove(st, rec, found, m);
+                    String by = copy ? null : narrowMoves.repeatedMove(st, rec, found, m);
                     if (by != null && !hit) {
                         hit = true;
                         hits++;
@@ -766,7 +414,7 @@ public final class CrossKeyParents {
     public void store(String keyId, double[][] inputs, double[][] predictions) {
         int h = keyId.hashCode();
         for (int r = 0; r < inputs.length; r++) {
-            Store st = loadRow(inputs[r], predictions[r]);
+            WidthStore st = loadRow(inputs[r], predictions[r]);
             if (st == null) {
                 continue;
             }
@@ -776,7 +424,7 @@ public final class CrossKeyParents {
         }
     }
 
-    private double score(KeyRecord rec) {
+    private double score(ChildKey rec) {
         int filled = rec.steps.filled();
         int n = rec.steps.count();
         if (n < settings.minHits() || filled == 0) {
@@ -792,7 +440,7 @@ public final class CrossKeyParents {
 
     /** Why the key's score is what it is; null when the store has no record of it. */
     public String reason(String keyId) {
-        KeyRecord rec = records.get(keyId);
+        ChildKey rec = records.get(keyId);
         if (rec == null) {
             return null;
         }
@@ -817,7 +465,7 @@ public final class CrossKeyParents {
     /** Rows held over every width. */
     public int rowsHeld() {
         int n = 0;
-        for (Store s : stores.values()) {
+        for (WidthStore s : stores.values()) {
             n += s.count;
         }
         return n;
@@ -854,17 +502,17 @@ public final class CrossKeyParents {
 
     /** Rows of the query's class band bounded by their sketch since the start. */
     public long banded() {
-        return banded;
+        return parentSearch.banded;
     }
 
     /** Rows compared over the sketch since the start. */
     public long sketched() {
-        return sketched;
+        return parentSearch.sketched;
     }
 
     /** Rows whose sketch bound did not rule them out, compared over every coordinate. */
     public long compared() {
-        return compared;
+        return parentSearch.compared;
     }
 
     /** The predicted class of the row {@link #loadRow} loaded last. */
@@ -874,7 +522,7 @@ public final class CrossKeyParents {
      * Loads a row into the scratch of its width's store and returns that store, with its predicted
      * class in {@link #loadedClass}; null for a row that is skipped (missing, empty, or no class).
      */
-    private Store loadRow(double[] input, double[] prediction) {
+    private WidthStore loadRow(double[] input, double[] prediction) {
         if (input == null || prediction == null || input.length == 0) {
             return null;
         }
@@ -882,25 +530,25 @@ public final class CrossKeyParents {
         if (c < 0) {
             return null;
         }
-        Store st = store(input.length);
-        load(st, input);
+        WidthStore st = store(input.length);
+        row.load(st, input);
         loadedClass = c;
         return st;
     }
 
-    private Store store(int width) {
+    private WidthStore store(int width) {
         if (last != null && last.width == width) {
             return last;
         }
-        Store st = stores.get(width);
+        WidthStore st = stores.get(width);
         last = st;
         if (st == null) {
             if (stores.size() >= MAX_WIDTHS) {
                 // the store fed the fewest rows goes, not the least recently fed: a few rows of odd
                 // widths (on a route that takes any width) must not wipe the real width's ring and
                 // every parent in it (CrossKeyParentsTest.oddWidthsDoNotWipeTheStore)
-                Store fewest = null;
-                for (Store o : stores.values()) {
+                WidthStore fewest = null;
+                for (WidthStore o : stores.values()) {
                     if (fewest == null || o.total < fewest.total) {
                         fewest = o;
                     }
@@ -914,341 +562,35 @@ public final class CrossKeyParents {
                 start = sampler.nextInt(width);
                 stride = StepSample.stride(sampler, m, width, start);
             }
-            st = new Store(storesMade++, width, m, start, stride, settings.storeSize());
+            st = new WidthStore(storesMade++, width, m, start, stride, settings.storeSize());
             stores.put(width, st);
             last = st;
         }
         return st;
     }
 
-    /**
-     * The store's sample of input into x[0..m), and in the same pass its smallest and largest value
-     * and whether all are whole numbers (what the row's encoding needs: no second pass over x).
-     */
-    private void load(Store st, double[] input) {
-        int m = st.m;
-        int stride = st.stride;
-        int width = st.width;
-        float[] x = this.x;
-        // the gather alone first: its loads are independent (each a likely cache miss on a wide row),
-        // and a loop this short keeps many more of them in flight than one that also folds min, max
-        // and wholeness into each step
-        StepSample.gather(input, x, m, width, st.start, stride);
-        System.arraycopy(x, 0, rawX, 0, m);
-        float[] inv = st.inv;
-        if (inv != null) {
-            float[] centre = st.centre;
-            for (int i = 0; i < m; i++) {
-                x[i] = (x[i] - centre[i]) * inv[i];
-            }
-        }
-        stats(m);
-    }
-
-    /** The smallest and largest of x[0..m) and whether all are whole, into xLo, xHi, xWhole. */
-    private void stats(int m) {
-        float[] x = this.x;
-        // the smallest and largest as Math.min and Math.max give them (-0 under +0; NaN if any is NaN),
-        // on the values' order keys (FloatOrder.key of the raw bits): an int minimum is one cycle where
-        // C2's float one is a blend sequence several times as long, and each is a chain through the row
-        int kLo = Integer.MAX_VALUE;
-        int kHi = Integer.MIN_VALUE;
-        // negative once a value is NaN (its magnitude bits over +inf's)
-        int nan = 0;
-        // whether every value is whole (ByteRows.isWhole), as the OR of each value's bits against its
-        // rint's: no comparison in the loop (on noisy rows it was a coin flip per value). A NaN value
-        // may count as whole here, but then lo and hi are NaN and the row's step is 0 whatever this says.
-        long notWhole = 0;
-        for (int i = 0; i < m; i++) {
-            float v = x[i];
-            int bits = Float.floatToRawIntBits(v);
-            int k = FloatOrder.key(bits);
-            kLo = Math.min(kLo, k);
-            kHi = Math.max(kHi, k);
-            nan |= 0x7F800000 - (bits & 0x7FFFFFFF);
-            double d = v;
-            notWhole |= Double.doubleToRawLongBits(d) ^ Double.doubleToRawLongBits(Math.rint(d));
-        }
-        // m >= 1: the keys are of values of the row
-        xLo = nan < 0 ? Float.NaN : Float.intBitsToFloat(FloatOrder.key(kLo));
-        xHi = nan < 0 ? Float.NaN : Float.intBitsToFloat(FloatOrder.key(kHi));
-        xWhole = notWhole == 0;
-    }
-
-    /** The row {@link #load} loaded, as sent (narrow stores only; x holds it scaled). */
-    private final float[] rawX;
-
-    /** What {@link #load} found of x: its smallest and largest value, whether all are whole numbers. */
-    private float xLo;
-
-    private float xHi;
-    private boolean xWhole;
-
-    /**
-     * The nearest {@value #CANDIDATES} stored rows of class c sent by other keys, not identical to
-     * the query (the same public image sent by two customers is no step), into {@link #candSlots},
-     * nearest first (among rows at one distance, the newer first); returns how many. Every row of
-     * the class is bounded by its sketch in one pass; the {@code want} lowest bounds are compared in
-     * full first, which sets the distance to beat, and then only the rows whose bound is under it
-     * (compared lowest bound first, abandoned every 16 coordinates once past the last candidate).
-     */
-    private int candidates(Store st, int c, int keyHash) {
-        if (c >= st.bands.length || st.bands[c] == null || st.bands[c].n == 0) {
-            return 0;
-        }
-        Band band = st.bands[c];
-        int n = band.n;
-        if (bounds.length < n) {
-            bounds = new float[band.slots.length];
-        }
-        float[] qr = xRec;
-        record(x, st.m, qr);
-        float[][] cols = band.cols;
-        int[] hashes = band.hashes;
-        int[] slots = band.slots;
-        float[] bs = bounds;
-        // every row's bound, one record float at a time over the rows (loops C2 vectorises), a little
-        // under the float one, so rounding never rules out a true candidate
-        float q = qr[0];
-        float[] col = cols[0];
-        for (int i = 0; i < n; i++) {
-            float d = q - col[i];
-            bs[i] = d * d;
-        }
-        for (int j = 1; j < BREC; j++) {
-            q = qr[j];
-            col = cols[j];
-            for (int i = 0; i < n; i++) {
-                float d = q - col[i];
-                bs[i] += d * d;
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            bs[i] *= 0.999f;
-        }
-        banded += n;
-        sketched += n;
-        // the want lowest bounds of the rows the search may take (not the key's own, or only them; a
-        // look at the key only for a row whose bound is low enough, a few a search), the newer row first
-        // among equal ones (identical rows have equal bounds, and the newest of them is the one a key's
-        // reason names): compared in full first, they set the distance to beat, which then rules out
-        // most of the rest by their bound alone
-        boolean own = !skipOwn;
-        boolean others = !onlyOwn;
-        found = 0;
-        worst = searchLimit;
-        pending = 0;
-        int w = want;
-        int[] top = topAt;
-        // the bound a row must be under (or equal to, and newer) to be among the lowest; +inf while
-        // fewer than want are (a NaN bound is never among them, and is compared below)
-        float cut = Float.POSITIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            float b = bs[i];
-            if (b <= cut) {
-                int slot = slots[i];
-                boolean take = hashes[i] == keyHash ? own : others;
-                if (take && (pending < w || lower(st, b, slot, cut, pendingAt[w - 1]))) {
-                    int p = pending < w ? pending++ : w - 1;
-                    while (p > 0 && lower(st, b, slot, pendingBound[p - 1], pendingAt[p - 1])) {
-                        pendingBound[p] = pendingBound[p - 1];
-                        pendingAt[p] = pendingAt[p - 1];
-                        top[p] = top[p - 1];
-                        p--;
-                    }
-                    pendingBound[p] = b;
-                    pendingAt[p] = slot;
-                    top[p] = i;
-                    cut = pending < w ? Float.POSITIVE_INFINITY : pendingBound[w - 1];
-                }
-            }
-        }
-        int first = pending;
-        compare(st);
-        // the rest whose bound is not ruled out (kept unless bound >= worst: a NaN bound is kept, and
-        // every bound while worst is NaN) and which the search may take, not compared above
-        for (int i = 0; i < n; i++) {
-            float b = bs[i];
-            if (!(b >= worst) && (hashes[i] == keyHash ? own : others) && !among(top, first, i)) {
-                pendingBound[pending] = b;
-                pendingAt[pending++] = slots[i];
-                if (pending == PENDING) {
-                    compare(st);
-                }
-            }
-        }
-        compare(st);
-        return found;
-    }
-
-    /** Whether a row (its bound and slot) comes before another in the search's order: lower bound, then newer. */
-    private static boolean lower(Store st, float b, int slot, float otherB, int otherSlot) {
-        return b < otherB || (b == otherB && serial(st, slot) > serial(st, otherSlot));
-    }
-
-    private static boolean among(int[] a, int n, int v) {
-        for (int i = 0; i < n; i++) {
-            if (a[i] == v) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Each row's bound in the last search, in band order. */
-    private float[] bounds = new float[0];
-    /** Where in {@link #bounds} each of the lowest bounds is, while they are chosen. */
-    private final int[] topAt = new int[NARROW_CANDIDATES];
-
-    /**
-     * Rows whose bound is under the distance to beat are compared in full in batches of {@value
-     * #PENDING}, lowest bound first, so the nearest rows set the distance to beat early and most of
-     * the rest are ruled out by their bound alone.
-     */
-    static final int PENDING = 64;
-
-    private final float[] pendingBound = new float[PENDING];
-    private final int[] pendingAt = new int[PENDING];
-    private int pending;
-    private int found;
-    private float worst;
-
-    /**
-     * Compares the pending rows in full, lowest bound first, into the candidates; empties the batch.
-     * No sort: the lowest bound is taken out one at a time, and each new distance to beat drops the
-     * rows it rules out, so the batch shrinks fast.
-     */
-    private void compare(Store st) {
-        int m = st.m;
-        int stride = ByteRows.stride(m);
-        float[] pb = pendingBound;
-        int[] pa = pendingAt;
-        int n = pending;
-        while (n > 0) {
-            // the first lowest bound, kept in a register: a new lowest is rare in a scan (a branch that
-            // is taken a few times per scan costs less than re-loading pb[low] on every step)
-            int low = 0;
-            float lowest = pb[0];
-            for (int i = 1; i < n; i++) {
-                float b = pb[i];
-                if (b < lowest || (b == lowest && serial(st, pa[i]) > serial(st, pa[low]))) {
-                    lowest = b;
-                    low = i;
-                }
-            }
-            if (lowest >= worst) {
-                break;
-            }
-            int slot = pa[low];
-            n--;
-            pb[low] = pb[n];
-            pa[low] = pa[n];
-            compared++;
-            float d = ByteRows.distanceSquared(x, st.rows, slot * stride, m, st.offsets[slot], st.steps[slot], worst);
-            if (d >= worst) {
-                continue;
-            }
-            // insert into the candidates, nearest first
-            int k = found < want ? found++ : want - 1;
-            while (k > 0 && candDist[k - 1] > d) {
-                candDist[k] = candDist[k - 1];
-                candSlots[k] = candSlots[k - 1];
-                k--;
-            }
-            candDist[k] = d;
-            candSlots[k] = slot;
-            if (found == want) {
-                worst = candDist[want - 1];
-                int kept = 0;
-                for (int i = 0; i < n; i++) {
-                    if (pb[i] < worst) {
-                        pb[kept] = pb[i];
-                        pa[kept++] = pa[i];
-                    }
-                }
-                n = kept;
-            }
-        }
-        pending = 0;
-    }
-
-    /**
-     * The band record of v[0..m) into out[0..{@value #BREC}): the norm of what the sketch leaves
-     * out, then the sketch: block sums over {@value #SKETCH} consecutive blocks, each over the
-     * root of its size (a projection on orthonormal directions).
-     */
-    private static void record(float[] v, int m, float[] out) {
-        double all = 0;
-        double kept = 0;
-        for (int j = 0; j < SKETCH; j++) {
-            int from = (int) ((long) j * m / SKETCH);
-            int to = (int) ((long) (j + 1) * m / SKETCH);
-            double sum = 0;
-            for (int i = from; i < to; i++) {
-                double a = v[i];
-                sum += a;
-                all += a * a;
-            }
-            double p = to > from ? sum / Math.sqrt(to - from) : 0;
-            kept += p * p;
-            out[1 + j] = (float) p;
-        }
-        out[0] = (float) Math.sqrt(Math.max(0, all - kept));
-    }
-
-    /**
-     * Stores x[0..m) (as {@link #load} left it) as the row at {@code base}, as {@link ByteRows#encode}
-     * would, and writes the band record of the stored (decoded) values into out, as {@link #record}
-     * of them would, in one pass over x: the bounds must hold against what the search decodes.
-     */
-    private void encodeAndRecord(byte[] rows, int base, int m, float[] out) {
-        float step = ByteRows.step(xLo, xHi, xWhole);
-        float lo = ByteRows.offset(xLo, step);
-        float inv = step == 0 ? 0 : 1 / step;
-        double all = 0;
-        double kept = 0;
-        for (int j = 0; j < SKETCH; j++) {
-            int from = (int) ((long) j * m / SKETCH);
-            int to = (int) ((long) (j + 1) * m / SKETCH);
-            double sum = 0;
-            for (int i = from; i < to; i++) {
-                int code = ByteRows.code(x[i], lo, inv);
-                rows[base + i] = (byte) code;
-                float v = lo + step * ByteRows.value(code);
-                double a = v;
-                sum += a;
-                all += a * a;
-            }
-            double p = to > from ? sum / Math.sqrt(to - from) : 0;
-            kept += p * p;
-            out[1 + j] = (float) p;
-        }
-        ByteRows.putOffsetAndStep(rows, base, m, lo, step);
-        out[0] = (float) Math.sqrt(Math.max(0, all - kept));
-    }
-
     /** Band records written by inserts and evictions since the start, over the stores held (cost accounting). */
     long moved() {
         long n = 0;
-        for (Store st : stores.values()) {
-            for (Band b : st.bands) {
+        for (WidthStore st : stores.values()) {
+            for (ClassBand b : st.bands) {
                 n += b == null ? 0 : b.moved;
             }
         }
         return n;
     }
 
-    private void add(Store st, int c, int keyHash, String keyId) {
+    private void add(WidthStore st, int c, int keyHash, String keyId) {
         int slot = st.next;
         if (st.count == st.keys.length) {
             // the ring is full: the oldest row leaves its class's band
             st.bands[st.classes[slot]].remove(st.bandAt[slot], st.bandAt);
         }
-        System.arraycopy(rawX, 0, st.raw, st.rawNext * st.m, st.m);
+        System.arraycopy(row.rawX, 0, st.raw, st.rawNext * st.m, st.m);
         int rawRows = st.raw.length / st.m;
         st.rawNext = st.rawNext + 1 == rawRows ? 0 : st.rawNext + 1;
         st.rawCount = Math.min(st.rawCount + 1, rawRows);
-        place(st, slot, c, keyHash);
+        row.place(st, slot, c, keyHash);
         st.keys[slot] = keyId;
         st.total++;
         st.next = slot + 1 == st.keys.length ? 0 : slot + 1;
@@ -1257,411 +599,29 @@ public final class CrossKeyParents {
         }
         if (st.total >= st.nextRescale) {
             st.nextRescale = st.total < RAW_ROWS ? RAW_ROWS : st.total + rescaleEvery(st);
-            rescale(st);
+            scales.rescale(st);
         }
     }
 
-    /**
-     * The repeated move (inputs narrower than {@link SignSteps#FLAT_MIN_MOVED}, where no shape of one
-     * displacement tells a sign step from noise, and mixed-scale ones up to {@code coordinates}: {@link
-     * #repeats}): JbDA steps {@code eps * range_j * sign(g_j)} move
-     * coordinate j by the same amount from every parent, whatever the features' scales, so two rows
-     * of a key that are each a step from a row of another key show the same moves. True (the key of
-     * the candidate) when a move of this row from one of its candidates agrees with a move of the
-     * key's last searched row from one of its candidates ({@link #sameMoves}), the two candidates
-     * being different rows and the two rows of the key farther apart than the move (a key that
-     * re-sends one record has the same moves to the same neighbours). This row's moves then become
-     * the key's last. Cost per searched row: the moves of this row's and the last rows' candidates
-     * (at most {@value #NARROW_CANDIDATES} x ({@value #REPEAT_ROWS} + 1) decodes of m coordinates) and
-     * at most {@value #NARROW_CANDIDATES} x {@value #NARROW_CANDIDATES} x {@value #REPEAT_ROWS} pairs,
-     * each dropped once three quarters of the moved coordinates can no longer agree ({@link
-     * #sameMoves}: about a quarter of the coordinates for a natural pair).
-     */
-    private String repeatedMove(Store st, KeyRecord rec, int found, int m) {
-        if (rec.lastX == null || rec.lastX.length != REPEAT_ROWS * m) {
-            rec.lastX = new float[REPEAT_ROWS * m];
-            rec.moveSlots = new int[REPEAT_ROWS * NARROW_CANDIDATES];
-            rec.moveCounts = new int[REPEAT_ROWS];
-            rec.moveCount = 0;
-        }
-        if (nowMoves.length < NARROW_CANDIDATES * m) {
-            nowMoves = new float[NARROW_CANDIDATES * m];
-            nowParents = new float[NARROW_CANDIDATES * m];
-            prevMoves = new float[REPEAT_ROWS * NARROW_CANDIDATES * m];
-        }
-        int stride = ByteRows.stride(m);
-        float resolved = (float) SignSteps.RESOLVED;
-        // the earlier rows' moves, from their rows and their candidates' slots (the key keeps no
-        // moves: 0.4 KB a key at 13 inputs instead of 2 KB); a slot the ring has since reused gives
-        // a move to an unrelated row, which agrees no more often than any natural pair
-        float[] before = prevMoves;
-        for (int r = 0; r < rec.moveCount; r++) {
-            for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + rec.moveCounts[r]; b++) {
-                int slot = rec.moveSlots[b];
-                ByteRows.decode(st.rows, slot * stride, m, parent);
-                float step = st.steps[slot];
-                float q = step == 1f ? 0f : step / 2;
-                prevErr[b] = q;
-                int moved = 0;
-                for (int j = 0; j < m; j++) {
-                    float d = Math.abs(rec.lastX[r * m + j] - parent[j]);
-                    before[b * m + j] = d;
-                    moved += d > 0 && q <= resolved * d ? 1 : 0;
-                }
-                prevMoved[b] = moved;
-            }
-        }
-        float[] now = nowMoves;
-        for (int k = 0; k < found; k++) {
-            int slot = candSlots[k];
-            ByteRows.decode(st.rows, slot * stride, m, parent);
-            System.arraycopy(parent, 0, nowParents, k * m, m);
-            float step = st.steps[slot];
-            float q = step == 1f ? 0f : step / 2;
-            nowErr[k] = q;
-            double len = 0;
-            int moved = 0;
-            for (int j = 0; j < m; j++) {
-                float d = Math.abs(x[j] - parent[j]);
-                now[k * m + j] = d;
-                len += (double) d * d;
-                moved += d > 0 && q <= resolved * d ? 1 : 0;
-            }
-            nowLen[k] = len;
-            nowMoved[k] = moved;
-        }
-        String by = null;
-        for (int r = 0; r < rec.moveCount && by == null; r++) {
-            int n = rec.moveCounts[r];
-            double apart = 0;
-            for (int j = 0; j < m; j++) {
-                double d = x[j] - rec.lastX[r * m + j];
-                apart += d * d;
-            }
-            for (int a = 0; a < found && by == null; a++) {
-                double len = nowLen[a];
-                if (apart < len) {
-                    continue;
-                }
-                for (int b = r * NARROW_CANDIDATES; b < r * NARROW_CANDIDATES + n && by == null; b++) {
-                    repeatPairs++;
-                    if (rec.moveSlots[b] != candSlots[a]
-                            && sameMoves(
-                                    now,
-                                    a * m,
-                                    nowErr[a],
-                                    before,
-                                    b * m,
-                                    prevErr[b],
-                                    x,
-                                    rec.lastX,
-                                    r * m,
-                                    m,
-                                    Math.max(nowMoved[a], prevMoved[b]))
-                            && parentsApart(st, a, rec.moveSlots[b], m, len)) {
-                        by = st.keys[candSlots[a]];
-                    }
-                }
-            }
-        }
-        // this row and its candidates in the place of the oldest kept
-        int r = rec.moveNext;
-        System.arraycopy(x, 0, rec.lastX, r * m, m);
-        System.arraycopy(candSlots, 0, rec.moveSlots, r * NARROW_CANDIDATES, found);
-        rec.moveCounts[r] = found;
-        rec.moveNext = r + 1 == REPEAT_ROWS ? 0 : r + 1;
-        rec.moveCount = Math.min(rec.moveCount + 1, REPEAT_ROWS);
-        return by;
-    }
-
-    /**
-     * Whether candidate a of this row and the stored row at {@code slot} (a candidate of the key's
-     * earlier row) are farther apart than the move ({@code len}, squared): the same move from two
-     * copies of one record (the same public record sent by several customers) is what a what-if
-     * query or a partial-dependence sweep of one record shows, each row a neighbour's moves plus
-     * one changed feature; two JbDA children have different parents.
-     */
-    private boolean parentsApart(Store st, int a, int slot, int m, double len) {
-        ByteRows.decode(st.rows, slot * ByteRows.stride(m), m, parent);
-        double d2 = 0;
-        for (int j = 0; j < m; j++) {
-            double d = nowParents[a * m + j] - parent[j];
-            d2 += d * d;
-        }
-        return d2 >= len;
-    }
-
-    /**
-     * Whether two move vectors are the same step: at least {@link SignSteps#MIN_MOVED} coordinates
-     * moved in both by the same amount (within {@link SignSteps#TOLERANCE} of the larger, plus both
-     * quantisation errors) where the two rows themselves ({@code xa}, {@code xb}) differ by more than
-     * that, and those are at least three quarters of the coordinates either moved. A
-     * coordinate counts as moved where its quantisation error is at most {@link SignSteps#RESOLVED}
-     * of the move (a noisy re-send of a neighbour's record moves each coordinate by less than that,
-     * so it is no move at all). Natural neighbours' moves agree within 3% in a coordinate a few times
-     * in a hundred: eight of thirteen about once in 10^8 pairs.
-     */
-    static boolean sameMoves(
-            float[] a, int ao, float qa, float[] b, int bo, float qb, float[] xa, float[] xb, int xbo, int m) {
-        float resolved = (float) SignSteps.RESOLVED;
-        int movedA = 0;
-        int movedB = 0;
-        for (int j = 0; j < m; j++) {
-            float ca = a[ao + j];
-            float cb = b[bo + j];
-            movedA += ca > 0 && qa <= resolved * ca ? 1 : 0;
-            movedB += cb > 0 && qb <= resolved * cb ? 1 : 0;
-        }
-        return sameMoves(a, ao, qa, b, bo, qb, xa, xb, xbo, m, Math.max(movedA, movedB));
-    }
-
-    /**
-     * {@link #sameMoves(float[], int, float, float[], int, float, float[], float[], int, int)} with
-     * the larger of the two moves' resolved moved counts known ({@code moved}): the same answer, but
-     * a pair is dropped as soon as the coordinates left cannot bring the agreeing ones to three
-     * quarters of {@code moved} (natural pairs after about a quarter of the coordinates, not m - 7:
-     * what keeps the test's cost per pair from growing with the width on 48-128 inputs).
-     */
-    static boolean sameMoves(
-            float[] a,
-            int ao,
-            float qa,
-            float[] b,
-            int bo,
-            float qb,
-            float[] xa,
-            float[] xb,
-            int xbo,
-            int m,
-            int moved) {
-        float resolved = (float) SignSteps.RESOLVED;
-        float tolerance = (float) SignSteps.TOLERANCE;
-        // agree >= MIN_MOVED and 4 * agree >= 3 * moved
-        int need = Math.max(SignSteps.MIN_MOVED, (3 * moved + 3) / 4);
-        int agree = 0;
-        for (int j = 0; j < m; j++) {
-            float ca = a[ao + j];
-            float cb = b[bo + j];
-            float tol = tolerance * Math.max(ca, cb) + qa + qb;
-            // only where the two rows differ: a what-if query or a partial-dependence sweep changes a
-            // feature or two of one record, and its moves from one neighbour agree everywhere else
-            boolean ok = ca > 0
-                    & cb > 0
-                    & qa <= resolved * ca
-                    & qb <= resolved * cb
-                    & Math.abs(ca - cb) <= tol
-                    & Math.abs(xa[j] - xb[xbo + j]) > tol;
-            agree += ok ? 1 : 0;
-            // natural pairs agree in a coordinate a few times in a hundred: most stop after about a
-            // quarter of the coordinates (when moved is near m)
-            if (agree + (m - 1 - j) < need) {
-                return false;
-            }
-        }
-        return agree >= need;
-    }
-
-    /** Pairs of moves compared by {@link #repeatedMove}, and rows it found a step, since the start. */
+    /** Pairs of moves compared by {@link NarrowMoves#repeatedMove}, and rows it found a step, since the start. */
     long repeatPairs() {
-        return repeatPairs;
+        return narrowMoves.repeatPairs;
     }
 
     long repeatHits() {
         return repeatHits;
     }
 
-    private long repeatPairs;
     private long repeatHits;
-    /** Scratch of {@link #repeatedMove}, for the widest store that has taken it so far. */
-    private float[] nowMoves = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
-
-    private final float[] nowErr = new float[NARROW_CANDIDATES];
-    private final double[] nowLen = new double[NARROW_CANDIDATES];
-    /** Coordinates that moved (resolved, as {@link #sameMoves} counts them) in each candidate's move. */
-    private final int[] nowMoved = new int[NARROW_CANDIDATES];
-
-    private float[] prevMoves = new float[REPEAT_ROWS * NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
-    private final float[] prevErr = new float[REPEAT_ROWS * NARROW_CANDIDATES];
-    private final int[] prevMoved = new int[REPEAT_ROWS * NARROW_CANDIDATES];
-    private float[] nowParents = new float[NARROW_CANDIDATES * (SignSteps.FLAT_MIN_MOVED - 1)];
-
-    /**
-     * Whether the store's rows take the repeated move ({@link #repeatedMove}): every coordinate
-     * stored ({@code m == width}) and narrower than {@link SignSteps#FLAT_MIN_MOVED} (no shape of one
-     * displacement tells a step from noise there), or of mixed scales (stored in units of each
-     * coordinate's spread: tabular data; a sample of a wider row's coordinates too, see {@link
-     * #SAMPLED_FLAT_MAX}). Steps {@code eps * range_j * sign(g_j)} on mixed-scale
-     * features are not equal in any units, and once a step is clipped at the box's edges it moves
-     * fewer than {@link SignSteps#FLAT_MIN_MOVED} coordinates, so on 48-128 such features neither
-     * the equal nor the flat shape sees them (issue 9: per-feature JbDA on 48- and 63-feature records
-     * flagged in 15 and 25 of 48 survey runs, {@code MidWidthSpreadTest}). Images and other inputs
-     * on one scale keep the three-candidate search of other keys' rows.
-     */
-    static boolean repeats(int m, boolean everyCoordinate, boolean mixed) {
-        return (everyCoordinate && m < SignSteps.FLAT_MIN_MOVED) || mixed;
-    }
-
-    private static boolean repeats(Store st) {
-        return repeats(st.m, st.m == st.width, st.inv != null);
-    }
-
-    /**
-     * Each coordinate's spread (the 10th to the 90th percentile of the newest {@value #RAW_ROWS} rows
-     * as sent; past {@value #GROWTH} times the coordinate's anchor, its first estimate over {@value
-     * #RAW_ROWS} rows, at most {@value #QUARTILES} interquartile ranges, or the largest anchored
-     * spread where the quartiles are equal; at least a thousandth of the largest): when the largest is {@value #MIXED} times
-     * the median or more, the store's values are divided by them from now on, and every held row is
-     * re-coded in those units and its band rebuilt (the newest from their raw copies, the older ones
-     * from their codes). Runs at {@value #FIRST_RESCALE} rows, at {@value #RAW_ROWS}, then every
-     * {@link #rescaleEvery} rows: about one row re-coded per row stored.
-     */
-    private void rescale(Store st) {
-        int m = st.m;
-        int n = st.rawCount;
-        float[] spread = new float[m];
-        float[] centre = new float[m];
-        float[] col = new float[n];
-        float[] anchor = st.anchor;
-        float largest = 0;
-        int flat = 0;
-        // the five ranks read below, selected without a sort (the sorts of 128 columns of 1,024 values every
-        // store_size rows were about a seventh of a row's cost at 3,072 inputs)
-        int[] ranks = {n / 10, n / 4, n / 2, n - 1 - n / 4, n - 1 - n / 10};
-        float[] at = new float[ranks.length];
-        for (int j = 0; j < m; j++) {
-            for (int i = 0; i < n; i++) {
-                col[i] = st.raw[i * m + j];
-            }
-            orderStatistics.select(col, n, ranks, at);
-            float s = at[4] - at[0];
-            centre[j] = at[2];
-            s = s > 0 ? s : 0;
-            flat += s > 0 ? 0 : 1;
-            if (anchor != null && s > GROWTH * anchor[j]) {
-                // grown past GROWTH x its anchor: only as far as QUARTILES x the interquartile range (more
-                // than a tenth of the rows, an attacker's far outliers, move the 10th-90th percentiles
-                // without bound; only more than a quarter move the quartiles far), or for a coordinate
-                // whose quartiles are equal (mostly one value) the widest anchored spread. Only growth:
-                // quartiles on the edge of an integer feature's values fall between them when a few rows do
-                float q = at[3] - at[1];
-                s = Math.max(GROWTH * anchor[j], Math.min(s, q > 0 ? QUARTILES * q : st.anchorLargest));
-            }
-            spread[j] = s;
-            largest = Math.max(largest, s);
-        }
-        if (anchor == null && n >= RAW_ROWS) {
-            st.anchor = spread.clone();
-            for (float a : spread) {
-                st.anchorLargest = Math.max(st.anchorLargest, a);
-            }
-        }
-        float[] inv = null;
-        if (largest > 0 && Float.isFinite(largest)) {
-            for (int j = 0; j < m; j++) {
-                spread[j] = Math.max(spread[j], largest / 1000);
-            }
-            float[] sorted = spread.clone();
-            java.util.Arrays.sort(sorted);
-            // a sample of a wider input's coordinates is of mixed scales only where most of them vary: images
-            // with a background (strokes, objects on black) have sampled pixels that are nearly always 0, whose
-            // floored spreads read as mixed scales (honest stroke images were then framed as steps)
-            if (largest >= MIXED * sorted[m / 2] && (m == st.width || SAMPLED_FLAT_MAX * flat < m)) {
-                inv = new float[m];
-                for (int j = 0; j < m; j++) {
-                    inv[j] = 1 / spread[j];
-                }
-            }
-        }
-        float[] old = st.inv;
-        float[] oldCentre = st.centre;
-        if (old == null && inv == null) {
-            return;
-        }
-        if (old != null && inv != null) {
-            boolean moved = false;
-            for (int j = 0; j < m; j++) {
-                moved |= Math.abs(inv[j] / old[j] - 1) > RESCALE_CHANGE
-                        || Math.abs(centre[j] - oldCentre[j]) * inv[j] > RESCALE_CHANGE;
-            }
-            if (!moved) {
-                return;
-            }
-        }
-        st.inv = inv;
-        st.centre = inv == null ? null : centre;
-        st.epoch++;
-        rescaled++;
-        // every held row, oldest first, re-coded in the new units into fresh bands
-        int cap = st.keys.length;
-        int stride = ByteRows.stride(m);
-        int rawRows = st.raw.length / m;
-        st.bands = new Band[st.bands.length];
-        for (int age = st.count - 1; age >= 0; age--) {
-            int slot = Math.floorMod(st.next - 1 - age, cap);
-            if (age < st.rawCount) {
-                System.arraycopy(st.raw, Math.floorMod(st.rawNext - 1 - age, rawRows) * m, x, 0, m);
-            } else {
-                ByteRows.decode(st.rows, slot * stride, m, x);
-                if (old != null) {
-                    for (int j = 0; j < m; j++) {
-                        x[j] = x[j] / old[j] + oldCentre[j];
-                    }
-                }
-            }
-            if (inv != null) {
-                for (int j = 0; j < m; j++) {
-                    x[j] = (x[j] - centre[j]) * inv[j];
-                }
-            }
-            stats(m);
-            place(st, slot, st.classes[slot], st.keys[slot].hashCode());
-        }
-    }
-
-    /**
-     * Rows stored between two estimates of the scales after the first {@value #RAW_ROWS}: {@code
-     * store_size} (at least {@value #RAW_ROWS}), and {@value #SAMPLED_ONE_SCALE_SLOWER} times that for
-     * a store that samples a wider input's coordinates and is on one scale (images: the estimate's
-     * five quantiles of 128 columns of 1,024 values were about a tenth of a row's cost at 3,072 inputs,
-     * session 40). What that leaves: a width whose traffic turns from one scale to mixed scales (another
-     * model of the same width put behind the gateway) is stored in raw units for up to four {@code
-     * store_size}s of rows (16,384 at the default) instead of one before it is re-coded; a store that is of mixed scales, and every narrow one,
-     * follows its scales as before.
-     */
-    private static long rescaleEvery(Store st) {
-        long every = Math.max(RAW_ROWS, st.keys.length);
-        return st.m < st.width && st.inv == null ? every * SAMPLED_ONE_SCALE_SLOWER : every;
-    }
-
-    /** Writes x (as {@link #load} or {@link #rescale} left it) into the slot and its class's band. */
-    private void place(Store st, int slot, int c, int keyHash) {
-        int base = slot * ByteRows.stride(st.m);
-        encodeAndRecord(st.rows, base, st.m, xRec);
-        st.offsets[slot] = ByteRows.offset(st.rows, base, st.m);
-        st.steps[slot] = ByteRows.step(st.rows, base, st.m);
-        if (c >= st.bands.length) {
-            st.bands = java.util.Arrays.copyOf(st.bands, c + 1);
-        }
-        if (st.bands[c] == null) {
-            st.bands[c] = new Band();
-        }
-        st.bands[c].insert(xRec, slot, keyHash, st.bandAt);
-        st.classes[slot] = c;
-    }
 
     /** The narrow store's per-coordinate factors and centres for this width (null: raw units; tests). */
     float[][] units(int width) {
-        Store st = stores.get(width);
+        WidthStore st = stores.get(width);
         return st == null || st.inv == null ? null : new float[][] {st.inv.clone(), st.centre.clone()};
     }
 
     /** Times a narrow store's scales changed and its rows were re-coded, since the start (tests). */
     long rescaled() {
-        return rescaled;
+        return scales.rescaled;
     }
-
-    private long rescaled;
-
-    /** {@link #rescale}'s quantiles (its scratch: the store is one worker's). */
-    private final OrderStatistics orderStatistics = new OrderStatistics();
 }

@@ -12,7 +12,7 @@ import java.util.Arrays;
  * integer work per column, where a sort takes about log2(n) passes of comparisons.
  *
  * <p>Why hand-written: the JDK sorts only, and a store's rescale needs five quantiles of each of 128
- * columns of 1,024 values ({@code CrossKeyParents#rescale}), where the sorts were about a seventh of
+ * columns of 1,024 values ({@code StoreScales#rescale}), where the sorts were about a seventh of
  * a row's cost at 3,072 inputs (benchmarks/JMH.md, "Session 27"). The results are exactly those of
  * {@code Arrays.sort} (checked against it by {@code OrderStatisticsTest}). Not thread-safe: an
  * instance keeps its scratch.

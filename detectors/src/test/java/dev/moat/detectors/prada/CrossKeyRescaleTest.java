@@ -8,7 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * When a store estimates its scales again ({@code CrossKeyParents.rescaleEvery}): a store that
+ * When a store estimates its scales again ({@code StoreScales.rescaleEvery}): a store that
  * samples a wider input's coordinates and is on one scale waits four times {@code store_size} rows
  * (the estimate was about a tenth of a row's cost at 3,072 inputs), every other store one. Traffic
  * that turns from one scale to mixed scales half-way is re-coded at the next estimate, no later.

@@ -7,7 +7,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link CrossKeyParents#sameMoves} drops a pair as soon as the coordinates left cannot bring the
+ * {@link NarrowMoves#sameMoves} drops a pair as soon as the coordinates left cannot bring the
  * agreeing ones to three quarters of the moved ones (issue 9, 2026-11-29: what keeps the repeated
  * move's cost per pair from growing with the width now that it runs on 48-128 inputs). Its answer
  * must be the one of the full count (at least {@link SignSteps#MIN_MOVED} agreeing, and those at
@@ -72,7 +72,7 @@ class SameMovesEarlyExitTest {
                 xb[j] = r.nextInt(10) == 0 ? xa[j] : (float) r.nextGaussian() * 3;
             }
             boolean want = reference(a, 0, qa, b, 0, qb, xa, xb, 0, m);
-            boolean got = CrossKeyParents.sameMoves(a, 0, qa, b, 0, qb, xa, xb, 0, m);
+            boolean got = NarrowMoves.sameMoves(a, 0, qa, b, 0, qb, xa, xb, 0, m);
             assertThat(got).as("pair %d, %d coordinates", t, m).isEqualTo(want);
             same++;
             trues += want ? 1 : 0;

@@ -210,7 +210,7 @@ class Sybil13Probe {
                     if (before != null) {
                         pairs++;
                         float[] bx = lastChild.get(key);
-                        same += CrossKeyParents.sameMoves(mv, 0, 0f, before, 0, 0f, fx, bx, 0, 13) ? 1 : 0;
+                        same += NarrowMoves.sameMoves(mv, 0, 0f, before, 0, 0f, fx, bx, 0, 13) ? 1 : 0;
                     }
                     lastMove.put(key, mv);
                     lastChild.put(key, fx);
