@@ -2084,7 +2084,7 @@ public class HonestDataShapesTest {
      * louder moves every bin above the floor by one value. Since session 16 a re-sent clip counts
      * no step again ({@code RecentRows#resent}): 3-4 of 19 at either width, by {@code cross_key}
      * (another customer's clip as parent, within 28-79 rows, and the 50x heavy key late), which had no
-     * such test. Since session 20 it has ({@code CrossKeyParents#resent}): 0 or 1 of 19 at 1,280
+     * such test. Since session 20 it has ({@code ParentSearch#resent}): 0 or 1 of 19 at 1,280
      * inputs from run to run ({@code cross_key}, 4 steps in a young key's first 34 searched rows; 3 on
      * the code before, in two runs), 2 at 2,048 ({@code cross_key} at 36 rows, {@code boundary} on a
      * few-classes customer at 926); with a third of the re-sends re-recorded (the survey's default) 3
